@@ -1,0 +1,136 @@
+#include "arch/registry.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The enumerators are expanded with KERNEL bound to each op's row macro. */
+#define KERNEL(isa, sfx) CONV2D_ROW(isa, sfx)
+static const conv2d_ops conv2d_variants[] = {
+#include "kernels/conv2d/conv2d.inc"
+};
+#undef KERNEL
+#define KERNEL(isa, sfx) POOL_ROW(isa, sfx)
+static const pool_ops pool_variants[] = {
+#include "kernels/pool/pool.inc"
+};
+#undef KERNEL
+#define KERNEL(isa, sfx) GPOOL_ROW(isa, sfx)
+static const gpool_ops gpool_variants[] = {
+#include "kernels/gpool/gpool.inc"
+};
+#undef KERNEL
+#define KERNEL(isa, sfx) ACT_ROW(isa, sfx)
+static const act_ops act_variants[] = {
+#include "kernels/act/act.inc"
+};
+#undef KERNEL
+#define KERNEL(isa, sfx) DENSE_ROW(isa, sfx)
+static const dense_ops dense_variants[] = {
+#include "kernels/dense/dense.inc"
+};
+#undef KERNEL
+#define KERNEL(isa, sfx) LOSS_ROW(isa, sfx)
+static const loss_ops loss_variants[] = {
+#include "kernels/loss/loss.inc"
+};
+#undef KERNEL
+#define KERNEL(isa, sfx) OPTIM_ROW(isa, sfx)
+static const optim_ops optim_variants[] = {
+#include "kernels/optim/optim.inc"
+};
+#undef KERNEL
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define ACCESSOR(OP)                                                       \
+    const OP##_ops *lb_##OP##_variants(int *count) {                       \
+        *count = N_OF(OP##_variants);                                      \
+        return OP##_variants;                                              \
+    }
+ACCESSOR(conv2d)
+ACCESSOR(pool)
+ACCESSOR(gpool)
+ACCESSOR(act)
+ACCESSOR(dense)
+ACCESSOR(loss)
+ACCESSOR(optim)
+
+bool lb_isa_usable(const lb_cpu *cpu, lb_isa cap, lb_isa isa) {
+    return isa <= cap && lb_cpu_supports(cpu, isa);
+}
+
+/* Best variant: the highest usable ISA; the scalar reference is always usable. */
+#define PICK(OP)                                                           \
+    do {                                                                   \
+        const OP##_ops *best = NULL;                                       \
+        for (int i = 0; i < N_OF(OP##_variants); i++)                      \
+            if (lb_isa_usable(cpu, cap, OP##_variants[i].isa) &&           \
+                (!best || OP##_variants[i].isa > best->isa))               \
+                best = &OP##_variants[i];                                  \
+        out->OP = best;                                                    \
+    } while (0)
+
+bool lb_dispatch_build(lb_dispatch *out, const lb_cpu *cpu, lb_isa cap, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->cpu = *cpu;
+    if (!lb_cpu_supports(cpu, cap)) {
+        snprintf(err, errlen, "this CPU cannot run %s kernels", lb_isa_name(cap));
+        return false;
+    }
+    out->cap = cap;
+    PICK(conv2d);
+    PICK(pool);
+    PICK(gpool);
+    PICK(act);
+    PICK(dense);
+    PICK(loss);
+    PICK(optim);
+    return true;
+}
+
+static lb_dispatch g_dispatch;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static lb_isa best_isa(const lb_cpu *cpu) {
+    lb_isa best = LB_ISA_SCALAR;
+    for (int i = LB_ISA_SCALAR; i <= LB_ISA_NEON; i++)
+        if (lb_cpu_supports(cpu, (lb_isa)i)) best = (lb_isa)i;
+    return best;
+}
+
+static void dispatch_init(void) {
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    lb_isa cap = best_isa(&cpu);
+    const char *env = getenv("LATBENCH_ISA");
+    if (env && *env) {
+        int isa = lb_isa_parse(env);
+        if (isa < 0) {
+            fprintf(stderr, "latbench: LATBENCH_ISA=%s is not one of scalar, avx2, avx512, neon\n", env);
+            exit(2);
+        }
+        cap = (lb_isa)isa;
+    }
+    char err[128];
+    if (!lb_dispatch_build(&g_dispatch, &cpu, cap, err, sizeof err)) {
+        fprintf(stderr, "latbench: LATBENCH_ISA=%s: %s\n", env, err);
+        exit(2);
+    }
+    const char *verbose = getenv("LATBENCH_VERBOSE");
+    if (verbose && strcmp(verbose, "0") != 0) {
+        fprintf(stderr, "latbench: kernel dispatch (cap %s%s):\n", lb_isa_name(cap), env && *env ? ", from LATBENCH_ISA" : "");
+        lb_dispatch_print(&g_dispatch, stderr);
+    }
+}
+
+const lb_dispatch *lb_dispatch_get(void) {
+    pthread_once(&g_once, dispatch_init);
+    return &g_dispatch;
+}
+
+void lb_dispatch_print(const lb_dispatch *d, void *file) {
+    FILE *f = file;
+    fprintf(f, "  conv2d  %s\n  pool    %s\n  gpool   %s\n  act     %s\n  dense   %s\n  loss    %s\n  optim   %s\n",
+            d->conv2d->name, d->pool->name, d->gpool->name, d->act->name, d->dense->name, d->loss->name,
+            d->optim->name);
+}

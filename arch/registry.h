@@ -1,0 +1,49 @@
+/* The kernel registry: every variant of every op (from the kernels/<op>/<op>.inc enumerators),
+ * and the dispatch choice, made once per process from the CPU and LATBENCH_ISA.
+ * The dispatch table is the only global mutable state in latbench (set once, then read-only).
+ */
+#pragma once
+#include <stdbool.h>
+#include "arch/cpu.h"
+#include "kernels/conv2d/conv2d.h"
+#include "kernels/pool/pool.h"
+#include "kernels/gpool/gpool.h"
+#include "kernels/act/act.h"
+#include "kernels/dense/dense.h"
+#include "kernels/loss/loss.h"
+#include "kernels/optim/optim.h"
+
+/* All variants compiled into this binary, per op (including ones this CPU cannot run). */
+const conv2d_ops *lb_conv2d_variants(int *count);
+const pool_ops *lb_pool_variants(int *count);
+const gpool_ops *lb_gpool_variants(int *count);
+const act_ops *lb_act_variants(int *count);
+const dense_ops *lb_dense_variants(int *count);
+const loss_ops *lb_loss_variants(int *count);
+const optim_ops *lb_optim_variants(int *count);
+
+typedef struct {
+    lb_cpu cpu;
+    lb_isa cap;            /* the highest ISA allowed (LATBENCH_ISA, else the best the CPU runs) */
+    const conv2d_ops *conv2d;
+    const pool_ops *pool;
+    const gpool_ops *gpool;
+    const act_ops *act;
+    const dense_ops *dense;
+    const loss_ops *loss;
+    const optim_ops *optim;
+} lb_dispatch;
+
+/* The process-wide choice.  On a bad LATBENCH_ISA (unknown, or not supported by this CPU) it
+ * prints one line naming the problem and exits with status 2. */
+const lb_dispatch *lb_dispatch_get(void);
+
+/* Builds a dispatch table for an explicit cap (tests, verify).  Returns false, with a message in
+ * err, when the CPU cannot run that ISA. */
+bool lb_dispatch_build(lb_dispatch *out, const lb_cpu *cpu, lb_isa cap, char *err, size_t errlen);
+
+/* Whether variant ISA `isa` is runnable here (CPU support) and allowed under `cap`. */
+bool lb_isa_usable(const lb_cpu *cpu, lb_isa cap, lb_isa isa);
+
+/* Prints "op: variant" lines for the chosen kernels. */
+void lb_dispatch_print(const lb_dispatch *d, void *file);

@@ -1,0 +1,5 @@
+/* Subcommands of the latbench CLI (DESIGN.md §5).  Each returns the process exit status. */
+#pragma once
+int cmd_info(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_bench(int argc, char **argv);

@@ -1,0 +1,30 @@
+#include <stdio.h>
+#include <string.h>
+#include "harness/cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"info", cmd_info, "CPU, ISA features, selected kernels, topology"},
+    {"verify", cmd_verify, "every kernel variant vs oneDNN and vs the scalar reference"},
+    {"bench", cmd_bench, "time kernels side by side with oneDNN"},
+};
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: latbench COMMAND [options]\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "environment: LATBENCH_ISA=scalar|avx2|avx512|neon caps the kernels, LATBENCH_VERBOSE=1 prints the choice\n");
+    return f == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return usage(stderr);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return usage(stdout);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "latbench: unknown command '%s' (try 'latbench help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,102 @@
+#include "harness/verify/verify.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vf_report_init(vf_report *r, FILE *out, unsigned isa_mask, bool onednn) {
+    memset(r, 0, sizeof *r);
+    r->out = out;
+    r->isa_mask = isa_mask;
+    lb_cpu_detect(&r->cpu);
+    r->onednn = onednn && LB_X86;
+    if (r->onednn) {
+        if (dnnl_engine_create(&r->engine, dnnl_cpu, 0) != dnnl_success ||
+            dnnl_stream_create(&r->stream, r->engine, dnnl_stream_default_flags) != dnnl_success) {
+            fprintf(out, "oneDNN: cannot create a CPU engine; oneDNN comparisons are not run\n");
+            r->onednn = false;
+        }
+    }
+}
+
+void vf_report_fini(vf_report *r) {
+    if (r->stream) dnnl_stream_destroy(r->stream);
+    if (r->engine) dnnl_engine_destroy(r->engine);
+    r->stream = NULL;
+    r->engine = NULL;
+}
+
+bool vf_wanted(const vf_report *r, const char *descriptor) {
+    return !r->filter || strstr(descriptor, r->filter) != NULL;
+}
+
+bool vf_variant_runnable(vf_report *r, const char *op, const char *name, lb_isa isa) {
+    if (!(r->isa_mask & (1u << isa))) return false;
+    if (lb_cpu_supports(&r->cpu, isa)) return true;
+    char key[48];
+    snprintf(key, sizeof key, "%s/%s", op, name);
+    for (int i = 0; i < r->n_skipped_names; i++)
+        if (!strcmp(r->skipped_names[i], key)) return false;
+    if (r->n_skipped_names < 32) snprintf(r->skipped_names[r->n_skipped_names++], sizeof key, "%s", key);
+    fprintf(r->out, "SKIP %s: this CPU lacks %s\n", key, lb_isa_name(isa));
+    r->skipped++;
+    return false;
+}
+
+void vf_record(vf_report *r, const char *descriptor, bool ok, const char *detail) {
+    r->checked++;
+    if (!ok) {
+        r->failed++;
+        fprintf(r->out, "MISMATCH %s: %s\n", descriptor, detail ? detail : "");
+    } else if (r->verbose) {
+        fprintf(r->out, "ok %s\n", descriptor);
+    }
+}
+
+bool vf_compare(const float *got, const float *ref, size_t n, double rtol, double atol, char *detail, size_t len) {
+    size_t worst = 0, bad = 0;
+    double worst_excess = -1;
+    for (size_t i = 0; i < n; i++) {
+        double g = got[i], w = ref[i];
+        double err = fabs(g - w), lim = atol + rtol * fabs(w);
+        bool fail = !(err <= lim) || isnan(g) != isnan(w);
+        if (fail) {
+            bad++;
+            double excess = isnan(err) ? INFINITY : err - lim;
+            if (excess > worst_excess) { worst_excess = excess; worst = i; }
+        }
+    }
+    if (bad && detail)
+        snprintf(detail, len, "%zu of %zu elements differ; worst at %zu: got %.9g, want %.9g (rtol %g, atol %g)", bad,
+                 n, worst, got[worst], ref[worst], rtol, atol);
+    return bad == 0;
+}
+
+static uint64_t splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void vf_fill_int(float *x, size_t n, uint64_t seed, int lo, int hi) {
+    uint64_t s = seed;
+    uint64_t span = (uint64_t)(hi - lo + 1);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (int)(splitmix64(&s) % span));
+}
+
+void vf_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi) {
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)((splitmix64(&s) >> 40) * 0x1p-24);
+}
+
+float *vf_alloc(size_t n) {
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    bytes = (bytes + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    if (!p) {
+        fprintf(stderr, "latbench: out of memory allocating %zu bytes\n", bytes);
+        exit(1);
+    }
+    memset(p, 0, bytes);
+    return p;
+}

@@ -1,0 +1,65 @@
+/* Verification utilities shared by every op's verifier (harness/verify/verify_<op>.c), in the
+ * manner of oneDNN's benchdnn: a problem descriptor string names each check, so a failure prints a
+ * one-line reproducer (`latbench verify --filter DESCRIPTOR`).
+ *
+ * Descriptor form: "<op>_<pass>/<problem>/<variant>", e.g.
+ *   conv2d_fwd/mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1/avx512      variant vs the scalar reference
+ *   conv2d_fwd/mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1/avx512@onednn   variant vs oneDNN
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <dnnl.h>
+#include "arch/registry.h"
+
+typedef struct {
+    FILE *out;
+    int verbose;            /* print every check, not only failures */
+    const char *filter;     /* only checks whose descriptor contains this substring (NULL: all) */
+    unsigned isa_mask;      /* variants to check: bit (1 << lb_isa) */
+    lb_cpu cpu;
+    bool onednn;            /* compare with oneDNN (x86 builds) */
+    dnnl_engine_t engine;   /* CPU engine and stream, created by vf_report_init */
+    dnnl_stream_t stream;
+    int checked, failed, skipped;
+    char skipped_names[32][48]; /* variants already reported as skipped (printed once) */
+    int n_skipped_names;
+} vf_report;
+
+/* Sets up a report for the variants in isa_mask (creates the oneDNN engine when onednn). */
+void vf_report_init(vf_report *r, FILE *out, unsigned isa_mask, bool onednn);
+void vf_report_fini(vf_report *r);
+
+/* Whether a check with this descriptor is selected by the filter. */
+bool vf_wanted(const vf_report *r, const char *descriptor);
+
+/* Whether the variant of ISA `isa` named `name` is to be run.  A variant outside isa_mask is
+ * left out silently (the user asked for that); one the CPU cannot run is reported once as
+ * "SKIP <op>/<name>: CPU lacks <isa>" and counted as skipped. */
+bool vf_variant_runnable(vf_report *r, const char *op, const char *name, lb_isa isa);
+
+/* Records one check; on failure prints "MISMATCH <descriptor>: <detail>". */
+void vf_record(vf_report *r, const char *descriptor, bool ok, const char *detail);
+
+/* Elementwise |got - ref| <= atol + rtol*|ref|; on failure writes the worst element to detail. */
+bool vf_compare(const float *got, const float *ref, size_t n, double rtol, double atol, char *detail, size_t len);
+
+/* Deterministic fills (splitmix64 from seed): integer-valued floats in [lo, hi], so sums of
+ * products are exact in float32 while they stay below 2^24; or uniform reals in [lo, hi). */
+void vf_fill_int(float *x, size_t n, uint64_t seed, int lo, int hi);
+void vf_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
+
+/* 64-byte aligned, zeroed; prints and exits on failure.  Free with free(). */
+float *vf_alloc(size_t n);
+
+/* oneDNN status check: on error prints the call and status and returns false from the caller. */
+#define VF_DNNL(call)                                                                          \
+    do {                                                                                       \
+        dnnl_status_t st_ = (call);                                                            \
+        if (st_ != dnnl_success) {                                                             \
+            fprintf(stderr, "oneDNN: %s failed (status %d) at %s:%d\n", #call, (int)st_, __FILE__, __LINE__); \
+            return false;                                                                      \
+        }                                                                                      \
+    } while (0)

@@ -1,0 +1,31 @@
+/* Elementwise activations on n floats (any shape).  In-place is allowed (y == x, gx == gy).
+ *   lrelu_fwd:   y = x > 0 ? x : slope*x                 (DESIGN: slope 0.01)
+ *   lrelu_bwd:   gx = gy * (x > 0 ? 1 : slope)            (uses the forward input x)
+ *   sigmoid_fwd: y = 1 / (1 + exp(-x)), accurate for all x (no overflow for large |x|)
+ *   sigmoid_bwd: gx = gy * y * (1 - y)                    (uses the forward output y)
+ */
+#pragma once
+#include "kernels/common.h"
+
+typedef void lrelu_fwd_fn(size_t n, float slope, const float *x, float *y);
+typedef void lrelu_bwd_fn(size_t n, float slope, const float *x, const float *gy, float *gx);
+typedef void sigmoid_fwd_fn(size_t n, const float *x, float *y);
+typedef void sigmoid_bwd_fn(size_t n, const float *y, const float *gy, float *gx);
+
+static inline double act_bytes_fwd(size_t n) { return 8.0 * n; }
+static inline double act_bytes_bwd(size_t n) { return 12.0 * n; }
+
+typedef struct {
+    const char *name;
+    lb_isa isa;
+    lrelu_fwd_fn *lrelu_fwd;
+    lrelu_bwd_fn *lrelu_bwd;
+    sigmoid_fwd_fn *sigmoid_fwd;
+    sigmoid_bwd_fn *sigmoid_bwd;
+} act_ops;
+
+#define KERNEL(isa, sfx) lrelu_fwd_fn lrelu_fwd__##sfx; lrelu_bwd_fn lrelu_bwd__##sfx; \
+    sigmoid_fwd_fn sigmoid_fwd__##sfx; sigmoid_bwd_fn sigmoid_bwd__##sfx;
+#include "kernels/act/act.inc"
+#undef KERNEL
+#define ACT_ROW(isa, sfx) { #sfx, isa, lrelu_fwd__##sfx, lrelu_bwd__##sfx, sigmoid_fwd__##sfx, sigmoid_bwd__##sfx },

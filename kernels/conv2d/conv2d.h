@@ -1,0 +1,67 @@
+/* conv2d with periodic (circular) padding, float32, NHWC.
+ *
+ * Output size: oh = ceil(h / sh), ow = ceil(w / sw).  Output site (t, x) reads input sites
+ *   ((t*sh + i + off(kh)) mod h, (x*sw + j + off(kw)) mod w),  i < kh, j < kw,
+ * with off(k) = -floor((k-1)/2): PyTorch's "same" split with circular padding (DESIGN.md §3).
+ *   in   [n][h][w][cin]          out  [n][oh][ow][cout]
+ *   w    [kh][kw][cin][cout]     wt   [kh][kw][cout][cin]  (backward-data)
+ *   bias [cout] or NULL when !bias
+ * fwd overwrites out.  bwd_data overwrites gin [n][h][w][cin].  bwd_weights overwrites
+ * gw [kh][kw][cin][cout] and, when d->bias and gb != NULL, gb [cout].
+ */
+#pragma once
+#include "kernels/common.h"
+
+typedef struct {
+    int n;        /* batch */
+    int h, w;     /* input lattice NT x NX */
+    int cin, cout;
+    int kh, kw;   /* 1..3 */
+    int sh, sw;   /* 1 or 2 */
+    int bias;     /* 0 or 1 */
+} conv2d_desc;
+
+static inline int conv2d_off(int k) { return -((k - 1) / 2); }
+static inline int conv2d_oh(const conv2d_desc *d) { return (d->h + d->sh - 1) / d->sh; }
+static inline int conv2d_ow(const conv2d_desc *d) { return (d->w + d->sw - 1) / d->sw; }
+static inline size_t conv2d_in_size(const conv2d_desc *d) { return (size_t)d->n * d->h * d->w * d->cin; }
+static inline size_t conv2d_out_size(const conv2d_desc *d) { return (size_t)d->n * conv2d_oh(d) * conv2d_ow(d) * d->cout; }
+static inline size_t conv2d_w_size(const conv2d_desc *d) { return (size_t)d->kh * d->kw * d->cin * d->cout; }
+
+/* FLOPs per call (one FMA = 2 FLOPs); the same count for all three passes. */
+static inline double conv2d_flops(const conv2d_desc *d) {
+    return 2.0 * d->n * conv2d_oh(d) * conv2d_ow(d) * d->cout * d->cin * d->kh * d->kw;
+}
+/* Compulsory bytes moved per call (each tensor read or written once). */
+static inline double conv2d_bytes(const conv2d_desc *d) {
+    return 4.0 * (conv2d_in_size(d) + conv2d_out_size(d) + conv2d_w_size(d) + (d->bias ? d->cout : 0));
+}
+
+/* [kh][kw][cin][cout] -> [kh][kw][cout][cin]; the layout backward-data consumes. */
+static inline void conv2d_weights_transpose(const conv2d_desc *d, const float *w, float *wt) {
+    for (int t = 0; t < d->kh * d->kw; t++)
+        for (int ci = 0; ci < d->cin; ci++)
+            for (int co = 0; co < d->cout; co++)
+                wt[((size_t)t * d->cout + co) * d->cin + ci] = w[((size_t)t * d->cin + ci) * d->cout + co];
+}
+
+typedef void conv2d_fwd_fn(const conv2d_desc *d, const float *in, const float *w, const float *bias, float *out);
+typedef void conv2d_bwd_data_fn(const conv2d_desc *d, const float *gout, const float *wt, float *gin);
+typedef void conv2d_bwd_weights_fn(const conv2d_desc *d, const float *in, const float *gout, float *gw, float *gb);
+
+typedef struct {
+    const char *name;
+    lb_isa isa;
+    conv2d_fwd_fn *fwd;
+    conv2d_bwd_data_fn *bwd_data;
+    conv2d_bwd_weights_fn *bwd_weights;
+} conv2d_ops;
+
+#define KERNEL(isa, sfx)                                             \
+    conv2d_fwd_fn conv2d_periodic_fwd__##sfx;                        \
+    conv2d_bwd_data_fn conv2d_periodic_bwd_data__##sfx;              \
+    conv2d_bwd_weights_fn conv2d_periodic_bwd_weights__##sfx;
+#include "kernels/conv2d/conv2d.inc"
+#undef KERNEL
+
+#define CONV2D_ROW(isa, sfx) { #sfx, isa, conv2d_periodic_fwd__##sfx, conv2d_periodic_bwd_data__##sfx, conv2d_periodic_bwd_weights__##sfx },

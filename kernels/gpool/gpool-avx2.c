@@ -1,0 +1,5 @@
+/* PLACEHOLDER: gpool avx2 variant not written yet. */
+#include "kernels/gpool/gpool.h"
+
+void gpool_fwd__avx2(const gpool_desc *d, const float *in, float *out) { __builtin_trap(); }
+void gpool_bwd__avx2(const gpool_desc *d, const float *in, const float *gout, float *gin) { __builtin_trap(); }

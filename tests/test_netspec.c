@@ -1,0 +1,95 @@
+/* Model specs: the presets reproduce the seed's parameter counts, shapes follow the lattice, and
+ * malformed specs are rejected with the line named. */
+#include <string.h>
+#include "tests/test_util.h"
+#include "harness/nn/netspec.h"
+
+static void test_preset_param_counts(void **state) {
+    (void)state;
+    static const struct { const char *name; long params; int h, w; } table[] = {
+        {"task1-eq", 33202, 60, 4}, {"task1-st", 26370, 60, 4}, {"task1-fl", 47394, 60, 4},
+        {"task2-eq", 2657, 8, 8},   {"task2-st", 953, 8, 8},    {"task2-fl", 5600, 8, 8},
+        {"task3-eq1", 1800, 8, 8},  {"task3-eq2", 456, 8, 8},   {"task3-eq3", 308, 8, 8},
+        {"task3-st1", 2336, 8, 8},  {"task3-st2", 132, 8, 8},   {"task3-st3", 1184, 8, 8},
+        {"task3-fl1", 640, 8, 8},   {"task3-fl2", 640, 8, 8},   {"task3-fl3", 2704, 8, 8},
+    };
+    int n;
+    netspec_preset_names(&n);
+    assert_int_equal(n, 15);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        net_spec net;
+        char err[160];
+        const char *text = netspec_preset(table[i].name);
+        assert_non_null(text);
+        assert_true(netspec_parse(text, &net, err, sizeof err));
+        assert_int_equal(netspec_param_count(&net), table[i].params);
+        act_shape s[NETSPEC_MAX_LAYERS + 1];
+        assert_true(netspec_shapes(&net, table[i].h, table[i].w, s, err, sizeof err));
+        int outputs = !strncmp(table[i].name, "task1", 5) ? 2 : 1;
+        assert_int_equal(s[net.n_layers].c, outputs);
+    }
+    assert_null(netspec_preset("task4-eq"));
+}
+
+/* EQ nets run on any lattice; FL nets only on the size they were built for. */
+static void test_shapes_follow_lattice(void **state) {
+    (void)state;
+    net_spec eq, fl;
+    char err[160];
+    act_shape s[NETSPEC_MAX_LAYERS + 1];
+    assert_true(netspec_parse(netspec_preset("task1-eq"), &eq, err, sizeof err));
+    assert_true(netspec_parse(netspec_preset("task1-fl"), &fl, err, sizeof err));
+    static const int sizes[][2] = {{50, 2}, {60, 4}, {100, 5}, {125, 8}, {200, 10}};
+    for (int i = 0; i < 5; i++) {
+        assert_true(netspec_shapes(&eq, sizes[i][0], sizes[i][1], s, err, sizeof err));
+        bool fits = netspec_shapes(&fl, sizes[i][0], sizes[i][1], s, err, sizeof err);
+        assert_int_equal(fits, sizes[i][0] == 60 && sizes[i][1] == 4);
+    }
+    assert_true(netspec_shapes(&fl, 100, 5, s, err, sizeof err) == false);
+    assert_non_null(strstr(err, "linear expects 360 inputs"));
+    /* ST on 100x5: the pool floors 5 -> 2 */
+    net_spec st;
+    assert_true(netspec_parse(netspec_preset("task1-st"), &st, err, sizeof err));
+    assert_true(netspec_shapes(&st, 100, 5, s, err, sizeof err));
+    assert_int_equal(s[7].h, 50);
+    assert_int_equal(s[7].w, 2);
+}
+
+static void test_errors_name_the_line(void **state) {
+    (void)state;
+    static const struct { const char *text, *needle; } bad[] = {
+        {"conv 2x2 4 32\nlrelu\nconv 1x1 16 32\n", "line 3: conv expects 16 input channels but receives 32"},
+        {"conv 4x4 4 8\n", "line 1: kernel size"},
+        {"# comment\nconv 2x2 4\n", "line 2: expected 'conv"},
+        {"conv 1x1 4 8\nrelu6\n", "line 2: unknown layer 'relu6'"},
+        {"lrelu*\n", "line 1: '*' (no bias) applies to conv and linear only"},
+        {"conv 1x1 4 8\nlinear 8 1\n", "line 2: linear needs a flatten or a global pool"},
+        {"conv 1x1 4 8 /3\n", "line 1: stride must be"},
+        {"avgpool 2x3 2\n", "line 1: pool window must be KxK"},
+        {"\n# nothing\n", "no layers"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        net_spec net;
+        char err[160] = "";
+        act_shape s[NETSPEC_MAX_LAYERS + 1];
+        bool ok = netspec_parse(bad[i].text, &net, err, sizeof err) && netspec_shapes(&net, 8, 8, s, err, sizeof err);
+        assert_false(ok);
+        if (!strstr(err, bad[i].needle)) fail_msg("spec %zu: error '%s' lacks '%s'", i, err, bad[i].needle);
+    }
+    /* a pool larger than the lattice */
+    net_spec net;
+    char err[160];
+    act_shape s[NETSPEC_MAX_LAYERS + 1];
+    assert_true(netspec_parse("avgpool 2x2 2\navgpool 2x2 2\n", &net, err, sizeof err));
+    assert_false(netspec_shapes(&net, 3, 3, s, err, sizeof err));
+    assert_non_null(strstr(err, "line 2: 2x2 pool does not fit a 1x1 lattice"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_preset_param_counts),
+        cmocka_unit_test(test_shapes_follow_lattice),
+        cmocka_unit_test(test_errors_name_the_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

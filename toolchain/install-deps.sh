@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages latbench needs, only those that are missing.
+# Usage: toolchain/install-deps.sh [extra-package ...]
+set -euo pipefail
+pkgs=(build-essential clang libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev pkg-config "$@")
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "toolchain: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "toolchain: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists once per boot at most: a fresh machine has none.
+stamp=/tmp/latbench-apt-updated
+[ -f "$stamp" ] || { $SUDO apt-get update -qq && touch "$stamp"; }
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
