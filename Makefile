@@ -52,15 +52,14 @@ test-bins: $(TEST_BIN) $(BUILD)/latbench
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./latbench info
-	./latbench verify
-	./latbench bench --quick
+	./latbench run
 
-# The whole suite: release build, a gcc ASan+UBSan build and a clang build, every test binary
-# of both gcc builds, summed into one "N passed, N failed" line.
+# The whole suite: release build, a gcc ASan+UBSan build and a clang -Werror build; every test
+# binary of both gcc builds runs, summed into one "N passed, N failed" line.
 test: deps
 	@$(MAKE) --no-print-directory all test-bins
 	@$(MAKE) --no-print-directory test-bins BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror build/clang/latbench
 	@tests/run.sh build/release build/asan
 
 clean:

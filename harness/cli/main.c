@@ -10,6 +10,7 @@ static const struct {
     {"info", cmd_info, "CPU, ISA features, selected kernels, topology"},
     {"verify", cmd_verify, "every kernel variant vs oneDNN and vs the scalar reference"},
     {"bench", cmd_bench, "time kernels side by side with oneDNN"},
+    {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
 
 static int usage(FILE *f) {
