@@ -58,7 +58,8 @@ bool vf_compare(const float *got, const float *ref, size_t n, double rtol, doubl
     for (size_t i = 0; i < n; i++) {
         double g = got[i], w = ref[i];
         double err = fabs(g - w), lim = atol + rtol * fabs(w);
-        bool fail = !(err <= lim) || isnan(g) != isnan(w);
+        /* identical values (equal infinities too) agree; NaN agrees only with NaN */
+        bool fail = isnan(g) || isnan(w) ? isnan(g) != isnan(w) : !(g == w || err <= lim);
         if (fail) {
             bad++;
             double excess = isnan(err) ? INFINITY : err - lim;

@@ -1,4 +1,230 @@
-/* PLACEHOLDER: verifier for act not written yet. */
+/* Activation verifier: LeakyReLU (slope 0.01) and sigmoid, forward and backward.  Every runnable
+ * variant vs the scalar reference (out of place, and in place: y == x, gx == gy; the reference's
+ * own in-place result is checked too), every variant (the reference included) vs oneDNN eltwise
+ * (relu with alpha = slope; logistic_use_dst_for_bwd, whose backward takes y like ours).
+ * Inputs: mostly uniform in [-16, 16], every 4th element wide (|x| < 110, the denormal and
+ * clamping range of exp) and every 4th a special value (0, -0, +-1e30, +-inf, +-100, FLT_MAX,
+ * denormals, the edges of expf's range), so short n and the vector tails see them too.
+ * LeakyReLU is exact.  Sigmoid: relative 1e-6 (measured: 1.7e-7 against double precision) with an
+ * absolute floor of 3 denormal ulps, where relative precision does not exist. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "harness/verify/verify_ops.h"
 
-void verify_act(vf_report *r, size_t n) { vf_record(r, "act/not-implemented", false, "verifier not written yet"); }
+#define GUARD 32
+static const uint32_t GUARD_BITS = 0x7fc0dead;
+
+/* 4 bytes off 64-byte alignment.  Outputs get a guard zone (checked after each call); inputs end
+ * exactly at the end of the allocation, so an unmasked read past them is caught under ASan. */
+static float *gb_alloc_n(size_t n, bool guard) {
+    float *base = malloc((n + (guard ? GUARD : 0) + 1) * sizeof *base);
+    if (!base) {
+        fprintf(stderr, "latbench: out of memory\n");
+        exit(1);
+    }
+    float *p = base + 1;
+    if (guard)
+        for (size_t i = 0; i < GUARD; i++) memcpy(p + n + i, &GUARD_BITS, sizeof GUARD_BITS);
+    return p;
+}
+static float *gb_alloc(size_t n) { return gb_alloc_n(n, true); }
+static float *in_alloc(size_t n) { return gb_alloc_n(n, false); }
+static void gb_free(float *p) { if (p) free(p - 1); }
+static bool gb_guard_ok(const float *p, size_t n) {
+    for (size_t i = 0; i < GUARD; i++)
+        if (memcmp(p + n + i, &GUARD_BITS, sizeof GUARD_BITS)) return false;
+    return true;
+}
+static void poison(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
+
+/* vf_compare, except that identical values pass: lrelu(+-inf) = +-inf, where |inf - inf| is NaN. */
+static bool compare(const float *got, const float *want, size_t n, double rtol, double atol, char *detail, size_t len) {
+    size_t bad = 0, worst = 0;
+    double worst_excess = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (got[i] == want[i] || (isnan(got[i]) && isnan(want[i]))) continue;
+        double err = fabs((double)got[i] - want[i]), lim = atol + rtol * fabs((double)want[i]);
+        if (err <= lim) continue;
+        bad++;
+        double excess = isnan(err) || isinf(err) ? INFINITY : err - lim;
+        if (excess > worst_excess) {
+            worst_excess = excess;
+            worst = i;
+        }
+    }
+    if (bad)
+        snprintf(detail, len, "%zu of %zu elements differ; worst at %zu: got %.9g, want %.9g (rtol %g, atol %g)", bad, n,
+                 worst, got[worst], want[worst], rtol, atol);
+    return bad == 0;
+}
+
+static void check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol) {
+    char detail[256] = "";
+    bool ok = compare(got, want, n, rtol, atol, detail, sizeof detail);
+    if (ok && !gb_guard_ok(got, n)) {
+        ok = false;
+        snprintf(detail, sizeof detail, "wrote past the end of the output (%zu elements)", n);
+    }
+    vf_record(r, desc, ok, detail);
+}
+
+enum { LRELU_FWD, LRELU_BWD, SIGMOID_FWD, SIGMOID_BWD, N_PASSES };
+static const char *const pass_name[N_PASSES] = {"lrelu_fwd", "lrelu_bwd", "sigmoid_fwd", "sigmoid_bwd"};
+static const float SLOPE = 0.01f;
+#define SIG_RTOL 1e-6
+#define SIG_ATOL 4.3e-45   /* 3 * 2^-149 */
+
+/* Runs one pass of variant v.  a: the primary input (x, or y for sigmoid_bwd), gy: the incoming
+ * gradient (bwd).  In place: out already holds a copy of the operand it overwrites. */
+static void run_pass(const act_ops *v, int pass, size_t n, const float *a, const float *gy, float *out, bool inplace) {
+    switch (pass) {
+    case LRELU_FWD: v->lrelu_fwd(n, SLOPE, inplace ? out : a, out); break;
+    case LRELU_BWD: v->lrelu_bwd(n, SLOPE, a, inplace ? out : gy, out); break;
+    case SIGMOID_FWD: v->sigmoid_fwd(n, inplace ? out : a, out); break;
+    default: v->sigmoid_bwd(n, a, inplace ? out : gy, out); break;
+    }
+}
+
+/* ---- oneDNN eltwise ---- */
+typedef struct {
+    dnnl_primitive_desc_t fpd, bpd;
+    dnnl_primitive_t fwd, bwd;
+    dnnl_memory_t m[5];
+} dnnl_elt_res;
+
+/* Forward x -> y and backward gy -> gx; the backward reads x (relu) or y_bwd (logistic from dst),
+ * so both backward implementations see the same operands. */
+static bool onednn_eltwise(vf_report *r, dnnl_elt_res *z, bool sigmoid, size_t n, const float *x, float *y,
+                           const float *y_bwd, const float *gy, float *gx) {
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {(dnnl_dim_t)n};
+    dnnl_alg_kind_t alg = sigmoid ? dnnl_eltwise_logistic_use_dst_for_bwd : dnnl_eltwise_relu;
+    float alpha = sigmoid ? 0.0f : SLOPE;
+    VF_DNNL(dnnl_memory_desc_init_by_tag(&md, 1, dims, dnnl_f32, dnnl_a));
+    dnnl_eltwise_desc_t fd, bd;
+    VF_DNNL(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, alg, &md, alpha, 0.0f));
+    VF_DNNL(dnnl_primitive_desc_create(&z->fpd, &fd, NULL, r->engine, NULL));
+    VF_DNNL(dnnl_primitive_create(&z->fwd, z->fpd));
+    VF_DNNL(dnnl_memory_create(&z->m[0], &md, r->engine, (void *)x));
+    VF_DNNL(dnnl_memory_create(&z->m[1], &md, r->engine, y));
+    dnnl_exec_arg_t fargs[2] = {{DNNL_ARG_SRC, z->m[0]}, {DNNL_ARG_DST, z->m[1]}};
+    VF_DNNL(dnnl_primitive_execute(z->fwd, r->stream, 2, fargs));
+    VF_DNNL(dnnl_stream_wait(r->stream));
+    VF_DNNL(dnnl_eltwise_backward_desc_init(&bd, alg, &md, &md, alpha, 0.0f));
+    VF_DNNL(dnnl_primitive_desc_create(&z->bpd, &bd, NULL, r->engine, z->fpd));
+    VF_DNNL(dnnl_primitive_create(&z->bwd, z->bpd));
+    VF_DNNL(dnnl_memory_create(&z->m[2], &md, r->engine, (void *)gy));
+    VF_DNNL(dnnl_memory_create(&z->m[3], &md, r->engine, gx));
+    VF_DNNL(dnnl_memory_create(&z->m[4], &md, r->engine, (void *)y_bwd));
+    dnnl_exec_arg_t bargs[3] = {{sigmoid ? DNNL_ARG_DST : DNNL_ARG_SRC, sigmoid ? z->m[4] : z->m[0]},
+                                {DNNL_ARG_DIFF_DST, z->m[2]},
+                                {DNNL_ARG_DIFF_SRC, z->m[3]}};
+    VF_DNNL(dnnl_primitive_execute(z->bwd, r->stream, 3, bargs));
+    VF_DNNL(dnnl_stream_wait(r->stream));
+    return true;
+}
+
+static bool run_onednn(vf_report *r, bool sigmoid, size_t n, const float *x, float *y, const float *y_bwd,
+                       const float *gy, float *gx) {
+    dnnl_elt_res z;
+    memset(&z, 0, sizeof z);
+    bool ok = onednn_eltwise(r, &z, sigmoid, n, x, y, y_bwd, gy, gx);
+    for (int i = 0; i < 5; i++)
+        if (z.m[i]) dnnl_memory_destroy(z.m[i]);
+    if (z.fwd) dnnl_primitive_destroy(z.fwd);
+    if (z.bwd) dnnl_primitive_destroy(z.bwd);
+    if (z.fpd) dnnl_primitive_desc_destroy(z.fpd);
+    if (z.bpd) dnnl_primitive_desc_destroy(z.bpd);
+    return ok;
+}
+
+static void fill_inputs(float *x, size_t n, uint64_t seed) {
+    static const float special[] = {0.0f, -0.0f, 100.0f, -100.0f, 1e30f, -1e30f, INFINITY, -INFINITY,
+                                    FLT_MAX, -FLT_MAX, 88.72f, -88.72f, 87.0f, -87.0f, 103.9f, -103.9f,
+                                    104.5f, -104.5f, 1e-30f, -1e-30f, 1e-40f, -1e-40f, 20.0f, -20.0f};
+    const size_t ns = sizeof special / sizeof special[0];
+    vf_fill_uniform(x, n, seed, -16.0f, 16.0f);
+    float w[64];
+    for (size_t i = 0; i < n; i += 64) {
+        vf_fill_uniform(w, 64, seed + i, -110.0f, 110.0f);
+        for (size_t j = i; j < n && j < i + 64; j++) {
+            if (j % 4 == 3) x[j] = special[(j / 4) % ns];
+            else if (j % 4 == 1) x[j] = w[j - i];
+        }
+    }
+}
+
+void verify_act(vf_report *r, size_t n) {
+    char prob[64], prob_ip[64];
+    snprintf(prob, sizeof prob, "n%zu", n);
+    snprintf(prob_ip, sizeof prob_ip, "n%zu_inplace", n);
+    float *x = in_alloc(n), *gy = in_alloc(n), *ysig = in_alloc(n), *out = gb_alloc(n);
+    float *ref[N_PASSES], *dn[N_PASSES] = {NULL, NULL, NULL, NULL};
+    fill_inputs(x, n, 0xac7 + n);
+    vf_fill_uniform(gy, n, 0xbeef + n, -2.0f, 2.0f);
+    sigmoid_fwd__scalar(n, x, ysig);   /* the y that sigmoid_bwd consumes */
+    const act_ops *scal = NULL;
+    int nv;
+    const act_ops *vs = lb_act_variants(&nv);
+    for (int i = 0; i < nv; i++)
+        if (vs[i].isa == LB_ISA_SCALAR) scal = &vs[i];
+    for (int p = 0; p < N_PASSES; p++) {
+        ref[p] = gb_alloc(n);
+        run_pass(scal, p, n, p == SIGMOID_BWD ? ysig : x, gy, ref[p], false);
+    }
+
+    char desc[160];
+    bool want_dn[2] = {false, false};   /* lrelu, sigmoid */
+    if (r->onednn && n > 0)
+        for (int i = 0; i < nv; i++)
+            for (int p = 0; p < N_PASSES; p++) {
+                snprintf(desc, sizeof desc, "%s/%s/%s@onednn", pass_name[p], prob, vs[i].name);
+                want_dn[p >= SIGMOID_FWD] |= vf_wanted(r, desc);
+            }
+    bool dn_ok[2] = {false, false};
+    for (int s = 0; s < 2; s++)
+        if (want_dn[s]) {
+            dn[2 * s] = vf_alloc(n);
+            dn[2 * s + 1] = vf_alloc(n);
+            dn_ok[s] = run_onednn(r, s, n, x, dn[2 * s], ysig, gy, dn[2 * s + 1]);
+        }
+
+    for (int i = 0; i < nv; i++) {
+        const act_ops *v = &vs[i];
+        if (!vf_variant_runnable(r, "act", v->name, v->isa)) continue;
+        const bool is_ref = v->isa == LB_ISA_SCALAR;
+        for (int p = 0; p < N_PASSES; p++) {
+            const bool sig = p >= SIGMOID_FWD;
+            const double rtol = sig ? SIG_RTOL : 0, atol = sig ? SIG_ATOL : 0;
+            const float *a = p == SIGMOID_BWD ? ysig : x;
+            char d_ref[160], d_dn[160], d_ip[160];
+            snprintf(d_ref, sizeof d_ref, "%s/%s/%s", pass_name[p], prob, v->name);
+            snprintf(d_dn, sizeof d_dn, "%s/%s/%s@onednn", pass_name[p], prob, v->name);
+            snprintf(d_ip, sizeof d_ip, "%s/%s/%s", pass_name[p], prob_ip, v->name);
+            bool w_ref = !is_ref && vf_wanted(r, d_ref), w_dn = want_dn[sig] && vf_wanted(r, d_dn);
+            if (w_ref || w_dn) {
+                poison(out, n);
+                run_pass(v, p, n, a, gy, out, false);
+                if (w_ref) check(r, d_ref, out, ref[p], n, rtol, atol);
+                if (w_dn) {
+                    if (!dn_ok[sig]) vf_record(r, d_dn, false, "oneDNN eltwise failed (see stderr)");
+                    /* oneDNN's logistic has its own exp (measured: 4.5e-7 relative), and flushes
+                     * results below ~1.7e-38 (x < -86.99) to zero */
+                    else check(r, d_dn, out, dn[p], n, sig ? 4 * SIG_RTOL : 0, sig ? 0x1p-125 : 0);
+                }
+            }
+            if (vf_wanted(r, d_ip)) {
+                memcpy(out, p == LRELU_FWD || p == SIGMOID_FWD ? x : gy, n * sizeof *out);
+                run_pass(v, p, n, a, gy, out, true);
+                check(r, d_ip, out, ref[p], n, rtol, atol);
+            }
+        }
+    }
+    for (int p = 0; p < N_PASSES; p++) {
+        gb_free(ref[p]);
+        free(dn[p]);
+    }
+    gb_free(x); gb_free(gy); gb_free(ysig); gb_free(out);
+}

@@ -1,6 +1,7 @@
 /* latbench verify: every kernel variant against the scalar reference and oneDNN, over the layer
  * shapes of every preset network on 8x8, 60x4 and 100x5, plus awkward shapes (odd lattices,
  * channel counts that are not multiples of the vector width, batch 1, one input channel). */
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,9 @@ int cmd_verify(int argc, char **argv) {
             return usage();
         }
     }
+    /* Correctness needs no parallelism, and oneDNN's spinning OpenMP workers slow a shared
+     * machine down tenfold. */
+    omp_set_num_threads(1);
     vf_report r;
     vf_report_init(&r, stdout, mask, onednn);
     r.filter = filter;

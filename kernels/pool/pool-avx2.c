@@ -1,5 +1,361 @@
-/* PLACEHOLDER: pool avx2 variant not written yet. */
+/* Pooling, AVX2.  The paths of pool-avx512.c with 8 lanes: k = s = 2 with c in {1, 2, 4} packs
+ * sites (shuffles), k = s = 2 otherwise goes one channel vector at a time, any other k, s per
+ * output site; maskload/maskstore only for c % 8 tails; reference operation order. */
+#include <string.h>
+#include <immintrin.h>
 #include "kernels/pool/pool.h"
 
-void pool2d_fwd__avx2(const pool_desc *d, const float *in, float *out) { __builtin_trap(); }
-void pool2d_bwd__avx2(const pool_desc *d, const float *in, const float *gout, float *gin) { __builtin_trap(); }
+#define INLINE static inline __attribute__((always_inline))
+
+static inline __m256i ch_mask(int rem) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+/* FULL is a compile-time constant after inlining: plain loads/stores except in the tail. */
+INLINE __m256 ld(const float *p, int FULL, __m256i tm) { return FULL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, tm); }
+INLINE void st(float *p, __m256 v, int FULL, __m256i tm) {
+    if (FULL) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, tm, v);
+}
+
+INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, int FULL, __m256i tm, int avg, __m256 inv) {
+    __m256 a[4];
+    for (int j = 0; j < NB; j++) a[j] = ld(b + 8 * j, FULL, tm);
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = (ky == 0); kx < k; kx++) {
+            const float *p = b + ky * rs + (size_t)kx * C;
+            for (int j = 0; j < NB; j++) {
+                __m256 v = ld(p + 8 * j, FULL, tm);
+                a[j] = avg ? _mm256_add_ps(a[j], v) : _mm256_max_ps(a[j], v);
+            }
+        }
+    for (int j = 0; j < NB; j++) st(o + 8 * j, avg ? _mm256_mul_ps(a[j], inv) : a[j], FULL, tm);
+}
+
+INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
+    const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w;
+    const int k = KK ? KK : d->k;
+    const size_t rs = (size_t)W * C;
+    const __m256 inv = _mm256_set1_ps(1.0f / (float)(d->k * d->k));
+    const __m256i tm = ch_mask(C % 8);
+    for (int n = 0; n < d->n; n++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                const float *b = in + (((size_t)n * d->h + (size_t)y * s) * W + (size_t)x * s) * C;
+                float *o = out + (((size_t)n * oh + y) * ow + x) * C;
+                int c0 = 0;
+                for (; c0 + 32 <= C; c0 += 32) fwd_site(b + c0, o + c0, k, rs, C, 4, 1, tm, avg, inv);
+                for (; c0 + 8 <= C; c0 += 8) fwd_site(b + c0, o + c0, k, rs, C, 1, 1, tm, avg, inv);
+                if (c0 < C) fwd_site(b + c0, o + c0, k, rs, C, 1, 0, tm, avg, inv);
+            }
+}
+
+/* ACC: accumulate (gin zeroed first; overlapping or gapped windows), else overwrite (s == k). */
+INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, int FULL, __m256i tm,
+                     int avg, __m256 inv, int ACC) {
+    __m256 gv[4], m[4], taken[4];
+    for (int j = 0; j < NB; j++) {
+        gv[j] = ld(g + 8 * j, FULL, tm);
+        if (avg) gv[j] = _mm256_mul_ps(gv[j], inv);
+        else m[j] = ld(b + 8 * j, FULL, tm);
+        taken[j] = _mm256_setzero_ps();
+    }
+    if (!avg)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = (ky == 0); kx < k; kx++)
+                for (int j = 0; j < NB; j++)
+                    m[j] = _mm256_max_ps(m[j], ld(b + ky * rs + (size_t)kx * C + 8 * j, FULL, tm));
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++) {
+            size_t off = ky * rs + (size_t)kx * C;
+            for (int j = 0; j < NB; j++) {
+                float *p = gb + off + 8 * j;
+                __m256 v = gv[j];
+                if (!avg) {   /* first lane-wise maximum in row-major window order */
+                    __m256 sel = _mm256_andnot_ps(taken[j], _mm256_cmp_ps(ld(b + off + 8 * j, FULL, tm), m[j], _CMP_EQ_OQ));
+                    taken[j] = _mm256_or_ps(taken[j], sel);
+                    v = _mm256_and_ps(sel, v);
+                }
+                /* adding +0 where not selected leaves the (never -0) accumulated value unchanged */
+                st(p, ACC ? _mm256_add_ps(ld(p, FULL, tm), v) : v, FULL, tm);
+            }
+        }
+}
+
+INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
+    const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w, H = d->h;
+    const int k = KK ? KK : d->k;
+    const size_t rs = (size_t)W * C;
+    const __m256 inv = _mm256_set1_ps(1.0f / (float)(d->k * d->k));
+    const __m256i tm = ch_mask(C % 8);
+    for (int n = 0; n < d->n; n++) {
+        float *gn = gin + (size_t)n * H * rs;
+        if (ACC) memset(gn, 0, (size_t)H * rs * sizeof *gn);
+        for (int y = 0; y < oh; y++) {
+            for (int x = 0; x < ow; x++) {
+                size_t base = ((size_t)y * s * W + (size_t)x * s) * C;
+                const float *b = avg ? NULL : in + (size_t)n * H * rs + base;
+                const float *g = gout + (((size_t)n * oh + y) * ow + x) * C;
+                float *gb = gn + base;
+                int c0 = 0;
+                for (; c0 + 32 <= C; c0 += 32) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 4, 1, tm, avg, inv, ACC);
+                for (; c0 + 8 <= C; c0 += 8) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 1, 1, tm, avg, inv, ACC);
+                if (c0 < C) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 1, 0, tm, avg, inv, ACC);
+            }
+            if (!ACC && ow * k < W)
+                for (int ky = 0; ky < k; ky++)
+                    memset(gn + ((size_t)(y * k + ky) * W + (size_t)ow * k) * C, 0, (size_t)(W - ow * k) * C * sizeof *gn);
+        }
+        if (!ACC && oh * k < H) memset(gn + (size_t)oh * k * rs, 0, (size_t)(H - oh * k) * rs * sizeof *gn);
+    }
+}
+
+/* ---- k = s = 2, the seed networks' pools: see pool-avx512.c ---- */
+
+INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, __m256i tm, int avg) {
+    __m256 a0 = ld(a, FULL, tm), a1 = ld(a + C, FULL, tm), a2 = ld(b, FULL, tm), a3 = ld(b + C, FULL, tm);
+    __m256 r = avg ? _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), a2), a3), _mm256_set1_ps(0.25f))
+                   : _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
+    st(o, r, FULL, tm);
+}
+
+INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, int FULL, __m256i tm,
+                       int avg) {
+    __m256 gv = ld(g, FULL, tm);
+    if (avg) {
+        gv = _mm256_mul_ps(gv, _mm256_set1_ps(0.25f));
+        st(ga, gv, FULL, tm);
+        st(ga + C, gv, FULL, tm);
+        st(gb, gv, FULL, tm);
+        st(gb + C, gv, FULL, tm);
+        return;
+    }
+    __m256 a0 = ld(a, FULL, tm), a1 = ld(a + C, FULL, tm), a2 = ld(b, FULL, tm), a3 = ld(b + C, FULL, tm);
+    __m256 mx = _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
+    /* first maximum in window order a0 a1 a2 a3 */
+    __m256 e0 = _mm256_cmp_ps(a0, mx, _CMP_EQ_OQ);
+    __m256 e1 = _mm256_andnot_ps(e0, _mm256_cmp_ps(a1, mx, _CMP_EQ_OQ));
+    __m256 f = _mm256_or_ps(e0, e1);
+    __m256 e2 = _mm256_andnot_ps(f, _mm256_cmp_ps(a2, mx, _CMP_EQ_OQ));
+    f = _mm256_or_ps(f, e2);
+    __m256 e3 = _mm256_andnot_ps(f, _mm256_cmp_ps(a3, mx, _CMP_EQ_OQ));
+    st(ga, _mm256_and_ps(e0, gv), FULL, tm);
+    st(ga + C, _mm256_and_ps(e1, gv), FULL, tm);
+    st(gb, _mm256_and_ps(e2, gv), FULL, tm);
+    st(gb + C, _mm256_and_ps(e3, gv), FULL, tm);
+}
+
+INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
+    const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
+    const size_t C = (size_t)d->c, rs = (size_t)W * C;
+    const __m256i tm = ch_mask((int)(C % 8));
+    for (int n = 0; n < d->n; n++)
+        for (int y = 0; y < oh; y++) {
+            const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
+            float *o = out + ((size_t)n * oh + y) * ow * C;
+            for (int x = 0; x < ow; x++) {
+                const float *a = r0 + 2 * (size_t)x * C, *b = r1 + 2 * (size_t)x * C;
+                float *ox = o + (size_t)x * C;
+                size_t c = 0;
+                for (; c + 8 <= C; c += 8) k2_fwd_vec(a + c, b + c, ox + c, C, 1, tm, avg);
+                if (c < C) k2_fwd_vec(a + c, b + c, ox + c, C, 0, tm, avg);
+            }
+        }
+}
+
+INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+    const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
+    const size_t C = (size_t)d->c, rs = (size_t)W * C;
+    const __m256i tm = ch_mask((int)(C % 8));
+    for (int n = 0; n < d->n; n++) {
+        float *gn = gin + (size_t)n * H * rs;
+        for (int y = 0; y < oh; y++) {
+            size_t r0 = 2 * (size_t)y * rs;
+            const float *i0 = avg ? NULL : in + (size_t)n * H * rs + r0;
+            const float *g = gout + ((size_t)n * oh + y) * ow * C;
+            for (int x = 0; x < ow; x++) {
+                size_t off = 2 * (size_t)x * C;
+                const float *a = avg ? NULL : i0 + off, *b = avg ? NULL : i0 + off + rs;
+                float *ga = gn + r0 + off, *gb = ga + rs;
+                const float *gx = g + (size_t)x * C;
+                size_t c = 0;
+                for (; c + 8 <= C; c += 8) k2_bwd_vec(avg ? a : a + c, avg ? b : b + c, gx + c, ga + c, gb + c, C, 1, tm, avg);
+                if (c < C) k2_bwd_vec(avg ? a : a + c, avg ? b : b + c, gx + c, ga + c, gb + c, C, 0, tm, avg);
+            }
+            if (2 * ow < W)   /* floor mode: the last column gets no gradient */
+                for (int ky = 0; ky < 2; ky++) memset(gn + r0 + ky * rs + 2 * (size_t)ow * C, 0, (size_t)(W - 2 * ow) * C * sizeof *gn);
+        }
+        if (2 * oh < H) memset(gn + 2 * (size_t)oh * rs, 0, (size_t)(H - 2 * oh) * rs * sizeof *gn);
+    }
+}
+
+/* ---- k = s = 2 with c in {1, 2, 4}: a vector holds S = 8/c sites; two vectors of an input row
+ * are split into even and odd sites (in-lane shuffles + one cross-lane permute), so the four
+ * window elements of S outputs sit in four vectors.  Per-site vectors would be all tail here,
+ * and maskstore is slow on AMD. ---- */
+
+/* A, B: sites 0..2S-1 -> E: even sites, O: odd sites, in order. */
+INLINE void k2s_deint(__m256 A, __m256 B, int C, __m256 *E, __m256 *O) {
+    if (C == 4) {
+        *E = _mm256_permute2f128_ps(A, B, 0x20);
+        *O = _mm256_permute2f128_ps(A, B, 0x31);
+    } else if (C == 2) {   /* 64-bit sites: shuffle gives (s0 s4 | s2 s6), 0xD8 swaps the middle */
+        *E = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(A, B, 0x44)), 0xD8));
+        *O = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(A, B, 0xEE)), 0xD8));
+    } else {
+        *E = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(A, B, 0x88)), 0xD8));
+        *O = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(A, B, 0xDD)), 0xD8));
+    }
+}
+
+/* The inverse of k2s_deint. */
+INLINE void k2s_inter(__m256 E, __m256 O, int C, __m256 *A, __m256 *B) {
+    if (C == 4) {
+        *A = _mm256_permute2f128_ps(E, O, 0x20);
+        *B = _mm256_permute2f128_ps(E, O, 0x31);
+        return;
+    }
+    __m256 e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(E), 0xD8));
+    __m256 o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(O), 0xD8));
+    if (C == 2) {
+        *A = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(e), _mm256_castps_pd(o)));
+        *B = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(e), _mm256_castps_pd(o)));
+    } else {
+        *A = _mm256_unpacklo_ps(e, o);
+        *B = _mm256_unpackhi_ps(e, o);
+    }
+}
+
+/* A group of S outputs, or of `outs` < S at the end of a row (masked). */
+typedef struct { int full; __m256i mo, ma, mb; } k2s_grp;
+
+static inline k2s_grp k2s_group(int outs, int C, int S) {
+    k2s_grp g;
+    int no = outs * C, ni = 2 * no;
+    g.full = outs == S;
+    g.mo = ch_mask(no);
+    g.ma = ch_mask(ni > 8 ? 8 : ni);
+    g.mb = ch_mask(ni > 8 ? ni - 8 : 0);
+    return g;
+}
+
+INLINE void k2s_split(const float *p, const k2s_grp *g, int C, __m256 *e, __m256 *o) {
+    __m256 A = ld(p, g->full, g->ma), B = ld(p + 8, g->full, g->mb);
+    k2s_deint(A, B, C, e, o);
+}
+
+INLINE void k2s_merge(float *p, __m256 e, __m256 o, const k2s_grp *g, int C) {
+    __m256 A, B;
+    k2s_inter(e, o, C, &A, &B);
+    st(p, A, g->full, g->ma);
+    st(p + 8, B, g->full, g->mb);
+}
+
+INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg, int C) {
+    const int oh = pool_oh(d), ow = pool_ow(d), S = 8 / C;
+    const size_t rs = (size_t)d->w * C;
+    const k2s_grp full = k2s_group(S, C, S);
+    for (int n = 0; n < d->n; n++)
+        for (int y = 0; y < oh; y++) {
+            const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
+            float *o = out + ((size_t)n * oh + y) * ow * C;
+            for (int x = 0; x < ow; x += S) {
+                k2s_grp g = x + S <= ow ? full : k2s_group(ow - x, C, S);
+                __m256 e0, o0, e1, o1;
+                k2s_split(r0 + 2 * (size_t)x * C, &g, C, &e0, &o0);
+                k2s_split(r1 + 2 * (size_t)x * C, &g, C, &e1, &o1);
+                __m256 r = avg ? _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(e0, o0), e1), o1), _mm256_set1_ps(0.25f))
+                               : _mm256_max_ps(_mm256_max_ps(e0, o0), _mm256_max_ps(e1, o1));
+                st(o + (size_t)x * C, r, g.full, g.mo);
+            }
+        }
+}
+
+INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int C) {
+    const int oh = pool_oh(d), ow = pool_ow(d), S = 8 / C, W = d->w, H = d->h;
+    const size_t rs = (size_t)W * C;
+    const k2s_grp full = k2s_group(S, C, S);
+    for (int n = 0; n < d->n; n++) {
+        float *gn = gin + (size_t)n * H * rs;
+        for (int y = 0; y < oh; y++) {
+            size_t r0 = 2 * (size_t)y * rs;
+            const float *g = gout + ((size_t)n * oh + y) * ow * C;
+            for (int x = 0; x < ow; x += S) {
+                k2s_grp gr = x + S <= ow ? full : k2s_group(ow - x, C, S);
+                size_t off = 2 * (size_t)x * C;
+                __m256 gv = ld(g + (size_t)x * C, gr.full, gr.mo);
+                if (avg) {
+                    gv = _mm256_mul_ps(gv, _mm256_set1_ps(0.25f));
+                    k2s_merge(gn + r0 + off, gv, gv, &gr, C);
+                    k2s_merge(gn + r0 + rs + off, gv, gv, &gr, C);
+                    continue;
+                }
+                const float *i0 = in + (size_t)n * H * rs + r0 + off;
+                __m256 e0, o0, e1, o1;
+                k2s_split(i0, &gr, C, &e0, &o0);
+                k2s_split(i0 + rs, &gr, C, &e1, &o1);
+                __m256 mx = _mm256_max_ps(_mm256_max_ps(e0, o0), _mm256_max_ps(e1, o1));
+                __m256 s0 = _mm256_cmp_ps(e0, mx, _CMP_EQ_OQ);
+                __m256 s1 = _mm256_andnot_ps(s0, _mm256_cmp_ps(o0, mx, _CMP_EQ_OQ));
+                __m256 f = _mm256_or_ps(s0, s1);
+                __m256 s2 = _mm256_andnot_ps(f, _mm256_cmp_ps(e1, mx, _CMP_EQ_OQ));
+                f = _mm256_or_ps(f, s2);
+                __m256 s3 = _mm256_andnot_ps(f, _mm256_cmp_ps(o1, mx, _CMP_EQ_OQ));
+                k2s_merge(gn + r0 + off, _mm256_and_ps(s0, gv), _mm256_and_ps(s1, gv), &gr, C);
+                k2s_merge(gn + r0 + rs + off, _mm256_and_ps(s2, gv), _mm256_and_ps(s3, gv), &gr, C);
+            }
+            if (2 * ow < W)
+                for (int ky = 0; ky < 2; ky++) memset(gn + r0 + ky * rs + 2 * (size_t)ow * C, 0, (size_t)(W - 2 * ow) * C * sizeof *gn);
+        }
+        if (2 * oh < H) memset(gn + 2 * (size_t)oh * rs, 0, (size_t)(H - 2 * oh) * rs * sizeof *gn);
+    }
+}
+
+/* c as a compile-time constant for the shuffles. */
+INLINE void k2s_fwd_any(const pool_desc *d, const float *in, float *out, int avg) {
+    if (d->c == 4) k2s_fwd(d, in, out, avg, 4);
+    else if (d->c == 2) k2s_fwd(d, in, out, avg, 2);
+    else k2s_fwd(d, in, out, avg, 1);
+}
+INLINE void k2s_bwd_any(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+    if (d->c == 4) k2s_bwd(d, in, gout, gin, avg, 4);
+    else if (d->c == 2) k2s_bwd(d, in, gout, gin, avg, 2);
+    else k2s_bwd(d, in, gout, gin, avg, 1);
+}
+
+static inline int k2_small_c(const pool_desc *d) { return d->k == 2 && d->s == 2 && d->c < 8 && 8 % d->c == 0; }
+
+void pool2d_fwd__avx2(const pool_desc *d, const float *in, float *out) {
+    if (k2_small_c(d)) {
+        if (d->kind == POOL_AVG) k2s_fwd_any(d, in, out, 1); else k2s_fwd_any(d, in, out, 0);
+        return;
+    }
+    if (d->k == 2 && d->s == 2) {
+        if (d->kind == POOL_AVG) k2_fwd(d, in, out, 1); else k2_fwd(d, in, out, 0);
+        return;
+    }
+    if (d->kind == POOL_AVG) {
+        if (d->k == 2) fwd_all(d, in, out, 1, 2); else fwd_all(d, in, out, 1, 0);
+    } else {
+        if (d->k == 2) fwd_all(d, in, out, 0, 2); else fwd_all(d, in, out, 0, 0);
+    }
+}
+
+void pool2d_bwd__avx2(const pool_desc *d, const float *in, const float *gout, float *gin) {
+    if (k2_small_c(d)) {
+        if (d->kind == POOL_AVG) k2s_bwd_any(d, in, gout, gin, 1); else k2s_bwd_any(d, in, gout, gin, 0);
+        return;
+    }
+    if (d->k == 2 && d->s == 2) {
+        if (d->kind == POOL_AVG) k2_bwd(d, in, gout, gin, 1); else k2_bwd(d, in, gout, gin, 0);
+        return;
+    }
+    const int tiled = d->s == d->k;
+    if (d->kind == POOL_AVG) {
+        if (tiled && d->k == 2) bwd_all(d, in, gout, gin, 1, 2, 0);
+        else if (tiled) bwd_all(d, in, gout, gin, 1, 0, 0);
+        else bwd_all(d, in, gout, gin, 1, 0, 1);
+    } else {
+        if (tiled && d->k == 2) bwd_all(d, in, gout, gin, 0, 2, 0);
+        else if (tiled) bwd_all(d, in, gout, gin, 0, 0, 0);
+        else bwd_all(d, in, gout, gin, 0, 0, 1);
+    }
+}
