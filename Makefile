@@ -8,7 +8,7 @@ include toolchain/flags.mk
 
 ARCH_CFLAGS :=
 CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -I. $(ARCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
-LDLIBS   := -ldnnl -lhwloc -lm -lpthread
+LDLIBS   := -ldnnl -lhwloc -ljansson -lm -lpthread
 LDFLAGS  := -fopenmp $(SAN)
 
 HOST_ARCH := $(shell uname -m)

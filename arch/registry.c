@@ -40,6 +40,11 @@ static const optim_ops optim_variants[] = {
 #include "kernels/optim/optim.inc"
 };
 #undef KERNEL
+#define KERNEL(isa, sfx, lanes) WORM_ROW(isa, sfx, lanes)
+static const worm_ops worm_variants[] = {
+#include "kernels/worm/worm.inc"
+};
+#undef KERNEL
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define ACCESSOR(OP)                                                       \
@@ -54,6 +59,7 @@ ACCESSOR(act)
 ACCESSOR(dense)
 ACCESSOR(loss)
 ACCESSOR(optim)
+ACCESSOR(worm)
 
 bool lb_isa_usable(const lb_cpu *cpu, lb_isa cap, lb_isa isa) {
     return isa <= cap && lb_cpu_supports(cpu, isa);
@@ -85,6 +91,7 @@ bool lb_dispatch_build(lb_dispatch *out, const lb_cpu *cpu, lb_isa cap, char *er
     PICK(dense);
     PICK(loss);
     PICK(optim);
+    PICK(worm);
     return true;
 }
 
@@ -133,4 +140,5 @@ void lb_dispatch_print(const lb_dispatch *d, void *file) {
     fprintf(f, "  conv2d  %s\n  pool    %s\n  gpool   %s\n  act     %s\n  dense   %s\n  loss    %s\n  optim   %s\n",
             d->conv2d->name, d->pool->name, d->gpool->name, d->act->name, d->dense->name, d->loss->name,
             d->optim->name);
+    fprintf(f, "  worm    %s\n", d->worm->name);
 }

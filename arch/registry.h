@@ -12,6 +12,7 @@
 #include "kernels/dense/dense.h"
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
+#include "kernels/worm/worm.h"
 
 /* All variants compiled into this binary, per op (including ones this CPU cannot run). */
 const conv2d_ops *lb_conv2d_variants(int *count);
@@ -21,6 +22,7 @@ const act_ops *lb_act_variants(int *count);
 const dense_ops *lb_dense_variants(int *count);
 const loss_ops *lb_loss_variants(int *count);
 const optim_ops *lb_optim_variants(int *count);
+const worm_ops *lb_worm_variants(int *count);
 
 typedef struct {
     lb_cpu cpu;
@@ -32,6 +34,7 @@ typedef struct {
     const dense_ops *dense;
     const loss_ops *loss;
     const optim_ops *optim;
+    const worm_ops *worm;
 } lb_dispatch;
 
 /* The process-wide choice.  On a bad LATBENCH_ISA (unknown, or not supported by this CPU) it

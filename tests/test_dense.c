@@ -13,8 +13,6 @@
 #include "harness/verify/verify_ops.h"
 
 /* test hooks in verify_dense.c: the verifiers over an explicit variant list */
-void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *vars, int nvars);
-void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_ops *vars, int nvars);
 
 static void report_open(vf_report *r, FILE *out) {
     vf_report_init(r, out, (1u << LB_ISA_SCALAR) | (1u << LB_ISA_AVX2) | (1u << LB_ISA_AVX512) | (1u << LB_ISA_NEON),

@@ -12,7 +12,6 @@
 #include "harness/verify/verify_ops.h"
 
 /* test hook in verify_loss.c */
-void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int nvars);
 
 static const size_t sizes[] = {0, 1, 15, 16, 17, 100, 1000, 33202};
 

@@ -1,4 +1,720 @@
-/* PLACEHOLDER until the benchmark lands (owned by the bench work; replace this file freely). */
-#include <stdio.h>
+/* latbench bench: every conv/pool layer of the chosen networks on each lattice, batch and thread
+ * count, ours vs oneDNN (best layout with its halo copy and reorders shown separately, and plain
+ * nhwc), plus the conv chain of task1-eq; a table on stdout and google-benchmark-style JSON. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness/bench/bench.h"
+#include "harness/bench/peak.h"
 #include "harness/cli/cli.h"
-int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "latbench bench: not built yet\n"); return 2; }
+#include "harness/nn/netspec.h"
+#include "harness/nn/parallel.h"
+#include "harness/verify/verify_ops.h"
+
+static const char *const default_nets[] = {"task1-eq", "task1-st", "task3-eq1"};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: latbench bench [--quick] [--filter SUBSTR] [--threads LIST] [--batch LIST] [--lattice LIST]\n"
+            "                      [--nets LIST] [--reps N] [--baseline onednn|none] [--json FILE]\n"
+            "  Times the conv and pool layers of the networks (default task1-eq,task1-st,task3-eq1) on each\n"
+            "  lattice (default 8x8,64x64), batch (default 1,32,256) and thread count (default 1,2, capped at\n"
+            "  the core count): ours vs oneDNN, and the task1-eq conv chain (fwd+bwd, 8x8, batch 32).\n"
+            "  --quick: 8x8, batches 1,32, 7 repetitions (what `make run` calls).  --filter matches the\n"
+            "  problem name (conv2d_fwd/mb32_...) or the layer label (task1-st:conv4).\n");
+}
+
+/* ---- options ---- */
+
+static bool parse_int_range(const char *s, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return false;
+    *out = (int)v;
+    return true;
+}
+
+/* "a,b,c" of integers in [lo, hi]. */
+static bool parse_int_list(const char *s, long lo, long hi, int *out, int *n) {
+    char buf[256];
+    if (strlen(s) >= sizeof buf || !*s) return false;
+    strcpy(buf, s);
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n == BENCH_MAX_LIST || !parse_int_range(tok, lo, hi, &out[*n])) return false;
+        (*n)++;
+    }
+    return *n > 0;
+}
+
+static bool parse_lattice_list(const char *s, bench_opts *o) {
+    char buf[256];
+    if (strlen(s) >= sizeof buf || !*s) return false;
+    strcpy(buf, s);
+    o->n_lattices = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *x = strchr(tok, 'x');
+        if (!x || o->n_lattices == BENCH_MAX_LIST) return false;
+        *x = 0;
+        if (!parse_int_range(tok, 1, 4096, &o->lat_h[o->n_lattices]) || !parse_int_range(x + 1, 1, 4096, &o->lat_w[o->n_lattices]))
+            return false;
+        o->n_lattices++;
+    }
+    return o->n_lattices > 0;
+}
+
+/* Splits a comma list of preset names in place (the strings point into buf). */
+static bool parse_net_list(char *buf, bench_opts *o, const char **bad) {
+    o->n_nets = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!netspec_preset(tok)) {
+            *bad = tok;
+            return false;
+        }
+        if (o->n_nets == BENCH_MAX_LIST) return false;
+        o->nets[o->n_nets++] = tok;
+    }
+    return o->n_nets > 0;
+}
+
+#define BAD(...)                                      \
+    do {                                              \
+        fprintf(stderr, "latbench bench: " __VA_ARGS__); \
+        fputc('\n', stderr);                          \
+        return 2;                                     \
+    } while (0)
+
+/* Returns 0 to go on, 1 when help was printed, 2 on a bad option. */
+static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size_t nets_len, int cores) {
+    memset(o, 0, sizeof *o);
+    bool set_threads = false, set_batch = false, set_lattice = false, set_reps = false;
+    int reps = 0;
+    o->onednn = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--quick")) {
+            o->quick = true;
+        } else if (!strcmp(a, "--filter") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
+                   !strcmp(a, "--reps") || !strcmp(a, "--json") || !strcmp(a, "--baseline") || !strcmp(a, "--nets")) {
+            if (!has_value) BAD("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--filter")) {
+                o->filter = v;
+            } else if (!strcmp(a, "--threads")) {
+                if (!parse_int_list(v, 1, 1024, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+                set_threads = true;
+            } else if (!strcmp(a, "--batch")) {
+                if (!parse_int_list(v, 1, 1 << 16, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+                set_batch = true;
+            } else if (!strcmp(a, "--lattice")) {
+                if (!parse_lattice_list(v, o)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+                set_lattice = true;
+            } else if (!strcmp(a, "--reps")) {
+                if (!parse_int_range(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
+                set_reps = true;
+            } else if (!strcmp(a, "--json")) {
+                if (!*v) BAD("--json needs a file name");
+                o->json_path = v;
+            } else if (!strcmp(a, "--baseline")) {
+                if (!strcmp(v, "onednn")) o->onednn = true;
+                else if (!strcmp(v, "none")) o->onednn = false;
+                else BAD("--baseline: '%s' is not one of onednn, none", v);
+            } else {
+                const char *bad = NULL;
+                if (strlen(v) >= nets_len) BAD("--nets: list too long");
+                strcpy(nets_buf, v);
+                if (!parse_net_list(nets_buf, o, &bad)) BAD("--nets: '%s' is not a network preset (see latbench model)", bad ? bad : v);
+            }
+        } else {
+            BAD("unknown option '%s' (try latbench bench --help)", a);
+        }
+    }
+    if (!set_threads) {
+        int defaults[2] = {1, 2};
+        for (int i = 0; i < 2; i++)
+            if (defaults[i] <= cores || i == 0) o->threads[o->n_threads++] = defaults[i];
+    }
+    if (!set_batch) {
+        int q[2] = {1, 32}, f[3] = {1, 32, 256};
+        o->n_batches = o->quick ? 2 : 3;
+        memcpy(o->batches, o->quick ? q : f, sizeof(int) * o->n_batches);
+    }
+    if (!set_lattice) {
+        o->n_lattices = o->quick ? 1 : 2;
+        o->lat_h[0] = o->lat_w[0] = 8;
+        o->lat_h[1] = o->lat_w[1] = 64;
+    }
+    if (!o->n_nets) {
+        o->n_nets = (int)(sizeof default_nets / sizeof default_nets[0]);
+        for (int i = 0; i < o->n_nets; i++) o->nets[i] = default_nets[i];
+    }
+    o->chain_net = "task1-eq";
+    o->chain_h = o->chain_w = 8;
+    o->chain_batch = 32;
+    o->timing.reps = set_reps ? reps : o->quick ? 7 : 11;
+    o->timing.min_reps = o->timing.reps < 3 ? o->timing.reps : 3;
+    o->timing.rep_s = o->quick ? 1e-3 : 2e-3;
+    /* slow problems (64x64, batch 256) get min_reps: the full run stays within minutes */
+    o->timing.budget_s = o->quick ? 0.05 : 0.4;
+    if (set_reps && o->timing.budget_s < reps * o->timing.rep_s) o->timing.budget_s = reps * o->timing.rep_s;
+    return 0;
+}
+
+/* ---- shared helpers (bench.h) ---- */
+
+float *bench_alloc_filled(size_t n, unsigned seed) {
+    void *p = NULL;
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    bytes = (bytes + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+    float *x = p;
+    uint32_t s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)(s >> 8) * (2.0f / 16777216.0f) - 1.0f;
+    }
+    return x;
+}
+
+bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
+    const char *f = r->opt->filter;
+    return !f || strstr(name, f) || (layers && strstr(layers, f));
+}
+
+double bench_peak_for(const bench_run *r, lb_isa isa, int threads) {
+    lb_isa p = bench_peak_isa_for(&r->disp->cpu, isa);
+    for (int i = 0; i < r->opt->n_threads; i++)
+        if (r->opt->threads[i] == threads) return r->peak[p][i];
+    return 0;
+}
+
+static double kind_or_zero(const bench_seq_result *s, bench_step_kind k) {
+    return s && s->has_kind[k] ? s->kind[k].median : 0;
+}
+
+/* oneDNN's best: fastest whole path (with copies), and fastest compute alone. */
+static void onednn_best(const bench_measure *m, double *all, const char **path, double *compute) {
+    *all = INFINITY;
+    *compute = INFINITY;
+    *path = NULL;
+    if (m->any) {
+        *all = m->any->total.median;
+        *path = "any";
+        *compute = kind_or_zero(m->any, STEP_COMPUTE);
+    }
+    if (m->plain) {
+        if (m->plain->total.median < *all) {
+            *all = m->plain->total.median;
+            *path = "nhwc";
+        }
+        double c = kind_or_zero(m->plain, STEP_COMPUTE);
+        if (c < *compute) *compute = c;
+    }
+}
+
+/* The fastest single repetition of any oneDNN path (with its copies). */
+static double onednn_best_min(const bench_measure *m) {
+    double best = INFINITY;
+    if (m->any && m->any->total.min < best) best = m->any->total.min;
+    if (m->plain && m->plain->total.min < best) best = m->plain->total.min;
+    return best;
+}
+
+static const char *kind_name(bench_step_kind k) {
+    switch (k) {
+    case STEP_COMPUTE: return "compute";
+    case STEP_HALO: return "halo";
+    case STEP_REORDER: return "reorder";
+    default: return "other";
+    }
+}
+
+static void json_stats_ns(json_writer *j, const bench_stats *s) {
+    json_num(j, "real_time", s->median * 1e9);
+    json_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
+    json_str(j, "time_unit", "ns");
+    json_num(j, "min_time", s->min * 1e9);
+    json_num(j, "max_time", s->max * 1e9);
+    json_num(j, "q1_time", s->q1 * 1e9);
+    json_num(j, "q3_time", s->q3 * 1e9);
+}
+
+static void json_record(bench_run *r, const bench_measure *m, const char *who, const bench_seq *seq,
+                        const bench_seq_result *res, double peak) {
+    json_writer *j = &r->json;
+    char name[192];
+    snprintf(name, sizeof name, "%s/%s/threads:%d", m->name, who, m->threads);
+    json_begin_object(j, NULL);
+    json_str(j, "name", name);
+    json_str(j, "run_name", name);
+    json_str(j, "run_type", "aggregate");
+    json_str(j, "aggregate_name", "median");
+    json_int(j, "repetitions", res->reps);
+    json_int(j, "iterations", res->calls);
+    json_int(j, "threads", m->threads);
+    json_stats_ns(j, &res->total);
+    json_str(j, "problem", m->name);
+    json_str(j, "op", m->op);
+    json_str(j, "pass", m->pass);
+    json_str(j, "layers", m->layers);
+    json_str(j, "impl", who);
+    json_num(j, "flops", m->flops);
+    json_num(j, "bytes", m->bytes);
+    double t = res->total.median;
+    json_num(j, "GFLOPS", m->flops / t * 1e-9);
+    json_num(j, "GBps", m->bytes / t * 1e-9);
+    if (m->fma_bound && peak > 0) json_num(j, "pct_fma_peak", 100 * m->flops / t * 1e-9 / peak);
+    if (!strcmp(who, "ours")) {
+        json_str(j, "variant", m->variant);
+        json_str(j, "isa", lb_isa_name(m->isa));
+        json_int(j, "threads_used", m->threads_ours);
+        double all, compute;
+        const char *path;
+        onednn_best(m, &all, &path, &compute);
+        if (path) {
+            json_str(j, "onednn_best_path", path);
+            json_num(j, "onednn_best_time", all * 1e9);
+            json_num(j, "onednn_best_compute_time", compute * 1e9);
+            json_num(j, "ratio_vs_onednn", t / all);
+            json_num(j, "ratio_vs_onednn_compute", t / compute);
+            json_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
+        }
+    } else {
+        json_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
+        if (!strcmp(who, "onednn_any") && m->layouts_any) json_str(j, "onednn_layouts", m->layouts_any);
+        json_int(j, "threads_used", m->threads);
+    }
+    for (int k = 0; k < STEP_N_KINDS; k++)
+        if (res->has_kind[k]) {
+            char key[32];
+            snprintf(key, sizeof key, "%s_time", kind_name((bench_step_kind)k));
+            json_num(j, key, res->kind[k].median * 1e9);
+        }
+    if (seq->n_steps > 1) {
+        json_begin_array(j, "steps");
+        for (int k = 0; k < seq->n_steps; k++) {
+            json_begin_object(j, NULL);
+            json_str(j, "name", seq->steps[k].name);
+            json_str(j, "kind", kind_name(seq->steps[k].kind));
+            json_num(j, "median_time", res->step[k].median * 1e9);
+            json_num(j, "min_time", res->step[k].min * 1e9);
+            json_num(j, "max_time", res->step[k].max * 1e9);
+            json_end_object(j);
+        }
+        json_end_array(j);
+    }
+    json_end_object(j);
+}
+
+#define ROW_FMT "%-60s %4s %10s %4s %8s %6s | %10s %9s %9s %10s | %6s %6s %6s | %s\n"
+
+static void print_header(FILE *f) {
+    fprintf(f, ROW_FMT, "problem", "thr", "ours_us", "+-%", "GFLOP/s", "%peak", "dnnl_us", "+halo_us", "+reord_us", "nhwc_us",
+            "r_all", "r_cmp", "r_min", "oneDNN impl (best layout)");
+}
+
+static void fmt_us(char *buf, size_t len, double s) {
+    if (s <= 0 || !isfinite(s)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.2f", s * 1e6);
+}
+
+void bench_report(bench_run *r, const bench_measure *m) {
+    double t = m->ours->total.median;
+    double gf = m->flops / t * 1e-9;
+    double peak = bench_peak_for(r, m->isa, m->threads);
+    char thr[16], ours[24], spread[16], gfs[24], pct[16], dnnl[24], halo[24], reord[24], nhwc[24], rall[16], rcmp[16], rmin[16];
+    snprintf(thr, sizeof thr, "%d%s", m->threads, m->threads_ours < m->threads ? "*" : "");
+    fmt_us(ours, sizeof ours, t);
+    /* half the interquartile range, relative: how much the repetitions disagreed */
+    snprintf(spread, sizeof spread, "%.0f", t > 0 ? 50 * (m->ours->total.q3 - m->ours->total.q1) / t : 0);
+    snprintf(gfs, sizeof gfs, "%.2f", gf);
+    if (m->fma_bound && peak > 0) snprintf(pct, sizeof pct, "%.1f", 100 * gf / peak);
+    else snprintf(pct, sizeof pct, "-");
+    fmt_us(dnnl, sizeof dnnl, kind_or_zero(m->any, STEP_COMPUTE));
+    fmt_us(halo, sizeof halo, kind_or_zero(m->any, STEP_HALO));
+    fmt_us(reord, sizeof reord, kind_or_zero(m->any, STEP_REORDER));
+    fmt_us(nhwc, sizeof nhwc, kind_or_zero(m->plain, STEP_COMPUTE));
+    double all, compute;
+    const char *path;
+    onednn_best(m, &all, &path, &compute);
+    if (path) {
+        snprintf(rall, sizeof rall, "%.2f", t / all);
+        snprintf(rcmp, sizeof rcmp, "%.2f", t / compute);
+        snprintf(rmin, sizeof rmin, "%.2f", m->ours->total.min / onednn_best_min(m));
+    } else {
+        snprintf(rall, sizeof rall, "-");
+        snprintf(rcmp, sizeof rcmp, "-");
+        snprintf(rmin, sizeof rmin, "-");
+    }
+    char impl[160];
+    if (path && !strcmp(path, "nhwc"))
+        snprintf(impl, sizeof impl, "%s; nhwc path faster: %s", m->impl_any ? m->impl_any : "-", m->impl_plain ? m->impl_plain : "-");
+    else
+        snprintf(impl, sizeof impl, "%s", m->impl_any ? m->impl_any : "-");
+    fprintf(r->out, ROW_FMT, m->name, thr, ours, spread, gfs, pct, dnnl, halo, reord, nhwc, rall, rcmp, rmin, impl);
+    if (!strcmp(m->op, "chain")) {
+        /* where the chain's time goes, per kind of step */
+        for (int s = 0; s < 2; s++) {
+            const bench_seq_result *res = s == 0 ? m->ours : m->any;
+            if (!res) continue;
+            fprintf(r->out, "    %-11s total %9.2f us:", s == 0 ? "ours" : "oneDNN any", res->total.median * 1e6);
+            for (int k = 0; k < STEP_N_KINDS; k++)
+                if (res->has_kind[k]) fprintf(r->out, "  %s %.2f", kind_name((bench_step_kind)k), res->kind[k].median * 1e6);
+            fprintf(r->out, "  (%d steps)\n", (s == 0 ? m->seq_ours : m->seq_any)->n_steps);
+        }
+    }
+    fflush(r->out);
+    r->n_rows++;
+    if (r->json_on) {
+        json_record(r, m, "ours", m->seq_ours, m->ours, peak);
+        if (m->any) json_record(r, m, "onednn_any", m->seq_any, m->any, peak);
+        if (m->plain) json_record(r, m, "onednn_nhwc", m->seq_plain, m->plain, peak);
+    }
+}
+
+/* ---- problems ---- */
+
+typedef struct {
+    bool is_pool;
+    conv2d_desc conv;
+    pool_desc pool;
+    char desc[96];
+    char layers[160];
+} bench_problem;
+
+#define MAX_PROBLEMS 64
+
+static void add_label(bench_problem *p, const char *label) {
+    size_t n = strlen(p->layers);
+    snprintf(p->layers + n, sizeof p->layers - n, "%s%s", n ? " " : "", label);
+}
+
+/* The conv and pool layers of the networks on an h x w lattice at this batch, duplicates merged. */
+static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem *out) {
+    int n = 0;
+    for (int ni = 0; ni < r->opt->n_nets; ni++) {
+        const char *net = r->opt->nets[ni];
+        net_spec spec;
+        act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+        char err[160];
+        if (!netspec_parse(netspec_preset(net), &spec, err, sizeof err) || !netspec_shapes(&spec, h, w, shapes, err, sizeof err)) {
+            fprintf(r->out, "%s on %dx%d: skipped: %s\n", net, h, w, err);
+            continue;
+        }
+        int nconv = 0, npool = 0;
+        for (int i = 0; i < spec.n_layers; i++) {
+            const layer_spec *l = &spec.layers[i];
+            bench_problem p;
+            char label[64];
+            memset(&p, 0, sizeof p);
+            if (l->kind == LAYER_CONV) {
+                p.conv = (conv2d_desc){batch, shapes[i].h, shapes[i].w, l->cin, l->cout, l->kh, l->kw, l->stride, l->stride, l->bias};
+                conv2d_desc_str(&p.conv, p.desc, sizeof p.desc);
+                snprintf(label, sizeof label, "%s:conv%d", net, ++nconv);
+            } else if (l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL) {
+                p.is_pool = true;
+                p.pool = (pool_desc){batch, shapes[i].h, shapes[i].w, shapes[i].c, l->k, l->s,
+                                     l->kind == LAYER_MAXPOOL ? POOL_MAX : POOL_AVG};
+                pool_desc_str(&p.pool, p.desc, sizeof p.desc);
+                snprintf(label, sizeof label, "%s:%s%d", net, l->kind == LAYER_MAXPOOL ? "maxpool" : "avgpool", ++npool);
+            } else {
+                continue;
+            }
+            int k;
+            for (k = 0; k < n; k++)
+                if (out[k].is_pool == p.is_pool && !strcmp(out[k].desc, p.desc) &&
+                    (p.is_pool ? !memcmp(&out[k].pool, &p.pool, sizeof p.pool) : !memcmp(&out[k].conv, &p.conv, sizeof p.conv)))
+                    break;
+            if (k == n) {
+                if (n == MAX_PROBLEMS) continue;
+                out[n++] = p;
+            }
+            add_label(&out[k], label);
+        }
+    }
+    return n;
+}
+
+/* ---- context ---- */
+
+#if defined(__clang__)
+#define BENCH_COMPILER __VERSION__
+#elif defined(__GNUC__)
+#define BENCH_COMPILER "gcc " __VERSION__
+#else
+#define BENCH_COMPILER __VERSION__
+#endif
+
+static void onednn_version_str(char *buf, size_t len) {
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(buf, len, "%d.%d.%d%s%s", v->major, v->minor, v->patch, v->hash && strcmp(v->hash, "N/A") ? " " : "",
+             v->hash && strcmp(v->hash, "N/A") ? v->hash : "");
+}
+
+static const char *onednn_runtime_str(void) {
+    switch (dnnl_version()->cpu_runtime) {
+    case DNNL_RUNTIME_OMP: return "omp";
+    case DNNL_RUNTIME_SEQ: return "seq";
+    case DNNL_RUNTIME_TBB: return "tbb";
+    case DNNL_RUNTIME_THREADPOOL: return "threadpool";
+    default: return "other";
+    }
+}
+
+static const char *onednn_isa_str(dnnl_cpu_isa_t isa) {
+    switch (isa) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_all: return "all";
+    default: return "other";
+    }
+}
+
+/* With our kernels capped at AVX2 (LATBENCH_ISA), oneDNN is capped the same way, so that the
+ * comparison is what an AVX2 machine would see; an explicit ONEDNN_MAX_CPU_ISA wins.  (A scalar cap
+ * has no oneDNN counterpart: oneDNN then keeps its best ISA.)  Must run before any primitive. */
+static void match_onednn_isa(const lb_dispatch *disp) {
+#if LB_X86
+    const char *env = getenv("LATBENCH_ISA");
+    if (env && *env && disp->cap == LB_ISA_AVX2 && !getenv("ONEDNN_MAX_CPU_ISA") && !getenv("DNNL_MAX_CPU_ISA"))
+        dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
+#else
+    (void)disp;
+#endif
+}
+
+static void measure_peaks(bench_run *r) {
+    memset(r->peak, 0, sizeof r->peak);
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
+        if (!lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) || bench_fma_loop_flops((lb_isa)isa) == 0) continue;
+        for (int i = 0; i < r->opt->n_threads; i++) r->peak[isa][i] = bench_peak_gflops(&r->disp->cpu, (lb_isa)isa, r->opt->threads[i]);
+    }
+}
+
+static void print_context(bench_run *r, const char *dnnl_ver) {
+    const bench_opts *o = r->opt;
+    const bench_machine *m = &r->mach;
+    FILE *f = r->out;
+    fprintf(f, "machine   %s%s%s%s, %d package(s), %d cores, %d PUs (slug %s)\n", m->model, m->uarch[0] ? " (" : "", m->uarch,
+            m->uarch[0] ? ")" : "", m->packages, m->cores, m->pus, m->slug);
+    fprintf(f, "features  %s\n", m->features);
+    fprintf(f, "dispatch  conv2d %s, pool %s (cap %s%s)\n", r->disp->conv2d->name, r->disp->pool->name, lb_isa_name(r->disp->cap),
+            getenv("LATBENCH_ISA") && *getenv("LATBENCH_ISA") ? ", from LATBENCH_ISA" : "");
+    fprintf(f, "software  compiler %s; oneDNN %s (%s runtime, ISA %s)%s\n", BENCH_COMPILER, dnnl_ver, onednn_runtime_str(),
+            onednn_isa_str(dnnl_get_effective_cpu_isa()), r->have_onednn ? "" : " - baseline off");
+    fprintf(f, "FMA peak ");
+    bool low = false;
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
+        if (r->peak[isa][0] <= 0) continue;
+        fprintf(f, "  %s:", lb_isa_name((lb_isa)isa));
+        for (int i = 0; i < o->n_threads; i++) {
+            fprintf(f, " %.1f GFLOP/s @%d thr%s", r->peak[isa][i], o->threads[i], i + 1 < o->n_threads ? "," : "");
+            /* t threads on t free cores reach ~t times one thread's peak */
+            low |= o->threads[i] <= m->cores && r->peak[isa][i] < 0.85 * o->threads[i] * r->peak[isa][0] / o->threads[0];
+        }
+    }
+    if (low) fprintf(f, "\n          (a multi-thread peak is well below the single-thread one times the threads: the cores were busy)");
+    fprintf(f, "\ntiming    median over repetitions (up to %d, at least %d; each >= %.0f ms), ours and oneDNN interleaved; times in us per call\n",
+            o->timing.reps, o->timing.min_reps, o->timing.rep_s * 1e3);
+    fprintf(f, "columns   dnnl_us: oneDNN compute in its best layout (format_tag_any); +halo_us: its circular-halo copy\n"
+               "          (fold-back for bwd_data); +reord_us: its reorders from/to NHWC/HWIO; nhwc_us: oneDNN compute on\n"
+               "          plain nhwc/hwio; r_all = ours / fastest oneDNN path with its copies; r_cmp = ours / fastest\n"
+               "          oneDNN compute alone (< 1: ours faster); r_min: the same as r_all on the fastest repetitions\n"
+               "          (noise only adds time); +-%%: half the interquartile range of ours, relative; %%peak: of the\n"
+               "          FMA peak at that thread count\n");
+    if (r->loadavg[0] > 0.5)
+        fprintf(f, "load      %.2f %.2f %.2f (1/5/15 min) before the run: other work shares the cores, expect noise\n",
+                r->loadavg[0], r->loadavg[1], r->loadavg[2]);
+}
+
+static void json_context(bench_run *r, const char *dnnl_ver) {
+    const bench_opts *o = r->opt;
+    json_writer *j = &r->json;
+    char date[64], host[128] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    gethostname(host, sizeof host - 1);
+    json_begin_object(j, "context");
+    json_str(j, "date", date);
+    json_str(j, "host_name", host);
+    json_str(j, "executable", "latbench bench");
+    json_int(j, "num_cpus", r->mach.pus);
+    json_str(j, "library_build_type",
+#ifdef __OPTIMIZE__
+             "release"
+#else
+             "debug"
+#endif
+    );
+    json_str(j, "cpu_model", r->mach.model);
+    json_str(j, "cpu_vendor", r->disp->cpu.vendor);
+    json_str(j, "cpu_uarch", r->mach.uarch);
+    json_int(j, "cpu_family", r->mach.family);
+    json_int(j, "cpu_model_id", r->mach.model_id);
+    json_str(j, "machine_slug", r->mach.slug);
+    json_int(j, "packages", r->mach.packages);
+    json_int(j, "cores", r->mach.cores);
+    json_int(j, "pus", r->mach.pus);
+    json_str(j, "isa_features", r->mach.features);
+    json_str(j, "isa_cap", lb_isa_name(r->disp->cap));
+    json_begin_object(j, "dispatch");
+    json_str(j, "conv2d", r->disp->conv2d->name);
+    json_str(j, "pool", r->disp->pool->name);
+    json_end_object(j);
+    json_begin_array(j, "threads");
+    for (int i = 0; i < o->n_threads; i++) json_int(j, NULL, o->threads[i]);
+    json_end_array(j);
+    json_begin_array(j, "load_avg");
+    for (int i = 0; i < 3; i++) json_num(j, NULL, r->loadavg[i]);
+    json_end_array(j);
+    json_str(j, "omp_proc_bind", getenv("OMP_PROC_BIND"));
+    json_str(j, "omp_places", getenv("OMP_PLACES"));
+    json_str(j, "compiler", BENCH_COMPILER);
+    json_str(j, "onednn_version", dnnl_ver);
+    json_str(j, "onednn_cpu_runtime", onednn_runtime_str());
+    json_str(j, "onednn_cpu_isa", onednn_isa_str(dnnl_get_effective_cpu_isa()));
+    json_bool(j, "onednn_baseline", r->have_onednn);
+    json_begin_object(j, "fma_peak_gflops");
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
+        if (r->peak[isa][0] <= 0) continue;
+        json_begin_object(j, lb_isa_name((lb_isa)isa));
+        for (int i = 0; i < o->n_threads; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", o->threads[i]);
+            json_num(j, key, r->peak[isa][i]);
+        }
+        json_end_object(j);
+    }
+    json_end_object(j);
+    json_begin_object(j, "timing");
+    json_str(j, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
+    json_int(j, "reps", o->timing.reps);
+    json_int(j, "min_reps", o->timing.min_reps);
+    json_num(j, "rep_seconds", o->timing.rep_s);
+    json_num(j, "budget_seconds", o->timing.budget_s);
+    json_end_object(j);
+    json_bool(j, "quick", o->quick);
+    json_begin_array(j, "nets");
+    for (int i = 0; i < o->n_nets; i++) json_str(j, NULL, o->nets[i]);
+    json_end_array(j);
+    json_begin_array(j, "lattices");
+    for (int i = 0; i < o->n_lattices; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "%dx%d", o->lat_h[i], o->lat_w[i]);
+        json_str(j, NULL, s);
+    }
+    json_end_array(j);
+    json_begin_array(j, "batches");
+    for (int i = 0; i < o->n_batches; i++) json_int(j, NULL, o->batches[i]);
+    json_end_array(j);
+    json_end_object(j);
+}
+
+int cmd_bench(int argc, char **argv) {
+    bench_opts opt;
+    bench_run r;
+    char nets_buf[512];
+    memset(&r, 0, sizeof r);
+    r.out = stdout;
+    r.disp = lb_dispatch_get();
+    bench_machine_detect(&r.mach, &r.disp->cpu);
+    int rc = parse_opts(argc, argv, &opt, nets_buf, sizeof nets_buf, r.mach.cores);
+    if (rc) return rc == 1 ? 0 : rc;
+    r.opt = &opt;
+    for (int i = 0; i < opt.n_threads; i++)
+        if (opt.threads[i] > r.mach.cores)
+            fprintf(stderr, "latbench bench: note: %d threads on %d cores oversubscribes the machine\n", opt.threads[i], r.mach.cores);
+
+    FILE *jf = NULL;
+    char tmp_path[4096];
+    if (opt.json_path) {
+        jf = json_file_open_tmp(opt.json_path, tmp_path, sizeof tmp_path);
+        if (!jf) return 1;
+        json_init(&r.json, jf);
+        r.json_on = true;
+    }
+    if (opt.onednn) match_onednn_isa(r.disp);
+    r.have_onednn = opt.onednn && odnn_env_init(&r.env);
+    char dnnl_ver[64];
+    onednn_version_str(dnnl_ver, sizeof dnnl_ver);
+    if (getloadavg(r.loadavg, 3) != 3) r.loadavg[0] = r.loadavg[1] = r.loadavg[2] = 0;
+    double t_start = bench_now();
+    measure_peaks(&r);
+    print_context(&r, dnnl_ver);
+    if (r.json_on) {
+        json_begin_object(&r.json, NULL);
+        json_context(&r, dnnl_ver);
+        json_begin_array(&r.json, "benchmarks");
+    }
+
+    bool any_unsplit = false;
+    for (int li = 0; li < opt.n_lattices; li++)
+        for (int bi = 0; bi < opt.n_batches; bi++) {
+            int h = opt.lat_h[li], w = opt.lat_w[li], batch = opt.batches[bi];
+            bench_problem probs[MAX_PROBLEMS];
+            int np = collect_problems(&r, h, w, batch, probs);
+            bool header = false;
+            for (int pi = 0; pi < np; pi++) {
+                const bench_problem *p = &probs[pi];
+                int npass = p->is_pool ? 2 : 3;
+                for (int pass = 0; pass < npass; pass++) {
+                    static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
+                    static const char *pool_ops_[] = {"pool_fwd", "pool_bwd"};
+                    char name[128];
+                    snprintf(name, sizeof name, "%s/%s", p->is_pool ? pool_ops_[pass] : conv_ops[pass], p->desc);
+                    if (!bench_wanted(&r, name, p->layers)) continue;
+                    if (!header) {
+                        fprintf(r.out, "\n== lattice %dx%d, batch %d\n", h, w, batch);
+                        print_header(r.out);
+                        header = true;
+                    }
+                    for (int ti = 0; ti < opt.n_threads; ti++) any_unsplit |= nn_batch_parts(opt.threads[ti], batch) < opt.threads[ti];
+                    if (p->is_pool) bench_pool_problem(&r, &p->pool, pass, name, p->layers);
+                    else bench_conv_problem(&r, &p->conv, (conv_pass)pass, name, p->layers);
+                }
+            }
+        }
+    if (opt.chain_net) {
+        char name[128];
+        snprintf(name, sizeof name, "chain/%s/mb%d_ih%diw%d/fwd+bwd", opt.chain_net, opt.chain_batch, opt.chain_h, opt.chain_w);
+        if (bench_wanted(&r, name, opt.chain_net)) {
+            fprintf(r.out, "\n== conv chain of %s, forward + backward, lattice %dx%d, batch %d\n", opt.chain_net, opt.chain_h,
+                    opt.chain_w, opt.chain_batch);
+            print_header(r.out);
+            bench_chain(&r, opt.chain_net, opt.chain_h, opt.chain_w, opt.chain_batch);
+        }
+    }
+    if (any_unsplit)
+        fprintf(r.out, "\n* ours splits the batch over threads, so a batch smaller than the thread count runs on fewer\n"
+                       "  threads (batch 1: one thread); oneDNN used all of them.  %%peak is of the full thread count.\n");
+    if (!r.n_rows) fprintf(r.out, "no problem matched%s%s\n", opt.filter ? " --filter " : "", opt.filter ? opt.filter : "");
+    double load_end[3] = {0, 0, 0};
+    getloadavg(load_end, 3);
+    fprintf(r.out, "\n%d measurements in %.1f s (load average at the end %.2f)\n", r.n_rows, bench_now() - t_start, load_end[0]);
+
+    int status = 0;
+    if (r.json_on) {
+        json_end_array(&r.json);
+        json_end_object(&r.json);
+        if (!json_file_commit(jf, tmp_path, opt.json_path)) status = 1;
+        else fprintf(r.out, "wrote %s\n", opt.json_path);
+    }
+    if (r.have_onednn) odnn_env_fini(&r.env);
+    return status;
+}

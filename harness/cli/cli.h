@@ -4,3 +4,5 @@ int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_observe(int argc, char **argv);
+int cmd_generate(int argc, char **argv);

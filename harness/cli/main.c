@@ -10,6 +10,8 @@ static const struct {
     {"info", cmd_info, "CPU, ISA features, selected kernels, topology"},
     {"verify", cmd_verify, "every kernel variant vs oneDNN and vs the scalar reference"},
     {"bench", cmd_bench, "time kernels side by side with oneDNN"},
+    {"observe", cmd_observe, "worm sampler: <n>, <|phi|^2> with errors, tau_int, acceptance (a --mu scan)"},
+    {"generate", cmd_generate, "datasets of the three tasks (x.npy, y.npy, meta.json)"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
 

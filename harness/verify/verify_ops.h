@@ -15,6 +15,13 @@ void verify_flatten(vf_report *r, const flatten_desc *d);   /* fwd, bwd */
 void verify_loss(vf_report *r, size_t count);               /* mse, bce_logits: value and grad */
 void verify_optim(vf_report *r, size_t n);                  /* adamw (amsgrad on and off, wd) */
 
+/* The same checks over an explicit variant list (the first entry is taken as the reference), so
+ * that tests can prove a deliberately broken variant is caught. */
+void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *vars, int nvars);
+void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_ops *vars, int nvars);
+void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int nvars);
+void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nvars);
+
 /* Problem descriptor strings (shared by verify and bench). */
 void conv2d_desc_str(const conv2d_desc *d, char *buf, size_t len);   /* mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1 */
 void pool_desc_str(const pool_desc *d, char *buf, size_t len);       /* avg_mb32_c80_ih8iw8_k2s2 */
