@@ -66,6 +66,7 @@ int cmd_info(int argc, char **argv) {
     LIST(dense);
     LIST(loss);
     LIST(optim);
+    LIST(worm);
 #undef LIST
     print_topology();
     const dnnl_version_t *v = dnnl_version();

@@ -1,0 +1,280 @@
+#include "harness/lattice/dataset.h"
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "harness/lattice/violations.h"
+
+const char *lb_task_name(lb_task t) {
+    return t == LB_TASK_REGRESSION ? "regression" : t == LB_TASK_DETECT ? "detect" : t == LB_TASK_COUNT ? "count" : "?";
+}
+int lb_task_outputs(lb_task t) { return t == LB_TASK_REGRESSION ? 2 : 1; }
+
+static lb_point_cfg point_cfg(const lb_gen_opts *o, int p, int chains) {
+    return (lb_point_cfg){.nt = o->nt, .nx = o->nx, .eta = o->eta[p], .lambda = o->lambda[p], .mu = o->mu[p],
+                          .worms_per_sweep = o->worms_per_sweep, .fmax = o->fmax, .nchains = chains,
+                          .seed = o->seed, .point = p, .ops = o->ops};
+}
+
+static long point_count(const lb_gen_opts *o, int p) { return o->count / o->npoints + (p < o->count % o->npoints); }
+
+bool lb_generate_check(const lb_gen_opts *o, char *err, size_t errlen) {
+    if (o->task < LB_TASK_REGRESSION || o->task > LB_TASK_COUNT) return snprintf(err, errlen, "unknown task"), false;
+    if (o->npoints < 1) return snprintf(err, errlen, "no parameter points"), false;
+    if (o->count < o->npoints)
+        return snprintf(err, errlen, "--count %ld is less than the number of parameter points (%d)", o->count, o->npoints),
+               false;
+    if (o->chains < 1) return snprintf(err, errlen, "--chains must be >= 1 (got %d)", o->chains), false;
+    if (o->therm < 8) return snprintf(err, errlen, "--therm must be >= 8 (got %d): tau_int is measured there", o->therm), false;
+    if (o->spacing < 0) return snprintf(err, errlen, "--spacing must be >= 0 (got %d)", o->spacing), false;
+    if (!(o->tau_factor > 0)) return snprintf(err, errlen, "--tau-factor must be > 0"), false;
+    if (o->viol_steps < 0) return snprintf(err, errlen, "--viol-steps must be >= 0"), false;
+    if (o->task != LB_TASK_REGRESSION) {
+        if (o->nworms < 1) return snprintf(err, errlen, "--worms needs at least one value"), false;
+        for (int i = 0; i < o->nworms; i++) {
+            int K = o->worms[i], lo = o->task == LB_TASK_DETECT ? 1 : 0;
+            if (K < lo || K > LB_GEN_MAX_K)
+                return snprintf(err, errlen, "--worms %d: must be in %d..%d for task %s", K, lo, LB_GEN_MAX_K,
+                                lb_task_name(o->task)),
+                       false;
+            if (2 * K > o->nt * o->nx)
+                return snprintf(err, errlen, "--worms %d: %d open worms need %d distinct end sites, the %dx%d lattice has %d",
+                                K, K, 2 * K, o->nt, o->nx, o->nt * o->nx),
+                       false;
+        }
+    }
+    for (int p = 0; p < o->npoints; p++) {
+        lb_point_cfg c = point_cfg(o, p, o->chains);
+        if (!lb_point_validate(&c, err, errlen)) return false;
+    }
+    return true;
+}
+
+typedef struct {
+    lb_sampler s;
+    long count;
+    int *label;          /* [count] K per configuration */
+    double *series;      /* [2][chains][len]: n, phi2 over the second half of thermalization */
+    int len;
+    uint64_t (*stat0)[WORM_NSTAT];
+    double seconds;
+} gen_point;
+
+static void shuffle(int *a, long n, uint64_t seed, int p) {
+    uint32_t st[4];
+    worm_rng_seed(st, 1, seed, LB_STREAM_LABEL | (uint64_t)p << 24);
+    worm_rng g = worm_rng_load(st, 1);
+    for (long i = n - 1; i > 0; i--) {
+        long j = (long)(((uint64_t)worm_rng_draw(&g) * (uint64_t)(i + 1)) >> 32);
+        int t = a[i];
+        a[i] = a[j], a[j] = t;
+    }
+}
+
+static void make_labels(const lb_gen_opts *o, int p, int *lab, long n) {
+    long nv = o->task == LB_TASK_DETECT ? n / 2 : o->task == LB_TASK_COUNT ? n : 0;
+    for (long j = 0; j < n; j++) lab[j] = j < nv ? o->worms[j % o->nworms] : 0;
+    shuffle(lab, n, o->seed, p);
+}
+
+static void chain_stats(const lb_sampler *s, int c, uint64_t out[WORM_NSTAT]) {
+    lb_chain ch = lb_ensemble_chain(&s->ens, c);
+    for (int i = 0; i < WORM_NSTAT; i++) out[i] = ch.stat[i * ch.stride];
+}
+
+bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errlen) {
+    if (!lb_generate_check(o, err, errlen)) return false;
+    const int P = o->npoints, V = o->nt * o->nx, outs = lb_task_outputs(o->task);
+    lb_wtable_cache cache = {0};
+    gen_point *gp = calloc(P, sizeof *gp);
+    bool ok = gp != NULL;
+    if (!ok) snprintf(err, errlen, "out of memory");
+    int nunits = 0;
+    long offset = 0;
+    for (int p = 0; ok && p < P; p++) {
+        gen_point *g = &gp[p];
+        g->count = point_count(o, p);
+        int chains = o->chains < g->count ? o->chains : (int)g->count;
+        lb_point_cfg c = point_cfg(o, p, chains);
+        const lb_wtable *wt = lb_wtable_get(&cache, c.eta, c.lambda, c.fmax, err, errlen);
+        if (!wt || !lb_sampler_init(&g->s, &c, wt, err, errlen)) {
+            ok = false;
+            break;
+        }
+        g->len = o->therm - o->therm / 2;
+        g->label = malloc(sizeof(int) * g->count);
+        g->series = malloc(sizeof(double) * 2 * chains * g->len);
+        g->stat0 = calloc(chains, sizeof *g->stat0);
+        if (!g->label || !g->series || !g->stat0) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+            break;
+        }
+        make_labels(o, p, g->label, g->count);
+        memset(&out[p], 0, sizeof out[p]);
+        out[p].eta = c.eta, out[p].lambda = c.lambda, out[p].mu = c.mu;
+        out[p].count = g->count, out[p].offset = offset, out[p].chains = chains;
+        out[p].viol_steps = o->viol_steps > 0 ? o->viol_steps : lb_viol_steps_default(V);
+        for (long j = 0; j < g->count; j++) out[p].kcount[g->label[j]]++;
+        offset += g->count;
+        nunits += g->s.ens.nblocks;
+    }
+    int *units = ok ? malloc(sizeof(int) * 2 * (nunits ? nunits : 1)) : NULL;
+    if (ok && !units) ok = false, snprintf(err, errlen, "out of memory");
+    for (int p = 0, u = 0; ok && p < P; p++)
+        for (int b = 0; b < gp[p].s.ens.nblocks; b++) units[2 * u] = p, units[2 * u + 1] = b, u++;
+
+    const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int failed = 0;
+    char ferr[320] = "";
+    lb_progress prog;
+    long total = 0;
+    for (int p = 0; ok && p < P; p++) total += (long)gp[p].s.cfg.nchains * o->therm;
+    lb_progress_start(&prog, o->progress ? total : 0, "thermalizing");
+    /* phase 0: calibration; 1: the rest of the thermalization with the τ series; 2: sampling */
+    for (int phase = 0; ok && phase < 3; phase++) {
+        if (phase == 2) {
+            lb_progress_end(&prog);
+            total = 0;
+            for (int p = 0; p < P; p++) {
+                gen_point *g = &gp[p];
+                lb_gen_point *q = &out[p];
+                const int C = g->s.cfg.nchains;
+                lb_series_analyze(g->series, C, g->len, &q->n);
+                lb_series_analyze(g->series + (size_t)C * g->len, C, g->len, &q->phi2);
+                q->tau_int = q->n.tau > q->phi2.tau ? q->n.tau : q->phi2.tau;
+                q->spacing = o->spacing > 0 ? o->spacing : (int)ceil(o->tau_factor * q->tau_int);
+                if (q->spacing < 1) q->spacing = 1;
+                q->worms_per_sweep = g->s.desc.worms_per_sweep;
+                total += (long)C * q->spacing * ((g->count + C - 1) / C);
+            }
+            lb_progress_start(&prog, o->progress ? total : 0, "sampling");
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int u = 0; u < nunits; u++) {
+            const int p = units[2 * u], b = units[2 * u + 1];
+            gen_point *g = &gp[p];
+            lb_sampler *s = &g->s;
+            worm_block *B = &s->ens.blocks[b];
+            const int W = B->lanes, C = s->cfg.nchains;
+            const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
+            char e[256] = "";
+            bool good = true;
+            double t0 = lb_now();
+            int fl;
+            if (phase < 2) {
+                const int from = phase ? ncal : 0, to = phase ? o->therm : ncal;
+                for (int sw = from; good && sw < to;) {
+                    /* single sweeps inside the τ window (one measurement each), chunks before it */
+                    int step = sw >= o->therm / 2 ? 1 : (o->therm / 2 - sw < 64 ? o->therm / 2 - sw : 64);
+                    if (step > to - sw) step = to - sw;
+                    good = lb_sampler_sweeps(s, b, step, e, sizeof e);
+                    sw += step;
+                    if (good && sw > o->therm / 2)
+                        for (int c = 0; c < B->active; c++) {
+                            int cc = b * W + c;
+                            lb_obs ob;
+                            lb_chain_measure(&s->g, s->wt, lb_ensemble_chain(&s->ens, cc), &ob);
+                            int i = sw - 1 - o->therm / 2;
+                            g->series[(size_t)cc * g->len + i] = ob.n;
+                            g->series[((size_t)C + cc) * g->len + i] = ob.phi2;
+                        }
+                    lb_progress_add(&prog, (long)step * B->active);
+#pragma omp atomic read
+                    fl = failed;
+                    if (fl) good = false;
+                }
+            } else {
+                const int spacing = out[p].spacing;
+                int32_t *ck = malloc(sizeof(int32_t) * 5 * V);
+                int16_t *xb = malloc(sizeof(int16_t) * 4 * V);
+                uint8_t *mark = malloc((size_t)V);
+                worm_rng vr[64];
+                if (!ck || !xb || !mark || B->active > 64) {
+                    good = false;
+                    snprintf(e, sizeof e, "out of memory");
+                }
+                for (int c = 0; good && c < B->active; c++) {
+                    uint32_t st[4];
+                    worm_rng_seed(st, 1, o->seed, LB_STREAM_VIOL | (uint64_t)p << 24 | (uint64_t)(b * W + c));
+                    vr[c] = worm_rng_load(st, 1);
+                    chain_stats(s, b * W + c, g->stat0[b * W + c]);
+                }
+                const long nmax = (g->count - b * W + C - 1) / C; /* samples of the block's first chain */
+                for (long i = 0; good && i < nmax; i++) {
+                    good = lb_sampler_sweeps(s, b, spacing, e, sizeof e);
+                    for (int c = 0; good && c < B->active; c++) {
+                        const long j = i * C + b * W + c;
+                        if (j >= g->count) break;
+                        lb_chain ch = lb_ensemble_chain(&s->ens, b * W + c);
+                        const int K = g->label[j];
+                        float *y = o->y + (out[p].offset + j) * outs;
+                        if (o->task == LB_TASK_REGRESSION) {
+                            lb_obs ob;
+                            lb_chain_measure(&s->g, s->wt, ch, &ob);
+                            y[0] = (float)ob.n, y[1] = (float)ob.phi2;
+                        } else
+                            y[0] = o->task == LB_TASK_DETECT ? (K > 0) : (float)K;
+                        if (K == 0) {
+                            good = lb_chain_check(&s->g, ch, true, 0, e, sizeof e) &&
+                                   lb_chain_export_i16(&s->g, ch, xb, e, sizeof e);
+                        } else {
+                            int32_t *kk = ck, *ll = ck + 2 * V, *ff = ck + 4 * V;
+                            lb_chain_copy(&s->g, ch, kk, ll, ff);
+                            lb_chain one = {kk, ll, ff, NULL, NULL, 1};
+                            good = lb_insert_open_worms(&s->desc, kk, ll, ff, K, out[p].viol_steps, &vr[c], mark, e,
+                                                        sizeof e) &&
+                                   lb_chain_check(&s->g, one, false, K, e, sizeof e) &&
+                                   lb_chain_export_i16(&s->g, one, xb, e, sizeof e);
+                        }
+                        if (good) good = o->store(o->ctx, out[p].offset + j, xb, e, sizeof e);
+                    }
+                    lb_progress_add(&prog, (long)spacing * B->active);
+#pragma omp atomic read
+                    fl = failed;
+                    if (fl) good = false;
+                }
+                free(ck), free(xb), free(mark);
+            }
+            double dt = lb_now() - t0;
+#pragma omp atomic
+            g->seconds += dt;
+            if (!good) {
+#pragma omp critical(lb_generate_err)
+                if (!failed) {
+                    snprintf(ferr, sizeof ferr, "eta = %g, mu = %g: %s", s->cfg.eta, s->cfg.mu, e);
+                    failed = 1;
+                }
+            }
+        }
+        if (failed) {
+            ok = false;
+            snprintf(err, errlen, "%s", ferr);
+        }
+        if (phase == 0)
+            for (int p = 0; p < P; p++) lb_sampler_calibrate(&gp[p].s);
+    }
+    lb_progress_end(&prog);
+    for (int p = 0; ok && p < P; p++) {
+        gen_point *g = &gp[p];
+        uint64_t d[WORM_NSTAT] = {0};
+        for (int c = 0; c < g->s.cfg.nchains; c++) {
+            uint64_t now[WORM_NSTAT];
+            chain_stats(&g->s, c, now);
+            for (int i = 0; i < WORM_NSTAT; i++) d[i] += now[i] - g->stat0[c][i];
+        }
+        out[p].acc_worm = d[WORM_STAT_HEAD_PROP] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_HEAD_PROP] : 0;
+        out[p].acc_l = d[WORM_STAT_L_PROP] ? (double)d[WORM_STAT_L_ACC] / d[WORM_STAT_L_PROP] : 0;
+        out[p].worm_len = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_WORMS] : 0;
+        out[p].seconds = g->seconds;
+    }
+    for (int p = 0; gp && p < P; p++) {
+        free(gp[p].label), free(gp[p].series), free(gp[p].stat0);
+        lb_sampler_free(&gp[p].s);
+    }
+    free(gp);
+    free(units);
+    lb_wtable_cache_free(&cache);
+    return ok;
+}

@@ -1,0 +1,25 @@
+/* Parsing of the command-line values shared by `latbench observe` and `latbench generate`. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "60x4" -> NT = 60, NX = 4 (both >= 2). */
+bool lb_parse_lattice(const char *s, int *nt, int *nx, char *err, size_t errlen);
+
+/* A comma list of numbers and ranges A:B:STEP (inclusive of B up to rounding; values rounded to
+ * 12 decimals so 0.90:1.05:0.01 gives 0.93, not 0.9300000000000002).  *out is malloc'ed. */
+bool lb_parse_values(const char *s, double **out, int *n, char *err, size_t errlen);
+
+/* Integers: a comma list of integers and ranges A:B (step 1) or A:B:STEP.  *out is malloc'ed. */
+bool lb_parse_ints(const char *s, int **out, int *n, char *err, size_t errlen);
+
+/* One number; false for trailing junk, NaN, inf. */
+bool lb_parse_double(const char *s, double *v);
+/* One integer in [lo, hi]. */
+bool lb_parse_long(const char *s, long lo, long hi, long *v);
+bool lb_parse_u64(const char *s, uint64_t *v);
+
+/* Option matching for "--name VALUE" and "--name=VALUE": returns 1 and sets *val (advancing *i past
+ * a separate value), 0 when argv[*i] is another option, -1 when the value is missing. */
+int lb_opt_value(int argc, char **argv, int *i, const char *name, const char **val);

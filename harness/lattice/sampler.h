@@ -1,0 +1,102 @@
+/* The sampler driver: one parameter point = one lattice, (η, λ, μ), and nchains independent chains
+ * updated by a worm kernel variant (kernels/worm/worm.h).  Chains of a point are grouped in blocks
+ * of the variant's lane width; threads (OpenMP) take whole blocks, so results never depend on the
+ * thread count.  Chain c of point p uses the random stream (seed, LB_STREAM_CHAIN | p << 24 | c).
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "harness/lattice/lattice.h"
+#include "harness/lattice/stats.h"
+#include "harness/lattice/wtable.h"
+
+/* Stream namespaces (bits 56..63 of the stream id): the chains' own streams, the flux-violation
+ * inserter's, and the dataset label shuffle's never coincide. */
+#define LB_STREAM_CHAIN (0ull << 56)
+#define LB_STREAM_VIOL (1ull << 56)
+#define LB_STREAM_LABEL (2ull << 56)
+
+/* Worms per sweep.  "auto" (worms_per_sweep = 0, the default): the first quarter of the
+ * thermalization runs LB_WPS_CALIBRATION worms per sweep and measures the mean head proposals per
+ * worm h over all chains of the point; from then on a sweep has round(4V / h) worms (1 .. 4V), so
+ * the worms propose about 4V head moves per sweep (the l pass makes 2V proposals, each about half
+ * as costly).  That rule is within ~20% of the best cost per independent configuration on 8x8,
+ * 60x4 and 32x32 at mu = 0.5 .. 1.5 (docs/worm.md).
+ * With no thermalization, auto means LB_WPS_CALIBRATION. */
+#define LB_WPS_CALIBRATION 8
+
+typedef struct {
+    int nt, nx;
+    double eta, lambda, mu;
+    int worms_per_sweep;   /* 0: auto (above) */
+    int fmax;              /* <= 0: LB_FMAX_DEFAULT */
+    int nchains;
+    uint64_t seed;
+    int point;             /* index of the point in its run (selects the random streams) */
+    const worm_ops *ops;   /* NULL: the dispatched variant */
+} lb_point_cfg;
+
+/* Checks a configuration for bad input (lattice, λ = 0 stability, counts); one-line reason. */
+bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen);
+
+typedef struct {
+    lb_point_cfg cfg;
+    lb_lattice g;
+    const lb_wtable *wt;   /* shared, not owned */
+    lb_ensemble ens;
+    worm_desc desc;
+} lb_sampler;
+
+bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen);
+void lb_sampler_free(lb_sampler *s);
+/* nsweeps sweeps on block b; false (err set) if a chain ran past the W table (fatal). */
+bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, char *err, size_t errlen);
+/* Sweeps of the calibration phase for `therm` thermalization sweeps (0 for a fixed worm count). */
+int lb_sampler_calibration_sweeps(const lb_sampler *s, int therm);
+/* Ends the calibration: sets the worms per sweep from every chain's counters (auto only). */
+void lb_sampler_calibrate(lb_sampler *s);
+
+/* A cache of W tables by (η, λ, fmax), so a scan builds each table once. */
+typedef struct {
+    int n, cap;
+    lb_wtable **t;
+} lb_wtable_cache;
+const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen);
+void lb_wtable_cache_free(lb_wtable_cache *c);
+
+/* Progress of a long run (shared by threads; printed on stderr when it is a terminal). */
+typedef struct {
+    long total, done;      /* in sweeps x chains */
+    int enabled;
+    double t0;
+    const char *label;
+} lb_progress;
+void lb_progress_start(lb_progress *p, long total, const char *label);
+void lb_progress_add(lb_progress *p, long n);
+void lb_progress_end(lb_progress *p);
+double lb_now(void);
+
+/* ---- measurement runs (latbench observe, the tests) ---- */
+
+typedef struct {
+    lb_series_stats n, phi2, phi4, charge;
+    double acc_worm, acc_l;  /* accepted / proposed head steps and l updates (measurement sweeps) */
+    double worm_len;         /* mean accepted head moves per worm */
+    double head_per_worm;    /* mean head proposals per worm */
+    double tau_int;          /* max(τ_int(n), τ_int(|φ|²)), in sweeps */
+    int worms_per_sweep;     /* the number used (after calibration) */
+    uint64_t head_prop, l_prop; /* totals over every sweep of the run */
+    double seconds;          /* wall time of this point's sweeps, summed over its blocks */
+} lb_measure_result;
+
+typedef struct {
+    int therm, sweeps;     /* thermalization sweeps (discarded), measured sweeps (one measurement each) */
+    int threads;           /* <= 0: OpenMP's default */
+    bool check;            /* check the invariants after every sweep (tests) */
+    bool progress;         /* progress bar on a terminal */
+    double **series;       /* optional: series[p] receives [4][nchains][sweeps] (n, phi2, phi4, charge) */
+} lb_measure_opts;
+
+bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
+                size_t errlen);

@@ -1,0 +1,87 @@
+#include "harness/lattice/wormbench.h"
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "arch/registry.h"
+#include "harness/lattice/sampler.h"
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static uint64_t stat_sum(const lb_sampler *s, int which) {
+    uint64_t t = 0;
+    for (int c = 0; c < s->cfg.nchains; c++) {
+        lb_chain ch = lb_ensemble_chain(&s->ens, c);
+        t += ch.stat[which * ch.stride];
+    }
+    return t;
+}
+
+/* Runs sweeps on every block (threads over blocks) until `seconds` of wall time; returns the
+ * sweeps per chain done, the summed CPU time and the wall time. */
+static long timed(lb_sampler *s, int threads, double seconds, double *cpu, double *wall) {
+    long sweeps = 0;
+    int chunk = 1;
+    double w0 = lb_now(), csum = 0;
+    while (lb_now() - w0 < seconds) {
+        double c = 0;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(+ : c)
+        for (int b = 0; b < s->ens.nblocks; b++) {
+            double t0 = cpu_now();
+            s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], chunk);
+            c += cpu_now() - t0;
+        }
+        csum += c;
+        sweeps += chunk;
+        if (lb_now() - w0 < seconds / 20) chunk *= 2;
+    }
+    *wall = lb_now() - w0;
+    *cpu = csum;
+    return sweeps;
+}
+
+bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    const worm_ops *ops = c->ops ? c->ops : lb_dispatch_get()->worm;
+    const int threads = c->threads > 0 ? c->threads : 1, bpt = c->blocks_per_thread > 0 ? c->blocks_per_thread : 1;
+    lb_wtable wt;
+    if (!lb_wtable_build(&wt, c->eta, c->lambda, LB_FMAX_DEFAULT, err, errlen)) return false;
+    lb_point_cfg p = {.nt = c->nt, .nx = c->nx, .eta = c->eta, .lambda = c->lambda, .mu = c->mu,
+                      .nchains = threads * bpt * ops->lanes, .seed = 12345, .ops = ops};
+    lb_sampler s;
+    if (!lb_sampler_init(&s, &p, &wt, err, errlen)) {
+        lb_wtable_free(&wt);
+        return false;
+    }
+    /* thermalize with the auto calibration, as a real run does */
+    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 200);
+    lb_sampler_calibrate(&s);
+    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 300);
+    const int wps = s.desc.worms_per_sweep;
+    const int C = s.cfg.nchains;
+    double cpu_l, wall_l, cpu_f, wall_f;
+    s.desc.worms_per_sweep = 0;
+    long n_l = timed(&s, threads, c->seconds, &cpu_l, &wall_l);
+    s.desc.worms_per_sweep = wps;
+    uint64_t h0 = stat_sum(&s, WORM_STAT_HEAD_PROP);
+    long n_f = timed(&s, threads, c->seconds, &cpu_f, &wall_f);
+    uint64_t heads = stat_sum(&s, WORM_STAT_HEAD_PROP) - h0;
+    const double lper = 2.0 * s.g.v;
+    const double l_time_per_sweep = cpu_l / ((double)n_l * C); /* CPU seconds per chain-sweep of the l pass */
+    const double worm_cpu = cpu_f - l_time_per_sweep * (double)n_f * C;
+    r->l_per_s_core = lper / l_time_per_sweep;
+    r->sweeps_per_s_core = (double)n_f * C / cpu_f;
+    r->head_per_s_core = worm_cpu > 0 ? heads / worm_cpu : 0;
+    r->sweeps_per_s_wall = (double)n_f * C / wall_f;
+    r->head_per_sweep = (double)heads / ((double)n_f * C);
+    r->worms_per_sweep = wps;
+    r->chains = C;
+    r->kernel = ops->name;
+    lb_sampler_free(&s);
+    lb_wtable_free(&wt);
+    return true;
+}

@@ -1,0 +1,27 @@
+/* Throughput of a worm kernel variant (for `latbench bench` and the notes): sweeps, worm head
+ * moves and l-link updates per second.  Chains: `threads` x `blocks_per_thread` blocks of the
+ * variant's lane width; each thread updates its own blocks.  Rates per core use each thread's CPU
+ * time (robust on a shared machine); the wall-clock rate is the aggregate.  The l rate is timed on
+ * sweeps without worms; the head-move rate on the remaining time of full sweeps. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "kernels/worm/worm.h"
+
+typedef struct {
+    int nt, nx;
+    double eta, lambda, mu;
+    int threads, blocks_per_thread;
+    double seconds;          /* target duration of each timed phase */
+    const worm_ops *ops;     /* NULL: dispatched */
+} lb_wormbench_cfg;
+
+typedef struct {
+    double sweeps_per_s_core, head_per_s_core, l_per_s_core; /* per core (CPU time) */
+    double sweeps_per_s_wall;                                /* all threads together */
+    double head_per_sweep;                                   /* head proposals per sweep per chain */
+    int worms_per_sweep, chains;
+    const char *kernel;
+} lb_wormbench_result;
+
+bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen);
