@@ -6,3 +6,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_observe(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);

@@ -12,6 +12,10 @@ static const struct {
     {"bench", cmd_bench, "time kernels side by side with oneDNN"},
     {"observe", cmd_observe, "worm sampler: <n>, <|phi|^2> with errors, tau_int, acceptance (a --mu scan)"},
     {"generate", cmd_generate, "datasets of the three tasks (x.npy, y.npy, meta.json)"},
+    {"model", cmd_model, "layers, output shapes and parameter count of a preset, spec file or trained model"},
+    {"train", cmd_train, "train a net on a dataset (AdamW, early stopping, trials); writes safetensors"},
+    {"eval", cmd_eval, "loss (and accuracy) of a trained model on datasets"},
+    {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
 

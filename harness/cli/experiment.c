@@ -1,0 +1,342 @@
+/* latbench experiment regression|detect|count [--quick]: the seed's generalization study end to
+ * end: generate (or reuse) the datasets, train every architecture of the task over several
+ * trials, evaluate each trained net on the test grid (DESIGN.md §3), and write results.json and
+ * a table of the shape of the seed's "test loss vs validation loss" table.
+ * Layout of --out DIR: data/<name>/ (datasets, reused when present), models/<arch>-t<trial>.safetensors,
+ * results.json (atomic), data/<name>.log (the generator's output). */
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness/cli/cli.h"
+#include "harness/cli/nncli.h"
+#include "harness/io/outdir.h"
+#include "harness/lattice/params.h"
+#include "harness/nn/nnio.h"
+#include "harness/nn/train.h"
+
+#define MAX_TESTS 8
+#define MAX_ARCHS 9
+#define MAX_TRIALS 32
+
+typedef struct {
+    const char *task;
+    const char *archs[MAX_ARCHS];
+    int n_archs;
+    const char *quick_archs[3]; /* the first winner of each column */
+    const char *train_args;              /* generate arguments without --lattice/--count/--out */
+    const char *train_lattice;
+    long train_count, train_count_quick;
+    const char *test_args;
+    const char *test_lattices[MAX_TESTS];
+    int n_tests, n_tests_quick;
+    long test_count, test_count_quick;
+    int quick_epochs, quick_trials;
+} exp_def;
+
+static const exp_def EXPS[] = {
+    {"regression",
+     {"task1-eq", "task1-st", "task1-fl"}, 3, {"task1-eq", "task1-st", "task1-fl"},
+     "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.05:0.01", "60x4", 20000, 1600,
+     "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.50:0.05",
+     {"60x4", "50x2", "100x5", "125x8", "200x10"}, 5, 3, 1300, 260, 40, 2},
+    {"detect",
+     {"task2-eq", "task2-st", "task2-fl"}, 3, {"task2-eq", "task2-st", "task2-fl"},
+     "--task detect --points 4.25:1,4.01:1.5 --lambda 1", "8x8", 4000, 1000,
+     "--task detect --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1",
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 2, 1800, 360, 60, 2},
+    {"count",
+     {"task3-eq1", "task3-eq2", "task3-eq3", "task3-st1", "task3-st2", "task3-st3", "task3-fl1", "task3-fl2", "task3-fl3"},
+     9, {"task3-eq1", "task3-st1", "task3-fl1"},
+     "--task count --points 4.25:1,4.01:1.5 --lambda 1 --worms 0,5", "8x8", 20000, 2000,
+     "--task count --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1 --worms 0:10",
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 2, 4950, 495, 150, 3},
+};
+
+static int fail(const char *msg) { return nncli_fail("experiment", msg); }
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Runs `latbench generate ARGS` in process, its stdout going to LOG. */
+static bool generate(const char *args, const char *log, char *err, size_t errlen) {
+    char buf[8300];
+    snprintf(buf, sizeof buf, "generate %.8190s", args);
+    char *argv[64];
+    int argc = 0;
+    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " ")) argv[argc++] = t;
+    argv[argc] = NULL;
+    fflush(stdout);
+    int saved = dup(1), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (saved < 0 || fd < 0) {
+        if (saved >= 0) close(saved);
+        if (fd >= 0) close(fd);
+        return snprintf(err, errlen, "cannot write %.900s", log), false;
+    }
+    dup2(fd, 1);
+    close(fd);
+    int rc = cmd_generate(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    if (rc != 0) return snprintf(err, errlen, "generate failed (exit %d; see %.900s and the message above)", rc, log), false;
+    return true;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n) {
+    double t[MAX_TRIALS];
+    memcpy(t, v, (size_t)n * sizeof(double));
+    qsort(t, (size_t)n, sizeof(double), cmp_double);
+    return n == 0 ? NAN : n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+static double mean(const double *v, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    return n ? s / n : NAN;
+}
+
+static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int cmd_experiment(int argc, char **argv) {
+    const char *task = NULL, *out = NULL;
+    bool quick = false;
+    long trials = 0, epochs = 0, threads = 0, patience = 25, batch = 100;
+    uint64_t seed = 1;
+    char err[1024];
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
+                   "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
+                   "  --quick: smaller datasets, fewer test sizes, 3 architectures (the first winner of each\n"
+                   "           column), 2-3 trials of at most 40-150 epochs\n"
+                   "  DIR (default experiment-TASK[-quick]) keeps the datasets (reused) and trained models\n");
+            return 0;
+        }
+        if (!strcmp(argv[i], "--quick")) {
+            quick = true;
+            continue;
+        }
+#define LOPT(NAME, VAR, LO, HI)                                                                              \
+    if ((r = lb_opt_value(argc, argv, &i, NAME, &v)) != 0) {                                                \
+        if (r < 0 || !lb_parse_long(v, LO, HI, &VAR))                                                       \
+            return snprintf(err, sizeof err, "%s needs an integer in %ld..%ld", NAME, (long)(LO), (long)(HI)), \
+                   fail(err);                                                                               \
+        continue;                                                                                           \
+    }
+        LOPT("--trials", trials, 1, MAX_TRIALS)
+        LOPT("--epochs", epochs, 1, 1000000)
+        LOPT("--threads", threads, 1, 4096)
+        LOPT("--patience", patience, 1, 1000000)
+        LOPT("--batch", batch, 1, 1 << 16)
+        if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
+            if (r < 0) return fail("--out needs a value");
+            out = v;
+            continue;
+        }
+        if ((r = lb_opt_value(argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0 || !lb_parse_u64(v, &seed)) return fail("--seed needs an unsigned integer");
+            continue;
+        }
+        if (argv[i][0] != '-' && !task) {
+            task = argv[i];
+            continue;
+        }
+        return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
+    }
+    const exp_def *E = NULL;
+    for (size_t k = 0; task && k < sizeof EXPS / sizeof EXPS[0]; k++)
+        if (!strcmp(task, EXPS[k].task)) E = &EXPS[k];
+    if (!E) return fail("usage: latbench experiment regression|detect|count [--quick] (try --help)");
+    if (!trials) trials = quick ? E->quick_trials : 5;
+    if (!epochs) epochs = quick ? E->quick_epochs : 1000;
+    if (!threads) threads = omp_get_num_procs();
+    char outdef[256], path[4400], sub[4400];
+    if (!out) {
+        snprintf(outdef, sizeof outdef, "experiment-%s%s", E->task, quick ? "-quick" : "");
+        out = outdef;
+    }
+    const char *const *archs = quick ? E->quick_archs : E->archs;
+    const int n_archs = quick ? 3 : E->n_archs, n_tests = quick ? E->n_tests_quick : E->n_tests;
+    /* Quick runs thermalize less and use fewer chains per point; full runs take the generator's defaults. */
+    const char *gen_extra = quick ? "--therm 400 --chains 4" : "";
+    snprintf(sub, sizeof sub, "%s/data", out);
+    if ((mkdir(out, 0755) && !is_dir(out)) || (mkdir(sub, 0755) && !is_dir(sub)))
+        return snprintf(err, sizeof err, "cannot create %.900s", sub), fail(err);
+    snprintf(sub, sizeof sub, "%s/models", out);
+    if (mkdir(sub, 0755) && !is_dir(sub)) return snprintf(err, sizeof err, "cannot create %.900s", sub), fail(err);
+
+    /* 1. datasets */
+    double t0 = now_s();
+    char names[MAX_TESTS + 1][64];
+    snprintf(names[0], sizeof names[0], "train-%s-%ld", E->train_lattice, quick ? E->train_count_quick : E->train_count);
+    for (int k = 0; k < n_tests; k++)
+        snprintf(names[k + 1], sizeof names[k + 1], "test-%s-%ld", E->test_lattices[k],
+                 quick ? E->test_count_quick : E->test_count);
+    for (int k = 0; k <= n_tests; k++) {
+        snprintf(path, sizeof path, "%s/data/%s", out, names[k]);
+        if (is_dir(path)) {
+            printf("data %s: reused\n", names[k]);
+            continue;
+        }
+        char args[8192], log[8192];
+        snprintf(args, sizeof args, "%s --lattice %s --count %ld --seed %llu --threads %ld %s --out %s",
+                 k == 0 ? E->train_args : E->test_args, k == 0 ? E->train_lattice : E->test_lattices[k - 1],
+                 k == 0 ? (quick ? E->train_count_quick : E->train_count) : (quick ? E->test_count_quick : E->test_count),
+                 (unsigned long long)(seed + 1000 + (uint64_t)k), threads, gen_extra, path);
+        snprintf(log, sizeof log, "%s.log", path);
+        double g0 = now_s();
+        if (!generate(args, log, err, sizeof err)) return fail(err);
+        printf("data %s: generated in %.1f s\n", names[k], now_s() - g0);
+        fflush(stdout);
+    }
+    const double t_gen = now_s() - t0;
+    nn_dataset ds[MAX_TESTS + 1];
+    memset(ds, 0, sizeof ds);
+    for (int k = 0; k <= n_tests; k++) {
+        snprintf(path, sizeof path, "%s/data/%s", out, names[k]);
+        if (!nn_dataset_load(path, &ds[k], err, sizeof err)) {
+            for (int j = 0; j < k; j++) nn_dataset_free(&ds[j]);
+            return fail(err);
+        }
+    }
+
+    /* 2. training and 3. evaluation */
+    long *idx = malloc((size_t)ds[0].n * sizeof(long));
+    long nv = nn_train_split(ds[0].n, 0.1, seed, idx), ntr = ds[0].n - nv;
+    double t_train = 0, t_eval = 0;
+    json_t *jarchs = json_array();
+    int rc = 0;
+    printf("\n%-10s %-6s %-12s %-12s %-12s %-12s %-12s %-12s\n", "arch", "trials", "val mean", "val median",
+           "test(train) mean", "median", "test(all) mean", "median");
+    for (int a = 0; a < n_archs && rc == 0; a++) {
+        nncli_spec s;
+        if (!nncli_load_spec(archs[a], &s, err, sizeof err)) {
+            rc = fail(err);
+            break;
+        }
+        nn_model *m = nn_model_create(&s.spec, ds[0].nt, ds[0].nx, (int)batch, (int)threads, true, err, sizeof err);
+        if (!m) {
+            rc = fail(err);
+            break;
+        }
+        double val[MAX_TRIALS], ttrain[MAX_TRIALS], tall[MAX_TRIALS];
+        json_t *jtr = json_array();
+        for (int t = 0; t < trials; t++) {
+            nn_train_opts o = nn_train_defaults();
+            o.epochs = (int)epochs, o.patience = (int)patience, o.seed = seed;
+            o.progress = isatty(fileno(stderr)) ? stderr : NULL;
+            nn_model_init(m, seed + (uint64_t)t);
+            nn_train_result r;
+            double a0 = now_s();
+            if (!nn_train_run(m, &ds[0], idx, ntr, idx + ntr, nv, &o, seed + (uint64_t)t, &r, err, sizeof err)) {
+                rc = fail(err);
+                break;
+            }
+            t_train += now_s() - a0;
+            snprintf(path, sizeof path, "%s/models/%s-t%d.safetensors", out, archs[a], t);
+            char sv[32], st[32];
+            snprintf(sv, sizeof sv, "%.9g", r.best_val), snprintf(st, sizeof st, "%d", t);
+            const char *keys[] = {"model", "task", "best_val_loss", "trial"}, *vals[] = {archs[a], E->task, sv, st};
+            if (!nn_model_save(m, s.text, E->train_lattice, keys, vals, 4, path, err, sizeof err)) {
+                rc = fail(err);
+                break;
+            }
+            json_t *jt = json_pack("{s:i, s:f, s:f, s:i, s:i, s:f, s:f}", "trial", t, "val_loss", (double)r.best_val,
+                                   "train_loss", (double)r.train_loss, "best_epoch", r.best_epoch, "epochs", r.epochs_run,
+                                   "train_seconds", r.seconds, "samples_per_s", r.samples_per_s);
+            json_t *jtest = json_object();
+            double e0 = now_s(), sum_all = 0;
+            int n_all = 0;
+            ttrain[t] = NAN;
+            for (int k = 1; k <= n_tests; k++) {
+                char lat[32], merr[512];
+                snprintf(lat, sizeof lat, "%dx%d", ds[k].nt, ds[k].nx);
+                long per = (long)ds[k].nt * ds[k].nx;
+                int eb = (int)(per > 4096 ? 16 : per > 1024 ? 64 : 256);
+                nn_model *me = nn_model_create(&s.spec, ds[k].nt, ds[k].nx, eb, (int)threads, false, merr, sizeof merr);
+                json_t *jl = json_object();
+                if (!me) {
+                    json_object_set_new(jl, "skipped", json_string(merr));
+                } else {
+                    memcpy(nn_model_params(me), nn_model_params(m), nn_model_param_count(m) * sizeof(float));
+                    double acc;
+                    double loss = nn_eval_loss(me, &ds[k], NULL, ds[k].n, &acc);
+                    json_object_set_new(jl, "loss", num_or_null(loss));
+                    if (acc >= 0) json_object_set_new(jl, "accuracy", json_real(acc));
+                    if (!strcmp(lat, E->train_lattice)) ttrain[t] = loss;
+                    sum_all += loss, n_all++;
+                    nn_model_free(me);
+                }
+                json_object_set_new(jtest, lat, jl);
+            }
+            t_eval += now_s() - e0;
+            /* "all sizes" only for nets that run on every size (FL nets: not defined). */
+            tall[t] = n_all == n_tests ? sum_all / n_all : NAN;
+            val[t] = r.best_val;
+            json_object_set_new(jt, "test", jtest);
+            json_array_append_new(jtr, jt);
+            fprintf(stderr, "%s trial %d: val %.4g, test on %s %.4g, %d epochs, %.0f samples/s\n", archs[a], t,
+                    r.best_val, E->train_lattice, ttrain[t], r.epochs_run, r.samples_per_s);
+        }
+        nn_model_free(m);
+        if (rc) {
+            json_decref(jtr);
+            break;
+        }
+        int nt = (int)trials;
+        printf("%-10s %-6d %-12.4g %-12.4g %-12.4g %-12.4g %-12.4g %-12.4g\n", archs[a], nt, mean(val, nt),
+               median(val, nt), mean(ttrain, nt), median(ttrain, nt), mean(tall, nt), median(tall, nt));
+        fflush(stdout);
+        json_array_append_new(
+            jarchs, json_pack("{s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o}}", "arch", archs[a], "params",
+                              (json_int_t)netspec_param_count(&s.spec), "trials", jtr, "summary", "val_mean",
+                              num_or_null(mean(val, nt)), "val_median", num_or_null(median(val, nt)), "test_train_size_mean",
+                              num_or_null(mean(ttrain, nt)), "test_train_size_median", num_or_null(median(ttrain, nt)),
+                              "test_all_sizes_mean", num_or_null(mean(tall, nt)), "test_all_sizes_median",
+                              num_or_null(median(tall, nt))));
+    }
+    if (rc == 0) {
+        json_t *jl = json_array();
+        for (int k = 1; k <= n_tests; k++) json_array_append_new(jl, json_string(E->test_lattices[k - 1]));
+        json_t *top = json_pack("{s:s, s:b, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:f, s:f, s:f}, s:o}",
+                                "task", E->task, "quick", quick, "train_lattice", E->train_lattice, "train_count",
+                                (json_int_t)ds[0].n, "val_count", (json_int_t)nv, "test_lattices", jl, "settings",
+                                "trials", (json_int_t)trials, "epochs", (json_int_t)epochs, "patience",
+                                (json_int_t)patience, "batch", (json_int_t)batch, "threads", (json_int_t)threads,
+                                "seconds", "generation", t_gen, "training", t_train, "evaluation", t_eval, "archs", jarchs);
+        jarchs = NULL;
+        char *text = json_dumps(top, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+        json_decref(top);
+        snprintf(path, sizeof path, "%s/results.json", out);
+        if (!text || !lb_write_file_atomic(path, text, strlen(text), err, sizeof err)) rc = fail(text ? err : "out of memory");
+        free(text);
+        if (rc == 0)
+            printf("\ntime: generation %.1f s, training %.1f s, evaluation %.1f s; wrote %s\n", t_gen, t_train, t_eval, path);
+    }
+    json_decref(jarchs);
+    free(idx);
+    for (int k = 0; k <= n_tests; k++) nn_dataset_free(&ds[k]);
+    return rc;
+}

@@ -1,0 +1,351 @@
+#include "harness/nn/model.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arch/registry.h"
+#include "harness/nn/parallel.h"
+
+#define LRELU_SLOPE 0.01f
+#define MAX_L NETSPEC_MAX_LAYERS
+
+struct nn_model {
+    net_spec spec;
+    int h, w, batch, threads, outs;
+    bool train, fused_sigmoid;
+    int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
+    act_shape shapes[MAX_L + 1];
+    nn_param_slot slots[MAX_L];
+    size_t n_params;
+    const lb_dispatch *k;
+    float *params, *grads;
+    float *act[MAX_L + 1];  /* act[i] = input of layer i, act[n_layers] = output */
+    float *gbuf[2];         /* ping-pong activation gradients */
+    float *wt[MAX_L];       /* transposed conv weights for backward-data */
+    float *ws;              /* conv backward-weights partials */
+    float *lossgrad;        /* dL/d(output of layer n_run-1) */
+    void *arena;
+};
+
+static size_t shape_size(act_shape s) { return (size_t)s.h * s.w * s.c; }
+static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static conv2d_desc conv_desc(const nn_model *m, int i, int n) {
+    const layer_spec *L = &m->spec.layers[i];
+    act_shape s = m->shapes[i];
+    conv2d_desc d = {n, s.h, s.w, L->cin, L->cout, L->kh, L->kw, L->stride, L->stride, L->bias};
+    return d;
+}
+
+static pool_desc pool_desc_of(const nn_model *m, int i, int n) {
+    const layer_spec *L = &m->spec.layers[i];
+    act_shape s = m->shapes[i];
+    pool_desc d = {n, s.h, s.w, s.c, L->k, L->s, L->kind == LAYER_AVGPOOL ? POOL_AVG : POOL_MAX};
+    return d;
+}
+
+static gpool_desc gpool_desc_of(const nn_model *m, int i, int n) {
+    const layer_spec *L = &m->spec.layers[i];
+    act_shape s = m->shapes[i];
+    gpool_desc d = {n, s.h * s.w, s.c,
+                    L->kind == LAYER_GAVGPOOL ? GPOOL_AVG : L->kind == LAYER_GMAXPOOL ? GPOOL_MAX : GPOOL_SUM};
+    return d;
+}
+
+nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
+                          size_t errlen) {
+    if (batch < 1) {
+        snprintf(err, errlen, "batch must be >= 1");
+        return NULL;
+    }
+    nn_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->spec = *spec;
+    m->h = h, m->w = w, m->batch = batch, m->threads = threads < 1 ? 1 : threads, m->train = train;
+    if (!netspec_shapes(spec, h, w, m->shapes, err, errlen)) {
+        free(m);
+        return NULL;
+    }
+    const int nl = spec->n_layers;
+    m->outs = m->shapes[nl].c;
+    if (m->shapes[nl].h != 1 || m->shapes[nl].w != 1) {
+        snprintf(err, errlen, "the net's output is a %dx%d lattice, not a vector: end it with a global pool or flatten",
+                 m->shapes[nl].h, m->shapes[nl].w);
+        free(m);
+        return NULL;
+    }
+    m->fused_sigmoid = spec->layers[nl - 1].kind == LAYER_SIGMOID;
+    m->n_run = m->fused_sigmoid ? nl - 1 : nl;
+    m->k = lb_dispatch_get();
+    for (int i = 0; i < nl; i++) {
+        const layer_spec *L = &spec->layers[i];
+        nn_param_slot *s = &m->slots[i];
+        if (L->kind != LAYER_CONV && L->kind != LAYER_LINEAR) continue;
+        s->w_off = m->n_params;
+        s->w_count = (size_t)L->cin * L->cout * (L->kind == LAYER_CONV ? L->kh * L->kw : 1);
+        m->n_params += s->w_count;
+        s->b_off = m->n_params;
+        s->b_count = L->bias ? (size_t)L->cout : 0;
+        m->n_params += s->b_count;
+    }
+    /* One arena; every piece starts on a 64-byte boundary. */
+    size_t total = 0, off_params, off_grads = 0, off_act[MAX_L + 1], off_g[2] = {0, 0}, off_wt[MAX_L], off_ws = 0,
+           off_lg = 0;
+    size_t maxact = 0, wsmax = 0;
+    off_params = total, total += align16(m->n_params);
+    for (int i = 0; i <= nl; i++) {
+        size_t sz = (size_t)batch * shape_size(m->shapes[i]);
+        off_act[i] = total, total += align16(sz);
+        if (sz > maxact) maxact = sz;
+    }
+    if (train) {
+        off_grads = total, total += align16(m->n_params);
+        for (int b = 0; b < 2; b++) off_g[b] = total, total += align16(maxact);
+        for (int i = 0; i < nl; i++) {
+            off_wt[i] = 0;
+            if (spec->layers[i].kind != LAYER_CONV) continue;
+            off_wt[i] = total, total += align16(m->slots[i].w_count);
+            conv2d_desc d = conv_desc(m, i, batch);
+            size_t ws = nn_conv2d_bwd_weights_workspace(m->threads, &d);
+            if (ws > wsmax) wsmax = ws;
+        }
+        off_ws = total, total += align16(wsmax);
+        off_lg = total, total += align16((size_t)batch * m->outs);
+    }
+    m->arena = aligned_alloc(64, total * sizeof(float));
+    if (!m->arena) {
+        snprintf(err, errlen, "out of memory (%zu MB for the model's buffers)", total * 4 >> 20);
+        free(m);
+        return NULL;
+    }
+    float *a = m->arena;
+    memset(a, 0, total * sizeof(float)); /* touch every page once, up front */
+    m->params = a + off_params;
+    for (int i = 0; i <= nl; i++) m->act[i] = a + off_act[i];
+    if (train) {
+        m->grads = a + off_grads;
+        m->gbuf[0] = a + off_g[0], m->gbuf[1] = a + off_g[1];
+        for (int i = 0; i < nl; i++)
+            if (spec->layers[i].kind == LAYER_CONV) m->wt[i] = a + off_wt[i];
+        m->ws = wsmax ? a + off_ws : NULL;
+        m->lossgrad = a + off_lg;
+    }
+    return m;
+}
+
+void nn_model_free(nn_model *m) {
+    if (!m) return;
+    free(m->arena);
+    free(m);
+}
+
+int nn_model_outputs(const nn_model *m) { return m->outs; }
+int nn_model_batch(const nn_model *m) { return m->batch; }
+bool nn_model_bce(const nn_model *m) { return m->fused_sigmoid; }
+size_t nn_model_param_count(const nn_model *m) { return m->n_params; }
+float *nn_model_params(nn_model *m) { return m->params; }
+const float *nn_model_grads(const nn_model *m) { return m->grads; }
+nn_param_slot nn_model_slot(const nn_model *m, int layer) { return m->slots[layer]; }
+
+double nn_model_flops_fwd(const nn_model *m) {
+    double f = 0;
+    for (int i = 0; i < m->spec.n_layers; i++) {
+        const layer_spec *L = &m->spec.layers[i];
+        if (L->kind == LAYER_CONV) {
+            conv2d_desc d = conv_desc(m, i, 1);
+            f += conv2d_flops(&d);
+        } else if (L->kind == LAYER_LINEAR) {
+            f += 2.0 * L->cin * L->cout;
+        } else if (L->kind == LAYER_AVGPOOL || L->kind == LAYER_MAXPOOL) {
+            pool_desc d = pool_desc_of(m, i, 1);
+            f += pool_flops(&d);
+        }
+    }
+    return f;
+}
+
+/* splitmix64: a small seeded generator, local to the call (no global state). */
+static uint64_t sm64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void nn_model_init(nn_model *m, uint64_t seed) {
+    uint64_t s = seed ^ 0x6A09E667F3BCC909ull;
+    for (int i = 0; i < m->spec.n_layers; i++) {
+        const layer_spec *L = &m->spec.layers[i];
+        const nn_param_slot *sl = &m->slots[i];
+        if (!sl->w_count) continue;
+        double fan_in = (double)L->cin * (L->kind == LAYER_CONV ? L->kh * L->kw : 1);
+        double bound = 1.0 / sqrt(fan_in);
+        for (size_t j = 0; j < sl->w_count + sl->b_count; j++) {
+            double u = (double)(sm64(&s) >> 11) * 0x1p-53;
+            m->params[sl->w_off + j] = (float)((2.0 * u - 1.0) * bound);
+        }
+    }
+}
+
+void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
+    const size_t hw = (size_t)m->h * m->w;
+    float *in = m->act[0];
+    for (int b = 0; b < n; b++) {
+        const int16_t *src = x + (size_t)(idx ? idx[b] : b) * 4 * hw;
+        float *dst = in + (size_t)b * hw * 4;
+        for (size_t p = 0; p < hw; p++)
+            for (int c = 0; c < 4; c++) dst[p * 4 + c] = (float)src[c * hw + p];
+    }
+}
+
+const float *nn_model_forward(nn_model *m, int n) {
+    const lb_dispatch *k = m->k;
+    const int T = m->threads;
+    for (int i = 0; i < m->spec.n_layers; i++) {
+        const layer_spec *L = &m->spec.layers[i];
+        const float *in = m->act[i];
+        float *out = m->act[i + 1];
+        const size_t nin = (size_t)n * shape_size(m->shapes[i]);
+        const nn_param_slot *sl = &m->slots[i];
+        switch (L->kind) {
+        case LAYER_CONV: {
+            conv2d_desc d = conv_desc(m, i, n);
+            nn_conv2d_fwd(k->conv2d, T, &d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
+            break;
+        }
+        case LAYER_LRELU: k->act->lrelu_fwd(nin, LRELU_SLOPE, in, out); break;
+        case LAYER_SIGMOID: k->act->sigmoid_fwd(nin, in, out); break;
+        case LAYER_AVGPOOL:
+        case LAYER_MAXPOOL: {
+            pool_desc d = pool_desc_of(m, i, n);
+            nn_pool_fwd(k->pool, T, &d, in, out);
+            break;
+        }
+        case LAYER_GAVGPOOL:
+        case LAYER_GMAXPOOL:
+        case LAYER_GSUMPOOL: {
+            gpool_desc d = gpool_desc_of(m, i, n);
+            k->gpool->fwd(&d, in, out);
+            break;
+        }
+        case LAYER_FLATTEN: {
+            act_shape s = m->shapes[i];
+            flatten_desc d = {n, s.h, s.w, s.c};
+            k->dense->flatten_fwd(&d, in, out);
+            break;
+        }
+        case LAYER_LINEAR: {
+            dense_desc d = {n, L->cin, L->cout, L->bias};
+            k->dense->fwd(&d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
+            break;
+        }
+        }
+    }
+    return m->act[m->spec.n_layers];
+}
+
+/* The loss on the differentiable output (logits when the sigmoid is fused). */
+static float loss_of(nn_model *m, int n, const float *y, float *grad) {
+    const float *p = m->act[m->n_run];
+    size_t cnt = (size_t)n * m->outs;
+    return m->fused_sigmoid ? m->k->loss->bce_logits(cnt, p, y, grad) : m->k->loss->mse(cnt, p, y, grad);
+}
+
+float nn_model_loss(nn_model *m, int n, const float *y) { return loss_of(m, n, y, NULL); }
+
+float nn_model_backward(nn_model *m, int n, const float *y) {
+    const lb_dispatch *k = m->k;
+    const int T = m->threads;
+    float loss = loss_of(m, n, y, m->lossgrad);
+    const float *gout = m->lossgrad;
+    int cur = 0;
+    for (int i = m->n_run - 1; i >= 0; i--) {
+        const layer_spec *L = &m->spec.layers[i];
+        const float *in = m->act[i];
+        float *gin = i > 0 ? m->gbuf[cur] : NULL;
+        const size_t nin = (size_t)n * shape_size(m->shapes[i]);
+        const nn_param_slot *sl = &m->slots[i];
+        switch (L->kind) {
+        case LAYER_CONV: {
+            conv2d_desc d = conv_desc(m, i, n);
+            nn_conv2d_bwd_weights(k->conv2d, T, &d, in, gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL,
+                                  m->ws);
+            if (gin) {
+                conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
+                nn_conv2d_bwd_data(k->conv2d, T, &d, gout, m->wt[i], gin);
+            }
+            break;
+        }
+        case LAYER_LRELU:
+            if (gin) k->act->lrelu_bwd(nin, LRELU_SLOPE, in, gout, gin);
+            break;
+        case LAYER_SIGMOID:
+            if (gin) k->act->sigmoid_bwd(nin, m->act[i + 1], gout, gin);
+            break;
+        case LAYER_AVGPOOL:
+        case LAYER_MAXPOOL:
+            if (gin) {
+                pool_desc d = pool_desc_of(m, i, n);
+                nn_pool_bwd(k->pool, T, &d, in, gout, gin);
+            }
+            break;
+        case LAYER_GAVGPOOL:
+        case LAYER_GMAXPOOL:
+        case LAYER_GSUMPOOL:
+            if (gin) {
+                gpool_desc d = gpool_desc_of(m, i, n);
+                k->gpool->bwd(&d, in, gout, gin);
+            }
+            break;
+        case LAYER_FLATTEN:
+            if (gin) {
+                act_shape s = m->shapes[i];
+                flatten_desc d = {n, s.h, s.w, s.c};
+                k->dense->flatten_bwd(&d, gout, gin);
+            }
+            break;
+        case LAYER_LINEAR: {
+            dense_desc d = {n, L->cin, L->cout, L->bias};
+            k->dense->bwd_weights(&d, in, gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL);
+            if (gin) k->dense->bwd_data(&d, gout, m->params + sl->w_off, gin);
+            break;
+        }
+        }
+        if (gin) {
+            gout = gin;
+            cur ^= 1;
+        }
+    }
+    return loss;
+}
+
+void nn_weight_to_torch(const layer_spec *L, const float *ours, float *torch) {
+    if (L->kind == LAYER_LINEAR) {
+        for (int i = 0; i < L->cin; i++)
+            for (int o = 0; o < L->cout; o++) torch[(size_t)o * L->cin + i] = ours[(size_t)i * L->cout + o];
+        return;
+    }
+    for (int a = 0; a < L->kh; a++)
+        for (int b = 0; b < L->kw; b++)
+            for (int ci = 0; ci < L->cin; ci++)
+                for (int co = 0; co < L->cout; co++)
+                    torch[(((size_t)co * L->cin + ci) * L->kh + a) * L->kw + b] =
+                        ours[(((size_t)a * L->kw + b) * L->cin + ci) * L->cout + co];
+}
+
+void nn_weight_from_torch(const layer_spec *L, const float *torch, float *ours) {
+    if (L->kind == LAYER_LINEAR) {
+        for (int i = 0; i < L->cin; i++)
+            for (int o = 0; o < L->cout; o++) ours[(size_t)i * L->cout + o] = torch[(size_t)o * L->cin + i];
+        return;
+    }
+    for (int a = 0; a < L->kh; a++)
+        for (int b = 0; b < L->kw; b++)
+            for (int ci = 0; ci < L->cin; ci++)
+                for (int co = 0; co < L->cout; co++)
+                    ours[(((size_t)a * L->kw + b) * L->cin + ci) * L->cout + co] =
+                        torch[(((size_t)co * L->cin + ci) * L->kh + a) * L->kw + b];
+}

@@ -1,0 +1,100 @@
+/* latbench against PyTorch (tests/torch_crosscheck.py): a model written by latbench (safetensors)
+ * and a dataset written by latbench (npy) are loaded into PyTorch; forward outputs, gradients of
+ * one training step and the AdamW(amsgrad) update must agree to 1e-4 relative.  Covers the task-1
+ * EQ, ST and FL nets (MSE) and task-2 nets (sigmoid fused with BCE), with weight decay.
+ * Fails (does not skip) when /usr/bin/python3 cannot import torch: `make test` installs it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tests/test_util.h"
+
+static char tmpdir[256];
+
+static int sh(const char *cmd, char *out, size_t outlen) {
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static const char *bin(void) {
+    const char *b = getenv("LATBENCH_BIN");
+    return b ? b : "./latbench";
+}
+
+static int setup(void **state) {
+    (void)state;
+    char out[4096], cmd[1024];
+    if (sh("/usr/bin/python3 -c 'import torch, numpy' 2>&1", out, sizeof out) != 0) {
+        fprintf(stderr, "FATAL: /usr/bin/python3 cannot import torch/numpy (install python3-torch python3-numpy, "
+                        "as toolchain/install-deps.sh does): %s\n", out);
+        return -1;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-xcheck-XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    static const char *gen[] = {
+        "--task regression --lattice 8x8 --eta 4.01 --lambda 1 --mu 0.9,1.0 --count 64 --therm 64 --out %s/reg8",
+        "--task regression --lattice 60x4 --eta 4.01 --lambda 1 --mu 0.95 --count 32 --therm 64 --out %s/reg60",
+        "--task detect --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 64 --therm 64 --out %s/det8",
+    };
+    for (int i = 0; i < 3; i++) {
+        char a[512];
+        snprintf(a, sizeof a, gen[i], tmpdir);
+        snprintf(cmd, sizeof cmd, "%s generate %s --threads 1 2>&1", bin(), a);
+        if (sh(cmd, out, sizeof out) != 0) {
+            fprintf(stderr, "generate failed: %s\n", out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[512], out[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    sh(cmd, out, sizeof out);
+    return 0;
+}
+
+/* Script path next to this source file. */
+static void script_path(char *buf, size_t n) {
+    const char *f = __FILE__, *slash = strrchr(f, '/');
+    snprintf(buf, n, "%.*storch_crosscheck.py", slash ? (int)(slash - f + 1) : 0, f);
+}
+
+static void crosscheck(const char *model, const char *data, int batch, const char *wd, int threads) {
+    char dump[512], cmd[2048], out[8192], script[512];
+    snprintf(dump, sizeof dump, "%s/dump-%s-%s-%d", tmpdir, model, data, threads);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && %s train --model %s --data %s/%s --dump-step %s --batch %d --wd %s --seed 3 "
+             "--threads %d 2>&1", dump, bin(), model, tmpdir, data, dump, batch, wd, threads);
+    int rc = sh(cmd, out, sizeof out);
+    if (rc != 0) fprintf(stderr, "%s\n", out);
+    assert_int_equal(rc, 0);
+    script_path(script, sizeof script);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s/%s 0.01 %s 1e-4 2>&1 | grep -v Warning", script, dump, tmpdir, data, wd);
+    rc = sh(cmd, out, sizeof out);
+    for (char *c = out; *c; c++)
+        if (*c == '\n' && c[1]) *c = ';';
+    printf("NOTE torch crosscheck %s on %s (threads %d): %s", model, data, threads, out);
+    assert_non_null(strstr(out, "crosscheck ok"));
+}
+
+static void test_task1_eq(void **s) { (void)s; crosscheck("task1-eq", "reg8", 48, "0", 1); }
+static void test_task1_st(void **s) { (void)s; crosscheck("task1-st", "reg8", 48, "0.01", 2); }
+static void test_task1_fl(void **s) { (void)s; crosscheck("task1-fl", "reg60", 32, "0", 2); }
+static void test_task2_eq(void **s) { (void)s; crosscheck("task2-eq", "det8", 64, "0.01", 2); }
+static void test_task2_st(void **s) { (void)s; crosscheck("task2-st", "det8", 64, "0", 1); }
+static void test_task3_eq1(void **s) { (void)s; crosscheck("task3-eq1", "det8", 64, "0", 1); }
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_task1_eq), cmocka_unit_test(test_task1_st),  cmocka_unit_test(test_task1_fl),
+        cmocka_unit_test(test_task2_eq), cmocka_unit_test(test_task2_st), cmocka_unit_test(test_task3_eq1),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

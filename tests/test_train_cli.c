@@ -1,0 +1,127 @@
+/* latbench model / train / eval end to end through the binary (LATBENCH_BIN, set by tests/run.sh). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tests/test_util.h"
+
+typedef struct {
+    int status, lines;
+    char out[1 << 16];
+} run_result;
+
+static run_result R;
+static char tmp[128];
+
+static void run(const char *fmt, const char *a, const char *b) {
+    const char *bin = getenv("LATBENCH_BIN");
+    char args[2048], cmd[2300];
+    snprintf(args, sizeof args, fmt, a ? a : "", b ? b : "");
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin ? bin : "./latbench", args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(R.out, 1, sizeof R.out - 1, p);
+    R.out[n] = 0;
+    int st = pclose(p);
+    R.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    R.lines = 0;
+    for (size_t i = 0; i < n; i++) R.lines += R.out[i] == '\n';
+}
+
+static int setup(void **s) {
+    (void)s;
+    snprintf(tmp, sizeof tmp, "/tmp/latbench-traincli-XXXXXX");
+    if (!mkdtemp(tmp)) return -1;
+    run("generate --task count --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 200 --worms 0,5 --therm 64 "
+        "--threads 1 --out %s/c8",
+        tmp, NULL);
+    if (R.status) return fprintf(stderr, "%s", R.out), -1;
+    run("generate --task count --lattice 16x16 --eta 4.01 --mu 1 --lambda 1 --count 20 --worms 0,5 --therm 64 "
+        "--threads 1 --out %s/c16",
+        tmp, NULL);
+    if (R.status) return fprintf(stderr, "%s", R.out), -1;
+    return 0;
+}
+
+static int teardown(void **s) {
+    (void)s;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_model_command(void **s) {
+    (void)s;
+    run("model task3-eq1 --lattice 64x64", NULL, NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "parameters: 1800"));
+    assert_non_null(strstr(R.out, "64x64x8"));
+    run("model task1-fl --lattice 8x8", NULL, NULL);
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "does not run on a 8x8 lattice"));
+    run("model no-such-net", NULL, NULL);
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+}
+
+static void test_train_eval_fl_skips_other_size(void **s) {
+    (void)s;
+    run("train --model task3-fl1 --data %s/c8 --epochs 2 --threads 1 --out %s/fl.safetensors", tmp, tmp);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "trial 0: best validation loss"));
+    run("model %s/fl.safetensors", tmp, NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "parameters: 640"));
+    run("eval --model %s/fl.safetensors --data %s/c8 --json", tmp, tmp);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "\"loss\""));
+    char args[512];
+    snprintf(args, sizeof args, "eval --model %s/fl.safetensors --data %s/c8 %s/c16", tmp, tmp, tmp);
+    run("%s", args, NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "c8: 8x8, 200 samples, MSE loss"));
+    assert_non_null(strstr(R.out, "c16: skipped: the net (trained on 8x8) does not run on 16x16"));
+}
+
+static void test_eq_net_runs_on_other_size(void **s) {
+    (void)s;
+    run("train --model task3-eq2 --data %s/c8 --epochs 2 --trials 2 --seed 4 --threads 2 --out %s/eq.safetensors", tmp, tmp);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "trial 1:"));
+    run("eval --model %s/eq.safetensors --data %s/c16", tmp, tmp);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "c16: 16x16, 20 samples, MSE loss"));
+}
+
+static void test_bad_input_one_line_exit_2(void **s) {
+    (void)s;
+    static const char *bad[] = {
+        "train --model task3-eq1 --data %s/nope --out %s/x.safetensors",
+        "train --model task1-eq --data %s/c8 --out %s/x.safetensors",  /* 2 outputs vs 1 label */
+        "train --model task1-fl --data %s/c8 --out %s/x.safetensors",  /* FL on the wrong size */
+        "train --model task3-eq1 --data %s/c8 --batch 0 --out %s/x",
+        "train --model task3-eq1 --data %s/c8 --bogus --out %s/x",
+        "eval --model %s/missing.safetensors --data %s/c8",
+        "eval --model %s/c8/x.npy --data %s/c8",
+        "experiment bogus%s%s",
+        "experiment count --trials 0%s%s",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run(bad[i], tmp, tmp);
+        if (R.status != 2 || R.lines != 1) fprintf(stderr, "case %zu: status %d: %s", i, R.status, R.out);
+        assert_int_equal(R.status, 2);
+        assert_int_equal(R.lines, 1);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_command),
+        cmocka_unit_test(test_train_eval_fl_skips_other_size),
+        cmocka_unit_test(test_eq_net_runs_on_other_size),
+        cmocka_unit_test(test_bad_input_one_line_exit_2),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
