@@ -227,6 +227,10 @@ static void detailed_balance(int nt, int nx, double eta, double lam, double mu, 
     lb_point_cfg p = cfg(nt, nx, eta, lam, mu, C, 77);
     p.worms_per_sweep = 1;
     p.fmax = 64;
+    /* one chain per block (the loops below read chain c as block c, stride 1); the vectorized
+     * variants are bit-identical to this reference (test_worm_simd) */
+    static const worm_ops scalar_ref = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
+    p.ops = &scalar_ref;
     lb_sampler s;
     assert_true(lb_sampler_init(&s, &p, &wt, err, sizeof err));
     assert_int_equal(s.ens.lanes, 1);

@@ -58,6 +58,9 @@ typedef struct {
     double *series;      /* [2][chains][len]: n, phi2 over the second half of thermalization */
     int len;
     uint64_t (*stat0)[WORM_NSTAT];
+    uint64_t (*stat1)[WORM_NSTAT]; /* per chain, at its last stored sample: a chain in a wide block
+                                    * runs on while others in its block still sample; the rates in
+                                    * meta.json must not see those sweeps (they depend on the block width) */
     double seconds;
 } gen_point;
 
@@ -106,7 +109,8 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         g->label = malloc(sizeof(int) * g->count);
         g->series = malloc(sizeof(double) * 2 * chains * g->len);
         g->stat0 = calloc(chains, sizeof *g->stat0);
-        if (!g->label || !g->series || !g->stat0) {
+        g->stat1 = calloc(chains, sizeof *g->stat1);
+        if (!g->label || !g->series || !g->stat0 || !g->stat1) {
             snprintf(err, errlen, "out of memory");
             ok = false;
             break;
@@ -200,6 +204,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
                     worm_rng_seed(st, 1, o->seed, LB_STREAM_VIOL | (uint64_t)p << 24 | (uint64_t)(b * W + c));
                     vr[c] = worm_rng_load(st, 1);
                     chain_stats(s, b * W + c, g->stat0[b * W + c]);
+                    memcpy(g->stat1[b * W + c], g->stat0[b * W + c], sizeof g->stat1[0]); /* a chain with no sample */
                 }
                 const long nmax = (g->count - b * W + C - 1) / C; /* samples of the block's first chain */
                 for (long i = 0; good && i < nmax; i++) {
@@ -229,6 +234,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
                                    lb_chain_export_i16(&s->g, one, xb, e, sizeof e);
                         }
                         if (good) good = o->store(o->ctx, out[p].offset + j, xb, e, sizeof e);
+                        if (j + C >= g->count) chain_stats(s, b * W + c, g->stat1[b * W + c]);
                     }
                     lb_progress_add(&prog, (long)spacing * B->active);
 #pragma omp atomic read
@@ -260,9 +266,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         gen_point *g = &gp[p];
         uint64_t d[WORM_NSTAT] = {0};
         for (int c = 0; c < g->s.cfg.nchains; c++) {
-            uint64_t now[WORM_NSTAT];
-            chain_stats(&g->s, c, now);
-            for (int i = 0; i < WORM_NSTAT; i++) d[i] += now[i] - g->stat0[c][i];
+            for (int i = 0; i < WORM_NSTAT; i++) d[i] += g->stat1[c][i] - g->stat0[c][i];
         }
         out[p].acc_worm = d[WORM_STAT_HEAD_PROP] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_HEAD_PROP] : 0;
         out[p].acc_l = d[WORM_STAT_L_PROP] ? (double)d[WORM_STAT_L_ACC] / d[WORM_STAT_L_PROP] : 0;
@@ -270,7 +274,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         out[p].seconds = g->seconds;
     }
     for (int p = 0; gp && p < P; p++) {
-        free(gp[p].label), free(gp[p].series), free(gp[p].stat0);
+        free(gp[p].label), free(gp[p].series), free(gp[p].stat0), free(gp[p].stat1);
         lb_sampler_free(&gp[p].s);
     }
     free(gp);

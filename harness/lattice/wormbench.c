@@ -44,6 +44,35 @@ static long timed(lb_sampler *s, int threads, double seconds, double *cpu, doubl
     return sweeps;
 }
 
+/* Lane efficiency: the share of lane-updates doing work.  A call first runs the l pass of every lane
+ * in lock step (no idle lane); after it each lane makes its own updates (head steps and, in later
+ * sweeps of the call, its own l updates) and the call lasts as long as its busiest lane, so per
+ * call and block it is sum(u + 2V) / (lanes * (max u + 2V)), u = a lane's updates after the first
+ * pass.  Measured (untimed) on `n` calls of `chunk` sweeps; 1 for one lane. */
+static double lane_efficiency(lb_sampler *s, int n, int chunk) {
+    if (s->cfg.ops->lanes == 1) return 1.0;
+    const double pass = 2.0 * s->g.v;
+    double used = 0, slots = 0;
+    for (int b = 0; b < s->ens.nblocks; b++) {
+        worm_block *B = &s->ens.blocks[b];
+        const int W = B->lanes, A = B->active < 64 ? B->active : 64;
+        for (int i = 0; i < n; i++) {
+            uint64_t before[64];
+            double mx = 0;
+            for (int c = 0; c < A; c++)
+                before[c] = B->stat[WORM_STAT_HEAD_PROP * W + c] + B->stat[WORM_STAT_L_PROP * W + c];
+            s->cfg.ops->sweep(&s->desc, B, chunk);
+            for (int c = 0; c < A; c++) {
+                double u = (double)(B->stat[WORM_STAT_HEAD_PROP * W + c] + B->stat[WORM_STAT_L_PROP * W + c] - before[c]) - pass;
+                used += u + pass;
+                if (u > mx) mx = u;
+            }
+            slots += (mx + pass) * W;
+        }
+    }
+    return slots > 0 ? used / slots : 1.0;
+}
+
 bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     const worm_ops *ops = c->ops ? c->ops : lb_dispatch_get()->worm;
@@ -79,6 +108,8 @@ bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, 
     r->sweeps_per_s_wall = (double)n_f * C / wall_f;
     r->head_per_sweep = (double)heads / ((double)n_f * C);
     r->worms_per_sweep = wps;
+    r->lane_efficiency = lane_efficiency(&s, 100, 1);
+    r->lane_efficiency_32 = lane_efficiency(&s, 8, 32);
     r->chains = C;
     r->kernel = ops->name;
     lb_sampler_free(&s);
