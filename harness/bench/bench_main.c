@@ -164,6 +164,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
     o->timing.rep_s = o->quick ? 1e-3 : 2e-3;
     /* slow problems (64x64, batch 256) get min_reps: the full run stays within minutes */
     o->timing.budget_s = o->quick ? 0.05 : 0.4;
+    o->timing.drop_factor = 8;
     if (set_reps && o->timing.budget_s < reps * o->timing.rep_s) o->timing.budget_s = reps * o->timing.rep_s;
     return 0;
 }
@@ -276,6 +277,7 @@ static void json_record(bench_run *r, const bench_measure *m, const char *who, c
         json_str(j, "variant", m->variant);
         json_str(j, "isa", lb_isa_name(m->isa));
         json_int(j, "threads_used", m->threads_ours);
+        json_bool(j, "contended", m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads);
         double all, compute;
         const char *path;
         onednn_best(m, &all, &path, &compute);
@@ -331,7 +333,10 @@ void bench_report(bench_run *r, const bench_measure *m) {
     double gf = m->flops / t * 1e-9;
     double peak = bench_peak_for(r, m->isa, m->threads);
     char thr[16], ours[24], spread[16], gfs[24], pct[16], dnnl[24], halo[24], reord[24], nhwc[24], rall[16], rcmp[16], rmin[16];
-    snprintf(thr, sizeof thr, "%d%s", m->threads, m->threads_ours < m->threads ? "*" : "");
+    /* More threads taking 3x longer than fewer: a thread waited for a core (shared machine) */
+    bool contended = m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads;
+    r->any_contended |= contended;
+    snprintf(thr, sizeof thr, "%d%s%s", m->threads, m->threads_ours < m->threads ? "*" : "", contended ? "!" : "");
     fmt_us(ours, sizeof ours, t);
     /* half the interquartile range, relative: how much the repetitions disagreed */
     snprintf(spread, sizeof spread, "%.0f", t > 0 ? 50 * (m->ours->total.q3 - m->ours->total.q1) / t : 0);
@@ -342,6 +347,10 @@ void bench_report(bench_run *r, const bench_measure *m) {
     fmt_us(halo, sizeof halo, kind_or_zero(m->any, STEP_HALO));
     fmt_us(reord, sizeof reord, kind_or_zero(m->any, STEP_REORDER));
     fmt_us(nhwc, sizeof nhwc, kind_or_zero(m->plain, STEP_COMPUTE));
+    /* '^': a path timed once only, being many times slower than the fastest (timing.h) */
+    if (m->any && m->any->reps == 1 && r->opt->timing.reps > 1) strcat(dnnl, "^");
+    if (m->plain && m->plain->reps == 1 && r->opt->timing.reps > 1) strcat(nhwc, "^");
+    r->any_lone |= (m->any && m->any->reps == 1) || (m->plain && m->plain->reps == 1);
     double all, compute;
     const char *path;
     onednn_best(m, &all, &path, &compute);
@@ -703,6 +712,13 @@ int cmd_bench(int argc, char **argv) {
     if (any_unsplit)
         fprintf(r.out, "\n* ours splits the batch over threads, so a batch smaller than the thread count runs on fewer\n"
                        "  threads (batch 1: one thread); oneDNN used all of them.  %%peak is of the full thread count.\n");
+    if (r.any_contended)
+        fprintf(r.out, "! ours took over 3x longer than on %d thread(s): its threads waited for busy cores; oneDNN's\n"
+                       "  figures in that row were usually hit too (they ran interleaved), so compare r_min there\n",
+                opt.threads[0]);
+    if (r.any_lone && opt.timing.reps > 1)
+        fprintf(r.out, "^ timed once: that oneDNN path was more than %.0fx slower than the fastest way to compute the row\n",
+                opt.timing.drop_factor);
     if (!r.n_rows) fprintf(r.out, "no problem matched%s%s\n", opt.filter ? " --filter " : "", opt.filter ? opt.filter : "");
     double load_end[3] = {0, 0, 0};
     getloadavg(load_end, 3);

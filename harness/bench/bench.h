@@ -1,0 +1,115 @@
+/* `latbench bench`: per-layer kernel timings against oneDNN, and the conv chain of a network.
+ * Shared between bench_main.c (options, machine context, table and JSON), bench_ops.c (one conv
+ * or pool problem) and bench_chain.c (a network's conv chain, forward + backward).
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+#include "arch/registry.h"
+#include "harness/bench/bench_json.h"
+#include "harness/bench/halo.h"
+#include "harness/bench/machine.h"
+#include "harness/bench/onednn_ops.h"
+#include "harness/bench/timing.h"
+
+#define BENCH_MAX_LIST 16
+
+typedef struct {
+    const char *filter;                 /* substring of the problem name or layer label */
+    int threads[BENCH_MAX_LIST], n_threads;
+    int batches[BENCH_MAX_LIST], n_batches;
+    int lat_h[BENCH_MAX_LIST], lat_w[BENCH_MAX_LIST], n_lattices;
+    const char *nets[BENCH_MAX_LIST];
+    int n_nets;
+    const char *chain_net;              /* network whose conv chain is timed (NULL: none) */
+    int chain_h, chain_w, chain_batch;
+    bool onednn;                        /* --baseline onednn (default) or none */
+    bool quick;
+    const char *json_path;
+    bench_timing_cfg timing;
+} bench_opts;
+
+/* Everything one run needs; no globals. */
+typedef struct {
+    const bench_opts *opt;
+    const lb_dispatch *disp;
+    bench_machine mach;
+    /* measured FMA peak, GFLOP/s: peak[isa][i] at opt->threads[i] threads */
+    double peak[LB_ISA_NEON + 1][BENCH_MAX_LIST];
+    odnn_env env;
+    bool have_onednn;
+    json_writer json;
+    bool json_on;
+    FILE *out;
+    double loadavg[3];                  /* before the run */
+    bool any_lone;                      /* some path was timed once only (too slow) */
+    bool any_contended;                 /* some row ran far slower on more threads */
+    int n_rows;
+} bench_run;
+
+/* One measured problem at one thread count, as reported. */
+typedef struct {
+    char name[112];          /* "conv2d_fwd/mb32_ic4oc64_..." or "chain/task1-eq/..." */
+    const char *layers;      /* "task1-eq:L1 task3-eq1:L1" */
+    const char *op, *pass;
+    int threads;             /* asked for (oneDNN's) */
+    int threads_ours;        /* ours actually used (batch split) */
+    double ours_time_first_threads;   /* ours at the first --threads count (0 for that row) */
+    double flops, bytes;
+    bool fma_bound;          /* % of FMA peak is meaningful (conv) */
+    lb_isa isa;              /* ours' variant ISA */
+    const char *variant;     /* ours' variant name */
+    const bench_seq *seq_ours, *seq_any, *seq_plain;   /* NULL when not measured */
+    const bench_seq_result *ours, *any, *plain;
+    const char *impl_any, *impl_plain, *layouts_any;
+} bench_measure;
+
+double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
+bool bench_wanted(const bench_run *r, const char *name, const char *layers);
+void bench_report(bench_run *r, const bench_measure *m);
+/* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
+float *bench_alloc_filled(size_t n, unsigned seed);
+
+
+/* Step contexts and functions (timing.h steps) shared by bench_ops.c and bench_chain.c. */
+typedef struct {
+    const conv2d_ops *k;
+    int threads;
+    conv2d_desc d;
+    const float *in, *w, *bias, *gout, *wt;
+    float *out, *gin, *gw, *gb, *ws;
+} bench_conv_ctx;
+
+typedef struct {
+    const pool_ops *k;
+    int threads;
+    pool_desc d;
+    const float *in, *gout;
+    float *out, *gin;
+} bench_pool_ctx;
+
+typedef struct {
+    halo_geom g;
+    int threads;
+    const float *src;
+    float *dst;
+} bench_halo_ctx;
+
+void bench_step_conv_fwd(void *ctx);
+void bench_step_conv_bwd_data(void *ctx);
+void bench_step_conv_bwd_weights(void *ctx);
+void bench_step_pool_fwd(void *ctx);
+void bench_step_pool_bwd(void *ctx);
+void bench_step_halo_pad(void *ctx);    /* ctx->src -> ctx->dst (padded) */
+void bench_step_halo_fold(void *ctx);   /* ctx->src (padded gradient) -> ctx->dst */
+
+typedef enum { PASS_FWD = 0, PASS_BWD_DATA, PASS_BWD_WEIGHTS } conv_pass;
+
+/* Times one conv pass (ours vs oneDNN) at every thread count of the options; reports rows.
+ * Returns false when buffers could not be allocated (the problem is skipped with a message). */
+bool bench_conv_problem(bench_run *r, const conv2d_desc *d, conv_pass pass, const char *name, const char *layers);
+/* bwd: 0 forward, 1 backward. */
+bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *name, const char *layers);
+/* The conv chain of a network, forward + backward (weights of every layer, data of all but the
+ * first), ours vs oneDNN with its copies. */
+bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);

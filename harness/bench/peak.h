@@ -1,0 +1,25 @@
+/* FMA peak of this machine, measured: a register-resident loop of 12 independent FMA chains
+ * (enough to cover latency x throughput on current x86 and Arm cores), per ISA, on 1..T threads.
+ * The loops live in per-ISA files (peak-avx512.c, peak-avx2.c, peak-neon.c) compiled with that
+ * ISA's flags; they are only called when the CPU runs the ISA.
+ */
+#pragma once
+#include "arch/cpu.h"
+
+/* One thread's loop: iters iterations of 12 vector FMAs; returns a value derived from the
+ * accumulators so that the work cannot be optimized away. */
+float bench_fma_loop_avx512(long iters);
+float bench_fma_loop_avx2(long iters);
+float bench_fma_loop_neon(long iters);
+
+/* FLOPs one iteration of that ISA's loop performs (12 chains x lanes x 2); 0 for none. */
+double bench_fma_loop_flops(lb_isa isa);
+
+/* The loop on `threads` OpenMP threads at once, in GFLOP/s: threads x one thread's FLOPs over the
+ * slowest thread's own loop time, best of 20 runs of ~10 ms; 0 when the CPU cannot run the ISA or
+ * it has no FMA loop (scalar). */
+double bench_peak_gflops(const lb_cpu *cpu, lb_isa isa, int threads);
+
+/* The ISA whose peak a kernel of ISA `isa` is measured against: its own, except scalar, which is
+ * held against the best vector ISA of the CPU (what the machine could do). */
+lb_isa bench_peak_isa_for(const lb_cpu *cpu, lb_isa isa);

@@ -1,0 +1,68 @@
+/* Timing of "sequences" (one or more steps run back to back, e.g. halo copy, reorders and a
+ * oneDNN primitive), several sequences interleaved repetition by repetition so that all of them
+ * see the same machine noise (the machine is shared).
+ *
+ * Per sequence: a warm-up call, calibration (doubles the call count until one batch of calls
+ * lasts rep_s/2), then `reps` repetitions of `calls` calls each.  (A warm-up call of 0.1 s or more
+ * is kept as the first repetition instead: callers touch every buffer before timing, and neither
+ * caches nor a library's lazy set-up matter at that size.)
+ * A repetition's sample is its wall time / calls.  Sequences of more than one step also time each
+ * step (two clock reads per step and call), so a step's cost is measured in place, with the cache
+ * state the real sequence gives it.  Repetitions are reduced for slow problems so that one
+ * sequence spends about budget_s at most, but never below min_reps.
+ */
+#pragma once
+#include <stddef.h>
+
+#define BENCH_MAX_STEPS 96
+
+typedef void bench_step_fn(void *ctx);
+
+typedef enum { STEP_COMPUTE = 0, STEP_HALO, STEP_REORDER, STEP_OTHER, STEP_N_KINDS } bench_step_kind;
+
+typedef struct {
+    const char *name;        /* static or owned by the caller; shown in the JSON */
+    bench_step_kind kind;
+    bench_step_fn *fn;
+    void *ctx;
+} bench_step;
+
+typedef struct {
+    const char *name;
+    int n_steps;
+    bench_step steps[BENCH_MAX_STEPS];
+} bench_seq;
+
+typedef struct {
+    int reps;          /* wanted repetitions */
+    int min_reps;      /* at least this many, however slow */
+    double rep_s;      /* one repetition lasts at least this long (unless one call is longer) */
+    double budget_s;   /* about this much per sequence for the repetitions */
+    double drop_factor;/* > 0: a sequence this many times slower than the fastest, whose warm-up
+                          call took 0.1 s or more, keeps that call as its one sample */
+} bench_timing_cfg;
+
+typedef struct {
+    double median, min, max, q1, q3;   /* seconds per call */
+} bench_stats;
+
+typedef struct {
+    int reps;                                    /* 1 for a sequence dropped as far too slow */
+    long calls;                                  /* calls per repetition */
+    bench_stats total;                           /* wall time of the whole sequence */
+    bench_stats step[BENCH_MAX_STEPS];           /* per step (== total for a one-step sequence) */
+    bench_stats kind[STEP_N_KINDS];              /* per-repetition sums over the steps of each kind */
+    int has_kind[STEP_N_KINDS];
+} bench_seq_result;
+
+/* Monotonic clock in seconds. */
+double bench_now(void);
+
+/* Statistics of n samples (sorts them in place). */
+bench_stats bench_stats_of(double *samples, int n);
+
+/* Appends a step; returns 0, or -1 when the sequence is full. */
+int bench_seq_add(bench_seq *s, const char *name, bench_step_kind kind, bench_step_fn *fn, void *ctx);
+
+/* Times n sequences interleaved; results in res[0..n).  Returns 0, or -1 on allocation failure. */
+int bench_time_interleaved(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, bench_seq_result *res);

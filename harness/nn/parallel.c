@@ -1,0 +1,136 @@
+#include "harness/nn/parallel.h"
+#include <omp.h>
+
+int nn_batch_parts(int threads, int n) {
+    int parts = threads < n ? threads : n;
+    return parts < 1 ? 1 : parts;
+}
+
+static void batch_slice(int n, int parts, int p, int *start, int *count) {
+    int base = n / parts, extra = n % parts;
+    *start = p * base + (p < extra ? p : extra);
+    *count = base + (p < extra ? 1 : 0);
+}
+
+/* Partial buffers are padded to whole cache lines so that two threads never share one. */
+static size_t partial_stride(const conv2d_desc *d) {
+    size_t n = conv2d_w_size(d) + (d->bias ? (size_t)d->cout : 0);
+    return (n + 15) & ~(size_t)15;
+}
+
+/* The OpenMP runtime may grant fewer threads than asked (nesting, OMP_THREAD_LIMIT): each thread
+ * then takes slices p = tid, tid + nthreads, ..., so every slice is still computed exactly once. */
+#define FOR_EACH_SLICE(parts, p)                                                         \
+    for (int p = omp_get_thread_num(); p < (parts); p += omp_get_num_threads())
+
+void nn_conv2d_fwd(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *w,
+                   const float *bias, float *out) {
+    int parts = nn_batch_parts(threads, d->n);
+    if (parts == 1) {
+        k->fwd(d, in, w, bias, out);
+        return;
+    }
+    size_t in_ps = (size_t)d->h * d->w * d->cin, out_ps = (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout;
+#pragma omp parallel num_threads(parts)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        batch_slice(d->n, parts, p, &s0, &cnt);
+        conv2d_desc sd = *d;
+        sd.n = cnt;
+        k->fwd(&sd, in + s0 * in_ps, w, bias, out + s0 * out_ps);
+    }
+}
+
+void nn_conv2d_bwd_data(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *gout, const float *wt,
+                        float *gin) {
+    int parts = nn_batch_parts(threads, d->n);
+    if (parts == 1) {
+        k->bwd_data(d, gout, wt, gin);
+        return;
+    }
+    size_t in_ps = (size_t)d->h * d->w * d->cin, out_ps = (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout;
+#pragma omp parallel num_threads(parts)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        batch_slice(d->n, parts, p, &s0, &cnt);
+        conv2d_desc sd = *d;
+        sd.n = cnt;
+        k->bwd_data(&sd, gout + s0 * out_ps, wt, gin + s0 * in_ps);
+    }
+}
+
+size_t nn_conv2d_bwd_weights_workspace(int threads, const conv2d_desc *d) {
+    int parts = nn_batch_parts(threads, d->n);
+    return parts == 1 ? 0 : (size_t)(parts - 1) * partial_stride(d);
+}
+
+void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *gout,
+                           float *gw, float *gb, float *workspace) {
+    int parts = nn_batch_parts(threads, d->n);
+    if (parts == 1) {
+        k->bwd_weights(d, in, gout, gw, gb);
+        return;
+    }
+    size_t in_ps = (size_t)d->h * d->w * d->cin, out_ps = (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout;
+    size_t wsize = conv2d_w_size(d), stride = partial_stride(d);
+    int with_bias = d->bias && gb != NULL;
+    /* Weights and bias are reduced as one index space: e < wsize is gw[e], else gb[e - wsize];
+     * a partial buffer holds its bias right after its weights. */
+    size_t total = wsize + (with_bias ? (size_t)d->cout : 0);
+#pragma omp parallel num_threads(parts)
+    {
+        FOR_EACH_SLICE(parts, p) {
+            int s0, cnt;
+            batch_slice(d->n, parts, p, &s0, &cnt);
+            conv2d_desc sd = *d;
+            sd.n = cnt;
+            float *pw = p == 0 ? gw : workspace + (size_t)(p - 1) * stride;
+            float *pb = !with_bias ? NULL : p == 0 ? gb : pw + wsize;
+            k->bwd_weights(&sd, in + s0 * in_ps, gout + s0 * out_ps, pw, pb);
+        }
+#pragma omp barrier
+        /* Fixed summation order (slice 0, 1, 2, ...) for every element: deterministic results. */
+        int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+        size_t chunk = (total + nt - 1) / nt, e0 = tid * chunk, e1 = e0 + chunk < total ? e0 + chunk : total;
+        for (size_t e = e0; e < e1; e++) {
+            float *dst = e < wsize ? &gw[e] : &gb[e - wsize];
+            float s = *dst;
+            for (int p = 1; p < parts; p++) s += workspace[(size_t)(p - 1) * stride + e];
+            *dst = s;
+        }
+    }
+}
+
+void nn_pool_fwd(const pool_ops *k, int threads, const pool_desc *d, const float *in, float *out) {
+    int parts = nn_batch_parts(threads, d->n);
+    if (parts == 1) {
+        k->fwd(d, in, out);
+        return;
+    }
+    size_t in_ps = (size_t)d->h * d->w * d->c, out_ps = (size_t)pool_oh(d) * pool_ow(d) * d->c;
+#pragma omp parallel num_threads(parts)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        batch_slice(d->n, parts, p, &s0, &cnt);
+        pool_desc sd = *d;
+        sd.n = cnt;
+        k->fwd(&sd, in + s0 * in_ps, out + s0 * out_ps);
+    }
+}
+
+void nn_pool_bwd(const pool_ops *k, int threads, const pool_desc *d, const float *in, const float *gout, float *gin) {
+    int parts = nn_batch_parts(threads, d->n);
+    if (parts == 1) {
+        k->bwd(d, in, gout, gin);
+        return;
+    }
+    size_t in_ps = (size_t)d->h * d->w * d->c, out_ps = (size_t)pool_oh(d) * pool_ow(d) * d->c;
+#pragma omp parallel num_threads(parts)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        batch_slice(d->n, parts, p, &s0, &cnt);
+        pool_desc sd = *d;
+        sd.n = cnt;
+        k->bwd(&sd, in ? in + s0 * in_ps : NULL, gout + s0 * out_ps, gin + s0 * in_ps);
+    }
+}

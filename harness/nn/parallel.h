@@ -1,0 +1,48 @@
+/* Threaded wrappers of the conv2d and pool kernels: the batch is split into contiguous slices,
+ * one per OpenMP thread, and each slice is one kernel call on a sub-descriptor (n = slice size).
+ *
+ * Slices: parts = nn_batch_parts(threads, n) = clamp(threads, 1, n); slice p holds samples
+ * [p*(n/parts) + min(p, n%parts), ...), sizes differing by at most one.  A batch of 1 therefore
+ * runs on one thread whatever `threads` says: callers that report thread counts should report
+ * nn_batch_parts(), not `threads`.
+ *
+ * Results: fwd, bwd_data and pool fwd/bwd are per-sample computations, so they equal a single
+ * whole-batch call bit for bit.  bwd_weights sums per-slice partial gradients (slice 0 writes gw/gb
+ * directly, slices 1.. write into the caller's workspace) in slice order, so its result depends on
+ * `parts` (float rounding) but never on thread scheduling: the same inputs and thread count give
+ * the same bits every time.
+ *
+ * Nothing here allocates; the only scratch memory is the bwd_weights workspace, sized by
+ * nn_conv2d_bwd_weights_workspace().  threads <= 1 (or a batch of 0/1) calls the kernel directly,
+ * without an OpenMP region.  The kernels' own contracts (kernels/conv2d/conv2d.h,
+ * kernels/pool/pool.h) apply unchanged.
+ */
+#pragma once
+#include <stddef.h>
+#include "kernels/conv2d/conv2d.h"
+#include "kernels/pool/pool.h"
+
+/* How many slices (= threads actually used) a batch of n is split into for `threads` threads. */
+int nn_batch_parts(int threads, int n);
+
+void nn_conv2d_fwd(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *w,
+                   const float *bias, float *out);
+
+/* wt is the [kh][kw][cout][cin] weight layout (conv2d_weights_transpose). */
+void nn_conv2d_bwd_data(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *gout, const float *wt,
+                        float *gin);
+
+/* Floats of workspace nn_conv2d_bwd_weights needs for this descriptor and thread count (0 when it
+ * runs on one slice).  Each partial buffer starts at a multiple of 16 floats from the workspace
+ * start, so a 64-byte aligned workspace gives 64-byte aligned partials. */
+size_t nn_conv2d_bwd_weights_workspace(int threads, const conv2d_desc *d);
+
+/* Overwrites gw and, when d->bias and gb != NULL, gb.  workspace: at least
+ * nn_conv2d_bwd_weights_workspace(threads, d) floats (may be NULL when that is 0). */
+void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *gout,
+                           float *gw, float *gb, float *workspace);
+
+void nn_pool_fwd(const pool_ops *k, int threads, const pool_desc *d, const float *in, float *out);
+
+/* in may be NULL for average pooling (as for the kernel). */
+void nn_pool_bwd(const pool_ops *k, int threads, const pool_desc *d, const float *in, const float *gout, float *gin);
