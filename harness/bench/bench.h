@@ -113,3 +113,5 @@ bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *n
 /* The conv chain of a network, forward + backward (weights of every layer, data of all but the
  * first), ours vs oneDNN with its copies. */
 bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);
+/* Worm update throughput per variant (bench_worm.c). */
+void bench_worm(bench_run *r);

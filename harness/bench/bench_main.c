@@ -709,6 +709,7 @@ int cmd_bench(int argc, char **argv) {
             bench_chain(&r, opt.chain_net, opt.chain_h, opt.chain_w, opt.chain_batch);
         }
     }
+    bench_worm(&r);
     if (any_unsplit)
         fprintf(r.out, "\n* ours splits the batch over threads, so a batch smaller than the thread count runs on fewer\n"
                        "  threads (batch 1: one thread); oneDNN used all of them.  %%peak is of the full thread count.\n");
