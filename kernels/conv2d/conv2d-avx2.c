@@ -5,6 +5,8 @@
  *    "gather" tile of M output sites x N vectors, M = 6 x N = 2 (12 accumulators) or M = 8 x N = 1
  *    for a lone 8-wide tail; per reduction step M broadcasts + N vector loads feed M*N FMAs.
  *    The reduction runs over taps (each site has its own wrapped source pointer) and channels.
+ *    A 1x1 layer with <= 4 reduction channels (the first layer) instead keeps the block's weights
+ *    in registers and streams sites past them.
  *  - backward-data at stride 2: the same tile with one tap at a time, scattered with += into the
  *    input sites that tap read (for a fixed tap the site map is injective, so no conflicts).
  *  - backward-weights: tile of M input channels (broadcast) x N output-channel vectors of one tap,
@@ -154,17 +156,14 @@ AI void ws_sweep_k(int K, const int N, const int masked, __m256i mask, int nsite
     }
 }
 
-#ifndef GROUP
-#define GROUP CHUNK
-#endif
-/* Every channel block of width `nvec` (output channels of the tile) for one chunk, in groups of
- * GROUP sites so that a group's output lines are written completely before moving on. */
+/* Every channel block of width `nvec` for one chunk; channel blocks outside, sites inside, so a
+ * block's weights stay in L1 while the chunk's activations (L1/L2) stream past them. */
 AI void gather_chunk(int nvec, int nsites, int ntaps, int K, const float *src, const ptrdiff_t *soff,
                      const float *wgt, size_t wtap, size_t ldw, const float *bias, float *dst,
                      const ptrdiff_t *doff, int dstride, const int accum) {
     const __m256i none = _mm256_setzero_si256();
+    int c0 = 0;
     if (!accum && ntaps == 1 && K <= 4) {
-        int c0 = 0;
         for (; c0 + 16 <= nvec; c0 += 16)
             ws_sweep_k(K, 2, 0, none, nsites, src, soff, wgt + c0, ldw, bias ? bias + c0 : NULL, dst + c0, dstride);
         const int rem = nvec - c0;
@@ -177,25 +176,19 @@ AI void gather_chunk(int nvec, int nsites, int ntaps, int K, const float *src, c
             ws_sweep_k(K, 1, 1, tail_mask(rem), nsites, src, soff, wgt + c0, ldw, b, dst + c0, dstride);
         return;
     }
-    for (int g0 = 0; g0 < nsites; g0 += GROUP) {
-        const int ng = nsites - g0 < GROUP ? nsites - g0 : GROUP;
-        const ptrdiff_t *so = soff + g0, *dof = accum ? doff + g0 : NULL;
-        float *dg = accum ? dst : dst + (size_t)g0 * dstride;
-        int c0 = 0;
-        for (; c0 + 16 <= nvec; c0 += 16)
-            gather_sweep(2, 0, none, ng, ntaps, K, src, so, wgt + c0, wtap, ldw, bias ? bias + c0 : NULL, dg + c0,
-                         dof, dstride, accum);
-        const int rem = nvec - c0;
-        const float *b = bias ? bias + c0 : NULL;
-        if (rem > 8)
-            gather_sweep(2, 1, tail_mask(rem - 8), ng, ntaps, K, src, so, wgt + c0, wtap, ldw, b, dg + c0, dof,
-                         dstride, accum);
-        else if (rem == 8)
-            gather_sweep(1, 0, none, ng, ntaps, K, src, so, wgt + c0, wtap, ldw, b, dg + c0, dof, dstride, accum);
-        else if (rem > 0)
-            gather_sweep(1, 1, tail_mask(rem), ng, ntaps, K, src, so, wgt + c0, wtap, ldw, b, dg + c0, dof, dstride,
-                         accum);
-    }
+    for (; c0 + 16 <= nvec; c0 += 16)
+        gather_sweep(2, 0, none, nsites, ntaps, K, src, soff, wgt + c0, wtap, ldw, bias ? bias + c0 : NULL, dst + c0,
+                     doff, dstride, accum);
+    const int rem = nvec - c0;
+    const float *b = bias ? bias + c0 : NULL;
+    if (rem > 8)
+        gather_sweep(2, 1, tail_mask(rem - 8), nsites, ntaps, K, src, soff, wgt + c0, wtap, ldw, b, dst + c0, doff,
+                     dstride, accum);
+    else if (rem == 8)
+        gather_sweep(1, 0, none, nsites, ntaps, K, src, soff, wgt + c0, wtap, ldw, b, dst + c0, doff, dstride, accum);
+    else if (rem > 0)
+        gather_sweep(1, 1, tail_mask(rem), nsites, ntaps, K, src, soff, wgt + c0, wtap, ldw, b, dst + c0, doff,
+                     dstride, accum);
 }
 
 static void tap_deltas(const conv2d_desc *d, int sign, int *dt, int *dx) {
