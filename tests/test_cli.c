@@ -7,38 +7,16 @@
 #include "tests/test_util.h"
 #include "arch/cpu.h"
 
-typedef struct {
-    int status;
-    char out[1 << 16];
-    int lines;
-} run_result;
-
-/* Runs "ENV BIN ARGS" through the shell, capturing stdout+stderr. */
-static void run(run_result *r, const char *env, const char *args) {
-    const char *bin = getenv("LATBENCH_BIN");
-    if (!bin) bin = "./latbench";
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env ? env : "", bin, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(r->out, 1, sizeof r->out - 1, p);
-    r->out[n] = 0;
-    int st = pclose(p);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r->lines = 0;
-    for (size_t i = 0; i < n; i++) r->lines += r->out[i] == '\n';
-}
-
-static run_result R;
+static cli_result R;
 
 static void test_info_shows_dispatch(void **state) {
     (void)state;
-    run(&R, NULL, "info");
+    cli_latbench(&R, NULL, "info");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "selected kernels:"));
     assert_non_null(strstr(R.out, "conv2d"));
     assert_non_null(strstr(R.out, "L1 data cache"));
-    run(&R, "LATBENCH_ISA=scalar", "info");
+    cli_latbench(&R, "LATBENCH_ISA=scalar", "info");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "isa cap: scalar"));
     assert_non_null(strstr(R.out, "  conv2d  scalar"));
@@ -46,14 +24,14 @@ static void test_info_shows_dispatch(void **state) {
 
 static void test_verbose_prints_choice(void **state) {
     (void)state;
-    run(&R, "LATBENCH_VERBOSE=1 LATBENCH_ISA=scalar", "info");
+    cli_latbench(&R, "LATBENCH_VERBOSE=1 LATBENCH_ISA=scalar", "info");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "latbench: kernel dispatch (cap scalar, from LATBENCH_ISA)"));
 }
 
 static void test_bad_isa_is_one_line_error(void **state) {
     (void)state;
-    run(&R, "LATBENCH_ISA=avx3", "info");
+    cli_latbench(&R, "LATBENCH_ISA=avx3", "info");
     assert_int_equal(R.status, 2);
     assert_int_equal(R.lines, 1);
     assert_non_null(strstr(R.out, "LATBENCH_ISA=avx3 is not one of"));
@@ -62,7 +40,7 @@ static void test_bad_isa_is_one_line_error(void **state) {
     const char *missing = !lb_cpu_supports(&c, LB_ISA_NEON) ? "neon" : "avx512";
     char env[64];
     snprintf(env, sizeof env, "LATBENCH_ISA=%s", missing);
-    run(&R, env, "info");
+    cli_latbench(&R, env, "info");
     assert_int_equal(R.status, 2);
     assert_int_equal(R.lines, 1);
     assert_non_null(strstr(R.out, "this CPU cannot run"));
@@ -70,13 +48,13 @@ static void test_bad_isa_is_one_line_error(void **state) {
 
 static void test_bad_arguments(void **state) {
     (void)state;
-    run(&R, NULL, "frobnicate");
+    cli_latbench(&R, NULL, "frobnicate");
     assert_int_equal(R.status, 2);
     assert_non_null(strstr(R.out, "unknown command 'frobnicate'"));
-    run(&R, NULL, "verify --isa sse9");
+    cli_latbench(&R, NULL, "verify --isa sse9");
     assert_int_equal(R.status, 2);
     assert_non_null(strstr(R.out, "unknown ISA 'sse9'"));
-    run(&R, NULL, "verify --filter no-such-problem");
+    cli_latbench(&R, NULL, "verify --filter no-such-problem");
     assert_int_equal(R.status, 1);
     assert_non_null(strstr(R.out, "no check matched"));
 }
@@ -84,10 +62,10 @@ static void test_bad_arguments(void **state) {
 /* The whole verification, at the default dispatch and capped to the scalar reference. */
 static void test_verify_passes(void **state) {
     (void)state;
-    run(&R, NULL, "verify");
+    cli_latbench(&R, NULL, "verify");
     if (R.status != 0) fail_msg("latbench verify exited %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, " 0 mismatches"));
-    run(&R, "LATBENCH_ISA=scalar", "verify");
+    cli_latbench(&R, "LATBENCH_ISA=scalar", "verify");
     if (R.status != 0) fail_msg("LATBENCH_ISA=scalar latbench verify exited %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, " 0 mismatches"));
 }

@@ -11,33 +11,13 @@
 #include <unistd.h>
 #include "tests/test_util.h"
 
-typedef struct {
-    int status;
-    char out[1 << 16];
-    int lines;
-} run_result;
-
-static run_result R;
+static cli_result R;
 static char tmpdir[256];
 
-static void sh(run_result *r, const char *cmd) {
-    char full[4096];
-    snprintf(full, sizeof full, "%.4000s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    assert_non_null(p);
-    size_t n = fread(r->out, 1, sizeof r->out - 1, p);
-    r->out[n] = 0;
-    int st = pclose(p);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r->lines = 0;
-    for (size_t i = 0; i < n; i++) r->lines += r->out[i] == '\n';
-}
-
-static void gen(run_result *r, const char *args) {
-    const char *bin = getenv("LATBENCH_BIN");
-    char cmd[3072];
-    snprintf(cmd, sizeof cmd, "%.1000s generate %.2000s", bin ? bin : "./latbench", args);
-    sh(r, cmd);
+static void gen(cli_result *r, const char *args) {
+    char a[2100];
+    snprintf(a, sizeof a, "generate %.2000s", args);
+    cli_latbench(r, NULL, a);
 }
 
 /* Checks a dataset with NumPy: shapes, dtypes, meta.json, labels from div k, clean configs closed. */
@@ -90,7 +70,7 @@ static void check_with_numpy(const char *dir) {
     fclose(f);
     /* Debian's interpreter: the one python3-numpy belongs to */
     snprintf(cmd, sizeof cmd, "%s %s %s", access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3", py, dir);
-    sh(&R, cmd);
+    cli_sh(&R, cmd);
     if (R.status != 0 || !strstr(R.out, "numpy-ok")) fail_msg("numpy check of %s failed:\n%s", dir, R.out);
     printf("NOTE %s", R.out);
 }

@@ -9,28 +9,7 @@
 #include <sys/wait.h>
 #include "tests/test_util.h"
 
-typedef struct {
-    int status;
-    char out[1 << 17];
-    int lines;
-} run_result;
-
-static run_result R;
-
-static void run(run_result *r, const char *args) {
-    const char *bin = getenv("LATBENCH_BIN");
-    if (!bin) bin = "./latbench";
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(r->out, 1, sizeof r->out - 1, p);
-    r->out[n] = 0;
-    int st = pclose(p);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r->lines = 0;
-    for (size_t i = 0; i < n; i++) r->lines += r->out[i] == '\n';
-}
+static cli_result R;
 
 static json_t *parse(const char *text) {
     json_error_t e;
@@ -45,7 +24,7 @@ static void test_json_scan_is_a_list(void **state) {
     (void)state;
     char a[512];
     snprintf(a, sizeof a, "observe %s --mu 0.5:1.5:0.5 --json --threads 2", SMALL);
-    run(&R, a);
+    cli_latbench(&R, NULL, a);
     assert_int_equal(R.status, 0);
     json_t *j = parse(R.out);
     assert_true(json_is_array(j));
@@ -78,7 +57,7 @@ static void test_threads_do_not_change_results(void **state) {
     double v[2][3];
     for (int t = 0; t < 2; t++) {
         snprintf(a, sizeof a, "observe %s --mu 1.2 --json --threads %d", SMALL, t + 1);
-        run(&R, a);
+        cli_latbench(&R, NULL, a);
         assert_int_equal(R.status, 0);
         json_t *o = parse(R.out);
         assert_true(json_is_object(o));
@@ -94,7 +73,7 @@ static void test_text_table(void **state) {
     (void)state;
     char a[512];
     snprintf(a, sizeof a, "observe %s --mu 0.9,1.3", SMALL);
-    run(&R, a);
+    cli_latbench(&R, NULL, a);
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "<n>"));
     assert_non_null(strstr(R.out, "<|phi|^2>"));
@@ -122,11 +101,11 @@ static void test_bad_input(void **state) {
         {"observe --lattice 8x8 --eta 4 --lambda 1 --mu", "--mu needs a value"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        run(&R, bad[i].args);
+        cli_latbench(&R, NULL, bad[i].args);
         if (R.status != 2 || R.lines != 1 || !strstr(R.out, bad[i].needle))
             fail_msg("'%s': status %d, %d lines: %s (wanted '%s')", bad[i].args, R.status, R.lines, R.out, bad[i].needle);
     }
-    run(&R, "observe --help");
+    cli_latbench(&R, NULL, "observe --help");
     assert_int_equal(R.status, 0);
 }
 

@@ -11,27 +11,15 @@
 #include "tests/test_util.h"
 
 static char tmpdir[256];
-
-static int sh(const char *cmd, char *out, size_t outlen) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static const char *bin(void) {
-    const char *b = getenv("LATBENCH_BIN");
-    return b ? b : "./latbench";
-}
+static cli_result R;
 
 static int setup(void **state) {
     (void)state;
-    char out[4096], cmd[1024];
-    if (sh("/usr/bin/python3 -c 'import torch, numpy' 2>&1", out, sizeof out) != 0) {
+    char cmd[1024];
+    cli_sh(&R, "/usr/bin/python3 -c 'import torch, numpy'");
+    if (R.status != 0) {
         fprintf(stderr, "FATAL: /usr/bin/python3 cannot import torch/numpy (install python3-torch python3-numpy, "
-                        "as toolchain/install-deps.sh does): %s\n", out);
+                        "as toolchain/install-deps.sh does): %s\n", R.out);
         return -1;
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-xcheck-XXXXXX");
@@ -44,9 +32,10 @@ static int setup(void **state) {
     for (int i = 0; i < 3; i++) {
         char a[512];
         snprintf(a, sizeof a, gen[i], tmpdir);
-        snprintf(cmd, sizeof cmd, "%s generate %s --threads 1 2>&1", bin(), a);
-        if (sh(cmd, out, sizeof out) != 0) {
-            fprintf(stderr, "generate failed: %s\n", out);
+        snprintf(cmd, sizeof cmd, "generate %s --threads 1", a);
+        cli_latbench(&R, NULL, cmd);
+        if (R.status != 0) {
+            fprintf(stderr, "generate failed: %s\n", R.out);
             return -1;
         }
     }
@@ -55,9 +44,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[512], out[256];
+    char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    sh(cmd, out, sizeof out);
+    cli_sh(&R, cmd);
     return 0;
 }
 
@@ -68,20 +57,20 @@ static void script_path(char *buf, size_t n) {
 }
 
 static void crosscheck(const char *model, const char *data, int batch, const char *wd, int threads) {
-    char dump[512], cmd[2048], out[8192], script[512];
+    char dump[512], cmd[2048], script[512];
     snprintf(dump, sizeof dump, "%s/dump-%s-%s-%d", tmpdir, model, data, threads);
     snprintf(cmd, sizeof cmd, "mkdir -p %s && %s train --model %s --data %s/%s --dump-step %s --batch %d --wd %s --seed 3 "
-             "--threads %d 2>&1", dump, bin(), model, tmpdir, data, dump, batch, wd, threads);
-    int rc = sh(cmd, out, sizeof out);
-    if (rc != 0) fprintf(stderr, "%s\n", out);
-    assert_int_equal(rc, 0);
+             "--threads %d", dump, cli_bin(), model, tmpdir, data, dump, batch, wd, threads);
+    cli_sh(&R, cmd);
+    if (R.status != 0) fprintf(stderr, "%s\n", R.out);
+    assert_int_equal(R.status, 0);
     script_path(script, sizeof script);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s/%s 0.01 %s 1e-4 2>&1 | grep -v Warning", script, dump, tmpdir, data, wd);
-    rc = sh(cmd, out, sizeof out);
-    for (char *c = out; *c; c++)
+    cli_sh(&R, cmd);
+    for (char *c = R.out; *c; c++)
         if (*c == '\n' && c[1]) *c = ';';
-    printf("NOTE torch crosscheck %s on %s (threads %d): %s", model, data, threads, out);
-    assert_non_null(strstr(out, "crosscheck ok"));
+    printf("NOTE torch crosscheck %s on %s (threads %d): %s", model, data, threads, R.out);
+    assert_non_null(strstr(R.out, "crosscheck ok"));
 }
 
 static void test_task1_eq(void **s) { (void)s; crosscheck("task1-eq", "reg8", 48, "0", 1); }

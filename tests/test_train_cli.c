@@ -6,27 +6,14 @@
 #include <unistd.h>
 #include "tests/test_util.h"
 
-typedef struct {
-    int status, lines;
-    char out[1 << 16];
-} run_result;
-
-static run_result R;
+static cli_result R;
 static char tmp[128];
 
+/* latbench with the arguments fmt formatted with a and b (NULL: ""), into R. */
 static void run(const char *fmt, const char *a, const char *b) {
-    const char *bin = getenv("LATBENCH_BIN");
-    char args[2048], cmd[2300];
+    char args[2048];
     snprintf(args, sizeof args, fmt, a ? a : "", b ? b : "");
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin ? bin : "./latbench", args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(R.out, 1, sizeof R.out - 1, p);
-    R.out[n] = 0;
-    int st = pclose(p);
-    R.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    R.lines = 0;
-    for (size_t i = 0; i < n; i++) R.lines += R.out[i] == '\n';
+    cli_latbench(&R, NULL, args);
 }
 
 static int setup(void **s) {

@@ -101,3 +101,52 @@ float *vf_alloc(size_t n) {
     memset(p, 0, bytes);
     return p;
 }
+
+/* a NaN payload that no kernel produces (every float operation returns the default quiet NaN) */
+static const uint32_t VF_GUARD_BITS = 0x7fc0dead;
+
+float *vf_buf_alloc(size_t n, bool guard) {
+    const size_t bytes = (n + (guard ? VF_GUARD : 0) + 1) * sizeof(float);
+    void *base = NULL;
+    if (posix_memalign(&base, 64, bytes)) {
+        fprintf(stderr, "latbench: out of memory allocating %zu bytes\n", bytes);
+        exit(1);
+    }
+    memset(base, 0, bytes);
+    float *p = (float *)base + 1;
+    if (guard) vf_guard_arm(p, n);
+    return p;
+}
+
+void vf_buf_free(float *p) {
+    if (p) free(p - 1);
+}
+
+void vf_guard_arm(float *p, size_t n) {
+    for (size_t i = 0; i < VF_GUARD; i++) memcpy(p + n + i, &VF_GUARD_BITS, sizeof VF_GUARD_BITS);
+}
+
+size_t vf_guard_breach(const float *p, size_t n) {
+    for (size_t i = 0; i < VF_GUARD; i++)
+        if (memcmp(p + n + i, &VF_GUARD_BITS, sizeof VF_GUARD_BITS)) return i + 1;
+    return 0;
+}
+
+void vf_poison(float *p, size_t n) {
+    for (size_t i = 0; i < n; i++) p[i] = NAN;
+    vf_guard_arm(p, n);
+}
+
+void vf_record_guarded(vf_report *r, const char *desc, bool ok, char *detail, size_t len, const float *got, size_t n) {
+    if (ok && !vf_guard_intact(got, n)) {
+        ok = false;
+        snprintf(detail, len, "wrote past the end of the output (%zu elements)", n);
+    }
+    vf_record(r, desc, ok, detail);
+}
+
+void vf_check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol) {
+    char detail[256] = "";
+    const bool ok = vf_compare(got, want, n, rtol, atol, detail, sizeof detail);
+    vf_record_guarded(r, desc, ok, detail, sizeof detail, got, n);
+}

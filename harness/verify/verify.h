@@ -54,6 +54,30 @@ void vf_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
 /* 64-byte aligned, zeroed; prints and exits on failure.  Free with free(). */
 float *vf_alloc(size_t n);
 
+/* Guarded, misaligned buffers for kernel arguments.  vf_buf_alloc(n, guard) returns n floats
+ * starting 4 bytes off 64-byte alignment (so no kernel can rely on aligned access).  With guard,
+ * VF_GUARD floats of a NaN payload no kernel produces follow them (a write past the end shows up
+ * even where ASan cannot see it); without guard (inputs), the n floats end exactly at the end of
+ * the allocation, so ASan catches a read past them.  Contents start as zero.  Prints and exits
+ * when out of memory.  Free with vf_buf_free (NULL is fine). */
+enum { VF_GUARD = 32 };
+float *vf_buf_alloc(size_t n, bool guard);
+void vf_buf_free(float *p);
+/* Rewrites the guard after p[0..n) (p from vf_buf_alloc(n, true)). */
+void vf_guard_arm(float *p, size_t n);
+/* 0 when the guard after p[0..n) is intact; else 1 + the index in the guard of the first
+ * element that changed (how far past the end a kernel wrote, at least). */
+size_t vf_guard_breach(const float *p, size_t n);
+static inline bool vf_guard_intact(const float *p, size_t n) { return vf_guard_breach(p, n) == 0; }
+/* Fills p[0..n) with NaN (an element a kernel fails to write then fails the comparison) and
+ * re-arms the guard (p from vf_buf_alloc(n, true)). */
+void vf_poison(float *p, size_t n);
+/* Records desc with the verdict ok of a comparison (detail[len]: its message), failed too when
+ * the guard after got[0..n) is broken ("wrote past the end of the output"). */
+void vf_record_guarded(vf_report *r, const char *desc, bool ok, char *detail, size_t len, const float *got, size_t n);
+/* Records desc: vf_compare(got, want, ...) and the guard after got[0..n) intact. */
+void vf_check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol);
+
 /* oneDNN status check: on error prints the call and status and returns false from the caller. */
 #define VF_DNNL(call)                                                                          \
     do {                                                                                       \

@@ -13,32 +13,6 @@
 #include <string.h>
 #include "harness/verify/verify_ops.h"
 
-#define GUARD 32
-static const uint32_t GUARD_BITS = 0x7fc0dead;
-
-/* 4 bytes off 64-byte alignment.  Outputs get a guard zone (checked after each call); inputs end
- * exactly at the end of the allocation, so an unmasked read past them is caught under ASan. */
-static float *gb_alloc_n(size_t n, bool guard) {
-    float *base = malloc((n + (guard ? GUARD : 0) + 1) * sizeof *base);
-    if (!base) {
-        fprintf(stderr, "latbench: out of memory\n");
-        exit(1);
-    }
-    float *p = base + 1;
-    if (guard)
-        for (size_t i = 0; i < GUARD; i++) memcpy(p + n + i, &GUARD_BITS, sizeof GUARD_BITS);
-    return p;
-}
-static float *gb_alloc(size_t n) { return gb_alloc_n(n, true); }
-static float *in_alloc(size_t n) { return gb_alloc_n(n, false); }
-static void gb_free(float *p) { if (p) free(p - 1); }
-static bool gb_guard_ok(const float *p, size_t n) {
-    for (size_t i = 0; i < GUARD; i++)
-        if (memcmp(p + n + i, &GUARD_BITS, sizeof GUARD_BITS)) return false;
-    return true;
-}
-static void poison(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
-
 /* vf_compare, except that identical values pass: lrelu(+-inf) = +-inf, where |inf - inf| is NaN. */
 static bool compare(const float *got, const float *want, size_t n, double rtol, double atol, char *detail, size_t len) {
     size_t bad = 0, worst = 0;
@@ -62,12 +36,8 @@ static bool compare(const float *got, const float *want, size_t n, double rtol, 
 
 static void check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol) {
     char detail[256] = "";
-    bool ok = compare(got, want, n, rtol, atol, detail, sizeof detail);
-    if (ok && !gb_guard_ok(got, n)) {
-        ok = false;
-        snprintf(detail, sizeof detail, "wrote past the end of the output (%zu elements)", n);
-    }
-    vf_record(r, desc, ok, detail);
+    const bool ok = compare(got, want, n, rtol, atol, detail, sizeof detail);
+    vf_record_guarded(r, desc, ok, detail, sizeof detail, got, n);
 }
 
 enum { LRELU_FWD, LRELU_BWD, SIGMOID_FWD, SIGMOID_BWD, N_PASSES };
@@ -160,7 +130,8 @@ void verify_act(vf_report *r, size_t n) {
     char prob[64], prob_ip[64];
     snprintf(prob, sizeof prob, "n%zu", n);
     snprintf(prob_ip, sizeof prob_ip, "n%zu_inplace", n);
-    float *x = in_alloc(n), *gy = in_alloc(n), *ysig = in_alloc(n), *out = gb_alloc(n);
+    float *x = vf_buf_alloc(n, false), *gy = vf_buf_alloc(n, false), *ysig = vf_buf_alloc(n, false);
+    float *out = vf_buf_alloc(n, true);
     float *ref[N_PASSES], *dn[N_PASSES] = {NULL, NULL, NULL, NULL};
     fill_inputs(x, n, 0xac7 + n);
     vf_fill_uniform(gy, n, 0xbeef + n, -2.0f, 2.0f);
@@ -171,7 +142,7 @@ void verify_act(vf_report *r, size_t n) {
     for (int i = 0; i < nv; i++)
         if (vs[i].isa == LB_ISA_SCALAR) scal = &vs[i];
     for (int p = 0; p < N_PASSES; p++) {
-        ref[p] = gb_alloc(n);
+        ref[p] = vf_buf_alloc(n, true);
         run_pass(scal, p, n, p == SIGMOID_BWD ? ysig : x, gy, ref[p], false);
     }
 
@@ -205,7 +176,7 @@ void verify_act(vf_report *r, size_t n) {
             snprintf(d_ip, sizeof d_ip, "%s/%s/%s", pass_name[p], prob_ip, v->name);
             bool w_ref = !is_ref && vf_wanted(r, d_ref), w_dn = want_dn[sig] && vf_wanted(r, d_dn);
             if (w_ref || w_dn) {
-                poison(out, n);
+                vf_poison(out, n);
                 run_pass(v, p, n, a, gy, out, false);
                 if (w_ref) check(r, d_ref, out, ref[p], n, rtol, atol);
                 if (w_dn) {
@@ -223,8 +194,8 @@ void verify_act(vf_report *r, size_t n) {
         }
     }
     for (int p = 0; p < N_PASSES; p++) {
-        gb_free(ref[p]);
+        vf_buf_free(ref[p]);
         free(dn[p]);
     }
-    gb_free(x); gb_free(gy); gb_free(ysig); gb_free(out);
+    vf_buf_free(x); vf_buf_free(gy); vf_buf_free(ysig); vf_buf_free(out);
 }

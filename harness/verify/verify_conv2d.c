@@ -13,8 +13,9 @@
  * an integer below 2^24 and all results are exact whatever the summation order: the comparison
  * is exact (atol 0).  Only a problem whose worst-case sum could exceed 2^24 gets a tolerance.
  * Outputs are poisoned with NaN before each call (an element a kernel fails to write shows up)
- * and followed by a guard region (a kernel writing past the end shows up); every pointer handed
- * to a kernel is misaligned by 4 bytes, since the contract requires no alignment.
+ * and followed by a guard region (a kernel writing past the end shows up); inputs end exactly at
+ * the end of their allocation (ASan catches a read past them); every pointer handed to a kernel
+ * is misaligned by 4 bytes, since the contract requires no alignment (vf_buf_alloc).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,41 +27,19 @@ void conv2d_desc_str(const conv2d_desc *d, char *buf, size_t len) {
              d->sh, d->sw, d->bias);
 }
 
-/* ---- guarded, misaligned buffers ---- */
-#define GUARD 32
-static const uint32_t GUARD_BITS = 0x7fc0c0de;
-
-static float *gbuf(size_t n) {
-    float *base = malloc((n + GUARD + 1) * sizeof *base);
-    if (!base) {
-        fprintf(stderr, "latbench: out of memory\n");
-        exit(1);
-    }
-    float *p = base + 1;
-    for (size_t i = 0; i < GUARD; i++) memcpy(p + n + i, &GUARD_BITS, sizeof GUARD_BITS);
-    return p;
-}
-static void gbuf_free(float *p) { if (p) free(p - 1); }
-static bool guard_ok(const float *p, size_t n) {
-    for (size_t i = 0; i < GUARD; i++)
-        if (memcmp(p + n + i, &GUARD_BITS, sizeof GUARD_BITS)) return false;
-    return true;
-}
-static void poison(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
-
 /* One check: the main result and, for bwd_weights with bias, gb (one descriptor for both). */
 static void check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, const float *got_b,
                   const float *want_b, size_t nb, double atol) {
     char detail[256] = "", db[224];
     bool ok = vf_compare(got, want, n, 0.0, atol, detail, sizeof detail);
-    if (ok && !guard_ok(got, n)) {
+    if (ok && !vf_guard_intact(got, n)) {
         ok = false;
         snprintf(detail, sizeof detail, "wrote past the end of the output (%zu elements)", n);
     }
     if (ok && nb) {
         ok = vf_compare(got_b, want_b, nb, 0.0, atol, db, sizeof db);
         if (!ok) snprintf(detail, sizeof detail, "bias gradient: %s", db);
-        if (ok && !guard_ok(got_b, nb)) {
+        if (ok && !vf_guard_intact(got_b, nb)) {
             ok = false;
             snprintf(detail, sizeof detail, "wrote past the end of the bias gradient (%zu elements)", nb);
         }
@@ -221,8 +200,8 @@ typedef struct {
 } problem;
 
 static void run_variant(const conv2d_ops *v, int pass, const problem *p, float *res, float *res_b) {
-    poison(res, p->nres);
-    if (res_b) poison(res_b, p->nres_b);
+    vf_poison(res, p->nres);
+    if (res_b) vf_poison(res_b, p->nres_b);
     switch (pass) {
     case FWD: v->fwd(p->d, p->in, p->w, p->bias, res); break;
     case BWD_DATA: v->bwd_data(p->d, p->gout, p->wt, res); break;
@@ -251,7 +230,9 @@ void verify_conv2d(vf_report *r, const conv2d_desc *d) {
     const double atol = bound <= 0x1p24 ? 0.0 : bound * 0x1p-22;
 
     const size_t nin = conv2d_in_size(d), nout = conv2d_out_size(d), nw = conv2d_w_size(d), nb = (size_t)d->cout;
-    float *in = gbuf(nin), *w = gbuf(nw), *wt = gbuf(nw), *bias = gbuf(nb), *gout = gbuf(nout);
+    /* inputs end at the end of their allocation (ASan catches a read past them) */
+    float *in = vf_buf_alloc(nin, false), *w = vf_buf_alloc(nw, false), *wt = vf_buf_alloc(nw, false);
+    float *bias = vf_buf_alloc(nb, false), *gout = vf_buf_alloc(nout, false);
     vf_fill_int(in, nin, 0xc0217a11 ^ (uint64_t)nin, -amp, amp);
     vf_fill_int(w, nw, 0xc0217a12 ^ (uint64_t)nw, -amp, amp);
     vf_fill_int(bias, nb, 0xc0217a13, -amp, amp);
@@ -262,7 +243,7 @@ void verify_conv2d(vf_report *r, const conv2d_desc *d) {
         problem p = {d, in, w, wt, d->bias ? bias : NULL, gout, 0, 0};
         p.nres = pass == FWD ? nout : pass == BWD_DATA ? nin : nw;
         p.nres_b = pass == BWD_WEIGHTS && d->bias ? nb : 0;
-        float *got = gbuf(p.nres), *got_b = p.nres_b ? gbuf(p.nres_b) : NULL;
+        float *got = vf_buf_alloc(p.nres, true), *got_b = p.nres_b ? vf_buf_alloc(p.nres_b, true) : NULL;
         float *want = NULL, *want_b = NULL, *dnn = NULL, *dnn_b = NULL;
         bool dnn_tried = false, dnn_ok = false;
 
@@ -280,8 +261,8 @@ void verify_conv2d(vf_report *r, const conv2d_desc *d) {
 
             if (want_ref) {
                 if (!want) {
-                    want = gbuf(p.nres);
-                    want_b = p.nres_b ? gbuf(p.nres_b) : NULL;
+                    want = vf_buf_alloc(p.nres, true);
+                    want_b = p.nres_b ? vf_buf_alloc(p.nres_b, true) : NULL;
                     run_variant(ref, pass, &p, want, want_b);
                 }
                 check(r, dref, got, want, p.nres, got_b, want_b, p.nres_b, atol);
@@ -300,16 +281,16 @@ void verify_conv2d(vf_report *r, const conv2d_desc *d) {
                 check(r, ddnn, got, dnn, p.nres, got_b, dnn_b, p.nres_b, atol);
             }
         }
-        gbuf_free(got);
-        gbuf_free(got_b);
-        gbuf_free(want);
-        gbuf_free(want_b);
+        vf_buf_free(got);
+        vf_buf_free(got_b);
+        vf_buf_free(want);
+        vf_buf_free(want_b);
         free(dnn);
         free(dnn_b);
     }
-    gbuf_free(in);
-    gbuf_free(w);
-    gbuf_free(wt);
-    gbuf_free(bias);
-    gbuf_free(gout);
+    vf_buf_free(in);
+    vf_buf_free(w);
+    vf_buf_free(wt);
+    vf_buf_free(bias);
+    vf_buf_free(gout);
 }

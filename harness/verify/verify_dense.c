@@ -3,17 +3,15 @@
  * Dense inputs are integers in [-3, 3]: every partial sum is an integer below 2^24, so the scalar
  * reference, each variant and oneDNN must agree exactly (tolerance 0) whatever their summation
  * order.  Flatten is a permutation, checked exactly against the index formula.
- * Outputs are prefilled with NaN (an element a kernel forgets to write fails) and followed by
- * GUARD sentinel floats that must come back untouched (a masked tail that stores too much fails
- * even where ASan cannot see it, inside vf_alloc's 64-byte rounding).
+ * Kernel arguments sit 4 bytes off 64-byte alignment (vf_buf_alloc); inputs end exactly at the
+ * end of their allocation (ASan catches a read past them).  Outputs are prefilled with NaN (an
+ * element a kernel forgets to write fails) and followed by VF_GUARD guard floats that must come
+ * back untouched (a masked tail that stores too much fails even where ASan cannot see it).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "harness/verify/verify_ops.h"
-
-enum { GUARD = 32 };
-static const float SENTINEL = -1234.5f;
 
 void dense_desc_str(const dense_desc *d, char *buf, size_t len) {
     snprintf(buf, len, "mb%d_ic%doc%d_b%d", d->n, d->in, d->out, d->bias ? 1 : 0);
@@ -23,20 +21,14 @@ static void flatten_desc_str(const flatten_desc *d, char *buf, size_t len) {
     snprintf(buf, len, "mb%d_c%d_ih%diw%d", d->n, d->c, d->h, d->w);
 }
 
-static float *alloc_out(size_t n) { return vf_alloc(n + GUARD); }
-
-static void poison(float *p, size_t n) {
-    for (size_t k = 0; k < n; k++) p[k] = NAN;
-    for (size_t k = n; k < n + GUARD; k++) p[k] = SENTINEL;
-}
+static float *alloc_out(size_t n) { return vf_buf_alloc(n, true); }
+static float *alloc_in(size_t n) { return vf_buf_alloc(n, false); }
 
 static bool guard_ok(const float *p, size_t n, const char *what, char *detail, size_t len) {
-    for (size_t k = n; k < n + GUARD; k++)
-        if (p[k] != SENTINEL) {
-            snprintf(detail, len, "%s: wrote %zu element(s) past its end (got %.9g there)", what, k - n + 1, p[k]);
-            return false;
-        }
-    return true;
+    const size_t k = vf_guard_breach(p, n);
+    if (k == 0) return true;
+    snprintf(detail, len, "%s: wrote %zu element(s) past its end (got %.9g there)", what, k, p[n + k - 1]);
+    return false;
 }
 
 /* got[n] vs want[n] exactly, and got's guard intact. */
@@ -129,10 +121,10 @@ static void dense_out_alloc(dense_out *o, const dense_desc *d) {
 }
 
 static void dense_out_free(dense_out *o) {
-    free(o->y);
-    free(o->gx);
-    free(o->gw);
-    free(o->gb);
+    vf_buf_free(o->y);
+    vf_buf_free(o->gx);
+    vf_buf_free(o->gw);
+    vf_buf_free(o->gb);
 }
 
 /* Runs one pass of `v` into o (poisoned first).  gb is passed even without bias: it must then
@@ -142,16 +134,16 @@ static void dense_run(const dense_ops *v, int pass, const dense_desc *d, const f
     const size_t ny = (size_t)d->n * d->out, nx = (size_t)d->n * d->in, nw = (size_t)d->in * d->out;
     switch (pass) {
     case P_FWD:
-        poison(o->y, ny);
+        vf_poison(o->y, ny);
         v->fwd(d, x, w, d->bias ? b : NULL, o->y);
         break;
     case P_BWD_DATA:
-        poison(o->gx, nx);
+        vf_poison(o->gx, nx);
         v->bwd_data(d, gy, w, o->gx);
         break;
     default:
-        poison(o->gw, nw);
-        poison(o->gb, d->bias ? (size_t)d->out : 0);
+        vf_poison(o->gw, nw);
+        vf_poison(o->gb, d->bias ? (size_t)d->out : 0);
         v->bwd_weights(d, x, gy, o->gw, o->gb);
         break;
     }
@@ -174,7 +166,7 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
     char prob[64], desc[160], detail[320];
     dense_desc_str(d, prob, sizeof prob);
     const size_t nx = (size_t)d->n * d->in, nw = (size_t)d->in * d->out, ny = (size_t)d->n * d->out;
-    float *x = vf_alloc(nx), *w = vf_alloc(nw), *b = vf_alloc((size_t)d->out), *gy = vf_alloc(ny);
+    float *x = alloc_in(nx), *w = alloc_in(nw), *b = alloc_in((size_t)d->out), *gy = alloc_in(ny);
     vf_fill_int(x, nx, 0x1001 + (uint64_t)nx, -3, 3);
     vf_fill_int(w, nw, 0x2002 + (uint64_t)nw, -3, 3);
     vf_fill_int(b, (size_t)d->out, 0x3003, -3, 3);
@@ -192,7 +184,7 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
     bool have_dn = r->onednn && d->n > 0 && d->in > 0 && d->out > 0, dn_ok = false;
     if (have_dn) {
         ip_ctx c = {0};
-        poison(dn.gb, d->bias ? (size_t)d->out : 0);
+        vf_poison(dn.gb, d->bias ? (size_t)d->out : 0);
         dn_ok = ip_run(r, &c, d, x, w, b, gy, dn.y, dn.gx, dn.gw, dn.gb);
         ip_free(&c);
     }
@@ -223,10 +215,10 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
     dense_out_free(&ref);
     dense_out_free(&dn);
     dense_out_free(&got);
-    free(x);
-    free(w);
-    free(b);
-    free(gy);
+    vf_buf_free(x);
+    vf_buf_free(w);
+    vf_buf_free(b);
+    vf_buf_free(gy);
 }
 
 void verify_dense(vf_report *r, const dense_desc *d) {
@@ -241,7 +233,7 @@ void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_op
     char prob[64], desc[160], detail[320];
     flatten_desc_str(d, prob, sizeof prob);
     const size_t H = (size_t)d->h, W = (size_t)d->w, C = (size_t)d->c, tot = (size_t)d->n * H * W * C;
-    float *in = vf_alloc(tot), *gout = vf_alloc(tot), *want_f = vf_alloc(tot), *want_b = vf_alloc(tot);
+    float *in = alloc_in(tot), *gout = alloc_in(tot), *want_f = vf_alloc(tot), *want_b = vf_alloc(tot);
     float *got = alloc_out(tot);
     /* distinct values, so any misplaced element shows */
     for (size_t k = 0; k < tot; k++) {
@@ -261,22 +253,22 @@ void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_op
         if (!vf_variant_runnable(r, "dense", v->name, v->isa)) continue;
         snprintf(desc, sizeof desc, "flatten_fwd/%s/%s", prob, v->name);
         if (vf_wanted(r, desc)) {
-            poison(got, tot);
+            vf_poison(got, tot);
             v->flatten_fwd(d, in, got);
             vf_record(r, desc, same(got, want_f, tot, "out", detail, sizeof detail), detail);
         }
         snprintf(desc, sizeof desc, "flatten_bwd/%s/%s", prob, v->name);
         if (vf_wanted(r, desc)) {
-            poison(got, tot);
+            vf_poison(got, tot);
             v->flatten_bwd(d, gout, got);
             vf_record(r, desc, same(got, want_b, tot, "gin", detail, sizeof detail), detail);
         }
     }
-    free(in);
-    free(gout);
+    vf_buf_free(in);
+    vf_buf_free(gout);
     free(want_f);
     free(want_b);
-    free(got);
+    vf_buf_free(got);
 }
 
 void verify_flatten(vf_report *r, const flatten_desc *d) {

@@ -10,46 +10,10 @@
 #include <string.h>
 #include "harness/verify/verify_ops.h"
 
-#define GUARD 32
-static const uint32_t GUARD_BITS = 0x7fc0dead;
-
-/* 4 bytes off 64-byte alignment.  Outputs get a guard zone (checked after each call); inputs end
- * exactly at the end of the allocation, so an unmasked read past them is caught under ASan. */
-static float *gb_alloc_n(size_t n, bool guard) {
-    float *base = malloc((n + (guard ? GUARD : 0) + 1) * sizeof *base);
-    if (!base) {
-        fprintf(stderr, "latbench: out of memory\n");
-        exit(1);
-    }
-    float *p = base + 1;
-    if (guard)
-        for (size_t i = 0; i < GUARD; i++) memcpy(p + n + i, &GUARD_BITS, sizeof GUARD_BITS);
-    return p;
-}
-static float *gb_alloc(size_t n) { return gb_alloc_n(n, true); }
-static float *in_alloc(size_t n) { return gb_alloc_n(n, false); }
-static void gb_free(float *p) { if (p) free(p - 1); }
-static bool gb_guard_ok(const float *p, size_t n) {
-    for (size_t i = 0; i < GUARD; i++)
-        if (memcmp(p + n + i, &GUARD_BITS, sizeof GUARD_BITS)) return false;
-    return true;
-}
-static void poison(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
-
 static const char *kind_name(gpool_kind k) { return k == GPOOL_MAX ? "max" : k == GPOOL_SUM ? "sum" : "avg"; }
 
 void gpool_desc_str(const gpool_desc *d, char *buf, size_t len) {
     snprintf(buf, len, "%s_mb%d_c%d_hw%d", kind_name(d->kind), d->n, d->c, d->hw);
-}
-
-static void check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol) {
-    char detail[256] = "";
-    bool ok = vf_compare(got, want, n, rtol, atol, detail, sizeof detail);
-    if (ok && !gb_guard_ok(got, n)) {
-        ok = false;
-        snprintf(detail, sizeof detail, "wrote past the end of the output (%zu elements)", n);
-    }
-    vf_record(r, desc, ok, detail);
 }
 
 /* Backward written without reference to the kernels: what the derivative of each kind is. */
@@ -119,8 +83,9 @@ void verify_gpool(vf_report *r, const gpool_desc *d) {
     const double rtol = d->kind == GPOOL_AVG ? 1e-6 : 0;
     const uint64_t seed = 0x6001 + (uint64_t)d->n * 131 + (uint64_t)d->c * 17 + (uint64_t)d->hw;
 
-    float *in = in_alloc(ni), *gout = in_alloc(no);
-    float *ref_out = gb_alloc(no), *ref_gin = gb_alloc(ni), *out = gb_alloc(no), *gin = gb_alloc(ni);
+    float *in = vf_buf_alloc(ni, false), *gout = vf_buf_alloc(no, false);
+    float *ref_out = vf_buf_alloc(no, true), *ref_gin = vf_buf_alloc(ni, true);
+    float *out = vf_buf_alloc(no, true), *gin = vf_buf_alloc(ni, true);
     float *closed = vf_alloc(ni), *dn_out = NULL;
     vf_fill_int(in, ni, seed, -8, 8);
     vf_fill_int(gout, no, seed ^ 0x5555, -8, 8);
@@ -154,11 +119,11 @@ void verify_gpool(vf_report *r, const gpool_desc *d) {
         snprintf(d_x, sizeof d_x, "gpool_fwd/%s/%s@onednn", prob, v->name);
         bool w_ref = !is_ref && vf_wanted(r, d_ref), w_x = want_dn && vf_wanted(r, d_x);
         if (w_ref || w_x) {
-            poison(out, no);
+            vf_poison(out, no);
             v->fwd(d, in, out);
-            if (w_ref) check(r, d_ref, out, ref_out, no, rtol, 0);
+            if (w_ref) vf_check(r, d_ref, out, ref_out, no, rtol, 0);
             if (w_x) {
-                if (dn_ok) check(r, d_x, out, dn_out, no, rtol, 0);
+                if (dn_ok) vf_check(r, d_x, out, dn_out, no, rtol, 0);
                 else vf_record(r, d_x, false, "oneDNN reduction failed (see stderr)");
             }
         }
@@ -168,12 +133,13 @@ void verify_gpool(vf_report *r, const gpool_desc *d) {
         w_ref = !is_ref && vf_wanted(r, d_ref);
         w_x = vf_wanted(r, d_x);
         if (w_ref || w_x) {
-            poison(gin, ni);
+            vf_poison(gin, ni);
             v->bwd(d, max ? in : NULL, gout, gin);
-            if (w_ref) check(r, d_ref, gin, ref_gin, ni, rtol, 0);
-            if (w_x) check(r, d_x, gin, closed, ni, rtol, 0);
+            if (w_ref) vf_check(r, d_ref, gin, ref_gin, ni, rtol, 0);
+            if (w_x) vf_check(r, d_x, gin, closed, ni, rtol, 0);
         }
     }
-    gb_free(in); gb_free(gout); gb_free(ref_out); gb_free(ref_gin); gb_free(out); gb_free(gin);
+    vf_buf_free(in); vf_buf_free(gout);
+    vf_buf_free(ref_out); vf_buf_free(ref_gin); vf_buf_free(out); vf_buf_free(gin);
     free(closed); free(dn_out);
 }

@@ -9,17 +9,15 @@
  *          cancels, leaving an absolute error of about one ulp of 1 before the 1/count scaling.
  *          MSE's gradient is d * (2/count) in every variant, checked at 1 ulp.
  * Mean over zero elements is NaN (as PyTorch's); count 0 checks that and that no gradient is
- * written.  Gradients are prefilled with NaN and followed by guard floats that must stay as they
- * were, as in verify_dense.c.
+ * written.  Kernel arguments are misaligned, inputs end at the end of their allocation, and
+ * gradients are prefilled with NaN and followed by guard floats that must stay as they were
+ * (vf_buf_alloc, vf_poison).
  */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "harness/verify/verify_ops.h"
-
-enum { GUARD = 32 };
-static const float SENTINEL = -1234.5f;
 
 enum { L_MSE, L_BCE, N_LOSS };
 static const char *const loss_name[N_LOSS] = {"mse", "bce_logits"};
@@ -69,11 +67,11 @@ static double closed_form(int which, size_t n, const float *p, const float *t, f
 
 static bool check(float got, const float *gg, double want, const float *wg, size_t n, int which, bool exact_grad,
                   char *detail, size_t len) {
-    for (size_t k = n; k < n + GUARD; k++)
-        if (gg[k] != SENTINEL) {
-            snprintf(detail, len, "grad: wrote %zu element(s) past its end", k - n + 1);
-            return false;
-        }
+    const size_t past = vf_guard_breach(gg, n);
+    if (past) {
+        snprintf(detail, len, "grad: wrote %zu element(s) past its end", past);
+        return false;
+    }
     if (n == 0) {
         if (isnan(got)) return true;
         snprintf(detail, len, "mean over 0 elements: got %.9g, want NaN", got);
@@ -94,8 +92,8 @@ static bool check(float got, const float *gg, double want, const float *wg, size
 /* verify_loss over an explicit variant list (tests inject broken variants through this). */
 void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int nvars) {
     char prob[48], desc[160], detail[320];
-    float *p = vf_alloc(count), *t = vf_alloc(count), *g_ref = vf_alloc(count), *g_dbl = vf_alloc(count);
-    float *g = vf_alloc(count + GUARD);
+    float *p = vf_buf_alloc(count, false), *t = vf_buf_alloc(count, false), *g = vf_buf_alloc(count, true);
+    float *g_ref = vf_alloc(count), *g_dbl = vf_alloc(count);
     for (int which = 0; which < N_LOSS; which++)
         for (int wide = 0; wide <= (which == L_BCE); wide++) {
             snprintf(prob, sizeof prob, "n%zu%s", count, wide ? "_wide" : "");
@@ -113,8 +111,7 @@ void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int 
                 snprintf(desc_d, sizeof desc_d, "%s@double", desc);
                 const bool want_d = vf_wanted(r, desc_d);
                 if (!want_s && !want_d) continue;
-                for (size_t k = 0; k < count; k++) g[k] = NAN;
-                for (size_t k = count; k < count + GUARD; k++) g[k] = SENTINEL;
+                vf_poison(g, count);
                 const float got = fn(count, p, t, g);
                 if (want_s) vf_record(r, desc, check(got, g, v_ref, g_ref, count, which, true, detail, sizeof detail), detail);
                 if (want_d)
@@ -127,11 +124,11 @@ void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int 
                 }
             }
         }
-    free(p);
-    free(t);
+    vf_buf_free(p);
+    vf_buf_free(t);
     free(g_ref);
     free(g_dbl);
-    free(g);
+    vf_buf_free(g);
 }
 
 void verify_loss(vf_report *r, size_t count) {

@@ -13,8 +13,9 @@
  *     m           |err| <= 1e-5 |m| + 1e-6 max_t|g|    (m = b1 m + (1-b1) g can cancel)
  *     v, vmax     |err| <= 1e-5 |v| + 1e-37            (sums of nonnegative terms)
  * Gradients mix magnitudes (0, ~1e-3, ~1, ~100) and shrink for half the elements after step 2,
- * so that amsgrad's vmax departs from v.  Outputs are followed by guard floats that must stay
- * untouched, as in verify_dense.c.
+ * so that amsgrad's vmax departs from v.  Kernel arguments are misaligned; the gradient ends at
+ * the end of its allocation and the state is followed by guard floats that must stay untouched
+ * (vf_buf_alloc).
  */
 #include <float.h>
 #include <math.h>
@@ -22,8 +23,7 @@
 #include <string.h>
 #include "harness/verify/verify_ops.h"
 
-enum { GUARD = 32, STEPS = 5, NS = 4 };
-static const float SENTINEL = -1234.5f;
+enum { STEPS = 5, NS = 4 };
 static const char *const state_name[NS] = {"param", "m", "v", "vmax"};
 
 static double *dalloc(size_t n) {
@@ -81,7 +81,7 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
     double *dst[NS], *dref[STEPS][NS];
     vf_fill_uniform(p0, n, 0x0b22 + n, -1.0f, 1.0f);
     for (int s = 0; s < STEPS; s++) {
-        grad[s] = vf_alloc(n);
+        grad[s] = vf_buf_alloc(n, false);
         make_grad(grad[s], n, s);
         for (size_t k = 0; k < n; k++) gmax[k] = fmaxf(gmax[k], fabsf(grad[s][k]));
         for (int j = 0; j < NS; j++) {
@@ -90,7 +90,7 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
         }
     }
     for (int j = 0; j < NS; j++) {
-        st[j] = vf_alloc(n + GUARD);
+        st[j] = vf_buf_alloc(n, true);
         dst[j] = dalloc(n);
     }
 
@@ -130,7 +130,7 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
                 for (int j = 0; j < NS; j++) {
                     if (j == 0) memcpy(st[0], p0, n * sizeof(float));
                     else memset(st[j], 0, n * sizeof(float));
-                    for (size_t k = n; k < n + GUARD; k++) st[j][k] = SENTINEL;
+                    vf_guard_arm(st[j], n);
                 }
                 bool ok_s = true, ok_d = true;
                 char det_s[320] = "", det_d[320] = "";
@@ -138,13 +138,12 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
                     hp.step = s + 1;
                     v->adamw_step(&hp, n, st[0], grad[s], st[1], st[2], ams ? st[3] : NULL);
                     for (int j = 0; j < nst; j++) {
-                        for (size_t k = n; k < n + GUARD; k++)
-                            if (st[j][k] != SENTINEL) {
-                                snprintf(detail, sizeof detail, "step %d: %s: wrote past its end", s + 1, state_name[j]);
-                                if (ok_s) snprintf(det_s, sizeof det_s, "%s", detail);
-                                if (ok_d) snprintf(det_d, sizeof det_d, "%s", detail);
-                                ok_s = ok_d = false;
-                            }
+                        if (!vf_guard_intact(st[j], n)) {
+                            snprintf(detail, sizeof detail, "step %d: %s: wrote past its end", s + 1, state_name[j]);
+                            if (ok_s) snprintf(det_s, sizeof det_s, "%s", detail);
+                            if (ok_d) snprintf(det_d, sizeof det_d, "%s", detail);
+                            ok_s = ok_d = false;
+                        }
                         if (ok_s && !vf_compare(st[j], ref[s][j], n, 0.0, 0.0, sub, sizeof sub)) {
                             snprintf(det_s, sizeof det_s, "step %d: %s: %s", s + 1, state_name[j], sub);
                             ok_s = false;
@@ -161,14 +160,14 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
         }
 
     for (int s = 0; s < STEPS; s++) {
-        free(grad[s]);
+        vf_buf_free(grad[s]);
         for (int j = 0; j < NS; j++) {
             free(ref[s][j]);
             free(dref[s][j]);
         }
     }
     for (int j = 0; j < NS; j++) {
-        free(st[j]);
+        vf_buf_free(st[j]);
         free(dst[j]);
     }
     free(p0);

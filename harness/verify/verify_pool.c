@@ -10,46 +10,9 @@
 #include <string.h>
 #include "harness/verify/verify_ops.h"
 
-#define GUARD 32
-static const uint32_t GUARD_BITS = 0x7fc0dead;   /* a NaN payload no kernel produces */
-
-/* 4 bytes off 64-byte alignment.  Outputs get a guard zone (checked after each call); inputs end
- * exactly at the end of the allocation, so an unmasked read past them is caught under ASan. */
-static float *gb_alloc_n(size_t n, bool guard) {
-    float *base = malloc((n + (guard ? GUARD : 0) + 1) * sizeof *base);
-    if (!base) {
-        fprintf(stderr, "latbench: out of memory\n");
-        exit(1);
-    }
-    float *p = base + 1;
-    if (guard)
-        for (size_t i = 0; i < GUARD; i++) memcpy(p + n + i, &GUARD_BITS, sizeof GUARD_BITS);
-    return p;
-}
-static float *gb_alloc(size_t n) { return gb_alloc_n(n, true); }
-static float *in_alloc(size_t n) { return gb_alloc_n(n, false); }
-static void gb_free(float *p) { if (p) free(p - 1); }
-static bool gb_guard_ok(const float *p, size_t n) {
-    for (size_t i = 0; i < GUARD; i++)
-        if (memcmp(p + n + i, &GUARD_BITS, sizeof GUARD_BITS)) return false;
-    return true;
-}
-static void poison(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
-
 void pool_desc_str(const pool_desc *d, char *buf, size_t len) {
     snprintf(buf, len, "%s_mb%d_c%d_ih%diw%d_k%ds%d", d->kind == POOL_MAX ? "max" : "avg", d->n, d->c, d->h, d->w, d->k,
              d->s);
-}
-
-/* Compares and checks the guard zone; records under desc. */
-static void check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol) {
-    char detail[256] = "";
-    bool ok = vf_compare(got, want, n, rtol, atol, detail, sizeof detail);
-    if (ok && !gb_guard_ok(got, n)) {
-        ok = false;
-        snprintf(detail, sizeof detail, "wrote past the end of the output (%zu elements)", n);
-    }
-    vf_record(r, desc, ok, detail);
 }
 
 /* ---- oneDNN ---- */
@@ -122,8 +85,9 @@ void verify_pool(vf_report *r, const pool_desc *d) {
     const double rtol = avg ? 1e-6 : 0, atol = avg ? 1e-6 : 0;
     const uint64_t seed = 0x9001 + (uint64_t)d->n * 131 + (uint64_t)d->c * 17 + (uint64_t)d->h * 7 + (uint64_t)d->w;
 
-    float *in = in_alloc(ni), *gout = in_alloc(no);
-    float *ref_out = gb_alloc(no), *ref_gin = gb_alloc(ni), *out = gb_alloc(no), *gin = gb_alloc(ni);
+    float *in = vf_buf_alloc(ni, false), *gout = vf_buf_alloc(no, false);
+    float *ref_out = vf_buf_alloc(no, true), *ref_gin = vf_buf_alloc(ni, true);
+    float *out = vf_buf_alloc(no, true), *gin = vf_buf_alloc(ni, true);
     float *dn_out = NULL, *dn_gin = NULL, *dn_out2 = NULL, *dn_gin2 = NULL;
     vf_fill_int(in, ni, seed, -8, 8);
     vf_fill_int(gout, no, seed ^ 0x5555, -8, 8);
@@ -170,10 +134,10 @@ void verify_pool(vf_report *r, const pool_desc *d) {
             snprintf(d_dn, sizeof d_dn, "%s/%s/%s@onednn", pname, prob, v->name);
             bool w_ref = !is_ref && vf_wanted(r, d_ref), w_dn = want_dn && vf_wanted(r, d_dn);
             if (!w_ref && !w_dn) continue;
-            poison(got, len);
+            vf_poison(got, len);
             if (pass) v->bwd(d, avg ? NULL : in, gout, gin);
             else v->fwd(d, in, out);
-            if (w_ref) check(r, d_ref, got, ref, len, rtol, atol);
+            if (w_ref) vf_check(r, d_ref, got, ref, len, rtol, atol);
             if (w_dn) {
                 if (!dn_ok) {
                     vf_record(r, d_dn, false, "oneDNN pooling failed (see stderr)");
@@ -187,6 +151,7 @@ void verify_pool(vf_report *r, const pool_desc *d) {
             }
         }
     }
-    gb_free(in); gb_free(gout); gb_free(ref_out); gb_free(ref_gin); gb_free(out); gb_free(gin);
+    vf_buf_free(in); vf_buf_free(gout);
+    vf_buf_free(ref_out); vf_buf_free(ref_gin); vf_buf_free(out); vf_buf_free(gin);
     free(dn_out); free(dn_gin); free(dn_out2); free(dn_gin2);
 }
