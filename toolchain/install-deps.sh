@@ -2,7 +2,7 @@
 # Installs the Debian packages latbench needs, only those that are missing.
 # Usage: toolchain/install-deps.sh [extra-package ...]
 set -euo pipefail
-pkgs=(build-essential clang libomp-dev libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev pkg-config libjansson-dev python3-numpy python3-torch "$@")
+pkgs=(build-essential clang libomp-dev libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev pkg-config libjansson-dev python3-numpy python3-torch python3-matplotlib "$@")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

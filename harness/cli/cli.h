@@ -10,3 +10,4 @@ int cmd_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_report(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct {
     {"train", cmd_train, "train a net on a dataset (AdamW, early stopping, trials); writes safetensors"},
     {"eval", cmd_eval, "loss (and accuracy) of a trained model on datasets"},
     {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
+    {"report", cmd_report, "PNG plots and summary table of an experiment's results.json"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
 

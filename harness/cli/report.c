@@ -1,0 +1,174 @@
+/* latbench report RESULTS.json [--out DIR]: plots (PNG) of an experiment's results.json (the file
+ * `latbench experiment` writes): test loss against lattice size per architecture, test loss
+ * against mu (regression, when the results hold per-mu losses), and the seed-style summary table
+ * (PNG and markdown).  Drawing is done by harness/report/plot_experiment.py under
+ * /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds the script and runs it.
+ *
+ * Finding the script, first match wins:
+ *   1. $LATBENCH_SHARE/harness/report/plot_experiment.py  (LATBENCH_SHARE: the source tree root;
+ *      an error if set and the script is not there)
+ *   2. walking up from the directory of the running binary (/proc/self/exe, symlinks resolved):
+ *      the binary's own directory (./latbench at the tree root), then up to 4 parents
+ *      (build/<name>/latbench -> ../..).
+ * The interpreter is /usr/bin/python3 (Debian's, which has python3-matplotlib), or $LATBENCH_PYTHON.
+ * The PNGs are written atomically (temporary name in DIR, then rename) into DIR, by default the
+ * directory of RESULTS.json.  Exit status: 0 done, 2 bad usage or bad input (missing file, not
+ * JSON, not an experiment's results.json), 1 the plotting itself failed (no python/matplotlib). */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "harness/cli/cli.h"
+#include "harness/cli/nncli.h"
+#include "harness/lattice/params.h"
+
+#define SCRIPT_REL "harness/report/plot_experiment.py"
+
+static int fail(const char *msg) { return nncli_fail("report", msg); }
+
+static bool is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The plotting script's path into out (see the header); false with a message in err. */
+static bool find_script(char *out, size_t outlen, char *err, size_t errlen) {
+    const char *share = getenv("LATBENCH_SHARE");
+    if (share && *share) {
+        snprintf(out, outlen, "%s/%s", share, SCRIPT_REL);
+        if (is_file(out)) return true;
+        snprintf(err, errlen, "LATBENCH_SHARE=%.900s holds no %s", share, SCRIPT_REL);
+        return false;
+    }
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n <= 0) {
+        snprintf(err, errlen, "cannot read /proc/self/exe; set LATBENCH_SHARE to the latbench source tree");
+        return false;
+    }
+    dir[n] = 0;
+    for (int up = 0; up <= 4; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash) break;
+        *slash = 0; /* dir: the binary's directory, then its parents */
+        snprintf(out, outlen, "%s/%s", *dir ? dir : "", SCRIPT_REL);
+        if (is_file(out)) return true;
+        if (!*dir) break;
+    }
+    snprintf(err, errlen, "cannot find %s near the latbench binary; set LATBENCH_SHARE to the source tree", SCRIPT_REL);
+    return false;
+}
+
+/* Loads path and checks the shape `latbench experiment` writes; false with a message in err. */
+static bool check_results(const char *path, char *err, size_t errlen) {
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        snprintf(err, errlen, "%.900s: not JSON (line %d: %.200s)", path, je.line, je.text);
+        return false;
+    }
+    const char *why = NULL;
+    json_t *archs = json_object_get(root, "archs"), *lats = json_object_get(root, "test_lattices");
+    if (!json_is_object(root)) why = "not a JSON object";
+    else if (!json_is_string(json_object_get(root, "task"))) why = "no \"task\"";
+    else if (!json_is_string(json_object_get(root, "train_lattice"))) why = "no \"train_lattice\"";
+    else if (!json_is_array(lats) || json_array_size(lats) == 0) why = "no \"test_lattices\" list";
+    else if (!json_is_array(archs) || json_array_size(archs) == 0) why = "no \"archs\" list";
+    else {
+        size_t i;
+        json_t *a;
+        json_array_foreach(archs, i, a) {
+            if (!json_is_string(json_object_get(a, "arch")) || !json_is_array(json_object_get(a, "trials")) ||
+                !json_is_object(json_object_get(a, "summary"))) {
+                why = "an \"archs\" entry lacks arch/trials/summary";
+                break;
+            }
+        }
+    }
+    json_decref(root);
+    if (why) {
+        snprintf(err, errlen, "%.900s: not a latbench experiment results.json (%s)", path, why);
+        return false;
+    }
+    return true;
+}
+
+int cmd_report(int argc, char **argv) {
+    const char *in = NULL, *out = NULL;
+    char err[2048];
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: latbench report RESULTS.json [--out DIR]\n"
+                   "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
+                   "  per architecture, test loss vs mu (regression, when per-mu losses are present), and the summary\n"
+                   "  table (PNG and markdown).  DIR defaults to the directory of RESULTS.json.\n"
+                   "  Runs %s with /usr/bin/python3 (matplotlib); the script is found through\n"
+                   "  $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides python.\n",
+                   SCRIPT_REL);
+            return 0;
+        }
+        if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
+            if (r < 0) return fail("--out needs a value");
+            out = v;
+            continue;
+        }
+        if (argv[i][0] != '-' && !in) {
+            in = argv[i];
+            continue;
+        }
+        return snprintf(err, sizeof err, "unknown argument '%.900s' (try --help)", argv[i]), fail(err);
+    }
+    if (!in) return fail("usage: latbench report RESULTS.json [--out DIR] (try --help)");
+    if (!is_file(in)) return snprintf(err, sizeof err, "%.900s: no such file", in), fail(err);
+    if (!check_results(in, err, sizeof err)) return fail(err);
+
+    char script[PATH_MAX + 64];
+    if (!find_script(script, sizeof script, err, sizeof err)) return fail(err), 1;
+    char outdef[PATH_MAX];
+    if (!out) {
+        snprintf(outdef, sizeof outdef, "%s", in);
+        char *slash = strrchr(outdef, '/');
+        if (!slash) snprintf(outdef, sizeof outdef, ".");
+        else if (slash == outdef) outdef[1] = 0;
+        else *slash = 0;
+        out = outdef;
+    }
+    if (!is_dir(out) && mkdir(out, 0755) != 0 && !is_dir(out))
+        return snprintf(err, sizeof err, "--out %.900s: %s", out, errno == EEXIST ? "not a directory" : strerror(errno)),
+               fail(err);
+
+    const char *py = getenv("LATBENCH_PYTHON");
+    if (!py || !*py) py = "/usr/bin/python3";
+
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return snprintf(err, sizeof err, "fork: %s", strerror(errno)), fail(err), 1;
+    if (pid == 0) {
+        char *const args[] = {(char *)py, script, (char *)in, (char *)"--out", (char *)out, NULL};
+        execvp(py, args); /* a bare name in $LATBENCH_PYTHON is looked up in PATH */
+        fprintf(stderr, "latbench report: cannot run %s: %s\n", py, strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return snprintf(err, sizeof err, "waitpid: %s", strerror(errno)), fail(err), 1;
+    if (WIFEXITED(st)) {
+        int rc = WEXITSTATUS(st);
+        /* The script exits 2 on bad input (its one-line message already printed), 1 otherwise. */
+        return rc == 0 ? 0 : rc == 2 ? 2 : 1;
+    }
+    return snprintf(err, sizeof err, "%s killed by signal %d", py, WTERMSIG(st)), fail(err), 1;
+}
