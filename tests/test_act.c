@@ -13,13 +13,12 @@
 #include <omp.h>
 #include "harness/verify/verify_ops.h"
 
-#define ALL_ISAS ((1u << LB_ISA_SCALAR) | (1u << LB_ISA_AVX2) | (1u << LB_ISA_AVX512) | (1u << LB_ISA_NEON))
 
 static void test_sizes(void **state) {
     (void)state;
     static const size_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000, 4096, 65537};
     vf_report r;
-    vf_report_init(&r, stderr, ALL_ISAS, true);
+    vf_report_init(&r, stderr, VF_ALL_ISAS, true);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) verify_act(&r, sizes[i]);
     print_message("act: %d checks, %d failed, %d skipped%s\n", r.checked, r.failed, r.skipped,
                   r.onednn ? " (with oneDNN)" : "");

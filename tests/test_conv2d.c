@@ -16,7 +16,6 @@
 
 #include "harness/verify/verify_ops.h"
 
-#define ALL_ISAS 0xFFFFFFFFu
 
 static void report_done(vf_report *r, const char *what) {
     printf("%s: %d checks, %d failed, %d skipped\n", what, r->checked, r->failed, r->skipped);
@@ -38,7 +37,7 @@ static const int net_layers[][3] = {
 static void test_network_layers(void **state) {
     (void)state;
     vf_report r;
-    vf_report_init(&r, stdout, ALL_ISAS, true);
+    vf_report_init(&r, stdout, VF_ALL_ISAS, true);
     /* Small batches; 60x4 x 2 and 100x5 span several of the kernels' site chunks. */
     static const int lat[][3] = {{3, 8, 8}, {2, 60, 4}, {1, 100, 5}};
     for (size_t l = 0; l < sizeof net_layers / sizeof net_layers[0]; l++)
@@ -69,7 +68,7 @@ static void test_network_layers(void **state) {
 static void test_awkward_shapes(void **state) {
     (void)state;
     vf_report r;
-    vf_report_init(&r, stdout, ALL_ISAS, true);
+    vf_report_init(&r, stdout, VF_ALL_ISAS, true);
     static const int lat[][2] = {{5, 7}, {3, 3}, {1, 1}, {2, 1}, {1, 2}, {7, 5}, {4, 6}};
     static const int ch[] = {1, 3, 13, 17, 33};
     static const int ker[][2] = {{1, 1}, {2, 2}, {3, 3}, {1, 3}, {3, 1}, {2, 3}, {3, 2}, {1, 2}};
@@ -161,7 +160,7 @@ static void test_negative(void **state) {
     assert_true(vf_compare(got, want, no, 0, 0, detail, sizeof detail));
 
     vf_report r;
-    vf_report_init(&r, stdout, ALL_ISAS, false);
+    vf_report_init(&r, stdout, VF_ALL_ISAS, false);
     printf("negative test: the three MISMATCH lines below are expected\n");
     got[no / 2] += 1.0f;
     bool ok = vf_compare(got, want, no, 0, 0, detail, sizeof detail);
@@ -191,7 +190,7 @@ static void test_negative(void **state) {
     /* The oneDNN comparison alone (the halo path) accepts the right convention for this even
      * kernel, where the two conventions differ; so it would reject the other one. */
     vf_report q;
-    vf_report_init(&q, stdout, ALL_ISAS, true);
+    vf_report_init(&q, stdout, VF_ALL_ISAS, true);
     q.filter = "@onednn";
     verify_conv2d(&q, &d);
     if (q.onednn) {

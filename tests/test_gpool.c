@@ -12,11 +12,10 @@
 #include <omp.h>
 #include "harness/verify/verify_ops.h"
 
-#define ALL_ISAS ((1u << LB_ISA_SCALAR) | (1u << LB_ISA_AVX2) | (1u << LB_ISA_AVX512) | (1u << LB_ISA_NEON))
 
 static void run_verify(const gpool_desc *ds, int count) {
     vf_report r;
-    vf_report_init(&r, stderr, ALL_ISAS, true);
+    vf_report_init(&r, stderr, VF_ALL_ISAS, true);
     for (int i = 0; i < count; i++) verify_gpool(&r, &ds[i]);
     print_message("gpool: %d checks, %d failed, %d skipped%s\n", r.checked, r.failed, r.skipped,
                   r.onednn ? " (with oneDNN)" : "");

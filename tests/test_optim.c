@@ -16,7 +16,7 @@
 static const size_t sizes[] = {0, 1, 15, 16, 17, 100, 1000, 33202};
 
 static void report_open(vf_report *r, FILE *out) {
-    vf_report_init(r, out, (1u << LB_ISA_SCALAR) | (1u << LB_ISA_AVX2) | (1u << LB_ISA_AVX512) | (1u << LB_ISA_NEON),
+    vf_report_init(r, out, VF_ALL_ISAS,
                    false);
 }
 

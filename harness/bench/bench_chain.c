@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness/bench/bench.h"
+#include "harness/nn/layer_desc.h"
 #include "harness/nn/netspec.h"
 #include "harness/nn/parallel.h"
 
@@ -63,7 +64,7 @@ static bool chain_layers(const char *net, int h, int w, int batch, chain_bufs *c
             snprintf(err, errlen, "more than %d conv layers", CHAIN_MAX);
             return false;
         }
-        conv2d_desc d = {batch, shapes[i].h, shapes[i].w, l->cin, l->cout, l->kh, l->kw, l->stride, l->stride, l->bias};
+        conv2d_desc d = layer_conv_desc(l, shapes[i], batch);
         if (c->L > 0) {
             const conv2d_desc *p = &c->d[c->L - 1];
             if (p->cout != d.cin || conv2d_oh(p) != d.h || conv2d_ow(p) != d.w) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness/bench/bench.h"
+#include "harness/nn/layer_desc.h"
 #include "harness/bench/peak.h"
 #include "harness/cli/cli.h"
 #include "harness/nn/netspec.h"
@@ -425,13 +426,12 @@ static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem
             char label[64];
             memset(&p, 0, sizeof p);
             if (l->kind == LAYER_CONV) {
-                p.conv = (conv2d_desc){batch, shapes[i].h, shapes[i].w, l->cin, l->cout, l->kh, l->kw, l->stride, l->stride, l->bias};
+                p.conv = layer_conv_desc(l, shapes[i], batch);
                 conv2d_desc_str(&p.conv, p.desc, sizeof p.desc);
                 snprintf(label, sizeof label, "%s:conv%d", net, ++nconv);
             } else if (l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL) {
                 p.is_pool = true;
-                p.pool = (pool_desc){batch, shapes[i].h, shapes[i].w, shapes[i].c, l->k, l->s,
-                                     l->kind == LAYER_MAXPOOL ? POOL_MAX : POOL_AVG};
+                p.pool = layer_pool_desc(l, shapes[i], batch);
                 pool_desc_str(&p.pool, p.desc, sizeof p.desc);
                 snprintf(label, sizeof label, "%s:%s%d", net, l->kind == LAYER_MAXPOOL ? "maxpool" : "avgpool", ++npool);
             } else {

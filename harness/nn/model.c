@@ -1,4 +1,5 @@
 #include "harness/nn/model.h"
+#include "harness/nn/layer_desc.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,25 +32,15 @@ static size_t shape_size(act_shape s) { return (size_t)s.h * s.w * s.c; }
 static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static conv2d_desc conv_desc(const nn_model *m, int i, int n) {
-    const layer_spec *L = &m->spec.layers[i];
-    act_shape s = m->shapes[i];
-    conv2d_desc d = {n, s.h, s.w, L->cin, L->cout, L->kh, L->kw, L->stride, L->stride, L->bias};
-    return d;
+    return layer_conv_desc(&m->spec.layers[i], m->shapes[i], n);
 }
 
 static pool_desc pool_desc_of(const nn_model *m, int i, int n) {
-    const layer_spec *L = &m->spec.layers[i];
-    act_shape s = m->shapes[i];
-    pool_desc d = {n, s.h, s.w, s.c, L->k, L->s, L->kind == LAYER_AVGPOOL ? POOL_AVG : POOL_MAX};
-    return d;
+    return layer_pool_desc(&m->spec.layers[i], m->shapes[i], n);
 }
 
 static gpool_desc gpool_desc_of(const nn_model *m, int i, int n) {
-    const layer_spec *L = &m->spec.layers[i];
-    act_shape s = m->shapes[i];
-    gpool_desc d = {n, s.h * s.w, s.c,
-                    L->kind == LAYER_GAVGPOOL ? GPOOL_AVG : L->kind == LAYER_GMAXPOOL ? GPOOL_MAX : GPOOL_SUM};
-    return d;
+    return layer_gpool_desc(&m->spec.layers[i], m->shapes[i], n);
 }
 
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,

@@ -23,6 +23,18 @@ static size_t partial_stride(const conv2d_desc *d) {
 #define FOR_EACH_SLICE(parts, p)                                                         \
     for (int p = omp_get_thread_num(); p < (parts); p += omp_get_num_threads())
 
+/* Inside FOR_EACH_SLICE: s0 = the slice's first sample, sd = *d (of type T) restricted to the slice. */
+#define BATCH_SLICE(T, d, parts, p, sd, s0)                                              \
+    T sd = *(d);                                                          \
+    int s0;                                                                              \
+    batch_slice((d)->n, parts, p, &s0, &sd.n)
+
+/* Floats per sample of a conv's input and output, and of a pool's. */
+static size_t conv_in_ps(const conv2d_desc *d) { return (size_t)d->h * d->w * d->cin; }
+static size_t conv_out_ps(const conv2d_desc *d) { return (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout; }
+static size_t pool_in_ps(const pool_desc *d) { return (size_t)d->h * d->w * d->c; }
+static size_t pool_out_ps(const pool_desc *d) { return (size_t)pool_oh(d) * pool_ow(d) * d->c; }
+
 void nn_conv2d_fwd(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *w,
                    const float *bias, float *out) {
     int parts = nn_batch_parts(threads, d->n);
@@ -30,13 +42,10 @@ void nn_conv2d_fwd(const conv2d_ops *k, int threads, const conv2d_desc *d, const
         k->fwd(d, in, w, bias, out);
         return;
     }
-    size_t in_ps = (size_t)d->h * d->w * d->cin, out_ps = (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout;
+    size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
 #pragma omp parallel num_threads(parts)
     FOR_EACH_SLICE(parts, p) {
-        int s0, cnt;
-        batch_slice(d->n, parts, p, &s0, &cnt);
-        conv2d_desc sd = *d;
-        sd.n = cnt;
+        BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
         k->fwd(&sd, in + s0 * in_ps, w, bias, out + s0 * out_ps);
     }
 }
@@ -48,13 +57,10 @@ void nn_conv2d_bwd_data(const conv2d_ops *k, int threads, const conv2d_desc *d, 
         k->bwd_data(d, gout, wt, gin);
         return;
     }
-    size_t in_ps = (size_t)d->h * d->w * d->cin, out_ps = (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout;
+    size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
 #pragma omp parallel num_threads(parts)
     FOR_EACH_SLICE(parts, p) {
-        int s0, cnt;
-        batch_slice(d->n, parts, p, &s0, &cnt);
-        conv2d_desc sd = *d;
-        sd.n = cnt;
+        BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
         k->bwd_data(&sd, gout + s0 * out_ps, wt, gin + s0 * in_ps);
     }
 }
@@ -71,7 +77,7 @@ void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *
         k->bwd_weights(d, in, gout, gw, gb);
         return;
     }
-    size_t in_ps = (size_t)d->h * d->w * d->cin, out_ps = (size_t)conv2d_oh(d) * conv2d_ow(d) * d->cout;
+    size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
     size_t wsize = conv2d_w_size(d), stride = partial_stride(d);
     int with_bias = d->bias && gb != NULL;
     /* Weights and bias are reduced as one index space: e < wsize is gw[e], else gb[e - wsize];
@@ -80,10 +86,7 @@ void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *
 #pragma omp parallel num_threads(parts)
     {
         FOR_EACH_SLICE(parts, p) {
-            int s0, cnt;
-            batch_slice(d->n, parts, p, &s0, &cnt);
-            conv2d_desc sd = *d;
-            sd.n = cnt;
+            BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
             float *pw = p == 0 ? gw : workspace + (size_t)(p - 1) * stride;
             float *pb = !with_bias ? NULL : p == 0 ? gb : pw + wsize;
             k->bwd_weights(&sd, in + s0 * in_ps, gout + s0 * out_ps, pw, pb);
@@ -107,13 +110,10 @@ void nn_pool_fwd(const pool_ops *k, int threads, const pool_desc *d, const float
         k->fwd(d, in, out);
         return;
     }
-    size_t in_ps = (size_t)d->h * d->w * d->c, out_ps = (size_t)pool_oh(d) * pool_ow(d) * d->c;
+    size_t in_ps = pool_in_ps(d), out_ps = pool_out_ps(d);
 #pragma omp parallel num_threads(parts)
     FOR_EACH_SLICE(parts, p) {
-        int s0, cnt;
-        batch_slice(d->n, parts, p, &s0, &cnt);
-        pool_desc sd = *d;
-        sd.n = cnt;
+        BATCH_SLICE(pool_desc, d, parts, p, sd, s0);
         k->fwd(&sd, in + s0 * in_ps, out + s0 * out_ps);
     }
 }
@@ -124,13 +124,10 @@ void nn_pool_bwd(const pool_ops *k, int threads, const pool_desc *d, const float
         k->bwd(d, in, gout, gin);
         return;
     }
-    size_t in_ps = (size_t)d->h * d->w * d->c, out_ps = (size_t)pool_oh(d) * pool_ow(d) * d->c;
+    size_t in_ps = pool_in_ps(d), out_ps = pool_out_ps(d);
 #pragma omp parallel num_threads(parts)
     FOR_EACH_SLICE(parts, p) {
-        int s0, cnt;
-        batch_slice(d->n, parts, p, &s0, &cnt);
-        pool_desc sd = *d;
-        sd.n = cnt;
+        BATCH_SLICE(pool_desc, d, parts, p, sd, s0);
         k->bwd(&sd, in ? in + s0 * in_ps : NULL, gout + s0 * out_ps, gin + s0 * in_ps);
     }
 }

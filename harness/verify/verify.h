@@ -28,6 +28,9 @@ typedef struct {
     int n_skipped_names;
 } vf_report;
 
+/* Every ISA: a report that checks each variant this build carries. */
+#define VF_ALL_ISAS ((1u << LB_ISA_SCALAR) | (1u << LB_ISA_AVX2) | (1u << LB_ISA_AVX512) | (1u << LB_ISA_NEON))
+
 /* Sets up a report for the variants in isa_mask (creates the oneDNN engine when onednn). */
 void vf_report_init(vf_report *r, FILE *out, unsigned isa_mask, bool onednn);
 void vf_report_fini(vf_report *r);

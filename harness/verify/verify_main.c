@@ -10,77 +10,50 @@
 #include "harness/verify/verify_ops.h"
 #include "harness/verify/verify_problems.h"
 
-/* Problems seen so far, so that a layer shared by several networks is checked once. */
+/* Problems seen so far (op and descriptor bytes: every descriptor is plain ints and enums, or a
+ * size), so that a layer shared by several networks is checked once. */
 typedef struct {
-    char (*keys)[96];
-    int n, cap;
-} seen_set;
-
-static bool seen_add(seen_set *s, const char *key) {
-    for (int i = 0; i < s->n; i++)
-        if (!strcmp(s->keys[i], key)) return false;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 256;
-        s->keys = realloc(s->keys, (size_t)s->cap * sizeof *s->keys);
-        if (!s->keys) { fprintf(stderr, "latbench: out of memory\n"); exit(1); }
-    }
-    snprintf(s->keys[s->n++], sizeof s->keys[0], "%s", key);
-    return true;
-}
+    int op;
+    unsigned char bytes[48];
+} seen_key;
 
 typedef struct {
     vf_report *r;
-    seen_set seen;
+    seen_key *keys;
+    int n, cap;
 } run_ctx;
 
-static void on_conv(void *ctx, const conv2d_desc *d) {
-    run_ctx *c = ctx;
-    char key[96] = "conv:";
-    conv2d_desc_str(d, key + 5, sizeof key - 5);
-    if (seen_add(&c->seen, key)) verify_conv2d(c->r, d);
+static bool first_visit(run_ctx *c, int op, const void *desc, size_t len) {
+    seen_key k = {op, {0}};
+    memcpy(k.bytes, desc, len < sizeof k.bytes ? len : sizeof k.bytes);
+    for (int i = 0; i < c->n; i++)
+        if (!memcmp(&c->keys[i], &k, sizeof k)) return false;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->keys = realloc(c->keys, (size_t)c->cap * sizeof *c->keys);
+        if (!c->keys) { fprintf(stderr, "latbench: out of memory\n"); exit(1); }
+    }
+    c->keys[c->n++] = k;
+    return true;
 }
-static void on_pool(void *ctx, const pool_desc *d) {
-    run_ctx *c = ctx;
-    char key[96] = "pool:";
-    pool_desc_str(d, key + 5, sizeof key - 5);
-    if (seen_add(&c->seen, key)) verify_pool(c->r, d);
-}
-static void on_gpool(void *ctx, const gpool_desc *d) {
-    run_ctx *c = ctx;
-    char key[96] = "gpool:";
-    gpool_desc_str(d, key + 6, sizeof key - 6);
-    if (seen_add(&c->seen, key)) verify_gpool(c->r, d);
-}
-static void on_dense(void *ctx, const dense_desc *d) {
-    run_ctx *c = ctx;
-    char key[96] = "dense:";
-    dense_desc_str(d, key + 6, sizeof key - 6);
-    if (seen_add(&c->seen, key)) verify_dense(c->r, d);
-}
-static void on_flatten(void *ctx, const flatten_desc *d) {
-    run_ctx *c = ctx;
-    char key[96];
-    snprintf(key, sizeof key, "flatten:%d_%d_%d_%d", d->n, d->h, d->w, d->c);
-    if (seen_add(&c->seen, key)) verify_flatten(c->r, d);
-}
-static void on_act(void *ctx, size_t n) {
-    run_ctx *c = ctx;
-    char key[96];
-    snprintf(key, sizeof key, "act:%zu", n);
-    if (seen_add(&c->seen, key)) verify_act(c->r, n);
-}
-static void on_loss(void *ctx, size_t n) {
-    run_ctx *c = ctx;
-    char key[96];
-    snprintf(key, sizeof key, "loss:%zu", n);
-    if (seen_add(&c->seen, key)) verify_loss(c->r, n);
-}
-static void on_optim(void *ctx, size_t n) {
-    run_ctx *c = ctx;
-    char key[96];
-    snprintf(key, sizeof key, "optim:%zu", n);
-    if (seen_add(&c->seen, key)) verify_optim(c->r, n);
-}
+
+enum { OP_CONV, OP_POOL, OP_GPOOL, OP_DENSE, OP_FLATTEN, OP_ACT, OP_LOSS, OP_OPTIM };
+#define VISIT_DESC(name, op, T, verify)                                                    \
+    static void name(void *ctx, const T *d) {                                              \
+        if (first_visit(ctx, op, d, sizeof *d)) verify(((run_ctx *)ctx)->r, d);           \
+    }
+#define VISIT_SIZE(name, op, verify)                                                       \
+    static void name(void *ctx, size_t n) {                                                \
+        if (first_visit(ctx, op, &n, sizeof n)) verify(((run_ctx *)ctx)->r, n);           \
+    }
+VISIT_DESC(on_conv, OP_CONV, conv2d_desc, verify_conv2d)
+VISIT_DESC(on_pool, OP_POOL, pool_desc, verify_pool)
+VISIT_DESC(on_gpool, OP_GPOOL, gpool_desc, verify_gpool)
+VISIT_DESC(on_dense, OP_DENSE, dense_desc, verify_dense)
+VISIT_DESC(on_flatten, OP_FLATTEN, flatten_desc, verify_flatten)
+VISIT_SIZE(on_act, OP_ACT, verify_act)
+VISIT_SIZE(on_loss, OP_LOSS, verify_loss)
+VISIT_SIZE(on_optim, OP_OPTIM, verify_optim)
 
 static const vp_visitor visitor = {on_conv, on_pool, on_gpool, on_dense, on_flatten, on_act, on_loss, on_optim};
 
@@ -133,9 +106,9 @@ int cmd_verify(int argc, char **argv) {
     for (int i = 0; i <= LB_ISA_NEON; i++)
         if (!(mask & (1u << i)) && i > (int)disp->cap && lb_cpu_supports(&r.cpu, (lb_isa)i))
             printf("not checked: %s variants (above the LATBENCH_ISA cap %s)\n", lb_isa_name((lb_isa)i), lb_isa_name(disp->cap));
-    run_ctx ctx = {&r, {0}};
+    run_ctx ctx = {&r, NULL, 0, 0};
     vp_enumerate(&visitor, &ctx);
-    free(ctx.seen.keys);
+    free(ctx.keys);
     vf_report_fini(&r);
     printf("verify: %d checks, %d passed, %d mismatches, %d variants skipped (this CPU lacks their ISA)\n", r.checked,
            r.checked - r.failed, r.failed, r.skipped);

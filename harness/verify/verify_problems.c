@@ -1,6 +1,7 @@
 #include "harness/verify/verify_problems.h"
 #include <stdio.h>
 #include "harness/nn/netspec.h"
+#include "harness/nn/layer_desc.h"
 
 static const int lattices[][2] = {{8, 8}, {60, 4}, {100, 5}};
 static const int batches[] = {1, 2};
@@ -15,21 +16,20 @@ static void network_problems(const vp_visitor *v, void *ctx, const net_spec *net
         size_t elems = (size_t)n * a.h * a.w * a.c;
         switch (L->kind) {
         case LAYER_CONV: {
-            conv2d_desc d = {n, a.h, a.w, L->cin, L->cout, L->kh, L->kw, L->stride, L->stride, L->bias};
+            conv2d_desc d = layer_conv_desc(L, a, n);
             v->conv(ctx, &d);
             break;
         }
         case LAYER_AVGPOOL:
         case LAYER_MAXPOOL: {
-            pool_desc d = {n, a.h, a.w, a.c, L->k, L->s, L->kind == LAYER_AVGPOOL ? POOL_AVG : POOL_MAX};
+            pool_desc d = layer_pool_desc(L, a, n);
             v->pool(ctx, &d);
             break;
         }
         case LAYER_GAVGPOOL:
         case LAYER_GMAXPOOL:
         case LAYER_GSUMPOOL: {
-            gpool_desc d = {n, a.h * a.w, a.c,
-                            L->kind == LAYER_GAVGPOOL ? GPOOL_AVG : L->kind == LAYER_GMAXPOOL ? GPOOL_MAX : GPOOL_SUM};
+            gpool_desc d = layer_gpool_desc(L, a, n);
             v->gpool(ctx, &d);
             break;
         }

@@ -94,22 +94,7 @@ static inline double worm_l_updates(const worm_desc *d, const worm_block *b, int
 
 static inline uint32_t worm_rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
-/* xoshiro128** on the state words s[0], s[stride], s[2*stride], s[3*stride]. */
-static inline uint32_t worm_rng_next(uint32_t *s, int stride) {
-    uint32_t s0 = s[0], s1 = s[stride], s2 = s[2 * stride], s3 = s[3 * stride];
-    uint32_t r = worm_rotl32(s1 * 5u, 7) * 9u;
-    uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = worm_rotl32(s3, 11);
-    s[0] = s0, s[stride] = s1, s[2 * stride] = s2, s[3 * stride] = s3;
-    return r;
-}
-
-/* The same generator on a local copy of the state (keeps it in registers inside the loops). */
+/* xoshiro128** on a local copy of the state (keeps it in registers inside the loops). */
 typedef struct {
     uint32_t s0, s1, s2, s3;
 } worm_rng;
@@ -128,6 +113,14 @@ static inline uint32_t worm_rng_draw(worm_rng *g) {
     g->s0 ^= g->s3;
     g->s2 ^= t;
     g->s3 = worm_rotl32(g->s3, 11);
+    return r;
+}
+
+/* The same generator stepped in place on the state words s[0], s[stride], s[2*stride], s[3*stride]. */
+static inline uint32_t worm_rng_next(uint32_t *s, int stride) {
+    worm_rng g = worm_rng_load(s, stride);
+    uint32_t r = worm_rng_draw(&g);
+    worm_rng_store(g, s, stride);
     return r;
 }
 
