@@ -68,10 +68,7 @@ int cmd_observe(int argc, char **argv) {
             continue;
         }
         if (OPT("--worms-per-sweep")) {
-            if (r < 0) return fail(err);
-            if (!strcmp(v, "auto")) wps = 0;
-            else if (!lb_parse_long(v, 1, 1 << 24, &wps))
-                return snprintf(err, sizeof err, "--worms-per-sweep %s: expected auto or an integer >= 1", v), fail(err);
+            if (r < 0 || !lb_parse_worms_per_sweep(v, &wps, err, sizeof err)) return fail(err);
             continue;
         }
         LONG_IN("--sweeps", sweeps, 2, 1L << 30)

@@ -177,3 +177,13 @@ int lb_opt_value(int argc, char **argv, int *i, const char *name, const char **v
     *val = argv[++*i];
     return 1;
 }
+
+bool lb_parse_worms_per_sweep(const char *v, long *wps, char *err, size_t errlen) {
+    if (!strcmp(v, "auto")) {
+        *wps = 0;
+        return true;
+    }
+    if (lb_parse_long(v, 1, 1 << 24, wps)) return true;
+    snprintf(err, errlen, "--worms-per-sweep %s: expected auto or an integer >= 1", v);
+    return false;
+}
