@@ -1,18 +1,61 @@
 # latbench — see README.md.  `make` builds ./latbench; `make run` and `make test` are the two
 # commands a user types (both install missing Debian packages first).
+# ARCH=aarch64 on an x86-64 host cross-builds for AArch64 into build/aarch64, without oneDNN (the
+# cross compiler, qemu-user and the arm64 libraries come from toolchain/install-cross.sh; tests/run.sh
+# runs that build under qemu-aarch64).  On an AArch64 machine a plain `make` builds natively.
+HOST_ARCH := $(shell uname -m)
+ARCH     ?= $(HOST_ARCH)
+ifneq ($(ARCH),$(HOST_ARCH))
+ifneq ($(ARCH)-$(HOST_ARCH),aarch64-x86_64)
+$(error ARCH=$(ARCH) on a $(HOST_ARCH) host: the only cross build is ARCH=aarch64 from x86_64)
+endif
+CROSS    := 1
+ifeq ($(origin CC),default)
+CC       := aarch64-linux-gnu-gcc
+endif
+BUILD    ?= build/aarch64
+ONEDNN   ?= 0
+GBENCH   ?= 0
+endif
 CC       ?= gcc
 BUILD    ?= build/release
+# ONEDNN=0 builds without oneDNN: verify and bench then say the comparisons are not available.
+ONEDNN   ?= 1
+ifeq ($(ONEDNN),0)
+ONEDNN_CFLAGS := -DLB_NO_ONEDNN -Itoolchain/no-onednn
+else
+ONEDNN_LIBS   := -ldnnl
+endif
 SAN      ?=
 OPT      ?= -O3
 include toolchain/flags.mk
 
 ARCH_CFLAGS :=
-CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -I. $(ARCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
-LDLIBS   := -ldnnl -lhwloc -ljansson -lm -lpthread
+CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -I. $(ARCH_CFLAGS) $(ONEDNN_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
+LDLIBS   := $(ONEDNN_LIBS) -lhwloc -ljansson -lm -lpthread
 LDFLAGS  := -fopenmp $(SAN)
+# LIKWID=1: the likwid marker API around the benchmark regions, for `likwid-perfctr -m` (README,
+# "Hardware counters and pinning"; needs the Debian package likwid).  Use its own BUILD directory.
+ifeq ($(LIKWID),1)
+CFLAGS   += -DLATBENCH_LIKWID -DLIKWID_PERFMON
+LDLIBS   += -llikwid
+endif
+# --- google-benchmark (`latbench bench --gbench`, helper gb) ---
+# harness/bench/gbench_shim.cc is the only C++: compiled with the C++ compiler of CC (g++ or
+# clang++, with SAN like the C), binaries link -lbenchmark -lstdc++.  GBENCH=0 (the cross build's
+# default) leaves it out; `bench --gbench` then says it is not available.
+GBENCH   ?= 1
+ifeq ($(GBENCH),0)
+CFLAGS   += -DLB_NO_GBENCH
+else
+CXX      := $(if $(findstring clang,$(CC)),$(subst clang,clang++,$(CC)),$(if $(filter cc,$(CC)),c++,$(subst gcc,g++,$(CC))))
+CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Wshadow -I. $(SAN) $(EXTRA_CFLAGS)
+LDLIBS   += -lbenchmark -lstdc++
+GBENCH_OBJ := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard harness/*/*.cc))
+endif
+# --- end google-benchmark ---
 
-HOST_ARCH := $(shell uname -m)
-ifeq ($(HOST_ARCH),x86_64)
+ifeq ($(ARCH),x86_64)
 EXCLUDE_ISA := %-neon.c
 else
 EXCLUDE_ISA := %-avx2.c %-avx512.c
@@ -20,12 +63,23 @@ endif
 
 LIB_SRC  := $(filter-out $(EXCLUDE_ISA),$(wildcard arch/*.c kernels/*/*.c harness/*/*.c))
 LIB_SRC  := $(filter-out harness/cli/main.c,$(LIB_SRC))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GBENCH_OBJ)
+# How this binary was built, recorded in every benchmark result (harness/bench/build_info.c); the
+# stamp file changes (and build_info.o is rebuilt) only when the commit or the flags do.
+BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+BUILD_FLAGS_STR := $(subst ",,$(subst ',,$(CC) $(CFLAGS)))
+$(BUILD)/harness/bench/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
+$(BUILD)/harness/bench/build_info.o: $(BUILD)/build-info.txt
+$(BUILD)/build-info.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' | cmp -s - $@ || echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' > $@
+FORCE:
+
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-bins clean
-all: latbench
+.PHONY: all deps run test test-bins clean FORCE
+all: $(if $(CROSS),$(BUILD)/latbench,latbench)
 
 deps:
 	@toolchain/install-deps.sh
@@ -44,6 +98,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ISA_FLAGS_$(call isa_of,$<)) -MMD -MP -c $< -o $@
 
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
 $(BUILD)/tests/%: tests/%.c $(BUILD)/liblatbench.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/liblatbench.a $(LDFLAGS) $(LDLIBS) -lcmocka
@@ -54,13 +112,19 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./latbench run
 
+# On x86-64 the suite also cross-builds for AArch64 and runs those tests under qemu-aarch64.
+ifeq ($(HOST_ARCH)-$(CROSS),x86_64-)
+CROSS_TEST := build/aarch64
+endif
 # The whole suite: release build, a gcc ASan+UBSan build and a clang -Werror build; every test
-# binary of both gcc builds runs, summed into one "N passed, N failed" line.
+# binary of both gcc builds (and of the AArch64 build, under qemu) runs, summed into one
+# "N passed, N failed" line.
 test: deps
 	@$(MAKE) --no-print-directory all test-bins
 	@$(MAKE) --no-print-directory test-bins BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror build/clang/latbench
-	@tests/run.sh build/release build/asan
+	@if [ -n "$(CROSS_TEST)" ]; then toolchain/install-cross.sh && $(MAKE) --no-print-directory ARCH=aarch64 test-bins; fi
+	@tests/run.sh build/release build/asan $(CROSS_TEST)
 
 clean:
 	rm -rf build latbench

@@ -76,6 +76,22 @@ void lb_cpu_detect(lb_cpu *c) {
     }
 }
 #elif LB_ARM64
+/* Names of the MIDR_EL1 (implementer, part) pairs latbench is likely to meet. */
+static const char *midr_name(unsigned impl, unsigned part) {
+    static const struct { unsigned impl, part; const char *name; } known[] = {
+        {0x41, 0xd03, "Arm Cortex-A53"}, {0x41, 0xd05, "Arm Cortex-A55"}, {0x41, 0xd07, "Arm Cortex-A57"},
+        {0x41, 0xd08, "Arm Cortex-A72"}, {0x41, 0xd0b, "Arm Cortex-A76"}, {0x41, 0xd0c, "Arm Neoverse N1"},
+        {0x41, 0xd40, "Arm Neoverse V1"}, {0x41, 0xd41, "Arm Cortex-A78"}, {0x41, 0xd44, "Arm Cortex-X1"},
+        {0x41, 0xd47, "Arm Cortex-A710"}, {0x41, 0xd48, "Arm Cortex-X2"}, {0x41, 0xd49, "Arm Neoverse N2"},
+        {0x41, 0xd4f, "Arm Neoverse V2"}, {0x41, 0xd84, "Arm Neoverse V3"}, {0x41, 0xd8e, "Arm Neoverse N3"},
+        {0x46, 0x001, "Fujitsu A64FX"}, {0x48, 0xd01, "HiSilicon Kunpeng 920"}, {0xc0, 0xac3, "Ampere-1"},
+        {0xc0, 0xac4, "Ampere-1a"}, {0x61, 0x022, "Apple M1"}, {0x61, 0x023, "Apple M1"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i].impl == impl && known[i].part == part) return known[i].name;
+    return NULL;
+}
+
 void lb_cpu_detect(lb_cpu *c) {
     memset(c, 0, sizeof *c);
     snprintf(c->vendor, sizeof c->vendor, "arm64");
@@ -87,7 +103,21 @@ void lb_cpu_detect(lb_cpu *c) {
 #ifdef PR_SVE_GET_VL
     if (c->sve) {
         int vl = prctl(PR_SVE_GET_VL);
-        if (vl > 0) c->sve_bits = (vl & 0xffff) * 8;
+        if (vl > 0) c->sve_bits = (vl & PR_SVE_VL_LEN_MASK) * 8;
+    }
+#endif
+#ifdef HWCAP_CPUID
+    /* MIDR_EL1 from user space: the kernel (and qemu-user) emulate the read when HWCAP_CPUID */
+    if (hw & HWCAP_CPUID) {
+        unsigned long midr;
+        __asm__ volatile("mrs %0, midr_el1" : "=r"(midr));
+        const unsigned impl = (unsigned)(midr >> 24) & 0xff, part = (unsigned)(midr >> 4) & 0xfff;
+        const char *name = midr_name(impl, part);
+        if (name)
+            snprintf(c->model, sizeof c->model, "%s (r%up%u)", name, (unsigned)(midr >> 20) & 0xf, (unsigned)midr & 0xf);
+        else
+            snprintf(c->model, sizeof c->model, "AArch64 implementer 0x%02x part 0x%03x", impl, part);
+        return;
     }
 #endif
     FILE *f = fopen("/proc/cpuinfo", "r");

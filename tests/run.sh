@@ -3,17 +3,36 @@
 # "N passed, N failed", summed over all of them; exits non-zero if any test failed.
 # A cmocka binary reports "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)"; a binary that
 # dies without its summary (crash, sanitizer abort, timeout) counts as one more failure.
+# A build for another architecture (an AArch64 cross build on x86-64: its latbench is an arm64 ELF)
+# runs under toolchain/qemu-run: the test binaries themselves, and the latbench they start, since
+# LATBENCH_BIN is then "RUNNER BINARY" (tests run it through the shell) and LATBENCH_RUNNER names
+# the runner (tests may size their problems down under emulation).
 set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
+# The ELF machine of a file: 62 x86-64, 183 AArch64 (e_machine, little-endian, at byte 18).
+elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }
+host_machine=$(elf_machine /bin/sh)
 for dir in "$@"; do
+    runner=""
+    machine=$(elf_machine "$dir/latbench")
+    if [ -n "$machine" ] && [ "$machine" != "$host_machine" ]; then
+        if [ "$machine" != 183 ]; then
+            echo "$dir: binaries for ELF machine $machine, which this host cannot run" >&2
+            failed=$((failed + 1))
+            continue
+        fi
+        runner="$root/toolchain/qemu-run"
+        echo "$dir: AArch64 build, run under qemu-aarch64 (CPU ${QEMU_CPU:-max}; timings mean nothing)"
+    fi
     for bin in "$dir"/tests/test_*; do
         [ -x "$bin" ] || continue
         case "$bin" in *.d|*.o) continue ;; esac
         name="${bin#./}"
         log=$(mktemp)
         start=$(date +%s%N)
-        LATBENCH_BIN="$dir/latbench" timeout 600 "$bin" >"$log" 2>&1
+        LATBENCH_RUNNER="$runner" LATBENCH_BIN="${runner:+$runner }$dir/latbench" timeout 600 ${runner:+"$runner"} "$bin" >"$log" 2>&1
         rc=$?
         ms=$(( ($(date +%s%N) - start) / 1000000 ))
         p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -1)

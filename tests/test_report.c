@@ -181,8 +181,8 @@ static void test_bad_input_one_line_exit_2(void **s) {
     expect_bad("missing.json", NULL, "no such file");
     expect_bad("notjson.json", "this is { not json\n", "not JSON");
     expect_bad("empty.json", "", "not JSON");
-    expect_bad("other.json", "{\"context\": {}, \"benchmarks\": []}\n", "not a latbench experiment results.json");
-    expect_bad("array.json", "[1, 2, 3]\n", "not a latbench experiment results.json");
+    expect_bad("other.json", "{\"context\": {}, \"benchmarks\": []}\n", "no conv/pool or pipeline records to plot");
+    expect_bad("array.json", "[1, 2, 3]\n", "neither an experiment's results.json");
     expect_bad("noarchs.json",
                "{\"task\": \"count\", \"train_lattice\": \"8x8\", \"test_lattices\": [\"8x8\"], \"archs\": []}\n",
                "archs");
@@ -199,8 +199,32 @@ static void test_bad_input_one_line_exit_2(void **s) {
     assert_int_equal(R.lines, 1);
 }
 
+/* A real (small) benchmark run: its JSON gives the kernels-vs-oneDNN plot, the roofline and the
+ * summary table. */
+static void test_bench_results_give_pngs(void **s) {
+    (void)s;
+    char dir[256], args[1024];
+    snprintf(dir, sizeof dir, "%s/bench", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(args, sizeof args, "bench --quick --threads 1 --batch 32 --reps 3 --no-pipelines --filter task3-eq1:conv2 --json %s/b.json", dir);
+    cli_latbench(&R, NULL, args);
+    if (R.status) fail_msg("bench: exit %d:\n%s", R.status, R.out);
+    assert_non_null(strstr(R.out, "STREAM triad"));
+    run("report %s/b.json", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+#ifndef LB_NO_ONEDNN
+    assert_png(dir, "b-vs-onednn.png", 10000);
+#else
+    assert_false(exists(dir, "b-vs-onednn.png"));   /* no oneDNN in this build: nothing to compare */
+#endif
+    assert_png(dir, "b-roofline.png", 10000);
+    assert_true(exists(dir, "b-summary.md"));
+    assert_false(exists(dir, "b-pipelines.png"));   /* no pipeline was timed */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bench_results_give_pngs),
         cmocka_unit_test(test_count_results_give_pngs),
         cmocka_unit_test(test_regression_per_mu),
         cmocka_unit_test(test_bad_input_one_line_exit_2),

@@ -31,11 +31,31 @@ static inline void cli_sh(cli_result *r, const char *cmd) {
     for (size_t i = 0; i < n; i++) r->lines += r->out[i] == '\n';
 }
 
-/* The binary under test: $LATBENCH_BIN (set by tests/run.sh), else ./latbench. */
+/* The binary under test: $LATBENCH_BIN (set by tests/run.sh), else ./latbench.  A command for the
+ * shell, not a path: for a cross build it is "RUNNER BINARY" (toolchain/qemu-run ...). */
 static inline const char *cli_bin(void) {
     const char *bin = getenv("LATBENCH_BIN");
     return bin ? bin : "./latbench";
 }
+
+/* Whether the tests run under an emulator (tests/run.sh sets LATBENCH_RUNNER for a cross build):
+ * tests with long runs may shrink them then, and say so with a NOTE line. */
+static inline int cli_emulated(void) {
+    const char *runner = getenv("LATBENCH_RUNNER");
+    return runner && *runner;
+}
+
+/* Statistical and timing checks that take minutes under qemu-user, where the per-variant checks
+ * (bit identity with the scalar reference) already cover the emulated build: say so and return. */
+#define SKIP_UNDER_EMULATION(what)                                                                   \
+    do {                                                                                             \
+        if (cli_emulated()) {                                                                        \
+            print_message("NOTE %s: not run under emulation (too slow under qemu; covered by the x86 builds, "\
+                          "and the emulated variants are checked bit for bit against the scalar reference)\n", \
+                          what);                                                                     \
+            return;                                                                                  \
+        }                                                                                            \
+    } while (0)
 
 /* Runs "[env ENV] BIN ARGS" through cli_sh (env: VAR=value assignments, or NULL). */
 static inline void cli_latbench(cli_result *r, const char *env, const char *args) {

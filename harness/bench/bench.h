@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include "arch/registry.h"
 #include "harness/bench/bench_json.h"
+#include "harness/bench/counters.h"
+#include "harness/bench/topology.h"
 #include "harness/bench/halo.h"
 #include "harness/bench/machine.h"
 #include "harness/bench/onednn_ops.h"
@@ -24,31 +26,52 @@ typedef struct {
     const char *chain_net;              /* network whose conv chain is timed (NULL: none) */
     int chain_h, chain_w, chain_batch;
     bool onednn;                        /* --baseline onednn (default) or none */
+    bool scalar;                        /* --scalar: time the scalar reference too (r_scl) */
     bool quick;
-    const char *json_path;
+    const char *json_path;              /* NULL: the results store (see bench_run_open) */
+    bool no_json;
+    bool no_bandwidth;                  /* skip the memory-bandwidth measurement (the gate) */
     bench_timing_cfg timing;
+    /* ---- pipelines (bench_pipeline.c) ---- */
+    int pipelines;                      /* 0: default (run them), 1: --pipelines, -1: --no-pipelines */
+    int pipe_batch;                     /* training/eval batch of the pipelines (0: 128) */
+    /* ---- end pipelines ---- */
 } bench_opts;
 
+typedef struct bench_measure bench_measure;
+
 /* Everything one run needs; no globals. */
-typedef struct {
+typedef struct bench_run {
     const bench_opts *opt;
     const lb_dispatch *disp;
     bench_machine mach;
     /* measured FMA peak, GFLOP/s: peak[isa][i] at opt->threads[i] threads */
     double peak[LB_ISA_NEON + 1][BENCH_MAX_LIST];
+    /* measured STREAM-triad memory bandwidth, GB/s, at opt->threads[i] threads (0: not measured) */
+    double stream_gbps[BENCH_MAX_LIST];
+    lb_topology topo;
+    char pin_desc[1024];                /* how the worker threads were pinned */
+    lb_counters ctr;                    /* opened for the largest thread count of the run */
     odnn_env env;
     bool have_onednn;
     json_writer json;
     bool json_on;
+    FILE *json_file;
+    char json_path[1024], json_tmp[1100];
+    char dnnl_ver[64];
+    double t_start;
     FILE *out;
     double loadavg[3];                  /* before the run */
     bool any_lone;                      /* some path was timed once only (too slow) */
     bool any_contended;                 /* some row ran far slower on more threads */
     int n_rows;
+    /* called for every measurement after it is printed (the CI gate collects ratios here) */
+    void (*on_measure)(struct bench_run *r, const bench_measure *m);
+    void *hook_ctx;
 } bench_run;
 
 /* One measured problem at one thread count, as reported. */
-typedef struct {
+struct bench_measure {
     char name[112];          /* "conv2d_fwd/mb32_ic4oc64_..." or "chain/task1-eq/..." */
     const char *layers;      /* "task1-eq:L1 task3-eq1:L1" */
     const char *op, *pass;
@@ -59,12 +82,33 @@ typedef struct {
     bool fma_bound;          /* % of FMA peak is meaningful (conv) */
     lb_isa isa;              /* ours' variant ISA */
     const char *variant;     /* ours' variant name */
-    const bench_seq *seq_ours, *seq_any, *seq_plain;   /* NULL when not measured */
-    const bench_seq_result *ours, *any, *plain;
+    const bench_seq *seq_ours, *seq_any, *seq_plain, *seq_scalar;   /* NULL when not measured */
+    const bench_seq_result *ours, *any, *plain, *scalar;
     const char *impl_any, *impl_plain, *layouts_any;
-} bench_measure;
+    /* counters over one extra repetition's calls of ours (after the timing) */
+    long counter_calls;
+    lb_counter_values counters;
+};
 
 double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
+/* Sets up a run whose r->disp and r->mach are filled: the JSON file (opt->json_path, else
+ * results/<machine>/runs/<kind>-<date>-<time>.json unless opt->no_json), oneDNN, the FMA peaks, the
+ * context printed and written.  Returns 0, or an exit status after a message. */
+int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind);
+/* Ends the JSON and commits it atomically; releases oneDNN.  Returns 0, or 1 when writing failed. */
+int bench_run_close(bench_run *r);
+/* Runs fn(ctx) `calls` times with the run's counters on (and the likwid region `name` around it, on
+ * `threads` threads): the hardware/software counters of a benchmark or a pipeline phase, counted
+ * apart from the timed repetitions. */
+void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
+                       lb_counter_values *out);
+/* Calls for counting a sequence: one repetition's, and at least ~5 ms worth. */
+long bench_counter_calls(const bench_seq_result *res);
+/* fn for bench_count_calls: one call of a sequence (ctx: a bench_seq), all of its steps. */
+void bench_seq_run_once(void *seq);
+/* The scalar reference variants (always compiled in). */
+const conv2d_ops *bench_scalar_conv2d(void);
+const pool_ops *bench_scalar_pool(void);
 bool bench_wanted(const bench_run *r, const char *name, const char *layers);
 void bench_report(bench_run *r, const bench_measure *m);
 /* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
@@ -115,3 +159,11 @@ bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *n
 bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);
 /* Worm update throughput per variant (bench_worm.c). */
 void bench_worm(bench_run *r);
+
+/* ---- pipelines (bench_pipeline.c) ---- */
+/* The full pipelines, each beside its baseline in the same run: training steps of task1-eq/st on
+ * 8x8 and 60x4 and task3-eq1 on 8x8 and inference of task1-eq on 64x64 vs PyTorch (per-layer
+ * breakdown, share outside kernels), worm sample generation vs the scalar variant, evaluation over
+ * the generated set.  Names "pipeline/<phase>/...", so --filter pipeline/ selects them alone. */
+void bench_pipelines(bench_run *r);
+/* ---- end pipelines ---- */

@@ -8,11 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness/bench/bench.h"
+#include "harness/bench/gbench_kernels.h"
 #include "harness/nn/layer_desc.h"
 #include "harness/bench/peak.h"
 #include "harness/cli/cli.h"
 #include "harness/nn/netspec.h"
 #include "harness/nn/parallel.h"
+#include "harness/io/outdir.h"
+#include "harness/bench/build_info.h"
+#include "harness/bench/bandwidth.h"
 #include "harness/verify/verify_ops.h"
 
 static const char *const default_nets[] = {"task1-eq", "task1-st", "task3-eq1"};
@@ -20,12 +24,18 @@ static const char *const default_nets[] = {"task1-eq", "task1-st", "task3-eq1"};
 static void usage(FILE *f) {
     fprintf(f,
             "usage: latbench bench [--quick] [--filter SUBSTR] [--threads LIST] [--batch LIST] [--lattice LIST]\n"
-            "                      [--nets LIST] [--reps N] [--baseline onednn|none] [--json FILE]\n"
+            "                      [--nets LIST] [--reps N] [--baseline onednn|none] [--scalar] [--json FILE | --no-json]\n"
             "  Times the conv and pool layers of the networks (default task1-eq,task1-st,task3-eq1) on each\n"
             "  lattice (default 8x8,64x64), batch (default 1,32,256) and thread count (default 1,2, capped at\n"
             "  the core count): ours vs oneDNN, and the task1-eq conv chain (fwd+bwd, 8x8, batch 32).\n"
             "  --quick: 8x8, batches 1,32, 7 repetitions (what `make run` calls).  --filter matches the\n"
-            "  problem name (conv2d_fwd/mb32_...) or the layer label (task1-st:conv4).\n");
+            "  problem name (conv2d_fwd/mb32_...) or the layer label (task1-st:conv4).  --scalar also times the\n"
+            "  scalar reference (column r_scl = ours / scalar).  Results go to --json FILE, by default to\n"
+            "  results/<machine>/runs/bench-<date>-<time>.json (google-benchmark-style JSON with the context).\n"
+            "  --pipelines: only the pipeline section (training/inference vs PyTorch, worm generation vs scalar,\n"
+            "  evaluation); --no-pipelines skips it; --pipeline-batch N (default 128).\n"
+            "  latbench bench --gbench [--threads LIST] [--benchmark_* flags]: every kernel variant and oneDNN\n"
+            "  through google-benchmark (latbench bench --gbench --help).\n");
 }
 
 /* ---- options ---- */
@@ -103,6 +113,10 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
             return 1;
         } else if (!strcmp(a, "--quick")) {
             o->quick = true;
+        } else if (!strcmp(a, "--scalar")) {
+            o->scalar = true;
+        } else if (!strcmp(a, "--no-json")) {
+            o->no_json = true;
         } else if (!strcmp(a, "--filter") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
                    !strcmp(a, "--reps") || !strcmp(a, "--json") || !strcmp(a, "--baseline") || !strcmp(a, "--nets")) {
             if (!has_value) BAD("%s needs a value", a);
@@ -134,6 +148,17 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
                 strcpy(nets_buf, v);
                 if (!parse_net_list(nets_buf, o, &bad)) BAD("--nets: '%s' is not a network preset (see latbench model)", bad ? bad : v);
             }
+        /* ---- pipelines (bench_pipeline.c): --pipelines (only them, unless --filter says otherwise),
+         * --no-pipelines, --pipeline-batch N ---- */
+        } else if (!strcmp(a, "--pipelines")) {
+            o->pipelines = 1;
+            if (!o->filter) o->filter = "pipeline/";
+        } else if (!strcmp(a, "--no-pipelines")) {
+            o->pipelines = -1;
+        } else if (!strcmp(a, "--pipeline-batch")) {
+            if (!has_value || !parse_int_range(argv[++i], 1, 1 << 14, &o->pipe_batch))
+                BAD("--pipeline-batch needs a batch size (1..16384)");
+        /* ---- end pipelines ---- */
         } else {
             BAD("unknown option '%s' (try latbench bench --help)", a);
         }
@@ -161,7 +186,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
     o->chain_h = o->chain_w = 8;
     o->chain_batch = 32;
     o->timing.reps = set_reps ? reps : o->quick ? 7 : 11;
-    o->timing.min_reps = o->timing.reps < 3 ? o->timing.reps : 3;
+    /* --reps N: exactly N (however slow); by default slow problems get fewer, but at least 3 */
+    o->timing.min_reps = set_reps ? reps : o->timing.reps < 3 ? o->timing.reps : 3;
     o->timing.rep_s = o->quick ? 1e-3 : 2e-3;
     /* slow problems (64x64, batch 256) get min_reps: the full run stays within minutes */
     o->timing.budget_s = o->quick ? 0.05 : 0.4;
@@ -190,6 +216,40 @@ bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
     const char *f = r->opt->filter;
     return !f || strstr(name, f) || (layers && strstr(layers, f));
 }
+
+long bench_counter_calls(const bench_seq_result *res) {
+    long calls = res->calls > 0 ? res->calls : 1;
+    double t = res->total.median;
+    if (t > 0 && calls * t < 5e-3) calls = (long)ceil(5e-3 / t);
+    return calls;
+}
+
+void bench_seq_run_once(void *seq) {
+    const bench_seq *s = seq;
+    for (int k = 0; k < s->n_steps; k++) s->steps[k].fn(s->steps[k].ctx);
+}
+
+void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
+                       lb_counter_values *out) {
+    lb_region_begin(name, threads);
+    lb_counters_start(&r->ctr);
+    for (long c = 0; c < calls; c++) fn(ctx);
+    lb_counters_stop(&r->ctr);
+    lb_region_end(name, threads);
+    lb_counters_read(&r->ctr, out);
+}
+
+/* The scalar reference of an op: the row of its enumerator with ISA scalar (always compiled in). */
+#define SCALAR_OF(OP)                                   \
+    const OP##_ops *bench_scalar_##OP(void) {           \
+        int n;                                          \
+        const OP##_ops *v = lb_##OP##_variants(&n);     \
+        for (int i = 0; i < n; i++)                     \
+            if (v[i].isa == LB_ISA_SCALAR) return &v[i]; \
+        return NULL;                                    \
+    }
+SCALAR_OF(conv2d)
+SCALAR_OF(pool)
 
 double bench_peak_for(const bench_run *r, lb_isa isa, int threads) {
     lb_isa p = bench_peak_isa_for(&r->disp->cpu, isa);
@@ -249,6 +309,12 @@ static void json_stats_ns(json_writer *j, const bench_stats *s) {
     json_num(j, "q3_time", s->q3 * 1e9);
 }
 
+static void json_samples_ns(json_writer *j, const bench_seq_result *res) {
+    json_begin_array(j, "samples");
+    for (int i = 0; i < res->n_samples; i++) json_num(j, NULL, res->samples[i] * 1e9);
+    json_end_array(j);
+}
+
 static void json_record(bench_run *r, const bench_measure *m, const char *who, const bench_seq *seq,
                         const bench_seq_result *res, double peak) {
     json_writer *j = &r->json;
@@ -263,6 +329,7 @@ static void json_record(bench_run *r, const bench_measure *m, const char *who, c
     json_int(j, "iterations", res->calls);
     json_int(j, "threads", m->threads);
     json_stats_ns(j, &res->total);
+    json_samples_ns(j, res);
     json_str(j, "problem", m->name);
     json_str(j, "op", m->op);
     json_str(j, "pass", m->pass);
@@ -290,6 +357,15 @@ static void json_record(bench_run *r, const bench_measure *m, const char *who, c
             json_num(j, "ratio_vs_onednn_compute", t / compute);
             json_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
         }
+        if (m->scalar) json_num(j, "ratio_vs_scalar", t / m->scalar->total.median);
+        if (m->counter_calls > 0) {
+            json_int(j, "counter_calls", m->counter_calls);
+            lb_counters_json(j, "counters", &m->counters);
+        }
+    } else if (!strcmp(who, "scalar")) {
+        json_str(j, "variant", m->seq_scalar->steps[0].name);
+        json_str(j, "isa", "scalar");
+        json_int(j, "threads_used", m->threads_ours);
     } else {
         json_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
         if (!strcmp(who, "onednn_any") && m->layouts_any) json_str(j, "onednn_layouts", m->layouts_any);
@@ -317,11 +393,11 @@ static void json_record(bench_run *r, const bench_measure *m, const char *who, c
     json_end_object(j);
 }
 
-#define ROW_FMT "%-60s %4s %10s %4s %8s %6s | %10s %9s %9s %10s | %6s %6s %6s | %s\n"
+#define ROW_FMT "%-60s %4s %10s %4s %8s %6s | %10s %9s %9s %10s | %6s %6s %6s %6s | %-34s | %s\n"
 
 static void print_header(FILE *f) {
     fprintf(f, ROW_FMT, "problem", "thr", "ours_us", "+-%", "GFLOP/s", "%peak", "dnnl_us", "+halo_us", "+reord_us", "nhwc_us",
-            "r_all", "r_cmp", "r_min", "oneDNN impl (best layout)");
+            "r_all", "r_cmp", "r_min", "r_scl", "ctr (ours)", "oneDNN impl (best layout)");
 }
 
 static void fmt_us(char *buf, size_t len, double s) {
@@ -333,7 +409,7 @@ void bench_report(bench_run *r, const bench_measure *m) {
     double t = m->ours->total.median;
     double gf = m->flops / t * 1e-9;
     double peak = bench_peak_for(r, m->isa, m->threads);
-    char thr[16], ours[24], spread[16], gfs[24], pct[16], dnnl[24], halo[24], reord[24], nhwc[24], rall[16], rcmp[16], rmin[16];
+    char thr[16], ours[24], spread[16], gfs[24], pct[16], dnnl[24], halo[24], reord[24], nhwc[24], rall[16], rcmp[16], rmin[16], rscl[16];
     /* More threads taking 3x longer than fewer: a thread waited for a core (shared machine) */
     bool contended = m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads;
     r->any_contended |= contended;
@@ -364,12 +440,16 @@ void bench_report(bench_run *r, const bench_measure *m) {
         snprintf(rcmp, sizeof rcmp, "-");
         snprintf(rmin, sizeof rmin, "-");
     }
+    if (m->scalar) snprintf(rscl, sizeof rscl, "%.3f", t / m->scalar->total.median);
+    else snprintf(rscl, sizeof rscl, "-");
     char impl[160];
     if (path && !strcmp(path, "nhwc"))
         snprintf(impl, sizeof impl, "%s; nhwc path faster: %s", m->impl_any ? m->impl_any : "-", m->impl_plain ? m->impl_plain : "-");
     else
         snprintf(impl, sizeof impl, "%s", m->impl_any ? m->impl_any : "-");
-    fprintf(r->out, ROW_FMT, m->name, thr, ours, spread, gfs, pct, dnnl, halo, reord, nhwc, rall, rcmp, rmin, impl);
+    char ctr[96] = "-";
+    if (m->counter_calls > 0) lb_counters_format(&m->counters, ctr, sizeof ctr);
+    fprintf(r->out, ROW_FMT, m->name, thr, ours, spread, gfs, pct, dnnl, halo, reord, nhwc, rall, rcmp, rmin, rscl, ctr, impl);
     if (!strcmp(m->op, "chain")) {
         /* where the chain's time goes, per kind of step */
         for (int s = 0; s < 2; s++) {
@@ -387,7 +467,9 @@ void bench_report(bench_run *r, const bench_measure *m) {
         json_record(r, m, "ours", m->seq_ours, m->ours, peak);
         if (m->any) json_record(r, m, "onednn_any", m->seq_any, m->any, peak);
         if (m->plain) json_record(r, m, "onednn_nhwc", m->seq_plain, m->plain, peak);
+        if (m->scalar) json_record(r, m, "scalar", m->seq_scalar, m->scalar, bench_peak_for(r, LB_ISA_SCALAR, m->threads));
     }
+    if (r->on_measure) r->on_measure(r, m);
 }
 
 /* ---- problems ---- */
@@ -454,57 +536,6 @@ static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem
 
 /* ---- context ---- */
 
-#if defined(__clang__)
-#define BENCH_COMPILER __VERSION__
-#elif defined(__GNUC__)
-#define BENCH_COMPILER "gcc " __VERSION__
-#else
-#define BENCH_COMPILER __VERSION__
-#endif
-
-static void onednn_version_str(char *buf, size_t len) {
-    const dnnl_version_t *v = dnnl_version();
-    snprintf(buf, len, "%d.%d.%d%s%s", v->major, v->minor, v->patch, v->hash && strcmp(v->hash, "N/A") ? " " : "",
-             v->hash && strcmp(v->hash, "N/A") ? v->hash : "");
-}
-
-static const char *onednn_runtime_str(void) {
-    switch (dnnl_version()->cpu_runtime) {
-    case DNNL_RUNTIME_OMP: return "omp";
-    case DNNL_RUNTIME_SEQ: return "seq";
-    case DNNL_RUNTIME_TBB: return "tbb";
-    case DNNL_RUNTIME_THREADPOOL: return "threadpool";
-    default: return "other";
-    }
-}
-
-static const char *onednn_isa_str(dnnl_cpu_isa_t isa) {
-    switch (isa) {
-    case dnnl_cpu_isa_sse41: return "sse41";
-    case dnnl_cpu_isa_avx: return "avx";
-    case dnnl_cpu_isa_avx2: return "avx2";
-    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
-    case dnnl_cpu_isa_avx512_core: return "avx512_core";
-    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
-    case dnnl_cpu_isa_all: return "all";
-    default: return "other";
-    }
-}
-
-/* With our kernels capped at AVX2 (LATBENCH_ISA), oneDNN is capped the same way, so that the
- * comparison is what an AVX2 machine would see; an explicit ONEDNN_MAX_CPU_ISA wins.  (A scalar cap
- * has no oneDNN counterpart: oneDNN then keeps its best ISA.)  Must run before any primitive. */
-static void match_onednn_isa(const lb_dispatch *disp) {
-#if LB_X86
-    const char *env = getenv("LATBENCH_ISA");
-    if (env && *env && disp->cap == LB_ISA_AVX2 && !getenv("ONEDNN_MAX_CPU_ISA") && !getenv("DNNL_MAX_CPU_ISA"))
-        dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
-#else
-    (void)disp;
-#endif
-}
 
 static void measure_peaks(bench_run *r) {
     memset(r->peak, 0, sizeof r->peak);
@@ -523,8 +554,8 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
     fprintf(f, "features  %s\n", m->features);
     fprintf(f, "dispatch  conv2d %s, pool %s (cap %s%s)\n", r->disp->conv2d->name, r->disp->pool->name, lb_isa_name(r->disp->cap),
             getenv("LATBENCH_ISA") && *getenv("LATBENCH_ISA") ? ", from LATBENCH_ISA" : "");
-    fprintf(f, "software  compiler %s; oneDNN %s (%s runtime, ISA %s)%s\n", BENCH_COMPILER, dnnl_ver, onednn_runtime_str(),
-            onednn_isa_str(dnnl_get_effective_cpu_isa()), r->have_onednn ? "" : " - baseline off");
+    fprintf(f, "software  compiler %s; oneDNN %s (%s runtime, ISA %s)%s\n", lb_build_compiler(), dnnl_ver, odnn_runtime_name(),
+            odnn_effective_isa_name(), r->have_onednn ? "" : " - baseline off");
     fprintf(f, "FMA peak ");
     bool low = false;
     for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
@@ -537,6 +568,19 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
         }
     }
     if (low) fprintf(f, "\n          (a multi-thread peak is well below the single-thread one times the threads: the cores were busy)");
+    if (r->stream_gbps[0] > 0) {
+        fprintf(f, "\nmemory    STREAM triad");
+        for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->stream_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
+        fprintf(f, " (harness/bench/bandwidth.h; the roofline's slope)");
+    }
+    char topo[512];
+    lb_topology_format(&r->topo, topo, sizeof topo);
+    fprintf(f, "\ntopology  %s", topo);
+    fprintf(f, "\npinning   policy %s: %s", lb_pin_policy_name(LB_PIN_DEFAULT), r->pin_desc);
+    fprintf(f, "\ncounters  %s%s%s\n          (column ctr: ours over one more repetition's calls; likwid markers %s)",
+            lb_counter_backend_name(r->ctr.backend), r->ctr.reason[0] ? ": " : "", r->ctr.reason,
+            LB_LIKWID_BUILT ? "built in" : "not built (make LIKWID=1)");
+    if (r->ctr.note[0]) fprintf(f, "\n          note: %s", r->ctr.note);
     fprintf(f, "\ntiming    median over repetitions (up to %d, at least %d; each >= %.0f ms), ours and oneDNN interleaved; times in us per call\n",
             o->timing.reps, o->timing.min_reps, o->timing.rep_s * 1e3);
     fprintf(f, "columns   dnnl_us: oneDNN compute in its best layout (format_tag_any); +halo_us: its circular-halo copy\n"
@@ -592,12 +636,21 @@ static void json_context(bench_run *r, const char *dnnl_ver) {
     json_begin_array(j, "load_avg");
     for (int i = 0; i < 3; i++) json_num(j, NULL, r->loadavg[i]);
     json_end_array(j);
+    lb_topology_json(j, "topology", &r->topo);
+    json_str(j, "pin_policy", lb_pin_policy_name(LB_PIN_DEFAULT));
+    json_str(j, "pinning", r->pin_desc);
+    json_str(j, "counter_backend", lb_counter_backend_name(r->ctr.backend));
+    json_str(j, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
+    json_str(j, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
+    json_bool(j, "likwid_markers", LB_LIKWID_BUILT);
     json_str(j, "omp_proc_bind", getenv("OMP_PROC_BIND"));
     json_str(j, "omp_places", getenv("OMP_PLACES"));
-    json_str(j, "compiler", BENCH_COMPILER);
+    json_str(j, "compiler", lb_build_compiler());
+    json_str(j, "compiler_flags", lb_build_flags());
+    json_str(j, "git_commit", lb_build_commit());
     json_str(j, "onednn_version", dnnl_ver);
-    json_str(j, "onednn_cpu_runtime", onednn_runtime_str());
-    json_str(j, "onednn_cpu_isa", onednn_isa_str(dnnl_get_effective_cpu_isa()));
+    json_str(j, "onednn_cpu_runtime", odnn_runtime_name());
+    json_str(j, "onednn_cpu_isa", odnn_effective_isa_name());
     json_bool(j, "onednn_baseline", r->have_onednn);
     json_begin_object(j, "fma_peak_gflops");
     for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
@@ -611,6 +664,15 @@ static void json_context(bench_run *r, const char *dnnl_ver) {
         json_end_object(j);
     }
     json_end_object(j);
+    if (r->stream_gbps[0] > 0) {
+        json_begin_object(j, "stream_gbps");
+        for (int i = 0; i < o->n_threads; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", o->threads[i]);
+            json_num(j, key, r->stream_gbps[i]);
+        }
+        json_end_object(j);
+    }
     json_begin_object(j, "timing");
     json_str(j, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
     json_int(j, "reps", o->timing.reps);
@@ -635,7 +697,85 @@ static void json_context(bench_run *r, const char *dnnl_ver) {
     json_end_object(j);
 }
 
+/* The results store: results/<machine>/runs/<kind>-<date>-<time>.json (runs/ is not tracked;
+ * copy a run up one level to commit it as reference data). */
+static bool default_json_path(const bench_run *r, const char *kind, char *out, size_t len) {
+    char date[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
+    char dir[512];
+    snprintf(dir, sizeof dir, "results/%s/runs", r->mach.slug);
+    if (!lb_mkdirs(dir)) {
+        fprintf(stderr, "latbench %s: cannot create %s: %s (give --json FILE or --no-json)\n", kind, dir, strerror(errno));
+        return false;
+    }
+    snprintf(out, len, "%s/%s-%s.json", dir, kind, date);
+    return true;
+}
+
+int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
+    r->opt = opt;
+    if (!r->out) r->out = stdout;
+    for (int i = 0; i < opt->n_threads; i++)
+        if (opt->threads[i] > r->mach.cores)
+            fprintf(stderr, "latbench %s: note: %d threads on %d cores oversubscribes the machine\n", kind, opt->threads[i], r->mach.cores);
+    if (opt->json_path) {
+        snprintf(r->json_path, sizeof r->json_path, "%s", opt->json_path);
+    } else if (!opt->no_json && !default_json_path(r, kind, r->json_path, sizeof r->json_path)) {
+        return 1;
+    }
+    if (r->json_path[0]) {
+        r->json_file = json_file_open_tmp(r->json_path, r->json_tmp, sizeof r->json_tmp);
+        if (!r->json_file) return 1;
+        json_init(&r->json, r->json_file);
+        r->json_on = true;
+    }
+    if (opt->onednn) odnn_match_isa(r->disp->cap);
+    r->have_onednn = opt->onednn && odnn_env_init(&r->env);
+    odnn_version_str(r->dnnl_ver, sizeof r->dnnl_ver);
+    if (getloadavg(r->loadavg, 3) != 3) r->loadavg[0] = r->loadavg[1] = r->loadavg[2] = 0;
+    r->t_start = bench_now();
+    lb_topology_detect(&r->topo);
+    int max_threads = 1;
+    for (int i = 0; i < opt->n_threads; i++)
+        if (opt->threads[i] > max_threads) max_threads = opt->threads[i];
+    /* Pinned once for the largest team: libgomp keeps its pool threads, so thread i of every later,
+     * smaller team is the same OS thread on the same core (topology.h). */
+    lb_pin_threads(&r->topo, max_threads, LB_PIN_DEFAULT, r->pin_desc, sizeof r->pin_desc);
+    lb_counters_open(&r->ctr, max_threads, LB_COUNTERS_AUTO);
+    lb_likwid_init(max_threads);
+    measure_peaks(r);
+    if (!opt->no_bandwidth)
+        for (int i = 0; i < opt->n_threads; i++) r->stream_gbps[i] = bench_stream_gbps(opt->threads[i], 0);
+    print_context(r, r->dnnl_ver);
+    if (r->json_on) {
+        json_begin_object(&r->json, NULL);
+        json_context(r, r->dnnl_ver);
+        json_begin_array(&r->json, "benchmarks");
+    }
+    return 0;
+}
+
+int bench_run_close(bench_run *r) {
+    int status = 0;
+    if (r->json_on) {
+        json_end_array(&r->json);
+        json_end_object(&r->json);
+        if (!json_file_commit(r->json_file, r->json_tmp, r->json_path)) status = 1;
+        else fprintf(r->out, "wrote %s\n", r->json_path);
+        r->json_on = false;
+    }
+    if (r->have_onednn) odnn_env_fini(&r->env);
+    r->have_onednn = false;
+    lb_counters_close(&r->ctr);
+    lb_likwid_close();
+    return status;
+}
+
 int cmd_bench(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--gbench")) return bench_gbench_main(argc - 1, argv + 1);   /* gbench_kernels.h */
     bench_opts opt;
     bench_run r;
     char nets_buf[512];
@@ -645,32 +785,8 @@ int cmd_bench(int argc, char **argv) {
     bench_machine_detect(&r.mach, &r.disp->cpu);
     int rc = parse_opts(argc, argv, &opt, nets_buf, sizeof nets_buf, r.mach.cores);
     if (rc) return rc == 1 ? 0 : rc;
-    r.opt = &opt;
-    for (int i = 0; i < opt.n_threads; i++)
-        if (opt.threads[i] > r.mach.cores)
-            fprintf(stderr, "latbench bench: note: %d threads on %d cores oversubscribes the machine\n", opt.threads[i], r.mach.cores);
-
-    FILE *jf = NULL;
-    char tmp_path[4096];
-    if (opt.json_path) {
-        jf = json_file_open_tmp(opt.json_path, tmp_path, sizeof tmp_path);
-        if (!jf) return 1;
-        json_init(&r.json, jf);
-        r.json_on = true;
-    }
-    if (opt.onednn) match_onednn_isa(r.disp);
-    r.have_onednn = opt.onednn && odnn_env_init(&r.env);
-    char dnnl_ver[64];
-    onednn_version_str(dnnl_ver, sizeof dnnl_ver);
-    if (getloadavg(r.loadavg, 3) != 3) r.loadavg[0] = r.loadavg[1] = r.loadavg[2] = 0;
-    double t_start = bench_now();
-    measure_peaks(&r);
-    print_context(&r, dnnl_ver);
-    if (r.json_on) {
-        json_begin_object(&r.json, NULL);
-        json_context(&r, dnnl_ver);
-        json_begin_array(&r.json, "benchmarks");
-    }
+    if ((rc = bench_run_open(&r, &opt, "bench")) != 0) return rc;
+    double t_start = r.t_start;
 
     bool any_unsplit = false;
     for (int li = 0; li < opt.n_lattices; li++)
@@ -710,6 +826,7 @@ int cmd_bench(int argc, char **argv) {
         }
     }
     bench_worm(&r);
+    if (opt.pipelines >= 0) bench_pipelines(&r); /* pipelines (bench_pipeline.c) */
     if (any_unsplit)
         fprintf(r.out, "\n* ours splits the batch over threads, so a batch smaller than the thread count runs on fewer\n"
                        "  threads (batch 1: one thread); oneDNN used all of them.  %%peak is of the full thread count.\n");
@@ -725,13 +842,5 @@ int cmd_bench(int argc, char **argv) {
     getloadavg(load_end, 3);
     fprintf(r.out, "\n%d measurements in %.1f s (load average at the end %.2f)\n", r.n_rows, bench_now() - t_start, load_end[0]);
 
-    int status = 0;
-    if (r.json_on) {
-        json_end_array(&r.json);
-        json_end_object(&r.json);
-        if (!json_file_commit(jf, tmp_path, opt.json_path)) status = 1;
-        else fprintf(r.out, "wrote %s\n", opt.json_path);
-    }
-    if (r.have_onednn) odnn_env_fini(&r.env);
-    return status;
+    return bench_run_close(&r);
 }

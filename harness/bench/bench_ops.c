@@ -190,13 +190,20 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, conv_pass pass, cons
         int T = r->opt->threads[ti];
         omp_set_num_threads(T);   /* oneDNN takes its thread count from here, at creation and execution */
         bench_conv_ctx oc = {k, T, *d, b.in, b.w, b.bias, b.gout, b.wt, b.out, b.gin, b.gw, b.gb, b.ws};
-        bench_seq seqs[3];
+        bench_conv_ctx sc = oc;
+        sc.k = bench_scalar_conv2d();
+        bench_step_fn *step = pass == PASS_FWD ? bench_step_conv_fwd : pass == PASS_BWD_DATA ? bench_step_conv_bwd_data : bench_step_conv_bwd_weights;
+        bench_seq seqs[4];
         memset(&seqs[0], 0, sizeof seqs[0]);
         seqs[0].name = "ours";
-        bench_seq_add(&seqs[0], k->name,
-                      STEP_COMPUTE, pass == PASS_FWD ? bench_step_conv_fwd : pass == PASS_BWD_DATA ? bench_step_conv_bwd_data : bench_step_conv_bwd_weights,
-                      &oc);
+        bench_seq_add(&seqs[0], k->name, STEP_COMPUTE, step, &oc);
         int nseq = 1;
+        if (r->opt->scalar) {
+            memset(&seqs[1], 0, sizeof seqs[1]);
+            seqs[1].name = "scalar";
+            bench_seq_add(&seqs[1], sc.k->name, STEP_COMPUTE, step, &sc);
+            nseq = 2;
+        }
         odnn_op any, plain;
         conv_user_mems uany = {0}, uplain = {0};
         bool ok_any = false, ok_plain = false;
@@ -216,10 +223,14 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, conv_pass pass, cons
             }
             nseq += ok_plain;
         }
-        bench_seq_result res[3];
+        bench_seq_result res[4];
         if (bench_time_interleaved(seqs, nseq, &r->opt->timing, res) == 0) {
             int i = 1;
             bench_measure m = {0};
+            if (r->opt->scalar) {
+                m.seq_scalar = &seqs[i];
+                m.scalar = &res[i++];
+            }
             snprintf(m.name, sizeof m.name, "%s", name);
             m.layers = layers;
             m.op = "conv2d";
@@ -244,6 +255,8 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, conv_pass pass, cons
                 m.plain = &res[i++];
                 m.impl_plain = plain.impl;
             }
+            m.counter_calls = bench_counter_calls(&res[0]);
+            bench_count_calls(r, name, T, bench_seq_run_once, &seqs[0], m.counter_calls, &m.counters);
             m.ours_time_first_threads = ti == 0 ? 0 : ours_first;
             if (ti == 0) ours_first = res[0].total.median;
             bench_report(r, &m);
@@ -277,11 +290,19 @@ bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *n
         int T = r->opt->threads[ti];
         omp_set_num_threads(T);
         bench_pool_ctx oc = {k, T, *d, in, gout, out, gin};
-        bench_seq seqs[3];
+        bench_pool_ctx sc = oc;
+        sc.k = bench_scalar_pool();
+        bench_seq seqs[4];
         memset(&seqs[0], 0, sizeof seqs[0]);
         seqs[0].name = "ours";
         bench_seq_add(&seqs[0], k->name, STEP_COMPUTE, bwd ? bench_step_pool_bwd : bench_step_pool_fwd, &oc);
         int nseq = 1;
+        if (r->opt->scalar) {
+            memset(&seqs[1], 0, sizeof seqs[1]);
+            seqs[1].name = "scalar";
+            bench_seq_add(&seqs[1], sc.k->name, STEP_COMPUTE, bwd ? bench_step_pool_bwd : bench_step_pool_fwd, &sc);
+            nseq = 2;
+        }
         /* [0]: blocked ("any"), [1]: nhwc; fwd[] are only needed for max pooling's workspace */
         odnn_op ops[2], fwd[2];
         bool ok[2] = {false, false}, fwd_ok[2] = {false, false};
@@ -326,10 +347,14 @@ bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *n
                 ok[l] = false;
             }
         }
-        bench_seq_result res[3];
+        bench_seq_result res[4];
         if (bench_time_interleaved(seqs, nseq, &r->opt->timing, res) == 0) {
             int i = 1;
             bench_measure m = {0};
+            if (r->opt->scalar) {
+                m.seq_scalar = &seqs[i];
+                m.scalar = &res[i++];
+            }
             snprintf(m.name, sizeof m.name, "%s", name);
             m.layers = layers;
             m.op = "pool";
@@ -354,6 +379,8 @@ bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *n
                 m.plain = &res[i++];
                 m.impl_plain = ops[1].impl;
             }
+            m.counter_calls = bench_counter_calls(&res[0]);
+            bench_count_calls(r, name, T, bench_seq_run_once, &seqs[0], m.counter_calls, &m.counters);
             m.ours_time_first_threads = ti == 0 ? 0 : ours_first;
             if (ti == 0) ours_first = res[0].total.median;
             bench_report(r, &m);

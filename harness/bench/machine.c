@@ -1,6 +1,6 @@
 #include "harness/bench/machine.h"
 #include <ctype.h>
-#include <hwloc.h>
+#include "harness/bench/topology.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,20 +31,11 @@ static void detect_family(bench_machine *m, const lb_cpu *cpu) {
 }
 
 static void detect_topology(bench_machine *m) {
-    hwloc_topology_t topo;
-    m->pus = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    m->cores = m->pus;
-    m->packages = 1;
-    if (hwloc_topology_init(&topo) != 0) return;
-    if (hwloc_topology_load(topo) == 0) {
-        int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-        int pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-        int pk = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
-        if (cores > 0) m->cores = cores;
-        if (pus > 0) m->pus = pus;
-        if (pk > 0) m->packages = pk;
-    }
-    hwloc_topology_destroy(topo);
+    lb_topology t;
+    lb_topology_detect(&t);   /* hwloc, or sysconf when hwloc fails */
+    m->packages = t.packages;
+    m->cores = t.cores;
+    m->pus = t.pus;
 }
 
 static void features_str(const lb_cpu *c, char *buf, size_t len) {

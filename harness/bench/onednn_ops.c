@@ -1,7 +1,9 @@
 #include "harness/bench/onednn_ops.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#if LB_HAVE_ONEDNN
 #define ODNN_CHECK(call, what)                                                                           \
     do {                                                                                                  \
         dnnl_status_t st_ = (call);                                                                       \
@@ -304,4 +306,106 @@ dnnl_primitive_desc_t odnn_pool_bwd_pd(const odnn_env *e, const pool_desc *d, od
     if (dnnl_pooling_backward_desc_init(&pdsc, alg, &src, &dst, strides, kernel, pad, pad) != dnnl_success) return NULL;
     if (dnnl_primitive_desc_create(&pd, &pdsc, NULL, e->engine, *hint) != dnnl_success) return NULL;
     return pd;
+}
+#else
+/* Built without oneDNN (LB_NO_ONEDNN): no engine, so the caller runs no baseline; the rest is
+ * unreachable and fails harmlessly. */
+bool odnn_env_init(odnn_env *e) {
+    memset(e, 0, sizeof *e);
+    fprintf(stderr, "latbench bench: oneDNN comparisons: not available on this build (built without oneDNN)\n");
+    return false;
+}
+void odnn_env_fini(odnn_env *e) { memset(e, 0, sizeof *e); }
+dnnl_memory_t odnn_user_mem(const odnn_env *e, int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag, void *ptr) {
+    return NULL;
+}
+void odnn_layout_str(const dnnl_memory_desc_t *md, char *buf, size_t len) { snprintf(buf, len, "none"); }
+void odnn_exec_run(void *ctx) {}
+void odnn_touch(dnnl_memory_t m) {}
+bool odnn_reorder_init(odnn_exec *x, const odnn_env *env, dnnl_memory_t from, dnnl_memory_t to, const char *name) {
+    memset(x, 0, sizeof *x);
+    return false;
+}
+bool odnn_op_init(odnn_op *op, const odnn_env *env, dnnl_primitive_desc_t pd, dnnl_primitive_desc_t hint,
+                  const char *what, const odnn_bind *binds, int n_binds, odnn_conv_cache *cache) {
+    memset(op, 0, sizeof *op);
+    return false;
+}
+void odnn_op_fini(odnn_op *op) {}
+dnnl_memory_t odnn_op_mem(const odnn_op *op, int arg) { return NULL; }
+int odnn_op_add_steps(odnn_op *op, bench_seq *s) { return -1; }
+void odnn_op_run(odnn_op *op) {}
+int odnn_op_n_reorders(const odnn_op *op) { return 0; }
+dnnl_primitive_desc_t odnn_conv_fwd_pd(const odnn_env *e, const conv2d_desc *d, int hp, int wp, odnn_layout lay) {
+    return NULL;
+}
+dnnl_primitive_desc_t odnn_conv_bwd_data_pd(const odnn_env *e, const conv2d_desc *d, int hp, int wp, odnn_layout lay,
+                                            dnnl_primitive_desc_t *hint) {
+    *hint = NULL;
+    return NULL;
+}
+dnnl_primitive_desc_t odnn_conv_bwd_weights_pd(const odnn_env *e, const conv2d_desc *d, int hp, int wp,
+                                               odnn_layout lay, dnnl_primitive_desc_t *hint) {
+    *hint = NULL;
+    return NULL;
+}
+dnnl_primitive_desc_t odnn_pool_fwd_pd(const odnn_env *e, const pool_desc *d, odnn_layout lay) { return NULL; }
+dnnl_primitive_desc_t odnn_pool_bwd_pd(const odnn_env *e, const pool_desc *d, odnn_layout lay,
+                                       dnnl_primitive_desc_t *hint) {
+    *hint = NULL;
+    return NULL;
+}
+#endif
+
+void odnn_version_str(char *buf, size_t len) {
+#if LB_HAVE_ONEDNN
+    const dnnl_version_t *v = dnnl_version();
+    bool hash = v->hash && strcmp(v->hash, "N/A");
+    snprintf(buf, len, "%d.%d.%d%s%s", v->major, v->minor, v->patch, hash ? " " : "", hash ? v->hash : "");
+#else
+    snprintf(buf, len, "not available on this build");
+#endif
+}
+
+const char *odnn_runtime_name(void) {
+#if LB_HAVE_ONEDNN
+    switch (dnnl_version()->cpu_runtime) {
+    case DNNL_RUNTIME_OMP: return "omp";
+    case DNNL_RUNTIME_SEQ: return "seq";
+    case DNNL_RUNTIME_TBB: return "tbb";
+    case DNNL_RUNTIME_THREADPOOL: return "threadpool";
+    default: return "other";
+    }
+#else
+    return "none";
+#endif
+}
+
+const char *odnn_effective_isa_name(void) {
+#if LB_HAVE_ONEDNN
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_all: return "all";
+    default: return "other";
+    }
+#else
+    return "none";
+#endif
+}
+
+void odnn_match_isa(lb_isa cap) {
+#if LB_HAVE_ONEDNN && LB_X86
+    const char *env = getenv("LATBENCH_ISA");
+    if (env && *env && cap == LB_ISA_AVX2 && !getenv("ONEDNN_MAX_CPU_ISA") && !getenv("DNNL_MAX_CPU_ISA"))
+        dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
+#else
+    (void)cap;
+#endif
 }

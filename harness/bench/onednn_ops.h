@@ -13,7 +13,12 @@
  */
 #pragma once
 #include <stdbool.h>
+#ifdef LB_NO_ONEDNN
+#include "harness/bench/onednn_absent.h"   /* built without oneDNN: every odnn_* call fails */
+#else
+#define LB_HAVE_ONEDNN 1
 #include <dnnl.h>
+#endif
 #include "harness/bench/timing.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/pool/pool.h"
@@ -110,3 +115,14 @@ dnnl_primitive_desc_t odnn_conv_bwd_weights_pd(const odnn_env *e, const conv2d_d
 dnnl_primitive_desc_t odnn_pool_fwd_pd(const odnn_env *e, const pool_desc *d, odnn_layout lay);
 dnnl_primitive_desc_t odnn_pool_bwd_pd(const odnn_env *e, const pool_desc *d, odnn_layout lay,
                                        dnnl_primitive_desc_t *hint);
+
+/* What the run's oneDNN is, for the context of every result: "2.6.3 <hash>" (or "not available on
+ * this build"), its CPU runtime ("omp", ...) and the ISA it dispatches to ("avx512_core_bf16", ...;
+ * both "none" without oneDNN). */
+void odnn_version_str(char *buf, size_t len);
+const char *odnn_runtime_name(void);
+const char *odnn_effective_isa_name(void);
+/* With our kernels capped at AVX2 (LATBENCH_ISA), oneDNN is capped the same way, so that the
+ * comparison is what an AVX2 machine would see; an explicit ONEDNN_MAX_CPU_ISA wins.  (A scalar cap
+ * has no oneDNN counterpart: oneDNN then keeps its best ISA.)  Must run before any primitive. */
+void odnn_match_isa(lb_isa cap);

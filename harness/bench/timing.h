@@ -3,9 +3,9 @@
  * see the same machine noise (the machine is shared).
  *
  * Per sequence: a warm-up call, calibration (doubles the call count until one batch of calls
- * lasts rep_s/2), then `reps` repetitions of `calls` calls each.  (A warm-up call of 0.1 s or more
- * is kept as the first repetition instead: callers touch every buffer before timing, and neither
- * caches nor a library's lazy set-up matter at that size.)
+ * lasts rep_s/2), then `reps` repetitions of `calls` calls each.  (When the warm-up call lasts
+ * 0.1 s or more, a second call follows and the faster of the two is kept as the first repetition
+ * instead: the first may hold a library's lazy set-up, like oneDNN's JIT.)
  * A repetition's sample is its wall time / calls.  Sequences of more than one step also time each
  * step (two clock reads per step and call), so a step's cost is measured in place, with the cache
  * state the real sequence gives it.  Repetitions are reduced for slow problems so that one
@@ -46,6 +46,8 @@ typedef struct {
     double median, min, max, q1, q3;   /* seconds per call */
 } bench_stats;
 
+#define BENCH_MAX_SAMPLES 64
+
 typedef struct {
     int reps;                                    /* 1 for a sequence dropped as far too slow */
     long calls;                                  /* calls per repetition */
@@ -53,6 +55,10 @@ typedef struct {
     bench_stats step[BENCH_MAX_STEPS];           /* per step (== total for a one-step sequence) */
     bench_stats kind[STEP_N_KINDS];              /* per-repetition sums over the steps of each kind */
     int has_kind[STEP_N_KINDS];
+    /* per-repetition totals in repetition order (the first BENCH_MAX_SAMPLES): what
+     * `latbench compare` tests for significance */
+    int n_samples;
+    double samples[BENCH_MAX_SAMPLES];
 } bench_seq_result;
 
 /* Monotonic clock in seconds. */

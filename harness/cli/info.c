@@ -1,32 +1,68 @@
 /* latbench info: CPU, ISA features (with OS support), the kernel chosen per op, every variant
- * compiled in and whether this CPU runs it, cores and caches (hwloc). */
-#include <hwloc.h>
+ * compiled in and whether this CPU runs it, cores and caches (hwloc), the pinning benchmarks use,
+ * and the counter backends (which perf events open here, why the others do not, likwid). */
 #include <stdio.h>
 #include <string.h>
+#ifndef LB_NO_ONEDNN /* neon-build: oneDNN is optional (make ONEDNN=0, the AArch64 cross build) */
 #include <dnnl.h>
+#endif
 #include "arch/registry.h"
+#include "harness/bench/counters.h"
+#include "harness/bench/topology.h"
 #include "harness/cli/cli.h"
 
-static void print_topology(void) {
-    hwloc_topology_t topo;
-    if (hwloc_topology_init(&topo) || hwloc_topology_load(topo)) {
-        printf("topology: hwloc could not load the topology\n");
-        return;
-    }
-    int pkgs = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
-    int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-    int pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-    int numa = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
-    printf("topology: %d package(s), %d core(s), %d hardware thread(s), %d NUMA node(s)\n", pkgs, cores, pus, numa);
-    static const hwloc_obj_type_t caches[] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE};
+static void print_topology(const lb_topology *t) {
+    printf("topology: %d package(s), %d core(s), %d hardware thread(s), %d NUMA node(s), SMT %d; usable here: %d core(s), "
+           "%d PU(s) (%s)\n",
+           t->packages, t->cores, t->pus, t->numa_nodes, t->smt, t->allowed_cores, t->allowed_pus, t->source);
     for (int i = 0; i < 3; i++) {
-        int n = hwloc_get_nbobjs_by_type(topo, caches[i]);
-        if (n <= 0) continue;
-        hwloc_obj_t c = hwloc_get_obj_by_type(topo, caches[i], 0);
-        printf("  L%d data cache: %llu KiB x %d (line %u B)\n", i + 1,
-               (unsigned long long)c->attr->cache.size / 1024, n, c->attr->cache.linesize);
+        const lb_cache_info *c = &t->cache[i];
+        if (!c->size) continue;
+        printf("  L%d %scache: %llu KiB x %d (line %u B, shared by %d core%s)\n", c->level, i == 0 ? "data " : "",
+               c->size / 1024, c->count, c->linesize, c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
     }
-    hwloc_topology_destroy(topo);
+    char desc[1024];
+    lb_pin_plan(t, t->allowed_cores, LB_PIN_DEFAULT, desc, sizeof desc);
+    printf("pinning (benchmarks, policy \"%s\", %d threads): %s\n", lb_pin_policy_name(LB_PIN_DEFAULT), t->allowed_cores,
+           desc);
+}
+
+/* Which perf events open here and why the others do not, and the backend benchmarks get. */
+static void print_counters(void) {
+    lb_counters_probe_result p;
+    lb_counters_probe(&p);
+    if (p.paranoid > -100) printf("counters: perf_event_paranoid=%d\n", p.paranoid);
+    else printf("counters: perf_event_paranoid unreadable\n");
+    for (int hw = 1; hw >= 0; hw--) {
+        int first = hw ? 0 : LB_CTR_FIRST_SW, end = hw ? LB_CTR_FIRST_SW : LB_CTR_COUNT;
+        bool same_err = true;   /* one line when every event failed alike (a VM without a PMU) */
+        for (int id = first; id < end; id++) same_err &= !p.opened[id] && p.err[id] == p.err[first];
+        char why[256];
+        printf("  %s events:", hw ? "hardware" : "software");
+        if (same_err) {
+            lb_counters_errno_text(p.err[first], p.paranoid, why, sizeof why);
+            printf(" none open (%s)\n", why);
+            continue;
+        }
+        for (int id = first; id < end; id++) {
+            if (p.opened[id]) printf(" %s%s", lb_counter_name((lb_counter_id)id), p.user_only[id] ? " (user space only)" : "");
+            else {
+                lb_counters_errno_text(p.err[id], p.paranoid, why, sizeof why);
+                printf(" %s: no (%s)", lb_counter_name((lb_counter_id)id), why);
+            }
+            printf("%s", id + 1 < end ? "," : "\n");
+        }
+    }
+    lb_counters c;
+    lb_counters_open(&c, 1, LB_COUNTERS_AUTO);
+    printf("  backend for benchmarks: %s", lb_counter_backend_name(c.backend));
+    for (int m = 0; m < c.n_hw + c.n_sw; m++)
+        printf("%s%s", m ? ", " : " (", lb_counter_name(m < c.n_hw ? c.hw_ids[m] : c.sw_ids[m - c.n_hw]));
+    printf("%s\n", c.n_hw + c.n_sw ? ")" : "");
+    if (c.reason[0]) printf("  reason: %s\n", c.reason);
+    if (c.note[0]) printf("  note: %s\n", c.note);
+    lb_counters_close(&c);
+    printf("  likwid marker API: %s\n", LB_LIKWID_BUILT ? "built in (run under likwid-perfctr -m)" : "not built in (make LIKWID=1)");
 }
 
 int cmd_info(int argc, char **argv) {
@@ -68,10 +104,17 @@ int cmd_info(int argc, char **argv) {
     LIST(optim);
     LIST(worm);
 #undef LIST
-    print_topology();
+    lb_topology topo;
+    lb_topology_detect(&topo);
+    print_topology(&topo);
+    print_counters();
+#ifndef LB_NO_ONEDNN /* neon-build */
     const dnnl_version_t *v = dnnl_version();
     printf("oneDNN: %d.%d.%d (%s), CPU runtime %s\n", v->major, v->minor, v->patch, v->hash,
            v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB" : "other");
+#else
+    printf("oneDNN: not available on this build (built without oneDNN)\n");
+#endif
     printf("compiler: %s\n", __VERSION__);
     return 0;
 }

@@ -7,16 +7,18 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
-    {"info", cmd_info, "CPU, ISA features, selected kernels, topology"},
+    {"info", cmd_info, "CPU, ISA features, selected kernels, topology, pinning, counter backends"},
     {"verify", cmd_verify, "every kernel variant vs oneDNN and vs the scalar reference"},
-    {"bench", cmd_bench, "time kernels side by side with oneDNN"},
+    {"bench", cmd_bench, "kernels and pipelines timed side by side with oneDNN, the scalar reference and PyTorch"},
     {"observe", cmd_observe, "worm sampler: <n>, <|phi|^2> with errors, tau_int, acceptance (a --mu scan)"},
     {"generate", cmd_generate, "datasets of the three tasks (x.npy, y.npy, meta.json)"},
     {"model", cmd_model, "layers, output shapes and parameter count of a preset, spec file or trained model"},
     {"train", cmd_train, "train a net on a dataset (AdamW, early stopping, trials); writes safetensors"},
     {"eval", cmd_eval, "loss (and accuracy) of a trained model on datasets"},
     {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
-    {"report", cmd_report, "PNG plots and summary table of an experiment's results.json"},
+    {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
+    {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
+    {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
 

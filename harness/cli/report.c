@@ -1,19 +1,20 @@
 /* latbench report RESULTS.json [--out DIR]: plots (PNG) of an experiment's results.json (the file
- * `latbench experiment` writes): test loss against lattice size per architecture, test loss
- * against mu (regression, when the results hold per-mu losses), and the seed-style summary table
- * (PNG and markdown).  Drawing is done by harness/report/plot_experiment.py under
- * /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds the script and runs it.
+ * `latbench experiment` writes: test loss against lattice size per architecture, test loss against
+ * mu, the seed-style summary table) or of a benchmark result (`latbench bench` JSON: ours vs oneDNN
+ * per layer, roofline, pipelines vs PyTorch).  Drawing is done by harness/report/plot_experiment.py
+ * or plot_bench.py under /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds
+ * the script and runs it.
  *
- * Finding the script, first match wins:
- *   1. $LATBENCH_SHARE/harness/report/plot_experiment.py  (LATBENCH_SHARE: the source tree root;
- *      an error if set and the script is not there)
+ * Finding a script, first match wins:
+ *   1. $LATBENCH_SHARE/harness/report/<script>  (LATBENCH_SHARE: the source tree root; an error if
+ *      set and the script is not there)
  *   2. walking up from the directory of the running binary (/proc/self/exe, symlinks resolved):
  *      the binary's own directory (./latbench at the tree root), then up to 4 parents
  *      (build/<name>/latbench -> ../..).
  * The interpreter is /usr/bin/python3 (Debian's, which has python3-matplotlib), or $LATBENCH_PYTHON.
  * The PNGs are written atomically (temporary name in DIR, then rename) into DIR, by default the
  * directory of RESULTS.json.  Exit status: 0 done, 2 bad usage or bad input (missing file, not
- * JSON, not an experiment's results.json), 1 the plotting itself failed (no python/matplotlib). */
+ * JSON, neither kind of result), 1 the plotting itself failed (no python/matplotlib). */
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -27,7 +28,8 @@
 #include "harness/cli/nncli.h"
 #include "harness/lattice/params.h"
 
-#define SCRIPT_REL "harness/report/plot_experiment.py"
+#define SCRIPT_EXPERIMENT "harness/report/plot_experiment.py"
+#define SCRIPT_BENCH "harness/report/plot_bench.py"
 
 static int fail(const char *msg) { return nncli_fail("report", msg); }
 
@@ -42,12 +44,12 @@ static bool is_dir(const char *p) {
 }
 
 /* The plotting script's path into out (see the header); false with a message in err. */
-static bool find_script(char *out, size_t outlen, char *err, size_t errlen) {
+static bool find_script(const char *rel, char *out, size_t outlen, char *err, size_t errlen) {
     const char *share = getenv("LATBENCH_SHARE");
     if (share && *share) {
-        snprintf(out, outlen, "%s/%s", share, SCRIPT_REL);
+        snprintf(out, outlen, "%s/%s", share, rel);
         if (is_file(out)) return true;
-        snprintf(err, errlen, "LATBENCH_SHARE=%.900s holds no %s", share, SCRIPT_REL);
+        snprintf(err, errlen, "LATBENCH_SHARE=%.900s holds no %s", share, rel);
         return false;
     }
     char dir[PATH_MAX];
@@ -61,21 +63,27 @@ static bool find_script(char *out, size_t outlen, char *err, size_t errlen) {
         char *slash = strrchr(dir, '/');
         if (!slash) break;
         *slash = 0; /* dir: the binary's directory, then its parents */
-        snprintf(out, outlen, "%s/%s", *dir ? dir : "", SCRIPT_REL);
+        snprintf(out, outlen, "%s/%s", *dir ? dir : "", rel);
         if (is_file(out)) return true;
         if (!*dir) break;
     }
-    snprintf(err, errlen, "cannot find %s near the latbench binary; set LATBENCH_SHARE to the source tree", SCRIPT_REL);
+    snprintf(err, errlen, "cannot find %s near the latbench binary; set LATBENCH_SHARE to the source tree", rel);
     return false;
 }
 
-/* Loads path and checks the shape `latbench experiment` writes; false with a message in err. */
-static bool check_results(const char *path, char *err, size_t errlen) {
+/* Loads path and checks the shape `latbench experiment` writes, or a benchmark result (a
+ * "benchmarks" list: `latbench bench`, google-benchmark); false with a message in err. */
+static bool check_results(const char *path, bool *is_bench, char *err, size_t errlen) {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) {
         snprintf(err, errlen, "%.900s: not JSON (line %d: %.200s)", path, je.line, je.text);
         return false;
+    }
+    *is_bench = json_is_array(json_object_get(root, "benchmarks"));
+    if (*is_bench) {
+        json_decref(root);
+        return true;
     }
     const char *why = NULL;
     json_t *archs = json_object_get(root, "archs"), *lats = json_object_get(root, "test_lattices");
@@ -97,7 +105,7 @@ static bool check_results(const char *path, char *err, size_t errlen) {
     }
     json_decref(root);
     if (why) {
-        snprintf(err, errlen, "%.900s: not a latbench experiment results.json (%s)", path, why);
+        snprintf(err, errlen, "%.900s: neither an experiment's results.json (%s) nor a benchmark result (no \"benchmarks\")", path, why);
         return false;
     }
     return true;
@@ -113,10 +121,13 @@ int cmd_report(int argc, char **argv) {
             printf("usage: latbench report RESULTS.json [--out DIR]\n"
                    "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
                    "  per architecture, test loss vs mu (regression, when per-mu losses are present), and the summary\n"
-                   "  table (PNG and markdown).  DIR defaults to the directory of RESULTS.json.\n"
-                   "  Runs %s with /usr/bin/python3 (matplotlib); the script is found through\n"
-                   "  $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides python.\n",
-                   SCRIPT_REL);
+                   "  table (PNG and markdown); or of a benchmark result (`latbench bench` JSON): ours vs oneDNN per\n"
+                   "  layer, a roofline under the measured FMA peak and memory bandwidth, pipelines vs PyTorch, and\n"
+                   "  the tables behind them.  DIR defaults to the directory of RESULTS.json.\n"
+                   "  Runs %s or %s with /usr/bin/python3 (matplotlib); the scripts are found\n"
+                   "  through $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides\n"
+                   "  python.\n",
+                   SCRIPT_EXPERIMENT, SCRIPT_BENCH);
             return 0;
         }
         if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
@@ -132,10 +143,11 @@ int cmd_report(int argc, char **argv) {
     }
     if (!in) return fail("usage: latbench report RESULTS.json [--out DIR] (try --help)");
     if (!is_file(in)) return snprintf(err, sizeof err, "%.900s: no such file", in), fail(err);
-    if (!check_results(in, err, sizeof err)) return fail(err);
+    bool is_bench = false;
+    if (!check_results(in, &is_bench, err, sizeof err)) return fail(err);
 
     char script[PATH_MAX + 64];
-    if (!find_script(script, sizeof script, err, sizeof err)) return fail(err), 1;
+    if (!find_script(is_bench ? SCRIPT_BENCH : SCRIPT_EXPERIMENT, script, sizeof script, err, sizeof err)) return fail(err), 1;
     char outdef[PATH_MAX];
     if (!out) {
         snprintf(outdef, sizeof outdef, "%s", in);

@@ -19,7 +19,7 @@ int cmd_run(int argc, char **argv) {
     }
     static char *info[] = {"info", NULL};
     static char *verify[] = {"verify", NULL};
-    static char *bench[] = {"bench", "--quick", NULL};
+    static char *bench[] = {"bench", "--quick", "--no-pipelines", NULL};
     static char *observe[] = {"observe", "--lattice", "60x4", "--eta", "4.01", "--lambda", "1",
                               "--mu", "0.80:1.10:0.05", "--sweeps", "2000", NULL};
     static char *experiment[] = {"experiment", "count", "--quick", NULL};
@@ -30,7 +30,7 @@ int cmd_run(int argc, char **argv) {
     } phases[] = {
         {"latbench info", cmd_info, info},
         {"latbench verify", cmd_verify, verify},
-        {"latbench bench --quick", cmd_bench, bench},
+        {"latbench bench --quick --no-pipelines", cmd_bench, bench},
         {"latbench observe --lattice 60x4 --eta 4.01 --lambda 1 --mu 0.80:1.10:0.05 --sweeps 2000", cmd_observe, observe},
         {"latbench experiment count --quick", cmd_experiment, experiment},
     };

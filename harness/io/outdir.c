@@ -118,3 +118,24 @@ bool lb_write_file_atomic(const char *path, const void *data, size_t n, char *er
     if (!ok) unlink(tmp);
     return ok;
 }
+
+bool lb_mkdirs(const char *path) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            struct stat st;
+            if (mkdir(buf, 0755) != 0 && !(errno == EEXIST && stat(buf, &st) == 0 && S_ISDIR(st.st_mode))) return false;
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return true;
+}

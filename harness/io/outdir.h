@@ -24,3 +24,6 @@ void lb_outdir_abort(lb_outdir *d);
 
 /* Writes a whole file atomically: path.tmp-XXXXXX, fsync, rename over path. */
 bool lb_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen);
+
+/* mkdir -p: creates path and its missing parents (mode 0755).  False with errno set on failure. */
+bool lb_mkdirs(const char *path);

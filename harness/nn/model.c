@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "arch/registry.h"
 #include "harness/nn/parallel.h"
 
@@ -26,6 +27,7 @@ struct nn_model {
     float *ws;              /* conv backward-weights partials */
     float *lossgrad;        /* dL/d(output of layer n_run-1) */
     void *arena;
+    nn_profile *prof;       /* NULL: not profiled */
 };
 
 static size_t shape_size(act_shape s) { return (size_t)s.h * s.w * s.c; }
@@ -141,21 +143,72 @@ float *nn_model_params(nn_model *m) { return m->params; }
 const float *nn_model_grads(const nn_model *m) { return m->grads; }
 nn_param_slot nn_model_slot(const nn_model *m, int layer) { return m->slots[layer]; }
 
+double nn_model_layer_flops(const nn_model *m, int i, nn_pass pass, int n) {
+    const layer_spec *L = &m->spec.layers[i];
+    if (pass != NN_PASS_FWD && i >= m->n_run) return 0; /* a fused sigmoid has no backward of its own */
+    if (pass == NN_PASS_BWD_DATA && i == 0) return 0;
+    switch (L->kind) {
+    case LAYER_CONV: {
+        conv2d_desc d = conv_desc(m, i, n);
+        return conv2d_flops(&d);
+    }
+    case LAYER_LINEAR: {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        return dense_flops(&d);
+    }
+    case LAYER_AVGPOOL:
+    case LAYER_MAXPOOL: {
+        if (pass == NN_PASS_BWD_WEIGHTS) return 0;
+        pool_desc d = pool_desc_of(m, i, n);
+        return pool_flops(&d);
+    }
+    default: return 0;
+    }
+}
+
 double nn_model_flops_fwd(const nn_model *m) {
     double f = 0;
-    for (int i = 0; i < m->spec.n_layers; i++) {
-        const layer_spec *L = &m->spec.layers[i];
-        if (L->kind == LAYER_CONV) {
-            conv2d_desc d = conv_desc(m, i, 1);
-            f += conv2d_flops(&d);
-        } else if (L->kind == LAYER_LINEAR) {
-            f += 2.0 * L->cin * L->cout;
-        } else if (L->kind == LAYER_AVGPOOL || L->kind == LAYER_MAXPOOL) {
-            pool_desc d = pool_desc_of(m, i, 1);
-            f += pool_flops(&d);
-        }
-    }
+    for (int i = 0; i < m->spec.n_layers; i++) f += nn_model_layer_flops(m, i, NN_PASS_FWD, 1);
     return f;
+}
+
+double nn_model_flops_train(const nn_model *m) {
+    double f = 0;
+    for (int i = 0; i < m->spec.n_layers; i++)
+        for (int p = 0; p < NN_N_PASSES; p++) f += nn_model_layer_flops(m, i, (nn_pass)p, 1);
+    return f;
+}
+
+int nn_model_layers(const nn_model *m) { return m->spec.n_layers; }
+const layer_spec *nn_model_layer(const nn_model *m, int layer) { return &m->spec.layers[layer]; }
+
+/* ---- profile ---- */
+
+static double prof_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void nn_model_attach_profile(nn_model *m, nn_profile *p) { m->prof = p; }
+nn_profile *nn_model_profile(const nn_model *m) { return m->prof; }
+
+void nn_prof_add(nn_prof_cell *c, double seconds, double flops) {
+    c->seconds += seconds;
+    c->flops += flops;
+    c->calls++;
+}
+
+double nn_profile_kernel_seconds(const nn_profile *p, int n_layers) {
+    double s = p->loss.seconds + p->optim.seconds;
+    for (int i = 0; i < n_layers; i++)
+        for (int k = 0; k < NN_N_PASSES; k++) s += p->layer[i][k].seconds;
+    return s;
+}
+
+/* Adds the time since t0 to layer i's pass. */
+static void prof_layer(nn_model *m, int i, nn_pass pass, int n, double t0) {
+    nn_prof_add(&m->prof->layer[i][pass], prof_now() - t0, nn_model_layer_flops(m, i, pass, n));
 }
 
 /* splitmix64: a small seeded generator, local to the call (no global state). */
@@ -181,7 +234,7 @@ void nn_model_init(nn_model *m, uint64_t seed) {
     }
 }
 
-void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
+static void set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
     const size_t hw = (size_t)m->h * m->w;
     float *in = m->act[0];
     for (int b = 0; b < n; b++) {
@@ -192,118 +245,164 @@ void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
     }
 }
 
-const float *nn_model_forward(nn_model *m, int n) {
+void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
+    if (!m->prof) {
+        set_input(m, x, idx, n);
+        return;
+    }
+    double t0 = prof_now();
+    set_input(m, x, idx, n);
+    nn_prof_add(&m->prof->input, prof_now() - t0, 0);
+}
+
+static void layer_fwd(nn_model *m, int i, int n) {
     const lb_dispatch *k = m->k;
     const int T = m->threads;
+    const layer_spec *L = &m->spec.layers[i];
+    const float *in = m->act[i];
+    float *out = m->act[i + 1];
+    const size_t nin = (size_t)n * shape_size(m->shapes[i]);
+    const nn_param_slot *sl = &m->slots[i];
+    switch (L->kind) {
+    case LAYER_CONV: {
+        conv2d_desc d = conv_desc(m, i, n);
+        nn_conv2d_fwd(k->conv2d, T, &d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
+        break;
+    }
+    case LAYER_LRELU: k->act->lrelu_fwd(nin, LRELU_SLOPE, in, out); break;
+    case LAYER_SIGMOID: k->act->sigmoid_fwd(nin, in, out); break;
+    case LAYER_AVGPOOL:
+    case LAYER_MAXPOOL: {
+        pool_desc d = pool_desc_of(m, i, n);
+        nn_pool_fwd(k->pool, T, &d, in, out);
+        break;
+    }
+    case LAYER_GAVGPOOL:
+    case LAYER_GMAXPOOL:
+    case LAYER_GSUMPOOL: {
+        gpool_desc d = gpool_desc_of(m, i, n);
+        k->gpool->fwd(&d, in, out);
+        break;
+    }
+    case LAYER_FLATTEN: {
+        act_shape s = m->shapes[i];
+        flatten_desc d = {n, s.h, s.w, s.c};
+        k->dense->flatten_fwd(&d, in, out);
+        break;
+    }
+    case LAYER_LINEAR: {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        k->dense->fwd(&d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
+        break;
+    }
+    }
+}
+
+const float *nn_model_forward(nn_model *m, int n) {
     for (int i = 0; i < m->spec.n_layers; i++) {
-        const layer_spec *L = &m->spec.layers[i];
-        const float *in = m->act[i];
-        float *out = m->act[i + 1];
-        const size_t nin = (size_t)n * shape_size(m->shapes[i]);
-        const nn_param_slot *sl = &m->slots[i];
-        switch (L->kind) {
-        case LAYER_CONV: {
-            conv2d_desc d = conv_desc(m, i, n);
-            nn_conv2d_fwd(k->conv2d, T, &d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
-            break;
+        if (!m->prof) {
+            layer_fwd(m, i, n);
+            continue;
         }
-        case LAYER_LRELU: k->act->lrelu_fwd(nin, LRELU_SLOPE, in, out); break;
-        case LAYER_SIGMOID: k->act->sigmoid_fwd(nin, in, out); break;
-        case LAYER_AVGPOOL:
-        case LAYER_MAXPOOL: {
-            pool_desc d = pool_desc_of(m, i, n);
-            nn_pool_fwd(k->pool, T, &d, in, out);
-            break;
-        }
-        case LAYER_GAVGPOOL:
-        case LAYER_GMAXPOOL:
-        case LAYER_GSUMPOOL: {
-            gpool_desc d = gpool_desc_of(m, i, n);
-            k->gpool->fwd(&d, in, out);
-            break;
-        }
-        case LAYER_FLATTEN: {
-            act_shape s = m->shapes[i];
-            flatten_desc d = {n, s.h, s.w, s.c};
-            k->dense->flatten_fwd(&d, in, out);
-            break;
-        }
-        case LAYER_LINEAR: {
-            dense_desc d = {n, L->cin, L->cout, L->bias};
-            k->dense->fwd(&d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
-            break;
-        }
-        }
+        double t0 = prof_now();
+        layer_fwd(m, i, n);
+        prof_layer(m, i, NN_PASS_FWD, n, t0);
     }
     return m->act[m->spec.n_layers];
 }
 
 /* The loss on the differentiable output (logits when the sigmoid is fused). */
 static float loss_of(nn_model *m, int n, const float *y, float *grad) {
+    double t0 = m->prof ? prof_now() : 0;
     const float *p = m->act[m->n_run];
     size_t cnt = (size_t)n * m->outs;
-    return m->fused_sigmoid ? m->k->loss->bce_logits(cnt, p, y, grad) : m->k->loss->mse(cnt, p, y, grad);
+    float l = m->fused_sigmoid ? m->k->loss->bce_logits(cnt, p, y, grad) : m->k->loss->mse(cnt, p, y, grad);
+    if (m->prof) nn_prof_add(&m->prof->loss, prof_now() - t0, 0);
+    return l;
 }
 
 float nn_model_loss(nn_model *m, int n, const float *y) { return loss_of(m, n, y, NULL); }
 
-float nn_model_backward(nn_model *m, int n, const float *y) {
+/* Gradients of layer i's weights (conv, linear; nothing for the others). */
+static void layer_bwd_weights(nn_model *m, int i, int n, const float *gout) {
+    const layer_spec *L = &m->spec.layers[i];
+    const nn_param_slot *sl = &m->slots[i];
+    if (L->kind == LAYER_CONV) {
+        conv2d_desc d = conv_desc(m, i, n);
+        nn_conv2d_bwd_weights(m->k->conv2d, m->threads, &d, m->act[i], gout, m->grads + sl->w_off,
+                              L->bias ? m->grads + sl->b_off : NULL, m->ws);
+    } else if (L->kind == LAYER_LINEAR) {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        m->k->dense->bwd_weights(&d, m->act[i], gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL);
+    }
+}
+
+/* Gradient of layer i's input, gin, from that of its output, gout. */
+static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *gin) {
     const lb_dispatch *k = m->k;
     const int T = m->threads;
+    const layer_spec *L = &m->spec.layers[i];
+    const float *in = m->act[i];
+    const size_t nin = (size_t)n * shape_size(m->shapes[i]);
+    const nn_param_slot *sl = &m->slots[i];
+    switch (L->kind) {
+    case LAYER_CONV: {
+        conv2d_desc d = conv_desc(m, i, n);
+        conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
+        nn_conv2d_bwd_data(k->conv2d, T, &d, gout, m->wt[i], gin);
+        break;
+    }
+    case LAYER_LRELU: k->act->lrelu_bwd(nin, LRELU_SLOPE, in, gout, gin); break;
+    case LAYER_SIGMOID: k->act->sigmoid_bwd(nin, m->act[i + 1], gout, gin); break;
+    case LAYER_AVGPOOL:
+    case LAYER_MAXPOOL: {
+        pool_desc d = pool_desc_of(m, i, n);
+        nn_pool_bwd(k->pool, T, &d, in, gout, gin);
+        break;
+    }
+    case LAYER_GAVGPOOL:
+    case LAYER_GMAXPOOL:
+    case LAYER_GSUMPOOL: {
+        gpool_desc d = gpool_desc_of(m, i, n);
+        k->gpool->bwd(&d, in, gout, gin);
+        break;
+    }
+    case LAYER_FLATTEN: {
+        act_shape s = m->shapes[i];
+        flatten_desc d = {n, s.h, s.w, s.c};
+        k->dense->flatten_bwd(&d, gout, gin);
+        break;
+    }
+    case LAYER_LINEAR: {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        k->dense->bwd_data(&d, gout, m->params + sl->w_off, gin);
+        break;
+    }
+    }
+}
+
+float nn_model_backward(nn_model *m, int n, const float *y) {
     float loss = loss_of(m, n, y, m->lossgrad);
     const float *gout = m->lossgrad;
     int cur = 0;
     for (int i = m->n_run - 1; i >= 0; i--) {
-        const layer_spec *L = &m->spec.layers[i];
-        const float *in = m->act[i];
         float *gin = i > 0 ? m->gbuf[cur] : NULL;
-        const size_t nin = (size_t)n * shape_size(m->shapes[i]);
-        const nn_param_slot *sl = &m->slots[i];
-        switch (L->kind) {
-        case LAYER_CONV: {
-            conv2d_desc d = conv_desc(m, i, n);
-            nn_conv2d_bwd_weights(k->conv2d, T, &d, in, gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL,
-                                  m->ws);
-            if (gin) {
-                conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
-                nn_conv2d_bwd_data(k->conv2d, T, &d, gout, m->wt[i], gin);
+        const layer_kind kind = m->spec.layers[i].kind;
+        const bool has_weights = kind == LAYER_CONV || kind == LAYER_LINEAR;
+        if (!m->prof) {
+            if (has_weights) layer_bwd_weights(m, i, n, gout);
+            if (gin) layer_bwd_data(m, i, n, gout, gin);
+        } else {
+            double t0 = prof_now();
+            if (has_weights) {
+                layer_bwd_weights(m, i, n, gout);
+                prof_layer(m, i, NN_PASS_BWD_WEIGHTS, n, t0);
+                t0 = prof_now();
             }
-            break;
-        }
-        case LAYER_LRELU:
-            if (gin) k->act->lrelu_bwd(nin, LRELU_SLOPE, in, gout, gin);
-            break;
-        case LAYER_SIGMOID:
-            if (gin) k->act->sigmoid_bwd(nin, m->act[i + 1], gout, gin);
-            break;
-        case LAYER_AVGPOOL:
-        case LAYER_MAXPOOL:
             if (gin) {
-                pool_desc d = pool_desc_of(m, i, n);
-                nn_pool_bwd(k->pool, T, &d, in, gout, gin);
+                layer_bwd_data(m, i, n, gout, gin);
+                prof_layer(m, i, NN_PASS_BWD_DATA, n, t0);
             }
-            break;
-        case LAYER_GAVGPOOL:
-        case LAYER_GMAXPOOL:
-        case LAYER_GSUMPOOL:
-            if (gin) {
-                gpool_desc d = gpool_desc_of(m, i, n);
-                k->gpool->bwd(&d, in, gout, gin);
-            }
-            break;
-        case LAYER_FLATTEN:
-            if (gin) {
-                act_shape s = m->shapes[i];
-                flatten_desc d = {n, s.h, s.w, s.c};
-                k->dense->flatten_bwd(&d, gout, gin);
-            }
-            break;
-        case LAYER_LINEAR: {
-            dense_desc d = {n, L->cin, L->cout, L->bias};
-            k->dense->bwd_weights(&d, in, gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL);
-            if (gin) k->dense->bwd_data(&d, gout, m->params + sl->w_off, gin);
-            break;
-        }
         }
         if (gin) {
             gout = gin;

@@ -58,3 +58,45 @@ float nn_model_backward(nn_model *m, int n, const float *y);
  * layer's weight; biases are the same in both. */
 void nn_weight_to_torch(const layer_spec *L, const float *ours, float *torch);
 void nn_weight_from_torch(const layer_spec *L, const float *torch, float *ours);
+
+/* ---- optional per-layer profile ----
+ * Attached to a model, it accumulates per layer and per pass the wall time, the call count and
+ * the FLOPs of every kernel call the runtime makes; nothing is kept (and one branch per layer is
+ * the only cost) when none is attached.  It only reads the clock: results are bit for bit those of
+ * an unprofiled run.  Conv/pool calls are timed around the threaded wrapper, so a cell's time
+ * includes OpenMP's fork and join.  No allocation; the caller owns the struct. */
+typedef enum { NN_PASS_FWD = 0, NN_PASS_BWD_DATA, NN_PASS_BWD_WEIGHTS, NN_N_PASSES } nn_pass;
+
+typedef struct {
+    double seconds; /* wall time, summed over calls */
+    double flops;   /* nn_model_layer_flops of each call, summed */
+    long calls;
+} nn_prof_cell;
+
+typedef struct {
+    nn_prof_cell layer[NETSPEC_MAX_LAYERS][NN_N_PASSES];
+    /* bwd_data of a conv includes the weight transpose it needs (conv2d_weights_transpose). */
+    nn_prof_cell input; /* nn_model_set_input: int16 NCHW -> float NHWC (harness code, no kernel) */
+    nn_prof_cell loss;  /* the loss kernel, with its gradient in nn_model_backward */
+    nn_prof_cell optim; /* the optimizer: not run by the model; its caller adds it (nn_prof_add) */
+} nn_profile;
+
+/* Attaches p (not cleared: clear it with memset to start afresh); NULL detaches. */
+void nn_model_attach_profile(nn_model *m, nn_profile *p);
+nn_profile *nn_model_profile(const nn_model *m); /* the attached profile, or NULL */
+/* Adds one call of `seconds` and `flops` to a cell (for work done outside the model). */
+void nn_prof_add(nn_prof_cell *c, double seconds, double flops);
+/* Seconds in kernels: every layer cell, the loss and the optimizer (input conversion excluded). */
+double nn_profile_kernel_seconds(const nn_profile *p, int n_layers);
+int nn_model_layers(const nn_model *m);
+const layer_spec *nn_model_layer(const nn_model *m, int layer);
+
+/* FLOPs of one call of a layer's pass on n samples, the one count behind every FLOP figure:
+ * conv and linear 2*MACs for each of the three passes; avg/max pool their window reads
+ * (pool_flops) for fwd and bwd_data; elementwise layers, global pools and flatten 0.  0 as well
+ * for a pass the runtime does not run (bwd_data of layer 0: the input needs no gradient;
+ * bwd_weights of a layer without weights). */
+double nn_model_layer_flops(const nn_model *m, int layer, nn_pass pass, int n);
+/* FLOPs of one training sample: forward, backward-data and backward-weights as the runtime runs
+ * them (the sum of nn_model_layer_flops over layers and passes for n = 1). */
+double nn_model_flops_train(const nn_model *m);

@@ -8,7 +8,8 @@ void vf_report_init(vf_report *r, FILE *out, unsigned isa_mask, bool onednn) {
     r->out = out;
     r->isa_mask = isa_mask;
     lb_cpu_detect(&r->cpu);
-    r->onednn = onednn && LB_X86;
+    r->onednn = onednn && LB_X86 && LB_HAVE_ONEDNN;
+#if LB_HAVE_ONEDNN
     if (r->onednn) {
         if (dnnl_engine_create(&r->engine, dnnl_cpu, 0) != dnnl_success ||
             dnnl_stream_create(&r->stream, r->engine, dnnl_stream_default_flags) != dnnl_success) {
@@ -16,13 +17,16 @@ void vf_report_init(vf_report *r, FILE *out, unsigned isa_mask, bool onednn) {
             r->onednn = false;
         }
     }
+#endif
 }
 
 void vf_report_fini(vf_report *r) {
+#if LB_HAVE_ONEDNN
     if (r->stream) dnnl_stream_destroy(r->stream);
     if (r->engine) dnnl_engine_destroy(r->engine);
     r->stream = NULL;
     r->engine = NULL;
+#endif
 }
 
 bool vf_wanted(const vf_report *r, const char *descriptor) {

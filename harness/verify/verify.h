@@ -11,8 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <dnnl.h>
 #include "arch/registry.h"
+/* LB_NO_ONEDNN (make ONEDNN=0; the AArch64 cross build): built without oneDNN.  r->onednn then
+ * stays false, each verifier's oneDNN helpers compile to stubs that are never called, and
+ * `latbench verify` says the comparisons are not available on this build. */
+#ifdef LB_NO_ONEDNN
+#define LB_HAVE_ONEDNN 0
+#else
+#define LB_HAVE_ONEDNN 1
+#include <dnnl.h>
+#endif
 
 typedef struct {
     FILE *out;
@@ -21,8 +29,10 @@ typedef struct {
     unsigned isa_mask;      /* variants to check: bit (1 << lb_isa) */
     lb_cpu cpu;
     bool onednn;            /* compare with oneDNN (x86 builds) */
+#if LB_HAVE_ONEDNN
     dnnl_engine_t engine;   /* CPU engine and stream, created by vf_report_init */
     dnnl_stream_t stream;
+#endif
     int checked, failed, skipped;
     char skipped_names[32][48]; /* variants already reported as skipped (printed once) */
     int n_skipped_names;

@@ -41,6 +41,7 @@ static bool same(const float *got, const float *want, size_t n, const char *what
 }
 
 /* ---- oneDNN inner product (plain layouts: src nc, weights io = our [in][out], dst nc) ---- */
+#if LB_HAVE_ONEDNN
 
 typedef struct {
     dnnl_primitive_desc_t fpd, bdpd, bwpd;
@@ -103,6 +104,7 @@ static bool ip_run(vf_report *r, ip_ctx *c, const dense_desc *d, const float *x,
     VF_DNNL(dnnl_stream_wait(r->stream));
     return true;
 }
+#endif
 
 /* ---- dense ---- */
 
@@ -182,12 +184,14 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
 
     /* oneDNN rejects zero-sized dimensions; those shapes are checked against scalar only */
     bool have_dn = r->onednn && d->n > 0 && d->in > 0 && d->out > 0, dn_ok = false;
+#if LB_HAVE_ONEDNN
     if (have_dn) {
         ip_ctx c = {0};
         vf_poison(dn.gb, d->bias ? (size_t)d->out : 0);
         dn_ok = ip_run(r, &c, d, x, w, b, gy, dn.y, dn.gx, dn.gw, dn.gb);
         ip_free(&c);
     }
+#endif
 
     for (int i = 0; i < nvars; i++) {
         const dense_ops *v = &vars[i];

@@ -101,7 +101,9 @@ int cmd_verify(int argc, char **argv) {
     vf_report_init(&r, stdout, mask, onednn);
     r.filter = filter;
     r.verbose = verbose;
-    if (!LB_X86) printf("oneDNN comparisons: not available on this build (x86-64 only); checking against the scalar reference\n");
+    if (!LB_X86 || !LB_HAVE_ONEDNN)
+        printf("oneDNN comparisons: not available on this build (%s); checking against the scalar reference\n",
+               LB_HAVE_ONEDNN ? "x86-64 only" : "built without oneDNN");
     else if (!r.onednn) printf("oneDNN comparisons: off (--no-onednn)\n");
     for (int i = 0; i <= LB_ISA_NEON; i++)
         if (!(mask & (1u << i)) && i > (int)disp->cap && lb_cpu_supports(&r.cpu, (lb_isa)i))

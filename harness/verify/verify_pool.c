@@ -16,6 +16,7 @@ void pool_desc_str(const pool_desc *d, char *buf, size_t len) {
 }
 
 /* ---- oneDNN ---- */
+#if LB_HAVE_ONEDNN
 typedef struct {
     dnnl_primitive_desc_t fpd, bpd;
     dnnl_primitive_t fwd, bwd;
@@ -73,6 +74,7 @@ static bool run_onednn(vf_report *r, const pool_desc *d, dnnl_alg_kind_t alg, co
     res_free(&z);
     return ok;
 }
+#endif
 
 void verify_pool(vf_report *r, const pool_desc *d) {
     char prob[96], desc[192];
@@ -107,6 +109,7 @@ void verify_pool(vf_report *r, const pool_desc *d) {
             want_dn |= vf_wanted(r, desc);
         }
     bool dn_ok = false;
+#if LB_HAVE_ONEDNN
     if (want_dn) {
         dn_out = vf_alloc(no);
         dn_gin = vf_alloc(ni);
@@ -119,6 +122,7 @@ void verify_pool(vf_report *r, const pool_desc *d) {
             dn_ok = run_onednn(r, d, dnnl_pooling_max, in, gout, dn_out, dn_gin);
         }
     }
+#endif
 
     for (int i = 0; i < nv; i++) {
         const pool_ops *v = &vs[i];

@@ -69,8 +69,9 @@ static void awkward_problems(const vp_visitor *v, void *ctx) {
     };
     for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) v->pool(ctx, &pools[i]);
     for (int k = 0; k < 3; k++) {
-        static const int cs[] = {1, 3, 13, 17};
-        for (int j = 0; j < 4; j++) {
+        /* 87 and 129: more channels than one register block holds (AVX2 80, AVX-512 160 per block) */
+        static const int cs[] = {1, 3, 13, 17, 87, 129, 200};
+        for (int j = 0; j < 7; j++) {
             gpool_desc d = {1 + j % 2, 35, cs[j], (gpool_kind)k};
             v->gpool(ctx, &d);
         }

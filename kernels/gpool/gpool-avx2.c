@@ -68,7 +68,7 @@ static inline __m256 pattern(const float *v, int C) {
     for (int c0 = 0; c0 < (C); c0 += 8 * NB_MAX) {                                             \
         int nv_ = ((C) - c0 + 7) / 8;                                                          \
         int nb = nv_ < NB_MAX ? nv_ : NB_MAX;                                                  \
-        int rem_ = (C) - c0 - 8 * (nb - 1);                                                    \
+        int rem_ = (C) - c0 - 8 * (nb - 1) < 8 ? (C) - c0 - 8 * (nb - 1) : 8;                   \
         __m256i tm = lanes((size_t)rem_);                                                      \
         if (rem_ == 8) { const int FULL = 1; BODY_BLOCK; }                                    \
         else { const int FULL = 0; BODY_BLOCK; }                                              \

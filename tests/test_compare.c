@@ -1,0 +1,213 @@
+/* latbench compare: the Mann-Whitney test against known values, the verdicts on synthetic result
+ * files (both latbench's and google-benchmark's JSON), bad input, and real runs: a deliberately
+ * slowed kernel is flagged, two runs of the same build are not. */
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+#include "harness/bench/compare.h"
+#include "tests/test_util.h"
+
+static void test_mann_whitney_known_values(void **state) {
+    (void)state;
+    /* scipy.stats.mannwhitneyu(a, b, method="exact"): 2/252 for complete separation of 5 vs 5 */
+    double a[5] = {1, 2, 3, 4, 5}, b[5] = {6, 7, 8, 9, 10};
+    assert_true(fabs(mann_whitney_p(a, 5, b, 5) - 2.0 / 252) < 1e-12);
+    assert_true(fabs(mann_whitney_p(b, 5, a, 5) - 2.0 / 252) < 1e-12);
+    /* interleaved samples: no evidence at all */
+    double c[4] = {1, 3, 5, 7}, d[4] = {2, 4, 6, 8};
+    assert_true(mann_whitney_p(c, 4, d, 4) > 0.6);
+    /* 3 vs 3 can never reach 0.05 (min p = 2/20) */
+    assert_true(fabs(mann_whitney_p(a, 3, b, 3) - 0.1) < 1e-12);
+    /* ties: normal approximation, still separates clearly different samples */
+    double e[8] = {1, 1, 1, 2, 2, 2, 3, 3}, f[8] = {5, 5, 6, 6, 7, 7, 8, 8};
+    double p = mann_whitney_p(e, 8, f, 8);
+    assert_true(p > 0 && p < 0.01);
+    double g[6] = {4, 4, 4, 4, 4, 4};
+    assert_true(mann_whitney_p(g, 6, g, 6) == 1);
+    assert_true(mann_whitney_p(a, 0, b, 5) == 1);
+}
+
+/* A latbench-style result with one benchmark whose samples are base * (1 + small jitter). */
+static void write_latbench_json(const char *path, const char *name, double base_ns, int n, double ratio_onednn) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"context\": {\"executable\": \"latbench bench\"}, \"benchmarks\": [\n");
+    for (int who = 0; who < 2; who++) {
+        double t = who == 0 ? base_ns : base_ns / ratio_onednn;
+        fprintf(f, "%s{\"name\": \"%s/%s/threads:1\", \"run_type\": \"aggregate\", \"problem\": \"%s\", \"impl\": \"%s\", "
+                   "\"threads\": 1, \"time_unit\": \"ns\", \"real_time\": %g, \"onednn_best_path\": \"any\", \"samples\": [",
+                who ? ",\n" : "", name, who == 0 ? "ours" : "onednn_any", name, who == 0 ? "ours" : "onednn_any", t);
+        for (int i = 0; i < n; i++) fprintf(f, "%s%g", i ? ", " : "", t * (1 + 0.002 * ((i * 7) % 11)));   /* distinct: no ties */
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n]}\n");
+    fclose(f);
+}
+
+/* google-benchmark's JSON with --benchmark_repetitions=n: n iteration records and aggregates. */
+static void write_gbench_json(const char *path, const char *name, double base_us, int n) {
+    /* n >= 10: the test looks at the fastest halves, and 5 vs 5 is the least that reaches p < 0.01 */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"context\": {\"library_build_type\": \"release\"}, \"benchmarks\": [\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "{\"name\": \"%s\", \"run_name\": \"%s\", \"run_type\": \"iteration\", \"repetitions\": %d, \"repetition_index\": %d, "
+                   "\"iterations\": 1000, \"real_time\": %g, \"cpu_time\": %g, \"time_unit\": \"us\"},\n",
+                name, name, n, i, base_us * (1 + 0.01 * (i % 3)), base_us);
+    fprintf(f, "{\"name\": \"%s_median\", \"run_name\": \"%s\", \"run_type\": \"aggregate\", \"aggregate_name\": \"median\", "
+               "\"real_time\": %g, \"cpu_time\": %g, \"time_unit\": \"us\"}\n]}\n",
+            name, name, base_us, base_us);
+    fclose(f);
+}
+
+static void compare(cli_result *r, const char *a, const char *b, const char *extra) {
+    char args[1024];
+    snprintf(args, sizeof args, "compare %s %s %s", a, b, extra ? extra : "");
+    cli_latbench(r, NULL, args);
+}
+
+static void test_compare_synthetic(void **state) {
+    (void)state;
+    char dir[] = "/tmp/latbench-compare-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char a[256], b[256], c[256], d[256], e[256];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", dir);
+    snprintf(c, sizeof c, "%s/c.json", dir);
+    snprintf(d, sizeof d, "%s/d.json", dir);
+    snprintf(e, sizeof e, "%s/e.json", dir);
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+
+    /* the same samples: quiet */
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 9, 0.8);
+    write_latbench_json(b, "conv2d_fwd/x", 1000, 9, 0.8);
+    compare(r, a, b, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "0 regressions"));
+    /* twice as slow, 9 repetitions each: a significant regression, named */
+    write_latbench_json(c, "conv2d_fwd/x", 2000, 9, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "REGRESSION"));
+    assert_non_null(strstr(r->out, "conv2d_fwd/x/ours/threads:1"));
+    /* ... but in ratio mode it is the same (ours and oneDNN both slowed: the machine was busy) */
+    compare(r, a, c, "--ratio");
+    assert_int_equal(r->status, 0);
+    /* ours slower against oneDNN in the same run: a regression in ratio mode */
+    write_latbench_json(d, "conv2d_fwd/x", 1000, 9, 1.6);
+    compare(r, a, d, "--ratio");
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "REGRESSION"));
+    /* 10 % slower is below the default threshold of 20 % */
+    write_latbench_json(e, "conv2d_fwd/x", 1100, 9, 0.8);
+    compare(r, a, e, NULL);
+    assert_int_equal(r->status, 0);
+    compare(r, a, e, "--threshold 5");
+    assert_int_equal(r->status, 1);
+    /* one repetition each: slower, but untestable, so not a regression */
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 1, 0.8);
+    write_latbench_json(c, "conv2d_fwd/x", 2000, 1, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "one sample"));
+    /* google-benchmark's format */
+    write_gbench_json(a, "BM_conv/8", 10, 10);
+    write_gbench_json(b, "BM_conv/8", 10, 10);
+    write_gbench_json(c, "BM_conv/8", 25, 10);
+    compare(r, a, b, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "1 compared"));
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "BM_conv/8"));
+
+    /* bad input: one line, exit 2 */
+    FILE *f = fopen(d, "w");
+    fputs("{not json", f);
+    fclose(f);
+    compare(r, a, d, NULL);
+    assert_int_equal(r->status, 2);
+    assert_non_null(strstr(r->out, "not valid JSON"));
+    assert_int_equal(r->lines, 1);
+    f = fopen(d, "w");
+    fputs("{\"x\": 1}", f);
+    fclose(f);
+    compare(r, a, d, NULL);
+    assert_int_equal(r->status, 2);
+    assert_non_null(strstr(r->out, "no \"benchmarks\" array"));
+    compare(r, a, "/nonexistent/x.json", NULL);
+    assert_int_equal(r->status, 2);
+    assert_int_equal(r->lines, 1);
+    compare(r, a, b, "--threshold abc");
+    assert_int_equal(r->status, 2);
+    cli_latbench(r, NULL, "compare onlyone.json");
+    assert_int_equal(r->status, 2);
+    /* nothing in common */
+    write_gbench_json(e, "BM_other", 10, 3);
+    compare(r, a, e, NULL);
+    assert_int_equal(r->status, 2);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
+    free(r);
+}
+
+/* Two real runs of one conv layer, and a third with that kernel made 3x slower. */
+static void test_compare_real_runs(void **state) {
+    (void)state;
+    if (cli_emulated()) {
+        print_message("NOTE compare: real runs not timed under emulation (qemu timings mean nothing); the x86 builds time them\n");
+        return;
+    }
+    char dir[] = "/tmp/latbench-compare-real-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    const char *bench = "bench --quick --threads 1 --batch 32 --reps 41 --filter conv2d_fwd/mb32_ic64oc48_ih8iw8";
+    char args[1024], a[256], b[256], c[256];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", dir);
+    snprintf(c, sizeof c, "%s/c.json", dir);
+    snprintf(args, sizeof args, "%s --json %s", bench, a);
+    cli_latbench(r, NULL, args);
+    assert_int_equal(r->status, 0);
+    snprintf(args, sizeof args, "%s --json %s", bench, b);
+    cli_latbench(r, NULL, args);
+    assert_int_equal(r->status, 0);
+    snprintf(args, sizeof args, "%s --json %s", bench, c);
+    cli_latbench(r, "LATBENCH_TEST_SLOWDOWN=conv2d.fwd:3", args);
+    assert_int_equal(r->status, 0);
+
+#ifndef LB_NO_ONEDNN
+    /* in-process ratios: insensitive to how busy the machine was during each run */
+    compare(r, a, b, "--ratio");
+    if (r->status != 0) print_message("%s\n", r->out);
+    assert_int_equal(r->status, 0);
+    compare(r, a, c, "--ratio");
+    if (r->status != 1) print_message("%s\n", r->out);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "conv2d_fwd/mb32_ic64oc48_ih8iw8_kh1kw1_sh1sw1_b1/ours/threads:1"));
+#else
+    print_message("NOTE compare: no oneDNN in this build: --ratio on real runs not tested\n");
+#endif
+    /* times: a 3x slowdown is flagged whatever the load */
+    compare(r, a, c, NULL);
+    if (r->status != 1) print_message("%s\n", r->out);
+    assert_int_equal(r->status, 1);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
+    free(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mann_whitney_known_values),
+        cmocka_unit_test(test_compare_synthetic),
+        cmocka_unit_test(test_compare_real_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
