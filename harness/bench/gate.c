@@ -30,6 +30,19 @@
 #include "harness/verify/verify_ops.h"
 
 #define GATE_MAX 32
+
+/* A sanitizer build's kernels are instrumented: its timings say nothing against expectations
+ * recorded with an optimized build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GATE_INSTRUMENTED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GATE_INSTRUMENTED 1
+#endif
+#endif
+#ifndef GATE_INSTRUMENTED
+#define GATE_INSTRUMENTED 0
+#endif
 #define DEFAULT_TOLERANCE 2.0
 #define OTHER_UARCH_TOLERANCE 3.5
 /* ours/scalar gets this much more room than ours/oneDNN: when the other hardware thread of a core
@@ -260,6 +273,11 @@ int cmd_gate(int argc, char **argv) {
 
     gate_expect ex = {NULL, NULL};
     char err[512];
+    if (!write && expect_path == default_path && GATE_INSTRUMENTED) {
+        printf("gate: SKIPPED: this is a sanitizer build; the committed expectations are for optimized builds "
+               "(give --expect FILE recorded with this build)\n");
+        return 0;
+    }
     if (!write && expect_path == default_path && access(expect_path, F_OK) != 0) {
         printf("gate: SKIPPED: no expected ratios for the %s kernels of this CPU (%s is missing); record them on a\n"
                "      reference machine with `latbench gate --write`\n", lb_isa_name(r.disp->conv2d->isa), expect_path);
