@@ -49,6 +49,7 @@ typedef struct bench_run {
     double peak[LB_ISA_NEON + 1][BENCH_MAX_LIST];
     /* measured STREAM-triad memory bandwidth, GB/s, at opt->threads[i] threads (0: not measured) */
     double stream_gbps[BENCH_MAX_LIST];
+    double l2_gbps[BENCH_MAX_LIST];     /* the same triad resident in L2 (a second roof) */
     lb_topology topo;
     char pin_desc[1024];                /* how the worker threads were pinned */
     lb_counters ctr;                    /* opened for the largest thread count of the run */

@@ -571,7 +571,8 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
     if (r->stream_gbps[0] > 0) {
         fprintf(f, "\nmemory    STREAM triad");
         for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->stream_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
-        fprintf(f, " (harness/bench/bandwidth.h; the roofline's slope)");
+        fprintf(f, " (harness/bench/bandwidth.h; the roofline's slope); in L2");
+        for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->l2_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
     }
     char topo[512];
     lb_topology_format(&r->topo, topo, sizeof topo);
@@ -672,6 +673,13 @@ static void json_context(bench_run *r, const char *dnnl_ver) {
             json_num(j, key, r->stream_gbps[i]);
         }
         json_end_object(j);
+        json_begin_object(j, "l2_triad_gbps");
+        for (int i = 0; i < o->n_threads; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", o->threads[i]);
+            json_num(j, key, r->l2_gbps[i]);
+        }
+        json_end_object(j);
     }
     json_begin_object(j, "timing");
     json_str(j, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
@@ -748,7 +756,10 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
     lb_likwid_init(max_threads);
     measure_peaks(r);
     if (!opt->no_bandwidth)
-        for (int i = 0; i < opt->n_threads; i++) r->stream_gbps[i] = bench_stream_gbps(opt->threads[i], 0);
+        for (int i = 0; i < opt->n_threads; i++) {
+            r->stream_gbps[i] = bench_stream_gbps(opt->threads[i], 0);
+            r->l2_gbps[i] = bench_cache_gbps(opt->threads[i], 0);
+        }
     print_context(r, r->dnnl_ver);
     if (r->json_on) {
         json_begin_object(&r->json, NULL);

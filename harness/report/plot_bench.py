@@ -60,8 +60,8 @@ def peak_of(ctx, threads):
     return best, isa
 
 
-def bandwidth_of(ctx, threads):
-    bw = ctx.get("stream_gbps") or {}
+def bandwidth_of(ctx, threads, key="stream_gbps"):
+    bw = ctx.get(key) or {}
     v = bw.get(str(threads))
     if v is None and bw:
         v = max(bw.values())
@@ -154,12 +154,16 @@ def main():
             sel = [r for r in pts if r["threads"] == t]
             peak, isa = peak_of(ctx, t)
             bw = bandwidth_of(ctx, t)
+            l2 = bandwidth_of(ctx, t, "l2_triad_gbps")
             ai = [r["flops"] / r["bytes"] for r in sel]
             lo, hi = min(ai) / 2, max(ai) * 2
             if peak:
                 xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
                 roof = [min(peak, x * bw) if bw else peak for x in xs]
-                ax.plot(xs, roof, color="black", lw=1.5, label=f"roof: {isa} FMA peak {peak:.0f} GFLOP/s" + (f", stream {bw:.1f} GB/s" if bw else ""))
+                ax.plot(xs, roof, color="black", lw=1.5, label=f"roof: {isa} FMA peak {peak:.0f} GFLOP/s" + (f", DRAM (STREAM) {bw:.1f} GB/s" if bw else ""))
+                if l2:
+                    ax.plot(xs, [min(peak, x * l2) for x in xs], color="black", lw=1, ls="--",
+                            label=f"roof with data in L2: triad {l2:.1f} GB/s (SSE2 code: a lower bound)")
                 md.append(f"- {t} thread(s): FMA peak {peak:.1f} GFLOP/s ({isa}), memory bandwidth {bw if bw else 'not measured'} GB/s\n")
             for impl, marker, color in (("ours", "o", "tab:blue"), ("onednn_any", "s", "tab:red"), ("scalar", "^", "tab:gray")):
                 s = [r for r in sel if r["impl"] == impl]
