@@ -157,10 +157,7 @@ static void test_compare_synthetic(void **state) {
 /* Two real runs of one conv layer, and a third with that kernel made 3x slower. */
 static void test_compare_real_runs(void **state) {
     (void)state;
-    if (cli_emulated()) {
-        print_message("NOTE compare: real runs not timed under emulation (qemu timings mean nothing); the x86 builds time them\n");
-        return;
-    }
+    SKIP_UNDER_EMULATION("compare real runs");
     char dir[] = "/tmp/latbench-compare-real-XXXXXX";
     assert_non_null(mkdtemp(dir));
     cli_result *r = malloc(sizeof *r);

@@ -8,10 +8,7 @@
  * unslowed build passes.  Independent of the committed files (works on any x86 CPU). */
 static void test_gate_catches_slowed_kernels(void **state) {
     (void)state;
-    if (cli_emulated()) {
-        print_message("NOTE gate: not timed under emulation (qemu timings mean nothing); the x86 builds run it\n");
-        return;
-    }
+    SKIP_UNDER_EMULATION("gate slowdown");
     char dir[] = "/tmp/latbench-gate-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char args[512];
@@ -64,10 +61,7 @@ static void test_gate_catches_slowed_kernels(void **state) {
  * directory: the repository root under `make test`). */
 static void test_gate_committed_expectations(void **state) {
     (void)state;
-    if (cli_emulated()) {
-        print_message("NOTE gate: committed expectations not checked under emulation\n");
-        return;
-    }
+    SKIP_UNDER_EMULATION("gate committed expectations");
     cli_result *r = malloc(sizeof *r);
     assert_non_null(r);
     cli_latbench(r, NULL, "gate");

@@ -103,6 +103,10 @@ int bench_run_close(bench_run *r);
  * apart from the timed repetitions. */
 void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
                        lb_counter_values *out);
+/* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
+ * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
+void bench_json_time_stats(json_writer *j, const bench_stats *s);
+void bench_json_samples(json_writer *j, const char *key, const double *sec, int n);
 /* Calls for counting a sequence: one repetition's, and at least ~5 ms worth. */
 long bench_counter_calls(const bench_seq_result *res);
 /* fn for bench_count_calls: one call of a sequence (ctx: a bench_seq), all of its steps. */

@@ -299,7 +299,7 @@ static const char *kind_name(bench_step_kind k) {
     }
 }
 
-static void json_stats_ns(json_writer *j, const bench_stats *s) {
+void bench_json_time_stats(json_writer *j, const bench_stats *s) {
     json_num(j, "real_time", s->median * 1e9);
     json_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
     json_str(j, "time_unit", "ns");
@@ -309,9 +309,9 @@ static void json_stats_ns(json_writer *j, const bench_stats *s) {
     json_num(j, "q3_time", s->q3 * 1e9);
 }
 
-static void json_samples_ns(json_writer *j, const bench_seq_result *res) {
-    json_begin_array(j, "samples");
-    for (int i = 0; i < res->n_samples; i++) json_num(j, NULL, res->samples[i] * 1e9);
+void bench_json_samples(json_writer *j, const char *key, const double *sec, int n) {
+    json_begin_array(j, key);
+    for (int i = 0; i < n; i++) json_num(j, NULL, sec[i] * 1e9);
     json_end_array(j);
 }
 
@@ -328,8 +328,8 @@ static void json_record(bench_run *r, const bench_measure *m, const char *who, c
     json_int(j, "repetitions", res->reps);
     json_int(j, "iterations", res->calls);
     json_int(j, "threads", m->threads);
-    json_stats_ns(j, &res->total);
-    json_samples_ns(j, res);
+    bench_json_time_stats(j, &res->total);
+    bench_json_samples(j, "samples", res->samples, res->n_samples);
     json_str(j, "problem", m->name);
     json_str(j, "op", m->op);
     json_str(j, "pass", m->pass);

@@ -44,6 +44,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "harness/io/srcfile.h"
 #include "harness/bench/bench.h"
 #include "harness/lattice/dataset.h"
 #include "harness/nn/model.h"
@@ -96,18 +97,7 @@ static bool find_torch_script(char *out, size_t len) {
         snprintf(out, len, "%s", env);
         return access(out, R_OK) == 0;
     }
-    char dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n > 0) {
-        dir[n] = 0;
-        for (int up = 0; up < 5; up++) {
-            char *slash = strrchr(dir, '/');
-            if (!slash) break;
-            *slash = 0;
-            snprintf(out, len, "%s/harness/bench/torch_pipeline.py", dir);
-            if (access(out, R_OK) == 0) return true;
-        }
-    }
+    if (lb_find_near_binary("harness/bench/torch_pipeline.py", out, len) == 1 && access(out, R_OK) == 0) return true;
     snprintf(out, len, "harness/bench/torch_pipeline.py");
     return access(out, R_OK) == 0;
 }
@@ -335,23 +325,6 @@ static bool nn_job_init(nn_job *j, const net_spec *spec, int h, int w, int batch
 
 /* ---- output helpers ---- */
 
-static void json_time_stats(json_writer *j, const bench_stats *s) {
-    json_num(j, "real_time", s->median * 1e9);
-    json_num(j, "cpu_time", s->median * 1e9); /* wall time: CPU time is not measured */
-    json_str(j, "time_unit", "ns");
-    json_num(j, "min_time", s->min * 1e9);
-    json_num(j, "max_time", s->max * 1e9);
-    json_num(j, "q1_time", s->q1 * 1e9);
-    json_num(j, "q3_time", s->q3 * 1e9);
-}
-
-/* Per-repetition times (ns), in run order, as the kernel records give them (latbench compare). */
-static void json_samples(json_writer *j, const char *key, const double *sec, int n) {
-    json_begin_array(j, key);
-    for (int i = 0; i < n; i++) json_num(j, NULL, sec[i] * 1e9);
-    json_end_array(j);
-}
-
 /* Statistics of n samples without reordering them. */
 static bench_stats stats_of(const double *sec, int n) {
     double tmp[PIPE_MAX_REPS];
@@ -572,8 +545,8 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
     if (r->json_on) {
         json_writer *j = &r->json;
         json_record_head(j, name, phase, threads, reps, calls);
-        json_time_stats(j, &st);
-        json_samples(j, "samples", ours, reps);
+        bench_json_time_stats(j, &st);
+        bench_json_samples(j, "samples", ours, reps);
         json_str(j, "net", job->net);
         char lat[32];
         snprintf(lat, sizeof lat, "%dx%d", job->h, job->w);
@@ -594,7 +567,7 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
             json_num(j, "torch_min_time", bst.min * 1e9);
             json_int(j, "torch_repetitions", nbase);
             json_int(j, "torch_iterations", tcalls);
-            json_samples(j, "torch_samples", base, nbase);
+            bench_json_samples(j, "torch_samples", base, nbase);
             json_num(j, "torch_samples_per_s", bsps);
             json_num(j, "ratio_vs_torch", sps / bsps);
             /* on the fastest repetition of each side (noise only adds time) */
@@ -743,8 +716,8 @@ static bool pipe_generate(bench_run *r, const pipe_cfg *cfg, const torch_proc *t
             if (r->json_on) {
                 json_writer *j = &r->json;
                 json_record_head(j, names[v], "generate", threads, cfg->gen_reps, 1);
-                json_time_stats(j, &st[v]);
-                json_samples(j, "samples", sec[v], cfg->gen_reps);
+                bench_json_time_stats(j, &st[v]);
+                bench_json_samples(j, "samples", sec[v], cfg->gen_reps);
                 json_str(j, "variant", vars[v]->name);
                 json_str(j, "isa", lb_isa_name(vars[v]->isa));
                 json_str(j, "lattice", "60x4");
@@ -850,8 +823,8 @@ static void pipe_eval(bench_run *r, const pipe_cfg *cfg, const torch_proc *t, in
         if (r->json_on) {
             json_writer *j = &r->json;
             json_record_head(j, name, "eval", threads, reps, calls);
-            json_time_stats(j, &st);
-            json_samples(j, "samples", s, reps);
+            bench_json_time_stats(j, &st);
+            bench_json_samples(j, "samples", s, reps);
             json_str(j, "net", "task1-eq");
             json_str(j, "lattice", "60x4");
             json_int(j, "batch", batch);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "harness/bench/timing.h"
 #include "harness/cli/cli.h"
 
 /* ---- statistics ---- */
@@ -159,11 +160,6 @@ static json_t *find_record(json_t *benchmarks, const char *name) {
     return NULL;
 }
 
-static int cmp_dbl(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Ours per repetition over the lower quartile of oneDNN's best path of the same problem and thread
  * count, measured interleaved in the same run.  The normalizer is a low quantile because the noise
  * of a shared machine comes in bursts that only ever add time: its fastest repetitions are the
@@ -182,8 +178,7 @@ static bool ratio_samples(json_t *benchmarks, json_t *rec, series *s) {
     double ref[MAX_SAMPLES];
     int nb = 0;
     for (size_t i = 0; i < json_array_size(b) && nb < MAX_SAMPLES; i++) ref[nb++] = json_number_value(json_array_get(b, i));
-    qsort(ref, (size_t)nb, sizeof *ref, cmp_dbl);
-    double norm = ref[(nb - 1) / 4];
+    double norm = bench_order_stats(ref, nb).q1;
     if (!(norm > 0)) return false;
     for (size_t i = 0; i < json_array_size(a) && s->n < MAX_SAMPLES; i++) {
         double x = json_number_value(json_array_get(a, i));
@@ -257,23 +252,18 @@ oom:
     return false;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median, quartiles and minimum; `fast` receives the fastest half (at least one value) sorted, and
  * *nfast its size. */
 static double median_of(const double *v, int n, double *q1, double *q3, double *mn, double *fast, int *nfast) {
     double t[MAX_SAMPLES];
     memcpy(t, v, sizeof(double) * (size_t)n);
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    bench_stats st = bench_order_stats(t, n);
     *nfast = (n + 1) / 2;
     memcpy(fast, t, sizeof(double) * (size_t)*nfast);
-    *mn = t[0];
-    *q1 = t[(n - 1) / 4];
-    *q3 = t[(3 * (n - 1) + 3) / 4];
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    *mn = st.min;
+    *q1 = st.q1;
+    *q3 = st.q3;
+    return st.median;
 }
 
 static void fmt_value(char *buf, size_t len, double v, bool ratio) {

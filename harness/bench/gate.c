@@ -79,17 +79,10 @@ typedef struct {
     int n;
 } gate_ctx;
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double quantile_of(const bench_seq_result *a, int which /* 1: q1, 2: median */) {
+static bench_stats order_stats_of(const bench_seq_result *a) {
     double v[BENCH_MAX_SAMPLES];
-    int n = a->n_samples;
-    memcpy(v, a->samples, sizeof(double) * (size_t)n);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return which == 1 ? v[(n - 1) / 4] : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    memcpy(v, a->samples, sizeof(double) * (size_t)a->n_samples);
+    return bench_order_stats(v, a->n_samples);
 }
 
 /* q[0]: ratio of the lower quartiles (the gated statistic: bursts of load only add time, so the
@@ -97,8 +90,9 @@ static double quantile_of(const bench_seq_result *a, int which /* 1: q1, 2: medi
 static void quartile_ratios(const bench_seq_result *a, const bench_seq_result *b, double q[2]) {
     q[0] = q[1] = NAN;
     if (!a || !b || a->n_samples <= 0 || b->n_samples <= 0) return;
-    q[0] = quantile_of(a, 1) / quantile_of(b, 1);
-    q[1] = quantile_of(a, 2) / quantile_of(b, 2);
+    bench_stats sa = order_stats_of(a), sb = order_stats_of(b);
+    q[0] = sa.q1 / sb.q1;
+    q[1] = sa.median / sb.median;
 }
 
 static void on_measure(bench_run *r, const bench_measure *m) {

@@ -36,6 +36,18 @@ bench_stats bench_stats_of(double *samples, int n) {
     return s;
 }
 
+bench_stats bench_order_stats(double *v, int n) {
+    bench_stats s = {0, 0, 0, 0, 0};
+    if (n <= 0) return s;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    s.min = v[0];
+    s.max = v[n - 1];
+    s.q1 = v[(n - 1) / 4];
+    s.q3 = v[(3 * (n - 1) + 3) / 4];
+    s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return s;
+}
+
 int bench_seq_add(bench_seq *s, const char *name, bench_step_kind kind, bench_step_fn *fn, void *ctx) {
     if (s->n_steps >= BENCH_MAX_STEPS) return -1;
     s->steps[s->n_steps++] = (bench_step){name, kind, fn, ctx};

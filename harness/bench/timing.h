@@ -64,8 +64,12 @@ typedef struct {
 /* Monotonic clock in seconds. */
 double bench_now(void);
 
-/* Statistics of n samples (sorts them in place). */
+/* Statistics of n samples (sorts them in place), quartiles interpolated (numpy's default). */
 bench_stats bench_stats_of(double *samples, int n);
+/* The same without interpolation (sorts in place): q1 = the sample at (n-1)/4, q3 at (3(n-1)+3)/4,
+ * the median the middle one (the mean of the middle two for even n).  What `latbench compare` and
+ * the gate use: a real repetition's time, never a value between a clean one and a burst. */
+bench_stats bench_order_stats(double *samples, int n);
 
 /* Appends a step; returns 0, or -1 when the sequence is full. */
 int bench_seq_add(bench_seq *s, const char *name, bench_step_kind kind, bench_step_fn *fn, void *ctx);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "harness/cli/cli.h"
 #include "harness/cli/nncli.h"
+#include "harness/io/srcfile.h"
 #include "harness/lattice/params.h"
 
 #define SCRIPT_EXPERIMENT "harness/report/plot_experiment.py"
@@ -52,21 +53,12 @@ static bool find_script(const char *rel, char *out, size_t outlen, char *err, si
         snprintf(err, errlen, "LATBENCH_SHARE=%.900s holds no %s", share, rel);
         return false;
     }
-    char dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n <= 0) {
+    int found = lb_find_near_binary(rel, out, outlen);
+    if (found < 0) {
         snprintf(err, errlen, "cannot read /proc/self/exe; set LATBENCH_SHARE to the latbench source tree");
         return false;
     }
-    dir[n] = 0;
-    for (int up = 0; up <= 4; up++) {
-        char *slash = strrchr(dir, '/');
-        if (!slash) break;
-        *slash = 0; /* dir: the binary's directory, then its parents */
-        snprintf(out, outlen, "%s/%s", *dir ? dir : "", rel);
-        if (is_file(out)) return true;
-        if (!*dir) break;
-    }
+    if (found) return true;
     snprintf(err, errlen, "cannot find %s near the latbench binary; set LATBENCH_SHARE to the source tree", rel);
     return false;
 }
