@@ -84,8 +84,9 @@ all: $(if $(CROSS),$(BUILD)/latbench,latbench)
 deps:
 	@toolchain/install-deps.sh
 
+# copy, then rename: a running ./latbench keeps its old file ("text file busy" otherwise)
 latbench: $(BUILD)/latbench
-	@cp $< $@
+	@cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/latbench: $(BUILD)/harness/cli/main.o $(BUILD)/liblatbench.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,6 +1,7 @@
 /* latbench report through the binary (LATBENCH_BIN, set by tests/run.sh): a small synthetic
  * results.json in the shape `latbench experiment` writes (harness/cli/experiment.c) gives valid,
- * non-trivial PNGs; bad input gives one line and exit 2. */
+ * non-trivial PNGs; per-(eta, mu) and per-K losses give the loss-vs-mu and loss-vs-K plots and their
+ * tables, their absence a note and no file; bad input gives one line and exit 2. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,7 +55,51 @@ static const char *RESULTS_COUNT =
     SUMMARY(0.725, 0.725, 1.05, 1.05, null, null) "}\n"
     " ]}\n";
 
-/* A regression result with per-mu losses on one size (not written by `latbench experiment` today). */
+/* Per-(eta, mu) losses (2 eta x 2 mu) and per-K losses (K = 0, 1, 5) of one test lattice. */
+#define PP(A, B, C, D)                                                                                            \
+    "\"per_point\": [{\"eta\": 4.01, \"lambda\": 1.0, \"mu\": 1.0, \"n\": 10, \"loss\": " #A "}, "              \
+    "{\"eta\": 4.01, \"lambda\": 1.0, \"mu\": 1.5, \"n\": 10, \"loss\": " #B "}, "                                \
+    "{\"eta\": 4.25, \"lambda\": 1.0, \"mu\": 1.0, \"n\": 10, \"loss\": " #C "}, "                                \
+    "{\"eta\": 4.25, \"lambda\": 1.0, \"mu\": 1.5, \"n\": 10, \"loss\": " #D "}]"
+#define PL(K0, K1, K5)                                                                                            \
+    "\"per_label\": [{\"label\": 0, \"n\": 8, \"loss\": " #K0 "}, {\"label\": 1, \"n\": 8, \"loss\": " #K1 "}, "    \
+    "{\"label\": 5, \"n\": 8, \"loss\": " #K5 "}]"
+#define TRIAL_PP(T, L8, PP8, PL8, L16, PP16, PL16)                                                                \
+    "{\"trial\": " #T ", \"val_loss\": 1.0, \"test\": {\"8x8\": {\"loss\": " #L8 ", " PP8 ", " PL8 "}, "              \
+    "\"16x16\": {\"loss\": " #L16 ", " PP16 ", " PL16 "}}}"
+#define TRIAL_PP_FL(T, L8, PP8, PL8)                                                                              \
+    "{\"trial\": " #T ", \"val_loss\": 1.0, \"test\": {\"8x8\": {\"loss\": " #L8 ", " PP8 ", " PL8 "}, "              \
+    "\"16x16\": {\"skipped\": \"task3-fl1 does not run on a 16x16 lattice\"}}}"
+
+/* What `latbench experiment count` writes: per-(eta, mu) and per-K losses on every size a net runs on.
+ * The EQ net's medians over its two trials on 16x16 are 7.25 (eta 4.25, mu 1.5) and 61.5 (K = 5). */
+static const char *RESULTS_COUNT_POINTS =
+    "{\"task\": \"count\", \"quick\": true, \"train_lattice\": \"8x8\", \"train_count\": 2000,\n"
+    " \"test_lattices\": [\"8x8\", \"16x16\"], \"settings\": {\"trials\": 2, \"epochs\": 40},\n"
+    " \"archs\": [\n"
+    "  {\"arch\": \"task3-eq1\", \"params\": 1800, \"trials\": [\n"
+    "   " TRIAL_PP(0, 2.0, PP(1.5, 2.5, 1.0, 3.0), PL(0.5, 3.0, 0.7), 9.0, PP(8.0, 12.0, 4.0, 6.5), PL(3.0, 20.0, 60.0)) ",\n"
+    "   " TRIAL_PP(1, 3.0, PP(2.5, 3.5, 2.0, 4.0), PL(0.9, 4.0, 0.8), 11.0, PP(9.0, 14.0, 5.0, 8.0), PL(5.0, 22.0, 63.0)) "],\n"
+    "   " SUMMARY(1.0, 1.0, 2.5, 2.5, 6.25, 6.25) "},\n"
+    "  {\"arch\": \"task3-fl1\", \"params\": 640, \"trials\": [\n"
+    "   " TRIAL_PP_FL(0, 1.0, PP(0.5, 1.5, 0.4, 1.2), PL(0.3, 2.0, 0.4)) ",\n"
+    "   " TRIAL_PP_FL(1, 1.2, PP(0.7, 1.7, 0.6, 1.4), PL(0.5, 2.5, 0.6)) "],\n"
+    "   " SUMMARY(1.0, 1.0, 1.1, 1.1, null, null) "}\n"
+    " ]}\n";
+
+/* A detection result with per-(eta, mu) loss and accuracy (one trial, two sizes). */
+#define PPA(ETA, MU, L, A) "{\"eta\": " #ETA ", \"lambda\": 1.0, \"mu\": " #MU ", \"n\": 20, \"loss\": " #L ", \"accuracy\": " #A "}"
+static const char *RESULTS_DETECT_POINTS =
+    "{\"task\": \"detect\", \"quick\": true, \"train_lattice\": \"8x8\", \"train_count\": 400,\n"
+    " \"test_lattices\": [\"8x8\", \"16x16\"], \"settings\": {\"trials\": 1, \"epochs\": 40},\n"
+    " \"archs\": [{\"arch\": \"task2-eq\", \"params\": 500, \"trials\": [{\"trial\": 0, \"val_loss\": 0.3, \"test\": {\n"
+    "   \"8x8\": {\"loss\": 0.3, \"accuracy\": 0.9, \"per_point\": [" PPA(4.01, 1.0, 0.4, 0.85) ", " PPA(4.01, 1.5, 0.2, 0.95)
+    ", " PPA(4.25, 1.0, 0.25, 0.93) ", " PPA(4.25, 1.5, 0.35, 0.875) "]},\n"
+    "   \"16x16\": {\"loss\": 0.5, \"accuracy\": 0.8, \"per_point\": [" PPA(4.01, 1.0, 0.6, 0.75) ", " PPA(4.01, 1.5, 0.4, 0.85)
+    ", " PPA(4.25, 1.0, 0.45, 0.83) ", " PPA(4.25, 1.5, 0.55, 0.785) "]}}}],\n"
+    "   " SUMMARY(0.3, 0.3, 0.3, 0.3, 0.4, 0.4) "}]}\n";
+
+/* A regression result with per-mu losses in the older "per_mu" forms (still read). */
 static const char *RESULTS_REGRESSION =
     "{\"task\": \"regression\", \"quick\": true, \"train_lattice\": \"60x4\", \"train_count\": 1600, \"val_count\": 160,\n"
     " \"test_lattices\": [\"60x4\", \"50x2\"], \"settings\": {\"trials\": 1, \"epochs\": 40},\n"
@@ -92,6 +137,36 @@ static void assert_png(const char *dir, const char *name, long min_bytes) {
     if (n < min_bytes) fail_msg("%s: only %ld bytes", path, n);
 }
 
+/* The height in pixels of the PNG dir/name (its IHDR). */
+static long png_height(const char *dir, const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("missing %s", path);
+    unsigned char head[24];
+    assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
+    fclose(f);
+    return (long)head[20] << 24 | (long)head[21] << 16 | (long)head[22] << 8 | head[23];
+}
+
+/* dir/name, NUL-terminated, into a static buffer. */
+static const char *read_text(const char *dir, const char *name) {
+    static char text[1 << 16];
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("missing %s", path);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    return text;
+}
+
+/* needle is in text. */
+static void assert_has(const char *text, const char *needle) {
+    if (!strstr(text, needle)) fail_msg("expected '%s' in:\n%s", needle, text);
+}
+
 static bool exists(const char *dir, const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -119,9 +194,16 @@ static void test_count_results_give_pngs(void **s) {
     assert_png(dir, "report_loss_vs_lattice.png", 20000);
     assert_png(dir, "report_table.png", 10000);
     assert_true(exists(dir, "report_table.md"));
-    assert_false(exists(dir, "report_loss_vs_mu.png")); /* not a regression task */
+    /* One loss per lattice size only: no per-(eta, mu) or per-K plot, a note for each, no table for them. */
+    assert_false(exists(dir, "report_loss_vs_mu.png"));
+    assert_false(exists(dir, "report_loss_vs_label.png"));
+    assert_has(R.out, "note: loss-vs-mu plot skipped");
+    assert_has(R.out, "note: loss-vs-K plot skipped");
     assert_non_null(strstr(R.out, "report_loss_vs_lattice.png"));
     assert_no_temporaries(dir);
+    const char *t = read_text(dir, "report_table.md");
+    assert_null(strstr(t, "per (eta, mu)"));
+    assert_null(strstr(t, "per K"));
 
     /* --out elsewhere (created), and the summary table in markdown holds the FL net's undefined value. */
     char out[300];
@@ -142,6 +224,56 @@ static void test_count_results_give_pngs(void **s) {
     assert_non_null(strstr(text, "not run"));
 }
 
+/* Per-(eta, mu) and per-K losses, as `latbench experiment count` writes them: both plots, both tables. */
+static void test_count_per_point_per_label(void **s) {
+    (void)s;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/count-points", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_file(dir, "results.json", RESULTS_COUNT_POINTS);
+    run("report %s/results.json", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    assert_png(dir, "report_loss_vs_mu.png", 20000);
+    assert_png(dir, "report_loss_vs_label.png", 20000);
+    assert_png(dir, "report_loss_vs_lattice.png", 20000);
+    assert_has(R.out, "report_loss_vs_mu.png");
+    assert_has(R.out, "report_loss_vs_label.png");
+    assert_null(strstr(R.out, "note:"));
+    assert_no_temporaries(dir);
+    /* No accuracy: one row of panels, shorter than the detection plot below with its accuracy row. */
+    long h_count = png_height(dir, "report_loss_vs_mu.png");
+
+    const char *t = read_text(dir, "report_table.md");
+    assert_has(t, "## Median test loss per (eta, mu) on the largest test lattice (16x16)");
+    assert_has(t, "| arch | \u03b7 4.01, \u03bc 1 | \u03b7 4.01, \u03bc 1.5 | \u03b7 4.25, \u03bc 1 | \u03b7 4.25, \u03bc 1.5 |");
+    assert_has(t, "| task3-eq1 | 8.5 | 13 | 4.5 | 7.25 |");
+    assert_has(t, "| task3-fl1 | not run | not run | not run | not run |");
+    assert_null(strstr(t, "Median test accuracy")); /* no accuracy in a count result */
+    assert_has(t, "## Median test loss per K");
+    assert_has(t, "### 8x8 (training size)");
+    assert_has(t, "| arch | K=0* | K=1 | K=5* |");
+    assert_has(t, "| task3-fl1 | 0.4 | 2.25 | 0.5 |");
+    assert_has(t, "### 16x16");
+    assert_has(t, "| task3-eq1 | 4 | 21 | 61.5 |");
+
+    /* Detection with per-point accuracy: a second row of panels (accuracy), no per-K plot, no note. */
+    snprintf(dir, sizeof dir, "%s/detect-points", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_file(dir, "results.json", RESULTS_DETECT_POINTS);
+    run("report %s/results.json", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    assert_png(dir, "report_loss_vs_mu.png", 20000);
+    assert_false(exists(dir, "report_loss_vs_label.png"));
+    assert_null(strstr(R.out, "note:"));
+    long h_detect = png_height(dir, "report_loss_vs_mu.png");
+    if (h_detect < h_count + 300) fail_msg("no accuracy row: loss-vs-mu %ld px high (count: %ld)", h_detect, h_count);
+    t = read_text(dir, "report_table.md");
+    assert_has(t, "## Median test accuracy per (eta, mu) on the largest test lattice (16x16)");
+    assert_has(t, "| task2-eq | 0.75 | 0.85 | 0.83 | 0.785 |");
+    assert_has(t, "| task2-eq | 0.6 | 0.4 | 0.45 | 0.55 |");
+    assert_no_temporaries(dir);
+}
+
 static void test_regression_per_mu(void **s) {
     (void)s;
     char dir[256];
@@ -152,6 +284,11 @@ static void test_regression_per_mu(void **s) {
     if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
     assert_png(dir, "report_loss_vs_mu.png", 10000);
     assert_png(dir, "report_loss_vs_lattice.png", 10000);
+    assert_false(exists(dir, "report_loss_vs_label.png")); /* counting only */
+    assert_null(strstr(R.out, "note:"));
+    const char *t = read_text(dir, "report_table.md");
+    assert_has(t, "## Median test loss per (eta, mu) on the largest test lattice (60x4)");
+    assert_has(t, "| task1-eq | 0.01 | 0.02 | 0.05 |");
 
     /* What `latbench experiment regression` writes today: no per-mu losses, so no mu plot and a note. */
     snprintf(dir, sizeof dir, "%s/reg-plain", tmp);
@@ -164,8 +301,10 @@ static void test_regression_per_mu(void **s) {
     run("report %s/results.json", dir, NULL);
     if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "note: loss-vs-mu plot skipped"));
+    assert_null(strstr(R.out, "loss-vs-K")); /* counting only */
     assert_false(exists(dir, "report_loss_vs_mu.png"));
     assert_png(dir, "report_loss_vs_lattice.png", 10000);
+    assert_null(strstr(read_text(dir, "report_table.md"), "per (eta, mu)"));
 }
 
 static void expect_bad(const char *file, const char *text, const char *needle) {
@@ -226,6 +365,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bench_results_give_pngs),
         cmocka_unit_test(test_count_results_give_pngs),
+        cmocka_unit_test(test_count_per_point_per_label),
         cmocka_unit_test(test_regression_per_mu),
         cmocka_unit_test(test_bad_input_one_line_exit_2),
     };

@@ -1,9 +1,11 @@
 /* latbench model / train / eval end to end through the binary (LATBENCH_BIN, set by tests/run.sh). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "tests/test_util.h"
 
 static cli_result R;
@@ -82,6 +84,64 @@ static void test_eq_net_runs_on_other_size(void **s) {
     assert_non_null(strstr(R.out, "c16: 16x16, 20 samples, MSE loss"));
 }
 
+/* experiment count --quick on small datasets placed where it reuses them (data/<name>): the
+ * results hold the loss per (eta, mu) point and per label K, and they add up to the overall loss. */
+static void test_experiment_per_point_and_label(void **s) {
+    (void)s;
+    char args[1024];
+    snprintf(args, sizeof args, "mkdir -p '%s/exp/data'", tmp);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "generate --task count --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 120 "
+             "--worms 0,5 --therm 32 --threads 1 --out %s/exp/data/train-8x8-20000", tmp);
+    run("%s", args, NULL);
+    assert_int_equal(R.status, 0);
+    static const char *lat[] = {"8x8", "16x16", "32x32"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "generate --task count --lattice %s --eta 4.01,4.25 --mu 1,1.5 --lambda 1 --count 48 "
+                 "--worms 0:2 --therm 32 --threads 1 --out %s/exp/data/test-%s-495", lat[i], tmp, lat[i]);
+        run("%s", args, NULL);
+        assert_int_equal(R.status, 0);
+    }
+    run("experiment count --quick --trials 1 --epochs 1 --threads 1 --out %s/exp%s", tmp, NULL);
+    if (R.status) fprintf(stderr, "%s", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "data test-32x32-495: reused"));
+    snprintf(args, sizeof args, "%s/exp/results.json", tmp);
+    json_error_t je;
+    json_t *r = json_load_file(args, 0, &je);
+    assert_non_null(r);
+    json_t *eq = json_array_get(json_object_get(r, "archs"), 0);
+    assert_string_equal(json_string_value(json_object_get(eq, "arch")), "task3-eq1");
+    json_t *t16 = json_object_get(json_object_get(json_array_get(json_object_get(eq, "trials"), 0), "test"), "16x16");
+    json_t *pp = json_object_get(t16, "per_point"), *pl = json_object_get(t16, "per_label");
+    assert_int_equal(json_array_size(pp), 4);
+    assert_int_equal(json_array_size(pl), 3);
+    double sum = 0;
+    long n = 0;
+    for (size_t i = 0; i < 4; i++) {
+        json_t *e = json_array_get(pp, i);
+        assert_true(json_integer_value(json_object_get(e, "n")) == 12);
+        assert_true(json_real_value(json_object_get(e, "mu")) == (i % 2 ? 1.5 : 1.0));
+        sum += json_real_value(json_object_get(e, "loss")) * 12, n += 12;
+    }
+    const double all = json_real_value(json_object_get(t16, "loss"));
+    assert_true(n == 48 && all > 0 && fabs(sum / n - all) <= 1e-6 * all);
+    sum = 0;
+    for (size_t i = 0; i < 3; i++) {
+        json_t *e = json_array_get(pl, i);
+        assert_true(json_integer_value(json_object_get(e, "label")) == (json_int_t)i);
+        sum += json_real_value(json_object_get(e, "loss")) * json_integer_value(json_object_get(e, "n"));
+    }
+    assert_true(fabs(sum / 48 - all) <= 1e-6 * all);
+    /* FL: skipped on the other sizes, with no per-point entries */
+    json_t *fl = json_array_get(json_object_get(r, "archs"), 2);
+    json_t *f16 = json_object_get(json_object_get(json_array_get(json_object_get(fl, "trials"), 0), "test"), "16x16");
+    assert_non_null(json_object_get(f16, "skipped"));
+    assert_null(json_object_get(f16, "per_point"));
+    assert_non_null(json_object_get(json_object_get(r, "machine"), "cpu"));
+    json_decref(r);
+}
+
 static void test_bad_input_one_line_exit_2(void **s) {
     (void)s;
     static const char *bad[] = {
@@ -108,6 +168,7 @@ int main(void) {
         cmocka_unit_test(test_model_command),
         cmocka_unit_test(test_train_eval_fl_skips_other_size),
         cmocka_unit_test(test_eq_net_runs_on_other_size),
+        cmocka_unit_test(test_experiment_per_point_and_label),
         cmocka_unit_test(test_bad_input_one_line_exit_2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -66,8 +66,8 @@ static void test_layout_independence(void **state) {
         assert_true(lb_sampler_init(&b, &p, &wt, err, sizeof err));
         assert_int_equal(b.ens.nblocks, 2);
         for (int round = 0; round < 3; round++) {
-            for (int k = 0; k < a.ens.nblocks; k++) assert_true(lb_sampler_sweeps(&a, k, 7, err, sizeof err));
-            for (int k = 0; k < b.ens.nblocks; k++) assert_true(lb_sampler_sweeps(&b, k, 7, err, sizeof err));
+            for (int k = 0; k < a.ens.nblocks; k++) assert_true(lb_sampler_sweeps(&a, k, 7, NULL, err, sizeof err));
+            for (int k = 0; k < b.ens.nblocks; k++) assert_true(lb_sampler_sweeps(&b, k, 7, NULL, err, sizeof err));
             if (round == 0) lb_sampler_calibrate(&a), lb_sampler_calibrate(&b);
             assert_int_equal(a.desc.worms_per_sweep, b.desc.worms_per_sweep);
         }
@@ -240,9 +240,9 @@ static void detailed_balance(int nt, int nx, double eta, double lam, double mu, 
     const long per = sweeps / DB_BINS;
     for (int c = 0; c < C; c++) {
         lb_chain ch = lb_ensemble_chain(&s.ens, c);
-        assert_true(lb_sampler_sweeps(&s, c, 200, err, sizeof err));
+        assert_true(lb_sampler_sweeps(&s, c, 200, NULL, err, sizeof err));
         for (long i = 0; i < per * DB_BINS; i++) {
-            assert_true(lb_sampler_sweeps(&s, c, 1, err, sizeof err));
+            assert_true(lb_sampler_sweeps(&s, c, 1, NULL, err, sizeof err));
             db_key cur;
             memset(&cur, 0, sizeof cur);
             int fits = 1;
@@ -342,7 +342,7 @@ static void test_open_worm_insertion(void **state) {
         worm_rng_seed(st, 1, 9, LB_STREAM_VIOL | i);
         worm_rng g = worm_rng_load(st, 1);
         for (int rep = 0; rep < 20; rep++) {
-            assert_true(lb_sampler_sweeps(&s, 0, 5, err, sizeof err));
+            assert_true(lb_sampler_sweeps(&s, 0, 5, NULL, err, sizeof err));
             lb_chain ch = lb_ensemble_chain(&s.ens, 0);
             lb_chain_copy(&s.g, ch, k, k + 2 * V, k + 4 * V);
             int K = rep % (c[i].K + 1);

@@ -2,7 +2,8 @@
  * evolves every chain bit for bit like worm-scalar.c — k, l, f, the generator state and all
  * counters — from the same seeds, over hundreds of sweeps, at (eta, mu) below the Silver Blaze
  * onset, at it and far above it, on 8x8, 60x4, 5x7, 2x6 and 3x2, with auto and fixed worm counts,
- * partial blocks, and chains stopped by a table overflow.  Then `latbench generate` under
+ * partial blocks, and chains stopped by a table overflow; the sweep-end hook is called at the same
+ * sweeps on the same configurations and stops chains alike.  Then `latbench generate` under
  * LATBENCH_ISA=scalar, avx2 and the default writes byte-identical datasets.
  * Variants this CPU cannot run are reported as "SKIP worm/<name>". */
 #include <stdio.h>
@@ -63,8 +64,8 @@ static int run_pair(const worm_ops *v, const lb_wtable *wt, int nt, int nx, doub
     int stopped = 0;
     for (int r = 0; r < rounds; r++) {
         /* the kernels directly: a chain stopped by F_max must stop identically too */
-        for (int k = 0; k < a.ens.nblocks; k++) a.cfg.ops->sweep(&a.desc, &a.ens.blocks[k], chunk);
-        for (int k = 0; k < b.ens.nblocks; k++) b.cfg.ops->sweep(&b.desc, &b.ens.blocks[k], chunk);
+        for (int k = 0; k < a.ens.nblocks; k++) a.cfg.ops->sweep(&a.desc, &a.ens.blocks[k], chunk, NULL);
+        for (int k = 0; k < b.ens.nblocks; k++) b.cfg.ops->sweep(&b.desc, &b.ens.blocks[k], chunk, NULL);
         if (r == 0) lb_sampler_calibrate(&a), lb_sampler_calibrate(&b);
         assert_int_equal(a.desc.worms_per_sweep, b.desc.worms_per_sweep);
         snprintf(what, sizeof what, "%s %dx%d eta %g mu %g wps %d fmax %d after %d sweeps", v->name, nt, nx, eta, mu,
@@ -122,6 +123,114 @@ static void test_bit_identical(void **state) {
     }
     printf("NOTE worm: %d vectorized variant(s) checked\n", ran);
     lb_wtable_free(&t401), lb_wtable_free(&t425), lb_wtable_free(&tsmall), lb_wtable_free(&ttiny);
+}
+
+/* ---- the per-chain sweep-end hook (kernels/worm/worm.h) ---- */
+
+#define HOOK_MAX 64
+
+typedef struct {
+    const lb_sampler *s;
+    int block, stop_mod;
+    uint64_t *rec;   /* [chain][HOOK_MAX]: a hash of the chain's configuration at each call */
+    int *calls;      /* [chain] */
+    int every, bad_n;
+} hook_rec;
+
+static uint64_t config_hash(const lb_sampler *s, int chain) {
+    lb_chain c = lb_ensemble_chain(&s->ens, chain);
+    uint64_t h = 1469598103934665603ull;
+    for (int j = 0; j < 2 * s->g.v; j++) h = (h ^ (uint32_t)c.k[j * c.stride]) * 1099511628211ull, h = (h ^ (uint32_t)c.l[j * c.stride]) * 1099511628211ull;
+    for (int j = 0; j < s->g.v; j++) h = (h ^ (uint32_t)c.f[j * c.stride]) * 1099511628211ull;
+    return h;
+}
+
+/* Records the configuration; chain c stops after (c % stop_mod) + 2 calls (never with stop_mod 0). */
+static bool record_hook(void *ctx, const worm_block *b, int lane, int n) {
+    hook_rec *r = ctx;
+    const int chain = r->block * b->lanes + lane, i = r->calls[chain]++;
+    if (n != (i + 1) * r->every) r->bad_n++;
+    if (i < HOOK_MAX) r->rec[chain * HOOK_MAX + i] = config_hash(r->s, chain);
+    return !r->stop_mod || r->calls[chain] < chain % r->stop_mod + 2;
+}
+
+/* One call of `sweeps` sweeps per block with the recording hook; returns the records. */
+static void run_hooked(lb_sampler *s, int sweeps, int every, int stop_mod, uint64_t *rec, int *calls) {
+    memset(rec, 0, sizeof(uint64_t) * s->cfg.nchains * HOOK_MAX);
+    memset(calls, 0, sizeof(int) * s->cfg.nchains);
+    for (int k = 0; k < s->ens.nblocks; k++) {
+        hook_rec r = {s, k, stop_mod, rec, calls, every, 0};
+        const worm_hook h = {every, record_hook, &r};
+        s->cfg.ops->sweep(&s->desc, &s->ens.blocks[k], sweeps, &h);
+        assert_int_equal(r.bad_n, 0);
+    }
+}
+
+/* Every variant calls the hook at the same sweeps of every chain, on the same configurations, and
+ * a chain the hook stops ends exactly there (its state and counters equal the scalar ones); a hook
+ * that stops nothing leaves the evolution as without a hook.  Worm counts: auto (the lanes run on
+ * independently), 120 per sweep (AVX2 keeps its lanes in step) and none (lock-step l passes). */
+static void test_hook(void **state) {
+    (void)state;
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    int nvar = 0;
+    const worm_ops *vars = lb_worm_variants(&nvar);
+    char err[300], what[160];
+    lb_wtable wt;
+    assert_true(lb_wtable_build(&wt, 4.01, 1.0, LB_FMAX_DEFAULT, err, sizeof err));
+    static const int wpss[] = {0, 120, -1};
+    for (int i = 0; i < nvar; i++) {
+        const worm_ops *v = &vars[i];
+        if (v->isa == LB_ISA_SCALAR) continue;
+        if (!lb_cpu_supports(&cpu, v->isa)) {
+            printf("SKIP worm/%s hook: this CPU lacks %s\n", v->name, lb_isa_name(v->isa));
+            continue;
+        }
+        for (int w = 0; w < 3; w++) {
+            lb_point_cfg p = {.nt = 5, .nx = 7, .eta = 4.01, .lambda = 1.0, .mu = 1.1, .worms_per_sweep = wpss[w] < 0 ? 1 : wpss[w],
+                              .nchains = v->lanes + 5, .seed = 31 + w, .point = 1};
+            lb_sampler a, b, c;
+            p.ops = &scalar1;
+            assert_true(lb_sampler_init(&a, &p, &wt, err, sizeof err));
+            assert_true(lb_sampler_init(&c, &p, &wt, err, sizeof err));
+            p.ops = v;
+            assert_true(lb_sampler_init(&b, &p, &wt, err, sizeof err));
+            if (wpss[w] < 0) a.desc.worms_per_sweep = b.desc.worms_per_sweep = c.desc.worms_per_sweep = 0;
+            const int C = p.nchains;
+            uint64_t *ra = calloc((size_t)C * HOOK_MAX, 8), *rb = calloc((size_t)C * HOOK_MAX, 8);
+            int *ca = calloc(C, sizeof(int)), *cb = calloc(C, sizeof(int));
+            /* a hook that stops nothing: the same as no hook (c) */
+            run_hooked(&a, 30, 1, 0, ra, ca);
+            run_hooked(&b, 30, 1, 0, rb, cb);
+            for (int k = 0; k < c.ens.nblocks; k++) c.cfg.ops->sweep(&c.desc, &c.ens.blocks[k], 30, NULL);
+            snprintf(what, sizeof what, "%s hook wps %d, 30 sweeps", v->name, wpss[w]);
+            compare(&a, &b, what);
+            compare(&c, &b, what);
+            for (int ch = 0; ch < C; ch++) {
+                assert_int_equal(ca[ch], 30);
+                assert_int_equal(cb[ch], 30);
+                assert_memory_equal(ra + ch * HOOK_MAX, rb + ch * HOOK_MAX, 30 * 8);
+            }
+            /* every 4th sweep, chain c stopped after c % 5 + 2 calls */
+            run_hooked(&a, 40, 4, 5, ra, ca);
+            run_hooked(&b, 40, 4, 5, rb, cb);
+            snprintf(what, sizeof what, "%s hook wps %d, stopped chains", v->name, wpss[w]);
+            compare(&a, &b, what);
+            for (int ch = 0; ch < C; ch++) {
+                assert_int_equal(ca[ch], ch % 5 + 2);
+                assert_int_equal(cb[ch], ch % 5 + 2);
+                assert_memory_equal(ra + ch * HOOK_MAX, rb + ch * HOOK_MAX, (size_t)(ch % 5 + 2) * 8);
+                lb_chain x = lb_ensemble_chain(&b.ens, ch);
+                assert_true(lb_chain_check(&b.g, x, true, 0, err, sizeof err));
+            }
+            free(ra), free(rb), free(ca), free(cb);
+            lb_sampler_free(&a), lb_sampler_free(&b), lb_sampler_free(&c);
+        }
+        printf("NOTE worm/%s: the sweep-end hook is called and stops chains as in the scalar kernel "
+               "(auto, 120 and no worms per sweep)\n", v->name);
+    }
+    lb_wtable_free(&wt);
 }
 
 /* ---- the CLI: datasets do not depend on the kernel variant ---- */
@@ -200,6 +309,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bit_identical),
+        cmocka_unit_test(test_hook),
         cmocka_unit_test(test_datasets_independent_of_isa),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -911,9 +911,9 @@ static void run_worm(gb_state *st, registry *R, const bench_entry *e) {
         }
         /* thermalized, with the automatic worms per sweep, as a real run (wormbench.c) */
         lb_sampler *S = &s->sampler;
-        for (int b = 0; b < S->ens.nblocks; b++) ops->sweep(&S->desc, &S->ens.blocks[b], 200);
+        for (int b = 0; b < S->ens.nblocks; b++) ops->sweep(&S->desc, &S->ens.blocks[b], 200, NULL);
         lb_sampler_calibrate(S);
-        for (int b = 0; b < S->ens.nblocks; b++) ops->sweep(&S->desc, &S->ens.blocks[b], 300);
+        for (int b = 0; b < S->ens.nblocks; b++) ops->sweep(&S->desc, &S->ens.blocks[b], 300, NULL);
     }
     lb_sampler *S = &s->sampler;
     const int nblocks = S->ens.nblocks, threads = e->threads;
@@ -921,7 +921,7 @@ static void run_worm(gb_state *st, registry *R, const bench_entry *e) {
     for (long n; (n = gb_batch(st)) > 0;)
         for (long i = 0; i < n; i++) {
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-            for (int b = 0; b < nblocks; b++) ops->sweep(&S->desc, &S->ens.blocks[b], 1);
+            for (int b = 0; b < nblocks; b++) ops->sweep(&S->desc, &S->ens.blocks[b], 1, NULL);
         }
     const double chains = S->cfg.nchains;
     gb_set_counter(st, "chain_sweeps_per_s", chains, GB_COUNTER_PER_CALL_RATE);

@@ -3,7 +3,8 @@
  * trials, evaluate each trained net on the test grid (DESIGN.md §3), and write results.json and
  * a table of the shape of the seed's "test loss vs validation loss" table.
  * Layout of --out DIR: data/<name>/ (datasets, reused when present), models/<arch>-t<trial>.safetensors,
- * results.json (atomic), data/<name>.log (the generator's output). */
+ * results.json (atomic), data/<name>.log (the generator's output).  Every test loss is also split by
+ * the dataset's (eta, mu) points and, for counting, by the label K (eval_test). */
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 #include "harness/cli/cli.h"
 #include "harness/cli/nncli.h"
+#include "arch/registry.h"
+#include "harness/bench/machine.h"
 #include "harness/io/outdir.h"
 #include "harness/lattice/params.h"
 #include "harness/nn/nnio.h"
@@ -54,9 +57,9 @@ static const exp_def EXPS[] = {
     {"count",
      {"task3-eq1", "task3-eq2", "task3-eq3", "task3-st1", "task3-st2", "task3-st3", "task3-fl1", "task3-fl2", "task3-fl3"},
      9, {"task3-eq1", "task3-st1", "task3-fl1"},
-     "--task count --points 4.25:1,4.01:1.5 --lambda 1 --worms 0,5", "8x8", 20000, 2000,
+     "--task count --points 4.25:1,4.01:1.5 --lambda 1 --worms 0,5", "8x8", 20000, 20000,
      "--task count --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1 --worms 0:10",
-     {"8x8", "16x16", "32x32", "64x64"}, 4, 2, 4950, 495, 150, 3},
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 3, 4950, 495, 40, 3},
 };
 
 static int fail(const char *msg) { return nncli_fail("experiment", msg); }
@@ -117,6 +120,69 @@ static double mean(const double *v, int n) {
 
 static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+#define MAX_LABEL 64
+
+/* The test loss of me on d, into jl: "loss" (and "accuracy" for detection) over the whole set,
+ * "per_point" (one entry per (eta, mu) point of the dataset) and, with per_label (counting: the
+ * label is the number of open worms), "per_label".  Every sample is evaluated once: the groups
+ * (point x label) are evaluated one after another.  Returns the overall loss. */
+static double eval_test(nn_model *me, const nn_dataset *d, bool per_label, json_t *jl) {
+    const int npt = d->npoints ? d->npoints : 1;
+    for (long i = 0; per_label && i < d->n; i++) {
+        const float y = d->y[i * d->outs];
+        if (!(y >= 0 && y <= MAX_LABEL && y == (float)(int)y)) per_label = false; /* not a count: no per-label split */
+    }
+    const int nlab = per_label ? MAX_LABEL + 1 : 1;
+    long *idx = malloc((size_t)(d->n ? d->n : 1) * sizeof(long));
+    double *sum = calloc((size_t)npt * nlab, sizeof(double)), *corr = calloc((size_t)npt * nlab, sizeof(double));
+    long *cnt = calloc((size_t)npt * nlab, sizeof(long));
+    if (!idx || !sum || !corr || !cnt) {
+        free(idx), free(sum), free(corr), free(cnt);
+        return NAN;
+    }
+    bool has_acc = false;
+    for (int p = 0; p < npt; p++) {
+        const long off = d->npoints ? d->points[p].offset : 0, n = d->npoints ? d->points[p].count : d->n;
+        for (int lab = 0; lab < nlab; lab++) {
+            long c = 0;
+            for (long i = off; i < off + n; i++)
+                if (!per_label || (int)d->y[i * d->outs] == lab) idx[c++] = i;
+            if (!c) continue;
+            double acc;
+            const double loss = nn_eval_loss(me, d, idx, c, &acc);
+            sum[p * nlab + lab] = loss * c, cnt[p * nlab + lab] = c;
+            if (acc >= 0) corr[p * nlab + lab] = acc * c, has_acc = true;
+        }
+    }
+    double tot = 0, tcorr = 0;
+    json_t *jp = json_array(), *jlab = per_label ? json_array() : NULL;
+    for (int p = 0; p < npt; p++) {
+        double s = 0, a = 0;
+        long c = 0;
+        for (int lab = 0; lab < nlab; lab++) s += sum[p * nlab + lab], a += corr[p * nlab + lab], c += cnt[p * nlab + lab];
+        tot += s, tcorr += a;
+        if (!d->npoints) continue;
+        json_t *e = json_pack("{s:f, s:f, s:f, s:I, s:o}", "eta", d->points[p].eta, "lambda", d->points[p].lambda, "mu",
+                              d->points[p].mu, "n", (json_int_t)c, "loss", num_or_null(c ? s / c : NAN));
+        if (has_acc) json_object_set_new(e, "accuracy", num_or_null(c ? a / c : NAN));
+        json_array_append_new(jp, e);
+    }
+    for (int lab = 0; jlab && lab < nlab; lab++) {
+        double s = 0;
+        long c = 0;
+        for (int p = 0; p < npt; p++) s += sum[p * nlab + lab], c += cnt[p * nlab + lab];
+        if (c) json_array_append_new(jlab, json_pack("{s:i, s:I, s:o}", "label", lab, "n", (json_int_t)c, "loss", num_or_null(s / c)));
+    }
+    const double loss = d->n ? tot / d->n : NAN;
+    json_object_set_new(jl, "loss", num_or_null(loss));
+    if (has_acc) json_object_set_new(jl, "accuracy", num_or_null(d->n ? tcorr / d->n : NAN));
+    if (d->npoints) json_object_set_new(jl, "per_point", jp);
+    else json_decref(jp);
+    if (jlab) json_object_set_new(jl, "per_label", jlab);
+    free(idx), free(sum), free(corr), free(cnt);
+    return loss;
+}
+
 int cmd_experiment(int argc, char **argv) {
     const char *task = NULL, *out = NULL;
     bool quick = false;
@@ -129,8 +195,9 @@ int cmd_experiment(int argc, char **argv) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
                    "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
-                   "  --quick: smaller datasets, fewer test sizes, 3 architectures (the first winner of each\n"
-                   "           column), 2-3 trials of at most 40-150 epochs\n"
+                   "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
+                   "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
+                   "           of at most 40-60 epochs\n"
                    "  DIR (default experiment-TASK[-quick]) keeps the datasets (reused) and trained models\n");
             return 0;
         }
@@ -281,10 +348,7 @@ int cmd_experiment(int argc, char **argv) {
                     json_object_set_new(jl, "skipped", json_string(merr));
                 } else {
                     memcpy(nn_model_params(me), nn_model_params(m), nn_model_param_count(m) * sizeof(float));
-                    double acc;
-                    double loss = nn_eval_loss(me, &ds[k], NULL, ds[k].n, &acc);
-                    json_object_set_new(jl, "loss", num_or_null(loss));
-                    if (acc >= 0) json_object_set_new(jl, "accuracy", json_real(acc));
+                    double loss = eval_test(me, &ds[k], !strcmp(E->task, "count"), jl);
                     if (!strcmp(lat, E->train_lattice)) ttrain[t] = loss;
                     sum_all += loss, n_all++;
                     nn_model_free(me);
@@ -327,6 +391,10 @@ int cmd_experiment(int argc, char **argv) {
                                 (json_int_t)patience, "batch", (json_int_t)batch, "threads", (json_int_t)threads,
                                 "seconds", "generation", t_gen, "training", t_train, "evaluation", t_eval, "archs", jarchs);
         jarchs = NULL;
+        bench_machine bm;
+        bench_machine_detect(&bm, &lb_dispatch_get()->cpu);
+        json_object_set_new(top, "machine", json_pack("{s:s, s:s, s:i, s:s}", "cpu", bm.model, "slug", bm.slug, "cores",
+                                                      bm.cores, "isa", lb_isa_name(lb_dispatch_get()->cap)));
         char *text = json_dumps(top, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         json_decref(top);
         snprintf(path, sizeof path, "%s/results.json", out);

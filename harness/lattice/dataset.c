@@ -57,10 +57,7 @@ typedef struct {
     int *label;          /* [count] K per configuration */
     double *series;      /* [2][chains][len]: n, phi2 over the second half of thermalization */
     int len;
-    uint64_t (*stat0)[WORM_NSTAT];
-    uint64_t (*stat1)[WORM_NSTAT]; /* per chain, at its last stored sample: a chain in a wide block
-                                    * runs on while others in its block still sample; the rates in
-                                    * meta.json must not see those sweeps (they depend on the block width) */
+    uint64_t (*stat0)[WORM_NSTAT]; /* per chain, when sampling starts */
     double seconds;
 } gen_point;
 
@@ -86,9 +83,90 @@ static void chain_stats(const lb_sampler *s, int c, uint64_t out[WORM_NSTAT]) {
     for (int i = 0; i < WORM_NSTAT; i++) out[i] = ch.stat[i * ch.stride];
 }
 
+/* The per-chain hooks of one block's kernel calls. */
+typedef struct {
+    const lb_gen_opts *o;
+    gen_point *g;
+    const lb_gen_point *q;
+    lb_progress *prog;
+    const int *failed; /* another block failed: stop */
+    int point, block;
+    int32_t *ck;       /* sampling: a chain copy for flux violations, the int16 export, site marks */
+    int16_t *xb;
+    uint8_t *mark;
+    worm_rng vr[64];   /* sampling: each chain's violation stream */
+    bool bad, stopped;
+    char err[256];
+} gen_ctx;
+
+static bool gen_go_on(gen_ctx *x) {
+    int fl;
+#pragma omp atomic read
+    fl = *x->failed;
+    if (x->bad || fl) x->stopped = true;
+    return !x->stopped;
+}
+
+static bool gen_progress_hook(void *ctx, const worm_block *B, int lane, int n) {
+    gen_ctx *x = ctx;
+    lb_progress_add(x->prog, 1);
+    return gen_go_on(x);
+}
+
+/* The τ window (the last half of the thermalization): n and |φ|² after every sweep. */
+static bool gen_tau_hook(void *ctx, const worm_block *B, int lane, int n) {
+    gen_ctx *x = ctx;
+    const gen_point *g = x->g;
+    const int cc = x->block * B->lanes + lane, C = g->s.cfg.nchains;
+    lb_obs ob;
+    lb_chain_measure(&g->s.g, g->s.wt, lb_ensemble_chain(&g->s.ens, cc), &ob);
+    g->series[(size_t)cc * g->len + n - 1] = ob.n;
+    g->series[((size_t)C + cc) * g->len + n - 1] = ob.phi2;
+    lb_progress_add(x->prog, 1);
+    return gen_go_on(x);
+}
+
+/* Sample i = n / spacing - 1 of a chain: configuration j = i*C + chain of the point, its label
+ * and (with K > 0) its open worms, exported and stored.  Stops the chain after its last sample. */
+static bool gen_sample_hook(void *ctx, const worm_block *B, int lane, int n) {
+    gen_ctx *x = ctx;
+    const lb_gen_opts *o = x->o;
+    const gen_point *g = x->g;
+    const lb_sampler *s = &g->s;
+    const int C = s->cfg.nchains, V = s->g.v, outs = lb_task_outputs(o->task), cc = x->block * B->lanes + lane;
+    const long j = (long)(n / x->q->spacing - 1) * C + cc;
+    lb_progress_add(x->prog, x->q->spacing);
+    if (!gen_go_on(x) || j >= g->count) return false;
+    const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
+    const int K = g->label[j];
+    float *y = o->y + (x->q->offset + j) * outs;
+    if (o->task == LB_TASK_REGRESSION) {
+        lb_obs ob;
+        lb_chain_measure(&s->g, s->wt, ch, &ob);
+        y[0] = (float)ob.n, y[1] = (float)ob.phi2;
+    } else
+        y[0] = o->task == LB_TASK_DETECT ? (K > 0) : (float)K;
+    bool good;
+    if (K == 0) {
+        good = lb_chain_check(&s->g, ch, true, 0, x->err, sizeof x->err) &&
+               lb_chain_export_i16(&s->g, ch, x->xb, x->err, sizeof x->err);
+    } else {
+        int32_t *kk = x->ck, *ll = x->ck + 2 * V, *ff = x->ck + 4 * V;
+        lb_chain_copy(&s->g, ch, kk, ll, ff);
+        lb_chain one = {kk, ll, ff, NULL, NULL, 1};
+        good = lb_insert_open_worms(&s->desc, kk, ll, ff, K, x->q->viol_steps, &x->vr[lane], x->mark, x->err,
+                                    sizeof x->err) &&
+               lb_chain_check(&s->g, one, false, K, x->err, sizeof x->err) &&
+               lb_chain_export_i16(&s->g, one, x->xb, x->err, sizeof x->err);
+    }
+    if (good) good = o->store(o->ctx, x->q->offset + j, x->xb, x->err, sizeof x->err);
+    if (!good) x->bad = true;
+    return good && j + C < g->count;
+}
+
 bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errlen) {
     if (!lb_generate_check(o, err, errlen)) return false;
-    const int P = o->npoints, V = o->nt * o->nx, outs = lb_task_outputs(o->task);
+    const int P = o->npoints, V = o->nt * o->nx;
     lb_wtable_cache cache = {0};
     gen_point *gp = calloc(P, sizeof *gp);
     bool ok = gp != NULL;
@@ -109,8 +187,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         g->label = malloc(sizeof(int) * g->count);
         g->series = malloc(sizeof(double) * 2 * chains * g->len);
         g->stat0 = calloc(chains, sizeof *g->stat0);
-        g->stat1 = calloc(chains, sizeof *g->stat1);
-        if (!g->label || !g->series || !g->stat0 || !g->stat1) {
+        if (!g->label || !g->series || !g->stat0) {
             snprintf(err, errlen, "out of memory");
             ok = false;
             break;
@@ -166,83 +243,40 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
             char e[256] = "";
             bool good = true;
             double t0 = lb_now();
-            int fl;
+            /* one kernel call per stretch of sweeps (the lanes stay busy); the hook does the
+             * per-sweep work of every chain */
+            gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = &prog, .failed = &failed, .point = p, .block = b};
             if (phase < 2) {
-                const int from = phase ? ncal : 0, to = phase ? o->therm : ncal;
-                for (int sw = from; good && sw < to;) {
-                    /* single sweeps inside the τ window (one measurement each), chunks before it */
-                    int step = sw >= o->therm / 2 ? 1 : (o->therm / 2 - sw < 64 ? o->therm / 2 - sw : 64);
-                    if (step > to - sw) step = to - sw;
-                    good = lb_sampler_sweeps(s, b, step, e, sizeof e);
-                    sw += step;
-                    if (good && sw > o->therm / 2)
-                        for (int c = 0; c < B->active; c++) {
-                            int cc = b * W + c;
-                            lb_obs ob;
-                            lb_chain_measure(&s->g, s->wt, lb_ensemble_chain(&s->ens, cc), &ob);
-                            int i = sw - 1 - o->therm / 2;
-                            g->series[(size_t)cc * g->len + i] = ob.n;
-                            g->series[((size_t)C + cc) * g->len + i] = ob.phi2;
-                        }
-                    lb_progress_add(&prog, (long)step * B->active);
-#pragma omp atomic read
-                    fl = failed;
-                    if (fl) good = false;
-                }
+                const int half = o->therm / 2;
+                const worm_hook progress = {1, gen_progress_hook, &x}, tau = {1, gen_tau_hook, &x};
+                if (phase == 0)
+                    good = lb_sampler_sweeps(s, b, ncal, &progress, e, sizeof e);
+                else
+                    good = lb_sampler_sweeps(s, b, half - ncal, &progress, e, sizeof e) &&
+                           lb_sampler_sweeps(s, b, o->therm - half, &tau, e, sizeof e);
             } else {
-                const int spacing = out[p].spacing;
-                int32_t *ck = malloc(sizeof(int32_t) * 5 * V);
-                int16_t *xb = malloc(sizeof(int16_t) * 4 * V);
-                uint8_t *mark = malloc((size_t)V);
-                worm_rng vr[64];
-                if (!ck || !xb || !mark || B->active > 64) {
+                x.ck = malloc(sizeof(int32_t) * 5 * V);
+                x.xb = malloc(sizeof(int16_t) * 4 * V);
+                x.mark = malloc((size_t)V);
+                if (!x.ck || !x.xb || !x.mark || B->active > 64) {
                     good = false;
                     snprintf(e, sizeof e, "out of memory");
                 }
                 for (int c = 0; good && c < B->active; c++) {
                     uint32_t st[4];
                     worm_rng_seed(st, 1, o->seed, LB_STREAM_VIOL | (uint64_t)p << 24 | (uint64_t)(b * W + c));
-                    vr[c] = worm_rng_load(st, 1);
+                    x.vr[c] = worm_rng_load(st, 1);
                     chain_stats(s, b * W + c, g->stat0[b * W + c]);
-                    memcpy(g->stat1[b * W + c], g->stat0[b * W + c], sizeof g->stat1[0]); /* a chain with no sample */
                 }
+                /* every chain stops at its last sample (the hook says so), so its counters at
+                 * the end are those of its sampling sweeps, whatever the block width */
                 const long nmax = (g->count - b * W + C - 1) / C; /* samples of the block's first chain */
-                for (long i = 0; good && i < nmax; i++) {
-                    good = lb_sampler_sweeps(s, b, spacing, e, sizeof e);
-                    for (int c = 0; good && c < B->active; c++) {
-                        const long j = i * C + b * W + c;
-                        if (j >= g->count) break;
-                        lb_chain ch = lb_ensemble_chain(&s->ens, b * W + c);
-                        const int K = g->label[j];
-                        float *y = o->y + (out[p].offset + j) * outs;
-                        if (o->task == LB_TASK_REGRESSION) {
-                            lb_obs ob;
-                            lb_chain_measure(&s->g, s->wt, ch, &ob);
-                            y[0] = (float)ob.n, y[1] = (float)ob.phi2;
-                        } else
-                            y[0] = o->task == LB_TASK_DETECT ? (K > 0) : (float)K;
-                        if (K == 0) {
-                            good = lb_chain_check(&s->g, ch, true, 0, e, sizeof e) &&
-                                   lb_chain_export_i16(&s->g, ch, xb, e, sizeof e);
-                        } else {
-                            int32_t *kk = ck, *ll = ck + 2 * V, *ff = ck + 4 * V;
-                            lb_chain_copy(&s->g, ch, kk, ll, ff);
-                            lb_chain one = {kk, ll, ff, NULL, NULL, 1};
-                            good = lb_insert_open_worms(&s->desc, kk, ll, ff, K, out[p].viol_steps, &vr[c], mark, e,
-                                                        sizeof e) &&
-                                   lb_chain_check(&s->g, one, false, K, e, sizeof e) &&
-                                   lb_chain_export_i16(&s->g, one, xb, e, sizeof e);
-                        }
-                        if (good) good = o->store(o->ctx, out[p].offset + j, xb, e, sizeof e);
-                        if (j + C >= g->count) chain_stats(s, b * W + c, g->stat1[b * W + c]);
-                    }
-                    lb_progress_add(&prog, (long)spacing * B->active);
-#pragma omp atomic read
-                    fl = failed;
-                    if (fl) good = false;
-                }
-                free(ck), free(xb), free(mark);
+                const worm_hook sample = {out[p].spacing, gen_sample_hook, &x};
+                if (good) good = lb_sampler_sweeps(s, b, (int)(nmax * out[p].spacing), &sample, e, sizeof e);
+                free(x.ck), free(x.xb), free(x.mark);
             }
+            if (x.bad) good = false, snprintf(e, sizeof e, "%s", x.err);
+            else if (good && x.stopped) good = false, snprintf(e, sizeof e, "stopped: another block failed");
             double dt = lb_now() - t0;
 #pragma omp atomic
             g->seconds += dt;
@@ -266,7 +300,9 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         gen_point *g = &gp[p];
         uint64_t d[WORM_NSTAT] = {0};
         for (int c = 0; c < g->s.cfg.nchains; c++) {
-            for (int i = 0; i < WORM_NSTAT; i++) d[i] += g->stat1[c][i] - g->stat0[c][i];
+            uint64_t now[WORM_NSTAT];
+            chain_stats(&g->s, c, now);
+            for (int i = 0; i < WORM_NSTAT; i++) d[i] += now[i] - g->stat0[c][i];
         }
         out[p].acc_worm = d[WORM_STAT_HEAD_PROP] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_HEAD_PROP] : 0;
         out[p].acc_l = d[WORM_STAT_L_PROP] ? (double)d[WORM_STAT_L_ACC] / d[WORM_STAT_L_PROP] : 0;
@@ -274,7 +310,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         out[p].seconds = g->seconds;
     }
     for (int p = 0; gp && p < P; p++) {
-        free(gp[p].label), free(gp[p].series), free(gp[p].stat0), free(gp[p].stat1);
+        free(gp[p].label), free(gp[p].series), free(gp[p].stat0);
         lb_sampler_free(&gp[p].s);
     }
     free(gp);

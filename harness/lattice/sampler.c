@@ -90,9 +90,9 @@ void lb_sampler_free(lb_sampler *s) {
     lb_lattice_free(&s->g);
 }
 
-bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, char *err, size_t errlen) {
+bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen) {
     worm_block *B = &s->ens.blocks[b];
-    s->cfg.ops->sweep(&s->desc, B, nsweeps);
+    if (nsweeps > 0) s->cfg.ops->sweep(&s->desc, B, nsweeps, hook);
     for (int c = 0; c < B->active; c++)
         if (B->stat[WORM_STAT_FMAX_HIT * B->lanes + c]) {
             snprintf(err, errlen, "chain %d: f_x exceeded F_max = %d at eta = %g, lambda = %g, mu = %g (rerun with a larger --fmax)",
@@ -175,6 +175,41 @@ static void chain_stats(const lb_sampler *s, int c, uint64_t out[WORM_NSTAT]) {
     for (int i = 0; i < WORM_NSTAT; i++) out[i] = ch.stat[i * ch.stride];
 }
 
+/* The per-chain hook of a measurement run (one block). */
+typedef struct {
+    point_run *r;
+    const lb_measure_opts *o;
+    lb_progress *prog;
+    const int *failed; /* another block failed: stop */
+    int block;
+    bool measure;      /* thermalization (false) or measurement sweeps */
+    bool bad, stopped;
+    char err[256];
+} measure_ctx;
+
+static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
+    measure_ctx *m = ctx;
+    const lb_sampler *s = &m->r->s;
+    const int cc = m->block * B->lanes + lane, C = s->cfg.nchains, S = m->o->sweeps;
+    const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
+    int fl;
+#pragma omp atomic read
+    fl = *m->failed;
+    if (m->bad || fl) return m->stopped = true, false;
+    if (m->o->check && !lb_chain_check(&s->g, ch, true, 0, m->err, sizeof m->err)) return m->bad = true, false;
+    if (m->measure) {
+        lb_obs ob;
+        lb_chain_measure(&s->g, s->wt, ch, &ob);
+        double *series = m->r->series;
+        series[(0L * C + cc) * S + n - 1] = ob.n;
+        series[(1L * C + cc) * S + n - 1] = ob.phi2;
+        series[(2L * C + cc) * S + n - 1] = ob.phi4;
+        series[(3L * C + cc) * S + n - 1] = ob.charge;
+    }
+    lb_progress_add(m->prog, 1);
+    return true;
+}
+
 bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
                 size_t errlen) {
     if (o->therm < 0 || o->sweeps < 2) {
@@ -229,43 +264,21 @@ bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_
             point_run *r = &pr[p];
             lb_sampler *s = &r->s;
             worm_block *B = &s->ens.blocks[b];
-            const int W = B->lanes, S = o->sweeps, C = s->cfg.nchains;
             const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
-            const int from = phase ? ncal : 0, to = phase ? o->therm : ncal;
-            char e[256];
+            /* one kernel call per phase (the lanes stay busy); the hook checks, measures and
+             * reports progress at every sweep end of every chain */
+            measure_ctx m = {.r = r, .o = o, .prog = &prog, .failed = &failed, .block = b, .measure = false};
+            const worm_hook hook = {1, measure_hook, &m};
             double t0 = lb_now();
-            bool good = true;
-            /* thermalization: in chunks (one sweep each when checking invariants) */
-            for (int done = from; good && done < to;) {
-                int step = o->check ? 1 : (to - done < 64 ? to - done : 64);
-                good = lb_sampler_sweeps(s, b, step, e, sizeof e);
-                for (int c = 0; good && o->check && c < B->active; c++)
-                    good = lb_chain_check(&s->g, lb_ensemble_chain(&s->ens, b * W + c), true, 0, e, sizeof e);
-                done += step;
-                lb_progress_add(&prog, (long)step * B->active);
-                int fl;
-#pragma omp atomic read
-                fl = failed;
-                if (fl) good = false;
+            char e[256] = "";
+            bool good = lb_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
+            if (good && phase == 1 && !m.bad) {
+                for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
+                m.measure = true;
+                good = lb_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
             }
-            if (phase == 1) {
-                for (int c = 0; c < B->active; c++) chain_stats(s, b * W + c, r->stat0[b * W + c]);
-                for (int i = 0; good && i < S; i++) {
-                    good = lb_sampler_sweeps(s, b, 1, e, sizeof e);
-                    for (int c = 0; good && c < B->active; c++) {
-                        int cc = b * W + c;
-                        lb_chain ch = lb_ensemble_chain(&s->ens, cc);
-                        if (o->check) good = lb_chain_check(&s->g, ch, true, 0, e, sizeof e);
-                        lb_obs ob;
-                        lb_chain_measure(&s->g, s->wt, ch, &ob);
-                        r->series[(0L * C + cc) * S + i] = ob.n;
-                        r->series[(1L * C + cc) * S + i] = ob.phi2;
-                        r->series[(2L * C + cc) * S + i] = ob.phi4;
-                        r->series[(3L * C + cc) * S + i] = ob.charge;
-                    }
-                    lb_progress_add(&prog, B->active);
-                }
-            }
+            if (m.bad) good = false, snprintf(e, sizeof e, "%s", m.err);
+            else if (good && m.stopped) good = false, snprintf(e, sizeof e, "stopped: another block failed");
             double dt = lb_now() - t0;
 #pragma omp atomic
             r->seconds += dt;

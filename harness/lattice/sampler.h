@@ -50,8 +50,9 @@ typedef struct {
 
 bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen);
 void lb_sampler_free(lb_sampler *s);
-/* nsweeps sweeps on block b; false (err set) if a chain ran past the W table (fatal). */
-bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, char *err, size_t errlen);
+/* nsweeps sweeps on block b in one kernel call, with the optional per-chain hook of
+ * kernels/worm/worm.h; false (err set) if a chain ran past the W table (fatal). */
+bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen);
 /* Sweeps of the calibration phase for `therm` thermalization sweeps (0 for a fixed worm count). */
 int lb_sampler_calibration_sweeps(const lb_sampler *s, int therm);
 /* Ends the calibration: sets the worms per sweep from every chain's counters (auto only). */

@@ -32,7 +32,7 @@ static long timed(lb_sampler *s, int threads, double seconds, double *cpu, doubl
 #pragma omp parallel for schedule(static) num_threads(threads) reduction(+ : c)
         for (int b = 0; b < s->ens.nblocks; b++) {
             double t0 = cpu_now();
-            s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], chunk);
+            s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], chunk, NULL);
             c += cpu_now() - t0;
         }
         csum += c;
@@ -61,7 +61,7 @@ static double lane_efficiency(lb_sampler *s, int n, int chunk) {
             double mx = 0;
             for (int c = 0; c < A; c++)
                 before[c] = B->stat[WORM_STAT_HEAD_PROP * W + c] + B->stat[WORM_STAT_L_PROP * W + c];
-            s->cfg.ops->sweep(&s->desc, B, chunk);
+            s->cfg.ops->sweep(&s->desc, B, chunk, NULL);
             for (int c = 0; c < A; c++) {
                 double u = (double)(B->stat[WORM_STAT_HEAD_PROP * W + c] + B->stat[WORM_STAT_L_PROP * W + c] - before[c]) - pass;
                 used += u + pass;
@@ -87,9 +87,9 @@ bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, 
         return false;
     }
     /* thermalize with the auto calibration, as a real run does */
-    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 200);
+    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 200, NULL);
     lb_sampler_calibrate(&s);
-    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 300);
+    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 300, NULL);
     const int wps = s.desc.worms_per_sweep;
     const int C = s.cfg.nchains;
     double cpu_l, wall_l, cpu_f, wall_f;

@@ -52,7 +52,29 @@ bool nn_npy_read(const char *path, const char *descr, void **data, long *shape, 
 void nn_dataset_free(nn_dataset *d) {
     free(d->x);
     free(d->y);
+    free(d->points);
     memset(d, 0, sizeof *d);
+}
+
+/* meta.json "points": kept only when they tile 0..n-1 in order (anything else: no points). */
+static void load_points(const json_t *pts, nn_dataset *d) {
+    size_t np = json_array_size(pts);
+    nn_data_point *p = np ? calloc(np, sizeof *p) : NULL;
+    long next = 0;
+    for (size_t i = 0; p && i < np; i++) {
+        const json_t *e = json_array_get(pts, i);
+        p[i] = (nn_data_point){json_number_value(json_object_get(e, "eta")), json_number_value(json_object_get(e, "lambda")),
+                               json_number_value(json_object_get(e, "mu")),
+                               (long)json_integer_value(json_object_get(e, "offset")),
+                               (long)json_integer_value(json_object_get(e, "count"))};
+        if (!json_is_integer(json_object_get(e, "offset")) || p[i].offset != next || p[i].count < 1) {
+            free(p), p = NULL;
+            break;
+        }
+        next += p[i].count;
+    }
+    if (p && next != d->n) free(p), p = NULL;
+    d->points = p, d->npoints = p ? (int)np : 0;
 }
 
 bool nn_dataset_load(const char *dir, nn_dataset *d, char *err, size_t errlen) {
@@ -82,6 +104,7 @@ bool nn_dataset_load(const char *dir, nn_dataset *d, char *err, size_t errlen) {
     json_t *meta = json_load_file(path, 0, NULL);
     const char *task = json_string_value(json_object_get(meta, "task"));
     if (task) snprintf(d->task, sizeof d->task, "%s", task);
+    load_points(json_object_get(meta, "points"), d);
     json_decref(meta);
     return true;
 }

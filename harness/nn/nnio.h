@@ -12,12 +12,20 @@
 #include "harness/io/safetensors.h"
 #include "harness/nn/model.h"
 
+/* A parameter point of a generated dataset: samples offset .. offset+count-1 (meta.json "points"). */
+typedef struct {
+    double eta, lambda, mu;
+    long offset, count;
+} nn_data_point;
+
 typedef struct {
     long n;
     int nt, nx, outs;
     char task[32]; /* "regression", "detect", "count" (from meta.json; "" when absent) */
     int16_t *x;    /* [n][4][nt][nx] */
     float *y;      /* [n][outs] */
+    int npoints;   /* 0 when meta.json is absent or has no valid "points" */
+    nn_data_point *points;
 } nn_dataset;
 
 bool nn_dataset_load(const char *dir, nn_dataset *d, char *err, size_t errlen);

@@ -8,13 +8,27 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-XXXX" in DIR, then
                               architecture: median over trials, min-max band, one marker per trial;
                               nets that do not run on a size (FL) have no point there (legend says so);
                               for detection a second panel holds the accuracy
-  report_loss_vs_mu.png       regression only, and only when results.json holds per-mu losses
-                              (trials[].test[LATTICE].per_mu: {"0.95": loss, ...} or
-                              [{"mu": 0.95, "loss": ...}, ...]); `latbench experiment` does not write
-                              them today, so this plot is skipped with a note
+  report_loss_vs_mu.png       when results.json holds per-(eta, mu) losses (trials[].test[LATTICE].per_point:
+                              [{"eta", "lambda", "mu", "n", "loss", "accuracy" (detection)}, ...], as
+                              `latbench experiment` writes them for every task; the older per_mu forms
+                              {"0.95": loss, ...} / [{"mu": 0.95, "loss": ...}] are read too), else skipped
+                              with a note: one panel per test lattice, test loss (log) against mu, one colour
+                              per architecture, one line style/marker per eta when the test set has several,
+                              median over trials with a min-max band (bars when several eta); the training set
+                              is marked on the training lattice's panel (regression: the mu range 0.90..1.05
+                              shaded; detect/count: the (eta, mu) points (4.25, 1) and (4.01, 1.5), dotted lines
+                              and stars; DESIGN.md §3, not recorded in results.json); nets skipped on a lattice
+                              say so in the legend; a second row holds the accuracy when the data have it
+  report_loss_vs_label.png    count only, when results.json holds per-K losses (test[LATTICE].per_label:
+                              [{"label": K, "n", "loss"}, ...]), else skipped with a note: one panel per test
+                              lattice, test loss (MSE, log) against the number of open worms K, one line per
+                              architecture (median over trials, min-max band), dashed lines at the trained
+                              K = 0 and 5
   report_table.png            the seed-style table: mean/median of validation loss, test loss on the
   report_table.md             training size and test loss over all sizes, per architecture (the .md
-                              also holds the median test loss per lattice size)
+                              also holds the median test loss per lattice size, with per-(eta, mu) data the
+                              median test loss (and accuracy, detection) per (eta, mu) on the largest test
+                              lattice, and with per-K data the median test loss per K, one table per lattice)
 Exit status: 0 done, 2 bad input (one line on stderr), 1 anything else (missing matplotlib...).
 """
 import json
@@ -237,74 +251,372 @@ def plot_vs_lattice(plt, r, outdir, written):
     plt.close(fig)
 
 
-def per_mu_points(e):
-    pm = e.get("per_mu") if isinstance(e, dict) else None
+# The training set of each task (DESIGN.md §3, harness/cli/experiment.c); results.json does not record it.
+TRAIN_MU_RANGE = {"regression": (0.90, 1.05)}
+TRAIN_POINTS = {"detect": [(4.25, 1.0), (4.01, 1.5)], "count": [(4.25, 1.0), (4.01, 1.5)]}
+TRAIN_LABELS = {"count": [0, 5]}
+
+
+def point_entries(e):
+    """[(eta or None, mu, loss or None, accuracy or None)] of one test entry: its "per_point" list, or the older
+    "per_mu" forms ({"0.95": loss or {"loss": ...}} or [{"mu": 0.95, "loss": ...}]; eta unknown)."""
+    if not isinstance(e, dict):
+        return []
     out = []
-    if isinstance(pm, dict):
+    pp, pm = e.get("per_point"), e.get("per_mu")
+    if isinstance(pp, list):
+        for p in pp:
+            if isinstance(p, dict) and num(p.get("mu")) is not None:
+                out.append((num(p.get("eta")), num(p["mu"]), num(p.get("loss")), num(p.get("accuracy"))))
+    elif isinstance(pm, dict):
         for k, v in pm.items():
             try:
-                mu = float(k)
+                mu = num(float(k))
             except ValueError:
                 continue
-            v = num(v if not isinstance(v, dict) else v.get("loss"))
-            if v is not None:
-                out.append((mu, v))
+            if mu is not None:
+                out.append((None, mu, num(v.get("loss") if isinstance(v, dict) else v),
+                            num(v.get("accuracy")) if isinstance(v, dict) else None))
     elif isinstance(pm, list):
         for p in pm:
-            if isinstance(p, dict) and num(p.get("mu")) is not None and num(p.get("loss")) is not None:
-                out.append((num(p["mu"]), num(p["loss"])))
+            if isinstance(p, dict) and num(p.get("mu")) is not None:
+                out.append((num(p.get("eta")), num(p["mu"]), num(p.get("loss")), num(p.get("accuracy"))))
+    return [(None if eta is None else round(eta, 6), round(mu, 6), l, acc) for eta, mu, l, acc in out
+            if l is not None or acc is not None]
+
+
+def label_entries(e):
+    """[(label, loss)] of one test entry's "per_label" list (counting: label = number of open worms)."""
+    pl = e.get("per_label") if isinstance(e, dict) else None
+    out = []
+    for p in pl if isinstance(pl, list) else []:
+        if isinstance(p, dict) and num(p.get("label")) is not None and num(p.get("loss")) is not None:
+            out.append((num(p["label"]), num(p["loss"])))
     return out
 
 
+def gather(a, lats, entries):
+    """{lattice: {key: [values over trials]}} from entries(test entry) -> [(key, value)], and the lattices on
+    which every trial was skipped."""
+    res, skipped = {}, []
+    for lat in lats:
+        d, nskip = {}, 0
+        for t in a["trials"]:
+            e = (t.get("test") or {}).get(lat)
+            if isinstance(e, dict) and "skipped" in e:
+                nskip += 1
+            for k, v in entries(e):
+                if v is not None:
+                    d.setdefault(k, []).append(v)
+        res[lat] = d
+        if nskip and not d:
+            skipped.append(lat)
+    return res, skipped
+
+
+def points_of(e, what):
+    return [((eta, mu), (l if what == "loss" else acc)) for eta, mu, l, acc in point_entries(e)]
+
+
+def arch_label(a, skipped, short=False):
+    label = "%s (%s%s)" % (a["arch"], family(a["arch"]), "" if short else ", %s params" % a.get("params", "?"))
+    if skipped:
+        label += "\n  not run on %s (fixed input size)" % ", ".join(skipped)
+    return label
+
+
+def eta_text(eta):
+    return "\u03b7 = %g" % eta if eta is not None else "\u03b7 not given"
+
+
+def log_y(axes_row, headroom=0.0):
+    """A log y axis shared by a row of panels, with plain-number tick labels (minor ones too when the row spans
+    less than about a decade, where a log axis has few or no major ticks), and headroom (a fraction of the
+    height) free of data at the top for annotations."""
+    import matplotlib.ticker
+    ax = axes_row[0]
+    ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    if headroom:
+        hi = hi * (hi / lo) ** (headroom / (1 - headroom))
+        ax.set_ylim(lo, hi)
+    fmt = matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v)
+    ax.yaxis.set_major_formatter(fmt)
+    narrow = hi / lo < 12
+    ax.yaxis.set_minor_formatter(fmt if narrow else matplotlib.ticker.NullFormatter())
+    for a in axes_row:
+        a.tick_params(axis="y", which="both", labelleft=True, labelsize=8.5)
+        a.grid(True, which="minor" if narrow else "major", axis="y", alpha=0.3)
+
+
+def legend_ncol(arch_handles):
+    return 1 if len(arch_handles) <= 2 else 2 if len(arch_handles) <= 4 else 3
+
+
+def legend_height(arch_handles, style_handles):
+    """Inches the legends under the panels take."""
+    lines = sum(1 + h.get_label().count("\n") for h in arch_handles)
+    rows = max(math.ceil(lines / legend_ncol(arch_handles)), len(style_handles)) + 1
+    return rows * 0.18 + 0.2
+
+
+def bottom_legends(fig, arch_handles, style_handles, style_title, spread="band"):
+    """The architecture legend (colours) bottom left, the style legend (eta, training marks) bottom right."""
+    fig.legend(handles=arch_handles, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=legend_ncol(arch_handles),
+               fontsize=8.5, title="colour: architecture; line: median over trials; %s: min-max over trials" % spread,
+               title_fontsize=8.5, frameon=False)
+    if style_handles:
+        fig.legend(handles=style_handles, loc="lower right", bbox_to_anchor=(0.99, 0.0), fontsize=8.5,
+                   title=style_title or None, title_fontsize=8.5, frameon=False)
+
+
 def plot_vs_mu(plt, r, outdir, written, notes):
-    if r["task"] != "regression":
+    import matplotlib.patches
+    task = r["task"]
+    lats = sorted(r["test_lattices"], key=sites)
+    found = any(point_entries(e) for a in r["archs"] for t in a["trials"] for e in (t.get("test") or {}).values())
+    if not found:
+        notes.append("loss-vs-mu plot skipped: results.json holds one loss per lattice size, "
+                     "no per-(eta, mu) losses (test[LATTICE].per_point)")
+        return
+    data = [gather(a, lats, lambda e: points_of(e, "loss")) for a in r["archs"]]
+    accs = [gather(a, lats, lambda e: points_of(e, "accuracy"))[0] for a in r["archs"]]
+    has_acc = any(accs[i][lat] for i in range(len(r["archs"])) for lat in lats)
+    keys = sorted({k for d, _ in data for lat in lats for k in d[lat]} |
+                  {k for d in accs for lat in lats for k in d[lat]}, key=lambda k: (k[0] is None, k[0] or 0, k[1]))
+    etas = sorted({k[0] for k in keys}, key=lambda x: (x is None, x or 0))
+    mus = sorted({k[1] for k in keys})
+    several_eta = len(etas) > 1
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"), ((0, (1, 3)), "P")]
+    style = {eta: styles[i % len(styles)] for i, eta in enumerate(etas)}
+    spacing = min((b - a for a, b in zip(mus, mus[1:])), default=0.1)
+    na = len(r["archs"])
+    cmap = plt.get_cmap("tab10")
+
+    def dodge(i, e):
+        """Side by side around each mu: architecture i, eta number e, over at most 0.4 of the mu spacing."""
+        n_slots = na * len(etas)
+        width = spacing * min(0.4, 0.06 * (n_slots - 1))
+        return width * ((i * len(etas) + e) / (n_slots - 1) - 0.5) if n_slots > 1 else 0.0
+
+    rows = [("loss", data, "test loss (%s) [log scale]" % loss_name(task))]
+    if has_acc:
+        rows.append(("accuracy", [(d, None) for d in accs], "test accuracy (threshold 0.5)"))
+    n = len(lats)
+    arch_handles = [plt.Line2D([], [], color=cmap(i % 10), lw=2.5, label=arch_label(a, data[i][1]))
+                    for i, a in enumerate(r["archs"])]
+    style_handles = []
+    if several_eta:
+        style_handles += [plt.Line2D([], [], color="0.25", ls=style[eta][0], marker=style[eta][1], ms=5,
+                                     label=eta_text(eta)) for eta in etas]
+    tr = r["train_lattice"]
+    mu_range = TRAIN_MU_RANGE.get(task)
+    tpoints = TRAIN_POINTS.get(task, [])
+    if tr in lats and mu_range:
+        style_handles.append(matplotlib.patches.Patch(color="0.5", alpha=0.2,
+                                                         label="training \u03bc range (%s panel)" % tr))
+    if tr in lats and tpoints:
+        style_handles.append(plt.Line2D([], [], color="k", marker="*", ms=11, ls="none", mfc="none",
+                                        label="trained at (\u03b7, \u03bc) = %s\n  (on %s; dotted lines)" %
+                              (", ".join("(%g, %g)" % p for p in tpoints), tr)))
+    legend_in = legend_height(arch_handles, style_handles)
+    panel_h = 4.4
+    fig, axes = plt.subplots(len(rows), n, figsize=(max(4.6 * n, 11), panel_h * len(rows) + legend_in + 0.9),
+                             squeeze=False, sharey="row")
+    for row, (what, dd, ylabel) in enumerate(rows):
+        for j, lat in enumerate(lats):
+            ax = axes[row][j]
+            any_data = False
+            for i, a in enumerate(r["archs"]):
+                d = dd[i][0][lat]
+                c = cmap(i % 10)
+                for e, eta in enumerate(etas):
+                    ks = sorted(k for k in d if k[0] == eta)
+                    if not ks:
+                        continue
+                    any_data = True
+                    x = [k[1] + dodge(i, e) for k in ks]
+                    ls, m = style[eta]
+                    med, lo, hi = [median(d[k]) for k in ks], [min(d[k]) for k in ks], [max(d[k]) for k in ks]
+                    ax.plot(x, med, color=c, ls=ls, marker=m, ms=4.5, lw=1.5)
+                    if len(x) > 1 and not several_eta:
+                        ax.fill_between(x, lo, hi, color=c, alpha=0.12, lw=0)
+                    else:  # bands of several eta lines would cover each other: bars
+                        ax.errorbar(x, med, yerr=[[v - l for v, l in zip(med, lo)], [h - v for v, h in zip(med, hi)]],
+                                    fmt="none", ecolor=c, elinewidth=1, capsize=2.5, alpha=0.6)
+            if lat == tr and mu_range:
+                ax.axvspan(mu_range[0], mu_range[1], color="0.5", alpha=0.2, lw=0)
+                if row == 0:
+                    ax.text(0.5 * (mu_range[0] + mu_range[1]), 0.98, "training \u03bc range", ha="center", va="top",
+                            fontsize=8, color="0.3", transform=ax.get_xaxis_transform())
+            if lat == tr and tpoints:
+                for eta, mu in tpoints:
+                    ax.axvline(mu, color="0.6", ls=":", lw=1)
+                    # a star on each net's curve at the training point, if that point was tested
+                    for i in range(na):
+                        v = dd[i][0][lat].get((round(eta, 6), round(mu, 6)))
+                        if v:
+                            e = etas.index(round(eta, 6))
+                            ax.plot([mu + dodge(i, e)], [median(v)], marker="*", ms=13, mfc="none", mec="k", mew=0.9, ls="none")
+            if not any_data:
+                ax.text(0.5, 0.5, "no net has %s\nper (\u03b7, \u03bc) on %s" % (what, lat), ha="center", va="center",
+                        transform=ax.transAxes, fontsize=9, color="0.4", bbox=dict(fc="white", ec="0.8"))
+            ax.set_xlim(mus[0] - spacing * 0.5, mus[-1] + spacing * 0.5)
+            if len(mus) <= 6:
+                ax.set_xticks(mus)
+            ax.set_xlabel("chemical potential \u03bc")
+            if row == 0:
+                ax.set_title("test lattice %s%s" % (lat, " (training size)" if lat == tr else ""), fontsize=10)
+            ax.grid(True, which="major", alpha=0.3)
+            if j == 0:
+                ax.set_ylabel(ylabel)
+            else:
+                ax.tick_params(labelleft=True)
+        vals = [v for i in range(na) for lat in lats for vs in dd[i][0][lat].values() for v in vs]
+        if what == "loss" and vals and min(vals) > 0:
+            log_y(axes[row], 0.12 if (tr in lats and mu_range) else 0.0)
+        elif what == "loss":
+            axes[row][0].set_ylabel(ylabel.replace(" [log scale]", ""))
+    if several_eta:
+        what_vs = "per (\u03b7, \u03bc)"
+    else:
+        what_vs = "vs \u03bc" + (" at \u03b7 = %g" % etas[0] if etas[0] is not None else "")
+    bottom_legends(fig, arch_handles, style_handles, "line style and marker: \u03b7" if several_eta else "",
+                   "bar" if several_eta else "band")
+    fig.suptitle("%s experiment%s: test %s %s, per test lattice (trained on %s)\n%s" %
+                 (task, " (quick)" if r.get("quick") else "", "loss and accuracy" if has_acc else "loss", what_vs,
+                  tr, header(r)), fontsize=11)
+    h = fig.get_figheight()
+    fig.tight_layout(rect=(0, legend_in / h, 1, 1))
+    save_atomic(fig, outdir, "report_loss_vs_mu.png", written)
+    plt.close(fig)
+
+
+def plot_vs_label(plt, r, outdir, written, notes):
+    if r["task"] != "count":
         return
     lats = sorted(r["test_lattices"], key=sites)
-    found = any(per_mu_points(e) for a in r["archs"] for t in a["trials"] for e in (t.get("test") or {}).values())
-    if not found:
-        notes.append("loss-vs-mu plot skipped: results.json holds one loss per lattice size, no per-mu losses")
+    data = [gather(a, lats, label_entries) for a in r["archs"]]
+    if not any(d[lat] for d, _ in data for lat in lats):
+        notes.append("loss-vs-K plot skipped: results.json holds no per-K losses (test[LATTICE].per_label)")
         return
-    n = len(lats)
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 5.6), squeeze=False, sharey=True)
+    labels = sorted({k for d, _ in data for lat in lats for k in d[lat]})
+    trained = TRAIN_LABELS.get("count", [])
     cmap = plt.get_cmap("tab10")
-    handles = []
-    for i, a in enumerate(r["archs"]):
-        c, missing = cmap(i % 10), []
-        for j, lat in enumerate(lats):
-            ax = axes[0][j]
-            bymu = {}
-            for t in a["trials"]:
-                for mu, v in per_mu_points((t.get("test") or {}).get(lat)):
-                    bymu.setdefault(mu, []).append(v)
-            if not bymu:
-                missing.append(lat)
-                continue
-            mus = sorted(bymu)
-            ax.plot(mus, [median(bymu[m]) for m in mus], marker="o", ms=4, color=c)
-            ax.fill_between(mus, [min(bymu[m]) for m in mus], [max(bymu[m]) for m in mus], color=c, alpha=0.15, lw=0)
-        label = "%s (%s)" % (a["arch"], family(a["arch"]))
-        if missing:
-            label += ": no loss on %s" % ", ".join(missing)
-        handles.append(plt.Line2D([], [], color=c, marker="o", ms=4, label=label))
+    na, n, tr = len(r["archs"]), len(lats), r["train_lattice"]
+    arch_handles = [plt.Line2D([], [], color=cmap(i % 10), lw=2.5, marker="o", ms=4, label=arch_label(a, data[i][1]))
+                    for i, a in enumerate(r["archs"])]
+    style_handles = [plt.Line2D([], [], color="0.4", ls="--", lw=1.2,
+                                label="trained on K = %s" % ", ".join("%d" % k for k in trained))] if trained else []
+    legend_in = legend_height(arch_handles, style_handles)
+    fig, axes = plt.subplots(1, n, figsize=(max(4.6 * n, 11), 4.6 + legend_in + 0.9), squeeze=False, sharey="row")
     for j, lat in enumerate(lats):
         ax = axes[0][j]
-        ax.set_yscale("log")
-        ax.set_xlabel("chemical potential \u03bc (lattice units)")
-        ax.set_title("test lattice %s%s" % (lat, " (training size)" if lat == r["train_lattice"] else ""), fontsize=10)
-        ax.grid(True, alpha=0.3)
-    axes[0][0].set_ylabel("test loss (MSE) [log scale]")
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 3), fontsize=9,
-               title="line: median over trials; band: min-max over trials", title_fontsize=8.5)
-    fig.suptitle("regression experiment%s: test loss vs \u03bc per test lattice (trained on %s)\n%s" %
-                 (" (quick)" if r.get("quick") else "", r["train_lattice"], header(r)), fontsize=11)
-    fig.tight_layout(rect=(0, 0.13, 1, 1))
-    save_atomic(fig, outdir, "report_loss_vs_mu.png", written)
+        any_data = False
+        for i in range(na):
+            d = data[i][0][lat]
+            if not d:
+                continue
+            any_data = True
+            c = cmap(i % 10)
+            off = min(0.3, 0.08 * (na - 1)) * ((i / (na - 1)) - 0.5) if na > 1 else 0.0  # side by side around K
+            ks = sorted(d)
+            x = [k + off for k in ks]
+            ax.plot(x, [median(d[k]) for k in ks], color=c, marker="o", ms=4, lw=1.5)
+            if len(x) > 1:
+                ax.fill_between(x, [min(d[k]) for k in ks], [max(d[k]) for k in ks], color=c, alpha=0.12, lw=0)
+        for k in trained:
+            ax.axvline(k, ymax=0.87, color="0.4", ls="--", lw=1.2)  # below the annotation
+        if trained:
+            ax.text(0.5 * (min(trained) + max(trained)), 0.98, "trained on K = %s (dashed lines)" %
+                    ", ".join("%d" % k for k in trained), fontsize=8, color="0.3", va="top", ha="center",
+                    transform=ax.get_xaxis_transform())
+        if not any_data:
+            ax.text(0.5, 0.5, "no net has per-K losses on %s" % lat, ha="center", va="center", transform=ax.transAxes,
+                    fontsize=9, color="0.4", bbox=dict(fc="white", ec="0.8"))
+        ax.set_xlim(min(labels + trained) - 0.6, max(labels + trained) + 0.6)
+        ax.set_xticks(sorted(set(int(k) for k in labels + trained)))
+        ax.set_xlabel("K (number of inserted open worms)")
+        ax.set_title("test lattice %s%s" % (lat, " (training size)" if lat == tr else ""), fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        if j == 0:
+            ax.set_ylabel("test loss (MSE of the predicted K) [log scale]")
+        else:
+            ax.tick_params(labelleft=True)
+    vals = [v for d, _ in data for lat in lats for vs in d[lat].values() for v in vs]
+    if min(vals) > 0:
+        log_y(axes[0], 0.12 if trained else 0.0)
+    else:
+        axes[0][0].set_ylabel("test loss (MSE of the predicted K)")
+    bottom_legends(fig, arch_handles, style_handles, "")
+    fig.suptitle("count experiment%s: test loss per number of open worms K, per test lattice (trained on %s)\n%s" %
+                 (" (quick)" if r.get("quick") else "", tr, header(r)), fontsize=11)
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
+    save_atomic(fig, outdir, "report_loss_vs_label.png", written)
     plt.close(fig)
 
 
 def fmt(v):
     v = num(v)
     return "—" if v is None else "%.4g" % v
+
+
+def cell(d, key, skipped, lat):
+    return ("%.4g" % median(d[key])) if d.get(key) else ("not run" if lat in skipped else "—")
+
+
+def point_tables(r, lats):
+    """The markdown sections of the median test loss (and accuracy) per (eta, mu) on the largest test lattice
+    (the largest with such data, when no net has them on the largest)."""
+    out = []
+    for what in ("loss", "accuracy"):
+        data = [gather(a, lats, lambda e: points_of(e, what)) for a in r["archs"]]
+        with_data = [lat for lat in lats if any(d[lat] for d, _ in data)]
+        if not with_data:
+            continue
+        big = with_data[-1]
+        keys = sorted({k for d, _ in data for k in d[big]}, key=lambda k: (k[0] is None, k[0] or 0, k[1]))
+        etas = {k[0] for k in keys}
+        one_eta = len(etas) == 1
+        heads = [("\u03bc %g" % k[1]) if one_eta else ("\u03b7 %g, \u03bc %g" % k) for k in keys]
+        out += ["", "## Median test %s per (eta, mu) on the largest test lattice (%s)" %
+                (what if what == "accuracy" else "loss", big if big == lats[-1] else
+                 "%s; no net has them on %s" % (big, ", ".join(lats[lats.index(big) + 1:]))), ""]
+        if one_eta and None not in etas:
+            out += ["All points at \u03b7 = %g." % keys[0][0], ""]
+        out += [
+                "| arch | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(keys)]
+        for a, (d, skipped) in zip(r["archs"], data):
+            out.append("| %s | " % a["arch"] + " | ".join(cell(d[big], k, skipped, big) for k in keys) + " |")
+        if what == "loss":
+            tp = TRAIN_POINTS.get(r["task"])
+            mr = TRAIN_MU_RANGE.get(r["task"])
+            if tp:
+                out += ["", "Trained on %s at (\u03b7, \u03bc) = %s." % (r["train_lattice"], ", ".join(
+                    "(%g, %g)" % p for p in tp))]
+            elif mr:
+                out += ["", "Trained on %s at \u03bc %.2f..%.2f." % (r["train_lattice"], mr[0], mr[1])]
+    return out
+
+
+def label_tables(r, lats):
+    """The markdown sections of the median test loss per K (counting), one table per test lattice."""
+    data = [gather(a, lats, label_entries) for a in r["archs"]]
+    ks = sorted({k for d, _ in data for lat in lats for k in d[lat]})
+    if not ks:
+        return []
+    trained = TRAIN_LABELS.get(r["task"], [])
+    out = ["", "## Median test loss per K (number of open worms) per lattice size", ""]
+    if trained:
+        out += ["Trained on K = %s only (marked *)." % ", ".join("%d" % k for k in trained), ""]
+    for lat in lats:
+        out += ["### %s%s" % (lat, " (training size)" if lat == r["train_lattice"] else ""), "",
+                "| arch | " + " | ".join("K=%g%s" % (k, "*" if k in trained else "") for k in ks) + " |",
+                "|---|" + "---:|" * len(ks)]
+        for a, (d, skipped) in zip(r["archs"], data):
+            out.append("| %s | " % a["arch"] + " | ".join(cell(d[lat], k, skipped, lat) for k in ks) + " |")
+        out.append("")
+    return out[:-1]
 
 
 TABLE_COLS = [("val_mean", "val loss\nmean"), ("val_median", "val loss\nmedian"),
@@ -336,6 +648,7 @@ def table(plt, r, outdir, written):
         vals, skipped = per_lattice(a, lats)
         md.append("| %s | " % a["arch"] + " | ".join(
             ("%.4g" % median(vals[l])) if vals[l] else ("not run" if l in skipped else "—") for l in lats) + " |")
+    md += point_tables(r, lats) + label_tables(r, lats)
     write_text_atomic("\n".join(md) + "\n", outdir, "report_table.md", written)
 
     h = 1.6 + 0.42 * len(rows)
@@ -384,6 +697,7 @@ def main(argv):
     written, notes = [], []
     plot_vs_lattice(plt, r, outdir, written)
     plot_vs_mu(plt, r, outdir, written, notes)
+    plot_vs_label(plt, r, outdir, written, notes)
     table(plt, r, outdir, written)
     for n in notes:
         print("note: " + n)

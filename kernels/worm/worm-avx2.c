@@ -192,10 +192,20 @@ static __m256i worms(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_t *
 typedef struct {
     __m256i pos, head, x0, delta, wleft, swleft, started;
     __m256i lm, in, st, hitl, dead; /* lane masks: in an l pass, in a worm, starting one, l-pass overflow, stopped */
+    const worm_hook *hook;
+    const worm_block *b;
 } lanes_state;
+
+/* The lanes of run have completed sweep started[lane]: the lanes the hook (if any) stops. */
+static __m256i hook_stops(const worm_hook *h, const worm_block *b, __m256i run, __m256i started) {
+    int32_t done[L];
+    _mm256_storeu_si256((__m256i *)done, started);
+    return fmask((int)worm_hook_run(h, b, (unsigned)bits(run), done));
+}
 
 /* A lane has ended a sweep: it starts its next one (an l pass of its own) or is done. */
 AI void end_sweep(lanes_state *q, __m256i e) {
+    if (q->hook && bits(e)) e = _mm256_andnot_si256(hook_stops(q->hook, q->b, e, q->started), e);
     const __m256i next = _mm256_and_si256(e, _mm256_cmpgt_epi32(q->swleft, _mm256_setzero_si256()));
     q->swleft = _mm256_add_epi32(q->swleft, next);
     q->started = _mm256_sub_epi32(q->started, next);
@@ -225,9 +235,9 @@ static void flush(__m256i cnt[4], uint64_t tot[4][L]) {
 /* Everything after the first (lock-step) l pass, lane by lane, as in worm-avx512.c (read its
  * comment): one iteration is a head step or an l update of the lane's own next link for every busy
  * lane, so a lane whose worms end early goes on with its next sweep instead of idling. */
-static void unified(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_RESTRICT l, int32_t *LB_RESTRICT f,
-                    vrng *rng, __m256i run, int nsweeps, __m256i cnt[4], uint64_t tot[4][L], __m256i *started,
-                    __m256i *hit) {
+static void unified(const worm_desc *d, const worm_block *b, const worm_hook *hook, vrng *rng, __m256i run,
+                    int nsweeps, __m256i cnt[4], uint64_t tot[4][L], __m256i *started, __m256i *hit) {
+    int32_t *LB_RESTRICT k = b->k, *LB_RESTRICT l = b->l, *LB_RESTRICT f = b->f;
     const int fmax = d->tab->fmax, wps = d->worms_per_sweep;
     const float *w1 = d->tab->w1, *w2 = d->tab->w2, *inv = d->tab->inv;
     const int32_t *nbr = d->nbr;
@@ -241,7 +251,7 @@ static void unified(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_REST
     __m256i hp = cnt[0], ha = cnt[1], nw = cnt[2], la = cnt[3];
     lanes_state q = {.pos = zero, .head = zero, .x0 = zero, .delta = one, .wleft = zero,
                      .swleft = _mm256_and_si256(run, _mm256_set1_epi32(nsweeps - 1)), .started = *started,
-                     .lm = zero, .in = zero, .st = zero, .hitl = zero, .dead = zero};
+                     .lm = zero, .in = zero, .st = zero, .hitl = zero, .dead = zero, .hook = hook, .b = b};
     end_lpass(&q, run, wps);
     /* a count grows by at most one per iteration: widen them long before 32 bits could wrap */
     for (long it = 1; bits(_mm256_or_si256(_mm256_or_si256(q.lm, q.in), q.st)); it++) {
@@ -313,10 +323,10 @@ static void unified(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_REST
             _mm256_storeu_si256((__m256i *)xi, xidx), _mm256_storeu_si256((__m256i *)xw, _mm256_add_epi32(fx, df));
             _mm256_storeu_si256((__m256i *)yi, yidx), _mm256_storeu_si256((__m256i *)yw, _mm256_add_epi32(fy, df));
             const unsigned okl = (unsigned)(ob & lmb);
-            for (unsigned b = (unsigned)ob & ~okl; b; b &= b - 1) k[ki[__builtin_ctz(b)]] = kw[__builtin_ctz(b)];
-            for (unsigned b = okl; b; b &= b - 1) l[ki[__builtin_ctz(b)]] = kw[__builtin_ctz(b)];
-            for (unsigned b = (unsigned)ob; b; b &= b - 1) {
-                const int i = __builtin_ctz(b);
+            for (unsigned bb = (unsigned)ob & ~okl; bb; bb &= bb - 1) k[ki[__builtin_ctz(bb)]] = kw[__builtin_ctz(bb)];
+            for (unsigned bb = okl; bb; bb &= bb - 1) l[ki[__builtin_ctz(bb)]] = kw[__builtin_ctz(bb)];
+            for (unsigned bb = (unsigned)ob; bb; bb &= bb - 1) {
+                const int i = __builtin_ctz(bb);
                 f[xi[i]] = xw[i], f[yi[i]] = yw[i];
             }
             q.head = sel(_mm256_and_si256(ok, in), y, q.head);
@@ -347,9 +357,9 @@ static void unified(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_REST
     *hit = _mm256_or_si256(*hit, q.dead);
 }
 
-void worm_sweep__avx2(const worm_desc *d, worm_block *b, int nsweeps) {
+void worm_sweep__avx2(const worm_desc *d, worm_block *b, int nsweeps, const worm_hook *hook) {
     if (b->lanes != L) {
-        worm_sweep__scalar(d, b, nsweeps);
+        worm_sweep__scalar(d, b, nsweeps, hook);
         return;
     }
     uint64_t *st = b->stat;
@@ -375,11 +385,16 @@ void worm_sweep__avx2(const worm_desc *d, worm_block *b, int nsweeps) {
             }
             hit = _mm256_or_si256(hit, worms(d, b->k, b->l, b->f, &g, run, &cnt[0], &cnt[1], &cnt[2]));
             flush(cnt, tot);
+            run = _mm256_andnot_si256(hit, run);
+            if (hook && bits(run)) run = _mm256_andnot_si256(hook_stops(hook, b, run, started), run);
         }
     } else if (d->worms_per_sweep > 0) {
-        unified(d, b->k, b->l, b->f, &g, _mm256_andnot_si256(hit, run), nsweeps, cnt, tot, &started, &hit);
+        unified(d, b, hook, &g, _mm256_andnot_si256(hit, run), nsweeps, cnt, tot, &started, &hit);
     } else { /* no worms: the lanes stay in step, every l pass is contiguous */
-        for (int s = 1; s < nsweeps && bits(run = _mm256_andnot_si256(hit, run)); s++) {
+        for (int s = 1;; s++) {
+            run = _mm256_andnot_si256(hit, run);
+            if (hook && bits(run)) run = _mm256_andnot_si256(hook_stops(hook, b, run, started), run);
+            if (s >= nsweeps || !bits(run)) break;
             started = _mm256_sub_epi32(started, run);
             flush(cnt, tot);
             l_pass(d, b->k, b->l, b->f, &g, run, &cnt[3], &hit);

@@ -199,9 +199,22 @@ static uint32x4_t worms(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_
     return hit;
 }
 
-void worm_sweep__neon(const worm_desc *d, worm_block *b, int nsweeps) {
+/* The lanes of run have completed sweep started[lane]: the lanes the hook stops. */
+static uint32x4_t hook_stops(const worm_hook *h, const worm_block *b, uint32x4_t run, uint32x4_t started) {
+    uint32_t r[L], stop[L];
+    int32_t done[L];
+    vst1q_u32(r, run);
+    vst1q_s32(done, vreinterpretq_s32_u32(started));
+    unsigned m = 0;
+    for (int c = 0; c < L; c++) m |= (r[c] != 0) << c;
+    const unsigned s = worm_hook_run(h, b, m, done);
+    for (int c = 0; c < L; c++) stop[c] = (s >> c) & 1 ? ~0u : 0u;
+    return vld1q_u32(stop);
+}
+
+void worm_sweep__neon(const worm_desc *d, worm_block *b, int nsweeps, const worm_hook *hook) {
     if (b->lanes != L) {
-        worm_sweep__scalar(d, b, nsweeps);
+        worm_sweep__scalar(d, b, nsweeps, hook);
         return;
     }
     uint64_t *st = b->stat;
@@ -223,6 +236,8 @@ void worm_sweep__neon(const worm_desc *d, worm_block *b, int nsweeps) {
         run = vbicq_u32(run, hit);
         hit = vorrq_u32(hit, worms(d, b->k, b->l, b->f, &g, run, &cnt[0], &cnt[1], &cnt[2]));
         flush(cnt, tot);
+        run = vbicq_u32(run, hit);
+        if (hook && any(run)) run = vbicq_u32(run, hook_stops(hook, b, run, started));
     }
     vst1q_u32(b->rng, g.s0), vst1q_u32(b->rng + L, g.s1), vst1q_u32(b->rng + 2 * L, g.s2), vst1q_u32(b->rng + 3 * L, g.s3);
     uint32_t sw[L], hb[L];

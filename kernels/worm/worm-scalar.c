@@ -59,7 +59,7 @@ static int one_worm(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_t *L
     return h;
 }
 
-void worm_sweep__scalar(const worm_desc *d, worm_block *b, int nsweeps) {
+void worm_sweep__scalar(const worm_desc *d, worm_block *b, int nsweeps, const worm_hook *hook) {
     const int W = b->lanes;
     for (int c = 0; c < b->active; c++) {
         int32_t *k = b->k + c, *l = b->l + c, *f = b->f + c;
@@ -72,6 +72,10 @@ void worm_sweep__scalar(const worm_desc *d, worm_block *b, int nsweeps) {
             for (int w = 0; w < d->worms_per_sweep && !hit; w++) {
                 hit |= one_worm(d, k, l, f, &g, W, &hp, &ha);
                 nw += !hit;
+            }
+            if (hook && !hit && (sw + 1) % hook->every == 0 && !hook->fn(hook->ctx, b, c, sw + 1)) {
+                sw++; /* the completed sweeps, as the loop's increment would count them */
+                break;
             }
         }
         worm_rng_store(g, b->rng + c, W);

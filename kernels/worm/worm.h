@@ -39,6 +39,7 @@
  * worm early and runs no further sweeps on it (its state is then unspecified: discard it).
  */
 #pragma once
+#include <stdbool.h>
 #include "kernels/common.h"
 
 enum {
@@ -75,8 +76,22 @@ typedef struct {
     uint64_t *stat;
 } worm_block;
 
-/* Runs nsweeps sweeps on every active chain of the block. */
-typedef void worm_sweep_fn(const worm_desc *d, worm_block *b, int nsweeps);
+/* An optional per-chain callback at sweep ends, so that one call can run a whole measurement or
+ * sampling phase: a call ends with its slowest lane, so long calls keep the lanes busy.  When
+ * chain `lane` has completed its n-th sweep of the call and n is a multiple of `every`, the kernel
+ * calls fn(ctx, b, lane, n).  The chain's k, l and f in the block then hold its closed
+ * configuration after those n sweeps (its rng and stat are written back only when the call
+ * returns); other chains of the block may be in mid-sweep, so fn reads chain `lane` only.  fn
+ * returns false to stop that chain for the rest of the call.  Per chain the calls come in order;
+ * across chains in no fixed order (the scalar kernel runs the chains one after another). */
+typedef struct {
+    int every; /* >= 1 */
+    bool (*fn)(void *ctx, const worm_block *b, int lane, int n);
+    void *ctx;
+} worm_hook;
+
+/* Runs nsweeps sweeps on every active chain of the block (hook: NULL or as above). */
+typedef void worm_sweep_fn(const worm_desc *d, worm_block *b, int nsweeps, const worm_hook *hook);
 
 typedef struct {
     const char *name;
@@ -140,6 +155,17 @@ static inline void worm_rng_seed(uint32_t *s, int stride, uint64_t seed, uint64_
     uint64_t b = worm_mix64(sm += 0x9E3779B97F4A7C15ull);
     if ((a | b) == 0) a = 1;
     s[0] = (uint32_t)a, s[stride] = (uint32_t)(a >> 32), s[2 * stride] = (uint32_t)b, s[3 * stride] = (uint32_t)(b >> 32);
+}
+
+/* For the SIMD kernels: the lanes in `ended` have just completed sweep done[lane] of the call;
+ * runs the hook where it is due and returns the lanes it stops. */
+static inline unsigned worm_hook_run(const worm_hook *h, const worm_block *b, unsigned ended, const int32_t *done) {
+    unsigned stop = 0;
+    for (; ended; ended &= ended - 1) {
+        const int c = __builtin_ctz(ended);
+        if (done[c] % h->every == 0 && !h->fn(h->ctx, b, c, done[c])) stop |= 1u << c;
+    }
+    return stop;
 }
 
 static inline int32_t worm_iabs(int32_t a) { return a < 0 ? -a : a; }
