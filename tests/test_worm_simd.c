@@ -46,6 +46,9 @@ static int compare(const lb_sampler *a, const lb_sampler *b, const char *what) {
     return stopped;
 }
 
+/* Three blocks, the last one partial (3 chains). */
+static int chains_for(const worm_ops *v) { return 2 * v->lanes + 3; }
+
 /* Runs the same point with the scalar reference (one chain per block) and with `v`, in rounds of
  * `chunk` sweeps per call, comparing after every round; auto worm counts (wps 0) calibrate after
  * round 0; wps < 0: no worms at all (the l pass alone, as lb_wormbench times it). */
@@ -53,7 +56,7 @@ static int run_pair(const worm_ops *v, const lb_wtable *wt, int nt, int nx, doub
                     int rounds, int chunk, uint64_t seed) {
     char err[300], what[160];
     lb_point_cfg p = {.nt = nt, .nx = nx, .eta = eta, .lambda = wt->lambda, .mu = mu, .worms_per_sweep = wps < 0 ? 1 : wps,
-                      .fmax = wt->fmax, .nchains = 2 * v->lanes + 3, .seed = seed, .point = 3};
+                      .fmax = wt->fmax, .nchains = chains_for(v), .seed = seed, .point = 3};
     lb_sampler a, b;
     p.ops = &scalar1;
     assert_true(lb_sampler_init(&a, &p, wt, err, sizeof err));
@@ -118,7 +121,7 @@ static void test_bit_identical(void **state) {
         /* and one too short for the in-register table windows (gathers only) */
         run_pair(v, &ttiny, 5, 7, 4.01, 1.0, 0, 4, 5, 94);
         printf("NOTE worm/%s: bit-identical to scalar on 5 lattices x 4 (eta, mu), %ld sweeps each, "
-               "%d of %d chains stopped on F_max identically\n", v->name, sweeps / 20, stopped, 2 * v->lanes + 3);
+               "%d of %d chains stopped on F_max identically\n", v->name, sweeps / 20, stopped, chains_for(v));
         ran++;
     }
     printf("NOTE worm: %d vectorized variant(s) checked\n", ran);

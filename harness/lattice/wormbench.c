@@ -110,6 +110,7 @@ bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, 
     r->worms_per_sweep = wps;
     r->lane_efficiency = lane_efficiency(&s, 100, 1);
     r->lane_efficiency_32 = lane_efficiency(&s, 8, 32);
+    r->lane_efficiency_1024 = lane_efficiency(&s, 2, 1024);
     r->chains = C;
     r->kernel = ops->name;
     lb_sampler_free(&s);

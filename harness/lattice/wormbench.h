@@ -20,7 +20,9 @@ typedef struct {
     double sweeps_per_s_core, head_per_s_core, l_per_s_core; /* per core (CPU time) */
     double sweeps_per_s_wall;                                /* all threads together */
     double head_per_sweep;                                   /* head proposals per sweep per chain */
-    double lane_efficiency, lane_efficiency_32;              /* busy lane-updates / all, calls of 1 and 32 sweeps */
+    /* busy lane-updates / all, in calls of 1, 32 and 1024 sweeps (observe and generate make one
+     * call per phase: thousands of sweeps) */
+    double lane_efficiency, lane_efficiency_32, lane_efficiency_1024;
     int worms_per_sweep, chains;
     const char *kernel;
 } lb_wormbench_result;
