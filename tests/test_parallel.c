@@ -2,7 +2,8 @@
  * every conv2d and pool variant this CPU runs: bit-identical for conv fwd / bwd_data and pool
  * fwd / bwd, within rounding for the bwd_weights reduction (bit-identical when it runs on one
  * slice, and deterministic run to run); batch 1, 3 and 32 on 1, 2 and 3 threads (and more
- * threads than samples).  Buffers are exact-size heap blocks so that the sanitizer build catches
+ * threads than samples); the conv + lrelu slice-level fusion against the two kernels in turn, and
+ * the threaded lrelu and global pooling against one call.  Buffers are exact-size heap blocks so that the sanitizer build catches
  * any write past a slice or the workspace. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,6 +180,75 @@ static void conv_bwd_weights_case(const conv2d_ops *k, const conv_inputs *c, int
     free(ws);
 }
 
+/* conv + lrelu at the slice level (nn_conv2d_fwd_lrelu, nn_lrelu_bwd_conv2d_bwd_data) against the
+ * kernels one after the other on the whole batch; backward also in place (gy over gact), as the
+ * model runs it.  Batch 32 on the 80-channel shape spans several chunks per slice. */
+static void conv_lrelu_case(const conv2d_ops *k, const conv_inputs *c, int threads) {
+    const act_ops *a = lb_dispatch_get()->act;
+    const float slope = 0.01f;
+    const size_t no = conv2d_out_size(&c->d), ni = conv2d_in_size(&c->d);
+    const float *bias = c->d.bias ? c->bias : NULL;
+    float *y_want = alloc_floats(no), *a_want = alloc_floats(no), *y = alloc_floats(no), *act = alloc_floats(no);
+    poison(y, no), poison(act, no);
+    k->fwd(&c->d, c->in, c->w, bias, y_want);
+    a->lrelu_fwd(no, slope, y_want, a_want);
+    nn_conv2d_fwd_lrelu(k, a, slope, threads, &c->d, c->in, c->w, bias, y, act);
+    assert_bitwise(y, y_want, no, "fused fwd: conv output");
+    assert_bitwise(act, a_want, no, "fused fwd: lrelu output");
+    float *gy_want = alloc_floats(no), *gin_want = alloc_floats(ni), *gy = alloc_floats(no), *gin = alloc_floats(ni);
+    a->lrelu_bwd(no, slope, y_want, c->gout, gy_want);
+    k->bwd_data(&c->d, gy_want, c->wt, gin_want);
+    poison(gy, no), poison(gin, ni);
+    nn_lrelu_bwd_conv2d_bwd_data(k, a, slope, threads, &c->d, y_want, c->gout, gy, c->wt, gin);
+    assert_bitwise(gy, gy_want, no, "fused bwd: lrelu input gradient");
+    assert_bitwise(gin, gin_want, ni, "fused bwd: conv input gradient");
+    memcpy(gy, c->gout, no * sizeof(float)); /* in place, and without backward-data (first layer) */
+    nn_lrelu_bwd_conv2d_bwd_data(k, a, slope, threads, &c->d, y_want, gy, gy, c->wt, NULL);
+    assert_bitwise(gy, gy_want, no, "fused bwd in place");
+    free(y_want), free(a_want), free(y), free(act), free(gy_want), free(gin_want), free(gy), free(gin);
+}
+
+static void test_conv_lrelu(void **state) {
+    (void)state;
+    for_each_conv_case(conv_lrelu_case);
+}
+
+/* Elementwise lrelu and global pooling split over threads: the bits of one whole-batch call. */
+static void test_act_gpool(void **state) {
+    (void)state;
+    const lb_dispatch *k = lb_dispatch_get();
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        const int n = batches[b], hw = 35, ch = 21;
+        const size_t ps = (size_t)hw * ch, tot = (size_t)n * ps;
+        float *x = alloc_floats(tot), *g = alloc_floats(tot), *want = alloc_floats(tot), *got = alloc_floats(tot);
+        float *po = alloc_floats((size_t)n * ch), *po_want = alloc_floats((size_t)n * ch);
+        fill(x, tot, 11), fill(g, tot, 12);
+        for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+            const int T = thread_counts[t];
+            k->act->lrelu_fwd(tot, 0.01f, x, want);
+            poison(got, tot);
+            nn_lrelu_fwd(k->act, 0.01f, T, n, ps, x, got);
+            assert_bitwise(got, want, tot, "lrelu fwd");
+            k->act->lrelu_bwd(tot, 0.01f, x, g, want);
+            poison(got, tot);
+            nn_lrelu_bwd(k->act, 0.01f, T, n, ps, x, g, got);
+            assert_bitwise(got, want, tot, "lrelu bwd");
+            for (int kind = GPOOL_AVG; kind <= GPOOL_SUM; kind++) {
+                const gpool_desc d = {n, hw, ch, (gpool_kind)kind};
+                k->gpool->fwd(&d, x, po_want);
+                poison(po, (size_t)n * ch);
+                nn_gpool_fwd(k->gpool, T, &d, x, po);
+                assert_bitwise(po, po_want, (size_t)n * ch, "gpool fwd");
+                k->gpool->bwd(&d, x, g, want);
+                poison(got, tot);
+                nn_gpool_bwd(k->gpool, T, &d, x, g, got);
+                assert_bitwise(got, want, tot, "gpool bwd");
+            }
+        }
+        free(x), free(g), free(want), free(got), free(po), free(po_want);
+    }
+}
+
 static void test_conv_fwd(void **state) {
     (void)state;
     for_each_conv_case(conv_fwd_case);
@@ -284,6 +354,8 @@ int main(void) {
         cmocka_unit_test(test_conv_bwd_weights),
         cmocka_unit_test(test_conv_bwd_weights_no_gb),
         cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_conv_lrelu),
+        cmocka_unit_test(test_act_gpool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

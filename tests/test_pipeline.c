@@ -124,7 +124,9 @@ static void test_profile_sums(void **state) {
             const bool weights = L->kind == LAYER_CONV || L->kind == LAYER_LINEAR;
             for (int p = 0; p < NN_N_PASSES; p++) {
                 const nn_prof_cell *c = &prof.layer[i][p];
-                bool runs = p == NN_PASS_FWD || (p == NN_PASS_BWD_DATA && i > 0) || (p == NN_PASS_BWD_WEIGHTS && weights);
+                /* a lrelu after a conv runs inside the conv: no cells of its own */
+                bool runs = !nn_model_layer_fused(m, i) &&
+                            (p == NN_PASS_FWD || (p == NN_PASS_BWD_DATA && i > 0) || (p == NN_PASS_BWD_WEIGHTS && weights));
                 if (runs) {
                     if (c->calls != steps || !(c->seconds > 0))
                         fail_msg("layer %d pass %d: %ld calls, %g s (want %d calls, > 0 s)", i, p, c->calls, c->seconds, steps);
@@ -234,6 +236,10 @@ static void test_bench_pipeline_records(void **state) {
     const json_t *l0 = json_array_get(layers, 0), *l2 = json_array_get(layers, 2);
     assert_true(num(l0, "fwd_time") > 0 && num(l0, "bwd_weights_time") > 0);
     assert_null(json_object_get(l0, "bwd_data_time")); /* the input needs no gradient */
+    /* layer 1 (lrelu) runs inside the conv before it: marked, no times */
+    const json_t *l1 = json_array_get(layers, 1);
+    assert_non_null(json_object_get(l1, "fused_into"));
+    assert_null(json_object_get(l1, "fwd_time"));
     assert_true(num(l2, "fwd_time") > 0 && num(l2, "bwd_data_time") > 0 && num(l2, "bwd_weights_time") > 0);
     if (have_torch()) {
         assert_true(num(rec, "torch_samples_per_s") > 0);

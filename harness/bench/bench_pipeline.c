@@ -525,6 +525,7 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
         if (sec <= 0) continue;
         char lab[48], a[24], b[24], d[24], g[24];
         layer_label(nn_model_layer(m, i), lab, sizeof lab);
+        if (i + 1 < nl && nn_model_layer_fused(m, i + 1)) strncat(lab, " +lrelu", sizeof lab - strlen(lab) - 1);
         fmt_ms(a, sizeof a, c[NN_PASS_FWD].seconds / pcalls);
         fmt_ms(b, sizeof b, c[NN_PASS_BWD_DATA].seconds / pcalls);
         fmt_ms(d, sizeof d, c[NN_PASS_BWD_WEIGHTS].seconds / pcalls);
@@ -594,6 +595,7 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
             json_begin_object(j, NULL);
             json_int(j, "index", i);
             json_str(j, "layer", lab);
+            if (nn_model_layer_fused(m, i)) json_str(j, "fused_into", "the layer before (its time is that layer's)");
             static const char *const keys[NN_N_PASSES][2] = {
                 {"fwd_time", "fwd_flops"}, {"bwd_data_time", "bwd_data_flops"}, {"bwd_weights_time", "bwd_weights_flops"}};
             for (int p = 0; p < NN_N_PASSES; p++) {

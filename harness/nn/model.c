@@ -15,6 +15,7 @@ struct nn_model {
     net_spec spec;
     int h, w, batch, threads, outs;
     bool train, fused_sigmoid;
+    bool fuse_lrelu[MAX_L]; /* conv i runs with the lrelu i+1 (parallel.h: nn_conv2d_fwd_lrelu) */
     int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
     act_shape shapes[MAX_L + 1];
     nn_param_slot slots[MAX_L];
@@ -72,6 +73,8 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     }
     m->fused_sigmoid = spec->layers[nl - 1].kind == LAYER_SIGMOID;
     m->n_run = m->fused_sigmoid ? nl - 1 : nl;
+    for (int i = 0; i + 1 < nl; i++)
+        m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
     m->k = lb_dispatch_get();
     for (int i = 0; i < nl; i++) {
         const layer_spec *L = &spec->layers[i];
@@ -179,6 +182,8 @@ double nn_model_flops_train(const nn_model *m) {
     return f;
 }
 
+bool nn_model_layer_fused(const nn_model *m, int layer) { return layer > 0 && m->fuse_lrelu[layer - 1]; }
+
 int nn_model_layers(const nn_model *m) { return m->spec.n_layers; }
 const layer_spec *nn_model_layer(const nn_model *m, int layer) { return &m->spec.layers[layer]; }
 
@@ -266,10 +271,14 @@ static void layer_fwd(nn_model *m, int i, int n) {
     switch (L->kind) {
     case LAYER_CONV: {
         conv2d_desc d = conv_desc(m, i, n);
-        nn_conv2d_fwd(k->conv2d, T, &d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
+        const float *w = m->params + sl->w_off, *b = L->bias ? m->params + sl->b_off : NULL;
+        if (m->fuse_lrelu[i])
+            nn_conv2d_fwd_lrelu(k->conv2d, k->act, LRELU_SLOPE, T, &d, in, w, b, out, m->act[i + 2]);
+        else
+            nn_conv2d_fwd(k->conv2d, T, &d, in, w, b, out);
         break;
     }
-    case LAYER_LRELU: k->act->lrelu_fwd(nin, LRELU_SLOPE, in, out); break;
+    case LAYER_LRELU: nn_lrelu_fwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, out); break;
     case LAYER_SIGMOID: k->act->sigmoid_fwd(nin, in, out); break;
     case LAYER_AVGPOOL:
     case LAYER_MAXPOOL: {
@@ -281,7 +290,7 @@ static void layer_fwd(nn_model *m, int i, int n) {
     case LAYER_GMAXPOOL:
     case LAYER_GSUMPOOL: {
         gpool_desc d = gpool_desc_of(m, i, n);
-        k->gpool->fwd(&d, in, out);
+        nn_gpool_fwd(k->gpool, T, &d, in, out);
         break;
     }
     case LAYER_FLATTEN: {
@@ -299,7 +308,8 @@ static void layer_fwd(nn_model *m, int i, int n) {
 }
 
 const float *nn_model_forward(nn_model *m, int n) {
-    for (int i = 0; i < m->spec.n_layers; i++) {
+    /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's) */
+    for (int i = 0; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
         if (!m->prof) {
             layer_fwd(m, i, n);
             continue;
@@ -352,7 +362,7 @@ static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *
         nn_conv2d_bwd_data(k->conv2d, T, &d, gout, m->wt[i], gin);
         break;
     }
-    case LAYER_LRELU: k->act->lrelu_bwd(nin, LRELU_SLOPE, in, gout, gin); break;
+    case LAYER_LRELU: nn_lrelu_bwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, gout, gin); break;
     case LAYER_SIGMOID: k->act->sigmoid_bwd(nin, m->act[i + 1], gout, gin); break;
     case LAYER_AVGPOOL:
     case LAYER_MAXPOOL: {
@@ -364,7 +374,7 @@ static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *
     case LAYER_GMAXPOOL:
     case LAYER_GSUMPOOL: {
         gpool_desc d = gpool_desc_of(m, i, n);
-        k->gpool->bwd(&d, in, gout, gin);
+        nn_gpool_bwd(k->gpool, T, &d, in, gout, gin);
         break;
     }
     case LAYER_FLATTEN: {
@@ -386,6 +396,27 @@ float nn_model_backward(nn_model *m, int n, const float *y) {
     const float *gout = m->lossgrad;
     int cur = 0;
     for (int i = m->n_run - 1; i >= 0; i--) {
+        if (i > 0 && m->fuse_lrelu[i - 1]) {
+            /* lrelu i and conv i-1 together: the lrelu's input gradient gy chunk by chunk with the
+             * conv's backward-data, then the conv's weights from gy; every result is that of the two
+             * layers run one after the other.  gy overwrites gout in place (it is not needed after;
+             * lossgrad and gbuf are the model's own buffers): the conv's input gradient takes the
+             * free buffer, while the chunks still read gout */
+            const int c = i - 1;
+            float *gy = (float *)gout, *cin = c > 0 ? m->gbuf[cur] : NULL;
+            conv2d_desc d = conv_desc(m, c, n);
+            double t0 = m->prof ? prof_now() : 0;
+            if (cin) conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);
+            nn_lrelu_bwd_conv2d_bwd_data(m->k->conv2d, m->k->act, LRELU_SLOPE, m->threads, &d, m->act[i], gout, gy,
+                                         m->wt[c], cin);
+            /* the first layer has no backward-data: the lrelu's backward counts with its weights */
+            if (m->prof && cin) prof_layer(m, c, NN_PASS_BWD_DATA, n, t0), t0 = prof_now();
+            layer_bwd_weights(m, c, n, gy);
+            if (m->prof) prof_layer(m, c, NN_PASS_BWD_WEIGHTS, n, t0);
+            if (cin) gout = cin, cur ^= 1;
+            i = c;
+            continue;
+        }
         float *gin = i > 0 ? m->gbuf[cur] : NULL;
         const layer_kind kind = m->spec.layers[i].kind;
         const bool has_weights = kind == LAYER_CONV || kind == LAYER_LINEAR;

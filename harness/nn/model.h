@@ -89,6 +89,9 @@ void nn_prof_add(nn_prof_cell *c, double seconds, double flops);
 /* Seconds in kernels: every layer cell, the loss and the optimizer (input conversion excluded). */
 double nn_profile_kernel_seconds(const nn_profile *p, int n_layers);
 int nn_model_layers(const nn_model *m);
+/* Whether the runtime runs this layer inside the one before it (a lrelu after a conv): its time
+ * is then profiled as the conv's. */
+bool nn_model_layer_fused(const nn_model *m, int layer);
 const layer_spec *nn_model_layer(const nn_model *m, int layer);
 
 /* FLOPs of one call of a layer's pass on n samples, the one count behind every FLOP figure:

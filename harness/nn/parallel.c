@@ -131,3 +131,87 @@ void nn_pool_bwd(const pool_ops *k, int threads, const pool_desc *d, const float
         k->bwd(&sd, in ? in + s0 * in_ps : NULL, gout + s0 * out_ps, gin + s0 * in_ps);
     }
 }
+
+/* Samples per chunk: conv input and output of a chunk within about 256 KB (L2 is 0.5-2 MB). */
+static int chunk_samples(const conv2d_desc *d) {
+    const size_t bytes = 4 * (conv_in_ps(d) + conv_out_ps(d));
+    const size_t c = ((size_t)256 << 10) / (bytes ? bytes : 1);
+    return c < 1 ? 1 : c > (size_t)d->n ? d->n : (int)c;
+}
+
+void nn_conv2d_fwd_lrelu(const conv2d_ops *k, const act_ops *a, float slope, int threads, const conv2d_desc *d,
+                         const float *in, const float *w, const float *bias, float *out, float *act) {
+    const int parts = nn_batch_parts(threads, d->n), cs = chunk_samples(d);
+    const size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
+        for (int c0 = 0; c0 < sd.n; c0 += cs) {
+            conv2d_desc cd = sd;
+            cd.n = sd.n - c0 < cs ? sd.n - c0 : cs;
+            const size_t o = (size_t)s0 + c0;
+            k->fwd(&cd, in + o * in_ps, w, bias, out + o * out_ps);
+            a->lrelu_fwd(cd.n * out_ps, slope, out + o * out_ps, act + o * out_ps);
+        }
+    }
+}
+
+void nn_lrelu_bwd_conv2d_bwd_data(const conv2d_ops *k, const act_ops *a, float slope, int threads,
+                                  const conv2d_desc *d, const float *out, const float *gact, float *gy,
+                                  const float *wt, float *gin) {
+    const int parts = nn_batch_parts(threads, d->n), cs = chunk_samples(d);
+    const size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
+        for (int c0 = 0; c0 < sd.n; c0 += cs) {
+            conv2d_desc cd = sd;
+            cd.n = sd.n - c0 < cs ? sd.n - c0 : cs;
+            const size_t o = (size_t)s0 + c0;
+            a->lrelu_bwd(cd.n * out_ps, slope, out + o * out_ps, gact + o * out_ps, gy + o * out_ps);
+            if (gin) k->bwd_data(&cd, gy + o * out_ps, wt, gin + o * in_ps);
+        }
+    }
+}
+
+void nn_lrelu_fwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, float *y) {
+    const int parts = nn_batch_parts(threads, n);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        batch_slice(n, parts, p, &s0, &cnt);
+        a->lrelu_fwd((size_t)cnt * ps, slope, x + (size_t)s0 * ps, y + (size_t)s0 * ps);
+    }
+}
+
+void nn_lrelu_bwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, const float *gy,
+                  float *gx) {
+    const int parts = nn_batch_parts(threads, n);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        batch_slice(n, parts, p, &s0, &cnt);
+        const size_t o = (size_t)s0 * ps;
+        a->lrelu_bwd((size_t)cnt * ps, slope, x + o, gy + o, gx + o);
+    }
+}
+
+void nn_gpool_fwd(const gpool_ops *k, int threads, const gpool_desc *d, const float *in, float *out) {
+    const int parts = nn_batch_parts(threads, d->n);
+    const size_t in_ps = (size_t)d->hw * d->c;
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        BATCH_SLICE(gpool_desc, d, parts, p, sd, s0);
+        k->fwd(&sd, in + s0 * in_ps, out + (size_t)s0 * d->c);
+    }
+}
+
+void nn_gpool_bwd(const gpool_ops *k, int threads, const gpool_desc *d, const float *in, const float *gout, float *gin) {
+    const int parts = nn_batch_parts(threads, d->n);
+    const size_t in_ps = (size_t)d->hw * d->c;
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        BATCH_SLICE(gpool_desc, d, parts, p, sd, s0);
+        k->bwd(&sd, in ? in + s0 * in_ps : NULL, gout + (size_t)s0 * d->c, gin + s0 * in_ps);
+    }
+}

@@ -19,7 +19,9 @@
  */
 #pragma once
 #include <stddef.h>
+#include "kernels/act/act.h"
 #include "kernels/conv2d/conv2d.h"
+#include "kernels/gpool/gpool.h"
 #include "kernels/pool/pool.h"
 
 /* How many slices (= threads actually used) a batch of n is split into for `threads` threads. */
@@ -46,3 +48,29 @@ void nn_pool_fwd(const pool_ops *k, int threads, const pool_desc *d, const float
 
 /* in may be NULL for average pooling (as for the kernel). */
 void nn_pool_bwd(const pool_ops *k, int threads, const pool_desc *d, const float *in, const float *gout, float *gin);
+
+/* ---- a conv followed by LeakyReLU, fused at the slice level ----
+ * The kernels stay separate; each thread's slice runs in chunks of a few samples (about 256 KB of
+ * conv input and output), the activation right after the conv on the chunk the conv just wrote,
+ * so that it reads from L2 instead of memory.  Elementwise and per-sample: the same bits as the
+ * conv over the whole batch followed by one lrelu call. */
+
+/* out = conv(in) (kept: the lrelu backward reads it), act = lrelu(out). */
+void nn_conv2d_fwd_lrelu(const conv2d_ops *k, const act_ops *a, float slope, int threads, const conv2d_desc *d,
+                         const float *in, const float *w, const float *bias, float *out, float *act);
+
+/* The backward of that pair, but for the weights: gy = lrelu_bwd(out, gact) and, when gin is not
+ * NULL, gin = conv backward-data of gy (wt: conv2d_weights_transpose).  The caller then runs
+ * nn_conv2d_bwd_weights on gy. */
+void nn_lrelu_bwd_conv2d_bwd_data(const conv2d_ops *k, const act_ops *a, float slope, int threads,
+                                  const conv2d_desc *d, const float *out, const float *gact, float *gy,
+                                  const float *wt, float *gin);
+
+/* Elementwise LeakyReLU on n samples of ps floats each, samples split over the threads. */
+void nn_lrelu_fwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, float *y);
+void nn_lrelu_bwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, const float *gy,
+                  float *gx);
+
+/* Global pooling, the batch split over the threads (per sample: the same bits as one call). */
+void nn_gpool_fwd(const gpool_ops *k, int threads, const gpool_desc *d, const float *in, float *out);
+void nn_gpool_bwd(const gpool_ops *k, int threads, const gpool_desc *d, const float *in, const float *gout, float *gin);
