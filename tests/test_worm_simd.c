@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <jansson.h>
 #include "tests/test_util.h"
 #include "arch/registry.h"
 #include "harness/lattice/sampler.h"
@@ -296,6 +297,42 @@ static void test_datasets_independent_of_isa(void **state) {
     }
 }
 
+/* `latbench bench`'s worm rows: every variant this CPU runs, with the rates, the ratios to the
+ * scalar reference and the lane efficiencies in the JSON record. */
+static void test_bench_worm_rows(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("bench worm rows");
+    const char *bin = getenv("LATBENCH_BIN");
+    if (!bin) bin = "./latbench";
+    char cmd[1200], path[400];
+    snprintf(path, sizeof path, "%s/worm-bench.json", tmpdir);
+    snprintf(cmd, sizeof cmd, "%s bench --filter worm/8x8_eta4.01_lambda1_mu1.00 --threads 1 --no-pipelines --json %s >/dev/null 2>&1",
+             bin, path);
+    if (sh(cmd) != 0) fail_msg("failed: %s", cmd);
+    json_error_t je;
+    json_t *r = json_load_file(path, 0, &je), *bs = json_object_get(r, "benchmarks");
+    assert_non_null(bs);
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    int nvar = 0, rows = 0;
+    const worm_ops *vars = lb_worm_variants(&nvar);
+    for (size_t i = 0; i < json_array_size(bs); i++) {
+        json_t *b = json_array_get(bs, i);
+        if (strcmp(json_string_value(json_object_get(b, "run_type")) ?: "", "worm")) continue;
+        rows++;
+        const char *v = json_string_value(json_object_get(b, "variant"));
+        const double upd = json_number_value(json_object_get(b, "updates_per_s_core"));
+        const double le = json_number_value(json_object_get(b, "lane_efficiency_1024sweeps"));
+        assert_true(upd > 0 && le > 0 && le <= 1);
+        assert_true(json_number_value(json_object_get(b, "lane_efficiency_1sweep")) <= le + 0.05);
+        if (strcmp(v, "scalar")) assert_true(json_number_value(json_object_get(b, "ratio_updates_vs_scalar")) > 0);
+    }
+    int want = 0;
+    for (int i = 0; i < nvar; i++) want += lb_cpu_supports(&cpu, vars[i].isa);
+    assert_int_equal(rows, want);
+    json_decref(r);
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-test-worm-simd-XXXXXX");
@@ -314,6 +351,7 @@ int main(void) {
         cmocka_unit_test(test_bit_identical),
         cmocka_unit_test(test_hook),
         cmocka_unit_test(test_datasets_independent_of_isa),
+        cmocka_unit_test(test_bench_worm_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

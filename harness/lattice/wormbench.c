@@ -105,6 +105,7 @@ bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, 
     r->l_per_s_core = lper / l_time_per_sweep;
     r->sweeps_per_s_core = (double)n_f * C / cpu_f;
     r->head_per_s_core = worm_cpu > 0 ? heads / worm_cpu : 0;
+    r->updates_per_s_core = ((double)heads + lper * (double)n_f * C) / cpu_f;
     r->sweeps_per_s_wall = (double)n_f * C / wall_f;
     r->head_per_sweep = (double)heads / ((double)n_f * C);
     r->worms_per_sweep = wps;

@@ -19,6 +19,8 @@ typedef struct {
 typedef struct {
     double sweeps_per_s_core, head_per_s_core, l_per_s_core; /* per core (CPU time) */
     double sweeps_per_s_wall;                                /* all threads together */
+    double updates_per_s_core; /* head proposals + l proposals of full sweeps per CPU second: the
+                                * end-to-end rate of elementary updates, whatever the worm count */
     double head_per_sweep;                                   /* head proposals per sweep per chain */
     /* busy lane-updates / all, in calls of 1, 32 and 1024 sweeps (observe and generate make one
      * call per phase: thousands of sweeps) */
