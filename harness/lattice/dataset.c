@@ -90,7 +90,7 @@ typedef struct {
     const lb_gen_point *q;
     lb_progress *prog;
     const int *failed; /* another block failed: stop */
-    int point, block;
+    int block;
     int32_t *ck;       /* sampling: a chain copy for flux violations, the int16 export, site marks */
     int16_t *xb;
     uint8_t *mark;
@@ -245,7 +245,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
             double t0 = lb_now();
             /* one kernel call per stretch of sweeps (the lanes stay busy); the hook does the
              * per-sweep work of every chain */
-            gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = &prog, .failed = &failed, .point = p, .block = b};
+            gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = &prog, .failed = &failed, .block = b};
             if (phase < 2) {
                 const int half = o->therm / 2;
                 const worm_hook progress = {1, gen_progress_hook, &x}, tau = {1, gen_tau_hook, &x};
