@@ -139,39 +139,59 @@ static int chunk_samples(const conv2d_desc *d) {
     return c < 1 ? 1 : c > (size_t)d->n ? d->n : (int)c;
 }
 
-void nn_conv2d_fwd_lrelu(const conv2d_ops *k, const act_ops *a, float slope, int threads, const conv2d_desc *d,
-                         const float *in, const float *w, const float *bias, float *out, float *act) {
+/* The slices of the batch over the threads, each in chunks of chunk_samples(d): fn(ctx, chunk's
+ * descriptor, chunk's first sample). */
+typedef void conv_chunk_fn(const void *ctx, const conv2d_desc *cd, size_t first);
+
+static void for_each_conv_chunk(int threads, const conv2d_desc *d, conv_chunk_fn *fn, const void *ctx) {
     const int parts = nn_batch_parts(threads, d->n), cs = chunk_samples(d);
-    const size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
 #pragma omp parallel num_threads(parts) if (parts > 1)
     FOR_EACH_SLICE(parts, p) {
         BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
         for (int c0 = 0; c0 < sd.n; c0 += cs) {
             conv2d_desc cd = sd;
             cd.n = sd.n - c0 < cs ? sd.n - c0 : cs;
-            const size_t o = (size_t)s0 + c0;
-            k->fwd(&cd, in + o * in_ps, w, bias, out + o * out_ps);
-            a->lrelu_fwd(cd.n * out_ps, slope, out + o * out_ps, act + o * out_ps);
+            fn(ctx, &cd, (size_t)s0 + c0);
         }
     }
+}
+
+typedef struct {
+    const conv2d_ops *k;
+    const act_ops *a;
+    float slope;
+    size_t in_ps, out_ps;
+    const float *in, *w, *bias; /* fwd */
+    float *out, *act;
+    const float *y, *gact, *wt; /* bwd: y = the conv's output */
+    float *gy, *gin;
+} conv_lrelu_args;
+
+static void fwd_lrelu_chunk(const void *ctx, const conv2d_desc *cd, size_t o) {
+    const conv_lrelu_args *x = ctx;
+    x->k->fwd(cd, x->in + o * x->in_ps, x->w, x->bias, x->out + o * x->out_ps);
+    x->a->lrelu_fwd(cd->n * x->out_ps, x->slope, x->out + o * x->out_ps, x->act + o * x->out_ps);
+}
+
+static void lrelu_bwd_data_chunk(const void *ctx, const conv2d_desc *cd, size_t o) {
+    const conv_lrelu_args *x = ctx;
+    x->a->lrelu_bwd(cd->n * x->out_ps, x->slope, x->y + o * x->out_ps, x->gact + o * x->out_ps, x->gy + o * x->out_ps);
+    if (x->gin) x->k->bwd_data(cd, x->gy + o * x->out_ps, x->wt, x->gin + o * x->in_ps);
+}
+
+void nn_conv2d_fwd_lrelu(const conv2d_ops *k, const act_ops *a, float slope, int threads, const conv2d_desc *d,
+                         const float *in, const float *w, const float *bias, float *out, float *act) {
+    const conv_lrelu_args x = {.k = k, .a = a, .slope = slope, .in_ps = conv_in_ps(d), .out_ps = conv_out_ps(d),
+                               .in = in, .w = w, .bias = bias, .out = out, .act = act};
+    for_each_conv_chunk(threads, d, fwd_lrelu_chunk, &x);
 }
 
 void nn_lrelu_bwd_conv2d_bwd_data(const conv2d_ops *k, const act_ops *a, float slope, int threads,
                                   const conv2d_desc *d, const float *out, const float *gact, float *gy,
                                   const float *wt, float *gin) {
-    const int parts = nn_batch_parts(threads, d->n), cs = chunk_samples(d);
-    const size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
-#pragma omp parallel num_threads(parts) if (parts > 1)
-    FOR_EACH_SLICE(parts, p) {
-        BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
-        for (int c0 = 0; c0 < sd.n; c0 += cs) {
-            conv2d_desc cd = sd;
-            cd.n = sd.n - c0 < cs ? sd.n - c0 : cs;
-            const size_t o = (size_t)s0 + c0;
-            a->lrelu_bwd(cd.n * out_ps, slope, out + o * out_ps, gact + o * out_ps, gy + o * out_ps);
-            if (gin) k->bwd_data(&cd, gy + o * out_ps, wt, gin + o * in_ps);
-        }
-    }
+    const conv_lrelu_args x = {.k = k, .a = a, .slope = slope, .in_ps = conv_in_ps(d), .out_ps = conv_out_ps(d),
+                               .y = out, .gact = gact, .wt = wt, .gy = gy, .gin = gin};
+    for_each_conv_chunk(threads, d, lrelu_bwd_data_chunk, &x);
 }
 
 void nn_lrelu_fwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, float *y) {
