@@ -172,9 +172,17 @@ static void test_pin_cores_sticks(void **state) {
         }
         assert_int_not_equal(cpu[0], cpu[1]);
     }
-    /* Put the team back as it was, for whatever runs after. */
-#pragma omp parallel num_threads(TEAM)
-    sched_setaffinity(0, sizeof orig[omp_get_thread_num()], &orig[omp_get_thread_num()]);
+    /* lb_affinity_restore gives the whole team the mask saved before pinning: omp_get_num_procs()
+     * (what `latbench experiment` sizes its team by) and every thread's mask are as before */
+    lb_affinity a;
+    a.ok = true;
+    memcpy(a.set, &orig[0], sizeof orig[0]);
+    assert_int_equal(omp_get_num_procs(), 1);
+    lb_affinity_restore(&a, TEAM);
+    assert_int_equal(omp_get_num_procs(), CPU_COUNT(&orig[0]));
+    cpu_set_t now[TEAM];
+    team_masks(now);
+    for (int i = 0; i < TEAM; i++) assert_true(CPU_EQUAL(&now[i], &orig[0]));
 }
 
 int main(void) {

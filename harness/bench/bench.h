@@ -52,6 +52,8 @@ typedef struct bench_run {
     double l2_gbps[BENCH_MAX_LIST];     /* the same triad resident in L2 (a second roof) */
     lb_topology topo;
     char pin_desc[1024];                /* how the worker threads were pinned */
+    lb_affinity affinity0;              /* the master thread's mask before pinning (given back at close) */
+    int pinned_threads;
     lb_counters ctr;                    /* opened for the largest thread count of the run */
     odnn_env env;
     bool have_onednn;

@@ -762,6 +762,8 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
         if (opt->threads[i] > max_threads) max_threads = opt->threads[i];
     /* Pinned once for the largest team: libgomp keeps its pool threads, so thread i of every later,
      * smaller team is the same OS thread on the same core (topology.h). */
+    lb_affinity_save(&r->affinity0);
+    r->pinned_threads = max_threads;
     lb_pin_threads(&r->topo, max_threads, LB_PIN_DEFAULT, r->pin_desc, sizeof r->pin_desc);
     lb_counters_open(&r->ctr, max_threads, LB_COUNTERS_AUTO);
     lb_likwid_init(max_threads);
@@ -793,6 +795,7 @@ int bench_run_close(bench_run *r) {
     r->have_onednn = false;
     lb_counters_close(&r->ctr);
     lb_likwid_close();
+    lb_affinity_restore(&r->affinity0, r->pinned_threads);
     return status;
 }
 

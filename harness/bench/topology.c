@@ -288,3 +288,20 @@ void lb_topology_format(const lb_topology *t, char *buf, size_t len) {
                c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
     }
 }
+
+_Static_assert(sizeof(cpu_set_t) <= sizeof(((lb_affinity *)0)->set), "lb_affinity holds a cpu_set_t");
+
+void lb_affinity_save(lb_affinity *a) {
+    cpu_set_t m;
+    CPU_ZERO(&m);
+    a->ok = sched_getaffinity(0, sizeof m, &m) == 0;
+    memcpy(a->set, &m, sizeof m);
+}
+
+void lb_affinity_restore(const lb_affinity *a, int threads) {
+    if (!a->ok || threads < 1) return;
+    cpu_set_t m;
+    memcpy(&m, a->set, sizeof m);
+#pragma omp parallel num_threads(threads)
+    sched_setaffinity(0, sizeof m, &m);
+}

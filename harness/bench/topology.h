@@ -79,5 +79,16 @@ int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char
 /* The topology as a JSON object (key as json_begin_object's). */
 void lb_topology_json(json_writer *j, const char *key, const lb_topology *t);
 
+/* The calling thread's affinity mask, saved before pinning and given back to a whole team after
+ * the benchmark: pinning must not outlive it (`latbench run` trains afterwards, and a pinned
+ * master thread makes omp_get_num_procs() report 1, so the experiment ran on one thread). */
+typedef struct {
+    bool ok;
+    unsigned char set[128]; /* a cpu_set_t (1024 CPUs), kept opaque so that this header needs no _GNU_SOURCE */
+} lb_affinity;
+void lb_affinity_save(lb_affinity *a);
+/* Every thread of a `threads` team (and so the pool lb_pin_threads bound) gets the saved mask. */
+void lb_affinity_restore(const lb_affinity *a, int threads);
+
 /* One line: "1 package, 2 cores (2 allowed), 2 PUs, SMT 1, 1 NUMA node; L1d 32 KiB x2, ..." */
 void lb_topology_format(const lb_topology *t, char *buf, size_t len);
