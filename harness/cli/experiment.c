@@ -3,7 +3,8 @@
  * trials, evaluate each trained net on the test grid (DESIGN.md §3), and write results.json and
  * a table of the shape of the seed's "test loss vs validation loss" table.
  * Layout of --out DIR: data/<name>/ (datasets, reused when present), models/<arch>-t<trial>.safetensors,
- * results.json (atomic), data/<name>.log (the generator's output).  Every test loss is also split by
+ * results.json (atomic), data/<name>.log (the generator's output), and the plots and tables of
+ * `latbench report` (report_*.png, report_table.md).  Every test loss is also split by
  * the dataset's (eta, mu) points and, for counting, by the label K (eval_test). */
 #include <fcntl.h>
 #include <jansson.h>
@@ -400,8 +401,16 @@ int cmd_experiment(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/results.json", out);
         if (!text || !lb_write_file_atomic(path, text, strlen(text), err, sizeof err)) rc = fail(text ? err : "out of memory");
         free(text);
-        if (rc == 0)
+        if (rc == 0) {
             printf("\ntime: generation %.1f s, training %.1f s, evaluation %.1f s; wrote %s\n", t_gen, t_train, t_eval, path);
+            /* the plots and the seed-style table beside results.json (latbench report); without
+             * python3/matplotlib the results stand and the report can be drawn later */
+            fflush(stdout);
+            char *rargv[] = {"report", path, NULL};
+            if (cmd_report(2, rargv) != 0)
+                printf("note: no plots drawn (latbench report failed, see above); results.json is complete: "
+                       "latbench report %s\n", path);
+        }
     }
     json_decref(jarchs);
     free(idx);
