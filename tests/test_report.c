@@ -183,14 +183,19 @@ static void assert_no_temporaries(const char *dir) {
     closedir(d);
 }
 
+/* `latbench report` on RESULTS written into a new directory tmp/NAME (dir: its path); must succeed. */
+static void report_fresh(char *dir, size_t len, const char *name, const char *results) {
+    snprintf(dir, len, "%s/%s", tmp, name);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_file(dir, "results.json", results);
+    run("report %s/results.json", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+}
+
 static void test_count_results_give_pngs(void **s) {
     (void)s;
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/count", tmp);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", RESULTS_COUNT);
-    run("report %s/results.json", dir, NULL);
-    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    report_fresh(dir, sizeof dir, "count", RESULTS_COUNT);
     assert_png(dir, "report_loss_vs_lattice.png", 20000);
     assert_png(dir, "report_table.png", 10000);
     assert_true(exists(dir, "report_table.md"));
@@ -228,11 +233,7 @@ static void test_count_results_give_pngs(void **s) {
 static void test_count_per_point_per_label(void **s) {
     (void)s;
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/count-points", tmp);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", RESULTS_COUNT_POINTS);
-    run("report %s/results.json", dir, NULL);
-    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    report_fresh(dir, sizeof dir, "count-points", RESULTS_COUNT_POINTS);
     assert_png(dir, "report_loss_vs_mu.png", 20000);
     assert_png(dir, "report_loss_vs_label.png", 20000);
     assert_png(dir, "report_loss_vs_lattice.png", 20000);
@@ -257,11 +258,7 @@ static void test_count_per_point_per_label(void **s) {
     assert_has(t, "| task3-eq1 | 4 | 21 | 61.5 |");
 
     /* Detection with per-point accuracy: a second row of panels (accuracy), no per-K plot, no note. */
-    snprintf(dir, sizeof dir, "%s/detect-points", tmp);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", RESULTS_DETECT_POINTS);
-    run("report %s/results.json", dir, NULL);
-    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    report_fresh(dir, sizeof dir, "detect-points", RESULTS_DETECT_POINTS);
     assert_png(dir, "report_loss_vs_mu.png", 20000);
     assert_false(exists(dir, "report_loss_vs_label.png"));
     assert_null(strstr(R.out, "note:"));
@@ -277,11 +274,7 @@ static void test_count_per_point_per_label(void **s) {
 static void test_regression_per_mu(void **s) {
     (void)s;
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/reg", tmp);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", RESULTS_REGRESSION);
-    run("report %s/results.json", dir, NULL);
-    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    report_fresh(dir, sizeof dir, "reg", RESULTS_REGRESSION);
     assert_png(dir, "report_loss_vs_mu.png", 10000);
     assert_png(dir, "report_loss_vs_lattice.png", 10000);
     assert_false(exists(dir, "report_loss_vs_label.png")); /* counting only */
