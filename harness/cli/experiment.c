@@ -129,11 +129,13 @@ static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_
  * (point x label) are evaluated one after another.  Returns the overall loss. */
 static double eval_test(nn_model *me, const nn_dataset *d, bool per_label, json_t *jl) {
     const int npt = d->npoints ? d->npoints : 1;
+    int maxlab = 0;
     for (long i = 0; per_label && i < d->n; i++) {
         const float y = d->y[i * d->outs];
         if (!(y >= 0 && y <= MAX_LABEL && y == (float)(int)y)) per_label = false; /* not a count: no per-label split */
+        else if ((int)y > maxlab) maxlab = (int)y;
     }
-    const int nlab = per_label ? MAX_LABEL + 1 : 1;
+    const int nlab = per_label ? maxlab + 1 : 1;
     long *idx = malloc((size_t)(d->n ? d->n : 1) * sizeof(long));
     double *sum = calloc((size_t)npt * nlab, sizeof(double)), *corr = calloc((size_t)npt * nlab, sizeof(double));
     long *cnt = calloc((size_t)npt * nlab, sizeof(long));

@@ -89,28 +89,18 @@ typedef struct {
     gen_point *g;
     const lb_gen_point *q;
     lb_progress *prog;
-    const int *failed; /* another block failed: stop */
+    lb_hook_state hs;
     int block;
     int32_t *ck;       /* sampling: a chain copy for flux violations, the int16 export, site marks */
     int16_t *xb;
     uint8_t *mark;
     worm_rng vr[64];   /* sampling: each chain's violation stream */
-    bool bad, stopped;
-    char err[256];
 } gen_ctx;
-
-static bool gen_go_on(gen_ctx *x) {
-    int fl;
-#pragma omp atomic read
-    fl = *x->failed;
-    if (x->bad || fl) x->stopped = true;
-    return !x->stopped;
-}
 
 static bool gen_progress_hook(void *ctx, const worm_block *B, int lane, int n) {
     gen_ctx *x = ctx;
     lb_progress_add(x->prog, 1);
-    return gen_go_on(x);
+    return lb_hook_go_on(&x->hs);
 }
 
 /* The τ window (the last half of the thermalization): n and |φ|² after every sweep. */
@@ -123,7 +113,7 @@ static bool gen_tau_hook(void *ctx, const worm_block *B, int lane, int n) {
     g->series[(size_t)cc * g->len + n - 1] = ob.n;
     g->series[((size_t)C + cc) * g->len + n - 1] = ob.phi2;
     lb_progress_add(x->prog, 1);
-    return gen_go_on(x);
+    return lb_hook_go_on(&x->hs);
 }
 
 /* Sample i = n / spacing - 1 of a chain: configuration j = i*C + chain of the point, its label
@@ -136,7 +126,7 @@ static bool gen_sample_hook(void *ctx, const worm_block *B, int lane, int n) {
     const int C = s->cfg.nchains, V = s->g.v, outs = lb_task_outputs(o->task), cc = x->block * B->lanes + lane;
     const long j = (long)(n / x->q->spacing - 1) * C + cc;
     lb_progress_add(x->prog, x->q->spacing);
-    if (!gen_go_on(x) || j >= g->count) return false;
+    if (!lb_hook_go_on(&x->hs) || j >= g->count) return false;
     const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
     const int K = g->label[j];
     float *y = o->y + (x->q->offset + j) * outs;
@@ -148,19 +138,19 @@ static bool gen_sample_hook(void *ctx, const worm_block *B, int lane, int n) {
         y[0] = o->task == LB_TASK_DETECT ? (K > 0) : (float)K;
     bool good;
     if (K == 0) {
-        good = lb_chain_check(&s->g, ch, true, 0, x->err, sizeof x->err) &&
-               lb_chain_export_i16(&s->g, ch, x->xb, x->err, sizeof x->err);
+        good = lb_chain_check(&s->g, ch, true, 0, x->hs.err, sizeof x->hs.err) &&
+               lb_chain_export_i16(&s->g, ch, x->xb, x->hs.err, sizeof x->hs.err);
     } else {
         int32_t *kk = x->ck, *ll = x->ck + 2 * V, *ff = x->ck + 4 * V;
         lb_chain_copy(&s->g, ch, kk, ll, ff);
         lb_chain one = {kk, ll, ff, NULL, NULL, 1};
-        good = lb_insert_open_worms(&s->desc, kk, ll, ff, K, x->q->viol_steps, &x->vr[lane], x->mark, x->err,
-                                    sizeof x->err) &&
-               lb_chain_check(&s->g, one, false, K, x->err, sizeof x->err) &&
-               lb_chain_export_i16(&s->g, one, x->xb, x->err, sizeof x->err);
+        good = lb_insert_open_worms(&s->desc, kk, ll, ff, K, x->q->viol_steps, &x->vr[lane], x->mark, x->hs.err,
+                                    sizeof x->hs.err) &&
+               lb_chain_check(&s->g, one, false, K, x->hs.err, sizeof x->hs.err) &&
+               lb_chain_export_i16(&s->g, one, x->xb, x->hs.err, sizeof x->hs.err);
     }
-    if (good) good = o->store(o->ctx, x->q->offset + j, x->xb, x->err, sizeof x->err);
-    if (!good) x->bad = true;
+    if (good) good = o->store(o->ctx, x->q->offset + j, x->xb, x->hs.err, sizeof x->hs.err);
+    if (!good) x->hs.bad = true;
     return good && j + C < g->count;
 }
 
@@ -245,7 +235,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
             double t0 = lb_now();
             /* one kernel call per stretch of sweeps (the lanes stay busy); the hook does the
              * per-sweep work of every chain */
-            gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = &prog, .failed = &failed, .block = b};
+            gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = &prog, .hs = {.failed = &failed}, .block = b};
             if (phase < 2) {
                 const int half = o->therm / 2;
                 const worm_hook progress = {1, gen_progress_hook, &x}, tau = {1, gen_tau_hook, &x};
@@ -275,8 +265,7 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
                 if (good) good = lb_sampler_sweeps(s, b, (int)(nmax * out[p].spacing), &sample, e, sizeof e);
                 free(x.ck), free(x.xb), free(x.mark);
             }
-            if (x.bad) good = false, snprintf(e, sizeof e, "%s", x.err);
-            else if (good && x.stopped) good = false, snprintf(e, sizeof e, "stopped: another block failed");
+            good = lb_hook_result(&x.hs, good, e, sizeof e);
             double dt = lb_now() - t0;
 #pragma omp atomic
             g->seconds += dt;

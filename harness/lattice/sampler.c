@@ -67,6 +67,20 @@ bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt
     return true;
 }
 
+bool lb_hook_go_on(lb_hook_state *h) {
+    int fl;
+#pragma omp atomic read
+    fl = *h->failed;
+    if (h->bad || fl) h->stopped = true;
+    return !h->stopped;
+}
+
+bool lb_hook_result(const lb_hook_state *h, bool good, char *e, size_t elen) {
+    if (h->bad) return snprintf(e, elen, "%s", h->err), false;
+    if (good && h->stopped) return snprintf(e, elen, "stopped: another block failed"), false;
+    return good;
+}
+
 int lb_sampler_calibration_sweeps(const lb_sampler *s, int therm) {
     return s->cfg.worms_per_sweep || therm <= 0 ? 0 : (therm + 3) / 4;
 }
@@ -92,7 +106,7 @@ void lb_sampler_free(lb_sampler *s) {
 
 bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen) {
     worm_block *B = &s->ens.blocks[b];
-    if (nsweeps > 0) s->cfg.ops->sweep(&s->desc, B, nsweeps, hook);
+    s->cfg.ops->sweep(&s->desc, B, nsweeps, hook);
     for (int c = 0; c < B->active; c++)
         if (B->stat[WORM_STAT_FMAX_HIT * B->lanes + c]) {
             snprintf(err, errlen, "chain %d: f_x exceeded F_max = %d at eta = %g, lambda = %g, mu = %g (rerun with a larger --fmax)",
@@ -180,11 +194,9 @@ typedef struct {
     point_run *r;
     const lb_measure_opts *o;
     lb_progress *prog;
-    const int *failed; /* another block failed: stop */
+    lb_hook_state hs;
     int block;
     bool measure;      /* thermalization (false) or measurement sweeps */
-    bool bad, stopped;
-    char err[256];
 } measure_ctx;
 
 static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
@@ -192,11 +204,8 @@ static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
     const lb_sampler *s = &m->r->s;
     const int cc = m->block * B->lanes + lane, C = s->cfg.nchains, S = m->o->sweeps;
     const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
-    int fl;
-#pragma omp atomic read
-    fl = *m->failed;
-    if (m->bad || fl) return m->stopped = true, false;
-    if (m->o->check && !lb_chain_check(&s->g, ch, true, 0, m->err, sizeof m->err)) return m->bad = true, false;
+    if (!lb_hook_go_on(&m->hs)) return false;
+    if (m->o->check && !lb_chain_check(&s->g, ch, true, 0, m->hs.err, sizeof m->hs.err)) return m->hs.bad = true, false;
     if (m->measure) {
         lb_obs ob;
         lb_chain_measure(&s->g, s->wt, ch, &ob);
@@ -267,18 +276,17 @@ bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_
             const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
             /* one kernel call per phase (the lanes stay busy); the hook checks, measures and
              * reports progress at every sweep end of every chain */
-            measure_ctx m = {.r = r, .o = o, .prog = &prog, .failed = &failed, .block = b, .measure = false};
+            measure_ctx m = {.r = r, .o = o, .prog = &prog, .hs = {.failed = &failed}, .block = b};
             const worm_hook hook = {1, measure_hook, &m};
             double t0 = lb_now();
             char e[256] = "";
             bool good = lb_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
-            if (good && phase == 1 && !m.bad) {
+            if (good && phase == 1 && !m.hs.bad) {
                 for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
                 m.measure = true;
                 good = lb_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
             }
-            if (m.bad) good = false, snprintf(e, sizeof e, "%s", m.err);
-            else if (good && m.stopped) good = false, snprintf(e, sizeof e, "stopped: another block failed");
+            good = lb_hook_result(&m.hs, good, e, sizeof e);
             double dt = lb_now() - t0;
 #pragma omp atomic
             r->seconds += dt;

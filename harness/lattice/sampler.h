@@ -53,6 +53,18 @@ void lb_sampler_free(lb_sampler *s);
 /* nsweeps sweeps on block b in one kernel call, with the optional per-chain hook of
  * kernels/worm/worm.h; false (err set) if a chain ran past the W table (fatal). */
 bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen);
+/* What the hooks of one block's kernel calls share (lb_measure, lb_generate): a hook that fails
+ * sets bad and err; every chain stops once this block or another one (`failed`) has failed. */
+typedef struct {
+    const int *failed; /* set when another block failed */
+    bool bad, stopped;
+    char err[256];
+} lb_hook_state;
+/* In a hook: false (the chain stops) once this block or another one has failed. */
+bool lb_hook_go_on(lb_hook_state *h);
+/* After the calls: good unless a hook failed (its message into e) or the block was stopped. */
+bool lb_hook_result(const lb_hook_state *h, bool good, char *e, size_t elen);
+
 /* Sweeps of the calibration phase for `therm` thermalization sweeps (0 for a fixed worm count). */
 int lb_sampler_calibration_sweeps(const lb_sampler *s, int therm);
 /* Ends the calibration: sets the worms per sweep from every chain's counters (auto only). */

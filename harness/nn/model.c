@@ -393,7 +393,7 @@ static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *
 
 float nn_model_backward(nn_model *m, int n, const float *y) {
     float loss = loss_of(m, n, y, m->lossgrad);
-    const float *gout = m->lossgrad;
+    float *gout = m->lossgrad; /* the model's own buffers: the fused pass below overwrites it in place */
     int cur = 0;
     for (int i = m->n_run - 1; i >= 0; i--) {
         if (i > 0 && m->fuse_lrelu[i - 1]) {
@@ -403,7 +403,7 @@ float nn_model_backward(nn_model *m, int n, const float *y) {
              * lossgrad and gbuf are the model's own buffers): the conv's input gradient takes the
              * free buffer, while the chunks still read gout */
             const int c = i - 1;
-            float *gy = (float *)gout, *cin = c > 0 ? m->gbuf[cur] : NULL;
+            float *gy = gout, *cin = c > 0 ? m->gbuf[cur] : NULL;
             conv2d_desc d = conv_desc(m, c, n);
             double t0 = m->prof ? prof_now() : 0;
             if (cin) conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);

@@ -73,7 +73,7 @@ void worm_sweep__scalar(const worm_desc *d, worm_block *b, int nsweeps, const wo
                 hit |= one_worm(d, k, l, f, &g, W, &hp, &ha);
                 nw += !hit;
             }
-            if (hook && !hit && (sw + 1) % hook->every == 0 && !hook->fn(hook->ctx, b, c, sw + 1)) {
+            if (hook && !hit && worm_hook_stops(hook, b, c, sw + 1)) {
                 sw++; /* the completed sweeps, as the loop's increment would count them */
                 break;
             }

@@ -157,13 +157,19 @@ static inline void worm_rng_seed(uint32_t *s, int stride, uint64_t seed, uint64_
     s[0] = (uint32_t)a, s[stride] = (uint32_t)(a >> 32), s[2 * stride] = (uint32_t)b, s[3 * stride] = (uint32_t)(b >> 32);
 }
 
+/* Chain `lane` has completed sweep n of the call: runs the hook if it is due; true when it stops
+ * the chain. */
+static inline bool worm_hook_stops(const worm_hook *h, const worm_block *b, int lane, int n) {
+    return n % h->every == 0 && !h->fn(h->ctx, b, lane, n);
+}
+
 /* For the SIMD kernels: the lanes in `ended` have just completed sweep done[lane] of the call;
- * runs the hook where it is due and returns the lanes it stops. */
+ * returns the lanes the hook stops. */
 static inline unsigned worm_hook_run(const worm_hook *h, const worm_block *b, unsigned ended, const int32_t *done) {
     unsigned stop = 0;
     for (; ended; ended &= ended - 1) {
         const int c = __builtin_ctz(ended);
-        if (done[c] % h->every == 0 && !h->fn(h->ctx, b, c, done[c])) stop |= 1u << c;
+        if (worm_hook_stops(h, b, c, done[c])) stop |= 1u << c;
     }
     return stop;
 }
