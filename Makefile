@@ -3,6 +3,7 @@
 # ARCH=aarch64 on an x86-64 host cross-builds for AArch64 into build/aarch64, without oneDNN (the
 # cross compiler, qemu-user and the arm64 libraries come from toolchain/install-cross.sh; tests/run.sh
 # runs that build under qemu-aarch64).  On an AArch64 machine a plain `make` builds natively.
+.DEFAULT_GOAL := all
 HOST_ARCH := $(shell uname -m)
 ARCH     ?= $(HOST_ARCH)
 ifneq ($(ARCH),$(HOST_ARCH))
