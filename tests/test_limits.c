@@ -91,6 +91,19 @@ static void test_worms_per_sweep(void **s) {
     assert_int_equal(R.status, 0);
 }
 
+/* bench: batch x lattice sizes whose layer buffers cannot exist; verify: a missing or cut value. */
+static void test_bench_verify_options(void **s) {
+    (void)s;
+    refused("bench --batch 65536 --lattice 4096x4096 --no-json", "sample sites, more than 16777216");
+    refused("bench --batch 1024 --lattice 8x8,512x512 --no-json", "sample sites, more than 16777216");
+    refused("verify --isa", "--isa needs a value");
+    refused("verify --filter", "--filter needs a value");
+    refused("verify --isa ,", "names no ISA");
+    refused("verify --isa scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,"
+            "scalar,scalar,scalar,scalar,scalar,scalar,scalar,avx2",
+            "is too long");
+}
+
 static void test_grid_points(void **s) {
     (void)s;
     char err[256];
@@ -120,6 +133,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid_points),      cmocka_unit_test(test_grid_overflow), cmocka_unit_test(test_sweep_overflow),
         cmocka_unit_test(test_sizes),            cmocka_unit_test(test_mu_range),      cmocka_unit_test(test_worms_per_sweep),
+        cmocka_unit_test(test_bench_verify_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
