@@ -84,28 +84,30 @@ static void test_eq_net_runs_on_other_size(void **s) {
     assert_non_null(strstr(R.out, "c16: 16x16, 20 samples, MSE loss"));
 }
 
-/* experiment count --quick on small datasets placed where it reuses them (data/<name>): the
- * results hold the loss per (eta, mu) point and per label K, and they add up to the overall loss. */
+/* experiment count --quick on small datasets (--train-count, --test-count, --therm): the results
+ * hold the loss per (eta, mu) point and per label K, and they add up to the overall loss.  A rerun
+ * with another seed generates new datasets (named by a hash of their settings); a rerun with the
+ * same settings reuses them. */
 static void test_experiment_per_point_and_label(void **s) {
     (void)s;
     char args[1024];
-    snprintf(args, sizeof args, "mkdir -p '%s/exp/data'", tmp);
-    assert_int_equal(system(args), 0);
-    snprintf(args, sizeof args, "generate --task count --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 120 "
-             "--worms 0,5 --therm 32 --threads 1 --out %s/exp/data/train-8x8-20000", tmp);
+    const char *small = "experiment count --quick --trials 1 --epochs 1 --threads 1 --train-count 120 --test-count 108 "
+                        "--therm 32";
+    snprintf(args, sizeof args, "%s --out %s/exp", small, tmp);
     run("%s", args, NULL);
-    assert_int_equal(R.status, 0);
-    static const char *lat[] = {"8x8", "16x16", "32x32"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(args, sizeof args, "generate --task count --lattice %s --eta 4.01,4.25 --mu 1,1.5 --lambda 1 --count 48 "
-                 "--worms 0:2 --therm 32 --threads 1 --out %s/exp/data/test-%s-495", lat[i], tmp, lat[i]);
-        run("%s", args, NULL);
-        assert_int_equal(R.status, 0);
-    }
-    run("experiment count --quick --trials 1 --epochs 1 --threads 1 --out %s/exp%s", tmp, NULL);
     if (R.status) fprintf(stderr, "%s", R.out);
     assert_int_equal(R.status, 0);
-    assert_non_null(strstr(R.out, "data test-32x32-495: reused"));
+    assert_non_null(strstr(R.out, "data test-32x32-108-"));
+    assert_null(strstr(R.out, "reused"));
+    snprintf(args, sizeof args, "%s --seed 2 --out %s/exp", small, tmp);
+    run("%s", args, NULL);
+    assert_int_equal(R.status, 0);
+    assert_null(strstr(R.out, "reused")); /* the seed-1 datasets are not this run's */
+    snprintf(args, sizeof args, "%s --out %s/exp", small, tmp);
+    run("%s", args, NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, ": reused"));
+    assert_null(strstr(R.out, "generated in"));
     snprintf(args, sizeof args, "%s/exp/results.json", tmp);
     json_error_t je;
     json_t *r = json_load_file(args, 0, &je);
@@ -114,25 +116,25 @@ static void test_experiment_per_point_and_label(void **s) {
     assert_string_equal(json_string_value(json_object_get(eq, "arch")), "task3-eq1");
     json_t *t16 = json_object_get(json_object_get(json_array_get(json_object_get(eq, "trials"), 0), "test"), "16x16");
     json_t *pp = json_object_get(t16, "per_point"), *pl = json_object_get(t16, "per_label");
-    assert_int_equal(json_array_size(pp), 4);
-    assert_int_equal(json_array_size(pl), 3);
+    assert_int_equal(json_array_size(pp), 9); /* eta 4.01,4.04,4.25 x mu 1,1.25,1.5 */
+    assert_int_equal(json_array_size(pl), 11); /* K = 0..10 */
     double sum = 0;
     long n = 0;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 9; i++) {
         json_t *e = json_array_get(pp, i);
         assert_true(json_integer_value(json_object_get(e, "n")) == 12);
-        assert_true(json_real_value(json_object_get(e, "mu")) == (i % 2 ? 1.5 : 1.0));
+        assert_true(json_real_value(json_object_get(e, "mu")) == 1.0 + 0.25 * (double)(i % 3));
         sum += json_real_value(json_object_get(e, "loss")) * 12, n += 12;
     }
     const double all = json_real_value(json_object_get(t16, "loss"));
-    assert_true(n == 48 && all > 0 && fabs(sum / n - all) <= 1e-6 * all);
+    assert_true(n == 108 && all > 0 && fabs(sum / n - all) <= 1e-6 * all);
     sum = 0;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 11; i++) {
         json_t *e = json_array_get(pl, i);
         assert_true(json_integer_value(json_object_get(e, "label")) == (json_int_t)i);
         sum += json_real_value(json_object_get(e, "loss")) * json_integer_value(json_object_get(e, "n"));
     }
-    assert_true(fabs(sum / 48 - all) <= 1e-6 * all);
+    assert_true(fabs(sum / 108 - all) <= 1e-6 * all);
     /* FL: skipped on the other sizes, with no per-point entries */
     json_t *fl = json_array_get(json_object_get(r, "archs"), 2);
     json_t *f16 = json_object_get(json_object_get(json_array_get(json_object_get(fl, "trials"), 0), "test"), "16x16");

@@ -40,6 +40,8 @@ static void usage(FILE *f) {
 
 /* ---- options ---- */
 
+#define BENCH_MAX_BATCH_SITES (1 << 24)
+
 static bool parse_int_range(const char *s, long lo, long hi, int *out) {
     char *end;
     errno = 0;
@@ -178,6 +180,15 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
         o->lat_h[0] = o->lat_w[0] = 8;
         o->lat_h[1] = o->lat_w[1] = 64;
     }
+    /* every layer's buffers are batch x channels x NT x NX floats (in size_t there): bound the
+     * samples x sites so that the largest (64 channels) stays within 4 GiB */
+    for (int li = 0; li < o->n_lattices; li++)
+        for (int bi = 0; bi < o->n_batches; bi++) {
+            const int64_t sites = (int64_t)o->batches[bi] * o->lat_h[li] * o->lat_w[li];
+            if (sites > BENCH_MAX_BATCH_SITES)
+                BAD("--batch %d on lattice %dx%d is %lld sample sites, more than %d (the layer buffers would not fit)",
+                    o->batches[bi], o->lat_h[li], o->lat_w[li], (long long)sites, BENCH_MAX_BATCH_SITES);
+        }
     if (!o->n_nets) {
         o->n_nets = (int)(sizeof default_nets / sizeof default_nets[0]);
         for (int i = 0; i < o->n_nets; i++) o->nets[i] = default_nets[i];

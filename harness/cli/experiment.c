@@ -101,6 +101,42 @@ static bool generate(const char *args, const char *log, char *err, size_t errlen
     return true;
 }
 
+/* FNV-1a: names a dataset by the settings it is generated with. */
+static uint32_t settings_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Whether the dataset in dir was generated with these settings (its meta.json records them); why
+ * not into why. */
+static bool dataset_matches(const char *dir, const char *task, int nt, int nx, long count, uint64_t seed, long chains,
+                            long therm, char *why, size_t whylen) {
+    char path[4400];
+    snprintf(path, sizeof path, "%.4380s/meta.json", dir);
+    json_error_t je;
+    json_t *m = json_load_file(path, 0, &je);
+    if (!m) return snprintf(why, whylen, "no readable meta.json"), false;
+    const char *t = json_string_value(json_object_get(m, "task"));
+    json_t *lat = json_object_get(m, "lattice");
+    const json_int_t vals[] = {json_integer_value(json_array_get(lat, 0)), json_integer_value(json_array_get(lat, 1)),
+                               json_integer_value(json_object_get(m, "count")),
+                               json_integer_value(json_object_get(m, "seed")),
+                               json_integer_value(json_object_get(m, "chains_per_point")),
+                               json_integer_value(json_object_get(m, "therm"))};
+    const json_int_t want[] = {nt, nx, count, (json_int_t)seed, chains, therm};
+    static const char *names[] = {"NT", "NX", "count", "seed", "chains_per_point", "therm"};
+    bool ok = t && !strcmp(t, task);
+    if (!ok) snprintf(why, whylen, "its task is %s, not %s", t ? t : "missing", task);
+    for (size_t i = 0; ok && i < sizeof vals / sizeof vals[0]; i++)
+        if (vals[i] != want[i]) {
+            snprintf(why, whylen, "its %s is %lld, not %lld", names[i], (long long)vals[i], (long long)want[i]);
+            ok = false;
+        }
+    json_decref(m);
+    return ok;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -189,7 +225,7 @@ static double eval_test(nn_model *me, const nn_dataset *d, bool per_label, json_
 int cmd_experiment(int argc, char **argv) {
     const char *task = NULL, *out = NULL;
     bool quick = false;
-    long trials = 0, epochs = 0, threads = 0, patience = 25, batch = 100;
+    long trials = 0, epochs = 0, threads = 0, patience = 25, batch = 100, train_count = 0, test_count = 0, therm = 0;
     uint64_t seed = 1;
     char err[1024];
     for (int i = 1; i < argc; i++) {
@@ -198,10 +234,13 @@ int cmd_experiment(int argc, char **argv) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
                    "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
+                   "                          [--train-count N] [--test-count N] [--therm N]\n"
                    "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
                    "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
                    "           of at most 40-60 epochs\n"
-                   "  DIR (default experiment-TASK[-quick]) keeps the datasets (reused) and trained models\n");
+                   "  --train-count N, --test-count N, --therm N: other dataset sizes and thermalization (smoke tests)\n"
+                   "  DIR (default experiment-TASK[-quick]) keeps the datasets and trained models; a dataset is named by\n"
+                   "  a hash of its generator settings and reused only when its meta.json records the same settings\n");
             return 0;
         }
         if (!strcmp(argv[i], "--quick")) {
@@ -220,6 +259,9 @@ int cmd_experiment(int argc, char **argv) {
         LOPT("--threads", threads, 1, 4096)
         LOPT("--patience", patience, 1, 1000000)
         LOPT("--batch", batch, 1, 1 << 16)
+        LOPT("--train-count", train_count, 100, 1L << 30)
+        LOPT("--test-count", test_count, 9, 1L << 30)
+        LOPT("--therm", therm, 8, 1L << 20)
         if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
             if (r < 0) return fail("--out needs a value");
             out = v;
@@ -249,36 +291,44 @@ int cmd_experiment(int argc, char **argv) {
     }
     const char *const *archs = quick ? E->quick_archs : E->archs;
     const int n_archs = quick ? 3 : E->n_archs, n_tests = quick ? E->n_tests_quick : E->n_tests;
-    /* Quick runs thermalize less and use fewer chains per point; full runs take the generator's defaults. */
-    const char *gen_extra = quick ? "--therm 400 --chains 4" : "";
+    /* Quick runs thermalize less and use fewer chains per point; full runs take the generator's
+     * defaults (written out: they are part of the settings a dataset is reused by). */
+    const long chains = quick ? 4 : 16;
+    if (!therm) therm = quick ? 400 : 2000;
     snprintf(sub, sizeof sub, "%s/data", out);
     if ((mkdir(out, 0755) && !is_dir(out)) || (mkdir(sub, 0755) && !is_dir(sub)))
         return snprintf(err, sizeof err, "cannot create %.900s", sub), fail(err);
     snprintf(sub, sizeof sub, "%s/models", out);
     if (mkdir(sub, 0755) && !is_dir(sub)) return snprintf(err, sizeof err, "cannot create %.900s", sub), fail(err);
 
-    /* 1. datasets */
+    /* 1. datasets, named by lattice, count and a hash of every setting they are generated with, and
+     * reused only when their meta.json records those settings */
     double t0 = now_s();
     char names[MAX_TESTS + 1][64];
-    snprintf(names[0], sizeof names[0], "train-%s-%ld", E->train_lattice, quick ? E->train_count_quick : E->train_count);
-    for (int k = 0; k < n_tests; k++)
-        snprintf(names[k + 1], sizeof names[k + 1], "test-%s-%ld", E->test_lattices[k],
-                 quick ? E->test_count_quick : E->test_count);
     for (int k = 0; k <= n_tests; k++) {
+        const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
+        const long count = k == 0 ? (train_count ? train_count : quick ? E->train_count_quick : E->train_count)
+                                  : (test_count ? test_count : quick ? E->test_count_quick : E->test_count);
+        const uint64_t dseed = seed + 1000 + (uint64_t)k;
+        int nt, nx;
+        if (!lb_parse_lattice(lat, &nt, &nx, err, sizeof err)) return fail(err);
+        char settings[1024], args[8192], log[8192], why[256];
+        snprintf(settings, sizeof settings, "%s --lattice %s --count %ld --seed %llu --therm %ld --chains %ld",
+                 k == 0 ? E->train_args : E->test_args, lat, count, (unsigned long long)dseed, therm, chains);
+        snprintf(names[k], sizeof names[k], "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
         snprintf(path, sizeof path, "%s/data/%s", out, names[k]);
         if (is_dir(path)) {
-            printf("data %s: reused\n", names[k]);
+            if (!dataset_matches(path, E->task, nt, nx, count, dseed, chains, therm, why, sizeof why))
+                return snprintf(err, sizeof err, "%.600s exists but was not generated with this run's settings (%s): "
+                                "remove it", path, why), fail(err);
+            printf("data %s: reused (its meta.json records this run's settings)\n", names[k]);
             continue;
         }
-        char args[8192], log[8192];
-        snprintf(args, sizeof args, "%s --lattice %s --count %ld --seed %llu --threads %ld %s --out %s",
-                 k == 0 ? E->train_args : E->test_args, k == 0 ? E->train_lattice : E->test_lattices[k - 1],
-                 k == 0 ? (quick ? E->train_count_quick : E->train_count) : (quick ? E->test_count_quick : E->test_count),
-                 (unsigned long long)(seed + 1000 + (uint64_t)k), threads, gen_extra, path);
+        snprintf(args, sizeof args, "%s --threads %ld --out %s", settings, threads, path);
         snprintf(log, sizeof log, "%s.log", path);
         double g0 = now_s();
         if (!generate(args, log, err, sizeof err)) return fail(err);
-        printf("data %s: generated in %.1f s\n", names[k], now_s() - g0);
+        printf("data %s: generated in %.1f s (%s)\n", names[k], now_s() - g0, settings);
         fflush(stdout);
     }
     const double t_gen = now_s() - t0;

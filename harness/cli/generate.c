@@ -245,11 +245,10 @@ int cmd_generate(int argc, char **argv) {
             goto bad;
         }
         nm = 1;
-        np = ne * nl;
-    } else {
-        if (!lb_parse_values(seta, &eta, &ne, err, sizeof err) || !lb_parse_values(smu, &mu, &nm, err, sizeof err)) goto bad;
-        np = ne * nl * nm;
-    }
+    } else if (!lb_parse_values(seta, &eta, &ne, err, sizeof err) || !lb_parse_values(smu, &mu, &nm, err, sizeof err))
+        goto bad;
+    const int dims[3] = {ne, nl, nm};
+    if (!lb_grid_points(dims, 3, &np, err, sizeof err)) goto bad;
     pe = malloc(sizeof(double) * np), pl = malloc(sizeof(double) * np), pm = malloc(sizeof(double) * np);
     if (!pe || !pl || !pm) {
         snprintf(err, sizeof err, "out of memory");

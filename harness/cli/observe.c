@@ -90,7 +90,12 @@ int cmd_observe(int argc, char **argv) {
         free(eta), free(lam);
         return fail(err);
     }
-    int np = ne * nl * nm;
+    int np = 0;
+    const int dims[3] = {ne, nl, nm};
+    if (!lb_grid_points(dims, 3, &np, err, sizeof err)) {
+        free(eta), free(lam), free(mu);
+        return fail(err);
+    }
     lb_point_cfg *pts = calloc(np, sizeof *pts);
     lb_measure_result *res = calloc(np, sizeof *res);
     int rc = 0;
@@ -111,11 +116,16 @@ int cmd_observe(int argc, char **argv) {
             }
     lb_measure_opts o = {.therm = (int)therm, .sweeps = (int)sweeps, .threads = (int)threads, .check = false,
                          .progress = true, .series = NULL};
+    if (!lb_measure_check(pts, np, &o, err, sizeof err)) {
+        rc = fail(err);
+        goto out;
+    }
     int nthreads = threads > 0 ? (int)threads : omp_get_max_threads();
     const char *kernel = lb_dispatch_get()->worm->name;
     if (!json)
         printf("latbench observe: %dx%d, %ld chains x %ld sweeps (+%ld thermalization), seed %llu, %d threads, worm kernel %s\n",
                nt, nx, chains, sweeps, therm, (unsigned long long)seed, nthreads, kernel);
+    fflush(stdout); /* the header shows at once, also through a pipe: a long run has started */
     double t0 = lb_now();
     if (!lb_measure(pts, np, &o, res, err, sizeof err)) {
         fprintf(stderr, "latbench observe: %s\n", err);

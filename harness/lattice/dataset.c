@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "harness/lattice/params.h"
 #include "harness/lattice/violations.h"
 
 const char *lb_task_name(lb_task t) {
@@ -19,16 +20,56 @@ static lb_point_cfg point_cfg(const lb_gen_opts *o, int p, int chains) {
 
 static long point_count(const lb_gen_opts *o, int p) { return o->count / o->npoints + (p < o->count % o->npoints); }
 
+/* Sampling sweeps of a chain that takes `samples` samples `spacing` apart; false past LB_MAX_SWEEPS. */
+static bool sampling_sweeps_fit(long samples, long spacing) {
+    long n;
+    return !__builtin_mul_overflow(samples, spacing, &n) && n <= LB_MAX_SWEEPS;
+}
+
+/* The sizes of the run, in 64 bits: x.npy, the memory held at once (chain states, τ series,
+ * labels, y) and, with a fixed spacing, the sampling sweeps of each chain. */
+static bool check_sizes(const lb_gen_opts *o, char *err, size_t errlen) {
+    int64_t xbytes, total = 0, ybytes;
+    if (__builtin_mul_overflow((int64_t)o->count, (int64_t)8 * o->nt * o->nx, &xbytes) || xbytes > LB_GEN_MAX_X_BYTES)
+        return snprintf(err, errlen, "--count %ld configurations of %dx%d make x.npy larger than %lld GiB", o->count,
+                        o->nt, o->nx, LB_GEN_MAX_X_BYTES >> 30),
+               false;
+    ybytes = (int64_t)o->count * (4 * lb_task_outputs(o->task) + (int64_t)sizeof(int)); /* y and the labels */
+    if (!lb_run_bytes_add(&total, ybytes, err, errlen)) return false;
+    const int64_t len = o->therm - o->therm / 2;
+    for (int p = 0; p < o->npoints; p++) {
+        const long n = point_count(o, p);
+        const int chains = o->chains < n ? o->chains : (int)n;
+        lb_point_cfg c = point_cfg(o, p, chains);
+        int64_t state;
+        if (!lb_point_state_bytes(&c, &state)) state = -1;
+        if (!lb_run_bytes_add(&total, state, err, errlen) ||
+            !lb_run_bytes_add(&total, 16 * chains * len, err, errlen)) /* n and |phi|^2, double */
+            return false;
+        /* an auto spacing is at least 1 sweep (it is checked again once known) */
+        const int sp = o->spacing > 0 ? o->spacing : 1;
+        if (!sampling_sweeps_fit((n + chains - 1) / chains, sp))
+            return snprintf(err, errlen, "spacing %d x %ld samples per chain is more than %ld sweeps; use more --chains "
+                            "or a smaller --spacing or --count", sp, (n + chains - 1) / chains, LB_MAX_SWEEPS),
+                   false;
+    }
+    return true;
+}
+
 bool lb_generate_check(const lb_gen_opts *o, char *err, size_t errlen) {
     if (o->task < LB_TASK_REGRESSION || o->task > LB_TASK_COUNT) return snprintf(err, errlen, "unknown task"), false;
-    if (o->npoints < 1) return snprintf(err, errlen, "no parameter points"), false;
+    if (o->npoints < 1 || o->npoints > LB_MAX_POINTS)
+        return snprintf(err, errlen, "need 1..%d parameter points (got %d)", LB_MAX_POINTS, o->npoints), false;
     if (o->count < o->npoints)
         return snprintf(err, errlen, "--count %ld is less than the number of parameter points (%d)", o->count, o->npoints),
                false;
     if (o->chains < 1) return snprintf(err, errlen, "--chains must be >= 1 (got %d)", o->chains), false;
-    if (o->therm < 8) return snprintf(err, errlen, "--therm must be >= 8 (got %d): tau_int is measured there", o->therm), false;
-    if (o->spacing < 0) return snprintf(err, errlen, "--spacing must be >= 0 (got %d)", o->spacing), false;
-    if (!(o->tau_factor > 0)) return snprintf(err, errlen, "--tau-factor must be > 0"), false;
+    if (o->therm < 8 || o->therm > LB_MAX_SWEEPS)
+        return snprintf(err, errlen, "--therm must be in 8..%ld (got %d): tau_int is measured there", LB_MAX_SWEEPS, o->therm),
+               false;
+    if (o->spacing < 0 || o->spacing > LB_MAX_SWEEPS)
+        return snprintf(err, errlen, "--spacing must be in 0..%ld (got %d)", LB_MAX_SWEEPS, o->spacing), false;
+    if (!(o->tau_factor > 0) || o->tau_factor > 1000) return snprintf(err, errlen, "--tau-factor must be in (0, 1000]"), false;
     if (o->viol_steps < 0) return snprintf(err, errlen, "--viol-steps must be >= 0"), false;
     if (o->task != LB_TASK_REGRESSION) {
         if (o->nworms < 1) return snprintf(err, errlen, "--worms needs at least one value"), false;
@@ -48,7 +89,7 @@ bool lb_generate_check(const lb_gen_opts *o, char *err, size_t errlen) {
         lb_point_cfg c = point_cfg(o, p, o->chains);
         if (!lb_point_validate(&c, err, errlen)) return false;
     }
-    return true;
+    return check_sizes(o, err, errlen);
 }
 
 typedef struct {
@@ -215,11 +256,19 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
                 lb_series_analyze(g->series, C, g->len, &q->n);
                 lb_series_analyze(g->series + (size_t)C * g->len, C, g->len, &q->phi2);
                 q->tau_int = q->n.tau > q->phi2.tau ? q->n.tau : q->phi2.tau;
-                q->spacing = o->spacing > 0 ? o->spacing : (int)ceil(o->tau_factor * q->tau_int);
-                if (q->spacing < 1) q->spacing = 1;
+                const double sp = o->spacing > 0 ? o->spacing : ceil(o->tau_factor * q->tau_int);
+                q->spacing = sp >= 1 && sp <= LB_MAX_SWEEPS ? (int)sp : 1; /* NaN too: refused below */
                 q->worms_per_sweep = g->s.desc.worms_per_sweep;
+                if (!(sp <= LB_MAX_SWEEPS) || !sampling_sweeps_fit((g->count + C - 1) / C, q->spacing)) {
+                    snprintf(err, errlen, "eta = %g, mu = %g: spacing %g sweeps (tau_int %g) x %ld samples per chain is "
+                             "more than %ld sweeps; use more --chains, a smaller --count or a fixed --spacing",
+                             g->s.cfg.eta, g->s.cfg.mu, sp, q->tau_int, (long)((g->count + C - 1) / C), LB_MAX_SWEEPS);
+                    ok = false;
+                    break;
+                }
                 total += (long)C * q->spacing * ((g->count + C - 1) / C);
             }
+            if (!ok) break;
             lb_progress_start(&prog, o->progress ? total : 0, "sampling");
         }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)

@@ -24,6 +24,8 @@
 #include "harness/lattice/sampler.h"
 
 #define LB_GEN_MAX_K 64
+/* x.npy (int16 [N,4,NT,NX]) of at most this many bytes. */
+#define LB_GEN_MAX_X_BYTES (1LL << 40)
 
 typedef enum { LB_TASK_REGRESSION = 1, LB_TASK_DETECT = 2, LB_TASK_COUNT = 3 } lb_task;
 const char *lb_task_name(lb_task t);

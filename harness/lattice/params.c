@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "harness/lattice/lattice.h"
 
 #define MAX_VALUES 100000
 
@@ -48,11 +49,28 @@ bool lb_parse_lattice(const char *s, int *nt, int *nx, char *err, size_t errlen)
         snprintf(err, errlen, "lattice %s: every dimension must be >= 2 (with 1 a link would join a site to itself)", s);
         return false;
     }
+    if (t > LB_LATTICE_MAX_DIM || xx > LB_LATTICE_MAX_DIM || t * xx > LB_LATTICE_MAX_VOLUME) {
+        snprintf(err, errlen, "lattice %s is too large (at most %d per dimension and %d sites)", s, LB_LATTICE_MAX_DIM,
+                 LB_LATTICE_MAX_VOLUME);
+        return false;
+    }
     *nt = (int)t, *nx = (int)xx;
     return true;
 bad:
     snprintf(err, errlen, "lattice '%s' is not NTxNX (e.g. 60x4)", s);
     return false;
+}
+
+bool lb_grid_points(const int *n, int k, int *np, char *err, size_t errlen) {
+    int64_t p = 1;
+    for (int i = 0; i < k; i++)
+        if (n[i] < 0 || __builtin_mul_overflow(p, (int64_t)n[i], &p) || p > LB_MAX_POINTS) {
+            snprintf(err, errlen, "the parameter lists give more than %d points (a grid has one per combination)",
+                     LB_MAX_POINTS);
+            return false;
+        }
+    *np = (int)p;
+    return true;
 }
 
 /* Splits s at commas and calls item() on each piece. */

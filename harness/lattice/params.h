@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "60x4" -> NT = 60, NX = 4 (both >= 2). */
+/* At most this many parameter points in one scan or dataset (eta x lambda x mu grid or --points). */
+#define LB_MAX_POINTS 100000
+
+/* "60x4" -> NT = 60, NX = 4 (both >= 2, within LB_LATTICE_MAX_DIM and LB_LATTICE_MAX_VOLUME). */
 bool lb_parse_lattice(const char *s, int *nt, int *nx, char *err, size_t errlen);
 
 /* A comma list of numbers and ranges A:B:STEP (inclusive of B up to rounding; values rounded to
@@ -13,6 +16,10 @@ bool lb_parse_values(const char *s, double **out, int *n, char *err, size_t errl
 
 /* Integers: a comma list of integers and ranges A:B (step 1) or A:B:STEP.  *out is malloc'ed. */
 bool lb_parse_ints(const char *s, int **out, int *n, char *err, size_t errlen);
+
+/* The number of points of a grid with n[0] x n[1] x ... values, computed in 64 bits; false with a
+ * one-line reason when it exceeds LB_MAX_POINTS. */
+bool lb_grid_points(const int *n, int k, int *np, char *err, size_t errlen);
 
 /* One number; false for trailing junk, NaN, inf. */
 bool lb_parse_double(const char *s, double *v);

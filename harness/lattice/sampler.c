@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "arch/registry.h"
+#include "harness/lattice/params.h"
 
 double lb_now(void) {
     struct timespec ts;
@@ -22,6 +23,11 @@ bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen) {
     }
     if (!isfinite(c->eta) || !isfinite(c->lambda) || !isfinite(c->mu)) {
         snprintf(err, errlen, "eta, lambda and mu must be finite numbers");
+        return false;
+    }
+    if (fabs(c->mu) > LB_MU_MAX) {
+        snprintf(err, errlen, "mu %g is outside -%g..%g (e^-|mu| must stay a normal float32 in the worm acceptance)",
+                 c->mu, LB_MU_MAX, LB_MU_MAX);
         return false;
     }
     if (c->lambda < 0) {
@@ -44,6 +50,39 @@ bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen) {
     }
     if (c->worms_per_sweep < 0 || c->fmax < 0) {
         snprintf(err, errlen, "worms per sweep and fmax must not be negative");
+        return false;
+    }
+    const int64_t v = (int64_t)c->nt * c->nx;
+    if (c->worms_per_sweep > LB_WPS_MAX_PER_SITE * v) {
+        snprintf(err, errlen, "--worms-per-sweep %d is more than %d per site of the %dx%d lattice (at most %lld; auto uses <= 4 per site)",
+                 c->worms_per_sweep, LB_WPS_MAX_PER_SITE, c->nt, c->nx, (long long)(LB_WPS_MAX_PER_SITE * v));
+        return false;
+    }
+    int64_t b;
+    if (!lb_point_state_bytes(c, &b) || b > LB_MAX_RUN_BYTES) {
+        snprintf(err, errlen, "%d chains on %dx%d need more than %lld GiB of chain state", c->nchains, c->nt, c->nx,
+                 LB_MAX_RUN_BYTES >> 30);
+        return false;
+    }
+    return true;
+}
+
+bool lb_point_state_bytes(const lb_point_cfg *c, int64_t *bytes) {
+    /* per chain: k, l (2 links per site), f (one per site), int32 each, plus the rng and counters;
+     * blocks are rounded up to 16 lanes (the widest variant) */
+    const int64_t chains = ((int64_t)c->nchains + 15) / 16 * 16;
+    int64_t per, b;
+    if (__builtin_mul_overflow((int64_t)c->nt, (int64_t)c->nx, &per) || __builtin_mul_overflow(per, (int64_t)20, &per) ||
+        __builtin_add_overflow(per, (int64_t)(16 + 8 * WORM_NSTAT + 128), &per) || __builtin_mul_overflow(per, chains, &b))
+        return false;
+    *bytes = b;
+    return true;
+}
+
+bool lb_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen) {
+    if (b < 0 || __builtin_add_overflow(*total, b, total) || *total > LB_MAX_RUN_BYTES) {
+        snprintf(err, errlen, "the run needs more than %lld GiB of memory (chain states, series and labels together); "
+                 "use fewer points, chains, sweeps or configurations", LB_MAX_RUN_BYTES >> 30);
         return false;
     }
     return true;
@@ -219,12 +258,32 @@ static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
     return true;
 }
 
-bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
-                size_t errlen) {
-    if (o->therm < 0 || o->sweeps < 2) {
-        snprintf(err, errlen, "need --therm >= 0 and --sweeps >= 2 (got %d, %d)", o->therm, o->sweeps);
+bool lb_measure_check(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, char *err, size_t errlen) {
+    if (o->therm < 0 || o->sweeps < 2 || o->therm > LB_MAX_SWEEPS || o->sweeps > LB_MAX_SWEEPS) {
+        snprintf(err, errlen, "need --therm in 0..%ld and --sweeps in 2..%ld (got %d, %d)", LB_MAX_SWEEPS, LB_MAX_SWEEPS,
+                 o->therm, o->sweeps);
         return false;
     }
+    if (npts < 1 || npts > LB_MAX_POINTS) {
+        snprintf(err, errlen, "need 1..%d parameter points (got %d)", LB_MAX_POINTS, npts);
+        return false;
+    }
+    int64_t total = 0;
+    for (int p = 0; p < npts; p++) {
+        int64_t state, series;
+        if (!lb_point_validate(&pts[p], err, errlen)) return false;
+        /* 4 series of doubles per chain and measured sweep */
+        if (!lb_point_state_bytes(&pts[p], &state) ||
+            __builtin_mul_overflow((int64_t)32 * pts[p].nchains, (int64_t)o->sweeps, &series))
+            state = series = -1; /* reported as too large below */
+        if (!lb_run_bytes_add(&total, state, err, errlen) || !lb_run_bytes_add(&total, series, err, errlen)) return false;
+    }
+    return true;
+}
+
+bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
+                size_t errlen) {
+    if (!lb_measure_check(pts, npts, o, err, errlen)) return false;
     lb_wtable_cache cache = {0};
     point_run *pr = calloc(npts, sizeof *pr);
     bool ok = pr != NULL;

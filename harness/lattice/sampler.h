@@ -37,7 +37,19 @@ typedef struct {
     const worm_ops *ops;   /* NULL: the dispatched variant */
 } lb_point_cfg;
 
-/* Checks a configuration for bad input (lattice, λ = 0 stability, counts); one-line reason. */
+/* |mu| above this makes e^-|mu| underflow the normal float32 range of the kernel's acceptance
+ * (worm_desc.emu): every larger mu would give the same chain, so it is refused. */
+#define LB_MU_MAX 87.0
+/* An explicit worms_per_sweep above this many per site is refused: the auto rule uses at most 4
+ * per site, so more only makes a run that never ends. */
+#define LB_WPS_MAX_PER_SITE 16
+/* Sweeps in one phase of one chain (the kernels take an int; also bounds the run time). */
+#define LB_MAX_SWEEPS (1L << 30)
+/* The chain states and measurement series of a run are held in memory at once: at most this. */
+#define LB_MAX_RUN_BYTES (16LL << 30)
+
+/* Checks a configuration for bad input (lattice, λ = 0 stability, |mu|, worms per sweep, counts);
+ * one-line reason. */
 bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen);
 
 typedef struct {
@@ -47,6 +59,11 @@ typedef struct {
     lb_ensemble ens;
     worm_desc desc;
 } lb_sampler;
+
+/* Bytes of the chain state of one point (its ensemble blocks), in 64 bits; false on overflow. */
+bool lb_point_state_bytes(const lb_point_cfg *c, int64_t *bytes);
+/* Adds b to *total; false with a one-line reason in err past LB_MAX_RUN_BYTES. */
+bool lb_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen);
 
 bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen);
 void lb_sampler_free(lb_sampler *s);
@@ -111,5 +128,8 @@ typedef struct {
     double **series;       /* optional: series[p] receives [4][nchains][sweeps] (n, phi2, phi4, charge) */
 } lb_measure_opts;
 
+/* Validates a measurement run (every point, the sweep counts, the memory of the chain states and
+ * series together) without allocating; one-line reason in err. */
+bool lb_measure_check(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, char *err, size_t errlen);
 bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
                 size_t errlen);

@@ -125,6 +125,13 @@ bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *er
     for (int f = 0; f < n; f++) {
         lw[f] = lambda == 0 ? lb_logw_gauss(f, eta) : lb_logw_quad(f, eta, lambda);
         t->logw[f] = (double)lw[f];
+        if (!isfinite(t->logw[f])) {
+            free(lw);
+            lb_wtable_free(t);
+            snprintf(err, errlen, "log W(%d) is not a finite number for eta = %g, lambda = %g: outside the range the "
+                     "W table can represent", f, eta, lambda);
+            return false;
+        }
     }
     for (int f = 0; f <= fmax; f++) {
         t->r2[f] = (double)expl(lw[f + 2] - lw[f]);

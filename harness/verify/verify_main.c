@@ -57,8 +57,8 @@ VISIT_SIZE(on_optim, OP_OPTIM, verify_optim)
 
 static const vp_visitor visitor = {on_conv, on_pool, on_gpool, on_dense, on_flatten, on_act, on_loss, on_optim};
 
-static int usage(void) {
-    fprintf(stderr, "usage: latbench verify [--isa LIST] [--filter SUBSTR] [--no-onednn] [--verbose]\n"
+static int usage(FILE *f) {
+    fprintf(f, "usage: latbench verify [--isa LIST] [--filter SUBSTR] [--no-onednn] [--verbose]\n"
                     "  --isa LIST     comma list of scalar,avx2,avx512,neon (default: all up to LATBENCH_ISA)\n"
                     "  --filter S     only checks whose descriptor contains S (a MISMATCH line's descriptor reruns it)\n");
     return 2;
@@ -71,10 +71,23 @@ int cmd_verify(int argc, char **argv) {
     const char *filter = NULL;
     bool onednn = true, verbose = false;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if ((!strcmp(argv[i], "--isa") || !strcmp(argv[i], "--filter")) && i + 1 >= argc) {
+            fprintf(stderr, "latbench verify: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (!strcmp(argv[i], "--isa")) {
             mask = 0;
             char buf[128];
-            snprintf(buf, sizeof buf, "%s", argv[++i]);
+            /* a longer list would be cut silently: refuse it */
+            if ((size_t)snprintf(buf, sizeof buf, "%s", argv[++i]) >= sizeof buf) {
+                fprintf(stderr, "latbench verify: --isa '%.40s...' is too long\n",
+                        argv[i]);
+                return 2;
+            }
             for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
                 int isa = lb_isa_parse(t);
                 if (isa < 0) {
@@ -83,15 +96,19 @@ int cmd_verify(int argc, char **argv) {
                 }
                 mask |= 1u << isa;
             }
-        } else if (!strcmp(argv[i], "--filter") && i + 1 < argc) {
+            if (!mask) {
+                fprintf(stderr, "latbench verify: --isa '%s' names no ISA\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--filter")) {
             filter = argv[++i];
         } else if (!strcmp(argv[i], "--no-onednn")) {
             onednn = false;
         } else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
             verbose = true;
         } else {
-            fprintf(stderr, "latbench verify: unknown option '%s'\n", argv[i]);
-            return usage();
+            fprintf(stderr, "latbench verify: unknown option '%s' (try latbench verify --help)\n", argv[i]);
+            return 2;
         }
     }
     /* Correctness needs no parallelism, and oneDNN's spinning OpenMP workers slow a shared

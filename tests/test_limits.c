@@ -1,0 +1,139 @@
+/* Counts, grids and physical parameters past their limits: generate and observe refuse them with
+ * one line and exit 2 before any work (no crash, no wrapped count, no silently saturated run, no
+ * half-written dataset). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "tests/test_util.h"
+#include "harness/lattice/params.h"
+#include "harness/lattice/sampler.h"
+
+static cli_result R;
+static char tmp[256];
+
+/* Runs args (with %s = the temporary directory); wants exit 2, one line naming `needle`, and no
+ * dataset directory tmp/out left behind. */
+static void refused(const char *args, const char *needle) {
+    char full[2048], path[512];
+    snprintf(full, sizeof full, args, tmp);
+    cli_latbench(&R, NULL, full);
+    snprintf(path, sizeof path, "%s/out", tmp);
+    if (R.status != 2 || R.lines != 1 || !strstr(R.out, needle) || access(path, F_OK) == 0)
+        fail_msg("'%s': status %d, %d lines: %s (wanted exit 2 and one line with '%s', no %s)", full, R.status, R.lines,
+                 R.out, needle, path);
+}
+
+/* eta x mu grids whose point count overflows int (65536 x 65536 = 2^32 wrapped to 0: a heap
+ * overrun before) */
+static void test_grid_overflow(void **s) {
+    (void)s;
+    refused("generate --task regression --lattice 8x8 --lambda 1 --eta 4:69.535:0.001 --mu 0:6.5535:0.0001 --count 10 "
+            "--out %s/out",
+            "more than 100000 points");
+    refused("observe --lattice 8x8 --lambda 1 --eta 4:69.535:0.001 --mu 0:6.5535:0.0001 --sweeps 2 --therm 0",
+            "more than 100000 points");
+    refused("observe --lattice 8x8 --lambda 1:1.1:0.001 --eta 4:4.1:0.001 --mu 0:0.1:0.001 --sweeps 2 --therm 0",
+            "more than 100000 points");
+}
+
+/* --spacing x samples per chain past int: the sampling call got (int)2^32 = 0 sweeps before and
+ * the run "wrote" an all-zero dataset. */
+static void test_sweep_overflow(void **s) {
+    (void)s;
+    refused("generate --task regression --lattice 8x8 --lambda 1 --eta 4.01 --mu 1 --count 64 --chains 16 "
+            "--spacing 1073741824 --therm 8 --out %s/out",
+            "more than 1073741824 sweeps");
+    /* even one sweep apart, 2^30 samples per chain are too many (refused before thermalizing) */
+    refused("generate --task regression --lattice 2x2 --lambda 1 --eta 4.01 --mu 1 --count 1073741825 --chains 1 "
+            "--therm 8 --out %s/out",
+            "more than 1073741824 sweeps");
+}
+
+/* Lattices, chain states and series whose size does not fit are refused at parse time. */
+static void test_sizes(void **s) {
+    (void)s;
+    refused("generate --task count --lattice 65536x65536 --lambda 1 --eta 4.01 --mu 1 --count 10 --out %s/out",
+            "is too large");
+    refused("observe --lattice 4096x4096 --lambda 1 --eta 4.01 --mu 1", "is too large");
+    refused("observe --lattice 8x8 --lambda 1 --eta 4.01 --mu 1 --chains 65536 --sweeps 1073741824",
+            "GiB of memory");
+    refused("observe --lattice 2048x2048 --lambda 1 --eta 4.01 --mu 1 --chains 65536 --sweeps 2", "GiB of chain state");
+    refused("generate --task regression --lattice 2048x2048 --lambda 1 --eta 4.01 --mu 1 --count 1099511627776 "
+            "--out %s/out",
+            "x.npy larger than");
+}
+
+/* mu past the float32 range of e^-mu: mu 100 and 1e10 gave the same data before. */
+static void test_mu_range(void **s) {
+    (void)s;
+    refused("generate --task regression --lattice 8x8 --lambda 1 --eta 4.01 --mu 100 --count 2 --chains 1 --therm 8 "
+            "--out %s/out",
+            "mu 100 is outside -87..87");
+    refused("observe --lattice 8x8 --lambda 1 --eta 4.01 --mu -1e10 --sweeps 2 --therm 0", "outside -87..87");
+    lb_point_cfg c = {.nt = 8, .nx = 8, .eta = 4.01, .lambda = 1, .mu = LB_MU_MAX, .nchains = 1};
+    char err[256];
+    assert_true(lb_point_validate(&c, err, sizeof err));
+    c.mu = -LB_MU_MAX;
+    assert_true(lb_point_validate(&c, err, sizeof err));
+    c.mu = 87.5;
+    assert_false(lb_point_validate(&c, err, sizeof err));
+}
+
+/* An absurd worm count for the lattice ran for minutes without a line; now refused. */
+static void test_worms_per_sweep(void **s) {
+    (void)s;
+    refused("observe --lattice 8x8 --lambda 1 --eta 4.01 --mu 1 --worms-per-sweep 16777216 --sweeps 2 --therm 0 "
+            "--chains 1",
+            "more than 16 per site");
+    cli_latbench(&R, NULL, "observe --lattice 8x8 --lambda 1 --eta 4.01 --mu 1 --worms-per-sweep 1024 --sweeps 2 "
+                           "--therm 0 --chains 1 --threads 1");
+    assert_int_equal(R.status, 0);
+}
+
+/* bench: batch x lattice sizes whose layer buffers cannot exist; verify: a missing or cut value. */
+static void test_bench_verify_options(void **s) {
+    (void)s;
+    refused("bench --batch 65536 --lattice 4096x4096 --no-json", "sample sites, more than 16777216");
+    refused("bench --batch 1024 --lattice 8x8,512x512 --no-json", "sample sites, more than 16777216");
+    refused("verify --isa", "--isa needs a value");
+    refused("verify --filter", "--filter needs a value");
+    refused("verify --isa ,", "names no ISA");
+    refused("verify --isa scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,scalar,"
+            "scalar,scalar,scalar,scalar,scalar,scalar,scalar,avx2",
+            "is too long");
+}
+
+static void test_grid_points(void **s) {
+    (void)s;
+    char err[256];
+    int np = -1;
+    const int ok[3] = {100, 10, 100}, big[3] = {65536, 1, 65536}, wrap[3] = {1 << 16, 1 << 16, 1 << 16};
+    assert_true(lb_grid_points(ok, 3, &np, err, sizeof err));
+    assert_int_equal(np, 100000);
+    assert_false(lb_grid_points(big, 3, &np, err, sizeof err));
+    assert_non_null(strstr(err, "more than 100000 points"));
+    assert_false(lb_grid_points(wrap, 3, &np, err, sizeof err));
+}
+
+static int setup(void **s) {
+    (void)s;
+    snprintf(tmp, sizeof tmp, "/tmp/lb_limits_XXXXXX");
+    return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **s) {
+    (void)s;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grid_points),      cmocka_unit_test(test_grid_overflow), cmocka_unit_test(test_sweep_overflow),
+        cmocka_unit_test(test_sizes),            cmocka_unit_test(test_mu_range),      cmocka_unit_test(test_worms_per_sweep),
+        cmocka_unit_test(test_bench_verify_options),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
