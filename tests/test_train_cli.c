@@ -248,6 +248,15 @@ static void test_crafted_datasets_refused(void **s) {
     cli_sh(&R, cmd);
     assert_int_equal(R.status, 2);
     assert_non_null(strstr(R.out, "not a regular file"));
+    /* the same for meta.json */
+    make_ds("metafifo", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 1), }", y, 800);
+    snprintf(path, sizeof path, "%s/metafifo/meta.json", tmp);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(cmd, sizeof cmd, "cd '%s' && timeout 20 %s eval --model eq.safetensors --data metafifo", tmp, cli_bin());
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 2);
+    assert_non_null(strstr(R.out, "meta.json: not a readable regular file"));
 }
 
 static void test_train_split_and_divergence(void **s) {

@@ -1,9 +1,12 @@
 #include "harness/nn/nnio.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "harness/io/npy.h"
 #include "harness/lattice/lattice.h"
@@ -71,9 +74,17 @@ static bool check_labels(const char *path, const float *y, long n, int outs, con
 static bool load_meta(const char *dir, nn_dataset *d, char *err, size_t errlen) {
     char path[4200];
     snprintf(path, sizeof path, "%s/meta.json", dir);
-    if (access(path, F_OK)) return true;
+    /* opened without blocking, so a FIFO is refused rather than waited on */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return true;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) close(fd);
+        return snprintf(err, errlen, "%s: not a readable regular file", path), false;
+    }
     json_error_t je;
-    json_t *meta = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *meta = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+    close(fd);
     if (!json_is_object(meta)) {
         json_decref(meta);
         return snprintf(err, errlen, "%s: not a JSON object (%s)", path, meta ? "another JSON value" : je.text), false;
@@ -99,6 +110,7 @@ static bool load_meta(const char *dir, nn_dataset *d, char *err, size_t errlen) 
 bool nn_dataset_load(const char *dir, nn_dataset *d, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     char path[4200];
+    if (strlen(dir) > sizeof path - 16) return snprintf(err, errlen, "dataset directory name too long"), false;
     long xs[LB_NPY_MAX_DIMS], ys[LB_NPY_MAX_DIMS];
     int xn, yn;
     void *x, *y;
