@@ -85,11 +85,34 @@ static void test_errors_name_the_line(void **state) {
     assert_non_null(strstr(err, "line 2: 2x2 pool does not fit a 1x1 lattice"));
 }
 
+/* Sizes that overflow an int are refused, not wrapped into garbage. */
+static void test_sizes_in_64_bits(void **state) {
+    (void)state;
+    net_spec net;
+    char err[200] = "";
+    act_shape s[NETSPEC_MAX_LAYERS + 1];
+    /* 4096 x 4096 x 823 = 13,807,648,768 values per sample (an int wraps it to 922,746,880) */
+    assert_true(netspec_parse("conv 3x3 4 823\nflatten\n", &net, err, sizeof err));
+    assert_false(netspec_shapes(&net, 4096, 4096, s, err, sizeof err));
+    assert_non_null(strstr(err, "line 1: the output (4096x4096x823) has more than 2147483647 values"));
+    /* the same net fits a small lattice, its flatten giving 8*8*823 features */
+    assert_true(netspec_shapes(&net, 8, 8, s, err, sizeof err));
+    assert_int_equal(s[2].c, 8 * 8 * 823);
+    /* a lattice too large for even the input */
+    assert_true(netspec_parse("gsumpool\n", &net, err, sizeof err));
+    assert_false(netspec_shapes(&net, 1000000, 1000000, s, err, sizeof err));
+    assert_non_null(strstr(err, "input values per sample"));
+    /* parameters: 3x3 x 2^20 x 2^20 is about 10^13 */
+    assert_false(netspec_parse("conv 3x3 1048576 1048576\n", &net, err, sizeof err));
+    assert_non_null(strstr(err, "parameters, more than"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preset_param_counts),
         cmocka_unit_test(test_shapes_follow_lattice),
         cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_sizes_in_64_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

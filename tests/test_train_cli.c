@@ -1,8 +1,11 @@
 /* latbench model / train / eval end to end through the binary (LATBENCH_BIN, set by tests/run.sh). */
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -144,6 +147,234 @@ static void test_experiment_per_point_and_label(void **s) {
     json_decref(r);
 }
 
+
+/* ---- crafted inputs ---- */
+
+/* latbench ARGS (printf-formatted) run in tmp, into R. */
+static void runf(const char *fmt, ...) {
+    char args[3600], cmd[4000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s", tmp, cli_bin(), args);
+    cli_sh(&R, cmd);
+}
+
+/* Writes a version-1.0 .npy file: the header dict, then nd bytes of data. */
+static void write_npy(const char *path, const char *dict, const void *data, size_t nd) {
+    size_t n = strlen(dict), total = (10 + n + 1 + 63) / 64 * 64, hl = total - 10;
+    unsigned char h[512];
+    assert_true(total <= sizeof h);
+    memcpy(h, "\x93NUMPY\x01\x00", 8);
+    h[8] = (unsigned char)(hl & 0xff), h[9] = (unsigned char)(hl >> 8);
+    memcpy(h + 10, dict, n);
+    memset(h + 10 + n, ' ', hl - n - 1);
+    h[total - 1] = '\n';
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(h, 1, total, f), total);
+    if (nd) assert_int_equal(fwrite(data, 1, nd, f), nd);
+    fclose(f);
+}
+
+/* Dataset tmp/NAME: x.npy and meta.json copied from c8 unless xdict is given; y.npy from ydict. */
+static void make_ds(const char *name, const char *xdict, const void *x, size_t nx, const char *ydict, const void *y,
+                    size_t ny) {
+    char cmd[512], path[256];
+    snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf %s && mkdir %s && cp c8/meta.json %s/ && %s %s/", tmp, name, name, name,
+             xdict ? "true" : "cp c8/x.npy", name);
+    assert_int_equal(system(cmd), 0);
+    if (xdict) snprintf(path, sizeof path, "%s/%s/x.npy", tmp, name), write_npy(path, xdict, x, nx);
+    snprintf(path, sizeof path, "%s/%s/y.npy", tmp, name);
+    write_npy(path, ydict, y, ny);
+}
+
+/* Expects exit status 2 and one line holding needle, from train and from eval (--json: eval prints
+ * nothing else before a failure). */
+static void refused_by_both(const char *ds, const char *needle) {
+    /* g8.spec: 8 outputs, runs on any lattice (the wrapped dataset's 8 labels, its 1x1 lattice) */
+    runf("train --model %s --data %s --epochs 1 --threads 1 --out t.safetensors", strcmp(ds, "wrap") ? "task3-eq1" : "g8.spec", ds);
+    if (R.status != 2 || R.lines != 1 || !strstr(R.out, needle)) fprintf(stderr, "train %s: %d: %s", ds, R.status, R.out);
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, needle));
+    runf("eval --model eq.safetensors --json --data %s", ds);
+    if (R.status != 2 || R.lines != 1 || !strstr(R.out, needle)) fprintf(stderr, "eval %s: %d: %s", ds, R.status, R.out);
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, needle));
+}
+
+static void test_crafted_datasets_refused(void **s) {
+    (void)s;
+    runf("train --model task3-eq1 --data c8 --epochs 1 --threads 1 --quiet --out eq.safetensors");
+    assert_int_equal(R.status, 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/g8.spec", tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("conv 1x1 4 8\ngsumpool\n", f);
+    fclose(f);
+    static float y[200 * 8];
+    static int16_t x[2 * 4 * 64];
+    /* 2^61+1 samples: count * 2 bytes wraps to 8 (and [N, 8] float labels to 32) */
+    make_ds("wrap", "{'descr': '<i2', 'fortran_order': False, 'shape': (2305843009213693953, 4, 1, 1), }", x, 8,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2305843009213693953, 8), }", y, 32);
+    refused_by_both("wrap", "overflows");
+    make_ds("empty", "{'descr': '<i2', 'fortran_order': False, 'shape': (0, 4, 8, 8), }", x, 0,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1), }", y, 0);
+    refused_by_both("empty", "no samples");
+    make_ds("thin", "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 4, 1, 64), }", x, sizeof x,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }", y, 8);
+    refused_by_both("thin", "lattice 1x64");
+    make_ds("trail", "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 4, 2, 2), }", x, 2 * 4 * 4 * 2 + 1,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }", y, 8);
+    refused_by_both("trail", "trailing");
+    y[17] = NAN;
+    make_ds("nan", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 1), }", y, 800);
+    refused_by_both("nan", "label 17 (sample 17, output 0) = nan is not finite");
+    y[17] = 2.5f;
+    make_ds("frac", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 1), }", y, 800);
+    refused_by_both("frac", "not a non-negative integer");
+    y[17] = 0;
+    make_ds("two", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 2), }", y, 1600);
+    refused_by_both("two", "task count has 1");
+    /* a FIFO in place of x.npy is refused at once, not waited on */
+    make_ds("fifo", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 1), }", y, 800);
+    snprintf(path, sizeof path, "%s/fifo/x.npy", tmp);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cd '%s' && timeout 20 %s eval --model eq.safetensors --data fifo", tmp, cli_bin());
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 2);
+    assert_non_null(strstr(R.out, "not a regular file"));
+    /* the same for meta.json */
+    make_ds("metafifo", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 1), }", y, 800);
+    snprintf(path, sizeof path, "%s/metafifo/meta.json", tmp);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(cmd, sizeof cmd, "cd '%s' && timeout 20 %s eval --model eq.safetensors --data metafifo", tmp, cli_bin());
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 2);
+    assert_non_null(strstr(R.out, "meta.json: not a readable regular file"));
+}
+
+static void test_train_split_and_divergence(void **s) {
+    (void)s;
+    static float y[200];
+    /* one sample: no split into training and validation */
+    static int16_t x[4 * 8 * 8];
+    make_ds("one", "{'descr': '<i2', 'fortran_order': False, 'shape': (1, 4, 8, 8), }", x, sizeof x,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", y, 4);
+    runf("train --model task3-eq1 --data one --epochs 1 --threads 1 --out one.safetensors");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "at least 1 training and 1 validation sample"));
+    /* labels of 1e30 (valid counts) make the MSE overflow: exit 1, nothing written */
+    for (int i = 0; i < 200; i++) y[i] = 1e30f;
+    make_ds("huge", NULL, NULL, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 1), }", y, 800);
+    runf("train --model task3-eq1 --data huge --epochs 3 --threads 1 --quiet --out huge.safetensors");
+    if (R.status != 1) fprintf(stderr, "%s", R.out);
+    assert_int_equal(R.status, 1);
+    assert_non_null(strstr(R.out, "training diverged at epoch 1"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/huge.safetensors", tmp);
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* --out naming an input is refused and the input kept */
+    runf("train --model task3-eq1 --data c8 --epochs 1 --threads 1 --out c8/../c8/x.npy");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "refusing to overwrite an input"));
+    runf("eval --model eq.safetensors --data c8");
+    assert_int_equal(R.status, 0);
+}
+
+static void test_eval_many_data_and_all_skipped(void **s) {
+    (void)s;
+    char args[3600] = "eval --model eq.safetensors";
+    for (int i = 0; i < 300; i++) strcat(args, " --data c8");
+    runf("%s", args);
+    assert_int_equal(R.status, 0);
+    assert_int_equal(R.lines, 301);
+    runf("train --model task3-fl1 --data c8 --epochs 1 --threads 1 --quiet --out fl1.safetensors");
+    assert_int_equal(R.status, 0);
+    runf("eval --model fl1.safetensors --data c16");
+    assert_int_equal(R.status, 2);
+    assert_non_null(strstr(R.out, "nothing was evaluated"));
+}
+
+/* Rewrites tmp/eq.safetensors into tmp/NAME with edit() applied to its JSON header. */
+static void st_rewrite(const char *name, void (*edit)(json_t *h)) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/eq.safetensors", tmp);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    uint64_t hl;
+    memcpy(&hl, buf, 8);
+    json_t *h = json_loadb((const char *)buf + 8, hl, 0, NULL);
+    assert_non_null(h);
+    edit(h);
+    char *text = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(h);
+    uint64_t nl = (strlen(text) + 7) & ~(uint64_t)7;
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(&nl, 8, 1, f);
+    fprintf(f, "%-*s", (int)nl, text);
+    fwrite(buf + 8 + hl, 1, n - 8 - hl, f);
+    fclose(f);
+    free(text);
+}
+
+static void rename_last(json_t *h) {
+    json_object_set(h, "9.weightx", json_object_get(h, "9.weight"));
+    json_object_del(h, "9.weight");
+}
+static void transpose_last(json_t *h) {
+    json_object_set_new(json_object_get(h, "9.weight"), "shape", json_pack("[i, i]", 8, 1));
+}
+static void share_offsets(json_t *h) {
+    json_object_set(json_object_get(h, "6.weight"), "data_offsets",
+                    json_object_get(json_object_get(h, "0.weight"), "data_offsets"));
+}
+
+static void test_model_files_checked(void **s) {
+    (void)s;
+    st_rewrite("renamed.safetensors", rename_last);
+    runf("model renamed.safetensors");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "missing 9.weight"));
+    assert_non_null(strstr(R.out, "unexpected 9.weightx"));
+    st_rewrite("transposed.safetensors", transpose_last);
+    runf("eval --model transposed.safetensors --data c8");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "9.weight [8,1] (expected [1,8])"));
+    st_rewrite("shared.safetensors", share_offsets);
+    runf("eval --model shared.safetensors --data c8");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "overlap"));
+    /* a flatten of 4096 x 4096 x 823 values: refused, not wrapped to 922746880 features */
+    char path[256];
+    snprintf(path, sizeof path, "%s/wide.spec", tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("conv 3x3 4 823\nflatten\n", f);
+    fclose(f);
+    runf("model wide.spec --lattice 4096x4096");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "more than 2147483647 values"));
+}
+
 static void test_bad_input_one_line_exit_2(void **s) {
     (void)s;
     static const char *bad[] = {
@@ -172,6 +403,10 @@ int main(void) {
         cmocka_unit_test(test_eq_net_runs_on_other_size),
         cmocka_unit_test(test_experiment_per_point_and_label),
         cmocka_unit_test(test_bad_input_one_line_exit_2),
+        cmocka_unit_test(test_crafted_datasets_refused),
+        cmocka_unit_test(test_train_split_and_divergence),
+        cmocka_unit_test(test_eval_many_data_and_all_skipped),
+        cmocka_unit_test(test_model_files_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,11 @@
 #include "harness/cli/nncli.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "harness/io/safetensors.h"
+#include "harness/nn/nnio.h"
 
 int nncli_fail(const char *cmd, const char *msg) {
     fprintf(stderr, "latbench %s: %s\n", cmd, msg);
@@ -13,6 +17,56 @@ static bool ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* A trained model: its spec from the metadata, and exactly the tensors that spec needs. */
+static bool load_model_file(const char *name, nncli_spec *s, char *err, size_t errlen) {
+    lb_st_file f;
+    char perr[400];
+    if (!lb_safetensors_read(name, &f, err, errlen)) return false;
+    const char *t = lb_safetensors_meta(&f, "spec"), *lat = lb_safetensors_meta(&f, "lattice");
+    bool ok = false;
+    if (!t) snprintf(err, errlen, "%s: no model spec in its metadata (not written by latbench train?)", name);
+    else if (strlen(t) >= sizeof s->text) snprintf(err, errlen, "%s: the spec in its metadata is too long", name);
+    else if (lat && strlen(lat) >= sizeof s->lattice) snprintf(err, errlen, "%s: bad lattice in its metadata", name);
+    else if (!netspec_parse(t, &s->spec, perr, sizeof perr)) snprintf(err, errlen, "%s: spec in its metadata: %s", name, perr);
+    else if (!nn_model_check_tensors(&s->spec, &f, perr, sizeof perr)) snprintf(err, errlen, "%s: %s", name, perr);
+    else ok = true;
+    if (ok) {
+        snprintf(s->text, sizeof s->text, "%s", t);
+        if (lat) snprintf(s->lattice, sizeof s->lattice, "%s", lat);
+        snprintf(s->origin, sizeof s->origin, "trained model");
+    }
+    lb_safetensors_free(&f);
+    return ok;
+}
+
+/* A spec text file: a regular file (opened without blocking, so a FIFO is refused, not waited on). */
+static bool read_spec_file(const char *name, nncli_spec *s, char *err, size_t errlen) {
+    int fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        int n;
+        const char *const *names = netspec_preset_names(&n);
+        return snprintf(err, errlen, "'%s' is neither a preset (%s ... %s) nor a readable file", name, names[0],
+                        names[n - 1]),
+               false;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return snprintf(err, errlen, "%s: not a regular file", name), false;
+    }
+    if (st.st_size >= (off_t)sizeof s->text) {
+        close(fd);
+        return snprintf(err, errlen, "%s: spec file too long (at most %zu bytes)", name, sizeof s->text - 1), false;
+    }
+    ssize_t k = read(fd, s->text, sizeof s->text - 1);
+    close(fd);
+    if (k < 0) return snprintf(err, errlen, "%s: read failed", name), false;
+    s->text[k] = 0;
+    if (memchr(s->text, 0, (size_t)k)) return snprintf(err, errlen, "%s: not a text file", name), false;
+    snprintf(s->origin, sizeof s->origin, "spec file");
+    return true;
+}
+
 bool nncli_load_spec(const char *name, nncli_spec *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     const char *text = netspec_preset(name);
@@ -21,33 +75,9 @@ bool nncli_load_spec(const char *name, nncli_spec *s, char *err, size_t errlen) 
         snprintf(s->text, sizeof s->text, "%s", text);
         snprintf(s->origin, sizeof s->origin, "preset");
     } else if (ends_with(name, ".safetensors")) {
-        lb_st_file f;
-        if (!lb_safetensors_read(name, &f, err, errlen)) return false;
-        const char *t = lb_safetensors_meta(&f, "spec"), *lat = lb_safetensors_meta(&f, "lattice");
-        if (!t) {
-            lb_safetensors_free(&f);
-            return snprintf(err, errlen, "%s: no model spec in its metadata (not written by latbench train?)", name), false;
-        }
-        snprintf(s->text, sizeof s->text, "%s", t);
-        if (lat) snprintf(s->lattice, sizeof s->lattice, "%s", lat);
-        snprintf(s->origin, sizeof s->origin, "trained model");
-        lb_safetensors_free(&f);
-    } else {
-        FILE *fp = fopen(name, "r");
-        if (!fp) {
-            int n;
-            const char *const *names = netspec_preset_names(&n);
-            return snprintf(err, errlen, "'%s' is neither a preset (%s ... %s) nor a readable file", name, names[0],
-                            names[n - 1]),
-                   false;
-        }
-        size_t k = fread(s->text, 1, sizeof s->text - 1, fp);
-        bool more = fgetc(fp) != EOF;
-        fclose(fp);
-        if (more) return snprintf(err, errlen, "%s: spec file too long", name), false;
-        s->text[k] = 0;
-        if (memchr(s->text, 0, k)) return snprintf(err, errlen, "%s: not a text file", name), false;
-        snprintf(s->origin, sizeof s->origin, "spec file");
+        return load_model_file(name, s, err, errlen);
+    } else if (!read_spec_file(name, s, err, errlen)) {
+        return false;
     }
     if (!netspec_parse(s->text, &s->spec, perr, sizeof perr)) return snprintf(err, errlen, "%s: %s", name, perr), false;
     return true;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "arch/registry.h"
 #include "harness/cli/cli.h"
@@ -40,6 +41,27 @@ static bool save_grads(nn_model *m, const char *text, const char *lat, const cha
     return ok;
 }
 
+/* Whether path names the same file as one of the inputs (compared by device and inode). */
+static bool same_file(const char *path, const struct stat *st) {
+    struct stat a;
+    return stat(path, &a) == 0 && a.st_dev == st->st_dev && a.st_ino == st->st_ino;
+}
+
+/* --out must not be one of the files train reads: the model spec file or the dataset's files. */
+static bool out_not_input(const char *out, const char *model, const char *data, char *err, size_t errlen) {
+    struct stat so;
+    if (stat(out, &so)) return true; /* a new file cannot be an input */
+    char path[4200];
+    static const char *const files[] = {"x.npy", "y.npy", "meta.json"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", data, files[i]);
+        if (same_file(path, &so)) return snprintf(err, errlen, "--out %s is the dataset's %s (refusing to overwrite an input)", out, path), false;
+    }
+    if (same_file(model, &so)) return snprintf(err, errlen, "--out %s is the --model file (refusing to overwrite an input)", out), false;
+    if (S_ISDIR(so.st_mode)) return snprintf(err, errlen, "--out %s is a directory", out), false;
+    return true;
+}
+
 static int dump_step(nn_model *m, const nncli_spec *s, const nn_dataset *d, int B, const nn_train_opts *o,
                      const char *dir, const char *lat) {
     char err[512], path[4200];
@@ -62,6 +84,7 @@ static int dump_step(nn_model *m, const nncli_spec *s, const nn_dataset *d, int 
     if (!save_grads(m, s->text, lat, path, err, sizeof err)) return fail(err);
     size_t np = nn_model_param_count(m);
     float *st = calloc(3 * np + 1, sizeof(float));
+    if (!st) return fail("out of memory");
     adamw_params hp = adamw_defaults();
     hp.lr = o->lr, hp.weight_decay = o->weight_decay, hp.amsgrad = 1, hp.step = 1;
     lb_dispatch_get()->optim->adamw_step(&hp, np, nn_model_params(m), nn_model_grads(m), st, st + np, st + 2 * np);
@@ -132,6 +155,7 @@ int cmd_train(int argc, char **argv) {
         return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
     }
     if (!model || !data || (!out && !dump)) return fail("--model, --data and --out are required (try --help)");
+    if (out && !out_not_input(out, model, data, err, sizeof err)) return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
     nncli_spec s;
     if (!nncli_load_spec(model, &s, err, sizeof err)) return fail(err);
@@ -162,10 +186,21 @@ int cmd_train(int argc, char **argv) {
         return rc;
     }
     long *idx = malloc((size_t)d.n * sizeof(long));
-    long nv = nn_train_split(d.n, vfrac, seed, idx);
-    long ntr = d.n - nv;
     size_t np = nn_model_param_count(m);
     float *best = malloc((np + 1) * sizeof(float));
+    if (!idx || !best) {
+        free(idx), free(best), nn_model_free(m), nn_dataset_free(&d);
+        return fail("out of memory");
+    }
+    long nv = nn_train_split(d.n, vfrac, seed, idx);
+    long ntr = d.n - nv;
+    /* --val-frac 0 asks for no validation (early stopping on the training loss) */
+    if (ntr < 1 || (vfrac > 0 && nv < 1)) {
+        snprintf(err, sizeof err, "%s has %ld sample(s): training needs at least 1 training and 1 validation sample "
+                 "(at least 2 samples, or --val-frac 0 for none held out)", data, d.n);
+        free(idx), free(best), nn_model_free(m), nn_dataset_free(&d);
+        return fail(err);
+    }
     float best_val = INFINITY;
     int best_trial = -1;
     char vals[4096] = "";
@@ -176,7 +211,9 @@ int cmd_train(int argc, char **argv) {
         nn_model_init(m, seed + (uint64_t)t);
         nn_train_result r;
         if (!nn_train_run(m, &d, idx, ntr, idx + ntr, nv, &o, seed + (uint64_t)t, &r, err, sizeof err)) {
-            rc = fail(err);
+            /* a runtime failure (divergence, memory), not bad input: exit 1, and no model is written */
+            fprintf(stderr, "latbench train: trial %d: %s; nothing written\n", t, err);
+            rc = 1;
             break;
         }
         printf("trial %d: best validation loss %.6g at epoch %d (train loss %.6g), %d epochs, %.1f s, %.0f samples/s\n", t,

@@ -23,3 +23,28 @@ bool lb_npy_write_fd(int fd, const char *descr, const long *shape, int ndim, con
 
 /* pwrite() all of buf at off, retrying short writes. */
 bool lb_pwrite_all(int fd, const void *buf, size_t n, long off, char *err, size_t errlen);
+
+/* ---- reading ----
+ * A strict reader: versions 1.0, 2.0 and 3.0; the header a Python dict literal with exactly the
+ * keys 'descr', 'fortran_order' and 'shape'; C order only; the dtype exactly the one asked for
+ * (host byte order, no conversion); the file a regular file whose length is exactly the header
+ * plus the data the shape needs, checked before anything is allocated. */
+#define LB_NPY_MAX_DIMS 8
+/* Longest header accepted (numpy's own writer stays far below this). */
+#define LB_NPY_MAX_HEADER 65536
+
+typedef struct {
+    char descr[16];
+    bool fortran_order;
+    int ndim;
+    int64_t shape[LB_NPY_MAX_DIMS];
+    size_t data_offset; /* where the data starts (magic + version + length field + header) */
+} lb_npy_info;
+
+/* Parses the header of a .npy file from buf (at least its first data_offset bytes; more is
+ * ignored).  false with the reason in err when it is not a well-formed header. */
+bool lb_npy_parse(const void *buf, size_t len, lb_npy_info *out, char *err, size_t errlen);
+
+/* Reads a whole .npy file of dtype descr (lb_npy_descr_i16() ...): *data malloc'ed, the shape in
+ * shape[0..*ndim) (shape: LB_NPY_MAX_DIMS entries).  false with "PATH: reason" in err. */
+bool lb_npy_read(const char *path, const char *descr, void **data, long *shape, int *ndim, char *err, size_t errlen);

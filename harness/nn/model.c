@@ -1,6 +1,7 @@
 #include "harness/nn/model.h"
 #include "harness/nn/layer_desc.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,14 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     size_t maxact = 0, wsmax = 0;
     off_params = total, total += align16(m->n_params);
     for (int i = 0; i <= nl; i++) {
-        size_t sz = (size_t)batch * shape_size(m->shapes[i]);
+        size_t sz;
+        /* shapes are bounded by netspec (NETSPEC_MAX_ACT), batch by int: this cannot wrap on a
+         * 64-bit size_t, but a 32-bit one must refuse rather than allocate short */
+        if (__builtin_mul_overflow((size_t)batch, shape_size(m->shapes[i]), &sz) || sz > SIZE_MAX / 64) {
+            snprintf(err, errlen, "the activations of %d samples do not fit in memory", batch);
+            free(m);
+            return NULL;
+        }
         off_act[i] = total, total += align16(sz);
         if (sz > maxact) maxact = sz;
     }

@@ -1,5 +1,6 @@
 #include "harness/nn/netspec.h"
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,11 +159,18 @@ bool netspec_parse(const char *text, net_spec *out, char *err, size_t errlen) {
         snprintf(err, errlen, "the spec has no layers");
         return false;
     }
+    long np = netspec_param_count(out);
+    if (np > NETSPEC_MAX_PARAMS)
+        return snprintf(err, errlen, "the net has %ld parameters, more than %ld", np, (long)NETSPEC_MAX_PARAMS), false;
     return true;
 }
 
+static bool act_fits(int64_t h, int64_t w, int64_t c, int line, char *err, size_t errlen);
+
 bool netspec_shapes(const net_spec *net, int h, int w, act_shape *shapes, char *err, size_t errlen) {
     act_shape s = {h, w, 4};
+    if (h < 1 || w < 1) return snprintf(err, errlen, "lattice %dx%d: both dimensions must be >= 1", h, w), false;
+    if (!act_fits(h, w, 4, 0, err, errlen)) return false;
     bool flat = false; /* after flatten, a global pool or a linear: features only */
     for (int i = 0; i < net->n_layers; i++) {
         const layer_spec *L = &net->layers[i];
@@ -197,6 +205,7 @@ bool netspec_shapes(const net_spec *net, int h, int w, act_shape *shapes, char *
             break;
         case LAYER_FLATTEN:
             if (flat) return fail(err, errlen, L->line, "flatten after the lattice structure is gone", NULL);
+            /* s.h * s.w * s.c fits an int: act_fits checked it on the layer before */
             s.c = s.h * s.w * s.c;
             s.h = s.w = 1;
             flat = true;
@@ -214,9 +223,21 @@ bool netspec_shapes(const net_spec *net, int h, int w, act_shape *shapes, char *
         case LAYER_SIGMOID:
             break;
         }
+        if (!act_fits(s.h, s.w, s.c, L->line, err, errlen)) return false;
     }
     shapes[net->n_layers] = s;
     return true;
+}
+
+/* Per-sample size of an activation in 64 bits; false (naming the layer) above NETSPEC_MAX_ACT. */
+static bool act_fits(int64_t h, int64_t w, int64_t c, int line, char *err, size_t errlen) {
+    int64_t n;
+    if (!__builtin_mul_overflow(h, w, &n) && !__builtin_mul_overflow(n, c, &n) && n <= NETSPEC_MAX_ACT) return true;
+    if (line) snprintf(err, errlen, "line %d: the output (%lldx%lldx%lld) has more than %lld values per sample", line,
+                       (long long)h, (long long)w, (long long)c, (long long)NETSPEC_MAX_ACT);
+    else snprintf(err, errlen, "the %lldx%lld lattice has more than %lld input values per sample", (long long)h,
+                  (long long)w, (long long)NETSPEC_MAX_ACT);
+    return false;
 }
 
 long netspec_param_count(const net_spec *net) {

@@ -36,6 +36,12 @@ typedef struct {
 /* Activation shape: h x w sites x c channels (after flatten/linear: h = w = 1, c = features). */
 typedef struct { int h, w, c; } act_shape;
 
+/* Limits, so that every size derived from a spec fits its type: the parameters of a net, and
+ * the values of one sample's activation at any layer (h * w * c, also the features a flatten
+ * produces; an int). */
+#define NETSPEC_MAX_PARAMS (1L << 31)
+#define NETSPEC_MAX_ACT 2147483647LL
+
 /* Parses spec text; on error writes "line N: <problem>" to err and returns false. */
 bool netspec_parse(const char *text, net_spec *out, char *err, size_t errlen);
 /* The spec text of a preset ("task1-eq", ..., "task3-fl3"), or NULL. */
@@ -44,7 +50,8 @@ const char *netspec_preset(const char *name);
 const char *const *netspec_preset_names(int *count);
 /* Input shape of every layer, and the output shape in shapes[n_layers], on an h x w lattice with
  * 4 input channels.  False (with the reason) when the net does not fit that lattice (channel
- * mismatch, a pool larger than the lattice, a flatten whose size differs from the next linear). */
+ * mismatch, a pool larger than the lattice, a flatten whose size differs from the next linear, an
+ * activation above NETSPEC_MAX_ACT values per sample). */
 bool netspec_shapes(const net_spec *net, int h, int w, act_shape *shapes, char *err, size_t errlen);
-/* Number of trainable parameters. */
+/* Number of trainable parameters (at most NETSPEC_MAX_PARAMS for a parsed spec). */
 long netspec_param_count(const net_spec *net);

@@ -28,14 +28,20 @@ typedef struct {
     nn_data_point *points;
 } nn_dataset;
 
+/* Most labels per sample accepted in y.npy. */
+#define NN_MAX_OUTPUTS 4096
+/* Loads and checks a dataset: x [N,4,NT,NX] with N >= 1 and NT, NX in the range generate writes;
+ * y [N, outputs], every label finite (detect: 0/1, count: non-negative integers); meta.json, when
+ * present, valid JSON whose task matches the number of outputs.  false with one line in err. */
 bool nn_dataset_load(const char *dir, nn_dataset *d, char *err, size_t errlen);
 void nn_dataset_free(nn_dataset *d);
-
-/* Reads a whole .npy file of dtype descr ("<i2", "<f4"); *data malloc'ed, shape in shape[0..*ndim). */
-bool nn_npy_read(const char *path, const char *descr, void **data, long *shape, int *ndim, char *err, size_t errlen);
 
 /* Saves the model's parameters with the spec text and extra metadata pairs. */
 bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, const char *const *meta_key,
                    const char *const *meta_val, int n_meta, const char *path, char *err, size_t errlen);
-/* Copies the tensors of an opened model file into the model (names and shapes must match). */
+/* Whether a model file holds exactly the tensors of spec ("{i}.weight", "{i}.bias" in PyTorch's
+ * shapes): false naming the missing, the wrongly shaped and the unexpected ones. */
+bool nn_model_check_tensors(const net_spec *spec, const lb_st_file *f, char *err, size_t errlen);
+/* Copies the tensors of an opened model file into the model (nn_model_check_tensors against the
+ * model's own layers first). */
 bool nn_model_load_params(nn_model *m, const lb_st_file *f, char *err, size_t errlen);

@@ -58,6 +58,11 @@ double nn_eval_loss(nn_model *m, const nn_dataset *d, const long *idx, long n, d
     const int B = nn_model_batch(m), outs = d->outs;
     float *y = malloc((size_t)B * outs * sizeof(float));
     long *ix = malloc((size_t)B * sizeof(long));
+    if (!y || !ix) {
+        free(y), free(ix);
+        if (acc) *acc = -1;
+        return NAN;
+    }
     double sum = 0;
     long correct = 0;
     for (long s = 0; s < n; s += B) {
@@ -127,9 +132,12 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
         float tl = (float)(sum / n_train);
         float vl = n_val > 0 ? (float)nn_eval_loss(m, d, val_idx, n_val, NULL) : tl;
         r->epochs_run = ep;
-        if (!isfinite(tl)) {
-            if (o->progress) fprintf(o->progress, "epoch %d: the training loss is not finite; stopping\n", ep);
-            break;
+        if (!isfinite(tl) || !isfinite(vl)) {
+            /* a diverged run has no trustworthy "best" weights to present as trained */
+            snprintf(err, errlen, "training diverged at epoch %d (%s loss %g); try a smaller --lr", ep,
+                     isfinite(tl) ? "validation" : "training", isfinite(tl) ? (double)vl : (double)tl);
+            free(mem), free(order);
+            return false;
         }
         if (vl < r->best_val) {
             r->best_val = vl, r->train_loss = tl, r->best_epoch = ep;

@@ -35,11 +35,14 @@ typedef struct {
 long nn_train_split(long n, double val_frac, uint64_t seed, long *idx);
 
 /* One training run (one trial) of m (a training model whose batch is the mini-batch size) on the
- * samples train_idx[0..n_train) with validation on val_idx[0..n_val), from m's current weights. */
+ * samples train_idx[0..n_train) with validation on val_idx[0..n_val), from m's current weights.
+ * false with the reason in err when it cannot run, and when it diverges (a training or validation
+ * loss that is not finite): such a run has no weights worth keeping. */
 bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long n_train, const long *val_idx,
                   long n_val, const nn_train_opts *o, uint64_t trial_seed, nn_train_result *r, char *err,
                   size_t errlen);
 
 /* Mean loss of the model over samples idx[0..n) (all samples when idx is NULL) in batches; for
- * one-output BCE models also the accuracy (threshold 0.5) when acc != NULL (else -1). */
+ * one-output BCE models also the accuracy (threshold 0.5) when acc != NULL (else -1).  NaN when
+ * n is 0 or memory runs out. */
 double nn_eval_loss(nn_model *m, const nn_dataset *d, const long *idx, long n, double *acc);
