@@ -82,7 +82,11 @@ static void install_handlers(void) {
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void install_once(void) { install_handlers(); }
+/* A write still registered at exit() was never finished (an error path that exits): remove it. */
+static void install_once(void) {
+    install_handlers();
+    atexit(cleanup_registered);
+}
 
 /* Registers path; -1 when the registry is full (the temporary is then only swept later). */
 static int register_path(const char *path, bool dir) {

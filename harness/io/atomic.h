@@ -4,7 +4,7 @@
  *
  * Temporaries are registered while they exist: SIGINT, SIGTERM and SIGHUP remove them (an
  * async-signal-safe handler) and then terminate the process with the signal's default action, so
- * the exit status is the signal's.  A temporary a kill -9 left behind is removed by the next
+ * the exit status is the signal's; an exit() before the commit removes them too.  A temporary a kill -9 left behind is removed by the next
  * latbench run that writes into the same directory, once its PID no longer exists (or belongs to a
  * process that is not latbench's); a live process's temporaries are never touched. */
 #pragma once
