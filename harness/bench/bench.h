@@ -60,7 +60,8 @@ typedef struct bench_run {
     json_writer json;
     bool json_on;
     FILE *json_file;
-    char json_path[1024], json_tmp[1100];
+    char json_path[1024];
+    lb_atomic_file json_af; /* the temporary json_file writes (bench_json.h) */
     char dnnl_ver[64];
     double t_start;
     FILE *out;

@@ -1,7 +1,5 @@
 #include "harness/bench/bench_json.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,37 +93,42 @@ void json_bool(json_writer *j, const char *key, bool value) {
     fputs(value ? "true" : "false", j->f);
 }
 
-FILE *json_file_open_tmp(const char *path, char *tmp_path, size_t len) {
-    if ((size_t)snprintf(tmp_path, len, "%s.tmp", path) >= len) {
-        fprintf(stderr, "latbench: path too long: %s\n", path);
+FILE *json_file_open_tmp(const char *path, lb_atomic_file *af, int flags) {
+    char err[600];
+    if (!lb_atomic_open(af, path, flags, err, sizeof err)) {
+        fprintf(stderr, "latbench: %s\n", err);
         return NULL;
     }
-    FILE *f = fopen(tmp_path, "w");
-    if (!f) fprintf(stderr, "latbench: cannot write %s: %s\n", tmp_path, strerror(errno));
+    /* the FILE gets its own descriptor: af->fd stays open for lb_atomic_commit's fsync */
+    int fd = dup(af->fd);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "latbench: cannot write %s: %s\n", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        lb_atomic_abort(af);
+    }
     return f;
 }
 
-bool json_file_commit(FILE *f, const char *tmp_path, const char *path) {
+bool json_file_commit(FILE *f, lb_atomic_file *af) {
+    char err[600];
+    errno = 0;
     bool ok = fflush(f) == 0 && !ferror(f);
-    ok = ok && fsync(fileno(f)) == 0;
-    int err = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (ok && rename(tmp_path, path) != 0) {
-        err = errno;
-        ok = false;
-    }
+    int e = errno;
+    if (fclose(f) != 0 && ok) ok = false, e = errno;
     if (!ok) {
-        fprintf(stderr, "latbench: cannot write %s: %s\n", path, strerror(err));
-        remove(tmp_path);
+        fprintf(stderr, "latbench: cannot write %s: %s\n", af->path, strerror(e ? e : EIO));
+        lb_atomic_abort(af);
         return false;
     }
-    /* the rename itself is durable only once the directory is synced */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    if (!lb_atomic_commit(af, err, sizeof err)) {
+        fprintf(stderr, "latbench: %s\n", err);
+        return false;
     }
     return true;
+}
+
+void json_file_abort(FILE *f, lb_atomic_file *af) {
+    if (f) fclose(f);
+    lb_atomic_abort(af);
 }

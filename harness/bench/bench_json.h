@@ -1,8 +1,9 @@
 /* A small streaming JSON writer (objects, arrays, strings, numbers) for the benchmark's results,
- * and an atomic file commit: write PATH.tmp, fsync, rename over PATH. */
+ * and an atomic file commit (harness/io/atomic.h): a unique temporary, fsync, rename into place. */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
+#include "harness/io/atomic.h"
 
 #define JSON_MAX_DEPTH 16
 typedef struct {
@@ -23,8 +24,11 @@ void json_num(json_writer *j, const char *key, double value);        /* non-fini
 void json_int(json_writer *j, const char *key, long long value);
 void json_bool(json_writer *j, const char *key, bool value);
 
-/* Opens PATH.tmp for writing (tmp_path receives its name). */
-FILE *json_file_open_tmp(const char *path, char *tmp_path, size_t len);
-/* Flushes, fsyncs and closes f, then renames tmp_path to path (and fsyncs the directory).
- * On any failure removes tmp_path, prints the reason and returns false. */
-bool json_file_commit(FILE *f, const char *tmp_path, const char *path);
+/* Opens a unique temporary beside path (harness/io/atomic.h: removed on SIGINT/SIGTERM, swept by a
+ * later run after a kill -9); NULL after printing the reason.  flags: LB_ATOMIC_NOREPLACE or 0. */
+FILE *json_file_open_tmp(const char *path, lb_atomic_file *af, int flags);
+/* Flushes, fsyncs and closes f, then renames the temporary into place (and fsyncs the directory).
+ * On any failure removes the temporary, prints the reason and returns false. */
+bool json_file_commit(FILE *f, lb_atomic_file *af);
+/* Closes f and removes the temporary (a run that failed before its end). */
+void json_file_abort(FILE *f, lb_atomic_file *af);

@@ -727,13 +727,15 @@ static void json_context(bench_run *r, const char *dnnl_ver) {
     json_end_object(j);
 }
 
-/* The results store: results/<machine>/runs/<kind>-<date>-<time>.json (runs/ is not tracked;
- * copy a run up one level to commit it as reference data). */
+/* The results store: results/<machine>/runs/<kind>-<date>-<time>-<microseconds>-<pid>.json (runs/ is
+ * not tracked; copy a run up one level to commit it as reference data).  Two runs never pick the same
+ * name (the pid), and the name is committed with RENAME_NOREPLACE (bench_run_open). */
 static bool default_json_path(const bench_run *r, const char *kind, char *out, size_t len) {
     char date[32];
-    time_t now = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
-    localtime_r(&now, &tm);
+    localtime_r(&ts.tv_sec, &tm);
     strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
     char dir[512];
     snprintf(dir, sizeof dir, "results/%s/runs", r->mach.slug);
@@ -741,7 +743,7 @@ static bool default_json_path(const bench_run *r, const char *kind, char *out, s
         fprintf(stderr, "latbench %s: cannot create %s: %s (give --json FILE or --no-json)\n", kind, dir, strerror(errno));
         return false;
     }
-    snprintf(out, len, "%s/%s-%s.json", dir, kind, date);
+    snprintf(out, len, "%s/%s-%s-%06ld-%ld.json", dir, kind, date, ts.tv_nsec / 1000, (long)getpid());
     return true;
 }
 
@@ -751,13 +753,20 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
     for (int i = 0; i < opt->n_threads; i++)
         if (opt->threads[i] > r->mach.cores)
             fprintf(stderr, "latbench %s: note: %d threads on %d cores oversubscribes the machine\n", kind, opt->threads[i], r->mach.cores);
+    int json_flags = 0; /* --json FILE replaces FILE (atomically); the store never replaces a run */
     if (opt->json_path) {
+        if (strlen(opt->json_path) >= sizeof r->json_path) {
+            fprintf(stderr, "latbench %s: --json %.80s...: path too long (at most %zu bytes)\n", kind, opt->json_path,
+                    sizeof r->json_path - 1);
+            return 2;
+        }
         snprintf(r->json_path, sizeof r->json_path, "%s", opt->json_path);
-    } else if (!opt->no_json && !default_json_path(r, kind, r->json_path, sizeof r->json_path)) {
-        return 1;
+    } else if (!opt->no_json) {
+        if (!default_json_path(r, kind, r->json_path, sizeof r->json_path)) return 1;
+        json_flags = LB_ATOMIC_NOREPLACE;
     }
     if (r->json_path[0]) {
-        r->json_file = json_file_open_tmp(r->json_path, r->json_tmp, sizeof r->json_tmp);
+        r->json_file = json_file_open_tmp(r->json_path, &r->json_af, json_flags);
         if (!r->json_file) return 1;
         json_init(&r->json, r->json_file);
         r->json_on = true;
@@ -798,7 +807,7 @@ int bench_run_close(bench_run *r) {
     if (r->json_on) {
         json_end_array(&r->json);
         json_end_object(&r->json);
-        if (!json_file_commit(r->json_file, r->json_tmp, r->json_path)) status = 1;
+        if (!json_file_commit(r->json_file, &r->json_af)) status = 1;
         else fprintf(r->out, "wrote %s\n", r->json_path);
         r->json_on = false;
     }

@@ -336,7 +336,8 @@ bad:
     rc = fail(err);
     goto done;
 fail1:
-    fprintf(stderr, "latbench generate: %s\n", err);
+    /* the message names the dataset, not its temporary directory (which is removed) */
+    fprintf(stderr, "latbench generate: %s: %s\n", out, err);
     if (xs.fd >= 0) close(xs.fd);
     lb_outdir_abort(&od);
     rc = 1;

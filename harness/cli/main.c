@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "harness/cli/cli.h"
@@ -30,11 +32,26 @@ static int usage(FILE *f) {
     return f == stdout ? 0 : 2;
 }
 
+/* A command's output that could not be written (a full disk, a closed pipe's EPIPE, /dev/full) is a
+ * failure: report it once and exit 1, whatever the command returned (a failure status is kept).
+ * errno is only known when this final flush fails; an earlier failed flush leaves just the error flag. */
+static int check_stdout(int rc) {
+    errno = 0;
+    bool bad = fflush(stdout) != 0;
+    int e = errno;
+    bad |= ferror(stdout) != 0;
+    if (fclose(stdout) != 0 && !bad) bad = true, e = errno;
+    if (!bad) return rc;
+    if (e) fprintf(stderr, "latbench: error writing standard output: %s\n", strerror(e));
+    else fprintf(stderr, "latbench: error writing standard output\n");
+    return rc ? rc : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return usage(stderr);
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return usage(stdout);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return check_stdout(usage(stdout));
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return check_stdout(commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "latbench: unknown command '%s' (try 'latbench help')\n", argv[1]);
     return 2;
 }

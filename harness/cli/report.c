@@ -13,8 +13,9 @@
  *      (build/<name>/latbench -> ../..).
  * The interpreter is /usr/bin/python3 (Debian's, which has python3-matplotlib), or $LATBENCH_PYTHON.
  * The PNGs are written atomically (temporary name in DIR, then rename) into DIR, by default the
- * directory of RESULTS.json.  Exit status: 0 done, 2 bad usage or bad input (missing file, not
- * JSON, neither kind of result), 1 the plotting itself failed (no python/matplotlib). */
+ * directory of RESULTS.json (created when missing, and removed again when the plotting fails).
+ * Exit status: 0 done, 2 bad usage or bad input (missing file, not JSON, neither kind of result, a
+ * malformed record), 1 the plotting itself failed (no python/matplotlib, a write error). */
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -103,6 +104,64 @@ static bool check_results(const char *path, bool *is_bench, char *err, size_t er
     return true;
 }
 
+/* DIR for the plots: an existing directory this process can write into, or one it creates (only
+ * when the parent is writable: *created tells the caller to remove it again after a failure).
+ * False with the real reason (EROFS, EACCES, ENOSPC...) in err. */
+static bool prepare_outdir(const char *out, bool *created, char *err, size_t errlen) {
+    *created = false;
+    if (!is_dir(out)) {
+        if (mkdir(out, 0755) != 0) {
+            int e = errno;
+            if (e != EEXIST || !is_dir(out)) {
+                snprintf(err, errlen, "--out %.900s: cannot create the directory: %s", out,
+                         e == EEXIST ? "a file of that name exists" : strerror(e));
+                return false;
+            }
+        } else {
+            *created = true;
+        }
+    }
+    if (access(out, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "--out %.900s: cannot write into the directory: %s", out, strerror(errno));
+        if (*created) rmdir(out), *created = false;
+        return false;
+    }
+    return true;
+}
+
+/* Runs PYTHON SCRIPT IN --out OUT and maps its exit status: 0 done, 2 bad input, 3 failed (the script
+ * printed its one line for both); anything else (an interpreter that is not Python 3, a crash, a
+ * traceback) is a failure that err names.  Returns the command's exit status. */
+static int run_script(const char *script, const char *in, const char *out, char *err, size_t errlen) {
+    err[0] = 0;
+    const char *py = getenv("LATBENCH_PYTHON");
+    bool from_env = py && *py;
+    if (!from_env) py = "/usr/bin/python3";
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return snprintf(err, errlen, "fork: %s", strerror(errno)), 1;
+    if (pid == 0) {
+        char *const args[] = {(char *)py, (char *)script, (char *)in, (char *)"--out", (char *)out, NULL};
+        execvp(py, args); /* a bare name in $LATBENCH_PYTHON is looked up in PATH */
+        fprintf(stderr, "latbench report: cannot run the Python interpreter %s%s: %s\n", py,
+                from_env ? " (from LATBENCH_PYTHON)" : "", strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return snprintf(err, errlen, "waitpid: %s", strerror(errno)), 1;
+    const char *who = from_env ? " (from LATBENCH_PYTHON)" : "";
+    if (WIFSIGNALED(st))
+        return snprintf(err, errlen, "the Python interpreter %.900s%s was killed by signal %d running %.900s", py, who,
+                        WTERMSIG(st), script), 1;
+    int rc = WEXITSTATUS(st);
+    if (rc == 0 || rc == 2) return rc;
+    if (rc == 3 || rc == 127) return 1; /* the script (or the child above) said why */
+    snprintf(err, errlen, "the Python interpreter %.900s%s failed (exit status %d) running %.900s", py, who, rc, script);
+    return 1;
+}
+
 int cmd_report(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     char err[2048];
@@ -149,30 +208,11 @@ int cmd_report(int argc, char **argv) {
         else *slash = 0;
         out = outdef;
     }
-    if (!is_dir(out) && mkdir(out, 0755) != 0 && !is_dir(out))
-        return snprintf(err, sizeof err, "--out %.900s: %s", out, errno == EEXIST ? "not a directory" : strerror(errno)),
-               fail(err);
-
-    const char *py = getenv("LATBENCH_PYTHON");
-    if (!py || !*py) py = "/usr/bin/python3";
-
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) return snprintf(err, sizeof err, "fork: %s", strerror(errno)), fail(err), 1;
-    if (pid == 0) {
-        char *const args[] = {(char *)py, script, (char *)in, (char *)"--out", (char *)out, NULL};
-        execvp(py, args); /* a bare name in $LATBENCH_PYTHON is looked up in PATH */
-        fprintf(stderr, "latbench report: cannot run %s: %s\n", py, strerror(errno));
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return snprintf(err, sizeof err, "waitpid: %s", strerror(errno)), fail(err), 1;
-    if (WIFEXITED(st)) {
-        int rc = WEXITSTATUS(st);
-        /* The script exits 2 on bad input (its one-line message already printed), 1 otherwise. */
-        return rc == 0 ? 0 : rc == 2 ? 2 : 1;
-    }
-    return snprintf(err, sizeof err, "%s killed by signal %d", py, WTERMSIG(st)), fail(err), 1;
+    bool created = false;
+    if (!prepare_outdir(out, &created, err, sizeof err)) return fail(err), 1;
+    int rc = run_script(script, in, out, err, sizeof err);
+    /* a directory this run made and nothing landed in (the plotting failed) goes again */
+    if (rc != 0 && created) rmdir(out);
+    if (rc != 0 && err[0]) fail(err);
+    return rc;
 }

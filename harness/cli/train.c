@@ -13,6 +13,7 @@
 #include "arch/registry.h"
 #include "harness/cli/cli.h"
 #include "harness/cli/nncli.h"
+#include "harness/io/atomic.h"
 #include "harness/io/npy.h"
 #include "harness/lattice/params.h"
 #include "harness/nn/nnio.h"
@@ -73,12 +74,13 @@ static int dump_step(nn_model *m, const nncli_spec *s, const nn_dataset *d, int 
     const float *out = nn_model_forward(m, n);
     long shape[2] = {n, nn_model_outputs(m)};
     snprintf(path, sizeof path, "%s/out.npy", dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || !lb_npy_write_fd(fd, lb_npy_descr_f32(), shape, 2, out, (size_t)n * shape[1] * 4, err, sizeof err)) {
-        if (fd >= 0) close(fd);
+    lb_atomic_file af; /* whole or absent, like every output (harness/io/atomic.h) */
+    if (!lb_atomic_open(&af, path, 0, err, sizeof err)) return fail(err);
+    if (!lb_npy_write_fd(af.fd, lb_npy_descr_f32(), shape, 2, out, (size_t)n * shape[1] * 4, err, sizeof err)) {
+        lb_atomic_abort(&af);
         return fail("cannot write out.npy");
     }
-    close(fd);
+    if (!lb_atomic_commit(&af, err, sizeof err)) return fail(err);
     float loss = nn_model_backward(m, n, d->y);
     snprintf(path, sizeof path, "%s/grads.safetensors", dir);
     if (!save_grads(m, s->text, lat, path, err, sizeof err)) return fail(err);

@@ -11,38 +11,61 @@ Writes into DIR (atomically: a temporary name, then rename):
                          compulsory byte), under the measured FMA peak and memory bandwidth
   <stem>-pipelines.png   samples/s of ours and PyTorch per pipeline (when the run timed pipelines)
   <stem>-summary.md      the tables behind the plots
-Exit status: 0 done, 2 bad input (one line on stderr), 1 plotting failed.
+Exit status: 0 done, 2 bad input (one line on stderr), 3 plotting or writing failed (one line).
 """
 import json
 import math
 import os
 import sys
-import tempfile
+
+from lbatomic import WriteError, install_signal_cleanup, write_atomic
 
 
 def fail(msg, code=2):
-    print("latbench report: " + msg, file=sys.stderr)
+    print("latbench report: " + " ".join(str(msg).split()), file=sys.stderr)
     sys.exit(code)
 
 
 def save(fig, path):
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=d)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
 
 
 def write_text(path, text):
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=d)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, lambda f: f.write(text), binary=False)
+
+
+# The record fields the plots read, and their types: a record holding one of another type is bad
+# input (one line, exit 2), not a traceback.
+NUM = (int, float)
+FIELDS = {"name": str, "problem": str, "op": str, "pass": str, "layers": str, "impl": str,
+          "onednn_best_path": str, "threads": int, "real_time": NUM, "ratio_vs_onednn": NUM,
+          "onednn_best_time": NUM, "pct_fma_peak": NUM, "flops": NUM, "bytes": NUM, "GFLOPS": NUM,
+          "samples_per_s": NUM, "torch_samples_per_s": NUM}
+POSITIVE = {"threads", "flops", "bytes", "GFLOPS", "samples_per_s", "real_time", "ratio_vs_onednn"}
+
+
+def check_records(path, recs):
+    for i, r in enumerate(recs):
+        where = "%s: benchmarks[%d]" % (path, i)
+        if not isinstance(r, dict):
+            fail(where + ": not a JSON object")
+        if not isinstance(r.get("name"), str):
+            fail(where + ': no "name" string')
+        for key, typ in FIELDS.items():
+            v = r.get(key)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, typ):
+                fail('%s ("%s"): "%s" is %s, expected %s' % (where, r["name"], key, json.dumps(v)[:40],
+                                                               "a string" if typ is str else "a number"))
+            if typ is not str and (not math.isfinite(v) or (key in POSITIVE and v <= 0)):
+                fail('%s ("%s"): "%s" is %s, expected a positive finite number' % (where, r["name"], key, v))
+        if r.get("ratio_vs_onednn") and not isinstance(r.get("problem"), str):
+            fail('%s ("%s"): a "ratio_vs_onednn" record needs "problem"' % (where, r["name"]))
+        if r.get("ratio_vs_onednn") and not isinstance(r.get("real_time"), NUM):
+            fail('%s ("%s"): a "ratio_vs_onednn" record needs "real_time"' % (where, r["name"]))
+        if (r.get("ratio_vs_onednn") or r.get("GFLOPS")) and not isinstance(r.get("threads"), int):
+            fail('%s ("%s"): no "threads" count' % (where, r["name"]))
 
 
 def peak_of(ctx, threads):
@@ -101,10 +124,13 @@ def main():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:
-        fail(f"matplotlib is not available to {sys.executable}: {e}", 1)
+        fail(f"matplotlib is not available to {sys.executable}: {e}", 3)
 
     ctx = res.get("context") or {}
+    if not isinstance(ctx, dict):
+        fail(f"{path}: \"context\" is not a JSON object")
     recs = res["benchmarks"]
+    check_records(path, recs)
     stem = os.path.splitext(os.path.basename(path))[0]
     machine = f"{ctx.get('cpu_model', '?')} ({ctx.get('cpu_uarch') or '?'}), {ctx.get('date', '')[:10]}"
     ours = [r for r in recs if r.get("impl") == "ours" and r.get("op") in ("conv2d", "pool")]
@@ -218,4 +244,15 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    install_signal_cleanup()
+    try:
+        main()
+    except WriteError as e:
+        fail(e, 3)
+    except SystemExit:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, ZeroDivisionError) as e:
+        # a field of a type or value check_records does not cover: still bad input, one line
+        fail("%s: malformed benchmark result (%s: %s)" % (sys.argv[1], type(e).__name__, e), 2)
+    except BaseException as e:  # one line, whatever went wrong
+        fail("plotting failed: %s: %s" % (type(e).__name__, e), 3)

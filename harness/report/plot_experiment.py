@@ -3,7 +3,7 @@
 
     /usr/bin/python3 harness/report/plot_experiment.py RESULTS.json --out DIR
 
-Writes into DIR, each file atomically (a temporary ".NAME.tmp-XXXX" in DIR, then a rename):
+Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX" in DIR, then a rename):
   report_loss_vs_lattice.png  test loss against lattice size (sites, log-log), one line per
                               architecture: median over trials, min-max band, one marker per trial;
                               nets that do not run on a size (FL) have no point there (legend says so);
@@ -29,13 +29,15 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-XXXX" in DIR, then
                               also holds the median test loss per lattice size, with per-(eta, mu) data the
                               median test loss (and accuracy, detection) per (eta, mu) on the largest test
                               lattice, and with per-K data the median test loss per K, one table per lattice)
-Exit status: 0 done, 2 bad input (one line on stderr), 1 anything else (missing matplotlib...).
+Exit status: 0 done, 2 bad input (one line on stderr), 3 anything else (missing matplotlib, a write
+error...; one line on stderr).
 """
 import json
 import math
 import os
 import sys
-import tempfile
+
+from lbatomic import WriteError, install_signal_cleanup, write_atomic
 
 PROG = "latbench report"
 
@@ -113,39 +115,13 @@ def loss_name(task):
 
 def save_atomic(fig, outdir, name, written):
     path = os.path.join(outdir, name)
-    fd, tmp = tempfile.mkstemp(prefix="." + name + ".tmp-", dir=outdir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=120)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
     written.append(path)
 
 
 def write_text_atomic(text, outdir, name, written):
     path = os.path.join(outdir, name)
-    fd, tmp = tempfile.mkstemp(prefix="." + name + ".tmp-", dir=outdir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, lambda f: f.write(text), binary=False)
     written.append(path)
 
 
@@ -687,13 +663,16 @@ def main(argv):
     if outdir is None:
         outdir = os.path.dirname(path) or "."
     r = load(path)
-    os.makedirs(outdir, exist_ok=True)
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as e:
+        raise WriteError("cannot create %s: %s" % (outdir, e.strerror))
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:
-        die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 1)
+        die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 3)
     written, notes = [], []
     plot_vs_lattice(plt, r, outdir, written)
     plot_vs_mu(plt, r, outdir, written, notes)
@@ -707,11 +686,14 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    install_signal_cleanup()
     try:
         sys.exit(main(sys.argv))
     except BadInput as e:
         die(e, 2)
+    except WriteError as e:
+        die(e, 3)
     except SystemExit:
         raise
     except BaseException as e:  # one line, whatever went wrong
-        die("plotting failed: %s: %s" % (type(e).__name__, e), 1)
+        die("plotting failed: %s: %s" % (type(e).__name__, e), 3)
