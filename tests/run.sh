@@ -16,6 +16,8 @@ elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }
 host_machine=$(elf_machine /bin/sh)
 for dir in "$@"; do
     runner=""
+    # an absolute path: tests run the binary from their own temporary directories
+    absdir=$(cd "$dir" && pwd)
     machine=$(elf_machine "$dir/latbench")
     if [ -n "$machine" ] && [ "$machine" != "$host_machine" ]; then
         if [ "$machine" != 183 ]; then
@@ -32,7 +34,7 @@ for dir in "$@"; do
         name="${bin#./}"
         log=$(mktemp)
         start=$(date +%s%N)
-        LATBENCH_RUNNER="$runner" LATBENCH_BIN="${runner:+$runner }$dir/latbench" timeout 600 ${runner:+"$runner"} "$bin" >"$log" 2>&1
+        LATBENCH_RUNNER="$runner" LATBENCH_BIN="${runner:+$runner }$absdir/latbench" timeout 600 ${runner:+"$runner"} "$bin" >"$log" 2>&1
         rc=$?
         ms=$(( ($(date +%s%N) - start) / 1000000 ))
         p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -1)
