@@ -37,7 +37,9 @@ fuzz_smoke() {
         rm -f "$log"
     done
     if [ $n -eq 0 ]; then
-        fuzz_note=" (fuzz smoke NOT RUN: no fuzz targets in $dir/fuzz: $("$root/tests/fuzz/fuzz.sh" check || true))"
+        local why
+        why=$("$root/tests/fuzz/fuzz.sh" check || true)
+        fuzz_note=" (fuzz smoke NOT RUN: no fuzz targets in $dir/fuzz: ${why:-they were not built, make fuzz-bins})"
         echo "fuzz smoke: NOT RUN: no targets in $dir/fuzz (clang's libFuzzer unavailable?)"
     fi
 }
