@@ -79,7 +79,7 @@ FORCE:
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-bins clean FORCE
+.PHONY: all deps run test test-bins fuzz fuzz-bins fuzz-coverage clean FORCE
 all: $(if $(CROSS),$(BUILD)/latbench,latbench)
 
 deps:
@@ -110,6 +110,37 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/liblatbench.a
 
 test-bins: $(TEST_BIN) $(BUILD)/latbench
 
+# --- fuzzing (tests/fuzz/fuzz.sh) ---
+# One libFuzzer target per parser, tests/fuzz/fuzz_<name>.c, each with a seed corpus in
+# tests/fuzz/corpus/<name>/.  build/fuzz: the library with clang, ASan+UBSan and the fuzzer's
+# coverage hooks; the targets link libFuzzer.  build/fuzz-cov: the same sources with clang's
+# source-based coverage, the targets linked with a main that replays a corpus.
+# `make fuzz [FUZZ_TIME=s]` fuzzes every target FUZZ_TIME seconds (default 60) and fails on any
+# finding; `make fuzz-coverage` reports the line/region coverage of each parser by its corpus.
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_VARS    := CC=clang GBENCH=0 OPT=-O1
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_MAIN) $(BUILD)/liblatbench.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $< $(FUZZ_MAIN) $(BUILD)/liblatbench.a $(LDFLAGS) $(LDLIBS)
+
+# FUZZ_OPTIONAL=1 (make test): without a usable libFuzzer, say so and go on.
+fuzz-bins:
+	@if why=$$(tests/fuzz/fuzz.sh check); then \
+	    $(MAKE) --no-print-directory BUILD=build/fuzz $(FUZZ_VARS) SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	        FUZZ_LINK=-fsanitize=fuzzer $(FUZZ_TARGETS:%=build/fuzz/fuzz/%); \
+	elif [ -n "$(FUZZ_OPTIONAL)" ]; then echo "fuzz: NOT BUILT: $$why"; \
+	else echo "fuzz: $$why" >&2; exit 1; fi
+
+fuzz: fuzz-bins
+	@tests/fuzz/fuzz.sh run build/fuzz $(FUZZ_TIME)
+
+fuzz-coverage:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz-cov $(FUZZ_VARS) SAN="-fprofile-instr-generate -fcoverage-mapping" \
+	    FUZZ_MAIN=tests/fuzz/replay.c $(FUZZ_TARGETS:%=build/fuzz-cov/fuzz/%)
+	@tests/fuzz/fuzz.sh coverage build/fuzz-cov
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	./latbench run
@@ -119,14 +150,15 @@ ifeq ($(HOST_ARCH)-$(CROSS),x86_64-)
 CROSS_TEST := build/aarch64
 endif
 # The whole suite: release build, a gcc ASan+UBSan build and a clang -Werror build; every test
-# binary of both gcc builds (and of the AArch64 build, under qemu) runs, summed into one
-# "N passed, N failed" line.
+# binary of both gcc builds (and of the AArch64 build, under qemu) runs, and a short smoke of every
+# fuzz target, summed into one "N passed, N failed" line.
 test: deps
 	@$(MAKE) --no-print-directory all test-bins
 	@$(MAKE) --no-print-directory test-bins BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror build/clang/latbench
+	@$(MAKE) --no-print-directory fuzz-bins FUZZ_OPTIONAL=1
 	@if [ -n "$(CROSS_TEST)" ]; then toolchain/install-cross.sh && $(MAKE) --no-print-directory ARCH=aarch64 test-bins; fi
-	@tests/run.sh build/release build/asan $(CROSS_TEST)
+	@tests/run.sh build/release build/asan $(CROSS_TEST) fuzz:build/fuzz
 
 clean:
 	rm -rf build latbench

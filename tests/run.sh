@@ -7,6 +7,9 @@
 # runs under toolchain/qemu-run: the test binaries themselves, and the latbench they start, since
 # LATBENCH_BIN is then "RUNNER BINARY" (tests run it through the shell) and LATBENCH_RUNNER names
 # the runner (tests may size their problems down under emulation).
+# An argument fuzz:DIR runs a short smoke of every fuzz target in DIR/fuzz/ (tests/fuzz/fuzz.sh
+# smoke: the committed corpus, then a few seconds of fuzzing): one test each, failed on any finding.
+# Without the targets (clang's libFuzzer missing) it says so in the summary line.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
@@ -14,7 +17,34 @@ failed=0
 # The ELF machine of a file: 62 x86-64, 183 AArch64 (e_machine, little-endian, at byte 18).
 elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }
 host_machine=$(elf_machine /bin/sh)
+fuzz_note=""
+# The fuzz smoke of the targets in $1/fuzz: one line and one test per target.
+fuzz_smoke() {
+    local dir=$1 t log rc n=0
+    for bin in "$dir"/fuzz/*; do
+        [ -x "$bin" ] || continue
+        t=$(basename "$bin")
+        n=$((n + 1))
+        log=$(mktemp)
+        start=$(date +%s%N)
+        timeout 300 "$root/tests/fuzz/fuzz.sh" smoke "$dir" "$t" >"$log" 2>&1
+        rc=$?
+        ms=$(( ($(date +%s%N) - start) / 1000000 ))
+        if [ $rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+        printf '%-44s %3d passed %3d failed  %4d.%01ds  %s\n' "fuzz smoke $t" $((rc == 0)) $((rc != 0)) $((ms / 1000)) $((ms % 1000 / 100)) \
+            "$(head -1 "$log" | sed 's/^fuzz smoke [^:]*: //')"
+        [ $rc -ne 0 ] && tail -n +2 "$log" | tail -60
+        rm -f "$log"
+    done
+    if [ $n -eq 0 ]; then
+        local why
+        why=$("$root/tests/fuzz/fuzz.sh" check || true)
+        fuzz_note=" (fuzz smoke NOT RUN: no fuzz targets in $dir/fuzz: ${why:-they were not built, make fuzz-bins})"
+        echo "fuzz smoke: NOT RUN: no targets in $dir/fuzz (clang's libFuzzer unavailable?)"
+    fi
+}
 for dir in "$@"; do
+    case "$dir" in fuzz:*) fuzz_smoke "${dir#fuzz:}"; continue ;; esac
     runner=""
     # an absolute path: tests run the binary from their own temporary directories
     absdir=$(cd "$dir" && pwd)
@@ -50,5 +80,5 @@ for dir in "$@"; do
         rm -f "$log"
     done
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed$fuzz_note"
 [ "$failed" -eq 0 ]

@@ -200,10 +200,66 @@ static void test_compare_real_runs(void **state) {
     free(r);
 }
 
+/* A file with one benchmark record: `record` is the JSON object's inside. */
+static void write_record(const char *path, const char *record) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"benchmarks\": [{%s}]}\n", record);
+    fclose(f);
+}
+
+/* Zero, negative or non-numeric times and unknown units are refused with one line naming the file
+ * and the benchmark (they used to give "+inf%%", "-nan%%" or be read as ns). */
+static void test_compare_rejects_bad_times(void **state) {
+    (void)state;
+    char dir[] = "/tmp/latbench-compare-bad-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", dir);
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 9, 0.8);
+    static const char *bad[] = {
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"ns\", \"samples\": [0, 0, 0]",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"ns\", \"samples\": [1000, -1000, 1000]",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"ns\", \"samples\": [1000, \"fast\", 1000]",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"fortnights\", \"samples\": [1000, 1001, 1002]",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"s\", \"samples\": [1e308, 1e308, 1e308]",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"run_type\": \"iteration\", \"time_unit\": \"us\", \"real_time\": -3",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"run_type\": \"iteration\", \"time_unit\": \"us\", \"real_time\": 0",
+        "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"run_type\": \"iteration\", \"time_unit\": 7, \"real_time\": 5",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_record(b, bad[i]);
+        for (int side = 0; side < 2; side++) {
+            compare(r, side ? b : a, side ? a : b, side ? "--ratio" : NULL);
+            if (r->status != 2 || r->lines != 1) print_message("case %zu: %s\n", i, r->out);
+            assert_int_equal(r->status, 2);
+            assert_int_equal(r->lines, 1);
+            assert_non_null(strstr(r->out, b));
+            assert_non_null(strstr(r->out, "conv2d_fwd/x/ours/threads:1"));
+            assert_null(strstr(r->out, "inf"));
+            assert_null(strstr(r->out, "nan"));
+        }
+    }
+    /* a record in a known unit other than ns is scaled, not read as ns: 1 us == 1000 ns, unchanged */
+    write_record(b, "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"us\", \"samples\": [1, 1.002, 1.004, 1.006, 1.008, 1.01, 1.012, 1.014, 1.016]");
+    compare(r, a, b, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "1 compared"));
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
+    free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mann_whitney_known_values),
         cmocka_unit_test(test_compare_synthetic),
+        cmocka_unit_test(test_compare_rejects_bad_times),
         cmocka_unit_test(test_compare_real_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

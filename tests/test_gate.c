@@ -1,5 +1,6 @@
 /* latbench gate: passes against the committed expectations of this CPU's ISA, fails when a kernel
  * is deliberately slowed down (LATBENCH_TEST_SLOWDOWN), and rejects bad input. */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "tests/test_util.h"
@@ -57,21 +58,139 @@ static void test_gate_catches_slowed_kernels(void **state) {
     free(r);
 }
 
-/* The committed expectations of this CPU's ISA (results/gate/<isa>.json, read from the working
- * directory: the repository root under `make test`). */
+/* The binary under test as an absolute path (NULL under emulation, where it is a runner command):
+ * the tests below run it from another working directory. */
+static char *abs_bin(void) {
+    return cli_emulated() ? NULL : realpath(cli_bin(), NULL);
+}
+
+/* The committed expectations of this CPU's ISA (results/gate/<isa>.json of the source tree the
+ * binary sits in), found and checked whatever the working directory: run from "/" the gate used to
+ * print SKIPPED and exit 0. */
 static void test_gate_committed_expectations(void **state) {
     (void)state;
     SKIP_UNDER_EMULATION("gate committed expectations");
+    char *bin = abs_bin();
+    assert_non_null(bin);
     cli_result *r = malloc(sizeof *r);
     assert_non_null(r);
-    cli_latbench(r, NULL, "gate");
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "cd / && %.4000s gate", bin);
+    cli_sh(r, cmd);
     if (strstr(r->out, "SKIPPED")) {
+        /* only a sanitizer build may skip (its timings mean nothing against an optimized build's) */
+        if (!strstr(r->out, "sanitizer build")) print_message("%s\n", r->out);
+        assert_non_null(strstr(r->out, "sanitizer build"));
+        assert_int_equal(r->status, 0);
         print_message("NOTE gate: committed expectations not checked: %s\n", r->out);
     } else {
         if (r->status) print_message("%s\n", r->out);
         assert_int_equal(r->status, 0);
         assert_non_null(strstr(r->out, "gate: passed"));
+        assert_non_null(strstr(r->out, "/results/gate/"));
     }
+    free(bin);
+    free(r);
+}
+
+/* A binary away from any source tree: no expectations for its ISA is an error (exit 2, one line),
+ * unless --allow-missing says to skip. */
+static void test_gate_missing_expectations(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("gate without expectations");
+    char *bin = abs_bin();
+    assert_non_null(bin);
+    char dir[] = "/tmp/latbench-gate-nofile-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "cp %.4000s %s/latbench && cd %s && ./latbench gate", bin, dir, dir);
+    cli_sh(r, cmd);
+    if (r->status != 2 || r->lines != 1) print_message("%s\n", r->out);
+    assert_int_equal(r->status, 2);
+    assert_int_equal(r->lines, 1);
+    assert_non_null(strstr(r->out, "no expected ratios"));
+    snprintf(cmd, sizeof cmd, "cd %s && ./latbench gate --allow-missing", dir);
+    cli_sh(r, cmd);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "SKIPPED"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
+    free(bin);
+    free(r);
+}
+
+/* The gated problems' names (results/gate/<isa>.json keys). */
+static const char *const gated[] = {
+    "conv2d_fwd/mb32_ic64oc48_ih8iw8_kh1kw1_sh1sw1_b1", "conv2d_bwd_data/mb32_ic64oc48_ih8iw8_kh1kw1_sh1sw1_b1",
+    "conv2d_bwd_weights/mb32_ic64oc48_ih8iw8_kh1kw1_sh1sw1_b1", "conv2d_fwd/mb32_ic48oc80_ih4iw4_kh2kw2_sh1sw1_b1",
+    "conv2d_bwd_data/mb32_ic48oc80_ih4iw4_kh2kw2_sh1sw1_b1", "conv2d_bwd_weights/mb32_ic48oc80_ih4iw4_kh2kw2_sh1sw1_b1",
+    "conv2d_fwd/mb32_ic32oc8_ih8iw8_kh2kw2_sh1sw1_b0", "conv2d_bwd_data/mb32_ic32oc8_ih8iw8_kh2kw2_sh1sw1_b0",
+    "conv2d_bwd_weights/mb32_ic32oc8_ih8iw8_kh2kw2_sh1sw1_b0", "pool_fwd/avg_mb32_c48_ih8iw8_k2s2",
+    "pool_bwd/avg_mb32_c48_ih8iw8_k2s2"};
+#define N_GATED (sizeof gated / sizeof gated[0])
+
+/* An expectation file: every gated problem with both ratios, except entry `skip` (-1: none), and
+ * entry `odd` (-1: none) whose inside is `odd_text`. */
+static void write_expect(const char *path, int skip, int odd, const char *odd_text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"machine\": {\"uarch\": \"zen4\"}, \"ratios\": {");
+    const char *sep = "";
+    for (int i = 0; i < (int)N_GATED; i++) {
+        if (i == skip) continue;
+        fprintf(f, "%s\"%s\": {%s}", sep, gated[i], i == odd ? odd_text : "\"vs_scalar\": 0.25, \"vs_onednn\": 0.9");
+        sep = ", ";
+    }
+    fprintf(f, "}}\n");
+    fclose(f);
+}
+
+/* Expectation files that would check nothing (empty, wrong types, gated problems missing) are
+ * refused before measuring: exit 2 and one line naming the file (they used to pass, "22 without
+ * expectation", exit 0). */
+static void test_gate_rejects_bad_expectations(void **state) {
+    (void)state;
+    char dir[] = "/tmp/latbench-gate-bad-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], args[400];
+    snprintf(path, sizeof path, "%s/expect.json", dir);
+    snprintf(args, sizeof args, "gate --expect %s", path);
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    static const char *const whole[] = {
+        "{\"ratios\": {}}", "{\"ratios\": []}", "{\"ratios\": {\"x\": 1}}", "[]", "{}", "",
+        "{\"ratios\": {\"conv2d_fwd/mb32_ic64oc48_ih8iw8_kh1kw1_sh1sw1_b1\": {\"vs_scalar\": \"fast\"}}}",
+    };
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(whole[i], f);
+        fclose(f);
+        cli_latbench(r, NULL, args);
+        if (r->status != 2 || r->lines != 1) print_message("case '%s': %s\n", whole[i], r->out);
+        assert_int_equal(r->status, 2);
+        assert_int_equal(r->lines, 1);
+        assert_non_null(strstr(r->out, path));
+    }
+    static const char *const odd[] = {"\"vs_scalar\": \"0.25\", \"vs_onednn\": 0.9", "\"vs_scalar\": -0.25, \"vs_onednn\": 0.9",
+                                      "\"vs_scalar\": 0, \"vs_onednn\": 0.9", "\"vs_scalar\": 0.25, \"vs_onednn\": null",
+                                      "\"vs_onednn\": 0.9"};
+    for (int k = 0; k < (int)(sizeof odd / sizeof odd[0]) + (int)N_GATED; k++) {
+        int nodd = (int)(sizeof odd / sizeof odd[0]);
+        if (k < nodd) write_expect(path, -1, k % (int)N_GATED, odd[k]);
+        else write_expect(path, k - nodd, -1, NULL);   /* one gated problem missing */
+        cli_latbench(r, NULL, args);
+        if (r->status != 2 || r->lines != 1) print_message("case %d: %s\n", k, r->out);
+        assert_int_equal(r->status, 2);
+        assert_int_equal(r->lines, 1);
+        assert_non_null(strstr(r->out, path));
+        assert_non_null(strstr(r->out, gated[k < nodd ? k % (int)N_GATED : k - nodd]));
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
     free(r);
 }
 
@@ -101,6 +220,8 @@ static void test_gate_bad_input(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate_bad_input),
+        cmocka_unit_test(test_gate_rejects_bad_expectations),
+        cmocka_unit_test(test_gate_missing_expectations),
         cmocka_unit_test(test_gate_catches_slowed_kernels),
         cmocka_unit_test(test_gate_committed_expectations),
     };

@@ -93,40 +93,17 @@ double mann_whitney_p(const double *a, int na, const double *b, int nb) {
 
 /* ---- result files ---- */
 
-typedef struct {
-    double threshold;      /* relative, e.g. 0.2 for 20 % */
-    double alpha;          /* significance level */
-    bool ratio;            /* compare ours / oneDNN per repetition instead of times */
-    const char *filter;    /* substring of benchmark names, or NULL */
-    bool all;              /* print every row, not only changed ones */
-} compare_opts;
-
-#define MAX_SAMPLES 256
-
-typedef struct {
-    char *name;        /* benchmark name, aggregates' suffix removed */
-    int n;
-    double s[MAX_SAMPLES];   /* seconds (or ratios) per repetition */
-    bool from_iterations;
-} series;
-
-typedef struct {
-    series *v;
-    int n, cap;
-    int not_timed;     /* records without a time (rates, e.g. the worm's) */
-} series_set;
-
-static series *series_get(series_set *set, const char *name) {
+static compare_series *series_get(compare_series_set *set, const char *name) {
     for (int i = 0; i < set->n; i++)
         if (!strcmp(set->v[i].name, name)) return &set->v[i];
     if (set->n == set->cap) {
         int cap = set->cap ? 2 * set->cap : 64;
-        series *nv = realloc(set->v, sizeof *nv * (size_t)cap);
+        compare_series *nv = realloc(set->v, sizeof *nv * (size_t)cap);
         if (!nv) return NULL;
         set->v = nv;
         set->cap = cap;
     }
-    series *s = &set->v[set->n];
+    compare_series *s = &set->v[set->n];
     memset(s, 0, sizeof *s);
     s->name = strdup(name);
     if (!s->name) return NULL;
@@ -134,19 +111,61 @@ static series *series_get(series_set *set, const char *name) {
     return s;
 }
 
-static void series_free(series_set *set) {
+void compare_series_free(compare_series_set *set) {
     for (int i = 0; i < set->n; i++) free(set->v[i].name);
     free(set->v);
     memset(set, 0, sizeof *set);
 }
 
+/* Seconds per unit of a record's times: google-benchmark's time_unit (latbench writes "ns"); absent
+ * means ns; 0 for a unit this reader does not know. */
 static double unit_seconds(json_t *rec) {
-    const char *u = json_string_value(json_object_get(rec, "time_unit"));
-    if (!u || !strcmp(u, "ns")) return 1e-9;
+    json_t *v = json_object_get(rec, "time_unit");
+    if (!v) return 1e-9;
+    const char *u = json_string_value(v);
+    if (!u) return 0;
+    if (!strcmp(u, "ns")) return 1e-9;
     if (!strcmp(u, "us")) return 1e-6;
     if (!strcmp(u, "ms")) return 1e-3;
     if (!strcmp(u, "s")) return 1;
-    return 1e-9;
+    return 0;
+}
+
+/* A time of record `name`: a number in [1e-15 s, 1e6 s] (a zero, negative or overflowing time would
+ * turn the statistics into inf or nan, and a verdict on it would be silent garbage; the bounds
+ * leave room for any real time per call and keep every ratio of two times finite). */
+#define TIME_MIN_S 1e-15
+#define TIME_MAX_S 1e6
+static bool time_ok(const char *path, const char *name, const char *what, json_t *x, double unit, char *err, size_t errlen) {
+    double v = json_is_number(x) ? json_number_value(x) * unit : NAN;
+    if (v >= TIME_MIN_S && v <= TIME_MAX_S) return true;
+    if (json_is_number(x))
+        snprintf(err, errlen, "%.300s: benchmark \"%.300s\": %s %.17g is not a time in [%g s, %g s]", path, name, what,
+                 json_number_value(x), TIME_MIN_S, TIME_MAX_S);
+    else snprintf(err, errlen, "%.300s: benchmark \"%.300s\": %s is not a number", path, name, what);
+    return false;
+}
+
+/* Every time of a record (its "samples", its "real_time") and its unit; false with the message. */
+static bool check_record(const char *path, json_t *rec, char *err, size_t errlen) {
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    if (!name) return true;   /* not a benchmark record: skipped */
+    json_t *samples = json_object_get(rec, "samples"), *rt = json_object_get(rec, "real_time");
+    if (!samples && !rt) return true;   /* a rate, no time */
+    double unit = unit_seconds(rec);
+    if (unit == 0) {
+        json_t *u = json_object_get(rec, "time_unit");
+        snprintf(err, errlen, "%.300s: benchmark \"%.300s\": unknown time_unit \"%.40s\" (ns, us, ms or s)", path, name,
+                 json_is_string(u) ? json_string_value(u) : "(not a string)");
+        return false;
+    }
+    if (samples && !json_is_array(samples))
+        return snprintf(err, errlen, "%.300s: benchmark \"%.300s\": \"samples\" is not an array", path, name), false;
+    size_t k;
+    json_t *x;
+    json_array_foreach(samples, k, x) if (!time_ok(path, name, "a sample", x, unit, err, errlen)) return false;
+    if (rt && !time_ok(path, name, "real_time", rt, unit, err, errlen)) return false;
+    return true;
 }
 
 /* The record named `name`, or NULL. */
@@ -164,7 +183,7 @@ static json_t *find_record(json_t *benchmarks, const char *name) {
  * count, measured interleaved in the same run.  The normalizer is a low quantile because the noise
  * of a shared machine comes in bursts that only ever add time: its fastest repetitions are the
  * clean ones (pairing repetition by repetition would mix bursts of either side into the ratio). */
-static bool ratio_samples(json_t *benchmarks, json_t *rec, series *s) {
+static bool ratio_samples(json_t *benchmarks, json_t *rec, compare_series *s) {
     const char *impl = json_string_value(json_object_get(rec, "impl"));
     const char *path = json_string_value(json_object_get(rec, "onednn_best_path"));
     const char *problem = json_string_value(json_object_get(rec, "problem"));
@@ -175,20 +194,20 @@ static bool ratio_samples(json_t *benchmarks, json_t *rec, series *s) {
     json_t *o = find_record(benchmarks, other);
     json_t *a = json_object_get(rec, "samples"), *b = o ? json_object_get(o, "samples") : NULL;
     if (!json_is_array(a) || !json_is_array(b) || json_array_size(b) == 0) return false;
-    double ref[MAX_SAMPLES];
+    double ref[COMPARE_MAX_SAMPLES];
     int nb = 0;
-    for (size_t i = 0; i < json_array_size(b) && nb < MAX_SAMPLES; i++) ref[nb++] = json_number_value(json_array_get(b, i));
+    for (size_t i = 0; i < json_array_size(b) && nb < COMPARE_MAX_SAMPLES; i++) ref[nb++] = json_number_value(json_array_get(b, i)) * unit_seconds(o);
     double norm = bench_order_stats(ref, nb).q1;
     if (!(norm > 0)) return false;
-    for (size_t i = 0; i < json_array_size(a) && s->n < MAX_SAMPLES; i++) {
-        double x = json_number_value(json_array_get(a, i));
-        if (x > 0) s->s[s->n++] = x / norm;
+    for (size_t i = 0; i < json_array_size(a) && s->n < COMPARE_MAX_SAMPLES; i++) {
+        double x = json_number_value(json_array_get(a, i)) * unit_seconds(rec) / norm;
+        if (isfinite(x) && x > 0) s->s[s->n++] = x;
     }
     return s->n > 0;
 }
 
-/* Reads a result file into per-benchmark series.  Returns false with a one-line message. */
-static bool load_results(const char *path, const compare_opts *o, series_set *set, char *err, size_t errlen) {
+/* See compare.h. */
+bool compare_load_results(const char *path, const compare_opts *o, compare_series_set *set, char *err, size_t errlen) {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) {
@@ -205,6 +224,12 @@ static bool load_results(const char *path, const compare_opts *o, series_set *se
     size_t i;
     json_t *rec;
     json_array_foreach(benchmarks, i, rec) {
+        if (!check_record(path, rec, err, errlen)) {
+            json_decref(root);
+            return false;
+        }
+    }
+    json_array_foreach(benchmarks, i, rec) {
         const char *name = json_string_value(json_object_get(rec, "name"));
         const char *run_name = json_string_value(json_object_get(rec, "run_name"));
         const char *type = json_string_value(json_object_get(rec, "run_type"));
@@ -213,31 +238,31 @@ static bool load_results(const char *path, const compare_opts *o, series_set *se
         json_t *samples = json_object_get(rec, "samples");
         json_t *rt = json_object_get(rec, "real_time");
         if (o->ratio) {
-            series tmp;
+            compare_series tmp;
             memset(&tmp, 0, sizeof tmp);
             if (!ratio_samples(benchmarks, rec, &tmp)) continue;
-            series *s = series_get(set, name);
+            compare_series *s = series_get(set, name);
             if (!s) goto oom;
             memcpy(s->s, tmp.s, sizeof tmp.s);
             s->n = tmp.n;
         } else if (json_is_array(samples)) {
-            series *s = series_get(set, name);
+            compare_series *s = series_get(set, name);
             if (!s) goto oom;
             double unit = unit_seconds(rec);
             size_t k;
             json_t *x;
             s->n = 0;
-            json_array_foreach(samples, k, x) if (json_is_number(x) && s->n < MAX_SAMPLES) s->s[s->n++] = json_number_value(x) * unit;
+            json_array_foreach(samples, k, x) if (json_is_number(x) && s->n < COMPARE_MAX_SAMPLES) s->s[s->n++] = json_number_value(x) * unit;
         } else if (type && !strcmp(type, "iteration") && json_is_number(rt)) {
-            series *s = series_get(set, run_name ? run_name : name);
+            compare_series *s = series_get(set, run_name ? run_name : name);
             if (!s) goto oom;
             if (!s->from_iterations) s->n = 0;   /* iterations win over an aggregate seen first */
             s->from_iterations = true;
-            if (s->n < MAX_SAMPLES) s->s[s->n++] = json_number_value(rt) * unit_seconds(rec);
+            if (s->n < COMPARE_MAX_SAMPLES) s->s[s->n++] = json_number_value(rt) * unit_seconds(rec);
         } else if (type && !strcmp(type, "aggregate") && json_is_number(rt)) {
             const char *agg = json_string_value(json_object_get(rec, "aggregate_name"));
             if (!agg || strcmp(agg, "median")) continue;
-            series *s = series_get(set, run_name ? run_name : name);
+            compare_series *s = series_get(set, run_name ? run_name : name);
             if (!s) goto oom;
             if (!s->from_iterations && s->n == 0) s->s[s->n++] = json_number_value(rt) * unit_seconds(rec);
         } else {
@@ -255,7 +280,7 @@ oom:
 /* Median, quartiles and minimum; `fast` receives the fastest half (at least one value) sorted, and
  * *nfast its size. */
 static double median_of(const double *v, int n, double *q1, double *q3, double *mn, double *fast, int *nfast) {
-    double t[MAX_SAMPLES];
+    double t[COMPARE_MAX_SAMPLES];
     memcpy(t, v, sizeof(double) * (size_t)n);
     bench_stats st = bench_order_stats(t, n);
     *nfast = (n + 1) / 2;
@@ -346,12 +371,12 @@ int cmd_compare(int argc, char **argv) {
         fprintf(stderr, "latbench compare: expected two result files: OLD.json NEW.json (try --help)\n");
         return 2;
     }
-    series_set old = {0}, neu = {0};
+    compare_series_set old = {0}, neu = {0};
     char err[512];
-    if (!load_results(files[0], &o, &old, err, sizeof err) || !load_results(files[1], &o, &neu, err, sizeof err)) {
+    if (!compare_load_results(files[0], &o, &old, err, sizeof err) || !compare_load_results(files[1], &o, &neu, err, sizeof err)) {
         fprintf(stderr, "latbench compare: %s\n", err);
-        series_free(&old);
-        series_free(&neu);
+        compare_series_free(&old);
+        compare_series_free(&neu);
         return 2;
     }
     printf("%s: OLD %s, NEW %s; regression = lower quartile %s by > %.0f%%, p (fastest halves) < %g, fastest repetition %s by > %.0f%%\n",
@@ -360,7 +385,7 @@ int cmd_compare(int argc, char **argv) {
     printf("%-72s %11s %11s %8s %13s %8s  %s\n", "benchmark", "old", "new", "change", "spread o/n", "p", "verdict");
     int compared = 0, regressions = 0, slower = 0, faster = 0, only_old = 0, single = 0;
     for (int i = 0; i < old.n; i++) {
-        series *a = &old.v[i], *b = NULL;
+        compare_series *a = &old.v[i], *b = NULL;
         for (int k = 0; k < neu.n; k++)
             if (!strcmp(neu.v[k].name, a->name)) b = &neu.v[k];
         if (!b) {
@@ -369,7 +394,7 @@ int cmd_compare(int argc, char **argv) {
         }
         if (!a->n || !b->n) continue;
         compared++;
-        double q1a, q3a, mina, q1b, q3b, minb, fa[MAX_SAMPLES], fb[MAX_SAMPLES];
+        double q1a, q3a, mina, q1b, q3b, minb, fa[COMPARE_MAX_SAMPLES], fb[COMPARE_MAX_SAMPLES];
         int nfa, nfb;
         double ma = median_of(a->s, a->n, &q1a, &q3a, &mina, fa, &nfa), mb = median_of(b->s, b->n, &q1b, &q3b, &minb, fb, &nfb);
         double change = mb / ma - 1, min_change = minb / mina - 1;
@@ -421,11 +446,11 @@ int cmd_compare(int argc, char **argv) {
     printf("\n");
     if (compared == 0) {
         fprintf(stderr, "latbench compare: no benchmark is in both files%s\n", o.filter ? " (after --filter)" : "");
-        series_free(&old);
-        series_free(&neu);
+        compare_series_free(&old);
+        compare_series_free(&neu);
         return 2;
     }
-    series_free(&old);
-    series_free(&neu);
+    compare_series_free(&old);
+    compare_series_free(&neu);
     return regressions ? 1 : 0;
 }

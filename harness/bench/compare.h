@@ -18,3 +18,35 @@
  * and continuity corrections.  1 when either sample is empty. */
 double mann_whitney_p(const double *a, int na, const double *b, int nb);
 
+
+/* ---- result files (exported for the fuzz target tests/fuzz/fuzz_compare.c) ---- */
+
+typedef struct {
+    double threshold;      /* relative, e.g. 0.2 for 20 % */
+    double alpha;          /* significance level */
+    bool ratio;            /* compare ours / oneDNN per repetition instead of times */
+    const char *filter;    /* substring of benchmark names, or NULL */
+    bool all;              /* print every row, not only changed ones */
+} compare_opts;
+
+#define COMPARE_MAX_SAMPLES 256
+
+typedef struct {
+    char *name;        /* benchmark name, aggregates' suffix removed */
+    int n;
+    double s[COMPARE_MAX_SAMPLES];   /* seconds (or ratios) per repetition */
+    bool from_iterations;
+} compare_series;
+
+typedef struct {
+    compare_series *v;
+    int n, cap;
+    int not_timed;     /* records without a time (rates, e.g. the worm's) */
+} compare_series_set;
+
+/* Reads a result file into per-benchmark series (appended to *set, which starts zeroed).  False
+ * with a one-line message naming the file (and the benchmark) in err: not JSON, no "benchmarks"
+ * array, a time that is not a positive finite number, an unknown time_unit.  Free the set with
+ * compare_series_free (also after a failure). */
+bool compare_load_results(const char *path, const compare_opts *o, compare_series_set *set, char *err, size_t errlen);
+void compare_series_free(compare_series_set *set);

@@ -22,14 +22,21 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "harness/bench/gate.h"
 #include "harness/bench/bench.h"
 #include "harness/cli/cli.h"
 #include "harness/io/outdir.h"
+#include "harness/io/srcfile.h"
 #include "harness/nn/layer_desc.h"
 #include "harness/nn/netspec.h"
 #include "harness/verify/verify_ops.h"
 
 #define GATE_MAX 32
+#ifdef LB_NO_ONEDNN
+#define GATE_HAS_ONEDNN false
+#else
+#define GATE_HAS_ONEDNN true
+#endif
 
 /* A sanitizer build's kernels are instrumented: its timings say nothing against expectations
  * recorded with an optimized build. */
@@ -69,7 +76,7 @@ static const gate_problem problems[] = {
 #define N_PROBLEMS ((int)(sizeof problems / sizeof problems[0]))
 
 typedef struct {
-    char name[112];
+    char name[GATE_NAME_LEN];
     double vs_scalar[2], vs_onednn[2];   /* ratio of lower quartiles, of medians (NAN: not measured) */
     int reps;
 } gate_result;
@@ -126,26 +133,99 @@ static bool problem_desc(const gate_problem *p, conv2d_desc *cd, pool_desc *pd, 
 
 /* ---- expected ratios ---- */
 
-typedef struct {
-    json_t *root;          /* {"machine": {...}, "ratios": {name: {"vs_scalar": x, "vs_onednn": y}}} */
-    const char *uarch;
-} gate_expect;
+/* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
+static bool problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen) {
+    static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
+    for (int i = 0; i < N_PROBLEMS; i++) {
+        const gate_problem *p = &problems[i];
+        conv2d_desc cd;
+        pool_desc pd;
+        bool is_pool;
+        char label[64], desc[96];
+        if (!problem_desc(p, &cd, &pd, &is_pool, label, sizeof label))
+            return snprintf(err, errlen, "internal: %s layer %d is not a conv or pool layer", p->net, p->layer), false;
+        if (is_pool) pool_desc_str(&pd, desc, sizeof desc);
+        else conv2d_desc_str(&cd, desc, sizeof desc);
+        snprintf(names[i], GATE_NAME_LEN, "%s/%s", is_pool ? (p->pass ? "pool_bwd" : "pool_fwd") : conv_ops[p->pass], desc);
+    }
+    return true;
+}
 
-static bool load_expect(const char *path, gate_expect *e, char *err, size_t errlen) {
+/* One ratio of an entry: absent is fine only when not required; present, it must be a positive
+ * finite number. */
+static bool check_ratio(const char *path, const char *name, json_t *entry, const char *key, bool required, char *err,
+                        size_t errlen) {
+    json_t *v = json_object_get(entry, key);
+    if (!v && !required) return true;
+    if (!v) return snprintf(err, errlen, "%s: \"%s\" has no \"%s\" ratio", path, name, key), false;
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(isfinite(x) && x > 0))
+        return snprintf(err, errlen, "%s: \"%s\": \"%s\" is not a positive number", path, name, key), false;
+    return true;
+}
+
+/* Loads and checks an expectation file: a "ratios" object whose every entry is an object of
+ * positive numbers, with an entry (and its "vs_scalar", and "vs_onednn" when oneDNN is built in)
+ * for every gated problem, so a gate run never passes without checking something. */
+bool gate_load_expect(const char *path, gate_expect *e, char *err, size_t errlen) {
     json_error_t je;
     e->root = json_load_file(path, 0, &je);
+    e->uarch = NULL;
     if (!e->root) {
-        snprintf(err, errlen, "%s: %s", path, je.line > 0 ? "not valid JSON" : je.text);
+        if (je.line > 0) snprintf(err, errlen, "%s: not valid JSON (line %d: %s)", path, je.line, je.text);
+        else snprintf(err, errlen, "%s: %s", path, je.text);
         return false;
     }
-    if (!json_is_object(json_object_get(e->root, "ratios"))) {
+    json_t *ratios = json_object_get(e->root, "ratios");
+    const char *k;
+    json_t *entry;
+    char names[N_PROBLEMS][GATE_NAME_LEN];
+    bool ok = false;
+    if (!json_is_object(ratios)) {
         snprintf(err, errlen, "%s: no \"ratios\" object (not a gate expectation file)", path);
+    } else if (json_object_size(ratios) == 0) {
+        snprintf(err, errlen, "%s: the \"ratios\" object is empty (record it with `latbench gate --write`)", path);
+    } else if (problem_names(names, err, errlen)) {
+        ok = true;
+        json_object_foreach(ratios, k, entry) {
+            if (!json_is_object(entry)) {
+                snprintf(err, errlen, "%s: \"%s\" is not an object of ratios", path, k);
+                ok = false;
+            } else if (!check_ratio(path, k, entry, "vs_scalar", false, err, errlen) ||
+                       !check_ratio(path, k, entry, "vs_onednn", false, err, errlen)) {
+                ok = false;
+            }
+            if (!ok) break;
+        }
+        for (int i = 0; ok && i < N_PROBLEMS; i++) {
+            entry = json_object_get(ratios, names[i]);
+            if (!entry) {
+                snprintf(err, errlen, "%s: no expectation for the gated problem \"%s\"", path, names[i]);
+                ok = false;
+            } else {
+                ok = check_ratio(path, names[i], entry, "vs_scalar", true, err, errlen) &&
+                     check_ratio(path, names[i], entry, "vs_onednn", GATE_HAS_ONEDNN, err, errlen);
+            }
+        }
+    }
+    json_t *uarch = json_object_get(json_object_get(e->root, "machine"), "uarch");
+    if (ok && uarch && !json_is_string(uarch)) {
+        snprintf(err, errlen, "%s: \"machine\": \"uarch\" is not a string", path);
+        ok = false;
+    }
+    if (!ok) {
         json_decref(e->root);
         e->root = NULL;
         return false;
     }
-    e->uarch = json_string_value(json_object_get(json_object_get(e->root, "machine"), "uarch"));
+    e->uarch = json_string_value(uarch);
     return true;
+}
+
+void gate_expect_free(gate_expect *e) {
+    if (e->root) json_decref(e->root);
+    e->root = NULL;
+    e->uarch = NULL;
 }
 
 static double expect_of(const gate_expect *e, const char *name, const char *key) {
@@ -203,43 +283,52 @@ static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: latbench gate [--expect FILE] [--write] [--tolerance X] [--reps N] [--json FILE]\n"
+            "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--tolerance X] [--reps N] [--json FILE]\n"
             "  Times a fixed set of layers (1 thread): ours, the scalar reference and oneDNN interleaved, and\n"
             "  checks the ratios ours/scalar and ours/oneDNN (of the lower quartiles of the per-call times)\n"
-            "  against expected ones (default results/gate/<isa of the dispatched conv2d>.json).  A problem\n"
-            "  fails when its ratio exceeds expected x X (default %.1f; %.1f on another microarchitecture than\n"
-            "  the reference's; ours/scalar gets X x %.1f).  Exit 1 on a failure, 0 when all pass, 2 on bad\n"
-            "  input.  --write records the measured ratios as the new expectation instead of checking.\n",
+            "  against expected ones (default results/gate/<isa of the dispatched conv2d>.json of the source tree\n"
+            "  the binary sits in).  A problem fails when its ratio exceeds expected x X (default %.1f; %.1f on\n"
+            "  another microarchitecture than the reference's; ours/scalar gets X x %.1f).  Exit 1 on a failure,\n"
+            "  0 when all pass, 2 on bad input: an expectation file that is not JSON, has entries of the wrong\n"
+            "  type or lacks a gated problem, or (without --allow-missing, which then skips) no default file for\n"
+            "  this ISA.  --write records the measured ratios as the new expectation instead of checking.\n",
             DEFAULT_TOLERANCE, OTHER_UARCH_TOLERANCE, SCALAR_EXTRA);
 }
 
-int cmd_gate(int argc, char **argv) {
-    const char *expect_path = NULL, *json_path = NULL;
-    bool write = false;
-    double tol = 0;
-    int reps = 15;
+typedef struct {
+    const char *expect_path, *json_path;
+    bool write, allow_missing;
+    double tol;
+    int reps;
+} gate_args;
+
+/* 0: parsed, -1: --help printed, 2: bad usage (reported). */
+static int parse_args(int argc, char **argv, gate_args *a) {
+    *a = (gate_args){NULL, NULL, false, false, 0, 15};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--write")) {
-            write = true;
-        } else if (!strcmp(a, "--expect") || !strcmp(a, "--tolerance") || !strcmp(a, "--reps") || !strcmp(a, "--json")) {
+            return -1;
+        } else if (!strcmp(o, "--write")) {
+            a->write = true;
+        } else if (!strcmp(o, "--allow-missing")) {
+            a->allow_missing = true;
+        } else if (!strcmp(o, "--expect") || !strcmp(o, "--tolerance") || !strcmp(o, "--reps") || !strcmp(o, "--json")) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "latbench gate: %s needs a value\n", a);
+                fprintf(stderr, "latbench gate: %s needs a value\n", o);
                 return 2;
             }
             const char *v = argv[++i];
             char *end;
             errno = 0;
-            if (!strcmp(a, "--expect")) {
-                expect_path = v;
-            } else if (!strcmp(a, "--json")) {
-                json_path = v;
-            } else if (!strcmp(a, "--tolerance")) {
-                tol = strtod(v, &end);
-                if (errno || end == v || *end || !(tol >= 1 && tol <= 100)) {
+            if (!strcmp(o, "--expect")) {
+                a->expect_path = v;
+            } else if (!strcmp(o, "--json")) {
+                a->json_path = v;
+            } else if (!strcmp(o, "--tolerance")) {
+                a->tol = strtod(v, &end);
+                if (errno || end == v || *end || !(a->tol >= 1 && a->tol <= 100)) {
                     fprintf(stderr, "latbench gate: --tolerance: '%s' is not a factor in [1, 100]\n", v);
                     return 2;
                 }
@@ -249,116 +338,113 @@ int cmd_gate(int argc, char **argv) {
                     fprintf(stderr, "latbench gate: --reps: '%s' is not a repetition count in [3, %d]\n", v, BENCH_MAX_SAMPLES);
                     return 2;
                 }
-                reps = (int)n;
+                a->reps = (int)n;
             }
         } else {
-            fprintf(stderr, "latbench gate: unknown option '%s' (try latbench gate --help)\n", a);
+            fprintf(stderr, "latbench gate: unknown option '%s' (try latbench gate --help)\n", o);
             return 2;
         }
     }
-    bench_run r;
-    memset(&r, 0, sizeof r);
-    r.out = stdout;
-    r.disp = lb_dispatch_get();
-    bench_machine_detect(&r.mach, &r.disp->cpu);
-    char default_path[256];
-    snprintf(default_path, sizeof default_path, "results/gate/%s.json", lb_isa_name(r.disp->conv2d->isa));
-    if (!expect_path) expect_path = default_path;
+    return 0;
+}
 
-    gate_expect ex = {NULL, NULL};
-    char err[512];
-    if (!write && expect_path == default_path && GATE_INSTRUMENTED) {
+/* The expectation file to check against (or to write): --expect, else results/gate/<isa>.json of
+ * the source tree the binary sits in (not of the working directory: run elsewhere, the gate must
+ * still check).  -1: found (path set), 0: skip (said so), 2: error (reported). */
+static int expect_location(const gate_args *a, const char *isa, char *path, size_t len) {
+    if (a->expect_path) {
+        if ((size_t)snprintf(path, len, "%s", a->expect_path) < len) return -1;
+        fprintf(stderr, "latbench gate: --expect: the path is longer than %zu bytes\n", len - 1);
+        return 2;
+    }
+    char rel[64];
+    snprintf(rel, sizeof rel, "results/gate/%s.json", isa);
+    int found = lb_find_near_binary(rel, path, len);
+    if (found == 1 && strlen(path) + 1 < len) {
+        if (a->write || !GATE_INSTRUMENTED) return -1;
         printf("gate: SKIPPED: this is a sanitizer build; the committed expectations are for optimized builds "
                "(give --expect FILE recorded with this build)\n");
         return 0;
     }
-    if (!write && expect_path == default_path && access(expect_path, F_OK) != 0) {
-        printf("gate: SKIPPED: no expected ratios for the %s kernels of this CPU (%s is missing); record them on a\n"
-               "      reference machine with `latbench gate --write`\n", lb_isa_name(r.disp->conv2d->isa), expect_path);
+    if (a->write) {   /* a new ISA's first recording: the tree of the working directory */
+        snprintf(path, len, "%s", rel);
+        return -1;
+    }
+    if (a->allow_missing) {
+        printf("gate: SKIPPED (--allow-missing): no expected ratios for the %s kernels of this CPU (no %s next to the "
+               "binary); record them on a reference machine with `latbench gate --write`\n", isa, rel);
         return 0;
     }
-    if (!write && !load_expect(expect_path, &ex, err, sizeof err)) {
-        fprintf(stderr, "latbench gate: %s\n", err);
-        return 2;
-    }
-    bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
-    if (tol == 0) tol = other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
+    fprintf(stderr, "latbench gate: no expected ratios for the %s kernels of this CPU: %s %s (record them with "
+            "`latbench gate --write`, give --expect FILE, or --allow-missing to skip)\n", isa, rel,
+            found < 0 ? "cannot be looked for (/proc/self/exe unreadable)" : "is not in the source tree of the binary");
+    return 2;
+}
 
+/* Runs every gated problem into g; 0 or the exit status of a failure (reported). */
+static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     bench_opts opt;
     memset(&opt, 0, sizeof opt);
     opt.threads[0] = 1;
     opt.n_threads = 1;
     opt.onednn = true;
     opt.scalar = true;
-    opt.json_path = json_path;
-    opt.no_json = !json_path;
+    opt.json_path = a->json_path;
+    opt.no_json = !a->json_path;
     opt.no_bandwidth = true;
-    opt.timing.reps = reps;
-    opt.timing.min_reps = reps;   /* every problem here is small: all repetitions, always */
+    opt.timing.reps = a->reps;
+    opt.timing.min_reps = a->reps;   /* every problem here is small: all repetitions, always */
     opt.timing.rep_s = 2e-3;
     opt.timing.budget_s = 1;
     opt.timing.drop_factor = 0;   /* the slow scalar sequence keeps all its repetitions too */
-    gate_ctx g;
-    memset(&g, 0, sizeof g);
-    r.on_measure = on_measure;
-    r.hook_ctx = &g;
-    int rc = bench_run_open(&r, &opt, "gate");
-    if (rc) {
-        if (ex.root) json_decref(ex.root);
-        return rc;
+    memset(g, 0, sizeof *g);
+    r->on_measure = on_measure;
+    r->hook_ctx = g;
+    int rc = bench_run_open(r, &opt, "gate");
+    if (rc) return rc;
+    fprintf(r->out, "\n== gate problems, 1 thread, %d repetitions, ours / scalar / oneDNN interleaved\n", a->reps);
+    char names[N_PROBLEMS][GATE_NAME_LEN], err[256];
+    if (!problem_names(names, err, sizeof err)) {
+        fprintf(stderr, "latbench gate: %s\n", err);
+        bench_run_close(r);
+        return 2;
     }
-    fprintf(r.out, "\n== gate problems, 1 thread, %d repetitions, ours / scalar / oneDNN interleaved\n", reps);
     for (int i = 0; i < N_PROBLEMS; i++) {
         const gate_problem *p = &problems[i];
         conv2d_desc cd;
         pool_desc pd;
         bool is_pool;
-        char label[64], desc[96], name[128];
-        if (!problem_desc(p, &cd, &pd, &is_pool, label, sizeof label)) {
-            fprintf(stderr, "latbench gate: internal: %s layer %d is not a conv or pool layer\n", p->net, p->layer);
-            bench_run_close(&r);
-            if (ex.root) json_decref(ex.root);
-            return 2;
-        }
-        static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
-        if (is_pool) {
-            pool_desc_str(&pd, desc, sizeof desc);
-            snprintf(name, sizeof name, "%s/%s", p->pass ? "pool_bwd" : "pool_fwd", desc);
-            bench_pool_problem(&r, &pd, p->pass, name, label);
-        } else {
-            conv2d_desc_str(&cd, desc, sizeof desc);
-            snprintf(name, sizeof name, "%s/%s", conv_ops[p->pass], desc);
-            bench_conv_problem(&r, &cd, (conv_pass)p->pass, name, label);
-        }
+        char label[64];
+        problem_desc(p, &cd, &pd, &is_pool, label, sizeof label);
+        if (is_pool) bench_pool_problem(r, &pd, p->pass, names[i], label);
+        else bench_conv_problem(r, &cd, (conv_pass)p->pass, names[i], label);
     }
-    int status = bench_run_close(&r);
-    if (g.n != N_PROBLEMS) {
-        fprintf(stderr, "latbench gate: only %d of %d problems were measured\n", g.n, N_PROBLEMS);
-        if (ex.root) json_decref(ex.root);
+    int status = bench_run_close(r);
+    if (g->n != N_PROBLEMS) {
+        fprintf(stderr, "latbench gate: only %d of %d problems were measured\n", g->n, N_PROBLEMS);
         return 1;
     }
-    if (write) {
-        if (ex.root) json_decref(ex.root);
-        if (!write_expect(expect_path, &r, &g, reps)) return 1;
-        printf("gate: wrote the expected ratios of %d problems to %s\n", g.n, expect_path);
-        return status;
-    }
+    return status;
+}
 
+/* The verdict table; the exit status: 1 when a ratio is too slow, 2 when one had no expectation. */
+static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_path, double tol, bool other_uarch,
+                 const char *isa, int status) {
     printf("\n== gate: ours / reference, ratio of the lower quartiles of the per-call times (and of the medians),\n"
            "   against %s; fail when it exceeds expected x %.2f (vs oneDNN) or x %.2f (vs scalar)%s\n",
            expect_path, tol, tol * SCALAR_EXTRA, other_uarch ? " (widened: this CPU's microarchitecture differs from the reference's)" : "");
     printf("%-56s %-7s %9s %9s %9s  %s\n", "problem", "vs", "q1 ratio", "(median)", "expected", "verdict");
     int failed = 0, missing = 0, faster = 0;
-    for (int i = 0; i < g.n; i++) {
-        const gate_result *o = &g.res[i];
+    for (int i = 0; i < g->n; i++) {
+        const gate_result *o = &g->res[i];
         for (int k = 0; k < 2; k++) {
             const double *q = k == 0 ? o->vs_scalar : o->vs_onednn;
             const double t = k == 0 ? tol * SCALAR_EXTRA : tol;
-            double e = expect_of(&ex, o->name, k == 0 ? "vs_scalar" : "vs_onednn");
+            double e = expect_of(ex, o->name, k == 0 ? "vs_scalar" : "vs_onednn");
             if (!isfinite(q[0])) continue;   /* no oneDNN path for this problem */
             const char *verdict;
             if (!isfinite(e)) {
-                verdict = "no expectation";
+                verdict = "FAIL: no expectation";
                 missing++;
             } else if (q[0] > e * t) {
                 verdict = "FAIL: slower than expected";
@@ -375,9 +461,47 @@ int cmd_gate(int argc, char **argv) {
             printf("%-56s %-7s %9.3f %9.3f %9s  %s\n", o->name, k == 0 ? "scalar" : "oneDNN", q[0], q[1], exps, verdict);
         }
     }
-    json_decref(ex.root);
     printf("gate: %s: %d failed, %d faster than expected, %d without expectation (%d problems, ISA %s, tolerance %.2f)\n",
-           failed ? "FAILED" : "passed", failed, faster, missing, g.n, lb_isa_name(r.disp->conv2d->isa), tol);
-    if (failed) return 1;
-    return status;
+           failed || missing ? "FAILED" : "passed", failed, faster, missing, g->n, isa, tol);
+    if (missing) {
+        fprintf(stderr, "latbench gate: %s: %d measured ratio%s without an expectation\n", expect_path, missing, missing == 1 ? "" : "s");
+        return 2;
+    }
+    return failed ? 1 : status;
+}
+
+int cmd_gate(int argc, char **argv) {
+    gate_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    bench_run r;
+    memset(&r, 0, sizeof r);
+    r.out = stdout;
+    r.disp = lb_dispatch_get();
+    bench_machine_detect(&r.mach, &r.disp->cpu);
+    const char *isa = lb_isa_name(r.disp->conv2d->isa);
+    char path[1024], err[1400];
+    rc = expect_location(&a, isa, path, sizeof path);
+    if (rc >= 0) return rc;
+    gate_expect ex = {NULL, NULL};
+    if (!a.write && !gate_load_expect(path, &ex, err, sizeof err)) {
+        fprintf(stderr, "latbench gate: %s\n", err);
+        return 2;
+    }
+    bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
+    double tol = a.tol != 0 ? a.tol : other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
+    gate_ctx g;
+    int status = measure(&r, &a, &g);
+    if (status && g.n != N_PROBLEMS) {
+        gate_expect_free(&ex);
+        return status;
+    }
+    if (a.write) {
+        if (!write_expect(path, &r, &g, a.reps)) return 1;
+        printf("gate: wrote the expected ratios of %d problems to %s\n", g.n, path);
+        return status;
+    }
+    rc = check(&ex, &g, path, tol, other_uarch, isa, status);
+    gate_expect_free(&ex);
+    return rc;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "harness/cli/cli.h"
 #include "harness/cli/nncli.h"
+#include "harness/cli/report.h"
 #include "harness/io/srcfile.h"
 #include "harness/lattice/params.h"
 
@@ -66,7 +67,7 @@ static bool find_script(const char *rel, char *out, size_t outlen, char *err, si
 
 /* Loads path and checks the shape `latbench experiment` writes, or a benchmark result (a
  * "benchmarks" list: `latbench bench`, google-benchmark); false with a message in err. */
-static bool check_results(const char *path, bool *is_bench, char *err, size_t errlen) {
+bool report_check_results(const char *path, bool *is_bench, char *err, size_t errlen) {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) {
@@ -195,7 +196,7 @@ int cmd_report(int argc, char **argv) {
     if (!in) return fail("usage: latbench report RESULTS.json [--out DIR] (try --help)");
     if (!is_file(in)) return snprintf(err, sizeof err, "%.900s: no such file", in), fail(err);
     bool is_bench = false;
-    if (!check_results(in, &is_bench, err, sizeof err)) return fail(err);
+    if (!report_check_results(in, &is_bench, err, sizeof err)) return fail(err);
 
     char script[PATH_MAX + 64];
     if (!find_script(is_bench ? SCRIPT_BENCH : SCRIPT_EXPERIMENT, script, sizeof script, err, sizeof err)) return fail(err), 1;

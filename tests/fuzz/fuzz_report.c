@@ -1,0 +1,15 @@
+/* Fuzz target: the input check of `latbench report` (an experiment's results.json or a benchmark
+ * result). */
+#include "tests/fuzz/fuzz_util.h"
+#include "harness/cli/report.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char path[64], err[2048];
+    int fd = fuzz_memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    bool is_bench = false;
+    err[0] = 0;
+    if (!report_check_results(path, &is_bench, err, sizeof err) && !err[0]) abort();
+    close(fd);
+    return 0;
+}
