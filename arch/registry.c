@@ -1,4 +1,5 @@
 #include "arch/registry.h"
+#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +160,21 @@ static lb_isa best_isa(const lb_cpu *cpu) {
     return best;
 }
 
+/* libgomp keeps per-thread team state on the caller's stack: OMP_NUM_THREADS=100000 overflowed it
+ * (a SIGSEGV at the first parallel region of observe or generate).  Every command asks for the
+ * dispatch before its first parallel region, so the check lives here, at the --threads bound. */
+static void check_omp_threads(void) {
+    const int n = omp_get_max_threads();
+    if (n > LB_MAX_THREADS) {
+        const char *env = getenv("OMP_NUM_THREADS");
+        fprintf(stderr, "latbench: OMP_NUM_THREADS=%s asks for %d threads, more than %d\n", env ? env : "(unset)", n,
+                LB_MAX_THREADS);
+        exit(2);
+    }
+}
+
 static void dispatch_init(void) {
+    check_omp_threads();
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
     lb_isa cap = best_isa(&cpu);

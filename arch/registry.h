@@ -14,6 +14,9 @@
 #include "kernels/optim/optim.h"
 #include "kernels/worm/worm.h"
 
+/* The most threads any command runs (the --threads options and OMP_NUM_THREADS). */
+#define LB_MAX_THREADS 4096
+
 /* All variants compiled into this binary, per op (including ones this CPU cannot run). */
 const conv2d_ops *lb_conv2d_variants(int *count);
 const pool_ops *lb_pool_variants(int *count);

@@ -8,6 +8,7 @@
 #include "tests/test_util.h"
 #include "harness/lattice/params.h"
 #include "harness/lattice/sampler.h"
+#include "harness/lattice/wtable.h"
 
 static cli_result R;
 static char tmp[256];
@@ -104,6 +105,78 @@ static void test_bench_verify_options(void **s) {
             "is too long");
 }
 
+/* refused() with environment assignments (env) before the binary */
+static void refused_env(const char *env, const char *args, const char *needle) {
+    char full[2048];
+    snprintf(full, sizeof full, args, tmp);
+    cli_latbench(&R, env, full);
+    if (R.status != 2 || R.lines != 1 || !strstr(R.out, needle))
+        fail_msg("'%s %s': status %d, %d lines: %s (wanted exit 2 and one line with '%s')", env, full, R.status, R.lines,
+                 R.out, needle);
+}
+
+/* OMP_NUM_THREADS past the --threads bound overflowed libgomp's stack (SIGSEGV) in observe and
+ * generate; 4096 still runs. */
+static void test_omp_num_threads(void **s) {
+    (void)s;
+    refused_env("OMP_NUM_THREADS=100000", "observe --lattice 8x8 --eta 4 --lambda 1 --mu 1 --sweeps 2 --therm 0 --chains 1",
+                "OMP_NUM_THREADS=100000 asks for 100000 threads, more than 4096");
+    refused_env("OMP_NUM_THREADS=100000",
+                "generate --task regression --lattice 8x8 --lambda 1 --eta 4 --mu 1 --count 2 --chains 1 --therm 8 "
+                "--out %s/out",
+                "more than 4096");
+    /* the bound itself still runs (4096 threads are slow to start under qemu-user: 64 there) */
+    cli_latbench(&R, cli_emulated() ? "OMP_NUM_THREADS=64" : "OMP_NUM_THREADS=4096",
+                 "observe --lattice 8x8 --eta 4 --lambda 1 --mu 1 --sweeps 2 --therm 0 --chains 1");
+    assert_int_equal(R.status, 0);
+}
+
+/* experiment --out '' put its datasets at /data; bench --json --quick wrote a file named --quick;
+ * verify --isa of ISAs this CPU lacks checked nothing and ended in a contradictory summary. */
+static void test_empty_and_option_values(void **s) {
+    (void)s;
+    refused("experiment regression --out ''", "--out needs a directory name");
+    refused("bench --json --quick --filter nomatch", "--json needs a file name (got '--quick')");
+    assert_int_equal(access("--quick.tmp", F_OK), -1);
+    assert_int_equal(access("--quick", F_OK), -1);
+#if defined(__x86_64__)
+    refused("verify --isa neon", "--isa neon: this CPU runs none of these ISAs");
+#else
+    refused("verify --isa avx2,avx512", "this CPU runs none of these ISAs");
+#endif
+}
+
+/* A W table of 2^20 entries took ~85 s without a line; the bound is now 2^16 (~5 s). */
+static void test_fmax_bound(void **s) {
+    (void)s;
+    refused("observe --lattice 8x8 --eta 4 --lambda 1 --mu 1 --sweeps 2 --therm 0 --chains 1 --fmax 65537",
+            "--fmax 65537: expected an integer in 8..65536");
+    refused("generate --task regression --lattice 8x8 --lambda 1 --eta 4 --mu 1 --count 2 --chains 1 --therm 8 "
+            "--fmax 1048576 --out %s/out",
+            "expected an integer in 8..65536");
+    lb_wtable t;
+    char err[256];
+    assert_false(lb_wtable_build(&t, 4, 1, LB_FMAX_MAX + 1, err, sizeof err));
+    assert_non_null(strstr(err, "fmax must be in 8..65536"));
+}
+
+/* Seeds are decimal: base 0 read "010" as octal 8, another seed than the one typed. */
+static void test_seed_decimal(void **s) {
+    (void)s;
+    uint64_t v = 0;
+    assert_true(lb_parse_u64("010", &v));
+    assert_int_equal(v, 10);
+    assert_true(lb_parse_u64("0x10", &v));
+    assert_int_equal(v, 16);
+    assert_true(lb_parse_u64("18446744073709551615", &v));
+    assert_true(v == UINT64_MAX);
+    assert_false(lb_parse_u64("18446744073709551616", &v));
+    assert_false(lb_parse_u64("+1", &v));
+    assert_false(lb_parse_u64(" 1", &v));
+    assert_false(lb_parse_u64("0x", &v));
+    assert_false(lb_parse_u64("08", &v) && v != 8);
+}
+
 static void test_grid_points(void **s) {
     (void)s;
     char err[256];
@@ -133,7 +206,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid_points),      cmocka_unit_test(test_grid_overflow), cmocka_unit_test(test_sweep_overflow),
         cmocka_unit_test(test_sizes),            cmocka_unit_test(test_mu_range),      cmocka_unit_test(test_worms_per_sweep),
-        cmocka_unit_test(test_bench_verify_options),
+        cmocka_unit_test(test_bench_verify_options), cmocka_unit_test(test_omp_num_threads),
+        cmocka_unit_test(test_empty_and_option_values), cmocka_unit_test(test_fmax_bound),
+        cmocka_unit_test(test_seed_decimal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

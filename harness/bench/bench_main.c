@@ -138,7 +138,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
                 if (!parse_int_range(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
                 set_reps = true;
             } else if (!strcmp(a, "--json")) {
-                if (!*v) BAD("--json needs a file name");
+                /* "--json --quick" wrote a file named --quick */
+                if (!*v || *v == '-') BAD("--json needs a file name (got '%s')", v);
                 o->json_path = v;
             } else if (!strcmp(a, "--baseline")) {
                 if (!strcmp(v, "onednn")) o->onednn = true;

@@ -263,7 +263,8 @@ int cmd_experiment(int argc, char **argv) {
         LOPT("--test-count", test_count, 9, 1L << 30)
         LOPT("--therm", therm, 8, 1L << 20)
         if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
-            if (r < 0) return fail("--out needs a value");
+            /* an empty name made the datasets' path "/data", at the filesystem root */
+            if (r < 0 || !*v) return fail("--out needs a directory name");
             out = v;
             continue;
         }

@@ -194,7 +194,7 @@ int cmd_generate(int argc, char **argv) {
         LONG_IN("--threads", threads, 1, 4096)
         LONG_IN("--therm", therm, 8, 1L << 30)
         LONG_IN("--spacing", spacing, 1, 1L << 30)
-        LONG_IN("--fmax", fmax, 8, 1 << 20)
+        LONG_IN("--fmax", fmax, 8, LB_FMAX_MAX)
         LONG_IN("--viol-steps", vsteps, 1, 1L << 30)
 #undef LONG_IN
 #undef STR

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "harness/cli/cli.h"
+#include "arch/registry.h"
 
 static const struct {
     const char *name;
@@ -51,7 +52,12 @@ int main(int argc, char **argv) {
     if (argc < 2) return usage(stderr);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return check_stdout(usage(stdout));
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return check_stdout(commands[i].fn(argc - 1, argv + 1));
+        if (!strcmp(argv[1], commands[i].name)) {
+            /* the environment (LATBENCH_ISA, LATBENCH_TEST_SLOWDOWN, OMP_NUM_THREADS) is checked
+             * before any command runs: some reach their first parallel region before any kernel */
+            lb_dispatch_get();
+            return check_stdout(commands[i].fn(argc - 1, argv + 1));
+        }
     fprintf(stderr, "latbench: unknown command '%s' (try 'latbench help')\n", argv[1]);
     return 2;
 }

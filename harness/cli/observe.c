@@ -75,7 +75,7 @@ int cmd_observe(int argc, char **argv) {
         LONG_IN("--therm", therm, 0, 1L << 30)
         LONG_IN("--chains", chains, 1, 1 << 16)
         LONG_IN("--threads", threads, 1, 4096)
-        LONG_IN("--fmax", fmax, 8, 1 << 20)
+        LONG_IN("--fmax", fmax, 8, LB_FMAX_MAX)
 #undef LONG_IN
 #undef OPT
         snprintf(err, sizeof err, "unknown option '%s' (try --help)", argv[i]);

@@ -1,4 +1,5 @@
 #include "harness/lattice/params.h"
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,8 +30,10 @@ bool lb_parse_long(const char *s, long lo, long hi, long *v) {
 bool lb_parse_u64(const char *s, uint64_t *v) {
     char *end;
     errno = 0;
-    if (*s == '-') return false;
-    unsigned long long x = strtoull(s, &end, 0);
+    /* decimal (base 0 read "010" as octal 8: another seed than the one typed); 0x... stays hex */
+    if (*s == '-' || *s == '+' || isspace((unsigned char)*s)) return false;
+    const bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    unsigned long long x = strtoull(s, &end, hex ? 16 : 10);
     if (end == s || *end || errno) return false;
     *v = x;
     return true;

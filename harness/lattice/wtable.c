@@ -103,8 +103,8 @@ bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *er
         snprintf(err, errlen, "eta must be > 0 when lambda = 0 (got eta = %g): the Gaussian weight W(f) diverges", eta);
         return false;
     }
-    if (fmax < 8 || fmax > (1 << 20)) {
-        snprintf(err, errlen, "fmax must be in 8..%d (got %d)", 1 << 20, fmax);
+    if (fmax < 8 || fmax > LB_FMAX_MAX) {
+        snprintf(err, errlen, "fmax must be in 8..%d (got %d)", LB_FMAX_MAX, fmax);
         return false;
     }
     t->eta = eta, t->lambda = lambda, t->fmax = fmax;

@@ -12,6 +12,9 @@
 #include "kernels/worm/worm.h"
 
 #define LB_FMAX_DEFAULT 1024
+/* The largest table: its quadrature costs ~80 us per f, so 2^16 builds in ~5 s per (eta, lambda);
+ * 2^20 took ~85 s without a line of output. */
+#define LB_FMAX_MAX 65536
 
 typedef struct {
     double eta, lambda;

@@ -68,7 +68,7 @@ int cmd_verify(int argc, char **argv) {
     const lb_dispatch *disp = lb_dispatch_get();
     unsigned mask = 0;
     for (int i = LB_ISA_SCALAR; i <= (int)disp->cap; i++) mask |= 1u << i;
-    const char *filter = NULL;
+    const char *filter = NULL, *isa_arg = NULL;
     bool onednn = true, verbose = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -81,6 +81,7 @@ int cmd_verify(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--isa")) {
             mask = 0;
+            isa_arg = argv[i + 1];
             char buf[128];
             /* a longer list would be cut silently: refuse it */
             if ((size_t)snprintf(buf, sizeof buf, "%s", argv[++i]) >= sizeof buf) {
@@ -110,6 +111,13 @@ int cmd_verify(int argc, char **argv) {
             fprintf(stderr, "latbench verify: unknown option '%s' (try latbench verify --help)\n", argv[i]);
             return 2;
         }
+    }
+    /* an ISA list this CPU runs none of checked nothing and ended in a contradictory summary */
+    bool runnable = false;
+    for (int i = 0; i <= LB_ISA_NEON; i++) runnable |= (mask & (1u << i)) && lb_cpu_supports(&disp->cpu, (lb_isa)i);
+    if (!runnable) {
+        fprintf(stderr, "latbench verify: --isa %s: this CPU runs none of these ISAs\n", isa_arg ? isa_arg : "");
+        return 2;
     }
     /* Correctness needs no parallelism, and oneDNN's spinning OpenMP workers slow a shared
      * machine down tenfold. */
