@@ -114,7 +114,12 @@ static bool dpush(dvec *d, double x, char *err, size_t errlen) {
     return true;
 }
 
-static double round12(double x) { return round(x * 1e12) / 1e12; }
+/* Rounds to 12 decimals where that is representable (|x| * 1e12 below 2^52); larger values are
+ * whole numbers of 1e-12 already, and x * 1e12 could overflow to inf. */
+static double round12(double x) {
+    const double y = x * 1e12;
+    return fabs(y) < 0x1p52 ? round(y) / 1e12 : x;
+}
 
 static bool value_item(const char *p, void *ctx, char *err, size_t errlen) {
     dvec *d = ctx;
@@ -144,8 +149,14 @@ static bool value_item(const char *p, void *ctx, char *err, size_t errlen) {
     if (!(step > 0) || hi < lo) return snprintf(err, errlen, "range '%s' needs STEP > 0 and B >= A", p), false;
     double count = floor((hi - lo) / step + 1e-9);
     if (count >= MAX_VALUES) return snprintf(err, errlen, "range '%s' has too many values", p), false;
-    for (int i = 0; i <= (int)count; i++)
-        if (!dpush(d, round12(lo + i * step), err, errlen)) return false;
+    for (int i = 0; i <= (int)count; i++) {
+        const double v = round12(lo + i * step);
+        /* a step below the precision of the values would repeat points silently */
+        if (i > 0 && !(v > d->v[d->n - 1]))
+            return snprintf(err, errlen, "range '%s': STEP is below the precision of the values (repeated points)", p), false;
+        if (!isfinite(v)) return snprintf(err, errlen, "range '%s' leaves the finite numbers", p), false;
+        if (!dpush(d, v, err, errlen)) return false;
+    }
     return true;
 }
 

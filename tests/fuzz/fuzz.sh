@@ -20,8 +20,8 @@ targets_of() { for f in "$1"/fuzz/*; do [ -x "$f" ] && basename "$f"; done; }
 # The parser sources each target is meant to cover (for the coverage report).
 sources_of() {
     case "$1" in
-        npy) echo harness/nn/nnio.c harness/io/npy.c ;;
-        dataset) echo harness/nn/nnio.c ;;
+        npy) echo harness/io/npy.c ;;
+        dataset) echo harness/nn/nnio.c harness/io/npy.c ;;
         safetensors) echo harness/io/safetensors.c ;;
         model_file) echo harness/io/safetensors.c harness/cli/nncli.c harness/nn/nnio.c harness/nn/netspec.c ;;
         netspec) echo harness/nn/netspec.c harness/nn/model.c ;;
