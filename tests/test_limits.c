@@ -137,6 +137,12 @@ static void test_empty_and_option_values(void **s) {
     (void)s;
     refused("experiment regression --out ''", "--out needs a directory name");
     refused("bench --json --quick --filter nomatch", "--json needs a file name (got '--quick')");
+    /* an output that cannot be written is refused before the work (train trained, then failed) */
+    refused("train --model task3-eq1 --data %s/nodata --epochs 1 --out ''", "'' is not a usable output file name");
+    refused("train --model task3-eq1 --data %s/nodata --epochs 1 --out /nonexistent-dir/m.safetensors",
+            "the directory /nonexistent-dir does not exist");
+    refused("gate --json ''", "--json: '' is not a usable output file name");
+    refused("bench --quick --filter nomatch --json /nonexistent-dir/b.json", "the directory /nonexistent-dir does not exist");
     assert_int_equal(access("--quick.tmp", F_OK), -1);
     assert_int_equal(access("--quick", F_OK), -1);
 #if defined(__x86_64__)

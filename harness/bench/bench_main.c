@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness/bench/bench.h"
+#include "harness/io/atomic.h"
 #include "harness/bench/gbench_kernels.h"
 #include "harness/nn/layer_desc.h"
 #include "harness/bench/peak.h"
@@ -140,6 +141,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
             } else if (!strcmp(a, "--json")) {
                 /* "--json --quick" wrote a file named --quick */
                 if (!*v || *v == '-') BAD("--json needs a file name (got '%s')", v);
+                char why[512];
+                if (!lb_atomic_check_target(v, why, sizeof why)) BAD("--json: %s", why);
                 o->json_path = v;
             } else if (!strcmp(a, "--baseline")) {
                 if (!strcmp(v, "onednn")) o->onednn = true;

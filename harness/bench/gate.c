@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness/bench/gate.h"
+#include "harness/io/atomic.h"
 #include "harness/bench/bench.h"
 #include "harness/cli/cli.h"
 #include "harness/io/outdir.h"
@@ -325,6 +326,11 @@ static int parse_args(int argc, char **argv, gate_args *a) {
             if (!strcmp(o, "--expect")) {
                 a->expect_path = v;
             } else if (!strcmp(o, "--json")) {
+                char why[512];
+                if (!lb_atomic_check_target(v, why, sizeof why)) {
+                    fprintf(stderr, "latbench gate: --json: %s\n", why);
+                    return 2;
+                }
                 a->json_path = v;
             } else if (!strcmp(o, "--tolerance")) {
                 a->tol = strtod(v, &end);

@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include "arch/registry.h"
 #include "harness/cli/cli.h"
-#include "harness/cli/nncli.h"
 #include "harness/io/atomic.h"
+#include "harness/cli/nncli.h"
 #include "harness/io/npy.h"
 #include "harness/lattice/params.h"
 #include "harness/nn/nnio.h"
@@ -56,7 +56,7 @@ static bool out_not_input(const char *out, const char *model, const char *data, 
     static const char *const files[] = {"x.npy", "y.npy", "meta.json"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", data, files[i]);
-        if (same_file(path, &so)) return snprintf(err, errlen, "--out %s is the dataset's %s (refusing to overwrite an input)", out, path), false;
+        if (same_file(path, &so)) return snprintf(err, errlen, "--out %.250s is the dataset's %.250s (refusing to overwrite an input)", out, path), false;
     }
     if (same_file(model, &so)) return snprintf(err, errlen, "--out %s is the --model file (refusing to overwrite an input)", out), false;
     if (S_ISDIR(so.st_mode)) return snprintf(err, errlen, "--out %s is a directory", out), false;
@@ -157,7 +157,9 @@ int cmd_train(int argc, char **argv) {
         return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
     }
     if (!model || !data || (!out && !dump)) return fail("--model, --data and --out are required (try --help)");
-    if (out && !out_not_input(out, model, data, err, sizeof err)) return fail(err);
+    /* a path that cannot be written is refused before training, not after it */
+    if (out && (!lb_atomic_check_target(out, err, sizeof err) || !out_not_input(out, model, data, err, sizeof err)))
+        return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
     nncli_spec s;
     if (!nncli_load_spec(model, &s, err, sizeof err)) return fail(err);

@@ -141,6 +141,20 @@ static bool tmp_template(const char *path, char *tmp, size_t len, char *err, siz
     return true;
 }
 
+bool lb_atomic_check_target(const char *path, char *err, size_t errlen) {
+    char dir[4096], base[4096];
+    struct stat st;
+    if (!path || !split(path, dir, base, sizeof dir))
+        return snprintf(err, errlen, "'%.200s' is not a usable output file name", path ? path : ""), false;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return snprintf(err, errlen, "%.300s is a directory, not a file name", path), false;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return snprintf(err, errlen, "cannot write %.300s: the directory %.300s does not exist", path, dir), false;
+    if (access(dir, W_OK | X_OK) != 0)
+        return snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno)), false;
+    return true;
+}
+
 bool lb_atomic_tmp_owner(const char *name, long *pid) {
     if (name[0] != '.') return false;
     const char *t = strstr(name, ".tmp-");

@@ -24,6 +24,9 @@ typedef struct {
 
 /* Creates the temporary for path (after removing stale temporaries in its directory). */
 bool lb_atomic_open(lb_atomic_file *f, const char *path, int flags, char *err, size_t errlen);
+/* Whether path can be an output file: a name (not "", ".", a directory), in an existing directory
+ * this process may write.  Commands check their outputs with it before a long computation. */
+bool lb_atomic_check_target(const char *path, char *err, size_t errlen);
 /* fsync, close, rename into place, fsync of the directory; on failure removes the temporary. */
 bool lb_atomic_commit(lb_atomic_file *f, char *err, size_t errlen);
 /* Closes and removes the temporary (after an error).  Safe to call twice. */
