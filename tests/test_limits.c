@@ -143,6 +143,17 @@ static void test_empty_and_option_values(void **s) {
             "the directory /nonexistent-dir does not exist");
     refused("gate --json ''", "--json: '' is not a usable output file name");
     refused("bench --quick --filter nomatch --json /nonexistent-dir/b.json", "the directory /nonexistent-dir does not exist");
+    /* empty list items were skipped silently */
+    refused("bench --quick --threads 1,,2 --filter nomatch", "--threads: '1,,2' is not a list");
+    refused("bench --quick --lattice 8x8, --filter nomatch", "--lattice: '8x8,' is not a list");
+    /* a filter that matches nothing measured nothing, wrote an empty result and exited 0 */
+    char nomatch[1024], out[600];
+    snprintf(out, sizeof out, "%s/out", tmp);
+    snprintf(nomatch, sizeof nomatch, "bench --quick --no-pipelines --filter nomatch --json %s", out);
+    cli_latbench(&R, NULL, nomatch);
+    assert_int_equal(R.status, 2);
+    assert_non_null(strstr(R.out, "latbench bench: no benchmark matched --filter nomatch"));
+    assert_int_equal(access(out, F_OK), -1);
     assert_int_equal(access("--quick.tmp", F_OK), -1);
     assert_int_equal(access("--quick", F_OK), -1);
 #if defined(__x86_64__)

@@ -52,10 +52,15 @@ static bool parse_int_range(const char *s, long lo, long hi, int *out) {
     return true;
 }
 
+/* An empty item (",,", a leading or trailing comma): strtok would skip it silently. */
+static bool has_empty_item(const char *s) {
+    return !*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,");
+}
+
 /* "a,b,c" of integers in [lo, hi]. */
 static bool parse_int_list(const char *s, long lo, long hi, int *out, int *n) {
     char buf[256];
-    if (strlen(s) >= sizeof buf || !*s) return false;
+    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
     strcpy(buf, s);
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -67,7 +72,7 @@ static bool parse_int_list(const char *s, long lo, long hi, int *out, int *n) {
 
 static bool parse_lattice_list(const char *s, bench_opts *o) {
     char buf[256];
-    if (strlen(s) >= sizeof buf || !*s) return false;
+    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
     strcpy(buf, s);
     o->n_lattices = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -84,6 +89,10 @@ static bool parse_lattice_list(const char *s, bench_opts *o) {
 /* Splits a comma list of preset names in place (the strings point into buf). */
 static bool parse_net_list(char *buf, bench_opts *o, const char **bad) {
     o->n_nets = 0;
+    if (has_empty_item(buf)) {
+        *bad = "(an empty item)";
+        return false;
+    }
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (!netspec_preset(tok)) {
             *bad = tok;
@@ -886,7 +895,13 @@ int cmd_bench(int argc, char **argv) {
     if (r.any_lone && opt.timing.reps > 1)
         fprintf(r.out, "^ timed once: that oneDNN path was more than %.0fx slower than the fastest way to compute the row\n",
                 opt.timing.drop_factor);
-    if (!r.n_rows) fprintf(r.out, "no problem matched%s%s\n", opt.filter ? " --filter " : "", opt.filter ? opt.filter : "");
+    if (!r.n_rows) {
+        /* nothing measured: an input error, and no empty result file to mistake for a run */
+        fprintf(stderr, "latbench bench: no benchmark matched%s%s\n", opt.filter ? " --filter " : "", opt.filter ? opt.filter : "");
+        if (r.json_on) json_file_abort(r.json_file, &r.json_af), r.json_on = false;
+        bench_run_close(&r);
+        return 2;
+    }
     double load_end[3] = {0, 0, 0};
     getloadavg(load_end, 3);
     fprintf(r.out, "\n%d measurements in %.1f s (load average at the end %.2f)\n", r.n_rows, bench_now() - t_start, load_end[0]);
