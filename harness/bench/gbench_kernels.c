@@ -9,6 +9,7 @@
  * and the oneDNN primitives / worm sampler in a one-slot cache per benchmark.  Time is wall-clock
  * (UseRealTime): the work runs on OpenMP threads. */
 #include "harness/bench/gbench_kernels.h"
+#include "harness/io/atomic.h"
 #include <stdio.h>
 
 #ifdef LB_NO_GBENCH
@@ -1077,7 +1078,7 @@ typedef struct {
     char nets[512];
     bool nets_given;          /* --nets: say which of them do not fit a lattice */
     bool cpu_time;            /* --cpu-time: the calling thread's CPU time instead of wall time */
-    const char *out_path;     /* --benchmark_out=PATH, written through PATH.tmp.PID */
+    const char *out_path;     /* --benchmark_out=PATH, written through an atomic temporary (harness/io/atomic.h) */
     bool listing;             /* --benchmark_list_tests: no measurement of the machine */
 } gbk_opts;
 
@@ -1159,8 +1160,7 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
         } else if (!strncmp(a, "--benchmark_out=", 16)) {
             if (!a[16]) BAD("--benchmark_out needs a file name");
             o->out_path = a + 16;
-            snprintf(out_arg, out_len, "--benchmark_out=%s.tmp.%ld", o->out_path, (long)getpid());
-            gargv[(*gargc)++] = out_arg;
+            gargv[(*gargc)++] = out_arg; /* "--benchmark_out=TEMPORARY", filled in once it exists */
         } else {
             if (!strcmp(a, "--benchmark_list_tests") ||
                 (!strncmp(a, "--benchmark_list_tests=", 23) && strcmp(a + 23, "false") && strcmp(a + 23, "0")))
@@ -1176,25 +1176,6 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
     return 0;
 }
 
-/* fsync then rename: the output appears whole or not at all. */
-static bool commit_file(const char *tmp, const char *path) {
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        fprintf(stderr, "latbench bench --gbench: cannot write %s: %s\n", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        unlink(tmp);
-        return false;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        fprintf(stderr, "latbench bench --gbench: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        return false;
-    }
-    return true;
-}
-
-
 int bench_gbench_main(int argc, char **argv) {
     registry R;
     memset(&R, 0, sizeof R);
@@ -1205,7 +1186,7 @@ int bench_gbench_main(int argc, char **argv) {
     bench_machine_detect(&R.mach, &R.disp->cpu);
     gbk_opts o;
     char **gargv = calloc((size_t)argc + 2, sizeof *gargv);
-    char out_arg[4200];
+    char out_arg[4300];
     int gargc = 0;
     if (!gargv) BAD("out of memory");
     int rc = parse_opts(argc, argv, &R, &o, gargv, &gargc, out_arg, sizeof out_arg);
@@ -1213,20 +1194,21 @@ int bench_gbench_main(int argc, char **argv) {
         free(gargv);
         return rc == 1 ? 0 : rc;
     }
-    /* google-benchmark's flags first, and the output file: a bad one fails before any work */
-    rc = gb_init(gargc, gargv);
-    char tmp[4200] = "";
-    if (!rc && o.out_path) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o.out_path, (long)getpid());
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0) {
-            fprintf(stderr, "latbench bench --gbench: cannot write %s: %s\n", o.out_path, strerror(errno));
-            rc = 1;
-        } else {
-            close(fd);
+    /* the output file first (google-benchmark writes the temporary, renamed into place at the
+     * end: whole or absent), then google-benchmark's flags: a bad one fails before any work */
+    lb_atomic_file af = {.fd = -1, .slot = -1};
+    char err[600];
+    if (o.out_path) {
+        if (!lb_atomic_open(&af, o.out_path, 0, err, sizeof err)) {
+            fprintf(stderr, "latbench bench --gbench: %s\n", err);
+            free(gargv);
+            return 2;
         }
+        snprintf(out_arg, sizeof out_arg, "--benchmark_out=%s", af.tmp);
     }
+    rc = gb_init(gargc, gargv);
     if (rc) {
+        lb_atomic_abort(&af);
         free(gargv);
         return rc;
     }
@@ -1268,7 +1250,7 @@ int bench_gbench_main(int argc, char **argv) {
     }
     if (!ok) {
         fprintf(stderr, "latbench bench --gbench: cannot build the benchmark registry (out of memory)\n");
-        if (o.out_path) unlink(tmp);
+        lb_atomic_abort(&af);
         rc = 1;
     } else {
         if (!o.listing) {
@@ -1277,12 +1259,13 @@ int bench_gbench_main(int argc, char **argv) {
         }
         int n_run = 0;
         rc = gb_run(&n_run);
-        if (o.out_path) {
-            if (rc == 0 && access(tmp, F_OK) == 0) {
-                if (!commit_file(tmp, o.out_path)) rc = 1;
-            } else {
-                unlink(tmp);
+        if (o.out_path && rc == 0) {
+            if (!lb_atomic_commit(&af, err, sizeof err)) {
+                fprintf(stderr, "latbench bench --gbench: %s\n", err);
+                rc = 1;
             }
+        } else {
+            lb_atomic_abort(&af);
         }
     }
     release_slot(&R);
