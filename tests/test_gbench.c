@@ -130,8 +130,9 @@ static void test_bad_flags_fail_in_one_line(void **state) {
     assert_non_null(strstr(R.out, "--benchmark_nonsense"));
     cli_latbench(&R, NULL, "bench --gbench " SMALL " --benchmark_list_tests --benchmark_filter=^no_such_benchmark$");
     assert_int_equal(R.status, 1);
+    /* an output that cannot be written is an input error (exit 2), found before any work */
     cli_latbench(&R, NULL, "bench --gbench " SMALL " --benchmark_out=/nonexistent-dir/x.json --benchmark_filter=^worm");
-    assert_int_equal(R.status, 1);
+    assert_int_equal(R.status, 2);
     assert_int_equal(R.lines, 1);
     assert_non_null(strstr(R.out, "cannot write /nonexistent-dir/x.json"));
 }
