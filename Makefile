@@ -4,6 +4,8 @@
 # cross compiler, qemu-user and the arm64 libraries come from toolchain/install-cross.sh; tests/run.sh
 # runs that build under qemu-aarch64).  On an AArch64 machine a plain `make` builds natively.
 .DEFAULT_GOAL := all
+# make run and make test build with one job per core (a plain make builds as make -jN asks)
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 HOST_ARCH := $(shell uname -m)
 ARCH     ?= $(HOST_ARCH)
 ifneq ($(ARCH),$(HOST_ARCH))
@@ -142,7 +144,7 @@ fuzz-coverage:
 	@tests/fuzz/fuzz.sh coverage build/fuzz-cov
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) -j$(JOBS) --no-print-directory all
 	./latbench run
 
 # On x86-64 the suite also cross-builds for AArch64 and runs those tests under qemu-aarch64.
@@ -153,11 +155,11 @@ endif
 # binary of both gcc builds (and of the AArch64 build, under qemu) runs, and a short smoke of every
 # fuzz target, summed into one "N passed, N failed" line.
 test: deps
-	@$(MAKE) --no-print-directory all test-bins
-	@$(MAKE) --no-print-directory test-bins BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror build/clang/latbench
-	@$(MAKE) --no-print-directory fuzz-bins FUZZ_OPTIONAL=1
-	@if [ -n "$(CROSS_TEST)" ]; then toolchain/install-cross.sh && $(MAKE) --no-print-directory ARCH=aarch64 test-bins; fi
+	@$(MAKE) -j$(JOBS) --no-print-directory all test-bins
+	@$(MAKE) -j$(JOBS) --no-print-directory test-bins BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	@$(MAKE) -j$(JOBS) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror build/clang/latbench
+	@$(MAKE) -j$(JOBS) --no-print-directory fuzz-bins FUZZ_OPTIONAL=1
+	@if [ -n "$(CROSS_TEST)" ]; then toolchain/install-cross.sh && $(MAKE) -j$(JOBS) --no-print-directory ARCH=aarch64 test-bins; fi
 	@tests/run.sh build/release build/asan $(CROSS_TEST) fuzz:build/fuzz
 
 clean:
