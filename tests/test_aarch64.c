@@ -1,4 +1,4 @@
-/* The AArch64 build through the binary (issue 7): ASIMD/SVE detection and the NEON dispatch on the
+/* The AArch64 build through the binary (the ARM port): ASIMD/SVE detection and the NEON dispatch on the
  * emulated CPUs that matter (qemu's default "max": ASIMD + SVE; cortex-a72: ASIMD only), the
  * LATBENCH_ISA caps, the oneDNN comparisons reported as absent on a build without oneDNN, and
  * datasets from the NEON worm byte-identical to the scalar reference's on both CPUs.

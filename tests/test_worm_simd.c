@@ -1,4 +1,4 @@
-/* The vectorized worm kernels against the scalar reference (issue 5): every variant the CPU runs
+/* The vectorized worm kernels against the scalar reference (docs/worm.md §4): every variant the CPU runs
  * evolves every chain bit for bit like worm-scalar.c — k, l, f, the generator state and all
  * counters — from the same seeds, over hundreds of sweeps, at (eta, mu) below the Silver Blaze
  * onset, at it and far above it, on 8x8, 60x4, 5x7, 2x6 and 3x2, with auto and fixed worm counts,

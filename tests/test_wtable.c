@@ -1,4 +1,4 @@
-/* The W(f) table against the closed forms of DESIGN.md §2, to 1e-12 relative. */
+/* The W(f) table against the closed forms of docs/design.md §2.3, to 1e-12 relative. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* The full pipelines of `latbench bench`, timed end to end (issue 6, and the performance part of
- * issue 4), each beside a baseline measured in the same run:
+/* The full pipelines of `latbench bench`, timed end to end (the workload as it runs, not just its
+ * kernels), each beside a baseline measured in the same run:
  *
  *   train     training steps (gather a batch, int16 -> float input, forward, loss, backward,
  *             AdamW amsgrad) of task1-eq/task1-st on 8x8 and 60x4 and task3-eq1 on 8x8, batch 128,
@@ -634,7 +634,7 @@ static void gen_step(void *vctx) {
     g->ok = lb_generate(&g->o, &g->pt, g->err, sizeof g->err);
 }
 
-/* The task-1 setup (DESIGN.md §3): 60x4, eta 4.01, lambda 1, mu 1.0 (the Silver Blaze onset). */
+/* The task-1 setup (docs/design.md §3): 60x4, eta 4.01, lambda 1, mu 1.0 (the Silver Blaze onset). */
 static void gen_setup(gen_ctx *g, const pipe_cfg *cfg, int threads, const worm_ops *ops, int16_t *x, float *y) {
     memset(g, 0, sizeof *g);
     g->eta = 4.01, g->lambda = 1.0, g->mu = 1.0;

@@ -1,4 +1,4 @@
-/* Subcommands of the latbench CLI (DESIGN.md §5).  Each returns the process exit status. */
+/* Subcommands of the latbench CLI (docs/design.md §6).  Each returns the process exit status. */
 #pragma once
 int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

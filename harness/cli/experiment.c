@@ -1,6 +1,6 @@
 /* latbench experiment regression|detect|count [--quick]: the seed's generalization study end to
  * end: generate (or reuse) the datasets, train every architecture of the task over several
- * trials, evaluate each trained net on the test grid (DESIGN.md §3), and write results.json and
+ * trials, evaluate each trained net on the test grid (docs/design.md §3), and write results.json and
  * a table of the shape of the seed's "test loss vs validation loss" table.
  * Layout of --out DIR: data/<name>/ (datasets, reused when present), models/<arch>-t<trial>.safetensors,
  * results.json (atomic), data/<name>.log (the generator's output), and the plots and tables of

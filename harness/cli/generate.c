@@ -1,4 +1,4 @@
-/* latbench generate: the datasets of the three tasks (DESIGN.md §3, §6) written atomically into a
+/* latbench generate: the datasets of the three tasks (docs/design.md §3, §7) written atomically into a
  * new directory: x.npy (int16 [N,4,NT,NX]), y.npy (float32 [N,outputs]), meta.json.  All three
  * files depend only on the options and the seed (not on threads or the kernel variant), so they
  * are byte-identical across runs; timings and the kernel go to stdout instead. */

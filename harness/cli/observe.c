@@ -1,5 +1,5 @@
 /* latbench observe: thermalize, measure and print <n>, <|phi|^2> (and |phi|^4, the charge) with
- * errors, tau_int and acceptance rates for one parameter point or a scan (DESIGN.md §5). */
+ * errors, tau_int and acceptance rates for one parameter point or a scan (docs/design.md §2.5, §6). */
 #include <jansson.h>
 #include <omp.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Datasets of the three tasks (DESIGN.md §3, §6), sampled in memory and handed to a store callback.
+/* Datasets of the three tasks (docs/design.md §3, §7), sampled in memory and handed to a store callback.
  *
  * Points: (eta_p, lambda_p, mu_p), p = 0..npoints-1; `count` configurations in all, split evenly
  * (the first count % npoints points get one more).  At each point, `chains` chains (at most its

@@ -1,7 +1,7 @@
 /* A conventional Metropolis simulation of the complex field φ_x at μ = 0, independent of the dual
  * variables (it shares no code with the worm sampler), to cross-check it (tests/test_worm_metropolis.c):
  *   S = Σ_x [ η|φ_x|² + λ|φ_x|⁴ - Σ_nu 2 Re(φ_x* φ_{x+nu}) ],   measure d²φ per site,
- * whose dual form is DESIGN.md §2 at μ = 0.  Single-site updates φ -> φ + δ(a + ib), a, b uniform
+ * whose dual form is docs/design.md §2.2 at μ = 0.  Single-site updates φ -> φ + δ(a + ib), a, b uniform
  * in [-1, 1], `hits` per site per sweep, sites in index order; its own xorshift generator. */
 #pragma once
 #include <stdint.h>

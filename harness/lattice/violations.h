@@ -1,4 +1,4 @@
-/* Flux violations (tasks 2 and 3 of DESIGN.md §3).
+/* Flux violations (tasks 2 and 3 of docs/design.md §3).
  *
  * A flux violation is a site where the divergence of k, div_x = Σ_nu (k_{x,nu} - k_{x-nu,nu}), is
  * not zero.  A sampled configuration has none.  An open worm is the state of the worm algorithm

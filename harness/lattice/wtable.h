@@ -1,4 +1,4 @@
-/* W(f) = ∫_0^∞ dr r^{f+1} e^{-η r² - λ r⁴}, the site weight of the dual representation (DESIGN.md §2).
+/* W(f) = ∫_0^∞ dr r^{f+1} e^{-η r² - λ r⁴}, the dual representation's site weight (docs/design.md §2.3).
  *
  * log W(f) is tabulated for f = 0 .. fmax+4 (odd f too: they occur at worm ends; +4 for the |φ|⁴
  * estimator) by composite Gauss–Legendre quadrature in r of the peaked integrand, evaluated in long

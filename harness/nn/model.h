@@ -1,6 +1,6 @@
 /* The model runtime: a net_spec instantiated for one lattice (h x w) and a maximum batch, with
  * every activation, gradient and workspace buffer allocated once in one arena (no allocation per
- * step; DESIGN.md §4).  Forward and backward run the dispatched kernels: conv and pool through the
+ * step; docs/design.md §5).  Forward and backward run the dispatched kernels: conv and pool through the
  * threaded batch-split wrappers (harness/nn/parallel.h), the rest single-threaded.
  *
  * Parameters live in one flat array (so AdamW is one kernel call), layer by layer in spec order,

@@ -1,4 +1,4 @@
-/* Training (DESIGN.md §3 defaults, those of the seed's code): AdamW (amsgrad, lr 1e-2, weight
+/* Training (docs/design.md §4.4: the defaults of the seed's code): AdamW (amsgrad, lr 1e-2, weight
  * decay 0), mini-batches of 100 reshuffled every epoch, 10% of the data held out for validation,
  * early stopping on the validation loss (patience 25) keeping the best weights.
  *

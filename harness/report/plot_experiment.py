@@ -17,7 +17,7 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX" in DIR
                               median over trials with a min-max band (bars when several eta); the training set
                               is marked on the training lattice's panel (regression: the mu range 0.90..1.05
                               shaded; detect/count: the (eta, mu) points (4.25, 1) and (4.01, 1.5), dotted lines
-                              and stars; DESIGN.md §3, not recorded in results.json); nets skipped on a lattice
+                              and stars; docs/design.md §3, not recorded in results.json); nets skipped on a lattice
                               say so in the legend; a second row holds the accuracy when the data have it
   report_loss_vs_label.png    count only, when results.json holds per-K losses (test[LATTICE].per_label:
                               [{"label": K, "n", "loss"}, ...]), else skipped with a note: one panel per test
@@ -227,7 +227,7 @@ def plot_vs_lattice(plt, r, outdir, written):
     plt.close(fig)
 
 
-# The training set of each task (DESIGN.md §3, harness/cli/experiment.c); results.json does not record it.
+# The training set of each task (docs/design.md §3, harness/cli/experiment.c); results.json does not record it.
 TRAIN_MU_RANGE = {"regression": (0.90, 1.05)}
 TRAIN_POINTS = {"detect": [(4.25, 1.0), (4.01, 1.5)], "count": [(4.25, 1.0), (4.01, 1.5)]}
 TRAIN_LABELS = {"count": [0, 5]}

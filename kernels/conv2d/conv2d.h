@@ -2,7 +2,7 @@
  *
  * Output size: oh = ceil(h / sh), ow = ceil(w / sw).  Output site (t, x) reads input sites
  *   ((t*sh + i + off(kh)) mod h, (x*sw + j + off(kw)) mod w),  i < kh, j < kw,
- * with off(k) = -floor((k-1)/2): PyTorch's "same" split with circular padding (DESIGN.md §3).
+ * with off(k) = -floor((k-1)/2): PyTorch's "same" split with circular padding (docs/design.md §4.1).
  *   in   [n][h][w][cin]          out  [n][oh][ow][cout]
  *   w    [kh][kw][cin][cout]     wt   [kh][kw][cout][cin]  (backward-data)
  *   bias [cout] or NULL when !bias

@@ -1,4 +1,4 @@
-/* The worm update of the charged scalar field in dual variables (DESIGN.md §2; derivation of every
+/* The worm update of the charged scalar field in dual variables (docs/design.md §2.4; derivation of every
  * acceptance ratio in docs/worm.md).
  *
  * Many independent Markov chains are updated by one call.  Chains are grouped in blocks of `lanes`
