@@ -185,11 +185,28 @@ void lb_wtable_cache_free(lb_wtable_cache *c) {
 }
 
 void lb_progress_start(lb_progress *p, long total, const char *label) {
-    p->total = total, p->done = 0, p->label = label, p->t0 = lb_now();
-    p->enabled = total > 0 && isatty(STDERR_FILENO);
+    p->total = total, p->done = 0, p->label = label, p->t0 = p->last = lb_now();
+    p->enabled = total <= 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
 }
 
-/* Only the thread that crosses a 1/200 step redraws, so the bar costs nothing in the sweeps. */
+/* Lines mode: one line when a 10 % mark is crossed or 30 s passed since the last one (checked at
+ * every 1/10000 of the work, by the thread that crosses it; 10 % marks only once 2 s have passed). */
+static void progress_line(lb_progress *p, long before, long after) {
+    if (after * 10000 / p->total == before * 10000 / p->total) return;
+    const double now = lb_now(), el = now - p->t0, frac = (double)after / p->total;
+    /* 10 % marks once the run has taken 2 s (a short run stays quiet) */
+    const bool mark = after * 10 / p->total != before * 10 / p->total && el >= 2;
+    double last;
+#pragma omp atomic read
+    last = p->last;
+    if (!mark && now - last < 30) return;
+#pragma omp atomic write
+    p->last = now;
+    fprintf(stderr, "%s: %ld/%ld sweeps (%.0f%%), %.3g sweeps/s, %.0f s elapsed, ~%.0f s left\n", p->label, after, p->total,
+            100 * frac, el > 0 ? after / el : 0.0, el, frac > 0 ? el * (1 - frac) / frac : 0.0);
+}
+
+/* Bar mode: only the thread that crosses a 1/200 step redraws, so the bar costs nothing in the sweeps. */
 void lb_progress_add(lb_progress *p, long n) {
     if (!p->enabled) return;
     long before, after;
@@ -199,6 +216,7 @@ void lb_progress_add(lb_progress *p, long n) {
         p->done += n;
     }
     after = before + n;
+    if (p->enabled == 2) return progress_line(p, before, after);
     if (after * 200 / p->total == before * 200 / p->total) return;
     double frac = (double)after / p->total, el = lb_now() - p->t0;
     int w = 30, fill = (int)(frac * w + 0.5);
@@ -211,7 +229,7 @@ void lb_progress_add(lb_progress *p, long n) {
 }
 
 void lb_progress_end(lb_progress *p) {
-    if (p->enabled) fprintf(stderr, "\r\033[K");
+    if (p->enabled == 1) fprintf(stderr, "\r\033[K");
 }
 
 /* ---- measurement runs ---- */

@@ -95,11 +95,13 @@ typedef struct {
 const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen);
 void lb_wtable_cache_free(lb_wtable_cache *c);
 
-/* Progress of a long run (shared by threads; printed on stderr when it is a terminal). */
+/* Progress of a long run on stderr (shared by threads): a live bar on a terminal; otherwise (a log
+ * file, a pipe) a line at every 10 % (after the first 2 s) and at least every 30 s, with the rate
+ * and the time left, so a long run is never silent.  Work is counted at the callers' hooks. */
 typedef struct {
     long total, done;      /* in sweeps x chains */
-    int enabled;
-    double t0;
+    int enabled;           /* 0 off, 1 bar, 2 lines */
+    double t0, last;       /* start, last line printed (lines mode) */
     const char *label;
 } lb_progress;
 void lb_progress_start(lb_progress *p, long total, const char *label);
