@@ -299,6 +299,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
         bench_problem p;
         lb_problem_sel sel;
         char err[256];
+        if (o->pipelines > 0) BAD("--desc and --pipelines do not go together (--desc names one problem)");
         if (o->filter) BAD("--desc and --filter do not go together (--desc names one problem)");
         if (set_batch || set_lattice || o->n_nets) BAD("--desc fixes the shape: no --batch, --lattice or --nets with it");
         if (!desc_problem(o->desc, &p, &sel, err, sizeof err)) BAD("--desc %s", err);
