@@ -18,6 +18,7 @@
 #include "harness/io/outdir.h"
 #include "harness/bench/build_info.h"
 #include "harness/bench/bandwidth.h"
+#include "harness/problems/lists.h"
 #include "harness/problems/problem.h"
 #include "harness/verify/verify_ops.h"
 
@@ -172,35 +173,6 @@ static bool has_empty_item(const char *s) {
     return !*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,");
 }
 
-/* "a,b,c" of integers in [lo, hi]. */
-static bool parse_int_list(const char *s, long lo, long hi, int *out, int *n) {
-    char buf[256];
-    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
-    strcpy(buf, s);
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == BENCH_MAX_LIST || !parse_int_range(tok, lo, hi, &out[*n])) return false;
-        (*n)++;
-    }
-    return *n > 0;
-}
-
-static bool parse_lattice_list(const char *s, bench_opts *o) {
-    char buf[256];
-    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
-    strcpy(buf, s);
-    o->n_lattices = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *x = strchr(tok, 'x');
-        if (!x || o->n_lattices == BENCH_MAX_LIST) return false;
-        *x = 0;
-        if (!parse_int_range(tok, 1, 4096, &o->lat_h[o->n_lattices]) || !parse_int_range(x + 1, 1, 4096, &o->lat_w[o->n_lattices]))
-            return false;
-        o->n_lattices++;
-    }
-    return o->n_lattices > 0;
-}
-
 /* Splits a comma list of preset names in place (the strings point into buf). */
 static bool parse_net_list(char *buf, bench_opts *o, const char **bad) {
     o->n_nets = 0;
@@ -253,13 +225,13 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
             } else if (!strcmp(a, "--desc")) {
                 o->desc = v;
             } else if (!strcmp(a, "--threads")) {
-                if (!parse_int_list(v, 1, 1024, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+                if (!lb_parse_int_list(v, 1, 1024, BENCH_MAX_LIST, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
                 set_threads = true;
             } else if (!strcmp(a, "--batch")) {
-                if (!parse_int_list(v, 1, 1 << 16, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+                if (!lb_parse_int_list(v, 1, 1 << 16, BENCH_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
                 set_batch = true;
             } else if (!strcmp(a, "--lattice")) {
-                if (!parse_lattice_list(v, o)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+                if (!lb_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
                 set_lattice = true;
             } else if (!strcmp(a, "--reps")) {
                 if (!parse_int_range(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
