@@ -600,21 +600,9 @@ void bench_report(bench_run *r, const bench_measure *m) {
 
 static void measure_peaks(bench_run *r) {
     memset(r->peak, 0, sizeof r->peak);
-    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
-        if (!lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) || bench_fma_loop_flops((lb_isa)isa) == 0) continue;
-        for (int i = 0; i < r->opt->n_threads; i++) {
-            const int t = r->opt->threads[i];
-            r->peak[isa][i] = bench_peak_gflops(&r->disp->cpu, (lb_isa)isa, t);
-            /* t threads on t free cores reach ~t times one thread's peak; well below that, another
-             * process (or the hypervisor) held a core for the whole measurement: measure again,
-             * keep the best (seen on the 2-vCPU VM: 254 then 504 GFLOP/s at 2 threads) */
-            const double want = 0.85 * t * r->peak[isa][0] / r->opt->threads[0];
-            for (int retry = 0; retry < 3 && i > 0 && t <= r->mach.cores && r->peak[isa][i] < want; retry++) {
-                const double again = bench_peak_gflops(&r->disp->cpu, (lb_isa)isa, t);
-                if (again > r->peak[isa][i]) r->peak[isa][i] = again;
-            }
-        }
-    }
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++)
+        if (lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) && bench_fma_loop_flops((lb_isa)isa) != 0)
+            bench_peak_sweep(&r->disp->cpu, (lb_isa)isa, r->opt->threads, r->opt->n_threads, r->mach.cores, r->peak[isa]);
 }
 
 static void print_context(bench_run *r, const char *dnnl_ver) {

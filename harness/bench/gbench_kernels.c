@@ -1034,8 +1034,7 @@ static void measure_peaks(registry *R) {
         if (fma) need[bench_peak_isa_for(&R->disp->cpu, R->benches[i].isa)] = true;
     }
     for (int isa = 0; isa <= LB_ISA_NEON; isa++)
-        for (int i = 0; i < R->n_threads && need[isa]; i++)
-            R->peak[isa][i] = bench_peak_gflops(&R->disp->cpu, (lb_isa)isa, R->threads[i]);
+        if (need[isa]) bench_peak_sweep(&R->disp->cpu, (lb_isa)isa, R->threads, R->n_threads, R->mach.cores, R->peak[isa]);
 }
 
 /* ---- options ---- */
