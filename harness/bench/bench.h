@@ -18,6 +18,7 @@
 
 typedef struct {
     const char *filter;                 /* substring of the problem name or layer label */
+    const char *desc;                   /* --desc: only this problem (harness/problems/problem.h) */
     int threads[BENCH_MAX_LIST], n_threads;
     int batches[BENCH_MAX_LIST], n_batches;
     int lat_h[BENCH_MAX_LIST], lat_w[BENCH_MAX_LIST], n_lattices;

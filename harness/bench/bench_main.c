@@ -18,13 +18,15 @@
 #include "harness/io/outdir.h"
 #include "harness/bench/build_info.h"
 #include "harness/bench/bandwidth.h"
+#include "harness/problems/lists.h"
+#include "harness/problems/problem.h"
 #include "harness/verify/verify_ops.h"
 
 static const char *const default_nets[] = {"task1-eq", "task1-st", "task3-eq1"};
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: latbench bench [--quick] [--filter SUBSTR] [--threads LIST] [--batch LIST] [--lattice LIST]\n"
+            "usage: latbench bench [--quick] [--filter SUBSTR | --desc NAME] [--threads LIST] [--batch LIST] [--lattice LIST]\n"
             "                      [--nets LIST] [--reps N] [--baseline onednn|none] [--scalar] [--json FILE | --no-json]\n"
             "  Times the conv and pool layers of the networks (default task1-eq,task1-st,task3-eq1) on each\n"
             "  lattice (default 8x8,64x64), batch (default 1,32,256) and thread count (default 1,2, capped at\n"
@@ -33,10 +35,124 @@ static void usage(FILE *f) {
             "  problem name (conv2d_fwd/mb32_...) or the layer label (task1-st:conv4).  --scalar also times the\n"
             "  scalar reference (column r_scl = ours / scalar).  Results go to --json FILE, by default to\n"
             "  results/<machine>/runs/bench-<date>-<time>.json (google-benchmark-style JSON with the context).\n"
+            "  --desc NAME: only that conv2d or pool problem, any shape (conv2d/mb1_ic3oc5_ih9iw9_kh3kw3_sh1sw1_b1:\n"
+            "  its three passes; conv2d_fwd/...: that pass), on each --threads count; the name fixes the shape.\n"
             "  --pipelines: only the pipeline section (training/inference vs PyTorch, worm generation vs scalar,\n"
             "  evaluation); --no-pipelines skips it; --pipeline-batch N (default 128).\n"
             "  latbench bench --gbench [--threads LIST] [--benchmark_* flags]: every kernel variant and oneDNN\n"
             "  through google-benchmark (latbench bench --gbench --help).\n");
+}
+
+/* ---- problems ---- */
+
+static void print_header(FILE *f); /* the table (below, with the reporter) */
+
+typedef struct {
+    bool is_pool;
+    conv2d_desc conv;
+    pool_desc pool;
+    char desc[96];
+    char layers[160];
+} bench_problem;
+
+#define MAX_PROBLEMS 64
+
+static void add_label(bench_problem *p, const char *label) {
+    size_t n = strlen(p->layers);
+    snprintf(p->layers + n, sizeof p->layers - n, "%s%s", n ? " " : "", label);
+}
+
+/* The conv and pool layers of the networks on an h x w lattice at this batch, duplicates merged. */
+static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem *out) {
+    int n = 0;
+    for (int ni = 0; ni < r->opt->n_nets; ni++) {
+        const char *net = r->opt->nets[ni];
+        net_spec spec;
+        act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+        char err[160];
+        if (!netspec_parse(netspec_preset(net), &spec, err, sizeof err) || !netspec_shapes(&spec, h, w, shapes, err, sizeof err)) {
+            fprintf(r->out, "%s on %dx%d: skipped: %s\n", net, h, w, err);
+            continue;
+        }
+        int nconv = 0, npool = 0;
+        for (int i = 0; i < spec.n_layers; i++) {
+            const layer_spec *l = &spec.layers[i];
+            bench_problem p;
+            char label[64];
+            memset(&p, 0, sizeof p);
+            if (l->kind == LAYER_CONV) {
+                p.conv = layer_conv_desc(l, shapes[i], batch);
+                conv2d_desc_str(&p.conv, p.desc, sizeof p.desc);
+                snprintf(label, sizeof label, "%s:conv%d", net, ++nconv);
+            } else if (l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL) {
+                p.is_pool = true;
+                p.pool = layer_pool_desc(l, shapes[i], batch);
+                pool_desc_str(&p.pool, p.desc, sizeof p.desc);
+                snprintf(label, sizeof label, "%s:%s%d", net, l->kind == LAYER_MAXPOOL ? "maxpool" : "avgpool", ++npool);
+            } else {
+                continue;
+            }
+            int k;
+            for (k = 0; k < n; k++)
+                if (out[k].is_pool == p.is_pool && !strcmp(out[k].desc, p.desc) &&
+                    (p.is_pool ? !memcmp(&out[k].pool, &p.pool, sizeof p.pool) : !memcmp(&out[k].conv, &p.conv, sizeof p.conv)))
+                    break;
+            if (k == n) {
+                if (n == MAX_PROBLEMS) continue;
+                out[n++] = p;
+            }
+            add_label(&out[k], label);
+        }
+    }
+    return n;
+}
+
+/* The problem --desc names, as collect_problems would have made it; sel->filter then selects its
+ * pass when one is named.  Only conv2d and pool problems are timed per layer. */
+static bool desc_problem(const char *name, bench_problem *out, lb_problem_sel *sel, char *err, size_t len) {
+    lb_problem p;
+    if (!lb_problem_parse(name, &p, sel, err, len)) return false;
+    memset(out, 0, sizeof *out);
+    if (p.kind == LB_PROB_CONV2D) {
+        out->conv = p.u.conv;
+        conv2d_desc_str(&out->conv, out->desc, sizeof out->desc);
+    } else if (p.kind == LB_PROB_POOL) {
+        out->is_pool = true;
+        out->pool = p.u.pool;
+        pool_desc_str(&out->pool, out->desc, sizeof out->desc);
+    } else {
+        snprintf(err, len, "'%.100s': bench times conv2d and pool problems (verify checks every kind)", name);
+        return false;
+    }
+    if (strchr(strchr(name, '/') + 1, '/')) {
+        snprintf(err, len, "'%.100s': bench times every variant of a pass; name the problem or the pass, not a variant", name);
+        return false;
+    }
+    snprintf(out->layers, sizeof out->layers, "--desc");
+    return true;
+}
+
+/* Times the passes of one problem that the filter selects, on every thread count; prints the
+ * section header before the first row.  Returns whether a batch smaller than a thread count ran. */
+static bool bench_problem_passes(bench_run *r, const bench_problem *p, int h, int w, int batch, bool *header) {
+    bool unsplit = false;
+    int npass = p->is_pool ? 2 : 3;
+    for (int pass = 0; pass < npass; pass++) {
+        static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
+        static const char *pool_ops_[] = {"pool_fwd", "pool_bwd"};
+        char name[128];
+        snprintf(name, sizeof name, "%s/%s", p->is_pool ? pool_ops_[pass] : conv_ops[pass], p->desc);
+        if (!bench_wanted(r, name, p->layers)) continue;
+        if (!*header) {
+            fprintf(r->out, "\n== lattice %dx%d, batch %d\n", h, w, batch);
+            print_header(r->out);
+            *header = true;
+        }
+        for (int ti = 0; ti < r->opt->n_threads; ti++) unsplit |= nn_batch_parts(r->opt->threads[ti], batch) < r->opt->threads[ti];
+        if (p->is_pool) bench_pool_problem(r, &p->pool, pass, name, p->layers);
+        else bench_conv_problem(r, &p->conv, (conv_pass)pass, name, p->layers);
+    }
+    return unsplit;
 }
 
 /* ---- options ---- */
@@ -55,35 +171,6 @@ static bool parse_int_range(const char *s, long lo, long hi, int *out) {
 /* An empty item (",,", a leading or trailing comma): strtok would skip it silently. */
 static bool has_empty_item(const char *s) {
     return !*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,");
-}
-
-/* "a,b,c" of integers in [lo, hi]. */
-static bool parse_int_list(const char *s, long lo, long hi, int *out, int *n) {
-    char buf[256];
-    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
-    strcpy(buf, s);
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == BENCH_MAX_LIST || !parse_int_range(tok, lo, hi, &out[*n])) return false;
-        (*n)++;
-    }
-    return *n > 0;
-}
-
-static bool parse_lattice_list(const char *s, bench_opts *o) {
-    char buf[256];
-    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
-    strcpy(buf, s);
-    o->n_lattices = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *x = strchr(tok, 'x');
-        if (!x || o->n_lattices == BENCH_MAX_LIST) return false;
-        *x = 0;
-        if (!parse_int_range(tok, 1, 4096, &o->lat_h[o->n_lattices]) || !parse_int_range(x + 1, 1, 4096, &o->lat_w[o->n_lattices]))
-            return false;
-        o->n_lattices++;
-    }
-    return o->n_lattices > 0;
 }
 
 /* Splits a comma list of preset names in place (the strings point into buf). */
@@ -129,20 +216,22 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
             o->scalar = true;
         } else if (!strcmp(a, "--no-json")) {
             o->no_json = true;
-        } else if (!strcmp(a, "--filter") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
+        } else if (!strcmp(a, "--filter") || !strcmp(a, "--desc") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
                    !strcmp(a, "--reps") || !strcmp(a, "--json") || !strcmp(a, "--baseline") || !strcmp(a, "--nets")) {
             if (!has_value) BAD("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--filter")) {
                 o->filter = v;
+            } else if (!strcmp(a, "--desc")) {
+                o->desc = v;
             } else if (!strcmp(a, "--threads")) {
-                if (!parse_int_list(v, 1, 1024, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+                if (!lb_parse_int_list(v, 1, 1024, BENCH_MAX_LIST, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
                 set_threads = true;
             } else if (!strcmp(a, "--batch")) {
-                if (!parse_int_list(v, 1, 1 << 16, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+                if (!lb_parse_int_list(v, 1, 1 << 16, BENCH_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
                 set_batch = true;
             } else if (!strcmp(a, "--lattice")) {
-                if (!parse_lattice_list(v, o)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+                if (!lb_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
                 set_lattice = true;
             } else if (!strcmp(a, "--reps")) {
                 if (!parse_int_range(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
@@ -177,6 +266,16 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
         } else {
             BAD("unknown option '%s' (try latbench bench --help)", a);
         }
+    }
+    if (o->desc) {
+        bench_problem p;
+        lb_problem_sel sel;
+        char err[256];
+        if (o->pipelines > 0) BAD("--desc and --pipelines do not go together (--desc names one problem)");
+        if (o->filter) BAD("--desc and --filter do not go together (--desc names one problem)");
+        if (set_batch || set_lattice || o->n_nets) BAD("--desc fixes the shape: no --batch, --lattice or --nets with it");
+        if (!desc_problem(o->desc, &p, &sel, err, sizeof err)) BAD("--desc %s", err);
+        if (!sel.whole) o->filter = o->desc; /* one pass: bench_wanted selects it */
     }
     if (!set_threads) {
         int defaults[2] = {1, 2};
@@ -496,88 +595,14 @@ void bench_report(bench_run *r, const bench_measure *m) {
     if (r->on_measure) r->on_measure(r, m);
 }
 
-/* ---- problems ---- */
-
-typedef struct {
-    bool is_pool;
-    conv2d_desc conv;
-    pool_desc pool;
-    char desc[96];
-    char layers[160];
-} bench_problem;
-
-#define MAX_PROBLEMS 64
-
-static void add_label(bench_problem *p, const char *label) {
-    size_t n = strlen(p->layers);
-    snprintf(p->layers + n, sizeof p->layers - n, "%s%s", n ? " " : "", label);
-}
-
-/* The conv and pool layers of the networks on an h x w lattice at this batch, duplicates merged. */
-static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem *out) {
-    int n = 0;
-    for (int ni = 0; ni < r->opt->n_nets; ni++) {
-        const char *net = r->opt->nets[ni];
-        net_spec spec;
-        act_shape shapes[NETSPEC_MAX_LAYERS + 1];
-        char err[160];
-        if (!netspec_parse(netspec_preset(net), &spec, err, sizeof err) || !netspec_shapes(&spec, h, w, shapes, err, sizeof err)) {
-            fprintf(r->out, "%s on %dx%d: skipped: %s\n", net, h, w, err);
-            continue;
-        }
-        int nconv = 0, npool = 0;
-        for (int i = 0; i < spec.n_layers; i++) {
-            const layer_spec *l = &spec.layers[i];
-            bench_problem p;
-            char label[64];
-            memset(&p, 0, sizeof p);
-            if (l->kind == LAYER_CONV) {
-                p.conv = layer_conv_desc(l, shapes[i], batch);
-                conv2d_desc_str(&p.conv, p.desc, sizeof p.desc);
-                snprintf(label, sizeof label, "%s:conv%d", net, ++nconv);
-            } else if (l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL) {
-                p.is_pool = true;
-                p.pool = layer_pool_desc(l, shapes[i], batch);
-                pool_desc_str(&p.pool, p.desc, sizeof p.desc);
-                snprintf(label, sizeof label, "%s:%s%d", net, l->kind == LAYER_MAXPOOL ? "maxpool" : "avgpool", ++npool);
-            } else {
-                continue;
-            }
-            int k;
-            for (k = 0; k < n; k++)
-                if (out[k].is_pool == p.is_pool && !strcmp(out[k].desc, p.desc) &&
-                    (p.is_pool ? !memcmp(&out[k].pool, &p.pool, sizeof p.pool) : !memcmp(&out[k].conv, &p.conv, sizeof p.conv)))
-                    break;
-            if (k == n) {
-                if (n == MAX_PROBLEMS) continue;
-                out[n++] = p;
-            }
-            add_label(&out[k], label);
-        }
-    }
-    return n;
-}
-
 /* ---- context ---- */
 
 
 static void measure_peaks(bench_run *r) {
     memset(r->peak, 0, sizeof r->peak);
-    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
-        if (!lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) || bench_fma_loop_flops((lb_isa)isa) == 0) continue;
-        for (int i = 0; i < r->opt->n_threads; i++) {
-            const int t = r->opt->threads[i];
-            r->peak[isa][i] = bench_peak_gflops(&r->disp->cpu, (lb_isa)isa, t);
-            /* t threads on t free cores reach ~t times one thread's peak; well below that, another
-             * process (or the hypervisor) held a core for the whole measurement: measure again,
-             * keep the best (seen on the 2-vCPU VM: 254 then 504 GFLOP/s at 2 threads) */
-            const double want = 0.85 * t * r->peak[isa][0] / r->opt->threads[0];
-            for (int retry = 0; retry < 3 && i > 0 && t <= r->mach.cores && r->peak[isa][i] < want; retry++) {
-                const double again = bench_peak_gflops(&r->disp->cpu, (lb_isa)isa, t);
-                if (again > r->peak[isa][i]) r->peak[isa][i] = again;
-            }
-        }
-    }
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++)
+        if (lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) && bench_fma_loop_flops((lb_isa)isa) != 0)
+            bench_peak_sweep(&r->disp->cpu, (lb_isa)isa, r->opt->threads, r->opt->n_threads, r->mach.cores, r->peak[isa]);
 }
 
 static void print_context(bench_run *r, const char *dnnl_ver) {
@@ -847,31 +872,24 @@ int cmd_bench(int argc, char **argv) {
     double t_start = r.t_start;
 
     bool any_unsplit = false;
+    /* --desc: that problem alone (no networks, chain, worm or pipelines) */
+    if (opt.desc) {
+        bench_problem p;
+        lb_problem_sel sel;
+        char err[256];
+        desc_problem(opt.desc, &p, &sel, err, sizeof err); /* checked by parse_opts */
+        bool header = false;
+        int h = p.is_pool ? p.pool.h : p.conv.h, w = p.is_pool ? p.pool.w : p.conv.w, batch = p.is_pool ? p.pool.n : p.conv.n;
+        any_unsplit = bench_problem_passes(&r, &p, h, w, batch, &header);
+        opt.n_lattices = 0, opt.chain_net = NULL, opt.pipelines = -1;
+    }
     for (int li = 0; li < opt.n_lattices; li++)
         for (int bi = 0; bi < opt.n_batches; bi++) {
             int h = opt.lat_h[li], w = opt.lat_w[li], batch = opt.batches[bi];
             bench_problem probs[MAX_PROBLEMS];
             int np = collect_problems(&r, h, w, batch, probs);
             bool header = false;
-            for (int pi = 0; pi < np; pi++) {
-                const bench_problem *p = &probs[pi];
-                int npass = p->is_pool ? 2 : 3;
-                for (int pass = 0; pass < npass; pass++) {
-                    static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
-                    static const char *pool_ops_[] = {"pool_fwd", "pool_bwd"};
-                    char name[128];
-                    snprintf(name, sizeof name, "%s/%s", p->is_pool ? pool_ops_[pass] : conv_ops[pass], p->desc);
-                    if (!bench_wanted(&r, name, p->layers)) continue;
-                    if (!header) {
-                        fprintf(r.out, "\n== lattice %dx%d, batch %d\n", h, w, batch);
-                        print_header(r.out);
-                        header = true;
-                    }
-                    for (int ti = 0; ti < opt.n_threads; ti++) any_unsplit |= nn_batch_parts(opt.threads[ti], batch) < opt.threads[ti];
-                    if (p->is_pool) bench_pool_problem(&r, &p->pool, pass, name, p->layers);
-                    else bench_conv_problem(&r, &p->conv, (conv_pass)pass, name, p->layers);
-                }
-            }
+            for (int pi = 0; pi < np; pi++) any_unsplit |= bench_problem_passes(&r, &probs[pi], h, w, batch, &header);
         }
     if (opt.chain_net) {
         char name[128];
@@ -883,7 +901,7 @@ int cmd_bench(int argc, char **argv) {
             bench_chain(&r, opt.chain_net, opt.chain_h, opt.chain_w, opt.chain_batch);
         }
     }
-    bench_worm(&r);
+    if (!opt.desc) bench_worm(&r);
     if (opt.pipelines >= 0) bench_pipelines(&r); /* pipelines (bench_pipeline.c) */
     if (any_unsplit)
         fprintf(r.out, "\n* ours splits the batch over threads, so a batch smaller than the thread count runs on fewer\n"

@@ -41,6 +41,7 @@ int bench_gbench_main(int argc, char **argv) {
 #include "harness/nn/layer_desc.h"
 #include "harness/nn/netspec.h"
 #include "harness/nn/parallel.h"
+#include "harness/problems/lists.h"
 #include "harness/verify/verify_ops.h"
 
 #ifdef LB_NO_ONEDNN
@@ -1033,44 +1034,10 @@ static void measure_peaks(registry *R) {
         if (fma) need[bench_peak_isa_for(&R->disp->cpu, R->benches[i].isa)] = true;
     }
     for (int isa = 0; isa <= LB_ISA_NEON; isa++)
-        for (int i = 0; i < R->n_threads && need[isa]; i++)
-            R->peak[isa][i] = bench_peak_gflops(&R->disp->cpu, (lb_isa)isa, R->threads[i]);
+        if (need[isa]) bench_peak_sweep(&R->disp->cpu, (lb_isa)isa, R->threads, R->n_threads, R->mach.cores, R->peak[isa]);
 }
 
 /* ---- options ---- */
-
-static bool parse_int_list(const char *s, int lo, int hi, int *out, int *n) {
-    char buf[256];
-    if (!*s || strlen(s) >= sizeof buf) return false;
-    strcpy(buf, s);
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *end;
-        errno = 0;
-        long v = strtol(tok, &end, 10);
-        if (errno || end == tok || *end || v < lo || v > hi || *n == GBK_MAX_LIST) return false;
-        out[(*n)++] = (int)v;
-    }
-    return *n > 0;
-}
-
-static bool parse_lattices(const char *s, int *h, int *w, int *n) {
-    char buf[256];
-    if (!*s || strlen(s) >= sizeof buf) return false;
-    strcpy(buf, s);
-    *n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *end1, *end2;
-        long a = strtol(tok, &end1, 10);
-        if (end1 == tok || *end1 != 'x' || *n == GBK_MAX_LIST) return false;
-        long b = strtol(end1 + 1, &end2, 10);
-        if (end2 == end1 + 1 || *end2 || a < 1 || a > 4096 || b < 1 || b > 4096) return false;
-        h[*n] = (int)a;
-        w[*n] = (int)b;
-        (*n)++;
-    }
-    return *n > 0;
-}
 
 typedef struct {
     int batches[GBK_MAX_LIST], n_batches;
@@ -1139,7 +1106,7 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
             }
         }
         if (which == 0) {
-            if (!parse_int_list(v, 1, 1024, R->threads, &R->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+            if (!lb_parse_int_list(v, 1, 1024, GBK_MAX_LIST, R->threads, &R->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
         } else if (which == 1) {
             if (strlen(v) >= sizeof o->nets) BAD("--nets: list too long");
             char buf[512];
@@ -1149,9 +1116,9 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
             strcpy(o->nets, v);
             o->nets_given = true;
         } else if (which == 2) {
-            if (!parse_lattices(v, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+            if (!lb_parse_lattice_list(v, GBK_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
         } else if (which == 3) {
-            if (!parse_int_list(v, 1, 1 << 16, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+            if (!lb_parse_int_list(v, 1, 1 << 16, GBK_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
         } else if (!strcmp(a, "--cpu-time")) {
             o->cpu_time = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -78,3 +78,15 @@ lb_isa bench_peak_isa_for(const lb_cpu *cpu, lb_isa isa) {
 #endif
     return isa;
 }
+
+void bench_peak_sweep(const lb_cpu *cpu, lb_isa isa, const int *threads, int n, int cores, double *peaks) {
+    for (int i = 0; i < n; i++) {
+        const int t = threads[i];
+        peaks[i] = bench_peak_gflops(cpu, isa, t);
+        const double want = 0.85 * t * peaks[0] / threads[0];
+        for (int retry = 0; retry < 3 && i > 0 && t <= cores && peaks[i] < want; retry++) {
+            const double again = bench_peak_gflops(cpu, isa, t);
+            if (again > peaks[i]) peaks[i] = again;
+        }
+    }
+}

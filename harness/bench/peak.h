@@ -20,6 +20,13 @@ double bench_fma_loop_flops(lb_isa isa);
  * it has no FMA loop (scalar). */
 double bench_peak_gflops(const lb_cpu *cpu, lb_isa isa, int threads);
 
+/* bench_peak_gflops of `isa` at each of threads[0..n) into peaks[i], for bench and bench --gbench
+ * alike.  A count well below threads[i]/threads[0] times the first one, on no more threads than the
+ * machine's `cores`, is measured again (up to 3 times, the best kept): another process or the
+ * hypervisor held a core for the whole measurement (seen on a 2-vCPU VM: 254, then 504 GFLOP/s at
+ * 2 threads). */
+void bench_peak_sweep(const lb_cpu *cpu, lb_isa isa, const int *threads, int n, int cores, double *peaks);
+
 /* The ISA whose peak a kernel of ISA `isa` is measured against: its own, except scalar, which is
  * held against the best vector ISA of the CPU (what the machine could do). */
 lb_isa bench_peak_isa_for(const lb_cpu *cpu, lb_isa isa);

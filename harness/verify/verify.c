@@ -51,6 +51,8 @@ void vf_record(vf_report *r, const char *descriptor, bool ok, const char *detail
     if (!ok) {
         r->failed++;
         fprintf(r->out, "MISMATCH %s: %s\n", descriptor, detail ? detail : "");
+        /* the descriptor parses back (harness/problems/problem.h): the line is its own reproducer */
+        fprintf(r->out, "  rerun: latbench verify --desc %s\n", descriptor);
     } else if (r->verbose) {
         fprintf(r->out, "ok %s\n", descriptor);
     }

@@ -1,6 +1,6 @@
 /* Verification utilities shared by every op's verifier (harness/verify/verify_<op>.c), in the
  * manner of oneDNN's benchdnn: a problem descriptor string names each check, so a failure prints a
- * one-line reproducer (`latbench verify --filter DESCRIPTOR`).
+ * one-line reproducer (`latbench verify --desc DESCRIPTOR`).
  *
  * Descriptor form: "<op>_<pass>/<problem>/<variant>", e.g.
  *   conv2d_fwd/mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1/avx512      variant vs the scalar reference

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "harness/cli/cli.h"
 #include "harness/nn/netspec.h"
+#include "harness/problems/problem.h"
 #include "harness/verify/verify_ops.h"
 #include "harness/verify/verify_problems.h"
 
@@ -57,10 +58,27 @@ VISIT_SIZE(on_optim, OP_OPTIM, verify_optim)
 
 static const vp_visitor visitor = {on_conv, on_pool, on_gpool, on_dense, on_flatten, on_act, on_loss, on_optim};
 
+/* One problem, whatever its kind (--desc). */
+static void verify_problem(vf_report *r, const lb_problem *p) {
+    switch (p->kind) {
+    case LB_PROB_CONV2D: verify_conv2d(r, &p->u.conv); break;
+    case LB_PROB_POOL: verify_pool(r, &p->u.pool); break;
+    case LB_PROB_GPOOL: verify_gpool(r, &p->u.gpool); break;
+    case LB_PROB_DENSE: verify_dense(r, &p->u.dense); break;
+    case LB_PROB_FLATTEN: verify_flatten(r, &p->u.flatten); break;
+    case LB_PROB_ACT: verify_act(r, p->u.n); break;
+    case LB_PROB_LOSS: verify_loss(r, p->u.n); break;
+    case LB_PROB_OPTIM: verify_optim(r, p->u.n); break;
+    }
+}
+
 static int usage(FILE *f) {
-    fprintf(f, "usage: latbench verify [--isa LIST] [--filter SUBSTR] [--no-onednn] [--verbose]\n"
+    fprintf(f, "usage: latbench verify [--isa LIST] [--filter SUBSTR | --desc NAME] [--no-onednn] [--verbose]\n"
                     "  --isa LIST     comma list of scalar,avx2,avx512,neon (default: all up to LATBENCH_ISA)\n"
-                    "  --filter S     only checks whose descriptor contains S (a MISMATCH line's descriptor reruns it)\n");
+                    "  --filter S     only checks whose descriptor contains S\n"
+                    "  --desc NAME    exactly this problem, in or outside the built-in set: a problem name\n"
+                    "                 (conv2d/mb1_ic3oc5_ih9iw9_kh3kw3_sh1sw1_b1, act/n100) or a MISMATCH line's\n"
+                    "                 descriptor (conv2d_fwd/.../avx2@onednn: only that check)\n");
     return 2;
 }
 
@@ -68,14 +86,14 @@ int cmd_verify(int argc, char **argv) {
     const lb_dispatch *disp = lb_dispatch_get();
     unsigned mask = 0;
     for (int i = LB_ISA_SCALAR; i <= (int)disp->cap; i++) mask |= 1u << i;
-    const char *filter = NULL, *isa_arg = NULL;
+    const char *filter = NULL, *isa_arg = NULL, *desc = NULL;
     bool onednn = true, verbose = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
         }
-        if ((!strcmp(argv[i], "--isa") || !strcmp(argv[i], "--filter")) && i + 1 >= argc) {
+        if ((!strcmp(argv[i], "--isa") || !strcmp(argv[i], "--filter") || !strcmp(argv[i], "--desc")) && i + 1 >= argc) {
             fprintf(stderr, "latbench verify: %s needs a value\n", argv[i]);
             return 2;
         }
@@ -103,6 +121,8 @@ int cmd_verify(int argc, char **argv) {
             }
         } else if (!strcmp(argv[i], "--filter")) {
             filter = argv[++i];
+        } else if (!strcmp(argv[i], "--desc")) {
+            desc = argv[++i];
         } else if (!strcmp(argv[i], "--no-onednn")) {
             onednn = false;
         } else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
@@ -111,6 +131,20 @@ int cmd_verify(int argc, char **argv) {
             fprintf(stderr, "latbench verify: unknown option '%s' (try latbench verify --help)\n", argv[i]);
             return 2;
         }
+    }
+    lb_problem prob;
+    lb_problem_sel sel;
+    if (desc) {
+        char err[256];
+        if (filter) {
+            fprintf(stderr, "latbench verify: --desc and --filter do not go together (--desc names one problem)\n");
+            return 2;
+        }
+        if (!lb_problem_parse(desc, &prob, &sel, err, sizeof err)) {
+            fprintf(stderr, "latbench verify: --desc %s\n", err);
+            return 2;
+        }
+        if (!sel.whole) filter = sel.filter;
     }
     /* an ISA list this CPU runs none of checked nothing and ended in a contradictory summary */
     bool runnable = false;
@@ -134,7 +168,8 @@ int cmd_verify(int argc, char **argv) {
         if (!(mask & (1u << i)) && i > (int)disp->cap && lb_cpu_supports(&r.cpu, (lb_isa)i))
             printf("not checked: %s variants (above the LATBENCH_ISA cap %s)\n", lb_isa_name((lb_isa)i), lb_isa_name(disp->cap));
     run_ctx ctx = {&r, NULL, 0, 0};
-    vp_enumerate(&visitor, &ctx);
+    if (desc) verify_problem(&r, &prob);
+    else vp_enumerate(&visitor, &ctx);
     free(ctx.keys);
     vf_report_fini(&r);
     printf("verify: %d checks, %d passed, %d mismatches, %d variants skipped (this CPU lacks their ISA)\n", r.checked,
