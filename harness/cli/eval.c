@@ -7,26 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "harness/cli/cli.h"
 #include "harness/cli/nncli.h"
 #include "harness/io/safetensors.h"
 #include "harness/lattice/params.h"
 #include "harness/nn/nnio.h"
-#include "harness/nn/train.h"
+#include "harness/nn/eval.h"
 
 static int fail(const char *msg) { return nncli_fail("eval", msg); }
-
-/* Batch size keeping the activations near 64 MB. */
-static int eval_batch(const net_spec *spec, int h, int w) {
-    act_shape sh[NETSPEC_MAX_LAYERS + 1];
-    char e[256];
-    if (!netspec_shapes(spec, h, w, sh, e, sizeof e)) return 1;
-    size_t per = 0;
-    for (int i = 0; i <= spec->n_layers; i++) per += (size_t)sh[i].h * sh[i].w * sh[i].c * 4;
-    long b = (long)((64u << 20) / (per ? per : 1));
-    return b < 1 ? 1 : b > 256 ? 256 : (int)b;
-}
 
 static int eval_args(int argc, char **argv, const char **dirs);
 static int eval_run(const char *model, const char *const *dirs, int nd, bool json, long threads);
@@ -79,53 +67,55 @@ static int eval_args(int argc, char **argv, const char **dirs) {
     return eval_run(model, dirs, nd, json, threads);
 }
 
+/* Prints (or records) the result of one dataset: 1 evaluated, 0 skipped (the net does not run on
+ * it), -1 a non-finite loss (its line printed). */
+static int eval_report(const nncli_spec *s, const char *dir, const char *lat, long n, const nn_eval_result *r, bool json,
+                       json_t *o) {
+    char err[700];
+    if (r->status != NN_EVAL_RAN) {
+        if (r->status == NN_EVAL_SKIPPED_LATTICE)
+            snprintf(err, sizeof err, "the net (trained on %s) does not run on %s: %s", s->lattice, lat, r->why);
+        else
+            snprintf(err, sizeof err, "the net has %d outputs but the dataset has %d labels", r->outputs, r->outs_data);
+        if (!json) printf("%s: skipped: %s\n", dir, err);
+        json_object_set_new(o, "skipped", json_string(err));
+        return 0;
+    }
+    if (!isfinite(r->loss)) {
+        /* finite weights and labels are checked at load: a non-finite loss is an overflow in the net */
+        fprintf(stderr, "latbench eval: %s: the loss is %g (not finite)\n", dir, r->loss);
+        return -1;
+    }
+    json_object_set_new(o, "samples_per_s", json_real(r->samples_per_s));
+    json_object_set_new(o, "loss", json_real(r->loss));
+    json_object_set_new(o, "loss_kind", json_string(r->bce ? "bce" : "mse"));
+    if (r->accuracy >= 0) json_object_set_new(o, "accuracy", json_real(r->accuracy));
+    if (!json) {
+        printf("%s: %s, %ld samples, %s loss %.6g", dir, lat, n, r->bce ? "BCE" : "MSE", r->loss);
+        if (r->accuracy >= 0) printf(", accuracy %.4f", r->accuracy);
+        printf(" (%.0f samples/s)\n", r->samples_per_s);
+    }
+    return 1;
+}
+
 /* Evaluates the model on one dataset (its entry appended to res): 1 evaluated, 0 skipped (the net
  * does not run on it; the reason in the entry), 2 bad input, -1 a runtime failure (its line printed). */
 static int eval_one(const nncli_spec *s, const lb_st_file *f, const char *dir, bool json, long threads, json_t *res) {
-    char err[700], merr[512], lat[32];
+    char err[700], lat[32];
     nn_dataset d;
     if (!nn_dataset_load(dir, &d, err, sizeof err)) return fail(err);
     snprintf(lat, sizeof lat, "%dx%d", d.nt, d.nx);
     json_t *o = json_pack("{s:s, s:s, s:I}", "data", dir, "lattice", lat, "count", (json_int_t)d.n);
     json_array_append_new(res, o);
-    nn_model *m = nn_model_create(&s->spec, d.nt, d.nx, eval_batch(&s->spec, d.nt, d.nx), (int)threads, false, merr,
-                                  sizeof merr);
-    int rc = 1;
-    if (!m || nn_model_outputs(m) != d.outs) {
-        if (!m) snprintf(err, sizeof err, "the net (trained on %s) does not run on %s: %s", s->lattice, lat, merr);
-        else snprintf(err, sizeof err, "the net has %d outputs but the dataset has %d labels", nn_model_outputs(m), d.outs);
-        if (!json) printf("%s: skipped: %s\n", dir, err);
-        json_object_set_new(o, "skipped", json_string(err));
-        rc = 0;
-    } else if (!nn_model_load_params(m, f, err, sizeof err)) {
-        rc = fail(err);
-    } else {
-        double acc;
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        double loss = nn_eval_loss(m, &d, NULL, d.n, &acc);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double rate = d.n / ((t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec) + 1e-12);
-        if (!isfinite(loss)) {
-            /* finite weights and labels are checked at load: a non-finite loss is an overflow in the net */
-            fprintf(stderr, "latbench eval: %s: the loss is %g (not finite)\n", dir, loss);
-            rc = -1;
-        } else {
-            json_object_set_new(o, "samples_per_s", json_real(rate));
-            json_object_set_new(o, "loss", json_real(loss));
-            json_object_set_new(o, "loss_kind", json_string(nn_model_bce(m) ? "bce" : "mse"));
-            if (acc >= 0) json_object_set_new(o, "accuracy", json_real(acc));
-            if (!json) {
-                printf("%s: %s, %ld samples, %s loss %.6g", dir, lat, d.n, nn_model_bce(m) ? "BCE" : "MSE", loss);
-                if (acc >= 0) printf(", accuracy %.4f", acc);
-                printf(" (%.0f samples/s)\n", rate);
-            }
-        }
-    }
-    nn_model_free(m);
+    const nn_eval_job j = {.spec = &s->spec, .file = f, .threads = (int)threads};
+    nn_eval_result r;
+    int rc = nn_eval(&j, &d, &r, err, sizeof err) ? eval_report(s, dir, lat, d.n, &r, json, o) : fail(err);
+    nn_eval_result_free(&r);
     nn_dataset_free(&d);
     return rc;
 }
+
+static int eval_run(const char *model, const char *const *dirs, int nd, bool json, long threads);
 
 static int eval_run(const char *model, const char *const *dirs, int nd, bool json, long threads) {
     char err[700];

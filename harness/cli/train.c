@@ -17,7 +17,7 @@
 #include "harness/io/npy.h"
 #include "harness/lattice/params.h"
 #include "harness/nn/nnio.h"
-#include "harness/nn/train.h"
+#include "harness/nn/fit.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: latbench train --model NAME|SPECFILE --data DIR --out FILE.safetensors [options]\n"
@@ -63,38 +63,91 @@ static bool out_not_input(const char *out, const char *model, const char *data, 
     return true;
 }
 
-static int dump_step(nn_model *m, const nncli_spec *s, const nn_dataset *d, int B, const nn_train_opts *o,
-                     const char *dir, const char *lat) {
-    char err[512], path[4200];
+/* One AdamW step from the seed's initial weights, each stage written into dir; false after printing why. */
+static bool dump_model_step(nn_model *m, const nncli_spec *s, const nn_dataset *d, int B, const nn_train_opts *o,
+                            const char *dir, const char *lat, char *err, size_t errlen) {
+    char path[4200];
     nn_model_init(m, o->seed);
     int n = (int)(d->n < B ? d->n : B);
     snprintf(path, sizeof path, "%s/init.safetensors", dir);
-    if (!nn_model_save(m, s->text, lat, NULL, NULL, 0, path, err, sizeof err)) return fail(err);
+    if (!nn_model_save(m, s->text, lat, NULL, NULL, 0, path, err, errlen)) return fail(err), false;
     nn_model_set_input(m, d->x, NULL, n);
     const float *out = nn_model_forward(m, n);
     long shape[2] = {n, nn_model_outputs(m)};
     snprintf(path, sizeof path, "%s/out.npy", dir);
     lb_atomic_file af; /* whole or absent, like every output (harness/io/atomic.h) */
-    if (!lb_atomic_open(&af, path, 0, err, sizeof err)) return fail(err);
-    if (!lb_npy_write_fd(af.fd, lb_npy_descr_f32(), shape, 2, out, (size_t)n * shape[1] * 4, err, sizeof err)) {
+    if (!lb_atomic_open(&af, path, 0, err, errlen)) return fail(err), false;
+    if (!lb_npy_write_fd(af.fd, lb_npy_descr_f32(), shape, 2, out, (size_t)n * shape[1] * 4, err, errlen)) {
         lb_atomic_abort(&af);
-        return fail("cannot write out.npy");
+        return fail("cannot write out.npy"), false;
     }
-    if (!lb_atomic_commit(&af, err, sizeof err)) return fail(err);
+    if (!lb_atomic_commit(&af, err, errlen)) return fail(err), false;
     float loss = nn_model_backward(m, n, d->y);
     snprintf(path, sizeof path, "%s/grads.safetensors", dir);
-    if (!save_grads(m, s->text, lat, path, err, sizeof err)) return fail(err);
+    if (!save_grads(m, s->text, lat, path, err, errlen)) return fail(err), false;
     size_t np = nn_model_param_count(m);
     float *st = calloc(3 * np + 1, sizeof(float));
-    if (!st) return fail("out of memory");
+    if (!st) return fail("out of memory"), false;
     adamw_params hp = adamw_defaults();
     hp.lr = o->lr, hp.weight_decay = o->weight_decay, hp.amsgrad = 1, hp.step = 1;
     lb_dispatch_get()->optim->adamw_step(&hp, np, nn_model_params(m), nn_model_grads(m), st, st + np, st + 2 * np);
     free(st);
     snprintf(path, sizeof path, "%s/updated.safetensors", dir);
-    if (!nn_model_save(m, s->text, lat, NULL, NULL, 0, path, err, sizeof err)) return fail(err);
+    if (!nn_model_save(m, s->text, lat, NULL, NULL, 0, path, err, errlen)) return fail(err), false;
     printf("loss %.9g\n", loss);
-    return 0;
+    return true;
+}
+
+static int dump_step(const nn_fit_job *j, const nncli_spec *s, const char *dir) {
+    char err[600], lat[32];
+    nn_model *m = nn_fit_model(j, err, sizeof err);
+    if (!m) return fail(err);
+    snprintf(lat, sizeof lat, "%dx%d", j->d->nt, j->d->nx);
+    int rc = dump_model_step(m, s, j->d, j->batch, &j->o, dir, lat, err, sizeof err) ? 0 : 2;
+    nn_model_free(m);
+    return rc;
+}
+
+typedef struct {
+    const char *model, *data;
+    long batch, threads;
+} train_cli;
+
+static void print_start(void *ctx, const nn_fit_info *in) {
+    const train_cli *c = ctx;
+    printf("train %s (%ld parameters) on %s: %s, %ld samples (%ld train, %ld validation), batch %ld, %ld threads\n",
+           c->model, (long)in->params, c->data, in->lattice, in->n_train + in->n_val, in->n_train, in->n_val, c->batch,
+           c->threads);
+}
+
+static bool print_trial(void *ctx, int t, nn_model *m, const nn_train_result *r, char *err, size_t errlen) {
+    printf("trial %d: best validation loss %.6g at epoch %d (train loss %.6g), %d epochs, %.1f s, %.0f samples/s\n", t,
+           r->best_val, r->best_epoch, r->train_loss, r->epochs_run, r->seconds, r->samples_per_s);
+    fflush(stdout);
+    return true;
+}
+
+/* The trials and the best one's model file, its settings in the metadata. */
+static int train_run(const nn_fit_job *j, const char *model, const char *task, double lr, double wd, uint64_t seed) {
+    char sb[32], se[32], sl[32], sw[32], sp[32], st[32], ss[32], sth[32], svf[32], err[600];
+    snprintf(sb, sizeof sb, "%d", j->batch), snprintf(se, sizeof se, "%d", j->o.epochs), snprintf(sl, sizeof sl, "%g", lr);
+    snprintf(sw, sizeof sw, "%g", wd), snprintf(sp, sizeof sp, "%d", j->o.patience), snprintf(st, sizeof st, "%d", j->trials);
+    snprintf(ss, sizeof ss, "%llu", (unsigned long long)seed), snprintf(sth, sizeof sth, "%d", j->threads);
+    snprintf(svf, sizeof svf, "%g", j->o.val_frac);
+    const char *keys[] = {"model", "task", "data", "optimizer", "lr", "weight_decay", "batch",
+                          "epochs", "patience", "val_frac", "trials", "seed", "threads"};
+    const char *valv[] = {model, task, j->data_name, "AdamW(amsgrad)", sl, sw, sb, se, sp, svf, st, ss, sth};
+    nn_fit_job job = *j;
+    job.meta_key = keys, job.meta_val = valv, job.n_meta = (int)(sizeof keys / sizeof keys[0]);
+    nn_fit_result r;
+    if (nn_fit(&job, &r, err, sizeof err)) {
+        printf("wrote %s (trial %d, validation loss %.6g)\n", j->out, r.best_trial, r.best_val);
+        return 0;
+    }
+    if (r.failed_trial < 0) return fail(err);
+    /* a runtime failure (divergence, memory), not bad input: exit 1, and no model is written */
+    fprintf(stderr, "latbench train: %s; nothing written\n", err);
+    return 1;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -161,94 +214,18 @@ int cmd_train(int argc, char **argv) {
     if (out && (!lb_atomic_check_target(out, err, sizeof err) || !out_not_input(out, model, data, err, sizeof err)))
         return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
-    nncli_spec s;
-    if (!nncli_load_spec(model, &s, err, sizeof err)) return fail(err);
+    nncli_spec sp;
+    if (!nncli_load_spec(model, &sp, err, sizeof err)) return fail(err);
     nn_dataset d;
     if (!nn_dataset_load(data, &d, err, sizeof err)) return fail(err);
-    char lat[32];
-    snprintf(lat, sizeof lat, "%dx%d", d.nt, d.nx);
-    nn_model *m = nn_model_create(&s.spec, d.nt, d.nx, (int)batch, (int)threads, true, err, sizeof err);
-    if (!m) {
-        char e2[700];
-        snprintf(e2, sizeof e2, "%s does not run on the dataset's %s lattice: %s", model, lat, err);
-        nn_dataset_free(&d);
-        return fail(e2);
-    }
-    if (nn_model_outputs(m) != d.outs) {
-        snprintf(err, sizeof err, "%s has %d outputs but %s has %d labels per sample", model, nn_model_outputs(m), data, d.outs);
-        nn_model_free(m), nn_dataset_free(&d);
-        return fail(err);
-    }
-    nn_train_opts o = nn_train_defaults();
-    o.epochs = (int)epochs, o.patience = (int)patience, o.lr = (float)lr, o.weight_decay = (float)wd, o.val_frac = vfrac;
-    o.seed = seed;
-    o.progress = !quiet && isatty(fileno(stderr)) ? stderr : NULL;
-    int rc = 0;
-    if (dump) {
-        rc = dump_step(m, &s, &d, (int)batch, &o, dump, lat);
-        nn_model_free(m), nn_dataset_free(&d);
-        return rc;
-    }
-    long *idx = malloc((size_t)d.n * sizeof(long));
-    size_t np = nn_model_param_count(m);
-    float *best = malloc((np + 1) * sizeof(float));
-    if (!idx || !best) {
-        free(idx), free(best), nn_model_free(m), nn_dataset_free(&d);
-        return fail("out of memory");
-    }
-    long nv = nn_train_split(d.n, vfrac, seed, idx);
-    long ntr = d.n - nv;
-    /* --val-frac 0 asks for no validation (early stopping on the training loss) */
-    if (ntr < 1 || (vfrac > 0 && nv < 1)) {
-        snprintf(err, sizeof err, "%s has %ld sample(s): training needs at least 1 training and 1 validation sample "
-                 "(at least 2 samples, or --val-frac 0 for none held out)", data, d.n);
-        free(idx), free(best), nn_model_free(m), nn_dataset_free(&d);
-        return fail(err);
-    }
-    float best_val = INFINITY;
-    int best_trial = -1;
-    char vals[4096] = "";
-    size_t vl = 0;
-    printf("train %s (%ld parameters) on %s: %s, %ld samples (%ld train, %ld validation), batch %ld, %ld threads\n", model,
-           (long)np, data, lat, d.n, ntr, nv, batch, threads);
-    for (int t = 0; t < trials; t++) {
-        nn_model_init(m, seed + (uint64_t)t);
-        nn_train_result r;
-        if (!nn_train_run(m, &d, idx, ntr, idx + ntr, nv, &o, seed + (uint64_t)t, &r, err, sizeof err)) {
-            /* a runtime failure (divergence, memory), not bad input: exit 1, and no model is written */
-            fprintf(stderr, "latbench train: trial %d: %s; nothing written\n", t, err);
-            rc = 1;
-            break;
-        }
-        printf("trial %d: best validation loss %.6g at epoch %d (train loss %.6g), %d epochs, %.1f s, %.0f samples/s\n", t,
-               r.best_val, r.best_epoch, r.train_loss, r.epochs_run, r.seconds, r.samples_per_s);
-        fflush(stdout);
-        if (vl < sizeof vals - 32) vl += (size_t)snprintf(vals + vl, sizeof vals - vl, "%s%.9g", t ? "," : "", r.best_val);
-        if (r.best_val < best_val || best_trial < 0) {
-            best_val = r.best_val, best_trial = t;
-            memcpy(best, nn_model_params(m), np * sizeof(float));
-        }
-    }
-    if (rc == 0) {
-        memcpy(nn_model_params(m), best, np * sizeof(float));
-        char sb[32], se[32], sl[32], sw[32], sp[32], st[32], ss[32], sbt[32], sbv[32], sth[32], svf[32];
-        snprintf(sb, sizeof sb, "%ld", batch), snprintf(se, sizeof se, "%ld", epochs), snprintf(sl, sizeof sl, "%g", lr);
-        snprintf(sw, sizeof sw, "%g", wd), snprintf(sp, sizeof sp, "%ld", patience), snprintf(st, sizeof st, "%ld", trials);
-        snprintf(ss, sizeof ss, "%llu", (unsigned long long)seed), snprintf(sbt, sizeof sbt, "%d", best_trial);
-        snprintf(sbv, sizeof sbv, "%.9g", best_val), snprintf(sth, sizeof sth, "%ld", threads);
-        snprintf(svf, sizeof svf, "%g", vfrac);
-        const char *keys[] = {"model",    "task",  "data",     "optimizer", "lr",     "weight_decay", "batch",
-                              "epochs",   "patience", "val_frac", "trials", "seed",  "threads", "best_trial",
-                              "best_val_loss", "val_losses"};
-        const char *valv[] = {model, d.task, data, "AdamW(amsgrad)", sl, sw, sb, se, sp, svf, st, ss, sth, sbt, sbv, vals};
-        if (!nn_model_save(m, s.text, lat, keys, valv, (int)(sizeof keys / sizeof keys[0]), out, err, sizeof err))
-            rc = fail(err);
-        else
-            printf("wrote %s (trial %d, validation loss %.6g)\n", out, best_trial, best_val);
-    }
-    free(best);
-    free(idx);
-    nn_model_free(m);
+    train_cli c = {.model = model, .data = data, .batch = batch, .threads = threads};
+    nn_fit_job j = {.name = model, .data_name = data, .spec = &sp.spec, .spec_text = sp.text, .d = &d,
+                    .batch = (int)batch, .threads = (int)threads, .trials = (int)trials, .o = nn_train_defaults(),
+                    .out = out, .on_start = print_start, .on_trial = print_trial, .ctx = &c};
+    j.o.epochs = (int)epochs, j.o.patience = (int)patience, j.o.lr = (float)lr, j.o.weight_decay = (float)wd;
+    j.o.val_frac = vfrac, j.o.seed = seed;
+    j.o.progress = !quiet && isatty(fileno(stderr)) ? stderr : NULL;
+    int rc = dump ? dump_step(&j, &sp, dump) : train_run(&j, model, d.task, lr, wd, seed);
     nn_dataset_free(&d);
     return rc;
 }

@@ -195,34 +195,25 @@ static bool gen_sample_hook(void *ctx, const worm_block *B, int lane, int n) {
     return good && j + C < g->count;
 }
 
-bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errlen) {
-    if (!lb_generate_check(o, err, errlen)) return false;
-    const int P = o->npoints, V = o->nt * o->nx;
-    lb_wtable_cache cache = {0};
-    gen_point *gp = calloc(P, sizeof *gp);
-    bool ok = gp != NULL;
-    if (!ok) snprintf(err, errlen, "out of memory");
-    int nunits = 0;
+/* Per point: its sampler, labels and series, and what out[p] knows before sampling.  *nunits: the
+ * blocks of all points (the units of parallel work). */
+static bool setup_points(const lb_gen_opts *o, gen_point *gp, lb_gen_point *out, lb_wtable_cache *cache, int *nunits,
+                         char *err, size_t errlen) {
+    const int V = o->nt * o->nx;
     long offset = 0;
-    for (int p = 0; ok && p < P; p++) {
+    *nunits = 0;
+    for (int p = 0; p < o->npoints; p++) {
         gen_point *g = &gp[p];
         g->count = point_count(o, p);
         int chains = o->chains < g->count ? o->chains : (int)g->count;
         lb_point_cfg c = point_cfg(o, p, chains);
-        const lb_wtable *wt = lb_wtable_get(&cache, c.eta, c.lambda, c.fmax, err, errlen);
-        if (!wt || !lb_sampler_init(&g->s, &c, wt, err, errlen)) {
-            ok = false;
-            break;
-        }
+        const lb_wtable *wt = lb_wtable_get(cache, c.eta, c.lambda, c.fmax, err, errlen);
+        if (!wt || !lb_sampler_init(&g->s, &c, wt, err, errlen)) return false;
         g->len = o->therm - o->therm / 2;
         g->label = malloc(sizeof(int) * g->count);
         g->series = malloc(sizeof(double) * 2 * chains * g->len);
         g->stat0 = calloc(chains, sizeof *g->stat0);
-        if (!g->label || !g->series || !g->stat0) {
-            snprintf(err, errlen, "out of memory");
-            ok = false;
-            break;
-        }
+        if (!g->label || !g->series || !g->stat0) return snprintf(err, errlen, "out of memory"), false;
         make_labels(o, p, g->label, g->count);
         memset(&out[p], 0, sizeof out[p]);
         out[p].eta = c.eta, out[p].lambda = c.lambda, out[p].mu = c.mu;
@@ -230,111 +221,110 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         out[p].viol_steps = o->viol_steps > 0 ? o->viol_steps : lb_viol_steps_default(V);
         for (long j = 0; j < g->count; j++) out[p].kcount[g->label[j]]++;
         offset += g->count;
-        nunits += g->s.ens.nblocks;
+        *nunits += g->s.ens.nblocks;
     }
-    int *units = ok ? malloc(sizeof(int) * 2 * (nunits ? nunits : 1)) : NULL;
-    if (ok && !units) ok = false, snprintf(err, errlen, "out of memory");
-    for (int p = 0, u = 0; ok && p < P; p++)
-        for (int b = 0; b < gp[p].s.ens.nblocks; b++) units[2 * u] = p, units[2 * u + 1] = b, u++;
+    return true;
+}
 
+/* After the thermalization: τ_int of each point and the spacing of its samples; *total: the
+ * sampling sweeps of all chains (for the progress line). */
+static bool plan_sampling(const lb_gen_opts *o, gen_point *gp, lb_gen_point *out, long *total, char *err,
+                          size_t errlen) {
+    *total = 0;
+    for (int p = 0; p < o->npoints; p++) {
+        gen_point *g = &gp[p];
+        lb_gen_point *q = &out[p];
+        const int C = g->s.cfg.nchains;
+        lb_series_analyze(g->series, C, g->len, &q->n);
+        lb_series_analyze(g->series + (size_t)C * g->len, C, g->len, &q->phi2);
+        q->tau_int = q->n.tau > q->phi2.tau ? q->n.tau : q->phi2.tau;
+        const double sp = o->spacing > 0 ? o->spacing : ceil(o->tau_factor * q->tau_int);
+        q->spacing = sp >= 1 && sp <= LB_MAX_SWEEPS ? (int)sp : 1; /* NaN too: refused below */
+        q->worms_per_sweep = g->s.desc.worms_per_sweep;
+        if (!(sp <= LB_MAX_SWEEPS) || !sampling_sweeps_fit((g->count + C - 1) / C, q->spacing))
+            return snprintf(err, errlen, "eta = %g, mu = %g: spacing %g sweeps (tau_int %g) x %ld samples per chain is "
+                            "more than %ld sweeps; use more --chains, a smaller --count or a fixed --spacing",
+                            g->s.cfg.eta, g->s.cfg.mu, sp, q->tau_int, (long)((g->count + C - 1) / C), LB_MAX_SWEEPS),
+                   false;
+        *total += (long)C * q->spacing * ((g->count + C - 1) / C);
+    }
+    return true;
+}
+
+/* Thermalization of block b: phase 0 the calibration sweeps, phase 1 the rest with the τ series. */
+static bool block_therm(gen_ctx *x, int phase, char *e, size_t elen) {
+    const lb_gen_opts *o = x->o;
+    lb_sampler *s = &x->g->s;
+    const int ncal = lb_sampler_calibration_sweeps(s, o->therm), half = o->therm / 2;
+    const worm_hook progress = {1, gen_progress_hook, x}, tau = {1, gen_tau_hook, x};
+    if (phase == 0) return lb_sampler_sweeps(s, x->block, ncal, &progress, e, elen);
+    return lb_sampler_sweeps(s, x->block, half - ncal, &progress, e, elen) &&
+           lb_sampler_sweeps(s, x->block, o->therm - half, &tau, e, elen);
+}
+
+/* Sampling of block b: each chain's violation stream and counters at the start, then its samples. */
+static bool block_sample(gen_ctx *x, int p, char *e, size_t elen) {
+    const lb_gen_opts *o = x->o;
+    gen_point *g = x->g;
+    lb_sampler *s = &g->s;
+    const int b = x->block, V = o->nt * o->nx;
+    worm_block *B = &s->ens.blocks[b];
+    const int W = B->lanes, C = s->cfg.nchains;
+    x->ck = malloc(sizeof(int32_t) * 5 * V);
+    x->xb = malloc(sizeof(int16_t) * 4 * V);
+    x->mark = malloc((size_t)V);
+    bool good = x->ck && x->xb && x->mark && B->active <= 64;
+    if (!good) snprintf(e, elen, "out of memory");
+    for (int c = 0; good && c < B->active; c++) {
+        uint32_t st[4];
+        worm_rng_seed(st, 1, o->seed, LB_STREAM_VIOL | (uint64_t)p << 24 | (uint64_t)(b * W + c));
+        x->vr[c] = worm_rng_load(st, 1);
+        chain_stats(s, b * W + c, g->stat0[b * W + c]);
+    }
+    /* every chain stops at its last sample (the hook says so), so its counters at the end are
+     * those of its sampling sweeps, whatever the block width */
+    const long nmax = (g->count - b * W + C - 1) / C; /* samples of the block's first chain */
+    const worm_hook sample = {x->q->spacing, gen_sample_hook, x};
+    if (good) good = lb_sampler_sweeps(s, b, (int)(nmax * x->q->spacing), &sample, e, elen);
+    free(x->ck), free(x->xb), free(x->mark);
+    return good;
+}
+
+/* One phase over every (point, block) unit in parallel; false with the first failure in err. */
+static bool run_phase(const lb_gen_opts *o, gen_point *gp, lb_gen_point *out, const int *units, int nunits, int phase,
+                      lb_progress *prog, char *err, size_t errlen) {
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     int failed = 0;
     char ferr[320] = "";
-    lb_progress prog;
-    long total = 0;
-    for (int p = 0; ok && p < P; p++) total += (long)gp[p].s.cfg.nchains * o->therm;
-    lb_progress_start(&prog, o->progress ? total : 0, "thermalizing");
-    /* phase 0: calibration; 1: the rest of the thermalization with the τ series; 2: sampling */
-    for (int phase = 0; ok && phase < 3; phase++) {
-        if (phase == 2) {
-            lb_progress_end(&prog);
-            total = 0;
-            for (int p = 0; p < P; p++) {
-                gen_point *g = &gp[p];
-                lb_gen_point *q = &out[p];
-                const int C = g->s.cfg.nchains;
-                lb_series_analyze(g->series, C, g->len, &q->n);
-                lb_series_analyze(g->series + (size_t)C * g->len, C, g->len, &q->phi2);
-                q->tau_int = q->n.tau > q->phi2.tau ? q->n.tau : q->phi2.tau;
-                const double sp = o->spacing > 0 ? o->spacing : ceil(o->tau_factor * q->tau_int);
-                q->spacing = sp >= 1 && sp <= LB_MAX_SWEEPS ? (int)sp : 1; /* NaN too: refused below */
-                q->worms_per_sweep = g->s.desc.worms_per_sweep;
-                if (!(sp <= LB_MAX_SWEEPS) || !sampling_sweeps_fit((g->count + C - 1) / C, q->spacing)) {
-                    snprintf(err, errlen, "eta = %g, mu = %g: spacing %g sweeps (tau_int %g) x %ld samples per chain is "
-                             "more than %ld sweeps; use more --chains, a smaller --count or a fixed --spacing",
-                             g->s.cfg.eta, g->s.cfg.mu, sp, q->tau_int, (long)((g->count + C - 1) / C), LB_MAX_SWEEPS);
-                    ok = false;
-                    break;
-                }
-                total += (long)C * q->spacing * ((g->count + C - 1) / C);
-            }
-            if (!ok) break;
-            lb_progress_start(&prog, o->progress ? total : 0, "sampling");
-        }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (int u = 0; u < nunits; u++) {
-            const int p = units[2 * u], b = units[2 * u + 1];
-            gen_point *g = &gp[p];
-            lb_sampler *s = &g->s;
-            worm_block *B = &s->ens.blocks[b];
-            const int W = B->lanes, C = s->cfg.nchains;
-            const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
-            char e[256] = "";
-            bool good = true;
-            double t0 = lb_now();
-            /* one kernel call per stretch of sweeps (the lanes stay busy); the hook does the
-             * per-sweep work of every chain */
-            gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = &prog, .hs = {.failed = &failed}, .block = b};
-            if (phase < 2) {
-                const int half = o->therm / 2;
-                const worm_hook progress = {1, gen_progress_hook, &x}, tau = {1, gen_tau_hook, &x};
-                if (phase == 0)
-                    good = lb_sampler_sweeps(s, b, ncal, &progress, e, sizeof e);
-                else
-                    good = lb_sampler_sweeps(s, b, half - ncal, &progress, e, sizeof e) &&
-                           lb_sampler_sweeps(s, b, o->therm - half, &tau, e, sizeof e);
-            } else {
-                x.ck = malloc(sizeof(int32_t) * 5 * V);
-                x.xb = malloc(sizeof(int16_t) * 4 * V);
-                x.mark = malloc((size_t)V);
-                if (!x.ck || !x.xb || !x.mark || B->active > 64) {
-                    good = false;
-                    snprintf(e, sizeof e, "out of memory");
-                }
-                for (int c = 0; good && c < B->active; c++) {
-                    uint32_t st[4];
-                    worm_rng_seed(st, 1, o->seed, LB_STREAM_VIOL | (uint64_t)p << 24 | (uint64_t)(b * W + c));
-                    x.vr[c] = worm_rng_load(st, 1);
-                    chain_stats(s, b * W + c, g->stat0[b * W + c]);
-                }
-                /* every chain stops at its last sample (the hook says so), so its counters at
-                 * the end are those of its sampling sweeps, whatever the block width */
-                const long nmax = (g->count - b * W + C - 1) / C; /* samples of the block's first chain */
-                const worm_hook sample = {out[p].spacing, gen_sample_hook, &x};
-                if (good) good = lb_sampler_sweeps(s, b, (int)(nmax * out[p].spacing), &sample, e, sizeof e);
-                free(x.ck), free(x.xb), free(x.mark);
-            }
-            good = lb_hook_result(&x.hs, good, e, sizeof e);
-            double dt = lb_now() - t0;
+    for (int u = 0; u < nunits; u++) {
+        const int p = units[2 * u], b = units[2 * u + 1];
+        gen_point *g = &gp[p];
+        char e[256] = "";
+        double t0 = lb_now();
+        /* one kernel call per stretch of sweeps (the lanes stay busy); the hook does the
+         * per-sweep work of every chain */
+        gen_ctx x = {.o = o, .g = g, .q = &out[p], .prog = prog, .hs = {.failed = &failed}, .block = b};
+        bool good = phase < 2 ? block_therm(&x, phase, e, sizeof e) : block_sample(&x, p, e, sizeof e);
+        good = lb_hook_result(&x.hs, good, e, sizeof e);
+        double dt = lb_now() - t0;
 #pragma omp atomic
-            g->seconds += dt;
-            if (!good) {
+        g->seconds += dt;
+        if (!good) {
 #pragma omp critical(lb_generate_err)
-                if (!failed) {
-                    snprintf(ferr, sizeof ferr, "eta = %g, mu = %g: %s", s->cfg.eta, s->cfg.mu, e);
-                    failed = 1;
-                }
+            if (!failed) {
+                snprintf(ferr, sizeof ferr, "eta = %g, mu = %g: %s", g->s.cfg.eta, g->s.cfg.mu, e);
+                failed = 1;
             }
         }
-        if (failed) {
-            ok = false;
-            snprintf(err, errlen, "%s", ferr);
-        }
-        if (phase == 0)
-            for (int p = 0; p < P; p++) lb_sampler_calibrate(&gp[p].s);
     }
-    lb_progress_end(&prog);
-    for (int p = 0; ok && p < P; p++) {
+    if (failed) snprintf(err, errlen, "%s", ferr);
+    return !failed;
+}
+
+/* Acceptance rates and worm length of each point over its sampling sweeps. */
+static void finish_points(const lb_gen_opts *o, gen_point *gp, lb_gen_point *out) {
+    for (int p = 0; p < o->npoints; p++) {
         gen_point *g = &gp[p];
         uint64_t d[WORM_NSTAT] = {0};
         for (int c = 0; c < g->s.cfg.nchains; c++) {
@@ -347,6 +337,45 @@ bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errl
         out[p].worm_len = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_WORMS] : 0;
         out[p].seconds = g->seconds;
     }
+}
+
+/* The three phases: calibration (0), the rest of the thermalization with the τ series (1), and
+ * sampling (2). */
+static bool run_phases(const lb_gen_opts *o, gen_point *gp, lb_gen_point *out, const int *units, int nunits,
+                       char *err, size_t errlen) {
+    lb_progress prog;
+    long total = 0;
+    for (int p = 0; p < o->npoints; p++) total += (long)gp[p].s.cfg.nchains * o->therm;
+    lb_progress_start(&prog, o->progress ? total : 0, "thermalizing");
+    bool ok = run_phase(o, gp, out, units, nunits, 0, &prog, err, errlen);
+    if (ok)
+        for (int p = 0; p < o->npoints; p++) lb_sampler_calibrate(&gp[p].s);
+    ok = ok && run_phase(o, gp, out, units, nunits, 1, &prog, err, errlen);
+    lb_progress_end(&prog);
+    if (!ok || !plan_sampling(o, gp, out, &total, err, errlen)) return false;
+    lb_progress_start(&prog, o->progress ? total : 0, "sampling");
+    ok = run_phase(o, gp, out, units, nunits, 2, &prog, err, errlen);
+    lb_progress_end(&prog);
+    return ok;
+}
+
+bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errlen) {
+    if (!lb_generate_check(o, err, errlen)) return false;
+    const int P = o->npoints;
+    lb_wtable_cache cache = {0};
+    gen_point *gp = calloc(P, sizeof *gp);
+    int nunits = 0, *units = NULL;
+    bool ok = gp != NULL;
+    if (!ok) snprintf(err, errlen, "out of memory");
+    ok = ok && setup_points(o, gp, out, &cache, &nunits, err, errlen);
+    if (ok) {
+        units = malloc(sizeof(int) * 2 * (nunits ? nunits : 1));
+        if (!units) ok = false, snprintf(err, errlen, "out of memory");
+    }
+    for (int p = 0, u = 0; ok && p < P; p++)
+        for (int b = 0; b < gp[p].s.ens.nblocks; b++) units[2 * u] = p, units[2 * u + 1] = b, u++;
+    ok = ok && run_phases(o, gp, out, units, nunits, err, errlen);
+    if (ok) finish_points(o, gp, out);
     for (int p = 0; gp && p < P; p++) {
         free(gp[p].label), free(gp[p].series), free(gp[p].stat0);
         lb_sampler_free(&gp[p].s);
