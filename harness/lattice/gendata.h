@@ -1,4 +1,4 @@
-/* A dataset directory (DESIGN.md §3, §6): the settings of `latbench generate` resolved into the
+/* A dataset directory (docs/design.md §3, §7): the settings of `latbench generate` resolved into the
  * generator's options (harness/lattice/dataset.h) and written atomically into a new directory:
  * x.npy (int16 [N,4,NT,NX]), y.npy (float32 [N,outputs]), meta.json.  All three files depend only
  * on the settings and the seed (not on threads or the kernel variant), so they are byte-identical
