@@ -17,7 +17,11 @@ static void print_topology(const lb_topology *t) {
            t->packages, t->cores, t->pus, t->numa_nodes, t->smt, t->allowed_cores, t->allowed_pus, t->source);
     for (int i = 0; i < 3; i++) {
         const lb_cache_info *c = &t->cache[i];
-        if (!c->size) continue;
+        /* some VMs expose no cache information (an arm64 guest without sysfs cache entries) */
+        if (!c->size) {
+            printf("  L%d %scache: not reported on this system (hwloc found no such cache)\n", i + 1, i == 0 ? "data " : "");
+            continue;
+        }
         printf("  L%d %scache: %llu KiB x %d (line %u B, shared by %d core%s)\n", c->level, i == 0 ? "data " : "",
                c->size / 1024, c->count, c->linesize, c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
     }
