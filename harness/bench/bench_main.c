@@ -159,24 +159,10 @@ static bool bench_problem_passes(bench_run *r, const bench_problem *p, int h, in
 
 #define BENCH_MAX_BATCH_SITES (1 << 24)
 
-static bool parse_int_range(const char *s, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return false;
-    *out = (int)v;
-    return true;
-}
-
-/* An empty item (",,", a leading or trailing comma): strtok would skip it silently. */
-static bool has_empty_item(const char *s) {
-    return !*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,");
-}
-
 /* Splits a comma list of preset names in place (the strings point into buf). */
 static bool parse_net_list(char *buf, bench_opts *o, const char **bad) {
     o->n_nets = 0;
-    if (has_empty_item(buf)) {
+    if (lb_list_has_empty_item(buf)) {
         *bad = "(an empty item)";
         return false;
     }
@@ -234,7 +220,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
                 if (!lb_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
                 set_lattice = true;
             } else if (!strcmp(a, "--reps")) {
-                if (!parse_int_range(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
+                if (!lb_parse_int_in(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
                 set_reps = true;
             } else if (!strcmp(a, "--json")) {
                 /* "--json --quick" wrote a file named --quick */
@@ -260,7 +246,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
         } else if (!strcmp(a, "--no-pipelines")) {
             o->pipelines = -1;
         } else if (!strcmp(a, "--pipeline-batch")) {
-            if (!has_value || !parse_int_range(argv[++i], 1, 1 << 14, &o->pipe_batch))
+            if (!has_value || !lb_parse_int_in(argv[++i], 1, 1 << 14, &o->pipe_batch))
                 BAD("--pipeline-batch needs a batch size (1..16384)");
         /* ---- end pipelines ---- */
         } else {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool parse_int_range(const char *s, long lo, long hi, int *out) {
+bool lb_parse_int_in(const char *s, long lo, long hi, int *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -12,18 +12,17 @@ static bool parse_int_range(const char *s, long lo, long hi, int *out) {
     return true;
 }
 
-/* An empty item (",,", a leading or trailing comma): strtok would skip it silently. */
-static bool has_empty_item(const char *s) {
+bool lb_list_has_empty_item(const char *s) {
     return !*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,");
 }
 
 bool lb_parse_int_list(const char *s, long lo, long hi, int max, int *out, int *n) {
     char buf[256];
-    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
+    if (strlen(s) >= sizeof buf || lb_list_has_empty_item(s)) return false;
     strcpy(buf, s);
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == max || !parse_int_range(tok, lo, hi, &out[*n])) return false;
+        if (*n == max || !lb_parse_int_in(tok, lo, hi, &out[*n])) return false;
         (*n)++;
     }
     return *n > 0;
@@ -31,14 +30,14 @@ bool lb_parse_int_list(const char *s, long lo, long hi, int max, int *out, int *
 
 bool lb_parse_lattice_list(const char *s, int max, int *h, int *w, int *n) {
     char buf[256];
-    if (strlen(s) >= sizeof buf || has_empty_item(s)) return false;
+    if (strlen(s) >= sizeof buf || lb_list_has_empty_item(s)) return false;
     strcpy(buf, s);
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *x = strchr(tok, 'x');
         if (!x || *n == max) return false;
         *x = 0;
-        if (!parse_int_range(tok, 1, 4096, &h[*n]) || !parse_int_range(x + 1, 1, 4096, &w[*n])) return false;
+        if (!lb_parse_int_in(tok, 1, 4096, &h[*n]) || !lb_parse_int_in(x + 1, 1, 4096, &w[*n])) return false;
         (*n)++;
     }
     return *n > 0;
