@@ -24,7 +24,6 @@
 #include <immintrin.h>
 #include "kernels/conv2d/conv2d.h"
 
-#define AI static inline __attribute__((always_inline))
 #define NOINL static __attribute__((noinline))
 
 /* Sites per chunk: a multiple of every fwd tile height, small enough that the pointer table
@@ -84,7 +83,7 @@ static void build_tab(const float **tab, int ch, int s0, int cnt, int pad_to, co
  * fwd-style tile: dst[m][16v..] (+)= sum_t sum_k src[t][m][k] * w_t[k][16v..]
  * src rows: tab[t*ch + m]; weights of tap t: wtab[t] + k*ldw; dst row m: dst + m*ldd.
  */
-AI void tile_fwd(const int M, const int N, const int PF, int T, int K, const float *const *tab, int ch,
+LB_INLINE void tile_fwd(const int M, const int N, const int PF, int T, int K, const float *const *tab, int ch,
                  const float *const *wtab, size_t ldw, const float *bias, __mmask16 tail, float *dst, size_t ldd,
                  int mrows) {
     __m512 acc[MAXM][MAXN]; /* fixed sizes: with M, N constant the arrays become registers */
@@ -170,7 +169,7 @@ static const int fwd_m[6] = {0, 12, 12, 8, 6, 5};
 /* The same product for at most 8 channels in one ymm: Zen 4 (like Intel cores) issues two ymm
  * FMAs per cycle against one zmm FMA, so 8 channels in a ymm run at twice the rate of 8 live
  * lanes in a masked zmm. */
-AI void tile_fwd_y(const int M, const int PF, int T, int K, const float *const *tab, int ch, const float *const *wtab, size_t ldw,
+LB_INLINE void tile_fwd_y(const int M, const int PF, int T, int K, const float *const *tab, int ch, const float *const *wtab, size_t ldw,
                    const float *bias, __mmask8 tail, float *dst, size_t ldd, int mrows) {
     __m256 acc[MAXM];
 #pragma GCC unroll 16
@@ -208,7 +207,6 @@ NOINL void tile_fwd_y12_pf(int T, int K, const float *const *tab, int ch, const 
                            const float *bias, __mmask16 tail, float *dst, size_t ldd, int mrows) {
     tile_fwd_y(12, 1, T, K, tab, ch, wtab, ldw, bias, (__mmask8)tail, dst, ldd, mrows);
 }
-
 
 /* Splits n items into nb = ceil(n / most) blocks of balanced sizes (e.g. 13 rows, at most 8 per
  * block -> 7 + 6; 6 vectors, at most 5 -> 3 + 3); block b starts at *start and has *size items. */
@@ -265,7 +263,7 @@ void conv2d_periodic_fwd__avx512(const conv2d_desc *d, const float *in, const fl
 /* ---------------------------------------------------------------------------------------------
  * bwd_data, stride 2 in some direction: gin(r, c) gathers gout(q_r / sh, q_c / sw) over the taps
  * with q = (r - i - off) mod h divisible by the stride.  One site at a time, up to 4 vectors. */
-AI void gather_site(const int N, int ntap, const float *const *gp, const float *const *wp, int K, size_t ldw,
+LB_INLINE void gather_site(const int N, int ntap, const float *const *gp, const float *const *wp, int K, size_t ldw,
                     __mmask16 tail, float *dst) {
     __m512 acc[MAXN];
 #pragma GCC unroll 8
@@ -345,7 +343,7 @@ void conv2d_periodic_bwd_data__avx512(const conv2d_desc *d, const float *gout, c
 /* ---------------------------------------------------------------------------------------------
  * bwd_weights tile: gw[m][16v..] += sum_s src_s[m] * gout_s[16v..] over `cnt` sites, where
  * src_s = tab[s] + ci0 and gout_s = g + s*ldg. */
-AI void tile_bww(const int M, const int N, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg,
+LB_INLINE void tile_bww(const int M, const int N, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg,
                  float *gw, size_t ldw, __mmask16 tail) {
     __m512 acc[MAXM][MAXN]; /* fixed sizes: with M, N constant the arrays become registers */
 #pragma GCC unroll 16
@@ -409,7 +407,7 @@ static const int bww_mmax[6] = {0, 12, 12, 8, 6, 5};
 
 /* At most 8 output channels: one ymm (see tile_fwd_y).  All rows come from one pointer per site,
  * so the height is limited by ymm registers only. */
-AI void tile_bww_y(const int M, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg, float *gw,
+LB_INLINE void tile_bww_y(const int M, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg, float *gw,
                    size_t ldw, __mmask8 tail) {
     __m256 acc[16];
 #pragma GCC unroll 16

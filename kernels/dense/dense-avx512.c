@@ -15,7 +15,6 @@
 #include <stdalign.h>
 #include "kernels/dense/dense.h"
 
-#define AI static inline __attribute__((always_inline))
 /* Unroll the constant-trip register-block loops early, so the accumulator arrays become registers
  * (without it gcc keeps them in memory and stores all of them on every k iteration). */
 #if defined(__clang__)
@@ -27,10 +26,10 @@
 enum { ST_SET, ST_ADD, ST_TRANS };
 enum { MR = 4, NV = 4 }; /* 16 accumulators + 4 B vectors of the 32 zmm registers */
 
-AI __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u); }
+LB_INLINE __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u); }
 
 /* dst[j][i] = src[i][j] for i < rows <= 8, j < cols <= 8 (an 8x8 in-register transpose). */
-AI void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
+LB_INLINE void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
     const __mmask8 mc = (__mmask8)lanes(cols), mr = (__mmask8)lanes(rows);
     __m256 r[8], t[8];
     UNROLL for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskz_loadu_ps(mc, src + i * lds) : _mm256_setzero_ps();
@@ -64,7 +63,7 @@ static void transpose_plane(const float *src, float *dst, int A, int B, ptrdiff_
  * which on cores that split zmm into two ymm halves (Zen 4) costs half a zmm, not a whole one.
  * Without H the last zmm is masked.  R, V and H are compile-time constants in every copy (the
  * tile_RVH below), so the accumulators stay in registers. */
-AI void tile(const int R, const int V, const int H, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
+LB_INLINE void tile(const int R, const int V, const int H, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
              const float *B, ptrdiff_t ldb, const float *bias, float *C, ptrdiff_t ldc, int mode) {
     __m512 acc[MR][NV];
     __m256 acch[MR];
@@ -154,7 +153,7 @@ static void gemm(int M, int Ncols, int K, const float *A, ptrdiff_t am, ptrdiff_
 }
 
 /* Forward for out in {1,2,4,8}: lane l of a vector holds input i0 + l/out, output l%out. */
-AI void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const float *w, const float *b, float *y) {
+LB_INLINE void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const float *w, const float *b, float *y) {
     const int I = d->in, O = d->out, L = 16 / O;
     const __m512i expand = _mm512_srlv_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                              _mm512_set1_epi32(__builtin_ctz((unsigned)O)));
