@@ -22,6 +22,7 @@
  * 93-100% of it from L2; layers streaming from DRAM (64x64, batch 32) are memory-latency bound.
  */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/conv2d/conv2d.h"
 
 #define NOINL static __attribute__((noinline))
@@ -239,7 +240,7 @@ static void fwd_like(int nimg, int oh, int ow, int nc, const float *src, int hs,
             split_block(nv, 5, b, &vb, &N);
             const int co0 = vb * 16;
             const int last = b == nb - 1;
-            const __mmask16 tail = last && (nc & 15) ? (__mmask16)((1u << (nc & 15)) - 1) : 0xFFFF;
+            const __mmask16 tail = last && (nc & 15) ? avx512_mask(nc & 15) : 0xFFFF;
             for (int t = 0; t < T; t++) wtab[t] = w + (size_t)t * kc * nc + co0;
             const int ymm = nc <= 8;
             const int M = ymm ? 12 : fwd_m[N];
@@ -314,7 +315,7 @@ static void bwd_data_strided(const conv2d_desc *d, const float *gout, const floa
                 for (int v0 = 0; v0 < nv; v0 += 4) {
                     const int N = nv - v0 < 4 ? nv - v0 : 4;
                     const __mmask16 tail =
-                        v0 + N == nv && (cin & 15) ? (__mmask16)((1u << (cin & 15)) - 1) : 0xFFFF;
+                        v0 + N == nv && (cin & 15) ? avx512_mask(cin & 15) : 0xFFFF;
                     const float *wv[TAPS_MAX];
                     for (int t = 0; t < ntap; t++) wv[t] = tap_w[t] + v0 * 16;
                     switch (N) {
@@ -445,7 +446,7 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     const int nb = (nv + 4) / 5;
     const float *tab[TAPS_MAX * BWW_CH];
     const geom geo = {in, d->h, d->w, cin, d->sh, d->sw, d->kh, d->kw, oh, ow, dr, dc};
-    const __mmask16 full = 0xFFFF, tailm = (cout & 15) ? (__mmask16)((1u << (cout & 15)) - 1) : full;
+    const __mmask16 full = 0xFFFF, tailm = (cout & 15) ? avx512_mask(cout & 15) : full;
 
     for (size_t i = 0; i < conv2d_w_size(d); i++) gw[i] = 0.0f;
     const int do_bias = d->bias && gb;

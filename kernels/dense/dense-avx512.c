@@ -12,6 +12,7 @@
  * lanes of equal out index at the end.  Flatten and the w^T tiles use 8x8 register transposes.
  */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include <stdalign.h>
 #include "kernels/dense/dense.h"
 
@@ -26,11 +27,10 @@
 enum { ST_SET, ST_ADD, ST_TRANS };
 enum { MR = 4, NV = 4 }; /* 16 accumulators + 4 B vectors of the 32 zmm registers */
 
-LB_INLINE __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u); }
 
 /* dst[j][i] = src[i][j] for i < rows <= 8, j < cols <= 8 (an 8x8 in-register transpose). */
 LB_INLINE void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
-    const __mmask8 mc = (__mmask8)lanes(cols), mr = (__mmask8)lanes(rows);
+    const __mmask8 mc = (__mmask8)avx512_mask(cols), mr = (__mmask8)avx512_mask(rows);
     __m256 r[8], t[8];
     UNROLL for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskz_loadu_ps(mc, src + i * lds) : _mm256_setzero_ps();
     UNROLL for (int i = 0; i < 8; i += 2) {
@@ -67,8 +67,8 @@ LB_INLINE void tile(const int R, const int V, const int H, int cols, int K, cons
              const float *B, ptrdiff_t ldb, const float *bias, float *C, ptrdiff_t ldc, int mode) {
     __m512 acc[MR][NV];
     __m256 acch[MR];
-    const __mmask16 ml = H ? (__mmask16)0xFFFF : lanes(cols - 16 * (V - 1));
-    const __mmask8 mh = (__mmask8)lanes(cols - 16 * V);
+    const __mmask16 ml = H ? (__mmask16)0xFFFF : avx512_mask(cols - 16 * (V - 1));
+    const __mmask8 mh = (__mmask8)avx512_mask(cols - 16 * V);
     UNROLL for (int v = 0; v < V; v++) {
         __m512 b0 = _mm512_setzero_ps();
         if (bias) b0 = _mm512_maskz_loadu_ps(v < V - 1 ? (__mmask16)0xFFFF : ml, bias + 16 * v);
@@ -161,9 +161,9 @@ LB_INLINE void fwd_packed_rows(const int R, const dense_desc *d, const float *x,
     UNROLL for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     for (int i0 = 0; i0 < I; i0 += L) {
         const int ni = I - i0 < L ? I - i0 : L;
-        const __m512 wv = _mm512_maskz_loadu_ps(lanes(ni * O), w + (ptrdiff_t)i0 * O);
+        const __m512 wv = _mm512_maskz_loadu_ps(avx512_mask(ni * O), w + (ptrdiff_t)i0 * O);
         UNROLL for (int r = 0; r < R; r++) {
-            const __m512 xv = _mm512_maskz_loadu_ps(lanes(ni), x + (ptrdiff_t)r * I + i0);
+            const __m512 xv = _mm512_maskz_loadu_ps(avx512_mask(ni), x + (ptrdiff_t)r * I + i0);
             acc[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(expand, xv), wv, acc[r]);
         }
     }
@@ -232,7 +232,7 @@ void dense_bwd_weights__avx512(const dense_desc *d, const float *x, const float 
         gemm(I, O, N, x, 1, I, gy, O, NULL, gw, O, ST_SET);
     if (d->bias && gb) {
         for (int o0 = 0; o0 < O; o0 += 16) {
-            const __mmask16 m = lanes(O - o0);
+            const __mmask16 m = avx512_mask(O - o0);
             __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
             int n = 0;
             for (; n + 2 <= N; n += 2) {
@@ -249,7 +249,7 @@ static void copy_floats(const float *s, float *t, size_t n) {
     size_t k = 0;
     for (; k + 16 <= n; k += 16) _mm512_storeu_ps(t + k, _mm512_loadu_ps(s + k));
     if (k < n) {
-        const __mmask16 m = lanes((int)(n - k));
+        const __mmask16 m = avx512_mask((int)(n - k));
         _mm512_mask_storeu_ps(t + k, m, _mm512_maskz_loadu_ps(m, s + k));
     }
 }

@@ -8,9 +8,9 @@
  * array (lane l always holds channel l % c) and folded at the end.  Sums then associate
  * differently from the reference (exact on integer data). */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/gpool/gpool.h"
 
-static inline __mmask16 lanes(size_t rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
 static inline int small_c(int C) { return C < 16 && 16 % C == 0; }
 
 LB_INLINE __m512 op(__m512 a, __m512 b, int MAX) { return MAX ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b); }
@@ -29,7 +29,7 @@ LB_INLINE __m512 flat_reduce(const float *x, size_t len, int MAX) {
         a3 = op(a3, _mm512_loadu_ps(x + i + 48), MAX);
     }
     for (; i < len; i += 16) {   /* masked lanes get the identity, so they never win or add */
-        __mmask16 m = lanes(len - i);
+        __mmask16 m = avx512_mask_n(len - i);
         a0 = op(a0, _mm512_mask_loadu_ps(id, m, x + i), MAX);
     }
     return op(op(a0, a1, MAX), op(a2, a3, MAX), MAX);
@@ -62,7 +62,7 @@ LB_INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
 static inline __m512 pattern(const float *v, int C) {
     __m512i idx = _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                    _mm512_set1_epi32(C - 1));
-    return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(lanes((size_t)C), v));
+    return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(avx512_mask_n((size_t)C), v));
 }
 
 #define NB_MAX 8
@@ -77,7 +77,7 @@ static inline __m512 pattern(const float *v, int C) {
     for (int c0 = 0; c0 < (C); c0 += 16 * NB_MAX) {                                            \
         int nv_ = ((C) - c0 + 15) / 16;                                                        \
         int nb = nv_ < NB_MAX ? nv_ : NB_MAX;                                                  \
-        __mmask16 tm = lanes((size_t)((C) - c0 - 16 * (nb - 1)));                             \
+        __mmask16 tm = avx512_mask_n((size_t)((C) - c0 - 16 * (nb - 1)));                             \
         BODY_BLOCK;                                                                            \
     }
 
@@ -169,16 +169,16 @@ LB_INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int 
         if (kind == GPOOL_AVG) gp = _mm512_div_ps(gp, _mm512_set1_ps((float)hw));
         size_t i = 0;
         for (; i + 16 <= len; i += 16) _mm512_storeu_ps(gi + i, gp);
-        if (i < len) _mm512_mask_storeu_ps(gi + i, lanes(len - i), gp);
+        if (i < len) _mm512_mask_storeu_ps(gi + i, avx512_mask_n(len - i), gp);
         return;
     }
     const __m512 ninf = _mm512_set1_ps(-__builtin_inff());
-    __mmask16 m0 = lanes(len);
+    __mmask16 m0 = avx512_mask_n(len);
     __m512 m = _mm512_mask_loadu_ps(ninf, m0, x);
     __m512i at = _mm512_setzero_si512();
     _mm512_mask_storeu_ps(gi, m0, _mm512_setzero_ps());
     for (size_t i = 16; i < len; i += 16) {
-        __mmask16 tm = lanes(len - i);
+        __mmask16 tm = avx512_mask_n(len - i);
         __m512 v = _mm512_mask_loadu_ps(ninf, tm, x + i);
         __mmask16 gt = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ);
         m = _mm512_mask_mov_ps(m, gt, v);

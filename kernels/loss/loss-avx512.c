@@ -3,9 +3,9 @@
  * after range reduction, evaluated with FMA.
  */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/loss/loss.h"
 
-LB_INLINE __mmask16 lanes(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
 
 /* exp(x) for x <= 0 (x = -|z|): x = k ln2 + r, |r| <= ln2/2; vscalefps applies 2^k with one
  * rounding, so results in the subnormal range are right too.  Below -104 the result is 0. */
@@ -53,7 +53,7 @@ float loss_mse__avx512(size_t count, const float *pred, const float *target, flo
     const __m512 norm = _mm512_set1_ps((float)(2.0 / (double)count));
     __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
     for (size_t i = 0; i < count; i += 16) {
-        const __mmask16 m = lanes(count - i);
+        const __mmask16 m = avx512_mask_n(count - i);
         const __m512 dlt = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, pred + i), _mm512_maskz_loadu_ps(m, target + i));
         if (grad) _mm512_mask_storeu_ps(grad + i, m, _mm512_mul_ps(dlt, norm));
         const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(dlt)), hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(dlt, 1));
@@ -67,7 +67,7 @@ float loss_bce_logits__avx512(size_t count, const float *pred, const float *targ
     const __m512 inv = _mm512_set1_ps((float)(1.0 / (double)count)), one = _mm512_set1_ps(1.0f);
     __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
     for (size_t i = 0; i < count; i += 16) {
-        const __mmask16 m = lanes(count - i);
+        const __mmask16 m = avx512_mask_n(count - i);
         const __m512 z = _mm512_maskz_loadu_ps(m, pred + i), t = _mm512_maskz_loadu_ps(m, target + i);
         const __mmask16 pos = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GE_OQ);
         const __m512 az = _mm512_abs_ps(z), omt = _mm512_sub_ps(one, t);

@@ -8,9 +8,9 @@
  * bwd: the first maximum in row-major window order). */
 #include <string.h>
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/pool/pool.h"
 
-static inline __mmask16 ch_mask(int rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
 
 /* One output site, NB vectors of channels from b (window origin) to o; the last vector masked by tm. */
 LB_INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, __mmask16 tm, int avg, __m512 inv) {
@@ -34,7 +34,7 @@ LB_INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg,
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
     const __m512 inv = _mm512_set1_ps(1.0f / (float)(d->k * d->k));
-    const __mmask16 tm = ch_mask(C % 16);
+    const __mmask16 tm = avx512_mask(C % 16);
     for (int n = 0; n < d->n; n++)
         for (int y = 0; y < oh; y++)
             for (int x = 0; x < ow; x++) {
@@ -87,7 +87,7 @@ LB_INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, f
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
     const __m512 inv = _mm512_set1_ps(1.0f / (float)(d->k * d->k));
-    const __mmask16 tm = ch_mask(C % 16);
+    const __mmask16 tm = avx512_mask(C % 16);
     for (int n = 0; n < d->n; n++) {
         float *gn = gin + (size_t)n * H * rs;
         if (ACC) memset(gn, 0, (size_t)H * rs * sizeof *gn);
@@ -150,7 +150,7 @@ LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float 
 LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __mmask16 tm = ch_mask((int)(C % 16));
+    const __mmask16 tm = avx512_mask((int)(C % 16));
     for (int n = 0; n < d->n; n++)
         for (int y = 0; y < oh; y++) {
             const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
@@ -168,7 +168,7 @@ LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) 
 LB_INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __mmask16 tm = ch_mask((int)(C % 16));
+    const __mmask16 tm = avx512_mask((int)(C % 16));
     for (int n = 0; n < d->n; n++) {
         float *gn = gin + (size_t)n * H * rs;
         for (int y = 0; y < oh; y++) {
@@ -227,9 +227,9 @@ LB_INLINE void k2s_merge(float *p, __m512 e, __m512 o, __mmask16 ma, __mmask16 m
 /* Masks of a group of `outs` output sites: outputs, first and second input vector. */
 static inline void k2s_masks(int outs, int C, __mmask16 *mo, __mmask16 *ma, __mmask16 *mb) {
     int no = outs * C, ni = 2 * no;
-    *mo = ch_mask(no);
-    *ma = ch_mask(ni);
-    *mb = ch_mask(ni > 16 ? ni - 16 : 0);
+    *mo = avx512_mask(no);
+    *ma = avx512_mask(ni);
+    *mb = avx512_mask(ni > 16 ? ni - 16 : 0);
 }
 
 LB_INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg) {
