@@ -1,4 +1,5 @@
 #include "arch/registry.h"
+#include "arch/test_slowdown.h"
 #include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -99,60 +100,6 @@ bool lb_dispatch_build(lb_dispatch *out, const lb_cpu *cpu, lb_isa cap, char *er
 static lb_dispatch g_dispatch;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-/* Test-only: LATBENCH_TEST_SLOWDOWN=OP.PASS:N makes the dispatched kernel of that op and pass run N
- * times per call (every one of them overwrites its outputs, so results stay right), to prove that
- * `latbench gate` and `latbench compare` catch a slowed kernel.  The copies of the ops tables and
- * the originals live here, set once with the dispatch table. */
-static conv2d_ops g_slow_conv2d;
-static pool_ops g_slow_pool;
-static const conv2d_ops *g_orig_conv2d;
-static const pool_ops *g_orig_pool;
-static int g_slow_repeat;
-
-static void slow_conv2d_fwd(const conv2d_desc *d, const float *in, const float *w, const float *bias, float *out) {
-    for (int i = 0; i < g_slow_repeat; i++) g_orig_conv2d->fwd(d, in, w, bias, out);
-}
-static void slow_conv2d_bwd_data(const conv2d_desc *d, const float *gout, const float *wt, float *gin) {
-    for (int i = 0; i < g_slow_repeat; i++) g_orig_conv2d->bwd_data(d, gout, wt, gin);
-}
-static void slow_conv2d_bwd_weights(const conv2d_desc *d, const float *in, const float *gout, float *gw, float *gb) {
-    for (int i = 0; i < g_slow_repeat; i++) g_orig_conv2d->bwd_weights(d, in, gout, gw, gb);
-}
-static void slow_pool_fwd(const pool_desc *d, const float *in, float *out) {
-    for (int i = 0; i < g_slow_repeat; i++) g_orig_pool->fwd(d, in, out);
-}
-static void slow_pool_bwd(const pool_desc *d, const float *in, const float *gout, float *gin) {
-    for (int i = 0; i < g_slow_repeat; i++) g_orig_pool->bwd(d, in, gout, gin);
-}
-
-static void apply_test_slowdown(lb_dispatch *d, const char *spec) {
-    char what[32];
-    int n = 0, used = 0;
-    if (sscanf(spec, "%31[a-z0-9_.]:%d%n", what, &n, &used) != 2 || spec[used] || n < 1 || n > 1000) {
-        fprintf(stderr, "latbench: LATBENCH_TEST_SLOWDOWN=%s is not OP.PASS:N (e.g. conv2d.fwd:3, N in 1..1000)\n", spec);
-        exit(2);
-    }
-    g_slow_repeat = n;
-    g_orig_conv2d = d->conv2d;
-    g_orig_pool = d->pool;
-    g_slow_conv2d = *d->conv2d;
-    g_slow_pool = *d->pool;
-    if (!strcmp(what, "conv2d.fwd")) g_slow_conv2d.fwd = slow_conv2d_fwd;
-    else if (!strcmp(what, "conv2d.bwd_data")) g_slow_conv2d.bwd_data = slow_conv2d_bwd_data;
-    else if (!strcmp(what, "conv2d.bwd_weights")) g_slow_conv2d.bwd_weights = slow_conv2d_bwd_weights;
-    else if (!strcmp(what, "pool.fwd")) g_slow_pool.fwd = slow_pool_fwd;
-    else if (!strcmp(what, "pool.bwd")) g_slow_pool.bwd = slow_pool_bwd;
-    else {
-        fprintf(stderr, "latbench: LATBENCH_TEST_SLOWDOWN: '%s' is not one of conv2d.fwd, conv2d.bwd_data, "
-                        "conv2d.bwd_weights, pool.fwd, pool.bwd\n", what);
-        exit(2);
-    }
-    d->conv2d = &g_slow_conv2d;
-    d->pool = &g_slow_pool;
-    fprintf(stderr, "latbench: test slowdown: %s of %s runs %d times per call\n", what,
-            !strncmp(what, "conv2d", 6) ? g_orig_conv2d->name : g_orig_pool->name, n);
-}
-
 static lb_isa best_isa(const lb_cpu *cpu) {
     lb_isa best = LB_ISA_SCALAR;
     for (int i = LB_ISA_SCALAR; i <= LB_ISA_NEON; i++)
@@ -192,8 +139,7 @@ static void dispatch_init(void) {
         fprintf(stderr, "latbench: LATBENCH_ISA=%s: %s\n", env, err);
         exit(2);
     }
-    const char *slow = getenv("LATBENCH_TEST_SLOWDOWN");
-    if (slow && *slow) apply_test_slowdown(&g_dispatch, slow);
+    lb_test_slowdown_apply(&g_dispatch); /* test only; nothing unless LATBENCH_TEST_SLOWDOWN is set */
     const char *verbose = getenv("LATBENCH_VERBOSE");
     if (verbose && strcmp(verbose, "0") != 0) {
         fprintf(stderr, "latbench: kernel dispatch (cap %s%s):\n", lb_isa_name(cap), env && *env ? ", from LATBENCH_ISA" : "");

@@ -30,6 +30,9 @@ typedef enum { LB_ISA_SCALAR = 0, LB_ISA_AVX2 = 1, LB_ISA_AVX512 = 2, LB_ISA_NEO
 
 #define LB_RESTRICT __restrict__
 #define LB_UNUSED __attribute__((unused))
+/* Forced inlining for SIMD helpers whose mode arguments (tile sizes, tail flags) must become
+ * compile-time constants in each caller; the one definition every kernel file uses. */
+#define LB_INLINE static inline __attribute__((always_inline))
 
 /* Periodic index in [0, n) for i in (-n, 2n). */
 static inline int lb_wrap(int i, int n) { return i < 0 ? i + n : (i >= n ? i - n : i); }

@@ -1,10 +1,7 @@
 /* Activations, AVX2+FMA.  8 floats per vector, maskload/maskstore tail; in-place safe. */
 #include <immintrin.h>
+#include "kernels/avx2_part.h"
 #include "kernels/act/act.h"
-
-static inline __m256i tail_mask(size_t rem) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 static inline __m256 lrelu_v(__m256 x, __m256 slope) {
     __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
@@ -24,7 +21,7 @@ void lrelu_fwd__avx2(size_t n, float slope, const float *x, float *y) {
     }
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, lrelu_v(_mm256_loadu_ps(x + i), vs));
     if (i < n) {
-        __m256i m = tail_mask(n - i);
+        __m256i m = avx2_mask_n(n - i);
         _mm256_maskstore_ps(y + i, m, lrelu_v(_mm256_maskload_ps(x + i, m), vs));
     }
 }
@@ -46,7 +43,7 @@ void lrelu_bwd__avx2(size_t n, float slope, const float *x, const float *gy, flo
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(gx + i, lrelu_bwd_v(_mm256_loadu_ps(x + i), _mm256_loadu_ps(gy + i), vs));
     if (i < n) {
-        __m256i m = tail_mask(n - i);
+        __m256i m = avx2_mask_n(n - i);
         _mm256_maskstore_ps(gx + i, m, lrelu_bwd_v(_mm256_maskload_ps(x + i, m), _mm256_maskload_ps(gy + i, m), vs));
     }
 }
@@ -91,7 +88,7 @@ void sigmoid_fwd__avx2(size_t n, const float *x, float *y) {
     }
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, sigmoid_v(_mm256_loadu_ps(x + i)));
     if (i < n) {
-        __m256i m = tail_mask(n - i);
+        __m256i m = avx2_mask_n(n - i);
         _mm256_maskstore_ps(y + i, m, sigmoid_v(_mm256_maskload_ps(x + i, m)));
     }
 }
@@ -111,7 +108,7 @@ void sigmoid_bwd__avx2(size_t n, const float *y, const float *gy, float *gx) {
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(gx + i, sigmoid_bwd_v(_mm256_loadu_ps(y + i), _mm256_loadu_ps(gy + i)));
     if (i < n) {
-        __m256i m = tail_mask(n - i);
+        __m256i m = avx2_mask_n(n - i);
         _mm256_maskstore_ps(gx + i, m, sigmoid_bwd_v(_mm256_maskload_ps(y + i, m), _mm256_maskload_ps(gy + i, m)));
     }
 }

@@ -1,8 +1,8 @@
 /* Activations, AVX-512.  16 floats per vector, masked tail; in-place safe (load before store). */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/act/act.h"
 
-static inline __mmask16 tail_mask(size_t rem) { return (__mmask16)((1u << rem) - 1u); }
 
 static inline __m512 lrelu_v(__m512 x, __m512 slope) {
     __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
@@ -22,7 +22,7 @@ void lrelu_fwd__avx512(size_t n, float slope, const float *x, float *y) {
     }
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, lrelu_v(_mm512_loadu_ps(x + i), vs));
     if (i < n) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = avx512_mask_n(n - i);
         _mm512_mask_storeu_ps(y + i, m, lrelu_v(_mm512_maskz_loadu_ps(m, x + i), vs));
     }
 }
@@ -44,7 +44,7 @@ void lrelu_bwd__avx512(size_t n, float slope, const float *x, const float *gy, f
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(gx + i, lrelu_bwd_v(_mm512_loadu_ps(x + i), _mm512_loadu_ps(gy + i), vs));
     if (i < n) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = avx512_mask_n(n - i);
         _mm512_mask_storeu_ps(gx + i, m, lrelu_bwd_v(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, gy + i), vs));
     }
 }
@@ -86,7 +86,7 @@ void sigmoid_fwd__avx512(size_t n, const float *x, float *y) {
     }
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, sigmoid_v(_mm512_loadu_ps(x + i)));
     if (i < n) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = avx512_mask_n(n - i);
         _mm512_mask_storeu_ps(y + i, m, sigmoid_v(_mm512_maskz_loadu_ps(m, x + i)));
     }
 }
@@ -107,7 +107,7 @@ void sigmoid_bwd__avx512(size_t n, const float *y, const float *gy, float *gx) {
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(gx + i, sigmoid_bwd_v(_mm512_loadu_ps(y + i), _mm512_loadu_ps(gy + i)));
     if (i < n) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = avx512_mask_n(n - i);
         _mm512_mask_storeu_ps(gx + i, m, sigmoid_bwd_v(_mm512_maskz_loadu_ps(m, y + i), _mm512_maskz_loadu_ps(m, gy + i)));
     }
 }

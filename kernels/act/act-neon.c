@@ -3,21 +3,19 @@
 #include <arm_neon.h>
 #include "kernels/act/act.h"
 
-#define AI static inline __attribute__((always_inline))
-
-AI float32x4_t ld_tail(const float *p, size_t r) {
+LB_INLINE float32x4_t ld_tail(const float *p, size_t r) {
     float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (size_t k = 0; k < r; k++) t[k] = p[k];
     return vld1q_f32(t);
 }
-AI void st_tail(float *p, float32x4_t v, size_t r) {
+LB_INLINE void st_tail(float *p, float32x4_t v, size_t r) {
     float t[4];
     vst1q_f32(t, v);
     for (size_t k = 0; k < r; k++) p[k] = t[k];
 }
 
 /* x > 0 ? x : slope*x (NaN takes the slope branch, as in the reference). */
-AI float32x4_t lrelu_v(float32x4_t x, float32x4_t slope) {
+LB_INLINE float32x4_t lrelu_v(float32x4_t x, float32x4_t slope) {
     return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), x, vmulq_f32(x, slope));
 }
 
@@ -36,7 +34,7 @@ void lrelu_fwd__neon(size_t n, float slope, const float *x, float *y) {
     if (i < n) st_tail(y + i, lrelu_v(ld_tail(x + i, n - i), vs), n - i);
 }
 
-AI float32x4_t lrelu_bwd_v(float32x4_t x, float32x4_t gy, float32x4_t slope) {
+LB_INLINE float32x4_t lrelu_bwd_v(float32x4_t x, float32x4_t gy, float32x4_t slope) {
     return vmulq_f32(gy, vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), vdupq_n_f32(1.0f), slope));
 }
 
@@ -56,7 +54,7 @@ void lrelu_bwd__neon(size_t n, float slope, const float *x, const float *gy, flo
 /* exp(a) for a <= 0 (NaN propagates): the Cephes polynomial of act-avx2.c after a = n ln2 + r;
  * 2^n for n down to -150 is applied as two normal factors 2^(n/2) 2^(n-n/2), so the only
  * rounding into the denormals is the final multiply. */
-AI float32x4_t exp_nonpos(float32x4_t a) {
+LB_INLINE float32x4_t exp_nonpos(float32x4_t a) {
     a = vmaxq_f32(vdupq_n_f32(-104.0f), a); /* FMAX returns NaN when either operand is NaN */
     const float32x4_t nf = vrndnq_f32(vmulq_f32(a, vdupq_n_f32(1.44269504088896341f)));
     float32x4_t r = vfmsq_f32(a, nf, vdupq_n_f32(0.693359375f));
@@ -77,7 +75,7 @@ AI float32x4_t exp_nonpos(float32x4_t a) {
 }
 
 /* (x >= 0 ? 1 : e) / (1 + e), e = exp(-|x|): the reference's formula. */
-AI float32x4_t sigmoid_v(float32x4_t x) {
+LB_INLINE float32x4_t sigmoid_v(float32x4_t x) {
     const float32x4_t e = exp_nonpos(vnegq_f32(vabsq_f32(x)));
     const float32x4_t num = vbslq_f32(vcgeq_f32(x, vdupq_n_f32(0.0f)), vdupq_n_f32(1.0f), e);
     return vdivq_f32(num, vaddq_f32(vdupq_n_f32(1.0f), e));
@@ -94,7 +92,7 @@ void sigmoid_fwd__neon(size_t n, const float *x, float *y) {
     if (i < n) st_tail(y + i, sigmoid_v(ld_tail(x + i, n - i)), n - i);
 }
 
-AI float32x4_t sigmoid_bwd_v(float32x4_t y, float32x4_t gy) {
+LB_INLINE float32x4_t sigmoid_bwd_v(float32x4_t y, float32x4_t gy) {
     return vmulq_f32(vmulq_f32(gy, y), vsubq_f32(vdupq_n_f32(1.0f), y));
 }
 

@@ -22,9 +22,9 @@
  * 93-100% of it from L2; layers streaming from DRAM (64x64, batch 32) are memory-latency bound.
  */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/conv2d/conv2d.h"
 
-#define AI static inline __attribute__((always_inline))
 #define NOINL static __attribute__((noinline))
 
 /* Sites per chunk: a multiple of every fwd tile height, small enough that the pointer table
@@ -84,7 +84,7 @@ static void build_tab(const float **tab, int ch, int s0, int cnt, int pad_to, co
  * fwd-style tile: dst[m][16v..] (+)= sum_t sum_k src[t][m][k] * w_t[k][16v..]
  * src rows: tab[t*ch + m]; weights of tap t: wtab[t] + k*ldw; dst row m: dst + m*ldd.
  */
-AI void tile_fwd(const int M, const int N, const int PF, int T, int K, const float *const *tab, int ch,
+LB_INLINE void tile_fwd(const int M, const int N, const int PF, int T, int K, const float *const *tab, int ch,
                  const float *const *wtab, size_t ldw, const float *bias, __mmask16 tail, float *dst, size_t ldd,
                  int mrows) {
     __m512 acc[MAXM][MAXN]; /* fixed sizes: with M, N constant the arrays become registers */
@@ -170,7 +170,7 @@ static const int fwd_m[6] = {0, 12, 12, 8, 6, 5};
 /* The same product for at most 8 channels in one ymm: Zen 4 (like Intel cores) issues two ymm
  * FMAs per cycle against one zmm FMA, so 8 channels in a ymm run at twice the rate of 8 live
  * lanes in a masked zmm. */
-AI void tile_fwd_y(const int M, const int PF, int T, int K, const float *const *tab, int ch, const float *const *wtab, size_t ldw,
+LB_INLINE void tile_fwd_y(const int M, const int PF, int T, int K, const float *const *tab, int ch, const float *const *wtab, size_t ldw,
                    const float *bias, __mmask8 tail, float *dst, size_t ldd, int mrows) {
     __m256 acc[MAXM];
 #pragma GCC unroll 16
@@ -209,7 +209,6 @@ NOINL void tile_fwd_y12_pf(int T, int K, const float *const *tab, int ch, const 
     tile_fwd_y(12, 1, T, K, tab, ch, wtab, ldw, bias, (__mmask8)tail, dst, ldd, mrows);
 }
 
-
 /* Splits n items into nb = ceil(n / most) blocks of balanced sizes (e.g. 13 rows, at most 8 per
  * block -> 7 + 6; 6 vectors, at most 5 -> 3 + 3); block b starts at *start and has *size items. */
 static inline void split_block(int n, int most, int b, int *start, int *size) {
@@ -241,7 +240,7 @@ static void fwd_like(int nimg, int oh, int ow, int nc, const float *src, int hs,
             split_block(nv, 5, b, &vb, &N);
             const int co0 = vb * 16;
             const int last = b == nb - 1;
-            const __mmask16 tail = last && (nc & 15) ? (__mmask16)((1u << (nc & 15)) - 1) : 0xFFFF;
+            const __mmask16 tail = last && (nc & 15) ? avx512_mask(nc & 15) : 0xFFFF;
             for (int t = 0; t < T; t++) wtab[t] = w + (size_t)t * kc * nc + co0;
             const int ymm = nc <= 8;
             const int M = ymm ? 12 : fwd_m[N];
@@ -265,7 +264,7 @@ void conv2d_periodic_fwd__avx512(const conv2d_desc *d, const float *in, const fl
 /* ---------------------------------------------------------------------------------------------
  * bwd_data, stride 2 in some direction: gin(r, c) gathers gout(q_r / sh, q_c / sw) over the taps
  * with q = (r - i - off) mod h divisible by the stride.  One site at a time, up to 4 vectors. */
-AI void gather_site(const int N, int ntap, const float *const *gp, const float *const *wp, int K, size_t ldw,
+LB_INLINE void gather_site(const int N, int ntap, const float *const *gp, const float *const *wp, int K, size_t ldw,
                     __mmask16 tail, float *dst) {
     __m512 acc[MAXN];
 #pragma GCC unroll 8
@@ -316,7 +315,7 @@ static void bwd_data_strided(const conv2d_desc *d, const float *gout, const floa
                 for (int v0 = 0; v0 < nv; v0 += 4) {
                     const int N = nv - v0 < 4 ? nv - v0 : 4;
                     const __mmask16 tail =
-                        v0 + N == nv && (cin & 15) ? (__mmask16)((1u << (cin & 15)) - 1) : 0xFFFF;
+                        v0 + N == nv && (cin & 15) ? avx512_mask(cin & 15) : 0xFFFF;
                     const float *wv[TAPS_MAX];
                     for (int t = 0; t < ntap; t++) wv[t] = tap_w[t] + v0 * 16;
                     switch (N) {
@@ -345,7 +344,7 @@ void conv2d_periodic_bwd_data__avx512(const conv2d_desc *d, const float *gout, c
 /* ---------------------------------------------------------------------------------------------
  * bwd_weights tile: gw[m][16v..] += sum_s src_s[m] * gout_s[16v..] over `cnt` sites, where
  * src_s = tab[s] + ci0 and gout_s = g + s*ldg. */
-AI void tile_bww(const int M, const int N, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg,
+LB_INLINE void tile_bww(const int M, const int N, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg,
                  float *gw, size_t ldw, __mmask16 tail) {
     __m512 acc[MAXM][MAXN]; /* fixed sizes: with M, N constant the arrays become registers */
 #pragma GCC unroll 16
@@ -409,7 +408,7 @@ static const int bww_mmax[6] = {0, 12, 12, 8, 6, 5};
 
 /* At most 8 output channels: one ymm (see tile_fwd_y).  All rows come from one pointer per site,
  * so the height is limited by ymm registers only. */
-AI void tile_bww_y(const int M, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg, float *gw,
+LB_INLINE void tile_bww_y(const int M, int cnt, const float *const *tab, int ci0, const float *g, size_t ldg, float *gw,
                    size_t ldw, __mmask8 tail) {
     __m256 acc[16];
 #pragma GCC unroll 16
@@ -447,7 +446,7 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     const int nb = (nv + 4) / 5;
     const float *tab[TAPS_MAX * BWW_CH];
     const geom geo = {in, d->h, d->w, cin, d->sh, d->sw, d->kh, d->kw, oh, ow, dr, dc};
-    const __mmask16 full = 0xFFFF, tailm = (cout & 15) ? (__mmask16)((1u << (cout & 15)) - 1) : full;
+    const __mmask16 full = 0xFFFF, tailm = (cout & 15) ? avx512_mask(cout & 15) : full;
 
     for (size_t i = 0; i < conv2d_w_size(d); i++) gw[i] = 0.0f;
     const int do_bias = d->bias && gb;

@@ -6,10 +6,10 @@
  * cycles).
  */
 #include <immintrin.h>
+#include "kernels/avx2_part.h"
 #include <stdalign.h>
 #include "kernels/dense/dense.h"
 
-#define AI static inline __attribute__((always_inline))
 /* Unroll the constant-trip register-block loops early, so the accumulator arrays become registers
  * (without it gcc keeps them in memory and stores all of them on every k iteration). */
 #if defined(__clang__)
@@ -21,13 +21,10 @@
 enum { ST_SET, ST_ADD, ST_TRANS };
 enum { MR = 4, NV = 3 }; /* 12 accumulators + 3 B vectors + 1 broadcast = all 16 ymm registers */
 
-AI __m256i lanes(int n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-AI __m256 load_n(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
+LB_INLINE __m256 load_n(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
 
 /* Stores the first n (1..4) floats of v. */
-AI void store_n4(float *p, __m128 v, int n) {
+LB_INLINE void store_n4(float *p, __m128 v, int n) {
     if (n == 4) {
         _mm_storeu_ps(p, v);
         return;
@@ -42,7 +39,7 @@ AI void store_n4(float *p, __m128 v, int n) {
 }
 
 /* Stores the first n (1..8) floats of v. */
-AI void store_n(float *p, __m256 v, int n) {
+LB_INLINE void store_n(float *p, __m256 v, int n) {
     if (n >= 8) {
         _mm256_storeu_ps(p, v);
         return;
@@ -58,9 +55,9 @@ AI void store_n(float *p, __m256 v, int n) {
 }
 
 /* dst[j][i] = src[i][j] for i < rows <= 8, j < cols <= 8 (an 8x8 in-register transpose). */
-AI void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
+LB_INLINE void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
     const int full = rows == 8 && cols == 8;
-    const __m256i mc = lanes(cols);
+    const __m256i mc = avx2_mask(cols);
     __m256 r[8], t[8];
     UNROLL for (int i = 0; i < 8; i++)
         r[i] = full ? _mm256_loadu_ps(src + i * lds) : i < rows ? load_n(mc, src + i * lds) : _mm256_setzero_ps();
@@ -96,10 +93,10 @@ static void transpose_plane(const float *src, float *dst, int A, int B, ptrdiff_
 
 /* R rows x V column vectors (the last one partial when cols % 8 != 0); R and V are compile-time
  * constants in every copy (the tile_RV below), so the accumulators stay in registers. */
-AI void tile(const int R, const int V, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
+LB_INLINE void tile(const int R, const int V, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
              const float *B, ptrdiff_t ldb, const float *bias, float *C, ptrdiff_t ldc, int mode) {
     __m256 acc[MR][NV];
-    const __m256i ml = lanes(cols - 8 * (V - 1));
+    const __m256i ml = avx2_mask(cols - 8 * (V - 1));
     UNROLL for (int v = 0; v < V; v++) {
         __m256 b0 = _mm256_setzero_ps();
         if (bias) b0 = v < V - 1 ? _mm256_loadu_ps(bias + 8 * v) : load_n(ml, bias + 8 * v);
@@ -169,7 +166,7 @@ static void gemm(int M, int Ncols, int K, const float *A, ptrdiff_t am, ptrdiff_
 }
 
 /* Forward for out in {1,2,4}: lane l holds input i0 + l/out, output l%out. */
-AI void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const float *w, const float *b, float *y) {
+LB_INLINE void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const float *w, const float *b, float *y) {
     const int I = d->in, O = d->out, L = 8 / O;
     const __m256i expand = _mm256_srlv_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                              _mm256_set1_epi32(__builtin_ctz((unsigned)O)));
@@ -186,14 +183,14 @@ AI void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const 
         }
     }
     if (i0 < I) {
-        const __m256 wv = load_n(lanes((I - i0) * O), w + (ptrdiff_t)i0 * O);
-        const __m256i mx = lanes(I - i0);
+        const __m256 wv = load_n(avx2_mask((I - i0) * O), w + (ptrdiff_t)i0 * O);
+        const __m256i mx = avx2_mask(I - i0);
         UNROLL for (int r = 0; r < R; r++) {
             const __m256 xv = load_n(mx, x + (ptrdiff_t)r * I + i0);
             acc[r] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(xv, expand), wv, acc[r]);
         }
     }
-    const __m128i mo = _mm256_castsi256_si128(lanes(O));
+    const __m128i mo = _mm256_castsi256_si128(avx2_mask(O));
     UNROLL for (int r = 0; r < R; r++) {
         __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
         if (O <= 2) s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
@@ -246,7 +243,7 @@ void dense_bwd_weights__avx2(const dense_desc *d, const float *x, const float *g
         gemm(I, O, N, x, 1, I, gy, O, NULL, gw, O, ST_SET);
     if (d->bias && gb) {
         for (int o0 = 0; o0 < O; o0 += 8) {
-            const __m256i m = lanes(O - o0);
+            const __m256i m = avx2_mask(O - o0);
             __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
             int n = 0;
             for (; n + 2 <= N; n += 2) {
@@ -263,7 +260,7 @@ static void copy_floats(const float *s, float *t, size_t n) {
     size_t k = 0;
     for (; k + 8 <= n; k += 8) _mm256_storeu_ps(t + k, _mm256_loadu_ps(s + k));
     if (k < n) {
-        const __m256i m = lanes((int)(n - k));
+        const __m256i m = avx2_mask((int)(n - k));
         store_n(t + k, load_n(m, s + k), (int)(n - k));
     }
 }

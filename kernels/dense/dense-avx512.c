@@ -12,10 +12,10 @@
  * lanes of equal out index at the end.  Flatten and the w^T tiles use 8x8 register transposes.
  */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include <stdalign.h>
 #include "kernels/dense/dense.h"
 
-#define AI static inline __attribute__((always_inline))
 /* Unroll the constant-trip register-block loops early, so the accumulator arrays become registers
  * (without it gcc keeps them in memory and stores all of them on every k iteration). */
 #if defined(__clang__)
@@ -27,11 +27,10 @@
 enum { ST_SET, ST_ADD, ST_TRANS };
 enum { MR = 4, NV = 4 }; /* 16 accumulators + 4 B vectors of the 32 zmm registers */
 
-AI __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u); }
 
 /* dst[j][i] = src[i][j] for i < rows <= 8, j < cols <= 8 (an 8x8 in-register transpose). */
-AI void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
-    const __mmask8 mc = (__mmask8)lanes(cols), mr = (__mmask8)lanes(rows);
+LB_INLINE void transpose8(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, int rows, int cols) {
+    const __mmask8 mc = (__mmask8)avx512_mask(cols), mr = (__mmask8)avx512_mask(rows);
     __m256 r[8], t[8];
     UNROLL for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskz_loadu_ps(mc, src + i * lds) : _mm256_setzero_ps();
     UNROLL for (int i = 0; i < 8; i += 2) {
@@ -64,12 +63,12 @@ static void transpose_plane(const float *src, float *dst, int A, int B, ptrdiff_
  * which on cores that split zmm into two ymm halves (Zen 4) costs half a zmm, not a whole one.
  * Without H the last zmm is masked.  R, V and H are compile-time constants in every copy (the
  * tile_RVH below), so the accumulators stay in registers. */
-AI void tile(const int R, const int V, const int H, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
+LB_INLINE void tile(const int R, const int V, const int H, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
              const float *B, ptrdiff_t ldb, const float *bias, float *C, ptrdiff_t ldc, int mode) {
     __m512 acc[MR][NV];
     __m256 acch[MR];
-    const __mmask16 ml = H ? (__mmask16)0xFFFF : lanes(cols - 16 * (V - 1));
-    const __mmask8 mh = (__mmask8)lanes(cols - 16 * V);
+    const __mmask16 ml = H ? (__mmask16)0xFFFF : avx512_mask(cols - 16 * (V - 1));
+    const __mmask8 mh = (__mmask8)avx512_mask(cols - 16 * V);
     UNROLL for (int v = 0; v < V; v++) {
         __m512 b0 = _mm512_setzero_ps();
         if (bias) b0 = _mm512_maskz_loadu_ps(v < V - 1 ? (__mmask16)0xFFFF : ml, bias + 16 * v);
@@ -154,7 +153,7 @@ static void gemm(int M, int Ncols, int K, const float *A, ptrdiff_t am, ptrdiff_
 }
 
 /* Forward for out in {1,2,4,8}: lane l of a vector holds input i0 + l/out, output l%out. */
-AI void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const float *w, const float *b, float *y) {
+LB_INLINE void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const float *w, const float *b, float *y) {
     const int I = d->in, O = d->out, L = 16 / O;
     const __m512i expand = _mm512_srlv_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                              _mm512_set1_epi32(__builtin_ctz((unsigned)O)));
@@ -162,9 +161,9 @@ AI void fwd_packed_rows(const int R, const dense_desc *d, const float *x, const 
     UNROLL for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     for (int i0 = 0; i0 < I; i0 += L) {
         const int ni = I - i0 < L ? I - i0 : L;
-        const __m512 wv = _mm512_maskz_loadu_ps(lanes(ni * O), w + (ptrdiff_t)i0 * O);
+        const __m512 wv = _mm512_maskz_loadu_ps(avx512_mask(ni * O), w + (ptrdiff_t)i0 * O);
         UNROLL for (int r = 0; r < R; r++) {
-            const __m512 xv = _mm512_maskz_loadu_ps(lanes(ni), x + (ptrdiff_t)r * I + i0);
+            const __m512 xv = _mm512_maskz_loadu_ps(avx512_mask(ni), x + (ptrdiff_t)r * I + i0);
             acc[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(expand, xv), wv, acc[r]);
         }
     }
@@ -233,7 +232,7 @@ void dense_bwd_weights__avx512(const dense_desc *d, const float *x, const float 
         gemm(I, O, N, x, 1, I, gy, O, NULL, gw, O, ST_SET);
     if (d->bias && gb) {
         for (int o0 = 0; o0 < O; o0 += 16) {
-            const __mmask16 m = lanes(O - o0);
+            const __mmask16 m = avx512_mask(O - o0);
             __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
             int n = 0;
             for (; n + 2 <= N; n += 2) {
@@ -250,7 +249,7 @@ static void copy_floats(const float *s, float *t, size_t n) {
     size_t k = 0;
     for (; k + 16 <= n; k += 16) _mm512_storeu_ps(t + k, _mm512_loadu_ps(s + k));
     if (k < n) {
-        const __mmask16 m = lanes((int)(n - k));
+        const __mmask16 m = avx512_mask((int)(n - k));
         _mm512_mask_storeu_ps(t + k, m, _mm512_maskz_loadu_ps(m, s + k));
     }
 }

@@ -15,7 +15,6 @@
 #include "kernels/neon_part.h"
 #include "kernels/dense/dense.h"
 
-#define AI static inline __attribute__((always_inline))
 /* Unroll the constant-trip register-block loops early, so the accumulator arrays become
  * registers. */
 #if defined(__clang__)
@@ -26,11 +25,10 @@
 
 enum { MR = 5, NV = 4 }; /* 20 accumulators + 4 B vectors + the MR broadcasts gcc loads ahead */
 
-
 /* C[r][0..cols) = bias + sum_k A[r*am + k*ak] * B[k*ldb + 0..cols), r < R, cols <= 4*V; the last
  * of the V vectors holds cols - 4(V-1) lanes (FULL: 4).  R, V, FULL are compile-time constants in
  * every instantiation below, so the accumulators stay in registers. */
-AI void tile(const int R, const int V, const int FULL, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
+LB_INLINE void tile(const int R, const int V, const int FULL, int cols, int K, const float *A, ptrdiff_t am, ptrdiff_t ak,
              const float *B, ptrdiff_t ldb, const float *bias, float *C, ptrdiff_t ldc) {
     float32x4_t acc[MR][NV];
     const int rl = FULL ? 4 : cols - 4 * (V - 1);
@@ -95,7 +93,7 @@ static void gemm(int M, int Ncols, int K, const float *A, ptrdiff_t am, ptrdiff_
 }
 
 /* Dot-product tile: C[r*ldc + c] = bias[c] + sum_k A[r*lda + k] * B[c*ldb + k], r < R, c < NC. */
-AI void dot_tile(const int R, const int NC, int K, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+LB_INLINE void dot_tile(const int R, const int NC, int K, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                  const float *bias, float *C, ptrdiff_t ldc) {
     float32x4_t acc[4][4];
     UNROLL for (int r = 0; r < R; r++)

@@ -2,22 +2,14 @@
  * to the reference; up to 10 vectors, so c <= 80 streams each sample once) for c >= 8 or c not
  * dividing 8, a flat stream folded to c lanes for c in {1, 2, 4}. */
 #include <immintrin.h>
+#include "kernels/avx2_part.h"
 #include "kernels/gpool/gpool.h"
 
-#define INLINE static inline __attribute__((always_inline))
-
-static inline __m256i lanes(size_t rem) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem >= 8 ? 8 : (int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 static inline int small_c(int C) { return C < 8 && 8 % C == 0; }
-INLINE __m256 ld(const float *p, int FULL, __m256i tm) { return FULL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, tm); }
-INLINE void st(float *p, __m256 v, int FULL, __m256i tm) {
-    if (FULL) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, tm, v);
-}
-INLINE __m256 op(__m256 a, __m256 b, int MAX) { return MAX ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b); }
-INLINE __m128 op4(__m128 a, __m128 b, int MAX) { return MAX ? _mm_max_ps(a, b) : _mm_add_ps(a, b); }
+LB_INLINE __m256 op(__m256 a, __m256 b, int MAX) { return MAX ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b); }
+LB_INLINE __m128 op4(__m128 a, __m128 b, int MAX) { return MAX ? _mm_max_ps(a, b) : _mm_add_ps(a, b); }
 
-INLINE __m256 flat_reduce(const float *x, size_t len, int MAX) {
+LB_INLINE __m256 flat_reduce(const float *x, size_t len, int MAX) {
     const __m256 id = MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_setzero_ps();
     __m256 a0 = id, a1 = id, a2 = id, a3 = id;
     size_t i = 0;
@@ -28,14 +20,14 @@ INLINE __m256 flat_reduce(const float *x, size_t len, int MAX) {
         a3 = op(a3, _mm256_loadu_ps(x + i + 24), MAX);
     }
     for (; i < len; i += 8) {   /* masked lanes get the identity */
-        __m256i m = lanes(len - i);
+        __m256i m = avx2_mask_n(len - i);
         a0 = op(a0, _mm256_blendv_ps(id, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)), MAX);
     }
     return op(op(a0, a1, MAX), op(a2, a3, MAX), MAX);
 }
 
 /* 8 lanes to C (C in {1, 2, 4}): lane c reduces lanes c, c+C, ... */
-INLINE __m128 fold_to_c(__m256 a, int C, int MAX) {
+LB_INLINE __m128 fold_to_c(__m256 a, int C, int MAX) {
     __m128 q = op4(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1), MAX);
     if (C <= 2) q = op4(q, _mm_movehl_ps(q, q), MAX);
     if (C == 1) q = op4(q, _mm_shuffle_ps(q, q, 1), MAX);
@@ -44,7 +36,7 @@ INLINE __m128 fold_to_c(__m256 a, int C, int MAX) {
 
 static inline __m128i first_lanes4(int C) { return _mm_cmpgt_epi32(_mm_set1_epi32(C), _mm_setr_epi32(0, 1, 2, 3)); }
 
-INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
+LB_INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
     const int MAX = kind == GPOOL_MAX;
     __m128 q = fold_to_c(flat_reduce(x, (size_t)hw * C, MAX), C, MAX);
     if (kind == GPOOL_AVG) q = _mm_div_ps(q, _mm_set1_ps((float)hw));
@@ -69,16 +61,16 @@ static inline __m256 pattern(const float *v, int C) {
         int nv_ = ((C) - c0 + 7) / 8;                                                          \
         int nb = nv_ < NB_MAX ? nv_ : NB_MAX;                                                  \
         int rem_ = (C) - c0 - 8 * (nb - 1) < 8 ? (C) - c0 - 8 * (nb - 1) : 8;                   \
-        __m256i tm = lanes((size_t)rem_);                                                      \
+        __m256i tm = avx2_mask(rem_);                                                      \
         if (rem_ == 8) { const int FULL = 1; BODY_BLOCK; }                                    \
         else { const int FULL = 0; BODY_BLOCK; }                                              \
     }
 
 /* FULL: all vectors full; else the last one uses tm. */
-INLINE __m256 ldj(const float *p, int j, int NB, int FULL, __m256i tm) { return ld(p, FULL || j < NB - 1, tm); }
-INLINE void stj(float *p, __m256 v, int j, int NB, int FULL, __m256i tm) { st(p, v, FULL || j < NB - 1, tm); }
+LB_INLINE __m256 ldj(const float *p, int j, int NB, int FULL, __m256i tm) { return avx2_ld(p, FULL || j < NB - 1, tm); }
+LB_INLINE void stj(float *p, __m256 v, int j, int NB, int FULL, __m256i tm) { avx2_st(p, v, FULL || j < NB - 1, tm); }
 
-INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL, __m256i tm, int kind) {
+LB_INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL, __m256i tm, int kind) {
     const int MAX = kind == GPOOL_MAX;
     __m256 a[NB_MAX];
     for (int j = 0; j < NB; j++) a[j] = ldj(x + 8 * j, j, NB, FULL, tm);
@@ -92,7 +84,7 @@ INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL,
     }
 }
 
-INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
+LB_INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
     const int C = d->c, hw = d->hw;
     for (int n = 0; n < d->n; n++) {
         const float *x = in + (size_t)n * hw * C;
@@ -110,7 +102,7 @@ void gpool_fwd__avx2(const gpool_desc *d, const float *in, float *out) {
     else fwd_kind(d, in, out, GPOOL_AVG);
 }
 
-INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FULL, __m256i tm, int avg) {
+LB_INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FULL, __m256i tm, int avg) {
     __m256 gv[NB_MAX];
     for (int j = 0; j < NB; j++) {
         gv[j] = ldj(g + 8 * j, j, NB, FULL, tm);
@@ -122,7 +114,7 @@ INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FU
 
 /* First site of the maximum per channel (strict >, as the reference), found in the pass that
  * zeroes gi; then only those C elements are written. */
-INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, int FULL, __m256i tm,
+LB_INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, int FULL, __m256i tm,
                          int last_lanes) {
     __m256 m[NB_MAX];
     __m256i idx[NB_MAX];
@@ -148,14 +140,14 @@ INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int 
 }
 
 /* Small c: max backward in one pass that also zeroes gi; see gpool-avx512.c. */
-INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, int kind) {
+LB_INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, int kind) {
     const size_t len = (size_t)hw * C;
     if (kind != GPOOL_MAX) {
         __m256 gp = pattern(g, C);
         if (kind == GPOOL_AVG) gp = _mm256_div_ps(gp, _mm256_set1_ps((float)hw));
         size_t i = 0;
         for (; i + 8 <= len; i += 8) _mm256_storeu_ps(gi + i, gp);
-        if (i < len) _mm256_maskstore_ps(gi + i, lanes(len - i), gp);
+        if (i < len) _mm256_maskstore_ps(gi + i, avx2_mask_n(len - i), gp);
         return;
     }
     const __m256 ninf = _mm256_set1_ps(-__builtin_inff());
@@ -170,7 +162,7 @@ INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, 
         _mm256_storeu_ps(gi + i, _mm256_setzero_ps());
     }
     if (i < len) {
-        __m256i tm = lanes(len - i);
+        __m256i tm = avx2_mask_n(len - i);
         __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, tm), _mm256_castsi256_ps(tm));
         __m256 gt = _mm256_cmp_ps(v, m, _CMP_GT_OQ);
         m = _mm256_blendv_ps(m, v, gt);
@@ -194,7 +186,7 @@ INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, 
     }
 }
 
-INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
+LB_INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
     const int C = d->c, hw = d->hw;
     for (int n = 0; n < d->n; n++) {
         const float *x = kind == GPOOL_MAX ? in + (size_t)n * hw * C : NULL;

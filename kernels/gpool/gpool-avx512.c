@@ -8,19 +8,17 @@
  * array (lane l always holds channel l % c) and folded at the end.  Sums then associate
  * differently from the reference (exact on integer data). */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/gpool/gpool.h"
 
-#define INLINE static inline __attribute__((always_inline))
-
-static inline __mmask16 lanes(size_t rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
 static inline int small_c(int C) { return C < 16 && 16 % C == 0; }
 
-INLINE __m512 op(__m512 a, __m512 b, int MAX) { return MAX ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b); }
-INLINE __m256 op8(__m256 a, __m256 b, int MAX) { return MAX ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b); }
-INLINE __m128 op4(__m128 a, __m128 b, int MAX) { return MAX ? _mm_max_ps(a, b) : _mm_add_ps(a, b); }
+LB_INLINE __m512 op(__m512 a, __m512 b, int MAX) { return MAX ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b); }
+LB_INLINE __m256 op8(__m256 a, __m256 b, int MAX) { return MAX ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b); }
+LB_INLINE __m128 op4(__m128 a, __m128 b, int MAX) { return MAX ? _mm_max_ps(a, b) : _mm_add_ps(a, b); }
 
 /* Per-lane reduction of the flat array x[0..len) (len >= 1), lane l covering channel l % C. */
-INLINE __m512 flat_reduce(const float *x, size_t len, int MAX) {
+LB_INLINE __m512 flat_reduce(const float *x, size_t len, int MAX) {
     const __m512 id = MAX ? _mm512_set1_ps(-__builtin_inff()) : _mm512_setzero_ps();
     __m512 a0 = id, a1 = id, a2 = id, a3 = id;
     size_t i = 0;
@@ -31,14 +29,14 @@ INLINE __m512 flat_reduce(const float *x, size_t len, int MAX) {
         a3 = op(a3, _mm512_loadu_ps(x + i + 48), MAX);
     }
     for (; i < len; i += 16) {   /* masked lanes get the identity, so they never win or add */
-        __mmask16 m = lanes(len - i);
+        __mmask16 m = avx512_mask_n(len - i);
         a0 = op(a0, _mm512_mask_loadu_ps(id, m, x + i), MAX);
     }
     return op(op(a0, a1, MAX), op(a2, a3, MAX), MAX);
 }
 
 /* Folds 16 lanes to C (C | 16, C < 16): lane c of the result reduces lanes c, c+C, ... */
-INLINE __m128 fold_to_c(__m512 a, int C, int MAX, __m256 *out8) {
+LB_INLINE __m128 fold_to_c(__m512 a, int C, int MAX, __m256 *out8) {
     __m256 h = op8(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1), MAX);
     *out8 = h;
     __m128 q = op4(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1), MAX);
@@ -48,7 +46,7 @@ INLINE __m128 fold_to_c(__m512 a, int C, int MAX, __m256 *out8) {
 }
 
 /* Per-channel result of one sample in the small-c layout: stores C values to o. */
-INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
+LB_INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
     const int MAX = kind == GPOOL_MAX;
     __m256 h;
     __m128 q = fold_to_c(flat_reduce(x, (size_t)hw * C, MAX), C, MAX, &h);
@@ -64,7 +62,7 @@ INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
 static inline __m512 pattern(const float *v, int C) {
     __m512i idx = _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                    _mm512_set1_epi32(C - 1));
-    return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(lanes((size_t)C), v));
+    return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(avx512_mask_n((size_t)C), v));
 }
 
 #define NB_MAX 8
@@ -79,13 +77,13 @@ static inline __m512 pattern(const float *v, int C) {
     for (int c0 = 0; c0 < (C); c0 += 16 * NB_MAX) {                                            \
         int nv_ = ((C) - c0 + 15) / 16;                                                        \
         int nb = nv_ < NB_MAX ? nv_ : NB_MAX;                                                  \
-        __mmask16 tm = lanes((size_t)((C) - c0 - 16 * (nb - 1)));                             \
+        __mmask16 tm = avx512_mask_n((size_t)((C) - c0 - 16 * (nb - 1)));                             \
         BODY_BLOCK;                                                                            \
     }
 
 static inline __mmask16 vmask(int j, int NB, __mmask16 tm) { return j == NB - 1 ? tm : (__mmask16)0xFFFF; }
 
-INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, __mmask16 tm, int kind) {
+LB_INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, __mmask16 tm, int kind) {
     const int MAX = kind == GPOOL_MAX;
     __m512 a[NB_MAX];
     for (int j = 0; j < NB; j++) a[j] = _mm512_maskz_loadu_ps(vmask(j, NB, tm), x + 16 * j);
@@ -99,7 +97,7 @@ INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, __mmask16
     }
 }
 
-INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
+LB_INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
     const int C = d->c, hw = d->hw;
     for (int n = 0; n < d->n; n++) {
         const float *x = in + (size_t)n * hw * C;
@@ -118,7 +116,7 @@ void gpool_fwd__avx512(const gpool_desc *d, const float *in, float *out) {
 }
 
 /* avg/sum: g (over hw for avg) broadcast to every site. */
-INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, __mmask16 tm, int avg) {
+LB_INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, __mmask16 tm, int avg) {
     __m512 gv[NB_MAX];
     for (int j = 0; j < NB; j++) {
         gv[j] = _mm512_maskz_loadu_ps(vmask(j, NB, tm), g + 16 * j);
@@ -130,7 +128,7 @@ INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, __mmas
 
 /* max: one pass finds, per channel, the first site holding the maximum (strict >, as the
  * reference) while it zeroes gi; then only those C elements are written. */
-INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, __mmask16 tm) {
+LB_INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, __mmask16 tm) {
     __m512 m[NB_MAX];
     __m512i idx[NB_MAX];
     for (int j = 0; j < NB; j++) {
@@ -164,23 +162,23 @@ INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int 
  * (larger value, or equal value at an earlier site) and g is written at the winner.  Masked-off
  * lanes read -inf, so they never replace a value; they only exist when hw*c < 16, and then every
  * one of them lies at a later site than the valid lane of its channel. */
-INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, int kind) {
+LB_INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, int kind) {
     const size_t len = (size_t)hw * C;
     if (kind != GPOOL_MAX) {
         __m512 gp = pattern(g, C);
         if (kind == GPOOL_AVG) gp = _mm512_div_ps(gp, _mm512_set1_ps((float)hw));
         size_t i = 0;
         for (; i + 16 <= len; i += 16) _mm512_storeu_ps(gi + i, gp);
-        if (i < len) _mm512_mask_storeu_ps(gi + i, lanes(len - i), gp);
+        if (i < len) _mm512_mask_storeu_ps(gi + i, avx512_mask_n(len - i), gp);
         return;
     }
     const __m512 ninf = _mm512_set1_ps(-__builtin_inff());
-    __mmask16 m0 = lanes(len);
+    __mmask16 m0 = avx512_mask_n(len);
     __m512 m = _mm512_mask_loadu_ps(ninf, m0, x);
     __m512i at = _mm512_setzero_si512();
     _mm512_mask_storeu_ps(gi, m0, _mm512_setzero_ps());
     for (size_t i = 16; i < len; i += 16) {
-        __mmask16 tm = lanes(len - i);
+        __mmask16 tm = avx512_mask_n(len - i);
         __m512 v = _mm512_mask_loadu_ps(ninf, tm, x + i);
         __mmask16 gt = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ);
         m = _mm512_mask_mov_ps(m, gt, v);
@@ -202,7 +200,7 @@ INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int C, 
     }
 }
 
-INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
+LB_INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
     const int C = d->c, hw = d->hw;
     for (int n = 0; n < d->n; n++) {
         const float *x = kind == GPOOL_MAX ? in + (size_t)n * hw * C : NULL;

@@ -8,24 +8,22 @@
 #include "kernels/neon_part.h"
 #include "kernels/gpool/gpool.h"
 
-#define INLINE static inline __attribute__((always_inline))
-
 /* Vector j of a block of NB: full unless it is the last one and the block is not FULL. */
-INLINE float32x4_t ldj(const float *p, int j, int NB, int FULL, int r) {
+LB_INLINE float32x4_t ldj(const float *p, int j, int NB, int FULL, int r) {
     return (FULL || j < NB - 1) ? vld1q_f32(p) : ld_part(p, r);
 }
-INLINE void stj(float *p, float32x4_t v, int j, int NB, int FULL, int r) {
+LB_INLINE void stj(float *p, float32x4_t v, int j, int NB, int FULL, int r) {
     if (FULL || j < NB - 1) vst1q_f32(p, v);
     else st_part(p, v, r);
 }
 /* a op b as the reference does it: max keeps a unless b > a. */
-INLINE float32x4_t op(float32x4_t a, float32x4_t b, int MAX) {
+LB_INLINE float32x4_t op(float32x4_t a, float32x4_t b, int MAX) {
     return MAX ? vbslq_f32(vcgtq_f32(b, a), b, a) : vaddq_f32(a, b);
 }
 static inline int small_c(int C) { return C <= 2; }
 
 /* ---- c in {1, 2}: the sample is one flat stream; lane l accumulates channel l % c ---- */
-INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
+LB_INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
     const int MAX = kind == GPOOL_MAX;
     const size_t len = (size_t)hw * C;
     const float id = MAX ? -__builtin_inff() : 0.0f;
@@ -52,7 +50,7 @@ INLINE void small_fwd(const float *x, float *o, int hw, int C, int kind) {
     }
 }
 
-INLINE void small_bcast(const float *g, float *gi, int hw, int C, int avg) {
+LB_INLINE void small_bcast(const float *g, float *gi, int hw, int C, int avg) {
     float gc[2];
     for (int c = 0; c < C; c++) gc[c] = avg ? g[c] / (float)hw : g[c];
     const float32x4_t gp = C == 1 ? vdupq_n_f32(gc[0]) : vcombine_f32(vld1_f32(gc), vld1_f32(gc));
@@ -79,7 +77,7 @@ INLINE void small_bcast(const float *g, float *gi, int hw, int C, int avg) {
         else { const int FULL = 0; BODY_BLOCK; }                                              \
     }
 
-INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL, int r, int kind) {
+LB_INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL, int r, int kind) {
     const int MAX = kind == GPOOL_MAX;
     float32x4_t a[NB_MAX];
     for (int j = 0; j < NB; j++) a[j] = ldj(x + 4 * j, j, NB, FULL, r);
@@ -93,7 +91,7 @@ INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL,
     }
 }
 
-INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
+LB_INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
     const int C = d->c, hw = d->hw;
     for (int n = 0; n < d->n; n++) {
         const float *x = in + (size_t)n * hw * C;
@@ -111,7 +109,7 @@ void gpool_fwd__neon(const gpool_desc *d, const float *in, float *out) {
     else fwd_kind(d, in, out, GPOOL_AVG);
 }
 
-INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FULL, int r, int avg) {
+LB_INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FULL, int r, int avg) {
     float32x4_t gv[NB_MAX];
     for (int j = 0; j < NB; j++) {
         gv[j] = ldj(g + 4 * j, j, NB, FULL, r);
@@ -123,7 +121,7 @@ INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FU
 
 /* First site of the maximum per channel (strict >, as the reference), found in the pass that
  * zeroes gi; then only those C elements are written. */
-INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, int FULL, int r) {
+LB_INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, int FULL, int r) {
     float32x4_t m[NB_MAX];
     uint32x4_t idx[NB_MAX];
     const float32x4_t zero = vdupq_n_f32(0.0f);
@@ -148,7 +146,7 @@ INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int 
     for (int l = 0; l < nl; l++) gi[(size_t)at[l] * C + l] = g[l];
 }
 
-INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
+LB_INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
     const int C = d->c, hw = d->hw;
     for (int n = 0; n < d->n; n++) {
         const float *x = kind == GPOOL_MAX ? in + (size_t)n * hw * C : NULL;

@@ -3,21 +3,15 @@
  * (about 1 ulp) after range reduction, evaluated with FMA.
  */
 #include <immintrin.h>
+#include "kernels/avx2_part.h"
 #include "kernels/loss/loss.h"
 
-#define AI static inline __attribute__((always_inline))
-
-AI __m256i lanes(size_t n) {
-    const int k = n >= 8 ? 8 : (int)n;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-AI __m256 pow2i(__m256i k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23)); }
+LB_INLINE __m256 pow2i(__m256i k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23)); }
 
 /* exp(x) for x <= 0 (x = -|z|): x = k ln2 + r, |r| <= ln2/2.  2^k (k >= -150) is applied as
  * 2^(k - k/2) 2^(k/2): both factors are normal and only the last product rounds, so results in
  * the subnormal range are right too.  Below -104 the result is 0. */
-AI __m256 exp_nonpos(__m256 x) {
+LB_INLINE __m256 exp_nonpos(__m256 x) {
     x = _mm256_max_ps(x, _mm256_set1_ps(-104.0f));
     const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -37,7 +31,7 @@ AI __m256 exp_nonpos(__m256 x) {
 
 /* log1p(e) for e in [0, 1].  With f = e (e <= sqrt2-1) or f = (e-1)/2 (then log1p(e) = ln2 +
  * log(1+f)), f is exact and in [sqrt(1/2)-1, sqrt2-1], the domain of the Cephes log polynomial. */
-AI __m256 log1p_unit(__m256 e) {
+LB_INLINE __m256 log1p_unit(__m256 e) {
     const __m256 big = _mm256_cmp_ps(e, _mm256_set1_ps(0.414213562f), _CMP_GT_OQ);
     const __m256 f = _mm256_blendv_ps(e, _mm256_mul_ps(_mm256_sub_ps(e, _mm256_set1_ps(1.0f)), _mm256_set1_ps(0.5f)), big);
     const __m256 z = _mm256_mul_ps(f, f);
@@ -56,18 +50,17 @@ AI __m256 log1p_unit(__m256 e) {
     return _mm256_add_ps(_mm256_add_ps(f, y), _mm256_and_ps(big, _mm256_set1_ps(0.693359375f)));
 }
 
-AI __m256d acc_pd(__m256d acc, __m128 v) { return _mm256_add_pd(acc, _mm256_cvtps_pd(v)); }
+LB_INLINE __m256d acc_pd(__m256d acc, __m128 v) { return _mm256_add_pd(acc, _mm256_cvtps_pd(v)); }
 
-AI double hsum_pd(__m256d a) {
+LB_INLINE double hsum_pd(__m256d a) {
     const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
 /* The loop bodies, for 8 full lanes or (once, at the end) the lanes of m, loaded with vmaskmovps
  * and stored in pieces (AMD cores microcode the vmaskmovps store). */
-AI __m256 ld(const int full, __m256i m, const float *p) { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m); }
 
-AI void st(const int full, float *p, __m256 v, int n) {
+LB_INLINE void st(const int full, float *p, __m256 v, int n) {
     if (full) {
         _mm256_storeu_ps(p, v);
         return;
@@ -77,9 +70,9 @@ AI void st(const int full, float *p, __m256 v, int n) {
     for (int k = 0; k < n; k++) p[k] = t[k];
 }
 
-AI void mse8(const int full, __m256i m, int n, const float *pred, const float *target, float *grad, __m256 norm,
+LB_INLINE void mse8(const int full, __m256i m, int n, const float *pred, const float *target, float *grad, __m256 norm,
              __m256d *a0, __m256d *a1) {
-    const __m256 dlt = _mm256_sub_ps(ld(full, m, pred), ld(full, m, target));
+    const __m256 dlt = _mm256_sub_ps(avx2_ld(pred, full, m), avx2_ld(target, full, m));
     if (grad) st(full, grad, _mm256_mul_ps(dlt, norm), n);
     const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(dlt)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(dlt, 1));
     *a0 = _mm256_fmadd_pd(lo, lo, *a0); /* the square of a float is exact in double */
@@ -93,14 +86,14 @@ float loss_mse__avx2(size_t count, const float *pred, const float *target, float
     for (; i + 8 <= count; i += 8)
         mse8(1, _mm256_setzero_si256(), 8, pred + i, target + i, grad ? grad + i : NULL, norm, &a0, &a1);
     if (i < count)
-        mse8(0, lanes(count - i), (int)(count - i), pred + i, target + i, grad ? grad + i : NULL, norm, &a0, &a1);
+        mse8(0, avx2_mask_n(count - i), (int)(count - i), pred + i, target + i, grad ? grad + i : NULL, norm, &a0, &a1);
     return (float)(hsum_pd(_mm256_add_pd(a0, a1)) / (double)count);
 }
 
-AI void bce8(const int full, __m256i m, int n, const float *pred, const float *target, float *grad, __m256 inv,
+LB_INLINE void bce8(const int full, __m256i m, int n, const float *pred, const float *target, float *grad, __m256 inv,
              __m256d *a0, __m256d *a1) {
     const __m256 one = _mm256_set1_ps(1.0f), absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    const __m256 z = ld(full, m, pred), t = ld(full, m, target);
+    const __m256 z = avx2_ld(pred, full, m), t = avx2_ld(target, full, m);
     const __m256 pos = _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GE_OQ);
     const __m256 az = _mm256_and_ps(z, absmask), omt = _mm256_sub_ps(one, t);
     const __m256 e = exp_nonpos(_mm256_sub_ps(_mm256_setzero_ps(), az));
@@ -123,6 +116,6 @@ float loss_bce_logits__avx2(size_t count, const float *pred, const float *target
     for (; i + 8 <= count; i += 8)
         bce8(1, _mm256_setzero_si256(), 8, pred + i, target + i, grad ? grad + i : NULL, inv, &a0, &a1);
     if (i < count)
-        bce8(0, lanes(count - i), (int)(count - i), pred + i, target + i, grad ? grad + i : NULL, inv, &a0, &a1);
+        bce8(0, avx2_mask_n(count - i), (int)(count - i), pred + i, target + i, grad ? grad + i : NULL, inv, &a0, &a1);
     return (float)(hsum_pd(_mm256_add_pd(a0, a1)) / (double)count);
 }

@@ -3,15 +3,13 @@
  * after range reduction, evaluated with FMA.
  */
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/loss/loss.h"
 
-#define AI static inline __attribute__((always_inline))
-
-AI __mmask16 lanes(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
 
 /* exp(x) for x <= 0 (x = -|z|): x = k ln2 + r, |r| <= ln2/2; vscalefps applies 2^k with one
  * rounding, so results in the subnormal range are right too.  Below -104 the result is 0. */
-AI __m512 exp_nonpos(__m512 x) {
+LB_INLINE __m512 exp_nonpos(__m512 x) {
     x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
     const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -29,7 +27,7 @@ AI __m512 exp_nonpos(__m512 x) {
 
 /* log1p(e) for e in [0, 1].  With f = e (e <= sqrt2-1) or f = (e-1)/2 (then log1p(e) = ln2 +
  * log(1+f)), f is exact and in [sqrt(1/2)-1, sqrt2-1], the domain of the Cephes log polynomial. */
-AI __m512 log1p_unit(__m512 e) {
+LB_INLINE __m512 log1p_unit(__m512 e) {
     const __mmask16 big = _mm512_cmp_ps_mask(e, _mm512_set1_ps(0.414213562f), _CMP_GT_OQ);
     const __m512 f = _mm512_mask_mul_ps(e, big, _mm512_sub_ps(e, _mm512_set1_ps(1.0f)), _mm512_set1_ps(0.5f));
     const __m512 z = _mm512_mul_ps(f, f);
@@ -49,13 +47,13 @@ AI __m512 log1p_unit(__m512 e) {
     return _mm512_mask_add_ps(res, big, res, _mm512_set1_ps(0.693359375f));
 }
 
-AI __m512d acc_pd(__m512d acc, __m256 v) { return _mm512_add_pd(acc, _mm512_cvtps_pd(v)); }
+LB_INLINE __m512d acc_pd(__m512d acc, __m256 v) { return _mm512_add_pd(acc, _mm512_cvtps_pd(v)); }
 
 float loss_mse__avx512(size_t count, const float *pred, const float *target, float *grad) {
     const __m512 norm = _mm512_set1_ps((float)(2.0 / (double)count));
     __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
     for (size_t i = 0; i < count; i += 16) {
-        const __mmask16 m = lanes(count - i);
+        const __mmask16 m = avx512_mask_n(count - i);
         const __m512 dlt = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, pred + i), _mm512_maskz_loadu_ps(m, target + i));
         if (grad) _mm512_mask_storeu_ps(grad + i, m, _mm512_mul_ps(dlt, norm));
         const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(dlt)), hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(dlt, 1));
@@ -69,7 +67,7 @@ float loss_bce_logits__avx512(size_t count, const float *pred, const float *targ
     const __m512 inv = _mm512_set1_ps((float)(1.0 / (double)count)), one = _mm512_set1_ps(1.0f);
     __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
     for (size_t i = 0; i < count; i += 16) {
-        const __mmask16 m = lanes(count - i);
+        const __mmask16 m = avx512_mask_n(count - i);
         const __m512 z = _mm512_maskz_loadu_ps(m, pred + i), t = _mm512_maskz_loadu_ps(m, target + i);
         const __mmask16 pos = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GE_OQ);
         const __m512 az = _mm512_abs_ps(z), omt = _mm512_sub_ps(one, t);

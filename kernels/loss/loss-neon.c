@@ -12,14 +12,12 @@
 #include <arm_neon.h>
 #include "kernels/loss/loss.h"
 
-#define AI static inline __attribute__((always_inline))
-
-AI float32x4_t pow2i(int32x4_t k) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k, vdupq_n_s32(127)), 23)); }
+LB_INLINE float32x4_t pow2i(int32x4_t k) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k, vdupq_n_s32(127)), 23)); }
 
 /* exp(x) for x <= 0 (x = -|z|): x = k ln2 + r, |r| <= ln2/2.  2^k (k >= -150) is applied as
  * 2^(k - k/2) 2^(k/2): both factors are normal and only the last product rounds, so results in
  * the subnormal range are right too.  Below -104 the result is 0. */
-AI float32x4_t exp_nonpos(float32x4_t x) {
+LB_INLINE float32x4_t exp_nonpos(float32x4_t x) {
     x = vmaxq_f32(x, vdupq_n_f32(-104.0f));
     const float32x4_t k = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
     float32x4_t r = vfmsq_f32(x, k, vdupq_n_f32(0.693359375f)); /* ln2 = C1 - C2, C1 exact in 9 bits */
@@ -38,7 +36,7 @@ AI float32x4_t exp_nonpos(float32x4_t x) {
 
 /* log1p(e) for e in [0, 1].  With f = e (e <= sqrt2-1) or f = (e-1)/2 (then log1p(e) = ln2 +
  * log(1+f)), f is exact and in [sqrt(1/2)-1, sqrt2-1], the domain of the Cephes log polynomial. */
-AI float32x4_t log1p_unit(float32x4_t e) {
+LB_INLINE float32x4_t log1p_unit(float32x4_t e) {
     const uint32x4_t big = vcgtq_f32(e, vdupq_n_f32(0.414213562f));
     const float32x4_t f = vbslq_f32(big, vmulq_f32(vsubq_f32(e, vdupq_n_f32(1.0f)), vdupq_n_f32(0.5f)), e);
     const float32x4_t z = vmulq_f32(f, f);
@@ -58,18 +56,18 @@ AI float32x4_t log1p_unit(float32x4_t e) {
 }
 
 /* Lanes [0, r) on. */
-AI uint32x4_t lanes(size_t r) {
+LB_INLINE uint32x4_t lanes(size_t r) {
     const uint32x4_t idx = {0, 1, 2, 3};
     return vcltq_u32(idx, vdupq_n_u32((uint32_t)(r >= 4 ? 4 : r)));
 }
 
 /* acc[0] += lanes 0,1 of v, acc[1] += lanes 2,3, in double. */
-AI void acc_pd(float64x2_t *a0, float64x2_t *a1, float32x4_t v) {
+LB_INLINE void acc_pd(float64x2_t *a0, float64x2_t *a1, float32x4_t v) {
     *a0 = vaddq_f64(*a0, vcvt_f64_f32(vget_low_f32(v)));
     *a1 = vaddq_f64(*a1, vcvt_high_f64_f32(v));
 }
 
-AI void mse4(const float *pred, const float *target, float *grad, float32x4_t norm, float64x2_t *a0, float64x2_t *a1) {
+LB_INLINE void mse4(const float *pred, const float *target, float *grad, float32x4_t norm, float64x2_t *a0, float64x2_t *a1) {
     const float32x4_t dlt = vsubq_f32(vld1q_f32(pred), vld1q_f32(target));
     if (grad) vst1q_f32(grad, vmulq_f32(dlt, norm));
     const float64x2_t lo = vcvt_f64_f32(vget_low_f32(dlt)), hi = vcvt_high_f64_f32(dlt);
@@ -92,7 +90,7 @@ float loss_mse__neon(size_t count, const float *pred, const float *target, float
     return (float)(vaddvq_f64(vaddq_f64(a0, a1)) / (double)count);
 }
 
-AI void bce4(uint32x4_t valid, const float *pred, const float *target, float *grad, float32x4_t inv, float64x2_t *a0,
+LB_INLINE void bce4(uint32x4_t valid, const float *pred, const float *target, float *grad, float32x4_t inv, float64x2_t *a0,
              float64x2_t *a1) {
     const float32x4_t one = vdupq_n_f32(1.0f);
     const float32x4_t z = vld1q_f32(pred), t = vld1q_f32(target);

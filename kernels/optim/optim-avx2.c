@@ -7,10 +7,9 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 #include <immintrin.h>
+#include "kernels/avx2_part.h"
 #include <math.h>
 #include "kernels/optim/optim.h"
-
-#define AI static inline __attribute__((always_inline))
 
 typedef struct {
     __m256 decay, w1, b2, w2, step_size, bc2_sqrt, eps;
@@ -18,28 +17,23 @@ typedef struct {
 
 /* Loads/stores 8 floats, or the lanes of msk (vmaskmovps, only for the tail: AMD cores microcode
  * its store form). */
-AI __m256 ld(const int full, __m256i msk, const float *p) { return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, msk); }
-AI void st(const int full, __m256i msk, float *p, __m256 x) {
-    if (full) _mm256_storeu_ps(p, x);
-    else _mm256_maskstore_ps(p, msk, x);
-}
 
-AI void step8(const adamw_vec *c, int ams, const int full, __m256i msk, float *param, const float *grad, float *m,
+LB_INLINE void step8(const adamw_vec *c, int ams, const int full, __m256i msk, float *param, const float *grad, float *m,
               float *v, float *vmax) {
-    const __m256 g = ld(full, msk, grad), m0 = ld(full, msk, m);
-    const __m256 p = _mm256_mul_ps(ld(full, msk, param), c->decay);
+    const __m256 g = avx2_ld(grad, full, msk), m0 = avx2_ld(m, full, msk);
+    const __m256 p = _mm256_mul_ps(avx2_ld(param, full, msk), c->decay);
     const __m256 mi = _mm256_add_ps(m0, _mm256_mul_ps(_mm256_sub_ps(g, m0), c->w1));
-    const __m256 vi = _mm256_add_ps(_mm256_mul_ps(ld(full, msk, v), c->b2),
+    const __m256 vi = _mm256_add_ps(_mm256_mul_ps(avx2_ld(v, full, msk), c->b2),
                                     _mm256_mul_ps(_mm256_mul_ps(c->w2, g), g));
     __m256 s = vi;
     if (ams) {
-        s = _mm256_max_ps(ld(full, msk, vmax), vi);
-        st(full, msk, vmax, s);
+        s = _mm256_max_ps(avx2_ld(vmax, full, msk), vi);
+        avx2_st(vmax, s, full, msk);
     }
     const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(s), c->bc2_sqrt), c->eps);
-    st(full, msk, param, _mm256_sub_ps(p, _mm256_div_ps(_mm256_mul_ps(c->step_size, mi), denom)));
-    st(full, msk, m, mi);
-    st(full, msk, v, vi);
+    avx2_st(param, _mm256_sub_ps(p, _mm256_div_ps(_mm256_mul_ps(c->step_size, mi), denom)), full, msk);
+    avx2_st(m, mi, full, msk);
+    avx2_st(v, vi, full, msk);
 }
 
 void adamw_step__avx2(const adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
@@ -60,7 +54,7 @@ void adamw_step__avx2(const adamw_params *hp, size_t n, float *param, const floa
     for (; i + 8 <= n; i += 8)
         step8(&c, ams, 1, all, param + i, grad + i, m + i, v + i, ams ? vmax + i : NULL);
     if (i < n) {
-        const __m256i msk = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        const __m256i msk = avx2_mask_n(n - i);
         step8(&c, ams, 0, msk, param + i, grad + i, m + i, v + i, ams ? vmax + i : NULL);
     }
 }

@@ -7,6 +7,7 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include <math.h>
 #include "kernels/optim/optim.h"
 
@@ -21,7 +22,7 @@ void adamw_step__avx512(const adamw_params *hp, size_t n, float *param, const fl
     const __m512 bc2_sqrt = _mm512_set1_ps((float)sqrt(bc2)), eps = _mm512_set1_ps(hp->eps);
     const int ams = hp->amsgrad && vmax;
     for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const __mmask16 k = avx512_mask_n(n - i);
         const __m512 g = _mm512_maskz_loadu_ps(k, grad + i), m0 = _mm512_maskz_loadu_ps(k, m + i);
         const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, param + i), decay);
         const __m512 mi = _mm512_add_ps(m0, _mm512_mul_ps(_mm512_sub_ps(g, m0), w1));

@@ -11,13 +11,11 @@
 #include <math.h>
 #include "kernels/optim/optim.h"
 
-#define AI static inline __attribute__((always_inline))
-
 typedef struct {
     float32x4_t decay, w1, b2, w2, step_size, bc2_sqrt, eps;
 } adamw_vec;
 
-AI void step4(const adamw_vec *c, int ams, float *param, const float *grad, float *m, float *v, float *vmax) {
+LB_INLINE void step4(const adamw_vec *c, int ams, float *param, const float *grad, float *m, float *v, float *vmax) {
     const float32x4_t g = vld1q_f32(grad), m0 = vld1q_f32(m);
     const float32x4_t p = vmulq_f32(vld1q_f32(param), c->decay);
     const float32x4_t mi = vaddq_f32(m0, vmulq_f32(vsubq_f32(g, m0), c->w1));

@@ -3,39 +3,31 @@
  * output site; maskload/maskstore only for c % 8 tails; reference operation order. */
 #include <string.h>
 #include <immintrin.h>
+#include "kernels/avx2_part.h"
 #include "kernels/pool/pool.h"
 
-#define INLINE static inline __attribute__((always_inline))
-
-static inline __m256i ch_mask(int rem) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 /* FULL is a compile-time constant after inlining: plain loads/stores except in the tail. */
-INLINE __m256 ld(const float *p, int FULL, __m256i tm) { return FULL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, tm); }
-INLINE void st(float *p, __m256 v, int FULL, __m256i tm) {
-    if (FULL) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, tm, v);
-}
 
-INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, int FULL, __m256i tm, int avg, __m256 inv) {
+LB_INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, int FULL, __m256i tm, int avg, __m256 inv) {
     __m256 a[4];
-    for (int j = 0; j < NB; j++) a[j] = ld(b + 8 * j, FULL, tm);
+    for (int j = 0; j < NB; j++) a[j] = avx2_ld(b + 8 * j, FULL, tm);
     for (int ky = 0; ky < k; ky++)
         for (int kx = (ky == 0); kx < k; kx++) {
             const float *p = b + ky * rs + (size_t)kx * C;
             for (int j = 0; j < NB; j++) {
-                __m256 v = ld(p + 8 * j, FULL, tm);
+                __m256 v = avx2_ld(p + 8 * j, FULL, tm);
                 a[j] = avg ? _mm256_add_ps(a[j], v) : _mm256_max_ps(a[j], v);
             }
         }
-    for (int j = 0; j < NB; j++) st(o + 8 * j, avg ? _mm256_mul_ps(a[j], inv) : a[j], FULL, tm);
+    for (int j = 0; j < NB; j++) avx2_st(o + 8 * j, avg ? _mm256_mul_ps(a[j], inv) : a[j], FULL, tm);
 }
 
-INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
+LB_INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w;
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
     const __m256 inv = _mm256_set1_ps(1.0f / (float)(d->k * d->k));
-    const __m256i tm = ch_mask(C % 8);
+    const __m256i tm = avx2_mask(C % 8);
     for (int n = 0; n < d->n; n++)
         for (int y = 0; y < oh; y++)
             for (int x = 0; x < ow; x++) {
@@ -49,20 +41,20 @@ INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, in
 }
 
 /* ACC: accumulate (gin zeroed first; overlapping or gapped windows), else overwrite (s == k). */
-INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, int FULL, __m256i tm,
+LB_INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, int FULL, __m256i tm,
                      int avg, __m256 inv, int ACC) {
     __m256 gv[4], m[4], taken[4];
     for (int j = 0; j < NB; j++) {
-        gv[j] = ld(g + 8 * j, FULL, tm);
+        gv[j] = avx2_ld(g + 8 * j, FULL, tm);
         if (avg) gv[j] = _mm256_mul_ps(gv[j], inv);
-        else m[j] = ld(b + 8 * j, FULL, tm);
+        else m[j] = avx2_ld(b + 8 * j, FULL, tm);
         taken[j] = _mm256_setzero_ps();
     }
     if (!avg)
         for (int ky = 0; ky < k; ky++)
             for (int kx = (ky == 0); kx < k; kx++)
                 for (int j = 0; j < NB; j++)
-                    m[j] = _mm256_max_ps(m[j], ld(b + ky * rs + (size_t)kx * C + 8 * j, FULL, tm));
+                    m[j] = _mm256_max_ps(m[j], avx2_ld(b + ky * rs + (size_t)kx * C + 8 * j, FULL, tm));
     for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
             size_t off = ky * rs + (size_t)kx * C;
@@ -70,22 +62,22 @@ INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs
                 float *p = gb + off + 8 * j;
                 __m256 v = gv[j];
                 if (!avg) {   /* first lane-wise maximum in row-major window order */
-                    __m256 sel = _mm256_andnot_ps(taken[j], _mm256_cmp_ps(ld(b + off + 8 * j, FULL, tm), m[j], _CMP_EQ_OQ));
+                    __m256 sel = _mm256_andnot_ps(taken[j], _mm256_cmp_ps(avx2_ld(b + off + 8 * j, FULL, tm), m[j], _CMP_EQ_OQ));
                     taken[j] = _mm256_or_ps(taken[j], sel);
                     v = _mm256_and_ps(sel, v);
                 }
                 /* adding +0 where not selected leaves the (never -0) accumulated value unchanged */
-                st(p, ACC ? _mm256_add_ps(ld(p, FULL, tm), v) : v, FULL, tm);
+                avx2_st(p, ACC ? _mm256_add_ps(avx2_ld(p, FULL, tm), v) : v, FULL, tm);
             }
         }
 }
 
-INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
+LB_INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w, H = d->h;
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
     const __m256 inv = _mm256_set1_ps(1.0f / (float)(d->k * d->k));
-    const __m256i tm = ch_mask(C % 8);
+    const __m256i tm = avx2_mask(C % 8);
     for (int n = 0; n < d->n; n++) {
         float *gn = gin + (size_t)n * H * rs;
         if (ACC) memset(gn, 0, (size_t)H * rs * sizeof *gn);
@@ -110,25 +102,25 @@ INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, floa
 
 /* ---- k = s = 2, the seed networks' pools: see pool-avx512.c ---- */
 
-INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, __m256i tm, int avg) {
-    __m256 a0 = ld(a, FULL, tm), a1 = ld(a + C, FULL, tm), a2 = ld(b, FULL, tm), a3 = ld(b + C, FULL, tm);
+LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, __m256i tm, int avg) {
+    __m256 a0 = avx2_ld(a, FULL, tm), a1 = avx2_ld(a + C, FULL, tm), a2 = avx2_ld(b, FULL, tm), a3 = avx2_ld(b + C, FULL, tm);
     __m256 r = avg ? _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), a2), a3), _mm256_set1_ps(0.25f))
                    : _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
-    st(o, r, FULL, tm);
+    avx2_st(o, r, FULL, tm);
 }
 
-INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, int FULL, __m256i tm,
+LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, int FULL, __m256i tm,
                        int avg) {
-    __m256 gv = ld(g, FULL, tm);
+    __m256 gv = avx2_ld(g, FULL, tm);
     if (avg) {
         gv = _mm256_mul_ps(gv, _mm256_set1_ps(0.25f));
-        st(ga, gv, FULL, tm);
-        st(ga + C, gv, FULL, tm);
-        st(gb, gv, FULL, tm);
-        st(gb + C, gv, FULL, tm);
+        avx2_st(ga, gv, FULL, tm);
+        avx2_st(ga + C, gv, FULL, tm);
+        avx2_st(gb, gv, FULL, tm);
+        avx2_st(gb + C, gv, FULL, tm);
         return;
     }
-    __m256 a0 = ld(a, FULL, tm), a1 = ld(a + C, FULL, tm), a2 = ld(b, FULL, tm), a3 = ld(b + C, FULL, tm);
+    __m256 a0 = avx2_ld(a, FULL, tm), a1 = avx2_ld(a + C, FULL, tm), a2 = avx2_ld(b, FULL, tm), a3 = avx2_ld(b + C, FULL, tm);
     __m256 mx = _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
     /* first maximum in window order a0 a1 a2 a3 */
     __m256 e0 = _mm256_cmp_ps(a0, mx, _CMP_EQ_OQ);
@@ -137,16 +129,16 @@ INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga
     __m256 e2 = _mm256_andnot_ps(f, _mm256_cmp_ps(a2, mx, _CMP_EQ_OQ));
     f = _mm256_or_ps(f, e2);
     __m256 e3 = _mm256_andnot_ps(f, _mm256_cmp_ps(a3, mx, _CMP_EQ_OQ));
-    st(ga, _mm256_and_ps(e0, gv), FULL, tm);
-    st(ga + C, _mm256_and_ps(e1, gv), FULL, tm);
-    st(gb, _mm256_and_ps(e2, gv), FULL, tm);
-    st(gb + C, _mm256_and_ps(e3, gv), FULL, tm);
+    avx2_st(ga, _mm256_and_ps(e0, gv), FULL, tm);
+    avx2_st(ga + C, _mm256_and_ps(e1, gv), FULL, tm);
+    avx2_st(gb, _mm256_and_ps(e2, gv), FULL, tm);
+    avx2_st(gb + C, _mm256_and_ps(e3, gv), FULL, tm);
 }
 
-INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
+LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __m256i tm = ch_mask((int)(C % 8));
+    const __m256i tm = avx2_mask((int)(C % 8));
     for (int n = 0; n < d->n; n++)
         for (int y = 0; y < oh; y++) {
             const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
@@ -161,10 +153,10 @@ INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
         }
 }
 
-INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+LB_INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __m256i tm = ch_mask((int)(C % 8));
+    const __m256i tm = avx2_mask((int)(C % 8));
     for (int n = 0; n < d->n; n++) {
         float *gn = gin + (size_t)n * H * rs;
         for (int y = 0; y < oh; y++) {
@@ -193,7 +185,7 @@ INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float
  * and maskstore is slow on AMD. ---- */
 
 /* A, B: sites 0..2S-1 -> E: even sites, O: odd sites, in order. */
-INLINE void k2s_deint(__m256 A, __m256 B, int C, __m256 *E, __m256 *O) {
+LB_INLINE void k2s_deint(__m256 A, __m256 B, int C, __m256 *E, __m256 *O) {
     if (C == 4) {
         *E = _mm256_permute2f128_ps(A, B, 0x20);
         *O = _mm256_permute2f128_ps(A, B, 0x31);
@@ -207,7 +199,7 @@ INLINE void k2s_deint(__m256 A, __m256 B, int C, __m256 *E, __m256 *O) {
 }
 
 /* The inverse of k2s_deint. */
-INLINE void k2s_inter(__m256 E, __m256 O, int C, __m256 *A, __m256 *B) {
+LB_INLINE void k2s_inter(__m256 E, __m256 O, int C, __m256 *A, __m256 *B) {
     if (C == 4) {
         *A = _mm256_permute2f128_ps(E, O, 0x20);
         *B = _mm256_permute2f128_ps(E, O, 0x31);
@@ -231,25 +223,25 @@ static inline k2s_grp k2s_group(int outs, int C, int S) {
     k2s_grp g;
     int no = outs * C, ni = 2 * no;
     g.full = outs == S;
-    g.mo = ch_mask(no);
-    g.ma = ch_mask(ni > 8 ? 8 : ni);
-    g.mb = ch_mask(ni > 8 ? ni - 8 : 0);
+    g.mo = avx2_mask(no);
+    g.ma = avx2_mask(ni > 8 ? 8 : ni);
+    g.mb = avx2_mask(ni > 8 ? ni - 8 : 0);
     return g;
 }
 
-INLINE void k2s_split(const float *p, const k2s_grp *g, int C, __m256 *e, __m256 *o) {
-    __m256 A = ld(p, g->full, g->ma), B = ld(p + 8, g->full, g->mb);
+LB_INLINE void k2s_split(const float *p, const k2s_grp *g, int C, __m256 *e, __m256 *o) {
+    __m256 A = avx2_ld(p, g->full, g->ma), B = avx2_ld(p + 8, g->full, g->mb);
     k2s_deint(A, B, C, e, o);
 }
 
-INLINE void k2s_merge(float *p, __m256 e, __m256 o, const k2s_grp *g, int C) {
+LB_INLINE void k2s_merge(float *p, __m256 e, __m256 o, const k2s_grp *g, int C) {
     __m256 A, B;
     k2s_inter(e, o, C, &A, &B);
-    st(p, A, g->full, g->ma);
-    st(p + 8, B, g->full, g->mb);
+    avx2_st(p, A, g->full, g->ma);
+    avx2_st(p + 8, B, g->full, g->mb);
 }
 
-INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg, int C) {
+LB_INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg, int C) {
     const int oh = pool_oh(d), ow = pool_ow(d), S = 8 / C;
     const size_t rs = (size_t)d->w * C;
     const k2s_grp full = k2s_group(S, C, S);
@@ -264,12 +256,12 @@ INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg, in
                 k2s_split(r1 + 2 * (size_t)x * C, &g, C, &e1, &o1);
                 __m256 r = avg ? _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(e0, o0), e1), o1), _mm256_set1_ps(0.25f))
                                : _mm256_max_ps(_mm256_max_ps(e0, o0), _mm256_max_ps(e1, o1));
-                st(o + (size_t)x * C, r, g.full, g.mo);
+                avx2_st(o + (size_t)x * C, r, g.full, g.mo);
             }
         }
 }
 
-INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int C) {
+LB_INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int C) {
     const int oh = pool_oh(d), ow = pool_ow(d), S = 8 / C, W = d->w, H = d->h;
     const size_t rs = (size_t)W * C;
     const k2s_grp full = k2s_group(S, C, S);
@@ -281,7 +273,7 @@ INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, floa
             for (int x = 0; x < ow; x += S) {
                 k2s_grp gr = x + S <= ow ? full : k2s_group(ow - x, C, S);
                 size_t off = 2 * (size_t)x * C;
-                __m256 gv = ld(g + (size_t)x * C, gr.full, gr.mo);
+                __m256 gv = avx2_ld(g + (size_t)x * C, gr.full, gr.mo);
                 if (avg) {
                     gv = _mm256_mul_ps(gv, _mm256_set1_ps(0.25f));
                     k2s_merge(gn + r0 + off, gv, gv, &gr, C);
@@ -310,12 +302,12 @@ INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, floa
 }
 
 /* c as a compile-time constant for the shuffles. */
-INLINE void k2s_fwd_any(const pool_desc *d, const float *in, float *out, int avg) {
+LB_INLINE void k2s_fwd_any(const pool_desc *d, const float *in, float *out, int avg) {
     if (d->c == 4) k2s_fwd(d, in, out, avg, 4);
     else if (d->c == 2) k2s_fwd(d, in, out, avg, 2);
     else k2s_fwd(d, in, out, avg, 1);
 }
-INLINE void k2s_bwd_any(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+LB_INLINE void k2s_bwd_any(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
     if (d->c == 4) k2s_bwd(d, in, gout, gin, avg, 4);
     else if (d->c == 2) k2s_bwd(d, in, gout, gin, avg, 2);
     else k2s_bwd(d, in, gout, gin, avg, 1);

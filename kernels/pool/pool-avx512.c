@@ -8,14 +8,12 @@
  * bwd: the first maximum in row-major window order). */
 #include <string.h>
 #include <immintrin.h>
+#include "kernels/avx512_part.h"
 #include "kernels/pool/pool.h"
 
-#define INLINE static inline __attribute__((always_inline))
-
-static inline __mmask16 ch_mask(int rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
 
 /* One output site, NB vectors of channels from b (window origin) to o; the last vector masked by tm. */
-INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, __mmask16 tm, int avg, __m512 inv) {
+LB_INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, __mmask16 tm, int avg, __m512 inv) {
     __m512 a[4];
     for (int j = 0; j < NB; j++) a[j] = _mm512_maskz_loadu_ps(j == NB - 1 ? tm : 0xFFFF, b + 16 * j);
     for (int ky = 0; ky < k; ky++)
@@ -31,12 +29,12 @@ INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, 
 }
 
 /* KK: a compile-time window size (2), or 0 for d->k. */
-INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
+LB_INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w;
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
     const __m512 inv = _mm512_set1_ps(1.0f / (float)(d->k * d->k));
-    const __mmask16 tm = ch_mask(C % 16);
+    const __mmask16 tm = avx512_mask(C % 16);
     for (int n = 0; n < d->n; n++)
         for (int y = 0; y < oh; y++)
             for (int x = 0; x < ow; x++) {
@@ -51,7 +49,7 @@ INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, in
 
 /* Backward for one window, NB channel vectors.  ACC: accumulate into gin (overlapping or gapped
  * windows, gin zeroed first) instead of overwriting (s == k tiling). */
-INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, __mmask16 tm,
+LB_INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, __mmask16 tm,
                      int avg, __m512 inv, int ACC) {
     __m512 gv[4], m[4];
     __mmask16 taken[4];
@@ -84,12 +82,12 @@ INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs
         }
 }
 
-INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
+LB_INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w, H = d->h;
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
     const __m512 inv = _mm512_set1_ps(1.0f / (float)(d->k * d->k));
-    const __mmask16 tm = ch_mask(C % 16);
+    const __mmask16 tm = avx512_mask(C % 16);
     for (int n = 0; n < d->n; n++) {
         float *gn = gin + (size_t)n * H * rs;
         if (ACC) memset(gn, 0, (size_t)H * rs * sizeof *gn);
@@ -117,7 +115,7 @@ INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, floa
  * vectors in registers; successive vectors are independent, so out-of-order execution overlaps
  * them.  (The generic path keeps per-window state in arrays that end up on the stack.) ---- */
 
-INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, __mmask16 m, int avg) {
+LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, __mmask16 m, int avg) {
     __m512 a0 = _mm512_maskz_loadu_ps(m, a), a1 = _mm512_maskz_loadu_ps(m, a + C);
     __m512 a2 = _mm512_maskz_loadu_ps(m, b), a3 = _mm512_maskz_loadu_ps(m, b + C);
     __m512 r = avg ? _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), a2), a3), _mm512_set1_ps(0.25f))
@@ -125,7 +123,7 @@ INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, __mma
     _mm512_mask_storeu_ps(o, m, r);
 }
 
-INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, __mmask16 m, int avg) {
+LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, __mmask16 m, int avg) {
     __m512 gv = _mm512_maskz_loadu_ps(m, g);
     if (avg) {
         gv = _mm512_mul_ps(gv, _mm512_set1_ps(0.25f));
@@ -149,10 +147,10 @@ INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga
     _mm512_mask_storeu_ps(gb + C, m, _mm512_maskz_mov_ps(e3, gv));
 }
 
-INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
+LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __mmask16 tm = ch_mask((int)(C % 16));
+    const __mmask16 tm = avx512_mask((int)(C % 16));
     for (int n = 0; n < d->n; n++)
         for (int y = 0; y < oh; y++) {
             const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
@@ -167,10 +165,10 @@ INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
         }
 }
 
-INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+LB_INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __mmask16 tm = ch_mask((int)(C % 16));
+    const __mmask16 tm = avx512_mask((int)(C % 16));
     for (int n = 0; n < d->n; n++) {
         float *gn = gin + (size_t)n * H * rs;
         for (int y = 0; y < oh; y++) {
@@ -215,13 +213,13 @@ static inline k2_perm k2_perm_make(int C) {
 }
 
 /* Even and odd sites of 2S input sites at p (masks for a partial group). */
-INLINE void k2s_split(const float *p, __mmask16 ma, __mmask16 mb, const k2_perm *pm, __m512 *e, __m512 *o) {
+LB_INLINE void k2s_split(const float *p, __mmask16 ma, __mmask16 mb, const k2_perm *pm, __m512 *e, __m512 *o) {
     __m512 A = _mm512_maskz_loadu_ps(ma, p), B = _mm512_maskz_loadu_ps(mb, p + 16);
     *e = _mm512_permutex2var_ps(A, pm->even, B);
     *o = _mm512_permutex2var_ps(A, pm->odd, B);
 }
 
-INLINE void k2s_merge(float *p, __m512 e, __m512 o, __mmask16 ma, __mmask16 mb, const k2_perm *pm) {
+LB_INLINE void k2s_merge(float *p, __m512 e, __m512 o, __mmask16 ma, __mmask16 mb, const k2_perm *pm) {
     _mm512_mask_storeu_ps(p, ma, _mm512_permutex2var_ps(e, pm->ia, o));
     _mm512_mask_storeu_ps(p + 16, mb, _mm512_permutex2var_ps(e, pm->ib, o));
 }
@@ -229,12 +227,12 @@ INLINE void k2s_merge(float *p, __m512 e, __m512 o, __mmask16 ma, __mmask16 mb, 
 /* Masks of a group of `outs` output sites: outputs, first and second input vector. */
 static inline void k2s_masks(int outs, int C, __mmask16 *mo, __mmask16 *ma, __mmask16 *mb) {
     int no = outs * C, ni = 2 * no;
-    *mo = ch_mask(no);
-    *ma = ch_mask(ni);
-    *mb = ch_mask(ni > 16 ? ni - 16 : 0);
+    *mo = avx512_mask(no);
+    *ma = avx512_mask(ni);
+    *mb = avx512_mask(ni > 16 ? ni - 16 : 0);
 }
 
-INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg) {
+LB_INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, S = 16 / C;
     const size_t rs = (size_t)d->w * C;
     const k2_perm pm = k2_perm_make(C);
@@ -255,7 +253,7 @@ INLINE void k2s_fwd(const pool_desc *d, const float *in, float *out, int avg) {
         }
 }
 
-INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+LB_INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, S = 16 / C, W = d->w, H = d->h;
     const size_t rs = (size_t)W * C;
     const k2_perm pm = k2_perm_make(C);

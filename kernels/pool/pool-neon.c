@@ -11,21 +11,19 @@
 #include "kernels/neon_part.h"
 #include "kernels/pool/pool.h"
 
-#define INLINE static inline __attribute__((always_inline))
-
 /* FULL is a compile-time constant after inlining: plain loads/stores except in the tail. */
-INLINE float32x4_t ld(const float *p, int FULL, int r) { return FULL ? vld1q_f32(p) : ld_part(p, r); }
-INLINE void st(float *p, float32x4_t v, int FULL, int r) {
+LB_INLINE float32x4_t ld(const float *p, int FULL, int r) { return FULL ? vld1q_f32(p) : ld_part(p, r); }
+LB_INLINE void st(float *p, float32x4_t v, int FULL, int r) {
     if (FULL) vst1q_f32(p, v);
     else st_part(p, v, r);
 }
 /* The reference's max step: acc stays unless v > acc. */
-INLINE float32x4_t vmax_ref(float32x4_t acc, float32x4_t v) { return vbslq_f32(vcgtq_f32(v, acc), v, acc); }
-INLINE float32x4_t and_mask(uint32x4_t m, float32x4_t v) {
+LB_INLINE float32x4_t vmax_ref(float32x4_t acc, float32x4_t v) { return vbslq_f32(vcgtq_f32(v, acc), v, acc); }
+LB_INLINE float32x4_t and_mask(uint32x4_t m, float32x4_t v) {
     return vreinterpretq_f32_u32(vandq_u32(m, vreinterpretq_u32_f32(v)));
 }
 
-INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, int FULL, int r, int avg,
+LB_INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, int FULL, int r, int avg,
                      float32x4_t inv) {
     float32x4_t a[4];
     for (int j = 0; j < NB; j++) a[j] = ld(b + 4 * j, FULL, r);
@@ -40,7 +38,7 @@ INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, 
     for (int j = 0; j < NB; j++) st(o + 4 * j, avg ? vmulq_f32(a[j], inv) : a[j], FULL, r);
 }
 
-INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
+LB_INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w;
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
@@ -59,7 +57,7 @@ INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, in
 }
 
 /* ACC: accumulate (gin zeroed first; overlapping or gapped windows), else overwrite (s == k). */
-INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, int FULL, int r,
+LB_INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, int FULL, int r,
                      int avg, float32x4_t inv, int ACC) {
     float32x4_t gv[4], m[4];
     uint32x4_t taken[4];
@@ -90,7 +88,7 @@ INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs
         }
 }
 
-INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
+LB_INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w, H = d->h;
     const int k = KK ? KK : d->k;
     const size_t rs = (size_t)W * C;
@@ -124,13 +122,13 @@ INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, floa
 /* ---- k = s = 2, the seed networks' pools ---- */
 
 /* The window a0 a1 (row y) a2 a3 (row y+1), reference order. */
-INLINE float32x4_t k2_reduce(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3, int avg) {
+LB_INLINE float32x4_t k2_reduce(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3, int avg) {
     return avg ? vmulq_f32(vaddq_f32(vaddq_f32(vaddq_f32(a0, a1), a2), a3), vdupq_n_f32(0.25f))
                : vmax_ref(vmax_ref(vmax_ref(a0, a1), a2), a3);
 }
 
 /* Gradients of the window: avg: g/4 everywhere; max: g at the first maximum in window order. */
-INLINE void k2_grads(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3, float32x4_t gv, int avg,
+LB_INLINE void k2_grads(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3, float32x4_t gv, int avg,
                      float32x4_t e[4]) {
     if (avg) {
         gv = vmulq_f32(gv, vdupq_n_f32(0.25f));
@@ -150,11 +148,11 @@ INLINE void k2_grads(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t
     e[3] = and_mask(e3, gv);
 }
 
-INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, int r, int avg) {
+LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, int r, int avg) {
     st(o, k2_reduce(ld(a, FULL, r), ld(a + C, FULL, r), ld(b, FULL, r), ld(b + C, FULL, r), avg), FULL, r);
 }
 
-INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, int FULL, int r,
+LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, int FULL, int r,
                        int avg) {
     float32x4_t e[4];
     const float32x4_t z = vdupq_n_f32(0.0f);
@@ -170,7 +168,7 @@ INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga
  * sites, so one vector covers 4 output sites.  c = 2: vld4q splits 16 floats (8 sites) into
  * channel 0 / channel 1 of the even and of the odd sites, 4 output sites per vector pair.
  * Returns the number of output columns done; the caller finishes the row per site. */
-INLINE int k2s_fwd_row(const float *r0, const float *r1, float *o, int ow, int C, int avg) {
+LB_INLINE int k2s_fwd_row(const float *r0, const float *r1, float *o, int ow, int C, int avg) {
     int x = 0;
     if (C == 1)
         for (; x + 4 <= ow; x += 4) {
@@ -187,7 +185,7 @@ INLINE int k2s_fwd_row(const float *r0, const float *r1, float *o, int ow, int C
     return x;
 }
 
-INLINE int k2s_bwd_row(const float *r0, const float *r1, const float *g, float *g0, float *g1, int ow, int C, int avg) {
+LB_INLINE int k2s_bwd_row(const float *r0, const float *r1, const float *g, float *g0, float *g1, int ow, int C, int avg) {
     int x = 0;
     float32x4_t e[4];
     const float32x4_t z = vdupq_n_f32(0.0f);
@@ -221,7 +219,7 @@ INLINE int k2s_bwd_row(const float *r0, const float *r1, const float *g, float *
     return x;
 }
 
-INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
+LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
     const int r = (int)(C % 4);
@@ -240,7 +238,7 @@ INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
         }
 }
 
-INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
+LB_INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
     const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
     const size_t C = (size_t)d->c, rs = (size_t)W * C;
     const int r = (int)(C % 4);

@@ -9,7 +9,6 @@
 #include <immintrin.h>
 #include "kernels/worm/worm.h"
 
-#define AI static inline __attribute__((always_inline))
 #define L 8
 /* From this many worms per sweep on (short worms: 60x4 below the onset) the lanes stay in step
  * (measured: 60x4 mu = 0.5, 219 worms/sweep: 1.4x faster in step; 8x8 mu = 0.5, 56: 1.2x slower) */
@@ -19,11 +18,11 @@ typedef struct {
     __m256i s0, s1, s2, s3;
 } vrng;
 
-AI __m256i rotl(__m256i x, int k) { return _mm256_or_si256(_mm256_slli_epi32(x, k), _mm256_srli_epi32(x, 32 - k)); }
-AI __m256i sel(__m256i m, __m256i a, __m256i b) { return _mm256_blendv_epi8(b, a, m); } /* m ? a : b */
+LB_INLINE __m256i rotl(__m256i x, int k) { return _mm256_or_si256(_mm256_slli_epi32(x, k), _mm256_srli_epi32(x, 32 - k)); }
+LB_INLINE __m256i sel(__m256i m, __m256i a, __m256i b) { return _mm256_blendv_epi8(b, a, m); } /* m ? a : b */
 
 /* xoshiro128** on the lanes of m (all-ones lanes); other lanes keep their state. */
-AI __m256i vdraw(vrng *g, __m256i m) {
+LB_INLINE __m256i vdraw(vrng *g, __m256i m) {
     const __m256i s0 = g->s0, s1 = g->s1;
     const __m256i x = _mm256_add_epi32(s1, _mm256_slli_epi32(s1, 2));
     const __m256i y = rotl(x, 7);
@@ -40,18 +39,18 @@ AI __m256i vdraw(vrng *g, __m256i m) {
     return r;
 }
 
-AI __m256 vuniform(__m256i r) {
+LB_INLINE __m256 vuniform(__m256i r) {
     return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(r, 8)), _mm256_set1_ps(0x1p-24f));
 }
 
-AI __m256i vmulhi(__m256i r, __m256i v) {
+LB_INLINE __m256i vmulhi(__m256i r, __m256i v) {
     const __m256i ev = _mm256_srli_epi64(_mm256_mul_epu32(r, v), 32);
     const __m256i od = _mm256_mul_epu32(_mm256_srli_epi64(r, 32), v);
     return _mm256_blend_epi32(ev, od, 0xAA);
 }
 
-AI int bits(__m256i m) { return _mm256_movemask_ps(_mm256_castsi256_ps(m)); }
-AI __m256i fmask(int b) {
+LB_INLINE int bits(__m256i m) { return _mm256_movemask_ps(_mm256_castsi256_ps(m)); }
+LB_INLINE __m256i fmask(int b) {
     const __m256i sh = _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
     return _mm256_srai_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(b), sh), 31);
 }
@@ -204,7 +203,7 @@ static __m256i hook_stops(const worm_hook *h, const worm_block *b, __m256i run, 
 }
 
 /* A lane has ended a sweep: it starts its next one (an l pass of its own) or is done. */
-AI void end_sweep(lanes_state *q, __m256i e) {
+LB_INLINE void end_sweep(lanes_state *q, __m256i e) {
     if (q->hook && bits(e)) e = _mm256_andnot_si256(hook_stops(q->hook, q->b, e, q->started), e);
     const __m256i next = _mm256_and_si256(e, _mm256_cmpgt_epi32(q->swleft, _mm256_setzero_si256()));
     q->swleft = _mm256_add_epi32(q->swleft, next);
@@ -214,7 +213,7 @@ AI void end_sweep(lanes_state *q, __m256i e) {
 }
 
 /* A lane has ended its l pass: worms_per_sweep worms follow (or, with none, the sweep ends). */
-AI void end_lpass(lanes_state *q, __m256i e, int wps) {
+LB_INLINE void end_lpass(lanes_state *q, __m256i e, int wps) {
     q->wleft = sel(e, _mm256_set1_epi32(wps), q->wleft);
     if (wps > 0)
         q->st = _mm256_or_si256(q->st, e);

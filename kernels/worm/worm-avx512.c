@@ -21,7 +21,6 @@
 #include <immintrin.h>
 #include "kernels/worm/worm.h"
 
-#define AI static inline __attribute__((always_inline))
 #define L 16
 
 typedef struct {
@@ -29,7 +28,7 @@ typedef struct {
 } vrng;
 
 /* xoshiro128** on the lanes of m; other lanes keep their state (each masked op merges). */
-AI __m512i vdraw(vrng *g, __mmask16 m) {
+LB_INLINE __m512i vdraw(vrng *g, __mmask16 m) {
     const __m512i s1 = g->s1;
     const __m512i x = _mm512_add_epi32(s1, _mm512_slli_epi32(s1, 2));
     const __m512i y = _mm512_rol_epi32(x, 7);
@@ -44,12 +43,12 @@ AI __m512i vdraw(vrng *g, __mmask16 m) {
     return r;
 }
 
-AI __m512 vuniform(__m512i r) {
+LB_INLINE __m512 vuniform(__m512i r) {
     return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(0x1p-24f));
 }
 
 /* (r * v) >> 32 per lane, 32x32 -> 64-bit products. */
-AI __m512i vmulhi(__m512i r, __m512i v) {
+LB_INLINE __m512i vmulhi(__m512i r, __m512i v) {
     const __m512i ev = _mm512_srli_epi64(_mm512_mul_epu32(r, v), 32);
     const __m512i od = _mm512_mul_epu32(_mm512_srli_epi64(r, 32), v);
     return _mm512_mask_blend_epi32(0xAAAA, ev, od);
@@ -61,11 +60,11 @@ AI __m512i vmulhi(__m512i r, __m512i v) {
 typedef struct {
     __m512 lo, hi;
 } win;
-AI win win_load(const float *t) {
+LB_INLINE win win_load(const float *t) {
     return t ? (win){_mm512_loadu_ps(t), _mm512_loadu_ps(t + 16)} : (win){_mm512_setzero_ps(), _mm512_setzero_ps()};
 }
-AI __m512 win_get(win w, __m512i i) { return _mm512_permutex2var_ps(w.lo, i, w.hi); }
-AI __mmask16 win_miss(__mmask16 m, __m512i i) { return _mm512_mask_test_epi32_mask(m, i, _mm512_set1_epi32(~31)); }
+LB_INLINE __m512 win_get(win w, __m512i i) { return _mm512_permutex2var_ps(w.lo, i, w.hi); }
+LB_INLINE __mmask16 win_miss(__mmask16 m, __m512i i) { return _mm512_mask_test_epi32_mask(m, i, _mm512_set1_epi32(~31)); }
 
 static void l_pass(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_RESTRICT l, int32_t *LB_RESTRICT f,
                    vrng *rng, __mmask16 run, __m512i *la, __mmask16 *hit) {
@@ -134,7 +133,7 @@ static __mmask16 hook_stops(const worm_hook *h, const worm_block *b, __mmask16 r
 }
 
 /* A lane has ended a sweep: it starts its next one (an l pass of its own) or is done. */
-AI void end_sweep(lanes_state *q, __mmask16 e) {
+LB_INLINE void end_sweep(lanes_state *q, __mmask16 e) {
     if (q->hook && e) e &= ~hook_stops(q->hook, q->b, e, q->started);
     const __mmask16 next = _mm512_mask_cmpgt_epi32_mask(e, q->swleft, _mm512_setzero_si512());
     q->swleft = _mm512_mask_sub_epi32(q->swleft, next, q->swleft, _mm512_set1_epi32(1));
@@ -144,7 +143,7 @@ AI void end_sweep(lanes_state *q, __mmask16 e) {
 }
 
 /* A lane has ended its l pass: worms_per_sweep worms follow (or, with none, the sweep ends). */
-AI void end_lpass(lanes_state *q, __mmask16 e, int wps) {
+LB_INLINE void end_lpass(lanes_state *q, __mmask16 e, int wps) {
     q->wleft = _mm512_mask_mov_epi32(q->wleft, e, _mm512_set1_epi32(wps));
     if (wps > 0)
         q->st |= e;

@@ -9,7 +9,6 @@
 #include <arm_neon.h>
 #include "kernels/worm/worm.h"
 
-#define AI static inline __attribute__((always_inline))
 #define L 4
 
 typedef struct {
@@ -17,13 +16,13 @@ typedef struct {
 } vrng;
 
 #define ROTL(x, k) vsriq_n_u32(vshlq_n_u32((x), (k)), (x), 32 - (k))
-AI int32x4_t seli(uint32x4_t m, int32x4_t a, int32x4_t b) { return vbslq_s32(m, a, b); } /* m ? a : b */
-AI uint32x4_t selu(uint32x4_t m, uint32x4_t a, uint32x4_t b) { return vbslq_u32(m, a, b); }
-AI int32x4_t mski(int32x4_t x, uint32x4_t m) { return vandq_s32(x, vreinterpretq_s32_u32(m)); } /* m ? x : 0 */
-AI int any(uint32x4_t m) { return vmaxvq_u32(m) != 0; }
+LB_INLINE int32x4_t seli(uint32x4_t m, int32x4_t a, int32x4_t b) { return vbslq_s32(m, a, b); } /* m ? a : b */
+LB_INLINE uint32x4_t selu(uint32x4_t m, uint32x4_t a, uint32x4_t b) { return vbslq_u32(m, a, b); }
+LB_INLINE int32x4_t mski(int32x4_t x, uint32x4_t m) { return vandq_s32(x, vreinterpretq_s32_u32(m)); } /* m ? x : 0 */
+LB_INLINE int any(uint32x4_t m) { return vmaxvq_u32(m) != 0; }
 
 /* xoshiro128** on the lanes of m (all-ones lanes); other lanes keep their state. */
-AI uint32x4_t vdraw(vrng *g, uint32x4_t m) {
+LB_INLINE uint32x4_t vdraw(vrng *g, uint32x4_t m) {
     const uint32x4_t s0 = g->s0, s1 = g->s1;
     const uint32x4_t x = vmulq_n_u32(s1, 5u);
     const uint32x4_t r = vmulq_n_u32(ROTL(x, 7), 9u);
@@ -37,23 +36,23 @@ AI uint32x4_t vdraw(vrng *g, uint32x4_t m) {
     return r;
 }
 
-AI float32x4_t vuniform(uint32x4_t r) { return vmulq_n_f32(vcvtq_f32_u32(vshrq_n_u32(r, 8)), 0x1p-24f); }
+LB_INLINE float32x4_t vuniform(uint32x4_t r) { return vmulq_n_f32(vcvtq_f32_u32(vshrq_n_u32(r, 8)), 0x1p-24f); }
 
 /* (r * v) >> 32 per lane (the start site of a worm) */
-AI int32x4_t vmulhi(uint32x4_t r, uint32_t v) {
+LB_INLINE int32x4_t vmulhi(uint32x4_t r, uint32_t v) {
     const uint32x2_t lo = vshrn_n_u64(vmull_n_u32(vget_low_u32(r), v), 32);
     const uint32x2_t hi = vshrn_n_u64(vmull_high_n_u32(r, v), 32);
     return vreinterpretq_s32_u32(vcombine_u32(lo, hi));
 }
 
 /* Lane-wise loads at per-lane indices (no gathers in NEON). */
-AI float32x4_t gatherf(const float *t, int32x4_t i) {
+LB_INLINE float32x4_t gatherf(const float *t, int32x4_t i) {
     float32x4_t v = vld1q_dup_f32(t + vgetq_lane_s32(i, 0));
     v = vld1q_lane_f32(t + vgetq_lane_s32(i, 1), v, 1);
     v = vld1q_lane_f32(t + vgetq_lane_s32(i, 2), v, 2);
     return vld1q_lane_f32(t + vgetq_lane_s32(i, 3), v, 3);
 }
-AI int32x4_t gatheri(const int32_t *t, int32x4_t i) {
+LB_INLINE int32x4_t gatheri(const int32_t *t, int32x4_t i) {
     int32x4_t v = vld1q_dup_s32(t + vgetq_lane_s32(i, 0));
     v = vld1q_lane_s32(t + vgetq_lane_s32(i, 1), v, 1);
     v = vld1q_lane_s32(t + vgetq_lane_s32(i, 2), v, 2);
