@@ -132,6 +132,7 @@ typedef struct {
     lb_progress *prog;
     lb_hook_state hs;
     int block;
+    int every;         /* sampling: the hook's period, a divisor of the spacing (progress, go-on checks) */
     int32_t *ck;       /* sampling: a chain copy for flux violations, the int16 export, site marks */
     int16_t *xb;
     uint8_t *mark;
@@ -157,16 +158,18 @@ static bool gen_tau_hook(void *ctx, const worm_block *B, int lane, int n) {
     return lb_hook_go_on(&x->hs);
 }
 
-/* Sample i = n / spacing - 1 of a chain: configuration j = i*C + chain of the point, its label
- * and (with K > 0) its open worms, exported and stored.  Stops the chain after its last sample. */
+/* Called every x->every sweeps (progress, and a stop when another block failed); at a multiple of
+ * the spacing, sample i = n / spacing - 1 of a chain: configuration j = i*C + chain of the point, its
+ * label and (with K > 0) its open worms, exported and stored.  Stops the chain after its last sample. */
 static bool gen_sample_hook(void *ctx, const worm_block *B, int lane, int n) {
     gen_ctx *x = ctx;
     const lb_gen_opts *o = x->o;
     const gen_point *g = x->g;
     const lb_sampler *s = &g->s;
     const int C = s->cfg.nchains, V = s->g.v, outs = lb_task_outputs(o->task), cc = x->block * B->lanes + lane;
+    lb_progress_add(x->prog, x->every);
+    if (n % x->q->spacing) return lb_hook_go_on(&x->hs);
     const long j = (long)(n / x->q->spacing - 1) * C + cc;
-    lb_progress_add(x->prog, x->q->spacing);
     if (!lb_hook_go_on(&x->hs) || j >= g->count) return false;
     const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
     const int K = g->label[j];
@@ -284,7 +287,12 @@ static bool block_sample(gen_ctx *x, int p, char *e, size_t elen) {
     /* every chain stops at its last sample (the hook says so), so its counters at the end are
      * those of its sampling sweeps, whatever the block width */
     const long nmax = (g->count - b * W + C - 1) / C; /* samples of the block's first chain */
-    const worm_hook sample = {x->q->spacing, gen_sample_hook, x};
+    /* a long spacing is cut into hook periods of at most 1024 sweeps (a divisor of it), so progress
+     * and a failure elsewhere are seen between samples; the samples are the same */
+    x->every = x->q->spacing;
+    for (int d = 1024; x->every > 1024 && d >= 1; d--)
+        if (x->q->spacing % d == 0) x->every = d;
+    const worm_hook sample = {x->every, gen_sample_hook, x};
     if (good) good = lb_sampler_sweeps(s, b, (int)(nmax * x->q->spacing), &sample, e, elen);
     free(x->ck), free(x->xb), free(x->mark);
     return good;
