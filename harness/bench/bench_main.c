@@ -869,7 +869,7 @@ int cmd_bench(int argc, char **argv) {
                     }
                     for (int ti = 0; ti < opt.n_threads; ti++) any_unsplit |= nn_batch_parts(opt.threads[ti], batch) < opt.threads[ti];
                     if (p->is_pool) bench_pool_problem(&r, &p->pool, pass, name, p->layers);
-                    else bench_conv_problem(&r, &p->conv, (conv_pass)pass, name, p->layers);
+                    else bench_conv_problem(&r, &p->conv, (lb_pass)pass, name, p->layers);
                 }
             }
         }
