@@ -144,6 +144,67 @@ static void time_and_report(bench_run *r, paths *p, bench_measure *m, int ti, do
 static const odnn_layout path_layout[2] = {ODNN_ANY, ODNN_PLAIN};
 static const char *const path_name[2] = {"onednn_any", "onednn_nhwc"};
 
+/* What a conv or a pool problem plugs into time_problem: ours and the scalar reference as steps
+ * of one function, and its oneDNN baseline per layout. */
+typedef struct problem_run problem_run;
+struct problem_run {
+    bench_measure row;                  /* the row's fields but its thread counts */
+    int batch;                          /* ours splits it over the threads */
+    const odnn_env *env;
+    bench_step_fn *step;
+    const char *ours_name, *scalar_name;
+    void *ours, *scalar;                /* the step contexts */
+    int *ours_threads, *scalar_threads; /* their thread counts */
+    /* oneDNN in path_layout[l] (oneDNN takes the thread count of omp_set_num_threads): appends
+     * its steps to s and returns its op (for impl and layouts); NULL where it cannot run. */
+    const odnn_op *(*onednn_init)(problem_run *pr, int l, int threads, bench_seq *s);
+    void (*onednn_fini)(problem_run *pr, int l);
+};
+
+/* Ours, [scalar], [oneDNN any], [oneDNN nhwc] timed side by side at each thread count. */
+static void time_problem(bench_run *r, problem_run *pr) {
+    double ours_first = 0;   /* ours at the first thread count, to spot contended runs */
+    for (int ti = 0; ti < r->opt->n_threads; ti++) {
+        int T = r->opt->threads[ti];
+        omp_set_num_threads(T);   /* oneDNN takes its thread count from here, at creation and execution */
+        *pr->ours_threads = *pr->scalar_threads = T;
+        paths p = {.n = 0, .scalar = r->opt->scalar};
+        paths_add(&p, "ours", pr->ours_name, pr->step, pr->ours);
+        if (p.scalar) paths_add(&p, "scalar", pr->scalar_name, pr->step, pr->scalar);
+        const odnn_op *op[2] = {NULL, NULL};
+        for (int l = 0; l < 2 && r->have_onednn; l++)
+            if ((op[l] = pr->onednn_init(pr, l, T, paths_next(&p, path_name[l])))) p.n++;
+        p.any = op[0] != NULL;
+        p.plain = op[1] != NULL;
+        if (op[0]) p.impl_any = op[0]->impl, p.layouts_any = op[0]->layouts;
+        if (op[1]) p.impl_plain = op[1]->impl;
+        bench_measure m = pr->row;
+        m.threads = T;
+        m.threads_ours = nn_batch_parts(T, pr->batch);
+        time_and_report(r, &p, &m, ti, &ours_first);
+        for (int l = 0; l < 2; l++)
+            if (op[l]) pr->onednn_fini(pr, l);
+    }
+}
+
+typedef struct {
+    problem_run pr;   /* first: the callbacks are handed &pr */
+    const conv2d_desc *d;
+    lb_pass pass;
+    odnn_conv_bufs ob;
+    odnn_conv dn[2];
+} conv_run;
+
+static const odnn_op *conv_onednn_init(problem_run *pr, int l, int threads, bench_seq *s) {
+    conv_run *c = (conv_run *)pr;
+    if (!odnn_conv_init(&c->dn[l], pr->env, c->d, c->pass, path_layout[l], &c->ob, threads)) return NULL;
+    if (odnn_conv_add_steps(&c->dn[l], s) == 0) return &c->dn[l].op;
+    odnn_conv_fini(&c->dn[l]);
+    return NULL;
+}
+
+static void conv_onednn_fini(problem_run *pr, int l) { odnn_conv_fini(&((conv_run *)pr)->dn[l]); }
+
 bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const char *name, const char *layers) {
     const conv2d_ops *k = r->disp->conv2d;
     halo_geom hg = halo_for_conv2d(d);
@@ -153,52 +214,42 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const 
         conv_bufs_free(&b);
         return false;
     }
-    const odnn_conv_bufs ob = {b.in, b.w, b.bias, b.out, b.gout, b.gin, b.gw, b.gb, b.pad};
-    bench_step_fn *step = pass == LB_PASS_FWD ? bench_step_conv_fwd
-                          : pass == LB_PASS_BWD_DATA ? bench_step_conv_bwd_data : bench_step_conv_bwd_weights;
-    double ours_first = 0;   /* ours at the first thread count, to spot contended runs */
-    for (int ti = 0; ti < r->opt->n_threads; ti++) {
-        int T = r->opt->threads[ti];
-        omp_set_num_threads(T);   /* oneDNN takes its thread count from here, at creation and execution */
-        bench_conv_ctx oc = {k, T, *d, b.in, b.w, b.bias, b.gout, b.wt, b.out, b.gin, b.gw, b.gb, b.ws};
-        bench_conv_ctx sc = oc;
-        sc.k = bench_scalar_conv2d();
-        paths p = {.n = 0, .scalar = r->opt->scalar};
-        paths_add(&p, "ours", k->name, step, &oc);
-        if (p.scalar) paths_add(&p, "scalar", sc.k->name, step, &sc);
-        odnn_conv dn[2];
-        bool ok[2] = {false, false};
-        for (int l = 0; l < 2 && r->have_onednn; l++) {
-            ok[l] = odnn_conv_init(&dn[l], &r->env, d, pass, path_layout[l], &ob, T);
-            if (ok[l] && odnn_conv_add_steps(&dn[l], paths_next(&p, path_name[l])) == 0) p.n++;
-            else if (ok[l]) {
-                odnn_conv_fini(&dn[l]);
-                ok[l] = false;
-            }
-        }
-        p.any = ok[0];
-        p.plain = ok[1];
-        if (ok[0]) p.impl_any = dn[0].op.impl, p.layouts_any = dn[0].op.layouts;
-        if (ok[1]) p.impl_plain = dn[1].op.impl;
-        bench_measure m = {0};
-        snprintf(m.name, sizeof m.name, "%s", name);
-        m.layers = layers;
-        m.op = "conv2d";
-        m.pass = lb_pass_name(pass);
-        m.threads = T;
-        m.threads_ours = nn_batch_parts(T, d->n);
-        m.flops = conv2d_flops(d);
-        m.bytes = conv2d_bytes(d);
-        m.fma_bound = true;
-        m.isa = k->isa;
-        m.variant = k->name;
-        time_and_report(r, &p, &m, ti, &ours_first);
-        for (int l = 0; l < 2; l++)
-            if (ok[l]) odnn_conv_fini(&dn[l]);
-    }
+    bench_conv_ctx oc = {k, 1, *d, b.in, b.w, b.bias, b.gout, b.wt, b.out, b.gin, b.gw, b.gb, b.ws};
+    bench_conv_ctx sc = oc;
+    sc.k = bench_scalar_conv2d();
+    conv_run c = {.pr = {.row = {.layers = layers, .op = "conv2d", .pass = lb_pass_name(pass), .flops = conv2d_flops(d),
+                                 .bytes = conv2d_bytes(d), .fma_bound = true, .isa = k->isa, .variant = k->name},
+                         .batch = d->n, .env = &r->env,
+                         .step = pass == LB_PASS_FWD ? bench_step_conv_fwd
+                                 : pass == LB_PASS_BWD_DATA ? bench_step_conv_bwd_data : bench_step_conv_bwd_weights,
+                         .ours_name = k->name, .scalar_name = sc.k->name, .ours = &oc, .scalar = &sc,
+                         .ours_threads = &oc.threads, .scalar_threads = &sc.threads,
+                         .onednn_init = conv_onednn_init, .onednn_fini = conv_onednn_fini},
+                  .d = d, .pass = pass, .ob = {b.in, b.w, b.bias, b.out, b.gout, b.gin, b.gw, b.gb, b.pad}};
+    snprintf(c.pr.row.name, sizeof c.pr.row.name, "%s", name);
+    time_problem(r, &c.pr);
     conv_bufs_free(&b);
     return true;
 }
+
+typedef struct {
+    problem_run pr;   /* first: the callbacks are handed &pr */
+    const pool_desc *d;
+    lb_pass pass;
+    float *in, *out, *gout, *gin;
+    odnn_pool dn[2];
+} pool_run;
+
+static const odnn_op *pool_onednn_init(problem_run *pr, int l, int threads, bench_seq *s) {
+    pool_run *c = (pool_run *)pr;
+    if (!odnn_pool_init(&c->dn[l], pr->env, c->d, c->pass, path_layout[l], c->in, c->out, c->gout, c->gin))
+        return NULL;
+    if (odnn_op_add_steps(&c->dn[l].op, s) == 0) return &c->dn[l].op;
+    odnn_pool_fini(&c->dn[l]);
+    return NULL;
+}
+
+static void pool_onednn_fini(problem_run *pr, int l) { odnn_pool_fini(&((pool_run *)pr)->dn[l]); }
 
 bool bench_pool_problem(bench_run *r, const pool_desc *d, lb_pass pass, const char *name, const char *layers) {
     const pool_ops *k = r->disp->pool;
@@ -206,58 +257,23 @@ bool bench_pool_problem(bench_run *r, const pool_desc *d, lb_pass pass, const ch
     size_t nin = pool_in_size(d), nout = pool_out_size(d);
     float *in = bench_alloc_filled(nin, 21), *out = bench_alloc_filled(nout, 22);
     float *gout = bwd ? bench_alloc_filled(nout, 23) : NULL, *gin = bwd ? bench_alloc_filled(nin, 24) : NULL;
-    if (!in || !out || (bwd && (!gout || !gin))) {
-        fprintf(r->out, "%s: skipped: cannot allocate its buffers\n", name);
-        free(in);
-        free(out);
-        free(gout);
-        free(gin);
-        return false;
-    }
-    bench_step_fn *step = bwd ? bench_step_pool_bwd : bench_step_pool_fwd;
-    double ours_first = 0;   /* ours at the first thread count, to spot contended runs */
-    for (int ti = 0; ti < r->opt->n_threads; ti++) {
-        int T = r->opt->threads[ti];
-        omp_set_num_threads(T);
-        bench_pool_ctx oc = {k, T, *d, in, gout, out, gin};
-        bench_pool_ctx sc = oc;
-        sc.k = bench_scalar_pool();
-        paths p = {.n = 0, .scalar = r->opt->scalar};
-        paths_add(&p, "ours", k->name, step, &oc);
-        if (p.scalar) paths_add(&p, "scalar", sc.k->name, step, &sc);
-        odnn_pool dn[2];
-        bool ok[2] = {false, false};
-        for (int l = 0; l < 2 && r->have_onednn; l++) {
-            ok[l] = odnn_pool_init(&dn[l], &r->env, d, pass, path_layout[l], in, out, gout, gin);
-            if (ok[l] && odnn_op_add_steps(&dn[l].op, paths_next(&p, path_name[l])) == 0) p.n++;
-            else if (ok[l]) {
-                odnn_pool_fini(&dn[l]);
-                ok[l] = false;
-            }
-        }
-        p.any = ok[0];
-        p.plain = ok[1];
-        if (ok[0]) p.impl_any = dn[0].op.impl, p.layouts_any = dn[0].op.layouts;
-        if (ok[1]) p.impl_plain = dn[1].op.impl;
-        bench_measure m = {0};
-        snprintf(m.name, sizeof m.name, "%s", name);
-        m.layers = layers;
-        m.op = "pool";
-        m.pass = lb_pass_name_unsplit(pass);
-        m.threads = T;
-        m.threads_ours = nn_batch_parts(T, d->n);
-        m.flops = pool_flops(d);
-        m.bytes = pool_bytes(d);
-        m.fma_bound = false;
-        m.isa = k->isa;
-        m.variant = k->name;
-        time_and_report(r, &p, &m, ti, &ours_first);
-        for (int l = 0; l < 2; l++)
-            if (ok[l]) odnn_pool_fini(&dn[l]);
-    }
+    bool ok = in && out && (!bwd || (gout && gin));
+    if (!ok) fprintf(r->out, "%s: skipped: cannot allocate its buffers\n", name);
+    bench_pool_ctx oc = {k, 1, *d, in, gout, out, gin};
+    bench_pool_ctx sc = oc;
+    sc.k = bench_scalar_pool();
+    pool_run c = {.pr = {.row = {.layers = layers, .op = "pool", .pass = lb_pass_name_unsplit(pass), .flops = pool_flops(d),
+                                 .bytes = pool_bytes(d), .fma_bound = false, .isa = k->isa, .variant = k->name},
+                         .batch = d->n, .env = &r->env, .step = bwd ? bench_step_pool_bwd : bench_step_pool_fwd,
+                         .ours_name = k->name, .scalar_name = sc.k->name, .ours = &oc, .scalar = &sc,
+                         .ours_threads = &oc.threads, .scalar_threads = &sc.threads,
+                         .onednn_init = pool_onednn_init, .onednn_fini = pool_onednn_fini},
+                  .d = d, .pass = pass, .in = in, .out = out, .gout = gout, .gin = gin};
+    snprintf(c.pr.row.name, sizeof c.pr.row.name, "%s", name);
+    if (ok) time_problem(r, &c.pr);
     free(in);
     free(out);
     free(gout);
     free(gin);
-    return true;
+    return ok;
 }
