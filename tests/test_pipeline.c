@@ -90,11 +90,11 @@ static void test_profile_bit_identical(void **state) {
             nn_model_set_input(a, da.x, NULL, batch), nn_model_set_input(b, db.x, NULL, batch);
             const float *oa = nn_model_forward(a, batch), *ob = nn_model_forward(b, batch);
             assert_memory_equal(oa, ob, no * sizeof(float));
-            assert_int_equal(prof.layer[0][NN_PASS_FWD].calls, steps + 1);
+            assert_int_equal(prof.layer[0][LB_PASS_FWD].calls, steps + 1);
             /* detached: nothing more is recorded */
             nn_model_attach_profile(b, NULL);
             nn_model_forward(b, batch);
-            assert_int_equal(prof.layer[0][NN_PASS_FWD].calls, steps + 1);
+            assert_int_equal(prof.layer[0][LB_PASS_FWD].calls, steps + 1);
             data_free(&da), data_free(&db);
             nn_model_free(a), nn_model_free(b);
         }
@@ -122,11 +122,11 @@ static void test_profile_sums(void **state) {
         for (int i = 0; i < nl; i++) {
             const layer_spec *L = nn_model_layer(m, i);
             const bool weights = L->kind == LAYER_CONV || L->kind == LAYER_LINEAR;
-            for (int p = 0; p < NN_N_PASSES; p++) {
+            for (int p = 0; p < LB_N_PASSES; p++) {
                 const nn_prof_cell *c = &prof.layer[i][p];
                 /* a lrelu after a conv runs inside the conv: no cells of its own */
                 bool runs = !nn_model_layer_fused(m, i) &&
-                            (p == NN_PASS_FWD || (p == NN_PASS_BWD_DATA && i > 0) || (p == NN_PASS_BWD_WEIGHTS && weights));
+                            (p == LB_PASS_FWD || (p == LB_PASS_BWD_DATA && i > 0) || (p == LB_PASS_BWD_WEIGHTS && weights));
                 if (runs) {
                     if (c->calls != steps || !(c->seconds > 0))
                         fail_msg("layer %d pass %d: %ld calls, %g s (want %d calls, > 0 s)", i, p, c->calls, c->seconds, steps);
@@ -134,7 +134,7 @@ static void test_profile_sums(void **state) {
                     assert_int_equal(c->calls, 0);
                     assert_true(c->seconds == 0);
                 }
-                assert_true(fabs(c->flops - c->calls * nn_model_layer_flops(m, i, (nn_pass)p, batch)) <= 1e-9 * (c->flops + 1));
+                assert_true(fabs(c->flops - c->calls * nn_model_layer_flops(m, i, (lb_pass)p, batch)) <= 1e-9 * (c->flops + 1));
                 sum += c->seconds;
                 flops += c->flops;
             }
@@ -161,9 +161,9 @@ static void test_flop_counts(void **state) {
     assert_true(nn_model_flops_fwd(m) == convs + lin);
     /* backward-weights of every layer, backward-data of all but the first conv (4 -> 64, 1x1) */
     assert_true(nn_model_flops_train(m) == 3 * (convs + lin) - 2.0 * 64 * 4 * 64);
-    assert_true(nn_model_layer_flops(m, 0, NN_PASS_BWD_DATA, 4) == 0);
-    assert_true(nn_model_layer_flops(m, 1, NN_PASS_FWD, 4) == 0); /* lrelu */
-    assert_true(nn_model_layer_flops(m, 6, NN_PASS_BWD_DATA, 4) == 4 * 2.0 * 64 * 4 * 80 * 80);
+    assert_true(nn_model_layer_flops(m, 0, LB_PASS_BWD_DATA, 4) == 0);
+    assert_true(nn_model_layer_flops(m, 1, LB_PASS_FWD, 4) == 0); /* lrelu */
+    assert_true(nn_model_layer_flops(m, 6, LB_PASS_BWD_DATA, 4) == 4 * 2.0 * 64 * 4 * 80 * 80);
     nn_model_free(m);
 }
 

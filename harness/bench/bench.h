@@ -13,6 +13,7 @@
 #include "harness/bench/machine.h"
 #include "harness/bench/onednn_ops.h"
 #include "harness/bench/timing.h"
+#include "kernels/pass.h"
 
 #define BENCH_MAX_LIST 16
 
@@ -141,28 +142,17 @@ typedef struct {
     float *out, *gin;
 } bench_pool_ctx;
 
-typedef struct {
-    halo_geom g;
-    int threads;
-    const float *src;
-    float *dst;
-} bench_halo_ctx;
-
 void bench_step_conv_fwd(void *ctx);
 void bench_step_conv_bwd_data(void *ctx);
 void bench_step_conv_bwd_weights(void *ctx);
 void bench_step_pool_fwd(void *ctx);
 void bench_step_pool_bwd(void *ctx);
-void bench_step_halo_pad(void *ctx);    /* ctx->src -> ctx->dst (padded) */
-void bench_step_halo_fold(void *ctx);   /* ctx->src (padded gradient) -> ctx->dst */
-
-typedef enum { PASS_FWD = 0, PASS_BWD_DATA, PASS_BWD_WEIGHTS } conv_pass;
 
 /* Times one conv pass (ours vs oneDNN) at every thread count of the options; reports rows.
  * Returns false when buffers could not be allocated (the problem is skipped with a message). */
-bool bench_conv_problem(bench_run *r, const conv2d_desc *d, conv_pass pass, const char *name, const char *layers);
-/* bwd: 0 forward, 1 backward. */
-bool bench_pool_problem(bench_run *r, const pool_desc *d, int bwd, const char *name, const char *layers);
+bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const char *name, const char *layers);
+/* pass: LB_PASS_FWD, or LB_PASS_BWD_DATA for the backward. */
+bool bench_pool_problem(bench_run *r, const pool_desc *d, lb_pass pass, const char *name, const char *layers);
 /* The conv chain of a network, forward + backward (weights of every layer, data of all but the
  * first), ours vs oneDNN with its copies. */
 bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);

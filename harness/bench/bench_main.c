@@ -150,7 +150,7 @@ static bool bench_problem_passes(bench_run *r, const bench_problem *p, int h, in
         }
         for (int ti = 0; ti < r->opt->n_threads; ti++) unsplit |= nn_batch_parts(r->opt->threads[ti], batch) < r->opt->threads[ti];
         if (p->is_pool) bench_pool_problem(r, &p->pool, pass, name, p->layers);
-        else bench_conv_problem(r, &p->conv, (conv_pass)pass, name, p->layers);
+        else bench_conv_problem(r, &p->conv, (lb_pass)pass, name, p->layers);
     }
     return unsplit;
 }

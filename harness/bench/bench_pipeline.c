@@ -521,14 +521,14 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
     for (int i = 0; i < nl; i++) {
         const nn_prof_cell *c = prof.layer[i];
         double sec = 0, fl = 0;
-        for (int p = 0; p < NN_N_PASSES; p++) sec += c[p].seconds, fl += c[p].flops;
+        for (int p = 0; p < LB_N_PASSES; p++) sec += c[p].seconds, fl += c[p].flops;
         if (sec <= 0) continue;
         char lab[48], a[24], b[24], d[24], g[24];
         layer_label(nn_model_layer(m, i), lab, sizeof lab);
         if (i + 1 < nl && nn_model_layer_fused(m, i + 1)) strncat(lab, " +lrelu", sizeof lab - strlen(lab) - 1);
-        fmt_ms(a, sizeof a, c[NN_PASS_FWD].seconds / pcalls);
-        fmt_ms(b, sizeof b, c[NN_PASS_BWD_DATA].seconds / pcalls);
-        fmt_ms(d, sizeof d, c[NN_PASS_BWD_WEIGHTS].seconds / pcalls);
+        fmt_ms(a, sizeof a, c[LB_PASS_FWD].seconds / pcalls);
+        fmt_ms(b, sizeof b, c[LB_PASS_BWD_DATA].seconds / pcalls);
+        fmt_ms(d, sizeof d, c[LB_PASS_BWD_WEIGHTS].seconds / pcalls);
         if (fl > 0) snprintf(g, sizeof g, "%.2f", fl / sec * 1e-9);
         else snprintf(g, sizeof g, "-");
         fprintf(r->out, "    %-3d %-20s %9s %9s %9s %8s\n", i, lab, a, b, d, g);
@@ -596,9 +596,9 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
             json_int(j, "index", i);
             json_str(j, "layer", lab);
             if (nn_model_layer_fused(m, i)) json_str(j, "fused_into", "the layer before (its time is that layer's)");
-            static const char *const keys[NN_N_PASSES][2] = {
+            static const char *const keys[LB_N_PASSES][2] = {
                 {"fwd_time", "fwd_flops"}, {"bwd_data_time", "bwd_data_flops"}, {"bwd_weights_time", "bwd_weights_flops"}};
-            for (int p = 0; p < NN_N_PASSES; p++) {
+            for (int p = 0; p < LB_N_PASSES; p++) {
                 if (!c[p].calls) continue; /* a pass the runtime does not run */
                 json_num(j, keys[p][0], c[p].seconds / pcalls * 1e9);
                 json_num(j, keys[p][1], c[p].flops / pcalls);

@@ -64,14 +64,14 @@ typedef struct {
     const char *net;
     int layer;        /* index in the spec */
     int h, w, batch;
-    int pass;         /* conv: conv_pass; pool: 0 fwd, 1 bwd */
+    int pass;         /* lb_pass (pool: LB_PASS_FWD or LB_PASS_BWD_DATA) */
 } gate_problem;
 
 /* Compute-bound and memory-bound conv layers, a small-channel one, and a pooling layer. */
 static const gate_problem problems[] = {
-    {"task1-eq", 2, 8, 8, 32, PASS_FWD},  {"task1-eq", 2, 8, 8, 32, PASS_BWD_DATA},  {"task1-eq", 2, 8, 8, 32, PASS_BWD_WEIGHTS},
-    {"task1-st", 7, 8, 8, 32, PASS_FWD},  {"task1-st", 7, 8, 8, 32, PASS_BWD_DATA},  {"task1-st", 7, 8, 8, 32, PASS_BWD_WEIGHTS},
-    {"task3-eq1", 2, 8, 8, 32, PASS_FWD}, {"task3-eq1", 2, 8, 8, 32, PASS_BWD_DATA}, {"task3-eq1", 2, 8, 8, 32, PASS_BWD_WEIGHTS},
+    {"task1-eq", 2, 8, 8, 32, LB_PASS_FWD},  {"task1-eq", 2, 8, 8, 32, LB_PASS_BWD_DATA},  {"task1-eq", 2, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
+    {"task1-st", 7, 8, 8, 32, LB_PASS_FWD},  {"task1-st", 7, 8, 8, 32, LB_PASS_BWD_DATA},  {"task1-st", 7, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
+    {"task3-eq1", 2, 8, 8, 32, LB_PASS_FWD}, {"task3-eq1", 2, 8, 8, 32, LB_PASS_BWD_DATA}, {"task3-eq1", 2, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
     {"task1-st", 6, 8, 8, 32, 0},         {"task1-st", 6, 8, 8, 32, 1},
 };
 #define N_PROBLEMS ((int)(sizeof problems / sizeof problems[0]))
@@ -423,7 +423,7 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
         char label[64];
         problem_desc(p, &cd, &pd, &is_pool, label, sizeof label);
         if (is_pool) bench_pool_problem(r, &pd, p->pass, names[i], label);
-        else bench_conv_problem(r, &cd, (conv_pass)p->pass, names[i], label);
+        else bench_conv_problem(r, &cd, (lb_pass)p->pass, names[i], label);
     }
     int status = bench_run_close(r);
     if (g->n != N_PROBLEMS) {

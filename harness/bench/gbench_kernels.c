@@ -117,13 +117,11 @@ typedef struct {
 typedef struct {
     int bench;               /* -1: empty */
 #if GBK_ONEDNN
-    odnn_op op, fwd;         /* fwd: max pooling's forward, whose workspace the backward reads */
-    bool op_ok, fwd_ok;
-    dnnl_memory_t mems[8];
-    int n_mems;
+    odnn_conv conv;          /* the oneDNN baseline of a conv or pool entry */
+    odnn_pool pool;
+    bool conv_ok, pool_ok;
 #endif
     bench_seq seq;
-    bench_halo_ctx pad, fold;
     /* the worm */
     lb_wtable wt;
     bool wt_ok;
@@ -722,9 +720,8 @@ static void release_slot(registry *R) {
     impl_slot *s = &R->slot;
     if (s->bench >= 0) {
 #if GBK_ONEDNN
-        if (s->op_ok) odnn_op_fini(&s->op);
-        if (s->fwd_ok) odnn_op_fini(&s->fwd);
-        for (int i = 0; i < s->n_mems; i++) dnnl_memory_destroy(s->mems[i]);
+        if (s->conv_ok) odnn_conv_fini(&s->conv);
+        if (s->pool_ok) odnn_pool_fini(&s->pool);
 #endif
         if (s->sampler_ok) lb_sampler_free(&s->sampler);
         if (s->wt_ok) lb_wtable_free(&s->wt);
@@ -734,105 +731,26 @@ static void release_slot(registry *R) {
 }
 
 #if GBK_ONEDNN
-/* A memory over one of our buffers, destroyed with the slot. */
-static dnnl_memory_t user_mem(impl_slot *s, const odnn_env *env, int nd, const dnnl_dim_t *dims, dnnl_format_tag_t tag, void *ptr) {
-    if (s->n_mems == (int)(sizeof s->mems / sizeof s->mems[0])) return NULL;
-    dnnl_memory_t m = odnn_user_mem(env, nd, dims, tag, ptr);
-    if (m) s->mems[s->n_mems++] = m;
-    return m;
-}
-
-static bool all_bound(const odnn_bind *bind, int nb) {
-    for (int i = 0; i < nb; i++)
-        if (!bind[i].ext) return false;
-    return true;
-}
-
-/* oneDNN's convolution of the entry's pass, on an explicitly circular-padded input (halo.h), and
- * its sequence: [halo copy] reorders, primitive, reorders [halo fold-back]. */
+/* oneDNN's convolution of the entry's pass (onednn_ops.h: halo copy or fold-back around it). */
 static bool onednn_conv(registry *R, const bench_entry *e, impl_slot *s) {
-    const conv2d_desc *d = &R->problems[e->problem].conv;
     float *const *b = R->bufs.b;
-    const odnn_env *env = &R->env;
-    const halo_geom hg = halo_for_conv2d(d);
-    const bool halo = !halo_is_identity(&hg);
+    const odnn_conv_bufs ob = {b[B_IN], b[B_W], b[B_BIAS], b[B_OUT], b[B_GOUT], b[B_GIN], b[B_GW], b[B_GB], b[B_PAD]};
+    const lb_pass pass = (lb_pass)(e->op - OP_CONV_FWD);   /* the OP_CONV_* follow lb_pass's order */
     const odnn_layout lay = e->impl == IMPL_ONEDNN_ANY ? ODNN_ANY : ODNN_PLAIN;
-    dnnl_dim_t src_dims[4] = {d->n, d->cin, hg.hp, hg.wp}, wdims[4] = {d->cout, d->cin, d->kh, d->kw}, bdims[1] = {d->cout},
-               odims[4] = {d->n, d->cout, conv2d_oh(d), conv2d_ow(d)};
-    dnnl_primitive_desc_t pd = NULL, hint = NULL;
-    odnn_bind bind[5];
-    int nb = 0;
-    const char *what;
-    if (e->op == OP_CONV_FWD) {
-        bind[nb++] = (odnn_bind){DNNL_ARG_SRC, user_mem(s, env, 4, src_dims, dnnl_nhwc, halo ? b[B_PAD] : b[B_IN]), false, "src"};
-        bind[nb++] = (odnn_bind){DNNL_ARG_WEIGHTS, user_mem(s, env, 4, wdims, dnnl_hwio, b[B_W]), false, "wei"};
-        if (d->bias) bind[nb++] = (odnn_bind){DNNL_ARG_BIAS, user_mem(s, env, 1, bdims, dnnl_x, b[B_BIAS]), false, "bia"};
-        bind[nb++] = (odnn_bind){DNNL_ARG_DST, user_mem(s, env, 4, odims, dnnl_nhwc, b[B_OUT]), true, "dst"};
-        what = "conv fwd";
-        if (all_bound(bind, nb)) pd = odnn_conv_fwd_pd(env, d, hg.hp, hg.wp, lay);
-    } else if (e->op == OP_CONV_BWD_DATA) {
-        bind[nb++] = (odnn_bind){DNNL_ARG_DIFF_DST, user_mem(s, env, 4, odims, dnnl_nhwc, b[B_GOUT]), false, "diff_dst"};
-        bind[nb++] = (odnn_bind){DNNL_ARG_WEIGHTS, user_mem(s, env, 4, wdims, dnnl_hwio, b[B_W]), false, "wei"};
-        bind[nb++] = (odnn_bind){DNNL_ARG_DIFF_SRC, user_mem(s, env, 4, src_dims, dnnl_nhwc, halo ? b[B_PAD] : b[B_GIN]), true, "diff_src"};
-        what = "conv bwd_data";
-        if (all_bound(bind, nb)) pd = odnn_conv_bwd_data_pd(env, d, hg.hp, hg.wp, lay, &hint);
-    } else {
-        bind[nb++] = (odnn_bind){DNNL_ARG_SRC, user_mem(s, env, 4, src_dims, dnnl_nhwc, halo ? b[B_PAD] : b[B_IN]), false, "src"};
-        bind[nb++] = (odnn_bind){DNNL_ARG_DIFF_DST, user_mem(s, env, 4, odims, dnnl_nhwc, b[B_GOUT]), false, "diff_dst"};
-        bind[nb++] = (odnn_bind){DNNL_ARG_DIFF_WEIGHTS, user_mem(s, env, 4, wdims, dnnl_hwio, b[B_GW]), true, "diff_wei"};
-        if (d->bias) bind[nb++] = (odnn_bind){DNNL_ARG_DIFF_BIAS, user_mem(s, env, 1, bdims, dnnl_x, b[B_GB]), true, "diff_bia"};
-        what = "conv bwd_weights";
-        if (all_bound(bind, nb)) pd = odnn_conv_bwd_weights_pd(env, d, hg.hp, hg.wp, lay, &hint);
-    }
-    if (!pd) {
-        if (hint) dnnl_primitive_desc_destroy(hint);
+    if (!(s->conv_ok = odnn_conv_init(&s->conv, &R->env, &R->problems[e->problem].conv, pass, lay, &ob, e->threads)))
         return false;
-    }
-    if (!(s->op_ok = odnn_op_init(&s->op, env, pd, hint, what, bind, nb, NULL))) return false;
-    s->pad = (bench_halo_ctx){hg, e->threads, b[B_IN], b[B_PAD]};
-    s->fold = (bench_halo_ctx){hg, e->threads, b[B_PAD], b[B_GIN]};
-    int rc = 0;
-    if (halo && e->op != OP_CONV_BWD_DATA) rc |= bench_seq_add(&s->seq, "halo copy", STEP_HALO, bench_step_halo_pad, &s->pad);
-    rc |= odnn_op_add_steps(&s->op, &s->seq);
-    if (halo && e->op == OP_CONV_BWD_DATA) rc |= bench_seq_add(&s->seq, "halo fold-back", STEP_HALO, bench_step_halo_fold, &s->fold);
-    return rc == 0;
+    return odnn_conv_add_steps(&s->conv, &s->seq) == 0;
 }
 
-/* oneDNN pooling (blocked layout for "any", nhwc for "nhwc"); max pooling's backward reads the
- * workspace of a forward run once here. */
+/* oneDNN pooling (blocked layout for "any", nhwc for "nhwc"). */
 static bool onednn_pool(registry *R, const bench_entry *e, impl_slot *s) {
-    const pool_desc *d = &R->problems[e->problem].pool;
     float *const *b = R->bufs.b;
-    const odnn_env *env = &R->env;
+    const lb_pass pass = e->op == OP_POOL_FWD ? LB_PASS_FWD : LB_PASS_BWD_DATA;
     const odnn_layout lay = e->impl == IMPL_ONEDNN_ANY ? ODNN_ANY : ODNN_PLAIN;
-    const bool max = d->kind == POOL_MAX;
-    dnnl_dim_t idims[4] = {d->n, d->c, d->h, d->w}, odims[4] = {d->n, d->c, pool_oh(d), pool_ow(d)};
-    if (e->op == OP_POOL_FWD) {
-        odnn_bind bind[3] = {{DNNL_ARG_SRC, user_mem(s, env, 4, idims, dnnl_nhwc, b[B_IN]), false, "src"},
-                             {DNNL_ARG_DST, user_mem(s, env, 4, odims, dnnl_nhwc, b[B_OUT]), true, "dst"},
-                             {DNNL_ARG_WORKSPACE, NULL, true, "ws"}};
-        if (!all_bound(bind, 2)) return false;
-        if (!(s->op_ok = odnn_op_init(&s->op, env, odnn_pool_fwd_pd(env, d, lay), NULL, "pool fwd", bind, max ? 3 : 2, NULL)))
-            return false;
-    } else {
-        dnnl_memory_t ws = NULL;
-        if (max) {
-            odnn_bind fb[3] = {{DNNL_ARG_SRC, user_mem(s, env, 4, idims, dnnl_nhwc, b[B_IN]), false, "src"},
-                               {DNNL_ARG_DST, user_mem(s, env, 4, odims, dnnl_nhwc, b[B_OUT]), true, "dst"},
-                               {DNNL_ARG_WORKSPACE, NULL, true, "ws"}};
-            if (!all_bound(fb, 2)) return false;
-            if (!(s->fwd_ok = odnn_op_init(&s->fwd, env, odnn_pool_fwd_pd(env, d, lay), NULL, "pool fwd", fb, 3, NULL))) return false;
-            odnn_op_run(&s->fwd);
-            ws = odnn_op_mem(&s->fwd, DNNL_ARG_WORKSPACE);
-        }
-        odnn_bind bind[3] = {{DNNL_ARG_DIFF_DST, user_mem(s, env, 4, odims, dnnl_nhwc, b[B_GOUT]), false, "diff_dst"},
-                             {DNNL_ARG_DIFF_SRC, user_mem(s, env, 4, idims, dnnl_nhwc, b[B_GIN]), true, "diff_src"},
-                             {DNNL_ARG_WORKSPACE, ws, false, "ws"}};
-        if (!all_bound(bind, max ? 3 : 2)) return false;
-        dnnl_primitive_desc_t hint = NULL, pd = odnn_pool_bwd_pd(env, d, lay, &hint);
-        if (!(s->op_ok = odnn_op_init(&s->op, env, pd, hint, "pool bwd", bind, max ? 3 : 2, NULL))) return false;
-    }
-    return odnn_op_add_steps(&s->op, &s->seq) == 0;
+    if (!(s->pool_ok = odnn_pool_init(&s->pool, &R->env, &R->problems[e->problem].pool, pass, lay, b[B_IN], b[B_OUT],
+                                      b[B_GOUT], b[B_GIN])))
+        return false;
+    return odnn_op_add_steps(&s->pool.op, &s->seq) == 0;
 }
 
 /* Runs the sequence `reps` more times (untimed) with a clock read between steps: where the time
@@ -877,9 +795,10 @@ static void run_onednn(gb_state *st, registry *R, const bench_entry *e, bool war
     long iters = gb_iterations(st);
     step_breakdown(st, seq, iters / 4 < 1 ? 1 : iters / 4 > 1000 ? 1000 : iters / 4);
     set_work_counters(st, R, e, e->threads);
-    if (odnn_op_n_reorders(&s->op) > 0) gb_set_counter(st, "reorders", odnn_op_n_reorders(&s->op), GB_COUNTER_DEFAULT);
+    const odnn_op *op = s->conv_ok ? &s->conv.op : &s->pool.op;
+    if (odnn_op_n_reorders(op) > 0) gb_set_counter(st, "reorders", odnn_op_n_reorders(op), GB_COUNTER_DEFAULT);
     char label[320];
-    snprintf(label, sizeof label, "%s [%s]", s->op.impl, s->op.layouts);
+    snprintf(label, sizeof label, "%s [%s]", op->impl, op->layouts);
     gb_set_label(st, label);
 }
 #endif

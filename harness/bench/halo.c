@@ -75,3 +75,13 @@ void halo_fold_nhwc(const halo_geom *g, int threads, const float *gpad, float *g
             fold_row_add(g, gpad + ((size_t)b * g->hp + r) * pad_row_len, out);
     }
 }
+
+void bench_step_halo_pad(void *p) {
+    bench_halo_ctx *c = p;
+    halo_pad_nhwc(&c->g, c->threads, c->src, c->dst);
+}
+
+void bench_step_halo_fold(void *p) {
+    bench_halo_ctx *c = p;
+    halo_fold_nhwc(&c->g, c->threads, c->src, c->dst);
+}

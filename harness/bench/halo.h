@@ -2,6 +2,8 @@
  * convolution then runs unpadded on a (hp x wp) tensor whose row r is input row (r - top) mod h
  * and whose column q is input column (q - left) mod w.  Backward-data produces the gradient of that
  * padded tensor; fold-back sums it onto the input sites it was copied from.  NHWC, float32.
+ * The one halo of the project: the oneDNN baseline (onednn_ops.h) of verify, bench and gbench and
+ * the bench conv chain all pad through it.
  */
 #pragma once
 #include "kernels/conv2d/conv2d.h"
@@ -26,3 +28,15 @@ void halo_pad_nhwc(const halo_geom *g, int threads, const float *src, float *dst
 
 /* gsrc [n][h][w][c] = sum of the gpad [n][hp][wp][c] entries copied from each site (0 if none). */
 void halo_fold_nhwc(const halo_geom *g, int threads, const float *gpad, float *gsrc);
+
+/* A halo copy as a timed step (timing.h): bench_step_halo_pad copies src -> dst (padded),
+ * bench_step_halo_fold folds src (the padded gradient) -> dst. */
+typedef struct {
+    halo_geom g;
+    int threads;
+    const float *src;
+    float *dst;
+} bench_halo_ctx;
+
+void bench_step_halo_pad(void *ctx);
+void bench_step_halo_fold(void *ctx);

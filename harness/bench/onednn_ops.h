@@ -19,7 +19,9 @@
 #define LB_HAVE_ONEDNN 1
 #include <dnnl.h>
 #endif
+#include "harness/bench/halo.h"
 #include "harness/bench/timing.h"
+#include "kernels/pass.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/pool/pool.h"
 
@@ -115,6 +117,55 @@ dnnl_primitive_desc_t odnn_conv_bwd_weights_pd(const odnn_env *e, const conv2d_d
 dnnl_primitive_desc_t odnn_pool_fwd_pd(const odnn_env *e, const pool_desc *d, odnn_layout lay);
 dnnl_primitive_desc_t odnn_pool_bwd_pd(const odnn_env *e, const pool_desc *d, odnn_layout lay,
                                        dnnl_primitive_desc_t *hint);
+
+/* ---- conv and pool over our buffers (onednn_layers.c) ----
+ * The one oneDNN baseline: verify (plain layouts, run once), bench and gbench (both layouts, timed
+ * as steps) bind their buffers through these; only the conv chain (bench_chain.c) binds its own,
+ * since its layers pass blocked tensors to one another. */
+
+/* Our buffers of one conv problem in our layouts (conv2d.h: NHWC, HWIO).  A pass uses only its
+ * own: fwd in, w, bias -> out; bwd_data gout, w -> gin; bwd_weights in, gout -> gw, gb (bias
+ * only with d->bias).  pad: halo_padded_size floats, the padded input (fwd, bwd_weights) or its
+ * gradient (bwd_data); unused where the halo is the identity (1x1 at stride 1). */
+typedef struct {
+    float *in, *w, *bias, *out, *gout, *gin, *gw, *gb, *pad;
+} odnn_conv_bufs;
+
+/* oneDNN's periodic convolution of one pass: halo copy (fwd, bwd_weights), the op's reorders and
+ * primitive, halo fold-back (bwd_data).  Must not move after init (its steps point into it). */
+typedef struct {
+    odnn_op op;
+    lb_pass pass;
+    bool halo;                    /* the padded tensor is not the input itself */
+    bench_halo_ctx pad, fold;
+    int n_user;
+    dnnl_memory_t user[5];        /* our buffers as oneDNN memories */
+} odnn_conv;
+
+/* threads: of the halo copy.  False (a message on stderr) when oneDNN cannot run the problem;
+ * nothing is then held. */
+bool odnn_conv_init(odnn_conv *c, const odnn_env *e, const conv2d_desc *d, lb_pass pass, odnn_layout lay,
+                    const odnn_conv_bufs *b, int threads);
+void odnn_conv_fini(odnn_conv *c);
+/* Appends [halo copy] reorders, primitive, reorders [halo fold-back] (STEP_HALO, STEP_REORDER,
+ * STEP_COMPUTE) to s. */
+int odnn_conv_add_steps(odnn_conv *c, bench_seq *s);
+/* Runs the pass once: the result is in the pass's output buffer. */
+void odnn_conv_run(odnn_conv *c);
+
+/* oneDNN pooling of one pass over our NHWC buffers: LB_PASS_FWD in -> out, LB_PASS_BWD_DATA
+ * gout -> gin (max pooling's backward reads the workspace of one forward run, in -> out, made at
+ * init).  Must not move after init. */
+typedef struct {
+    odnn_op op, fwd;
+    bool fwd_ok;
+    int n_user;
+    dnnl_memory_t user[4];
+} odnn_pool;
+
+bool odnn_pool_init(odnn_pool *p, const odnn_env *e, const pool_desc *d, lb_pass pass, odnn_layout lay, float *in,
+                    float *out, float *gout, float *gin);
+void odnn_pool_fini(odnn_pool *p);
 
 /* What the run's oneDNN is, for the context of every result: "2.6.3 <hash>" (or "not available on
  * this build"), its CPU runtime ("omp", ...) and the ISA it dispatches to ("avx512_core_bf16", ...;

@@ -154,10 +154,10 @@ float *nn_model_params(nn_model *m) { return m->params; }
 const float *nn_model_grads(const nn_model *m) { return m->grads; }
 nn_param_slot nn_model_slot(const nn_model *m, int layer) { return m->slots[layer]; }
 
-double nn_model_layer_flops(const nn_model *m, int i, nn_pass pass, int n) {
+double nn_model_layer_flops(const nn_model *m, int i, lb_pass pass, int n) {
     const layer_spec *L = &m->spec.layers[i];
-    if (pass != NN_PASS_FWD && i >= m->n_run) return 0; /* a fused sigmoid has no backward of its own */
-    if (pass == NN_PASS_BWD_DATA && i == 0) return 0;
+    if (pass != LB_PASS_FWD && i >= m->n_run) return 0; /* a fused sigmoid has no backward of its own */
+    if (pass == LB_PASS_BWD_DATA && i == 0) return 0;
     switch (L->kind) {
     case LAYER_CONV: {
         conv2d_desc d = conv_desc(m, i, n);
@@ -169,7 +169,7 @@ double nn_model_layer_flops(const nn_model *m, int i, nn_pass pass, int n) {
     }
     case LAYER_AVGPOOL:
     case LAYER_MAXPOOL: {
-        if (pass == NN_PASS_BWD_WEIGHTS) return 0;
+        if (pass == LB_PASS_BWD_WEIGHTS) return 0;
         pool_desc d = pool_desc_of(m, i, n);
         return pool_flops(&d);
     }
@@ -179,14 +179,14 @@ double nn_model_layer_flops(const nn_model *m, int i, nn_pass pass, int n) {
 
 double nn_model_flops_fwd(const nn_model *m) {
     double f = 0;
-    for (int i = 0; i < m->spec.n_layers; i++) f += nn_model_layer_flops(m, i, NN_PASS_FWD, 1);
+    for (int i = 0; i < m->spec.n_layers; i++) f += nn_model_layer_flops(m, i, LB_PASS_FWD, 1);
     return f;
 }
 
 double nn_model_flops_train(const nn_model *m) {
     double f = 0;
     for (int i = 0; i < m->spec.n_layers; i++)
-        for (int p = 0; p < NN_N_PASSES; p++) f += nn_model_layer_flops(m, i, (nn_pass)p, 1);
+        for (int p = 0; p < LB_N_PASSES; p++) f += nn_model_layer_flops(m, i, (lb_pass)p, 1);
     return f;
 }
 
@@ -215,12 +215,12 @@ void nn_prof_add(nn_prof_cell *c, double seconds, double flops) {
 double nn_profile_kernel_seconds(const nn_profile *p, int n_layers) {
     double s = p->loss.seconds + p->optim.seconds;
     for (int i = 0; i < n_layers; i++)
-        for (int k = 0; k < NN_N_PASSES; k++) s += p->layer[i][k].seconds;
+        for (int k = 0; k < LB_N_PASSES; k++) s += p->layer[i][k].seconds;
     return s;
 }
 
 /* Adds the time since t0 to layer i's pass. */
-static void prof_layer(nn_model *m, int i, nn_pass pass, int n, double t0) {
+static void prof_layer(nn_model *m, int i, lb_pass pass, int n, double t0) {
     nn_prof_add(&m->prof->layer[i][pass], prof_now() - t0, nn_model_layer_flops(m, i, pass, n));
 }
 
@@ -324,7 +324,7 @@ const float *nn_model_forward(nn_model *m, int n) {
         }
         double t0 = prof_now();
         layer_fwd(m, i, n);
-        prof_layer(m, i, NN_PASS_FWD, n, t0);
+        prof_layer(m, i, LB_PASS_FWD, n, t0);
     }
     return m->act[m->spec.n_layers];
 }
@@ -418,9 +418,9 @@ float nn_model_backward(nn_model *m, int n, const float *y) {
             nn_lrelu_bwd_conv2d_bwd_data(m->k->conv2d, m->k->act, LRELU_SLOPE, m->threads, &d, m->act[i], gout, gy,
                                          m->wt[c], cin);
             /* the first layer has no backward-data: the lrelu's backward counts with its weights */
-            if (m->prof && cin) prof_layer(m, c, NN_PASS_BWD_DATA, n, t0), t0 = prof_now();
+            if (m->prof && cin) prof_layer(m, c, LB_PASS_BWD_DATA, n, t0), t0 = prof_now();
             layer_bwd_weights(m, c, n, gy);
-            if (m->prof) prof_layer(m, c, NN_PASS_BWD_WEIGHTS, n, t0);
+            if (m->prof) prof_layer(m, c, LB_PASS_BWD_WEIGHTS, n, t0);
             if (cin) gout = cin, cur ^= 1;
             i = c;
             continue;
@@ -435,12 +435,12 @@ float nn_model_backward(nn_model *m, int n, const float *y) {
             double t0 = prof_now();
             if (has_weights) {
                 layer_bwd_weights(m, i, n, gout);
-                prof_layer(m, i, NN_PASS_BWD_WEIGHTS, n, t0);
+                prof_layer(m, i, LB_PASS_BWD_WEIGHTS, n, t0);
                 t0 = prof_now();
             }
             if (gin) {
                 layer_bwd_data(m, i, n, gout, gin);
-                prof_layer(m, i, NN_PASS_BWD_DATA, n, t0);
+                prof_layer(m, i, LB_PASS_BWD_DATA, n, t0);
             }
         }
         if (gin) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "harness/nn/netspec.h"
+#include "kernels/pass.h"
 
 typedef struct nn_model nn_model;
 
@@ -64,9 +65,8 @@ void nn_weight_from_torch(const layer_spec *L, const float *torch, float *ours);
  * the FLOPs of every kernel call the runtime makes; nothing is kept (and one branch per layer is
  * the only cost) when none is attached.  It only reads the clock: results are bit for bit those of
  * an unprofiled run.  Conv/pool calls are timed around the threaded wrapper, so a cell's time
- * includes OpenMP's fork and join.  No allocation; the caller owns the struct. */
-typedef enum { NN_PASS_FWD = 0, NN_PASS_BWD_DATA, NN_PASS_BWD_WEIGHTS, NN_N_PASSES } nn_pass;
-
+ * includes OpenMP's fork and join.  No allocation; the caller owns the struct.  Passes are
+ * kernels/pass.h's lb_pass. */
 typedef struct {
     double seconds; /* wall time, summed over calls */
     double flops;   /* nn_model_layer_flops of each call, summed */
@@ -74,7 +74,7 @@ typedef struct {
 } nn_prof_cell;
 
 typedef struct {
-    nn_prof_cell layer[NETSPEC_MAX_LAYERS][NN_N_PASSES];
+    nn_prof_cell layer[NETSPEC_MAX_LAYERS][LB_N_PASSES];
     /* bwd_data of a conv includes the weight transpose it needs (conv2d_weights_transpose). */
     nn_prof_cell input; /* nn_model_set_input: int16 NCHW -> float NHWC (harness code, no kernel) */
     nn_prof_cell loss;  /* the loss kernel, with its gradient in nn_model_backward */
@@ -99,7 +99,7 @@ const layer_spec *nn_model_layer(const nn_model *m, int layer);
  * (pool_flops) for fwd and bwd_data; elementwise layers, global pools and flatten 0.  0 as well
  * for a pass the runtime does not run (bwd_data of layer 0: the input needs no gradient;
  * bwd_weights of a layer without weights). */
-double nn_model_layer_flops(const nn_model *m, int layer, nn_pass pass, int n);
+double nn_model_layer_flops(const nn_model *m, int layer, lb_pass pass, int n);
 /* FLOPs of one training sample: forward, backward-data and backward-weights as the runtime runs
  * them (the sum of nn_model_layer_flops over layers and passes for n = 1). */
 double nn_model_flops_train(const nn_model *m);

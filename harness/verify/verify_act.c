@@ -40,21 +40,31 @@ static void check(vf_report *r, const char *desc, const float *got, const float 
     vf_record_guarded(r, desc, ok, detail, sizeof detail, got, n);
 }
 
-enum { LRELU_FWD, LRELU_BWD, SIGMOID_FWD, SIGMOID_BWD, N_PASSES };
-static const char *const pass_name[N_PASSES] = {"lrelu_fwd", "lrelu_bwd", "sigmoid_fwd", "sigmoid_bwd"};
+/* The checks: each function (lrelu, sigmoid) forward and backward, check k = 2 * fn + pass. */
+enum { LRELU, SIGMOID, N_FNS };
+#define N_CHECKS (2 * N_FNS)
+static const char *const fn_name[N_FNS] = {"lrelu", "sigmoid"};
+static lb_pass check_pass(int k) { return k % 2 ? LB_PASS_BWD_DATA : LB_PASS_FWD; }
 static const float SLOPE = 0.01f;
 #define SIG_RTOL 1e-6
 #define SIG_ATOL 4.3e-45   /* 3 * 2^-149 */
 
-/* Runs one pass of variant v.  a: the primary input (x, or y for sigmoid_bwd), gy: the incoming
+/* Runs check k of variant v.  a: the primary input (x, or y for sigmoid_bwd), gy: the incoming
  * gradient (bwd).  In place: out already holds a copy of the operand it overwrites. */
-static void run_pass(const act_ops *v, int pass, size_t n, const float *a, const float *gy, float *out, bool inplace) {
-    switch (pass) {
-    case LRELU_FWD: v->lrelu_fwd(n, SLOPE, inplace ? out : a, out); break;
-    case LRELU_BWD: v->lrelu_bwd(n, SLOPE, a, inplace ? out : gy, out); break;
-    case SIGMOID_FWD: v->sigmoid_fwd(n, inplace ? out : a, out); break;
-    default: v->sigmoid_bwd(n, a, inplace ? out : gy, out); break;
+static void run_pass(const act_ops *v, int k, size_t n, const float *a, const float *gy, float *out, bool inplace) {
+    const bool fwd = check_pass(k) == LB_PASS_FWD;
+    if (k / 2 == LRELU) {
+        if (fwd) v->lrelu_fwd(n, SLOPE, inplace ? out : a, out);
+        else v->lrelu_bwd(n, SLOPE, a, inplace ? out : gy, out);
+    } else {
+        if (fwd) v->sigmoid_fwd(n, inplace ? out : a, out);
+        else v->sigmoid_bwd(n, a, inplace ? out : gy, out);
     }
+}
+
+/* "lrelu_fwd/n64/avx2" and the like. */
+static void check_desc(char *buf, size_t len, int k, const char *prob, const char *variant, const char *suffix) {
+    snprintf(buf, len, "%s_%s/%s/%s%s", fn_name[k / 2], lb_pass_name_unsplit(check_pass(k)), prob, variant, suffix);
 }
 
 /* ---- oneDNN eltwise ---- */
@@ -139,7 +149,7 @@ void verify_act(vf_report *r, size_t n) {
     snprintf(prob_ip, sizeof prob_ip, "n%zu_inplace", n);
     float *x = vf_buf_alloc(n, false), *gy = vf_buf_alloc(n, false), *ysig = vf_buf_alloc(n, false);
     float *out = vf_buf_alloc(n, true);
-    float *ref[N_PASSES], *dn[N_PASSES] = {NULL, NULL, NULL, NULL};
+    float *ref[N_CHECKS], *dn[N_CHECKS] = {NULL, NULL, NULL, NULL};
     fill_inputs(x, n, 0xac7 + n);
     vf_fill_uniform(gy, n, 0xbeef + n, -2.0f, 2.0f);
     sigmoid_fwd__scalar(n, x, ysig);   /* the y that sigmoid_bwd consumes */
@@ -148,18 +158,19 @@ void verify_act(vf_report *r, size_t n) {
     const act_ops *vs = lb_act_variants(&nv);
     for (int i = 0; i < nv; i++)
         if (vs[i].isa == LB_ISA_SCALAR) scal = &vs[i];
-    for (int p = 0; p < N_PASSES; p++) {
+    const int sigmoid_bwd = 2 * SIGMOID + 1;
+    for (int p = 0; p < N_CHECKS; p++) {
         ref[p] = vf_buf_alloc(n, true);
-        run_pass(scal, p, n, p == SIGMOID_BWD ? ysig : x, gy, ref[p], false);
+        run_pass(scal, p, n, p == sigmoid_bwd ? ysig : x, gy, ref[p], false);
     }
 
     char desc[160];
     bool want_dn[2] = {false, false};   /* lrelu, sigmoid */
     if (r->onednn && n > 0)
         for (int i = 0; i < nv; i++)
-            for (int p = 0; p < N_PASSES; p++) {
-                snprintf(desc, sizeof desc, "%s/%s/%s@onednn", pass_name[p], prob, vs[i].name);
-                want_dn[p >= SIGMOID_FWD] |= vf_wanted(r, desc);
+            for (int p = 0; p < N_CHECKS; p++) {
+                check_desc(desc, sizeof desc, p, prob, vs[i].name, "@onednn");
+                want_dn[p / 2] |= vf_wanted(r, desc);
             }
     bool dn_ok[2] = {false, false};
     for (int s = 0; s < 2; s++)
@@ -173,14 +184,14 @@ void verify_act(vf_report *r, size_t n) {
         const act_ops *v = &vs[i];
         if (!vf_variant_runnable(r, "act", v->name, v->isa)) continue;
         const bool is_ref = v->isa == LB_ISA_SCALAR;
-        for (int p = 0; p < N_PASSES; p++) {
-            const bool sig = p >= SIGMOID_FWD;
+        for (int p = 0; p < N_CHECKS; p++) {
+            const bool sig = p / 2 == SIGMOID;
             const double rtol = sig ? SIG_RTOL : 0, atol = sig ? SIG_ATOL : 0;
-            const float *a = p == SIGMOID_BWD ? ysig : x;
+            const float *a = p == sigmoid_bwd ? ysig : x;
             char d_ref[160], d_dn[160], d_ip[160];
-            snprintf(d_ref, sizeof d_ref, "%s/%s/%s", pass_name[p], prob, v->name);
-            snprintf(d_dn, sizeof d_dn, "%s/%s/%s@onednn", pass_name[p], prob, v->name);
-            snprintf(d_ip, sizeof d_ip, "%s/%s/%s", pass_name[p], prob_ip, v->name);
+            check_desc(d_ref, sizeof d_ref, p, prob, v->name, "");
+            check_desc(d_dn, sizeof d_dn, p, prob, v->name, "@onednn");
+            check_desc(d_ip, sizeof d_ip, p, prob_ip, v->name, "");
             bool w_ref = !is_ref && vf_wanted(r, d_ref), w_dn = want_dn[sig] && vf_wanted(r, d_dn);
             if (w_ref || w_dn) {
                 vf_poison(out, n);
@@ -194,13 +205,13 @@ void verify_act(vf_report *r, size_t n) {
                 }
             }
             if (vf_wanted(r, d_ip)) {
-                memcpy(out, p == LRELU_FWD || p == SIGMOID_FWD ? x : gy, n * sizeof *out);
+                memcpy(out, check_pass(p) == LB_PASS_FWD ? x : gy, n * sizeof *out);
                 run_pass(v, p, n, a, gy, out, true);
                 check(r, d_ip, out, ref[p], n, rtol, atol);
             }
         }
     }
-    for (int p = 0; p < N_PASSES; p++) {
+    for (int p = 0; p < N_CHECKS; p++) {
         vf_buf_free(ref[p]);
         free(dn[p]);
     }

@@ -108,9 +108,6 @@ static bool ip_run(vf_report *r, ip_ctx *c, const dense_desc *d, const float *x,
 
 /* ---- dense ---- */
 
-enum { P_FWD, P_BWD_DATA, P_BWD_WEIGHTS, N_PASS };
-static const char *const pass_name[N_PASS] = {"fwd", "bwd_data", "bwd_weights"};
-
 typedef struct {
     float *y, *gx, *gw, *gb;
 } dense_out;
@@ -131,15 +128,15 @@ static void dense_out_free(dense_out *o) {
 
 /* Runs one pass of `v` into o (poisoned first).  gb is passed even without bias: it must then
  * come back untouched (the contract writes gb only when bias). */
-static void dense_run(const dense_ops *v, int pass, const dense_desc *d, const float *x, const float *w,
+static void dense_run(const dense_ops *v, lb_pass pass, const dense_desc *d, const float *x, const float *w,
                       const float *b, const float *gy, dense_out *o) {
     const size_t ny = (size_t)d->n * d->out, nx = (size_t)d->n * d->in, nw = (size_t)d->in * d->out;
     switch (pass) {
-    case P_FWD:
+    case LB_PASS_FWD:
         vf_poison(o->y, ny);
         v->fwd(d, x, w, d->bias ? b : NULL, o->y);
         break;
-    case P_BWD_DATA:
+    case LB_PASS_BWD_DATA:
         vf_poison(o->gx, nx);
         v->bwd_data(d, gy, w, o->gx);
         break;
@@ -151,11 +148,11 @@ static void dense_run(const dense_ops *v, int pass, const dense_desc *d, const f
     }
 }
 
-static bool dense_same(int pass, const dense_desc *d, const dense_out *got, const dense_out *want, char *detail,
+static bool dense_same(lb_pass pass, const dense_desc *d, const dense_out *got, const dense_out *want, char *detail,
                        size_t len) {
     switch (pass) {
-    case P_FWD: return same(got->y, want->y, (size_t)d->n * d->out, "y", detail, len);
-    case P_BWD_DATA: return same(got->gx, want->gx, (size_t)d->n * d->in, "gx", detail, len);
+    case LB_PASS_FWD: return same(got->y, want->y, (size_t)d->n * d->out, "y", detail, len);
+    case LB_PASS_BWD_DATA: return same(got->gx, want->gx, (size_t)d->n * d->in, "gx", detail, len);
     default:
         if (!same(got->gw, want->gw, (size_t)d->in * d->out, "gw", detail, len)) return false;
         if (d->bias) return same(got->gb, want->gb, (size_t)d->out, "gb", detail, len);
@@ -180,7 +177,7 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
     dense_out_alloc(&ref, d);
     dense_out_alloc(&dn, d);
     dense_out_alloc(&got, d);
-    for (int p = 0; p < N_PASS; p++) dense_run(&scalar, p, d, x, w, b, gy, &ref);
+    for (lb_pass p = LB_PASS_FWD; p < LB_N_PASSES; p++) dense_run(&scalar, p, d, x, w, b, gy, &ref);
 
     /* oneDNN rejects zero-sized dimensions; those shapes are checked against scalar only */
     bool have_dn = r->onednn && d->n > 0 && d->in > 0 && d->out > 0, dn_ok = false;
@@ -197,8 +194,8 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
         const dense_ops *v = &vars[i];
         if (!vf_variant_runnable(r, "dense", v->name, v->isa)) continue;
         const bool is_ref = v->fwd == scalar.fwd && v->bwd_data == scalar.bwd_data && v->bwd_weights == scalar.bwd_weights;
-        for (int p = 0; p < N_PASS; p++) {
-            snprintf(desc, sizeof desc, "dense_%s/%s/%s", pass_name[p], prob, v->name);
+        for (lb_pass p = LB_PASS_FWD; p < LB_N_PASSES; p++) {
+            snprintf(desc, sizeof desc, "dense_%s/%s/%s", lb_pass_name(p), prob, v->name);
             const bool want_s = !is_ref && vf_wanted(r, desc);
             char desc_dn[180];
             snprintf(desc_dn, sizeof desc_dn, "%s@onednn", desc);

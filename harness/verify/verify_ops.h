@@ -5,6 +5,7 @@
  * vf_wanted.  Inputs are integer-valued where that makes the result exact, else tolerances. */
 #pragma once
 #include "harness/verify/verify.h"
+#include "kernels/pass.h"
 
 void verify_conv2d(vf_report *r, const conv2d_desc *d);     /* fwd, bwd_data, bwd_weights(+bias) */
 void verify_pool(vf_report *r, const pool_desc *d);         /* fwd, bwd */
