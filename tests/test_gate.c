@@ -21,8 +21,18 @@ static void test_gate_catches_slowed_kernels(void **state) {
     assert_int_equal(r->status, 0);
     assert_non_null(strstr(r->out, "wrote the expected ratios of 11 problems"));
 
+    /* the unslowed build passes against what it just recorded; a burst of load from other work on a
+     * shared 2-core machine can push one ratio past 2x (seen under ASan at load ~3-10), so up to 3
+     * runs, each judged whole: a real regression fails all three */
     snprintf(args, sizeof args, "gate --expect %s/expect.json", dir);
-    cli_latbench(r, NULL, args);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        cli_latbench(r, NULL, args);
+        if (r->status == 0) break;
+        print_message("NOTE gate: unslowed run %d did not pass (timing noise?), the failing lines:\n", attempt + 1);
+        for (const char *l = r->out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+            if (strstr(l, "FAIL") && strstr(l, "FAIL") < (strchr(l, '\n') ? strchr(l, '\n') : l + strlen(l)))
+                print_message("  %.*s\n", (int)(strchr(l, '\n') ? strchr(l, '\n') - l : (long)strlen(l)), l);
+    }
     if (r->status) print_message("%s\n", r->out);
     assert_int_equal(r->status, 0);
     assert_non_null(strstr(r->out, "gate: passed"));
