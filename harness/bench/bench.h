@@ -1,6 +1,9 @@
 /* `latbench bench`: per-layer kernel timings against oneDNN, and the conv chain of a network.
- * Shared between bench_main.c (options, machine context, table and JSON), bench_ops.c (one conv
- * or pool problem) and bench_chain.c (a network's conv chain, forward + backward).
+ * bench_run.c opens and closes a run and holds the helpers the op files share, bench_report.c
+ * prints a measurement's row and writes its JSON records; the op files (bench_ops.c: one conv or
+ * pool problem, bench_chain.c: a network's conv chain, bench_worm.c, bench_pipeline.c,
+ * gbench_kernels.c) use those two and bench_ops.c's step functions, never bench_main.c, which
+ * (cmd_bench: options, the problem sweep) calls them.
  */
 #pragma once
 #include <stdbool.h>
@@ -96,6 +99,7 @@ struct bench_measure {
     lb_counter_values counters;
 };
 
+/* ---- the run and its shared helpers (bench_run.c) ---- */
 double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
 /* Sets up a run whose r->disp and r->mach are filled: the JSON file (opt->json_path, else
  * results/<machine>/runs/<kind>-<date>-<time>.json unless opt->no_json), oneDNN, the FMA peaks, the
@@ -108,10 +112,6 @@ int bench_run_close(bench_run *r);
  * apart from the timed repetitions. */
 void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
                        lb_counter_values *out);
-/* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
- * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
-void bench_json_time_stats(json_writer *j, const bench_stats *s);
-void bench_json_samples(json_writer *j, const char *key, const double *sec, int n);
 /* Calls for counting a sequence: one repetition's, and at least ~5 ms worth. */
 long bench_counter_calls(const bench_seq_result *res);
 /* fn for bench_count_calls: one call of a sequence (ctx: a bench_seq), all of its steps. */
@@ -120,9 +120,18 @@ void bench_seq_run_once(void *seq);
 const conv2d_ops *bench_scalar_conv2d(void);
 const pool_ops *bench_scalar_pool(void);
 bool bench_wanted(const bench_run *r, const char *name, const char *layers);
-void bench_report(bench_run *r, const bench_measure *m);
 /* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
 float *bench_alloc_filled(size_t n, unsigned seed);
+
+/* ---- the report (bench_report.c) ---- */
+/* The table's column names (before a section's first row). */
+void bench_print_header(FILE *f);
+/* Prints m's row, writes its JSON records (when the run writes JSON), calls r->on_measure. */
+void bench_report(bench_run *r, const bench_measure *m);
+/* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
+ * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
+void bench_json_time_stats(json_writer *j, const bench_stats *s);
+void bench_json_samples(json_writer *j, const char *key, const double *sec, int n);
 
 
 /* Step contexts and functions (timing.h steps) shared by bench_ops.c and bench_chain.c. */
