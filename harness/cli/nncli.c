@@ -1,4 +1,6 @@
 #include "harness/cli/nncli.h"
+#include "harness/io/infile.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,8 +43,9 @@ static bool load_model_file(const char *name, nncli_spec *s, char *err, size_t e
 
 /* A spec text file: a regular file (opened without blocking, so a FIFO is refused, not waited on). */
 static bool read_spec_file(const char *name, nncli_spec *s, char *err, size_t errlen) {
-    int fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
+    off_t size;
+    int fd = lb_open_regular(name, &size, err, errlen);
+    if (fd < 0 && errno == EINVAL) return false; /* not a regular file: err says so */
     if (fd < 0) {
         int n;
         const char *const *names = netspec_preset_names(&n);
@@ -50,11 +53,7 @@ static bool read_spec_file(const char *name, nncli_spec *s, char *err, size_t er
                         names[n - 1]),
                false;
     }
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return snprintf(err, errlen, "%s: not a regular file", name), false;
-    }
-    if (st.st_size >= (off_t)sizeof s->text) {
+    if (size >= (off_t)sizeof s->text) {
         close(fd);
         return snprintf(err, errlen, "%s: spec file too long (at most %zu bytes)", name, sizeof s->text - 1), false;
     }

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/io/npy.h"
+#include "harness/io/infile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -203,19 +204,6 @@ static bool pread_all(int fd, void *buf, size_t n, off_t off) {
     return true;
 }
 
-/* Opens path for reading without blocking on a FIFO or a device; only a regular file passes. */
-static int open_regular(const char *path, off_t *size, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno)), -1;
-    struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return snprintf(err, errlen, "%s: not a regular file", path), -1;
-    }
-    *size = st.st_size;
-    return fd;
-}
-
 /* The element size of a descr such as "<f4" (its digits), or 0. */
 static size_t descr_size(const char *d) {
     if (strlen(d) != 3 || d[2] < '1' || d[2] > '8') return 0;
@@ -253,7 +241,7 @@ static bool check_info(const char *path, const lb_npy_info *in, const char *desc
 bool lb_npy_read(const char *path, const char *descr, void **data, long *shape, int *ndim, char *err, size_t errlen) {
     *data = NULL, *ndim = 0;
     off_t fsize;
-    int fd = open_regular(path, &fsize, err, errlen);
+    int fd = lb_open_regular(path, &fsize, err, errlen);
     if (fd < 0) return false;
     const size_t hmax = LB_NPY_MAX_HEADER + 12;
     size_t hn = (uint64_t)fsize < hmax ? (size_t)fsize : hmax, nbytes = 0;

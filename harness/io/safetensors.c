@@ -1,4 +1,5 @@
 #include "harness/io/safetensors.h"
+#include "harness/io/infile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -212,14 +213,10 @@ bool lb_safetensors_parse(void *buf, size_t len, lb_st_file *f, char *err, size_
 
 bool lb_safetensors_read(const char *path, lb_st_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno)), false;
-    struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return snprintf(err, errlen, "%s: not a regular file", path), false;
-    }
-    const size_t len = (size_t)st.st_size;
+    off_t size;
+    int fd = lb_open_regular(path, &size, err, errlen);
+    if (fd < 0) return false;
+    const size_t len = (size_t)size;
     unsigned char head[8];
     uint64_t hl = 0;
     bool ok = len >= 8 && pread(fd, head, 8, 0) == 8;

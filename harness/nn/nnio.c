@@ -1,4 +1,5 @@
 #include "harness/nn/nnio.h"
+#include "harness/io/infile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -75,13 +76,10 @@ static bool load_meta(const char *dir, nn_dataset *d, char *err, size_t errlen) 
     char path[4200];
     snprintf(path, sizeof path, "%s/meta.json", dir);
     /* opened without blocking, so a FIFO is refused rather than waited on */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    off_t size;
+    int fd = lb_open_regular(path, &size, err, errlen);
     if (fd < 0 && errno == ENOENT) return true;
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        if (fd >= 0) close(fd);
-        return snprintf(err, errlen, "%s: not a readable regular file", path), false;
-    }
+    if (fd < 0) return snprintf(err, errlen, "%s: not a readable regular file", path), false;
     json_error_t je;
     json_t *meta = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
     close(fd);
