@@ -136,6 +136,17 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
                 r->loadavg[0], r->loadavg[1], r->loadavg[2]);
 }
 
+/* {"T": v[i], ...} keyed by the run's thread counts. */
+static void json_per_threads(json_writer *j, const char *name, const bench_opts *o, const double *v) {
+    json_begin_object(j, name);
+    for (int i = 0; i < o->n_threads; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", o->threads[i]);
+        json_num(j, key, v[i]);
+    }
+    json_end_object(j);
+}
+
 static void json_context(bench_run *r, const char *dnnl_ver) {
     const bench_opts *o = r->opt;
     json_writer *j = &r->json;
@@ -197,30 +208,12 @@ static void json_context(bench_run *r, const char *dnnl_ver) {
     json_begin_object(j, "fma_peak_gflops");
     for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
         if (r->peak[isa][0] <= 0) continue;
-        json_begin_object(j, lb_isa_name((lb_isa)isa));
-        for (int i = 0; i < o->n_threads; i++) {
-            char key[16];
-            snprintf(key, sizeof key, "%d", o->threads[i]);
-            json_num(j, key, r->peak[isa][i]);
-        }
-        json_end_object(j);
+        json_per_threads(j, lb_isa_name((lb_isa)isa), o, r->peak[isa]);
     }
     json_end_object(j);
     if (r->stream_gbps[0] > 0) {
-        json_begin_object(j, "stream_gbps");
-        for (int i = 0; i < o->n_threads; i++) {
-            char key[16];
-            snprintf(key, sizeof key, "%d", o->threads[i]);
-            json_num(j, key, r->stream_gbps[i]);
-        }
-        json_end_object(j);
-        json_begin_object(j, "l2_triad_gbps");
-        for (int i = 0; i < o->n_threads; i++) {
-            char key[16];
-            snprintf(key, sizeof key, "%d", o->threads[i]);
-            json_num(j, key, r->l2_gbps[i]);
-        }
-        json_end_object(j);
+        json_per_threads(j, "stream_gbps", o, r->stream_gbps);
+        json_per_threads(j, "l2_triad_gbps", o, r->l2_gbps);
     }
     json_begin_object(j, "timing");
     json_str(j, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
