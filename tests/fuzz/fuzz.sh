@@ -20,9 +20,9 @@ targets_of() { for f in "$1"/fuzz/*; do [ -x "$f" ] && basename "$f"; done; }
 # The parser sources each target is meant to cover (for the coverage report).
 sources_of() {
     case "$1" in
-        npy) echo harness/io/npy.c ;;
+        npy) echo harness/io/npy.c harness/io/infile.c ;;
         dataset) echo harness/nn/nnio.c harness/io/npy.c ;;
-        safetensors) echo harness/io/safetensors.c ;;
+        safetensors) echo harness/io/safetensors.c harness/io/infile.c ;;
         model_file) echo harness/io/safetensors.c harness/cli/nncli.c harness/nn/nnio.c harness/nn/netspec.c ;;
         netspec) echo harness/nn/netspec.c harness/nn/model.c ;;
         compare) echo harness/bench/compare.c ;;
