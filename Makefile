@@ -44,7 +44,7 @@ CFLAGS   += -DLATBENCH_LIKWID -DLIKWID_PERFMON
 LDLIBS   += -llikwid
 endif
 # --- google-benchmark (`latbench bench --gbench`, helper gb) ---
-# harness/bench/gbench_shim.cc is the only C++: compiled with the C++ compiler of CC (g++ or
+# tools/gbench/gbench_shim.cc is the only C++: compiled with the C++ compiler of CC (g++ or
 # clang++, with SAN like the C), binaries link -lbenchmark -lstdc++.  GBENCH=0 (the cross build's
 # default) leaves it out; `bench --gbench` then says it is not available.
 GBENCH   ?= 1
@@ -54,7 +54,7 @@ else
 CXX      := $(if $(findstring clang,$(CC)),$(subst clang,clang++,$(CC)),$(if $(filter cc,$(CC)),c++,$(subst gcc,g++,$(CC))))
 CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Wshadow -I. $(SAN) $(EXTRA_CFLAGS)
 LDLIBS   += -lbenchmark -lstdc++
-GBENCH_OBJ := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard harness/*/*.cc))
+GBENCH_OBJ := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tools/*/*.cc))
 endif
 # --- end google-benchmark ---
 
@@ -64,15 +64,20 @@ else
 EXCLUDE_ISA := %-avx2.c %-avx512.c
 endif
 
-LIB_SRC  := $(filter-out $(EXCLUDE_ISA),$(wildcard arch/*.c kernels/*/*.c harness/*/*.c))
-LIB_SRC  := $(filter-out harness/cli/main.c,$(LIB_SRC))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GBENCH_OBJ)
-# How this binary was built, recorded in every benchmark result (harness/bench/build_info.c); the
+# Two archives, one per floor: liblatbench.a is the library being measured (arch/ dispatch, kernels/,
+# lib/: nn, lattice, io); libtools.a is what verifies, measures and drives it (tools/).  Nothing in
+# the library includes a tools/ header (tests/test_layers.sh checks it).
+LIB_SRC  := $(filter-out $(EXCLUDE_ISA),$(wildcard arch/*.c kernels/*/*.c lib/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TOOLS_SRC := $(filter-out tools/cli/main.c $(EXCLUDE_ISA),$(wildcard tools/*/*.c))
+TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/%.o) $(GBENCH_OBJ)
+LIBS     := $(BUILD)/libtools.a $(BUILD)/liblatbench.a
+# How this binary was built, recorded in every benchmark result (arch/build_info.c); the
 # stamp file changes (and build_info.o is rebuilt) only when the commit or the flags do.
 BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 BUILD_FLAGS_STR := $(subst ",,$(subst ',,$(CC) $(CFLAGS)))
-$(BUILD)/harness/bench/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
-$(BUILD)/harness/bench/build_info.o: $(BUILD)/build-info.txt
+$(BUILD)/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
+$(BUILD)/arch/build_info.o: $(BUILD)/build-info.txt
 $(BUILD)/build-info.txt: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' | cmp -s - $@ || echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' > $@
@@ -91,10 +96,14 @@ deps:
 latbench: $(BUILD)/latbench
 	@cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/latbench: $(BUILD)/harness/cli/main.o $(BUILD)/liblatbench.a
+$(BUILD)/latbench: $(BUILD)/tools/cli/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/liblatbench.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libtools.a: $(TOOLS_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -106,9 +115,9 @@ $(BUILD)/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/liblatbench.a
+$(BUILD)/tests/%: tests/%.c $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/liblatbench.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBS) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 test-bins: $(TEST_BIN) $(BUILD)/latbench
 
@@ -123,9 +132,9 @@ FUZZ_TIME    ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_VARS    := CC=clang GBENCH=0 OPT=-O1
-$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_MAIN) $(BUILD)/liblatbench.a
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_MAIN) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $< $(FUZZ_MAIN) $(BUILD)/liblatbench.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $< $(FUZZ_MAIN) $(LIBS) $(LDFLAGS) $(LDLIBS)
 
 # FUZZ_OPTIONAL=1 (make test): without a usable libFuzzer, say so and go on.
 fuzz-bins:
@@ -165,4 +174,4 @@ test: deps
 clean:
 	rm -rf build latbench
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/harness/cli/main.d $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(BUILD)/tools/cli/main.d $(TEST_BIN:=.d)

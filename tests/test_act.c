@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
-#include "harness/verify/verify_ops.h"
+#include "tools/verify/verify_ops.h"
 
 
 static void test_sizes(void **state) {

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
-#include "harness/bench/compare.h"
+#include "tools/track/compare.h"
 #include "tests/test_util.h"
 
 static void test_mann_whitney_known_values(void **state) {

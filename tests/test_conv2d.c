@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/verify/verify_ops.h"
+#include "tools/verify/verify_ops.h"
 
 
 static void report_done(vf_report *r, const char *what) {

@@ -1,4 +1,4 @@
-/* harness/bench/counters.c: backend choice, values of regions doing known work, the per-thread
+/* tools/machine/counters.c: backend choice, values of regions doing known work, the per-thread
  * groups of an OpenMP team, the fallback reasons, and use without a successful open. */
 #define _GNU_SOURCE
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tests/test_util.h"
-#include "harness/bench/counters.h"
+#include "tools/machine/counters.h"
 
 /* Spins until this thread's CPU time reaches until_ms (CPU, not wall time: the machine is
  * shared, and task-clock counts CPU time). */

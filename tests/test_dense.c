@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "harness/verify/verify_ops.h"
+#include "tools/verify/verify_ops.h"
 
 /* test hooks in verify_dense.c: the verifiers over an explicit variant list */
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "tests/test_util.h"
 #include "arch/registry.h"
-#include "harness/bench/peak.h"
+#include "tools/machine/peak.h"
 
 #ifdef LB_NO_ONEDNN
 #define ONEDNN_IMPL NULL

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
-#include "harness/verify/verify_ops.h"
+#include "tools/verify/verify_ops.h"
 
 
 static void run_verify(const gpool_desc *ds, int count) {

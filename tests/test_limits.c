@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/test_util.h"
-#include "harness/lattice/params.h"
-#include "harness/lattice/sampler.h"
-#include "harness/lattice/wtable.h"
+#include "lib/lattice/params.h"
+#include "lib/lattice/sampler.h"
+#include "lib/lattice/wtable.h"
 
 static cli_result R;
 static char tmp[256];

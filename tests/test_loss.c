@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "harness/verify/verify_ops.h"
+#include "tools/verify/verify_ops.h"
 
 /* test hook in verify_loss.c */
 

@@ -1,4 +1,4 @@
-/* The build's entry points, as the README gives them: a plain `make` builds ./latbench, and
+/* The build's entry points, as the README gives them, and the floors of the source tree: a plain `make` builds ./latbench, and
  * `make ARCH=aarch64` the cross binary build/aarch64/latbench.  Checked as dry runs (-n -B: every
  * command make would run, none run), so the test is quick and leaves the tree alone. */
 #include <stdbool.h>
@@ -58,10 +58,39 @@ static void test_make_arch_aarch64_builds_the_cross_binary(void **s) {
     assert_null(strstr(R.out, "-mavx")); /* no x86 variant in the ARM binary */
 }
 
+/* The floors of the tree (toolchain/check-layers.sh): no include runs from a lower room up, so the
+ * library never depends on the tools and no two rooms depend on each other. */
+static void test_no_include_runs_up_a_floor(void **s) {
+    (void)s;
+    if (!have_makefile()) return;
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "'%s/toolchain/check-layers.sh' '%s'", root, root);
+    cli_sh(&R, cmd);
+    if (R.status != 0) print_message("%s", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, " 0 upward"));
+}
+
+/* ... and the check can fail: a library file that includes a front-end header is named. */
+static void test_layer_check_names_an_upward_include(void **s) {
+    (void)s;
+    if (!have_makefile()) return;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "d=$(mktemp -d) && mkdir -p $d/lib/io $d/tools/cli $d/kernels $d/arch && "
+             "printf '#include \"tools/cli/cli.h\"\\n' > $d/lib/io/x.c && : > $d/tools/cli/cli.h && "
+             "'%s/toolchain/check-layers.sh' $d; rc=$?; rm -rf $d; exit $rc", root);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 1);
+    assert_non_null(strstr(R.out, "lib/io/x.c:1 includes tools/cli/cli.h: tools/cli is above lib/io"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_make_builds_latbench),
         cmocka_unit_test(test_make_arch_aarch64_builds_the_cross_binary),
+        cmocka_unit_test(test_no_include_runs_up_a_floor),
+        cmocka_unit_test(test_layer_check_names_an_upward_include),
     };
     return cmocka_run_group_tests(tests, find_root, NULL);
 }

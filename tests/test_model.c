@@ -1,4 +1,4 @@
-/* The model runtime (harness/nn/model.h), training (train.h) and model files (nnio.h, safetensors):
+/* The model runtime (lib/nn/model.h), training (train.h) and model files (nnio.h, safetensors):
  * whole-model backward against finite differences, determinism, training that learns, round trips. */
 #include <math.h>
 #include <stdio.h>
@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/test_util.h"
-#include "harness/io/safetensors.h"
-#include "harness/nn/model.h"
-#include "harness/nn/nnio.h"
-#include "harness/nn/train.h"
+#include "lib/io/safetensors.h"
+#include "lib/nn/model.h"
+#include "lib/nn/nnio.h"
+#include "lib/nn/train.h"
 
 static uint64_t rng_next(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);

@@ -2,7 +2,7 @@
  * malformed specs are rejected with the line named. */
 #include <string.h>
 #include "tests/test_util.h"
-#include "harness/nn/netspec.h"
+#include "lib/nn/netspec.h"
 
 static void test_preset_param_counts(void **state) {
     (void)state;

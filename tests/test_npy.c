@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "harness/io/npy.h"
+#include "lib/io/npy.h"
 #include "tests/test_util.h"
 
 /* A version-1.0 file image of dict (padded so the data starts at 64) followed by nd data bytes. */

@@ -1,4 +1,4 @@
-/* The batch-splitting wrappers (harness/nn/parallel.h) against one whole-batch kernel call, for
+/* The batch-splitting wrappers (lib/nn/parallel.h) against one whole-batch kernel call, for
  * every conv2d and pool variant this CPU runs: bit-identical for conv fwd / bwd_data and pool
  * fwd / bwd, within rounding for the bwd_weights reduction (bit-identical when it runs on one
  * slice, and deterministic run to run); batch 1, 3 and 32 on 1, 2 and 3 threads (and more
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arch/registry.h"
-#include "harness/nn/parallel.h"
+#include "lib/nn/parallel.h"
 
 static const int batches[] = {1, 3, 32};
 static const int thread_counts[] = {1, 2, 3, 4};

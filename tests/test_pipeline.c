@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "arch/registry.h"
-#include "harness/nn/model.h"
-#include "harness/nn/netspec.h"
+#include "lib/nn/model.h"
+#include "lib/nn/netspec.h"
 
 static double now_s(void) {
     struct timespec t;
@@ -283,7 +283,7 @@ static void test_torch_script_alone(void **state) {
     }
     static cli_result r;
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s harness/bench/torch_pipeline.py --reps 2 --min-time 0 train:task3-eq1:8x8:8:1 infer:task1-eq:8x8:4:1",
+    snprintf(cmd, sizeof cmd, "%s tools/bench/torch_pipeline.py --reps 2 --min-time 0 train:task3-eq1:8x8:8:1 infer:task1-eq:8x8:4:1",
              python_bin());
     cli_sh(&r, cmd);
     if (r.status != 0) fail_msg("%s: exit %d\n%s", cmd, r.status, r.out);
@@ -300,7 +300,7 @@ static void test_torch_script_alone(void **state) {
     assert_string_equal(json_string_value(json_object_get(json_array_get(jobs, 1), "kind")), "infer");
     json_decref(root);
     /* a bad job: one line and exit 2 */
-    snprintf(cmd, sizeof cmd, "%s harness/bench/torch_pipeline.py train:no-such-net:8x8:8:1", python_bin());
+    snprintf(cmd, sizeof cmd, "%s tools/bench/torch_pipeline.py train:no-such-net:8x8:8:1", python_bin());
     cli_sh(&r, cmd);
     assert_int_equal(r.status, 2);
     assert_int_equal(r.lines, 1);

@@ -1,12 +1,12 @@
-/* Problem names in both directions (harness/problems/problem.h): the parser is the exact inverse of
+/* Problem names in both directions (tools/problems/problem.h): the parser is the exact inverse of
  * the printer over every problem of the verification set and over random shapes, it reads the names
  * verify prints, it refuses malformed names with one line, and `latbench verify|bench --desc` run a
  * shape outside the built-in set. */
 #include <stdio.h>
 #include <string.h>
-#include "harness/problems/problem.h"
-#include "harness/verify/verify_ops.h"
-#include "harness/verify/verify_problems.h"
+#include "tools/problems/problem.h"
+#include "tools/verify/verify_ops.h"
+#include "tools/verify/verify_problems.h"
 #include "tests/test_util.h"
 
 /* str(p) parses back to p, and printing that gives the same string again */

@@ -1,5 +1,5 @@
 /* latbench report through the binary (LATBENCH_BIN, set by tests/run.sh): a small synthetic
- * results.json in the shape `latbench experiment` writes (harness/cli/experiment.c) gives valid,
+ * results.json in the shape `latbench experiment` writes (tools/cli/experiment.c) gives valid,
  * non-trivial PNGs; per-(eta, mu) and per-K losses give the loss-vs-mu and loss-vs-K plots and their
  * tables, their absence a note and no file; bad input gives one line and exit 2. */
 #include <dirent.h>

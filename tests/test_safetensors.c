@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "harness/io/safetensors.h"
-#include "harness/nn/nnio.h"
+#include "lib/io/safetensors.h"
+#include "lib/nn/nnio.h"
 #include "tests/test_util.h"
 
 /* Parses header + ndata zero bytes; err receives the reason on failure. */

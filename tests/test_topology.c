@@ -1,4 +1,4 @@
-/* harness/bench/topology.c: counts consistent with sysconf and the affinity mask, caches, and
+/* tools/machine/topology.c: counts consistent with sysconf and the affinity mask, caches, and
  * the pinning of an OpenMP team read back in a later region. */
 #define _GNU_SOURCE
 #include <omp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/test_util.h"
-#include "harness/bench/topology.h"
+#include "tools/machine/topology.h"
 
 #define TEAM 2
 

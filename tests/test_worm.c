@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/test_util.h"
-#include "harness/lattice/sampler.h"
-#include "harness/lattice/violations.h"
+#include "lib/lattice/sampler.h"
+#include "lib/lattice/violations.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SCALE 8

@@ -1,12 +1,12 @@
 /* μ = 0: the dual worm sampler agrees with a conventional Metropolis simulation of the complex
- * field φ (harness/lattice/metropolis.c, which shares no code with it) on <|φ|²> and <|φ|⁴>,
+ * field φ (lib/lattice/metropolis.c, which shares no code with it) on <|φ|²> and <|φ|⁴>,
  * within 4 combined standard errors. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "tests/test_util.h"
-#include "harness/lattice/metropolis.h"
-#include "harness/lattice/sampler.h"
+#include "lib/lattice/metropolis.h"
+#include "lib/lattice/sampler.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SCALE 8

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include "tests/test_util.h"
 #include "arch/registry.h"
-#include "harness/lattice/sampler.h"
+#include "lib/lattice/sampler.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SCALE 4

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tests/test_util.h"
-#include "harness/lattice/wtable.h"
+#include "lib/lattice/wtable.h"
 
 static long double rel(long double a, long double b) { return fabsl(a - b) / fabsl(b); }
 

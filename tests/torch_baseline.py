@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch training throughput of a latbench net (a thin wrapper of harness/bench/torch_pipeline.py,
+"""PyTorch training throughput of a latbench net (a thin wrapper of tools/bench/torch_pipeline.py,
 which `latbench bench` runs side by side with its own pipelines).
 
 usage: torch_baseline.py SPEC_NAME_OR_FILE NTxNX BATCH THREADS [STEPS]
@@ -8,7 +8,7 @@ Prints samples/s of full training steps (forward, backward, AdamW step) after a 
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness", "bench"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "bench"))
 import torch_pipeline  # noqa: E402
 
 

@@ -52,7 +52,7 @@ enum {
     WORM_NSTAT
 };
 
-/* Acceptance tables (float32), built by the harness (harness/lattice/wtable.h) for one (eta, lambda). */
+/* Acceptance tables (float32), built by the harness (lib/lattice/wtable.h) for one (eta, lambda). */
 typedef struct {
     int fmax;
     const float *w1;  /* [2][fmax+1]: w1[0][f] = W(f-1)/W(f) (0 at f = 0), w1[1][f] = W(f+1)/W(f) (0 at fmax) */
@@ -188,7 +188,7 @@ static inline float worm_selectf(int c, float a, float b) {
 
 /* One head step of one chain (arrays already offset to the lane, stride W) with the draw r:
  * returns the new head (the old one when rejected); *hit |= table overflow.  Shared by the scalar
- * kernel and the flux-violation inserter (harness/lattice/violations.c), so both use one acceptance. */
+ * kernel and the flux-violation inserter (lib/lattice/violations.c), so both use one acceptance. */
 static inline int worm_head_step(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_t *LB_RESTRICT l,
                                  int32_t *LB_RESTRICT f, int W, int head, int32_t delta, uint32_t r, int *hit) {
     const int fmax = d->tab->fmax;

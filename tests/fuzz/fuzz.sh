@@ -20,15 +20,15 @@ targets_of() { for f in "$1"/fuzz/*; do [ -x "$f" ] && basename "$f"; done; }
 # The parser sources each target is meant to cover (for the coverage report).
 sources_of() {
     case "$1" in
-        npy) echo harness/io/npy.c harness/io/infile.c ;;
-        dataset) echo harness/nn/nnio.c harness/io/npy.c ;;
-        safetensors) echo harness/io/safetensors.c harness/io/infile.c ;;
-        model_file) echo harness/io/safetensors.c harness/cli/nncli.c harness/nn/nnio.c harness/nn/netspec.c ;;
-        netspec) echo harness/nn/netspec.c harness/nn/model.c ;;
-        compare) echo harness/bench/compare.c ;;
-        gate) echo harness/bench/gate.c ;;
-        report) echo harness/cli/report.c ;;
-        params) echo harness/lattice/params.c ;;
+        npy) echo lib/io/npy.c lib/io/infile.c ;;
+        dataset) echo lib/nn/nnio.c lib/io/npy.c ;;
+        safetensors) echo lib/io/safetensors.c lib/io/infile.c ;;
+        model_file) echo lib/io/safetensors.c tools/cli/nncli.c lib/nn/nnio.c lib/nn/netspec.c ;;
+        netspec) echo lib/nn/netspec.c lib/nn/model.c ;;
+        compare) echo tools/track/compare.c ;;
+        gate) echo tools/track/gate.c ;;
+        report) echo tools/cli/report.c ;;
+        params) echo lib/lattice/params.c ;;
         *) echo "" ;;
     esac
 }

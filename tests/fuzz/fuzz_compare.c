@@ -1,7 +1,7 @@
 /* Fuzz target: the result-file reader of `latbench compare`, plain and --ratio. */
 #include "tests/fuzz/fuzz_util.h"
 #include <math.h>
-#include "harness/bench/compare.h"
+#include "tools/track/compare.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64], err[1024];

@@ -2,7 +2,7 @@
  * "\n--8<--\n" into x.npy, y.npy and meta.json (missing parts: absent files), written into the
  * scratch directory. */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/nn/nnio.h"
+#include "lib/nn/nnio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *part[3];

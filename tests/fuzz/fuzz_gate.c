@@ -1,6 +1,6 @@
 /* Fuzz target: the expectation-file reader of `latbench gate`. */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/bench/gate.h"
+#include "tools/track/gate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64], err[1024];

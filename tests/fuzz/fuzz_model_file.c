@@ -2,11 +2,11 @@
  * parse the spec in its metadata, build the net on its lattice (capped: 2..16 sites a side, at most
  * 1M parameters) and copy the tensors in. */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/cli/nncli.h"
-#include "harness/io/safetensors.h"
-#include "harness/lattice/params.h"
-#include "harness/nn/model.h"
-#include "harness/nn/nnio.h"
+#include "tools/cli/nncli.h"
+#include "lib/io/safetensors.h"
+#include "lib/lattice/params.h"
+#include "lib/nn/model.h"
+#include "lib/nn/nnio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[512], err[1024];

@@ -2,8 +2,8 @@
  * few lattices, and (for nets of at most 1M parameters on small lattices) building the model and a
  * forward pass of one zero sample: the computed shapes must agree with what the kernels touch. */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/nn/model.h"
-#include "harness/nn/netspec.h"
+#include "lib/nn/model.h"
+#include "lib/nn/netspec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_cstr(data, size);

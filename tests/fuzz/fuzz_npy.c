@@ -1,8 +1,8 @@
 /* Fuzz target: the .npy reader, on the input as a file, for both dtypes the datasets use. */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/io/npy.h"
+#include "lib/io/npy.h"
 
-/* The reader under test: the one line to change when the reader moves (harness/io/npy.h). */
+/* The reader under test: the one line to change when the reader moves (lib/io/npy.h). */
 #define FUZZ_NPY_READ lb_npy_read
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,9 +1,9 @@
-/* Fuzz target: the command-line value parsers (harness/lattice/params.h).  The input is split at
+/* Fuzz target: the command-line value parsers (lib/lattice/params.h).  The input is split at
  * NUL bytes into an argv; every word goes through every value parser, and the option matcher walks
  * the argv as `observe` and `generate` do. */
 #include "tests/fuzz/fuzz_util.h"
 #include <math.h>
-#include "harness/lattice/params.h"
+#include "lib/lattice/params.h"
 
 #define MAX_ARGS 32
 

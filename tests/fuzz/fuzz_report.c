@@ -1,7 +1,7 @@
 /* Fuzz target: the input check of `latbench report` (an experiment's results.json or a benchmark
  * result). */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/cli/report.h"
+#include "tools/cli/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64], err[2048];

@@ -1,7 +1,7 @@
 /* Fuzz target: the safetensors reader, on the input as a file; every tensor it returns is read
  * through (a success promises shape-many floats inside the file). */
 #include "tests/fuzz/fuzz_util.h"
-#include "harness/io/safetensors.h"
+#include "lib/io/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64], err[512];

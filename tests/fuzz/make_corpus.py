@@ -105,7 +105,7 @@ def main():
     seed("model_file", "no_spec", safetensors(model, {"format": "latbench-model-1"}))
     seed("model_file", "odd_lattice", safetensors(model, dict(good_meta, lattice="1x99999")))
     # ---- netspec: the presets, and broken specs ----
-    src = open(os.path.join(ROOT, "harness/nn/netspec.c")).read()
+    src = open(os.path.join(ROOT, "lib/nn/netspec.c")).read()
     block = src[src.index("presets[] = {"):src.index("#define N_PRESETS")]
     for name, body in re.findall(r'\{"([a-z0-9-]+)",\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\}', block):
         text = "".join(json.loads(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', body))

@@ -1,0 +1,27 @@
+/* Atomic creation of an output directory (a dataset): everything is written into a temporary
+ * sibling directory ".NAME.tmp-PID-XXXXXX" (lib/io/atomic.h: removed on SIGINT/SIGTERM, swept
+ * by a later run after a kill -9), which is renamed to NAME only when complete, without ever
+ * replacing an existing NAME.  On failure the temporary directory and its files are removed. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "lib/io/atomic.h"
+
+typedef struct {
+    char final_path[4096];
+    char tmp_path[4200];
+    bool open;
+    int slot; /* cleanup registry slot of tmp_path */
+} lb_outdir;
+
+/* Refuses an existing path and an unwritable parent up front (before any long computation). */
+bool lb_outdir_begin(lb_outdir *d, const char *path, char *err, size_t errlen);
+/* Path of a file inside the temporary directory. */
+bool lb_outdir_file(const lb_outdir *d, const char *name, char *out, size_t outlen);
+/* fsyncs the directory and renames it into place. */
+bool lb_outdir_commit(lb_outdir *d, char *err, size_t errlen);
+/* Removes the temporary directory and its files (after an error). */
+void lb_outdir_abort(lb_outdir *d);
+
+/* Writes a whole file atomically (lb_atomic_open/commit): temporary beside path, fsync, rename over path. */
+bool lb_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen);

@@ -1,0 +1,47 @@
+/* A dataset directory (docs/design.md §3, §7): the settings of `latbench generate` resolved into the
+ * generator's options (lib/lattice/dataset.h) and written atomically into a new directory:
+ * x.npy (int16 [N,4,NT,NX]), y.npy (float32 [N,outputs]), meta.json.  All three files depend only
+ * on the settings and the seed (not on threads or the kernel variant), so they are byte-identical
+ * across runs.  `latbench generate` and `latbench experiment` both write their datasets here. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "lib/lattice/dataset.h"
+
+/* The settings, as the command line gives them: lists as text (lib/lattice/params.h). */
+typedef struct {
+    const char *task, *lattice, *eta, *lambda, *mu, *points, *worms, *out;
+    long count, chains, threads, therm, spacing, fmax, worms_per_sweep, viol_steps;
+    double tau_factor;
+    uint64_t seed;
+    bool progress; /* lb_progress on stderr */
+} lb_gen_settings;
+
+lb_gen_settings lb_gen_settings_defaults(void);
+/* The option names lb_gen_settings_set takes ("--task", ...), NULL-terminated. */
+extern const char *const lb_gen_option_names[];
+/* Sets one option from its text (value must outlive s): true, or false with the reason in err. */
+bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *value, char *err, size_t errlen);
+/* "--name value --name value ..." (the experiment's dataset definitions) into s; the values point
+ * into *buf (malloc'ed, the caller frees it). */
+bool lb_gen_settings_parse(lb_gen_settings *s, const char *text, char **buf, char *err, size_t errlen);
+
+/* A written (or refused) dataset. */
+typedef struct {
+    lb_gen_opts o;               /* the resolved options (points, worms) */
+    double *eta, *lambda, *mu;   /* [o.npoints], owned */
+    int *worms;
+    lb_gen_point *points;        /* [o.npoints] */
+    double seconds;
+    int threads;
+    bool refused;                /* failed before any work: an input error (exit 2), nothing written */
+} lb_gendata;
+
+/* Resolves, checks and writes s->out.  false with one line in err: the input's fault when
+ * g->refused, else a failure of the work ("OUT: reason"; the temporary directory is removed). */
+bool lb_gendata_write(const lb_gen_settings *s, lb_gendata *g, char *err, size_t errlen);
+/* The summary of a written dataset (what `latbench generate` prints). */
+void lb_gendata_print(FILE *f, const char *out, const lb_gendata *g);
+void lb_gendata_free(lb_gendata *g);

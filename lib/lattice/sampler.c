@@ -1,0 +1,424 @@
+#include "lib/lattice/sampler.h"
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "arch/registry.h"
+#include "lib/lattice/params.h"
+
+double lb_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen) {
+    if (c->nt < 2 || c->nx < 2) {
+        snprintf(err, errlen, "lattice %dx%d: every dimension must be >= 2 (with 1 a link would join a site to itself)",
+                 c->nt, c->nx);
+        return false;
+    }
+    if (!isfinite(c->eta) || !isfinite(c->lambda) || !isfinite(c->mu)) {
+        snprintf(err, errlen, "eta, lambda and mu must be finite numbers");
+        return false;
+    }
+    if (fabs(c->mu) > LB_MU_MAX) {
+        snprintf(err, errlen, "mu %g is outside -%g..%g (e^-|mu| must stay a normal float32 in the worm acceptance)",
+                 c->mu, LB_MU_MAX, LB_MU_MAX);
+        return false;
+    }
+    if (c->lambda < 0) {
+        snprintf(err, errlen, "lambda must be >= 0 (got %g)", c->lambda);
+        return false;
+    }
+    if (c->lambda == 0 && !(c->eta > 0)) {
+        snprintf(err, errlen, "eta must be > 0 when lambda = 0 (got eta = %g)", c->eta);
+        return false;
+    }
+    /* the Gaussian action is bounded below only for η > 2 + 2 cosh μ (the p = 0 mode) */
+    if (c->lambda == 0 && !(c->eta > 2 + 2 * cosh(c->mu))) {
+        snprintf(err, errlen, "lambda = 0 needs eta > 2 + 2 cosh(mu) = %.6g for mu = %g (got eta = %g): the Gaussian model is unstable",
+                 2 + 2 * cosh(c->mu), c->mu, c->eta);
+        return false;
+    }
+    if (c->nchains < 1) {
+        snprintf(err, errlen, "need at least one chain (got %d)", c->nchains);
+        return false;
+    }
+    if (c->worms_per_sweep < 0 || c->fmax < 0) {
+        snprintf(err, errlen, "worms per sweep and fmax must not be negative");
+        return false;
+    }
+    const int64_t v = (int64_t)c->nt * c->nx;
+    if (c->worms_per_sweep > LB_WPS_MAX_PER_SITE * v) {
+        snprintf(err, errlen, "--worms-per-sweep %d is more than %d per site of the %dx%d lattice (at most %lld; auto uses <= 4 per site)",
+                 c->worms_per_sweep, LB_WPS_MAX_PER_SITE, c->nt, c->nx, (long long)(LB_WPS_MAX_PER_SITE * v));
+        return false;
+    }
+    int64_t b;
+    if (!lb_point_state_bytes(c, &b) || b > LB_MAX_RUN_BYTES) {
+        snprintf(err, errlen, "%d chains on %dx%d need more than %lld GiB of chain state", c->nchains, c->nt, c->nx,
+                 LB_MAX_RUN_BYTES >> 30);
+        return false;
+    }
+    return true;
+}
+
+bool lb_point_state_bytes(const lb_point_cfg *c, int64_t *bytes) {
+    /* per chain: k, l (2 links per site), f (one per site), int32 each, plus the rng and counters;
+     * blocks are rounded up to 16 lanes (the widest variant) */
+    const int64_t chains = ((int64_t)c->nchains + 15) / 16 * 16;
+    int64_t per, b;
+    if (__builtin_mul_overflow((int64_t)c->nt, (int64_t)c->nx, &per) || __builtin_mul_overflow(per, (int64_t)20, &per) ||
+        __builtin_add_overflow(per, (int64_t)(16 + 8 * WORM_NSTAT + 128), &per) || __builtin_mul_overflow(per, chains, &b))
+        return false;
+    *bytes = b;
+    return true;
+}
+
+bool lb_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen) {
+    if (b < 0 || __builtin_add_overflow(*total, b, total) || *total > LB_MAX_RUN_BYTES) {
+        snprintf(err, errlen, "the run needs more than %lld GiB of memory (chain states, series and labels together); "
+                 "use fewer points, chains, sweeps or configurations", LB_MAX_RUN_BYTES >> 30);
+        return false;
+    }
+    return true;
+}
+
+bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen) {
+    memset(s, 0, sizeof *s);
+    if (!lb_point_validate(cfg, err, errlen)) return false;
+    s->cfg = *cfg;
+    if (!s->cfg.ops) s->cfg.ops = lb_dispatch_get()->worm;
+    s->wt = wt;
+    if (!lb_lattice_init(&s->g, cfg->nt, cfg->nx, err, errlen)) return false;
+    uint64_t stream0 = LB_STREAM_CHAIN | (uint64_t)cfg->point << 24;
+    if (!lb_ensemble_init(&s->ens, &s->g, cfg->nchains, s->cfg.ops->lanes, cfg->seed, stream0, err, errlen)) {
+        lb_lattice_free(&s->g);
+        return false;
+    }
+    s->desc = (worm_desc){.nt = cfg->nt, .nx = cfg->nx, .v = s->g.v, .nbr = s->g.nbr, .tab = &wt->kt,
+                          .emu = {(float)exp(-cfg->mu), (float)exp(cfg->mu), 1.0f, 1.0f},
+                          .worms_per_sweep = cfg->worms_per_sweep ? cfg->worms_per_sweep : LB_WPS_CALIBRATION};
+    return true;
+}
+
+bool lb_hook_go_on(lb_hook_state *h) {
+    int fl;
+#pragma omp atomic read
+    fl = *h->failed;
+    if (h->bad || fl) h->stopped = true;
+    return !h->stopped;
+}
+
+bool lb_hook_result(const lb_hook_state *h, bool good, char *e, size_t elen) {
+    if (h->bad) return snprintf(e, elen, "%s", h->err), false;
+    if (good && h->stopped) return snprintf(e, elen, "stopped: another block failed"), false;
+    return good;
+}
+
+int lb_sampler_calibration_sweeps(const lb_sampler *s, int therm) {
+    return s->cfg.worms_per_sweep || therm <= 0 ? 0 : (therm + 3) / 4;
+}
+
+void lb_sampler_calibrate(lb_sampler *s) {
+    if (s->cfg.worms_per_sweep) return;
+    uint64_t prop = 0, worms = 0;
+    for (int c = 0; c < s->cfg.nchains; c++) {
+        lb_chain ch = lb_ensemble_chain(&s->ens, c);
+        prop += ch.stat[WORM_STAT_HEAD_PROP * ch.stride];
+        worms += ch.stat[WORM_STAT_WORMS * ch.stride];
+    }
+    if (!worms || !prop) return;
+    double w = 4.0 * s->g.v * (double)worms / (double)prop;
+    int n = (int)(w + 0.5);
+    s->desc.worms_per_sweep = n < 1 ? 1 : n > 4 * s->g.v ? 4 * s->g.v : n;
+}
+
+void lb_sampler_free(lb_sampler *s) {
+    lb_ensemble_free(&s->ens);
+    lb_lattice_free(&s->g);
+}
+
+bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen) {
+    worm_block *B = &s->ens.blocks[b];
+    s->cfg.ops->sweep(&s->desc, B, nsweeps, hook);
+    for (int c = 0; c < B->active; c++)
+        if (B->stat[WORM_STAT_FMAX_HIT * B->lanes + c]) {
+            snprintf(err, errlen, "chain %d: f_x exceeded F_max = %d at eta = %g, lambda = %g, mu = %g (rerun with a larger --fmax)",
+                     b * B->lanes + c, s->wt->fmax, s->cfg.eta, s->cfg.lambda, s->cfg.mu);
+            return false;
+        }
+    return true;
+}
+
+const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen) {
+    if (fmax <= 0) fmax = LB_FMAX_DEFAULT;
+    for (int i = 0; i < c->n; i++)
+        if (c->t[i]->eta == eta && c->t[i]->lambda == lambda && c->t[i]->fmax == fmax) return c->t[i];
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 8;
+        lb_wtable **t = realloc(c->t, sizeof *t * cap);
+        if (!t) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        c->t = t, c->cap = cap;
+    }
+    /* tables are held by pointer: samplers keep pointers into them while the cache grows */
+    lb_wtable *w = malloc(sizeof *w);
+    if (!w || !lb_wtable_build(w, eta, lambda, fmax, err, errlen)) {
+        if (!w) snprintf(err, errlen, "out of memory");
+        free(w);
+        return NULL;
+    }
+    return c->t[c->n++] = w;
+}
+
+void lb_wtable_cache_free(lb_wtable_cache *c) {
+    for (int i = 0; i < c->n; i++) lb_wtable_free(c->t[i]), free(c->t[i]);
+    free(c->t);
+    memset(c, 0, sizeof *c);
+}
+
+void lb_progress_start(lb_progress *p, long total, const char *label) {
+    p->total = total, p->done = 0, p->label = label, p->t0 = p->last = lb_now();
+    p->enabled = total <= 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
+}
+
+/* Lines mode: one line when a 10 % mark is crossed or 30 s passed since the last one (checked at
+ * every 1/10000 of the work, by the thread that crosses it; 10 % marks only once 2 s have passed). */
+static void progress_line(lb_progress *p, long before, long after) {
+    if (after * 10000 / p->total == before * 10000 / p->total) return;
+    const double now = lb_now(), el = now - p->t0, frac = (double)after / p->total;
+    /* 10 % marks once the run has taken 2 s (a short run stays quiet) */
+    const bool mark = after * 10 / p->total != before * 10 / p->total && el >= 2;
+    double last;
+#pragma omp atomic read
+    last = p->last;
+    if (!mark && now - last < 30) return;
+#pragma omp atomic write
+    p->last = now;
+    fprintf(stderr, "%s: %ld/%ld sweeps (%.0f%%), %.3g sweeps/s, %.0f s elapsed, ~%.0f s left\n", p->label, after, p->total,
+            100 * frac, el > 0 ? after / el : 0.0, el, frac > 0 ? el * (1 - frac) / frac : 0.0);
+}
+
+/* Bar mode: only the thread that crosses a 1/200 step redraws, so the bar costs nothing in the sweeps. */
+void lb_progress_add(lb_progress *p, long n) {
+    if (!p->enabled) return;
+    long before, after;
+#pragma omp atomic capture
+    {
+        before = p->done;
+        p->done += n;
+    }
+    after = before + n;
+    if (p->enabled == 2) return progress_line(p, before, after);
+    if (after * 200 / p->total == before * 200 / p->total) return;
+    double frac = (double)after / p->total, el = lb_now() - p->t0;
+    int w = 30, fill = (int)(frac * w + 0.5);
+    char bar[64];
+    for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+    bar[w] = 0;
+    double eta = frac > 0 ? el * (1 - frac) / frac : 0;
+    fprintf(stderr, "\r%s [%s] %5.1f%%  %.0fs elapsed, ~%.0fs left ", p->label, bar, 100 * frac, el, eta);
+    fflush(stderr);
+}
+
+void lb_progress_end(lb_progress *p) {
+    if (p->enabled == 1) fprintf(stderr, "\r\033[K");
+}
+
+/* ---- measurement runs ---- */
+
+typedef struct {
+    lb_sampler s;
+    double *series;     /* [4][nchains][sweeps] */
+    uint64_t (*stat0)[WORM_NSTAT]; /* per chain, at the end of thermalization */
+    double seconds;
+} point_run;
+
+static void chain_stats(const lb_sampler *s, int c, uint64_t out[WORM_NSTAT]) {
+    lb_chain ch = lb_ensemble_chain(&s->ens, c);
+    for (int i = 0; i < WORM_NSTAT; i++) out[i] = ch.stat[i * ch.stride];
+}
+
+/* The per-chain hook of a measurement run (one block). */
+typedef struct {
+    point_run *r;
+    const lb_measure_opts *o;
+    lb_progress *prog;
+    lb_hook_state hs;
+    int block;
+    bool measure;      /* thermalization (false) or measurement sweeps */
+} measure_ctx;
+
+static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
+    measure_ctx *m = ctx;
+    const lb_sampler *s = &m->r->s;
+    const int cc = m->block * B->lanes + lane, C = s->cfg.nchains, S = m->o->sweeps;
+    const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
+    if (!lb_hook_go_on(&m->hs)) return false;
+    if (m->o->check && !lb_chain_check(&s->g, ch, true, 0, m->hs.err, sizeof m->hs.err)) return m->hs.bad = true, false;
+    if (m->measure) {
+        lb_obs ob;
+        lb_chain_measure(&s->g, s->wt, ch, &ob);
+        double *series = m->r->series;
+        series[(0L * C + cc) * S + n - 1] = ob.n;
+        series[(1L * C + cc) * S + n - 1] = ob.phi2;
+        series[(2L * C + cc) * S + n - 1] = ob.phi4;
+        series[(3L * C + cc) * S + n - 1] = ob.charge;
+    }
+    lb_progress_add(m->prog, 1);
+    return true;
+}
+
+bool lb_measure_check(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, char *err, size_t errlen) {
+    if (o->therm < 0 || o->sweeps < 2 || o->therm > LB_MAX_SWEEPS || o->sweeps > LB_MAX_SWEEPS) {
+        snprintf(err, errlen, "need --therm in 0..%ld and --sweeps in 2..%ld (got %d, %d)", LB_MAX_SWEEPS, LB_MAX_SWEEPS,
+                 o->therm, o->sweeps);
+        return false;
+    }
+    if (npts < 1 || npts > LB_MAX_POINTS) {
+        snprintf(err, errlen, "need 1..%d parameter points (got %d)", LB_MAX_POINTS, npts);
+        return false;
+    }
+    int64_t total = 0;
+    for (int p = 0; p < npts; p++) {
+        int64_t state, series;
+        if (!lb_point_validate(&pts[p], err, errlen)) return false;
+        /* 4 series of doubles per chain and measured sweep */
+        if (!lb_point_state_bytes(&pts[p], &state) ||
+            __builtin_mul_overflow((int64_t)32 * pts[p].nchains, (int64_t)o->sweeps, &series))
+            state = series = -1; /* reported as too large below */
+        if (!lb_run_bytes_add(&total, state, err, errlen) || !lb_run_bytes_add(&total, series, err, errlen)) return false;
+    }
+    return true;
+}
+
+bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
+                size_t errlen) {
+    if (!lb_measure_check(pts, npts, o, err, errlen)) return false;
+    lb_wtable_cache cache = {0};
+    point_run *pr = calloc(npts, sizeof *pr);
+    bool ok = pr != NULL;
+    if (!ok) snprintf(err, errlen, "out of memory");
+    int nunits = 0;
+    for (int p = 0; ok && p < npts; p++) {
+        if (!lb_point_validate(&pts[p], err, errlen)) {
+            ok = false;
+            break;
+        }
+        const lb_wtable *wt = lb_wtable_get(&cache, pts[p].eta, pts[p].lambda, pts[p].fmax, err, errlen);
+        if (!wt || !lb_sampler_init(&pr[p].s, &pts[p], wt, err, errlen)) {
+            ok = false;
+            break;
+        }
+        size_t ns = (size_t)4 * pts[p].nchains * o->sweeps;
+        pr[p].series = malloc(sizeof(double) * ns);
+        pr[p].stat0 = calloc(pts[p].nchains, sizeof *pr[p].stat0);
+        if (!pr[p].series || !pr[p].stat0) {
+            snprintf(err, errlen, "out of memory for %zu measurements", ns);
+            ok = false;
+            break;
+        }
+        nunits += pr[p].s.ens.nblocks;
+    }
+    int *unit_p = ok ? malloc(sizeof(int) * 2 * nunits) : NULL;
+    if (ok && !unit_p) ok = false, snprintf(err, errlen, "out of memory");
+    if (ok) {
+        int u = 0;
+        for (int p = 0; p < npts; p++)
+            for (int b = 0; b < pr[p].s.ens.nblocks; b++) unit_p[2 * u] = p, unit_p[2 * u + 1] = b, u++;
+    }
+    lb_progress prog;
+    long total = 0;
+    for (int p = 0; ok && p < npts; p++) total += (long)pts[p].nchains * (o->therm + o->sweeps);
+    lb_progress_start(&prog, o->progress ? total : 0, "observe");
+    int failed = 0;
+    char ferr[320] = "";
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    /* phase 0: the calibration sweeps of auto points; phase 1: the rest of the thermalization and
+     * the measurements (the worm count is set between the two, from all chains of a point) */
+    for (int phase = 0; ok && phase < 2; phase++) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int u = 0; u < nunits; u++) {
+            int p = unit_p[2 * u], b = unit_p[2 * u + 1];
+            point_run *r = &pr[p];
+            lb_sampler *s = &r->s;
+            worm_block *B = &s->ens.blocks[b];
+            const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
+            /* one kernel call per phase (the lanes stay busy); the hook checks, measures and
+             * reports progress at every sweep end of every chain */
+            measure_ctx m = {.r = r, .o = o, .prog = &prog, .hs = {.failed = &failed}, .block = b};
+            const worm_hook hook = {1, measure_hook, &m};
+            double t0 = lb_now();
+            char e[256] = "";
+            bool good = lb_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
+            if (good && phase == 1 && !m.hs.bad) {
+                for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
+                m.measure = true;
+                good = lb_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
+            }
+            good = lb_hook_result(&m.hs, good, e, sizeof e);
+            double dt = lb_now() - t0;
+#pragma omp atomic
+            r->seconds += dt;
+            if (!good) {
+#pragma omp critical(lb_measure_err)
+                if (!failed) {
+                    snprintf(ferr, sizeof ferr, "mu = %g: %s", s->cfg.mu, e);
+                    failed = 1;
+                }
+            }
+        }
+        if (failed) {
+            ok = false;
+            snprintf(err, errlen, "%s", ferr);
+        }
+        if (phase == 0)
+            for (int p = 0; p < npts; p++) lb_sampler_calibrate(&pr[p].s);
+    }
+    lb_progress_end(&prog);
+    for (int p = 0; ok && p < npts; p++) {
+        point_run *r = &pr[p];
+        const int C = pts[p].nchains, S = o->sweeps;
+        lb_measure_result *m = &res[p];
+        memset(m, 0, sizeof *m);
+        lb_series_analyze(r->series, C, S, &m->n);
+        lb_series_analyze(r->series + (size_t)C * S, C, S, &m->phi2);
+        lb_series_analyze(r->series + (size_t)2 * C * S, C, S, &m->phi4);
+        lb_series_analyze(r->series + (size_t)3 * C * S, C, S, &m->charge);
+        m->tau_int = m->n.tau > m->phi2.tau ? m->n.tau : m->phi2.tau;
+        m->worms_per_sweep = r->s.desc.worms_per_sweep;
+        uint64_t d[WORM_NSTAT] = {0}, tot[WORM_NSTAT] = {0};
+        for (int c = 0; c < C; c++) {
+            uint64_t now[WORM_NSTAT];
+            chain_stats(&r->s, c, now);
+            for (int i = 0; i < WORM_NSTAT; i++) d[i] += now[i] - r->stat0[c][i], tot[i] += now[i];
+        }
+        m->acc_worm = d[WORM_STAT_HEAD_PROP] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_HEAD_PROP] : 0;
+        m->acc_l = d[WORM_STAT_L_PROP] ? (double)d[WORM_STAT_L_ACC] / d[WORM_STAT_L_PROP] : 0;
+        m->worm_len = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_WORMS] : 0;
+        m->head_per_worm = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_PROP] / d[WORM_STAT_WORMS] : 0;
+        m->head_prop = tot[WORM_STAT_HEAD_PROP];
+        m->l_prop = tot[WORM_STAT_L_PROP];
+        m->seconds = r->seconds;
+        if (o->series) {
+            o->series[p] = r->series;
+            r->series = NULL;
+        }
+    }
+    for (int p = 0; pr && p < npts; p++) {
+        free(pr[p].series);
+        free(pr[p].stat0);
+        lb_sampler_free(&pr[p].s);
+    }
+    free(pr);
+    free(unit_p);
+    lb_wtable_cache_free(&cache);
+    return ok;
+}

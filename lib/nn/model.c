@@ -1,0 +1,480 @@
+#include "lib/nn/model.h"
+#include "lib/nn/layer_desc.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "arch/registry.h"
+#include "lib/nn/parallel.h"
+
+#define LRELU_SLOPE 0.01f
+#define MAX_L NETSPEC_MAX_LAYERS
+
+struct nn_model {
+    net_spec spec;
+    int h, w, batch, threads, outs;
+    bool train, fused_sigmoid;
+    bool fuse_lrelu[MAX_L]; /* conv i runs with the lrelu i+1 (parallel.h: nn_conv2d_fwd_lrelu) */
+    int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
+    act_shape shapes[MAX_L + 1];
+    nn_param_slot slots[MAX_L];
+    size_t n_params;
+    const lb_dispatch *k;
+    float *params, *grads;
+    float *act[MAX_L + 1];  /* act[i] = input of layer i, act[n_layers] = output */
+    float *gbuf[2];         /* ping-pong activation gradients */
+    float *wt[MAX_L];       /* transposed conv weights for backward-data */
+    float *ws;              /* conv backward-weights partials */
+    float *lossgrad;        /* dL/d(output of layer n_run-1) */
+    void *arena;
+    nn_profile *prof;       /* NULL: not profiled */
+};
+
+static size_t shape_size(act_shape s) { return (size_t)s.h * s.w * s.c; }
+static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static conv2d_desc conv_desc(const nn_model *m, int i, int n) {
+    return layer_conv_desc(&m->spec.layers[i], m->shapes[i], n);
+}
+
+static pool_desc pool_desc_of(const nn_model *m, int i, int n) {
+    return layer_pool_desc(&m->spec.layers[i], m->shapes[i], n);
+}
+
+static gpool_desc gpool_desc_of(const nn_model *m, int i, int n) {
+    return layer_gpool_desc(&m->spec.layers[i], m->shapes[i], n);
+}
+
+nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
+                          size_t errlen) {
+    if (batch < 1) {
+        snprintf(err, errlen, "batch must be >= 1");
+        return NULL;
+    }
+    nn_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->spec = *spec;
+    m->h = h, m->w = w, m->batch = batch, m->threads = threads < 1 ? 1 : threads, m->train = train;
+    if (!netspec_shapes(spec, h, w, m->shapes, err, errlen)) {
+        free(m);
+        return NULL;
+    }
+    const int nl = spec->n_layers;
+    m->outs = m->shapes[nl].c;
+    if (m->shapes[nl].h != 1 || m->shapes[nl].w != 1) {
+        snprintf(err, errlen, "the net's output is a %dx%d lattice, not a vector: end it with a global pool or flatten",
+                 m->shapes[nl].h, m->shapes[nl].w);
+        free(m);
+        return NULL;
+    }
+    m->fused_sigmoid = spec->layers[nl - 1].kind == LAYER_SIGMOID;
+    m->n_run = m->fused_sigmoid ? nl - 1 : nl;
+    for (int i = 0; i + 1 < nl; i++)
+        m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
+    m->k = lb_dispatch_get();
+    for (int i = 0; i < nl; i++) {
+        const layer_spec *L = &spec->layers[i];
+        nn_param_slot *s = &m->slots[i];
+        if (L->kind != LAYER_CONV && L->kind != LAYER_LINEAR) continue;
+        s->w_off = m->n_params;
+        s->w_count = (size_t)L->cin * L->cout * (L->kind == LAYER_CONV ? L->kh * L->kw : 1);
+        m->n_params += s->w_count;
+        s->b_off = m->n_params;
+        s->b_count = L->bias ? (size_t)L->cout : 0;
+        m->n_params += s->b_count;
+    }
+    /* One arena; every piece starts on a 64-byte boundary. */
+    size_t total = 0, off_params, off_grads = 0, off_act[MAX_L + 1], off_g[2] = {0, 0}, off_wt[MAX_L], off_ws = 0,
+           off_lg = 0;
+    size_t maxact = 0, wsmax = 0;
+    off_params = total, total += align16(m->n_params);
+    for (int i = 0; i <= nl; i++) {
+        size_t sz;
+        /* shapes are bounded by netspec (NETSPEC_MAX_ACT), batch by int: this cannot wrap on a
+         * 64-bit size_t, but a 32-bit one must refuse rather than allocate short */
+        if (__builtin_mul_overflow((size_t)batch, shape_size(m->shapes[i]), &sz) || sz > SIZE_MAX / 64) {
+            snprintf(err, errlen, "the activations of %d samples do not fit in memory", batch);
+            free(m);
+            return NULL;
+        }
+        off_act[i] = total, total += align16(sz);
+        if (sz > maxact) maxact = sz;
+    }
+    if (train) {
+        off_grads = total, total += align16(m->n_params);
+        for (int b = 0; b < 2; b++) off_g[b] = total, total += align16(maxact);
+        for (int i = 0; i < nl; i++) {
+            off_wt[i] = 0;
+            if (spec->layers[i].kind != LAYER_CONV) continue;
+            off_wt[i] = total, total += align16(m->slots[i].w_count);
+            conv2d_desc d = conv_desc(m, i, batch);
+            size_t ws = nn_conv2d_bwd_weights_workspace(m->threads, &d);
+            if (ws > wsmax) wsmax = ws;
+        }
+        off_ws = total, total += align16(wsmax);
+        off_lg = total, total += align16((size_t)batch * m->outs);
+    }
+    m->arena = aligned_alloc(64, total * sizeof(float));
+    if (!m->arena) {
+        snprintf(err, errlen, "out of memory (%zu MB for the model's buffers)", total * 4 >> 20);
+        free(m);
+        return NULL;
+    }
+    float *a = m->arena;
+    memset(a, 0, total * sizeof(float)); /* touch every page once, up front */
+    m->params = a + off_params;
+    for (int i = 0; i <= nl; i++) m->act[i] = a + off_act[i];
+    if (train) {
+        m->grads = a + off_grads;
+        m->gbuf[0] = a + off_g[0], m->gbuf[1] = a + off_g[1];
+        for (int i = 0; i < nl; i++)
+            if (spec->layers[i].kind == LAYER_CONV) m->wt[i] = a + off_wt[i];
+        m->ws = wsmax ? a + off_ws : NULL;
+        m->lossgrad = a + off_lg;
+    }
+    return m;
+}
+
+void nn_model_free(nn_model *m) {
+    if (!m) return;
+    free(m->arena);
+    free(m);
+}
+
+int nn_model_outputs(const nn_model *m) { return m->outs; }
+int nn_model_batch(const nn_model *m) { return m->batch; }
+bool nn_model_bce(const nn_model *m) { return m->fused_sigmoid; }
+size_t nn_model_param_count(const nn_model *m) { return m->n_params; }
+float *nn_model_params(nn_model *m) { return m->params; }
+const float *nn_model_grads(const nn_model *m) { return m->grads; }
+nn_param_slot nn_model_slot(const nn_model *m, int layer) { return m->slots[layer]; }
+
+double nn_model_layer_flops(const nn_model *m, int i, lb_pass pass, int n) {
+    const layer_spec *L = &m->spec.layers[i];
+    if (pass != LB_PASS_FWD && i >= m->n_run) return 0; /* a fused sigmoid has no backward of its own */
+    if (pass == LB_PASS_BWD_DATA && i == 0) return 0;
+    switch (L->kind) {
+    case LAYER_CONV: {
+        conv2d_desc d = conv_desc(m, i, n);
+        return conv2d_flops(&d);
+    }
+    case LAYER_LINEAR: {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        return dense_flops(&d);
+    }
+    case LAYER_AVGPOOL:
+    case LAYER_MAXPOOL: {
+        if (pass == LB_PASS_BWD_WEIGHTS) return 0;
+        pool_desc d = pool_desc_of(m, i, n);
+        return pool_flops(&d);
+    }
+    default: return 0;
+    }
+}
+
+double nn_model_flops_fwd(const nn_model *m) {
+    double f = 0;
+    for (int i = 0; i < m->spec.n_layers; i++) f += nn_model_layer_flops(m, i, LB_PASS_FWD, 1);
+    return f;
+}
+
+double nn_model_flops_train(const nn_model *m) {
+    double f = 0;
+    for (int i = 0; i < m->spec.n_layers; i++)
+        for (int p = 0; p < LB_N_PASSES; p++) f += nn_model_layer_flops(m, i, (lb_pass)p, 1);
+    return f;
+}
+
+bool nn_model_layer_fused(const nn_model *m, int layer) { return layer > 0 && m->fuse_lrelu[layer - 1]; }
+
+int nn_model_layers(const nn_model *m) { return m->spec.n_layers; }
+const layer_spec *nn_model_layer(const nn_model *m, int layer) { return &m->spec.layers[layer]; }
+
+/* ---- profile ---- */
+
+static double prof_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void nn_model_attach_profile(nn_model *m, nn_profile *p) { m->prof = p; }
+nn_profile *nn_model_profile(const nn_model *m) { return m->prof; }
+
+void nn_prof_add(nn_prof_cell *c, double seconds, double flops) {
+    c->seconds += seconds;
+    c->flops += flops;
+    c->calls++;
+}
+
+double nn_profile_kernel_seconds(const nn_profile *p, int n_layers) {
+    double s = p->loss.seconds + p->optim.seconds;
+    for (int i = 0; i < n_layers; i++)
+        for (int k = 0; k < LB_N_PASSES; k++) s += p->layer[i][k].seconds;
+    return s;
+}
+
+/* Adds the time since t0 to layer i's pass. */
+static void prof_layer(nn_model *m, int i, lb_pass pass, int n, double t0) {
+    nn_prof_add(&m->prof->layer[i][pass], prof_now() - t0, nn_model_layer_flops(m, i, pass, n));
+}
+
+/* splitmix64: a small seeded generator, local to the call (no global state). */
+static uint64_t sm64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void nn_model_init(nn_model *m, uint64_t seed) {
+    uint64_t s = seed ^ 0x6A09E667F3BCC909ull;
+    for (int i = 0; i < m->spec.n_layers; i++) {
+        const layer_spec *L = &m->spec.layers[i];
+        const nn_param_slot *sl = &m->slots[i];
+        if (!sl->w_count) continue;
+        double fan_in = (double)L->cin * (L->kind == LAYER_CONV ? L->kh * L->kw : 1);
+        double bound = 1.0 / sqrt(fan_in);
+        for (size_t j = 0; j < sl->w_count + sl->b_count; j++) {
+            double u = (double)(sm64(&s) >> 11) * 0x1p-53;
+            m->params[sl->w_off + j] = (float)((2.0 * u - 1.0) * bound);
+        }
+    }
+}
+
+static void set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
+    const size_t hw = (size_t)m->h * m->w;
+    float *in = m->act[0];
+    for (int b = 0; b < n; b++) {
+        const int16_t *src = x + (size_t)(idx ? idx[b] : b) * 4 * hw;
+        float *dst = in + (size_t)b * hw * 4;
+        for (size_t p = 0; p < hw; p++)
+            for (int c = 0; c < 4; c++) dst[p * 4 + c] = (float)src[c * hw + p];
+    }
+}
+
+void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
+    if (!m->prof) {
+        set_input(m, x, idx, n);
+        return;
+    }
+    double t0 = prof_now();
+    set_input(m, x, idx, n);
+    nn_prof_add(&m->prof->input, prof_now() - t0, 0);
+}
+
+static void layer_fwd(nn_model *m, int i, int n) {
+    const lb_dispatch *k = m->k;
+    const int T = m->threads;
+    const layer_spec *L = &m->spec.layers[i];
+    const float *in = m->act[i];
+    float *out = m->act[i + 1];
+    const size_t nin = (size_t)n * shape_size(m->shapes[i]);
+    const nn_param_slot *sl = &m->slots[i];
+    switch (L->kind) {
+    case LAYER_CONV: {
+        conv2d_desc d = conv_desc(m, i, n);
+        const float *w = m->params + sl->w_off, *b = L->bias ? m->params + sl->b_off : NULL;
+        if (m->fuse_lrelu[i])
+            nn_conv2d_fwd_lrelu(k->conv2d, k->act, LRELU_SLOPE, T, &d, in, w, b, out, m->act[i + 2]);
+        else
+            nn_conv2d_fwd(k->conv2d, T, &d, in, w, b, out);
+        break;
+    }
+    case LAYER_LRELU: nn_lrelu_fwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, out); break;
+    case LAYER_SIGMOID: k->act->sigmoid_fwd(nin, in, out); break;
+    case LAYER_AVGPOOL:
+    case LAYER_MAXPOOL: {
+        pool_desc d = pool_desc_of(m, i, n);
+        nn_pool_fwd(k->pool, T, &d, in, out);
+        break;
+    }
+    case LAYER_GAVGPOOL:
+    case LAYER_GMAXPOOL:
+    case LAYER_GSUMPOOL: {
+        gpool_desc d = gpool_desc_of(m, i, n);
+        nn_gpool_fwd(k->gpool, T, &d, in, out);
+        break;
+    }
+    case LAYER_FLATTEN: {
+        act_shape s = m->shapes[i];
+        flatten_desc d = {n, s.h, s.w, s.c};
+        k->dense->flatten_fwd(&d, in, out);
+        break;
+    }
+    case LAYER_LINEAR: {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        k->dense->fwd(&d, in, m->params + sl->w_off, L->bias ? m->params + sl->b_off : NULL, out);
+        break;
+    }
+    }
+}
+
+const float *nn_model_forward(nn_model *m, int n) {
+    /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's) */
+    for (int i = 0; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
+        if (!m->prof) {
+            layer_fwd(m, i, n);
+            continue;
+        }
+        double t0 = prof_now();
+        layer_fwd(m, i, n);
+        prof_layer(m, i, LB_PASS_FWD, n, t0);
+    }
+    return m->act[m->spec.n_layers];
+}
+
+/* The loss on the differentiable output (logits when the sigmoid is fused). */
+static float loss_of(nn_model *m, int n, const float *y, float *grad) {
+    double t0 = m->prof ? prof_now() : 0;
+    const float *p = m->act[m->n_run];
+    size_t cnt = (size_t)n * m->outs;
+    float l = m->fused_sigmoid ? m->k->loss->bce_logits(cnt, p, y, grad) : m->k->loss->mse(cnt, p, y, grad);
+    if (m->prof) nn_prof_add(&m->prof->loss, prof_now() - t0, 0);
+    return l;
+}
+
+float nn_model_loss(nn_model *m, int n, const float *y) { return loss_of(m, n, y, NULL); }
+
+/* Gradients of layer i's weights (conv, linear; nothing for the others). */
+static void layer_bwd_weights(nn_model *m, int i, int n, const float *gout) {
+    const layer_spec *L = &m->spec.layers[i];
+    const nn_param_slot *sl = &m->slots[i];
+    if (L->kind == LAYER_CONV) {
+        conv2d_desc d = conv_desc(m, i, n);
+        nn_conv2d_bwd_weights(m->k->conv2d, m->threads, &d, m->act[i], gout, m->grads + sl->w_off,
+                              L->bias ? m->grads + sl->b_off : NULL, m->ws);
+    } else if (L->kind == LAYER_LINEAR) {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        m->k->dense->bwd_weights(&d, m->act[i], gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL);
+    }
+}
+
+/* Gradient of layer i's input, gin, from that of its output, gout. */
+static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *gin) {
+    const lb_dispatch *k = m->k;
+    const int T = m->threads;
+    const layer_spec *L = &m->spec.layers[i];
+    const float *in = m->act[i];
+    const size_t nin = (size_t)n * shape_size(m->shapes[i]);
+    const nn_param_slot *sl = &m->slots[i];
+    switch (L->kind) {
+    case LAYER_CONV: {
+        conv2d_desc d = conv_desc(m, i, n);
+        conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
+        nn_conv2d_bwd_data(k->conv2d, T, &d, gout, m->wt[i], gin);
+        break;
+    }
+    case LAYER_LRELU: nn_lrelu_bwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, gout, gin); break;
+    case LAYER_SIGMOID: k->act->sigmoid_bwd(nin, m->act[i + 1], gout, gin); break;
+    case LAYER_AVGPOOL:
+    case LAYER_MAXPOOL: {
+        pool_desc d = pool_desc_of(m, i, n);
+        nn_pool_bwd(k->pool, T, &d, in, gout, gin);
+        break;
+    }
+    case LAYER_GAVGPOOL:
+    case LAYER_GMAXPOOL:
+    case LAYER_GSUMPOOL: {
+        gpool_desc d = gpool_desc_of(m, i, n);
+        nn_gpool_bwd(k->gpool, T, &d, in, gout, gin);
+        break;
+    }
+    case LAYER_FLATTEN: {
+        act_shape s = m->shapes[i];
+        flatten_desc d = {n, s.h, s.w, s.c};
+        k->dense->flatten_bwd(&d, gout, gin);
+        break;
+    }
+    case LAYER_LINEAR: {
+        dense_desc d = {n, L->cin, L->cout, L->bias};
+        k->dense->bwd_data(&d, gout, m->params + sl->w_off, gin);
+        break;
+    }
+    }
+}
+
+float nn_model_backward(nn_model *m, int n, const float *y) {
+    float loss = loss_of(m, n, y, m->lossgrad);
+    float *gout = m->lossgrad; /* the model's own buffers: the fused pass below overwrites it in place */
+    int cur = 0;
+    for (int i = m->n_run - 1; i >= 0; i--) {
+        if (i > 0 && m->fuse_lrelu[i - 1]) {
+            /* lrelu i and conv i-1 together: the lrelu's input gradient gy chunk by chunk with the
+             * conv's backward-data, then the conv's weights from gy; every result is that of the two
+             * layers run one after the other.  gy overwrites gout in place (it is not needed after;
+             * lossgrad and gbuf are the model's own buffers): the conv's input gradient takes the
+             * free buffer, while the chunks still read gout */
+            const int c = i - 1;
+            float *gy = gout, *cin = c > 0 ? m->gbuf[cur] : NULL;
+            conv2d_desc d = conv_desc(m, c, n);
+            double t0 = m->prof ? prof_now() : 0;
+            if (cin) conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);
+            nn_lrelu_bwd_conv2d_bwd_data(m->k->conv2d, m->k->act, LRELU_SLOPE, m->threads, &d, m->act[i], gout, gy,
+                                         m->wt[c], cin);
+            /* the first layer has no backward-data: the lrelu's backward counts with its weights */
+            if (m->prof && cin) prof_layer(m, c, LB_PASS_BWD_DATA, n, t0), t0 = prof_now();
+            layer_bwd_weights(m, c, n, gy);
+            if (m->prof) prof_layer(m, c, LB_PASS_BWD_WEIGHTS, n, t0);
+            if (cin) gout = cin, cur ^= 1;
+            i = c;
+            continue;
+        }
+        float *gin = i > 0 ? m->gbuf[cur] : NULL;
+        const layer_kind kind = m->spec.layers[i].kind;
+        const bool has_weights = kind == LAYER_CONV || kind == LAYER_LINEAR;
+        if (!m->prof) {
+            if (has_weights) layer_bwd_weights(m, i, n, gout);
+            if (gin) layer_bwd_data(m, i, n, gout, gin);
+        } else {
+            double t0 = prof_now();
+            if (has_weights) {
+                layer_bwd_weights(m, i, n, gout);
+                prof_layer(m, i, LB_PASS_BWD_WEIGHTS, n, t0);
+                t0 = prof_now();
+            }
+            if (gin) {
+                layer_bwd_data(m, i, n, gout, gin);
+                prof_layer(m, i, LB_PASS_BWD_DATA, n, t0);
+            }
+        }
+        if (gin) {
+            gout = gin;
+            cur ^= 1;
+        }
+    }
+    return loss;
+}
+
+void nn_weight_to_torch(const layer_spec *L, const float *ours, float *torch) {
+    if (L->kind == LAYER_LINEAR) {
+        for (int i = 0; i < L->cin; i++)
+            for (int o = 0; o < L->cout; o++) torch[(size_t)o * L->cin + i] = ours[(size_t)i * L->cout + o];
+        return;
+    }
+    for (int a = 0; a < L->kh; a++)
+        for (int b = 0; b < L->kw; b++)
+            for (int ci = 0; ci < L->cin; ci++)
+                for (int co = 0; co < L->cout; co++)
+                    torch[(((size_t)co * L->cin + ci) * L->kh + a) * L->kw + b] =
+                        ours[(((size_t)a * L->kw + b) * L->cin + ci) * L->cout + co];
+}
+
+void nn_weight_from_torch(const layer_spec *L, const float *torch, float *ours) {
+    if (L->kind == LAYER_LINEAR) {
+        for (int i = 0; i < L->cin; i++)
+            for (int o = 0; o < L->cout; o++) ours[(size_t)i * L->cout + o] = torch[(size_t)o * L->cin + i];
+        return;
+    }
+    for (int a = 0; a < L->kh; a++)
+        for (int b = 0; b < L->kw; b++)
+            for (int ci = 0; ci < L->cin; ci++)
+                for (int co = 0; co < L->cout; co++)
+                    ours[(((size_t)a * L->kw + b) * L->cin + ci) * L->cout + co] =
+                        torch[(((size_t)co * L->cin + ci) * L->kh + a) * L->kw + b];
+}

@@ -1,0 +1,48 @@
+/* Training (docs/design.md §4.4: the defaults of the seed's code): AdamW (amsgrad, lr 1e-2, weight
+ * decay 0), mini-batches of 100 reshuffled every epoch, 10% of the data held out for validation,
+ * early stopping on the validation loss (patience 25) keeping the best weights.
+ *
+ * Randomness: the train/validation split depends on `seed` only; trial t initializes the weights
+ * with seed + t and shuffles with its own stream, so trials differ and a run is reproducible bit
+ * for bit for a given seed and thread count (the conv backward-weights sum depends on the thread
+ * count; lib/nn/parallel.h). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "lib/nn/model.h"
+#include "lib/nn/nnio.h"
+
+typedef struct {
+    int epochs, patience;
+    float lr, weight_decay;
+    double val_frac;
+    uint64_t seed;
+    FILE *progress; /* a line per epoch when non-NULL */
+} nn_train_opts;
+
+nn_train_opts nn_train_defaults(void);
+
+typedef struct {
+    float best_val;       /* the best validation loss (the weights left in the model) */
+    float train_loss;     /* mean training loss of the best epoch */
+    int best_epoch, epochs_run;
+    double seconds, samples_per_s; /* training samples (forward + backward + step) per second */
+} nn_train_result;
+
+/* The split: a seeded permutation of 0..n-1; the last round(val_frac * n) (at least 1 when
+ * val_frac > 0 and n > 1) are validation.  idx: [n]. */
+long nn_train_split(long n, double val_frac, uint64_t seed, long *idx);
+
+/* One training run (one trial) of m (a training model whose batch is the mini-batch size) on the
+ * samples train_idx[0..n_train) with validation on val_idx[0..n_val), from m's current weights.
+ * false with the reason in err when it cannot run, and when it diverges (a training or validation
+ * loss that is not finite): such a run has no weights worth keeping. */
+bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long n_train, const long *val_idx,
+                  long n_val, const nn_train_opts *o, uint64_t trial_seed, nn_train_result *r, char *err,
+                  size_t errlen);
+
+/* Mean loss of the model over samples idx[0..n) (all samples when idx is NULL) in batches; for
+ * one-output BCE models also the accuracy (threshold 0.5) when acc != NULL (else -1).  NaN when
+ * n is 0 or memory runs out. */
+double nn_eval_loss(nn_model *m, const nn_dataset *d, const long *idx, long n, double *acc);

@@ -1,0 +1,180 @@
+/* `latbench bench`: per-layer kernel timings against oneDNN, and the conv chain of a network.
+ * bench_run.c opens and closes a run and holds the helpers the op files share, bench_report.c
+ * prints a measurement's row and writes its JSON records; the op files (bench_ops.c: one conv or
+ * pool problem, bench_chain.c: a network's conv chain, bench_worm.c, bench_pipeline.c,
+ * gbench_kernels.c) use those two and bench_ops.c's step functions, never bench_main.c, which
+ * (cmd_bench: options, the problem sweep) calls them.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+#include "arch/registry.h"
+#include "lib/io/jsonfile.h"
+#include "tools/machine/counters.h"
+#include "tools/machine/topology.h"
+#include "tools/baseline/halo.h"
+#include "tools/machine/machine.h"
+#include "tools/baseline/onednn_ops.h"
+#include "tools/machine/timing.h"
+#include "kernels/pass.h"
+
+#define BENCH_MAX_LIST 16
+
+typedef struct {
+    const char *filter;                 /* substring of the problem name or layer label */
+    const char *desc;                   /* --desc: only this problem (tools/problems/problem.h) */
+    int threads[BENCH_MAX_LIST], n_threads;
+    int batches[BENCH_MAX_LIST], n_batches;
+    int lat_h[BENCH_MAX_LIST], lat_w[BENCH_MAX_LIST], n_lattices;
+    const char *nets[BENCH_MAX_LIST];
+    int n_nets;
+    const char *chain_net;              /* network whose conv chain is timed (NULL: none) */
+    int chain_h, chain_w, chain_batch;
+    bool onednn;                        /* --baseline onednn (default) or none */
+    bool scalar;                        /* --scalar: time the scalar reference too (r_scl) */
+    bool quick;
+    const char *json_path;              /* NULL: the results store (see bench_run_open) */
+    bool no_json;
+    bool no_bandwidth;                  /* skip the memory-bandwidth measurement (the gate) */
+    bench_timing_cfg timing;
+    /* ---- pipelines (bench_pipeline.c) ---- */
+    int pipelines;                      /* 0: default (run them), 1: --pipelines, -1: --no-pipelines */
+    int pipe_batch;                     /* training/eval batch of the pipelines (0: 128) */
+    /* ---- end pipelines ---- */
+} bench_opts;
+
+typedef struct bench_measure bench_measure;
+
+/* Everything one run needs; no globals. */
+typedef struct bench_run {
+    const bench_opts *opt;
+    const lb_dispatch *disp;
+    bench_machine mach;
+    /* measured FMA peak, GFLOP/s: peak[isa][i] at opt->threads[i] threads */
+    double peak[LB_ISA_NEON + 1][BENCH_MAX_LIST];
+    /* measured STREAM-triad memory bandwidth, GB/s, at opt->threads[i] threads (0: not measured) */
+    double stream_gbps[BENCH_MAX_LIST];
+    double l2_gbps[BENCH_MAX_LIST];     /* the same triad resident in L2 (a second roof) */
+    lb_topology topo;
+    char pin_desc[1024];                /* how the worker threads were pinned */
+    lb_affinity affinity0;              /* the master thread's mask before pinning (given back at close) */
+    int pinned_threads;
+    lb_counters ctr;                    /* opened for the largest thread count of the run */
+    odnn_env env;
+    bool have_onednn;
+    json_writer json;
+    bool json_on;
+    FILE *json_file;
+    char json_path[1024];
+    lb_atomic_file json_af; /* the temporary json_file writes (bench_json.h) */
+    char dnnl_ver[64];
+    double t_start;
+    FILE *out;
+    double loadavg[3];                  /* before the run */
+    bool any_lone;                      /* some path was timed once only (too slow) */
+    bool any_contended;                 /* some row ran far slower on more threads */
+    int n_rows;
+    /* called for every measurement after it is printed (the CI gate collects ratios here) */
+    void (*on_measure)(struct bench_run *r, const bench_measure *m);
+    void *hook_ctx;
+} bench_run;
+
+/* One measured problem at one thread count, as reported. */
+struct bench_measure {
+    char name[112];          /* "conv2d_fwd/mb32_ic4oc64_..." or "chain/task1-eq/..." */
+    const char *layers;      /* "task1-eq:L1 task3-eq1:L1" */
+    const char *op, *pass;
+    int threads;             /* asked for (oneDNN's) */
+    int threads_ours;        /* ours actually used (batch split) */
+    double ours_time_first_threads;   /* ours at the first --threads count (0 for that row) */
+    double flops, bytes;
+    bool fma_bound;          /* % of FMA peak is meaningful (conv) */
+    lb_isa isa;              /* ours' variant ISA */
+    const char *variant;     /* ours' variant name */
+    const bench_seq *seq_ours, *seq_any, *seq_plain, *seq_scalar;   /* NULL when not measured */
+    const bench_seq_result *ours, *any, *plain, *scalar;
+    const char *impl_any, *impl_plain, *layouts_any;
+    /* counters over one extra repetition's calls of ours (after the timing) */
+    long counter_calls;
+    lb_counter_values counters;
+};
+
+/* ---- the run and its shared helpers (bench_run.c) ---- */
+double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
+/* Sets up a run whose r->disp and r->mach are filled: the JSON file (opt->json_path, else
+ * results/<machine>/runs/<kind>-<date>-<time>.json unless opt->no_json), oneDNN, the FMA peaks, the
+ * context printed and written.  Returns 0, or an exit status after a message. */
+int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind);
+/* Ends the JSON and commits it atomically; releases oneDNN.  Returns 0, or 1 when writing failed. */
+int bench_run_close(bench_run *r);
+/* Runs fn(ctx) `calls` times with the run's counters on (and the likwid region `name` around it, on
+ * `threads` threads): the hardware/software counters of a benchmark or a pipeline phase, counted
+ * apart from the timed repetitions. */
+void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
+                       lb_counter_values *out);
+/* Calls for counting a sequence: one repetition's, and at least ~5 ms worth. */
+long bench_counter_calls(const bench_seq_result *res);
+/* fn for bench_count_calls: one call of a sequence (ctx: a bench_seq), all of its steps. */
+void bench_seq_run_once(void *seq);
+/* The scalar reference variants (always compiled in). */
+const conv2d_ops *bench_scalar_conv2d(void);
+const pool_ops *bench_scalar_pool(void);
+bool bench_wanted(const bench_run *r, const char *name, const char *layers);
+/* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
+float *bench_alloc_filled(size_t n, unsigned seed);
+
+/* ---- the report (bench_report.c) ---- */
+/* The table's column names (before a section's first row). */
+void bench_print_header(FILE *f);
+/* Prints m's row, writes its JSON records (when the run writes JSON), calls r->on_measure. */
+void bench_report(bench_run *r, const bench_measure *m);
+/* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
+ * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
+void bench_json_time_stats(json_writer *j, const bench_stats *s);
+void bench_json_samples(json_writer *j, const char *key, const double *sec, int n);
+
+
+/* Step contexts and functions (timing.h steps) shared by bench_ops.c and bench_chain.c. */
+typedef struct {
+    const conv2d_ops *k;
+    int threads;
+    conv2d_desc d;
+    const float *in, *w, *bias, *gout, *wt;
+    float *out, *gin, *gw, *gb, *ws;
+} bench_conv_ctx;
+
+typedef struct {
+    const pool_ops *k;
+    int threads;
+    pool_desc d;
+    const float *in, *gout;
+    float *out, *gin;
+} bench_pool_ctx;
+
+void bench_step_conv_fwd(void *ctx);
+void bench_step_conv_bwd_data(void *ctx);
+void bench_step_conv_bwd_weights(void *ctx);
+void bench_step_pool_fwd(void *ctx);
+void bench_step_pool_bwd(void *ctx);
+
+/* Times one conv pass (ours vs oneDNN) at every thread count of the options; reports rows.
+ * Returns false when buffers could not be allocated (the problem is skipped with a message). */
+bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const char *name, const char *layers);
+/* pass: LB_PASS_FWD, or LB_PASS_BWD_DATA for the backward. */
+bool bench_pool_problem(bench_run *r, const pool_desc *d, lb_pass pass, const char *name, const char *layers);
+/* The conv chain of a network, forward + backward (weights of every layer, data of all but the
+ * first), ours vs oneDNN with its copies. */
+bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);
+/* Worm update throughput per variant (bench_worm.c). */
+void bench_worm(bench_run *r);
+
+/* ---- pipelines (bench_pipeline.c) ---- */
+/* The full pipelines, each beside its baseline in the same run: training steps of task1-eq/st on
+ * 8x8 and 60x4 and task3-eq1 on 8x8 and inference of task1-eq on 64x64 vs PyTorch (per-layer
+ * breakdown, share outside kernels), worm sample generation vs the scalar variant, evaluation over
+ * the generated set.  Names "pipeline/<phase>/...", so --filter pipeline/ selects them alone. */
+void bench_pipelines(bench_run *r);
+/* ---- end pipelines ---- */
+
+/* `latbench bench` (tools/bench/bench_main.c): the process exit status. */
+int cmd_bench(int argc, char **argv);

@@ -1,0 +1,220 @@
+/* What `latbench bench` reports for a measurement: a row of the table (bench_print_header names its
+ * columns) and the google-benchmark-style JSON records of ours and each oneDNN path. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "tools/bench/bench.h"
+
+static double kind_or_zero(const bench_seq_result *s, bench_step_kind k) {
+    return s && s->has_kind[k] ? s->kind[k].median : 0;
+}
+
+/* oneDNN's best: fastest whole path (with copies), and fastest compute alone. */
+static void onednn_best(const bench_measure *m, double *all, const char **path, double *compute) {
+    *all = INFINITY;
+    *compute = INFINITY;
+    *path = NULL;
+    if (m->any) {
+        *all = m->any->total.median;
+        *path = "any";
+        *compute = kind_or_zero(m->any, STEP_COMPUTE);
+    }
+    if (m->plain) {
+        if (m->plain->total.median < *all) {
+            *all = m->plain->total.median;
+            *path = "nhwc";
+        }
+        double c = kind_or_zero(m->plain, STEP_COMPUTE);
+        if (c < *compute) *compute = c;
+    }
+}
+
+/* The fastest single repetition of any oneDNN path (with its copies). */
+static double onednn_best_min(const bench_measure *m) {
+    double best = INFINITY;
+    if (m->any && m->any->total.min < best) best = m->any->total.min;
+    if (m->plain && m->plain->total.min < best) best = m->plain->total.min;
+    return best;
+}
+
+static const char *kind_name(bench_step_kind k) {
+    switch (k) {
+    case STEP_COMPUTE: return "compute";
+    case STEP_HALO: return "halo";
+    case STEP_REORDER: return "reorder";
+    default: return "other";
+    }
+}
+
+void bench_json_time_stats(json_writer *j, const bench_stats *s) {
+    json_num(j, "real_time", s->median * 1e9);
+    json_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
+    json_str(j, "time_unit", "ns");
+    json_num(j, "min_time", s->min * 1e9);
+    json_num(j, "max_time", s->max * 1e9);
+    json_num(j, "q1_time", s->q1 * 1e9);
+    json_num(j, "q3_time", s->q3 * 1e9);
+}
+
+void bench_json_samples(json_writer *j, const char *key, const double *sec, int n) {
+    json_begin_array(j, key);
+    for (int i = 0; i < n; i++) json_num(j, NULL, sec[i] * 1e9);
+    json_end_array(j);
+}
+
+static void json_record(bench_run *r, const bench_measure *m, const char *who, const bench_seq *seq,
+                        const bench_seq_result *res, double peak) {
+    json_writer *j = &r->json;
+    char name[192];
+    snprintf(name, sizeof name, "%s/%s/threads:%d", m->name, who, m->threads);
+    json_begin_object(j, NULL);
+    json_str(j, "name", name);
+    json_str(j, "run_name", name);
+    json_str(j, "run_type", "aggregate");
+    json_str(j, "aggregate_name", "median");
+    json_int(j, "repetitions", res->reps);
+    json_int(j, "iterations", res->calls);
+    json_int(j, "threads", m->threads);
+    bench_json_time_stats(j, &res->total);
+    bench_json_samples(j, "samples", res->samples, res->n_samples);
+    json_str(j, "problem", m->name);
+    json_str(j, "op", m->op);
+    json_str(j, "pass", m->pass);
+    json_str(j, "layers", m->layers);
+    json_str(j, "impl", who);
+    json_num(j, "flops", m->flops);
+    json_num(j, "bytes", m->bytes);
+    double t = res->total.median;
+    json_num(j, "GFLOPS", m->flops / t * 1e-9);
+    json_num(j, "GBps", m->bytes / t * 1e-9);
+    if (m->fma_bound && peak > 0) json_num(j, "pct_fma_peak", 100 * m->flops / t * 1e-9 / peak);
+    if (!strcmp(who, "ours")) {
+        json_str(j, "variant", m->variant);
+        json_str(j, "isa", lb_isa_name(m->isa));
+        json_int(j, "threads_used", m->threads_ours);
+        json_bool(j, "contended", m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads);
+        double all, compute;
+        const char *path;
+        onednn_best(m, &all, &path, &compute);
+        if (path) {
+            json_str(j, "onednn_best_path", path);
+            json_num(j, "onednn_best_time", all * 1e9);
+            json_num(j, "onednn_best_compute_time", compute * 1e9);
+            json_num(j, "ratio_vs_onednn", t / all);
+            json_num(j, "ratio_vs_onednn_compute", t / compute);
+            json_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
+        }
+        if (m->scalar) json_num(j, "ratio_vs_scalar", t / m->scalar->total.median);
+        if (m->counter_calls > 0) {
+            json_int(j, "counter_calls", m->counter_calls);
+            lb_counters_json(j, "counters", &m->counters);
+        }
+    } else if (!strcmp(who, "scalar")) {
+        json_str(j, "variant", m->seq_scalar->steps[0].name);
+        json_str(j, "isa", "scalar");
+        json_int(j, "threads_used", m->threads_ours);
+    } else {
+        json_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
+        if (!strcmp(who, "onednn_any") && m->layouts_any) json_str(j, "onednn_layouts", m->layouts_any);
+        json_int(j, "threads_used", m->threads);
+    }
+    for (int k = 0; k < STEP_N_KINDS; k++)
+        if (res->has_kind[k]) {
+            char key[32];
+            snprintf(key, sizeof key, "%s_time", kind_name((bench_step_kind)k));
+            json_num(j, key, res->kind[k].median * 1e9);
+        }
+    if (seq->n_steps > 1) {
+        json_begin_array(j, "steps");
+        for (int k = 0; k < seq->n_steps; k++) {
+            json_begin_object(j, NULL);
+            json_str(j, "name", seq->steps[k].name);
+            json_str(j, "kind", kind_name(seq->steps[k].kind));
+            json_num(j, "median_time", res->step[k].median * 1e9);
+            json_num(j, "min_time", res->step[k].min * 1e9);
+            json_num(j, "max_time", res->step[k].max * 1e9);
+            json_end_object(j);
+        }
+        json_end_array(j);
+    }
+    json_end_object(j);
+}
+
+#define ROW_FMT "%-60s %4s %10s %4s %8s %6s | %10s %9s %9s %10s | %6s %6s %6s %6s | %-34s | %s\n"
+
+void bench_print_header(FILE *f) {
+    fprintf(f, ROW_FMT, "problem", "thr", "ours_us", "+-%", "GFLOP/s", "%peak", "dnnl_us", "+halo_us", "+reord_us", "nhwc_us",
+            "r_all", "r_cmp", "r_min", "r_scl", "ctr (ours)", "oneDNN impl (best layout)");
+}
+
+static void fmt_us(char *buf, size_t len, double s) {
+    if (s <= 0 || !isfinite(s)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.2f", s * 1e6);
+}
+
+void bench_report(bench_run *r, const bench_measure *m) {
+    double t = m->ours->total.median;
+    double gf = m->flops / t * 1e-9;
+    double peak = bench_peak_for(r, m->isa, m->threads);
+    char thr[16], ours[24], spread[16], gfs[24], pct[16], dnnl[24], halo[24], reord[24], nhwc[24], rall[16], rcmp[16], rmin[16], rscl[16];
+    /* More threads taking 3x longer than fewer: a thread waited for a core (shared machine) */
+    bool contended = m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads;
+    r->any_contended |= contended;
+    snprintf(thr, sizeof thr, "%d%s%s", m->threads, m->threads_ours < m->threads ? "*" : "", contended ? "!" : "");
+    fmt_us(ours, sizeof ours, t);
+    /* half the interquartile range, relative: how much the repetitions disagreed */
+    snprintf(spread, sizeof spread, "%.0f", t > 0 ? 50 * (m->ours->total.q3 - m->ours->total.q1) / t : 0);
+    snprintf(gfs, sizeof gfs, "%.2f", gf);
+    if (m->fma_bound && peak > 0) snprintf(pct, sizeof pct, "%.1f", 100 * gf / peak);
+    else snprintf(pct, sizeof pct, "-");
+    fmt_us(dnnl, sizeof dnnl, kind_or_zero(m->any, STEP_COMPUTE));
+    fmt_us(halo, sizeof halo, kind_or_zero(m->any, STEP_HALO));
+    fmt_us(reord, sizeof reord, kind_or_zero(m->any, STEP_REORDER));
+    fmt_us(nhwc, sizeof nhwc, kind_or_zero(m->plain, STEP_COMPUTE));
+    /* '^': a path timed once only, being many times slower than the fastest (timing.h) */
+    if (m->any && m->any->reps == 1 && r->opt->timing.reps > 1) strcat(dnnl, "^");
+    if (m->plain && m->plain->reps == 1 && r->opt->timing.reps > 1) strcat(nhwc, "^");
+    r->any_lone |= (m->any && m->any->reps == 1) || (m->plain && m->plain->reps == 1);
+    double all, compute;
+    const char *path;
+    onednn_best(m, &all, &path, &compute);
+    if (path) {
+        snprintf(rall, sizeof rall, "%.2f", t / all);
+        snprintf(rcmp, sizeof rcmp, "%.2f", t / compute);
+        snprintf(rmin, sizeof rmin, "%.2f", m->ours->total.min / onednn_best_min(m));
+    } else {
+        snprintf(rall, sizeof rall, "-");
+        snprintf(rcmp, sizeof rcmp, "-");
+        snprintf(rmin, sizeof rmin, "-");
+    }
+    if (m->scalar) snprintf(rscl, sizeof rscl, "%.3f", t / m->scalar->total.median);
+    else snprintf(rscl, sizeof rscl, "-");
+    char impl[160];
+    if (path && !strcmp(path, "nhwc"))
+        snprintf(impl, sizeof impl, "%s; nhwc path faster: %s", m->impl_any ? m->impl_any : "-", m->impl_plain ? m->impl_plain : "-");
+    else
+        snprintf(impl, sizeof impl, "%s", m->impl_any ? m->impl_any : "-");
+    char ctr[96] = "-";
+    if (m->counter_calls > 0) lb_counters_format(&m->counters, ctr, sizeof ctr);
+    fprintf(r->out, ROW_FMT, m->name, thr, ours, spread, gfs, pct, dnnl, halo, reord, nhwc, rall, rcmp, rmin, rscl, ctr, impl);
+    if (!strcmp(m->op, "chain")) {
+        /* where the chain's time goes, per kind of step */
+        for (int s = 0; s < 2; s++) {
+            const bench_seq_result *res = s == 0 ? m->ours : m->any;
+            if (!res) continue;
+            fprintf(r->out, "    %-11s total %9.2f us:", s == 0 ? "ours" : "oneDNN any", res->total.median * 1e6);
+            for (int k = 0; k < STEP_N_KINDS; k++)
+                if (res->has_kind[k]) fprintf(r->out, "  %s %.2f", kind_name((bench_step_kind)k), res->kind[k].median * 1e6);
+            fprintf(r->out, "  (%d steps)\n", (s == 0 ? m->seq_ours : m->seq_any)->n_steps);
+        }
+    }
+    fflush(r->out);
+    r->n_rows++;
+    if (r->json_on) {
+        json_record(r, m, "ours", m->seq_ours, m->ours, peak);
+        if (m->any) json_record(r, m, "onednn_any", m->seq_any, m->any, peak);
+        if (m->plain) json_record(r, m, "onednn_nhwc", m->seq_plain, m->plain, peak);
+        if (m->scalar) json_record(r, m, "scalar", m->seq_scalar, m->scalar, bench_peak_for(r, LB_ISA_SCALAR, m->threads));
+    }
+    if (r->on_measure) r->on_measure(r, m);
+}

@@ -1,0 +1,332 @@
+/* The run of `latbench bench` (and of the gate, through bench.h): its setup and close (the JSON file,
+ * oneDNN, the FMA peaks and bandwidths, the pinned threads and counters, the context printed and
+ * written) and the helpers the op files share (buffers, the filter, counting calls).  The op files
+ * call these and bench_report.c; nothing here calls an op file. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "tools/bench/bench.h"
+#include "lib/io/atomic.h"
+#include "tools/machine/peak.h"
+#include "lib/io/outdir.h"
+#include "arch/build_info.h"
+#include "tools/machine/bandwidth.h"
+
+/* ---- shared helpers (bench.h) ---- */
+
+float *bench_alloc_filled(size_t n, unsigned seed) {
+    void *p = NULL;
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    bytes = (bytes + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+    float *x = p;
+    uint32_t s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)(s >> 8) * (2.0f / 16777216.0f) - 1.0f;
+    }
+    return x;
+}
+
+bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
+    const char *f = r->opt->filter;
+    return !f || strstr(name, f) || (layers && strstr(layers, f));
+}
+
+long bench_counter_calls(const bench_seq_result *res) {
+    long calls = res->calls > 0 ? res->calls : 1;
+    double t = res->total.median;
+    if (t > 0 && calls * t < 5e-3) calls = (long)ceil(5e-3 / t);
+    return calls;
+}
+
+void bench_seq_run_once(void *seq) {
+    const bench_seq *s = seq;
+    for (int k = 0; k < s->n_steps; k++) s->steps[k].fn(s->steps[k].ctx);
+}
+
+void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
+                       lb_counter_values *out) {
+    lb_region_begin(name, threads);
+    lb_counters_start(&r->ctr);
+    for (long c = 0; c < calls; c++) fn(ctx);
+    lb_counters_stop(&r->ctr);
+    lb_region_end(name, threads);
+    lb_counters_read(&r->ctr, out);
+}
+
+/* The scalar reference of an op: the row of its enumerator with ISA scalar (always compiled in). */
+#define SCALAR_OF(OP)                                   \
+    const OP##_ops *bench_scalar_##OP(void) {           \
+        int n;                                          \
+        const OP##_ops *v = lb_##OP##_variants(&n);     \
+        for (int i = 0; i < n; i++)                     \
+            if (v[i].isa == LB_ISA_SCALAR) return &v[i]; \
+        return NULL;                                    \
+    }
+SCALAR_OF(conv2d)
+SCALAR_OF(pool)
+
+double bench_peak_for(const bench_run *r, lb_isa isa, int threads) {
+    lb_isa p = bench_peak_isa_for(&r->disp->cpu, isa);
+    for (int i = 0; i < r->opt->n_threads; i++)
+        if (r->opt->threads[i] == threads) return r->peak[p][i];
+    return 0;
+}
+
+/* ---- the run: its context, open and close ---- */
+
+static void measure_peaks(bench_run *r) {
+    memset(r->peak, 0, sizeof r->peak);
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++)
+        if (lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) && bench_fma_loop_flops((lb_isa)isa) != 0)
+            bench_peak_sweep(&r->disp->cpu, (lb_isa)isa, r->opt->threads, r->opt->n_threads, r->mach.cores, r->peak[isa]);
+}
+
+static void print_context(bench_run *r, const char *dnnl_ver) {
+    const bench_opts *o = r->opt;
+    const bench_machine *m = &r->mach;
+    FILE *f = r->out;
+    fprintf(f, "machine   %s%s%s%s, %d package(s), %d cores, %d PUs (slug %s)\n", m->model, m->uarch[0] ? " (" : "", m->uarch,
+            m->uarch[0] ? ")" : "", m->packages, m->cores, m->pus, m->slug);
+    fprintf(f, "features  %s\n", m->features);
+    fprintf(f, "dispatch  conv2d %s, pool %s (cap %s%s)\n", r->disp->conv2d->name, r->disp->pool->name, lb_isa_name(r->disp->cap),
+            getenv("LATBENCH_ISA") && *getenv("LATBENCH_ISA") ? ", from LATBENCH_ISA" : "");
+    fprintf(f, "software  compiler %s; oneDNN %s (%s runtime, ISA %s)%s\n", lb_build_compiler(), dnnl_ver, odnn_runtime_name(),
+            odnn_effective_isa_name(), r->have_onednn ? "" : " - baseline off");
+    fprintf(f, "FMA peak ");
+    bool low = false;
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
+        if (r->peak[isa][0] <= 0) continue;
+        fprintf(f, "  %s:", lb_isa_name((lb_isa)isa));
+        for (int i = 0; i < o->n_threads; i++) {
+            fprintf(f, " %.1f GFLOP/s @%d thr%s", r->peak[isa][i], o->threads[i], i + 1 < o->n_threads ? "," : "");
+            /* t threads on t free cores reach ~t times one thread's peak */
+            low |= o->threads[i] <= m->cores && r->peak[isa][i] < 0.85 * o->threads[i] * r->peak[isa][0] / o->threads[0];
+        }
+    }
+    if (low) fprintf(f, "\n          (a multi-thread peak is well below the single-thread one times the threads: the cores were busy)");
+    if (r->stream_gbps[0] > 0) {
+        fprintf(f, "\nmemory    STREAM triad");
+        for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->stream_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
+        fprintf(f, " (tools/machine/bandwidth.h; the roofline's slope); in L2");
+        for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->l2_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
+    }
+    char topo[512];
+    lb_topology_format(&r->topo, topo, sizeof topo);
+    fprintf(f, "\ntopology  %s", topo);
+    fprintf(f, "\npinning   policy %s: %s", lb_pin_policy_name(LB_PIN_DEFAULT), r->pin_desc);
+    fprintf(f, "\ncounters  %s%s%s\n          (column ctr: ours over one more repetition's calls; likwid markers %s)",
+            lb_counter_backend_name(r->ctr.backend), r->ctr.reason[0] ? ": " : "", r->ctr.reason,
+            LB_LIKWID_BUILT ? "built in" : "not built (make LIKWID=1)");
+    if (r->ctr.note[0]) fprintf(f, "\n          note: %s", r->ctr.note);
+    fprintf(f, "\ntiming    median over repetitions (up to %d, at least %d; each >= %.0f ms), ours and oneDNN interleaved; times in us per call\n",
+            o->timing.reps, o->timing.min_reps, o->timing.rep_s * 1e3);
+    fprintf(f, "columns   dnnl_us: oneDNN compute in its best layout (format_tag_any); +halo_us: its circular-halo copy\n"
+               "          (fold-back for bwd_data); +reord_us: its reorders from/to NHWC/HWIO; nhwc_us: oneDNN compute on\n"
+               "          plain nhwc/hwio; r_all = ours / fastest oneDNN path with its copies; r_cmp = ours / fastest\n"
+               "          oneDNN compute alone (< 1: ours faster); r_min: the same as r_all on the fastest repetitions\n"
+               "          (noise only adds time); +-%%: half the interquartile range of ours, relative; %%peak: of the\n"
+               "          FMA peak at that thread count\n");
+    if (r->loadavg[0] > 0.5)
+        fprintf(f, "load      %.2f %.2f %.2f (1/5/15 min) before the run: other work shares the cores, expect noise\n",
+                r->loadavg[0], r->loadavg[1], r->loadavg[2]);
+}
+
+/* {"T": v[i], ...} keyed by the run's thread counts. */
+static void json_per_threads(json_writer *j, const char *name, const bench_opts *o, const double *v) {
+    json_begin_object(j, name);
+    for (int i = 0; i < o->n_threads; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", o->threads[i]);
+        json_num(j, key, v[i]);
+    }
+    json_end_object(j);
+}
+
+static void json_context(bench_run *r, const char *dnnl_ver) {
+    const bench_opts *o = r->opt;
+    json_writer *j = &r->json;
+    char date[64], host[128] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    gethostname(host, sizeof host - 1);
+    json_begin_object(j, "context");
+    json_str(j, "date", date);
+    json_str(j, "host_name", host);
+    json_str(j, "executable", "latbench bench");
+    json_int(j, "num_cpus", r->mach.pus);
+    json_str(j, "library_build_type",
+#ifdef __OPTIMIZE__
+             "release"
+#else
+             "debug"
+#endif
+    );
+    json_str(j, "cpu_model", r->mach.model);
+    json_str(j, "cpu_vendor", r->disp->cpu.vendor);
+    json_str(j, "cpu_uarch", r->mach.uarch);
+    json_int(j, "cpu_family", r->mach.family);
+    json_int(j, "cpu_model_id", r->mach.model_id);
+    json_str(j, "machine_slug", r->mach.slug);
+    json_int(j, "packages", r->mach.packages);
+    json_int(j, "cores", r->mach.cores);
+    json_int(j, "pus", r->mach.pus);
+    json_str(j, "isa_features", r->mach.features);
+    json_str(j, "isa_cap", lb_isa_name(r->disp->cap));
+    json_begin_object(j, "dispatch");
+    json_str(j, "conv2d", r->disp->conv2d->name);
+    json_str(j, "pool", r->disp->pool->name);
+    json_end_object(j);
+    json_begin_array(j, "threads");
+    for (int i = 0; i < o->n_threads; i++) json_int(j, NULL, o->threads[i]);
+    json_end_array(j);
+    json_begin_array(j, "load_avg");
+    for (int i = 0; i < 3; i++) json_num(j, NULL, r->loadavg[i]);
+    json_end_array(j);
+    lb_topology_json(j, "topology", &r->topo);
+    json_str(j, "pin_policy", lb_pin_policy_name(LB_PIN_DEFAULT));
+    json_str(j, "pinning", r->pin_desc);
+    json_str(j, "counter_backend", lb_counter_backend_name(r->ctr.backend));
+    json_str(j, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
+    json_str(j, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
+    json_bool(j, "likwid_markers", LB_LIKWID_BUILT);
+    json_str(j, "omp_proc_bind", getenv("OMP_PROC_BIND"));
+    json_str(j, "omp_places", getenv("OMP_PLACES"));
+    json_str(j, "compiler", lb_build_compiler());
+    json_str(j, "compiler_flags", lb_build_flags());
+    json_str(j, "git_commit", lb_build_commit());
+    json_str(j, "onednn_version", dnnl_ver);
+    json_str(j, "onednn_cpu_runtime", odnn_runtime_name());
+    json_str(j, "onednn_cpu_isa", odnn_effective_isa_name());
+    json_bool(j, "onednn_baseline", r->have_onednn);
+    json_begin_object(j, "fma_peak_gflops");
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
+        if (r->peak[isa][0] <= 0) continue;
+        json_per_threads(j, lb_isa_name((lb_isa)isa), o, r->peak[isa]);
+    }
+    json_end_object(j);
+    if (r->stream_gbps[0] > 0) {
+        json_per_threads(j, "stream_gbps", o, r->stream_gbps);
+        json_per_threads(j, "l2_triad_gbps", o, r->l2_gbps);
+    }
+    json_begin_object(j, "timing");
+    json_str(j, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
+    json_int(j, "reps", o->timing.reps);
+    json_int(j, "min_reps", o->timing.min_reps);
+    json_num(j, "rep_seconds", o->timing.rep_s);
+    json_num(j, "budget_seconds", o->timing.budget_s);
+    json_end_object(j);
+    json_bool(j, "quick", o->quick);
+    json_begin_array(j, "nets");
+    for (int i = 0; i < o->n_nets; i++) json_str(j, NULL, o->nets[i]);
+    json_end_array(j);
+    json_begin_array(j, "lattices");
+    for (int i = 0; i < o->n_lattices; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "%dx%d", o->lat_h[i], o->lat_w[i]);
+        json_str(j, NULL, s);
+    }
+    json_end_array(j);
+    json_begin_array(j, "batches");
+    for (int i = 0; i < o->n_batches; i++) json_int(j, NULL, o->batches[i]);
+    json_end_array(j);
+    json_end_object(j);
+}
+
+/* The results store: results/<machine>/runs/<kind>-<date>-<time>-<microseconds>-<pid>.json (runs/ is
+ * not tracked; copy a run up one level to commit it as reference data).  Two runs never pick the same
+ * name (the pid), and the name is committed with RENAME_NOREPLACE (bench_run_open). */
+static bool default_json_path(const bench_run *r, const char *kind, char *out, size_t len) {
+    char date[32];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
+    char dir[512];
+    snprintf(dir, sizeof dir, "results/%s/runs", r->mach.slug);
+    if (!lb_mkdirs(dir)) {
+        fprintf(stderr, "latbench %s: cannot create %s: %s (give --json FILE or --no-json)\n", kind, dir, strerror(errno));
+        return false;
+    }
+    snprintf(out, len, "%s/%s-%s-%06ld-%ld.json", dir, kind, date, ts.tv_nsec / 1000, (long)getpid());
+    return true;
+}
+
+int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
+    r->opt = opt;
+    if (!r->out) r->out = stdout;
+    for (int i = 0; i < opt->n_threads; i++)
+        if (opt->threads[i] > r->mach.cores)
+            fprintf(stderr, "latbench %s: note: %d threads on %d cores oversubscribes the machine\n", kind, opt->threads[i], r->mach.cores);
+    int json_flags = 0; /* --json FILE replaces FILE (atomically); the store never replaces a run */
+    if (opt->json_path) {
+        if (strlen(opt->json_path) >= sizeof r->json_path) {
+            fprintf(stderr, "latbench %s: --json %.80s...: path too long (at most %zu bytes)\n", kind, opt->json_path,
+                    sizeof r->json_path - 1);
+            return 2;
+        }
+        snprintf(r->json_path, sizeof r->json_path, "%s", opt->json_path);
+    } else if (!opt->no_json) {
+        if (!default_json_path(r, kind, r->json_path, sizeof r->json_path)) return 1;
+        json_flags = LB_ATOMIC_NOREPLACE;
+    }
+    if (r->json_path[0]) {
+        r->json_file = json_file_open_tmp(r->json_path, &r->json_af, json_flags);
+        if (!r->json_file) return 1;
+        json_init(&r->json, r->json_file);
+        r->json_on = true;
+    }
+    if (opt->onednn) odnn_match_isa(r->disp->cap);
+    r->have_onednn = opt->onednn && odnn_env_init(&r->env);
+    odnn_version_str(r->dnnl_ver, sizeof r->dnnl_ver);
+    if (getloadavg(r->loadavg, 3) != 3) r->loadavg[0] = r->loadavg[1] = r->loadavg[2] = 0;
+    r->t_start = bench_now();
+    lb_topology_detect(&r->topo);
+    int max_threads = 1;
+    for (int i = 0; i < opt->n_threads; i++)
+        if (opt->threads[i] > max_threads) max_threads = opt->threads[i];
+    /* Pinned once for the largest team: libgomp keeps its pool threads, so thread i of every later,
+     * smaller team is the same OS thread on the same core (topology.h). */
+    lb_affinity_save(&r->affinity0);
+    r->pinned_threads = max_threads;
+    lb_pin_threads(&r->topo, max_threads, LB_PIN_DEFAULT, r->pin_desc, sizeof r->pin_desc);
+    lb_counters_open(&r->ctr, max_threads, LB_COUNTERS_AUTO);
+    lb_likwid_init(max_threads);
+    measure_peaks(r);
+    if (!opt->no_bandwidth)
+        for (int i = 0; i < opt->n_threads; i++) {
+            r->stream_gbps[i] = bench_stream_gbps(opt->threads[i], 0);
+            r->l2_gbps[i] = bench_cache_gbps(opt->threads[i], 0);
+        }
+    print_context(r, r->dnnl_ver);
+    if (r->json_on) {
+        json_begin_object(&r->json, NULL);
+        json_context(r, r->dnnl_ver);
+        json_begin_array(&r->json, "benchmarks");
+    }
+    return 0;
+}
+
+int bench_run_close(bench_run *r) {
+    int status = 0;
+    if (r->json_on) {
+        json_end_array(&r->json);
+        json_end_object(&r->json);
+        if (!json_file_commit(r->json_file, &r->json_af)) status = 1;
+        else fprintf(r->out, "wrote %s\n", r->json_path);
+        r->json_on = false;
+    }
+    if (r->have_onednn) odnn_env_fini(&r->env);
+    r->have_onednn = false;
+    lb_counters_close(&r->ctr);
+    lb_likwid_close();
+    lb_affinity_restore(&r->affinity0, r->pinned_threads);
+    return status;
+}

@@ -1,0 +1,94 @@
+/* The worm update in `latbench bench`: sweeps, worm head moves and l-link updates per second per
+ * core for every worm variant this CPU runs, side by side with the scalar reference, on 60x4 and
+ * 8x8 at eta 4.01, lambda 1 and mu in {0.5, 1.0, 1.5} (below, at and above the Silver Blaze onset). */
+#include <stdio.h>
+#include <string.h>
+#include "tools/bench/bench.h"
+#include "tools/bench/wormbench.h"
+
+void bench_worm(bench_run *r) {
+    static const int lattices[][2] = {{60, 4}, {8, 8}};
+    static const double mus[] = {0.5, 1.0, 1.5};
+    int n_lat = r->opt->quick ? 1 : 2, n_mu = r->opt->quick ? 1 : 3;
+    int nv;
+    const worm_ops *vars = lb_worm_variants(&nv);
+    bool header = false;
+    for (int li = 0; li < n_lat; li++)
+        for (int mi = 0; mi < n_mu; mi++) {
+            double mu = r->opt->quick ? 1.0 : mus[mi];
+            for (int ti = 0; ti < r->opt->n_threads; ti++) {
+                double scalar_sweeps = 0, scalar_head = 0, scalar_l = 0, scalar_upd = 0;
+                for (int v = 0; v < nv; v++) {
+                    if (!lb_isa_usable(&r->disp->cpu, r->disp->cap, vars[v].isa)) continue;
+                    char name[128];
+                    snprintf(name, sizeof name, "worm/%dx%d_eta4.01_lambda1_mu%.2f/%s", lattices[li][0], lattices[li][1], mu,
+                             vars[v].name);
+                    if (!bench_wanted(r, name, "worm")) continue;
+                    if (!header) {
+                        fprintf(r->out, "\n== worm update (per core: CPU time of each thread; ratios vs the scalar reference)\n");
+                        fprintf(r->out, "%-44s %4s %11s %11s %11s %11s %11s %6s %6s %6s %6s %6s\n", "problem", "thr", "sweeps/s",
+                                "head/s", "l-upd/s", "upd/s", "wall sw/s", "x_sw", "x_head", "x_l", "x_upd", "lanes");
+                        header = true;
+                    }
+                    lb_wormbench_cfg c = {lattices[li][0], lattices[li][1], 4.01, 1.0, mu, r->opt->threads[ti], 1,
+                                          r->opt->quick ? 0.1 : 0.4, &vars[v]};
+                    lb_wormbench_result res;
+                    char err[160];
+                    if (!lb_wormbench(&c, &res, err, sizeof err)) {
+                        fprintf(r->out, "%-44s %4d  failed: %s\n", name, c.threads, err);
+                        continue;
+                    }
+                    if (vars[v].isa == LB_ISA_SCALAR) {
+                        scalar_sweeps = res.sweeps_per_s_core;
+                        scalar_head = res.head_per_s_core;
+                        scalar_l = res.l_per_s_core;
+                        scalar_upd = res.updates_per_s_core;
+                    }
+                    char xs[4][16] = {"-", "-", "-", "-"};
+                    if (scalar_sweeps > 0) {
+                        snprintf(xs[0], 16, "%.2f", res.sweeps_per_s_core / scalar_sweeps);
+                        snprintf(xs[1], 16, "%.2f", res.head_per_s_core / scalar_head);
+                        snprintf(xs[2], 16, "%.2f", res.l_per_s_core / scalar_l);
+                        snprintf(xs[3], 16, "%.2f", res.updates_per_s_core / scalar_upd);
+                    }
+                    fprintf(r->out, "%-44s %4d %11.4g %11.4g %11.4g %11.4g %11.4g %6s %6s %6s %6s %6.2f\n", name, c.threads,
+                            res.sweeps_per_s_core, res.head_per_s_core, res.l_per_s_core, res.updates_per_s_core,
+                            res.sweeps_per_s_wall, xs[0], xs[1], xs[2], xs[3], res.lane_efficiency_1024);
+                    fflush(r->out);
+                    r->n_rows++;
+                    if (r->json_on) {
+                        json_writer *j = &r->json;
+                        json_begin_object(j, NULL);
+                        json_str(j, "name", name);
+                        json_str(j, "run_type", "worm");
+                        json_str(j, "variant", vars[v].name);
+                        json_str(j, "isa", lb_isa_name(vars[v].isa));
+                        json_int(j, "threads", c.threads);
+                        json_int(j, "chains", res.chains);
+                        json_int(j, "worms_per_sweep", res.worms_per_sweep);
+                        json_num(j, "sweeps_per_s_core", res.sweeps_per_s_core);
+                        json_num(j, "head_moves_per_s_core", res.head_per_s_core);
+                        json_num(j, "l_updates_per_s_core", res.l_per_s_core);
+                        json_num(j, "sweeps_per_s_wall", res.sweeps_per_s_wall);
+                        json_num(j, "updates_per_s_core", res.updates_per_s_core);
+                        json_num(j, "lane_efficiency_1sweep", res.lane_efficiency);
+                        json_num(j, "lane_efficiency_32sweeps", res.lane_efficiency_32);
+                        json_num(j, "lane_efficiency_1024sweeps", res.lane_efficiency_1024);
+                        if (scalar_sweeps > 0) {
+                            json_num(j, "ratio_sweeps_vs_scalar", res.sweeps_per_s_core / scalar_sweeps);
+                            json_num(j, "ratio_head_vs_scalar", res.head_per_s_core / scalar_head);
+                            json_num(j, "ratio_l_vs_scalar", res.l_per_s_core / scalar_l);
+                            json_num(j, "ratio_updates_vs_scalar", res.updates_per_s_core / scalar_upd);
+                        }
+                        json_end_object(j);
+                    }
+                }
+            }
+        }
+    if (header)
+        fprintf(r->out, "head/s: head proposals per CPU second outside the l passes timed alone (lock-step, contiguous), so the\n"
+                "SIMD rows also pay there for their gathered l updates of later sweeps; upd/s: head + l proposals of full\n"
+                "sweeps per CPU second (x_upd: the end-to-end ratio, independent of the calibrated worm count);\n"
+                "lanes: fraction of lane-updates doing work in calls of 1024 sweeps, as observe and generate make them (1.00 for\n"
+                "one-lane kernels; calls of 1 and 32 sweeps in the JSON)\n");
+}

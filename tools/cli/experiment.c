@@ -1,0 +1,479 @@
+/* latbench experiment regression|detect|count [--quick]: the seed's generalization study end to
+ * end: generate (or reuse) the datasets, train every architecture of the task over several
+ * trials, evaluate each trained net on the test grid (docs/design.md §3), and write results.json and
+ * a table of the shape of the seed's "test loss vs validation loss" table.
+ * Layout of --out DIR: data/<name>/ (datasets, reused when present), models/<arch>-t<trial>.safetensors,
+ * results.json (atomic), data/<name>.log (the generator's summary), and the plots and tables of
+ * `latbench report` (report_*.png, report_table.md).  Every test loss is also split by
+ * the dataset's (eta, mu) points and, for counting, by the label K (eval_test). */
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "tools/cli/cli.h"
+#include "tools/cli/nncli.h"
+#include "arch/registry.h"
+#include "tools/machine/machine.h"
+#include "lib/io/outdir.h"
+#include "lib/lattice/gendata.h"
+#include "lib/lattice/params.h"
+#include "lib/nn/nnio.h"
+#include "lib/nn/eval.h"
+#include "lib/nn/fit.h"
+
+#define MAX_TESTS 8
+#define MAX_ARCHS 9
+#define MAX_TRIALS 32
+
+typedef struct {
+    const char *task;
+    const char *archs[MAX_ARCHS];
+    int n_archs;
+    const char *quick_archs[3]; /* the first winner of each column */
+    const char *train_args;              /* generator settings (lb_gen_settings_parse) without --lattice/--count */
+    const char *train_lattice;
+    long train_count, train_count_quick;
+    const char *test_args;
+    const char *test_lattices[MAX_TESTS];
+    int n_tests, n_tests_quick;
+    long test_count, test_count_quick;
+    int quick_epochs, quick_trials;
+} exp_def;
+
+static const exp_def EXPS[] = {
+    {"regression",
+     {"task1-eq", "task1-st", "task1-fl"}, 3, {"task1-eq", "task1-st", "task1-fl"},
+     "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.05:0.01", "60x4", 20000, 1600,
+     "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.50:0.05",
+     {"60x4", "50x2", "100x5", "125x8", "200x10"}, 5, 3, 1300, 260, 40, 2},
+    {"detect",
+     {"task2-eq", "task2-st", "task2-fl"}, 3, {"task2-eq", "task2-st", "task2-fl"},
+     "--task detect --points 4.25:1,4.01:1.5 --lambda 1", "8x8", 4000, 1000,
+     "--task detect --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1",
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 2, 1800, 360, 60, 2},
+    {"count",
+     {"task3-eq1", "task3-eq2", "task3-eq3", "task3-st1", "task3-st2", "task3-st3", "task3-fl1", "task3-fl2", "task3-fl3"},
+     9, {"task3-eq1", "task3-st1", "task3-fl1"},
+     "--task count --points 4.25:1,4.01:1.5 --lambda 1 --worms 0,5", "8x8", 20000, 20000,
+     "--task count --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1 --worms 0:10",
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 3, 4950, 495, 40, 3},
+};
+
+static int fail(const char *msg) { return nncli_fail("experiment", msg); }
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The options of a run and what they select. */
+typedef struct {
+    const exp_def *E;
+    bool quick;
+    long trials, epochs, threads, patience, batch, train_count, test_count, therm, chains;
+    uint64_t seed;
+    const char *out;
+    char outdef[256];
+    const char *const *archs;
+    int n_archs, n_tests;
+} exp_run;
+
+static void usage(void) {
+    printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
+           "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
+           "                          [--train-count N] [--test-count N] [--therm N]\n"
+           "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
+           "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
+           "           of at most 40-60 epochs\n"
+           "  --train-count N, --test-count N, --therm N: other dataset sizes and thermalization (smoke tests)\n"
+           "  DIR (default experiment-TASK[-quick]) keeps the datasets and trained models; a dataset is named by\n"
+           "  a hash of its generator settings and reused only when its meta.json records the same settings\n");
+}
+
+/* The defaults the task and --quick select, once the options are read. */
+static int select_run(exp_run *x, const char *task) {
+    for (size_t k = 0; task && k < sizeof EXPS / sizeof EXPS[0]; k++)
+        if (!strcmp(task, EXPS[k].task)) x->E = &EXPS[k];
+    const exp_def *E = x->E;
+    if (!E) return fail("usage: latbench experiment regression|detect|count [--quick] (try --help)");
+    if (!x->trials) x->trials = x->quick ? E->quick_trials : 5;
+    if (!x->epochs) x->epochs = x->quick ? E->quick_epochs : 1000;
+    if (!x->threads) x->threads = omp_get_num_procs();
+    if (!x->out) {
+        snprintf(x->outdef, sizeof x->outdef, "experiment-%s%s", E->task, x->quick ? "-quick" : "");
+        x->out = x->outdef;
+    }
+    x->archs = x->quick ? E->quick_archs : E->archs;
+    x->n_archs = x->quick ? 3 : E->n_archs, x->n_tests = x->quick ? E->n_tests_quick : E->n_tests;
+    /* Quick runs thermalize less and use fewer chains per point; full runs take the generator's
+     * defaults (written out: they are part of the settings a dataset is reused by). */
+    x->chains = x->quick ? 4 : 16;
+    if (!x->therm) x->therm = x->quick ? 400 : 2000;
+    return -1;
+}
+
+/* The options into x: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, exp_run *x) {
+    const char *task = NULL;
+    char err[1024];
+    *x = (exp_run){.patience = 25, .batch = 100, .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(), 0;
+        if (!strcmp(argv[i], "--quick")) {
+            x->quick = true;
+            continue;
+        }
+#define LOPT(NAME, VAR, LO, HI)                                                                              \
+    if ((r = lb_opt_value(argc, argv, &i, NAME, &v)) != 0) {                                                \
+        if (r < 0 || !lb_parse_long(v, LO, HI, &x->VAR))                                                    \
+            return snprintf(err, sizeof err, "%s needs an integer in %ld..%ld", NAME, (long)(LO), (long)(HI)), \
+                   fail(err);                                                                               \
+        continue;                                                                                           \
+    }
+        LOPT("--trials", trials, 1, MAX_TRIALS)
+        LOPT("--epochs", epochs, 1, 1000000)
+        LOPT("--threads", threads, 1, 4096)
+        LOPT("--patience", patience, 1, 1000000)
+        LOPT("--batch", batch, 1, 1 << 16)
+        LOPT("--train-count", train_count, 100, 1L << 30)
+        LOPT("--test-count", test_count, 9, 1L << 30)
+        LOPT("--therm", therm, 8, 1L << 20)
+#undef LOPT
+        if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
+            /* an empty name made the datasets' path "/data", at the filesystem root */
+            if (r < 0 || !*v) return fail("--out needs a directory name");
+            x->out = v;
+            continue;
+        }
+        if ((r = lb_opt_value(argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0 || !lb_parse_u64(v, &x->seed)) return fail("--seed needs an unsigned integer");
+            continue;
+        }
+        if (argv[i][0] != '-' && !task) {
+            task = argv[i];
+            continue;
+        }
+        return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
+    }
+    return select_run(x, task);
+}
+
+/* Generates a dataset in process (lib/lattice/gendata.h) from its settings text; the summary
+ * `latbench generate` prints goes to PATH.log. */
+static bool generate(const char *settings, long threads, const char *path, char *err, size_t errlen) {
+    char log[4400], e[900];
+    snprintf(log, sizeof log, "%.4380s.log", path);
+    FILE *f = fopen(log, "w");
+    if (!f) return snprintf(err, errlen, "cannot write %.900s", log), false;
+    lb_gen_settings s = lb_gen_settings_defaults();
+    char *buf = NULL;
+    lb_gendata g = {0};
+    bool ok = lb_gen_settings_parse(&s, settings, &buf, e, sizeof e);
+    s.threads = threads, s.out = path;
+    if (ok) ok = lb_gendata_write(&s, &g, e, sizeof e);
+    if (ok) lb_gendata_print(f, path, &g);
+    if (fclose(f) != 0 && ok) ok = false, snprintf(e, sizeof e, "cannot write %.800s", log);
+    if (!ok) snprintf(err, errlen, "generate: %s", e);
+    lb_gendata_free(&g);
+    free(buf);
+    return ok;
+}
+
+/* FNV-1a: names a dataset by the settings it is generated with. */
+static uint32_t settings_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Whether the dataset in dir was generated with these settings (its meta.json records them); why
+ * not into why. */
+static bool dataset_matches(const char *dir, const char *task, int nt, int nx, long count, uint64_t seed, long chains,
+                            long therm, char *why, size_t whylen) {
+    char path[4400];
+    snprintf(path, sizeof path, "%.4380s/meta.json", dir);
+    json_error_t je;
+    json_t *m = json_load_file(path, 0, &je);
+    if (!m) return snprintf(why, whylen, "no readable meta.json"), false;
+    const char *t = json_string_value(json_object_get(m, "task"));
+    json_t *lat = json_object_get(m, "lattice");
+    const json_int_t vals[] = {json_integer_value(json_array_get(lat, 0)), json_integer_value(json_array_get(lat, 1)),
+                               json_integer_value(json_object_get(m, "count")),
+                               json_integer_value(json_object_get(m, "seed")),
+                               json_integer_value(json_object_get(m, "chains_per_point")),
+                               json_integer_value(json_object_get(m, "therm"))};
+    const json_int_t want[] = {nt, nx, count, (json_int_t)seed, chains, therm};
+    static const char *names[] = {"NT", "NX", "count", "seed", "chains_per_point", "therm"};
+    bool ok = t && !strcmp(t, task);
+    if (!ok) snprintf(why, whylen, "its task is %s, not %s", t ? t : "missing", task);
+    for (size_t i = 0; ok && i < sizeof vals / sizeof vals[0]; i++)
+        if (vals[i] != want[i]) {
+            snprintf(why, whylen, "its %s is %lld, not %lld", names[i], (long long)vals[i], (long long)want[i]);
+            ok = false;
+        }
+    json_decref(m);
+    return ok;
+}
+
+/* Dataset k (0: training, k >= 1: test lattice k-1), named by lattice, count and a hash of every
+ * setting it is generated with, and reused only when its meta.json records those settings. */
+static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen) {
+    const exp_def *E = x->E;
+    const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
+    const long count = k == 0 ? (x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count)
+                              : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
+    const uint64_t dseed = x->seed + 1000 + (uint64_t)k;
+    int nt, nx;
+    if (!lb_parse_lattice(lat, &nt, &nx, err, errlen)) return false;
+    char settings[1024], path[4400], why[256];
+    snprintf(settings, sizeof settings, "%s --lattice %s --count %ld --seed %llu --therm %ld --chains %ld",
+             k == 0 ? E->train_args : E->test_args, lat, count, (unsigned long long)dseed, x->therm, x->chains);
+    snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
+    snprintf(path, sizeof path, "%s/data/%s", x->out, name);
+    if (is_dir(path)) {
+        if (!dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why))
+            return snprintf(err, errlen, "%.600s exists but was not generated with this run's settings (%s): remove it",
+                            path, why),
+                   false;
+        printf("data %s: reused (its meta.json records this run's settings)\n", name);
+        return true;
+    }
+    double g0 = now_s();
+    if (!generate(settings, x->threads, path, err, errlen)) return false;
+    printf("data %s: generated in %.1f s (%s)\n", name, now_s() - g0, settings);
+    fflush(stdout);
+    return true;
+}
+
+/* The output directories and every dataset, generated (or reused) and loaded into ds. */
+static bool prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen) {
+    char sub[4400], names[MAX_TESTS + 1][64];
+    snprintf(sub, sizeof sub, "%s/data", x->out);
+    if ((mkdir(x->out, 0755) && !is_dir(x->out)) || (mkdir(sub, 0755) && !is_dir(sub)))
+        return snprintf(err, errlen, "cannot create %.900s", sub), false;
+    snprintf(sub, sizeof sub, "%s/models", x->out);
+    if (mkdir(sub, 0755) && !is_dir(sub)) return snprintf(err, errlen, "cannot create %.900s", sub), false;
+    for (int k = 0; k <= x->n_tests; k++)
+        if (!make_dataset(x, k, names[k], sizeof names[k], err, errlen)) return false;
+    for (int k = 0; k <= x->n_tests; k++) {
+        snprintf(sub, sizeof sub, "%s/data/%s", x->out, names[k]);
+        if (!nn_dataset_load(sub, &ds[k], err, errlen)) return false;
+    }
+    return true;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n) {
+    double t[MAX_TRIALS];
+    memcpy(t, v, (size_t)n * sizeof(double));
+    qsort(t, (size_t)n, sizeof(double), cmp_double);
+    return n == 0 ? NAN : n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+static double mean(const double *v, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    return n ? s / n : NAN;
+}
+
+static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+/* The test loss of an evaluation (lib/nn/eval.h, split by group) into jl: "loss" (and
+ * "accuracy" for detection) over the whole set, "per_point" (one entry per (eta, mu) point of the
+ * dataset) and, with the label split (counting: the label is the number of open worms), "per_label". */
+static void test_json(const nn_dataset *d, const nn_eval_result *r, json_t *jl) {
+    const int npt = r->npoints, nlab = r->nlabels;
+    json_t *jp = json_array(), *jlab = r->per_label ? json_array() : NULL;
+    for (int p = 0; p < npt && d->npoints; p++) {
+        double s = 0, a = 0;
+        long c = 0;
+        for (int lab = 0; lab < nlab; lab++)
+            s += r->sum[p * nlab + lab], a += r->corr[p * nlab + lab], c += r->cnt[p * nlab + lab];
+        json_t *e = json_pack("{s:f, s:f, s:f, s:I, s:o}", "eta", d->points[p].eta, "lambda", d->points[p].lambda, "mu",
+                              d->points[p].mu, "n", (json_int_t)c, "loss", num_or_null(c ? s / c : NAN));
+        if (r->has_acc) json_object_set_new(e, "accuracy", num_or_null(c ? a / c : NAN));
+        json_array_append_new(jp, e);
+    }
+    for (int lab = 0; jlab && lab < nlab; lab++) {
+        double s = 0;
+        long c = 0;
+        for (int p = 0; p < npt; p++) s += r->sum[p * nlab + lab], c += r->cnt[p * nlab + lab];
+        if (c) json_array_append_new(jlab, json_pack("{s:i, s:I, s:o}", "label", lab, "n", (json_int_t)c, "loss", num_or_null(s / c)));
+    }
+    json_object_set_new(jl, "loss", num_or_null(r->loss));
+    if (r->has_acc) json_object_set_new(jl, "accuracy", num_or_null(r->accuracy));
+    if (d->npoints) json_object_set_new(jl, "per_point", jp);
+    else json_decref(jp);
+    if (jlab) json_object_set_new(jl, "per_label", jlab);
+}
+
+/* One architecture's trials (nn_fit's callback saves and evaluates each). */
+typedef struct {
+    const exp_run *x;
+    const nn_dataset *ds;
+    const nncli_spec *s;
+    const char *arch;
+    double val[MAX_TRIALS], ttrain[MAX_TRIALS], tall[MAX_TRIALS];
+    json_t *jtr;
+    double mark, t_train, t_eval;
+    long n_val;
+} arch_run;
+
+static void arch_start(void *ctx, const nn_fit_info *in) { ((arch_run *)ctx)->n_val = in->n_val; }
+
+/* The trained weights of m on every test lattice, into jtest; ttrain[t] and tall[t]. */
+static bool eval_tests(arch_run *a, int t, nn_model *m, json_t *jtest, char *err, size_t errlen) {
+    const exp_run *x = a->x;
+    double sum_all = 0;
+    int n_all = 0;
+    a->ttrain[t] = NAN;
+    for (int k = 1; k <= x->n_tests; k++) {
+        const nn_dataset *d = &a->ds[k];
+        char lat[32];
+        snprintf(lat, sizeof lat, "%dx%d", d->nt, d->nx);
+        const long per = (long)d->nt * d->nx;
+        const nn_eval_job j = {.spec = &a->s->spec, .params = nn_model_params(m), .batch = per > 4096 ? 16 : per > 1024 ? 64 : 256,
+                               .threads = (int)x->threads, .groups = true, .per_label = !strcmp(x->E->task, "count")};
+        nn_eval_result r;
+        if (!nn_eval(&j, d, &r, err, errlen)) return nn_eval_result_free(&r), false;
+        json_t *jl = json_object();
+        if (r.status == NN_EVAL_RAN) {
+            test_json(d, &r, jl);
+            if (!strcmp(lat, x->E->train_lattice)) a->ttrain[t] = r.loss;
+            sum_all += r.loss, n_all++;
+        } else {
+            json_object_set_new(jl, "skipped", json_string(r.status == NN_EVAL_SKIPPED_LATTICE ? r.why : "another number of outputs"));
+        }
+        nn_eval_result_free(&r);
+        json_object_set_new(jtest, lat, jl);
+    }
+    /* "all sizes" only for nets that run on every size (FL nets: not defined). */
+    a->tall[t] = n_all == x->n_tests ? sum_all / n_all : NAN;
+    return true;
+}
+
+static bool arch_trial(void *ctx, int t, nn_model *m, const nn_train_result *r, char *err, size_t errlen) {
+    arch_run *a = ctx;
+    const exp_run *x = a->x;
+    a->t_train += now_s() - a->mark;
+    char path[4400], sv[32], st[32];
+    snprintf(path, sizeof path, "%s/models/%s-t%d.safetensors", x->out, a->arch, t);
+    snprintf(sv, sizeof sv, "%.9g", r->best_val), snprintf(st, sizeof st, "%d", t);
+    const char *keys[] = {"model", "task", "best_val_loss", "trial"}, *vals[] = {a->arch, x->E->task, sv, st};
+    if (!nn_model_save(m, a->s->text, x->E->train_lattice, keys, vals, 4, path, err, errlen)) return false;
+    json_t *jt = json_pack("{s:i, s:f, s:f, s:i, s:i, s:f, s:f}", "trial", t, "val_loss", (double)r->best_val,
+                           "train_loss", (double)r->train_loss, "best_epoch", r->best_epoch, "epochs", r->epochs_run,
+                           "train_seconds", r->seconds, "samples_per_s", r->samples_per_s);
+    json_t *jtest = json_object();
+    json_object_set_new(jt, "test", jtest);
+    json_array_append_new(a->jtr, jt);
+    double e0 = now_s();
+    if (!eval_tests(a, t, m, jtest, err, errlen)) return false;
+    a->t_eval += now_s() - e0;
+    a->val[t] = r->best_val;
+    fprintf(stderr, "%s trial %d: val %.4g, test on %s %.4g, %d epochs, %.0f samples/s\n", a->arch, t, r->best_val,
+            x->E->train_lattice, a->ttrain[t], r->epochs_run, r->samples_per_s);
+    a->mark = now_s();
+    return true;
+}
+
+/* Trains and evaluates architecture k over the trials: its summary line and its entry in jarchs. */
+static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarchs, double *t_train, double *t_eval,
+                     long *n_val, char *err, size_t errlen) {
+    nncli_spec s;
+    if (!nncli_load_spec(x->archs[k], &s, err, errlen)) return false;
+    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = x->archs[k], .jtr = json_array(), .mark = now_s()};
+    nn_fit_job j = {.name = x->archs[k], .data_name = "the training set", .spec = &s.spec, .spec_text = s.text,
+                    .d = &ds[0], .batch = (int)x->batch, .threads = (int)x->threads, .trials = (int)x->trials,
+                    .o = nn_train_defaults(), .on_start = arch_start, .on_trial = arch_trial, .ctx = &a};
+    j.o.epochs = (int)x->epochs, j.o.patience = (int)x->patience, j.o.seed = x->seed;
+    j.o.progress = isatty(fileno(stderr)) ? stderr : NULL;
+    nn_fit_result r;
+    if (!nn_fit(&j, &r, err, errlen)) return json_decref(a.jtr), false;
+    *t_train += a.t_train, *t_eval += a.t_eval, *n_val = a.n_val;
+    const int nt = (int)x->trials;
+    printf("%-10s %-6d %-12.4g %-12.4g %-12.4g %-12.4g %-12.4g %-12.4g\n", x->archs[k], nt, mean(a.val, nt),
+           median(a.val, nt), mean(a.ttrain, nt), median(a.ttrain, nt), mean(a.tall, nt), median(a.tall, nt));
+    fflush(stdout);
+    json_array_append_new(
+        jarchs, json_pack("{s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o}}", "arch", x->archs[k], "params",
+                          (json_int_t)netspec_param_count(&s.spec), "trials", a.jtr, "summary", "val_mean",
+                          num_or_null(mean(a.val, nt)), "val_median", num_or_null(median(a.val, nt)), "test_train_size_mean",
+                          num_or_null(mean(a.ttrain, nt)), "test_train_size_median", num_or_null(median(a.ttrain, nt)),
+                          "test_all_sizes_mean", num_or_null(mean(a.tall, nt)), "test_all_sizes_median",
+                          num_or_null(median(a.tall, nt))));
+    return true;
+}
+
+/* results.json (atomic), then `latbench report`'s plots and table beside it. */
+static int write_results(const exp_run *x, long train_count, long nv, json_t *jarchs, const double sec[3]) {
+    const exp_def *E = x->E;
+    char err[1024], path[4400];
+    json_t *jl = json_array();
+    for (int k = 1; k <= x->n_tests; k++) json_array_append_new(jl, json_string(E->test_lattices[k - 1]));
+    json_t *top = json_pack("{s:s, s:b, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:f, s:f, s:f}, s:o}",
+                            "task", E->task, "quick", x->quick, "train_lattice", E->train_lattice, "train_count",
+                            (json_int_t)train_count, "val_count", (json_int_t)nv, "test_lattices", jl, "settings",
+                            "trials", (json_int_t)x->trials, "epochs", (json_int_t)x->epochs, "patience",
+                            (json_int_t)x->patience, "batch", (json_int_t)x->batch, "threads", (json_int_t)x->threads,
+                            "seconds", "generation", sec[0], "training", sec[1], "evaluation", sec[2], "archs", jarchs);
+    bench_machine bm;
+    bench_machine_detect(&bm, &lb_dispatch_get()->cpu);
+    json_object_set_new(top, "machine", json_pack("{s:s, s:s, s:i, s:s}", "cpu", bm.model, "slug", bm.slug, "cores",
+                                                  bm.cores, "isa", lb_isa_name(lb_dispatch_get()->cap)));
+    char *text = json_dumps(top, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+    json_decref(top);
+    snprintf(path, sizeof path, "%s/results.json", x->out);
+    int rc = 0;
+    if (!text || !lb_write_file_atomic(path, text, strlen(text), err, sizeof err)) rc = fail(text ? err : "out of memory");
+    free(text);
+    if (rc) return rc;
+    printf("\ntime: generation %.1f s, training %.1f s, evaluation %.1f s; wrote %s\n", sec[0], sec[1], sec[2], path);
+    /* the plots and the seed-style table beside results.json (latbench report); without
+     * python3/matplotlib the results stand and the report can be drawn later */
+    fflush(stdout);
+    char *rargv[] = {"report", path, NULL};
+    if (cmd_report(2, rargv) != 0)
+        printf("note: no plots drawn (latbench report failed, see above); results.json is complete: "
+               "latbench report %s\n", path);
+    return 0;
+}
+
+int cmd_experiment(int argc, char **argv) {
+    exp_run x;
+    int rc = parse_args(argc, argv, &x);
+    if (rc >= 0) return rc;
+    char err[1024];
+    nn_dataset ds[MAX_TESTS + 1];
+    memset(ds, 0, sizeof ds);
+    /* 1. datasets, 2. training and 3. evaluation */
+    double t0 = now_s(), sec[3] = {0};
+    bool ok = prepare_data(&x, ds, err, sizeof err);
+    sec[0] = now_s() - t0;
+    json_t *jarchs = json_array();
+    long nv = 0;
+    if (ok)
+        printf("\n%-10s %-6s %-12s %-12s %-12s %-12s %-12s %-12s\n", "arch", "trials", "val mean", "val median",
+               "test(train) mean", "median", "test(all) mean", "median");
+    for (int a = 0; ok && a < x.n_archs; a++) ok = run_arch(&x, ds, a, jarchs, &sec[1], &sec[2], &nv, err, sizeof err);
+    rc = ok ? write_results(&x, ds[0].n, nv, jarchs, sec) : (json_decref(jarchs), fail(err));
+    for (int k = 0; k <= x.n_tests; k++) nn_dataset_free(&ds[k]);
+    return rc;
+}

@@ -1,0 +1,124 @@
+/* latbench info: CPU, ISA features (with OS support), the kernel chosen per op, every variant
+ * compiled in and whether this CPU runs it, cores and caches (hwloc), the pinning benchmarks use,
+ * and the counter backends (which perf events open here, why the others do not, likwid). */
+#include <stdio.h>
+#include <string.h>
+#ifndef LB_NO_ONEDNN /* neon-build: oneDNN is optional (make ONEDNN=0, the AArch64 cross build) */
+#include <dnnl.h>
+#endif
+#include "arch/registry.h"
+#include "tools/machine/counters.h"
+#include "tools/machine/topology.h"
+#include "tools/cli/cli.h"
+
+static void print_topology(const lb_topology *t) {
+    printf("topology: %d package(s), %d core(s), %d hardware thread(s), %d NUMA node(s), SMT %d; usable here: %d core(s), "
+           "%d PU(s) (%s)\n",
+           t->packages, t->cores, t->pus, t->numa_nodes, t->smt, t->allowed_cores, t->allowed_pus, t->source);
+    for (int i = 0; i < 3; i++) {
+        const lb_cache_info *c = &t->cache[i];
+        /* some VMs expose no cache information (an arm64 guest without sysfs cache entries) */
+        if (!c->size) {
+            printf("  L%d %scache: not reported on this system (hwloc found no such cache)\n", i + 1, i == 0 ? "data " : "");
+            continue;
+        }
+        printf("  L%d %scache: %llu KiB x %d (line %u B, shared by %d core%s)\n", c->level, i == 0 ? "data " : "",
+               c->size / 1024, c->count, c->linesize, c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
+    }
+    char desc[1024];
+    lb_pin_plan(t, t->allowed_cores, LB_PIN_DEFAULT, desc, sizeof desc);
+    printf("pinning (benchmarks, policy \"%s\", %d threads): %s\n", lb_pin_policy_name(LB_PIN_DEFAULT), t->allowed_cores,
+           desc);
+}
+
+/* Which perf events open here and why the others do not, and the backend benchmarks get. */
+static void print_counters(void) {
+    lb_counters_probe_result p;
+    lb_counters_probe(&p);
+    if (p.paranoid > -100) printf("counters: perf_event_paranoid=%d\n", p.paranoid);
+    else printf("counters: perf_event_paranoid unreadable\n");
+    for (int hw = 1; hw >= 0; hw--) {
+        int first = hw ? 0 : LB_CTR_FIRST_SW, end = hw ? LB_CTR_FIRST_SW : LB_CTR_COUNT;
+        bool same_err = true;   /* one line when every event failed alike (a VM without a PMU) */
+        for (int id = first; id < end; id++) same_err &= !p.opened[id] && p.err[id] == p.err[first];
+        char why[256];
+        printf("  %s events:", hw ? "hardware" : "software");
+        if (same_err) {
+            lb_counters_errno_text(p.err[first], p.paranoid, why, sizeof why);
+            printf(" none open (%s)\n", why);
+            continue;
+        }
+        for (int id = first; id < end; id++) {
+            if (p.opened[id]) printf(" %s%s", lb_counter_name((lb_counter_id)id), p.user_only[id] ? " (user space only)" : "");
+            else {
+                lb_counters_errno_text(p.err[id], p.paranoid, why, sizeof why);
+                printf(" %s: no (%s)", lb_counter_name((lb_counter_id)id), why);
+            }
+            printf("%s", id + 1 < end ? "," : "\n");
+        }
+    }
+    lb_counters c;
+    lb_counters_open(&c, 1, LB_COUNTERS_AUTO);
+    printf("  backend for benchmarks: %s", lb_counter_backend_name(c.backend));
+    for (int m = 0; m < c.n_hw + c.n_sw; m++)
+        printf("%s%s", m ? ", " : " (", lb_counter_name(m < c.n_hw ? c.hw_ids[m] : c.sw_ids[m - c.n_hw]));
+    printf("%s\n", c.n_hw + c.n_sw ? ")" : "");
+    if (c.reason[0]) printf("  reason: %s\n", c.reason);
+    if (c.note[0]) printf("  note: %s\n", c.note);
+    lb_counters_close(&c);
+    printf("  likwid marker API: %s\n", LB_LIKWID_BUILT ? "built in (run under likwid-perfctr -m)" : "not built in (make LIKWID=1)");
+}
+
+int cmd_info(int argc, char **argv) {
+    if (argc > 1) {
+        fprintf(stderr, "latbench info: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    const lb_dispatch *d = lb_dispatch_get();
+    const lb_cpu *c = &d->cpu;
+    printf("cpu: %s (%s)\n", c->model[0] ? c->model : "unknown model", c->vendor);
+#if LB_X86
+    printf("features: sse2=%d sse4.2=%d avx=%d avx2=%d fma=%d avx512f=%d avx512bw=%d avx512vl=%d avx512dq=%d "
+           "avx512_vnni=%d avx512_bf16=%d (OS state: ymm=%d zmm=%d)\n",
+           c->sse2, c->sse42, c->avx, c->avx2, c->fma, c->avx512f, c->avx512bw, c->avx512vl, c->avx512dq,
+           c->avx512_vnni, c->avx512_bf16, c->os_ymm, c->os_zmm);
+#else
+    printf("features: asimd=%d sve=%d", c->asimd, c->sve);
+    if (c->sve) printf(" (vector length %d bits)", c->sve_bits);
+    printf("\n");
+#endif
+    printf("isa cap: %s\n", lb_isa_name(d->cap));
+    printf("selected kernels:\n");
+    lb_dispatch_print(d, stdout);
+    printf("compiled variants (+ runs here, - does not):\n");
+#define LIST(OP)                                                                              \
+    do {                                                                                      \
+        int n;                                                                                \
+        const OP##_ops *v = lb_##OP##_variants(&n);                                           \
+        printf("  %-7s", #OP);                                                                \
+        for (int i = 0; i < n; i++) printf(" %c%s", lb_cpu_supports(c, v[i].isa) ? '+' : '-', v[i].name); \
+        printf("\n");                                                                         \
+    } while (0)
+    LIST(conv2d);
+    LIST(pool);
+    LIST(gpool);
+    LIST(act);
+    LIST(dense);
+    LIST(loss);
+    LIST(optim);
+    LIST(worm);
+#undef LIST
+    lb_topology topo;
+    lb_topology_detect(&topo);
+    print_topology(&topo);
+    print_counters();
+#ifndef LB_NO_ONEDNN /* neon-build */
+    const dnnl_version_t *v = dnnl_version();
+    printf("oneDNN: %d.%d.%d (%s), CPU runtime %s\n", v->major, v->minor, v->patch, v->hash,
+           v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB" : "other");
+#else
+    printf("oneDNN: not available on this build (built without oneDNN)\n");
+#endif
+    printf("compiler: %s\n", __VERSION__);
+    return 0;
+}

@@ -1,0 +1,71 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include "tools/cli/cli.h"
+#include "arch/registry.h"
+#include "tools/gbench/gbench_kernels.h"
+
+/* `bench --gbench ...` is the google-benchmark harness (tools/gbench), which itself builds on
+ * bench's timed steps: the front end routes it, so bench does not depend on gbench. */
+static int cmd_bench_or_gbench(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--gbench")) return bench_gbench_main(argc - 1, argv + 1);
+    return cmd_bench(argc, argv);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"info", cmd_info, "CPU, ISA features, selected kernels, topology, pinning, counter backends"},
+    {"verify", cmd_verify, "every kernel variant vs oneDNN and vs the scalar reference"},
+    {"bench", cmd_bench_or_gbench, "kernels and pipelines timed side by side with oneDNN, the scalar reference and PyTorch"},
+    {"observe", cmd_observe, "worm sampler: <n>, <|phi|^2> with errors, tau_int, acceptance (a --mu scan)"},
+    {"generate", cmd_generate, "datasets of the three tasks (x.npy, y.npy, meta.json)"},
+    {"model", cmd_model, "layers, output shapes and parameter count of a preset, spec file or trained model"},
+    {"train", cmd_train, "train a net on a dataset (AdamW, early stopping, trials); writes safetensors"},
+    {"eval", cmd_eval, "loss (and accuracy) of a trained model on datasets"},
+    {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
+    {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
+    {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
+    {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
+    {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
+};
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: latbench COMMAND [options]\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "environment: LATBENCH_ISA=scalar|avx2|avx512|neon caps the kernels, LATBENCH_VERBOSE=1 prints the choice\n");
+    return f == stdout ? 0 : 2;
+}
+
+/* A command's output that could not be written (a full disk, a closed pipe's EPIPE, /dev/full) is a
+ * failure: report it once and exit 1, whatever the command returned (a failure status is kept).
+ * errno is only known when this final flush fails; an earlier failed flush leaves just the error flag. */
+static int check_stdout(int rc) {
+    errno = 0;
+    bool bad = fflush(stdout) != 0;
+    int e = errno;
+    bad |= ferror(stdout) != 0;
+    if (fclose(stdout) != 0 && !bad) bad = true, e = errno;
+    if (!bad) return rc;
+    if (e) fprintf(stderr, "latbench: error writing standard output: %s\n", strerror(e));
+    else fprintf(stderr, "latbench: error writing standard output\n");
+    return rc ? rc : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return usage(stderr);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return check_stdout(usage(stdout));
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            /* the environment (LATBENCH_ISA, LATBENCH_TEST_SLOWDOWN, OMP_NUM_THREADS) is checked
+             * before any command runs: some reach their first parallel region before any kernel */
+            lb_dispatch_get();
+            return check_stdout(commands[i].fn(argc - 1, argv + 1));
+        }
+    fprintf(stderr, "latbench: unknown command '%s' (try 'latbench help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,86 @@
+/* latbench model NAME|FILE [--lattice NTxNX]: the layers of a preset, a spec file or a trained
+ * model (.safetensors), their output shapes on a lattice and the parameter count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/cli/cli.h"
+#include "tools/cli/nncli.h"
+#include "lib/lattice/params.h"
+#include "lib/nn/netspec.h"
+
+static const char *kind_name(const layer_spec *L, char *buf, size_t n) {
+    switch (L->kind) {
+    case LAYER_CONV:
+        if (L->stride > 1) snprintf(buf, n, "Conv%s(%dx%d, %d, %d, stride %d)", L->bias ? "" : "*", L->kh, L->kw, L->cin, L->cout, L->stride);
+        else snprintf(buf, n, "Conv%s(%dx%d, %d, %d)", L->bias ? "" : "*", L->kh, L->kw, L->cin, L->cout);
+        break;
+    case LAYER_LINEAR: snprintf(buf, n, "Linear%s(%d, %d)", L->bias ? "" : "*", L->cin, L->cout); break;
+    case LAYER_AVGPOOL: snprintf(buf, n, "AvgPool(%dx%d, %d)", L->k, L->k, L->s); break;
+    case LAYER_MAXPOOL: snprintf(buf, n, "MaxPool(%dx%d, %d)", L->k, L->k, L->s); break;
+    case LAYER_LRELU: snprintf(buf, n, "LeakyReLU(0.01)"); break;
+    case LAYER_SIGMOID: snprintf(buf, n, "Sigmoid"); break;
+    case LAYER_GAVGPOOL: snprintf(buf, n, "GlobalAvgPool"); break;
+    case LAYER_GMAXPOOL: snprintf(buf, n, "GlobalMaxPool"); break;
+    case LAYER_GSUMPOOL: snprintf(buf, n, "GlobalSumPool"); break;
+    case LAYER_FLATTEN: snprintf(buf, n, "Flatten"); break;
+    }
+    return buf;
+}
+
+static long layer_params(const layer_spec *L) {
+    if (L->kind == LAYER_CONV) return (long)L->kh * L->kw * L->cin * L->cout + (L->bias ? L->cout : 0);
+    if (L->kind == LAYER_LINEAR) return (long)L->cin * L->cout + (L->bias ? L->cout : 0);
+    return 0;
+}
+
+static const char *shape_str(int h, int w, int c, char *buf, size_t n) {
+    snprintf(buf, n, "%dx%dx%d", h, w, c);
+    return buf;
+}
+
+int cmd_model(int argc, char **argv) {
+    const char *name = NULL, *lat = NULL;
+    char err[512];
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: latbench model NAME|SPECFILE|MODEL.safetensors [--lattice NTxNX]   (default: the model's own lattice, else 8x8)\n");
+            return 0;
+        }
+        if ((r = lb_opt_value(argc, argv, &i, "--lattice", &v)) != 0) {
+            if (r < 0) return nncli_fail("model", "--lattice needs a value");
+            lat = v;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            snprintf(err, sizeof err, "unknown option %s", argv[i]);
+            return nncli_fail("model", err);
+        } else if (!name) {
+            name = argv[i];
+        } else {
+            return nncli_fail("model", "give one model");
+        }
+    }
+    if (!name) return nncli_fail("model", "usage: latbench model NAME|FILE [--lattice NTxNX]");
+    nncli_spec s;
+    if (!nncli_load_spec(name, &s, err, sizeof err)) return nncli_fail("model", err);
+    int nt = 8, nx = 8;
+    if (s.lattice[0] && !lat) lat = s.lattice;
+    if (lat && !lb_parse_lattice(lat, &nt, &nx, err, sizeof err)) return nncli_fail("model", err);
+    act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+    char buf0[48];
+    if (!netspec_shapes(&s.spec, nt, nx, shapes, err, sizeof err)) {
+        fprintf(stderr, "latbench model: %s does not run on a %dx%d lattice: %s\n", name, nt, nx, err);
+        return 2;
+    }
+    printf("model %s (%s), lattice %dx%d\n", name, s.origin, nt, nx);
+    printf("  %-3s %-32s %-14s %s\n", "#", "layer", "output", "params");
+    printf("  %-3s %-32s %-14s\n", "", "input", shape_str(nt, nx, 4, buf0, sizeof buf0));
+    for (int i = 0; i < s.spec.n_layers; i++) {
+        char buf[96];
+        act_shape o = shapes[i + 1];
+        printf("  %-3d %-32s %-14s %ld\n", i, kind_name(&s.spec.layers[i], buf, sizeof buf),
+               shape_str(o.h, o.w, o.c, buf0, sizeof buf0), layer_params(&s.spec.layers[i]));
+    }
+    printf("parameters: %ld\n", netspec_param_count(&s.spec));
+    return 0;
+}

@@ -1,0 +1,219 @@
+/* latbench report RESULTS.json [--out DIR]: plots (PNG) of an experiment's results.json (the file
+ * `latbench experiment` writes: test loss against lattice size per architecture, test loss against
+ * mu, the seed-style summary table) or of a benchmark result (`latbench bench` JSON: ours vs oneDNN
+ * per layer, roofline, pipelines vs PyTorch).  Drawing is done by tools/report/plot_experiment.py
+ * or plot_bench.py under /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds
+ * the script and runs it.
+ *
+ * Finding a script, first match wins:
+ *   1. $LATBENCH_SHARE/tools/report/<script>  (LATBENCH_SHARE: the source tree root; an error if
+ *      set and the script is not there)
+ *   2. walking up from the directory of the running binary (/proc/self/exe, symlinks resolved):
+ *      the binary's own directory (./latbench at the tree root), then up to 4 parents
+ *      (build/<name>/latbench -> ../..).
+ * The interpreter is /usr/bin/python3 (Debian's, which has python3-matplotlib), or $LATBENCH_PYTHON.
+ * The PNGs are written atomically (temporary name in DIR, then rename) into DIR, by default the
+ * directory of RESULTS.json (created when missing, and removed again when the plotting fails).
+ * Exit status: 0 done, 2 bad usage or bad input (missing file, not JSON, neither kind of result, a
+ * malformed record), 1 the plotting itself failed (no python/matplotlib, a write error). */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tools/cli/cli.h"
+#include "tools/cli/nncli.h"
+#include "tools/cli/report.h"
+#include "lib/io/srcfile.h"
+#include "lib/lattice/params.h"
+
+#define SCRIPT_EXPERIMENT "tools/report/plot_experiment.py"
+#define SCRIPT_BENCH "tools/report/plot_bench.py"
+
+static int fail(const char *msg) { return nncli_fail("report", msg); }
+
+static bool is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The plotting script's path into out (see the header); false with a message in err. */
+static bool find_script(const char *rel, char *out, size_t outlen, char *err, size_t errlen) {
+    const char *share = getenv("LATBENCH_SHARE");
+    if (share && *share) {
+        snprintf(out, outlen, "%s/%s", share, rel);
+        if (is_file(out)) return true;
+        snprintf(err, errlen, "LATBENCH_SHARE=%.900s holds no %s", share, rel);
+        return false;
+    }
+    int found = lb_find_near_binary(rel, out, outlen);
+    if (found < 0) {
+        snprintf(err, errlen, "cannot read /proc/self/exe; set LATBENCH_SHARE to the latbench source tree");
+        return false;
+    }
+    if (found) return true;
+    snprintf(err, errlen, "cannot find %s near the latbench binary; set LATBENCH_SHARE to the source tree", rel);
+    return false;
+}
+
+/* Loads path and checks the shape `latbench experiment` writes, or a benchmark result (a
+ * "benchmarks" list: `latbench bench`, google-benchmark); false with a message in err. */
+bool report_check_results(const char *path, bool *is_bench, char *err, size_t errlen) {
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        snprintf(err, errlen, "%.900s: not JSON (line %d: %.200s)", path, je.line, je.text);
+        return false;
+    }
+    *is_bench = json_is_array(json_object_get(root, "benchmarks"));
+    if (*is_bench) {
+        json_decref(root);
+        return true;
+    }
+    const char *why = NULL;
+    json_t *archs = json_object_get(root, "archs"), *lats = json_object_get(root, "test_lattices");
+    if (!json_is_object(root)) why = "not a JSON object";
+    else if (!json_is_string(json_object_get(root, "task"))) why = "no \"task\"";
+    else if (!json_is_string(json_object_get(root, "train_lattice"))) why = "no \"train_lattice\"";
+    else if (!json_is_array(lats) || json_array_size(lats) == 0) why = "no \"test_lattices\" list";
+    else if (!json_is_array(archs) || json_array_size(archs) == 0) why = "no \"archs\" list";
+    else {
+        size_t i;
+        json_t *a;
+        json_array_foreach(archs, i, a) {
+            if (!json_is_string(json_object_get(a, "arch")) || !json_is_array(json_object_get(a, "trials")) ||
+                !json_is_object(json_object_get(a, "summary"))) {
+                why = "an \"archs\" entry lacks arch/trials/summary";
+                break;
+            }
+        }
+    }
+    json_decref(root);
+    if (why) {
+        snprintf(err, errlen, "%.900s: neither an experiment's results.json (%s) nor a benchmark result (no \"benchmarks\")", path, why);
+        return false;
+    }
+    return true;
+}
+
+/* DIR for the plots: an existing directory this process can write into, or one it creates (only
+ * when the parent is writable: *created tells the caller to remove it again after a failure).
+ * False with the real reason (EROFS, EACCES, ENOSPC...) in err. */
+static bool prepare_outdir(const char *out, bool *created, char *err, size_t errlen) {
+    *created = false;
+    if (!is_dir(out)) {
+        if (mkdir(out, 0755) != 0) {
+            int e = errno;
+            if (e != EEXIST || !is_dir(out)) {
+                snprintf(err, errlen, "--out %.900s: cannot create the directory: %s", out,
+                         e == EEXIST ? "a file of that name exists" : strerror(e));
+                return false;
+            }
+        } else {
+            *created = true;
+        }
+    }
+    if (access(out, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "--out %.900s: cannot write into the directory: %s", out, strerror(errno));
+        if (*created) rmdir(out), *created = false;
+        return false;
+    }
+    return true;
+}
+
+/* Runs PYTHON SCRIPT IN --out OUT and maps its exit status: 0 done, 2 bad input, 3 failed (the script
+ * printed its one line for both); anything else (an interpreter that is not Python 3, a crash, a
+ * traceback) is a failure that err names.  Returns the command's exit status. */
+static int run_script(const char *script, const char *in, const char *out, char *err, size_t errlen) {
+    err[0] = 0;
+    const char *py = getenv("LATBENCH_PYTHON");
+    bool from_env = py && *py;
+    if (!from_env) py = "/usr/bin/python3";
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return snprintf(err, errlen, "fork: %s", strerror(errno)), 1;
+    if (pid == 0) {
+        char *const args[] = {(char *)py, (char *)script, (char *)in, (char *)"--out", (char *)out, NULL};
+        execvp(py, args); /* a bare name in $LATBENCH_PYTHON is looked up in PATH */
+        fprintf(stderr, "latbench report: cannot run the Python interpreter %s%s: %s\n", py,
+                from_env ? " (from LATBENCH_PYTHON)" : "", strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return snprintf(err, errlen, "waitpid: %s", strerror(errno)), 1;
+    const char *who = from_env ? " (from LATBENCH_PYTHON)" : "";
+    if (WIFSIGNALED(st))
+        return snprintf(err, errlen, "the Python interpreter %.900s%s was killed by signal %d running %.900s", py, who,
+                        WTERMSIG(st), script), 1;
+    int rc = WEXITSTATUS(st);
+    if (rc == 0 || rc == 2) return rc;
+    if (rc == 3 || rc == 127) return 1; /* the script (or the child above) said why */
+    snprintf(err, errlen, "the Python interpreter %.900s%s failed (exit status %d) running %.900s", py, who, rc, script);
+    return 1;
+}
+
+int cmd_report(int argc, char **argv) {
+    const char *in = NULL, *out = NULL;
+    char err[2048];
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: latbench report RESULTS.json [--out DIR]\n"
+                   "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
+                   "  per architecture, test loss vs mu (regression, when per-mu losses are present), and the summary\n"
+                   "  table (PNG and markdown); or of a benchmark result (`latbench bench` JSON): ours vs oneDNN per\n"
+                   "  layer, a roofline under the measured FMA peak and memory bandwidth, pipelines vs PyTorch, and\n"
+                   "  the tables behind them.  DIR defaults to the directory of RESULTS.json.\n"
+                   "  Runs %s or %s with /usr/bin/python3 (matplotlib); the scripts are found\n"
+                   "  through $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides\n"
+                   "  python.\n",
+                   SCRIPT_EXPERIMENT, SCRIPT_BENCH);
+            return 0;
+        }
+        if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
+            if (r < 0) return fail("--out needs a value");
+            out = v;
+            continue;
+        }
+        if (argv[i][0] != '-' && !in) {
+            in = argv[i];
+            continue;
+        }
+        return snprintf(err, sizeof err, "unknown argument '%.900s' (try --help)", argv[i]), fail(err);
+    }
+    if (!in) return fail("usage: latbench report RESULTS.json [--out DIR] (try --help)");
+    if (!is_file(in)) return snprintf(err, sizeof err, "%.900s: no such file", in), fail(err);
+    bool is_bench = false;
+    if (!report_check_results(in, &is_bench, err, sizeof err)) return fail(err);
+
+    char script[PATH_MAX + 64];
+    if (!find_script(is_bench ? SCRIPT_BENCH : SCRIPT_EXPERIMENT, script, sizeof script, err, sizeof err)) return fail(err), 1;
+    char outdef[PATH_MAX];
+    if (!out) {
+        snprintf(outdef, sizeof outdef, "%s", in);
+        char *slash = strrchr(outdef, '/');
+        if (!slash) snprintf(outdef, sizeof outdef, ".");
+        else if (slash == outdef) outdef[1] = 0;
+        else *slash = 0;
+        out = outdef;
+    }
+    bool created = false;
+    if (!prepare_outdir(out, &created, err, sizeof err)) return fail(err), 1;
+    int rc = run_script(script, in, out, err, sizeof err);
+    /* a directory this run made and nothing landed in (the plotting failed) goes again */
+    if (rc != 0 && created) rmdir(out);
+    if (rc != 0 && err[0]) fail(err);
+    return rc;
+}

@@ -1,0 +1,220 @@
+#include "tools/machine/timing.h"
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double bench_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Linear interpolation between order statistics (numpy's default). */
+static double quantile_sorted(const double *x, int n, double q) {
+    double pos = q * (n - 1);
+    int i = (int)pos;
+    if (i >= n - 1) return x[n - 1];
+    return x[i] + (pos - i) * (x[i + 1] - x[i]);
+}
+
+bench_stats bench_stats_of(double *samples, int n) {
+    bench_stats s = {0, 0, 0, 0, 0};
+    if (n <= 0) return s;
+    qsort(samples, (size_t)n, sizeof *samples, cmp_double);
+    s.min = samples[0];
+    s.max = samples[n - 1];
+    s.median = quantile_sorted(samples, n, 0.5);
+    s.q1 = quantile_sorted(samples, n, 0.25);
+    s.q3 = quantile_sorted(samples, n, 0.75);
+    return s;
+}
+
+bench_stats bench_order_stats(double *v, int n) {
+    bench_stats s = {0, 0, 0, 0, 0};
+    if (n <= 0) return s;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    s.min = v[0];
+    s.max = v[n - 1];
+    s.q1 = v[(n - 1) / 4];
+    s.q3 = v[(3 * (n - 1) + 3) / 4];
+    s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return s;
+}
+
+int bench_seq_add(bench_seq *s, const char *name, bench_step_kind kind, bench_step_fn *fn, void *ctx) {
+    if (s->n_steps >= BENCH_MAX_STEPS) return -1;
+    s->steps[s->n_steps++] = (bench_step){name, kind, fn, ctx};
+    return 0;
+}
+
+/* Runs `calls` calls of the sequence; returns the wall time, adds per-step times to step_acc
+ * (only for sequences of several steps: a lone step is its own total, unperturbed by clock reads). */
+static double run_calls(const bench_seq *s, long calls, double *step_acc) {
+    double t0 = bench_now();
+    if (s->n_steps == 1) {
+        bench_step_fn *fn = s->steps[0].fn;
+        void *ctx = s->steps[0].ctx;
+        for (long c = 0; c < calls; c++) fn(ctx);
+    } else {
+        for (long c = 0; c < calls; c++)
+            for (int k = 0; k < s->n_steps; k++) {
+                double a = bench_now();
+                s->steps[k].fn(s->steps[k].ctx);
+                double b = bench_now();
+                if (step_acc) step_acc[k] += b - a;
+            }
+    }
+    return bench_now() - t0;
+}
+
+/* A call this long is slow enough to be its own sample: calls this slow are timed once or twice,
+ * not repeated in batches (every buffer was touched before timing). */
+#define FIRST_CALL_SAMPLE_S 0.1
+
+/* Returns the estimated time per call.  The first call is a warm-up (caches, lazy set-up); when
+ * it lasts FIRST_CALL_SAMPLE_S or more, a second call follows and the faster of the two is kept as
+ * a sample (*has_first = 1, its time in *first_total and first_steps[]), which saves the batch
+ * calibration of the slowest problems. */
+static double calibrate(const bench_seq *s, double rep_s, long *calls_out, int *has_first, double *first_total,
+                        double *first_steps) {
+    for (int k = 0; k < s->n_steps; k++) first_steps[k] = 0;
+    double t = run_calls(s, 1, first_steps);
+    *has_first = t >= FIRST_CALL_SAMPLE_S;
+    long calls = 1;
+    if (*has_first) {
+        /* A second call, and the faster of the two is the sample: the first one may be mostly a
+         * library's lazy set-up (oneDNN's JIT) or a stall of the shared machine. */
+        double steps2[BENCH_MAX_STEPS] = {0};
+        double t2 = run_calls(s, 1, steps2);
+        if (t2 < t) {
+            t = t2;
+            for (int k = 0; k < s->n_steps; k++) first_steps[k] = steps2[k];
+        }
+        *first_total = t;
+        if (s->n_steps == 1) first_steps[0] = t;
+    } else {
+        for (;;) {
+            t = run_calls(s, calls, NULL);
+            if (t >= 0.5 * rep_s || calls >= (1L << 26)) break;
+            calls *= 2;
+        }
+    }
+    double per_call = t / (double)calls;
+    double want = ceil(rep_s / (per_call > 1e-12 ? per_call : 1e-12));
+    *calls_out = want < 1 ? 1 : want > (double)(1L << 28) ? (1L << 28) : (long)want;
+    return per_call;
+}
+
+int bench_time_interleaved(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, bench_seq_result *res) {
+    if (n <= 0) return 0;
+    long *calls = calloc((size_t)n, sizeof *calls);
+    int *has_first = calloc((size_t)n, sizeof *has_first);
+    double *first = calloc((size_t)n * (1 + BENCH_MAX_STEPS), sizeof *first);
+    if (!calls || !has_first || !first) {
+        free(calls);
+        free(has_first);
+        free(first);
+        return -1;
+    }
+    double *per_call = calloc((size_t)n, sizeof *per_call);
+    int *nrep = calloc((size_t)n, sizeof *nrep);
+    if (!per_call || !nrep) {
+        free(calls);
+        free(has_first);
+        free(first);
+        free(per_call);
+        free(nrep);
+        return -1;
+    }
+    double fastest = INFINITY, slowest_rep = 0;
+    for (int i = 0; i < n; i++) {
+        double *fi = first + (size_t)i * (1 + BENCH_MAX_STEPS);
+        per_call[i] = calibrate(&seqs[i], cfg->rep_s, &calls[i], &has_first[i], &fi[0], &fi[1]);
+        if (per_call[i] < fastest) fastest = per_call[i];
+    }
+    /* A sequence far slower than the fastest one, whose first call was long enough to count,
+     * keeps that single sample: its precision cannot change any comparison, and repeating it
+     * would dominate the run (oneDNN's plain-layout fallbacks can be 100x slower than its best). */
+    for (int i = 0; i < n; i++) {
+        bool lone = cfg->drop_factor > 0 && has_first[i] && per_call[i] > cfg->drop_factor * fastest;
+        nrep[i] = lone ? 1 : 0;
+        if (!lone && per_call[i] * (double)calls[i] > slowest_rep) slowest_rep = per_call[i] * (double)calls[i];
+    }
+    int reps = cfg->reps;
+    if (slowest_rep > 0 && cfg->budget_s / slowest_rep < reps) reps = (int)(cfg->budget_s / slowest_rep);
+    if (reps < cfg->min_reps) reps = cfg->min_reps;
+    if (reps < 1) reps = 1;
+    for (int i = 0; i < n; i++)
+        if (!nrep[i]) nrep[i] = reps;
+
+    /* samples[i][0][r] = total of sequence i in repetition r; samples[i][1 + k][r] = its step k */
+    size_t per_seq = (size_t)(1 + BENCH_MAX_STEPS) * reps;
+    double *samples = calloc((size_t)n * per_seq, sizeof *samples);
+    double *tmp = calloc((size_t)reps, sizeof *tmp);
+    if (!samples || !tmp) {
+        free(calls);
+        free(has_first);
+        free(first);
+        free(per_call);
+        free(nrep);
+        free(samples);
+        free(tmp);
+        return -1;
+    }
+    for (int r = 0; r < reps; r++)
+        for (int j = 0; j < n; j++) {
+            int i = (r + j) % n;   /* rotate who goes first: no sequence always follows the same one */
+            if (r >= nrep[i]) continue;
+            double acc[BENCH_MAX_STEPS] = {0};
+            double t;
+            if (r == 0 && has_first[i]) {
+                const double *fi = first + (size_t)i * (1 + BENCH_MAX_STEPS);
+                t = fi[0];
+                for (int k = 0; k < seqs[i].n_steps; k++) acc[k] = fi[1 + k];
+            } else {
+                t = run_calls(&seqs[i], calls[i], acc);
+            }
+            double *smp = samples + (size_t)i * per_seq;
+            smp[r] = t / (double)calls[i];
+            for (int k = 0; k < seqs[i].n_steps; k++)
+                smp[(size_t)(1 + k) * reps + r] = seqs[i].n_steps == 1 ? t / (double)calls[i] : acc[k] / (double)calls[i];
+        }
+    for (int i = 0; i < n; i++) {
+        bench_seq_result *o = &res[i];
+        int nr = nrep[i];
+        memset(o, 0, sizeof *o);
+        o->reps = nr;
+        o->calls = calls[i];
+        double *smp = samples + (size_t)i * per_seq;
+        for (int kind = 0; kind < STEP_N_KINDS; kind++) {
+            int any = 0;
+            for (int r = 0; r < nr; r++) tmp[r] = 0;
+            for (int k = 0; k < seqs[i].n_steps; k++)
+                if ((int)seqs[i].steps[k].kind == kind) {
+                    any = 1;
+                    for (int r = 0; r < nr; r++) tmp[r] += smp[(size_t)(1 + k) * reps + r];
+                }
+            o->has_kind[kind] = any;
+            if (any) o->kind[kind] = bench_stats_of(tmp, nr);
+        }
+        for (int k = 0; k < seqs[i].n_steps; k++) o->step[k] = bench_stats_of(smp + (size_t)(1 + k) * reps, nr);
+        o->n_samples = nr < BENCH_MAX_SAMPLES ? nr : BENCH_MAX_SAMPLES;
+        memcpy(o->samples, smp, sizeof(double) * (size_t)o->n_samples);   /* before the sort below */
+        o->total = bench_stats_of(smp, nr);
+    }
+    free(calls);
+    free(has_first);
+    free(first);
+    free(per_call);
+    free(nrep);
+    free(samples);
+    free(tmp);
+    return 0;
+}

@@ -1,0 +1,307 @@
+#define _GNU_SOURCE
+#include "tools/machine/topology.h"
+#include <errno.h>
+#include <hwloc.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* snprintf into buf at *pos, never past len (the text is cut instead). */
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
+    if (*pos >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+    va_end(ap);
+    if (n > 0) *pos += (size_t)n;
+    if (*pos >= len) *pos = len;
+}
+
+static void detect_sysconf(lb_topology *t, const char *why) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    t->pus = t->cores = n > 0 ? (int)n : 1;
+    t->packages = t->numa_nodes = t->smt = 1;
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    t->allowed_pus = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : t->pus;
+    t->allowed_cores = t->allowed_pus;
+    t->n_core_pu = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && t->n_core_pu < LB_TOPO_MAX_CORES; cpu++)
+        if (CPU_ISSET(cpu, &mask)) {
+            t->core_pu[t->n_core_pu] = cpu;
+            t->core_pu2[t->n_core_pu++] = -1;
+        }
+    snprintf(t->source, sizeof t->source, "sysconf (hwloc: %s)", why);
+}
+
+/* The calling thread's affinity as an hwloc bitmap; NULL on failure. */
+static hwloc_bitmap_t thread_affinity(hwloc_topology_t topo) {
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (set && hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_THREAD) != 0) {
+        hwloc_bitmap_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+static void detect_caches(lb_topology *t, hwloc_topology_t topo) {
+    static const hwloc_obj_type_t types[3] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE};
+    for (int i = 0; i < 3; i++) {
+        lb_cache_info *c = &t->cache[i];
+        c->level = i + 1;
+        int n = hwloc_get_nbobjs_by_type(topo, types[i]);
+        hwloc_obj_t o = n > 0 ? hwloc_get_obj_by_type(topo, types[i], 0) : NULL;
+        if (!o || o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION) continue;
+        c->size = (unsigned long long)o->attr->cache.size;
+        c->linesize = o->attr->cache.linesize;
+        c->count = n;
+        c->cores_sharing = hwloc_get_nbobjs_inside_cpuset_by_type(topo, o->cpuset, HWLOC_OBJ_CORE);
+    }
+}
+
+void lb_topology_detect(lb_topology *t) {
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < 3; i++) t->cache[i].level = i + 1;
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) != 0) {
+        detect_sysconf(t, "hwloc_topology_init failed");
+        return;
+    }
+    if (hwloc_topology_load(topo) != 0) {
+        hwloc_topology_destroy(topo);
+        detect_sysconf(t, "hwloc_topology_load failed");
+        return;
+    }
+#ifdef HWLOC_VERSION
+    snprintf(t->source, sizeof t->source, "hwloc %s", HWLOC_VERSION);
+#else
+    unsigned v = hwloc_get_api_version();
+    snprintf(t->source, sizeof t->source, "hwloc API %u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);
+#endif
+    t->from_hwloc = true;
+    t->packages = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
+    t->cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    t->pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    t->numa_nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    if (t->packages < 1) t->packages = 1;
+    if (t->numa_nodes < 1) t->numa_nodes = 1;
+    if (t->pus < 1) t->pus = 1;
+    if (t->cores < 1) t->cores = t->pus;   /* hwloc without core objects: one PU per core */
+    detect_caches(t, topo);
+
+    /* Usable PUs: hwloc's allowed set (cgroup cpuset) and this thread's affinity mask (taskset),
+     * unless OpenMP or likwid binds: then the mask is the runtime's place for thread 0. */
+    char user[160];
+    hwloc_bitmap_t allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topo));
+    hwloc_bitmap_t aff = lb_pin_user_binding(user, sizeof user) ? NULL : thread_affinity(topo);
+    if (allowed && aff) hwloc_bitmap_and(allowed, allowed, aff);
+    hwloc_bitmap_t in_core = hwloc_bitmap_alloc();
+    t->allowed_pus = allowed ? hwloc_bitmap_weight(allowed) : t->pus;
+    int ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    for (int i = 0; i < ncores && allowed && in_core; i++) {
+        hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)i);
+        hwloc_bitmap_and(in_core, core->cpuset, allowed);
+        int first = hwloc_bitmap_first(in_core);
+        if (first < 0) continue;
+        t->allowed_cores++;
+        int pus_here = hwloc_bitmap_weight(core->cpuset);
+        if (pus_here > t->smt) t->smt = pus_here;
+        if (t->n_core_pu < LB_TOPO_MAX_CORES) {
+            t->core_pu[t->n_core_pu] = first;
+            t->core_pu2[t->n_core_pu++] = hwloc_bitmap_next(in_core, first);
+        }
+    }
+    if (ncores <= 0 && allowed) {   /* no core objects: every allowed PU is a core */
+        int pu;
+        hwloc_bitmap_foreach_begin(pu, allowed) {
+            t->allowed_cores++;
+            if (t->n_core_pu < LB_TOPO_MAX_CORES) {
+                t->core_pu[t->n_core_pu] = pu;
+                t->core_pu2[t->n_core_pu++] = -1;
+            }
+        }
+        hwloc_bitmap_foreach_end();
+    }
+    if (t->smt < 1) t->smt = 1;
+    if (t->allowed_pus < 1 || t->allowed_cores < 1) {   /* affinity unreadable: trust hwloc's counts */
+        t->allowed_pus = t->pus;
+        t->allowed_cores = t->cores;
+    }
+    hwloc_bitmap_free(in_core);
+    hwloc_bitmap_free(aff);
+    hwloc_bitmap_free(allowed);
+    hwloc_topology_destroy(topo);
+}
+
+const char *lb_pin_policy_name(lb_pin_policy p) { return p == LB_PIN_CORES ? "cores" : "none"; }
+
+bool lb_pin_policy_parse(const char *s, lb_pin_policy *out) {
+    if (!strcmp(s, "cores")) *out = LB_PIN_CORES;
+    else if (!strcmp(s, "none")) *out = LB_PIN_NONE;
+    else return false;
+    return true;
+}
+
+const char *lb_pin_user_binding(char *buf, size_t len) {
+    /* LIKWID_PIN: likwid-pin and likwid-perfctr -C pin the threads themselves (LD_PRELOAD). */
+    static const char *vars[] = {"OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY", "KMP_AFFINITY", "LIKWID_PIN"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (!v || !*v) continue;
+        if (!strcmp(vars[i], "OMP_PROC_BIND") && !strcasecmp(v, "false")) continue;   /* nobody binds */
+        if (!strcmp(vars[i], "KMP_AFFINITY") && (strstr(v, "disabled") || strstr(v, "none")))
+            continue;   /* likwid-perfctr sets KMP_AFFINITY=disabled */
+        snprintf(buf, len, "%s=%s", vars[i], v);
+        return buf;
+    }
+    return NULL;
+}
+
+/* The PU of thread i under policy "cores"; *shared is set when the PU is already used by an
+ * earlier thread (more threads than allowed PUs). */
+static int pu_of_thread(const lb_topology *t, int i, bool *shared) {
+    int n = t->n_core_pu;
+    int round = i / n, core = i % n;
+    *shared = false;
+    if (round == 1 && t->core_pu2[core] >= 0) return t->core_pu2[core];
+    if (round >= 1) *shared = true;
+    return t->core_pu[core];
+}
+
+int lb_pin_plan(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len) {
+    size_t pos = 0;
+    char user[160];
+    if (len) desc[0] = 0;
+    if (threads < 1) threads = 1;
+    if (policy == LB_PIN_NONE) {
+        append(desc, len, &pos, "none: threads not pinned");
+        return 0;
+    }
+    if (lb_pin_user_binding(user, sizeof user)) {
+        append(desc, len, &pos, "not pinned: %s set (%s binds the threads)", user,
+               !strncmp(user, "LIKWID", 6) ? "likwid" : "the OpenMP runtime");
+        return 0;
+    }
+    if (t->n_core_pu < 1) {
+        append(desc, len, &pos, "not pinned: no usable core found");
+        return 0;
+    }
+    append(desc, len, &pos, "cores:");
+    int shared = 0, siblings = 0;
+    for (int i = 0; i < threads; i++) {
+        bool sh;
+        int pu = pu_of_thread(t, i, &sh);
+        shared += sh;
+        siblings += i >= t->n_core_pu && !sh;
+        append(desc, len, &pos, " %d->PU%d", i, pu);
+    }
+    if (siblings) append(desc, len, &pos, " (note: %d threads on %d allowed cores: %d on SMT siblings)", threads, t->n_core_pu, siblings);
+    if (shared)
+        append(desc, len, &pos, " (note: %d threads on %d allowed PUs: wrapped, %d share a PU)", threads,
+               t->allowed_pus, shared);
+    return threads;
+}
+
+int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len) {
+    int planned = lb_pin_plan(t, threads, policy, desc, len);
+    if (planned == 0) return 0;
+    int bound = 0, failed_thread = -1, failed_errno = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : bound)
+    {
+        int i = omp_get_thread_num();
+        bool sh;
+        int pu = pu_of_thread(t, i, &sh);
+        cpu_set_t *set = CPU_ALLOC((size_t)pu + 1);
+        size_t sz = CPU_ALLOC_SIZE((size_t)pu + 1);
+        int err = ENOMEM;
+        if (set) {
+            CPU_ZERO_S(sz, set);
+            CPU_SET_S((size_t)pu, sz, set);
+            err = sched_setaffinity(0, sz, set) == 0 ? 0 : errno;   /* 0: the calling thread */
+            CPU_FREE(set);
+        }
+        if (err == 0) bound++;
+        else {
+#pragma omp critical(lb_pin_report)
+            if (failed_thread < 0) {
+                failed_thread = i;
+                failed_errno = err;
+            }
+        }
+    }
+    if (bound < threads) {
+        size_t pos = strlen(desc);
+        append(desc, len, &pos, " (binding failed for %d of %d threads, first thread %d: %s)", threads - bound, threads,
+               failed_thread, failed_thread >= 0 ? strerror(failed_errno) : "the team was smaller than asked");
+    }
+    return bound;
+}
+
+void lb_topology_json(json_writer *j, const char *key, const lb_topology *t) {
+    json_begin_object(j, key);
+    json_str(j, "source", t->source);
+    json_int(j, "packages", t->packages);
+    json_int(j, "cores", t->cores);
+    json_int(j, "pus", t->pus);
+    json_int(j, "numa_nodes", t->numa_nodes);
+    json_int(j, "smt", t->smt);
+    json_int(j, "allowed_cores", t->allowed_cores);
+    json_int(j, "allowed_pus", t->allowed_pus);
+    json_begin_array(j, "caches");
+    for (int i = 0; i < 3; i++) {
+        const lb_cache_info *c = &t->cache[i];
+        if (!c->size) continue;
+        json_begin_object(j, NULL);
+        json_int(j, "level", c->level);
+        json_int(j, "size_bytes", (long long)c->size);
+        json_int(j, "line_bytes", c->linesize);
+        json_int(j, "instances", c->count);
+        json_int(j, "cores_sharing", c->cores_sharing);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_end_object(j);
+}
+
+static void format_size(char *buf, size_t len, unsigned long long b) {
+    if (b >= (1ull << 20) && b % (1ull << 20) == 0) snprintf(buf, len, "%llu MiB", b >> 20);
+    else snprintf(buf, len, "%llu KiB", b >> 10);
+}
+
+void lb_topology_format(const lb_topology *t, char *buf, size_t len) {
+    size_t pos = 0;
+    if (len) buf[0] = 0;
+    append(buf, len, &pos, "%d package%s, %d core%s (%d allowed), %d PU%s (%d allowed), SMT %d, %d NUMA node%s",
+           t->packages, t->packages == 1 ? "" : "s", t->cores, t->cores == 1 ? "" : "s", t->allowed_cores, t->pus,
+           t->pus == 1 ? "" : "s", t->allowed_pus, t->smt, t->numa_nodes, t->numa_nodes == 1 ? "" : "s");
+    for (int i = 0; i < 3; i++) {
+        const lb_cache_info *c = &t->cache[i];
+        if (!c->size) continue;
+        char s[32];
+        format_size(s, sizeof s, c->size);
+        append(buf, len, &pos, "%s L%d%s %s x%d (%d core%s each)", i ? "," : ";", c->level, i == 0 ? "d" : "", s, c->count,
+               c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
+    }
+}
+
+_Static_assert(sizeof(cpu_set_t) <= sizeof(((lb_affinity *)0)->set), "lb_affinity holds a cpu_set_t");
+
+void lb_affinity_save(lb_affinity *a) {
+    cpu_set_t m;
+    CPU_ZERO(&m);
+    a->ok = sched_getaffinity(0, sizeof m, &m) == 0;
+    memcpy(a->set, &m, sizeof m);
+}
+
+void lb_affinity_restore(const lb_affinity *a, int threads) {
+    if (!a->ok || threads < 1) return;
+    cpu_set_t m;
+    memcpy(&m, a->set, sizeof m);
+#pragma omp parallel num_threads(threads)
+    sched_setaffinity(0, sizeof m, &m);
+}

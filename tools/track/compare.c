@@ -1,0 +1,455 @@
+/* latbench compare: see compare.h. */
+#include "tools/track/compare.h"
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/machine/timing.h"
+
+/* ---- statistics ---- */
+
+typedef struct {
+    double v;
+    int from_a;
+} ranked;
+
+static int cmp_ranked(const void *x, const void *y) {
+    double a = ((const ranked *)x)->v, b = ((const ranked *)y)->v;
+    return (a > b) - (a < b);
+}
+
+/* P(U <= u) for the exact null distribution of U over na x nb samples without ties: counts of
+ * rank arrangements by U (the coefficients of the Gaussian binomial [na+nb, na]_q). */
+static double exact_cdf(int na, int nb, int u) {
+    int umax = na * nb;
+    double *prev = calloc((size_t)(nb + 1) * (umax + 1), sizeof *prev);
+    double *cur = calloc((size_t)(nb + 1) * (umax + 1), sizeof *cur);
+    if (!prev || !cur) {
+        free(prev);
+        free(cur);
+        return NAN;
+    }
+#define F(t, j, k) (t)[(size_t)(j) * (umax + 1) + (k)]
+    /* f_0(j, k) = [k == 0]; f_i(j, k) = f_{i-1}(j, k - j) + f_i(j - 1, k) */
+    for (int j = 0; j <= nb; j++) F(prev, j, 0) = 1;
+    for (int i = 1; i <= na; i++) {
+        memset(cur, 0, sizeof(double) * (size_t)(nb + 1) * (umax + 1));
+        F(cur, 0, 0) = 1;
+        for (int j = 1; j <= nb; j++)
+            for (int k = 0; k <= i * j; k++) F(cur, j, k) = (k >= j ? F(prev, j, k - j) : 0) + F(cur, j - 1, k);
+        double *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    double below = 0, total = 0;
+    for (int k = 0; k <= umax; k++) {
+        total += F(prev, nb, k);
+        if (k <= u) below += F(prev, nb, k);
+    }
+#undef F
+    free(prev);
+    free(cur);
+    return below / total;
+}
+
+double mann_whitney_p(const double *a, int na, const double *b, int nb) {
+    if (na <= 0 || nb <= 0) return 1;
+    int n = na + nb;
+    ranked *r = malloc(sizeof *r * (size_t)n);
+    if (!r) return 1;
+    for (int i = 0; i < na; i++) r[i] = (ranked){a[i], 1};
+    for (int i = 0; i < nb; i++) r[na + i] = (ranked){b[i], 0};
+    qsort(r, (size_t)n, sizeof *r, cmp_ranked);
+    double rank_a = 0, ties = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && r[j].v == r[i].v) j++;
+        double t = j - i, mid = 0.5 * (i + 1 + j);   /* average of ranks i+1 .. j */
+        for (int k = i; k < j; k++)
+            if (r[k].from_a) rank_a += mid;
+        ties += t * t * t - t;
+        i = j;
+    }
+    free(r);
+    double u = rank_a - 0.5 * na * (na + 1);
+    if (ties == 0 && na * nb <= 900) {
+        int ui = (int)llround(u);
+        double lo = exact_cdf(na, nb, ui), hi = 1 - exact_cdf(na, nb, ui - 1);
+        if (isfinite(lo)) {
+            double p = 2 * (lo < hi ? lo : hi);
+            return p > 1 ? 1 : p;
+        }
+    }
+    double mu = 0.5 * na * nb;
+    double var = na * (double)nb / 12.0 * ((n + 1) - ties / ((double)n * (n - 1)));
+    if (var <= 0) return 1;   /* every value equal */
+    double z = (fabs(u - mu) - 0.5) / sqrt(var);
+    if (z < 0) z = 0;
+    return erfc(z / sqrt(2.0));
+}
+
+/* ---- result files ---- */
+
+static compare_series *series_get(compare_series_set *set, const char *name) {
+    for (int i = 0; i < set->n; i++)
+        if (!strcmp(set->v[i].name, name)) return &set->v[i];
+    if (set->n == set->cap) {
+        int cap = set->cap ? 2 * set->cap : 64;
+        compare_series *nv = realloc(set->v, sizeof *nv * (size_t)cap);
+        if (!nv) return NULL;
+        set->v = nv;
+        set->cap = cap;
+    }
+    compare_series *s = &set->v[set->n];
+    memset(s, 0, sizeof *s);
+    s->name = strdup(name);
+    if (!s->name) return NULL;
+    set->n++;
+    return s;
+}
+
+void compare_series_free(compare_series_set *set) {
+    for (int i = 0; i < set->n; i++) free(set->v[i].name);
+    free(set->v);
+    memset(set, 0, sizeof *set);
+}
+
+/* Seconds per unit of a record's times: google-benchmark's time_unit (latbench writes "ns"); absent
+ * means ns; 0 for a unit this reader does not know. */
+static double unit_seconds(json_t *rec) {
+    json_t *v = json_object_get(rec, "time_unit");
+    if (!v) return 1e-9;
+    const char *u = json_string_value(v);
+    if (!u) return 0;
+    if (!strcmp(u, "ns")) return 1e-9;
+    if (!strcmp(u, "us")) return 1e-6;
+    if (!strcmp(u, "ms")) return 1e-3;
+    if (!strcmp(u, "s")) return 1;
+    return 0;
+}
+
+/* A time of record `name`: a number in [1e-15 s, 1e6 s] (a zero, negative or overflowing time would
+ * turn the statistics into inf or nan, and a verdict on it would be silent garbage; the bounds
+ * leave room for any real time per call and keep every ratio of two times finite). */
+#define TIME_MIN_S 1e-15
+#define TIME_MAX_S 1e6
+static bool time_ok(const char *path, const char *name, const char *what, json_t *x, double unit, char *err, size_t errlen) {
+    double v = json_is_number(x) ? json_number_value(x) * unit : NAN;
+    if (v >= TIME_MIN_S && v <= TIME_MAX_S) return true;
+    if (json_is_number(x))
+        snprintf(err, errlen, "%.300s: benchmark \"%.300s\": %s %.17g is not a time in [%g s, %g s]", path, name, what,
+                 json_number_value(x), TIME_MIN_S, TIME_MAX_S);
+    else snprintf(err, errlen, "%.300s: benchmark \"%.300s\": %s is not a number", path, name, what);
+    return false;
+}
+
+/* Every time of a record (its "samples", its "real_time") and its unit; false with the message. */
+static bool check_record(const char *path, json_t *rec, char *err, size_t errlen) {
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    if (!name) return true;   /* not a benchmark record: skipped */
+    json_t *samples = json_object_get(rec, "samples"), *rt = json_object_get(rec, "real_time");
+    if (!samples && !rt) return true;   /* a rate, no time */
+    double unit = unit_seconds(rec);
+    if (unit == 0) {
+        json_t *u = json_object_get(rec, "time_unit");
+        snprintf(err, errlen, "%.300s: benchmark \"%.300s\": unknown time_unit \"%.40s\" (ns, us, ms or s)", path, name,
+                 json_is_string(u) ? json_string_value(u) : "(not a string)");
+        return false;
+    }
+    if (samples && !json_is_array(samples))
+        return snprintf(err, errlen, "%.300s: benchmark \"%.300s\": \"samples\" is not an array", path, name), false;
+    size_t k;
+    json_t *x;
+    json_array_foreach(samples, k, x) if (!time_ok(path, name, "a sample", x, unit, err, errlen)) return false;
+    if (rt && !time_ok(path, name, "real_time", rt, unit, err, errlen)) return false;
+    return true;
+}
+
+/* The record named `name`, or NULL. */
+static json_t *find_record(json_t *benchmarks, const char *name) {
+    size_t i;
+    json_t *rec;
+    json_array_foreach(benchmarks, i, rec) {
+        const char *n = json_string_value(json_object_get(rec, "name"));
+        if (n && !strcmp(n, name)) return rec;
+    }
+    return NULL;
+}
+
+/* Ours per repetition over the lower quartile of oneDNN's best path of the same problem and thread
+ * count, measured interleaved in the same run.  The normalizer is a low quantile because the noise
+ * of a shared machine comes in bursts that only ever add time: its fastest repetitions are the
+ * clean ones (pairing repetition by repetition would mix bursts of either side into the ratio). */
+static bool ratio_samples(json_t *benchmarks, json_t *rec, compare_series *s) {
+    const char *impl = json_string_value(json_object_get(rec, "impl"));
+    const char *path = json_string_value(json_object_get(rec, "onednn_best_path"));
+    const char *problem = json_string_value(json_object_get(rec, "problem"));
+    json_t *thr = json_object_get(rec, "threads");
+    if (!impl || strcmp(impl, "ours") || !path || !problem || !json_is_integer(thr)) return false;
+    char other[256];
+    snprintf(other, sizeof other, "%s/onednn_%s/threads:%lld", problem, path, (long long)json_integer_value(thr));
+    json_t *o = find_record(benchmarks, other);
+    json_t *a = json_object_get(rec, "samples"), *b = o ? json_object_get(o, "samples") : NULL;
+    if (!json_is_array(a) || !json_is_array(b) || json_array_size(b) == 0) return false;
+    double ref[COMPARE_MAX_SAMPLES];
+    int nb = 0;
+    for (size_t i = 0; i < json_array_size(b) && nb < COMPARE_MAX_SAMPLES; i++) ref[nb++] = json_number_value(json_array_get(b, i)) * unit_seconds(o);
+    double norm = bench_order_stats(ref, nb).q1;
+    if (!(norm > 0)) return false;
+    for (size_t i = 0; i < json_array_size(a) && s->n < COMPARE_MAX_SAMPLES; i++) {
+        double x = json_number_value(json_array_get(a, i)) * unit_seconds(rec) / norm;
+        if (isfinite(x) && x > 0) s->s[s->n++] = x;
+    }
+    return s->n > 0;
+}
+
+/* See compare.h. */
+bool compare_load_results(const char *path, const compare_opts *o, compare_series_set *set, char *err, size_t errlen) {
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        if (je.line <= 0) snprintf(err, errlen, "%s: cannot read: %s", path, je.text);
+        else snprintf(err, errlen, "%s: not valid JSON (line %d: %s)", path, je.line, je.text);
+        return false;
+    }
+    json_t *benchmarks = json_object_get(root, "benchmarks");
+    if (!json_is_array(benchmarks)) {
+        snprintf(err, errlen, "%s: no \"benchmarks\" array (not a latbench bench or google-benchmark result)", path);
+        json_decref(root);
+        return false;
+    }
+    size_t i;
+    json_t *rec;
+    json_array_foreach(benchmarks, i, rec) {
+        if (!check_record(path, rec, err, errlen)) {
+            json_decref(root);
+            return false;
+        }
+    }
+    json_array_foreach(benchmarks, i, rec) {
+        const char *name = json_string_value(json_object_get(rec, "name"));
+        const char *run_name = json_string_value(json_object_get(rec, "run_name"));
+        const char *type = json_string_value(json_object_get(rec, "run_type"));
+        if (!name) continue;
+        if (o->filter && !strstr(name, o->filter)) continue;
+        json_t *samples = json_object_get(rec, "samples");
+        json_t *rt = json_object_get(rec, "real_time");
+        if (o->ratio) {
+            compare_series tmp;
+            memset(&tmp, 0, sizeof tmp);
+            if (!ratio_samples(benchmarks, rec, &tmp)) continue;
+            compare_series *s = series_get(set, name);
+            if (!s) goto oom;
+            memcpy(s->s, tmp.s, sizeof tmp.s);
+            s->n = tmp.n;
+        } else if (json_is_array(samples)) {
+            compare_series *s = series_get(set, name);
+            if (!s) goto oom;
+            double unit = unit_seconds(rec);
+            size_t k;
+            json_t *x;
+            s->n = 0;
+            json_array_foreach(samples, k, x) if (json_is_number(x) && s->n < COMPARE_MAX_SAMPLES) s->s[s->n++] = json_number_value(x) * unit;
+        } else if (type && !strcmp(type, "iteration") && json_is_number(rt)) {
+            compare_series *s = series_get(set, run_name ? run_name : name);
+            if (!s) goto oom;
+            if (!s->from_iterations) s->n = 0;   /* iterations win over an aggregate seen first */
+            s->from_iterations = true;
+            if (s->n < COMPARE_MAX_SAMPLES) s->s[s->n++] = json_number_value(rt) * unit_seconds(rec);
+        } else if (type && !strcmp(type, "aggregate") && json_is_number(rt)) {
+            const char *agg = json_string_value(json_object_get(rec, "aggregate_name"));
+            if (!agg || strcmp(agg, "median")) continue;
+            compare_series *s = series_get(set, run_name ? run_name : name);
+            if (!s) goto oom;
+            if (!s->from_iterations && s->n == 0) s->s[s->n++] = json_number_value(rt) * unit_seconds(rec);
+        } else {
+            set->not_timed++;
+        }
+    }
+    json_decref(root);
+    return true;
+oom:
+    snprintf(err, errlen, "%s: out of memory", path);
+    json_decref(root);
+    return false;
+}
+
+/* Median, quartiles and minimum; `fast` receives the fastest half (at least one value) sorted, and
+ * *nfast its size. */
+static double median_of(const double *v, int n, double *q1, double *q3, double *mn, double *fast, int *nfast) {
+    double t[COMPARE_MAX_SAMPLES];
+    memcpy(t, v, sizeof(double) * (size_t)n);
+    bench_stats st = bench_order_stats(t, n);
+    *nfast = (n + 1) / 2;
+    memcpy(fast, t, sizeof(double) * (size_t)*nfast);
+    *mn = st.min;
+    *q1 = st.q1;
+    *q3 = st.q3;
+    return st.median;
+}
+
+static void fmt_value(char *buf, size_t len, double v, bool ratio) {
+    if (ratio) snprintf(buf, len, "%.3f", v);
+    else if (v >= 1e-3) snprintf(buf, len, "%.3f ms", v * 1e3);
+    else snprintf(buf, len, "%.2f us", v * 1e6);
+}
+
+/* ---- CLI ---- */
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: latbench compare OLD.json NEW.json [--threshold PCT] [--alpha A] [--ratio] [--filter SUBSTR] [--all]\n"
+            "  Per benchmark present in both files: median time OLD -> NEW, its change, the spread (half the\n"
+            "  interquartile range over the median) and the two-sided Mann-Whitney p over the repetitions.\n"
+            "  A regression: the lower quartile slower by more than PCT (default 20) %%, p < A (default 0.01) between\n"
+            "  the fastest halves of the repetitions (load only ever adds time), and the fastest repetition slower\n"
+            "  by more than PCT/2 %%.  Exit 1 when there is one, 0 otherwise, 2 on bad input.\n"
+            "  --ratio compares ours per repetition over the lower quartile of oneDNN's times in the same run\n"
+            "  (measured side by side: insensitive to how loaded the machine was) instead of times; --all\n"
+            "  prints unchanged rows too.\n"
+            "  Reads `latbench bench --json` files and google-benchmark JSON (--benchmark_repetitions >= 2).\n");
+}
+
+static bool parse_num(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return false;
+    *out = v;
+    return true;
+}
+
+int cmd_compare(int argc, char **argv) {
+    compare_opts o = {0.20, 0.01, false, NULL, false};
+    const char *files[2] = {NULL, NULL};
+    int nfiles = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--threshold") || !strcmp(a, "--alpha") || !strcmp(a, "--filter")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "latbench compare: %s needs a value\n", a);
+                return 2;
+            }
+            const char *v = argv[++i];
+            double x;
+            if (!strcmp(a, "--threshold")) {
+                if (!parse_num(v, 0, 1e6, &x)) {
+                    fprintf(stderr, "latbench compare: --threshold: '%s' is not a percentage >= 0\n", v);
+                    return 2;
+                }
+                o.threshold = x / 100;
+            } else if (!strcmp(a, "--alpha")) {
+                if (!parse_num(v, 1e-12, 1, &x)) {
+                    fprintf(stderr, "latbench compare: --alpha: '%s' is not a significance level in (0, 1]\n", v);
+                    return 2;
+                }
+                o.alpha = x;
+            } else {
+                o.filter = v;
+            }
+        } else if (!strcmp(a, "--ratio")) {
+            o.ratio = true;
+        } else if (!strcmp(a, "--all")) {
+            o.all = true;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "latbench compare: unknown option '%s' (try latbench compare --help)\n", a);
+            return 2;
+        } else if (nfiles < 2) {
+            files[nfiles++] = a;
+        } else {
+            fprintf(stderr, "latbench compare: expected two result files, got a third: '%s'\n", a);
+            return 2;
+        }
+    }
+    if (nfiles != 2) {
+        fprintf(stderr, "latbench compare: expected two result files: OLD.json NEW.json (try --help)\n");
+        return 2;
+    }
+    compare_series_set old = {0}, neu = {0};
+    char err[512];
+    if (!compare_load_results(files[0], &o, &old, err, sizeof err) || !compare_load_results(files[1], &o, &neu, err, sizeof err)) {
+        fprintf(stderr, "latbench compare: %s\n", err);
+        compare_series_free(&old);
+        compare_series_free(&neu);
+        return 2;
+    }
+    printf("%s: OLD %s, NEW %s; regression = lower quartile %s by > %.0f%%, p (fastest halves) < %g, fastest repetition %s by > %.0f%%\n",
+           o.ratio ? "ours / oneDNN (its q1 in the same run) per repetition" : "time per call", files[0], files[1], o.ratio ? "up" : "slower",
+           100 * o.threshold, o.alpha, o.ratio ? "up" : "slower", 50 * o.threshold);
+    printf("%-72s %11s %11s %8s %13s %8s  %s\n", "benchmark", "old", "new", "change", "spread o/n", "p", "verdict");
+    int compared = 0, regressions = 0, slower = 0, faster = 0, only_old = 0, single = 0;
+    for (int i = 0; i < old.n; i++) {
+        compare_series *a = &old.v[i], *b = NULL;
+        for (int k = 0; k < neu.n; k++)
+            if (!strcmp(neu.v[k].name, a->name)) b = &neu.v[k];
+        if (!b) {
+            only_old++;
+            continue;
+        }
+        if (!a->n || !b->n) continue;
+        compared++;
+        double q1a, q3a, mina, q1b, q3b, minb, fa[COMPARE_MAX_SAMPLES], fb[COMPARE_MAX_SAMPLES];
+        int nfa, nfb;
+        double ma = median_of(a->s, a->n, &q1a, &q3a, &mina, fa, &nfa), mb = median_of(b->s, b->n, &q1b, &q3b, &minb, fb, &nfb);
+        double change = mb / ma - 1, min_change = minb / mina - 1;
+        /* Noise on a shared machine comes in bursts that only add time: the test looks at the
+         * fastest half of each side, which bursts covering less than half the repetitions leave
+         * clean (a shift of the whole distribution moves its fastest half alike). */
+        bool testable = nfa >= 2 && nfb >= 2;
+        double p = testable ? mann_whitney_p(fa, nfa, fb, nfb) : NAN;
+        if (!testable) single++;
+        const char *verdict = "same";
+        bool show = o.all;
+        double q1_change = q1b / q1a - 1;
+        if (change > o.threshold || q1_change > o.threshold) {
+            if (testable && p < o.alpha && q1_change > o.threshold && min_change > 0.5 * o.threshold) {
+                verdict = "REGRESSION";
+                regressions++;
+            } else {
+                verdict = testable ? "slower (not significant)" : "slower (one sample: untested)";
+                slower++;
+            }
+            show = true;
+        } else if (change < -o.threshold) {
+            verdict = testable && p < o.alpha ? "faster" : "faster (not significant)";
+            faster++;
+            show = true;
+        }
+        if (!show) continue;
+        char sa[24], sb[24], spread[24], ps[16];
+        fmt_value(sa, sizeof sa, ma, o.ratio);
+        fmt_value(sb, sizeof sb, mb, o.ratio);
+        snprintf(spread, sizeof spread, "%.0f%%/%.0f%%", 50 * (q3a - q1a) / ma, 50 * (q3b - q1b) / mb);
+        if (testable) snprintf(ps, sizeof ps, "%.2g", p);
+        else snprintf(ps, sizeof ps, "-");
+        printf("%-72s %11s %11s %+7.1f%% %13s %8s  %s\n", a->name, sa, sb, 100 * change, spread, ps, verdict);
+    }
+    int only_new = 0;
+    for (int k = 0; k < neu.n; k++) {
+        int i;
+        for (i = 0; i < old.n; i++)
+            if (!strcmp(old.v[i].name, neu.v[k].name)) break;
+        if (i == old.n) only_new++;
+    }
+    printf("%d compared: %d regression%s, %d slower without significance, %d faster, %d unchanged within %.0f%%",
+           compared, regressions, regressions == 1 ? "" : "s", slower, faster, compared - regressions - slower - faster,
+           100 * o.threshold);
+    if (only_old || only_new) printf("; %d only in OLD, %d only in NEW", only_old, only_new);
+    if (single) printf("; %d with one repetition (no significance test)", single);
+    if (old.not_timed || neu.not_timed) printf("; %d records without a time skipped", old.not_timed + neu.not_timed);
+    printf("\n");
+    if (compared == 0) {
+        fprintf(stderr, "latbench compare: no benchmark is in both files%s\n", o.filter ? " (after --filter)" : "");
+        compare_series_free(&old);
+        compare_series_free(&neu);
+        return 2;
+    }
+    compare_series_free(&old);
+    compare_series_free(&neu);
+    return regressions ? 1 : 0;
+}

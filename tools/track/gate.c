@@ -1,0 +1,512 @@
+/* latbench gate: the CI regression gate.
+ *
+ * Absolute times mean little on shared machines, so the gate measures ratios inside one process:
+ * for a fixed set of layers of the seed's networks (1 thread), our dispatched kernel, the scalar
+ * reference and oneDNN run interleaved repetition by repetition (timing.h), giving the ratios
+ * ours/scalar and ours/oneDNN (oneDNN's faster path, its copies included).  Load from other work
+ * slows all three alike and cancels in the ratios.
+ *
+ * The gated statistic is the ratio of the lower quartiles of the per-call times: load on a shared
+ * machine comes in bursts that only ever add time, so the fastest quarter of each sequence's
+ * repetitions is clean (pairing repetitions one by one would mix either side's bursts into the
+ * ratio).  Expected ratios are committed per dispatched ISA (results/gate/<isa>.json, written by
+ * --write on a reference machine); a problem fails when its ratio exceeds expected x tolerance
+ * (x 1.5 more for ours/scalar, see SCALAR_EXTRA).  On a CPU of another microarchitecture than the reference the ratios themselves move (other cache sizes,
+ * other vector units), so the tolerance is widened there (and said so).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "tools/track/gate.h"
+#include "lib/io/atomic.h"
+#include "tools/bench/bench.h"
+#include "lib/io/outdir.h"
+#include "lib/io/srcfile.h"
+#include "lib/nn/layer_desc.h"
+#include "lib/nn/netspec.h"
+#include "tools/verify/verify_ops.h"
+
+#define GATE_MAX 32
+#ifdef LB_NO_ONEDNN
+#define GATE_HAS_ONEDNN false
+#else
+#define GATE_HAS_ONEDNN true
+#endif
+
+/* A sanitizer build's kernels are instrumented: its timings say nothing against expectations
+ * recorded with an optimized build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GATE_INSTRUMENTED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GATE_INSTRUMENTED 1
+#endif
+#endif
+#ifndef GATE_INSTRUMENTED
+#define GATE_INSTRUMENTED 0
+#endif
+#define DEFAULT_TOLERANCE 2.0
+#define OTHER_UARCH_TOLERANCE 3.5
+/* ours/scalar gets this much more room than ours/oneDNN: when the other hardware thread of a core
+ * (another VM's vCPU on a shared host) runs vector code, our AVX-512 kernels and oneDNN's lose up
+ * to half their FMA throughput together while the scalar reference barely notices; ours/scalar
+ * then moves by up to 2x (seen on the development VM), ours/oneDNN much less. */
+#define SCALAR_EXTRA 1.5
+
+/* One gated problem: a layer of a preset network at a lattice and batch, one pass. */
+typedef struct {
+    const char *net;
+    int layer;        /* index in the spec */
+    int h, w, batch;
+    int pass;         /* lb_pass (pool: LB_PASS_FWD or LB_PASS_BWD_DATA) */
+} gate_problem;
+
+/* Compute-bound and memory-bound conv layers, a small-channel one, and a pooling layer. */
+static const gate_problem problems[] = {
+    {"task1-eq", 2, 8, 8, 32, LB_PASS_FWD},  {"task1-eq", 2, 8, 8, 32, LB_PASS_BWD_DATA},  {"task1-eq", 2, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
+    {"task1-st", 7, 8, 8, 32, LB_PASS_FWD},  {"task1-st", 7, 8, 8, 32, LB_PASS_BWD_DATA},  {"task1-st", 7, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
+    {"task3-eq1", 2, 8, 8, 32, LB_PASS_FWD}, {"task3-eq1", 2, 8, 8, 32, LB_PASS_BWD_DATA}, {"task3-eq1", 2, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
+    {"task1-st", 6, 8, 8, 32, 0},         {"task1-st", 6, 8, 8, 32, 1},
+};
+#define N_PROBLEMS ((int)(sizeof problems / sizeof problems[0]))
+
+typedef struct {
+    char name[GATE_NAME_LEN];
+    double vs_scalar[2], vs_onednn[2];   /* ratio of lower quartiles, of medians (NAN: not measured) */
+    int reps;
+} gate_result;
+
+typedef struct {
+    gate_result res[GATE_MAX];
+    int n;
+} gate_ctx;
+
+static bench_stats order_stats_of(const bench_seq_result *a) {
+    double v[BENCH_MAX_SAMPLES];
+    memcpy(v, a->samples, sizeof(double) * (size_t)a->n_samples);
+    return bench_order_stats(v, a->n_samples);
+}
+
+/* q[0]: ratio of the lower quartiles (the gated statistic: bursts of load only add time, so the
+ * fastest quarter of each sequence's repetitions is clean), q[1]: ratio of the medians. */
+static void quartile_ratios(const bench_seq_result *a, const bench_seq_result *b, double q[2]) {
+    q[0] = q[1] = NAN;
+    if (!a || !b || a->n_samples <= 0 || b->n_samples <= 0) return;
+    bench_stats sa = order_stats_of(a), sb = order_stats_of(b);
+    q[0] = sa.q1 / sb.q1;
+    q[1] = sa.median / sb.median;
+}
+
+static void on_measure(bench_run *r, const bench_measure *m) {
+    gate_ctx *g = r->hook_ctx;
+    if (g->n == GATE_MAX) return;
+    gate_result *o = &g->res[g->n++];
+    snprintf(o->name, sizeof o->name, "%s", m->name);
+    o->reps = m->ours->reps;
+    quartile_ratios(m->ours, m->scalar, o->vs_scalar);
+    /* oneDNN's faster path by median, as in the bench table */
+    const bench_seq_result *best = m->any;
+    if (m->plain && (!best || m->plain->total.median < best->total.median)) best = m->plain;
+    quartile_ratios(m->ours, best, o->vs_onednn);
+}
+
+static bool problem_desc(const gate_problem *p, conv2d_desc *cd, pool_desc *pd, bool *is_pool, char *label, size_t len) {
+    net_spec spec;
+    act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+    char err[160];
+    if (!netspec_parse(netspec_preset(p->net), &spec, err, sizeof err) || !netspec_shapes(&spec, p->h, p->w, shapes, err, sizeof err) ||
+        p->layer >= spec.n_layers)
+        return false;
+    const layer_spec *l = &spec.layers[p->layer];
+    *is_pool = l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL;
+    if (*is_pool) *pd = layer_pool_desc(l, shapes[p->layer], p->batch);
+    else if (l->kind == LAYER_CONV) *cd = layer_conv_desc(l, shapes[p->layer], p->batch);
+    else return false;
+    snprintf(label, len, "%s:layer%d", p->net, p->layer);
+    return true;
+}
+
+/* ---- expected ratios ---- */
+
+/* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
+static bool problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen) {
+    static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
+    for (int i = 0; i < N_PROBLEMS; i++) {
+        const gate_problem *p = &problems[i];
+        conv2d_desc cd;
+        pool_desc pd;
+        bool is_pool;
+        char label[64], desc[96];
+        if (!problem_desc(p, &cd, &pd, &is_pool, label, sizeof label))
+            return snprintf(err, errlen, "internal: %s layer %d is not a conv or pool layer", p->net, p->layer), false;
+        if (is_pool) pool_desc_str(&pd, desc, sizeof desc);
+        else conv2d_desc_str(&cd, desc, sizeof desc);
+        snprintf(names[i], GATE_NAME_LEN, "%s/%s", is_pool ? (p->pass ? "pool_bwd" : "pool_fwd") : conv_ops[p->pass], desc);
+    }
+    return true;
+}
+
+/* One ratio of an entry: absent is fine only when not required; present, it must be a positive
+ * finite number. */
+static bool check_ratio(const char *path, const char *name, json_t *entry, const char *key, bool required, char *err,
+                        size_t errlen) {
+    json_t *v = json_object_get(entry, key);
+    if (!v && !required) return true;
+    if (!v) return snprintf(err, errlen, "%s: \"%s\" has no \"%s\" ratio", path, name, key), false;
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(isfinite(x) && x > 0))
+        return snprintf(err, errlen, "%s: \"%s\": \"%s\" is not a positive number", path, name, key), false;
+    return true;
+}
+
+/* Loads and checks an expectation file: a "ratios" object whose every entry is an object of
+ * positive numbers, with an entry (and its "vs_scalar", and "vs_onednn" when oneDNN is built in)
+ * for every gated problem, so a gate run never passes without checking something. */
+bool gate_load_expect(const char *path, gate_expect *e, char *err, size_t errlen) {
+    json_error_t je;
+    e->root = json_load_file(path, 0, &je);
+    e->uarch = NULL;
+    if (!e->root) {
+        if (je.line > 0) snprintf(err, errlen, "%s: not valid JSON (line %d: %s)", path, je.line, je.text);
+        else snprintf(err, errlen, "%s: %s", path, je.text);
+        return false;
+    }
+    json_t *ratios = json_object_get(e->root, "ratios");
+    const char *k;
+    json_t *entry;
+    char names[N_PROBLEMS][GATE_NAME_LEN];
+    bool ok = false;
+    if (!json_is_object(ratios)) {
+        snprintf(err, errlen, "%s: no \"ratios\" object (not a gate expectation file)", path);
+    } else if (json_object_size(ratios) == 0) {
+        snprintf(err, errlen, "%s: the \"ratios\" object is empty (record it with `latbench gate --write`)", path);
+    } else if (problem_names(names, err, errlen)) {
+        ok = true;
+        json_object_foreach(ratios, k, entry) {
+            if (!json_is_object(entry)) {
+                snprintf(err, errlen, "%s: \"%s\" is not an object of ratios", path, k);
+                ok = false;
+            } else if (!check_ratio(path, k, entry, "vs_scalar", false, err, errlen) ||
+                       !check_ratio(path, k, entry, "vs_onednn", false, err, errlen)) {
+                ok = false;
+            }
+            if (!ok) break;
+        }
+        for (int i = 0; ok && i < N_PROBLEMS; i++) {
+            entry = json_object_get(ratios, names[i]);
+            if (!entry) {
+                snprintf(err, errlen, "%s: no expectation for the gated problem \"%s\"", path, names[i]);
+                ok = false;
+            } else {
+                ok = check_ratio(path, names[i], entry, "vs_scalar", true, err, errlen) &&
+                     check_ratio(path, names[i], entry, "vs_onednn", GATE_HAS_ONEDNN, err, errlen);
+            }
+        }
+    }
+    json_t *uarch = json_object_get(json_object_get(e->root, "machine"), "uarch");
+    if (ok && uarch && !json_is_string(uarch)) {
+        snprintf(err, errlen, "%s: \"machine\": \"uarch\" is not a string", path);
+        ok = false;
+    }
+    if (!ok) {
+        json_decref(e->root);
+        e->root = NULL;
+        return false;
+    }
+    e->uarch = json_string_value(uarch);
+    return true;
+}
+
+void gate_expect_free(gate_expect *e) {
+    if (e->root) json_decref(e->root);
+    e->root = NULL;
+    e->uarch = NULL;
+}
+
+static double expect_of(const gate_expect *e, const char *name, const char *key) {
+    json_t *v = json_object_get(json_object_get(json_object_get(e->root, "ratios"), name), key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g, int reps) {
+    json_t *root = json_object(), *mach = json_object(), *ratios = json_object();
+    char date[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    json_object_set_new(mach, "model", json_string(r->mach.model));
+    json_object_set_new(mach, "uarch", json_string(r->mach.uarch));
+    json_object_set_new(mach, "slug", json_string(r->mach.slug));
+    json_object_set_new(mach, "conv2d", json_string(r->disp->conv2d->name));
+    json_object_set_new(mach, "pool", json_string(r->disp->pool->name));
+    json_object_set_new(root, "machine", mach);
+    json_object_set_new(root, "date", json_string(date));
+    json_object_set_new(root, "reps", json_integer(reps));
+    json_object_set_new(root, "note", json_string("ratios of the lower quartiles of the per-call times, ours/scalar and "
+                                                  "ours/oneDNN (its faster path), 1 thread; written by `latbench gate --write`"));
+    for (int i = 0; i < g->n; i++) {
+        json_t *o = json_object();
+        if (isfinite(g->res[i].vs_scalar[0])) json_object_set_new(o, "vs_scalar", json_real(g->res[i].vs_scalar[0]));
+        if (isfinite(g->res[i].vs_onednn[0])) json_object_set_new(o, "vs_onednn", json_real(g->res[i].vs_onednn[0]));
+        json_object_set_new(ratios, g->res[i].name, o);
+    }
+    json_object_set_new(root, "ratios", ratios);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!text) return false;
+    char dir[1024], err[256];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        if (!lb_mkdirs(dir)) {
+            fprintf(stderr, "latbench gate: cannot create %s: %s\n", dir, strerror(errno));
+            free(text);
+            return false;
+        }
+    }
+    size_t n = strlen(text);
+    text[n] = '\n';   /* json_dumps leaves the terminator; the file ends with a newline instead */
+    bool ok = lb_write_file_atomic(path, text, n + 1, err, sizeof err);
+    if (!ok) fprintf(stderr, "latbench gate: %s\n", err);
+    free(text);
+    return ok;
+}
+
+/* ---- CLI ---- */
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--tolerance X] [--reps N] [--json FILE]\n"
+            "  Times a fixed set of layers (1 thread): ours, the scalar reference and oneDNN interleaved, and\n"
+            "  checks the ratios ours/scalar and ours/oneDNN (of the lower quartiles of the per-call times)\n"
+            "  against expected ones (default results/gate/<isa of the dispatched conv2d>.json of the source tree\n"
+            "  the binary sits in).  A problem fails when its ratio exceeds expected x X (default %.1f; %.1f on\n"
+            "  another microarchitecture than the reference's; ours/scalar gets X x %.1f).  Exit 1 on a failure,\n"
+            "  0 when all pass, 2 on bad input: an expectation file that is not JSON, has entries of the wrong\n"
+            "  type or lacks a gated problem, or (without --allow-missing, which then skips) no default file for\n"
+            "  this ISA.  --write records the measured ratios as the new expectation instead of checking.\n",
+            DEFAULT_TOLERANCE, OTHER_UARCH_TOLERANCE, SCALAR_EXTRA);
+}
+
+typedef struct {
+    const char *expect_path, *json_path;
+    bool write, allow_missing;
+    double tol;
+    int reps;
+} gate_args;
+
+/* 0: parsed, -1: --help printed, 2: bad usage (reported). */
+static int parse_args(int argc, char **argv, gate_args *a) {
+    *a = (gate_args){NULL, NULL, false, false, 0, 15};
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage(stdout);
+            return -1;
+        } else if (!strcmp(o, "--write")) {
+            a->write = true;
+        } else if (!strcmp(o, "--allow-missing")) {
+            a->allow_missing = true;
+        } else if (!strcmp(o, "--expect") || !strcmp(o, "--tolerance") || !strcmp(o, "--reps") || !strcmp(o, "--json")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "latbench gate: %s needs a value\n", o);
+                return 2;
+            }
+            const char *v = argv[++i];
+            char *end;
+            errno = 0;
+            if (!strcmp(o, "--expect")) {
+                a->expect_path = v;
+            } else if (!strcmp(o, "--json")) {
+                char why[512];
+                if (!lb_atomic_check_target(v, why, sizeof why)) {
+                    fprintf(stderr, "latbench gate: --json: %s\n", why);
+                    return 2;
+                }
+                a->json_path = v;
+            } else if (!strcmp(o, "--tolerance")) {
+                a->tol = strtod(v, &end);
+                if (errno || end == v || *end || !(a->tol >= 1 && a->tol <= 100)) {
+                    fprintf(stderr, "latbench gate: --tolerance: '%s' is not a factor in [1, 100]\n", v);
+                    return 2;
+                }
+            } else {
+                long n = strtol(v, &end, 10);
+                if (errno || end == v || *end || n < 3 || n > BENCH_MAX_SAMPLES) {
+                    fprintf(stderr, "latbench gate: --reps: '%s' is not a repetition count in [3, %d]\n", v, BENCH_MAX_SAMPLES);
+                    return 2;
+                }
+                a->reps = (int)n;
+            }
+        } else {
+            fprintf(stderr, "latbench gate: unknown option '%s' (try latbench gate --help)\n", o);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* The expectation file to check against (or to write): --expect, else results/gate/<isa>.json of
+ * the source tree the binary sits in (not of the working directory: run elsewhere, the gate must
+ * still check).  -1: found (path set), 0: skip (said so), 2: error (reported). */
+static int expect_location(const gate_args *a, const char *isa, char *path, size_t len) {
+    if (a->expect_path) {
+        if ((size_t)snprintf(path, len, "%s", a->expect_path) < len) return -1;
+        fprintf(stderr, "latbench gate: --expect: the path is longer than %zu bytes\n", len - 1);
+        return 2;
+    }
+    char rel[64];
+    snprintf(rel, sizeof rel, "results/gate/%s.json", isa);
+    int found = lb_find_near_binary(rel, path, len);
+    if (found == 1 && strlen(path) + 1 < len) {
+        if (a->write || !GATE_INSTRUMENTED) return -1;
+        printf("gate: SKIPPED: this is a sanitizer build; the committed expectations are for optimized builds "
+               "(give --expect FILE recorded with this build)\n");
+        return 0;
+    }
+    if (a->write) {   /* a new ISA's first recording: the tree of the working directory */
+        snprintf(path, len, "%s", rel);
+        return -1;
+    }
+    if (a->allow_missing) {
+        printf("gate: SKIPPED (--allow-missing): no expected ratios for the %s kernels of this CPU (no %s next to the "
+               "binary); record them on a reference machine with `latbench gate --write`\n", isa, rel);
+        return 0;
+    }
+    fprintf(stderr, "latbench gate: no expected ratios for the %s kernels of this CPU: %s %s (record them with "
+            "`latbench gate --write`, give --expect FILE, or --allow-missing to skip)\n", isa, rel,
+            found < 0 ? "cannot be looked for (/proc/self/exe unreadable)" : "is not in the source tree of the binary");
+    return 2;
+}
+
+/* Runs every gated problem into g; 0 or the exit status of a failure (reported). */
+static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
+    bench_opts opt;
+    memset(&opt, 0, sizeof opt);
+    opt.threads[0] = 1;
+    opt.n_threads = 1;
+    opt.onednn = true;
+    opt.scalar = true;
+    opt.json_path = a->json_path;
+    opt.no_json = !a->json_path;
+    opt.no_bandwidth = true;
+    opt.timing.reps = a->reps;
+    opt.timing.min_reps = a->reps;   /* every problem here is small: all repetitions, always */
+    opt.timing.rep_s = 2e-3;
+    opt.timing.budget_s = 1;
+    opt.timing.drop_factor = 0;   /* the slow scalar sequence keeps all its repetitions too */
+    memset(g, 0, sizeof *g);
+    r->on_measure = on_measure;
+    r->hook_ctx = g;
+    int rc = bench_run_open(r, &opt, "gate");
+    if (rc) return rc;
+    fprintf(r->out, "\n== gate problems, 1 thread, %d repetitions, ours / scalar / oneDNN interleaved\n", a->reps);
+    char names[N_PROBLEMS][GATE_NAME_LEN], err[256];
+    if (!problem_names(names, err, sizeof err)) {
+        fprintf(stderr, "latbench gate: %s\n", err);
+        bench_run_close(r);
+        return 2;
+    }
+    for (int i = 0; i < N_PROBLEMS; i++) {
+        const gate_problem *p = &problems[i];
+        conv2d_desc cd;
+        pool_desc pd;
+        bool is_pool;
+        char label[64];
+        problem_desc(p, &cd, &pd, &is_pool, label, sizeof label);
+        if (is_pool) bench_pool_problem(r, &pd, p->pass, names[i], label);
+        else bench_conv_problem(r, &cd, (lb_pass)p->pass, names[i], label);
+    }
+    int status = bench_run_close(r);
+    if (g->n != N_PROBLEMS) {
+        fprintf(stderr, "latbench gate: only %d of %d problems were measured\n", g->n, N_PROBLEMS);
+        return 1;
+    }
+    return status;
+}
+
+/* The verdict table; the exit status: 1 when a ratio is too slow, 2 when one had no expectation. */
+static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_path, double tol, bool other_uarch,
+                 const char *isa, int status) {
+    printf("\n== gate: ours / reference, ratio of the lower quartiles of the per-call times (and of the medians),\n"
+           "   against %s; fail when it exceeds expected x %.2f (vs oneDNN) or x %.2f (vs scalar)%s\n",
+           expect_path, tol, tol * SCALAR_EXTRA, other_uarch ? " (widened: this CPU's microarchitecture differs from the reference's)" : "");
+    printf("%-56s %-7s %9s %9s %9s  %s\n", "problem", "vs", "q1 ratio", "(median)", "expected", "verdict");
+    int failed = 0, missing = 0, faster = 0;
+    for (int i = 0; i < g->n; i++) {
+        const gate_result *o = &g->res[i];
+        for (int k = 0; k < 2; k++) {
+            const double *q = k == 0 ? o->vs_scalar : o->vs_onednn;
+            const double t = k == 0 ? tol * SCALAR_EXTRA : tol;
+            double e = expect_of(ex, o->name, k == 0 ? "vs_scalar" : "vs_onednn");
+            if (!isfinite(q[0])) continue;   /* no oneDNN path for this problem */
+            const char *verdict;
+            if (!isfinite(e)) {
+                verdict = "FAIL: no expectation";
+                missing++;
+            } else if (q[0] > e * t) {
+                verdict = "FAIL: slower than expected";
+                failed++;
+            } else if (q[0] < e / t) {
+                verdict = "ok (faster than expected: update with --write)";
+                faster++;
+            } else {
+                verdict = "ok";
+            }
+            char exps[16];
+            if (isfinite(e)) snprintf(exps, sizeof exps, "%.3f", e);
+            else snprintf(exps, sizeof exps, "-");
+            printf("%-56s %-7s %9.3f %9.3f %9s  %s\n", o->name, k == 0 ? "scalar" : "oneDNN", q[0], q[1], exps, verdict);
+        }
+    }
+    printf("gate: %s: %d failed, %d faster than expected, %d without expectation (%d problems, ISA %s, tolerance %.2f)\n",
+           failed || missing ? "FAILED" : "passed", failed, faster, missing, g->n, isa, tol);
+    if (missing) {
+        fprintf(stderr, "latbench gate: %s: %d measured ratio%s without an expectation\n", expect_path, missing, missing == 1 ? "" : "s");
+        return 2;
+    }
+    return failed ? 1 : status;
+}
+
+int cmd_gate(int argc, char **argv) {
+    gate_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    bench_run r;
+    memset(&r, 0, sizeof r);
+    r.out = stdout;
+    r.disp = lb_dispatch_get();
+    bench_machine_detect(&r.mach, &r.disp->cpu);
+    const char *isa = lb_isa_name(r.disp->conv2d->isa);
+    char path[1024], err[1400];
+    rc = expect_location(&a, isa, path, sizeof path);
+    if (rc >= 0) return rc;
+    gate_expect ex = {NULL, NULL};
+    if (!a.write && !gate_load_expect(path, &ex, err, sizeof err)) {
+        fprintf(stderr, "latbench gate: %s\n", err);
+        return 2;
+    }
+    bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
+    double tol = a.tol != 0 ? a.tol : other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
+    gate_ctx g;
+    int status = measure(&r, &a, &g);
+    if (status && g.n != N_PROBLEMS) {
+        gate_expect_free(&ex);
+        return status;
+    }
+    if (a.write) {
+        if (!write_expect(path, &r, &g, a.reps)) return 1;
+        printf("gate: wrote the expected ratios of %d problems to %s\n", g.n, path);
+        return status;
+    }
+    rc = check(&ex, &g, path, tol, other_uarch, isa, status);
+    gate_expect_free(&ex);
+    return rc;
+}

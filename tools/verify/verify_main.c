@@ -1,0 +1,182 @@
+/* latbench verify: every kernel variant against the scalar reference and oneDNN, over the layer
+ * shapes of every preset network on 8x8, 60x4 and 100x5, plus awkward shapes (odd lattices,
+ * channel counts that are not multiples of the vector width, batch 1, one input channel). */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/verify/verify.h"
+#include "lib/nn/netspec.h"
+#include "tools/problems/problem.h"
+#include "tools/verify/verify_ops.h"
+#include "tools/verify/verify_problems.h"
+
+/* Problems seen so far (op and descriptor bytes: every descriptor is plain ints and enums, or a
+ * size), so that a layer shared by several networks is checked once. */
+typedef struct {
+    int op;
+    unsigned char bytes[48];
+} seen_key;
+
+typedef struct {
+    vf_report *r;
+    seen_key *keys;
+    int n, cap;
+} run_ctx;
+
+static bool first_visit(run_ctx *c, int op, const void *desc, size_t len) {
+    seen_key k = {op, {0}};
+    memcpy(k.bytes, desc, len < sizeof k.bytes ? len : sizeof k.bytes);
+    for (int i = 0; i < c->n; i++)
+        if (!memcmp(&c->keys[i], &k, sizeof k)) return false;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->keys = realloc(c->keys, (size_t)c->cap * sizeof *c->keys);
+        if (!c->keys) { fprintf(stderr, "latbench: out of memory\n"); exit(1); }
+    }
+    c->keys[c->n++] = k;
+    return true;
+}
+
+enum { OP_CONV, OP_POOL, OP_GPOOL, OP_DENSE, OP_FLATTEN, OP_ACT, OP_LOSS, OP_OPTIM };
+#define VISIT_DESC(name, op, T, verify)                                                    \
+    static void name(void *ctx, const T *d) {                                              \
+        if (first_visit(ctx, op, d, sizeof *d)) verify(((run_ctx *)ctx)->r, d);           \
+    }
+#define VISIT_SIZE(name, op, verify)                                                       \
+    static void name(void *ctx, size_t n) {                                                \
+        if (first_visit(ctx, op, &n, sizeof n)) verify(((run_ctx *)ctx)->r, n);           \
+    }
+VISIT_DESC(on_conv, OP_CONV, conv2d_desc, verify_conv2d)
+VISIT_DESC(on_pool, OP_POOL, pool_desc, verify_pool)
+VISIT_DESC(on_gpool, OP_GPOOL, gpool_desc, verify_gpool)
+VISIT_DESC(on_dense, OP_DENSE, dense_desc, verify_dense)
+VISIT_DESC(on_flatten, OP_FLATTEN, flatten_desc, verify_flatten)
+VISIT_SIZE(on_act, OP_ACT, verify_act)
+VISIT_SIZE(on_loss, OP_LOSS, verify_loss)
+VISIT_SIZE(on_optim, OP_OPTIM, verify_optim)
+
+static const vp_visitor visitor = {on_conv, on_pool, on_gpool, on_dense, on_flatten, on_act, on_loss, on_optim};
+
+/* One problem, whatever its kind (--desc). */
+static void verify_problem(vf_report *r, const lb_problem *p) {
+    switch (p->kind) {
+    case LB_PROB_CONV2D: verify_conv2d(r, &p->u.conv); break;
+    case LB_PROB_POOL: verify_pool(r, &p->u.pool); break;
+    case LB_PROB_GPOOL: verify_gpool(r, &p->u.gpool); break;
+    case LB_PROB_DENSE: verify_dense(r, &p->u.dense); break;
+    case LB_PROB_FLATTEN: verify_flatten(r, &p->u.flatten); break;
+    case LB_PROB_ACT: verify_act(r, p->u.n); break;
+    case LB_PROB_LOSS: verify_loss(r, p->u.n); break;
+    case LB_PROB_OPTIM: verify_optim(r, p->u.n); break;
+    }
+}
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: latbench verify [--isa LIST] [--filter SUBSTR | --desc NAME] [--no-onednn] [--verbose]\n"
+                    "  --isa LIST     comma list of scalar,avx2,avx512,neon (default: all up to LATBENCH_ISA)\n"
+                    "  --filter S     only checks whose descriptor contains S\n"
+                    "  --desc NAME    exactly this problem, in or outside the built-in set: a problem name\n"
+                    "                 (conv2d/mb1_ic3oc5_ih9iw9_kh3kw3_sh1sw1_b1, act/n100) or a MISMATCH line's\n"
+                    "                 descriptor (conv2d_fwd/.../avx2@onednn: only that check)\n");
+    return 2;
+}
+
+int cmd_verify(int argc, char **argv) {
+    const lb_dispatch *disp = lb_dispatch_get();
+    unsigned mask = 0;
+    for (int i = LB_ISA_SCALAR; i <= (int)disp->cap; i++) mask |= 1u << i;
+    const char *filter = NULL, *isa_arg = NULL, *desc = NULL;
+    bool onednn = true, verbose = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if ((!strcmp(argv[i], "--isa") || !strcmp(argv[i], "--filter") || !strcmp(argv[i], "--desc")) && i + 1 >= argc) {
+            fprintf(stderr, "latbench verify: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (!strcmp(argv[i], "--isa")) {
+            mask = 0;
+            isa_arg = argv[i + 1];
+            char buf[128];
+            /* a longer list would be cut silently: refuse it */
+            if ((size_t)snprintf(buf, sizeof buf, "%s", argv[++i]) >= sizeof buf) {
+                fprintf(stderr, "latbench verify: --isa '%.40s...' is too long\n",
+                        argv[i]);
+                return 2;
+            }
+            for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+                int isa = lb_isa_parse(t);
+                if (isa < 0) {
+                    fprintf(stderr, "latbench verify: unknown ISA '%s' (scalar, avx2, avx512, neon)\n", t);
+                    return 2;
+                }
+                mask |= 1u << isa;
+            }
+            if (!mask) {
+                fprintf(stderr, "latbench verify: --isa '%s' names no ISA\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--filter")) {
+            filter = argv[++i];
+        } else if (!strcmp(argv[i], "--desc")) {
+            desc = argv[++i];
+        } else if (!strcmp(argv[i], "--no-onednn")) {
+            onednn = false;
+        } else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+            verbose = true;
+        } else {
+            fprintf(stderr, "latbench verify: unknown option '%s' (try latbench verify --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    lb_problem prob;
+    lb_problem_sel sel;
+    if (desc) {
+        char err[256];
+        if (filter) {
+            fprintf(stderr, "latbench verify: --desc and --filter do not go together (--desc names one problem)\n");
+            return 2;
+        }
+        if (!lb_problem_parse(desc, &prob, &sel, err, sizeof err)) {
+            fprintf(stderr, "latbench verify: --desc %s\n", err);
+            return 2;
+        }
+        if (!sel.whole) filter = sel.filter;
+    }
+    /* an ISA list this CPU runs none of checked nothing and ended in a contradictory summary */
+    bool runnable = false;
+    for (int i = 0; i <= LB_ISA_NEON; i++) runnable |= (mask & (1u << i)) && lb_cpu_supports(&disp->cpu, (lb_isa)i);
+    if (!runnable) {
+        fprintf(stderr, "latbench verify: --isa %s: this CPU runs none of these ISAs\n", isa_arg ? isa_arg : "");
+        return 2;
+    }
+    /* Correctness needs no parallelism, and oneDNN's spinning OpenMP workers slow a shared
+     * machine down tenfold. */
+    omp_set_num_threads(1);
+    vf_report r;
+    vf_report_init(&r, stdout, mask, onednn);
+    r.filter = filter;
+    r.verbose = verbose;
+    if (!LB_X86 || !LB_HAVE_ONEDNN)
+        printf("oneDNN comparisons: not available on this build (%s); checking against the scalar reference\n",
+               LB_HAVE_ONEDNN ? "x86-64 only" : "built without oneDNN");
+    else if (!r.onednn) printf("oneDNN comparisons: off (--no-onednn)\n");
+    for (int i = 0; i <= LB_ISA_NEON; i++)
+        if (!(mask & (1u << i)) && i > (int)disp->cap && lb_cpu_supports(&r.cpu, (lb_isa)i))
+            printf("not checked: %s variants (above the LATBENCH_ISA cap %s)\n", lb_isa_name((lb_isa)i), lb_isa_name(disp->cap));
+    run_ctx ctx = {&r, NULL, 0, 0};
+    if (desc) verify_problem(&r, &prob);
+    else vp_enumerate(&visitor, &ctx);
+    free(ctx.keys);
+    vf_report_fini(&r);
+    printf("verify: %d checks, %d passed, %d mismatches, %d variants skipped (this CPU lacks their ISA)\n", r.checked,
+           r.checked - r.failed, r.failed, r.skipped);
+    if (r.checked == 0) {
+        printf("verify: no check matched%s%s\n", filter ? " the filter " : "", filter ? filter : "");
+        return 1;
+    }
+    return r.failed ? 1 : 0;
+}
