@@ -161,7 +161,8 @@ ifeq ($(HOST_ARCH)-$(CROSS),x86_64-)
 CROSS_TEST := build/aarch64
 endif
 # The whole suite: release build, a gcc ASan+UBSan build and a clang -Werror build; every test
-# binary of both gcc builds (and of the AArch64 build, under qemu) runs, and a short smoke of every
+# binary of both gcc builds (and of the AArch64 build, under qemu) runs, one per core at a time (the
+# timing tests alone), and a short smoke of every
 # fuzz target, summed into one "N passed, N failed" line.
 test: deps
 	@$(MAKE) -j$(JOBS) --no-print-directory all test-bins
@@ -169,7 +170,7 @@ test: deps
 	@$(MAKE) -j$(JOBS) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror build/clang/latbench
 	@$(MAKE) -j$(JOBS) --no-print-directory fuzz-bins FUZZ_OPTIONAL=1
 	@if [ -n "$(CROSS_TEST)" ]; then toolchain/install-cross.sh && $(MAKE) -j$(JOBS) --no-print-directory ARCH=aarch64 test-bins; fi
-	@tests/run.sh build/release build/asan $(CROSS_TEST) fuzz:build/fuzz
+	@tests/run.sh -j $(JOBS) build/release build/asan $(CROSS_TEST) fuzz:build/fuzz
 
 clean:
 	rm -rf build latbench

@@ -10,10 +10,20 @@
 # An argument fuzz:DIR runs a short smoke of every fuzz target in DIR/fuzz/ (tests/fuzz/fuzz.sh
 # smoke: the committed corpus, then a few seconds of fuzzing): one test each, failed on any finding.
 # Without the targets (clang's libFuzzer missing) it says so in the summary line.
+# -j N runs up to N test binaries at once (make test passes one per core; default 1); the binaries
+# that time something (SERIAL below) run alone, before the others, so that no load of ours skews them.
+# Each binary's lines are printed together, in the order the binaries are listed.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
+jobs=1
+if [ "${1:-}" = "-j" ]; then jobs=${2:?"run.sh: -j needs a count"}; shift 2; fi
+case "$jobs" in ''|*[!0-9]*|0) echo "run.sh: -j $jobs: not a positive count" >&2; exit 2 ;; esac
+# binaries whose tests compare timings (a slowed kernel must be caught): alone, never beside others
+SERIAL=" test_gate test_compare "
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # The ELF machine of a file: 62 x86-64, 183 AArch64 (e_machine, little-endian, at byte 18).
 elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }
 host_machine=$(elf_machine /bin/sh)
@@ -43,9 +53,39 @@ fuzz_smoke() {
         echo "fuzz smoke: NOT RUN: no targets in $dir/fuzz (clang's libFuzzer unavailable?)"
     fi
 }
+# Runs one test binary into $work/<n>.log and $work/<n>.rc (its exit status and milliseconds).
+key_of() { echo "$1" | tr '/.' '__'; }
+run_one() {
+    local bin=$1 runner=$2 absdir=$3 k start rc
+    k=$(key_of "$bin")
+    start=$(date +%s%N)
+    LATBENCH_RUNNER="$runner" LATBENCH_BIN="${runner:+$runner }$absdir/latbench" timeout 600 ${runner:+"$runner"} "$bin" >"$work/$k.log" 2>&1
+    rc=$?
+    echo "$rc $(( ($(date +%s%N) - start) / 1000000 ))" >"$work/$k.rc"
+}
+# Adds one binary's counts to the totals and prints its line (and its whole log when it failed).
+report_one() {
+    local bin=$1 k rc ms p f log
+    k=$(key_of "$bin")
+    log="$work/$k.log"
+    read -r rc ms <"$work/$k.rc"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    printf '%-44s %3d passed %3d failed  %4d.%01ds\n' "${bin#./}" "$p" "$f" $((ms / 1000)) $((ms % 1000 / 100))
+    # The whole log of a failing binary, and the ISA skip notes of every binary.
+    if [ "$f" -ne 0 ]; then sed 's/^/    | /' "$log" | tail -60; else grep -E '^(SKIP|NOTE)' "$log" | sort -u | sed 's/^/    | /'; fi
+}
+# The queue: every test binary of every build directory, with its runner and the header line of
+# its directory (printed before the directory's first result).
+queue=() runners=() absdirs=() headers=() fuzz_dirs=()
 for dir in "$@"; do
-    case "$dir" in fuzz:*) fuzz_smoke "${dir#fuzz:}"; continue ;; esac
-    runner=""
+    case "$dir" in fuzz:*) fuzz_dirs+=("${dir#fuzz:}"); continue ;; esac
+    runner="" header=""
     # an absolute path: tests run the binary from their own temporary directories
     absdir=$(cd "$dir" && pwd)
     machine=$(elf_machine "$dir/latbench")
@@ -56,29 +96,43 @@ for dir in "$@"; do
             continue
         fi
         runner="$root/toolchain/qemu-run"
-        echo "$dir: AArch64 build, run under qemu-aarch64 (CPU ${QEMU_CPU:-max}; timings mean nothing)"
+        header="$dir: AArch64 build, run under qemu-aarch64 (CPU ${QEMU_CPU:-max}; timings mean nothing)"
     fi
     for bin in "$dir"/tests/test_*; do
         [ -x "$bin" ] || continue
         case "$bin" in *.d|*.o) continue ;; esac
-        name="${bin#./}"
-        log=$(mktemp)
-        start=$(date +%s%N)
-        LATBENCH_RUNNER="$runner" LATBENCH_BIN="${runner:+$runner }$absdir/latbench" timeout 600 ${runner:+"$runner"} "$bin" >"$log" 2>&1
-        rc=$?
-        ms=$(( ($(date +%s%N) - start) / 1000000 ))
-        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -1)
-        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
-        p=${p:-0}
-        f=${f:-0}
-        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-        passed=$((passed + p))
-        failed=$((failed + f))
-        printf '%-44s %3d passed %3d failed  %4d.%01ds\n' "$name" "$p" "$f" $((ms / 1000)) $((ms % 1000 / 100))
-        # The whole log of a failing binary, and the ISA skip notes of every binary.
-        if [ "$f" -ne 0 ]; then sed 's/^/    | /' "$log" | tail -60; else grep -E '^(SKIP|NOTE)' "$log" | sort -u | sed 's/^/    | /'; fi
-        rm -f "$log"
+        queue+=("$bin") runners+=("$runner") absdirs+=("$absdir") headers+=("$header")
+        header=""
     done
 done
+# Results are printed in queue order as soon as every earlier one is in.
+next=0
+flush_ready() {
+    while [ "$next" -lt "${#queue[@]}" ] && [ -f "$work/$(key_of "${queue[$next]}").rc" ]; do
+        [ -n "${headers[$next]}" ] && echo "${headers[$next]}"
+        report_one "${queue[$next]}"
+        next=$((next + 1))
+    done
+}
+# the timing binaries first, alone
+for i in "${!queue[@]}"; do
+    case "$SERIAL" in *" $(basename "${queue[$i]}") "*) ;; *) continue ;; esac
+    run_one "${queue[$i]}" "${runners[$i]}" "${absdirs[$i]}"
+    flush_ready
+done
+# then the rest, up to $jobs at once, the emulated (slowest) ones first so that none is left alone at the end
+order=()
+for i in "${!queue[@]}"; do [ -n "${runners[$i]}" ] && order+=("$i"); done
+for i in "${!queue[@]}"; do [ -z "${runners[$i]}" ] && order+=("$i"); done
+running=0
+for i in "${order[@]}"; do
+    case "$SERIAL" in *" $(basename "${queue[$i]}") "*) continue ;; esac
+    while [ "$running" -ge "$jobs" ]; do wait -n; running=$((running - 1)); flush_ready; done
+    run_one "${queue[$i]}" "${runners[$i]}" "${absdirs[$i]}" &
+    running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do wait -n; running=$((running - 1)); flush_ready; done
+flush_ready
+for d in "${fuzz_dirs[@]}"; do fuzz_smoke "$d"; done
 echo "$passed passed, $failed failed$fuzz_note"
 [ "$failed" -eq 0 ]
