@@ -1,10 +1,14 @@
 /* Problem names in both directions (tools/problems/problem.h): the parser is the exact inverse of
  * the printer over every problem of the verification set and over random shapes, it reads the names
  * verify prints, it refuses malformed names with one line, and `latbench verify|bench --desc` run a
- * shape outside the built-in set. */
+ * shape outside the built-in set.  bench, bench --gbench and the gate draw their layer problems
+ * from the one list (tools/problems/netproblems.h). */
 #include <stdio.h>
 #include <string.h>
+#include "tools/problems/netproblems.h"
+#include "tools/problems/lists.h"
 #include "tools/problems/problem.h"
+#include "tools/track/gate.h"
 #include "tools/verify/verify_ops.h"
 #include "tools/verify/verify_problems.h"
 #include "tests/test_util.h"
@@ -195,12 +199,121 @@ static void test_desc_on_the_command_line(void **state) {
     assert_int_equal(R.lines, 1);
 }
 
+/* ---- one problem list for bench, gbench and the gate ---- */
+
+#define SET_MAX 1024
+typedef struct {
+    char name[SET_MAX][160];
+    int n;
+} name_set;
+
+static bool set_has(const name_set *s, const char *name) {
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->name[i], name)) return true;
+    return false;
+}
+
+static void set_add(name_set *s, const char *name) {
+    if (set_has(s, name)) return;
+    assert_true(s->n < SET_MAX);
+    snprintf(s->name[s->n++], sizeof s->name[0], "%s", name);
+}
+
+static void assert_sets_equal(const name_set *a, const name_set *b, const char *what) {
+    for (int i = 0; i < a->n; i++)
+        if (!set_has(b, a->name[i])) fail_msg("%s: %s is missing", what, a->name[i]);
+    for (int i = 0; i < b->n; i++)
+        if (!set_has(a, b->name[i])) fail_msg("%s: %s is not in the one list", what, b->name[i]);
+}
+
+/* The pass names ("conv2d_fwd/<shape>") of the layer problems of nets on the lattices and batches
+ * (bench_fwd: what bench times, conv2d and pool, and only the forward passes). */
+static void list_names(name_set *s, const char *const *nets, int n_nets, const char *lattices, const int *batches, int n_b,
+                       bool bench_fwd) {
+    int h[4], w[4], n_lat;
+    assert_true(lb_parse_lattice_list(lattices, 4, h, w, &n_lat));
+    for (int ni = 0; ni < n_nets; ni++)
+        for (int li = 0; li < n_lat; li++)
+            for (int bi = 0; bi < n_b; bi++) {
+                lb_net_problem np[LB_NET_MAX_PROBLEMS];
+                char err[160];
+                const int m = lb_net_problems(nets[ni], h[li], w[li], batches[bi], np, err, sizeof err);
+                for (int i = 0; i < m; i++) {
+                    const lb_prob_kind k = np[i].prob.kind;
+                    if (k == LB_PROB_ACT || k == LB_PROB_LOSS || k == LB_PROB_OPTIM) continue;
+                    if (bench_fwd && k != LB_PROB_CONV2D && k != LB_PROB_POOL) continue;
+                    const int passes = k == LB_PROB_CONV2D || k == LB_PROB_DENSE ? 3 : 2;
+                    for (int p = 0; p < (bench_fwd ? 1 : passes); p++) {
+                        char name[160];
+                        lb_problem_pass_str(&np[i].prob, (lb_pass)p, name, sizeof name);
+                        set_add(s, name);
+                    }
+                }
+            }
+}
+
+/* The problem names at the starts of output lines: the first two '/' parts of lines that begin with
+ * one of the layer kinds' pass names. */
+static void output_names(name_set *s, const char *out) {
+    static const char *const ops[] = {"conv2d_", "pool_", "gpool_", "dense_", "flatten_"};
+    for (const char *line = out; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line)) {
+        bool layer = false;
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) layer |= !strncmp(line, ops[k], strlen(ops[k]));
+        const char *slash = strchr(line, '/');
+        if (!layer || !slash) continue;
+        size_t len = strcspn(slash + 1, "/ \n") + (size_t)(slash + 1 - line);
+        char name[160];
+        snprintf(name, sizeof name, "%.*s", (int)len, line);
+        set_add(s, name);
+    }
+}
+
+static void test_one_list_for_bench_gbench_gate(void **state) {
+    (void)state;
+    static const char *const nets[] = {LB_DEFAULT_NETS}, *const conv_nets[] = {LB_DEFAULT_CONV_NETS};
+    static const int batches[] = {1, 32}, batch1[] = {1}, batch32[] = {32};
+    static cli_result R;
+    static name_set want, got;
+    /* gbench: its default nets, lattices 8x8,64x64, batches 1,32 */
+    want.n = got.n = 0;
+    list_names(&want, nets, 4, "8x8,64x64", batches, 2, false);
+    cli_latbench(&R, NULL, "bench --gbench --benchmark_list_tests");
+    if (R.status) fail_msg("bench --gbench exited %d:\n%s", R.status, R.out);
+    output_names(&got, R.out);
+    assert_true(got.n > 0);
+    assert_sets_equal(&want, &got, "bench --gbench");
+    /* the gate: every gated problem (the names of its committed expectations) is in the list */
+    gate_expect e;
+    char err[256];
+    want.n = 0;
+    list_names(&want, conv_nets, 3, "8x8", batch32, 1, false);
+    if (!gate_load_expect("results/gate/avx2.json", &e, err, sizeof err)) fail_msg("%s", err);
+    const char *key;
+    json_t *v;
+    int n_gated = 0;
+    json_object_foreach(json_object_get(e.root, "ratios"), key, v) {
+        if (!set_has(&want, key)) fail_msg("the gate's %s is not in the one list", key);
+        n_gated++;
+    }
+    gate_expect_free(&e);
+    assert_true(n_gated >= 11);
+    /* bench: its conv nets at 8x8, batch 1, forward passes (all of a --quick sweep would take long) */
+    SKIP_UNDER_EMULATION("bench's problems from the one list");
+    want.n = got.n = 0;
+    list_names(&want, conv_nets, 3, "8x8", batch1, 1, true);
+    cli_latbench(&R, NULL, "bench --quick --no-pipelines --no-json --threads 1 --batch 1 --reps 1 --baseline none --filter _fwd/");
+    if (R.status) fail_msg("bench exited %d:\n%s", R.status, R.out);
+    output_names(&got, R.out);
+    assert_sets_equal(&want, &got, "bench");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtin_set_round_trips),
         cmocka_unit_test(test_random_shapes_round_trip),
         cmocka_unit_test(test_bad_names_refused),
         cmocka_unit_test(test_desc_on_the_command_line),
+        cmocka_unit_test(test_one_list_for_bench_gbench_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

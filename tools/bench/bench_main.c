@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/bench/bench.h"
-#include "lib/nn/layer_desc.h"
 #include "lib/nn/netspec.h"
 #include "lib/nn/parallel.h"
 #include "tools/problems/lists.h"
+#include "tools/problems/netproblems.h"
 #include "tools/problems/problem.h"
-#include "tools/verify/verify_ops.h"
 
-static const char *const default_nets[] = {"task1-eq", "task1-st", "task3-eq1"};
+/* the conv nets of the one default list (tools/problems/netproblems.h says why not task2-fl) */
+static const char *const default_nets[] = {LB_DEFAULT_CONV_NETS};
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -52,36 +52,29 @@ static void add_label(bench_problem *p, const char *label) {
     snprintf(p->layers + n, sizeof p->layers - n, "%s%s", n ? " " : "", label);
 }
 
-/* The conv and pool layers of the networks on an h x w lattice at this batch, duplicates merged. */
+/* A conv2d or pool problem as bench times it (false for the other kinds). */
+static bool bench_problem_of(const lb_problem *p, bench_problem *out) {
+    memset(out, 0, sizeof *out);
+    if (p->kind == LB_PROB_CONV2D) out->conv = p->u.conv;
+    else if (p->kind == LB_PROB_POOL) out->pool = p->u.pool, out->is_pool = true;
+    else return false;
+    lb_problem_shape_str(p, out->desc, sizeof out->desc);
+    return true;
+}
+
+/* The conv and pool layers of the networks (tools/problems/netproblems.h) on an h x w lattice at
+ * this batch, duplicates merged. */
 static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem *out) {
     int n = 0;
     for (int ni = 0; ni < r->opt->n_nets; ni++) {
         const char *net = r->opt->nets[ni];
-        net_spec spec;
-        act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+        lb_net_problem np[LB_NET_MAX_PROBLEMS];
         char err[160];
-        if (!netspec_parse(netspec_preset(net), &spec, err, sizeof err) || !netspec_shapes(&spec, h, w, shapes, err, sizeof err)) {
-            fprintf(r->out, "%s on %dx%d: skipped: %s\n", net, h, w, err);
-            continue;
-        }
-        int nconv = 0, npool = 0;
-        for (int i = 0; i < spec.n_layers; i++) {
-            const layer_spec *l = &spec.layers[i];
+        const int m = lb_net_problems(net, h, w, batch, np, err, sizeof err);
+        if (m < 0) fprintf(r->out, "%s on %dx%d: skipped: %s\n", net, h, w, err);
+        for (int i = 0; i < m; i++) {
             bench_problem p;
-            char label[64];
-            memset(&p, 0, sizeof p);
-            if (l->kind == LAYER_CONV) {
-                p.conv = layer_conv_desc(l, shapes[i], batch);
-                conv2d_desc_str(&p.conv, p.desc, sizeof p.desc);
-                snprintf(label, sizeof label, "%s:conv%d", net, ++nconv);
-            } else if (l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL) {
-                p.is_pool = true;
-                p.pool = layer_pool_desc(l, shapes[i], batch);
-                pool_desc_str(&p.pool, p.desc, sizeof p.desc);
-                snprintf(label, sizeof label, "%s:%s%d", net, l->kind == LAYER_MAXPOOL ? "maxpool" : "avgpool", ++npool);
-            } else {
-                continue;
-            }
+            if (!bench_problem_of(&np[i].prob, &p)) continue;
             int k;
             for (k = 0; k < n; k++)
                 if (out[k].is_pool == p.is_pool && !strcmp(out[k].desc, p.desc) &&
@@ -91,7 +84,7 @@ static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem
                 if (n == MAX_PROBLEMS) continue;
                 out[n++] = p;
             }
-            add_label(&out[k], label);
+            add_label(&out[k], np[i].label);
         }
     }
     return n;
@@ -102,15 +95,7 @@ static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem
 static bool desc_problem(const char *name, bench_problem *out, lb_problem_sel *sel, char *err, size_t len) {
     lb_problem p;
     if (!lb_problem_parse(name, &p, sel, err, len)) return false;
-    memset(out, 0, sizeof *out);
-    if (p.kind == LB_PROB_CONV2D) {
-        out->conv = p.u.conv;
-        conv2d_desc_str(&out->conv, out->desc, sizeof out->desc);
-    } else if (p.kind == LB_PROB_POOL) {
-        out->is_pool = true;
-        out->pool = p.u.pool;
-        pool_desc_str(&out->pool, out->desc, sizeof out->desc);
-    } else {
+    if (!bench_problem_of(&p, out)) {
         snprintf(err, len, "'%.100s': bench times conv2d and pool problems (verify checks every kind)", name);
         return false;
     }

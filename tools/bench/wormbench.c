@@ -73,33 +73,44 @@ static double lane_efficiency(lb_sampler *s, int n, int chunk) {
     return slots > 0 ? used / slots : 1.0;
 }
 
-bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen) {
-    memset(r, 0, sizeof *r);
+bool lb_wormbench_setup(const lb_wormbench_cfg *c, lb_wormbench_sampler *w, char *err, size_t errlen) {
     const worm_ops *ops = c->ops ? c->ops : lb_dispatch_get()->worm;
     const int threads = c->threads > 0 ? c->threads : 1, bpt = c->blocks_per_thread > 0 ? c->blocks_per_thread : 1;
-    lb_wtable wt;
-    if (!lb_wtable_build(&wt, c->eta, c->lambda, LB_FMAX_DEFAULT, err, errlen)) return false;
+    if (!lb_wtable_build(&w->wt, c->eta, c->lambda, LB_FMAX_DEFAULT, err, errlen)) return false;
     lb_point_cfg p = {.nt = c->nt, .nx = c->nx, .eta = c->eta, .lambda = c->lambda, .mu = c->mu,
                       .nchains = threads * bpt * ops->lanes, .seed = 12345, .ops = ops};
-    lb_sampler s;
-    if (!lb_sampler_init(&s, &p, &wt, err, errlen)) {
-        lb_wtable_free(&wt);
+    lb_sampler *s = &w->s;
+    if (!lb_sampler_init(s, &p, &w->wt, err, errlen)) {
+        lb_wtable_free(&w->wt);
         return false;
     }
-    /* thermalize with the auto calibration, as a real run does */
-    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 200, NULL);
-    lb_sampler_calibrate(&s);
-    for (int b = 0; b < s.ens.nblocks; b++) s.cfg.ops->sweep(&s.desc, &s.ens.blocks[b], 300, NULL);
-    const int wps = s.desc.worms_per_sweep;
-    const int C = s.cfg.nchains;
+    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], 200, NULL);
+    lb_sampler_calibrate(s);
+    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], 300, NULL);
+    return true;
+}
+
+void lb_wormbench_free(lb_wormbench_sampler *w) {
+    lb_sampler_free(&w->s);
+    lb_wtable_free(&w->wt);
+}
+
+bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    const int threads = c->threads > 0 ? c->threads : 1;
+    lb_wormbench_sampler w;
+    if (!lb_wormbench_setup(c, &w, err, errlen)) return false;
+    lb_sampler *s = &w.s;
+    const int wps = s->desc.worms_per_sweep;
+    const int C = s->cfg.nchains;
     double cpu_l, wall_l, cpu_f, wall_f;
-    s.desc.worms_per_sweep = 0;
-    long n_l = timed(&s, threads, c->seconds, &cpu_l, &wall_l);
-    s.desc.worms_per_sweep = wps;
-    uint64_t h0 = stat_sum(&s, WORM_STAT_HEAD_PROP);
-    long n_f = timed(&s, threads, c->seconds, &cpu_f, &wall_f);
-    uint64_t heads = stat_sum(&s, WORM_STAT_HEAD_PROP) - h0;
-    const double lper = 2.0 * s.g.v;
+    s->desc.worms_per_sweep = 0;
+    long n_l = timed(s, threads, c->seconds, &cpu_l, &wall_l);
+    s->desc.worms_per_sweep = wps;
+    uint64_t h0 = stat_sum(s, WORM_STAT_HEAD_PROP);
+    long n_f = timed(s, threads, c->seconds, &cpu_f, &wall_f);
+    uint64_t heads = stat_sum(s, WORM_STAT_HEAD_PROP) - h0;
+    const double lper = 2.0 * s->g.v;
     const double l_time_per_sweep = cpu_l / ((double)n_l * C); /* CPU seconds per chain-sweep of the l pass */
     const double worm_cpu = cpu_f - l_time_per_sweep * (double)n_f * C;
     r->l_per_s_core = lper / l_time_per_sweep;
@@ -109,12 +120,11 @@ bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, 
     r->sweeps_per_s_wall = (double)n_f * C / wall_f;
     r->head_per_sweep = (double)heads / ((double)n_f * C);
     r->worms_per_sweep = wps;
-    r->lane_efficiency = lane_efficiency(&s, 100, 1);
-    r->lane_efficiency_32 = lane_efficiency(&s, 8, 32);
-    r->lane_efficiency_1024 = lane_efficiency(&s, 2, 1024);
+    r->lane_efficiency = lane_efficiency(s, 100, 1);
+    r->lane_efficiency_32 = lane_efficiency(s, 8, 32);
+    r->lane_efficiency_1024 = lane_efficiency(s, 2, 1024);
     r->chains = C;
-    r->kernel = ops->name;
-    lb_sampler_free(&s);
-    lb_wtable_free(&wt);
+    r->kernel = s->cfg.ops->name;
+    lb_wormbench_free(&w);
     return true;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "kernels/worm/worm.h"
+#include "lib/lattice/sampler.h"
 
 typedef struct {
     int nt, nx;
@@ -30,3 +31,15 @@ typedef struct {
 } lb_wormbench_result;
 
 bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen);
+
+/* A sampler ready to be timed, set up one way for bench and bench --gbench: the weight table of
+ * (eta, lambda), threads x blocks_per_thread blocks of chains of the point (seed 12345), thermalized
+ * with the automatic worms per sweep as a real run is (200 sweeps, calibrate, 300 sweeps).  False
+ * with the reason in err (nothing left to free); else free with lb_wormbench_free. */
+typedef struct {
+    lb_wtable wt;
+    lb_sampler s;
+} lb_wormbench_sampler;
+
+bool lb_wormbench_setup(const lb_wormbench_cfg *c, lb_wormbench_sampler *w, char *err, size_t errlen);
+void lb_wormbench_free(lb_wormbench_sampler *w);

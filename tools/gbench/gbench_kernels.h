@@ -1,6 +1,7 @@
 /* `latbench bench --gbench [options] [google-benchmark flags]`: every kernel variant of every
  * enumerator (those this CPU runs under the LATBENCH_ISA cap) and the oneDNN baselines, registered
- * with google-benchmark over the layer shapes of the preset networks (gbench_kernels.c).
+ * with google-benchmark over the layer shapes of the preset networks (gbench.h: gbench_problems.c,
+ * gbench_run.c, gbench_main.c).
  *
  * argv[0] is "--gbench" (or any program name); the options latbench consumes itself are
  *   --threads LIST   OpenMP thread counts (default 1); names end in /threads:T

@@ -27,9 +27,7 @@
 #include "tools/bench/bench.h"
 #include "lib/io/outdir.h"
 #include "lib/io/srcfile.h"
-#include "lib/nn/layer_desc.h"
-#include "lib/nn/netspec.h"
-#include "tools/verify/verify_ops.h"
+#include "tools/problems/netproblems.h"
 
 #define GATE_MAX 32
 #ifdef LB_NO_ONEDNN
@@ -58,7 +56,8 @@
  * then moves by up to 2x (seen on the development VM), ours/oneDNN much less. */
 #define SCALAR_EXTRA 1.5
 
-/* One gated problem: a layer of a preset network at a lattice and batch, one pass. */
+/* One gated problem: a layer of a preset network at a lattice and batch (drawn from the one problem
+ * list, tools/problems/netproblems.h), one pass. */
 typedef struct {
     const char *net;
     int layer;        /* index in the spec */
@@ -115,38 +114,31 @@ static void on_measure(bench_run *r, const bench_measure *m) {
     quartile_ratios(m->ours, best, o->vs_onednn);
 }
 
-static bool problem_desc(const gate_problem *p, conv2d_desc *cd, pool_desc *pd, bool *is_pool, char *label, size_t len) {
-    net_spec spec;
-    act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+/* The gated layer as the one problem list (tools/problems/netproblems.h) makes it, and its label. */
+static bool problem_desc(const gate_problem *p, lb_problem *out, char *label, size_t len) {
+    lb_net_problem np[LB_NET_MAX_PROBLEMS];
     char err[160];
-    if (!netspec_parse(netspec_preset(p->net), &spec, err, sizeof err) || !netspec_shapes(&spec, p->h, p->w, shapes, err, sizeof err) ||
-        p->layer >= spec.n_layers)
-        return false;
-    const layer_spec *l = &spec.layers[p->layer];
-    *is_pool = l->kind == LAYER_AVGPOOL || l->kind == LAYER_MAXPOOL;
-    if (*is_pool) *pd = layer_pool_desc(l, shapes[p->layer], p->batch);
-    else if (l->kind == LAYER_CONV) *cd = layer_conv_desc(l, shapes[p->layer], p->batch);
-    else return false;
-    snprintf(label, len, "%s:layer%d", p->net, p->layer);
-    return true;
+    const int n = lb_net_problems(p->net, p->h, p->w, p->batch, np, err, sizeof err);
+    for (int i = 0; i < n; i++)
+        if (np[i].layer == p->layer && (np[i].prob.kind == LB_PROB_CONV2D || np[i].prob.kind == LB_PROB_POOL)) {
+            *out = np[i].prob;
+            snprintf(label, len, "%s:layer%d", p->net, p->layer);
+            return true;
+        }
+    return false;
 }
 
 /* ---- expected ratios ---- */
 
 /* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
 static bool problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen) {
-    static const char *conv_ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
     for (int i = 0; i < N_PROBLEMS; i++) {
         const gate_problem *p = &problems[i];
-        conv2d_desc cd;
-        pool_desc pd;
-        bool is_pool;
-        char label[64], desc[96];
-        if (!problem_desc(p, &cd, &pd, &is_pool, label, sizeof label))
+        lb_problem pr;
+        char label[64];
+        if (!problem_desc(p, &pr, label, sizeof label))
             return snprintf(err, errlen, "internal: %s layer %d is not a conv or pool layer", p->net, p->layer), false;
-        if (is_pool) pool_desc_str(&pd, desc, sizeof desc);
-        else conv2d_desc_str(&cd, desc, sizeof desc);
-        snprintf(names[i], GATE_NAME_LEN, "%s/%s", is_pool ? (p->pass ? "pool_bwd" : "pool_fwd") : conv_ops[p->pass], desc);
+        lb_problem_pass_str(&pr, (lb_pass)p->pass, names[i], GATE_NAME_LEN);
     }
     return true;
 }
@@ -416,13 +408,11 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     }
     for (int i = 0; i < N_PROBLEMS; i++) {
         const gate_problem *p = &problems[i];
-        conv2d_desc cd;
-        pool_desc pd;
-        bool is_pool;
+        lb_problem pr;
         char label[64];
-        problem_desc(p, &cd, &pd, &is_pool, label, sizeof label);
-        if (is_pool) bench_pool_problem(r, &pd, p->pass, names[i], label);
-        else bench_conv_problem(r, &cd, (lb_pass)p->pass, names[i], label);
+        problem_desc(p, &pr, label, sizeof label);
+        if (pr.kind == LB_PROB_POOL) bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
+        else bench_conv_problem(r, &pr.u.conv, (lb_pass)p->pass, names[i], label);
     }
     int status = bench_run_close(r);
     if (g->n != N_PROBLEMS) {

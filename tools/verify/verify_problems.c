@@ -1,57 +1,29 @@
 #include "tools/verify/verify_problems.h"
 #include <stdio.h>
 #include "lib/nn/netspec.h"
-#include "lib/nn/layer_desc.h"
+#include "tools/problems/netproblems.h"
 
 static const int lattices[][2] = {{8, 8}, {60, 4}, {100, 5}};
 static const int batches[] = {1, 2};
 
-static void network_problems(const vp_visitor *v, void *ctx, const net_spec *net, int h, int w, int n) {
-    act_shape s[NETSPEC_MAX_LAYERS + 1];
+/* The net's problems as bench and gbench time them (tools/problems/netproblems.h). */
+static void network_problems(const vp_visitor *v, void *ctx, const char *net, int h, int w, int n) {
+    lb_net_problem np[LB_NET_MAX_PROBLEMS];
     char err[160];
-    if (!netspec_shapes(net, h, w, s, err, sizeof err)) return; /* FL nets fit only their own lattice */
-    for (int i = 0; i < net->n_layers; i++) {
-        const layer_spec *L = &net->layers[i];
-        act_shape a = s[i];
-        size_t elems = (size_t)n * a.h * a.w * a.c;
-        switch (L->kind) {
-        case LAYER_CONV: {
-            conv2d_desc d = layer_conv_desc(L, a, n);
-            v->conv(ctx, &d);
-            break;
-        }
-        case LAYER_AVGPOOL:
-        case LAYER_MAXPOOL: {
-            pool_desc d = layer_pool_desc(L, a, n);
-            v->pool(ctx, &d);
-            break;
-        }
-        case LAYER_GAVGPOOL:
-        case LAYER_GMAXPOOL:
-        case LAYER_GSUMPOOL: {
-            gpool_desc d = layer_gpool_desc(L, a, n);
-            v->gpool(ctx, &d);
-            break;
-        }
-        case LAYER_FLATTEN: {
-            flatten_desc d = {n, a.h, a.w, a.c};
-            v->flatten(ctx, &d);
-            break;
-        }
-        case LAYER_LINEAR: {
-            dense_desc d = {n, L->cin, L->cout, L->bias};
-            v->dense(ctx, &d);
-            break;
-        }
-        case LAYER_LRELU:
-        case LAYER_SIGMOID:
-            v->act(ctx, elems);
-            break;
+    const int m = lb_net_problems(net, h, w, n, np, err, sizeof err); /* FL nets fit only their own lattice */
+    for (int i = 0; i < m; i++) {
+        const lb_problem *p = &np[i].prob;
+        switch (p->kind) {
+        case LB_PROB_CONV2D: v->conv(ctx, &p->u.conv); break;
+        case LB_PROB_POOL: v->pool(ctx, &p->u.pool); break;
+        case LB_PROB_GPOOL: v->gpool(ctx, &p->u.gpool); break;
+        case LB_PROB_DENSE: v->dense(ctx, &p->u.dense); break;
+        case LB_PROB_FLATTEN: v->flatten(ctx, &p->u.flatten); break;
+        case LB_PROB_ACT: v->act(ctx, p->u.n); break;
+        case LB_PROB_LOSS: v->loss(ctx, p->u.n); break;
+        case LB_PROB_OPTIM: v->optim(ctx, p->u.n); break;
         }
     }
-    act_shape out = s[net->n_layers];
-    v->loss(ctx, (size_t)n * out.c);
-    v->optim(ctx, (size_t)netspec_param_count(net));
 }
 
 static void awkward_problems(const vp_visitor *v, void *ctx) {
@@ -100,7 +72,7 @@ void vp_enumerate(const vp_visitor *v, void *ctx) {
         }
         for (size_t l = 0; l < sizeof lattices / sizeof lattices[0]; l++)
             for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
-                network_problems(v, ctx, &net, lattices[l][0], lattices[l][1], batches[b]);
+                network_problems(v, ctx, names[p], lattices[l][0], lattices[l][1], batches[b]);
     }
     awkward_problems(v, ctx);
 }
