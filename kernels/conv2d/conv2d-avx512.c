@@ -20,6 +20,12 @@
  * no allocation.
  * Zen 4 peak is one zmm FMA per cycle (32 flop/cycle): 8x8 layers with >= 48 channels reach
  * 93-100% of it from L2; layers streaming from DRAM (64x64, batch 32) are memory-latency bound.
+ * Why not conv2d-driver.h (the AVX2/NEON loops): the loops differ, not just the primitives.  Here
+ * a tile spans up to 5 vectors per column block (the driver: 16 channels, <= 2 AVX2 vectors) with
+ * a tile height per width, site rows come from a pointer table (the driver: offset tables), the
+ * forward tiles prefetch software-side above PF_BYTES, <= 8 channels run on ymm, and bwd_data at
+ * stride 2 gathers per input site where the driver scatters per tap.  Folding would mean
+ * parameterising every one of these choices.
  */
 #include <immintrin.h>
 #include "kernels/avx512_part.h"

@@ -1,6 +1,6 @@
-/* Global pooling, AVX2.  Same scheme as gpool-avx512.c with 8 lanes: channel blocks (bit-identical
- * to the reference; up to 10 vectors, so c <= 80 streams each sample once) for c >= 8 or c not
- * dividing 8, a flat stream folded to c lanes for c in {1, 2, 4}. */
+/* Global pooling, AVX2.  Same scheme as gpool-avx512.c with 8 lanes: the channel blocks of
+ * gpool-driver.h (read its header; up to 10 vectors, so c <= 80 streams each sample once) for
+ * c >= 8 or c not dividing 8, a flat stream folded to c lanes for c in {1, 2, 4}. */
 #include <immintrin.h>
 #include "kernels/avx2_part.h"
 #include "kernels/gpool/gpool.h"
@@ -48,95 +48,26 @@ static inline __m256 pattern(const float *v, int C) {
     return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_maskload_ps(v, first_lanes4(C))), idx);
 }
 
+#define VF __m256
+#define VL 8
+#define VI __m256i
+#define VMASK __m256i
+#define V_TAIL(r) avx2_mask(r)
 #define NB_MAX 10
-#define DISPATCH_NB(nb, BODY)                                                                  \
-    switch (nb) {                                                                              \
-    case 1: BODY(1); break; case 2: BODY(2); break; case 3: BODY(3); break; case 4: BODY(4); break; \
-    case 5: BODY(5); break; case 6: BODY(6); break; case 7: BODY(7); break; case 8: BODY(8); break; \
-    case 9: BODY(9); break; default: BODY(10); break;                                          \
-    }
-/* Channel blocks [c0, c0 + 8*nb); the last vector is full (FULL) or masked by tm. */
-#define FOR_BLOCKS(C, BODY_BLOCK)                                                              \
-    for (int c0 = 0; c0 < (C); c0 += 8 * NB_MAX) {                                             \
-        int nv_ = ((C) - c0 + 7) / 8;                                                          \
-        int nb = nv_ < NB_MAX ? nv_ : NB_MAX;                                                  \
-        int rem_ = (C) - c0 - 8 * (nb - 1) < 8 ? (C) - c0 - 8 * (nb - 1) : 8;                   \
-        __m256i tm = avx2_mask(rem_);                                                      \
-        if (rem_ == 8) { const int FULL = 1; BODY_BLOCK; }                                    \
-        else { const int FULL = 0; BODY_BLOCK; }                                              \
-    }
+#define SPLIT_FULL 1
+#define ldv(p, full, m) avx2_ld(p, full, m)
+#define stv(p, v, full, m) avx2_st(p, v, full, m)
+#define v_zero() _mm256_setzero_ps()
+#define v_set1(x) _mm256_set1_ps(x)
+#define v_div(a, b) _mm256_div_ps(a, b)
+#define v_idx_zero() _mm256_setzero_si256()
+#define v_idx_next(pv, p) _mm256_set1_epi32(p)
+#define v_idx_store(at, idx) _mm256_storeu_si256((__m256i *)(at), idx)
 
-/* FULL: all vectors full; else the last one uses tm. */
-LB_INLINE __m256 ldj(const float *p, int j, int NB, int FULL, __m256i tm) { return avx2_ld(p, FULL || j < NB - 1, tm); }
-LB_INLINE void stj(float *p, __m256 v, int j, int NB, int FULL, __m256i tm) { avx2_st(p, v, FULL || j < NB - 1, tm); }
-
-LB_INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, int FULL, __m256i tm, int kind) {
-    const int MAX = kind == GPOOL_MAX;
-    __m256 a[NB_MAX];
-    for (int j = 0; j < NB; j++) a[j] = ldj(x + 8 * j, j, NB, FULL, tm);
-    for (int p = 1; p < hw; p++) {
-        const float *xp = x + (size_t)p * C;
-        for (int j = 0; j < NB; j++) a[j] = op(a[j], ldj(xp + 8 * j, j, NB, FULL, tm), MAX);
-    }
-    for (int j = 0; j < NB; j++) {
-        if (kind == GPOOL_AVG) a[j] = _mm256_div_ps(a[j], _mm256_set1_ps((float)hw));
-        stj(o + 8 * j, a[j], j, NB, FULL, tm);
-    }
-}
-
-LB_INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
-    const int C = d->c, hw = d->hw;
-    for (int n = 0; n < d->n; n++) {
-        const float *x = in + (size_t)n * hw * C;
-        float *o = out + (size_t)n * C;
-        if (small_c(C)) { small_fwd(x, o, hw, C, kind); continue; }
-#define FWD(NB) block_fwd(x + c0, o + c0, hw, C, NB, FULL, tm, kind)
-        FOR_BLOCKS(C, DISPATCH_NB(nb, FWD))
-#undef FWD
-    }
-}
-
-void gpool_fwd__avx2(const gpool_desc *d, const float *in, float *out) {
-    if (d->kind == GPOOL_MAX) fwd_kind(d, in, out, GPOOL_MAX);
-    else if (d->kind == GPOOL_SUM) fwd_kind(d, in, out, GPOOL_SUM);
-    else fwd_kind(d, in, out, GPOOL_AVG);
-}
-
-LB_INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, int FULL, __m256i tm, int avg) {
-    __m256 gv[NB_MAX];
-    for (int j = 0; j < NB; j++) {
-        gv[j] = ldj(g + 8 * j, j, NB, FULL, tm);
-        if (avg) gv[j] = _mm256_div_ps(gv[j], _mm256_set1_ps((float)hw));
-    }
-    for (int p = 0; p < hw; p++)
-        for (int j = 0; j < NB; j++) stj(gi + (size_t)p * C + 8 * j, gv[j], j, NB, FULL, tm);
-}
-
-/* First site of the maximum per channel (strict >, as the reference), found in the pass that
- * zeroes gi; then only those C elements are written. */
-LB_INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, int FULL, __m256i tm,
-                         int last_lanes) {
-    __m256 m[NB_MAX];
-    __m256i idx[NB_MAX];
-    for (int j = 0; j < NB; j++) {
-        m[j] = ldj(x + 8 * j, j, NB, FULL, tm);
-        idx[j] = _mm256_setzero_si256();
-        stj(gi + 8 * j, _mm256_setzero_ps(), j, NB, FULL, tm);
-    }
-    for (int p = 1; p < hw; p++) {
-        const __m256i pv = _mm256_set1_epi32(p);
-        for (int j = 0; j < NB; j++) {
-            stj(gi + (size_t)p * C + 8 * j, _mm256_setzero_ps(), j, NB, FULL, tm);
-            __m256 v = ldj(x + (size_t)p * C + 8 * j, j, NB, FULL, tm);
-            __m256 gt = _mm256_cmp_ps(v, m[j], _CMP_GT_OQ);
-            m[j] = _mm256_blendv_ps(m[j], v, gt);
-            idx[j] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(idx[j]), _mm256_castsi256_ps(pv), gt));
-        }
-    }
-    int32_t at[NB_MAX * 8];   /* one array for all blocks; see gpool-avx512.c */
-    for (int j = 0; j < NB; j++) _mm256_storeu_si256((__m256i *)(at + 8 * j), idx[j]);
-    const int nl = 8 * (NB - 1) + last_lanes;
-    for (int l = 0; l < nl; l++) gi[(size_t)at[l] * C + l] = g[l];
+LB_INLINE void v_argmax_step(__m256 *m, __m256i *idx, __m256 v, __m256i pv) {
+    const __m256 gt = _mm256_cmp_ps(v, *m, _CMP_GT_OQ);
+    *m = _mm256_blendv_ps(*m, v, gt);
+    *idx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*idx), _mm256_castsi256_ps(pv), gt));
 }
 
 /* Small c: max backward in one pass that also zeroes gi; see gpool-avx512.c. */
@@ -186,27 +117,14 @@ LB_INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int 
     }
 }
 
-LB_INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
-    const int C = d->c, hw = d->hw;
-    for (int n = 0; n < d->n; n++) {
-        const float *x = kind == GPOOL_MAX ? in + (size_t)n * hw * C : NULL;
-        const float *g = gout + (size_t)n * C;
-        float *gi = gin + (size_t)n * hw * C;
-        if (small_c(C)) { small_bwd(x, g, gi, hw, C, kind); continue; }
-        if (kind == GPOOL_MAX) {
-#define ARGMAX(NB) block_argmax(x + c0, g + c0, gi + c0, hw, C, NB, FULL, tm, rem_)
-            FOR_BLOCKS(C, DISPATCH_NB(nb, ARGMAX))
-#undef ARGMAX
-        } else {
-#define BCAST(NB) block_bcast(g + c0, gi + c0, hw, C, NB, FULL, tm, kind == GPOOL_AVG)
-            FOR_BLOCKS(C, DISPATCH_NB(nb, BCAST))
-#undef BCAST
-        }
-    }
+LB_INLINE int small_bwd_done(const float *x, const float *g, float *gi, int hw, int C, int kind) {
+    if (!small_c(C)) return 0;
+    small_bwd(x, g, gi, hw, C, kind);
+    return 1;
 }
 
-void gpool_bwd__avx2(const gpool_desc *d, const float *in, const float *gout, float *gin) {
-    if (d->kind == GPOOL_MAX) bwd_kind(d, in, gout, gin, GPOOL_MAX);
-    else if (d->kind == GPOOL_SUM) bwd_kind(d, in, gout, gin, GPOOL_SUM);
-    else bwd_kind(d, in, gout, gin, GPOOL_AVG);
-}
+#include "kernels/gpool/gpool-driver.h"
+
+void gpool_fwd__avx2(const gpool_desc *d, const float *in, float *out) { gpool_fwd_any(d, in, out); }
+
+void gpool_bwd__avx2(const gpool_desc *d, const float *in, const float *gout, float *gin) { gpool_bwd_any(d, in, gout, gin); }

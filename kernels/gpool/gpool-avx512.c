@@ -1,7 +1,7 @@
 /* Global pooling, AVX-512.
- * c >= 16 or c not dividing 16: vectorized over channels, sites in order from site 0, so the
- * result equals the reference bit for bit.  One block holds up to 8 vectors (128 channels) in
- * registers so that, for every channel count of the networks, each sample is streamed once, site
+ * c >= 16 or c not dividing 16: the channel blocks of gpool-driver.h (read its header), sites in
+ * order from site 0, so the result equals the reference bit for bit.  One block holds up to 8
+ * vectors (128 channels) in registers so that, for every channel count of the networks, each sample is streamed once, site
  * after site: splitting the channels into passes re-reads the data (the prefetcher fetches the
  * skipped lines too), which cost 2-3x on 64x64 lattices.
  * c in {1, 2, 4, 8}: a vector spans 16/c sites; the sample's hw*c floats are streamed as one flat
@@ -65,96 +65,29 @@ static inline __m512 pattern(const float *v, int C) {
     return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(avx512_mask_n((size_t)C), v));
 }
 
+#define VF __m512
+#define VL 16
+#define VI __m512i
+#define VMASK __mmask16
+#define V_TAIL(r) avx512_mask(r)
 #define NB_MAX 8
-/* Calls BODY(NB) with NB a compile-time constant 1..NB_MAX. */
-#define DISPATCH_NB(nb, BODY)                                                                  \
-    switch (nb) {                                                                              \
-    case 1: BODY(1); break; case 2: BODY(2); break; case 3: BODY(3); break; case 4: BODY(4); break; \
-    case 5: BODY(5); break; case 6: BODY(6); break; case 7: BODY(7); break; default: BODY(8); break; \
-    }
-/* Channel blocks: [c0, c0 + 16*NB), the last vector masked by tm. */
-#define FOR_BLOCKS(C, BODY_BLOCK)                                                              \
-    for (int c0 = 0; c0 < (C); c0 += 16 * NB_MAX) {                                            \
-        int nv_ = ((C) - c0 + 15) / 16;                                                        \
-        int nb = nv_ < NB_MAX ? nv_ : NB_MAX;                                                  \
-        __mmask16 tm = avx512_mask_n((size_t)((C) - c0 - 16 * (nb - 1)));                             \
-        BODY_BLOCK;                                                                            \
-    }
+#define SPLIT_FULL 0 /* a full last vector is an all-lanes mask: one instantiation per NB */
+#define VM(full, m) ((full) ? (__mmask16)0xFFFF : (m))
+#define ldv(p, full, m) _mm512_maskz_loadu_ps(VM(full, m), p)
+#define stv(p, v, full, m) _mm512_mask_storeu_ps(p, VM(full, m), v)
+#define v_zero() _mm512_setzero_ps()
+#define v_set1(x) _mm512_set1_ps(x)
+#define v_div(a, b) _mm512_div_ps(a, b)
+#define v_idx_zero() _mm512_setzero_si512()
+/* the site index stepped once per site: set1(p) became a masked broadcast from a general register
+ * per vector, which costs more than the rest of the argmax loop on Zen 4 */
+#define v_idx_next(pv, p) _mm512_add_epi32(pv, _mm512_set1_epi32(1))
+#define v_idx_store(at, idx) _mm512_storeu_si512(at, idx)
 
-static inline __mmask16 vmask(int j, int NB, __mmask16 tm) { return j == NB - 1 ? tm : (__mmask16)0xFFFF; }
-
-LB_INLINE void block_fwd(const float *x, float *o, int hw, int C, int NB, __mmask16 tm, int kind) {
-    const int MAX = kind == GPOOL_MAX;
-    __m512 a[NB_MAX];
-    for (int j = 0; j < NB; j++) a[j] = _mm512_maskz_loadu_ps(vmask(j, NB, tm), x + 16 * j);
-    for (int p = 1; p < hw; p++) {
-        const float *xp = x + (size_t)p * C;
-        for (int j = 0; j < NB; j++) a[j] = op(a[j], _mm512_maskz_loadu_ps(vmask(j, NB, tm), xp + 16 * j), MAX);
-    }
-    for (int j = 0; j < NB; j++) {
-        if (kind == GPOOL_AVG) a[j] = _mm512_div_ps(a[j], _mm512_set1_ps((float)hw));
-        _mm512_mask_storeu_ps(o + 16 * j, vmask(j, NB, tm), a[j]);
-    }
-}
-
-LB_INLINE void fwd_kind(const gpool_desc *d, const float *in, float *out, int kind) {
-    const int C = d->c, hw = d->hw;
-    for (int n = 0; n < d->n; n++) {
-        const float *x = in + (size_t)n * hw * C;
-        float *o = out + (size_t)n * C;
-        if (small_c(C)) { small_fwd(x, o, hw, C, kind); continue; }
-#define FWD(NB) block_fwd(x + c0, o + c0, hw, C, NB, tm, kind)
-        FOR_BLOCKS(C, DISPATCH_NB(nb, FWD))
-#undef FWD
-    }
-}
-
-void gpool_fwd__avx512(const gpool_desc *d, const float *in, float *out) {
-    if (d->kind == GPOOL_MAX) fwd_kind(d, in, out, GPOOL_MAX);
-    else if (d->kind == GPOOL_SUM) fwd_kind(d, in, out, GPOOL_SUM);
-    else fwd_kind(d, in, out, GPOOL_AVG);
-}
-
-/* avg/sum: g (over hw for avg) broadcast to every site. */
-LB_INLINE void block_bcast(const float *g, float *gi, int hw, int C, int NB, __mmask16 tm, int avg) {
-    __m512 gv[NB_MAX];
-    for (int j = 0; j < NB; j++) {
-        gv[j] = _mm512_maskz_loadu_ps(vmask(j, NB, tm), g + 16 * j);
-        if (avg) gv[j] = _mm512_div_ps(gv[j], _mm512_set1_ps((float)hw));
-    }
-    for (int p = 0; p < hw; p++)
-        for (int j = 0; j < NB; j++) _mm512_mask_storeu_ps(gi + (size_t)p * C + 16 * j, vmask(j, NB, tm), gv[j]);
-}
-
-/* max: one pass finds, per channel, the first site holding the maximum (strict >, as the
- * reference) while it zeroes gi; then only those C elements are written. */
-LB_INLINE void block_argmax(const float *x, const float *g, float *gi, int hw, int C, int NB, __mmask16 tm) {
-    __m512 m[NB_MAX];
-    __m512i idx[NB_MAX];
-    for (int j = 0; j < NB; j++) {
-        m[j] = _mm512_maskz_loadu_ps(vmask(j, NB, tm), x + 16 * j);
-        idx[j] = _mm512_setzero_si512();
-        _mm512_mask_storeu_ps(gi + 16 * j, vmask(j, NB, tm), _mm512_setzero_ps());
-    }
-    /* the site index as a vector stepped once per site: set1(p) became a masked broadcast from a
-     * general register per vector, which costs more than the rest of the loop on Zen 4 */
-    __m512i pv = _mm512_setzero_si512();
-    const __m512i one = _mm512_set1_epi32(1);
-    for (int p = 1; p < hw; p++) {
-        pv = _mm512_add_epi32(pv, one);
-        for (int j = 0; j < NB; j++) {
-            _mm512_mask_storeu_ps(gi + (size_t)p * C + 16 * j, vmask(j, NB, tm), _mm512_setzero_ps());
-            __m512 v = _mm512_maskz_loadu_ps(vmask(j, NB, tm), x + (size_t)p * C + 16 * j);
-            __mmask16 gt = _mm512_cmp_ps_mask(v, m[j], _CMP_GT_OQ);
-            m[j] = _mm512_mask_mov_ps(m[j], gt, v);
-            idx[j] = _mm512_mask_mov_epi32(idx[j], gt, pv);
-        }
-    }
-    /* one array for all blocks: with one per block, gcc kept idx[] in memory inside the loop */
-    int32_t at[NB_MAX * 16];
-    for (int j = 0; j < NB; j++) _mm512_storeu_si512(at + 16 * j, idx[j]);
-    const int nl = 16 * (NB - 1) + __builtin_popcount(tm);
-    for (int l = 0; l < nl; l++) gi[(size_t)at[l] * C + l] = g[l];
+LB_INLINE void v_argmax_step(__m512 *m, __m512i *idx, __m512 v, __m512i pv) {
+    const __mmask16 gt = _mm512_cmp_ps_mask(v, *m, _CMP_GT_OQ);
+    *m = _mm512_mask_mov_ps(*m, gt, v);
+    *idx = _mm512_mask_mov_epi32(*idx, gt, pv);
 }
 
 /* Small c: max backward in one pass over the flat array, which it also zeroes: per lane the first
@@ -200,27 +133,14 @@ LB_INLINE void small_bwd(const float *x, const float *g, float *gi, int hw, int 
     }
 }
 
-LB_INLINE void bwd_kind(const gpool_desc *d, const float *in, const float *gout, float *gin, int kind) {
-    const int C = d->c, hw = d->hw;
-    for (int n = 0; n < d->n; n++) {
-        const float *x = kind == GPOOL_MAX ? in + (size_t)n * hw * C : NULL;
-        const float *g = gout + (size_t)n * C;
-        float *gi = gin + (size_t)n * hw * C;
-        if (small_c(C)) { small_bwd(x, g, gi, hw, C, kind); continue; }
-        if (kind == GPOOL_MAX) {
-#define ARGMAX(NB) block_argmax(x + c0, g + c0, gi + c0, hw, C, NB, tm)
-            FOR_BLOCKS(C, DISPATCH_NB(nb, ARGMAX))
-#undef ARGMAX
-        } else {
-#define BCAST(NB) block_bcast(g + c0, gi + c0, hw, C, NB, tm, kind == GPOOL_AVG)
-            FOR_BLOCKS(C, DISPATCH_NB(nb, BCAST))
-#undef BCAST
-        }
-    }
+LB_INLINE int small_bwd_done(const float *x, const float *g, float *gi, int hw, int C, int kind) {
+    if (!small_c(C)) return 0;
+    small_bwd(x, g, gi, hw, C, kind);
+    return 1;
 }
 
-void gpool_bwd__avx512(const gpool_desc *d, const float *in, const float *gout, float *gin) {
-    if (d->kind == GPOOL_MAX) bwd_kind(d, in, gout, gin, GPOOL_MAX);
-    else if (d->kind == GPOOL_SUM) bwd_kind(d, in, gout, gin, GPOOL_SUM);
-    else bwd_kind(d, in, gout, gin, GPOOL_AVG);
-}
+#include "kernels/gpool/gpool-driver.h"
+
+void gpool_fwd__avx512(const gpool_desc *d, const float *in, float *out) { gpool_fwd_any(d, in, out); }
+
+void gpool_bwd__avx512(const gpool_desc *d, const float *in, const float *gout, float *gin) { gpool_bwd_any(d, in, gout, gin); }

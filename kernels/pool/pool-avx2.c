@@ -1,106 +1,37 @@
-/* Pooling, AVX2.  The paths of pool-avx512.c with 8 lanes: k = s = 2 with c in {1, 2, 4} packs
- * sites (shuffles), k = s = 2 otherwise goes one channel vector at a time, any other k, s per
- * output site; maskload/maskstore only for c % 8 tails; reference operation order. */
+/* Pooling, AVX2: the loops of pool-driver.h (read its header) over 8-lane vectors, plus the
+ * packed path for k = s = 2 with c in {1, 2, 4} (shuffles); maskload/maskstore only for c % 8
+ * tails; the reference's operation order. */
 #include <string.h>
 #include <immintrin.h>
 #include "kernels/avx2_part.h"
 #include "kernels/pool/pool.h"
 
-/* FULL is a compile-time constant after inlining: plain loads/stores except in the tail. */
+#define VF __m256
+#define VL 8
+#define VMASK __m256i
+#define V_TAIL(r) avx2_mask(r)
+#define VSEL __m256
+#define v_set1(x) _mm256_set1_ps(x)
+#define v_add(a, b) _mm256_add_ps(a, b)
+#define v_mul(a, b) _mm256_mul_ps(a, b)
+#define v_max(acc, v) _mm256_max_ps(acc, v)
+#define ldv(p, FULL, m) avx2_ld(p, FULL, m)
+#define stv(p, v, FULL, m) avx2_st(p, v, FULL, m)
+#define v_sel_none() _mm256_setzero_ps()
 
-LB_INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, int FULL, __m256i tm, int avg, __m256 inv) {
-    __m256 a[4];
-    for (int j = 0; j < NB; j++) a[j] = avx2_ld(b + 8 * j, FULL, tm);
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = (ky == 0); kx < k; kx++) {
-            const float *p = b + ky * rs + (size_t)kx * C;
-            for (int j = 0; j < NB; j++) {
-                __m256 v = avx2_ld(p + 8 * j, FULL, tm);
-                a[j] = avg ? _mm256_add_ps(a[j], v) : _mm256_max_ps(a[j], v);
-            }
-        }
-    for (int j = 0; j < NB; j++) avx2_st(o + 8 * j, avg ? _mm256_mul_ps(a[j], inv) : a[j], FULL, tm);
+LB_INLINE __m256 v_first_eq(__m256 x, __m256 mx, __m256 *taken, int FULL, __m256i tm) {
+    __m256 sel = _mm256_andnot_ps(*taken, _mm256_cmp_ps(x, mx, _CMP_EQ_OQ));
+    *taken = _mm256_or_ps(*taken, sel);
+    return sel;
 }
 
-LB_INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
-    const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w;
-    const int k = KK ? KK : d->k;
-    const size_t rs = (size_t)W * C;
-    const __m256 inv = _mm256_set1_ps(1.0f / (float)(d->k * d->k));
-    const __m256i tm = avx2_mask(C % 8);
-    for (int n = 0; n < d->n; n++)
-        for (int y = 0; y < oh; y++)
-            for (int x = 0; x < ow; x++) {
-                const float *b = in + (((size_t)n * d->h + (size_t)y * s) * W + (size_t)x * s) * C;
-                float *o = out + (((size_t)n * oh + y) * ow + x) * C;
-                int c0 = 0;
-                for (; c0 + 32 <= C; c0 += 32) fwd_site(b + c0, o + c0, k, rs, C, 4, 1, tm, avg, inv);
-                for (; c0 + 8 <= C; c0 += 8) fwd_site(b + c0, o + c0, k, rs, C, 1, 1, tm, avg, inv);
-                if (c0 < C) fwd_site(b + c0, o + c0, k, rs, C, 1, 0, tm, avg, inv);
-            }
+LB_INLINE void v_grad_st(float *p, __m256 g, __m256 sel, int avg, int ACC, int FULL, __m256i tm) {
+    __m256 v = avg ? g : _mm256_and_ps(sel, g);
+    /* adding +0 where not selected leaves the (never -0) accumulated value unchanged */
+    avx2_st(p, ACC ? _mm256_add_ps(avx2_ld(p, FULL, tm), v) : v, FULL, tm);
 }
 
-/* ACC: accumulate (gin zeroed first; overlapping or gapped windows), else overwrite (s == k). */
-LB_INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, int FULL, __m256i tm,
-                     int avg, __m256 inv, int ACC) {
-    __m256 gv[4], m[4], taken[4];
-    for (int j = 0; j < NB; j++) {
-        gv[j] = avx2_ld(g + 8 * j, FULL, tm);
-        if (avg) gv[j] = _mm256_mul_ps(gv[j], inv);
-        else m[j] = avx2_ld(b + 8 * j, FULL, tm);
-        taken[j] = _mm256_setzero_ps();
-    }
-    if (!avg)
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = (ky == 0); kx < k; kx++)
-                for (int j = 0; j < NB; j++)
-                    m[j] = _mm256_max_ps(m[j], avx2_ld(b + ky * rs + (size_t)kx * C + 8 * j, FULL, tm));
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++) {
-            size_t off = ky * rs + (size_t)kx * C;
-            for (int j = 0; j < NB; j++) {
-                float *p = gb + off + 8 * j;
-                __m256 v = gv[j];
-                if (!avg) {   /* first lane-wise maximum in row-major window order */
-                    __m256 sel = _mm256_andnot_ps(taken[j], _mm256_cmp_ps(avx2_ld(b + off + 8 * j, FULL, tm), m[j], _CMP_EQ_OQ));
-                    taken[j] = _mm256_or_ps(taken[j], sel);
-                    v = _mm256_and_ps(sel, v);
-                }
-                /* adding +0 where not selected leaves the (never -0) accumulated value unchanged */
-                avx2_st(p, ACC ? _mm256_add_ps(avx2_ld(p, FULL, tm), v) : v, FULL, tm);
-            }
-        }
-}
-
-LB_INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
-    const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w, H = d->h;
-    const int k = KK ? KK : d->k;
-    const size_t rs = (size_t)W * C;
-    const __m256 inv = _mm256_set1_ps(1.0f / (float)(d->k * d->k));
-    const __m256i tm = avx2_mask(C % 8);
-    for (int n = 0; n < d->n; n++) {
-        float *gn = gin + (size_t)n * H * rs;
-        if (ACC) memset(gn, 0, (size_t)H * rs * sizeof *gn);
-        for (int y = 0; y < oh; y++) {
-            for (int x = 0; x < ow; x++) {
-                size_t base = ((size_t)y * s * W + (size_t)x * s) * C;
-                const float *b = avg ? NULL : in + (size_t)n * H * rs + base;
-                const float *g = gout + (((size_t)n * oh + y) * ow + x) * C;
-                float *gb = gn + base;
-                int c0 = 0;
-                for (; c0 + 32 <= C; c0 += 32) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 4, 1, tm, avg, inv, ACC);
-                for (; c0 + 8 <= C; c0 += 8) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 1, 1, tm, avg, inv, ACC);
-                if (c0 < C) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 1, 0, tm, avg, inv, ACC);
-            }
-            if (!ACC && ow * k < W)
-                for (int ky = 0; ky < k; ky++)
-                    memset(gn + ((size_t)(y * k + ky) * W + (size_t)ow * k) * C, 0, (size_t)(W - ow * k) * C * sizeof *gn);
-        }
-        if (!ACC && oh * k < H) memset(gn + (size_t)oh * k * rs, 0, (size_t)(H - oh * k) * rs * sizeof *gn);
-    }
-}
-
-/* ---- k = s = 2, the seed networks' pools: see pool-avx512.c ---- */
+/* ---- k = s = 2 microkernels (the loops: pool-driver.h) ---- */
 
 LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, __m256i tm, int avg) {
     __m256 a0 = avx2_ld(a, FULL, tm), a1 = avx2_ld(a + C, FULL, tm), a2 = avx2_ld(b, FULL, tm), a3 = avx2_ld(b + C, FULL, tm);
@@ -135,49 +66,13 @@ LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float 
     avx2_st(gb + C, _mm256_and_ps(e3, gv), FULL, tm);
 }
 
-LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
-    const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
-    const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __m256i tm = avx2_mask((int)(C % 8));
-    for (int n = 0; n < d->n; n++)
-        for (int y = 0; y < oh; y++) {
-            const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
-            float *o = out + ((size_t)n * oh + y) * ow * C;
-            for (int x = 0; x < ow; x++) {
-                const float *a = r0 + 2 * (size_t)x * C, *b = r1 + 2 * (size_t)x * C;
-                float *ox = o + (size_t)x * C;
-                size_t c = 0;
-                for (; c + 8 <= C; c += 8) k2_fwd_vec(a + c, b + c, ox + c, C, 1, tm, avg);
-                if (c < C) k2_fwd_vec(a + c, b + c, ox + c, C, 0, tm, avg);
-            }
-        }
+/* c < 8 with 8 % c == 0 goes to the packed path below before the driver's k = s = 2 loops. */
+LB_INLINE int k2_fwd_row(const float *r0, const float *r1, float *o, int ow, int C, int avg) { return 0; }
+LB_INLINE int k2_bwd_row(const float *i0, const float *i1, const float *g, float *g0, float *g1, int ow, int C, int avg) {
+    return 0;
 }
 
-LB_INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
-    const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
-    const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __m256i tm = avx2_mask((int)(C % 8));
-    for (int n = 0; n < d->n; n++) {
-        float *gn = gin + (size_t)n * H * rs;
-        for (int y = 0; y < oh; y++) {
-            size_t r0 = 2 * (size_t)y * rs;
-            const float *i0 = avg ? NULL : in + (size_t)n * H * rs + r0;
-            const float *g = gout + ((size_t)n * oh + y) * ow * C;
-            for (int x = 0; x < ow; x++) {
-                size_t off = 2 * (size_t)x * C;
-                const float *a = avg ? NULL : i0 + off, *b = avg ? NULL : i0 + off + rs;
-                float *ga = gn + r0 + off, *gb = ga + rs;
-                const float *gx = g + (size_t)x * C;
-                size_t c = 0;
-                for (; c + 8 <= C; c += 8) k2_bwd_vec(avg ? a : a + c, avg ? b : b + c, gx + c, ga + c, gb + c, C, 1, tm, avg);
-                if (c < C) k2_bwd_vec(avg ? a : a + c, avg ? b : b + c, gx + c, ga + c, gb + c, C, 0, tm, avg);
-            }
-            if (2 * ow < W)   /* floor mode: the last column gets no gradient */
-                for (int ky = 0; ky < 2; ky++) memset(gn + r0 + ky * rs + 2 * (size_t)ow * C, 0, (size_t)(W - 2 * ow) * C * sizeof *gn);
-        }
-        if (2 * oh < H) memset(gn + 2 * (size_t)oh * rs, 0, (size_t)(H - 2 * oh) * rs * sizeof *gn);
-    }
-}
+#include "kernels/pool/pool-driver.h"
 
 /* ---- k = s = 2 with c in {1, 2, 4}: a vector holds S = 8/c sites; two vectors of an input row
  * are split into even and odd sites (in-lane shuffles + one cross-lane permute), so the four
@@ -320,15 +215,7 @@ void pool2d_fwd__avx2(const pool_desc *d, const float *in, float *out) {
         if (d->kind == POOL_AVG) k2s_fwd_any(d, in, out, 1); else k2s_fwd_any(d, in, out, 0);
         return;
     }
-    if (d->k == 2 && d->s == 2) {
-        if (d->kind == POOL_AVG) k2_fwd(d, in, out, 1); else k2_fwd(d, in, out, 0);
-        return;
-    }
-    if (d->kind == POOL_AVG) {
-        if (d->k == 2) fwd_all(d, in, out, 1, 2); else fwd_all(d, in, out, 1, 0);
-    } else {
-        if (d->k == 2) fwd_all(d, in, out, 0, 2); else fwd_all(d, in, out, 0, 0);
-    }
+    pool_fwd_any(d, in, out);
 }
 
 void pool2d_bwd__avx2(const pool_desc *d, const float *in, const float *gout, float *gin) {
@@ -336,18 +223,5 @@ void pool2d_bwd__avx2(const pool_desc *d, const float *in, const float *gout, fl
         if (d->kind == POOL_AVG) k2s_bwd_any(d, in, gout, gin, 1); else k2s_bwd_any(d, in, gout, gin, 0);
         return;
     }
-    if (d->k == 2 && d->s == 2) {
-        if (d->kind == POOL_AVG) k2_bwd(d, in, gout, gin, 1); else k2_bwd(d, in, gout, gin, 0);
-        return;
-    }
-    const int tiled = d->s == d->k;
-    if (d->kind == POOL_AVG) {
-        if (tiled && d->k == 2) bwd_all(d, in, gout, gin, 1, 2, 0);
-        else if (tiled) bwd_all(d, in, gout, gin, 1, 0, 0);
-        else bwd_all(d, in, gout, gin, 1, 0, 1);
-    } else {
-        if (tiled && d->k == 2) bwd_all(d, in, gout, gin, 0, 2, 0);
-        else if (tiled) bwd_all(d, in, gout, gin, 0, 0, 0);
-        else bwd_all(d, in, gout, gin, 0, 0, 1);
-    }
+    pool_bwd_any(d, in, gout, gin);
 }

@@ -1,4 +1,5 @@
-/* Pooling, AVX-512.  Three paths:
+/* Pooling, AVX-512: the loops of pool-driver.h (read its header) over 16-lane vectors with k-mask
+ * tails, plus the packed path for small c.  Three paths:
  *   k = s = 2, c in {1, 2, 4, 8}: several sites per vector, even/odd sites split by permutes;
  *   k = s = 2, other c:           one channel vector at a time, masked tail for c % 16;
  *   any k, s:                     per output site, up to 4 channel vectors per block; s < k (or
@@ -11,111 +12,38 @@
 #include "kernels/avx512_part.h"
 #include "kernels/pool/pool.h"
 
+#define VF __m512
+#define VL 16
+#define VMASK __mmask16
+#define V_TAIL(r) avx512_mask(r)
+#define VSEL __mmask16
+#define v_set1(x) _mm512_set1_ps(x)
+#define v_add(a, b) _mm512_add_ps(a, b)
+#define v_mul(a, b) _mm512_mul_ps(a, b)
+#define v_max(acc, v) _mm512_max_ps(acc, v)
+/* a full vector is the all-lanes mask, which the compiler turns into a plain load or store */
+#define VM(FULL, m) ((FULL) ? (__mmask16)0xFFFF : (m))
+#define ldv(p, FULL, m) _mm512_maskz_loadu_ps(VM(FULL, m), p)
+#define stv(p, v, FULL, m) _mm512_mask_storeu_ps(p, VM(FULL, m), v)
+#define v_sel_none() ((__mmask16)0)
 
-/* One output site, NB vectors of channels from b (window origin) to o; the last vector masked by tm. */
-LB_INLINE void fwd_site(const float *b, float *o, int k, size_t rs, int C, int NB, __mmask16 tm, int avg, __m512 inv) {
-    __m512 a[4];
-    for (int j = 0; j < NB; j++) a[j] = _mm512_maskz_loadu_ps(j == NB - 1 ? tm : 0xFFFF, b + 16 * j);
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = (ky == 0); kx < k; kx++) {
-            const float *p = b + ky * rs + (size_t)kx * C;
-            for (int j = 0; j < NB; j++) {
-                __m512 v = _mm512_maskz_loadu_ps(j == NB - 1 ? tm : 0xFFFF, p + 16 * j);
-                a[j] = avg ? _mm512_add_ps(a[j], v) : _mm512_max_ps(a[j], v);
-            }
-        }
-    for (int j = 0; j < NB; j++)
-        _mm512_mask_storeu_ps(o + 16 * j, j == NB - 1 ? tm : 0xFFFF, avg ? _mm512_mul_ps(a[j], inv) : a[j]);
+LB_INLINE __mmask16 v_first_eq(__m512 x, __m512 mx, __mmask16 *taken, int FULL, __mmask16 tm) {
+    __mmask16 sel = _mm512_mask_cmp_ps_mask(VM(FULL, tm) & ~*taken, x, mx, _CMP_EQ_OQ);
+    *taken |= sel;
+    return sel;
 }
 
-/* KK: a compile-time window size (2), or 0 for d->k. */
-LB_INLINE void fwd_all(const pool_desc *d, const float *in, float *out, int avg, int KK) {
-    const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w;
-    const int k = KK ? KK : d->k;
-    const size_t rs = (size_t)W * C;
-    const __m512 inv = _mm512_set1_ps(1.0f / (float)(d->k * d->k));
-    const __mmask16 tm = avx512_mask(C % 16);
-    for (int n = 0; n < d->n; n++)
-        for (int y = 0; y < oh; y++)
-            for (int x = 0; x < ow; x++) {
-                const float *b = in + (((size_t)n * d->h + (size_t)y * s) * W + (size_t)x * s) * C;
-                float *o = out + (((size_t)n * oh + y) * ow + x) * C;
-                int c0 = 0;
-                for (; c0 + 64 <= C; c0 += 64) fwd_site(b + c0, o + c0, k, rs, C, 4, 0xFFFF, avg, inv);
-                for (; c0 + 16 <= C; c0 += 16) fwd_site(b + c0, o + c0, k, rs, C, 1, 0xFFFF, avg, inv);
-                if (c0 < C) fwd_site(b + c0, o + c0, k, rs, C, 1, tm, avg, inv);
-            }
+/* Only the selected lanes are read and added (ACC), or written with the others zeroed. */
+LB_INLINE void v_grad_st(float *p, __m512 g, __mmask16 sel, int avg, int ACC, int FULL, __mmask16 tm) {
+    const __mmask16 mj = VM(FULL, tm), s = avg ? mj : sel;
+    if (ACC) _mm512_mask_storeu_ps(p, s, _mm512_add_ps(_mm512_maskz_loadu_ps(s, p), g));
+    else _mm512_mask_storeu_ps(p, mj, _mm512_maskz_mov_ps(s, g));
 }
 
-/* Backward for one window, NB channel vectors.  ACC: accumulate into gin (overlapping or gapped
- * windows, gin zeroed first) instead of overwriting (s == k tiling). */
-LB_INLINE void bwd_site(const float *b, const float *g, float *gb, int k, size_t rs, int C, int NB, __mmask16 tm,
-                     int avg, __m512 inv, int ACC) {
-    __m512 gv[4], m[4];
-    __mmask16 taken[4];
-    for (int j = 0; j < NB; j++) {
-        __mmask16 mj = j == NB - 1 ? tm : 0xFFFF;
-        gv[j] = _mm512_maskz_loadu_ps(mj, g + 16 * j);
-        if (avg) gv[j] = _mm512_mul_ps(gv[j], inv);
-        else m[j] = _mm512_maskz_loadu_ps(mj, b + 16 * j);
-        taken[j] = 0;
-    }
-    if (!avg)
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = (ky == 0); kx < k; kx++)
-                for (int j = 0; j < NB; j++)
-                    m[j] = _mm512_max_ps(m[j], _mm512_maskz_loadu_ps(j == NB - 1 ? tm : 0xFFFF, b + ky * rs + (size_t)kx * C + 16 * j));
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++) {
-            size_t off = ky * rs + (size_t)kx * C;
-            for (int j = 0; j < NB; j++) {
-                __mmask16 mj = j == NB - 1 ? tm : 0xFFFF;
-                float *p = gb + off + 16 * j;
-                __mmask16 sel = mj;
-                if (!avg) {   /* first lane-wise maximum in row-major window order */
-                    sel = _mm512_mask_cmp_ps_mask(mj & ~taken[j], _mm512_maskz_loadu_ps(mj, b + off + 16 * j), m[j], _CMP_EQ_OQ);
-                    taken[j] |= sel;
-                }
-                if (ACC) _mm512_mask_storeu_ps(p, sel, _mm512_add_ps(_mm512_maskz_loadu_ps(sel, p), gv[j]));
-                else _mm512_mask_storeu_ps(p, mj, _mm512_maskz_mov_ps(sel, gv[j]));
-            }
-        }
-}
+/* ---- k = s = 2 microkernels (the loops: pool-driver.h) ---- */
 
-LB_INLINE void bwd_all(const pool_desc *d, const float *in, const float *gout, float *gin, int avg, int KK, int ACC) {
-    const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, s = d->s, W = d->w, H = d->h;
-    const int k = KK ? KK : d->k;
-    const size_t rs = (size_t)W * C;
-    const __m512 inv = _mm512_set1_ps(1.0f / (float)(d->k * d->k));
-    const __mmask16 tm = avx512_mask(C % 16);
-    for (int n = 0; n < d->n; n++) {
-        float *gn = gin + (size_t)n * H * rs;
-        if (ACC) memset(gn, 0, (size_t)H * rs * sizeof *gn);
-        for (int y = 0; y < oh; y++) {
-            for (int x = 0; x < ow; x++) {
-                size_t base = ((size_t)y * s * W + (size_t)x * s) * C;
-                const float *b = avg ? NULL : in + (size_t)n * H * rs + base;
-                const float *g = gout + (((size_t)n * oh + y) * ow + x) * C;
-                float *gb = gn + base;
-                int c0 = 0;
-                for (; c0 + 64 <= C; c0 += 64) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 4, 0xFFFF, avg, inv, ACC);
-                for (; c0 + 16 <= C; c0 += 16) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 1, 0xFFFF, avg, inv, ACC);
-                if (c0 < C) bwd_site(avg ? b : b + c0, g + c0, gb + c0, k, rs, C, 1, tm, avg, inv, ACC);
-            }
-            /* s == k tiling: the floor-mode leftover columns of these k rows get no gradient */
-            if (!ACC && ow * k < W)
-                for (int ky = 0; ky < k; ky++)
-                    memset(gn + ((size_t)(y * k + ky) * W + (size_t)ow * k) * C, 0, (size_t)(W - ow * k) * C * sizeof *gn);
-        }
-        if (!ACC && oh * k < H) memset(gn + (size_t)oh * k * rs, 0, (size_t)(H - oh * k) * rs * sizeof *gn);
-    }
-}
-
-/* ---- k = s = 2, the seed networks' pools: one channel vector at a time with the four window
- * vectors in registers; successive vectors are independent, so out-of-order execution overlaps
- * them.  (The generic path keeps per-window state in arrays that end up on the stack.) ---- */
-
-LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, __mmask16 m, int avg) {
+LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, int FULL, __mmask16 tm, int avg) {
+    const __mmask16 m = VM(FULL, tm);
     __m512 a0 = _mm512_maskz_loadu_ps(m, a), a1 = _mm512_maskz_loadu_ps(m, a + C);
     __m512 a2 = _mm512_maskz_loadu_ps(m, b), a3 = _mm512_maskz_loadu_ps(m, b + C);
     __m512 r = avg ? _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), a2), a3), _mm512_set1_ps(0.25f))
@@ -123,7 +51,8 @@ LB_INLINE void k2_fwd_vec(const float *a, const float *b, float *o, size_t C, __
     _mm512_mask_storeu_ps(o, m, r);
 }
 
-LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, __mmask16 m, int avg) {
+LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float *ga, float *gb, size_t C, int FULL, __mmask16 tm, int avg) {
+    const __mmask16 m = VM(FULL, tm);
     __m512 gv = _mm512_maskz_loadu_ps(m, g);
     if (avg) {
         gv = _mm512_mul_ps(gv, _mm512_set1_ps(0.25f));
@@ -147,49 +76,13 @@ LB_INLINE void k2_bwd_vec(const float *a, const float *b, const float *g, float 
     _mm512_mask_storeu_ps(gb + C, m, _mm512_maskz_mov_ps(e3, gv));
 }
 
-LB_INLINE void k2_fwd(const pool_desc *d, const float *in, float *out, int avg) {
-    const int oh = pool_oh(d), ow = pool_ow(d), W = d->w;
-    const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __mmask16 tm = avx512_mask((int)(C % 16));
-    for (int n = 0; n < d->n; n++)
-        for (int y = 0; y < oh; y++) {
-            const float *r0 = in + ((size_t)n * d->h + 2 * (size_t)y) * rs, *r1 = r0 + rs;
-            float *o = out + ((size_t)n * oh + y) * ow * C;
-            for (int x = 0; x < ow; x++) {
-                const float *a = r0 + 2 * (size_t)x * C, *b = r1 + 2 * (size_t)x * C;
-                float *ox = o + (size_t)x * C;
-                size_t c = 0;
-                for (; c + 16 <= C; c += 16) k2_fwd_vec(a + c, b + c, ox + c, C, 0xFFFF, avg);
-                if (c < C) k2_fwd_vec(a + c, b + c, ox + c, C, tm, avg);
-            }
-        }
+/* c < 16 with 16 % c == 0 goes to the packed path below before the driver's k = s = 2 loops. */
+LB_INLINE int k2_fwd_row(const float *r0, const float *r1, float *o, int ow, int C, int avg) { return 0; }
+LB_INLINE int k2_bwd_row(const float *i0, const float *i1, const float *g, float *g0, float *g1, int ow, int C, int avg) {
+    return 0;
 }
 
-LB_INLINE void k2_bwd(const pool_desc *d, const float *in, const float *gout, float *gin, int avg) {
-    const int oh = pool_oh(d), ow = pool_ow(d), W = d->w, H = d->h;
-    const size_t C = (size_t)d->c, rs = (size_t)W * C;
-    const __mmask16 tm = avx512_mask((int)(C % 16));
-    for (int n = 0; n < d->n; n++) {
-        float *gn = gin + (size_t)n * H * rs;
-        for (int y = 0; y < oh; y++) {
-            size_t r0 = 2 * (size_t)y * rs;
-            const float *i0 = avg ? NULL : in + (size_t)n * H * rs + r0;
-            const float *g = gout + ((size_t)n * oh + y) * ow * C;
-            for (int x = 0; x < ow; x++) {
-                size_t off = 2 * (size_t)x * C;
-                const float *a = avg ? NULL : i0 + off, *b = avg ? NULL : i0 + off + rs;
-                float *ga = gn + r0 + off, *gb = ga + rs;
-                const float *gx = g + (size_t)x * C;
-                size_t c = 0;
-                for (; c + 16 <= C; c += 16) k2_bwd_vec(avg ? a : a + c, avg ? b : b + c, gx + c, ga + c, gb + c, C, 0xFFFF, avg);
-                if (c < C) k2_bwd_vec(avg ? a : a + c, avg ? b : b + c, gx + c, ga + c, gb + c, C, tm, avg);
-            }
-            if (2 * ow < W)   /* floor mode: the last column gets no gradient */
-                for (int ky = 0; ky < 2; ky++) memset(gn + r0 + ky * rs + 2 * (size_t)ow * C, 0, (size_t)(W - 2 * ow) * C * sizeof *gn);
-        }
-        if (2 * oh < H) memset(gn + 2 * (size_t)oh * rs, 0, (size_t)(H - 2 * oh) * rs * sizeof *gn);
-    }
-}
+#include "kernels/pool/pool-driver.h"
 
 /* ---- k = s = 2 with c in {1, 2, 4, 8}: a vector holds S = 16/c sites.  Two vectors of an input
  * row (2S sites) are split into even and odd sites with two-source permutes, which lines the four
@@ -299,15 +192,7 @@ void pool2d_fwd__avx512(const pool_desc *d, const float *in, float *out) {
         if (d->kind == POOL_AVG) k2s_fwd(d, in, out, 1); else k2s_fwd(d, in, out, 0);
         return;
     }
-    if (d->k == 2 && d->s == 2) {
-        if (d->kind == POOL_AVG) k2_fwd(d, in, out, 1); else k2_fwd(d, in, out, 0);
-        return;
-    }
-    if (d->kind == POOL_AVG) {
-        if (d->k == 2) fwd_all(d, in, out, 1, 2); else fwd_all(d, in, out, 1, 0);
-    } else {
-        if (d->k == 2) fwd_all(d, in, out, 0, 2); else fwd_all(d, in, out, 0, 0);
-    }
+    pool_fwd_any(d, in, out);
 }
 
 void pool2d_bwd__avx512(const pool_desc *d, const float *in, const float *gout, float *gin) {
@@ -315,18 +200,5 @@ void pool2d_bwd__avx512(const pool_desc *d, const float *in, const float *gout, 
         if (d->kind == POOL_AVG) k2s_bwd(d, in, gout, gin, 1); else k2s_bwd(d, in, gout, gin, 0);
         return;
     }
-    if (d->k == 2 && d->s == 2) {
-        if (d->kind == POOL_AVG) k2_bwd(d, in, gout, gin, 1); else k2_bwd(d, in, gout, gin, 0);
-        return;
-    }
-    const int tiled = d->s == d->k;
-    if (d->kind == POOL_AVG) {
-        if (tiled && d->k == 2) bwd_all(d, in, gout, gin, 1, 2, 0);
-        else if (tiled) bwd_all(d, in, gout, gin, 1, 0, 0);
-        else bwd_all(d, in, gout, gin, 1, 0, 1);
-    } else {
-        if (tiled && d->k == 2) bwd_all(d, in, gout, gin, 0, 2, 0);
-        else if (tiled) bwd_all(d, in, gout, gin, 0, 0, 0);
-        else bwd_all(d, in, gout, gin, 0, 0, 1);
-    }
+    pool_bwd_any(d, in, gout, gin);
 }

@@ -97,6 +97,23 @@ static void l_pass(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_RESTR
     *hit = _mm256_or_si256(*hit, _mm256_and_si256(h, run));
 }
 
+/* Writes the accepted head steps of the lanes ob back lane by lane (AVX2 has no scatter; the
+ * addresses never collide): k[kidx] = kw, f[xidx] = xw, f[yidx] = yw. */
+LB_INLINE void commit_head(int32_t *LB_RESTRICT k, int32_t *LB_RESTRICT f, int ob, __m256i kidx, __m256i kw, __m256i xidx,
+                           __m256i xw, __m256i yidx, __m256i yw) {
+    int32_t ki[L], kv[L], xi[L], xv[L], yi[L], yv[L];
+    _mm256_storeu_si256((__m256i *)ki, kidx), _mm256_storeu_si256((__m256i *)kv, kw);
+    _mm256_storeu_si256((__m256i *)xi, xidx), _mm256_storeu_si256((__m256i *)xv, xw);
+    _mm256_storeu_si256((__m256i *)yi, yidx), _mm256_storeu_si256((__m256i *)yv, yw);
+    do {
+        const int i = __builtin_ctz((unsigned)ob);
+        k[ki[i]] = kv[i];
+        f[xi[i]] = xv[i];
+        f[yi[i]] = yv[i];
+        ob &= ob - 1;
+    } while (ob);
+}
+
 /* The lanes in step (used with many short worms per sweep, where a sweep's worm phase is about as
  * long on every lane and the lock-step l passes are the cheaper ones): worms_per_sweep worms on
  * every lane of run, the lanes that are done idle until all are; returns the lanes stopped by a
@@ -156,20 +173,10 @@ static __m256i worms(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_t *
         const __m256i hn = _mm256_and_si256(_mm256_and_si256(m, gr),
                                             _mm256_or_si256(_mm256_cmpgt_epi32(fx, lim), _mm256_cmpgt_epi32(fy, lim)));
         const __m256i ok = _mm256_and_si256(m, _mm256_castps_si256(_mm256_cmp_ps(u, rho, _CMP_LT_OQ)));
-        int ob = bits(ok);
+        const int ob = bits(ok);
         if (ob) {
             const __m256i df = _mm256_or_si256(_mm256_cmpeq_epi32(gr, zero), one); /* gr ? 1 : -1 */
-            int32_t ki[L], kw[L], hi_[L], fxw[L], yi[L], fyw[L];
-            _mm256_storeu_si256((__m256i *)ki, kidx), _mm256_storeu_si256((__m256i *)kw, kn);
-            _mm256_storeu_si256((__m256i *)hi_, hidx), _mm256_storeu_si256((__m256i *)fxw, _mm256_add_epi32(fx, df));
-            _mm256_storeu_si256((__m256i *)yi, yidx), _mm256_storeu_si256((__m256i *)fyw, _mm256_add_epi32(fy, df));
-            do {
-                const int i = __builtin_ctz((unsigned)ob);
-                k[ki[i]] = kw[i];
-                f[hi_[i]] = fxw[i];
-                f[yi[i]] = fyw[i];
-                ob &= ob - 1;
-            } while (ob);
+            commit_head(k, f, ob, kidx, kn, hidx, _mm256_add_epi32(fx, df), yidx, _mm256_add_epi32(fy, df));
             head = sel(ok, y, head);
         }
         p = _mm256_sub_epi32(p, m);
@@ -231,6 +238,75 @@ static void flush(__m256i cnt[4], uint64_t tot[4][L]) {
     }
 }
 
+/* Lanes q->st start a worm each: a uniform site x0 where the head starts, and a sign delta
+ * (two draws, as in the scalar code). */
+LB_INLINE void start_worms(lanes_state *q, vrng *g, __m256i vol) {
+    const __m256i s = q->st, one = _mm256_set1_epi32(1);
+    q->x0 = sel(s, vmulhi(vdraw(g, s), vol), q->x0);
+    const __m256i r = vdraw(g, s);
+    q->delta = sel(s, _mm256_or_si256(_mm256_cmpeq_epi32(_mm256_and_si256(r, one), _mm256_setzero_si256()), one), q->delta);
+    q->head = sel(s, q->x0, q->head);
+    q->in = _mm256_or_si256(q->in, s);
+    q->st = _mm256_setzero_si256();
+}
+
+/* Writes the accepted updates of the lanes ob back lane by lane (the addresses never collide):
+ * kw to k (head lanes) or to l (l lanes, lmb) at kidx, f[xidx] = xw, f[yidx] = yw. */
+LB_INLINE void commit(int32_t *LB_RESTRICT k, int32_t *LB_RESTRICT l, int32_t *LB_RESTRICT f, int ob, int lmb,
+                      __m256i kidx, __m256i kw, __m256i xidx, __m256i xw, __m256i yidx, __m256i yw) {
+    int32_t ki[L], kv[L], xi[L], xv[L], yi[L], yv[L];
+    _mm256_storeu_si256((__m256i *)ki, kidx), _mm256_storeu_si256((__m256i *)kv, kw);
+    _mm256_storeu_si256((__m256i *)xi, xidx), _mm256_storeu_si256((__m256i *)xv, xw);
+    _mm256_storeu_si256((__m256i *)yi, yidx), _mm256_storeu_si256((__m256i *)yv, yw);
+    const unsigned okl = (unsigned)(ob & lmb);
+    for (unsigned bb = (unsigned)ob & ~okl; bb; bb &= bb - 1) k[ki[__builtin_ctz(bb)]] = kv[__builtin_ctz(bb)];
+    for (unsigned bb = okl; bb; bb &= bb - 1) l[ki[__builtin_ctz(bb)]] = kv[__builtin_ctz(bb)];
+    for (unsigned bb = (unsigned)ob; bb; bb &= bb - 1) {
+        const int i = __builtin_ctz(bb);
+        f[xi[i]] = xv[i], f[yi[i]] = yv[i];
+    }
+}
+
+/* The table factors of one update, gathered: ainv = inv[aidx] (lanes gr), binv = inv[l1] (lanes
+ * up, else 1), wx, wy = the W ratio at f = fx, fy (w1 for head lanes in, w2 for l lanes lm; the
+ * "grows" half, from hi = fmax + 1 on, on lanes gr). */
+LB_INLINE void lookup(const worm_tables *t, __m256i hi, int lmb, __m256i lm, __m256i in, __m256i up, __m256i gr,
+                      __m256i aidx, __m256i l1, __m256i fx, __m256i fy, __m256 *ainv, __m256 *binv, __m256 *wx, __m256 *wy) {
+    *ainv = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), t->inv, aidx, _mm256_castsi256_ps(gr), 4);
+    *binv = _mm256_mask_i32gather_ps(_mm256_set1_ps(1.0f), t->inv, l1, _mm256_castsi256_ps(up), 4);
+    const __m256i base = _mm256_and_si256(gr, hi);
+    const __m256i ix = _mm256_add_epi32(base, fx), iy = _mm256_add_epi32(base, fy);
+    *wx = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), t->w1, ix, _mm256_castsi256_ps(in), 4);
+    *wy = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), t->w1, iy, _mm256_castsi256_ps(in), 4);
+    if (lmb) {
+        *wx = _mm256_mask_i32gather_ps(*wx, t->w2, ix, _mm256_castsi256_ps(lm), 4);
+        *wy = _mm256_mask_i32gather_ps(*wy, t->w2, iy, _mm256_castsi256_ps(lm), 4);
+    }
+}
+
+/* After an update: l lanes step to their next link (an overflow is recorded, the pass goes on);
+ * head lanes stop on an overflow or close their worm; lanes whose worm, l pass or sweep ended
+ * move on.  nw counts the closed worms (down). */
+LB_INLINE void retire(lanes_state *q, __m256i hn, __m256i nl, int wps, __m256i *nw) {
+    const __m256i lm = q->lm, in = q->in;
+    /* l lanes: a table overflow is recorded and the pass goes on (as in the scalar code) */
+    q->hitl = _mm256_or_si256(q->hitl, _mm256_and_si256(hn, lm));
+    q->pos = _mm256_sub_epi32(q->pos, lm);
+    const __m256i ldone = _mm256_and_si256(lm, _mm256_cmpeq_epi32(q->pos, nl));
+    /* head lanes: an overflow stops the chain at once */
+    const __m256i hw = _mm256_and_si256(hn, in), live = _mm256_andnot_si256(hw, in);
+    const __m256i closed = _mm256_and_si256(live, _mm256_cmpeq_epi32(q->head, q->x0));
+    q->in = _mm256_andnot_si256(closed, live);
+    *nw = _mm256_sub_epi32(*nw, closed);
+    q->wleft = _mm256_add_epi32(q->wleft, closed);
+    const __m256i more = _mm256_and_si256(closed, _mm256_cmpgt_epi32(q->wleft, _mm256_setzero_si256()));
+    q->st = _mm256_or_si256(q->st, more);
+    q->dead = _mm256_or_si256(q->dead, _mm256_or_si256(hw, _mm256_and_si256(ldone, q->hitl)));
+    q->lm = _mm256_andnot_si256(ldone, lm);
+    end_sweep(q, _mm256_andnot_si256(more, closed));
+    end_lpass(q, _mm256_andnot_si256(q->hitl, ldone), wps);
+}
+
 /* Everything after the first (lock-step) l pass, lane by lane, as in worm-avx512.c (read its
  * comment): one iteration is a head step or an l update of the lane's own next link for every busy
  * lane, so a lane whose worms end early goes on with its next sweep instead of idling. */
@@ -238,14 +314,13 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
                     int nsweeps, __m256i cnt[4], uint64_t tot[4][L], __m256i *started, __m256i *hit) {
     int32_t *LB_RESTRICT k = b->k, *LB_RESTRICT l = b->l, *LB_RESTRICT f = b->f;
     const int fmax = d->tab->fmax, wps = d->worms_per_sweep;
-    const float *w1 = d->tab->w1, *w2 = d->tab->w2, *inv = d->tab->inv;
     const int32_t *nbr = d->nbr;
     const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256(), three = _mm256_set1_epi32(3),
                   two = _mm256_set1_epi32(2), hi = _mm256_set1_epi32(fmax + 1), vol = _mm256_set1_epi32(d->v),
                   nl = _mm256_set1_epi32(2 * d->v), m1 = _mm256_set1_epi32(-1);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i liml = _mm256_set1_epi32(fmax - 2), limw = _mm256_set1_epi32(fmax - 1);
-    const __m256 emu = _mm256_castps128_ps256(_mm_loadu_ps(d->emu)), fone = _mm256_set1_ps(1.0f);
+    const __m256 emu = _mm256_castps128_ps256(_mm_loadu_ps(d->emu));
     vrng g = *rng;
     __m256i hp = cnt[0], ha = cnt[1], nw = cnt[2], la = cnt[3];
     lanes_state q = {.pos = zero, .head = zero, .x0 = zero, .delta = one, .wleft = zero,
@@ -259,15 +334,7 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
             flush(cnt, tot);
             hp = cnt[0], ha = cnt[1], nw = cnt[2], la = cnt[3];
         }
-        if (bits(q.st)) {
-            const __m256i s = q.st;
-            q.x0 = sel(s, vmulhi(vdraw(&g, s), vol), q.x0);
-            const __m256i r = vdraw(&g, s);
-            q.delta = sel(s, _mm256_or_si256(_mm256_cmpeq_epi32(_mm256_and_si256(r, one), zero), one), q.delta);
-            q.head = sel(s, q.x0, q.head);
-            q.in = _mm256_or_si256(q.in, s);
-            q.st = zero;
-        }
+        if (bits(q.st)) start_worms(&q, &g, vol);
         const __m256i lm = q.lm, in = q.in, m = _mm256_or_si256(lm, in);
         const int lmb = bits(lm);
         const __m256i r = vdraw(&g, m);
@@ -293,20 +360,12 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
         const __m256i gw = _mm256_and_si256(in, _mm256_cmpgt_epi32(_mm256_mullo_epi32(kv, s), m1)); /* kv*s >= 0 */
         const __m256i gr = _mm256_or_si256(up, gw); /* f grows at both ends */
         const __m256i aidx = sel(lm, _mm256_add_epi32(akl, one), _mm256_add_epi32(_mm256_abs_epi32(kn), lv));
-        const __m256 ainv = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), inv, aidx, _mm256_castsi256_ps(gr), 4);
-        const __m256 binv = _mm256_mask_i32gather_ps(fone, inv, _mm256_add_epi32(lv, one), _mm256_castsi256_ps(up), 4);
+        __m256 ainv, binv, wx, wy;
+        lookup(d->tab, hi, lmb, lm, in, up, gr, aidx, _mm256_add_epi32(lv, one), fx, fy, &ainv, &binv, &wx, &wy);
         const __m256i aint = sel(lm, _mm256_mullo_epi32(akl, lv), akl);
         const __m256 A = _mm256_blendv_ps(_mm256_cvtepi32_ps(aint), ainv, _mm256_castsi256_ps(gr));
         const __m256i eidx = _mm256_add_epi32(_mm256_add_epi32(nu, nu), _mm256_srli_epi32(_mm256_sub_epi32(zero, s), 31));
         const __m256 B = _mm256_blendv_ps(_mm256_permutevar8x32_ps(emu, eidx), binv, _mm256_castsi256_ps(lm));
-        const __m256i base = _mm256_and_si256(gr, hi);
-        const __m256i ix = _mm256_add_epi32(base, fx), iy = _mm256_add_epi32(base, fy);
-        __m256 wx = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), w1, ix, _mm256_castsi256_ps(in), 4);
-        __m256 wy = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), w1, iy, _mm256_castsi256_ps(in), 4);
-        if (lmb) {
-            wx = _mm256_mask_i32gather_ps(wx, w2, ix, _mm256_castsi256_ps(lm), 4);
-            wy = _mm256_mask_i32gather_ps(wy, w2, iy, _mm256_castsi256_ps(lm), 4);
-        }
         const __m256 rho = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(A, B), wx), wy);
         const __m256i lim = sel(lm, liml, limw);
         const __m256i hn = _mm256_and_si256(gr, _mm256_or_si256(_mm256_cmpgt_epi32(fx, lim), _mm256_cmpgt_epi32(fy, lim)));
@@ -316,39 +375,14 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
             const __m256i mag = sel(lm, two, one);
             const __m256i df = sel(gr, mag, _mm256_sub_epi32(zero, mag));
             const __m256i dl = _mm256_or_si256(_mm256_cmpeq_epi32(up, zero), one); /* up ? 1 : -1 */
-            int32_t ki[L], kw[L], xi[L], xw[L], yi[L], yw[L];
-            _mm256_storeu_si256((__m256i *)ki, kidx);
-            _mm256_storeu_si256((__m256i *)kw, sel(lm, _mm256_add_epi32(lv, dl), kn));
-            _mm256_storeu_si256((__m256i *)xi, xidx), _mm256_storeu_si256((__m256i *)xw, _mm256_add_epi32(fx, df));
-            _mm256_storeu_si256((__m256i *)yi, yidx), _mm256_storeu_si256((__m256i *)yw, _mm256_add_epi32(fy, df));
-            const unsigned okl = (unsigned)(ob & lmb);
-            for (unsigned bb = (unsigned)ob & ~okl; bb; bb &= bb - 1) k[ki[__builtin_ctz(bb)]] = kw[__builtin_ctz(bb)];
-            for (unsigned bb = okl; bb; bb &= bb - 1) l[ki[__builtin_ctz(bb)]] = kw[__builtin_ctz(bb)];
-            for (unsigned bb = (unsigned)ob; bb; bb &= bb - 1) {
-                const int i = __builtin_ctz(bb);
-                f[xi[i]] = xw[i], f[yi[i]] = yw[i];
-            }
+            commit(k, l, f, ob, lmb, kidx, sel(lm, _mm256_add_epi32(lv, dl), kn), xidx, _mm256_add_epi32(fx, df), yidx,
+                   _mm256_add_epi32(fy, df));
             q.head = sel(_mm256_and_si256(ok, in), y, q.head);
         }
         hp = _mm256_sub_epi32(hp, in);
         ha = _mm256_sub_epi32(ha, _mm256_and_si256(ok, in));
         la = _mm256_sub_epi32(la, _mm256_and_si256(ok, lm));
-        /* l lanes: a table overflow is recorded and the pass goes on (as in the scalar code) */
-        q.hitl = _mm256_or_si256(q.hitl, _mm256_and_si256(hn, lm));
-        q.pos = _mm256_sub_epi32(q.pos, lm);
-        const __m256i ldone = _mm256_and_si256(lm, _mm256_cmpeq_epi32(q.pos, nl));
-        /* head lanes: an overflow stops the chain at once */
-        const __m256i hw = _mm256_and_si256(hn, in), live = _mm256_andnot_si256(hw, in);
-        const __m256i closed = _mm256_and_si256(live, _mm256_cmpeq_epi32(q.head, q.x0));
-        q.in = _mm256_andnot_si256(closed, live);
-        nw = _mm256_sub_epi32(nw, closed);
-        q.wleft = _mm256_add_epi32(q.wleft, closed);
-        const __m256i more = _mm256_and_si256(closed, _mm256_cmpgt_epi32(q.wleft, zero));
-        q.st = _mm256_or_si256(q.st, more);
-        q.dead = _mm256_or_si256(q.dead, _mm256_or_si256(hw, _mm256_and_si256(ldone, q.hitl)));
-        q.lm = _mm256_andnot_si256(ldone, lm);
-        end_sweep(&q, _mm256_andnot_si256(more, closed));
-        end_lpass(&q, _mm256_andnot_si256(q.hitl, ldone), wps);
+        retire(&q, hn, nl, wps, &nw);
     }
     *rng = g;
     cnt[0] = hp, cnt[1] = ha, cnt[2] = nw, cnt[3] = la;

@@ -161,6 +161,90 @@ static void flush(__m512i cnt[4], uint64_t tot[4][L]) {
     }
 }
 
+/* Lanes q->st start a worm each: a uniform site x0 where the head starts, and a sign delta
+ * (two draws, as in the scalar code). */
+LB_INLINE void start_worms(lanes_state *q, vrng *g, __m512i vol) {
+    const __mmask16 s = q->st;
+    const __m512i one = _mm512_set1_epi32(1);
+    q->x0 = _mm512_mask_mov_epi32(q->x0, s, vmulhi(vdraw(g, s), vol));
+    const __mmask16 pos = _mm512_test_epi32_mask(vdraw(g, s), one);
+    q->delta = _mm512_mask_mov_epi32(q->delta, s, _mm512_mask_blend_epi32(pos, _mm512_set1_epi32(-1), one));
+    q->head = _mm512_mask_mov_epi32(q->head, s, q->x0);
+    q->in |= s;
+    q->st = 0;
+}
+
+/* The acceptance tables of unified(): rows in memory and, when every row has 32 entries
+ * (windows), their first 32 in registers. */
+typedef struct {
+    const float *inv, *w1, *w2;
+    __m512i hi; /* fmax + 1: where a table's "f grows" half starts */
+    int windows;
+    win inv_w, w1d, w1u, w2d, w2u;
+} tables;
+
+LB_INLINE tables tables_load(const worm_desc *d) {
+    const int fmax = d->tab->fmax, windows = fmax >= 31;
+    const float *w1 = d->tab->w1, *w2 = d->tab->w2, *inv = d->tab->inv;
+    return (tables){.inv = inv, .w1 = w1, .w2 = w2, .hi = _mm512_set1_epi32(fmax + 1), .windows = windows,
+                    .inv_w = win_load(windows ? inv : NULL), .w1d = win_load(windows ? w1 : NULL),
+                    .w1u = win_load(windows ? w1 + fmax + 1 : NULL), .w2d = win_load(windows ? w2 : NULL),
+                    .w2u = win_load(windows ? w2 + fmax + 1 : NULL)};
+}
+
+/* The table factors of one update: ainv = inv[aidx] (lanes gr), binv = inv[l1] (lanes up, else
+ * 1), wx, wy = the W ratio at f = fx, fy (w1 for head lanes in, w2 for l lanes lm; the "grows"
+ * half on lanes gr).  One permute each when every index of m is < 32, else gathers. */
+LB_INLINE void lookup(const tables *t, __mmask16 m, __mmask16 lm, __mmask16 in, __mmask16 up, __mmask16 gr,
+                      __m512i aidx, __m512i l1, __m512i fx, __m512i fy, __m512 *ainv, __m512 *binv, __m512 *wx, __m512 *wy) {
+    const __m512 fone = _mm512_set1_ps(1.0f);
+    if (t->windows && !win_miss(m, _mm512_or_si512(_mm512_or_si512(aidx, l1), _mm512_or_si512(fx, fy)))) {
+        *ainv = win_get(t->inv_w, aidx);
+        *binv = _mm512_mask_blend_ps(up, fone, win_get(t->inv_w, l1));
+        *wx = _mm512_mask_blend_ps(gr, win_get(t->w1d, fx), win_get(t->w1u, fx));
+        *wy = _mm512_mask_blend_ps(gr, win_get(t->w1d, fy), win_get(t->w1u, fy));
+        if (lm) {
+            *wx = _mm512_mask_blend_ps(lm, *wx, _mm512_mask_blend_ps(gr, win_get(t->w2d, fx), win_get(t->w2u, fx)));
+            *wy = _mm512_mask_blend_ps(lm, *wy, _mm512_mask_blend_ps(gr, win_get(t->w2d, fy), win_get(t->w2u, fy)));
+        }
+    } else {
+        *ainv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), gr, aidx, t->inv, 4);
+        *binv = _mm512_mask_i32gather_ps(fone, up, l1, t->inv, 4);
+        const __m512i base = _mm512_maskz_mov_epi32(gr, t->hi);
+        const __m512i ix = _mm512_add_epi32(base, fx), iy = _mm512_add_epi32(base, fy);
+        *wx = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, ix, t->w1, 4);
+        *wy = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, iy, t->w1, 4);
+        if (lm) {
+            *wx = _mm512_mask_i32gather_ps(*wx, lm, ix, t->w2, 4);
+            *wy = _mm512_mask_i32gather_ps(*wy, lm, iy, t->w2, 4);
+        }
+    }
+}
+
+/* After an update: l lanes step to their next link (an overflow is recorded, the pass goes on);
+ * head lanes stop on an overflow or close their worm; lanes whose worm, l pass or sweep ended
+ * move on.  nw counts the closed worms. */
+LB_INLINE void retire(lanes_state *q, __mmask16 hn, __m512i nl, int wps, __m512i *nw) {
+    const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
+    const __mmask16 lm = q->lm, in = q->in;
+    /* l lanes: a table overflow is recorded and the pass goes on (as in the scalar code) */
+    q->hitl |= hn & lm;
+    q->pos = _mm512_mask_add_epi32(q->pos, lm, q->pos, one);
+    const __mmask16 ldone = _mm512_mask_cmpeq_epi32_mask(lm, q->pos, nl);
+    /* head lanes: an overflow stops the chain at once */
+    const __mmask16 hw = hn & in;
+    const __mmask16 closed = _mm512_mask_cmpeq_epi32_mask(in & ~hw, q->head, q->x0);
+    q->in = in & ~hw & ~closed;
+    *nw = _mm512_mask_add_epi32(*nw, closed, *nw, one);
+    q->wleft = _mm512_mask_sub_epi32(q->wleft, closed, q->wleft, one);
+    const __mmask16 more = _mm512_mask_cmpgt_epi32_mask(closed, q->wleft, zero);
+    q->st |= more;
+    q->dead |= hw | (ldone & q->hitl);
+    q->lm = lm & ~ldone;
+    end_sweep(q, closed & ~more);
+    end_lpass(q, ldone & ~q->hitl, wps);
+}
+
 /* Everything after the first (lock-step) l pass, lane by lane: the worms of the first sweep, then
  * whole sweeps.  One iteration is one elementary update of every busy lane, a head step or an l
  * update of the lane's own next link (both are "a link between x and y, a factor A*B, the W ratios
@@ -172,16 +256,12 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
                     int nsweeps, __m512i cnt[4], uint64_t tot[4][L], __m512i *started, __mmask16 *hit) {
     int32_t *LB_RESTRICT k = b->k, *LB_RESTRICT l = b->l, *LB_RESTRICT f = b->f;
     const int fmax = d->tab->fmax, wps = d->worms_per_sweep;
-    const float *w1 = d->tab->w1, *w2 = d->tab->w2, *inv = d->tab->inv;
     const int32_t *nbr = d->nbr;
     const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512(), three = _mm512_set1_epi32(3),
-                  hi = _mm512_set1_epi32(fmax + 1), vol = _mm512_set1_epi32(d->v), nl = _mm512_set1_epi32(2 * d->v);
+                  vol = _mm512_set1_epi32(d->v), nl = _mm512_set1_epi32(2 * d->v);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512 emu = _mm512_broadcast_f32x4(_mm_loadu_ps(d->emu)), fone = _mm512_set1_ps(1.0f);
-    const int windows = fmax >= 31;
-    const win winv = win_load(windows ? inv : NULL), w1d = win_load(windows ? w1 : NULL),
-              w1u = win_load(windows ? w1 + fmax + 1 : NULL), w2d = win_load(windows ? w2 : NULL),
-              w2u = win_load(windows ? w2 + fmax + 1 : NULL);
+    const __m512 emu = _mm512_broadcast_f32x4(_mm_loadu_ps(d->emu));
+    const tables t = tables_load(d);
     vrng g = *rng;
     __m512i hp = cnt[0], ha = cnt[1], nw = cnt[2], la = cnt[3];
     lanes_state q = {.pos = zero, .head = zero, .x0 = zero, .delta = one, .wleft = zero,
@@ -195,15 +275,7 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
             flush(cnt, tot);
             hp = cnt[0], ha = cnt[1], nw = cnt[2], la = cnt[3];
         }
-        if (q.st) {
-            const __mmask16 s = q.st;
-            q.x0 = _mm512_mask_mov_epi32(q.x0, s, vmulhi(vdraw(&g, s), vol));
-            const __mmask16 pos = _mm512_test_epi32_mask(vdraw(&g, s), one);
-            q.delta = _mm512_mask_mov_epi32(q.delta, s, _mm512_mask_blend_epi32(pos, _mm512_set1_epi32(-1), one));
-            q.head = _mm512_mask_mov_epi32(q.head, s, q.x0);
-            q.in |= s;
-            q.st = 0;
-        }
+        if (q.st) start_worms(&q, &g, vol);
         const __mmask16 lm = q.lm, in = q.in, m = lm | in;
         const __m512i r = vdraw(&g, m);
         const __m512 u = vuniform(r);
@@ -230,27 +302,7 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
         const __m512i aidx = _mm512_mask_blend_epi32(lm, _mm512_add_epi32(_mm512_abs_epi32(kn), lv), _mm512_add_epi32(akl, one));
         const __m512i l1 = _mm512_add_epi32(lv, one);
         __m512 ainv, binv, wx, wy;
-        if (windows && !win_miss(m, _mm512_or_si512(_mm512_or_si512(aidx, l1), _mm512_or_si512(fx, fy)))) {
-            ainv = win_get(winv, aidx);
-            binv = _mm512_mask_blend_ps(up, fone, win_get(winv, l1));
-            wx = _mm512_mask_blend_ps(gr, win_get(w1d, fx), win_get(w1u, fx));
-            wy = _mm512_mask_blend_ps(gr, win_get(w1d, fy), win_get(w1u, fy));
-            if (lm) {
-                wx = _mm512_mask_blend_ps(lm, wx, _mm512_mask_blend_ps(gr, win_get(w2d, fx), win_get(w2u, fx)));
-                wy = _mm512_mask_blend_ps(lm, wy, _mm512_mask_blend_ps(gr, win_get(w2d, fy), win_get(w2u, fy)));
-            }
-        } else {
-            ainv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), gr, aidx, inv, 4);
-            binv = _mm512_mask_i32gather_ps(fone, up, l1, inv, 4);
-            const __m512i base = _mm512_maskz_mov_epi32(gr, hi);
-            const __m512i ix = _mm512_add_epi32(base, fx), iy = _mm512_add_epi32(base, fy);
-            wx = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, ix, w1, 4);
-            wy = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, iy, w1, 4);
-            if (lm) {
-                wx = _mm512_mask_i32gather_ps(wx, lm, ix, w2, 4);
-                wy = _mm512_mask_i32gather_ps(wy, lm, iy, w2, 4);
-            }
-        }
+        lookup(&t, m, lm, in, up, gr, aidx, l1, fx, fy, &ainv, &binv, &wx, &wy);
         const __m512i aint = _mm512_mask_mullo_epi32(akl, lm, akl, lv);
         const __m512 A = _mm512_mask_blend_ps(gr, _mm512_cvtepi32_ps(aint), ainv);
         const __m512i eidx = _mm512_add_epi32(_mm512_add_epi32(nu, nu), _mm512_srli_epi32(_mm512_sub_epi32(zero, s), 31));
@@ -273,22 +325,7 @@ static void unified(const worm_desc *d, const worm_block *b, const worm_hook *ho
         hp = _mm512_mask_add_epi32(hp, in, hp, one);
         ha = _mm512_mask_add_epi32(ha, ok & in, ha, one);
         la = _mm512_mask_add_epi32(la, ok & lm, la, one);
-        /* l lanes: a table overflow is recorded and the pass goes on (as in the scalar code) */
-        q.hitl |= hn & lm;
-        q.pos = _mm512_mask_add_epi32(q.pos, lm, q.pos, one);
-        const __mmask16 ldone = _mm512_mask_cmpeq_epi32_mask(lm, q.pos, nl);
-        /* head lanes: an overflow stops the chain at once */
-        const __mmask16 hw = hn & in;
-        const __mmask16 closed = _mm512_mask_cmpeq_epi32_mask(in & ~hw, q.head, q.x0);
-        q.in = in & ~hw & ~closed;
-        nw = _mm512_mask_add_epi32(nw, closed, nw, one);
-        q.wleft = _mm512_mask_sub_epi32(q.wleft, closed, q.wleft, one);
-        const __mmask16 more = _mm512_mask_cmpgt_epi32_mask(closed, q.wleft, zero);
-        q.st |= more;
-        q.dead |= hw | (ldone & q.hitl);
-        q.lm = lm & ~ldone;
-        end_sweep(&q, closed & ~more);
-        end_lpass(&q, ldone & ~q.hitl, wps);
+        retire(&q, hn, nl, wps, &nw);
     }
     *rng = g;
     cnt[0] = hp, cnt[1] = ha, cnt[2] = nw, cnt[3] = la;

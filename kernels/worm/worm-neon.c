@@ -112,6 +112,24 @@ static void l_pass(const worm_desc *d, int32_t *LB_RESTRICT k, int32_t *LB_RESTR
     *hit = vorrq_u32(*hit, vandq_u32(h, run));
 }
 
+/* Writes the accepted head steps of the lanes ok back lane by lane (NEON has no scatter; the
+ * addresses never collide): k[kidx] = kw, f[xidx] = xw, f[yidx] = yw. */
+LB_INLINE void commit_head(int32_t *LB_RESTRICT k, int32_t *LB_RESTRICT f, uint32x4_t ok, int32x4_t kidx, int32x4_t kw,
+                           int32x4_t xidx, int32x4_t xw, int32x4_t yidx, int32x4_t yw) {
+    uint32_t okl[L];
+    int32_t ki[L], kv[L], xi[L], xv[L], yi[L], yv[L];
+    vst1q_u32(okl, ok);
+    vst1q_s32(ki, kidx), vst1q_s32(kv, kw);
+    vst1q_s32(xi, xidx), vst1q_s32(xv, xw);
+    vst1q_s32(yi, yidx), vst1q_s32(yv, yw);
+    for (int i = 0; i < L; i++)
+        if (okl[i]) {
+            k[ki[i]] = kv[i];
+            f[xi[i]] = xv[i];
+            f[yi[i]] = yv[i];
+        }
+}
+
 /* worms_per_sweep worms on every lane of run, the lanes that are done idle until all are; returns
  * the lanes stopped by a table overflow. */
 static uint32x4_t worms(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_t *LB_RESTRICT l,
@@ -169,18 +187,7 @@ static uint32x4_t worms(const worm_desc *d, int32_t *LB_RESTRICT k, const int32_
         const uint32x4_t ok = vandq_u32(m, vcltq_f32(u, rho));
         if (any(ok)) {
             const int32x4_t df = seli(gr, one, m1);
-            uint32_t okl[L];
-            int32_t ki[L], kw[L], hi_[L], fxw[L], yi[L], fyw[L];
-            vst1q_u32(okl, ok);
-            vst1q_s32(ki, kidx), vst1q_s32(kw, kn);
-            vst1q_s32(hi_, hidx), vst1q_s32(fxw, vaddq_s32(fx, df));
-            vst1q_s32(yi, yidx), vst1q_s32(fyw, vaddq_s32(fy, df));
-            for (int i = 0; i < L; i++)
-                if (okl[i]) {
-                    k[ki[i]] = kw[i];
-                    f[hi_[i]] = fxw[i];
-                    f[yi[i]] = fyw[i];
-                }
+            commit_head(k, f, ok, kidx, kn, hidx, vaddq_s32(fx, df), yidx, vaddq_s32(fy, df));
             head = seli(ok, y, head);
         }
         p = vsubq_u32(p, m);
