@@ -328,7 +328,7 @@ static void test_json(const nn_dataset *d, const nn_eval_result *r, json_t *jl) 
 typedef struct {
     const exp_run *x;
     const nn_dataset *ds;
-    const nncli_spec *s;
+    const netspec_loaded *s;
     const char *arch;
     double val[MAX_TRIALS], ttrain[MAX_TRIALS], tall[MAX_TRIALS];
     json_t *jtr;
@@ -397,8 +397,8 @@ static bool arch_trial(void *ctx, int t, nn_model *m, const nn_train_result *r, 
 /* Trains and evaluates architecture k over the trials: its summary line and its entry in jarchs. */
 static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarchs, double *t_train, double *t_eval,
                      long *n_val, char *err, size_t errlen) {
-    nncli_spec s;
-    if (!nncli_load_spec(x->archs[k], &s, err, errlen)) return false;
+    netspec_loaded s;
+    if (!netspec_load(x->archs[k], &s, err, errlen)) return false;
     arch_run a = {.x = x, .ds = ds, .s = &s, .arch = x->archs[k], .jtr = json_array(), .mark = now_s()};
     nn_fit_job j = {.name = x->archs[k], .data_name = "the training set", .spec = &s.spec, .spec_text = s.text,
                     .d = &ds[0], .batch = (int)x->batch, .threads = (int)x->threads, .trials = (int)x->trials,
