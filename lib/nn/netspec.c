@@ -257,7 +257,7 @@ long netspec_param_count(const net_spec *net) {
     return n;
 }
 
-/* Loading a spec by name (netspec_load). */
+/* ---- a spec by name (netspec_load) ---- */
 
 static bool ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
