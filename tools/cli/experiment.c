@@ -246,7 +246,8 @@ static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, ch
     s.task = E->task, s.points = def->points, s.eta = def->eta, s.mu = def->mu, s.lambda = def->lambda;
     s.worms = def->worms, s.lattice = lat, s.count = count, s.seed = dseed, s.therm = x->therm, s.chains = x->chains;
     char settings[1024], path[4400], why[256];
-    if (!lb_gen_settings_text(&s, E->name_order, settings, sizeof settings)) return snprintf(err, errlen, "dataset settings too long"), false;
+    if (!lb_gen_settings_text(&s, E->name_order, settings, sizeof settings))
+        return snprintf(err, errlen, "dataset settings too long"), false;
     snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
     snprintf(path, sizeof path, "%s/data/%s", x->out, name);
     if (is_dir(path)) {
