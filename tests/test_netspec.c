@@ -1,6 +1,9 @@
-/* Model specs: the presets reproduce the seed's parameter counts, shapes follow the lattice, and
- * malformed specs are rejected with the line named. */
+/* Model specs: the presets reproduce the seed's parameter counts, shapes follow the lattice,
+ * malformed specs are rejected with the line named, and netspec_load finds a net by name. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tests/test_util.h"
 #include "lib/nn/netspec.h"
 
@@ -107,12 +110,36 @@ static void test_sizes_in_64_bits(void **state) {
     assert_non_null(strstr(err, "parameters, more than"));
 }
 
+/* netspec_load: a preset, a spec file, and a name that is neither (the presets named). */
+static void test_load_by_name(void **state) {
+    (void)state;
+    netspec_loaded *s = malloc(sizeof *s);
+    char err[512], path[] = "/tmp/test_netspec_XXXXXX";
+    assert_non_null(s);
+    assert_true(netspec_load("task2-eq", s, err, sizeof err));
+    assert_string_equal(s->origin, "preset");
+    assert_int_equal(netspec_param_count(&s->spec), 2657);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "conv 2x2 4 8\nlrelu\ngavgpool\nlinear 8 1\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    assert_true(netspec_load(path, s, err, sizeof err));
+    assert_string_equal(s->origin, "spec file");
+    assert_int_equal(s->spec.n_layers, 4);
+    unlink(path);
+    assert_false(netspec_load(path, s, err, sizeof err));
+    assert_non_null(strstr(err, "is neither a preset (task1-eq ... task3-fl3) nor a readable file"));
+    free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preset_param_counts),
         cmocka_unit_test(test_shapes_follow_lattice),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_sizes_in_64_bits),
+        cmocka_unit_test(test_load_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,15 +77,49 @@ bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *v, ch
     return true;
 }
 
-bool lb_gen_settings_parse(lb_gen_settings *s, const char *text, char **buf, char *err, size_t errlen) {
-    *buf = strdup(text);
-    if (!*buf) return snprintf(err, errlen, "out of memory"), false;
-    char *save = NULL;
-    for (char *name = strtok_r(*buf, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
-        char *v = strtok_r(NULL, " ", &save);
-        if (!v) return snprintf(err, errlen, "%s needs a value", name), false;
-        if (!lb_gen_settings_set(s, name, v, err, errlen)) return false;
-    }
+/* Appends " NAME VALUE" for a text option that is set. */
+static void put_text(char *buf, size_t len, size_t *at, const char *name, const char *v) {
+    if (!v) return;
+    int n = snprintf(buf + (*at < len ? *at : len), *at < len ? len - *at : 0, " %s %s", name, v);
+    *at += n > 0 ? (size_t)n : 0;
+}
+
+static void put_long(char *buf, size_t len, size_t *at, const char *name, long v) {
+    char t[32];
+    snprintf(t, sizeof t, "%ld", v);
+    put_text(buf, len, at, name, t);
+}
+
+bool lb_gen_settings_text(const lb_gen_settings *s, const char *const *point_order, char *buf, size_t len) {
+    static const char *const canonical[] = {"--points", "--eta", "--mu", "--lambda", "--worms", NULL};
+    const lb_gen_settings d = lb_gen_settings_defaults();
+    char t[64];
+    size_t at = 0;
+    put_text(buf, len, &at, "--task", s->task);
+    for (const char *const *o = point_order ? point_order : canonical; *o; o++)
+        put_text(buf, len, &at, *o,
+                 !strcmp(*o, "--points") ? s->points
+                 : !strcmp(*o, "--eta")  ? s->eta
+                 : !strcmp(*o, "--mu")   ? s->mu
+                 : !strcmp(*o, "--lambda") ? s->lambda
+                 : !strcmp(*o, "--worms")  ? s->worms
+                                           : NULL);
+    put_text(buf, len, &at, "--lattice", s->lattice);
+    put_long(buf, len, &at, "--count", s->count);
+    snprintf(t, sizeof t, "%llu", (unsigned long long)s->seed);
+    put_text(buf, len, &at, "--seed", t);
+    put_long(buf, len, &at, "--therm", s->therm);
+    put_long(buf, len, &at, "--chains", s->chains);
+    snprintf(t, sizeof t, "%.17g", s->tau_factor);
+    if (s->tau_factor != d.tau_factor) put_text(buf, len, &at, "--tau-factor", t);
+    if (s->worms_per_sweep != d.worms_per_sweep) put_long(buf, len, &at, "--worms-per-sweep", s->worms_per_sweep);
+    if (s->spacing != d.spacing) put_long(buf, len, &at, "--spacing", s->spacing);
+    if (s->fmax != d.fmax) put_long(buf, len, &at, "--fmax", s->fmax);
+    if (s->viol_steps != d.viol_steps) put_long(buf, len, &at, "--viol-steps", s->viol_steps);
+    if (at >= len) return false;
+    /* without the leading blank */
+    if (at) memmove(buf, buf + 1, at);
+    else if (len) buf[0] = 0;
     return true;
 }
 

@@ -24,9 +24,15 @@ lb_gen_settings lb_gen_settings_defaults(void);
 extern const char *const lb_gen_option_names[];
 /* Sets one option from its text (value must outlive s): true, or false with the reason in err. */
 bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *value, char *err, size_t errlen);
-/* "--name value --name value ..." (the experiment's dataset definitions) into s; the values point
- * into *buf (malloc'ed, the caller frees it). */
-bool lb_gen_settings_parse(lb_gen_settings *s, const char *text, char **buf, char *err, size_t errlen);
+/* The canonical text of what a dataset's content depends on, as `latbench generate` options:
+ * "--task T", the point set's options that are set, "--lattice L --count N --seed S --therm T
+ * --chains C", then each of --tau-factor, --worms-per-sweep, --spacing, --fmax and --viol-steps
+ * that differs from its default (not --out, --threads or progress: the files do not depend on
+ * them).  The point set's options come in the order point_order lists them (a NULL-terminated
+ * list of --points, --eta, --mu, --lambda, --worms), or with point_order NULL in that order.
+ * `latbench experiment` names its datasets by a hash of this text, so the order is part of those
+ * names.  false when it does not fit in len. */
+bool lb_gen_settings_text(const lb_gen_settings *s, const char *const *point_order, char *buf, size_t len);
 
 /* A written (or refused) dataset. */
 typedef struct {

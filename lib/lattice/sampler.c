@@ -299,41 +299,101 @@ bool lb_measure_check(const lb_point_cfg *pts, int npts, const lb_measure_opts *
     return true;
 }
 
+/* The samplers and series buffers of every point, and the work units: (point, block) pairs into
+ * *unit_p (malloc'ed), their number into *nunits. */
+static bool measure_setup(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_wtable_cache *cache,
+                          point_run *pr, int **unit_p, int *nunits, char *err, size_t errlen) {
+    *nunits = 0;
+    for (int p = 0; p < npts; p++) {
+        if (!lb_point_validate(&pts[p], err, errlen)) return false;
+        const lb_wtable *wt = lb_wtable_get(cache, pts[p].eta, pts[p].lambda, pts[p].fmax, err, errlen);
+        if (!wt || !lb_sampler_init(&pr[p].s, &pts[p], wt, err, errlen)) return false;
+        size_t ns = (size_t)4 * pts[p].nchains * o->sweeps;
+        pr[p].series = malloc(sizeof(double) * ns);
+        pr[p].stat0 = calloc(pts[p].nchains, sizeof *pr[p].stat0);
+        if (!pr[p].series || !pr[p].stat0) return snprintf(err, errlen, "out of memory for %zu measurements", ns), false;
+        *nunits += pr[p].s.ens.nblocks;
+    }
+    *unit_p = malloc(sizeof(int) * 2 * *nunits);
+    if (!*unit_p) return snprintf(err, errlen, "out of memory"), false;
+    int u = 0;
+    for (int p = 0; p < npts; p++)
+        for (int b = 0; b < pr[p].s.ens.nblocks; b++) (*unit_p)[2 * u] = p, (*unit_p)[2 * u + 1] = b, u++;
+    return true;
+}
+
+/* One block of one point in one phase (called by one thread of lb_measure's team): phase 0 the
+ * calibration sweeps, phase 1 the rest of the thermalization and the measurement sweeps.  The
+ * first failure of the run into ferr (failed set). */
+static void measure_unit(point_run *r, int b, int phase, const lb_measure_opts *o, lb_progress *prog, int *failed,
+                         char *ferr, size_t ferrlen) {
+    lb_sampler *s = &r->s;
+    worm_block *B = &s->ens.blocks[b];
+    const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
+    /* one kernel call per phase (the lanes stay busy); the hook checks, measures and
+     * reports progress at every sweep end of every chain */
+    measure_ctx m = {.r = r, .o = o, .prog = prog, .hs = {.failed = failed}, .block = b};
+    const worm_hook hook = {1, measure_hook, &m};
+    double t0 = lb_now();
+    char e[256] = "";
+    bool good = lb_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
+    if (good && phase == 1 && !m.hs.bad) {
+        for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
+        m.measure = true;
+        good = lb_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
+    }
+    good = lb_hook_result(&m.hs, good, e, sizeof e);
+    double dt = lb_now() - t0;
+#pragma omp atomic
+    r->seconds += dt;
+    if (!good) {
+#pragma omp critical(lb_measure_err)
+        if (!*failed) {
+            snprintf(ferr, ferrlen, "mu = %g: %s", s->cfg.mu, e);
+            *failed = 1;
+        }
+    }
+}
+
+/* A point's result from its series and the chains' statistics since thermalization; hands the
+ * series to o->series when asked. */
+static void measure_result(point_run *r, const lb_point_cfg *pt, int p, const lb_measure_opts *o, lb_measure_result *m) {
+    const int C = pt->nchains, S = o->sweeps;
+    memset(m, 0, sizeof *m);
+    lb_series_analyze(r->series, C, S, &m->n);
+    lb_series_analyze(r->series + (size_t)C * S, C, S, &m->phi2);
+    lb_series_analyze(r->series + (size_t)2 * C * S, C, S, &m->phi4);
+    lb_series_analyze(r->series + (size_t)3 * C * S, C, S, &m->charge);
+    m->tau_int = m->n.tau > m->phi2.tau ? m->n.tau : m->phi2.tau;
+    m->worms_per_sweep = r->s.desc.worms_per_sweep;
+    uint64_t d[WORM_NSTAT] = {0}, tot[WORM_NSTAT] = {0};
+    for (int c = 0; c < C; c++) {
+        uint64_t now[WORM_NSTAT];
+        chain_stats(&r->s, c, now);
+        for (int i = 0; i < WORM_NSTAT; i++) d[i] += now[i] - r->stat0[c][i], tot[i] += now[i];
+    }
+    m->acc_worm = d[WORM_STAT_HEAD_PROP] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_HEAD_PROP] : 0;
+    m->acc_l = d[WORM_STAT_L_PROP] ? (double)d[WORM_STAT_L_ACC] / d[WORM_STAT_L_PROP] : 0;
+    m->worm_len = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_WORMS] : 0;
+    m->head_per_worm = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_PROP] / d[WORM_STAT_WORMS] : 0;
+    m->head_prop = tot[WORM_STAT_HEAD_PROP];
+    m->l_prop = tot[WORM_STAT_L_PROP];
+    m->seconds = r->seconds;
+    if (o->series) {
+        o->series[p] = r->series;
+        r->series = NULL;
+    }
+}
+
 bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
                 size_t errlen) {
     if (!lb_measure_check(pts, npts, o, err, errlen)) return false;
     lb_wtable_cache cache = {0};
     point_run *pr = calloc(npts, sizeof *pr);
+    int *unit_p = NULL, nunits = 0;
     bool ok = pr != NULL;
     if (!ok) snprintf(err, errlen, "out of memory");
-    int nunits = 0;
-    for (int p = 0; ok && p < npts; p++) {
-        if (!lb_point_validate(&pts[p], err, errlen)) {
-            ok = false;
-            break;
-        }
-        const lb_wtable *wt = lb_wtable_get(&cache, pts[p].eta, pts[p].lambda, pts[p].fmax, err, errlen);
-        if (!wt || !lb_sampler_init(&pr[p].s, &pts[p], wt, err, errlen)) {
-            ok = false;
-            break;
-        }
-        size_t ns = (size_t)4 * pts[p].nchains * o->sweeps;
-        pr[p].series = malloc(sizeof(double) * ns);
-        pr[p].stat0 = calloc(pts[p].nchains, sizeof *pr[p].stat0);
-        if (!pr[p].series || !pr[p].stat0) {
-            snprintf(err, errlen, "out of memory for %zu measurements", ns);
-            ok = false;
-            break;
-        }
-        nunits += pr[p].s.ens.nblocks;
-    }
-    int *unit_p = ok ? malloc(sizeof(int) * 2 * nunits) : NULL;
-    if (ok && !unit_p) ok = false, snprintf(err, errlen, "out of memory");
-    if (ok) {
-        int u = 0;
-        for (int p = 0; p < npts; p++)
-            for (int b = 0; b < pr[p].s.ens.nblocks; b++) unit_p[2 * u] = p, unit_p[2 * u + 1] = b, u++;
-    }
+    if (ok) ok = measure_setup(pts, npts, o, &cache, pr, &unit_p, &nunits, err, errlen);
     lb_progress prog;
     long total = 0;
     for (int p = 0; ok && p < npts; p++) total += (long)pts[p].nchains * (o->therm + o->sweeps);
@@ -345,36 +405,8 @@ bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_
      * the measurements (the worm count is set between the two, from all chains of a point) */
     for (int phase = 0; ok && phase < 2; phase++) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (int u = 0; u < nunits; u++) {
-            int p = unit_p[2 * u], b = unit_p[2 * u + 1];
-            point_run *r = &pr[p];
-            lb_sampler *s = &r->s;
-            worm_block *B = &s->ens.blocks[b];
-            const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
-            /* one kernel call per phase (the lanes stay busy); the hook checks, measures and
-             * reports progress at every sweep end of every chain */
-            measure_ctx m = {.r = r, .o = o, .prog = &prog, .hs = {.failed = &failed}, .block = b};
-            const worm_hook hook = {1, measure_hook, &m};
-            double t0 = lb_now();
-            char e[256] = "";
-            bool good = lb_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
-            if (good && phase == 1 && !m.hs.bad) {
-                for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
-                m.measure = true;
-                good = lb_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
-            }
-            good = lb_hook_result(&m.hs, good, e, sizeof e);
-            double dt = lb_now() - t0;
-#pragma omp atomic
-            r->seconds += dt;
-            if (!good) {
-#pragma omp critical(lb_measure_err)
-                if (!failed) {
-                    snprintf(ferr, sizeof ferr, "mu = %g: %s", s->cfg.mu, e);
-                    failed = 1;
-                }
-            }
-        }
+        for (int u = 0; u < nunits; u++)
+            measure_unit(&pr[unit_p[2 * u]], unit_p[2 * u + 1], phase, o, &prog, &failed, ferr, sizeof ferr);
         if (failed) {
             ok = false;
             snprintf(err, errlen, "%s", ferr);
@@ -383,35 +415,7 @@ bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_
             for (int p = 0; p < npts; p++) lb_sampler_calibrate(&pr[p].s);
     }
     lb_progress_end(&prog);
-    for (int p = 0; ok && p < npts; p++) {
-        point_run *r = &pr[p];
-        const int C = pts[p].nchains, S = o->sweeps;
-        lb_measure_result *m = &res[p];
-        memset(m, 0, sizeof *m);
-        lb_series_analyze(r->series, C, S, &m->n);
-        lb_series_analyze(r->series + (size_t)C * S, C, S, &m->phi2);
-        lb_series_analyze(r->series + (size_t)2 * C * S, C, S, &m->phi4);
-        lb_series_analyze(r->series + (size_t)3 * C * S, C, S, &m->charge);
-        m->tau_int = m->n.tau > m->phi2.tau ? m->n.tau : m->phi2.tau;
-        m->worms_per_sweep = r->s.desc.worms_per_sweep;
-        uint64_t d[WORM_NSTAT] = {0}, tot[WORM_NSTAT] = {0};
-        for (int c = 0; c < C; c++) {
-            uint64_t now[WORM_NSTAT];
-            chain_stats(&r->s, c, now);
-            for (int i = 0; i < WORM_NSTAT; i++) d[i] += now[i] - r->stat0[c][i], tot[i] += now[i];
-        }
-        m->acc_worm = d[WORM_STAT_HEAD_PROP] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_HEAD_PROP] : 0;
-        m->acc_l = d[WORM_STAT_L_PROP] ? (double)d[WORM_STAT_L_ACC] / d[WORM_STAT_L_PROP] : 0;
-        m->worm_len = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_ACC] / d[WORM_STAT_WORMS] : 0;
-        m->head_per_worm = d[WORM_STAT_WORMS] ? (double)d[WORM_STAT_HEAD_PROP] / d[WORM_STAT_WORMS] : 0;
-        m->head_prop = tot[WORM_STAT_HEAD_PROP];
-        m->l_prop = tot[WORM_STAT_L_PROP];
-        m->seconds = r->seconds;
-        if (o->series) {
-            o->series[p] = r->series;
-            r->series = NULL;
-        }
-    }
+    for (int p = 0; ok && p < npts; p++) measure_result(&pr[p], &pts[p], p, o, &res[p]);
     for (int p = 0; pr && p < npts; p++) {
         free(pr[p].series);
         free(pr[p].stat0);

@@ -47,6 +47,68 @@ static gpool_desc gpool_desc_of(const nn_model *m, int i, int n) {
     return layer_gpool_desc(&m->spec.layers[i], m->shapes[i], n);
 }
 
+/* Each conv/linear layer's weight and bias in the flat parameter array, in spec order. */
+static void place_params(nn_model *m) {
+    for (int i = 0; i < m->spec.n_layers; i++) {
+        const layer_spec *L = &m->spec.layers[i];
+        nn_param_slot *s = &m->slots[i];
+        if (L->kind != LAYER_CONV && L->kind != LAYER_LINEAR) continue;
+        s->w_off = m->n_params;
+        s->w_count = (size_t)L->cin * L->cout * (L->kind == LAYER_CONV ? L->kh * L->kw : 1);
+        m->n_params += s->w_count;
+        s->b_off = m->n_params;
+        s->b_count = L->bias ? (size_t)L->cout : 0;
+        m->n_params += s->b_count;
+    }
+}
+
+/* Every buffer of the model in one arena; every piece starts on a 64-byte boundary. */
+static bool alloc_arena(nn_model *m, char *err, size_t errlen) {
+    const int nl = m->spec.n_layers, batch = m->batch;
+    size_t total = 0, off_params, off_grads = 0, off_act[MAX_L + 1], off_g[2] = {0, 0}, off_wt[MAX_L], off_ws = 0,
+           off_lg = 0;
+    size_t maxact = 0, wsmax = 0;
+    off_params = total, total += align16(m->n_params);
+    for (int i = 0; i <= nl; i++) {
+        size_t sz;
+        /* shapes are bounded by netspec (NETSPEC_MAX_ACT), batch by int: this cannot wrap on a
+         * 64-bit size_t, but a 32-bit one must refuse rather than allocate short */
+        if (__builtin_mul_overflow((size_t)batch, shape_size(m->shapes[i]), &sz) || sz > SIZE_MAX / 64)
+            return snprintf(err, errlen, "the activations of %d samples do not fit in memory", batch), false;
+        off_act[i] = total, total += align16(sz);
+        if (sz > maxact) maxact = sz;
+    }
+    if (m->train) {
+        off_grads = total, total += align16(m->n_params);
+        for (int b = 0; b < 2; b++) off_g[b] = total, total += align16(maxact);
+        for (int i = 0; i < nl; i++) {
+            off_wt[i] = 0;
+            if (m->spec.layers[i].kind != LAYER_CONV) continue;
+            off_wt[i] = total, total += align16(m->slots[i].w_count);
+            conv2d_desc d = conv_desc(m, i, batch);
+            size_t ws = nn_conv2d_bwd_weights_workspace(m->threads, &d);
+            if (ws > wsmax) wsmax = ws;
+        }
+        off_ws = total, total += align16(wsmax);
+        off_lg = total, total += align16((size_t)batch * m->outs);
+    }
+    m->arena = aligned_alloc(64, total * sizeof(float));
+    if (!m->arena) return snprintf(err, errlen, "out of memory (%zu MB for the model's buffers)", total * 4 >> 20), false;
+    float *a = m->arena;
+    memset(a, 0, total * sizeof(float)); /* touch every page once, up front */
+    m->params = a + off_params;
+    for (int i = 0; i <= nl; i++) m->act[i] = a + off_act[i];
+    if (m->train) {
+        m->grads = a + off_grads;
+        m->gbuf[0] = a + off_g[0], m->gbuf[1] = a + off_g[1];
+        for (int i = 0; i < nl; i++)
+            if (m->spec.layers[i].kind == LAYER_CONV) m->wt[i] = a + off_wt[i];
+        m->ws = wsmax ? a + off_ws : NULL;
+        m->lossgrad = a + off_lg;
+    }
+    return true;
+}
+
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
                           size_t errlen) {
     if (batch < 1) {
@@ -77,65 +139,10 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     for (int i = 0; i + 1 < nl; i++)
         m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
     m->k = lb_dispatch_get();
-    for (int i = 0; i < nl; i++) {
-        const layer_spec *L = &spec->layers[i];
-        nn_param_slot *s = &m->slots[i];
-        if (L->kind != LAYER_CONV && L->kind != LAYER_LINEAR) continue;
-        s->w_off = m->n_params;
-        s->w_count = (size_t)L->cin * L->cout * (L->kind == LAYER_CONV ? L->kh * L->kw : 1);
-        m->n_params += s->w_count;
-        s->b_off = m->n_params;
-        s->b_count = L->bias ? (size_t)L->cout : 0;
-        m->n_params += s->b_count;
-    }
-    /* One arena; every piece starts on a 64-byte boundary. */
-    size_t total = 0, off_params, off_grads = 0, off_act[MAX_L + 1], off_g[2] = {0, 0}, off_wt[MAX_L], off_ws = 0,
-           off_lg = 0;
-    size_t maxact = 0, wsmax = 0;
-    off_params = total, total += align16(m->n_params);
-    for (int i = 0; i <= nl; i++) {
-        size_t sz;
-        /* shapes are bounded by netspec (NETSPEC_MAX_ACT), batch by int: this cannot wrap on a
-         * 64-bit size_t, but a 32-bit one must refuse rather than allocate short */
-        if (__builtin_mul_overflow((size_t)batch, shape_size(m->shapes[i]), &sz) || sz > SIZE_MAX / 64) {
-            snprintf(err, errlen, "the activations of %d samples do not fit in memory", batch);
-            free(m);
-            return NULL;
-        }
-        off_act[i] = total, total += align16(sz);
-        if (sz > maxact) maxact = sz;
-    }
-    if (train) {
-        off_grads = total, total += align16(m->n_params);
-        for (int b = 0; b < 2; b++) off_g[b] = total, total += align16(maxact);
-        for (int i = 0; i < nl; i++) {
-            off_wt[i] = 0;
-            if (spec->layers[i].kind != LAYER_CONV) continue;
-            off_wt[i] = total, total += align16(m->slots[i].w_count);
-            conv2d_desc d = conv_desc(m, i, batch);
-            size_t ws = nn_conv2d_bwd_weights_workspace(m->threads, &d);
-            if (ws > wsmax) wsmax = ws;
-        }
-        off_ws = total, total += align16(wsmax);
-        off_lg = total, total += align16((size_t)batch * m->outs);
-    }
-    m->arena = aligned_alloc(64, total * sizeof(float));
-    if (!m->arena) {
-        snprintf(err, errlen, "out of memory (%zu MB for the model's buffers)", total * 4 >> 20);
+    place_params(m);
+    if (!alloc_arena(m, err, errlen)) {
         free(m);
         return NULL;
-    }
-    float *a = m->arena;
-    memset(a, 0, total * sizeof(float)); /* touch every page once, up front */
-    m->params = a + off_params;
-    for (int i = 0; i <= nl; i++) m->act[i] = a + off_act[i];
-    if (train) {
-        m->grads = a + off_grads;
-        m->gbuf[0] = a + off_g[0], m->gbuf[1] = a + off_g[1];
-        for (int i = 0; i < nl; i++)
-            if (spec->layers[i].kind == LAYER_CONV) m->wt[i] = a + off_wt[i];
-        m->ws = wsmax ? a + off_ws : NULL;
-        m->lossgrad = a + off_lg;
     }
     return m;
 }

@@ -55,3 +55,15 @@ const char *const *netspec_preset_names(int *count);
 bool netspec_shapes(const net_spec *net, int h, int w, act_shape *shapes, char *err, size_t errlen);
 /* Number of trainable parameters (at most NETSPEC_MAX_PARAMS for a parsed spec). */
 long netspec_param_count(const net_spec *net);
+
+/* A spec with where it came from (what `latbench model/train/eval/experiment` take as a net). */
+typedef struct {
+    net_spec spec;
+    char text[8192];     /* the spec text */
+    char origin[64];     /* "preset", "spec file", "trained model" */
+    char lattice[32];    /* a trained model's lattice, else "" */
+} netspec_loaded;
+
+/* NAME: a preset, a .safetensors model file (its spec, checked against its tensors), or a spec
+ * text file (a regular file, not waited on).  false with the reason in err. */
+bool netspec_load(const char *name, netspec_loaded *s, char *err, size_t errlen);

@@ -2,7 +2,7 @@
  * parse the spec in its metadata, build the net on its lattice (capped: 2..16 sites a side, at most
  * 1M parameters) and copy the tensors in. */
 #include "tests/fuzz/fuzz_util.h"
-#include "tools/cli/nncli.h"
+#include "lib/nn/netspec.h"
 #include "lib/io/safetensors.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/model.h"
@@ -11,10 +11,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[512], err[1024];
     fuzz_put("model.safetensors", data, size, true, path, sizeof path);
-    nncli_spec *s = malloc(sizeof *s);
+    netspec_loaded *s = malloc(sizeof *s);
     if (!s) return 0;
     lb_st_file f;
-    if (!nncli_load_spec(path, s, err, sizeof err) || !lb_safetensors_read(path, &f, err, sizeof err)) {
+    if (!netspec_load(path, s, err, sizeof err) || !lb_safetensors_read(path, &f, err, sizeof err)) {
         free(s);
         return 0;
     }

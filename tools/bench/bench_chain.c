@@ -215,6 +215,88 @@ static void onednn_chain_fini(onednn_chain *o) {
     memset(o, 0, sizeof *o);
 }
 
+/* Layer i's forward steps (a reorder to nhwc and a halo copy where the layer pads, then the conv)
+ * from *cur; *cur becomes its output.  false on a oneDNN failure; *rc collects bench_seq_add's. */
+static bool chain_fwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, const chain_bufs *c, int T, int i,
+                            dnnl_memory_t *cur, int *rc) {
+    const conv2d_desc *d = &c->d[i];
+    const halo_geom *hg = &c->hg[i];
+    dnnl_memory_t src = *cur;
+    if (!halo_is_identity(hg)) {
+        dnnl_memory_t nhwc = *cur;
+        if (!is_nhwc(*cur)) {
+            nhwc = chain_alloc_nhwc(o, e, d->n, d->cin, d->h, d->w);
+            if (!nhwc || !chain_reorder(o, e, s, *cur, nhwc, "reorder to nhwc")) return false;
+        }
+        src = chain_alloc_nhwc(o, e, d->n, d->cin, hg->hp, hg->wp);
+        if (!src) return false;
+        o->halo[i] = (bench_halo_ctx){*hg, T, mem_ptr(nhwc), mem_ptr(src)};
+        *rc |= bench_seq_add(s, "halo copy", STEP_HALO, bench_step_halo_pad, &o->halo[i]);
+    }
+    dnnl_dim_t wdims[4] = {d->cout, d->cin, d->kh, d->kw}, bdims[1] = {d->cout};
+    dnnl_memory_t wm = o->wuser[i] = chain_mem(o, odnn_user_mem(e, 4, wdims, dnnl_hwio, c->w[i]));
+    dnnl_memory_t bm = d->bias ? chain_mem(o, odnn_user_mem(e, 1, bdims, dnnl_x, c->b[i])) : NULL;
+    if (!wm || (d->bias && !bm)) return false;
+    odnn_bind bind[4] = {{DNNL_ARG_SRC, src, false, "src"}, {DNNL_ARG_WEIGHTS, wm, false, "wei"},
+                         {DNNL_ARG_DST, NULL, true, "dst"}, {DNNL_ARG_BIAS, bm, false, "bia"}};
+    o->fwd_ok[i] = odnn_op_init(&o->fwd[i], e, odnn_conv_fwd_pd(e, d, hg->hp, hg->wp, ODNN_ANY), NULL, "conv fwd",
+                                bind, d->bias ? 4 : 3, &o->cache);
+    if (!o->fwd_ok[i]) return false;
+    *rc |= odnn_op_add_steps(&o->fwd[i], s);
+    *cur = odnn_op_mem(&o->fwd[i], DNNL_ARG_DST);
+    if (i == 0) snprintf(o->impl, sizeof o->impl, "%s", o->fwd[i].impl);
+    return true;
+}
+
+/* Layer i's backward steps from the gradient *cur: backward-weights and, but for the first
+ * layer, backward-data (then a halo fold-back where the layer pads); *cur becomes the gradient
+ * of its input. */
+static bool chain_bwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, const chain_bufs *c, int T, int i,
+                            dnnl_memory_t *cur, int *rc) {
+    const conv2d_desc *d = &c->d[i];
+    const halo_geom *hg = &c->hg[i];
+    dnnl_dim_t wdims[4] = {d->cout, d->cin, d->kh, d->kw}, bdims[1] = {d->cout};
+    dnnl_memory_t gwm = chain_mem(o, odnn_user_mem(e, 4, wdims, dnnl_hwio, c->gw[i]));
+    dnnl_memory_t gbm = d->bias ? chain_mem(o, odnn_user_mem(e, 1, bdims, dnnl_x, c->gb[i])) : NULL;
+    if (!gwm || (d->bias && !gbm)) return false;
+    dnnl_primitive_desc_t hint = NULL, pd = odnn_conv_bwd_weights_pd(e, d, hg->hp, hg->wp, ODNN_ANY, &hint);
+    odnn_bind bw[4] = {{DNNL_ARG_SRC, odnn_op_mem(&o->fwd[i], DNNL_ARG_SRC), false, "src"},
+                       {DNNL_ARG_DIFF_DST, *cur, false, "diff_dst"},
+                       {DNNL_ARG_DIFF_WEIGHTS, gwm, true, "diff_wei"},
+                       {DNNL_ARG_DIFF_BIAS, gbm, true, "diff_bia"}};
+    o->bww_ok[i] = odnn_op_init(&o->bww[i], e, pd, hint, "conv bwd_weights", bw, d->bias ? 4 : 3, &o->cache);
+    if (!o->bww_ok[i]) return false;
+    *rc |= odnn_op_add_steps(&o->bww[i], s);
+    if (i == 0) return true;
+    dnnl_memory_t gsrc = NULL, gnext = NULL;
+    bool halo = !halo_is_identity(hg);
+    if (halo) {
+        gsrc = chain_alloc_nhwc(o, e, d->n, d->cin, hg->hp, hg->wp);
+        dnnl_dim_t dims[4] = {d->n, d->cin, d->h, d->w};
+        gnext = chain_mem(o, odnn_user_mem(e, 4, dims, dnnl_nhwc, c->g[i]));
+        if (!gsrc || !gnext) return false;
+    }
+    hint = NULL;
+    pd = odnn_conv_bwd_data_pd(e, d, hg->hp, hg->wp, ODNN_ANY, &hint);
+    odnn_bind bd[3] = {{DNNL_ARG_DIFF_DST, *cur, false, "diff_dst"},
+                       {DNNL_ARG_WEIGHTS, o->wuser[i], false, "wei"},   /* the cache reuses the forward's conversion */
+                       {DNNL_ARG_DIFF_SRC, gsrc, true, "diff_src"}};
+    o->bwd_ok[i] = odnn_op_init(&o->bwd[i], e, pd, hint, "conv bwd_data", bd, 3, &o->cache);
+    if (!o->bwd_ok[i]) return false;
+    *rc |= odnn_op_add_steps(&o->bwd[i], s);
+    if (halo) {
+        o->fold[i] = (bench_halo_ctx){*hg, T, mem_ptr(gsrc), mem_ptr(gnext)};
+        *rc |= bench_seq_add(s, "halo fold-back", STEP_HALO, bench_step_halo_fold, &o->fold[i]);
+        *cur = gnext;
+    } else {
+        *cur = odnn_op_mem(&o->bwd[i], DNNL_ARG_DIFF_SRC);
+    }
+    return true;
+}
+
+/* The whole chain in oneDNN's preferred layouts (ODNN_ANY): the forward layers, a reorder of the
+ * output into the user's buffer where the layouts differ, then the backward layers from the
+ * incoming gradient. */
 static bool onednn_chain_seq(onednn_chain *o, bench_seq *s, const odnn_env *e, const chain_bufs *c, int T) {
     memset(s, 0, sizeof *s);
     s->name = "onednn_any";
@@ -226,34 +308,8 @@ static bool onednn_chain_seq(onednn_chain *o, bench_seq *s, const odnn_env *e, c
         cur = chain_mem(o, odnn_user_mem(e, 4, dims, dnnl_nhwc, c->x[0]));
         if (!cur) return false;
     }
-    for (int i = 0; i < c->L; i++) {
-        const conv2d_desc *d = &c->d[i];
-        const halo_geom *hg = &c->hg[i];
-        dnnl_memory_t src = cur;
-        if (!halo_is_identity(hg)) {
-            dnnl_memory_t nhwc = cur;
-            if (!is_nhwc(cur)) {
-                nhwc = chain_alloc_nhwc(o, e, d->n, d->cin, d->h, d->w);
-                if (!nhwc || !chain_reorder(o, e, s, cur, nhwc, "reorder to nhwc")) return false;
-            }
-            src = chain_alloc_nhwc(o, e, d->n, d->cin, hg->hp, hg->wp);
-            if (!src) return false;
-            o->halo[i] = (bench_halo_ctx){*hg, T, mem_ptr(nhwc), mem_ptr(src)};
-            rc |= bench_seq_add(s, "halo copy", STEP_HALO, bench_step_halo_pad, &o->halo[i]);
-        }
-        dnnl_dim_t wdims[4] = {d->cout, d->cin, d->kh, d->kw}, bdims[1] = {d->cout};
-        dnnl_memory_t wm = o->wuser[i] = chain_mem(o, odnn_user_mem(e, 4, wdims, dnnl_hwio, c->w[i]));
-        dnnl_memory_t bm = d->bias ? chain_mem(o, odnn_user_mem(e, 1, bdims, dnnl_x, c->b[i])) : NULL;
-        if (!wm || (d->bias && !bm)) return false;
-        odnn_bind bind[4] = {{DNNL_ARG_SRC, src, false, "src"}, {DNNL_ARG_WEIGHTS, wm, false, "wei"},
-                             {DNNL_ARG_DST, NULL, true, "dst"}, {DNNL_ARG_BIAS, bm, false, "bia"}};
-        o->fwd_ok[i] = odnn_op_init(&o->fwd[i], e, odnn_conv_fwd_pd(e, d, hg->hp, hg->wp, ODNN_ANY), NULL, "conv fwd",
-                                    bind, d->bias ? 4 : 3, &o->cache);
-        if (!o->fwd_ok[i]) return false;
-        rc |= odnn_op_add_steps(&o->fwd[i], s);
-        cur = odnn_op_mem(&o->fwd[i], DNNL_ARG_DST);
-        if (i == 0) snprintf(o->impl, sizeof o->impl, "%s", o->fwd[i].impl);
-    }
+    for (int i = 0; i < c->L; i++)
+        if (!chain_fwd_layer(o, s, e, c, T, i, &cur, &rc)) return false;
     {
         const conv2d_desc *d = &c->d[c->L - 1];
         dnnl_dim_t dims[4] = {d->n, d->cout, conv2d_oh(d), conv2d_ow(d)};
@@ -263,46 +319,8 @@ static bool onednn_chain_seq(onednn_chain *o, bench_seq *s, const odnn_env *e, c
         cur = chain_mem(o, odnn_user_mem(e, 4, dims, dnnl_nhwc, c->g[c->L]));   /* the incoming gradient */
         if (!cur) return false;
     }
-    for (int i = c->L - 1; i >= 0; i--) {
-        const conv2d_desc *d = &c->d[i];
-        const halo_geom *hg = &c->hg[i];
-        dnnl_dim_t wdims[4] = {d->cout, d->cin, d->kh, d->kw}, bdims[1] = {d->cout};
-        dnnl_memory_t gwm = chain_mem(o, odnn_user_mem(e, 4, wdims, dnnl_hwio, c->gw[i]));
-        dnnl_memory_t gbm = d->bias ? chain_mem(o, odnn_user_mem(e, 1, bdims, dnnl_x, c->gb[i])) : NULL;
-        if (!gwm || (d->bias && !gbm)) return false;
-        dnnl_primitive_desc_t hint = NULL, pd = odnn_conv_bwd_weights_pd(e, d, hg->hp, hg->wp, ODNN_ANY, &hint);
-        odnn_bind bw[4] = {{DNNL_ARG_SRC, odnn_op_mem(&o->fwd[i], DNNL_ARG_SRC), false, "src"},
-                           {DNNL_ARG_DIFF_DST, cur, false, "diff_dst"},
-                           {DNNL_ARG_DIFF_WEIGHTS, gwm, true, "diff_wei"},
-                           {DNNL_ARG_DIFF_BIAS, gbm, true, "diff_bia"}};
-        o->bww_ok[i] = odnn_op_init(&o->bww[i], e, pd, hint, "conv bwd_weights", bw, d->bias ? 4 : 3, &o->cache);
-        if (!o->bww_ok[i]) return false;
-        rc |= odnn_op_add_steps(&o->bww[i], s);
-        if (i == 0) break;
-        dnnl_memory_t gsrc = NULL, gnext = NULL;
-        bool halo = !halo_is_identity(hg);
-        if (halo) {
-            gsrc = chain_alloc_nhwc(o, e, d->n, d->cin, hg->hp, hg->wp);
-            dnnl_dim_t dims[4] = {d->n, d->cin, d->h, d->w};
-            gnext = chain_mem(o, odnn_user_mem(e, 4, dims, dnnl_nhwc, c->g[i]));
-            if (!gsrc || !gnext) return false;
-        }
-        hint = NULL;
-        pd = odnn_conv_bwd_data_pd(e, d, hg->hp, hg->wp, ODNN_ANY, &hint);
-        odnn_bind bd[3] = {{DNNL_ARG_DIFF_DST, cur, false, "diff_dst"},
-                           {DNNL_ARG_WEIGHTS, o->wuser[i], false, "wei"},   /* the cache reuses the forward's conversion */
-                           {DNNL_ARG_DIFF_SRC, gsrc, true, "diff_src"}};
-        o->bwd_ok[i] = odnn_op_init(&o->bwd[i], e, pd, hint, "conv bwd_data", bd, 3, &o->cache);
-        if (!o->bwd_ok[i]) return false;
-        rc |= odnn_op_add_steps(&o->bwd[i], s);
-        if (halo) {
-            o->fold[i] = (bench_halo_ctx){*hg, T, mem_ptr(gsrc), mem_ptr(gnext)};
-            rc |= bench_seq_add(s, "halo fold-back", STEP_HALO, bench_step_halo_fold, &o->fold[i]);
-            cur = gnext;
-        } else {
-            cur = odnn_op_mem(&o->bwd[i], DNNL_ARG_DIFF_SRC);
-        }
-    }
+    for (int i = c->L - 1; i >= 0; i--)
+        if (!chain_bwd_layer(o, s, e, c, T, i, &cur, &rc)) return false;
     return rc == 0;
 }
 

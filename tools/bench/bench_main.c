@@ -159,96 +159,74 @@ static bool parse_net_list(char *buf, bench_opts *o, const char **bad) {
         return 2;                                     \
     } while (0)
 
-/* Returns 0 to go on, 1 when help was printed, 2 on a bad option. */
-static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size_t nets_len, int cores) {
-    memset(o, 0, sizeof *o);
-    bool set_threads = false, set_batch = false, set_lattice = false, set_reps = false;
-    int reps = 0;
-    o->onednn = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        } else if (!strcmp(a, "--quick")) {
-            o->quick = true;
-        } else if (!strcmp(a, "--scalar")) {
-            o->scalar = true;
-        } else if (!strcmp(a, "--no-json")) {
-            o->no_json = true;
-        } else if (!strcmp(a, "--filter") || !strcmp(a, "--desc") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
-                   !strcmp(a, "--reps") || !strcmp(a, "--json") || !strcmp(a, "--baseline") || !strcmp(a, "--nets")) {
-            if (!has_value) BAD("%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--filter")) {
-                o->filter = v;
-            } else if (!strcmp(a, "--desc")) {
-                o->desc = v;
-            } else if (!strcmp(a, "--threads")) {
-                if (!lb_parse_int_list(v, 1, 1024, BENCH_MAX_LIST, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
-                set_threads = true;
-            } else if (!strcmp(a, "--batch")) {
-                if (!lb_parse_int_list(v, 1, 1 << 16, BENCH_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
-                set_batch = true;
-            } else if (!strcmp(a, "--lattice")) {
-                if (!lb_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
-                set_lattice = true;
-            } else if (!strcmp(a, "--reps")) {
-                if (!lb_parse_int_in(v, 1, 10000, &reps)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
-                set_reps = true;
-            } else if (!strcmp(a, "--json")) {
-                /* "--json --quick" wrote a file named --quick */
-                if (!*v || *v == '-') BAD("--json needs a file name (got '%s')", v);
-                char why[512];
-                if (!lb_atomic_check_target(v, why, sizeof why)) BAD("--json: %s", why);
-                o->json_path = v;
-            } else if (!strcmp(a, "--baseline")) {
-                if (!strcmp(v, "onednn")) o->onednn = true;
-                else if (!strcmp(v, "none")) o->onednn = false;
-                else BAD("--baseline: '%s' is not one of onednn, none", v);
-            } else {
-                const char *bad = NULL;
-                if (strlen(v) >= nets_len) BAD("--nets: list too long");
-                strcpy(nets_buf, v);
-                if (!parse_net_list(nets_buf, o, &bad)) BAD("--nets: '%s' is not a network preset (see latbench model)", bad ? bad : v);
-            }
-        /* ---- pipelines (bench_pipeline.c): --pipelines (only them, unless --filter says otherwise),
-         * --no-pipelines, --pipeline-batch N ---- */
-        } else if (!strcmp(a, "--pipelines")) {
-            o->pipelines = 1;
-            if (!o->filter) o->filter = "pipeline/";
-        } else if (!strcmp(a, "--no-pipelines")) {
-            o->pipelines = -1;
-        } else if (!strcmp(a, "--pipeline-batch")) {
-            if (!has_value || !lb_parse_int_in(argv[++i], 1, 1 << 14, &o->pipe_batch))
-                BAD("--pipeline-batch needs a batch size (1..16384)");
-        /* ---- end pipelines ---- */
-        } else {
-            BAD("unknown option '%s' (try latbench bench --help)", a);
-        }
+/* Which list options the command line gave (the rest take their defaults), and --reps. */
+typedef struct {
+    bool threads, batch, lattice, reps;
+    int reps_n;
+} opts_given;
+
+/* One option that takes a value (v): 0, or 2 on a bad value. */
+static int parse_value_opt(const char *a, const char *v, bench_opts *o, opts_given *g, char *nets_buf, size_t nets_len) {
+    if (!strcmp(a, "--filter")) {
+        o->filter = v;
+    } else if (!strcmp(a, "--desc")) {
+        o->desc = v;
+    } else if (!strcmp(a, "--threads")) {
+        if (!lb_parse_int_list(v, 1, 1024, BENCH_MAX_LIST, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+        g->threads = true;
+    } else if (!strcmp(a, "--batch")) {
+        if (!lb_parse_int_list(v, 1, 1 << 16, BENCH_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+        g->batch = true;
+    } else if (!strcmp(a, "--lattice")) {
+        if (!lb_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+        g->lattice = true;
+    } else if (!strcmp(a, "--reps")) {
+        if (!lb_parse_int_in(v, 1, 10000, &g->reps_n)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
+        g->reps = true;
+    } else if (!strcmp(a, "--json")) {
+        /* "--json --quick" wrote a file named --quick */
+        if (!*v || *v == '-') BAD("--json needs a file name (got '%s')", v);
+        char why[512];
+        if (!lb_atomic_check_target(v, why, sizeof why)) BAD("--json: %s", why);
+        o->json_path = v;
+    } else if (!strcmp(a, "--baseline")) {
+        if (!strcmp(v, "onednn")) o->onednn = true;
+        else if (!strcmp(v, "none")) o->onednn = false;
+        else BAD("--baseline: '%s' is not one of onednn, none", v);
+    } else {
+        const char *bad = NULL;
+        if (strlen(v) >= nets_len) BAD("--nets: list too long");
+        strcpy(nets_buf, v);
+        if (!parse_net_list(nets_buf, o, &bad)) BAD("--nets: '%s' is not a network preset (see latbench model)", bad ? bad : v);
     }
+    return 0;
+}
+
+/* After the options: --desc's exclusions, the defaults of what was not given, the size bound and
+ * the timing settings.  0, or 2 on a bad combination. */
+static int finish_opts(bench_opts *o, const opts_given *g, int cores) {
+    const int reps = g->reps_n;
     if (o->desc) {
         bench_problem p;
         lb_problem_sel sel;
         char err[256];
         if (o->pipelines > 0) BAD("--desc and --pipelines do not go together (--desc names one problem)");
         if (o->filter) BAD("--desc and --filter do not go together (--desc names one problem)");
-        if (set_batch || set_lattice || o->n_nets) BAD("--desc fixes the shape: no --batch, --lattice or --nets with it");
+        if (g->batch || g->lattice || o->n_nets) BAD("--desc fixes the shape: no --batch, --lattice or --nets with it");
         if (!desc_problem(o->desc, &p, &sel, err, sizeof err)) BAD("--desc %s", err);
         if (!sel.whole) o->filter = o->desc; /* one pass: bench_wanted selects it */
     }
-    if (!set_threads) {
+    if (!g->threads) {
         int defaults[2] = {1, 2};
         for (int i = 0; i < 2; i++)
             if (defaults[i] <= cores || i == 0) o->threads[o->n_threads++] = defaults[i];
     }
-    if (!set_batch) {
+    if (!g->batch) {
         int q[2] = {1, 32}, f[3] = {1, 32, 256};
         o->n_batches = o->quick ? 2 : 3;
         memcpy(o->batches, o->quick ? q : f, sizeof(int) * o->n_batches);
     }
-    if (!set_lattice) {
+    if (!g->lattice) {
         o->n_lattices = o->quick ? 1 : 2;
         o->lat_h[0] = o->lat_w[0] = 8;
         o->lat_h[1] = o->lat_w[1] = 64;
@@ -269,15 +247,54 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
     o->chain_net = "task1-eq";
     o->chain_h = o->chain_w = 8;
     o->chain_batch = 32;
-    o->timing.reps = set_reps ? reps : o->quick ? 7 : 11;
+    o->timing.reps = g->reps ? reps : o->quick ? 7 : 11;
     /* --reps N: exactly N (however slow); by default slow problems get fewer, but at least 3 */
-    o->timing.min_reps = set_reps ? reps : o->timing.reps < 3 ? o->timing.reps : 3;
+    o->timing.min_reps = g->reps ? reps : o->timing.reps < 3 ? o->timing.reps : 3;
     o->timing.rep_s = o->quick ? 1e-3 : 2e-3;
     /* slow problems (64x64, batch 256) get min_reps: the full run stays within minutes */
     o->timing.budget_s = o->quick ? 0.05 : 0.4;
     o->timing.drop_factor = 8;
-    if (set_reps && o->timing.budget_s < reps * o->timing.rep_s) o->timing.budget_s = reps * o->timing.rep_s;
+    if (g->reps && o->timing.budget_s < reps * o->timing.rep_s) o->timing.budget_s = reps * o->timing.rep_s;
     return 0;
+}
+
+/* Returns 0 to go on, 1 when help was printed, 2 on a bad option. */
+static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size_t nets_len, int cores) {
+    memset(o, 0, sizeof *o);
+    opts_given g = {0};
+    o->onednn = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--quick")) {
+            o->quick = true;
+        } else if (!strcmp(a, "--scalar")) {
+            o->scalar = true;
+        } else if (!strcmp(a, "--no-json")) {
+            o->no_json = true;
+        } else if (!strcmp(a, "--filter") || !strcmp(a, "--desc") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
+                   !strcmp(a, "--reps") || !strcmp(a, "--json") || !strcmp(a, "--baseline") || !strcmp(a, "--nets")) {
+            if (!has_value) BAD("%s needs a value", a);
+            if (parse_value_opt(a, argv[++i], o, &g, nets_buf, nets_len)) return 2;
+        /* ---- pipelines (bench_pipeline.c): --pipelines (only them, unless --filter says otherwise),
+         * --no-pipelines, --pipeline-batch N ---- */
+        } else if (!strcmp(a, "--pipelines")) {
+            o->pipelines = 1;
+            if (!o->filter) o->filter = "pipeline/";
+        } else if (!strcmp(a, "--no-pipelines")) {
+            o->pipelines = -1;
+        } else if (!strcmp(a, "--pipeline-batch")) {
+            if (!has_value || !lb_parse_int_in(argv[++i], 1, 1 << 14, &o->pipe_batch))
+                BAD("--pipeline-batch needs a batch size (1..16384)");
+        /* ---- end pipelines ---- */
+        } else {
+            BAD("unknown option '%s' (try latbench bench --help)", a);
+        }
+    }
+    return finish_opts(o, &g, cores);
 }
 
 int cmd_bench(int argc, char **argv) {

@@ -69,7 +69,7 @@ static int eval_args(int argc, char **argv, const char **dirs) {
 
 /* Prints (or records) the result of one dataset: 1 evaluated, 0 skipped (the net does not run on
  * it), -1 a non-finite loss (its line printed). */
-static int eval_report(const nncli_spec *s, const char *dir, const char *lat, long n, const nn_eval_result *r, bool json,
+static int eval_report(const netspec_loaded *s, const char *dir, const char *lat, long n, const nn_eval_result *r, bool json,
                        json_t *o) {
     char err[700];
     if (r->status != NN_EVAL_RAN) {
@@ -100,7 +100,7 @@ static int eval_report(const nncli_spec *s, const char *dir, const char *lat, lo
 
 /* Evaluates the model on one dataset (its entry appended to res): 1 evaluated, 0 skipped (the net
  * does not run on it; the reason in the entry), 2 bad input, -1 a runtime failure (its line printed). */
-static int eval_one(const nncli_spec *s, const lb_st_file *f, const char *dir, bool json, long threads, json_t *res) {
+static int eval_one(const netspec_loaded *s, const lb_st_file *f, const char *dir, bool json, long threads, json_t *res) {
     char err[700], lat[32];
     nn_dataset d;
     if (!nn_dataset_load(dir, &d, err, sizeof err)) return fail(err);
@@ -121,8 +121,8 @@ static int eval_run(const char *model, const char *const *dirs, int nd, bool jso
     char err[700];
     lb_st_file f;
     if (!lb_safetensors_read(model, &f, err, sizeof err)) return fail(err);
-    nncli_spec s;
-    if (!nncli_load_spec(model, &s, err, sizeof err)) {
+    netspec_loaded s;
+    if (!netspec_load(model, &s, err, sizeof err)) {
         lb_safetensors_free(&f);
         return fail(err);
     }

@@ -35,33 +35,41 @@ typedef struct {
     const char *archs[MAX_ARCHS];
     int n_archs;
     const char *quick_archs[3]; /* the first winner of each column */
-    const char *train_args;              /* generator settings (lb_gen_settings_parse) without --lattice/--count */
+    /* the point set (and worms) of the training and the test datasets: the generator's settings
+     * (lib/lattice/gendata.h) but for task, lattice, count, seed, therm and chains */
+    lb_gen_settings train;
     const char *train_lattice;
     long train_count, train_count_quick;
-    const char *test_args;
+    lb_gen_settings test;
     const char *test_lattices[MAX_TESTS];
     int n_tests, n_tests_quick;
     long test_count, test_count_quick;
     int quick_epochs, quick_trials;
+    /* the order of the point set's options in the text its dataset names hash (NULL: the
+     * canonical order of lb_gen_settings_text); regression's names were made with --lambda
+     * before --mu and keep it, so that its datasets on disk are still found */
+    const char *const *name_order;
 } exp_def;
+
+static const char *const LAMBDA_BEFORE_MU[] = {"--points", "--eta", "--lambda", "--mu", "--worms", NULL};
 
 static const exp_def EXPS[] = {
     {"regression",
      {"task1-eq", "task1-st", "task1-fl"}, 3, {"task1-eq", "task1-st", "task1-fl"},
-     "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.05:0.01", "60x4", 20000, 1600,
-     "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.50:0.05",
-     {"60x4", "50x2", "100x5", "125x8", "200x10"}, 5, 3, 1300, 260, 40, 2},
+     {.eta = "4.01", .lambda = "1", .mu = "0.90:1.05:0.01"}, "60x4", 20000, 1600,
+     {.eta = "4.01", .lambda = "1", .mu = "0.90:1.50:0.05"},
+     {"60x4", "50x2", "100x5", "125x8", "200x10"}, 5, 3, 1300, 260, 40, 2, LAMBDA_BEFORE_MU},
     {"detect",
      {"task2-eq", "task2-st", "task2-fl"}, 3, {"task2-eq", "task2-st", "task2-fl"},
-     "--task detect --points 4.25:1,4.01:1.5 --lambda 1", "8x8", 4000, 1000,
-     "--task detect --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1",
-     {"8x8", "16x16", "32x32", "64x64"}, 4, 2, 1800, 360, 60, 2},
+     {.points = "4.25:1,4.01:1.5", .lambda = "1"}, "8x8", 4000, 1000,
+     {.eta = "4.01,4.04,4.25", .mu = "1,1.25,1.5", .lambda = "1"},
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 2, 1800, 360, 60, 2, NULL},
     {"count",
      {"task3-eq1", "task3-eq2", "task3-eq3", "task3-st1", "task3-st2", "task3-st3", "task3-fl1", "task3-fl2", "task3-fl3"},
      9, {"task3-eq1", "task3-st1", "task3-fl1"},
-     "--task count --points 4.25:1,4.01:1.5 --lambda 1 --worms 0,5", "8x8", 20000, 20000,
-     "--task count --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1 --worms 0:10",
-     {"8x8", "16x16", "32x32", "64x64"}, 4, 3, 4950, 495, 40, 3},
+     {.points = "4.25:1,4.01:1.5", .lambda = "1", .worms = "0,5"}, "8x8", 20000, 20000,
+     {.eta = "4.01,4.04,4.25", .mu = "1,1.25,1.5", .lambda = "1", .worms = "0:10"},
+     {"8x8", "16x16", "32x32", "64x64"}, 4, 3, 4950, 495, 40, 3, NULL},
 };
 
 static int fail(const char *msg) { return nncli_fail("experiment", msg); }
@@ -171,24 +179,19 @@ static int parse_args(int argc, char **argv, exp_run *x) {
     return select_run(x, task);
 }
 
-/* Generates a dataset in process (lib/lattice/gendata.h) from its settings text; the summary
- * `latbench generate` prints goes to PATH.log. */
-static bool generate(const char *settings, long threads, const char *path, char *err, size_t errlen) {
+/* Generates a dataset in process (lib/lattice/gendata.h); the summary `latbench generate` prints
+ * goes to PATH.log. */
+static bool generate(const lb_gen_settings *s, const char *path, char *err, size_t errlen) {
     char log[4400], e[900];
     snprintf(log, sizeof log, "%.4380s.log", path);
     FILE *f = fopen(log, "w");
     if (!f) return snprintf(err, errlen, "cannot write %.900s", log), false;
-    lb_gen_settings s = lb_gen_settings_defaults();
-    char *buf = NULL;
     lb_gendata g = {0};
-    bool ok = lb_gen_settings_parse(&s, settings, &buf, e, sizeof e);
-    s.threads = threads, s.out = path;
-    if (ok) ok = lb_gendata_write(&s, &g, e, sizeof e);
+    bool ok = lb_gendata_write(s, &g, e, sizeof e);
     if (ok) lb_gendata_print(f, path, &g);
     if (fclose(f) != 0 && ok) ok = false, snprintf(e, sizeof e, "cannot write %.800s", log);
     if (!ok) snprintf(err, errlen, "generate: %s", e);
     lb_gendata_free(&g);
-    free(buf);
     return ok;
 }
 
@@ -238,9 +241,13 @@ static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, ch
     const uint64_t dseed = x->seed + 1000 + (uint64_t)k;
     int nt, nx;
     if (!lb_parse_lattice(lat, &nt, &nx, err, errlen)) return false;
+    const lb_gen_settings *def = k == 0 ? &E->train : &E->test;
+    lb_gen_settings s = lb_gen_settings_defaults();
+    s.task = E->task, s.points = def->points, s.eta = def->eta, s.mu = def->mu, s.lambda = def->lambda;
+    s.worms = def->worms, s.lattice = lat, s.count = count, s.seed = dseed, s.therm = x->therm, s.chains = x->chains;
     char settings[1024], path[4400], why[256];
-    snprintf(settings, sizeof settings, "%s --lattice %s --count %ld --seed %llu --therm %ld --chains %ld",
-             k == 0 ? E->train_args : E->test_args, lat, count, (unsigned long long)dseed, x->therm, x->chains);
+    if (!lb_gen_settings_text(&s, E->name_order, settings, sizeof settings))
+        return snprintf(err, errlen, "dataset settings too long"), false;
     snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
     snprintf(path, sizeof path, "%s/data/%s", x->out, name);
     if (is_dir(path)) {
@@ -252,7 +259,8 @@ static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, ch
         return true;
     }
     double g0 = now_s();
-    if (!generate(settings, x->threads, path, err, errlen)) return false;
+    s.threads = x->threads, s.out = path;
+    if (!generate(&s, path, err, errlen)) return false;
     printf("data %s: generated in %.1f s (%s)\n", name, now_s() - g0, settings);
     fflush(stdout);
     return true;
@@ -328,7 +336,7 @@ static void test_json(const nn_dataset *d, const nn_eval_result *r, json_t *jl) 
 typedef struct {
     const exp_run *x;
     const nn_dataset *ds;
-    const nncli_spec *s;
+    const netspec_loaded *s;
     const char *arch;
     double val[MAX_TRIALS], ttrain[MAX_TRIALS], tall[MAX_TRIALS];
     json_t *jtr;
@@ -397,8 +405,8 @@ static bool arch_trial(void *ctx, int t, nn_model *m, const nn_train_result *r, 
 /* Trains and evaluates architecture k over the trials: its summary line and its entry in jarchs. */
 static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarchs, double *t_train, double *t_eval,
                      long *n_val, char *err, size_t errlen) {
-    nncli_spec s;
-    if (!nncli_load_spec(x->archs[k], &s, err, errlen)) return false;
+    netspec_loaded s;
+    if (!netspec_load(x->archs[k], &s, err, errlen)) return false;
     arch_run a = {.x = x, .ds = ds, .s = &s, .arch = x->archs[k], .jtr = json_array(), .mark = now_s()};
     nn_fit_job j = {.name = x->archs[k], .data_name = "the training set", .spec = &s.spec, .spec_text = s.text,
                     .d = &ds[0], .batch = (int)x->batch, .threads = (int)x->threads, .trials = (int)x->trials,

@@ -61,8 +61,8 @@ int cmd_model(int argc, char **argv) {
         }
     }
     if (!name) return nncli_fail("model", "usage: latbench model NAME|FILE [--lattice NTxNX]");
-    nncli_spec s;
-    if (!nncli_load_spec(name, &s, err, sizeof err)) return nncli_fail("model", err);
+    netspec_loaded s;
+    if (!netspec_load(name, &s, err, sizeof err)) return nncli_fail("model", err);
     int nt = 8, nx = 8;
     if (s.lattice[0] && !lat) lat = s.lattice;
     if (lat && !lb_parse_lattice(lat, &nt, &nx, err, sizeof err)) return nncli_fail("model", err);

@@ -64,7 +64,7 @@ static bool out_not_input(const char *out, const char *model, const char *data, 
 }
 
 /* One AdamW step from the seed's initial weights, each stage written into dir; false after printing why. */
-static bool dump_model_step(nn_model *m, const nncli_spec *s, const nn_dataset *d, int B, const nn_train_opts *o,
+static bool dump_model_step(nn_model *m, const netspec_loaded *s, const nn_dataset *d, int B, const nn_train_opts *o,
                             const char *dir, const char *lat, char *err, size_t errlen) {
     char path[4200];
     nn_model_init(m, o->seed);
@@ -98,7 +98,7 @@ static bool dump_model_step(nn_model *m, const nncli_spec *s, const nn_dataset *
     return true;
 }
 
-static int dump_step(const nn_fit_job *j, const nncli_spec *s, const char *dir) {
+static int dump_step(const nn_fit_job *j, const netspec_loaded *s, const char *dir) {
     char err[600], lat[32];
     nn_model *m = nn_fit_model(j, err, sizeof err);
     if (!m) return fail(err);
@@ -214,8 +214,8 @@ int cmd_train(int argc, char **argv) {
     if (out && (!lb_atomic_check_target(out, err, sizeof err) || !out_not_input(out, model, data, err, sizeof err)))
         return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
-    nncli_spec sp;
-    if (!nncli_load_spec(model, &sp, err, sizeof err)) return fail(err);
+    netspec_loaded sp;
+    if (!netspec_load(model, &sp, err, sizeof err)) return fail(err);
     nn_dataset d;
     if (!nn_dataset_load(data, &d, err, sizeof err)) return fail(err);
     train_cli c = {.model = model, .data = data, .batch = batch, .threads = threads};

@@ -112,109 +112,115 @@ static double calibrate(const bench_seq *s, double rep_s, long *calls_out, int *
     return per_call;
 }
 
-int bench_time_interleaved(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, bench_seq_result *res) {
-    if (n <= 0) return 0;
-    long *calls = calloc((size_t)n, sizeof *calls);
-    int *has_first = calloc((size_t)n, sizeof *has_first);
-    double *first = calloc((size_t)n * (1 + BENCH_MAX_STEPS), sizeof *first);
-    if (!calls || !has_first || !first) {
-        free(calls);
-        free(has_first);
-        free(first);
-        return -1;
-    }
-    double *per_call = calloc((size_t)n, sizeof *per_call);
-    int *nrep = calloc((size_t)n, sizeof *nrep);
-    if (!per_call || !nrep) {
-        free(calls);
-        free(has_first);
-        free(first);
-        free(per_call);
-        free(nrep);
-        return -1;
-    }
+/* What calibration decided for n sequences: calls per sample, the warm-up sample of the slow ones
+ * (first[i * (1 + BENCH_MAX_STEPS)]: its total, then its steps) and the repetitions of each. */
+typedef struct {
+    long *calls;
+    int *has_first, *nrep;
+    double *first, *per_call;
+    int reps; /* the most repetitions of any sequence */
+} interleave_plan;
+
+/* Calibrates every sequence and sizes the repetitions to the budget. */
+static void plan_reps(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, interleave_plan *p) {
     double fastest = INFINITY, slowest_rep = 0;
     for (int i = 0; i < n; i++) {
-        double *fi = first + (size_t)i * (1 + BENCH_MAX_STEPS);
-        per_call[i] = calibrate(&seqs[i], cfg->rep_s, &calls[i], &has_first[i], &fi[0], &fi[1]);
-        if (per_call[i] < fastest) fastest = per_call[i];
+        double *fi = p->first + (size_t)i * (1 + BENCH_MAX_STEPS);
+        p->per_call[i] = calibrate(&seqs[i], cfg->rep_s, &p->calls[i], &p->has_first[i], &fi[0], &fi[1]);
+        if (p->per_call[i] < fastest) fastest = p->per_call[i];
     }
     /* A sequence far slower than the fastest one, whose first call was long enough to count,
      * keeps that single sample: its precision cannot change any comparison, and repeating it
      * would dominate the run (oneDNN's plain-layout fallbacks can be 100x slower than its best). */
     for (int i = 0; i < n; i++) {
-        bool lone = cfg->drop_factor > 0 && has_first[i] && per_call[i] > cfg->drop_factor * fastest;
-        nrep[i] = lone ? 1 : 0;
-        if (!lone && per_call[i] * (double)calls[i] > slowest_rep) slowest_rep = per_call[i] * (double)calls[i];
+        bool lone = cfg->drop_factor > 0 && p->has_first[i] && p->per_call[i] > cfg->drop_factor * fastest;
+        p->nrep[i] = lone ? 1 : 0;
+        if (!lone && p->per_call[i] * (double)p->calls[i] > slowest_rep) slowest_rep = p->per_call[i] * (double)p->calls[i];
     }
     int reps = cfg->reps;
     if (slowest_rep > 0 && cfg->budget_s / slowest_rep < reps) reps = (int)(cfg->budget_s / slowest_rep);
     if (reps < cfg->min_reps) reps = cfg->min_reps;
     if (reps < 1) reps = 1;
     for (int i = 0; i < n; i++)
-        if (!nrep[i]) nrep[i] = reps;
+        if (!p->nrep[i]) p->nrep[i] = reps;
+    p->reps = reps;
+}
 
-    /* samples[i][0][r] = total of sequence i in repetition r; samples[i][1 + k][r] = its step k */
-    size_t per_seq = (size_t)(1 + BENCH_MAX_STEPS) * reps;
-    double *samples = calloc((size_t)n * per_seq, sizeof *samples);
-    double *tmp = calloc((size_t)reps, sizeof *tmp);
-    if (!samples || !tmp) {
-        free(calls);
-        free(has_first);
-        free(first);
-        free(per_call);
-        free(nrep);
-        free(samples);
-        free(tmp);
-        return -1;
-    }
+/* The timed rounds: samples[i * per_seq + r] = time per call of sequence i in repetition r,
+ * samples[i * per_seq + (1 + k) * reps + r] = its step k. */
+static void run_rounds(const bench_seq *seqs, int n, const interleave_plan *p, double *samples, size_t per_seq) {
+    const int reps = p->reps;
     for (int r = 0; r < reps; r++)
         for (int j = 0; j < n; j++) {
             int i = (r + j) % n;   /* rotate who goes first: no sequence always follows the same one */
-            if (r >= nrep[i]) continue;
+            if (r >= p->nrep[i]) continue;
             double acc[BENCH_MAX_STEPS] = {0};
             double t;
-            if (r == 0 && has_first[i]) {
-                const double *fi = first + (size_t)i * (1 + BENCH_MAX_STEPS);
+            if (r == 0 && p->has_first[i]) {
+                const double *fi = p->first + (size_t)i * (1 + BENCH_MAX_STEPS);
                 t = fi[0];
                 for (int k = 0; k < seqs[i].n_steps; k++) acc[k] = fi[1 + k];
             } else {
-                t = run_calls(&seqs[i], calls[i], acc);
+                t = run_calls(&seqs[i], p->calls[i], acc);
             }
             double *smp = samples + (size_t)i * per_seq;
-            smp[r] = t / (double)calls[i];
+            smp[r] = t / (double)p->calls[i];
             for (int k = 0; k < seqs[i].n_steps; k++)
-                smp[(size_t)(1 + k) * reps + r] = seqs[i].n_steps == 1 ? t / (double)calls[i] : acc[k] / (double)calls[i];
+                smp[(size_t)(1 + k) * reps + r] = seqs[i].n_steps == 1 ? t / (double)p->calls[i] : acc[k] / (double)p->calls[i];
         }
-    for (int i = 0; i < n; i++) {
-        bench_seq_result *o = &res[i];
-        int nr = nrep[i];
-        memset(o, 0, sizeof *o);
-        o->reps = nr;
-        o->calls = calls[i];
-        double *smp = samples + (size_t)i * per_seq;
-        for (int kind = 0; kind < STEP_N_KINDS; kind++) {
-            int any = 0;
-            for (int r = 0; r < nr; r++) tmp[r] = 0;
-            for (int k = 0; k < seqs[i].n_steps; k++)
-                if ((int)seqs[i].steps[k].kind == kind) {
-                    any = 1;
-                    for (int r = 0; r < nr; r++) tmp[r] += smp[(size_t)(1 + k) * reps + r];
-                }
-            o->has_kind[kind] = any;
-            if (any) o->kind[kind] = bench_stats_of(tmp, nr);
-        }
-        for (int k = 0; k < seqs[i].n_steps; k++) o->step[k] = bench_stats_of(smp + (size_t)(1 + k) * reps, nr);
-        o->n_samples = nr < BENCH_MAX_SAMPLES ? nr : BENCH_MAX_SAMPLES;
-        memcpy(o->samples, smp, sizeof(double) * (size_t)o->n_samples);   /* before the sort below */
-        o->total = bench_stats_of(smp, nr);
+}
+
+/* One sequence's result from its nr samples (smp as run_rounds lays them out, reps apart; sorted
+ * in place by bench_stats_of; tmp: scratch of reps doubles). */
+static void seq_result(const bench_seq *s, double *smp, int nr, int reps, long calls, double *tmp,
+                       bench_seq_result *o) {
+    memset(o, 0, sizeof *o);
+    o->reps = nr;
+    o->calls = calls;
+    for (int kind = 0; kind < STEP_N_KINDS; kind++) {
+        int any = 0;
+        for (int r = 0; r < nr; r++) tmp[r] = 0;
+        for (int k = 0; k < s->n_steps; k++)
+            if ((int)s->steps[k].kind == kind) {
+                any = 1;
+                for (int r = 0; r < nr; r++) tmp[r] += smp[(size_t)(1 + k) * reps + r];
+            }
+        o->has_kind[kind] = any;
+        if (any) o->kind[kind] = bench_stats_of(tmp, nr);
     }
-    free(calls);
-    free(has_first);
-    free(first);
-    free(per_call);
-    free(nrep);
+    for (int k = 0; k < s->n_steps; k++) o->step[k] = bench_stats_of(smp + (size_t)(1 + k) * reps, nr);
+    o->n_samples = nr < BENCH_MAX_SAMPLES ? nr : BENCH_MAX_SAMPLES;
+    memcpy(o->samples, smp, sizeof(double) * (size_t)o->n_samples);   /* before the sort below */
+    o->total = bench_stats_of(smp, nr);
+}
+
+int bench_time_interleaved(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, bench_seq_result *res) {
+    if (n <= 0) return 0;
+    interleave_plan p = {.calls = calloc((size_t)n, sizeof *p.calls),
+                         .has_first = calloc((size_t)n, sizeof *p.has_first),
+                         .nrep = calloc((size_t)n, sizeof *p.nrep),
+                         .first = calloc((size_t)n * (1 + BENCH_MAX_STEPS), sizeof *p.first),
+                         .per_call = calloc((size_t)n, sizeof *p.per_call)};
+    double *samples = NULL, *tmp = NULL;
+    int rc = -1;
+    if (p.calls && p.has_first && p.nrep && p.first && p.per_call) {
+        plan_reps(seqs, n, cfg, &p);
+        size_t per_seq = (size_t)(1 + BENCH_MAX_STEPS) * p.reps;
+        samples = calloc((size_t)n * per_seq, sizeof *samples);
+        tmp = calloc((size_t)p.reps, sizeof *tmp);
+        if (samples && tmp) {
+            run_rounds(seqs, n, &p, samples, per_seq);
+            for (int i = 0; i < n; i++)
+                seq_result(&seqs[i], samples + (size_t)i * per_seq, p.nrep[i], p.reps, p.calls[i], tmp, &res[i]);
+            rc = 0;
+        }
+    }
+    free(p.calls);
+    free(p.has_first);
+    free(p.nrep);
+    free(p.first);
+    free(p.per_call);
     free(samples);
     free(tmp);
-    return 0;
+    return rc;
 }

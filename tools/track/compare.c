@@ -321,9 +321,8 @@ static bool parse_num(const char *s, double lo, double hi, double *out) {
     return true;
 }
 
-int cmd_compare(int argc, char **argv) {
-    compare_opts o = {0.20, 0.01, false, NULL, false};
-    const char *files[2] = {NULL, NULL};
+/* The options and the two file names: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, compare_opts *o, const char *files[2]) {
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -342,20 +341,20 @@ int cmd_compare(int argc, char **argv) {
                     fprintf(stderr, "latbench compare: --threshold: '%s' is not a percentage >= 0\n", v);
                     return 2;
                 }
-                o.threshold = x / 100;
+                o->threshold = x / 100;
             } else if (!strcmp(a, "--alpha")) {
                 if (!parse_num(v, 1e-12, 1, &x)) {
                     fprintf(stderr, "latbench compare: --alpha: '%s' is not a significance level in (0, 1]\n", v);
                     return 2;
                 }
-                o.alpha = x;
+                o->alpha = x;
             } else {
-                o.filter = v;
+                o->filter = v;
             }
         } else if (!strcmp(a, "--ratio")) {
-            o.ratio = true;
+            o->ratio = true;
         } else if (!strcmp(a, "--all")) {
-            o.all = true;
+            o->all = true;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "latbench compare: unknown option '%s' (try latbench compare --help)\n", a);
             return 2;
@@ -370,6 +369,78 @@ int cmd_compare(int argc, char **argv) {
         fprintf(stderr, "latbench compare: expected two result files: OLD.json NEW.json (try --help)\n");
         return 2;
     }
+    return -1;
+}
+
+/* The tallies of a comparison. */
+typedef struct {
+    int compared, regressions, slower, faster, only_old, single;
+} compare_counts;
+
+/* One benchmark in both files: its verdict into *n, and its row when it changed (or --all). */
+static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n) {
+    n->compared++;
+    double q1a, q3a, mina, q1b, q3b, minb, fa[COMPARE_MAX_SAMPLES], fb[COMPARE_MAX_SAMPLES];
+    int nfa, nfb;
+    double ma = median_of(a->s, a->n, &q1a, &q3a, &mina, fa, &nfa), mb = median_of(b->s, b->n, &q1b, &q3b, &minb, fb, &nfb);
+    double change = mb / ma - 1, min_change = minb / mina - 1;
+    /* Noise on a shared machine comes in bursts that only add time: the test looks at the
+     * fastest half of each side, which bursts covering less than half the repetitions leave
+     * clean (a shift of the whole distribution moves its fastest half alike). */
+    bool testable = nfa >= 2 && nfb >= 2;
+    double p = testable ? mann_whitney_p(fa, nfa, fb, nfb) : NAN;
+    if (!testable) n->single++;
+    const char *verdict = "same";
+    bool show = o->all;
+    double q1_change = q1b / q1a - 1;
+    if (change > o->threshold || q1_change > o->threshold) {
+        if (testable && p < o->alpha && q1_change > o->threshold && min_change > 0.5 * o->threshold) {
+            verdict = "REGRESSION";
+            n->regressions++;
+        } else {
+            verdict = testable ? "slower (not significant)" : "slower (one sample: untested)";
+            n->slower++;
+        }
+        show = true;
+    } else if (change < -o->threshold) {
+        verdict = testable && p < o->alpha ? "faster" : "faster (not significant)";
+        n->faster++;
+        show = true;
+    }
+    if (!show) return;
+    char sa[24], sb[24], spread[24], ps[16];
+    fmt_value(sa, sizeof sa, ma, o->ratio);
+    fmt_value(sb, sizeof sb, mb, o->ratio);
+    snprintf(spread, sizeof spread, "%.0f%%/%.0f%%", 50 * (q3a - q1a) / ma, 50 * (q3b - q1b) / mb);
+    if (testable) snprintf(ps, sizeof ps, "%.2g", p);
+    else snprintf(ps, sizeof ps, "-");
+    printf("%-72s %11s %11s %+7.1f%% %13s %8s  %s\n", a->name, sa, sb, 100 * change, spread, ps, verdict);
+}
+
+/* The summary line after the rows. */
+static void print_summary(const compare_opts *o, const compare_series_set *old, const compare_series_set *neu,
+                          const compare_counts *n) {
+    int only_new = 0;
+    for (int k = 0; k < neu->n; k++) {
+        int i;
+        for (i = 0; i < old->n; i++)
+            if (!strcmp(old->v[i].name, neu->v[k].name)) break;
+        if (i == old->n) only_new++;
+    }
+    printf("%d compared: %d regression%s, %d slower without significance, %d faster, %d unchanged within %.0f%%",
+           n->compared, n->regressions, n->regressions == 1 ? "" : "s", n->slower, n->faster,
+           n->compared - n->regressions - n->slower - n->faster, 100 * o->threshold);
+    if (n->only_old || only_new) printf("; %d only in OLD, %d only in NEW", n->only_old, only_new);
+    if (n->single) printf("; %d with one repetition (no significance test)", n->single);
+    if (old->not_timed || neu->not_timed) printf("; %d records without a time skipped", old->not_timed + neu->not_timed);
+    printf("\n");
+}
+
+int cmd_compare(int argc, char **argv) {
+    compare_opts o = {0.20, 0.01, false, NULL, false};
+    const char *files[2] = {NULL, NULL};
+    int rc = parse_args(argc, argv, &o, files);
+    if (rc >= 0) return rc;
     compare_series_set old = {0}, neu = {0};
     char err[512];
     if (!compare_load_results(files[0], &o, &old, err, sizeof err) || !compare_load_results(files[1], &o, &neu, err, sizeof err)) {
@@ -382,74 +453,22 @@ int cmd_compare(int argc, char **argv) {
            o.ratio ? "ours / oneDNN (its q1 in the same run) per repetition" : "time per call", files[0], files[1], o.ratio ? "up" : "slower",
            100 * o.threshold, o.alpha, o.ratio ? "up" : "slower", 50 * o.threshold);
     printf("%-72s %11s %11s %8s %13s %8s  %s\n", "benchmark", "old", "new", "change", "spread o/n", "p", "verdict");
-    int compared = 0, regressions = 0, slower = 0, faster = 0, only_old = 0, single = 0;
+    compare_counts n = {0};
     for (int i = 0; i < old.n; i++) {
-        compare_series *a = &old.v[i], *b = NULL;
+        const compare_series *a = &old.v[i], *b = NULL;
         for (int k = 0; k < neu.n; k++)
             if (!strcmp(neu.v[k].name, a->name)) b = &neu.v[k];
-        if (!b) {
-            only_old++;
-            continue;
-        }
-        if (!a->n || !b->n) continue;
-        compared++;
-        double q1a, q3a, mina, q1b, q3b, minb, fa[COMPARE_MAX_SAMPLES], fb[COMPARE_MAX_SAMPLES];
-        int nfa, nfb;
-        double ma = median_of(a->s, a->n, &q1a, &q3a, &mina, fa, &nfa), mb = median_of(b->s, b->n, &q1b, &q3b, &minb, fb, &nfb);
-        double change = mb / ma - 1, min_change = minb / mina - 1;
-        /* Noise on a shared machine comes in bursts that only add time: the test looks at the
-         * fastest half of each side, which bursts covering less than half the repetitions leave
-         * clean (a shift of the whole distribution moves its fastest half alike). */
-        bool testable = nfa >= 2 && nfb >= 2;
-        double p = testable ? mann_whitney_p(fa, nfa, fb, nfb) : NAN;
-        if (!testable) single++;
-        const char *verdict = "same";
-        bool show = o.all;
-        double q1_change = q1b / q1a - 1;
-        if (change > o.threshold || q1_change > o.threshold) {
-            if (testable && p < o.alpha && q1_change > o.threshold && min_change > 0.5 * o.threshold) {
-                verdict = "REGRESSION";
-                regressions++;
-            } else {
-                verdict = testable ? "slower (not significant)" : "slower (one sample: untested)";
-                slower++;
-            }
-            show = true;
-        } else if (change < -o.threshold) {
-            verdict = testable && p < o.alpha ? "faster" : "faster (not significant)";
-            faster++;
-            show = true;
-        }
-        if (!show) continue;
-        char sa[24], sb[24], spread[24], ps[16];
-        fmt_value(sa, sizeof sa, ma, o.ratio);
-        fmt_value(sb, sizeof sb, mb, o.ratio);
-        snprintf(spread, sizeof spread, "%.0f%%/%.0f%%", 50 * (q3a - q1a) / ma, 50 * (q3b - q1b) / mb);
-        if (testable) snprintf(ps, sizeof ps, "%.2g", p);
-        else snprintf(ps, sizeof ps, "-");
-        printf("%-72s %11s %11s %+7.1f%% %13s %8s  %s\n", a->name, sa, sb, 100 * change, spread, ps, verdict);
+        if (!b) n.only_old++;
+        else if (a->n && b->n) compare_one(&o, a, b, &n);
     }
-    int only_new = 0;
-    for (int k = 0; k < neu.n; k++) {
-        int i;
-        for (i = 0; i < old.n; i++)
-            if (!strcmp(old.v[i].name, neu.v[k].name)) break;
-        if (i == old.n) only_new++;
-    }
-    printf("%d compared: %d regression%s, %d slower without significance, %d faster, %d unchanged within %.0f%%",
-           compared, regressions, regressions == 1 ? "" : "s", slower, faster, compared - regressions - slower - faster,
-           100 * o.threshold);
-    if (only_old || only_new) printf("; %d only in OLD, %d only in NEW", only_old, only_new);
-    if (single) printf("; %d with one repetition (no significance test)", single);
-    if (old.not_timed || neu.not_timed) printf("; %d records without a time skipped", old.not_timed + neu.not_timed);
-    printf("\n");
-    if (compared == 0) {
+    print_summary(&o, &old, &neu, &n);
+    if (n.compared == 0) {
         fprintf(stderr, "latbench compare: no benchmark is in both files%s\n", o.filter ? " (after --filter)" : "");
-        compare_series_free(&old);
-        compare_series_free(&neu);
-        return 2;
+        rc = 2;
+    } else {
+        rc = n.regressions ? 1 : 0;
     }
     compare_series_free(&old);
     compare_series_free(&neu);
-    return regressions ? 1 : 0;
+    return rc;
 }

@@ -86,6 +86,8 @@ typedef struct {
     const conv2d_desc *d;
     const float *in, *w, *wt, *bias, *gout;
     size_t nres, nres_b;  /* result sizes of the pass (nres_b: gb, bwd_weights with bias) */
+    const float *bias_buf; /* the bias values even when d->bias is 0 (the oneDNN binding reads them) */
+    double atol;
 } problem;
 
 static void run_variant(const conv2d_ops *v, lb_pass pass, const problem *p, float *res, float *res_b) {
@@ -96,6 +98,55 @@ static void run_variant(const conv2d_ops *v, lb_pass pass, const problem *p, flo
     case LB_PASS_BWD_DATA: v->bwd_data(p->d, p->gout, p->wt, res); break;
     default: v->bwd_weights(p->d, p->in, p->gout, res, res_b); break;
     }
+}
+
+/* One pass of problem p: every wanted variant against the scalar reference ref and oneDNN (each
+ * computed once, on first need). */
+static void verify_pass(vf_report *r, const char *prob, const conv2d_ops *vars, int nvar, const conv2d_ops *ref,
+                        lb_pass pass, const problem *p) {
+    float *got = vf_buf_alloc(p->nres, true), *got_b = p->nres_b ? vf_buf_alloc(p->nres_b, true) : NULL;
+    float *want = NULL, *want_b = NULL, *dnn = NULL, *dnn_b = NULL;
+    bool dnn_tried = false, dnn_ok = false;
+    for (int i = 0; i < nvar; i++) {
+        const conv2d_ops *v = &vars[i];
+        char dref[192], ddnn[200];
+        snprintf(dref, sizeof dref, "conv2d_%s/%s/%s", lb_pass_name(pass), prob, v->name);
+        snprintf(ddnn, sizeof ddnn, "%s@onednn", dref);
+        const bool want_ref = v != ref && vf_wanted(r, dref);
+        const bool want_dnn = r->onednn && vf_wanted(r, ddnn);
+        if (!want_ref && !want_dnn) continue;
+        if (!vf_variant_runnable(r, "conv2d", v->name, v->isa)) continue;
+
+        run_variant(v, pass, p, got, got_b);
+
+        if (want_ref) {
+            if (!want) {
+                want = vf_buf_alloc(p->nres, true);
+                want_b = p->nres_b ? vf_buf_alloc(p->nres_b, true) : NULL;
+                run_variant(ref, pass, p, want, want_b);
+            }
+            check(r, dref, got, want, p->nres, got_b, want_b, p->nres_b, p->atol);
+        }
+        if (want_dnn) {
+            if (!dnn_tried) {
+                dnn_tried = true;
+                dnn = vf_alloc(p->nres);
+                dnn_b = p->nres_b ? vf_alloc(p->nres_b) : NULL;
+                dnn_ok = onednn_result(r, p->d, pass, p->in, p->w, p->bias_buf, p->gout, dnn, dnn_b);
+            }
+            if (!dnn_ok) {
+                vf_record(r, ddnn, false, "oneDNN could not run this problem (see the oneDNN message above)");
+                continue;
+            }
+            check(r, ddnn, got, dnn, p->nres, got_b, dnn_b, p->nres_b, p->atol);
+        }
+    }
+    vf_buf_free(got);
+    vf_buf_free(got_b);
+    vf_buf_free(want);
+    vf_buf_free(want_b);
+    free(dnn);
+    free(dnn_b);
 }
 
 void verify_conv2d(vf_report *r, const conv2d_desc *d) {
@@ -129,53 +180,10 @@ void verify_conv2d(vf_report *r, const conv2d_desc *d) {
     conv2d_weights_transpose(d, w, wt);
 
     for (lb_pass pass = LB_PASS_FWD; pass < LB_N_PASSES; pass++) {
-        problem p = {d, in, w, wt, d->bias ? bias : NULL, gout, 0, 0};
+        problem p = {d, in, w, wt, d->bias ? bias : NULL, gout, 0, 0, bias, atol};
         p.nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw;
         p.nres_b = pass == LB_PASS_BWD_WEIGHTS && d->bias ? nb : 0;
-        float *got = vf_buf_alloc(p.nres, true), *got_b = p.nres_b ? vf_buf_alloc(p.nres_b, true) : NULL;
-        float *want = NULL, *want_b = NULL, *dnn = NULL, *dnn_b = NULL;
-        bool dnn_tried = false, dnn_ok = false;
-
-        for (int i = 0; i < nvar; i++) {
-            const conv2d_ops *v = &vars[i];
-            char dref[192], ddnn[200];
-            snprintf(dref, sizeof dref, "conv2d_%s/%s/%s", lb_pass_name(pass), prob, v->name);
-            snprintf(ddnn, sizeof ddnn, "%s@onednn", dref);
-            const bool want_ref = v != ref && vf_wanted(r, dref);
-            const bool want_dnn = r->onednn && vf_wanted(r, ddnn);
-            if (!want_ref && !want_dnn) continue;
-            if (!vf_variant_runnable(r, "conv2d", v->name, v->isa)) continue;
-
-            run_variant(v, pass, &p, got, got_b);
-
-            if (want_ref) {
-                if (!want) {
-                    want = vf_buf_alloc(p.nres, true);
-                    want_b = p.nres_b ? vf_buf_alloc(p.nres_b, true) : NULL;
-                    run_variant(ref, pass, &p, want, want_b);
-                }
-                check(r, dref, got, want, p.nres, got_b, want_b, p.nres_b, atol);
-            }
-            if (want_dnn) {
-                if (!dnn_tried) {
-                    dnn_tried = true;
-                    dnn = vf_alloc(p.nres);
-                    dnn_b = p.nres_b ? vf_alloc(p.nres_b) : NULL;
-                    dnn_ok = onednn_result(r, d, pass, in, w, bias, gout, dnn, dnn_b);
-                }
-                if (!dnn_ok) {
-                    vf_record(r, ddnn, false, "oneDNN could not run this problem (see the oneDNN message above)");
-                    continue;
-                }
-                check(r, ddnn, got, dnn, p.nres, got_b, dnn_b, p.nres_b, atol);
-            }
-        }
-        vf_buf_free(got);
-        vf_buf_free(got_b);
-        vf_buf_free(want);
-        vf_buf_free(want_b);
-        free(dnn);
-        free(dnn_b);
+        verify_pass(r, prob, vars, nvar, ref, pass, &p);
     }
     vf_buf_free(in);
     vf_buf_free(w);

@@ -82,12 +82,42 @@ static int usage(FILE *f) {
     return 2;
 }
 
-int cmd_verify(int argc, char **argv) {
-    const lb_dispatch *disp = lb_dispatch_get();
-    unsigned mask = 0;
-    for (int i = LB_ISA_SCALAR; i <= (int)disp->cap; i++) mask |= 1u << i;
-    const char *filter = NULL, *isa_arg = NULL, *desc = NULL;
-    bool onednn = true, verbose = false;
+/* The options of a run. */
+typedef struct {
+    unsigned mask; /* the ISAs checked */
+    const char *filter, *isa_arg, *desc;
+    bool onednn, verbose;
+} verify_opts;
+
+/* --isa LIST into o->mask: false (with the message printed) on a bad list. */
+static bool parse_isa(const char *arg, verify_opts *o) {
+    char buf[128];
+    o->mask = 0;
+    o->isa_arg = arg;
+    /* a longer list would be cut silently: refuse it */
+    if ((size_t)snprintf(buf, sizeof buf, "%s", arg) >= sizeof buf) {
+        fprintf(stderr, "latbench verify: --isa '%.40s...' is too long\n", arg);
+        return false;
+    }
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        int isa = lb_isa_parse(t);
+        if (isa < 0) {
+            fprintf(stderr, "latbench verify: unknown ISA '%s' (scalar, avx2, avx512, neon)\n", t);
+            return false;
+        }
+        o->mask |= 1u << isa;
+    }
+    if (!o->mask) {
+        fprintf(stderr, "latbench verify: --isa '%s' names no ISA\n", arg);
+        return false;
+    }
+    return true;
+}
+
+/* The options into o: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, const lb_dispatch *disp, verify_opts *o) {
+    *o = (verify_opts){.onednn = true};
+    for (int i = LB_ISA_SCALAR; i <= (int)disp->cap; i++) o->mask |= 1u << i;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -98,84 +128,77 @@ int cmd_verify(int argc, char **argv) {
             return 2;
         }
         if (!strcmp(argv[i], "--isa")) {
-            mask = 0;
-            isa_arg = argv[i + 1];
-            char buf[128];
-            /* a longer list would be cut silently: refuse it */
-            if ((size_t)snprintf(buf, sizeof buf, "%s", argv[++i]) >= sizeof buf) {
-                fprintf(stderr, "latbench verify: --isa '%.40s...' is too long\n",
-                        argv[i]);
-                return 2;
-            }
-            for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-                int isa = lb_isa_parse(t);
-                if (isa < 0) {
-                    fprintf(stderr, "latbench verify: unknown ISA '%s' (scalar, avx2, avx512, neon)\n", t);
-                    return 2;
-                }
-                mask |= 1u << isa;
-            }
-            if (!mask) {
-                fprintf(stderr, "latbench verify: --isa '%s' names no ISA\n", argv[i]);
-                return 2;
-            }
+            if (!parse_isa(argv[++i], o)) return 2;
         } else if (!strcmp(argv[i], "--filter")) {
-            filter = argv[++i];
+            o->filter = argv[++i];
         } else if (!strcmp(argv[i], "--desc")) {
-            desc = argv[++i];
+            o->desc = argv[++i];
         } else if (!strcmp(argv[i], "--no-onednn")) {
-            onednn = false;
+            o->onednn = false;
         } else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-            verbose = true;
+            o->verbose = true;
         } else {
             fprintf(stderr, "latbench verify: unknown option '%s' (try latbench verify --help)\n", argv[i]);
             return 2;
         }
     }
+    return -1;
+}
+
+/* What the run leaves out: oneDNN comparisons, and ISAs above the LATBENCH_ISA cap. */
+static void print_scope(const vf_report *r, const lb_dispatch *disp, unsigned mask) {
+    if (!LB_X86 || !LB_HAVE_ONEDNN)
+        printf("oneDNN comparisons: not available on this build (%s); checking against the scalar reference\n",
+               LB_HAVE_ONEDNN ? "x86-64 only" : "built without oneDNN");
+    else if (!r->onednn) printf("oneDNN comparisons: off (--no-onednn)\n");
+    for (int i = 0; i <= LB_ISA_NEON; i++)
+        if (!(mask & (1u << i)) && i > (int)disp->cap && lb_cpu_supports(&r->cpu, (lb_isa)i))
+            printf("not checked: %s variants (above the LATBENCH_ISA cap %s)\n", lb_isa_name((lb_isa)i), lb_isa_name(disp->cap));
+}
+
+int cmd_verify(int argc, char **argv) {
+    const lb_dispatch *disp = lb_dispatch_get();
+    verify_opts o;
+    int rc = parse_args(argc, argv, disp, &o);
+    if (rc >= 0) return rc;
     lb_problem prob;
     lb_problem_sel sel;
-    if (desc) {
+    if (o.desc) {
         char err[256];
-        if (filter) {
+        if (o.filter) {
             fprintf(stderr, "latbench verify: --desc and --filter do not go together (--desc names one problem)\n");
             return 2;
         }
-        if (!lb_problem_parse(desc, &prob, &sel, err, sizeof err)) {
+        if (!lb_problem_parse(o.desc, &prob, &sel, err, sizeof err)) {
             fprintf(stderr, "latbench verify: --desc %s\n", err);
             return 2;
         }
-        if (!sel.whole) filter = sel.filter;
+        if (!sel.whole) o.filter = sel.filter;
     }
     /* an ISA list this CPU runs none of checked nothing and ended in a contradictory summary */
     bool runnable = false;
-    for (int i = 0; i <= LB_ISA_NEON; i++) runnable |= (mask & (1u << i)) && lb_cpu_supports(&disp->cpu, (lb_isa)i);
+    for (int i = 0; i <= LB_ISA_NEON; i++) runnable |= (o.mask & (1u << i)) && lb_cpu_supports(&disp->cpu, (lb_isa)i);
     if (!runnable) {
-        fprintf(stderr, "latbench verify: --isa %s: this CPU runs none of these ISAs\n", isa_arg ? isa_arg : "");
+        fprintf(stderr, "latbench verify: --isa %s: this CPU runs none of these ISAs\n", o.isa_arg ? o.isa_arg : "");
         return 2;
     }
     /* Correctness needs no parallelism, and oneDNN's spinning OpenMP workers slow a shared
      * machine down tenfold. */
     omp_set_num_threads(1);
     vf_report r;
-    vf_report_init(&r, stdout, mask, onednn);
-    r.filter = filter;
-    r.verbose = verbose;
-    if (!LB_X86 || !LB_HAVE_ONEDNN)
-        printf("oneDNN comparisons: not available on this build (%s); checking against the scalar reference\n",
-               LB_HAVE_ONEDNN ? "x86-64 only" : "built without oneDNN");
-    else if (!r.onednn) printf("oneDNN comparisons: off (--no-onednn)\n");
-    for (int i = 0; i <= LB_ISA_NEON; i++)
-        if (!(mask & (1u << i)) && i > (int)disp->cap && lb_cpu_supports(&r.cpu, (lb_isa)i))
-            printf("not checked: %s variants (above the LATBENCH_ISA cap %s)\n", lb_isa_name((lb_isa)i), lb_isa_name(disp->cap));
+    vf_report_init(&r, stdout, o.mask, o.onednn);
+    r.filter = o.filter;
+    r.verbose = o.verbose;
+    print_scope(&r, disp, o.mask);
     run_ctx ctx = {&r, NULL, 0, 0};
-    if (desc) verify_problem(&r, &prob);
+    if (o.desc) verify_problem(&r, &prob);
     else vp_enumerate(&visitor, &ctx);
     free(ctx.keys);
     vf_report_fini(&r);
     printf("verify: %d checks, %d passed, %d mismatches, %d variants skipped (this CPU lacks their ISA)\n", r.checked,
            r.checked - r.failed, r.failed, r.skipped);
     if (r.checked == 0) {
-        printf("verify: no check matched%s%s\n", filter ? " the filter " : "", filter ? filter : "");
+        printf("verify: no check matched%s%s\n", o.filter ? " the filter " : "", o.filter ? o.filter : "");
         return 1;
     }
     return r.failed ? 1 : 0;

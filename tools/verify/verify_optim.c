@@ -73,52 +73,117 @@ static bool near_double(const float *got, const double *want, size_t n, int whic
     return true;
 }
 
-/* verify_optim over an explicit variant list (tests inject broken variants through this). */
-void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nvars) {
-    char prob[64], desc[160], desc_d[180], detail[320], sub[240];
-    float *p0 = vf_alloc(n), *grad[STEPS], *gmax = vf_alloc(n);
+/* The buffers of a run: the start, the gradients of every step, and the states (params, m, v,
+ * vmax) of the variant under test (st: guarded), of the double formula (dst) and, after every step,
+ * of the scalar reference (ref) and of the double formula (dref). */
+typedef struct {
+    size_t n;
+    float *p0, *grad[STEPS], *gmax;
     float *st[NS], *ref[STEPS][NS];
     double *dst[NS], *dref[STEPS][NS];
-    vf_fill_uniform(p0, n, 0x0b22 + n, -1.0f, 1.0f);
+} optim_bufs;
+
+static void bufs_alloc(optim_bufs *b, size_t n) {
+    b->n = n;
+    b->p0 = vf_alloc(n), b->gmax = vf_alloc(n);
+    vf_fill_uniform(b->p0, n, 0x0b22 + n, -1.0f, 1.0f);
     for (int s = 0; s < STEPS; s++) {
-        grad[s] = vf_buf_alloc(n, false);
-        make_grad(grad[s], n, s);
-        for (size_t k = 0; k < n; k++) gmax[k] = fmaxf(gmax[k], fabsf(grad[s][k]));
+        b->grad[s] = vf_buf_alloc(n, false);
+        make_grad(b->grad[s], n, s);
+        for (size_t k = 0; k < n; k++) b->gmax[k] = fmaxf(b->gmax[k], fabsf(b->grad[s][k]));
         for (int j = 0; j < NS; j++) {
-            ref[s][j] = vf_alloc(n);
-            dref[s][j] = dalloc(n);
+            b->ref[s][j] = vf_alloc(n);
+            b->dref[s][j] = dalloc(n);
         }
     }
     for (int j = 0; j < NS; j++) {
-        st[j] = vf_buf_alloc(n, true);
-        dst[j] = dalloc(n);
+        b->st[j] = vf_buf_alloc(n, true);
+        b->dst[j] = dalloc(n);
     }
+}
 
+static void bufs_free(optim_bufs *b) {
+    for (int s = 0; s < STEPS; s++) {
+        vf_buf_free(b->grad[s]);
+        for (int j = 0; j < NS; j++) {
+            free(b->ref[s][j]);
+            free(b->dref[s][j]);
+        }
+    }
+    for (int j = 0; j < NS; j++) {
+        vf_buf_free(b->st[j]);
+        free(b->dst[j]);
+    }
+    free(b->p0);
+    free(b->gmax);
+}
+
+/* The trajectories of the scalar reference and of the double formula into ref and dref. */
+static void reference_steps(optim_bufs *b, adamw_params hp, int ams) {
+    const size_t n = b->n;
+    memcpy(b->st[0], b->p0, n * sizeof(float));
+    for (size_t k = 0; k < n; k++) b->dst[0][k] = b->p0[k];
+    for (int j = 1; j < NS; j++) {
+        memset(b->st[j], 0, n * sizeof(float));
+        memset(b->dst[j], 0, n * sizeof(double));
+    }
+    for (int s = 0; s < STEPS; s++) {
+        hp.step = s + 1;
+        adamw_step__scalar(&hp, n, b->st[0], b->grad[s], b->st[1], b->st[2], ams ? b->st[3] : NULL);
+        step_double(&hp, n, b->dst[0], b->grad[s], b->dst[1], b->dst[2], b->dst[3]);
+        for (int j = 0; j < NS; j++) {
+            memcpy(b->ref[s][j], b->st[j], n * sizeof(float));
+            memcpy(b->dref[s][j], b->dst[j], n * sizeof(double));
+        }
+    }
+}
+
+/* Variant v over every step against the scalar reference (bit for bit: desc) and the double formula
+ * (within tolerance: desc_d); the first problem of each into det_s and det_d. */
+static void check_steps(const optim_bufs *b, const optim_ops *v, adamw_params hp, int ams, bool *ok_s, bool *ok_d,
+                        char det_s[320], char det_d[320]) {
+    const size_t n = b->n;
+    const int nst = ams ? NS : NS - 1; /* vmax only with amsgrad (NULL otherwise) */
+    char detail[320], sub[240];
+    for (int j = 0; j < NS; j++) {
+        if (j == 0) memcpy(b->st[0], b->p0, n * sizeof(float));
+        else memset(b->st[j], 0, n * sizeof(float));
+        vf_guard_arm(b->st[j], n);
+    }
+    for (int s = 0; s < STEPS && (*ok_s || *ok_d); s++) {
+        hp.step = s + 1;
+        v->adamw_step(&hp, n, b->st[0], b->grad[s], b->st[1], b->st[2], ams ? b->st[3] : NULL);
+        for (int j = 0; j < nst; j++) {
+            if (!vf_guard_intact(b->st[j], n)) {
+                snprintf(detail, sizeof detail, "step %d: %s: wrote past its end", s + 1, state_name[j]);
+                if (*ok_s) snprintf(det_s, 320, "%s", detail);
+                if (*ok_d) snprintf(det_d, 320, "%s", detail);
+                *ok_s = *ok_d = false;
+            }
+            if (*ok_s && !vf_compare(b->st[j], b->ref[s][j], n, 0.0, 0.0, sub, sizeof sub)) {
+                snprintf(det_s, 320, "step %d: %s: %s", s + 1, state_name[j], sub);
+                *ok_s = false;
+            }
+            if (*ok_d && !near_double(b->st[j], b->dref[s][j], n, j, b->gmax, sub, sizeof sub)) {
+                snprintf(det_d, 320, "step %d: %s", s + 1, sub);
+                *ok_d = false;
+            }
+        }
+    }
+}
+
+/* verify_optim over an explicit variant list (tests inject broken variants through this). */
+void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nvars) {
+    char prob[64], desc[160], desc_d[180];
+    optim_bufs b;
+    bufs_alloc(&b, n);
     for (int ams = 0; ams <= 1; ams++)
         for (int wdi = 0; wdi <= 1; wdi++) {
             adamw_params hp = adamw_defaults();
             hp.amsgrad = ams;
             hp.weight_decay = wdi ? 0.01f : 0.0f;
             snprintf(prob, sizeof prob, "n%zu_amsgrad%d_wd%g", n, ams, (double)hp.weight_decay);
-            const int nst = ams ? NS : NS - 1; /* vmax only with amsgrad (NULL otherwise) */
-
-            /* trajectories of the scalar reference and of the double formula */
-            memcpy(st[0], p0, n * sizeof(float));
-            for (size_t k = 0; k < n; k++) dst[0][k] = p0[k];
-            for (int j = 1; j < NS; j++) {
-                memset(st[j], 0, n * sizeof(float));
-                memset(dst[j], 0, n * sizeof(double));
-            }
-            for (int s = 0; s < STEPS; s++) {
-                hp.step = s + 1;
-                adamw_step__scalar(&hp, n, st[0], grad[s], st[1], st[2], ams ? st[3] : NULL);
-                step_double(&hp, n, dst[0], grad[s], dst[1], dst[2], dst[3]);
-                for (int j = 0; j < NS; j++) {
-                    memcpy(ref[s][j], st[j], n * sizeof(float));
-                    memcpy(dref[s][j], dst[j], n * sizeof(double));
-                }
-            }
-
+            reference_steps(&b, hp, ams);
             for (int i = 0; i < nvars; i++) {
                 const optim_ops *v = &vars[i];
                 if (!vf_variant_runnable(r, "optim", v->name, v->isa)) continue;
@@ -127,51 +192,14 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
                 const bool want_s = v->adamw_step != adamw_step__scalar && vf_wanted(r, desc);
                 const bool want_d = vf_wanted(r, desc_d);
                 if (!want_s && !want_d) continue;
-                for (int j = 0; j < NS; j++) {
-                    if (j == 0) memcpy(st[0], p0, n * sizeof(float));
-                    else memset(st[j], 0, n * sizeof(float));
-                    vf_guard_arm(st[j], n);
-                }
                 bool ok_s = true, ok_d = true;
                 char det_s[320] = "", det_d[320] = "";
-                for (int s = 0; s < STEPS && (ok_s || ok_d); s++) {
-                    hp.step = s + 1;
-                    v->adamw_step(&hp, n, st[0], grad[s], st[1], st[2], ams ? st[3] : NULL);
-                    for (int j = 0; j < nst; j++) {
-                        if (!vf_guard_intact(st[j], n)) {
-                            snprintf(detail, sizeof detail, "step %d: %s: wrote past its end", s + 1, state_name[j]);
-                            if (ok_s) snprintf(det_s, sizeof det_s, "%s", detail);
-                            if (ok_d) snprintf(det_d, sizeof det_d, "%s", detail);
-                            ok_s = ok_d = false;
-                        }
-                        if (ok_s && !vf_compare(st[j], ref[s][j], n, 0.0, 0.0, sub, sizeof sub)) {
-                            snprintf(det_s, sizeof det_s, "step %d: %s: %s", s + 1, state_name[j], sub);
-                            ok_s = false;
-                        }
-                        if (ok_d && !near_double(st[j], dref[s][j], n, j, gmax, sub, sizeof sub)) {
-                            snprintf(det_d, sizeof det_d, "step %d: %s", s + 1, sub);
-                            ok_d = false;
-                        }
-                    }
-                }
+                check_steps(&b, v, hp, ams, &ok_s, &ok_d, det_s, det_d);
                 if (want_s) vf_record(r, desc, ok_s, det_s);
                 if (want_d) vf_record(r, desc_d, ok_d, det_d);
             }
         }
-
-    for (int s = 0; s < STEPS; s++) {
-        vf_buf_free(grad[s]);
-        for (int j = 0; j < NS; j++) {
-            free(ref[s][j]);
-            free(dref[s][j]);
-        }
-    }
-    for (int j = 0; j < NS; j++) {
-        vf_buf_free(st[j]);
-        free(dst[j]);
-    }
-    free(p0);
-    free(gmax);
+    bufs_free(&b);
 }
 
 void verify_optim(vf_report *r, size_t n) {

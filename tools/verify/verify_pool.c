@@ -76,86 +76,100 @@ static bool run_onednn(vf_report *r, const pool_desc *d, dnnl_alg_kind_t alg, co
 }
 #endif
 
-void verify_pool(vf_report *r, const pool_desc *d) {
-    char prob[96], desc[192];
-    pool_desc_str(d, prob, sizeof prob);
-    const size_t ni = pool_in_size(d), no = pool_out_size(d);
-    const bool avg = d->kind == POOL_AVG;
-    /* avg: exact window sums times 1/k^2 computed the same way everywhere, but allow for a
-     * divide-instead-of-multiply (oneDNN) and, in backward, for overlapping windows adding
-     * differently rounded contributions. */
-    const double rtol = avg ? 1e-6 : 0, atol = avg ? 1e-6 : 0;
-    const uint64_t seed = 0x9001 + (uint64_t)d->n * 131 + (uint64_t)d->c * 17 + (uint64_t)d->h * 7 + (uint64_t)d->w;
+/* The buffers and results of one problem: inputs, the scalar reference's results, the variant's,
+ * and oneDNN's (avg: exclude- and include-padding; NULL when not wanted). */
+typedef struct {
+    const pool_desc *d;
+    char prob[96];
+    size_t ni, no;
+    bool avg, want_dn, dn_ok;
+    double rtol, atol;
+    float *in, *gout, *ref_out, *ref_gin, *out, *gin;
+    float *dn_out, *dn_gin, *dn_out2, *dn_gin2;
+} pool_case;
 
-    float *in = vf_buf_alloc(ni, false), *gout = vf_buf_alloc(no, false);
-    float *ref_out = vf_buf_alloc(no, true), *ref_gin = vf_buf_alloc(ni, true);
-    float *out = vf_buf_alloc(no, true), *gin = vf_buf_alloc(ni, true);
-    float *dn_out = NULL, *dn_gin = NULL, *dn_out2 = NULL, *dn_gin2 = NULL;
-    vf_fill_int(in, ni, seed, -8, 8);
-    vf_fill_int(gout, no, seed ^ 0x5555, -8, 8);
-    pool2d_fwd__scalar(d, in, ref_out);
-    pool2d_bwd__scalar(d, avg ? NULL : in, gout, ref_gin);
-
-    int nv;
-    const pool_ops *vs = lb_pool_variants(&nv);
-
-    /* oneDNN results, computed only when some @onednn check is selected */
-    bool want_dn = false;
+/* oneDNN's results, computed only when some @onednn check of the problem is selected. */
+static void onednn_results(vf_report *r, const pool_ops *vs, int nv, pool_case *c) {
+    char desc[192];
     if (r->onednn)
         for (int i = 0; i < nv; i++) {
-            snprintf(desc, sizeof desc, "pool_fwd/%s/%s@onednn", prob, vs[i].name);
-            want_dn |= vf_wanted(r, desc);
-            snprintf(desc, sizeof desc, "pool_bwd/%s/%s@onednn", prob, vs[i].name);
-            want_dn |= vf_wanted(r, desc);
+            snprintf(desc, sizeof desc, "pool_fwd/%s/%s@onednn", c->prob, vs[i].name);
+            c->want_dn |= vf_wanted(r, desc);
+            snprintf(desc, sizeof desc, "pool_bwd/%s/%s@onednn", c->prob, vs[i].name);
+            c->want_dn |= vf_wanted(r, desc);
         }
-    bool dn_ok = false;
 #if LB_HAVE_ONEDNN
-    if (want_dn) {
-        dn_out = vf_alloc(no);
-        dn_gin = vf_alloc(ni);
-        if (avg) {
-            dn_out2 = vf_alloc(no);
-            dn_gin2 = vf_alloc(ni);
-            dn_ok = run_onednn(r, d, dnnl_pooling_avg_exclude_padding, in, gout, dn_out, dn_gin) &&
-                    run_onednn(r, d, dnnl_pooling_avg_include_padding, in, gout, dn_out2, dn_gin2);
+    if (c->want_dn) {
+        const pool_desc *d = c->d;
+        c->dn_out = vf_alloc(c->no);
+        c->dn_gin = vf_alloc(c->ni);
+        if (c->avg) {
+            c->dn_out2 = vf_alloc(c->no);
+            c->dn_gin2 = vf_alloc(c->ni);
+            c->dn_ok = run_onednn(r, d, dnnl_pooling_avg_exclude_padding, c->in, c->gout, c->dn_out, c->dn_gin) &&
+                       run_onednn(r, d, dnnl_pooling_avg_include_padding, c->in, c->gout, c->dn_out2, c->dn_gin2);
         } else {
-            dn_ok = run_onednn(r, d, dnnl_pooling_max, in, gout, dn_out, dn_gin);
+            c->dn_ok = run_onednn(r, d, dnnl_pooling_max, c->in, c->gout, c->dn_out, c->dn_gin);
         }
     }
 #endif
+}
 
-    for (int i = 0; i < nv; i++) {
-        const pool_ops *v = &vs[i];
-        if (!vf_variant_runnable(r, "pool", v->name, v->isa)) continue;
-        const bool is_ref = v->isa == LB_ISA_SCALAR;
-        for (int pass = 0; pass < 2; pass++) {
-            const char *pname = pass ? "pool_bwd" : "pool_fwd";
-            float *got = pass ? gin : out;
-            const float *ref = pass ? ref_gin : ref_out;
-            const size_t len = pass ? ni : no;
-            char d_ref[192], d_dn[192];
-            snprintf(d_ref, sizeof d_ref, "%s/%s/%s", pname, prob, v->name);
-            snprintf(d_dn, sizeof d_dn, "%s/%s/%s@onednn", pname, prob, v->name);
-            bool w_ref = !is_ref && vf_wanted(r, d_ref), w_dn = want_dn && vf_wanted(r, d_dn);
-            if (!w_ref && !w_dn) continue;
-            vf_poison(got, len);
-            if (pass) v->bwd(d, avg ? NULL : in, gout, gin);
-            else v->fwd(d, in, out);
-            if (w_ref) vf_check(r, d_ref, got, ref, len, rtol, atol);
-            if (w_dn) {
-                if (!dn_ok) {
-                    vf_record(r, d_dn, false, "oneDNN pooling failed (see stderr)");
-                    continue;
-                }
-                const float *dn = pass ? dn_gin : dn_out, *dn2 = pass ? dn_gin2 : dn_out2;
-                char detail[256] = "";
-                bool ok = vf_compare(got, dn, len, rtol * 10, atol, detail, sizeof detail);
-                if (ok && dn2) ok = vf_compare(got, dn2, len, rtol * 10, atol, detail, sizeof detail);
-                vf_record(r, d_dn, ok, detail);
+/* Variant v, forward and backward, against the reference and oneDNN. */
+static void check_variant(vf_report *r, const pool_ops *v, pool_case *c) {
+    const pool_desc *d = c->d;
+    const bool is_ref = v->isa == LB_ISA_SCALAR;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *pname = pass ? "pool_bwd" : "pool_fwd";
+        float *got = pass ? c->gin : c->out;
+        const float *ref = pass ? c->ref_gin : c->ref_out;
+        const size_t len = pass ? c->ni : c->no;
+        char d_ref[192], d_dn[192];
+        snprintf(d_ref, sizeof d_ref, "%s/%s/%s", pname, c->prob, v->name);
+        snprintf(d_dn, sizeof d_dn, "%s/%s/%s@onednn", pname, c->prob, v->name);
+        bool w_ref = !is_ref && vf_wanted(r, d_ref), w_dn = c->want_dn && vf_wanted(r, d_dn);
+        if (!w_ref && !w_dn) continue;
+        vf_poison(got, len);
+        if (pass) v->bwd(d, c->avg ? NULL : c->in, c->gout, c->gin);
+        else v->fwd(d, c->in, c->out);
+        if (w_ref) vf_check(r, d_ref, got, ref, len, c->rtol, c->atol);
+        if (w_dn) {
+            if (!c->dn_ok) {
+                vf_record(r, d_dn, false, "oneDNN pooling failed (see stderr)");
+                continue;
             }
+            const float *dn = pass ? c->dn_gin : c->dn_out, *dn2 = pass ? c->dn_gin2 : c->dn_out2;
+            char detail[256] = "";
+            bool ok = vf_compare(got, dn, len, c->rtol * 10, c->atol, detail, sizeof detail);
+            if (ok && dn2) ok = vf_compare(got, dn2, len, c->rtol * 10, c->atol, detail, sizeof detail);
+            vf_record(r, d_dn, ok, detail);
         }
     }
-    vf_buf_free(in); vf_buf_free(gout);
-    vf_buf_free(ref_out); vf_buf_free(ref_gin); vf_buf_free(out); vf_buf_free(gin);
-    free(dn_out); free(dn_gin); free(dn_out2); free(dn_gin2);
+}
+
+void verify_pool(vf_report *r, const pool_desc *d) {
+    pool_case c = {.d = d, .ni = pool_in_size(d), .no = pool_out_size(d), .avg = d->kind == POOL_AVG};
+    pool_desc_str(d, c.prob, sizeof c.prob);
+    /* avg: exact window sums times 1/k^2 computed the same way everywhere, but allow for a
+     * divide-instead-of-multiply (oneDNN) and, in backward, for overlapping windows adding
+     * differently rounded contributions. */
+    c.rtol = c.avg ? 1e-6 : 0, c.atol = c.avg ? 1e-6 : 0;
+    const uint64_t seed = 0x9001 + (uint64_t)d->n * 131 + (uint64_t)d->c * 17 + (uint64_t)d->h * 7 + (uint64_t)d->w;
+
+    c.in = vf_buf_alloc(c.ni, false), c.gout = vf_buf_alloc(c.no, false);
+    c.ref_out = vf_buf_alloc(c.no, true), c.ref_gin = vf_buf_alloc(c.ni, true);
+    c.out = vf_buf_alloc(c.no, true), c.gin = vf_buf_alloc(c.ni, true);
+    vf_fill_int(c.in, c.ni, seed, -8, 8);
+    vf_fill_int(c.gout, c.no, seed ^ 0x5555, -8, 8);
+    pool2d_fwd__scalar(d, c.in, c.ref_out);
+    pool2d_bwd__scalar(d, c.avg ? NULL : c.in, c.gout, c.ref_gin);
+
+    int nv;
+    const pool_ops *vs = lb_pool_variants(&nv);
+    onednn_results(r, vs, nv, &c);
+    for (int i = 0; i < nv; i++)
+        if (vf_variant_runnable(r, "pool", vs[i].name, vs[i].isa)) check_variant(r, &vs[i], &c);
+    vf_buf_free(c.in); vf_buf_free(c.gout);
+    vf_buf_free(c.ref_out); vf_buf_free(c.ref_gin); vf_buf_free(c.out); vf_buf_free(c.gin);
+    free(c.dn_out); free(c.dn_gin); free(c.dn_out2); free(c.dn_gin2);
 }
