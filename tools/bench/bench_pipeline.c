@@ -332,16 +332,18 @@ static bench_stats stats_of(const double *sec, int n) {
     return bench_stats_of(tmp, n);
 }
 
-static void json_record_head(json_writer *j, const char *name, const char *phase, int threads, int reps, long iters) {
-    json_begin_object(j, NULL);
-    json_str(j, "name", name);
-    json_str(j, "run_name", name);
-    json_str(j, "run_type", "aggregate");
-    json_str(j, "aggregate_name", "median");
-    json_str(j, "pipeline", phase);
-    json_int(j, "repetitions", reps);
-    json_int(j, "iterations", iters);
-    json_int(j, "threads", threads);
+/* A new record with the fields every pipeline record starts with. */
+static json_t *record_head_json(const char *name, const char *phase, int threads, int reps, long iters) {
+    json_t *j = json_object();
+    lb_json_set_str(j, "name", name);
+    lb_json_set_str(j, "run_name", name);
+    lb_json_set_str(j, "run_type", "aggregate");
+    lb_json_set_str(j, "aggregate_name", "median");
+    lb_json_set_str(j, "pipeline", phase);
+    lb_json_set_int(j, "repetitions", reps);
+    lb_json_set_int(j, "iterations", iters);
+    lb_json_set_int(j, "threads", threads);
+    return j;
 }
 
 /* "conv 2x2 80->80", "lrelu", "avgpool 2x2/2", "linear* 8->1" */
@@ -544,69 +546,68 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_proc *t, co
     r->n_rows++;
 
     if (r->json_on) {
-        json_writer *j = &r->json;
-        json_record_head(j, name, phase, threads, reps, calls);
+        json_t *j = record_head_json(name, phase, threads, reps, calls);
         bench_json_time_stats(j, &st);
         bench_json_samples(j, "samples", ours, reps);
-        json_str(j, "net", job->net);
+        lb_json_set_str(j, "net", job->net);
         char lat[32];
         snprintf(lat, sizeof lat, "%dx%d", job->h, job->w);
-        json_str(j, "lattice", lat);
-        json_int(j, "batch", batch);
-        json_int(j, "threads_used", used);
-        json_str(j, "conv2d_variant", r->disp->conv2d->name);
-        json_num(j, "flops", flops);
-        json_str(j, "flops_counted", job->train ? "2*MACs of conv/linear for fwd, bwd_data (not layer 0) and bwd_weights, plus pool window reads"
+        lb_json_set_str(j, "lattice", lat);
+        lb_json_set_int(j, "batch", batch);
+        lb_json_set_int(j, "threads_used", used);
+        lb_json_set_str(j, "conv2d_variant", r->disp->conv2d->name);
+        lb_json_set_num(j, "flops", flops);
+        lb_json_set_str(j, "flops_counted", job->train ? "2*MACs of conv/linear for fwd, bwd_data (not layer 0) and bwd_weights, plus pool window reads"
                                                 : "2*MACs of conv/linear for fwd, plus pool window reads");
-        json_num(j, "samples_per_s", sps);
-        json_num(j, "samples_per_s_best", batch / st.min);
-        json_num(j, "GFLOPS", gf);
-        if (peak > 0) json_num(j, "pct_fma_peak", 100 * gf / peak);
+        lb_json_set_num(j, "samples_per_s", sps);
+        lb_json_set_num(j, "samples_per_s_best", batch / st.min);
+        lb_json_set_num(j, "GFLOPS", gf);
+        if (peak > 0) lb_json_set_num(j, "pct_fma_peak", 100 * gf / peak);
         if (nbase) {
-            json_str(j, "torch_version", t->version[0] ? t->version : NULL);
-            json_num(j, "torch_time", bst.median * 1e9);
-            json_num(j, "torch_min_time", bst.min * 1e9);
-            json_int(j, "torch_repetitions", nbase);
-            json_int(j, "torch_iterations", tcalls);
+            lb_json_set_str(j, "torch_version", t->version[0] ? t->version : NULL);
+            lb_json_set_num(j, "torch_time", bst.median * 1e9);
+            lb_json_set_num(j, "torch_min_time", bst.min * 1e9);
+            lb_json_set_int(j, "torch_repetitions", nbase);
+            lb_json_set_int(j, "torch_iterations", tcalls);
             bench_json_samples(j, "torch_samples", base, nbase);
-            json_num(j, "torch_samples_per_s", bsps);
-            json_num(j, "ratio_vs_torch", sps / bsps);
+            lb_json_set_num(j, "torch_samples_per_s", bsps);
+            lb_json_set_num(j, "ratio_vs_torch", sps / bsps);
             /* on the fastest repetition of each side (noise only adds time) */
-            json_num(j, "ratio_vs_torch_best", bst.min / st.min);
+            lb_json_set_num(j, "ratio_vs_torch_best", bst.min / st.min);
         }
         if (!first && *first_t > 0) {
-            json_int(j, "first_threads", r->opt->threads[0]);
-            json_num(j, "speedup_vs_first_threads", *first_t / tm);
+            lb_json_set_int(j, "first_threads", r->opt->threads[0]);
+            lb_json_set_num(j, "speedup_vs_first_threads", *first_t / tm);
         }
-        json_int(j, "counter_calls", calls);
-        lb_counters_json(j, "counters", &cv);
-        json_num(j, "profiled_step_time", pwall * 1e9);
-        json_num(j, "kernel_time", kernel_s * 1e9);
-        json_num(j, "outside_kernels_time", outside_s * 1e9);
-        json_num(j, "outside_kernels_share", outside_share);
-        json_num(j, "input_time", prof.input.seconds / pcalls * 1e9);
-        json_num(j, "loss_time", prof.loss.seconds / pcalls * 1e9);
-        json_num(j, "optimizer_time", prof.optim.seconds / pcalls * 1e9);
-        json_begin_array(j, "layers");
+        lb_json_set_int(j, "counter_calls", calls);
+        json_object_set_new(j, "counters", lb_counters_json(&cv));
+        lb_json_set_num(j, "profiled_step_time", pwall * 1e9);
+        lb_json_set_num(j, "kernel_time", kernel_s * 1e9);
+        lb_json_set_num(j, "outside_kernels_time", outside_s * 1e9);
+        lb_json_set_num(j, "outside_kernels_share", outside_share);
+        lb_json_set_num(j, "input_time", prof.input.seconds / pcalls * 1e9);
+        lb_json_set_num(j, "loss_time", prof.loss.seconds / pcalls * 1e9);
+        lb_json_set_num(j, "optimizer_time", prof.optim.seconds / pcalls * 1e9);
+        json_t *layers = json_array();
         for (int i = 0; i < nl; i++) {
             const nn_prof_cell *c = prof.layer[i];
             char lab[48];
             layer_label(nn_model_layer(m, i), lab, sizeof lab);
-            json_begin_object(j, NULL);
-            json_int(j, "index", i);
-            json_str(j, "layer", lab);
-            if (nn_model_layer_fused(m, i)) json_str(j, "fused_into", "the layer before (its time is that layer's)");
+            json_t *lj = json_object();
+            lb_json_set_int(lj, "index", i);
+            lb_json_set_str(lj, "layer", lab);
+            if (nn_model_layer_fused(m, i)) lb_json_set_str(lj, "fused_into", "the layer before (its time is that layer's)");
             static const char *const keys[LB_N_PASSES][2] = {
                 {"fwd_time", "fwd_flops"}, {"bwd_data_time", "bwd_data_flops"}, {"bwd_weights_time", "bwd_weights_flops"}};
             for (int p = 0; p < LB_N_PASSES; p++) {
                 if (!c[p].calls) continue; /* a pass the runtime does not run */
-                json_num(j, keys[p][0], c[p].seconds / pcalls * 1e9);
-                json_num(j, keys[p][1], c[p].flops / pcalls);
+                lb_json_set_num(lj, keys[p][0], c[p].seconds / pcalls * 1e9);
+                lb_json_set_num(lj, keys[p][1], c[p].flops / pcalls);
             }
-            json_end_object(j);
+            json_array_append_new(layers, lj);
         }
-        json_end_array(j);
-        json_end_object(j);
+        json_object_set_new(j, "layers", layers);
+        bench_json_add(r, j);
     }
     nn_job_free(&nj);
 }
@@ -716,30 +717,29 @@ static bool pipe_generate(bench_run *r, const pipe_cfg *cfg, const torch_proc *t
             fprintf(r->out, PIPE_ROW, names[v], thr, ms, spread, cs, "-", "-", bms, bcs, ratio, note);
             r->n_rows++;
             if (r->json_on) {
-                json_writer *j = &r->json;
-                json_record_head(j, names[v], "generate", threads, cfg->gen_reps, 1);
+                json_t *j = record_head_json(names[v], "generate", threads, cfg->gen_reps, 1);
                 bench_json_time_stats(j, &st[v]);
                 bench_json_samples(j, "samples", sec[v], cfg->gen_reps);
-                json_str(j, "variant", vars[v]->name);
-                json_str(j, "isa", lb_isa_name(vars[v]->isa));
-                json_str(j, "lattice", "60x4");
-                json_num(j, "eta", 4.01);
-                json_num(j, "lambda", 1.0);
-                json_num(j, "mu", 1.0);
-                json_int(j, "configurations", cfg->gen_count);
-                json_int(j, "chains", g[v].pt.chains);
-                json_int(j, "therm", cfg->gen_therm);
-                json_int(j, "spacing", g[v].pt.spacing);
-                json_num(j, "tau_int", g[v].pt.tau_int);
-                json_num(j, "sweeps", gen_sweeps(&g[v]));
-                json_num(j, "configs_per_s", cps);
-                json_num(j, "sweeps_per_s", sws);
-                json_num(j, "samples_per_s", cps);
+                lb_json_set_str(j, "variant", vars[v]->name);
+                lb_json_set_str(j, "isa", lb_isa_name(vars[v]->isa));
+                lb_json_set_str(j, "lattice", "60x4");
+                lb_json_set_num(j, "eta", 4.01);
+                lb_json_set_num(j, "lambda", 1.0);
+                lb_json_set_num(j, "mu", 1.0);
+                lb_json_set_int(j, "configurations", cfg->gen_count);
+                lb_json_set_int(j, "chains", g[v].pt.chains);
+                lb_json_set_int(j, "therm", cfg->gen_therm);
+                lb_json_set_int(j, "spacing", g[v].pt.spacing);
+                lb_json_set_num(j, "tau_int", g[v].pt.tau_int);
+                lb_json_set_num(j, "sweeps", gen_sweeps(&g[v]));
+                lb_json_set_num(j, "configs_per_s", cps);
+                lb_json_set_num(j, "sweeps_per_s", sws);
+                lb_json_set_num(j, "samples_per_s", cps);
                 if (with_base) {
-                    json_num(j, "scalar_configs_per_s", cfg->gen_count / st[1].median);
-                    json_num(j, "ratio_vs_scalar", st[1].median / st[v].median);
+                    lb_json_set_num(j, "scalar_configs_per_s", cfg->gen_count / st[1].median);
+                    lb_json_set_num(j, "ratio_vs_scalar", st[1].median / st[v].median);
                 }
-                json_end_object(j);
+                bench_json_add(r, j);
             }
         }
         fflush(r->out);
@@ -823,19 +823,18 @@ static void pipe_eval(bench_run *r, const pipe_cfg *cfg, const torch_proc *t, in
         fflush(r->out);
         r->n_rows++;
         if (r->json_on) {
-            json_writer *j = &r->json;
-            json_record_head(j, name, "eval", threads, reps, calls);
+            json_t *j = record_head_json(name, "eval", threads, reps, calls);
             bench_json_time_stats(j, &st);
             bench_json_samples(j, "samples", s, reps);
-            json_str(j, "net", "task1-eq");
-            json_str(j, "lattice", "60x4");
-            json_int(j, "batch", batch);
-            json_int(j, "configurations", d.n);
-            json_num(j, "flops", flops);
-            json_num(j, "samples_per_s", sps);
-            json_num(j, "GFLOPS", gf);
-            if (peak > 0) json_num(j, "pct_fma_peak", 100 * gf / peak);
-            json_end_object(j);
+            lb_json_set_str(j, "net", "task1-eq");
+            lb_json_set_str(j, "lattice", "60x4");
+            lb_json_set_int(j, "batch", batch);
+            lb_json_set_int(j, "configurations", d.n);
+            lb_json_set_num(j, "flops", flops);
+            lb_json_set_num(j, "samples_per_s", sps);
+            lb_json_set_num(j, "GFLOPS", gf);
+            if (peak > 0) lb_json_set_num(j, "pct_fma_peak", 100 * gf / peak);
+            bench_json_add(r, j);
         }
         nn_model_free(m);
     }

@@ -57,30 +57,29 @@ void bench_worm(bench_run *r) {
                     fflush(r->out);
                     r->n_rows++;
                     if (r->json_on) {
-                        json_writer *j = &r->json;
-                        json_begin_object(j, NULL);
-                        json_str(j, "name", name);
-                        json_str(j, "run_type", "worm");
-                        json_str(j, "variant", vars[v].name);
-                        json_str(j, "isa", lb_isa_name(vars[v].isa));
-                        json_int(j, "threads", c.threads);
-                        json_int(j, "chains", res.chains);
-                        json_int(j, "worms_per_sweep", res.worms_per_sweep);
-                        json_num(j, "sweeps_per_s_core", res.sweeps_per_s_core);
-                        json_num(j, "head_moves_per_s_core", res.head_per_s_core);
-                        json_num(j, "l_updates_per_s_core", res.l_per_s_core);
-                        json_num(j, "sweeps_per_s_wall", res.sweeps_per_s_wall);
-                        json_num(j, "updates_per_s_core", res.updates_per_s_core);
-                        json_num(j, "lane_efficiency_1sweep", res.lane_efficiency);
-                        json_num(j, "lane_efficiency_32sweeps", res.lane_efficiency_32);
-                        json_num(j, "lane_efficiency_1024sweeps", res.lane_efficiency_1024);
+                        json_t *j = json_object();
+                        lb_json_set_str(j, "name", name);
+                        lb_json_set_str(j, "run_type", "worm");
+                        lb_json_set_str(j, "variant", vars[v].name);
+                        lb_json_set_str(j, "isa", lb_isa_name(vars[v].isa));
+                        lb_json_set_int(j, "threads", c.threads);
+                        lb_json_set_int(j, "chains", res.chains);
+                        lb_json_set_int(j, "worms_per_sweep", res.worms_per_sweep);
+                        lb_json_set_num(j, "sweeps_per_s_core", res.sweeps_per_s_core);
+                        lb_json_set_num(j, "head_moves_per_s_core", res.head_per_s_core);
+                        lb_json_set_num(j, "l_updates_per_s_core", res.l_per_s_core);
+                        lb_json_set_num(j, "sweeps_per_s_wall", res.sweeps_per_s_wall);
+                        lb_json_set_num(j, "updates_per_s_core", res.updates_per_s_core);
+                        lb_json_set_num(j, "lane_efficiency_1sweep", res.lane_efficiency);
+                        lb_json_set_num(j, "lane_efficiency_32sweeps", res.lane_efficiency_32);
+                        lb_json_set_num(j, "lane_efficiency_1024sweeps", res.lane_efficiency_1024);
                         if (scalar_sweeps > 0) {
-                            json_num(j, "ratio_sweeps_vs_scalar", res.sweeps_per_s_core / scalar_sweeps);
-                            json_num(j, "ratio_head_vs_scalar", res.head_per_s_core / scalar_head);
-                            json_num(j, "ratio_l_vs_scalar", res.l_per_s_core / scalar_l);
-                            json_num(j, "ratio_updates_vs_scalar", res.updates_per_s_core / scalar_upd);
+                            lb_json_set_num(j, "ratio_sweeps_vs_scalar", res.sweeps_per_s_core / scalar_sweeps);
+                            lb_json_set_num(j, "ratio_head_vs_scalar", res.head_per_s_core / scalar_head);
+                            lb_json_set_num(j, "ratio_l_vs_scalar", res.l_per_s_core / scalar_l);
+                            lb_json_set_num(j, "ratio_updates_vs_scalar", res.updates_per_s_core / scalar_upd);
                         }
-                        json_end_object(j);
+                        bench_json_add(r, j);
                     }
                 }
             }

@@ -509,23 +509,23 @@ void lb_counters_close(lb_counters *c) {
 
 /* ---- output ---- */
 
-void lb_counters_json(json_writer *j, const char *key, const lb_counter_values *v) {
-    json_begin_object(j, key);
-    json_str(j, "backend", v->backend);
-    if (v->reason[0]) json_str(j, "reason", v->reason);
-    if (v->note[0]) json_str(j, "note", v->note);
-    json_int(j, "threads", v->threads);
-    json_int(j, "threads_active", v->threads_active);
-    json_bool(j, "user_only", v->user_only);
-    json_bool(j, "multiplexed", v->multiplexed);
-    json_num(j, "wall_ns", v->wall_ns);
+json_t *lb_counters_json(const lb_counter_values *v) {
+    json_t *o = json_object();
+    lb_json_set_str(o, "backend", v->backend);
+    if (v->reason[0]) lb_json_set_str(o, "reason", v->reason);
+    if (v->note[0]) lb_json_set_str(o, "note", v->note);
+    lb_json_set_int(o, "threads", v->threads);
+    lb_json_set_int(o, "threads_active", v->threads_active);
+    lb_json_set_bool(o, "user_only", v->user_only);
+    lb_json_set_bool(o, "multiplexed", v->multiplexed);
+    lb_json_set_num(o, "wall_ns", v->wall_ns);
     for (int id = 0; id < LB_CTR_COUNT; id++)
-        if (v->valid[id]) json_num(j, EVENTS[id].name, v->value[id]);
-    if (isfinite(v->ipc)) json_num(j, "ipc", v->ipc);
-    if (isfinite(v->cache_miss_rate)) json_num(j, "cache_miss_rate", v->cache_miss_rate);
-    if (isfinite(v->branch_miss_rate)) json_num(j, "branch_miss_rate", v->branch_miss_rate);
-    if (isfinite(v->cpus_utilized)) json_num(j, "cpus_utilized", v->cpus_utilized);
-    json_end_object(j);
+        if (v->valid[id]) lb_json_set_num(o, EVENTS[id].name, v->value[id]);
+    if (isfinite(v->ipc)) lb_json_set_num(o, "ipc", v->ipc);
+    if (isfinite(v->cache_miss_rate)) lb_json_set_num(o, "cache_miss_rate", v->cache_miss_rate);
+    if (isfinite(v->branch_miss_rate)) lb_json_set_num(o, "branch_miss_rate", v->branch_miss_rate);
+    if (isfinite(v->cpus_utilized)) lb_json_set_num(o, "cpus_utilized", v->cpus_utilized);
+    return o;
 }
 
 void lb_counters_format(const lb_counter_values *v, char *buf, size_t len) {

@@ -103,9 +103,9 @@ void lb_counters_stop(lb_counters *c);    /* disable */
 void lb_counters_read(const lb_counters *c, lb_counter_values *v);
 void lb_counters_close(lb_counters *c);   /* closes everything; c then reads as "none" */
 
-/* The values as a JSON object: backend, reason, note, threads, user_only, multiplexed, wall_ns,
+/* The values as a new JSON object: backend, reason, note, threads, user_only, multiplexed, wall_ns,
  * one field per counted event (perf's names, task-clock in ns) and the derived ratios that exist. */
-void lb_counters_json(json_writer *j, const char *key, const lb_counter_values *v);
+json_t *lb_counters_json(const lb_counter_values *v);
 /* One short line: "ipc 2.31 cache-miss 1.2% br-miss 0.4%" (hw),
  * "task-clock 12.1 ms, 0 faults, 3 cs" (sw), "no counters" (none). */
 void lb_counters_format(const lb_counter_values *v, char *buf, size_t len);
