@@ -1,8 +1,8 @@
 /* `latbench bench`: per-layer kernel timings against oneDNN, and the conv chain of a network.
  * bench_run.c opens and closes a run and holds the helpers the op files share, bench_report.c
  * prints a measurement's row and writes its JSON records; the op files (bench_ops.c: one conv or
- * pool problem, bench_chain.c: a network's conv chain, bench_worm.c, bench_pipeline.c,
- * gbench_kernels.c) use those two and bench_ops.c's step functions, never bench_main.c, which
+ * pool problem, bench_chain.c: a network's conv chain, bench_worm.c, bench_pipeline*.c with
+ * torch_client.c, gbench_kernels.c) use those two and bench_ops.c's step functions, never bench_main.c, which
  * (cmd_bench: options, the problem sweep) calls them.
  */
 #pragma once
@@ -174,7 +174,7 @@ bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);
 /* Worm update throughput per variant (bench_worm.c). */
 void bench_worm(bench_run *r);
 
-/* ---- pipelines (bench_pipeline.c) ---- */
+/* ---- pipelines (bench_pipeline.c; its parts: bench_pipeline.h) ---- */
 /* The full pipelines, each beside its baseline in the same run: training steps of task1-eq/st on
  * 8x8 and 60x4 and task3-eq1 on 8x8 and inference of task1-eq on 64x64 vs PyTorch (per-layer
  * breakdown, share outside kernels), worm sample generation vs the scalar variant, evaluation over
