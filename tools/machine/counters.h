@@ -121,7 +121,7 @@ void lb_counters_probe(lb_counters_probe_result *p);
 /* "ENOENT: No such file or directory (no PMU exposes this event: a VM without a virtual PMU?)" */
 void lb_counters_errno_text(int err, int paranoid, char *buf, size_t len);
 
-/* ---- likwid marker API (make LIKWID=1 defines LATBENCH_LIKWID and links -llikwid) ----
+/* ---- likwid marker API (make LIKWID=1 defines LATBENCH_LIKWID and links -llikwid; counters_likwid.c) ----
  * lb_region_begin/end run LIKWID_MARKER_START/STOP in every thread of a
  * `#pragma omp parallel num_threads(threads)` team (so per-thread counts land on the threads that
  * do the work; threads <= 1: the calling thread only).  Use the same name and thread count for
