@@ -290,7 +290,8 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
         json_flags = LB_ATOMIC_NOREPLACE;
     }
     if (r->json_path[0]) {
-        /* the temporary exists from the start (a kill -9 leaves it for the next run to sweep) */
+        /* The temporary is made now, the tree written into it at the close: an output that cannot
+         * be made fails before the measurements, and an interrupted run leaves no file. */
         char err[600];
         if (!lb_atomic_open(&r->json_af, r->json_path, json_flags, err, sizeof err)) {
             fprintf(stderr, "latbench: %s\n", err);
