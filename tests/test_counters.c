@@ -177,16 +177,11 @@ static void test_one_thread_known_work(void **state) {
     printf("NOTE counters: one-line text \"%s\"\n", line);
     assert_non_null(strstr(line, b == LB_BACKEND_PERF_HW ? "ipc" : "task-clock"));
 
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    json_writer j;
-    json_init(&j, f);
-    json_begin_object(&j, NULL);
-    lb_counters_json(&j, "counters", &v);
-    json_end_object(&j);
-    fclose(f);
+    json_t *root = json_object();
+    json_object_set_new(root, "counters", lb_counters_json(&v));
+    char *buf = json_dumps(root, LB_JSON_DUMP_FLAGS);
+    json_decref(root);
+    assert_non_null(buf);
     assert_non_null(strstr(buf, "\"counters\": {"));
     assert_non_null(strstr(buf, b == LB_BACKEND_PERF_HW ? "\"backend\": \"perf_event:hw\"" : "\"backend\": \"perf_event:sw\""));
     assert_non_null(strstr(buf, "\"task-clock\": "));

@@ -1,34 +1,28 @@
-/* A small streaming JSON writer (objects, arrays, strings, numbers) for the benchmark's results,
- * and an atomic file commit (lib/io/atomic.h): a unique temporary, fsync, rename into place. */
+/* JSON outputs through jansson: the value helpers the writers share (JSON has no NaN or infinity,
+ * and C strings may be NULL: both become null) and the atomic write of a finished tree
+ * (lib/io/atomic.h: a unique temporary, fsync, rename into place).  A writer builds its json_t
+ * tree in memory and commits it whole, so an interrupted run leaves no half file. */
 #pragma once
+#include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stddef.h>
 #include "lib/io/atomic.h"
 
-#define JSON_MAX_DEPTH 16
-typedef struct {
-    FILE *f;
-    int depth;
-    bool has_items[JSON_MAX_DEPTH];
-    bool failed;
-} json_writer;
+/* How every output is dumped: two-space indentation, and 17 significant digits so that a double
+ * read back is the double written. */
+#define LB_JSON_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
 
-void json_init(json_writer *j, FILE *f);
-/* key is NULL inside arrays and at the top level. */
-void json_begin_object(json_writer *j, const char *key);
-void json_end_object(json_writer *j);
-void json_begin_array(json_writer *j, const char *key);
-void json_end_array(json_writer *j);
-void json_str(json_writer *j, const char *key, const char *value);   /* NULL value -> null */
-void json_num(json_writer *j, const char *key, double value);        /* non-finite -> null */
-void json_int(json_writer *j, const char *key, long long value);
-void json_bool(json_writer *j, const char *key, bool value);
+json_t *lb_json_num(double v);       /* non-finite -> null */
+json_t *lb_json_str(const char *s);  /* NULL -> null */
 
-/* Opens a unique temporary beside path (lib/io/atomic.h: removed on SIGINT/SIGTERM, swept by a
- * later run after a kill -9); NULL after printing the reason.  flags: LB_ATOMIC_NOREPLACE or 0. */
-FILE *json_file_open_tmp(const char *path, lb_atomic_file *af, int flags);
-/* Flushes, fsyncs and closes f, then renames the temporary into place (and fsyncs the directory).
- * On any failure removes the temporary, prints the reason and returns false. */
-bool json_file_commit(FILE *f, lb_atomic_file *af);
-/* Closes f and removes the temporary (a run that failed before its end). */
-void json_file_abort(FILE *f, lb_atomic_file *af);
+/* obj[key] = value, appended (jansson keeps insertion order). */
+void lb_json_set_num(json_t *obj, const char *key, double v);
+void lb_json_set_str(json_t *obj, const char *key, const char *s);
+void lb_json_set_int(json_t *obj, const char *key, long long v);
+void lb_json_set_bool(json_t *obj, const char *key, bool v);
+
+/* Writes root (LB_JSON_DUMP_FLAGS, a newline at the end) into af, opened by lb_atomic_open, and
+ * commits it.  On failure removes the temporary and says why in err. */
+bool lb_json_commit(const json_t *root, lb_atomic_file *af, char *err, size_t errlen);
+/* lb_atomic_open + lb_json_commit.  flags: LB_ATOMIC_NOREPLACE or 0. */
+bool lb_json_write_atomic(const json_t *root, const char *path, int flags, char *err, size_t errlen);

@@ -1,8 +1,8 @@
 /* `latbench bench`: per-layer kernel timings against oneDNN, and the conv chain of a network.
  * bench_run.c opens and closes a run and holds the helpers the op files share, bench_report.c
  * prints a measurement's row and writes its JSON records; the op files (bench_ops.c: one conv or
- * pool problem, bench_chain.c: a network's conv chain, bench_worm.c, bench_pipeline.c,
- * gbench_kernels.c) use those two and bench_ops.c's step functions, never bench_main.c, which
+ * pool problem, bench_chain.c: a network's conv chain, bench_worm.c, bench_pipeline*.c with
+ * torch_client.c, gbench_kernels.c) use those two and bench_ops.c's step functions, never bench_main.c, which
  * (cmd_bench: options, the problem sweep) calls them.
  */
 #pragma once
@@ -62,11 +62,13 @@ typedef struct bench_run {
     lb_counters ctr;                    /* opened for the largest thread count of the run */
     odnn_env env;
     bool have_onednn;
-    json_writer json;
+    /* The JSON results: the tree built in memory, its "benchmarks" array that records go into, and
+     * the temporary (lib/io/atomic.h) opened with the run and committed by bench_run_close. */
+    json_t *json;
+    json_t *json_benchmarks;
     bool json_on;
-    FILE *json_file;
     char json_path[1024];
-    lb_atomic_file json_af; /* the temporary json_file writes (bench_json.h) */
+    lb_atomic_file json_af;
     char dnnl_ver[64];
     double t_start;
     FILE *out;
@@ -105,8 +107,10 @@ double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
  * results/<machine>/runs/<kind>-<date>-<time>.json unless opt->no_json), oneDNN, the FMA peaks, the
  * context printed and written.  Returns 0, or an exit status after a message. */
 int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind);
-/* Ends the JSON and commits it atomically; releases oneDNN.  Returns 0, or 1 when writing failed. */
+/* Writes the JSON and commits it atomically; releases oneDNN.  Returns 0, or 1 when writing failed. */
 int bench_run_close(bench_run *r);
+/* Drops the JSON results and their temporary (a run that measured nothing writes no file). */
+void bench_run_discard_json(bench_run *r);
 /* Runs fn(ctx) `calls` times with the run's counters on (and the likwid region `name` around it, on
  * `threads` threads): the hardware/software counters of a benchmark or a pipeline phase, counted
  * apart from the timed repetitions. */
@@ -130,8 +134,10 @@ void bench_print_header(FILE *f);
 void bench_report(bench_run *r, const bench_measure *m);
 /* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
  * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
-void bench_json_time_stats(json_writer *j, const bench_stats *s);
-void bench_json_samples(json_writer *j, const char *key, const double *sec, int n);
+void bench_json_time_stats(json_t *rec, const bench_stats *s);
+void bench_json_samples(json_t *rec, const char *key, const double *sec, int n);
+/* Appends a record to the run's "benchmarks" (taking it; dropped when the run writes no JSON). */
+void bench_json_add(bench_run *r, json_t *rec);
 
 
 /* Step contexts and functions (timing.h steps) shared by bench_ops.c and bench_chain.c. */
@@ -168,7 +174,7 @@ bool bench_chain(bench_run *r, const char *net, int h, int w, int batch);
 /* Worm update throughput per variant (bench_worm.c). */
 void bench_worm(bench_run *r);
 
-/* ---- pipelines (bench_pipeline.c) ---- */
+/* ---- pipelines (bench_pipeline.c; its parts: bench_pipeline.h) ---- */
 /* The full pipelines, each beside its baseline in the same run: training steps of task1-eq/st on
  * 8x8 and 60x4 and task3-eq1 on 8x8 and inference of task1-eq on 64x64 vs PyTorch (per-layer
  * breakdown, share outside kernels), worm sample generation vs the scalar variant, evaluation over

@@ -355,7 +355,7 @@ int cmd_bench(int argc, char **argv) {
     if (!r.n_rows) {
         /* nothing measured: an input error, and no empty result file to mistake for a run */
         fprintf(stderr, "latbench bench: no benchmark matched%s%s\n", opt.filter ? " --filter " : "", opt.filter ? opt.filter : "");
-        if (r.json_on) json_file_abort(r.json_file, &r.json_af), r.json_on = false;
+        bench_run_discard_json(&r);
         bench_run_close(&r);
         return 2;
     }

@@ -46,98 +46,102 @@ static const char *kind_name(bench_step_kind k) {
     }
 }
 
-void bench_json_time_stats(json_writer *j, const bench_stats *s) {
-    json_num(j, "real_time", s->median * 1e9);
-    json_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
-    json_str(j, "time_unit", "ns");
-    json_num(j, "min_time", s->min * 1e9);
-    json_num(j, "max_time", s->max * 1e9);
-    json_num(j, "q1_time", s->q1 * 1e9);
-    json_num(j, "q3_time", s->q3 * 1e9);
+void bench_json_time_stats(json_t *j, const bench_stats *s) {
+    lb_json_set_num(j, "real_time", s->median * 1e9);
+    lb_json_set_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
+    lb_json_set_str(j, "time_unit", "ns");
+    lb_json_set_num(j, "min_time", s->min * 1e9);
+    lb_json_set_num(j, "max_time", s->max * 1e9);
+    lb_json_set_num(j, "q1_time", s->q1 * 1e9);
+    lb_json_set_num(j, "q3_time", s->q3 * 1e9);
 }
 
-void bench_json_samples(json_writer *j, const char *key, const double *sec, int n) {
-    json_begin_array(j, key);
-    for (int i = 0; i < n; i++) json_num(j, NULL, sec[i] * 1e9);
-    json_end_array(j);
+void bench_json_samples(json_t *j, const char *key, const double *sec, int n) {
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, lb_json_num(sec[i] * 1e9));
+    json_object_set_new(j, key, a);
 }
 
-static void json_record(bench_run *r, const bench_measure *m, const char *who, const bench_seq *seq,
+void bench_json_add(bench_run *r, json_t *rec) {
+    if (r->json_on) json_array_append_new(r->json_benchmarks, rec);
+    else json_decref(rec);
+}
+
+static void record_json(bench_run *r, const bench_measure *m, const char *who, const bench_seq *seq,
                         const bench_seq_result *res, double peak) {
-    json_writer *j = &r->json;
     char name[192];
     snprintf(name, sizeof name, "%s/%s/threads:%d", m->name, who, m->threads);
-    json_begin_object(j, NULL);
-    json_str(j, "name", name);
-    json_str(j, "run_name", name);
-    json_str(j, "run_type", "aggregate");
-    json_str(j, "aggregate_name", "median");
-    json_int(j, "repetitions", res->reps);
-    json_int(j, "iterations", res->calls);
-    json_int(j, "threads", m->threads);
+    json_t *j = json_object();
+    lb_json_set_str(j, "name", name);
+    lb_json_set_str(j, "run_name", name);
+    lb_json_set_str(j, "run_type", "aggregate");
+    lb_json_set_str(j, "aggregate_name", "median");
+    lb_json_set_int(j, "repetitions", res->reps);
+    lb_json_set_int(j, "iterations", res->calls);
+    lb_json_set_int(j, "threads", m->threads);
     bench_json_time_stats(j, &res->total);
     bench_json_samples(j, "samples", res->samples, res->n_samples);
-    json_str(j, "problem", m->name);
-    json_str(j, "op", m->op);
-    json_str(j, "pass", m->pass);
-    json_str(j, "layers", m->layers);
-    json_str(j, "impl", who);
-    json_num(j, "flops", m->flops);
-    json_num(j, "bytes", m->bytes);
+    lb_json_set_str(j, "problem", m->name);
+    lb_json_set_str(j, "op", m->op);
+    lb_json_set_str(j, "pass", m->pass);
+    lb_json_set_str(j, "layers", m->layers);
+    lb_json_set_str(j, "impl", who);
+    lb_json_set_num(j, "flops", m->flops);
+    lb_json_set_num(j, "bytes", m->bytes);
     double t = res->total.median;
-    json_num(j, "GFLOPS", m->flops / t * 1e-9);
-    json_num(j, "GBps", m->bytes / t * 1e-9);
-    if (m->fma_bound && peak > 0) json_num(j, "pct_fma_peak", 100 * m->flops / t * 1e-9 / peak);
+    lb_json_set_num(j, "GFLOPS", m->flops / t * 1e-9);
+    lb_json_set_num(j, "GBps", m->bytes / t * 1e-9);
+    if (m->fma_bound && peak > 0) lb_json_set_num(j, "pct_fma_peak", 100 * m->flops / t * 1e-9 / peak);
     if (!strcmp(who, "ours")) {
-        json_str(j, "variant", m->variant);
-        json_str(j, "isa", lb_isa_name(m->isa));
-        json_int(j, "threads_used", m->threads_ours);
-        json_bool(j, "contended", m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads);
+        lb_json_set_str(j, "variant", m->variant);
+        lb_json_set_str(j, "isa", lb_isa_name(m->isa));
+        lb_json_set_int(j, "threads_used", m->threads_ours);
+        lb_json_set_bool(j, "contended", m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads);
         double all, compute;
         const char *path;
         onednn_best(m, &all, &path, &compute);
         if (path) {
-            json_str(j, "onednn_best_path", path);
-            json_num(j, "onednn_best_time", all * 1e9);
-            json_num(j, "onednn_best_compute_time", compute * 1e9);
-            json_num(j, "ratio_vs_onednn", t / all);
-            json_num(j, "ratio_vs_onednn_compute", t / compute);
-            json_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
+            lb_json_set_str(j, "onednn_best_path", path);
+            lb_json_set_num(j, "onednn_best_time", all * 1e9);
+            lb_json_set_num(j, "onednn_best_compute_time", compute * 1e9);
+            lb_json_set_num(j, "ratio_vs_onednn", t / all);
+            lb_json_set_num(j, "ratio_vs_onednn_compute", t / compute);
+            lb_json_set_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
         }
-        if (m->scalar) json_num(j, "ratio_vs_scalar", t / m->scalar->total.median);
+        if (m->scalar) lb_json_set_num(j, "ratio_vs_scalar", t / m->scalar->total.median);
         if (m->counter_calls > 0) {
-            json_int(j, "counter_calls", m->counter_calls);
-            lb_counters_json(j, "counters", &m->counters);
+            lb_json_set_int(j, "counter_calls", m->counter_calls);
+            json_object_set_new(j, "counters", lb_counters_json(&m->counters));
         }
     } else if (!strcmp(who, "scalar")) {
-        json_str(j, "variant", m->seq_scalar->steps[0].name);
-        json_str(j, "isa", "scalar");
-        json_int(j, "threads_used", m->threads_ours);
+        lb_json_set_str(j, "variant", m->seq_scalar->steps[0].name);
+        lb_json_set_str(j, "isa", "scalar");
+        lb_json_set_int(j, "threads_used", m->threads_ours);
     } else {
-        json_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
-        if (!strcmp(who, "onednn_any") && m->layouts_any) json_str(j, "onednn_layouts", m->layouts_any);
-        json_int(j, "threads_used", m->threads);
+        lb_json_set_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
+        if (!strcmp(who, "onednn_any") && m->layouts_any) lb_json_set_str(j, "onednn_layouts", m->layouts_any);
+        lb_json_set_int(j, "threads_used", m->threads);
     }
     for (int k = 0; k < STEP_N_KINDS; k++)
         if (res->has_kind[k]) {
             char key[32];
             snprintf(key, sizeof key, "%s_time", kind_name((bench_step_kind)k));
-            json_num(j, key, res->kind[k].median * 1e9);
+            lb_json_set_num(j, key, res->kind[k].median * 1e9);
         }
     if (seq->n_steps > 1) {
-        json_begin_array(j, "steps");
+        json_t *steps = json_array();
         for (int k = 0; k < seq->n_steps; k++) {
-            json_begin_object(j, NULL);
-            json_str(j, "name", seq->steps[k].name);
-            json_str(j, "kind", kind_name(seq->steps[k].kind));
-            json_num(j, "median_time", res->step[k].median * 1e9);
-            json_num(j, "min_time", res->step[k].min * 1e9);
-            json_num(j, "max_time", res->step[k].max * 1e9);
-            json_end_object(j);
+            json_t *st = json_object();
+            lb_json_set_str(st, "name", seq->steps[k].name);
+            lb_json_set_str(st, "kind", kind_name(seq->steps[k].kind));
+            lb_json_set_num(st, "median_time", res->step[k].median * 1e9);
+            lb_json_set_num(st, "min_time", res->step[k].min * 1e9);
+            lb_json_set_num(st, "max_time", res->step[k].max * 1e9);
+            json_array_append_new(steps, st);
         }
-        json_end_array(j);
+        json_object_set_new(j, "steps", steps);
     }
-    json_end_object(j);
+    bench_json_add(r, j);
 }
 
 #define ROW_FMT "%-60s %4s %10s %4s %8s %6s | %10s %9s %9s %10s | %6s %6s %6s %6s | %-34s | %s\n"
@@ -211,10 +215,10 @@ void bench_report(bench_run *r, const bench_measure *m) {
     fflush(r->out);
     r->n_rows++;
     if (r->json_on) {
-        json_record(r, m, "ours", m->seq_ours, m->ours, peak);
-        if (m->any) json_record(r, m, "onednn_any", m->seq_any, m->any, peak);
-        if (m->plain) json_record(r, m, "onednn_nhwc", m->seq_plain, m->plain, peak);
-        if (m->scalar) json_record(r, m, "scalar", m->seq_scalar, m->scalar, bench_peak_for(r, LB_ISA_SCALAR, m->threads));
+        record_json(r, m, "ours", m->seq_ours, m->ours, peak);
+        if (m->any) record_json(r, m, "onednn_any", m->seq_any, m->any, peak);
+        if (m->plain) record_json(r, m, "onednn_nhwc", m->seq_plain, m->plain, peak);
+        if (m->scalar) record_json(r, m, "scalar", m->seq_scalar, m->scalar, bench_peak_for(r, LB_ISA_SCALAR, m->threads));
     }
     if (r->on_measure) r->on_measure(r, m);
 }

@@ -137,106 +137,118 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
 }
 
 /* {"T": v[i], ...} keyed by the run's thread counts. */
-static void json_per_threads(json_writer *j, const char *name, const bench_opts *o, const double *v) {
-    json_begin_object(j, name);
+static json_t *per_threads_json(const bench_opts *o, const double *v) {
+    json_t *obj = json_object();
     for (int i = 0; i < o->n_threads; i++) {
         char key[16];
         snprintf(key, sizeof key, "%d", o->threads[i]);
-        json_num(j, key, v[i]);
+        lb_json_set_num(obj, key, v[i]);
     }
-    json_end_object(j);
+    return obj;
 }
 
-static void json_context(bench_run *r, const char *dnnl_ver) {
-    const bench_opts *o = r->opt;
-    json_writer *j = &r->json;
+static json_t *int_array_json(const int *v, int n) {
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, json_integer(v[i]));
+    return a;
+}
+
+/* The context's first part: when, where, the machine, the dispatch and the thread counts. */
+static void context_machine(json_t *c, const bench_run *r) {
     char date[64], host[128] = "";
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", &tm);
     gethostname(host, sizeof host - 1);
-    json_begin_object(j, "context");
-    json_str(j, "date", date);
-    json_str(j, "host_name", host);
-    json_str(j, "executable", "latbench bench");
-    json_int(j, "num_cpus", r->mach.pus);
-    json_str(j, "library_build_type",
+    lb_json_set_str(c, "date", date);
+    lb_json_set_str(c, "host_name", host);
+    lb_json_set_str(c, "executable", "latbench bench");
+    lb_json_set_int(c, "num_cpus", r->mach.pus);
 #ifdef __OPTIMIZE__
-             "release"
+    lb_json_set_str(c, "library_build_type", "release");
 #else
-             "debug"
+    lb_json_set_str(c, "library_build_type", "debug");
 #endif
-    );
-    json_str(j, "cpu_model", r->mach.model);
-    json_str(j, "cpu_vendor", r->disp->cpu.vendor);
-    json_str(j, "cpu_uarch", r->mach.uarch);
-    json_int(j, "cpu_family", r->mach.family);
-    json_int(j, "cpu_model_id", r->mach.model_id);
-    json_str(j, "machine_slug", r->mach.slug);
-    json_int(j, "packages", r->mach.packages);
-    json_int(j, "cores", r->mach.cores);
-    json_int(j, "pus", r->mach.pus);
-    json_str(j, "isa_features", r->mach.features);
-    json_str(j, "isa_cap", lb_isa_name(r->disp->cap));
-    json_begin_object(j, "dispatch");
-    json_str(j, "conv2d", r->disp->conv2d->name);
-    json_str(j, "pool", r->disp->pool->name);
-    json_end_object(j);
-    json_begin_array(j, "threads");
-    for (int i = 0; i < o->n_threads; i++) json_int(j, NULL, o->threads[i]);
-    json_end_array(j);
-    json_begin_array(j, "load_avg");
-    for (int i = 0; i < 3; i++) json_num(j, NULL, r->loadavg[i]);
-    json_end_array(j);
-    lb_topology_json(j, "topology", &r->topo);
-    json_str(j, "pin_policy", lb_pin_policy_name(LB_PIN_DEFAULT));
-    json_str(j, "pinning", r->pin_desc);
-    json_str(j, "counter_backend", lb_counter_backend_name(r->ctr.backend));
-    json_str(j, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
-    json_str(j, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
-    json_bool(j, "likwid_markers", LB_LIKWID_BUILT);
-    json_str(j, "omp_proc_bind", getenv("OMP_PROC_BIND"));
-    json_str(j, "omp_places", getenv("OMP_PLACES"));
-    json_str(j, "compiler", lb_build_compiler());
-    json_str(j, "compiler_flags", lb_build_flags());
-    json_str(j, "git_commit", lb_build_commit());
-    json_str(j, "onednn_version", dnnl_ver);
-    json_str(j, "onednn_cpu_runtime", odnn_runtime_name());
-    json_str(j, "onednn_cpu_isa", odnn_effective_isa_name());
-    json_bool(j, "onednn_baseline", r->have_onednn);
-    json_begin_object(j, "fma_peak_gflops");
-    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++) {
-        if (r->peak[isa][0] <= 0) continue;
-        json_per_threads(j, lb_isa_name((lb_isa)isa), o, r->peak[isa]);
-    }
-    json_end_object(j);
+    lb_json_set_str(c, "cpu_model", r->mach.model);
+    lb_json_set_str(c, "cpu_vendor", r->disp->cpu.vendor);
+    lb_json_set_str(c, "cpu_uarch", r->mach.uarch);
+    lb_json_set_int(c, "cpu_family", r->mach.family);
+    lb_json_set_int(c, "cpu_model_id", r->mach.model_id);
+    lb_json_set_str(c, "machine_slug", r->mach.slug);
+    lb_json_set_int(c, "packages", r->mach.packages);
+    lb_json_set_int(c, "cores", r->mach.cores);
+    lb_json_set_int(c, "pus", r->mach.pus);
+    lb_json_set_str(c, "isa_features", r->mach.features);
+    lb_json_set_str(c, "isa_cap", lb_isa_name(r->disp->cap));
+    json_t *disp = json_object();
+    lb_json_set_str(disp, "conv2d", r->disp->conv2d->name);
+    lb_json_set_str(disp, "pool", r->disp->pool->name);
+    json_object_set_new(c, "dispatch", disp);
+    json_object_set_new(c, "threads", int_array_json(r->opt->threads, r->opt->n_threads));
+    json_t *load = json_array();
+    for (int i = 0; i < 3; i++) json_array_append_new(load, lb_json_num(r->loadavg[i]));
+    json_object_set_new(c, "load_avg", load);
+}
+
+/* Then how the run measured: topology, pinning, counters, the builds of ours and oneDNN. */
+static void context_software(json_t *c, const bench_run *r) {
+    json_object_set_new(c, "topology", lb_topology_json(&r->topo));
+    lb_json_set_str(c, "pin_policy", lb_pin_policy_name(LB_PIN_DEFAULT));
+    lb_json_set_str(c, "pinning", r->pin_desc);
+    lb_json_set_str(c, "counter_backend", lb_counter_backend_name(r->ctr.backend));
+    lb_json_set_str(c, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
+    lb_json_set_str(c, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
+    lb_json_set_bool(c, "likwid_markers", LB_LIKWID_BUILT);
+    lb_json_set_str(c, "omp_proc_bind", getenv("OMP_PROC_BIND"));
+    lb_json_set_str(c, "omp_places", getenv("OMP_PLACES"));
+    lb_json_set_str(c, "compiler", lb_build_compiler());
+    lb_json_set_str(c, "compiler_flags", lb_build_flags());
+    lb_json_set_str(c, "git_commit", lb_build_commit());
+    lb_json_set_str(c, "onednn_version", r->dnnl_ver);
+    lb_json_set_str(c, "onednn_cpu_runtime", odnn_runtime_name());
+    lb_json_set_str(c, "onednn_cpu_isa", odnn_effective_isa_name());
+    lb_json_set_bool(c, "onednn_baseline", r->have_onednn);
+}
+
+/* Last the roofs measured and the options of the sweep. */
+static void context_sweep(json_t *c, const bench_run *r) {
+    const bench_opts *o = r->opt;
+    json_t *peaks = json_object();
+    for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++)
+        if (r->peak[isa][0] > 0) json_object_set_new(peaks, lb_isa_name((lb_isa)isa), per_threads_json(o, r->peak[isa]));
+    json_object_set_new(c, "fma_peak_gflops", peaks);
     if (r->stream_gbps[0] > 0) {
-        json_per_threads(j, "stream_gbps", o, r->stream_gbps);
-        json_per_threads(j, "l2_triad_gbps", o, r->l2_gbps);
+        json_object_set_new(c, "stream_gbps", per_threads_json(o, r->stream_gbps));
+        json_object_set_new(c, "l2_triad_gbps", per_threads_json(o, r->l2_gbps));
     }
-    json_begin_object(j, "timing");
-    json_str(j, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
-    json_int(j, "reps", o->timing.reps);
-    json_int(j, "min_reps", o->timing.min_reps);
-    json_num(j, "rep_seconds", o->timing.rep_s);
-    json_num(j, "budget_seconds", o->timing.budget_s);
-    json_end_object(j);
-    json_bool(j, "quick", o->quick);
-    json_begin_array(j, "nets");
-    for (int i = 0; i < o->n_nets; i++) json_str(j, NULL, o->nets[i]);
-    json_end_array(j);
-    json_begin_array(j, "lattices");
+    json_t *timing = json_object();
+    lb_json_set_str(timing, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
+    lb_json_set_int(timing, "reps", o->timing.reps);
+    lb_json_set_int(timing, "min_reps", o->timing.min_reps);
+    lb_json_set_num(timing, "rep_seconds", o->timing.rep_s);
+    lb_json_set_num(timing, "budget_seconds", o->timing.budget_s);
+    json_object_set_new(c, "timing", timing);
+    lb_json_set_bool(c, "quick", o->quick);
+    json_t *nets = json_array(), *lats = json_array();
+    for (int i = 0; i < o->n_nets; i++) json_array_append_new(nets, json_string(o->nets[i]));
+    json_object_set_new(c, "nets", nets);
     for (int i = 0; i < o->n_lattices; i++) {
         char s[32];
         snprintf(s, sizeof s, "%dx%d", o->lat_h[i], o->lat_w[i]);
-        json_str(j, NULL, s);
+        json_array_append_new(lats, json_string(s));
     }
-    json_end_array(j);
-    json_begin_array(j, "batches");
-    for (int i = 0; i < o->n_batches; i++) json_int(j, NULL, o->batches[i]);
-    json_end_array(j);
-    json_end_object(j);
+    json_object_set_new(c, "lattices", lats);
+    json_object_set_new(c, "batches", int_array_json(o->batches, o->n_batches));
+}
+
+/* The "context" object of the results (google-benchmark's name), in three parts. */
+static json_t *context_json(const bench_run *r) {
+    json_t *c = json_object();
+    context_machine(c, r);
+    context_software(c, r);
+    context_sweep(c, r);
+    return c;
 }
 
 /* The results store: results/<machine>/runs/<kind>-<date>-<time>-<microseconds>-<pid>.json (runs/ is
@@ -278,9 +290,13 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
         json_flags = LB_ATOMIC_NOREPLACE;
     }
     if (r->json_path[0]) {
-        r->json_file = json_file_open_tmp(r->json_path, &r->json_af, json_flags);
-        if (!r->json_file) return 1;
-        json_init(&r->json, r->json_file);
+        /* The temporary is made now, the tree written into it at the close: an output that cannot
+         * be made fails before the measurements, and an interrupted run leaves no file. */
+        char err[600];
+        if (!lb_atomic_open(&r->json_af, r->json_path, json_flags, err, sizeof err)) {
+            fprintf(stderr, "latbench: %s\n", err);
+            return 1;
+        }
         r->json_on = true;
     }
     if (opt->onednn) odnn_match_isa(r->disp->cap);
@@ -307,22 +323,34 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
         }
     print_context(r, r->dnnl_ver);
     if (r->json_on) {
-        json_begin_object(&r->json, NULL);
-        json_context(r, r->dnnl_ver);
-        json_begin_array(&r->json, "benchmarks");
+        r->json = json_object();
+        json_object_set_new(r->json, "context", context_json(r));
+        r->json_benchmarks = json_array();
+        json_object_set(r->json, "benchmarks", r->json_benchmarks); /* r keeps a reference */
     }
     return 0;
+}
+
+void bench_run_discard_json(bench_run *r) {
+    if (r->json_on) lb_atomic_abort(&r->json_af); /* nothing left after a commit */
+    r->json_on = false;
+    json_decref(r->json_benchmarks);
+    json_decref(r->json);
+    r->json_benchmarks = r->json = NULL;
 }
 
 int bench_run_close(bench_run *r) {
     int status = 0;
     if (r->json_on) {
-        json_end_array(&r->json);
-        json_end_object(&r->json);
-        if (!json_file_commit(r->json_file, &r->json_af)) status = 1;
-        else fprintf(r->out, "wrote %s\n", r->json_path);
-        r->json_on = false;
+        char err[600];
+        if (!lb_json_commit(r->json, &r->json_af, err, sizeof err)) {
+            fprintf(stderr, "latbench: %s\n", err);
+            status = 1;
+        } else {
+            fprintf(r->out, "wrote %s\n", r->json_path);
+        }
     }
+    bench_run_discard_json(r);
     if (r->have_onednn) odnn_env_fini(&r->env);
     r->have_onednn = false;
     lb_counters_close(&r->ctr);

@@ -6,85 +6,93 @@
 #include "tools/bench/bench.h"
 #include "tools/bench/wormbench.h"
 
+static void print_header(bench_run *r, bool *printed) {
+    if (*printed) return;
+    *printed = true;
+    fprintf(r->out, "\n== worm update (per core: CPU time of each thread; ratios vs the scalar reference)\n");
+    fprintf(r->out, "%-44s %4s %11s %11s %11s %11s %11s %6s %6s %6s %6s %6s\n", "problem", "thr", "sweeps/s", "head/s",
+            "l-upd/s", "upd/s", "wall sw/s", "x_sw", "x_head", "x_l", "x_upd", "lanes");
+}
+
+static void print_row(bench_run *r, const char *name, int threads, const lb_wormbench_result *res,
+                      const lb_wormbench_result *scalar) {
+    char xs[4][16] = {"-", "-", "-", "-"};
+    if (scalar) {
+        snprintf(xs[0], 16, "%.2f", res->sweeps_per_s_core / scalar->sweeps_per_s_core);
+        snprintf(xs[1], 16, "%.2f", res->head_per_s_core / scalar->head_per_s_core);
+        snprintf(xs[2], 16, "%.2f", res->l_per_s_core / scalar->l_per_s_core);
+        snprintf(xs[3], 16, "%.2f", res->updates_per_s_core / scalar->updates_per_s_core);
+    }
+    fprintf(r->out, "%-44s %4d %11.4g %11.4g %11.4g %11.4g %11.4g %6s %6s %6s %6s %6.2f\n", name, threads,
+            res->sweeps_per_s_core, res->head_per_s_core, res->l_per_s_core, res->updates_per_s_core,
+            res->sweeps_per_s_wall, xs[0], xs[1], xs[2], xs[3], res->lane_efficiency_1024);
+    fflush(r->out);
+}
+
+static void add_record(bench_run *r, const char *name, const worm_ops *var, int threads, const lb_wormbench_result *res,
+                       const lb_wormbench_result *scalar) {
+    json_t *j = json_object();
+    lb_json_set_str(j, "name", name);
+    lb_json_set_str(j, "run_type", "worm");
+    lb_json_set_str(j, "variant", var->name);
+    lb_json_set_str(j, "isa", lb_isa_name(var->isa));
+    lb_json_set_int(j, "threads", threads);
+    lb_json_set_int(j, "chains", res->chains);
+    lb_json_set_int(j, "worms_per_sweep", res->worms_per_sweep);
+    lb_json_set_num(j, "sweeps_per_s_core", res->sweeps_per_s_core);
+    lb_json_set_num(j, "head_moves_per_s_core", res->head_per_s_core);
+    lb_json_set_num(j, "l_updates_per_s_core", res->l_per_s_core);
+    lb_json_set_num(j, "sweeps_per_s_wall", res->sweeps_per_s_wall);
+    lb_json_set_num(j, "updates_per_s_core", res->updates_per_s_core);
+    lb_json_set_num(j, "lane_efficiency_1sweep", res->lane_efficiency);
+    lb_json_set_num(j, "lane_efficiency_32sweeps", res->lane_efficiency_32);
+    lb_json_set_num(j, "lane_efficiency_1024sweeps", res->lane_efficiency_1024);
+    if (scalar) {
+        lb_json_set_num(j, "ratio_sweeps_vs_scalar", res->sweeps_per_s_core / scalar->sweeps_per_s_core);
+        lb_json_set_num(j, "ratio_head_vs_scalar", res->head_per_s_core / scalar->head_per_s_core);
+        lb_json_set_num(j, "ratio_l_vs_scalar", res->l_per_s_core / scalar->l_per_s_core);
+        lb_json_set_num(j, "ratio_updates_vs_scalar", res->updates_per_s_core / scalar->updates_per_s_core);
+    }
+    bench_json_add(r, j);
+}
+
+/* Every usable variant on one lattice, mu and thread count; the scalar reference comes first in
+ * the enumerator, so the others' ratios are against its result. */
+static void bench_worm_point(bench_run *r, int nt, int nx, double mu, int threads, bool *header) {
+    int nv;
+    const worm_ops *vars = lb_worm_variants(&nv);
+    lb_wormbench_result scalar;
+    bool have_scalar = false;
+    for (int v = 0; v < nv; v++) {
+        if (!lb_isa_usable(&r->disp->cpu, r->disp->cap, vars[v].isa)) continue;
+        char name[128];
+        snprintf(name, sizeof name, "worm/%dx%d_eta4.01_lambda1_mu%.2f/%s", nt, nx, mu, vars[v].name);
+        if (!bench_wanted(r, name, "worm")) continue;
+        print_header(r, header);
+        lb_wormbench_cfg c = {nt, nx, 4.01, 1.0, mu, threads, 1, r->opt->quick ? 0.1 : 0.4, &vars[v]};
+        lb_wormbench_result res;
+        char err[160];
+        if (!lb_wormbench(&c, &res, err, sizeof err)) {
+            fprintf(r->out, "%-44s %4d  failed: %s\n", name, c.threads, err);
+            continue;
+        }
+        if (vars[v].isa == LB_ISA_SCALAR) scalar = res, have_scalar = res.sweeps_per_s_core > 0;
+        print_row(r, name, threads, &res, have_scalar ? &scalar : NULL);
+        r->n_rows++;
+        if (r->json_on) add_record(r, name, &vars[v], threads, &res, have_scalar ? &scalar : NULL);
+    }
+}
+
 void bench_worm(bench_run *r) {
     static const int lattices[][2] = {{60, 4}, {8, 8}};
     static const double mus[] = {0.5, 1.0, 1.5};
     int n_lat = r->opt->quick ? 1 : 2, n_mu = r->opt->quick ? 1 : 3;
-    int nv;
-    const worm_ops *vars = lb_worm_variants(&nv);
     bool header = false;
     for (int li = 0; li < n_lat; li++)
-        for (int mi = 0; mi < n_mu; mi++) {
-            double mu = r->opt->quick ? 1.0 : mus[mi];
-            for (int ti = 0; ti < r->opt->n_threads; ti++) {
-                double scalar_sweeps = 0, scalar_head = 0, scalar_l = 0, scalar_upd = 0;
-                for (int v = 0; v < nv; v++) {
-                    if (!lb_isa_usable(&r->disp->cpu, r->disp->cap, vars[v].isa)) continue;
-                    char name[128];
-                    snprintf(name, sizeof name, "worm/%dx%d_eta4.01_lambda1_mu%.2f/%s", lattices[li][0], lattices[li][1], mu,
-                             vars[v].name);
-                    if (!bench_wanted(r, name, "worm")) continue;
-                    if (!header) {
-                        fprintf(r->out, "\n== worm update (per core: CPU time of each thread; ratios vs the scalar reference)\n");
-                        fprintf(r->out, "%-44s %4s %11s %11s %11s %11s %11s %6s %6s %6s %6s %6s\n", "problem", "thr", "sweeps/s",
-                                "head/s", "l-upd/s", "upd/s", "wall sw/s", "x_sw", "x_head", "x_l", "x_upd", "lanes");
-                        header = true;
-                    }
-                    lb_wormbench_cfg c = {lattices[li][0], lattices[li][1], 4.01, 1.0, mu, r->opt->threads[ti], 1,
-                                          r->opt->quick ? 0.1 : 0.4, &vars[v]};
-                    lb_wormbench_result res;
-                    char err[160];
-                    if (!lb_wormbench(&c, &res, err, sizeof err)) {
-                        fprintf(r->out, "%-44s %4d  failed: %s\n", name, c.threads, err);
-                        continue;
-                    }
-                    if (vars[v].isa == LB_ISA_SCALAR) {
-                        scalar_sweeps = res.sweeps_per_s_core;
-                        scalar_head = res.head_per_s_core;
-                        scalar_l = res.l_per_s_core;
-                        scalar_upd = res.updates_per_s_core;
-                    }
-                    char xs[4][16] = {"-", "-", "-", "-"};
-                    if (scalar_sweeps > 0) {
-                        snprintf(xs[0], 16, "%.2f", res.sweeps_per_s_core / scalar_sweeps);
-                        snprintf(xs[1], 16, "%.2f", res.head_per_s_core / scalar_head);
-                        snprintf(xs[2], 16, "%.2f", res.l_per_s_core / scalar_l);
-                        snprintf(xs[3], 16, "%.2f", res.updates_per_s_core / scalar_upd);
-                    }
-                    fprintf(r->out, "%-44s %4d %11.4g %11.4g %11.4g %11.4g %11.4g %6s %6s %6s %6s %6.2f\n", name, c.threads,
-                            res.sweeps_per_s_core, res.head_per_s_core, res.l_per_s_core, res.updates_per_s_core,
-                            res.sweeps_per_s_wall, xs[0], xs[1], xs[2], xs[3], res.lane_efficiency_1024);
-                    fflush(r->out);
-                    r->n_rows++;
-                    if (r->json_on) {
-                        json_writer *j = &r->json;
-                        json_begin_object(j, NULL);
-                        json_str(j, "name", name);
-                        json_str(j, "run_type", "worm");
-                        json_str(j, "variant", vars[v].name);
-                        json_str(j, "isa", lb_isa_name(vars[v].isa));
-                        json_int(j, "threads", c.threads);
-                        json_int(j, "chains", res.chains);
-                        json_int(j, "worms_per_sweep", res.worms_per_sweep);
-                        json_num(j, "sweeps_per_s_core", res.sweeps_per_s_core);
-                        json_num(j, "head_moves_per_s_core", res.head_per_s_core);
-                        json_num(j, "l_updates_per_s_core", res.l_per_s_core);
-                        json_num(j, "sweeps_per_s_wall", res.sweeps_per_s_wall);
-                        json_num(j, "updates_per_s_core", res.updates_per_s_core);
-                        json_num(j, "lane_efficiency_1sweep", res.lane_efficiency);
-                        json_num(j, "lane_efficiency_32sweeps", res.lane_efficiency_32);
-                        json_num(j, "lane_efficiency_1024sweeps", res.lane_efficiency_1024);
-                        if (scalar_sweeps > 0) {
-                            json_num(j, "ratio_sweeps_vs_scalar", res.sweeps_per_s_core / scalar_sweeps);
-                            json_num(j, "ratio_head_vs_scalar", res.head_per_s_core / scalar_head);
-                            json_num(j, "ratio_l_vs_scalar", res.l_per_s_core / scalar_l);
-                            json_num(j, "ratio_updates_vs_scalar", res.updates_per_s_core / scalar_upd);
-                        }
-                        json_end_object(j);
-                    }
-                }
-            }
-        }
+        for (int mi = 0; mi < n_mu; mi++)
+            for (int ti = 0; ti < r->opt->n_threads; ti++)
+                bench_worm_point(r, lattices[li][0], lattices[li][1], r->opt->quick ? 1.0 : mus[mi], r->opt->threads[ti],
+                                 &header);
     if (header)
         fprintf(r->out, "head/s: head proposals per CPU second outside the l passes timed alone (lock-step, contiguous), so the\n"
                 "SIMD rows also pay there for their gathered l updates of later sweeps; upd/s: head + l proposals of full\n"

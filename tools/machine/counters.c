@@ -12,9 +12,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef LATBENCH_LIKWID
-#include <likwid-marker.h>
-#endif
 
 #define PARANOID_UNKNOWN (-100)
 #define GROUP_WORDS (3 + LB_CTR_COUNT)   /* nr, time_enabled, time_running, values */
@@ -214,18 +211,10 @@ static void set_none(lb_counters *c, const char *fmt, ...) {
     c->n_hw = c->n_sw = 0;
 }
 
-lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mode mode) {
-    memset(c, 0, sizeof *c);
-    c->paranoid = read_paranoid();
-    if (threads < 1) threads = 1;
-    if (mode == LB_COUNTERS_OFF) {
-        set_none(c, "counters turned off");
-        return c->backend;
-    }
+/* 1. Privileges, on task-clock: the whole process, else user space only.  False (backend "none",
+ * the reason set) when not even task-clock opens. */
+static bool probe_privileges(lb_counters *c, size_t *npos) {
     char etext[256];
-    size_t npos = 0;
-
-    /* 1. Privileges, on task-clock: the whole process, else user space only. */
     int fd = open_event(LB_CTR_TASK_CLOCK, true, -1, false);
     if (fd == -EACCES) {
         fd = open_event(LB_CTR_TASK_CLOCK, true, -1, true);
@@ -234,71 +223,86 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
     if (fd < 0) {
         lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
         set_none(c, "perf_event_open(task-clock) failed: %s; perf_event_paranoid=%d", etext, c->paranoid);
-        return c->backend;
+        return false;
     }
     close(fd);
     if (c->user_only)
-        append(c->note, sizeof c->note, &npos,
+        append(c->note, sizeof c->note, npos,
                "user space only (perf_event_paranoid=%d, no CAP_PERFMON): hardware events and page faults count "
                "user mode only, context switches and migrations are not counted; ",
                c->paranoid);
+    return true;
+}
 
-    /* 2. The software group: every event that opens alone (context switches and migrations are
-     * counted in kernel mode, so exclude_kernel would make them read 0: leave them out). */
+/* 2. The software group: every event that opens alone (context switches and migrations are
+ * counted in kernel mode, so exclude_kernel would make them read 0: leave them out).  Each one
+ * left out is named in the note with its errno. */
+static void probe_software_group(lb_counters *c, size_t *npos) {
+    char etext[256];
     for (int id = LB_CTR_FIRST_SW; id < LB_CTR_COUNT; id++) {
         if (c->user_only && (id == LB_CTR_CONTEXT_SWITCHES || id == LB_CTR_CPU_MIGRATIONS)) continue;
-        fd = open_event((lb_counter_id)id, true, -1, c->user_only);
+        int fd = open_event((lb_counter_id)id, true, -1, c->user_only);
         if (fd < 0) {
             lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
-            append(c->note, sizeof c->note, &npos, "%s left out (%s); ", EVENTS[id].name, etext);
+            append(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
             continue;
         }
         close(fd);
         c->sw_ids[c->n_sw++] = (lb_counter_id)id;
     }
+}
 
-    /* 3. The hardware group: cycles leads; members the PMU refuses are left out. */
-    if (mode == LB_COUNTERS_AUTO) {
-        int leader = open_event(LB_CTR_CYCLES, true, -1, c->user_only);
-        if (leader < 0) {
-            lb_counters_errno_text(-leader, c->paranoid, etext, sizeof etext);
-            snprintf(c->reason, sizeof c->reason, "hardware event cycles did not open: %s; perf_event_paranoid=%d%s", etext,
-                     c->paranoid, c->user_only ? " (user space only)" : "");
-        } else {
-            c->hw_ids[c->n_hw++] = LB_CTR_CYCLES;
-            int members[LB_CTR_FIRST_SW];
-            int nm = 0;
-            for (int id = LB_CTR_CYCLES + 1; id < LB_CTR_FIRST_SW; id++) {
-                fd = open_event((lb_counter_id)id, false, leader, c->user_only);
-                if (fd < 0) {
-                    lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
-                    append(c->note, sizeof c->note, &npos, "%s left out (%s); ", EVENTS[id].name, etext);
-                    continue;
-                }
-                members[nm++] = fd;
-                c->hw_ids[c->n_hw++] = (lb_counter_id)id;
-            }
-            for (int m = 0; m < nm; m++) close(members[m]);
-            close(leader);
-            /* A group larger than the free counters opens but never counts: drop members from
-             * the end (branch-misses first) until it does. */
-            int sched;
-            while ((sched = group_schedules(c->hw_ids, c->n_hw, c->user_only)) == 0 && c->n_hw > 1) {
-                c->n_hw--;
-                append(c->note, sizeof c->note, &npos, "%s left out (the group did not fit the free PMU counters); ",
-                       EVENTS[c->hw_ids[c->n_hw]].name);
-            }
-            if (sched != 1) {
-                if (sched < 0) lb_counters_errno_text(-sched, c->paranoid, etext, sizeof etext);
-                snprintf(c->reason, sizeof c->reason, "hardware group %s; perf_event_paranoid=%d",
-                         sched < 0 ? etext : "never got a PMU counter (all in use: NMI watchdog, another perf user?)",
-                         c->paranoid);
-                c->n_hw = 0;
-            }
+/* 3. The hardware group: cycles leads; members the PMU refuses are left out (named in the note).
+ * When cycles does not open, or the group never gets a PMU counter, n_hw is 0 and the reason
+ * says why (the software group then stands alone). */
+static void probe_hardware_group(lb_counters *c, size_t *npos) {
+    char etext[256];
+    int leader = open_event(LB_CTR_CYCLES, true, -1, c->user_only);
+    if (leader < 0) {
+        lb_counters_errno_text(-leader, c->paranoid, etext, sizeof etext);
+        snprintf(c->reason, sizeof c->reason, "hardware event cycles did not open: %s; perf_event_paranoid=%d%s", etext,
+                 c->paranoid, c->user_only ? " (user space only)" : "");
+        return;
+    }
+    c->hw_ids[c->n_hw++] = LB_CTR_CYCLES;
+    int members[LB_CTR_FIRST_SW];
+    int nm = 0;
+    for (int id = LB_CTR_CYCLES + 1; id < LB_CTR_FIRST_SW; id++) {
+        int fd = open_event((lb_counter_id)id, false, leader, c->user_only);
+        if (fd < 0) {
+            lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
+            append(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
+            continue;
         }
-    } else snprintf(c->reason, sizeof c->reason, "software counters asked for");
+        members[nm++] = fd;
+        c->hw_ids[c->n_hw++] = (lb_counter_id)id;
+    }
+    for (int m = 0; m < nm; m++) close(members[m]);
+    close(leader);
+    /* A group larger than the free counters opens but never counts: drop members from the end
+     * (branch-misses first) until it does. */
+    int sched;
+    while ((sched = group_schedules(c->hw_ids, c->n_hw, c->user_only)) == 0 && c->n_hw > 1) {
+        c->n_hw--;
+        append(c->note, sizeof c->note, npos, "%s left out (the group did not fit the free PMU counters); ",
+               EVENTS[c->hw_ids[c->n_hw]].name);
+    }
+    if (sched != 1) {
+        if (sched < 0) lb_counters_errno_text(-sched, c->paranoid, etext, sizeof etext);
+        snprintf(c->reason, sizeof c->reason, "hardware group %s; perf_event_paranoid=%d",
+                 sched < 0 ? etext : "never got a PMU counter (all in use: NMI watchdog, another perf user?)", c->paranoid);
+        c->n_hw = 0;
+    }
+}
 
-    /* 4. Every thread opens its own groups. */
+/* The first failure of each group over the team's threads. */
+typedef struct {
+    int team, hw_err, sw_err, hw_thread, sw_thread;
+    lb_counter_id hw_failed, sw_failed;
+} open_result;
+
+/* 4. Every thread opens its own groups (a perf_event counts only the thread that opened it). */
+static bool open_per_thread(lb_counters *c, int threads, open_result *o) {
     int per = c->n_hw + c->n_sw;
     c->fds = malloc((size_t)threads * (size_t)(per ? per : 1) * sizeof *c->fds);
     c->base = calloc((size_t)threads * 2 * GROUP_WORDS, sizeof *c->base);
@@ -308,11 +312,10 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
         c->fds = NULL;
         c->base = NULL;
         set_none(c, "out of memory");
-        return c->backend;
+        return false;
     }
     for (int i = 0; i < threads * per; i++) c->fds[i] = -1;
-    int team = 0, hw_err = 0, sw_err = 0, hw_thread = -1, sw_thread = -1;
-    lb_counter_id hw_failed = LB_CTR_CYCLES, sw_failed = LB_CTR_TASK_CLOCK;
+    *o = (open_result){0, 0, 0, -1, -1, LB_CTR_CYCLES, LB_CTR_TASK_CLOCK};
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         int t = omp_get_thread_num();
@@ -321,30 +324,40 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
         int es = c->n_sw ? open_thread_group(c, t, false, &fs) : 0;
 #pragma omp critical(lb_counters_open)
         {
-            if (t == 0) team = omp_get_num_threads();
-            if (eh && !hw_err) hw_err = -eh, hw_thread = t, hw_failed = fh;
-            if (es && !sw_err) sw_err = -es, sw_thread = t, sw_failed = fs;
+            if (t == 0) o->team = omp_get_num_threads();
+            if (eh && !o->hw_err) o->hw_err = -eh, o->hw_thread = t, o->hw_failed = fh;
+            if (es && !o->sw_err) o->sw_err = -es, o->sw_thread = t, o->sw_failed = fs;
         }
     }
-    c->threads = team;
-    if (team < threads) append(c->note, sizeof c->note, &npos, "OpenMP gave %d of %d threads; ", team, threads);
-    if (hw_err) {
-        lb_counters_errno_text(hw_err, c->paranoid, etext, sizeof etext);
-        snprintf(c->reason, sizeof c->reason, "hardware group: %s did not open on thread %d: %s", EVENTS[hw_failed].name,
-                 hw_thread, etext);
+    return true;
+}
+
+/* The per-thread failures into the reason (the hardware group's; the software group's when the
+ * backend ends up "none") or the note. */
+static void report_thread_failures(lb_counters *c, const open_result *o, size_t *npos) {
+    char etext[256];
+    if (o->hw_err) {
+        lb_counters_errno_text(o->hw_err, c->paranoid, etext, sizeof etext);
+        snprintf(c->reason, sizeof c->reason, "hardware group: %s did not open on thread %d: %s", EVENTS[o->hw_failed].name,
+                 o->hw_thread, etext);
     }
-    if (sw_err) {   /* into the reason when it ends up "none", else into the note */
-        lb_counters_errno_text(sw_err, c->paranoid, etext, sizeof etext);
-        bool hw_stays = c->n_hw && !hw_err;
+    if (o->sw_err) {
+        lb_counters_errno_text(o->sw_err, c->paranoid, etext, sizeof etext);
+        bool hw_stays = c->n_hw && !o->hw_err;
         char *dst = hw_stays ? c->note : c->reason;
-        size_t dlen = hw_stays ? sizeof c->note : sizeof c->reason, dpos = hw_stays ? npos : strlen(c->reason);
+        size_t dlen = hw_stays ? sizeof c->note : sizeof c->reason, dpos = hw_stays ? *npos : strlen(c->reason);
         append(dst, dlen, &dpos, "%ssoftware group: %s did not open on thread %d: %s%s", !hw_stays && dpos ? "; " : "",
-               EVENTS[sw_failed].name, sw_thread, etext, hw_stays ? "; " : "");
-        if (hw_stays) npos = dpos;
+               EVENTS[o->sw_failed].name, o->sw_thread, etext, hw_stays ? "; " : "");
+        if (hw_stays) *npos = dpos;
     }
-    /* A group that failed on any thread is dropped on every thread, so the sums cover all. */
-    bool keep_hw = c->n_hw && !hw_err, keep_sw = c->n_sw && !sw_err;
-    for (int t = 0; t < team; t++) {
+}
+
+/* 5. A group that failed on any thread is dropped on every thread, so the sums cover all; the fd
+ * table is compacted to the groups kept (fd_at depends on n_hw/n_sw).  False: none kept. */
+static bool keep_opened_groups(lb_counters *c, const open_result *o) {
+    const int per = c->n_hw + c->n_sw;
+    bool keep_hw = c->n_hw && !o->hw_err, keep_sw = c->n_sw && !o->sw_err;
+    for (int t = 0; t < o->team; t++) {
         if (!keep_hw) close_thread_fds(c, t, 0, c->n_hw);
         if (!keep_sw) close_thread_fds(c, t, c->n_hw, c->n_sw);
     }
@@ -357,13 +370,12 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
         c->n_hw = c->n_sw = 0;
         c->backend = LB_BACKEND_NONE;
         if (!c->reason[0]) snprintf(c->reason, sizeof c->reason, "no perf event opened");
-        return c->backend;
+        return false;
     }
-    /* Compact the fd table to the groups kept (fd_at depends on n_hw/n_sw). */
     int new_hw = keep_hw ? c->n_hw : 0, new_sw = keep_sw ? c->n_sw : 0;
     if (new_hw + new_sw != per) {
         int *compact = c->fds;   /* in place: the new rows are never longer than the old */
-        for (int t = 0; t < team; t++) {
+        for (int t = 0; t < o->team; t++) {
             int old_row = t * per, new_row = t * (new_hw + new_sw);
             int src = keep_hw ? 0 : c->n_hw;
             for (int m = 0; m < new_hw + new_sw; m++) compact[new_row + m] = c->fds[old_row + src + m];
@@ -371,6 +383,28 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
         c->n_hw = new_hw;
         c->n_sw = new_sw;
     }
+    return true;
+}
+
+lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mode mode) {
+    memset(c, 0, sizeof *c);
+    c->paranoid = read_paranoid();
+    if (threads < 1) threads = 1;
+    if (mode == LB_COUNTERS_OFF) {
+        set_none(c, "counters turned off");
+        return c->backend;
+    }
+    size_t npos = 0;   /* the note's end: every probe appends "...; " */
+    if (!probe_privileges(c, &npos)) return c->backend;
+    probe_software_group(c, &npos);
+    if (mode == LB_COUNTERS_AUTO) probe_hardware_group(c, &npos);
+    else snprintf(c->reason, sizeof c->reason, "software counters asked for");
+    open_result o;
+    if (!open_per_thread(c, threads, &o)) return c->backend;
+    c->threads = o.team;
+    if (o.team < threads) append(c->note, sizeof c->note, &npos, "OpenMP gave %d of %d threads; ", o.team, threads);
+    report_thread_failures(c, &o, &npos);
+    if (!keep_opened_groups(c, &o)) return c->backend;
     c->backend = c->n_hw ? LB_BACKEND_PERF_HW : LB_BACKEND_PERF_SW;
     if (c->backend == LB_BACKEND_PERF_HW) c->reason[0] = 0;
     if (npos >= 2 && npos < sizeof c->note) c->note[npos - 2] = 0;   /* the trailing "; " */
@@ -509,23 +543,23 @@ void lb_counters_close(lb_counters *c) {
 
 /* ---- output ---- */
 
-void lb_counters_json(json_writer *j, const char *key, const lb_counter_values *v) {
-    json_begin_object(j, key);
-    json_str(j, "backend", v->backend);
-    if (v->reason[0]) json_str(j, "reason", v->reason);
-    if (v->note[0]) json_str(j, "note", v->note);
-    json_int(j, "threads", v->threads);
-    json_int(j, "threads_active", v->threads_active);
-    json_bool(j, "user_only", v->user_only);
-    json_bool(j, "multiplexed", v->multiplexed);
-    json_num(j, "wall_ns", v->wall_ns);
+json_t *lb_counters_json(const lb_counter_values *v) {
+    json_t *o = json_object();
+    lb_json_set_str(o, "backend", v->backend);
+    if (v->reason[0]) lb_json_set_str(o, "reason", v->reason);
+    if (v->note[0]) lb_json_set_str(o, "note", v->note);
+    lb_json_set_int(o, "threads", v->threads);
+    lb_json_set_int(o, "threads_active", v->threads_active);
+    lb_json_set_bool(o, "user_only", v->user_only);
+    lb_json_set_bool(o, "multiplexed", v->multiplexed);
+    lb_json_set_num(o, "wall_ns", v->wall_ns);
     for (int id = 0; id < LB_CTR_COUNT; id++)
-        if (v->valid[id]) json_num(j, EVENTS[id].name, v->value[id]);
-    if (isfinite(v->ipc)) json_num(j, "ipc", v->ipc);
-    if (isfinite(v->cache_miss_rate)) json_num(j, "cache_miss_rate", v->cache_miss_rate);
-    if (isfinite(v->branch_miss_rate)) json_num(j, "branch_miss_rate", v->branch_miss_rate);
-    if (isfinite(v->cpus_utilized)) json_num(j, "cpus_utilized", v->cpus_utilized);
-    json_end_object(j);
+        if (v->valid[id]) lb_json_set_num(o, EVENTS[id].name, v->value[id]);
+    if (isfinite(v->ipc)) lb_json_set_num(o, "ipc", v->ipc);
+    if (isfinite(v->cache_miss_rate)) lb_json_set_num(o, "cache_miss_rate", v->cache_miss_rate);
+    if (isfinite(v->branch_miss_rate)) lb_json_set_num(o, "branch_miss_rate", v->branch_miss_rate);
+    if (isfinite(v->cpus_utilized)) lb_json_set_num(o, "cpus_utilized", v->cpus_utilized);
+    return o;
 }
 
 void lb_counters_format(const lb_counter_values *v, char *buf, size_t len) {
@@ -544,33 +578,3 @@ void lb_counters_format(const lb_counter_values *v, char *buf, size_t len) {
         append(buf, len, &pos, "%s%.0f cs", pos ? ", " : "", v->value[LB_CTR_CONTEXT_SWITCHES]);
     if (!pos) append(buf, len, &pos, "no counters");
 }
-
-/* ---- likwid ---- */
-
-#ifdef LATBENCH_LIKWID
-void lb_likwid_init(int threads) {
-    LIKWID_MARKER_INIT;
-#pragma omp parallel num_threads(threads > 1 ? threads : 1)
-    LIKWID_MARKER_THREADINIT;
-}
-
-void lb_likwid_close(void) { LIKWID_MARKER_CLOSE; }
-
-void lb_region_begin(const char *name, int threads) {
-    if (threads <= 1) {
-        LIKWID_MARKER_START(name);
-        return;
-    }
-#pragma omp parallel num_threads(threads)
-    LIKWID_MARKER_START(name);
-}
-
-void lb_region_end(const char *name, int threads) {
-    if (threads <= 1) {
-        LIKWID_MARKER_STOP(name);
-        return;
-    }
-#pragma omp parallel num_threads(threads)
-    LIKWID_MARKER_STOP(name);
-}
-#endif

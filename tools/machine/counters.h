@@ -103,9 +103,9 @@ void lb_counters_stop(lb_counters *c);    /* disable */
 void lb_counters_read(const lb_counters *c, lb_counter_values *v);
 void lb_counters_close(lb_counters *c);   /* closes everything; c then reads as "none" */
 
-/* The values as a JSON object: backend, reason, note, threads, user_only, multiplexed, wall_ns,
+/* The values as a new JSON object: backend, reason, note, threads, user_only, multiplexed, wall_ns,
  * one field per counted event (perf's names, task-clock in ns) and the derived ratios that exist. */
-void lb_counters_json(json_writer *j, const char *key, const lb_counter_values *v);
+json_t *lb_counters_json(const lb_counter_values *v);
 /* One short line: "ipc 2.31 cache-miss 1.2% br-miss 0.4%" (hw),
  * "task-clock 12.1 ms, 0 faults, 3 cs" (sw), "no counters" (none). */
 void lb_counters_format(const lb_counter_values *v, char *buf, size_t len);
@@ -121,7 +121,7 @@ void lb_counters_probe(lb_counters_probe_result *p);
 /* "ENOENT: No such file or directory (no PMU exposes this event: a VM without a virtual PMU?)" */
 void lb_counters_errno_text(int err, int paranoid, char *buf, size_t len);
 
-/* ---- likwid marker API (make LIKWID=1 defines LATBENCH_LIKWID and links -llikwid) ----
+/* ---- likwid marker API (make LIKWID=1 defines LATBENCH_LIKWID and links -llikwid; counters_likwid.c) ----
  * lb_region_begin/end run LIKWID_MARKER_START/STOP in every thread of a
  * `#pragma omp parallel num_threads(threads)` team (so per-thread counts land on the threads that
  * do the work; threads <= 1: the calling thread only).  Use the same name and thread count for

@@ -242,30 +242,29 @@ int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char
     return bound;
 }
 
-void lb_topology_json(json_writer *j, const char *key, const lb_topology *t) {
-    json_begin_object(j, key);
-    json_str(j, "source", t->source);
-    json_int(j, "packages", t->packages);
-    json_int(j, "cores", t->cores);
-    json_int(j, "pus", t->pus);
-    json_int(j, "numa_nodes", t->numa_nodes);
-    json_int(j, "smt", t->smt);
-    json_int(j, "allowed_cores", t->allowed_cores);
-    json_int(j, "allowed_pus", t->allowed_pus);
-    json_begin_array(j, "caches");
+json_t *lb_topology_json(const lb_topology *t) {
+    json_t *o = json_object(), *caches = json_array();
+    lb_json_set_str(o, "source", t->source);
+    lb_json_set_int(o, "packages", t->packages);
+    lb_json_set_int(o, "cores", t->cores);
+    lb_json_set_int(o, "pus", t->pus);
+    lb_json_set_int(o, "numa_nodes", t->numa_nodes);
+    lb_json_set_int(o, "smt", t->smt);
+    lb_json_set_int(o, "allowed_cores", t->allowed_cores);
+    lb_json_set_int(o, "allowed_pus", t->allowed_pus);
     for (int i = 0; i < 3; i++) {
         const lb_cache_info *c = &t->cache[i];
         if (!c->size) continue;
-        json_begin_object(j, NULL);
-        json_int(j, "level", c->level);
-        json_int(j, "size_bytes", (long long)c->size);
-        json_int(j, "line_bytes", c->linesize);
-        json_int(j, "instances", c->count);
-        json_int(j, "cores_sharing", c->cores_sharing);
-        json_end_object(j);
+        json_t *ci = json_object();
+        lb_json_set_int(ci, "level", c->level);
+        lb_json_set_int(ci, "size_bytes", (long long)c->size);
+        lb_json_set_int(ci, "line_bytes", c->linesize);
+        lb_json_set_int(ci, "instances", c->count);
+        lb_json_set_int(ci, "cores_sharing", c->cores_sharing);
+        json_array_append_new(caches, ci);
     }
-    json_end_array(j);
-    json_end_object(j);
+    json_object_set_new(o, "caches", caches);
+    return o;
 }
 
 static void format_size(char *buf, size_t len, unsigned long long b) {

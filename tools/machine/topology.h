@@ -76,8 +76,8 @@ int lb_pin_plan(const lb_topology *t, int threads, lb_pin_policy policy, char *d
  * Returns the number of threads bound. */
 int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len);
 
-/* The topology as a JSON object (key as json_begin_object's). */
-void lb_topology_json(json_writer *j, const char *key, const lb_topology *t);
+/* The topology as a new JSON object (source, counts, caches). */
+json_t *lb_topology_json(const lb_topology *t);
 
 /* The calling thread's affinity mask, saved before pinning and given back to a whole team after
  * the benchmark: pinning must not outlive it (`latbench run` trains afterwards, and a pinned
