@@ -45,7 +45,7 @@ static void test_sigmoid_accuracy(void **state) {
     const size_t n = 400001;
     float *x = vf_alloc(n), *y = vf_alloc(n), *ref = vf_alloc(n);
     for (size_t i = 0; i < n; i++) x[i] = (float)(-104.0 + 134.0 * (double)i / (double)(n - 1));
-    sigmoid_fwd__scalar(n, x, ref);
+    act_sigmoid_fwd__scalar(n, x, ref);
     const act_ops *vs[8];
     int nv = runnable(vs);
     for (int v = 0; v < nv; v++) {
@@ -85,7 +85,7 @@ static void test_sigmoid_extremes(void **state) {
     float x[37], y[37], ref[37];
     for (size_t off = 0; off < n; off++) {
         for (size_t i = 0; i < n; i++) x[i] = ext[(i + off) % ne];
-        sigmoid_fwd__scalar(n, x, ref);
+        act_sigmoid_fwd__scalar(n, x, ref);
         for (int v = 0; v < nv; v++) {
             vs[v]->sigmoid_fwd(n, x, y);
             for (size_t i = 0; i < n; i++) {
@@ -119,24 +119,24 @@ static void test_fd_gradients(void **state) {
         if (fabsf(x[i]) < 0.1f) x[i] += x[i] < 0 ? -0.1f : 0.1f;   /* lrelu: away from the kink */
     const float h = 1.0f / 64;
     /* lrelu */
-    lrelu_bwd__scalar(n, 0.01f, x, gy, g);
+    act_lrelu_bwd__scalar(n, 0.01f, x, gy, g);
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         float xp = x[i] + h, xm = x[i] - h, yp, ym;
-        lrelu_fwd__scalar(1, 0.01f, &xp, &yp);
-        lrelu_fwd__scalar(1, 0.01f, &xm, &ym);
+        act_lrelu_fwd__scalar(1, 0.01f, &xp, &yp);
+        act_lrelu_fwd__scalar(1, 0.01f, &xm, &ym);
         worst = fmax(worst, fabs(gy[i] * ((double)yp - ym) / ((double)xp - xm) - g[i]));
     }
     print_message("lrelu fd: worst %g\n", worst);
     assert_true(worst < 1e-6);
     /* sigmoid: the backward takes y = sigmoid(x) */
-    sigmoid_fwd__scalar(n, x, y);
-    sigmoid_bwd__scalar(n, y, gy, g);
+    act_sigmoid_fwd__scalar(n, x, y);
+    act_sigmoid_bwd__scalar(n, y, gy, g);
     worst = 0;
     for (size_t i = 0; i < n; i++) {
         float xp = x[i] + h, xm = x[i] - h, yp, ym;
-        sigmoid_fwd__scalar(1, &xp, &yp);
-        sigmoid_fwd__scalar(1, &xm, &ym);
+        act_sigmoid_fwd__scalar(1, &xp, &yp);
+        act_sigmoid_fwd__scalar(1, &xm, &ym);
         worst = fmax(worst, fabs(gy[i] * ((double)yp - ym) / ((double)xp - xm) - g[i]));
     }
     print_message("sigmoid fd: worst %g\n", worst);
@@ -153,22 +153,22 @@ static void test_negative(void **state) {
     char detail[256];
     vf_fill_uniform(x, n, 5, -8.0f, 8.0f);
     vf_fill_uniform(gy, n, 6, -2.0f, 2.0f);
-    lrelu_fwd__scalar(n, 0.01f, x, y);
+    act_lrelu_fwd__scalar(n, 0.01f, x, y);
     memcpy(bad, y, sizeof bad);
     bad[37] = nextafterf(bad[37], INFINITY);
     assert_false(vf_compare(bad, y, n, 0, 0, detail, sizeof detail));
-    sigmoid_fwd__scalar(n, x, y);
+    act_sigmoid_fwd__scalar(n, x, y);
     memcpy(bad, y, sizeof bad);
     bad[63] *= 1.0f + 3e-6f;
     assert_true(vf_compare(y, y, n, 1e-6, 4.3e-45, detail, sizeof detail));
     assert_false(vf_compare(bad, y, n, 1e-6, 4.3e-45, detail, sizeof detail));
     /* backward with slope 0.02 instead of 0.01 */
-    lrelu_bwd__scalar(n, 0.02f, x, gy, g);
+    act_lrelu_bwd__scalar(n, 0.02f, x, gy, g);
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         float xp = x[i] + 1.0f / 64, xm = x[i] - 1.0f / 64, yp, ym;
-        lrelu_fwd__scalar(1, 0.01f, &xp, &yp);
-        lrelu_fwd__scalar(1, 0.01f, &xm, &ym);
+        act_lrelu_fwd__scalar(1, 0.01f, &xp, &yp);
+        act_lrelu_fwd__scalar(1, 0.01f, &xm, &ym);
         worst = fmax(worst, fabs(gy[i] * ((double)yp - ym) / ((double)xp - xm) - g[i]));
     }
     assert_true(worst > 1e-3);

@@ -67,7 +67,7 @@ static void test_dense_odd_shapes(void **state) {
 
 static void test_flatten_shapes(void **state) {
     (void)state;
-    static const flatten_desc shapes[] = {{2, 15, 1, 24}, {1, 15, 1, 24}, {3, 2, 2, 32}, {4, 5, 7, 3},
+    static const dense_flatten_desc shapes[] = {{2, 15, 1, 24}, {1, 15, 1, 24}, {3, 2, 2, 32}, {4, 5, 7, 3},
                                           {2, 1, 1, 7},   {3, 4, 4, 1},   {1, 60, 4, 17}, {0, 2, 2, 2}};
     vf_report r;
     report_open(&r, stderr);
@@ -146,8 +146,8 @@ static void bwd_weights_overrun(const dense_desc *d, const float *x, const float
     dense_bwd_weights__scalar(d, x, gy, gw, gb);
     gw[(size_t)d->in * d->out] = 0.0f; /* one past the end: inside the verifier's guard */
 }
-static void flatten_fwd_bad(const flatten_desc *d, const float *in, float *out) {
-    flatten_fwd__scalar(d, in, out);
+static void flatten_fwd_bad(const dense_flatten_desc *d, const float *in, float *out) {
+    dense_flatten_fwd__scalar(d, in, out);
     float t = out[0];
     out[0] = out[1];
     out[1] = t;
@@ -157,10 +157,10 @@ static void test_negative(void **state) {
     (void)state;
     const dense_ops vars[] = {
         {"scalar", LB_ISA_SCALAR, dense_fwd__scalar, dense_bwd_data__scalar, dense_bwd_weights__scalar,
-         flatten_fwd__scalar, flatten_bwd__scalar},
-        {"broken", LB_ISA_SCALAR, fwd_bad, bwd_data_bad, bwd_weights_bad, flatten_fwd_bad, flatten_bwd__scalar},
+         dense_flatten_fwd__scalar, dense_flatten_bwd__scalar},
+        {"broken", LB_ISA_SCALAR, fwd_bad, bwd_data_bad, bwd_weights_bad, flatten_fwd_bad, dense_flatten_bwd__scalar},
         {"overrun", LB_ISA_SCALAR, dense_fwd__scalar, dense_bwd_data__scalar, bwd_weights_overrun,
-         flatten_fwd__scalar, flatten_bwd__scalar},
+         dense_flatten_fwd__scalar, dense_flatten_bwd__scalar},
     };
     FILE *sink = tmpfile();
     assert_non_null(sink);
@@ -185,7 +185,7 @@ static void test_negative(void **state) {
     vf_report_fini(&r);
 
     report_open(&r, sink);
-    const flatten_desc f = {2, 15, 1, 24};
+    const dense_flatten_desc f = {2, 15, 1, 24};
     verify_flatten_variants(&r, &f, vars, 2);
     assert_int_equal(r.failed, 1); /* flatten_fwd of "broken" only */
     vf_report_fini(&r);

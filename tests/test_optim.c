@@ -70,7 +70,7 @@ static const float torch_state[3][4][3] = {
 static void test_adamw_vs_torch(void **state) {
     (void)state;
     static const float grads[3][3] = {{0.25f, -0.5f, 1.5f}, {-0.75f, 0.125f, 1.0f}, {0.5f, 0.0f, -2.0f}};
-    adamw_params hp = {0x1p-7f, 0.875f, 0.998046875f, 1e-8f, 0.0625f, 1, 1};
+    optim_adamw_params hp = {0x1p-7f, 0.875f, 0.998046875f, 1e-8f, 0.0625f, 1, 1};
     int nv, ran = 0;
     const optim_ops *vars = lb_optim_variants(&nv);
     lb_cpu cpu;
@@ -96,7 +96,7 @@ static void test_adamw_vs_torch(void **state) {
 
 /* Mathematically the same update in another order, p - step_size * (m / denom): within the
  * double tolerance, but not bit-identical to the reference, which the verifier must notice. */
-static void adamw_reordered(const adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
+static void adamw_reordered(const optim_adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
                             float *vmax) {
     const double bc1 = 1.0 - pow(hp->beta1, (double)hp->step), bc2 = 1.0 - pow(hp->beta2, (double)hp->step);
     const float ss = (float)(hp->lr / bc1), bs = (float)sqrt(bc2);
@@ -112,17 +112,17 @@ static void adamw_reordered(const adamw_params *hp, size_t n, float *param, cons
     }
 }
 /* Forgets the weight decay: wrong by lr*wd*|p| = 1e-4 |p| per step, caught against double. */
-static void adamw_no_decay(const adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
+static void adamw_no_decay(const optim_adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
                            float *vmax) {
-    adamw_params h = *hp;
+    optim_adamw_params h = *hp;
     h.weight_decay = 0.0f;
-    adamw_step__scalar(&h, n, param, grad, m, v, vmax);
+    optim_adamw_step__scalar(&h, n, param, grad, m, v, vmax);
 }
 
 static void test_negative(void **state) {
     (void)state;
     const optim_ops vars[] = {
-        {"scalar", LB_ISA_SCALAR, adamw_step__scalar},
+        {"scalar", LB_ISA_SCALAR, optim_adamw_step__scalar},
         {"reordered", LB_ISA_SCALAR, adamw_reordered},
         {"nodecay", LB_ISA_SCALAR, adamw_no_decay},
     };

@@ -50,7 +50,7 @@ static void data_free(train_data *d) {
 
 /* `steps` full training steps on the same batch, as the pipeline benchmark runs them. */
 static void train_steps(nn_model *m, train_data *d, int batch, int steps) {
-    adamw_params hp = adamw_defaults();
+    optim_adamw_params hp = optim_adamw_defaults();
     const size_t np = nn_model_param_count(m);
     for (int s = 0; s < steps; s++) {
         nn_model_set_input(m, d->x, NULL, batch);

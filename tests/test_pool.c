@@ -67,7 +67,7 @@ static void test_awkward(void **state) {
 
 /* L(x) = sum_j w_j out_j(x), accumulated in double. */
 static double loss(const pool_desc *d, const float *x, const float *w, float *out) {
-    pool2d_fwd__scalar(d, x, out);
+    pool_fwd__scalar(d, x, out);
     double s = 0;
     for (size_t j = 0; j < pool_out_size(d); j++) s += (double)w[j] * out[j];
     return s;
@@ -80,7 +80,7 @@ static double fd_error(const pool_desc *d, const float *grad_override) {
     float *x = vf_alloc(ni), *w = vf_alloc(no), *out = vf_alloc(no), *g = vf_alloc(ni);
     for (size_t i = 0; i < ni; i++) x[i] = (float)(i * 7919 % ni) * 0.25f - (float)ni * 0.125f;   /* 7919 prime: a permutation */
     vf_fill_uniform(w, no, 42, -1.0f, 1.0f);
-    pool2d_bwd__scalar(d, x, w, g);
+    pool_bwd__scalar(d, x, w, g);
     if (grad_override) memcpy(g, grad_override, ni * sizeof *g);
     double worst = 0;
     for (size_t i = 0; i < ni; i++) {
@@ -120,7 +120,7 @@ static void test_negative(void **state) {
     vf_fill_int(x, ni, 7, -8, 8);
     for (int kind = 0; kind < 2; kind++) {
         d.kind = (pool_kind)kind;
-        pool2d_fwd__scalar(&d, x, ref);
+        pool_fwd__scalar(&d, x, ref);
         memcpy(bad, ref, no * sizeof *bad);
         bad[no / 2] = kind == POOL_AVG ? ref[no / 2] * (1 + 1e-5f) + 1e-5f : nextafterf(ref[no / 2], INFINITY);
         assert_true(vf_compare(ref, ref, no, kind ? 0 : 1e-6, kind ? 0 : 1e-6, detail, sizeof detail));
@@ -133,7 +133,7 @@ static void test_negative(void **state) {
         float xs[32], w[8];
         for (int i = 0; i < 32; i++) xs[i] = (float)(i * 7919 % 32) * 0.25f;   /* same as fd_error */
         vf_fill_uniform(w, 8, 42, -1.0f, 1.0f);
-        pool2d_bwd__scalar(&dm, xs, w, gm);
+        pool_bwd__scalar(&dm, xs, w, gm);
         static const int win0[4] = {0, 2, 8, 10};   /* channel 0 of sites (0,0) (0,1) (1,0) (1,1) */
         int hit = -1;
         for (int i = 0; i < 4; i++)

@@ -77,7 +77,7 @@ static void on_dense(void *c, const dense_desc *d) {
     check(&p, s, "dense_bwd_data", "");
     (void)c;
 }
-static void on_flatten(void *c, const flatten_desc *d) {
+static void on_flatten(void *c, const dense_flatten_desc *d) {
     PROB(LB_PROB_FLATTEN, flatten, *d);
     check(&p, NULL, "flatten_fwd", "");
     (void)c;
@@ -138,7 +138,7 @@ static void test_random_shapes_round_trip(void **state) {
             p.u.dense = (dense_desc){(int)rnd(&s, 1, 300), (int)rnd(&s, 1, 5000), (int)rnd(&s, 1, 500), (int)rnd(&s, 0, 1)};
             break;
         case LB_PROB_FLATTEN:
-            p.u.flatten = (flatten_desc){(int)rnd(&s, 1, 64), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 200)};
+            p.u.flatten = (dense_flatten_desc){(int)rnd(&s, 1, 64), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 200)};
             break;
         default: /* shapes within the parser's bounds (tensors of at most 2^28 elements) */
             p.u.n = rnd(&s, 0, 1u << 28);

@@ -8,7 +8,7 @@ static inline __m256 lrelu_v(__m256 x, __m256 slope) {
     return _mm256_blendv_ps(_mm256_mul_ps(x, slope), x, pos);
 }
 
-void lrelu_fwd__avx2(size_t n, float slope, const float *x, float *y) {
+void act_lrelu_fwd__avx2(size_t n, float slope, const float *x, float *y) {
     const __m256 vs = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -31,7 +31,7 @@ static inline __m256 lrelu_bwd_v(__m256 x, __m256 gy, __m256 slope) {
     return _mm256_mul_ps(gy, _mm256_blendv_ps(slope, _mm256_set1_ps(1.0f), pos));
 }
 
-void lrelu_bwd__avx2(size_t n, float slope, const float *x, const float *gy, float *gx) {
+void act_lrelu_bwd__avx2(size_t n, float slope, const float *x, const float *gy, float *gx) {
     const __m256 vs = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -79,7 +79,7 @@ static inline __m256 sigmoid_v(__m256 x) {
     return _mm256_div_ps(num, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
-void sigmoid_fwd__avx2(size_t n, const float *x, float *y) {
+void act_sigmoid_fwd__avx2(size_t n, const float *x, float *y) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256 a = sigmoid_v(_mm256_loadu_ps(x + i)), b = sigmoid_v(_mm256_loadu_ps(x + i + 8));
@@ -97,7 +97,7 @@ static inline __m256 sigmoid_bwd_v(__m256 y, __m256 gy) {
     return _mm256_mul_ps(_mm256_mul_ps(gy, y), _mm256_sub_ps(_mm256_set1_ps(1.0f), y));
 }
 
-void sigmoid_bwd__avx2(size_t n, const float *y, const float *gy, float *gx) {
+void act_sigmoid_bwd__avx2(size_t n, const float *y, const float *gy, float *gx) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256 a = sigmoid_bwd_v(_mm256_loadu_ps(y + i), _mm256_loadu_ps(gy + i));

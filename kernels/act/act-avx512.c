@@ -9,7 +9,7 @@ static inline __m512 lrelu_v(__m512 x, __m512 slope) {
     return _mm512_mask_blend_ps(pos, _mm512_mul_ps(x, slope), x);
 }
 
-void lrelu_fwd__avx512(size_t n, float slope, const float *x, float *y) {
+void act_lrelu_fwd__avx512(size_t n, float slope, const float *x, float *y) {
     const __m512 vs = _mm512_set1_ps(slope);
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
@@ -32,7 +32,7 @@ static inline __m512 lrelu_bwd_v(__m512 x, __m512 gy, __m512 slope) {
     return _mm512_mul_ps(gy, _mm512_mask_blend_ps(pos, slope, _mm512_set1_ps(1.0f)));
 }
 
-void lrelu_bwd__avx512(size_t n, float slope, const float *x, const float *gy, float *gx) {
+void act_lrelu_bwd__avx512(size_t n, float slope, const float *x, const float *gy, float *gx) {
     const __m512 vs = _mm512_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -77,7 +77,7 @@ static inline __m512 sigmoid_v(__m512 x) {
     return _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
-void sigmoid_fwd__avx512(size_t n, const float *x, float *y) {
+void act_sigmoid_fwd__avx512(size_t n, const float *x, float *y) {
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m512 a = sigmoid_v(_mm512_loadu_ps(x + i)), b = sigmoid_v(_mm512_loadu_ps(x + i + 16));
@@ -96,7 +96,7 @@ static inline __m512 sigmoid_bwd_v(__m512 y, __m512 gy) {
     return _mm512_mul_ps(_mm512_mul_ps(gy, y), _mm512_sub_ps(_mm512_set1_ps(1.0f), y));
 }
 
-void sigmoid_bwd__avx512(size_t n, const float *y, const float *gy, float *gx) {
+void act_sigmoid_bwd__avx512(size_t n, const float *y, const float *gy, float *gx) {
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m512 a = sigmoid_bwd_v(_mm512_loadu_ps(y + i), _mm512_loadu_ps(gy + i));

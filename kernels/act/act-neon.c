@@ -19,7 +19,7 @@ LB_INLINE float32x4_t lrelu_v(float32x4_t x, float32x4_t slope) {
     return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), x, vmulq_f32(x, slope));
 }
 
-void lrelu_fwd__neon(size_t n, float slope, const float *x, float *y) {
+void act_lrelu_fwd__neon(size_t n, float slope, const float *x, float *y) {
     const float32x4_t vs = vdupq_n_f32(slope);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -38,7 +38,7 @@ LB_INLINE float32x4_t lrelu_bwd_v(float32x4_t x, float32x4_t gy, float32x4_t slo
     return vmulq_f32(gy, vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), vdupq_n_f32(1.0f), slope));
 }
 
-void lrelu_bwd__neon(size_t n, float slope, const float *x, const float *gy, float *gx) {
+void act_lrelu_bwd__neon(size_t n, float slope, const float *x, const float *gy, float *gx) {
     const float32x4_t vs = vdupq_n_f32(slope);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -81,7 +81,7 @@ LB_INLINE float32x4_t sigmoid_v(float32x4_t x) {
     return vdivq_f32(num, vaddq_f32(vdupq_n_f32(1.0f), e));
 }
 
-void sigmoid_fwd__neon(size_t n, const float *x, float *y) {
+void act_sigmoid_fwd__neon(size_t n, const float *x, float *y) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         float32x4_t a = sigmoid_v(vld1q_f32(x + i)), b = sigmoid_v(vld1q_f32(x + i + 4));
@@ -96,7 +96,7 @@ LB_INLINE float32x4_t sigmoid_bwd_v(float32x4_t y, float32x4_t gy) {
     return vmulq_f32(vmulq_f32(gy, y), vsubq_f32(vdupq_n_f32(1.0f), y));
 }
 
-void sigmoid_bwd__neon(size_t n, const float *y, const float *gy, float *gx) {
+void act_sigmoid_bwd__neon(size_t n, const float *y, const float *gy, float *gx) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         float32x4_t a = sigmoid_bwd_v(vld1q_f32(y + i), vld1q_f32(gy + i));

@@ -7,10 +7,10 @@
 #pragma once
 #include "kernels/common.h"
 
-typedef void lrelu_fwd_fn(size_t n, float slope, const float *x, float *y);
-typedef void lrelu_bwd_fn(size_t n, float slope, const float *x, const float *gy, float *gx);
-typedef void sigmoid_fwd_fn(size_t n, const float *x, float *y);
-typedef void sigmoid_bwd_fn(size_t n, const float *y, const float *gy, float *gx);
+typedef void act_lrelu_fwd_fn(size_t n, float slope, const float *x, float *y);
+typedef void act_lrelu_bwd_fn(size_t n, float slope, const float *x, const float *gy, float *gx);
+typedef void act_sigmoid_fwd_fn(size_t n, const float *x, float *y);
+typedef void act_sigmoid_bwd_fn(size_t n, const float *y, const float *gy, float *gx);
 
 static inline double act_bytes_fwd(size_t n) { return 8.0 * n; }
 static inline double act_bytes_bwd(size_t n) { return 12.0 * n; }
@@ -18,14 +18,14 @@ static inline double act_bytes_bwd(size_t n) { return 12.0 * n; }
 typedef struct {
     const char *name;
     lb_isa isa;
-    lrelu_fwd_fn *lrelu_fwd;
-    lrelu_bwd_fn *lrelu_bwd;
-    sigmoid_fwd_fn *sigmoid_fwd;
-    sigmoid_bwd_fn *sigmoid_bwd;
+    act_lrelu_fwd_fn *lrelu_fwd;
+    act_lrelu_bwd_fn *lrelu_bwd;
+    act_sigmoid_fwd_fn *sigmoid_fwd;
+    act_sigmoid_bwd_fn *sigmoid_bwd;
 } act_ops;
 
-#define KERNEL(isa, sfx) lrelu_fwd_fn lrelu_fwd__##sfx; lrelu_bwd_fn lrelu_bwd__##sfx; \
-    sigmoid_fwd_fn sigmoid_fwd__##sfx; sigmoid_bwd_fn sigmoid_bwd__##sfx;
+#define KERNEL(isa, sfx) act_lrelu_fwd_fn act_lrelu_fwd__##sfx; act_lrelu_bwd_fn act_lrelu_bwd__##sfx; \
+    act_sigmoid_fwd_fn act_sigmoid_fwd__##sfx; act_sigmoid_bwd_fn act_sigmoid_bwd__##sfx;
 #include "kernels/act/act.inc"
 #undef KERNEL
-#define ACT_ROW(isa, sfx) { #sfx, isa, lrelu_fwd__##sfx, lrelu_bwd__##sfx, sigmoid_fwd__##sfx, sigmoid_bwd__##sfx },
+#define ACT_ROW(isa, sfx) { #sfx, isa, act_lrelu_fwd__##sfx, act_lrelu_bwd__##sfx, act_sigmoid_fwd__##sfx, act_sigmoid_bwd__##sfx },

@@ -265,7 +265,7 @@ static void copy_floats(const float *s, float *t, size_t n) {
     }
 }
 
-void flatten_fwd__avx2(const flatten_desc *d, const float *in, float *out) {
+void dense_flatten_fwd__avx2(const dense_flatten_desc *d, const float *in, float *out) {
     const int P = d->h * d->w, C = d->c;
     const size_t S = (size_t)P * C;
     if (P == 1 || C == 1) { /* the permutation is the identity */
@@ -275,7 +275,7 @@ void flatten_fwd__avx2(const flatten_desc *d, const float *in, float *out) {
     for (int n = 0; n < d->n; n++) transpose_plane(in + n * S, out + n * S, P, C, C, P);
 }
 
-void flatten_bwd__avx2(const flatten_desc *d, const float *gout, float *gin) {
+void dense_flatten_bwd__avx2(const dense_flatten_desc *d, const float *gout, float *gin) {
     const int P = d->h * d->w, C = d->c;
     const size_t S = (size_t)P * C;
     if (P == 1 || C == 1) {

@@ -215,7 +215,7 @@ static void copy_floats(const float *s, float *t, size_t n) {
     for (; k < n; k++) t[k] = s[k];
 }
 
-void flatten_fwd__neon(const flatten_desc *d, const float *in, float *out) {
+void dense_flatten_fwd__neon(const dense_flatten_desc *d, const float *in, float *out) {
     const int P = d->h * d->w, C = d->c;
     const size_t S = (size_t)P * C;
     if (P == 1 || C == 1) { /* the permutation is the identity */
@@ -225,7 +225,7 @@ void flatten_fwd__neon(const flatten_desc *d, const float *in, float *out) {
     for (int n = 0; n < d->n; n++) transpose_plane(in + n * S, out + n * S, P, C, C, P);
 }
 
-void flatten_bwd__neon(const flatten_desc *d, const float *gout, float *gin) {
+void dense_flatten_bwd__neon(const dense_flatten_desc *d, const float *gout, float *gin) {
     const int P = d->h * d->w, C = d->c;
     const size_t S = (size_t)P * C;
     if (P == 1 || C == 1) {

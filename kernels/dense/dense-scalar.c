@@ -54,7 +54,7 @@ void dense_bwd_weights__scalar(const dense_desc *d, const float *x, const float 
 }
 
 /* Per sample: [P][C] -> [C][P] with P = h*w. */
-void flatten_fwd__scalar(const flatten_desc *d, const float *in, float *out) {
+void dense_flatten_fwd__scalar(const dense_flatten_desc *d, const float *in, float *out) {
     const size_t P = (size_t)d->h * d->w, C = (size_t)d->c;
     for (int n = 0; n < d->n; n++) {
         const float *s = in + (size_t)n * P * C;
@@ -64,7 +64,7 @@ void flatten_fwd__scalar(const flatten_desc *d, const float *in, float *out) {
     }
 }
 
-void flatten_bwd__scalar(const flatten_desc *d, const float *gout, float *gin) {
+void dense_flatten_bwd__scalar(const dense_flatten_desc *d, const float *gout, float *gin) {
     const size_t P = (size_t)d->h * d->w, C = (size_t)d->c;
     for (int n = 0; n < d->n; n++) {
         const float *s = gout + (size_t)n * P * C;

@@ -16,19 +16,19 @@ typedef struct {
 
 typedef struct {
     int n, h, w, c;
-} flatten_desc;
+} dense_flatten_desc;
 
 static inline double dense_flops(const dense_desc *d) { return 2.0 * d->n * d->in * d->out; }
 static inline double dense_bytes(const dense_desc *d) {
     return 4.0 * ((double)d->n * d->in + (double)d->in * d->out + (double)d->n * d->out + (d->bias ? d->out : 0));
 }
-static inline double flatten_bytes(const flatten_desc *d) { return 8.0 * d->n * d->h * d->w * d->c; }
+static inline double dense_flatten_bytes(const dense_flatten_desc *d) { return 8.0 * d->n * d->h * d->w * d->c; }
 
 typedef void dense_fwd_fn(const dense_desc *d, const float *x, const float *w, const float *b, float *y);
 typedef void dense_bwd_data_fn(const dense_desc *d, const float *gy, const float *w, float *gx);
 typedef void dense_bwd_weights_fn(const dense_desc *d, const float *x, const float *gy, float *gw, float *gb);
-typedef void flatten_fwd_fn(const flatten_desc *d, const float *in, float *out);
-typedef void flatten_bwd_fn(const flatten_desc *d, const float *gout, float *gin);
+typedef void dense_flatten_fwd_fn(const dense_flatten_desc *d, const float *in, float *out);
+typedef void dense_flatten_bwd_fn(const dense_flatten_desc *d, const float *gout, float *gin);
 
 typedef struct {
     const char *name;
@@ -36,13 +36,13 @@ typedef struct {
     dense_fwd_fn *fwd;
     dense_bwd_data_fn *bwd_data;
     dense_bwd_weights_fn *bwd_weights;
-    flatten_fwd_fn *flatten_fwd;
-    flatten_bwd_fn *flatten_bwd;
+    dense_flatten_fwd_fn *flatten_fwd;
+    dense_flatten_bwd_fn *flatten_bwd;
 } dense_ops;
 
 #define KERNEL(isa, sfx) dense_fwd_fn dense_fwd__##sfx; dense_bwd_data_fn dense_bwd_data__##sfx; \
-    dense_bwd_weights_fn dense_bwd_weights__##sfx; flatten_fwd_fn flatten_fwd__##sfx; flatten_bwd_fn flatten_bwd__##sfx;
+    dense_bwd_weights_fn dense_bwd_weights__##sfx; dense_flatten_fwd_fn dense_flatten_fwd__##sfx; dense_flatten_bwd_fn dense_flatten_bwd__##sfx;
 #include "kernels/dense/dense.inc"
 #undef KERNEL
 #define DENSE_ROW(isa, sfx) { #sfx, isa, dense_fwd__##sfx, dense_bwd_data__##sfx, dense_bwd_weights__##sfx, \
-    flatten_fwd__##sfx, flatten_bwd__##sfx },
+    dense_flatten_fwd__##sfx, dense_flatten_bwd__##sfx },

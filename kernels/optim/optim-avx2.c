@@ -36,7 +36,7 @@ LB_INLINE void step8(const adamw_vec *c, int ams, const int full, __m256i msk, f
     avx2_st(v, vi, full, msk);
 }
 
-void adamw_step__avx2(const adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
+void optim_adamw_step__avx2(const optim_adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
                       float *vmax) {
     const double bc1 = 1.0 - pow((double)hp->beta1, (double)hp->step);
     const double bc2 = 1.0 - pow((double)hp->beta2, (double)hp->step);

@@ -11,7 +11,7 @@
 #include <math.h>
 #include "kernels/optim/optim.h"
 
-void adamw_step__avx512(const adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
+void optim_adamw_step__avx512(const optim_adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
                         float *vmax) {
     const double bc1 = 1.0 - pow((double)hp->beta1, (double)hp->step);
     const double bc2 = 1.0 - pow((double)hp->beta2, (double)hp->step);

@@ -32,7 +32,7 @@ LB_INLINE void step4(const adamw_vec *c, int ams, float *param, const float *gra
     vst1q_f32(v, vi);
 }
 
-void adamw_step__neon(const adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
+void optim_adamw_step__neon(const optim_adamw_params *hp, size_t n, float *param, const float *grad, float *m, float *v,
                       float *vmax) {
     const double bc1 = 1.0 - pow((double)hp->beta1, (double)hp->step);
     const double bc2 = 1.0 - pow((double)hp->beta2, (double)hp->step);

@@ -13,23 +13,23 @@ typedef struct {
     float lr, beta1, beta2, eps, weight_decay;
     int amsgrad;
     long step;
-} adamw_params;
+} optim_adamw_params;
 
-static inline adamw_params adamw_defaults(void) {
-    adamw_params p = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.0f, 1, 1};
+static inline optim_adamw_params optim_adamw_defaults(void) {
+    optim_adamw_params p = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.0f, 1, 1};
     return p;
 }
 
-typedef void adamw_step_fn(const adamw_params *hp, size_t n, float *param, const float *grad,
+typedef void optim_adamw_step_fn(const optim_adamw_params *hp, size_t n, float *param, const float *grad,
                            float *m, float *v, float *vmax);
 
 typedef struct {
     const char *name;
     lb_isa isa;
-    adamw_step_fn *adamw_step;
+    optim_adamw_step_fn *adamw_step;
 } optim_ops;
 
-#define KERNEL(isa, sfx) adamw_step_fn adamw_step__##sfx;
+#define KERNEL(isa, sfx) optim_adamw_step_fn optim_adamw_step__##sfx;
 #include "kernels/optim/optim.inc"
 #undef KERNEL
-#define OPTIM_ROW(isa, sfx) { #sfx, isa, adamw_step__##sfx },
+#define OPTIM_ROW(isa, sfx) { #sfx, isa, optim_adamw_step__##sfx },

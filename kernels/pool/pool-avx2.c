@@ -210,7 +210,7 @@ LB_INLINE void k2s_bwd_any(const pool_desc *d, const float *in, const float *gou
 
 static inline int k2_small_c(const pool_desc *d) { return d->k == 2 && d->s == 2 && d->c < 8 && 8 % d->c == 0; }
 
-void pool2d_fwd__avx2(const pool_desc *d, const float *in, float *out) {
+void pool_fwd__avx2(const pool_desc *d, const float *in, float *out) {
     if (k2_small_c(d)) {
         if (d->kind == POOL_AVG) k2s_fwd_any(d, in, out, 1); else k2s_fwd_any(d, in, out, 0);
         return;
@@ -218,7 +218,7 @@ void pool2d_fwd__avx2(const pool_desc *d, const float *in, float *out) {
     pool_fwd_any(d, in, out);
 }
 
-void pool2d_bwd__avx2(const pool_desc *d, const float *in, const float *gout, float *gin) {
+void pool_bwd__avx2(const pool_desc *d, const float *in, const float *gout, float *gin) {
     if (k2_small_c(d)) {
         if (d->kind == POOL_AVG) k2s_bwd_any(d, in, gout, gin, 1); else k2s_bwd_any(d, in, gout, gin, 0);
         return;

@@ -187,7 +187,7 @@ LB_INLINE void k2s_bwd(const pool_desc *d, const float *in, const float *gout, f
 
 static inline int k2_small_c(const pool_desc *d) { return d->k == 2 && d->s == 2 && d->c < 16 && 16 % d->c == 0; }
 
-void pool2d_fwd__avx512(const pool_desc *d, const float *in, float *out) {
+void pool_fwd__avx512(const pool_desc *d, const float *in, float *out) {
     if (k2_small_c(d)) {
         if (d->kind == POOL_AVG) k2s_fwd(d, in, out, 1); else k2s_fwd(d, in, out, 0);
         return;
@@ -195,7 +195,7 @@ void pool2d_fwd__avx512(const pool_desc *d, const float *in, float *out) {
     pool_fwd_any(d, in, out);
 }
 
-void pool2d_bwd__avx512(const pool_desc *d, const float *in, const float *gout, float *gin) {
+void pool_bwd__avx512(const pool_desc *d, const float *in, const float *gout, float *gin) {
     if (k2_small_c(d)) {
         if (d->kind == POOL_AVG) k2s_bwd(d, in, gout, gin, 1); else k2s_bwd(d, in, gout, gin, 0);
         return;

@@ -156,6 +156,6 @@ LB_INLINE int k2_bwd_row(const float *i0, const float *i1, const float *g, float
 
 #include "kernels/pool/pool-driver.h"
 
-void pool2d_fwd__neon(const pool_desc *d, const float *in, float *out) { pool_fwd_any(d, in, out); }
+void pool_fwd__neon(const pool_desc *d, const float *in, float *out) { pool_fwd_any(d, in, out); }
 
-void pool2d_bwd__neon(const pool_desc *d, const float *in, const float *gout, float *gin) { pool_bwd_any(d, in, gout, gin); }
+void pool_bwd__neon(const pool_desc *d, const float *in, const float *gout, float *gin) { pool_bwd_any(d, in, gout, gin); }

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "kernels/pool/pool.h"
 
-void pool2d_fwd__scalar(const pool_desc *d, const float *in, float *out) {
+void pool_fwd__scalar(const pool_desc *d, const float *in, float *out) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, k = d->k, s = d->s, W = d->w;
     const float inv = 1.0f / (float)(k * k);
     for (int n = 0; n < d->n; n++)
@@ -25,7 +25,7 @@ void pool2d_fwd__scalar(const pool_desc *d, const float *in, float *out) {
             }
 }
 
-void pool2d_bwd__scalar(const pool_desc *d, const float *in, const float *gout, float *gin) {
+void pool_bwd__scalar(const pool_desc *d, const float *in, const float *gout, float *gin) {
     const int oh = pool_oh(d), ow = pool_ow(d), C = d->c, k = d->k, s = d->s, W = d->w;
     const float inv = 1.0f / (float)(k * k);
     memset(gin, 0, pool_in_size(d) * sizeof *gin);

@@ -33,7 +33,7 @@ typedef struct {
     pool_bwd_fn *bwd;
 } pool_ops;
 
-#define KERNEL(isa, sfx) pool_fwd_fn pool2d_fwd__##sfx; pool_bwd_fn pool2d_bwd__##sfx;
+#define KERNEL(isa, sfx) pool_fwd_fn pool_fwd__##sfx; pool_bwd_fn pool_bwd__##sfx;
 #include "kernels/pool/pool.inc"
 #undef KERNEL
-#define POOL_ROW(isa, sfx) { #sfx, isa, pool2d_fwd__##sfx, pool2d_bwd__##sfx },
+#define POOL_ROW(isa, sfx) { #sfx, isa, pool_fwd__##sfx, pool_bwd__##sfx },

@@ -310,7 +310,7 @@ static void layer_fwd(nn_model *m, int i, int n) {
     }
     case LAYER_FLATTEN: {
         act_shape s = m->shapes[i];
-        flatten_desc d = {n, s.h, s.w, s.c};
+        dense_flatten_desc d = {n, s.h, s.w, s.c};
         k->dense->flatten_fwd(&d, in, out);
         break;
     }
@@ -394,7 +394,7 @@ static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *
     }
     case LAYER_FLATTEN: {
         act_shape s = m->shapes[i];
-        flatten_desc d = {n, s.h, s.w, s.c};
+        dense_flatten_desc d = {n, s.h, s.w, s.c};
         k->dense->flatten_bwd(&d, gout, gin);
         break;
     }

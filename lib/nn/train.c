@@ -105,7 +105,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
     memcpy(order, train_idx, (size_t)n_train * sizeof(long));
     float *params = nn_model_params(m);
     memcpy(best, params, np * sizeof(float));
-    adamw_params hp = adamw_defaults();
+    optim_adamw_params hp = optim_adamw_defaults();
     hp.lr = o->lr, hp.weight_decay = o->weight_decay, hp.amsgrad = 1, hp.step = 0;
     const optim_ops *opt = lb_dispatch_get()->optim;
     uint64_t rs = trial_seed ^ 0x5851F42D4C957F2Dull;

@@ -24,7 +24,7 @@ typedef struct {
     const float *y;     /* [pool_n][outs] */
     long *idx;          /* [batch] */
     float *yb;          /* [batch][outs] */
-    adamw_params hp;
+    optim_adamw_params hp;
     const optim_ops *opt;
     float *am, *av, *avmax;
 } nn_step_ctx;
@@ -99,7 +99,7 @@ static bool nn_job_init(nn_job *j, const net_spec *spec, int h, int w, int batch
     j->c.pool_n = pool;
     j->c.x = j->x, j->c.y = j->y, j->c.idx = j->idx, j->c.yb = j->yb;
     if (train) {
-        j->c.hp = adamw_defaults();
+        j->c.hp = optim_adamw_defaults();
         j->c.hp.lr = 1e-2f, j->c.hp.weight_decay = 0.0f, j->c.hp.amsgrad = 1, j->c.hp.step = 0;
         j->c.opt = lb_dispatch_get()->optim;
         j->c.am = j->opt_state, j->c.av = j->opt_state + np, j->c.avmax = j->opt_state + 2 * np;

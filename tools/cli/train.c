@@ -88,7 +88,7 @@ static bool dump_model_step(nn_model *m, const netspec_loaded *s, const nn_datas
     size_t np = nn_model_param_count(m);
     float *st = calloc(3 * np + 1, sizeof(float));
     if (!st) return fail("out of memory"), false;
-    adamw_params hp = adamw_defaults();
+    optim_adamw_params hp = optim_adamw_defaults();
     hp.lr = o->lr, hp.weight_decay = o->weight_decay, hp.amsgrad = 1, hp.step = 1;
     lb_dispatch_get()->optim->adamw_step(&hp, np, nn_model_params(m), nn_model_grads(m), st, st + np, st + 2 * np);
     free(st);

@@ -34,7 +34,7 @@
 typedef struct {
     bool worm;
     lb_problem prob;
-    flatten_desc act_shape;  /* act: the activation's shape (its name: two shapes of one size stay apart) */
+    dense_flatten_desc act_shape;  /* act: the activation's shape (its name: two shapes of one size stay apart) */
     int worm_nt, worm_nx;
     double worm_mu;
     bool has_lrelu, has_sigmoid, has_mse, has_bce;

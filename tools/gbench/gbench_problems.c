@@ -48,7 +48,7 @@ static void from_net_problem(const lb_net_problem *np, gbk_problem *p) {
     p->prob = np->prob;
     switch (np->prob.kind) {
     case LB_PROB_ACT:
-        p->act_shape = (flatten_desc){np->batch, np->in.h, np->in.w, np->in.c};
+        p->act_shape = (dense_flatten_desc){np->batch, np->in.h, np->in.w, np->in.c};
         p->has_lrelu = np->kind == LAYER_LRELU;
         p->has_sigmoid = np->kind == LAYER_SIGMOID;
         snprintf(p->desc, sizeof p->desc, "mb%d_c%d_ih%diw%d", np->batch, np->in.c, np->in.h, np->in.w);

@@ -95,7 +95,7 @@ typedef struct {
     const bench_entry *e;
     const lb_problem *p;
     float *const *b;
-    adamw_params hp;
+    optim_adamw_params hp;
     volatile float sink;    /* loss values, kept so that the calls are not optimized away */
 } ours_call;
 
@@ -199,7 +199,7 @@ static void step_dense(void *ctx) {
 static void step_flatten(void *ctx) {
     ours_call *c = ctx;
     const dense_ops *k = c->e->variant;
-    const flatten_desc *d = &c->p->u.flatten;
+    const dense_flatten_desc *d = &c->p->u.flatten;
     float *const *b = c->b;
     const bool bwd = c->e->op.pass != LB_PASS_FWD;
     const int parts = nn_batch_parts(c->e->threads, d->n);
@@ -208,7 +208,7 @@ static void step_flatten(void *ctx) {
     for (int q = 0; q < parts; q++) {
         int lo, cnt;
         slice(d->n, parts, q, &lo, &cnt);
-        flatten_desc s = *d;
+        dense_flatten_desc s = *d;
         s.n = cnt;
         if (bwd) k->flatten_bwd(&s, b[B_GOUT] + lo * per, b[B_GIN] + lo * per);
         else k->flatten_fwd(&s, b[B_IN] + lo * per, b[B_OUT] + lo * per);
@@ -266,7 +266,7 @@ void gbk_work_of(const bench_entry *e, const gbk_problem *g, double *flops, doub
         *fma = true;
         break;
     case LB_PROB_FLATTEN:
-        *bytes = flatten_bytes(&p->u.flatten);
+        *bytes = dense_flatten_bytes(&p->u.flatten);
         break;
     case LB_PROB_LOSS:   /* pred and target read, grad written */
         *bytes = 12.0 * p->u.n;
@@ -299,7 +299,7 @@ static void run_ours(gb_state *st, registry *R, const bench_entry *e, bool warm_
     const gbk_problem *g = &R->problems[e->problem];
     const lb_problem *p = &g->prob;
     float *const *b = R->bufs.b;
-    ours_call c = {.e = e, .p = p, .b = b, .hp = adamw_defaults()};
+    ours_call c = {.e = e, .p = p, .b = b, .hp = optim_adamw_defaults()};
     bench_conv_ctx cc;
     bench_pool_ctx pc;
     bench_step_fn *fn = NULL;

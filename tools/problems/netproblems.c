@@ -33,7 +33,7 @@ static lb_problem layer_problem(const layer_spec *L, act_shape a, int batch) {
         break;
     case LAYER_FLATTEN:
         p.kind = LB_PROB_FLATTEN;
-        p.u.flatten = (flatten_desc){batch, a.h, a.w, a.c};
+        p.u.flatten = (dense_flatten_desc){batch, a.h, a.w, a.c};
         break;
     case LAYER_LINEAR:
         p.kind = LB_PROB_DENSE;

@@ -174,7 +174,7 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
     }
     case LB_PROB_FLATTEN: {
         if (!scan(s, "mb#_c#_ih#iw#", v)) return FAIL("expected mbN_cN_ihNiwN");
-        flatten_desc d = {v[0], v[2], v[3], v[1]};
+        dense_flatten_desc d = {v[0], v[2], v[3], v[1]};
         if (d.n < 1 || d.c < 1 || d.h < 1 || d.w < 1) return FAIL("mb, c, ih and iw must be at least 1");
         if ((long)d.n * d.h * d.w * d.c > MAX_ELEMS) return FAIL("tensors over %ld elements", MAX_ELEMS);
         p->u.flatten = d;

@@ -36,7 +36,7 @@ typedef struct {
         pool_desc pool;
         gpool_desc gpool;
         dense_desc dense;
-        flatten_desc flatten;
+        dense_flatten_desc flatten;
         size_t n; /* act, loss, optim */
     } u;
 } lb_problem;

@@ -152,7 +152,7 @@ void verify_act(vf_report *r, size_t n) {
     float *ref[N_CHECKS], *dn[N_CHECKS] = {NULL, NULL, NULL, NULL};
     fill_inputs(x, n, 0xac7 + n);
     vf_fill_uniform(gy, n, 0xbeef + n, -2.0f, 2.0f);
-    sigmoid_fwd__scalar(n, x, ysig);   /* the y that sigmoid_bwd consumes */
+    act_sigmoid_fwd__scalar(n, x, ysig);   /* the y that sigmoid_bwd consumes */
     const act_ops *scal = NULL;
     int nv;
     const act_ops *vs = lb_act_variants(&nv);

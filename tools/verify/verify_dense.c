@@ -17,7 +17,7 @@ void dense_desc_str(const dense_desc *d, char *buf, size_t len) {
     snprintf(buf, len, "mb%d_ic%doc%d_b%d", d->n, d->in, d->out, d->bias ? 1 : 0);
 }
 
-static void flatten_desc_str(const flatten_desc *d, char *buf, size_t len) {
+static void flatten_desc_str(const dense_flatten_desc *d, char *buf, size_t len) {
     snprintf(buf, len, "mb%d_c%d_ih%diw%d", d->n, d->c, d->h, d->w);
 }
 
@@ -172,7 +172,7 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
     vf_fill_int(gy, ny, 0x4004 + (uint64_t)ny, -3, 3);
 
     static const dense_ops scalar = {"scalar", LB_ISA_SCALAR, dense_fwd__scalar, dense_bwd_data__scalar,
-                                     dense_bwd_weights__scalar, flatten_fwd__scalar, flatten_bwd__scalar};
+                                     dense_bwd_weights__scalar, dense_flatten_fwd__scalar, dense_flatten_bwd__scalar};
     dense_out ref, dn, got;
     dense_out_alloc(&ref, d);
     dense_out_alloc(&dn, d);
@@ -230,7 +230,7 @@ void verify_dense(vf_report *r, const dense_desc *d) {
 
 /* ---- flatten ---- */
 
-void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_ops *vars, int nvars) {
+void verify_flatten_variants(vf_report *r, const dense_flatten_desc *d, const dense_ops *vars, int nvars) {
     char prob[64], desc[160], detail[320];
     flatten_desc_str(d, prob, sizeof prob);
     const size_t H = (size_t)d->h, W = (size_t)d->w, C = (size_t)d->c, tot = (size_t)d->n * H * W * C;
@@ -272,7 +272,7 @@ void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_op
     vf_buf_free(got);
 }
 
-void verify_flatten(vf_report *r, const flatten_desc *d) {
+void verify_flatten(vf_report *r, const dense_flatten_desc *d) {
     int n;
     const dense_ops *vars = lb_dense_variants(&n);
     verify_flatten_variants(r, d, vars, n);

@@ -12,14 +12,14 @@ void verify_pool(vf_report *r, const pool_desc *d);         /* fwd, bwd */
 void verify_gpool(vf_report *r, const gpool_desc *d);       /* fwd, bwd */
 void verify_act(vf_report *r, size_t n);                    /* lrelu, sigmoid: fwd, bwd */
 void verify_dense(vf_report *r, const dense_desc *d);       /* fwd, bwd_data, bwd_weights(+bias) */
-void verify_flatten(vf_report *r, const flatten_desc *d);   /* fwd, bwd */
+void verify_flatten(vf_report *r, const dense_flatten_desc *d);   /* fwd, bwd */
 void verify_loss(vf_report *r, size_t count);               /* mse, bce_logits: value and grad */
 void verify_optim(vf_report *r, size_t n);                  /* adamw (amsgrad on and off, wd) */
 
 /* The same checks over an explicit variant list (the first entry is taken as the reference), so
  * that tests can prove a deliberately broken variant is caught. */
 void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *vars, int nvars);
-void verify_flatten_variants(vf_report *r, const flatten_desc *d, const dense_ops *vars, int nvars);
+void verify_flatten_variants(vf_report *r, const dense_flatten_desc *d, const dense_ops *vars, int nvars);
 void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int nvars);
 void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nvars);
 

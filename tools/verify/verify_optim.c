@@ -46,7 +46,7 @@ static void make_grad(float *g, size_t n, int step) {
 }
 
 /* One step in double, optim.h's formula. */
-static void step_double(const adamw_params *hp, size_t n, double *p, const float *g, double *m, double *v, double *vm) {
+static void step_double(const optim_adamw_params *hp, size_t n, double *p, const float *g, double *m, double *v, double *vm) {
     const double b1 = hp->beta1, b2 = hp->beta2, lr = hp->lr, eps = hp->eps;
     const double bc1 = 1.0 - pow(b1, (double)hp->step), bc2 = 1.0 - pow(b2, (double)hp->step);
     for (size_t k = 0; k < n; k++) {
@@ -119,7 +119,7 @@ static void bufs_free(optim_bufs *b) {
 }
 
 /* The trajectories of the scalar reference and of the double formula into ref and dref. */
-static void reference_steps(optim_bufs *b, adamw_params hp, int ams) {
+static void reference_steps(optim_bufs *b, optim_adamw_params hp, int ams) {
     const size_t n = b->n;
     memcpy(b->st[0], b->p0, n * sizeof(float));
     for (size_t k = 0; k < n; k++) b->dst[0][k] = b->p0[k];
@@ -129,7 +129,7 @@ static void reference_steps(optim_bufs *b, adamw_params hp, int ams) {
     }
     for (int s = 0; s < STEPS; s++) {
         hp.step = s + 1;
-        adamw_step__scalar(&hp, n, b->st[0], b->grad[s], b->st[1], b->st[2], ams ? b->st[3] : NULL);
+        optim_adamw_step__scalar(&hp, n, b->st[0], b->grad[s], b->st[1], b->st[2], ams ? b->st[3] : NULL);
         step_double(&hp, n, b->dst[0], b->grad[s], b->dst[1], b->dst[2], b->dst[3]);
         for (int j = 0; j < NS; j++) {
             memcpy(b->ref[s][j], b->st[j], n * sizeof(float));
@@ -140,7 +140,7 @@ static void reference_steps(optim_bufs *b, adamw_params hp, int ams) {
 
 /* Variant v over every step against the scalar reference (bit for bit: desc) and the double formula
  * (within tolerance: desc_d); the first problem of each into det_s and det_d. */
-static void check_steps(const optim_bufs *b, const optim_ops *v, adamw_params hp, int ams, bool *ok_s, bool *ok_d,
+static void check_steps(const optim_bufs *b, const optim_ops *v, optim_adamw_params hp, int ams, bool *ok_s, bool *ok_d,
                         char det_s[320], char det_d[320]) {
     const size_t n = b->n;
     const int nst = ams ? NS : NS - 1; /* vmax only with amsgrad (NULL otherwise) */
@@ -179,7 +179,7 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
     bufs_alloc(&b, n);
     for (int ams = 0; ams <= 1; ams++)
         for (int wdi = 0; wdi <= 1; wdi++) {
-            adamw_params hp = adamw_defaults();
+            optim_adamw_params hp = optim_adamw_defaults();
             hp.amsgrad = ams;
             hp.weight_decay = wdi ? 0.01f : 0.0f;
             snprintf(prob, sizeof prob, "n%zu_amsgrad%d_wd%g", n, ams, (double)hp.weight_decay);
@@ -189,7 +189,7 @@ void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nv
                 if (!vf_variant_runnable(r, "optim", v->name, v->isa)) continue;
                 snprintf(desc, sizeof desc, "adamw/%s/%s", prob, v->name);
                 snprintf(desc_d, sizeof desc_d, "%s@double", desc);
-                const bool want_s = v->adamw_step != adamw_step__scalar && vf_wanted(r, desc);
+                const bool want_s = v->adamw_step != optim_adamw_step__scalar && vf_wanted(r, desc);
                 const bool want_d = vf_wanted(r, desc_d);
                 if (!want_s && !want_d) continue;
                 bool ok_s = true, ok_d = true;

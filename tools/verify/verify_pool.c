@@ -161,8 +161,8 @@ void verify_pool(vf_report *r, const pool_desc *d) {
     c.out = vf_buf_alloc(c.no, true), c.gin = vf_buf_alloc(c.ni, true);
     vf_fill_int(c.in, c.ni, seed, -8, 8);
     vf_fill_int(c.gout, c.no, seed ^ 0x5555, -8, 8);
-    pool2d_fwd__scalar(d, c.in, c.ref_out);
-    pool2d_bwd__scalar(d, c.avg ? NULL : c.in, c.gout, c.ref_gin);
+    pool_fwd__scalar(d, c.in, c.ref_out);
+    pool_bwd__scalar(d, c.avg ? NULL : c.in, c.gout, c.ref_gin);
 
     int nv;
     const pool_ops *vs = lb_pool_variants(&nv);

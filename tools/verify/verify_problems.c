@@ -50,7 +50,7 @@ static void awkward_problems(const vp_visitor *v, void *ctx) {
     }
     static const dense_desc denses[] = {{1, 1, 1, 1}, {3, 17, 33, 1}, {7, 33, 3, 0}, {1, 360, 24, 1}};
     for (size_t i = 0; i < sizeof denses / sizeof denses[0]; i++) v->dense(ctx, &denses[i]);
-    flatten_desc f = {2, 5, 7, 3};
+    dense_flatten_desc f = {2, 5, 7, 3};
     v->flatten(ctx, &f);
     static const size_t sizes[] = {0, 1, 7, 15, 16, 17, 33, 1000};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

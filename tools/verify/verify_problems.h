@@ -12,7 +12,7 @@ typedef struct {
     void (*pool)(void *ctx, const pool_desc *d);
     void (*gpool)(void *ctx, const gpool_desc *d);
     void (*dense)(void *ctx, const dense_desc *d);
-    void (*flatten)(void *ctx, const flatten_desc *d);
+    void (*flatten)(void *ctx, const dense_flatten_desc *d);
     void (*act)(void *ctx, size_t n);
     void (*loss)(void *ctx, size_t n);
     void (*optim)(void *ctx, size_t n);
