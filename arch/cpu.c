@@ -1,7 +1,9 @@
 #include "arch/cpu.h"
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <unistd.h>
 #if LB_X86
 #include <cpuid.h>
 #endif
@@ -230,4 +232,36 @@ void lb_machine_slug(const char *model, const char *uarch, int cores, char *out,
     if (!q) q += (size_t)snprintf(out, len, "cpu");
     if (uarch[0] && q < len) q += (size_t)snprintf(out + q, len - q, "-%s", uarch);
     if (q < len) snprintf(out + q, len - q, "-%dc", cores);
+}
+
+/* The first line of a small sysfs file into buf ("" when unreadable). */
+static void read_line(const char *path, char *buf, size_t len) {
+    FILE *f = fopen(path, "r");
+    buf[0] = 0;
+    if (f && fgets(buf, (int)len, f)) buf[strcspn(buf, "\n")] = 0;
+    if (f) fclose(f);
+}
+
+int lb_cpu_cores(void) {
+    enum { MAX = 4096 };
+    static char sets[MAX][32];   /* start-up only, one thread */
+    int nsets = 0, online = 0;
+    char path[96], line[32];
+    for (int cpu = 0; cpu < MAX; cpu++) {
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d", cpu);
+        if (access(path, F_OK) != 0) break;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/online", cpu);
+        read_line(path, line, sizeof line);
+        if (!strcmp(line, "0")) continue;   /* offline (cpu0 often has no such file: online) */
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+        read_line(path, line, sizeof line);
+        if (!line[0]) { nsets = 0; break; }   /* no topology here: the fallback */
+        online++;
+        int i = 0;
+        while (i < nsets && strcmp(sets[i], line)) i++;
+        if (i == nsets) snprintf(sets[nsets++], sizeof sets[0], "%s", line);
+    }
+    if (nsets > 0 && online > 0) return nsets;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
 }

@@ -31,6 +31,11 @@ int lb_isa_parse(const char *s);
 /* The highest ISA this CPU runs (what dispatch uses without LATBENCH_ISA). */
 lb_isa lb_cpu_best_isa(const lb_cpu *c);
 
+/* Physical cores online, as hwloc counts them (tools/machine/topology.h) but without its ~150 ms
+ * topology load, which every command would pay at start-up for the tuning profile's key: the
+ * distinct sibling sets of the online CPUs in sysfs, else the online CPUs (hwloc's fallback too). */
+int lb_cpu_cores(void);
+
 /* The machine's short name for result paths and the profile file (results/<slug>/, profile-<slug>.json):
  * lowercase words of the brand string, marketing words dropped, at most four, then the
  * microarchitecture and the core count: "AMD EPYC" on 2 Zen 4 cores -> "amd-epyc-zen4-2c". */
