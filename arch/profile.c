@@ -276,18 +276,22 @@ static char *read_text(const char *path, size_t *len, lb_profile_status *st, rd 
     char *buf = NULL;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) fail(r, NULL, "not a regular file");
     else if (sb.st_size > LB_PROFILE_MAX_BYTES) fail(r, NULL, "%lld bytes, larger than %d", (long long)sb.st_size, LB_PROFILE_MAX_BYTES);
-    else if (!(buf = malloc(LB_PROFILE_MAX_BYTES + 2))) fail(r, NULL, "out of memory");
+    else if (!(buf = malloc((size_t)sb.st_size + 2))) fail(r, NULL, "out of memory");
+    /* one byte more than its size: a file that grows while read is seen, not cut */
+    const size_t cap = buf ? (size_t)sb.st_size + 1 : 0;
     size_t n = 0;
     ssize_t k = 1;
-    while (buf && k > 0 && n <= LB_PROFILE_MAX_BYTES) {
-        k = read(fd, buf + n, LB_PROFILE_MAX_BYTES + 1 - n);
+    int rerr = 0;
+    while (buf && k > 0 && n < cap) {
+        k = read(fd, buf + n, cap - n);
         if (k > 0) n += (size_t)k;
         else if (k < 0 && errno == EINTR) k = 1;
+        else if (k < 0) rerr = errno;
     }
     close(fd);
-    if (buf && (k < 0 || n > LB_PROFILE_MAX_BYTES)) {   /* a file growing while read, or an error */
-        if (k < 0) fail(r, NULL, "read error: %s", strerror(errno));
-        else fail(r, NULL, "larger than %d bytes", LB_PROFILE_MAX_BYTES);
+    if (buf && (k < 0 || n > (size_t)sb.st_size)) {
+        if (k < 0) fail(r, NULL, "read error: %s", strerror(rerr));
+        else fail(r, NULL, "changed while being read");
         free(buf), buf = NULL;
     }
     if (buf) buf[n] = 0, *len = n;

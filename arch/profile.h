@@ -40,7 +40,9 @@ typedef struct {
 typedef struct {
     char op[16];                         /* "conv2d", ..., "worm" (the registry's ops) */
     lb_pass pass;
-    char problem[128];                   /* the op's problem descriptor, or "any" */
+    char problem[128];                   /* the op's problem descriptor, or "any"; the worm's:
+                                            "nt<NT>_nx<NX>_mu<M>" (%g), e.g. "nt60_nx4_mu1" (its speed
+                                            is set by the lattice and mu; eta, lambda move it less) */
     lb_isa isa;
     int threads;                         /* >= 1 */
     char variant[16];                    /* a variant of op in its kernels/<op>/<op>.inc */
