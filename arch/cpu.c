@@ -244,10 +244,10 @@ static void read_line(const char *path, char *buf, size_t len) {
 
 int lb_cpu_cores(void) {
     enum { MAX = 4096 };
-    static char sets[MAX][32];   /* start-up only, one thread */
+    char (*sets)[32] = calloc(MAX, sizeof *sets);   /* the distinct sibling lists seen */
     int nsets = 0, online = 0;
     char path[96], line[32];
-    for (int cpu = 0; cpu < MAX; cpu++) {
+    for (int cpu = 0; sets && cpu < MAX; cpu++) {
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d", cpu);
         if (access(path, F_OK) != 0) break;
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/online", cpu);
@@ -261,6 +261,7 @@ int lb_cpu_cores(void) {
         while (i < nsets && strcmp(sets[i], line)) i++;
         if (i == nsets) snprintf(sets[nsets++], sizeof sets[0], "%s", line);
     }
+    free(sets);
     if (nsets > 0 && online > 0) return nsets;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
