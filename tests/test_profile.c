@@ -351,6 +351,27 @@ static void test_cli_worm_entry_applied(void **state) {
     assert_non_null(strstr(R.out, "  worm    scalar"));
 }
 
+/* LATBENCH_ISA still caps: a profile naming the best ISA's worm under LATBENCH_ISA=scalar is not
+ * used (verbose says so), and the scalar default runs. */
+static void test_cli_variant_above_cap(void **state) {
+    (void)state;
+    if (HERE.isa_cap == LB_ISA_SCALAR) {
+        print_message("NOTE no SIMD worm on this CPU: nothing above the scalar cap\n");
+        return;
+    }
+    char env[600], path[400], err[1400];
+    path_in(path, sizeof path, "above.json");
+    lb_profile_entry e = entry("worm", LB_PASS_FWD, "any", HERE.isa_cap, 1, lb_isa_name(HERE.isa_cap));
+    lb_profile p = {.id = HERE, .n = 1, .entries = &e};
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s LATBENCH_VERBOSE=1 LATBENCH_ISA=scalar", path);
+    cli_latbench(&R, env, "info");
+    assert_int_equal(R.status, 0);
+    char want[200];
+    snprintf(want, sizeof want, "latbench: profile: worm variant %s is above the cap scalar: not used", lb_isa_name(HERE.isa_cap));
+    if (!strstr(R.out, want) || !strstr(R.out, "  worm    scalar")) fail_msg("%s", R.out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
@@ -361,6 +382,7 @@ int main(void) {
         cmocka_unit_test(test_cli_env_file_errors),
         cmocka_unit_test(test_cli_default_location),
         cmocka_unit_test(test_cli_worm_entry_applied),
+        cmocka_unit_test(test_cli_variant_above_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
