@@ -115,8 +115,8 @@ static void check_omp_threads(void) {
 }
 
 /* The tuning profile's worm entry (problem "any" at this cap and thread count, arch/profile.h) names
- * the variant measured fastest, which may be a lower ISA's (the AVX2 worm loses to the scalar one
- * on 60x4 at mu >= 1).  Every worm variant gives the same chains bit for bit (kernels/worm/worm.h),
+ * the variant measured fastest, which may be a lower ISA's (2 chains of 60x4 at mu 1: the scalar
+ * worm 2.2x faster than the avx512 one on a Zen 5, the SIMD lanes mostly empty).  Every worm variant gives the same chains bit for bit (kernels/worm/worm.h),
  * so the choice changes speed only.  A variant above the cap (LATBENCH_ISA) is not used. */
 static void apply_profile_worm(lb_dispatch *d, bool verbose) {
     const lb_profile_entry *e = lb_profile_choice(lb_profile_active(), "worm", LB_PASS_FWD, LB_PROFILE_ANY, d->cap,
