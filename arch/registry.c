@@ -1,4 +1,5 @@
 #include "arch/registry.h"
+#include "arch/profile.h"
 #include "arch/test_slowdown.h"
 #include <omp.h>
 #include <pthread.h>
@@ -100,13 +101,6 @@ bool lb_dispatch_build(lb_dispatch *out, const lb_cpu *cpu, lb_isa cap, char *er
 static lb_dispatch g_dispatch;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-static lb_isa best_isa(const lb_cpu *cpu) {
-    lb_isa best = LB_ISA_SCALAR;
-    for (int i = LB_ISA_SCALAR; i <= LB_ISA_NEON; i++)
-        if (lb_cpu_supports(cpu, (lb_isa)i)) best = (lb_isa)i;
-    return best;
-}
-
 /* libgomp keeps per-thread team state on the caller's stack: OMP_NUM_THREADS=100000 overflowed it
  * (a SIGSEGV at the first parallel region of observe or generate).  Every command asks for the
  * dispatch before its first parallel region, so the check lives here, at the --threads bound. */
@@ -120,11 +114,36 @@ static void check_omp_threads(void) {
     }
 }
 
+/* The tuning profile's worm entry (problem "any" at this cap and thread count, arch/profile.h) names
+ * the variant measured fastest, which may be a lower ISA's (2 chains of 60x4 at mu 1: the scalar
+ * worm 2.2x faster than the avx512 one on a Zen 5, the SIMD lanes mostly empty).  Every worm variant gives the same chains bit for bit (kernels/worm/worm.h),
+ * so the choice changes speed only.  A variant above the cap (LATBENCH_ISA) is not used. */
+static void apply_profile_worm(lb_dispatch *d, bool verbose) {
+    const lb_profile_entry *e = lb_profile_choice(lb_profile_active(), "worm", LB_PASS_FWD, LB_PROFILE_ANY, d->cap,
+                                                  omp_get_max_threads());
+    if (!e) return;
+    for (int i = 0; i < N_OF(worm_variants); i++) {
+        const worm_ops *v = &worm_variants[i];
+        if (strcmp(v->name, e->variant)) continue;
+        if (!lb_isa_usable(&d->cpu, d->cap, v->isa)) {
+            if (verbose)
+                fprintf(stderr, "latbench: profile: worm variant %s is above the cap %s: not used\n", v->name,
+                        lb_isa_name(d->cap));
+            return;
+        }
+        d->worm = v;
+        if (verbose)
+            fprintf(stderr, "latbench: profile: worm uses %s (tuned at isa %s, %d thread%s: %.2fx the default)\n", v->name,
+                    lb_isa_name(e->isa), e->threads, e->threads == 1 ? "" : "s", e->speedup);
+        return;
+    }
+}
+
 static void dispatch_init(void) {
     check_omp_threads();
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
-    lb_isa cap = best_isa(&cpu);
+    lb_isa cap = lb_cpu_best_isa(&cpu);
     const char *env = getenv("LATBENCH_ISA");
     if (env && *env) {
         int isa = lb_isa_parse(env);
@@ -139,9 +158,10 @@ static void dispatch_init(void) {
         fprintf(stderr, "latbench: LATBENCH_ISA=%s: %s\n", env, err);
         exit(2);
     }
+    const bool verbose = lb_verbose();
+    apply_profile_worm(&g_dispatch, verbose);
     lb_test_slowdown_apply(&g_dispatch); /* test only; nothing unless LATBENCH_TEST_SLOWDOWN is set */
-    const char *verbose = getenv("LATBENCH_VERBOSE");
-    if (verbose && strcmp(verbose, "0") != 0) {
+    if (verbose) {
         fprintf(stderr, "latbench: kernel dispatch (cap %s%s):\n", lb_isa_name(cap), env && *env ? ", from LATBENCH_ISA" : "");
         lb_dispatch_print(&g_dispatch, stderr);
     }

@@ -1,6 +1,7 @@
 /* The kernel registry: every variant of every op (from the kernels/<op>/<op>.inc enumerators),
  * and the dispatch choice, made once per process from the CPU and LATBENCH_ISA.
- * The dispatch table is the only global mutable state in latbench (set once, then read-only).
+ * The dispatch table and the tuning profile it applies (arch/profile.h) are the only global mutable
+ * state in latbench (set once, then read-only).
  */
 #pragma once
 #include <stdbool.h>

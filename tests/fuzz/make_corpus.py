@@ -156,6 +156,32 @@ def main():
     seed("params", "bad", argv("--lattice", "1x2", "--mu", "nan", "--seed", "-1", "--worms-per-sweep", "99999999999"))
     seed("params", "missing_value", argv("--mu"))
     seed("params", "huge_range", argv("0:1e300:1e-300", "1:2147483647"))
+    # ---- profile: tuning profiles (README, "Tuning profile"); isas scalar and avx2 only ----
+    def entry(op, pas, problem, isa, threads, variant):
+        return {"op": op, "pass": pas, "problem": problem, "isa": isa, "threads": threads, "variant": variant,
+                "params": {}, "time_s": 0.00125, "default_time_s": 0.0025, "speedup": 2.0, "spread": 0.03}
+    prof = {"schema": "latbench-profile", "version": 1,
+            "machine": {"slug": "amd-epyc-zen4-2c", "vendor": "AuthenticAMD", "family": 25, "model": 17, "stepping": 1,
+                        "uarch": "zen4", "isa_cap": "avx512", "cores": 2,
+                        "cache": {"l1d": 32768, "l2": 1048576, "l3": 33554432}},
+            "build": {"commit": "f3654b3abcde", "compiler": "gcc 12.2.0", "flags": "cc -std=gnu11 -O3"},
+            "entries": [entry("worm", "fwd", "any", "avx2", 1, "scalar"),
+                        entry("worm", "fwd", "nt60_nx4_mu1_chains2", "scalar", 2, "scalar"),
+                        entry("conv2d", "bwd_weights", "mb8_ic16oc16_ih60iw4_kh3kw3", "avx2", 1, "avx2"),
+                        entry("pool", "bwd_data", "any", "scalar", 4, "scalar")]}
+    def changed(f):
+        p = json.loads(json.dumps(prof))
+        f(p)
+        return json.dumps(p)
+    seed("profile", "valid", json.dumps(prof, indent=2))
+    seed("profile", "no_entries", changed(lambda p: p.update(entries=[])))
+    seed("profile", "params", changed(lambda p: p["entries"][0].update(params={"tile": 4})))
+    seed("profile", "duplicate", changed(lambda p: p["entries"].append(dict(p["entries"][0]))))
+    seed("profile", "negative_time", changed(lambda p: p["entries"][1].update(time_s=-1e-3)))
+    seed("profile", "arm64", changed(lambda p: p["machine"].update(vendor="arm64", isa_cap="neon",
+                                                                    cache={"l1d": 0, "l2": 0, "l3": 0})))
+    seed("profile", "version2", '{"schema":"latbench-profile","version":2}')
+    seed("profile", "array", '[{"op":"worm"}]')
 
 
 if __name__ == "__main__":

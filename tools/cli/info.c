@@ -1,11 +1,13 @@
 /* latbench info: CPU, ISA features (with OS support), the kernel chosen per op, every variant
  * compiled in and whether this CPU runs it, cores and caches (hwloc), the pinning benchmarks use,
- * and the counter backends (which perf events open here, why the others do not, likwid). */
+ * the counter backends (which perf events open here, why the others do not, likwid), and the tuning
+ * profile (its file, whether it applies and why not, entries per op, the rule for untuned shapes). */
 #include <stdio.h>
 #include <string.h>
 #ifndef LB_NO_ONEDNN /* neon-build: oneDNN is optional (make ONEDNN=0, the AArch64 cross build) */
 #include <dnnl.h>
 #endif
+#include "arch/profile.h"
 #include "arch/registry.h"
 #include "tools/machine/counters.h"
 #include "tools/machine/topology.h"
@@ -69,6 +71,35 @@ static void print_counters(void) {
     printf("  likwid marker API: %s\n", LB_LIKWID_BUILT ? "built in (run under likwid-perfctr -m)" : "not built in (make LIKWID=1)");
 }
 
+static void print_profile(void) {
+    const lb_profile_state *s = lb_profile_state_get();
+    if (s->off) {
+        printf("tuning profile: off (LATBENCH_PROFILE=off): the defaults run\n");
+        return;
+    }
+    if (!s->path[0]) {
+        printf("tuning profile: no location (neither XDG_CACHE_HOME nor HOME): the defaults run\n");
+        return;
+    }
+    printf("tuning profile: %s%s\n", s->path, s->from_env ? " (LATBENCH_PROFILE)" : "");
+    if (!s->applied) {
+        printf("  %s: the defaults run\n", s->status == LB_PROFILE_MISSING ? "none there" : s->why);
+        return;
+    }
+    const lb_profile *p = &s->profile;
+    printf("  made on %s at commit %s: matches this machine and build, applied\n", p->id.slug, p->id.commit);
+    static const char *const ops[] = {"conv2d", "pool", "gpool", "act", "dense", "loss", "optim", "worm"};
+    printf("  entries: %d (", p->n);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        int n = 0;
+        for (int k = 0; k < p->n; k++) n += !strcmp(p->entries[k].op, ops[i]);
+        printf("%s%s %d", i ? ", " : "", ops[i], n);
+    }
+    printf(")\n  in use: worm (the other ops run the ISA default until the tuner covers them)\n");
+    printf("  untuned shapes: the nearest tuned shape of the same op and pass (now: an entry for problem \"any\"), "
+           "the nearest higher isa, the nearest thread count; else the default\n");
+}
+
 int cmd_info(int argc, char **argv) {
     if (argc > 1) {
         fprintf(stderr, "latbench info: unexpected argument '%s'\n", argv[1]);
@@ -120,5 +151,6 @@ int cmd_info(int argc, char **argv) {
     printf("oneDNN: not available on this build (built without oneDNN)\n");
 #endif
     printf("compiler: %s\n", __VERSION__);
+    print_profile();
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tools/cli/cli.h"
+#include "arch/profile.h"
 #include "arch/registry.h"
 #include "tools/gbench/gbench_kernels.h"
 
@@ -37,7 +38,8 @@ static int usage(FILE *f) {
     fprintf(f, "usage: latbench COMMAND [options]\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "environment: LATBENCH_ISA=scalar|avx2|avx512|neon caps the kernels, LATBENCH_VERBOSE=1 prints the choice\n");
+    fprintf(f, "environment: LATBENCH_ISA=scalar|avx2|avx512|neon caps the kernels, LATBENCH_VERBOSE=1 prints the choice,\n"
+               "  LATBENCH_PROFILE=FILE|off picks the tuning profile (README, \"Tuning profile\")\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -56,13 +58,22 @@ static int check_stdout(int rc) {
     return rc ? rc : 1;
 }
 
+/* This CPU's tuning profile (arch/profile.h). */
+static int profile_startup(void) {
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    return lb_profile_startup(&cpu, lb_cpu_cores());
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return usage(stderr);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return check_stdout(usage(stdout));
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            /* the environment (LATBENCH_ISA, LATBENCH_TEST_SLOWDOWN, OMP_NUM_THREADS) is checked
-             * before any command runs: some reach their first parallel region before any kernel */
+            /* the environment (LATBENCH_PROFILE, LATBENCH_ISA, LATBENCH_TEST_SLOWDOWN, OMP_NUM_THREADS)
+             * is checked before any command runs: some reach their first parallel region before any
+             * kernel.  The tuning profile first: dispatch applies it. */
+            if (profile_startup() != 0) return 2;
             lb_dispatch_get();
             return check_stdout(commands[i].fn(argc - 1, argv + 1));
         }
