@@ -12,6 +12,23 @@
 #include "arch/registry.h"
 #include "tools/machine/peak.h"
 
+#ifdef LB_NO_GBENCH
+/* A build without google-benchmark (the AArch64 cross build): --gbench says so in one line. */
+static void test_not_available_in_this_build(void **state) {
+    (void)state;
+    static cli_result r;
+    cli_latbench(&r, NULL, "bench --gbench --benchmark_list_tests");
+    assert_int_not_equal(r.status, 0);
+    assert_int_equal(r.lines, 1);
+    assert_non_null(strstr(r.out, "not available in this build"));
+    print_message("NOTE gbench: this build has no google-benchmark (GBENCH=0): only its one-line refusal is tested\n");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_not_available_in_this_build)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+#else
 #ifdef LB_NO_ONEDNN
 #define ONEDNN_IMPL NULL
 #define HAVE_ONEDNN 0
@@ -265,23 +282,6 @@ static void test_json_run(void **state) {
     rmdir(dir);
 }
 
-#ifdef LB_NO_GBENCH
-/* A build without google-benchmark (the AArch64 cross build): --gbench says so in one line. */
-static void test_not_available_in_this_build(void **state) {
-    (void)state;
-    static cli_result r;
-    cli_latbench(&r, NULL, "bench --gbench --benchmark_list_tests");
-    assert_int_not_equal(r.status, 0);
-    assert_int_equal(r.lines, 1);
-    assert_non_null(strstr(r.out, "not available in this build"));
-    print_message("NOTE gbench: this build has no google-benchmark (GBENCH=0): only its one-line refusal is tested\n");
-}
-
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_not_available_in_this_build)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
-#else
 int main(void) {
     lb_cpu_detect(&cpu);
     const struct CMUnitTest tests[] = {
