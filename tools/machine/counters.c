@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "tools/machine/textbuf.h"
 #include "tools/machine/counters.h"
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -39,15 +40,6 @@ const char *lb_counter_backend_name(lb_counter_backend b) {
     return b == LB_BACKEND_PERF_HW ? "perf_event:hw" : b == LB_BACKEND_PERF_SW ? "perf_event:sw" : "none";
 }
 
-__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
-    if (*pos >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
-    va_end(ap);
-    if (n > 0) *pos += (size_t)n;
-    if (*pos >= len) *pos = len;
-}
 
 static double now_ns(void) {
     struct timespec ts;
@@ -227,7 +219,7 @@ static bool probe_privileges(lb_counters *c, size_t *npos) {
     }
     close(fd);
     if (c->user_only)
-        append(c->note, sizeof c->note, npos,
+        machine_textf(c->note, sizeof c->note, npos,
                "user space only (perf_event_paranoid=%d, no CAP_PERFMON): hardware events and page faults count "
                "user mode only, context switches and migrations are not counted; ",
                c->paranoid);
@@ -244,7 +236,7 @@ static void probe_software_group(lb_counters *c, size_t *npos) {
         int fd = open_event((lb_counter_id)id, true, -1, c->user_only);
         if (fd < 0) {
             lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
-            append(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
+            machine_textf(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
             continue;
         }
         close(fd);
@@ -271,7 +263,7 @@ static void probe_hardware_group(lb_counters *c, size_t *npos) {
         int fd = open_event((lb_counter_id)id, false, leader, c->user_only);
         if (fd < 0) {
             lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
-            append(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
+            machine_textf(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
             continue;
         }
         members[nm++] = fd;
@@ -284,7 +276,7 @@ static void probe_hardware_group(lb_counters *c, size_t *npos) {
     int sched;
     while ((sched = group_schedules(c->hw_ids, c->n_hw, c->user_only)) == 0 && c->n_hw > 1) {
         c->n_hw--;
-        append(c->note, sizeof c->note, npos, "%s left out (the group did not fit the free PMU counters); ",
+        machine_textf(c->note, sizeof c->note, npos, "%s left out (the group did not fit the free PMU counters); ",
                EVENTS[c->hw_ids[c->n_hw]].name);
     }
     if (sched != 1) {
@@ -346,7 +338,7 @@ static void report_thread_failures(lb_counters *c, const open_result *o, size_t 
         bool hw_stays = c->n_hw && !o->hw_err;
         char *dst = hw_stays ? c->note : c->reason;
         size_t dlen = hw_stays ? sizeof c->note : sizeof c->reason, dpos = hw_stays ? *npos : strlen(c->reason);
-        append(dst, dlen, &dpos, "%ssoftware group: %s did not open on thread %d: %s%s", !hw_stays && dpos ? "; " : "",
+        machine_textf(dst, dlen, &dpos, "%ssoftware group: %s did not open on thread %d: %s%s", !hw_stays && dpos ? "; " : "",
                EVENTS[o->sw_failed].name, o->sw_thread, etext, hw_stays ? "; " : "");
         if (hw_stays) *npos = dpos;
     }
@@ -402,7 +394,7 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
     open_result o;
     if (!open_per_thread(c, threads, &o)) return c->backend;
     c->threads = o.team;
-    if (o.team < threads) append(c->note, sizeof c->note, &npos, "OpenMP gave %d of %d threads; ", o.team, threads);
+    if (o.team < threads) machine_textf(c->note, sizeof c->note, &npos, "OpenMP gave %d of %d threads; ", o.team, threads);
     report_thread_failures(c, &o, &npos);
     if (!keep_opened_groups(c, &o)) return c->backend;
     c->backend = c->n_hw ? LB_BACKEND_PERF_HW : LB_BACKEND_PERF_SW;
@@ -463,7 +455,7 @@ void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
     v->threads = c->threads;
     v->user_only = c->user_only;
     if (c->start_ns <= 0) {   /* opened, never started: nothing was counted */
-        append(v->note, sizeof v->note, &npos, "%snot started", npos ? "; " : "");
+        machine_textf(v->note, sizeof v->note, &npos, "%snot started", npos ? "; " : "");
         return;
     }
     v->wall_ns = c->running ? now_ns() - c->start_ns : c->wall_ns;
@@ -498,18 +490,18 @@ void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
         if (!group_ok[g]) continue;
         const char *what = g ? "software" : "hardware";
         if (unreadable[g]) {   /* a partial sum would be a made-up number: report none */
-            append(v->note, sizeof v->note, &npos, "%s%s group unreadable on %d thread(s): values dropped",
+            machine_textf(v->note, sizeof v->note, &npos, "%s%s group unreadable on %d thread(s): values dropped",
                    npos ? "; " : "", what, unreadable[g]);
             continue;
         }
         if (unscheduled[g] && unscheduled[g] == c->threads) {
-            append(v->note, sizeof v->note, &npos,
+            machine_textf(v->note, sizeof v->note, &npos,
                    "%s%s group never got the PMU (more events than free counters: NMI watchdog, another perf user?)",
                    npos ? "; " : "", what);
             continue;
         }
         if (unscheduled[g]) {
-            append(v->note, sizeof v->note, &npos, "%s%s group never scheduled on %d of %d threads: values dropped",
+            machine_textf(v->note, sizeof v->note, &npos, "%s%s group never scheduled on %d of %d threads: values dropped",
                    npos ? "; " : "", what, unscheduled[g], c->threads);
             continue;
         }
@@ -520,7 +512,7 @@ void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
             v->value[ids[m]] = sum[ids[m]];
         }
     }
-    if (v->multiplexed) append(v->note, sizeof v->note, &npos, "%shardware counts scaled (multiplexed)", npos ? "; " : "");
+    if (v->multiplexed) machine_textf(v->note, sizeof v->note, &npos, "%shardware counts scaled (multiplexed)", npos ? "; " : "");
     if (v->valid[LB_CTR_CYCLES] && v->valid[LB_CTR_INSTRUCTIONS] && v->value[LB_CTR_CYCLES] > 0)
         v->ipc = v->value[LB_CTR_INSTRUCTIONS] / v->value[LB_CTR_CYCLES];
     if (v->valid[LB_CTR_CACHE_REFERENCES] && v->valid[LB_CTR_CACHE_MISSES] && v->value[LB_CTR_CACHE_REFERENCES] > 0)
@@ -565,16 +557,16 @@ json_t *lb_counters_json(const lb_counter_values *v) {
 void lb_counters_format(const lb_counter_values *v, char *buf, size_t len) {
     size_t pos = 0;
     if (len) buf[0] = 0;
-    if (isfinite(v->ipc)) append(buf, len, &pos, "ipc %.2f", v->ipc);
-    if (isfinite(v->cache_miss_rate)) append(buf, len, &pos, "%scache-miss %.1f%%", pos ? " " : "", 100 * v->cache_miss_rate);
-    if (isfinite(v->branch_miss_rate)) append(buf, len, &pos, "%sbr-miss %.1f%%", pos ? " " : "", 100 * v->branch_miss_rate);
+    if (isfinite(v->ipc)) machine_textf(buf, len, &pos, "ipc %.2f", v->ipc);
+    if (isfinite(v->cache_miss_rate)) machine_textf(buf, len, &pos, "%scache-miss %.1f%%", pos ? " " : "", 100 * v->cache_miss_rate);
+    if (isfinite(v->branch_miss_rate)) machine_textf(buf, len, &pos, "%sbr-miss %.1f%%", pos ? " " : "", 100 * v->branch_miss_rate);
     if (pos) {
-        if (v->multiplexed) append(buf, len, &pos, " (multiplexed)");
+        if (v->multiplexed) machine_textf(buf, len, &pos, " (multiplexed)");
         return;
     }
-    if (v->valid[LB_CTR_TASK_CLOCK]) append(buf, len, &pos, "task-clock %.1f ms", v->value[LB_CTR_TASK_CLOCK] * 1e-6);
-    if (v->valid[LB_CTR_PAGE_FAULTS]) append(buf, len, &pos, "%s%.0f faults", pos ? ", " : "", v->value[LB_CTR_PAGE_FAULTS]);
+    if (v->valid[LB_CTR_TASK_CLOCK]) machine_textf(buf, len, &pos, "task-clock %.1f ms", v->value[LB_CTR_TASK_CLOCK] * 1e-6);
+    if (v->valid[LB_CTR_PAGE_FAULTS]) machine_textf(buf, len, &pos, "%s%.0f faults", pos ? ", " : "", v->value[LB_CTR_PAGE_FAULTS]);
     if (v->valid[LB_CTR_CONTEXT_SWITCHES])
-        append(buf, len, &pos, "%s%.0f cs", pos ? ", " : "", v->value[LB_CTR_CONTEXT_SWITCHES]);
-    if (!pos) append(buf, len, &pos, "no counters");
+        machine_textf(buf, len, &pos, "%s%.0f cs", pos ? ", " : "", v->value[LB_CTR_CONTEXT_SWITCHES]);
+    if (!pos) machine_textf(buf, len, &pos, "no counters");
 }

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "tools/machine/textbuf.h"
 #include "tools/machine/topology.h"
 #include <errno.h>
 #include <hwloc.h>
@@ -11,16 +12,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* snprintf into buf at *pos, never past len (the text is cut instead). */
-__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
-    if (*pos >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
-    va_end(ap);
-    if (n > 0) *pos += (size_t)n;
-    if (*pos >= len) *pos = len;
-}
 
 static void detect_sysconf(lb_topology *t, const char *why) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -179,30 +170,30 @@ int lb_pin_plan(const lb_topology *t, int threads, lb_pin_policy policy, char *d
     if (len) desc[0] = 0;
     if (threads < 1) threads = 1;
     if (policy == LB_PIN_NONE) {
-        append(desc, len, &pos, "none: threads not pinned");
+        machine_textf(desc, len, &pos, "none: threads not pinned");
         return 0;
     }
     if (lb_pin_user_binding(user, sizeof user)) {
-        append(desc, len, &pos, "not pinned: %s set (%s binds the threads)", user,
+        machine_textf(desc, len, &pos, "not pinned: %s set (%s binds the threads)", user,
                !strncmp(user, "LIKWID", 6) ? "likwid" : "the OpenMP runtime");
         return 0;
     }
     if (t->n_core_pu < 1) {
-        append(desc, len, &pos, "not pinned: no usable core found");
+        machine_textf(desc, len, &pos, "not pinned: no usable core found");
         return 0;
     }
-    append(desc, len, &pos, "cores:");
+    machine_textf(desc, len, &pos, "cores:");
     int shared = 0, siblings = 0;
     for (int i = 0; i < threads; i++) {
         bool sh;
         int pu = pu_of_thread(t, i, &sh);
         shared += sh;
         siblings += i >= t->n_core_pu && !sh;
-        append(desc, len, &pos, " %d->PU%d", i, pu);
+        machine_textf(desc, len, &pos, " %d->PU%d", i, pu);
     }
-    if (siblings) append(desc, len, &pos, " (note: %d threads on %d allowed cores: %d on SMT siblings)", threads, t->n_core_pu, siblings);
+    if (siblings) machine_textf(desc, len, &pos, " (note: %d threads on %d allowed cores: %d on SMT siblings)", threads, t->n_core_pu, siblings);
     if (shared)
-        append(desc, len, &pos, " (note: %d threads on %d allowed PUs: wrapped, %d share a PU)", threads,
+        machine_textf(desc, len, &pos, " (note: %d threads on %d allowed PUs: wrapped, %d share a PU)", threads,
                t->allowed_pus, shared);
     return threads;
 }
@@ -236,7 +227,7 @@ int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char
     }
     if (bound < threads) {
         size_t pos = strlen(desc);
-        append(desc, len, &pos, " (binding failed for %d of %d threads, first thread %d: %s)", threads - bound, threads,
+        machine_textf(desc, len, &pos, " (binding failed for %d of %d threads, first thread %d: %s)", threads - bound, threads,
                failed_thread, failed_thread >= 0 ? strerror(failed_errno) : "the team was smaller than asked");
     }
     return bound;
@@ -275,7 +266,7 @@ static void format_size(char *buf, size_t len, unsigned long long b) {
 void lb_topology_format(const lb_topology *t, char *buf, size_t len) {
     size_t pos = 0;
     if (len) buf[0] = 0;
-    append(buf, len, &pos, "%d package%s, %d core%s (%d allowed), %d PU%s (%d allowed), SMT %d, %d NUMA node%s",
+    machine_textf(buf, len, &pos, "%d package%s, %d core%s (%d allowed), %d PU%s (%d allowed), SMT %d, %d NUMA node%s",
            t->packages, t->packages == 1 ? "" : "s", t->cores, t->cores == 1 ? "" : "s", t->allowed_cores, t->pus,
            t->pus == 1 ? "" : "s", t->allowed_pus, t->smt, t->numa_nodes, t->numa_nodes == 1 ? "" : "s");
     for (int i = 0; i < 3; i++) {
@@ -283,7 +274,7 @@ void lb_topology_format(const lb_topology *t, char *buf, size_t len) {
         if (!c->size) continue;
         char s[32];
         format_size(s, sizeof s, c->size);
-        append(buf, len, &pos, "%s L%d%s %s x%d (%d core%s each)", i ? "," : ";", c->level, i == 0 ? "d" : "", s, c->count,
+        machine_textf(buf, len, &pos, "%s L%d%s %s x%d (%d core%s each)", i ? "," : ";", c->level, i == 0 ? "d" : "", s, c->count,
                c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
     }
 }
