@@ -179,3 +179,24 @@ void lb_dispatch_print(const lb_dispatch *d, void *file) {
             d->optim->name);
     fprintf(f, "  worm    %s\n", d->worm->name);
 }
+
+void lb_variants_print(const lb_cpu *c, void *file) {
+    FILE *f = file;
+#define LIST(OP)                                                                                      \
+    do {                                                                                              \
+        int n;                                                                                        \
+        const OP##_ops *v = lb_##OP##_variants(&n);                                                   \
+        fprintf(f, "  %-7s", #OP);                                                                    \
+        for (int i = 0; i < n; i++) fprintf(f, " %c%s", lb_cpu_supports(c, v[i].isa) ? '+' : '-', v[i].name); \
+        fprintf(f, "\n");                                                                             \
+    } while (0)
+    LIST(conv2d);
+    LIST(pool);
+    LIST(gpool);
+    LIST(act);
+    LIST(dense);
+    LIST(loss);
+    LIST(optim);
+    LIST(worm);
+#undef LIST
+}

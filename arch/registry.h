@@ -54,3 +54,5 @@ bool lb_isa_usable(const lb_cpu *cpu, lb_isa cap, lb_isa isa);
 
 /* Prints "op: variant" lines for the chosen kernels. */
 void lb_dispatch_print(const lb_dispatch *d, void *file);
+/* Every compiled variant of every op, one line per op, each marked + (runs on c) or - (does not). */
+void lb_variants_print(const lb_cpu *c, void *file);

@@ -70,6 +70,34 @@ static void test_verify_passes(void **state) {
     assert_non_null(strstr(R.out, " 0 mismatches"));
 }
 
+/* Every command of `latbench help` answers --help with its usage on stdout and exit 0 (so new
+ * commands are covered as they are added), and --version names the build. */
+static void test_every_command_has_help(void **state) {
+    (void)state;
+    cli_latbench(&R, NULL, "help");
+    assert_int_equal(R.status, 0);
+    char names[32][24];
+    int n = 0;
+    for (const char *l = R.out; l && *l && n < 32; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (l[0] == ' ' && l[1] == ' ' && sscanf(l + 2, "%23[a-z] ", names[n]) == 1) n++;
+    assert_true(n >= 13);
+    for (int i = 0; i < n; i++) {
+        char args[128], want[128];
+        snprintf(args, sizeof args, "%.23s --help 2>/dev/null", names[i]);
+        cli_latbench(&R, NULL, args);
+        if (R.status != 0) fail_msg("latbench %s --help: exit %d: %s", names[i], R.status, R.out);
+        snprintf(want, sizeof want, "usage: latbench %.23s", names[i]);
+        if (strncmp(R.out, want, strlen(want))) fail_msg("latbench %s --help does not start with '%s': %s", names[i], want, R.out);
+    }
+    print_message("NOTE cli: %d commands answer --help with exit 0\n", n);
+    cli_latbench(&R, NULL, "--version");
+    assert_int_equal(R.status, 0);
+    assert_true(!strncmp(R.out, "latbench ", 9));
+    assert_non_null(strstr(R.out, "compiler: "));
+    assert_non_null(strstr(R.out, "  conv2d  +scalar"));
+    assert_non_null(strstr(R.out, "oneDNN: "));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_shows_dispatch),
@@ -77,6 +105,7 @@ int main(void) {
         cmocka_unit_test(test_bad_isa_is_one_line_error),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_verify_passes),
+        cmocka_unit_test(test_every_command_has_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

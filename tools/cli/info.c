@@ -101,8 +101,14 @@ static void print_profile(void) {
 }
 
 int cmd_info(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: latbench info\n"
+               "  The CPU and its ISA features, the kernel variant each op runs (and why), the compiled\n"
+               "  variants, the topology and pinning, the counter backends and the tuning profile.\n");
+        return 0;
+    }
     if (argc > 1) {
-        fprintf(stderr, "latbench info: unexpected argument '%s'\n", argv[1]);
+        fprintf(stderr, "latbench info: unexpected argument '%s' (latbench info --help)\n", argv[1]);
         return 2;
     }
     const lb_dispatch *d = lb_dispatch_get();
@@ -122,23 +128,7 @@ int cmd_info(int argc, char **argv) {
     printf("selected kernels:\n");
     lb_dispatch_print(d, stdout);
     printf("compiled variants (+ runs here, - does not):\n");
-#define LIST(OP)                                                                              \
-    do {                                                                                      \
-        int n;                                                                                \
-        const OP##_ops *v = lb_##OP##_variants(&n);                                           \
-        printf("  %-7s", #OP);                                                                \
-        for (int i = 0; i < n; i++) printf(" %c%s", lb_cpu_supports(c, v[i].isa) ? '+' : '-', v[i].name); \
-        printf("\n");                                                                         \
-    } while (0)
-    LIST(conv2d);
-    LIST(pool);
-    LIST(gpool);
-    LIST(act);
-    LIST(dense);
-    LIST(loss);
-    LIST(optim);
-    LIST(worm);
-#undef LIST
+    lb_variants_print(c, stdout);
     lb_topology topo;
     lb_topology_detect(&topo);
     print_topology(&topo);

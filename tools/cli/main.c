@@ -4,7 +4,9 @@
 #include <string.h>
 #include "tools/cli/cli.h"
 #include "arch/profile.h"
+#include "arch/build_info.h"
 #include "arch/registry.h"
+#include "tools/baseline/onednn_ops.h"
 #include "tools/gbench/gbench_kernels.h"
 
 /* `bench --gbench ...` is the google-benchmark harness (tools/gbench), which itself builds on
@@ -35,7 +37,7 @@ static const struct {
 };
 
 static int usage(FILE *f) {
-    fprintf(f, "usage: latbench COMMAND [options]\n");
+    fprintf(f, "usage: latbench COMMAND [options]      (latbench COMMAND --help; latbench --version)\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "environment: LATBENCH_ISA=scalar|avx2|avx512|neon caps the kernels, LATBENCH_VERBOSE=1 prints the choice,\n"
@@ -65,8 +67,24 @@ static int profile_startup(void) {
     return lb_profile_startup(&cpu, lb_cpu_cores());
 }
 
+/* latbench --version: what a bug report needs - the commit, the compiler and flags, the kernel
+ * variants compiled in, and the oneDNN it links. */
+static int version(void) {
+    printf("latbench %s\n", lb_build_commit());
+    printf("compiler: %s\n", lb_build_compiler());
+    printf("flags: %s\n", lb_build_flags());
+    const lb_dispatch *d = lb_dispatch_get();
+    printf("isa cap here: %s; compiled variants (+ runs here, - does not):\n", lb_isa_name(d->cap));
+    lb_variants_print(&d->cpu, stdout);
+    char dnnl[128];
+    odnn_version_str(dnnl, sizeof dnnl);
+    printf("oneDNN: %s\n", dnnl);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return usage(stderr);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) return check_stdout(version());
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return check_stdout(usage(stdout));
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
