@@ -486,7 +486,7 @@ static void test_disk_full(void **s) {
     assert_int_equal(count_entries(mnt), 0);
     /* train, bench --json and report into a disk that is already full */
     fill(mnt, filler, sizeof filler);
-    snprintf(args, sizeof args, "train --model task3-eq1 --data %s/data/d8 --epochs 2 --threads 1 --out %s/m.safetensors", tmp, mnt);
+    snprintf(args, sizeof args, "train --model task3-eq1 --data %s/data/d8 --epochs 2 --threads 1 --quiet --out %s/m.safetensors", tmp, mnt);
     run_in(tmp, args, 0, NULL, &r);
     expect_one_line_failure(&r, "train into a full disk", "No space left on device");
     assert_int_equal(count_entries(mnt), 1); /* the filler */
@@ -517,7 +517,7 @@ static void test_read_only(void **s) {
     run_result r;
     run_in(mnt, GEN_SMALL " --out ds", 0, NULL, &r);
     expect_one_line_failure(&r, "generate into a read-only directory", "Read-only file system");
-    snprintf(args, sizeof args, "train --model task3-eq1 --data %s/data/d8 --epochs 2 --threads 1 --out %s/m.safetensors", tmp, mnt);
+    snprintf(args, sizeof args, "train --model task3-eq1 --data %s/data/d8 --epochs 2 --threads 1 --quiet --out %s/m.safetensors", tmp, mnt);
     run_in(tmp, args, 0, NULL, &r);
     expect_one_line_failure(&r, "train into a read-only directory", "Read-only file system");
     snprintf(args, sizeof args, "report %s/data/d8/meta.json --out %s/plots", tmp, mnt);

@@ -272,6 +272,20 @@ static void test_crafted_datasets_refused(void **s) {
     assert_non_null(strstr(R.out, "meta.json: not a readable regular file"));
 }
 
+/* Epoch lines go to stderr in a log as on a terminal (here a pipe), with the epoch count and the
+ * time left; --quiet silences them. */
+static void test_train_progress_in_a_log(void **s) {
+    (void)s;
+    runf("train --model task3-eq1 --data c8 --epochs 2 --patience 5 --threads 1 --out prog.safetensors");
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "epoch    1/2  loss "));
+    assert_non_null(strstr(R.out, "epoch    2/2  loss "));
+    assert_non_null(strstr(R.out, "s elapsed, <= "));
+    runf("train --model task3-eq1 --data c8 --epochs 2 --patience 5 --threads 1 --quiet --out prog.safetensors");
+    assert_int_equal(R.status, 0);
+    assert_null(strstr(R.out, "epoch    1/2"));
+}
+
 static void test_train_split_and_divergence(void **s) {
     (void)s;
     static float y[200];
@@ -415,6 +429,7 @@ int main(void) {
         cmocka_unit_test(test_experiment_per_point_and_label),
         cmocka_unit_test(test_bad_input_one_line_exit_2),
         cmocka_unit_test(test_crafted_datasets_refused),
+        cmocka_unit_test(test_train_progress_in_a_log),
         cmocka_unit_test(test_train_split_and_divergence),
         cmocka_unit_test(test_eval_many_data_and_all_skipped),
         cmocka_unit_test(test_model_files_checked),

@@ -189,7 +189,7 @@ void lb_progress_start(lb_progress *p, long total, const char *label) {
     p->enabled = total <= 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
 }
 
-/* Lines mode: one line when a 10 % mark is crossed or 30 s passed since the last one (checked at
+/* Lines mode: one line when a 10 % mark is crossed or 10 s passed since the last one (checked at
  * every 1/10000 of the work, by the thread that crosses it; 10 % marks only once 2 s have passed). */
 static void progress_line(lb_progress *p, long before, long after) {
     if (after * 10000 / p->total == before * 10000 / p->total) return;
@@ -199,7 +199,7 @@ static void progress_line(lb_progress *p, long before, long after) {
     double last;
 #pragma omp atomic read
     last = p->last;
-    if (!mark && now - last < 30) return;
+    if (!mark && now - last < 10) return;
 #pragma omp atomic write
     p->last = now;
     fprintf(stderr, "%s: %ld/%ld sweeps (%.0f%%), %.3g sweeps/s, %.0f s elapsed, ~%.0f s left\n", p->label, after, p->total,

@@ -96,7 +96,7 @@ const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, in
 void lb_wtable_cache_free(lb_wtable_cache *c);
 
 /* Progress of a long run on stderr (shared by threads): a live bar on a terminal; otherwise (a log
- * file, a pipe) a line at every 10 % (after the first 2 s) and at least every 30 s, with the rate
+ * file, a pipe) a line at every 10 % (after the first 2 s) and at least every 10 s, with the rate
  * and the time left, so a long run is never silent.  Work is counted at the callers' hooks. */
 typedef struct {
     long total, done;      /* in sweeps x chains */

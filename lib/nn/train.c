@@ -147,8 +147,10 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
             since_best++;
         }
         if (o->progress) {
-            fprintf(o->progress, "epoch %4d  loss %.6g  val %.6g%s  %.0f samples/s\n", ep, tl, vl,
-                    since_best == 0 ? " *" : "  ", n_train / dt);
+            /* the time left is an upper bound: early stopping may end the run sooner */
+            fprintf(o->progress, "epoch %4d/%d  loss %.6g  val %.6g%s  %.0f samples/s  %.0f s elapsed, <= %.0f s left\n",
+                    ep, o->epochs, tl, vl, since_best == 0 ? " *" : "  ", n_train / dt, t_train,
+                    t_train / ep * (o->epochs - ep));
             fflush(o->progress);
         }
         if (since_best >= o->patience) break;

@@ -18,7 +18,7 @@ typedef struct {
     float lr, weight_decay;
     double val_frac;
     uint64_t seed;
-    FILE *progress; /* a line per epoch when non-NULL */
+    FILE *progress; /* a line per epoch when non-NULL (a log or a terminal alike) */
 } nn_train_opts;
 
 nn_train_opts nn_train_defaults(void);

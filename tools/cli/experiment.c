@@ -412,7 +412,7 @@ static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarc
                     .d = &ds[0], .batch = (int)x->batch, .threads = (int)x->threads, .trials = (int)x->trials,
                     .o = nn_train_defaults(), .on_start = arch_start, .on_trial = arch_trial, .ctx = &a};
     j.o.epochs = (int)x->epochs, j.o.patience = (int)x->patience, j.o.seed = x->seed;
-    j.o.progress = isatty(fileno(stderr)) ? stderr : NULL;
+    j.o.progress = stderr;   /* a line per epoch on stderr, in a log too: a batch job is never silent long */
     nn_fit_result r;
     if (!nn_fit(&j, &r, err, errlen)) return json_decref(a.jtr), false;
     *t_train += a.t_train, *t_eval += a.t_eval, *n_val = a.n_val;

@@ -224,7 +224,7 @@ int cmd_train(int argc, char **argv) {
                     .out = out, .on_start = print_start, .on_trial = print_trial, .ctx = &c};
     j.o.epochs = (int)epochs, j.o.patience = (int)patience, j.o.lr = (float)lr, j.o.weight_decay = (float)wd;
     j.o.val_frac = vfrac, j.o.seed = seed;
-    j.o.progress = !quiet && isatty(fileno(stderr)) ? stderr : NULL;
+    j.o.progress = quiet ? NULL : stderr;   /* a line per epoch: reads the same in a log */
     int rc = dump ? dump_step(&j, &sp, dump) : train_run(&j, model, d.task, lr, wd, seed);
     nn_dataset_free(&d);
     return rc;
