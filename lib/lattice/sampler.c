@@ -104,12 +104,16 @@ const worm_ops *lb_point_worm(const lb_point_cfg *c) {
     char prob[128];
     lb_worm_problem_str(c->nt, c->nx, c->mu, c->nchains, prob, sizeof prob);
     const lb_profile_entry *e = lb_profile_choice(p, "worm", LB_PASS_FWD, prob, d->cap, omp_get_max_threads());
-    if (!e || !strcmp(e->variant, d->worm->name)) return d->worm;
+    const worm_ops *chosen = d->worm;
     int n;
     const worm_ops *v = lb_worm_variants(&n);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(v[i].name, e->variant) && lb_isa_usable(&d->cpu, d->cap, v[i].isa)) return &v[i];
-    return d->worm;
+    for (int i = 0; e && i < n; i++)
+        if (!strcmp(v[i].name, e->variant) && strcmp(v[i].name, d->worm->name) && lb_isa_usable(&d->cpu, d->cap, v[i].isa))
+            chosen = &v[i];
+    if (e && lb_verbose())
+        fprintf(stderr, "latbench: profile: worm %s uses %s (entry %s, threads %d: %s)\n", prob, chosen->name, e->problem,
+                e->threads, e->variant);
+    return chosen;
 }
 
 bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen) {
