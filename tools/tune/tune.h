@@ -42,11 +42,11 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
 
 /* One worm problem: lattice nt x nx, mu, chains, at `threads` threads (eta 4.01, lambda 1: the
  * seed's).  Fills e (op, pass, problem, isa = the cap, threads, variant, times) and returns true;
- * false with a one-line reason in err.  rejected: the variants that failed the bit-exactness check
+ * false with a one-line reason in err.  o: the final round's statistics.  rejected: the variants that failed the bit-exactness check
  * (comma list, "" if none). */
 typedef struct {
     int nt, nx, chains, threads;
     double mu;
 } tune_worm_problem;
-bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, char *rejected, size_t rlen,
-               char *err, size_t errlen);
+bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
+               size_t rlen, char *err, size_t errlen);

@@ -174,13 +174,16 @@ static void profile_start(const char *path, lb_profile *p) {
     p->id = here;
 }
 
-static void progress(int i, int n, const tune_worm_problem *j, const lb_profile_entry *e, const char *rejected,
-                     double t0, double best) {
+/* One line per problem: the choice, the final round (the challenger, or the default kept: q1 and
+ * median per call of both), what verification rejected, the best speedup so far, the time left. */
+static void progress(int i, int n, const tune_worm_problem *j, const lb_profile_entry *e, const tune_outcome *o,
+                     const char *rejected, double t0, double best) {
     const double el = lb_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
-    fprintf(stderr, "tune: [%d/%d] worm %s threads %d: %s (%.2fx the default %s, spread %.0f%%)%s%s; best so far %.2fx; "
-            "%.0f s, ETA %.0f s\n", i + 1, n, e->problem, j->threads, e->variant, e->speedup,
-            lb_dispatch_get()->worm->name, 100 * e->spread,
-            *rejected ? "; rejected: " : "", rejected, best, el, eta);
+    fprintf(stderr, "tune: [%d/%d] worm %s threads %d: %s (%.2fx the default %s, spread %.0f%%; q1/median us: "
+            "chosen %.1f/%.1f, default %.1f/%.1f)%s%s; best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, e->problem,
+            j->threads, e->variant, e->speedup, lb_dispatch_get()->worm->name, 100 * e->spread, 1e6 * o->chosen.q1,
+            1e6 * o->chosen.median, 1e6 * o->def.q1, 1e6 * o->def.median, *rejected ? "; rejected: " : "", rejected,
+            best, el, eta);
 }
 
 static int run_jobs(const tune_opts *o, const tune_worm_problem *jobs, int n, lb_profile *p) {
@@ -190,15 +193,16 @@ static int run_jobs(const tune_opts *o, const tune_worm_problem *jobs, int n, lb
     for (; done < n; done++) {
         if (o->budget_s > 0 && lb_now() - t0 >= o->budget_s) break;
         lb_profile_entry e;
+        tune_outcome oc;
         char rejected[128], err[512];
-        if (!tune_worm(&jobs[done], o->level, &e, rejected, sizeof rejected, err, sizeof err)) {
+        if (!tune_worm(&jobs[done], o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)) {
             fprintf(stderr, "latbench tune: worm nt%d_nx%d chains %d: %s\n", jobs[done].nt, jobs[done].nx,
                     jobs[done].chains, err);
             return 1;
         }
         if (e.speedup > best) best = e.speedup;
         if (!profile_put(p, &e)) return fprintf(stderr, "latbench tune: too many profile entries\n"), 1;
-        progress(done, n, &jobs[done], &e, rejected, t0, best);
+        progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
     }
     if (done < n) {
         fprintf(stderr, "latbench tune: budget of %g s spent: %d of %d problems left untuned:", o->budget_s, n - done, n);

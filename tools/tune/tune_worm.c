@@ -79,8 +79,8 @@ static void put_name(char *buf, size_t len, const char *name) {
     if (at < len) snprintf(buf + at, len - at, "%s%s", at ? "," : "", name);
 }
 
-bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, char *rejected, size_t rlen,
-               char *err, size_t errlen) {
+bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *out, char *rejected,
+               size_t rlen, char *err, size_t errlen) {
     const worm_ops *ops[MAX_VARIANTS];
     int def, ref;
     const int n = list_variants(ops, &def, &ref);
@@ -116,7 +116,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         bench_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, sweep_all, &w[i]);
         nc++;
     }
-    tune_outcome o;
+    tune_outcome o = {0};
     if (ok && !(ok = tune_halving(c, nc, cdef, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
     if (ok) {
         memset(e, 0, sizeof *e);
@@ -130,6 +130,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         e->default_time_s = o.def.q1;
         e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
         e->spread = o.spread;
+        *out = o;
     }
     for (int i = 0; w && i < n; i++)
         if (w[i].live) lb_sampler_free(&w[i].s);
