@@ -52,7 +52,7 @@ static void test_tune_writes_profile(void **state) {
     snprintf(path, sizeof path, "%s/tiny.json", tmpdir);
     /* one worm problem; under the avx2 cap (where the CPU has it) two variants: scalar and avx2 */
     const char *cap = HERE.isa_cap >= LB_ISA_AVX2 && HERE.isa_cap <= LB_ISA_AVX512 ? "LATBENCH_ISA=avx2" : NULL;
-    snprintf(args, sizeof args, "tune --lattice 8x8 --chains 2 --level quick --out %s", path);
+    snprintf(args, sizeof args, "tune --op worm --lattice 8x8 --chains 2 --level quick --out %s", path);
     cli_latbench(&R, cap, args);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "tune: [1/1] worm nt8_nx8_mu1_chains2 threads 1: "));
@@ -84,13 +84,43 @@ static void test_slowed_default_never_chosen(void **state) {
     }
     char args[800], path[400];
     snprintf(path, sizeof path, "%s/slow.json", tmpdir);
-    snprintf(args, sizeof args, "tune --lattice 16x16 --chains 16 --out %s", path);
+    snprintf(args, sizeof args, "tune --op worm --lattice 16x16 --chains 16 --out %s", path);
     cli_latbench(&R, "LATBENCH_TEST_SLOWDOWN=worm.fwd:20", args);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "test slowdown: worm.fwd"));
     const lb_profile_entry e = only_entry(path);
     assert_string_not_equal(e.variant, lb_isa_name(HERE.isa_cap));
     assert_true(e.speedup > 1.0);
+}
+
+/* conv2d: the slowed default's forward pass is never chosen for any layer; the other passes are
+ * tuned too, and every entry is a conv2d one at one thread. */
+static void test_conv_slowed_default(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    if (HERE.isa_cap == LB_ISA_SCALAR) {
+        print_message("NOTE only the scalar conv2d on this CPU: no other candidate\n");
+        return;
+    }
+    char args[800], path[400], err[1400];
+    snprintf(path, sizeof path, "%s/conv.json", tmpdir);
+    snprintf(args, sizeof args, "tune --op conv2d --model task3-eq1 --batch 2 --out %s", path);
+    cli_latbench(&R, "LATBENCH_TEST_SLOWDOWN=conv2d.fwd:20", args);
+    if (R.status) fail_msg("%s", R.out);
+    lb_profile p;
+    if (lb_profile_load(path, &HERE, &p, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    int fwd = 0, other = 0;
+    for (int i = 0; i < p.n; i++) {
+        assert_string_equal(p.entries[i].op, "conv2d");
+        assert_int_equal(p.entries[i].threads, 1);
+        if (p.entries[i].pass == LB_PASS_FWD) {
+            fwd++;
+            if (!strcmp(p.entries[i].variant, lb_isa_name(HERE.isa_cap)))
+                fail_msg("the slowed %s was chosen for %s", p.entries[i].variant, p.entries[i].problem);
+        } else other++;
+    }
+    assert_true(fwd > 0 && other == 2 * fwd);
+    lb_profile_free(&p);
 }
 
 static lb_profile_entry worm_entry(const char *problem, lb_isa isa, const char *variant) {
@@ -155,7 +185,10 @@ static void test_bad_options(void **state) {
         {"tune --chains 0", "--chains is not a list"},
         {"tune --threads 2,,3", "--threads is not a list"},
         {"tune --mu 1e9", "--mu out of range"},
-        {"tune --op conv2d", "--op: only worm is tunable so far"},
+        {"tune --op fft", "--op is not a list of worm, conv2d"},
+        {"tune --op worm,worm", "--op is not a list of worm, conv2d"},
+        {"tune --model nosuch --op conv2d", "latbench tune: nosuch: "},
+        {"tune --batch 0", "--batch is not a list"},
         {"tune --bogus 1", "unknown option '--bogus'"},
         {"tune --out", "missing value after '--out'"},
         {"tune stray", "unexpected argument 'stray'"},
@@ -177,6 +210,7 @@ int main(void) {
         cmocka_unit_test(test_per_problem_choice_applied),
         cmocka_unit_test(test_tune_writes_profile),
         cmocka_unit_test(test_slowed_default_never_chosen),
+        cmocka_unit_test(test_conv_slowed_default),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

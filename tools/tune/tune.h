@@ -6,14 +6,16 @@
  * with the dispatch default (bench_time_interleaved: every repetition of every candidate in turn,
  * so all see the same machine noise), pruned by successive halving (the faster half by lower
  * quartile stays, with twice the repetitions), and the last one is timed against the default once
- * more.  The rule: it is kept only if its lower quartile beats the default's by more than the
- * measured spread, q1(default) / q1(winner) > 1 + spread, spread = the larger relative
- * interquartile range (q3 - q1) / median of the two; else the default is recorded as the choice.
+ * more.  The rule: it is kept only if q1(default) / q1(winner) > 1 + spread and the median of the
+ * per-repetition ratios default / winner is above 1, spread = the relative interquartile range
+ * (q3 - q1) / median of those ratios (repetition j of both runs back to back, so their ratio cancels
+ * the machine's common noise); else the default is recorded as the choice.
  */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include "arch/profile.h"
+#include "kernels/conv2d/conv2d.h"
 #include "tools/machine/timing.h"
 
 int cmd_tune(int argc, char **argv);
@@ -32,7 +34,7 @@ typedef struct {
 typedef struct {
     int winner;                 /* index into the candidates: the chosen one (the default if none wins) */
     bench_stats chosen, def;    /* the final round's times of the chosen one and of the default */
-    double spread;              /* the spread of the decision (relative) */
+    double spread;              /* the relative IQR of the per-repetition ratios default / winner */
     int rounds;
 } tune_outcome;
 
@@ -48,5 +50,8 @@ typedef struct {
     int nt, nx, chains, threads;
     double mu;
 } tune_worm_problem;
+/* One conv2d layer problem and pass at one thread (the same contract as tune_worm). */
+bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_entry *e, tune_outcome *o,
+               char *rejected, size_t rlen, char *err, size_t errlen);
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
                size_t rlen, char *err, size_t errlen);

@@ -10,23 +10,33 @@
 #include "lib/lattice/params.h"
 #include "lib/lattice/sampler.h"
 #include "tools/problems/lists.h"
+#include "tools/problems/netproblems.h"
 #include "tools/tune/tune.h"
+#include "tools/verify/verify_ops.h"
 
 #define MAX_LIST 16
 #define MAX_JOBS 1024
+#define MAX_MODELS 8
 
 static const char *const usage_text =
-    "usage: latbench tune [--op worm] [--lattice LIST] [--chains LIST] [--mu LIST] [--threads LIST]\n"
-    "                     [--level quick|measure|patient] [--budget DURATION] [--out FILE]\n"
+    "usage: latbench tune [--op LIST] [--model NAME ...] [--lattice LIST] [--batch LIST] [--chains LIST]\n"
+    "                     [--mu LIST] [--threads LIST] [--level quick|measure|patient] [--budget DURATION]\n"
+    "                     [--out FILE]\n"
     "Measures every kernel variant this CPU runs under the cap (LATBENCH_ISA) for each problem and keeps\n"
     "the winners in the tuning profile (README, \"Tuning profile\").  Per problem: each variant is first\n"
-    "checked against the scalar reference (the worm: every chain bit for bit after a short run; a wrong\n"
-    "variant is never chosen), then timed interleaved with the dispatch default, pruned by successive\n"
+    "checked against the scalar reference (the worm: every chain bit for bit after a short run; conv2d:\n"
+    "latbench verify's check of the pass at a batch <= 4; a wrong variant is never chosen), then timed interleaved with the dispatch default, pruned by successive\n"
     "halving (the faster half by lower quartile stays), and the last one timed against the default again.\n"
-    "Rule: a variant is kept only if q1(default) / q1(variant) > 1 + spread, spread = the larger relative\n"
-    "interquartile range (q3 - q1) / median of the two; else the default is recorded.\n"
-    "  --op LIST         ops to tune (default worm; the layer ops come later)\n"
-    "  --lattice LIST    worm lattices NTxNX (default 60x4,8x8,16x16,32x32: the seed's)\n"
+    "Rule: a variant is kept only if q1(default) / q1(variant) > 1 + spread and it is faster in the median\n"
+    "repetition, spread = the relative interquartile range (q3 - q1) / median of the per-repetition ratios\n"
+    "default / variant (each pair runs back to back); else the default is recorded.\n"
+    "  --op LIST         ops to tune, in this order (default worm,conv2d); each op's problems run\n"
+    "                    largest first (worm: sites x chains; conv2d: FLOPs)\n"
+    "  --model NAME      a preset whose conv layers are tuned (repeatable; default task1-eq, task1-st,\n"
+    "                    task3-eq1), all three passes, one thread\n"
+    "  --lattice LIST    lattices NTxNX (default: the worm 60x4,8x8,16x16,32x32; the nets their\n"
+    "                    training lattice, 60x4 for task1-*, 8x8 for the others)\n"
+    "  --batch LIST      batches of the layer problems (default 128)\n"
     "  --chains LIST     chains per point (default 2,4,8,16)\n"
     "  --mu LIST         chemical potentials (default 1)\n"
     "  --threads LIST    thread counts (default 1)\n"
@@ -37,6 +47,10 @@ static const char *const usage_text =
     "                    existing profile of this machine and build there are kept unless retuned\n";
 
 typedef struct {
+    const char *ops[2];   /* "worm", "conv2d" in tuning order */
+    int nops, nmodels, nbatch, batch[MAX_LIST];
+    const char *models[MAX_MODELS];
+    bool lattice_given;
     int nlat, lt[MAX_LIST], lx[MAX_LIST], nch, ch[MAX_LIST], nthr, thr[MAX_LIST], nmu;
     double mu[MAX_LIST];
     tune_level level;
@@ -62,8 +76,23 @@ static bool parse_duration(const char *s, double *out) {
 
 static int parse_option(tune_opts *o, const char *k, const char *v) {
     if (!strcmp(k, "--op")) {
-        if (strcmp(v, "worm")) return bad("--op: only worm is tunable so far, not", v);
+        char buf[64];
+        if (strlen(v) >= sizeof buf || lb_list_has_empty_item(v)) return bad("--op is not a list of worm, conv2d", v);
+        strcpy(buf, v);
+        o->nops = 0;
+        for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+            const char *name = !strcmp(t, "worm") ? "worm" : !strcmp(t, "conv2d") ? "conv2d" : NULL;
+            if (!name || o->nops == 2 || (o->nops == 1 && o->ops[0] == name))
+                return bad("--op is not a list of worm, conv2d (the tunable ops so far)", v);
+            o->ops[o->nops++] = name;
+        }
+    } else if (!strcmp(k, "--model")) {
+        if (o->nmodels == MAX_MODELS) return bad("--model: at most 8, one more", v);
+        o->models[o->nmodels++] = v;
+    } else if (!strcmp(k, "--batch")) {
+        if (!lb_parse_int_list(v, 1, 65536, MAX_LIST, o->batch, &o->nbatch)) return bad("--batch is not a list of 1..65536", v);
     } else if (!strcmp(k, "--lattice")) {
+        o->lattice_given = true;
         if (!lb_parse_lattice_list(v, MAX_LIST, o->lt, o->lx, &o->nlat)) return bad("--lattice is not a list of NTxNX", v);
         for (int i = 0; i < o->nlat; i++)
             if (o->lt[i] < 2 || o->lx[i] < 2) return bad("--lattice: every side must be >= 2 in", v);
@@ -100,7 +129,7 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
 }
 
 static int parse_opts(int argc, char **argv, tune_opts *o) {
-    *o = (tune_opts){.nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
+    *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
                      .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(usage_text, stdout), -1;
@@ -110,25 +139,92 @@ static int parse_opts(int argc, char **argv, tune_opts *o) {
         if (rc) return rc;
         i++;
     }
+    if (!o->nmodels) {
+        static const char *const nets[] = {LB_DEFAULT_CONV_NETS};
+        for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) o->models[o->nmodels++] = nets[k];
+    }
     return 0;
 }
 
-/* The problems, largest first (sites x chains: the share of a sampler's time). */
+/* One problem: a worm point or a conv2d layer's pass; size orders the problems of an op. */
+typedef struct {
+    bool conv;
+    tune_worm_problem worm;
+    conv2d_desc d;
+    lb_pass pass;
+    double size;
+    char label[160];
+} tune_job;
+
 static int cmp_size(const void *a, const void *b) {
-    const tune_worm_problem *x = a, *y = b;
-    const long long sx = (long long)x->nt * x->nx * x->chains, sy = (long long)y->nt * y->nx * y->chains;
-    return (sx < sy) - (sx > sy);
+    const double x = ((const tune_job *)a)->size, y = ((const tune_job *)b)->size;
+    return (x < y) - (x > y);
 }
 
-static int make_jobs(const tune_opts *o, tune_worm_problem *jobs) {
-    int n = 0;
+static int worm_jobs(const tune_opts *o, tune_job *jobs, int n) {
     for (int t = 0; t < o->nthr; t++)
         for (int l = 0; l < o->nlat; l++)
             for (int c = 0; c < o->nch; c++)
-                for (int m = 0; m < o->nmu && n < MAX_JOBS; m++)
-                    jobs[n++] = (tune_worm_problem){.nt = o->lt[l], .nx = o->lx[l], .chains = o->ch[c],
-                                                    .threads = o->thr[t], .mu = o->mu[m]};
-    qsort(jobs, (size_t)n, sizeof *jobs, cmp_size);
+                for (int m = 0; m < o->nmu && n < MAX_JOBS; m++) {
+                    tune_job *j = &jobs[n++];
+                    j->conv = false;
+                    j->worm = (tune_worm_problem){.nt = o->lt[l], .nx = o->lx[l], .chains = o->ch[c],
+                                                  .threads = o->thr[t], .mu = o->mu[m]};
+                    j->size = (double)o->lt[l] * o->lx[l] * o->ch[c];
+                    char d[128];
+                    lb_worm_problem_str(o->lt[l], o->lx[l], o->mu[m], o->ch[c], d, sizeof d);
+                    snprintf(j->label, sizeof j->label, "worm %s threads %d", d, o->thr[t]);
+                }
+    return n;
+}
+
+/* Adds the three passes of desc once (several layers and nets share shapes). */
+static int add_conv(tune_job *jobs, int n, int first, const conv2d_desc *d) {
+    static const lb_pass passes[] = {LB_PASS_FWD, LB_PASS_BWD_DATA, LB_PASS_BWD_WEIGHTS};
+    for (int i = first; i < n; i++)
+        if (!memcmp(&jobs[i].d, d, sizeof *d)) return n;
+    for (int p = 0; p < 3 && n < MAX_JOBS; p++) {
+        tune_job *j = &jobs[n++];
+        memset(j, 0, sizeof *j);
+        j->conv = true, j->d = *d, j->pass = passes[p], j->size = conv2d_flops(d);
+        char desc[96];
+        conv2d_desc_str(d, desc, sizeof desc);
+        snprintf(j->label, sizeof j->label, "conv2d_%s %s", lb_pass_name(passes[p]), desc);
+    }
+    return n;
+}
+
+static int conv_jobs(const tune_opts *o, tune_job *jobs, int n) {
+    const int first = n;
+    static lb_net_problem np[LB_NET_MAX_PROBLEMS];
+    for (int m = 0; m < o->nmodels; m++) {
+        const bool task1 = !strncmp(o->models[m], "task1", 5);
+        const int nl = o->lattice_given ? o->nlat : 1;
+        for (int l = 0; l < nl; l++)
+            for (int b = 0; b < o->nbatch; b++) {
+                const int h = o->lattice_given ? o->lt[l] : task1 ? 60 : 8, w = o->lattice_given ? o->lx[l] : task1 ? 4 : 8;
+                char err[256];
+                const int k = lb_net_problems(o->models[m], h, w, o->batch[b], np, err, sizeof err);
+                if (k < 0) {
+                    fprintf(stderr, "latbench tune: %s: %s\n", o->models[m], err);
+                    return -1;
+                }
+                for (int i = 0; i < k; i++)
+                    if (np[i].prob.kind == LB_PROB_CONV2D) n = add_conv(jobs, n, first, &np[i].prob.u.conv);
+            }
+    }
+    return n;
+}
+
+/* Each op's problems in --op order, largest first within an op; -1 on a bad model. */
+static int make_jobs(const tune_opts *o, tune_job *jobs) {
+    int n = 0;
+    for (int k = 0; k < o->nops; k++) {
+        const int first = n;
+        n = !strcmp(o->ops[k], "worm") ? worm_jobs(o, jobs, n) : conv_jobs(o, jobs, n);
+        if (n < 0) return -1;
+        qsort(jobs + first, (size_t)(n - first), sizeof *jobs, cmp_size);
+    }
     return n;
 }
 
@@ -176,17 +272,18 @@ static void profile_start(const char *path, lb_profile *p) {
 
 /* One line per problem: the choice, the final round (the challenger, or the default kept: q1 and
  * median per call of both), what verification rejected, the best speedup so far, the time left. */
-static void progress(int i, int n, const tune_worm_problem *j, const lb_profile_entry *e, const tune_outcome *o,
+static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e, const tune_outcome *o,
                      const char *rejected, double t0, double best) {
     const double el = lb_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
-    fprintf(stderr, "tune: [%d/%d] worm %s threads %d: %s (%.2fx the default %s, spread %.0f%%; q1/median us: "
-            "chosen %.1f/%.1f, default %.1f/%.1f)%s%s; best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, e->problem,
-            j->threads, e->variant, e->speedup, lb_dispatch_get()->worm->name, 100 * e->spread, 1e6 * o->chosen.q1,
+    const lb_dispatch *d = lb_dispatch_get();
+    fprintf(stderr, "tune: [%d/%d] %s: %s (%.2fx the default %s, spread %.0f%%; q1/median us: "
+            "chosen %.1f/%.1f, default %.1f/%.1f)%s%s; best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label,
+            e->variant, e->speedup, j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->chosen.q1,
             1e6 * o->chosen.median, 1e6 * o->def.q1, 1e6 * o->def.median, *rejected ? "; rejected: " : "", rejected,
             best, el, eta);
 }
 
-static int run_jobs(const tune_opts *o, const tune_worm_problem *jobs, int n, lb_profile *p) {
+static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile *p) {
     const double t0 = lb_now();
     double best = 1.0;
     int done = 0;
@@ -195,22 +292,17 @@ static int run_jobs(const tune_opts *o, const tune_worm_problem *jobs, int n, lb
         lb_profile_entry e;
         tune_outcome oc;
         char rejected[128], err[512];
-        if (!tune_worm(&jobs[done], o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)) {
-            fprintf(stderr, "latbench tune: worm nt%d_nx%d chains %d: %s\n", jobs[done].nt, jobs[done].nx,
-                    jobs[done].chains, err);
-            return 1;
-        }
+        const tune_job *j = &jobs[done];
+        const bool ok = j->conv ? tune_conv(&j->d, j->pass, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
+                                : tune_worm(&j->worm, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err);
+        if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
         if (e.speedup > best) best = e.speedup;
         if (!profile_put(p, &e)) return fprintf(stderr, "latbench tune: too many profile entries\n"), 1;
         progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
     }
     if (done < n) {
         fprintf(stderr, "latbench tune: budget of %g s spent: %d of %d problems left untuned:", o->budget_s, n - done, n);
-        for (int i = done; i < n; i++) {
-            char d[128];
-            lb_worm_problem_str(jobs[i].nt, jobs[i].nx, jobs[i].mu, jobs[i].chains, d, sizeof d);
-            fprintf(stderr, " %s/t%d", d, jobs[i].threads);
-        }
+        for (int i = done; i < n; i++) fprintf(stderr, "%s %s", i > done ? "," : "", jobs[i].label);
         fprintf(stderr, "\n");
     }
     return 0;
@@ -228,11 +320,12 @@ int cmd_tune(int argc, char **argv) {
         if (!lb_profile_default_path(here.slug, path, sizeof path))
             return fprintf(stderr, "latbench tune: no profile location (neither XDG_CACHE_HOME nor HOME): use --out\n"), 2;
     }
-    static tune_worm_problem jobs[MAX_JOBS];
+    static tune_job jobs[MAX_JOBS];
     const int n = make_jobs(&o, jobs);
+    if (n < 0) return 2;
     lb_profile p;
     profile_start(path, &p);
-    fprintf(stderr, "latbench tune: %d worm problems at cap %s, level %s, into %s\n", n,
+    fprintf(stderr, "latbench tune: %d problems at cap %s, level %s, into %s\n", n,
             lb_isa_name(lb_dispatch_get()->cap), o.level == TUNE_QUICK ? "quick" : o.level == TUNE_MEASURE ? "measure" : "patient",
             path);
     rc = run_jobs(&o, jobs, n, &p);
