@@ -33,7 +33,10 @@ typedef struct {
 
 typedef struct {
     int winner;                 /* index into the candidates: the chosen one (the default if none wins) */
+    int challenger;             /* the last challenger (timed against the default), or -1 */
     bench_stats chosen, def;    /* the final round's times of the chosen one and of the default */
+    bench_stats chal;           /* the final round's times of the challenger */
+    const char *chal_name;      /* its variant's name (set by tune_worm, tune_conv), or NULL */
     double spread;              /* the relative IQR of the per-repetition ratios default / winner */
     int rounds;
 } tune_outcome;

@@ -110,6 +110,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_
         e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
         e->spread = o.spread;
         *out = o;
+        out->chal_name = o.challenger >= 0 ? ops[map[o.challenger]]->name : NULL;
     }
     for (int i = 0; i < nc; i++) free(calls[i].out), free(calls[i].gb);
     free(in), free(w), free(wt), free(bias), free(gout);

@@ -270,17 +270,19 @@ static void profile_start(const char *path, lb_profile *p) {
     p->id = here;
 }
 
-/* One line per problem: the choice, the final round (the challenger, or the default kept: q1 and
- * median per call of both), what verification rejected, the best speedup so far, the time left. */
+/* One line per problem: the choice, the final round (q1 and median per call of the default and of
+ * the last challenger), what verification rejected, the best speedup so far, the time left. */
 static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e, const tune_outcome *o,
                      const char *rejected, double t0, double best) {
     const double el = lb_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
     const lb_dispatch *d = lb_dispatch_get();
-    fprintf(stderr, "tune: [%d/%d] %s: %s (%.2fx the default %s, spread %.0f%%; q1/median us: "
-            "chosen %.1f/%.1f, default %.1f/%.1f)%s%s; best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label,
-            e->variant, e->speedup, j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->chosen.q1,
-            1e6 * o->chosen.median, 1e6 * o->def.q1, 1e6 * o->def.median, *rejected ? "; rejected: " : "", rejected,
-            best, el, eta);
+    char chal[96] = "";
+    if (o->chal_name)
+        snprintf(chal, sizeof chal, ", %s %.1f/%.1f", o->chal_name, 1e6 * o->chal.q1, 1e6 * o->chal.median);
+    fprintf(stderr, "tune: [%d/%d] %s: %s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
+            "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, e->variant, e->speedup,
+            j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,
+            *rejected ? "; rejected: " : "", rejected, best, el, eta);
 }
 
 static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile *p) {

@@ -52,6 +52,7 @@ static int by_q1(const void *a, const void *b) {
 bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_outcome *o) {
     memset(o, 0, sizeof *o);
     o->winner = def;
+    o->challenger = -1;
     int *alive = malloc(sizeof *alive * (size_t)n), *idx = malloc(sizeof *idx * (size_t)(n + 1)), *pos = NULL;
     bench_stats *st = malloc(sizeof *st * (size_t)(n + 1));
     pos = malloc(sizeof *pos * (size_t)n);
@@ -81,6 +82,7 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
         if (ok) {
             o->rounds++;
             o->def = st[0];
+            o->challenger = alive[0], o->chal = st[1];
             o->spread = rel_spread(&ratio);
             const bool wins = st[1].q1 > 0 && ratio.median > 1.0 && st[0].q1 / st[1].q1 > 1.0 + o->spread;
             o->winner = wins ? alive[0] : def;

@@ -131,6 +131,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
         e->spread = o.spread;
         *out = o;
+        out->chal_name = o.challenger >= 0 ? ops[map[o.challenger]]->name : NULL;
     }
     for (int i = 0; w && i < n; i++)
         if (w[i].live) lb_sampler_free(&w[i].s);
