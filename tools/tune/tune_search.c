@@ -22,8 +22,8 @@ static double rel_spread(const bench_stats *s) { return s->median > 0 ? (s->q3 -
  * ratio (k == 2, else NULL): the statistics of the per-repetition ratios default / challenger. */
 static bool time_round(const tune_cand *c, const int *idx, int k, bench_timing_cfg cfg, bench_stats *st,
                        bench_stats *ratio) {
-    bench_seq *seqs = malloc(sizeof *seqs * (size_t)k);
-    bench_seq_result *res = malloc(sizeof *res * (size_t)k);
+    bench_seq *seqs = calloc((size_t)k, sizeof *seqs);
+    bench_seq_result *res = calloc((size_t)k, sizeof *res);
     bool ok = seqs && res;
     if (ok) {
         for (int i = 0; i < k; i++) seqs[i] = c[idx[i]].seq;
