@@ -131,13 +131,12 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
 static int parse_opts(int argc, char **argv, tune_opts *o) {
     *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
                      .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {   /* every option takes one value */
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(usage_text, stdout), -1;
         if (strncmp(argv[i], "--", 2)) return bad("unexpected argument", argv[i]);
         if (i + 1 >= argc) return bad("missing value after", argv[i]);
         const int rc = parse_option(o, argv[i], argv[i + 1]);
         if (rc) return rc;
-        i++;
     }
     if (!o->nmodels) {
         static const char *const nets[] = {LB_DEFAULT_CONV_NETS};
