@@ -412,6 +412,23 @@ bool lb_profile_save(const char *path, const lb_profile *p, char *err, size_t er
 
 /* ---- the lookup ---- */
 
+/* The distance between two problems of an op that are not the same (-1: not comparable).  The
+ * worm's "nt<NT>_nx<NX>_mu<M>_chains<C>": the same lattice only; then the chain count (how full the
+ * SIMD blocks are) weighs 10 per octave of its ratio, mu 1 per unit of difference (in thousandths). */
+static long long problem_distance(const char *op, const char *a, const char *b) {
+    if (strcmp(op, "worm")) return -1;
+    int nt[2], nx[2], c[2], used[2] = {0, 0};
+    double mu[2];
+    const char *s[2] = {a, b};
+    for (int i = 0; i < 2; i++)
+        if (sscanf(s[i], "nt%d_nx%d_mu%lf_chains%d%n", &nt[i], &nx[i], &mu[i], &c[i], &used[i]) != 4 || s[i][used[i]] ||
+            c[i] < 1 || !isfinite(mu[i]))
+            return -1;
+    if (nt[0] != nt[1] || nx[0] != nx[1]) return -1;
+    const double d = 10000.0 * fabs(log2((double)c[0] / c[1])) + 1000.0 * fabs(mu[0] - mu[1]);
+    return d > 1e6 ? 1000000 : (long long)d;
+}
+
 const lb_profile_entry *lb_profile_choice(const lb_profile *p, const char *op, lb_pass pass, const char *problem,
                                           lb_isa isa, int threads) {
     const lb_profile_entry *best = NULL;
@@ -419,10 +436,17 @@ const lb_profile_entry *lb_profile_choice(const lb_profile *p, const char *op, l
     for (int i = 0; p && i < p->n; i++) {
         const lb_profile_entry *e = &p->entries[i];
         if (strcmp(e->op, op) || e->pass != pass || e->isa < isa) continue;
-        const bool exact = !strcmp(e->problem, problem);
-        if (!exact && strcmp(e->problem, LB_PROFILE_ANY)) continue;
+        /* the problem itself (rank 0), else the nearest tuned shape (1), else "any" (2) */
+        long long rank = 0, dist = 0;
+        if (strcmp(e->problem, problem)) {
+            dist = problem_distance(op, e->problem, problem);
+            rank = dist >= 0 ? 1 : 2;
+            if (dist < 0) dist = 0;
+            if (rank == 2 && strcmp(e->problem, LB_PROFILE_ANY)) continue;
+        }
         /* neon and the x86 isas never meet on one CPU; among the x86 ones the enum order is the rank */
-        long long dt = (long long)e->threads - threads, score = (long long)(!exact) << 40 | (long long)(e->isa - isa) << 32;
+        long long dt = (long long)e->threads - threads;
+        long long score = rank << 58 | dist << 36 | (long long)(e->isa - isa) << 28;
         score |= (dt < 0 ? -2 * dt : 2 * dt + 1);   /* nearest count; of two as near, the fewer */
         if (score < best_score) best_score = score, best = e;
     }

@@ -48,7 +48,8 @@ typedef struct {
     lb_isa isa;
     int threads;                         /* >= 1 */
     char variant[16];                    /* a variant of op in its kernels/<op>/<op>.inc */
-    double time_s, default_time_s;       /* median seconds per call: chosen variant, dispatch default */
+    double time_s, default_time_s;       /* seconds per call, chosen variant and dispatch default
+                                            (latbench tune: lower quartiles of interleaved repetitions) */
     double speedup, spread;              /* default_time_s / time_s; relative spread of time_s (>= 0) */
 } lb_profile_entry;
 
@@ -86,7 +87,8 @@ void lb_profile_free(lb_profile *p);
 
 /* The entry for a problem, or NULL (the default dispatch then runs).  The rule for untuned shapes,
  * the contract the tuner fills in: the same op and pass; the problem itself, else the nearest tuned
- * shape of that op (the tuner defines the distance per op; until then: an entry for "any"); the isa
+ * shape of that op (the worm: the same lattice, then the nearest chain count by octaves, 10 per
+ * octave, plus 1 per unit of mu; the other ops: none yet), else an entry for "any"; the isa
  * itself, else the nearest higher isa (its winner, if at or below the cap, is the winner among
  * fewer variants too; dispatch drops one above the cap); the threads itself, else the nearest
  * count (ties: the fewer).  Problem closeness ranks first, then isa, then threads. */

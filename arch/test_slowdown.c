@@ -14,6 +14,8 @@ static conv2d_ops g_slow_conv2d;
 static pool_ops g_slow_pool;
 static const conv2d_ops *g_orig_conv2d;
 static const pool_ops *g_orig_pool;
+static worm_ops g_slow_worm;
+static const worm_ops *g_orig_worm;
 static double g_factor;
 static int g_runs;
 
@@ -49,6 +51,15 @@ static void slow_pool_bwd(const pool_desc *d, const float *in, const float *gout
     SLOWED(g_orig_pool->bwd(d, in, gout, gin));
 }
 
+/* The worm's chains advance at every call, so its sweep runs once and the rest of F is spun. */
+static void slow_worm_sweep(const worm_desc *d, worm_block *b, int nsweeps, const worm_hook *hook) {
+    const double t0 = now_s();
+    g_orig_worm->sweep(d, b, nsweeps, hook);
+    const double end = t0 + (now_s() - t0) * g_factor;
+    while (now_s() < end) {
+    }
+}
+
 /* F: digits with at most one '.', at least one digit, 1 <= F <= 1000 (no signs, exponents, nan). */
 static bool parse_factor(const char *s, double *f) {
     size_t digits = 0, dots = 0;
@@ -81,18 +92,23 @@ void lb_test_slowdown_apply(lb_dispatch *d) {
     g_orig_pool = d->pool;
     g_slow_conv2d = *d->conv2d;
     g_slow_pool = *d->pool;
+    g_orig_worm = d->worm;
+    g_slow_worm = *d->worm;
     if (!strcmp(what, "conv2d.fwd")) g_slow_conv2d.fwd = slow_conv2d_fwd;
     else if (!strcmp(what, "conv2d.bwd_data")) g_slow_conv2d.bwd_data = slow_conv2d_bwd_data;
     else if (!strcmp(what, "conv2d.bwd_weights")) g_slow_conv2d.bwd_weights = slow_conv2d_bwd_weights;
     else if (!strcmp(what, "pool.fwd")) g_slow_pool.fwd = slow_pool_fwd;
     else if (!strcmp(what, "pool.bwd")) g_slow_pool.bwd = slow_pool_bwd;
+    else if (!strcmp(what, "worm.fwd")) g_slow_worm.sweep = slow_worm_sweep;
     else {
         fprintf(stderr, "latbench: LATBENCH_TEST_SLOWDOWN: '%s' is not one of conv2d.fwd, conv2d.bwd_data, "
-                        "conv2d.bwd_weights, pool.fwd, pool.bwd\n", what);
+                        "conv2d.bwd_weights, pool.fwd, pool.bwd, worm.fwd\n", what);
         exit(2);
     }
     d->conv2d = &g_slow_conv2d;
     d->pool = &g_slow_pool;
+    d->worm = &g_slow_worm;
     fprintf(stderr, "latbench: test slowdown: %s of %s takes %g times its time per call\n", what,
-            !strncmp(what, "conv2d", 6) ? g_orig_conv2d->name : g_orig_pool->name, f);
+            !strncmp(what, "conv2d", 6) ? g_orig_conv2d->name : !strncmp(what, "worm", 4) ? g_orig_worm->name
+                                                                                    : g_orig_pool->name, f);
 }

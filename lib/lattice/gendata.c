@@ -370,12 +370,19 @@ bool lb_gendata_write(const lb_gen_settings *s, lb_gendata *g, char *err, size_t
     return ok;
 }
 
+/* The worm variant of the first point (the tuning profile chooses per lattice, mu and chains). */
+static const char *first_point_worm(const lb_gen_opts *o) {
+    if (o->ops) return o->ops->name;
+    const lb_point_cfg c = {.nt = o->nt, .nx = o->nx, .mu = o->npoints ? o->mu[0] : 0, .nchains = o->chains};
+    return lb_point_worm(&c)->name;
+}
+
 void lb_gendata_print(FILE *f, const char *out, const lb_gendata *g) {
     const lb_gen_opts *o = &g->o;
     fprintf(f, "latbench generate: wrote %s: task %s, %ld configurations of %dx%d at %d point(s), %.1f s on %d threads "
                "(worm kernel %s)\n",
             out, lb_task_name(o->task), o->count, o->nt, o->nx, o->npoints, g->seconds, g->threads,
-            lb_dispatch_get()->worm->name);
+            first_point_worm(o));
     for (int p = 0; p < o->npoints; p++) {
         const lb_gen_point *q = &g->points[p];
         fprintf(f, "  eta %g lambda %g mu %g: %ld configs, tau_int %.1f, spacing %d sweeps, %d worms/sweep, acceptance "

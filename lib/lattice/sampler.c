@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "arch/profile.h"
 #include "arch/registry.h"
 #include "lib/lattice/params.h"
 
@@ -88,11 +89,38 @@ bool lb_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen) {
     return true;
 }
 
+void lb_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, size_t len) {
+    snprintf(buf, len, "nt%d_nx%d_mu%g_chains%d", nt, nx, mu, nchains);
+}
+
+/* The applied profile's entry for this point's problem at the dispatch cap and OpenMP's thread
+ * count names a variant; it is used when it runs under the cap (one above it, or an unknown name,
+ * leaves the dispatched one).  The dispatched table itself is kept when the names agree, so what
+ * dispatch wrapped around its variant (the test slowdown) stays. */
+const worm_ops *lb_point_worm(const lb_point_cfg *c) {
+    const lb_dispatch *d = lb_dispatch_get();
+    const lb_profile *p = lb_profile_active();
+    if (!p) return d->worm;
+    char prob[128];
+    lb_worm_problem_str(c->nt, c->nx, c->mu, c->nchains, prob, sizeof prob);
+    const lb_profile_entry *e = lb_profile_choice(p, "worm", LB_PASS_FWD, prob, d->cap, omp_get_max_threads());
+    const worm_ops *chosen = d->worm;
+    int n;
+    const worm_ops *v = lb_worm_variants(&n);
+    for (int i = 0; e && i < n; i++)
+        if (!strcmp(v[i].name, e->variant) && strcmp(v[i].name, d->worm->name) && lb_isa_usable(&d->cpu, d->cap, v[i].isa))
+            chosen = &v[i];
+    if (e && lb_verbose())
+        fprintf(stderr, "latbench: profile: worm %s uses %s (entry %s, threads %d: %s)\n", prob, chosen->name, e->problem,
+                e->threads, e->variant);
+    return chosen;
+}
+
 bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     if (!lb_point_validate(cfg, err, errlen)) return false;
     s->cfg = *cfg;
-    if (!s->cfg.ops) s->cfg.ops = lb_dispatch_get()->worm;
+    if (!s->cfg.ops) s->cfg.ops = lb_point_worm(cfg);
     s->wt = wt;
     if (!lb_lattice_init(&s->g, cfg->nt, cfg->nx, err, errlen)) return false;
     uint64_t stream0 = LB_STREAM_CHAIN | (uint64_t)cfg->point << 24;

@@ -34,7 +34,7 @@ typedef struct {
     int nchains;
     uint64_t seed;
     int point;             /* index of the point in its run (selects the random streams) */
-    const worm_ops *ops;   /* NULL: the dispatched variant */
+    const worm_ops *ops;   /* NULL: lb_point_worm (the tuning profile's, else the dispatched) */
 } lb_point_cfg;
 
 /* |mu| above this makes e^-|mu| underflow the normal float32 range of the kernel's acceptance
@@ -65,6 +65,12 @@ bool lb_point_state_bytes(const lb_point_cfg *c, int64_t *bytes);
 /* Adds b to *total; false with a one-line reason in err past LB_MAX_RUN_BYTES. */
 bool lb_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen);
 
+/* The worm's problem descriptor in the tuning profile (arch/profile.h): "nt60_nx4_mu1_chains2". */
+void lb_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, size_t len);
+/* The worm variant a point with ops NULL runs: the applied tuning profile's choice for its problem
+ * (nearest tuned shape, arch/profile.h) under the dispatch cap, else the dispatched variant.  Every
+ * variant gives the same chains bit for bit, so this changes speed only. */
+const worm_ops *lb_point_worm(const lb_point_cfg *c);
 bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen);
 void lb_sampler_free(lb_sampler *s);
 /* nsweeps sweeps on block b in one kernel call, with the optional per-chain hook of

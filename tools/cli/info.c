@@ -95,9 +95,10 @@ static void print_profile(void) {
         for (int k = 0; k < p->n; k++) n += !strcmp(p->entries[k].op, ops[i]);
         printf("%s%s %d", i ? ", " : "", ops[i], n);
     }
-    printf(")\n  in use: worm (the other ops run the ISA default until the tuner covers them)\n");
-    printf("  untuned shapes: the nearest tuned shape of the same op and pass (now: an entry for problem \"any\"), "
-           "the nearest higher isa, the nearest thread count; else the default\n");
+    printf(")\n  in use: worm, per problem (the other ops run the ISA default until the tuner's entries are applied)\n");
+    printf("  untuned shapes: the nearest tuned shape of the same op and pass (the worm: the same lattice, the nearest "
+           "chain count, then mu; else an entry for problem \"any\"), the nearest higher isa, the nearest thread count; "
+           "else the default\n");
 }
 
 int cmd_info(int argc, char **argv) {

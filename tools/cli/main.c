@@ -8,6 +8,7 @@
 #include "arch/registry.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/gbench/gbench_kernels.h"
+#include "tools/tune/tune.h"
 
 /* `bench --gbench ...` is the google-benchmark harness (tools/gbench), which itself builds on
  * bench's timed steps: the front end routes it, so bench does not depend on gbench. */
@@ -31,6 +32,7 @@ static const struct {
     {"eval", cmd_eval, "loss (and accuracy) of a trained model on datasets"},
     {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
     {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
+    {"tune", cmd_tune, "measures the kernel variants per problem on this CPU and writes the tuning profile"},
     {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
     {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},

@@ -181,10 +181,14 @@ int cmd_observe(int argc, char **argv) {
     else if (!lb_measure_check(pts, np, &o, err, sizeof err)) rc = fail(err);
     if (rc) return free(pts), free(res), rc;
     int nthreads = x.threads > 0 ? (int)x.threads : omp_get_max_threads();
-    const char *kernel = lb_dispatch_get()->worm->name;
+    /* the tuning profile may choose per point (lattice, mu, chains): the first point's, and a note if others differ */
+    const char *kernel = lb_point_worm(&pts[0])->name;
+    bool mixed = false;
+    for (int p = 1; p < np; p++) mixed |= lb_point_worm(&pts[p]) != lb_point_worm(&pts[0]);
     if (!x.json)
-        printf("latbench observe: %dx%d, %ld chains x %ld sweeps (+%ld thermalization), seed %llu, %d threads, worm kernel %s\n",
-               pts[0].nt, pts[0].nx, x.chains, x.sweeps, x.therm, (unsigned long long)x.seed, nthreads, kernel);
+        printf("latbench observe: %dx%d, %ld chains x %ld sweeps (+%ld thermalization), seed %llu, %d threads, worm kernel %s%s\n",
+               pts[0].nt, pts[0].nx, x.chains, x.sweeps, x.therm, (unsigned long long)x.seed, nthreads, kernel,
+               mixed ? " (first point; the tuning profile chooses per point)" : "");
     fflush(stdout); /* the header shows at once, also through a pipe: a long run has started */
     double t0 = lb_now();
     if (!lb_measure(pts, np, &o, res, err, sizeof err)) {

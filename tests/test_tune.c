@@ -1,0 +1,216 @@
+/* `latbench tune` (tools/tune) and the per-problem worm choice (lib/lattice/sampler.c), no timings
+ * asserted: a tiny tune run writes a profile that loads back and `latbench info` reports; the
+ * dispatch default slowed by LATBENCH_TEST_SLOWDOWN is never chosen; a profile choosing the scalar
+ * worm for one problem is applied to that problem and `generate` output stays byte-identical; the
+ * nearest tuned shape of the same lattice is used for an untuned chain count; bad options exit 2
+ * with one line.  LATBENCH_BIN (set by tests/run.sh) names the binary of the build under test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "arch/profile.h"
+#include "arch/registry.h"
+#include "tests/test_util.h"
+
+static cli_result R;
+static char tmpdir[256];
+static lb_profile_identity HERE;
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-test-tune-XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The one entry of the profile at path (which must load, made here). */
+static lb_profile_entry only_entry(const char *path) {
+    lb_profile p;
+    char err[1400];
+    const lb_profile_status st = lb_profile_load(path, &HERE, &p, err, sizeof err);
+    if (st != LB_PROFILE_OK) fail_msg("%s: %s", path, err);
+    assert_int_equal(p.n, 1);
+    lb_profile_entry e = p.entries[0];
+    lb_profile_free(&p);
+    return e;
+}
+
+static void test_tune_writes_profile(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    char args[800], env[600], path[400];
+    snprintf(path, sizeof path, "%s/tiny.json", tmpdir);
+    /* one worm problem; under the avx2 cap (where the CPU has it) two variants: scalar and avx2 */
+    const char *cap = HERE.isa_cap >= LB_ISA_AVX2 && HERE.isa_cap <= LB_ISA_AVX512 ? "LATBENCH_ISA=avx2" : NULL;
+    snprintf(args, sizeof args, "tune --op worm --lattice 8x8 --chains 2 --level quick --out %s", path);
+    cli_latbench(&R, cap, args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "tune: [1/1] worm nt8_nx8_mu1_chains2 threads 1: "));
+    assert_non_null(strstr(R.out, "ETA"));
+    const lb_profile_entry e = only_entry(path);
+    assert_string_equal(e.op, "worm");
+    assert_string_equal(e.problem, "nt8_nx8_mu1_chains2");
+    assert_int_equal(e.threads, 1);
+    assert_true(e.time_s > 0 && e.default_time_s > 0 && e.speedup > 0 && e.spread >= 0);
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s%s%s", path, cap ? " " : "", cap ? cap : "");
+    cli_latbench(&R, env, "info");
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "matches this machine and build, applied"));
+    assert_non_null(strstr(R.out, "worm 1)"));
+    /* tuning again into the same file keeps one entry per key */
+    cli_latbench(&R, cap, args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "extending"));
+    (void)only_entry(path);
+}
+
+/* The dispatch default slowed 20 times is never the winner. */
+static void test_slowed_default_never_chosen(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    if (HERE.isa_cap == LB_ISA_SCALAR) {
+        print_message("NOTE only the scalar worm on this CPU: no other candidate\n");
+        return;
+    }
+    char args[800], path[400];
+    snprintf(path, sizeof path, "%s/slow.json", tmpdir);
+    snprintf(args, sizeof args, "tune --op worm --lattice 16x16 --chains 16 --out %s", path);
+    cli_latbench(&R, "LATBENCH_TEST_SLOWDOWN=worm.fwd:20", args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "test slowdown: worm.fwd"));
+    const lb_profile_entry e = only_entry(path);
+    assert_string_not_equal(e.variant, lb_isa_name(HERE.isa_cap));
+    assert_true(e.speedup > 1.0);
+}
+
+/* conv2d: the slowed default's forward pass is never chosen for any layer; the other passes are
+ * tuned too, and every entry is a conv2d one at one thread. */
+static void test_conv_slowed_default(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    if (HERE.isa_cap == LB_ISA_SCALAR) {
+        print_message("NOTE only the scalar conv2d on this CPU: no other candidate\n");
+        return;
+    }
+    char args[800], path[400], err[1400];
+    snprintf(path, sizeof path, "%s/conv.json", tmpdir);
+    snprintf(args, sizeof args, "tune --op conv2d --model task3-eq1 --batch 2 --out %s", path);
+    cli_latbench(&R, "LATBENCH_TEST_SLOWDOWN=conv2d.fwd:20", args);
+    if (R.status) fail_msg("%s", R.out);
+    lb_profile p;
+    if (lb_profile_load(path, &HERE, &p, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    int fwd = 0, other = 0;
+    for (int i = 0; i < p.n; i++) {
+        assert_string_equal(p.entries[i].op, "conv2d");
+        assert_int_equal(p.entries[i].threads, 1);
+        if (p.entries[i].pass == LB_PASS_FWD) {
+            fwd++;
+            if (!strcmp(p.entries[i].variant, lb_isa_name(HERE.isa_cap)))
+                fail_msg("the slowed %s was chosen for %s", p.entries[i].variant, p.entries[i].problem);
+        } else other++;
+    }
+    assert_true(fwd > 0 && other == 2 * fwd);
+    lb_profile_free(&p);
+}
+
+static lb_profile_entry worm_entry(const char *problem, lb_isa isa, const char *variant) {
+    lb_profile_entry e = {.op = "worm", .pass = LB_PASS_FWD, .isa = isa, .threads = 1, .time_s = 1e-3,
+                          .default_time_s = 2e-3, .speedup = 2.0, .spread = 0.05};
+    snprintf(e.problem, sizeof e.problem, "%s", problem);
+    snprintf(e.variant, sizeof e.variant, "%s", variant);
+    return e;
+}
+
+/* A profile choosing the scalar worm for the 8x8 problem with 4 chains at mu 1: `generate` of that
+ * point uses it (verbose says so), and its output is byte-identical to the run without a profile. */
+static void test_per_problem_choice_applied(void **state) {
+    (void)state;
+    char env[600], path[400], args[1200], cmd[1200], err[1400];
+    snprintf(path, sizeof path, "%s/scalar.json", tmpdir);
+    lb_profile_entry e = worm_entry("nt8_nx8_mu1_chains4", HERE.isa_cap, "scalar");
+    lb_profile p = {.id = HERE, .n = 1, .entries = &e};
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    const char *gen = "generate --task count --lattice 8x8 --points 4.25:1 --lambda 1 --count 40 --worms 0:2 "
+                      "--therm 80 --chains 4 --seed 7 --threads 1 --out";
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s LATBENCH_VERBOSE=1", path);
+    snprintf(args, sizeof args, "%s %s/with", gen, tmpdir);
+    cli_latbench(&R, env, args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "latbench: profile: worm nt8_nx8_mu1_chains4 uses scalar"));
+    snprintf(args, sizeof args, "%s %s/without", gen, tmpdir);
+    cli_latbench(&R, "LATBENCH_PROFILE=off", args);
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(cmd, sizeof cmd, "cd '%s' && cmp with/x.npy without/x.npy && cmp with/y.npy without/y.npy && "
+                              "cmp with/meta.json without/meta.json", tmpdir);
+    cli_sh(&R, cmd);
+    if (R.status) fail_msg("output differs with the profile: %s", R.out);
+}
+
+/* Untuned worm shapes: the same lattice's nearest chain count (by octaves), then mu; another
+ * lattice gets none (the default runs). */
+static void test_nearest_shape(void **state) {
+    (void)state;
+    lb_profile_entry e[] = {
+        worm_entry("nt60_nx4_mu1_chains2", LB_ISA_AVX512, "scalar"),
+        worm_entry("nt60_nx4_mu1_chains16", LB_ISA_AVX512, "avx512"),
+        worm_entry("nt60_nx4_mu1.5_chains16", LB_ISA_AVX512, "avx2"),
+    };
+    lb_profile p = {.n = 3, .entries = e};
+    assert_ptr_equal(lb_profile_choice(&p, "worm", LB_PASS_FWD, "nt60_nx4_mu1_chains2", LB_ISA_AVX512, 1), &e[0]);
+    assert_ptr_equal(lb_profile_choice(&p, "worm", LB_PASS_FWD, "nt60_nx4_mu1_chains3", LB_ISA_AVX512, 1), &e[0]);
+    assert_ptr_equal(lb_profile_choice(&p, "worm", LB_PASS_FWD, "nt60_nx4_mu0.9_chains12", LB_ISA_AVX512, 1), &e[1]);
+    assert_ptr_equal(lb_profile_choice(&p, "worm", LB_PASS_FWD, "nt60_nx4_mu1.4_chains32", LB_ISA_AVX512, 1), &e[2]);
+    assert_null(lb_profile_choice(&p, "worm", LB_PASS_FWD, "nt8_nx8_mu1_chains2", LB_ISA_AVX512, 1));
+    assert_null(lb_profile_choice(&p, "worm", LB_PASS_FWD, "nt60_nx4_mu1", LB_ISA_AVX512, 1));
+}
+
+static void test_bad_options(void **state) {
+    (void)state;
+    static const char *const bad[][2] = {
+        {"tune --level fast", "--level is not quick, measure or patient 'fast'"},
+        {"tune --budget -3", "--budget is not a duration"},
+        {"tune --budget 5x", "--budget is not a duration"},
+        {"tune --lattice 1x4", "--lattice: every side must be >= 2"},
+        {"tune --lattice 8x", "--lattice is not a list of NTxNX"},
+        {"tune --chains 0", "--chains is not a list"},
+        {"tune --threads 2,,3", "--threads is not a list"},
+        {"tune --mu 1e9", "--mu out of range"},
+        {"tune --op fft", "--op is not a list of worm, conv2d"},
+        {"tune --op worm,worm", "--op is not a list of worm, conv2d"},
+        {"tune --model nosuch --op conv2d", "latbench tune: nosuch: "},
+        {"tune --batch 0", "--batch is not a list"},
+        {"tune --bogus 1", "unknown option '--bogus'"},
+        {"tune --out", "missing value after '--out'"},
+        {"tune stray", "unexpected argument 'stray'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cli_latbench(&R, NULL, bad[i][0]);
+        if (R.status != 2 || R.lines != 1 || !strstr(R.out, bad[i][1]))
+            fail_msg("%s: status %d, %d lines: %s", bad[i][0], R.status, R.lines, R.out);
+    }
+    cli_latbench(&R, NULL, "tune --help");
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "1 + spread"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_nearest_shape),
+        cmocka_unit_test(test_per_problem_choice_applied),
+        cmocka_unit_test(test_tune_writes_profile),
+        cmocka_unit_test(test_slowed_default_never_chosen),
+        cmocka_unit_test(test_conv_slowed_default),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,60 @@
+/* `latbench tune`: measures the kernel variants of each problem on this CPU and keeps the winners
+ * in the tuning profile (arch/profile.h), in the manner of FFTW's wisdom.
+ *
+ * Per problem: every variant this CPU runs under the cap (LATBENCH_ISA) is first checked against
+ * the scalar reference (a wrong one is never a candidate), then the survivors are timed interleaved
+ * with the dispatch default (bench_time_interleaved: every repetition of every candidate in turn,
+ * so all see the same machine noise), pruned by successive halving (the faster half by lower
+ * quartile stays, with twice the repetitions), and the last one is timed against the default once
+ * more.  The rule: it is kept only if q1(default) / q1(winner) > 1 + spread and the median of the
+ * per-repetition ratios default / winner is above 1, spread = the relative interquartile range
+ * (q3 - q1) / median of those ratios (repetition j of both runs back to back, so their ratio cancels
+ * the machine's common noise); else the default is recorded as the choice.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "arch/profile.h"
+#include "kernels/conv2d/conv2d.h"
+#include "tools/machine/timing.h"
+
+int cmd_tune(int argc, char **argv);
+
+typedef enum { TUNE_QUICK = 0, TUNE_MEASURE, TUNE_PATIENT } tune_level;
+
+/* The timing of one halving round at a level (the final round doubles reps and budget). */
+bench_timing_cfg tune_timing(tune_level level, int round);
+
+/* One candidate of a problem: a variant's name and the sequence that times one call of it. */
+typedef struct {
+    const char *name;
+    bench_seq seq;
+} tune_cand;
+
+typedef struct {
+    int winner;                 /* index into the candidates: the chosen one (the default if none wins) */
+    int challenger;             /* the last challenger (timed against the default), or -1 */
+    bench_stats chosen, def;    /* the final round's times of the chosen one and of the default */
+    bench_stats chal;           /* the final round's times of the challenger */
+    const char *chal_name;      /* its variant's name (set by tune_worm, tune_conv), or NULL */
+    double spread;              /* the relative IQR of the per-repetition ratios default / winner */
+    int rounds;
+} tune_outcome;
+
+/* Successive halving over c[0..n), c[def] the dispatch default (always timed, never pruned), then
+ * the decision rule of the header.  False on an allocation failure of the timing. */
+bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_outcome *o);
+
+/* One worm problem: lattice nt x nx, mu, chains, at `threads` threads (eta 4.01, lambda 1: the
+ * seed's).  Fills e (op, pass, problem, isa = the cap, threads, variant, times) and returns true;
+ * false with a one-line reason in err.  o: the final round's statistics.  rejected: the variants that failed the bit-exactness check
+ * (comma list, "" if none). */
+typedef struct {
+    int nt, nx, chains, threads;
+    double mu;
+} tune_worm_problem;
+/* One conv2d layer problem and pass at one thread (the same contract as tune_worm). */
+bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_entry *e, tune_outcome *o,
+               char *rejected, size_t rlen, char *err, size_t errlen);
+bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
+               size_t rlen, char *err, size_t errlen);

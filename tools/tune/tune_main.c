@@ -1,0 +1,342 @@
+/* `latbench tune`: options, the list of problems (largest first), the budget, progress on stderr,
+ * and the profile written atomically (tune.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "arch/registry.h"
+#include "lib/lattice/params.h"
+#include "lib/lattice/sampler.h"
+#include "tools/problems/lists.h"
+#include "tools/problems/netproblems.h"
+#include "tools/tune/tune.h"
+#include "tools/verify/verify_ops.h"
+
+#define MAX_LIST 16
+#define MAX_JOBS 1024
+#define MAX_MODELS 8
+
+static const char *const usage_text =
+    "usage: latbench tune [--op LIST] [--model NAME ...] [--lattice LIST] [--batch LIST] [--chains LIST]\n"
+    "                     [--mu LIST] [--threads LIST] [--level quick|measure|patient] [--budget DURATION]\n"
+    "                     [--out FILE]\n"
+    "Measures every kernel variant this CPU runs under the cap (LATBENCH_ISA) for each problem and keeps\n"
+    "the winners in the tuning profile (README, \"Tuning profile\").  Per problem: each variant is first\n"
+    "checked against the scalar reference (the worm: every chain bit for bit after a short run; conv2d:\n"
+    "latbench verify's check of the pass at a batch <= 4; a wrong variant is never chosen), then timed interleaved with the dispatch default, pruned by successive\n"
+    "halving (the faster half by lower quartile stays), and the last one timed against the default again.\n"
+    "Rule: a variant is kept only if q1(default) / q1(variant) > 1 + spread and it is faster in the median\n"
+    "repetition, spread = the relative interquartile range (q3 - q1) / median of the per-repetition ratios\n"
+    "default / variant (each pair runs back to back); else the default is recorded.\n"
+    "  --op LIST         ops to tune, in this order (default worm,conv2d); each op's problems run\n"
+    "                    largest first (worm: sites x chains; conv2d: FLOPs)\n"
+    "  --model NAME      a preset whose conv layers are tuned (repeatable; default task1-eq, task1-st,\n"
+    "                    task3-eq1), all three passes, one thread\n"
+    "  --lattice LIST    lattices NTxNX (default: the worm 60x4,8x8,16x16,32x32; the nets their\n"
+    "                    training lattice, 60x4 for task1-*, 8x8 for the others)\n"
+    "  --batch LIST      batches of the layer problems (default 128)\n"
+    "  --chains LIST     chains per point (default 2,4,8,16)\n"
+    "  --mu LIST         chemical potentials (default 1)\n"
+    "  --threads LIST    thread counts (default 1)\n"
+    "  --level L         quick (default; the default set in about a minute), measure, patient\n"
+    "  --budget D        stop starting problems after D (e.g. 90, 90s, 5m, 1h); the largest come first\n"
+    "                    and the untuned ones are listed\n"
+    "  --out FILE        the profile to write (default: this CPU's, arch/profile.h); entries of an\n"
+    "                    existing profile of this machine and build there are kept unless retuned\n";
+
+typedef struct {
+    const char *ops[2];   /* "worm", "conv2d" in tuning order */
+    int nops, nmodels, nbatch, batch[MAX_LIST];
+    const char *models[MAX_MODELS];
+    bool lattice_given;
+    int nlat, lt[MAX_LIST], lx[MAX_LIST], nch, ch[MAX_LIST], nthr, thr[MAX_LIST], nmu;
+    double mu[MAX_LIST];
+    tune_level level;
+    double budget_s;   /* 0: none */
+    const char *out;
+} tune_opts;
+
+static int bad(const char *what, const char *v) {
+    fprintf(stderr, "latbench tune: %s '%s' (try --help)\n", what, v);
+    return 2;
+}
+
+/* "90", "90s", "5m", "1h" -> seconds > 0. */
+static bool parse_duration(const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v <= 0 || *s == '+' || *s == '-') return false;
+    const double unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+    *out = v * unit;
+    return unit > 0;
+}
+
+static int parse_option(tune_opts *o, const char *k, const char *v) {
+    if (!strcmp(k, "--op")) {
+        char buf[64];
+        if (strlen(v) >= sizeof buf || lb_list_has_empty_item(v)) return bad("--op is not a list of worm, conv2d", v);
+        strcpy(buf, v);
+        o->nops = 0;
+        for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+            const char *name = !strcmp(t, "worm") ? "worm" : !strcmp(t, "conv2d") ? "conv2d" : NULL;
+            if (!name || o->nops == 2 || (o->nops == 1 && o->ops[0] == name))
+                return bad("--op is not a list of worm, conv2d (the tunable ops so far)", v);
+            o->ops[o->nops++] = name;
+        }
+    } else if (!strcmp(k, "--model")) {
+        if (o->nmodels == MAX_MODELS) return bad("--model: at most 8, one more", v);
+        o->models[o->nmodels++] = v;
+    } else if (!strcmp(k, "--batch")) {
+        if (!lb_parse_int_list(v, 1, 65536, MAX_LIST, o->batch, &o->nbatch)) return bad("--batch is not a list of 1..65536", v);
+    } else if (!strcmp(k, "--lattice")) {
+        o->lattice_given = true;
+        if (!lb_parse_lattice_list(v, MAX_LIST, o->lt, o->lx, &o->nlat)) return bad("--lattice is not a list of NTxNX", v);
+        for (int i = 0; i < o->nlat; i++)
+            if (o->lt[i] < 2 || o->lx[i] < 2) return bad("--lattice: every side must be >= 2 in", v);
+    } else if (!strcmp(k, "--chains")) {
+        if (!lb_parse_int_list(v, 1, 1 << 16, MAX_LIST, o->ch, &o->nch)) return bad("--chains is not a list of 1..65536", v);
+    } else if (!strcmp(k, "--threads")) {
+        if (!lb_parse_int_list(v, 1, LB_MAX_THREADS, MAX_LIST, o->thr, &o->nthr))
+            return bad("--threads is not a list of counts >= 1", v);
+    } else if (!strcmp(k, "--mu")) {
+        double *m = NULL;
+        int n = 0;
+        char e[256];
+        if (!lb_parse_values(v, &m, &n, e, sizeof e) || n > MAX_LIST) return free(m), bad("--mu is not a list of up to 16 values", v);
+        for (int i = 0; i < n; i++) o->mu[i] = m[i];
+        o->nmu = n;
+        free(m);
+        for (int i = 0; i < n; i++)
+            if (!(fabs(o->mu[i]) <= LB_MU_MAX)) return bad("--mu out of range", v);
+    } else if (!strcmp(k, "--level")) {
+        if (!strcmp(v, "quick")) o->level = TUNE_QUICK;
+        else if (!strcmp(v, "measure")) o->level = TUNE_MEASURE;
+        else if (!strcmp(v, "patient")) o->level = TUNE_PATIENT;
+        else return bad("--level is not quick, measure or patient", v);
+    } else if (!strcmp(k, "--budget")) {
+        if (!parse_duration(v, &o->budget_s)) return bad("--budget is not a duration (90, 90s, 5m, 1h)", v);
+    } else if (!strcmp(k, "--out")) {
+        if (!*v) return bad("--out is empty", v);
+        o->out = v;
+    } else {
+        fprintf(stderr, "latbench tune: unknown option '%s' (try --help)\n", k);
+        return 2;
+    }
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, tune_opts *o) {
+    *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
+                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK};
+    for (int i = 1; i < argc; i += 2) {   /* every option takes one value */
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(usage_text, stdout), -1;
+        if (strncmp(argv[i], "--", 2)) return bad("unexpected argument", argv[i]);
+        if (i + 1 >= argc) return bad("missing value after", argv[i]);
+        const int rc = parse_option(o, argv[i], argv[i + 1]);
+        if (rc) return rc;
+    }
+    if (!o->nmodels) {
+        static const char *const nets[] = {LB_DEFAULT_CONV_NETS};
+        for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) o->models[o->nmodels++] = nets[k];
+    }
+    return 0;
+}
+
+/* One problem: a worm point or a conv2d layer's pass; size orders the problems of an op. */
+typedef struct {
+    bool conv;
+    tune_worm_problem worm;
+    conv2d_desc d;
+    lb_pass pass;
+    double size;
+    char label[160];
+} tune_job;
+
+static int cmp_size(const void *a, const void *b) {
+    const double x = ((const tune_job *)a)->size, y = ((const tune_job *)b)->size;
+    return (x < y) - (x > y);
+}
+
+static int worm_jobs(const tune_opts *o, tune_job *jobs, int n) {
+    for (int t = 0; t < o->nthr; t++)
+        for (int l = 0; l < o->nlat; l++)
+            for (int c = 0; c < o->nch; c++)
+                for (int m = 0; m < o->nmu && n < MAX_JOBS; m++) {
+                    tune_job *j = &jobs[n++];
+                    j->conv = false;
+                    j->worm = (tune_worm_problem){.nt = o->lt[l], .nx = o->lx[l], .chains = o->ch[c],
+                                                  .threads = o->thr[t], .mu = o->mu[m]};
+                    j->size = (double)o->lt[l] * o->lx[l] * o->ch[c];
+                    char d[128];
+                    lb_worm_problem_str(o->lt[l], o->lx[l], o->mu[m], o->ch[c], d, sizeof d);
+                    snprintf(j->label, sizeof j->label, "worm %s threads %d", d, o->thr[t]);
+                }
+    return n;
+}
+
+/* Adds the three passes of desc once (several layers and nets share shapes). */
+static int add_conv(tune_job *jobs, int n, int first, const conv2d_desc *d) {
+    static const lb_pass passes[] = {LB_PASS_FWD, LB_PASS_BWD_DATA, LB_PASS_BWD_WEIGHTS};
+    for (int i = first; i < n; i++)
+        if (!memcmp(&jobs[i].d, d, sizeof *d)) return n;
+    for (int p = 0; p < 3 && n < MAX_JOBS; p++) {
+        tune_job *j = &jobs[n++];
+        memset(j, 0, sizeof *j);
+        j->conv = true, j->d = *d, j->pass = passes[p], j->size = conv2d_flops(d);
+        char desc[96];
+        conv2d_desc_str(d, desc, sizeof desc);
+        snprintf(j->label, sizeof j->label, "conv2d_%s %s", lb_pass_name(passes[p]), desc);
+    }
+    return n;
+}
+
+static int conv_jobs(const tune_opts *o, tune_job *jobs, int n) {
+    const int first = n;
+    static lb_net_problem np[LB_NET_MAX_PROBLEMS];
+    for (int m = 0; m < o->nmodels; m++) {
+        const bool task1 = !strncmp(o->models[m], "task1", 5);
+        const int nl = o->lattice_given ? o->nlat : 1;
+        for (int l = 0; l < nl; l++)
+            for (int b = 0; b < o->nbatch; b++) {
+                const int h = o->lattice_given ? o->lt[l] : task1 ? 60 : 8, w = o->lattice_given ? o->lx[l] : task1 ? 4 : 8;
+                char err[256];
+                const int k = lb_net_problems(o->models[m], h, w, o->batch[b], np, err, sizeof err);
+                if (k < 0) {
+                    fprintf(stderr, "latbench tune: %s: %s\n", o->models[m], err);
+                    return -1;
+                }
+                for (int i = 0; i < k; i++)
+                    if (np[i].prob.kind == LB_PROB_CONV2D) n = add_conv(jobs, n, first, &np[i].prob.u.conv);
+            }
+    }
+    return n;
+}
+
+/* Each op's problems in --op order, largest first within an op; -1 on a bad model. */
+static int make_jobs(const tune_opts *o, tune_job *jobs) {
+    int n = 0;
+    for (int k = 0; k < o->nops; k++) {
+        const int first = n;
+        n = !strcmp(o->ops[k], "worm") ? worm_jobs(o, jobs, n) : conv_jobs(o, jobs, n);
+        if (n < 0) return -1;
+        qsort(jobs + first, (size_t)(n - first), sizeof *jobs, cmp_size);
+    }
+    return n;
+}
+
+/* mkdir -p of the folder holding path. */
+static void make_parent(const char *path) {
+    char d[4096];
+    snprintf(d, sizeof d, "%s", path);
+    char *slash = strrchr(d, '/');
+    if (!slash || slash == d) return;
+    *slash = 0;
+    for (char *p = d + 1; *p; p++)
+        if (*p == '/') *p = 0, mkdir(d, 0755), *p = '/';
+    mkdir(d, 0755);
+}
+
+/* Adds e to p, replacing an entry of the same key. */
+static bool profile_put(lb_profile *p, const lb_profile_entry *e) {
+    for (int i = 0; i < p->n; i++) {
+        const lb_profile_entry *x = &p->entries[i];
+        if (!strcmp(x->op, e->op) && x->pass == e->pass && !strcmp(x->problem, e->problem) && x->isa == e->isa &&
+            x->threads == e->threads)
+            return p->entries[i] = *e, true;
+    }
+    if (p->n >= LB_PROFILE_MAX_ENTRIES) return false;
+    lb_profile_entry *n = realloc(p->entries, sizeof *n * (size_t)(p->n + 1));
+    if (!n) return false;
+    p->entries = n;
+    p->entries[p->n++] = *e;
+    return true;
+}
+
+/* The profile to extend: an existing one at path made here (else a fresh one with this identity). */
+static void profile_start(const char *path, lb_profile *p) {
+    lb_profile_identity here;
+    lb_profile_identity_here(&here, &lb_dispatch_get()->cpu, lb_cpu_cores());
+    char err[512];
+    memset(p, 0, sizeof *p);
+    if (lb_profile_load(path, &here, p, err, sizeof err) == LB_PROFILE_OK) {
+        fprintf(stderr, "latbench tune: extending %s (%d entries)\n", path, p->n);
+        return;
+    }
+    memset(p, 0, sizeof *p);
+    p->id = here;
+}
+
+/* One line per problem: the choice, the final round (q1 and median per call of the default and of
+ * the last challenger), what verification rejected, the best speedup so far, the time left. */
+static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e, const tune_outcome *o,
+                     const char *rejected, double t0, double best) {
+    const double el = lb_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
+    const lb_dispatch *d = lb_dispatch_get();
+    char chal[96] = "";
+    if (o->chal_name)
+        snprintf(chal, sizeof chal, ", %s %.1f/%.1f", o->chal_name, 1e6 * o->chal.q1, 1e6 * o->chal.median);
+    fprintf(stderr, "tune: [%d/%d] %s: %s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
+            "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, e->variant, e->speedup,
+            j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,
+            *rejected ? "; rejected: " : "", rejected, best, el, eta);
+}
+
+static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile *p) {
+    const double t0 = lb_now();
+    double best = 1.0;
+    int done = 0;
+    for (; done < n; done++) {
+        if (o->budget_s > 0 && lb_now() - t0 >= o->budget_s) break;
+        lb_profile_entry e;
+        tune_outcome oc;
+        char rejected[128], err[512];
+        const tune_job *j = &jobs[done];
+        const bool ok = j->conv ? tune_conv(&j->d, j->pass, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
+                                : tune_worm(&j->worm, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err);
+        if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
+        if (e.speedup > best) best = e.speedup;
+        if (!profile_put(p, &e)) return fprintf(stderr, "latbench tune: too many profile entries\n"), 1;
+        progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
+    }
+    if (done < n) {
+        fprintf(stderr, "latbench tune: budget of %g s spent: %d of %d problems left untuned:", o->budget_s, n - done, n);
+        for (int i = done; i < n; i++) fprintf(stderr, "%s %s", i > done ? "," : "", jobs[i].label);
+        fprintf(stderr, "\n");
+    }
+    return 0;
+}
+
+int cmd_tune(int argc, char **argv) {
+    tune_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc) return rc < 0 ? 0 : rc;
+    char path[4096];
+    if (o.out) snprintf(path, sizeof path, "%s", o.out);
+    else {
+        lb_profile_identity here;
+        lb_profile_identity_here(&here, &lb_dispatch_get()->cpu, lb_cpu_cores());
+        if (!lb_profile_default_path(here.slug, path, sizeof path))
+            return fprintf(stderr, "latbench tune: no profile location (neither XDG_CACHE_HOME nor HOME): use --out\n"), 2;
+    }
+    static tune_job jobs[MAX_JOBS];
+    const int n = make_jobs(&o, jobs);
+    if (n < 0) return 2;
+    lb_profile p;
+    profile_start(path, &p);
+    fprintf(stderr, "latbench tune: %d problems at cap %s, level %s, into %s\n", n,
+            lb_isa_name(lb_dispatch_get()->cap), o.level == TUNE_QUICK ? "quick" : o.level == TUNE_MEASURE ? "measure" : "patient",
+            path);
+    rc = run_jobs(&o, jobs, n, &p);
+    char err[4200];
+    make_parent(path);
+    if (!rc && !lb_profile_save(path, &p, err, sizeof err)) {
+        fprintf(stderr, "latbench tune: %s\n", err);
+        rc = 1;
+    }
+    if (!rc) printf("tuning profile: %s (%d entries)\n", path, p.n);
+    lb_profile_free(&p);
+    return rc;
+}

@@ -1,0 +1,143 @@
+/* The worm's problems for `latbench tune` (tune.h): every variant under the cap runs the same chains
+ * (a sampler per variant, the same seed and streams), is thermalized as a real run is (sweeps,
+ * calibration of the worms per sweep, sweeps), and must then hold every chain bit for bit as the
+ * scalar reference does (k, l, f, random state, counters) to be a candidate.  A call of a timed
+ * candidate is one sweep of every chain, blocks shared among the threads as lb_measure does. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arch/registry.h"
+#include "lib/lattice/lattice.h"
+#include "lib/lattice/sampler.h"
+#include "lib/lattice/wtable.h"
+#include "tools/tune/tune.h"
+
+#define TUNE_ETA 4.01
+#define TUNE_LAMBDA 1.0
+#define TUNE_SEED 20261207u
+#define MAX_VARIANTS 8
+
+typedef struct {
+    lb_sampler s;
+    int threads;
+    bool live;
+} worm_cand;
+
+static void sweep_all(void *ctx) {
+    worm_cand *w = ctx;
+    lb_sampler *s = &w->s;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads)
+    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], 1, NULL);
+}
+
+/* Thermalization of one candidate: as lb_measure does it, shortened. */
+static void thermalize(worm_cand *w, tune_level level) {
+    lb_sampler *s = &w->s;
+    const int n = level == TUNE_QUICK ? 60 : level == TUNE_MEASURE ? 200 : 400;
+    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], n, NULL);
+    lb_sampler_calibrate(s);
+    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], n, NULL);
+}
+
+/* Whether every chain of a equals the same chain of ref bit for bit. */
+static bool same_chains(const lb_sampler *a, const lb_sampler *ref) {
+    const int v = a->g.v;
+    for (int c = 0; c < a->cfg.nchains; c++) {
+        const lb_chain x = lb_ensemble_chain(&a->ens, c), y = lb_ensemble_chain(&ref->ens, c);
+        for (int i = 0; i < 2 * v; i++)
+            if (x.k[i * x.stride] != y.k[i * y.stride] || x.l[i * x.stride] != y.l[i * y.stride]) return false;
+        for (int i = 0; i < v; i++)
+            if (x.f[i * x.stride] != y.f[i * y.stride]) return false;
+        for (int i = 0; i < 4; i++)
+            if (x.rng[i * x.stride] != y.rng[i * y.stride]) return false;
+        for (int i = 0; i < WORM_NSTAT; i++)
+            if (x.stat[i * x.stride] != y.stat[i * y.stride]) return false;
+    }
+    return true;
+}
+
+/* The candidates: every variant usable under the cap, the dispatched table in place of its own row
+ * (so the test slowdown applies); def = the dispatch default's index, ref = the scalar's. */
+static int list_variants(const worm_ops **ops, int *def, int *ref) {
+    const lb_dispatch *d = lb_dispatch_get();
+    int n, k = 0;
+    const worm_ops *v = lb_worm_variants(&n);
+    *def = *ref = -1;
+    for (int i = 0; i < n && k < MAX_VARIANTS; i++) {
+        if (!lb_isa_usable(&d->cpu, d->cap, v[i].isa)) continue;
+        const bool is_def = !strcmp(v[i].name, d->worm->name);
+        if (is_def) *def = k;
+        if (v[i].isa == LB_ISA_SCALAR) *ref = k;
+        ops[k++] = is_def ? d->worm : &v[i];
+    }
+    return k;
+}
+
+static void put_name(char *buf, size_t len, const char *name) {
+    const size_t at = strlen(buf);
+    if (at < len) snprintf(buf + at, len - at, "%s%s", at ? "," : "", name);
+}
+
+bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *out, char *rejected,
+               size_t rlen, char *err, size_t errlen) {
+    const worm_ops *ops[MAX_VARIANTS];
+    int def, ref;
+    const int n = list_variants(ops, &def, &ref);
+    rejected[0] = 0;
+    if (def < 0 || ref < 0) return snprintf(err, errlen, "no default or scalar worm variant under the cap"), false;
+    lb_wtable wt;
+    if (!lb_wtable_build(&wt, TUNE_ETA, TUNE_LAMBDA, LB_FMAX_DEFAULT, err, errlen)) return false;
+    worm_cand *w = calloc((size_t)n, sizeof *w);
+    tune_cand *c = calloc((size_t)n, sizeof *c);
+    int *map = calloc((size_t)n, sizeof *map);
+    bool ok = w && c && map;
+    if (!ok) snprintf(err, errlen, "out of memory");
+    for (int i = 0; ok && i < n; i++) {
+        const lb_point_cfg pc = {.nt = p->nt, .nx = p->nx, .eta = TUNE_ETA, .lambda = TUNE_LAMBDA, .mu = p->mu,
+                                 .nchains = p->chains, .seed = TUNE_SEED, .ops = ops[i]};
+        ok = lb_sampler_init(&w[i].s, &pc, &wt, err, errlen);
+        if (!ok) break;
+        w[i].live = true;
+        w[i].threads = p->threads;
+        thermalize(&w[i], level);
+    }
+    int nc = 0, cdef = 0;
+    for (int i = 0; ok && i < n; i++) {
+        if (i != ref && !same_chains(&w[i].s, &w[ref].s)) {   /* a wrong variant is never a candidate */
+            put_name(rejected, rlen, ops[i]->name);
+            if (i == def) ok = false, snprintf(err, errlen, "the default %s differs from the scalar reference", ops[i]->name);
+            continue;
+        }
+        if (i == def) cdef = nc;
+        map[nc] = i;
+        c[nc].name = ops[i]->name;
+        c[nc].seq = (bench_seq){.name = ops[i]->name};
+        bench_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, sweep_all, &w[i]);
+        nc++;
+    }
+    tune_outcome o = {0};
+    if (ok && !(ok = tune_halving(c, nc, cdef, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
+    if (ok) {
+        memset(e, 0, sizeof *e);
+        snprintf(e->op, sizeof e->op, "worm");
+        e->pass = LB_PASS_FWD;
+        lb_worm_problem_str(p->nt, p->nx, p->mu, p->chains, e->problem, sizeof e->problem);
+        e->isa = lb_dispatch_get()->cap;
+        e->threads = p->threads;
+        snprintf(e->variant, sizeof e->variant, "%s", ops[map[o.winner]]->name);
+        e->time_s = o.chosen.q1;
+        e->default_time_s = o.def.q1;
+        e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
+        e->spread = o.spread;
+        *out = o;
+        out->chal_name = o.challenger >= 0 ? ops[map[o.challenger]]->name : NULL;
+    }
+    for (int i = 0; w && i < n; i++)
+        if (w[i].live) lb_sampler_free(&w[i].s);
+    free(w);
+    free(c);
+    free(map);
+    lb_wtable_free(&wt);
+    return ok;
+}
