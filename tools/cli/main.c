@@ -6,12 +6,13 @@
 #include "arch/profile.h"
 #include "arch/registry.h"
 #include "tools/gbench/gbench_kernels.h"
+#include "tools/track/history.h"
 
 /* `bench --gbench ...` is the google-benchmark harness (tools/gbench), which itself builds on
  * bench's timed steps: the front end routes it, so bench does not depend on gbench. */
 static int cmd_bench_or_gbench(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--gbench")) return bench_gbench_main(argc - 1, argv + 1);
-    return cmd_bench(argc, argv);
+    return cmd_bench_recorded(argc, argv);
 }
 
 static const struct {
@@ -30,6 +31,7 @@ static const struct {
     {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
     {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
     {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
+    {"history", cmd_history, "the benchmark history (SQLite): list its series, import results, export as text"},
     {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
