@@ -116,7 +116,7 @@ static void list_row(sqlite3_stmt *st, bool json, json_t *arr, FILE *f) {
         json_object_set_new(o, "last_commit", json_string(commit));
         json_array_append_new(arr, o);
     } else {
-        fprintf(f, "%-20s %6lld  %-24s %-24s %-18s %s\n", col_text(st, 0), (long long)sqlite3_column_int64(st, 2),
+        fprintf(f, "%-32s %6lld  %-24s %-24s %-18s %s\n", col_text(st, 0), (long long)sqlite3_column_int64(st, 2),
                 col_text(st, 3), last, commit, col_text(st, 1));
     }
 }
@@ -133,7 +133,7 @@ bool hist_list(hist_db *db, const char *machine, const char *filter, bool json, 
     if (machine) sqlite3_bind_text(st, 1, machine, -1, SQLITE_STATIC);
     if (filter) sqlite3_bind_text(st, 2, filter, -1, SQLITE_STATIC);
     json_t *arr = json ? json_array() : NULL;
-    if (!json) fprintf(f, "%-20s %6s  %-24s %-24s %-18s %s\n", "machine", "runs", "first", "last", "last commit", "benchmark");
+    if (!json) fprintf(f, "%-32s %6s  %-24s %-24s %-18s %s\n", "machine", "runs", "first", "last", "last commit", "benchmark");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) list_row(st, json, arr, f);
     bool ok = rc == SQLITE_DONE;
