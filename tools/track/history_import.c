@@ -238,16 +238,25 @@ static bool parse_num(const char *s, double *v) {
     return end != s && !*end && isfinite(*v);
 }
 
+/* Up to 40 bytes of s for a message, control characters as '?' (a message is one line). */
+static const char *shown(const char *s, char *buf) {
+    size_t i = 0;
+    for (; s[i] && i < 40; i++) buf[i] = (unsigned char)s[i] < 32 || s[i] == 127 ? '?' : s[i];
+    buf[i] = 0;
+    return buf;
+}
+
 static bool parse_rec(rec_list *l, char **f, char *why, size_t wl) {
+    char b[48];
     hist_record *c = recs_add(l, f[1]);
     if (!c) return snprintf(why, wl, "out of memory"), false;
     double *dst[] = {&c->median, &c->q1, &c->q3, &c->ratio_onednn, &c->ratio_scalar, &c->gflops};
     for (int k = 0; k < 6; k++)
-        if (!parse_num(f[2 + k], dst[k])) return snprintf(why, wl, "field %d: not a number: '%.40s'", 3 + k, f[2 + k]), false;
+        if (!parse_num(f[2 + k], dst[k])) return snprintf(why, wl, "field %d: not a number: '%s'", 3 + k, shown(f[2 + k], b)), false;
     if (!strcmp(f[8], "-")) return true;
     for (char *s = f[8], *tok; (tok = strsep(&s, " "));) {
         double v;
-        if (!parse_num(tok, &v) || isnan(v)) return snprintf(why, wl, "repetitions: not a number: '%.40s'", tok), false;
+        if (!parse_num(tok, &v) || isnan(v)) return snprintf(why, wl, "repetitions: not a number: '%s'", shown(tok, b)), false;
         if (!recs_push_rep(l, l->n - 1, v)) return snprintf(why, wl, "too many repetitions"), false;
     }
     return true;
@@ -307,13 +316,17 @@ bool hist_import_text(hist_db *db, const char *buf, size_t len, const char *name
     copy[len] = 0;
     text_state t = {.db = db};
     char why[160];
-    int version = 0, lineno = 1;
-    char *s = copy, *line = strsep(&s, "\n"), magic[24];
+    int lineno = 1;
+    long version = 0;
+    char *s = copy, *line = strsep(&s, "\n"), *end = NULL;
+    const size_t ml = strlen(HIST_TEXT_MAGIC);
     bool ok = strlen(line) == (size_t)(s ? s - 1 - copy : (ptrdiff_t)len);   /* no NUL byte inside */
-    if (!ok || sscanf(line, "%23s %d", magic, &version) != 2 || strcmp(magic, HIST_TEXT_MAGIC) || version < 1)
+    if (ok && !strncmp(line, HIST_TEXT_MAGIC " ", ml + 1) && line[ml + 1] >= '0' && line[ml + 1] <= '9')
+        version = strtol(line + ml + 1, &end, 10);
+    if (!ok || !end || *end || version < 1)
         ok = FAIL("%s:1: not a latbench history export (it starts with \"%s %d\")", name, HIST_TEXT_MAGIC, HIST_SCHEMA_VERSION);
     else if (version > HIST_SCHEMA_VERSION)
-        ok = FAIL("%s:1: export version %d is newer than this latbench's %d", name, version, HIST_SCHEMA_VERSION);
+        ok = FAIL("%s:1: export version %ld is newer than this latbench's %d", name, version, HIST_SCHEMA_VERSION);
     bool store_failed = false;
     while (ok && (line = strsep(&s, "\n"))) {
         lineno++;
