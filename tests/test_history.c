@@ -1,7 +1,7 @@
 /* The benchmark history (tools/track/history.h, `latbench history`): a committed bench result
  * imports, exports and imports back to the same text; two processes appending at once both land; a
  * damaged or foreign file gets one line and is left byte for byte; a newer schema is refused;
- * LATBENCH_HISTORY, XDG_DATA_HOME and HOME place it; bench appends its run.  No timings asserted. */
+ * LATBENCH_HISTORY, XDG_DATA_HOME and HOME place it; bench and gate append their runs.  No timings asserted. */
 #include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -142,7 +142,7 @@ static void refused_untouched(const char *path, const char *why) {
     size_t n0, n1;
     char *before = slurp(path, &n0);
     assert_non_null(before);
-    const char *cmds[] = {"list", "import " RESULT, "export", "check"};
+    const char *cmds[] = {"list", ("import " RESULT), "export", "check"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         history_cmd(path, cmds[i]);
         if (R.status != 2 || R.lines != 1 || !strstr(R.out, "not a latbench history") || !strstr(R.out, why))
@@ -288,6 +288,21 @@ static void test_bench_appends_its_run(void **s) {
     assert_non_null(strstr(R.out, "'--bogus'"));
 }
 
+/* gate appends its gated ratios (whatever its verdict on a loaded machine: no timing asserted). */
+static void test_gate_appends_its_ratios(void **s) {
+    (void)s;
+    SKIP_UNDER_EMULATION("gate append");
+    char env[300], path[128];
+    snprintf(path, sizeof path, "%s/gate.sqlite", dir);
+    snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", path);
+    cli_latbench(&R, env, "gate --reps 3 --allow-missing");
+    if (!strstr(R.out, "history: 11 gate ratios appended to ")) fail_msg("%s", R.out);
+    history_cmd(path, "export");
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "\tgate\t1\n"));
+    assert_non_null(strstr(R.out, "\nrec\tgate/conv2d_fwd/"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_export_round_trip),
@@ -297,6 +312,7 @@ int main(void) {
         cmocka_unit_test(test_location),
         cmocka_unit_test(test_export_text_errors_name_the_line),
         cmocka_unit_test(test_bench_appends_its_run),
+        cmocka_unit_test(test_gate_appends_its_ratios),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

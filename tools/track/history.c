@@ -193,6 +193,10 @@ hist_db *hist_open(const char *path, bool create, char *err, size_t errlen) {
     return db;
 }
 
+hist_db *hist_open_default(char *path, size_t len, char *err, size_t errlen) {
+    return hist_default_path(path, len, err, errlen) ? hist_open(path, true, err, errlen) : NULL;
+}
+
 void hist_close(hist_db *db) {
     if (!db) return;
     sqlite3_close(db->db);

@@ -46,6 +46,8 @@ bool hist_default_path(char *out, size_t len, char *err, size_t errlen);
  * refused with "history PATH: not a latbench history (...)" and left untouched.  ":memory:" works. */
 hist_db *hist_open(const char *path, bool create, char *err, size_t errlen);
 void hist_close(hist_db *db);
+/* hist_open(create) of hist_default_path; its path in path. */
+hist_db *hist_open_default(char *path, size_t len, char *err, size_t errlen);
 
 /* Appends one run and its records in one transaction.  *added is false (and nothing is written)
  * when the run (machine, date, commit, command) is already there. */

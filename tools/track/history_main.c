@@ -175,11 +175,10 @@ int cmd_history(int argc, char **argv) {
 /* bench's JSON into the history; a failure is a warning, never a failed bench. */
 static void append_bench_json(const char *path) {
     char hpath[1024], err[1400];
-    hist_db *db = NULL;
     int n = 0;
     bool added = false;
-    if (hist_default_path(hpath, sizeof hpath, err, sizeof err) && (db = hist_open(hpath, true, err, sizeof err)) &&
-        hist_import_json(db, path, &n, &added, err, sizeof err))
+    hist_db *db = hist_open_default(hpath, sizeof hpath, err, sizeof err);
+    if (db && hist_import_json(db, path, &n, &added, err, sizeof err))
         printf("history: %d records appended to %s\n", n, hpath);
     else
         fprintf(stderr, "latbench: warning: the run is not in the history: %s\n", err);
