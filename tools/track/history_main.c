@@ -81,8 +81,11 @@ static int cmd_import(int argc, char **argv) {
     if (argc < 2) return fprintf(stderr, "latbench: history import needs at least one file\n"), 2;
     hist_db *db = open_default(true);
     if (!db) return 2;
-    int rc = 0;
-    for (int i = 1; i < argc && !rc; i++) rc = import_one(db, argv[i]);
+    int rc = 0;   /* every file is tried; the worst status (1: the store failed, then stop) */
+    for (int i = 1; i < argc && rc != 1; i++) {
+        int r = import_one(db, argv[i]);
+        if (r == 1 || r > rc) rc = r;
+    }
     hist_close(db);
     return rc;
 }
