@@ -35,7 +35,7 @@ include toolchain/flags.mk
 
 ARCH_CFLAGS :=
 CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -I. $(ARCH_CFLAGS) $(ONEDNN_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
-LDLIBS   := $(ONEDNN_LIBS) -lhwloc -ljansson -lm -lpthread
+LDLIBS   := $(ONEDNN_LIBS) -lhwloc -ljansson -lsqlite3 -lm -lpthread
 LDFLAGS  := -fopenmp $(SAN)
 # LIKWID=1: the likwid marker API around the benchmark regions, for `likwid-perfctr -m` (README,
 # "Hardware counters and pinning"; needs the Debian package likwid).  Use its own BUILD directory.

@@ -23,6 +23,8 @@ case "$jobs" in ''|*[!0-9]*|0) echo "run.sh: -j $jobs: not a positive count" >&2
 # binaries whose tests compare timings (a slowed kernel must be caught): alone, never beside others
 SERIAL=" test_gate test_compare "
 work=$(mktemp -d)
+# bench and gate append their runs to the history: the tests' runs go to one of their own, not the user's
+export LATBENCH_HISTORY="$work/history.sqlite"
 trap 'rm -rf "$work"' EXIT
 # The ELF machine of a file: 62 x86-64, 183 AArch64 (e_machine, little-endian, at byte 18).
 elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }

@@ -9,7 +9,7 @@
 # Usage: toolchain/install-cross.sh [extra-package ...]
 set -euo pipefail
 host_pkgs=(gcc-aarch64-linux-gnu qemu-user)
-arm64_pkgs=(libc6-dev:arm64 libgomp1:arm64 libcmocka-dev:arm64 libjansson-dev:arm64 libhwloc-dev:arm64 "$@")
+arm64_pkgs=(libc6-dev:arm64 libgomp1:arm64 libcmocka-dev:arm64 libjansson-dev:arm64 libsqlite3-dev:arm64 libhwloc-dev:arm64 "$@")
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

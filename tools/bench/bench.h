@@ -109,6 +109,10 @@ double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
 int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind);
 /* Writes the JSON and commits it atomically; releases oneDNN.  Returns 0, or 1 when writing failed. */
 int bench_run_close(bench_run *r);
+/* Called by bench_run_close with the JSON file it wrote (NULL: none).  The front end sets it to append
+ * the run to the history (tools/track/history.h), a room above bench. */
+typedef void bench_json_hook(const char *json_path);
+void bench_set_json_hook(bench_json_hook *fn);
 /* Drops the JSON results and their temporary (a run that measured nothing writes no file). */
 void bench_run_discard_json(bench_run *r);
 /* Runs fn(ctx) `calls` times with the run's counters on (and the likwid region `name` around it, on

@@ -8,13 +8,14 @@
 #include "arch/registry.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/gbench/gbench_kernels.h"
+#include "tools/track/history.h"
 #include "tools/tune/tune.h"
 
 /* `bench --gbench ...` is the google-benchmark harness (tools/gbench), which itself builds on
  * bench's timed steps: the front end routes it, so bench does not depend on gbench. */
 static int cmd_bench_or_gbench(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--gbench")) return bench_gbench_main(argc - 1, argv + 1);
-    return cmd_bench(argc, argv);
+    return cmd_bench_recorded(argc, argv);
 }
 
 static const struct {
@@ -34,6 +35,7 @@ static const struct {
     {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
     {"tune", cmd_tune, "measures the kernel variants per problem on this CPU and writes the tuning profile"},
     {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
+    {"history", cmd_history, "the benchmark history (SQLite): list its series, import results, export as text"},
     {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };

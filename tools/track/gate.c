@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "tools/track/gate.h"
+#include "tools/track/history.h"
+#include "arch/build_info.h"
 #include "lib/io/atomic.h"
 #include "tools/bench/bench.h"
 #include "lib/io/outdir.h"
@@ -275,7 +277,7 @@ static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--tolerance X] [--reps N] [--json FILE]\n"
+            "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--tolerance X] [--reps N] [--json FILE] [--no-history]\n"
             "  Times a fixed set of layers (1 thread): ours, the scalar reference and oneDNN interleaved, and\n"
             "  checks the ratios ours/scalar and ours/oneDNN (of the lower quartiles of the per-call times)\n"
             "  against expected ones (default results/gate/<isa of the dispatched conv2d>.json of the source tree\n"
@@ -283,20 +285,21 @@ static void usage(FILE *f) {
             "  another microarchitecture than the reference's; ours/scalar gets X x %.1f).  Exit 1 on a failure,\n"
             "  0 when all pass, 2 on bad input: an expectation file that is not JSON, has entries of the wrong\n"
             "  type or lacks a gated problem, or (without --allow-missing, which then skips) no default file for\n"
-            "  this ISA.  --write records the measured ratios as the new expectation instead of checking.\n",
+            "  this ISA.  --write records the measured ratios as the new expectation instead of checking.\n"
+            "  The measured ratios are appended to the history (latbench history --help) unless --no-history.\n",
             DEFAULT_TOLERANCE, OTHER_UARCH_TOLERANCE, SCALAR_EXTRA);
 }
 
 typedef struct {
     const char *expect_path, *json_path;
-    bool write, allow_missing;
+    bool write, allow_missing, no_history;
     double tol;
     int reps;
 } gate_args;
 
 /* 0: parsed, -1: --help printed, 2: bad usage (reported). */
 static int parse_args(int argc, char **argv, gate_args *a) {
-    *a = (gate_args){NULL, NULL, false, false, 0, 15};
+    *a = (gate_args){NULL, NULL, false, false, false, 0, 15};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
@@ -306,6 +309,8 @@ static int parse_args(int argc, char **argv, gate_args *a) {
             a->write = true;
         } else if (!strcmp(o, "--allow-missing")) {
             a->allow_missing = true;
+        } else if (!strcmp(o, "--no-history")) {
+            a->no_history = true;
         } else if (!strcmp(o, "--expect") || !strcmp(o, "--tolerance") || !strcmp(o, "--reps") || !strcmp(o, "--json")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "latbench gate: %s needs a value\n", o);
@@ -422,6 +427,35 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     return status;
 }
 
+/* The measured ratios (lower quartiles, the gated statistic) into the history as "gate/<problem>"
+ * records of a "gate" run; a failure is a warning, never a failed gate. */
+static void record_history(const bench_run *r, const gate_ctx *g) {
+    hist_run run = {.command = "gate", .threads = "1"};
+    snprintf(run.machine, sizeof run.machine, "%s", r->mach.slug);
+    snprintf(run.cpu, sizeof run.cpu, "%s %s family %d model %d %s", r->disp->cpu.vendor, r->mach.model, r->mach.family,
+             r->mach.model_id, r->mach.uarch);
+    snprintf(run.commit, sizeof run.commit, "%s", lb_build_commit());
+    snprintf(run.flags, sizeof run.flags, "%s", lb_build_flags());
+    snprintf(run.compiler, sizeof run.compiler, "%s", lb_build_compiler());
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(run.date, sizeof run.date, "%Y-%m-%dT%H:%M:%S+0000", &tm);
+    hist_record recs[GATE_MAX];
+    char names[GATE_MAX][GATE_NAME_LEN + 8], path[1024], err[1400];
+    for (int i = 0; i < g->n; i++) {
+        snprintf(names[i], sizeof names[i], "gate/%s", g->res[i].name);
+        recs[i] = (hist_record){names[i], NULL, 0, NAN, NAN, NAN, g->res[i].vs_onednn[0], g->res[i].vs_scalar[0], NAN};
+    }
+    bool added = false;
+    hist_db *db = hist_open_default(path, sizeof path, err, sizeof err);
+    if (db && hist_append(db, &run, recs, (size_t)g->n, &added, err, sizeof err))
+        printf("history: %d gate ratios appended to %s\n", g->n, path);
+    else
+        fprintf(stderr, "latbench gate: warning: the run is not in the history: %s\n", err);
+    hist_close(db);
+}
+
 /* The verdict table; the exit status: 1 when a ratio is too slow, 2 when one had no expectation. */
 static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_path, double tol, bool other_uarch,
                  const char *isa, int status) {
@@ -497,6 +531,7 @@ int cmd_gate(int argc, char **argv) {
         return status;
     }
     rc = check(&ex, &g, path, tol, other_uarch, isa, status);
+    if (!a.no_history) record_history(&r, &g);
     gate_expect_free(&ex);
     return rc;
 }

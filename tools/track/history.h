@@ -1,0 +1,74 @@
+/* The benchmark history: every bench (and gate) run's records in one SQLite database, kept outside
+ * any clone so that the fresh clones a CI runner makes share it (README, "History").
+ * history.c: the store (open and check, schema and migrations, append, list, export);
+ * history_import.c: bench / google-benchmark JSON and the export text read back.
+ * Every function returns false with one line in err ("history PATH: ...") on failure. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* The schema this binary writes; a database with a newer one is refused, an older one migrated. */
+#define HIST_SCHEMA_VERSION 1
+/* The first line of the export text (then one "run" line per run, one "rec" line per record). */
+#define HIST_TEXT_MAGIC "latbench-history"
+
+typedef struct hist_db hist_db;
+
+/* One run: where and how it was measured. */
+typedef struct {
+    char machine[128];    /* machine slug (results/<machine>/) */
+    char cpu[256];        /* CPU identity: vendor, model, family/model id, microarchitecture */
+    char commit[64];      /* git commit of the binary (with -dirty) */
+    char flags[1024];     /* build flags */
+    char compiler[128];
+    char date[40];        /* ISO 8601, UTC */
+    char command[16];     /* bench, gbench, gate */
+    char threads[64];     /* the thread counts, "1,2" */
+} hist_run;
+
+/* One record of a run; an absent value is NAN. */
+typedef struct {
+    const char *name;
+    const double *reps;   /* the repetitions' times in ns (n_reps of them, may be 0) */
+    int n_reps;
+    double median, q1, q3;              /* ns */
+    double ratio_onednn, ratio_scalar;  /* our speed relative to oneDNN / to the scalar reference */
+    double gflops;
+} hist_record;
+
+/* The path: LATBENCH_HISTORY, else $XDG_DATA_HOME/latbench/history.sqlite, else
+ * ~/.local/share/latbench/history.sqlite.  False (err) when neither XDG_DATA_HOME nor HOME is set. */
+bool hist_default_path(char *out, size_t len, char *err, size_t errlen);
+
+/* Opens (create: making it and its folder when missing) the history at path.  A file that is not a
+ * latbench history (random bytes, another SQLite database, a truncated one, a newer schema) is
+ * refused with "history PATH: not a latbench history (...)" and left untouched.  ":memory:" works. */
+hist_db *hist_open(const char *path, bool create, char *err, size_t errlen);
+void hist_close(hist_db *db);
+/* hist_open(create) of hist_default_path; its path in path. */
+hist_db *hist_open_default(char *path, size_t len, char *err, size_t errlen);
+
+/* Appends one run and its records in one transaction.  *added is false (and nothing is written)
+ * when the run (machine, date, commit, command) is already there. */
+bool hist_append(hist_db *db, const hist_run *run, const hist_record *recs, size_t n, bool *added, char *err, size_t errlen);
+
+/* Imports a bench / bench --gbench JSON file as one run; *n_recs its records (0 when it was there). */
+bool hist_import_json(hist_db *db, const char *path, int *n_recs, bool *added, char *err, size_t errlen);
+/* Imports the export text (buf, len bytes; name for messages); *n_runs the runs added. */
+bool hist_import_text(hist_db *db, const char *buf, size_t len, const char *name, int *n_runs, char *err, size_t errlen);
+
+/* Writes every run with its records as the export text, oldest first. */
+bool hist_export(hist_db *db, FILE *f, char *err, size_t errlen);
+
+/* Per series (machine, benchmark name): count, first and last date, last commit; machine and filter
+ * (a substring of the name) may be NULL.  Text columns, or a JSON array when json. */
+bool hist_list(hist_db *db, const char *machine, const char *filter, bool json, FILE *f, char *err, size_t errlen);
+
+/* "PRAGMA integrity_check" says ok (for tests and `history check`). */
+bool hist_check(hist_db *db, char *err, size_t errlen);
+
+/* `latbench history` (history_main.c). */
+int cmd_history(int argc, char **argv);
+/* `latbench bench` that appends its JSON to the history (history_main.c); --no-history skips it. */
+int cmd_bench_recorded(int argc, char **argv);

@@ -1,0 +1,208 @@
+/* `latbench history` (list, import, export, check) and `latbench bench`'s append of its run. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tools/track/history.h"
+#include "tools/bench/bench.h"
+#include "lib/io/atomic.h"
+#include "lib/io/infile.h"
+
+static int usage(FILE *f) {
+    fprintf(f,
+            "usage: latbench history [list] [--machine M] [--filter S] [--json]\n"
+            "       latbench history import FILE...\n"
+            "       latbench history export [--out FILE]\n"
+            "       latbench history check\n"
+            "The benchmark history: every latbench bench run (unless --no-history) in one SQLite database,\n"
+            "LATBENCH_HISTORY, else $XDG_DATA_HOME/latbench/history.sqlite, else ~/.local/share/latbench/history.sqlite.\n"
+            "  list      per series (machine, benchmark): runs, first and last date, last commit\n"
+            "            --machine M  only that machine slug   --filter S  names containing S   --json  a JSON array\n"
+            "  import    bench / bench --gbench JSON files (results/<machine>/*.json) or export text; a run\n"
+            "            already there (same machine, date, commit, command) is skipped\n"
+            "  export    every run as line-oriented text (stdout, or --out FILE), which import reads back\n"
+            "  check     SQLite's integrity check\n"
+            "exit: 0 done, 1 the store failed, 2 a usage error, an unreadable input or a file that is not a history\n");
+    return f == stdout ? 0 : 2;
+}
+
+static hist_db *open_default(bool create) {
+    char path[1024], err[1400];
+    hist_db *db = NULL;
+    if (hist_default_path(path, sizeof path, err, sizeof err)) db = hist_open(path, create, err, sizeof err);
+    if (!db) fprintf(stderr, "latbench: %s\n", err);
+    return db;
+}
+
+/* The whole of a (regular) file, NUL-terminated; NULL with err. */
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
+    off_t size;
+    int fd = lb_open_regular(path, &size, err, errlen);
+    if (fd < 0) return NULL;
+    char *buf = malloc((size_t)size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)size) {
+        ssize_t n = read(fd, buf + got, (size_t)size - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!buf || got != (size_t)size) {
+        snprintf(err, errlen, "%s: cannot read it", path);
+        free(buf);
+        return NULL;
+    }
+    buf[got] = 0;
+    *len = got;
+    return buf;
+}
+
+/* One file: the export text when it starts with its magic line, else bench JSON. */
+static int import_one(hist_db *db, const char *path) {
+    char err[1400];
+    size_t len;
+    char *buf = read_all(path, &len, err, sizeof err);
+    if (!buf) return fprintf(stderr, "latbench: %s\n", err), 2;
+    bool text = !strncmp(buf, HIST_TEXT_MAGIC " ", strlen(HIST_TEXT_MAGIC) + 1), ok, added = false;
+    int n = 0;
+    if (text) ok = hist_import_text(db, buf, len, path, &n, err, sizeof err);
+    else ok = hist_import_json(db, path, &n, &added, err, sizeof err);
+    free(buf);
+    if (!ok) return fprintf(stderr, "latbench: %s\n", err), strncmp(err, "history ", 8) ? 2 : 1;
+    if (text) printf("%s: %d runs added\n", path, n);
+    else if (added) printf("%s: %d records added\n", path, n);
+    else printf("%s: already in the history\n", path);
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv) {
+    if (argc < 2) return fprintf(stderr, "latbench: history import needs at least one file\n"), 2;
+    hist_db *db = open_default(true);
+    if (!db) return 2;
+    int rc = 0;   /* every file is tried; the worst status (1: the store failed, then stop) */
+    for (int i = 1; i < argc && rc != 1; i++) {
+        int r = import_one(db, argv[i]);
+        if (r == 1 || r > rc) rc = r;
+    }
+    hist_close(db);
+    return rc;
+}
+
+static int export_to(hist_db *db, const char *out) {
+    char err[1400];
+    if (!out) {
+        if (hist_export(db, stdout, err, sizeof err)) return 0;
+        return fprintf(stderr, "latbench: %s\n", err), 1;
+    }
+    lb_atomic_file af;
+    if (!lb_atomic_open(&af, out, 0, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 2;
+    int fd = dup(af.fd);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    bool ok = f && hist_export(db, f, err, sizeof err);
+    if (f && (fflush(f) != 0 || ferror(f))) ok = false, snprintf(err, sizeof err, "%s: %s", out, strerror(errno));
+    if (f) fclose(f);
+    else if (fd >= 0) close(fd);
+    if (!ok) {
+        lb_atomic_abort(&af);
+        return fprintf(stderr, "latbench: %s\n", err), 1;
+    }
+    if (!lb_atomic_commit(&af, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 1;
+    return 0;
+}
+
+static int cmd_export(int argc, char **argv) {
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+        if (c == 'o') out = optarg;
+        else return usage(c == 'h' ? stdout : stderr);
+    }
+    if (optind < argc) return fprintf(stderr, "latbench: history export: unexpected '%s'\n", argv[optind]), 2;
+    hist_db *db = open_default(false);
+    if (!db) return 2;
+    int rc = export_to(db, out);
+    hist_close(db);
+    return rc;
+}
+
+static int cmd_list(int argc, char **argv) {
+    static const struct option longopts[] = {{"machine", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
+                                             {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *machine = NULL, *filter = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+m:f:jh", longopts, NULL)) != -1) {
+        if (c == 'm') machine = optarg;
+        else if (c == 'f') filter = optarg;
+        else if (c == 'j') json = true;
+        else return usage(c == 'h' ? stdout : stderr);
+    }
+    if (optind < argc) return fprintf(stderr, "latbench: history: unexpected '%s' (try latbench history --help)\n", argv[optind]), 2;
+    hist_db *db = open_default(false);
+    if (!db) return 2;
+    char err[1400];
+    bool ok = hist_list(db, machine, filter, json, stdout, err, sizeof err);
+    if (!ok) fprintf(stderr, "latbench: %s\n", err);
+    hist_close(db);
+    return ok ? 0 : 1;
+}
+
+static int cmd_check(void) {
+    hist_db *db = open_default(false);
+    if (!db) return 2;
+    char err[1400];
+    bool ok = hist_check(db, err, sizeof err);
+    if (ok) printf("history: integrity ok\n");
+    else fprintf(stderr, "latbench: %s\n", err);
+    hist_close(db);
+    return ok ? 0 : 1;
+}
+
+int cmd_history(int argc, char **argv) {
+    const char *sub = argc > 1 ? argv[1] : "list";
+    if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) return usage(stdout);
+    if (sub[0] == '-') return cmd_list(argc, argv);   /* options of the default, list */
+    if (!strcmp(sub, "list")) return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(sub, "import")) return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(sub, "export")) return cmd_export(argc - 1, argv + 1);
+    if (!strcmp(sub, "check") && argc == 2) return cmd_check();
+    fprintf(stderr, "latbench: history: unknown subcommand '%s' (try latbench history --help)\n", sub);
+    return 2;
+}
+
+/* bench's JSON into the history; a failure is a warning, never a failed bench. */
+static void append_bench_json(const char *path) {
+    char hpath[1024], err[1400];
+    int n = 0;
+    bool added = false;
+    hist_db *db = hist_open_default(hpath, sizeof hpath, err, sizeof err);
+    if (db && hist_import_json(db, path, &n, &added, err, sizeof err))
+        printf("history: %d records appended to %s\n", n, hpath);
+    else
+        fprintf(stderr, "latbench: warning: the run is not in the history: %s\n", err);
+    hist_close(db);
+}
+
+int cmd_bench_recorded(int argc, char **argv) {
+    bool record = true;
+    int n = 0;
+    char **args = malloc(((size_t)argc + 1) * sizeof *args);
+    if (!args) return fprintf(stderr, "latbench: out of memory\n"), 1;
+    for (int i = 0; i < argc; i++)
+        if (i > 0 && !strcmp(argv[i], "--no-history")) record = false;
+        else args[n++] = argv[i];
+    args[n] = NULL;
+    bench_set_json_hook(record ? append_bench_json : NULL);
+    int rc = cmd_bench(n, args);
+    bench_set_json_hook(NULL);
+    for (int i = 1; i < n; i++)   /* bench's own --help does not know the front end's option */
+        if (!strcmp(args[i], "-h") || !strcmp(args[i], "--help"))
+            printf("  --no-history        do not append the run to the history (latbench history --help)\n");
+    free(args);
+    return rc;
+}
