@@ -46,6 +46,10 @@ typedef struct {
 typedef struct bench_measure bench_measure;
 
 /* Everything one run needs; no globals. */
+/* Called by bench_run_close with the JSON file it wrote.  The front end passes one to append the run to
+ * the history (tools/track/history.h, a room above bench) - a parameter, not global state. */
+typedef void bench_json_hook(const char *json_path);
+
 typedef struct bench_run {
     const bench_opts *opt;
     const lb_dispatch *disp;
@@ -78,6 +82,7 @@ typedef struct bench_run {
     int n_rows;
     /* called for every measurement after it is printed (the CI gate collects ratios here) */
     void (*on_measure)(struct bench_run *r, const bench_measure *m);
+    bench_json_hook *on_json_written;   /* NULL: none (see bench_command) */
     void *hook_ctx;
 } bench_run;
 
@@ -109,10 +114,6 @@ double bench_peak_for(const bench_run *r, lb_isa isa, int threads);
 int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind);
 /* Writes the JSON and commits it atomically; releases oneDNN.  Returns 0, or 1 when writing failed. */
 int bench_run_close(bench_run *r);
-/* Called by bench_run_close with the JSON file it wrote (NULL: none).  The front end sets it to append
- * the run to the history (tools/track/history.h), a room above bench. */
-typedef void bench_json_hook(const char *json_path);
-void bench_set_json_hook(bench_json_hook *fn);
 /* Drops the JSON results and their temporary (a run that measured nothing writes no file). */
 void bench_run_discard_json(bench_run *r);
 /* Runs fn(ctx) `calls` times with the run's counters on (and the likwid region `name` around it, on
@@ -188,3 +189,5 @@ void bench_pipelines(bench_run *r);
 
 /* `latbench bench` (tools/bench/bench_main.c): the process exit status. */
 int cmd_bench(int argc, char **argv);
+/* cmd_bench with on_json_written called after the run's JSON file is committed (NULL: none). */
+int bench_command(int argc, char **argv, bench_json_hook *on_json_written);

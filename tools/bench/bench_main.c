@@ -297,12 +297,15 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
     return finish_opts(o, &g, cores);
 }
 
-int cmd_bench(int argc, char **argv) {
+int cmd_bench(int argc, char **argv) { return bench_command(argc, argv, NULL); }
+
+int bench_command(int argc, char **argv, bench_json_hook *on_json_written) {
     bench_opts opt;
     bench_run r;
     char nets_buf[512];
     memset(&r, 0, sizeof r);
     r.out = stdout;
+    r.on_json_written = on_json_written;
     r.disp = lb_dispatch_get();
     bench_machine_detect(&r.mach, &r.disp->cpu);
     int rc = parse_opts(argc, argv, &opt, nets_buf, sizeof nets_buf, r.mach.cores);

@@ -339,10 +339,6 @@ void bench_run_discard_json(bench_run *r) {
     r->json_benchmarks = r->json = NULL;
 }
 
-static bench_json_hook *json_hook;
-
-void bench_set_json_hook(bench_json_hook *fn) { json_hook = fn; }
-
 int bench_run_close(bench_run *r) {
     int status = 0;
     if (r->json_on) {
@@ -352,7 +348,7 @@ int bench_run_close(bench_run *r) {
             status = 1;
         } else {
             fprintf(r->out, "wrote %s\n", r->json_path);
-            if (json_hook) json_hook(r->json_path);
+            if (r->on_json_written) r->on_json_written(r->json_path);
         }
     }
     bench_run_discard_json(r);

@@ -197,9 +197,7 @@ int cmd_bench_recorded(int argc, char **argv) {
         if (i > 0 && !strcmp(argv[i], "--no-history")) record = false;
         else args[n++] = argv[i];
     args[n] = NULL;
-    bench_set_json_hook(record ? append_bench_json : NULL);
-    int rc = cmd_bench(n, args);
-    bench_set_json_hook(NULL);
+    int rc = bench_command(n, args, record ? append_bench_json : NULL);
     for (int i = 1; i < n; i++)   /* bench's own --help does not know the front end's option */
         if (!strcmp(args[i], "-h") || !strcmp(args[i], "--help"))
             printf("  --no-history        do not append the run to the history (latbench history --help)\n");
