@@ -56,6 +56,13 @@ static void test_ratio_ci_known_values(void **state) {
     assert_true(stats_ratio_ci(a, 4, b, 4, 0.025, &sh) && sh.decidable);
     assert_true(stats_ratio_ci(a, 3, b, 3, 0.025, &sh) && !sh.decidable);  /* 1/20 > 0.025 */
     assert_true(stats_ratio_ci(a, 3, b, 5, 0.025, &sh) && sh.decidable);   /* 1/56 */
+    /* the sign-test interval of a median: 6 values at 0.025 give the extremes (1/64), 5 none (1/32) */
+    double m, lo, hi, r6[6] = {1.3, 0.9, 1.1, 1.0, 1.2, 1.4};
+    assert_int_equal(stats_sign_min_n(0.025), 6);
+    assert_true(stats_median_ci(r6, 6, 0.025, &m, &lo, &hi));
+    assert_true(fabs(m - 1.15) < 1e-12 && lo == 0.9 && hi == 1.4);
+    assert_false(stats_median_ci(r6, 5, 0.025, &m, &lo, &hi));
+    assert_true(fabs(m - 1.1) < 1e-12);
     /* bad input */
     double z[2] = {1, 0};
     assert_false(stats_ratio_ci(a, 0, b, 5, 0.025, &sh));
@@ -163,6 +170,23 @@ static void write_gbench_json(const char *path, const char *name, double base_us
     fclose(f);
 }
 
+/* A latbench-style result with one kernel measured on `nprob` problems, 7 repetitions each, every
+ * time x `scale`, and problem `burst` (-1: none) slowed x2.5 in all its repetitions (a burst of
+ * load covering the whole benchmark). */
+static void write_kernel_json(const char *path, int nprob, double scale, int burst) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"benchmarks\": [\n");
+    for (int p = 0; p < nprob; p++) {
+        double t = (1000 + 100 * p) * scale * (p == burst ? 2.5 : 1);
+        fprintf(f, "%s{\"name\": \"conv2d_fwd/p%d/ours/threads:1\", \"time_unit\": \"ns\", \"samples\": [", p ? ",\n" : "", p);
+        for (int i = 0; i < 7; i++) fprintf(f, "%s%g", i ? ", " : "", t * (1 + 0.003 * ((i * 5 + p) % 7)));
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n]}\n");
+    fclose(f);
+}
+
 static void compare(cli_result *r, const char *a, const char *b, const char *extra) {
     char args[1024];
     snprintf(args, sizeof args, "compare %s %s %s", a, b, extra ? extra : "");
@@ -253,10 +277,24 @@ static void test_compare_synthetic(void **state) {
     write_gbench_json(c, "BM_conv/8", 25, 10);
     compare(r, a, b, NULL);
     assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "1 compared"));
+    assert_non_null(strstr(r->out, "1 benchmark compared"));
     compare(r, a, c, NULL);
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "BM_conv/8"));
+
+    /* a kernel of 8 problems: one of them 2.5x slower in all its repetitions is that benchmark's
+     * interval above, not the kernel's: no regression; all 8 x1.5: the kernel's regression */
+    write_kernel_json(a, 8, 1, -1);
+    write_kernel_json(c, 8, 1, 3);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "slower (interval above)"));
+    assert_non_null(strstr(r->out, "1 kernels: 0 regressions"));
+    write_kernel_json(c, 8, 1.5, -1);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "kernel conv2d_fwd/*/ours/threads:1"));
+    assert_non_null(strstr(r->out, "REGRESSION (sign test)"));
 
     /* bad input: one line, exit 2 */
     FILE *f = fopen(d, "w");
@@ -383,7 +421,7 @@ static void test_compare_rejects_bad_times(void **state) {
     write_record(b, "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"us\", \"samples\": [1, 1.002, 1.004, 1.006, 1.008, 1.01, 1.012, 1.014, 1.016]");
     compare(r, a, b, NULL);
     assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "1 compared"));
+    assert_non_null(strstr(r->out, "1 benchmark compared"));
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

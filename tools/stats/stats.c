@@ -183,3 +183,37 @@ bool stats_ratio_ci(const double *a, int na, const double *b, int nb, double alp
     free(d);
     return true;
 }
+
+int stats_sign_min_n(double alpha) {
+    int n = 1;
+    while (n < 60 && ldexp(1, -n) > alpha) n++;
+    return n;
+}
+
+/* See stats.h. */
+bool stats_median_ci(const double *x, int n, double alpha, double *med, double *lo, double *hi) {
+    *med = NAN;
+    *lo = 0;
+    *hi = INFINITY;
+    if (n <= 0) return false;
+    double *s = malloc(sizeof *s * (size_t)n);
+    if (!s) return false;
+    memcpy(s, x, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    *med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    /* P(Bin(n, 1/2) <= j) accumulated in logs of binomial coefficients (no overflow) */
+    int k = 0;
+    double below = 0;
+    while (k < n / 2) {
+        double next = below + exp(lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0) - n * log(2.0));
+        if (next > alpha) break;
+        below = next;
+        k++;
+    }
+    if (k >= 1) {
+        *lo = s[k - 1];
+        *hi = s[n - k];
+    }
+    free(s);
+    return k >= 1;
+}

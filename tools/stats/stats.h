@@ -43,3 +43,13 @@ int stats_min_reps(double alpha);
  * distribution when there are no ties and na*nb is small, else the normal approximation with tie
  * and continuity corrections.  1 when either sample is empty. */
 double mann_whitney_p(const double *a, int na, const double *b, int nb);
+
+/* The median of x[0..n) (any positive values: the ratios of several benchmarks, say) and its
+ * distribution-free confidence bounds from the sign test: with x sorted, the k-th smallest and the
+ * k-th largest, k the largest count with P(Bin(n, 1/2) <= k - 1) <= alpha.  The values must be
+ * independent (benchmarks measured at different moments are, as far as the load of the machine
+ * goes).  False when no bound is possible (n < stats_sign_min_n(alpha)); *med is set whenever n > 0. */
+bool stats_median_ci(const double *x, int n, double alpha, double *med, double *lo, double *hi);
+
+/* The fewest values for which stats_median_ci gives bounds: 1 / 2^n <= alpha (6 at 0.025). */
+int stats_sign_min_n(double alpha);

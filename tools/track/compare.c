@@ -215,8 +215,8 @@ static void fmt_value(char *buf, size_t len, double v, bool ratio) {
 
 /* COMPARE_RULE with the options' numbers. */
 static void rule_text(char *buf, size_t len, const compare_opts *o) {
-    int k = stats_min_reps(o->alpha);
-    snprintf(buf, len, COMPARE_RULE, 100 * (1 - 2 * o->alpha), 100 * o->threshold, 100 * o->threshold, k, k);
+    int k = stats_min_reps(o->alpha), t = (int)lround(100 * o->threshold);
+    snprintf(buf, len, COMPARE_RULE, 100 * (1 - 2 * o->alpha), (double)t, stats_sign_min_n(o->alpha), (double)t, (double)t, k, k);
 }
 
 /* text on lines of at most ~104 columns, each after indent, broken at spaces. */
@@ -236,7 +236,7 @@ static void print_wrapped(FILE *f, const char *indent, const char *text) {
 
 static void usage(FILE *f) {
     compare_opts d = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false};
-    char rule[512];
+    char rule[1024];
     rule_text(rule, sizeof rule, &d);
     fprintf(f,
             "usage: latbench compare OLD.json NEW.json [--threshold PCT] [--alpha A] [--ratio] [--filter SUBSTR] [--all]\n"
@@ -317,49 +317,41 @@ static int parse_args(int argc, char **argv, compare_opts *o, const char *files[
 
 /* The tallies of a comparison. */
 typedef struct {
-    int compared, regressions, slower, faster, only_old, undecided;
+    int compared, slower, faster, only_old, undecided;   /* benchmarks */
+    int kernels, regressions, kernels_faster, kernels_undecided;
 } compare_counts;
+
+/* One benchmark in both files: its interval. */
+typedef struct {
+    const char *name;
+    stats_shift sh;
+} compare_row;
 
 /* The verdict on one benchmark's interval, counted into *n; *show when the row must be printed. */
 static const char *verdict_of(const compare_opts *o, const stats_shift *sh, compare_counts *n, bool *show) {
     static char few[96];
     double t = o->threshold;
+    *show = true;
     if (!sh->decidable) {
-        int k = stats_min_reps(o->alpha);
-        snprintf(few, sizeof few, "too few repetitions to decide (%d vs %d; need >= %d)", sh->na, sh->nb, k);
+        snprintf(few, sizeof few, "too few repetitions to decide (%d vs %d; need >= %d)", sh->na, sh->nb, stats_min_reps(o->alpha));
         n->undecided++;
-        *show = true;
         return few;
     }
-    if (sh->lo > 1 + t) {
-        n->regressions++;
-        *show = true;
-        return "REGRESSION";
-    }
-    if (sh->hi < 1 - t) {
-        n->faster++;
-        *show = true;
-        return "faster";
-    }
-    if (sh->ratio > 1 + t) {
-        n->slower++;
-        *show = true;
-        return "slower (not significant)";
-    }
-    if (sh->ratio < 1 - t) {
-        *show = true;
-        return "faster (not significant)";
-    }
+    if (sh->lo > 1 + t) return n->slower++, "slower (interval above)";
+    if (sh->hi < 1 - t) return n->faster++, "faster (interval below)";
+    if (sh->ratio > 1 + t) return "slower (not significant)";
+    if (sh->ratio < 1 - t) return "faster (not significant)";
+    *show = o->all;
     return "same";
 }
 
-/* One benchmark in both files: its verdict into *n, and its row when it is not "same" (or --all). */
-static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n) {
+/* One benchmark in both files: its interval into *row, its row printed when it is not "same". */
+static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n, compare_row *row) {
     n->compared++;
-    stats_shift sh;
-    if (!stats_ratio_ci(a->s, a->n, b->s, b->n, o->alpha, &sh)) sh.decidable = false;   /* values were checked */
-    bool show = o->all;
-    const char *verdict = verdict_of(o, &sh, n, &show);
+    row->name = a->name;
+    if (!stats_ratio_ci(a->s, a->n, b->s, b->n, o->alpha, &row->sh)) row->sh.decidable = false;   /* values were checked */
+    bool show;
+    const char *verdict = verdict_of(o, &row->sh, n, &show);
     if (!show) return;
     double q1a, q3a, q1b, q3b;
     double ma = median_of(a->s, a->n, &q1a, &q3a), mb = median_of(b->s, b->n, &q1b, &q3b);
@@ -367,9 +359,61 @@ static void compare_one(const compare_opts *o, const compare_series *a, const co
     fmt_value(sa, sizeof sa, ma, o->ratio);
     fmt_value(sb, sizeof sb, mb, o->ratio);
     snprintf(spread, sizeof spread, "%.0f%%/%.0f%%", 50 * (q3a - q1a) / ma, 50 * (q3b - q1b) / mb);
-    if (sh.decidable) snprintf(ci, sizeof ci, "[%.3f, %.3f]", sh.lo, sh.hi);
+    if (row->sh.decidable) snprintf(ci, sizeof ci, "[%.3f, %.3f]", row->sh.lo, row->sh.hi);
     else snprintf(ci, sizeof ci, "-");
-    printf("%-72s %11s %11s %7.3f %17s %11s  %s\n", a->name, sa, sb, sh.ratio, ci, spread, verdict);
+    printf("%-72s %11s %11s %7.3f %17s %11s  %s\n", a->name, sa, sb, row->sh.ratio, ci, spread, verdict);
+}
+
+/* The kernel of a benchmark name: its second /-part replaced by "*" (the whole name when it has
+ * fewer than three parts: google-benchmark's "BM_x/8" is a kernel of its own). */
+static void kernel_of(const char *name, char *buf, size_t len) {
+    const char *s1 = strchr(name, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s2) snprintf(buf, len, "%s", name);
+    else snprintf(buf, len, "%.*s/*%s", (int)(s1 - name), name, s2);
+}
+
+/* The verdict on the kernel `key` from its benchmarks among rows[0..nrows), counted into *n. */
+static void compare_kernel(const compare_opts *o, const compare_row *rows, int nrows, const char *key, compare_counts *n) {
+    double *r = malloc(sizeof *r * (size_t)nrows);
+    if (!r) return;
+    int members = 0, dec = 0, above = 0, below = 0;
+    for (int i = 0; i < nrows; i++) {
+        char k[512];
+        kernel_of(rows[i].name, k, sizeof k);
+        if (strcmp(k, key)) continue;
+        members++;
+        if (!rows[i].sh.decidable) continue;
+        r[dec++] = rows[i].sh.ratio;
+        above += rows[i].sh.lo > 1 + o->threshold;
+        below += rows[i].sh.hi < 1 - o->threshold;
+    }
+    double med, lo, hi, t = o->threshold;
+    bool own = stats_median_ci(r, dec, o->alpha, &med, &lo, &hi);
+    const char *verdict = "same", *how = own ? "sign test" : "every benchmark's own interval";
+    n->kernels++;
+    if (dec == 0 || (!own && dec < members)) verdict = "too few repetitions to decide", n->kernels_undecided++;
+    else if (own ? lo > 1 + t : above == dec) verdict = "REGRESSION", n->regressions++;
+    else if (own ? hi < 1 - t : below == dec) verdict = "faster", n->kernels_faster++;
+    if (strcmp(verdict, "same") || o->all) {
+        char ci[40] = "-";
+        if (own) snprintf(ci, sizeof ci, "[%.3f, %.3f]", lo, hi);
+        printf("kernel %-65s %3d benchmark%s %7.3f %17s  %s (%s)\n", key, members, members == 1 ? " " : "s", med, ci, verdict, how);
+    }
+    free(r);
+}
+
+/* Every kernel among rows[0..nrows), in the order of their first benchmark. */
+static void compare_kernels(const compare_opts *o, const compare_row *rows, int nrows, compare_counts *n) {
+    for (int i = 0; i < nrows; i++) {
+        char key[512], prev[512];
+        kernel_of(rows[i].name, key, sizeof key);
+        int j;
+        for (j = 0; j < i; j++) {
+            kernel_of(rows[j].name, prev, sizeof prev);
+            if (!strcmp(prev, key)) break;
+        }
+        if (j == i) compare_kernel(o, rows, nrows, key, n);
+    }
 }
 
 /* The summary line after the rows. */
@@ -382,10 +426,10 @@ static void print_summary(const compare_opts *o, const compare_series_set *old, 
             if (!strcmp(old->v[i].name, neu->v[k].name)) break;
         if (i == old->n) only_new++;
     }
-    printf("%d compared: %d regression%s, %d slower without significance, %d faster, %d too few repetitions to decide, "
-           "%d unchanged within %.0f%%",
-           n->compared, n->regressions, n->regressions == 1 ? "" : "s", n->slower, n->faster, n->undecided,
-           n->compared - n->regressions - n->slower - n->faster - n->undecided, 100 * o->threshold);
+    printf("%d kernels: %d regression%s, %d faster, %d too few repetitions to decide; %d benchmark%s compared: %d slower and %d "
+           "faster beyond %.0f%% on their own interval, %d too few repetitions to decide",
+           n->kernels, n->regressions, n->regressions == 1 ? "" : "s", n->kernels_faster, n->kernels_undecided, n->compared,
+           n->compared == 1 ? "" : "s", n->slower, n->faster, 100 * o->threshold, n->undecided);
     if (n->only_old || only_new) printf("; %d only in OLD, %d only in NEW", n->only_old, only_new);
     if (old->not_timed || neu->not_timed) printf("; %d records without a time skipped", old->not_timed + neu->not_timed);
     printf("\n");
@@ -404,7 +448,7 @@ int cmd_compare(int argc, char **argv) {
         compare_series_free(&neu);
         return 2;
     }
-    char rule[512];
+    char rule[1024];
     rule_text(rule, sizeof rule, &o);
     printf("%s: OLD %s, NEW %s\n", o.ratio ? "ours / oneDNN (its q1 in the same run) per repetition" : "time per call", files[0],
            files[1]);
@@ -412,13 +456,22 @@ int cmd_compare(int argc, char **argv) {
     printf("%-72s %11s %11s %7s %17s %11s  %s\n", "benchmark", "old median", "new median", "new/old", "confidence", "spread o/n",
            "verdict");
     compare_counts n = {0};
+    compare_row *rows = calloc((size_t)old.n + 1, sizeof *rows);
+    if (!rows) {
+        fprintf(stderr, "latbench compare: out of memory\n");
+        compare_series_free(&old);
+        compare_series_free(&neu);
+        return 2;
+    }
     for (int i = 0; i < old.n; i++) {
         const compare_series *a = &old.v[i], *b = NULL;
         for (int k = 0; k < neu.n; k++)
             if (!strcmp(neu.v[k].name, a->name)) b = &neu.v[k];
         if (!b) n.only_old++;
-        else if (a->n && b->n) compare_one(&o, a, b, &n);
+        else if (a->n && b->n) compare_one(&o, a, b, &n, &rows[n.compared]);
     }
+    compare_kernels(&o, rows, n.compared, &n);
+    free(rows);
     print_summary(&o, &old, &neu, &n);
     if (n.compared == 0) {
         fprintf(stderr, "latbench compare: no benchmark is in both files%s\n", o.filter ? " (after --filter)" : "");

@@ -10,13 +10,17 @@
 #include <stddef.h>
 #include "tools/stats/stats.h"
 
-/* The rule, with printf arguments: the confidence of the interval in %, the threshold in % (twice),
- * and the fewest repetitions per side that can decide (stats_min_reps), twice. */
-#define COMPARE_RULE                                                                                         \
-    "REGRESSION = the %.0f%% confidence interval of the ratio NEW/OLD (Hodges-Lehmann estimate over all "    \
-    "repetitions, exact Mann-Whitney bounds) lies entirely above 1 + %.0f%%; faster = entirely below "        \
-    "1 - %.0f%%; counts that cannot reach that confidence (below %d vs %d): too few repetitions to decide, " \
-    "never a regression"
+/* The rule, with printf arguments: the confidence of the intervals in %, the threshold in %, the
+ * fewest benchmarks of a kernel for its own interval (stats_sign_min_n), the threshold twice, and
+ * the fewest repetitions per side that can decide (stats_min_reps) twice. */
+#define COMPARE_RULE                                                                                          \
+    "A kernel is the benchmarks whose names differ only in their second /-part (the problem).  REGRESSION = " \
+    "the %.0f%% confidence interval of a kernel's median ratio NEW/OLD (sign test over its benchmarks, each "  \
+    "benchmark's ratio the Hodges-Lehmann estimate over all its repetitions) lies entirely above 1 + %.0f%%, " \
+    "or, for a kernel of fewer than %d benchmarks, every benchmark's own interval (exact Mann-Whitney "        \
+    "bounds over its repetitions) lies above 1 + %.0f%%; faster = likewise below 1 - %.0f%%; a benchmark "     \
+    "whose repetitions cannot reach that confidence (below %d vs %d): too few repetitions to decide, never a " \
+    "regression"
 
 /* ---- result files (exported for the fuzz target tests/fuzz/fuzz_compare.c) ---- */
 
