@@ -232,6 +232,60 @@ static void test_compare_synthetic(void **state) {
     assert_int_equal(r->status, 0);
     compare(r, a, e, "--threshold 5");
     assert_int_equal(r->status, 1);
+    /* google-benchmark's format */
+    write_gbench_json(a, "BM_conv/8", 10, 10);
+    write_gbench_json(b, "BM_conv/8", 10, 10);
+    write_gbench_json(c, "BM_conv/8", 25, 10);
+    compare(r, a, b, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "1 benchmark compared"));
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "BM_conv/8"));
+
+    /* bad input: one line, exit 2 */
+    FILE *f = fopen(d, "w");
+    fputs("{not json", f);
+    fclose(f);
+    compare(r, a, d, NULL);
+    assert_int_equal(r->status, 2);
+    assert_non_null(strstr(r->out, "not valid JSON"));
+    assert_int_equal(r->lines, 1);
+    f = fopen(d, "w");
+    fputs("{\"x\": 1}", f);
+    fclose(f);
+    compare(r, a, d, NULL);
+    assert_int_equal(r->status, 2);
+    assert_non_null(strstr(r->out, "no \"benchmarks\" array"));
+    compare(r, a, "/nonexistent/x.json", NULL);
+    assert_int_equal(r->status, 2);
+    assert_int_equal(r->lines, 1);
+    compare(r, a, b, "--threshold abc");
+    assert_int_equal(r->status, 2);
+    cli_latbench(r, NULL, "compare onlyone.json");
+    assert_int_equal(r->status, 2);
+    /* nothing in common */
+    write_gbench_json(e, "BM_other", 10, 3);
+    compare(r, a, e, NULL);
+    assert_int_equal(r->status, 2);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
+    free(r);
+}
+
+/* Too few repetitions said plainly, the least that decides, reproducible output, google-benchmark's
+ * 5 repetitions, and the verdict per kernel. */
+static void test_compare_repetitions_and_kernels(void **state) {
+    (void)state;
+    char dir[] = "/tmp/latbench-compare-reps-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char a[256], c[256];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(c, sizeof c, "%s/c.json", dir);
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
     /* one repetition each, or 3 vs 3: slower, but too few to decide: said, exit 0 */
     write_latbench_json(a, "conv2d_fwd/x", 1000, 1, 0.8);
     write_latbench_json(c, "conv2d_fwd/x", 2000, 1, 0.8);
@@ -271,17 +325,6 @@ static void test_compare_synthetic(void **state) {
     compare(r, a, c, NULL);
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "REGRESSION"));
-    /* google-benchmark's format */
-    write_gbench_json(a, "BM_conv/8", 10, 10);
-    write_gbench_json(b, "BM_conv/8", 10, 10);
-    write_gbench_json(c, "BM_conv/8", 25, 10);
-    compare(r, a, b, NULL);
-    assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "1 benchmark compared"));
-    compare(r, a, c, NULL);
-    assert_int_equal(r->status, 1);
-    assert_non_null(strstr(r->out, "BM_conv/8"));
-
     /* a kernel of 8 problems: one of them 2.5x slower in all its repetitions is that benchmark's
      * interval above, not the kernel's: no regression; all 8 x1.5: the kernel's regression */
     write_kernel_json(a, 8, 1, -1);
@@ -295,32 +338,6 @@ static void test_compare_synthetic(void **state) {
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "kernel conv2d_fwd/*/ours/threads:1"));
     assert_non_null(strstr(r->out, "REGRESSION (sign test)"));
-
-    /* bad input: one line, exit 2 */
-    FILE *f = fopen(d, "w");
-    fputs("{not json", f);
-    fclose(f);
-    compare(r, a, d, NULL);
-    assert_int_equal(r->status, 2);
-    assert_non_null(strstr(r->out, "not valid JSON"));
-    assert_int_equal(r->lines, 1);
-    f = fopen(d, "w");
-    fputs("{\"x\": 1}", f);
-    fclose(f);
-    compare(r, a, d, NULL);
-    assert_int_equal(r->status, 2);
-    assert_non_null(strstr(r->out, "no \"benchmarks\" array"));
-    compare(r, a, "/nonexistent/x.json", NULL);
-    assert_int_equal(r->status, 2);
-    assert_int_equal(r->lines, 1);
-    compare(r, a, b, "--threshold abc");
-    assert_int_equal(r->status, 2);
-    cli_latbench(r, NULL, "compare onlyone.json");
-    assert_int_equal(r->status, 2);
-    /* nothing in common */
-    write_gbench_json(e, "BM_other", 10, 3);
-    compare(r, a, e, NULL);
-    assert_int_equal(r->status, 2);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -435,6 +452,7 @@ int main(void) {
         cmocka_unit_test(test_ratio_ci_known_values),
         cmocka_unit_test(test_ratio_ci_power),
         cmocka_unit_test(test_compare_synthetic),
+        cmocka_unit_test(test_compare_repetitions_and_kernels),
         cmocka_unit_test(test_compare_rejects_bad_times),
         cmocka_unit_test(test_compare_real_runs),
     };
