@@ -1,6 +1,9 @@
-/* latbench compare: the Mann-Whitney test against known values, the verdicts on synthetic result
- * files (both latbench's and google-benchmark's JSON), bad input, and real runs: a deliberately
- * slowed kernel is flagged, two runs of the same build are not. */
+/* latbench compare and its statistics (tools/stats): the Mann-Whitney test and the confidence
+ * interval of the ratio against known values, the interval's power and false alarms by simulation
+ * (a table printed, nothing timed), the verdicts on synthetic result files (both latbench's and
+ * google-benchmark's JSON), too few repetitions, bad input, and real runs: a deliberately slowed
+ * kernel is flagged. */
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +30,114 @@ static void test_mann_whitney_known_values(void **state) {
     assert_true(mann_whitney_p(a, 0, b, 5) == 1);
 }
 
+/* The interval of the ratio against values worked by hand: b = 2 a, 5 vs 5 at alpha 0.025 (each
+ * bound 97.5 %): U counts 1, 1, 2, 3, ... of 252, P(U <= 2) = 4/252 <= 0.025 < P(U <= 3) = 7/252, so
+ * k = 3 and the bounds are the 3rd smallest and 3rd largest of the 25 ratios 2 a_j / a_i: 2 * 1/3
+ * and 2 * 3/1. */
+static void test_ratio_ci_known_values(void **state) {
+    (void)state;
+    double a[5] = {1, 2, 3, 4, 5}, b[5] = {2, 4, 6, 8, 10};
+    stats_shift sh;
+    assert_true(stats_ratio_ci(a, 5, b, 5, 0.025, &sh));
+    assert_true(sh.decidable);
+    assert_true(fabs(sh.ratio - 2) < 1e-12);
+    assert_true(fabs(sh.lo - 2.0 / 3) < 1e-12);
+    assert_true(fabs(sh.hi - 6) < 1e-12);
+    assert_true(fabs(sh.level - (1 - 4.0 / 252)) < 1e-12);
+    /* at alpha 0.005 only the extremes remain: k = 1 (P(U <= 0) = 1/252) */
+    assert_true(stats_ratio_ci(a, 5, b, 5, 0.005, &sh) && sh.decidable);
+    assert_true(fabs(sh.lo - 0.4) < 1e-12 && fabs(sh.hi - 10) < 1e-12);
+    /* the least repetitions that can decide: 1 / C(2n, n) <= alpha */
+    assert_int_equal(stats_min_reps(0.05), 3);
+    assert_int_equal(stats_min_reps(0.025), 4);
+    assert_int_equal(stats_min_reps(0.01), 5);
+    assert_int_equal(stats_min_reps(0.002), 6);
+    assert_true(stats_ratio_ci(a, 4, b, 4, 0.01, &sh) && !sh.decidable);   /* 1/70 > 0.01 */
+    assert_true(stats_ratio_ci(a, 4, b, 4, 0.025, &sh) && sh.decidable);
+    assert_true(stats_ratio_ci(a, 3, b, 3, 0.025, &sh) && !sh.decidable);  /* 1/20 > 0.025 */
+    assert_true(stats_ratio_ci(a, 3, b, 5, 0.025, &sh) && sh.decidable);   /* 1/56 */
+    /* the sign-test interval of a median: 6 values at 0.025 give the extremes (1/64), 5 none (1/32) */
+    double m, lo, hi, r6[6] = {1.3, 0.9, 1.1, 1.0, 1.2, 1.4};
+    assert_int_equal(stats_sign_min_n(0.025), 6);
+    assert_true(stats_median_ci(r6, 6, 0.025, &m, &lo, &hi));
+    assert_true(fabs(m - 1.15) < 1e-12 && lo == 0.9 && hi == 1.4);
+    assert_false(stats_median_ci(r6, 5, 0.025, &m, &lo, &hi));
+    assert_true(fabs(m - 1.1) < 1e-12);
+    /* bad input */
+    double z[2] = {1, 0};
+    assert_false(stats_ratio_ci(a, 0, b, 5, 0.025, &sh));
+    assert_false(stats_ratio_ci(z, 2, b, 5, 0.025, &sh));
+    assert_false(sh.decidable);
+}
+
+/* A fixed-seed generator (splitmix64) for the simulations. */
+static double unit_rand(uint64_t *st) {
+    uint64_t z = (*st += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+/* One repetition's time.  Shared: the noise of `bench --quick` on this shared 2-core machine
+ * (measured on 9640 repetitions of 6 runs at load 3-4: log-deviations from the record's median have
+ * quartiles -1.3 % / +3.3 %, 14 % of them are over +10 %, 5 % over x3.4): a log-normal core of sigma
+ * 4 %, and 12 % of the repetitions hit by a burst adding an exponential time of mean 150 %.  Quiet:
+ * the log-normal core alone (a machine to itself). */
+static double noisy(uint64_t *st, double scale, bool shared) {
+    double u1 = unit_rand(st), u2 = unit_rand(st);
+    double z = sqrt(-2 * log(u1 + 1e-300)) * cos(6.283185307179586 * u2);
+    double t = scale * exp(0.04 * z);
+    if (shared && unit_rand(st) < 0.12) t *= 1 - 1.5 * log(1 - unit_rand(st));
+    return t;
+}
+
+enum { POWER_NR = 4, POWER_NS = 7, POWER_TRIALS = 2000 };
+static const int power_reps[POWER_NR] = {4, 5, 7, 11};
+static const double power_shifts[POWER_NS] = {1.0, 1.1, 1.15, 1.2, 1.3, 1.5, 2.0};
+
+/* The share of simulated comparisons the default rule flags, per repetition count and shift, printed. */
+static void power_table(bool shared, double rate[POWER_NR][POWER_NS]) {
+    uint64_t st = 42;
+    print_message("%s noise: share of %d simulated comparisons flagged by compare's default rule\n",
+                  shared ? "shared-machine" : "quiet", POWER_TRIALS);
+    print_message("reps       x1.0   x1.1  x1.15   x1.2   x1.3   x1.5   x2.0\n");
+    for (int r = 0; r < POWER_NR; r++) {
+        char line[128];
+        int n = power_reps[r], len = snprintf(line, sizeof line, "%2d vs %2d", n, n);
+        for (int s = 0; s < POWER_NS; s++) {
+            int hits = 0;
+            for (int t = 0; t < POWER_TRIALS; t++) {
+                double a[16], b[16];
+                for (int i = 0; i < n; i++) a[i] = noisy(&st, 1e-4, shared);
+                for (int i = 0; i < n; i++) b[i] = noisy(&st, 1e-4 * power_shifts[s], shared);
+                stats_shift sh;
+                assert_true(stats_ratio_ci(a, n, b, n, COMPARE_DEFAULT_ALPHA, &sh));
+                assert_true(sh.decidable);
+                hits += sh.lo > 1 + COMPARE_DEFAULT_THRESHOLD;
+            }
+            rate[r][s] = (double)hits / POWER_TRIALS;
+            len += snprintf(line + len, sizeof line - (size_t)len, " %6.3f", rate[r][s]);
+        }
+        print_message("%s\n", line);
+    }
+}
+
+/* Power and false alarms of the default rule (interval entirely above 1 + 10 %, alpha 0.025) at the
+ * repetition counts latbench produces: 4 (the least that decides), 5 (google-benchmark's usual),
+ * 7 (bench --quick), 11 (bench).  Deterministic (fixed seed): the same tables on every run. */
+static void test_ratio_ci_power(void **state) {
+    (void)state;
+    double q[POWER_NR][POWER_NS], sh[POWER_NR][POWER_NS];
+    power_table(false, q);
+    power_table(true, sh);
+    for (int r = 0; r < POWER_NR; r++) {
+        assert_true(q[r][0] == 0 && sh[r][0] <= 0.001);   /* no shift: (almost) never flagged */
+        assert_true(q[r][5] >= 0.99);                      /* x1.5 on a quiet machine: always */
+    }
+    assert_true(q[2][3] >= 0.9);      /* x1.2 at bench --quick's 7 vs 7, quiet */
+    assert_true(sh[3][6] >= 0.95);    /* x2 at 11 vs 11 even with bursts */
+}
+
 /* A latbench-style result with one benchmark whose samples are base * (1 + small jitter). */
 static void write_latbench_json(const char *path, const char *name, double base_ns, int n, double ratio_onednn) {
     FILE *f = fopen(path, "w");
@@ -46,7 +157,6 @@ static void write_latbench_json(const char *path, const char *name, double base_
 
 /* google-benchmark's JSON with --benchmark_repetitions=n: n iteration records and aggregates. */
 static void write_gbench_json(const char *path, const char *name, double base_us, int n) {
-    /* n >= 10: the test looks at the fastest halves, and 5 vs 5 is the least that reaches p < 0.01 */
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "{\"context\": {\"library_build_type\": \"release\"}, \"benchmarks\": [\n");
@@ -57,6 +167,23 @@ static void write_gbench_json(const char *path, const char *name, double base_us
     fprintf(f, "{\"name\": \"%s_median\", \"run_name\": \"%s\", \"run_type\": \"aggregate\", \"aggregate_name\": \"median\", "
                "\"real_time\": %g, \"cpu_time\": %g, \"time_unit\": \"us\"}\n]}\n",
             name, name, base_us, base_us);
+    fclose(f);
+}
+
+/* A latbench-style result with one kernel measured on `nprob` problems, 7 repetitions each, every
+ * time x `scale`, and problem `burst` (-1: none) slowed x2.5 in all its repetitions (a burst of
+ * load covering the whole benchmark). */
+static void write_kernel_json(const char *path, int nprob, double scale, int burst) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"benchmarks\": [\n");
+    for (int p = 0; p < nprob; p++) {
+        double t = (1000 + 100 * p) * scale * (p == burst ? 2.5 : 1);
+        fprintf(f, "%s{\"name\": \"conv2d_fwd/p%d/ours/threads:1\", \"time_unit\": \"ns\", \"samples\": [", p ? ",\n" : "", p);
+        for (int i = 0; i < 7; i++) fprintf(f, "%s%g", i ? ", " : "", t * (1 + 0.003 * ((i * 5 + p) % 7)));
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n]}\n");
     fclose(f);
 }
 
@@ -105,19 +232,13 @@ static void test_compare_synthetic(void **state) {
     assert_int_equal(r->status, 0);
     compare(r, a, e, "--threshold 5");
     assert_int_equal(r->status, 1);
-    /* one repetition each: slower, but untestable, so not a regression */
-    write_latbench_json(a, "conv2d_fwd/x", 1000, 1, 0.8);
-    write_latbench_json(c, "conv2d_fwd/x", 2000, 1, 0.8);
-    compare(r, a, c, NULL);
-    assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "one sample"));
     /* google-benchmark's format */
     write_gbench_json(a, "BM_conv/8", 10, 10);
     write_gbench_json(b, "BM_conv/8", 10, 10);
     write_gbench_json(c, "BM_conv/8", 25, 10);
     compare(r, a, b, NULL);
     assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "1 compared"));
+    assert_non_null(strstr(r->out, "1 benchmark compared"));
     compare(r, a, c, NULL);
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "BM_conv/8"));
@@ -147,6 +268,76 @@ static void test_compare_synthetic(void **state) {
     write_gbench_json(e, "BM_other", 10, 3);
     compare(r, a, e, NULL);
     assert_int_equal(r->status, 2);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cli_sh(r, cmd);
+    free(r);
+}
+
+/* Too few repetitions said plainly, the least that decides, reproducible output, google-benchmark's
+ * 5 repetitions, and the verdict per kernel. */
+static void test_compare_repetitions_and_kernels(void **state) {
+    (void)state;
+    char dir[] = "/tmp/latbench-compare-reps-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char a[256], c[256];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(c, sizeof c, "%s/c.json", dir);
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    /* one repetition each, or 3 vs 3: slower, but too few to decide: said, exit 0 */
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 1, 0.8);
+    write_latbench_json(c, "conv2d_fwd/x", 2000, 1, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "too few repetitions to decide (1 vs 1; need >= 4)"));
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 3, 0.8);
+    write_latbench_json(c, "conv2d_fwd/x", 1500, 3, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "too few repetitions to decide (3 vs 3; need >= 4)"));
+    assert_non_null(strstr(r->out, "2 too few repetitions to decide"));   /* ours and oneDNN */
+    /* 4 vs 4 (the least that decides), 1.5x: flagged; the same output twice (no randomness) */
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 4, 0.8);
+    write_latbench_json(c, "conv2d_fwd/x", 1500, 4, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "REGRESSION"));
+    char *first = strdup(r->out);
+    assert_non_null(first);
+    compare(r, a, c, NULL);
+    assert_string_equal(first, r->out);
+    free(first);
+    /* identical distributions, 4 vs 4 and 7 vs 7: not flagged */
+    write_latbench_json(c, "conv2d_fwd/x", 1000, 4, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "0 regressions"));
+    write_latbench_json(a, "conv2d_fwd/x", 1000, 7, 0.8);
+    write_latbench_json(c, "conv2d_fwd/x", 1000, 7, 0.8);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    /* google-benchmark's usual 5 repetitions, every time x1.5: flagged (the fastest-halves test of
+     * before could not reach its alpha at 3 vs 3) */
+    write_gbench_json(a, "BM_conv/8", 10, 5);
+    write_gbench_json(c, "BM_conv/8", 15, 5);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "REGRESSION"));
+    /* a kernel of 8 problems: one of them 2.5x slower in all its repetitions is that benchmark's
+     * interval above, not the kernel's: no regression; all 8 x1.5: the kernel's regression */
+    write_kernel_json(a, 8, 1, -1);
+    write_kernel_json(c, 8, 1, 3);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "slower (interval above)"));
+    assert_non_null(strstr(r->out, "1 kernels: 0 regressions"));
+    write_kernel_json(c, 8, 1.5, -1);
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "kernel conv2d_fwd/*/ours/threads:1"));
+    assert_non_null(strstr(r->out, "REGRESSION (sign test)"));
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -247,7 +438,7 @@ static void test_compare_rejects_bad_times(void **state) {
     write_record(b, "\"name\": \"conv2d_fwd/x/ours/threads:1\", \"time_unit\": \"us\", \"samples\": [1, 1.002, 1.004, 1.006, 1.008, 1.01, 1.012, 1.014, 1.016]");
     compare(r, a, b, NULL);
     assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "1 compared"));
+    assert_non_null(strstr(r->out, "1 benchmark compared"));
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -258,7 +449,10 @@ static void test_compare_rejects_bad_times(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mann_whitney_known_values),
+        cmocka_unit_test(test_ratio_ci_known_values),
+        cmocka_unit_test(test_ratio_ci_power),
         cmocka_unit_test(test_compare_synthetic),
+        cmocka_unit_test(test_compare_repetitions_and_kernels),
         cmocka_unit_test(test_compare_rejects_bad_times),
         cmocka_unit_test(test_compare_real_runs),
     };

@@ -7,88 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/machine/timing.h"
-
-/* ---- statistics ---- */
-
-typedef struct {
-    double v;
-    int from_a;
-} ranked;
-
-static int cmp_ranked(const void *x, const void *y) {
-    double a = ((const ranked *)x)->v, b = ((const ranked *)y)->v;
-    return (a > b) - (a < b);
-}
-
-/* P(U <= u) for the exact null distribution of U over na x nb samples without ties: counts of
- * rank arrangements by U (the coefficients of the Gaussian binomial [na+nb, na]_q). */
-static double exact_cdf(int na, int nb, int u) {
-    int umax = na * nb;
-    double *prev = calloc((size_t)(nb + 1) * (umax + 1), sizeof *prev);
-    double *cur = calloc((size_t)(nb + 1) * (umax + 1), sizeof *cur);
-    if (!prev || !cur) {
-        free(prev);
-        free(cur);
-        return NAN;
-    }
-#define F(t, j, k) (t)[(size_t)(j) * (umax + 1) + (k)]
-    /* f_0(j, k) = [k == 0]; f_i(j, k) = f_{i-1}(j, k - j) + f_i(j - 1, k) */
-    for (int j = 0; j <= nb; j++) F(prev, j, 0) = 1;
-    for (int i = 1; i <= na; i++) {
-        memset(cur, 0, sizeof(double) * (size_t)(nb + 1) * (umax + 1));
-        F(cur, 0, 0) = 1;
-        for (int j = 1; j <= nb; j++)
-            for (int k = 0; k <= i * j; k++) F(cur, j, k) = (k >= j ? F(prev, j, k - j) : 0) + F(cur, j - 1, k);
-        double *t = prev;
-        prev = cur;
-        cur = t;
-    }
-    double below = 0, total = 0;
-    for (int k = 0; k <= umax; k++) {
-        total += F(prev, nb, k);
-        if (k <= u) below += F(prev, nb, k);
-    }
-#undef F
-    free(prev);
-    free(cur);
-    return below / total;
-}
-
-double mann_whitney_p(const double *a, int na, const double *b, int nb) {
-    if (na <= 0 || nb <= 0) return 1;
-    int n = na + nb;
-    ranked *r = malloc(sizeof *r * (size_t)n);
-    if (!r) return 1;
-    for (int i = 0; i < na; i++) r[i] = (ranked){a[i], 1};
-    for (int i = 0; i < nb; i++) r[na + i] = (ranked){b[i], 0};
-    qsort(r, (size_t)n, sizeof *r, cmp_ranked);
-    double rank_a = 0, ties = 0;
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j < n && r[j].v == r[i].v) j++;
-        double t = j - i, mid = 0.5 * (i + 1 + j);   /* average of ranks i+1 .. j */
-        for (int k = i; k < j; k++)
-            if (r[k].from_a) rank_a += mid;
-        ties += t * t * t - t;
-        i = j;
-    }
-    free(r);
-    double u = rank_a - 0.5 * na * (na + 1);
-    if (ties == 0 && na * nb <= 900) {
-        int ui = (int)llround(u);
-        double lo = exact_cdf(na, nb, ui), hi = 1 - exact_cdf(na, nb, ui - 1);
-        if (isfinite(lo)) {
-            double p = 2 * (lo < hi ? lo : hi);
-            return p > 1 ? 1 : p;
-        }
-    }
-    double mu = 0.5 * na * nb;
-    double var = na * (double)nb / 12.0 * ((n + 1) - ties / ((double)n * (n - 1)));
-    if (var <= 0) return 1;   /* every value equal */
-    double z = (fabs(u - mu) - 0.5) / sqrt(var);
-    if (z < 0) z = 0;
-    return erfc(z / sqrt(2.0));
-}
+#include "tools/stats/stats.h"
 
 /* ---- result files ---- */
 
@@ -276,15 +195,11 @@ oom:
     return false;
 }
 
-/* Median, quartiles and minimum; `fast` receives the fastest half (at least one value) sorted, and
- * *nfast its size. */
-static double median_of(const double *v, int n, double *q1, double *q3, double *mn, double *fast, int *nfast) {
+/* Median and quartiles (for the row; the verdict is stats_ratio_ci's). */
+static double median_of(const double *v, int n, double *q1, double *q3) {
     double t[COMPARE_MAX_SAMPLES];
     memcpy(t, v, sizeof(double) * (size_t)n);
     bench_stats st = bench_order_stats(t, n);
-    *nfast = (n + 1) / 2;
-    memcpy(fast, t, sizeof(double) * (size_t)*nfast);
-    *mn = st.min;
     *q1 = st.q1;
     *q3 = st.q3;
     return st.median;
@@ -298,18 +213,46 @@ static void fmt_value(char *buf, size_t len, double v, bool ratio) {
 
 /* ---- CLI ---- */
 
+/* COMPARE_RULE with the options' numbers. */
+static void rule_text(char *buf, size_t len, const compare_opts *o) {
+    int k = stats_min_reps(o->alpha), t = (int)lround(100 * o->threshold);
+    snprintf(buf, len, COMPARE_RULE, 100 * (1 - 2 * o->alpha), (double)t, stats_sign_min_n(o->alpha), (double)t, (double)t, k, k);
+}
+
+/* text on lines of at most ~104 columns, each after indent, broken at spaces. */
+static void print_wrapped(FILE *f, const char *indent, const char *text) {
+    const int width = 104 - (int)strlen(indent);
+    while (*text) {
+        int len = (int)strlen(text), cut = len;
+        if (len > width) {
+            for (cut = width; cut > 0 && text[cut] != ' '; cut--) {}
+            if (cut == 0) cut = width;
+        }
+        fprintf(f, "%s%.*s\n", indent, cut, text);
+        text += cut;
+        while (*text == ' ') text++;
+    }
+}
+
 static void usage(FILE *f) {
+    compare_opts d = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false};
+    char rule[1024];
+    rule_text(rule, sizeof rule, &d);
     fprintf(f,
             "usage: latbench compare OLD.json NEW.json [--threshold PCT] [--alpha A] [--ratio] [--filter SUBSTR] [--all]\n"
-            "  Per benchmark present in both files: median time OLD -> NEW, its change, the spread (half the\n"
-            "  interquartile range over the median) and the two-sided Mann-Whitney p over the repetitions.\n"
-            "  A regression: the lower quartile slower by more than PCT (default 20) %%, p < A (default 0.01) between\n"
-            "  the fastest halves of the repetitions (load only ever adds time), and the fastest repetition slower\n"
-            "  by more than PCT/2 %%.  Exit 1 when there is one, 0 otherwise, 2 on bad input.\n"
+            "  Per benchmark present in both files: median OLD and NEW, the spread (half the interquartile range\n"
+            "  over the median), the ratio NEW/OLD and its confidence interval [lo, hi] (tools/stats/stats.h), and\n"
+            "  the verdict.  With the defaults (--threshold %.0f, --alpha %g):\n",
+            100 * d.threshold, d.alpha);
+    print_wrapped(f, "    ", rule);
+    fprintf(f,
+            "  --alpha A: the error of each bound (an interval of confidence 1 - 2A).  Exit 1 when there is a regression,\n"
+            "  0 otherwise (also when some rows have too few repetitions to decide: they are listed), 2 on bad input.\n"
             "  --ratio compares ours per repetition over the lower quartile of oneDNN's times in the same run\n"
             "  (measured side by side: insensitive to how loaded the machine was) instead of times; --all\n"
             "  prints unchanged rows too.\n"
-            "  Reads `latbench bench --json` files and google-benchmark JSON (--benchmark_repetitions >= 2).\n");
+            "  Reads `latbench bench --json` files and google-benchmark JSON (--benchmark_repetitions >= %d).\n",
+            stats_min_reps(d.alpha));
 }
 
 static bool parse_num(const char *s, double lo, double hi, double *out) {
@@ -343,8 +286,8 @@ static int parse_args(int argc, char **argv, compare_opts *o, const char *files[
                 }
                 o->threshold = x / 100;
             } else if (!strcmp(a, "--alpha")) {
-                if (!parse_num(v, 1e-12, 1, &x)) {
-                    fprintf(stderr, "latbench compare: --alpha: '%s' is not a significance level in (0, 1]\n", v);
+                if (!parse_num(v, 1e-12, 0.49, &x)) {
+                    fprintf(stderr, "latbench compare: --alpha: '%s' is not an error level in (0, 0.49]\n", v);
                     return 2;
                 }
                 o->alpha = x;
@@ -374,47 +317,103 @@ static int parse_args(int argc, char **argv, compare_opts *o, const char *files[
 
 /* The tallies of a comparison. */
 typedef struct {
-    int compared, regressions, slower, faster, only_old, single;
+    int compared, slower, faster, only_old, undecided;   /* benchmarks */
+    int kernels, regressions, kernels_faster, kernels_undecided;
 } compare_counts;
 
-/* One benchmark in both files: its verdict into *n, and its row when it changed (or --all). */
-static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n) {
-    n->compared++;
-    double q1a, q3a, mina, q1b, q3b, minb, fa[COMPARE_MAX_SAMPLES], fb[COMPARE_MAX_SAMPLES];
-    int nfa, nfb;
-    double ma = median_of(a->s, a->n, &q1a, &q3a, &mina, fa, &nfa), mb = median_of(b->s, b->n, &q1b, &q3b, &minb, fb, &nfb);
-    double change = mb / ma - 1, min_change = minb / mina - 1;
-    /* Noise on a shared machine comes in bursts that only add time: the test looks at the
-     * fastest half of each side, which bursts covering less than half the repetitions leave
-     * clean (a shift of the whole distribution moves its fastest half alike). */
-    bool testable = nfa >= 2 && nfb >= 2;
-    double p = testable ? mann_whitney_p(fa, nfa, fb, nfb) : NAN;
-    if (!testable) n->single++;
-    const char *verdict = "same";
-    bool show = o->all;
-    double q1_change = q1b / q1a - 1;
-    if (change > o->threshold || q1_change > o->threshold) {
-        if (testable && p < o->alpha && q1_change > o->threshold && min_change > 0.5 * o->threshold) {
-            verdict = "REGRESSION";
-            n->regressions++;
-        } else {
-            verdict = testable ? "slower (not significant)" : "slower (one sample: untested)";
-            n->slower++;
-        }
-        show = true;
-    } else if (change < -o->threshold) {
-        verdict = testable && p < o->alpha ? "faster" : "faster (not significant)";
-        n->faster++;
-        show = true;
+/* One benchmark in both files: its interval. */
+typedef struct {
+    const char *name;
+    stats_shift sh;
+} compare_row;
+
+/* The verdict on one benchmark's interval, counted into *n; *show when the row must be printed. */
+static const char *verdict_of(const compare_opts *o, const stats_shift *sh, compare_counts *n, bool *show) {
+    static char few[96];
+    double t = o->threshold;
+    *show = true;
+    if (!sh->decidable) {
+        snprintf(few, sizeof few, "too few repetitions to decide (%d vs %d; need >= %d)", sh->na, sh->nb, stats_min_reps(o->alpha));
+        n->undecided++;
+        return few;
     }
+    if (sh->lo > 1 + t) return n->slower++, "slower (interval above)";
+    if (sh->hi < 1 - t) return n->faster++, "faster (interval below)";
+    if (sh->ratio > 1 + t) return "slower (not significant)";
+    if (sh->ratio < 1 - t) return "faster (not significant)";
+    *show = o->all;
+    return "same";
+}
+
+/* One benchmark in both files: its interval into *row, its row printed when it is not "same". */
+static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n, compare_row *row) {
+    n->compared++;
+    row->name = a->name;
+    if (!stats_ratio_ci(a->s, a->n, b->s, b->n, o->alpha, &row->sh)) row->sh.decidable = false;   /* values were checked */
+    bool show;
+    const char *verdict = verdict_of(o, &row->sh, n, &show);
     if (!show) return;
-    char sa[24], sb[24], spread[24], ps[16];
+    double q1a, q3a, q1b, q3b;
+    double ma = median_of(a->s, a->n, &q1a, &q3a), mb = median_of(b->s, b->n, &q1b, &q3b);
+    char sa[24], sb[24], spread[24], ci[32];
     fmt_value(sa, sizeof sa, ma, o->ratio);
     fmt_value(sb, sizeof sb, mb, o->ratio);
     snprintf(spread, sizeof spread, "%.0f%%/%.0f%%", 50 * (q3a - q1a) / ma, 50 * (q3b - q1b) / mb);
-    if (testable) snprintf(ps, sizeof ps, "%.2g", p);
-    else snprintf(ps, sizeof ps, "-");
-    printf("%-72s %11s %11s %+7.1f%% %13s %8s  %s\n", a->name, sa, sb, 100 * change, spread, ps, verdict);
+    if (row->sh.decidable) snprintf(ci, sizeof ci, "[%.3f, %.3f]", row->sh.lo, row->sh.hi);
+    else snprintf(ci, sizeof ci, "-");
+    printf("%-72s %11s %11s %7.3f %17s %11s  %s\n", a->name, sa, sb, row->sh.ratio, ci, spread, verdict);
+}
+
+/* The kernel of a benchmark name: its second /-part replaced by "*" (the whole name when it has
+ * fewer than three parts: google-benchmark's "BM_x/8" is a kernel of its own). */
+static void kernel_of(const char *name, char *buf, size_t len) {
+    const char *s1 = strchr(name, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s2) snprintf(buf, len, "%s", name);
+    else snprintf(buf, len, "%.*s/*%s", (int)(s1 - name), name, s2);
+}
+
+/* The verdict on the kernel `key` from its benchmarks among rows[0..nrows), counted into *n. */
+static void compare_kernel(const compare_opts *o, const compare_row *rows, int nrows, const char *key, compare_counts *n) {
+    double *r = malloc(sizeof *r * (size_t)nrows);
+    if (!r) return;
+    int members = 0, dec = 0, above = 0, below = 0;
+    for (int i = 0; i < nrows; i++) {
+        char k[512];
+        kernel_of(rows[i].name, k, sizeof k);
+        if (strcmp(k, key)) continue;
+        members++;
+        if (!rows[i].sh.decidable) continue;
+        r[dec++] = rows[i].sh.ratio;
+        above += rows[i].sh.lo > 1 + o->threshold;
+        below += rows[i].sh.hi < 1 - o->threshold;
+    }
+    double med, lo, hi, t = o->threshold;
+    bool own = stats_median_ci(r, dec, o->alpha, &med, &lo, &hi);
+    const char *verdict = "same", *how = own ? "sign test" : "every benchmark's own interval";
+    n->kernels++;
+    if (dec == 0 || (!own && dec < members)) verdict = "too few repetitions to decide", n->kernels_undecided++;
+    else if (own ? lo > 1 + t : above == dec) verdict = "REGRESSION", n->regressions++;
+    else if (own ? hi < 1 - t : below == dec) verdict = "faster", n->kernels_faster++;
+    if (strcmp(verdict, "same") || o->all) {
+        char ci[40] = "-";
+        if (own) snprintf(ci, sizeof ci, "[%.3f, %.3f]", lo, hi);
+        printf("kernel %-65s %3d benchmark%s %7.3f %17s  %s (%s)\n", key, members, members == 1 ? " " : "s", med, ci, verdict, how);
+    }
+    free(r);
+}
+
+/* Every kernel among rows[0..nrows), in the order of their first benchmark. */
+static void compare_kernels(const compare_opts *o, const compare_row *rows, int nrows, compare_counts *n) {
+    for (int i = 0; i < nrows; i++) {
+        char key[512], prev[512];
+        kernel_of(rows[i].name, key, sizeof key);
+        int j;
+        for (j = 0; j < i; j++) {
+            kernel_of(rows[j].name, prev, sizeof prev);
+            if (!strcmp(prev, key)) break;
+        }
+        if (j == i) compare_kernel(o, rows, nrows, key, n);
+    }
 }
 
 /* The summary line after the rows. */
@@ -427,17 +426,17 @@ static void print_summary(const compare_opts *o, const compare_series_set *old, 
             if (!strcmp(old->v[i].name, neu->v[k].name)) break;
         if (i == old->n) only_new++;
     }
-    printf("%d compared: %d regression%s, %d slower without significance, %d faster, %d unchanged within %.0f%%",
-           n->compared, n->regressions, n->regressions == 1 ? "" : "s", n->slower, n->faster,
-           n->compared - n->regressions - n->slower - n->faster, 100 * o->threshold);
+    printf("%d kernels: %d regression%s, %d faster, %d too few repetitions to decide; %d benchmark%s compared: %d slower and %d "
+           "faster beyond %.0f%% on their own interval, %d too few repetitions to decide",
+           n->kernels, n->regressions, n->regressions == 1 ? "" : "s", n->kernels_faster, n->kernels_undecided, n->compared,
+           n->compared == 1 ? "" : "s", n->slower, n->faster, 100 * o->threshold, n->undecided);
     if (n->only_old || only_new) printf("; %d only in OLD, %d only in NEW", n->only_old, only_new);
-    if (n->single) printf("; %d with one repetition (no significance test)", n->single);
     if (old->not_timed || neu->not_timed) printf("; %d records without a time skipped", old->not_timed + neu->not_timed);
     printf("\n");
 }
 
 int cmd_compare(int argc, char **argv) {
-    compare_opts o = {0.20, 0.01, false, NULL, false};
+    compare_opts o = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false};
     const char *files[2] = {NULL, NULL};
     int rc = parse_args(argc, argv, &o, files);
     if (rc >= 0) return rc;
@@ -449,18 +448,30 @@ int cmd_compare(int argc, char **argv) {
         compare_series_free(&neu);
         return 2;
     }
-    printf("%s: OLD %s, NEW %s; regression = lower quartile %s by > %.0f%%, p (fastest halves) < %g, fastest repetition %s by > %.0f%%\n",
-           o.ratio ? "ours / oneDNN (its q1 in the same run) per repetition" : "time per call", files[0], files[1], o.ratio ? "up" : "slower",
-           100 * o.threshold, o.alpha, o.ratio ? "up" : "slower", 50 * o.threshold);
-    printf("%-72s %11s %11s %8s %13s %8s  %s\n", "benchmark", "old", "new", "change", "spread o/n", "p", "verdict");
+    char rule[1024];
+    rule_text(rule, sizeof rule, &o);
+    printf("%s: OLD %s, NEW %s\n", o.ratio ? "ours / oneDNN (its q1 in the same run) per repetition" : "time per call", files[0],
+           files[1]);
+    print_wrapped(stdout, "", rule);
+    printf("%-72s %11s %11s %7s %17s %11s  %s\n", "benchmark", "old median", "new median", "new/old", "confidence", "spread o/n",
+           "verdict");
     compare_counts n = {0};
+    compare_row *rows = calloc((size_t)old.n + 1, sizeof *rows);
+    if (!rows) {
+        fprintf(stderr, "latbench compare: out of memory\n");
+        compare_series_free(&old);
+        compare_series_free(&neu);
+        return 2;
+    }
     for (int i = 0; i < old.n; i++) {
         const compare_series *a = &old.v[i], *b = NULL;
         for (int k = 0; k < neu.n; k++)
             if (!strcmp(neu.v[k].name, a->name)) b = &neu.v[k];
         if (!b) n.only_old++;
-        else if (a->n && b->n) compare_one(&o, a, b, &n);
+        else if (a->n && b->n) compare_one(&o, a, b, &n, &rows[n.compared]);
     }
+    compare_kernels(&o, rows, n.compared, &n);
+    free(rows);
     print_summary(&o, &old, &neu, &n);
     if (n.compared == 0) {
         fprintf(stderr, "latbench compare: no benchmark is in both files%s\n", o.filter ? " (after --filter)" : "");

@@ -1,35 +1,40 @@
-/* `latbench compare OLD.json NEW.json`: per benchmark, the change of the median time between two
- * result files, its spread and its significance over the repetitions (two-sided Mann-Whitney U
- * test on the per-repetition times), and a verdict.  Reads latbench bench JSON (records with a
- * "samples" array) and google-benchmark JSON (records with run_type "iteration", one per
- * repetition, as written with --benchmark_repetitions).
- *
- * A benchmark counts as a regression when its lower quartile grew by more than the threshold AND
- * the fastest halves of the two sets of repetitions differ significantly (p < alpha) AND even its
- * fastest repetition grew by more than half the threshold: load on a shared machine comes in
- * bursts that only ever add time, so it is the fastest repetitions that noise touches least.
+/* `latbench compare OLD.json NEW.json`: per benchmark, the ratio NEW/OLD of the per-repetition
+ * times (or of ours / oneDNN with --ratio) with its confidence interval, by the method of
+ * tools/stats/stats.h (Hodges-Lehmann over all repetitions, exact Mann-Whitney bounds), and a
+ * verdict: COMPARE_RULE below, the one sentence --help, the output header and README give.
+ * Reads latbench bench JSON (records with a "samples" array) and google-benchmark JSON (records
+ * with run_type "iteration", one per repetition, as written with --benchmark_repetitions).
  */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include "tools/stats/stats.h"
 
-/* Two-sided p-value of the Mann-Whitney U test for samples a[0..na) and b[0..nb): exact
- * distribution when there are no ties and na*nb is small, else the normal approximation with tie
- * and continuity corrections.  1 when either sample is empty. */
-double mann_whitney_p(const double *a, int na, const double *b, int nb);
-
+/* The rule, with printf arguments: the confidence of the intervals in %, the threshold in %, the
+ * fewest benchmarks of a kernel for its own interval (stats_sign_min_n), the threshold twice, and
+ * the fewest repetitions per side that can decide (stats_min_reps) twice. */
+#define COMPARE_RULE                                                                                          \
+    "A kernel is the benchmarks whose names differ only in their second /-part (the problem).  REGRESSION = " \
+    "the %.0f%% confidence interval of a kernel's median ratio NEW/OLD (sign test over its benchmarks, each "  \
+    "benchmark's ratio the Hodges-Lehmann estimate over all its repetitions) lies entirely above 1 + %.0f%%, " \
+    "or, for a kernel of fewer than %d benchmarks, every benchmark's own interval (exact Mann-Whitney "        \
+    "bounds over its repetitions) lies above 1 + %.0f%%; faster = likewise below 1 - %.0f%%; a benchmark "     \
+    "whose repetitions cannot reach that confidence (below %d vs %d): too few repetitions to decide, never a " \
+    "regression"
 
 /* ---- result files (exported for the fuzz target tests/fuzz/fuzz_compare.c) ---- */
 
 typedef struct {
-    double threshold;      /* relative, e.g. 0.2 for 20 % */
-    double alpha;          /* significance level */
+    double threshold;      /* relative, e.g. 0.1 for 10 % */
+    double alpha;          /* the error of each bound of the interval (0.025: a 95 % interval) */
     bool ratio;            /* compare ours / oneDNN per repetition instead of times */
     const char *filter;    /* substring of benchmark names, or NULL */
     bool all;              /* print every row, not only changed ones */
 } compare_opts;
 
 #define COMPARE_MAX_SAMPLES 256
+#define COMPARE_DEFAULT_THRESHOLD 0.10
+#define COMPARE_DEFAULT_ALPHA 0.025
 
 typedef struct {
     char *name;        /* benchmark name, aggregates' suffix removed */
