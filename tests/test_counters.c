@@ -39,71 +39,71 @@ static void touch_new_pages(size_t pages) {
     munmap(p, pages * pg);
 }
 
-static void note_backend(const lb_counters *c, const char *what) {
-    printf("NOTE counters (%s): backend %s%s%s%s%s\n", what, lb_counter_backend_name(c->backend), c->reason[0] ? "; reason: " : "",
+static void note_backend(const machine_counters *c, const char *what) {
+    printf("NOTE counters (%s): backend %s%s%s%s%s\n", what, machine_counter_backend_name(c->backend), c->reason[0] ? "; reason: " : "",
            c->reason, c->note[0] ? "; note: " : "", c->note);
 }
 
 static void test_zero_initialized_is_none(void **state) {
     (void)state;
-    lb_counters c;
+    machine_counters c;
     memset(&c, 0, sizeof c);
-    lb_counter_values v;
-    lb_counters_start(&c);
-    lb_counters_stop(&c);
-    lb_counters_read(&c, &v);
+    machine_counter_values v;
+    machine_counters_start(&c);
+    machine_counters_stop(&c);
+    machine_counters_read(&c, &v);
     assert_string_equal(v.backend, "none");
     assert_true(v.reason[0] != 0);
-    for (int id = 0; id < LB_CTR_COUNT; id++) assert_false(v.valid[id]);
+    for (int id = 0; id < MACHINE_CTR_COUNT; id++) assert_false(v.valid[id]);
     assert_true(isnan(v.ipc));
-    lb_counters_close(&c);
-    lb_counters_close(&c);   /* twice: still fine */
-    lb_counters_read(&c, &v);
+    machine_counters_close(&c);
+    machine_counters_close(&c);   /* twice: still fine */
+    machine_counters_read(&c, &v);
     assert_string_equal(v.backend, "none");
     char line[128];
-    lb_counters_format(&v, line, sizeof line);
+    machine_counters_format(&v, line, sizeof line);
     assert_string_equal(line, "no counters");
 }
 
 static void test_off_mode(void **state) {
     (void)state;
-    lb_counters c;
-    assert_int_equal(lb_counters_open(&c, 2, LB_COUNTERS_OFF), LB_BACKEND_NONE);
+    machine_counters c;
+    assert_int_equal(machine_counters_open(&c, 2, MACHINE_COUNTERS_OFF), MACHINE_BACKEND_NONE);
     assert_non_null(strstr(c.reason, "turned off"));
-    lb_counters_start(&c);
-    lb_counters_stop(&c);
-    lb_counter_values v;
-    lb_counters_read(&c, &v);
+    machine_counters_start(&c);
+    machine_counters_stop(&c);
+    machine_counter_values v;
+    machine_counters_read(&c, &v);
     assert_string_equal(v.backend, "none");
-    for (int id = 0; id < LB_CTR_COUNT; id++) assert_false(v.valid[id]);
-    lb_counters_close(&c);
+    for (int id = 0; id < MACHINE_CTR_COUNT; id++) assert_false(v.valid[id]);
+    machine_counters_close(&c);
 }
 
 /* The backend that opened and its reason agree with what the probe found. */
 static void test_backend_matches_probe(void **state) {
     (void)state;
-    lb_counters_probe_result p;
-    lb_counters_probe(&p);
-    lb_counters c;
-    lb_counter_backend b = lb_counters_open(&c, 1, LB_COUNTERS_AUTO);
+    machine_counters_probe_result p;
+    machine_counters_probe(&p);
+    machine_counters c;
+    machine_counter_backend b = machine_counters_open(&c, 1, MACHINE_COUNTERS_AUTO);
     note_backend(&c, "1 thread");
-    if (p.opened[LB_CTR_CYCLES]) assert_int_equal(b, LB_BACKEND_PERF_HW);
+    if (p.opened[MACHINE_CTR_CYCLES]) assert_int_equal(b, MACHINE_BACKEND_PERF_HW);
     else {
-        assert_int_not_equal(b, LB_BACKEND_PERF_HW);
+        assert_int_not_equal(b, MACHINE_BACKEND_PERF_HW);
         assert_true(strlen(c.reason) > 10);   /* the fallback says why */
         /* names the event, or (qemu-user: no perf_event_open at all) the missing system call */
         assert_true(strstr(c.reason, "cycles") || strstr(c.reason, "ENOSYS"));
     }
-    if (b == LB_BACKEND_PERF_HW) assert_string_equal(c.reason, "");
-    if (!p.opened[LB_CTR_TASK_CLOCK]) assert_int_equal(b, LB_BACKEND_NONE);
-    if (b == LB_BACKEND_NONE) assert_true(c.reason[0] != 0);
-    lb_counters_close(&c);
-    for (int id = 0; id < LB_CTR_COUNT; id++) {
+    if (b == MACHINE_BACKEND_PERF_HW) assert_string_equal(c.reason, "");
+    if (!p.opened[MACHINE_CTR_TASK_CLOCK]) assert_int_equal(b, MACHINE_BACKEND_NONE);
+    if (b == MACHINE_BACKEND_NONE) assert_true(c.reason[0] != 0);
+    machine_counters_close(&c);
+    for (int id = 0; id < MACHINE_CTR_COUNT; id++) {
         if (p.opened[id]) assert_int_equal(p.err[id], 0);
         else assert_int_not_equal(p.err[id], 0);
     }
     char t[256];
-    lb_counters_errno_text(2 /* ENOENT */, 2, t, sizeof t);
+    machine_counters_errno_text(2 /* ENOENT */, 2, t, sizeof t);
     assert_non_null(strstr(t, "ENOENT"));
     assert_non_null(strstr(t, "PMU"));
 }
@@ -111,102 +111,102 @@ static void test_backend_matches_probe(void **state) {
 /* One thread: a page-touching region and a CPU-burning one give plausible values. */
 static void test_one_thread_known_work(void **state) {
     (void)state;
-    lb_counters c;
-    lb_counter_backend b = lb_counters_open(&c, 1, LB_COUNTERS_AUTO);
-    if (b == LB_BACKEND_NONE) {
+    machine_counters c;
+    machine_counter_backend b = machine_counters_open(&c, 1, MACHINE_COUNTERS_AUTO);
+    if (b == MACHINE_BACKEND_NONE) {
         printf("NOTE counters: no perf_event backend here (%s); value checks not run\n", c.reason);
-        lb_counters_close(&c);
+        machine_counters_close(&c);
         return;
     }
     assert_int_equal(c.threads, 1);
-    lb_counter_values v;
-    lb_counters_read(&c, &v);   /* before any start: no values, and says so */
-    for (int id = 0; id < LB_CTR_COUNT; id++) assert_false(v.valid[id]);
+    machine_counter_values v;
+    machine_counters_read(&c, &v);   /* before any start: no values, and says so */
+    for (int id = 0; id < MACHINE_CTR_COUNT; id++) assert_false(v.valid[id]);
     assert_non_null(strstr(v.note, "not started"));
-    lb_counters_stop(&c);       /* stop without start: harmless */
+    machine_counters_stop(&c);       /* stop without start: harmless */
 
     const size_t pages = 512;
-    lb_counters_start(&c);
+    machine_counters_start(&c);
     touch_new_pages(pages);
-    lb_counters_stop(&c);
-    lb_counters_read(&c, &v);
-    assert_true(v.valid[LB_CTR_TASK_CLOCK]);
-    assert_true(v.valid[LB_CTR_PAGE_FAULTS]);
-    assert_true(v.value[LB_CTR_PAGE_FAULTS] >= (double)pages / 2);
-    assert_true(v.value[LB_CTR_PAGE_FAULTS] < (double)pages * 4);
+    machine_counters_stop(&c);
+    machine_counters_read(&c, &v);
+    assert_true(v.valid[MACHINE_CTR_TASK_CLOCK]);
+    assert_true(v.valid[MACHINE_CTR_PAGE_FAULTS]);
+    assert_true(v.value[MACHINE_CTR_PAGE_FAULTS] >= (double)pages / 2);
+    assert_true(v.value[MACHINE_CTR_PAGE_FAULTS] < (double)pages * 4);
     assert_true(v.wall_ns > 0);
 
     /* A new start counts from zero again: the second region touches nothing. */
     double t0 = thread_cpu_ms();
-    lb_counters_start(&c);
+    machine_counters_start(&c);
     burn_cpu_until_ms(t0 + 20);
-    lb_counters_stop(&c);
-    lb_counters_read(&c, &v);
+    machine_counters_stop(&c);
+    machine_counters_read(&c, &v);
     printf("NOTE counters: 20 ms of CPU on 1 thread read task-clock %.1f ms, %.0f page faults\n",
-           v.value[LB_CTR_TASK_CLOCK] * 1e-6, v.value[LB_CTR_PAGE_FAULTS]);
-    assert_true(v.value[LB_CTR_PAGE_FAULTS] < (double)pages / 4);
-    assert_true(v.value[LB_CTR_TASK_CLOCK] >= 10e6 && v.value[LB_CTR_TASK_CLOCK] <= 200e6);
+           v.value[MACHINE_CTR_TASK_CLOCK] * 1e-6, v.value[MACHINE_CTR_PAGE_FAULTS]);
+    assert_true(v.value[MACHINE_CTR_PAGE_FAULTS] < (double)pages / 4);
+    assert_true(v.value[MACHINE_CTR_TASK_CLOCK] >= 10e6 && v.value[MACHINE_CTR_TASK_CLOCK] <= 200e6);
     assert_true(isfinite(v.cpus_utilized) && v.cpus_utilized > 0 && v.cpus_utilized <= 1.5);
     assert_int_equal(v.threads_active, 1);
     if (v.user_only) {   /* kernel-mode events are left out, never reported as 0 */
-        assert_false(v.valid[LB_CTR_CONTEXT_SWITCHES]);
-        assert_false(v.valid[LB_CTR_CPU_MIGRATIONS]);
+        assert_false(v.valid[MACHINE_CTR_CONTEXT_SWITCHES]);
+        assert_false(v.valid[MACHINE_CTR_CPU_MIGRATIONS]);
     }
-    if (b == LB_BACKEND_PERF_HW) {
-        assert_true(v.valid[LB_CTR_CYCLES] && v.value[LB_CTR_CYCLES] > 0);
-        if (v.valid[LB_CTR_INSTRUCTIONS]) {
-            assert_true(v.value[LB_CTR_INSTRUCTIONS] > 0);
+    if (b == MACHINE_BACKEND_PERF_HW) {
+        assert_true(v.valid[MACHINE_CTR_CYCLES] && v.value[MACHINE_CTR_CYCLES] > 0);
+        if (v.valid[MACHINE_CTR_INSTRUCTIONS]) {
+            assert_true(v.value[MACHINE_CTR_INSTRUCTIONS] > 0);
             assert_true(isfinite(v.ipc) && v.ipc > 0);
         }
     } else {
-        for (int id = 0; id < LB_CTR_FIRST_SW; id++) assert_false(v.valid[id]);
+        for (int id = 0; id < MACHINE_CTR_FIRST_SW; id++) assert_false(v.valid[id]);
         assert_true(isnan(v.ipc));
         assert_true(v.reason[0] != 0);
     }
 
     /* Reading while running gives the counts so far. */
-    lb_counters_start(&c);
+    machine_counters_start(&c);
     t0 = thread_cpu_ms();
     burn_cpu_until_ms(t0 + 5);
-    lb_counters_read(&c, &v);
-    assert_true(v.value[LB_CTR_TASK_CLOCK] >= 2.5e6);
-    lb_counters_stop(&c);
+    machine_counters_read(&c, &v);
+    assert_true(v.value[MACHINE_CTR_TASK_CLOCK] >= 2.5e6);
+    machine_counters_stop(&c);
 
     char line[160];
-    lb_counters_format(&v, line, sizeof line);
+    machine_counters_format(&v, line, sizeof line);
     printf("NOTE counters: one-line text \"%s\"\n", line);
-    assert_non_null(strstr(line, b == LB_BACKEND_PERF_HW ? "ipc" : "task-clock"));
+    assert_non_null(strstr(line, b == MACHINE_BACKEND_PERF_HW ? "ipc" : "task-clock"));
 
     json_t *root = json_object();
-    json_object_set_new(root, "counters", lb_counters_json(&v));
-    char *buf = json_dumps(root, LB_JSON_DUMP_FLAGS);
+    json_object_set_new(root, "counters", machine_counters_json(&v));
+    char *buf = json_dumps(root, IO_JSON_DUMP_FLAGS);
     json_decref(root);
     assert_non_null(buf);
     assert_non_null(strstr(buf, "\"counters\": {"));
-    assert_non_null(strstr(buf, b == LB_BACKEND_PERF_HW ? "\"backend\": \"perf_event:hw\"" : "\"backend\": \"perf_event:sw\""));
+    assert_non_null(strstr(buf, b == MACHINE_BACKEND_PERF_HW ? "\"backend\": \"perf_event:hw\"" : "\"backend\": \"perf_event:sw\""));
     assert_non_null(strstr(buf, "\"task-clock\": "));
-    if (b != LB_BACKEND_PERF_HW) {
+    if (b != MACHINE_BACKEND_PERF_HW) {
         assert_non_null(strstr(buf, "\"reason\": "));
         assert_null(strstr(buf, "\"cycles\""));   /* absent, not 0 */
     }
     free(buf);
-    lb_counters_close(&c);
+    machine_counters_close(&c);
 }
 
 /* Two threads: groups opened inside one parallel region count the same pool threads in a later
  * region; the sum covers both. */
 static void test_two_threads_sum(void **state) {
     (void)state;
-    lb_counters c;
-    lb_counter_backend b = lb_counters_open(&c, 2, LB_COUNTERS_AUTO);
+    machine_counters c;
+    machine_counter_backend b = machine_counters_open(&c, 2, MACHINE_COUNTERS_AUTO);
     note_backend(&c, "2 threads");
-    if (b == LB_BACKEND_NONE) {
+    if (b == MACHINE_BACKEND_NONE) {
         printf("NOTE counters: no perf_event backend here; 2-thread checks not run\n");
-        lb_counters_close(&c);
+        machine_counters_close(&c);
         return;
     }
     assert_int_equal(c.threads, 2);
-    lb_counters_start(&c);
+    machine_counters_start(&c);
     int team = 0;
 #pragma omp parallel num_threads(2)
     {
@@ -215,33 +215,33 @@ static void test_two_threads_sum(void **state) {
         burn_cpu_until_ms(t0 + 20);
         touch_new_pages(256);
     }
-    lb_counters_stop(&c);
-    lb_counter_values v;
-    lb_counters_read(&c, &v);
+    machine_counters_stop(&c);
+    machine_counter_values v;
+    machine_counters_read(&c, &v);
     printf("NOTE counters: 2 x 20 ms of CPU read task-clock %.1f ms, %.0f page faults, %d threads active\n",
-           v.value[LB_CTR_TASK_CLOCK] * 1e-6, v.value[LB_CTR_PAGE_FAULTS], v.threads_active);
+           v.value[MACHINE_CTR_TASK_CLOCK] * 1e-6, v.value[MACHINE_CTR_PAGE_FAULTS], v.threads_active);
     assert_int_equal(team, 2);
     assert_int_equal(v.threads, 2);
     assert_int_equal(v.threads_active, 2);
-    assert_true(v.value[LB_CTR_TASK_CLOCK] >= 30e6 && v.value[LB_CTR_TASK_CLOCK] <= 400e6);
-    assert_true(v.value[LB_CTR_PAGE_FAULTS] >= 256);
-    if (b == LB_BACKEND_PERF_HW) assert_true(v.value[LB_CTR_CYCLES] > 0);
-    lb_counters_close(&c);
+    assert_true(v.value[MACHINE_CTR_TASK_CLOCK] >= 30e6 && v.value[MACHINE_CTR_TASK_CLOCK] <= 400e6);
+    assert_true(v.value[MACHINE_CTR_PAGE_FAULTS] >= 256);
+    if (b == MACHINE_BACKEND_PERF_HW) assert_true(v.value[MACHINE_CTR_CYCLES] > 0);
+    machine_counters_close(&c);
 }
 
 static void test_software_mode(void **state) {
     (void)state;
-    lb_counters c;
-    lb_counter_backend b = lb_counters_open(&c, 1, LB_COUNTERS_SOFTWARE);
-    if (b == LB_BACKEND_NONE) {
+    machine_counters c;
+    machine_counter_backend b = machine_counters_open(&c, 1, MACHINE_COUNTERS_SOFTWARE);
+    if (b == MACHINE_BACKEND_NONE) {
         printf("NOTE counters: software events do not open here (%s)\n", c.reason);
         assert_true(c.reason[0] != 0);
     } else {
-        assert_int_equal(b, LB_BACKEND_PERF_SW);
+        assert_int_equal(b, MACHINE_BACKEND_PERF_SW);
         assert_int_equal(c.n_hw, 0);
         assert_non_null(strstr(c.reason, "software"));
     }
-    lb_counters_close(&c);
+    machine_counters_close(&c);
 }
 
 int main(void) {

@@ -214,7 +214,7 @@ static void test_json_run(void **state) {
     assert_true(context_number(ctx, "latbench_stream_triad_gbps_t1") > 0);
     assert_true(context_number(ctx, "latbench_l2_triad_gbps_t1") > 0);
     char key[96];
-    snprintf(key, sizeof key, "latbench_fma_peak_gflops_%s_t1", lb_isa_name(bench_peak_isa_for(&cpu, best->isa)));
+    snprintf(key, sizeof key, "latbench_fma_peak_gflops_%s_t1", lb_isa_name(machine_peak_isa_for(&cpu, best->isa)));
     if (best->isa != LB_ISA_SCALAR) assert_true(context_number(ctx, key) > 0);
 #ifndef LB_NO_ONEDNN
     assert_non_null(json_object_get(ctx, "latbench_onednn_version"));

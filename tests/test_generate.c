@@ -185,34 +185,34 @@ static void test_threads_byte_identical(void **state) {
     assert_false(same_file(p1, p3));
 }
 
-/* lb_gen_settings_text: the experiment's dataset names are hashes of it, so these texts (today's
+/* lat_gen_settings_text: the experiment's dataset names are hashes of it, so these texts (today's
  * names) must not change: the point options in the canonical order or the one given, no --out or
  * --threads, other settings only where they differ from the defaults. */
 static void test_settings_text(void **state) {
     (void)state;
     static const char *const lambda_before_mu[] = {"--points", "--eta", "--lambda", "--mu", "--worms", NULL};
     char t[512];
-    lb_gen_settings s = lb_gen_settings_defaults();
+    lat_gen_settings s = lat_gen_settings_defaults();
     s.task = "count", s.eta = "4.01,4.04,4.25", s.mu = "1,1.25,1.5", s.lambda = "1", s.worms = "0:10";
     s.lattice = "16x16", s.count = 108, s.seed = 1003, s.therm = 32, s.chains = 4, s.threads = 7, s.out = "d";
-    assert_true(lb_gen_settings_text(&s, NULL, t, sizeof t));
+    assert_true(lat_gen_settings_text(&s, NULL, t, sizeof t));
     assert_string_equal(t, "--task count --eta 4.01,4.04,4.25 --mu 1,1.25,1.5 --lambda 1 --worms 0:10 --lattice 16x16 "
                            "--count 108 --seed 1003 --therm 32 --chains 4");
-    s = lb_gen_settings_defaults();
+    s = lat_gen_settings_defaults();
     s.task = "detect", s.points = "4.25:1,4.01:1.5", s.lambda = "1", s.lattice = "8x8", s.count = 4000, s.seed = 1001;
-    assert_true(lb_gen_settings_text(&s, NULL, t, sizeof t));
+    assert_true(lat_gen_settings_text(&s, NULL, t, sizeof t));
     assert_string_equal(t, "--task detect --points 4.25:1,4.01:1.5 --lambda 1 --lattice 8x8 --count 4000 --seed 1001 "
                            "--therm 2000 --chains 16");
-    s = lb_gen_settings_defaults();
+    s = lat_gen_settings_defaults();
     s.task = "regression", s.eta = "4.01", s.lambda = "1", s.mu = "0.90:1.05:0.01", s.lattice = "60x4";
     s.count = 20000, s.seed = 1001;
-    assert_true(lb_gen_settings_text(&s, lambda_before_mu, t, sizeof t));
+    assert_true(lat_gen_settings_text(&s, lambda_before_mu, t, sizeof t));
     assert_string_equal(t, "--task regression --eta 4.01 --lambda 1 --mu 0.90:1.05:0.01 --lattice 60x4 --count 20000 "
                            "--seed 1001 --therm 2000 --chains 16");
     s.spacing = 5, s.tau_factor = 3;
-    assert_true(lb_gen_settings_text(&s, lambda_before_mu, t, sizeof t));
+    assert_true(lat_gen_settings_text(&s, lambda_before_mu, t, sizeof t));
     assert_non_null(strstr(t, "--chains 16 --tau-factor 3 --spacing 5"));
-    assert_false(lb_gen_settings_text(&s, NULL, t, 40)); /* too long for the buffer */
+    assert_false(lat_gen_settings_text(&s, NULL, t, 40)); /* too long for the buffer */
 }
 
 static void test_bad_input(void **state) {

@@ -12,15 +12,15 @@
 static void test_values(void **state) {
     (void)state;
     json_t *o = json_object();
-    lb_json_set_num(o, "nan", NAN);
-    lb_json_set_num(o, "inf", -INFINITY);
-    lb_json_set_num(o, "third", 1.0 / 3.0);
-    lb_json_set_num(o, "whole", 2097152.0);
-    lb_json_set_str(o, "none", NULL);
-    lb_json_set_str(o, "quote", "a \"b\"\n\tc");
-    lb_json_set_int(o, "big", 1LL << 40);
-    lb_json_set_bool(o, "yes", true);
-    char *text = json_dumps(o, LB_JSON_DUMP_FLAGS);
+    io_json_set_num(o, "nan", NAN);
+    io_json_set_num(o, "inf", -INFINITY);
+    io_json_set_num(o, "third", 1.0 / 3.0);
+    io_json_set_num(o, "whole", 2097152.0);
+    io_json_set_str(o, "none", NULL);
+    io_json_set_str(o, "quote", "a \"b\"\n\tc");
+    io_json_set_int(o, "big", 1LL << 40);
+    io_json_set_bool(o, "yes", true);
+    char *text = json_dumps(o, IO_JSON_DUMP_FLAGS);
     json_decref(o);
     assert_non_null(text);
     assert_non_null(strstr(text, "\"nan\": null"));
@@ -59,10 +59,10 @@ static void test_write_atomic(void **state) {
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/out.json", dir);
     json_t *root = json_pack("{s:[i,i], s:s}", "a", 1, 2, "b", "x");
-    assert_true(lb_json_write_atomic(root, path, 0, err, sizeof err));
+    assert_true(io_json_write_atomic(root, path, 0, err, sizeof err));
     assert_int_equal(entries(dir), 1); /* the file, no temporary */
     /* the store's mode refuses to replace it, and leaves it whole */
-    assert_false(lb_json_write_atomic(root, path, LB_ATOMIC_NOREPLACE, err, sizeof err));
+    assert_false(io_json_write_atomic(root, path, IO_ATOMIC_NOREPLACE, err, sizeof err));
     assert_non_null(strstr(err, "already exists"));
     assert_int_equal(entries(dir), 1);
     json_error_t jerr;

@@ -72,13 +72,13 @@ static void test_mu_range(void **s) {
             "--out %s/out",
             "mu 100 is outside -87..87");
     refused("observe --lattice 8x8 --lambda 1 --eta 4.01 --mu -1e10 --sweeps 2 --therm 0", "outside -87..87");
-    lb_point_cfg c = {.nt = 8, .nx = 8, .eta = 4.01, .lambda = 1, .mu = LB_MU_MAX, .nchains = 1};
+    lat_point_cfg c = {.nt = 8, .nx = 8, .eta = 4.01, .lambda = 1, .mu = LAT_MU_MAX, .nchains = 1};
     char err[256];
-    assert_true(lb_point_validate(&c, err, sizeof err));
-    c.mu = -LB_MU_MAX;
-    assert_true(lb_point_validate(&c, err, sizeof err));
+    assert_true(lat_point_validate(&c, err, sizeof err));
+    c.mu = -LAT_MU_MAX;
+    assert_true(lat_point_validate(&c, err, sizeof err));
     c.mu = 87.5;
-    assert_false(lb_point_validate(&c, err, sizeof err));
+    assert_false(lat_point_validate(&c, err, sizeof err));
 }
 
 /* An absurd worm count for the lattice ran for minutes without a line; now refused. */
@@ -171,9 +171,9 @@ static void test_fmax_bound(void **s) {
     refused("generate --task regression --lattice 8x8 --lambda 1 --eta 4 --mu 1 --count 2 --chains 1 --therm 8 "
             "--fmax 1048576 --out %s/out",
             "expected an integer in 8..65536");
-    lb_wtable t;
+    lat_wtable t;
     char err[256];
-    assert_false(lb_wtable_build(&t, 4, 1, LB_FMAX_MAX + 1, err, sizeof err));
+    assert_false(lat_wtable_build(&t, 4, 1, LAT_FMAX_MAX + 1, err, sizeof err));
     assert_non_null(strstr(err, "fmax must be in 8..65536"));
 }
 
@@ -181,17 +181,17 @@ static void test_fmax_bound(void **s) {
 static void test_seed_decimal(void **s) {
     (void)s;
     uint64_t v = 0;
-    assert_true(lb_parse_u64("010", &v));
+    assert_true(lat_parse_u64("010", &v));
     assert_int_equal(v, 10);
-    assert_true(lb_parse_u64("0x10", &v));
+    assert_true(lat_parse_u64("0x10", &v));
     assert_int_equal(v, 16);
-    assert_true(lb_parse_u64("18446744073709551615", &v));
+    assert_true(lat_parse_u64("18446744073709551615", &v));
     assert_true(v == UINT64_MAX);
-    assert_false(lb_parse_u64("18446744073709551616", &v));
-    assert_false(lb_parse_u64("+1", &v));
-    assert_false(lb_parse_u64(" 1", &v));
-    assert_false(lb_parse_u64("0x", &v));
-    assert_false(lb_parse_u64("08", &v) && v != 8);
+    assert_false(lat_parse_u64("18446744073709551616", &v));
+    assert_false(lat_parse_u64("+1", &v));
+    assert_false(lat_parse_u64(" 1", &v));
+    assert_false(lat_parse_u64("0x", &v));
+    assert_false(lat_parse_u64("08", &v) && v != 8);
 }
 
 static void test_grid_points(void **s) {
@@ -199,11 +199,11 @@ static void test_grid_points(void **s) {
     char err[256];
     int np = -1;
     const int ok[3] = {100, 10, 100}, big[3] = {65536, 1, 65536}, wrap[3] = {1 << 16, 1 << 16, 1 << 16};
-    assert_true(lb_grid_points(ok, 3, &np, err, sizeof err));
+    assert_true(lat_grid_points(ok, 3, &np, err, sizeof err));
     assert_int_equal(np, 100000);
-    assert_false(lb_grid_points(big, 3, &np, err, sizeof err));
+    assert_false(lat_grid_points(big, 3, &np, err, sizeof err));
     assert_non_null(strstr(err, "more than 100000 points"));
-    assert_false(lb_grid_points(wrap, 3, &np, err, sizeof err));
+    assert_false(lat_grid_points(wrap, 3, &np, err, sizeof err));
 }
 
 static int setup(void **s) {

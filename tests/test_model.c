@@ -177,34 +177,34 @@ static void test_safetensors_round_trip(void **s) {
     char err[256];
     const char *k[] = {"lr"}, *v[] = {"0.01"};
     assert_true(nn_model_save(m, text, "8x8", k, v, 1, path, err, sizeof err));
-    lb_st_file f;
-    assert_true(lb_safetensors_read(path, &f, err, sizeof err));
-    assert_string_equal(lb_safetensors_meta(&f, "spec"), text);
-    assert_string_equal(lb_safetensors_meta(&f, "lattice"), "8x8");
-    assert_string_equal(lb_safetensors_meta(&f, "lr"), "0.01");
-    assert_string_equal(lb_safetensors_meta(&f, "format"), "latbench-model-1");
+    io_st_file f;
+    assert_true(io_safetensors_read(path, &f, err, sizeof err));
+    assert_string_equal(io_safetensors_meta(&f, "spec"), text);
+    assert_string_equal(io_safetensors_meta(&f, "lattice"), "8x8");
+    assert_string_equal(io_safetensors_meta(&f, "lr"), "0.01");
+    assert_string_equal(io_safetensors_meta(&f, "format"), "latbench-model-1");
     /* PyTorch layout: conv weight [cout][cin][kh][kw]. */
-    const lb_st_tensor *w0 = lb_safetensors_find(&f, "0.weight");
+    const io_st_tensor *w0 = io_safetensors_find(&f, "0.weight");
     assert_non_null(w0);
     assert_int_equal(w0->ndim, 4);
     assert_true(w0->shape[0] == 3 && w0->shape[1] == 4 && w0->shape[2] == 2 && w0->shape[3] == 2);
     const float *p = nn_model_params(m);
     /* ours [kh][kw][cin][cout]: element (a=1, b=0, ci=2, co=1) */
     assert_true(w0->data[((1 * 4 + 2) * 2 + 1) * 2 + 0] == p[((1 * 2 + 0) * 4 + 2) * 3 + 1]);
-    assert_null(lb_safetensors_find(&f, "2.bias"));
-    const lb_st_tensor *w4 = lb_safetensors_find(&f, "4.weight");
+    assert_null(io_safetensors_find(&f, "2.bias"));
+    const io_st_tensor *w4 = io_safetensors_find(&f, "4.weight");
     assert_true(w4 && w4->ndim == 2 && w4->shape[0] == 2 && w4->shape[1] == 5);
     nn_model *m2 = make(text, 16, 4, 2, 1, false);
     assert_true(nn_model_load_params(m2, &f, err, sizeof err));
     assert_int_equal(nn_model_param_count(m2), nn_model_param_count(m));
     assert_memory_equal(nn_model_params(m2), p, nn_model_param_count(m) * sizeof(float));
-    lb_safetensors_free(&f);
+    io_safetensors_free(&f);
     /* A truncated file is refused with a reason. */
     FILE *fp = fopen(path, "r+b");
     assert_non_null(fp);
     assert_int_equal(ftruncate(fileno(fp), 40), 0);
     fclose(fp);
-    assert_false(lb_safetensors_read(path, &f, err, sizeof err));
+    assert_false(io_safetensors_read(path, &f, err, sizeof err));
     assert_non_null(strstr(err, "not a valid safetensors file"));
     unlink(path);
     nn_model_free(m);

@@ -22,15 +22,15 @@ static size_t image(unsigned char *buf, const char *dict, const void *data, size
     return total + nd;
 }
 
-static bool parse_dict(const char *dict, lb_npy_info *in, char *err, size_t errlen) {
+static bool parse_dict(const char *dict, io_npy_info *in, char *err, size_t errlen) {
     unsigned char buf[1024];
     size_t n = image(buf, dict, NULL, 0);
-    return lb_npy_parse(buf, n, in, err, errlen);
+    return io_npy_parse(buf, n, in, err, errlen);
 }
 
 static void test_parse_accepts_python_literals(void **s) {
     (void)s;
-    lb_npy_info in;
+    io_npy_info in;
     char err[256];
     assert_true(parse_dict("{'descr': '<i2', 'fortran_order': False, 'shape': (3, 4, 5, 6), }", &in, err, sizeof err));
     assert_string_equal(in.descr, "<i2");
@@ -42,11 +42,11 @@ static void test_parse_accepts_python_literals(void **s) {
     assert_int_equal(in.ndim, 0);
     assert_true(parse_dict("{'descr':'<f4','fortran_order':False,'shape':(2,3,)}", &in, err, sizeof err));
     assert_int_equal(in.ndim, 2);
-    /* the header numpy itself writes (lb_npy_header is its twin) */
-    char h[LB_NPY_HEADER_MAX];
+    /* the header numpy itself writes (io_npy_header is its twin) */
+    char h[IO_NPY_HEADER_MAX];
     long shape[2] = {7, 2};
-    size_t hl = lb_npy_header(h, "<f4", shape, 2);
-    assert_true(lb_npy_parse(h, hl, &in, err, sizeof err));
+    size_t hl = io_npy_header(h, "<f4", shape, 2);
+    assert_true(io_npy_parse(h, hl, &in, err, sizeof err));
     assert_true(in.ndim == 2 && in.shape[0] == 7 && in.data_offset == hl);
     /* version 2.0: a 4-byte header length */
     unsigned char v2[256];
@@ -57,7 +57,7 @@ static void test_parse_accepts_python_literals(void **s) {
     memcpy(v2 + 12, d, n);
     memset(v2 + 12 + n, ' ', hl2 - n - 1);
     v2[total - 1] = '\n';
-    assert_true(lb_npy_parse(v2, total, &in, err, sizeof err));
+    assert_true(io_npy_parse(v2, total, &in, err, sizeof err));
     assert_int_equal(in.data_offset, 128);
 }
 
@@ -80,7 +80,7 @@ static void test_parse_refuses_malformed(void **s) {
         "{'descr': '<i2', 'fortran_order': False, 'shape': (2,),,}",
         "['descr', '<i2']",
     };
-    lb_npy_info in;
+    io_npy_info in;
     char err[256];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
@@ -90,14 +90,14 @@ static void test_parse_refuses_malformed(void **s) {
     }
     unsigned char buf[256];
     size_t n = image(buf, "{'descr': '<i2', 'fortran_order': False, 'shape': (2,)}", NULL, 0);
-    assert_false(lb_npy_parse(buf, n - 1, &in, err, sizeof err)); /* header cut short */
-    assert_false(lb_npy_parse(buf, 9, &in, err, sizeof err));
+    assert_false(io_npy_parse(buf, n - 1, &in, err, sizeof err)); /* header cut short */
+    assert_false(io_npy_parse(buf, 9, &in, err, sizeof err));
     buf[n - 1] = ' '; /* no newline at the end of the header */
-    assert_false(lb_npy_parse(buf, n, &in, err, sizeof err));
+    assert_false(io_npy_parse(buf, n, &in, err, sizeof err));
     buf[n - 1] = '\n', buf[6] = 4; /* version 4.0 */
-    assert_false(lb_npy_parse(buf, n, &in, err, sizeof err));
+    assert_false(io_npy_parse(buf, n, &in, err, sizeof err));
     buf[6] = 1, buf[8] = 50; /* data offset 60: not a multiple of 16 */
-    assert_false(lb_npy_parse(buf, n, &in, err, sizeof err));
+    assert_false(io_npy_parse(buf, n, &in, err, sizeof err));
 }
 
 static char dir[64];
@@ -118,10 +118,10 @@ static void read_fails(const char *name, const char *dict, size_t nd, const char
     size_t n = image(buf, dict, data, nd);
     const char *path = write_file(name, buf, n);
     void *p = (void *)1;
-    long shape[LB_NPY_MAX_DIMS];
+    long shape[IO_NPY_MAX_DIMS];
     int nd2;
     char err[512];
-    assert_false(lb_npy_read(path, descr, &p, shape, &nd2, err, sizeof err));
+    assert_false(io_npy_read(path, descr, &p, shape, &nd2, err, sizeof err));
     assert_null(p);
     if (!strstr(err, why)) fprintf(stderr, "%s: %s\n", name, err);
     assert_non_null(strstr(err, why));
@@ -132,7 +132,7 @@ static void test_read_checks_sizes_before_allocating(void **s) {
     (void)s;
     snprintf(dir, sizeof dir, "/tmp/latbench-npy-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    const char *i2 = lb_npy_descr_i16();
+    const char *i2 = io_npy_descr_i16();
     /* 2^61+1 x 4 x 1 x 1 int16: count * 2 wraps to 8 bytes */
     read_fails("wrap.npy", "{'descr': '<i2', 'fortran_order': False, 'shape': (2305843009213693953, 4, 1, 1), }", 8, i2,
                "overflows");
@@ -150,10 +150,10 @@ static void test_read_checks_sizes_before_allocating(void **s) {
     size_t n = image(buf, "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }", v, sizeof v);
     const char *path = write_file("ok.npy", buf, n);
     void *p;
-    long shape[LB_NPY_MAX_DIMS];
+    long shape[IO_NPY_MAX_DIMS];
     int nd;
     char err[512];
-    assert_true(lb_npy_read(path, i2, &p, shape, &nd, err, sizeof err));
+    assert_true(io_npy_read(path, i2, &p, shape, &nd, err, sizeof err));
     assert_true(nd == 2 && shape[0] == 2 && shape[1] == 3);
     assert_memory_equal(p, v, sizeof v);
     free(p);
@@ -166,12 +166,12 @@ static void test_read_refuses_fifo_without_blocking(void **s) {
     assert_int_equal(mkfifo(path, 0600), 0);
     alarm(20); /* a reader that blocks on the FIFO fails the test instead of hanging it */
     void *p;
-    long shape[LB_NPY_MAX_DIMS];
+    long shape[IO_NPY_MAX_DIMS];
     int nd;
-    assert_false(lb_npy_read(path, lb_npy_descr_i16(), &p, shape, &nd, err, sizeof err));
+    assert_false(io_npy_read(path, io_npy_descr_i16(), &p, shape, &nd, err, sizeof err));
     alarm(0);
     assert_non_null(strstr(err, "not a regular file"));
-    assert_false(lb_npy_read(dir, lb_npy_descr_i16(), &p, shape, &nd, err, sizeof err)); /* a directory */
+    assert_false(io_npy_read(dir, io_npy_descr_i16(), &p, shape, &nd, err, sizeof err)); /* a directory */
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);

@@ -14,27 +14,27 @@
 #include "tests/test_util.h"
 
 /* str(p) parses back to p, and printing that gives the same string again */
-static void round_trip(const lb_problem *p) {
+static void round_trip(const prob_record *p) {
     char s[192], s2[192], err[256] = "";
-    assert_true(lb_problem_str(p, s, sizeof s) < (int)sizeof s);
-    lb_problem q;
-    lb_problem_sel sel;
-    if (!lb_problem_parse(s, &q, &sel, err, sizeof err)) fail_msg("%s does not parse: %s", s, err);
+    assert_true(prob_str(p, s, sizeof s) < (int)sizeof s);
+    prob_record q;
+    prob_sel sel;
+    if (!prob_parse(s, &q, &sel, err, sizeof err)) fail_msg("%s does not parse: %s", s, err);
     assert_true(sel.whole);
     if (memcmp(p, &q, sizeof q)) fail_msg("%s parses to another problem", s);
-    lb_problem_str(&q, s2, sizeof s2);
+    prob_str(&q, s2, sizeof s2);
     assert_string_equal(s, s2);
 }
 
 /* the shape part is what the verifiers print, and their names (pass/shape/variant@ref) parse to p */
-static void verifier_name(const lb_problem *p, const char *printed, const char *pass, const char *suffix) {
+static void verifier_name(const prob_record *p, const char *printed, const char *pass, const char *suffix) {
     char shape[160], line[256], err[256] = "";
-    lb_problem_shape_str(p, shape, sizeof shape);
+    prob_shape_str(p, shape, sizeof shape);
     if (printed) assert_string_equal(shape, printed);
     snprintf(line, sizeof line, "%s/%s%s/avx2@onednn", pass, shape, suffix);
-    lb_problem q;
-    lb_problem_sel sel;
-    if (!lb_problem_parse(line, &q, &sel, err, sizeof err)) fail_msg("%s does not parse: %s", line, err);
+    prob_record q;
+    prob_sel sel;
+    if (!prob_parse(line, &q, &sel, err, sizeof err)) fail_msg("%s does not parse: %s", line, err);
     assert_false(sel.whole);
     assert_string_equal(sel.filter, line);
     assert_memory_equal(p, &q, sizeof q);
@@ -42,58 +42,58 @@ static void verifier_name(const lb_problem *p, const char *printed, const char *
 
 static int n_seen[8];
 
-static void check(const lb_problem *p, const char *printed, const char *pass, const char *suffix) {
+static void check(const prob_record *p, const char *printed, const char *pass, const char *suffix) {
     n_seen[p->kind]++;
     round_trip(p);
     verifier_name(p, printed, pass, suffix);
 }
 
-#define PROB(K, F, V) lb_problem p; memset(&p, 0, sizeof p); p.kind = K; p.u.F = V
+#define PROB(K, F, V) prob_record p; memset(&p, 0, sizeof p); p.kind = K; p.u.F = V
 static void on_conv(void *c, const conv2d_desc *d) {
-    PROB(LB_PROB_CONV2D, conv, *d);
+    PROB(PROB_CONV2D, conv, *d);
     char s[160];
     conv2d_desc_str(d, s, sizeof s);
     check(&p, s, "conv2d_bwd_weights", "");
     (void)c;
 }
 static void on_pool(void *c, const pool_desc *d) {
-    PROB(LB_PROB_POOL, pool, *d);
+    PROB(PROB_POOL, pool, *d);
     char s[160];
     pool_desc_str(d, s, sizeof s);
     check(&p, s, "pool_bwd", "");
     (void)c;
 }
 static void on_gpool(void *c, const gpool_desc *d) {
-    PROB(LB_PROB_GPOOL, gpool, *d);
+    PROB(PROB_GPOOL, gpool, *d);
     char s[160];
     gpool_desc_str(d, s, sizeof s);
     check(&p, s, "gpool_fwd", "");
     (void)c;
 }
 static void on_dense(void *c, const dense_desc *d) {
-    PROB(LB_PROB_DENSE, dense, *d);
+    PROB(PROB_DENSE, dense, *d);
     char s[160];
     dense_desc_str(d, s, sizeof s);
     check(&p, s, "dense_bwd_data", "");
     (void)c;
 }
 static void on_flatten(void *c, const dense_flatten_desc *d) {
-    PROB(LB_PROB_FLATTEN, flatten, *d);
+    PROB(PROB_FLATTEN, flatten, *d);
     check(&p, NULL, "flatten_fwd", "");
     (void)c;
 }
 static void on_act(void *c, size_t n) {
-    PROB(LB_PROB_ACT, n, n);
+    PROB(PROB_ACT, n, n);
     check(&p, NULL, "sigmoid_bwd", "_inplace");
     (void)c;
 }
 static void on_loss(void *c, size_t n) {
-    PROB(LB_PROB_LOSS, n, n);
+    PROB(PROB_LOSS, n, n);
     check(&p, NULL, "loss_bce_logits", "_wide");
     (void)c;
 }
 static void on_optim(void *c, size_t n) {
-    PROB(LB_PROB_OPTIM, n, n);
+    PROB(PROB_OPTIM, n, n);
     check(&p, NULL, "adamw", "_amsgrad1_wd0.01");
     (void)c;
 }
@@ -104,7 +104,7 @@ static void test_builtin_set_round_trips(void **state) {
     memset(n_seen, 0, sizeof n_seen);
     vp_enumerate(&v, NULL);
     for (int k = 0; k < 8; k++)
-        if (!n_seen[k]) fail_msg("no %s problem in the verification set", lb_prob_kind_name((lb_prob_kind)k));
+        if (!n_seen[k]) fail_msg("no %s problem in the verification set", prob_kind_name((prob_kind)k));
 }
 
 static unsigned rnd(unsigned long long *s, unsigned lo, unsigned hi) {
@@ -116,28 +116,28 @@ static void test_random_shapes_round_trip(void **state) {
     (void)state;
     unsigned long long s = 42;
     for (int i = 0; i < 2000; i++) {
-        lb_problem p;
+        prob_record p;
         memset(&p, 0, sizeof p);
-        p.kind = (lb_prob_kind)rnd(&s, 0, 7);
+        p.kind = (prob_kind)rnd(&s, 0, 7);
         switch (p.kind) {
-        case LB_PROB_CONV2D:
+        case PROB_CONV2D:
             p.u.conv = (conv2d_desc){(int)rnd(&s, 1, 64), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 200),
                                      (int)rnd(&s, 1, 200), (int)rnd(&s, 1, 3), (int)rnd(&s, 1, 3), (int)rnd(&s, 1, 2),
                                      (int)rnd(&s, 1, 2), (int)rnd(&s, 0, 1)};
             break;
-        case LB_PROB_POOL: {
+        case PROB_POOL: {
             int h = (int)rnd(&s, 1, 70), w = (int)rnd(&s, 1, 70), mx = h < w ? h : w;
             p.u.pool = (pool_desc){(int)rnd(&s, 1, 64), h, w, (int)rnd(&s, 1, 200), (int)rnd(&s, 1, (unsigned)mx),
                                    (int)rnd(&s, 1, 4), (pool_kind)rnd(&s, 0, 1)};
             break;
         }
-        case LB_PROB_GPOOL:
+        case PROB_GPOOL:
             p.u.gpool = (gpool_desc){(int)rnd(&s, 1, 64), (int)rnd(&s, 1, 4096), (int)rnd(&s, 1, 500), (gpool_kind)rnd(&s, 0, 2)};
             break;
-        case LB_PROB_DENSE:
+        case PROB_DENSE:
             p.u.dense = (dense_desc){(int)rnd(&s, 1, 300), (int)rnd(&s, 1, 5000), (int)rnd(&s, 1, 500), (int)rnd(&s, 0, 1)};
             break;
-        case LB_PROB_FLATTEN:
+        case PROB_FLATTEN:
             p.u.flatten = (dense_flatten_desc){(int)rnd(&s, 1, 64), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 200)};
             break;
         default: /* shapes within the parser's bounds (tensors of at most 2^28 elements) */
@@ -164,9 +164,9 @@ static void test_bad_names_refused(void **state) {
         "lrelu_fwd/n17_wide", "loss/n1e3", "adamw/n17_amsgrad2_wd0", "optim/n999999999999",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        lb_problem p;
+        prob_record p;
         char err[256] = "";
-        if (lb_problem_parse(bad[i], &p, NULL, err, sizeof err)) fail_msg("'%s' parsed", bad[i]);
+        if (prob_parse(bad[i], &p, NULL, err, sizeof err)) fail_msg("'%s' parsed", bad[i]);
         if (!*err || strchr(err, '\n')) fail_msg("'%s': the error is not one line: '%s'", bad[i], err);
     }
 }
@@ -231,21 +231,21 @@ static void assert_sets_equal(const name_set *a, const name_set *b, const char *
 static void list_names(name_set *s, const char *const *nets, int n_nets, const char *lattices, const int *batches, int n_b,
                        bool bench_fwd) {
     int h[4], w[4], n_lat;
-    assert_true(lb_parse_lattice_list(lattices, 4, h, w, &n_lat));
+    assert_true(prob_parse_lattice_list(lattices, 4, h, w, &n_lat));
     for (int ni = 0; ni < n_nets; ni++)
         for (int li = 0; li < n_lat; li++)
             for (int bi = 0; bi < n_b; bi++) {
-                lb_net_problem np[LB_NET_MAX_PROBLEMS];
+                prob_net_problem np[PROB_NET_MAX_PROBLEMS];
                 char err[160];
-                const int m = lb_net_problems(nets[ni], h[li], w[li], batches[bi], np, err, sizeof err);
+                const int m = prob_net_problems(nets[ni], h[li], w[li], batches[bi], np, err, sizeof err);
                 for (int i = 0; i < m; i++) {
-                    const lb_prob_kind k = np[i].prob.kind;
-                    if (k == LB_PROB_ACT || k == LB_PROB_LOSS || k == LB_PROB_OPTIM) continue;
-                    if (bench_fwd && k != LB_PROB_CONV2D && k != LB_PROB_POOL) continue;
-                    const int passes = k == LB_PROB_CONV2D || k == LB_PROB_DENSE ? 3 : 2;
+                    const prob_kind k = np[i].prob.kind;
+                    if (k == PROB_ACT || k == PROB_LOSS || k == PROB_OPTIM) continue;
+                    if (bench_fwd && k != PROB_CONV2D && k != PROB_POOL) continue;
+                    const int passes = k == PROB_CONV2D || k == PROB_DENSE ? 3 : 2;
                     for (int p = 0; p < (bench_fwd ? 1 : passes); p++) {
                         char name[160];
-                        lb_problem_pass_str(&np[i].prob, (lb_pass)p, name, sizeof name);
+                        prob_pass_str(&np[i].prob, (lb_pass)p, name, sizeof name);
                         set_add(s, name);
                     }
                 }
@@ -270,7 +270,7 @@ static void output_names(name_set *s, const char *out) {
 
 static void test_one_list_for_bench_gbench_gate(void **state) {
     (void)state;
-    static const char *const nets[] = {LB_DEFAULT_NETS}, *const conv_nets[] = {LB_DEFAULT_CONV_NETS};
+    static const char *const nets[] = {PROB_DEFAULT_NETS}, *const conv_nets[] = {PROB_DEFAULT_CONV_NETS};
     static const int batches[] = {1, 32}, batch1[] = {1}, batch32[] = {32};
     static cli_result R;
     static name_set want, got;

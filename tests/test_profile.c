@@ -122,11 +122,11 @@ static void test_slug(void **state) {
     assert_string_equal(s, "cpu-1c");
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
-    bench_machine m;   /* hwloc's core count: the same slug */
-    bench_machine_detect(&m, &cpu);
+    machine_info m;   /* hwloc's core count: the same slug */
+    machine_detect(&m, &cpu);
     assert_string_equal(m.slug, HERE.slug);
-    lb_topology t;
-    lb_topology_detect(&t);
+    machine_topology t;
+    machine_topology_detect(&t);
     assert_int_equal(lb_cpu_cores(), t.cores);
 }
 

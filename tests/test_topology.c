@@ -12,13 +12,13 @@
 
 #define TEAM 2
 
-static lb_topology T;   /* detected once, before any pinning (as the harness must) */
+static machine_topology T;   /* detected once, before any pinning (as the harness must) */
 
 static int setup(void **state) {
     (void)state;
-    lb_topology_detect(&T);
+    machine_topology_detect(&T);
     char line[512];
-    lb_topology_format(&T, line, sizeof line);
+    machine_topology_format(&T, line, sizeof line);
     printf("NOTE topology (%s): %s\n", T.source, line);
     return 0;
 }
@@ -35,13 +35,13 @@ static void test_counts_consistent(void **state) {
     assert_true(T.allowed_cores >= 1 && T.allowed_cores <= T.cores);
     assert_true(T.allowed_pus >= T.allowed_cores && T.allowed_pus <= T.pus);
     char user[160];
-    if (!lb_pin_user_binding(user, sizeof user)) assert_int_equal(T.allowed_pus, CPU_COUNT(&mask));
+    if (!machine_pin_user_binding(user, sizeof user)) assert_int_equal(T.allowed_pus, CPU_COUNT(&mask));
     else assert_true(T.allowed_pus >= CPU_COUNT(&mask));   /* the runtime narrowed this thread's mask */
-    assert_int_equal(T.n_core_pu, T.allowed_cores < LB_TOPO_MAX_CORES ? T.allowed_cores : LB_TOPO_MAX_CORES);
+    assert_int_equal(T.n_core_pu, T.allowed_cores < MACHINE_TOPO_MAX_CORES ? T.allowed_cores : MACHINE_TOPO_MAX_CORES);
     for (int i = 0; i < T.n_core_pu; i++) {
         assert_true(T.core_pu[i] >= 0 && T.core_pu[i] < online);
         for (int k = 0; k < i; k++) assert_int_not_equal(T.core_pu[i], T.core_pu[k]);
-        if (!lb_pin_user_binding(user, sizeof user)) {
+        if (!machine_pin_user_binding(user, sizeof user)) {
             assert_true(CPU_ISSET(T.core_pu[i], &mask));
             if (T.core_pu2[i] >= 0) assert_true(CPU_ISSET(T.core_pu2[i], &mask));
         }
@@ -53,7 +53,7 @@ static void test_caches(void **state) {
     (void)state;
     int reported = 0;
     for (int i = 0; i < 3; i++) {
-        const lb_cache_info *c = &T.cache[i];
+        const machine_cache_info *c = &T.cache[i];
         assert_int_equal(c->level, i + 1);
         if (!c->size) continue;
         reported++;
@@ -67,8 +67,8 @@ static void test_caches(void **state) {
     else if (T.cache[0].size) assert_true(T.cache[0].cores_sharing == 1 || T.smt == 1);
 
     json_t *root = json_object();
-    json_object_set_new(root, "topology", lb_topology_json(&T));
-    char *buf = json_dumps(root, LB_JSON_DUMP_FLAGS);
+    json_object_set_new(root, "topology", machine_topology_json(&T));
+    char *buf = json_dumps(root, IO_JSON_DUMP_FLAGS);
     json_decref(root);
     assert_non_null(buf);
     assert_non_null(strstr(buf, "\"topology\": {"));
@@ -96,7 +96,7 @@ static void test_policy_none_leaves_affinity(void **state) {
     cpu_set_t before[TEAM], after[TEAM];
     team_masks(before);
     char desc[256];
-    assert_int_equal(lb_pin_threads(&T, TEAM, LB_PIN_NONE, desc, sizeof desc), 0);
+    assert_int_equal(machine_pin_threads(&T, TEAM, MACHINE_PIN_NONE, desc, sizeof desc), 0);
     assert_string_equal(desc, "none: threads not pinned");
     team_masks(after);
     for (int i = 0; i < TEAM; i++) assert_true(CPU_EQUAL(&before[i], &after[i]));
@@ -105,31 +105,31 @@ static void test_policy_none_leaves_affinity(void **state) {
 static void test_plan_text(void **state) {
     (void)state;
     char desc[512], user[160];
-    lb_pin_policy p;
-    assert_true(lb_pin_policy_parse("cores", &p) && p == LB_PIN_CORES);
-    assert_true(lb_pin_policy_parse("none", &p) && p == LB_PIN_NONE);
-    assert_false(lb_pin_policy_parse("scatter", &p));
-    if (lb_pin_user_binding(user, sizeof user)) {
-        assert_int_equal(lb_pin_plan(&T, 2, LB_PIN_CORES, desc, sizeof desc), 0);
+    machine_pin_policy p;
+    assert_true(machine_pin_policy_parse("cores", &p) && p == MACHINE_PIN_CORES);
+    assert_true(machine_pin_policy_parse("none", &p) && p == MACHINE_PIN_NONE);
+    assert_false(machine_pin_policy_parse("scatter", &p));
+    if (machine_pin_user_binding(user, sizeof user)) {
+        assert_int_equal(machine_pin_plan(&T, 2, MACHINE_PIN_CORES, desc, sizeof desc), 0);
         assert_non_null(strstr(desc, "not pinned"));
         printf("NOTE topology: %s is set, pinning plans not checked\n", user);
         return;
     }
-    assert_int_equal(lb_pin_plan(&T, 1, LB_PIN_CORES, desc, sizeof desc), 1);
+    assert_int_equal(machine_pin_plan(&T, 1, MACHINE_PIN_CORES, desc, sizeof desc), 1);
     char want[64];
     snprintf(want, sizeof want, "cores: 0->PU%d", T.core_pu[0]);
     assert_string_equal(desc, want);
     /* More threads than allowed PUs: wraps, and says so. */
     int many = T.allowed_pus + 1;
-    assert_int_equal(lb_pin_plan(&T, many, LB_PIN_CORES, desc, sizeof desc), many);
+    assert_int_equal(machine_pin_plan(&T, many, MACHINE_PIN_CORES, desc, sizeof desc), many);
     assert_non_null(strstr(desc, "note:"));
     assert_non_null(strstr(desc, "wrapped"));
     /* A binding the user asked OpenMP for wins. */
     setenv("OMP_PROC_BIND", "spread", 1);
-    assert_int_equal(lb_pin_plan(&T, 2, LB_PIN_CORES, desc, sizeof desc), 0);
+    assert_int_equal(machine_pin_plan(&T, 2, MACHINE_PIN_CORES, desc, sizeof desc), 0);
     assert_non_null(strstr(desc, "OMP_PROC_BIND=spread"));
     setenv("OMP_PROC_BIND", "false", 1);   /* "false": nobody binds, so we may */
-    assert_int_equal(lb_pin_plan(&T, 2, LB_PIN_CORES, desc, sizeof desc), 2);
+    assert_int_equal(machine_pin_plan(&T, 2, MACHINE_PIN_CORES, desc, sizeof desc), 2);
     unsetenv("OMP_PROC_BIND");
 }
 
@@ -138,7 +138,7 @@ static void test_plan_text(void **state) {
 static void test_pin_cores_sticks(void **state) {
     (void)state;
     char desc[512], user[160];
-    if (lb_pin_user_binding(user, sizeof user)) {
+    if (machine_pin_user_binding(user, sizeof user)) {
         printf("NOTE topology: %s is set, binding left to the OpenMP runtime or likwid, not checked\n", user);
         return;
     }
@@ -148,7 +148,7 @@ static void test_pin_cores_sticks(void **state) {
     }
     cpu_set_t orig[TEAM];
     team_masks(orig);
-    assert_int_equal(lb_pin_threads(&T, TEAM, LB_PIN_CORES, desc, sizeof desc), TEAM);
+    assert_int_equal(machine_pin_threads(&T, TEAM, MACHINE_PIN_CORES, desc, sizeof desc), TEAM);
     printf("NOTE topology: pinned %s\n", desc);
     int cpu[TEAM], count[TEAM];
     for (int round = 0; round < 3; round++) {   /* several later regions */
@@ -167,13 +167,13 @@ static void test_pin_cores_sticks(void **state) {
         }
         assert_int_not_equal(cpu[0], cpu[1]);
     }
-    /* lb_affinity_restore gives the whole team the mask saved before pinning: omp_get_num_procs()
+    /* machine_affinity_restore gives the whole team the mask saved before pinning: omp_get_num_procs()
      * (what `latbench experiment` sizes its team by) and every thread's mask are as before */
-    lb_affinity a;
+    machine_affinity a;
     a.ok = true;
     memcpy(a.set, &orig[0], sizeof orig[0]);
     assert_int_equal(omp_get_num_procs(), 1);
-    lb_affinity_restore(&a, TEAM);
+    machine_affinity_restore(&a, TEAM);
     assert_int_equal(omp_get_num_procs(), CPU_COUNT(&orig[0]));
     cpu_set_t now[TEAM];
     team_masks(now);

@@ -18,8 +18,8 @@
 #define SCALE 1
 #endif
 
-static lb_point_cfg cfg(int nt, int nx, double eta, double lam, double mu, int chains, uint64_t seed) {
-    return (lb_point_cfg){.nt = nt, .nx = nx, .eta = eta, .lambda = lam, .mu = mu, .worms_per_sweep = 0, .fmax = 0,
+static lat_point_cfg cfg(int nt, int nx, double eta, double lam, double mu, int chains, uint64_t seed) {
+    return (lat_point_cfg){.nt = nt, .nx = nx, .eta = eta, .lambda = lam, .mu = mu, .worms_per_sweep = 0, .fmax = 0,
                           .nchains = chains, .seed = seed, .point = 0, .ops = NULL};
 }
 
@@ -37,11 +37,11 @@ static void test_invariants_every_sweep(void **state) {
         {8, 8, 4.04, 1, 1.25}, {60, 4, 4.01, 1, 0.95}, {4, 4, 5.0, 0, 0.8}, {6, 6, 3.0, 0.5, 0.7},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        lb_point_cfg p = cfg(c[i].nt, c[i].nx, c[i].eta, c[i].lam, c[i].mu, 3, 11 + i);
-        lb_measure_opts o = {.therm = 40, .sweeps = 200 / SCALE, .threads = 1, .check = true};
-        lb_measure_result r;
+        lat_point_cfg p = cfg(c[i].nt, c[i].nx, c[i].eta, c[i].lam, c[i].mu, 3, 11 + i);
+        lat_measure_opts o = {.therm = 40, .sweeps = 200 / SCALE, .threads = 1, .check = true};
+        lat_measure_result r;
         char err[300];
-        if (!lb_measure(&p, 1, &o, &r, err, sizeof err)) fail_msg("%dx%d: %s", c[i].nt, c[i].nx, err);
+        if (!lat_measure(&p, 1, &o, &r, err, sizeof err)) fail_msg("%dx%d: %s", c[i].nt, c[i].nx, err);
         assert_true(r.head_prop > 0 && r.l_prop > 0);
     }
 }
@@ -53,27 +53,27 @@ static void test_layout_independence(void **state) {
     (void)state;
     static const worm_ops scalar16 = {"scalar-16lanes", LB_ISA_SCALAR, 16, worm_sweep__scalar};
     static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
-    lb_wtable wt;
+    lat_wtable wt;
     char err[300];
-    assert_true(lb_wtable_build(&wt, 4.01, 1.0, LB_FMAX_DEFAULT, err, sizeof err));
+    assert_true(lat_wtable_build(&wt, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
     static const struct { int nt, nx; double mu; } c[] = {{8, 8, 1.0}, {60, 4, 0.5}, {5, 7, 1.5}, {2, 3, 1.1}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        lb_point_cfg p = cfg(c[i].nt, c[i].nx, 4.01, 1.0, c[i].mu, 20, 5);
-        lb_sampler a, b;
+        lat_point_cfg p = cfg(c[i].nt, c[i].nx, 4.01, 1.0, c[i].mu, 20, 5);
+        lat_sampler a, b;
         p.ops = &scalar1;
-        assert_true(lb_sampler_init(&a, &p, &wt, err, sizeof err));
+        assert_true(lat_sampler_init(&a, &p, &wt, err, sizeof err));
         p.ops = &scalar16;
-        assert_true(lb_sampler_init(&b, &p, &wt, err, sizeof err));
+        assert_true(lat_sampler_init(&b, &p, &wt, err, sizeof err));
         assert_int_equal(b.ens.nblocks, 2);
         for (int round = 0; round < 3; round++) {
-            for (int k = 0; k < a.ens.nblocks; k++) assert_true(lb_sampler_sweeps(&a, k, 7, NULL, err, sizeof err));
-            for (int k = 0; k < b.ens.nblocks; k++) assert_true(lb_sampler_sweeps(&b, k, 7, NULL, err, sizeof err));
-            if (round == 0) lb_sampler_calibrate(&a), lb_sampler_calibrate(&b);
+            for (int k = 0; k < a.ens.nblocks; k++) assert_true(lat_sampler_sweeps(&a, k, 7, NULL, err, sizeof err));
+            for (int k = 0; k < b.ens.nblocks; k++) assert_true(lat_sampler_sweeps(&b, k, 7, NULL, err, sizeof err));
+            if (round == 0) lat_sampler_calibrate(&a), lat_sampler_calibrate(&b);
             assert_int_equal(a.desc.worms_per_sweep, b.desc.worms_per_sweep);
         }
         const int V = a.g.v;
         for (int ch = 0; ch < 20; ch++) {
-            lb_chain x = lb_ensemble_chain(&a.ens, ch), y = lb_ensemble_chain(&b.ens, ch);
+            lat_chain x = lat_ensemble_chain(&a.ens, ch), y = lat_ensemble_chain(&b.ens, ch);
             for (int j = 0; j < 2 * V; j++) {
                 assert_int_equal(x.k[j * x.stride], y.k[j * y.stride]);
                 assert_int_equal(x.l[j * x.stride], y.l[j * y.stride]);
@@ -84,11 +84,11 @@ static void test_layout_independence(void **state) {
             assert_true(x.stat[WORM_STAT_HEAD_ACC * x.stride] > 0);
         }
         /* distinct chains really are distinct streams */
-        lb_chain c0 = lb_ensemble_chain(&a.ens, 0), c1 = lb_ensemble_chain(&a.ens, 1);
+        lat_chain c0 = lat_ensemble_chain(&a.ens, 0), c1 = lat_ensemble_chain(&a.ens, 1);
         assert_true(c0.rng[0] != c1.rng[0] || c0.rng[c0.stride] != c1.rng[c1.stride]);
-        lb_sampler_free(&a), lb_sampler_free(&b);
+        lat_sampler_free(&a), lat_sampler_free(&b);
     }
-    lb_wtable_free(&wt);
+    lat_wtable_free(&wt);
 }
 
 /* λ = 0: <|φ|²> = (1/V) Σ_p 1/M(p), <n> = (1/V) Σ_p 2i sin(p_t - iμ)/M(p),
@@ -114,12 +114,12 @@ static void test_gaussian_exact(void **state) {
     static const struct { int nt, nx; double mu; } c[] = {{4, 4, 0.0}, {4, 4, 0.4}, {4, 4, 0.8},
                                                         {8, 8, 0.0}, {8, 8, 0.4}, {8, 8, 0.8}};
     const double eta = 5.0; /* stable for 2 + 2cosh μ < 5, i.e. μ < 0.96 */
-    lb_point_cfg p[6];
+    lat_point_cfg p[6];
     for (int i = 0; i < 6; i++) p[i] = cfg(c[i].nt, c[i].nx, eta, 0.0, c[i].mu, 8, 100 + i), p[i].point = i;
-    lb_measure_opts o = {.therm = 500, .sweeps = 16000 / SCALE, .threads = 2};
-    lb_measure_result r[6];
+    lat_measure_opts o = {.therm = 500, .sweeps = 16000 / SCALE, .threads = 2};
+    lat_measure_result r[6];
     char err[300];
-    if (!lb_measure(p, 6, &o, r, err, sizeof err)) fail_msg("%s", err);
+    if (!lat_measure(p, 6, &o, r, err, sizeof err)) fail_msg("%s", err);
     for (int i = 0; i < 6; i++) {
         double phi2, n, z[3];
         gaussian_exact(c[i].nt, c[i].nx, eta, c[i].mu, &phi2, &n);
@@ -136,8 +136,8 @@ static void test_gaussian_exact(void **state) {
                1e5 * r[i].n.err, n, z[1], z[2]);
     }
     /* unstable Gaussian parameters are bad input, not a runaway */
-    lb_point_cfg bad = cfg(4, 4, 4.5, 0.0, 1.0, 1, 1);
-    assert_false(lb_point_validate(&bad, err, sizeof err));
+    lat_point_cfg bad = cfg(4, 4, 4.5, 0.0, 1.0, 1, 1);
+    assert_false(lat_point_validate(&bad, err, sizeof err));
     assert_non_null(strstr(err, "unstable"));
 }
 
@@ -153,7 +153,7 @@ typedef struct {
     uint8_t l[16];
 } db_key;
 
-static double log_weight(const lb_lattice *g, const lb_wtable *wt, double mu, const int *k, const int *l) {
+static double log_weight(const lat_lattice *g, const lat_wtable *wt, double mu, const int *k, const int *l) {
     double lw = 0;
     for (int j = 0; j < 2 * g->v; j++) {
         int a = abs(k[j]);
@@ -171,7 +171,7 @@ static double log_weight(const lb_lattice *g, const lb_wtable *wt, double mu, co
     return lw;
 }
 
-static int div_ok(const lb_lattice *g, const int *k) {
+static int div_ok(const lat_lattice *g, const int *k) {
     for (int x = 0; x < g->v; x++) {
         int d = 0;
         for (int nu = 0; nu < 2; nu++) d += k[2 * x + nu] - k[2 * g->nbr[4 * x + 2 * nu + 1] + nu];
@@ -194,11 +194,11 @@ static void keep_top(db_key *key, double *w, int *n, int cap, const int *k, cons
  * sampler's frequency of the chosen ones relative to the empty configuration (jackknife over
  * bins of sweeps x chains), each within 4 sigma of the exact ratio. */
 static void detailed_balance(int nt, int nx, double eta, double lam, double mu, int lmax, long sweeps) {
-    lb_lattice g;
-    lb_wtable wt;
+    lat_lattice g;
+    lat_wtable wt;
     char err[300];
-    assert_true(lb_lattice_init(&g, nt, nx, err, sizeof err));
-    assert_true(lb_wtable_build(&wt, eta, lam, 64, err, sizeof err));
+    assert_true(lat_lattice_init(&g, nt, nx, err, sizeof err));
+    assert_true(lat_wtable_build(&wt, eta, lam, 64, err, sizeof err));
     const int L = 2 * g.v;
     assert_true(L <= 16);
     static db_key key[DB_N];
@@ -225,24 +225,24 @@ static void detailed_balance(int nt, int nx, double eta, double lam, double mu, 
     assert_true(lw[0] == log_weight(&g, &wt, mu, (int[16]){0}, (int[16]){0})); /* the empty one leads */
 
     const int C = 4;
-    lb_point_cfg p = cfg(nt, nx, eta, lam, mu, C, 77);
+    lat_point_cfg p = cfg(nt, nx, eta, lam, mu, C, 77);
     p.worms_per_sweep = 1;
     p.fmax = 64;
     /* one chain per block (the loops below read chain c as block c, stride 1); the vectorized
      * variants are bit-identical to this reference (test_worm_simd) */
     static const worm_ops scalar_ref = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
     p.ops = &scalar_ref;
-    lb_sampler s;
-    assert_true(lb_sampler_init(&s, &p, &wt, err, sizeof err));
+    lat_sampler s;
+    assert_true(lat_sampler_init(&s, &p, &wt, err, sizeof err));
     assert_int_equal(s.ens.lanes, 1);
     static double cnt[DB_BINS * 4][DB_N];
     memset(cnt, 0, sizeof cnt);
     const long per = sweeps / DB_BINS;
     for (int c = 0; c < C; c++) {
-        lb_chain ch = lb_ensemble_chain(&s.ens, c);
-        assert_true(lb_sampler_sweeps(&s, c, 200, NULL, err, sizeof err));
+        lat_chain ch = lat_ensemble_chain(&s.ens, c);
+        assert_true(lat_sampler_sweeps(&s, c, 200, NULL, err, sizeof err));
         for (long i = 0; i < per * DB_BINS; i++) {
-            assert_true(lb_sampler_sweeps(&s, c, 1, NULL, err, sizeof err));
+            assert_true(lat_sampler_sweeps(&s, c, 1, NULL, err, sizeof err));
             db_key cur;
             memset(&cur, 0, sizeof cur);
             int fits = 1;
@@ -278,9 +278,9 @@ static void detailed_balance(int nt, int nx, double eta, double lam, double mu, 
     printf("NOTE detailed balance %dx%d eta %g mu %g: %d configurations (%d with l = 2, %.0f visits), worst %+.2f sigma "
            "(exact ratio %.4f, %.0f visits)\n",
            nt, nx, eta, mu, n - 1, nl2, l2_visits, worst_z, exp(lw[worst] - lw[0]), tot[worst]);
-    lb_sampler_free(&s);
-    lb_wtable_free(&wt);
-    lb_lattice_free(&g);
+    lat_sampler_free(&s);
+    lat_wtable_free(&wt);
+    lat_lattice_free(&g);
 }
 
 static void test_detailed_balance_exact(void **state) {
@@ -296,12 +296,12 @@ static void test_silver_blaze(void **state) {
     (void)state;
     SKIP_UNDER_EMULATION("silver_blaze");
     static const double mus[] = {0.5, 0.7, 0.95, 1.05};
-    lb_point_cfg p[4];
+    lat_point_cfg p[4];
     for (int i = 0; i < 4; i++) p[i] = cfg(60, 4, 4.01, 1.0, mus[i], 8, 900 + i), p[i].point = i;
-    lb_measure_opts o = {.therm = 400, .sweeps = 4000 / SCALE, .threads = 2};
-    lb_measure_result r[4];
+    lat_measure_opts o = {.therm = 400, .sweeps = 4000 / SCALE, .threads = 2};
+    lat_measure_result r[4];
     char err[300];
-    if (!lb_measure(p, 4, &o, r, err, sizeof err)) fail_msg("%s", err);
+    if (!lat_measure(p, 4, &o, r, err, sizeof err)) fail_msg("%s", err);
     printf("NOTE silver blaze 60x4 eta 4.01:");
     for (int i = 0; i < 4; i++) printf(" mu %.2f n %.5f(%.0f)%s", mus[i], r[i].n.mean, 1e5 * r[i].n.err, i < 3 ? "," : "\n");
     for (int i = 0; i < 2; i++) assert_true(fabs(r[i].n.mean) <= 4 * r[i].n.err + 1e-4);
@@ -314,77 +314,77 @@ static void test_silver_blaze(void **state) {
 /* Running past the W table is an error, never a silent truncation. */
 static void test_fmax_overflow_is_an_error(void **state) {
     (void)state;
-    lb_point_cfg p = cfg(8, 8, 4.01, 1.0, 1.8, 2, 3);
+    lat_point_cfg p = cfg(8, 8, 4.01, 1.0, 1.8, 2, 3);
     p.fmax = 10;
-    lb_measure_opts o = {.therm = 50, .sweeps = 50, .threads = 1};
-    lb_measure_result r;
+    lat_measure_opts o = {.therm = 50, .sweeps = 50, .threads = 1};
+    lat_measure_result r;
     char err[300] = "";
-    assert_false(lb_measure(&p, 1, &o, &r, err, sizeof err));
+    assert_false(lat_measure(&p, 1, &o, &r, err, sizeof err));
     assert_non_null(strstr(err, "F_max = 10"));
 }
 
 /* Open worms: exactly 2K distinct defects of |div| = 1, f consistent, labels recomputable. */
 static void test_open_worm_insertion(void **state) {
     (void)state;
-    lb_wtable wt;
+    lat_wtable wt;
     char err[300];
-    assert_true(lb_wtable_build(&wt, 4.01, 1.0, LB_FMAX_DEFAULT, err, sizeof err));
+    assert_true(lat_wtable_build(&wt, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
     static const struct { int nt, nx; double mu; int K; } c[] = {{8, 8, 1.5, 10}, {8, 8, 1.0, 1}, {5, 4, 1.0, 10},
                                                                {60, 4, 0.95, 5}, {2, 2, 1.0, 2}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        lb_point_cfg p = cfg(c[i].nt, c[i].nx, 4.01, 1.0, c[i].mu, 1, 40 + i);
-        lb_sampler s;
-        assert_true(lb_sampler_init(&s, &p, &wt, err, sizeof err));
+        lat_point_cfg p = cfg(c[i].nt, c[i].nx, 4.01, 1.0, c[i].mu, 1, 40 + i);
+        lat_sampler s;
+        assert_true(lat_sampler_init(&s, &p, &wt, err, sizeof err));
         const int V = s.g.v;
         int32_t *k = malloc(sizeof(int32_t) * 5 * V);
         uint8_t *mark = malloc(V);
         uint32_t st[4];
-        worm_rng_seed(st, 1, 9, LB_STREAM_VIOL | i);
+        worm_rng_seed(st, 1, 9, LAT_STREAM_VIOL | i);
         worm_rng g = worm_rng_load(st, 1);
         for (int rep = 0; rep < 20; rep++) {
-            assert_true(lb_sampler_sweeps(&s, 0, 5, NULL, err, sizeof err));
-            lb_chain ch = lb_ensemble_chain(&s.ens, 0);
-            lb_chain_copy(&s.g, ch, k, k + 2 * V, k + 4 * V);
+            assert_true(lat_sampler_sweeps(&s, 0, 5, NULL, err, sizeof err));
+            lat_chain ch = lat_ensemble_chain(&s.ens, 0);
+            lat_chain_copy(&s.g, ch, k, k + 2 * V, k + 4 * V);
             int K = rep % (c[i].K + 1);
-            if (!lb_insert_open_worms(&s.desc, k, k + 2 * V, k + 4 * V, K, 0, &g, mark, err, sizeof err))
+            if (!lat_insert_open_worms(&s.desc, k, k + 2 * V, k + 4 * V, K, 0, &g, mark, err, sizeof err))
                 fail_msg("%s", err);
-            lb_chain one = {k, k + 2 * V, k + 4 * V, NULL, NULL, 1};
-            if (!lb_chain_check(&s.g, one, K == 0, K, err, sizeof err)) fail_msg("K=%d: %s", K, err);
+            lat_chain one = {k, k + 2 * V, k + 4 * V, NULL, NULL, 1};
+            if (!lat_chain_check(&s.g, one, K == 0, K, err, sizeof err)) fail_msg("K=%d: %s", K, err);
             int defects = 0;
             for (int x = 0; x < V; x++) {
-                int d = lb_site_div(&s.g, one, x);
+                int d = lat_site_div(&s.g, one, x);
                 assert_true(d >= -1 && d <= 1);
                 defects += d != 0;
             }
             assert_int_equal(defects, 2 * K);
         }
         /* too many worms for the lattice */
-        assert_false(lb_insert_open_worms(&s.desc, k, k + 2 * V, k + 4 * V, V / 2 + 1, 0, &g, mark, err, sizeof err));
+        assert_false(lat_insert_open_worms(&s.desc, k, k + 2 * V, k + 4 * V, V / 2 + 1, 0, &g, mark, err, sizeof err));
         free(k), free(mark);
-        lb_sampler_free(&s);
+        lat_sampler_free(&s);
     }
-    lb_wtable_free(&wt);
+    lat_wtable_free(&wt);
 }
 
 /* k or l outside int16 is an error when exporting, never a wrap-around. */
 static void test_int16_export_overflow(void **state) {
     (void)state;
-    lb_lattice g;
+    lat_lattice g;
     char err[300];
-    assert_true(lb_lattice_init(&g, 2, 3, err, sizeof err));
+    assert_true(lat_lattice_init(&g, 2, 3, err, sizeof err));
     int32_t k[12] = {0}, l[12] = {0}, f[6] = {0};
     int16_t out[4 * 6];
-    lb_chain ch = {k, l, f, NULL, NULL, 1};
+    lat_chain ch = {k, l, f, NULL, NULL, 1};
     k[2 * 4 + 0] = 32767, l[2 * 5 + 1] = 32767;
-    assert_true(lb_chain_export_i16(&g, ch, out, err, sizeof err));
+    assert_true(lat_chain_export_i16(&g, ch, out, err, sizeof err));
     assert_int_equal(out[0 * 6 + 4], 32767);  /* channel k_t, site 4 */
     assert_int_equal(out[3 * 6 + 5], 32767);  /* channel l_x, site 5 */
     k[2 * 4 + 0] = -32769;
-    assert_false(lb_chain_export_i16(&g, ch, out, err, sizeof err));
+    assert_false(lat_chain_export_i16(&g, ch, out, err, sizeof err));
     assert_non_null(strstr(err, "does not fit int16"));
     k[2 * 4 + 0] = 0, l[2 * 5 + 1] = 40000;
-    assert_false(lb_chain_export_i16(&g, ch, out, err, sizeof err));
-    lb_lattice_free(&g);
+    assert_false(lat_chain_export_i16(&g, ch, out, err, sizeof err));
+    lat_lattice_free(&g);
 }
 
 int main(void) {

@@ -19,17 +19,17 @@ static void compare(int nt, int nx, double eta, double lam, double delta) {
     double *p2 = malloc(sizeof(double) * R * S), *p4 = malloc(sizeof(double) * R * S);
     double acc = 0;
     for (int r = 0; r < R; r++) {
-        lb_metro_cfg c = {nt, nx, eta, lam, delta, 2, 1000 + r};
-        acc += lb_metro_run(&c, 1000, S, p2 + (size_t)r * S, p4 + (size_t)r * S) / R;
+        lat_metro_cfg c = {nt, nx, eta, lam, delta, 2, 1000 + r};
+        acc += lat_metro_run(&c, 1000, S, p2 + (size_t)r * S, p4 + (size_t)r * S) / R;
     }
-    lb_series_stats m2, m4;
-    lb_series_analyze(p2, R, S, &m2);
-    lb_series_analyze(p4, R, S, &m4);
-    lb_point_cfg p = {.nt = nt, .nx = nx, .eta = eta, .lambda = lam, .mu = 0, .nchains = 8, .seed = 31};
-    lb_measure_opts o = {.therm = 500, .sweeps = 16000 / SCALE, .threads = 2};
-    lb_measure_result d;
+    lat_series_stats m2, m4;
+    lat_series_analyze(p2, R, S, &m2);
+    lat_series_analyze(p4, R, S, &m4);
+    lat_point_cfg p = {.nt = nt, .nx = nx, .eta = eta, .lambda = lam, .mu = 0, .nchains = 8, .seed = 31};
+    lat_measure_opts o = {.therm = 500, .sweeps = 16000 / SCALE, .threads = 2};
+    lat_measure_result d;
     char err[300];
-    if (!lb_measure(&p, 1, &o, &d, err, sizeof err)) fail_msg("%s", err);
+    if (!lat_measure(&p, 1, &o, &d, err, sizeof err)) fail_msg("%s", err);
     double z2 = (d.phi2.mean - m2.mean) / hypot(d.phi2.err, m2.err);
     double z4 = (d.phi4.mean - m4.mean) / hypot(d.phi4.err, m4.err);
     printf("NOTE %dx%d eta %g lambda %g mu 0: <|phi|^2> worm %.6f +- %.6f, Metropolis %.6f +- %.6f (%+.1f sigma; "

@@ -24,11 +24,11 @@
 static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
 
 /* Chain by chain, the whole state; returns the number of chains that stopped on F_max. */
-static int compare(const lb_sampler *a, const lb_sampler *b, const char *what) {
+static int compare(const lat_sampler *a, const lat_sampler *b, const char *what) {
     const int V = a->g.v;
     int stopped = 0;
     for (int ch = 0; ch < a->cfg.nchains; ch++) {
-        lb_chain x = lb_ensemble_chain(&a->ens, ch), y = lb_ensemble_chain(&b->ens, ch);
+        lat_chain x = lat_ensemble_chain(&a->ens, ch), y = lat_ensemble_chain(&b->ens, ch);
         for (int j = 0; j < WORM_NSTAT; j++)
             if (x.stat[j * x.stride] != y.stat[j * y.stride])
                 fail_msg("%s: chain %d counter %d: scalar %llu, %s %llu", what, ch, j,
@@ -52,17 +52,17 @@ static int chains_for(const worm_ops *v) { return 2 * v->lanes + 3; }
 
 /* Runs the same point with the scalar reference (one chain per block) and with `v`, in rounds of
  * `chunk` sweeps per call, comparing after every round; auto worm counts (wps 0) calibrate after
- * round 0; wps < 0: no worms at all (the l pass alone, as lb_wormbench times it). */
-static int run_pair(const worm_ops *v, const lb_wtable *wt, int nt, int nx, double eta, double mu, int wps,
+ * round 0; wps < 0: no worms at all (the l pass alone, as bench_worm_throughput times it). */
+static int run_pair(const worm_ops *v, const lat_wtable *wt, int nt, int nx, double eta, double mu, int wps,
                     int rounds, int chunk, uint64_t seed) {
     char err[300], what[160];
-    lb_point_cfg p = {.nt = nt, .nx = nx, .eta = eta, .lambda = wt->lambda, .mu = mu, .worms_per_sweep = wps < 0 ? 1 : wps,
+    lat_point_cfg p = {.nt = nt, .nx = nx, .eta = eta, .lambda = wt->lambda, .mu = mu, .worms_per_sweep = wps < 0 ? 1 : wps,
                       .fmax = wt->fmax, .nchains = chains_for(v), .seed = seed, .point = 3};
-    lb_sampler a, b;
+    lat_sampler a, b;
     p.ops = &scalar1;
-    assert_true(lb_sampler_init(&a, &p, wt, err, sizeof err));
+    assert_true(lat_sampler_init(&a, &p, wt, err, sizeof err));
     p.ops = v;
-    assert_true(lb_sampler_init(&b, &p, wt, err, sizeof err));
+    assert_true(lat_sampler_init(&b, &p, wt, err, sizeof err));
     assert_int_equal(b.ens.nblocks, 3);
     if (wps < 0) a.desc.worms_per_sweep = b.desc.worms_per_sweep = 0;
     int stopped = 0;
@@ -70,16 +70,16 @@ static int run_pair(const worm_ops *v, const lb_wtable *wt, int nt, int nx, doub
         /* the kernels directly: a chain stopped by F_max must stop identically too */
         for (int k = 0; k < a.ens.nblocks; k++) a.cfg.ops->sweep(&a.desc, &a.ens.blocks[k], chunk, NULL);
         for (int k = 0; k < b.ens.nblocks; k++) b.cfg.ops->sweep(&b.desc, &b.ens.blocks[k], chunk, NULL);
-        if (r == 0) lb_sampler_calibrate(&a), lb_sampler_calibrate(&b);
+        if (r == 0) lat_sampler_calibrate(&a), lat_sampler_calibrate(&b);
         assert_int_equal(a.desc.worms_per_sweep, b.desc.worms_per_sweep);
         snprintf(what, sizeof what, "%s %dx%d eta %g mu %g wps %d fmax %d after %d sweeps", v->name, nt, nx, eta, mu,
                  a.desc.worms_per_sweep, wt->fmax, (r + 1) * chunk);
         stopped = compare(&a, &b, what);
     }
-    lb_chain c0 = lb_ensemble_chain(&b.ens, 0);
+    lat_chain c0 = lat_ensemble_chain(&b.ens, 0);
     assert_true(stopped || wps < 0 || c0.stat[WORM_STAT_HEAD_ACC * c0.stride] > 0);
     assert_true(c0.stat[WORM_STAT_L_ACC * c0.stride] > 0);
-    lb_sampler_free(&a), lb_sampler_free(&b);
+    lat_sampler_free(&a), lat_sampler_free(&b);
     return stopped;
 }
 
@@ -90,11 +90,11 @@ static void test_bit_identical(void **state) {
     int nvar = 0, ran = 0;
     const worm_ops *vars = lb_worm_variants(&nvar);
     char err[300];
-    lb_wtable t401, t425, tsmall, ttiny;
-    assert_true(lb_wtable_build(&t401, 4.01, 1.0, LB_FMAX_DEFAULT, err, sizeof err));
-    assert_true(lb_wtable_build(&t425, 4.25, 1.0, LB_FMAX_DEFAULT, err, sizeof err));
-    assert_true(lb_wtable_build(&tsmall, 4.01, 1.0, 32, err, sizeof err));
-    assert_true(lb_wtable_build(&ttiny, 4.01, 1.0, 12, err, sizeof err));
+    lat_wtable t401, t425, tsmall, ttiny;
+    assert_true(lat_wtable_build(&t401, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
+    assert_true(lat_wtable_build(&t425, 4.25, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
+    assert_true(lat_wtable_build(&tsmall, 4.01, 1.0, 32, err, sizeof err));
+    assert_true(lat_wtable_build(&ttiny, 4.01, 1.0, 12, err, sizeof err));
     static const struct { int nt, nx; } lat[] = {{8, 8}, {60, 4}, {5, 7}, {2, 6}, {3, 2}};
     static const struct { double eta, mu; } par[] = {{4.01, 0.5}, {4.01, 0.95}, {4.01, 1.5}, {4.25, 1.0}};
     for (int i = 0; i < nvar; i++) {
@@ -107,7 +107,7 @@ static void test_bit_identical(void **state) {
         long sweeps = 0;
         for (size_t li = 0; li < sizeof lat / sizeof lat[0]; li++)
             for (size_t pi = 0; pi < sizeof par / sizeof par[0]; pi++) {
-                const lb_wtable *wt = par[pi].eta == 4.25 ? &t425 : &t401;
+                const lat_wtable *wt = par[pi].eta == 4.25 ? &t425 : &t401;
                 run_pair(v, wt, lat[li].nt, lat[li].nx, par[pi].eta, par[pi].mu, 0, 6, 40 / SCALE, 7 + li * 10 + pi);
                 sweeps += 6 * (40 / SCALE);
             }
@@ -126,7 +126,7 @@ static void test_bit_identical(void **state) {
         ran++;
     }
     printf("NOTE worm: %d vectorized variant(s) checked\n", ran);
-    lb_wtable_free(&t401), lb_wtable_free(&t425), lb_wtable_free(&tsmall), lb_wtable_free(&ttiny);
+    lat_wtable_free(&t401), lat_wtable_free(&t425), lat_wtable_free(&tsmall), lat_wtable_free(&ttiny);
 }
 
 /* ---- the per-chain sweep-end hook (kernels/worm/worm.h) ---- */
@@ -134,15 +134,15 @@ static void test_bit_identical(void **state) {
 #define HOOK_MAX 64
 
 typedef struct {
-    const lb_sampler *s;
+    const lat_sampler *s;
     int block, stop_mod;
     uint64_t *rec;   /* [chain][HOOK_MAX]: a hash of the chain's configuration at each call */
     int *calls;      /* [chain] */
     int every, bad_n;
 } hook_rec;
 
-static uint64_t config_hash(const lb_sampler *s, int chain) {
-    lb_chain c = lb_ensemble_chain(&s->ens, chain);
+static uint64_t config_hash(const lat_sampler *s, int chain) {
+    lat_chain c = lat_ensemble_chain(&s->ens, chain);
     uint64_t h = 1469598103934665603ull;
     for (int j = 0; j < 2 * s->g.v; j++) h = (h ^ (uint32_t)c.k[j * c.stride]) * 1099511628211ull, h = (h ^ (uint32_t)c.l[j * c.stride]) * 1099511628211ull;
     for (int j = 0; j < s->g.v; j++) h = (h ^ (uint32_t)c.f[j * c.stride]) * 1099511628211ull;
@@ -159,7 +159,7 @@ static bool record_hook(void *ctx, const worm_block *b, int lane, int n) {
 }
 
 /* One call of `sweeps` sweeps per block with the recording hook; returns the records. */
-static void run_hooked(lb_sampler *s, int sweeps, int every, int stop_mod, uint64_t *rec, int *calls) {
+static void run_hooked(lat_sampler *s, int sweeps, int every, int stop_mod, uint64_t *rec, int *calls) {
     memset(rec, 0, sizeof(uint64_t) * s->cfg.nchains * HOOK_MAX);
     memset(calls, 0, sizeof(int) * s->cfg.nchains);
     for (int k = 0; k < s->ens.nblocks; k++) {
@@ -181,8 +181,8 @@ static void test_hook(void **state) {
     int nvar = 0;
     const worm_ops *vars = lb_worm_variants(&nvar);
     char err[300], what[160];
-    lb_wtable wt;
-    assert_true(lb_wtable_build(&wt, 4.01, 1.0, LB_FMAX_DEFAULT, err, sizeof err));
+    lat_wtable wt;
+    assert_true(lat_wtable_build(&wt, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
     static const int wpss[] = {0, 120, -1};
     for (int i = 0; i < nvar; i++) {
         const worm_ops *v = &vars[i];
@@ -192,14 +192,14 @@ static void test_hook(void **state) {
             continue;
         }
         for (int w = 0; w < 3; w++) {
-            lb_point_cfg p = {.nt = 5, .nx = 7, .eta = 4.01, .lambda = 1.0, .mu = 1.1, .worms_per_sweep = wpss[w] < 0 ? 1 : wpss[w],
+            lat_point_cfg p = {.nt = 5, .nx = 7, .eta = 4.01, .lambda = 1.0, .mu = 1.1, .worms_per_sweep = wpss[w] < 0 ? 1 : wpss[w],
                               .nchains = v->lanes + 5, .seed = 31 + w, .point = 1};
-            lb_sampler a, b, c;
+            lat_sampler a, b, c;
             p.ops = &scalar1;
-            assert_true(lb_sampler_init(&a, &p, &wt, err, sizeof err));
-            assert_true(lb_sampler_init(&c, &p, &wt, err, sizeof err));
+            assert_true(lat_sampler_init(&a, &p, &wt, err, sizeof err));
+            assert_true(lat_sampler_init(&c, &p, &wt, err, sizeof err));
             p.ops = v;
-            assert_true(lb_sampler_init(&b, &p, &wt, err, sizeof err));
+            assert_true(lat_sampler_init(&b, &p, &wt, err, sizeof err));
             if (wpss[w] < 0) a.desc.worms_per_sweep = b.desc.worms_per_sweep = c.desc.worms_per_sweep = 0;
             const int C = p.nchains;
             uint64_t *ra = calloc((size_t)C * HOOK_MAX, 8), *rb = calloc((size_t)C * HOOK_MAX, 8);
@@ -225,16 +225,16 @@ static void test_hook(void **state) {
                 assert_int_equal(ca[ch], ch % 5 + 2);
                 assert_int_equal(cb[ch], ch % 5 + 2);
                 assert_memory_equal(ra + ch * HOOK_MAX, rb + ch * HOOK_MAX, (size_t)(ch % 5 + 2) * 8);
-                lb_chain x = lb_ensemble_chain(&b.ens, ch);
-                assert_true(lb_chain_check(&b.g, x, true, 0, err, sizeof err));
+                lat_chain x = lat_ensemble_chain(&b.ens, ch);
+                assert_true(lat_chain_check(&b.g, x, true, 0, err, sizeof err));
             }
             free(ra), free(rb), free(ca), free(cb);
-            lb_sampler_free(&a), lb_sampler_free(&b), lb_sampler_free(&c);
+            lat_sampler_free(&a), lat_sampler_free(&b), lat_sampler_free(&c);
         }
         printf("NOTE worm/%s: the sweep-end hook is called and stops chains as in the scalar kernel "
                "(auto, 120 and no worms per sweep)\n", v->name);
     }
-    lb_wtable_free(&wt);
+    lat_wtable_free(&wt);
 }
 
 /* ---- the CLI: datasets do not depend on the kernel variant ---- */

@@ -12,14 +12,14 @@ static void check_low(long double eta, long double lam) {
     long double w0 = sqrtl(3.14159265358979323846264338327950288L) / (4 * sqrtl(lam)) * expl(eta * eta / (4 * lam)) *
                      erfcl(eta / (2 * sqrtl(lam)));
     long double w2 = (1 - 2 * eta * w0) / (4 * lam);
-    long double q0 = expl(lb_logw_quad(0, eta, lam)), q2 = expl(lb_logw_quad(2, eta, lam));
+    long double q0 = expl(lat_logw_quad(0, eta, lam)), q2 = expl(lat_logw_quad(2, eta, lam));
     if (rel(q0, w0) > 1e-12L || rel(q2, w2) > 1e-12L)
         fail_msg("eta %Lg lambda %Lg: W(0) %.17Lg vs %.17Lg, W(2) %.17Lg vs %.17Lg", eta, lam, q0, w0, q2, w2);
 }
 
 /* W(f+4) = [(f/2+1) W(f) - η W(f+2)] / (2λ), one step from quadrature values (never iterated). */
 static void check_recursion(long double eta, long double lam, int f) {
-    long double a = lb_logw_quad(f, eta, lam), b = lb_logw_quad(f + 2, eta, lam), c = lb_logw_quad(f + 4, eta, lam);
+    long double a = lat_logw_quad(f, eta, lam), b = lat_logw_quad(f + 2, eta, lam), c = lat_logw_quad(f + 4, eta, lam);
     long double rhs = ((0.5L * f + 1) * expl(a - c) - eta * expl(b - c)) / (2 * lam);
     if (fabsl(rhs - 1) > 1e-12L) fail_msg("eta %Lg lambda %Lg f %d: recursion off by %Lg", eta, lam, f, rhs - 1);
 }
@@ -36,7 +36,7 @@ static void test_closed_forms(void **state) {
 
 static void test_design_numbers(void **state) {
     (void)state;
-    long double w0 = expl(lb_logw_quad(0, 4.01L, 1)), w2 = expl(lb_logw_quad(2, 4.01L, 1));
+    long double w0 = expl(lat_logw_quad(0, 4.01L, 1)), w2 = expl(lat_logw_quad(2, 4.01L, 1));
     assert_true(fabsl(w0 - 0.1129331100L) < 5.1e-11L);
     assert_true(fabsl(w2 / w0 - 0.2086997738L) < 5.1e-11L);
 }
@@ -47,7 +47,7 @@ static void test_gaussian_limit(void **state) {
     static const long double etas[] = {0.3L, 4.5L, 5};
     for (int e = 0; e < 3; e++)
         for (int f = 0; f <= 1028; f += (f < 20 ? 1 : 37)) {
-            long double q = lb_logw_quad(f, etas[e], 0), g = lb_logw_gauss(f, etas[e]);
+            long double q = lat_logw_quad(f, etas[e], 0), g = lat_logw_gauss(f, etas[e]);
             if (fabsl(expl(q - g) - 1) > 1e-13L) fail_msg("eta %Lg f %d: quad/closed - 1 = %Lg", etas[e], f, expl(q - g) - 1);
         }
 }
@@ -55,9 +55,9 @@ static void test_gaussian_limit(void **state) {
 /* The built tables: ratios consistent with logW, zeros at the table edges, errors for bad input. */
 static void test_tables(void **state) {
     (void)state;
-    lb_wtable t;
+    lat_wtable t;
     char err[200];
-    assert_true(lb_wtable_build(&t, 4.01, 1.0, 1024, err, sizeof err));
+    assert_true(lat_wtable_build(&t, 4.01, 1.0, 1024, err, sizeof err));
     assert_int_equal(t.fmax, 1024);
     for (int f = 0; f <= t.fmax; f++) {
         assert_true(fabs(t.r2[f] / exp(t.logw[f + 2] - t.logw[f]) - 1) < 1e-11);
@@ -68,15 +68,15 @@ static void test_tables(void **state) {
     assert_true(t.w2[0] == 0.0f && t.w2[1] == 0.0f && t.w2[2 * t.fmax + 1] == 0.0f && t.w2[2 * t.fmax] == 0.0f);
     assert_true(fabs(exp(t.logw[0]) - 0.1129331100) < 1e-10);
     assert_true(t.inv[3] == (float)(1.0 / 3));
-    lb_wtable_free(&t);
-    assert_true(lb_wtable_build(&t, 5.0, 0.0, 64, err, sizeof err));
+    lat_wtable_free(&t);
+    assert_true(lat_wtable_build(&t, 5.0, 0.0, 64, err, sizeof err));
     for (int f = 0; f <= 64; f++) assert_true(fabs(t.r2[f] - (0.5 * f + 1) / 5.0) < 1e-13 * t.r2[f]);
-    lb_wtable_free(&t);
-    assert_false(lb_wtable_build(&t, 0.0, 0.0, 64, err, sizeof err));
+    lat_wtable_free(&t);
+    assert_false(lat_wtable_build(&t, 0.0, 0.0, 64, err, sizeof err));
     assert_non_null(strstr(err, "eta must be > 0 when lambda = 0"));
-    assert_false(lb_wtable_build(&t, -1.0, 0.0, 64, err, sizeof err));
-    assert_false(lb_wtable_build(&t, 4.0, -1.0, 64, err, sizeof err));
-    assert_false(lb_wtable_build(&t, 4.0, 1.0, 2, err, sizeof err));
+    assert_false(lat_wtable_build(&t, -1.0, 0.0, 64, err, sizeof err));
+    assert_false(lat_wtable_build(&t, 4.0, -1.0, 64, err, sizeof err));
+    assert_false(lat_wtable_build(&t, 4.0, 1.0, 2, err, sizeof err));
 }
 
 int main(void) {

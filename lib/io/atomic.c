@@ -103,7 +103,7 @@ static int register_path(const char *path, bool dir) {
     return -1;
 }
 
-void lb_atomic_unregister(int slot) {
+void io_atomic_unregister(int slot) {
     if (slot >= 0 && slot < SLOTS) __atomic_store_n(&registry[slot].state, 0, __ATOMIC_RELEASE);
 }
 
@@ -137,11 +137,11 @@ static bool tmp_template(const char *path, char *tmp, size_t len, char *err, siz
     if (!split(path, dir, base, sizeof dir)) return snprintf(err, errlen, "'%s' is not a usable output path", path), false;
     int n = snprintf(tmp, len, "%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());
     if (n < 0 || (size_t)n >= len || strlen(base) > 200) return snprintf(err, errlen, "output path too long: %.200s", path), false;
-    lb_atomic_sweep(dir);
+    io_atomic_sweep(dir);
     return true;
 }
 
-bool lb_atomic_check_target(const char *path, char *err, size_t errlen) {
+bool io_atomic_check_target(const char *path, char *err, size_t errlen) {
     char dir[4096], base[4096];
     struct stat st;
     if (!path || !split(path, dir, base, sizeof dir))
@@ -155,7 +155,7 @@ bool lb_atomic_check_target(const char *path, char *err, size_t errlen) {
     return true;
 }
 
-bool lb_atomic_tmp_owner(const char *name, long *pid) {
+bool io_atomic_tmp_owner(const char *name, long *pid) {
     if (name[0] != '.') return false;
     const char *t = strstr(name, ".tmp-");
     if (!t) return false;
@@ -183,14 +183,14 @@ static bool owner_alive(long pid) {
     return strstr(comm, "latbench") || !strncmp(comm, "qemu", 4) || !strncmp(comm, "python", 6) || !strncmp(comm, "test_", 5);
 }
 
-int lb_atomic_sweep(const char *dir) {
+int io_atomic_sweep(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     int removed = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         long pid;
-        if (!lb_atomic_tmp_owner(e->d_name, &pid) || owner_alive(pid)) continue;
+        if (!io_atomic_tmp_owner(e->d_name, &pid) || owner_alive(pid)) continue;
         char p[8400];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat st;
@@ -213,14 +213,14 @@ static mode_t file_mode(unsigned base) {
     return (mode_t)base & ~um;
 }
 
-bool lb_atomic_open(lb_atomic_file *f, const char *path, int flags, char *err, size_t errlen) {
+bool io_atomic_open(io_atomic_file *f, const char *path, int flags, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->fd = f->slot = -1;
     f->flags = flags;
     if (strlen(path) >= sizeof f->path) return snprintf(err, errlen, "output path too long: %.200s", path), false;
     strcpy(f->path, path);
     if (!tmp_template(path, f->tmp, sizeof f->tmp, err, errlen)) return false;
-    if ((flags & LB_ATOMIC_NOREPLACE) && access(path, F_OK) == 0)
+    if ((flags & IO_ATOMIC_NOREPLACE) && access(path, F_OK) == 0)
         return snprintf(err, errlen, "%s already exists; refusing to overwrite it", path), false;
     sigset_t old;
     block_signals(&old);
@@ -231,7 +231,7 @@ bool lb_atomic_open(lb_atomic_file *f, const char *path, int flags, char *err, s
     if (f->fd < 0) return snprintf(err, errlen, "cannot write %s: %s", path, strerror(e)), false;
     if (fchmod(f->fd, file_mode(0666)) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        lb_atomic_abort(f);
+        io_atomic_abort(f);
         return false;
     }
     return true;
@@ -244,9 +244,9 @@ static void fsync_dir_of(const char *path) {
     if (fd >= 0) fsync(fd), close(fd);
 }
 
-bool lb_atomic_rename(const char *tmp, const char *path, int flags) {
+bool io_atomic_rename(const char *tmp, const char *path, int flags) {
     int r;
-    if (!(flags & LB_ATOMIC_NOREPLACE)) {
+    if (!(flags & IO_ATOMIC_NOREPLACE)) {
         r = rename(tmp, path);
     } else {
         r = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
@@ -267,37 +267,37 @@ bool lb_atomic_rename(const char *tmp, const char *path, int flags) {
     return true;
 }
 
-bool lb_atomic_commit(lb_atomic_file *f, char *err, size_t errlen) {
+bool io_atomic_commit(io_atomic_file *f, char *err, size_t errlen) {
     if (f->fd < 0) return snprintf(err, errlen, "cannot write %s: not open", f->path), false;
     bool ok = fsync(f->fd) == 0;
     int e = errno;
     if (close(f->fd) != 0 && ok) ok = false, e = errno;
     f->fd = -1;
-    if (ok && !lb_atomic_rename(f->tmp, f->path, f->flags)) ok = false, e = errno;
+    if (ok && !io_atomic_rename(f->tmp, f->path, f->flags)) ok = false, e = errno;
     if (!ok) {
         if (e == EEXIST || e == ENOTEMPTY) snprintf(err, errlen, "%s already exists (it appeared meanwhile); refusing to overwrite it", f->path);
         else snprintf(err, errlen, "cannot write %s: %s", f->path, strerror(e));
-        lb_atomic_abort(f);
+        io_atomic_abort(f);
         return false;
     }
-    lb_atomic_unregister(f->slot);
+    io_atomic_unregister(f->slot);
     f->slot = -1;
     f->tmp[0] = 0;
     return true;
 }
 
-void lb_atomic_abort(lb_atomic_file *f) {
+void io_atomic_abort(io_atomic_file *f) {
     if (f->fd >= 0) close(f->fd);
     f->fd = -1;
     if (f->tmp[0] && !strstr(f->tmp, "XXXXXX")) unlink(f->tmp);
-    lb_atomic_unregister(f->slot);
+    io_atomic_unregister(f->slot);
     f->slot = -1;
     f->tmp[0] = 0;
 }
 
 /* ---- directories ---- */
 
-bool lb_atomic_mkdtemp(const char *path, char *tmp, size_t tmplen, int *slot, char *err, size_t errlen) {
+bool io_atomic_mkdtemp(const char *path, char *tmp, size_t tmplen, int *slot, char *err, size_t errlen) {
     *slot = -1;
     if (!tmp_template(path, tmp, tmplen, err, errlen)) return false;
     sigset_t old;
@@ -313,19 +313,19 @@ bool lb_atomic_mkdtemp(const char *path, char *tmp, size_t tmplen, int *slot, ch
     }
     if (chmod(tmp, file_mode(0777)) != 0) {
         snprintf(err, errlen, "chmod %s: %s", tmp, strerror(errno));
-        lb_atomic_rmtree(tmp, *slot);
+        io_atomic_rmtree(tmp, *slot);
         *slot = -1;
         return false;
     }
     return true;
 }
 
-void lb_atomic_rmtree(const char *tmp, int slot) {
+void io_atomic_rmtree(const char *tmp, int slot) {
     remove_dir_raw(tmp);
-    lb_atomic_unregister(slot);
+    io_atomic_unregister(slot);
 }
 
-bool lb_mkdirs(const char *path) {
+bool io_mkdirs(const char *path) {
     char buf[4096];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof buf) {

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 /* flags */
-#define LB_ATOMIC_NOREPLACE 1 /* fail with "already exists" rather than replace the target */
+#define IO_ATOMIC_NOREPLACE 1 /* fail with "already exists" rather than replace the target */
 
 typedef struct {
     char path[4096]; /* the target */
@@ -20,31 +20,31 @@ typedef struct {
     int fd;          /* open on tmp while writing; -1 otherwise */
     int slot;        /* cleanup registry slot; -1 none */
     int flags;
-} lb_atomic_file;
+} io_atomic_file;
 
 /* Creates the temporary for path (after removing stale temporaries in its directory). */
-bool lb_atomic_open(lb_atomic_file *f, const char *path, int flags, char *err, size_t errlen);
+bool io_atomic_open(io_atomic_file *f, const char *path, int flags, char *err, size_t errlen);
 /* Whether path can be an output file: a name (not "", ".", a directory), in an existing directory
  * this process may write.  Commands check their outputs with it before a long computation. */
-bool lb_atomic_check_target(const char *path, char *err, size_t errlen);
+bool io_atomic_check_target(const char *path, char *err, size_t errlen);
 /* fsync, close, rename into place, fsync of the directory; on failure removes the temporary. */
-bool lb_atomic_commit(lb_atomic_file *f, char *err, size_t errlen);
+bool io_atomic_commit(io_atomic_file *f, char *err, size_t errlen);
 /* Closes and removes the temporary (after an error).  Safe to call twice. */
-void lb_atomic_abort(lb_atomic_file *f);
+void io_atomic_abort(io_atomic_file *f);
 
 /* A temporary directory beside path (registered; its files are removed with it). */
-bool lb_atomic_mkdtemp(const char *path, char *tmp, size_t tmplen, int *slot, char *err, size_t errlen);
+bool io_atomic_mkdtemp(const char *path, char *tmp, size_t tmplen, int *slot, char *err, size_t errlen);
 /* Renames tmp to path (flags as above) and fsyncs the directory; false with errno set. */
-bool lb_atomic_rename(const char *tmp, const char *path, int flags);
+bool io_atomic_rename(const char *tmp, const char *path, int flags);
 /* Removes a temporary directory and the files in it, and unregisters slot (-1: none). */
-void lb_atomic_rmtree(const char *tmp, int slot);
+void io_atomic_rmtree(const char *tmp, int slot);
 /* Forgets slot (the temporary was renamed into place). */
-void lb_atomic_unregister(int slot);
+void io_atomic_unregister(int slot);
 
 /* Removes the stale temporaries (see the header) in dir; returns how many. */
-int lb_atomic_sweep(const char *dir);
+int io_atomic_sweep(const char *dir);
 /* Whether name looks like one of our temporaries; *pid receives its owner. */
-bool lb_atomic_tmp_owner(const char *name, long *pid);
+bool io_atomic_tmp_owner(const char *name, long *pid);
 
 /* mkdir -p: creates path and its missing parents (mode 0755).  False with errno set on failure. */
-bool lb_mkdirs(const char *path);
+bool io_mkdirs(const char *path);

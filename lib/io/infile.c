@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int lb_open_regular(const char *path, off_t *size, char *err, size_t errlen) {
+int io_open_regular(const char *path, off_t *size, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         const int e = errno;

@@ -7,4 +7,4 @@
 
 /* An fd open for reading on path and its size in *size; -1 with one line in err and errno set:
  * open's errno when it cannot be opened, EINVAL when it is not a regular file. */
-int lb_open_regular(const char *path, off_t *size, char *err, size_t errlen);
+int io_open_regular(const char *path, off_t *size, char *err, size_t errlen);

@@ -10,19 +10,19 @@
 
 /* How every output is dumped: two-space indentation, and 17 significant digits so that a double
  * read back is the double written. */
-#define LB_JSON_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
+#define IO_JSON_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
 
-json_t *lb_json_num(double v);       /* non-finite -> null */
-json_t *lb_json_str(const char *s);  /* NULL -> null */
+json_t *io_json_num(double v);       /* non-finite -> null */
+json_t *io_json_str(const char *s);  /* NULL -> null */
 
 /* obj[key] = value, appended (jansson keeps insertion order). */
-void lb_json_set_num(json_t *obj, const char *key, double v);
-void lb_json_set_str(json_t *obj, const char *key, const char *s);
-void lb_json_set_int(json_t *obj, const char *key, long long v);
-void lb_json_set_bool(json_t *obj, const char *key, bool v);
+void io_json_set_num(json_t *obj, const char *key, double v);
+void io_json_set_str(json_t *obj, const char *key, const char *s);
+void io_json_set_int(json_t *obj, const char *key, long long v);
+void io_json_set_bool(json_t *obj, const char *key, bool v);
 
-/* Writes root (LB_JSON_DUMP_FLAGS, a newline at the end) into af, opened by lb_atomic_open, and
+/* Writes root (IO_JSON_DUMP_FLAGS, a newline at the end) into af, opened by io_atomic_open, and
  * commits it.  On failure removes the temporary and says why in err. */
-bool lb_json_commit(const json_t *root, lb_atomic_file *af, char *err, size_t errlen);
-/* lb_atomic_open + lb_json_commit.  flags: LB_ATOMIC_NOREPLACE or 0. */
-bool lb_json_write_atomic(const json_t *root, const char *path, int flags, char *err, size_t errlen);
+bool io_json_commit(const json_t *root, io_atomic_file *af, char *err, size_t errlen);
+/* io_atomic_open + io_json_commit.  flags: IO_ATOMIC_NOREPLACE or 0. */
+bool io_json_write_atomic(const json_t *root, const char *path, int flags, char *err, size_t errlen);

@@ -13,11 +13,11 @@ static bool little_endian(void) {
     const uint16_t one = 1;
     return *(const uint8_t *)&one == 1;
 }
-const char *lb_npy_descr_i16(void) { return little_endian() ? "<i2" : ">i2"; }
-const char *lb_npy_descr_f32(void) { return little_endian() ? "<f4" : ">f4"; }
+const char *io_npy_descr_i16(void) { return little_endian() ? "<i2" : ">i2"; }
+const char *io_npy_descr_f32(void) { return little_endian() ? "<f4" : ">f4"; }
 
-size_t lb_npy_header(char *buf, const char *descr, const long *shape, int ndim) {
-    char dict[LB_NPY_HEADER_MAX], dims[160] = "";
+size_t io_npy_header(char *buf, const char *descr, const long *shape, int ndim) {
+    char dict[IO_NPY_HEADER_MAX], dims[160] = "";
     size_t dl = 0;
     for (int i = 0; i < ndim; i++) {
         int n = snprintf(dims + dl, sizeof dims - dl, "%ld%s", shape[i], ndim == 1 ? "," : i + 1 < ndim ? ", " : "");
@@ -27,7 +27,7 @@ size_t lb_npy_header(char *buf, const char *descr, const long *shape, int ndim) 
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims);
     if (n < 0 || (size_t)n >= sizeof dict) return 0;
     size_t total = (10 + (size_t)n + 1 + 63) / 64 * 64; /* magic+version+len = 10, '\n' = 1 */
-    if (total > LB_NPY_HEADER_MAX) return 0;
+    if (total > IO_NPY_HEADER_MAX) return 0;
     size_t hl = total - 10;
     memcpy(buf, "\x93NUMPY\x01\x00", 8);
     buf[8] = (char)(hl & 0xff), buf[9] = (char)(hl >> 8);
@@ -37,7 +37,7 @@ size_t lb_npy_header(char *buf, const char *descr, const long *shape, int ndim) 
     return total;
 }
 
-bool lb_pwrite_all(int fd, const void *buf, size_t n, long off, char *err, size_t errlen) {
+bool io_pwrite_all(int fd, const void *buf, size_t n, long off, char *err, size_t errlen) {
     const char *p = buf;
     while (n) {
         ssize_t w = pwrite(fd, p, n, off);
@@ -51,12 +51,12 @@ bool lb_pwrite_all(int fd, const void *buf, size_t n, long off, char *err, size_
     return true;
 }
 
-bool lb_npy_write_fd(int fd, const char *descr, const long *shape, int ndim, const void *data, size_t bytes, char *err,
+bool io_npy_write_fd(int fd, const char *descr, const long *shape, int ndim, const void *data, size_t bytes, char *err,
                      size_t errlen) {
-    char h[LB_NPY_HEADER_MAX];
-    size_t hl = lb_npy_header(h, descr, shape, ndim);
+    char h[IO_NPY_HEADER_MAX];
+    size_t hl = io_npy_header(h, descr, shape, ndim);
     if (!hl) return snprintf(err, errlen, "npy header too long"), false;
-    return lb_pwrite_all(fd, h, hl, 0, err, errlen) && lb_pwrite_all(fd, data, bytes, (long)hl, err, errlen);
+    return io_pwrite_all(fd, h, hl, 0, err, errlen) && io_pwrite_all(fd, data, bytes, (long)hl, err, errlen);
 }
 
 /* ---- the strict header parser ---- */
@@ -126,12 +126,12 @@ static bool parse_dim(npy_cur *c, int64_t *v) {
 }
 
 /* A tuple: "()", "(5,)", "(2, 3)", "(2, 3,)"; "(5)" is an int in Python, not a tuple. */
-static bool parse_shape(npy_cur *c, lb_npy_info *o) {
+static bool parse_shape(npy_cur *c, io_npy_info *o) {
     if (!eat(c, '(')) return cur_fail(c, "shape must be a tuple");
     o->ndim = 0;
     if (eat(c, ')')) return true;
     for (;;) {
-        if (o->ndim == LB_NPY_MAX_DIMS) return cur_fail(c, "more than 8 dimensions");
+        if (o->ndim == IO_NPY_MAX_DIMS) return cur_fail(c, "more than 8 dimensions");
         if (!parse_dim(c, &o->shape[o->ndim++])) return false;
         bool comma = eat(c, ',');
         if (eat(c, ')')) {
@@ -143,7 +143,7 @@ static bool parse_shape(npy_cur *c, lb_npy_info *o) {
 }
 
 /* The dict: the three keys once each, in any order, nothing else; a trailing comma allowed. */
-static bool parse_dict(npy_cur *c, lb_npy_info *o) {
+static bool parse_dict(npy_cur *c, io_npy_info *o) {
     bool seen[3] = {false, false, false};
     if (!eat(c, '{')) return cur_fail(c, "not a dict");
     while (!eat(c, '}')) {
@@ -168,7 +168,7 @@ static bool parse_dict(npy_cur *c, lb_npy_info *o) {
     return true;
 }
 
-bool lb_npy_parse(const void *buf, size_t len, lb_npy_info *out, char *err, size_t errlen) {
+bool io_npy_parse(const void *buf, size_t len, io_npy_info *out, char *err, size_t errlen) {
     const unsigned char *b = buf;
     memset(out, 0, sizeof *out);
     if (len < 10 || memcmp(b, "\x93NUMPY", 6)) return snprintf(err, errlen, "no .npy magic"), false;
@@ -179,7 +179,7 @@ bool lb_npy_parse(const void *buf, size_t len, lb_npy_info *out, char *err, size
     if (len < start) return snprintf(err, errlen, "truncated header"), false;
     hl = major == 1 ? (size_t)b[8] | (size_t)b[9] << 8
                     : (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
-    if (hl > LB_NPY_MAX_HEADER) return snprintf(err, errlen, "header length %zu over %d", hl, LB_NPY_MAX_HEADER), false;
+    if (hl > IO_NPY_MAX_HEADER) return snprintf(err, errlen, "header length %zu over %d", hl, IO_NPY_MAX_HEADER), false;
     if (len - start < hl) return snprintf(err, errlen, "truncated header"), false;
     out->data_offset = start + hl;
     if (out->data_offset % 16) return snprintf(err, errlen, "data offset %zu not a multiple of 16", out->data_offset), false;
@@ -211,7 +211,7 @@ static size_t descr_size(const char *d) {
 }
 
 /* Checks the header against the caller's dtype and the file's real length; *nbytes: the data. */
-static bool check_info(const char *path, const lb_npy_info *in, const char *descr, off_t fsize, size_t *nbytes,
+static bool check_info(const char *path, const io_npy_info *in, const char *descr, off_t fsize, size_t *nbytes,
                        char *err, size_t errlen) {
     const char host = little_endian() ? '<' : '>';
     const size_t esz = descr_size(descr);
@@ -238,18 +238,18 @@ static bool check_info(const char *path, const lb_npy_info *in, const char *desc
     return true;
 }
 
-bool lb_npy_read(const char *path, const char *descr, void **data, long *shape, int *ndim, char *err, size_t errlen) {
+bool io_npy_read(const char *path, const char *descr, void **data, long *shape, int *ndim, char *err, size_t errlen) {
     *data = NULL, *ndim = 0;
     off_t fsize;
-    int fd = lb_open_regular(path, &fsize, err, errlen);
+    int fd = io_open_regular(path, &fsize, err, errlen);
     if (fd < 0) return false;
-    const size_t hmax = LB_NPY_MAX_HEADER + 12;
+    const size_t hmax = IO_NPY_MAX_HEADER + 12;
     size_t hn = (uint64_t)fsize < hmax ? (size_t)fsize : hmax, nbytes = 0;
     char *hbuf = malloc(hn + 1), perr[200];
-    lb_npy_info in;
+    io_npy_info in;
     bool ok = hbuf && pread_all(fd, hbuf, hn, 0);
     if (!ok) snprintf(err, errlen, "%s: read failed", path);
-    else if (!(ok = lb_npy_parse(hbuf, hn, &in, perr, sizeof perr))) snprintf(err, errlen, "%s: not a valid .npy file (%s)", path, perr);
+    else if (!(ok = io_npy_parse(hbuf, hn, &in, perr, sizeof perr))) snprintf(err, errlen, "%s: not a valid .npy file (%s)", path, perr);
     free(hbuf);
     ok = ok && check_info(path, &in, descr, fsize, &nbytes, err, errlen);
     if (ok) {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "lib/io/npy.h"
 
-bool lb_outdir_begin(lb_outdir *d, const char *path, char *err, size_t errlen) {
+bool io_outdir_begin(io_outdir *d, const char *path, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     d->slot = -1;
     struct stat st;
@@ -25,46 +25,46 @@ bool lb_outdir_begin(lb_outdir *d, const char *path, char *err, size_t errlen) {
     if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
         return snprintf(err, errlen, "cannot write %s: the directory %s does not exist", path, parent), false;
     snprintf(d->final_path, sizeof d->final_path, "%s", path);
-    if (!lb_atomic_mkdtemp(path, d->tmp_path, sizeof d->tmp_path, &d->slot, err, errlen)) return false;
+    if (!io_atomic_mkdtemp(path, d->tmp_path, sizeof d->tmp_path, &d->slot, err, errlen)) return false;
     d->open = true;
     return true;
 }
 
-bool lb_outdir_file(const lb_outdir *d, const char *name, char *out, size_t outlen) {
+bool io_outdir_file(const io_outdir *d, const char *name, char *out, size_t outlen) {
     int n = snprintf(out, outlen, "%s/%s", d->tmp_path, name);
     return n > 0 && (size_t)n < outlen;
 }
 
-bool lb_outdir_commit(lb_outdir *d, char *err, size_t errlen) {
+bool io_outdir_commit(io_outdir *d, char *err, size_t errlen) {
     int fd = open(d->tmp_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) fsync(fd), close(fd);
-    if (!lb_atomic_rename(d->tmp_path, d->final_path, LB_ATOMIC_NOREPLACE)) {
+    if (!io_atomic_rename(d->tmp_path, d->final_path, IO_ATOMIC_NOREPLACE)) {
         snprintf(err, errlen, "cannot move the dataset into %s: %s", d->final_path,
                  errno == EEXIST || errno == ENOTEMPTY ? "it appeared meanwhile; refusing to overwrite it" : strerror(errno));
-        lb_outdir_abort(d);
+        io_outdir_abort(d);
         return false;
     }
-    lb_atomic_unregister(d->slot);
+    io_atomic_unregister(d->slot);
     d->slot = -1;
     d->open = false;
     return true;
 }
 
-void lb_outdir_abort(lb_outdir *d) {
+void io_outdir_abort(io_outdir *d) {
     if (!d->open) return;
-    lb_atomic_rmtree(d->tmp_path, d->slot);
+    io_atomic_rmtree(d->tmp_path, d->slot);
     d->slot = -1;
     d->open = false;
 }
 
-bool lb_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen) {
-    lb_atomic_file f;
-    if (!lb_atomic_open(&f, path, 0, err, errlen)) return false;
+bool io_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen) {
+    io_atomic_file f;
+    if (!io_atomic_open(&f, path, 0, err, errlen)) return false;
     char why[400];
-    if (!lb_pwrite_all(f.fd, data, n, 0, why, sizeof why)) {
+    if (!io_pwrite_all(f.fd, data, n, 0, why, sizeof why)) {
         snprintf(err, errlen, "cannot write %s: %s", path, why);
-        lb_atomic_abort(&f);
+        io_atomic_abort(&f);
         return false;
     }
-    return lb_atomic_commit(&f, err, errlen);
+    return io_atomic_commit(&f, err, errlen);
 }

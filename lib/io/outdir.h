@@ -12,16 +12,16 @@ typedef struct {
     char tmp_path[4200];
     bool open;
     int slot; /* cleanup registry slot of tmp_path */
-} lb_outdir;
+} io_outdir;
 
 /* Refuses an existing path and an unwritable parent up front (before any long computation). */
-bool lb_outdir_begin(lb_outdir *d, const char *path, char *err, size_t errlen);
+bool io_outdir_begin(io_outdir *d, const char *path, char *err, size_t errlen);
 /* Path of a file inside the temporary directory. */
-bool lb_outdir_file(const lb_outdir *d, const char *name, char *out, size_t outlen);
+bool io_outdir_file(const io_outdir *d, const char *name, char *out, size_t outlen);
 /* fsyncs the directory and renames it into place. */
-bool lb_outdir_commit(lb_outdir *d, char *err, size_t errlen);
+bool io_outdir_commit(io_outdir *d, char *err, size_t errlen);
 /* Removes the temporary directory and its files (after an error). */
-void lb_outdir_abort(lb_outdir *d);
+void io_outdir_abort(io_outdir *d);
 
-/* Writes a whole file atomically (lb_atomic_open/commit): temporary beside path, fsync, rename over path. */
-bool lb_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen);
+/* Writes a whole file atomically (io_atomic_open/commit): temporary beside path, fsync, rename over path. */
+bool io_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen);

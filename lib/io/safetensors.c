@@ -18,13 +18,13 @@
 /* The reference parser refuses headers above 100 MB. */
 #define ST_MAX_HEADER (100u << 20)
 
-size_t lb_st_numel(const lb_st_tensor *t) {
+size_t io_st_numel(const io_st_tensor *t) {
     size_t n = 1;
     for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
     return n;
 }
 
-bool lb_safetensors_write(const char *path, const lb_st_tensor *t, int n, const char *const *meta_key,
+bool io_safetensors_write(const char *path, const io_st_tensor *t, int n, const char *const *meta_key,
                           const char *const *meta_val, int n_meta, char *err, size_t errlen) {
     json_t *h = json_object();
     size_t off = 0;
@@ -36,7 +36,7 @@ bool lb_safetensors_write(const char *path, const lb_st_tensor *t, int n, const 
     for (int i = 0; i < n; i++) {
         json_t *shape = json_array();
         for (int d = 0; d < t[i].ndim; d++) json_array_append_new(shape, json_integer(t[i].shape[d]));
-        size_t bytes = lb_st_numel(&t[i]) * sizeof(float);
+        size_t bytes = io_st_numel(&t[i]) * sizeof(float);
         json_object_set_new(h, t[i].name,
                             json_pack("{s:s, s:o, s:[I, I]}", "dtype", "F32", "shape", shape, "data_offsets",
                                       (json_int_t)off, (json_int_t)(off + bytes)));
@@ -59,16 +59,16 @@ bool lb_safetensors_write(const char *path, const lb_st_tensor *t, int n, const 
     free(text);
     size_t pos = 8 + hpad;
     for (int i = 0; i < n; i++) {
-        size_t bytes = lb_st_numel(&t[i]) * sizeof(float);
+        size_t bytes = io_st_numel(&t[i]) * sizeof(float);
         if (bytes) memcpy(buf + pos, t[i].data, bytes);
         pos += bytes;
     }
-    bool ok = lb_write_file_atomic(path, buf, total, err, errlen);
+    bool ok = io_write_file_atomic(path, buf, total, err, errlen);
     free(buf);
     return ok;
 }
 
-void lb_safetensors_free(lb_st_file *f) {
+void io_safetensors_free(io_st_file *f) {
     for (int i = 0; i < f->n_meta; i++) free(f->meta_key[i]), free(f->meta_val[i]);
     free(f->meta_key);
     free(f->meta_val);
@@ -77,13 +77,13 @@ void lb_safetensors_free(lb_st_file *f) {
     memset(f, 0, sizeof *f);
 }
 
-static bool bad(lb_st_file *f, char *err, size_t errlen, const char *why) {
+static bool bad(io_st_file *f, char *err, size_t errlen, const char *why) {
     snprintf(err, errlen, "not a valid safetensors file (%s)", why);
-    lb_safetensors_free(f);
+    io_safetensors_free(f);
     return false;
 }
 
-static bool parse_meta(lb_st_file *f, const json_t *v, const char **why) {
+static bool parse_meta(io_st_file *f, const json_t *v, const char **why) {
     if (!json_is_object(v)) return *why = "__metadata__ is not an object", false;
     size_t nm = json_object_size(v);
     f->meta_key = calloc(nm ? nm : 1, sizeof(char *));
@@ -102,14 +102,14 @@ static bool parse_meta(lb_st_file *f, const json_t *v, const char **why) {
 }
 
 /* One tensor entry: exactly dtype "F32", shape and data_offsets, the byte size matching the shape. */
-static bool parse_tensor(lb_st_tensor *t, const char *key, const json_t *v, uint64_t *o0, uint64_t *o1,
+static bool parse_tensor(io_st_tensor *t, const char *key, const json_t *v, uint64_t *o0, uint64_t *o1,
                          const char **why) {
     const json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"), *of = json_object_get(v, "data_offsets");
     if (!json_is_object(v) || json_object_size(v) != 3 || !dt || !sh || !of)
         return *why = "a tensor entry is not {dtype, shape, data_offsets}", false;
     if (!json_is_string(dt) || strcmp(json_string_value(dt), "F32")) return *why = "a tensor is not F32", false;
     if (strlen(key) >= sizeof t->name) return *why = "a tensor name is too long", false;
-    if (!json_is_array(sh) || json_array_size(sh) > LB_ST_MAX_DIMS) return *why = "a tensor shape is not a list of at most 8 sizes", false;
+    if (!json_is_array(sh) || json_array_size(sh) > IO_ST_MAX_DIMS) return *why = "a tensor shape is not a list of at most 8 sizes", false;
     if (!json_is_array(of) || json_array_size(of) != 2) return *why = "data_offsets is not [begin, end]", false;
     snprintf(t->name, sizeof t->name, "%s", key);
     t->ndim = (int)json_array_size(sh);
@@ -117,7 +117,7 @@ static bool parse_tensor(lb_st_tensor *t, const char *key, const json_t *v, uint
     for (int d = 0; d < t->ndim; d++) {
         const json_t *e = json_array_get(sh, (size_t)d);
         json_int_t s = json_integer_value(e);
-        if (!json_is_integer(e) || s < 0 || s > LB_ST_MAX_DIM) return *why = "a tensor shape entry is out of range", false;
+        if (!json_is_integer(e) || s < 0 || s > IO_ST_MAX_DIM) return *why = "a tensor shape entry is out of range", false;
         if (__builtin_mul_overflow(bytes, (uint64_t)s, &bytes)) return *why = "a tensor's size overflows", false;
         t->shape[d] = (long)s;
     }
@@ -152,7 +152,7 @@ static bool check_tiling(st_span *sp, int n, uint64_t dlen, const char **why) {
     return true;
 }
 
-static bool parse_header(lb_st_file *f, json_t *h, size_t data0, size_t dlen, const char **why) {
+static bool parse_header(io_st_file *f, json_t *h, size_t data0, size_t dlen, const char **why) {
     size_t nkeys = json_object_size(h);
     f->t = calloc(nkeys ? nkeys : 1, sizeof *f->t);
     st_span *sp = calloc(nkeys ? nkeys : 1, sizeof *sp);
@@ -176,7 +176,7 @@ static bool parse_header(lb_st_file *f, json_t *h, size_t data0, size_t dlen, co
     return ok;
 }
 
-bool lb_safetensors_parse(void *buf, size_t len, lb_st_file *f, char *err, size_t errlen) {
+bool io_safetensors_parse(void *buf, size_t len, io_st_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->buf = buf;
     if (len < 8) return bad(f, err, errlen, "shorter than 8 bytes");
@@ -211,10 +211,10 @@ bool lb_safetensors_parse(void *buf, size_t len, lb_st_file *f, char *err, size_
     return ok || bad(f, err, errlen, why);
 }
 
-bool lb_safetensors_read(const char *path, lb_st_file *f, char *err, size_t errlen) {
+bool io_safetensors_read(const char *path, io_st_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     off_t size;
-    int fd = lb_open_regular(path, &size, err, errlen);
+    int fd = io_open_regular(path, &size, err, errlen);
     if (fd < 0) return false;
     const size_t len = (size_t)size;
     unsigned char head[8];
@@ -242,18 +242,18 @@ bool lb_safetensors_read(const char *path, lb_st_file *f, char *err, size_t errl
         return snprintf(err, errlen, "%s: %s", path, buf ? "read failed" : "out of memory"), false;
     }
     char perr[400];
-    if (!lb_safetensors_parse(buf, len, f, perr, sizeof perr))
+    if (!io_safetensors_parse(buf, len, f, perr, sizeof perr))
         return snprintf(err, errlen, "%s: %s", path, perr), false;
     return true;
 }
 
-const lb_st_tensor *lb_safetensors_find(const lb_st_file *f, const char *name) {
+const io_st_tensor *io_safetensors_find(const io_st_file *f, const char *name) {
     for (int i = 0; i < f->n; i++)
         if (!strcmp(f->t[i].name, name)) return &f->t[i];
     return NULL;
 }
 
-const char *lb_safetensors_meta(const lb_st_file *f, const char *key) {
+const char *io_safetensors_meta(const io_st_file *f, const char *key) {
     for (int i = 0; i < f->n_meta; i++)
         if (!strcmp(f->meta_key[i], key)) return f->meta_val[i];
     return NULL;

@@ -7,38 +7,38 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LB_ST_MAX_DIMS 8
+#define IO_ST_MAX_DIMS 8
 /* Largest size of one tensor dimension accepted when reading. */
-#define LB_ST_MAX_DIM (1L << 40)
+#define IO_ST_MAX_DIM (1L << 40)
 
 typedef struct {
     char name[128];
     int ndim;
-    long shape[LB_ST_MAX_DIMS];
+    long shape[IO_ST_MAX_DIMS];
     const float *data; /* write: caller's; read: points into the file buffer (little-endian host) */
-} lb_st_tensor;
+} io_st_tensor;
 
 typedef struct {
     int n;
-    lb_st_tensor *t;
+    io_st_tensor *t;
     int n_meta;
     char **meta_key, **meta_val;
     void *buf; /* the whole file */
-} lb_st_file;
+} io_st_file;
 
 /* Writes atomically (temporary file, fsync, rename).  meta: n_meta key/value string pairs. */
-bool lb_safetensors_write(const char *path, const lb_st_tensor *t, int n, const char *const *meta_key,
+bool io_safetensors_write(const char *path, const io_st_tensor *t, int n, const char *const *meta_key,
                           const char *const *meta_val, int n_meta, char *err, size_t errlen);
 /* Reads a whole file (a regular file; its header length checked against its real size before it
- * is read in) and parses it with lb_safetensors_parse.  false with "PATH: reason" in err. */
-bool lb_safetensors_read(const char *path, lb_st_file *f, char *err, size_t errlen);
+ * is read in) and parses it with io_safetensors_parse.  false with "PATH: reason" in err. */
+bool io_safetensors_read(const char *path, io_st_file *f, char *err, size_t errlen);
 /* Parses a whole file held in buf (malloc'ed; f owns it from here, also on failure).  Strict: the
  * JSON header without duplicate keys, every tensor exactly {dtype "F32", shape, data_offsets}
  * with the byte size of its shape, and the tensors tiling the data exactly (sorted by offset the
  * first starts at 0, each where the one before ends, the last at the end of buf). */
-bool lb_safetensors_parse(void *buf, size_t len, lb_st_file *f, char *err, size_t errlen);
-void lb_safetensors_free(lb_st_file *f);
-const lb_st_tensor *lb_safetensors_find(const lb_st_file *f, const char *name);
-const char *lb_safetensors_meta(const lb_st_file *f, const char *key);
+bool io_safetensors_parse(void *buf, size_t len, io_st_file *f, char *err, size_t errlen);
+void io_safetensors_free(io_st_file *f);
+const io_st_tensor *io_safetensors_find(const io_st_file *f, const char *name);
+const char *io_safetensors_meta(const io_st_file *f, const char *key);
 /* Number of elements of a tensor. */
-size_t lb_st_numel(const lb_st_tensor *t);
+size_t io_st_numel(const io_st_tensor *t);

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int lb_find_near_binary(const char *rel, char *out, size_t len) {
+int io_find_near_binary(const char *rel, char *out, size_t len) {
     char dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
     if (n <= 0) return -1;

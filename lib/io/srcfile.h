@@ -5,4 +5,4 @@
 #include <stddef.h>
 
 /* 1: out holds DIR/rel, a regular file; 0: not found; -1: /proc/self/exe cannot be read. */
-int lb_find_near_binary(const char *rel, char *out, size_t len);
+int io_find_near_binary(const char *rel, char *out, size_t len);

@@ -23,21 +23,21 @@
 #include <stdint.h>
 #include "lib/lattice/sampler.h"
 
-#define LB_GEN_MAX_K 64
+#define LAT_GEN_MAX_K 64
 /* x.npy (int16 [N,4,NT,NX]) of at most this many bytes. */
-#define LB_GEN_MAX_X_BYTES (1LL << 40)
+#define LAT_GEN_MAX_X_BYTES (1LL << 40)
 
-typedef enum { LB_TASK_REGRESSION = 1, LB_TASK_DETECT = 2, LB_TASK_COUNT = 3 } lb_task;
-const char *lb_task_name(lb_task t);
-int lb_task_outputs(lb_task t);
+typedef enum { LAT_TASK_REGRESSION = 1, LAT_TASK_DETECT = 2, LAT_TASK_COUNT = 3 } lat_task;
+const char *lat_task_name(lat_task t);
+int lat_task_outputs(lat_task t);
 
 typedef struct {
-    lb_task task;
+    lat_task task;
     int nt, nx;
     int npoints;
     const double *eta, *lambda, *mu; /* [npoints] */
     int nworms;
-    const int *worms;                /* K values (detect: 1..; count: 0..), at most LB_GEN_MAX_K */
+    const int *worms;                /* K values (detect: 1..; count: 0..), at most LAT_GEN_MAX_K */
     long count;
     int chains, threads, therm, spacing, worms_per_sweep, fmax, viol_steps;
     double tau_factor;
@@ -47,21 +47,21 @@ typedef struct {
     /* output: x through the callback (called concurrently, distinct indices), y into memory */
     bool (*store)(void *ctx, long index, const int16_t *x, char *err, size_t errlen);
     void *ctx;
-    float *y;                        /* [count][lb_task_outputs(task)] */
-} lb_gen_opts;
+    float *y;                        /* [count][lat_task_outputs(task)] */
+} lat_gen_opts;
 
 typedef struct {
     double eta, lambda, mu;
     long count, offset;
     int chains, spacing, worms_per_sweep, viol_steps;
-    lb_series_stats n, phi2;         /* over the second half of the thermalization */
+    lat_series_stats n, phi2;         /* over the second half of the thermalization */
     double tau_int;
     double acc_worm, acc_l, worm_len; /* over the sampling sweeps */
-    long kcount[LB_GEN_MAX_K + 1];   /* configurations per K */
+    long kcount[LAT_GEN_MAX_K + 1];   /* configurations per K */
     double seconds;
-} lb_gen_point;
+} lat_gen_point;
 
 /* Validates the options (one-line reason in err, nothing sampled). */
-bool lb_generate_check(const lb_gen_opts *o, char *err, size_t errlen);
+bool lat_generate_check(const lat_gen_opts *o, char *err, size_t errlen);
 /* out: [npoints]. */
-bool lb_generate(const lb_gen_opts *o, lb_gen_point *out, char *err, size_t errlen);
+bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t errlen);

@@ -18,39 +18,39 @@
 
 #define REQUIRED "--task, --lattice, --lambda, --eta/--mu or --points, --count and --out are required (try --help)"
 
-lb_gen_settings lb_gen_settings_defaults(void) {
-    return (lb_gen_settings){.count = -1, .chains = 16, .therm = 2000, .fmax = LB_FMAX_DEFAULT, .tau_factor = 2.0,
+lat_gen_settings lat_gen_settings_defaults(void) {
+    return (lat_gen_settings){.count = -1, .chains = 16, .therm = 2000, .fmax = LAT_FMAX_DEFAULT, .tau_factor = 2.0,
                              .seed = 1, .progress = true};
 }
 
-const char *const lb_gen_option_names[] = {"--task", "--lattice", "--eta", "--lambda", "--mu", "--points", "--worms",
+const char *const lat_gen_option_names[] = {"--task", "--lattice", "--eta", "--lambda", "--mu", "--points", "--worms",
                                            "--out", "--seed", "--tau-factor", "--worms-per-sweep", "--count",
                                            "--chains", "--threads", "--therm", "--spacing", "--fmax", "--viol-steps",
                                            NULL};
 
 /* The integer options: name, field, range. */
-static bool set_long(lb_gen_settings *s, const char *name, const char *v, char *err, size_t errlen, int *taken) {
+static bool set_long(lat_gen_settings *s, const char *name, const char *v, char *err, size_t errlen, int *taken) {
     static const struct {
         const char *name;
         size_t off;
         long lo, hi;
-    } L[] = {{"--count", offsetof(lb_gen_settings, count), 1, 1L << 40},
-             {"--chains", offsetof(lb_gen_settings, chains), 1, 1 << 16},
-             {"--threads", offsetof(lb_gen_settings, threads), 1, 4096},
-             {"--therm", offsetof(lb_gen_settings, therm), 8, 1L << 30},
-             {"--spacing", offsetof(lb_gen_settings, spacing), 1, 1L << 30},
-             {"--fmax", offsetof(lb_gen_settings, fmax), 8, LB_FMAX_MAX},
-             {"--viol-steps", offsetof(lb_gen_settings, viol_steps), 1, 1L << 30}};
+    } L[] = {{"--count", offsetof(lat_gen_settings, count), 1, 1L << 40},
+             {"--chains", offsetof(lat_gen_settings, chains), 1, 1 << 16},
+             {"--threads", offsetof(lat_gen_settings, threads), 1, 4096},
+             {"--therm", offsetof(lat_gen_settings, therm), 8, 1L << 30},
+             {"--spacing", offsetof(lat_gen_settings, spacing), 1, 1L << 30},
+             {"--fmax", offsetof(lat_gen_settings, fmax), 8, LAT_FMAX_MAX},
+             {"--viol-steps", offsetof(lat_gen_settings, viol_steps), 1, 1L << 30}};
     for (size_t k = 0; k < sizeof L / sizeof L[0]; k++) {
         if (strcmp(name, L[k].name)) continue;
         *taken = 1;
-        if (lb_parse_long(v, L[k].lo, L[k].hi, (long *)((char *)s + L[k].off))) return true;
+        if (lat_parse_long(v, L[k].lo, L[k].hi, (long *)((char *)s + L[k].off))) return true;
         return snprintf(err, errlen, "%s %s: expected an integer in %ld..%ld", name, v, L[k].lo, L[k].hi), false;
     }
     return true;
 }
 
-bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *v, char *err, size_t errlen) {
+bool lat_gen_settings_set(lat_gen_settings *s, const char *name, const char *v, char *err, size_t errlen) {
     const char **str = !strcmp(name, "--task")      ? &s->task
                        : !strcmp(name, "--lattice") ? &s->lattice
                        : !strcmp(name, "--eta")     ? &s->eta
@@ -62,15 +62,15 @@ bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *v, ch
                                                     : NULL;
     if (str) return *str = v, true;
     if (!strcmp(name, "--seed")) {
-        if (!lb_parse_u64(v, &s->seed)) return snprintf(err, errlen, "--seed %s: expected an unsigned integer", v), false;
+        if (!lat_parse_u64(v, &s->seed)) return snprintf(err, errlen, "--seed %s: expected an unsigned integer", v), false;
         return true;
     }
     if (!strcmp(name, "--tau-factor")) {
-        if (!lb_parse_double(v, &s->tau_factor) || !(s->tau_factor > 0) || s->tau_factor > 1000)
+        if (!lat_parse_double(v, &s->tau_factor) || !(s->tau_factor > 0) || s->tau_factor > 1000)
             return snprintf(err, errlen, "--tau-factor %s: expected a number in (0, 1000]", v), false;
         return true;
     }
-    if (!strcmp(name, "--worms-per-sweep")) return lb_parse_worms_per_sweep(v, &s->worms_per_sweep, err, errlen);
+    if (!strcmp(name, "--worms-per-sweep")) return lat_parse_worms_per_sweep(v, &s->worms_per_sweep, err, errlen);
     int taken = 0;
     if (!set_long(s, name, v, err, errlen, &taken)) return false;
     if (!taken) return snprintf(err, errlen, "unknown option '%s' (try --help)", name), false;
@@ -90,9 +90,9 @@ static void put_long(char *buf, size_t len, size_t *at, const char *name, long v
     put_text(buf, len, at, name, t);
 }
 
-bool lb_gen_settings_text(const lb_gen_settings *s, const char *const *point_order, char *buf, size_t len) {
+bool lat_gen_settings_text(const lat_gen_settings *s, const char *const *point_order, char *buf, size_t len) {
     static const char *const canonical[] = {"--points", "--eta", "--mu", "--lambda", "--worms", NULL};
-    const lb_gen_settings d = lb_gen_settings_defaults();
+    const lat_gen_settings d = lat_gen_settings_defaults();
     char t[64];
     size_t at = 0;
     put_text(buf, len, &at, "--task", s->task);
@@ -135,7 +135,7 @@ static bool parse_pairs(const char *spts, double **eta, double **mu, int *ne, ch
         if (!colon || strchr(colon + 1, ':')) good = false;
         else {
             *colon = 0;
-            good = lb_parse_double(tok, &(*eta)[*ne]) && lb_parse_double(colon + 1, &(*mu)[*ne]);
+            good = lat_parse_double(tok, &(*eta)[*ne]) && lat_parse_double(colon + 1, &(*mu)[*ne]);
             ++*ne;
         }
     }
@@ -145,14 +145,14 @@ static bool parse_pairs(const char *spts, double **eta, double **mu, int *ne, ch
 }
 
 /* The grid eta x lambda x mu (or the --points pairs x lambda) into g's point arrays. */
-static bool make_points(const lb_gen_settings *s, lb_gendata *g, char *err, size_t errlen) {
+static bool make_points(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen) {
     int ne = 0, nl = 0, nm = 0, np = 0;
     double *eta = NULL, *lam = NULL, *mu = NULL;
-    bool ok = lb_parse_values(s->lambda, &lam, &nl, err, errlen);
+    bool ok = lat_parse_values(s->lambda, &lam, &nl, err, errlen);
     if (ok && s->points) ok = parse_pairs(s->points, &eta, &mu, &ne, err, errlen), nm = 1;
-    else if (ok) ok = lb_parse_values(s->eta, &eta, &ne, err, errlen) && lb_parse_values(s->mu, &mu, &nm, err, errlen);
+    else if (ok) ok = lat_parse_values(s->eta, &eta, &ne, err, errlen) && lat_parse_values(s->mu, &mu, &nm, err, errlen);
     const int dims[3] = {ne, nl, nm};
-    if (ok) ok = lb_grid_points(dims, 3, &np, err, errlen);
+    if (ok) ok = lat_grid_points(dims, 3, &np, err, errlen);
     if (ok) {
         g->eta = malloc(sizeof(double) * np), g->lambda = malloc(sizeof(double) * np), g->mu = malloc(sizeof(double) * np);
         ok = g->eta && g->lambda && g->mu;
@@ -168,29 +168,29 @@ static bool make_points(const lb_gen_settings *s, lb_gendata *g, char *err, size
 }
 
 /* The settings into the generator's options (input errors only). */
-static bool resolve(const lb_gen_settings *s, lb_gendata *g, char *err, size_t errlen) {
+static bool resolve(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen) {
     if (!s->task || !s->lattice || !s->lambda || s->count < 0 || !s->out) return snprintf(err, errlen, REQUIRED), false;
-    lb_task task = !strcmp(s->task, "regression") ? LB_TASK_REGRESSION
-                   : !strcmp(s->task, "detect")   ? LB_TASK_DETECT
-                   : !strcmp(s->task, "count")    ? LB_TASK_COUNT
+    lat_task task = !strcmp(s->task, "regression") ? LAT_TASK_REGRESSION
+                   : !strcmp(s->task, "detect")   ? LAT_TASK_DETECT
+                   : !strcmp(s->task, "count")    ? LAT_TASK_COUNT
                                                   : 0;
     if (!task) return snprintf(err, errlen, "--task %s: expected regression, detect or count", s->task), false;
     if (s->points && (s->eta || s->mu)) return snprintf(err, errlen, "give either --points or --eta and --mu, not both"), false;
     if (!s->points && (!s->eta || !s->mu)) return snprintf(err, errlen, "--eta and --mu (or --points) are required"), false;
-    if (task == LB_TASK_REGRESSION && s->worms)
+    if (task == LAT_TASK_REGRESSION && s->worms)
         return snprintf(err, errlen, "--worms applies to the detect and count tasks only"), false;
     int nt, nx, nw = 0;
-    if (!lb_parse_lattice(s->lattice, &nt, &nx, err, errlen) || !make_points(s, g, err, errlen)) return false;
-    if (task != LB_TASK_REGRESSION &&
-        !lb_parse_ints(s->worms ? s->worms : task == LB_TASK_DETECT ? "1" : "0:10", &g->worms, &nw, err, errlen))
+    if (!lat_parse_lattice(s->lattice, &nt, &nx, err, errlen) || !make_points(s, g, err, errlen)) return false;
+    if (task != LAT_TASK_REGRESSION &&
+        !lat_parse_ints(s->worms ? s->worms : task == LAT_TASK_DETECT ? "1" : "0:10", &g->worms, &nw, err, errlen))
         return false;
-    g->o = (lb_gen_opts){.task = task, .nt = nt, .nx = nx, .npoints = g->o.npoints, .eta = g->eta, .lambda = g->lambda,
+    g->o = (lat_gen_opts){.task = task, .nt = nt, .nx = nx, .npoints = g->o.npoints, .eta = g->eta, .lambda = g->lambda,
                          .mu = g->mu, .nworms = nw, .worms = g->worms, .count = s->count, .chains = (int)s->chains,
                          .threads = (int)s->threads, .therm = (int)s->therm, .spacing = (int)s->spacing,
                          .worms_per_sweep = (int)s->worms_per_sweep, .fmax = (int)s->fmax,
                          .viol_steps = (int)s->viol_steps, .tau_factor = s->tau_factor, .seed = s->seed, .ops = NULL,
                          .progress = s->progress};
-    return lb_generate_check(&g->o, err, errlen);
+    return lat_generate_check(&g->o, err, errlen);
 }
 
 static json_t *values_json(const double *v, int n) {
@@ -204,10 +204,10 @@ static json_t *values_json(const double *v, int n) {
 }
 
 /* meta.json "points": one entry per parameter point. */
-static json_t *points_json(const lb_gen_opts *o, const lb_gen_point *pts) {
+static json_t *points_json(const lat_gen_opts *o, const lat_gen_point *pts) {
     json_t *pl = json_array();
     for (int p = 0; p < o->npoints; p++) {
-        const lb_gen_point *q = &pts[p];
+        const lat_gen_point *q = &pts[p];
         json_t *pj = json_pack(
             "{s:f, s:f, s:f, s:I, s:I, s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:{s:f, s:f}, s:f, s:{s:f, s:f}, s:{s:f, s:f}}",
             "eta", q->eta, "lambda", q->lambda, "mu", q->mu, "offset", (json_int_t)q->offset, "count",
@@ -216,9 +216,9 @@ static json_t *points_json(const lb_gen_opts *o, const lb_gen_point *pts) {
             "spacing", q->spacing, "worms_per_sweep", q->worms_per_sweep, "acceptance", "worm", q->acc_worm, "l",
             q->acc_l, "worm_length", q->worm_len, "n_therm", "mean", q->n.mean, "err", q->n.err, "phi2_therm", "mean",
             q->phi2.mean, "err", q->phi2.err);
-        if (o->task != LB_TASK_REGRESSION) {
+        if (o->task != LAT_TASK_REGRESSION) {
             json_t *lab = json_object();
-            for (int k = 0; k <= LB_GEN_MAX_K; k++)
+            for (int k = 0; k <= LAT_GEN_MAX_K; k++)
                 if (q->kcount[k]) {
                     char key[16];
                     snprintf(key, sizeof key, "%d", k);
@@ -233,7 +233,7 @@ static json_t *points_json(const lb_gen_opts *o, const lb_gen_point *pts) {
 }
 
 /* meta.json "worms" and "violation" (detect and count). */
-static void violation_json(json_t *m, const lb_gen_opts *o) {
+static void violation_json(json_t *m, const lat_gen_opts *o) {
     json_t *w = json_array();
     for (int i = 0; i < o->nworms; i++) json_array_append_new(w, json_integer(o->worms[i]));
     json_object_set_new(m, "worms", w);
@@ -242,27 +242,27 @@ static void violation_json(json_t *m, const lb_gen_opts *o) {
         json_pack("{s:s, s:s, s:s}", "definition",
                   "a site x with div_x = sum_nu (k_{x,nu} - k_{x-nu,nu}) != 0; each open worm has 2 distinct end "
                   "sites with |div| = 1, so sum_x |div_x| = 2K",
-                  "label", o->task == LB_TASK_DETECT ? "y = 1 if K > 0 else 0" : "y = K = sum_x |div_x| / 2",
+                  "label", o->task == LAT_TASK_DETECT ? "y = 1 if K > 0 else 0" : "y = K = sum_x |div_x| / 2",
                   "insertion",
                   "worm head steps with the sampler's acceptance from a random start, stopped after T head "
                   "proposals (T uniform in 1..viol_steps) at a site that is no other worm's end "
                   "(lib/lattice/violations.h)"));
 }
 
-static json_t *meta_json(const lb_gen_opts *o, const lb_gen_point *pts) {
-    const int outs = lb_task_outputs(o->task), nt = o->nt, nx = o->nx;
+static json_t *meta_json(const lat_gen_opts *o, const lat_gen_point *pts) {
+    const int outs = lat_task_outputs(o->task), nt = o->nt, nx = o->nx;
     json_t *m = json_object();
     json_object_set_new(m, "format", json_string("latbench-dataset-1"));
     json_object_set_new(m, "program", json_string("latbench generate"));
     json_object_set_new(m, "version", json_string(LATBENCH_VERSION));
-    json_object_set_new(m, "task", json_string(lb_task_name(o->task)));
+    json_object_set_new(m, "task", json_string(lat_task_name(o->task)));
     json_object_set_new(m, "lattice", json_pack("[i, i]", nt, nx));
     json_object_set_new(m, "count", json_integer(o->count));
     json_object_set_new(m, "x", json_pack("{s:s, s:s, s:[I, i, i, i], s:[s, s, s, s], s:s}", "file", "x.npy", "dtype", "int16",
                                           "shape", (json_int_t)o->count, 4, nt, nx, "channels", "k_t", "k_x", "l_t", "l_x",
                                           "layout", "x[i][channel][t][x]; link (t,x,nu) joins site (t,x) to its +nu neighbour"));
-    json_t *cols = o->task == LB_TASK_REGRESSION ? json_pack("[s, s]", "n", "phi2")
-                   : o->task == LB_TASK_DETECT   ? json_pack("[s]", "violation")
+    json_t *cols = o->task == LAT_TASK_REGRESSION ? json_pack("[s, s]", "n", "phi2")
+                   : o->task == LAT_TASK_DETECT   ? json_pack("[s]", "violation")
                                                  : json_pack("[s]", "open_worms");
     json_object_set_new(m, "y", json_pack("{s:s, s:s, s:[I, i], s:o}", "file", "y.npy", "dtype", "float32", "shape",
                                           (json_int_t)o->count, outs, "columns", cols));
@@ -279,7 +279,7 @@ static json_t *meta_json(const lb_gen_opts *o, const lb_gen_point *pts) {
     json_object_set_new(m, "fmax", json_integer(o->fmax));
     json_object_set_new(m, "sweep", json_string("l pass over all 2V links in index order (link = 2*(t*NX+x)+nu), then "
                                                 "worms_per_sweep worms (docs/worm.md)"));
-    if (o->task != LB_TASK_REGRESSION) violation_json(m, o);
+    if (o->task != LAT_TASK_REGRESSION) violation_json(m, o);
     json_object_set_new(m, "points", points_json(o, pts));
     return m;
 }
@@ -292,106 +292,106 @@ typedef struct {
 
 static bool store_x(void *ctx, long index, const int16_t *x, char *err, size_t errlen) {
     const xstore *s = ctx;
-    return lb_pwrite_all(s->fd, x, s->bytes, s->header + index * (long)s->bytes, err, errlen);
+    return io_pwrite_all(s->fd, x, s->bytes, s->header + index * (long)s->bytes, err, errlen);
 }
 
 /* x.npy: its header, then every configuration stored by the generator as it is sampled. */
-static bool write_x(lb_outdir *od, lb_gendata *g, float *y, char *err, size_t errlen) {
-    const lb_gen_opts *o = &g->o;
-    char path[4300], hdr[LB_NPY_HEADER_MAX];
+static bool write_x(io_outdir *od, lat_gendata *g, float *y, char *err, size_t errlen) {
+    const lat_gen_opts *o = &g->o;
+    char path[4300], hdr[IO_NPY_HEADER_MAX];
     long shape[4] = {o->count, 4, o->nt, o->nx};
-    size_t hl = lb_npy_header(hdr, lb_npy_descr_i16(), shape, 4);
-    lb_outdir_file(od, "x.npy", path, sizeof path);
+    size_t hl = io_npy_header(hdr, io_npy_descr_i16(), shape, 4);
+    io_outdir_file(od, "x.npy", path, sizeof path);
     xstore xs = {.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), .header = (long)hl,
                  .bytes = sizeof(int16_t) * 4 * (size_t)o->nt * o->nx};
     if (xs.fd < 0) return snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno)), false;
-    lb_gen_opts run = *o;
+    lat_gen_opts run = *o;
     run.store = store_x, run.ctx = &xs, run.y = y;
     g->threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    double t0 = lb_now();
-    bool ok = hl && lb_pwrite_all(xs.fd, hdr, hl, 0, err, errlen) && lb_generate(&run, g->points, err, errlen);
-    g->seconds = lb_now() - t0;
+    double t0 = lat_now();
+    bool ok = hl && io_pwrite_all(xs.fd, hdr, hl, 0, err, errlen) && lat_generate(&run, g->points, err, errlen);
+    g->seconds = lat_now() - t0;
     if (!ok) return close(xs.fd), false;
     if (fsync(xs.fd) != 0 || close(xs.fd) != 0) return snprintf(err, errlen, "writing x.npy: %s", strerror(errno)), false;
     return true;
 }
 
-static bool write_y(lb_outdir *od, const lb_gen_opts *o, const float *y, char *err, size_t errlen) {
+static bool write_y(io_outdir *od, const lat_gen_opts *o, const float *y, char *err, size_t errlen) {
     char path[4300];
-    const int outs = lb_task_outputs(o->task);
+    const int outs = lat_task_outputs(o->task);
     long yshape[2] = {o->count, outs};
-    lb_outdir_file(od, "y.npy", path, sizeof path);
+    io_outdir_file(od, "y.npy", path, sizeof path);
     int yfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     bool yok = yfd >= 0 &&
-               lb_npy_write_fd(yfd, lb_npy_descr_f32(), yshape, 2, y, sizeof(float) * o->count * outs, err, errlen) &&
+               io_npy_write_fd(yfd, io_npy_descr_f32(), yshape, 2, y, sizeof(float) * o->count * outs, err, errlen) &&
                fsync(yfd) == 0;
     if (yfd >= 0 && close(yfd) != 0) yok = false;
     if (yfd < 0) snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno));
     return yok;
 }
 
-static bool write_meta(lb_outdir *od, const lb_gendata *g, char *err, size_t errlen) {
+static bool write_meta(io_outdir *od, const lat_gendata *g, char *err, size_t errlen) {
     char path[4300];
     json_t *meta = meta_json(&g->o, g->points);
     char *text = json_dumps(meta, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     json_decref(meta);
-    lb_outdir_file(od, "meta.json", path, sizeof path);
+    io_outdir_file(od, "meta.json", path, sizeof path);
     size_t tl = text ? strlen(text) : 0;
     char *buf = text ? malloc(tl + 2) : NULL;
     if (buf) memcpy(buf, text, tl), buf[tl] = '\n', buf[tl + 1] = 0;
-    bool mok = buf && lb_write_file_atomic(path, buf, tl + 1, err, errlen);
+    bool mok = buf && io_write_file_atomic(path, buf, tl + 1, err, errlen);
     if (!buf) snprintf(err, errlen, "out of memory for meta.json");
     free(buf);
     free(text);
     return mok;
 }
 
-bool lb_gendata_write(const lb_gen_settings *s, lb_gendata *g, char *err, size_t errlen) {
+bool lat_gendata_write(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen) {
     memset(g, 0, sizeof *g);
     g->refused = true;
     char e[400];
-    lb_outdir od = {0};
+    io_outdir od = {0};
     float *y = NULL;
     if (!resolve(s, g, err, errlen)) return false;
-    y = calloc((size_t)s->count * lb_task_outputs(g->o.task), sizeof(float));
+    y = calloc((size_t)s->count * lat_task_outputs(g->o.task), sizeof(float));
     g->points = calloc(g->o.npoints, sizeof *g->points);
     if (!y || !g->points) return free(y), snprintf(err, errlen, "out of memory for %ld configurations", s->count), false;
-    if (!lb_outdir_begin(&od, s->out, err, errlen)) return free(y), false;
+    if (!io_outdir_begin(&od, s->out, err, errlen)) return free(y), false;
     /* from here on, failures are runtime errors and remove the temporary directory */
     g->refused = false;
     bool ok = write_x(&od, g, y, e, sizeof e) && write_y(&od, &g->o, y, e, sizeof e) && write_meta(&od, g, e, sizeof e) &&
-              lb_outdir_commit(&od, e, sizeof e);
+              io_outdir_commit(&od, e, sizeof e);
     free(y);
     if (!ok) {
         /* the message names the dataset, not its temporary directory (which is removed) */
         snprintf(err, errlen, "%s: %s", s->out, e);
-        lb_outdir_abort(&od);
+        io_outdir_abort(&od);
     }
     return ok;
 }
 
 /* The worm variant of the first point (the tuning profile chooses per lattice, mu and chains). */
-static const char *first_point_worm(const lb_gen_opts *o) {
+static const char *first_point_worm(const lat_gen_opts *o) {
     if (o->ops) return o->ops->name;
-    const lb_point_cfg c = {.nt = o->nt, .nx = o->nx, .mu = o->npoints ? o->mu[0] : 0, .nchains = o->chains};
-    return lb_point_worm(&c)->name;
+    const lat_point_cfg c = {.nt = o->nt, .nx = o->nx, .mu = o->npoints ? o->mu[0] : 0, .nchains = o->chains};
+    return lat_point_worm(&c)->name;
 }
 
-void lb_gendata_print(FILE *f, const char *out, const lb_gendata *g) {
-    const lb_gen_opts *o = &g->o;
+void lat_gendata_print(FILE *f, const char *out, const lat_gendata *g) {
+    const lat_gen_opts *o = &g->o;
     fprintf(f, "latbench generate: wrote %s: task %s, %ld configurations of %dx%d at %d point(s), %.1f s on %d threads "
                "(worm kernel %s)\n",
-            out, lb_task_name(o->task), o->count, o->nt, o->nx, o->npoints, g->seconds, g->threads,
+            out, lat_task_name(o->task), o->count, o->nt, o->nx, o->npoints, g->seconds, g->threads,
             first_point_worm(o));
     for (int p = 0; p < o->npoints; p++) {
-        const lb_gen_point *q = &g->points[p];
+        const lat_gen_point *q = &g->points[p];
         fprintf(f, "  eta %g lambda %g mu %g: %ld configs, tau_int %.1f, spacing %d sweeps, %d worms/sweep, acceptance "
                    "worm %.3f l %.3f\n",
                 q->eta, q->lambda, q->mu, q->count, q->tau_int, q->spacing, q->worms_per_sweep, q->acc_worm, q->acc_l);
     }
 }
 
-void lb_gendata_free(lb_gendata *g) {
+void lat_gendata_free(lat_gendata *g) {
     free(g->eta), free(g->lambda), free(g->mu), free(g->worms), free(g->points);
     memset(g, 0, sizeof *g);
 }

@@ -16,14 +16,14 @@ typedef struct {
     long count, chains, threads, therm, spacing, fmax, worms_per_sweep, viol_steps;
     double tau_factor;
     uint64_t seed;
-    bool progress; /* lb_progress on stderr */
-} lb_gen_settings;
+    bool progress; /* lat_progress on stderr */
+} lat_gen_settings;
 
-lb_gen_settings lb_gen_settings_defaults(void);
-/* The option names lb_gen_settings_set takes ("--task", ...), NULL-terminated. */
-extern const char *const lb_gen_option_names[];
+lat_gen_settings lat_gen_settings_defaults(void);
+/* The option names lat_gen_settings_set takes ("--task", ...), NULL-terminated. */
+extern const char *const lat_gen_option_names[];
 /* Sets one option from its text (value must outlive s): true, or false with the reason in err. */
-bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *value, char *err, size_t errlen);
+bool lat_gen_settings_set(lat_gen_settings *s, const char *name, const char *value, char *err, size_t errlen);
 /* The canonical text of what a dataset's content depends on, as `latbench generate` options:
  * "--task T", the point set's options that are set, "--lattice L --count N --seed S --therm T
  * --chains C", then each of --tau-factor, --worms-per-sweep, --spacing, --fmax and --viol-steps
@@ -32,22 +32,22 @@ bool lb_gen_settings_set(lb_gen_settings *s, const char *name, const char *value
  * list of --points, --eta, --mu, --lambda, --worms), or with point_order NULL in that order.
  * `latbench experiment` names its datasets by a hash of this text, so the order is part of those
  * names.  false when it does not fit in len. */
-bool lb_gen_settings_text(const lb_gen_settings *s, const char *const *point_order, char *buf, size_t len);
+bool lat_gen_settings_text(const lat_gen_settings *s, const char *const *point_order, char *buf, size_t len);
 
 /* A written (or refused) dataset. */
 typedef struct {
-    lb_gen_opts o;               /* the resolved options (points, worms) */
+    lat_gen_opts o;               /* the resolved options (points, worms) */
     double *eta, *lambda, *mu;   /* [o.npoints], owned */
     int *worms;
-    lb_gen_point *points;        /* [o.npoints] */
+    lat_gen_point *points;        /* [o.npoints] */
     double seconds;
     int threads;
     bool refused;                /* failed before any work: an input error (exit 2), nothing written */
-} lb_gendata;
+} lat_gendata;
 
 /* Resolves, checks and writes s->out.  false with one line in err: the input's fault when
  * g->refused, else a failure of the work ("OUT: reason"; the temporary directory is removed). */
-bool lb_gendata_write(const lb_gen_settings *s, lb_gendata *g, char *err, size_t errlen);
+bool lat_gendata_write(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen);
 /* The summary of a written dataset (what `latbench generate` prints). */
-void lb_gendata_print(FILE *f, const char *out, const lb_gendata *g);
-void lb_gendata_free(lb_gendata *g);
+void lat_gendata_print(FILE *f, const char *out, const lat_gendata *g);
+void lat_gendata_free(lat_gendata *g);

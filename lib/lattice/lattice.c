@@ -3,16 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool lb_lattice_init(lb_lattice *g, int nt, int nx, char *err, size_t errlen) {
+bool lat_lattice_init(lat_lattice *g, int nt, int nx, char *err, size_t errlen) {
     memset(g, 0, sizeof *g);
     if (nt < 2 || nx < 2) {
         snprintf(err, errlen, "lattice %dx%d: every dimension must be >= 2 (with 1 a link would join a site to itself)",
                  nt, nx);
         return false;
     }
-    if (nt > LB_LATTICE_MAX_DIM || nx > LB_LATTICE_MAX_DIM || (long)nt * nx > LB_LATTICE_MAX_VOLUME) {
+    if (nt > LAT_LATTICE_MAX_DIM || nx > LAT_LATTICE_MAX_DIM || (long)nt * nx > LAT_LATTICE_MAX_VOLUME) {
         snprintf(err, errlen, "lattice %dx%d is too large (at most %d per dimension and %d sites)", nt, nx,
-                 LB_LATTICE_MAX_DIM, LB_LATTICE_MAX_VOLUME);
+                 LAT_LATTICE_MAX_DIM, LAT_LATTICE_MAX_VOLUME);
         return false;
     }
     g->nt = nt, g->nx = nx, g->v = nt * nx;
@@ -32,14 +32,14 @@ bool lb_lattice_init(lb_lattice *g, int nt, int nx, char *err, size_t errlen) {
     return true;
 }
 
-void lb_lattice_free(lb_lattice *g) {
+void lat_lattice_free(lat_lattice *g) {
     free(g->nbr);
     memset(g, 0, sizeof *g);
 }
 
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
-bool lb_ensemble_init(lb_ensemble *e, const lb_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
+bool lat_ensemble_init(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
                       char *err, size_t errlen) {
     memset(e, 0, sizeof *e);
     if (nchains < 1 || lanes < 1) {
@@ -68,25 +68,25 @@ bool lb_ensemble_init(lb_ensemble *e, const lb_lattice *g, int nchains, int lane
     }
     return true;
 oom:
-    lb_ensemble_free(e);
+    lat_ensemble_free(e);
     snprintf(err, errlen, "out of memory for %d chains on %dx%d", nchains, g->nt, g->nx);
     return false;
 }
 
-void lb_ensemble_free(lb_ensemble *e) {
+void lat_ensemble_free(lat_ensemble *e) {
     if (e->blocks)
         for (int b = 0; b < e->nblocks; b++) free(e->blocks[b].k);
     free(e->blocks);
     memset(e, 0, sizeof *e);
 }
 
-lb_chain lb_ensemble_chain(const lb_ensemble *e, int c) {
+lat_chain lat_ensemble_chain(const lat_ensemble *e, int c) {
     const worm_block *B = &e->blocks[c / e->lanes];
     int lane = c % e->lanes;
-    return (lb_chain){B->k + lane, B->l + lane, B->f + lane, B->rng + lane, B->stat + lane, e->lanes};
+    return (lat_chain){B->k + lane, B->l + lane, B->f + lane, B->rng + lane, B->stat + lane, e->lanes};
 }
 
-void lb_chain_measure(const lb_lattice *g, const lb_wtable *wt, lb_chain ch, lb_obs *o) {
+void lat_chain_measure(const lat_lattice *g, const lat_wtable *wt, lat_chain ch, lat_obs *o) {
     const int W = ch.stride;
     long kt = 0;
     double p2 = 0, p4 = 0;
@@ -104,7 +104,7 @@ void lb_chain_measure(const lb_lattice *g, const lb_wtable *wt, lb_chain ch, lb_
 
 static inline int32_t iabs(int32_t a) { return a < 0 ? -a : a; }
 
-int32_t lb_site_f(const lb_lattice *g, lb_chain ch, int x) {
+int32_t lat_site_f(const lat_lattice *g, lat_chain ch, int x) {
     const int W = ch.stride;
     int32_t f = 0;
     for (int nu = 0; nu < 2; nu++) {
@@ -115,18 +115,18 @@ int32_t lb_site_f(const lb_lattice *g, lb_chain ch, int x) {
     return f;
 }
 
-int32_t lb_site_div(const lb_lattice *g, lb_chain ch, int x) {
+int32_t lat_site_div(const lat_lattice *g, lat_chain ch, int x) {
     const int W = ch.stride;
     int32_t d = 0;
     for (int nu = 0; nu < 2; nu++) d += ch.k[(2 * x + nu) * W] - ch.k[(2 * g->nbr[4 * x + 2 * nu + 1] + nu) * W];
     return d;
 }
 
-bool lb_chain_check(const lb_lattice *g, lb_chain ch, bool closed, int defects, char *err, size_t errlen) {
+bool lat_chain_check(const lat_lattice *g, lat_chain ch, bool closed, int defects, char *err, size_t errlen) {
     const int W = ch.stride;
     long absdiv = 0;
     for (int x = 0; x < g->v; x++) {
-        int32_t f = ch.f[x * W], fr = lb_site_f(g, ch, x), d = lb_site_div(g, ch, x);
+        int32_t f = ch.f[x * W], fr = lat_site_f(g, ch, x), d = lat_site_div(g, ch, x);
         int t = x / g->nx, xx = x % g->nx;
         if (f != fr) {
             snprintf(err, errlen, "site (t=%d,x=%d): kept f = %d but k, l give %d", t, xx, f, fr);
@@ -153,7 +153,7 @@ bool lb_chain_check(const lb_lattice *g, lb_chain ch, bool closed, int defects, 
     return true;
 }
 
-bool lb_chain_export_i16(const lb_lattice *g, lb_chain ch, int16_t *out, char *err, size_t errlen) {
+bool lat_chain_export_i16(const lat_lattice *g, lat_chain ch, int16_t *out, char *err, size_t errlen) {
     const int W = ch.stride, V = g->v;
     for (int x = 0; x < V; x++)
         for (int nu = 0; nu < 2; nu++) {
@@ -169,7 +169,7 @@ bool lb_chain_export_i16(const lb_lattice *g, lb_chain ch, int16_t *out, char *e
     return true;
 }
 
-void lb_chain_copy(const lb_lattice *g, lb_chain src, int32_t *k, int32_t *l, int32_t *f) {
+void lat_chain_copy(const lat_lattice *g, lat_chain src, int32_t *k, int32_t *l, int32_t *f) {
     const int W = src.stride;
     for (int i = 0; i < 2 * g->v; i++) k[i] = src.k[i * W], l[i] = src.l[i * W];
     for (int x = 0; x < g->v; x++) f[x] = src.f[x * W];

@@ -12,30 +12,30 @@
 #include "kernels/worm/worm.h"
 #include "lib/lattice/wtable.h"
 
-#define LB_LATTICE_MAX_DIM 4096
-#define LB_LATTICE_MAX_VOLUME (1 << 22)
+#define LAT_LATTICE_MAX_DIM 4096
+#define LAT_LATTICE_MAX_VOLUME (1 << 22)
 
 typedef struct {
     int nt, nx, v;
     int32_t *nbr; /* [v][4]: +t, -t, +x, -x */
-} lb_lattice;
+} lat_lattice;
 
 /* NT, NX >= 2 (a dimension of 1 would make a link join a site to itself). */
-bool lb_lattice_init(lb_lattice *g, int nt, int nx, char *err, size_t errlen);
-void lb_lattice_free(lb_lattice *g);
+bool lat_lattice_init(lat_lattice *g, int nt, int nx, char *err, size_t errlen);
+void lat_lattice_free(lat_lattice *g);
 
 /* Chains 0..nchains-1 in blocks of `lanes`; every block is a separate 64-byte-aligned allocation, so
  * threads working on different blocks never share a cache line.  Chain c starts from the empty
  * configuration (k = l = f = 0) with the random stream worm_rng_seed(seed, stream0 + c). */
 typedef struct {
-    const lb_lattice *g;
+    const lat_lattice *g;
     int nchains, lanes, nblocks;
     worm_block *blocks;
-} lb_ensemble;
+} lat_ensemble;
 
-bool lb_ensemble_init(lb_ensemble *e, const lb_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
+bool lat_ensemble_init(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
                       char *err, size_t errlen);
-void lb_ensemble_free(lb_ensemble *e);
+void lat_ensemble_free(lat_ensemble *e);
 
 /* One chain's arrays (offset to its lane) and stride. */
 typedef struct {
@@ -43,30 +43,30 @@ typedef struct {
     uint32_t *rng;
     uint64_t *stat;
     int stride;
-} lb_chain;
-lb_chain lb_ensemble_chain(const lb_ensemble *e, int c);
+} lat_chain;
+lat_chain lat_ensemble_chain(const lat_ensemble *e, int c);
 
 /* Per-configuration estimators (double).  n = (1/V) Σ k_t; phi2 = (1/V) Σ W(f+2)/W(f);
  * phi4 = (1/V) Σ W(f+4)/W(f); charge = Σ k_t / NT (the temporal winding number, = n·NX). */
 typedef struct {
     double n, phi2, phi4, charge;
-} lb_obs;
-void lb_chain_measure(const lb_lattice *g, const lb_wtable *wt, lb_chain ch, lb_obs *o);
+} lat_obs;
+void lat_chain_measure(const lat_lattice *g, const lat_wtable *wt, lat_chain ch, lat_obs *o);
 
 /* Checks of the invariants: f equals its recomputation from k, l at every site, every f is even
  * and every divergence is zero (closed = true), or Σ|div| == 2*defects and f odd exactly where
  * div != 0 (closed = false).  Returns false with the first violation described in err. */
-bool lb_chain_check(const lb_lattice *g, lb_chain ch, bool closed, int defects, char *err, size_t errlen);
+bool lat_chain_check(const lat_lattice *g, lat_chain ch, bool closed, int defects, char *err, size_t errlen);
 
 /* f_x from scratch. */
-int32_t lb_site_f(const lb_lattice *g, lb_chain ch, int site);
+int32_t lat_site_f(const lat_lattice *g, lat_chain ch, int site);
 /* div_x. */
-int32_t lb_site_div(const lb_lattice *g, lb_chain ch, int site);
+int32_t lat_site_div(const lat_lattice *g, lat_chain ch, int site);
 
 /* Writes the configuration as int16 [4][NT][NX], channels k_t, k_x, l_t, l_x (link at its start
  * site).  False when a value does not fit int16 (never wraps). */
-bool lb_chain_export_i16(const lb_lattice *g, lb_chain ch, int16_t *out, char *err, size_t errlen);
+bool lat_chain_export_i16(const lat_lattice *g, lat_chain ch, int16_t *out, char *err, size_t errlen);
 
 /* Copies chain `c` of one ensemble into a single-chain buffer set (stride 1), for edits that must
  * not feed back into the chain (flux violations). */
-void lb_chain_copy(const lb_lattice *g, lb_chain src, int32_t *k, int32_t *l, int32_t *f);
+void lat_chain_copy(const lat_lattice *g, lat_chain src, int32_t *k, int32_t *l, int32_t *f);

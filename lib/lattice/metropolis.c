@@ -15,7 +15,7 @@ static inline uint64_t xs_next(xs64 *g) {
 }
 static inline double xs_unit(xs64 *g) { return (double)(xs_next(g) >> 11) * 0x1p-53; }
 
-double lb_metro_run(const lb_metro_cfg *c, int therm, int sweeps, double *phi2, double *phi4) {
+double lat_metro_run(const lat_metro_cfg *c, int therm, int sweeps, double *phi2, double *phi4) {
     if (c->nt < 2 || c->nx < 2 || c->hits < 1 || therm < 0 || sweeps < 0 || !(c->delta > 0)) return -1;
     const int NT = c->nt, NX = c->nx, V = NT * NX;
     double *re = calloc(V, sizeof(double)), *im = calloc(V, sizeof(double));

@@ -12,8 +12,8 @@ typedef struct {
     double delta;   /* proposal width */
     int hits;       /* updates per site per sweep */
     uint64_t seed;
-} lb_metro_cfg;
+} lat_metro_cfg;
 
 /* therm sweeps, then `sweeps` sweeps each followed by a measurement of (1/V)Σ|φ|² into phi2[i] and
  * (1/V)Σ|φ|⁴ into phi4[i] (either may be NULL).  Returns the acceptance rate, or -1 on bad input. */
-double lb_metro_run(const lb_metro_cfg *c, int therm, int sweeps, double *phi2, double *phi4);
+double lat_metro_run(const lat_metro_cfg *c, int therm, int sweeps, double *phi2, double *phi4);

@@ -9,7 +9,7 @@
 
 #define MAX_VALUES 100000
 
-bool lb_parse_double(const char *s, double *v) {
+bool lat_parse_double(const char *s, double *v) {
     char *end;
     errno = 0;
     double d = strtod(s, &end);
@@ -18,7 +18,7 @@ bool lb_parse_double(const char *s, double *v) {
     return true;
 }
 
-bool lb_parse_long(const char *s, long lo, long hi, long *v) {
+bool lat_parse_long(const char *s, long lo, long hi, long *v) {
     char *end;
     errno = 0;
     long x = strtol(s, &end, 10);
@@ -27,7 +27,7 @@ bool lb_parse_long(const char *s, long lo, long hi, long *v) {
     return true;
 }
 
-bool lb_parse_u64(const char *s, uint64_t *v) {
+bool lat_parse_u64(const char *s, uint64_t *v) {
     char *end;
     errno = 0;
     /* decimal (base 0 read "010" as octal 8: another seed than the one typed); 0x... stays hex */
@@ -39,7 +39,7 @@ bool lb_parse_u64(const char *s, uint64_t *v) {
     return true;
 }
 
-bool lb_parse_lattice(const char *s, int *nt, int *nx, char *err, size_t errlen) {
+bool lat_parse_lattice(const char *s, int *nt, int *nx, char *err, size_t errlen) {
     const char *x = strchr(s, 'x');
     char a[32], b[32];
     long t, xx;
@@ -47,14 +47,14 @@ bool lb_parse_lattice(const char *s, int *nt, int *nx, char *err, size_t errlen)
     memcpy(a, s, x - s);
     a[x - s] = 0;
     strcpy(b, x + 1);
-    if (!lb_parse_long(a, -1000000, 1000000, &t) || !lb_parse_long(b, -1000000, 1000000, &xx)) goto bad;
+    if (!lat_parse_long(a, -1000000, 1000000, &t) || !lat_parse_long(b, -1000000, 1000000, &xx)) goto bad;
     if (t < 2 || xx < 2) {
         snprintf(err, errlen, "lattice %s: every dimension must be >= 2 (with 1 a link would join a site to itself)", s);
         return false;
     }
-    if (t > LB_LATTICE_MAX_DIM || xx > LB_LATTICE_MAX_DIM || t * xx > LB_LATTICE_MAX_VOLUME) {
-        snprintf(err, errlen, "lattice %s is too large (at most %d per dimension and %d sites)", s, LB_LATTICE_MAX_DIM,
-                 LB_LATTICE_MAX_VOLUME);
+    if (t > LAT_LATTICE_MAX_DIM || xx > LAT_LATTICE_MAX_DIM || t * xx > LAT_LATTICE_MAX_VOLUME) {
+        snprintf(err, errlen, "lattice %s is too large (at most %d per dimension and %d sites)", s, LAT_LATTICE_MAX_DIM,
+                 LAT_LATTICE_MAX_VOLUME);
         return false;
     }
     *nt = (int)t, *nx = (int)xx;
@@ -64,12 +64,12 @@ bad:
     return false;
 }
 
-bool lb_grid_points(const int *n, int k, int *np, char *err, size_t errlen) {
+bool lat_grid_points(const int *n, int k, int *np, char *err, size_t errlen) {
     int64_t p = 1;
     for (int i = 0; i < k; i++)
-        if (n[i] < 0 || __builtin_mul_overflow(p, (int64_t)n[i], &p) || p > LB_MAX_POINTS) {
+        if (n[i] < 0 || __builtin_mul_overflow(p, (int64_t)n[i], &p) || p > LAT_MAX_POINTS) {
             snprintf(err, errlen, "the parameter lists give more than %d points (a grid has one per combination)",
-                     LB_MAX_POINTS);
+                     LAT_MAX_POINTS);
             return false;
         }
     *np = (int)p;
@@ -140,11 +140,11 @@ static bool value_item(const char *p, void *ctx, char *err, size_t errlen) {
     }
     double lo, hi, step;
     if (parts == 1) {
-        if (!lb_parse_double(a, &lo)) return snprintf(err, errlen, "'%s' is not a number", p), false;
+        if (!lat_parse_double(a, &lo)) return snprintf(err, errlen, "'%s' is not a number", p), false;
         return dpush(d, lo, err, errlen);
     }
     if (parts == 2 && d->ints) strcpy(c, "1"), parts = 3;
-    if (parts != 3 || !lb_parse_double(a, &lo) || !lb_parse_double(b, &hi) || !lb_parse_double(c, &step))
+    if (parts != 3 || !lat_parse_double(a, &lo) || !lat_parse_double(b, &hi) || !lat_parse_double(c, &step))
         return snprintf(err, errlen, "'%s' is not a number or a range A:B%s", p, d->ints ? "[:STEP]" : ":STEP"), false;
     if (!(step > 0) || hi < lo) return snprintf(err, errlen, "range '%s' needs STEP > 0 and B >= A", p), false;
     double count = floor((hi - lo) / step + 1e-9);
@@ -170,11 +170,11 @@ static bool parse_values(const char *s, bool ints, double **out, int *n, char *e
     return true;
 }
 
-bool lb_parse_values(const char *s, double **out, int *n, char *err, size_t errlen) {
+bool lat_parse_values(const char *s, double **out, int *n, char *err, size_t errlen) {
     return parse_values(s, false, out, n, err, errlen);
 }
 
-bool lb_parse_ints(const char *s, int **out, int *n, char *err, size_t errlen) {
+bool lat_parse_ints(const char *s, int **out, int *n, char *err, size_t errlen) {
     double *v;
     int m;
     if (!parse_values(s, true, &v, &m, err, errlen)) return false;
@@ -196,7 +196,7 @@ bool lb_parse_ints(const char *s, int **out, int *n, char *err, size_t errlen) {
     return true;
 }
 
-int lb_opt_value(int argc, char **argv, int *i, const char *name, const char **val) {
+int lat_opt_value(int argc, char **argv, int *i, const char *name, const char **val) {
     const char *a = argv[*i];
     size_t n = strlen(name);
     if (strncmp(a, name, n)) return 0;
@@ -210,12 +210,12 @@ int lb_opt_value(int argc, char **argv, int *i, const char *name, const char **v
     return 1;
 }
 
-bool lb_parse_worms_per_sweep(const char *v, long *wps, char *err, size_t errlen) {
+bool lat_parse_worms_per_sweep(const char *v, long *wps, char *err, size_t errlen) {
     if (!strcmp(v, "auto")) {
         *wps = 0;
         return true;
     }
-    if (lb_parse_long(v, 1, 1 << 24, wps)) return true;
+    if (lat_parse_long(v, 1, 1 << 24, wps)) return true;
     snprintf(err, errlen, "--worms-per-sweep %s: expected auto or an integer >= 1", v);
     return false;
 }

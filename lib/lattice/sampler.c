@@ -10,13 +10,13 @@
 #include "arch/registry.h"
 #include "lib/lattice/params.h"
 
-double lb_now(void) {
+double lat_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen) {
+bool lat_point_validate(const lat_point_cfg *c, char *err, size_t errlen) {
     if (c->nt < 2 || c->nx < 2) {
         snprintf(err, errlen, "lattice %dx%d: every dimension must be >= 2 (with 1 a link would join a site to itself)",
                  c->nt, c->nx);
@@ -26,9 +26,9 @@ bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen) {
         snprintf(err, errlen, "eta, lambda and mu must be finite numbers");
         return false;
     }
-    if (fabs(c->mu) > LB_MU_MAX) {
+    if (fabs(c->mu) > LAT_MU_MAX) {
         snprintf(err, errlen, "mu %g is outside -%g..%g (e^-|mu| must stay a normal float32 in the worm acceptance)",
-                 c->mu, LB_MU_MAX, LB_MU_MAX);
+                 c->mu, LAT_MU_MAX, LAT_MU_MAX);
         return false;
     }
     if (c->lambda < 0) {
@@ -54,21 +54,21 @@ bool lb_point_validate(const lb_point_cfg *c, char *err, size_t errlen) {
         return false;
     }
     const int64_t v = (int64_t)c->nt * c->nx;
-    if (c->worms_per_sweep > LB_WPS_MAX_PER_SITE * v) {
+    if (c->worms_per_sweep > LAT_WPS_MAX_PER_SITE * v) {
         snprintf(err, errlen, "--worms-per-sweep %d is more than %d per site of the %dx%d lattice (at most %lld; auto uses <= 4 per site)",
-                 c->worms_per_sweep, LB_WPS_MAX_PER_SITE, c->nt, c->nx, (long long)(LB_WPS_MAX_PER_SITE * v));
+                 c->worms_per_sweep, LAT_WPS_MAX_PER_SITE, c->nt, c->nx, (long long)(LAT_WPS_MAX_PER_SITE * v));
         return false;
     }
     int64_t b;
-    if (!lb_point_state_bytes(c, &b) || b > LB_MAX_RUN_BYTES) {
+    if (!lat_point_state_bytes(c, &b) || b > LAT_MAX_RUN_BYTES) {
         snprintf(err, errlen, "%d chains on %dx%d need more than %lld GiB of chain state", c->nchains, c->nt, c->nx,
-                 LB_MAX_RUN_BYTES >> 30);
+                 LAT_MAX_RUN_BYTES >> 30);
         return false;
     }
     return true;
 }
 
-bool lb_point_state_bytes(const lb_point_cfg *c, int64_t *bytes) {
+bool lat_point_state_bytes(const lat_point_cfg *c, int64_t *bytes) {
     /* per chain: k, l (2 links per site), f (one per site), int32 each, plus the rng and counters;
      * blocks are rounded up to 16 lanes (the widest variant) */
     const int64_t chains = ((int64_t)c->nchains + 15) / 16 * 16;
@@ -80,16 +80,16 @@ bool lb_point_state_bytes(const lb_point_cfg *c, int64_t *bytes) {
     return true;
 }
 
-bool lb_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen) {
-    if (b < 0 || __builtin_add_overflow(*total, b, total) || *total > LB_MAX_RUN_BYTES) {
+bool lat_run_bytes_add(int64_t *total, int64_t b, char *err, size_t errlen) {
+    if (b < 0 || __builtin_add_overflow(*total, b, total) || *total > LAT_MAX_RUN_BYTES) {
         snprintf(err, errlen, "the run needs more than %lld GiB of memory (chain states, series and labels together); "
-                 "use fewer points, chains, sweeps or configurations", LB_MAX_RUN_BYTES >> 30);
+                 "use fewer points, chains, sweeps or configurations", LAT_MAX_RUN_BYTES >> 30);
         return false;
     }
     return true;
 }
 
-void lb_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, size_t len) {
+void lat_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, size_t len) {
     snprintf(buf, len, "nt%d_nx%d_mu%g_chains%d", nt, nx, mu, nchains);
 }
 
@@ -97,12 +97,12 @@ void lb_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, size
  * count names a variant; it is used when it runs under the cap (one above it, or an unknown name,
  * leaves the dispatched one).  The dispatched table itself is kept when the names agree, so what
  * dispatch wrapped around its variant (the test slowdown) stays. */
-const worm_ops *lb_point_worm(const lb_point_cfg *c) {
+const worm_ops *lat_point_worm(const lat_point_cfg *c) {
     const lb_dispatch *d = lb_dispatch_get();
     const lb_profile *p = lb_profile_active();
     if (!p) return d->worm;
     char prob[128];
-    lb_worm_problem_str(c->nt, c->nx, c->mu, c->nchains, prob, sizeof prob);
+    lat_worm_problem_str(c->nt, c->nx, c->mu, c->nchains, prob, sizeof prob);
     const lb_profile_entry *e = lb_profile_choice(p, "worm", LB_PASS_FWD, prob, d->cap, omp_get_max_threads());
     const worm_ops *chosen = d->worm;
     int n;
@@ -116,25 +116,25 @@ const worm_ops *lb_point_worm(const lb_point_cfg *c) {
     return chosen;
 }
 
-bool lb_sampler_init(lb_sampler *s, const lb_point_cfg *cfg, const lb_wtable *wt, char *err, size_t errlen) {
+bool lat_sampler_init(lat_sampler *s, const lat_point_cfg *cfg, const lat_wtable *wt, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
-    if (!lb_point_validate(cfg, err, errlen)) return false;
+    if (!lat_point_validate(cfg, err, errlen)) return false;
     s->cfg = *cfg;
-    if (!s->cfg.ops) s->cfg.ops = lb_point_worm(cfg);
+    if (!s->cfg.ops) s->cfg.ops = lat_point_worm(cfg);
     s->wt = wt;
-    if (!lb_lattice_init(&s->g, cfg->nt, cfg->nx, err, errlen)) return false;
-    uint64_t stream0 = LB_STREAM_CHAIN | (uint64_t)cfg->point << 24;
-    if (!lb_ensemble_init(&s->ens, &s->g, cfg->nchains, s->cfg.ops->lanes, cfg->seed, stream0, err, errlen)) {
-        lb_lattice_free(&s->g);
+    if (!lat_lattice_init(&s->g, cfg->nt, cfg->nx, err, errlen)) return false;
+    uint64_t stream0 = LAT_STREAM_CHAIN | (uint64_t)cfg->point << 24;
+    if (!lat_ensemble_init(&s->ens, &s->g, cfg->nchains, s->cfg.ops->lanes, cfg->seed, stream0, err, errlen)) {
+        lat_lattice_free(&s->g);
         return false;
     }
     s->desc = (worm_desc){.nt = cfg->nt, .nx = cfg->nx, .v = s->g.v, .nbr = s->g.nbr, .tab = &wt->kt,
                           .emu = {(float)exp(-cfg->mu), (float)exp(cfg->mu), 1.0f, 1.0f},
-                          .worms_per_sweep = cfg->worms_per_sweep ? cfg->worms_per_sweep : LB_WPS_CALIBRATION};
+                          .worms_per_sweep = cfg->worms_per_sweep ? cfg->worms_per_sweep : LAT_WPS_CALIBRATION};
     return true;
 }
 
-bool lb_hook_go_on(lb_hook_state *h) {
+bool lat_hook_go_on(lat_hook_state *h) {
     int fl;
 #pragma omp atomic read
     fl = *h->failed;
@@ -142,21 +142,21 @@ bool lb_hook_go_on(lb_hook_state *h) {
     return !h->stopped;
 }
 
-bool lb_hook_result(const lb_hook_state *h, bool good, char *e, size_t elen) {
+bool lat_hook_result(const lat_hook_state *h, bool good, char *e, size_t elen) {
     if (h->bad) return snprintf(e, elen, "%s", h->err), false;
     if (good && h->stopped) return snprintf(e, elen, "stopped: another block failed"), false;
     return good;
 }
 
-int lb_sampler_calibration_sweeps(const lb_sampler *s, int therm) {
+int lat_sampler_calibration_sweeps(const lat_sampler *s, int therm) {
     return s->cfg.worms_per_sweep || therm <= 0 ? 0 : (therm + 3) / 4;
 }
 
-void lb_sampler_calibrate(lb_sampler *s) {
+void lat_sampler_calibrate(lat_sampler *s) {
     if (s->cfg.worms_per_sweep) return;
     uint64_t prop = 0, worms = 0;
     for (int c = 0; c < s->cfg.nchains; c++) {
-        lb_chain ch = lb_ensemble_chain(&s->ens, c);
+        lat_chain ch = lat_ensemble_chain(&s->ens, c);
         prop += ch.stat[WORM_STAT_HEAD_PROP * ch.stride];
         worms += ch.stat[WORM_STAT_WORMS * ch.stride];
     }
@@ -166,12 +166,12 @@ void lb_sampler_calibrate(lb_sampler *s) {
     s->desc.worms_per_sweep = n < 1 ? 1 : n > 4 * s->g.v ? 4 * s->g.v : n;
 }
 
-void lb_sampler_free(lb_sampler *s) {
-    lb_ensemble_free(&s->ens);
-    lb_lattice_free(&s->g);
+void lat_sampler_free(lat_sampler *s) {
+    lat_ensemble_free(&s->ens);
+    lat_lattice_free(&s->g);
 }
 
-bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen) {
+bool lat_sampler_sweeps(lat_sampler *s, int b, int nsweeps, const worm_hook *hook, char *err, size_t errlen) {
     worm_block *B = &s->ens.blocks[b];
     s->cfg.ops->sweep(&s->desc, B, nsweeps, hook);
     for (int c = 0; c < B->active; c++)
@@ -183,13 +183,13 @@ bool lb_sampler_sweeps(lb_sampler *s, int b, int nsweeps, const worm_hook *hook,
     return true;
 }
 
-const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen) {
-    if (fmax <= 0) fmax = LB_FMAX_DEFAULT;
+const lat_wtable *lat_wtable_get(lat_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen) {
+    if (fmax <= 0) fmax = LAT_FMAX_DEFAULT;
     for (int i = 0; i < c->n; i++)
         if (c->t[i]->eta == eta && c->t[i]->lambda == lambda && c->t[i]->fmax == fmax) return c->t[i];
     if (c->n == c->cap) {
         int cap = c->cap ? 2 * c->cap : 8;
-        lb_wtable **t = realloc(c->t, sizeof *t * cap);
+        lat_wtable **t = realloc(c->t, sizeof *t * cap);
         if (!t) {
             snprintf(err, errlen, "out of memory");
             return NULL;
@@ -197,8 +197,8 @@ const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, in
         c->t = t, c->cap = cap;
     }
     /* tables are held by pointer: samplers keep pointers into them while the cache grows */
-    lb_wtable *w = malloc(sizeof *w);
-    if (!w || !lb_wtable_build(w, eta, lambda, fmax, err, errlen)) {
+    lat_wtable *w = malloc(sizeof *w);
+    if (!w || !lat_wtable_build(w, eta, lambda, fmax, err, errlen)) {
         if (!w) snprintf(err, errlen, "out of memory");
         free(w);
         return NULL;
@@ -206,22 +206,22 @@ const lb_wtable *lb_wtable_get(lb_wtable_cache *c, double eta, double lambda, in
     return c->t[c->n++] = w;
 }
 
-void lb_wtable_cache_free(lb_wtable_cache *c) {
-    for (int i = 0; i < c->n; i++) lb_wtable_free(c->t[i]), free(c->t[i]);
+void lat_wtable_cache_free(lat_wtable_cache *c) {
+    for (int i = 0; i < c->n; i++) lat_wtable_free(c->t[i]), free(c->t[i]);
     free(c->t);
     memset(c, 0, sizeof *c);
 }
 
-void lb_progress_start(lb_progress *p, long total, const char *label) {
-    p->total = total, p->done = 0, p->label = label, p->t0 = p->last = lb_now();
+void lat_progress_start(lat_progress *p, long total, const char *label) {
+    p->total = total, p->done = 0, p->label = label, p->t0 = p->last = lat_now();
     p->enabled = total <= 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
 }
 
 /* Lines mode: one line when a 10 % mark is crossed or 10 s passed since the last one (checked at
  * every 1/10000 of the work, by the thread that crosses it; 10 % marks only once 2 s have passed). */
-static void progress_line(lb_progress *p, long before, long after) {
+static void progress_line(lat_progress *p, long before, long after) {
     if (after * 10000 / p->total == before * 10000 / p->total) return;
-    const double now = lb_now(), el = now - p->t0, frac = (double)after / p->total;
+    const double now = lat_now(), el = now - p->t0, frac = (double)after / p->total;
     /* 10 % marks once the run has taken 2 s (a short run stays quiet) */
     const bool mark = after * 10 / p->total != before * 10 / p->total && el >= 2;
     double last;
@@ -235,7 +235,7 @@ static void progress_line(lb_progress *p, long before, long after) {
 }
 
 /* Bar mode: only the thread that crosses a 1/200 step redraws, so the bar costs nothing in the sweeps. */
-void lb_progress_add(lb_progress *p, long n) {
+void lat_progress_add(lat_progress *p, long n) {
     if (!p->enabled) return;
     long before, after;
 #pragma omp atomic capture
@@ -246,7 +246,7 @@ void lb_progress_add(lb_progress *p, long n) {
     after = before + n;
     if (p->enabled == 2) return progress_line(p, before, after);
     if (after * 200 / p->total == before * 200 / p->total) return;
-    double frac = (double)after / p->total, el = lb_now() - p->t0;
+    double frac = (double)after / p->total, el = lat_now() - p->t0;
     int w = 30, fill = (int)(frac * w + 0.5);
     char bar[64];
     for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
@@ -256,86 +256,86 @@ void lb_progress_add(lb_progress *p, long n) {
     fflush(stderr);
 }
 
-void lb_progress_end(lb_progress *p) {
+void lat_progress_end(lat_progress *p) {
     if (p->enabled == 1) fprintf(stderr, "\r\033[K");
 }
 
 /* ---- measurement runs ---- */
 
 typedef struct {
-    lb_sampler s;
+    lat_sampler s;
     double *series;     /* [4][nchains][sweeps] */
     uint64_t (*stat0)[WORM_NSTAT]; /* per chain, at the end of thermalization */
     double seconds;
 } point_run;
 
-static void chain_stats(const lb_sampler *s, int c, uint64_t out[WORM_NSTAT]) {
-    lb_chain ch = lb_ensemble_chain(&s->ens, c);
+static void chain_stats(const lat_sampler *s, int c, uint64_t out[WORM_NSTAT]) {
+    lat_chain ch = lat_ensemble_chain(&s->ens, c);
     for (int i = 0; i < WORM_NSTAT; i++) out[i] = ch.stat[i * ch.stride];
 }
 
 /* The per-chain hook of a measurement run (one block). */
 typedef struct {
     point_run *r;
-    const lb_measure_opts *o;
-    lb_progress *prog;
-    lb_hook_state hs;
+    const lat_measure_opts *o;
+    lat_progress *prog;
+    lat_hook_state hs;
     int block;
     bool measure;      /* thermalization (false) or measurement sweeps */
 } measure_ctx;
 
 static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
     measure_ctx *m = ctx;
-    const lb_sampler *s = &m->r->s;
+    const lat_sampler *s = &m->r->s;
     const int cc = m->block * B->lanes + lane, C = s->cfg.nchains, S = m->o->sweeps;
-    const lb_chain ch = lb_ensemble_chain(&s->ens, cc);
-    if (!lb_hook_go_on(&m->hs)) return false;
-    if (m->o->check && !lb_chain_check(&s->g, ch, true, 0, m->hs.err, sizeof m->hs.err)) return m->hs.bad = true, false;
+    const lat_chain ch = lat_ensemble_chain(&s->ens, cc);
+    if (!lat_hook_go_on(&m->hs)) return false;
+    if (m->o->check && !lat_chain_check(&s->g, ch, true, 0, m->hs.err, sizeof m->hs.err)) return m->hs.bad = true, false;
     if (m->measure) {
-        lb_obs ob;
-        lb_chain_measure(&s->g, s->wt, ch, &ob);
+        lat_obs ob;
+        lat_chain_measure(&s->g, s->wt, ch, &ob);
         double *series = m->r->series;
         series[(0L * C + cc) * S + n - 1] = ob.n;
         series[(1L * C + cc) * S + n - 1] = ob.phi2;
         series[(2L * C + cc) * S + n - 1] = ob.phi4;
         series[(3L * C + cc) * S + n - 1] = ob.charge;
     }
-    lb_progress_add(m->prog, 1);
+    lat_progress_add(m->prog, 1);
     return true;
 }
 
-bool lb_measure_check(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, char *err, size_t errlen) {
-    if (o->therm < 0 || o->sweeps < 2 || o->therm > LB_MAX_SWEEPS || o->sweeps > LB_MAX_SWEEPS) {
-        snprintf(err, errlen, "need --therm in 0..%ld and --sweeps in 2..%ld (got %d, %d)", LB_MAX_SWEEPS, LB_MAX_SWEEPS,
+bool lat_measure_check(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, char *err, size_t errlen) {
+    if (o->therm < 0 || o->sweeps < 2 || o->therm > LAT_MAX_SWEEPS || o->sweeps > LAT_MAX_SWEEPS) {
+        snprintf(err, errlen, "need --therm in 0..%ld and --sweeps in 2..%ld (got %d, %d)", LAT_MAX_SWEEPS, LAT_MAX_SWEEPS,
                  o->therm, o->sweeps);
         return false;
     }
-    if (npts < 1 || npts > LB_MAX_POINTS) {
-        snprintf(err, errlen, "need 1..%d parameter points (got %d)", LB_MAX_POINTS, npts);
+    if (npts < 1 || npts > LAT_MAX_POINTS) {
+        snprintf(err, errlen, "need 1..%d parameter points (got %d)", LAT_MAX_POINTS, npts);
         return false;
     }
     int64_t total = 0;
     for (int p = 0; p < npts; p++) {
         int64_t state, series;
-        if (!lb_point_validate(&pts[p], err, errlen)) return false;
+        if (!lat_point_validate(&pts[p], err, errlen)) return false;
         /* 4 series of doubles per chain and measured sweep */
-        if (!lb_point_state_bytes(&pts[p], &state) ||
+        if (!lat_point_state_bytes(&pts[p], &state) ||
             __builtin_mul_overflow((int64_t)32 * pts[p].nchains, (int64_t)o->sweeps, &series))
             state = series = -1; /* reported as too large below */
-        if (!lb_run_bytes_add(&total, state, err, errlen) || !lb_run_bytes_add(&total, series, err, errlen)) return false;
+        if (!lat_run_bytes_add(&total, state, err, errlen) || !lat_run_bytes_add(&total, series, err, errlen)) return false;
     }
     return true;
 }
 
 /* The samplers and series buffers of every point, and the work units: (point, block) pairs into
  * *unit_p (malloc'ed), their number into *nunits. */
-static bool measure_setup(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_wtable_cache *cache,
+static bool measure_setup(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, lat_wtable_cache *cache,
                           point_run *pr, int **unit_p, int *nunits, char *err, size_t errlen) {
     *nunits = 0;
     for (int p = 0; p < npts; p++) {
-        if (!lb_point_validate(&pts[p], err, errlen)) return false;
-        const lb_wtable *wt = lb_wtable_get(cache, pts[p].eta, pts[p].lambda, pts[p].fmax, err, errlen);
-        if (!wt || !lb_sampler_init(&pr[p].s, &pts[p], wt, err, errlen)) return false;
+        if (!lat_point_validate(&pts[p], err, errlen)) return false;
+        const lat_wtable *wt = lat_wtable_get(cache, pts[p].eta, pts[p].lambda, pts[p].fmax, err, errlen);
+        if (!wt || !lat_sampler_init(&pr[p].s, &pts[p], wt, err, errlen)) return false;
         size_t ns = (size_t)4 * pts[p].nchains * o->sweeps;
         pr[p].series = malloc(sizeof(double) * ns);
         pr[p].stat0 = calloc(pts[p].nchains, sizeof *pr[p].stat0);
@@ -350,28 +350,28 @@ static bool measure_setup(const lb_point_cfg *pts, int npts, const lb_measure_op
     return true;
 }
 
-/* One block of one point in one phase (called by one thread of lb_measure's team): phase 0 the
+/* One block of one point in one phase (called by one thread of lat_measure's team): phase 0 the
  * calibration sweeps, phase 1 the rest of the thermalization and the measurement sweeps.  The
  * first failure of the run into ferr (failed set). */
-static void measure_unit(point_run *r, int b, int phase, const lb_measure_opts *o, lb_progress *prog, int *failed,
+static void measure_unit(point_run *r, int b, int phase, const lat_measure_opts *o, lat_progress *prog, int *failed,
                          char *ferr, size_t ferrlen) {
-    lb_sampler *s = &r->s;
+    lat_sampler *s = &r->s;
     worm_block *B = &s->ens.blocks[b];
-    const int ncal = lb_sampler_calibration_sweeps(s, o->therm);
+    const int ncal = lat_sampler_calibration_sweeps(s, o->therm);
     /* one kernel call per phase (the lanes stay busy); the hook checks, measures and
      * reports progress at every sweep end of every chain */
     measure_ctx m = {.r = r, .o = o, .prog = prog, .hs = {.failed = failed}, .block = b};
     const worm_hook hook = {1, measure_hook, &m};
-    double t0 = lb_now();
+    double t0 = lat_now();
     char e[256] = "";
-    bool good = lb_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
+    bool good = lat_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
     if (good && phase == 1 && !m.hs.bad) {
         for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
         m.measure = true;
-        good = lb_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
+        good = lat_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
     }
-    good = lb_hook_result(&m.hs, good, e, sizeof e);
-    double dt = lb_now() - t0;
+    good = lat_hook_result(&m.hs, good, e, sizeof e);
+    double dt = lat_now() - t0;
 #pragma omp atomic
     r->seconds += dt;
     if (!good) {
@@ -385,13 +385,13 @@ static void measure_unit(point_run *r, int b, int phase, const lb_measure_opts *
 
 /* A point's result from its series and the chains' statistics since thermalization; hands the
  * series to o->series when asked. */
-static void measure_result(point_run *r, const lb_point_cfg *pt, int p, const lb_measure_opts *o, lb_measure_result *m) {
+static void measure_result(point_run *r, const lat_point_cfg *pt, int p, const lat_measure_opts *o, lat_measure_result *m) {
     const int C = pt->nchains, S = o->sweeps;
     memset(m, 0, sizeof *m);
-    lb_series_analyze(r->series, C, S, &m->n);
-    lb_series_analyze(r->series + (size_t)C * S, C, S, &m->phi2);
-    lb_series_analyze(r->series + (size_t)2 * C * S, C, S, &m->phi4);
-    lb_series_analyze(r->series + (size_t)3 * C * S, C, S, &m->charge);
+    lat_series_analyze(r->series, C, S, &m->n);
+    lat_series_analyze(r->series + (size_t)C * S, C, S, &m->phi2);
+    lat_series_analyze(r->series + (size_t)2 * C * S, C, S, &m->phi4);
+    lat_series_analyze(r->series + (size_t)3 * C * S, C, S, &m->charge);
     m->tau_int = m->n.tau > m->phi2.tau ? m->n.tau : m->phi2.tau;
     m->worms_per_sweep = r->s.desc.worms_per_sweep;
     uint64_t d[WORM_NSTAT] = {0}, tot[WORM_NSTAT] = {0};
@@ -413,19 +413,19 @@ static void measure_result(point_run *r, const lb_point_cfg *pt, int p, const lb
     }
 }
 
-bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_measure_result *res, char *err,
+bool lat_measure(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, lat_measure_result *res, char *err,
                 size_t errlen) {
-    if (!lb_measure_check(pts, npts, o, err, errlen)) return false;
-    lb_wtable_cache cache = {0};
+    if (!lat_measure_check(pts, npts, o, err, errlen)) return false;
+    lat_wtable_cache cache = {0};
     point_run *pr = calloc(npts, sizeof *pr);
     int *unit_p = NULL, nunits = 0;
     bool ok = pr != NULL;
     if (!ok) snprintf(err, errlen, "out of memory");
     if (ok) ok = measure_setup(pts, npts, o, &cache, pr, &unit_p, &nunits, err, errlen);
-    lb_progress prog;
+    lat_progress prog;
     long total = 0;
     for (int p = 0; ok && p < npts; p++) total += (long)pts[p].nchains * (o->therm + o->sweeps);
-    lb_progress_start(&prog, o->progress ? total : 0, "observe");
+    lat_progress_start(&prog, o->progress ? total : 0, "observe");
     int failed = 0;
     char ferr[320] = "";
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
@@ -440,17 +440,17 @@ bool lb_measure(const lb_point_cfg *pts, int npts, const lb_measure_opts *o, lb_
             snprintf(err, errlen, "%s", ferr);
         }
         if (phase == 0)
-            for (int p = 0; p < npts; p++) lb_sampler_calibrate(&pr[p].s);
+            for (int p = 0; p < npts; p++) lat_sampler_calibrate(&pr[p].s);
     }
-    lb_progress_end(&prog);
+    lat_progress_end(&prog);
     for (int p = 0; ok && p < npts; p++) measure_result(&pr[p], &pts[p], p, o, &res[p]);
     for (int p = 0; pr && p < npts; p++) {
         free(pr[p].series);
         free(pr[p].stat0);
-        lb_sampler_free(&pr[p].s);
+        lat_sampler_free(&pr[p].s);
     }
     free(pr);
     free(unit_p);
-    lb_wtable_cache_free(&cache);
+    lat_wtable_cache_free(&cache);
     return ok;
 }

@@ -15,7 +15,7 @@ static double gamma_t(const double *x, int nchains, int len, double mean, int t)
     return cnt ? s / cnt : 0;
 }
 
-double lb_jackknife_binned(const double *x, int nchains, int len, int binlen) {
+double lat_jackknife_binned(const double *x, int nchains, int len, int binlen) {
     if (binlen < 1) binlen = 1;
     int per = len / binlen, nb = per * nchains;
     if (nb < 2) return NAN;
@@ -40,7 +40,7 @@ double lb_jackknife_binned(const double *x, int nchains, int len, int binlen) {
     return sqrt(v * (nb - 1) / nb);
 }
 
-void lb_series_analyze(const double *x, int nchains, int len, lb_series_stats *s) {
+void lat_series_analyze(const double *x, int nchains, int len, lat_series_stats *s) {
     const long N = (long)nchains * len;
     double mean = 0;
     for (long i = 0; i < N; i++) mean += x[i];
@@ -68,5 +68,5 @@ void lb_series_analyze(const double *x, int nchains, int len, lb_series_stats *s
     int bl = (int)ceil(8 * tau);
     if (bl > len / 2) bl = len / 2 > 0 ? len / 2 : 1;
     s->binlen = bl;
-    s->err_jk = lb_jackknife_binned(x, nchains, len, bl);
+    s->err_jk = lat_jackknife_binned(x, nchains, len, bl);
 }

@@ -17,11 +17,11 @@ typedef struct {
     int window;           /* the automatic window W (0 for zero variance) */
     double err_jk;        /* binned jackknife error (bins of lb_jk_binlen(tau) steps, per chain) */
     int binlen;
-} lb_series_stats;
+} lat_series_stats;
 
 /* x[c*len + i]: nchains series of equal length len (>= 2). */
-void lb_series_analyze(const double *x, int nchains, int len, lb_series_stats *s);
+void lat_series_analyze(const double *x, int nchains, int len, lat_series_stats *s);
 
 /* Binned jackknife error of the mean: each chain cut into bins of binlen consecutive entries (a
  * leftover tail is dropped), jackknife over all bins. */
-double lb_jackknife_binned(const double *x, int nchains, int len, int binlen);
+double lat_jackknife_binned(const double *x, int nchains, int len, int binlen);

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int lb_viol_steps_default(int v) { return 4 * v; }
+int lat_viol_steps_default(int v) { return 4 * v; }
 
 static int uniform_below(worm_rng *g, uint32_t n) { return (int)(((uint64_t)worm_rng_draw(g) * n) >> 32); }
 
@@ -13,14 +13,14 @@ static int free_site(worm_rng *g, const uint8_t *mark, int v) {
     return x;
 }
 
-bool lb_insert_open_worms(const worm_desc *d, int32_t *k, const int32_t *l, int32_t *f, int K, int steps_max,
+bool lat_insert_open_worms(const worm_desc *d, int32_t *k, const int32_t *l, int32_t *f, int K, int steps_max,
                           worm_rng *rng, uint8_t *mark, char *err, size_t errlen) {
     const int v = d->v;
     if (K < 0 || 2 * K > v) {
         snprintf(err, errlen, "%d open worms need %d distinct end sites but the lattice has %d", K, 2 * K, v);
         return false;
     }
-    if (steps_max <= 0) steps_max = lb_viol_steps_default(v);
+    if (steps_max <= 0) steps_max = lat_viol_steps_default(v);
     memset(mark, 0, (size_t)v);
     /* far more than any walk needs: a walk this long means the head cannot reach a free site */
     const long cap = 1000L * steps_max + 1000000L;

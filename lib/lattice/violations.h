@@ -25,9 +25,9 @@
 #include "kernels/worm/worm.h"
 
 /* steps_max for steps_max <= 0: 4V head proposals. */
-int lb_viol_steps_default(int v);
+int lat_viol_steps_default(int v);
 
 /* Inserts K open worms into one configuration (k, l, f with stride 1; f is kept consistent).
  * mark: scratch of V bytes.  False (err set) when 2K > V or the walk cannot find free end sites. */
-bool lb_insert_open_worms(const worm_desc *d, int32_t *k, const int32_t *l, int32_t *f, int K, int steps_max,
+bool lat_insert_open_worms(const worm_desc *d, int32_t *k, const int32_t *l, int32_t *f, int K, int steps_max,
                           worm_rng *rng, uint8_t *mark, char *err, size_t errlen);

@@ -61,7 +61,7 @@ static long double window_end(long double lo, long double hi, long double rs, lo
     return 0.5L * (lo + hi);
 }
 
-long double lb_logw_quad(int f, long double eta, long double lam) {
+long double lat_logw_quad(int f, long double eta, long double lam) {
     long double x[GL_N], w[GL_N];
     gauss_legendre(GL_N, x, w);
     const long double a = f + 1;
@@ -88,12 +88,12 @@ long double lb_logw_quad(int f, long double eta, long double lam) {
     return hs + logl(sum);
 }
 
-long double lb_logw_gauss(int f, long double eta) {
+long double lat_logw_gauss(int f, long double eta) {
     long double h = 0.5L * f + 1;
     return -logl(2) + lgammal(h) - h * logl(eta);
 }
 
-bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *err, size_t errlen) {
+bool lat_wtable_build(lat_wtable *t, double eta, double lambda, int fmax, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     if (!isfinite(eta) || !isfinite(lambda) || lambda < 0) {
         snprintf(err, errlen, "lambda must be a finite number >= 0 (got %g) and eta finite (got %g)", lambda, eta);
@@ -103,8 +103,8 @@ bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *er
         snprintf(err, errlen, "eta must be > 0 when lambda = 0 (got eta = %g): the Gaussian weight W(f) diverges", eta);
         return false;
     }
-    if (fmax < 8 || fmax > LB_FMAX_MAX) {
-        snprintf(err, errlen, "fmax must be in 8..%d (got %d)", LB_FMAX_MAX, fmax);
+    if (fmax < 8 || fmax > LAT_FMAX_MAX) {
+        snprintf(err, errlen, "fmax must be in 8..%d (got %d)", LAT_FMAX_MAX, fmax);
         return false;
     }
     t->eta = eta, t->lambda = lambda, t->fmax = fmax;
@@ -118,16 +118,16 @@ bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *er
     long double *lw = malloc(sizeof(long double) * n);
     if (!t->logw || !t->r2 || !t->r4 || !t->w1 || !t->w2 || !t->inv || !lw) {
         free(lw);
-        lb_wtable_free(t);
+        lat_wtable_free(t);
         snprintf(err, errlen, "out of memory for the W table (fmax %d)", fmax);
         return false;
     }
     for (int f = 0; f < n; f++) {
-        lw[f] = lambda == 0 ? lb_logw_gauss(f, eta) : lb_logw_quad(f, eta, lambda);
+        lw[f] = lambda == 0 ? lat_logw_gauss(f, eta) : lat_logw_quad(f, eta, lambda);
         t->logw[f] = (double)lw[f];
         if (!isfinite(t->logw[f])) {
             free(lw);
-            lb_wtable_free(t);
+            lat_wtable_free(t);
             snprintf(err, errlen, "log W(%d) is not a finite number for eta = %g, lambda = %g: outside the range the "
                      "W table can represent", f, eta, lambda);
             return false;
@@ -146,7 +146,7 @@ bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *er
     free(lw);
     for (int i = 0; i < 2 * (fmax + 1); i++)
         if (!isfinite(t->w1[i]) || !isfinite(t->w2[i])) {
-            lb_wtable_free(t);
+            lat_wtable_free(t);
             snprintf(err, errlen, "W(f) ratios overflow float32 for eta = %g, lambda = %g (fmax %d)", eta, lambda, fmax);
             return false;
         }
@@ -154,7 +154,7 @@ bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *er
     return true;
 }
 
-void lb_wtable_free(lb_wtable *t) {
+void lat_wtable_free(lat_wtable *t) {
     free(t->logw), free(t->r2), free(t->r4), free(t->w1), free(t->w2), free(t->inv);
     memset(t, 0, sizeof *t);
 }

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include "kernels/worm/worm.h"
 
-#define LB_FMAX_DEFAULT 1024
+#define LAT_FMAX_DEFAULT 1024
 /* The largest table: its quadrature costs ~80 us per f, so 2^16 builds in ~5 s per (eta, lambda);
  * 2^20 took ~85 s without a line of output. */
-#define LB_FMAX_MAX 65536
+#define LAT_FMAX_MAX 65536
 
 typedef struct {
     double eta, lambda;
@@ -24,13 +24,13 @@ typedef struct {
     /* the kernel's float32 tables (kernels/worm/worm.h) */
     float *w1, *w2, *inv;
     worm_tables kt;
-} lb_wtable;
+} lat_wtable;
 
 /* Builds the tables; false with a one-line reason in err for invalid (eta, lambda, fmax). */
-bool lb_wtable_build(lb_wtable *t, double eta, double lambda, int fmax, char *err, size_t errlen);
-void lb_wtable_free(lb_wtable *t);
+bool lat_wtable_build(lat_wtable *t, double eta, double lambda, int fmax, char *err, size_t errlen);
+void lat_wtable_free(lat_wtable *t);
 
 /* log W(f) by quadrature (valid for λ >= 0, and η > 0 when λ = 0); exposed for the tests. */
-long double lb_logw_quad(int f, long double eta, long double lambda);
+long double lat_logw_quad(int f, long double eta, long double lambda);
 /* log W(f) for λ = 0 from the closed form (η > 0). */
-long double lb_logw_gauss(int f, long double eta);
+long double lat_logw_gauss(int f, long double eta);

@@ -76,14 +76,14 @@ bool nn_eval(const nn_eval_job *j, const nn_dataset *d, nn_eval_result *r, char 
         memcpy(nn_model_params(m), j->params, nn_model_param_count(m) * sizeof(float));
     }
     if (ok && r->status == NN_EVAL_RAN) {
-        const double t0 = lb_now();
+        const double t0 = lat_now();
         if (j->groups) {
             ok = eval_groups(m, d, j->per_label, r);
             if (!ok) snprintf(err, errlen, "out of memory");
         } else {
             r->loss = nn_eval_loss(m, d, NULL, d->n, &r->accuracy);
         }
-        r->samples_per_s = d->n / (lb_now() - t0 + 1e-12);
+        r->samples_per_s = d->n / (lat_now() - t0 + 1e-12);
     }
     nn_model_free(m);
     return ok;

@@ -10,7 +10,7 @@
 
 typedef struct {
     const net_spec *spec;
-    const lb_st_file *file; /* the weights: a model file's tensors, or */
+    const io_st_file *file; /* the weights: a model file's tensors, or */
     const float *params;    /* [netspec_param_count] in the model's own order */
     int batch;              /* 0: activations near 64 MB */
     int threads;

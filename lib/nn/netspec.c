@@ -266,10 +266,10 @@ static bool ends_with(const char *s, const char *suf) {
 
 /* A trained model: its spec from the metadata, and exactly the tensors that spec needs. */
 static bool load_model_file(const char *name, netspec_loaded *s, char *err, size_t errlen) {
-    lb_st_file f;
+    io_st_file f;
     char perr[400];
-    if (!lb_safetensors_read(name, &f, err, errlen)) return false;
-    const char *t = lb_safetensors_meta(&f, "spec"), *lat = lb_safetensors_meta(&f, "lattice");
+    if (!io_safetensors_read(name, &f, err, errlen)) return false;
+    const char *t = io_safetensors_meta(&f, "spec"), *lat = io_safetensors_meta(&f, "lattice");
     bool ok = false;
     if (!t) snprintf(err, errlen, "%s: no model spec in its metadata (not written by latbench train?)", name);
     else if (strlen(t) >= sizeof s->text) snprintf(err, errlen, "%s: the spec in its metadata is too long", name);
@@ -282,14 +282,14 @@ static bool load_model_file(const char *name, netspec_loaded *s, char *err, size
         if (lat) snprintf(s->lattice, sizeof s->lattice, "%s", lat);
         snprintf(s->origin, sizeof s->origin, "trained model");
     }
-    lb_safetensors_free(&f);
+    io_safetensors_free(&f);
     return ok;
 }
 
 /* A spec text file: a regular file (opened without blocking, so a FIFO is refused, not waited on). */
 static bool read_spec_file(const char *name, netspec_loaded *s, char *err, size_t errlen) {
     off_t size;
-    int fd = lb_open_regular(name, &size, err, errlen);
+    int fd = io_open_regular(name, &size, err, errlen);
     if (fd < 0 && errno == EINVAL) return false; /* not a regular file: err says so */
     if (fd < 0) {
         int n;

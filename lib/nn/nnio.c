@@ -45,10 +45,10 @@ static bool check_x_shape(const char *path, const long *xs, int xn, char *err, s
     if (xn != 4 || xs[1] != 4)
         return snprintf(err, errlen, "%s: expected shape [N, 4, NT, NX] (%d dimensions found)", path, xn), false;
     if (xs[0] < 1) return snprintf(err, errlen, "%s: the dataset has no samples (N = 0)", path), false;
-    if (xs[2] < 2 || xs[3] < 2 || xs[2] > LB_LATTICE_MAX_DIM || xs[3] > LB_LATTICE_MAX_DIM ||
-        xs[2] * xs[3] > LB_LATTICE_MAX_VOLUME)
+    if (xs[2] < 2 || xs[3] < 2 || xs[2] > LAT_LATTICE_MAX_DIM || xs[3] > LAT_LATTICE_MAX_DIM ||
+        xs[2] * xs[3] > LAT_LATTICE_MAX_VOLUME)
         return snprintf(err, errlen, "%s: lattice %ldx%ld outside what generate writes (2..%d per dimension, at most %d sites)",
-                        path, xs[2], xs[3], LB_LATTICE_MAX_DIM, LB_LATTICE_MAX_VOLUME),
+                        path, xs[2], xs[3], LAT_LATTICE_MAX_DIM, LAT_LATTICE_MAX_VOLUME),
                false;
     return true;
 }
@@ -77,7 +77,7 @@ static bool load_meta(const char *dir, nn_dataset *d, char *err, size_t errlen) 
     snprintf(path, sizeof path, "%s/meta.json", dir);
     /* opened without blocking, so a FIFO is refused rather than waited on */
     off_t size;
-    int fd = lb_open_regular(path, &size, err, errlen);
+    int fd = io_open_regular(path, &size, err, errlen);
     if (fd < 0 && errno == ENOENT) return true;
     if (fd < 0) return snprintf(err, errlen, "%s: not a readable regular file", path), false;
     json_error_t je;
@@ -109,14 +109,14 @@ bool nn_dataset_load(const char *dir, nn_dataset *d, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     char path[4200];
     if (strlen(dir) > sizeof path - 16) return snprintf(err, errlen, "dataset directory name too long"), false;
-    long xs[LB_NPY_MAX_DIMS], ys[LB_NPY_MAX_DIMS];
+    long xs[IO_NPY_MAX_DIMS], ys[IO_NPY_MAX_DIMS];
     int xn, yn;
     void *x, *y;
     snprintf(path, sizeof path, "%s/x.npy", dir);
-    if (!lb_npy_read(path, lb_npy_descr_i16(), &x, xs, &xn, err, errlen)) return false;
+    if (!io_npy_read(path, io_npy_descr_i16(), &x, xs, &xn, err, errlen)) return false;
     if (!check_x_shape(path, xs, xn, err, errlen)) return free(x), false;
     snprintf(path, sizeof path, "%s/y.npy", dir);
-    if (!lb_npy_read(path, lb_npy_descr_f32(), &y, ys, &yn, err, errlen)) return free(x), false;
+    if (!io_npy_read(path, io_npy_descr_f32(), &y, ys, &yn, err, errlen)) return free(x), false;
     if (yn != 2 || ys[0] != xs[0] || ys[1] < 1 || ys[1] > NN_MAX_OUTPUTS) {
         free(x), free(y);
         return snprintf(err, errlen, "%s: expected shape [%ld, outputs] with 1..%d outputs", path, xs[0], NN_MAX_OUTPUTS),
@@ -141,7 +141,7 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
                    const char *const *meta_val, int n_meta, const char *path, char *err, size_t errlen) {
     net_spec spec;
     if (!netspec_parse(spec_text, &spec, err, errlen)) return false;
-    lb_st_tensor t[2 * NETSPEC_MAX_LAYERS];
+    io_st_tensor t[2 * NETSPEC_MAX_LAYERS];
     int nt = 0;
     float *torch = malloc((nn_model_param_count(m) + 1) * sizeof(float));
     if (!torch) return snprintf(err, errlen, "out of memory"), false;
@@ -150,7 +150,7 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
         const layer_spec *L = &spec.layers[i];
         nn_param_slot s = nn_model_slot(m, i);
         if (!s.w_count) continue;
-        lb_st_tensor *w = &t[nt++];
+        io_st_tensor *w = &t[nt++];
         char bn[128];
         tensor_names(i, w->name, bn, sizeof w->name);
         nn_weight_to_torch(L, p + s.w_off, torch + s.w_off);
@@ -158,7 +158,7 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
         if (L->kind == LAYER_CONV) w->ndim = 4, w->shape[0] = L->cout, w->shape[1] = L->cin, w->shape[2] = L->kh, w->shape[3] = L->kw;
         else w->ndim = 2, w->shape[0] = L->cout, w->shape[1] = L->cin;
         if (s.b_count) {
-            lb_st_tensor *b = &t[nt++];
+            io_st_tensor *b = &t[nt++];
             snprintf(b->name, sizeof b->name, "%s", bn);
             b->ndim = 1, b->shape[0] = L->cout, b->data = p + s.b_off;
         }
@@ -169,13 +169,13 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
     keys[nm] = "spec", vals[nm++] = spec_text;
     keys[nm] = "lattice", vals[nm++] = lattice;
     for (int i = 0; i < n_meta && nm < 64; i++) keys[nm] = meta_key[i], vals[nm++] = meta_val[i];
-    bool ok = lb_safetensors_write(path, t, nt, keys, vals, nm, err, errlen);
+    bool ok = io_safetensors_write(path, t, nt, keys, vals, nm, err, errlen);
     free(torch);
     return ok;
 }
 
 /* The tensor a layer needs: its name and PyTorch shape; false for a layer without it. */
-static bool expected_tensor(const layer_spec *L, int layer, bool bias, lb_st_tensor *t) {
+static bool expected_tensor(const layer_spec *L, int layer, bool bias, io_st_tensor *t) {
     if ((L->kind != LAYER_CONV && L->kind != LAYER_LINEAR) || (bias && !L->bias)) return false;
     snprintf(t->name, sizeof t->name, "%d.%s", layer, bias ? "bias" : "weight");
     if (bias) t->ndim = 1, t->shape[0] = L->cout;
@@ -189,7 +189,7 @@ static void append(char *buf, size_t len, const char *fmt, const char *a, const 
     if (at + 1 < len) snprintf(buf + at, len - at, fmt, a, b);
 }
 
-static const char *shape_text(const lb_st_tensor *t, char *buf, size_t len) {
+static const char *shape_text(const io_st_tensor *t, char *buf, size_t len) {
     size_t at = (size_t)snprintf(buf, len, "[");
     for (int d = 0; d < t->ndim && at < len; d++) at += (size_t)snprintf(buf + at, len - at, "%s%ld", d ? "," : "", t->shape[d]);
     if (at < len) snprintf(buf + at, len - at, "]");
@@ -197,9 +197,9 @@ static const char *shape_text(const lb_st_tensor *t, char *buf, size_t len) {
 }
 
 /* Every value of every tensor finite (a NaN weight would make every result NaN). */
-static bool check_finite(const lb_st_file *f, char *err, size_t errlen) {
+static bool check_finite(const io_st_file *f, char *err, size_t errlen) {
     for (int i = 0; i < f->n; i++) {
-        const size_t n = lb_st_numel(&f->t[i]);
+        const size_t n = io_st_numel(&f->t[i]);
         for (size_t j = 0; j < n; j++)
             if (!isfinite(f->t[i].data[j]))
                 return snprintf(err, errlen, "tensor %s: value %zu is not finite", f->t[i].name, j), false;
@@ -207,14 +207,14 @@ static bool check_finite(const lb_st_file *f, char *err, size_t errlen) {
     return true;
 }
 
-bool nn_model_check_tensors(const net_spec *spec, const lb_st_file *f, char *err, size_t errlen) {
+bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err, size_t errlen) {
     char missing[256] = "", wrong[256] = "", extra[256] = "", a[160], b[96];
     int found = 0;
     for (int i = 0; i < spec->n_layers; i++)
         for (int bias = 0; bias < 2; bias++) {
-            lb_st_tensor want;
+            io_st_tensor want;
             if (!expected_tensor(&spec->layers[i], i, bias, &want)) continue;
-            const lb_st_tensor *t = lb_safetensors_find(f, want.name);
+            const io_st_tensor *t = io_safetensors_find(f, want.name);
             if (!t) {
                 append(missing, sizeof missing, "%s%s", *missing ? ", " : "", want.name);
                 continue;
@@ -229,7 +229,7 @@ bool nn_model_check_tensors(const net_spec *spec, const lb_st_file *f, char *err
     for (int i = 0; found < f->n && i < f->n; i++) {
         int layer;
         char kind[16], tail;
-        lb_st_tensor want;
+        io_st_tensor want;
         bool ok = sscanf(f->t[i].name, "%d.%15[a-z]%c", &layer, kind, &tail) == 2 && layer >= 0 && layer < spec->n_layers &&
                   (!strcmp(kind, "weight") || !strcmp(kind, "bias")) &&
                   expected_tensor(&spec->layers[layer], layer, kind[0] == 'b', &want) && !strcmp(want.name, f->t[i].name);
@@ -241,7 +241,7 @@ bool nn_model_check_tensors(const net_spec *spec, const lb_st_file *f, char *err
     return false;
 }
 
-bool nn_model_load_params(nn_model *m, const lb_st_file *f, char *err, size_t errlen) {
+bool nn_model_load_params(nn_model *m, const io_st_file *f, char *err, size_t errlen) {
     net_spec spec = {.n_layers = nn_model_layers(m)};
     for (int i = 0; i < spec.n_layers; i++) spec.layers[i] = *nn_model_layer(m, i);
     if (!nn_model_check_tensors(&spec, f, err, errlen)) return false;
@@ -252,7 +252,7 @@ bool nn_model_load_params(nn_model *m, const lb_st_file *f, char *err, size_t er
         if (!s.w_count) continue;
         char wn[128], bn[128];
         tensor_names(i, wn, bn, sizeof wn);
-        const lb_st_tensor *w = lb_safetensors_find(f, wn), *b = lb_safetensors_find(f, bn);
+        const io_st_tensor *w = io_safetensors_find(f, wn), *b = io_safetensors_find(f, bn);
         nn_weight_from_torch(L, w->data, p + s.w_off);
         if (s.b_count) memcpy(p + s.b_off, b->data, s.b_count * sizeof(float));
     }

@@ -41,7 +41,7 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
                    const char *const *meta_val, int n_meta, const char *path, char *err, size_t errlen);
 /* Whether a model file holds exactly the tensors of spec ("{i}.weight", "{i}.bias" in PyTorch's
  * shapes): false naming the missing, the wrongly shaped and the unexpected ones. */
-bool nn_model_check_tensors(const net_spec *spec, const lb_st_file *f, char *err, size_t errlen);
+bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err, size_t errlen);
 /* Copies the tensors of an opened model file into the model (nn_model_check_tensors against the
  * model's own layers first). */
-bool nn_model_load_params(nn_model *m, const lb_st_file *f, char *err, size_t errlen);
+bool nn_model_load_params(nn_model *m, const io_st_file *f, char *err, size_t errlen);

@@ -13,13 +13,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_put("model.safetensors", data, size, true, path, sizeof path);
     netspec_loaded *s = malloc(sizeof *s);
     if (!s) return 0;
-    lb_st_file f;
-    if (!netspec_load(path, s, err, sizeof err) || !lb_safetensors_read(path, &f, err, sizeof err)) {
+    io_st_file f;
+    if (!netspec_load(path, s, err, sizeof err) || !io_safetensors_read(path, &f, err, sizeof err)) {
         free(s);
         return 0;
     }
     int nt = 4, nx = 4;
-    if (s->lattice[0] && !lb_parse_lattice(s->lattice, &nt, &nx, err, sizeof err)) nt = nx = 4;
+    if (s->lattice[0] && !lat_parse_lattice(s->lattice, &nt, &nx, err, sizeof err)) nt = nx = 4;
     if (nt > 16 || nx > 16) nt = nx = 4;
     act_shape shapes[NETSPEC_MAX_LAYERS + 1];
     long params = netspec_param_count(&s->spec);
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             nn_model_free(m);
         }
     }
-    lb_safetensors_free(&f);
+    io_safetensors_free(&f);
     free(s);
     return 0;
 }

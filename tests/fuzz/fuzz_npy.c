@@ -3,7 +3,7 @@
 #include "lib/io/npy.h"
 
 /* The reader under test: the one line to change when the reader moves (lib/io/npy.h). */
-#define FUZZ_NPY_READ lb_npy_read
+#define FUZZ_NPY_READ io_npy_read
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64], err[512];

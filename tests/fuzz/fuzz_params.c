@@ -14,21 +14,21 @@ static void parse_values(const char *s) {
     int *iv = NULL;
     long l, wps;
     uint64_t u;
-    if (lb_parse_lattice(s, &nt, &nx, err, sizeof err) && (nt < 2 || nx < 2)) abort();
-    if (lb_parse_values(s, &v, &n, err, sizeof err)) {
+    if (lat_parse_lattice(s, &nt, &nx, err, sizeof err) && (nt < 2 || nx < 2)) abort();
+    if (lat_parse_values(s, &v, &n, err, sizeof err)) {
         if (n < 1) abort();
         for (int i = 0; i < n; i++)
             if (!isfinite(v[i])) abort();
         free(v);
     }
-    if (lb_parse_ints(s, &iv, &n, err, sizeof err)) {
+    if (lat_parse_ints(s, &iv, &n, err, sizeof err)) {
         if (n < 1) abort();
         free(iv);
     }
-    if (lb_parse_double(s, &d) && !isfinite(d)) abort();
-    if (lb_parse_long(s, -1000, 1000, &l) && (l < -1000 || l > 1000)) abort();
-    (void)lb_parse_u64(s, &u);
-    if (lb_parse_worms_per_sweep(s, &wps, err, sizeof err) && (wps < 0 || wps > (1L << 24))) abort();
+    if (lat_parse_double(s, &d) && !isfinite(d)) abort();
+    if (lat_parse_long(s, -1000, 1000, &l) && (l < -1000 || l > 1000)) abort();
+    (void)lat_parse_u64(s, &u);
+    if (lat_parse_worms_per_sweep(s, &wps, err, sizeof err) && (wps < 0 || wps > (1L << 24))) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
             const char *val = NULL;
             int at = i;
-            int r = lb_opt_value(argc, argv, &at, names[k], &val);
+            int r = lat_opt_value(argc, argv, &at, names[k], &val);
             if (r == 1 && (!val || at < i || at >= argc)) abort();
             if (r == 1) {
                 parse_values(val);

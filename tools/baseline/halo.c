@@ -77,11 +77,11 @@ void halo_fold_nhwc(const halo_geom *g, int threads, const float *gpad, float *g
 }
 
 void bench_step_halo_pad(void *p) {
-    bench_halo_ctx *c = p;
+    odnn_halo_ctx *c = p;
     halo_pad_nhwc(&c->g, c->threads, c->src, c->dst);
 }
 
 void bench_step_halo_fold(void *p) {
-    bench_halo_ctx *c = p;
+    odnn_halo_ctx *c = p;
     halo_fold_nhwc(&c->g, c->threads, c->src, c->dst);
 }

@@ -36,7 +36,7 @@ typedef struct {
     int threads;
     const float *src;
     float *dst;
-} bench_halo_ctx;
+} odnn_halo_ctx;
 
 void bench_step_halo_pad(void *ctx);
 void bench_step_halo_fold(void *ctx);

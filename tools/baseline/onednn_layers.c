@@ -32,8 +32,8 @@ bool odnn_conv_init(odnn_conv *c, const odnn_env *e, const conv2d_desc *d, lb_pa
     const halo_geom hg = halo_for_conv2d(d);
     c->pass = pass;
     c->halo = !halo_is_identity(&hg);
-    c->pad = (bench_halo_ctx){hg, threads, b->in, b->pad};
-    c->fold = (bench_halo_ctx){hg, threads, b->pad, b->gin};
+    c->pad = (odnn_halo_ctx){hg, threads, b->in, b->pad};
+    c->fold = (odnn_halo_ctx){hg, threads, b->pad, b->gin};
     /* oneDNN sees the padded input: [n][cin][hp][wp], no padding of its own */
     dnnl_dim_t sdims[4] = {d->n, d->cin, hg.hp, hg.wp}, wdims[4] = {d->cout, d->cin, d->kh, d->kw},
                bdims[1] = {d->cout}, odims[4] = {d->n, d->cout, conv2d_oh(d), conv2d_ow(d)};
@@ -74,11 +74,11 @@ bool odnn_conv_init(odnn_conv *c, const odnn_env *e, const conv2d_desc *d, lb_pa
     return true;
 }
 
-int odnn_conv_add_steps(odnn_conv *c, bench_seq *s) {
+int odnn_conv_add_steps(odnn_conv *c, timing_seq *s) {
     int rc = 0;
-    if (c->halo && c->pass != LB_PASS_BWD_DATA) rc |= bench_seq_add(s, "halo copy", STEP_HALO, bench_step_halo_pad, &c->pad);
+    if (c->halo && c->pass != LB_PASS_BWD_DATA) rc |= timing_seq_add(s, "halo copy", STEP_HALO, bench_step_halo_pad, &c->pad);
     rc |= odnn_op_add_steps(&c->op, s);
-    if (c->halo && c->pass == LB_PASS_BWD_DATA) rc |= bench_seq_add(s, "halo fold-back", STEP_HALO, bench_step_halo_fold, &c->fold);
+    if (c->halo && c->pass == LB_PASS_BWD_DATA) rc |= timing_seq_add(s, "halo fold-back", STEP_HALO, bench_step_halo_fold, &c->fold);
     return rc;
 }
 

@@ -190,11 +190,11 @@ dnnl_memory_t odnn_op_mem(const odnn_op *op, int arg) {
     return NULL;
 }
 
-int odnn_op_add_steps(odnn_op *op, bench_seq *s) {
+int odnn_op_add_steps(odnn_op *op, timing_seq *s) {
     int rc = 0;
-    for (int i = 0; i < op->n_pre; i++) rc |= bench_seq_add(s, op->pre[i].name, STEP_REORDER, odnn_exec_run, &op->pre[i]);
-    rc |= bench_seq_add(s, op->main.name, STEP_COMPUTE, odnn_exec_run, &op->main);
-    for (int i = 0; i < op->n_post; i++) rc |= bench_seq_add(s, op->post[i].name, STEP_REORDER, odnn_exec_run, &op->post[i]);
+    for (int i = 0; i < op->n_pre; i++) rc |= timing_seq_add(s, op->pre[i].name, STEP_REORDER, odnn_exec_run, &op->pre[i]);
+    rc |= timing_seq_add(s, op->main.name, STEP_COMPUTE, odnn_exec_run, &op->main);
+    for (int i = 0; i < op->n_post; i++) rc |= timing_seq_add(s, op->post[i].name, STEP_REORDER, odnn_exec_run, &op->post[i]);
     return rc;
 }
 
@@ -333,7 +333,7 @@ bool odnn_op_init(odnn_op *op, const odnn_env *env, dnnl_primitive_desc_t pd, dn
 }
 void odnn_op_fini(odnn_op *op) {}
 dnnl_memory_t odnn_op_mem(const odnn_op *op, int arg) { return NULL; }
-int odnn_op_add_steps(odnn_op *op, bench_seq *s) { return -1; }
+int odnn_op_add_steps(odnn_op *op, timing_seq *s) { return -1; }
 void odnn_op_run(odnn_op *op) {}
 int odnn_op_n_reorders(const odnn_op *op) { return 0; }
 dnnl_primitive_desc_t odnn_conv_fwd_pd(const odnn_env *e, const conv2d_desc *d, int hp, int wp, odnn_layout lay) {

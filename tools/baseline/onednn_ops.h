@@ -20,7 +20,7 @@
 #include <dnnl.h>
 #endif
 #include "tools/baseline/halo.h"
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 #include "kernels/pass.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/pool/pool.h"
@@ -94,7 +94,7 @@ void odnn_op_fini(odnn_op *op);
 /* The memory bound to arg (in the primitive's layout), or NULL. */
 dnnl_memory_t odnn_op_mem(const odnn_op *op, int arg);
 /* Appends the op's executions to a sequence: reorders as STEP_REORDER, the primitive as STEP_COMPUTE. */
-int odnn_op_add_steps(odnn_op *op, bench_seq *s);
+int odnn_op_add_steps(odnn_op *op, timing_seq *s);
 /* Runs every execution once. */
 void odnn_op_run(odnn_op *op);
 int odnn_op_n_reorders(const odnn_op *op);
@@ -137,7 +137,7 @@ typedef struct {
     odnn_op op;
     lb_pass pass;
     bool halo;                    /* the padded tensor is not the input itself */
-    bench_halo_ctx pad, fold;
+    odnn_halo_ctx pad, fold;
     int n_user;
     dnnl_memory_t user[5];        /* our buffers as oneDNN memories */
 } odnn_conv;
@@ -149,7 +149,7 @@ bool odnn_conv_init(odnn_conv *c, const odnn_env *e, const conv2d_desc *d, lb_pa
 void odnn_conv_fini(odnn_conv *c);
 /* Appends [halo copy] reorders, primitive, reorders [halo fold-back] (STEP_HALO, STEP_REORDER,
  * STEP_COMPUTE) to s. */
-int odnn_conv_add_steps(odnn_conv *c, bench_seq *s);
+int odnn_conv_add_steps(odnn_conv *c, timing_seq *s);
 /* Runs the pass once: the result is in the pass's output buffer. */
 void odnn_conv_run(odnn_conv *c);
 

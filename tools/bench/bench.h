@@ -15,7 +15,7 @@
 #include "tools/baseline/halo.h"
 #include "tools/machine/machine.h"
 #include "tools/baseline/onednn_ops.h"
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 #include "kernels/pass.h"
 
 #define BENCH_MAX_LIST 16
@@ -36,7 +36,7 @@ typedef struct {
     const char *json_path;              /* NULL: the results store (see bench_run_open) */
     bool no_json;
     bool no_bandwidth;                  /* skip the memory-bandwidth measurement (the gate) */
-    bench_timing_cfg timing;
+    timing_cfg timing;
     /* ---- pipelines (bench_pipeline.c) ---- */
     int pipelines;                      /* 0: default (run them), 1: --pipelines, -1: --no-pipelines */
     int pipe_batch;                     /* training/eval batch of the pipelines (0: 128) */
@@ -53,17 +53,17 @@ typedef void bench_json_hook(const char *json_path);
 typedef struct bench_run {
     const bench_opts *opt;
     const lb_dispatch *disp;
-    bench_machine mach;
+    machine_info mach;
     /* measured FMA peak, GFLOP/s: peak[isa][i] at opt->threads[i] threads */
     double peak[LB_ISA_NEON + 1][BENCH_MAX_LIST];
     /* measured STREAM-triad memory bandwidth, GB/s, at opt->threads[i] threads (0: not measured) */
     double stream_gbps[BENCH_MAX_LIST];
     double l2_gbps[BENCH_MAX_LIST];     /* the same triad resident in L2 (a second roof) */
-    lb_topology topo;
+    machine_topology topo;
     char pin_desc[1024];                /* how the worker threads were pinned */
-    lb_affinity affinity0;              /* the master thread's mask before pinning (given back at close) */
+    machine_affinity affinity0;              /* the master thread's mask before pinning (given back at close) */
     int pinned_threads;
-    lb_counters ctr;                    /* opened for the largest thread count of the run */
+    machine_counters ctr;                    /* opened for the largest thread count of the run */
     odnn_env env;
     bool have_onednn;
     /* The JSON results: the tree built in memory, its "benchmarks" array that records go into, and
@@ -72,7 +72,7 @@ typedef struct bench_run {
     json_t *json_benchmarks;
     bool json_on;
     char json_path[1024];
-    lb_atomic_file json_af;
+    io_atomic_file json_af;
     char dnnl_ver[64];
     double t_start;
     FILE *out;
@@ -98,12 +98,12 @@ struct bench_measure {
     bool fma_bound;          /* % of FMA peak is meaningful (conv) */
     lb_isa isa;              /* ours' variant ISA */
     const char *variant;     /* ours' variant name */
-    const bench_seq *seq_ours, *seq_any, *seq_plain, *seq_scalar;   /* NULL when not measured */
-    const bench_seq_result *ours, *any, *plain, *scalar;
+    const timing_seq *seq_ours, *seq_any, *seq_plain, *seq_scalar;   /* NULL when not measured */
+    const timing_seq_result *ours, *any, *plain, *scalar;
     const char *impl_any, *impl_plain, *layouts_any;
     /* counters over one extra repetition's calls of ours (after the timing) */
     long counter_calls;
-    lb_counter_values counters;
+    machine_counter_values counters;
 };
 
 /* ---- the run and its shared helpers (bench_run.c) ---- */
@@ -120,10 +120,10 @@ void bench_run_discard_json(bench_run *r);
  * `threads` threads): the hardware/software counters of a benchmark or a pipeline phase, counted
  * apart from the timed repetitions. */
 void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
-                       lb_counter_values *out);
+                       machine_counter_values *out);
 /* Calls for counting a sequence: one repetition's, and at least ~5 ms worth. */
-long bench_counter_calls(const bench_seq_result *res);
-/* fn for bench_count_calls: one call of a sequence (ctx: a bench_seq), all of its steps. */
+long bench_counter_calls(const timing_seq_result *res);
+/* fn for bench_count_calls: one call of a sequence (ctx: a timing_seq), all of its steps. */
 void bench_seq_run_once(void *seq);
 /* The scalar reference variants (always compiled in). */
 const conv2d_ops *bench_scalar_conv2d(void);
@@ -139,7 +139,7 @@ void bench_print_header(FILE *f);
 void bench_report(bench_run *r, const bench_measure *m);
 /* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
  * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
-void bench_json_time_stats(json_t *rec, const bench_stats *s);
+void bench_json_time_stats(json_t *rec, const timing_stats *s);
 void bench_json_samples(json_t *rec, const char *key, const double *sec, int n);
 /* Appends a record to the run's "benchmarks" (taking it; dropped when the run writes no JSON). */
 void bench_json_add(bench_run *r, json_t *rec);

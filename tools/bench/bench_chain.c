@@ -127,22 +127,22 @@ typedef struct {
     transpose_ctx tr[CHAIN_MAX];
 } ours_chain;
 
-static bool ours_chain_seq(ours_chain *o, bench_seq *s, const chain_bufs *c, const conv2d_ops *k, int T) {
+static bool ours_chain_seq(ours_chain *o, timing_seq *s, const chain_bufs *c, const conv2d_ops *k, int T) {
     int rc = 0;
     memset(s, 0, sizeof *s);
     s->name = "ours";
     for (int i = 0; i < c->L; i++) {
         o->fwd[i] = (bench_conv_ctx){.k = k, .threads = T, .d = c->d[i], .in = c->x[i], .w = c->w[i], .bias = c->b[i], .out = c->x[i + 1]};
-        rc |= bench_seq_add(s, "conv fwd", STEP_COMPUTE, bench_step_conv_fwd, &o->fwd[i]);
+        rc |= timing_seq_add(s, "conv fwd", STEP_COMPUTE, bench_step_conv_fwd, &o->fwd[i]);
     }
     for (int i = c->L - 1; i >= 0; i--) {
         o->bww[i] = (bench_conv_ctx){.k = k, .threads = T, .d = c->d[i], .in = c->x[i], .gout = c->g[i + 1], .gw = c->gw[i], .gb = c->gb[i], .ws = c->ws};
-        rc |= bench_seq_add(s, "conv bwd_weights", STEP_COMPUTE, bench_step_conv_bwd_weights, &o->bww[i]);
+        rc |= timing_seq_add(s, "conv bwd_weights", STEP_COMPUTE, bench_step_conv_bwd_weights, &o->bww[i]);
         if (i == 0) continue;
         o->tr[i] = (transpose_ctx){&c->d[i], c->w[i], c->wt[i]};
-        rc |= bench_seq_add(s, "weights transpose", STEP_OTHER, step_transpose, &o->tr[i]);
+        rc |= timing_seq_add(s, "weights transpose", STEP_OTHER, step_transpose, &o->tr[i]);
         o->bwd[i] = (bench_conv_ctx){.k = k, .threads = T, .d = c->d[i], .gout = c->g[i + 1], .wt = c->wt[i], .gin = c->g[i]};
-        rc |= bench_seq_add(s, "conv bwd_data", STEP_COMPUTE, bench_step_conv_bwd_data, &o->bwd[i]);
+        rc |= timing_seq_add(s, "conv bwd_data", STEP_COMPUTE, bench_step_conv_bwd_data, &o->bwd[i]);
     }
     return rc == 0;
 }
@@ -156,7 +156,7 @@ typedef struct {
     dnnl_memory_t mems[8 * CHAIN_MAX + 4];
     int n_mems;
     dnnl_memory_t wuser[CHAIN_MAX];   /* our HWIO weights, as seen by oneDNN */
-    bench_halo_ctx halo[CHAIN_MAX], fold[CHAIN_MAX];
+    odnn_halo_ctx halo[CHAIN_MAX], fold[CHAIN_MAX];
     odnn_conv_cache cache;
     char impl[96];
 } onednn_chain;
@@ -196,12 +196,12 @@ static bool same_layout(dnnl_memory_t a, dnnl_memory_t b) {
 }
 
 /* A reorder a -> b as a chain step. */
-static bool chain_reorder(onednn_chain *o, const odnn_env *e, bench_seq *s, dnnl_memory_t a, dnnl_memory_t b,
+static bool chain_reorder(onednn_chain *o, const odnn_env *e, timing_seq *s, dnnl_memory_t a, dnnl_memory_t b,
                           const char *name) {
     odnn_exec *x = &o->extra[o->n_extra];
     if (!odnn_reorder_init(x, e, a, b, name)) return false;
     o->n_extra++;
-    return bench_seq_add(s, x->name, STEP_REORDER, odnn_exec_run, x) == 0;
+    return timing_seq_add(s, x->name, STEP_REORDER, odnn_exec_run, x) == 0;
 }
 
 static void onednn_chain_fini(onednn_chain *o) {
@@ -216,8 +216,8 @@ static void onednn_chain_fini(onednn_chain *o) {
 }
 
 /* Layer i's forward steps (a reorder to nhwc and a halo copy where the layer pads, then the conv)
- * from *cur; *cur becomes its output.  false on a oneDNN failure; *rc collects bench_seq_add's. */
-static bool chain_fwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, const chain_bufs *c, int T, int i,
+ * from *cur; *cur becomes its output.  false on a oneDNN failure; *rc collects timing_seq_add's. */
+static bool chain_fwd_layer(onednn_chain *o, timing_seq *s, const odnn_env *e, const chain_bufs *c, int T, int i,
                             dnnl_memory_t *cur, int *rc) {
     const conv2d_desc *d = &c->d[i];
     const halo_geom *hg = &c->hg[i];
@@ -230,8 +230,8 @@ static bool chain_fwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, co
         }
         src = chain_alloc_nhwc(o, e, d->n, d->cin, hg->hp, hg->wp);
         if (!src) return false;
-        o->halo[i] = (bench_halo_ctx){*hg, T, mem_ptr(nhwc), mem_ptr(src)};
-        *rc |= bench_seq_add(s, "halo copy", STEP_HALO, bench_step_halo_pad, &o->halo[i]);
+        o->halo[i] = (odnn_halo_ctx){*hg, T, mem_ptr(nhwc), mem_ptr(src)};
+        *rc |= timing_seq_add(s, "halo copy", STEP_HALO, bench_step_halo_pad, &o->halo[i]);
     }
     dnnl_dim_t wdims[4] = {d->cout, d->cin, d->kh, d->kw}, bdims[1] = {d->cout};
     dnnl_memory_t wm = o->wuser[i] = chain_mem(o, odnn_user_mem(e, 4, wdims, dnnl_hwio, c->w[i]));
@@ -251,7 +251,7 @@ static bool chain_fwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, co
 /* Layer i's backward steps from the gradient *cur: backward-weights and, but for the first
  * layer, backward-data (then a halo fold-back where the layer pads); *cur becomes the gradient
  * of its input. */
-static bool chain_bwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, const chain_bufs *c, int T, int i,
+static bool chain_bwd_layer(onednn_chain *o, timing_seq *s, const odnn_env *e, const chain_bufs *c, int T, int i,
                             dnnl_memory_t *cur, int *rc) {
     const conv2d_desc *d = &c->d[i];
     const halo_geom *hg = &c->hg[i];
@@ -285,8 +285,8 @@ static bool chain_bwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, co
     if (!o->bwd_ok[i]) return false;
     *rc |= odnn_op_add_steps(&o->bwd[i], s);
     if (halo) {
-        o->fold[i] = (bench_halo_ctx){*hg, T, mem_ptr(gsrc), mem_ptr(gnext)};
-        *rc |= bench_seq_add(s, "halo fold-back", STEP_HALO, bench_step_halo_fold, &o->fold[i]);
+        o->fold[i] = (odnn_halo_ctx){*hg, T, mem_ptr(gsrc), mem_ptr(gnext)};
+        *rc |= timing_seq_add(s, "halo fold-back", STEP_HALO, bench_step_halo_fold, &o->fold[i]);
         *cur = gnext;
     } else {
         *cur = odnn_op_mem(&o->bwd[i], DNNL_ARG_DIFF_SRC);
@@ -297,7 +297,7 @@ static bool chain_bwd_layer(onednn_chain *o, bench_seq *s, const odnn_env *e, co
 /* The whole chain in oneDNN's preferred layouts (ODNN_ANY): the forward layers, a reorder of the
  * output into the user's buffer where the layouts differ, then the backward layers from the
  * incoming gradient. */
-static bool onednn_chain_seq(onednn_chain *o, bench_seq *s, const odnn_env *e, const chain_bufs *c, int T) {
+static bool onednn_chain_seq(onednn_chain *o, timing_seq *s, const odnn_env *e, const chain_bufs *c, int T) {
     memset(s, 0, sizeof *s);
     s->name = "onednn_any";
     int rc = 0;
@@ -351,7 +351,7 @@ bool bench_chain(bench_run *r, const char *net, int h, int w, int batch) {
     const conv2d_ops *k = r->disp->conv2d;
     ours_chain *oc = calloc(1, sizeof *oc);
     onednn_chain *dc = calloc(1, sizeof *dc);
-    bench_seq *seqs = calloc(2, sizeof *seqs);
+    timing_seq *seqs = calloc(2, sizeof *seqs);
     if (!oc || !dc || !seqs) {
         free(oc);
         free(dc);
@@ -370,8 +370,8 @@ bool bench_chain(bench_run *r, const char *net, int h, int w, int batch) {
             ok_dnnl = onednn_chain_seq(dc, &seqs[1], &r->env, &c, T);
             if (!ok_dnnl) fprintf(r->out, "%s: oneDNN chain could not be set up\n", name);
         }
-        bench_seq_result res[2];
-        if (nseq && bench_time_interleaved(seqs, nseq + ok_dnnl, &r->opt->timing, res) == 0) {
+        timing_seq_result res[2];
+        if (nseq && timing_interleaved(seqs, nseq + ok_dnnl, &r->opt->timing, res) == 0) {
             bench_measure m = {0};
             snprintf(m.name, sizeof m.name, "%s", name);
             m.layers = net;

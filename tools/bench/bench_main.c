@@ -13,7 +13,7 @@
 #include "tools/problems/problem.h"
 
 /* the conv nets of the one default list (tools/problems/netproblems.h says why not task2-fl) */
-static const char *const default_nets[] = {LB_DEFAULT_CONV_NETS};
+static const char *const default_nets[] = {PROB_DEFAULT_CONV_NETS};
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -53,12 +53,12 @@ static void add_label(bench_problem *p, const char *label) {
 }
 
 /* A conv2d or pool problem as bench times it (false for the other kinds). */
-static bool bench_problem_of(const lb_problem *p, bench_problem *out) {
+static bool bench_problem_of(const prob_record *p, bench_problem *out) {
     memset(out, 0, sizeof *out);
-    if (p->kind == LB_PROB_CONV2D) out->conv = p->u.conv;
-    else if (p->kind == LB_PROB_POOL) out->pool = p->u.pool, out->is_pool = true;
+    if (p->kind == PROB_CONV2D) out->conv = p->u.conv;
+    else if (p->kind == PROB_POOL) out->pool = p->u.pool, out->is_pool = true;
     else return false;
-    lb_problem_shape_str(p, out->desc, sizeof out->desc);
+    prob_shape_str(p, out->desc, sizeof out->desc);
     return true;
 }
 
@@ -68,9 +68,9 @@ static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem
     int n = 0;
     for (int ni = 0; ni < r->opt->n_nets; ni++) {
         const char *net = r->opt->nets[ni];
-        lb_net_problem np[LB_NET_MAX_PROBLEMS];
+        prob_net_problem np[PROB_NET_MAX_PROBLEMS];
         char err[160];
-        const int m = lb_net_problems(net, h, w, batch, np, err, sizeof err);
+        const int m = prob_net_problems(net, h, w, batch, np, err, sizeof err);
         if (m < 0) fprintf(r->out, "%s on %dx%d: skipped: %s\n", net, h, w, err);
         for (int i = 0; i < m; i++) {
             bench_problem p;
@@ -92,9 +92,9 @@ static int collect_problems(bench_run *r, int h, int w, int batch, bench_problem
 
 /* The problem --desc names, as collect_problems would have made it; sel->filter then selects its
  * pass when one is named.  Only conv2d and pool problems are timed per layer. */
-static bool desc_problem(const char *name, bench_problem *out, lb_problem_sel *sel, char *err, size_t len) {
-    lb_problem p;
-    if (!lb_problem_parse(name, &p, sel, err, len)) return false;
+static bool desc_problem(const char *name, bench_problem *out, prob_sel *sel, char *err, size_t len) {
+    prob_record p;
+    if (!prob_parse(name, &p, sel, err, len)) return false;
     if (!bench_problem_of(&p, out)) {
         snprintf(err, len, "'%.100s': bench times conv2d and pool problems (verify checks every kind)", name);
         return false;
@@ -137,7 +137,7 @@ static bool bench_problem_passes(bench_run *r, const bench_problem *p, int h, in
 /* Splits a comma list of preset names in place (the strings point into buf). */
 static bool parse_net_list(char *buf, bench_opts *o, const char **bad) {
     o->n_nets = 0;
-    if (lb_list_has_empty_item(buf)) {
+    if (prob_list_has_empty_item(buf)) {
         *bad = "(an empty item)";
         return false;
     }
@@ -172,22 +172,22 @@ static int parse_value_opt(const char *a, const char *v, bench_opts *o, opts_giv
     } else if (!strcmp(a, "--desc")) {
         o->desc = v;
     } else if (!strcmp(a, "--threads")) {
-        if (!lb_parse_int_list(v, 1, 1024, BENCH_MAX_LIST, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+        if (!prob_parse_int_list(v, 1, 1024, BENCH_MAX_LIST, o->threads, &o->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
         g->threads = true;
     } else if (!strcmp(a, "--batch")) {
-        if (!lb_parse_int_list(v, 1, 1 << 16, BENCH_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+        if (!prob_parse_int_list(v, 1, 1 << 16, BENCH_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
         g->batch = true;
     } else if (!strcmp(a, "--lattice")) {
-        if (!lb_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+        if (!prob_parse_lattice_list(v, BENCH_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
         g->lattice = true;
     } else if (!strcmp(a, "--reps")) {
-        if (!lb_parse_int_in(v, 1, 10000, &g->reps_n)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
+        if (!prob_parse_int_in(v, 1, 10000, &g->reps_n)) BAD("--reps: '%s' is not a repetition count (1..10000)", v);
         g->reps = true;
     } else if (!strcmp(a, "--json")) {
         /* "--json --quick" wrote a file named --quick */
         if (!*v || *v == '-') BAD("--json needs a file name (got '%s')", v);
         char why[512];
-        if (!lb_atomic_check_target(v, why, sizeof why)) BAD("--json: %s", why);
+        if (!io_atomic_check_target(v, why, sizeof why)) BAD("--json: %s", why);
         o->json_path = v;
     } else if (!strcmp(a, "--baseline")) {
         if (!strcmp(v, "onednn")) o->onednn = true;
@@ -208,7 +208,7 @@ static int finish_opts(bench_opts *o, const opts_given *g, int cores) {
     const int reps = g->reps_n;
     if (o->desc) {
         bench_problem p;
-        lb_problem_sel sel;
+        prob_sel sel;
         char err[256];
         if (o->pipelines > 0) BAD("--desc and --pipelines do not go together (--desc names one problem)");
         if (o->filter) BAD("--desc and --filter do not go together (--desc names one problem)");
@@ -287,7 +287,7 @@ static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size
         } else if (!strcmp(a, "--no-pipelines")) {
             o->pipelines = -1;
         } else if (!strcmp(a, "--pipeline-batch")) {
-            if (!has_value || !lb_parse_int_in(argv[++i], 1, 1 << 14, &o->pipe_batch))
+            if (!has_value || !prob_parse_int_in(argv[++i], 1, 1 << 14, &o->pipe_batch))
                 BAD("--pipeline-batch needs a batch size (1..16384)");
         /* ---- end pipelines ---- */
         } else {
@@ -307,7 +307,7 @@ int bench_command(int argc, char **argv, bench_json_hook *on_json_written) {
     r.out = stdout;
     r.on_json_written = on_json_written;
     r.disp = lb_dispatch_get();
-    bench_machine_detect(&r.mach, &r.disp->cpu);
+    machine_detect(&r.mach, &r.disp->cpu);
     int rc = parse_opts(argc, argv, &opt, nets_buf, sizeof nets_buf, r.mach.cores);
     if (rc) return rc == 1 ? 0 : rc;
     if ((rc = bench_run_open(&r, &opt, "bench")) != 0) return rc;
@@ -317,7 +317,7 @@ int bench_command(int argc, char **argv, bench_json_hook *on_json_written) {
     /* --desc: that problem alone (no networks, chain, worm or pipelines) */
     if (opt.desc) {
         bench_problem p;
-        lb_problem_sel sel;
+        prob_sel sel;
         char err[256];
         desc_problem(opt.desc, &p, &sel, err, sizeof err); /* checked by parse_opts */
         bool header = false;
@@ -364,7 +364,7 @@ int bench_command(int argc, char **argv, bench_json_hook *on_json_written) {
     }
     double load_end[3] = {0, 0, 0};
     getloadavg(load_end, 3);
-    fprintf(r.out, "\n%d measurements in %.1f s (load average at the end %.2f)\n", r.n_rows, bench_now() - t_start, load_end[0]);
+    fprintf(r.out, "\n%d measurements in %.1f s (load average at the end %.2f)\n", r.n_rows, timing_now() - t_start, load_end[0]);
 
     return bench_run_close(&r);
 }

@@ -93,20 +93,20 @@ static bool conv_bufs_alloc(conv_bufs *b, const conv2d_desc *d, lb_pass pass, co
 /* The timed paths of one problem at one thread count, in this order: ours, [scalar], [oneDNN in
  * its preferred layouts ("any")], [oneDNN in nhwc ("plain")]. */
 typedef struct {
-    bench_seq seq[4];
+    timing_seq seq[4];
     int n;
     bool scalar, any, plain;
     const char *impl_any, *layouts_any, *impl_plain;
 } paths;
 
-static void paths_add(paths *p, const char *name, const char *step_name, bench_step_fn *fn, void *ctx) {
+static void paths_add(paths *p, const char *name, const char *step_name, timing_step_fn *fn, void *ctx) {
     memset(&p->seq[p->n], 0, sizeof p->seq[0]);
     p->seq[p->n].name = name;
-    bench_seq_add(&p->seq[p->n++], step_name, STEP_COMPUTE, fn, ctx);
+    timing_seq_add(&p->seq[p->n++], step_name, STEP_COMPUTE, fn, ctx);
 }
 
 /* The next path, empty, for a oneDNN op to append its steps to; p->n++ keeps it. */
-static bench_seq *paths_next(paths *p, const char *name) {
+static timing_seq *paths_next(paths *p, const char *name) {
     memset(&p->seq[p->n], 0, sizeof p->seq[0]);
     p->seq[p->n].name = name;
     return &p->seq[p->n];
@@ -114,8 +114,8 @@ static bench_seq *paths_next(paths *p, const char *name) {
 
 /* Times the paths interleaved and reports the row; m holds the problem's fields already. */
 static void time_and_report(bench_run *r, paths *p, bench_measure *m, int ti, double *ours_first) {
-    bench_seq_result res[4];
-    if (bench_time_interleaved(p->seq, p->n, &r->opt->timing, res) != 0) return;
+    timing_seq_result res[4];
+    if (timing_interleaved(p->seq, p->n, &r->opt->timing, res) != 0) return;
     int i = 1;
     if (p->scalar) {
         m->seq_scalar = &p->seq[i];
@@ -151,13 +151,13 @@ struct problem_run {
     bench_measure row;                  /* the row's fields but its thread counts */
     int batch;                          /* ours splits it over the threads */
     const odnn_env *env;
-    bench_step_fn *step;
+    timing_step_fn *step;
     const char *ours_name, *scalar_name;
     void *ours, *scalar;                /* the step contexts */
     int *ours_threads, *scalar_threads; /* their thread counts */
     /* oneDNN in path_layout[l] (oneDNN takes the thread count of omp_set_num_threads): appends
      * its steps to s and returns its op (for impl and layouts); NULL where it cannot run. */
-    const odnn_op *(*onednn_init)(problem_run *pr, int l, int threads, bench_seq *s);
+    const odnn_op *(*onednn_init)(problem_run *pr, int l, int threads, timing_seq *s);
     void (*onednn_fini)(problem_run *pr, int l);
 };
 
@@ -195,7 +195,7 @@ typedef struct {
     odnn_conv dn[2];
 } conv_run;
 
-static const odnn_op *conv_onednn_init(problem_run *pr, int l, int threads, bench_seq *s) {
+static const odnn_op *conv_onednn_init(problem_run *pr, int l, int threads, timing_seq *s) {
     conv_run *c = (conv_run *)pr;
     if (!odnn_conv_init(&c->dn[l], pr->env, c->d, c->pass, path_layout[l], &c->ob, threads)) return NULL;
     if (odnn_conv_add_steps(&c->dn[l], s) == 0) return &c->dn[l].op;
@@ -240,7 +240,7 @@ typedef struct {
     odnn_pool dn[2];
 } pool_run;
 
-static const odnn_op *pool_onednn_init(problem_run *pr, int l, int threads, bench_seq *s) {
+static const odnn_op *pool_onednn_init(problem_run *pr, int l, int threads, timing_seq *s) {
     pool_run *c = (pool_run *)pr;
     if (!odnn_pool_init(&c->dn[l], pr->env, c->d, c->pass, path_layout[l], c->in, c->out, c->gout, c->gin))
         return NULL;

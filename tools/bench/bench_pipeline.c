@@ -50,9 +50,9 @@ int pipe_batch(const bench_opts *o) { return o->pipe_batch > 0 ? o->pipe_batch :
 
 double pipe_time_block(const char *phase, const char *name, void (*fn)(void *), void *ctx, long calls) {
     (void)phase, (void)name;
-    double t0 = bench_now();
+    double t0 = timing_now();
     for (long c = 0; c < calls; c++) fn(ctx);
-    return bench_now() - t0;
+    return timing_now() - t0;
 }
 
 long pipe_block_calls(const pipe_cfg *cfg, double step_s) {
@@ -68,22 +68,22 @@ int pipe_reps(const pipe_cfg *cfg, double per_rep_s) {
     return reps;
 }
 
-bench_stats pipe_stats(const double *sec, int n) {
+timing_stats pipe_stats(const double *sec, int n) {
     double tmp[PIPE_MAX_REPS];
     memcpy(tmp, sec, (size_t)n * sizeof *sec);
-    return bench_stats_of(tmp, n);
+    return timing_stats_of(tmp, n);
 }
 
 json_t *pipe_record_json(const char *name, const char *phase, int threads, int reps, long iters) {
     json_t *j = json_object();
-    lb_json_set_str(j, "name", name);
-    lb_json_set_str(j, "run_name", name);
-    lb_json_set_str(j, "run_type", "aggregate");
-    lb_json_set_str(j, "aggregate_name", "median");
-    lb_json_set_str(j, "pipeline", phase);
-    lb_json_set_int(j, "repetitions", reps);
-    lb_json_set_int(j, "iterations", iters);
-    lb_json_set_int(j, "threads", threads);
+    io_json_set_str(j, "name", name);
+    io_json_set_str(j, "run_name", name);
+    io_json_set_str(j, "run_type", "aggregate");
+    io_json_set_str(j, "aggregate_name", "median");
+    io_json_set_str(j, "pipeline", phase);
+    io_json_set_int(j, "repetitions", reps);
+    io_json_set_int(j, "iterations", iters);
+    io_json_set_int(j, "threads", threads);
     return j;
 }
 

@@ -33,7 +33,7 @@ long pipe_block_calls(const pipe_cfg *cfg, double step_s);
 /* Repetitions within the budget for repetitions of per_rep_s seconds (min_reps..PIPE_MAX_REPS). */
 int pipe_reps(const pipe_cfg *cfg, double per_rep_s);
 /* Statistics of n samples without reordering them. */
-bench_stats pipe_stats(const double *sec, int n);
+timing_stats pipe_stats(const double *sec, int n);
 /* A new record with the fields every pipeline record starts with. */
 json_t *pipe_record_json(const char *name, const char *phase, int threads, int reps, long iters);
 /* Milliseconds with three decimals, "-" for none. */

@@ -12,8 +12,8 @@
 /* ---- generation ---- */
 
 typedef struct {
-    lb_gen_opts o;
-    lb_gen_point pt;
+    lat_gen_opts o;
+    lat_gen_point pt;
     double eta, lambda, mu;
     int16_t *x;     /* [count][4][60][4] */
     bool ok;
@@ -29,7 +29,7 @@ static bool gen_store(void *ctx, long index, const int16_t *x, char *err, size_t
 
 static void gen_step(void *vctx) {
     gen_ctx *g = vctx;
-    g->ok = lb_generate(&g->o, &g->pt, g->err, sizeof g->err);
+    g->ok = lat_generate(&g->o, &g->pt, g->err, sizeof g->err);
 }
 
 /* The task-1 setup (docs/design.md §3): 60x4, eta 4.01, lambda 1, mu 1.0 (the Silver Blaze onset). */
@@ -37,7 +37,7 @@ static void gen_setup(gen_ctx *g, const pipe_cfg *cfg, int threads, const worm_o
     memset(g, 0, sizeof *g);
     g->eta = 4.01, g->lambda = 1.0, g->mu = 1.0;
     g->x = x;
-    g->o = (lb_gen_opts){.task = LB_TASK_REGRESSION, .nt = 60, .nx = 4, .npoints = 1, .eta = &g->eta,
+    g->o = (lat_gen_opts){.task = LAT_TASK_REGRESSION, .nt = 60, .nx = 4, .npoints = 1, .eta = &g->eta,
                          .lambda = &g->lambda, .mu = &g->mu, .count = cfg->gen_count, .chains = cfg->gen_chains,
                          .threads = threads, .therm = cfg->gen_therm, .spacing = 0, .worms_per_sweep = 0, .fmax = 0,
                          .viol_steps = 0, .tau_factor = 2.0, .seed = 1, .ops = ops, .progress = false,
@@ -46,7 +46,7 @@ static void gen_setup(gen_ctx *g, const pipe_cfg *cfg, int threads, const worm_o
 
 /* Sweeps the chains of the point ran: thermalization, then `spacing` per stored sample. */
 static double gen_sweeps(const gen_ctx *g) {
-    const lb_gen_point *p = &g->pt;
+    const lat_gen_point *p = &g->pt;
     long per_chain = (p->count + p->chains - 1) / p->chains;
     return (double)p->chains * (g->o.therm + (double)p->spacing * per_chain);
 }
@@ -67,7 +67,7 @@ typedef struct {
     bool ok[2];                 /* wanted, and no run failed */
     double sec[2][PIPE_MAX_REPS];
     gen_ctx g[2];
-    bench_stats st[2];
+    timing_stats st[2];
 } gen_runs;
 
 /* The repetitions, the variants alternating run by run; returns whether any run completed. */
@@ -102,24 +102,24 @@ static void gen_record(bench_run *r, const pipe_cfg *cfg, const gen_runs *gr, in
     json_t *j = pipe_record_json(gr->names[v], "generate", gr->threads, cfg->gen_reps, 1);
     bench_json_time_stats(j, &gr->st[v]);
     bench_json_samples(j, "samples", gr->sec[v], cfg->gen_reps);
-    lb_json_set_str(j, "variant", gr->vars[v]->name);
-    lb_json_set_str(j, "isa", lb_isa_name(gr->vars[v]->isa));
-    lb_json_set_str(j, "lattice", "60x4");
-    lb_json_set_num(j, "eta", 4.01);
-    lb_json_set_num(j, "lambda", 1.0);
-    lb_json_set_num(j, "mu", 1.0);
-    lb_json_set_int(j, "configurations", cfg->gen_count);
-    lb_json_set_int(j, "chains", g->pt.chains);
-    lb_json_set_int(j, "therm", cfg->gen_therm);
-    lb_json_set_int(j, "spacing", g->pt.spacing);
-    lb_json_set_num(j, "tau_int", g->pt.tau_int);
-    lb_json_set_num(j, "sweeps", gen_sweeps(g));
-    lb_json_set_num(j, "configs_per_s", cps);
-    lb_json_set_num(j, "sweeps_per_s", gen_sweeps(g) / gr->st[v].median);
-    lb_json_set_num(j, "samples_per_s", cps);
+    io_json_set_str(j, "variant", gr->vars[v]->name);
+    io_json_set_str(j, "isa", lb_isa_name(gr->vars[v]->isa));
+    io_json_set_str(j, "lattice", "60x4");
+    io_json_set_num(j, "eta", 4.01);
+    io_json_set_num(j, "lambda", 1.0);
+    io_json_set_num(j, "mu", 1.0);
+    io_json_set_int(j, "configurations", cfg->gen_count);
+    io_json_set_int(j, "chains", g->pt.chains);
+    io_json_set_int(j, "therm", cfg->gen_therm);
+    io_json_set_int(j, "spacing", g->pt.spacing);
+    io_json_set_num(j, "tau_int", g->pt.tau_int);
+    io_json_set_num(j, "sweeps", gen_sweeps(g));
+    io_json_set_num(j, "configs_per_s", cps);
+    io_json_set_num(j, "sweeps_per_s", gen_sweeps(g) / gr->st[v].median);
+    io_json_set_num(j, "samples_per_s", cps);
     if (with_base) {
-        lb_json_set_num(j, "scalar_configs_per_s", cfg->gen_count / gr->st[1].median);
-        lb_json_set_num(j, "ratio_vs_scalar", gr->st[1].median / gr->st[v].median);
+        io_json_set_num(j, "scalar_configs_per_s", cfg->gen_count / gr->st[1].median);
+        io_json_set_num(j, "ratio_vs_scalar", gr->st[1].median / gr->st[v].median);
     }
     bench_json_add(r, j);
 }
@@ -127,7 +127,7 @@ static void gen_record(bench_run *r, const pipe_cfg *cfg, const gen_runs *gr, in
 /* Variant v's row and record; the dispatched variant's baseline is the scalar reference. */
 static void gen_report(bench_run *r, const pipe_cfg *cfg, const gen_runs *gr, int v) {
     const gen_ctx *g = &gr->g[v];
-    const bench_stats *st = gr->st;
+    const timing_stats *st = gr->st;
     const double cps = cfg->gen_count / st[v].median, sws = gen_sweeps(g) / st[v].median;
     const bool with_base = v == 0 && gr->nvar == 2 && gr->ok[1];
     char note[160], ms[24], spread[16], cs[24], bms[24], bcs[24], ratio[16], thr[16];
@@ -207,7 +207,7 @@ static void eval_one(bench_run *r, const pipe_cfg *cfg, const nn_dataset *d, int
     int reps = pipe_reps(cfg, calls * t1);
     double s[PIPE_MAX_REPS];
     for (int k = 0; k < reps; k++) s[k] = pipe_time_block("eval", name, eval_step, &e, calls) / calls;
-    bench_stats st = pipe_stats(s, reps);
+    timing_stats st = pipe_stats(s, reps);
     double sps = d->n / st.median, flops = nn_model_flops_fwd(m) * d->n, gf = flops / st.median * 1e-9;
     double peak = bench_peak_for(r, r->disp->conv2d->isa, threads);
     char ms[24], spread[16], sp[24], gfs[24], pct[16], note[128], thr[16];
@@ -226,14 +226,14 @@ static void eval_one(bench_run *r, const pipe_cfg *cfg, const nn_dataset *d, int
         json_t *j = pipe_record_json(name, "eval", threads, reps, calls);
         bench_json_time_stats(j, &st);
         bench_json_samples(j, "samples", s, reps);
-        lb_json_set_str(j, "net", "task1-eq");
-        lb_json_set_str(j, "lattice", "60x4");
-        lb_json_set_int(j, "batch", batch);
-        lb_json_set_int(j, "configurations", d->n);
-        lb_json_set_num(j, "flops", flops);
-        lb_json_set_num(j, "samples_per_s", sps);
-        lb_json_set_num(j, "GFLOPS", gf);
-        if (peak > 0) lb_json_set_num(j, "pct_fma_peak", 100 * gf / peak);
+        io_json_set_str(j, "net", "task1-eq");
+        io_json_set_str(j, "lattice", "60x4");
+        io_json_set_int(j, "batch", batch);
+        io_json_set_int(j, "configurations", d->n);
+        io_json_set_num(j, "flops", flops);
+        io_json_set_num(j, "samples_per_s", sps);
+        io_json_set_num(j, "GFLOPS", gf);
+        if (peak > 0) io_json_set_num(j, "pct_fma_peak", 100 * gf / peak);
         bench_json_add(r, j);
     }
     nn_model_free(m);

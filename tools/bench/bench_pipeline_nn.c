@@ -45,10 +45,10 @@ static void nn_step(void *vctx) {
     nn_model_backward(c->m, c->batch, c->yb);
     c->hp.step++;
     nn_profile *prof = nn_model_profile(c->m);
-    double t0 = prof ? bench_now() : 0;
+    double t0 = prof ? timing_now() : 0;
     c->opt->adamw_step(&c->hp, nn_model_param_count(c->m), nn_model_params(c->m), nn_model_grads(c->m), c->am, c->av,
                        c->avmax);
-    if (prof) nn_prof_add(&prof->optim, bench_now() - t0, 0);
+    if (prof) nn_prof_add(&prof->optim, timing_now() - t0, 0);
 }
 
 typedef struct {
@@ -151,10 +151,10 @@ typedef struct {
     int batch, threads, used, reps, nbase;
     long calls, tcalls;      /* steps per block: ours, PyTorch's */
     double ours[PIPE_MAX_REPS], base[PIPE_MAX_REPS];   /* seconds per step, per repetition */
-    bench_stats st, bst;
+    timing_stats st, bst;
     nn_profile prof;         /* the fastest profiled block's */
     double pwall;            /* its seconds per step */
-    lb_counter_values cv;
+    machine_counter_values cv;
     double kernel_s, outside_s, outside_share, flops, gf, peak, sps, bsps;
     bool first;              /* at the first --threads count */
 } nn_result;
@@ -260,7 +260,7 @@ static void nn_print_breakdown(bench_run *r, const nn_model *m, const nn_result 
             prof->loss.seconds / pcalls * 1e3, prof->optim.seconds / pcalls * 1e3, prof->input.seconds / pcalls * 1e3,
             (res->outside_s - prof->input.seconds / pcalls) * 1e3, res->pwall * 1e3, 100 * (res->pwall / res->st.min - 1));
     char ctr[160];
-    lb_counters_format(&res->cv, ctr, sizeof ctr);
+    machine_counters_format(&res->cv, ctr, sizeof ctr);
     fprintf(r->out, "    counters (%s) over %ld steps: %s\n", res->cv.backend, res->calls, ctr);
 }
 
@@ -274,13 +274,13 @@ static json_t *nn_layers_json(const nn_model *m, const nn_result *res) {
         char lab[48];
         layer_label(nn_model_layer(m, i), lab, sizeof lab);
         json_t *lj = json_object();
-        lb_json_set_int(lj, "index", i);
-        lb_json_set_str(lj, "layer", lab);
-        if (nn_model_layer_fused(m, i)) lb_json_set_str(lj, "fused_into", "the layer before (its time is that layer's)");
+        io_json_set_int(lj, "index", i);
+        io_json_set_str(lj, "layer", lab);
+        if (nn_model_layer_fused(m, i)) io_json_set_str(lj, "fused_into", "the layer before (its time is that layer's)");
         for (int p = 0; p < LB_N_PASSES; p++) {
             if (!c[p].calls) continue; /* a pass the runtime does not run */
-            lb_json_set_num(lj, keys[p][0], c[p].seconds / res->calls * 1e9);
-            lb_json_set_num(lj, keys[p][1], c[p].flops / res->calls);
+            io_json_set_num(lj, keys[p][0], c[p].seconds / res->calls * 1e9);
+            io_json_set_num(lj, keys[p][1], c[p].flops / res->calls);
         }
         json_array_append_new(layers, lj);
     }
@@ -289,16 +289,16 @@ static json_t *nn_layers_json(const nn_model *m, const nn_result *res) {
 
 /* The PyTorch side of the record (only when it ran). */
 static void nn_torch_json(json_t *j, const torch_client *t, const nn_result *res) {
-    lb_json_set_str(j, "torch_version", t->version[0] ? t->version : NULL);
-    lb_json_set_num(j, "torch_time", res->bst.median * 1e9);
-    lb_json_set_num(j, "torch_min_time", res->bst.min * 1e9);
-    lb_json_set_int(j, "torch_repetitions", res->nbase);
-    lb_json_set_int(j, "torch_iterations", res->tcalls);
+    io_json_set_str(j, "torch_version", t->version[0] ? t->version : NULL);
+    io_json_set_num(j, "torch_time", res->bst.median * 1e9);
+    io_json_set_num(j, "torch_min_time", res->bst.min * 1e9);
+    io_json_set_int(j, "torch_repetitions", res->nbase);
+    io_json_set_int(j, "torch_iterations", res->tcalls);
     bench_json_samples(j, "torch_samples", res->base, res->nbase);
-    lb_json_set_num(j, "torch_samples_per_s", res->bsps);
-    lb_json_set_num(j, "ratio_vs_torch", res->sps / res->bsps);
+    io_json_set_num(j, "torch_samples_per_s", res->bsps);
+    io_json_set_num(j, "ratio_vs_torch", res->sps / res->bsps);
     /* on the fastest repetition of each side (noise only adds time) */
-    lb_json_set_num(j, "ratio_vs_torch_best", res->bst.min / res->st.min);
+    io_json_set_num(j, "ratio_vs_torch_best", res->bst.min / res->st.min);
 }
 
 static void nn_record(bench_run *r, const torch_client *t, const nn_model *m, const nn_result *res, double first_t) {
@@ -306,34 +306,34 @@ static void nn_record(bench_run *r, const torch_client *t, const nn_model *m, co
     json_t *j = pipe_record_json(res->name, res->phase, res->threads, res->reps, res->calls);
     bench_json_time_stats(j, &res->st);
     bench_json_samples(j, "samples", res->ours, res->reps);
-    lb_json_set_str(j, "net", job->net);
+    io_json_set_str(j, "net", job->net);
     char lat[32];
     snprintf(lat, sizeof lat, "%dx%d", job->h, job->w);
-    lb_json_set_str(j, "lattice", lat);
-    lb_json_set_int(j, "batch", res->batch);
-    lb_json_set_int(j, "threads_used", res->used);
-    lb_json_set_str(j, "conv2d_variant", r->disp->conv2d->name);
-    lb_json_set_num(j, "flops", res->flops);
-    lb_json_set_str(j, "flops_counted", job->train ? "2*MACs of conv/linear for fwd, bwd_data (not layer 0) and bwd_weights, plus pool window reads"
+    io_json_set_str(j, "lattice", lat);
+    io_json_set_int(j, "batch", res->batch);
+    io_json_set_int(j, "threads_used", res->used);
+    io_json_set_str(j, "conv2d_variant", r->disp->conv2d->name);
+    io_json_set_num(j, "flops", res->flops);
+    io_json_set_str(j, "flops_counted", job->train ? "2*MACs of conv/linear for fwd, bwd_data (not layer 0) and bwd_weights, plus pool window reads"
                                                    : "2*MACs of conv/linear for fwd, plus pool window reads");
-    lb_json_set_num(j, "samples_per_s", res->sps);
-    lb_json_set_num(j, "samples_per_s_best", res->batch / res->st.min);
-    lb_json_set_num(j, "GFLOPS", res->gf);
-    if (res->peak > 0) lb_json_set_num(j, "pct_fma_peak", 100 * res->gf / res->peak);
+    io_json_set_num(j, "samples_per_s", res->sps);
+    io_json_set_num(j, "samples_per_s_best", res->batch / res->st.min);
+    io_json_set_num(j, "GFLOPS", res->gf);
+    if (res->peak > 0) io_json_set_num(j, "pct_fma_peak", 100 * res->gf / res->peak);
     if (res->nbase) nn_torch_json(j, t, res);
     if (!res->first && first_t > 0) {
-        lb_json_set_int(j, "first_threads", r->opt->threads[0]);
-        lb_json_set_num(j, "speedup_vs_first_threads", first_t / res->st.median);
+        io_json_set_int(j, "first_threads", r->opt->threads[0]);
+        io_json_set_num(j, "speedup_vs_first_threads", first_t / res->st.median);
     }
-    lb_json_set_int(j, "counter_calls", res->calls);
-    json_object_set_new(j, "counters", lb_counters_json(&res->cv));
-    lb_json_set_num(j, "profiled_step_time", res->pwall * 1e9);
-    lb_json_set_num(j, "kernel_time", res->kernel_s * 1e9);
-    lb_json_set_num(j, "outside_kernels_time", res->outside_s * 1e9);
-    lb_json_set_num(j, "outside_kernels_share", res->outside_share);
-    lb_json_set_num(j, "input_time", res->prof.input.seconds / res->calls * 1e9);
-    lb_json_set_num(j, "loss_time", res->prof.loss.seconds / res->calls * 1e9);
-    lb_json_set_num(j, "optimizer_time", res->prof.optim.seconds / res->calls * 1e9);
+    io_json_set_int(j, "counter_calls", res->calls);
+    json_object_set_new(j, "counters", machine_counters_json(&res->cv));
+    io_json_set_num(j, "profiled_step_time", res->pwall * 1e9);
+    io_json_set_num(j, "kernel_time", res->kernel_s * 1e9);
+    io_json_set_num(j, "outside_kernels_time", res->outside_s * 1e9);
+    io_json_set_num(j, "outside_kernels_share", res->outside_share);
+    io_json_set_num(j, "input_time", res->prof.input.seconds / res->calls * 1e9);
+    io_json_set_num(j, "loss_time", res->prof.loss.seconds / res->calls * 1e9);
+    io_json_set_num(j, "optimizer_time", res->prof.optim.seconds / res->calls * 1e9);
     json_object_set_new(j, "layers", nn_layers_json(m, res));
     bench_json_add(r, j);
 }

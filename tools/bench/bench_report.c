@@ -5,7 +5,7 @@
 #include <string.h>
 #include "tools/bench/bench.h"
 
-static double kind_or_zero(const bench_seq_result *s, bench_step_kind k) {
+static double kind_or_zero(const timing_seq_result *s, timing_step_kind k) {
     return s && s->has_kind[k] ? s->kind[k].median : 0;
 }
 
@@ -37,7 +37,7 @@ static double onednn_best_min(const bench_measure *m) {
     return best;
 }
 
-static const char *kind_name(bench_step_kind k) {
+static const char *kind_name(timing_step_kind k) {
     switch (k) {
     case STEP_COMPUTE: return "compute";
     case STEP_HALO: return "halo";
@@ -46,19 +46,19 @@ static const char *kind_name(bench_step_kind k) {
     }
 }
 
-void bench_json_time_stats(json_t *j, const bench_stats *s) {
-    lb_json_set_num(j, "real_time", s->median * 1e9);
-    lb_json_set_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
-    lb_json_set_str(j, "time_unit", "ns");
-    lb_json_set_num(j, "min_time", s->min * 1e9);
-    lb_json_set_num(j, "max_time", s->max * 1e9);
-    lb_json_set_num(j, "q1_time", s->q1 * 1e9);
-    lb_json_set_num(j, "q3_time", s->q3 * 1e9);
+void bench_json_time_stats(json_t *j, const timing_stats *s) {
+    io_json_set_num(j, "real_time", s->median * 1e9);
+    io_json_set_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
+    io_json_set_str(j, "time_unit", "ns");
+    io_json_set_num(j, "min_time", s->min * 1e9);
+    io_json_set_num(j, "max_time", s->max * 1e9);
+    io_json_set_num(j, "q1_time", s->q1 * 1e9);
+    io_json_set_num(j, "q3_time", s->q3 * 1e9);
 }
 
 void bench_json_samples(json_t *j, const char *key, const double *sec, int n) {
     json_t *a = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(a, lb_json_num(sec[i] * 1e9));
+    for (int i = 0; i < n; i++) json_array_append_new(a, io_json_num(sec[i] * 1e9));
     json_object_set_new(j, key, a);
 }
 
@@ -67,76 +67,76 @@ void bench_json_add(bench_run *r, json_t *rec) {
     else json_decref(rec);
 }
 
-static void record_json(bench_run *r, const bench_measure *m, const char *who, const bench_seq *seq,
-                        const bench_seq_result *res, double peak) {
+static void record_json(bench_run *r, const bench_measure *m, const char *who, const timing_seq *seq,
+                        const timing_seq_result *res, double peak) {
     char name[192];
     snprintf(name, sizeof name, "%s/%s/threads:%d", m->name, who, m->threads);
     json_t *j = json_object();
-    lb_json_set_str(j, "name", name);
-    lb_json_set_str(j, "run_name", name);
-    lb_json_set_str(j, "run_type", "aggregate");
-    lb_json_set_str(j, "aggregate_name", "median");
-    lb_json_set_int(j, "repetitions", res->reps);
-    lb_json_set_int(j, "iterations", res->calls);
-    lb_json_set_int(j, "threads", m->threads);
+    io_json_set_str(j, "name", name);
+    io_json_set_str(j, "run_name", name);
+    io_json_set_str(j, "run_type", "aggregate");
+    io_json_set_str(j, "aggregate_name", "median");
+    io_json_set_int(j, "repetitions", res->reps);
+    io_json_set_int(j, "iterations", res->calls);
+    io_json_set_int(j, "threads", m->threads);
     bench_json_time_stats(j, &res->total);
     bench_json_samples(j, "samples", res->samples, res->n_samples);
-    lb_json_set_str(j, "problem", m->name);
-    lb_json_set_str(j, "op", m->op);
-    lb_json_set_str(j, "pass", m->pass);
-    lb_json_set_str(j, "layers", m->layers);
-    lb_json_set_str(j, "impl", who);
-    lb_json_set_num(j, "flops", m->flops);
-    lb_json_set_num(j, "bytes", m->bytes);
+    io_json_set_str(j, "problem", m->name);
+    io_json_set_str(j, "op", m->op);
+    io_json_set_str(j, "pass", m->pass);
+    io_json_set_str(j, "layers", m->layers);
+    io_json_set_str(j, "impl", who);
+    io_json_set_num(j, "flops", m->flops);
+    io_json_set_num(j, "bytes", m->bytes);
     double t = res->total.median;
-    lb_json_set_num(j, "GFLOPS", m->flops / t * 1e-9);
-    lb_json_set_num(j, "GBps", m->bytes / t * 1e-9);
-    if (m->fma_bound && peak > 0) lb_json_set_num(j, "pct_fma_peak", 100 * m->flops / t * 1e-9 / peak);
+    io_json_set_num(j, "GFLOPS", m->flops / t * 1e-9);
+    io_json_set_num(j, "GBps", m->bytes / t * 1e-9);
+    if (m->fma_bound && peak > 0) io_json_set_num(j, "pct_fma_peak", 100 * m->flops / t * 1e-9 / peak);
     if (!strcmp(who, "ours")) {
-        lb_json_set_str(j, "variant", m->variant);
-        lb_json_set_str(j, "isa", lb_isa_name(m->isa));
-        lb_json_set_int(j, "threads_used", m->threads_ours);
-        lb_json_set_bool(j, "contended", m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads);
+        io_json_set_str(j, "variant", m->variant);
+        io_json_set_str(j, "isa", lb_isa_name(m->isa));
+        io_json_set_int(j, "threads_used", m->threads_ours);
+        io_json_set_bool(j, "contended", m->ours_time_first_threads > 0 && t > 3 * m->ours_time_first_threads);
         double all, compute;
         const char *path;
         onednn_best(m, &all, &path, &compute);
         if (path) {
-            lb_json_set_str(j, "onednn_best_path", path);
-            lb_json_set_num(j, "onednn_best_time", all * 1e9);
-            lb_json_set_num(j, "onednn_best_compute_time", compute * 1e9);
-            lb_json_set_num(j, "ratio_vs_onednn", t / all);
-            lb_json_set_num(j, "ratio_vs_onednn_compute", t / compute);
-            lb_json_set_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
+            io_json_set_str(j, "onednn_best_path", path);
+            io_json_set_num(j, "onednn_best_time", all * 1e9);
+            io_json_set_num(j, "onednn_best_compute_time", compute * 1e9);
+            io_json_set_num(j, "ratio_vs_onednn", t / all);
+            io_json_set_num(j, "ratio_vs_onednn_compute", t / compute);
+            io_json_set_num(j, "ratio_vs_onednn_min", res->total.min / onednn_best_min(m));
         }
-        if (m->scalar) lb_json_set_num(j, "ratio_vs_scalar", t / m->scalar->total.median);
+        if (m->scalar) io_json_set_num(j, "ratio_vs_scalar", t / m->scalar->total.median);
         if (m->counter_calls > 0) {
-            lb_json_set_int(j, "counter_calls", m->counter_calls);
-            json_object_set_new(j, "counters", lb_counters_json(&m->counters));
+            io_json_set_int(j, "counter_calls", m->counter_calls);
+            json_object_set_new(j, "counters", machine_counters_json(&m->counters));
         }
     } else if (!strcmp(who, "scalar")) {
-        lb_json_set_str(j, "variant", m->seq_scalar->steps[0].name);
-        lb_json_set_str(j, "isa", "scalar");
-        lb_json_set_int(j, "threads_used", m->threads_ours);
+        io_json_set_str(j, "variant", m->seq_scalar->steps[0].name);
+        io_json_set_str(j, "isa", "scalar");
+        io_json_set_int(j, "threads_used", m->threads_ours);
     } else {
-        lb_json_set_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
-        if (!strcmp(who, "onednn_any") && m->layouts_any) lb_json_set_str(j, "onednn_layouts", m->layouts_any);
-        lb_json_set_int(j, "threads_used", m->threads);
+        io_json_set_str(j, "onednn_impl", !strcmp(who, "onednn_nhwc") ? m->impl_plain : m->impl_any);
+        if (!strcmp(who, "onednn_any") && m->layouts_any) io_json_set_str(j, "onednn_layouts", m->layouts_any);
+        io_json_set_int(j, "threads_used", m->threads);
     }
     for (int k = 0; k < STEP_N_KINDS; k++)
         if (res->has_kind[k]) {
             char key[32];
-            snprintf(key, sizeof key, "%s_time", kind_name((bench_step_kind)k));
-            lb_json_set_num(j, key, res->kind[k].median * 1e9);
+            snprintf(key, sizeof key, "%s_time", kind_name((timing_step_kind)k));
+            io_json_set_num(j, key, res->kind[k].median * 1e9);
         }
     if (seq->n_steps > 1) {
         json_t *steps = json_array();
         for (int k = 0; k < seq->n_steps; k++) {
             json_t *st = json_object();
-            lb_json_set_str(st, "name", seq->steps[k].name);
-            lb_json_set_str(st, "kind", kind_name(seq->steps[k].kind));
-            lb_json_set_num(st, "median_time", res->step[k].median * 1e9);
-            lb_json_set_num(st, "min_time", res->step[k].min * 1e9);
-            lb_json_set_num(st, "max_time", res->step[k].max * 1e9);
+            io_json_set_str(st, "name", seq->steps[k].name);
+            io_json_set_str(st, "kind", kind_name(seq->steps[k].kind));
+            io_json_set_num(st, "median_time", res->step[k].median * 1e9);
+            io_json_set_num(st, "min_time", res->step[k].min * 1e9);
+            io_json_set_num(st, "max_time", res->step[k].max * 1e9);
             json_array_append_new(steps, st);
         }
         json_object_set_new(j, "steps", steps);
@@ -199,16 +199,16 @@ void bench_report(bench_run *r, const bench_measure *m) {
     else
         snprintf(impl, sizeof impl, "%s", m->impl_any ? m->impl_any : "-");
     char ctr[96] = "-";
-    if (m->counter_calls > 0) lb_counters_format(&m->counters, ctr, sizeof ctr);
+    if (m->counter_calls > 0) machine_counters_format(&m->counters, ctr, sizeof ctr);
     fprintf(r->out, ROW_FMT, m->name, thr, ours, spread, gfs, pct, dnnl, halo, reord, nhwc, rall, rcmp, rmin, rscl, ctr, impl);
     if (!strcmp(m->op, "chain")) {
         /* where the chain's time goes, per kind of step */
         for (int s = 0; s < 2; s++) {
-            const bench_seq_result *res = s == 0 ? m->ours : m->any;
+            const timing_seq_result *res = s == 0 ? m->ours : m->any;
             if (!res) continue;
             fprintf(r->out, "    %-11s total %9.2f us:", s == 0 ? "ours" : "oneDNN any", res->total.median * 1e6);
             for (int k = 0; k < STEP_N_KINDS; k++)
-                if (res->has_kind[k]) fprintf(r->out, "  %s %.2f", kind_name((bench_step_kind)k), res->kind[k].median * 1e6);
+                if (res->has_kind[k]) fprintf(r->out, "  %s %.2f", kind_name((timing_step_kind)k), res->kind[k].median * 1e6);
             fprintf(r->out, "  (%d steps)\n", (s == 0 ? m->seq_ours : m->seq_any)->n_steps);
         }
     }

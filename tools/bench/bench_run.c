@@ -36,7 +36,7 @@ bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
     return !f || strstr(name, f) || (layers && strstr(layers, f));
 }
 
-long bench_counter_calls(const bench_seq_result *res) {
+long bench_counter_calls(const timing_seq_result *res) {
     long calls = res->calls > 0 ? res->calls : 1;
     double t = res->total.median;
     if (t > 0 && calls * t < 5e-3) calls = (long)ceil(5e-3 / t);
@@ -44,18 +44,18 @@ long bench_counter_calls(const bench_seq_result *res) {
 }
 
 void bench_seq_run_once(void *seq) {
-    const bench_seq *s = seq;
+    const timing_seq *s = seq;
     for (int k = 0; k < s->n_steps; k++) s->steps[k].fn(s->steps[k].ctx);
 }
 
 void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(void *), void *ctx, long calls,
-                       lb_counter_values *out) {
-    lb_region_begin(name, threads);
-    lb_counters_start(&r->ctr);
+                       machine_counter_values *out) {
+    machine_region_begin(name, threads);
+    machine_counters_start(&r->ctr);
     for (long c = 0; c < calls; c++) fn(ctx);
-    lb_counters_stop(&r->ctr);
-    lb_region_end(name, threads);
-    lb_counters_read(&r->ctr, out);
+    machine_counters_stop(&r->ctr);
+    machine_region_end(name, threads);
+    machine_counters_read(&r->ctr, out);
 }
 
 /* The scalar reference of an op: the row of its enumerator with ISA scalar (always compiled in). */
@@ -71,7 +71,7 @@ SCALAR_OF(conv2d)
 SCALAR_OF(pool)
 
 double bench_peak_for(const bench_run *r, lb_isa isa, int threads) {
-    lb_isa p = bench_peak_isa_for(&r->disp->cpu, isa);
+    lb_isa p = machine_peak_isa_for(&r->disp->cpu, isa);
     for (int i = 0; i < r->opt->n_threads; i++)
         if (r->opt->threads[i] == threads) return r->peak[p][i];
     return 0;
@@ -82,13 +82,13 @@ double bench_peak_for(const bench_run *r, lb_isa isa, int threads) {
 static void measure_peaks(bench_run *r) {
     memset(r->peak, 0, sizeof r->peak);
     for (int isa = LB_ISA_AVX2; isa <= LB_ISA_NEON; isa++)
-        if (lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) && bench_fma_loop_flops((lb_isa)isa) != 0)
-            bench_peak_sweep(&r->disp->cpu, (lb_isa)isa, r->opt->threads, r->opt->n_threads, r->mach.cores, r->peak[isa]);
+        if (lb_cpu_supports(&r->disp->cpu, (lb_isa)isa) && machine_fma_loop_flops((lb_isa)isa) != 0)
+            machine_peak_sweep(&r->disp->cpu, (lb_isa)isa, r->opt->threads, r->opt->n_threads, r->mach.cores, r->peak[isa]);
 }
 
 static void print_context(bench_run *r, const char *dnnl_ver) {
     const bench_opts *o = r->opt;
-    const bench_machine *m = &r->mach;
+    const machine_info *m = &r->mach;
     FILE *f = r->out;
     fprintf(f, "machine   %s%s%s%s, %d package(s), %d cores, %d PUs (slug %s)\n", m->model, m->uarch[0] ? " (" : "", m->uarch,
             m->uarch[0] ? ")" : "", m->packages, m->cores, m->pus, m->slug);
@@ -116,12 +116,12 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
         for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->l2_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
     }
     char topo[512];
-    lb_topology_format(&r->topo, topo, sizeof topo);
+    machine_topology_format(&r->topo, topo, sizeof topo);
     fprintf(f, "\ntopology  %s", topo);
-    fprintf(f, "\npinning   policy %s: %s", lb_pin_policy_name(LB_PIN_DEFAULT), r->pin_desc);
+    fprintf(f, "\npinning   policy %s: %s", machine_pin_policy_name(MACHINE_PIN_DEFAULT), r->pin_desc);
     fprintf(f, "\ncounters  %s%s%s\n          (column ctr: ours over one more repetition's calls; likwid markers %s)",
-            lb_counter_backend_name(r->ctr.backend), r->ctr.reason[0] ? ": " : "", r->ctr.reason,
-            LB_LIKWID_BUILT ? "built in" : "not built (make LIKWID=1)");
+            machine_counter_backend_name(r->ctr.backend), r->ctr.reason[0] ? ": " : "", r->ctr.reason,
+            MACHINE_LIKWID_BUILT ? "built in" : "not built (make LIKWID=1)");
     if (r->ctr.note[0]) fprintf(f, "\n          note: %s", r->ctr.note);
     fprintf(f, "\ntiming    median over repetitions (up to %d, at least %d; each >= %.0f ms), ours and oneDNN interleaved; times in us per call\n",
             o->timing.reps, o->timing.min_reps, o->timing.rep_s * 1e3);
@@ -142,7 +142,7 @@ static json_t *per_threads_json(const bench_opts *o, const double *v) {
     for (int i = 0; i < o->n_threads; i++) {
         char key[16];
         snprintf(key, sizeof key, "%d", o->threads[i]);
-        lb_json_set_num(obj, key, v[i]);
+        io_json_set_num(obj, key, v[i]);
     }
     return obj;
 }
@@ -161,54 +161,54 @@ static void context_machine(json_t *c, const bench_run *r) {
     localtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", &tm);
     gethostname(host, sizeof host - 1);
-    lb_json_set_str(c, "date", date);
-    lb_json_set_str(c, "host_name", host);
-    lb_json_set_str(c, "executable", "latbench bench");
-    lb_json_set_int(c, "num_cpus", r->mach.pus);
+    io_json_set_str(c, "date", date);
+    io_json_set_str(c, "host_name", host);
+    io_json_set_str(c, "executable", "latbench bench");
+    io_json_set_int(c, "num_cpus", r->mach.pus);
 #ifdef __OPTIMIZE__
-    lb_json_set_str(c, "library_build_type", "release");
+    io_json_set_str(c, "library_build_type", "release");
 #else
-    lb_json_set_str(c, "library_build_type", "debug");
+    io_json_set_str(c, "library_build_type", "debug");
 #endif
-    lb_json_set_str(c, "cpu_model", r->mach.model);
-    lb_json_set_str(c, "cpu_vendor", r->disp->cpu.vendor);
-    lb_json_set_str(c, "cpu_uarch", r->mach.uarch);
-    lb_json_set_int(c, "cpu_family", r->mach.family);
-    lb_json_set_int(c, "cpu_model_id", r->mach.model_id);
-    lb_json_set_str(c, "machine_slug", r->mach.slug);
-    lb_json_set_int(c, "packages", r->mach.packages);
-    lb_json_set_int(c, "cores", r->mach.cores);
-    lb_json_set_int(c, "pus", r->mach.pus);
-    lb_json_set_str(c, "isa_features", r->mach.features);
-    lb_json_set_str(c, "isa_cap", lb_isa_name(r->disp->cap));
+    io_json_set_str(c, "cpu_model", r->mach.model);
+    io_json_set_str(c, "cpu_vendor", r->disp->cpu.vendor);
+    io_json_set_str(c, "cpu_uarch", r->mach.uarch);
+    io_json_set_int(c, "cpu_family", r->mach.family);
+    io_json_set_int(c, "cpu_model_id", r->mach.model_id);
+    io_json_set_str(c, "machine_slug", r->mach.slug);
+    io_json_set_int(c, "packages", r->mach.packages);
+    io_json_set_int(c, "cores", r->mach.cores);
+    io_json_set_int(c, "pus", r->mach.pus);
+    io_json_set_str(c, "isa_features", r->mach.features);
+    io_json_set_str(c, "isa_cap", lb_isa_name(r->disp->cap));
     json_t *disp = json_object();
-    lb_json_set_str(disp, "conv2d", r->disp->conv2d->name);
-    lb_json_set_str(disp, "pool", r->disp->pool->name);
+    io_json_set_str(disp, "conv2d", r->disp->conv2d->name);
+    io_json_set_str(disp, "pool", r->disp->pool->name);
     json_object_set_new(c, "dispatch", disp);
     json_object_set_new(c, "threads", int_array_json(r->opt->threads, r->opt->n_threads));
     json_t *load = json_array();
-    for (int i = 0; i < 3; i++) json_array_append_new(load, lb_json_num(r->loadavg[i]));
+    for (int i = 0; i < 3; i++) json_array_append_new(load, io_json_num(r->loadavg[i]));
     json_object_set_new(c, "load_avg", load);
 }
 
 /* Then how the run measured: topology, pinning, counters, the builds of ours and oneDNN. */
 static void context_software(json_t *c, const bench_run *r) {
-    json_object_set_new(c, "topology", lb_topology_json(&r->topo));
-    lb_json_set_str(c, "pin_policy", lb_pin_policy_name(LB_PIN_DEFAULT));
-    lb_json_set_str(c, "pinning", r->pin_desc);
-    lb_json_set_str(c, "counter_backend", lb_counter_backend_name(r->ctr.backend));
-    lb_json_set_str(c, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
-    lb_json_set_str(c, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
-    lb_json_set_bool(c, "likwid_markers", LB_LIKWID_BUILT);
-    lb_json_set_str(c, "omp_proc_bind", getenv("OMP_PROC_BIND"));
-    lb_json_set_str(c, "omp_places", getenv("OMP_PLACES"));
-    lb_json_set_str(c, "compiler", lb_build_compiler());
-    lb_json_set_str(c, "compiler_flags", lb_build_flags());
-    lb_json_set_str(c, "git_commit", lb_build_commit());
-    lb_json_set_str(c, "onednn_version", r->dnnl_ver);
-    lb_json_set_str(c, "onednn_cpu_runtime", odnn_runtime_name());
-    lb_json_set_str(c, "onednn_cpu_isa", odnn_effective_isa_name());
-    lb_json_set_bool(c, "onednn_baseline", r->have_onednn);
+    json_object_set_new(c, "topology", machine_topology_json(&r->topo));
+    io_json_set_str(c, "pin_policy", machine_pin_policy_name(MACHINE_PIN_DEFAULT));
+    io_json_set_str(c, "pinning", r->pin_desc);
+    io_json_set_str(c, "counter_backend", machine_counter_backend_name(r->ctr.backend));
+    io_json_set_str(c, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
+    io_json_set_str(c, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
+    io_json_set_bool(c, "likwid_markers", MACHINE_LIKWID_BUILT);
+    io_json_set_str(c, "omp_proc_bind", getenv("OMP_PROC_BIND"));
+    io_json_set_str(c, "omp_places", getenv("OMP_PLACES"));
+    io_json_set_str(c, "compiler", lb_build_compiler());
+    io_json_set_str(c, "compiler_flags", lb_build_flags());
+    io_json_set_str(c, "git_commit", lb_build_commit());
+    io_json_set_str(c, "onednn_version", r->dnnl_ver);
+    io_json_set_str(c, "onednn_cpu_runtime", odnn_runtime_name());
+    io_json_set_str(c, "onednn_cpu_isa", odnn_effective_isa_name());
+    io_json_set_bool(c, "onednn_baseline", r->have_onednn);
 }
 
 /* Last the roofs measured and the options of the sweep. */
@@ -223,13 +223,13 @@ static void context_sweep(json_t *c, const bench_run *r) {
         json_object_set_new(c, "l2_triad_gbps", per_threads_json(o, r->l2_gbps));
     }
     json_t *timing = json_object();
-    lb_json_set_str(timing, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
-    lb_json_set_int(timing, "reps", o->timing.reps);
-    lb_json_set_int(timing, "min_reps", o->timing.min_reps);
-    lb_json_set_num(timing, "rep_seconds", o->timing.rep_s);
-    lb_json_set_num(timing, "budget_seconds", o->timing.budget_s);
+    io_json_set_str(timing, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
+    io_json_set_int(timing, "reps", o->timing.reps);
+    io_json_set_int(timing, "min_reps", o->timing.min_reps);
+    io_json_set_num(timing, "rep_seconds", o->timing.rep_s);
+    io_json_set_num(timing, "budget_seconds", o->timing.budget_s);
     json_object_set_new(c, "timing", timing);
-    lb_json_set_bool(c, "quick", o->quick);
+    io_json_set_bool(c, "quick", o->quick);
     json_t *nets = json_array(), *lats = json_array();
     for (int i = 0; i < o->n_nets; i++) json_array_append_new(nets, json_string(o->nets[i]));
     json_object_set_new(c, "nets", nets);
@@ -263,7 +263,7 @@ static bool default_json_path(const bench_run *r, const char *kind, char *out, s
     strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
     char dir[512];
     snprintf(dir, sizeof dir, "results/%s/runs", r->mach.slug);
-    if (!lb_mkdirs(dir)) {
+    if (!io_mkdirs(dir)) {
         fprintf(stderr, "latbench %s: cannot create %s: %s (give --json FILE or --no-json)\n", kind, dir, strerror(errno));
         return false;
     }
@@ -287,13 +287,13 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
         snprintf(r->json_path, sizeof r->json_path, "%s", opt->json_path);
     } else if (!opt->no_json) {
         if (!default_json_path(r, kind, r->json_path, sizeof r->json_path)) return 1;
-        json_flags = LB_ATOMIC_NOREPLACE;
+        json_flags = IO_ATOMIC_NOREPLACE;
     }
     if (r->json_path[0]) {
         /* The temporary is made now, the tree written into it at the close: an output that cannot
          * be made fails before the measurements, and an interrupted run leaves no file. */
         char err[600];
-        if (!lb_atomic_open(&r->json_af, r->json_path, json_flags, err, sizeof err)) {
+        if (!io_atomic_open(&r->json_af, r->json_path, json_flags, err, sizeof err)) {
             fprintf(stderr, "latbench: %s\n", err);
             return 1;
         }
@@ -303,23 +303,23 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
     r->have_onednn = opt->onednn && odnn_env_init(&r->env);
     odnn_version_str(r->dnnl_ver, sizeof r->dnnl_ver);
     if (getloadavg(r->loadavg, 3) != 3) r->loadavg[0] = r->loadavg[1] = r->loadavg[2] = 0;
-    r->t_start = bench_now();
-    lb_topology_detect(&r->topo);
+    r->t_start = timing_now();
+    machine_topology_detect(&r->topo);
     int max_threads = 1;
     for (int i = 0; i < opt->n_threads; i++)
         if (opt->threads[i] > max_threads) max_threads = opt->threads[i];
     /* Pinned once for the largest team: libgomp keeps its pool threads, so thread i of every later,
      * smaller team is the same OS thread on the same core (topology.h). */
-    lb_affinity_save(&r->affinity0);
+    machine_affinity_save(&r->affinity0);
     r->pinned_threads = max_threads;
-    lb_pin_threads(&r->topo, max_threads, LB_PIN_DEFAULT, r->pin_desc, sizeof r->pin_desc);
-    lb_counters_open(&r->ctr, max_threads, LB_COUNTERS_AUTO);
-    lb_likwid_init(max_threads);
+    machine_pin_threads(&r->topo, max_threads, MACHINE_PIN_DEFAULT, r->pin_desc, sizeof r->pin_desc);
+    machine_counters_open(&r->ctr, max_threads, MACHINE_COUNTERS_AUTO);
+    machine_likwid_init(max_threads);
     measure_peaks(r);
     if (!opt->no_bandwidth)
         for (int i = 0; i < opt->n_threads; i++) {
-            r->stream_gbps[i] = bench_stream_gbps(opt->threads[i], 0);
-            r->l2_gbps[i] = bench_cache_gbps(opt->threads[i], 0);
+            r->stream_gbps[i] = machine_stream_gbps(opt->threads[i], 0);
+            r->l2_gbps[i] = machine_cache_gbps(opt->threads[i], 0);
         }
     print_context(r, r->dnnl_ver);
     if (r->json_on) {
@@ -332,7 +332,7 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
 }
 
 void bench_run_discard_json(bench_run *r) {
-    if (r->json_on) lb_atomic_abort(&r->json_af); /* nothing left after a commit */
+    if (r->json_on) io_atomic_abort(&r->json_af); /* nothing left after a commit */
     r->json_on = false;
     json_decref(r->json_benchmarks);
     json_decref(r->json);
@@ -343,7 +343,7 @@ int bench_run_close(bench_run *r) {
     int status = 0;
     if (r->json_on) {
         char err[600];
-        if (!lb_json_commit(r->json, &r->json_af, err, sizeof err)) {
+        if (!io_json_commit(r->json, &r->json_af, err, sizeof err)) {
             fprintf(stderr, "latbench: %s\n", err);
             status = 1;
         } else {
@@ -354,8 +354,8 @@ int bench_run_close(bench_run *r) {
     bench_run_discard_json(r);
     if (r->have_onednn) odnn_env_fini(&r->env);
     r->have_onednn = false;
-    lb_counters_close(&r->ctr);
-    lb_likwid_close();
-    lb_affinity_restore(&r->affinity0, r->pinned_threads);
+    machine_counters_close(&r->ctr);
+    machine_likwid_close();
+    machine_affinity_restore(&r->affinity0, r->pinned_threads);
     return status;
 }

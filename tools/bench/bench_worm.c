@@ -14,8 +14,8 @@ static void print_header(bench_run *r, bool *printed) {
             "l-upd/s", "upd/s", "wall sw/s", "x_sw", "x_head", "x_l", "x_upd", "lanes");
 }
 
-static void print_row(bench_run *r, const char *name, int threads, const lb_wormbench_result *res,
-                      const lb_wormbench_result *scalar) {
+static void print_row(bench_run *r, const char *name, int threads, const bench_worm_result *res,
+                      const bench_worm_result *scalar) {
     char xs[4][16] = {"-", "-", "-", "-"};
     if (scalar) {
         snprintf(xs[0], 16, "%.2f", res->sweeps_per_s_core / scalar->sweeps_per_s_core);
@@ -29,29 +29,29 @@ static void print_row(bench_run *r, const char *name, int threads, const lb_worm
     fflush(r->out);
 }
 
-static void add_record(bench_run *r, const char *name, const worm_ops *var, int threads, const lb_wormbench_result *res,
-                       const lb_wormbench_result *scalar) {
+static void add_record(bench_run *r, const char *name, const worm_ops *var, int threads, const bench_worm_result *res,
+                       const bench_worm_result *scalar) {
     json_t *j = json_object();
-    lb_json_set_str(j, "name", name);
-    lb_json_set_str(j, "run_type", "worm");
-    lb_json_set_str(j, "variant", var->name);
-    lb_json_set_str(j, "isa", lb_isa_name(var->isa));
-    lb_json_set_int(j, "threads", threads);
-    lb_json_set_int(j, "chains", res->chains);
-    lb_json_set_int(j, "worms_per_sweep", res->worms_per_sweep);
-    lb_json_set_num(j, "sweeps_per_s_core", res->sweeps_per_s_core);
-    lb_json_set_num(j, "head_moves_per_s_core", res->head_per_s_core);
-    lb_json_set_num(j, "l_updates_per_s_core", res->l_per_s_core);
-    lb_json_set_num(j, "sweeps_per_s_wall", res->sweeps_per_s_wall);
-    lb_json_set_num(j, "updates_per_s_core", res->updates_per_s_core);
-    lb_json_set_num(j, "lane_efficiency_1sweep", res->lane_efficiency);
-    lb_json_set_num(j, "lane_efficiency_32sweeps", res->lane_efficiency_32);
-    lb_json_set_num(j, "lane_efficiency_1024sweeps", res->lane_efficiency_1024);
+    io_json_set_str(j, "name", name);
+    io_json_set_str(j, "run_type", "worm");
+    io_json_set_str(j, "variant", var->name);
+    io_json_set_str(j, "isa", lb_isa_name(var->isa));
+    io_json_set_int(j, "threads", threads);
+    io_json_set_int(j, "chains", res->chains);
+    io_json_set_int(j, "worms_per_sweep", res->worms_per_sweep);
+    io_json_set_num(j, "sweeps_per_s_core", res->sweeps_per_s_core);
+    io_json_set_num(j, "head_moves_per_s_core", res->head_per_s_core);
+    io_json_set_num(j, "l_updates_per_s_core", res->l_per_s_core);
+    io_json_set_num(j, "sweeps_per_s_wall", res->sweeps_per_s_wall);
+    io_json_set_num(j, "updates_per_s_core", res->updates_per_s_core);
+    io_json_set_num(j, "lane_efficiency_1sweep", res->lane_efficiency);
+    io_json_set_num(j, "lane_efficiency_32sweeps", res->lane_efficiency_32);
+    io_json_set_num(j, "lane_efficiency_1024sweeps", res->lane_efficiency_1024);
     if (scalar) {
-        lb_json_set_num(j, "ratio_sweeps_vs_scalar", res->sweeps_per_s_core / scalar->sweeps_per_s_core);
-        lb_json_set_num(j, "ratio_head_vs_scalar", res->head_per_s_core / scalar->head_per_s_core);
-        lb_json_set_num(j, "ratio_l_vs_scalar", res->l_per_s_core / scalar->l_per_s_core);
-        lb_json_set_num(j, "ratio_updates_vs_scalar", res->updates_per_s_core / scalar->updates_per_s_core);
+        io_json_set_num(j, "ratio_sweeps_vs_scalar", res->sweeps_per_s_core / scalar->sweeps_per_s_core);
+        io_json_set_num(j, "ratio_head_vs_scalar", res->head_per_s_core / scalar->head_per_s_core);
+        io_json_set_num(j, "ratio_l_vs_scalar", res->l_per_s_core / scalar->l_per_s_core);
+        io_json_set_num(j, "ratio_updates_vs_scalar", res->updates_per_s_core / scalar->updates_per_s_core);
     }
     bench_json_add(r, j);
 }
@@ -61,7 +61,7 @@ static void add_record(bench_run *r, const char *name, const worm_ops *var, int 
 static void bench_worm_point(bench_run *r, int nt, int nx, double mu, int threads, bool *header) {
     int nv;
     const worm_ops *vars = lb_worm_variants(&nv);
-    lb_wormbench_result scalar;
+    bench_worm_result scalar;
     bool have_scalar = false;
     for (int v = 0; v < nv; v++) {
         if (!lb_isa_usable(&r->disp->cpu, r->disp->cap, vars[v].isa)) continue;
@@ -69,10 +69,10 @@ static void bench_worm_point(bench_run *r, int nt, int nx, double mu, int thread
         snprintf(name, sizeof name, "worm/%dx%d_eta4.01_lambda1_mu%.2f/%s", nt, nx, mu, vars[v].name);
         if (!bench_wanted(r, name, "worm")) continue;
         print_header(r, header);
-        lb_wormbench_cfg c = {nt, nx, 4.01, 1.0, mu, threads, 1, r->opt->quick ? 0.1 : 0.4, &vars[v]};
-        lb_wormbench_result res;
+        bench_worm_cfg c = {nt, nx, 4.01, 1.0, mu, threads, 1, r->opt->quick ? 0.1 : 0.4, &vars[v]};
+        bench_worm_result res;
         char err[160];
-        if (!lb_wormbench(&c, &res, err, sizeof err)) {
+        if (!bench_worm_throughput(&c, &res, err, sizeof err)) {
             fprintf(r->out, "%-44s %4d  failed: %s\n", name, c.threads, err);
             continue;
         }

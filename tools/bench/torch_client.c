@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lib/io/srcfile.h"
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 
 extern char **environ;
 
@@ -23,14 +23,14 @@ static bool find_script(char *out, size_t len) {
         snprintf(out, len, "%s", env);
         return access(out, R_OK) == 0;
     }
-    if (lb_find_near_binary("tools/bench/torch_pipeline.py", out, len) == 1 && access(out, R_OK) == 0) return true;
+    if (io_find_near_binary("tools/bench/torch_pipeline.py", out, len) == 1 && access(out, R_OK) == 0) return true;
     snprintf(out, len, "tools/bench/torch_pipeline.py");
     return access(out, R_OK) == 0;
 }
 
 /* One reply line (without the newline) within timeout_s; false on EOF, error or timeout. */
 static bool read_line(torch_client *t, char *line, size_t len, double timeout_s) {
-    double deadline = bench_now() + timeout_s;
+    double deadline = timing_now() + timeout_s;
     for (;;) {
         char *nl = memchr(t->buf, '\n', t->have);
         if (nl) {
@@ -41,7 +41,7 @@ static bool read_line(torch_client *t, char *line, size_t len, double timeout_s)
             return true;
         }
         if (t->have == sizeof t->buf) return snprintf(t->why, sizeof t->why, "reply line too long"), false;
-        double left = deadline - bench_now();
+        double left = deadline - timing_now();
         if (left <= 0) return snprintf(t->why, sizeof t->why, "no reply within %.0f s", timeout_s), false;
         struct pollfd p = {t->fd, POLLIN, 0};
         int pr = poll(&p, 1, (int)(left * 1000) + 1);

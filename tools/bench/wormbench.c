@@ -12,10 +12,10 @@ static double cpu_now(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-static uint64_t stat_sum(const lb_sampler *s, int which) {
+static uint64_t stat_sum(const lat_sampler *s, int which) {
     uint64_t t = 0;
     for (int c = 0; c < s->cfg.nchains; c++) {
-        lb_chain ch = lb_ensemble_chain(&s->ens, c);
+        lat_chain ch = lat_ensemble_chain(&s->ens, c);
         t += ch.stat[which * ch.stride];
     }
     return t;
@@ -23,11 +23,11 @@ static uint64_t stat_sum(const lb_sampler *s, int which) {
 
 /* Runs sweeps on every block (threads over blocks) until `seconds` of wall time; returns the
  * sweeps per chain done, the summed CPU time and the wall time. */
-static long timed(lb_sampler *s, int threads, double seconds, double *cpu, double *wall) {
+static long timed(lat_sampler *s, int threads, double seconds, double *cpu, double *wall) {
     long sweeps = 0;
     int chunk = 1;
-    double w0 = lb_now(), csum = 0;
-    while (lb_now() - w0 < seconds) {
+    double w0 = lat_now(), csum = 0;
+    while (lat_now() - w0 < seconds) {
         double c = 0;
 #pragma omp parallel for schedule(static) num_threads(threads) reduction(+ : c)
         for (int b = 0; b < s->ens.nblocks; b++) {
@@ -37,9 +37,9 @@ static long timed(lb_sampler *s, int threads, double seconds, double *cpu, doubl
         }
         csum += c;
         sweeps += chunk;
-        if (lb_now() - w0 < seconds / 20) chunk *= 2;
+        if (lat_now() - w0 < seconds / 20) chunk *= 2;
     }
-    *wall = lb_now() - w0;
+    *wall = lat_now() - w0;
     *cpu = csum;
     return sweeps;
 }
@@ -49,7 +49,7 @@ static long timed(lb_sampler *s, int threads, double seconds, double *cpu, doubl
  * sweeps of the call, its own l updates) and the call lasts as long as its busiest lane, so per
  * call and block it is sum(u + 2V) / (lanes * (max u + 2V)), u = a lane's updates after the first
  * pass.  Measured (untimed) on `n` calls of `chunk` sweeps; 1 for one lane. */
-static double lane_efficiency(lb_sampler *s, int n, int chunk) {
+static double lane_efficiency(lat_sampler *s, int n, int chunk) {
     if (s->cfg.ops->lanes == 1) return 1.0;
     const double pass = 2.0 * s->g.v;
     double used = 0, slots = 0;
@@ -73,34 +73,34 @@ static double lane_efficiency(lb_sampler *s, int n, int chunk) {
     return slots > 0 ? used / slots : 1.0;
 }
 
-bool lb_wormbench_setup(const lb_wormbench_cfg *c, lb_wormbench_sampler *w, char *err, size_t errlen) {
+bool bench_worm_setup(const bench_worm_cfg *c, bench_worm_sampler *w, char *err, size_t errlen) {
     const worm_ops *ops = c->ops ? c->ops : lb_dispatch_get()->worm;
     const int threads = c->threads > 0 ? c->threads : 1, bpt = c->blocks_per_thread > 0 ? c->blocks_per_thread : 1;
-    if (!lb_wtable_build(&w->wt, c->eta, c->lambda, LB_FMAX_DEFAULT, err, errlen)) return false;
-    lb_point_cfg p = {.nt = c->nt, .nx = c->nx, .eta = c->eta, .lambda = c->lambda, .mu = c->mu,
+    if (!lat_wtable_build(&w->wt, c->eta, c->lambda, LAT_FMAX_DEFAULT, err, errlen)) return false;
+    lat_point_cfg p = {.nt = c->nt, .nx = c->nx, .eta = c->eta, .lambda = c->lambda, .mu = c->mu,
                       .nchains = threads * bpt * ops->lanes, .seed = 12345, .ops = ops};
-    lb_sampler *s = &w->s;
-    if (!lb_sampler_init(s, &p, &w->wt, err, errlen)) {
-        lb_wtable_free(&w->wt);
+    lat_sampler *s = &w->s;
+    if (!lat_sampler_init(s, &p, &w->wt, err, errlen)) {
+        lat_wtable_free(&w->wt);
         return false;
     }
     for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], 200, NULL);
-    lb_sampler_calibrate(s);
+    lat_sampler_calibrate(s);
     for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], 300, NULL);
     return true;
 }
 
-void lb_wormbench_free(lb_wormbench_sampler *w) {
-    lb_sampler_free(&w->s);
-    lb_wtable_free(&w->wt);
+void bench_worm_free(bench_worm_sampler *w) {
+    lat_sampler_free(&w->s);
+    lat_wtable_free(&w->wt);
 }
 
-bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen) {
+bool bench_worm_throughput(const bench_worm_cfg *c, bench_worm_result *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     const int threads = c->threads > 0 ? c->threads : 1;
-    lb_wormbench_sampler w;
-    if (!lb_wormbench_setup(c, &w, err, errlen)) return false;
-    lb_sampler *s = &w.s;
+    bench_worm_sampler w;
+    if (!bench_worm_setup(c, &w, err, errlen)) return false;
+    lat_sampler *s = &w.s;
     const int wps = s->desc.worms_per_sweep;
     const int C = s->cfg.nchains;
     double cpu_l, wall_l, cpu_f, wall_f;
@@ -125,6 +125,6 @@ bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, 
     r->lane_efficiency_1024 = lane_efficiency(s, 2, 1024);
     r->chains = C;
     r->kernel = s->cfg.ops->name;
-    lb_wormbench_free(&w);
+    bench_worm_free(&w);
     return true;
 }

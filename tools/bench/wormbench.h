@@ -15,7 +15,7 @@ typedef struct {
     int threads, blocks_per_thread;
     double seconds;          /* target duration of each timed phase */
     const worm_ops *ops;     /* NULL: dispatched */
-} lb_wormbench_cfg;
+} bench_worm_cfg;
 
 typedef struct {
     double sweeps_per_s_core, head_per_s_core, l_per_s_core; /* per core (CPU time) */
@@ -28,18 +28,18 @@ typedef struct {
     double lane_efficiency, lane_efficiency_32, lane_efficiency_1024;
     int worms_per_sweep, chains;
     const char *kernel;
-} lb_wormbench_result;
+} bench_worm_result;
 
-bool lb_wormbench(const lb_wormbench_cfg *c, lb_wormbench_result *r, char *err, size_t errlen);
+bool bench_worm_throughput(const bench_worm_cfg *c, bench_worm_result *r, char *err, size_t errlen);
 
 /* A sampler ready to be timed, set up one way for bench and bench --gbench: the weight table of
  * (eta, lambda), threads x blocks_per_thread blocks of chains of the point (seed 12345), thermalized
  * with the automatic worms per sweep as a real run is (200 sweeps, calibrate, 300 sweeps).  False
- * with the reason in err (nothing left to free); else free with lb_wormbench_free. */
+ * with the reason in err (nothing left to free); else free with bench_worm_free. */
 typedef struct {
-    lb_wtable wt;
-    lb_sampler s;
-} lb_wormbench_sampler;
+    lat_wtable wt;
+    lat_sampler s;
+} bench_worm_sampler;
 
-bool lb_wormbench_setup(const lb_wormbench_cfg *c, lb_wormbench_sampler *w, char *err, size_t errlen);
-void lb_wormbench_free(lb_wormbench_sampler *w);
+bool bench_worm_setup(const bench_worm_cfg *c, bench_worm_sampler *w, char *err, size_t errlen);
+void bench_worm_free(bench_worm_sampler *w);

@@ -45,16 +45,16 @@ static int eval_args(int argc, char **argv, const char **dirs) {
             json = true;
             continue;
         }
-        if ((r = lb_opt_value(argc, argv, &i, "--model", &v)) != 0) {
+        if ((r = lat_opt_value(argc, argv, &i, "--model", &v)) != 0) {
             if (r < 0) return fail("--model needs a value");
             model = v;
             continue;
         }
-        if ((r = lb_opt_value(argc, argv, &i, "--threads", &v)) != 0) {
-            if (r < 0 || !lb_parse_long(v, 1, 4096, &threads)) return fail("--threads needs an integer in 1..4096");
+        if ((r = lat_opt_value(argc, argv, &i, "--threads", &v)) != 0) {
+            if (r < 0 || !lat_parse_long(v, 1, 4096, &threads)) return fail("--threads needs an integer in 1..4096");
             continue;
         }
-        if ((r = lb_opt_value(argc, argv, &i, "--data", &v)) != 0) {
+        if ((r = lat_opt_value(argc, argv, &i, "--data", &v)) != 0) {
             if (r < 0) return fail("--data needs a value");
             dirs[nd++] = v;
             while (i + 1 < argc && argv[i + 1][0] != '-') dirs[nd++] = argv[++i];
@@ -100,7 +100,7 @@ static int eval_report(const netspec_loaded *s, const char *dir, const char *lat
 
 /* Evaluates the model on one dataset (its entry appended to res): 1 evaluated, 0 skipped (the net
  * does not run on it; the reason in the entry), 2 bad input, -1 a runtime failure (its line printed). */
-static int eval_one(const netspec_loaded *s, const lb_st_file *f, const char *dir, bool json, long threads, json_t *res) {
+static int eval_one(const netspec_loaded *s, const io_st_file *f, const char *dir, bool json, long threads, json_t *res) {
     char err[700], lat[32];
     nn_dataset d;
     if (!nn_dataset_load(dir, &d, err, sizeof err)) return fail(err);
@@ -119,11 +119,11 @@ static int eval_run(const char *model, const char *const *dirs, int nd, bool jso
 
 static int eval_run(const char *model, const char *const *dirs, int nd, bool json, long threads) {
     char err[700];
-    lb_st_file f;
-    if (!lb_safetensors_read(model, &f, err, sizeof err)) return fail(err);
+    io_st_file f;
+    if (!io_safetensors_read(model, &f, err, sizeof err)) return fail(err);
     netspec_loaded s;
     if (!netspec_load(model, &s, err, sizeof err)) {
-        lb_safetensors_free(&f);
+        io_safetensors_free(&f);
         return fail(err);
     }
     json_t *res = json_array();
@@ -143,7 +143,7 @@ static int eval_run(const char *model, const char *const *dirs, int nd, bool jso
     } else {
         json_decref(res);
     }
-    lb_safetensors_free(&f);
+    io_safetensors_free(&f);
     if (rc == 0 && evaluated == 0) rc = fail("nothing was evaluated: the net runs on none of the datasets (all skipped)");
     return rc;
 }

@@ -37,16 +37,16 @@ typedef struct {
     const char *quick_archs[3]; /* the first winner of each column */
     /* the point set (and worms) of the training and the test datasets: the generator's settings
      * (lib/lattice/gendata.h) but for task, lattice, count, seed, therm and chains */
-    lb_gen_settings train;
+    lat_gen_settings train;
     const char *train_lattice;
     long train_count, train_count_quick;
-    lb_gen_settings test;
+    lat_gen_settings test;
     const char *test_lattices[MAX_TESTS];
     int n_tests, n_tests_quick;
     long test_count, test_count_quick;
     int quick_epochs, quick_trials;
     /* the order of the point set's options in the text its dataset names hash (NULL: the
-     * canonical order of lb_gen_settings_text); regression's names were made with --lambda
+     * canonical order of lat_gen_settings_text); regression's names were made with --lambda
      * before --mu and keep it, so that its datasets on disk are still found */
     const char *const *name_order;
 } exp_def;
@@ -145,8 +145,8 @@ static int parse_args(int argc, char **argv, exp_run *x) {
             continue;
         }
 #define LOPT(NAME, VAR, LO, HI)                                                                              \
-    if ((r = lb_opt_value(argc, argv, &i, NAME, &v)) != 0) {                                                \
-        if (r < 0 || !lb_parse_long(v, LO, HI, &x->VAR))                                                    \
+    if ((r = lat_opt_value(argc, argv, &i, NAME, &v)) != 0) {                                                \
+        if (r < 0 || !lat_parse_long(v, LO, HI, &x->VAR))                                                    \
             return snprintf(err, sizeof err, "%s needs an integer in %ld..%ld", NAME, (long)(LO), (long)(HI)), \
                    fail(err);                                                                               \
         continue;                                                                                           \
@@ -160,14 +160,14 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         LOPT("--test-count", test_count, 9, 1L << 30)
         LOPT("--therm", therm, 8, 1L << 20)
 #undef LOPT
-        if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
+        if ((r = lat_opt_value(argc, argv, &i, "--out", &v)) != 0) {
             /* an empty name made the datasets' path "/data", at the filesystem root */
             if (r < 0 || !*v) return fail("--out needs a directory name");
             x->out = v;
             continue;
         }
-        if ((r = lb_opt_value(argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || !lb_parse_u64(v, &x->seed)) return fail("--seed needs an unsigned integer");
+        if ((r = lat_opt_value(argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0 || !lat_parse_u64(v, &x->seed)) return fail("--seed needs an unsigned integer");
             continue;
         }
         if (argv[i][0] != '-' && !task) {
@@ -181,17 +181,17 @@ static int parse_args(int argc, char **argv, exp_run *x) {
 
 /* Generates a dataset in process (lib/lattice/gendata.h); the summary `latbench generate` prints
  * goes to PATH.log. */
-static bool generate(const lb_gen_settings *s, const char *path, char *err, size_t errlen) {
+static bool generate(const lat_gen_settings *s, const char *path, char *err, size_t errlen) {
     char log[4400], e[900];
     snprintf(log, sizeof log, "%.4380s.log", path);
     FILE *f = fopen(log, "w");
     if (!f) return snprintf(err, errlen, "cannot write %.900s", log), false;
-    lb_gendata g = {0};
-    bool ok = lb_gendata_write(s, &g, e, sizeof e);
-    if (ok) lb_gendata_print(f, path, &g);
+    lat_gendata g = {0};
+    bool ok = lat_gendata_write(s, &g, e, sizeof e);
+    if (ok) lat_gendata_print(f, path, &g);
     if (fclose(f) != 0 && ok) ok = false, snprintf(e, sizeof e, "cannot write %.800s", log);
     if (!ok) snprintf(err, errlen, "generate: %s", e);
-    lb_gendata_free(&g);
+    lat_gendata_free(&g);
     return ok;
 }
 
@@ -240,13 +240,13 @@ static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, ch
                               : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
     const uint64_t dseed = x->seed + 1000 + (uint64_t)k;
     int nt, nx;
-    if (!lb_parse_lattice(lat, &nt, &nx, err, errlen)) return false;
-    const lb_gen_settings *def = k == 0 ? &E->train : &E->test;
-    lb_gen_settings s = lb_gen_settings_defaults();
+    if (!lat_parse_lattice(lat, &nt, &nx, err, errlen)) return false;
+    const lat_gen_settings *def = k == 0 ? &E->train : &E->test;
+    lat_gen_settings s = lat_gen_settings_defaults();
     s.task = E->task, s.points = def->points, s.eta = def->eta, s.mu = def->mu, s.lambda = def->lambda;
     s.worms = def->worms, s.lattice = lat, s.count = count, s.seed = dseed, s.therm = x->therm, s.chains = x->chains;
     char settings[1024], path[4400], why[256];
-    if (!lb_gen_settings_text(&s, E->name_order, settings, sizeof settings))
+    if (!lat_gen_settings_text(&s, E->name_order, settings, sizeof settings))
         return snprintf(err, errlen, "dataset settings too long"), false;
     snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
     snprintf(path, sizeof path, "%s/data/%s", x->out, name);
@@ -442,15 +442,15 @@ static int write_results(const exp_run *x, long train_count, long nv, json_t *ja
                             "trials", (json_int_t)x->trials, "epochs", (json_int_t)x->epochs, "patience",
                             (json_int_t)x->patience, "batch", (json_int_t)x->batch, "threads", (json_int_t)x->threads,
                             "seconds", "generation", sec[0], "training", sec[1], "evaluation", sec[2], "archs", jarchs);
-    bench_machine bm;
-    bench_machine_detect(&bm, &lb_dispatch_get()->cpu);
+    machine_info bm;
+    machine_detect(&bm, &lb_dispatch_get()->cpu);
     json_object_set_new(top, "machine", json_pack("{s:s, s:s, s:i, s:s}", "cpu", bm.model, "slug", bm.slug, "cores",
                                                   bm.cores, "isa", lb_isa_name(lb_dispatch_get()->cap)));
     char *text = json_dumps(top, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
     json_decref(top);
     snprintf(path, sizeof path, "%s/results.json", x->out);
     int rc = 0;
-    if (!text || !lb_write_file_atomic(path, text, strlen(text), err, sizeof err)) rc = fail(text ? err : "out of memory");
+    if (!text || !io_write_file_atomic(path, text, strlen(text), err, sizeof err)) rc = fail(text ? err : "out of memory");
     free(text);
     if (rc) return rc;
     printf("\ntime: generation %.1f s, training %.1f s, evaluation %.1f s; wrote %s\n", sec[0], sec[1], sec[2], path);

@@ -1,4 +1,4 @@
-/* latbench generate: option parsing around lb_gendata_write (lib/lattice/gendata.h), which
+/* latbench generate: option parsing around lat_gendata_write (lib/lattice/gendata.h), which
  * writes the dataset directory; timings and the kernel go to stdout, not into the dataset. */
 #include <stdio.h>
 #include <string.h>
@@ -30,25 +30,25 @@ static int fail(const char *msg) {
 }
 
 int cmd_generate(int argc, char **argv) {
-    lb_gen_settings s = lb_gen_settings_defaults();
+    lat_gen_settings s = lat_gen_settings_defaults();
     char err[400];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
         int r = 0;
         const char *v = NULL;
-        for (const char *const *n = lb_gen_option_names; *n && !r; n++)
-            if ((r = lb_opt_value(argc, argv, &i, *n, &v)) < 0)
+        for (const char *const *n = lat_gen_option_names; *n && !r; n++)
+            if ((r = lat_opt_value(argc, argv, &i, *n, &v)) < 0)
                 return snprintf(err, sizeof err, "%s needs a value", *n), fail(err);
-            else if (r && !lb_gen_settings_set(&s, *n, v, err, sizeof err))
+            else if (r && !lat_gen_settings_set(&s, *n, v, err, sizeof err))
                 return fail(err);
         if (!r) return snprintf(err, sizeof err, "unknown option '%s' (try --help)", argv[i]), fail(err);
     }
-    lb_gendata g;
+    lat_gendata g;
     int rc = 0;
-    if (lb_gendata_write(&s, &g, err, sizeof err))
-        lb_gendata_print(stdout, s.out, &g);
+    if (lat_gendata_write(&s, &g, err, sizeof err))
+        lat_gendata_print(stdout, s.out, &g);
     else
         rc = g.refused ? fail(err) : (fprintf(stderr, "latbench generate: %s\n", err), 1);
-    lb_gendata_free(&g);
+    lat_gendata_free(&g);
     return rc;
 }

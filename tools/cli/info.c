@@ -13,12 +13,12 @@
 #include "tools/machine/topology.h"
 #include "tools/cli/cli.h"
 
-static void print_topology(const lb_topology *t) {
+static void print_topology(const machine_topology *t) {
     printf("topology: %d package(s), %d core(s), %d hardware thread(s), %d NUMA node(s), SMT %d; usable here: %d core(s), "
            "%d PU(s) (%s)\n",
            t->packages, t->cores, t->pus, t->numa_nodes, t->smt, t->allowed_cores, t->allowed_pus, t->source);
     for (int i = 0; i < 3; i++) {
-        const lb_cache_info *c = &t->cache[i];
+        const machine_cache_info *c = &t->cache[i];
         /* some VMs expose no cache information (an arm64 guest without sysfs cache entries) */
         if (!c->size) {
             printf("  L%d %scache: not reported on this system (hwloc found no such cache)\n", i + 1, i == 0 ? "data " : "");
@@ -28,47 +28,47 @@ static void print_topology(const lb_topology *t) {
                c->size / 1024, c->count, c->linesize, c->cores_sharing, c->cores_sharing == 1 ? "" : "s");
     }
     char desc[1024];
-    lb_pin_plan(t, t->allowed_cores, LB_PIN_DEFAULT, desc, sizeof desc);
-    printf("pinning (benchmarks, policy \"%s\", %d threads): %s\n", lb_pin_policy_name(LB_PIN_DEFAULT), t->allowed_cores,
+    machine_pin_plan(t, t->allowed_cores, MACHINE_PIN_DEFAULT, desc, sizeof desc);
+    printf("pinning (benchmarks, policy \"%s\", %d threads): %s\n", machine_pin_policy_name(MACHINE_PIN_DEFAULT), t->allowed_cores,
            desc);
 }
 
 /* Which perf events open here and why the others do not, and the backend benchmarks get. */
 static void print_counters(void) {
-    lb_counters_probe_result p;
-    lb_counters_probe(&p);
+    machine_counters_probe_result p;
+    machine_counters_probe(&p);
     if (p.paranoid > -100) printf("counters: perf_event_paranoid=%d\n", p.paranoid);
     else printf("counters: perf_event_paranoid unreadable\n");
     for (int hw = 1; hw >= 0; hw--) {
-        int first = hw ? 0 : LB_CTR_FIRST_SW, end = hw ? LB_CTR_FIRST_SW : LB_CTR_COUNT;
+        int first = hw ? 0 : MACHINE_CTR_FIRST_SW, end = hw ? MACHINE_CTR_FIRST_SW : MACHINE_CTR_COUNT;
         bool same_err = true;   /* one line when every event failed alike (a VM without a PMU) */
         for (int id = first; id < end; id++) same_err &= !p.opened[id] && p.err[id] == p.err[first];
         char why[256];
         printf("  %s events:", hw ? "hardware" : "software");
         if (same_err) {
-            lb_counters_errno_text(p.err[first], p.paranoid, why, sizeof why);
+            machine_counters_errno_text(p.err[first], p.paranoid, why, sizeof why);
             printf(" none open (%s)\n", why);
             continue;
         }
         for (int id = first; id < end; id++) {
-            if (p.opened[id]) printf(" %s%s", lb_counter_name((lb_counter_id)id), p.user_only[id] ? " (user space only)" : "");
+            if (p.opened[id]) printf(" %s%s", machine_counter_name((machine_counter_id)id), p.user_only[id] ? " (user space only)" : "");
             else {
-                lb_counters_errno_text(p.err[id], p.paranoid, why, sizeof why);
-                printf(" %s: no (%s)", lb_counter_name((lb_counter_id)id), why);
+                machine_counters_errno_text(p.err[id], p.paranoid, why, sizeof why);
+                printf(" %s: no (%s)", machine_counter_name((machine_counter_id)id), why);
             }
             printf("%s", id + 1 < end ? "," : "\n");
         }
     }
-    lb_counters c;
-    lb_counters_open(&c, 1, LB_COUNTERS_AUTO);
-    printf("  backend for benchmarks: %s", lb_counter_backend_name(c.backend));
+    machine_counters c;
+    machine_counters_open(&c, 1, MACHINE_COUNTERS_AUTO);
+    printf("  backend for benchmarks: %s", machine_counter_backend_name(c.backend));
     for (int m = 0; m < c.n_hw + c.n_sw; m++)
-        printf("%s%s", m ? ", " : " (", lb_counter_name(m < c.n_hw ? c.hw_ids[m] : c.sw_ids[m - c.n_hw]));
+        printf("%s%s", m ? ", " : " (", machine_counter_name(m < c.n_hw ? c.hw_ids[m] : c.sw_ids[m - c.n_hw]));
     printf("%s\n", c.n_hw + c.n_sw ? ")" : "");
     if (c.reason[0]) printf("  reason: %s\n", c.reason);
     if (c.note[0]) printf("  note: %s\n", c.note);
-    lb_counters_close(&c);
-    printf("  likwid marker API: %s\n", LB_LIKWID_BUILT ? "built in (run under likwid-perfctr -m)" : "not built in (make LIKWID=1)");
+    machine_counters_close(&c);
+    printf("  likwid marker API: %s\n", MACHINE_LIKWID_BUILT ? "built in (run under likwid-perfctr -m)" : "not built in (make LIKWID=1)");
 }
 
 static void print_profile(void) {
@@ -130,8 +130,8 @@ int cmd_info(int argc, char **argv) {
     lb_dispatch_print(d, stdout);
     printf("compiled variants (+ runs here, - does not):\n");
     lb_variants_print(c, stdout);
-    lb_topology topo;
-    lb_topology_detect(&topo);
+    machine_topology topo;
+    machine_topology_detect(&topo);
     print_topology(&topo);
     print_counters();
 #ifndef LB_NO_ONEDNN /* neon-build */

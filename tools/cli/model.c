@@ -48,7 +48,7 @@ int cmd_model(int argc, char **argv) {
             printf("usage: latbench model NAME|SPECFILE|MODEL.safetensors [--lattice NTxNX]   (default: the model's own lattice, else 8x8)\n");
             return 0;
         }
-        if ((r = lb_opt_value(argc, argv, &i, "--lattice", &v)) != 0) {
+        if ((r = lat_opt_value(argc, argv, &i, "--lattice", &v)) != 0) {
             if (r < 0) return nncli_fail("model", "--lattice needs a value");
             lat = v;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -65,7 +65,7 @@ int cmd_model(int argc, char **argv) {
     if (!netspec_load(name, &s, err, sizeof err)) return nncli_fail("model", err);
     int nt = 8, nx = 8;
     if (s.lattice[0] && !lat) lat = s.lattice;
-    if (lat && !lb_parse_lattice(lat, &nt, &nx, err, sizeof err)) return nncli_fail("model", err);
+    if (lat && !lat_parse_lattice(lat, &nt, &nx, err, sizeof err)) return nncli_fail("model", err);
     act_shape shapes[NETSPEC_MAX_LAYERS + 1];
     char buf0[48];
     if (!netspec_shapes(&s.spec, nt, nx, shapes, err, sizeof err)) {

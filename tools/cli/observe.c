@@ -22,7 +22,7 @@ static void usage(FILE *f) {
             "  --worms-per-sweep N|auto   (default auto: ~4V head proposals per sweep, docs/worm.md)\n"
             "  --fmax F            W(f) table size (default %d)\n"
             "  --json              print a JSON object (a list of them for a scan)\n",
-            LB_FMAX_DEFAULT);
+            LAT_FMAX_DEFAULT);
 }
 
 static int fail(const char *msg) {
@@ -30,7 +30,7 @@ static int fail(const char *msg) {
     return 2;
 }
 
-static json_t *stats_json(const lb_series_stats *s) {
+static json_t *stats_json(const lat_series_stats *s) {
     return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i}", "mean", s->mean, "err", s->err, "err_jackknife", s->err_jk, "tau_int",
                      s->tau, "tau_int_err", s->tau_err, "window", s->window);
 }
@@ -45,7 +45,7 @@ typedef struct {
 
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, obs_args *x) {
-    *x = (obs_args){.sweeps = 10000, .therm = 1000, .chains = 16, .fmax = LB_FMAX_DEFAULT, .seed = 1};
+    *x = (obs_args){.sweeps = 10000, .therm = 1000, .chains = 16, .fmax = LAT_FMAX_DEFAULT, .seed = 1};
     char err[400];
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -55,11 +55,11 @@ static int parse_args(int argc, char **argv, obs_args *x) {
             x->json = true;
             continue;
         }
-#define OPT(NAME) ((r = lb_opt_value(argc, argv, &i, NAME, &v)) < 0 ? (snprintf(err, sizeof err, "%s needs a value", NAME), 1) : r)
+#define OPT(NAME) ((r = lat_opt_value(argc, argv, &i, NAME, &v)) < 0 ? (snprintf(err, sizeof err, "%s needs a value", NAME), 1) : r)
 #define LONG_IN(NAME, VAR, LO, HI)                                                                                  \
     if (OPT(NAME)) {                                                                                                \
         if (r < 0) return fail(err);                                                                                \
-        if (!lb_parse_long(v, LO, HI, &x->VAR))                                                                        \
+        if (!lat_parse_long(v, LO, HI, &x->VAR))                                                                        \
             return snprintf(err, sizeof err, "%s %s: expected an integer in %ld..%ld", NAME, v, (long)(LO), (long)(HI)), \
                    fail(err);                                                                                       \
         continue;                                                                                                   \
@@ -70,18 +70,18 @@ static int parse_args(int argc, char **argv, obs_args *x) {
         if (OPT("--mu")) { if (r < 0) return fail(err); x->smu = v; continue; }
         if (OPT("--seed")) {
             if (r < 0) return fail(err);
-            if (!lb_parse_u64(v, &x->seed)) return snprintf(err, sizeof err, "--seed %s: expected an unsigned integer", v), fail(err);
+            if (!lat_parse_u64(v, &x->seed)) return snprintf(err, sizeof err, "--seed %s: expected an unsigned integer", v), fail(err);
             continue;
         }
         if (OPT("--worms-per-sweep")) {
-            if (r < 0 || !lb_parse_worms_per_sweep(v, &x->wps, err, sizeof err)) return fail(err);
+            if (r < 0 || !lat_parse_worms_per_sweep(v, &x->wps, err, sizeof err)) return fail(err);
             continue;
         }
         LONG_IN("--sweeps", sweeps, 2, 1L << 30)
         LONG_IN("--therm", therm, 0, 1L << 30)
         LONG_IN("--chains", chains, 1, 1 << 16)
         LONG_IN("--threads", threads, 1, 4096)
-        LONG_IN("--fmax", fmax, 8, LB_FMAX_MAX)
+        LONG_IN("--fmax", fmax, 8, LAT_FMAX_MAX)
 #undef LONG_IN
 #undef OPT
         snprintf(err, sizeof err, "unknown option '%s' (try --help)", argv[i]);
@@ -92,40 +92,40 @@ static int parse_args(int argc, char **argv, obs_args *x) {
 }
 
 /* The grid eta x lambda x mu as validated points: -1 when made, else the exit status. */
-static int make_points(const obs_args *x, lb_point_cfg **pts, int *np) {
+static int make_points(const obs_args *x, lat_point_cfg **pts, int *np) {
     char err[400];
     int nt, nx, ne, nl, nm;
     double *eta = NULL, *lam = NULL, *mu = NULL;
-    if (!lb_parse_lattice(x->lat, &nt, &nx, err, sizeof err)) return fail(err);
+    if (!lat_parse_lattice(x->lat, &nt, &nx, err, sizeof err)) return fail(err);
     int rc = -1;
-    if (!lb_parse_values(x->seta, &eta, &ne, err, sizeof err) || !lb_parse_values(x->slam, &lam, &nl, err, sizeof err) ||
-        !lb_parse_values(x->smu, &mu, &nm, err, sizeof err)) {
+    if (!lat_parse_values(x->seta, &eta, &ne, err, sizeof err) || !lat_parse_values(x->slam, &lam, &nl, err, sizeof err) ||
+        !lat_parse_values(x->smu, &mu, &nm, err, sizeof err)) {
         free(eta), free(lam);
         return fail(err);
     }
     const int n3[3] = {ne, nl, nm};
-    if (!lb_grid_points(n3, 3, np, err, sizeof err)) rc = fail(err);
+    if (!lat_grid_points(n3, 3, np, err, sizeof err)) rc = fail(err);
     else if (!(*pts = calloc(*np, sizeof **pts))) rc = fail("out of memory");
     for (int a = 0, p = 0; rc < 0 && a < ne; a++)
         for (int b = 0; rc < 0 && b < nl; b++)
             for (int c = 0; rc < 0 && c < nm; c++, p++) {
-                (*pts)[p] = (lb_point_cfg){.nt = nt, .nx = nx, .eta = eta[a], .lambda = lam[b], .mu = mu[c],
+                (*pts)[p] = (lat_point_cfg){.nt = nt, .nx = nx, .eta = eta[a], .lambda = lam[b], .mu = mu[c],
                                            .worms_per_sweep = (int)x->wps, .fmax = (int)x->fmax,
                                            .nchains = (int)x->chains, .seed = x->seed, .point = p, .ops = NULL};
-                if (!lb_point_validate(&(*pts)[p], err, sizeof err)) rc = fail(err);
+                if (!lat_point_validate(&(*pts)[p], err, sizeof err)) rc = fail(err);
             }
     free(eta), free(lam), free(mu);
     return rc;
 }
 
-static void print_json(const obs_args *x, const lb_point_cfg *pts, const lb_measure_result *res, int np,
+static void print_json(const obs_args *x, const lat_point_cfg *pts, const lat_measure_result *res, int np,
                        const char *kernel) {
     const int nt = pts[0].nt, nx = pts[0].nx;
     const long chains = x->chains, sweeps = x->sweeps, therm = x->therm;
     const uint64_t seed = x->seed;
     json_t *list = json_array();
     for (int p = 0; p < np; p++) {
-        const lb_measure_result *m = &res[p];
+        const lat_measure_result *m = &res[p];
         double cpu = m->seconds > 0 ? m->seconds : 1e-9;
         char lt[32];
         snprintf(lt, sizeof lt, "%dx%d", nt, nx);
@@ -151,12 +151,12 @@ static void print_json(const obs_args *x, const lb_point_cfg *pts, const lb_meas
     json_decref(list);
 }
 
-static void print_table(const lb_point_cfg *pts, const lb_measure_result *res, int np, double wall) {
+static void print_table(const lat_point_cfg *pts, const lat_measure_result *res, int np, double wall) {
     printf("%7s %7s %7s %22s %22s %14s %6s %6s %6s %8s\n", "eta", "lambda", "mu", "<n>", "<|phi|^2>", "tau_int",
            "acc_w", "acc_l", "worms", "wormlen");
     for (int p = 0; p < np; p++) {
-        const lb_measure_result *m = &res[p];
-        const lb_series_stats *tm = m->n.tau > m->phi2.tau ? &m->n : &m->phi2;
+        const lat_measure_result *m = &res[p];
+        const lat_series_stats *tm = m->n.tau > m->phi2.tau ? &m->n : &m->phi2;
         printf("%7g %7g %7.4g %11.6f +- %8.6f %11.6f +- %8.6f %6.1f +- %5.1f %6.3f %6.3f %6d %8.1f\n", pts[p].eta,
                pts[p].lambda, pts[p].mu, m->n.mean, m->n.err, m->phi2.mean, m->phi2.err, tm->tau, tm->tau_err,
                m->acc_worm, m->acc_l, m->worms_per_sweep, m->worm_len);
@@ -170,34 +170,34 @@ int cmd_observe(int argc, char **argv) {
     int rc = parse_args(argc, argv, &x);
     if (rc >= 0) return rc;
     char err[400];
-    lb_point_cfg *pts = NULL;
+    lat_point_cfg *pts = NULL;
     int np = 0;
     if ((rc = make_points(&x, &pts, &np)) >= 0) return free(pts), rc;
     rc = 0;
-    lb_measure_result *res = calloc(np, sizeof *res);
-    lb_measure_opts o = {.therm = (int)x.therm, .sweeps = (int)x.sweeps, .threads = (int)x.threads, .check = false,
+    lat_measure_result *res = calloc(np, sizeof *res);
+    lat_measure_opts o = {.therm = (int)x.therm, .sweeps = (int)x.sweeps, .threads = (int)x.threads, .check = false,
                          .progress = true, .series = NULL};
     if (!res) rc = fail("out of memory");
-    else if (!lb_measure_check(pts, np, &o, err, sizeof err)) rc = fail(err);
+    else if (!lat_measure_check(pts, np, &o, err, sizeof err)) rc = fail(err);
     if (rc) return free(pts), free(res), rc;
     int nthreads = x.threads > 0 ? (int)x.threads : omp_get_max_threads();
     /* the tuning profile may choose per point (lattice, mu, chains): the first point's, and a note if others differ */
-    const char *kernel = lb_point_worm(&pts[0])->name;
+    const char *kernel = lat_point_worm(&pts[0])->name;
     bool mixed = false;
-    for (int p = 1; p < np; p++) mixed |= lb_point_worm(&pts[p]) != lb_point_worm(&pts[0]);
+    for (int p = 1; p < np; p++) mixed |= lat_point_worm(&pts[p]) != lat_point_worm(&pts[0]);
     if (!x.json)
         printf("latbench observe: %dx%d, %ld chains x %ld sweeps (+%ld thermalization), seed %llu, %d threads, worm kernel %s%s\n",
                pts[0].nt, pts[0].nx, x.chains, x.sweeps, x.therm, (unsigned long long)x.seed, nthreads, kernel,
                mixed ? " (first point; the tuning profile chooses per point)" : "");
     fflush(stdout); /* the header shows at once, also through a pipe: a long run has started */
-    double t0 = lb_now();
-    if (!lb_measure(pts, np, &o, res, err, sizeof err)) {
+    double t0 = lat_now();
+    if (!lat_measure(pts, np, &o, res, err, sizeof err)) {
         fprintf(stderr, "latbench observe: %s\n", err);
         rc = 1;
     } else if (x.json) {
         print_json(&x, pts, res, np, kernel);
     } else {
-        print_table(pts, res, np, lb_now() - t0);
+        print_table(pts, res, np, lat_now() - t0);
     }
     free(pts), free(res);
     return rc;

@@ -55,7 +55,7 @@ static bool find_script(const char *rel, char *out, size_t outlen, char *err, si
         snprintf(err, errlen, "LATBENCH_SHARE=%.900s holds no %s", share, rel);
         return false;
     }
-    int found = lb_find_near_binary(rel, out, outlen);
+    int found = io_find_near_binary(rel, out, outlen);
     if (found < 0) {
         snprintf(err, errlen, "cannot read /proc/self/exe; set LATBENCH_SHARE to the latbench source tree");
         return false;
@@ -182,7 +182,7 @@ int cmd_report(int argc, char **argv) {
                    SCRIPT_EXPERIMENT, SCRIPT_BENCH);
             return 0;
         }
-        if ((r = lb_opt_value(argc, argv, &i, "--out", &v)) != 0) {
+        if ((r = lat_opt_value(argc, argv, &i, "--out", &v)) != 0) {
             if (r < 0) return fail("--out needs a value");
             out = v;
             continue;

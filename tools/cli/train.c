@@ -75,13 +75,13 @@ static bool dump_model_step(nn_model *m, const netspec_loaded *s, const nn_datas
     const float *out = nn_model_forward(m, n);
     long shape[2] = {n, nn_model_outputs(m)};
     snprintf(path, sizeof path, "%s/out.npy", dir);
-    lb_atomic_file af; /* whole or absent, like every output (lib/io/atomic.h) */
-    if (!lb_atomic_open(&af, path, 0, err, errlen)) return fail(err), false;
-    if (!lb_npy_write_fd(af.fd, lb_npy_descr_f32(), shape, 2, out, (size_t)n * shape[1] * 4, err, errlen)) {
-        lb_atomic_abort(&af);
+    io_atomic_file af; /* whole or absent, like every output (lib/io/atomic.h) */
+    if (!io_atomic_open(&af, path, 0, err, errlen)) return fail(err), false;
+    if (!io_npy_write_fd(af.fd, io_npy_descr_f32(), shape, 2, out, (size_t)n * shape[1] * 4, err, errlen)) {
+        io_atomic_abort(&af);
         return fail("cannot write out.npy"), false;
     }
-    if (!lb_atomic_commit(&af, err, errlen)) return fail(err), false;
+    if (!io_atomic_commit(&af, err, errlen)) return fail(err), false;
     float loss = nn_model_backward(m, n, d->y);
     snprintf(path, sizeof path, "%s/grads.safetensors", dir);
     if (!save_grads(m, s->text, lat, path, err, errlen)) return fail(err), false;
@@ -165,7 +165,7 @@ int cmd_train(int argc, char **argv) {
             quiet = true;
             continue;
         }
-#define OPT(NAME) ((r = lb_opt_value(argc, argv, &i, NAME, &v)) != 0)
+#define OPT(NAME) ((r = lat_opt_value(argc, argv, &i, NAME, &v)) != 0)
 #define NEEDV(NAME) \
     if (r < 0) return snprintf(err, sizeof err, "%s needs a value", NAME), fail(err);
 #define STR(NAME, VAR) \
@@ -177,7 +177,7 @@ int cmd_train(int argc, char **argv) {
 #define LONG_IN(NAME, VAR, LO, HI)                                                                                    \
     if (OPT(NAME)) {                                                                                                  \
         NEEDV(NAME)                                                                                                   \
-        if (!lb_parse_long(v, LO, HI, &VAR))                                                                          \
+        if (!lat_parse_long(v, LO, HI, &VAR))                                                                          \
             return snprintf(err, sizeof err, "%s %s: expected an integer in %ld..%ld", NAME, v, (long)(LO), (long)(HI)), \
                    fail(err);                                                                                         \
         continue;                                                                                                     \
@@ -185,7 +185,7 @@ int cmd_train(int argc, char **argv) {
 #define DBL_IN(NAME, VAR, LO, HI)                                                                                \
     if (OPT(NAME)) {                                                                                             \
         NEEDV(NAME)                                                                                              \
-        if (!lb_parse_double(v, &VAR) || VAR < (LO) || VAR > (HI))                                               \
+        if (!lat_parse_double(v, &VAR) || VAR < (LO) || VAR > (HI))                                               \
             return snprintf(err, sizeof err, "%s %s: expected a number in [%g, %g]", NAME, v, (double)(LO), (double)(HI)), \
                    fail(err);                                                                                    \
         continue;                                                                                                \
@@ -204,14 +204,14 @@ int cmd_train(int argc, char **argv) {
         DBL_IN("--val-frac", vfrac, 0, 0.9)
         if (OPT("--seed")) {
             NEEDV("--seed")
-            if (!lb_parse_u64(v, &seed)) return snprintf(err, sizeof err, "--seed %s: expected an unsigned integer", v), fail(err);
+            if (!lat_parse_u64(v, &seed)) return snprintf(err, sizeof err, "--seed %s: expected an unsigned integer", v), fail(err);
             continue;
         }
         return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
     }
     if (!model || !data || (!out && !dump)) return fail("--model, --data and --out are required (try --help)");
     /* a path that cannot be written is refused before training, not after it */
-    if (out && (!lb_atomic_check_target(out, err, sizeof err) || !out_not_input(out, model, data, err, sizeof err)))
+    if (out && (!io_atomic_check_target(out, err, sizeof err) || !out_not_input(out, model, data, err, sizeof err)))
         return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
     netspec_loaded sp;

@@ -8,7 +8,7 @@
  * and the oneDNN primitives / worm sampler in a one-slot cache per benchmark.
  *   gbench_problems.c  the problems (from tools/problems/netproblems.h) and the benchmarks
  *   gbench_run.c       buffers, the steps of our kernels, oneDNN and the worm, the counters
- *   gbench_main.c      options, the context, bench_gbench_main */
+ *   gbench_main.c      options, the context, cmd_gbench */
 #pragma once
 #ifndef LB_NO_GBENCH
 #include <stdbool.h>
@@ -30,10 +30,10 @@
 #define GBK_MAX_LIST 16
 
 /* A problem of the registry: a layer problem (merged over the layers and nets that share its
- * name), or a lattice of the worm sweep (no lb_problem kind: not a layer). */
+ * name), or a lattice of the worm sweep (no prob_record kind: not a layer). */
 typedef struct {
     bool worm;
-    lb_problem prob;
+    prob_record prob;
     dense_flatten_desc act_shape;  /* act: the activation's shape (its name: two shapes of one size stay apart) */
     int worm_nt, worm_nx;
     double worm_mu;
@@ -63,7 +63,7 @@ typedef struct {
     const void *variant;     /* conv2d_ops, pool_ops, ... of the kind's enumerator */
     const char *variant_name;
     int threads;
-} bench_entry;
+} gbench_entry;
 
 /* Buffers of the problem in the slot (the union of what every pass of its kind needs). */
 enum { B_IN, B_W, B_WT, B_BIAS, B_OUT, B_GOUT, B_GIN, B_GW, B_GB, B_WS, B_PAD, B_N };
@@ -80,18 +80,18 @@ typedef struct {
     odnn_pool pool;
     bool conv_ok, pool_ok;
 #endif
-    bench_seq seq;
-    lb_wormbench_sampler worm;
+    timing_seq seq;
+    bench_worm_sampler worm;
     bool worm_ok;
 } impl_slot;
 
 typedef struct registry {
     const lb_dispatch *disp;
-    bench_machine mach;
+    machine_info mach;
     int threads[GBK_MAX_LIST], n_threads, max_threads;
     gbk_problem *problems;
     int n_problems, cap_problems;
-    bench_entry *benches;
+    gbench_entry *benches;
     int n_benches, cap_benches;
     double peak[LB_ISA_NEON + 1][GBK_MAX_LIST];   /* GFLOP/s per ISA at threads[i] */
     bool have_onednn;
@@ -111,12 +111,12 @@ void gbk_collect_worm(registry *R);
 /* Every (pass, implementation, thread count) of every problem, in problem order. */
 bool gbk_make_benches(registry *R);
 /* "conv2d_fwd/<desc>/<variant>/threads:T": the name google-benchmark lists. */
-void gbk_bench_name(const registry *R, const bench_entry *e, char *buf, size_t len);
+void gbk_bench_name(const registry *R, const gbench_entry *e, char *buf, size_t len);
 
 /* gbench_run.c */
 /* FLOPs and compulsory bytes of one call; fma: the op is multiply-add bound (% of FMA peak). */
-void gbk_work_of(const bench_entry *e, const gbk_problem *p, double *flops, double *bytes, bool *fma);
-/* The function google-benchmark calls (ctx: the bench_entry). */
+void gbk_work_of(const gbench_entry *e, const gbk_problem *p, double *flops, double *bytes, bool *fma);
+/* The function google-benchmark calls (ctx: the gbench_entry). */
 void gbk_run_bench(gb_state *st, void *ctx);
 /* Frees the buffer and implementation slots. */
 void gbk_release(registry *R);

@@ -16,4 +16,4 @@
  * bad option. */
 #pragma once
 
-int bench_gbench_main(int argc, char **argv);
+int cmd_gbench(int argc, char **argv);

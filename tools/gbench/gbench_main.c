@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #ifdef LB_NO_GBENCH
-int bench_gbench_main(int argc, char **argv) {
+int cmd_gbench(int argc, char **argv) {
     (void)argc;
     (void)argv;
     fprintf(stderr, "latbench bench --gbench: not available in this build (built without google-benchmark)\n");
@@ -73,14 +73,14 @@ static void add_context(registry *R, const char *nets, const char *lattices, con
     for (int i = 0; i < R->n_threads; i++) {
         char key[64], val[32];
         snprintf(key, sizeof key, "latbench_stream_triad_gbps_t%d", R->threads[i]);
-        snprintf(val, sizeof val, "%.2f", bench_stream_gbps(R->threads[i], 0));
+        snprintf(val, sizeof val, "%.2f", machine_stream_gbps(R->threads[i], 0));
         gb_add_context(key, val);
         snprintf(key, sizeof key, "latbench_l2_triad_gbps_t%d", R->threads[i]);
-        snprintf(val, sizeof val, "%.2f", bench_cache_gbps(R->threads[i], 0));
+        snprintf(val, sizeof val, "%.2f", machine_cache_gbps(R->threads[i], 0));
         gb_add_context(key, val);
     }
     snprintf(buf, sizeof buf, "STREAM triad a=b+s*c on doubles, 24 B/element (write-allocate not counted), best of 10 passes; "
-             "the three arrays together 4x the last-level cache (%zu MiB), at least 256 MiB", bench_llc_bytes() >> 20);
+             "the three arrays together 4x the last-level cache (%zu MiB), at least 256 MiB", machine_llc_bytes() >> 20);
     gb_add_context("latbench_stream_convention", buf);
 #if GBK_ONEDNN
     odnn_version_str(buf, sizeof buf);
@@ -101,10 +101,10 @@ static void measure_peaks(registry *R) {
         double f, b;
         bool fma;
         gbk_work_of(&R->benches[i], &R->problems[R->benches[i].problem], &f, &b, &fma);
-        if (fma) need[bench_peak_isa_for(&R->disp->cpu, R->benches[i].isa)] = true;
+        if (fma) need[machine_peak_isa_for(&R->disp->cpu, R->benches[i].isa)] = true;
     }
     for (int isa = 0; isa <= LB_ISA_NEON; isa++)
-        if (need[isa]) bench_peak_sweep(&R->disp->cpu, (lb_isa)isa, R->threads, R->n_threads, R->mach.cores, R->peak[isa]);
+        if (need[isa]) machine_peak_sweep(&R->disp->cpu, (lb_isa)isa, R->threads, R->n_threads, R->mach.cores, R->peak[isa]);
 }
 
 /* ---- options ---- */
@@ -157,7 +157,7 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
     o->lat_h[1] = o->lat_w[1] = 64;
     o->n_lattices = 2;
     o->nets[0] = 0;
-    static const char *const default_nets[] = {LB_DEFAULT_NETS};
+    static const char *const default_nets[] = {PROB_DEFAULT_NETS};
     for (size_t i = 0; i < sizeof default_nets / sizeof default_nets[0]; i++)
         snprintf(o->nets + strlen(o->nets), sizeof o->nets - strlen(o->nets), "%s%s", i ? "," : "", default_nets[i]);
     *gargc = 0;
@@ -177,7 +177,7 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
             }
         }
         if (which == 0) {
-            if (!lb_parse_int_list(v, 1, 1024, GBK_MAX_LIST, R->threads, &R->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+            if (!prob_parse_int_list(v, 1, 1024, GBK_MAX_LIST, R->threads, &R->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
         } else if (which == 1) {
             if (strlen(v) >= sizeof o->nets) BAD("--nets: list too long");
             char buf[512];
@@ -187,9 +187,9 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
             strcpy(o->nets, v);
             o->nets_given = true;
         } else if (which == 2) {
-            if (!lb_parse_lattice_list(v, GBK_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+            if (!prob_parse_lattice_list(v, GBK_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
         } else if (which == 3) {
-            if (!lb_parse_int_list(v, 1, 1 << 16, GBK_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+            if (!prob_parse_int_list(v, 1, 1 << 16, GBK_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
         } else if (!strcmp(a, "--cpu-time")) {
             o->cpu_time = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -256,7 +256,7 @@ static bool register_all(registry *R, const gbk_opts *o) {
 
 /* Measures the machine (unless only listing), runs google-benchmark, commits or drops the output
  * file; the exit status. */
-static int run_all(registry *R, const gbk_opts *o, const char *lat_s, const char *batch_s, lb_atomic_file *af) {
+static int run_all(registry *R, const gbk_opts *o, const char *lat_s, const char *batch_s, io_atomic_file *af) {
     char err[600];
     if (!o->listing) {
         measure_peaks(R);
@@ -265,47 +265,47 @@ static int run_all(registry *R, const gbk_opts *o, const char *lat_s, const char
     int n_run = 0;
     int rc = gb_run(&n_run);
     if (o->out_path && rc == 0) {
-        if (!lb_atomic_commit(af, err, sizeof err)) {
+        if (!io_atomic_commit(af, err, sizeof err)) {
             fprintf(stderr, "latbench bench --gbench: %s\n", err);
             rc = 1;
         }
     } else {
-        lb_atomic_abort(af);
+        io_atomic_abort(af);
     }
     return rc;
 }
 
 /* The output file first (google-benchmark writes the temporary, renamed into place at the end:
  * whole or absent), then google-benchmark's flags: a bad one fails before any work.  0 to go on. */
-static int open_output(const gbk_opts *o, lb_atomic_file *af, char *out_arg, size_t out_len, int gargc, char **gargv) {
+static int open_output(const gbk_opts *o, io_atomic_file *af, char *out_arg, size_t out_len, int gargc, char **gargv) {
     char err[600];
     if (o->out_path) {
-        if (!lb_atomic_open(af, o->out_path, 0, err, sizeof err)) {
+        if (!io_atomic_open(af, o->out_path, 0, err, sizeof err)) {
             fprintf(stderr, "latbench bench --gbench: %s\n", err);
             return 2;
         }
         snprintf(out_arg, out_len, "--benchmark_out=%s", af->tmp);
     }
     int rc = gb_init(gargc, gargv);
-    if (rc) lb_atomic_abort(af);
+    if (rc) io_atomic_abort(af);
     return rc;
 }
 
-int bench_gbench_main(int argc, char **argv) {
+int cmd_gbench(int argc, char **argv) {
     registry R;
     memset(&R, 0, sizeof R);
     R.bufs.problem = -1;
     R.slot.bench = -1;
     R.last_bench = -1;
     R.disp = lb_dispatch_get();
-    bench_machine_detect(&R.mach, &R.disp->cpu);
+    machine_detect(&R.mach, &R.disp->cpu);
     gbk_opts o;
     char **gargv = calloc((size_t)argc + 2, sizeof *gargv);
     char out_arg[4300];
     int gargc = 0;
     if (!gargv) BAD("out of memory");
     int rc = parse_opts(argc, argv, &R, &o, gargv, &gargc, out_arg);
-    lb_atomic_file af = {.fd = -1, .slot = -1};
+    io_atomic_file af = {.fd = -1, .slot = -1};
     if (rc) {
         free(gargv);
         return rc == 1 ? 0 : rc;   /* 1: help was printed */
@@ -322,7 +322,7 @@ int bench_gbench_main(int argc, char **argv) {
     collect(&R, &o, lat_s, sizeof lat_s, batch_s, sizeof batch_s);
     if (!register_all(&R, &o)) {
         fprintf(stderr, "latbench bench --gbench: cannot build the benchmark registry (out of memory)\n");
-        lb_atomic_abort(&af);
+        io_atomic_abort(&af);
         rc = 1;
     } else {
         rc = run_all(&R, &o, lat_s, batch_s, &af);

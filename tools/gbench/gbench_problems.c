@@ -43,33 +43,33 @@ static void add_label(gbk_problem *q, const char *label) {
 /* A problem of the list as the registry names it: the kind's shape, but an activation by its
  * tensor's shape, the loss by batch and outputs and the optimizer step as AMSGrad's (the names
  * google-benchmark lists, kept as they were). */
-static void from_net_problem(const lb_net_problem *np, gbk_problem *p) {
+static void from_net_problem(const prob_net_problem *np, gbk_problem *p) {
     memset(p, 0, sizeof *p);
     p->prob = np->prob;
     switch (np->prob.kind) {
-    case LB_PROB_ACT:
+    case PROB_ACT:
         p->act_shape = (dense_flatten_desc){np->batch, np->in.h, np->in.w, np->in.c};
         p->has_lrelu = np->kind == LAYER_LRELU;
         p->has_sigmoid = np->kind == LAYER_SIGMOID;
         snprintf(p->desc, sizeof p->desc, "mb%d_c%d_ih%diw%d", np->batch, np->in.c, np->in.h, np->in.w);
         break;
-    case LB_PROB_LOSS:
+    case PROB_LOSS:
         p->has_bce = np->bce;
         p->has_mse = !np->bce;
         snprintf(p->desc, sizeof p->desc, "mb%d_o%d", np->batch, np->in.c);
         break;
-    case LB_PROB_OPTIM:
+    case PROB_OPTIM:
         snprintf(p->desc, sizeof p->desc, "n%zu_amsgrad", np->prob.u.n);
         break;
     default:
-        lb_problem_shape_str(&np->prob, p->desc, sizeof p->desc);
+        prob_shape_str(&np->prob, p->desc, sizeof p->desc);
         break;
     }
 }
 
 bool gbk_collect_net(registry *R, const char *net, int h, int w, int batch, char *why, size_t whylen) {
-    lb_net_problem np[LB_NET_MAX_PROBLEMS];
-    const int n = lb_net_problems(net, h, w, batch, np, why, whylen);
+    prob_net_problem np[PROB_NET_MAX_PROBLEMS];
+    const int n = prob_net_problems(net, h, w, batch, np, why, whylen);
     for (int i = 0; i < n; i++) {
         gbk_problem p;
         from_net_problem(&np[i], &p);
@@ -98,12 +98,12 @@ static bool add_bench(registry *R, int prob, gbk_op op, impl_kind impl, lb_isa i
                       const char *variant_name, int threads) {
     if (R->n_benches == R->cap_benches) {
         int cap = R->cap_benches ? 2 * R->cap_benches : 256;
-        bench_entry *nb = realloc(R->benches, sizeof *nb * (size_t)cap);
+        gbench_entry *nb = realloc(R->benches, sizeof *nb * (size_t)cap);
         if (!nb) return false;
         R->benches = nb;
         R->cap_benches = cap;
     }
-    R->benches[R->n_benches] = (bench_entry){R, R->n_benches, prob, op, impl, isa, variant, variant_name, threads};
+    R->benches[R->n_benches] = (gbench_entry){R, R->n_benches, prob, op, impl, isa, variant, variant_name, threads};
     R->n_benches++;
     return true;
 }
@@ -125,7 +125,7 @@ static bool usable(registry *R, const char *op, const char *variant, lb_isa isa,
 
 /* The ISA whose FMA peak oneDNN is held against: what it may use (capped like our kernels). */
 static lb_isa onednn_peak_isa(const registry *R) {
-    return R->disp->cap == LB_ISA_SCALAR ? bench_peak_isa_for(&R->disp->cpu, LB_ISA_SCALAR) : R->disp->cap;
+    return R->disp->cap == LB_ISA_SCALAR ? machine_peak_isa_for(&R->disp->cpu, LB_ISA_SCALAR) : R->disp->cap;
 }
 
 /* Every usable variant of enumerator OP, for each of the n_ops ops, at every thread count. */
@@ -160,21 +160,21 @@ static size_t ops_of(const gbk_problem *p, gbk_op *ops) {
         return n;
     }
     switch (p->prob.kind) {
-    case LB_PROB_CONV2D: for (int k = 0; k < 3; k++) ops[n++] = (gbk_op){(lb_pass)k, 0}; break;
-    case LB_PROB_POOL:
-    case LB_PROB_GPOOL:
-    case LB_PROB_FLATTEN: for (int k = 0; k < 2; k++) ops[n++] = (gbk_op){(lb_pass)k, 0}; break;
-    case LB_PROB_DENSE: for (int k = 0; k < 3; k++) ops[n++] = (gbk_op){(lb_pass)k, 0}; break;
-    case LB_PROB_ACT:
+    case PROB_CONV2D: for (int k = 0; k < 3; k++) ops[n++] = (gbk_op){(lb_pass)k, 0}; break;
+    case PROB_POOL:
+    case PROB_GPOOL:
+    case PROB_FLATTEN: for (int k = 0; k < 2; k++) ops[n++] = (gbk_op){(lb_pass)k, 0}; break;
+    case PROB_DENSE: for (int k = 0; k < 3; k++) ops[n++] = (gbk_op){(lb_pass)k, 0}; break;
+    case PROB_ACT:
         for (int f = 0; f < 2; f++)
             if (f == 0 ? p->has_lrelu : p->has_sigmoid)
                 for (int k = 0; k < 2; k++) ops[n++] = (gbk_op){(lb_pass)k, f == 0 ? LAYER_LRELU : LAYER_SIGMOID};
         break;
-    case LB_PROB_LOSS:
+    case PROB_LOSS:
         if (p->has_mse) ops[n++] = (gbk_op){LB_PASS_FWD, GBK_MSE};
         if (p->has_bce) ops[n++] = (gbk_op){LB_PASS_FWD, GBK_BCE};
         break;
-    case LB_PROB_OPTIM: ops[n++] = (gbk_op){LB_PASS_FWD, 0}; break;
+    case PROB_OPTIM: ops[n++] = (gbk_op){LB_PASS_FWD, 0}; break;
     }
     return n;
 }
@@ -192,41 +192,41 @@ bool gbk_make_benches(registry *R) {
             continue;
         }
         switch (p->prob.kind) {
-        case LB_PROB_CONV2D:
-        case LB_PROB_POOL:
+        case PROB_CONV2D:
+        case PROB_POOL:
             for (size_t k = 0; k < n_all; k++) {
                 ops = &all[k];
                 n_ops = 1;
-                if (p->prob.kind == LB_PROB_CONV2D) VARIANTS(conv2d, conv2d_ops, said[0]);
+                if (p->prob.kind == PROB_CONV2D) VARIANTS(conv2d, conv2d_ops, said[0]);
                 else VARIANTS(pool, pool_ops, said[1]);
                 ok &= add_onednn(R, pi, all[k]);
             }
             break;
-        case LB_PROB_GPOOL: VARIANTS(gpool, gpool_ops, said[2]); break;
-        case LB_PROB_ACT: VARIANTS(act, act_ops, said[3]); break;
-        case LB_PROB_DENSE:
-        case LB_PROB_FLATTEN: VARIANTS(dense, dense_ops, said[4]); break;
-        case LB_PROB_LOSS: VARIANTS(loss, loss_ops, said[5]); break;
-        case LB_PROB_OPTIM: VARIANTS(optim, optim_ops, said[6]); break;
+        case PROB_GPOOL: VARIANTS(gpool, gpool_ops, said[2]); break;
+        case PROB_ACT: VARIANTS(act, act_ops, said[3]); break;
+        case PROB_DENSE:
+        case PROB_FLATTEN: VARIANTS(dense, dense_ops, said[4]); break;
+        case PROB_LOSS: VARIANTS(loss, loss_ops, said[5]); break;
+        case PROB_OPTIM: VARIANTS(optim, optim_ops, said[6]); break;
         }
     }
     return ok;
 }
 
-void gbk_bench_name(const registry *R, const bench_entry *e, char *buf, size_t len) {
+void gbk_bench_name(const registry *R, const gbench_entry *e, char *buf, size_t len) {
     const gbk_problem *p = &R->problems[e->problem];
     char op[32];
     if (p->worm) {
         snprintf(op, sizeof op, "worm_sweep");
-    } else if (p->prob.kind == LB_PROB_ACT) {
+    } else if (p->prob.kind == PROB_ACT) {
         snprintf(op, sizeof op, "%s_%s", e->op.fn == LAYER_LRELU ? "lrelu" : "sigmoid", lb_pass_name_unsplit(e->op.pass));
-    } else if (p->prob.kind == LB_PROB_LOSS) {
+    } else if (p->prob.kind == PROB_LOSS) {
         snprintf(op, sizeof op, "%s", e->op.fn == GBK_BCE ? "loss_bce_logits" : "loss_mse");
-    } else if (p->prob.kind == LB_PROB_OPTIM) {
+    } else if (p->prob.kind == PROB_OPTIM) {
         snprintf(op, sizeof op, "adamw_step");
     } else { /* the layer kinds: named as bench and the gate name them */
         char name[160];
-        lb_problem_pass_str(&p->prob, e->op.pass, name, sizeof name);
+        prob_pass_str(&p->prob, e->op.pass, name, sizeof name);
         snprintf(buf, len, "%s/%s/threads:%d", name, e->variant_name, e->threads);
         return;
     }

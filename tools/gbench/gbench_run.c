@@ -31,10 +31,10 @@ static bool prepare_buffers(registry *R, int pi) {
     release_slot(R);   /* oneDNN memories point into the buffers about to be freed */
     free_buffers(&R->bufs);
     const gbk_problem *p = &R->problems[pi];
-    const lb_problem *q = &p->prob;
+    const prob_record *q = &p->prob;
     size_t n[B_N] = {0};
-    switch (p->worm ? (lb_prob_kind)-1 : q->kind) {
-    case LB_PROB_CONV2D: {
+    switch (p->worm ? (prob_kind)-1 : q->kind) {
+    case PROB_CONV2D: {
         const conv2d_desc *d = &q->u.conv;
         n[B_IN] = n[B_GIN] = conv2d_in_size(d);
         n[B_OUT] = n[B_GOUT] = conv2d_out_size(d);
@@ -45,30 +45,30 @@ static bool prepare_buffers(registry *R, int pi) {
         if (R->have_onednn && !halo_is_identity(&g)) n[B_PAD] = halo_padded_size(&g);
         break;
     }
-    case LB_PROB_POOL:
+    case PROB_POOL:
         n[B_IN] = n[B_GIN] = pool_in_size(&q->u.pool);
         n[B_OUT] = n[B_GOUT] = pool_out_size(&q->u.pool);
         break;
-    case LB_PROB_GPOOL:
+    case PROB_GPOOL:
         n[B_IN] = n[B_GIN] = (size_t)q->u.gpool.n * q->u.gpool.hw * q->u.gpool.c;
         n[B_OUT] = n[B_GOUT] = (size_t)q->u.gpool.n * q->u.gpool.c;
         break;
-    case LB_PROB_ACT:
+    case PROB_ACT:
         n[B_IN] = n[B_OUT] = n[B_GOUT] = n[B_GIN] = q->u.n;
         break;
-    case LB_PROB_FLATTEN:
+    case PROB_FLATTEN:
         n[B_IN] = n[B_OUT] = n[B_GOUT] = n[B_GIN] = (size_t)q->u.flatten.n * q->u.flatten.h * q->u.flatten.w * q->u.flatten.c;
         break;
-    case LB_PROB_DENSE:
+    case PROB_DENSE:
         n[B_IN] = n[B_GIN] = (size_t)q->u.dense.n * q->u.dense.in;
         n[B_OUT] = n[B_GOUT] = (size_t)q->u.dense.n * q->u.dense.out;
         n[B_W] = n[B_GW] = (size_t)q->u.dense.in * q->u.dense.out;
         n[B_BIAS] = n[B_GB] = (size_t)q->u.dense.out;
         break;
-    case LB_PROB_LOSS:   /* pred, target, grad */
+    case PROB_LOSS:   /* pred, target, grad */
         n[B_IN] = n[B_W] = n[B_GIN] = q->u.n;
         break;
-    case LB_PROB_OPTIM:  /* param, grad, m, v, vmax */
+    case PROB_OPTIM:  /* param, grad, m, v, vmax */
         n[B_W] = n[B_GW] = n[B_OUT] = n[B_GOUT] = n[B_GIN] = q->u.n;
         break;
     default:   /* the worm: its sampler is in the implementation slot */
@@ -79,8 +79,8 @@ static bool prepare_buffers(registry *R, int pi) {
             free_buffers(&R->bufs);
             return false;
         }
-    if (!p->worm && q->kind == LB_PROB_CONV2D) conv2d_weights_transpose(&q->u.conv, R->bufs.b[B_W], R->bufs.b[B_WT]);
-    if (!p->worm && q->kind == LB_PROB_OPTIM)   /* second moments are non-negative */
+    if (!p->worm && q->kind == PROB_CONV2D) conv2d_weights_transpose(&q->u.conv, R->bufs.b[B_W], R->bufs.b[B_WT]);
+    if (!p->worm && q->kind == PROB_OPTIM)   /* second moments are non-negative */
         for (size_t i = 0; i < q->u.n; i++) {
             R->bufs.b[B_GOUT][i] = fabsf(R->bufs.b[B_GOUT][i]);
             R->bufs.b[B_GIN][i] = fabsf(R->bufs.b[B_GIN][i]) + R->bufs.b[B_GOUT][i];
@@ -92,8 +92,8 @@ static bool prepare_buffers(registry *R, int pi) {
 /* ---- our kernels: one call of the op on the entry's thread count ---- */
 
 typedef struct {
-    const bench_entry *e;
-    const lb_problem *p;
+    const gbench_entry *e;
+    const prob_record *p;
     float *const *b;
     optim_adamw_params hp;
     volatile float sink;    /* loss values, kept so that the calls are not optimized away */
@@ -120,19 +120,19 @@ static int element_parts(int threads, size_t n) {
 }
 
 /* How many threads ours really uses for the entry (the batch or element split). */
-static int ours_threads_used(const bench_entry *e, const gbk_problem *g) {
-    const lb_problem *p = &g->prob;
+static int ours_threads_used(const gbench_entry *e, const gbk_problem *g) {
+    const prob_record *p = &g->prob;
     if (g->worm) return e->threads;
     switch (p->kind) {
-    case LB_PROB_CONV2D: return nn_batch_parts(e->threads, p->u.conv.n);
-    case LB_PROB_POOL: return nn_batch_parts(e->threads, p->u.pool.n);
-    case LB_PROB_GPOOL: return nn_batch_parts(e->threads, p->u.gpool.n);
-    case LB_PROB_DENSE: /* bwd_weights reduces over the batch: one thread */
+    case PROB_CONV2D: return nn_batch_parts(e->threads, p->u.conv.n);
+    case PROB_POOL: return nn_batch_parts(e->threads, p->u.pool.n);
+    case PROB_GPOOL: return nn_batch_parts(e->threads, p->u.gpool.n);
+    case PROB_DENSE: /* bwd_weights reduces over the batch: one thread */
         return e->op.pass == LB_PASS_BWD_WEIGHTS ? 1 : nn_batch_parts(e->threads, p->u.dense.n);
-    case LB_PROB_FLATTEN: return nn_batch_parts(e->threads, p->u.flatten.n);
-    case LB_PROB_ACT:
-    case LB_PROB_OPTIM: return element_parts(e->threads, p->u.n);
-    case LB_PROB_LOSS: return 1;   /* the losses reduce over the batch */
+    case PROB_FLATTEN: return nn_batch_parts(e->threads, p->u.flatten.n);
+    case PROB_ACT:
+    case PROB_OPTIM: return element_parts(e->threads, p->u.n);
+    case PROB_LOSS: return 1;   /* the losses reduce over the batch */
     }
     return 1;
 }
@@ -236,55 +236,55 @@ static void step_adamw(void *ctx) {
     }
 }
 
-void gbk_work_of(const bench_entry *e, const gbk_problem *g, double *flops, double *bytes, bool *fma) {
-    const lb_problem *p = &g->prob;
+void gbk_work_of(const gbench_entry *e, const gbk_problem *g, double *flops, double *bytes, bool *fma) {
+    const prob_record *p = &g->prob;
     const bool fwd = e->op.pass == LB_PASS_FWD;
     *flops = *bytes = 0;
     *fma = false;
     if (g->worm) return;
     switch (p->kind) {
-    case LB_PROB_CONV2D:
+    case PROB_CONV2D:
         *flops = conv2d_flops(&p->u.conv);
         *bytes = conv2d_bytes(&p->u.conv);
         *fma = true;
         break;
-    case LB_PROB_POOL:   /* bwd reads gout (and in, for max), writes gin */
+    case PROB_POOL:   /* bwd reads gout (and in, for max), writes gin */
         *flops = pool_flops(&p->u.pool);
         *bytes = pool_bytes(&p->u.pool) + (!fwd && p->u.pool.kind == POOL_MAX ? 4.0 * pool_in_size(&p->u.pool) : 0);
         break;
-    case LB_PROB_GPOOL:
+    case PROB_GPOOL:
         if (fwd) *flops = gpool_flops(&p->u.gpool);
         *bytes = gpool_bytes(&p->u.gpool) +
                  (!fwd && p->u.gpool.kind == GPOOL_MAX ? 4.0 * p->u.gpool.n * p->u.gpool.hw * p->u.gpool.c : 0);
         break;
-    case LB_PROB_ACT:
+    case PROB_ACT:
         *bytes = fwd ? act_bytes_fwd(p->u.n) : act_bytes_bwd(p->u.n);
         break;
-    case LB_PROB_DENSE:
+    case PROB_DENSE:
         *flops = dense_flops(&p->u.dense);
         *bytes = dense_bytes(&p->u.dense);
         *fma = true;
         break;
-    case LB_PROB_FLATTEN:
+    case PROB_FLATTEN:
         *bytes = dense_flatten_bytes(&p->u.flatten);
         break;
-    case LB_PROB_LOSS:   /* pred and target read, grad written */
+    case PROB_LOSS:   /* pred and target read, grad written */
         *bytes = 12.0 * p->u.n;
         break;
-    case LB_PROB_OPTIM:   /* grad read; param, m, v, vmax read and written */
+    case PROB_OPTIM:   /* grad read; param, m, v, vmax read and written */
         *bytes = 36.0 * p->u.n;
         break;
     }
 }
 
 static double peak_of(const registry *R, lb_isa isa, int threads) {
-    lb_isa p = bench_peak_isa_for(&R->disp->cpu, isa);
+    lb_isa p = machine_peak_isa_for(&R->disp->cpu, isa);
     for (int i = 0; i < R->n_threads; i++)
         if (R->threads[i] == threads) return R->peak[p][i];
     return 0;
 }
 
-static void set_work_counters(gb_state *st, const registry *R, const bench_entry *e, int threads_used) {
+static void set_work_counters(gb_state *st, const registry *R, const gbench_entry *e, int threads_used) {
     double flops, bytes;
     bool fma;
     gbk_work_of(e, &R->problems[e->problem], &flops, &bytes, &fma);
@@ -295,18 +295,18 @@ static void set_work_counters(gb_state *st, const registry *R, const bench_entry
     gb_set_counter(st, "threads_used", threads_used, GB_COUNTER_DEFAULT);
 }
 
-static void run_ours(gb_state *st, registry *R, const bench_entry *e, bool warm_up) {
+static void run_ours(gb_state *st, registry *R, const gbench_entry *e, bool warm_up) {
     const gbk_problem *g = &R->problems[e->problem];
-    const lb_problem *p = &g->prob;
+    const prob_record *p = &g->prob;
     float *const *b = R->bufs.b;
     ours_call c = {.e = e, .p = p, .b = b, .hp = optim_adamw_defaults()};
     bench_conv_ctx cc;
     bench_pool_ctx pc;
-    bench_step_fn *fn = NULL;
+    timing_step_fn *fn = NULL;
     void *ctx = &c;
     const lb_pass pass = e->op.pass;
     switch (p->kind) {
-    case LB_PROB_CONV2D: {
+    case PROB_CONV2D: {
         const conv2d_desc *d = &p->u.conv;
         cc = (bench_conv_ctx){e->variant, e->threads, *d, b[B_IN], b[B_W], d->bias ? b[B_BIAS] : NULL, b[B_GOUT], b[B_WT],
                               b[B_OUT], b[B_GIN], b[B_GW], d->bias ? b[B_GB] : NULL, b[B_WS]};
@@ -314,17 +314,17 @@ static void run_ours(gb_state *st, registry *R, const bench_entry *e, bool warm_
         fn = pass == LB_PASS_FWD ? bench_step_conv_fwd : pass == LB_PASS_BWD_DATA ? bench_step_conv_bwd_data : bench_step_conv_bwd_weights;
         break;
     }
-    case LB_PROB_POOL:
+    case PROB_POOL:
         pc = (bench_pool_ctx){e->variant, e->threads, p->u.pool, b[B_IN], b[B_GOUT], b[B_OUT], b[B_GIN]};
         ctx = &pc;
         fn = pass == LB_PASS_FWD ? bench_step_pool_fwd : bench_step_pool_bwd;
         break;
-    case LB_PROB_GPOOL: fn = step_gpool; break;
-    case LB_PROB_ACT: fn = step_act; break;
-    case LB_PROB_DENSE: fn = step_dense; break;
-    case LB_PROB_FLATTEN: fn = step_flatten; break;
-    case LB_PROB_LOSS: fn = step_loss; break;
-    case LB_PROB_OPTIM: fn = step_adamw; break;
+    case PROB_GPOOL: fn = step_gpool; break;
+    case PROB_ACT: fn = step_act; break;
+    case PROB_DENSE: fn = step_dense; break;
+    case PROB_FLATTEN: fn = step_flatten; break;
+    case PROB_LOSS: fn = step_loss; break;
+    case PROB_OPTIM: fn = step_adamw; break;
     }
     if (warm_up) fn(ctx);
     for (long n; (n = gb_batch(st)) > 0;)
@@ -342,7 +342,7 @@ static void release_slot(registry *R) {
         if (s->conv_ok) odnn_conv_fini(&s->conv);
         if (s->pool_ok) odnn_pool_fini(&s->pool);
 #endif
-        if (s->worm_ok) lb_wormbench_free(&s->worm);
+        if (s->worm_ok) bench_worm_free(&s->worm);
     }
     memset(s, 0, sizeof *s);
     s->bench = -1;
@@ -350,7 +350,7 @@ static void release_slot(registry *R) {
 
 #if GBK_ONEDNN
 /* oneDNN's convolution of the entry's pass (onednn_ops.h: halo copy or fold-back around it). */
-static bool onednn_conv(registry *R, const bench_entry *e, impl_slot *s) {
+static bool onednn_conv(registry *R, const gbench_entry *e, impl_slot *s) {
     float *const *b = R->bufs.b;
     const odnn_conv_bufs ob = {b[B_IN], b[B_W], b[B_BIAS], b[B_OUT], b[B_GOUT], b[B_GIN], b[B_GW], b[B_GB], b[B_PAD]};
     const lb_pass pass = e->op.pass;
@@ -361,7 +361,7 @@ static bool onednn_conv(registry *R, const bench_entry *e, impl_slot *s) {
 }
 
 /* oneDNN pooling (blocked layout for "any", nhwc for "nhwc"). */
-static bool onednn_pool(registry *R, const bench_entry *e, impl_slot *s) {
+static bool onednn_pool(registry *R, const gbench_entry *e, impl_slot *s) {
     float *const *b = R->bufs.b;
     const lb_pass pass = e->op.pass;
     const odnn_layout lay = e->impl == IMPL_ONEDNN_ANY ? ODNN_ANY : ODNN_PLAIN;
@@ -374,14 +374,14 @@ static bool onednn_pool(registry *R, const bench_entry *e, impl_slot *s) {
 /* Runs the sequence `reps` more times (untimed) with a clock read between steps: where the time
  * goes, per kind of step, in ns per call.  A kind the sequence lacks gets no counter (a counter
  * that is always 0 would make google-benchmark 1.7 write "cv": NaN, which is not JSON). */
-static void step_breakdown(gb_state *st, const bench_seq *seq, long reps) {
+static void step_breakdown(gb_state *st, const timing_seq *seq, long reps) {
     double kind[STEP_N_KINDS] = {0};
     bool has[STEP_N_KINDS] = {false};
     for (long r = 0; r < reps; r++) {
-        double t = bench_now();
+        double t = timing_now();
         for (int k = 0; k < seq->n_steps; k++) {
             seq->steps[k].fn(seq->steps[k].ctx);
-            double t2 = bench_now();
+            double t2 = timing_now();
             kind[seq->steps[k].kind] += t2 - t;
             has[seq->steps[k].kind] = true;
             t = t2;
@@ -392,20 +392,20 @@ static void step_breakdown(gb_state *st, const bench_seq *seq, long reps) {
         if (has[k]) gb_set_counter(st, names[k], kind[k] / reps * 1e9, GB_COUNTER_DEFAULT);
 }
 
-static void run_onednn(gb_state *st, registry *R, const bench_entry *e, bool warm_up) {
+static void run_onednn(gb_state *st, registry *R, const gbench_entry *e, bool warm_up) {
     impl_slot *s = &R->slot;
     if (s->bench != e->index) {
         release_slot(R);
         s->bench = e->index;
         /* oneDNN takes its thread count from here when a primitive is created */
-        bool ok = R->problems[e->problem].prob.kind == LB_PROB_CONV2D ? onednn_conv(R, e, s) : onednn_pool(R, e, s);
+        bool ok = R->problems[e->problem].prob.kind == PROB_CONV2D ? onednn_conv(R, e, s) : onednn_pool(R, e, s);
         if (!ok) {
             release_slot(R);
             gb_skip_with_error(st, "oneDNN has no primitive for this problem");
             return;
         }
     }
-    const bench_seq *seq = &s->seq;
+    const timing_seq *seq = &s->seq;
     for (int k = 0; warm_up && k < seq->n_steps; k++) seq->steps[k].fn(seq->steps[k].ctx);
     for (long n; (n = gb_batch(st)) > 0;)
         for (long i = 0; i < n; i++)
@@ -423,7 +423,7 @@ static void run_onednn(gb_state *st, registry *R, const bench_entry *e, bool war
 
 /* ---- the worm: one sweep of every chain per iteration, threads over blocks ---- */
 
-static uint64_t head_moves(const lb_sampler *s) {
+static uint64_t head_moves(const lat_sampler *s) {
     uint64_t t = 0;
     for (int b = 0; b < s->ens.nblocks; b++) {
         const worm_block *B = &s->ens.blocks[b];
@@ -432,7 +432,7 @@ static uint64_t head_moves(const lb_sampler *s) {
     return t;
 }
 
-static void run_worm(gb_state *st, registry *R, const bench_entry *e) {
+static void run_worm(gb_state *st, registry *R, const gbench_entry *e) {
     const gbk_problem *p = &R->problems[e->problem];
     const worm_ops *ops = e->variant;
     impl_slot *s = &R->slot;
@@ -441,15 +441,15 @@ static void run_worm(gb_state *st, registry *R, const bench_entry *e) {
         release_slot(R);
         s->bench = e->index;
         /* thermalized, with the automatic worms per sweep, as bench sets up a real run */
-        const lb_wormbench_cfg wc = {.nt = p->worm_nt, .nx = p->worm_nx, .eta = 4.01, .lambda = 1.0, .mu = p->worm_mu,
+        const bench_worm_cfg wc = {.nt = p->worm_nt, .nx = p->worm_nx, .eta = 4.01, .lambda = 1.0, .mu = p->worm_mu,
                                      .threads = e->threads, .blocks_per_thread = 1, .ops = ops};
-        if (!(s->worm_ok = lb_wormbench_setup(&wc, &s->worm, err, sizeof err))) {
+        if (!(s->worm_ok = bench_worm_setup(&wc, &s->worm, err, sizeof err))) {
             release_slot(R);
             gb_skip_with_error(st, err);
             return;
         }
     }
-    lb_sampler *S = &s->worm.s;
+    lat_sampler *S = &s->worm.s;
     const int nblocks = S->ens.nblocks, threads = e->threads;
     const uint64_t h0 = head_moves(S);
     for (long n; (n = gb_batch(st)) > 0;)
@@ -468,7 +468,7 @@ static void run_worm(gb_state *st, registry *R, const bench_entry *e) {
 }
 
 void gbk_run_bench(gb_state *st, void *ctx) {
-    const bench_entry *e = ctx;
+    const gbench_entry *e = ctx;
     registry *R = e->reg;
     if (!prepare_buffers(R, e->problem)) {
         gb_skip_with_error(st, "cannot allocate the buffers of this problem");

@@ -3,7 +3,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 
 /* Size of one instance of a cache level: hwloc first (the kernel's view of the topology); sysconf's
  * figure comes from cpuid and is wrong under some hypervisors (320 MiB of "L3" on a 32 MiB VM). */
@@ -24,25 +24,25 @@ static size_t cache_bytes(hwloc_obj_type_t type, int sc_name) {
     return size;
 }
 
-size_t bench_llc_bytes(void) {
+size_t machine_llc_bytes(void) {
     size_t s = cache_bytes(HWLOC_OBJ_L3CACHE, _SC_LEVEL3_CACHE_SIZE);
-    return s ? s : bench_l2_bytes();
+    return s ? s : machine_l2_bytes();
 }
 
-size_t bench_l2_bytes(void) { return cache_bytes(HWLOC_OBJ_L2CACHE, _SC_LEVEL2_CACHE_SIZE); }
+size_t machine_l2_bytes(void) { return cache_bytes(HWLOC_OBJ_L2CACHE, _SC_LEVEL2_CACHE_SIZE); }
 
 /* reps triads over n elements on `threads` threads, the same static split as the first touch; wall
  * seconds of the region. */
 static double timed_triad(double *restrict a, const double *restrict b, const double *restrict c, size_t n, int threads,
                           int reps) {
     const double s = 3.0;
-    double t0 = bench_now();
+    double t0 = timing_now();
 #pragma omp parallel num_threads(threads)
     for (int r = 0; r < reps; r++) {
 #pragma omp for schedule(static)
         for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
     }
-    return bench_now() - t0;
+    return timing_now() - t0;
 }
 
 /* Best-of-`passes` bandwidth of `reps` triads per pass over arrays of n doubles. */
@@ -79,9 +79,9 @@ static double triad_gbps(int threads, size_t n, int reps, int passes) {
     return 24.0 * (double)n * reps / best * 1e-9;
 }
 
-double bench_stream_gbps(int threads, size_t bytes_per_array) {
+double machine_stream_gbps(int threads, size_t bytes_per_array) {
     if (!bytes_per_array) {
-        size_t total = 4 * bench_llc_bytes();
+        size_t total = 4 * machine_llc_bytes();
         if (total < ((size_t)256 << 20)) total = (size_t)256 << 20;
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         if (pages > 0 && page > 0 && total > (size_t)pages * (size_t)page / 4) total = (size_t)pages * (size_t)page / 4;
@@ -90,10 +90,10 @@ double bench_stream_gbps(int threads, size_t bytes_per_array) {
     return triad_gbps(threads, bytes_per_array / sizeof(double), 1, 10);
 }
 
-double bench_cache_gbps(int threads, size_t bytes_per_array) {
+double machine_cache_gbps(int threads, size_t bytes_per_array) {
     if (threads < 1) return 0;
     if (!bytes_per_array) {
-        size_t l2 = bench_l2_bytes();
+        size_t l2 = machine_l2_bytes();
         if (!l2) l2 = (size_t)256 << 10;
         bytes_per_array = (size_t)threads * (l2 / 2) / 3;
     }

@@ -14,13 +14,13 @@
 /* DRAM bandwidth in GB/s (1e9 bytes/s) on `threads` threads.  bytes_per_array: the size of each of
  * the three arrays; 0 picks the default, 4x the last-level cache and at least 256 MiB for the
  * three arrays together (at most a quarter of physical memory).  0 on allocation failure. */
-double bench_stream_gbps(int threads, size_t bytes_per_array);
+double machine_stream_gbps(int threads, size_t bytes_per_array);
 
 /* The same triad on arrays resident in the L2 caches: bytes_per_array 0 sizes the three arrays
  * together at half of one core's L2 per thread, and repeats the triad enough to time it.  Code
  * compiled for the x86-64 baseline (SSE2), so on the widest cores it is a lower bound. */
-double bench_cache_gbps(int threads, size_t bytes_per_array);
+double machine_cache_gbps(int threads, size_t bytes_per_array);
 
 /* Sizes of the largest cache level and of one core's L2 (hwloc, else sysconf), 0 when unknown. */
-size_t bench_llc_bytes(void);
-size_t bench_l2_bytes(void);
+size_t machine_llc_bytes(void);
+size_t machine_l2_bytes(void);

@@ -15,29 +15,29 @@
 #include <unistd.h>
 
 #define PARANOID_UNKNOWN (-100)
-#define GROUP_WORDS (3 + LB_CTR_COUNT)   /* nr, time_enabled, time_running, values */
+#define GROUP_WORDS (3 + MACHINE_CTR_COUNT)   /* nr, time_enabled, time_running, values */
 
 static const struct {
     const char *name;
     uint32_t type;
     uint64_t config;
-} EVENTS[LB_CTR_COUNT] = {
-    [LB_CTR_CYCLES] = {"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
-    [LB_CTR_INSTRUCTIONS] = {"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
-    [LB_CTR_CACHE_REFERENCES] = {"cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES},
-    [LB_CTR_CACHE_MISSES] = {"cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES},
-    [LB_CTR_BRANCHES] = {"branch-instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS},
-    [LB_CTR_BRANCH_MISSES] = {"branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES},
-    [LB_CTR_TASK_CLOCK] = {"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
-    [LB_CTR_PAGE_FAULTS] = {"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
-    [LB_CTR_CONTEXT_SWITCHES] = {"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES},
-    [LB_CTR_CPU_MIGRATIONS] = {"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS},
+} EVENTS[MACHINE_CTR_COUNT] = {
+    [MACHINE_CTR_CYCLES] = {"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+    [MACHINE_CTR_INSTRUCTIONS] = {"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
+    [MACHINE_CTR_CACHE_REFERENCES] = {"cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES},
+    [MACHINE_CTR_CACHE_MISSES] = {"cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES},
+    [MACHINE_CTR_BRANCHES] = {"branch-instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_INSTRUCTIONS},
+    [MACHINE_CTR_BRANCH_MISSES] = {"branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES},
+    [MACHINE_CTR_TASK_CLOCK] = {"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+    [MACHINE_CTR_PAGE_FAULTS] = {"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
+    [MACHINE_CTR_CONTEXT_SWITCHES] = {"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES},
+    [MACHINE_CTR_CPU_MIGRATIONS] = {"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS},
 };
 
-const char *lb_counter_name(lb_counter_id id) { return (unsigned)id < LB_CTR_COUNT ? EVENTS[id].name : "?"; }
+const char *machine_counter_name(machine_counter_id id) { return (unsigned)id < MACHINE_CTR_COUNT ? EVENTS[id].name : "?"; }
 
-const char *lb_counter_backend_name(lb_counter_backend b) {
-    return b == LB_BACKEND_PERF_HW ? "perf_event:hw" : b == LB_BACKEND_PERF_SW ? "perf_event:sw" : "none";
+const char *machine_counter_backend_name(machine_counter_backend b) {
+    return b == MACHINE_BACKEND_PERF_HW ? "perf_event:hw" : b == MACHINE_BACKEND_PERF_SW ? "perf_event:sw" : "none";
 }
 
 
@@ -58,7 +58,7 @@ static int read_paranoid(void) {
 }
 
 /* Opens one event for the calling thread; returns the fd or -errno. */
-static int open_event(lb_counter_id id, bool leader, int group_fd, bool exclude_kernel) {
+static int open_event(machine_counter_id id, bool leader, int group_fd, bool exclude_kernel) {
     struct perf_event_attr a;
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
@@ -91,7 +91,7 @@ static const char *errno_name(int err) {
     }
 }
 
-void lb_counters_errno_text(int err, int paranoid, char *buf, size_t len) {
+void machine_counters_errno_text(int err, int paranoid, char *buf, size_t len) {
     const char *why = "";
     char tmp[160];
     switch (err) {
@@ -117,13 +117,13 @@ void lb_counters_errno_text(int err, int paranoid, char *buf, size_t len) {
 
 /* ---- probing (main thread) ---- */
 
-void lb_counters_probe(lb_counters_probe_result *p) {
+void machine_counters_probe(machine_counters_probe_result *p) {
     memset(p, 0, sizeof *p);
     p->paranoid = read_paranoid();
-    for (int id = 0; id < LB_CTR_COUNT; id++) {
-        int fd = open_event((lb_counter_id)id, true, -1, false);
+    for (int id = 0; id < MACHINE_CTR_COUNT; id++) {
+        int fd = open_event((machine_counter_id)id, true, -1, false);
         if (fd == -EACCES) {   /* paranoid >= 2: user space only */
-            fd = open_event((lb_counter_id)id, true, -1, true);
+            fd = open_event((machine_counter_id)id, true, -1, true);
             p->user_only[id] = fd >= 0;
             if (fd < 0 && fd != -EACCES) p->err[id] = -fd;
             else if (fd < 0) p->err[id] = EACCES;
@@ -138,8 +138,8 @@ void lb_counters_probe(lb_counters_probe_result *p) {
 /* Opens the group ids[0..n) on the calling thread, counts a short busy loop and tells whether
  * the group got the PMU at all: 1 yes, 0 never scheduled (more events than free counters, e.g.
  * the NMI watchdog holds one), or -errno when it does not open. */
-static int group_schedules(const lb_counter_id *ids, int n, bool exclude_kernel) {
-    int fds[LB_CTR_COUNT], opened = 0, rc = 1;
+static int group_schedules(const machine_counter_id *ids, int n, bool exclude_kernel) {
+    int fds[MACHINE_CTR_COUNT], opened = 0, rc = 1;
     for (; opened < n; opened++) {
         fds[opened] = open_event(ids[opened], opened == 0, opened ? fds[0] : -1, exclude_kernel);
         if (fds[opened] < 0) {
@@ -163,9 +163,9 @@ static int group_schedules(const lb_counter_id *ids, int n, bool exclude_kernel)
     return rc;
 }
 
-static int *fd_at(const lb_counters *c, int thread, int member) { return &c->fds[thread * (c->n_hw + c->n_sw) + member]; }
+static int *fd_at(const machine_counters *c, int thread, int member) { return &c->fds[thread * (c->n_hw + c->n_sw) + member]; }
 
-static void close_thread_fds(lb_counters *c, int thread, int first, int count) {
+static void close_thread_fds(machine_counters *c, int thread, int first, int count) {
     for (int m = first; m < first + count; m++) {
         int *fd = fd_at(c, thread, m);
         if (*fd >= 0) close(*fd);
@@ -176,9 +176,9 @@ static void close_thread_fds(lb_counters *c, int thread, int first, int count) {
 /* Opens the hw group (members 0..n_hw-1) and the sw group (n_hw..) of the calling thread into
  * slot `thread`; returns 0, or the negative errno of the first failure with *failed its event
  * (the thread's fds of the failing group are closed, the other group's kept). */
-static int open_thread_group(lb_counters *c, int thread, bool hw, lb_counter_id *failed) {
+static int open_thread_group(machine_counters *c, int thread, bool hw, machine_counter_id *failed) {
     int first = hw ? 0 : c->n_hw, n = hw ? c->n_hw : c->n_sw;
-    const lb_counter_id *ids = hw ? c->hw_ids : c->sw_ids;
+    const machine_counter_id *ids = hw ? c->hw_ids : c->sw_ids;
     int leader = -1;
     for (int m = 0; m < n; m++) {
         int fd = open_event(ids[m], m == 0, leader, c->user_only);
@@ -193,27 +193,27 @@ static int open_thread_group(lb_counters *c, int thread, bool hw, lb_counter_id 
     return 0;
 }
 
-static void set_none(lb_counters *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_none(lb_counters *c, const char *fmt, ...) {
+static void set_none(machine_counters *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_none(machine_counters *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->reason, sizeof c->reason, fmt, ap);
     va_end(ap);
-    c->backend = LB_BACKEND_NONE;
+    c->backend = MACHINE_BACKEND_NONE;
     c->n_hw = c->n_sw = 0;
 }
 
 /* 1. Privileges, on task-clock: the whole process, else user space only.  False (backend "none",
  * the reason set) when not even task-clock opens. */
-static bool probe_privileges(lb_counters *c, size_t *npos) {
+static bool probe_privileges(machine_counters *c, size_t *npos) {
     char etext[256];
-    int fd = open_event(LB_CTR_TASK_CLOCK, true, -1, false);
+    int fd = open_event(MACHINE_CTR_TASK_CLOCK, true, -1, false);
     if (fd == -EACCES) {
-        fd = open_event(LB_CTR_TASK_CLOCK, true, -1, true);
+        fd = open_event(MACHINE_CTR_TASK_CLOCK, true, -1, true);
         c->user_only = fd >= 0;
     }
     if (fd < 0) {
-        lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
+        machine_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
         set_none(c, "perf_event_open(task-clock) failed: %s; perf_event_paranoid=%d", etext, c->paranoid);
         return false;
     }
@@ -229,45 +229,45 @@ static bool probe_privileges(lb_counters *c, size_t *npos) {
 /* 2. The software group: every event that opens alone (context switches and migrations are
  * counted in kernel mode, so exclude_kernel would make them read 0: leave them out).  Each one
  * left out is named in the note with its errno. */
-static void probe_software_group(lb_counters *c, size_t *npos) {
+static void probe_software_group(machine_counters *c, size_t *npos) {
     char etext[256];
-    for (int id = LB_CTR_FIRST_SW; id < LB_CTR_COUNT; id++) {
-        if (c->user_only && (id == LB_CTR_CONTEXT_SWITCHES || id == LB_CTR_CPU_MIGRATIONS)) continue;
-        int fd = open_event((lb_counter_id)id, true, -1, c->user_only);
+    for (int id = MACHINE_CTR_FIRST_SW; id < MACHINE_CTR_COUNT; id++) {
+        if (c->user_only && (id == MACHINE_CTR_CONTEXT_SWITCHES || id == MACHINE_CTR_CPU_MIGRATIONS)) continue;
+        int fd = open_event((machine_counter_id)id, true, -1, c->user_only);
         if (fd < 0) {
-            lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
+            machine_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
             machine_textf(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
             continue;
         }
         close(fd);
-        c->sw_ids[c->n_sw++] = (lb_counter_id)id;
+        c->sw_ids[c->n_sw++] = (machine_counter_id)id;
     }
 }
 
 /* 3. The hardware group: cycles leads; members the PMU refuses are left out (named in the note).
  * When cycles does not open, or the group never gets a PMU counter, n_hw is 0 and the reason
  * says why (the software group then stands alone). */
-static void probe_hardware_group(lb_counters *c, size_t *npos) {
+static void probe_hardware_group(machine_counters *c, size_t *npos) {
     char etext[256];
-    int leader = open_event(LB_CTR_CYCLES, true, -1, c->user_only);
+    int leader = open_event(MACHINE_CTR_CYCLES, true, -1, c->user_only);
     if (leader < 0) {
-        lb_counters_errno_text(-leader, c->paranoid, etext, sizeof etext);
+        machine_counters_errno_text(-leader, c->paranoid, etext, sizeof etext);
         snprintf(c->reason, sizeof c->reason, "hardware event cycles did not open: %s; perf_event_paranoid=%d%s", etext,
                  c->paranoid, c->user_only ? " (user space only)" : "");
         return;
     }
-    c->hw_ids[c->n_hw++] = LB_CTR_CYCLES;
-    int members[LB_CTR_FIRST_SW];
+    c->hw_ids[c->n_hw++] = MACHINE_CTR_CYCLES;
+    int members[MACHINE_CTR_FIRST_SW];
     int nm = 0;
-    for (int id = LB_CTR_CYCLES + 1; id < LB_CTR_FIRST_SW; id++) {
-        int fd = open_event((lb_counter_id)id, false, leader, c->user_only);
+    for (int id = MACHINE_CTR_CYCLES + 1; id < MACHINE_CTR_FIRST_SW; id++) {
+        int fd = open_event((machine_counter_id)id, false, leader, c->user_only);
         if (fd < 0) {
-            lb_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
+            machine_counters_errno_text(-fd, c->paranoid, etext, sizeof etext);
             machine_textf(c->note, sizeof c->note, npos, "%s left out (%s); ", EVENTS[id].name, etext);
             continue;
         }
         members[nm++] = fd;
-        c->hw_ids[c->n_hw++] = (lb_counter_id)id;
+        c->hw_ids[c->n_hw++] = (machine_counter_id)id;
     }
     for (int m = 0; m < nm; m++) close(members[m]);
     close(leader);
@@ -280,7 +280,7 @@ static void probe_hardware_group(lb_counters *c, size_t *npos) {
                EVENTS[c->hw_ids[c->n_hw]].name);
     }
     if (sched != 1) {
-        if (sched < 0) lb_counters_errno_text(-sched, c->paranoid, etext, sizeof etext);
+        if (sched < 0) machine_counters_errno_text(-sched, c->paranoid, etext, sizeof etext);
         snprintf(c->reason, sizeof c->reason, "hardware group %s; perf_event_paranoid=%d",
                  sched < 0 ? etext : "never got a PMU counter (all in use: NMI watchdog, another perf user?)", c->paranoid);
         c->n_hw = 0;
@@ -290,11 +290,11 @@ static void probe_hardware_group(lb_counters *c, size_t *npos) {
 /* The first failure of each group over the team's threads. */
 typedef struct {
     int team, hw_err, sw_err, hw_thread, sw_thread;
-    lb_counter_id hw_failed, sw_failed;
+    machine_counter_id hw_failed, sw_failed;
 } open_result;
 
 /* 4. Every thread opens its own groups (a perf_event counts only the thread that opened it). */
-static bool open_per_thread(lb_counters *c, int threads, open_result *o) {
+static bool open_per_thread(machine_counters *c, int threads, open_result *o) {
     int per = c->n_hw + c->n_sw;
     c->fds = malloc((size_t)threads * (size_t)(per ? per : 1) * sizeof *c->fds);
     c->base = calloc((size_t)threads * 2 * GROUP_WORDS, sizeof *c->base);
@@ -307,14 +307,14 @@ static bool open_per_thread(lb_counters *c, int threads, open_result *o) {
         return false;
     }
     for (int i = 0; i < threads * per; i++) c->fds[i] = -1;
-    *o = (open_result){0, 0, 0, -1, -1, LB_CTR_CYCLES, LB_CTR_TASK_CLOCK};
+    *o = (open_result){0, 0, 0, -1, -1, MACHINE_CTR_CYCLES, MACHINE_CTR_TASK_CLOCK};
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         int t = omp_get_thread_num();
-        lb_counter_id fh = LB_CTR_CYCLES, fs = LB_CTR_TASK_CLOCK;
+        machine_counter_id fh = MACHINE_CTR_CYCLES, fs = MACHINE_CTR_TASK_CLOCK;
         int eh = c->n_hw ? open_thread_group(c, t, true, &fh) : 0;
         int es = c->n_sw ? open_thread_group(c, t, false, &fs) : 0;
-#pragma omp critical(lb_counters_open)
+#pragma omp critical(machine_counters_open)
         {
             if (t == 0) o->team = omp_get_num_threads();
             if (eh && !o->hw_err) o->hw_err = -eh, o->hw_thread = t, o->hw_failed = fh;
@@ -326,15 +326,15 @@ static bool open_per_thread(lb_counters *c, int threads, open_result *o) {
 
 /* The per-thread failures into the reason (the hardware group's; the software group's when the
  * backend ends up "none") or the note. */
-static void report_thread_failures(lb_counters *c, const open_result *o, size_t *npos) {
+static void report_thread_failures(machine_counters *c, const open_result *o, size_t *npos) {
     char etext[256];
     if (o->hw_err) {
-        lb_counters_errno_text(o->hw_err, c->paranoid, etext, sizeof etext);
+        machine_counters_errno_text(o->hw_err, c->paranoid, etext, sizeof etext);
         snprintf(c->reason, sizeof c->reason, "hardware group: %s did not open on thread %d: %s", EVENTS[o->hw_failed].name,
                  o->hw_thread, etext);
     }
     if (o->sw_err) {
-        lb_counters_errno_text(o->sw_err, c->paranoid, etext, sizeof etext);
+        machine_counters_errno_text(o->sw_err, c->paranoid, etext, sizeof etext);
         bool hw_stays = c->n_hw && !o->hw_err;
         char *dst = hw_stays ? c->note : c->reason;
         size_t dlen = hw_stays ? sizeof c->note : sizeof c->reason, dpos = hw_stays ? *npos : strlen(c->reason);
@@ -346,7 +346,7 @@ static void report_thread_failures(lb_counters *c, const open_result *o, size_t 
 
 /* 5. A group that failed on any thread is dropped on every thread, so the sums cover all; the fd
  * table is compacted to the groups kept (fd_at depends on n_hw/n_sw).  False: none kept. */
-static bool keep_opened_groups(lb_counters *c, const open_result *o) {
+static bool keep_opened_groups(machine_counters *c, const open_result *o) {
     const int per = c->n_hw + c->n_sw;
     bool keep_hw = c->n_hw && !o->hw_err, keep_sw = c->n_sw && !o->sw_err;
     for (int t = 0; t < o->team; t++) {
@@ -360,7 +360,7 @@ static bool keep_opened_groups(lb_counters *c, const open_result *o) {
         c->base = NULL;
         c->threads = 0;
         c->n_hw = c->n_sw = 0;
-        c->backend = LB_BACKEND_NONE;
+        c->backend = MACHINE_BACKEND_NONE;
         if (!c->reason[0]) snprintf(c->reason, sizeof c->reason, "no perf event opened");
         return false;
     }
@@ -378,18 +378,18 @@ static bool keep_opened_groups(lb_counters *c, const open_result *o) {
     return true;
 }
 
-lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mode mode) {
+machine_counter_backend machine_counters_open(machine_counters *c, int threads, machine_counters_mode mode) {
     memset(c, 0, sizeof *c);
     c->paranoid = read_paranoid();
     if (threads < 1) threads = 1;
-    if (mode == LB_COUNTERS_OFF) {
+    if (mode == MACHINE_COUNTERS_OFF) {
         set_none(c, "counters turned off");
         return c->backend;
     }
     size_t npos = 0;   /* the note's end: every probe appends "...; " */
     if (!probe_privileges(c, &npos)) return c->backend;
     probe_software_group(c, &npos);
-    if (mode == LB_COUNTERS_AUTO) probe_hardware_group(c, &npos);
+    if (mode == MACHINE_COUNTERS_AUTO) probe_hardware_group(c, &npos);
     else snprintf(c->reason, sizeof c->reason, "software counters asked for");
     open_result o;
     if (!open_per_thread(c, threads, &o)) return c->backend;
@@ -397,8 +397,8 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
     if (o.team < threads) machine_textf(c->note, sizeof c->note, &npos, "OpenMP gave %d of %d threads; ", o.team, threads);
     report_thread_failures(c, &o, &npos);
     if (!keep_opened_groups(c, &o)) return c->backend;
-    c->backend = c->n_hw ? LB_BACKEND_PERF_HW : LB_BACKEND_PERF_SW;
-    if (c->backend == LB_BACKEND_PERF_HW) c->reason[0] = 0;
+    c->backend = c->n_hw ? MACHINE_BACKEND_PERF_HW : MACHINE_BACKEND_PERF_SW;
+    if (c->backend == MACHINE_BACKEND_PERF_HW) c->reason[0] = 0;
     if (npos >= 2 && npos < sizeof c->note) c->note[npos - 2] = 0;   /* the trailing "; " */
     return c->backend;
 }
@@ -406,7 +406,7 @@ lb_counter_backend lb_counters_open(lb_counters *c, int threads, lb_counters_mod
 /* ---- counting ---- */
 
 /* Reads group g (0 hw, 1 sw) of thread t into buf (GROUP_WORDS); false on failure. */
-static bool read_group(const lb_counters *c, int t, int g, uint64_t *buf) {
+static bool read_group(const machine_counters *c, int t, int g, uint64_t *buf) {
     int n = g ? c->n_sw : c->n_hw;
     if (!n) return false;
     int fd = *fd_at(c, t, g ? c->n_hw : 0);
@@ -415,15 +415,15 @@ static bool read_group(const lb_counters *c, int t, int g, uint64_t *buf) {
     return fd >= 0 && read(fd, buf, (size_t)want) == want && buf[0] == (uint64_t)n;
 }
 
-static void group_ioctl(const lb_counters *c, unsigned long req) {
+static void group_ioctl(const machine_counters *c, unsigned long req) {
     for (int t = 0; t < c->threads; t++) {
         if (c->n_hw) ioctl(*fd_at(c, t, 0), req, PERF_IOC_FLAG_GROUP);
         if (c->n_sw) ioctl(*fd_at(c, t, c->n_hw), req, PERF_IOC_FLAG_GROUP);
     }
 }
 
-void lb_counters_start(lb_counters *c) {
-    if (!c->fds || c->backend == LB_BACKEND_NONE) return;
+void machine_counters_start(machine_counters *c) {
+    if (!c->fds || c->backend == MACHINE_BACKEND_NONE) return;
     for (int t = 0; t < c->threads; t++)
         for (int g = 0; g < 2; g++) {
             uint64_t *b = &c->base[((size_t)t * 2 + (size_t)g) * GROUP_WORDS];
@@ -434,18 +434,18 @@ void lb_counters_start(lb_counters *c) {
     c->running = true;
 }
 
-void lb_counters_stop(lb_counters *c) {
-    if (!c->fds || c->backend == LB_BACKEND_NONE || !c->running) return;
+void machine_counters_stop(machine_counters *c) {
+    if (!c->fds || c->backend == MACHINE_BACKEND_NONE || !c->running) return;
     group_ioctl(c, PERF_EVENT_IOC_DISABLE);
     c->wall_ns = now_ns() - c->start_ns;
     c->running = false;
 }
 
-void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
+void machine_counters_read(const machine_counters *c, machine_counter_values *v) {
     memset(v, 0, sizeof *v);
-    v->backend = lb_counter_backend_name(c->fds ? c->backend : LB_BACKEND_NONE);
+    v->backend = machine_counter_backend_name(c->fds ? c->backend : MACHINE_BACKEND_NONE);
     v->ipc = v->cache_miss_rate = v->branch_miss_rate = v->cpus_utilized = NAN;
-    if (!c->fds || c->backend == LB_BACKEND_NONE) {
+    if (!c->fds || c->backend == MACHINE_BACKEND_NONE) {
         snprintf(v->reason, sizeof v->reason, "%s", c->reason[0] ? c->reason : "counters not opened");
         return;
     }
@@ -461,7 +461,7 @@ void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
     v->wall_ns = c->running ? now_ns() - c->start_ns : c->wall_ns;
     bool group_ok[2] = {c->n_hw > 0, c->n_sw > 0};
     int unscheduled[2] = {0, 0}, unreadable[2] = {0, 0};
-    double sum[LB_CTR_COUNT] = {0};
+    double sum[MACHINE_CTR_COUNT] = {0};
     for (int t = 0; t < c->threads; t++) {
         bool thread_active = false;
         for (int g = 0; g < 2; g++) {
@@ -474,7 +474,7 @@ void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
             }
             uint64_t en = now[1] - b[1], run = now[2] - b[2];
             int n = g ? c->n_sw : c->n_hw;
-            const lb_counter_id *ids = g ? c->sw_ids : c->hw_ids;
+            const machine_counter_id *ids = g ? c->sw_ids : c->hw_ids;
             if (run == 0) {
                 if (en > 0) unscheduled[g]++;   /* enabled, runnable, but never on the PMU */
                 continue;
@@ -506,23 +506,23 @@ void lb_counters_read(const lb_counters *c, lb_counter_values *v) {
             continue;
         }
         int n = g ? c->n_sw : c->n_hw;
-        const lb_counter_id *ids = g ? c->sw_ids : c->hw_ids;
+        const machine_counter_id *ids = g ? c->sw_ids : c->hw_ids;
         for (int m = 0; m < n; m++) {
             v->valid[ids[m]] = true;
             v->value[ids[m]] = sum[ids[m]];
         }
     }
     if (v->multiplexed) machine_textf(v->note, sizeof v->note, &npos, "%shardware counts scaled (multiplexed)", npos ? "; " : "");
-    if (v->valid[LB_CTR_CYCLES] && v->valid[LB_CTR_INSTRUCTIONS] && v->value[LB_CTR_CYCLES] > 0)
-        v->ipc = v->value[LB_CTR_INSTRUCTIONS] / v->value[LB_CTR_CYCLES];
-    if (v->valid[LB_CTR_CACHE_REFERENCES] && v->valid[LB_CTR_CACHE_MISSES] && v->value[LB_CTR_CACHE_REFERENCES] > 0)
-        v->cache_miss_rate = v->value[LB_CTR_CACHE_MISSES] / v->value[LB_CTR_CACHE_REFERENCES];
-    if (v->valid[LB_CTR_BRANCHES] && v->valid[LB_CTR_BRANCH_MISSES] && v->value[LB_CTR_BRANCHES] > 0)
-        v->branch_miss_rate = v->value[LB_CTR_BRANCH_MISSES] / v->value[LB_CTR_BRANCHES];
-    if (v->valid[LB_CTR_TASK_CLOCK] && v->wall_ns > 0) v->cpus_utilized = v->value[LB_CTR_TASK_CLOCK] / v->wall_ns;
+    if (v->valid[MACHINE_CTR_CYCLES] && v->valid[MACHINE_CTR_INSTRUCTIONS] && v->value[MACHINE_CTR_CYCLES] > 0)
+        v->ipc = v->value[MACHINE_CTR_INSTRUCTIONS] / v->value[MACHINE_CTR_CYCLES];
+    if (v->valid[MACHINE_CTR_CACHE_REFERENCES] && v->valid[MACHINE_CTR_CACHE_MISSES] && v->value[MACHINE_CTR_CACHE_REFERENCES] > 0)
+        v->cache_miss_rate = v->value[MACHINE_CTR_CACHE_MISSES] / v->value[MACHINE_CTR_CACHE_REFERENCES];
+    if (v->valid[MACHINE_CTR_BRANCHES] && v->valid[MACHINE_CTR_BRANCH_MISSES] && v->value[MACHINE_CTR_BRANCHES] > 0)
+        v->branch_miss_rate = v->value[MACHINE_CTR_BRANCH_MISSES] / v->value[MACHINE_CTR_BRANCHES];
+    if (v->valid[MACHINE_CTR_TASK_CLOCK] && v->wall_ns > 0) v->cpus_utilized = v->value[MACHINE_CTR_TASK_CLOCK] / v->wall_ns;
 }
 
-void lb_counters_close(lb_counters *c) {
+void machine_counters_close(machine_counters *c) {
     if (c->fds)
         for (int t = 0; t < c->threads; t++) close_thread_fds(c, t, 0, c->n_hw + c->n_sw);
     free(c->fds);
@@ -535,26 +535,26 @@ void lb_counters_close(lb_counters *c) {
 
 /* ---- output ---- */
 
-json_t *lb_counters_json(const lb_counter_values *v) {
+json_t *machine_counters_json(const machine_counter_values *v) {
     json_t *o = json_object();
-    lb_json_set_str(o, "backend", v->backend);
-    if (v->reason[0]) lb_json_set_str(o, "reason", v->reason);
-    if (v->note[0]) lb_json_set_str(o, "note", v->note);
-    lb_json_set_int(o, "threads", v->threads);
-    lb_json_set_int(o, "threads_active", v->threads_active);
-    lb_json_set_bool(o, "user_only", v->user_only);
-    lb_json_set_bool(o, "multiplexed", v->multiplexed);
-    lb_json_set_num(o, "wall_ns", v->wall_ns);
-    for (int id = 0; id < LB_CTR_COUNT; id++)
-        if (v->valid[id]) lb_json_set_num(o, EVENTS[id].name, v->value[id]);
-    if (isfinite(v->ipc)) lb_json_set_num(o, "ipc", v->ipc);
-    if (isfinite(v->cache_miss_rate)) lb_json_set_num(o, "cache_miss_rate", v->cache_miss_rate);
-    if (isfinite(v->branch_miss_rate)) lb_json_set_num(o, "branch_miss_rate", v->branch_miss_rate);
-    if (isfinite(v->cpus_utilized)) lb_json_set_num(o, "cpus_utilized", v->cpus_utilized);
+    io_json_set_str(o, "backend", v->backend);
+    if (v->reason[0]) io_json_set_str(o, "reason", v->reason);
+    if (v->note[0]) io_json_set_str(o, "note", v->note);
+    io_json_set_int(o, "threads", v->threads);
+    io_json_set_int(o, "threads_active", v->threads_active);
+    io_json_set_bool(o, "user_only", v->user_only);
+    io_json_set_bool(o, "multiplexed", v->multiplexed);
+    io_json_set_num(o, "wall_ns", v->wall_ns);
+    for (int id = 0; id < MACHINE_CTR_COUNT; id++)
+        if (v->valid[id]) io_json_set_num(o, EVENTS[id].name, v->value[id]);
+    if (isfinite(v->ipc)) io_json_set_num(o, "ipc", v->ipc);
+    if (isfinite(v->cache_miss_rate)) io_json_set_num(o, "cache_miss_rate", v->cache_miss_rate);
+    if (isfinite(v->branch_miss_rate)) io_json_set_num(o, "branch_miss_rate", v->branch_miss_rate);
+    if (isfinite(v->cpus_utilized)) io_json_set_num(o, "cpus_utilized", v->cpus_utilized);
     return o;
 }
 
-void lb_counters_format(const lb_counter_values *v, char *buf, size_t len) {
+void machine_counters_format(const machine_counter_values *v, char *buf, size_t len) {
     size_t pos = 0;
     if (len) buf[0] = 0;
     if (isfinite(v->ipc)) machine_textf(buf, len, &pos, "ipc %.2f", v->ipc);
@@ -564,9 +564,9 @@ void lb_counters_format(const lb_counter_values *v, char *buf, size_t len) {
         if (v->multiplexed) machine_textf(buf, len, &pos, " (multiplexed)");
         return;
     }
-    if (v->valid[LB_CTR_TASK_CLOCK]) machine_textf(buf, len, &pos, "task-clock %.1f ms", v->value[LB_CTR_TASK_CLOCK] * 1e-6);
-    if (v->valid[LB_CTR_PAGE_FAULTS]) machine_textf(buf, len, &pos, "%s%.0f faults", pos ? ", " : "", v->value[LB_CTR_PAGE_FAULTS]);
-    if (v->valid[LB_CTR_CONTEXT_SWITCHES])
-        machine_textf(buf, len, &pos, "%s%.0f cs", pos ? ", " : "", v->value[LB_CTR_CONTEXT_SWITCHES]);
+    if (v->valid[MACHINE_CTR_TASK_CLOCK]) machine_textf(buf, len, &pos, "task-clock %.1f ms", v->value[MACHINE_CTR_TASK_CLOCK] * 1e-6);
+    if (v->valid[MACHINE_CTR_PAGE_FAULTS]) machine_textf(buf, len, &pos, "%s%.0f faults", pos ? ", " : "", v->value[MACHINE_CTR_PAGE_FAULTS]);
+    if (v->valid[MACHINE_CTR_CONTEXT_SWITCHES])
+        machine_textf(buf, len, &pos, "%s%.0f cs", pos ? ", " : "", v->value[MACHINE_CTR_CONTEXT_SWITCHES]);
     if (!pos) machine_textf(buf, len, &pos, "no counters");
 }

@@ -5,15 +5,15 @@
 #ifdef LATBENCH_LIKWID
 #include <likwid-marker.h>
 
-void lb_likwid_init(int threads) {
+void machine_likwid_init(int threads) {
     LIKWID_MARKER_INIT;
 #pragma omp parallel num_threads(threads > 1 ? threads : 1)
     LIKWID_MARKER_THREADINIT;
 }
 
-void lb_likwid_close(void) { LIKWID_MARKER_CLOSE; }
+void machine_likwid_close(void) { LIKWID_MARKER_CLOSE; }
 
-void lb_region_begin(const char *name, int threads) {
+void machine_region_begin(const char *name, int threads) {
     if (threads <= 1) {
         LIKWID_MARKER_START(name);
         return;
@@ -22,7 +22,7 @@ void lb_region_begin(const char *name, int threads) {
     LIKWID_MARKER_START(name);
 }
 
-void lb_region_end(const char *name, int threads) {
+void machine_region_end(const char *name, int threads) {
     if (threads <= 1) {
         LIKWID_MARKER_STOP(name);
         return;

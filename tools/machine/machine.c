@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 /* Family, model and microarchitecture come from arch/cpu.c (the tuning profile keys on them too). */
-static void detect_family(bench_machine *m, const lb_cpu *cpu) {
+static void detect_family(machine_info *m, const lb_cpu *cpu) {
 #if LB_X86   /* the results' family / model fields are x86's (0 elsewhere) */
     m->family = cpu->family;
     m->model_id = cpu->model_id;
@@ -13,9 +13,9 @@ static void detect_family(bench_machine *m, const lb_cpu *cpu) {
     snprintf(m->uarch, sizeof m->uarch, "%s", cpu->uarch);
 }
 
-static void detect_topology(bench_machine *m) {
-    lb_topology t;
-    lb_topology_detect(&t);   /* hwloc, or sysconf when hwloc fails */
+static void detect_topology(machine_info *m) {
+    machine_topology t;
+    machine_topology_detect(&t);   /* hwloc, or sysconf when hwloc fails */
     m->packages = t.packages;
     m->cores = t.cores;
     m->pus = t.pus;
@@ -34,7 +34,7 @@ static void features_str(const lb_cpu *c, char *buf, size_t len) {
         if (f[i].on && p < len) p += (size_t)snprintf(buf + p, len - p, "%s%s", p ? " " : "", f[i].name);
 }
 
-void bench_machine_detect(bench_machine *m, const lb_cpu *cpu) {
+void machine_detect(machine_info *m, const lb_cpu *cpu) {
     memset(m, 0, sizeof *m);
     snprintf(m->model, sizeof m->model, "%s", cpu->model[0] ? cpu->model : "unknown CPU");
     detect_family(m, cpu);

@@ -10,6 +10,6 @@ typedef struct {
     int packages, cores, pus;
     char features[192];     /* "avx2 fma avx512f ..." (instruction and OS support) */
     char slug[96];          /* "amd-epyc-zen4-2c" */
-} bench_machine;
+} machine_info;
 
-void bench_machine_detect(bench_machine *m, const lb_cpu *cpu);
+void machine_detect(machine_info *m, const lb_cpu *cpu);

@@ -1,7 +1,7 @@
 #include <immintrin.h>
 #include "tools/machine/peak.h"
 
-float bench_fma_loop_avx512(long iters) {
+float machine_fma_loop_avx512(long iters) {
     /* c = c*a + b converges to b/(1-a) = 1: no overflow, no denormals, whatever iters is */
     const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-6f);
     __m512 c0 = _mm512_set1_ps(0.10f), c1 = _mm512_set1_ps(0.11f), c2 = _mm512_set1_ps(0.12f);

@@ -1,7 +1,7 @@
 #include <arm_neon.h>
 #include "tools/machine/peak.h"
 
-float bench_fma_loop_neon(long iters) {
+float machine_fma_loop_neon(long iters) {
     /* c = c*a + b converges to b/(1-a) = 1: no overflow, no denormals, whatever iters is */
     const float32x4_t a = vdupq_n_f32(0.999999f), b = vdupq_n_f32(1e-6f);
     float32x4_t c[12];

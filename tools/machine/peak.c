@@ -1,8 +1,8 @@
 #include "tools/machine/peak.h"
 #include <omp.h>
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 
-double bench_fma_loop_flops(lb_isa isa) {
+double machine_fma_loop_flops(lb_isa isa) {
     switch (isa) {
     case LB_ISA_AVX512: return 12 * 16 * 2;
     case LB_ISA_AVX2: return 12 * 8 * 2;
@@ -13,10 +13,10 @@ double bench_fma_loop_flops(lb_isa isa) {
 
 static float run_loop(lb_isa isa, long iters) {
 #if LB_X86
-    if (isa == LB_ISA_AVX512) return bench_fma_loop_avx512(iters);
-    if (isa == LB_ISA_AVX2) return bench_fma_loop_avx2(iters);
+    if (isa == LB_ISA_AVX512) return machine_fma_loop_avx512(iters);
+    if (isa == LB_ISA_AVX2) return machine_fma_loop_avx2(iters);
 #elif LB_ARM64
-    if (isa == LB_ISA_NEON) return bench_fma_loop_neon(iters);
+    if (isa == LB_ISA_NEON) return machine_fma_loop_neon(iters);
 #endif
     (void)isa;
     (void)iters;
@@ -34,9 +34,9 @@ static double timed_parallel_loop(lb_isa isa, int threads, long iters, int *gran
 #pragma omp master
         *granted = omp_get_num_threads();
 #pragma omp barrier
-        double t0 = bench_now();
+        double t0 = timing_now();
         float r = run_loop(isa, iters);
-        double t = bench_now() - t0;
+        double t = timing_now() - t0;
 #pragma omp critical
         {
             sink += r;
@@ -47,8 +47,8 @@ static double timed_parallel_loop(lb_isa isa, int threads, long iters, int *gran
     return slowest;
 }
 
-double bench_peak_gflops(const lb_cpu *cpu, lb_isa isa, int threads) {
-    double flops_per_iter = bench_fma_loop_flops(isa);
+double machine_peak_gflops(const lb_cpu *cpu, lb_isa isa, int threads) {
+    double flops_per_iter = machine_fma_loop_flops(isa);
     if (flops_per_iter == 0 || !lb_cpu_supports(cpu, isa) || threads < 1) return 0;
     long iters = 1L << 14;
     int granted = threads;
@@ -68,7 +68,7 @@ double bench_peak_gflops(const lb_cpu *cpu, lb_isa isa, int threads) {
     return flops_per_iter * (double)iters * granted / best * 1e-9;
 }
 
-lb_isa bench_peak_isa_for(const lb_cpu *cpu, lb_isa isa) {
+lb_isa machine_peak_isa_for(const lb_cpu *cpu, lb_isa isa) {
     if (isa != LB_ISA_SCALAR) return isa;
 #if LB_X86
     if (lb_cpu_supports(cpu, LB_ISA_AVX512)) return LB_ISA_AVX512;
@@ -79,13 +79,13 @@ lb_isa bench_peak_isa_for(const lb_cpu *cpu, lb_isa isa) {
     return isa;
 }
 
-void bench_peak_sweep(const lb_cpu *cpu, lb_isa isa, const int *threads, int n, int cores, double *peaks) {
+void machine_peak_sweep(const lb_cpu *cpu, lb_isa isa, const int *threads, int n, int cores, double *peaks) {
     for (int i = 0; i < n; i++) {
         const int t = threads[i];
-        peaks[i] = bench_peak_gflops(cpu, isa, t);
+        peaks[i] = machine_peak_gflops(cpu, isa, t);
         const double want = 0.85 * t * peaks[0] / threads[0];
         for (int retry = 0; retry < 3 && i > 0 && t <= cores && peaks[i] < want; retry++) {
-            const double again = bench_peak_gflops(cpu, isa, t);
+            const double again = machine_peak_gflops(cpu, isa, t);
             if (again > peaks[i]) peaks[i] = again;
         }
     }

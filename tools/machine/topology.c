@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 
-static void detect_sysconf(lb_topology *t, const char *why) {
+static void detect_sysconf(machine_topology *t, const char *why) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     t->pus = t->cores = n > 0 ? (int)n : 1;
     t->packages = t->numa_nodes = t->smt = 1;
@@ -21,7 +21,7 @@ static void detect_sysconf(lb_topology *t, const char *why) {
     t->allowed_pus = sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : t->pus;
     t->allowed_cores = t->allowed_pus;
     t->n_core_pu = 0;
-    for (int cpu = 0; cpu < CPU_SETSIZE && t->n_core_pu < LB_TOPO_MAX_CORES; cpu++)
+    for (int cpu = 0; cpu < CPU_SETSIZE && t->n_core_pu < MACHINE_TOPO_MAX_CORES; cpu++)
         if (CPU_ISSET(cpu, &mask)) {
             t->core_pu[t->n_core_pu] = cpu;
             t->core_pu2[t->n_core_pu++] = -1;
@@ -39,10 +39,10 @@ static hwloc_bitmap_t thread_affinity(hwloc_topology_t topo) {
     return set;
 }
 
-static void detect_caches(lb_topology *t, hwloc_topology_t topo) {
+static void detect_caches(machine_topology *t, hwloc_topology_t topo) {
     static const hwloc_obj_type_t types[3] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE};
     for (int i = 0; i < 3; i++) {
-        lb_cache_info *c = &t->cache[i];
+        machine_cache_info *c = &t->cache[i];
         c->level = i + 1;
         int n = hwloc_get_nbobjs_by_type(topo, types[i]);
         hwloc_obj_t o = n > 0 ? hwloc_get_obj_by_type(topo, types[i], 0) : NULL;
@@ -54,7 +54,7 @@ static void detect_caches(lb_topology *t, hwloc_topology_t topo) {
     }
 }
 
-void lb_topology_detect(lb_topology *t) {
+void machine_topology_detect(machine_topology *t) {
     memset(t, 0, sizeof *t);
     for (int i = 0; i < 3; i++) t->cache[i].level = i + 1;
     hwloc_topology_t topo;
@@ -88,7 +88,7 @@ void lb_topology_detect(lb_topology *t) {
      * unless OpenMP or likwid binds: then the mask is the runtime's place for thread 0. */
     char user[160];
     hwloc_bitmap_t allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topo));
-    hwloc_bitmap_t aff = lb_pin_user_binding(user, sizeof user) ? NULL : thread_affinity(topo);
+    hwloc_bitmap_t aff = machine_pin_user_binding(user, sizeof user) ? NULL : thread_affinity(topo);
     if (allowed && aff) hwloc_bitmap_and(allowed, allowed, aff);
     hwloc_bitmap_t in_core = hwloc_bitmap_alloc();
     t->allowed_pus = allowed ? hwloc_bitmap_weight(allowed) : t->pus;
@@ -101,7 +101,7 @@ void lb_topology_detect(lb_topology *t) {
         t->allowed_cores++;
         int pus_here = hwloc_bitmap_weight(core->cpuset);
         if (pus_here > t->smt) t->smt = pus_here;
-        if (t->n_core_pu < LB_TOPO_MAX_CORES) {
+        if (t->n_core_pu < MACHINE_TOPO_MAX_CORES) {
             t->core_pu[t->n_core_pu] = first;
             t->core_pu2[t->n_core_pu++] = hwloc_bitmap_next(in_core, first);
         }
@@ -110,7 +110,7 @@ void lb_topology_detect(lb_topology *t) {
         int pu;
         hwloc_bitmap_foreach_begin(pu, allowed) {
             t->allowed_cores++;
-            if (t->n_core_pu < LB_TOPO_MAX_CORES) {
+            if (t->n_core_pu < MACHINE_TOPO_MAX_CORES) {
                 t->core_pu[t->n_core_pu] = pu;
                 t->core_pu2[t->n_core_pu++] = -1;
             }
@@ -128,16 +128,16 @@ void lb_topology_detect(lb_topology *t) {
     hwloc_topology_destroy(topo);
 }
 
-const char *lb_pin_policy_name(lb_pin_policy p) { return p == LB_PIN_CORES ? "cores" : "none"; }
+const char *machine_pin_policy_name(machine_pin_policy p) { return p == MACHINE_PIN_CORES ? "cores" : "none"; }
 
-bool lb_pin_policy_parse(const char *s, lb_pin_policy *out) {
-    if (!strcmp(s, "cores")) *out = LB_PIN_CORES;
-    else if (!strcmp(s, "none")) *out = LB_PIN_NONE;
+bool machine_pin_policy_parse(const char *s, machine_pin_policy *out) {
+    if (!strcmp(s, "cores")) *out = MACHINE_PIN_CORES;
+    else if (!strcmp(s, "none")) *out = MACHINE_PIN_NONE;
     else return false;
     return true;
 }
 
-const char *lb_pin_user_binding(char *buf, size_t len) {
+const char *machine_pin_user_binding(char *buf, size_t len) {
     /* LIKWID_PIN: likwid-pin and likwid-perfctr -C pin the threads themselves (LD_PRELOAD). */
     static const char *vars[] = {"OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY", "KMP_AFFINITY", "LIKWID_PIN"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
@@ -154,7 +154,7 @@ const char *lb_pin_user_binding(char *buf, size_t len) {
 
 /* The PU of thread i under policy "cores"; *shared is set when the PU is already used by an
  * earlier thread (more threads than allowed PUs). */
-static int pu_of_thread(const lb_topology *t, int i, bool *shared) {
+static int pu_of_thread(const machine_topology *t, int i, bool *shared) {
     int n = t->n_core_pu;
     int round = i / n, core = i % n;
     *shared = false;
@@ -163,16 +163,16 @@ static int pu_of_thread(const lb_topology *t, int i, bool *shared) {
     return t->core_pu[core];
 }
 
-int lb_pin_plan(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len) {
+int machine_pin_plan(const machine_topology *t, int threads, machine_pin_policy policy, char *desc, size_t len) {
     size_t pos = 0;
     char user[160];
     if (len) desc[0] = 0;
     if (threads < 1) threads = 1;
-    if (policy == LB_PIN_NONE) {
+    if (policy == MACHINE_PIN_NONE) {
         machine_textf(desc, len, &pos, "none: threads not pinned");
         return 0;
     }
-    if (lb_pin_user_binding(user, sizeof user)) {
+    if (machine_pin_user_binding(user, sizeof user)) {
         machine_textf(desc, len, &pos, "not pinned: %s set (%s binds the threads)", user,
                !strncmp(user, "LIKWID", 6) ? "likwid" : "the OpenMP runtime");
         return 0;
@@ -197,8 +197,8 @@ int lb_pin_plan(const lb_topology *t, int threads, lb_pin_policy policy, char *d
     return threads;
 }
 
-int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len) {
-    int planned = lb_pin_plan(t, threads, policy, desc, len);
+int machine_pin_threads(const machine_topology *t, int threads, machine_pin_policy policy, char *desc, size_t len) {
+    int planned = machine_pin_plan(t, threads, policy, desc, len);
     if (planned == 0) return 0;
     int bound = 0, failed_thread = -1, failed_errno = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : bound)
@@ -232,25 +232,25 @@ int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char
     return bound;
 }
 
-json_t *lb_topology_json(const lb_topology *t) {
+json_t *machine_topology_json(const machine_topology *t) {
     json_t *o = json_object(), *caches = json_array();
-    lb_json_set_str(o, "source", t->source);
-    lb_json_set_int(o, "packages", t->packages);
-    lb_json_set_int(o, "cores", t->cores);
-    lb_json_set_int(o, "pus", t->pus);
-    lb_json_set_int(o, "numa_nodes", t->numa_nodes);
-    lb_json_set_int(o, "smt", t->smt);
-    lb_json_set_int(o, "allowed_cores", t->allowed_cores);
-    lb_json_set_int(o, "allowed_pus", t->allowed_pus);
+    io_json_set_str(o, "source", t->source);
+    io_json_set_int(o, "packages", t->packages);
+    io_json_set_int(o, "cores", t->cores);
+    io_json_set_int(o, "pus", t->pus);
+    io_json_set_int(o, "numa_nodes", t->numa_nodes);
+    io_json_set_int(o, "smt", t->smt);
+    io_json_set_int(o, "allowed_cores", t->allowed_cores);
+    io_json_set_int(o, "allowed_pus", t->allowed_pus);
     for (int i = 0; i < 3; i++) {
-        const lb_cache_info *c = &t->cache[i];
+        const machine_cache_info *c = &t->cache[i];
         if (!c->size) continue;
         json_t *ci = json_object();
-        lb_json_set_int(ci, "level", c->level);
-        lb_json_set_int(ci, "size_bytes", (long long)c->size);
-        lb_json_set_int(ci, "line_bytes", c->linesize);
-        lb_json_set_int(ci, "instances", c->count);
-        lb_json_set_int(ci, "cores_sharing", c->cores_sharing);
+        io_json_set_int(ci, "level", c->level);
+        io_json_set_int(ci, "size_bytes", (long long)c->size);
+        io_json_set_int(ci, "line_bytes", c->linesize);
+        io_json_set_int(ci, "instances", c->count);
+        io_json_set_int(ci, "cores_sharing", c->cores_sharing);
         json_array_append_new(caches, ci);
     }
     json_object_set_new(o, "caches", caches);
@@ -262,14 +262,14 @@ static void format_size(char *buf, size_t len, unsigned long long b) {
     else snprintf(buf, len, "%llu KiB", b >> 10);
 }
 
-void lb_topology_format(const lb_topology *t, char *buf, size_t len) {
+void machine_topology_format(const machine_topology *t, char *buf, size_t len) {
     size_t pos = 0;
     if (len) buf[0] = 0;
     machine_textf(buf, len, &pos, "%d package%s, %d core%s (%d allowed), %d PU%s (%d allowed), SMT %d, %d NUMA node%s",
            t->packages, t->packages == 1 ? "" : "s", t->cores, t->cores == 1 ? "" : "s", t->allowed_cores, t->pus,
            t->pus == 1 ? "" : "s", t->allowed_pus, t->smt, t->numa_nodes, t->numa_nodes == 1 ? "" : "s");
     for (int i = 0; i < 3; i++) {
-        const lb_cache_info *c = &t->cache[i];
+        const machine_cache_info *c = &t->cache[i];
         if (!c->size) continue;
         char s[32];
         format_size(s, sizeof s, c->size);
@@ -278,16 +278,16 @@ void lb_topology_format(const lb_topology *t, char *buf, size_t len) {
     }
 }
 
-_Static_assert(sizeof(cpu_set_t) <= sizeof(((lb_affinity *)0)->set), "lb_affinity holds a cpu_set_t");
+_Static_assert(sizeof(cpu_set_t) <= sizeof(((machine_affinity *)0)->set), "machine_affinity holds a cpu_set_t");
 
-void lb_affinity_save(lb_affinity *a) {
+void machine_affinity_save(machine_affinity *a) {
     cpu_set_t m;
     CPU_ZERO(&m);
     a->ok = sched_getaffinity(0, sizeof m, &m) == 0;
     memcpy(a->set, &m, sizeof m);
 }
 
-void lb_affinity_restore(const lb_affinity *a, int threads) {
+void machine_affinity_restore(const machine_affinity *a, int threads) {
     if (!a->ok || threads < 1) return;
     cpu_set_t m;
     memcpy(&m, a->set, sizeof m);

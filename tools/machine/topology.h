@@ -1,20 +1,20 @@
 /* Machine topology (hwloc) and the pinning of OpenMP worker threads.
  *
- * lb_topology_detect() records, once, what the machine has (packages, cores, PUs, NUMA nodes,
+ * machine_topology_detect() records, once, what the machine has (packages, cores, PUs, NUMA nodes,
  * caches) and which of it this process may use: hwloc's allowed set (the container's cgroup
  * cpuset) intersected with the calling thread's affinity mask (taskset, numactl).  Call it at
  * start-up, before any pinning: thread 0 of a pinned team is the calling thread, whose affinity
  * the pinning narrows.
  *
- * Pinning policy "cores" (LB_PIN_CORES): OpenMP thread i of a `#pragma omp parallel
+ * Pinning policy "cores" (MACHINE_PIN_CORES): OpenMP thread i of a `#pragma omp parallel
  * num_threads(T)` team is bound to the i-th allowed core (hwloc's logical order, so one package's
  * cores are filled before the next, and NUMA nodes with them), on one PU of that core: the core's
  * SMT siblings stay idle.  With more threads than allowed cores the list wraps: the second round
  * uses each core's second PU where the core has one, and after that PUs are shared (the
- * description says so).  Policy "none" (LB_PIN_NONE) touches no affinity at all (it does not undo
+ * description says so).  Policy "none" (MACHINE_PIN_NONE) touches no affinity at all (it does not undo
  * an earlier pinning).  When the user set OMP_PROC_BIND (other than "false"), OMP_PLACES,
  * GOMP_CPU_AFFINITY or KMP_AFFINITY (other than "disabled"/"none"), the OpenMP runtime binds, and
- * under likwid-pin / likwid-perfctr -C (LIKWID_PIN set) likwid does: lb_pin_threads then does not
+ * under likwid-pin / likwid-perfctr -C (LIKWID_PIN set) likwid does: machine_pin_threads then does not
  * re-pin (it says so).
  *
  * Why the binding lasts: libgomp keeps its pool threads between parallel regions and gives
@@ -22,13 +22,13 @@
  * made inside one region holds in the next (tests/test_topology.c reads it back with
  * sched_getcpu()).  A team of a different size may get new threads: pin again after changing T.
  *
- * Linux only (sched_setaffinity).  Nothing here is global state: lb_topology is plain data. */
+ * Linux only (sched_setaffinity).  Nothing here is global state: machine_topology is plain data. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include "lib/io/jsonfile.h"
 
-#define LB_TOPO_MAX_CORES 1024
+#define MACHINE_TOPO_MAX_CORES 1024
 
 typedef struct {
     int level;                  /* 1, 2, 3 */
@@ -36,7 +36,7 @@ typedef struct {
     unsigned linesize;          /* bytes, 0 when unknown */
     int count;                  /* instances on the machine */
     int cores_sharing;          /* cores under one instance */
-} lb_cache_info;
+} machine_cache_info;
 
 typedef struct {
     bool from_hwloc;            /* false: hwloc failed, counts come from sysconf (source says why) */
@@ -44,40 +44,40 @@ typedef struct {
     int packages, cores, pus, numa_nodes;
     int smt;                    /* PUs per core (the largest) */
     int allowed_cores, allowed_pus;   /* usable by this process (cpuset and affinity) */
-    lb_cache_info cache[3];     /* L1d, L2, L3 (unified or data) */
+    machine_cache_info cache[3];     /* L1d, L2, L3 (unified or data) */
     /* OS index of the PU that policy "cores" uses for each allowed core (second: its SMT sibling
-     * or -1), in hwloc logical order; at most LB_TOPO_MAX_CORES. */
+     * or -1), in hwloc logical order; at most MACHINE_TOPO_MAX_CORES. */
     int n_core_pu;
-    int core_pu[LB_TOPO_MAX_CORES];
-    int core_pu2[LB_TOPO_MAX_CORES];
-} lb_topology;
+    int core_pu[MACHINE_TOPO_MAX_CORES];
+    int core_pu2[MACHINE_TOPO_MAX_CORES];
+} machine_topology;
 
-typedef enum { LB_PIN_NONE, LB_PIN_CORES } lb_pin_policy;
-#define LB_PIN_DEFAULT LB_PIN_CORES   /* what benchmarks use unless told otherwise */
+typedef enum { MACHINE_PIN_NONE, MACHINE_PIN_CORES } machine_pin_policy;
+#define MACHINE_PIN_DEFAULT MACHINE_PIN_CORES   /* what benchmarks use unless told otherwise */
 
 /* Fills t; never fails (falls back to sysconf, with the reason in t->source). */
-void lb_topology_detect(lb_topology *t);
+void machine_topology_detect(machine_topology *t);
 
-const char *lb_pin_policy_name(lb_pin_policy p);              /* "none", "cores" */
-bool lb_pin_policy_parse(const char *s, lb_pin_policy *out);  /* false on an unknown name */
+const char *machine_pin_policy_name(machine_pin_policy p);              /* "none", "cores" */
+bool machine_pin_policy_parse(const char *s, machine_pin_policy *out);  /* false on an unknown name */
 
-/* The variables that make lb_pin_threads leave binding to the OpenMP runtime or likwid, as
+/* The variables that make machine_pin_threads leave binding to the OpenMP runtime or likwid, as
  * "OMP_PROC_BIND=close" (the first one set), or NULL when none is set. */
-const char *lb_pin_user_binding(char *buf, size_t len);
+const char *machine_pin_user_binding(char *buf, size_t len);
 
-/* What lb_pin_threads(t, threads, policy) would do, without doing it: "cores: 0->PU0 1->PU1",
+/* What machine_pin_threads(t, threads, policy) would do, without doing it: "cores: 0->PU0 1->PU1",
  * "none: threads not pinned", "not pinned: OMP_PROC_BIND=close set (the OpenMP runtime binds)",
  * with a note appended when threads wrap around the allowed cores.  Returns the number of
  * threads that would be bound (0 when none). */
-int lb_pin_plan(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len);
+int machine_pin_plan(const machine_topology *t, int threads, machine_pin_policy policy, char *desc, size_t len);
 
 /* Binds each thread of a `#pragma omp parallel num_threads(threads)` team per the policy and
- * writes the description (as lb_pin_plan, plus a note for any thread whose binding failed).
+ * writes the description (as machine_pin_plan, plus a note for any thread whose binding failed).
  * Returns the number of threads bound. */
-int lb_pin_threads(const lb_topology *t, int threads, lb_pin_policy policy, char *desc, size_t len);
+int machine_pin_threads(const machine_topology *t, int threads, machine_pin_policy policy, char *desc, size_t len);
 
 /* The topology as a new JSON object (source, counts, caches). */
-json_t *lb_topology_json(const lb_topology *t);
+json_t *machine_topology_json(const machine_topology *t);
 
 /* The calling thread's affinity mask, saved before pinning and given back to a whole team after
  * the benchmark: pinning must not outlive it (`latbench run` trains afterwards, and a pinned
@@ -85,10 +85,10 @@ json_t *lb_topology_json(const lb_topology *t);
 typedef struct {
     bool ok;
     unsigned char set[128]; /* a cpu_set_t (1024 CPUs), kept opaque so that this header needs no _GNU_SOURCE */
-} lb_affinity;
-void lb_affinity_save(lb_affinity *a);
-/* Every thread of a `threads` team (and so the pool lb_pin_threads bound) gets the saved mask. */
-void lb_affinity_restore(const lb_affinity *a, int threads);
+} machine_affinity;
+void machine_affinity_save(machine_affinity *a);
+/* Every thread of a `threads` team (and so the pool machine_pin_threads bound) gets the saved mask. */
+void machine_affinity_restore(const machine_affinity *a, int threads);
 
 /* One line: "1 package, 2 cores (2 allowed), 2 PUs, SMT 1, 1 NUMA node; L1d 32 KiB x2, ..." */
-void lb_topology_format(const lb_topology *t, char *buf, size_t len);
+void machine_topology_format(const machine_topology *t, char *buf, size_t len);

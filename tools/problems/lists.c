@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool lb_parse_int_in(const char *s, long lo, long hi, int *out) {
+bool prob_parse_int_in(const char *s, long lo, long hi, int *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -12,32 +12,32 @@ bool lb_parse_int_in(const char *s, long lo, long hi, int *out) {
     return true;
 }
 
-bool lb_list_has_empty_item(const char *s) {
+bool prob_list_has_empty_item(const char *s) {
     return !*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,");
 }
 
-bool lb_parse_int_list(const char *s, long lo, long hi, int max, int *out, int *n) {
+bool prob_parse_int_list(const char *s, long lo, long hi, int max, int *out, int *n) {
     char buf[256];
-    if (strlen(s) >= sizeof buf || lb_list_has_empty_item(s)) return false;
+    if (strlen(s) >= sizeof buf || prob_list_has_empty_item(s)) return false;
     strcpy(buf, s);
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == max || !lb_parse_int_in(tok, lo, hi, &out[*n])) return false;
+        if (*n == max || !prob_parse_int_in(tok, lo, hi, &out[*n])) return false;
         (*n)++;
     }
     return *n > 0;
 }
 
-bool lb_parse_lattice_list(const char *s, int max, int *h, int *w, int *n) {
+bool prob_parse_lattice_list(const char *s, int max, int *h, int *w, int *n) {
     char buf[256];
-    if (strlen(s) >= sizeof buf || lb_list_has_empty_item(s)) return false;
+    if (strlen(s) >= sizeof buf || prob_list_has_empty_item(s)) return false;
     strcpy(buf, s);
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *x = strchr(tok, 'x');
         if (!x || *n == max) return false;
         *x = 0;
-        if (!lb_parse_int_in(tok, 1, 4096, &h[*n]) || !lb_parse_int_in(x + 1, 1, 4096, &w[*n])) return false;
+        if (!prob_parse_int_in(tok, 1, 4096, &h[*n]) || !prob_parse_int_in(x + 1, 1, 4096, &w[*n])) return false;
         (*n)++;
     }
     return *n > 0;

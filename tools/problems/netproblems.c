@@ -7,43 +7,43 @@ static const char *const kind_label[] = {"conv",     "lrelu",    "sigmoid",  "av
                                          "gavgpool", "gmaxpool", "gsumpool", "flatten", "linear"};
 
 /* The problem of layer L at input shape a. */
-static lb_problem layer_problem(const layer_spec *L, act_shape a, int batch) {
-    lb_problem p;
+static prob_record layer_problem(const layer_spec *L, act_shape a, int batch) {
+    prob_record p;
     memset(&p, 0, sizeof p);
     switch (L->kind) {
     case LAYER_CONV:
-        p.kind = LB_PROB_CONV2D;
+        p.kind = PROB_CONV2D;
         p.u.conv = layer_conv_desc(L, a, batch);
         break;
     case LAYER_AVGPOOL:
     case LAYER_MAXPOOL:
-        p.kind = LB_PROB_POOL;
+        p.kind = PROB_POOL;
         p.u.pool = layer_pool_desc(L, a, batch);
         break;
     case LAYER_GAVGPOOL:
     case LAYER_GMAXPOOL:
     case LAYER_GSUMPOOL:
-        p.kind = LB_PROB_GPOOL;
+        p.kind = PROB_GPOOL;
         p.u.gpool = layer_gpool_desc(L, a, batch);
         break;
     case LAYER_LRELU:
     case LAYER_SIGMOID:
-        p.kind = LB_PROB_ACT;
+        p.kind = PROB_ACT;
         p.u.n = (size_t)batch * a.h * a.w * a.c;
         break;
     case LAYER_FLATTEN:
-        p.kind = LB_PROB_FLATTEN;
+        p.kind = PROB_FLATTEN;
         p.u.flatten = (dense_flatten_desc){batch, a.h, a.w, a.c};
         break;
     case LAYER_LINEAR:
-        p.kind = LB_PROB_DENSE;
+        p.kind = PROB_DENSE;
         p.u.dense = (dense_desc){batch, L->cin, L->cout, L->bias};
         break;
     }
     return p;
 }
 
-int lb_net_problems(const char *net, int h, int w, int batch, lb_net_problem *out, char *err, size_t len) {
+int prob_net_problems(const char *net, int h, int w, int batch, prob_net_problem *out, char *err, size_t len) {
     const char *text = netspec_preset(net);
     net_spec spec;
     act_shape s[NETSPEC_MAX_LAYERS + 1];
@@ -52,24 +52,24 @@ int lb_net_problems(const char *net, int h, int w, int batch, lb_net_problem *ou
     int count[LAYER_LINEAR + 1] = {0}, n = 0;
     for (int i = 0; i < spec.n_layers; i++, n++) {
         const layer_spec *L = &spec.layers[i];
-        out[n] = (lb_net_problem){.prob = layer_problem(L, s[i], batch), .layer = i, .kind = L->kind, .in = s[i], .batch = batch};
+        out[n] = (prob_net_problem){.prob = layer_problem(L, s[i], batch), .layer = i, .kind = L->kind, .in = s[i], .batch = batch};
         snprintf(out[n].label, sizeof out[n].label, "%s:%s%d", net, kind_label[L->kind], ++count[L->kind]);
     }
     const act_shape o = s[spec.n_layers];
-    lb_net_problem *loss = &out[n++], *optim = &out[n++];
-    *loss = (lb_net_problem){.prob = {.kind = LB_PROB_LOSS, .u.n = (size_t)batch * o.c}, .layer = LB_NP_LOSS, .in = o, .batch = batch,
+    prob_net_problem *loss = &out[n++], *optim = &out[n++];
+    *loss = (prob_net_problem){.prob = {.kind = PROB_LOSS, .u.n = (size_t)batch * o.c}, .layer = PROB_NP_LOSS, .in = o, .batch = batch,
                              .bce = spec.n_layers > 0 && spec.layers[spec.n_layers - 1].kind == LAYER_SIGMOID};
-    *optim = (lb_net_problem){.prob = {.kind = LB_PROB_OPTIM, .u.n = (size_t)netspec_param_count(&spec)}, .layer = LB_NP_OPTIM,
+    *optim = (prob_net_problem){.prob = {.kind = PROB_OPTIM, .u.n = (size_t)netspec_param_count(&spec)}, .layer = PROB_NP_OPTIM,
                               .in = o, .batch = batch};
     snprintf(loss->label, sizeof loss->label, "%s", net);
     snprintf(optim->label, sizeof optim->label, "%s", net);
     return n;
 }
 
-int lb_problem_pass_str(const lb_problem *p, lb_pass pass, char *buf, size_t len) {
-    const bool unsplit = p->kind == LB_PROB_POOL || p->kind == LB_PROB_GPOOL || p->kind == LB_PROB_FLATTEN;
-    int k = snprintf(buf, len, "%s_%s/", lb_prob_kind_name(p->kind), unsplit ? lb_pass_name_unsplit(pass) : lb_pass_name(pass));
+int prob_pass_str(const prob_record *p, lb_pass pass, char *buf, size_t len) {
+    const bool unsplit = p->kind == PROB_POOL || p->kind == PROB_GPOOL || p->kind == PROB_FLATTEN;
+    int k = snprintf(buf, len, "%s_%s/", prob_kind_name(p->kind), unsplit ? lb_pass_name_unsplit(pass) : lb_pass_name(pass));
     if (k < 0) return k;
-    int s = lb_problem_shape_str(p, (size_t)k < len ? buf + k : NULL, (size_t)k < len ? len - (size_t)k : 0);
+    int s = prob_shape_str(p, (size_t)k < len ? buf + k : NULL, (size_t)k < len ? len - (size_t)k : 0);
     return s < 0 ? s : k + s;
 }

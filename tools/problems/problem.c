@@ -5,42 +5,42 @@
 
 static const char *const kind_names[] = {"conv2d", "pool", "gpool", "dense", "flatten", "act", "loss", "optim"};
 
-const char *lb_prob_kind_name(lb_prob_kind k) {
+const char *prob_kind_name(prob_kind k) {
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
 static const char *gpool_name(gpool_kind k) { return k == GPOOL_MAX ? "max" : k == GPOOL_SUM ? "sum" : "avg"; }
 
-int lb_problem_shape_str(const lb_problem *p, char *buf, size_t len) {
+int prob_shape_str(const prob_record *p, char *buf, size_t len) {
     switch (p->kind) {
-    case LB_PROB_CONV2D: {
+    case PROB_CONV2D: {
         const conv2d_desc *d = &p->u.conv;
         return snprintf(buf, len, "mb%d_ic%doc%d_ih%diw%d_kh%dkw%d_sh%dsw%d_b%d", d->n, d->cin, d->cout, d->h, d->w, d->kh,
                         d->kw, d->sh, d->sw, d->bias);
     }
-    case LB_PROB_POOL: {
+    case PROB_POOL: {
         const pool_desc *d = &p->u.pool;
         return snprintf(buf, len, "%s_mb%d_c%d_ih%diw%d_k%ds%d", d->kind == POOL_MAX ? "max" : "avg", d->n, d->c, d->h, d->w,
                         d->k, d->s);
     }
-    case LB_PROB_GPOOL:
+    case PROB_GPOOL:
         return snprintf(buf, len, "%s_mb%d_c%d_hw%d", gpool_name(p->u.gpool.kind), p->u.gpool.n, p->u.gpool.c, p->u.gpool.hw);
-    case LB_PROB_DENSE:
+    case PROB_DENSE:
         return snprintf(buf, len, "mb%d_ic%doc%d_b%d", p->u.dense.n, p->u.dense.in, p->u.dense.out, p->u.dense.bias ? 1 : 0);
-    case LB_PROB_FLATTEN:
+    case PROB_FLATTEN:
         return snprintf(buf, len, "mb%d_c%d_ih%diw%d", p->u.flatten.n, p->u.flatten.c, p->u.flatten.h, p->u.flatten.w);
-    case LB_PROB_ACT:
-    case LB_PROB_LOSS:
-    case LB_PROB_OPTIM:
+    case PROB_ACT:
+    case PROB_LOSS:
+    case PROB_OPTIM:
         return snprintf(buf, len, "n%zu", p->u.n);
     }
     return snprintf(buf, len, "?");
 }
 
-int lb_problem_str(const lb_problem *p, char *buf, size_t len) {
-    int k = snprintf(buf, len, "%s/", lb_prob_kind_name(p->kind));
+int prob_str(const prob_record *p, char *buf, size_t len) {
+    int k = snprintf(buf, len, "%s/", prob_kind_name(p->kind));
     if (k < 0) return k;
-    int s = lb_problem_shape_str(p, (size_t)k < len ? buf + k : NULL, (size_t)k < len ? len - (size_t)k : 0);
+    int s = prob_shape_str(p, (size_t)k < len ? buf + k : NULL, (size_t)k < len ? len - (size_t)k : 0);
     return s < 0 ? s : k + s;
 }
 
@@ -50,37 +50,37 @@ int lb_problem_str(const lb_problem *p, char *buf, size_t len) {
  * of two that share a beginning first). */
 static const struct {
     const char *op;
-    lb_prob_kind kind;
+    prob_kind kind;
     const char *const *suffixes;
 } ops[] = {
 #define SUF(...) (const char *const[]){__VA_ARGS__, NULL}
-    {"conv2d", LB_PROB_CONV2D, NULL},
-    {"conv2d_fwd", LB_PROB_CONV2D, NULL},
-    {"conv2d_bwd_data", LB_PROB_CONV2D, NULL},
-    {"conv2d_bwd_weights", LB_PROB_CONV2D, NULL},
-    {"pool", LB_PROB_POOL, NULL},
-    {"pool_fwd", LB_PROB_POOL, NULL},
-    {"pool_bwd", LB_PROB_POOL, NULL},
-    {"gpool", LB_PROB_GPOOL, NULL},
-    {"gpool_fwd", LB_PROB_GPOOL, NULL},
-    {"gpool_bwd", LB_PROB_GPOOL, NULL},
-    {"dense", LB_PROB_DENSE, NULL},
-    {"dense_fwd", LB_PROB_DENSE, NULL},
-    {"dense_bwd_data", LB_PROB_DENSE, NULL},
-    {"dense_bwd_weights", LB_PROB_DENSE, NULL},
-    {"flatten", LB_PROB_FLATTEN, NULL},
-    {"flatten_fwd", LB_PROB_FLATTEN, NULL},
-    {"flatten_bwd", LB_PROB_FLATTEN, NULL},
-    {"act", LB_PROB_ACT, NULL},
-    {"lrelu_fwd", LB_PROB_ACT, SUF("_inplace")},
-    {"lrelu_bwd", LB_PROB_ACT, SUF("_inplace")},
-    {"sigmoid_fwd", LB_PROB_ACT, SUF("_inplace")},
-    {"sigmoid_bwd", LB_PROB_ACT, SUF("_inplace")},
-    {"loss", LB_PROB_LOSS, NULL},
-    {"loss_mse", LB_PROB_LOSS, NULL},
-    {"loss_bce_logits", LB_PROB_LOSS, SUF("_wide")},
-    {"optim", LB_PROB_OPTIM, NULL},
-    {"adamw", LB_PROB_OPTIM, SUF("_amsgrad0_wd0.01", "_amsgrad0_wd0", "_amsgrad1_wd0.01", "_amsgrad1_wd0")},
+    {"conv2d", PROB_CONV2D, NULL},
+    {"conv2d_fwd", PROB_CONV2D, NULL},
+    {"conv2d_bwd_data", PROB_CONV2D, NULL},
+    {"conv2d_bwd_weights", PROB_CONV2D, NULL},
+    {"pool", PROB_POOL, NULL},
+    {"pool_fwd", PROB_POOL, NULL},
+    {"pool_bwd", PROB_POOL, NULL},
+    {"gpool", PROB_GPOOL, NULL},
+    {"gpool_fwd", PROB_GPOOL, NULL},
+    {"gpool_bwd", PROB_GPOOL, NULL},
+    {"dense", PROB_DENSE, NULL},
+    {"dense_fwd", PROB_DENSE, NULL},
+    {"dense_bwd_data", PROB_DENSE, NULL},
+    {"dense_bwd_weights", PROB_DENSE, NULL},
+    {"flatten", PROB_FLATTEN, NULL},
+    {"flatten_fwd", PROB_FLATTEN, NULL},
+    {"flatten_bwd", PROB_FLATTEN, NULL},
+    {"act", PROB_ACT, NULL},
+    {"lrelu_fwd", PROB_ACT, SUF("_inplace")},
+    {"lrelu_bwd", PROB_ACT, SUF("_inplace")},
+    {"sigmoid_fwd", PROB_ACT, SUF("_inplace")},
+    {"sigmoid_bwd", PROB_ACT, SUF("_inplace")},
+    {"loss", PROB_LOSS, NULL},
+    {"loss_mse", PROB_LOSS, NULL},
+    {"loss_bce_logits", PROB_LOSS, SUF("_wide")},
+    {"optim", PROB_OPTIM, NULL},
+    {"adamw", PROB_OPTIM, SUF("_amsgrad0_wd0.01", "_amsgrad0_wd0", "_amsgrad1_wd0.01", "_amsgrad1_wd0")},
 #undef SUF
 };
 
@@ -128,10 +128,10 @@ static bool scan_word(const char **s, const char *w) {
 #define FAIL(...) (snprintf(err, len, __VA_ARGS__), false)
 
 /* The shape of kind k at *s, checked against what the kernels take. */
-static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
+static bool parse_shape(const char **s, prob_record *p, char *err, size_t len) {
     int v[10];
     switch (p->kind) {
-    case LB_PROB_CONV2D: {
+    case PROB_CONV2D: {
         if (!scan(s, "mb#_ic#oc#_ih#iw#_kh#kw#_sh#sw#_b#", v)) return FAIL("expected mbN_icNocN_ihNiwN_khNkwN_shNswN_bN");
         conv2d_desc d = {v[0], v[3], v[4], v[1], v[2], v[5], v[6], v[7], v[8], v[9]};
         if (d.n < 1 || d.h < 1 || d.w < 1 || d.cin < 1 || d.cout < 1) return FAIL("mb, ic, oc, ih and iw must be at least 1");
@@ -143,7 +143,7 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
         p->u.conv = d;
         return true;
     }
-    case LB_PROB_POOL: {
+    case PROB_POOL: {
         pool_kind k = scan_word(s, "avg_") ? POOL_AVG : scan_word(s, "max_") ? POOL_MAX : (pool_kind)-1;
         if ((int)k < 0 || !scan(s, "mb#_c#_ih#iw#_k#s#", v)) return FAIL("expected avg|max_mbN_cN_ihNiwN_kNsN");
         pool_desc d = {v[0], v[2], v[3], v[1], v[4], v[5], k};
@@ -153,7 +153,7 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
         p->u.pool = d;
         return true;
     }
-    case LB_PROB_GPOOL: {
+    case PROB_GPOOL: {
         int k = scan_word(s, "avg_") ? GPOOL_AVG : scan_word(s, "max_") ? GPOOL_MAX : scan_word(s, "sum_") ? GPOOL_SUM : -1;
         if (k < 0 || !scan(s, "mb#_c#_hw#", v)) return FAIL("expected avg|max|sum_mbN_cN_hwN");
         gpool_desc d = {v[0], v[2], v[1], (gpool_kind)k};
@@ -162,7 +162,7 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
         p->u.gpool = d;
         return true;
     }
-    case LB_PROB_DENSE: {
+    case PROB_DENSE: {
         if (!scan(s, "mb#_ic#oc#_b#", v)) return FAIL("expected mbN_icNocN_bN");
         dense_desc d = {v[0], v[1], v[2], v[3]};
         if (d.n < 1 || d.in < 1 || d.out < 1) return FAIL("mb, ic and oc must be at least 1");
@@ -172,7 +172,7 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
         p->u.dense = d;
         return true;
     }
-    case LB_PROB_FLATTEN: {
+    case PROB_FLATTEN: {
         if (!scan(s, "mb#_c#_ih#iw#", v)) return FAIL("expected mbN_cN_ihNiwN");
         dense_flatten_desc d = {v[0], v[2], v[3], v[1]};
         if (d.n < 1 || d.c < 1 || d.h < 1 || d.w < 1) return FAIL("mb, c, ih and iw must be at least 1");
@@ -180,9 +180,9 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
         p->u.flatten = d;
         return true;
     }
-    case LB_PROB_ACT:
-    case LB_PROB_LOSS:
-    case LB_PROB_OPTIM: {
+    case PROB_ACT:
+    case PROB_LOSS:
+    case PROB_OPTIM: {
         long n;
         if (!scan_word(s, "n") || !scan_num(s, MAX_ELEMS, &n)) return FAIL("expected nN (N at most %ld)", MAX_ELEMS);
         p->u.n = (size_t)n;
@@ -192,7 +192,7 @@ static bool parse_shape(const char **s, lb_problem *p, char *err, size_t len) {
     return FAIL("unknown kind");
 }
 
-bool lb_problem_parse(const char *s, lb_problem *p, lb_problem_sel *sel, char *err, size_t len) {
+bool prob_parse(const char *s, prob_record *p, prob_sel *sel, char *err, size_t len) {
     char e[128] = "";
     const char *slash = s ? strchr(s, '/') : NULL;
     if (!slash) {

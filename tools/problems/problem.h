@@ -1,5 +1,5 @@
 /* One problem record for every kind of check and measurement, and its name in both directions, in
- * the manner of benchdnn's str2desc and operator<<: lb_problem_str prints a record, lb_problem_parse
+ * the manner of benchdnn's str2desc and operator<<: prob_str prints a record, prob_parse
  * reads it back (the exact inverse), so any line that verify or bench prints reruns that problem,
  * shapes outside the built-in set included (`latbench verify --desc ...`, `latbench bench --desc ...`).
  *
@@ -19,18 +19,18 @@
 #include "kernels/pool/pool.h"
 
 typedef enum {
-    LB_PROB_CONV2D,
-    LB_PROB_POOL,
-    LB_PROB_GPOOL,
-    LB_PROB_DENSE,
-    LB_PROB_FLATTEN,
-    LB_PROB_ACT,   /* lrelu and sigmoid over n elements */
-    LB_PROB_LOSS,  /* mse and bce_logits over n elements */
-    LB_PROB_OPTIM, /* adamw over n parameters */
-} lb_prob_kind;
+    PROB_CONV2D,
+    PROB_POOL,
+    PROB_GPOOL,
+    PROB_DENSE,
+    PROB_FLATTEN,
+    PROB_ACT,   /* lrelu and sigmoid over n elements */
+    PROB_LOSS,  /* mse and bce_logits over n elements */
+    PROB_OPTIM, /* adamw over n parameters */
+} prob_kind;
 
 typedef struct {
-    lb_prob_kind kind;
+    prob_kind kind;
     union {
         conv2d_desc conv;
         pool_desc pool;
@@ -39,7 +39,7 @@ typedef struct {
         dense_flatten_desc flatten;
         size_t n; /* act, loss, optim */
     } u;
-} lb_problem;
+} prob_record;
 
 /* How a parsed name selected within its problem: the whole problem ("conv2d/..."), or a pass or
  * a single check of it ("conv2d_fwd/.../avx2@onednn"), which `filter` then names. */
@@ -47,14 +47,14 @@ typedef struct {
     bool whole;
     char filter[160]; /* the name as given, up to its end (empty when whole) */
     char op[24];      /* the op as given: the kind or one of its passes */
-} lb_problem_sel;
+} prob_sel;
 
 /* The kind's name ("conv2d", ..., "optim"). */
-const char *lb_prob_kind_name(lb_prob_kind k);
+const char *prob_kind_name(prob_kind k);
 /* Writes the canonical name; returns its length (snprintf's, so >= len means it was cut). */
-int lb_problem_str(const lb_problem *p, char *buf, size_t len);
+int prob_str(const prob_record *p, char *buf, size_t len);
 /* Only the shape part (what the verifiers print between the op and the variant). */
-int lb_problem_shape_str(const lb_problem *p, char *buf, size_t len);
+int prob_shape_str(const prob_record *p, char *buf, size_t len);
 /* Parses a name (see above) into *p (and *sel when not NULL).  A malformed name, a number out of
  * its range or a shape no kernel takes is refused: false, with one line in err. */
-bool lb_problem_parse(const char *s, lb_problem *p, lb_problem_sel *sel, char *err, size_t len);
+bool prob_parse(const char *s, prob_record *p, prob_sel *sel, char *err, size_t len);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 #include "tools/stats/stats.h"
 
 /* ---- result files ---- */
@@ -115,7 +115,7 @@ static bool ratio_samples(json_t *benchmarks, json_t *rec, compare_series *s) {
     double ref[COMPARE_MAX_SAMPLES];
     int nb = 0;
     for (size_t i = 0; i < json_array_size(b) && nb < COMPARE_MAX_SAMPLES; i++) ref[nb++] = json_number_value(json_array_get(b, i)) * unit_seconds(o);
-    double norm = bench_order_stats(ref, nb).q1;
+    double norm = timing_order_stats(ref, nb).q1;
     if (!(norm > 0)) return false;
     for (size_t i = 0; i < json_array_size(a) && s->n < COMPARE_MAX_SAMPLES; i++) {
         double x = json_number_value(json_array_get(a, i)) * unit_seconds(rec) / norm;
@@ -199,7 +199,7 @@ oom:
 static double median_of(const double *v, int n, double *q1, double *q3) {
     double t[COMPARE_MAX_SAMPLES];
     memcpy(t, v, sizeof(double) * (size_t)n);
-    bench_stats st = bench_order_stats(t, n);
+    timing_stats st = timing_order_stats(t, n);
     *q1 = st.q1;
     *q3 = st.q3;
     return st.median;

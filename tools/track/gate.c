@@ -87,18 +87,18 @@ typedef struct {
     int n;
 } gate_ctx;
 
-static bench_stats order_stats_of(const bench_seq_result *a) {
-    double v[BENCH_MAX_SAMPLES];
+static timing_stats order_stats_of(const timing_seq_result *a) {
+    double v[TIMING_MAX_SAMPLES];
     memcpy(v, a->samples, sizeof(double) * (size_t)a->n_samples);
-    return bench_order_stats(v, a->n_samples);
+    return timing_order_stats(v, a->n_samples);
 }
 
 /* q[0]: ratio of the lower quartiles (the gated statistic: bursts of load only add time, so the
  * fastest quarter of each sequence's repetitions is clean), q[1]: ratio of the medians. */
-static void quartile_ratios(const bench_seq_result *a, const bench_seq_result *b, double q[2]) {
+static void quartile_ratios(const timing_seq_result *a, const timing_seq_result *b, double q[2]) {
     q[0] = q[1] = NAN;
     if (!a || !b || a->n_samples <= 0 || b->n_samples <= 0) return;
-    bench_stats sa = order_stats_of(a), sb = order_stats_of(b);
+    timing_stats sa = order_stats_of(a), sb = order_stats_of(b);
     q[0] = sa.q1 / sb.q1;
     q[1] = sa.median / sb.median;
 }
@@ -111,18 +111,18 @@ static void on_measure(bench_run *r, const bench_measure *m) {
     o->reps = m->ours->reps;
     quartile_ratios(m->ours, m->scalar, o->vs_scalar);
     /* oneDNN's faster path by median, as in the bench table */
-    const bench_seq_result *best = m->any;
+    const timing_seq_result *best = m->any;
     if (m->plain && (!best || m->plain->total.median < best->total.median)) best = m->plain;
     quartile_ratios(m->ours, best, o->vs_onednn);
 }
 
 /* The gated layer as the one problem list (tools/problems/netproblems.h) makes it, and its label. */
-static bool problem_desc(const gate_problem *p, lb_problem *out, char *label, size_t len) {
-    lb_net_problem np[LB_NET_MAX_PROBLEMS];
+static bool problem_desc(const gate_problem *p, prob_record *out, char *label, size_t len) {
+    prob_net_problem np[PROB_NET_MAX_PROBLEMS];
     char err[160];
-    const int n = lb_net_problems(p->net, p->h, p->w, p->batch, np, err, sizeof err);
+    const int n = prob_net_problems(p->net, p->h, p->w, p->batch, np, err, sizeof err);
     for (int i = 0; i < n; i++)
-        if (np[i].layer == p->layer && (np[i].prob.kind == LB_PROB_CONV2D || np[i].prob.kind == LB_PROB_POOL)) {
+        if (np[i].layer == p->layer && (np[i].prob.kind == PROB_CONV2D || np[i].prob.kind == PROB_POOL)) {
             *out = np[i].prob;
             snprintf(label, len, "%s:layer%d", p->net, p->layer);
             return true;
@@ -136,11 +136,11 @@ static bool problem_desc(const gate_problem *p, lb_problem *out, char *label, si
 static bool problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen) {
     for (int i = 0; i < N_PROBLEMS; i++) {
         const gate_problem *p = &problems[i];
-        lb_problem pr;
+        prob_record pr;
         char label[64];
         if (!problem_desc(p, &pr, label, sizeof label))
             return snprintf(err, errlen, "internal: %s layer %d is not a conv or pool layer", p->net, p->layer), false;
-        lb_problem_pass_str(&pr, (lb_pass)p->pass, names[i], GATE_NAME_LEN);
+        prob_pass_str(&pr, (lb_pass)p->pass, names[i], GATE_NAME_LEN);
     }
     return true;
 }
@@ -259,7 +259,7 @@ static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = 0;
-        if (!lb_mkdirs(dir)) {
+        if (!io_mkdirs(dir)) {
             fprintf(stderr, "latbench gate: cannot create %s: %s\n", dir, strerror(errno));
             free(text);
             return false;
@@ -267,7 +267,7 @@ static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g
     }
     size_t n = strlen(text);
     text[n] = '\n';   /* json_dumps leaves the terminator; the file ends with a newline instead */
-    bool ok = lb_write_file_atomic(path, text, n + 1, err, sizeof err);
+    bool ok = io_write_file_atomic(path, text, n + 1, err, sizeof err);
     if (!ok) fprintf(stderr, "latbench gate: %s\n", err);
     free(text);
     return ok;
@@ -323,7 +323,7 @@ static int parse_args(int argc, char **argv, gate_args *a) {
                 a->expect_path = v;
             } else if (!strcmp(o, "--json")) {
                 char why[512];
-                if (!lb_atomic_check_target(v, why, sizeof why)) {
+                if (!io_atomic_check_target(v, why, sizeof why)) {
                     fprintf(stderr, "latbench gate: --json: %s\n", why);
                     return 2;
                 }
@@ -336,8 +336,8 @@ static int parse_args(int argc, char **argv, gate_args *a) {
                 }
             } else {
                 long n = strtol(v, &end, 10);
-                if (errno || end == v || *end || n < 3 || n > BENCH_MAX_SAMPLES) {
-                    fprintf(stderr, "latbench gate: --reps: '%s' is not a repetition count in [3, %d]\n", v, BENCH_MAX_SAMPLES);
+                if (errno || end == v || *end || n < 3 || n > TIMING_MAX_SAMPLES) {
+                    fprintf(stderr, "latbench gate: --reps: '%s' is not a repetition count in [3, %d]\n", v, TIMING_MAX_SAMPLES);
                     return 2;
                 }
                 a->reps = (int)n;
@@ -361,7 +361,7 @@ static int expect_location(const gate_args *a, const char *isa, char *path, size
     }
     char rel[64];
     snprintf(rel, sizeof rel, "results/gate/%s.json", isa);
-    int found = lb_find_near_binary(rel, path, len);
+    int found = io_find_near_binary(rel, path, len);
     if (found == 1 && strlen(path) + 1 < len) {
         if (a->write || !GATE_INSTRUMENTED) return -1;
         printf("gate: SKIPPED: this is a sanitizer build; the committed expectations are for optimized builds "
@@ -413,10 +413,10 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     }
     for (int i = 0; i < N_PROBLEMS; i++) {
         const gate_problem *p = &problems[i];
-        lb_problem pr;
+        prob_record pr;
         char label[64];
         problem_desc(p, &pr, label, sizeof label);
-        if (pr.kind == LB_PROB_POOL) bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
+        if (pr.kind == PROB_POOL) bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
         else bench_conv_problem(r, &pr.u.conv, (lb_pass)p->pass, names[i], label);
     }
     int status = bench_run_close(r);
@@ -507,7 +507,7 @@ int cmd_gate(int argc, char **argv) {
     memset(&r, 0, sizeof r);
     r.out = stdout;
     r.disp = lb_dispatch_get();
-    bench_machine_detect(&r.mach, &r.disp->cpu);
+    machine_detect(&r.mach, &r.disp->cpu);
     const char *isa = lb_isa_name(r.disp->conv2d->isa);
     char path[1024], err[1400];
     rc = expect_location(&a, isa, path, sizeof path);

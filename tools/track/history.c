@@ -145,7 +145,7 @@ static bool open_side(hist_db *db, bool create, char *err, size_t errlen) {
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) {
             *slash = 0;
-            if (!lb_mkdirs(dir)) return FAIL("history %s: cannot make its folder: %s", db->path, strerror(errno));
+            if (!io_mkdirs(dir)) return FAIL("history %s: cannot make its folder: %s", db->path, strerror(errno));
         }
     }
     db->fd = open(db->path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NONBLOCK | O_CLOEXEC, 0644);

@@ -39,7 +39,7 @@ static hist_db *open_default(bool create) {
 /* The whole of a (regular) file, NUL-terminated; NULL with err. */
 static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
     off_t size;
-    int fd = lb_open_regular(path, &size, err, errlen);
+    int fd = io_open_regular(path, &size, err, errlen);
     if (fd < 0) return NULL;
     char *buf = malloc((size_t)size + 1);
     size_t got = 0;
@@ -96,8 +96,8 @@ static int export_to(hist_db *db, const char *out) {
         if (hist_export(db, stdout, err, sizeof err)) return 0;
         return fprintf(stderr, "latbench: %s\n", err), 1;
     }
-    lb_atomic_file af;
-    if (!lb_atomic_open(&af, out, 0, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 2;
+    io_atomic_file af;
+    if (!io_atomic_open(&af, out, 0, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 2;
     int fd = dup(af.fd);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     bool ok = f && hist_export(db, f, err, sizeof err);
@@ -105,10 +105,10 @@ static int export_to(hist_db *db, const char *out) {
     if (f) fclose(f);
     else if (fd >= 0) close(fd);
     if (!ok) {
-        lb_atomic_abort(&af);
+        io_atomic_abort(&af);
         return fprintf(stderr, "latbench: %s\n", err), 1;
     }
-    if (!lb_atomic_commit(&af, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 1;
+    if (!io_atomic_commit(&af, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 1;
     return 0;
 }
 

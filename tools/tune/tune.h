@@ -3,7 +3,7 @@
  *
  * Per problem: every variant this CPU runs under the cap (LATBENCH_ISA) is first checked against
  * the scalar reference (a wrong one is never a candidate), then the survivors are timed interleaved
- * with the dispatch default (bench_time_interleaved: every repetition of every candidate in turn,
+ * with the dispatch default (timing_interleaved: every repetition of every candidate in turn,
  * so all see the same machine noise), pruned by successive halving (the faster half by lower
  * quartile stays, with twice the repetitions), and the last one is timed against the default once
  * more.  The rule: it is kept only if q1(default) / q1(winner) > 1 + spread and the median of the
@@ -16,26 +16,26 @@
 #include <stddef.h>
 #include "arch/profile.h"
 #include "kernels/conv2d/conv2d.h"
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 
 int cmd_tune(int argc, char **argv);
 
 typedef enum { TUNE_QUICK = 0, TUNE_MEASURE, TUNE_PATIENT } tune_level;
 
 /* The timing of one halving round at a level (the final round doubles reps and budget). */
-bench_timing_cfg tune_timing(tune_level level, int round);
+timing_cfg tune_timing(tune_level level, int round);
 
 /* One candidate of a problem: a variant's name and the sequence that times one call of it. */
 typedef struct {
     const char *name;
-    bench_seq seq;
+    timing_seq seq;
 } tune_cand;
 
 typedef struct {
     int winner;                 /* index into the candidates: the chosen one (the default if none wins) */
     int challenger;             /* the last challenger (timed against the default), or -1 */
-    bench_stats chosen, def;    /* the final round's times of the chosen one and of the default */
-    bench_stats chal;           /* the final round's times of the challenger */
+    timing_stats chosen, def;    /* the final round's times of the chosen one and of the default */
+    timing_stats chal;           /* the final round's times of the challenger */
     const char *chal_name;      /* its variant's name (set by tune_worm, tune_conv), or NULL */
     double spread;              /* the relative IQR of the per-repetition ratios default / winner */
     int rounds;

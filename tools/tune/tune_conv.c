@@ -89,7 +89,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_
         calls[nc] = (conv_call){.v = ops[i], .pass = pass, .d = d, .in = in, .w = w, .wt = wt, .bias = bias,
                                 .gout = gout, .out = vf_alloc(nres), .gb = vf_alloc((size_t)d->cout)};
         c[nc] = (tune_cand){.name = ops[i]->name, .seq = {.name = ops[i]->name}};
-        bench_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, call_conv, &calls[nc]);
+        timing_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, call_conv, &calls[nc]);
         if (i == def) cdef = nc;
         map[nc++] = i;
     }

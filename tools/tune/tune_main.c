@@ -77,7 +77,7 @@ static bool parse_duration(const char *s, double *out) {
 static int parse_option(tune_opts *o, const char *k, const char *v) {
     if (!strcmp(k, "--op")) {
         char buf[64];
-        if (strlen(v) >= sizeof buf || lb_list_has_empty_item(v)) return bad("--op is not a list of worm, conv2d", v);
+        if (strlen(v) >= sizeof buf || prob_list_has_empty_item(v)) return bad("--op is not a list of worm, conv2d", v);
         strcpy(buf, v);
         o->nops = 0;
         for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
@@ -90,27 +90,27 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
         if (o->nmodels == MAX_MODELS) return bad("--model: at most 8, one more", v);
         o->models[o->nmodels++] = v;
     } else if (!strcmp(k, "--batch")) {
-        if (!lb_parse_int_list(v, 1, 65536, MAX_LIST, o->batch, &o->nbatch)) return bad("--batch is not a list of 1..65536", v);
+        if (!prob_parse_int_list(v, 1, 65536, MAX_LIST, o->batch, &o->nbatch)) return bad("--batch is not a list of 1..65536", v);
     } else if (!strcmp(k, "--lattice")) {
         o->lattice_given = true;
-        if (!lb_parse_lattice_list(v, MAX_LIST, o->lt, o->lx, &o->nlat)) return bad("--lattice is not a list of NTxNX", v);
+        if (!prob_parse_lattice_list(v, MAX_LIST, o->lt, o->lx, &o->nlat)) return bad("--lattice is not a list of NTxNX", v);
         for (int i = 0; i < o->nlat; i++)
             if (o->lt[i] < 2 || o->lx[i] < 2) return bad("--lattice: every side must be >= 2 in", v);
     } else if (!strcmp(k, "--chains")) {
-        if (!lb_parse_int_list(v, 1, 1 << 16, MAX_LIST, o->ch, &o->nch)) return bad("--chains is not a list of 1..65536", v);
+        if (!prob_parse_int_list(v, 1, 1 << 16, MAX_LIST, o->ch, &o->nch)) return bad("--chains is not a list of 1..65536", v);
     } else if (!strcmp(k, "--threads")) {
-        if (!lb_parse_int_list(v, 1, LB_MAX_THREADS, MAX_LIST, o->thr, &o->nthr))
+        if (!prob_parse_int_list(v, 1, LB_MAX_THREADS, MAX_LIST, o->thr, &o->nthr))
             return bad("--threads is not a list of counts >= 1", v);
     } else if (!strcmp(k, "--mu")) {
         double *m = NULL;
         int n = 0;
         char e[256];
-        if (!lb_parse_values(v, &m, &n, e, sizeof e) || n > MAX_LIST) return free(m), bad("--mu is not a list of up to 16 values", v);
+        if (!lat_parse_values(v, &m, &n, e, sizeof e) || n > MAX_LIST) return free(m), bad("--mu is not a list of up to 16 values", v);
         for (int i = 0; i < n; i++) o->mu[i] = m[i];
         o->nmu = n;
         free(m);
         for (int i = 0; i < n; i++)
-            if (!(fabs(o->mu[i]) <= LB_MU_MAX)) return bad("--mu out of range", v);
+            if (!(fabs(o->mu[i]) <= LAT_MU_MAX)) return bad("--mu out of range", v);
     } else if (!strcmp(k, "--level")) {
         if (!strcmp(v, "quick")) o->level = TUNE_QUICK;
         else if (!strcmp(v, "measure")) o->level = TUNE_MEASURE;
@@ -139,7 +139,7 @@ static int parse_opts(int argc, char **argv, tune_opts *o) {
         if (rc) return rc;
     }
     if (!o->nmodels) {
-        static const char *const nets[] = {LB_DEFAULT_CONV_NETS};
+        static const char *const nets[] = {PROB_DEFAULT_CONV_NETS};
         for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) o->models[o->nmodels++] = nets[k];
     }
     return 0;
@@ -171,7 +171,7 @@ static int worm_jobs(const tune_opts *o, tune_job *jobs, int n) {
                                                   .threads = o->thr[t], .mu = o->mu[m]};
                     j->size = (double)o->lt[l] * o->lx[l] * o->ch[c];
                     char d[128];
-                    lb_worm_problem_str(o->lt[l], o->lx[l], o->mu[m], o->ch[c], d, sizeof d);
+                    lat_worm_problem_str(o->lt[l], o->lx[l], o->mu[m], o->ch[c], d, sizeof d);
                     snprintf(j->label, sizeof j->label, "worm %s threads %d", d, o->thr[t]);
                 }
     return n;
@@ -195,7 +195,7 @@ static int add_conv(tune_job *jobs, int n, int first, const conv2d_desc *d) {
 
 static int conv_jobs(const tune_opts *o, tune_job *jobs, int n) {
     const int first = n;
-    static lb_net_problem np[LB_NET_MAX_PROBLEMS];
+    static prob_net_problem np[PROB_NET_MAX_PROBLEMS];
     for (int m = 0; m < o->nmodels; m++) {
         const bool task1 = !strncmp(o->models[m], "task1", 5);
         const int nl = o->lattice_given ? o->nlat : 1;
@@ -203,13 +203,13 @@ static int conv_jobs(const tune_opts *o, tune_job *jobs, int n) {
             for (int b = 0; b < o->nbatch; b++) {
                 const int h = o->lattice_given ? o->lt[l] : task1 ? 60 : 8, w = o->lattice_given ? o->lx[l] : task1 ? 4 : 8;
                 char err[256];
-                const int k = lb_net_problems(o->models[m], h, w, o->batch[b], np, err, sizeof err);
+                const int k = prob_net_problems(o->models[m], h, w, o->batch[b], np, err, sizeof err);
                 if (k < 0) {
                     fprintf(stderr, "latbench tune: %s: %s\n", o->models[m], err);
                     return -1;
                 }
                 for (int i = 0; i < k; i++)
-                    if (np[i].prob.kind == LB_PROB_CONV2D) n = add_conv(jobs, n, first, &np[i].prob.u.conv);
+                    if (np[i].prob.kind == PROB_CONV2D) n = add_conv(jobs, n, first, &np[i].prob.u.conv);
             }
     }
     return n;
@@ -273,7 +273,7 @@ static void profile_start(const char *path, lb_profile *p) {
  * the last challenger), what verification rejected, the best speedup so far, the time left. */
 static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e, const tune_outcome *o,
                      const char *rejected, double t0, double best) {
-    const double el = lb_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
+    const double el = lat_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
     const lb_dispatch *d = lb_dispatch_get();
     char chal[96] = "";
     if (o->chal_name)
@@ -285,11 +285,11 @@ static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e,
 }
 
 static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile *p) {
-    const double t0 = lb_now();
+    const double t0 = lat_now();
     double best = 1.0;
     int done = 0;
     for (; done < n; done++) {
-        if (o->budget_s > 0 && lb_now() - t0 >= o->budget_s) break;
+        if (o->budget_s > 0 && lat_now() - t0 >= o->budget_s) break;
         lb_profile_entry e;
         tune_outcome oc;
         char rejected[128], err[512];

@@ -3,47 +3,47 @@
 #include <string.h>
 #include "tools/tune/tune.h"
 
-bench_timing_cfg tune_timing(tune_level level, int round) {
-    static const bench_timing_cfg base[] = {
+timing_cfg tune_timing(tune_level level, int round) {
+    static const timing_cfg base[] = {
         [TUNE_QUICK] = {.reps = 9, .min_reps = 5, .rep_s = 0.02, .budget_s = 0.4},
         [TUNE_MEASURE] = {.reps = 15, .min_reps = 7, .rep_s = 0.05, .budget_s = 1.5},
         [TUNE_PATIENT] = {.reps = 31, .min_reps = 11, .rep_s = 0.1, .budget_s = 5.0},
     };
-    bench_timing_cfg c = base[level];
+    timing_cfg c = base[level];
     c.drop_factor = 4;   /* a candidate 4x slower than the fastest on a >= 0.1 s call: its one sample */
     if (round > 0) c.reps *= 2, c.min_reps *= 2, c.budget_s *= 2;
-    if (c.reps > BENCH_MAX_SAMPLES) c.reps = BENCH_MAX_SAMPLES;
+    if (c.reps > TIMING_MAX_SAMPLES) c.reps = TIMING_MAX_SAMPLES;
     return c;
 }
 
-static double rel_spread(const bench_stats *s) { return s->median > 0 ? (s->q3 - s->q1) / s->median : 0; }
+static double rel_spread(const timing_stats *s) { return s->median > 0 ? (s->q3 - s->q1) / s->median : 0; }
 
 /* Times the candidates idx[0..k) interleaved (idx[0] is the default); their statistics into st[];
  * ratio (k == 2, else NULL): the statistics of the per-repetition ratios default / challenger. */
-static bool time_round(const tune_cand *c, const int *idx, int k, bench_timing_cfg cfg, bench_stats *st,
-                       bench_stats *ratio) {
-    bench_seq *seqs = calloc((size_t)k, sizeof *seqs);
-    bench_seq_result *res = calloc((size_t)k, sizeof *res);
+static bool time_round(const tune_cand *c, const int *idx, int k, timing_cfg cfg, timing_stats *st,
+                       timing_stats *ratio) {
+    timing_seq *seqs = calloc((size_t)k, sizeof *seqs);
+    timing_seq_result *res = calloc((size_t)k, sizeof *res);
     bool ok = seqs && res;
     if (ok) {
         for (int i = 0; i < k; i++) seqs[i] = c[idx[i]].seq;
-        ok = bench_time_interleaved(seqs, k, &cfg, res) == 0;
+        ok = timing_interleaved(seqs, k, &cfg, res) == 0;
     }
     for (int i = 0; ok && i < k; i++) st[i] = res[i].total;
     if (ok && ratio) {
         /* repetition j of both ran back to back: their ratio cancels the machine's common noise */
-        double r[BENCH_MAX_SAMPLES];
+        double r[TIMING_MAX_SAMPLES];
         int n = res[0].n_samples < res[1].n_samples ? res[0].n_samples : res[1].n_samples, m = 0;
         for (int j = 0; j < n; j++)
             if (res[1].samples[j] > 0) r[m++] = res[0].samples[j] / res[1].samples[j];
-        *ratio = m ? bench_order_stats(r, m) : (bench_stats){0};
+        *ratio = m ? timing_order_stats(r, m) : (timing_stats){0};
     }
     free(seqs);
     free(res);
     return ok;
 }
 
-static const bench_stats *g_sort_stats;   /* qsort has no context argument; set just before the call */
+static const timing_stats *g_sort_stats;   /* qsort has no context argument; set just before the call */
 static int by_q1(const void *a, const void *b) {
     const double x = g_sort_stats[*(const int *)a].q1, y = g_sort_stats[*(const int *)b].q1;
     return (x > y) - (x < y);
@@ -54,7 +54,7 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
     o->winner = def;
     o->challenger = -1;
     int *alive = malloc(sizeof *alive * (size_t)n), *idx = malloc(sizeof *idx * (size_t)(n + 1)), *pos = NULL;
-    bench_stats *st = malloc(sizeof *st * (size_t)(n + 1));
+    timing_stats *st = malloc(sizeof *st * (size_t)(n + 1));
     pos = malloc(sizeof *pos * (size_t)n);
     bool ok = alive && idx && st && pos;
     int na = 0;
@@ -77,7 +77,7 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
     if (ok && na == 1) {
         /* the final round: the last challenger against the default, with more repetitions */
         idx[0] = def, idx[1] = alive[0];
-        bench_stats ratio;
+        timing_stats ratio;
         ok = time_round(c, idx, 2, tune_timing(level, 1), st, &ratio);
         if (ok) {
             o->rounds++;

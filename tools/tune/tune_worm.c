@@ -2,7 +2,7 @@
  * (a sampler per variant, the same seed and streams), is thermalized as a real run is (sweeps,
  * calibration of the worms per sweep, sweeps), and must then hold every chain bit for bit as the
  * scalar reference does (k, l, f, random state, counters) to be a candidate.  A call of a timed
- * candidate is one sweep of every chain, blocks shared among the threads as lb_measure does. */
+ * candidate is one sweep of every chain, blocks shared among the threads as lat_measure does. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,32 +19,32 @@
 #define MAX_VARIANTS 8
 
 typedef struct {
-    lb_sampler s;
+    lat_sampler s;
     int threads;
     bool live;
 } worm_cand;
 
 static void sweep_all(void *ctx) {
     worm_cand *w = ctx;
-    lb_sampler *s = &w->s;
+    lat_sampler *s = &w->s;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads)
     for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], 1, NULL);
 }
 
-/* Thermalization of one candidate: as lb_measure does it, shortened. */
+/* Thermalization of one candidate: as lat_measure does it, shortened. */
 static void thermalize(worm_cand *w, tune_level level) {
-    lb_sampler *s = &w->s;
+    lat_sampler *s = &w->s;
     const int n = level == TUNE_QUICK ? 60 : level == TUNE_MEASURE ? 200 : 400;
     for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], n, NULL);
-    lb_sampler_calibrate(s);
+    lat_sampler_calibrate(s);
     for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], n, NULL);
 }
 
 /* Whether every chain of a equals the same chain of ref bit for bit. */
-static bool same_chains(const lb_sampler *a, const lb_sampler *ref) {
+static bool same_chains(const lat_sampler *a, const lat_sampler *ref) {
     const int v = a->g.v;
     for (int c = 0; c < a->cfg.nchains; c++) {
-        const lb_chain x = lb_ensemble_chain(&a->ens, c), y = lb_ensemble_chain(&ref->ens, c);
+        const lat_chain x = lat_ensemble_chain(&a->ens, c), y = lat_ensemble_chain(&ref->ens, c);
         for (int i = 0; i < 2 * v; i++)
             if (x.k[i * x.stride] != y.k[i * y.stride] || x.l[i * x.stride] != y.l[i * y.stride]) return false;
         for (int i = 0; i < v; i++)
@@ -86,17 +86,17 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
     const int n = list_variants(ops, &def, &ref);
     rejected[0] = 0;
     if (def < 0 || ref < 0) return snprintf(err, errlen, "no default or scalar worm variant under the cap"), false;
-    lb_wtable wt;
-    if (!lb_wtable_build(&wt, TUNE_ETA, TUNE_LAMBDA, LB_FMAX_DEFAULT, err, errlen)) return false;
+    lat_wtable wt;
+    if (!lat_wtable_build(&wt, TUNE_ETA, TUNE_LAMBDA, LAT_FMAX_DEFAULT, err, errlen)) return false;
     worm_cand *w = calloc((size_t)n, sizeof *w);
     tune_cand *c = calloc((size_t)n, sizeof *c);
     int *map = calloc((size_t)n, sizeof *map);
     bool ok = w && c && map;
     if (!ok) snprintf(err, errlen, "out of memory");
     for (int i = 0; ok && i < n; i++) {
-        const lb_point_cfg pc = {.nt = p->nt, .nx = p->nx, .eta = TUNE_ETA, .lambda = TUNE_LAMBDA, .mu = p->mu,
+        const lat_point_cfg pc = {.nt = p->nt, .nx = p->nx, .eta = TUNE_ETA, .lambda = TUNE_LAMBDA, .mu = p->mu,
                                  .nchains = p->chains, .seed = TUNE_SEED, .ops = ops[i]};
-        ok = lb_sampler_init(&w[i].s, &pc, &wt, err, errlen);
+        ok = lat_sampler_init(&w[i].s, &pc, &wt, err, errlen);
         if (!ok) break;
         w[i].live = true;
         w[i].threads = p->threads;
@@ -112,8 +112,8 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         if (i == def) cdef = nc;
         map[nc] = i;
         c[nc].name = ops[i]->name;
-        c[nc].seq = (bench_seq){.name = ops[i]->name};
-        bench_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, sweep_all, &w[i]);
+        c[nc].seq = (timing_seq){.name = ops[i]->name};
+        timing_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, sweep_all, &w[i]);
         nc++;
     }
     tune_outcome o = {0};
@@ -122,7 +122,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         memset(e, 0, sizeof *e);
         snprintf(e->op, sizeof e->op, "worm");
         e->pass = LB_PASS_FWD;
-        lb_worm_problem_str(p->nt, p->nx, p->mu, p->chains, e->problem, sizeof e->problem);
+        lat_worm_problem_str(p->nt, p->nx, p->mu, p->chains, e->problem, sizeof e->problem);
         e->isa = lb_dispatch_get()->cap;
         e->threads = p->threads;
         snprintf(e->variant, sizeof e->variant, "%s", ops[map[o.winner]]->name);
@@ -134,10 +134,10 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         out->chal_name = o.challenger >= 0 ? ops[map[o.challenger]]->name : NULL;
     }
     for (int i = 0; w && i < n; i++)
-        if (w[i].live) lb_sampler_free(&w[i].s);
+        if (w[i].live) lat_sampler_free(&w[i].s);
     free(w);
     free(c);
     free(map);
-    lb_wtable_free(&wt);
+    lat_wtable_free(&wt);
     return ok;
 }

@@ -59,16 +59,16 @@ VISIT_SIZE(on_optim, OP_OPTIM, verify_optim)
 static const vp_visitor visitor = {on_conv, on_pool, on_gpool, on_dense, on_flatten, on_act, on_loss, on_optim};
 
 /* One problem, whatever its kind (--desc). */
-static void verify_problem(vf_report *r, const lb_problem *p) {
+static void verify_problem(vf_report *r, const prob_record *p) {
     switch (p->kind) {
-    case LB_PROB_CONV2D: verify_conv2d(r, &p->u.conv); break;
-    case LB_PROB_POOL: verify_pool(r, &p->u.pool); break;
-    case LB_PROB_GPOOL: verify_gpool(r, &p->u.gpool); break;
-    case LB_PROB_DENSE: verify_dense(r, &p->u.dense); break;
-    case LB_PROB_FLATTEN: verify_flatten(r, &p->u.flatten); break;
-    case LB_PROB_ACT: verify_act(r, p->u.n); break;
-    case LB_PROB_LOSS: verify_loss(r, p->u.n); break;
-    case LB_PROB_OPTIM: verify_optim(r, p->u.n); break;
+    case PROB_CONV2D: verify_conv2d(r, &p->u.conv); break;
+    case PROB_POOL: verify_pool(r, &p->u.pool); break;
+    case PROB_GPOOL: verify_gpool(r, &p->u.gpool); break;
+    case PROB_DENSE: verify_dense(r, &p->u.dense); break;
+    case PROB_FLATTEN: verify_flatten(r, &p->u.flatten); break;
+    case PROB_ACT: verify_act(r, p->u.n); break;
+    case PROB_LOSS: verify_loss(r, p->u.n); break;
+    case PROB_OPTIM: verify_optim(r, p->u.n); break;
     }
 }
 
@@ -161,15 +161,15 @@ int cmd_verify(int argc, char **argv) {
     verify_opts o;
     int rc = parse_args(argc, argv, disp, &o);
     if (rc >= 0) return rc;
-    lb_problem prob;
-    lb_problem_sel sel;
+    prob_record prob;
+    prob_sel sel;
     if (o.desc) {
         char err[256];
         if (o.filter) {
             fprintf(stderr, "latbench verify: --desc and --filter do not go together (--desc names one problem)\n");
             return 2;
         }
-        if (!lb_problem_parse(o.desc, &prob, &sel, err, sizeof err)) {
+        if (!prob_parse(o.desc, &prob, &sel, err, sizeof err)) {
             fprintf(stderr, "latbench verify: --desc %s\n", err);
             return 2;
         }

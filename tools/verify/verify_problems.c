@@ -8,20 +8,20 @@ static const int batches[] = {1, 2};
 
 /* The net's problems as bench and gbench time them (tools/problems/netproblems.h). */
 static void network_problems(const vp_visitor *v, void *ctx, const char *net, int h, int w, int n) {
-    lb_net_problem np[LB_NET_MAX_PROBLEMS];
+    prob_net_problem np[PROB_NET_MAX_PROBLEMS];
     char err[160];
-    const int m = lb_net_problems(net, h, w, n, np, err, sizeof err); /* FL nets fit only their own lattice */
+    const int m = prob_net_problems(net, h, w, n, np, err, sizeof err); /* FL nets fit only their own lattice */
     for (int i = 0; i < m; i++) {
-        const lb_problem *p = &np[i].prob;
+        const prob_record *p = &np[i].prob;
         switch (p->kind) {
-        case LB_PROB_CONV2D: v->conv(ctx, &p->u.conv); break;
-        case LB_PROB_POOL: v->pool(ctx, &p->u.pool); break;
-        case LB_PROB_GPOOL: v->gpool(ctx, &p->u.gpool); break;
-        case LB_PROB_DENSE: v->dense(ctx, &p->u.dense); break;
-        case LB_PROB_FLATTEN: v->flatten(ctx, &p->u.flatten); break;
-        case LB_PROB_ACT: v->act(ctx, p->u.n); break;
-        case LB_PROB_LOSS: v->loss(ctx, p->u.n); break;
-        case LB_PROB_OPTIM: v->optim(ctx, p->u.n); break;
+        case PROB_CONV2D: v->conv(ctx, &p->u.conv); break;
+        case PROB_POOL: v->pool(ctx, &p->u.pool); break;
+        case PROB_GPOOL: v->gpool(ctx, &p->u.gpool); break;
+        case PROB_DENSE: v->dense(ctx, &p->u.dense); break;
+        case PROB_FLATTEN: v->flatten(ctx, &p->u.flatten); break;
+        case PROB_ACT: v->act(ctx, p->u.n); break;
+        case PROB_LOSS: v->loss(ctx, p->u.n); break;
+        case PROB_OPTIM: v->optim(ctx, p->u.n); break;
         }
     }
 }

@@ -14,24 +14,24 @@
 #pragma once
 #include <stddef.h>
 
-#define BENCH_MAX_STEPS 96
+#define TIMING_MAX_STEPS 96
 
-typedef void bench_step_fn(void *ctx);
+typedef void timing_step_fn(void *ctx);
 
-typedef enum { STEP_COMPUTE = 0, STEP_HALO, STEP_REORDER, STEP_OTHER, STEP_N_KINDS } bench_step_kind;
+typedef enum { STEP_COMPUTE = 0, STEP_HALO, STEP_REORDER, STEP_OTHER, STEP_N_KINDS } timing_step_kind;
 
 typedef struct {
     const char *name;        /* static or owned by the caller; shown in the JSON */
-    bench_step_kind kind;
-    bench_step_fn *fn;
+    timing_step_kind kind;
+    timing_step_fn *fn;
     void *ctx;
-} bench_step;
+} timing_step;
 
 typedef struct {
     const char *name;
     int n_steps;
-    bench_step steps[BENCH_MAX_STEPS];
-} bench_seq;
+    timing_step steps[TIMING_MAX_STEPS];
+} timing_seq;
 
 typedef struct {
     int reps;          /* wanted repetitions */
@@ -40,39 +40,39 @@ typedef struct {
     double budget_s;   /* about this much per sequence for the repetitions */
     double drop_factor;/* > 0: a sequence this many times slower than the fastest, whose warm-up
                           call took 0.1 s or more, keeps that call as its one sample */
-} bench_timing_cfg;
+} timing_cfg;
 
 typedef struct {
     double median, min, max, q1, q3;   /* seconds per call */
-} bench_stats;
+} timing_stats;
 
-#define BENCH_MAX_SAMPLES 64
+#define TIMING_MAX_SAMPLES 64
 
 typedef struct {
     int reps;                                    /* 1 for a sequence dropped as far too slow */
     long calls;                                  /* calls per repetition */
-    bench_stats total;                           /* wall time of the whole sequence */
-    bench_stats step[BENCH_MAX_STEPS];           /* per step (== total for a one-step sequence) */
-    bench_stats kind[STEP_N_KINDS];              /* per-repetition sums over the steps of each kind */
+    timing_stats total;                           /* wall time of the whole sequence */
+    timing_stats step[TIMING_MAX_STEPS];           /* per step (== total for a one-step sequence) */
+    timing_stats kind[STEP_N_KINDS];              /* per-repetition sums over the steps of each kind */
     int has_kind[STEP_N_KINDS];
-    /* per-repetition totals in repetition order (the first BENCH_MAX_SAMPLES): what
+    /* per-repetition totals in repetition order (the first TIMING_MAX_SAMPLES): what
      * `latbench compare` tests for significance */
     int n_samples;
-    double samples[BENCH_MAX_SAMPLES];
-} bench_seq_result;
+    double samples[TIMING_MAX_SAMPLES];
+} timing_seq_result;
 
 /* Monotonic clock in seconds. */
-double bench_now(void);
+double timing_now(void);
 
 /* Statistics of n samples (sorts them in place), quartiles interpolated (numpy's default). */
-bench_stats bench_stats_of(double *samples, int n);
+timing_stats timing_stats_of(double *samples, int n);
 /* The same without interpolation (sorts in place): q1 = the sample at (n-1)/4, q3 at (3(n-1)+3)/4,
  * the median the middle one (the mean of the middle two for even n).  What `latbench compare` and
  * the gate use: a real repetition's time, never a value between a clean one and a burst. */
-bench_stats bench_order_stats(double *samples, int n);
+timing_stats timing_order_stats(double *samples, int n);
 
 /* Appends a step; returns 0, or -1 when the sequence is full. */
-int bench_seq_add(bench_seq *s, const char *name, bench_step_kind kind, bench_step_fn *fn, void *ctx);
+int timing_seq_add(timing_seq *s, const char *name, timing_step_kind kind, timing_step_fn *fn, void *ctx);
 
 /* Times n sequences interleaved; results in res[0..n).  Returns 0, or -1 on allocation failure. */
-int bench_time_interleaved(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, bench_seq_result *res);
+int timing_interleaved(const timing_seq *seqs, int n, const timing_cfg *cfg, timing_seq_result *res);

@@ -1,11 +1,11 @@
-#include "tools/machine/timing.h"
+#include "tools/timing/timing.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-double bench_now(void) {
+double timing_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -24,8 +24,8 @@ static double quantile_sorted(const double *x, int n, double q) {
     return x[i] + (pos - i) * (x[i + 1] - x[i]);
 }
 
-bench_stats bench_stats_of(double *samples, int n) {
-    bench_stats s = {0, 0, 0, 0, 0};
+timing_stats timing_stats_of(double *samples, int n) {
+    timing_stats s = {0, 0, 0, 0, 0};
     if (n <= 0) return s;
     qsort(samples, (size_t)n, sizeof *samples, cmp_double);
     s.min = samples[0];
@@ -36,8 +36,8 @@ bench_stats bench_stats_of(double *samples, int n) {
     return s;
 }
 
-bench_stats bench_order_stats(double *v, int n) {
-    bench_stats s = {0, 0, 0, 0, 0};
+timing_stats timing_order_stats(double *v, int n) {
+    timing_stats s = {0, 0, 0, 0, 0};
     if (n <= 0) return s;
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     s.min = v[0];
@@ -48,30 +48,30 @@ bench_stats bench_order_stats(double *v, int n) {
     return s;
 }
 
-int bench_seq_add(bench_seq *s, const char *name, bench_step_kind kind, bench_step_fn *fn, void *ctx) {
-    if (s->n_steps >= BENCH_MAX_STEPS) return -1;
-    s->steps[s->n_steps++] = (bench_step){name, kind, fn, ctx};
+int timing_seq_add(timing_seq *s, const char *name, timing_step_kind kind, timing_step_fn *fn, void *ctx) {
+    if (s->n_steps >= TIMING_MAX_STEPS) return -1;
+    s->steps[s->n_steps++] = (timing_step){name, kind, fn, ctx};
     return 0;
 }
 
 /* Runs `calls` calls of the sequence; returns the wall time, adds per-step times to step_acc
  * (only for sequences of several steps: a lone step is its own total, unperturbed by clock reads). */
-static double run_calls(const bench_seq *s, long calls, double *step_acc) {
-    double t0 = bench_now();
+static double run_calls(const timing_seq *s, long calls, double *step_acc) {
+    double t0 = timing_now();
     if (s->n_steps == 1) {
-        bench_step_fn *fn = s->steps[0].fn;
+        timing_step_fn *fn = s->steps[0].fn;
         void *ctx = s->steps[0].ctx;
         for (long c = 0; c < calls; c++) fn(ctx);
     } else {
         for (long c = 0; c < calls; c++)
             for (int k = 0; k < s->n_steps; k++) {
-                double a = bench_now();
+                double a = timing_now();
                 s->steps[k].fn(s->steps[k].ctx);
-                double b = bench_now();
+                double b = timing_now();
                 if (step_acc) step_acc[k] += b - a;
             }
     }
-    return bench_now() - t0;
+    return timing_now() - t0;
 }
 
 /* A call this long is slow enough to be its own sample: calls this slow are timed once or twice,
@@ -82,7 +82,7 @@ static double run_calls(const bench_seq *s, long calls, double *step_acc) {
  * it lasts FIRST_CALL_SAMPLE_S or more, a second call follows and the faster of the two is kept as
  * a sample (*has_first = 1, its time in *first_total and first_steps[]), which saves the batch
  * calibration of the slowest problems. */
-static double calibrate(const bench_seq *s, double rep_s, long *calls_out, int *has_first, double *first_total,
+static double calibrate(const timing_seq *s, double rep_s, long *calls_out, int *has_first, double *first_total,
                         double *first_steps) {
     for (int k = 0; k < s->n_steps; k++) first_steps[k] = 0;
     double t = run_calls(s, 1, first_steps);
@@ -91,7 +91,7 @@ static double calibrate(const bench_seq *s, double rep_s, long *calls_out, int *
     if (*has_first) {
         /* A second call, and the faster of the two is the sample: the first one may be mostly a
          * library's lazy set-up (oneDNN's JIT) or a stall of the shared machine. */
-        double steps2[BENCH_MAX_STEPS] = {0};
+        double steps2[TIMING_MAX_STEPS] = {0};
         double t2 = run_calls(s, 1, steps2);
         if (t2 < t) {
             t = t2;
@@ -113,7 +113,7 @@ static double calibrate(const bench_seq *s, double rep_s, long *calls_out, int *
 }
 
 /* What calibration decided for n sequences: calls per sample, the warm-up sample of the slow ones
- * (first[i * (1 + BENCH_MAX_STEPS)]: its total, then its steps) and the repetitions of each. */
+ * (first[i * (1 + TIMING_MAX_STEPS)]: its total, then its steps) and the repetitions of each. */
 typedef struct {
     long *calls;
     int *has_first, *nrep;
@@ -122,10 +122,10 @@ typedef struct {
 } interleave_plan;
 
 /* Calibrates every sequence and sizes the repetitions to the budget. */
-static void plan_reps(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, interleave_plan *p) {
+static void plan_reps(const timing_seq *seqs, int n, const timing_cfg *cfg, interleave_plan *p) {
     double fastest = INFINITY, slowest_rep = 0;
     for (int i = 0; i < n; i++) {
-        double *fi = p->first + (size_t)i * (1 + BENCH_MAX_STEPS);
+        double *fi = p->first + (size_t)i * (1 + TIMING_MAX_STEPS);
         p->per_call[i] = calibrate(&seqs[i], cfg->rep_s, &p->calls[i], &p->has_first[i], &fi[0], &fi[1]);
         if (p->per_call[i] < fastest) fastest = p->per_call[i];
     }
@@ -148,16 +148,16 @@ static void plan_reps(const bench_seq *seqs, int n, const bench_timing_cfg *cfg,
 
 /* The timed rounds: samples[i * per_seq + r] = time per call of sequence i in repetition r,
  * samples[i * per_seq + (1 + k) * reps + r] = its step k. */
-static void run_rounds(const bench_seq *seqs, int n, const interleave_plan *p, double *samples, size_t per_seq) {
+static void run_rounds(const timing_seq *seqs, int n, const interleave_plan *p, double *samples, size_t per_seq) {
     const int reps = p->reps;
     for (int r = 0; r < reps; r++)
         for (int j = 0; j < n; j++) {
             int i = (r + j) % n;   /* rotate who goes first: no sequence always follows the same one */
             if (r >= p->nrep[i]) continue;
-            double acc[BENCH_MAX_STEPS] = {0};
+            double acc[TIMING_MAX_STEPS] = {0};
             double t;
             if (r == 0 && p->has_first[i]) {
-                const double *fi = p->first + (size_t)i * (1 + BENCH_MAX_STEPS);
+                const double *fi = p->first + (size_t)i * (1 + TIMING_MAX_STEPS);
                 t = fi[0];
                 for (int k = 0; k < seqs[i].n_steps; k++) acc[k] = fi[1 + k];
             } else {
@@ -171,9 +171,9 @@ static void run_rounds(const bench_seq *seqs, int n, const interleave_plan *p, d
 }
 
 /* One sequence's result from its nr samples (smp as run_rounds lays them out, reps apart; sorted
- * in place by bench_stats_of; tmp: scratch of reps doubles). */
-static void seq_result(const bench_seq *s, double *smp, int nr, int reps, long calls, double *tmp,
-                       bench_seq_result *o) {
+ * in place by timing_stats_of; tmp: scratch of reps doubles). */
+static void seq_result(const timing_seq *s, double *smp, int nr, int reps, long calls, double *tmp,
+                       timing_seq_result *o) {
     memset(o, 0, sizeof *o);
     o->reps = nr;
     o->calls = calls;
@@ -186,26 +186,26 @@ static void seq_result(const bench_seq *s, double *smp, int nr, int reps, long c
                 for (int r = 0; r < nr; r++) tmp[r] += smp[(size_t)(1 + k) * reps + r];
             }
         o->has_kind[kind] = any;
-        if (any) o->kind[kind] = bench_stats_of(tmp, nr);
+        if (any) o->kind[kind] = timing_stats_of(tmp, nr);
     }
-    for (int k = 0; k < s->n_steps; k++) o->step[k] = bench_stats_of(smp + (size_t)(1 + k) * reps, nr);
-    o->n_samples = nr < BENCH_MAX_SAMPLES ? nr : BENCH_MAX_SAMPLES;
+    for (int k = 0; k < s->n_steps; k++) o->step[k] = timing_stats_of(smp + (size_t)(1 + k) * reps, nr);
+    o->n_samples = nr < TIMING_MAX_SAMPLES ? nr : TIMING_MAX_SAMPLES;
     memcpy(o->samples, smp, sizeof(double) * (size_t)o->n_samples);   /* before the sort below */
-    o->total = bench_stats_of(smp, nr);
+    o->total = timing_stats_of(smp, nr);
 }
 
-int bench_time_interleaved(const bench_seq *seqs, int n, const bench_timing_cfg *cfg, bench_seq_result *res) {
+int timing_interleaved(const timing_seq *seqs, int n, const timing_cfg *cfg, timing_seq_result *res) {
     if (n <= 0) return 0;
     interleave_plan p = {.calls = calloc((size_t)n, sizeof *p.calls),
                          .has_first = calloc((size_t)n, sizeof *p.has_first),
                          .nrep = calloc((size_t)n, sizeof *p.nrep),
-                         .first = calloc((size_t)n * (1 + BENCH_MAX_STEPS), sizeof *p.first),
+                         .first = calloc((size_t)n * (1 + TIMING_MAX_STEPS), sizeof *p.first),
                          .per_call = calloc((size_t)n, sizeof *p.per_call)};
     double *samples = NULL, *tmp = NULL;
     int rc = -1;
     if (p.calls && p.has_first && p.nrep && p.first && p.per_call) {
         plan_reps(seqs, n, cfg, &p);
-        size_t per_seq = (size_t)(1 + BENCH_MAX_STEPS) * p.reps;
+        size_t per_seq = (size_t)(1 + TIMING_MAX_STEPS) * p.reps;
         samples = calloc((size_t)n * per_seq, sizeof *samples);
         tmp = calloc((size_t)p.reps, sizeof *tmp);
         if (samples && tmp) {
