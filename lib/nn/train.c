@@ -81,6 +81,14 @@ double nn_eval_loss(nn_model *m, const nn_dataset *d, const long *idx, long n, d
     return n > 0 ? sum / n : NAN;
 }
 
+/* One line per epoch, for a log as for a terminal; the time left is an upper bound (early stopping
+ * may end the run sooner). */
+static void print_epoch(const nn_train_opts *o, int ep, float tl, float vl, bool best, double rate, double elapsed) {
+    fprintf(o->progress, "epoch %4d/%d  loss %.6g  val %.6g%s  %.0f samples/s  %.0f s elapsed, <= %.0f s left\n", ep,
+            o->epochs, tl, vl, best ? " *" : "  ", rate, elapsed, elapsed / ep * (o->epochs - ep));
+    fflush(o->progress);
+}
+
 bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long n_train, const long *val_idx,
                   long n_val, const nn_train_opts *o, uint64_t trial_seed, nn_train_result *r, char *err,
                   size_t errlen) {
@@ -146,13 +154,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
         } else {
             since_best++;
         }
-        if (o->progress) {
-            /* the time left is an upper bound: early stopping may end the run sooner */
-            fprintf(o->progress, "epoch %4d/%d  loss %.6g  val %.6g%s  %.0f samples/s  %.0f s elapsed, <= %.0f s left\n",
-                    ep, o->epochs, tl, vl, since_best == 0 ? " *" : "  ", n_train / dt, t_train,
-                    t_train / ep * (o->epochs - ep));
-            fflush(o->progress);
-        }
+        if (o->progress) print_epoch(o, ep, tl, vl, since_best == 0, n_train / dt, t_train);
         if (since_best >= o->patience) break;
     }
     memcpy(params, best, np * sizeof(float));
