@@ -6,7 +6,7 @@ int nn_batch_parts(int threads, int n) {
     return parts < 1 ? 1 : parts;
 }
 
-static void batch_slice(int n, int parts, int p, int *start, int *count) {
+void nn_batch_slice(int n, int parts, int p, int *start, int *count) {
     int base = n / parts, extra = n % parts;
     *start = p * base + (p < extra ? p : extra);
     *count = base + (p < extra ? 1 : 0);
@@ -27,7 +27,7 @@ static size_t partial_stride(const conv2d_desc *d) {
 #define BATCH_SLICE(T, d, parts, p, sd, s0)                                              \
     T sd = *(d);                                                          \
     int s0;                                                                              \
-    batch_slice((d)->n, parts, p, &s0, &sd.n)
+    nn_batch_slice((d)->n, parts, p, &s0, &sd.n)
 
 /* Floats per sample of a conv's input and output, and of a pool's. */
 static size_t conv_in_ps(const conv2d_desc *d) { return (size_t)d->h * d->w * d->cin; }
@@ -199,7 +199,7 @@ void nn_lrelu_fwd(const act_ops *a, float slope, int threads, int n, size_t ps, 
 #pragma omp parallel num_threads(parts) if (parts > 1)
     FOR_EACH_SLICE(parts, p) {
         int s0, cnt;
-        batch_slice(n, parts, p, &s0, &cnt);
+        nn_batch_slice(n, parts, p, &s0, &cnt);
         a->lrelu_fwd((size_t)cnt * ps, slope, x + (size_t)s0 * ps, y + (size_t)s0 * ps);
     }
 }
@@ -210,7 +210,7 @@ void nn_lrelu_bwd(const act_ops *a, float slope, int threads, int n, size_t ps, 
 #pragma omp parallel num_threads(parts) if (parts > 1)
     FOR_EACH_SLICE(parts, p) {
         int s0, cnt;
-        batch_slice(n, parts, p, &s0, &cnt);
+        nn_batch_slice(n, parts, p, &s0, &cnt);
         const size_t o = (size_t)s0 * ps;
         a->lrelu_bwd((size_t)cnt * ps, slope, x + o, gy + o, gx + o);
     }

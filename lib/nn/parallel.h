@@ -26,6 +26,8 @@
 
 /* How many slices (= threads actually used) a batch of n is split into for `threads` threads. */
 int nn_batch_parts(int threads, int n);
+/* Slice p of n samples cut into `parts`: its first sample and its count (the first n % parts slices hold one more). */
+void nn_batch_slice(int n, int parts, int p, int *start, int *count);
 
 void nn_conv2d_fwd(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *w,
                    const float *bias, float *out);

@@ -100,11 +100,6 @@ typedef struct {
 } ours_call;
 
 /* Sample range of slice q of `parts` over n samples (lib/nn/parallel.h's split). */
-static void slice(int n, int parts, int q, int *lo, int *cnt) {
-    int base = n / parts, rem = n % parts;
-    *lo = q * base + (q < rem ? q : rem);
-    *cnt = base + (q < rem);
-}
 
 /* Element range of part q of `parts`, cut at multiples of 16 floats (whole vectors). */
 static void erange(size_t n, int parts, int q, size_t *lo, size_t *cnt) {
@@ -137,23 +132,12 @@ static int ours_threads_used(const gbench_entry *e, const gbk_problem *g) {
     return 1;
 }
 
-static void step_gpool(void *ctx) {
+static void step_gpool(void *ctx) {   /* the library's threaded gpool, as training runs it */
     ours_call *c = ctx;
-    const gpool_ops *k = c->e->variant;
     const gpool_desc *d = &c->p->u.gpool;
     float *const *b = c->b;
-    const bool bwd = c->e->op.pass != LB_PASS_FWD;
-    const int parts = nn_batch_parts(c->e->threads, d->n);
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-    for (int q = 0; q < parts; q++) {
-        int lo, cnt;
-        slice(d->n, parts, q, &lo, &cnt);
-        gpool_desc s = *d;
-        s.n = cnt;
-        size_t big = (size_t)lo * d->hw * d->c, small = (size_t)lo * d->c;
-        if (bwd) k->bwd(&s, b[B_IN] + big, b[B_GOUT] + small, b[B_GIN] + big);
-        else k->fwd(&s, b[B_IN] + big, b[B_OUT] + small);
-    }
+    if (c->e->op.pass != LB_PASS_FWD) nn_gpool_bwd(c->e->variant, c->e->threads, d, b[B_IN], b[B_GOUT], b[B_GIN]);
+    else nn_gpool_fwd(c->e->variant, c->e->threads, d, b[B_IN], b[B_OUT]);
 }
 
 static void step_act(void *ctx) {
@@ -188,7 +172,7 @@ static void step_dense(void *ctx) {
 #pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
     for (int q = 0; q < parts; q++) {
         int lo, cnt;
-        slice(d->n, parts, q, &lo, &cnt);
+        nn_batch_slice(d->n, parts, q, &lo, &cnt);
         dense_desc s = *d;
         s.n = cnt;
         if (pass == LB_PASS_FWD) k->fwd(&s, b[B_IN] + (size_t)lo * d->in, b[B_W], d->bias ? b[B_BIAS] : NULL, b[B_OUT] + (size_t)lo * d->out);
@@ -207,7 +191,7 @@ static void step_flatten(void *ctx) {
 #pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
     for (int q = 0; q < parts; q++) {
         int lo, cnt;
-        slice(d->n, parts, q, &lo, &cnt);
+        nn_batch_slice(d->n, parts, q, &lo, &cnt);
         dense_flatten_desc s = *d;
         s.n = cnt;
         if (bwd) k->flatten_bwd(&s, b[B_GOUT] + lo * per, b[B_GIN] + lo * per);
