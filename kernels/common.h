@@ -34,5 +34,20 @@ typedef enum { LB_ISA_SCALAR = 0, LB_ISA_AVX2 = 1, LB_ISA_AVX512 = 2, LB_ISA_NEO
  * compile-time constants in each caller; the one definition every kernel file uses. */
 #define LB_INLINE static inline __attribute__((always_inline))
 
+/* Tuning parameters.  A variant may accept up to LB_PARAMS_MAX small integer parameters, declared
+ * by its op's contract header as a table of lb_param_info (name, range, meaning); 0 always means
+ * "this variant's default", which is the behaviour before tuning existed, so a zeroed lb_params
+ * runs every kernel as it always ran.  A variant that accepts none has an empty table, and a
+ * profile entry giving it parameters is refused when the profile is loaded. */
+#define LB_PARAMS_MAX 6
+typedef struct {
+    const char *name;   /* the key in a tuning profile's "params" */
+    int min, max;       /* accepted non-zero values (0, the default, is always accepted) */
+    const char *what;   /* one line for `latbench info` and the README */
+} lb_param_info;
+typedef struct {
+    int v[LB_PARAMS_MAX];   /* v[i] belongs to the variant's table entry i; unused: 0 */
+} lb_params;
+
 /* Periodic index in [0, n) for i in (-n, 2n). */
 static inline int lb_wrap(int i, int n) { return i < 0 ? i + n : (i >= n ? i - n : i); }

@@ -44,20 +44,20 @@ static void test_network_layers(void **state) {
         for (int s = 0; s < 3; s++) {
             const int k = net_layers[l][2];
             conv2d_desc d = {lat[s][0], lat[s][1], lat[s][2], net_layers[l][0], net_layers[l][1], k, k, 1, 1,
-                             (int)((l + s) % 4 != 3)};
+                             (int)((l + s) % 4 != 3), {{0}}};
             verify_conv2d(&r, &d);
         }
     /* The compute-bound layers at a training batch: many tiles and site chunks per call. */
     for (size_t l = 0; l < 8; l++) {
         const int k = net_layers[l][2];
-        conv2d_desc d = {32, 8, 8, net_layers[l][0], net_layers[l][1], k, k, 1, 1, 1};
+        conv2d_desc d = {32, 8, 8, net_layers[l][0], net_layers[l][1], k, k, 1, 1, 1, {{0}}};
         verify_conv2d(&r, &d);
     }
     /* Operands beyond L2: the kernels' software-prefetch path (zmm and ymm tiles). */
     static const conv2d_desc big[] = {
-        {1, 64, 64, 80, 80, 2, 2, 1, 1, 1},
-        {1, 64, 64, 48, 80, 1, 1, 1, 1, 1},
-        {8, 64, 64, 16, 8, 1, 1, 1, 1, 1},
+        {1, 64, 64, 80, 80, 2, 2, 1, 1, 1, {{0}}},
+        {1, 64, 64, 48, 80, 1, 1, 1, 1, 1, {{0}}},
+        {8, 64, 64, 16, 8, 1, 1, 1, 1, 1, {{0}}},
     };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) verify_conv2d(&r, &big[i]);
     report_done(&r, "network layers");
@@ -81,26 +81,26 @@ static void test_awkward_shapes(void **state) {
                     if ((li * 7 + a * 3 + b * 5 + ki) % 4) continue;
                     const int st = (li + a + 2 * b + ki) % 4;
                     conv2d_desc d = {1 + (a + ki) % 2, lat[li][0], lat[li][1], ch[a], ch[b], ker[ki][0], ker[ki][1],
-                                     1 + (st & 1), 1 + (st >> 1), (li + b) % 2};
+                                     1 + (st & 1), 1 + (st >> 1), (li + b) % 2, {{0}}};
                     verify_conv2d(&r, &d);
                     count++;
                 }
     /* Stride 2 on odd sizes with every kernel, and wide channel counts with tails. */
     for (int ki = 0; ki < 8; ki++) {
-        conv2d_desc d = {2, 5, 7, 17, 33, ker[ki][0], ker[ki][1], 2, 2, 1};
+        conv2d_desc d = {2, 5, 7, 17, 33, ker[ki][0], ker[ki][1], 2, 2, 1, {{0}}};
         verify_conv2d(&r, &d);
-        conv2d_desc e = {1, 9, 3, 1, 13, ker[ki][0], ker[ki][1], 2, 1, 0};
+        conv2d_desc e = {1, 9, 3, 1, 13, ker[ki][0], ker[ki][1], 2, 1, 0, {{0}}};
         verify_conv2d(&r, &e);
-        conv2d_desc f = {1, 3, 9, 33, 1, ker[ki][0], ker[ki][1], 1, 2, 1};
+        conv2d_desc f = {1, 3, 9, 33, 1, ker[ki][0], ker[ki][1], 1, 2, 1, {{0}}};
         verify_conv2d(&r, &f);
         count += 3;
     }
     static const conv2d_desc extra[] = {
-        {1, 8, 8, 100, 96, 2, 2, 1, 1, 1},  /* cout > 80: several column blocks */
-        {1, 6, 5, 81, 97, 3, 3, 1, 1, 1},   /* one lane past a multiple of 16 */
-        {4, 9, 9, 3, 5, 3, 3, 2, 2, 1},
-        {1, 1, 1, 13, 17, 3, 3, 1, 1, 1},
-        {1, 31, 11, 7, 9, 2, 3, 1, 1, 0},   /* 341 sites: a partial chunk and partial tiles */
+        {1, 8, 8, 100, 96, 2, 2, 1, 1, 1, {{0}}},  /* cout > 80: several column blocks */
+        {1, 6, 5, 81, 97, 3, 3, 1, 1, 1, {{0}}},   /* one lane past a multiple of 16 */
+        {4, 9, 9, 3, 5, 3, 3, 2, 2, 1, {{0}}},
+        {1, 1, 1, 13, 17, 3, 3, 1, 1, 1, {{0}}},
+        {1, 31, 11, 7, 9, 2, 3, 1, 1, 0, {{0}}},   /* 341 sites: a partial chunk and partial tiles */
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) verify_conv2d(&r, &extra[i]), count++;
     printf("awkward shapes: %d problems\n", count);
@@ -124,7 +124,7 @@ static void test_offsets_by_hand(void **state) {
         if (!lb_cpu_supports(&cpu, vars[v].isa)) continue;
         for (int axis = 0; axis < 2; axis++)
             for (int k = 2; k <= 3; k++) {
-                conv2d_desc d = {1, axis ? 1 : 3, axis ? 3 : 1, 1, 1, axis ? 1 : k, axis ? k : 1, 1, 1, 0};
+                conv2d_desc d = {1, axis ? 1 : 3, axis ? 3 : 1, 1, 1, axis ? 1 : k, axis ? k : 1, 1, 1, 0, {{0}}};
                 float out[3], gin[3], gw[3];
                 vars[v].fwd(&d, in, k == 2 ? w2 : w3, NULL, out);
                 vars[v].bwd_data(&d, g, k == 2 ? w2 : w3, gin); /* 1x1 channels: wt == w */
@@ -147,7 +147,7 @@ static void test_offsets_by_hand(void **state) {
 static void test_negative(void **state) {
     (void)state;
     const lb_dispatch *dp = lb_dispatch_get();
-    const conv2d_desc d = {2, 6, 5, 13, 17, 2, 2, 1, 1, 1};
+    const conv2d_desc d = {2, 6, 5, 13, 17, 2, 2, 1, 1, 1, {{0}}};
     const size_t ni = conv2d_in_size(&d), no = conv2d_out_size(&d), nw = conv2d_w_size(&d);
     float *in = vf_alloc(ni), *w = vf_alloc(nw), *b = vf_alloc((size_t)d.cout), *rolled = vf_alloc(ni);
     float *want = vf_alloc(no), *got = vf_alloc(no);

@@ -47,19 +47,19 @@ static float *alloc_f(size_t n) {
 /* Shapes: rectangular kernels, both strides, odd lattices, lattices smaller than the kernel. */
 static const conv2d_desc shapes[] = {
     /* n h w cin cout kh kw sh sw bias */
-    {1, 5, 7, 2, 3, 3, 3, 1, 1, 1},
-    {2, 5, 7, 3, 2, 2, 3, 1, 1, 0},
-    {1, 3, 3, 2, 2, 3, 3, 1, 1, 1},
-    {2, 1, 2, 2, 3, 3, 2, 1, 1, 1},
-    {1, 1, 1, 3, 2, 3, 3, 1, 1, 0},
-    {1, 2, 2, 1, 2, 3, 3, 2, 2, 1},
-    {2, 5, 7, 2, 3, 3, 3, 2, 2, 1},
-    {1, 6, 4, 3, 2, 2, 2, 2, 2, 0},
-    {1, 5, 6, 2, 2, 1, 3, 2, 1, 1},
-    {2, 4, 5, 2, 3, 3, 1, 1, 2, 1},
-    {1, 7, 5, 2, 2, 1, 2, 2, 2, 0},
-    {1, 4, 4, 5, 4, 1, 1, 1, 1, 1},
-    {2, 3, 5, 1, 1, 2, 2, 2, 1, 1},
+    {1, 5, 7, 2, 3, 3, 3, 1, 1, 1, {{0}}},
+    {2, 5, 7, 3, 2, 2, 3, 1, 1, 0, {{0}}},
+    {1, 3, 3, 2, 2, 3, 3, 1, 1, 1, {{0}}},
+    {2, 1, 2, 2, 3, 3, 2, 1, 1, 1, {{0}}},
+    {1, 1, 1, 3, 2, 3, 3, 1, 1, 0, {{0}}},
+    {1, 2, 2, 1, 2, 3, 3, 2, 2, 1, {{0}}},
+    {2, 5, 7, 2, 3, 3, 3, 2, 2, 1, {{0}}},
+    {1, 6, 4, 3, 2, 2, 2, 2, 2, 0, {{0}}},
+    {1, 5, 6, 2, 2, 1, 3, 2, 1, 1, {{0}}},
+    {2, 4, 5, 2, 3, 3, 1, 1, 2, 1, {{0}}},
+    {1, 7, 5, 2, 2, 1, 2, 2, 2, 0, {{0}}},
+    {1, 4, 4, 5, 4, 1, 1, 1, 1, 1, {{0}}},
+    {2, 3, 5, 1, 1, 2, 2, 2, 1, 1, {{0}}},
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -135,7 +135,7 @@ static void test_fwd_same_split_by_hand(void **state) {
     (void)state;
     for (int kh = 1; kh <= 3; kh++)
         for (int kw = 1; kw <= 3; kw++) {
-            const conv2d_desc d = {1, 7, 6, 1, 1, kh, kw, 1, 1, 0};
+            const conv2d_desc d = {1, 7, 6, 1, 1, kh, kw, 1, 1, 0, {{0}}};
             float in[42] = {0}, out[42], w[9];
             for (int k = 0; k < kh * kw; k++) w[k] = (float)(1 << k); /* tap id recoverable from the sum */
             const int t0 = 0, x0 = 5;                                  /* corner: both wraps exercised */
@@ -226,7 +226,7 @@ static void test_adjoint_identities_exact(void **state) {
                     for (int rep = 0; rep < 4; rep++) {
                         conv2d_desc d = {1 + (int)(rng_u32() % 2), 1 + (int)(rng_u32() % 7), 1 + (int)(rng_u32() % 7),
                                          1 + (int)(rng_u32() % 5), 1 + (int)(rng_u32() % 5), kh, kw, sh, sw,
-                                         (int)(rng_u32() % 2)};
+                                         (int)(rng_u32() % 2), {{0}}};
                         const size_t ni = conv2d_in_size(&d), no = conv2d_out_size(&d), nw = conv2d_w_size(&d);
                         float *x = alloc_f(ni), *w = alloc_f(nw), *wt = alloc_f(nw), *y = alloc_f(no);
                         float *fx = alloc_f(no), *gx = alloc_f(ni), *gw = alloc_f(nw), *gb = alloc_f(d.cout);
@@ -264,7 +264,7 @@ static void test_adjoint_identities_exact(void **state) {
 /* Bias is added once per output site and only when both d->bias and the pointer say so. */
 static void test_bias_handling(void **state) {
     (void)state;
-    conv2d_desc d = {2, 3, 5, 2, 3, 3, 2, 2, 1, 1};
+    conv2d_desc d = {2, 3, 5, 2, 3, 3, 2, 2, 1, 1, {{0}}};
     const size_t ni = conv2d_in_size(&d), no = conv2d_out_size(&d), nw = conv2d_w_size(&d);
     float *in = alloc_f(ni), *w = alloc_f(nw), *b = alloc_f(d.cout), *o1 = alloc_f(no), *o2 = alloc_f(no);
     fill_int(in, ni, -3, 3);

@@ -51,10 +51,10 @@ static const lb_cpu *host_cpu(void) { return &lb_dispatch_get()->cpu; }
 
 static const conv2d_desc conv_shapes[] = {
     /* n is set per test */
-    {0, 6, 5, 8, 16, 2, 2, 1, 1, 1},    /* odd lattice, 2x2: the halo wraps */
-    {0, 7, 6, 5, 3, 3, 3, 2, 2, 0},     /* 3x3 stride 2, channel counts below any vector width */
-    {0, 8, 8, 4, 64, 1, 1, 1, 1, 1},    /* task1-eq layer 1 */
-    {0, 8, 8, 80, 80, 2, 2, 1, 1, 1},   /* task1-eq layer 4 */
+    {0, 6, 5, 8, 16, 2, 2, 1, 1, 1, {{0}}},    /* odd lattice, 2x2: the halo wraps */
+    {0, 7, 6, 5, 3, 3, 3, 2, 2, 0, {{0}}},     /* 3x3 stride 2, channel counts below any vector width */
+    {0, 8, 8, 4, 64, 1, 1, 1, 1, 1, {{0}}},    /* task1-eq layer 1 */
+    {0, 8, 8, 80, 80, 2, 2, 1, 1, 1, {{0}}},   /* task1-eq layer 4 */
 };
 #define N_CONV_SHAPES (sizeof conv_shapes / sizeof conv_shapes[0])
 

@@ -123,7 +123,7 @@ static void test_random_shapes_round_trip(void **state) {
         case PROB_CONV2D:
             p.u.conv = (conv2d_desc){(int)rnd(&s, 1, 64), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 99), (int)rnd(&s, 1, 200),
                                      (int)rnd(&s, 1, 200), (int)rnd(&s, 1, 3), (int)rnd(&s, 1, 3), (int)rnd(&s, 1, 2),
-                                     (int)rnd(&s, 1, 2), (int)rnd(&s, 0, 1)};
+                                     (int)rnd(&s, 1, 2), (int)rnd(&s, 0, 1), {{0}}};
             break;
         case PROB_POOL: {
             int h = (int)rnd(&s, 1, 70), w = (int)rnd(&s, 1, 70), mx = h < w ? h : w;

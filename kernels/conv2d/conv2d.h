@@ -19,6 +19,8 @@ typedef struct {
     int kh, kw;   /* 1..3 */
     int sh, sw;   /* 1 or 2 */
     int bias;     /* 0 or 1 */
+    lb_params params; /* the variant's tuning parameters (all 0: its defaults); not part of the
+                         problem: descriptors and results are the same for every value */
 } conv2d_desc;
 
 static inline int conv2d_off(int k) { return -((k - 1) / 2); }
@@ -55,6 +57,8 @@ typedef struct {
     conv2d_fwd_fn *fwd;
     conv2d_bwd_data_fn *bwd_data;
     conv2d_bwd_weights_fn *bwd_weights;
+    const lb_param_info *params;   /* the parameters this variant accepts (NULL when nparams is 0) */
+    int nparams;
 } conv2d_ops;
 
 #define KERNEL(isa, sfx)                                             \
@@ -64,4 +68,4 @@ typedef struct {
 #include "kernels/conv2d/conv2d.inc"
 #undef KERNEL
 
-#define CONV2D_ROW(isa, sfx) { #sfx, isa, conv2d_periodic_fwd__##sfx, conv2d_periodic_bwd_data__##sfx, conv2d_periodic_bwd_weights__##sfx },
+#define CONV2D_ROW(isa, sfx) { #sfx, isa, conv2d_periodic_fwd__##sfx, conv2d_periodic_bwd_data__##sfx, conv2d_periodic_bwd_weights__##sfx, NULL, 0 },

@@ -7,7 +7,7 @@
 #include "kernels/pool/pool.h"
 
 static inline conv2d_desc layer_conv_desc(const layer_spec *L, act_shape in, int n) {
-    return (conv2d_desc){n, in.h, in.w, L->cin, L->cout, L->kh, L->kw, L->stride, L->stride, L->bias};
+    return (conv2d_desc){n, in.h, in.w, L->cin, L->cout, L->kh, L->kw, L->stride, L->stride, L->bias, {{0}}};
 }
 
 static inline pool_desc layer_pool_desc(const layer_spec *L, act_shape in, int n) {

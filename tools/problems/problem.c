@@ -133,7 +133,7 @@ static bool parse_shape(const char **s, prob_record *p, char *err, size_t len) {
     switch (p->kind) {
     case PROB_CONV2D: {
         if (!scan(s, "mb#_ic#oc#_ih#iw#_kh#kw#_sh#sw#_b#", v)) return FAIL("expected mbN_icNocN_ihNiwN_khNkwN_shNswN_bN");
-        conv2d_desc d = {v[0], v[3], v[4], v[1], v[2], v[5], v[6], v[7], v[8], v[9]};
+        conv2d_desc d = {v[0], v[3], v[4], v[1], v[2], v[5], v[6], v[7], v[8], v[9], {{0}}};
         if (d.n < 1 || d.h < 1 || d.w < 1 || d.cin < 1 || d.cout < 1) return FAIL("mb, ic, oc, ih and iw must be at least 1");
         if (d.kh < 1 || d.kh > 3 || d.kw < 1 || d.kw > 3) return FAIL("kh and kw must be 1 to 3");
         if (d.sh < 1 || d.sh > 2 || d.sw < 1 || d.sw > 2) return FAIL("sh and sw must be 1 or 2");
