@@ -48,6 +48,8 @@ typedef struct {
     lb_isa isa;
     int threads;                         /* >= 1 */
     char variant[16];                    /* a variant of op in its kernels/<op>/<op>.inc */
+    lb_params params;                    /* the variant's tuning parameters ("params" in the file,
+                                            by name from the variant's lb_param_info table) */
     double time_s, default_time_s;       /* seconds per call, chosen variant and dispatch default
                                             (latbench tune: lower quartiles of interleaved repetitions) */
     double speedup, spread;              /* default_time_s / time_s; relative spread of time_s (>= 0) */
