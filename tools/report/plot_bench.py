@@ -305,7 +305,7 @@ def plot_pipelines(plt, recs, machine, out, stem, md, written):
                             textcoords="offset points", fontsize=8.5)
         ax.set_yticks(range(len(nn)))
         ax.set_yticklabels(names, fontsize=8.5)
-        ax.set_ylim(len(nn) - 0.5, -0.5)
+        ax.set_ylim(max(len(nn), 1) - 0.5, -0.5)
         ax.set_xscale("log")
         if nn:
             ax.set_xlim(None, 4 * max(max(r["samples_per_s"], r.get("torch_samples_per_s") or 0) for r in nn))
