@@ -363,28 +363,25 @@ def plot_vs_mu(plt, r, outdir, written, notes):
     etas = sorted({k[0] for k in keys}, key=lambda x: (x is None, x or 0))
     mus = sorted({k[1] for k in keys})
     several_eta = len(etas) > 1
-    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"), ((0, (1, 3)), "P")]
-    style = {eta: styles[i % len(styles)] for i, eta in enumerate(etas)}
     spacing = min((b - a for a, b in zip(mus, mus[1:])), default=0.1)
     na = len(r["archs"])
     cmap = plt.get_cmap("tab10")
 
-    def dodge(i, e):
-        """Side by side around each mu: architecture i, eta number e, over at most 0.4 of the mu spacing."""
-        n_slots = na * len(etas)
-        width = spacing * min(0.4, 0.06 * (n_slots - 1))
-        return width * ((i * len(etas) + e) / (n_slots - 1) - 0.5) if n_slots > 1 else 0.0
+    def dodge(i, e=0):
+        """Side by side around each mu: architecture i, over at most 0.4 of the mu spacing (one eta per row)."""
+        width = spacing * min(0.4, 0.06 * (na - 1))
+        return width * (i / (na - 1) - 0.5) if na > 1 else 0.0
 
-    rows = [("loss", data, "test loss (%s) [log scale]" % loss_name(task))]
+    # One row of panels per eta: a panel then holds one line per architecture (not one per architecture and
+    # eta), each with its min-max band, and line styles need not stand for eta.
+    eta_rows = etas if several_eta else [etas[0]]
+    rows = [("loss", data, "test loss (%s) [log scale]" % loss_name(task), eta) for eta in eta_rows]
     if has_acc:
-        rows.append(("accuracy", [(d, None) for d in accs], "test accuracy (threshold 0.5)"))
+        rows += [("accuracy", [(d, None) for d in accs], "test accuracy (threshold 0.5)", eta) for eta in eta_rows]
     n = len(lats)
     arch_handles = [plt.Line2D([], [], color=cmap(i % 10), lw=2.5, label=arch_label(a, data[i][1]))
                     for i, a in enumerate(r["archs"])]
     style_handles = []
-    if several_eta:
-        style_handles += [plt.Line2D([], [], color="0.25", ls=style[eta][0], marker=style[eta][1], ms=5,
-                                     label=eta_text(eta)) for eta in etas]
     tr = r["train_lattice"]
     mu_range = TRAIN_MU_RANGE.get(task)
     tpoints = TRAIN_POINTS.get(task, [])
@@ -393,33 +390,29 @@ def plot_vs_mu(plt, r, outdir, written, notes):
                                                          label="training \u03bc range (%s panel)" % tr))
     if tr in lats and tpoints:
         style_handles.append(plt.Line2D([], [], color="k", marker="*", ms=11, ls="none", mfc="none",
-                                        label="trained at (\u03b7, \u03bc) = %s\n  (on %s; dotted lines)" %
+                                        label="trained at (\u03b7, \u03bc) = %s\n  (on %s; thin grey lines)" %
                               (", ".join("(%g, %g)" % p for p in tpoints), tr)))
     legend_in = legend_height(arch_handles, style_handles)
-    panel_h = 4.4
+    panel_h = 4.4 if len(rows) <= 2 else 3.4
     fig, axes = plt.subplots(len(rows), n, figsize=(max(4.6 * n, 11), panel_h * len(rows) + legend_in + 0.9),
                              squeeze=False, sharey="row")
-    for row, (what, dd, ylabel) in enumerate(rows):
+    for row, (what, dd, ylabel, row_eta) in enumerate(rows):
         for j, lat in enumerate(lats):
             ax = axes[row][j]
             any_data = False
             for i, a in enumerate(r["archs"]):
                 d = dd[i][0][lat]
                 c = cmap(i % 10)
-                for e, eta in enumerate(etas):
-                    ks = sorted(k for k in d if k[0] == eta)
-                    if not ks:
-                        continue
-                    any_data = True
-                    x = [k[1] + dodge(i, e) for k in ks]
-                    ls, m = style[eta]
-                    med, lo, hi = [median(d[k]) for k in ks], [min(d[k]) for k in ks], [max(d[k]) for k in ks]
-                    ax.plot(x, med, color=c, ls=ls, marker=m, ms=4.5, lw=1.5)
-                    if len(x) > 1 and not several_eta:
-                        ax.fill_between(x, lo, hi, color=c, alpha=0.12, lw=0)
-                    else:  # bands of several eta lines would cover each other: bars
-                        ax.errorbar(x, med, yerr=[[v - l for v, l in zip(med, lo)], [h - v for v, h in zip(med, hi)]],
-                                    fmt="none", ecolor=c, elinewidth=1, capsize=2.5, alpha=0.6)
+                ks = sorted(k for k in d if k[0] == row_eta)
+                if not ks:
+                    continue
+                any_data = True
+                x = [k[1] + dodge(i) for k in ks]
+                med, lo, hi = [median(d[k]) for k in ks], [min(d[k]) for k in ks], [max(d[k]) for k in ks]
+                ax.plot(x, med, color=c, ls="-", marker="o", ms=4.5, lw=1.5)
+                # min-max over trials as bars: bands of nine nets would merge into one grey area
+                ax.errorbar(x, med, yerr=[[v - l for v, l in zip(med, lo)], [h - v for v, h in zip(med, hi)]],
+                            fmt="none", ecolor=c, elinewidth=1, capsize=2.5, alpha=0.6)
             if lat == tr and mu_range:
                 ax.axvspan(mu_range[0], mu_range[1], color="0.5", alpha=0.2, lw=0)
                 if row == 0:
@@ -427,13 +420,14 @@ def plot_vs_mu(plt, r, outdir, written, notes):
                             fontsize=8, color="0.3", transform=ax.get_xaxis_transform())
             if lat == tr and tpoints:
                 for eta, mu in tpoints:
-                    ax.axvline(mu, color="0.6", ls=":", lw=1)
+                    if row_eta is not None and round(eta, 6) != row_eta:
+                        continue
+                    ax.axvline(mu, color="0.7", ls="-", lw=0.8, zorder=0)
                     # a star on each net's curve at the training point, if that point was tested
                     for i in range(na):
                         v = dd[i][0][lat].get((round(eta, 6), round(mu, 6)))
                         if v:
-                            e = etas.index(round(eta, 6))
-                            ax.plot([mu + dodge(i, e)], [median(v)], marker="*", ms=13, mfc="none", mec="k", mew=0.9, ls="none")
+                            ax.plot([mu + dodge(i)], [median(v)], marker="*", ms=13, mfc="none", mec="k", mew=0.9, ls="none")
             if not any_data:
                 ax.text(0.5, 0.5, "no net has %s\nper (\u03b7, \u03bc) on %s" % (what, lat), ha="center", va="center",
                         transform=ax.transAxes, fontsize=9, color="0.4", bbox=dict(fc="white", ec="0.8"))
@@ -443,6 +437,9 @@ def plot_vs_mu(plt, r, outdir, written, notes):
             ax.set_xlabel("chemical potential \u03bc")
             if row == 0:
                 ax.set_title("test lattice %s%s" % (lat, " (training size)" if lat == tr else ""), fontsize=10)
+            if several_eta and j == n - 1:
+                ax.text(1.02, 0.5, eta_text(row_eta), rotation=-90, va="center", ha="left", fontsize=10,
+                        transform=ax.transAxes)
             ax.grid(True, which="major", alpha=0.3)
             if j == 0:
                 ax.set_ylabel(ylabel)
@@ -457,8 +454,7 @@ def plot_vs_mu(plt, r, outdir, written, notes):
         what_vs = "per (\u03b7, \u03bc)"
     else:
         what_vs = "vs \u03bc" + (" at \u03b7 = %g" % etas[0] if etas[0] is not None else "")
-    bottom_legends(fig, arch_handles, style_handles, "line style and marker: \u03b7" if several_eta else "",
-                   "bar" if several_eta else "band")
+    bottom_legends(fig, arch_handles, style_handles, "", "bar")
     fig.suptitle("%s experiment%s: test %s %s, per test lattice (trained on %s)\n%s" %
                  (task, " (quick)" if r.get("quick") else "", "loss and accuracy" if has_acc else "loss", what_vs,
                   tr, header(r)), fontsize=11)
