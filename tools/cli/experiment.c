@@ -417,8 +417,12 @@ static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarc
     if (!nn_fit(&j, &r, err, errlen)) return json_decref(a.jtr), false;
     *t_train += a.t_train, *t_eval += a.t_eval, *n_val = a.n_val;
     const int nt = (int)x->trials;
-    printf("%-10s %-6d %-12.4g %-12.4g %-12.4g %-12.4g %-12.4g %-12.4g\n", x->archs[k], nt, mean(a.val, nt),
-           median(a.val, nt), mean(a.ttrain, nt), median(a.ttrain, nt), mean(a.tall, nt), median(a.tall, nt));
+    const double cols[6] = {mean(a.val, nt), median(a.val, nt), mean(a.ttrain, nt), median(a.ttrain, nt),
+                            mean(a.tall, nt), median(a.tall, nt)};
+    printf("%-10s %-6d", x->archs[k], nt);
+    /* no value (a net that does not run on the test sizes) prints as the report's table does */
+    for (int c = 0; c < 6; c++) isfinite(cols[c]) ? printf(" %-12.4g", cols[c]) : printf(" %-12s", "—");
+    printf("\n");
     fflush(stdout);
     json_array_append_new(
         jarchs, json_pack("{s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o}}", "arch", x->archs[k], "params",
