@@ -421,7 +421,7 @@ static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarc
                             mean(a.tall, nt), median(a.tall, nt)};
     printf("%-10s %-6d", x->archs[k], nt);
     /* no value (a net that does not run on the test sizes) prints as the report's table does */
-    for (int c = 0; c < 6; c++) isfinite(cols[c]) ? printf(" %-12.4g", cols[c]) : printf(" %-12s", "—");
+    for (int c = 0; c < 6; c++) isfinite(cols[c]) ? printf(" %-12.4g", cols[c]) : printf(" %-14s", "—"); /* 3 bytes, 1 column */
     printf("\n");
     fflush(stdout);
     json_array_append_new(
