@@ -13,6 +13,7 @@
 #include "tools/machine/counters.h"
 #include "tools/machine/topology.h"
 #include "tools/baseline/halo.h"
+#include "tools/machine/bandwidth.h"
 #include "tools/machine/machine.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/timing/timing.h"
@@ -59,6 +60,7 @@ typedef struct bench_run {
     /* measured STREAM-triad memory bandwidth, GB/s, at opt->threads[i] threads (0: not measured) */
     double stream_gbps[BENCH_MAX_LIST];
     double l2_gbps[BENCH_MAX_LIST];     /* the same triad resident in L2 (a second roof) */
+    machine_bw stream_bw[BENCH_MAX_LIST], l2_bw[BENCH_MAX_LIST];   /* the same with the passes' spread */
     machine_topology topo;
     char pin_desc[1024];                /* how the worker threads were pinned */
     machine_affinity affinity0;              /* the master thread's mask before pinning (given back at close) */

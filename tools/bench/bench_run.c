@@ -111,8 +111,10 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
     if (low) fprintf(f, "\n          (a multi-thread peak is well below the single-thread one times the threads: the cores were busy)");
     if (r->stream_gbps[0] > 0) {
         fprintf(f, "\nmemory    STREAM triad");
-        for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->stream_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
-        fprintf(f, " (tools/machine/bandwidth.h; the roofline's slope); in L2");
+        for (int i = 0; i < o->n_threads; i++)
+            fprintf(f, " %.1f GB/s @%d thr (median %.1f, worst %.1f of %d)%s", r->stream_gbps[i], o->threads[i], r->stream_bw[i].median,
+                    r->stream_bw[i].worst, r->stream_bw[i].passes, i + 1 < o->n_threads ? "," : "");
+        fprintf(f, " (best pass: the roofline's slope); in L2");
         for (int i = 0; i < o->n_threads; i++) fprintf(f, " %.1f GB/s @%d thr%s", r->l2_gbps[i], o->threads[i], i + 1 < o->n_threads ? "," : "");
     }
     char topo[512];
@@ -145,6 +147,24 @@ static json_t *per_threads_json(const bench_opts *o, const double *v) {
         io_json_set_num(obj, key, v[i]);
     }
     return obj;
+}
+
+/* {"stream": {"<threads>": {best, median, worst, passes}}, "l2_triad": {...}}: how steady the roofs were. */
+static json_t *bandwidth_spread_json(const bench_run *r) {
+    json_t *out = json_object();
+    const char *names[2] = {"stream", "l2_triad"};
+    for (int k = 0; k < 2; k++) {
+        json_t *per = json_object();
+        for (int i = 0; i < r->opt->n_threads; i++) {
+            const machine_bw *b = k ? &r->l2_bw[i] : &r->stream_bw[i];
+            char key[16];
+            snprintf(key, sizeof key, "%d", r->opt->threads[i]);
+            json_object_set_new(per, key, json_pack("{s:f, s:f, s:f, s:i}", "best", b->best, "median", b->median, "worst",
+                                                    b->worst, "passes", b->passes));
+        }
+        json_object_set_new(out, names[k], per);
+    }
+    return out;
 }
 
 static json_t *int_array_json(const int *v, int n) {
@@ -221,6 +241,7 @@ static void context_sweep(json_t *c, const bench_run *r) {
     if (r->stream_gbps[0] > 0) {
         json_object_set_new(c, "stream_gbps", per_threads_json(o, r->stream_gbps));
         json_object_set_new(c, "l2_triad_gbps", per_threads_json(o, r->l2_gbps));
+        json_object_set_new(c, "bandwidth_spread", bandwidth_spread_json(r));
     }
     json_t *timing = json_object();
     io_json_set_str(timing, "statistic", "median over repetitions of the per-call time; ours and oneDNN interleaved");
@@ -315,11 +336,16 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
     machine_pin_threads(&r->topo, max_threads, MACHINE_PIN_DEFAULT, r->pin_desc, sizeof r->pin_desc);
     machine_counters_open(&r->ctr, max_threads, MACHINE_COUNTERS_AUTO);
     machine_likwid_init(max_threads);
+    /* ~10 s before the first result: say what it is doing */
+    fprintf(r->out, "measuring the roofs: FMA peak%s per thread count ...\n", opt->no_bandwidth ? "" : ", STREAM and L2 triad");
+    fflush(r->out);
     measure_peaks(r);
     if (!opt->no_bandwidth)
         for (int i = 0; i < opt->n_threads; i++) {
-            r->stream_gbps[i] = machine_stream_gbps(opt->threads[i], 0);
-            r->l2_gbps[i] = machine_cache_gbps(opt->threads[i], 0);
+            r->stream_bw[i] = machine_stream_bw(opt->threads[i], 0);
+            r->l2_bw[i] = machine_cache_bw(opt->threads[i], 0);
+            r->stream_gbps[i] = r->stream_bw[i].best;
+            r->l2_gbps[i] = r->l2_bw[i].best;
         }
     print_context(r, r->dnnl_ver);
     if (r->json_on) {

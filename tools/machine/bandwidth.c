@@ -45,9 +45,19 @@ static double timed_triad(double *restrict a, const double *restrict b, const do
     return timing_now() - t0;
 }
 
-/* Best-of-`passes` bandwidth of `reps` triads per pass over arrays of n doubles. */
-static double triad_gbps(int threads, size_t n, int reps, int passes) {
-    if (threads < 1 || n == 0) return 0;
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define MAX_PASSES 32
+
+/* Bandwidth of `reps` triads per pass over arrays of n doubles: the best, median and worst of
+ * `passes` passes (at most MAX_PASSES). */
+static machine_bw triad_bw(int threads, size_t n, int reps, int passes) {
+    machine_bw bw = {0, 0, 0, 0};
+    if (threads < 1 || n == 0) return bw;
+    if (passes > MAX_PASSES) passes = MAX_PASSES;
     size_t bytes = (n * sizeof(double) + 63) & ~(size_t)63;
     double *a = NULL, *b = NULL, *c = NULL;
     if (posix_memalign((void **)&a, 64, bytes) || posix_memalign((void **)&b, 64, bytes) ||
@@ -55,7 +65,7 @@ static double triad_gbps(int threads, size_t n, int reps, int passes) {
         free(a);
         free(b);
         free(c);
-        return 0;
+        return bw;
     }
     /* first touch by the thread that streams each part (pages land on its NUMA node) */
 #pragma omp parallel for schedule(static) num_threads(threads)
@@ -65,21 +75,24 @@ static double triad_gbps(int threads, size_t n, int reps, int passes) {
         c[i] = 2.0;
     }
     timed_triad(a, b, c, n, threads, 1);   /* warm-up: threads created, TLBs and caches primed */
-    double best = 1e300;
-    for (int p = 0; p < passes; p++) {
-        double t = timed_triad(a, b, c, n, threads, reps);
-        if (t < best) best = t;
-    }
+    double t[MAX_PASSES];
+    for (int p = 0; p < passes; p++) t[p] = timed_triad(a, b, c, n, threads, reps);
+    qsort(t, (size_t)passes, sizeof t[0], cmp_double);
     /* a[] must hold 1 + 3*2 everywhere: checks the loop ran (and keeps it from being elided) */
     volatile double check = a[n / 2] + a[n - 1];
     free(a);
     free(b);
     free(c);
-    if (check != 14.0) return 0;
-    return 24.0 * (double)n * reps / best * 1e-9;
+    if (check != 14.0) return bw;
+    const double bytes_moved = 24.0 * (double)n * reps * 1e-9;
+    bw.best = bytes_moved / t[0];
+    bw.median = bytes_moved / (passes % 2 ? t[passes / 2] : 0.5 * (t[passes / 2 - 1] + t[passes / 2]));
+    bw.worst = bytes_moved / t[passes - 1];
+    bw.passes = passes;
+    return bw;
 }
 
-double machine_stream_gbps(int threads, size_t bytes_per_array) {
+machine_bw machine_stream_bw(int threads, size_t bytes_per_array) {
     if (!bytes_per_array) {
         size_t total = 4 * machine_llc_bytes();
         if (total < ((size_t)256 << 20)) total = (size_t)256 << 20;
@@ -87,11 +100,11 @@ double machine_stream_gbps(int threads, size_t bytes_per_array) {
         if (pages > 0 && page > 0 && total > (size_t)pages * (size_t)page / 4) total = (size_t)pages * (size_t)page / 4;
         bytes_per_array = total / 3;
     }
-    return triad_gbps(threads, bytes_per_array / sizeof(double), 1, 10);
+    return triad_bw(threads, bytes_per_array / sizeof(double), 1, 10);
 }
 
-double machine_cache_gbps(int threads, size_t bytes_per_array) {
-    if (threads < 1) return 0;
+machine_bw machine_cache_bw(int threads, size_t bytes_per_array) {
+    if (threads < 1) return (machine_bw){0, 0, 0, 0};
     if (!bytes_per_array) {
         size_t l2 = machine_l2_bytes();
         if (!l2) l2 = (size_t)256 << 10;
@@ -102,5 +115,8 @@ double machine_cache_gbps(int threads, size_t bytes_per_array) {
     double per_rep = 24.0 * (double)n / (100e9 * threads);
     int reps = per_rep > 0 ? (int)(2e-3 / per_rep) + 1 : 1;
     if (reps > 100000) reps = 100000;
-    return triad_gbps(threads, n, reps, 20);
+    return triad_bw(threads, n, reps, 20);
 }
+
+double machine_stream_gbps(int threads, size_t bytes_per_array) { return machine_stream_bw(threads, bytes_per_array).best; }
+double machine_cache_gbps(int threads, size_t bytes_per_array) { return machine_cache_bw(threads, bytes_per_array).best; }

@@ -11,6 +11,17 @@
 #pragma once
 #include <stddef.h>
 
+/* One bandwidth measurement: the best pass (the figure used as a roof: noise only ever lowers a pass)
+ * and the spread of the passes, so that a reader can tell a quiet measurement from a disturbed one. */
+typedef struct {
+    double best, median, worst;   /* GB/s over the timed passes (0: not measured) */
+    int passes;
+} machine_bw;
+
+/* The same measurements as below with the passes' spread. */
+machine_bw machine_stream_bw(int threads, size_t bytes_per_array);
+machine_bw machine_cache_bw(int threads, size_t bytes_per_array);
+
 /* DRAM bandwidth in GB/s (1e9 bytes/s) on `threads` threads.  bytes_per_array: the size of each of
  * the three arrays; 0 picks the default, 4x the last-level cache and at least 256 MiB for the
  * three arrays together (at most a quarter of physical memory).  0 on allocation failure. */
