@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "tests/test_util.h"
 
 /* Against expectations just recorded on this machine, a 4x slower kernel fails the gate; the
@@ -186,7 +187,8 @@ static void test_gate_rejects_bad_expectations(void **state) {
     }
     static const char *const odd[] = {"\"vs_scalar\": \"0.25\", \"vs_onednn\": 0.9", "\"vs_scalar\": -0.25, \"vs_onednn\": 0.9",
                                       "\"vs_scalar\": 0, \"vs_onednn\": 0.9", "\"vs_scalar\": 0.25, \"vs_onednn\": null",
-                                      "\"vs_onednn\": 0.9"};
+                                      "\"vs_onednn\": 0.9", "\"vs_scalar\": 0.25, \"vs_onednn\": 0.9, \"vs_onednn_sigma\": -1",
+                                      "\"vs_scalar\": 0.25, \"vs_scalar_sigma\": \"small\", \"vs_onednn\": 0.9"};
     for (int k = 0; k < (int)(sizeof odd / sizeof odd[0]) + (int)N_GATED; k++) {
         int nodd = (int)(sizeof odd / sizeof odd[0]);
         if (k < nodd) write_expect(path, -1, k % (int)N_GATED, odd[k]);
@@ -201,6 +203,73 @@ static void test_gate_rejects_bad_expectations(void **state) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cli_sh(r, cmd);
+    free(r);
+}
+
+/* Scales every expected ratio of the file at path by f and sets every recorded sigma to sigma. */
+static void rescale_expect(const char *path, double f, double sigma) {
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    assert_non_null(root);
+    const char *name;
+    json_t *entry;
+    json_object_foreach(json_object_get(root, "ratios"), name, entry) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(entry, key, v) {
+            if (strstr(key, "_sigma")) json_real_set(v, sigma);
+            else json_real_set(v, json_real_value(v) * f);
+        }
+    }
+    assert_int_equal(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+}
+
+/* `gate --write --runs 3` records each ratio's run-to-run sigma, and the check's threshold comes from
+ * it: expectations 1000x too fast fail with a sigma of 0.01 (threshold x 1.05) and pass with a sigma
+ * of 3 (threshold x e^12); both outcomes are far from the machine's noise. */
+static void test_gate_threshold_from_spread(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("gate spread thresholds");
+    char dir[] = "/tmp/latbench-gate-sigma-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], args[400];
+    snprintf(path, sizeof path, "%s/expect.json", dir);
+    cli_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    snprintf(args, sizeof args, "gate --write --runs 3 --no-history --expect %s", path);
+    cli_latbench(r, NULL, args);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "(3 runs)"));
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "runs")), 3);
+    const char *name;
+    json_t *entry;
+    int sigmas = 0;
+    json_object_foreach(json_object_get(root, "ratios"), name, entry) {
+        assert_true(json_is_number(json_object_get(entry, "vs_scalar_sigma")));
+        sigmas++;
+    }
+    assert_int_equal(sigmas, (int)N_GATED);
+    json_decref(root);
+    snprintf(args, sizeof args, "gate --no-history --expect %s", path);
+    rescale_expect(path, 1e-3, 0.01);
+    cli_latbench(r, NULL, args);
+    if (r->status != 1) print_message("sigma 0.01: %s\n", r->out);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "x 1.050"));
+    rescale_expect(path, 1.0, 3.0);
+    cli_latbench(r, NULL, args);
+    if (r->status != 0) print_message("sigma 3: %s\n", r->out);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "thresholds from the recorded spread"));
+    cli_latbench(r, NULL, "gate --runs 3");
+    assert_int_equal(r->status, 2);
+    assert_int_equal(r->lines, 1);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cli_sh(r, args);
     free(r);
 }
 
@@ -233,6 +302,7 @@ int main(void) {
         cmocka_unit_test(test_gate_rejects_bad_expectations),
         cmocka_unit_test(test_gate_missing_expectations),
         cmocka_unit_test(test_gate_catches_slowed_kernels),
+        cmocka_unit_test(test_gate_threshold_from_spread),
         cmocka_unit_test(test_gate_committed_expectations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,9 +10,18 @@
  * machine comes in bursts that only ever add time, so the fastest quarter of each sequence's
  * repetitions is clean (pairing repetitions one by one would mix either side's bursts into the
  * ratio).  Expected ratios are committed per dispatched ISA (results/gate/<isa>.json, written by
- * --write on a reference machine); a problem fails when its ratio exceeds expected x tolerance
- * (x 1.5 more for ours/scalar, see SCALAR_EXTRA).  On a CPU of another microarchitecture than the reference the ratios themselves move (other cache sizes,
- * other vector units), so the tolerance is widened there (and said so).
+ * --write on a reference machine).
+ *
+ * The threshold of each ratio comes from its own run-to-run spread: `gate --write --runs N` (N >= 3)
+ * measures the whole gate N times and records per ratio the median over the runs and sigma, the
+ * robust standard deviation of its logarithm over the runs (1.4826 x the median absolute
+ * deviation).  A ratio then fails when it exceeds expected x exp(max(GATE_K_SIGMA x sigma,
+ * log(1 + GATE_MIN_STEP))): a shift the size of the ratio's own noise never fails, a quiet ratio is
+ * gated tightly.  The gate answers "did this build jump?"; slow drifts and 5 % steps are the
+ * history's change points (latbench history).  Without a recorded sigma (a one-run --write, older
+ * files) or on a CPU of another microarchitecture than the reference's (the ratios themselves move
+ * there: other caches, other vector units) the fixed tolerance applies (x 1.5 more for ours/scalar,
+ * see SCALAR_EXTRA), widened on another microarchitecture (and said so); --tolerance X sets it.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -57,6 +66,12 @@
  * to half their FMA throughput together while the scalar reference barely notices; ours/scalar
  * then moves by up to 2x (seen on the development VM), ours/oneDNN much less. */
 #define SCALAR_EXTRA 1.5
+/* The spread-derived threshold: K sigmas of the run-to-run noise of log(ratio) (11 problems x 2
+ * ratios: at 4 sigmas a normal noise fails an unchanged build about once in 700 gate runs), and
+ * never tighter than a 5 % step. */
+#define GATE_K_SIGMA 4.0
+#define GATE_MIN_STEP 0.05
+#define GATE_MAX_RUNS 50
 
 /* One gated problem: a layer of a preset network at a lattice and batch (drawn from the one problem
  * list, tools/problems/netproblems.h), one pass. */
@@ -86,6 +101,44 @@ typedef struct {
     gate_result res[GATE_MAX];
     int n;
 } gate_ctx;
+
+/* Several runs of the whole gate (--runs): the median of each ratio over them and the robust
+ * standard deviation of its logarithm (NAN with fewer than 3 runs). */
+typedef struct {
+    double vs_scalar, vs_onednn, sigma_scalar, sigma_onednn;
+} gate_summary;
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n) {
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* median and 1.4826 x MAD of log(x) over the finite x[0..n). */
+static void log_spread(const double *x, int n, double *med, double *sigma) {
+    double v[GATE_MAX_RUNS], d[GATE_MAX_RUNS];
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i]) && x[i] > 0) v[m++] = log(x[i]);
+    *med = *sigma = NAN;
+    if (!m) return;
+    const double lm = median_of(v, m);
+    *med = exp(lm);
+    if (m < 3) return;
+    for (int i = 0; i < m; i++) d[i] = fabs(v[i] - lm);
+    *sigma = 1.4826 * median_of(d, m);
+}
+
+static void summarize(const gate_ctx *runs, int nruns, int i, gate_summary *s) {
+    double a[GATE_MAX_RUNS], b[GATE_MAX_RUNS];
+    for (int r = 0; r < nruns; r++) a[r] = runs[r].res[i].vs_scalar[0], b[r] = runs[r].res[i].vs_onednn[0];
+    log_spread(a, nruns, &s->vs_scalar, &s->sigma_scalar);
+    log_spread(b, nruns, &s->vs_onednn, &s->sigma_onednn);
+}
 
 static timing_stats order_stats_of(const timing_seq_result *a) {
     double v[TIMING_MAX_SAMPLES];
@@ -158,6 +211,16 @@ static bool check_ratio(const char *path, const char *name, json_t *entry, const
     return true;
 }
 
+/* A recorded run-to-run spread: optional, and when present a finite number >= 0. */
+static bool check_sigma(const char *path, const char *name, json_t *entry, const char *key, char *err, size_t errlen) {
+    json_t *v = json_object_get(entry, key);
+    if (!v) return true;
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(isfinite(x) && x >= 0 && x < 10))
+        return snprintf(err, errlen, "%s: \"%s\": \"%s\" is not a spread in [0, 10)", path, name, key), false;
+    return true;
+}
+
 /* Loads and checks an expectation file: a "ratios" object whose every entry is an object of
  * positive numbers, with an entry (and its "vs_scalar", and "vs_onednn" when oneDNN is built in)
  * for every gated problem, so a gate run never passes without checking something. */
@@ -186,7 +249,9 @@ bool gate_load_expect(const char *path, gate_expect *e, char *err, size_t errlen
                 snprintf(err, errlen, "%s: \"%s\" is not an object of ratios", path, k);
                 ok = false;
             } else if (!check_ratio(path, k, entry, "vs_scalar", false, err, errlen) ||
-                       !check_ratio(path, k, entry, "vs_onednn", false, err, errlen)) {
+                       !check_ratio(path, k, entry, "vs_onednn", false, err, errlen) ||
+                       !check_sigma(path, k, entry, "vs_scalar_sigma", err, errlen) ||
+                       !check_sigma(path, k, entry, "vs_onednn_sigma", err, errlen)) {
                 ok = false;
             }
             if (!ok) break;
@@ -227,7 +292,8 @@ static double expect_of(const gate_expect *e, const char *name, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g, int reps) {
+static bool write_expect(const char *path, const bench_run *r, const gate_ctx *runs, int nruns, int reps) {
+    const gate_ctx *g = &runs[0];
     json_t *root = json_object(), *mach = json_object(), *ratios = json_object();
     char date[32];
     time_t now = time(NULL);
@@ -242,12 +308,18 @@ static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g
     json_object_set_new(root, "machine", mach);
     json_object_set_new(root, "date", json_string(date));
     json_object_set_new(root, "reps", json_integer(reps));
+    json_object_set_new(root, "runs", json_integer(nruns));
     json_object_set_new(root, "note", json_string("ratios of the lower quartiles of the per-call times, ours/scalar and "
-                                                  "ours/oneDNN (its faster path), 1 thread; written by `latbench gate --write`"));
+                                                  "ours/oneDNN (its faster path), 1 thread, median over the runs; *_sigma: "
+                                                  "1.4826 x MAD of log(ratio) over the runs; written by `latbench gate --write`"));
     for (int i = 0; i < g->n; i++) {
         json_t *o = json_object();
-        if (isfinite(g->res[i].vs_scalar[0])) json_object_set_new(o, "vs_scalar", json_real(g->res[i].vs_scalar[0]));
-        if (isfinite(g->res[i].vs_onednn[0])) json_object_set_new(o, "vs_onednn", json_real(g->res[i].vs_onednn[0]));
+        gate_summary s;
+        summarize(runs, nruns, i, &s);
+        if (isfinite(s.vs_scalar)) json_object_set_new(o, "vs_scalar", json_real(s.vs_scalar));
+        if (isfinite(s.sigma_scalar)) json_object_set_new(o, "vs_scalar_sigma", json_real(s.sigma_scalar));
+        if (isfinite(s.vs_onednn)) json_object_set_new(o, "vs_onednn", json_real(s.vs_onednn));
+        if (isfinite(s.sigma_onednn)) json_object_set_new(o, "vs_onednn_sigma", json_real(s.sigma_onednn));
         json_object_set_new(ratios, g->res[i].name, o);
     }
     json_object_set_new(root, "ratios", ratios);
@@ -277,29 +349,33 @@ static bool write_expect(const char *path, const bench_run *r, const gate_ctx *g
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--tolerance X] [--reps N] [--json FILE] [--no-history]\n"
+            "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--runs N] [--tolerance X] [--reps N]\n"
+            "                     [--json FILE] [--no-history]\n"
             "  Times a fixed set of layers (1 thread): ours, the scalar reference and oneDNN interleaved, and\n"
             "  checks the ratios ours/scalar and ours/oneDNN (of the lower quartiles of the per-call times)\n"
             "  against expected ones (default results/gate/<isa of the dispatched conv2d>.json of the source tree\n"
-            "  the binary sits in).  A problem fails when its ratio exceeds expected x X (default %.1f; %.1f on\n"
-            "  another microarchitecture than the reference's; ours/scalar gets X x %.1f).  Exit 1 on a failure,\n"
-            "  0 when all pass, 2 on bad input: an expectation file that is not JSON, has entries of the wrong\n"
-            "  type or lacks a gated problem, or (without --allow-missing, which then skips) no default file for\n"
-            "  this ISA.  --write records the measured ratios as the new expectation instead of checking.\n"
+            "  the binary sits in).  Each ratio's threshold comes from its recorded run-to-run spread sigma (of\n"
+            "  log ratio): it fails above expected x exp(max(%.0f sigma, log %.2f)).  Without a recorded sigma, or on\n"
+            "  another microarchitecture than the reference's, a fixed tolerance X applies (default %.1f; %.1f on\n"
+            "  another microarchitecture; ours/scalar gets X x %.1f); --tolerance X forces it.  Exit 1 on a\n"
+            "  failure, 0 when all pass, 2 on bad input: an expectation file that is not JSON, has entries of the\n"
+            "  wrong type or lacks a gated problem, or (without --allow-missing, which then skips) no default file\n"
+            "  for this ISA.  --write records the ratios as the new expectation instead of checking; with\n"
+            "  --runs N (3..%d) it measures N times and records each ratio's median and sigma (N >= 10 advised).\n"
             "  The measured ratios are appended to the history (latbench history --help) unless --no-history.\n",
-            DEFAULT_TOLERANCE, OTHER_UARCH_TOLERANCE, SCALAR_EXTRA);
+            GATE_K_SIGMA, 1 + GATE_MIN_STEP, DEFAULT_TOLERANCE, OTHER_UARCH_TOLERANCE, SCALAR_EXTRA, GATE_MAX_RUNS);
 }
 
 typedef struct {
     const char *expect_path, *json_path;
     bool write, allow_missing, no_history;
     double tol;
-    int reps;
+    int reps, runs;
 } gate_args;
 
 /* 0: parsed, -1: --help printed, 2: bad usage (reported). */
 static int parse_args(int argc, char **argv, gate_args *a) {
-    *a = (gate_args){NULL, NULL, false, false, false, 0, 15};
+    *a = (gate_args){NULL, NULL, false, false, false, 0, 15, 1};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
@@ -311,7 +387,8 @@ static int parse_args(int argc, char **argv, gate_args *a) {
             a->allow_missing = true;
         } else if (!strcmp(o, "--no-history")) {
             a->no_history = true;
-        } else if (!strcmp(o, "--expect") || !strcmp(o, "--tolerance") || !strcmp(o, "--reps") || !strcmp(o, "--json")) {
+        } else if (!strcmp(o, "--expect") || !strcmp(o, "--tolerance") || !strcmp(o, "--reps") || !strcmp(o, "--json") ||
+                   !strcmp(o, "--runs")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "latbench gate: %s needs a value\n", o);
                 return 2;
@@ -334,6 +411,13 @@ static int parse_args(int argc, char **argv, gate_args *a) {
                     fprintf(stderr, "latbench gate: --tolerance: '%s' is not a factor in [1, 100]\n", v);
                     return 2;
                 }
+            } else if (!strcmp(o, "--runs")) {
+                long n = strtol(v, &end, 10);
+                if (errno || end == v || *end || n < 1 || n > GATE_MAX_RUNS) {
+                    fprintf(stderr, "latbench gate: --runs: '%s' is not a run count in [1, %d]\n", v, GATE_MAX_RUNS);
+                    return 2;
+                }
+                a->runs = (int)n;
             } else {
                 long n = strtol(v, &end, 10);
                 if (errno || end == v || *end || n < 3 || n > TIMING_MAX_SAMPLES) {
@@ -346,6 +430,10 @@ static int parse_args(int argc, char **argv, gate_args *a) {
             fprintf(stderr, "latbench gate: unknown option '%s' (try latbench gate --help)\n", o);
             return 2;
         }
+    }
+    if (a->runs > 1 && !a->write) {
+        fprintf(stderr, "latbench gate: --runs is for --write (a check is one run, as CI makes it)\n");
+        return 2;
     }
     return 0;
 }
@@ -457,18 +545,30 @@ static void record_history(const bench_run *r, const gate_ctx *g) {
 }
 
 /* The verdict table; the exit status: 1 when a ratio is too slow, 2 when one had no expectation. */
-static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_path, double tol, bool other_uarch,
+/* The factor a ratio may exceed its expectation by: from its recorded sigma (see the head), else the
+ * fixed tolerance. */
+static double threshold_of(const gate_expect *ex, const char *name, int k, double tol, bool fixed) {
+    const double sigma = expect_of(ex, name, k == 0 ? "vs_scalar_sigma" : "vs_onednn_sigma");
+    if (fixed || !isfinite(sigma)) return k == 0 ? tol * SCALAR_EXTRA : tol;
+    const double step = GATE_K_SIGMA * sigma > log1p(GATE_MIN_STEP) ? GATE_K_SIGMA * sigma : log1p(GATE_MIN_STEP);
+    return exp(step);
+}
+
+static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_path, double tol, bool fixed, bool other_uarch,
                  const char *isa, int status) {
     printf("\n== gate: ours / reference, ratio of the lower quartiles of the per-call times (and of the medians),\n"
-           "   against %s; fail when it exceeds expected x %.2f (vs oneDNN) or x %.2f (vs scalar)%s\n",
-           expect_path, tol, tol * SCALAR_EXTRA, other_uarch ? " (widened: this CPU's microarchitecture differs from the reference's)" : "");
-    printf("%-56s %-7s %9s %9s %9s  %s\n", "problem", "vs", "q1 ratio", "(median)", "expected", "verdict");
+           "   against %s; fail above expected x threshold: x exp(max(%.0f sigma, log %.2f)) where the file records\n"
+           "   the ratio's run-to-run sigma%s, else x %.2f (vs oneDNN) or x %.2f (vs scalar)%s\n",
+           expect_path, GATE_K_SIGMA, 1 + GATE_MIN_STEP, fixed ? " (not used here: see below)" : "", tol, tol * SCALAR_EXTRA,
+           other_uarch ? " - widened, and sigma not used: this CPU's microarchitecture differs from the reference's"
+                       : fixed ? " - forced by --tolerance" : "");
+    printf("%-56s %-7s %9s %9s %9s %9s  %s\n", "problem", "vs", "q1 ratio", "(median)", "expected", "threshold", "verdict");
     int failed = 0, missing = 0, faster = 0;
     for (int i = 0; i < g->n; i++) {
         const gate_result *o = &g->res[i];
         for (int k = 0; k < 2; k++) {
             const double *q = k == 0 ? o->vs_scalar : o->vs_onednn;
-            const double t = k == 0 ? tol * SCALAR_EXTRA : tol;
+            const double t = threshold_of(ex, o->name, k, tol, fixed);
             double e = expect_of(ex, o->name, k == 0 ? "vs_scalar" : "vs_onednn");
             if (!isfinite(q[0])) continue;   /* no oneDNN path for this problem */
             const char *verdict;
@@ -487,11 +587,13 @@ static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_pa
             char exps[16];
             if (isfinite(e)) snprintf(exps, sizeof exps, "%.3f", e);
             else snprintf(exps, sizeof exps, "-");
-            printf("%-56s %-7s %9.3f %9.3f %9s  %s\n", o->name, k == 0 ? "scalar" : "oneDNN", q[0], q[1], exps, verdict);
+            printf("%-56s %-7s %9.3f %9.3f %9s   x %5.3f  %s\n", o->name, k == 0 ? "scalar" : "oneDNN", q[0], q[1], exps, t,
+                   verdict);
         }
     }
-    printf("gate: %s: %d failed, %d faster than expected, %d without expectation (%d problems, ISA %s, tolerance %.2f)\n",
-           failed || missing ? "FAILED" : "passed", failed, faster, missing, g->n, isa, tol);
+    printf("gate: %s: %d failed, %d faster than expected, %d without expectation (%d problems, ISA %s, %s)\n",
+           failed || missing ? "FAILED" : "passed", failed, faster, missing, g->n, isa,
+           fixed ? "fixed tolerance" : "thresholds from the recorded spread where present");
     if (missing) {
         fprintf(stderr, "latbench gate: %s: %d measured ratio%s without an expectation\n", expect_path, missing, missing == 1 ? "" : "s");
         return 2;
@@ -519,19 +621,30 @@ int cmd_gate(int argc, char **argv) {
     }
     bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
     double tol = a.tol != 0 ? a.tol : other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
-    gate_ctx g;
-    int status = measure(&r, &a, &g);
-    if (status && g.n != N_PROBLEMS) {
-        gate_expect_free(&ex);
-        return status;
+    gate_ctx *runs = calloc((size_t)a.runs, sizeof *runs);
+    if (!runs) return fprintf(stderr, "latbench gate: out of memory\n"), gate_expect_free(&ex), 1;
+    int status = 0;
+    for (int k = 0; k < a.runs && !status; k++) {
+        if (a.runs > 1) fprintf(stderr, "gate: run %d of %d\n", k + 1, a.runs);
+        bench_run rk = r;
+        status = measure(&rk, &a, &runs[k]);
+        if (status && runs[k].n != N_PROBLEMS) {
+            gate_expect_free(&ex);
+            free(runs);
+            return status;
+        }
+        r = rk;
     }
     if (a.write) {
-        if (!write_expect(path, &r, &g, a.reps)) return 1;
-        printf("gate: wrote the expected ratios of %d problems to %s\n", g.n, path);
-        return status;
+        rc = write_expect(path, &r, runs, a.runs, a.reps) ? status : 1;
+        if (rc != 1) printf("gate: wrote the expected ratios of %d problems (%d run%s) to %s\n", runs[0].n, a.runs,
+                            a.runs == 1 ? "" : "s", path);
+        free(runs);
+        return rc;
     }
-    rc = check(&ex, &g, path, tol, other_uarch, isa, status);
-    if (!a.no_history) record_history(&r, &g);
+    rc = check(&ex, &runs[0], path, tol, a.tol != 0 || other_uarch, other_uarch, isa, status);
+    if (!a.no_history) record_history(&r, &runs[0]);
     gate_expect_free(&ex);
+    free(runs);
     return rc;
 }
