@@ -51,7 +51,7 @@ static void make_repo(bisect_fixture *fx, int k) {
 static void run_bisect(const bisect_fixture *fx, const char *build, const char *extra) {
     char b[512], cmd[2048];
     if (!build) snprintf(b, sizeof b, "cp fake.sh latbench && chmod +x latbench && echo b >> %s/builds", fx->dir);
-    snprintf(cmd, sizeof cmd, "cd %s && TMPDIR=%s %s bisect HEAD~%d HEAD --build '%s' %s", fx->repo, fx->tmp, cli_bin(),
+    snprintf(cmd, sizeof cmd, "cd %s && TMPDIR=%s %s bisect HEAD~%d HEAD --reps 5 --build '%s' %s", fx->repo, fx->tmp, cli_bin(),
              N_COMMITS - 1, build ? build : b, extra ? extra : "");
     cli_sh(res(), cmd);
 }

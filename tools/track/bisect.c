@@ -31,7 +31,7 @@
 #define BISECT_MAX_REPS 64
 #define BISECT_MAX_MEAS 64
 #define BISECT_MAX_COMMITS 1000000
-#define BISECT_DEFAULT_REPS 5
+#define BISECT_DEFAULT_REPS 10
 #define BISECT_DEFAULT_THRESHOLD 0.05
 #define BISECT_DEFAULT_BUILD "make -j$(nproc) latbench"
 #define BISECT_DEFAULT_MEASURE \
@@ -65,7 +65,7 @@ typedef struct {
     bisect_meas *m[BISECT_MAX_MEAS];
     int nm, builds, step, steps;
     bool have_wt;
-    double t0;
+    double t0, first_build_s;    /* the first build is the full one: left out of the ETA */
 } bisect_ctx;
 
 /* ---- children, signals and the worktree's removal ---- */
@@ -297,11 +297,13 @@ static bisect_meas *measure_commit(bisect_ctx *c, int idx) {
     double t = timing_now();
     c->step++;
     fprintf(stderr, "bisect: step %d of ~%d: commit %.12s (%d of %d after GOOD)", c->step, c->steps, c->sha[idx], idx, c->n);
-    if (c->step > 1) fprintf(stderr, ", ETA %.0f s", (t - c->t0) / (c->step - 1) * (c->steps - c->step + 1));
+    if (c->step > 1)   /* later builds are incremental: the ETA leaves the first (full) build out */
+        fprintf(stderr, ", ETA %.0f s", (t - c->t0 - c->first_build_s) / (c->step - 1) * (c->steps - c->step + 1));
     fprintf(stderr, ": building\n");
     snprintf(cmd, sizeof cmd, "git checkout -q --detach %s", c->sha[idx]);
     if (!step_cmd(c, "checkout", cmd, idx) || !step_cmd(c, "build", c->a.build, idx) || (c->builds++, tree_dirty(c, idx)))
         return NULL;
+    if (c->builds == 1) c->first_build_s = timing_now() - t;
     bisect_meas *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->idx = idx;
