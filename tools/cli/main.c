@@ -8,6 +8,7 @@
 #include "arch/registry.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/gbench/gbench_kernels.h"
+#include "tools/track/bisect.h"
 #include "tools/track/history.h"
 #include "tools/tune/tune.h"
 
@@ -35,6 +36,7 @@ static const struct {
     {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
     {"tune", cmd_tune, "measures the kernel variants per problem on this CPU and writes the tuning profile"},
     {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
+    {"bisect", cmd_bisect, "the first commit of GOOD..BAD whose gate ratios moved (builds in a temporary worktree)"},
     {"history", cmd_history, "the benchmark history (SQLite): list its series, import results, export as text"},
     {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
