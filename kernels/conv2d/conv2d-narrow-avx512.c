@@ -5,7 +5,7 @@
  * channels in bwd_data).  With 4 such channels most of each vector is empty: bwd_data of the
  * 4 -> 32/64/80 1x1 layers ran at 15-18 % of the FMA peak on a Zen 5.  Here a 1x1 product
  * (kernel 1x1, stride 1: the sites' rows are contiguous) that writes NO' <= 8 channels from
- * K >= 32 is computed as dot products over the K reduction channels instead, for G = 16 / NO
+ * K >= 16 is computed as dot products over the K reduction channels instead, for G = 16 / NO
  * sites at once (NO = NO' rounded up to 4 or 8):
  *   - per chunk of 4 k, each site's 4 values are broadcast to the four 128-bit blocks of a zmm
  *     (one vbroadcastf32x4 load) and multiplied by the weights of 4 outputs (block b: output
@@ -18,8 +18,8 @@
  * The weights are rearranged once per call into a zero-padded [K/4][NO][4] block on the stack
  * (at most DOT_WMAX floats, i.e. K <= 512).  The group loop runs inside one call, so there is no
  * per-site set-up; the last, partial group reads its rows from a zero-padded copy.
- * Used for: bwd_data with cin <= 8 and fwd with cout <= 8 (1x1, stride 1, cin resp. cout >= 32 and
- * the written count >= 3).  Below K = 32 the transpose costs more than the product, and with
+ * Used for: bwd_data with cin <= 8 and fwd with cout <= 8 (1x1, stride 1, cout resp. cin 16..512
+ * and the written count 3..8).  Below K = 16 part of every block is zeros, and with
  * taps the per-site row pointers cost more than the lanes gained (measured on 8 -> 16 2x2:
  * 0.85x); every such shape, and bwd_weights, calls the avx512 variant, so the row is complete
  * and correct for every problem.
@@ -114,7 +114,7 @@ DOT_INST(8)
 
 /* Whether the dot kernel takes a 1x1 stride-1 product of K reduction and no written channels. */
 static int dot_fits(const conv2d_desc *d, int K, int no) {
-    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && no >= 3 && no <= 8 && K >= 32 && K <= DOT_KMAX;
+    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && no >= 3 && no <= 8 && K >= 16 && K <= DOT_KMAX;
 }
 
 /* dst[site][o] = bias[o] + sum_k src[site][k] * W[k][o] over every site (W [K][no]: fwd's w, or
