@@ -20,13 +20,16 @@
  * per-site set-up; the last, partial group reads its rows from a zero-padded copy.
  * Used for: bwd_data with cin <= 8 and fwd with cout <= 8 (1x1, stride 1, cout resp. cin 16..512
  * and the written count 3..8).  Below K = 16 part of every block is zeros, and with
- * taps the per-site row pointers cost more than the lanes gained (measured on 8 -> 16 2x2:
- * 0.85x); every such shape, and bwd_weights, calls the avx512 variant, so the row is complete
+ * taps the per-site row pointers cost more than the lanes gained (a version with a pointer per
+ * site and tap measured 0.85x on 8 -> 16 2x2 bwd_data, 1.0-1.1x on 32 -> 8 2x2 fwd); every such shape, and bwd_weights, calls the avx512 variant, so the row is complete
  * and correct for every problem.
- * Dispatch: not the AVX-512 default (where it does not apply it is the avx512 variant, where it
- * applies it was faster on every seed layer measured, but the selection by `latbench tune`
- * keeps a regression on an unmeasured CPU impossible); `latbench tune` times it against the
- * default per conv problem and the tuning profile selects it where it wins.
+ * Measured on the Zen 5 (1 thread, thread CPU time, interleaved with avx512, 8 helpers loading
+ * the machine): from L2/L3 (8x8, batch 32 and 256) bwd_data 4 -> 32/64/80 3.0-3.5x (to 31-45 % of
+ * the FMA peak), fwd 16 -> 8 1.7x; streaming from DRAM (64x64) 4 -> 32 1.9-2.1x, 4 -> 64 1.06-1.15x,
+ * but 4 -> 80 0.86-0.97x (possibly because the avx512 variant prefetches in software above 2 MB and this one does
+ * not: not measured).
+ * Dispatch: therefore not the AVX-512 default; `latbench tune` times it against the default per
+ * conv problem and the tuning profile selects it where it wins.
  */
 #include <immintrin.h>
 #include "kernels/avx512_part.h"
