@@ -18,17 +18,18 @@
  * The weights are rearranged once per call into a zero-padded [K/4][NO][4] block on the stack
  * (at most DOT_WMAX floats, i.e. K <= 512).  The group loop runs inside one call, so there is no
  * per-site set-up; the last, partial group reads its rows from a zero-padded copy.
- * Used for: bwd_data with cin <= 8 and fwd with cout <= 8 (1x1, stride 1, cout resp. cin 16..512
- * and the written count 3..8).  Below K = 16 part of every block is zeros, and with
- * taps the per-site row pointers cost more than the lanes gained (a version with a pointer per
- * site and tap measured 0.85x on 8 -> 16 2x2 bwd_data, 1.0-1.1x on 32 -> 8 2x2 fwd); every such shape, and bwd_weights, calls the avx512 variant, so the row is complete
- * and correct for every problem.
- * Measured on the Zen 5 (1 thread, thread CPU time, interleaved with avx512, 8 helpers loading
- * the machine): from L2/L3 (8x8, batch 32 and 256) bwd_data 4 -> 32/64/80 3.0-3.5x (to 31-45 % of
- * the FMA peak), fwd 16 -> 8 1.7x; streaming from DRAM (64x64) 4 -> 32 1.9-2.1x, 4 -> 64 1.06-1.15x,
- * but 4 -> 80 0.86-0.97x (possibly because the avx512 variant prefetches in software above 2 MB and this one does
- * not: not measured).
- * Dispatch: therefore not the AVX-512 default; `latbench tune` times it against the default per
+ * Used for: bwd_data with cin <= 8 and fwd with cout <= 8 (1x1, stride 1, cout resp. cin
+ * 16..512 and the written count 3..8).  Below K = 16 part of every block is zeros, and with taps
+ * the per-site row pointers cost more than the lanes gained (a version with a pointer per site
+ * and tap measured 0.85x on 8 -> 16 2x2 bwd_data, 1.0-1.1x on 32 -> 8 2x2 fwd); every other
+ * shape, and bwd_weights, calls the avx512 variant, so the row is complete for every problem.
+ * Measured on the Zen 5 (1 thread, thread CPU time, interleaved with avx512, medians of 21
+ * repetitions, 8 helpers loading the machine): 8x8 at batch 32 and 256, bwd_data 4 -> 32/64/80
+ * 2.6-3.2x (to 27-37 % of the FMA peak), fwd 16 -> 8 1.6x; 64x64 at batch 32 (streaming from
+ * memory) bwd_data 4 -> 32/64/80 2.4/1.45/1.3x, fwd 16 -> 8 1.7x.  Without the prefetch, 64x64
+ * 4 -> 80 measured 0.86-0.97x; 64x64 at batch 256 was measured only without it.
+ * Dispatch: not the AVX-512 default (not measured faster on every shape it takes, e.g. 64x64
+ * at batch 256 with the prefetch); `latbench tune` times it against the default per
  * conv problem and the tuning profile selects it where it wins.
  */
 #include <immintrin.h>
@@ -38,6 +39,11 @@
 /* Weight block on the stack: NO x K rounded up to 16 (16 KB). */
 #define DOT_WMAX 4096
 #define DOT_KMAX (DOT_WMAX / 8)
+/* Streaming from memory (operands above DOT_PF_BYTES): the rows DOT_PFD groups ahead are
+ * prefetched.  At 2 MB (L3-resident 8x8 batch 256 layers) it cost ~15 %; at 19 MB and more
+ * (64x64) it gained 1.2-1.6x. */
+#define DOT_PF_BYTES (8 << 20)
+#define DOT_PFD 8
 
 /* 16 k: for each chunk of 4 k (partial set p), every site's 4 values broadcast to the 4 blocks
  * times the NO/4 weight vectors.  Site s reads src + s*ld.  FULL: all 16 k exist, else the
@@ -76,7 +82,8 @@ LB_INLINE void dot_group(const int NO, const float *src, size_t ld, int K, const
     if (K16 < K) dot_block(NO, 0, src, ld, wd, K16, K, acc);
     __m512 y[4];
 #pragma GCC unroll 4
-    for (int a = 0; a < 4; a++) y[a] = _mm512_add_ps(_mm512_add_ps(acc[0][a], acc[1][a]), _mm512_add_ps(acc[2][a], acc[3][a]));
+    for (int a = 0; a < 4; a++)
+        y[a] = _mm512_add_ps(_mm512_add_ps(acc[0][a], acc[1][a]), _mm512_add_ps(acc[2][a], acc[3][a]));
     /* Sum the 4 lanes of every block: lane 4b + a of r holds block b of y[a], i.e. output 4a + b. */
     const __m512 z0 = _mm512_add_ps(_mm512_shuffle_ps(y[0], y[1], 0x44), _mm512_shuffle_ps(y[0], y[1], 0xEE));
     const __m512 z1 = _mm512_add_ps(_mm512_shuffle_ps(y[2], y[3], 0x44), _mm512_shuffle_ps(y[2], y[3], 0xEE));
@@ -92,8 +99,14 @@ LB_INLINE void dot_sites(const int NO, size_t sites, int K, int no, const float 
                          __m512 biasv, __mmask16 keep, float *dst) {
     const int G = 16 / NO, ncompact = no != NO;
     const size_t full = sites / G;
-    for (size_t g = 0; g < full; g++)
-        dot_group(NO, src + g * G * (size_t)K, (size_t)K, K, wd, biasv, keep, ncompact, dst + g * G * (size_t)no, G * no);
+    const int pf = (double)sites * (K + no) * sizeof(float) > DOT_PF_BYTES;
+    const size_t gfl = (size_t)G * K;
+    for (size_t g = 0; g < full; g++) {
+        if (pf && g + DOT_PFD < full)
+            for (size_t l = 0; l < gfl; l += 16)
+                _mm_prefetch((const char *)(src + (g + DOT_PFD) * gfl + l), _MM_HINT_T0);
+        dot_group(NO, src + g * gfl, (size_t)K, K, wd, biasv, keep, ncompact, dst + g * G * (size_t)no, G * no);
+    }
     const int rest = (int)(sites - full * G);
     if (rest) {
         /* The last rows, zero-padded to G: no read past the tensor's end. */
