@@ -101,6 +101,8 @@ static void test_awkward_shapes(void **state) {
         {4, 9, 9, 3, 5, 3, 3, 2, 2, 1, {{0}}},
         {1, 1, 1, 13, 17, 3, 3, 1, 1, 1, {{0}}},
         {1, 31, 11, 7, 9, 2, 3, 1, 1, 0, {{0}}},   /* 341 sites: a partial chunk and partial tiles */
+        {1, 7, 5, 19, 7, 1, 1, 1, 1, 1, {{0}}},    /* 1x1, <= 8 channels written: a partial site group */
+        {3, 3, 3, 5, 37, 1, 1, 1, 1, 0, {{0}}},
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) verify_conv2d(&r, &extra[i]), count++;
     printf("awkward shapes: %d problems\n", count);
