@@ -185,7 +185,7 @@ static void test_wrong_spec_refused(void **s) {
     assert_int_equal(R.status, 0);
     snprintf(cmd, sizeof cmd, "eval --model %s --data %s/reg8 --spec task1-eq", sd, tmpdir);
     cli_latbench(&R, NULL, cmd);
-    assert_refused("missing 9.weight [2,80]", "unexpected 10.weight");
+    assert_refused("missing 9.weight [2,80], 9.bias [2]; unexpected 10.weight, 10.bias", "--spec task1-eq");
     snprintf(cmd, sizeof cmd, "eval --model %s --data %s/reg8 --spec no-such-net", sd, tmpdir);
     cli_latbench(&R, NULL, cmd);
     assert_refused("--spec", "no-such-net");

@@ -238,7 +238,8 @@ bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err
     }
     if (!*missing && !*wrong && !*extra) return check_finite(f, err, errlen);
     snprintf(err, errlen, "the tensors do not match the spec:%s%s%s%s%s%s", *missing ? " missing " : "", missing,
-             *wrong ? " wrong shape " : "", wrong, *extra ? " unexpected " : "", extra);
+             *wrong ? (*missing ? "; wrong shape " : " wrong shape ") : "", wrong,
+             *extra ? (*missing || *wrong ? "; unexpected " : " unexpected ") : "", extra);
     return false;
 }
 
