@@ -191,7 +191,7 @@ static void test_wrong_spec_refused(void **s) {
     assert_refused("--spec", "no-such-net");
 }
 
-/* --predictions: one --data only; an unwritable target refused before the evaluation. */
+/* --predictions: one --data only; an unwritable target or an input refused before the evaluation. */
 static void test_predictions_usage(void **s) {
     (void)s;
     char cmd[2048];
@@ -206,6 +206,14 @@ static void test_predictions_usage(void **s) {
     assert_int_equal(R.status, 2);
     assert_int_equal(R.lines, 1);
     assert_null(strstr(R.out, "samples/s")); /* before any evaluation */
+    /* an input as the output: refused, the input untouched */
+    snprintf(cmd, sizeof cmd, "cp %s/det8/y.npy %s/y.keep && %s eval --model %s/task2-eq.safetensors --data %s/det8 "
+             "--predictions %s/det8/y.npy", tmpdir, tmpdir, cli_bin(), tmpdir, tmpdir, tmpdir);
+    cli_sh(&R, cmd);
+    assert_refused("--predictions", "is the dataset's");
+    snprintf(cmd, sizeof cmd, "cmp %s/det8/y.npy %s/y.keep", tmpdir, tmpdir);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 0);
 }
 
 int main(void) {

@@ -92,7 +92,9 @@ static int eval_args(int argc, char **argv, const char **dirs) {
     if (!model || nd == 0) return fail("--model FILE and --data DIR... are required");
     if (pred && nd != 1) return fail("--predictions takes the outputs of one --data (several given)");
     /* a path that cannot be written is refused before the evaluation, not after it */
-    if (pred && !io_atomic_check_target(pred, err, sizeof err)) return fail(err);
+    if (pred && (!io_atomic_check_target(pred, err, sizeof err) ||
+                 !nncli_out_not_input("--predictions", pred, model, dirs[0], err, sizeof err)))
+        return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
     const eval_opts o = {.model = model, .spec = spec, .pred = pred, .dirs = dirs, .nd = nd, .json = json, .threads = threads};
     return eval_run(&o);
