@@ -124,13 +124,13 @@ static void test_model_tensors_checked_against_spec(void **s) {
     assert_false(nn_model_check_tensors(&spec, &f, err, sizeof err));
     assert_non_null(strstr(err, "3.weight [3,2] (expected [2,3])"));
     io_safetensors_free(&f);
-    /* missing 0.bias and 3.weight..., unexpected 7.weight: all named */
+    /* missing 0.bias and 3.weight (each with the shape it needs), unexpected 7.weight: all named */
     t[2].shape[0] = 2, t[2].shape[1] = 3;
     io_st_tensor u[3] = {t[0], t[3], t[4]};
     assert_true(io_safetensors_write(path, u, 3, NULL, NULL, 0, err, sizeof err));
     assert_true(io_safetensors_read(path, &f, err, sizeof err));
     assert_false(nn_model_check_tensors(&spec, &f, err, sizeof err));
-    assert_non_null(strstr(err, "missing 0.bias, 3.weight"));
+    assert_non_null(strstr(err, "missing 0.bias [3], 3.weight [2,3]"));
     assert_non_null(strstr(err, "unexpected 7.weight"));
     io_safetensors_free(&f);
     /* a NaN weight */

@@ -6,13 +6,12 @@ usage: torch_crosscheck.py DUMP_DIR DATA_DIR LR WD [TOL]
 DUMP_DIR holds what `latbench train --dump-step DUMP_DIR` wrote: init.safetensors (the initial
 weights, with the spec in the metadata), out.npy (latbench's forward outputs on the first B samples),
 grads.safetensors and updated.safetensors (after one AdamW(amsgrad) step).  This script builds the
-same net in PyTorch from the spec (circular 'same' padding as explicit F.pad), loads the weights and
+same net in PyTorch from the spec (python/latbench_torch.py build()), loads the weights and
 the dataset (x.npy int16 NCHW, y.npy), and compares outputs, gradients and updated weights.
 Prints one line per quantity with the max relative difference (max |a-b| / max |b| per tensor)
 and exits 1 when one exceeds TOL (default 1e-4).
 """
-import json
-import struct
+import os
 import sys
 
 import numpy as np
@@ -20,77 +19,13 @@ import torch
 import torch.nn.functional as F
 
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from latbench_torch import build, read_safetensors  # noqa: E402  (the one spec -> PyTorch translation)
+
+
 def load_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    data = raw[8 + n:]
-    tensors = {}
-    for name, t in header.items():
-        assert t["dtype"] == "F32", t
-        b, e = t["data_offsets"]
-        tensors[name] = torch.from_numpy(np.frombuffer(data[b:e], dtype="<f4").copy().reshape(t["shape"]))
-    return tensors, meta
-
-
-class Conv(torch.nn.Module):
-    def __init__(self, kh, kw, cin, cout, stride, bias):
-        super().__init__()
-        self.weight = torch.nn.Parameter(torch.empty(cout, cin, kh, kw))
-        self.bias = torch.nn.Parameter(torch.empty(cout)) if bias else None
-        self.kh, self.kw, self.stride = kh, kw, stride
-
-    def forward(self, x):
-        # PyTorch's padding='same' split: left (k-1)//2, right the rest, wrapped around.
-        lh, lw = (self.kh - 1) // 2, (self.kw - 1) // 2
-        x = F.pad(x, (lw, self.kw - 1 - lw, lh, self.kh - 1 - lh), mode="circular")
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride)
-
-
-class Fn(torch.nn.Module):
-    def __init__(self, f):
-        super().__init__()
-        self.f = f
-
-    def forward(self, x):
-        return self.f(x)
-
-
-def build(spec):
-    layers = []
-    for line in spec.splitlines():
-        tok = line.split("#")[0].split()
-        if not tok:
-            continue
-        kw = tok[0].lower()
-        star = kw.endswith("*")
-        kw = kw.rstrip("*")
-        if kw == "conv":
-            kh, kwid = map(int, tok[1].split("x"))
-            stride = int(tok[4][1:]) if len(tok) > 4 else 1
-            layers.append(Conv(kh, kwid, int(tok[2]), int(tok[3]), stride, not star))
-        elif kw == "linear":
-            layers.append(torch.nn.Linear(int(tok[1]), int(tok[2]), bias=not star))
-        elif kw == "lrelu":
-            layers.append(torch.nn.LeakyReLU(0.01))
-        elif kw == "sigmoid":
-            layers.append(torch.nn.Sigmoid())
-        elif kw in ("avgpool", "maxpool"):
-            k, s = int(tok[1].split("x")[0]), int(tok[2])
-            layers.append(torch.nn.AvgPool2d(k, s) if kw == "avgpool" else torch.nn.MaxPool2d(k, s))
-        elif kw == "gavgpool":
-            layers.append(Fn(lambda x: x.mean(dim=(2, 3))))
-        elif kw == "gmaxpool":
-            layers.append(Fn(lambda x: x.flatten(2).max(dim=2).values))
-        elif kw == "gsumpool":
-            layers.append(Fn(lambda x: x.sum(dim=(2, 3))))
-        elif kw == "flatten":
-            layers.append(torch.nn.Flatten())
-        else:
-            raise ValueError("unknown layer " + kw)
-    return torch.nn.Sequential(*layers)
+    tensors, meta = read_safetensors(path)
+    return {k: torch.from_numpy(v) for k, v in tensors.items()}, meta
 
 
 def rel(a, b):

@@ -60,6 +60,19 @@ static bool eval_groups(nn_model *m, const nn_dataset *d, bool per_label, nn_eva
     return true;
 }
 
+/* Every sample's outputs, batch by batch, into r->pred. */
+static bool eval_predictions(nn_model *m, const nn_dataset *d, nn_eval_result *r) {
+    const int B = nn_model_batch(m), outs = nn_model_outputs(m);
+    r->pred = malloc((size_t)d->n * outs * sizeof(float) + 1);
+    if (!r->pred) return false;
+    for (long s = 0; s < d->n; s += B) {
+        const int nb = (int)(d->n - s < B ? d->n - s : B);
+        nn_model_set_input(m, d->x + (size_t)s * 4 * d->nt * d->nx, NULL, nb);
+        memcpy(r->pred + (size_t)s * outs, nn_model_forward(m, nb), (size_t)nb * outs * sizeof(float));
+    }
+    return true;
+}
+
 bool nn_eval(const nn_eval_job *j, const nn_dataset *d, nn_eval_result *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     r->accuracy = -1;
@@ -84,12 +97,13 @@ bool nn_eval(const nn_eval_job *j, const nn_dataset *d, nn_eval_result *r, char 
             r->loss = nn_eval_loss(m, d, NULL, d->n, &r->accuracy);
         }
         r->samples_per_s = d->n / (lat_now() - t0 + 1e-12);
+        if (ok && j->predictions && !eval_predictions(m, d, r)) ok = false, snprintf(err, errlen, "out of memory");
     }
     nn_model_free(m);
     return ok;
 }
 
 void nn_eval_result_free(nn_eval_result *r) {
-    free(r->sum), free(r->corr), free(r->cnt);
-    r->sum = r->corr = NULL, r->cnt = NULL;
+    free(r->sum), free(r->corr), free(r->cnt), free(r->pred);
+    r->sum = r->corr = NULL, r->cnt = NULL, r->pred = NULL;
 }

@@ -16,6 +16,7 @@ typedef struct {
     int threads;
     bool groups;            /* the split by point (and label) below */
     bool per_label;         /* split by label too, when every label is a count 0..NN_EVAL_MAX_LABEL */
+    bool predictions;       /* keep every sample's outputs (r->pred) */
 } nn_eval_job;
 
 #define NN_EVAL_MAX_LABEL 64
@@ -36,6 +37,7 @@ typedef struct {
     long *cnt;
     bool has_acc;
     bool per_label;         /* the split by label was made */
+    float *pred;            /* with j->predictions, when the net ran: [n][outputs], after a final sigmoid */
 } nn_eval_result;
 
 /* The batch size keeping the activations of spec on h x w near 64 MB (1..256). */

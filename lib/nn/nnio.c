@@ -216,7 +216,8 @@ bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err
             if (!expected_tensor(&spec->layers[i], i, bias, &want)) continue;
             const io_st_tensor *t = io_safetensors_find(f, want.name);
             if (!t) {
-                append(missing, sizeof missing, "%s%s", *missing ? ", " : "", want.name);
+                append(missing, sizeof missing, "%s%s ", *missing ? ", " : "", want.name);
+                append(missing, sizeof missing, "%s%s", shape_text(&want, b, sizeof b), "");
                 continue;
             }
             found++;
@@ -237,7 +238,8 @@ bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err
     }
     if (!*missing && !*wrong && !*extra) return check_finite(f, err, errlen);
     snprintf(err, errlen, "the tensors do not match the spec:%s%s%s%s%s%s", *missing ? " missing " : "", missing,
-             *wrong ? " wrong shape " : "", wrong, *extra ? " unexpected " : "", extra);
+             *wrong ? (*missing ? "; wrong shape " : " wrong shape ") : "", wrong,
+             *extra ? (*missing || *wrong ? "; unexpected " : " unexpected ") : "", extra);
     return false;
 }
 
@@ -257,4 +259,24 @@ bool nn_model_load_params(nn_model *m, const io_st_file *f, char *err, size_t er
         if (s.b_count) memcpy(p + s.b_off, b->data, s.b_count * sizeof(float));
     }
     return true;
+}
+
+bool nn_model_open(const char *path, const char *spec, netspec_loaded *s, io_st_file *f, char *err, size_t errlen) {
+    char perr[600];
+    if (!io_safetensors_read(path, f, err, errlen)) return false;
+    const char *lat = io_safetensors_meta(f, "lattice");
+    bool ok;
+    if (!spec && !io_safetensors_meta(f, "spec"))
+        ok = false, snprintf(err, errlen, "%s: no model spec in its metadata (not written by latbench train?): "
+                                          "give the net with --spec PRESET|FILE", path);
+    else if (!spec)
+        ok = netspec_load(path, s, err, errlen); /* the metadata's spec, checked against the tensors */
+    else if (!(ok = netspec_load(spec, s, perr, sizeof perr)))
+        snprintf(err, errlen, "--spec %s", perr);
+    else if (!(ok = nn_model_check_tensors(&s->spec, f, perr, sizeof perr)))
+        snprintf(err, errlen, "%s: not the net of --spec %s: %s", path, spec, perr);
+    else if (lat && strlen(lat) < sizeof s->lattice)
+        snprintf(s->lattice, sizeof s->lattice, "%s", lat);
+    if (!ok) io_safetensors_free(f);
+    return ok;
 }

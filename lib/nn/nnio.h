@@ -42,6 +42,12 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
 /* Whether a model file holds exactly the tensors of spec ("{i}.weight", "{i}.bias" in PyTorch's
  * shapes): false naming the missing, the wrongly shaped and the unexpected ones. */
 bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err, size_t errlen);
+/* Opens a model file for evaluation: its tensors into f, its net into s.  spec NULL: the net is the
+ * spec in the file's metadata (a file latbench wrote); else spec names the net (a preset or a spec
+ * file, as netspec_load takes it), for a file without that metadata (a state_dict PyTorch saved),
+ * and overrides the metadata's where there is one.  The tensors are checked against the net either
+ * way (nn_model_check_tensors).  false with one line in err (f then freed). */
+bool nn_model_open(const char *path, const char *spec, netspec_loaded *s, io_st_file *f, char *err, size_t errlen);
 /* Copies the tensors of an opened model file into the model (nn_model_check_tensors against the
  * model's own layers first). */
 bool nn_model_load_params(nn_model *m, const io_st_file *f, char *err, size_t errlen);

@@ -2,7 +2,7 @@
 """PyTorch baselines of latbench's training and inference pipelines, for side-by-side figures in
 `latbench bench` (tools/bench/bench_pipeline.c) and on their own.
 
-Same network (built from the latbench spec by tests/torch_crosscheck.py's build(): circular
+Same network (built from the latbench spec by python/latbench_torch.py's build(): circular
 'same' padding, PyTorch's split), same lattice, batch and thread count as latbench, and the same
 work per step:
   train  a batch gathered from a pool of 4*BATCH int16 configurations (x[idx].float()), forward,
@@ -36,26 +36,23 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 
 def spec_text(name):
-    """A preset's spec text, from the preset table in lib/nn/netspec.c, or a spec file."""
+    """A preset's spec text (python/latbench_torch.py preset()), or a spec file."""
     if os.path.exists(name):
         with open(name) as f:
             return f.read()
-    with open(os.path.join(ROOT, "lib", "nn", "netspec.c")) as f:
-        src = f.read()
-    key = '{"%s",' % name
-    if key not in src:
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    from latbench_torch import preset
+    try:
+        return preset(name)
+    except ValueError:
         raise ValueError("'%s' is neither a latbench preset nor a spec file" % name)
-    i = src.index(key) + len(key)
-    j = src.index("},", i)
-    parts = src[i:j].split('"')[1::2]
-    return "".join(parts).encode().decode("unicode_escape")
 
 
 class Job:
     def __init__(self, torch, kind, spec, nt, nx, batch, threads):
         import torch.nn.functional as F
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        from torch_crosscheck import Conv, build  # the one spec -> torch translation
+        sys.path.insert(0, os.path.join(ROOT, "python"))
+        from latbench_torch import Conv, build  # the one spec -> torch translation
 
         if kind not in ("train", "infer"):
             raise ValueError("job kind must be train or infer, not '%s'" % kind)

@@ -42,27 +42,6 @@ static bool save_grads(nn_model *m, const char *text, const char *lat, const cha
     return ok;
 }
 
-/* Whether path names the same file as one of the inputs (compared by device and inode). */
-static bool same_file(const char *path, const struct stat *st) {
-    struct stat a;
-    return stat(path, &a) == 0 && a.st_dev == st->st_dev && a.st_ino == st->st_ino;
-}
-
-/* --out must not be one of the files train reads: the model spec file or the dataset's files. */
-static bool out_not_input(const char *out, const char *model, const char *data, char *err, size_t errlen) {
-    struct stat so;
-    if (stat(out, &so)) return true; /* a new file cannot be an input */
-    char path[4200];
-    static const char *const files[] = {"x.npy", "y.npy", "meta.json"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", data, files[i]);
-        if (same_file(path, &so)) return snprintf(err, errlen, "--out %.250s is the dataset's %.250s (refusing to overwrite an input)", out, path), false;
-    }
-    if (same_file(model, &so)) return snprintf(err, errlen, "--out %s is the --model file (refusing to overwrite an input)", out), false;
-    if (S_ISDIR(so.st_mode)) return snprintf(err, errlen, "--out %s is a directory", out), false;
-    return true;
-}
-
 /* One AdamW step from the seed's initial weights, each stage written into dir; false after printing why. */
 static bool dump_model_step(nn_model *m, const netspec_loaded *s, const nn_dataset *d, int B, const nn_train_opts *o,
                             const char *dir, const char *lat, char *err, size_t errlen) {
@@ -211,7 +190,7 @@ int cmd_train(int argc, char **argv) {
     }
     if (!model || !data || (!out && !dump)) return fail("--model, --data and --out are required (try --help)");
     /* a path that cannot be written is refused before training, not after it */
-    if (out && (!io_atomic_check_target(out, err, sizeof err) || !out_not_input(out, model, data, err, sizeof err)))
+    if (out && (!io_atomic_check_target(out, err, sizeof err) || !nncli_out_not_input("--out", out, model, data, err, sizeof err)))
         return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
     netspec_loaded sp;
