@@ -49,6 +49,7 @@ static double value(int s, int r, int at, double step, uint64_t *st) {
 
 /* runs runs of machine "m": series "bench/k" (time) and "gate/k" (ratio vs oneDNN, no time);
  * the series named step_in changes by step from run at on. */
+static int reversed;   /* make_history appends the newest run first (imports of older runs later) */
 static void make_history(const char *path, int runs, int series, const char *step_in, int at, double step) {
     char err[1400];
     hist_db *db = hist_open(path, true, err, sizeof err);
@@ -57,7 +58,8 @@ static void make_history(const char *path, int runs, int series, const char *ste
     hist_record *recs = calloc((size_t)series, sizeof *recs);
     char (*names)[32] = calloc((size_t)series, sizeof *names);
     assert_non_null(recs), assert_non_null(names);
-    for (int r = 0; r < runs; r++) {
+    for (int i = 0; i < runs; i++) {
+        int r = reversed ? runs - 1 - i : i;
         hist_run run = {.machine = "m", .command = "bench", .threads = "1"};
         snprintf(run.commit, sizeof run.commit, "c%04d", r);
         snprintf(run.date, sizeof run.date, "2026-%02d-%02dT00:00:00Z", 1 + r / 28 % 12, 1 + r % 28);
@@ -168,6 +170,21 @@ static void test_json_parses_back(void **s) {
     json_decref(root);
 }
 
+/* Runs appended newest first: --window still takes the newest by date (the early stop of the
+ * newest-id-first scan must not cut them off). */
+static void test_window_out_of_order(void **s) {
+    (void)s;
+    char a[128];
+    snprintf(a, sizeof a, "%s/reversed.sqlite", dir);
+    reversed = 1;
+    make_history(a, 80, 2, "bench/0", 70, 0.10);
+    reversed = 0;
+    history_cmd(a, "--window 30 --filter bench/0");
+    if (R.status != 1) fail_msg("status %d:\n%s", R.status, R.out);
+    assert_non_null(strstr(R.out, "time_ns (higher is slower), 30 runs"));
+    assert_non_null(strstr(R.out, "c0070"));
+}
+
 /* A version 1 database (as the previous latbench wrote it) opens, migrates, lists and changes. */
 static void test_v1_database_migrates(void **s) {
     (void)s;
@@ -234,6 +251,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_no_step_clean),
         cmocka_unit_test(test_ratio_direction),
         cmocka_unit_test(test_json_parses_back),
+        cmocka_unit_test(test_window_out_of_order),
         cmocka_unit_test(test_v1_database_migrates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,6 +18,7 @@
 typedef struct {
     sqlite3_int64 max_id;
     int *rank;              /* [max_id + 1] */
+    int *below;             /* [max_id + 1]: the highest rank of the runs with a smaller id (-1: none) */
     char (*date)[40];       /* [max_id + 1] */
     char (*commit)[64];     /* [max_id + 1] */
 } run_table;
@@ -31,7 +32,7 @@ typedef struct {
 static const char *const quantity[3] = {"time_ns", "ratio_onednn", "ratio_scalar"};
 
 static void runs_free(run_table *t) {
-    free(t->rank), free(t->date), free(t->commit);
+    free(t->rank), free(t->below), free(t->date), free(t->commit);
 }
 
 typedef struct {
@@ -57,6 +58,11 @@ static bool rank_runs(run_table *t, char *err, size_t errlen) {
     qsort(k, n, sizeof *k, cmp_key);
     for (size_t i = 0; i < n; i++) t->rank[k[i].id] = (int)i;
     free(k);
+    int high = -1;
+    for (sqlite3_int64 i = 0; i <= t->max_id; i++) {
+        t->below[i] = high;
+        if (t->rank[i] > high) high = t->rank[i];
+    }
     return true;
 }
 
@@ -69,8 +75,8 @@ static bool load_runs(hist_db *db, const char *machine, const char *since_date, 
     if (sqlite3_step(st) == SQLITE_ROW) t->max_id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     size_t n = (size_t)t->max_id + 1;
-    t->rank = malloc(sizeof *t->rank * n), t->date = malloc(sizeof *t->date * n), t->commit = malloc(sizeof *t->commit * n);
-    if (!t->rank || !t->date || !t->commit) return FAIL("history: out of memory");
+    t->rank = malloc(sizeof *t->rank * n), t->below = malloc(sizeof *t->below * n), t->date = malloc(sizeof *t->date * n), t->commit = malloc(sizeof *t->commit * n);
+    if (!t->rank || !t->below || !t->date || !t->commit) return FAIL("history: out of memory");
     for (size_t i = 0; i < n; i++) t->rank[i] = -1;
     if (!hist_prepare(db,
                       "SELECT id, date, git_commit FROM runs WHERE (?1 IS NULL OR machine = ?1)"
@@ -123,15 +129,30 @@ static int cmp_point(const void *a, const void *b) {
     return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-/* One series' points of selected runs, in date order; *np their count. */
-static bool series_points(hist_db *db, sqlite3_stmt *st, sqlite3_int64 sid, const run_table *t, point **pts, size_t *cap,
-                          size_t *np, char *err, size_t errlen) {
+/* Whether the window is complete: at least `window` of the points read have a rank above every run
+ * still to come (ids below `run`), so that no later row can be among the newest. */
+static bool window_full(const point *p, size_t n, int window, int above) {
+    if (window <= 0 || n < (size_t)window) return false;
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < (size_t)window; i++) k += p[i].rank > above;
+    return k >= (size_t)window;
+}
+
+/* One series' points of selected runs, in date order; *np their count.  The rows come newest id
+ * first and stop once the newest `window` runs are certain (runs are appended in date order, so
+ * that is after `window` rows unless older runs were imported later). */
+static bool series_points(hist_db *db, sqlite3_stmt *st, sqlite3_int64 sid, const run_table *t, int window, point **pts,
+                          size_t *cap, size_t *np, char *err, size_t errlen) {
     sqlite3_bind_int64(st, 1, sid);
     size_t n = 0;
+    sqlite3_int64 last = -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_int64 run = sqlite3_column_int64(st, 0);
-        if (run < 0 || run > t->max_id || t->rank[run] < 0) continue;
+        if (run < 0 || run > t->max_id) continue;
+        if (run != last && last >= 0 && window_full(*pts, n, window, t->below[last])) break;
+        last = run;
+        if (t->rank[run] < 0) continue;
         if (n == *cap) {
             size_t nc = *cap ? 2 * *cap : 256;
             point *p = realloc(*pts, sizeof *p * nc);
@@ -143,7 +164,7 @@ static bool series_points(hist_db *db, sqlite3_stmt *st, sqlite3_int64 sid, cons
         for (int c = 0; c < 3; c++)
             p->v[c] = sqlite3_column_type(st, 1 + c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1 + c);
     }
-    bool ok = rc == SQLITE_DONE;
+    bool ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
     if (!ok) snprintf(err, errlen, "history %s: %s", db->path, sqlite3_errmsg(db->db));
     sqlite3_reset(st);
     qsort(*pts, n, sizeof **pts, cmp_point);
@@ -213,7 +234,7 @@ static void report_series(report *rp, const char *machine, const char *name, int
 static bool one_series(hist_db *db, sqlite3_stmt *pst, sqlite3_int64 sid, const char *machine, const char *name,
                        const run_table *t, report *rp, point **pts, size_t *cap, char *err, size_t errlen) {
     size_t n;
-    if (!series_points(db, pst, sid, t, pts, cap, &n, err, errlen)) return false;
+    if (!series_points(db, pst, sid, t, rp->o->window, pts, cap, &n, err, errlen)) return false;
     int q = pick_quantity(*pts, n);
     if (q < 0) return true;
     double *x = malloc(sizeof *x * (n ? n : 1));
@@ -238,7 +259,7 @@ static bool each_series(hist_db *db, const hist_changes_opts *o, const run_table
                       " AND (?2 IS NULL OR instr(name, ?2) > 0) ORDER BY machine, name",
                       &ser, err, errlen))
         return false;
-    if (!hist_prepare(db, "SELECT run_id, median, ratio_onednn, ratio_scalar FROM records WHERE series_id = ?", &pst, err, errlen))
+    if (!hist_prepare(db, "SELECT run_id, median, ratio_onednn, ratio_scalar FROM records WHERE series_id = ? ORDER BY run_id DESC", &pst, err, errlen))
         return sqlite3_finalize(ser), false;
     if (o->machine) sqlite3_bind_text(ser, 1, o->machine, -1, SQLITE_STATIC);
     if (o->filter) sqlite3_bind_text(ser, 2, o->filter, -1, SQLITE_STATIC);
