@@ -94,3 +94,6 @@ bool hist_check(hist_db *db, char *err, size_t errlen);
 int cmd_history(int argc, char **argv);
 /* `latbench bench` that appends its JSON to the history (history_main.c); --no-history skips it. */
 int cmd_bench_recorded(int argc, char **argv);
+/* `latbench bench --gbench` (gbench: its command) that appends the JSON of --benchmark_out=FILE
+ * (format json) to the history once it is written; --no-history skips it. */
+int cmd_gbench_recorded(int argc, char **argv, int (*gbench)(int, char **));

@@ -261,3 +261,32 @@ int cmd_bench_recorded(int argc, char **argv) {
     free(args);
     return rc;
 }
+
+/* Whether google-benchmark's arguments write a JSON file (--benchmark_out=FILE, format json, the
+ * default); its path, else NULL. */
+static const char *gbench_json_out(int argc, char **argv) {
+    const char *out = NULL;
+    bool json = true;
+    for (int i = 1; i < argc; i++) {
+        if (!strncmp(argv[i], "--benchmark_out=", 16)) out = argv[i] + 16;
+        else if (!strncmp(argv[i], "--benchmark_out_format=", 23)) json = !strcmp(argv[i] + 23, "json");
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return NULL;
+    }
+    return json && out && *out ? out : NULL;
+}
+
+int cmd_gbench_recorded(int argc, char **argv, int (*gbench)(int, char **)) {
+    bool record = true;
+    int n = 0;
+    char **args = malloc(((size_t)argc + 1) * sizeof *args);
+    if (!args) return fprintf(stderr, "latbench: out of memory\n"), 1;
+    for (int i = 0; i < argc; i++)
+        if (i > 0 && !strcmp(argv[i], "--no-history")) record = false;
+        else args[n++] = argv[i];
+    args[n] = NULL;
+    const char *out = gbench_json_out(n, args);
+    int rc = gbench(n, args);
+    if (rc == 0 && record && out) append_bench_json(out);
+    free(args);
+    return rc;
+}
