@@ -15,7 +15,7 @@
 /* `bench --gbench ...` is the google-benchmark harness (tools/gbench), which itself builds on
  * bench's timed steps: the front end routes it, so bench does not depend on gbench. */
 static int cmd_bench_or_gbench(int argc, char **argv) {
-    if (argc > 1 && !strcmp(argv[1], "--gbench")) return cmd_gbench(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "--gbench")) return cmd_gbench_recorded(argc - 1, argv + 1, cmd_gbench);
     return cmd_bench_recorded(argc, argv);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "tools/cli/cli.h"
+#include "tools/track/history.h"
 
 static double now_s(void) {
     struct timespec t;
@@ -39,7 +40,7 @@ int cmd_run(int argc, char **argv) {
     } phases[] = {
         {"latbench info", cmd_info, info},
         {"latbench verify", cmd_verify, verify},
-        {"latbench bench --quick --no-pipelines", cmd_bench, bench},
+        {"latbench bench --quick --no-pipelines", cmd_bench_recorded, bench},
         {"latbench observe --lattice 60x4 --eta 4.01 --lambda 1 --mu 0.80:1.10:0.05 --sweeps 2000", cmd_observe, observe},
         {"latbench experiment count --quick", cmd_experiment, experiment},
     };

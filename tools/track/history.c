@@ -1,4 +1,6 @@
-/* The benchmark history store (history.h): one SQLite database, schema version 1.
+/* The benchmark history store (history.h): one SQLite database, schema version 2 (version 1 plus the
+ * series table: one row per (machine, benchmark name), kept up to date by every append, which the
+ * list and the change points read instead of grouping every record).
  *
  * A file is checked before SQLite writes anything to it: its header (the SQLite magic, a length that
  * holds the pages the header counts), then its application_id and schema table.  Anything else - random
@@ -37,6 +39,18 @@ static const char *const migrations[HIST_SCHEMA_VERSION] = {
     " seq INTEGER NOT NULL, name TEXT NOT NULL, reps BLOB, median REAL, q1 REAL, q3 REAL,"
     " ratio_onednn REAL, ratio_scalar REAL, gflops REAL, PRIMARY KEY(run_id, seq)) WITHOUT ROWID;"
     "CREATE INDEX records_name ON records(name, run_id);",
+    /* 1 -> 2: the series table, filled from the records already there; records gain their series */
+    "CREATE TABLE series(id INTEGER PRIMARY KEY, machine TEXT NOT NULL, name TEXT NOT NULL,"
+    " count INTEGER NOT NULL, first_date TEXT NOT NULL, last_date TEXT NOT NULL, last_commit TEXT NOT NULL,"
+    " UNIQUE(machine, name));"
+    "ALTER TABLE records ADD COLUMN series_id INTEGER REFERENCES series(id);"
+    "INSERT INTO series(machine, name, count, first_date, last_date, last_commit)"
+    " SELECT machine, name, n, first, substr(last, 1, instr(last, char(9)) - 1), substr(last, instr(last, char(9)) + 1)"
+    " FROM (SELECT r.machine AS machine, c.name AS name, count(*) AS n, min(r.date) AS first,"
+    "  max(r.date || char(9) || r.git_commit) AS last FROM records c JOIN runs r ON r.id = c.run_id GROUP BY r.machine, c.name);"
+    "UPDATE records SET series_id = (SELECT s.id FROM series s JOIN runs r ON r.id = records.run_id"
+    " WHERE s.machine = r.machine AND s.name = records.name);"
+    "CREATE INDEX records_series ON records(series_id, run_id, median, ratio_onednn, ratio_scalar);",
 };
 
 bool hist_default_path(char *out, size_t len, char *err, size_t errlen) {
@@ -240,14 +254,43 @@ static bool insert_run(hist_db *db, const hist_run *r, bool *added, sqlite3_int6
     return ok;
 }
 
-static bool insert_records(hist_db *db, sqlite3_int64 id, const hist_record *recs, size_t n, char *err, size_t errlen) {
-    sqlite3_stmt *st;
-    if (!hist_prepare(db, "INSERT INTO records VALUES(?,?,?,?,?,?,?,?,?,?)", &st, err, errlen)) return false;
+/* The series of (run's machine, name), made or brought up to date with one more record; its id in *sid. */
+static bool upsert_series(hist_db *db, sqlite3_stmt *st, const hist_run *r, const char *name, sqlite3_int64 *sid, char *err,
+                          size_t errlen) {
+    sqlite3_bind_text(st, 1, r->machine, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->commit, -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    if (ok) *sid = sqlite3_column_int64(st, 0);
+    ok = ok && sqlite3_step(st) == SQLITE_DONE;
+    if (sqlite3_reset(st) != SQLITE_OK || !ok) return FAIL("history %s: %s", db->path, sqlite3_errmsg(db->db));
+    return true;
+}
+
+/* the newest (date, then commit) run of a series names its last date and commit, as list always did */
+#define HIST_UPSERT_SERIES                                                                                         \
+    "INSERT INTO series(machine, name, count, first_date, last_date, last_commit) VALUES(?1, ?2, 1, ?3, ?3, ?4)"  \
+    " ON CONFLICT(machine, name) DO UPDATE SET count = count + 1, first_date = min(first_date, excluded.first_date)," \
+    " last_commit = CASE WHEN excluded.last_date || char(9) || excluded.last_commit > last_date || char(9) || last_commit" \
+    "  THEN excluded.last_commit ELSE last_commit END, last_date = max(last_date, excluded.last_date) RETURNING id"
+
+static bool insert_records(hist_db *db, const hist_run *run, sqlite3_int64 id, const hist_record *recs, size_t n, char *err,
+                           size_t errlen) {
+    sqlite3_stmt *st, *ser;
+    if (!hist_prepare(db, HIST_UPSERT_SERIES, &ser, err, errlen)) return false;
+    if (!hist_prepare(db, "INSERT INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?)", &st, err, errlen)) {
+        sqlite3_finalize(ser);
+        return false;
+    }
     unsigned char *buf = NULL;
     size_t cap = 0;
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++) {
         const hist_record *c = &recs[i];
+        sqlite3_int64 sid;
+        if (!(ok = upsert_series(db, ser, run, c->name, &sid, err, errlen))) break;
+        sqlite3_bind_int64(st, 11, sid);
         if ((size_t)c->n_reps * 8 > cap) {
             cap = (size_t)c->n_reps * 8;
             unsigned char *nb = realloc(buf, cap);
@@ -266,6 +309,7 @@ static bool insert_records(hist_db *db, sqlite3_int64 id, const hist_record *rec
     }
     free(buf);
     sqlite3_finalize(st);
+    sqlite3_finalize(ser);
     return ok;
 }
 
@@ -274,7 +318,7 @@ bool hist_append(hist_db *db, const hist_run *run, const hist_record *recs, size
     *added = false;
     if (!hist_exec(db, "BEGIN IMMEDIATE", err, errlen)) return false;
     bool ok = insert_run(db, run, added, &id, err, errlen);
-    if (ok && *added) ok = insert_records(db, id, recs, n, err, errlen);
+    if (ok && *added) ok = insert_records(db, run, id, recs, n, err, errlen);
     if (ok && hist_exec(db, "COMMIT", err, errlen)) return true;
     rollback(db);
     *added = false;

@@ -9,9 +9,11 @@
 #include <stdio.h>
 
 /* The schema this binary writes; a database with a newer one is refused, an older one migrated. */
-#define HIST_SCHEMA_VERSION 1
-/* The first line of the export text (then one "run" line per run, one "rec" line per record). */
+#define HIST_SCHEMA_VERSION 2
+/* The first line of the export text (then one "run" line per run, one "rec" line per record), and
+ * its format's version (apart from the schema's: the text did not change with the series table). */
 #define HIST_TEXT_MAGIC "latbench-history"
+#define HIST_TEXT_VERSION 1
 
 typedef struct hist_db hist_db;
 
@@ -65,6 +67,26 @@ bool hist_export(hist_db *db, FILE *f, char *err, size_t errlen);
  * (a substring of the name) may be NULL.  Text columns, or a JSON array when json. */
 bool hist_list(hist_db *db, const char *machine, const char *filter, bool json, FILE *f, char *err, size_t errlen);
 
+/* What `latbench history` looks at: the series of machine (NULL: all) whose name contains filter
+ * (NULL: all), the runs since `since` (NULL: all; a date YYYY-MM-DD..., or a commit prefix: the runs
+ * after its first one), the newest `window` values of each (0: all); the change-point test's alpha,
+ * permutations, smallest segment and seed (changepoint.h); threshold in percent. */
+typedef struct {
+    const char *machine, *filter, *since;
+    int window;
+    double threshold, alpha;
+    int perms, min_size;
+    unsigned long long seed;
+    bool json;
+} hist_changes_opts;
+
+/* Per series: its quantity (the median time in ns, where its records have one, else the ratio vs
+ * oneDNN, else vs the scalar reference), its change points (date and commit of the first run after
+ * each, medians before and after, step, p-value).  Text: series with change points and a summary
+ * line; json: every series.  *regressions: the series whose newest change point is a regression
+ * beyond the threshold (slower time, lower ratio).  A bad since fails with "history --since ..." in err. */
+bool hist_changes(hist_db *db, const hist_changes_opts *o, FILE *f, int *regressions, char *err, size_t errlen);
+
 /* "PRAGMA integrity_check" says ok (for tests and `history check`). */
 bool hist_check(hist_db *db, char *err, size_t errlen);
 
@@ -72,3 +94,6 @@ bool hist_check(hist_db *db, char *err, size_t errlen);
 int cmd_history(int argc, char **argv);
 /* `latbench bench` that appends its JSON to the history (history_main.c); --no-history skips it. */
 int cmd_bench_recorded(int argc, char **argv);
+/* `latbench bench --gbench` (gbench: its command) that appends the JSON of --benchmark_out=FILE
+ * (format json) to the history once it is written; --no-history skips it. */
+int cmd_gbench_recorded(int argc, char **argv, int (*gbench)(int, char **));

@@ -324,9 +324,9 @@ bool hist_import_text(hist_db *db, const char *buf, size_t len, const char *name
     if (ok && !strncmp(line, HIST_TEXT_MAGIC " ", ml + 1) && line[ml + 1] >= '0' && line[ml + 1] <= '9')
         version = strtol(line + ml + 1, &end, 10);
     if (!ok || !end || *end || version < 1)
-        ok = FAIL("%s:1: not a latbench history export (it starts with \"%s %d\")", name, HIST_TEXT_MAGIC, HIST_SCHEMA_VERSION);
-    else if (version > HIST_SCHEMA_VERSION)
-        ok = FAIL("%s:1: export version %ld is newer than this latbench's %d", name, version, HIST_SCHEMA_VERSION);
+        ok = FAIL("%s:1: not a latbench history export (it starts with \"%s %d\")", name, HIST_TEXT_MAGIC, HIST_TEXT_VERSION);
+    else if (version > HIST_TEXT_VERSION)
+        ok = FAIL("%s:1: export version %ld is newer than this latbench's %d", name, version, HIST_TEXT_VERSION);
     bool store_failed = false;
     while (ok && (line = strsep(&s, "\n"))) {
         lineno++;

@@ -70,7 +70,7 @@ bool hist_export(hist_db *db, FILE *f, char *err, size_t errlen) {
                       " FROM runs r LEFT JOIN records c ON c.run_id = r.id ORDER BY r.date, r.id, c.seq",
                       &st, err, errlen))
         return false;
-    fprintf(f, "%s %d\n", HIST_TEXT_MAGIC, HIST_SCHEMA_VERSION);
+    fprintf(f, "%s %d\n", HIST_TEXT_MAGIC, HIST_TEXT_VERSION);
     sqlite3_int64 last = -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -99,35 +99,28 @@ static const char *col_text(sqlite3_stmt *st, int c) {
     return s ? s : "";
 }
 
-/* One series row: machine, name, count, first date, "last date<TAB>last commit". */
+/* One series row: machine, name, count, first date, last date, last commit. */
 static void list_row(sqlite3_stmt *st, bool json, json_t *arr, FILE *f) {
-    char last[256];
-    snprintf(last, sizeof last, "%s", col_text(st, 4));
-    char *tab = strchr(last, '\t');
-    const char *commit = "";
-    if (tab) *tab = 0, commit = tab + 1;
     if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "machine", json_string(col_text(st, 0)));
         json_object_set_new(o, "name", json_string(col_text(st, 1)));
         json_object_set_new(o, "count", json_integer(sqlite3_column_int64(st, 2)));
         json_object_set_new(o, "first_date", json_string(col_text(st, 3)));
-        json_object_set_new(o, "last_date", json_string(last));
-        json_object_set_new(o, "last_commit", json_string(commit));
+        json_object_set_new(o, "last_date", json_string(col_text(st, 4)));
+        json_object_set_new(o, "last_commit", json_string(col_text(st, 5)));
         json_array_append_new(arr, o);
     } else {
         fprintf(f, "%-32s %6lld  %-24s %-24s %-18s %s\n", col_text(st, 0), (long long)sqlite3_column_int64(st, 2),
-                col_text(st, 3), last, commit, col_text(st, 1));
+                col_text(st, 3), col_text(st, 4), col_text(st, 5), col_text(st, 1));
     }
 }
 
 bool hist_list(hist_db *db, const char *machine, const char *filter, bool json, FILE *f, char *err, size_t errlen) {
     sqlite3_stmt *st;
     if (!hist_prepare(db,
-                      "SELECT r.machine, c.name, count(*), min(r.date), max(r.date || char(9) || r.git_commit)"
-                      " FROM records c JOIN runs r ON r.id = c.run_id"
-                      " WHERE (?1 IS NULL OR r.machine = ?1) AND (?2 IS NULL OR instr(c.name, ?2) > 0)"
-                      " GROUP BY r.machine, c.name ORDER BY r.machine, c.name",
+                      "SELECT machine, name, count, first_date, last_date, last_commit FROM series"
+                      " WHERE (?1 IS NULL OR machine = ?1) AND (?2 IS NULL OR instr(name, ?2) > 0) ORDER BY machine, name",
                       &st, err, errlen))
         return false;
     if (machine) sqlite3_bind_text(st, 1, machine, -1, SQLITE_STATIC);

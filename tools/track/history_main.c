@@ -12,19 +12,29 @@
 
 static int usage(FILE *f) {
     fprintf(f,
-            "usage: latbench history [list] [--machine M] [--filter S] [--json]\n"
+            "usage: latbench history [changes] [--machine M] [--filter S] [--since REF] [--threshold PCT] [--window N] [--json]\n"
+            "       latbench history list [--machine M] [--filter S] [--json]\n"
             "       latbench history import FILE...\n"
             "       latbench history export [--out FILE]\n"
             "       latbench history check\n"
             "The benchmark history: every latbench bench run (unless --no-history) in one SQLite database,\n"
             "LATBENCH_HISTORY, else $XDG_DATA_HOME/latbench/history.sqlite, else ~/.local/share/latbench/history.sqlite.\n"
+            "  changes   (the default) per series (machine, benchmark): its change points (E-Divisive means with a\n"
+            "            permutation test, README \"History\"), each with the date and commit of the first run after\n"
+            "            it, the medians before and after, the step and its p-value; the quantity is the median time\n"
+            "            (ns, higher is slower) where the records have one, else the ratio vs oneDNN (higher is faster)\n"
+            "            --since REF  runs from a date (YYYY-MM-DD) on, or after a commit's first run\n"
+            "            --threshold PCT  a regression is a newest change point slower by more than PCT %% (default 5)\n"
+            "            --window N  the newest N runs of each series (default 200, 0: all)\n"
+            "            --alpha A, --perms N  the test's significance (0.01) and permutations (199)\n"
+            "            exit 1 when the newest change point of any series is such a regression\n"
             "  list      per series (machine, benchmark): runs, first and last date, last commit\n"
             "            --machine M  only that machine slug   --filter S  names containing S   --json  a JSON array\n"
             "  import    bench / bench --gbench JSON files (results/<machine>/*.json) or export text; a run\n"
             "            already there (same machine, date, commit, command) is skipped\n"
             "  export    every run as line-oriented text (stdout, or --out FILE), which import reads back\n"
             "  check     SQLite's integrity check\n"
-            "exit: 0 done, 1 the store failed, 2 a usage error, an unreadable input or a file that is not a history\n");
+            "exit: 0 done, 1 a regression (changes) or the store failed, 2 a usage error, an unreadable input or a file that is not a history\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -152,6 +162,52 @@ static int cmd_list(int argc, char **argv) {
     return ok ? 0 : 1;
 }
 
+/* A number option in lo..hi; false after one line on stderr. */
+static bool num_opt(const char *name, const char *arg, double lo, double hi, double *v) {
+    char *end;
+    *v = strtod(arg, &end);
+    if (end != arg && !*end && *v >= lo && *v <= hi) return true;
+    fprintf(stderr, "latbench: history: %s %s: not a number in %g..%g\n", name, arg, lo, hi);
+    return false;
+}
+
+static bool changes_opt(int c, hist_changes_opts *o) {
+    double v;
+    switch (c) {
+    case 'm': o->machine = optarg; return true;
+    case 'f': o->filter = optarg; return true;
+    case 's': o->since = optarg; return true;
+    case 'j': o->json = true; return true;
+    case 't': return num_opt("--threshold", optarg, 0, 1e6, &o->threshold);
+    case 'w': return num_opt("--window", optarg, 0, 1e7, &v) && (o->window = (int)v, true);
+    case 'a': return num_opt("--alpha", optarg, 1e-6, 0.5, &o->alpha);
+    case 'p': return num_opt("--perms", optarg, 9, 1e5, &v) && (o->perms = (int)v, true);
+    default: return false;
+    }
+}
+
+static int cmd_changes(int argc, char **argv) {
+    static const struct option longopts[] = {{"machine", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
+                                             {"since", required_argument, NULL, 's'}, {"threshold", required_argument, NULL, 't'},
+                                             {"window", required_argument, NULL, 'w'}, {"alpha", required_argument, NULL, 'a'},
+                                             {"perms", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'}, {0}};
+    hist_changes_opts o = {.window = 200, .threshold = 5, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+m:f:s:t:w:a:p:jh", longopts, NULL)) != -1)
+        if (c == 'h' || c == '?' || !changes_opt(c, &o)) return usage(c == 'h' ? stdout : stderr);
+    if (optind < argc) return fprintf(stderr, "latbench: history: unexpected '%s' (try latbench history --help)\n", argv[optind]), 2;
+    hist_db *db = open_default(false);
+    if (!db) return 2;
+    char err[1400];
+    int regressions = 0;
+    bool ok = hist_changes(db, &o, stdout, &regressions, err, sizeof err);
+    hist_close(db);
+    if (!ok) return fprintf(stderr, "latbench: %s\n", err), strncmp(err, "history --since", 15) ? 1 : 2;
+    return regressions > 0;
+}
+
 static int cmd_check(void) {
     hist_db *db = open_default(false);
     if (!db) return 2;
@@ -164,9 +220,10 @@ static int cmd_check(void) {
 }
 
 int cmd_history(int argc, char **argv) {
-    const char *sub = argc > 1 ? argv[1] : "list";
+    const char *sub = argc > 1 ? argv[1] : "changes";
     if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) return usage(stdout);
-    if (sub[0] == '-') return cmd_list(argc, argv);   /* options of the default, list */
+    if (sub[0] == '-' || argc == 1) return cmd_changes(argc, argv);   /* options of the default, changes */
+    if (!strcmp(sub, "changes")) return cmd_changes(argc - 1, argv + 1);
     if (!strcmp(sub, "list")) return cmd_list(argc - 1, argv + 1);
     if (!strcmp(sub, "import")) return cmd_import(argc - 1, argv + 1);
     if (!strcmp(sub, "export")) return cmd_export(argc - 1, argv + 1);
@@ -201,6 +258,35 @@ int cmd_bench_recorded(int argc, char **argv) {
     for (int i = 1; i < n; i++)   /* bench's own --help does not know the front end's option */
         if (!strcmp(args[i], "-h") || !strcmp(args[i], "--help"))
             printf("  --no-history        do not append the run to the history (latbench history --help)\n");
+    free(args);
+    return rc;
+}
+
+/* Whether google-benchmark's arguments write a JSON file (--benchmark_out=FILE, format json, the
+ * default); its path, else NULL. */
+static const char *gbench_json_out(int argc, char **argv) {
+    const char *out = NULL;
+    bool json = true;
+    for (int i = 1; i < argc; i++) {
+        if (!strncmp(argv[i], "--benchmark_out=", 16)) out = argv[i] + 16;
+        else if (!strncmp(argv[i], "--benchmark_out_format=", 23)) json = !strcmp(argv[i] + 23, "json");
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return NULL;
+    }
+    return json && out && *out ? out : NULL;
+}
+
+int cmd_gbench_recorded(int argc, char **argv, int (*gbench)(int, char **)) {
+    bool record = true;
+    int n = 0;
+    char **args = malloc(((size_t)argc + 1) * sizeof *args);
+    if (!args) return fprintf(stderr, "latbench: out of memory\n"), 1;
+    for (int i = 0; i < argc; i++)
+        if (i > 0 && !strcmp(argv[i], "--no-history")) record = false;
+        else args[n++] = argv[i];
+    args[n] = NULL;
+    const char *out = gbench_json_out(n, args);
+    int rc = gbench(n, args);
+    if (rc == 0 && record && out) append_bench_json(out);
     free(args);
     return rc;
 }

@@ -1,0 +1,147 @@
+/* E-Divisive means (changepoint.h).  For a segment y[0..L) and a split tau (m = tau values before,
+ * k = L - tau after) the energy statistic with alpha = 1 is
+ *     Q(tau) = m k / L * ( 2/(m k) sum|a - b|  -  sum_{i<j}|a_i - a_j| / C(m,2)  -  sum_{i<j}|b_i - b_j| / C(k,2) )
+ * (a before, b after).  One O(L^2) scan gives every tau: moving value t from the right side to the left
+ * changes the three sums by t's distances to the values left of it and right of it.
+ *
+ * The search is Matteson & James's: among the current segments, the split with the largest Q is tested
+ * by permuting its segment `perms` times (p = (1 + #{Q_perm >= Q}) / (1 + perms)); it is kept when
+ * p <= alpha and the search goes on, else it stops.  A permutation test stops early once its p can no
+ * longer reach alpha (a noise series costs a few permutations, not all of them). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/track/changepoint.h"
+
+typedef struct {
+    int lo, hi;        /* the segment x[lo..hi) */
+    int tau;           /* its best split (absolute index), -1 when it has none */
+    double q;          /* the energy statistic there */
+} cp_seg;
+
+static uint64_t cp_next(uint64_t *s) {   /* splitmix64 */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The best split of y[0..L) with at least ms values on each side: its Q in *best, its index returned
+ * (-1 when L < 2 ms or every Q is 0: a constant segment has no change). */
+static int cp_best_split(const double *y, int L, int ms, double *best) {
+    double within_l = 0, within_r = 0, cross = 0;
+    for (int i = 0; i < L; i++)
+        for (int j = i + 1; j < L; j++) within_r += fabs(y[i] - y[j]);
+    int arg = -1;
+    *best = 0;
+    for (int t = 0; t < L - ms; t++) {      /* move y[t] to the left side: tau becomes t + 1 */
+        double to_left = 0, to_right = 0;
+        for (int i = 0; i < t; i++) to_left += fabs(y[i] - y[t]);
+        for (int j = t + 1; j < L; j++) to_right += fabs(y[t] - y[j]);
+        within_l += to_left;
+        within_r -= to_right;
+        cross += to_right - to_left;
+        int m = t + 1, k = L - m;
+        if (m < ms) continue;
+        double e = 2 * cross / ((double)m * k) - (m > 1 ? 2 * within_l / ((double)m * (m - 1)) : 0) -
+                   (k > 1 ? 2 * within_r / ((double)k * (k - 1)) : 0);
+        double q = (double)m * k / L * e;
+        if (q > *best * (1 + 1e-12) && q > 0) *best = q, arg = m;
+    }
+    return arg;
+}
+
+static void cp_shuffle(double *y, int L, uint64_t *rng) {
+    for (int i = L - 1; i > 0; i--) {
+        int j = (int)(cp_next(rng) % (uint64_t)(i + 1));
+        double t = y[i];
+        y[i] = y[j], y[j] = t;
+    }
+}
+
+/* The permutation p-value of q for y[0..L) (scratch: L doubles); stops early past alpha. */
+static double cp_pvalue(const double *y, int L, int ms, double q, const hist_cp_opts *o, double *scratch, uint64_t *rng) {
+    memcpy(scratch, y, sizeof *y * (size_t)L);
+    int reach = 0;
+    for (int p = 0; p < o->perms; p++) {
+        cp_shuffle(scratch, L, rng);
+        double qp;
+        cp_best_split(scratch, L, ms, &qp);
+        if (qp >= q * (1 - 1e-12)) reach++;
+        if ((1.0 + reach) / (1.0 + o->perms) > o->alpha) return (1.0 + reach) / (1.0 + p + 1);
+    }
+    return (1.0 + reach) / (1.0 + o->perms);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double cp_median(const double *x, int n, double *scratch) {
+    memcpy(scratch, x, sizeof *x * (size_t)n);
+    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
+    return n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
+}
+
+static void cp_seg_eval(cp_seg *s, const double *x, int ms) {
+    int at = cp_best_split(x + s->lo, s->hi - s->lo, ms, &s->q);
+    s->tau = at < 0 ? -1 : s->lo + at;
+}
+
+static int cmp_cp(const void *a, const void *b) {
+    return ((const hist_cp *)a)->index - ((const hist_cp *)b)->index;
+}
+
+/* Medians and steps of the kept points (sorted by index) from their neighbours. */
+static void cp_describe(const double *x, int n, hist_cp *out, int k, double *scratch) {
+    qsort(out, (size_t)k, sizeof *out, cmp_cp);
+    for (int i = 0; i < k; i++) {
+        int lo = i ? out[i - 1].index : 0, mid = out[i].index, hi = i + 1 < k ? out[i + 1].index : n;
+        out[i].before = cp_median(x + lo, mid - lo, scratch);
+        out[i].after = cp_median(x + mid, hi - mid, scratch);
+        out[i].step = out[i].before != 0 ? out[i].after / out[i].before - 1 : NAN;
+    }
+}
+
+int hist_changepoints(const double *x, int n, const hist_cp_opts *opts, hist_cp *out, int cap) {
+    if (n < 0) return -1;
+    hist_cp_opts o = {0.01, 199, 3, 0};
+    if (opts) {
+        o.seed = opts->seed;
+        if (opts->alpha > 0) o.alpha = opts->alpha;
+        if (opts->perms > 0) o.perms = opts->perms;
+        if (opts->min_size > 0) o.min_size = opts->min_size;
+    }
+    if (o.min_size < 2) o.min_size = 2;     /* a one-value side has no within-distance */
+    if (n < 2 * o.min_size || cap <= 0) return 0;
+    for (int i = 0; i < n; i++)
+        if (!isfinite(x[i])) return -1;
+    int nseg_cap = cap + 1, k = 0, nseg = 1;
+    cp_seg *seg = malloc(sizeof *seg * (size_t)nseg_cap);
+    double *scratch = malloc(sizeof *scratch * (size_t)n);
+    if (!seg || !scratch) {
+        free(seg), free(scratch);
+        return -1;
+    }
+    uint64_t rng = o.seed;
+    seg[0] = (cp_seg){0, n, -1, 0};
+    cp_seg_eval(&seg[0], x, o.min_size);
+    while (k < cap) {
+        int b = -1;
+        for (int s = 0; s < nseg; s++)
+            if (seg[s].tau >= 0 && (b < 0 || seg[s].q > seg[b].q)) b = s;
+        if (b < 0) break;
+        cp_seg *s = &seg[b];
+        double p = cp_pvalue(x + s->lo, s->hi - s->lo, o.min_size, s->q, &o, scratch, &rng);
+        if (p > o.alpha) break;
+        out[k++] = (hist_cp){.index = s->tau, .p = p};
+        seg[nseg] = (cp_seg){s->tau, s->hi, -1, 0};
+        s->hi = s->tau;
+        cp_seg_eval(s, x, o.min_size);
+        cp_seg_eval(&seg[nseg++], x, o.min_size);
+    }
+    cp_describe(x, n, out, k, scratch);
+    free(seg), free(scratch);
+    return k;
+}
