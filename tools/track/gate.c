@@ -515,7 +515,7 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     return status;
 }
 
-/* The measured ratios (lower quartiles, the gated statistic) into the history as "gate/<problem>"
+/* The measured ratios (lower quartiles, the gated statistic) into the history as "gate/<isa>/<problem>"
  * records of a "gate" run; a failure is a warning, never a failed gate. */
 static void record_history(const bench_run *r, const gate_ctx *g) {
     hist_run run = {.command = "gate", .threads = "1"};
@@ -530,9 +530,9 @@ static void record_history(const bench_run *r, const gate_ctx *g) {
     gmtime_r(&now, &tm);
     strftime(run.date, sizeof run.date, "%Y-%m-%dT%H:%M:%S+0000", &tm);
     hist_record recs[GATE_MAX];
-    char names[GATE_MAX][GATE_NAME_LEN + 8], path[1024], err[1400];
+    char names[GATE_MAX][GATE_NAME_LEN + 24], path[1024], err[1400];
     for (int i = 0; i < g->n; i++) {
-        snprintf(names[i], sizeof names[i], "gate/%s", g->res[i].name);
+        snprintf(names[i], sizeof names[i], "gate/%s/%s", lb_isa_name(r->disp->conv2d->isa), g->res[i].name);
         recs[i] = (hist_record){names[i], NULL, 0, NAN, NAN, NAN, g->res[i].vs_onednn[0], g->res[i].vs_scalar[0], NAN};
     }
     bool added = false;
