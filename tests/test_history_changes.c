@@ -116,6 +116,42 @@ static void test_step_reported(void **s) {
     assert_int_equal(R.status, 2);
 }
 
+/* history replay on series of 2 % noise: a 30 % step (15 sigma) is caught within 5 runs in at least
+ * 90 % of the replays (the permutation test needs enough runs for 1 / C(n, k) to reach alpha, so the
+ * earliest starts can be late), a step under the threshold never is, the clean series give few false alarms, and the JSON
+ * parses back with its counts. */
+static void test_replay(void **s) {
+    (void)s;
+    char a[128];
+    snprintf(a, sizeof a, "%s/replay.sqlite", dir);
+    make_history(a, 30, 2, NULL, 0, 0);
+    history_cmd(a, "replay --steps 30,2 --within 5");
+    if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
+    assert_non_null(strstr(R.out, "history replay: 2 series"));
+    if (!strstr(R.out, " +2.0%     5 runs        40       0.0%")) fail_msg("%s", R.out);
+    history_cmd(a, "replay --steps 30 --within 3,5 --json");
+    assert_int_equal(R.status, 0);
+    json_error_t je;
+    json_t *root = json_loads(R.out, 0, &je);
+    if (!root) fail_msg("not JSON: %s\n%s", je.text, R.out);
+    assert_int_equal(json_integer_value(json_object_get(root, "series")), 2);
+    json_t *rows = json_object_get(root, "detection");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 1), "replays")), 40);
+    assert_true(json_integer_value(json_object_get(json_array_get(rows, 1), "detected")) >= 36);
+    assert_true(json_integer_value(json_object_get(json_array_get(rows, 0), "detected")) <=
+                json_integer_value(json_object_get(json_array_get(rows, 1), "detected")));
+    const json_int_t asked = json_integer_value(json_object_get(root, "runs_asked"));
+    assert_int_equal(asked, 2 * (30 - 6 + 1));
+    assert_true(json_integer_value(json_object_get(root, "false_alarms")) <= 2);
+    json_decref(root);
+    history_cmd(a, "replay --steps 0");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    history_cmd(a, "replay --within 1,2,3,4,5,6,7,8,9");
+    assert_int_equal(R.status, 2);
+}
+
 static void test_no_step_clean(void **s) {
     (void)s;
     char a[128];
@@ -249,6 +285,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_reported),
         cmocka_unit_test(test_no_step_clean),
+        cmocka_unit_test(test_replay),
         cmocka_unit_test(test_ratio_direction),
         cmocka_unit_test(test_json_parses_back),
         cmocka_unit_test(test_window_out_of_order),

@@ -78,7 +78,16 @@ typedef struct {
     int perms, min_size;
     unsigned long long seed;
     bool json;
+    /* When set, each series' values (oldest first, cut to the window) go to visit instead of the
+     * change-point report (history replay); quantity 0: a time (higher is slower), 1 and 2: ratios
+     * vs oneDNN and vs scalar (higher is faster). */
+    void (*visit)(void *ctx, const char *machine, const char *name, int quantity, const double *x, int n);
+    void *visit_ctx;
 } hist_changes_opts;
+
+/* `latbench history replay`: the change-point rule replayed over the recorded series with injected
+ * steps (tools/track/history_replay.c). */
+int hist_replay_main(int argc, char **argv);
 
 /* Per series: its quantity (the median time in ns, where its records have one, else the ratio vs
  * oneDNN, else vs the scalar reference), its change points (date and commit of the first run after

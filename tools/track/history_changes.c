@@ -244,6 +244,10 @@ static bool one_series(hist_db *db, sqlite3_stmt *pst, sqlite3_int64 sid, const 
     for (size_t i = 0; i < n; i++)
         if (isfinite((*pts)[i].v[q])) x[m] = (*pts)[i].v[q], runs[m++] = (*pts)[i].run;
     int from = rp->o->window > 0 && m > rp->o->window ? m - rp->o->window : 0;
+    if (rp->o->visit) {
+        rp->o->visit(rp->o->visit_ctx, machine, name, q, x + from, m - from);
+        return free(x), free(runs), true;
+    }
     hist_cp cp[HIST_CP_MAX];
     hist_cp_opts co = {rp->o->alpha, rp->o->perms, rp->o->min_size, rp->o->seed};
     int k = hist_changepoints(x + from, m - from, &co, cp, HIST_CP_MAX);
@@ -291,7 +295,7 @@ bool hist_changes(hist_db *db, const hist_changes_opts *o, FILE *f, int *regress
         json_dumpf(root, f, JSON_INDENT(1));
         fputc('\n', f);
         json_decref(root);
-    } else if (ok) {
+    } else if (ok && !o->visit) {
         fprintf(f, "history: %d change point%s in %d of %d series%s; newest change point a regression beyond %g %%: %d series\n",
                 rp.cps, rp.cps == 1 ? "" : "s", rp.with_cp, rp.series, o->window > 0 ? " (their newest runs)" : "",
                 o->threshold, rp.regressions);

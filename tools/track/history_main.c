@@ -17,6 +17,7 @@ static int usage(FILE *f) {
             "       latbench history import FILE...\n"
             "       latbench history export [--out FILE]\n"
             "       latbench history check\n"
+            "       latbench history replay [--machine M] [--filter S] [--steps PCT,...] [--within N,...] [--json]\n"
             "The benchmark history: every latbench bench run (unless --no-history) in one SQLite database,\n"
             "LATBENCH_HISTORY, else $XDG_DATA_HOME/latbench/history.sqlite, else ~/.local/share/latbench/history.sqlite.\n"
             "  changes   (the default) per series (machine, benchmark): its change points (E-Divisive means with a\n"
@@ -34,6 +35,10 @@ static int usage(FILE *f) {
             "            already there (same machine, date, commit, command) is skipped\n"
             "  export    every run as line-oriented text (stdout, or --out FILE), which import reads back\n"
             "  check     SQLite's integrity check\n"
+            "  replay    [--machine M] [--filter S] [--steps PCT,...] [--within N,...] [--threshold PCT] [--json]\n"
+            "            the change-point rule replayed over the recorded series: a step of PCT %% injected at each\n"
+            "            start, the runs until `changes` flags it; false alarms on the series as recorded (README\n"
+            "            \"History\", \"How well change points catch a step\")\n"
             "exit: 0 done, 1 a regression (changes) or the store failed, 2 a usage error, an unreadable input or a file that is not a history\n");
     return f == stdout ? 0 : 2;
 }
@@ -228,6 +233,7 @@ int cmd_history(int argc, char **argv) {
     if (!strcmp(sub, "import")) return cmd_import(argc - 1, argv + 1);
     if (!strcmp(sub, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(sub, "check") && argc == 2) return cmd_check();
+    if (!strcmp(sub, "replay")) return hist_replay_main(argc - 1, argv + 1);
     fprintf(stderr, "latbench: history: unknown subcommand '%s' (try latbench history --help)\n", sub);
     return 2;
 }
