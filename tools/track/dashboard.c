@@ -319,7 +319,10 @@ static bool write_page(const char *dir, const dash_data *d, const hist_dash_opts
     return io_atomic_commit(&af, err, errlen);
 }
 
-bool hist_dashboard(hist_db *db, const char *dir, const hist_dash_opts *o, hist_dash_stats *st, char *err, size_t errlen) {
+bool hist_dashboard(hist_db *db, const char *dir, const hist_dash_opts *opts, hist_dash_stats *st, char *err, size_t errlen) {
+    hist_dash_opts oo = *opts;
+    const hist_dash_opts *o = &oo;
+    if (oo.points < 10) oo.points = oo.points <= 0 ? 160 : 10;   /* 0: the default */
     dash_data d = {0};
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     char what[160];

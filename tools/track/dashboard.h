@@ -13,7 +13,7 @@
 #include "tools/track/history.h"
 
 typedef struct {
-    int points;          /* buckets drawn per series at most (default 160); change points stay exact */
+    int points;          /* columns drawn per series at most (0: 160, else at least 10); change points stay exact */
     const char *machine; /* only this machine slug (NULL: all) */
     const char *filter;  /* only names containing this (NULL: all) */
     bool progress;       /* lines on stderr while it works */
