@@ -5,8 +5,9 @@
  * (pipelines with a batch, mb<N> in the name) samples/s, one value per run, oldest first.  A long
  * series is drawn decimated (the median of each bucket of runs, its range as a band); the change
  * points of the median time (changepoint.h) are found at their exact runs and marked with a vertical
- * line and the step.  Hovering a bucket shows its commit(s), date(s) and values (SVG <title>);
- * a few lines of inline JS filter the cards by op, pass and machine.  No script or style is fetched. */
+ * line and the step (details in an SVG <title>).  A few lines of inline JS show the commit(s), date(s)
+ * and values of the column under the pointer and filter the cards by op, pass and machine (kept in the
+ * address, #op=..&pass=..&machine=..).  No script or style is fetched. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
