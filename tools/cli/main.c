@@ -9,6 +9,7 @@
 #include "tools/baseline/onednn_ops.h"
 #include "tools/gbench/gbench_kernels.h"
 #include "tools/track/bisect.h"
+#include "tools/track/dashboard.h"
 #include "tools/track/history.h"
 #include "tools/tune/tune.h"
 
@@ -38,6 +39,7 @@ static const struct {
     {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},
     {"bisect", cmd_bisect, "the first commit of GOOD..BAD whose gate ratios moved (builds in a temporary worktree)"},
     {"history", cmd_history, "the benchmark history (SQLite): list its series, import results, export as text"},
+    {"dashboard", cmd_dashboard, "the history as one static HTML page: time series, change points, filters (offline)"},
     {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };

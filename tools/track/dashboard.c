@@ -1,0 +1,398 @@
+/* `latbench dashboard` (dashboard.h): reads the history into series, finds their change points and
+ * writes the page (dashboard_html.c) atomically.
+ *
+ * Change points of a long series: E-Divisive (changepoint.h) costs O(n^2) per permutation, so a series
+ * of more than DASH_CP_BINS runs is tested on the medians of DASH_CP_BINS equal buckets of runs; each
+ * change found there is then placed at its exact run inside the two buckets around it (the split of
+ * those runs that maximises the standardised difference of the two means, a CUSUM), and the levels
+ * before and after it, and so the step, are the medians of the exact runs between neighbouring changes.
+ * A series of at most DASH_CP_BINS runs is tested run by run. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "tools/track/dashboard_data.h"
+#include "tools/track/history_db.h"
+#include "lib/io/atomic.h"
+
+#define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), false)
+#define DASH_CP_BINS 80
+#define DASH_CP_MAX 32
+
+static double clock_s(clockid_t c) {
+    struct timespec t;
+    clock_gettime(c, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The time since t0 and the CPU time since c0, for the progress lines (a shared machine's wall time
+ * says little alone). */
+static void progress(const char *what, double t0, double c0) {
+    fprintf(stderr, "dashboard: %s (%.2f s, %.2f s of CPU)\n", what, clock_s(CLOCK_MONOTONIC) - t0,
+            clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0);
+}
+
+/* ---- reading: a series per (machine, name) ---- */
+
+typedef struct {
+    int *slot;           /* series index + 1, 0 empty */
+    size_t cap;
+} dash_map;
+
+static uint64_t key_hash(int machine, const char *name) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)machine;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 1099511628211ull;
+    return h;
+}
+
+/* op and pass from a name: "conv2d_bwd_data/..." is conv2d / bwd_data, "pipeline/train/..." pipeline /
+ * train, anything else its first part and "-". */
+static void op_pass(const char *name, char *op, char *pass, size_t len) {
+    size_t n = strcspn(name, "/");
+    snprintf(op, len, "%.*s", (int)n, name);
+    snprintf(pass, len, "-");
+    char *u = strstr(op, "_fwd");
+    if (!u) u = strstr(op, "_bwd");
+    if (u) {
+        snprintf(pass, len, "%s", u + 1);
+        *u = 0;
+    } else if (!strcmp(op, "pipeline") && name[n] == '/') {
+        snprintf(pass, len, "%.*s", (int)strcspn(name + n + 1, "/"), name + n + 1);
+    }
+}
+
+static bool map_grow(dash_map *m, const dash_data *d) {
+    size_t cap = m->cap ? 2 * m->cap : 1024;
+    int *slot = calloc(cap, sizeof *slot);
+    if (!slot) return false;
+    for (int i = 0; i < d->n_series; i++) {
+        size_t h = (size_t)key_hash(d->series[i].machine, d->series[i].name) & (cap - 1);
+        while (slot[h]) h = (h + 1) & (cap - 1);
+        slot[h] = i + 1;
+    }
+    free(m->slot);
+    m->slot = slot, m->cap = cap;
+    return true;
+}
+
+/* The series of (machine, name), added when new; NULL when memory runs out. */
+static dash_series *series_of(dash_data *d, dash_map *m, int machine, const char *name) {
+    if ((size_t)d->n_series * 2 >= m->cap && !map_grow(m, d)) return NULL;
+    size_t h = (size_t)key_hash(machine, name) & (m->cap - 1);
+    for (; m->slot[h]; h = (h + 1) & (m->cap - 1)) {
+        dash_series *s = &d->series[m->slot[h] - 1];
+        if (s->machine == machine && !strcmp(s->name, name)) return s;
+    }
+    if (d->n_series == d->cap_series) {
+        int cap = d->cap_series ? 2 * d->cap_series : 256;
+        dash_series *ns = realloc(d->series, (size_t)cap * sizeof *ns);
+        if (!ns) return NULL;
+        d->series = ns, d->cap_series = cap;
+    }
+    dash_series *s = &d->series[d->n_series];
+    memset(s, 0, sizeof *s);
+    s->machine = machine;
+    if (!(s->name = strdup(name))) return NULL;
+    op_pass(name, s->op, s->pass, sizeof s->op);
+    m->slot[h] = ++d->n_series;
+    return s;
+}
+
+/* samples/s of a pipeline record with a batch (".../mb<N>/..."): N per median time. */
+static double samples_per_s(const char *name, double median_ns) {
+    if (strncmp(name, "pipeline/", 9) != 0 || !(median_ns > 0)) return NAN;
+    const char *p = strstr(name, "/mb");
+    if (!p) return NAN;
+    char *end;
+    long n = strtol(p + 3, &end, 10);
+    return n > 0 && (*end == '/' || !*end) ? (double)n * 1e9 / median_ns : NAN;
+}
+
+static bool add_point(dash_series *s, int run, const double *v) {
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 16;
+        dash_point *np = realloc(s->pts, (size_t)cap * sizeof *np);
+        if (!np) return false;
+        s->pts = np, s->cap = cap;
+    }
+    dash_point *p = &s->pts[s->n++];
+    p->run = run;
+    for (int k = 0; k < DASH_METRICS; k++) {
+        p->v[k] = v[k];
+        s->has[k] |= isfinite(v[k]);
+    }
+    return true;
+}
+
+static int machine_of(dash_data *d, const char *m) {
+    for (int i = 0; i < d->n_machines; i++)
+        if (!strcmp(d->machines[i], m)) return i;
+    char **nm = realloc(d->machines, (size_t)(d->n_machines + 1) * sizeof *nm);
+    if (!nm) return -1;
+    d->machines = nm;
+    return (d->machines[d->n_machines] = strdup(m)) ? d->n_machines++ : -1;
+}
+
+static double col_num(sqlite3_stmt *st, int c) {
+    return sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
+}
+
+static int cmp_id(const void *a, const void *b) {
+    const sqlite3_int64 *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* The one place that knows the schema: runs in date order, then every record in storage order
+ * (sequential), each appended to its series (sorted by date afterwards). */
+static bool load(hist_db *db, const hist_dash_opts *o, dash_data *d, char *err, size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 *ids = NULL;   /* (id, index) pairs, sorted by id */
+    dash_map map = {0};
+    bool ok = hist_prepare(db, "SELECT id, machine, date, git_commit FROM runs WHERE ?1 IS NULL OR machine = ?1"
+                               " ORDER BY date, id", &st, err, errlen);
+    if (ok && o->machine) sqlite3_bind_text(st, 1, o->machine, -1, SQLITE_STATIC);
+    long cap = 0;
+    int rc = SQLITE_DONE;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (d->n_runs == cap) {
+            cap = cap ? 2 * cap : 1024;
+            dash_run *nr = realloc(d->runs, (size_t)cap * sizeof *nr);
+            sqlite3_int64 *ni = realloc(ids, (size_t)cap * 2 * sizeof *ni);
+            if (nr) d->runs = nr;
+            if (ni) ids = ni;
+            if (!nr || !ni) { ok = FAIL("history %s: out of memory", db->path); break; }
+        }
+        dash_run *r = &d->runs[d->n_runs];
+        snprintf(r->date, sizeof r->date, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(r->commit, sizeof r->commit, "%.12s", (const char *)sqlite3_column_text(st, 3));
+        r->machine = machine_of(d, (const char *)sqlite3_column_text(st, 1));
+        if (r->machine < 0) { ok = FAIL("history %s: out of memory", db->path); break; }
+        ids[2 * d->n_runs] = sqlite3_column_int64(st, 0), ids[2 * d->n_runs + 1] = d->n_runs;
+        d->n_runs++;
+    }
+    if (ok && rc != SQLITE_DONE) ok = FAIL("history %s: %s", db->path, sqlite3_errmsg(db->db));
+    sqlite3_finalize(st);
+    st = NULL;
+    if (ok && d->n_runs) qsort(ids, (size_t)d->n_runs, 2 * sizeof *ids, cmp_id);
+    ok = ok && hist_prepare(db, "SELECT run_id, name, median, ratio_onednn, ratio_scalar, gflops FROM records"
+                                " WHERE ?1 IS NULL OR instr(name, ?1) > 0", &st, err, errlen);
+    if (ok && o->filter) sqlite3_bind_text(st, 1, o->filter, -1, SQLITE_STATIC);
+    sqlite3_int64 last_id = -1, *hit = NULL;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (id != last_id) hit = d->n_runs ? bsearch(&id, ids, (size_t)d->n_runs, 2 * sizeof *ids, cmp_id) : NULL;
+        last_id = id;
+        if (!hit) continue;   /* another machine's run */
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        double v[DASH_METRICS] = {col_num(st, 2), col_num(st, 3), col_num(st, 4), col_num(st, 5), NAN};
+        v[DASH_SAMPLES] = samples_per_s(name, v[DASH_TIME]);
+        int run = (int)hit[1];
+        dash_series *s = series_of(d, &map, d->runs[run].machine, name);
+        if (!s || !add_point(s, run, v)) { ok = FAIL("history %s: out of memory", db->path); break; }
+        d->n_records++;
+    }
+    if (ok && rc != SQLITE_DONE) ok = FAIL("history %s: %s", db->path, sqlite3_errmsg(db->db));
+    sqlite3_finalize(st);
+    free(ids);
+    free(map.slot);
+    return ok;
+}
+
+static void free_data(dash_data *d) {
+    for (int i = 0; i < d->n_series; i++) free(d->series[i].name), free(d->series[i].pts), free(d->series[i].cps);
+    for (int i = 0; i < d->n_machines; i++) free(d->machines[i]);
+    free(d->series), free(d->machines), free(d->runs);
+    memset(d, 0, sizeof *d);
+}
+
+static int cmp_point(const void *a, const void *b) {
+    const dash_point *x = a, *y = b;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
+static const dash_data *sort_ctx;
+static int cmp_series(const void *a, const void *b) {
+    const dash_series *x = a, *y = b;
+    int c = strcmp(sort_ctx->machines[x->machine], sort_ctx->machines[y->machine]);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+/* ---- change points ---- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(const double *x, int n, double *scratch) {
+    if (n <= 0) return NAN;
+    memcpy(scratch, x, (size_t)n * sizeof *x);
+    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
+    return n % 2 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2]);
+}
+
+/* The exact run of a change inside x[lo..hi): the split with the largest |mean before - mean after|
+ * * sqrt(m k / L) (at least one value on each side). */
+static int refine(const double *x, int lo, int hi) {
+    double total = 0, left = 0, best = -1;
+    int at = lo + 1;
+    for (int i = lo; i < hi; i++) total += x[i];
+    for (int t = lo + 1; t < hi; t++) {
+        left += x[t - 1];
+        double m = t - lo, k = hi - t;
+        double q = fabs(left / m - (total - left) / k) * sqrt(m * k / (m + k));
+        if (q > best) best = q, at = t;
+    }
+    return at;
+}
+
+/* The change points of x[0..n) (finite values), exact indices, levels of the exact runs. */
+static int changes(const double *x, int n, hist_cp *out, double *scratch) {
+    int bin = (n + DASH_CP_BINS - 1) / DASH_CP_BINS, nb = (n + bin - 1) / bin;
+    double *y = scratch + n;   /* the bucket medians */
+    for (int b = 0; b < nb; b++) {
+        int lo = b * bin, hi = lo + bin < n ? lo + bin : n;
+        y[b] = median_of(x + lo, hi - lo, scratch);
+    }
+    hist_cp_opts o = {.alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    int k = hist_changepoints(y, nb, &o, out, DASH_CP_MAX);
+    if (k < 0) return -1;
+    for (int i = 0; i < k && bin > 1; i++) {
+        int lo = (out[i].index - 1) * bin, hi = (out[i].index + 1) * bin;
+        out[i].index = refine(x, lo, hi < n ? hi : n);
+    }
+    for (int i = 0; i < k; i++) {
+        int a = i ? out[i - 1].index : 0, b = out[i].index, c = i + 1 < k ? out[i + 1].index : n;
+        out[i].before = median_of(x + a, b - a, scratch);
+        out[i].after = median_of(x + b, c - b, scratch);
+        out[i].step = out[i].after / out[i].before - 1;
+    }
+    return k;
+}
+
+/* Sorts a series by date and finds the change points of its median times. */
+static bool prepare_series(dash_series *s) {
+    bool sorted = true;   /* runs are usually stored in date order already */
+    for (int i = 1; sorted && i < s->n; i++) sorted = s->pts[i - 1].run <= s->pts[i].run;
+    if (!sorted) qsort(s->pts, (size_t)s->n, sizeof *s->pts, cmp_point);
+    double *x = malloc((size_t)s->n * 3 * sizeof *x);
+    int *at = malloc((size_t)s->n * sizeof *at), m = 0;
+    hist_cp *cp = malloc(DASH_CP_MAX * sizeof *cp);
+    bool ok = x && at && cp;
+    for (int i = 0; ok && i < s->n; i++)
+        if (isfinite(s->pts[i].v[DASH_TIME])) x[m] = s->pts[i].v[DASH_TIME], at[m++] = i;
+    int k = ok && m >= 6 ? changes(x, m, cp, x + m) : 0;
+    ok = ok && k >= 0;
+    for (int i = 0; ok && i < k; i++) cp[i].index = at[cp[i].index];   /* back to point indices */
+    if (ok) s->cps = cp, s->n_cps = k, cp = NULL;
+    free(x), free(at), free(cp);
+    return ok;
+}
+
+/* ---- the page ---- */
+
+static bool write_page(const char *dir, const dash_data *d, const hist_dash_opts *o, long *bytes, char *err, size_t errlen) {
+    char path[4096];
+    if (!io_mkdirs(dir)) return FAIL("%s: cannot make the folder: %s", dir, strerror(errno));
+    if (snprintf(path, sizeof path, "%s/index.html", dir) >= (int)sizeof path) return FAIL("%s: path too long", dir);
+    io_atomic_file af;
+    if (!io_atomic_open(&af, path, 0, err, errlen)) return false;
+    int fd = dup(af.fd);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    bool ok = f && dash_write_html(f, d, o);
+    if (f) {
+        ok = fflush(f) == 0 && !ferror(f) && ok;
+        *bytes = ftell(f);
+        fclose(f);
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    if (!ok) {
+        io_atomic_abort(&af);
+        return FAIL("%s: %s", path, errno ? strerror(errno) : "write failed");
+    }
+    return io_atomic_commit(&af, err, errlen);
+}
+
+bool hist_dashboard(hist_db *db, const char *dir, const hist_dash_opts *opts, hist_dash_stats *st, char *err, size_t errlen) {
+    hist_dash_opts oo = *opts;
+    const hist_dash_opts *o = &oo;
+    if (oo.points < 10) oo.points = oo.points <= 0 ? 160 : 10;   /* 0: the default */
+    dash_data d = {0};
+    double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    char what[160];
+    memset(st, 0, sizeof *st);
+    bool ok = load(db, o, &d, err, errlen);
+    if (ok && o->progress) {
+        snprintf(what, sizeof what, "%ld runs, %ld records, %d series read", d.n_runs, d.n_records, d.n_series);
+        progress(what, t0, c0);
+    }
+    if (ok) sort_ctx = &d, qsort(d.series, (size_t)d.n_series, sizeof *d.series, cmp_series);
+    for (int i = 0; ok && i < d.n_series; i++) {
+        if (!(ok = prepare_series(&d.series[i]))) snprintf(err, errlen, "history %s: out of memory", db->path);
+        st->changes += d.series[i].n_cps;
+        if (o->progress && (i + 1) % 50 == 0) fprintf(stderr, "dashboard: change points of %d/%d series\n", i + 1, d.n_series);
+    }
+    if (ok && o->progress) snprintf(what, sizeof what, "%d change points found", st->changes), progress(what, t0, c0);
+    ok = ok && write_page(dir, &d, o, &st->bytes, err, errlen);
+    st->runs = d.n_runs, st->records = d.n_records, st->series = d.n_series;
+    if (ok && o->progress) progress("page written", t0, c0);
+    free_data(&d);
+    return ok;
+}
+
+/* ---- the command ---- */
+
+static int usage(FILE *f) {
+    fprintf(f,
+            "usage: latbench dashboard [--out DIR] [--points N] [--machine M] [--filter S]\n"
+            "The history (latbench history --help) as one static HTML page, DIR/index.html (default DIR ./dashboard),\n"
+            "which works offline: per benchmark and machine the median time, the ratios vs oneDNN and vs the scalar\n"
+            "reference, GFLOP/s and pipeline samples/s per run, change points of the median time marked with their\n"
+            "step, hover for commit, date and values, filters by op, pass and machine.\n"
+            "  --out DIR     where index.html goes (made when missing; the file is replaced atomically)\n"
+            "  --points N    buckets drawn per series at most (default 160, 10..2000); change points stay exact\n"
+            "  --machine M   only that machine slug   --filter S  only benchmark names containing S\n"
+            "exit: 0 written, 1 the store or the output failed, 2 a usage error, no history or a file that is not one\n");
+    return f == stdout ? 0 : 2;
+}
+
+int cmd_dashboard(int argc, char **argv) {
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {"points", required_argument, NULL, 'p'},
+                                             {"machine", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
+                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    hist_dash_opts o = {.points = 160, .progress = true};
+    const char *out = "dashboard";
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:p:m:f:h", longopts, NULL)) != -1) {
+        if (c == 'o') out = optarg;
+        else if (c == 'm') o.machine = optarg;
+        else if (c == 'f') o.filter = optarg;
+        else if (c == 'h') return usage(stdout);
+        else if (c == 'p') {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 10 || v > 2000)
+                return fprintf(stderr, "latbench: dashboard: --points %s: not a count in 10..2000\n", optarg), 2;
+            o.points = (int)v;
+        } else return usage(stderr);
+    }
+    if (optind < argc) return fprintf(stderr, "latbench: dashboard: unexpected '%s' (try latbench dashboard --help)\n", argv[optind]), 2;
+    if (!*out) return fprintf(stderr, "latbench: dashboard: --out needs a folder\n"), 2;
+    char path[1024], err[1400];
+    hist_db *db = NULL;
+    if (hist_default_path(path, sizeof path, err, sizeof err)) db = hist_open(path, false, err, sizeof err);
+    if (!db) return fprintf(stderr, "latbench: %s\n", err), 2;
+    hist_dash_stats st;
+    bool ok = hist_dashboard(db, out, &o, &st, err, sizeof err);
+    hist_close(db);
+    if (!ok) return fprintf(stderr, "latbench: %s\n", err), 1;
+    printf("%s/index.html: %d series of %ld runs, %d change points, %ld bytes\n", out, st.series, st.runs, st.changes, st.bytes);
+    return 0;
+}
