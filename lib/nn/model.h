@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "lib/nn/netspec.h"
 #include "kernels/pass.h"
+#include "lib/nn/conv_choice.h"
 
 typedef struct nn_model nn_model;
 
@@ -29,6 +30,12 @@ typedef struct {
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
                           size_t errlen);
 void nn_model_free(nn_model *m);
+/* The tuning profile applied per conv layer and pass (lib/nn/conv_choice.h): nn_model_create takes
+ * the active one (lb_profile_active) at the model's batch and thread count; this re-chooses under
+ * p (NULL: the dispatched default for every layer), e.g. to time tuned against default. */
+void nn_model_set_profile(nn_model *m, const lb_profile *p);
+/* The variant and parameters layer `layer` runs for `pass` (the default for a layer that is no conv). */
+nn_conv_choice nn_model_conv_choice(const nn_model *m, int layer, lb_pass pass);
 
 int nn_model_outputs(const nn_model *m);
 int nn_model_batch(const nn_model *m);
