@@ -218,12 +218,36 @@ static void test_foreign_refused(void **state) {
     assert_int_equal(lb_profile_load(path, &HERE, &q, err, sizeof err), LB_PROFILE_FOREIGN);
 }
 
+/* bench with a profile: the conv row's choice timed beside the default, the context names the
+ * profile (the times are not asserted). */
+static void test_bench_side_by_side(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a bench run");
+    char path[400], env[600];
+    snprintf(path, sizeof path, "%s/bench.json", tmpdir);
+    lb_profile_entry e = entry(LB_PASS_FWD, "mb2_ic4oc8_ih8iw8_kh1kw1_sh1sw1_b0", HERE.isa_cap, 1, "scalar");
+    lb_profile p = {.id = HERE, .n = 1, .entries = &e};
+    char err[1400];
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s", path);
+    cli_latbench(&R, env, "bench --desc conv2d/mb2_ic4oc8_ih8iw8_kh1kw1_sh1sw1_b0 --threads 1 --quick --no-json --no-history "
+                          "--baseline none");
+    if (R.status) fail_msg("%s", R.out);
+    char want[600];
+    snprintf(want, sizeof want, "profile   %s (made on %s", path, HERE.slug);
+    assert_non_null(strstr(R.out, want));
+    assert_non_null(strstr(R.out, "    tuned  scalar (tuned exactly) "));
+    snprintf(want, sizeof want, "    tuned  %s (default) ", lb_dispatch_get()->conv2d->name);   /* bwd passes: no entry */
+    assert_non_null(strstr(R.out, want));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_nearest_rule),
         cmocka_unit_test(test_model_agrees_with_profile),
         cmocka_unit_test(test_info_coverage),
         cmocka_unit_test(test_foreign_refused),
+        cmocka_unit_test(test_bench_side_by_side),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -216,8 +216,9 @@ void bench_report(bench_run *r, const bench_measure *m) {
     if (m->tuned) {
         /* the profile's choice beside the default (ours above) and oneDNN, from the same interleaved run */
         const double tt = m->tuned->total.median;
+        const bool near = !strcmp(m->tuned_how, "by nearest shape");   /* then the entry it borrowed */
         fprintf(r->out, "    tuned  %s (%s%s%s) %.2f us +-%.0f%%: tuned/default %.3f", m->tuned_variant, m->tuned_how,
-                m->tuned_entry[0] ? " " : "", m->tuned_entry, tt * 1e6, tt > 0 ? 50 * (m->tuned->total.q3 - m->tuned->total.q1) / tt : 0,
+                near ? " " : "", near ? m->tuned_entry : "", tt * 1e6, tt > 0 ? 50 * (m->tuned->total.q3 - m->tuned->total.q1) / tt : 0,
                 tt / t);
         if (path) fprintf(r->out, ", tuned/oneDNN %.2f", tt / all);
         fprintf(r->out, "\n");
