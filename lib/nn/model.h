@@ -1,7 +1,8 @@
 /* The model runtime: a net_spec instantiated for one lattice (h x w) and a maximum batch, with
  * every activation, gradient and workspace buffer allocated once in one arena (no allocation per
  * step; docs/design.md §5).  Forward and backward run the dispatched kernels: conv and pool through the
- * threaded batch-split wrappers (lib/nn/parallel.h), the rest single-threaded.
+ * threaded batch-split wrappers (lib/nn/parallel.h), the rest single-threaded; each conv layer and
+ * pass the tuning profile's variant and parameters where one applies (nn_model_set_profile).
  *
  * Parameters live in one flat array (so AdamW is one kernel call), layer by layer in spec order,
  * weight then bias, in latbench's layout: conv [kh][kw][cin][cout], linear [in][out].
