@@ -412,11 +412,9 @@ bool lb_profile_save(const char *path, const lb_profile *p, char *err, size_t er
 
 /* ---- the lookup ---- */
 
-/* The distance between two problems of an op that are not the same (-1: not comparable).  The
- * worm's "nt<NT>_nx<NX>_mu<M>_chains<C>": the same lattice only; then the chain count (how full the
- * SIMD blocks are) weighs 10 per octave of its ratio, mu 1 per unit of difference (in thousandths). */
-static long long problem_distance(const char *op, const char *a, const char *b) {
-    if (strcmp(op, "worm")) return -1;
+/* The worm's distance: "nt<NT>_nx<NX>_mu<M>_chains<C>", the same lattice only; then the chain count
+ * (how full the SIMD blocks are) weighs 10 per octave of its ratio, mu 1 per unit (in thousandths). */
+static long long worm_distance(const char *a, const char *b) {
     int nt[2], nx[2], c[2], used[2] = {0, 0};
     double mu[2];
     const char *s[2] = {a, b};
@@ -427,6 +425,36 @@ static long long problem_distance(const char *op, const char *a, const char *b) 
     if (nt[0] != nt[1] || nx[0] != nx[1]) return -1;
     const double d = 10000.0 * fabs(log2((double)c[0] / c[1])) + 1000.0 * fabs(mu[0] - mu[1]);
     return d > 1e6 ? 1000000 : (long long)d;
+}
+
+/* conv2d's distance: "mb<N>_ic<CI>oc<CO>_ih<H>iw<W>_kh<KH>kw<KW>_sh<SH>sw<SW>_b<B>"
+ * (arch/conv2d_problem.h), the same kernel, stride, bias and channels only; then the batch and the
+ * lattice weigh 10 per octave each (of the batch ratio, of the ratio of lattice sites h*w), and
+ * the lattice's aspect 1 per octave of the ratio of h (8x4 is nearer 8x4 than 4x8). */
+static long long conv2d_distance(const char *a, const char *b) {
+    int v[2][10], used[2] = {0, 0};
+    const char *s[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        int *x = v[i];
+        if (sscanf(s[i], "mb%d_ic%doc%d_ih%diw%d_kh%dkw%d_sh%dsw%d_b%d%n", &x[0], &x[1], &x[2], &x[3], &x[4], &x[5], &x[6],
+                   &x[7], &x[8], &x[9], &used[i]) != 10 || s[i][used[i]])
+            return -1;
+        for (int k = 0; k < 10; k++)
+            if (x[k] < (k == 9 ? 0 : 1)) return -1;
+    }
+    for (int k = 1; k < 10; k++)
+        if (k != 3 && k != 4 && v[0][k] != v[1][k]) return -1;
+    const double sites0 = (double)v[0][3] * v[0][4], sites1 = (double)v[1][3] * v[1][4];
+    const double d = 10000.0 * (fabs(log2((double)v[0][0] / v[1][0])) + fabs(log2(sites0 / sites1))) +
+                     1000.0 * fabs(log2((double)v[0][3] / v[1][3]));
+    return d > 1e6 ? 1000000 : (long long)d;
+}
+
+/* The distance between two problems of an op that are not the same (-1: not comparable). */
+static long long problem_distance(const char *op, const char *a, const char *b) {
+    if (!strcmp(op, "worm")) return worm_distance(a, b);
+    if (!strcmp(op, "conv2d")) return conv2d_distance(a, b);
+    return -1;
 }
 
 const lb_profile_entry *lb_profile_choice(const lb_profile *p, const char *op, lb_pass pass, const char *problem,

@@ -90,7 +90,10 @@ void lb_profile_free(lb_profile *p);
 /* The entry for a problem, or NULL (the default dispatch then runs).  The rule for untuned shapes,
  * the contract the tuner fills in: the same op and pass; the problem itself, else the nearest tuned
  * shape of that op (the worm: the same lattice, then the nearest chain count by octaves, 10 per
- * octave, plus 1 per unit of mu; the other ops: none yet), else an entry for "any"; the isa
+ * octave, plus 1 per unit of mu; conv2d: the same kh, kw, sh, sw, bias, cin and cout, then the
+ * nearest batch and lattice, 10 per octave of the batch ratio plus 10 per octave of the ratio of
+ * lattice sites h*w, plus 1 per octave of the ratio of h; the other ops: none yet), else an entry
+ * for "any"; the isa
  * itself, else the nearest higher isa (its winner, if at or below the cap, is the winner among
  * fewer variants too; dispatch drops one above the cap); the threads itself, else the nearest
  * count (ties: the fewer).  Problem closeness ranks first, then isa, then threads. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "arch/registry.h"
+#include "lib/nn/conv_choice.h"
 #include "lib/nn/parallel.h"
 
 #define LRELU_SLOPE 0.01f
@@ -22,6 +23,7 @@ struct nn_model {
     nn_param_slot slots[MAX_L];
     size_t n_params;
     const lb_dispatch *k;
+    nn_conv_choice conv[MAX_L][LB_N_PASSES]; /* per conv layer and pass: the profile's variant, or k->conv2d */
     float *params, *grads;
     float *act[MAX_L + 1];  /* act[i] = input of layer i, act[n_layers] = output */
     float *gbuf[2];         /* ping-pong activation gradients */
@@ -37,6 +39,29 @@ static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static conv2d_desc conv_desc(const nn_model *m, int i, int n) {
     return layer_conv_desc(&m->spec.layers[i], m->shapes[i], n);
+}
+
+/* Layer i's descriptor for a pass, with the parameters of the variant chosen for it. */
+static conv2d_desc conv_desc_pass(const nn_model *m, int i, int n, lb_pass pass) {
+    conv2d_desc d = conv_desc(m, i, n);
+    d.params = m->conv[i][pass].params;
+    return d;
+}
+
+static const conv2d_ops *conv_ops(const nn_model *m, int i, lb_pass pass) { return m->conv[i][pass].ops; }
+
+void nn_model_set_profile(nn_model *m, const lb_profile *p) {
+    for (int i = 0; i < m->spec.n_layers; i++) {
+        if (m->spec.layers[i].kind != LAYER_CONV) continue;
+        conv2d_desc d = conv_desc(m, i, m->batch);
+        for (int pass = 0; pass < LB_N_PASSES; pass++) m->conv[i][pass] = nn_conv_choose(p, m->k, &d, (lb_pass)pass, m->threads);
+    }
+}
+
+nn_conv_choice nn_model_conv_choice(const nn_model *m, int layer, lb_pass pass) {
+    if (layer < 0 || layer >= m->spec.n_layers || m->spec.layers[layer].kind != LAYER_CONV)
+        return (nn_conv_choice){.ops = m->k->conv2d, .how = NN_TUNED_DEFAULT};
+    return m->conv[layer][pass];
 }
 
 static pool_desc pool_desc_of(const nn_model *m, int i, int n) {
@@ -139,6 +164,7 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     for (int i = 0; i + 1 < nl; i++)
         m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
     m->k = lb_dispatch_get();
+    nn_model_set_profile(m, lb_profile_active());
     place_params(m);
     if (!alloc_arena(m, err, errlen)) {
         free(m);
@@ -285,12 +311,12 @@ static void layer_fwd(nn_model *m, int i, int n) {
     const nn_param_slot *sl = &m->slots[i];
     switch (L->kind) {
     case LAYER_CONV: {
-        conv2d_desc d = conv_desc(m, i, n);
+        conv2d_desc d = conv_desc_pass(m, i, n, LB_PASS_FWD);
         const float *w = m->params + sl->w_off, *b = L->bias ? m->params + sl->b_off : NULL;
         if (m->fuse_lrelu[i])
-            nn_conv2d_fwd_lrelu(k->conv2d, k->act, LRELU_SLOPE, T, &d, in, w, b, out, m->act[i + 2]);
+            nn_conv2d_fwd_lrelu(conv_ops(m, i, LB_PASS_FWD), k->act, LRELU_SLOPE, T, &d, in, w, b, out, m->act[i + 2]);
         else
-            nn_conv2d_fwd(k->conv2d, T, &d, in, w, b, out);
+            nn_conv2d_fwd(conv_ops(m, i, LB_PASS_FWD), T, &d, in, w, b, out);
         break;
     }
     case LAYER_LRELU: nn_lrelu_fwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, out); break;
@@ -353,8 +379,8 @@ static void layer_bwd_weights(nn_model *m, int i, int n, const float *gout) {
     const layer_spec *L = &m->spec.layers[i];
     const nn_param_slot *sl = &m->slots[i];
     if (L->kind == LAYER_CONV) {
-        conv2d_desc d = conv_desc(m, i, n);
-        nn_conv2d_bwd_weights(m->k->conv2d, m->threads, &d, m->act[i], gout, m->grads + sl->w_off,
+        conv2d_desc d = conv_desc_pass(m, i, n, LB_PASS_BWD_WEIGHTS);
+        nn_conv2d_bwd_weights(conv_ops(m, i, LB_PASS_BWD_WEIGHTS), m->threads, &d, m->act[i], gout, m->grads + sl->w_off,
                               L->bias ? m->grads + sl->b_off : NULL, m->ws);
     } else if (L->kind == LAYER_LINEAR) {
         dense_desc d = {n, L->cin, L->cout, L->bias};
@@ -372,9 +398,9 @@ static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *
     const nn_param_slot *sl = &m->slots[i];
     switch (L->kind) {
     case LAYER_CONV: {
-        conv2d_desc d = conv_desc(m, i, n);
+        conv2d_desc d = conv_desc_pass(m, i, n, LB_PASS_BWD_DATA);
         conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
-        nn_conv2d_bwd_data(k->conv2d, T, &d, gout, m->wt[i], gin);
+        nn_conv2d_bwd_data(conv_ops(m, i, LB_PASS_BWD_DATA), T, &d, gout, m->wt[i], gin);
         break;
     }
     case LAYER_LRELU: nn_lrelu_bwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, gout, gin); break;
@@ -419,10 +445,10 @@ float nn_model_backward(nn_model *m, int n, const float *y) {
              * free buffer, while the chunks still read gout */
             const int c = i - 1;
             float *gy = gout, *cin = c > 0 ? m->gbuf[cur] : NULL;
-            conv2d_desc d = conv_desc(m, c, n);
+            conv2d_desc d = conv_desc_pass(m, c, n, LB_PASS_BWD_DATA);
             double t0 = m->prof ? prof_now() : 0;
             if (cin) conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);
-            nn_lrelu_bwd_conv2d_bwd_data(m->k->conv2d, m->k->act, LRELU_SLOPE, m->threads, &d, m->act[i], gout, gy,
+            nn_lrelu_bwd_conv2d_bwd_data(conv_ops(m, c, LB_PASS_BWD_DATA), m->k->act, LRELU_SLOPE, m->threads, &d, m->act[i], gout, gy,
                                          m->wt[c], cin);
             /* the first layer has no backward-data: the lrelu's backward counts with its weights */
             if (m->prof && cin) prof_layer(m, c, LB_PASS_BWD_DATA, n, t0), t0 = prof_now();

@@ -1,7 +1,8 @@
 /* The model runtime: a net_spec instantiated for one lattice (h x w) and a maximum batch, with
  * every activation, gradient and workspace buffer allocated once in one arena (no allocation per
  * step; docs/design.md §5).  Forward and backward run the dispatched kernels: conv and pool through the
- * threaded batch-split wrappers (lib/nn/parallel.h), the rest single-threaded.
+ * threaded batch-split wrappers (lib/nn/parallel.h), the rest single-threaded; each conv layer and
+ * pass the tuning profile's variant and parameters where one applies (nn_model_set_profile).
  *
  * Parameters live in one flat array (so AdamW is one kernel call), layer by layer in spec order,
  * weight then bias, in latbench's layout: conv [kh][kw][cin][cout], linear [in][out].
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include "lib/nn/netspec.h"
 #include "kernels/pass.h"
+#include "lib/nn/conv_choice.h"
 
 typedef struct nn_model nn_model;
 
@@ -29,6 +31,12 @@ typedef struct {
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
                           size_t errlen);
 void nn_model_free(nn_model *m);
+/* The tuning profile applied per conv layer and pass (lib/nn/conv_choice.h): nn_model_create takes
+ * the active one (lb_profile_active) at the model's batch and thread count; this re-chooses under
+ * p (NULL: the dispatched default for every layer), e.g. to time tuned against default. */
+void nn_model_set_profile(nn_model *m, const lb_profile *p);
+/* The variant and parameters layer `layer` runs for `pass` (the default for a layer that is no conv). */
+nn_conv_choice nn_model_conv_choice(const nn_model *m, int layer, lb_pass pass);
 
 int nn_model_outputs(const nn_model *m);
 int nn_model_batch(const nn_model *m);

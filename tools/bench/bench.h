@@ -102,6 +102,13 @@ struct bench_measure {
     const char *variant;     /* ours' variant name */
     const timing_seq *seq_ours, *seq_any, *seq_plain, *seq_scalar;   /* NULL when not measured */
     const timing_seq_result *ours, *any, *plain, *scalar;
+    /* the tuning profile's choice for this problem, timed beside ours (the default) when a profile
+     * applies (conv2d; NULL otherwise): its variant, how it was found ("tuned exactly", "by nearest
+     * shape", "default") and the entry's problem ("" for the default) */
+    const timing_seq *seq_tuned;
+    const timing_seq_result *tuned;
+    const char *tuned_variant, *tuned_how, *tuned_entry;
+    lb_isa tuned_isa;
     const char *impl_any, *impl_plain, *layouts_any;
     /* counters over one extra repetition's calls of ours (after the timing) */
     long counter_calls;

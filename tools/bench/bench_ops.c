@@ -6,6 +6,7 @@
 #include <string.h>
 #include "tools/bench/bench.h"
 #include "tools/baseline/halo.h"
+#include "lib/nn/conv_choice.h"
 #include "lib/nn/parallel.h"
 
 void bench_step_conv_fwd(void *p) {
@@ -90,12 +91,12 @@ static bool conv_bufs_alloc(conv_bufs *b, const conv2d_desc *d, lb_pass pass, co
     return b->w && b->in && b->gout && b->gw && (!d->bias || b->gb) && (!nws || b->ws) && (!halo || b->pad);
 }
 
-/* The timed paths of one problem at one thread count, in this order: ours, [scalar], [oneDNN in
- * its preferred layouts ("any")], [oneDNN in nhwc ("plain")]. */
+/* The timed paths of one problem at one thread count, in this order: ours, [scalar], [the tuning
+ * profile's choice ("tuned")], [oneDNN in its preferred layouts ("any")], [oneDNN in nhwc ("plain")]. */
 typedef struct {
-    timing_seq seq[4];
+    timing_seq seq[5];
     int n;
-    bool scalar, any, plain;
+    bool scalar, tuned, any, plain;
     const char *impl_any, *layouts_any, *impl_plain;
 } paths;
 
@@ -114,12 +115,16 @@ static timing_seq *paths_next(paths *p, const char *name) {
 
 /* Times the paths interleaved and reports the row; m holds the problem's fields already. */
 static void time_and_report(bench_run *r, paths *p, bench_measure *m, int ti, double *ours_first) {
-    timing_seq_result res[4];
+    timing_seq_result res[5];
     if (timing_interleaved(p->seq, p->n, &r->opt->timing, res) != 0) return;
     int i = 1;
     if (p->scalar) {
         m->seq_scalar = &p->seq[i];
         m->scalar = &res[i++];
+    }
+    if (p->tuned) {
+        m->seq_tuned = &p->seq[i];
+        m->tuned = &res[i++];
     }
     m->seq_ours = &p->seq[0];
     m->ours = &res[0];
@@ -155,13 +160,18 @@ struct problem_run {
     const char *ours_name, *scalar_name;
     void *ours, *scalar;                /* the step contexts */
     int *ours_threads, *scalar_threads; /* their thread counts */
+    /* the tuning profile's choice at `threads` into the row and the step context `tuned` (NULL: the
+     * op has none); false when no profile applies */
+    bool (*tuned_for)(problem_run *pr, int threads);
+    void *tuned;
     /* oneDNN in path_layout[l] (oneDNN takes the thread count of omp_set_num_threads): appends
      * its steps to s and returns its op (for impl and layouts); NULL where it cannot run. */
     const odnn_op *(*onednn_init)(problem_run *pr, int l, int threads, timing_seq *s);
     void (*onednn_fini)(problem_run *pr, int l);
 };
 
-/* Ours, [scalar], [oneDNN any], [oneDNN nhwc] timed side by side at each thread count. */
+/* Ours (the default), [scalar], [the profile's choice], [oneDNN any], [oneDNN nhwc] timed side by side
+ * at each thread count. */
 static void time_problem(bench_run *r, problem_run *pr) {
     double ours_first = 0;   /* ours at the first thread count, to spot contended runs */
     for (int ti = 0; ti < r->opt->n_threads; ti++) {
@@ -171,6 +181,7 @@ static void time_problem(bench_run *r, problem_run *pr) {
         paths p = {.n = 0, .scalar = r->opt->scalar};
         paths_add(&p, "ours", pr->ours_name, pr->step, pr->ours);
         if (p.scalar) paths_add(&p, "scalar", pr->scalar_name, pr->step, pr->scalar);
+        if ((p.tuned = pr->tuned_for && pr->tuned_for(pr, T))) paths_add(&p, "tuned", pr->row.tuned_variant, pr->step, pr->tuned);
         const odnn_op *op[2] = {NULL, NULL};
         for (int l = 0; l < 2 && r->have_onednn; l++)
             if ((op[l] = pr->onednn_init(pr, l, T, paths_next(&p, path_name[l])))) p.n++;
@@ -178,7 +189,7 @@ static void time_problem(bench_run *r, problem_run *pr) {
         p.plain = op[1] != NULL;
         if (op[0]) p.impl_any = op[0]->impl, p.layouts_any = op[0]->layouts;
         if (op[1]) p.impl_plain = op[1]->impl;
-        bench_measure m = pr->row;
+        bench_measure m = pr->row;   /* with the tuned fields tuned_for set */
         m.threads = T;
         m.threads_ours = nn_batch_parts(T, pr->batch);
         time_and_report(r, &p, &m, ti, &ours_first);
@@ -193,7 +204,26 @@ typedef struct {
     lb_pass pass;
     odnn_conv_bufs ob;
     odnn_conv dn[2];
+    bench_conv_ctx tc;   /* the tuned path's step context */
+    const lb_profile *profile;
+    const lb_dispatch *disp;
 } conv_run;
+
+/* The profile's variant and parameters for this problem and pass at `threads` (nn_conv_choose, the
+ * model runtime's rule), into the tuned path's context and the row. */
+static bool conv_tuned_for(problem_run *pr, int threads) {
+    conv_run *c = (conv_run *)pr;
+    if (!c->profile) return false;
+    nn_conv_choice ch = nn_conv_choose(c->profile, c->disp, c->d, c->pass, threads);
+    c->tc.k = ch.ops;
+    c->tc.d.params = ch.params;
+    c->tc.threads = threads;
+    pr->row.tuned_variant = ch.ops->name;
+    pr->row.tuned_isa = ch.ops->isa;
+    pr->row.tuned_how = nn_tuned_name(ch.how);
+    pr->row.tuned_entry = ch.entry ? ch.entry->problem : "";
+    return true;
+}
 
 static const odnn_op *conv_onednn_init(problem_run *pr, int l, int threads, timing_seq *s) {
     conv_run *c = (conv_run *)pr;
@@ -224,8 +254,11 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const 
                                  : pass == LB_PASS_BWD_DATA ? bench_step_conv_bwd_data : bench_step_conv_bwd_weights,
                          .ours_name = k->name, .scalar_name = sc.k->name, .ours = &oc, .scalar = &sc,
                          .ours_threads = &oc.threads, .scalar_threads = &sc.threads,
-                         .onednn_init = conv_onednn_init, .onednn_fini = conv_onednn_fini},
-                  .d = d, .pass = pass, .ob = {b.in, b.w, b.bias, b.out, b.gout, b.gin, b.gw, b.gb, b.pad}};
+                         .onednn_init = conv_onednn_init, .onednn_fini = conv_onednn_fini,
+                         .tuned_for = conv_tuned_for},
+                  .d = d, .pass = pass, .ob = {b.in, b.w, b.bias, b.out, b.gout, b.gin, b.gw, b.gb, b.pad},
+                  .tc = oc, .profile = lb_profile_active(), .disp = r->disp};
+    c.pr.tuned = &c.tc;
     snprintf(c.pr.row.name, sizeof c.pr.row.name, "%s", name);
     time_problem(r, &c.pr);
     conv_bufs_free(&b);

@@ -152,6 +152,12 @@ typedef struct {
     long calls, tcalls;      /* steps per block: ours, PyTorch's */
     double ours[PIPE_MAX_REPS], base[PIPE_MAX_REPS];   /* seconds per step, per repetition */
     timing_stats st, bst;
+    /* with a tuning profile applied: ours under it, a block after each of ours (which runs the
+     * default), so both see the same noise; tuned_n 0 without a profile */
+    const lb_profile *profile;
+    double tuned[PIPE_MAX_REPS];
+    int tuned_n, tuned_layers;   /* repetitions; conv layer passes the profile changes */
+    timing_stats tst;
     nn_profile prof;         /* the fastest profiled block's */
     double pwall;            /* its seconds per step */
     machine_counter_values cv;
@@ -169,16 +175,23 @@ static void nn_time(const pipe_cfg *cfg, torch_client *t, nn_job *nj, const char
     double tt1 = torch_client_job(t, job->train, spec_text, res->batch, res->threads, job->h, job->w);
     res->tcalls = tt1 > 0 ? (long)(cfg->block_s / tt1) : 0;
     if (tt1 > 0 && res->tcalls < 1) res->tcalls = 1;
-    res->reps = pipe_reps(cfg, res->calls * t1 + res->tcalls * tt1);
+    res->reps = pipe_reps(cfg, res->calls * t1 * (res->profile ? 2 : 1) + res->tcalls * tt1);
     res->nbase = 0;
+    res->tuned_n = 0;
     for (int k = 0; k < res->reps; k++) {
         res->ours[k] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls) / res->calls;
+        if (res->profile) {
+            nn_model_set_profile(nj->c.m, res->profile);
+            res->tuned[res->tuned_n++] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls) / res->calls;
+            nn_model_set_profile(nj->c.m, NULL);
+        }
         if (res->tcalls > 0 && t->ok) {
             double s = torch_client_run(t, res->tcalls, res->tcalls * tt1);
             if (s > 0) res->base[res->nbase++] = s / res->tcalls;
         }
     }
     res->st = pipe_stats(res->ours, res->reps);
+    if (res->tuned_n) res->tst = pipe_stats(res->tuned, res->tuned_n);
     memset(&res->bst, 0, sizeof res->bst);
     if (res->nbase > 0) res->bst = pipe_stats(res->base, res->nbase);
 }
@@ -321,6 +334,13 @@ static void nn_record(bench_run *r, const torch_client *t, const nn_model *m, co
     io_json_set_num(j, "GFLOPS", res->gf);
     if (res->peak > 0) io_json_set_num(j, "pct_fma_peak", 100 * res->gf / res->peak);
     if (res->nbase) nn_torch_json(j, t, res);
+    if (res->tuned_n) {   /* the profile's choices, timed alternating with ours (the default) */
+        io_json_set_num(j, "tuned_time", res->tst.median * 1e9);
+        bench_json_samples(j, "tuned_samples", res->tuned, res->tuned_n);
+        io_json_set_int(j, "tuned_layer_passes", res->tuned_layers);
+        io_json_set_num(j, "ratio_tuned_vs_default", res->tst.median / res->st.median);
+        if (res->nbase) io_json_set_num(j, "ratio_tuned_vs_torch", res->tst.median / res->bst.median);
+    }
     if (!res->first && first_t > 0) {
         io_json_set_int(j, "first_threads", r->opt->threads[0]);
         io_json_set_num(j, "speedup_vs_first_threads", first_t / res->st.median);
@@ -369,11 +389,28 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_client *t, 
         free(res);
         return;
     }
+    /* ours is the default (every conv layer the dispatched variant); the profile's choice, when one
+     * applies, is timed beside it */
+    res->profile = lb_profile_active();
+    nn_model_set_profile(nj.c.m, res->profile);
+    for (int i = 0; res->profile && i < nn_model_layers(nj.c.m); i++)
+        for (int pass = 0; pass < LB_N_PASSES; pass++) {
+            nn_conv_choice c = nn_model_conv_choice(nj.c.m, i, (lb_pass)pass);
+            res->tuned_layers += c.ops != r->disp->conv2d || memcmp(&c.params, &(lb_params){{0}}, sizeof c.params);
+        }
+    nn_model_set_profile(nj.c.m, NULL);
     nn_time(cfg, t, &nj, text, res);
     if (res->tcalls > 0 && !t->ok) fprintf(r->out, "  (PyTorch baseline stopped: %s)\n", t->why);
     nn_profile_and_count(r, &nj, res);
     if (res->first) *first_t = res->st.median;
     nn_print_row(r, res, *first_t);
+    if (res->tuned_n) {
+        char vs_torch[48] = "";
+        if (res->nbase) snprintf(vs_torch, sizeof vs_torch, ", tuned/PyTorch %.2f", res->tst.median / res->bst.median);
+        fprintf(r->out, "    tuned  %.3f ms +-%.0f%% (%d conv layer passes changed by the profile): tuned/default %.3f%s\n",
+                res->tst.median * 1e3, res->tst.median > 0 ? 50 * (res->tst.q3 - res->tst.q1) / res->tst.median : 0,
+                res->tuned_layers, res->tst.median / res->st.median, vs_torch);
+    }
     nn_print_breakdown(r, nj.c.m, res);
     fflush(r->out);
     r->n_rows++;

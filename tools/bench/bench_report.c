@@ -113,6 +113,18 @@ static void record_json(bench_run *r, const bench_measure *m, const char *who, c
             io_json_set_int(j, "counter_calls", m->counter_calls);
             json_object_set_new(j, "counters", machine_counters_json(&m->counters));
         }
+    } else if (!strcmp(who, "tuned")) {
+        /* the tuning profile's choice, timed interleaved with ours (the default) */
+        io_json_set_str(j, "variant", m->tuned_variant);
+        io_json_set_str(j, "isa", lb_isa_name(m->tuned_isa));
+        io_json_set_int(j, "threads_used", m->threads_ours);
+        io_json_set_str(j, "tuned", m->tuned_how);
+        io_json_set_str(j, "profile_problem", m->tuned_entry[0] ? m->tuned_entry : NULL);
+        io_json_set_num(j, "ratio_vs_default", t / m->ours->total.median);
+        double all, compute;
+        const char *path;
+        onednn_best(m, &all, &path, &compute);
+        if (path) io_json_set_num(j, "ratio_vs_onednn", t / all);
     } else if (!strcmp(who, "scalar")) {
         io_json_set_str(j, "variant", m->seq_scalar->steps[0].name);
         io_json_set_str(j, "isa", "scalar");
@@ -201,6 +213,16 @@ void bench_report(bench_run *r, const bench_measure *m) {
     char ctr[96] = "-";
     if (m->counter_calls > 0) machine_counters_format(&m->counters, ctr, sizeof ctr);
     fprintf(r->out, ROW_FMT, m->name, thr, ours, spread, gfs, pct, dnnl, halo, reord, nhwc, rall, rcmp, rmin, rscl, ctr, impl);
+    if (m->tuned) {
+        /* the profile's choice beside the default (ours above) and oneDNN, from the same interleaved run */
+        const double tt = m->tuned->total.median;
+        const bool near = !strcmp(m->tuned_how, "by nearest shape");   /* then the entry it borrowed */
+        fprintf(r->out, "    tuned  %s (%s%s%s) %.2f us +-%.0f%%: tuned/default %.3f", m->tuned_variant, m->tuned_how,
+                near ? " " : "", near ? m->tuned_entry : "", tt * 1e6, tt > 0 ? 50 * (m->tuned->total.q3 - m->tuned->total.q1) / tt : 0,
+                tt / t);
+        if (path) fprintf(r->out, ", tuned/oneDNN %.2f", tt / all);
+        fprintf(r->out, "\n");
+    }
     if (!strcmp(m->op, "chain")) {
         /* where the chain's time goes, per kind of step */
         for (int s = 0; s < 2; s++) {
@@ -219,6 +241,7 @@ void bench_report(bench_run *r, const bench_measure *m) {
         if (m->any) record_json(r, m, "onednn_any", m->seq_any, m->any, peak);
         if (m->plain) record_json(r, m, "onednn_nhwc", m->seq_plain, m->plain, peak);
         if (m->scalar) record_json(r, m, "scalar", m->seq_scalar, m->scalar, bench_peak_for(r, LB_ISA_SCALAR, m->threads));
+        if (m->tuned) record_json(r, m, "tuned", m->seq_tuned, m->tuned, bench_peak_for(r, m->tuned_isa, m->threads));
     }
     if (r->on_measure) r->on_measure(r, m);
 }

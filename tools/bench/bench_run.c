@@ -13,6 +13,7 @@
 #include "tools/machine/peak.h"
 #include "lib/io/outdir.h"
 #include "arch/build_info.h"
+#include "arch/profile.h"
 #include "tools/machine/bandwidth.h"
 
 /* ---- shared helpers (bench.h) ---- */
@@ -133,6 +134,13 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
                "          oneDNN compute alone (< 1: ours faster); r_min: the same as r_all on the fastest repetitions\n"
                "          (noise only adds time); +-%%: half the interquartile range of ours, relative; %%peak: of the\n"
                "          FMA peak at that thread count\n");
+    const lb_profile_state *ps = lb_profile_state_get();
+    if (ps->applied)
+        fprintf(f, "profile   %s (made on %s at commit %s, %d entries): each conv row's 'tuned' line times its choice\n"
+                   "          interleaved with ours (the default) and oneDNN; LATBENCH_PROFILE=off: the default only\n",
+                ps->path, ps->profile.id.slug, ps->profile.id.commit, ps->profile.n);
+    else
+        fprintf(f, "profile   none applied%s%s: the default only\n", ps->why[0] ? ": " : "", ps->why[0] ? ps->why : "");
     if (r->loadavg[0] > 0.5)
         fprintf(f, "load      %.2f %.2f %.2f (1/5/15 min) before the run: other work shares the cores, expect noise\n",
                 r->loadavg[0], r->loadavg[1], r->loadavg[2]);
@@ -231,6 +239,25 @@ static void context_software(json_t *c, const bench_run *r) {
     io_json_set_bool(c, "onednn_baseline", r->have_onednn);
 }
 
+/* The tuning profile the run applied (path and identity), or null. */
+static void context_profile(json_t *c) {
+    const lb_profile_state *ps = lb_profile_state_get();
+    if (!ps->applied) {
+        json_object_set_new(c, "profile", json_null());
+        return;
+    }
+    const lb_profile_identity *id = &ps->profile.id;
+    json_t *p = json_object();
+    io_json_set_str(p, "path", ps->path);
+    io_json_set_str(p, "slug", id->slug);
+    io_json_set_str(p, "commit", id->commit);
+    io_json_set_str(p, "compiler", id->compiler);
+    io_json_set_str(p, "isa_cap", lb_isa_name(id->isa_cap));
+    io_json_set_int(p, "cores", id->cores);
+    io_json_set_int(p, "entries", ps->profile.n);
+    json_object_set_new(c, "profile", p);
+}
+
 /* Last the roofs measured and the options of the sweep. */
 static void context_sweep(json_t *c, const bench_run *r) {
     const bench_opts *o = r->opt;
@@ -268,6 +295,7 @@ static json_t *context_json(const bench_run *r) {
     json_t *c = json_object();
     context_machine(c, r);
     context_software(c, r);
+    context_profile(c);
     context_sweep(c, r);
     return c;
 }

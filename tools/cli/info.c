@@ -9,6 +9,9 @@
 #endif
 #include "arch/profile.h"
 #include "arch/registry.h"
+#include "arch/conv2d_problem.h"
+#include "lib/nn/conv_choice.h"
+#include "tools/problems/netproblems.h"
 #include "tools/machine/counters.h"
 #include "tools/machine/topology.h"
 #include "tools/cli/cli.h"
@@ -71,6 +74,44 @@ static void print_counters(void) {
     printf("  likwid marker API: %s\n", MACHINE_LIKWID_BUILT ? "built in (run under likwid-perfctr -m)" : "not built in (make LIKWID=1)");
 }
 
+/* The training shape info reports coverage at: latbench tune's (the lattice 60x4 for task1-*, 8x8
+ * for the others; batch 128), one thread. */
+#define INFO_COVER_BATCH 128
+
+/* Per conv layer of every preset at its training shape, the variant each pass runs under p and
+ * how (tuned exactly / by nearest shape / default), then the totals. */
+static void print_coverage(const lb_profile *p) {
+    const lb_dispatch *d = lb_dispatch_get();
+    int npre, count[3] = {0, 0, 0};
+    const char *const *names = netspec_preset_names(&npre);
+    printf("  coverage of the presets' conv layers at their training shape (lattice 60x4 for task1-*, 8x8 for the others; "
+           "batch %d; 1 thread):\n", INFO_COVER_BATCH);
+    for (int k = 0; k < npre; k++) {
+        prob_net_problem np[PROB_NET_MAX_PROBLEMS];
+        char err[256], desc[128];
+        const bool task1 = !strncmp(names[k], "task1", 5);
+        const int n = prob_net_problems(names[k], task1 ? 60 : 8, task1 ? 4 : 8, INFO_COVER_BATCH, np, err, sizeof err);
+        if (n < 0) {
+            printf("    %s: %s\n", names[k], err);
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            if (np[i].prob.kind != PROB_CONV2D) continue;
+            lb_conv2d_problem_str(&np[i].prob.u.conv, desc, sizeof desc);
+            printf("    %s %s:", np[i].label, desc);
+            for (int pass = 0; pass < LB_N_PASSES; pass++) {
+                nn_conv_choice c = nn_conv_choose(p, d, &np[i].prob.u.conv, (lb_pass)pass, 1);
+                count[c.how]++;
+                printf(" %s %s (%s%s%s)%s", lb_pass_name((lb_pass)pass), c.ops->name, nn_tuned_name(c.how),
+                       c.how == NN_TUNED_NEAREST ? " " : "", c.how == NN_TUNED_NEAREST ? c.entry->problem : "",
+                       pass + 1 < LB_N_PASSES ? "," : "\n");
+            }
+        }
+    }
+    printf("  coverage: %d layer passes tuned exactly, %d by nearest shape, %d default\n", count[NN_TUNED_EXACT],
+           count[NN_TUNED_NEAREST], count[NN_TUNED_DEFAULT]);
+}
+
 static void print_profile(void) {
     const lb_profile_state *s = lb_profile_state_get();
     if (s->off) {
@@ -95,10 +136,13 @@ static void print_profile(void) {
         for (int k = 0; k < p->n; k++) n += !strcmp(p->entries[k].op, ops[i]);
         printf("%s%s %d", i ? ", " : "", ops[i], n);
     }
-    printf(")\n  in use: worm, per problem (the other ops run the ISA default until the tuner's entries are applied)\n");
+    printf(")\n  in use: worm, per problem; conv2d, per conv layer and pass of a model (at its batch and thread count); "
+           "the other ops run the ISA default\n");
     printf("  untuned shapes: the nearest tuned shape of the same op and pass (the worm: the same lattice, the nearest "
-           "chain count, then mu; else an entry for problem \"any\"), the nearest higher isa, the nearest thread count; "
+           "chain count, then mu; conv2d: the same kernel, stride, bias and channels, the nearest batch and lattice "
+           "sites by octaves; else an entry for problem \"any\"), the nearest higher isa, the nearest thread count; "
            "else the default\n");
+    print_coverage(p);
 }
 
 int cmd_info(int argc, char **argv) {

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "arch/conv2d_problem.h"
 
 static const char *const kind_names[] = {"conv2d", "pool", "gpool", "dense", "flatten", "act", "loss", "optim"};
 
@@ -13,11 +14,7 @@ static const char *gpool_name(gpool_kind k) { return k == GPOOL_MAX ? "max" : k 
 
 int prob_shape_str(const prob_record *p, char *buf, size_t len) {
     switch (p->kind) {
-    case PROB_CONV2D: {
-        const conv2d_desc *d = &p->u.conv;
-        return snprintf(buf, len, "mb%d_ic%doc%d_ih%diw%d_kh%dkw%d_sh%dsw%d_b%d", d->n, d->cin, d->cout, d->h, d->w, d->kh,
-                        d->kw, d->sh, d->sw, d->bias);
-    }
+    case PROB_CONV2D: return lb_conv2d_problem_str(&p->u.conv, buf, len);   /* the profile's key grammar */
     case PROB_POOL: {
         const pool_desc *d = &p->u.pool;
         return snprintf(buf, len, "%s_mb%d_c%d_ih%diw%d_k%ds%d", d->kind == POOL_MAX ? "max" : "avg", d->n, d->c, d->h, d->w,

@@ -17,12 +17,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arch/conv2d_problem.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/verify/verify_ops.h"
 
 void conv2d_desc_str(const conv2d_desc *d, char *buf, size_t len) {
-    snprintf(buf, len, "mb%d_ic%doc%d_ih%diw%d_kh%dkw%d_sh%dsw%d_b%d", d->n, d->cin, d->cout, d->h, d->w, d->kh, d->kw,
-             d->sh, d->sw, d->bias);
+    lb_conv2d_problem_str(d, buf, len);   /* one grammar with tools/problems and the profile */
 }
 
 /* One check: the main result and, for bwd_weights with bias, gb (one descriptor for both). */
