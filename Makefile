@@ -78,6 +78,13 @@ BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknow
 BUILD_FLAGS_STR := $(subst ",,$(subst ',,$(CC) $(CFLAGS)))
 $(BUILD)/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
 $(BUILD)/arch/build_info.o: $(BUILD)/build-info.txt
+# The version: one place, include/latbench.h's LATBENCH_VERSION_* (`latbench --version`, latbench_version()).
+lb_version_part = $(shell sed -n 's/^\#define LATBENCH_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/latbench.h)
+LB_MAJOR   := $(call lb_version_part,MAJOR)
+LB_MINOR   := $(call lb_version_part,MINOR)
+LB_VERSION := $(LB_MAJOR).$(LB_MINOR).$(call lb_version_part,PATCH)
+$(BUILD)/arch/build_info.o: CFLAGS += -DLB_VERSION='"$(LB_VERSION)"'
+$(BUILD)/arch/build_info.o: include/latbench.h
 $(BUILD)/build-info.txt: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' | cmp -s - $@ || echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' > $@
