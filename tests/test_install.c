@@ -1,7 +1,10 @@
 /* The public C API (include/latbench.h, lib/api/) called in process, in every build: the version
  * against the header, the dispatch, conv2d against a hand computation and the kernels' own calls,
  * the sampler's reproducibility, a model saved by the library and run through the API, and the
- * one-line errors. */
+ * one-line errors.  Then, for the release build only (the build whose objects `make install` takes
+ * without a rebuild), tests/test_install.sh: `make install PREFIX=tmp`, a program built with
+ * pkg-config against the shared and the static library, the exported symbols, the man page, the
+ * completion and `make uninstall`. */
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -160,6 +163,48 @@ static void test_model_load_and_forward(void **s) {
     assert_non_null(strstr(err, "/nonexistent/m.safetensors"));
 }
 
+/* ---- make install (tests/test_install.sh) ---- */
+
+static char root[2048], build[256];
+
+/* The source tree and the build directory (relative to it) of the binary under test. */
+static bool find_tree(void) {
+    const char *bin = getenv("LATBENCH_BIN");
+    char path[2048];
+    snprintf(path, sizeof path, "%s", bin && *bin ? bin : "");
+    char *b = strstr(path, "/build/");
+    if (!b || strchr(path, ' ')) return false;
+    *b = 0;
+    snprintf(root, sizeof root, "%s", path);
+    snprintf(build, sizeof build, "%s", b + 1);
+    char *slash = strrchr(build, '/');
+    if (slash) *slash = 0;
+    char mk[2100];
+    snprintf(mk, sizeof mk, "%s/Makefile", root);
+    return access(mk, R_OK) == 0;
+}
+
+static void test_make_install(void **s) {
+    (void)s;
+    if (!find_tree()) {
+        print_message("NOTE install: not run: no source tree beside the binary under test (%s)\n",
+                      getenv("LATBENCH_BIN") ? getenv("LATBENCH_BIN") : "LATBENCH_BIN unset");
+        return;
+    }
+    if (strcmp(build, "build/release")) {
+        print_message("NOTE install: make install is checked with build/release only (this is %s: its flags are "
+                      "not the Makefile's defaults; the API itself is tested above)\n", build);
+        return;
+    }
+    static cli_result R;
+    char cmd[4500];
+    snprintf(cmd, sizeof cmd, "'%s/tests/test_install.sh' '%s' '%s'", root, root, build);
+    cli_sh(&R, cmd);
+    print_message("%s", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "install: all checks passed"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_matches_the_header),
@@ -169,6 +214,7 @@ int main(void) {
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_sampler_is_reproducible),
         cmocka_unit_test(test_model_load_and_forward),
+        cmocka_unit_test(test_make_install),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
