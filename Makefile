@@ -76,8 +76,16 @@ LIBS     := $(BUILD)/libtools.a $(BUILD)/liblatbench.a
 # stamp file changes (and build_info.o is rebuilt) only when the commit or the flags do.
 BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 BUILD_FLAGS_STR := $(subst ",,$(subst ',,$(CC) $(CFLAGS)))
-$(BUILD)/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
+$(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
 $(BUILD)/arch/build_info.o: $(BUILD)/build-info.txt
+# The version: one place, include/latbench.h's LATBENCH_VERSION_* (`latbench --version`, latbench_version(),
+# the shared library's SONAME liblatbench.so.MAJOR and latbench.pc).
+lb_version_part = $(shell sed -n 's/^\#define LATBENCH_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/latbench.h)
+LB_MAJOR   := $(call lb_version_part,MAJOR)
+LB_MINOR   := $(call lb_version_part,MINOR)
+LB_VERSION := $(LB_MAJOR).$(LB_MINOR).$(call lb_version_part,PATCH)
+$(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: CFLAGS += -DLB_VERSION='"$(LB_VERSION)"'
+$(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: include/latbench.h $(BUILD)/build-info.txt
 $(BUILD)/build-info.txt: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' | cmp -s - $@ || echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' > $@
@@ -111,6 +119,26 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ISA_FLAGS_$(call isa_of,$<)) -MMD -MP -c $< -o $@
 
+# The shared library: the library's sources compiled a second time, position-independent, into
+# $(BUILD)/pic/ (the tools are not in it); only the latbench_* API is exported (toolchain/latbench.map,
+# and -fvisibility=hidden for everything else).
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+SO_NAME  := liblatbench.so.$(LB_MAJOR)
+SO_FILE  := $(SO_NAME).$(LB_MINOR)
+# what the library itself links (also latbench.pc's Libs.private and Requires.private)
+LIB_PC_REQUIRES := jansson
+LIB_OMP  := $(if $(findstring clang,$(CC)),-lomp,-lgomp)
+LIB_LIBS := $(shell pkg-config --libs $(LIB_PC_REQUIRES) 2>/dev/null || echo -ljansson) -lm -lpthread
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden $(ISA_FLAGS_$(call isa_of,$<)) -MMD -MP -c $< -o $@
+
+$(BUILD)/$(SO_FILE): $(PIC_OBJ) toolchain/latbench.map
+	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=toolchain/latbench.map -Wl,--no-undefined \
+	    $(LDFLAGS) -o $@ $(PIC_OBJ) $(LIB_LIBS)
+	ln -sf $(SO_FILE) $(BUILD)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(BUILD)/liblatbench.so
+
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
@@ -119,7 +147,8 @@ $(BUILD)/tests/%: tests/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBS) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-test-bins: $(TEST_BIN) $(BUILD)/latbench
+# the shared library too (tests/test_install.c installs it), in builds without a sanitizer
+test-bins: $(TEST_BIN) $(BUILD)/latbench $(if $(SAN),,$(BUILD)/$(SO_FILE))
 
 # --- fuzzing (tests/fuzz/fuzz.sh) ---
 # One libFuzzer target per parser, tests/fuzz/fuzz_<name>.c, each with a seed corpus in
@@ -172,7 +201,51 @@ test: deps
 	@if [ -n "$(CROSS_TEST)" ]; then toolchain/install-cross.sh && $(MAKE) -j$(JOBS) --no-print-directory ARCH=aarch64 test-bins; fi
 	@tests/run.sh -j $(JOBS) build/release build/asan $(CROSS_TEST) fuzz:build/fuzz
 
+# --- install (README, "Install") ---
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, both libraries, the public header,
+# latbench.pc, the man page latbench(1) (help2man over every command's --help), the bash completion
+# and the plotting scripts.  Everything comes from the build's own objects (BUILD), nothing is rebuilt
+# that is up to date; the man page and the completion run the built binary.  make uninstall removes
+# the same files.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+D        := $(DESTDIR)$(PREFIX)
+INSTALL_FILES := bin/latbench lib/liblatbench.a lib/$(SO_FILE) lib/$(SO_NAME) lib/liblatbench.so \
+    lib/pkgconfig/latbench.pc include/latbench.h share/man/man1/latbench.1 \
+    share/bash-completion/completions/latbench $(addprefix share/latbench/,$(notdir $(wildcard tools/report/*.py)))
+
+$(BUILD)/man/latbench.1: $(BUILD)/latbench toolchain/man-commands.sh
+	@mkdir -p $(dir $@)
+	@command -v help2man >/dev/null || { echo "install: help2man is missing (make deps installs it)" >&2; exit 1; }
+	toolchain/man-commands.sh $< > $(BUILD)/man/commands.h2m
+	help2man --no-info --no-discard-stderr --section=1 --include=$(BUILD)/man/commands.h2m --version-string=$(LB_VERSION) \
+	    --name="SIMD kernel benchmark harness, worm sampler and neural-net runtime" -o $@.tmp $<
+	@mv -f $@.tmp $@
+
+$(BUILD)/latbench.bash: $(BUILD)/latbench toolchain/completion.sh
+	toolchain/completion.sh $< > $@.tmp && mv -f $@.tmp $@
+
+.PHONY: install uninstall
+install: $(BUILD)/latbench $(BUILD)/liblatbench.a $(BUILD)/$(SO_FILE) $(BUILD)/man/latbench.1 $(BUILD)/latbench.bash
+	install -d $(D)/bin $(D)/lib/pkgconfig $(D)/include $(D)/share/man/man1 \
+	    $(D)/share/bash-completion/completions $(D)/share/latbench
+	install -m 755 $(BUILD)/latbench $(D)/bin/latbench
+	install -m 644 $(BUILD)/liblatbench.a $(D)/lib/liblatbench.a
+	install -m 755 $(BUILD)/$(SO_FILE) $(D)/lib/$(SO_FILE)
+	ln -sf $(SO_FILE) $(D)/lib/$(SO_NAME)
+	ln -sf $(SO_NAME) $(D)/lib/liblatbench.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LB_VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(LIB_PC_REQUIRES)|' \
+	    -e 's|@LIBS_PRIVATE@|$(LIB_OMP) -lm -lpthread|' toolchain/latbench.pc.in > $(D)/lib/pkgconfig/latbench.pc
+	install -m 644 include/latbench.h $(D)/include/latbench.h
+	install -m 644 $(BUILD)/man/latbench.1 $(D)/share/man/man1/latbench.1
+	install -m 644 $(BUILD)/latbench.bash $(D)/share/bash-completion/completions/latbench
+	install -m 644 tools/report/*.py $(D)/share/latbench/
+
+uninstall:
+	rm -f $(addprefix $(D)/,$(INSTALL_FILES))
+	-rmdir $(D)/share/latbench 2>/dev/null
+
 clean:
 	rm -rf build latbench
 
--include $(LIB_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(BUILD)/tools/cli/main.d $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(BUILD)/tools/cli/main.d $(TEST_BIN:=.d)

@@ -3,6 +3,9 @@
 #ifndef LB_BUILD_FLAGS
 #define LB_BUILD_FLAGS "unknown (not built by the Makefile)"
 #endif
+#ifndef LB_VERSION
+#define LB_VERSION "unknown"
+#endif
 #ifndef LB_GIT_COMMIT
 #define LB_GIT_COMMIT "unknown"
 #endif
@@ -19,3 +22,4 @@ const char *lb_build_compiler(void) {
 
 const char *lb_build_flags(void) { return LB_BUILD_FLAGS; }
 const char *lb_build_commit(void) { return LB_GIT_COMMIT; }
+const char *lb_build_version(void) { return LB_VERSION; }

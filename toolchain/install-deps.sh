@@ -4,8 +4,9 @@
 set -euo pipefail
 # libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (make fuzz, the fuzz smoke of make test; on
 # Debian 12 it pulls libclang-rt-14-dev); llvm: llvm-profdata and llvm-cov (make fuzz-coverage);
-# chromium: tests/test_dashboard.c loads the dashboard page headless (screenshot, DOM).
-pkgs=(build-essential clang libomp-dev libclang-rt-dev llvm libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev pkg-config libjansson-dev libsqlite3-dev python3-numpy python3-torch python3-matplotlib chromium "$@")
+# chromium: tests/test_dashboard.c loads the dashboard page headless (screenshot, DOM); help2man: the
+# man page latbench(1) of make install.
+pkgs=(build-essential clang libomp-dev libclang-rt-dev llvm libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev pkg-config libjansson-dev libsqlite3-dev python3-numpy python3-torch python3-matplotlib chromium help2man "$@")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -78,7 +78,7 @@ static int profile_startup(void) {
 /* latbench --version: what a bug report needs - the commit, the compiler and flags, the kernel
  * variants compiled in, and the oneDNN it links. */
 static int version(void) {
-    printf("latbench %s\n", lb_build_commit());
+    printf("latbench %s (commit %s)\n", lb_build_version(), lb_build_commit());
     printf("compiler: %s\n", lb_build_compiler());
     printf("flags: %s\n", lb_build_flags());
     const lb_dispatch *d = lb_dispatch_get();

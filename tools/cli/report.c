@@ -11,6 +11,8 @@
  *   2. walking up from the directory of the running binary (/proc/self/exe, symlinks resolved):
  *      the binary's own directory (./latbench at the tree root), then up to 4 parents
  *      (build/<name>/latbench -> ../..).
+ *   3. the same walk for share/latbench/<script's file name> (an installed binary: PREFIX/bin/latbench,
+ *      the scripts in PREFIX/share/latbench/, where `make install` puts them).
  * The interpreter is /usr/bin/python3 (Debian's, which has python3-matplotlib), or $LATBENCH_PYTHON.
  * The PNGs are written atomically (temporary name in DIR, then rename) into DIR, by default the
  * directory of RESULTS.json (created when missing, and removed again when the plotting fails).
@@ -56,6 +58,11 @@ static bool find_script(const char *rel, char *out, size_t outlen, char *err, si
         return false;
     }
     int found = io_find_near_binary(rel, out, outlen);
+    if (found == 0) { /* an installed binary (make install): PREFIX/bin/latbench, the scripts in PREFIX/share/latbench/ */
+        char inst[512];
+        snprintf(inst, sizeof inst, "share/latbench/%s", strrchr(rel, '/') + 1);
+        found = io_find_near_binary(inst, out, outlen);
+    }
     if (found < 0) {
         snprintf(err, errlen, "cannot read /proc/self/exe; set LATBENCH_SHARE to the latbench source tree");
         return false;
