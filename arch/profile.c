@@ -36,6 +36,17 @@ static int variant_isa(const char *op, const char *name) {
     return -1;
 }
 
+/* The tuning parameters op's variant `name` accepts (*n of them; NULL and 0 for none). */
+static const lb_param_info *variant_params(const char *op, const char *name, int *n) {
+    int nv = 0;
+    *n = 0;
+    if (strcmp(op, "conv2d")) return NULL;   /* the one op with tunable variants so far */
+    const conv2d_ops *v = lb_conv2d_variants(&nv);
+    for (int i = 0; i < nv; i++)
+        if (!strcmp(v[i].name, name)) return *n = v[i].nparams, v[i].params;
+    return NULL;
+}
+
 static bool op_known(const char *op) {
     for (int i = 0; i < N_OPS; i++)
         if (!strcmp(OPS[i], op)) return true;
@@ -202,11 +213,38 @@ static bool read_identity(rd *r, json_t *root, lb_profile_identity *id) {
     return ok;
 }
 
+/* "params": {"name": value, ...} by the names of the variant's table, each value 0 (the default)
+ * or in the table's range; a variant without a table takes none. */
+static bool read_params(rd *r, json_t *params, const char *ctx, lb_profile_entry *e) {
+    char b[64], pctx[48];
+    int np = 0;
+    const lb_param_info *pi = variant_params(e->op, e->variant, &np);
+    if (!json_is_object(params)) return fail(r, AT(ctx, "params"), "not an object");
+    memset(&e->params, 0, sizeof e->params);
+    const char *k;
+    json_t *v;
+    json_object_foreach(params, k, v) {
+        int i = 0;
+        while (i < np && strcmp(pi[i].name, k)) i++;
+        if (i == np) {
+            if (!np) return fail(r, AT(ctx, "params"), "variant %s accepts no parameter '%s'", e->variant, shown(k, b, sizeof b));
+            return fail(r, AT(ctx, "params"), "'%s' is not a parameter of variant %s", shown(k, b, sizeof b), e->variant);
+        }
+        snprintf(pctx, sizeof pctx, "%s.params", ctx);
+        if (!json_is_integer(v)) return fail(r, AT(pctx, k), "not an integer");
+        const long long x = json_integer_value(v);
+        if (x != 0 && (x < pi[i].min || x > pi[i].max))
+            return fail(r, AT(pctx, k), "%lld is out of range (0 or %d..%d)", x, pi[i].min, pi[i].max);
+        e->params.v[i] = (int)x;
+    }
+    return true;
+}
+
 /* One entry, every field checked; cpu: this CPU (the variant must run here). */
 static bool read_entry(rd *r, json_t *o, const char *ctx, const lb_cpu *cpu, lb_profile_entry *e) {
     static const char *const keys[] = {"op", "pass", "problem", "isa", "threads", "variant", "params", "time_s",
                                        "default_time_s", "speedup", "spread", NULL};
-    char s[32], b[64], c2[64];
+    char s[32], b[64];
     long long threads = 0;
     if (!json_is_object(o)) return fail(r, ctx, "not an object");
     if (!check_keys(r, o, ctx, keys) || !get_str(r, o, ctx, "op", e->op, sizeof e->op, true)) return false;
@@ -227,12 +265,7 @@ static bool read_entry(rd *r, json_t *o, const char *ctx, const lb_cpu *cpu, lb_
     if (visa < 0) return fail(r, AT(ctx, "variant"), "'%s' is not a %s variant", shown(e->variant, b, sizeof b), e->op);
     if (visa > (int)e->isa)
         return fail(r, AT(ctx, "variant"), "%s is above the entry's isa %s", e->variant, lb_isa_name(e->isa));
-    json_t *params = json_object_get(o, "params");
-    if (!json_is_object(params)) return fail(r, AT(ctx, "params"), "not an object");
-    if (json_object_size(params)) {
-        const char *k = json_object_iter_key(json_object_iter(params));
-        return fail(r, AT(ctx, "params"), "variant %s accepts no parameter '%s'", e->variant, shown(k, c2, sizeof c2));
-    }
+    if (!read_params(r, json_object_get(o, "params"), ctx, e)) return false;
     return get_num(r, o, ctx, "time_s", false, &e->time_s) && get_num(r, o, ctx, "default_time_s", false, &e->default_time_s) &&
            get_num(r, o, ctx, "speedup", false, &e->speedup) && get_num(r, o, ctx, "spread", true, &e->spread);
 }
@@ -340,11 +373,22 @@ void lb_profile_free(lb_profile *p) {
 
 /* ---- writing ---- */
 
+/* The entry's non-zero parameters by name (zero, the default, is left out). */
+static json_t *params_json(const lb_profile_entry *e) {
+    int np = 0;
+    const lb_param_info *pi = variant_params(e->op, e->variant, &np);
+    json_t *o = json_object();
+    for (int i = 0; o && i < np && i < LB_PARAMS_MAX; i++)
+        if (e->params.v[i] && json_object_set_new(o, pi[i].name, json_integer(e->params.v[i])))
+            json_decref(o), o = NULL;
+    return o;
+}
+
 static json_t *entry_json(const lb_profile_entry *e) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:{}, s:f, s:f, s:f, s:f}", "op", e->op, "pass", lb_pass_name(e->pass),
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:f, s:f, s:f, s:f}", "op", e->op, "pass", lb_pass_name(e->pass),
                      "problem", e->problem, "isa", lb_isa_name(e->isa), "threads", e->threads, "variant", e->variant,
-                     "params", "time_s", e->time_s, "default_time_s", e->default_time_s, "speedup", e->speedup,
-                     "spread", e->spread);
+                     "params", params_json(e), "time_s", e->time_s, "default_time_s", e->default_time_s, "speedup",
+                     e->speedup, "spread", e->spread);
 }
 
 static json_t *profile_json(const lb_profile *p) {

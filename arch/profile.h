@@ -75,8 +75,9 @@ void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int co
 bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_identity *here, char *why, size_t len);
 
 /* Reads and strictly checks path: schema and version, every field's type and range, known op /
- * pass / isa / variant names, a variant runnable on this CPU at or below its entry's isa, an empty
- * "params" (no variant takes parameters yet), no duplicate keys or entries, no unknown fields.
+ * pass / isa / variant names, a variant runnable on this CPU at or below its entry's isa, "params"
+ * naming only parameters of the variant's table with values 0 or in range (a variant without a
+ * table: none), no duplicate keys or entries, no unknown fields.
  * here: the identity to match (NULL: none).  On anything but OK, out holds nothing and err says
  * why in one line, "entries[3].variant: 'avx9' is not a worm variant" (without the path). */
 lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *here, lb_profile *out, char *err,

@@ -9,10 +9,12 @@
 
 /* The enumerators are expanded with KERNEL bound to each op's row macro. */
 #define KERNEL(isa, sfx) CONV2D_ROW(isa, sfx)
+#define KERNEL_P(isa, sfx) CONV2D_ROW_P(isa, sfx)
 static const conv2d_ops conv2d_variants[] = {
 #include "kernels/conv2d/conv2d.inc"
 };
 #undef KERNEL
+#undef KERNEL_P
 #define KERNEL(isa, sfx) POOL_ROW(isa, sfx)
 static const pool_ops pool_variants[] = {
 #include "kernels/pool/pool.inc"

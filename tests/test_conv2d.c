@@ -109,6 +109,62 @@ static void test_awkward_shapes(void **state) {
     report_done(&r, "awkward shapes");
 }
 
+/* Tuning parameters: every variant's table is well formed; verify_conv2d checks each parameter's
+ * values one at a time (counted in param_checks), and here also at combinations (all at their
+ * minimum, all at their maximum, all in the middle) over awkward shapes, each against the scalar
+ * reference.  The shapes: odd sizes, channels not multiples of 16 and <= 8 (the ymm path), batch 1,
+ * stride 2, and more sites than the largest bwd_weights chunk. */
+static void test_parameters(void **state) {
+    (void)state;
+    int nvar = 0, with = 0;
+    const conv2d_ops *vars = lb_conv2d_variants(&nvar);
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    for (int v = 0; v < nvar; v++) {
+        assert_true(vars[v].nparams >= 0 && vars[v].nparams <= LB_PARAMS_MAX);
+        assert_true((vars[v].params != NULL) == (vars[v].nparams > 0));
+        for (int i = 0; i < vars[v].nparams; i++) {
+            const lb_param_info *pi = &vars[v].params[i];
+            assert_true(pi->name && *pi->name && pi->what && *pi->what);
+            assert_true(pi->min >= 1 && pi->min <= pi->max);
+            for (int j = 0; j < i; j++) assert_string_not_equal(pi->name, vars[v].params[j].name);
+        }
+        if (vars[v].nparams && lb_cpu_supports(&cpu, vars[v].isa)) with++;
+    }
+    if (!with) {
+        printf("parameters: no variant with tuning parameters runs on this CPU; only the tables were checked\n");
+        return;
+    }
+    static const conv2d_desc shapes[] = {
+        {1, 5, 7, 13, 17, 3, 3, 1, 1, 1, {{0}}},   {2, 7, 5, 3, 5, 2, 2, 1, 1, 0, {{0}}},
+        {1, 9, 3, 17, 33, 3, 1, 2, 2, 1, {{0}}},   {1, 31, 11, 7, 9, 2, 3, 1, 1, 0, {{0}}},
+        {2, 17, 19, 20, 8, 3, 3, 1, 1, 1, {{0}}},  {1, 6, 5, 81, 97, 3, 3, 1, 1, 1, {{0}}},
+        {3, 11, 13, 8, 24, 1, 1, 1, 1, 1, {{0}}},  {1, 1, 1, 13, 17, 3, 3, 1, 1, 1, {{0}}},
+    };
+    vf_report r;
+    vf_report_init(&r, stdout, VF_ALL_ISAS, false);
+    int combos = 0;
+    for (int v = 0; v < nvar; v++) {
+        if (!vars[v].nparams || !lb_cpu_supports(&cpu, vars[v].isa)) continue;
+        char filter[32];
+        snprintf(filter, sizeof filter, "/%s", vars[v].name);
+        r.filter = filter;
+        for (int c = 0; c < 3; c++)
+            for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+                conv2d_desc d = shapes[k];
+                for (int i = 0; i < vars[v].nparams; i++) {
+                    const lb_param_info *pi = &vars[v].params[i];
+                    d.params.v[i] = c == 0 ? pi->min : c == 1 ? pi->max : (pi->min + pi->max) / 2;
+                }
+                verify_conv2d(&r, &d);
+                combos++;
+            }
+    }
+    printf("parameters: %d combinations x shapes, %d checks at single parameter values\n", combos, r.param_checks);
+    assert_true(r.param_checks > 0);
+    report_done(&r, "parameters");
+}
+
 /* The offset convention, off(k) = -floor((k-1)/2), by hand: on a 3-site ring, kernel 2 reads
  * (t, t+1) and kernel 3 reads (t-1, t, t+1); along t and along x; for every runnable variant. */
 static void test_offsets_by_hand(void **state) {
@@ -211,6 +267,7 @@ int main(void) {
         cmocka_unit_test(test_negative),
         cmocka_unit_test(test_network_layers),
         cmocka_unit_test(test_awkward_shapes),
+        cmocka_unit_test(test_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,6 +232,61 @@ static void test_corrupt_profiles(void **state) {
     assert_int_equal(lb_profile_load(dir, &HERE, &q, err, sizeof err), LB_PROFILE_MISSING);
 }
 
+/* A conv2d variant with tuning parameters that this CPU runs, or NULL. */
+static const conv2d_ops *tunable_conv2d(void) {
+    int n = 0;
+    const conv2d_ops *v = lb_conv2d_variants(&n);
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    for (int i = 0; i < n; i++)
+        if (v[i].nparams && lb_cpu_supports(&cpu, v[i].isa) && v[i].isa <= HERE.isa_cap) return &v[i];
+    return NULL;
+}
+
+/* "params" by name: each at its minimum and maximum, and one left at 0 (not written), survive the
+ * round trip; an unknown name, a value out of range, a real are refused naming the entry. */
+static void test_params_round_trip(void **state) {
+    (void)state;
+    const conv2d_ops *v = tunable_conv2d();
+    if (!v) {
+        print_message("  no conv2d variant with tuning parameters runs here: params round trip not run\n");
+        return;
+    }
+    char path[400], err[1400];
+    path_in(path, sizeof path, "params.json");
+    lb_profile_entry e[2] = {entry("conv2d", LB_PASS_FWD, "any", v->isa, 1, v->name),
+                             entry("conv2d", LB_PASS_BWD_WEIGHTS, "any", v->isa, 1, v->name)};
+    for (int i = 0; i < v->nparams; i++) e[0].params.v[i] = v->params[i].min, e[1].params.v[i] = v->params[i].max;
+    e[1].params.v[0] = 0;
+    lb_profile p = {.id = HERE, .n = 2, .entries = e}, q;
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    if (lb_profile_load(path, &HERE, &q, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    assert_int_equal(q.n, 2);
+    for (int i = 0; i < 2; i++) assert_memory_equal(&q.entries[i], &e[i], sizeof e[i]);
+    lb_profile_free(&q);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    json_t *prm = json_object_get(json_array_get(json_object_get(root, "entries"), 1), "params");
+    assert_null(json_object_get(prm, v->params[0].name));   /* 0, the default, is not written */
+    assert_int_equal(json_integer_value(json_object_get(prm, v->params[1].name)), v->params[1].max);
+    char want[3][160];
+    snprintf(want[0], sizeof want[0], "entries[1].params: 'tile' is not a parameter of variant %s", v->name);
+    snprintf(want[1], sizeof want[1], "entries[1].params.%s: %d is out of range (0 or %d..%d)", v->params[1].name,
+             v->params[1].max + 1, v->params[1].min, v->params[1].max);
+    snprintf(want[2], sizeof want[2], "entries[1].params.%s: not an integer", v->params[1].name);
+    for (int c = 0; c < 3; c++) {
+        json_t *copy = json_deep_copy(root);
+        json_t *pc = json_object_get(json_array_get(json_object_get(copy, "entries"), 1), "params");
+        if (c == 0) json_object_set_new(pc, "tile", json_integer(4));
+        else json_object_set_new(pc, v->params[1].name, c == 1 ? json_integer(v->params[1].max + 1) : json_real(1.5));
+        char *text = json_dumps(copy, JSON_PRESERVE_ORDER);
+        expect_damaged(c == 0 ? "unknown param" : c == 1 ? "param out of range" : "param real", text, strlen(text), want[c]);
+        free(text);
+        json_decref(copy);
+    }
+    json_decref(root);
+}
+
 /* The lookup: exact problem before "any", the nearest higher isa, the nearest thread count. */
 static void test_choice_rule(void **state) {
     (void)state;
@@ -375,6 +430,7 @@ static void test_cli_variant_above_cap(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_params_round_trip),
         cmocka_unit_test(test_foreign_refused),
         cmocka_unit_test(test_slug),
         cmocka_unit_test(test_corrupt_profiles),

@@ -16,8 +16,11 @@
  * balanced column blocks.  At most 8 channels use a ymm instead (Zen 4 issues two ymm FMAs per
  * cycle against one zmm FMA, so a ymm of 8 live lanes runs twice as fast as a masked zmm).
  * M and N are compile-time constants in each instantiation, so the accumulators stay in
- * registers.  Channel tails use masks (masked loads never fault).  Per call: ~20 KB of stack,
+ * registers.  Channel tails use masks (masked loads never fault).  Per call: ~40 KB of stack,
  * no allocation.
+ * These choices were tuned by hand on Zen 4; the tuning parameters (conv2d.h: lower tile heights,
+ * prefetch on/off, masked zmm for <= 8 channels, the bwd_weights chunk and tile height) let
+ * `latbench tune` revisit them per layer on other cores (Zen 5: two 512-bit FMA pipes).
  * Zen 4 peak is one zmm FMA per cycle (32 flop/cycle): 8x8 layers with >= 48 channels reach
  * 93-100% of it from L2; layers streaming from DRAM (64x64, batch 32) are memory-latency bound.
  * Why not conv2d-driver.h (the AVX2/NEON loops): the loops differ, not just the primitives.  Here
@@ -43,8 +46,10 @@
 #define PF_BYTES (2 << 20)
 #define FWD_TABW (FWD_CH + (FWD_PFD + 1) * FWD_MMAX)
 /* Sites per chunk in bwd_weights: the chunk's gout and input rows are swept once per gw tile
- * and should stay in L2; the gw tile is reloaded once per chunk (128 measured ~4% slower). */
+ * and should stay in L2; the gw tile is reloaded once per chunk (128 measured ~4% slower on Zen 4).
+ * The bww_chunk parameter sets it, up to BWW_CH_MAX. */
 #define BWW_CH 256
+#define BWW_CH_MAX 512
 #define TAPS_MAX 9
 #define MAXM 12
 #define MAXN 5
@@ -161,17 +166,22 @@ typedef void tile_fwd_fn(int T, int K, const float *const *tab, int ch, const fl
         tile_fwd(M, N, 1, T, K, tab, ch, wtab, ldw, bias, tail, dst, ldd, mrows);                           \
     }
 /* Tile heights per width: M*N accumulators + N weight vectors + a broadcast fit in 32 zmm,
- * and the M row pointers in general registers (M = 24 for one vector spills them: slower). */
-FWD_INST(12, 1)
-FWD_INST(12, 2)
-FWD_INST(8, 3)
-FWD_INST(6, 4)
-FWD_INST(5, 5)
-/* [prefetching][N] */
-static tile_fwd_fn *const fwd_tiles[2][6] = {
-    {NULL, tile_fwd_12x1, tile_fwd_12x2, tile_fwd_8x3, tile_fwd_6x4, tile_fwd_5x5},
-    {NULL, tile_fwd_12x1_pf, tile_fwd_12x2_pf, tile_fwd_8x3_pf, tile_fwd_6x4_pf, tile_fwd_5x5_pf}};
-static const int fwd_m[6] = {0, 12, 12, 8, 6, 5};
+ * and the M row pointers in general registers (M = 24 for one vector spills them: slower).  The
+ * tallest per width is the default; the lower ones are the fwd_m parameter's choices. */
+FWD_INST(12, 1) FWD_INST(8, 1) FWD_INST(6, 1) FWD_INST(4, 1)
+FWD_INST(12, 2) FWD_INST(8, 2) FWD_INST(6, 2) FWD_INST(4, 2)
+FWD_INST(8, 3) FWD_INST(6, 3) FWD_INST(4, 3)
+FWD_INST(6, 4) FWD_INST(4, 4)
+FWD_INST(5, 5) FWD_INST(4, 5)
+/* [prefetching][N][k]: the heights fwd_heights[k] available at width N (NULL: none). */
+#define FWD_NH 5
+static const int fwd_heights[FWD_NH] = {12, 8, 6, 5, 4};
+#define FWD_ROW(N, pf) tile_fwd_12x##N##pf, tile_fwd_8x##N##pf, tile_fwd_6x##N##pf, NULL, tile_fwd_4x##N##pf
+static tile_fwd_fn *const fwd_tiles[2][6][FWD_NH] = {
+    {{NULL}, {FWD_ROW(1, )}, {FWD_ROW(2, )}, {NULL, tile_fwd_8x3, tile_fwd_6x3, NULL, tile_fwd_4x3},
+     {NULL, NULL, tile_fwd_6x4, NULL, tile_fwd_4x4}, {NULL, NULL, NULL, tile_fwd_5x5, tile_fwd_4x5}},
+    {{NULL}, {FWD_ROW(1, _pf)}, {FWD_ROW(2, _pf)}, {NULL, tile_fwd_8x3_pf, tile_fwd_6x3_pf, NULL, tile_fwd_4x3_pf},
+     {NULL, NULL, tile_fwd_6x4_pf, NULL, tile_fwd_4x4_pf}, {NULL, NULL, NULL, tile_fwd_5x5_pf, tile_fwd_4x5_pf}}};
 
 /* The same product for at most 8 channels in one ymm: Zen 4 (like Intel cores) issues two ymm
  * FMAs per cycle against one zmm FMA, so 8 channels in a ymm run at twice the rate of 8 live
@@ -206,13 +216,27 @@ LB_INLINE void tile_fwd_y(const int M, const int PF, int T, int K, const float *
         _mm256_mask_storeu_ps(dst + m * ldd, tail, acc[m]);
     }
 }
-NOINL void tile_fwd_y12(int T, int K, const float *const *tab, int ch, const float *const *wtab, size_t ldw,
-                        const float *bias, __mmask16 tail, float *dst, size_t ldd, int mrows) {
-    tile_fwd_y(12, 0, T, K, tab, ch, wtab, ldw, bias, (__mmask8)tail, dst, ldd, mrows);
-}
-NOINL void tile_fwd_y12_pf(int T, int K, const float *const *tab, int ch, const float *const *wtab, size_t ldw,
-                           const float *bias, __mmask16 tail, float *dst, size_t ldd, int mrows) {
-    tile_fwd_y(12, 1, T, K, tab, ch, wtab, ldw, bias, (__mmask8)tail, dst, ldd, mrows);
+#define FWDY_INST(M)                                                                                         \
+    NOINL void tile_fwd_y##M(int T, int K, const float *const *tab, int ch, const float *const *wtab,          \
+                             size_t ldw, const float *bias, __mmask16 tail, float *dst, size_t ldd, int mrows) { \
+        tile_fwd_y(M, 0, T, K, tab, ch, wtab, ldw, bias, (__mmask8)tail, dst, ldd, mrows);                   \
+    }                                                                                                        \
+    NOINL void tile_fwd_y##M##_pf(int T, int K, const float *const *tab, int ch, const float *const *wtab,     \
+                                  size_t ldw, const float *bias, __mmask16 tail, float *dst, size_t ldd,     \
+                                  int mrows) {                                                               \
+        tile_fwd_y(M, 1, T, K, tab, ch, wtab, ldw, bias, (__mmask8)tail, dst, ldd, mrows);                   \
+    }
+FWDY_INST(12) FWDY_INST(8) FWDY_INST(6) FWDY_INST(4)
+static tile_fwd_fn *const fwdy_tiles[2][FWD_NH] = {{tile_fwd_y12, tile_fwd_y8, tile_fwd_y6, NULL, tile_fwd_y4},
+                                                   {tile_fwd_y12_pf, tile_fwd_y8_pf, tile_fwd_y6_pf, NULL, tile_fwd_y4_pf}};
+
+/* The tile of width N (ymm: the ymm one) at the tallest height <= mmax (0: no limit); its height in *m. */
+static tile_fwd_fn *fwd_tile(int N, int ymm, int pf, int mmax, int *m) {
+    for (int k = 0; k < FWD_NH; k++) {
+        tile_fwd_fn *fn = ymm ? fwdy_tiles[pf][k] : fwd_tiles[pf][N][k];
+        if (fn && (!mmax || fwd_heights[k] <= mmax || k == FWD_NH - 1)) return *m = fwd_heights[k], fn;
+    }
+    return *m = 0, NULL;
 }
 
 /* Splits n items into nb = ceil(n / most) blocks of balanced sizes (e.g. 13 rows, at most 8 per
@@ -226,8 +250,9 @@ static inline void split_block(int n, int most, int b, int *start, int *size) {
 /* out[site][nc] = bias + sum over taps of src rows (kc channels) x weights wtab[tap][kc][nc].
  * Destination grid (n, oh, ow); source grid (n, hs, ws); source row of tap (i, j) for destination
  * (r, c) is (r*sh + dr[i], c*sw + dc[j]). */
-static void fwd_like(int nimg, int oh, int ow, int nc, const float *src, int hs, int ws, int kc, int sh, int sw,
-                     int kh, int kw, const int *dr, const int *dc, const float *w, const float *bias, float *dst) {
+static void fwd_like(const lb_params *prm, int nimg, int oh, int ow, int nc, const float *src, int hs, int ws, int kc,
+                     int sh, int sw, int kh, int kw, const int *dr, const int *dc, const float *w, const float *bias,
+                     float *dst) {
     const geom g = {src, hs, ws, kc, sh, sw, kh, kw, oh, ow, dr, dc};
     const int T = kh * kw;
     const int nv = (nc + 15) / 16;
@@ -237,7 +262,9 @@ static void fwd_like(int nimg, int oh, int ow, int nc, const float *src, int hs,
     /* (Copying short patches into one contiguous row per site, im2col style, to save the per-tap
      * loop on few-channel layers measured slower than these pointers on every layer tried.) */
     const int total = nimg * oh * ow;
-    const int pf = (double)total * (kc + nc) * sizeof(float) > PF_BYTES;
+    const int pfp = prm->v[CONV2D_AVX512_FWD_PREFETCH];
+    const int pf = pfp ? pfp == 2 : (double)total * (kc + nc) * sizeof(float) > PF_BYTES;
+    const int ymm = nc <= 8 && !prm->v[CONV2D_AVX512_SMALL_ZMM];
     for (int s0 = 0; s0 < total; s0 += FWD_CH) {
         const int cnt = total - s0 < FWD_CH ? total - s0 : FWD_CH;
         build_tab(tab, FWD_TABW, s0, cnt, cnt + (FWD_PFD + 1) * FWD_MMAX, &g);
@@ -248,9 +275,8 @@ static void fwd_like(int nimg, int oh, int ow, int nc, const float *src, int hs,
             const int last = b == nb - 1;
             const __mmask16 tail = last && (nc & 15) ? avx512_mask(nc & 15) : 0xFFFF;
             for (int t = 0; t < T; t++) wtab[t] = w + (size_t)t * kc * nc + co0;
-            const int ymm = nc <= 8;
-            const int M = ymm ? 12 : fwd_m[N];
-            tile_fwd_fn *fn = ymm ? (pf ? tile_fwd_y12_pf : tile_fwd_y12) : fwd_tiles[pf][N];
+            int M;
+            tile_fwd_fn *fn = fwd_tile(N, ymm, pf, prm->v[CONV2D_AVX512_FWD_M], &M);
             for (int j = 0; j < cnt; j += M)
                 fn(T, kc, tab + j, FWD_TABW, wtab, nc, bias ? bias + co0 : NULL, tail,
                    dst + (size_t)(s0 + j) * nc + co0, nc, cnt - j < M ? cnt - j : M);
@@ -263,7 +289,7 @@ void conv2d_periodic_fwd__avx512(const conv2d_desc *d, const float *in, const fl
     int dr[3], dc[3];
     for (int i = 0; i < d->kh; i++) dr[i] = i + conv2d_off(d->kh);
     for (int j = 0; j < d->kw; j++) dc[j] = j + conv2d_off(d->kw);
-    fwd_like(d->n, conv2d_oh(d), conv2d_ow(d), d->cout, in, d->h, d->w, d->cin, d->sh, d->sw, d->kh, d->kw, dr, dc,
+    fwd_like(&d->params, d->n, conv2d_oh(d), conv2d_ow(d), d->cout, in, d->h, d->w, d->cin, d->sh, d->sw, d->kh, d->kw, dr, dc,
              w, d->bias ? bias : NULL, out);
 }
 
@@ -344,7 +370,7 @@ void conv2d_periodic_bwd_data__avx512(const conv2d_desc *d, const float *gout, c
     int dr[3], dc[3];
     for (int i = 0; i < d->kh; i++) dr[i] = -(i + conv2d_off(d->kh));
     for (int j = 0; j < d->kw; j++) dc[j] = -(j + conv2d_off(d->kw));
-    fwd_like(d->n, d->h, d->w, d->cin, gout, d->h, d->w, d->cout, 1, 1, d->kh, d->kw, dr, dc, wt, NULL, gin);
+    fwd_like(&d->params, d->n, d->h, d->w, d->cin, gout, d->h, d->w, d->cout, 1, 1, d->kh, d->kw, dr, dc, wt, NULL, gin);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -450,7 +476,9 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     for (int i = 0; i < d->kh; i++) dr[i] = i + conv2d_off(d->kh);
     for (int j = 0; j < d->kw; j++) dc[j] = j + conv2d_off(d->kw);
     const int nb = (nv + 4) / 5;
-    const float *tab[TAPS_MAX * BWW_CH];
+    const int CH = d->params.v[CONV2D_AVX512_BWW_CHUNK] ? d->params.v[CONV2D_AVX512_BWW_CHUNK] : BWW_CH;
+    const int mlim = d->params.v[CONV2D_AVX512_BWW_M], ymm = cout <= 8 && !d->params.v[CONV2D_AVX512_SMALL_ZMM];
+    const float *tab[TAPS_MAX * BWW_CH_MAX];
     const geom geo = {in, d->h, d->w, cin, d->sh, d->sw, d->kh, d->kw, oh, ow, dr, dc};
     const __mmask16 full = 0xFFFF, tailm = (cout & 15) ? avx512_mask(cout & 15) : full;
 
@@ -459,21 +487,22 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     for (int i = 0; i < cout && do_bias; i++) gb[i] = 0.0f;
 
     const int total = d->n * oh * ow;
-    for (int s0 = 0; s0 < total; s0 += BWW_CH) {
-        const int cnt = total - s0 < BWW_CH ? total - s0 : BWW_CH;
-        build_tab(tab, BWW_CH, s0, cnt, cnt, &geo);
+    for (int s0 = 0; s0 < total; s0 += CH) {
+        const int cnt = total - s0 < CH ? total - s0 : CH;
+        build_tab(tab, CH, s0, cnt, cnt, &geo);
         const float *g = gout + (size_t)s0 * cout;
         for (int b = 0; b < nb; b++) {
             int vb, N;
             split_block(nv, 5, b, &vb, &N);
-            const int ymm = cout <= 8;
-            const int co0 = vb * 16, mmax = ymm ? 16 : bww_mmax[N], nr = (cin + mmax - 1) / mmax;
+            int mmax = ymm ? 16 : bww_mmax[N];
+            if (mlim && mlim < mmax) mmax = mlim;
+            const int co0 = vb * 16, nr = (cin + mmax - 1) / mmax;
             const __mmask16 tail = b == nb - 1 ? tailm : full;
             for (int t = 0; t < T; t++)
                 for (int rb = 0; rb < nr; rb++) {
                     int r0, M;
                     split_block(cin, mmax, rb, &r0, &M);
-                    (ymm ? bwwy_tiles[M] : bww_tiles[N][M])(cnt, tab + t * BWW_CH, r0, g + co0, cout,
+                    (ymm ? bwwy_tiles[M] : bww_tiles[N][M])(cnt, tab + t * CH, r0, g + co0, cout,
                                                             gw + ((size_t)t * cin + r0) * cout + co0, cout, tail);
                 }
         }

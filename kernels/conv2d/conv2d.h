@@ -65,7 +65,40 @@ typedef struct {
     conv2d_fwd_fn conv2d_periodic_fwd__##sfx;                        \
     conv2d_bwd_data_fn conv2d_periodic_bwd_data__##sfx;              \
     conv2d_bwd_weights_fn conv2d_periodic_bwd_weights__##sfx;
+#define KERNEL_P(isa, sfx) KERNEL(isa, sfx)
 #include "kernels/conv2d/conv2d.inc"
 #undef KERNEL
+#undef KERNEL_P
+
+/* Tuning parameters of a variant (kernels/common.h: 0 = the default, i.e. the kernel as before).
+ * Naming rule for every conv2d variant, which `latbench tune` relies on to try only what can act:
+ * a name starting "fwd_" acts on fwd and stride-1 bwd_data, "bww_" on bwd_weights, any other on
+ * every pass.  A variant with a table is listed in conv2d.inc as KERNEL_P(isa, sfx) and its table
+ * is conv2d_params__<sfx> here.
+ *
+ * avx512 (the defaults were tuned by hand on Zen 4, one 512-bit FMA pipe):
+ *   fwd_m        4..12  tile height (output sites) of fwd and stride-1 bwd_data, at most this,
+ *                       rounded down to an instantiated height (4, 5, 6, 8, 12); 0: the tallest
+ *                       that fits the registers per width (12, 12, 8, 6, 5 for 1..5 vectors)
+ *   fwd_prefetch 1..2   software prefetch of the next tile's rows: 1 never, 2 always;
+ *                       0: when the operands exceed 2 MiB
+ *   small_zmm    1..1   1: at most 8 channels run in a masked zmm instead of a ymm (0: ymm,
+ *                       Zen 4 issues two ymm FMAs a cycle against one zmm)
+ *   bww_chunk    32..512 sites per chunk in bwd_weights (swept once per gw tile); 0: 256
+ *   bww_m        1..12  bwd_weights tile height (rows of gw), at most this; 0: the tallest per
+ *                       width (12, 12, 8, 6, 5 for 1..5 vectors; 16 for a ymm)
+ * None changes a result beyond the summation order of its tiles (verify checks every value). */
+enum { CONV2D_AVX512_FWD_M, CONV2D_AVX512_FWD_PREFETCH, CONV2D_AVX512_SMALL_ZMM, CONV2D_AVX512_BWW_CHUNK,
+       CONV2D_AVX512_BWW_M, CONV2D_AVX512_NPARAMS };
+LB_UNUSED static const lb_param_info conv2d_params__avx512[CONV2D_AVX512_NPARAMS] = {
+    {"fwd_m", 4, 12, "tile height of fwd / stride-1 bwd_data, at most (4, 5, 6, 8, 12); 0: 12, 12, 8, 6, 5 per width"},
+    {"fwd_prefetch", 1, 2, "software prefetch in fwd / stride-1 bwd_data: 1 never, 2 always; 0: above 2 MiB"},
+    {"small_zmm", 1, 1, "1: <= 8 channels in a masked zmm; 0: in a ymm"},
+    {"bww_chunk", 32, 512, "sites per chunk in bwd_weights; 0: 256"},
+    {"bww_m", 1, 12, "bwd_weights tile height, at most; 0: 12, 12, 8, 6, 5 per width (ymm 16)"},
+};
 
 #define CONV2D_ROW(isa, sfx) { #sfx, isa, conv2d_periodic_fwd__##sfx, conv2d_periodic_bwd_data__##sfx, conv2d_periodic_bwd_weights__##sfx, NULL, 0 },
+#define CONV2D_ROW_P(isa, sfx)                                                                          \
+    { #sfx, isa, conv2d_periodic_fwd__##sfx, conv2d_periodic_bwd_data__##sfx, conv2d_periodic_bwd_weights__##sfx, \
+      conv2d_params__##sfx, (int)(sizeof conv2d_params__##sfx / sizeof conv2d_params__##sfx[0]) },

@@ -37,6 +37,8 @@ typedef struct {
     timing_stats chosen, def;    /* the final round's times of the chosen one and of the default */
     timing_stats chal;           /* the final round's times of the challenger */
     const char *chal_name;      /* its variant's name (set by tune_worm, tune_conv), or NULL */
+    char chal_label[96];        /* tune_conv: the challenger's variant and parameters (chal_name points here) */
+    char params[96];            /* tune_conv: the winner's non-default parameters, " {fwd_m=8, bww_m=6}"; "" for none */
     double spread;              /* the relative IQR of the per-repetition ratios default / winner */
     int rounds;
 } tune_outcome;
@@ -44,6 +46,9 @@ typedef struct {
 /* Successive halving over c[0..n), c[def] the dispatch default (always timed, never pruned), then
  * the decision rule of the header.  False on an allocation failure of the timing. */
 bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_outcome *o);
+/* A screening round (round 0's timing at its minimum repetitions): c[0..n) timed interleaved,
+ * their statistics in st. */
+bool tune_time_once(const tune_cand *c, int n, tune_level level, timing_stats *st);
 
 /* One worm problem: lattice nt x nx, mu, chains, at `threads` threads (eta 4.01, lambda 1: the
  * seed's).  Fills e (op, pass, problem, isa = the cap, threads, variant, times) and returns true;
@@ -53,7 +58,13 @@ typedef struct {
     int nt, nx, chains, threads;
     double mu;
 } tune_worm_problem;
-/* One conv2d layer problem and pass at one thread (the same contract as tune_worm). */
+/* One conv2d layer problem and pass at one thread (the same contract as tune_worm).  A variant
+ * with tuning parameters is searched coordinate-wise: each parameter that acts on the pass alone
+ * at each of its values (quick: at most TUNE_QUICK_VALUES of them, spread over its range; else
+ * every value verify checks), all timed in one screening round with the variants; then the
+ * combination of each parameter's best value (where faster than the variant's defaults) joins
+ * the variants in the halving.  The winner's parameters go to e->params. */
+#define TUNE_QUICK_VALUES 3
 bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_entry *e, tune_outcome *o,
                char *rejected, size_t rlen, char *err, size_t errlen);
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,

@@ -1,8 +1,10 @@
 /* The conv2d layer problems for `latbench tune` (tune.h): per pass, every variant under the cap is
  * checked by tools/verify's conv2d check against the scalar reference (on the same shape at a
  * batch of at most 4: the code paths of a batch do not depend on its size, the reference's cost
- * does), and the ones that pass are timed on the real batch, one kernel call per call, one thread
- * (the kernels are single-threaded; lib/nn splits the batch among threads). */
+ * does; a variant with tuning parameters at each of their values too, and rejected with all of
+ * them if one fails), and the ones that pass are timed on the real batch, one kernel call per
+ * call, one thread (the kernels are single-threaded; lib/nn splits the batch among threads).
+ * Parameters: the coordinate search of tune.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +13,12 @@
 #include "tools/verify/verify_ops.h"
 
 #define MAX_VARIANTS 8
+#define MAX_CANDS 64   /* the variants, and one variant's parameter values */
 
 typedef struct {
     const conv2d_ops *v;
     lb_pass pass;
-    const conv2d_desc *d;
+    conv2d_desc d;   /* the problem with the candidate's parameters */
     const float *in, *w, *wt, *bias, *gout;
     float *out, *gb;
 } conv_call;
@@ -23,9 +26,9 @@ typedef struct {
 static void call_conv(void *ctx) {
     const conv_call *c = ctx;
     switch (c->pass) {
-    case LB_PASS_FWD: c->v->fwd(c->d, c->in, c->w, c->bias, c->out); break;
-    case LB_PASS_BWD_DATA: c->v->bwd_data(c->d, c->gout, c->wt, c->out); break;
-    default: c->v->bwd_weights(c->d, c->in, c->gout, c->out, c->gb); break;
+    case LB_PASS_FWD: c->v->fwd(&c->d, c->in, c->w, c->bias, c->out); break;
+    case LB_PASS_BWD_DATA: c->v->bwd_data(&c->d, c->gout, c->wt, c->out); break;
+    default: c->v->bwd_weights(&c->d, c->in, c->gout, c->out, c->gb); break;
     }
 }
 
@@ -66,6 +69,88 @@ static float *filled(size_t n, uint64_t seed) {
     return p;
 }
 
+/* The problem's operands (shared by every candidate) and the candidates: a variant at some
+ * parameters, its call, and its timing sequence. */
+typedef struct {
+    const conv2d_desc *d;
+    lb_pass pass;
+    float *in, *w, *wt, *bias, *gout;
+    size_t nres;
+    int n, def;                 /* candidates, the dispatch default's index */
+    conv_call calls[MAX_CANDS];
+    tune_cand c[MAX_CANDS];
+    char names[MAX_CANDS][96];  /* "avx512" or "avx512 {fwd_m=8}" */
+} conv_set;
+
+/* " {a=1, b=2}" for the non-zero parameters of v in p ("" for none). */
+static void params_str(const conv2d_ops *v, const lb_params *p, char *buf, size_t len) {
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; i < v->nparams && at < len; i++)
+        if (p->v[i]) at += (size_t)snprintf(buf + at, len - at, "%s%s=%d", at ? ", " : " {", v->params[i].name, p->v[i]);
+    if (at && at < len) snprintf(buf + at, len - at, "}");
+}
+
+static bool add_cand(conv_set *s, const conv2d_ops *v, const lb_params *p) {
+    if (s->n == MAX_CANDS) return false;
+    const int k = s->n++;
+    char ps[80];
+    params_str(v, p, ps, sizeof ps);
+    snprintf(s->names[k], sizeof s->names[k], "%s%s", v->name, ps);
+    s->calls[k] = (conv_call){.v = v, .pass = s->pass, .d = *s->d, .in = s->in, .w = s->w, .wt = s->wt,
+                              .bias = s->bias, .gout = s->gout, .out = vf_alloc(s->nres),
+                              .gb = vf_alloc((size_t)s->d->cout)};
+    s->calls[k].d.params = *p;
+    s->c[k] = (tune_cand){.name = s->names[k], .seq = {.name = s->names[k]}};
+    timing_seq_add(&s->c[k].seq, s->names[k], STEP_COMPUTE, call_conv, &s->calls[k]);
+    return true;
+}
+
+/* The values of parameter pi to try at this level: quick, at most TUNE_QUICK_VALUES spread over
+ * what verify checks (its ends included). */
+static int try_values(const lb_param_info *pi, tune_level level, int *vals) {
+    int all[24];
+    const int n = vf_param_values(pi, all, 24);
+    if (level != TUNE_QUICK || n <= TUNE_QUICK_VALUES) return memcpy(vals, all, sizeof *all * (size_t)n), n;
+    for (int k = 0; k < TUNE_QUICK_VALUES; k++) vals[k] = all[k * (n - 1) / (TUNE_QUICK_VALUES - 1)];
+    return TUNE_QUICK_VALUES;
+}
+
+/* The coordinate search's first step for variant s->c[base] (parameters all 0): each parameter
+ * that acts on the pass alone at each value, timed in one screening round with the variants;
+ * the combination of each parameter's best value where it beat the variant's defaults then joins
+ * the variants as one more candidate (the halving decides).  False on an allocation failure. */
+static bool coordinate_step(conv_set *s, int base, tune_level level) {
+    const conv2d_ops *v = s->calls[base].v;
+    const int first = s->n;
+    int owner[MAX_CANDS];
+    for (int i = 0; i < v->nparams; i++) {
+        if (!vf_conv2d_param_acts(v->params[i].name, s->pass)) continue;
+        int vals[24];
+        const int nv = try_values(&v->params[i], level, vals);
+        for (int k = 0; k < nv; k++) {
+            lb_params p = {{0}};
+            p.v[i] = vals[k];
+            owner[s->n] = i;
+            if (!add_cand(s, v, &p)) break;
+        }
+    }
+    if (s->n == first) return true;
+    timing_stats st[MAX_CANDS];
+    if (!tune_time_once(s->c, s->n, level, st)) return false;
+    lb_params best = {{0}};
+    double bq[LB_PARAMS_MAX];
+    int nbest = 0;
+    for (int i = 0; i < LB_PARAMS_MAX; i++) bq[i] = st[base].q1;
+    for (int k = first; k < s->n; k++)
+        if (st[k].q1 > 0 && st[k].q1 < bq[owner[k]]) bq[owner[k]] = st[k].q1, best.v[owner[k]] = s->calls[k].d.params.v[owner[k]];
+    for (int i = 0; i < LB_PARAMS_MAX; i++) nbest += best.v[i] != 0;
+    for (int k = first; k < s->n; k++) free(s->calls[k].out), free(s->calls[k].gb);
+    s->n = first;
+    if (nbest) add_cand(s, v, &best);
+    return true;
+}
+
 bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_entry *e, tune_outcome *out,
                char *rejected, size_t rlen, char *err, size_t errlen) {
     const conv2d_ops *ops[MAX_VARIANTS];
@@ -74,45 +159,47 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_
     rejected[0] = 0;
     if (def < 0) return snprintf(err, errlen, "no default conv2d variant under the cap"), false;
     const size_t nin = conv2d_in_size(d), nout = conv2d_out_size(d), nw = conv2d_w_size(d);
-    float *in = filled(nin, 1), *w = filled(nw, 2), *wt = filled(nw, 3), *bias = filled((size_t)d->cout, 4);
-    float *gout = filled(nout, 5);
-    conv_call calls[MAX_VARIANTS];
-    tune_cand c[MAX_VARIANTS];
-    int map[MAX_VARIANTS], nc = 0, cdef = -1;
+    static conv_set s;   /* large (the calls and names of 64 candidates); tune runs one at a time */
+    s = (conv_set){.d = d, .pass = pass, .in = filled(nin, 1), .w = filled(nw, 2), .wt = filled(nw, 3),
+                   .bias = filled((size_t)d->cout, 4), .gout = filled(nout, 5), .def = -1,
+                   .nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw};
+    const lb_params none = {{0}};
+    int tunable = -1;
     for (int i = 0; i < n; i++) {
         if (!verified(d, pass, ops[i])) {   /* a wrong variant is never a candidate */
             const size_t at = strlen(rejected);
             if (at < rlen) snprintf(rejected + at, rlen - at, "%s%s", at ? "," : "", ops[i]->name);
             continue;
         }
-        const size_t nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw;
-        calls[nc] = (conv_call){.v = ops[i], .pass = pass, .d = d, .in = in, .w = w, .wt = wt, .bias = bias,
-                                .gout = gout, .out = vf_alloc(nres), .gb = vf_alloc((size_t)d->cout)};
-        c[nc] = (tune_cand){.name = ops[i]->name, .seq = {.name = ops[i]->name}};
-        timing_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, call_conv, &calls[nc]);
-        if (i == def) cdef = nc;
-        map[nc++] = i;
+        if (i == def) s.def = s.n;
+        if (ops[i]->nparams && tunable < 0) tunable = s.n;
+        add_cand(&s, ops[i], &none);
     }
     tune_outcome o = {0};
-    bool ok = cdef >= 0;
+    bool ok = s.def >= 0;
     if (!ok) snprintf(err, errlen, "the default %s fails verification", ops[def]->name);
-    if (ok && !(ok = tune_halving(c, nc, cdef, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
+    if (ok && tunable >= 0 && !(ok = coordinate_step(&s, tunable, level))) snprintf(err, errlen, "out of memory timing the parameters");
+    if (ok && !(ok = tune_halving(s.c, s.n, s.def, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
     if (ok) {
+        const conv_call *w = &s.calls[o.winner];
         memset(e, 0, sizeof *e);
         snprintf(e->op, sizeof e->op, "conv2d");
         e->pass = pass;
         conv2d_desc_str(d, e->problem, sizeof e->problem);
         e->isa = lb_dispatch_get()->cap;
         e->threads = 1;
-        snprintf(e->variant, sizeof e->variant, "%s", ops[map[o.winner]]->name);
+        snprintf(e->variant, sizeof e->variant, "%s", w->v->name);
+        e->params = w->d.params;
         e->time_s = o.chosen.q1;
         e->default_time_s = o.def.q1;
         e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
         e->spread = o.spread;
         *out = o;
-        out->chal_name = o.challenger >= 0 ? ops[map[o.challenger]]->name : NULL;
+        params_str(w->v, &w->d.params, out->params, sizeof out->params);
+        if (o.challenger >= 0) snprintf(out->chal_label, sizeof out->chal_label, "%s", s.names[o.challenger]);
+        out->chal_name = o.challenger >= 0 ? out->chal_label : NULL;
     }
-    for (int i = 0; i < nc; i++) free(calls[i].out), free(calls[i].gb);
-    free(in), free(w), free(wt), free(bias), free(gout);
+    for (int i = 0; i < s.n; i++) free(s.calls[i].out), free(s.calls[i].gb);
+    free(s.in), free(s.w), free(s.wt), free(s.bias), free(s.gout);
     return ok;
 }

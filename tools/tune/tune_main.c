@@ -278,8 +278,8 @@ static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e,
     char chal[96] = "";
     if (o->chal_name)
         snprintf(chal, sizeof chal, ", %s %.1f/%.1f", o->chal_name, 1e6 * o->chal.q1, 1e6 * o->chal.median);
-    fprintf(stderr, "tune: [%d/%d] %s: %s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
-            "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, e->variant, e->speedup,
+    fprintf(stderr, "tune: [%d/%d] %s: %s%s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
+            "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, e->variant, o->params, e->speedup,
             j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,
             *rejected ? "; rejected: " : "", rejected, best, el, eta);
 }

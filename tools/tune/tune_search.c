@@ -100,3 +100,14 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
     free(pos);
     return ok;
 }
+
+bool tune_time_once(const tune_cand *c, int n, tune_level level, timing_stats *st) {
+    int *idx = malloc(sizeof *idx * (size_t)(n ? n : 1));
+    if (!idx) return false;
+    for (int i = 0; i < n; i++) idx[i] = i;
+    timing_cfg cfg = tune_timing(level, 0);
+    cfg.reps = cfg.min_reps;   /* a screening round: its winners are timed again by the halving */
+    const bool ok = time_round(c, idx, n, cfg, st, NULL);
+    free(idx);
+    return ok;
+}

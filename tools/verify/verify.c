@@ -156,3 +156,20 @@ void vf_check(vf_report *r, const char *desc, const float *got, const float *wan
     const bool ok = vf_compare(got, want, n, rtol, atol, detail, sizeof detail);
     vf_record_guarded(r, desc, ok, detail, sizeof detail, got, n);
 }
+
+int vf_param_values(const lb_param_info *pi, int *vals, int max) {
+    int n = 0;
+    if (pi->max - pi->min < 16) {
+        for (int v = pi->min; v <= pi->max && n < max; v++) vals[n++] = v;
+        return n;
+    }
+    if (n < max) vals[n++] = pi->min;
+    for (int p = 1; p < pi->max && n < max; p *= 2)
+        if (p > pi->min) vals[n++] = p;
+    const int mid = ((pi->min + pi->max) / 2) | 1;
+    bool have = false;
+    for (int i = 0; i < n; i++) have |= vals[i] == mid;
+    if (!have && mid > pi->min && mid < pi->max && n < max) vals[n++] = mid;
+    if (n < max) vals[n++] = pi->max;
+    return n;
+}

@@ -5,6 +5,7 @@
  * Descriptor form: "<op>_<pass>/<problem>/<variant>", e.g.
  *   conv2d_fwd/mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1/avx512      variant vs the scalar reference
  *   conv2d_fwd/mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1/avx512@onednn   variant vs oneDNN
+ *   conv2d_fwd/mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1/avx512.fwd_m.8  at a tuning parameter's value
  */
 #pragma once
 #include <stdbool.h>
@@ -34,6 +35,7 @@ typedef struct {
     dnnl_stream_t stream;
 #endif
     int checked, failed, skipped;
+    int param_checks;       /* of checked: variants run at a tuning parameter's value (verify_conv2d) */
     char skipped_names[32][48]; /* variants already reported as skipped (printed once) */
     int n_skipped_names;
 } vf_report;
@@ -90,6 +92,11 @@ void vf_poison(float *p, size_t n);
 void vf_record_guarded(vf_report *r, const char *desc, bool ok, char *detail, size_t len, const float *got, size_t n);
 /* Records desc: vf_compare(got, want, ...) and the guard after got[0..n) intact. */
 void vf_check(vf_report *r, const char *desc, const float *got, const float *want, size_t n, double rtol, double atol);
+
+/* The values of a tuning parameter that verification checks (and `latbench tune` may choose
+ * from): all of a range of at most 16, else min, max, the powers of two between them and one odd
+ * value in the middle.  Returns how many were written to vals (at most max). */
+int vf_param_values(const lb_param_info *pi, int *vals, int max);
 
 /* oneDNN status check: on error prints the call and status and returns false from the caller. */
 #define VF_DNNL(call)                                                                          \

@@ -100,8 +100,38 @@ static void run_variant(const conv2d_ops *v, lb_pass pass, const problem *p, flo
     }
 }
 
+bool vf_conv2d_param_acts(const char *name, lb_pass pass) {
+    if (!strncmp(name, "fwd_", 4)) return pass != LB_PASS_BWD_WEIGHTS;
+    if (!strncmp(name, "bww_", 4)) return pass == LB_PASS_BWD_WEIGHTS;
+    return true;
+}
+
+/* Variant v (not the reference) at each value of each of its parameters that acts on the pass,
+ * one at a time from the problem's own, against the reference result want (the same tolerance:
+ * a parameter changes at most the summation order).  Descriptor: <variant>.<param>.<value>. */
+static void verify_params(vf_report *r, const char *dref, const conv2d_ops *v, lb_pass pass, const problem *p,
+                          float *got, float *got_b, const float *want, const float *want_b) {
+    for (int i = 0; i < v->nparams; i++) {
+        if (!vf_conv2d_param_acts(v->params[i].name, pass)) continue;
+        int vals[24];
+        const int nv = vf_param_values(&v->params[i], vals, 24);
+        for (int k = 0; k < nv; k++) {
+            char desc[240];
+            snprintf(desc, sizeof desc, "%s.%s.%d", dref, v->params[i].name, vals[k]);
+            if (!vf_wanted(r, desc)) continue;
+            conv2d_desc d = *p->d;
+            d.params.v[i] = vals[k];
+            problem q = *p;
+            q.d = &d;
+            run_variant(v, pass, &q, got, got_b);
+            check(r, desc, got, want, p->nres, got_b, want_b, p->nres_b, p->atol);
+            r->param_checks++;
+        }
+    }
+}
+
 /* One pass of problem p: every wanted variant against the scalar reference ref and oneDNN (each
- * computed once, on first need). */
+ * computed once, on first need), and a variant with parameters at their values. */
 static void verify_pass(vf_report *r, const char *prob, const conv2d_ops *vars, int nvar, const conv2d_ops *ref,
                         lb_pass pass, const problem *p) {
     float *got = vf_buf_alloc(p->nres, true), *got_b = p->nres_b ? vf_buf_alloc(p->nres_b, true) : NULL;
@@ -114,19 +144,21 @@ static void verify_pass(vf_report *r, const char *prob, const conv2d_ops *vars, 
         snprintf(ddnn, sizeof ddnn, "%s@onednn", dref);
         const bool want_ref = v != ref && vf_wanted(r, dref);
         const bool want_dnn = r->onednn && vf_wanted(r, ddnn);
-        if (!want_ref && !want_dnn) continue;
+        /* the filter may name one parameter value: "<dref>.<param>.<value>" */
+        const bool want_prm = v != ref && v->nparams && (!r->filter || strstr(r->filter, dref) || strstr(dref, r->filter));
+        if (!want_ref && !want_dnn && !want_prm) continue;
         if (!vf_variant_runnable(r, "conv2d", v->name, v->isa)) continue;
+        if ((want_ref || want_prm) && !want) {
+            want = vf_buf_alloc(p->nres, true);
+            want_b = p->nres_b ? vf_buf_alloc(p->nres_b, true) : NULL;
+            run_variant(ref, pass, p, want, want_b);
+        }
+        if (want_prm) verify_params(r, dref, v, pass, p, got, got_b, want, want_b);
+        if (!want_ref && !want_dnn) continue;
 
         run_variant(v, pass, p, got, got_b);
 
-        if (want_ref) {
-            if (!want) {
-                want = vf_buf_alloc(p->nres, true);
-                want_b = p->nres_b ? vf_buf_alloc(p->nres_b, true) : NULL;
-                run_variant(ref, pass, p, want, want_b);
-            }
-            check(r, dref, got, want, p->nres, got_b, want_b, p->nres_b, p->atol);
-        }
+        if (want_ref) check(r, dref, got, want, p->nres, got_b, want_b, p->nres_b, p->atol);
         if (want_dnn) {
             if (!dnn_tried) {
                 dnn_tried = true;

@@ -7,7 +7,13 @@
 #include "tools/verify/verify.h"
 #include "kernels/pass.h"
 
-void verify_conv2d(vf_report *r, const conv2d_desc *d);     /* fwd, bwd_data, bwd_weights(+bias) */
+void verify_conv2d(vf_report *r, const conv2d_desc *d);     /* fwd, bwd_data, bwd_weights(+bias);
+                                                               a variant with tuning parameters also
+                                                               at each value of each one that acts
+                                                               on the pass (vf_param_values) */
+/* Whether a conv2d tuning parameter acts on a pass, by the naming rule of conv2d.h ("fwd_": fwd
+ * and bwd_data, "bww_": bwd_weights, others: every pass). */
+bool vf_conv2d_param_acts(const char *name, lb_pass pass);
 void verify_pool(vf_report *r, const pool_desc *d);         /* fwd, bwd */
 void verify_gpool(vf_report *r, const gpool_desc *d);       /* fwd, bwd */
 void verify_act(vf_report *r, size_t n);                    /* lrelu, sigmoid: fwd, bwd */
