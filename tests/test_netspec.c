@@ -133,6 +133,29 @@ static void test_load_by_name(void **state) {
     free(s);
 }
 
+/* Every preset knows its native lattice, and runs on it (task1-fl's flatten fixes its input size,
+ * so `latbench model task1-fl` works only there); spec files have none. */
+static void test_native_lattice(void **state) {
+    (void)state;
+    int n;
+    const char *const *names = netspec_preset_names(&n);
+    for (int i = 0; i < n; i++) {
+        netspec_loaded s;
+        char err[400];
+        assert_true(netspec_load(names[i], &s, err, sizeof err));
+        const char *lat = netspec_preset_lattice(names[i]);
+        assert_non_null(lat);
+        assert_string_equal(s.native, lat);
+        assert_string_equal(lat, strncmp(names[i], "task1-", 6) ? "8x8" : "60x4");
+        int nt, nx;
+        assert_int_equal(sscanf(lat, "%dx%d", &nt, &nx), 2);
+        act_shape shapes[NETSPEC_MAX_LAYERS + 1];
+        char why[400];
+        if (!netspec_shapes(&s.spec, nt, nx, shapes, why, sizeof why)) fail_msg("%s on %s: %s", names[i], lat, why);
+    }
+    assert_null(netspec_preset_lattice("no-such-net"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preset_param_counts),
@@ -140,6 +163,7 @@ int main(void) {
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_sizes_in_64_bits),
         cmocka_unit_test(test_load_by_name),
+        cmocka_unit_test(test_native_lattice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,12 @@ const char *netspec_preset(const char *name) {
     return NULL;
 }
 
+const char *netspec_preset_lattice(const char *name) {
+    if (!netspec_preset(name)) return NULL;
+    /* the seed's regression task (task 1) trained on 60x4 configurations, detection and counting on 8x8 */
+    return !strncmp(name, "task1-", 6) ? "60x4" : "8x8";
+}
+
 const char *const *netspec_preset_names(int *count) {
     static const char *const names[] = {"task1-eq", "task1-st", "task1-fl", "task2-eq", "task2-st",
                                         "task2-fl", "task3-eq1", "task3-eq2", "task3-eq3", "task3-st1",
@@ -318,6 +324,7 @@ bool netspec_load(const char *name, netspec_loaded *s, char *err, size_t errlen)
     if (text) {
         snprintf(s->text, sizeof s->text, "%s", text);
         snprintf(s->origin, sizeof s->origin, "preset");
+        snprintf(s->native, sizeof s->native, "%s", netspec_preset_lattice(name));
     } else if (ends_with(name, ".safetensors")) {
         return load_model_file(name, s, err, errlen);
     } else if (!read_spec_file(name, s, err, errlen)) {

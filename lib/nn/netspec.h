@@ -46,6 +46,8 @@ typedef struct { int h, w, c; } act_shape;
 bool netspec_parse(const char *text, net_spec *out, char *err, size_t errlen);
 /* The spec text of a preset ("task1-eq", ..., "task3-fl3"), or NULL. */
 const char *netspec_preset(const char *name);
+/* The lattice the seed trained a preset on ("60x4" for task 1, "8x8" for tasks 2 and 3), or NULL. */
+const char *netspec_preset_lattice(const char *name);
 /* Preset names in table order; *count receives their number. */
 const char *const *netspec_preset_names(int *count);
 /* Input shape of every layer, and the output shape in shapes[n_layers], on an h x w lattice with
@@ -62,6 +64,7 @@ typedef struct {
     char text[8192];     /* the spec text */
     char origin[64];     /* "preset", "spec file", "trained model" */
     char lattice[32];    /* a trained model's lattice, else "" */
+    char native[32];     /* a preset's native lattice, the one the seed trained it on, else "" */
 } netspec_loaded;
 
 /* NAME: a preset, a .safetensors model file (its spec, checked against its tensors), or a spec

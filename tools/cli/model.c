@@ -38,6 +38,17 @@ static const char *shape_str(int h, int w, int c, char *buf, size_t n) {
     return buf;
 }
 
+static void model_usage(void) {
+    printf("usage: latbench model NAME|SPECFILE|MODEL.safetensors [--lattice NTxNX]\n"
+           "  the layers, output shapes and parameter count of a net on a lattice (default: a trained model's\n"
+           "  lattice, a preset's native one - 60x4 for task1-*, 8x8 for the others -, else 8x8)\n"
+           "  presets:");
+    int n;
+    const char *const *names = netspec_preset_names(&n);
+    for (int i = 0; i < n; i++) printf(" %s", names[i]);
+    printf("\n");
+}
+
 int cmd_model(int argc, char **argv) {
     const char *name = NULL, *lat = NULL;
     char err[512];
@@ -45,7 +56,7 @@ int cmd_model(int argc, char **argv) {
         const char *v;
         int r;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: latbench model NAME|SPECFILE|MODEL.safetensors [--lattice NTxNX]   (default: the model's own lattice, else 8x8)\n");
+            model_usage();
             return 0;
         }
         if ((r = lat_opt_value(argc, argv, &i, "--lattice", &v)) != 0) {
@@ -65,6 +76,7 @@ int cmd_model(int argc, char **argv) {
     if (!netspec_load(name, &s, err, sizeof err)) return nncli_fail("model", err);
     int nt = 8, nx = 8;
     if (s.lattice[0] && !lat) lat = s.lattice;
+    if (s.native[0] && !lat) lat = s.native;   /* a preset: the lattice the seed trained it on */
     if (lat && !lat_parse_lattice(lat, &nt, &nx, err, sizeof err)) return nncli_fail("model", err);
     act_shape shapes[NETSPEC_MAX_LAYERS + 1];
     char buf0[48];
