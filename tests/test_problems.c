@@ -179,6 +179,16 @@ static void test_desc_on_the_command_line(void **state) {
     if (R.status != 0) fail_msg("verify --desc exited %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "0 mismatches"));
     assert_null(strstr(R.out, "verify: 0 checks"));
+    assert_non_null(strstr(R.out, "(0 against oneDNN,"));
+#if LB_X86 && !defined(LB_NO_ONEDNN)
+    /* with oneDNN, the summary counts the checks made against it */
+    cli_latbench(&R, NULL, "verify --desc conv2d/mb1_ic3oc5_ih11iw13_kh3kw3_sh1sw1_b1");
+    if (R.status != 0) fail_msg("verify --desc exited %d:\n%s", R.status, R.out);
+    assert_non_null(strstr(R.out, " against oneDNN,"));
+    assert_null(strstr(R.out, "(0 against oneDNN,"));
+#else
+    print_message("NOTE verify against oneDNN: not checked, this build has no oneDNN\n");
+#endif
     cli_latbench(&R, NULL, "verify --no-onednn -v --desc pool_bwd/max_mb2_c5_ih7iw9_k3s2");
     if (R.status != 0) fail_msg("verify --desc exited %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "ok pool_bwd/max_mb2_c5_ih7iw9_k3s2/"));

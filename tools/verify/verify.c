@@ -48,6 +48,8 @@ bool vf_variant_runnable(vf_report *r, const char *op, const char *name, lb_isa 
 
 void vf_record(vf_report *r, const char *descriptor, bool ok, const char *detail) {
     r->checked++;
+    const size_t n = strlen(descriptor);
+    r->onednn_checks += n > 7 && !strcmp(descriptor + n - 7, "@onednn");
     if (!ok) {
         r->failed++;
         fprintf(r->out, "MISMATCH %s: %s\n", descriptor, detail ? detail : "");

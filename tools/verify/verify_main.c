@@ -195,8 +195,9 @@ int cmd_verify(int argc, char **argv) {
     else vp_enumerate(&visitor, &ctx);
     free(ctx.keys);
     vf_report_fini(&r);
-    printf("verify: %d checks (%d at tuning parameter values), %d passed, %d mismatches, %d variants skipped (this CPU "
-           "lacks their ISA)\n", r.checked, r.param_checks, r.checked - r.failed, r.failed, r.skipped);
+    printf("verify: %d checks (%d against oneDNN, %d at tuning parameter values), %d passed, %d mismatches, %d variants "
+           "skipped (this CPU lacks their ISA)\n", r.checked, r.onednn_checks, r.param_checks, r.checked - r.failed, r.failed,
+           r.skipped);
     if (r.checked == 0) {
         printf("verify: no check matched%s%s\n", o.filter ? " the filter " : "", o.filter ? o.filter : "");
         return 1;
