@@ -124,7 +124,10 @@ static void print_context(bench_run *r, const char *dnnl_ver) {
     fprintf(f, "\npinning   policy %s: %s", machine_pin_policy_name(MACHINE_PIN_DEFAULT), r->pin_desc);
     fprintf(f, "\ncounters  %s%s%s\n          (column ctr: ours over one more repetition's calls; likwid markers %s)",
             machine_counter_backend_name(r->ctr.backend), r->ctr.reason[0] ? ": " : "", r->ctr.reason,
-            MACHINE_LIKWID_BUILT ? "built in" : "not built (make LIKWID=1)");
+            !MACHINE_LIKWID_BUILT ? "not built (make LIKWID=1)"
+            /* likwid-perfctr -m exports these to the program it runs; without them the markers do nothing */
+            : getenv("LIKWID_EVENTS") || getenv("LIKWID_FILEPATH") ? "built in, active (under likwid-perfctr -m)"
+                                                                  : "built in, INACTIVE: run under likwid-perfctr -m -g GROUP");
     if (r->ctr.note[0]) fprintf(f, "\n          note: %s", r->ctr.note);
     fprintf(f, "\ntiming    median over repetitions (up to %d, at least %d; each >= %.0f ms), ours and oneDNN interleaved; times in us per call\n",
             o->timing.reps, o->timing.min_reps, o->timing.rep_s * 1e3);
@@ -228,6 +231,7 @@ static void context_software(json_t *c, const bench_run *r) {
     io_json_set_str(c, "counter_reason", r->ctr.reason[0] ? r->ctr.reason : NULL);
     io_json_set_str(c, "counter_note", r->ctr.note[0] ? r->ctr.note : NULL);
     io_json_set_bool(c, "likwid_markers", MACHINE_LIKWID_BUILT);
+    io_json_set_bool(c, "likwid_markers_active", MACHINE_LIKWID_BUILT && (getenv("LIKWID_EVENTS") || getenv("LIKWID_FILEPATH")));
     io_json_set_str(c, "omp_proc_bind", getenv("OMP_PROC_BIND"));
     io_json_set_str(c, "omp_places", getenv("OMP_PLACES"));
     io_json_set_str(c, "compiler", lb_build_compiler());
