@@ -318,7 +318,7 @@ static void test_bench_worm_rows(void **state) {
     const worm_ops *vars = lb_worm_variants(&nvar);
     for (size_t i = 0; i < json_array_size(bs); i++) {
         json_t *b = json_array_get(bs, i);
-        if (strcmp(json_string_value(json_object_get(b, "run_type")) ?: "", "worm")) continue;
+        if (!json_object_get(b, "worm")) continue;   /* the median aggregate of a worm benchmark */
         rows++;
         const char *v = json_string_value(json_object_get(b, "variant"));
         const double upd = json_number_value(json_object_get(b, "updates_per_s_core"));

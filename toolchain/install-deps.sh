@@ -6,7 +6,7 @@ set -euo pipefail
 # Debian 12 it pulls libclang-rt-14-dev); llvm: llvm-profdata and llvm-cov (make fuzz-coverage);
 # chromium: tests/test_dashboard.c loads the dashboard page headless (screenshot, DOM); help2man: the
 # man page latbench(1) of make install.
-pkgs=(build-essential clang libomp-dev libclang-rt-dev llvm libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev pkg-config libjansson-dev libsqlite3-dev python3-numpy python3-torch python3-matplotlib chromium help2man "$@")
+pkgs=(build-essential clang libomp-dev libclang-rt-dev llvm libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev libbenchmark-tools python3-scipy pkg-config libjansson-dev libsqlite3-dev python3-numpy python3-torch python3-matplotlib chromium help2man "$@")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

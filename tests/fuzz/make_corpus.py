@@ -128,6 +128,22 @@ def main():
         {"name": "BM_x", "run_name": "BM_x", "run_type": "iteration", "real_time": 10 + i, "time_unit": "us"} for i in range(3)]
         + [{"name": "BM_x_median", "run_name": "BM_x", "run_type": "aggregate", "aggregate_name": "median", "real_time": 11, "time_unit": "us"}]}
     seed("compare", "gbench", json.dumps(gb))
+    rows = []   # latbench's rows since the google-benchmark layout: iterations, then mean/median/stddev/cv
+    for impl, t in (("ours", 1000), ("onednn_any", 800)):
+        run = "conv2d_fwd/x/%s/threads:1" % impl
+        head = {"family_index": len(rows) // 7, "per_family_instance_index": 0, "run_name": run, "repetitions": 3, "threads": 1}
+        rows += [dict(head, name=run, run_type="iteration", repetition_index=i, iterations=100, real_time=t + i,
+                      cpu_time=t + i, time_unit="ns") for i in range(3)]
+        for agg, v in (("mean", t + 1), ("median", t + 1), ("stddev", 1), ("cv", 0.001)):
+            r = dict(head, name=run + "_" + agg, run_type="aggregate", aggregate_name=agg,
+                     aggregate_unit="percentage" if agg == "cv" else "time", iterations=3, real_time=v, cpu_time=v,
+                     time_unit="ns")
+            if agg == "median":
+                r.update(problem="conv2d_fwd/x", impl=impl, samples=[t, t + 1, t + 2])
+                if impl == "ours":
+                    r["onednn_best_path"] = "any"
+            rows.append(r)
+    seed("compare", "latbench_rows", json.dumps({"benchmarks": rows}))
     seed("compare", "zero_time", '{"benchmarks": [{"name": "a", "samples": [0, 0]}]}')
     seed("compare", "negative_time", '{"benchmarks": [{"name": "a", "run_type": "iteration", "real_time": -1}]}')
     seed("compare", "unknown_unit", '{"benchmarks": [{"name": "a", "time_unit": "fortnight", "samples": [1]}]}')

@@ -82,6 +82,7 @@ typedef struct bench_run {
     bool any_lone;                      /* some path was timed once only (too slow) */
     bool any_contended;                 /* some row ran far slower on more threads */
     int n_rows;
+    int json_families;                  /* benchmarks written to the JSON (their family_index) */
     /* called for every measurement after it is printed (the CI gate collects ratios here) */
     void (*on_measure)(struct bench_run *r, const bench_measure *m);
     bench_json_hook *on_json_written;   /* NULL: none (see bench_command) */
@@ -146,10 +147,23 @@ float *bench_alloc_filled(size_t n, unsigned seed);
 void bench_print_header(FILE *f);
 /* Prints m's row, writes its JSON records (when the run writes JSON), calls r->on_measure. */
 void bench_report(bench_run *r, const bench_measure *m);
-/* A record's google-benchmark time fields (real_time = the median, min/max/q1/q3, in ns), and the
- * per-repetition times (seconds in, ns out) under `key`, in run order (what `latbench compare` tests). */
-void bench_json_time_stats(json_t *rec, const timing_stats *s);
+/* The per-repetition times (seconds in, ns out) under `key`, in run order. */
 void bench_json_samples(json_t *rec, const char *key, const double *sec, int n);
+/* One measured benchmark, as bench_json_rows writes it. */
+typedef struct {
+    const char *name;      /* the run_name: <problem>/<impl>/threads:<N>, unique in the run */
+    int threads;
+    long iterations;       /* calls per repetition */
+    int n;                 /* repetitions (n >= 1) */
+    const double *wall;    /* wall seconds per call of each repetition, in run order */
+    const double *cpu;     /* the process's CPU seconds per call of each, or NULL: not measured (= wall) */
+    const timing_stats *wall_st;   /* the wall statistics reported, or NULL: computed from wall[] */
+} bench_json_bm;
+/* Appends b's rows in google-benchmark 1.7's layout: one "iteration" row per repetition, then the
+ * aggregates mean, median, stddev and cv (cv's unit "percentage", a fraction).  Returns the median
+ * aggregate, owned by the run's array, for latbench's own fields (it carries min/max/q1/q3_time
+ * and "samples" too); NULL when the run writes no JSON. */
+json_t *bench_json_rows(bench_run *r, const bench_json_bm *b);
 /* Appends a record to the run's "benchmarks" (taking it; dropped when the run writes no JSON). */
 void bench_json_add(bench_run *r, json_t *rec);
 

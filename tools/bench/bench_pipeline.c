@@ -48,11 +48,14 @@ static pipe_cfg pipe_config(const bench_opts *o) {
 
 int pipe_batch(const bench_opts *o) { return o->pipe_batch > 0 ? o->pipe_batch : PIPE_BATCH_DEFAULT; }
 
-double pipe_time_block(const char *phase, const char *name, void (*fn)(void *), void *ctx, long calls) {
+double pipe_time_block(const char *phase, const char *name, void (*fn)(void *), void *ctx, long calls, double *cpu) {
     (void)phase, (void)name;
+    double c0 = timing_cpu_now();
     double t0 = timing_now();
     for (long c = 0; c < calls; c++) fn(ctx);
-    return timing_now() - t0;
+    double t = timing_now() - t0;
+    if (cpu) *cpu = timing_cpu_now() - c0;
+    return t;
 }
 
 long pipe_block_calls(const pipe_cfg *cfg, double step_s) {
@@ -74,16 +77,11 @@ timing_stats pipe_stats(const double *sec, int n) {
     return timing_stats_of(tmp, n);
 }
 
-json_t *pipe_record_json(const char *name, const char *phase, int threads, int reps, long iters) {
-    json_t *j = json_object();
-    io_json_set_str(j, "name", name);
-    io_json_set_str(j, "run_name", name);
-    io_json_set_str(j, "run_type", "aggregate");
-    io_json_set_str(j, "aggregate_name", "median");
-    io_json_set_str(j, "pipeline", phase);
-    io_json_set_int(j, "repetitions", reps);
-    io_json_set_int(j, "iterations", iters);
-    io_json_set_int(j, "threads", threads);
+json_t *pipe_record_json(bench_run *r, const char *name, const char *phase, int threads, int reps, long iters,
+                         const double *sec, const double *cpu, const timing_stats *st) {
+    const bench_json_bm bm = {name, threads, iters, reps, sec, cpu, st};
+    json_t *j = bench_json_rows(r, &bm);
+    if (j) io_json_set_str(j, "pipeline", phase);
     return j;
 }
 

@@ -23,11 +23,12 @@ typedef struct {
 
 /* The training and evaluation batch: --pipeline-batch, else PIPE_BATCH_DEFAULT. */
 int pipe_batch(const bench_opts *o);
-/* Runs fn(ctx) `calls` times and returns the wall time.  Every timed block of ours (each phase
+/* Runs fn(ctx) `calls` times and returns the wall time (the process's CPU time in *cpu unless
+ * cpu is NULL).  Every timed block of ours (each phase
  * and repetition) goes through here: the hook for per-phase hardware counters
  * (tools/machine/counters.h), keyed by `phase` ("train", "infer", "generate", "eval") and `name`
  * (the record name). */
-double pipe_time_block(const char *phase, const char *name, void (*fn)(void *), void *ctx, long calls);
+double pipe_time_block(const char *phase, const char *name, void (*fn)(void *), void *ctx, long calls, double *cpu);
 /* Calls per timed block for a step of step_s seconds (at least one). */
 long pipe_block_calls(const pipe_cfg *cfg, double step_s);
 /* Repetitions within the budget for repetitions of per_rep_s seconds (min_reps..PIPE_MAX_REPS). */
@@ -35,7 +36,8 @@ int pipe_reps(const pipe_cfg *cfg, double per_rep_s);
 /* Statistics of n samples without reordering them. */
 timing_stats pipe_stats(const double *sec, int n);
 /* A new record with the fields every pipeline record starts with. */
-json_t *pipe_record_json(const char *name, const char *phase, int threads, int reps, long iters);
+json_t *pipe_record_json(bench_run *r, const char *name, const char *phase, int threads, int reps, long iters,
+                         const double *sec, const double *cpu, const timing_stats *st);
 /* Milliseconds with three decimals, "-" for none. */
 void pipe_fmt_ms(char *buf, size_t len, double s);
 

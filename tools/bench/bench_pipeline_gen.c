@@ -65,7 +65,7 @@ typedef struct {
     int nvar, threads;
     char names[2][160];
     bool ok[2];                 /* wanted, and no run failed */
-    double sec[2][PIPE_MAX_REPS];
+    double sec[2][PIPE_MAX_REPS], cpu[2][PIPE_MAX_REPS];   /* wall and the process's CPU seconds */
     gen_ctx g[2];
     timing_stats st[2];
 } gen_runs;
@@ -83,7 +83,7 @@ static bool gen_time(bench_run *r, const pipe_cfg *cfg, const torch_client *t, g
         for (int v = 0; v < gr->nvar; v++) {
             if (!gr->ok[v]) continue;
             gen_setup(&gr->g[v], cfg, gr->threads, gr->vars[v], x, y);
-            gr->sec[v][k] = pipe_time_block("generate", gr->names[v], gen_step, &gr->g[v], 1);
+            gr->sec[v][k] = pipe_time_block("generate", gr->names[v], gen_step, &gr->g[v], 1, &gr->cpu[v][k]);
             if (!gr->g[v].ok) {
                 pipe_header(r, header, t);
                 fprintf(r->out, "%-46s %4d  failed: %s\n", gr->names[v], gr->threads, gr->g[v].err);
@@ -99,9 +99,8 @@ static bool gen_time(bench_run *r, const pipe_cfg *cfg, const torch_client *t, g
 static void gen_record(bench_run *r, const pipe_cfg *cfg, const gen_runs *gr, int v, bool with_base) {
     const gen_ctx *g = &gr->g[v];
     const double cps = cfg->gen_count / gr->st[v].median;
-    json_t *j = pipe_record_json(gr->names[v], "generate", gr->threads, cfg->gen_reps, 1);
-    bench_json_time_stats(j, &gr->st[v]);
-    bench_json_samples(j, "samples", gr->sec[v], cfg->gen_reps);
+    json_t *j = pipe_record_json(r, gr->names[v], "generate", gr->threads, cfg->gen_reps, 1, gr->sec[v], gr->cpu[v], &gr->st[v]);
+    if (!j) return;
     io_json_set_str(j, "variant", gr->vars[v]->name);
     io_json_set_str(j, "isa", lb_isa_name(gr->vars[v]->isa));
     io_json_set_str(j, "lattice", "60x4");
@@ -121,7 +120,6 @@ static void gen_record(bench_run *r, const pipe_cfg *cfg, const gen_runs *gr, in
         io_json_set_num(j, "scalar_configs_per_s", cfg->gen_count / gr->st[1].median);
         io_json_set_num(j, "ratio_vs_scalar", gr->st[1].median / gr->st[v].median);
     }
-    bench_json_add(r, j);
 }
 
 /* Variant v's row and record; the dispatched variant's baseline is the scalar reference. */
@@ -201,12 +199,15 @@ static void eval_one(bench_run *r, const pipe_cfg *cfg, const nn_dataset *d, int
     }
     nn_model_init(m, 1);
     eval_ctx e = {m, d, 0};
-    pipe_time_block("eval", name, eval_step, &e, 1);
-    double t1 = pipe_time_block("eval", name, eval_step, &e, 1);
+    pipe_time_block("eval", name, eval_step, &e, 1, NULL);
+    double t1 = pipe_time_block("eval", name, eval_step, &e, 1, NULL);
     long calls = pipe_block_calls(cfg, t1);
     int reps = pipe_reps(cfg, calls * t1);
-    double s[PIPE_MAX_REPS];
-    for (int k = 0; k < reps; k++) s[k] = pipe_time_block("eval", name, eval_step, &e, calls) / calls;
+    double s[PIPE_MAX_REPS], cpu[PIPE_MAX_REPS];
+    for (int k = 0; k < reps; k++) {
+        s[k] = pipe_time_block("eval", name, eval_step, &e, calls, &cpu[k]) / calls;
+        cpu[k] /= calls;
+    }
     timing_stats st = pipe_stats(s, reps);
     double sps = d->n / st.median, flops = nn_model_flops_fwd(m) * d->n, gf = flops / st.median * 1e-9;
     double peak = bench_peak_for(r, r->disp->conv2d->isa, threads);
@@ -223,9 +224,7 @@ static void eval_one(bench_run *r, const pipe_cfg *cfg, const nn_dataset *d, int
     fflush(r->out);
     r->n_rows++;
     if (r->json_on) {
-        json_t *j = pipe_record_json(name, "eval", threads, reps, calls);
-        bench_json_time_stats(j, &st);
-        bench_json_samples(j, "samples", s, reps);
+        json_t *j = pipe_record_json(r, name, "eval", threads, reps, calls, s, cpu, &st);
         io_json_set_str(j, "net", "task1-eq");
         io_json_set_str(j, "lattice", "60x4");
         io_json_set_int(j, "batch", batch);
@@ -234,7 +233,6 @@ static void eval_one(bench_run *r, const pipe_cfg *cfg, const nn_dataset *d, int
         io_json_set_num(j, "samples_per_s", sps);
         io_json_set_num(j, "GFLOPS", gf);
         if (peak > 0) io_json_set_num(j, "pct_fma_peak", 100 * gf / peak);
-        bench_json_add(r, j);
     }
     nn_model_free(m);
 }

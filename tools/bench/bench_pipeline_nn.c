@@ -151,6 +151,7 @@ typedef struct {
     int batch, threads, used, reps, nbase;
     long calls, tcalls;      /* steps per block: ours, PyTorch's */
     double ours[PIPE_MAX_REPS], base[PIPE_MAX_REPS];   /* seconds per step, per repetition */
+    double ours_cpu[PIPE_MAX_REPS];                     /* the process's CPU seconds per step of ours */
     timing_stats st, bst;
     /* with a tuning profile applied: ours under it, a block after each of ours (which runs the
      * default), so both see the same noise; tuned_n 0 without a profile */
@@ -169,8 +170,8 @@ typedef struct {
  * and one step of each to size the blocks. */
 static void nn_time(const pipe_cfg *cfg, torch_client *t, nn_job *nj, const char *spec_text, nn_result *res) {
     const pipe_nn_job *job = res->job;
-    pipe_time_block(res->phase, res->name, nn_step, &nj->c, 2);
-    double t1 = pipe_time_block(res->phase, res->name, nn_step, &nj->c, 1);
+    pipe_time_block(res->phase, res->name, nn_step, &nj->c, 2, NULL);
+    double t1 = pipe_time_block(res->phase, res->name, nn_step, &nj->c, 1, NULL);
     res->calls = pipe_block_calls(cfg, t1);
     double tt1 = torch_client_job(t, job->train, spec_text, res->batch, res->threads, job->h, job->w);
     res->tcalls = tt1 > 0 ? (long)(cfg->block_s / tt1) : 0;
@@ -179,10 +180,11 @@ static void nn_time(const pipe_cfg *cfg, torch_client *t, nn_job *nj, const char
     res->nbase = 0;
     res->tuned_n = 0;
     for (int k = 0; k < res->reps; k++) {
-        res->ours[k] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls) / res->calls;
+        res->ours[k] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, &res->ours_cpu[k]) / res->calls;
+        res->ours_cpu[k] /= res->calls;
         if (res->profile) {
             nn_model_set_profile(nj->c.m, res->profile);
-            res->tuned[res->tuned_n++] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls) / res->calls;
+            res->tuned[res->tuned_n++] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, NULL) / res->calls;
             nn_model_set_profile(nj->c.m, NULL);
         }
         if (res->tcalls > 0 && t->ok) {
@@ -206,7 +208,7 @@ static void nn_profile_and_count(bench_run *r, nn_job *nj, nn_result *res) {
     for (int k = 0; k < PIPE_PROFILE_BLOCKS; k++) {
         memset(&cur, 0, sizeof cur);
         nn_model_attach_profile(m, &cur);
-        double w = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls) / res->calls;
+        double w = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, NULL) / res->calls;
         nn_model_attach_profile(m, NULL);
         if (w < res->pwall) res->pwall = w, res->prof = cur;
     }
@@ -316,9 +318,8 @@ static void nn_torch_json(json_t *j, const torch_client *t, const nn_result *res
 
 static void nn_record(bench_run *r, const torch_client *t, const nn_model *m, const nn_result *res, double first_t) {
     const pipe_nn_job *job = res->job;
-    json_t *j = pipe_record_json(res->name, res->phase, res->threads, res->reps, res->calls);
-    bench_json_time_stats(j, &res->st);
-    bench_json_samples(j, "samples", res->ours, res->reps);
+    json_t *j = pipe_record_json(r, res->name, res->phase, res->threads, res->reps, res->calls, res->ours, res->ours_cpu, &res->st);
+    if (!j) return;
     io_json_set_str(j, "net", job->net);
     char lat[32];
     snprintf(lat, sizeof lat, "%dx%d", job->h, job->w);
@@ -355,7 +356,6 @@ static void nn_record(bench_run *r, const torch_client *t, const nn_model *m, co
     io_json_set_num(j, "loss_time", res->prof.loss.seconds / res->calls * 1e9);
     io_json_set_num(j, "optimizer_time", res->prof.optim.seconds / res->calls * 1e9);
     json_object_set_new(j, "layers", nn_layers_json(m, res));
-    bench_json_add(r, j);
 }
 
 static void nn_job_name(const pipe_nn_job *job, int batch, int threads, char *name, size_t len) {

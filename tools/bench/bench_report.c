@@ -46,16 +46,6 @@ static const char *kind_name(timing_step_kind k) {
     }
 }
 
-void bench_json_time_stats(json_t *j, const timing_stats *s) {
-    io_json_set_num(j, "real_time", s->median * 1e9);
-    io_json_set_num(j, "cpu_time", s->median * 1e9);   /* wall time: the harness does not measure CPU time */
-    io_json_set_str(j, "time_unit", "ns");
-    io_json_set_num(j, "min_time", s->min * 1e9);
-    io_json_set_num(j, "max_time", s->max * 1e9);
-    io_json_set_num(j, "q1_time", s->q1 * 1e9);
-    io_json_set_num(j, "q3_time", s->q3 * 1e9);
-}
-
 void bench_json_samples(json_t *j, const char *key, const double *sec, int n) {
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, io_json_num(sec[i] * 1e9));
@@ -67,20 +57,86 @@ void bench_json_add(bench_run *r, json_t *rec) {
     else json_decref(rec);
 }
 
+/* The fields google-benchmark starts every row with. */
+static json_t *gb_row(const bench_run *r, const bench_json_bm *b, const char *type, const char *agg) {
+    json_t *j = json_object();
+    char name[256];
+    snprintf(name, sizeof name, "%s%s%s", b->name, agg ? "_" : "", agg ? agg : "");
+    io_json_set_str(j, "name", name);
+    io_json_set_int(j, "family_index", r->json_families);
+    io_json_set_int(j, "per_family_instance_index", 0);
+    io_json_set_str(j, "run_name", b->name);
+    io_json_set_str(j, "run_type", type);
+    io_json_set_int(j, "repetitions", b->n);
+    return j;
+}
+
+static void gb_times(json_t *j, double real_s, double cpu_s, double scale) {
+    io_json_set_num(j, "real_time", real_s * scale);
+    io_json_set_num(j, "cpu_time", cpu_s * scale);
+    io_json_set_str(j, "time_unit", "ns");
+}
+
+static void mean_sd(const double *x, int n, double *mean, double *sd) {
+    double s = 0, ss = 0;
+    for (int i = 0; i < n; i++) s += x[i];
+    *mean = s / n;
+    for (int i = 0; i < n; i++) ss += (x[i] - *mean) * (x[i] - *mean);
+    *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;   /* google-benchmark's: the sample standard deviation */
+}
+
+static json_t *gb_aggregate(bench_run *r, const bench_json_bm *b, const char *agg, bool pct, double real_v, double cpu_v) {
+    json_t *j = gb_row(r, b, "aggregate", agg);
+    io_json_set_int(j, "threads", b->threads);
+    io_json_set_str(j, "aggregate_name", agg);
+    io_json_set_str(j, "aggregate_unit", pct ? "percentage" : "time");
+    io_json_set_int(j, "iterations", b->n);
+    gb_times(j, real_v, cpu_v, pct ? 1 : 1e9);
+    json_array_append_new(r->json_benchmarks, j);
+    return j;
+}
+
+json_t *bench_json_rows(bench_run *r, const bench_json_bm *b) {
+    if (!r->json_on || b->n < 1) return NULL;
+    const int n = b->n;
+    const double *cpu = b->cpu ? b->cpu : b->wall;
+    for (int i = 0; i < n; i++) {
+        json_t *j = gb_row(r, b, "iteration", NULL);
+        io_json_set_int(j, "repetition_index", i);
+        io_json_set_int(j, "threads", b->threads);
+        io_json_set_int(j, "iterations", b->iterations);
+        gb_times(j, b->wall[i], cpu[i], 1e9);
+        json_array_append_new(r->json_benchmarks, j);
+    }
+    double tmp[256];   /* the statistics of the first 256 repetitions */
+    const int m = n < 256 ? n : 256;
+    memcpy(tmp, b->wall, sizeof(double) * (size_t)m);
+    const timing_stats w = b->wall_st ? *b->wall_st : timing_stats_of(tmp, m);
+    memcpy(tmp, cpu, sizeof(double) * (size_t)m);
+    const timing_stats c = timing_stats_of(tmp, m);
+    double wm, wsd, cm, csd;
+    mean_sd(b->wall, n, &wm, &wsd);
+    mean_sd(cpu, n, &cm, &csd);
+    gb_aggregate(r, b, "mean", false, wm, cm);
+    json_t *med = gb_aggregate(r, b, "median", false, w.median, c.median);
+    io_json_set_num(med, "min_time", w.min * 1e9);
+    io_json_set_num(med, "max_time", w.max * 1e9);
+    io_json_set_num(med, "q1_time", w.q1 * 1e9);
+    io_json_set_num(med, "q3_time", w.q3 * 1e9);
+    bench_json_samples(med, "samples", b->wall, n);
+    gb_aggregate(r, b, "stddev", false, wsd, csd);
+    gb_aggregate(r, b, "cv", true, wm > 0 ? wsd / wm : 0, cm > 0 ? csd / cm : 0);
+    r->json_families++;
+    return med;
+}
+
 static void record_json(bench_run *r, const bench_measure *m, const char *who, const timing_seq *seq,
                         const timing_seq_result *res, double peak) {
     char name[192];
     snprintf(name, sizeof name, "%s/%s/threads:%d", m->name, who, m->threads);
-    json_t *j = json_object();
-    io_json_set_str(j, "name", name);
-    io_json_set_str(j, "run_name", name);
-    io_json_set_str(j, "run_type", "aggregate");
-    io_json_set_str(j, "aggregate_name", "median");
-    io_json_set_int(j, "repetitions", res->reps);
-    io_json_set_int(j, "iterations", res->calls);
-    io_json_set_int(j, "threads", m->threads);
-    bench_json_time_stats(j, &res->total);
-    bench_json_samples(j, "samples", res->samples, res->n_samples);
+    const bench_json_bm bm = {name, m->threads, res->calls, res->n_samples, res->samples, res->cpu_samples, &res->total};
+    json_t *j = bench_json_rows(r, &bm);
+    if (!j) return;
     io_json_set_str(j, "problem", m->name);
     io_json_set_str(j, "op", m->op);
     io_json_set_str(j, "pass", m->pass);
@@ -153,7 +209,6 @@ static void record_json(bench_run *r, const bench_measure *m, const char *who, c
         }
         json_object_set_new(j, "steps", steps);
     }
-    bench_json_add(r, j);
 }
 
 #define ROW_FMT "%-60s %4s %10s %4s %8s %6s | %10s %9s %9s %10s | %6s %6s %6s %6s | %-34s | %s\n"

@@ -31,12 +31,17 @@ static void print_row(bench_run *r, const char *name, int threads, const bench_w
 
 static void add_record(bench_run *r, const char *name, const worm_ops *var, int threads, const bench_worm_result *res,
                        const bench_worm_result *scalar) {
-    json_t *j = json_object();
-    io_json_set_str(j, "name", name);
-    io_json_set_str(j, "run_type", "worm");
+    /* one repetition, an iteration being a sweep of every chain; the rates stay the worm's measure */
+    char run_name[160];
+    snprintf(run_name, sizeof run_name, "%s/threads:%d", name, threads);
+    const double wall = res->sweeps > 0 ? res->wall_s / (double)res->sweeps : 0;
+    const double cpu = res->sweeps > 0 ? res->cpu_s / (double)res->sweeps : 0;
+    const bench_json_bm bm = {run_name, threads, res->sweeps, 1, &wall, &cpu, NULL};
+    json_t *j = bench_json_rows(r, &bm);
+    if (!j) return;
+    io_json_set_str(j, "worm", "update");
     io_json_set_str(j, "variant", var->name);
     io_json_set_str(j, "isa", lb_isa_name(var->isa));
-    io_json_set_int(j, "threads", threads);
     io_json_set_int(j, "chains", res->chains);
     io_json_set_int(j, "worms_per_sweep", res->worms_per_sweep);
     io_json_set_num(j, "sweeps_per_s_core", res->sweeps_per_s_core);
@@ -53,7 +58,6 @@ static void add_record(bench_run *r, const char *name, const worm_ops *var, int 
         io_json_set_num(j, "ratio_l_vs_scalar", res->l_per_s_core / scalar->l_per_s_core);
         io_json_set_num(j, "ratio_updates_vs_scalar", res->updates_per_s_core / scalar->updates_per_s_core);
     }
-    bench_json_add(r, j);
 }
 
 /* Every usable variant on one lattice, mu and thread count; the scalar reference comes first in

@@ -124,6 +124,9 @@ bool bench_worm_throughput(const bench_worm_cfg *c, bench_worm_result *r, char *
     r->lane_efficiency_32 = lane_efficiency(s, 8, 32);
     r->lane_efficiency_1024 = lane_efficiency(s, 2, 1024);
     r->chains = C;
+    r->sweeps = n_f;
+    r->wall_s = wall_f;
+    r->cpu_s = cpu_f;
     r->kernel = s->cfg.ops->name;
     bench_worm_free(&w);
     return true;

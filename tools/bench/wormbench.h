@@ -27,6 +27,10 @@ typedef struct {
      * call per phase: thousands of sweeps) */
     double lane_efficiency, lane_efficiency_32, lane_efficiency_1024;
     int worms_per_sweep, chains;
+    /* the timed full sweeps: how many (each a sweep of every chain), their wall time and their CPU
+     * time summed over the team's threads, in seconds */
+    long sweeps;
+    double wall_s, cpu_s;
     const char *kernel;
 } bench_worm_result;
 

@@ -45,6 +45,21 @@ FIELDS = {"q1_time": NUM, "q3_time": NUM, "threads_used": int, "configs_per_s": 
 POSITIVE = {"threads", "flops", "bytes", "GFLOPS", "samples_per_s", "real_time", "ratio_vs_onednn"}
 
 
+def latbench_rows(recs):
+    """The rows that carry latbench's fields: a benchmark's median aggregate (named by its run_name,
+    without google-benchmark's "_median"); its iteration rows and other aggregates are left out."""
+    out = []
+    for r in recs:
+        if isinstance(r, dict):
+            kind, agg = r.get("run_type"), r.get("aggregate_name")
+            if kind == "iteration" or (kind == "aggregate" and agg not in (None, "median")):
+                continue
+            if agg == "median" and isinstance(r.get("run_name"), str):
+                r = dict(r, name=r["run_name"])
+        out.append(r)
+    return out
+
+
 def check_records(path, recs):
     for i, r in enumerate(recs):
         where = "%s: benchmarks[%d]" % (path, i)
@@ -376,7 +391,7 @@ def main():
     ctx = res.get("context") or {}
     if not isinstance(ctx, dict):
         fail(f"{path}: \"context\" is not a JSON object")
-    recs = res["benchmarks"]
+    recs = latbench_rows(res["benchmarks"])
     check_records(path, recs)
     stem = os.path.splitext(os.path.basename(path))[0]
     machine = f"{ctx.get('cpu_model', '?')} ({ctx.get('cpu_uarch') or '?'}), {ctx.get('date', '')[:10]}"

@@ -11,6 +11,12 @@ double timing_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double timing_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -54,9 +60,11 @@ int timing_seq_add(timing_seq *s, const char *name, timing_step_kind kind, timin
     return 0;
 }
 
-/* Runs `calls` calls of the sequence; returns the wall time, adds per-step times to step_acc
- * (only for sequences of several steps: a lone step is its own total, unperturbed by clock reads). */
-static double run_calls(const timing_seq *s, long calls, double *step_acc) {
+/* Runs `calls` calls of the sequence; returns the wall time and the process's CPU time in *cpu,
+ * adds per-step times to step_acc (only for sequences of several steps: a lone step is its own
+ * total, unperturbed by clock reads). */
+static double run_calls(const timing_seq *s, long calls, double *step_acc, double *cpu) {
+    double c0 = timing_cpu_now();
     double t0 = timing_now();
     if (s->n_steps == 1) {
         timing_step_fn *fn = s->steps[0].fn;
@@ -71,7 +79,9 @@ static double run_calls(const timing_seq *s, long calls, double *step_acc) {
                 if (step_acc) step_acc[k] += b - a;
             }
     }
-    return timing_now() - t0;
+    double t = timing_now() - t0;
+    *cpu = timing_cpu_now() - c0;
+    return t;
 }
 
 /* A call this long is slow enough to be its own sample: calls this slow are timed once or twice,
@@ -83,25 +93,29 @@ static double run_calls(const timing_seq *s, long calls, double *step_acc) {
  * a sample (*has_first = 1, its time in *first_total and first_steps[]), which saves the batch
  * calibration of the slowest problems. */
 static double calibrate(const timing_seq *s, double rep_s, long *calls_out, int *has_first, double *first_total,
-                        double *first_steps) {
+                        double *first_steps, double *first_cpu) {
     for (int k = 0; k < s->n_steps; k++) first_steps[k] = 0;
-    double t = run_calls(s, 1, first_steps);
+    double cpu;
+    double t = run_calls(s, 1, first_steps, &cpu);
     *has_first = t >= FIRST_CALL_SAMPLE_S;
     long calls = 1;
     if (*has_first) {
         /* A second call, and the faster of the two is the sample: the first one may be mostly a
          * library's lazy set-up (oneDNN's JIT) or a stall of the shared machine. */
         double steps2[TIMING_MAX_STEPS] = {0};
-        double t2 = run_calls(s, 1, steps2);
+        double cpu2;
+        double t2 = run_calls(s, 1, steps2, &cpu2);
         if (t2 < t) {
             t = t2;
+            cpu = cpu2;
             for (int k = 0; k < s->n_steps; k++) first_steps[k] = steps2[k];
         }
         *first_total = t;
+        *first_cpu = cpu;
         if (s->n_steps == 1) first_steps[0] = t;
     } else {
         for (;;) {
-            t = run_calls(s, calls, NULL);
+            t = run_calls(s, calls, NULL, &cpu);
             if (t >= 0.5 * rep_s || calls >= (1L << 26)) break;
             calls *= 2;
         }
@@ -113,11 +127,12 @@ static double calibrate(const timing_seq *s, double rep_s, long *calls_out, int 
 }
 
 /* What calibration decided for n sequences: calls per sample, the warm-up sample of the slow ones
- * (first[i * (1 + TIMING_MAX_STEPS)]: its total, then its steps) and the repetitions of each. */
+ * (first[i * (1 + TIMING_MAX_STEPS)]: its total, then its steps; first_cpu[i] its CPU time) and
+ * the repetitions of each. */
 typedef struct {
     long *calls;
     int *has_first, *nrep;
-    double *first, *per_call;
+    double *first, *first_cpu, *per_call;
     int reps; /* the most repetitions of any sequence */
 } interleave_plan;
 
@@ -126,7 +141,8 @@ static void plan_reps(const timing_seq *seqs, int n, const timing_cfg *cfg, inte
     double fastest = INFINITY, slowest_rep = 0;
     for (int i = 0; i < n; i++) {
         double *fi = p->first + (size_t)i * (1 + TIMING_MAX_STEPS);
-        p->per_call[i] = calibrate(&seqs[i], cfg->rep_s, &p->calls[i], &p->has_first[i], &fi[0], &fi[1]);
+        p->per_call[i] = calibrate(&seqs[i], cfg->rep_s, &p->calls[i], &p->has_first[i], &fi[0], &fi[1],
+                                  &p->first_cpu[i]);
         if (p->per_call[i] < fastest) fastest = p->per_call[i];
     }
     /* A sequence far slower than the fastest one, whose first call was long enough to count,
@@ -147,7 +163,8 @@ static void plan_reps(const timing_seq *seqs, int n, const timing_cfg *cfg, inte
 }
 
 /* The timed rounds: samples[i * per_seq + r] = time per call of sequence i in repetition r,
- * samples[i * per_seq + (1 + k) * reps + r] = its step k. */
+ * samples[i * per_seq + (1 + k) * reps + r] = its step k, and at (1 + TIMING_MAX_STEPS) * reps + r
+ * the process's CPU time per call. */
 static void run_rounds(const timing_seq *seqs, int n, const interleave_plan *p, double *samples, size_t per_seq) {
     const int reps = p->reps;
     for (int r = 0; r < reps; r++)
@@ -155,16 +172,18 @@ static void run_rounds(const timing_seq *seqs, int n, const interleave_plan *p, 
             int i = (r + j) % n;   /* rotate who goes first: no sequence always follows the same one */
             if (r >= p->nrep[i]) continue;
             double acc[TIMING_MAX_STEPS] = {0};
-            double t;
+            double t, cpu;
             if (r == 0 && p->has_first[i]) {
                 const double *fi = p->first + (size_t)i * (1 + TIMING_MAX_STEPS);
                 t = fi[0];
+                cpu = p->first_cpu[i];
                 for (int k = 0; k < seqs[i].n_steps; k++) acc[k] = fi[1 + k];
             } else {
-                t = run_calls(&seqs[i], p->calls[i], acc);
+                t = run_calls(&seqs[i], p->calls[i], acc, &cpu);
             }
             double *smp = samples + (size_t)i * per_seq;
             smp[r] = t / (double)p->calls[i];
+            smp[(size_t)(1 + TIMING_MAX_STEPS) * reps + r] = cpu / (double)p->calls[i];
             for (int k = 0; k < seqs[i].n_steps; k++)
                 smp[(size_t)(1 + k) * reps + r] = seqs[i].n_steps == 1 ? t / (double)p->calls[i] : acc[k] / (double)p->calls[i];
         }
@@ -191,6 +210,9 @@ static void seq_result(const timing_seq *s, double *smp, int nr, int reps, long 
     for (int k = 0; k < s->n_steps; k++) o->step[k] = timing_stats_of(smp + (size_t)(1 + k) * reps, nr);
     o->n_samples = nr < TIMING_MAX_SAMPLES ? nr : TIMING_MAX_SAMPLES;
     memcpy(o->samples, smp, sizeof(double) * (size_t)o->n_samples);   /* before the sort below */
+    double *cpu = smp + (size_t)(1 + TIMING_MAX_STEPS) * reps;
+    memcpy(o->cpu_samples, cpu, sizeof(double) * (size_t)o->n_samples);
+    o->cpu = timing_stats_of(cpu, nr);
     o->total = timing_stats_of(smp, nr);
 }
 
@@ -200,12 +222,13 @@ int timing_interleaved(const timing_seq *seqs, int n, const timing_cfg *cfg, tim
                          .has_first = calloc((size_t)n, sizeof *p.has_first),
                          .nrep = calloc((size_t)n, sizeof *p.nrep),
                          .first = calloc((size_t)n * (1 + TIMING_MAX_STEPS), sizeof *p.first),
+                         .first_cpu = calloc((size_t)n, sizeof *p.first_cpu),
                          .per_call = calloc((size_t)n, sizeof *p.per_call)};
     double *samples = NULL, *tmp = NULL;
     int rc = -1;
-    if (p.calls && p.has_first && p.nrep && p.first && p.per_call) {
+    if (p.calls && p.has_first && p.nrep && p.first && p.first_cpu && p.per_call) {
         plan_reps(seqs, n, cfg, &p);
-        size_t per_seq = (size_t)(1 + TIMING_MAX_STEPS) * p.reps;
+        size_t per_seq = (size_t)(2 + TIMING_MAX_STEPS) * p.reps;
         samples = calloc((size_t)n * per_seq, sizeof *samples);
         tmp = calloc((size_t)p.reps, sizeof *tmp);
         if (samples && tmp) {
@@ -219,6 +242,7 @@ int timing_interleaved(const timing_seq *seqs, int n, const timing_cfg *cfg, tim
     free(p.has_first);
     free(p.nrep);
     free(p.first);
+    free(p.first_cpu);
     free(p.per_call);
     free(samples);
     free(tmp);

@@ -59,10 +59,16 @@ typedef struct {
      * `latbench compare` tests for significance */
     int n_samples;
     double samples[TIMING_MAX_SAMPLES];
+    /* the process's CPU time per call of the same repetitions (every thread of the process, so
+     * a team of T busy threads gives about T x the wall time), and its statistics */
+    double cpu_samples[TIMING_MAX_SAMPLES];
+    timing_stats cpu;
 } timing_seq_result;
 
 /* Monotonic clock in seconds. */
 double timing_now(void);
+/* CPU time of the whole process (all its threads) in seconds. */
+double timing_cpu_now(void);
 
 /* Statistics of n samples (sorts them in place), quartiles interpolated (numpy's default). */
 timing_stats timing_stats_of(double *samples, int n);

@@ -70,6 +70,8 @@ static bool check_record(const char *path, json_t *rec, char *err, size_t errlen
     if (!name) return true;   /* not a benchmark record: skipped */
     json_t *samples = json_object_get(rec, "samples"), *rt = json_object_get(rec, "real_time");
     if (!samples && !rt) return true;   /* a rate, no time */
+    const char *agg = json_string_value(json_object_get(rec, "aggregate_name"));
+    if (agg && strcmp(agg, "median")) return true;   /* mean, stddev, cv: not read (cv is not a time) */
     double unit = unit_seconds(rec);
     if (unit == 0) {
         json_t *u = json_object_get(rec, "time_unit");
@@ -86,13 +88,15 @@ static bool check_record(const char *path, json_t *rec, char *err, size_t errlen
     return true;
 }
 
-/* The record named `name`, or NULL. */
+/* The record of the benchmark `name` (its run_name, or its name without one) that holds its
+ * "samples" (latbench's median row), or NULL. */
 static json_t *find_record(json_t *benchmarks, const char *name) {
     size_t i;
     json_t *rec;
     json_array_foreach(benchmarks, i, rec) {
-        const char *n = json_string_value(json_object_get(rec, "name"));
-        if (n && !strcmp(n, name)) return rec;
+        const char *n = json_string_value(json_object_get(rec, "run_name"));
+        if (!n) n = json_string_value(json_object_get(rec, "name"));
+        if (n && !strcmp(n, name) && json_object_get(rec, "samples")) return rec;
     }
     return NULL;
 }
@@ -159,13 +163,14 @@ bool compare_load_results(const char *path, const compare_opts *o, compare_serie
             compare_series tmp;
             memset(&tmp, 0, sizeof tmp);
             if (!ratio_samples(benchmarks, rec, &tmp)) continue;
-            compare_series *s = series_get(set, name);
+            compare_series *s = series_get(set, run_name ? run_name : name);
             if (!s) goto oom;
             memcpy(s->s, tmp.s, sizeof tmp.s);
             s->n = tmp.n;
         } else if (json_is_array(samples)) {
-            compare_series *s = series_get(set, name);
+            compare_series *s = series_get(set, run_name ? run_name : name);
             if (!s) goto oom;
+            if (s->from_iterations) continue;   /* the same repetitions, read from their rows */
             double unit = unit_seconds(rec);
             size_t k;
             json_t *x;
