@@ -12,6 +12,7 @@
 #include "tools/problems/lists.h"
 #include "tools/problems/netproblems.h"
 #include "tools/tune/tune.h"
+#include "tools/opts/opts.h"
 #include "tools/verify/verify_ops.h"
 
 #define MAX_LIST 16
@@ -63,17 +64,6 @@ static int bad(const char *what, const char *v) {
     return 2;
 }
 
-/* "90", "90s", "5m", "1h" -> seconds > 0. */
-static bool parse_duration(const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v <= 0 || *s == '+' || *s == '-') return false;
-    const double unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
-    *out = v * unit;
-    return unit > 0;
-}
-
 static int parse_option(tune_opts *o, const char *k, const char *v) {
     if (!strcmp(k, "--op")) {
         char buf[64];
@@ -117,7 +107,7 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
         else if (!strcmp(v, "patient")) o->level = TUNE_PATIENT;
         else return bad("--level is not quick, measure or patient", v);
     } else if (!strcmp(k, "--budget")) {
-        if (!parse_duration(v, &o->budget_s)) return bad("--budget is not a duration (90, 90s, 5m, 1h)", v);
+        if (!opts_parse_duration(v, &o->budget_s)) return bad("--budget is not a duration (90, 90s, 500ms, 5m, 1h)", v);
     } else if (!strcmp(k, "--out")) {
         if (!*v) return bad("--out is empty", v);
         o->out = v;
@@ -129,15 +119,24 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
 }
 
 static int parse_opts(int argc, char **argv, tune_opts *o) {
+    static const struct option longopts[] = {{"op", required_argument, NULL, 256},      {"model", required_argument, NULL, 256},
+                                             {"batch", required_argument, NULL, 256},   {"lattice", required_argument, NULL, 256},
+                                             {"chains", required_argument, NULL, 256},  {"threads", required_argument, NULL, 256},
+                                             {"mu", required_argument, NULL, 256},      {"level", required_argument, NULL, 256},
+                                             {"budget", required_argument, NULL, 256},  {"out", required_argument, NULL, 256},
+                                             {0}};
     *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
                      .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK};
-    for (int i = 1; i < argc; i += 2) {   /* every option takes one value */
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(usage_text, stdout), -1;
-        if (strncmp(argv[i], "--", 2)) return bad("unexpected argument", argv[i]);
-        if (i + 1 >= argc) return bad("missing value after", argv[i]);
-        const int rc = parse_option(o, argv[i], argv[i + 1]);
+    opts_parser p;
+    opts_init(&p, "tune", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return fputs(usage_text, stdout), -1;
+        if (c == OPTS_ERR) return 2;
+        const int rc = parse_option(o, p.name, p.arg);
         if (rc) return rc;
     }
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected argument '%s' (try latbench tune --help)", argv[opts_first_operand(&p)]);
     if (!o->nmodels) {
         static const char *const nets[] = {PROB_DEFAULT_CONV_NETS};
         for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) o->models[o->nmodels++] = nets[k];
