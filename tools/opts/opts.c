@@ -55,6 +55,11 @@ int opts_next(opts_parser *p) {
     int c = getopt_long(p->argc, p->argv, p->shortopts, p->table, &idx);
     if (c == -1) return OPTS_END;
     if (c == 'h') return OPTS_HELP;
+    const char *last = optind > 0 && optind <= p->argc ? p->argv[optind - 1] : "";
+    if (c == '?' && !optopt && p->pass_prefix && !strncmp(last, p->pass_prefix, strlen(p->pass_prefix))) {
+        p->arg = last;
+        return OPTS_PASS;
+    }
     if (c == '?' || c == ':') {
         spelled(p, p->name, sizeof p->name);
         const struct option *o = c == '?' && optopt ? given_value(p) : NULL;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define OPTS_MAX 48          /* options in one command's table, --help included */
-enum { OPTS_END = -1, OPTS_HELP = -2, OPTS_ERR = -3 };
+enum { OPTS_END = -1, OPTS_HELP = -2, OPTS_ERR = -3, OPTS_PASS = -4 };
 
 typedef struct {
     const char *cmd;                   /* "verify": messages read "latbench verify: ..." */
@@ -19,6 +19,8 @@ typedef struct {
     char shortopts[2 * OPTS_MAX + 4];  /* ":h" and the command's short options ("+" first: stop at an operand) */
     const char *arg;                   /* the value of the option opts_next returned (NULL: none) */
     char name[64];                     /* how it was spelled for messages: "--threads" or "-t" */
+    const char *pass_prefix;           /* set after opts_init: an unknown long option starting with it
+                                        * ("--benchmark_") is handed back whole as OPTS_PASS in arg */
 } opts_parser;
 
 /* Starts parsing argv[1..argc-1] (argv[0] is the command's name).  longopts ends with {0}; each
@@ -29,7 +31,7 @@ void opts_init(opts_parser *p, const char *cmd, int argc, char **argv, const str
                const char *shortopts, bool in_order);
 /* The next option's val; OPTS_END when the options are over (operands from opts_first_operand),
  * OPTS_HELP for -h/--help (the command prints its usage on stdout, exit 0), OPTS_ERR after printing
- * the one-line usage error (exit 2). */
+ * the one-line usage error (exit 2), OPTS_PASS for an option of pass_prefix. */
 int opts_next(opts_parser *p);
 /* Index in argv of the first operand (after opts_next returned OPTS_END). */
 int opts_first_operand(const opts_parser *p);
