@@ -178,7 +178,7 @@ bool opts_choice(opts_parser *p, const char *const *names, int *out) {
 }
 
 bool opts_progress_parse(opts_parser *p, opts_progress *out) {
-    static const char *const names[] = {"auto", "bar", "lines", "none", NULL};
+    static const char *const names[] = {"none", "auto", "bar", "lines", NULL};
     int i;
     if (!opts_choice(p, names, &i)) return false;
     *out = (opts_progress)i;

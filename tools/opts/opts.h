@@ -59,7 +59,8 @@ bool opts_parse_duration(const char *s, double *seconds);
 bool opts_parse_int_list(const char *s, long lo, long hi, int max, int *out, int *n);
 
 /* How a command shows progress: --progress=auto|bar|lines|none and --quiet (= none). */
-typedef enum { OPTS_PROGRESS_AUTO, OPTS_PROGRESS_BAR, OPTS_PROGRESS_LINES, OPTS_PROGRESS_NONE } opts_progress;
+/* The values are lib/lattice's lat_progress_mode's (the commands pass one to the other). */
+typedef enum { OPTS_PROGRESS_NONE, OPTS_PROGRESS_AUTO, OPTS_PROGRESS_BAR, OPTS_PROGRESS_LINES } opts_progress;
 #define OPTS_PROGRESS_LONGOPTS(VAL_PROGRESS, VAL_QUIET) \
     {"progress", required_argument, NULL, (VAL_PROGRESS)}, {"quiet", no_argument, NULL, (VAL_QUIET)}
 bool opts_progress_parse(opts_parser *p, opts_progress *out);

@@ -45,7 +45,9 @@ static const char *const usage_text =
     "  --budget D        stop starting problems after D (e.g. 90, 90s, 5m, 1h); the largest come first\n"
     "                    and the untuned ones are listed\n"
     "  --out FILE        the profile to write (default: this CPU's, arch/profile.h); entries of an\n"
-    "                    existing profile of this machine and build there are kept unless retuned\n";
+    "                    existing profile of this machine and build there are kept unless retuned\n"
+    "  --progress=auto|bar|lines|none  a line per problem on stderr with its result, the time and the ETA\n"
+    "                    (none: nothing); --quiet = --progress=none\n";
 
 typedef struct {
     const char *ops[2];   /* "worm", "conv2d" in tuning order */
@@ -56,6 +58,7 @@ typedef struct {
     double mu[MAX_LIST];
     tune_level level;
     double budget_s;   /* 0: none */
+    opts_progress progress;   /* a line per problem on stderr unless none */
     const char *out;
 } tune_opts;
 
@@ -124,15 +127,17 @@ static int parse_opts(int argc, char **argv, tune_opts *o) {
                                              {"chains", required_argument, NULL, 256},  {"threads", required_argument, NULL, 256},
                                              {"mu", required_argument, NULL, 256},      {"level", required_argument, NULL, 256},
                                              {"budget", required_argument, NULL, 256},  {"out", required_argument, NULL, 256},
-                                             {0}};
+                                             OPTS_PROGRESS_LONGOPTS(257, 258),          {0}};
     *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
-                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK};
+                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK, .progress = OPTS_PROGRESS_AUTO};
     opts_parser p;
     opts_init(&p, "tune", argc, argv, longopts, NULL, false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
         if (c == OPTS_HELP) return fputs(usage_text, stdout), -1;
         if (c == OPTS_ERR) return 2;
-        const int rc = parse_option(o, p.name, p.arg);
+        if (c == 257 && !opts_progress_parse(&p, &o->progress)) return 2;
+        if (c == 258) o->progress = OPTS_PROGRESS_NONE;
+        const int rc = c == 256 ? parse_option(o, p.name, p.arg) : 0;
         if (rc) return rc;
     }
     if (opts_first_operand(&p) < argc)
@@ -298,7 +303,7 @@ static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile 
         if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
         if (e.speedup > best) best = e.speedup;
         if (!profile_put(p, &e)) return fprintf(stderr, "latbench tune: too many profile entries\n"), 1;
-        progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
+        if (o->progress != OPTS_PROGRESS_NONE) progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
     }
     if (done < n) {
         fprintf(stderr, "latbench tune: budget of %g s spent: %d of %d problems left untuned:", o->budget_s, n - done, n);
@@ -325,7 +330,8 @@ int cmd_tune(int argc, char **argv) {
     if (n < 0) return 2;
     lb_profile p;
     profile_start(path, &p);
-    fprintf(stderr, "latbench tune: %d problems at cap %s, level %s, into %s\n", n,
+    if (o.progress != OPTS_PROGRESS_NONE)
+        fprintf(stderr, "latbench tune: %d problems at cap %s, level %s, into %s\n", n,
             lb_isa_name(lb_dispatch_get()->cap), o.level == TUNE_QUICK ? "quick" : o.level == TUNE_MEASURE ? "measure" : "patient",
             path);
     rc = run_jobs(&o, jobs, n, &p);
