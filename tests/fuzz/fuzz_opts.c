@@ -28,7 +28,7 @@ static void walk(int argc, char **argv) {
                                        OPTS_PROGRESS_LONGOPTS(260, 'q'), {0}};
     static const char *const levels[] = {"quick", "measure", "patient", NULL};
     for (int order = 0; order < 2; order++) {
-        char *av[MAX_ARGS + 1];
+        char *av[MAX_ARGS + 2];
         memcpy(av, argv, sizeof(char *) * (size_t)(argc + 1));
         opts_parser p;
         opts_init(&p, "fuzz", argc, av, lo, "r:vq", order != 0);
