@@ -8,14 +8,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OPTS_MAX 48          /* options in one command's table, --help included */
+#define OPTS_MAX 48          /* options in one command's table (--help is added) */
 enum { OPTS_END = -1, OPTS_HELP = -2, OPTS_ERR = -3, OPTS_PASS = -4 };
 
 typedef struct {
     const char *cmd;                   /* "verify": messages read "latbench verify: ..." */
     int argc;
     char **argv;
-    struct option table[OPTS_MAX + 1]; /* the command's table and {"help", 'h'} */
+    struct option table[OPTS_MAX + 2]; /* the command's table, {"help", 'h'} and {0} */
     char shortopts[2 * OPTS_MAX + 4];  /* ":h" and the command's short options ("+" first: stop at an operand) */
     const char *arg;                   /* the value of the option opts_next returned (NULL: none) */
     char name[64];                     /* how it was spelled for messages: "--threads" or "-t" */
