@@ -98,6 +98,123 @@ static void test_every_command_has_help(void **state) {
     assert_non_null(strstr(R.out, "oneDNN: "));
 }
 
+/* The names of the commands `latbench help` lists, into names; their count. */
+static int command_names(char names[32][24]) {
+    cli_latbench(&R, NULL, "help");
+    assert_int_equal(R.status, 0);
+    int n = 0;
+    for (const char *l = R.out; l && *l && n < 32; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (l[0] == ' ' && l[1] == ' ' && sscanf(l + 2, "%23[a-z] ", names[n]) == 1) n++;
+    assert_true(n >= 13);
+    return n;
+}
+
+/* Runs args; the status and one line containing want (or, want NULL, no "unknown option"). */
+static void expect_line(const char *args, int status, const char *want) {
+    cli_latbench(&R, NULL, args);
+    if (R.status != status) fail_msg("latbench %s: exit %d, not %d: %s", args, R.status, status, R.out);
+    if (status == 2 && R.lines != 1) fail_msg("latbench %s: %d lines, not one: %s", args, R.lines, R.out);
+    if (want && !strstr(R.out, want)) fail_msg("latbench %s: no '%s' in: %s", args, want, R.out);
+    if (!want && strstr(R.out, "unknown option")) fail_msg("latbench %s: the option was not taken: %s", args, R.out);
+}
+
+/* Every command that has options takes --opt=value for them (GNU getopt_long): each line below gives
+ * one option a value its check refuses, so the message proves the value reached the option. */
+static void test_opt_equals_value(void **state) {
+    (void)state;
+    static const struct {
+        const char *args;
+        int status;
+        const char *want;
+    } cases[] = {
+        {"verify --isa=sse9", 2, "unknown ISA 'sse9'"},
+        {"bench --threads=1,,2 --no-history", 2, "--threads: '1,,2' is not a list"},
+        {"bench --gbench --batch=0", 2, "--batch: '0' is not a list"},
+        {"observe --lattice=8x8 --eta=4 --lambda=1 --mu=1 --sweeps=1", 2, "--sweeps 1: expected an integer in 2.."},
+        {"generate --count=x", 2, "--count x: expected an integer"},
+        {"model task1-eq --lattice=16x16", 0, "lattice 16x16"},
+        {"train --epochs=0", 2, "--epochs 0: expected an integer in 1..1000000"},
+        {"eval --threads=0", 2, "--threads needs an integer in 1..4096"},
+        {"experiment count --trials=0", 2, "--trials needs an integer in 1.."},
+        {"compare --alpha=0.9 a.json b.json", 2, "--alpha: '0.9' is not an error level"},
+        {"tune --level=fast", 2, "--level is not quick, measure or patient 'fast'"},
+        {"gate --runs=0", 2, "--runs: '0' is not a run count in [1, "},
+        {"bisect --reps=1 HEAD~1 HEAD", 2, "--reps: '1' is not a count in [2, "},
+        {"history --window=x", 2, "--window: 'x' is not a run count"},
+        {"dashboard --points=3", 2, "--points: '3' is not a count in [10, 2000]"},
+        {"report /nonexistent/results.json --out=/tmp", 2, "no such file"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) expect_line(cases[i].args, cases[i].status, cases[i].want);
+    /* a value given to an option that takes none, and a missing value, in the same form everywhere */
+    expect_line("verify --verbose=1", 2, "latbench verify: --verbose takes no value");
+    expect_line("gate --json", 2, "latbench gate: --json needs a value");
+    print_message("NOTE cli: info and run take no options (checked below: they refuse unknown ones)\n");
+}
+
+/* Every command of `latbench help` refuses an unknown option with exit 2 and one line naming it. */
+static void test_unknown_option_everywhere(void **state) {
+    (void)state;
+    char names[32][24];
+    const int n = command_names(names);
+    for (int i = 0; i < n; i++) {
+        char args[128], want[160];
+        snprintf(args, sizeof args, "%.23s --no-such-option", names[i]);
+        snprintf(want, sizeof want, "latbench %.23s: unknown option '--no-such-option' (try latbench %.23s --help)", names[i],
+                 names[i]);
+        expect_line(args, 2, want);
+    }
+    print_message("NOTE cli: %d commands refuse an unknown option in one line with exit 2\n", n);
+}
+
+/* `--` ends the options: what follows is an operand even when it starts with "--". */
+static void test_double_dash(void **state) {
+    (void)state;
+    expect_line("verify -- --isa", 2, "latbench verify: unexpected argument '--isa'");
+    expect_line("compare --threshold 5 -- --old.json new.json", 2, "--old.json");
+    assert_null(strstr(R.out, "unknown option"));
+    expect_line("model -- --lattice", 2, "--lattice");
+    assert_null(strstr(R.out, "unknown option"));
+}
+
+/* --progress: lines in a log gives a line per 10 % with the rate and the time left; none and
+ * --quiet nothing at all on stderr (stdout goes to /dev/null: what is left is stderr). */
+static void test_progress_choice(void **state) {
+    (void)state;
+    const char *run = "observe --lattice 8x8 --eta 4 --lambda 1 --mu 1 --sweeps 200 --therm 100 --chains 4";
+    char args[512];
+    snprintf(args, sizeof args, "%s --progress=lines 2>&1 >/dev/null | cat", run);
+    cli_latbench(&R, NULL, args);
+    if (R.lines < 9 || !strstr(R.out, "observe: ") || !strstr(R.out, "sweeps/s") || !strstr(R.out, "left"))
+        fail_msg("--progress=lines in a log: %d lines: %s", R.lines, R.out);
+    assert_null(strchr(R.out, '\r'));   /* no bar redraws in a log */
+    snprintf(args, sizeof args, "%s --progress=bar 2>&1 >/dev/null | cat", run);
+    cli_latbench(&R, NULL, args);
+    if (!strchr(R.out, '\r') || !strstr(R.out, "observe ["))
+        fail_msg("--progress=bar: no bar: %s", R.out);
+    const char *quiet[] = {"--progress=none", "--quiet", "--progress none"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "%s %s 2>&1 >/dev/null | cat", run, quiet[i]);
+        cli_latbench(&R, NULL, args);
+        if (R.out[0]) fail_msg("%s printed on stderr: %s", quiet[i], R.out);
+    }
+    char dir[] = "/tmp/latbench-cli-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args,
+             "generate --task regression --lattice 8x8 --lambda 1 --eta 4 --mu 1 --count 32 --chains 4 --therm 64 "
+             "--out %s/a --progress=lines 2>&1 >/dev/null | cat", dir);
+    cli_latbench(&R, NULL, args);
+    if (!strstr(R.out, "thermalizing: ") || !strstr(R.out, "sampling: ")) fail_msg("generate --progress=lines: %s", R.out);
+    snprintf(args, sizeof args,
+             "generate --task regression --lattice 8x8 --lambda 1 --eta 4 --mu 1 --count 32 --chains 4 --therm 64 "
+             "--out %s/b --quiet 2>&1 >/dev/null | cat", dir);
+    cli_latbench(&R, NULL, args);
+    if (R.out[0]) fail_msg("generate --quiet printed on stderr: %s", R.out);
+    expect_line("observe --lattice 8x8 --eta 4 --lambda 1 --mu 1 --progress=loud", 2,
+                "--progress: 'loud' is not one of none, auto, bar or lines");
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    assert_int_equal(system(args), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_shows_dispatch),
@@ -106,6 +223,10 @@ int main(void) {
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_verify_passes),
         cmocka_unit_test(test_every_command_has_help),
+        cmocka_unit_test(test_opt_equals_value),
+        cmocka_unit_test(test_unknown_option_everywhere),
+        cmocka_unit_test(test_double_dash),
+        cmocka_unit_test(test_progress_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

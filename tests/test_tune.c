@@ -190,7 +190,7 @@ static void test_bad_options(void **state) {
         {"tune --model nosuch --op conv2d", "latbench tune: nosuch: "},
         {"tune --batch 0", "--batch is not a list"},
         {"tune --bogus 1", "unknown option '--bogus'"},
-        {"tune --out", "missing value after '--out'"},
+        {"tune --out", "--out needs a value"},
         {"tune stray", "unexpected argument 'stray'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

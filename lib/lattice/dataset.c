@@ -354,14 +354,14 @@ static bool run_phases(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out,
     lat_progress prog;
     long total = 0;
     for (int p = 0; p < o->npoints; p++) total += (long)gp[p].s.cfg.nchains * o->therm;
-    lat_progress_start(&prog, o->progress ? total : 0, "thermalizing");
+    lat_progress_start(&prog, total, "thermalizing", o->progress);
     bool ok = run_phase(o, gp, out, units, nunits, 0, &prog, err, errlen);
     if (ok)
         for (int p = 0; p < o->npoints; p++) lat_sampler_calibrate(&gp[p].s);
     ok = ok && run_phase(o, gp, out, units, nunits, 1, &prog, err, errlen);
     lat_progress_end(&prog);
     if (!ok || !plan_sampling(o, gp, out, &total, err, errlen)) return false;
-    lat_progress_start(&prog, o->progress ? total : 0, "sampling");
+    lat_progress_start(&prog, total, "sampling", o->progress);
     ok = run_phase(o, gp, out, units, nunits, 2, &prog, err, errlen);
     lat_progress_end(&prog);
     return ok;

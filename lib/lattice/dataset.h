@@ -43,7 +43,7 @@ typedef struct {
     double tau_factor;
     uint64_t seed;
     const worm_ops *ops;             /* NULL: dispatched */
-    bool progress;
+    int progress;   /* a lat_progress_mode (lib/lattice/sampler.h; true: auto) */
     /* output: x through the callback (called concurrently, distinct indices), y into memory */
     bool (*store)(void *ctx, long index, const int16_t *x, char *err, size_t errlen);
     void *ctx;

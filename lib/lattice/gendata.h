@@ -16,7 +16,7 @@ typedef struct {
     long count, chains, threads, therm, spacing, fmax, worms_per_sweep, viol_steps;
     double tau_factor;
     uint64_t seed;
-    bool progress; /* lat_progress on stderr */
+    int progress; /* lat_progress on stderr: a lat_progress_mode (true: auto) */
 } lat_gen_settings;
 
 lat_gen_settings lat_gen_settings_defaults(void);

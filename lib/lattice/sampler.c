@@ -212,9 +212,11 @@ void lat_wtable_cache_free(lat_wtable_cache *c) {
     memset(c, 0, sizeof *c);
 }
 
-void lat_progress_start(lat_progress *p, long total, const char *label) {
+void lat_progress_start(lat_progress *p, long total, const char *label, int mode) {
     p->total = total, p->done = 0, p->label = label, p->t0 = p->last = lat_now();
-    p->enabled = total <= 0 ? 0 : isatty(STDERR_FILENO) ? 1 : 2;
+    /* lines asked for: every 10 % mark; lines by default (auto, not a terminal): marks after 2 s */
+    if (mode == LAT_PROGRESS_AUTO) mode = isatty(STDERR_FILENO) ? LAT_PROGRESS_BAR : LAT_PROGRESS_AUTO;
+    p->enabled = total <= 0 || mode == LAT_PROGRESS_NONE ? 0 : mode == LAT_PROGRESS_BAR ? 1 : mode == LAT_PROGRESS_AUTO ? 2 : 3;
 }
 
 /* Lines mode: one line when a 10 % mark is crossed or 10 s passed since the last one (checked at
@@ -223,7 +225,7 @@ static void progress_line(lat_progress *p, long before, long after) {
     if (after * 10000 / p->total == before * 10000 / p->total) return;
     const double now = lat_now(), el = now - p->t0, frac = (double)after / p->total;
     /* 10 % marks once the run has taken 2 s (a short run stays quiet) */
-    const bool mark = after * 10 / p->total != before * 10 / p->total && el >= 2;
+    const bool mark = after * 10 / p->total != before * 10 / p->total && (el >= 2 || p->enabled == 3);
     double last;
 #pragma omp atomic read
     last = p->last;
@@ -244,7 +246,7 @@ void lat_progress_add(lat_progress *p, long n) {
         p->done += n;
     }
     after = before + n;
-    if (p->enabled == 2) return progress_line(p, before, after);
+    if (p->enabled >= 2) return progress_line(p, before, after);
     if (after * 200 / p->total == before * 200 / p->total) return;
     double frac = (double)after / p->total, el = lat_now() - p->t0;
     int w = 30, fill = (int)(frac * w + 0.5);
@@ -425,7 +427,7 @@ bool lat_measure(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, 
     lat_progress prog;
     long total = 0;
     for (int p = 0; ok && p < npts; p++) total += (long)pts[p].nchains * (o->therm + o->sweeps);
-    lat_progress_start(&prog, o->progress ? total : 0, "observe");
+    lat_progress_start(&prog, total, "observe", o->progress);
     int failed = 0;
     char ferr[320] = "";
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();

@@ -106,11 +106,13 @@ void lat_wtable_cache_free(lat_wtable_cache *c);
  * and the time left, so a long run is never silent.  Work is counted at the callers' hooks. */
 typedef struct {
     long total, done;      /* in sweeps x chains */
-    int enabled;           /* 0 off, 1 bar, 2 lines */
+    int enabled;           /* 0 off, 1 bar, 2 lines (10 % marks after 2 s), 3 lines (every 10 % mark) */
     double t0, last;       /* start, last line printed (lines mode) */
     const char *label;
 } lat_progress;
-void lat_progress_start(lat_progress *p, long total, const char *label);
+/* How progress shows: none (0, false), auto (1, true: a bar on a terminal, else lines), bar, lines. */
+typedef enum { LAT_PROGRESS_NONE, LAT_PROGRESS_AUTO, LAT_PROGRESS_BAR, LAT_PROGRESS_LINES } lat_progress_mode;
+void lat_progress_start(lat_progress *p, long total, const char *label, int mode);
 void lat_progress_add(lat_progress *p, long n);
 void lat_progress_end(lat_progress *p);
 double lat_now(void);
@@ -132,7 +134,7 @@ typedef struct {
     int therm, sweeps;     /* thermalization sweeps (discarded), measured sweeps (one measurement each) */
     int threads;           /* <= 0: OpenMP's default */
     bool check;            /* check the invariants after every sweep (tests) */
-    bool progress;         /* progress bar on a terminal */
+    int progress;          /* a lat_progress_mode (true: auto) */
     double **series;       /* optional: series[p] receives [4][nchains][sweeps] (n, phi2, phi4, charge) */
 } lat_measure_opts;
 

@@ -29,6 +29,7 @@ sources_of() {
         gate) echo tools/track/gate.c ;;
         report) echo tools/cli/report.c ;;
         params) echo lib/lattice/params.c ;;
+        opts) echo tools/opts/opts.c ;;
         profile) echo arch/profile.c ;;
         *) echo "" ;;
     esac

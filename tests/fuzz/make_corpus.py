@@ -172,6 +172,12 @@ def main():
     seed("params", "bad", argv("--lattice", "1x2", "--mu", "nan", "--seed", "-1", "--worms-per-sweep", "99999999999"))
     seed("params", "missing_value", argv("--mu"))
     seed("params", "huge_range", argv("0:1e300:1e-300", "1:2147483647"))
+    # ---- opts: NUL-separated argv through the option layer of every command ----
+    seed("opts", "values", argv("--runs", "5", "--alpha=0.01", "--budget", "90s", "--batch=1,2,64", "--level", "quick", "-v", "op"))
+    seed("opts", "short", argv("-vr3", "-q", "--progress=lines", "--", "--runs", "x"))
+    seed("opts", "bad", argv("--runs", "0x10", "--alpha", "nan", "--budget=-1m", "--batch", "1,,2", "--level=fast", "--verbose=1"))
+    seed("opts", "missing_value", argv("--budget"))
+    seed("opts", "unknown", argv("--nope", "-z", "--ru", "7", "operand", "--progress", "bar"))
     # ---- profile: tuning profiles (README, "Tuning profile"); isas scalar and avx2 only ----
     def entry(op, pas, problem, isa, threads, variant):
         return {"op": op, "pass": pas, "problem": problem, "isa": isa, "threads": threads, "variant": variant,

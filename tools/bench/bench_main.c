@@ -11,6 +11,7 @@
 #include "tools/problems/lists.h"
 #include "tools/problems/netproblems.h"
 #include "tools/problems/problem.h"
+#include "tools/opts/opts.h"
 
 /* the conv nets of the one default list (tools/problems/netproblems.h says why not task2-fl) */
 static const char *const default_nets[] = {PROB_DEFAULT_CONV_NETS};
@@ -260,40 +261,33 @@ static int finish_opts(bench_opts *o, const opts_given *g, int cores) {
 
 /* Returns 0 to go on, 1 when help was printed, 2 on a bad option. */
 static int parse_opts(int argc, char **argv, bench_opts *o, char *nets_buf, size_t nets_len, int cores) {
+    enum { QUICK = 256, SCALAR, NO_JSON, VALUE, PIPELINES, NO_PIPELINES, PIPELINE_BATCH };
+    static const struct option longopts[] = {
+        {"quick", no_argument, NULL, QUICK},       {"scalar", no_argument, NULL, SCALAR},        {"no-json", no_argument, NULL, NO_JSON},
+        {"filter", required_argument, NULL, VALUE}, {"desc", required_argument, NULL, VALUE},    {"threads", required_argument, NULL, VALUE},
+        {"batch", required_argument, NULL, VALUE},  {"lattice", required_argument, NULL, VALUE}, {"reps", required_argument, NULL, VALUE},
+        {"json", required_argument, NULL, VALUE},   {"baseline", required_argument, NULL, VALUE}, {"nets", required_argument, NULL, VALUE},
+        /* pipelines (bench_pipeline.c): --pipelines (only them, unless --filter says otherwise), --no-pipelines */
+        {"pipelines", no_argument, NULL, PIPELINES}, {"no-pipelines", no_argument, NULL, NO_PIPELINES},
+        {"pipeline-batch", required_argument, NULL, PIPELINE_BATCH}, {0}};
     memset(o, 0, sizeof *o);
     opts_given g = {0};
     o->onednn = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        } else if (!strcmp(a, "--quick")) {
-            o->quick = true;
-        } else if (!strcmp(a, "--scalar")) {
-            o->scalar = true;
-        } else if (!strcmp(a, "--no-json")) {
-            o->no_json = true;
-        } else if (!strcmp(a, "--filter") || !strcmp(a, "--desc") || !strcmp(a, "--threads") || !strcmp(a, "--batch") || !strcmp(a, "--lattice") ||
-                   !strcmp(a, "--reps") || !strcmp(a, "--json") || !strcmp(a, "--baseline") || !strcmp(a, "--nets")) {
-            if (!has_value) BAD("%s needs a value", a);
-            if (parse_value_opt(a, argv[++i], o, &g, nets_buf, nets_len)) return 2;
-        /* ---- pipelines (bench_pipeline.c): --pipelines (only them, unless --filter says otherwise),
-         * --no-pipelines, --pipeline-batch N ---- */
-        } else if (!strcmp(a, "--pipelines")) {
-            o->pipelines = 1;
-            if (!o->filter) o->filter = "pipeline/";
-        } else if (!strcmp(a, "--no-pipelines")) {
-            o->pipelines = -1;
-        } else if (!strcmp(a, "--pipeline-batch")) {
-            if (!has_value || !prob_parse_int_in(argv[++i], 1, 1 << 14, &o->pipe_batch))
-                BAD("--pipeline-batch needs a batch size (1..16384)");
-        /* ---- end pipelines ---- */
-        } else {
-            BAD("unknown option '%s' (try latbench bench --help)", a);
-        }
+    opts_parser p;
+    opts_init(&p, "bench", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout), 1;
+        if (c == OPTS_ERR) return 2;
+        if (c == QUICK) o->quick = true;
+        if (c == SCALAR) o->scalar = true;
+        if (c == NO_JSON) o->no_json = true;
+        if (c == VALUE && parse_value_opt(p.name, p.arg, o, &g, nets_buf, nets_len)) return 2;
+        if (c == PIPELINES) o->pipelines = 1, o->filter = o->filter ? o->filter : "pipeline/";
+        if (c == NO_PIPELINES) o->pipelines = -1;
+        if (c == PIPELINE_BATCH && !prob_parse_int_in(p.arg, 1, 1 << 14, &o->pipe_batch))
+            BAD("--pipeline-batch needs a batch size (1..16384)");
     }
+    if (opts_first_operand(&p) < argc) BAD("unexpected argument '%s' (try latbench bench --help)", argv[opts_first_operand(&p)]);
     return finish_opts(o, &g, cores);
 }
 

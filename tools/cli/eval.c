@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 #include "tools/cli/nncli.h"
 #include "lib/io/atomic.h"
 #include "lib/io/npy.h"
@@ -46,10 +47,15 @@ static int eval_args(int argc, char **argv, const char **dirs) {
     bool json = false;
     long threads = 0;
     char err[700];
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    enum { MODEL = 256, SPEC, PRED, THREADS, DATA, JSON };
+    static const struct option longopts[] = {{"model", required_argument, NULL, MODEL},   {"spec", required_argument, NULL, SPEC},
+                                             {"predictions", required_argument, NULL, PRED}, {"threads", required_argument, NULL, THREADS},
+                                             {"data", required_argument, NULL, DATA},     {"json", no_argument, NULL, JSON},
+                                             {0}};
+    opts_parser p;
+    opts_init(&p, "eval", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) {
             printf("usage: latbench eval --model FILE.safetensors --data DIR [DIR...] [--json] [--threads T]\n"
                    "                     [--spec PRESET|FILE] [--predictions FILE.npy]\n"
                    "  --spec         the net of a model file without latbench's spec metadata (a PyTorch\n"
@@ -58,36 +64,18 @@ static int eval_args(int argc, char **argv, const char **dirs) {
                    "                 of the one --data\n");
             return 0;
         }
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-            continue;
-        }
-        if ((r = lat_opt_value(argc, argv, &i, "--model", &v)) != 0) {
-            if (r < 0) return fail("--model needs a value");
-            model = v;
-            continue;
-        }
-        if ((r = lat_opt_value(argc, argv, &i, "--spec", &v)) != 0) {
-            if (r < 0) return fail("--spec needs a value");
-            spec = v;
-            continue;
-        }
-        if ((r = lat_opt_value(argc, argv, &i, "--predictions", &v)) != 0) {
-            if (r < 0) return fail("--predictions needs a value");
-            pred = v;
-            continue;
-        }
-        if ((r = lat_opt_value(argc, argv, &i, "--threads", &v)) != 0) {
-            if (r < 0 || !lat_parse_long(v, 1, 4096, &threads)) return fail("--threads needs an integer in 1..4096");
-            continue;
-        }
-        if ((r = lat_opt_value(argc, argv, &i, "--data", &v)) != 0) {
-            if (r < 0) return fail("--data needs a value");
-            dirs[nd++] = v;
-            while (i + 1 < argc && argv[i + 1][0] != '-') dirs[nd++] = argv[++i];
-            continue;
-        }
-        return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
+        if (c == OPTS_ERR) return 2;
+        if (c == MODEL) model = p.arg;
+        if (c == SPEC) spec = p.arg;
+        if (c == PRED) pred = p.arg;
+        if (c == THREADS && !lat_parse_long(p.arg, 1, 4096, &threads)) return fail("--threads needs an integer in 1..4096");
+        if (c == DATA) dirs[nd++] = p.arg;
+        if (c == JSON) json = true;
+    }
+    /* --data DIR DIR...: the operands are further datasets */
+    for (int i = opts_first_operand(&p); i < argc; i++) {
+        if (!nd) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[i]);
+        dirs[nd++] = argv[i];
     }
     if (!model || nd == 0) return fail("--model FILE and --data DIR... are required");
     if (pred && nd != 1) return fail("--predictions takes the outputs of one --data (several given)");

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 #include "tools/cli/nncli.h"
 #include "arch/registry.h"
 #include "tools/machine/machine.h"
@@ -89,6 +90,7 @@ static bool is_dir(const char *p) {
 typedef struct {
     const exp_def *E;
     bool quick;
+    opts_progress progress;   /* the datasets' generation and a line per epoch of training */
     long trials, epochs, threads, patience, batch, train_count, test_count, therm, chains;
     uint64_t seed;
     const char *out;
@@ -100,13 +102,15 @@ typedef struct {
 static void usage(void) {
     printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
            "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
-           "                          [--train-count N] [--test-count N] [--therm N]\n"
+           "                          [--train-count N] [--test-count N] [--therm N] [--progress=auto|bar|lines|none] [--quiet]\n"
            "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
            "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
            "           of at most 40-60 epochs\n"
            "  --train-count N, --test-count N, --therm N: other dataset sizes and thermalization (smoke tests)\n"
            "  DIR (default experiment-TASK[-quick]) keeps the datasets and trained models; a dataset is named by\n"
-           "  a hash of its generator settings and reused only when its meta.json records the same settings\n");
+           "  a hash of its generator settings and reused only when its meta.json records the same settings\n"
+           "  --progress: on stderr, the datasets' generation (auto: a bar on a terminal, else a line per 10 %%)\n"
+           "  and a line per training epoch; none (= --quiet): neither\n");
 }
 
 /* The defaults the task and --quick select, once the options are read. */
@@ -131,52 +135,49 @@ static int select_run(exp_run *x, const char *task) {
     return -1;
 }
 
+/* An integer option in [lo, hi]; false after the one line. */
+static bool long_in(opts_parser *p, long lo, long hi, long *out) {
+    if (lat_parse_long(p->arg, lo, hi, out)) return true;
+    return opts_fail(p, "%s needs an integer in %ld..%ld", p->name, lo, hi), false;
+}
+
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, exp_run *x) {
-    const char *task = NULL;
-    char err[1024];
-    *x = (exp_run){.patience = 25, .batch = 100, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(), 0;
-        if (!strcmp(argv[i], "--quick")) {
-            x->quick = true;
-            continue;
-        }
-#define LOPT(NAME, VAR, LO, HI)                                                                              \
-    if ((r = lat_opt_value(argc, argv, &i, NAME, &v)) != 0) {                                                \
-        if (r < 0 || !lat_parse_long(v, LO, HI, &x->VAR))                                                    \
-            return snprintf(err, sizeof err, "%s needs an integer in %ld..%ld", NAME, (long)(LO), (long)(HI)), \
-                   fail(err);                                                                               \
-        continue;                                                                                           \
+    enum { QUICK = 256, TRIALS, EPOCHS, THREADS, PATIENCE, BATCH, TRAIN_COUNT, TEST_COUNT, THERM, OUT, SEED, PROGRESS, QUIET };
+    static const struct option longopts[] = {
+        {"quick", no_argument, NULL, QUICK},              {"trials", required_argument, NULL, TRIALS},
+        {"epochs", required_argument, NULL, EPOCHS},      {"threads", required_argument, NULL, THREADS},
+        {"patience", required_argument, NULL, PATIENCE},  {"batch", required_argument, NULL, BATCH},
+        {"train-count", required_argument, NULL, TRAIN_COUNT}, {"test-count", required_argument, NULL, TEST_COUNT},
+        {"therm", required_argument, NULL, THERM},        {"out", required_argument, NULL, OUT},
+        {"seed", required_argument, NULL, SEED},          OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),
+        {0}};
+    *x = (exp_run){.patience = 25, .batch = 100, .seed = 1, .progress = OPTS_PROGRESS_AUTO};
+    opts_parser p;
+    opts_init(&p, "experiment", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        bool ok = c != OPTS_ERR;
+        if (c == OPTS_HELP) return usage(), 0;
+        if (c == QUICK) x->quick = true;
+        if (c == TRIALS) ok = long_in(&p, 1, MAX_TRIALS, &x->trials);
+        if (c == EPOCHS) ok = long_in(&p, 1, 1000000, &x->epochs);
+        if (c == THREADS) ok = long_in(&p, 1, 4096, &x->threads);
+        if (c == PATIENCE) ok = long_in(&p, 1, 1000000, &x->patience);
+        if (c == BATCH) ok = long_in(&p, 1, 1 << 16, &x->batch);
+        if (c == TRAIN_COUNT) ok = long_in(&p, 100, 1L << 30, &x->train_count);
+        if (c == TEST_COUNT) ok = long_in(&p, 9, 1L << 30, &x->test_count);
+        if (c == THERM) ok = long_in(&p, 8, 1L << 20, &x->therm);
+        /* an empty name made the datasets' path "/data", at the filesystem root */
+        if (c == OUT && !*p.arg) return fail("--out needs a directory name");
+        if (c == OUT) x->out = p.arg;
+        if (c == SEED && !lat_parse_u64(p.arg, &x->seed)) return fail("--seed needs an unsigned integer");
+        if (c == PROGRESS) ok = opts_progress_parse(&p, &x->progress);
+        if (c == QUIET) x->progress = OPTS_PROGRESS_NONE;
+        if (!ok) return 2;
     }
-        LOPT("--trials", trials, 1, MAX_TRIALS)
-        LOPT("--epochs", epochs, 1, 1000000)
-        LOPT("--threads", threads, 1, 4096)
-        LOPT("--patience", patience, 1, 1000000)
-        LOPT("--batch", batch, 1, 1 << 16)
-        LOPT("--train-count", train_count, 100, 1L << 30)
-        LOPT("--test-count", test_count, 9, 1L << 30)
-        LOPT("--therm", therm, 8, 1L << 20)
-#undef LOPT
-        if ((r = lat_opt_value(argc, argv, &i, "--out", &v)) != 0) {
-            /* an empty name made the datasets' path "/data", at the filesystem root */
-            if (r < 0 || !*v) return fail("--out needs a directory name");
-            x->out = v;
-            continue;
-        }
-        if ((r = lat_opt_value(argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || !lat_parse_u64(v, &x->seed)) return fail("--seed needs an unsigned integer");
-            continue;
-        }
-        if (argv[i][0] != '-' && !task) {
-            task = argv[i];
-            continue;
-        }
-        return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
-    }
-    return select_run(x, task);
+    int first = opts_first_operand(&p);
+    if (argc - first > 1) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[first + 1]);
+    return select_run(x, first < argc ? argv[first] : NULL);
 }
 
 /* Generates a dataset in process (lib/lattice/gendata.h); the summary `latbench generate` prints
@@ -245,6 +246,7 @@ static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, ch
     lat_gen_settings s = lat_gen_settings_defaults();
     s.task = E->task, s.points = def->points, s.eta = def->eta, s.mu = def->mu, s.lambda = def->lambda;
     s.worms = def->worms, s.lattice = lat, s.count = count, s.seed = dseed, s.therm = x->therm, s.chains = x->chains;
+    s.progress = (int)x->progress;
     char settings[1024], path[4400], why[256];
     if (!lat_gen_settings_text(&s, E->name_order, settings, sizeof settings))
         return snprintf(err, errlen, "dataset settings too long"), false;
@@ -412,7 +414,8 @@ static bool run_arch(const exp_run *x, const nn_dataset *ds, int k, json_t *jarc
                     .d = &ds[0], .batch = (int)x->batch, .threads = (int)x->threads, .trials = (int)x->trials,
                     .o = nn_train_defaults(), .on_start = arch_start, .on_trial = arch_trial, .ctx = &a};
     j.o.epochs = (int)x->epochs, j.o.patience = (int)x->patience, j.o.seed = x->seed;
-    j.o.progress = stderr;   /* a line per epoch on stderr, in a log too: a batch job is never silent long */
+    /* a line per epoch on stderr, in a log too: a batch job is never silent long (unless --progress=none) */
+    j.o.progress = x->progress == OPTS_PROGRESS_NONE ? NULL : stderr;
     nn_fit_result r;
     if (!nn_fit(&j, &r, err, errlen)) return json_decref(a.jtr), false;
     *t_train += a.t_train, *t_eval += a.t_eval, *n_val = a.n_val;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 #include "lib/lattice/gendata.h"
 #include "lib/lattice/params.h"
 
@@ -21,6 +22,8 @@ static void usage(FILE *f) {
             "  --spacing N         sweeps between stored configurations (default: ceil(tau-factor * tau_int))\n"
             "  --tau-factor X      (default 2)\n"
             "  --worms-per-sweep N|auto, --fmax F, --viol-steps S (head proposals of an open worm: 1..S, default 4V)\n"
+            "  --progress=auto|bar|lines|none  on stderr: auto (default) a live bar on a terminal, else a line per\n"
+            "                      10 %% of each phase with the rate and the time left; --quiet = --progress=none\n"
             "The dataset appears in DIR only when complete; an existing DIR is never overwritten.\n");
 }
 
@@ -29,20 +32,36 @@ static int fail(const char *msg) {
     return 2;
 }
 
+/* The options into s: -1 to go on, else the exit status.  The dataset's own options come from
+ * lat_gen_option_names (lib/lattice/gendata.h), each taking a value. */
+static int parse_args(int argc, char **argv, lat_gen_settings *s) {
+    enum { PROGRESS = 512, QUIET };
+    struct option longopts[OPTS_MAX + 1] = {OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET)};
+    int n = 2;
+    for (int k = 0; lat_gen_option_names[k] && n < OPTS_MAX - 1; k++)
+        longopts[n++] = (struct option){lat_gen_option_names[k] + 2, required_argument, NULL, 256 + k};
+    longopts[n] = (struct option){0};
+    opts_parser p;
+    opts_init(&p, "generate", argc, argv, longopts, NULL, false);
+    opts_progress pm = OPTS_PROGRESS_AUTO;
+    char err[400];
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout), 0;
+        if (c == OPTS_ERR || (c == PROGRESS && !opts_progress_parse(&p, &pm))) return 2;
+        if (c == QUIET) pm = OPTS_PROGRESS_NONE;
+        if (c >= 256 && c < PROGRESS && !lat_gen_settings_set(s, lat_gen_option_names[c - 256], p.arg, err, sizeof err))
+            return fail(err);
+    }
+    if (opts_first_operand(&p) < argc) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[opts_first_operand(&p)]);
+    s->progress = (int)pm;
+    return -1;
+}
+
 int cmd_generate(int argc, char **argv) {
     lat_gen_settings s = lat_gen_settings_defaults();
     char err[400];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
-        int r = 0;
-        const char *v = NULL;
-        for (const char *const *n = lat_gen_option_names; *n && !r; n++)
-            if ((r = lat_opt_value(argc, argv, &i, *n, &v)) < 0)
-                return snprintf(err, sizeof err, "%s needs a value", *n), fail(err);
-            else if (r && !lat_gen_settings_set(&s, *n, v, err, sizeof err))
-                return fail(err);
-        if (!r) return snprintf(err, sizeof err, "unknown option '%s' (try --help)", argv[i]), fail(err);
-    }
+    int prc = parse_args(argc, argv, &s);
+    if (prc >= 0) return prc;
     lat_gendata g;
     int rc = 0;
     if (lat_gendata_write(&s, &g, err, sizeof err))

@@ -15,6 +15,7 @@
 #include "tools/machine/counters.h"
 #include "tools/machine/topology.h"
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 
 static void print_topology(const machine_topology *t) {
     printf("topology: %d package(s), %d core(s), %d hardware thread(s), %d NUMA node(s), SMT %d; usable here: %d core(s), "
@@ -146,16 +147,17 @@ static void print_profile(void) {
 }
 
 int cmd_info(int argc, char **argv) {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    opts_parser p;
+    opts_init(&p, "info", argc, argv, NULL, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_ERR) return 2;
         printf("usage: latbench info\n"
                "  The CPU and its ISA features, the kernel variant each op runs (and why), the compiled\n"
                "  variants, the topology and pinning, the counter backends and the tuning profile.\n");
         return 0;
     }
-    if (argc > 1) {
-        fprintf(stderr, "latbench info: unexpected argument '%s' (latbench info --help)\n", argv[1]);
-        return 2;
-    }
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected argument '%s' (latbench info --help)", argv[opts_first_operand(&p)]);
     const lb_dispatch *d = lb_dispatch_get();
     const lb_cpu *c = &d->cpu;
     printf("cpu: %s (%s)\n", c->model[0] ? c->model : "unknown model", c->vendor);

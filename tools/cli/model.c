@@ -5,6 +5,7 @@
 #include <string.h>
 #include "tools/cli/cli.h"
 #include "tools/cli/nncli.h"
+#include "tools/opts/opts.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/netspec.h"
 
@@ -52,25 +53,20 @@ static void model_usage(void) {
 int cmd_model(int argc, char **argv) {
     const char *name = NULL, *lat = NULL;
     char err[512];
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    static const struct option longopts[] = {{"lattice", required_argument, NULL, 'l'}, {0}};
+    opts_parser p;
+    opts_init(&p, "model", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) {
             model_usage();
             return 0;
         }
-        if ((r = lat_opt_value(argc, argv, &i, "--lattice", &v)) != 0) {
-            if (r < 0) return nncli_fail("model", "--lattice needs a value");
-            lat = v;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            snprintf(err, sizeof err, "unknown option %s", argv[i]);
-            return nncli_fail("model", err);
-        } else if (!name) {
-            name = argv[i];
-        } else {
-            return nncli_fail("model", "give one model");
-        }
+        if (c == OPTS_ERR) return 2;
+        lat = p.arg;
     }
+    int first = opts_first_operand(&p);
+    if (argc - first > 1) return nncli_fail("model", "give one model");
+    if (argc - first == 1) name = argv[first];
     if (!name) return nncli_fail("model", "usage: latbench model NAME|FILE [--lattice NTxNX]");
     netspec_loaded s;
     if (!netspec_load(name, &s, err, sizeof err)) return nncli_fail("model", err);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "arch/registry.h"
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 #include "lib/lattice/params.h"
 #include "lib/lattice/sampler.h"
 
@@ -21,7 +22,9 @@ static void usage(FILE *f) {
             "  --threads T         (default: all cores; results do not depend on it)\n"
             "  --worms-per-sweep N|auto   (default auto: ~4V head proposals per sweep, docs/worm.md)\n"
             "  --fmax F            W(f) table size (default %d)\n"
-            "  --json              print a JSON object (a list of them for a scan)\n",
+            "  --json              print a JSON object (a list of them for a scan)\n"
+            "  --progress=auto|bar|lines|none  on stderr: auto (default) a live bar on a terminal, else a line per\n"
+            "                      10 %% with the rate and the time left; --quiet = --progress=none\n",
             LAT_FMAX_DEFAULT);
 }
 
@@ -41,52 +44,52 @@ typedef struct {
     long sweeps, therm, chains, threads, fmax, wps;
     uint64_t seed;
     bool json;
+    opts_progress progress;
 } obs_args;
+
+/* An integer option in [lo, hi] into *out; false after the one line. */
+static bool long_in(opts_parser *p, long lo, long hi, long *out) {
+    if (lat_parse_long(p->arg, lo, hi, out)) return true;
+    opts_fail(p, "%s %s: expected an integer in %ld..%ld", p->name, p->arg, lo, hi);
+    return false;
+}
 
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, obs_args *x) {
-    *x = (obs_args){.sweeps = 10000, .therm = 1000, .chains = 16, .fmax = LAT_FMAX_DEFAULT, .seed = 1};
+    enum { LAT = 256, ETA, LAM, MU, SEED, WPS, SWEEPS, THERM, CHAINS, THREADS, FMAX, JSON, PROGRESS, QUIET };
+    static const struct option longopts[] = {
+        {"lattice", required_argument, NULL, LAT},    {"eta", required_argument, NULL, ETA},
+        {"lambda", required_argument, NULL, LAM},     {"mu", required_argument, NULL, MU},
+        {"seed", required_argument, NULL, SEED},      {"worms-per-sweep", required_argument, NULL, WPS},
+        {"sweeps", required_argument, NULL, SWEEPS},  {"therm", required_argument, NULL, THERM},
+        {"chains", required_argument, NULL, CHAINS},  {"threads", required_argument, NULL, THREADS},
+        {"fmax", required_argument, NULL, FMAX},      {"json", no_argument, NULL, JSON},
+        OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),      {0}};
+    *x = (obs_args){.sweeps = 10000, .therm = 1000, .chains = 16, .fmax = LAT_FMAX_DEFAULT, .seed = 1, .progress = OPTS_PROGRESS_AUTO};
     char err[400];
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
-        if (!strcmp(argv[i], "--json")) {
-            x->json = true;
-            continue;
-        }
-#define OPT(NAME) ((r = lat_opt_value(argc, argv, &i, NAME, &v)) < 0 ? (snprintf(err, sizeof err, "%s needs a value", NAME), 1) : r)
-#define LONG_IN(NAME, VAR, LO, HI)                                                                                  \
-    if (OPT(NAME)) {                                                                                                \
-        if (r < 0) return fail(err);                                                                                \
-        if (!lat_parse_long(v, LO, HI, &x->VAR))                                                                        \
-            return snprintf(err, sizeof err, "%s %s: expected an integer in %ld..%ld", NAME, v, (long)(LO), (long)(HI)), \
-                   fail(err);                                                                                       \
-        continue;                                                                                                   \
+    opts_parser p;
+    opts_init(&p, "observe", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        const char *v = p.arg;
+        bool ok = c != OPTS_ERR;
+        if (c == OPTS_HELP) return usage(stdout), 0;
+        if (c == LAT) x->lat = v;
+        if (c == ETA) x->seta = v;
+        if (c == LAM) x->slam = v;
+        if (c == MU) x->smu = v;
+        if (c == SEED && !lat_parse_u64(v, &x->seed)) ok = false, opts_fail(&p, "--seed %s: expected an unsigned integer", v);
+        if (c == WPS && !lat_parse_worms_per_sweep(v, &x->wps, err, sizeof err)) ok = false, opts_fail(&p, "%s", err);
+        if (c == SWEEPS) ok = long_in(&p, 2, 1L << 30, &x->sweeps);
+        if (c == THERM) ok = long_in(&p, 0, 1L << 30, &x->therm);
+        if (c == CHAINS) ok = long_in(&p, 1, 1 << 16, &x->chains);
+        if (c == THREADS) ok = long_in(&p, 1, 4096, &x->threads);
+        if (c == FMAX) ok = long_in(&p, 8, LAT_FMAX_MAX, &x->fmax);
+        if (c == JSON) x->json = true;
+        if (c == PROGRESS) ok = opts_progress_parse(&p, &x->progress);
+        if (c == QUIET) x->progress = OPTS_PROGRESS_NONE;
+        if (!ok) return 2;
     }
-        if (OPT("--lattice")) { if (r < 0) return fail(err); x->lat = v; continue; }
-        if (OPT("--eta")) { if (r < 0) return fail(err); x->seta = v; continue; }
-        if (OPT("--lambda")) { if (r < 0) return fail(err); x->slam = v; continue; }
-        if (OPT("--mu")) { if (r < 0) return fail(err); x->smu = v; continue; }
-        if (OPT("--seed")) {
-            if (r < 0) return fail(err);
-            if (!lat_parse_u64(v, &x->seed)) return snprintf(err, sizeof err, "--seed %s: expected an unsigned integer", v), fail(err);
-            continue;
-        }
-        if (OPT("--worms-per-sweep")) {
-            if (r < 0 || !lat_parse_worms_per_sweep(v, &x->wps, err, sizeof err)) return fail(err);
-            continue;
-        }
-        LONG_IN("--sweeps", sweeps, 2, 1L << 30)
-        LONG_IN("--therm", therm, 0, 1L << 30)
-        LONG_IN("--chains", chains, 1, 1 << 16)
-        LONG_IN("--threads", threads, 1, 4096)
-        LONG_IN("--fmax", fmax, 8, LAT_FMAX_MAX)
-#undef LONG_IN
-#undef OPT
-        snprintf(err, sizeof err, "unknown option '%s' (try --help)", argv[i]);
-        return fail(err);
-    }
+    if (opts_first_operand(&p) < argc) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[opts_first_operand(&p)]);
     if (!x->lat || !x->seta || !x->slam || !x->smu) return fail("--lattice, --eta, --lambda and --mu are required (try --help)");
     return -1;
 }
@@ -176,7 +179,7 @@ int cmd_observe(int argc, char **argv) {
     rc = 0;
     lat_measure_result *res = calloc(np, sizeof *res);
     lat_measure_opts o = {.therm = (int)x.therm, .sweeps = (int)x.sweeps, .threads = (int)x.threads, .check = false,
-                         .progress = true, .series = NULL};
+                         .progress = (int)x.progress, .series = NULL};
     if (!res) rc = fail("out of memory");
     else if (!lat_measure_check(pts, np, &o, err, sizeof err)) rc = fail(err);
     if (rc) return free(pts), free(res), rc;

@@ -30,6 +30,7 @@
 #include "tools/cli/cli.h"
 #include "tools/cli/nncli.h"
 #include "tools/cli/report.h"
+#include "tools/opts/opts.h"
 #include "lib/io/srcfile.h"
 #include "lib/lattice/params.h"
 
@@ -173,10 +174,11 @@ static int run_script(const char *script, const char *in, const char *out, char 
 int cmd_report(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     char err[2048];
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {0}};
+    opts_parser p;
+    opts_init(&p, "report", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) {
             printf("usage: latbench report RESULTS.json [--out DIR]\n"
                    "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
                    "  per architecture, test loss vs mu (regression, when per-mu losses are present), and the summary\n"
@@ -189,17 +191,12 @@ int cmd_report(int argc, char **argv) {
                    SCRIPT_EXPERIMENT, SCRIPT_BENCH);
             return 0;
         }
-        if ((r = lat_opt_value(argc, argv, &i, "--out", &v)) != 0) {
-            if (r < 0) return fail("--out needs a value");
-            out = v;
-            continue;
-        }
-        if (argv[i][0] != '-' && !in) {
-            in = argv[i];
-            continue;
-        }
-        return snprintf(err, sizeof err, "unknown argument '%.900s' (try --help)", argv[i]), fail(err);
+        if (c == OPTS_ERR) return 2;
+        out = p.arg;
     }
+    int first = opts_first_operand(&p);
+    if (argc - first > 1) return snprintf(err, sizeof err, "unexpected argument '%.900s' (try --help)", argv[first + 1]), fail(err);
+    if (argc - first == 1) in = argv[first];
     if (!in) return fail("usage: latbench report RESULTS.json [--out DIR] (try --help)");
     if (!is_file(in)) return snprintf(err, sizeof err, "%.900s: no such file", in), fail(err);
     bool is_bench = false;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 #include "tools/track/history.h"
 
 static double now_s(void) {
@@ -15,7 +16,10 @@ static double now_s(void) {
 }
 
 int cmd_run(int argc, char **argv) {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    opts_parser o;
+    opts_init(&o, "run", argc, argv, NULL, NULL, false);
+    for (int c; (c = opts_next(&o)) != OPTS_END;) {
+        if (c == OPTS_ERR) return 2;
         printf("usage: latbench run\n"
                "  The main job on built-in defaults (what `make run` calls): latbench info, verify, bench\n"
                "  --quick --no-pipelines, a Silver Blaze scan (observe, 60x4) and experiment count --quick;\n"
@@ -23,10 +27,8 @@ int cmd_run(int argc, char **argv) {
                "  that fails stops the run with its exit status.\n");
         return 0;
     }
-    if (argc > 1) {
-        fprintf(stderr, "latbench run: takes no arguments (it runs the built-in defaults; latbench run --help)\n");
-        return 2;
-    }
+    if (opts_first_operand(&o) < argc)
+        return opts_fail(&o, "takes no arguments (it runs the built-in defaults; latbench run --help)");
     static char *info[] = {"info", NULL};
     static char *verify[] = {"verify", NULL};
     static char *bench[] = {"bench", "--quick", "--no-pipelines", NULL};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "arch/registry.h"
 #include "tools/cli/cli.h"
+#include "tools/opts/opts.h"
 #include "lib/io/atomic.h"
 #include "tools/cli/nncli.h"
 #include "lib/io/npy.h"
@@ -22,7 +23,9 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: latbench train --model NAME|SPECFILE --data DIR --out FILE.safetensors [options]\n"
                "  --epochs N (200)  --batch N (100)  --lr X (1e-2)  --wd X (0)  --patience N (25)\n"
-               "  --val-frac X (0.1)  --trials N (1)  --seed S (1)  --threads T (all cores)  --quiet\n"
+               "  --val-frac X (0.1)  --trials N (1)  --seed S (1)  --threads T (all cores)\n"
+               "  --progress=auto|bar|lines|none  a line per epoch on stderr with the rate and the time left\n"
+               "                      (none: nothing); --quiet = --progress=none\n"
                "AdamW with amsgrad; early stopping on the validation loss keeps the best weights; the best\n"
                "trial (lowest validation loss) is written.\n");
 }
@@ -129,65 +132,72 @@ static int train_run(const nn_fit_job *j, const char *model, const char *task, d
     return 1;
 }
 
+/* The command line of a training run. */
+typedef struct {
+    const char *model, *data, *out, *dump;
+    long epochs, batch, patience, trials, threads;
+    double lr, wd, vfrac;
+    uint64_t seed;
+    opts_progress progress;   /* a line per epoch on stderr unless none */
+} train_args;
+
+/* An integer or a number option in [lo, hi]; false after the one line. */
+static bool long_in(opts_parser *p, long lo, long hi, long *out) {
+    if (lat_parse_long(p->arg, lo, hi, out)) return true;
+    return opts_fail(p, "%s %s: expected an integer in %ld..%ld", p->name, p->arg, lo, hi), false;
+}
+static bool dbl_in(opts_parser *p, double lo, double hi, double *out) {
+    if (lat_parse_double(p->arg, out) && *out >= lo && *out <= hi) return true;
+    return opts_fail(p, "%s %s: expected a number in [%g, %g]", p->name, p->arg, lo, hi), false;
+}
+
+/* The options into x: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, train_args *x) {
+    enum { MODEL = 256, DATA, OUT, DUMP, EPOCHS, BATCH, PATIENCE, TRIALS, THREADS, LR, WD, VFRAC, SEED, PROGRESS, QUIET };
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, MODEL},       {"data", required_argument, NULL, DATA},
+        {"out", required_argument, NULL, OUT},           {"dump-step", required_argument, NULL, DUMP},
+        {"epochs", required_argument, NULL, EPOCHS},     {"batch", required_argument, NULL, BATCH},
+        {"patience", required_argument, NULL, PATIENCE}, {"trials", required_argument, NULL, TRIALS},
+        {"threads", required_argument, NULL, THREADS},   {"lr", required_argument, NULL, LR},
+        {"wd", required_argument, NULL, WD},             {"val-frac", required_argument, NULL, VFRAC},
+        {"seed", required_argument, NULL, SEED},         OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),
+        {0}};
+    *x = (train_args){.epochs = 200, .batch = 100, .patience = 25, .trials = 1, .lr = 1e-2, .vfrac = 0.1, .seed = 1,
+                      .progress = OPTS_PROGRESS_AUTO};
+    opts_parser p;
+    opts_init(&p, "train", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        bool ok = c != OPTS_ERR;
+        if (c == OPTS_HELP) return usage(stdout), 0;
+        if (c == MODEL) x->model = p.arg;
+        if (c == DATA) x->data = p.arg;
+        if (c == OUT) x->out = p.arg;
+        if (c == DUMP) x->dump = p.arg;
+        if (c == EPOCHS) ok = long_in(&p, 1, 1000000, &x->epochs);
+        if (c == BATCH) ok = long_in(&p, 1, 1 << 16, &x->batch);
+        if (c == PATIENCE) ok = long_in(&p, 1, 1000000, &x->patience);
+        if (c == TRIALS) ok = long_in(&p, 1, 1000, &x->trials);
+        if (c == THREADS) ok = long_in(&p, 1, 4096, &x->threads);
+        if (c == LR) ok = dbl_in(&p, 0, 10, &x->lr);
+        if (c == WD) ok = dbl_in(&p, 0, 10, &x->wd);
+        if (c == VFRAC) ok = dbl_in(&p, 0, 0.9, &x->vfrac);
+        if (c == SEED && !lat_parse_u64(p.arg, &x->seed)) ok = false, opts_fail(&p, "--seed %s: expected an unsigned integer", p.arg);
+        if (c == PROGRESS) ok = opts_progress_parse(&p, &x->progress);
+        if (c == QUIET) x->progress = OPTS_PROGRESS_NONE;
+        if (!ok) return 2;
+    }
+    if (opts_first_operand(&p) < argc) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[opts_first_operand(&p)]);
+    return -1;
+}
+
 int cmd_train(int argc, char **argv) {
-    const char *model = NULL, *data = NULL, *out = NULL, *dump = NULL;
-    long epochs = 200, batch = 100, patience = 25, trials = 1, threads = 0;
-    double lr = 1e-2, wd = 0, vfrac = 0.1;
-    uint64_t seed = 1;
-    bool quiet = false;
+    train_args x;
+    int prc = parse_args(argc, argv, &x);
+    if (prc >= 0) return prc;
+    const char *model = x.model, *data = x.data, *out = x.out, *dump = x.dump;
+    long threads = x.threads;
     char err[600];
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
-        if (!strcmp(argv[i], "--quiet")) {
-            quiet = true;
-            continue;
-        }
-#define OPT(NAME) ((r = lat_opt_value(argc, argv, &i, NAME, &v)) != 0)
-#define NEEDV(NAME) \
-    if (r < 0) return snprintf(err, sizeof err, "%s needs a value", NAME), fail(err);
-#define STR(NAME, VAR) \
-    if (OPT(NAME)) {   \
-        NEEDV(NAME)    \
-        VAR = v;       \
-        continue;      \
-    }
-#define LONG_IN(NAME, VAR, LO, HI)                                                                                    \
-    if (OPT(NAME)) {                                                                                                  \
-        NEEDV(NAME)                                                                                                   \
-        if (!lat_parse_long(v, LO, HI, &VAR))                                                                          \
-            return snprintf(err, sizeof err, "%s %s: expected an integer in %ld..%ld", NAME, v, (long)(LO), (long)(HI)), \
-                   fail(err);                                                                                         \
-        continue;                                                                                                     \
-    }
-#define DBL_IN(NAME, VAR, LO, HI)                                                                                \
-    if (OPT(NAME)) {                                                                                             \
-        NEEDV(NAME)                                                                                              \
-        if (!lat_parse_double(v, &VAR) || VAR < (LO) || VAR > (HI))                                               \
-            return snprintf(err, sizeof err, "%s %s: expected a number in [%g, %g]", NAME, v, (double)(LO), (double)(HI)), \
-                   fail(err);                                                                                    \
-        continue;                                                                                                \
-    }
-        STR("--model", model)
-        STR("--data", data)
-        STR("--out", out)
-        STR("--dump-step", dump)
-        LONG_IN("--epochs", epochs, 1, 1000000)
-        LONG_IN("--batch", batch, 1, 1 << 16)
-        LONG_IN("--patience", patience, 1, 1000000)
-        LONG_IN("--trials", trials, 1, 1000)
-        LONG_IN("--threads", threads, 1, 4096)
-        DBL_IN("--lr", lr, 0, 10)
-        DBL_IN("--wd", wd, 0, 10)
-        DBL_IN("--val-frac", vfrac, 0, 0.9)
-        if (OPT("--seed")) {
-            NEEDV("--seed")
-            if (!lat_parse_u64(v, &seed)) return snprintf(err, sizeof err, "--seed %s: expected an unsigned integer", v), fail(err);
-            continue;
-        }
-        return snprintf(err, sizeof err, "unknown argument '%s' (try --help)", argv[i]), fail(err);
-    }
     if (!model || !data || (!out && !dump)) return fail("--model, --data and --out are required (try --help)");
     /* a path that cannot be written is refused before training, not after it */
     if (out && (!io_atomic_check_target(out, err, sizeof err) || !nncli_out_not_input("--out", out, model, data, err, sizeof err)))
@@ -197,14 +207,15 @@ int cmd_train(int argc, char **argv) {
     if (!netspec_load(model, &sp, err, sizeof err)) return fail(err);
     nn_dataset d;
     if (!nn_dataset_load(data, &d, err, sizeof err)) return fail(err);
-    train_cli c = {.model = model, .data = data, .batch = batch, .threads = threads};
+    train_cli c = {.model = model, .data = data, .batch = x.batch, .threads = threads};
     nn_fit_job j = {.name = model, .data_name = data, .spec = &sp.spec, .spec_text = sp.text, .d = &d,
-                    .batch = (int)batch, .threads = (int)threads, .trials = (int)trials, .o = nn_train_defaults(),
+                    .batch = (int)x.batch, .threads = (int)threads, .trials = (int)x.trials, .o = nn_train_defaults(),
                     .out = out, .on_start = print_start, .on_trial = print_trial, .ctx = &c};
-    j.o.epochs = (int)epochs, j.o.patience = (int)patience, j.o.lr = (float)lr, j.o.weight_decay = (float)wd;
-    j.o.val_frac = vfrac, j.o.seed = seed;
-    j.o.progress = quiet ? NULL : stderr;   /* a line per epoch: reads the same in a log */
-    int rc = dump ? dump_step(&j, &sp, dump) : train_run(&j, model, d.task, lr, wd, seed);
+    j.o.epochs = (int)x.epochs, j.o.patience = (int)x.patience, j.o.lr = (float)x.lr, j.o.weight_decay = (float)x.wd;
+    j.o.val_frac = x.vfrac, j.o.seed = x.seed;
+    /* a line per epoch (a bar, lines, auto alike: it reads the same on a terminal and in a log) */
+    j.o.progress = x.progress == OPTS_PROGRESS_NONE ? NULL : stderr;
+    int rc = dump ? dump_step(&j, &sp, dump) : train_run(&j, model, d.task, x.lr, x.wd, x.seed);
     nn_dataset_free(&d);
     return rc;
 }

@@ -24,6 +24,7 @@ int cmd_gbench(int argc, char **argv) {
 #include "tools/machine/peak.h"
 #include "tools/problems/lists.h"
 #include "tools/problems/netproblems.h"
+#include "tools/opts/opts.h"
 
 /* ---- context ---- */
 
@@ -144,6 +145,34 @@ static void usage(FILE *f) {
         return 2;                                                   \
     } while (0)
 
+/* --nets LIST: every item a preset; false after saying which is not. */
+static bool parse_nets(gbk_opts *o, const char *v) {
+    char buf[512];
+    if (strlen(v) >= sizeof o->nets) return fprintf(stderr, "latbench bench --gbench: --nets: list too long\n"), false;
+    strcpy(buf, v);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (!netspec_preset(tok))
+            return fprintf(stderr, "latbench bench --gbench: --nets: '%s' is not a network preset (see latbench model)\n", tok), false;
+    strcpy(o->nets, v);
+    o->nets_given = true;
+    return true;
+}
+
+/* A google-benchmark flag (a): to gargv; --benchmark_out=FILE becomes the temporary's name. */
+static bool pass_through(gbk_opts *o, const char *a, char **gargv, int *gargc, char *out_arg) {
+    if (!strncmp(a, "--benchmark_out=", 16)) {
+        if (!a[16]) return fprintf(stderr, "latbench bench --gbench: --benchmark_out needs a file name\n"), false;
+        o->out_path = a + 16;
+        gargv[(*gargc)++] = out_arg; /* "--benchmark_out=TEMPORARY", filled in once it exists */
+        return true;
+    }
+    if (!strcmp(a, "--benchmark_list_tests") ||
+        (!strncmp(a, "--benchmark_list_tests=", 23) && strcmp(a + 23, "false") && strcmp(a + 23, "0")))
+        o->listing = true;
+    gargv[(*gargc)++] = (char *)a;
+    return true;
+}
+
 /* Consumes latbench's own options; the rest goes to gargv (gargv[0] = "latbench").  Returns 0, 1
  * after help, 2 on a bad option. */
 static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **gargv, int *gargc, char *out_arg) {
@@ -162,50 +191,27 @@ static int parse_opts(int argc, char **argv, registry *R, gbk_opts *o, char **ga
         snprintf(o->nets + strlen(o->nets), sizeof o->nets - strlen(o->nets), "%s%s", i ? "," : "", default_nets[i]);
     *gargc = 0;
     gargv[(*gargc)++] = "latbench";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        static const char *const own[] = {"--threads", "--nets", "--lattice", "--batch"};
-        int which = -1;
-        const char *v = NULL;
-        for (int k = 0; k < 4 && which < 0; k++) {
-            size_t n = strlen(own[k]);
-            if (!strncmp(a, own[k], n) && (a[n] == 0 || a[n] == '=')) {
-                which = k;
-                if (a[n] == '=') v = a + n + 1;
-                else if (i + 1 < argc) v = argv[++i];
-                else BAD("%s needs a value", own[k]);
-            }
-        }
-        if (which == 0) {
-            if (!prob_parse_int_list(v, 1, 1024, GBK_MAX_LIST, R->threads, &R->n_threads)) BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
-        } else if (which == 1) {
-            if (strlen(v) >= sizeof o->nets) BAD("--nets: list too long");
-            char buf[512];
-            strcpy(buf, v);
-            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-                if (!netspec_preset(tok)) BAD("--nets: '%s' is not a network preset (see latbench model)", tok);
-            strcpy(o->nets, v);
-            o->nets_given = true;
-        } else if (which == 2) {
-            if (!prob_parse_lattice_list(v, GBK_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices)) BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
-        } else if (which == 3) {
-            if (!prob_parse_int_list(v, 1, 1 << 16, GBK_MAX_LIST, o->batches, &o->n_batches)) BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
-        } else if (!strcmp(a, "--cpu-time")) {
-            o->cpu_time = true;
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        } else if (!strncmp(a, "--benchmark_out=", 16)) {
-            if (!a[16]) BAD("--benchmark_out needs a file name");
-            o->out_path = a + 16;
-            gargv[(*gargc)++] = out_arg; /* "--benchmark_out=TEMPORARY", filled in once it exists */
-        } else {
-            if (!strcmp(a, "--benchmark_list_tests") ||
-                (!strncmp(a, "--benchmark_list_tests=", 23) && strcmp(a + 23, "false") && strcmp(a + 23, "0")))
-                o->listing = true;
-            gargv[(*gargc)++] = argv[i];
-        }
+    static const struct option longopts[] = {{"threads", required_argument, NULL, 256}, {"nets", required_argument, NULL, 257},
+                                             {"lattice", required_argument, NULL, 258}, {"batch", required_argument, NULL, 259},
+                                             {"cpu-time", no_argument, NULL, 260},      {0}};
+    opts_parser p;
+    opts_init(&p, "bench --gbench", argc, argv, longopts, NULL, false);
+    p.pass_prefix = "--benchmark_";   /* google-benchmark's own flags go through to it */
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        const char *v = p.arg;
+        if (c == OPTS_HELP) return usage(stdout), 1;
+        if (c == OPTS_ERR) return 2;
+        if (c == 256 && !prob_parse_int_list(v, 1, 1024, GBK_MAX_LIST, R->threads, &R->n_threads))
+            BAD("--threads: '%s' is not a list of thread counts (1..1024)", v);
+        if (c == 257 && !parse_nets(o, v)) return 2;
+        if (c == 258 && !prob_parse_lattice_list(v, GBK_MAX_LIST, o->lat_h, o->lat_w, &o->n_lattices))
+            BAD("--lattice: '%s' is not a list of NTxNX lattices (e.g. 8x8,64x64)", v);
+        if (c == 259 && !prob_parse_int_list(v, 1, 1 << 16, GBK_MAX_LIST, o->batches, &o->n_batches))
+            BAD("--batch: '%s' is not a list of batch sizes (1..65536)", v);
+        if (c == 260) o->cpu_time = true;
+        if (c == OPTS_PASS && !pass_through(o, v, gargv, gargc, out_arg)) return 2;
     }
+    for (int i = opts_first_operand(&p); i < argc; i++) gargv[(*gargc)++] = argv[i];
     gargv[*gargc] = NULL;
     R->max_threads = 1;
     for (int i = 0; i < R->n_threads; i++)

@@ -26,6 +26,7 @@
 #include "tools/stats/stats.h"
 #include "tools/timing/timing.h"
 #include "tools/track/compare.h"
+#include "tools/opts/opts.h"
 
 #define BISECT_MAX_PROBLEMS 64
 #define BISECT_MAX_REPS 64
@@ -461,57 +462,38 @@ static void usage(FILE *f) {
             COMPARE_DEFAULT_ALPHA);
 }
 
-static bool parse_value(const char *o, const char *v, bisect_args *a) {
-    char *end;
-    errno = 0;
-    if (!strcmp(o, "--filter")) a->filter = v;
-    else if (!strcmp(o, "--build")) a->build = v;
-    else if (!strcmp(o, "--measure")) a->measure = v;
-    else if (!strcmp(o, "--threshold")) {
-        double pct = strtod(v, &end);
-        if (errno || end == v || *end || !(pct > 0 && pct < 100))
-            return fprintf(stderr, "latbench bisect: --threshold: '%s' is not a percentage in (0, 100)\n", v), false;
-        a->threshold = pct / 100;
-    } else if (!strcmp(o, "--alpha")) {
-        a->alpha = strtod(v, &end);
-        if (errno || end == v || *end || !(a->alpha > 0 && a->alpha < 0.5))
-            return fprintf(stderr, "latbench bisect: --alpha: '%s' is not in (0, 0.5)\n", v), false;
-    } else {
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < 2 || n > BISECT_MAX_REPS)
-            return fprintf(stderr, "latbench bisect: --reps: '%s' is not a count in [2, %d]\n", v, BISECT_MAX_REPS), false;
-        a->reps = (int)n;
-    }
-    return true;
-}
-
 /* 0: parsed, -1: --help printed, 2: bad usage (reported). */
 static int parse_args(int argc, char **argv, bisect_args *a) {
+    static const struct option longopts[] = {{"bad-first", no_argument, NULL, 256},     {"filter", required_argument, NULL, 257},
+                                             {"build", required_argument, NULL, 258},   {"measure", required_argument, NULL, 259},
+                                             {"threshold", required_argument, NULL, 260}, {"alpha", required_argument, NULL, 261},
+                                             {"reps", required_argument, NULL, 262},    {0}};
     *a = (bisect_args){.threshold = BISECT_DEFAULT_THRESHOLD, .alpha = COMPARE_DEFAULT_ALPHA, .reps = BISECT_DEFAULT_REPS,
                        .build = BISECT_DEFAULT_BUILD, .measure = BISECT_DEFAULT_MEASURE};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            usage(stdout);
-            return -1;
-        } else if (!strcmp(o, "--bad-first")) {
-            a->bad_first = true;
-        } else if (!strcmp(o, "--filter") || !strcmp(o, "--build") || !strcmp(o, "--measure") ||
-                   !strcmp(o, "--threshold") || !strcmp(o, "--alpha") || !strcmp(o, "--reps")) {
-            if (i + 1 >= argc) return fprintf(stderr, "latbench bisect: %s needs a value\n", o), 2;
-            if (!parse_value(o, argv[++i], a)) return 2;
-        } else if (o[0] == '-' && o[1]) {
-            return fprintf(stderr, "latbench bisect: unknown option '%s' (try latbench bisect --help)\n", o), 2;
-        } else if (!a->good || !a->bad) {
-            *(a->good ? &a->bad : &a->good) = o;
-        } else {
-            return fprintf(stderr, "latbench bisect: one GOOD and one BAD commit, not '%s' too\n", o), 2;
-        }
+    opts_parser p;
+    opts_init(&p, "bisect", argc, argv, longopts, NULL, false);
+    double pct;
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout), -1;
+        if (c == OPTS_ERR) return 2;
+        if (c == 256) a->bad_first = true;
+        if (c == 257) a->filter = p.arg;
+        if (c == 258) a->build = p.arg;
+        if (c == 259) a->measure = p.arg;
+        if (c == 260 && !(opts_parse_double(p.arg, 0, 100, &pct) && pct > 0 && pct < 100))
+            return opts_fail(&p, "--threshold: '%s' is not a percentage in (0, 100)", p.arg);
+        if (c == 260) a->threshold = pct / 100;
+        if (c == 261 && !(opts_parse_double(p.arg, 0, 0.5, &a->alpha) && a->alpha > 0 && a->alpha < 0.5))
+            return opts_fail(&p, "--alpha: '%s' is not in (0, 0.5)", p.arg);
+        if (c == 262 && !opts_int(&p, 2, BISECT_MAX_REPS, "a count", &a->reps)) return 2;
     }
-    if (!a->bad) return fprintf(stderr, "latbench bisect: needs GOOD and BAD commits (try latbench bisect --help)\n"), 2;
+    int first = opts_first_operand(&p);
+    if (argc - first > 2) return opts_fail(&p, "one GOOD and one BAD commit, not '%s' too", argv[first + 2]);
+    if (argc - first < 2) return opts_fail(&p, "needs GOOD and BAD commits (try latbench bisect --help)");
+    a->good = argv[first], a->bad = argv[first + 1];
     if (a->reps < stats_min_reps(a->alpha))
-        return fprintf(stderr, "latbench bisect: --reps %d cannot reach a bound at --alpha %g (at least %d)\n", a->reps,
-                       a->alpha, stats_min_reps(a->alpha)), 2;
+        return opts_fail(&p, "--reps %d cannot reach a bound at --alpha %g (at least %d)", a->reps, a->alpha,
+                         stats_min_reps(a->alpha));
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "tools/timing/timing.h"
 #include "tools/stats/stats.h"
+#include "tools/opts/opts.h"
 
 /* ---- result files ---- */
 
@@ -260,63 +261,30 @@ static void usage(FILE *f) {
             stats_min_reps(d.alpha));
 }
 
-static bool parse_num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return false;
-    *out = v;
-    return true;
-}
-
 /* The options and the two file names: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, compare_opts *o, const char *files[2]) {
-    int nfiles = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--threshold") || !strcmp(a, "--alpha") || !strcmp(a, "--filter")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "latbench compare: %s needs a value\n", a);
-                return 2;
-            }
-            const char *v = argv[++i];
-            double x;
-            if (!strcmp(a, "--threshold")) {
-                if (!parse_num(v, 0, 1e6, &x)) {
-                    fprintf(stderr, "latbench compare: --threshold: '%s' is not a percentage >= 0\n", v);
-                    return 2;
-                }
-                o->threshold = x / 100;
-            } else if (!strcmp(a, "--alpha")) {
-                if (!parse_num(v, 1e-12, 0.49, &x)) {
-                    fprintf(stderr, "latbench compare: --alpha: '%s' is not an error level in (0, 0.49]\n", v);
-                    return 2;
-                }
-                o->alpha = x;
-            } else {
-                o->filter = v;
-            }
-        } else if (!strcmp(a, "--ratio")) {
-            o->ratio = true;
-        } else if (!strcmp(a, "--all")) {
-            o->all = true;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "latbench compare: unknown option '%s' (try latbench compare --help)\n", a);
-            return 2;
-        } else if (nfiles < 2) {
-            files[nfiles++] = a;
-        } else {
-            fprintf(stderr, "latbench compare: expected two result files, got a third: '%s'\n", a);
-            return 2;
-        }
+    static const struct option longopts[] = {{"threshold", required_argument, NULL, 256}, {"alpha", required_argument, NULL, 257},
+                                             {"filter", required_argument, NULL, 258},    {"ratio", no_argument, NULL, 259},
+                                             {"all", no_argument, NULL, 260},             {0}};
+    opts_parser p;
+    opts_init(&p, "compare", argc, argv, longopts, NULL, false);
+    double x;
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout), 0;
+        if (c == OPTS_ERR) return 2;
+        if (c == 256 && !opts_parse_double(p.arg, 0, 1e6, &x))
+            return opts_fail(&p, "--threshold: '%s' is not a percentage >= 0", p.arg);
+        if (c == 256) o->threshold = x / 100;
+        if (c == 257 && !opts_parse_double(p.arg, 1e-12, 0.49, &o->alpha))
+            return opts_fail(&p, "--alpha: '%s' is not an error level in (0, 0.49]", p.arg);
+        if (c == 258) o->filter = p.arg;
+        if (c == 259) o->ratio = true;
+        if (c == 260) o->all = true;
     }
-    if (nfiles != 2) {
-        fprintf(stderr, "latbench compare: expected two result files: OLD.json NEW.json (try --help)\n");
-        return 2;
-    }
+    int first = opts_first_operand(&p);
+    if (argc - first > 2) return opts_fail(&p, "expected two result files, got a third: '%s'", argv[first + 2]);
+    if (argc - first != 2) return opts_fail(&p, "expected two result files: OLD.json NEW.json (try --help)");
+    files[0] = argv[first], files[1] = argv[first + 1];
     return -1;
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tools/track/dashboard_data.h"
+#include "tools/opts/opts.h"
 #include "tools/track/history_db.h"
 #include "lib/io/atomic.h"
 
@@ -368,23 +369,19 @@ int cmd_dashboard(int argc, char **argv) {
                                              {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     hist_dash_opts o = {.points = 160, .progress = true};
     const char *out = "dashboard";
-    int c;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:p:m:f:h", longopts, NULL)) != -1) {
-        if (c == 'o') out = optarg;
-        else if (c == 'm') o.machine = optarg;
-        else if (c == 'f') o.filter = optarg;
-        else if (c == 'h') return usage(stdout);
-        else if (c == 'p') {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 10 || v > 2000)
-                return fprintf(stderr, "latbench: dashboard: --points %s: not a count in 10..2000\n", optarg), 2;
-            o.points = (int)v;
-        } else return usage(stderr);
+    opts_parser p;
+    opts_init(&p, "dashboard", argc, argv, longopts, "o:p:m:f:", false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout);
+        if (c == OPTS_ERR) return 2;
+        if (c == 'o') out = p.arg;
+        if (c == 'm') o.machine = p.arg;
+        if (c == 'f') o.filter = p.arg;
+        if (c == 'p' && !opts_int(&p, 10, 2000, "a count", &o.points)) return 2;
     }
-    if (optind < argc) return fprintf(stderr, "latbench: dashboard: unexpected '%s' (try latbench dashboard --help)\n", argv[optind]), 2;
-    if (!*out) return fprintf(stderr, "latbench: dashboard: --out needs a folder\n"), 2;
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected '%s' (try latbench dashboard --help)", argv[opts_first_operand(&p)]);
+    if (!*out) return opts_fail(&p, "--out needs a folder");
     char path[1024], err[1400];
     hist_db *db = NULL;
     if (hist_default_path(path, sizeof path, err, sizeof err)) db = hist_open(path, false, err, sizeof err);

@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include "tools/track/gate.h"
 #include "tools/track/history.h"
+#include "tools/opts/opts.h"
 #include "arch/build_info.h"
 #include "lib/io/atomic.h"
 #include "tools/bench/bench.h"
@@ -375,66 +376,31 @@ typedef struct {
 
 /* 0: parsed, -1: --help printed, 2: bad usage (reported). */
 static int parse_args(int argc, char **argv, gate_args *a) {
+    static const struct option longopts[] = {{"write", no_argument, NULL, 256},         {"allow-missing", no_argument, NULL, 257},
+                                             {"no-history", no_argument, NULL, 258},    {"expect", required_argument, NULL, 259},
+                                             {"tolerance", required_argument, NULL, 260}, {"reps", required_argument, NULL, 261},
+                                             {"json", required_argument, NULL, 262},    {"runs", required_argument, NULL, 263},
+                                             {0}};
     *a = (gate_args){NULL, NULL, false, false, false, 0, 15, 1};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            usage(stdout);
-            return -1;
-        } else if (!strcmp(o, "--write")) {
-            a->write = true;
-        } else if (!strcmp(o, "--allow-missing")) {
-            a->allow_missing = true;
-        } else if (!strcmp(o, "--no-history")) {
-            a->no_history = true;
-        } else if (!strcmp(o, "--expect") || !strcmp(o, "--tolerance") || !strcmp(o, "--reps") || !strcmp(o, "--json") ||
-                   !strcmp(o, "--runs")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "latbench gate: %s needs a value\n", o);
-                return 2;
-            }
-            const char *v = argv[++i];
-            char *end;
-            errno = 0;
-            if (!strcmp(o, "--expect")) {
-                a->expect_path = v;
-            } else if (!strcmp(o, "--json")) {
-                char why[512];
-                if (!io_atomic_check_target(v, why, sizeof why)) {
-                    fprintf(stderr, "latbench gate: --json: %s\n", why);
-                    return 2;
-                }
-                a->json_path = v;
-            } else if (!strcmp(o, "--tolerance")) {
-                a->tol = strtod(v, &end);
-                if (errno || end == v || *end || !(a->tol >= 1 && a->tol <= 100)) {
-                    fprintf(stderr, "latbench gate: --tolerance: '%s' is not a factor in [1, 100]\n", v);
-                    return 2;
-                }
-            } else if (!strcmp(o, "--runs")) {
-                long n = strtol(v, &end, 10);
-                if (errno || end == v || *end || n < 1 || n > GATE_MAX_RUNS) {
-                    fprintf(stderr, "latbench gate: --runs: '%s' is not a run count in [1, %d]\n", v, GATE_MAX_RUNS);
-                    return 2;
-                }
-                a->runs = (int)n;
-            } else {
-                long n = strtol(v, &end, 10);
-                if (errno || end == v || *end || n < 3 || n > TIMING_MAX_SAMPLES) {
-                    fprintf(stderr, "latbench gate: --reps: '%s' is not a repetition count in [3, %d]\n", v, TIMING_MAX_SAMPLES);
-                    return 2;
-                }
-                a->reps = (int)n;
-            }
-        } else {
-            fprintf(stderr, "latbench gate: unknown option '%s' (try latbench gate --help)\n", o);
-            return 2;
-        }
+    opts_parser p;
+    opts_init(&p, "gate", argc, argv, longopts, NULL, false);
+    char why[512];
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout), -1;
+        if (c == OPTS_ERR) return 2;
+        if (c == 256) a->write = true;
+        if (c == 257) a->allow_missing = true;
+        if (c == 258) a->no_history = true;
+        if (c == 259) a->expect_path = p.arg;
+        if (c == 260 && !opts_double(&p, 1, 100, "a factor", &a->tol)) return 2;
+        if (c == 261 && !opts_int(&p, 3, TIMING_MAX_SAMPLES, "a repetition count", &a->reps)) return 2;
+        if (c == 262 && !io_atomic_check_target(p.arg, why, sizeof why)) return opts_fail(&p, "--json: %s", why);
+        if (c == 262) a->json_path = p.arg;
+        if (c == 263 && !opts_int(&p, 1, GATE_MAX_RUNS, "a run count", &a->runs)) return 2;
     }
-    if (a->runs > 1 && !a->write) {
-        fprintf(stderr, "latbench gate: --runs is for --write (a check is one run, as CI makes it)\n");
-        return 2;
-    }
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected argument '%s' (try latbench gate --help)", argv[opts_first_operand(&p)]);
+    if (a->runs > 1 && !a->write) return opts_fail(&p, "--runs is for --write (a check is one run, as CI makes it)");
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tools/track/history.h"
+#include "tools/opts/opts.h"
 #include "tools/bench/bench.h"
 #include "lib/io/atomic.h"
 #include "lib/io/infile.h"
@@ -130,13 +131,15 @@ static int export_to(hist_db *db, const char *out) {
 static int cmd_export(int argc, char **argv) {
     static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *out = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
-        if (c == 'o') out = optarg;
-        else return usage(c == 'h' ? stdout : stderr);
+    opts_parser p;
+    opts_init(&p, "history export", argc, argv, longopts, "o:", false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout);
+        if (c == OPTS_ERR) return 2;
+        out = p.arg;
     }
-    if (optind < argc) return fprintf(stderr, "latbench: history export: unexpected '%s'\n", argv[optind]), 2;
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected '%s' (try latbench history --help)", argv[opts_first_operand(&p)]);
     hist_db *db = open_default(false);
     if (!db) return 2;
     int rc = export_to(db, out);
@@ -149,15 +152,17 @@ static int cmd_list(int argc, char **argv) {
                                              {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     const char *machine = NULL, *filter = NULL;
     bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:f:jh", longopts, NULL)) != -1) {
-        if (c == 'm') machine = optarg;
-        else if (c == 'f') filter = optarg;
-        else if (c == 'j') json = true;
-        else return usage(c == 'h' ? stdout : stderr);
+    opts_parser p;
+    opts_init(&p, "history list", argc, argv, longopts, "m:f:j", false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout);
+        if (c == OPTS_ERR) return 2;
+        if (c == 'm') machine = p.arg;
+        if (c == 'f') filter = p.arg;
+        if (c == 'j') json = true;
     }
-    if (optind < argc) return fprintf(stderr, "latbench: history: unexpected '%s' (try latbench history --help)\n", argv[optind]), 2;
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected '%s' (try latbench history --help)", argv[opts_first_operand(&p)]);
     hist_db *db = open_default(false);
     if (!db) return 2;
     char err[1400];
@@ -167,26 +172,17 @@ static int cmd_list(int argc, char **argv) {
     return ok ? 0 : 1;
 }
 
-/* A number option in lo..hi; false after one line on stderr. */
-static bool num_opt(const char *name, const char *arg, double lo, double hi, double *v) {
-    char *end;
-    *v = strtod(arg, &end);
-    if (end != arg && !*end && *v >= lo && *v <= hi) return true;
-    fprintf(stderr, "latbench: history: %s %s: not a number in %g..%g\n", name, arg, lo, hi);
-    return false;
-}
-
-static bool changes_opt(int c, hist_changes_opts *o) {
+static bool changes_opt(opts_parser *p, int c, hist_changes_opts *o) {
     double v;
     switch (c) {
-    case 'm': o->machine = optarg; return true;
-    case 'f': o->filter = optarg; return true;
-    case 's': o->since = optarg; return true;
+    case 'm': o->machine = p->arg; return true;
+    case 'f': o->filter = p->arg; return true;
+    case 's': o->since = p->arg; return true;
     case 'j': o->json = true; return true;
-    case 't': return num_opt("--threshold", optarg, 0, 1e6, &o->threshold);
-    case 'w': return num_opt("--window", optarg, 0, 1e7, &v) && (o->window = (int)v, true);
-    case 'a': return num_opt("--alpha", optarg, 1e-6, 0.5, &o->alpha);
-    case 'p': return num_opt("--perms", optarg, 9, 1e5, &v) && (o->perms = (int)v, true);
+    case 't': return opts_double(p, 0, 1e6, "a percentage", &o->threshold);
+    case 'w': return opts_double(p, 0, 1e7, "a run count", &v) && (o->window = (int)v, true);
+    case 'a': return opts_double(p, 1e-6, 0.5, "an error level", &o->alpha);
+    case 'p': return opts_double(p, 9, 1e5, "a permutation count", &v) && (o->perms = (int)v, true);
     default: return false;
     }
 }
@@ -198,11 +194,14 @@ static int cmd_changes(int argc, char **argv) {
                                              {"perms", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'}, {0}};
     hist_changes_opts o = {.window = 200, .threshold = 5, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:f:s:t:w:a:p:jh", longopts, NULL)) != -1)
-        if (c == 'h' || c == '?' || !changes_opt(c, &o)) return usage(c == 'h' ? stdout : stderr);
-    if (optind < argc) return fprintf(stderr, "latbench: history: unexpected '%s' (try latbench history --help)\n", argv[optind]), 2;
+    opts_parser p;
+    opts_init(&p, "history", argc, argv, longopts, "m:f:s:t:w:a:p:j", false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout);
+        if (c == OPTS_ERR || !changes_opt(&p, c, &o)) return 2;
+    }
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected '%s' (try latbench history --help)", argv[opts_first_operand(&p)]);
     hist_db *db = open_default(false);
     if (!db) return 2;
     char err[1400];

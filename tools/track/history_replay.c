@@ -20,6 +20,7 @@
 #include <string.h>
 #include "tools/track/changepoint.h"
 #include "tools/track/history.h"
+#include "tools/opts/opts.h"
 
 #define MAX_LIST 8
 #define CP_MAX 64
@@ -139,28 +140,29 @@ int hist_replay_main(int argc, char **argv) {
     r->steps[0] = 5, r->steps[1] = 10, r->n_steps = 2;
     r->within[0] = 5, r->within[1] = 10, r->n_within = 2;
     double v[MAX_LIST];
-    int c, rc = 0;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "+m:f:s:n:t:jh", longopts, NULL)) != -1) {
-        if (c == 'm') r->o.machine = optarg;
-        else if (c == 'f') r->o.filter = optarg;
+    int rc = 0;
+    opts_parser p;
+    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:j", false);
+    for (int c; !rc && (c = opts_next(&p)) != OPTS_END;) {
+        if (c == 'm') r->o.machine = p.arg;
+        else if (c == 'f') r->o.filter = p.arg;
         else if (c == 'j') r->o.json = true;
-        else if (c == 's') rc = parse_list("--steps", optarg, 0.1, 1000, r->steps, &r->n_steps) ? 0 : 2;
+        else if (c == 's') rc = parse_list("--steps", p.arg, 0.1, 1000, r->steps, &r->n_steps) ? 0 : 2;
         else if (c == 't') {
             int n;
-            rc = parse_list("--threshold", optarg, 0, 1000, v, &n) && n == 1 ? 0 : 2;
+            rc = parse_list("--threshold", p.arg, 0, 1000, v, &n) && n == 1 ? 0 : 2;
             r->o.threshold = v[0];
         }
         else if (c == 'n') {
-            rc = parse_list("--within", optarg, 1, 100, v, &r->n_within) ? 0 : 2;
+            rc = parse_list("--within", p.arg, 1, 100, v, &r->n_within) ? 0 : 2;
             for (int i = 0; i < r->n_within; i++) r->within[i] = (int)v[i];
-        } else if (c == 'h') {
+        } else if (c == OPTS_HELP) {
             printf("usage: latbench history replay [--machine M] [--filter S] [--steps PCT,...] [--within N,...] "
                    "[--threshold PCT] [--json]\n  (latbench history --help)\n");
             rc = -1;
         } else rc = 2;
     }
-    if (!rc && optind < argc) rc = 2, fprintf(stderr, "latbench: history replay: unexpected '%s'\n", argv[optind]);
+    if (!rc && opts_first_operand(&p) < argc) rc = opts_fail(&p, "unexpected '%s'", argv[opts_first_operand(&p)]);
     for (int i = 0; i < r->n_within; i++) r->max_within = r->within[i] > r->max_within ? r->within[i] : r->max_within;
     char path[1024], err[1400];
     hist_db *db = NULL;

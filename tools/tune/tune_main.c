@@ -12,6 +12,7 @@
 #include "tools/problems/lists.h"
 #include "tools/problems/netproblems.h"
 #include "tools/tune/tune.h"
+#include "tools/opts/opts.h"
 #include "tools/verify/verify_ops.h"
 
 #define MAX_LIST 16
@@ -44,7 +45,9 @@ static const char *const usage_text =
     "  --budget D        stop starting problems after D (e.g. 90, 90s, 5m, 1h); the largest come first\n"
     "                    and the untuned ones are listed\n"
     "  --out FILE        the profile to write (default: this CPU's, arch/profile.h); entries of an\n"
-    "                    existing profile of this machine and build there are kept unless retuned\n";
+    "                    existing profile of this machine and build there are kept unless retuned\n"
+    "  --progress=auto|bar|lines|none  a line per problem on stderr with its result, the time and the ETA\n"
+    "                    (none: nothing); --quiet = --progress=none\n";
 
 typedef struct {
     const char *ops[2];   /* "worm", "conv2d" in tuning order */
@@ -55,23 +58,13 @@ typedef struct {
     double mu[MAX_LIST];
     tune_level level;
     double budget_s;   /* 0: none */
+    opts_progress progress;   /* a line per problem on stderr unless none */
     const char *out;
 } tune_opts;
 
 static int bad(const char *what, const char *v) {
     fprintf(stderr, "latbench tune: %s '%s' (try --help)\n", what, v);
     return 2;
-}
-
-/* "90", "90s", "5m", "1h" -> seconds > 0. */
-static bool parse_duration(const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v <= 0 || *s == '+' || *s == '-') return false;
-    const double unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
-    *out = v * unit;
-    return unit > 0;
 }
 
 static int parse_option(tune_opts *o, const char *k, const char *v) {
@@ -117,7 +110,7 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
         else if (!strcmp(v, "patient")) o->level = TUNE_PATIENT;
         else return bad("--level is not quick, measure or patient", v);
     } else if (!strcmp(k, "--budget")) {
-        if (!parse_duration(v, &o->budget_s)) return bad("--budget is not a duration (90, 90s, 5m, 1h)", v);
+        if (!opts_parse_duration(v, &o->budget_s)) return bad("--budget is not a duration (90, 90s, 500ms, 5m, 1h)", v);
     } else if (!strcmp(k, "--out")) {
         if (!*v) return bad("--out is empty", v);
         o->out = v;
@@ -129,15 +122,26 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
 }
 
 static int parse_opts(int argc, char **argv, tune_opts *o) {
+    static const struct option longopts[] = {{"op", required_argument, NULL, 256},      {"model", required_argument, NULL, 256},
+                                             {"batch", required_argument, NULL, 256},   {"lattice", required_argument, NULL, 256},
+                                             {"chains", required_argument, NULL, 256},  {"threads", required_argument, NULL, 256},
+                                             {"mu", required_argument, NULL, 256},      {"level", required_argument, NULL, 256},
+                                             {"budget", required_argument, NULL, 256},  {"out", required_argument, NULL, 256},
+                                             OPTS_PROGRESS_LONGOPTS(257, 258),          {0}};
     *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
-                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK};
-    for (int i = 1; i < argc; i += 2) {   /* every option takes one value */
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(usage_text, stdout), -1;
-        if (strncmp(argv[i], "--", 2)) return bad("unexpected argument", argv[i]);
-        if (i + 1 >= argc) return bad("missing value after", argv[i]);
-        const int rc = parse_option(o, argv[i], argv[i + 1]);
+                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK, .progress = OPTS_PROGRESS_AUTO};
+    opts_parser p;
+    opts_init(&p, "tune", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return fputs(usage_text, stdout), -1;
+        if (c == OPTS_ERR) return 2;
+        if (c == 257 && !opts_progress_parse(&p, &o->progress)) return 2;
+        if (c == 258) o->progress = OPTS_PROGRESS_NONE;
+        const int rc = c == 256 ? parse_option(o, p.name, p.arg) : 0;
         if (rc) return rc;
     }
+    if (opts_first_operand(&p) < argc)
+        return opts_fail(&p, "unexpected argument '%s' (try latbench tune --help)", argv[opts_first_operand(&p)]);
     if (!o->nmodels) {
         static const char *const nets[] = {PROB_DEFAULT_CONV_NETS};
         for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) o->models[o->nmodels++] = nets[k];
@@ -299,7 +303,7 @@ static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile 
         if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
         if (e.speedup > best) best = e.speedup;
         if (!profile_put(p, &e)) return fprintf(stderr, "latbench tune: too many profile entries\n"), 1;
-        progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
+        if (o->progress != OPTS_PROGRESS_NONE) progress(done, n, &jobs[done], &e, &oc, rejected, t0, best);
     }
     if (done < n) {
         fprintf(stderr, "latbench tune: budget of %g s spent: %d of %d problems left untuned:", o->budget_s, n - done, n);
@@ -326,7 +330,8 @@ int cmd_tune(int argc, char **argv) {
     if (n < 0) return 2;
     lb_profile p;
     profile_start(path, &p);
-    fprintf(stderr, "latbench tune: %d problems at cap %s, level %s, into %s\n", n,
+    if (o.progress != OPTS_PROGRESS_NONE)
+        fprintf(stderr, "latbench tune: %d problems at cap %s, level %s, into %s\n", n,
             lb_isa_name(lb_dispatch_get()->cap), o.level == TUNE_QUICK ? "quick" : o.level == TUNE_MEASURE ? "measure" : "patient",
             path);
     rc = run_jobs(&o, jobs, n, &p);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/verify/verify.h"
+#include "tools/opts/opts.h"
 #include "lib/nn/netspec.h"
 #include "tools/problems/problem.h"
 #include "tools/verify/verify_ops.h"
@@ -116,32 +117,23 @@ static bool parse_isa(const char *arg, verify_opts *o) {
 
 /* The options into o: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, const lb_dispatch *disp, verify_opts *o) {
+    static const struct option longopts[] = {{"isa", required_argument, NULL, 256},    {"filter", required_argument, NULL, 257},
+                                             {"desc", required_argument, NULL, 258},   {"no-onednn", no_argument, NULL, 259},
+                                             {"verbose", no_argument, NULL, 'v'},      {0}};
     *o = (verify_opts){.onednn = true};
     for (int i = LB_ISA_SCALAR; i <= (int)disp->cap; i++) o->mask |= 1u << i;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((!strcmp(argv[i], "--isa") || !strcmp(argv[i], "--filter") || !strcmp(argv[i], "--desc")) && i + 1 >= argc) {
-            fprintf(stderr, "latbench verify: %s needs a value\n", argv[i]);
-            return 2;
-        }
-        if (!strcmp(argv[i], "--isa")) {
-            if (!parse_isa(argv[++i], o)) return 2;
-        } else if (!strcmp(argv[i], "--filter")) {
-            o->filter = argv[++i];
-        } else if (!strcmp(argv[i], "--desc")) {
-            o->desc = argv[++i];
-        } else if (!strcmp(argv[i], "--no-onednn")) {
-            o->onednn = false;
-        } else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-            o->verbose = true;
-        } else {
-            fprintf(stderr, "latbench verify: unknown option '%s' (try latbench verify --help)\n", argv[i]);
-            return 2;
-        }
+    opts_parser p;
+    opts_init(&p, "verify", argc, argv, longopts, "v", false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        if (c == OPTS_HELP) return usage(stdout), 0;
+        if (c == OPTS_ERR) return 2;
+        if (c == 256 && !parse_isa(p.arg, o)) return 2;
+        if (c == 257) o->filter = p.arg;
+        if (c == 258) o->desc = p.arg;
+        if (c == 259) o->onednn = false;
+        if (c == 'v') o->verbose = true;
     }
+    if (opts_first_operand(&p) < argc) return opts_fail(&p, "unexpected argument '%s' (try latbench verify --help)", argv[opts_first_operand(&p)]);
     return -1;
 }
 
