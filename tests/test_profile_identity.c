@@ -3,7 +3,9 @@
  * flags), not by the commit: a profile from another commit with the same kernels applies; one whose
  * kernel sources differ is FOREIGN with a line naming the groups that changed; the identity the
  * Makefile compiled in is the hash of the sources in this tree; a version 1 file (keyed by the
- * commit) is refused with a line saying to re-tune, also through `latbench info`.
+ * commit) is refused with a line saying to re-tune, also through `latbench info`; `latbench gate`
+ * runs with this machine's profile committed next to the binary (results/<slug>/profile.json) when
+ * LATBENCH_PROFILE is unset, and says which profile ran.
  * LATBENCH_BIN (set by tests/run.sh) names the binary of the build under test. */
 #include <jansson.h>
 #include <stdio.h>
@@ -40,7 +42,7 @@ static int teardown(void **state) {
 
 /* Saves this machine's one-entry profile with identity id to tmpdir/name; its path in path. */
 static void save_with(const lb_profile_identity *id, const char *name, char *path, size_t len) {
-    snprintf(path, len, "%s/%s", tmpdir, name);
+    snprintf(path, len, "%.200s/%.180s", tmpdir, name);
     lb_profile p = {.id = *id, .n = 1, .entries = &ENTRY};
     char err[1400];
     if (!lb_profile_save(path, &p, err, sizeof err)) fail_msg("%s", err);
@@ -140,6 +142,41 @@ static void test_version1_refused(void **state) {
         fail_msg("status %d: %s", R.status, R.out);
 }
 
+/* A binary in a tree of its own with results/<slug>/profile.json: the gate runs with it and says
+ * so; LATBENCH_PROFILE=off wins. */
+static void test_gate_committed_profile(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("the gate");
+    char expect[600], cmd[3000], path[400];   /* path: tmpdir/name, < 400 */
+    char *bin = realpath(cli_bin(), NULL), *cwd = getcwd(NULL, 0);
+    assert_true(bin && cwd);
+    snprintf(expect, sizeof expect, "%s/results/gate/%s.json", cwd, lb_isa_name(HERE.isa_cap));
+    if (access(expect, R_OK)) {
+        print_message("  NOTE: no %s: the gate's profile line is not checked\n", expect);
+        free(bin), free(cwd);
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/tree/results/%s && cp %s %s/tree/latbench", tmpdir, HERE.slug, bin, tmpdir);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 0);
+    char name[200];
+    snprintf(name, sizeof name, "tree/results/%s/profile.json", HERE.slug);
+    save_with(&HERE, name, path, sizeof path);
+    const char *const runs[][2] = {
+        {"", "(this machine's committed reference profile): applied"},
+        {"LATBENCH_PROFILE=off", "gate: tuning profile: off (LATBENCH_PROFILE=off)"},
+    };
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s/tree && env -u LATBENCH_PROFILE %s ./latbench gate --expect %s --reps 3 --no-history",
+                 tmpdir, runs[i][0], expect);
+        cli_sh(&R, cmd);
+        char want[800];
+        snprintf(want, sizeof want, "gate: tuning profile: %s %s", path, runs[i][1]);
+        if (!strstr(R.out, i ? runs[i][1] : want) || R.status > 1) fail_msg("%s: status %d: %s", cmd, R.status, R.out);
+    }
+    free(bin), free(cwd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_id_form),
@@ -147,6 +184,7 @@ int main(void) {
         cmocka_unit_test(test_commit_alone_keeps_profile),
         cmocka_unit_test(test_kernel_id_diff),
         cmocka_unit_test(test_version1_refused),
+        cmocka_unit_test(test_gate_committed_profile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -610,10 +610,12 @@ int cmd_gate(int argc, char **argv) {
     r.out = stdout;
     r.disp = lb_dispatch_get();
     machine_detect(&r.mach, &r.disp->cpu);
+    gate_profile_reexec(r.mach.slug, argc, argv);   /* this machine's committed profile, if any */
     const char *isa = lb_isa_name(r.disp->conv2d->isa);
     char path[1024], err[1400];
     rc = expect_location(&a, isa, path, sizeof path);
     if (rc >= 0) return rc;
+    gate_profile_say(r.mach.slug);
     gate_expect ex = {NULL, NULL};
     if (!a.write && !gate_load_expect(path, &ex, err, sizeof err)) {
         fprintf(stderr, "latbench gate: %s\n", err);
