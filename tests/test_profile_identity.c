@@ -4,8 +4,8 @@
  * kernel sources differ is FOREIGN with a line naming the groups that changed; the identity the
  * Makefile compiled in is the hash of the sources in this tree; a version 1 file (keyed by the
  * commit) is refused with a line saying to re-tune, also through `latbench info`; `latbench gate`
- * runs with this machine's profile committed next to the binary (results/<slug>/profile.json) when
- * LATBENCH_PROFILE is unset, and says which profile ran.
+ * says which profile ran (this machine's committed results/<slug>/profile.json given by
+ * LATBENCH_PROFILE, off, none).
  * LATBENCH_BIN (set by tests/run.sh) names the binary of the build under test. */
 #include <jansson.h>
 #include <stdio.h>
@@ -142,8 +142,8 @@ static void test_version1_refused(void **state) {
         fail_msg("status %d: %s", R.status, R.out);
 }
 
-/* A binary in a tree of its own with results/<slug>/profile.json: the gate runs with it and says
- * so; LATBENCH_PROFILE=off wins. */
+/* A binary in a tree of its own with results/<slug>/profile.json: the gate names it when given, and
+ * points to it when none runs; off says off. */
 static void test_gate_committed_profile(void **state) {
     (void)state;
     SKIP_UNDER_EMULATION("the gate");
@@ -162,17 +162,21 @@ static void test_gate_committed_profile(void **state) {
     char name[200];
     snprintf(name, sizeof name, "tree/results/%s/profile.json", HERE.slug);
     save_with(&HERE, name, path, sizeof path);
+    char given[500], none[600], cache[500], want[900];
+    snprintf(given, sizeof given, "LATBENCH_PROFILE=%s", path);
+    snprintf(cache, sizeof cache, "XDG_CACHE_HOME=%s/nocache", tmpdir);
+    snprintf(want, sizeof want, "gate: tuning profile: %s (this machine's committed reference profile): applied", path);
+    snprintf(none, sizeof none, "gate: tuning profile: none: the defaults run (this machine's reference: LATBENCH_PROFILE=%s)", path);
     const char *const runs[][2] = {
-        {"", "(this machine's committed reference profile): applied"},
+        {given, want},
         {"LATBENCH_PROFILE=off", "gate: tuning profile: off (LATBENCH_PROFILE=off)"},
+        {cache, none},
     };
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         snprintf(cmd, sizeof cmd, "cd %s/tree && env -u LATBENCH_PROFILE %s ./latbench gate --expect %s --reps 3 --no-history",
                  tmpdir, runs[i][0], expect);
         cli_sh(&R, cmd);
-        char want[800];
-        snprintf(want, sizeof want, "gate: tuning profile: %s %s", path, runs[i][1]);
-        if (!strstr(R.out, i ? runs[i][1] : want) || R.status > 1) fail_msg("%s: status %d: %s", cmd, R.status, R.out);
+        if (!strstr(R.out, runs[i][1]) || R.status > 1) fail_msg("%s: status %d: %s", cmd, R.status, R.out);
     }
     free(bin), free(cwd);
 }

@@ -610,7 +610,6 @@ int cmd_gate(int argc, char **argv) {
     r.out = stdout;
     r.disp = lb_dispatch_get();
     machine_detect(&r.mach, &r.disp->cpu);
-    gate_profile_reexec(r.mach.slug, argc, argv);   /* this machine's committed profile, if any */
     const char *isa = lb_isa_name(r.disp->conv2d->isa);
     char path[1024], err[1400];
     rc = expect_location(&a, isa, path, sizeof path);

@@ -20,12 +20,10 @@ void gate_expect_free(gate_expect *e);
 /* `latbench gate`: the process exit status (1 when a ratio falls below its expectation). */
 int cmd_gate(int argc, char **argv);
 
-/* The committed reference profile of this machine, results/<slug>/profile.json of the source tree
- * the binary sits in (found as the expectations are, lib/io/srcfile.h), which the gate runs with
- * when LATBENCH_PROFILE is unset (tools/track/gate_profile.c).  The profile is loaded at start-up,
- * before dispatch, so gate_profile_reexec runs the gate again with LATBENCH_PROFILE naming that
- * file; it returns only when it did not (no such file, LATBENCH_PROFILE set, or the exec failed:
- * said so on stderr, the defaults run).  argv: cmd_gate's ("gate", options...). */
-void gate_profile_reexec(const char *slug, int argc, char **argv);
-/* One line on stdout: which tuning profile this gate runs with ("gate: tuning profile: ..."). */
+/* One line on stdout: which tuning profile this gate runs with ("gate: tuning profile: <path>
+ * (this machine's committed reference profile | LATBENCH_PROFILE | the user's cache): applied", or
+ * why not, "off", "none") (tools/track/gate_profile.c).  The gate does not switch to the committed
+ * results/<slug>/profile.json by itself: with a profile applied, bench's extra "tuned" sequence
+ * runs interleaved with the gated ones and the gate's own slowdown test (tests/test_gate.c) failed
+ * its unslowed runs 3 of 3, twice; give LATBENCH_PROFILE=results/<slug>/profile.json to use it. */
 void gate_profile_say(const char *slug);
