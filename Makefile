@@ -73,10 +73,18 @@ TOOLS_SRC := $(filter-out tools/cli/main.c $(EXCLUDE_ISA),$(wildcard tools/*/*.c
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/%.o) $(GBENCH_OBJ)
 LIBS     := $(BUILD)/libtools.a $(BUILD)/liblatbench.a
 # How this binary was built, recorded in every benchmark result (arch/build_info.c); the
-# stamp file changes (and build_info.o is rebuilt) only when the commit or the flags do.
+# stamp file changes (and build_info.o is rebuilt) only when the commit, the flags or the kernel identity do.
 BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 BUILD_FLAGS_STR := $(subst ",,$(subst ',,$(CC) $(CFLAGS)))
-$(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"'
+# The kernel-relevant identity of the source, what a tuning profile is keyed by (with the compiler and
+# flags; arch/profile.h): a hash of the sources that decide the kernels' code and the choice among
+# variants, per group ("kernels/conv2d=1a2b3c4d5e6f ... arch=..."), so a commit that touches no kernel
+# keeps a profile valid and one that does names the group that changed.  A group's hash covers its
+# file names and contents in name order.
+lb_src_hash = $(shell (echo $(1); cat $(1)) | sha256sum | cut -c1-12)
+KERNEL_ID_ARCH := $(sort $(wildcard arch/registry.[ch] arch/cpu.[ch] arch/conv2d_problem.[ch]))
+KERNEL_ID := $(foreach g,$(sort $(patsubst %/,%,$(dir $(wildcard kernels/*/*.h)))),$(g)=$(call lb_src_hash,$(sort $(wildcard $(g)/*.[ch] $(g)/*.inc)))) kernels=$(call lb_src_hash,$(sort $(wildcard kernels/*.h))) arch=$(call lb_src_hash,$(KERNEL_ID_ARCH))
+$(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"' -DLB_KERNEL_ID='"$(KERNEL_ID)"'
 $(BUILD)/arch/build_info.o: $(BUILD)/build-info.txt
 # The version: one place, include/latbench.h's LATBENCH_VERSION_* (`latbench --version`, latbench_version(),
 # the shared library's SONAME liblatbench.so.MAJOR and latbench.pc).
@@ -88,7 +96,7 @@ $(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: CFLAGS += -DLB_VERSIO
 $(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: include/latbench.h $(BUILD)/build-info.txt
 $(BUILD)/build-info.txt: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' | cmp -s - $@ || echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR)' > $@
+	@echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR) $(KERNEL_ID)' | cmp -s - $@ || echo '$(BUILD_COMMIT) $(BUILD_FLAGS_STR) $(KERNEL_ID)' > $@
 FORCE:
 
 TEST_SRC := $(wildcard tests/test_*.c)

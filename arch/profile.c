@@ -59,40 +59,6 @@ static int pass_parse(const char *s) {
     return -1;
 }
 
-/* ---- identity ---- */
-
-void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int cores) {
-    memset(id, 0, sizeof *id);
-    lb_machine_slug(cpu->model[0] ? cpu->model : "unknown CPU", cpu->uarch, cores, id->slug, sizeof id->slug);
-    snprintf(id->vendor, sizeof id->vendor, "%s", cpu->vendor);
-    id->family = cpu->family, id->model = cpu->model_id, id->stepping = cpu->stepping;
-    snprintf(id->uarch, sizeof id->uarch, "%s", cpu->uarch);
-    id->isa_cap = lb_cpu_best_isa(cpu);
-    id->cores = cores;
-    id->l1d = cpu->l1d_bytes, id->l2 = cpu->l2_bytes, id->l3 = cpu->l3_bytes;
-    snprintf(id->commit, sizeof id->commit, "%s", lb_build_commit());
-    snprintf(id->compiler, sizeof id->compiler, "%s", lb_build_compiler());
-    snprintf(id->flags, sizeof id->flags, "%s", lb_build_flags());
-}
-
-bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_identity *here, char *why, size_t len) {
-    const char *field = NULL;
-    char a[48] = "", b[48] = "";
-#define STR(F) else if (strcmp(made->F, here->F)) field = #F, snprintf(a, sizeof a, "%.40s", made->F), snprintf(b, sizeof b, "%.40s", here->F);
-#define NUM(F) else if (made->F != here->F) field = #F, snprintf(a, sizeof a, "%lld", (long long)made->F), snprintf(b, sizeof b, "%lld", (long long)here->F);
-    if (0) {}
-    STR(slug) STR(vendor) NUM(family) NUM(model) NUM(stepping) STR(uarch)
-    else if (made->isa_cap != here->isa_cap) field = "isa_cap", snprintf(a, sizeof a, "%s", lb_isa_name(made->isa_cap)),
-                                             snprintf(b, sizeof b, "%s", lb_isa_name(here->isa_cap));
-    NUM(cores) NUM(l1d) NUM(l2) NUM(l3) STR(commit) STR(compiler) STR(flags)
-#undef STR
-#undef NUM
-    if (!field) return true;
-    snprintf(why, len, "made on %s at commit %s, this is %s at %s: not applied (%s differs: %s here %s)", made->slug,
-             made->commit, here->slug, here->commit, field, a, b);
-    return false;
-}
-
 /* ---- strict reading ---- */
 
 typedef struct {
@@ -188,7 +154,7 @@ static bool read_identity(rd *r, json_t *root, lb_profile_identity *id) {
     static const char *const mkeys[] = {"slug", "vendor", "family", "model", "stepping", "uarch", "isa_cap", "cores",
                                         "cache", NULL};
     static const char *const ckeys[] = {"l1d", "l2", "l3", NULL};
-    static const char *const bkeys[] = {"commit", "compiler", "flags", NULL};
+    static const char *const bkeys[] = {"commit", "kernels", "compiler", "flags", NULL};
     json_t *m = json_object_get(root, "machine"), *b = json_object_get(root, "build");
     if (!json_is_object(m)) return fail(r, "machine", "not an object");
     if (!json_is_object(b)) return fail(r, "build", "not an object");
@@ -207,6 +173,7 @@ static bool read_identity(rd *r, json_t *root, lb_profile_identity *id) {
     ok = check_keys(r, c, "machine.cache", ckeys) && get_int(r, c, "machine.cache", "l1d", 0, big, &id->l1d) &&
          get_int(r, c, "machine.cache", "l2", 0, big, &id->l2) && get_int(r, c, "machine.cache", "l3", 0, big, &id->l3) &&
          check_keys(r, b, "build", bkeys) && get_str(r, b, "build", "commit", id->commit, sizeof id->commit, true) &&
+         get_str(r, b, "build", "kernels", id->kernels, sizeof id->kernels, true) &&
          get_str(r, b, "build", "compiler", id->compiler, sizeof id->compiler, true) &&
          get_str(r, b, "build", "flags", id->flags, sizeof id->flags, true);
     id->family = (int)fam, id->model = (int)mod, id->stepping = (int)step, id->cores = (int)cores;
@@ -354,7 +321,11 @@ lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *h
         fail(&r, "schema", "'%s' is not '%s'", shown(json_string_value(json_object_get(root, "schema")), b, sizeof b),
              LB_PROFILE_SCHEMA);
     else if (!get_int(&r, root, "", "version", 1, INT_MAX, &version)) {}
-    else if (version != LB_PROFILE_VERSION) fail(&r, "version", "%lld, this build reads version %d", version, LB_PROFILE_VERSION);
+    else if (version == 1 && here) {   /* keyed by the commit: which kernels it measured is unknown */
+        snprintf(err, errlen, "made by an older latbench (profile version 1, keyed by the commit): not applied "
+                 "(re-run latbench tune; version 2 keys by the kernel sources)");
+        st = LB_PROFILE_FOREIGN;
+    } else if (version != LB_PROFILE_VERSION) fail(&r, "version", "%lld, this build reads version %d", version, LB_PROFILE_VERSION);
     else if (!check_keys(&r, root, "", keys) || !read_identity(&r, root, &out->id)) {}
     else if (here && !lb_profile_identity_same(&out->id, here, err, errlen)) st = LB_PROFILE_FOREIGN;
     else if (read_entries(&r, root, out)) st = LB_PROFILE_OK;
@@ -397,11 +368,11 @@ static json_t *profile_json(const lb_profile *p) {
     for (int i = 0; entries && i < p->n; i++)
         if (json_array_append_new(entries, entry_json(&p->entries[i]))) json_decref(entries), entries = NULL;
     if (!entries) return NULL;
-    return json_pack("{s:s, s:i, s:{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:{s:I, s:I, s:I}}, s:{s:s, s:s, s:s}, s:o}",
+    return json_pack("{s:s, s:i, s:{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:i, s:{s:I, s:I, s:I}}, s:{s:s, s:s, s:s, s:s}, s:o}",
                      "schema", LB_PROFILE_SCHEMA, "version", LB_PROFILE_VERSION, "machine", "slug", id->slug, "vendor",
                      id->vendor, "family", id->family, "model", id->model, "stepping", id->stepping, "uarch", id->uarch,
                      "isa_cap", lb_isa_name(id->isa_cap), "cores", id->cores, "cache", "l1d", (json_int_t)id->l1d, "l2",
-                     (json_int_t)id->l2, "l3", (json_int_t)id->l3, "build", "commit", id->commit, "compiler",
+                     (json_int_t)id->l2, "l3", (json_int_t)id->l3, "build", "commit", id->commit, "kernels", id->kernels, "compiler",
                      id->compiler, "flags", id->flags, "entries", entries);
 }
 

@@ -18,12 +18,15 @@
 #include "kernels/pass.h"
 
 #define LB_PROFILE_SCHEMA "latbench-profile"
-#define LB_PROFILE_VERSION 1
+#define LB_PROFILE_VERSION 2
 #define LB_PROFILE_MAX_BYTES (1 << 20)   /* a larger file is refused unread */
 #define LB_PROFILE_MAX_ENTRIES 4096
 #define LB_PROFILE_ANY "any"             /* an entry's problem matching every problem of its op */
 
-/* What a profile is keyed by: the CPU and the build.  All fields must be equal for it to apply. */
+/* What a profile is keyed by: the CPU and the build's kernel-relevant identity (the hashes of the
+ * kernel sources, the compiler, the flags), so a rebuild at a commit that touches no kernel keeps
+ * it.  All fields but commit must be equal for it to apply.  Version 1 files (keyed by the commit)
+ * are refused as FOREIGN with a line saying to re-tune: their kernels cannot be known. */
 typedef struct {
     char slug[96];                       /* lb_machine_slug: brand words, uarch, cores */
     char vendor[16];                     /* cpuid vendor ("AuthenticAMD"), "arm64" */
@@ -32,7 +35,9 @@ typedef struct {
     lb_isa isa_cap;                      /* the highest ISA the CPU runs */
     int cores;                           /* physical cores (hwloc) */
     long long l1d, l2, l3;               /* cache sizes in bytes from cpuid (0: not reported) */
-    char commit[64], compiler[128], flags[1024];   /* arch/build_info.h */
+    char kernels[512];                   /* lb_build_kernel_id: hashes of the kernel sources */
+    char compiler[128], flags[1024];     /* arch/build_info.h */
+    char commit[64];                     /* the build's commit: for information, not compared */
 } lb_profile_identity;
 
 /* One measured choice, keyed by (op, pass, problem, isa, threads); isa is the cap the variants
@@ -71,7 +76,8 @@ typedef enum {
 /* The identity of this CPU (cores: physical cores, as tools/machine counts them) and this build. */
 void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int cores);
 /* Whether a and b are the same machine and build; else why in why ("made on <slug> at commit X,
- * this is <slug> at Y: not applied (<field> differs)"). */
+ * this is <slug> at Y: not applied (<field> differs: ...)"; the kernels field names the source
+ * groups that changed: "kernels differs: kernels/conv2d, arch changed; re-run latbench tune"). */
 bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_identity *here, char *why, size_t len);
 
 /* Reads and strictly checks path: schema and version, every field's type and range, known op /

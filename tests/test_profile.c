@@ -84,12 +84,13 @@ static void test_round_trip(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
-/* Another CPU (family, cores, slug) or another build (commit, flags): FOREIGN with the reason. */
+/* Another CPU (family, cores, slug) or another build (kernel sources, flags): FOREIGN with the
+ * reason (a commit alone: tests/test_profile_identity.c). */
 static void test_foreign_refused(void **state) {
     (void)state;
     static const struct { const char *field, *want; } cases[] = {
         {"family", "family differs"}, {"cores", "cores differs"}, {"slug", "slug differs"},
-        {"commit", "commit differs"}, {"flags", "flags differs"}, {"l2", "l2 differs"},
+        {"kernels", "kernels differs"}, {"flags", "flags differs"}, {"l2", "l2 differs"},
     };
     char path[400], err[1400];
     path_in(path, sizeof path, "foreign.json");
@@ -99,7 +100,7 @@ static void test_foreign_refused(void **state) {
         if (!strcmp(f, "family")) p.id.family += 1;
         else if (!strcmp(f, "cores")) p.id.cores += 64;
         else if (!strcmp(f, "slug")) snprintf(p.id.slug, sizeof p.id.slug, "other-cpu-zen9-64c");
-        else if (!strcmp(f, "commit")) snprintf(p.id.commit, sizeof p.id.commit, "0123456789ab");
+        else if (!strcmp(f, "kernels")) snprintf(p.id.kernels, sizeof p.id.kernels, "kernels/worm=0123456789ab");
         else if (!strcmp(f, "flags")) snprintf(p.id.flags, sizeof p.id.flags, "cc -O0");
         else p.id.l2 += 4096;
         assert_true(lb_profile_save(path, &p, err, sizeof err));
@@ -176,7 +177,8 @@ static void test_corrupt_profiles(void **state) {
     static const struct { const char *name, *keypath, *val, *want; } cases[] = {
         {"wrong schema", "schema", "\"fftw-wisdom\"", "schema: 'fftw-wisdom' is not 'latbench-profile'"},
         {"no schema", "schema", NULL, "schema: missing or not a string"},
-        {"newer version", "version", "2", "version: 2, this build reads version 1"},
+        {"newer version", "version", "3", "version: 3, this build reads version 2"},
+        {"no kernels", "build.kernels", NULL, "build: missing field 'kernels'"},
         {"family not int", "machine.family", "\"6\"", "machine.family: not an integer"},
         {"cache not object", "machine.cache", "[]", "machine.cache: not an object"},
         {"build missing", "build", NULL, "(top level): missing field 'build'"},
@@ -360,12 +362,13 @@ static void test_cli_default_location(void **state) {
     assert_non_null(strstr(R.out, "(ignored: the defaults run)"));
     lb_profile p = valid_profile();
     snprintf(p.id.commit, sizeof p.id.commit, "0123456789ab");
+    snprintf(p.id.kernels, sizeof p.id.kernels, "kernels/worm=0123456789ab");
     char err[1400];
     assert_true(lb_profile_save(path, &p, err, sizeof err));
     cli_latbench(&R, env, "info");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "at commit 0123456789ab, this is"));
-    assert_non_null(strstr(R.out, ": not applied (commit differs"));
+    assert_non_null(strstr(R.out, ": not applied (kernels differs: kernels/worm"));
     save_valid(path);
     cli_latbench(&R, env, "info");
     assert_int_equal(R.status, 0);

@@ -200,7 +200,7 @@ static void test_bad_options(void **state) {
     }
     cli_latbench(&R, NULL, "tune --help");
     assert_int_equal(R.status, 0);
-    assert_non_null(strstr(R.out, "1 + spread"));
+    assert_non_null(strstr(R.out, "whole 99 % confidence interval"));
 }
 
 int main(void) {

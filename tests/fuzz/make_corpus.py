@@ -182,11 +182,12 @@ def main():
     def entry(op, pas, problem, isa, threads, variant):
         return {"op": op, "pass": pas, "problem": problem, "isa": isa, "threads": threads, "variant": variant,
                 "params": {}, "time_s": 0.00125, "default_time_s": 0.0025, "speedup": 2.0, "spread": 0.03}
-    prof = {"schema": "latbench-profile", "version": 1,
+    prof = {"schema": "latbench-profile", "version": 2,
             "machine": {"slug": "amd-epyc-zen4-2c", "vendor": "AuthenticAMD", "family": 25, "model": 17, "stepping": 1,
                         "uarch": "zen4", "isa_cap": "avx512", "cores": 2,
                         "cache": {"l1d": 32768, "l2": 1048576, "l3": 33554432}},
-            "build": {"commit": "f3654b3abcde", "compiler": "gcc 12.2.0", "flags": "cc -std=gnu11 -O3"},
+            "build": {"commit": "f3654b3abcde", "compiler": "gcc 12.2.0", "flags": "cc -std=gnu11 -O3",
+                      "kernels": "kernels/conv2d=85bb5256928c kernels/worm=36c4152cb7fd kernels=e25e830e50d1 arch=b143192eaff7"},
             "entries": [entry("worm", "fwd", "any", "avx2", 1, "scalar"),
                         entry("worm", "fwd", "nt60_nx4_mu1_chains2", "scalar", 2, "scalar"),
                         entry("conv2d", "bwd_weights", "mb8_ic16oc16_ih60iw4_kh3kw3", "avx2", 1, "avx2"),
@@ -202,7 +203,9 @@ def main():
     seed("profile", "negative_time", changed(lambda p: p["entries"][1].update(time_s=-1e-3)))
     seed("profile", "arm64", changed(lambda p: p["machine"].update(vendor="arm64", isa_cap="neon",
                                                                     cache={"l1d": 0, "l2": 0, "l3": 0})))
-    seed("profile", "version2", '{"schema":"latbench-profile","version":2}')
+    seed("profile", "version3", '{"schema":"latbench-profile","version":3}')
+    seed("profile", "version1", changed(lambda p: (p.update(version=1), p["build"].pop("kernels"))))
+    seed("profile", "no_kernels", changed(lambda p: p["build"].pop("kernels")))
     seed("profile", "array", '[{"op":"worm"}]')
 
     # ---- history: the export text of `latbench history export` (tools/track/history_list.c) ----

@@ -585,6 +585,7 @@ int cmd_gate(int argc, char **argv) {
         fprintf(stderr, "latbench gate: %s\n", err);
         return 2;
     }
+    gate_profile_say(r.mach.slug);   /* after the input is known good: bad input is one line */
     bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
     double tol = a.tol != 0 ? a.tol : other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
     gate_ctx *runs = calloc((size_t)a.runs, sizeof *runs);

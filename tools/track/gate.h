@@ -19,3 +19,11 @@ void gate_expect_free(gate_expect *e);
 
 /* `latbench gate`: the process exit status (1 when a ratio falls below its expectation). */
 int cmd_gate(int argc, char **argv);
+
+/* One line on stdout: which tuning profile this gate runs with ("gate: tuning profile: <path>
+ * (this machine's committed reference profile | LATBENCH_PROFILE | the user's cache): applied", or
+ * why not, "off", "none") (tools/track/gate_profile.c).  The gate does not switch to the committed
+ * results/<slug>/profile.json by itself: with a profile applied, bench's extra "tuned" sequence
+ * runs interleaved with the gated ones and the gate's own slowdown test (tests/test_gate.c) failed
+ * its unslowed runs 3 of 3, twice; give LATBENCH_PROFILE=results/<slug>/profile.json to use it. */
+void gate_profile_say(const char *slug);

@@ -6,19 +6,38 @@
  * with the dispatch default (timing_interleaved: every repetition of every candidate in turn,
  * so all see the same machine noise), pruned by successive halving (the faster half by lower
  * quartile stays, with twice the repetitions), and the last one is timed against the default once
- * more.  The rule: it is kept only if q1(default) / q1(winner) > 1 + spread and the median of the
- * per-repetition ratios default / winner is above 1, spread = the relative interquartile range
- * (q3 - q1) / median of those ratios (repetition j of both runs back to back, so their ratio cancels
- * the machine's common noise); else the default is recorded as the choice.
+ * more.  The rule is the project's one statistical method (tools/stats/stats.h, as compare and
+ * bisect use it): the ratio default / winner over the final round's repetitions, its Hodges-Lehmann
+ * estimate and exact Mann-Whitney confidence bounds at TUNE_ALPHA each side (a 99 % interval); the
+ * winner is kept only when the whole interval lies above 1 + TUNE_MIN_EFFECT (its lower bound
+ * does), else the default is recorded as the choice.  Noise alone (two identical kernels under any
+ * load) widens the interval around 1, so it makes a winner at most TUNE_ALPHA of the time; too few
+ * repetitions for a bound keep the default.
+ * spread (informational, in the profile) = the relative interquartile range (q3 - q1) / median of
+ * the per-repetition ratios default / winner (repetition j of both ran back to back).
  */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include "arch/profile.h"
 #include "kernels/conv2d/conv2d.h"
+#include "tools/stats/stats.h"
 #include "tools/timing/timing.h"
 
 int cmd_tune(int argc, char **argv);
+
+/* The keep-or-default rule: each bound of the interval of default / winner holds with probability
+ * >= 1 - TUNE_ALPHA, and the lower one must exceed 1 + TUNE_MIN_EFFECT.  Stricter than compare's
+ * 0.025: one tune run decides dozens of problems, and a variant no faster than the default must not
+ * be kept in any of them (tests/test_tune_rule.c: identical kernels under heavy load kept 0.3 % of
+ * the time, the former rule 3.7 %; a 2x faster one kept 81-99 %). */
+#define TUNE_ALPHA 0.005
+#define TUNE_MIN_EFFECT 0.02
+
+/* The rule on the repetitions (seconds) of the default def[0..nd) and of the challenger
+ * chal[0..nc): true when the challenger is kept; *ci gets the interval of default / challenger
+ * (decidable false when the values were unusable or too few). */
+bool tune_keeps(const double *def, int nd, const double *chal, int nc, stats_shift *ci);
 
 typedef enum { TUNE_QUICK = 0, TUNE_MEASURE, TUNE_PATIENT } tune_level;
 
@@ -40,6 +59,7 @@ typedef struct {
     char chal_label[96];        /* tune_conv: the challenger's variant and parameters (chal_name points here) */
     char params[96];            /* tune_conv: the winner's non-default parameters, " {fwd_m=8, bww_m=6}"; "" for none */
     double spread;              /* the relative IQR of the per-repetition ratios default / winner */
+    stats_shift ci;             /* the final round's interval of default / challenger (the rule's) */
     int rounds;
 } tune_outcome;
 

@@ -28,9 +28,9 @@ static const char *const usage_text =
     "checked against the scalar reference (the worm: every chain bit for bit after a short run; conv2d:\n"
     "latbench verify's check of the pass at a batch <= 4; a wrong variant is never chosen), then timed interleaved with the dispatch default, pruned by successive\n"
     "halving (the faster half by lower quartile stays), and the last one timed against the default again.\n"
-    "Rule: a variant is kept only if q1(default) / q1(variant) > 1 + spread and it is faster in the median\n"
-    "repetition, spread = the relative interquartile range (q3 - q1) / median of the per-repetition ratios\n"
-    "default / variant (each pair runs back to back); else the default is recorded.\n"
+    "Rule (compare's statistics): a variant is kept only if the whole 99 % confidence interval of\n"
+    "default / variant (Hodges-Lehmann ratio, exact Mann-Whitney bounds over the final round's\n"
+    "repetitions) lies above 1.02 (2 % minimum effect); else the default is recorded.\n"
     "  --op LIST         ops to tune, in this order (default worm,conv2d); each op's problems run\n"
     "                    largest first (worm: sites x chains; conv2d: FLOPs)\n"
     "  --model NAME      a preset whose conv layers are tuned (repeatable; default task1-eq, task1-st,\n"
@@ -279,9 +279,14 @@ static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e,
                      const char *rejected, double t0, double best) {
     const double el = lat_now() - t0, eta = i + 1 < n ? el / (i + 1) * (n - i - 1) : 0;
     const lb_dispatch *d = lb_dispatch_get();
-    char chal[96] = "";
-    if (o->chal_name)
-        snprintf(chal, sizeof chal, ", %s %.1f/%.1f", o->chal_name, 1e6 * o->chal.q1, 1e6 * o->chal.median);
+    char chal[160] = "";
+    if (o->chal_name) {
+        int k = snprintf(chal, sizeof chal, ", %s %.1f/%.1f; default/it ", o->chal_name, 1e6 * o->chal.q1,
+                         1e6 * o->chal.median);
+        if (k > 0 && (size_t)k < sizeof chal)
+            snprintf(chal + k, sizeof chal - (size_t)k, o->ci.decidable ? "%.2f [%.2f, %.2f]" : "undecidable",
+                     o->ci.ratio, o->ci.lo, o->ci.hi);
+    }
     fprintf(stderr, "tune: [%d/%d] %s: %s%s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
             "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, e->variant, o->params, e->speedup,
             j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,

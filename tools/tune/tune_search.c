@@ -1,6 +1,8 @@
-/* Successive halving and the keep-or-default rule of `latbench tune` (tune.h). */
+/* Successive halving and the keep-or-default rule of `latbench tune` (tune.h): the statistical
+ * method of compare and bisect (tools/stats/stats.h), applied to the final round. */
 #include <stdlib.h>
 #include <string.h>
+#include "tools/stats/stats.h"
 #include "tools/tune/tune.h"
 
 timing_cfg tune_timing(tune_level level, int round) {
@@ -18,10 +20,17 @@ timing_cfg tune_timing(tune_level level, int round) {
 
 static double rel_spread(const timing_stats *s) { return s->median > 0 ? (s->q3 - s->q1) / s->median : 0; }
 
+bool tune_keeps(const double *def, int nd, const double *chal, int nc, stats_shift *ci) {
+    /* NEW = the default, OLD = the challenger: the interval is that of default / challenger */
+    if (!stats_ratio_ci(chal, nc, def, nd, TUNE_ALPHA, ci)) return false;
+    return ci->decidable && ci->lo > 1.0 + TUNE_MIN_EFFECT;
+}
+
 /* Times the candidates idx[0..k) interleaved (idx[0] is the default); their statistics into st[];
- * ratio (k == 2, else NULL): the statistics of the per-repetition ratios default / challenger. */
+ * ratio (k == 2, else NULL): the statistics of the per-repetition ratios default / challenger, and
+ * the decision of tune_keeps on the two runs' repetitions into *keep and *ci. */
 static bool time_round(const tune_cand *c, const int *idx, int k, timing_cfg cfg, timing_stats *st,
-                       timing_stats *ratio) {
+                       timing_stats *ratio, bool *keep, stats_shift *ci) {
     timing_seq *seqs = calloc((size_t)k, sizeof *seqs);
     timing_seq_result *res = calloc((size_t)k, sizeof *res);
     bool ok = seqs && res;
@@ -37,6 +46,7 @@ static bool time_round(const tune_cand *c, const int *idx, int k, timing_cfg cfg
         for (int j = 0; j < n; j++)
             if (res[1].samples[j] > 0) r[m++] = res[0].samples[j] / res[1].samples[j];
         *ratio = m ? timing_order_stats(r, m) : (timing_stats){0};
+        *keep = tune_keeps(res[0].samples, res[0].n_samples, res[1].samples, res[1].n_samples, ci);
     }
     free(seqs);
     free(res);
@@ -64,7 +74,7 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
     while (ok && na > 1) {
         idx[0] = def;
         for (int i = 0; i < na; i++) idx[i + 1] = alive[i];
-        ok = time_round(c, idx, na + 1, tune_timing(level, 0), st, NULL);
+        ok = time_round(c, idx, na + 1, tune_timing(level, 0), st, NULL, NULL, NULL);
         if (!ok) break;
         for (int i = 0; i < na; i++) pos[i] = i + 1;
         g_sort_stats = st;
@@ -78,20 +88,20 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
         /* the final round: the last challenger against the default, with more repetitions */
         idx[0] = def, idx[1] = alive[0];
         timing_stats ratio;
-        ok = time_round(c, idx, 2, tune_timing(level, 1), st, &ratio);
+        bool wins = false;
+        ok = time_round(c, idx, 2, tune_timing(level, 1), st, &ratio, &wins, &o->ci);
         if (ok) {
             o->rounds++;
             o->def = st[0];
             o->challenger = alive[0], o->chal = st[1];
             o->spread = rel_spread(&ratio);
-            const bool wins = st[1].q1 > 0 && ratio.median > 1.0 && st[0].q1 / st[1].q1 > 1.0 + o->spread;
             o->winner = wins ? alive[0] : def;
             o->chosen = wins ? st[1] : st[0];
         }
     } else if (ok) {
         /* no challenger: the default alone */
         idx[0] = def;
-        ok = time_round(c, idx, 1, tune_timing(level, 0), st, NULL);
+        ok = time_round(c, idx, 1, tune_timing(level, 0), st, NULL, NULL, NULL);
         if (ok) o->def = o->chosen = st[0], o->spread = rel_spread(&st[0]), o->rounds = 1;
     }
     free(alive);
@@ -107,7 +117,7 @@ bool tune_time_once(const tune_cand *c, int n, tune_level level, timing_stats *s
     for (int i = 0; i < n; i++) idx[i] = i;
     timing_cfg cfg = tune_timing(level, 0);
     cfg.reps = cfg.min_reps;   /* a screening round: its winners are timed again by the halving */
-    const bool ok = time_round(c, idx, n, cfg, st, NULL);
+    const bool ok = time_round(c, idx, n, cfg, st, NULL, NULL, NULL);
     free(idx);
     return ok;
 }

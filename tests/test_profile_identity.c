@@ -1,0 +1,194 @@
+/* The tuning profile's identity (arch/profile_id.c, arch/build_info.c): a profile is keyed by the
+ * build's kernel-relevant identity (hashes of the kernel sources per group, the compiler, the
+ * flags), not by the commit: a profile from another commit with the same kernels applies; one whose
+ * kernel sources differ is FOREIGN with a line naming the groups that changed; the identity the
+ * Makefile compiled in is the hash of the sources in this tree; a version 1 file (keyed by the
+ * commit) is refused with a line saying to re-tune, also through `latbench info`; `latbench gate`
+ * says which profile ran (this machine's committed results/<slug>/profile.json given by
+ * LATBENCH_PROFILE, off, none).
+ * LATBENCH_BIN (set by tests/run.sh) names the binary of the build under test. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "arch/build_info.h"
+#include "arch/profile.h"
+#include "tests/test_util.h"
+
+static cli_result R;
+static char tmpdir[256];
+static lb_profile_identity HERE;
+static lb_profile_entry ENTRY = {.op = "worm", .pass = LB_PASS_FWD, .problem = "any", .isa = LB_ISA_SCALAR,
+                                 .threads = 1, .variant = "scalar", .time_s = 1e-3, .default_time_s = 2e-3,
+                                 .speedup = 2.0, .spread = 0.05};
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-test-profile-id-XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Saves this machine's one-entry profile with identity id to tmpdir/name; its path in path. */
+static void save_with(const lb_profile_identity *id, const char *name, char *path, size_t len) {
+    snprintf(path, len, "%.200s/%.180s", tmpdir, name);
+    lb_profile p = {.id = *id, .n = 1, .entries = &ENTRY};
+    char err[1400];
+    if (!lb_profile_save(path, &p, err, sizeof err)) fail_msg("%s", err);
+}
+
+static lb_profile_status load(const char *path, char *err, size_t len) {
+    lb_profile q;
+    const lb_profile_status st = lb_profile_load(path, &HERE, &q, err, len);
+    lb_profile_free(&q);
+    return st;
+}
+
+/* The identity compiled in: one 12-hex hash per kernels/<op>/ group, the kernels/ headers, arch. */
+static void test_kernel_id_form(void **state) {
+    (void)state;
+    const char *k = lb_build_kernel_id();
+    print_message("  kernel identity: %s\n", k);
+    assert_string_equal(HERE.kernels, k);
+    static const char *const groups[] = {"kernels/conv2d=", "kernels/worm=", "kernels/act=", "kernels=", "arch="};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        const char *g = strstr(k, groups[i]);
+        if (!g || (g != k && g[-1] != ' ')) fail_msg("no group %s in %s", groups[i], k);
+        g += strlen(groups[i]);
+        assert_true(strspn(g, "0123456789abcdef") == 12 && (g[12] == ' ' || !g[12]));
+    }
+}
+
+/* The conv2d group's hash is that of its sources in this tree, computed as the Makefile does. */
+static void test_kernel_id_matches_sources(void **state) {
+    (void)state;
+    if (access("kernels/conv2d/conv2d.h", R_OK)) {
+        print_message("  not run from the source tree: the hash of the sources is not checked\n");
+        return;
+    }
+    cli_sh(&R, "f=$(ls kernels/conv2d/*.[ch] kernels/conv2d/*.inc | LC_ALL=C sort); "
+               "(echo $f; cat $f) | sha256sum | cut -c1-12");
+    assert_int_equal(R.status, 0);
+    char want[64];
+    snprintf(want, sizeof want, "kernels/conv2d=%.12s", R.out);
+    if (!strstr(lb_build_kernel_id(), want))
+        fail_msg("%s not in %s (rebuild after a kernel edit?)", want, lb_build_kernel_id());
+}
+
+/* Another commit, the same kernels: applied.  Other kernels: FOREIGN naming the groups. */
+static void test_commit_alone_keeps_profile(void **state) {
+    (void)state;
+    char path[400], err[1400];
+    lb_profile_identity id = HERE;
+    snprintf(id.commit, sizeof id.commit, "0123456789ab");
+    save_with(&id, "other-commit.json", path, sizeof path);
+    if (load(path, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+
+    char *conv = strstr(id.kernels, "kernels/conv2d="), *arch = strstr(id.kernels, "arch=");
+    assert_true(conv && arch);
+    conv[strlen("kernels/conv2d=")] ^= 1, arch[strlen("arch=")] ^= 1;   /* two groups' hashes differ */
+    save_with(&id, "other-kernels.json", path, sizeof path);
+    assert_int_equal(load(path, err, sizeof err), LB_PROFILE_FOREIGN);
+    print_message("  %s\n", err);
+    if (!strstr(err, "not applied (kernels differs: kernels/conv2d, arch changed; re-run latbench tune)") ||
+        !strstr(err, "at commit 0123456789ab") || strchr(err, '\n'))
+        fail_msg("%s", err);
+}
+
+static void test_kernel_id_diff(void **state) {
+    (void)state;
+    char out[128];
+    lb_build_kernel_id_diff("a=1 b=2 c=3", "a=1 b=9 c=3", out, sizeof out);
+    assert_string_equal(out, "b");
+    lb_build_kernel_id_diff("a=1 b=2", "a=1 b=2 d=4", out, sizeof out);   /* a group added */
+    assert_string_equal(out, "d");
+    lb_build_kernel_id_diff("a=1 b=2 c=3", "a=0 c=3", out, sizeof out);   /* changed, removed */
+    assert_string_equal(out, "a, b");
+    lb_build_kernel_id_diff("unknown", "a=1", out, sizeof out);
+    assert_string_equal(out, "the kernel identity");
+    lb_build_kernel_id_diff("a=1 b=2", "a=1 b=3", out, 3);   /* truncated, still terminated */
+    assert_true(strlen(out) < 3);
+}
+
+/* A version 1 file (keyed by the commit, no build.kernels): refused with a line to re-tune, not as
+ * damage; `latbench info` shows that line and runs the defaults. */
+static void test_version1_refused(void **state) {
+    (void)state;
+    char path[400], err[1400];
+    save_with(&HERE, "v1.json", path, sizeof path);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_del(json_object_get(root, "build"), "kernels");
+    assert_int_equal(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+    assert_int_equal(load(path, err, sizeof err), LB_PROFILE_FOREIGN);
+    assert_non_null(strstr(err, "profile version 1, keyed by the commit): not applied (re-run latbench tune"));
+    char env[600];
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s", path);
+    cli_latbench(&R, env, "info");
+    if (R.status || !strstr(R.out, "re-run latbench tune") || !strstr(R.out, ": the defaults run"))
+        fail_msg("status %d: %s", R.status, R.out);
+}
+
+/* A binary in a tree of its own with results/<slug>/profile.json: the gate names it when given, and
+ * points to it when none runs; off says off. */
+static void test_gate_committed_profile(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("the gate");
+    char expect[600], cmd[3000], path[400];   /* path: tmpdir/name, < 400 */
+    char *bin = realpath(cli_bin(), NULL), *cwd = getcwd(NULL, 0);
+    assert_true(bin && cwd);
+    snprintf(expect, sizeof expect, "%s/results/gate/%s.json", cwd, lb_isa_name(HERE.isa_cap));
+    if (access(expect, R_OK)) {
+        print_message("  NOTE: no %s: the gate's profile line is not checked\n", expect);
+        free(bin), free(cwd);
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/tree/results/%s && cp %s %s/tree/latbench", tmpdir, HERE.slug, bin, tmpdir);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 0);
+    char name[200];
+    snprintf(name, sizeof name, "tree/results/%s/profile.json", HERE.slug);
+    save_with(&HERE, name, path, sizeof path);
+    char given[500], none[600], cache[500], want[900];
+    snprintf(given, sizeof given, "LATBENCH_PROFILE=%s", path);
+    snprintf(cache, sizeof cache, "XDG_CACHE_HOME=%s/nocache", tmpdir);
+    snprintf(want, sizeof want, "gate: tuning profile: %s (this machine's committed reference profile): applied", path);
+    snprintf(none, sizeof none, "gate: tuning profile: none: the defaults run (this machine's reference: LATBENCH_PROFILE=%s)", path);
+    const char *const runs[][2] = {
+        {given, want},
+        {"LATBENCH_PROFILE=off", "gate: tuning profile: off (LATBENCH_PROFILE=off)"},
+        {cache, none},
+    };
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s/tree && env -u LATBENCH_PROFILE %s ./latbench gate --expect %s --reps 3 --no-history",
+                 tmpdir, runs[i][0], expect);
+        cli_sh(&R, cmd);
+        if (!strstr(R.out, runs[i][1]) || R.status > 1) fail_msg("%s: status %d: %s", cmd, R.status, R.out);
+    }
+    free(bin), free(cwd);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_id_form),
+        cmocka_unit_test(test_kernel_id_matches_sources),
+        cmocka_unit_test(test_commit_alone_keeps_profile),
+        cmocka_unit_test(test_kernel_id_diff),
+        cmocka_unit_test(test_version1_refused),
+        cmocka_unit_test(test_gate_committed_profile),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
