@@ -1,0 +1,62 @@
+/* latbench gate's parts shared by its files: gate.c (the measurement, the check, the command) and
+ * gate_expect.c (the expectation files: read, checked, written with each ratio's run-to-run spread). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "tools/bench/bench.h"
+#include "tools/track/gate.h"
+
+#define GATE_MAX 32
+#ifdef LB_NO_ONEDNN
+#define GATE_HAS_ONEDNN false
+#else
+#define GATE_HAS_ONEDNN true
+#endif
+
+/* A sanitizer build's kernels are instrumented: its timings say nothing against expectations
+ * recorded with an optimized build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GATE_INSTRUMENTED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GATE_INSTRUMENTED 1
+#endif
+#endif
+#ifndef GATE_INSTRUMENTED
+#define GATE_INSTRUMENTED 0
+#endif
+#define DEFAULT_TOLERANCE 2.0
+#define OTHER_UARCH_TOLERANCE 3.5
+/* ours/scalar gets this much more room than ours/oneDNN: when the other hardware thread of a core
+ * (another VM's vCPU on a shared host) runs vector code, our AVX-512 kernels and oneDNN's lose up
+ * to half their FMA throughput together while the scalar reference barely notices; ours/scalar
+ * then moves by up to 2x (seen on the development VM), ours/oneDNN much less. */
+#define SCALAR_EXTRA 1.5
+/* The spread-derived threshold: K sigmas of the run-to-run noise of log(ratio) (11 problems x 2
+ * ratios: at 4 sigmas a normal noise fails an unchanged build about once in 700 gate runs), and
+ * never tighter than a 5 % step. */
+#define GATE_K_SIGMA 4.0
+#define GATE_MIN_STEP 0.05
+#define GATE_MAX_RUNS 50
+
+/* The number of gated problems (gate.c's table). */
+#define GATE_N_PROBLEMS 11
+
+typedef struct {
+    char name[GATE_NAME_LEN];
+    double vs_scalar[2], vs_onednn[2];   /* ratio of lower quartiles, of medians (NAN: not measured) */
+    int reps;
+} gate_result;
+
+typedef struct {
+    gate_result res[GATE_MAX];
+    int n;
+} gate_ctx;
+
+/* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
+bool gate_problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen);
+/* An entry's ratio (key "vs_scalar", "vs_onednn", or their "_sigma"), NAN when absent. */
+double gate_expect_of(const gate_expect *e, const char *name, const char *key);
+/* Writes the expectation file of runs[0..nruns) (each ratio's median over the runs and, from 3 runs,
+ * its sigma) atomically; false after one line on stderr. */
+bool gate_write_expect(const char *path, const bench_run *r, const gate_ctx *runs, int nruns, int reps);
