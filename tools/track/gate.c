@@ -16,8 +16,11 @@
  * measures the whole gate N times and records per ratio the median over the runs and sigma, the
  * robust standard deviation of its logarithm over the runs (1.4826 x the median absolute
  * deviation).  A ratio then fails when it exceeds expected x exp(max(GATE_K_SIGMA x sigma,
- * log(1 + GATE_MIN_STEP))): a shift the size of the ratio's own noise never fails, a quiet ratio is
- * gated tightly.  The gate answers "did this build jump?"; slow drifts and 5 % steps are the
+ * log(1 + GATE_MIN_STEP))), GATE_MIN_STEP 25 % (gate_internal.h says why): a shift the size of the
+ * ratio's own noise never fails.  A failing check measures once more and fails only the ratios above their threshold
+ * in both runs: on this project's Zen 5 VM, 6 of 60 quiet runs of one build had a single ratio above
+ * (heavy-tailed noise: one run 22 % off a ratio whose MAD is 0.2 %), a real regression repeats.  The
+ * gate answers "did this build jump?"; slow drifts and 3-10 % steps are the
  * history's change points (latbench history).  Without a recorded sigma (a one-run --write, older
  * files) or on a CPU of another microarchitecture than the reference's (the ratios themselves move
  * there: other caches, other vector units) the fixed tolerance applies (x 1.5 more for ours/scalar,
@@ -291,14 +294,18 @@ static double threshold_of(const gate_expect *ex, const char *name, int k, doubl
     const double sigma = gate_expect_of(ex, name, k == 0 ? "vs_scalar_sigma" : "vs_onednn_sigma");
     if (fixed || !isfinite(sigma)) return k == 0 ? tol * SCALAR_EXTRA : tol;
     const double step = GATE_K_SIGMA * sigma > log1p(GATE_MIN_STEP) ? GATE_K_SIGMA * sigma : log1p(GATE_MIN_STEP);
-    return exp(step);
+    /* ours/scalar moves with the machine's state far more than ours/oneDNN (SCALAR_EXTRA; measured: the
+     * avx512 ratios vs scalar 25-35 % lower in every run 20 minutes after a 10-run --write) */
+    return exp(step) * (k == 0 ? SCALAR_EXTRA : 1.0);
 }
 
-static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_path, double tol, bool fixed, bool other_uarch,
-                 const char *isa, int status) {
+/* prev: the first run when this is the confirming one (else NULL): a ratio fails only when it is
+ * above its threshold in both. */
+static int check(const gate_expect *ex, const gate_ctx *g, const gate_ctx *prev, const char *expect_path, double tol, bool fixed,
+                 bool other_uarch, const char *isa, int status) {
     printf("\n== gate: ours / reference, ratio of the lower quartiles of the per-call times (and of the medians),\n"
-           "   against %s; fail above expected x threshold: x exp(max(%.0f sigma, log %.2f)) where the file records\n"
-           "   the ratio's run-to-run sigma%s, else x %.2f (vs oneDNN) or x %.2f (vs scalar)%s\n",
+           "   against %s; fail above expected x threshold: x exp(max(%.0f sigma, log %.2f)) (vs scalar: x 1.5 more)\n"
+           "   where the file records the ratio's run-to-run sigma%s, else x %.2f (vs oneDNN) or x %.2f (vs scalar)%s\n",
            expect_path, GATE_K_SIGMA, 1 + GATE_MIN_STEP, fixed ? " (not used here: see below)" : "", tol, tol * SCALAR_EXTRA,
            other_uarch ? " - widened, and sigma not used: this CPU's microarchitecture differs from the reference's"
                        : fixed ? " - forced by --tolerance" : "");
@@ -315,8 +322,10 @@ static int check(const gate_expect *ex, const gate_ctx *g, const char *expect_pa
             if (!isfinite(e)) {
                 verdict = "FAIL: no expectation";
                 missing++;
+            } else if (q[0] > e * t && prev && !((k == 0 ? prev->res[i].vs_scalar[0] : prev->res[i].vs_onednn[0]) > e * t)) {
+                verdict = "ok (above the threshold in the other run only: a burst of load, not the build)";
             } else if (q[0] > e * t) {
-                verdict = "FAIL: slower than expected";
+                verdict = prev ? "FAIL: slower than expected, in both runs" : "FAIL: slower than expected";
                 failed++;
             } else if (q[0] < e / t) {
                 verdict = "ok (faster than expected: update with --write)";
@@ -362,7 +371,7 @@ int cmd_gate(int argc, char **argv) {
     gate_profile_say(r.mach.slug);   /* after the input is known good: bad input is one line */
     bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
     double tol = a.tol != 0 ? a.tol : other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
-    gate_ctx *runs = calloc((size_t)a.runs, sizeof *runs);
+    gate_ctx *runs = calloc((size_t)(a.runs > 2 ? a.runs : 2), sizeof *runs);   /* [1]: a check's confirming run */
     if (!runs) return fprintf(stderr, "latbench gate: out of memory\n"), gate_expect_free(&ex), 1;
     int status = 0;
     for (int k = 0; k < a.runs && !status; k++) {
@@ -383,7 +392,17 @@ int cmd_gate(int argc, char **argv) {
         free(runs);
         return rc;
     }
-    rc = check(&ex, &runs[0], path, tol, a.tol != 0 || other_uarch, other_uarch, isa, status);
+    const bool fixed = a.tol != 0 || other_uarch;
+    rc = check(&ex, &runs[0], NULL, path, tol, fixed, other_uarch, isa, status);
+    if (rc == 1) {
+        /* A real regression repeats, a burst of load or a co-tenant's moment rarely hits the same ratio twice:
+         * measured here, 6 of 60 quiet runs of an unchanged build had one ratio above its threshold. */
+        printf("\ngate: measuring again to confirm (a ratio fails only when it is above its threshold in both runs)\n");
+        bench_run rk = r;
+        status = measure(&rk, &a, &runs[1]);
+        if (status && runs[1].n != N_PROBLEMS) rc = status;
+        else rc = check(&ex, &runs[1], &runs[0], path, tol, fixed, other_uarch, isa, status);
+    }
     if (!a.no_history) record_history(&r, &runs[0]);
     gate_expect_free(&ex);
     free(runs);

@@ -26,7 +26,7 @@ static int usage(FILE *f) {
             "            it, the medians before and after, the step and its p-value; the quantity is the median time\n"
             "            (ns, higher is slower) where the records have one, else the ratio vs oneDNN (higher is faster)\n"
             "            --since REF  runs from a date (YYYY-MM-DD) on, or after a commit's first run\n"
-            "            --threshold PCT  a regression is a newest change point slower by more than PCT %% (default 5)\n"
+            "            --threshold PCT  a regression is a newest change point slower by more than PCT %% (default 3)\n"
             "            --window N  the newest N runs of each series (default 200, 0: all)\n"
             "            --alpha A, --perms N  the test's significance (0.01) and permutations (199)\n"
             "            exit 1 when the newest change point of any series is such a regression\n"
@@ -193,7 +193,7 @@ static int cmd_changes(int argc, char **argv) {
                                              {"window", required_argument, NULL, 'w'}, {"alpha", required_argument, NULL, 'a'},
                                              {"perms", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'}, {0}};
-    hist_changes_opts o = {.window = 200, .threshold = 5, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    hist_changes_opts o = {.window = 200, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
     opts_parser p;
     opts_init(&p, "history", argc, argv, longopts, "m:f:s:t:w:a:p:j", false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {

@@ -133,16 +133,17 @@ int hist_replay_main(int argc, char **argv) {
     static const struct option longopts[] = {{"machine", required_argument, NULL, 'm'}, {"filter", required_argument, NULL, 'f'},
                                              {"steps", required_argument, NULL, 's'}, {"within", required_argument, NULL, 'n'},
                                              {"threshold", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+                                             {"alpha", required_argument, NULL, 'a'}, {"perms", required_argument, NULL, 'p'},
                                              {"help", no_argument, NULL, 'h'}, {0}};
     replay *r = calloc(1, sizeof *r);
     if (!r) return fprintf(stderr, "latbench: history replay: out of memory\n"), 1;
-    r->o = (hist_changes_opts){.window = 0, .threshold = 5, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    r->o = (hist_changes_opts){.window = 0, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
     r->steps[0] = 5, r->steps[1] = 10, r->n_steps = 2;
     r->within[0] = 5, r->within[1] = 10, r->n_within = 2;
     double v[MAX_LIST];
     int rc = 0;
     opts_parser p;
-    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:j", false);
+    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:ja:p:", false);
     for (int c; !rc && (c = opts_next(&p)) != OPTS_END;) {
         if (c == 'm') r->o.machine = p.arg;
         else if (c == 'f') r->o.filter = p.arg;
@@ -153,12 +154,17 @@ int hist_replay_main(int argc, char **argv) {
             rc = parse_list("--threshold", p.arg, 0, 1000, v, &n) && n == 1 ? 0 : 2;
             r->o.threshold = v[0];
         }
-        else if (c == 'n') {
+        else if (c == 'a' || c == 'p') {
+            int n;
+            rc = parse_list(c == 'a' ? "--alpha" : "--perms", p.arg, c == 'a' ? 1e-6 : 9, c == 'a' ? 0.5 : 1e5, v, &n) && n == 1 ? 0 : 2;
+            if (c == 'a') r->o.alpha = v[0];
+            else r->o.perms = (int)v[0];
+        } else if (c == 'n') {
             rc = parse_list("--within", p.arg, 1, 100, v, &r->n_within) ? 0 : 2;
             for (int i = 0; i < r->n_within; i++) r->within[i] = (int)v[i];
         } else if (c == OPTS_HELP) {
             printf("usage: latbench history replay [--machine M] [--filter S] [--steps PCT,...] [--within N,...] "
-                   "[--threshold PCT] [--json]\n  (latbench history --help)\n");
+                   "[--threshold PCT] [--alpha A] [--perms N] [--json]\n  (latbench history --help)\n");
             rc = -1;
         } else rc = 2;
     }
