@@ -45,24 +45,7 @@
 #include "lib/io/srcfile.h"
 #include "tools/problems/netproblems.h"
 
-/* One gated problem: a layer of a preset network at a lattice and batch (drawn from the one problem
- * list, tools/problems/netproblems.h), one pass. */
-typedef struct {
-    const char *net;
-    int layer;        /* index in the spec */
-    int h, w, batch;
-    int pass;         /* lb_pass (pool: LB_PASS_FWD or LB_PASS_BWD_DATA) */
-} gate_problem;
-
-/* Compute-bound and memory-bound conv layers, a small-channel one, and a pooling layer. */
-static const gate_problem problems[] = {
-    {"task1-eq", 2, 8, 8, 32, LB_PASS_FWD},  {"task1-eq", 2, 8, 8, 32, LB_PASS_BWD_DATA},  {"task1-eq", 2, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
-    {"task1-st", 7, 8, 8, 32, LB_PASS_FWD},  {"task1-st", 7, 8, 8, 32, LB_PASS_BWD_DATA},  {"task1-st", 7, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
-    {"task3-eq1", 2, 8, 8, 32, LB_PASS_FWD}, {"task3-eq1", 2, 8, 8, 32, LB_PASS_BWD_DATA}, {"task3-eq1", 2, 8, 8, 32, LB_PASS_BWD_WEIGHTS},
-    {"task1-st", 6, 8, 8, 32, 0},         {"task1-st", 6, 8, 8, 32, 1},
-};
-#define N_PROBLEMS ((int)(sizeof problems / sizeof problems[0]))
-_Static_assert(N_PROBLEMS == GATE_N_PROBLEMS, "gate_internal.h counts the gated problems");
+#define N_PROBLEMS GATE_N_PROBLEMS
 
 
 static timing_stats order_stats_of(const timing_seq_result *a) {
@@ -92,35 +75,6 @@ static void on_measure(bench_run *r, const bench_measure *m) {
     const timing_seq_result *best = m->any;
     if (m->plain && (!best || m->plain->total.median < best->total.median)) best = m->plain;
     quartile_ratios(m->ours, best, o->vs_onednn);
-}
-
-/* The gated layer as the one problem list (tools/problems/netproblems.h) makes it, and its label. */
-static bool problem_desc(const gate_problem *p, prob_record *out, char *label, size_t len) {
-    prob_net_problem np[PROB_NET_MAX_PROBLEMS];
-    char err[160];
-    const int n = prob_net_problems(p->net, p->h, p->w, p->batch, np, err, sizeof err);
-    for (int i = 0; i < n; i++)
-        if (np[i].layer == p->layer && (np[i].prob.kind == PROB_CONV2D || np[i].prob.kind == PROB_POOL)) {
-            *out = np[i].prob;
-            snprintf(label, len, "%s:layer%d", p->net, p->layer);
-            return true;
-        }
-    return false;
-}
-
-/* ---- expected ratios: gate_expect.c ---- */
-
-/* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
-bool gate_problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen) {
-    for (int i = 0; i < N_PROBLEMS; i++) {
-        const gate_problem *p = &problems[i];
-        prob_record pr;
-        char label[64];
-        if (!problem_desc(p, &pr, label, sizeof label))
-            return snprintf(err, errlen, "internal: %s layer %d is not a conv or pool layer", p->net, p->layer), false;
-        prob_pass_str(&pr, (lb_pass)p->pass, names[i], GATE_NAME_LEN);
-    }
-    return true;
 }
 
 /* ---- CLI ---- */
@@ -243,10 +197,10 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
         return 2;
     }
     for (int i = 0; i < N_PROBLEMS; i++) {
-        const gate_problem *p = &problems[i];
+        const gate_problem *p = &gate_problems[i];
         prob_record pr;
         char label[64];
-        problem_desc(p, &pr, label, sizeof label);
+        gate_problem_desc(p, &pr, label, sizeof label);
         if (pr.kind == PROB_POOL) bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
         else bench_conv_problem(r, &pr.u.conv, (lb_pass)p->pass, names[i], label);
     }

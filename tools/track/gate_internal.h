@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include "tools/bench/bench.h"
 #include "tools/track/gate.h"
+#include "tools/problems/problem.h"
 
 #define GATE_MAX 32
 #ifdef LB_NO_ONEDNN
@@ -56,6 +57,19 @@ typedef struct {
     int n;
 } gate_ctx;
 
+/* One gated problem: a layer of a preset network at a lattice and batch (drawn from the one problem
+ * list, tools/problems/netproblems.h), one pass. */
+typedef struct {
+    const char *net;
+    int layer;        /* index in the spec */
+    int h, w, batch;
+    int pass;         /* lb_pass (pool: LB_PASS_FWD or LB_PASS_BWD_DATA) */
+} gate_problem;
+
+/* The gated problems (gate_problems.c). */
+extern const gate_problem gate_problems[GATE_N_PROBLEMS];
+/* The gated layer as the one problem list makes it, and its label ("task1-eq:layer2"). */
+bool gate_problem_desc(const gate_problem *p, prob_record *out, char *label, size_t len);
 /* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
 bool gate_problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen);
 /* An entry's ratio (key "vs_scalar", "vs_onednn", or their "_sigma"), NAN when absent. */
