@@ -125,7 +125,7 @@ static void test_replay(void **s) {
     char a[128];
     snprintf(a, sizeof a, "%s/replay.sqlite", dir);
     make_history(a, 30, 2, NULL, 0, 0);
-    history_cmd(a, "replay --steps 30,2 --within 5");
+    history_cmd(a, "replay --steps 30,2 --within 5 --threshold 5");   /* 2 % is under it */
     if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "history replay: 2 series"));
     if (!strstr(R.out, " +2.0%     5 runs        40       0.0%")) fail_msg("%s", R.out);
