@@ -19,15 +19,12 @@ static char dir[64];
 
 static int setup(void **s) {
     (void)s;
-    snprintf(dir, sizeof dir, "/tmp/latbench-dash-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_tmpdir_make(dir, sizeof dir, "latbench-dash-");
 }
 
 static int teardown(void **s) {
     (void)s;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return test_tmpdir_remove(dir);
 }
 
 static char *slurp(const char *path) {

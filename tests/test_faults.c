@@ -177,8 +177,7 @@ static void mkdir_p(const char *p) {
 
 static int setup(void **s) {
     (void)s;
-    snprintf(tmp, sizeof tmp, "/tmp/latbench-test-faults-XXXXXX");
-    if (!mkdtemp(tmp)) return -1;
+    if (test_tmpdir_make(tmp, sizeof tmp, "latbench-test-faults-")) return -1;
     char p[400];
     snprintf(p, sizeof p, "%s/data", tmp);
     mkdir(p, 0755);

@@ -22,15 +22,12 @@ static char dir[64];
 
 static int setup(void **s) {
     (void)s;
-    snprintf(dir, sizeof dir, "/tmp/latbench-hchanges-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_tmpdir_make(dir, sizeof dir, "latbench-hchanges-");
 }
 
 static int teardown(void **s) {
     (void)s;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return test_tmpdir_remove(dir);
 }
 
 /* Deterministic noise in [-1, 1). */

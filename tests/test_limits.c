@@ -208,15 +208,12 @@ static void test_grid_points(void **s) {
 
 static int setup(void **s) {
     (void)s;
-    snprintf(tmp, sizeof tmp, "/tmp/lb_limits_XXXXXX");
-    return mkdtemp(tmp) ? 0 : -1;
+    return test_tmpdir_make(tmp, sizeof tmp, "lb_limits_");
 }
 
 static int teardown(void **s) {
     (void)s;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmp);
 }
 
 int main(void) {

@@ -21,8 +21,7 @@ static lb_profile_identity HERE;   /* this machine and build, as latbench comput
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-test-profile-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (test_tmpdir_make(tmpdir, sizeof tmpdir, "latbench-test-profile-")) return -1;
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
     lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());   /* as tools/cli/main.c does */
@@ -31,9 +30,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmpdir);
 }
 
 static lb_profile_entry entry(const char *op, lb_pass pass, const char *problem, lb_isa isa, int threads,

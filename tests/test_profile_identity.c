@@ -25,8 +25,7 @@ static lb_profile_entry ENTRY = {.op = "worm", .pass = LB_PASS_FWD, .problem = "
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-test-profile-id-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (test_tmpdir_make(tmpdir, sizeof tmpdir, "latbench-test-profile-id-")) return -1;
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
     lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());
@@ -35,9 +34,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* Saves this machine's one-entry profile with identity id to tmpdir/name; its path in path. */

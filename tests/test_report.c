@@ -110,15 +110,12 @@ static const char *RESULTS_REGRESSION =
 
 static int setup(void **s) {
     (void)s;
-    snprintf(tmp, sizeof tmp, "/tmp/latbench-report-XXXXXX");
-    return mkdtemp(tmp) ? 0 : -1;
+    return test_tmpdir_make(tmp, sizeof tmp, "latbench-report-");
 }
 
 static int teardown(void **s) {
     (void)s;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmp);
 }
 
 /* path is a PNG (signature and IHDR) of at least min_bytes. */

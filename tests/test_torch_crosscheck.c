@@ -8,38 +8,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "tests/test_util.h"
+#include "tests/torch_fixture.h"
 
 static char tmpdir[256];
 static cli_result R;
 
 static int setup(void **state) {
     (void)state;
-    char cmd[1024];
-    cli_sh(&R, "/usr/bin/python3 -c 'import torch, numpy'");
-    if (R.status != 0) {
-        fprintf(stderr, "FATAL: /usr/bin/python3 cannot import torch/numpy (install python3-torch python3-numpy, "
-                        "as toolchain/install-deps.sh does): %s\n", R.out);
-        return -1;
-    }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-xcheck-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
-    static const char *gen[] = {
-        "--task regression --lattice 8x8 --eta 4.01 --lambda 1 --mu 0.9,1.0 --count 64 --therm 64 --out %s/reg8",
-        "--task regression --lattice 60x4 --eta 4.01 --lambda 1 --mu 0.95 --count 32 --therm 64 --out %s/reg60",
-        "--task detect --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 64 --therm 64 --out %s/det8",
-    };
-    for (int i = 0; i < 3; i++) {
-        char a[512];
-        snprintf(a, sizeof a, gen[i], tmpdir);
-        snprintf(cmd, sizeof cmd, "generate %s --threads 1", a);
-        cli_latbench(&R, NULL, cmd);
-        if (R.status != 0) {
-            fprintf(stderr, "generate failed: %s\n", R.out);
-            return -1;
-        }
-    }
-    return 0;
+    return torch_fixture_setup(&R, tmpdir, sizeof tmpdir, "latbench-xcheck-", 64, 64);
 }
 
 static int teardown(void **state) {

@@ -12,15 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "tests/test_util.h"
+#include "lib/nn/netspec.h"
+#include "tests/torch_fixture.h"
 
 static char tmpdir[256];
 static cli_result R;
 
-static const char *const presets[] = {"task1-eq",  "task1-st",  "task1-fl",  "task2-eq",  "task2-st",
-                                      "task2-fl",  "task3-eq1", "task3-eq2", "task3-eq3", "task3-st1",
-                                      "task3-st2", "task3-st3", "task3-fl1", "task3-fl2", "task3-fl3"};
-#define N_PRESETS ((int)(sizeof presets / sizeof presets[0]))
 
 /* The dataset a preset runs on: its outputs (task 1: 2, else 1) and lattice (task1-fl: 60x4). */
 static const char *data_for(const char *preset) {
@@ -35,27 +32,7 @@ static void py(char *buf, size_t n, const char *args) {
 
 static int setup(void **state) {
     (void)state;
-    cli_sh(&R, "/usr/bin/python3 -c 'import torch, numpy'");
-    if (R.status != 0) {
-        fprintf(stderr, "FATAL: /usr/bin/python3 cannot import torch/numpy (install python3-torch python3-numpy, "
-                        "as toolchain/install-deps.sh does): %s\n", R.out);
-        return -1;
-    }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/latbench-interop-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
-    static const char *gen[] = {
-        "--task regression --lattice 8x8 --eta 4.01 --lambda 1 --mu 0.9,1.0 --count 24 --therm 32 --out %s/reg8",
-        "--task regression --lattice 60x4 --eta 4.01 --lambda 1 --mu 0.95 --count 12 --therm 32 --out %s/reg60",
-        "--task detect --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 24 --therm 32 --out %s/det8",
-    };
-    for (int i = 0; i < 3; i++) {
-        char a[512], cmd[1024];
-        snprintf(a, sizeof a, gen[i], tmpdir);
-        snprintf(cmd, sizeof cmd, "generate %s --threads 1", a);
-        cli_latbench(&R, NULL, cmd);
-        if (R.status != 0) return fprintf(stderr, "generate failed: %s\n", R.out), -1;
-    }
-    return 0;
+    return torch_fixture_setup(&R, tmpdir, sizeof tmpdir, "latbench-interop-", 24, 32);
 }
 
 static int teardown(void **state) {
@@ -91,14 +68,16 @@ static void py_compare(const char *jobs) {
 static void test_presets_torch_to_latbench(void **s) {
     (void)s;
     char cmd[4096], args[2048] = "", jobs[7000] = "", m[512], p[512];
+    int n_presets;
+    const char *const *presets = netspec_preset_names(&n_presets);   /* every preset the library knows */
     int at = snprintf(args, sizeof args, "export %s", tmpdir);
-    for (int i = 0; i < N_PRESETS; i++) at += snprintf(args + at, sizeof args - (size_t)at, " %s", presets[i]);
+    for (int i = 0; i < n_presets; i++) at += snprintf(args + at, sizeof args - (size_t)at, " %s", presets[i]);
     py(cmd, sizeof cmd, args);
     cli_sh(&R, cmd);
     if (R.status != 0) printf("%s", R.out);
     assert_int_equal(R.status, 0);
     at = 0;
-    for (int i = 0; i < N_PRESETS; i++) {
+    for (int i = 0; i < n_presets; i++) {
         snprintf(m, sizeof m, "%s/%s.safetensors", tmpdir, presets[i]);
         snprintf(p, sizeof p, "%s/%s.pred.npy", tmpdir, presets[i]);
         assert_int_equal(eval_pred(m, data_for(presets[i]), p, NULL), 0);

@@ -23,8 +23,7 @@ static void run(const char *fmt, const char *a, const char *b) {
 
 static int setup(void **s) {
     (void)s;
-    snprintf(tmp, sizeof tmp, "/tmp/latbench-traincli-XXXXXX");
-    if (!mkdtemp(tmp)) return -1;
+    if (test_tmpdir_make(tmp, sizeof tmp, "latbench-traincli-")) return -1;
     run("generate --task count --lattice 8x8 --points 4.25:1,4.01:1.5 --lambda 1 --count 200 --worms 0,5 --therm 64 "
         "--threads 1 --out %s/c8",
         tmp, NULL);
@@ -38,9 +37,7 @@ static int setup(void **s) {
 
 static int teardown(void **s) {
     (void)s;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmp);
 }
 
 static void test_model_command(void **s) {

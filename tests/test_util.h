@@ -64,3 +64,17 @@ static inline void cli_latbench(cli_result *r, const char *env, const char *args
              args);
     cli_sh(r, cmd);
 }
+
+/* ---- a test's scratch folder (cmocka setup and teardown) ---- */
+/* Makes the folder /tmp/<prefix>XXXXXX (mkdtemp) into dir, len bytes; 0, or -1 when it cannot. */
+static inline int test_tmpdir_make(char *dir, size_t len, const char *prefix) {
+    if ((size_t)snprintf(dir, len, "/tmp/%sXXXXXX", prefix) >= len) return -1;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Removes dir and everything below it; 0, or -1. */
+static inline int test_tmpdir_remove(const char *dir) {
+    char cmd[600];
+    if ((size_t)snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= sizeof cmd) return -1;
+    return system(cmd) == 0 ? 0 : -1;
+}
