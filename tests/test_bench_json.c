@@ -161,7 +161,7 @@ static void test_conv_rows_and_readers(void **state) {
     assert_null(strstr(r.out, "only in NEW"));
     if (access(OLD_RESULT, R_OK) == 0) {
         /* the old layout (median rows named without "_median", no iteration rows) beside the new */
-        snprintf(cmd, sizeof cmd, "compare %s %s/a.json", OLD_RESULT, tmpdir);
+        snprintf(cmd, sizeof cmd, "compare --all %s %s/a.json", OLD_RESULT, tmpdir);   /* every row, moved or not */
         cli_latbench(&r, NULL, cmd);
         if (r.status > 1) fail_msg("latbench %s: exit %d\n%s", cmd, r.status, r.out);
         assert_non_null(strstr(r.out, PROBLEM "/ours/threads:1"));
