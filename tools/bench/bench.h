@@ -37,6 +37,7 @@ typedef struct {
     const char *json_path;              /* NULL: the results store (see bench_run_open) */
     bool no_json;
     bool no_bandwidth;                  /* skip the memory-bandwidth measurement (the gate) */
+    bool no_tuned;                      /* time no tuned path beside ours (the gate: it judges the default) */
     timing_cfg timing;
     /* ---- pipelines (bench_pipeline.c) ---- */
     int pipelines;                      /* 0: default (run them), 1: --pipelines, -1: --no-pipelines */

@@ -257,7 +257,7 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const 
                          .onednn_init = conv_onednn_init, .onednn_fini = conv_onednn_fini,
                          .tuned_for = conv_tuned_for},
                   .d = d, .pass = pass, .ob = {b.in, b.w, b.bias, b.out, b.gout, b.gin, b.gw, b.gb, b.pad},
-                  .tc = oc, .profile = lb_profile_active(), .disp = r->disp};
+                  .tc = oc, .profile = r->opt->no_tuned ? NULL : lb_profile_active(), .disp = r->disp};
     c.pr.tuned = &c.tc;
     snprintf(c.pr.row.name, sizeof c.pr.row.name, "%s", name);
     time_problem(r, &c.pr);

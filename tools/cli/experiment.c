@@ -26,6 +26,7 @@
 #include "lib/nn/nnio.h"
 #include "lib/nn/eval.h"
 #include "lib/nn/fit.h"
+#include "tools/stats/stats.h"
 
 #define MAX_TESTS 8
 #define MAX_ARCHS 9
@@ -285,16 +286,9 @@ static bool prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t err
     return true;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(const double *v, int n) {
     double t[MAX_TRIALS];
-    memcpy(t, v, (size_t)n * sizeof(double));
-    qsort(t, (size_t)n, sizeof(double), cmp_double);
-    return n == 0 ? NAN : n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    return stats_median(v, n, t);
 }
 
 static double mean(const double *v, int n) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "tools/timing/timing.h"
+#include "tools/stats/stats.h"
 
 /* Size of one instance of a cache level: hwloc first (the kernel's view of the topology); sysconf's
  * figure comes from cpuid and is wrong under some hypervisors (320 MiB of "L3" on a 32 MiB VM). */
@@ -45,11 +46,6 @@ static double timed_triad(double *restrict a, const double *restrict b, const do
     return timing_now() - t0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 #define MAX_PASSES 32
 
 /* Bandwidth of `reps` triads per pass over arrays of n doubles: the best, median and worst of
@@ -77,7 +73,7 @@ static machine_bw triad_bw(int threads, size_t n, int reps, int passes) {
     timed_triad(a, b, c, n, threads, 1);   /* warm-up: threads created, TLBs and caches primed */
     double t[MAX_PASSES];
     for (int p = 0; p < passes; p++) t[p] = timed_triad(a, b, c, n, threads, reps);
-    qsort(t, (size_t)passes, sizeof t[0], cmp_double);
+    const double med_t = stats_median(t, passes, t);   /* t sorted in place */
     /* a[] must hold 1 + 3*2 everywhere: checks the loop ran (and keeps it from being elided) */
     volatile double check = a[n / 2] + a[n - 1];
     free(a);
@@ -86,7 +82,7 @@ static machine_bw triad_bw(int threads, size_t n, int reps, int passes) {
     if (check != 14.0) return bw;
     const double bytes_moved = 24.0 * (double)n * reps * 1e-9;
     bw.best = bytes_moved / t[0];
-    bw.median = bytes_moved / (passes % 2 ? t[passes / 2] : 0.5 * (t[passes / 2 - 1] + t[passes / 2]));
+    bw.median = bytes_moved / med_t;
     bw.worst = bytes_moved / t[passes - 1];
     bw.passes = passes;
     return bw;

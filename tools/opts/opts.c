@@ -1,4 +1,5 @@
 #include "tools/opts/opts.h"
+#include "lib/lattice/params.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -76,22 +77,15 @@ int opts_next(opts_parser *p) {
 
 int opts_first_operand(const opts_parser *p) { return optind < 1 ? 1 : optind > p->argc ? p->argc : optind; }
 
+/* The library's number readers (lib/lattice/params.h), which strtol/strtod would let lead with blanks:
+ * an option value does not. */
 bool opts_parse_long(const char *s, long lo, long hi, long *out) {
-    if (!s || !*s || isspace((unsigned char)*s)) return false;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return false;
-    *out = v;
-    return true;
+    return s && *s && !isspace((unsigned char)*s) && lat_parse_long(s, lo, hi, out);
 }
 
 bool opts_parse_double(const char *s, double lo, double hi, double *out) {
-    if (!s || !*s || isspace((unsigned char)*s)) return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v) || !(v >= lo && v <= hi)) return false;
+    double v;
+    if (!s || !*s || isspace((unsigned char)*s) || !lat_parse_double(s, &v) || !(v >= lo && v <= hi)) return false;
     *out = v;
     return true;
 }

@@ -64,9 +64,16 @@ static int cmp_ranked(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-static int cmp_double(const void *x, const void *y) {
+int stats_cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
+}
+
+double stats_median(const double *x, int n, double *scratch) {
+    if (n <= 0) return NAN;
+    if (scratch != x) memcpy(scratch, x, sizeof *x * (size_t)n);
+    qsort(scratch, (size_t)n, sizeof *scratch, stats_cmp_double);
+    return n % 2 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2]);
 }
 
 double mann_whitney_p(const double *a, int na, const double *b, int nb) {
@@ -168,7 +175,7 @@ bool stats_ratio_ci(const double *a, int na, const double *b, int nb, double alp
     if (!d) return false;
     for (int i = 0; i < na; i++)
         for (int j = 0; j < nb; j++) d[(size_t)i * nb + j] = log(b[j]) - log(a[i]);
-    qsort(d, npairs, sizeof *d, cmp_double);
+    qsort(d, npairs, sizeof *d, stats_cmp_double);
     out->ratio = exp(npairs % 2 ? d[npairs / 2] : 0.5 * (d[npairs / 2 - 1] + d[npairs / 2]));
     int k = bound_rank(na, nb, alpha, &out->level);
     if (k < 0) {
@@ -199,7 +206,7 @@ bool stats_median_ci(const double *x, int n, double alpha, double *med, double *
     double *s = malloc(sizeof *s * (size_t)n);
     if (!s) return false;
     memcpy(s, x, sizeof *s * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    qsort(s, (size_t)n, sizeof *s, stats_cmp_double);
     *med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
     /* P(Bin(n, 1/2) <= j) accumulated in logs of binomial coefficients (no overflow) */
     int k = 0;

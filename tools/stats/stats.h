@@ -49,6 +49,12 @@ double mann_whitney_p(const double *a, int na, const double *b, int nb);
  * k-th largest, k the largest count with P(Bin(n, 1/2) <= k - 1) <= alpha.  The values must be
  * independent (benchmarks measured at different moments are, as far as the load of the machine
  * goes).  False when no bound is possible (n < stats_sign_min_n(alpha)); *med is set whenever n > 0. */
+/* qsort's ascending order of doubles (the one comparison every tool sorts samples with). */
+int stats_cmp_double(const void *a, const void *b);
+/* The median of x[0..n) (NAN when n <= 0): sorted into scratch, n doubles (scratch may be x itself,
+ * which is then sorted in place). */
+double stats_median(const double *x, int n, double *scratch);
+
 bool stats_median_ci(const double *x, int n, double alpha, double *med, double *lo, double *hi);
 
 /* The fewest values for which stats_median_ci gives bounds: 1 / 2^n <= alpha (6 at 0.025). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "tools/stats/stats.h"
 
 double timing_now(void) {
     struct timespec ts;
@@ -17,11 +18,6 @@ double timing_cpu_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Linear interpolation between order statistics (numpy's default). */
 static double quantile_sorted(const double *x, int n, double q) {
     double pos = q * (n - 1);
@@ -33,7 +29,7 @@ static double quantile_sorted(const double *x, int n, double q) {
 timing_stats timing_stats_of(double *samples, int n) {
     timing_stats s = {0, 0, 0, 0, 0};
     if (n <= 0) return s;
-    qsort(samples, (size_t)n, sizeof *samples, cmp_double);
+    qsort(samples, (size_t)n, sizeof *samples, stats_cmp_double);
     s.min = samples[0];
     s.max = samples[n - 1];
     s.median = quantile_sorted(samples, n, 0.5);
@@ -45,7 +41,7 @@ timing_stats timing_stats_of(double *samples, int n) {
 timing_stats timing_order_stats(double *v, int n) {
     timing_stats s = {0, 0, 0, 0, 0};
     if (n <= 0) return s;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, stats_cmp_double);
     s.min = v[0];
     s.max = v[n - 1];
     s.q1 = v[(n - 1) / 4];

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/track/changepoint.h"
+#include "tools/stats/stats.h"
 
 typedef struct {
     int lo, hi;        /* the segment x[lo..hi) */
@@ -73,17 +74,6 @@ static double cp_pvalue(const double *y, int L, int ms, double q, const hist_cp_
     return (1.0 + reach) / (1.0 + o->perms);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double cp_median(const double *x, int n, double *scratch) {
-    memcpy(scratch, x, sizeof *x * (size_t)n);
-    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
-    return n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
-}
-
 static void cp_seg_eval(cp_seg *s, const double *x, int ms) {
     int at = cp_best_split(x + s->lo, s->hi - s->lo, ms, &s->q);
     s->tau = at < 0 ? -1 : s->lo + at;
@@ -98,8 +88,8 @@ static void cp_describe(const double *x, int n, hist_cp *out, int k, double *scr
     qsort(out, (size_t)k, sizeof *out, cmp_cp);
     for (int i = 0; i < k; i++) {
         int lo = i ? out[i - 1].index : 0, mid = out[i].index, hi = i + 1 < k ? out[i + 1].index : n;
-        out[i].before = cp_median(x + lo, mid - lo, scratch);
-        out[i].after = cp_median(x + mid, hi - mid, scratch);
+        out[i].before = stats_median(x + lo, mid - lo, scratch);
+        out[i].after = stats_median(x + mid, hi - mid, scratch);
         out[i].step = out[i].before != 0 ? out[i].after / out[i].before - 1 : NAN;
     }
 }

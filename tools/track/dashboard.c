@@ -7,6 +7,7 @@
  * those runs that maximises the standardised difference of the two means, a CUSUM), and the levels
  * before and after it, and so the step, are the medians of the exact runs between neighbouring changes.
  * A series of at most DASH_CP_BINS runs is tested run by run. */
+#define _GNU_SOURCE   /* qsort_r */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include "tools/opts/opts.h"
 #include "tools/track/history_db.h"
 #include "lib/io/atomic.h"
+#include "tools/stats/stats.h"
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), false)
 #define DASH_CP_BINS 80
@@ -216,26 +218,15 @@ static int cmp_point(const void *a, const void *b) {
     return (x->run > y->run) - (x->run < y->run);
 }
 
-static const dash_data *sort_ctx;
-static int cmp_series(const void *a, const void *b) {
+/* qsort_r's order of series: by machine name, then benchmark name (ctx: the dash_data). */
+static int cmp_series(const void *a, const void *b, void *ctx) {
     const dash_series *x = a, *y = b;
-    int c = strcmp(sort_ctx->machines[x->machine], sort_ctx->machines[y->machine]);
+    const dash_data *d = ctx;
+    int c = strcmp(d->machines[x->machine], d->machines[y->machine]);
     return c ? c : strcmp(x->name, y->name);
 }
 
 /* ---- change points ---- */
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(const double *x, int n, double *scratch) {
-    if (n <= 0) return NAN;
-    memcpy(scratch, x, (size_t)n * sizeof *x);
-    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
-    return n % 2 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2]);
-}
 
 /* The exact run of a change inside x[lo..hi): the split with the largest |mean before - mean after|
  * * sqrt(m k / L) (at least one value on each side). */
@@ -258,7 +249,7 @@ static int changes(const double *x, int n, hist_cp *out, double *scratch) {
     double *y = scratch + n;   /* the bucket medians */
     for (int b = 0; b < nb; b++) {
         int lo = b * bin, hi = lo + bin < n ? lo + bin : n;
-        y[b] = median_of(x + lo, hi - lo, scratch);
+        y[b] = stats_median(x + lo, hi - lo, scratch);
     }
     hist_cp_opts o = {.alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
     int k = hist_changepoints(y, nb, &o, out, DASH_CP_MAX);
@@ -269,8 +260,8 @@ static int changes(const double *x, int n, hist_cp *out, double *scratch) {
     }
     for (int i = 0; i < k; i++) {
         int a = i ? out[i - 1].index : 0, b = out[i].index, c = i + 1 < k ? out[i + 1].index : n;
-        out[i].before = median_of(x + a, b - a, scratch);
-        out[i].after = median_of(x + b, c - b, scratch);
+        out[i].before = stats_median(x + a, b - a, scratch);
+        out[i].after = stats_median(x + b, c - b, scratch);
         out[i].step = out[i].after / out[i].before - 1;
     }
     return k;
@@ -333,7 +324,7 @@ bool hist_dashboard(hist_db *db, const char *dir, const hist_dash_opts *opts, hi
         snprintf(what, sizeof what, "%ld runs, %ld records, %d series read", d.n_runs, d.n_records, d.n_series);
         progress(what, t0, c0);
     }
-    if (ok) sort_ctx = &d, qsort(d.series, (size_t)d.n_series, sizeof *d.series, cmp_series);
+    if (ok) qsort_r(d.series, (size_t)d.n_series, sizeof *d.series, cmp_series, &d);
     for (int i = 0; ok && i < d.n_series; i++) {
         if (!(ok = prepare_series(&d.series[i]))) snprintf(err, errlen, "history %s: out of memory", db->path);
         st->changes += d.series[i].n_cps;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/track/dashboard_data.h"
+#include "tools/stats/stats.h"
 
 #define SVG_W 760
 #define PLOT_L 70
@@ -48,11 +49,6 @@ static const char *fmt(char *b, size_t n, int k, double v) {
     return b;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median, min and max of metric k over pts[lo..hi) (NAN when none is finite). */
 static void bucket_stats(const dash_series *s, int k, int lo, int hi, double *tmp, double *mid, double *mn, double *mx) {
     int m = 0;
@@ -62,8 +58,7 @@ static void bucket_stats(const dash_series *s, int k, int lo, int hi, double *tm
         *mid = *mn = *mx = NAN;
         return;
     }
-    qsort(tmp, (size_t)m, sizeof *tmp, cmp_double);
-    *mid = m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+    *mid = stats_median(tmp, m, tmp);   /* tmp sorted in place */
     *mn = tmp[0], *mx = tmp[m - 1];
 }
 

@@ -179,6 +179,7 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     opt.json_path = a->json_path;
     opt.no_json = !a->json_path;
     opt.no_bandwidth = true;
+    opt.no_tuned = true;   /* the gated figures are the default kernels'; a tuned sequence would only add load */
     opt.timing.reps = a->reps;
     opt.timing.min_reps = a->reps;   /* every problem here is small: all repetitions, always */
     opt.timing.rep_s = 2e-3;

@@ -11,22 +11,13 @@
 #include "tools/track/gate_internal.h"
 #include "lib/io/atomic.h"
 #include "lib/io/outdir.h"
+#include "tools/stats/stats.h"
 
 /* Several runs of the whole gate (--runs): the median of each ratio over them and the robust
  * standard deviation of its logarithm (NAN with fewer than 3 runs). */
 typedef struct {
     double vs_scalar, vs_onednn, sigma_scalar, sigma_onednn;
 } gate_summary;
-
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, int n) {
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* median and 1.4826 x MAD of log(x) over the finite x[0..n). */
 static void log_spread(const double *x, int n, double *med, double *sigma) {
@@ -36,11 +27,11 @@ static void log_spread(const double *x, int n, double *med, double *sigma) {
         if (isfinite(x[i]) && x[i] > 0) v[m++] = log(x[i]);
     *med = *sigma = NAN;
     if (!m) return;
-    const double lm = median_of(v, m);
+    const double lm = stats_median(v, m, v);
     *med = exp(lm);
     if (m < 3) return;
     for (int i = 0; i < m; i++) d[i] = fabs(v[i] - lm);
-    *sigma = 1.4826 * median_of(d, m);
+    *sigma = 1.4826 * stats_median(d, m, d);
 }
 
 static void summarize(const gate_ctx *runs, int nruns, int i, gate_summary *s) {

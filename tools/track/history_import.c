@@ -8,6 +8,7 @@
 #include <string.h>
 #include "tools/track/history.h"
 #include "tools/track/history_db.h"
+#include "tools/stats/stats.h"
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), false)
 #define HIST_MAX_REPS 1000000
@@ -161,11 +162,6 @@ static bool add_row(rec_list *l, json_t *map, json_t *b) {
     return true;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* A record with repetitions but no median aggregate (google-benchmark without aggregates) gets theirs. */
 static void fill_medians(rec_list *l) {
     for (size_t i = 0; i < l->n; i++) {
@@ -173,10 +169,7 @@ static void fill_medians(rec_list *l) {
         if (!isnan(c->median) || c->n_reps == 0) continue;
         double *s = malloc((size_t)c->n_reps * sizeof *s);
         if (!s) continue;
-        memcpy(s, c->reps, (size_t)c->n_reps * sizeof *s);
-        qsort(s, (size_t)c->n_reps, sizeof *s, cmp_double);
-        int n = c->n_reps;
-        c->median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+        c->median = stats_median(c->reps, c->n_reps, s);
         free(s);
     }
 }

@@ -250,15 +250,24 @@ static void append_bench_json(const char *path) {
     hist_close(db);
 }
 
-int cmd_bench_recorded(int argc, char **argv) {
-    bool record = true;
-    int n = 0;
+/* argv without the front end's --no-history (malloc'd, NULL-terminated, *n entries); *record false
+ * when it was there.  NULL (said) when out of memory. */
+static char **without_no_history(int argc, char **argv, int *n, bool *record) {
     char **args = malloc(((size_t)argc + 1) * sizeof *args);
-    if (!args) return fprintf(stderr, "latbench: out of memory\n"), 1;
+    if (!args) return fprintf(stderr, "latbench: out of memory\n"), NULL;
+    *n = 0, *record = true;
     for (int i = 0; i < argc; i++)
-        if (i > 0 && !strcmp(argv[i], "--no-history")) record = false;
-        else args[n++] = argv[i];
-    args[n] = NULL;
+        if (i > 0 && !strcmp(argv[i], "--no-history")) *record = false;
+        else args[(*n)++] = argv[i];
+    args[*n] = NULL;
+    return args;
+}
+
+int cmd_bench_recorded(int argc, char **argv) {
+    bool record;
+    int n;
+    char **args = without_no_history(argc, argv, &n, &record);
+    if (!args) return 1;
     int rc = bench_command(n, args, record ? append_bench_json : NULL);
     for (int i = 1; i < n; i++)   /* bench's own --help does not know the front end's option */
         if (!strcmp(args[i], "-h") || !strcmp(args[i], "--help"))
@@ -281,14 +290,10 @@ static const char *gbench_json_out(int argc, char **argv) {
 }
 
 int cmd_gbench_recorded(int argc, char **argv, int (*gbench)(int, char **)) {
-    bool record = true;
-    int n = 0;
-    char **args = malloc(((size_t)argc + 1) * sizeof *args);
-    if (!args) return fprintf(stderr, "latbench: out of memory\n"), 1;
-    for (int i = 0; i < argc; i++)
-        if (i > 0 && !strcmp(argv[i], "--no-history")) record = false;
-        else args[n++] = argv[i];
-    args[n] = NULL;
+    bool record;
+    int n;
+    char **args = without_no_history(argc, argv, &n, &record);
+    if (!args) return 1;
     const char *out = gbench_json_out(n, args);
     int rc = gbench(n, args);
     if (rc == 0 && record && out) append_bench_json(out);
