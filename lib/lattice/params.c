@@ -196,20 +196,6 @@ bool lat_parse_ints(const char *s, int **out, int *n, char *err, size_t errlen) 
     return true;
 }
 
-int lat_opt_value(int argc, char **argv, int *i, const char *name, const char **val) {
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n)) return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n]) return 0;
-    if (*i + 1 >= argc) return -1;
-    *val = argv[++*i];
-    return 1;
-}
-
 bool lat_parse_worms_per_sweep(const char *v, long *wps, char *err, size_t errlen) {
     if (!strcmp(v, "auto")) {
         *wps = 0;

@@ -27,10 +27,6 @@ bool lat_parse_double(const char *s, double *v);
 bool lat_parse_long(const char *s, long lo, long hi, long *v);
 bool lat_parse_u64(const char *s, uint64_t *v);
 
-/* Option matching for "--name VALUE" and "--name=VALUE": returns 1 and sets *val (advancing *i past
- * a separate value), 0 when argv[*i] is another option, -1 when the value is missing. */
-int lat_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
-
 /* "--worms-per-sweep" value: "auto" (0, chosen by the sampler) or an integer in 1..2^24; false
  * with a one-line reason in err otherwise. */
 bool lat_parse_worms_per_sweep(const char *v, long *wps, char *err, size_t errlen);
