@@ -140,7 +140,6 @@ int hist_replay_main(int argc, char **argv) {
     r->o = (hist_changes_opts){.window = 0, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
     r->steps[0] = 5, r->steps[1] = 10, r->n_steps = 2;
     r->within[0] = 5, r->within[1] = 10, r->n_within = 2;
-    double v[MAX_LIST];
     int rc = 0;
     opts_parser p;
     opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:ja:p:", false);
@@ -149,20 +148,10 @@ int hist_replay_main(int argc, char **argv) {
         else if (c == 'f') r->o.filter = p.arg;
         else if (c == 'j') r->o.json = true;
         else if (c == 's') rc = parse_list("--steps", p.arg, 0.1, 1000, r->steps, &r->n_steps) ? 0 : 2;
-        else if (c == 't') {
-            int n;
-            rc = parse_list("--threshold", p.arg, 0, 1000, v, &n) && n == 1 ? 0 : 2;
-            r->o.threshold = v[0];
-        }
-        else if (c == 'a' || c == 'p') {
-            int n;
-            rc = parse_list(c == 'a' ? "--alpha" : "--perms", p.arg, c == 'a' ? 1e-6 : 9, c == 'a' ? 0.5 : 1e5, v, &n) && n == 1 ? 0 : 2;
-            if (c == 'a') r->o.alpha = v[0];
-            else r->o.perms = (int)v[0];
-        } else if (c == 'n') {
-            rc = parse_list("--within", p.arg, 1, 100, v, &r->n_within) ? 0 : 2;
-            for (int i = 0; i < r->n_within; i++) r->within[i] = (int)v[i];
-        } else if (c == OPTS_HELP) {
+        else if (c == 't') rc = opts_double(&p, 0, 1000, "a percentage", &r->o.threshold) ? 0 : 2;
+        else if (c == 'a') rc = opts_double(&p, 1e-6, 0.5, "a significance level", &r->o.alpha) ? 0 : 2;
+        else if (c == 'p') rc = opts_int(&p, 9, 100000, "a permutation count", &r->o.perms) ? 0 : 2;
+        else if (c == 'n') rc = opts_int_list(&p, 1, 100, MAX_LIST, r->within, &r->n_within) ? 0 : 2; else if (c == OPTS_HELP) {
             printf("usage: latbench history replay [--machine M] [--filter S] [--steps PCT,...] [--within N,...] "
                    "[--threshold PCT] [--alpha A] [--perms N] [--json]\n  (latbench history --help)\n");
             rc = -1;
