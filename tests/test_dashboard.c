@@ -27,20 +27,6 @@ static int teardown(void **s) {
     return test_tmpdir_remove(dir);
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 static int count(const char *hay, const char *needle) {
     int n = 0;
     for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
@@ -144,7 +130,7 @@ static void test_series_and_change_points(void **s) {
     printf("%s", R.out);
     assert_int_equal(R.status, 0);
     snprintf(page, sizeof page, "%s/index.html", out);
-    char *html = slurp(page);
+    char *html = test_slurp(page, NULL);
     assert_non_null(html);
     assert_int_equal(count(html, "<svg class=\"series\""), N_SPEC);
     for (int i = 0; i < N_SPEC; i++) assert_non_null(strstr(html, SPEC[i].name));
@@ -167,10 +153,10 @@ static void test_series_and_change_points(void **s) {
     } else {
         struct stat st;
         assert_int_equal(stat(png, &st), 0);
-        char *p = slurp(png);
+        char *p = test_slurp(png, NULL);
         assert_true(st.st_size > 1000 && !memcmp(p, "\x89PNG", 4));
         free(p);
-        char *d = slurp(dom);
+        char *d = test_slurp(dom, NULL);
         assert_non_null(d);
         assert_int_equal(count(d, "<svg class=\"series\""), N_SPEC);
         assert_int_equal(count(d, "<g class=\"cp\">"), 2);
@@ -191,7 +177,7 @@ static void test_series_and_change_points(void **s) {
         assert_int_equal(system(cmd), 0);
         snprintf(url, sizeof url, "file://%s", hover);
         assert_true(chromium(url, NULL, dom));
-        d = slurp(dom);
+        d = test_slurp(dom, NULL);
         const char *tip = strstr(d, "id=\"tip\"");
         assert_non_null(tip);
         assert_non_null(strstr(tip, "display: block"));
@@ -219,7 +205,7 @@ static void test_decimated_series_keeps_exact_change_point(void **s) {
     assert_int_equal(st.series, 1);
     assert_int_equal(st.changes, 1);
     snprintf(page, sizeof page, "%s/index.html", out);
-    char *html = slurp(page);
+    char *html = test_slurp(page, NULL);
     assert_non_null(html);
     assert_int_equal(count(html, "data-c=\""), 1);
     int cols = 1;   /* columns, ';'-separated */
@@ -268,7 +254,7 @@ static void test_generated_history_time(void **s) {
     char at[64], page[160];
     snprintf(at, sizeof at, "change point at run %d: ", runs * 6 / 10 + 1);
     snprintf(page, sizeof page, "%s/index.html", out);
-    char *html = slurp(page);
+    char *html = test_slurp(page, NULL);
     assert_non_null(html);
     assert_int_equal(count(html, at), (ns + 9) / 10);
     assert_true(st.changes <= (ns + 9) / 10 + 1 + ns / 20);

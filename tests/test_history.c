@@ -27,52 +27,29 @@ static int teardown(void **s) {
     return test_tmpdir_remove(dir);
 }
 
-/* The whole file (NUL-terminated) and its length. */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void history_cmd(const char *db, const char *args) {
-    char env[300], full[1200];
-    snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", db);
-    snprintf(full, sizeof full, "history %s", args);
-    cli_latbench(&R, env, full);
-}
-
 static void test_import_export_round_trip(void **s) {
     (void)s;
     char a[128], b[128], e1[128], e2[128], args[300];
     snprintf(a, sizeof a, "%s/a.sqlite", dir), snprintf(b, sizeof b, "%s/b.sqlite", dir);
     snprintf(e1, sizeof e1, "%s/e1.txt", dir), snprintf(e2, sizeof e2, "%s/e2.txt", dir);
-    history_cmd(a, "import " RESULT);
+    cli_history(&R, a, "import " RESULT);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "1882 records added"));
-    history_cmd(a, "import " RESULT);   /* the same run again: skipped */
+    cli_history(&R, a, "import " RESULT);   /* the same run again: skipped */
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "already in the history"));
     snprintf(args, sizeof args, "export --out %s", e1);
-    history_cmd(a, args);
+    cli_history(&R, a, args);
     assert_int_equal(R.status, 0);
     snprintf(args, sizeof args, "import %s", e1);
-    history_cmd(b, args);
+    cli_history(&R, b, args);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "1 runs added"));
     snprintf(args, sizeof args, "export --out %s", e2);
-    history_cmd(b, args);
+    cli_history(&R, b, args);
     assert_int_equal(R.status, 0);
     size_t n1, n2;
-    char *t1 = slurp(e1, &n1), *t2 = slurp(e2, &n2);
+    char *t1 = test_slurp(e1, &n1), *t2 = test_slurp(e2, &n2);
     assert_non_null(t1), assert_non_null(t2);
     assert_int_equal(n1, n2);
     assert_memory_equal(t1, t2, n1);
@@ -81,7 +58,7 @@ static void test_import_export_round_trip(void **s) {
                                "278.585557\t0.223843028\t0.165042326\t118.133445\t273.803826 277.381228 287.356168 "));
     assert_non_null(strstr(t1, "\nrun\tamd-epyc-zen5-2c\tAuthenticAMD AMD EPYC family 26 model 2 zen5\t1e9b1ae98cb0-dirty\t"));
     free(t1), free(t2);
-    history_cmd(b, "list --machine amd-epyc-zen5-2c --filter conv2d_fwd/mb1_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/ours --json");
+    cli_history(&R, b, "list --machine amd-epyc-zen5-2c --filter conv2d_fwd/mb1_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/ours --json");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "\"count\": 1"));
     assert_non_null(strstr(R.out, "\"last_commit\": \"1e9b1ae98cb0-dirty\""));
@@ -129,7 +106,7 @@ static void test_two_writers_at_once(void **s) {
     if (!db) fail_msg("%s", err);
     assert_true(hist_check(db, err, sizeof err));
     hist_close(db);
-    history_cmd(path, "list --filter bench/49");
+    cli_history(&R, path, "list --filter bench/49");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "    120  "));   /* WRITERS x RUNS runs of that series */
 }
@@ -137,15 +114,15 @@ static void test_two_writers_at_once(void **s) {
 /* A file that is not a history: one line, status 2, the file byte for byte as it was. */
 static void refused_untouched(const char *path, const char *why) {
     size_t n0, n1;
-    char *before = slurp(path, &n0);
+    char *before = test_slurp(path, &n0);
     assert_non_null(before);
     const char *cmds[] = {"list", ("import " RESULT), "export", "check"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        history_cmd(path, cmds[i]);
+        cli_history(&R, path, cmds[i]);
         if (R.status != 2 || R.lines != 1 || !strstr(R.out, "not a latbench history") || !strstr(R.out, why))
             fail_msg("history %s on %s: status %d, wanted 2 and one line with '%s':\n%s", cmds[i], path, R.status, why, R.out);
         assert_true(!strncmp(R.out, "latbench: history ", 18));
-        char *after = slurp(path, &n1);
+        char *after = test_slurp(path, &n1);
         assert_int_equal(n0, n1);
         assert_memory_equal(before, after, n0);
         free(after);
@@ -180,7 +157,7 @@ static void test_damaged_files_are_refused_untouched(void **s) {
 
     /* a real history cut to half its length */
     snprintf(path, sizeof path, "%s/truncated.sqlite", dir);
-    history_cmd(path, "import " RESULT);
+    cli_history(&R, path, "import " RESULT);
     assert_int_equal(R.status, 0);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
@@ -198,7 +175,7 @@ static void test_newer_schema_is_refused(void **s) {
     (void)s;
     char path[128];
     snprintf(path, sizeof path, "%s/newer.sqlite", dir);
-    history_cmd(path, "import " RESULT);
+    cli_history(&R, path, "import " RESULT);
     assert_int_equal(R.status, 0);
     sql(path, "INSERT INTO latbench_schema VALUES(99, 'later')");
     refused_untouched(path, "schema version 99 is newer");
@@ -227,7 +204,7 @@ static void test_location(void **s) {
     assert_int_equal(access(path, F_OK), 0);
     /* nothing recorded yet: list says so, creates nothing */
     snprintf(path, sizeof path, "%s/none.sqlite", dir);
-    history_cmd(path, "list");
+    cli_history(&R, path, "list");
     assert_int_equal(R.status, 2);
     assert_non_null(strstr(R.out, "no history there yet"));
     assert_int_not_equal(access(path, F_OK), 0);
@@ -280,7 +257,7 @@ static void test_bench_appends_its_run(void **s) {
     cli_latbench(&R, env, args);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "history: 3 records appended to "));
-    history_cmd(path, "list --filter conv2d_fwd/mb1_ic3oc5");
+    cli_history(&R, path, "list --filter conv2d_fwd/mb1_ic3oc5");
     assert_int_equal(R.status, 0);
     assert_int_equal(R.lines, 2);
     cli_latbench(&R, env, "bench --no-history --bogus");
@@ -297,7 +274,7 @@ static void test_gate_appends_its_ratios(void **s) {
     snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", path);
     cli_latbench(&R, env, "gate --reps 3 --expect results/gate/avx2.json");   /* any ISA's file: not judged here */
     if (!strstr(R.out, "history: 11 gate ratios appended to ")) fail_msg("%s", R.out);
-    history_cmd(path, "export");
+    cli_history(&R, path, "export");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "\tgate\t1\n"));
     assert_non_null(strstr(R.out, "\nrec\tgate/"));

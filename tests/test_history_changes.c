@@ -73,43 +73,36 @@ static void make_history(const char *path, int runs, int series, const char *ste
     hist_close(db);
 }
 
-static void history_cmd(const char *db, const char *args) {
-    char env[300], full[1200];
-    snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", db);
-    snprintf(full, sizeof full, "history %s", args);
-    cli_latbench(&R, env, full);
-}
-
 static void test_step_reported(void **s) {
     (void)s;
     char a[128];
     snprintf(a, sizeof a, "%s/step.sqlite", dir);
     make_history(a, 60, 6, "bench/2", 40, 0.10);
-    history_cmd(a, "");
+    cli_history(&R, a, "");
     if (R.status != 1) fail_msg("status %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "m  bench/2  time_ns (higher is slower), 60 runs"));
     assert_non_null(strstr(R.out, "c0040"));           /* the first commit after the step */
     assert_non_null(strstr(R.out, "REGRESSION"));
     assert_non_null(strstr(R.out, "1 change point in 1 of 6 series"));
     /* under a larger threshold it is a change, not a regression */
-    history_cmd(a, "--threshold 20");
+    cli_history(&R, a, "--threshold 20");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "c0040"));
     assert_null(strstr(R.out, "REGRESSION"));
     /* since a commit after the step, or a date after it: no change left */
-    history_cmd(a, "--since c0042");
+    cli_history(&R, a, "--since c0042");
     if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "0 change points in 0 of 6 series"));
-    history_cmd(a, "--since 2026-02-15 --filter bench/2");
+    cli_history(&R, a, "--since 2026-02-15 --filter bench/2");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "0 change points in 0 of 1 series"));
-    history_cmd(a, "--since c0030 --filter bench");
+    cli_history(&R, a, "--since c0030 --filter bench");
     assert_int_equal(R.status, 1);
-    history_cmd(a, "--since nosuchcommit");
+    cli_history(&R, a, "--since nosuchcommit");
     assert_int_equal(R.status, 2);
     assert_int_equal(R.lines, 1);
     assert_non_null(strstr(R.out, "--since nosuchcommit: neither a date"));
-    history_cmd(a, "--threshold x");
+    cli_history(&R, a, "--threshold x");
     assert_int_equal(R.status, 2);
 }
 
@@ -122,11 +115,11 @@ static void test_replay(void **s) {
     char a[128];
     snprintf(a, sizeof a, "%s/replay.sqlite", dir);
     make_history(a, 30, 2, NULL, 0, 0);
-    history_cmd(a, "replay --steps 30,2 --within 5 --threshold 5");   /* 2 % is under it */
+    cli_history(&R, a, "replay --steps 30,2 --within 5 --threshold 5");   /* 2 % is under it */
     if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "history replay: 2 series"));
     if (!strstr(R.out, " +2.0%     5 runs        40       0.0%")) fail_msg("%s", R.out);
-    history_cmd(a, "replay --steps 30 --within 3,5 --json");
+    cli_history(&R, a, "replay --steps 30 --within 3,5 --json");
     assert_int_equal(R.status, 0);
     json_error_t je;
     json_t *root = json_loads(R.out, 0, &je);
@@ -142,10 +135,10 @@ static void test_replay(void **s) {
     assert_int_equal(asked, 2 * (30 - 6 + 1));
     assert_true(json_integer_value(json_object_get(root, "false_alarms")) <= 2);
     json_decref(root);
-    history_cmd(a, "replay --steps 0");
+    cli_history(&R, a, "replay --steps 0");
     assert_int_equal(R.status, 2);
     assert_int_equal(R.lines, 1);
-    history_cmd(a, "replay --within 1,2,3,4,5,6,7,8,9");
+    cli_history(&R, a, "replay --within 1,2,3,4,5,6,7,8,9");
     assert_int_equal(R.status, 2);
 }
 
@@ -154,10 +147,10 @@ static void test_no_step_clean(void **s) {
     char a[128];
     snprintf(a, sizeof a, "%s/clean.sqlite", dir);
     make_history(a, 60, 6, NULL, 0, 0);
-    history_cmd(a, "changes --machine m");
+    cli_history(&R, a, "changes --machine m");
     if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "0 change points in 0 of 6 series"));
-    history_cmd(a, "--machine other");
+    cli_history(&R, a, "--machine other");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "in 0 of 0 series"));
 }
@@ -168,10 +161,10 @@ static void test_ratio_direction(void **s) {
     snprintf(a, sizeof a, "%s/fall.sqlite", dir), snprintf(b, sizeof b, "%s/rise.sqlite", dir);
     make_history(a, 50, 4, "gate/1", 30, -0.10);   /* slower than oneDNN: a regression */
     make_history(b, 50, 4, "gate/1", 30, +0.10);   /* faster: a change, no regression */
-    history_cmd(a, "--filter gate");
+    cli_history(&R, a, "--filter gate");
     assert_int_equal(R.status, 1);
     assert_non_null(strstr(R.out, "gate/1  ratio_onednn (higher is faster)"));
-    history_cmd(b, "--filter gate");
+    cli_history(&R, b, "--filter gate");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "1 change point in 1 of 2 series"));
 }
@@ -181,7 +174,7 @@ static void test_json_parses_back(void **s) {
     char a[128];
     snprintf(a, sizeof a, "%s/json.sqlite", dir);
     make_history(a, 60, 4, "bench/0", 25, 0.10);
-    history_cmd(a, "--json");
+    cli_history(&R, a, "--json");
     assert_int_equal(R.status, 1);
     json_error_t je;
     json_t *root = json_loads(R.out, 0, &je);
@@ -212,7 +205,7 @@ static void test_window_out_of_order(void **s) {
     reversed = 1;
     make_history(a, 80, 2, "bench/0", 70, 0.10);
     reversed = 0;
-    history_cmd(a, "--window 30 --filter bench/0");
+    cli_history(&R, a, "--window 30 --filter bench/0");
     if (R.status != 1) fail_msg("status %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "time_ns (higher is slower), 30 runs"));
     assert_non_null(strstr(R.out, "c0070"));
@@ -244,12 +237,12 @@ static void test_v1_database_migrates(void **s) {
         assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
     }
     sqlite3_close(d);
-    history_cmd(a, "list");
+    cli_history(&R, a, "list");
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "old"));
     assert_non_null(strstr(R.out, "    30  2025-01-01T00:00:00Z"));
     assert_non_null(strstr(R.out, "k30"));
-    history_cmd(a, "");
+    cli_history(&R, a, "");
     assert_int_equal(R.status, 1);
     assert_non_null(strstr(R.out, "k21"));
     /* now at version 2, and an append keeps the series table current */

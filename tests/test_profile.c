@@ -13,7 +13,7 @@
 #include "arch/registry.h"
 #include "tools/machine/machine.h"
 #include "tools/machine/topology.h"
-#include "tests/test_util.h"
+#include "tests/profile_fixture.h"
 
 static cli_result R;
 static char tmpdir[256];
@@ -21,11 +21,7 @@ static lb_profile_identity HERE;   /* this machine and build, as latbench comput
 
 static int setup(void **state) {
     (void)state;
-    if (test_tmpdir_make(tmpdir, sizeof tmpdir, "latbench-test-profile-")) return -1;
-    lb_cpu cpu;
-    lb_cpu_detect(&cpu);
-    lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());   /* as tools/cli/main.c does */
-    return 0;
+    return profile_fixture_setup(tmpdir, sizeof tmpdir, "latbench-test-profile-", &HERE);
 }
 
 static int teardown(void **state) {

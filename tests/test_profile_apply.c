@@ -19,7 +19,7 @@
 #include "arch/registry.h"
 #include "lib/nn/model.h"
 #include "tools/machine/machine.h"
-#include "tests/test_util.h"
+#include "tests/profile_fixture.h"
 
 static cli_result R;
 static char tmpdir[256];
@@ -27,11 +27,7 @@ static lb_profile_identity HERE;
 
 static int setup(void **state) {
     (void)state;
-    if (test_tmpdir_make(tmpdir, sizeof tmpdir, "latbench-test-profile-apply-")) return -1;
-    lb_cpu cpu;
-    lb_cpu_detect(&cpu);
-    lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());   /* as tools/cli/main.c does */
-    return 0;
+    return profile_fixture_setup(tmpdir, sizeof tmpdir, "latbench-test-profile-apply-", &HERE);
 }
 
 static int teardown(void **state) {

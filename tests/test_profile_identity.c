@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "arch/build_info.h"
 #include "arch/profile.h"
-#include "tests/test_util.h"
+#include "tests/profile_fixture.h"
 
 static cli_result R;
 static char tmpdir[256];
@@ -25,11 +25,7 @@ static lb_profile_entry ENTRY = {.op = "worm", .pass = LB_PASS_FWD, .problem = "
 
 static int setup(void **state) {
     (void)state;
-    if (test_tmpdir_make(tmpdir, sizeof tmpdir, "latbench-test-profile-id-")) return -1;
-    lb_cpu cpu;
-    lb_cpu_detect(&cpu);
-    lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());
-    return 0;
+    return profile_fixture_setup(tmpdir, sizeof tmpdir, "latbench-test-profile-id-", &HERE);
 }
 
 static int teardown(void **state) {

@@ -20,10 +20,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cli_sh(&R, cmd);
-    return 0;
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* Script path next to this source file. */

@@ -37,10 +37,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cli_sh(&R, cmd);
-    return 0;
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* latbench eval MODEL on DATA with --predictions PRED (extra: more options); the exit status. */

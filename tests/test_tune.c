@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "arch/profile.h"
 #include "arch/registry.h"
-#include "tests/test_util.h"
+#include "tests/profile_fixture.h"
 
 static cli_result R;
 static char tmpdir[256];
@@ -18,11 +18,7 @@ static lb_profile_identity HERE;
 
 static int setup(void **state) {
     (void)state;
-    if (test_tmpdir_make(tmpdir, sizeof tmpdir, "latbench-test-tune-")) return -1;
-    lb_cpu cpu;
-    lb_cpu_detect(&cpu);
-    lb_profile_identity_here(&HERE, &cpu, lb_cpu_cores());
-    return 0;
+    return profile_fixture_setup(tmpdir, sizeof tmpdir, "latbench-test-tune-", &HERE);
 }
 
 static int teardown(void **state) {

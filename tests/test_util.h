@@ -78,3 +78,28 @@ static inline int test_tmpdir_remove(const char *dir) {
     if ((size_t)snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= sizeof cmd) return -1;
     return system(cmd) == 0 ? 0 : -1;
 }
+
+/* The whole file at path, NUL-terminated (malloc'd), its length in *len (len may be NULL); NULL when
+ * it cannot be opened. */
+static inline char *test_slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return b;
+}
+
+/* `latbench history ARGS` on the history at db (LATBENCH_HISTORY), into r. */
+static inline void cli_history(cli_result *r, const char *db, const char *args) {
+    char env[300], full[1200];
+    snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", db);
+    snprintf(full, sizeof full, "history %s", args);
+    cli_latbench(r, env, full);
+}
