@@ -3,6 +3,7 @@
 #include "tools/bench/bench.h"      /* cmd_bench */
 #include "tools/track/compare.h"    /* cmd_compare */
 #include "tools/track/gate.h"       /* cmd_gate */
+#include "tools/search/search.h"    /* cmd_search */
 #include "tools/verify/verify.h"    /* cmd_verify */
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -34,6 +34,7 @@ static const struct {
     {"train", cmd_train, "train a net on a dataset (AdamW, early stopping, trials); writes safetensors"},
     {"eval", cmd_eval, "loss (and accuracy) of a trained model on datasets"},
     {"experiment", cmd_experiment, "the paper's study end to end: datasets, training over trials, evaluation grid"},
+    {"search", cmd_search, "architecture search (TPE, median pruning, SQLite study): the best nets of a task and family"},
     {"compare", cmd_compare, "two result files side by side: median change, spread, significance; exit 1 on regression"},
     {"tune", cmd_tune, "measures the kernel variants per problem on this CPU and writes the tuning profile"},
     {"gate", cmd_gate, "CI regression gate: in-process speed ratios vs committed expectations"},

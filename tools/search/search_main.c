@@ -1,0 +1,257 @@
+/* latbench search --task T --family F: options, the training set, and the trial loop (search.h). */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "tools/search/search.h"
+#include "lib/lattice/gendata.h"
+#include "lib/lattice/params.h"
+#include "lib/nn/fit.h"
+#include "lib/nn/netspec.h"
+
+static int fail(const char *msg) { return fprintf(stderr, "latbench search: %s\n", msg), 2; }
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static bool mkdir_ok(const char *p) { return mkdir(p, 0755) == 0 || errno == EEXIST; }
+
+static void usage(void) {
+    printf("usage: latbench search --task regression|detect|count --family eq|st|fl [--trials N] [--budget DURATION]\n"
+           "                       [--study FILE] [--top K] [--out DIR] [--seed S] [--quick] [--epochs N]\n"
+           "                       [--train-count N] [--therm N] [--warmup N] [--threads T] [--progress=...] [--quiet]\n"
+           "  TPE (optuna's defaults: 10 random trials first) over the family's space of nets (README, \"Search\"),\n"
+           "  each trial trained on the task's training set (as `latbench experiment`) and pruned when its best\n"
+           "  validation loss after --warmup epochs (5) is above the median of the complete trials at that epoch\n"
+           "  --trials N: trials this run adds to the study (default 100, --quick 10); --budget: no new trial after it\n"
+           "  --study FILE (default DIR/study.sqlite): resumable, shared by concurrent searches\n"
+           "  DIR (default search-TASK-FAMILY[-quick]): data/, study.sqlite, results.json, top-<k>.spec (--top K, 3)\n"
+           "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n");
+}
+
+static bool long_in(opts_parser *p, long lo, long hi, long *out) {
+    if (lat_parse_long(p->arg, lo, hi, out)) return true;
+    return opts_fail(p, "%s needs an integer in %ld..%ld", p->name, lo, hi), false;
+}
+
+/* The defaults once the options are read; -1 to go on, else the exit status. */
+static int finish_args(search_run *r, const char *task, const char *fam) {
+    search_task t;
+    search_family f;
+    if (!task || !search_task_parse(task, &t)) return fail("--task needs regression, detect or count (try --help)");
+    if (!fam || !search_family_parse(fam, &f)) return fail("--family needs eq, st or fl (try --help)");
+    search_space_init(&r->space, t, f);
+    if (!r->trials) r->trials = r->quick ? 10 : 100;
+    if (!r->epochs) r->epochs = r->quick ? 15 : 200;
+    if (!r->patience) r->patience = r->quick ? 10 : 25;
+    if (!r->threads) r->threads = omp_get_num_procs();
+    if (!r->therm) r->therm = r->quick ? 400 : 2000;
+    if (!r->out) {
+        snprintf(r->outdef, sizeof r->outdef, "search-%s-%s%s", task, fam, r->quick ? "-quick" : "");
+        r->out = r->outdef;
+    }
+    if (!r->study) {
+        snprintf(r->studydef, sizeof r->studydef, "%.1000s/study.sqlite", r->out);
+        r->study = r->studydef;
+    }
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, search_run *r) {
+    enum { TASK = 256, FAMILY, TRIALS, BUDGET, STUDY, TOP, OUT, SEED, QUICK, EPOCHS, TRAIN_COUNT, THERM, WARMUP, THREADS, PROGRESS, QUIET };
+    static const struct option longopts[] = {
+        {"task", required_argument, NULL, TASK},     {"family", required_argument, NULL, FAMILY},
+        {"trials", required_argument, NULL, TRIALS}, {"budget", required_argument, NULL, BUDGET},
+        {"study", required_argument, NULL, STUDY},   {"top", required_argument, NULL, TOP},
+        {"out", required_argument, NULL, OUT},       {"seed", required_argument, NULL, SEED},
+        {"quick", no_argument, NULL, QUICK},         {"epochs", required_argument, NULL, EPOCHS},
+        {"train-count", required_argument, NULL, TRAIN_COUNT}, {"therm", required_argument, NULL, THERM},
+        {"warmup", required_argument, NULL, WARMUP}, {"threads", required_argument, NULL, THREADS},
+        OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),     {0}};
+    *r = (search_run){.top = 3, .warmup = 5, .startup_prune = 5, .seed = 1, .max_params = 100000,
+                      .progress = OPTS_PROGRESS_AUTO};
+    const char *task = NULL, *fam = NULL;
+    opts_parser p;
+    opts_init(&p, "search", argc, argv, longopts, NULL, false);
+    for (int c; (c = opts_next(&p)) != OPTS_END;) {
+        bool ok = c != OPTS_ERR;
+        if (c == OPTS_HELP) return usage(), 0;
+        if (c == TASK) task = p.arg;
+        if (c == FAMILY) fam = p.arg;
+        if (c == TRIALS) ok = long_in(&p, 1, 100000, &r->trials);
+        if (c == BUDGET) ok = opts_duration(&p, &r->budget_s);
+        if (c == STUDY && !*p.arg) return fail("--study needs a file name");
+        if (c == STUDY) r->study = p.arg;
+        if (c == TOP) ok = long_in(&p, 1, 1000, &r->top);
+        if (c == OUT && !*p.arg) return fail("--out needs a directory name");
+        if (c == OUT) r->out = p.arg;
+        if (c == SEED && !lat_parse_u64(p.arg, &r->seed)) return fail("--seed needs an unsigned integer");
+        if (c == QUICK) r->quick = true;
+        if (c == EPOCHS) ok = long_in(&p, 1, 1000000, &r->epochs);
+        if (c == TRAIN_COUNT) ok = long_in(&p, 100, 1L << 30, &r->train_count);
+        if (c == THERM) ok = long_in(&p, 8, 1L << 20, &r->therm);
+        if (c == WARMUP) ok = long_in(&p, 0, 1000000, &r->warmup);
+        if (c == THREADS) ok = long_in(&p, 1, 4096, &r->threads);
+        if (c == PROGRESS) ok = opts_progress_parse(&p, &r->progress);
+        if (c == QUIET) r->progress = OPTS_PROGRESS_NONE;
+        if (!ok) return 2;
+    }
+    int first = opts_first_operand(&p);
+    if (first < argc) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[first]);
+    return finish_args(r, task, fam);
+}
+
+/* The training set of `latbench experiment` for the task (its settings, dataset seed 1001). */
+static bool make_data(const search_run *r, char *path, size_t len, char *err, size_t errlen) {
+    static const struct { const char *points, *eta, *mu, *worms, *lattice; long count, quick; } T[] = {
+        {NULL, "4.01", "0.90:1.05:0.01", NULL, "60x4", 20000, 1600},
+        {"4.25:1,4.01:1.5", NULL, NULL, NULL, "8x8", 4000, 1000},
+        {"4.25:1,4.01:1.5", NULL, NULL, "0,5", "8x8", 20000, 20000}};
+    int k = (int)r->space.task;
+    lat_gen_settings s = lat_gen_settings_defaults();
+    s.task = search_task_name(r->space.task), s.points = T[k].points, s.eta = T[k].eta, s.mu = T[k].mu;
+    s.lambda = "1", s.worms = T[k].worms, s.lattice = T[k].lattice, s.seed = 1001, s.therm = r->therm;
+    s.count = r->train_count ? r->train_count : r->quick ? T[k].quick : T[k].count, s.chains = r->quick ? 4 : 16;
+    s.progress = r->progress == OPTS_PROGRESS_NONE ? 0 : (int)r->progress;
+    char text[1024];
+    if (!lat_gen_settings_text(&s, NULL, text, sizeof text)) return snprintf(err, errlen, "dataset settings too long"), false;
+    uint32_t h = 2166136261u;
+    for (const char *c = text; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    snprintf(path, len, "%.900s/data", r->out);
+    if (!mkdir_ok(r->out) || !mkdir_ok(path))
+        return snprintf(err, errlen, "cannot create %.900s", path), false;
+    snprintf(path, len, "%.900s/data/train-%s-%ld-%08x", r->out, s.lattice, s.count, h);
+    struct stat sb;
+    if (stat(path, &sb) == 0) return true; /* named by the hash of its settings: reused */
+    s.out = path, s.threads = r->threads;
+    lat_gendata g = {0};
+    char e[900];
+    bool ok = lat_gendata_write(&s, &g, e, sizeof e);
+    lat_gendata_free(&g);
+    if (!ok && stat(path, &sb) == 0) return true; /* a concurrent search made it first */
+    if (!ok) snprintf(err, errlen, "generate: %s", e);
+    return ok;
+}
+
+/* What the trial loop shares with the sampler's and the pruner's callbacks. */
+typedef struct {
+    const search_run *r;
+    search_study *st;
+    long number;
+    search_point x; /* the point propose chose */
+    float best;
+    int pruned_at;
+    bool store_failed;
+} trial_ctx;
+
+/* The sampler's point for a trial: the first draw whose net fits the task's lattice and has at
+ * most max_params parameters (a further draw uses the next stream: still deterministic). */
+static bool propose(void *vctx, long number, const search_observed *obs, int n, search_point *x, char *spec, size_t len,
+                    uint64_t *seed) {
+    const search_run *r = ((trial_ctx *)vctx)->r;
+    search_tpe_opts o = search_tpe_defaults();
+    static net_spec ns;
+    act_shape sh[NETSPEC_MAX_LAYERS + 1];
+    char e[256];
+    int h = r->space.task == SEARCH_REGRESSION ? 60 : 8, w = r->space.task == SEARCH_REGRESSION ? 4 : 8;
+    for (int a = 0; a < 200; a++) {
+        search_tpe_suggest(&r->space, &o, r->seed + (uint64_t)a * 0x100000001ull, number, obs, n, x);
+        if (!search_space_encode(&r->space, x, spec, len) || !netspec_parse(spec, &ns, e, sizeof e)) continue;
+        if (!netspec_shapes(&ns, h, w, sh, e, sizeof e) || netspec_param_count(&ns) > r->max_params) continue;
+        *seed = r->seed + (uint64_t)number;
+        ((trial_ctx *)vctx)->x = *x;
+        return true;
+    }
+    return false;
+}
+
+/* After each epoch: the value into the study, and the median rule. */
+static bool on_epoch(void *vctx, int epoch, float val) {
+    trial_ctx *c = vctx;
+    if (!search_study_report(c->st, c->number, epoch, val)) c->store_failed = true;
+    if (val < c->best) c->best = val;
+    double med;
+    if (epoch <= c->r->warmup || !search_study_median_at(c->st, epoch, (int)c->r->startup_prune, &med)) return true;
+    if (!(c->best > med)) return true;
+    c->pruned_at = epoch;
+    return false;
+}
+
+/* One trial: trained, then finished in the study.  false with err only when the study fails. */
+static bool run_trial(trial_ctx *c, const nn_dataset *d, const char *spec, double *value, const char **state, char *err,
+                      size_t errlen) {
+    static net_spec ns;
+    char e[512];
+    double t0 = now_s();
+    netspec_parse(spec, &ns, e, sizeof e);
+    const search_run *r = c->r;
+    nn_fit_job j = {.name = "trial", .data_name = "the training set", .spec = &ns, .spec_text = spec, .d = d,
+                    .threads = (int)r->threads, .trials = 1, .o = nn_train_defaults()};
+    j.o.epochs = (int)r->epochs, j.o.patience = (int)r->patience, j.o.seed = r->seed + (uint64_t)c->number;
+    j.o.on_epoch = on_epoch, j.o.epoch_ctx = c;
+    j.o.lr = (float)c->x.v[search_space_find(&r->space, "lr")], j.batch = search_point_batch(&r->space, &c->x);
+    nn_fit_result fr;
+    c->best = INFINITY, c->pruned_at = 0;
+    bool ok = nn_fit(&j, &fr, e, sizeof e);
+    *state = !ok ? "failed" : c->pruned_at ? "pruned" : "complete";
+    *value = !ok ? NAN : c->pruned_at ? c->best : fr.best_val;
+    if (!ok && r->progress != OPTS_PROGRESS_NONE) fprintf(stderr, "search: trial %ld failed: %s\n", c->number, e);
+    return search_study_finish(c->st, c->number, *state, *value, now_s() - t0, netspec_param_count(&ns), err, errlen) &&
+           (!c->store_failed || (snprintf(err, errlen, "study %s: cannot record a value", r->study), false));
+}
+
+/* A line per trial on stderr: i of N, its result, the best so far and the time left. */
+static void progress_line(const search_run *r, long i, long number, const char *state, double value, double best,
+                          double elapsed) {
+    if (r->progress == OPTS_PROGRESS_NONE) return;
+    double eta = elapsed / i * (double)(r->trials - i);
+    if (r->budget_s > 0 && eta > r->budget_s - elapsed) eta = r->budget_s - elapsed;
+    fprintf(stderr, "search: trial %ld of %ld (#%ld) %s %.6g, best so far %.6g, %.0f s elapsed, ETA %.0f s\n", i, r->trials,
+            number, state, value, best, elapsed, eta > 0 ? eta : 0);
+}
+
+/* The trials of this run; false with err when the study fails. */
+static bool run_trials(const search_run *r, search_study *st, const nn_dataset *d, char *err, size_t errlen) {
+    static char spec[2048];
+    double t0 = now_s(), best = INFINITY;
+    for (long i = 1; i <= r->trials; i++) {
+        if (r->budget_s > 0 && now_s() - t0 >= r->budget_s) {
+            if (r->progress != OPTS_PROGRESS_NONE) fprintf(stderr, "search: --budget spent after %ld trials\n", i - 1);
+            break;
+        }
+        trial_ctx c = {.r = r, .st = st};
+        if (!search_study_begin(st, propose, &c, &c.number, err, errlen)) return false;
+        if (!search_space_encode(&r->space, &c.x, spec, sizeof spec)) return snprintf(err, errlen, "spec too long"), false;
+        double value;
+        const char *state;
+        if (!run_trial(&c, d, spec, &value, &state, err, errlen)) return false;
+        if (!strcmp(state, "complete") && value < best) best = value;
+        progress_line(r, i, c.number, state, value, best, now_s() - t0);
+    }
+    return true;
+}
+
+int cmd_search(int argc, char **argv) {
+    search_run r;
+    int rc = parse_args(argc, argv, &r);
+    if (rc >= 0) return rc;
+    char err[1400], data[1100];
+    if (!mkdir_ok(r.out)) return snprintf(err, sizeof err, "cannot create %.900s", r.out), fail(err);
+    search_study *st = search_study_open(r.study, &r.space, err, sizeof err);
+    if (!st) return fail(err);
+    if (!make_data(&r, data, sizeof data, err, sizeof err)) return search_study_close(st), fail(err);
+    nn_dataset d;
+    if (!nn_dataset_load(data, &d, err, sizeof err)) return search_study_close(st), fail(err);
+    bool ok = run_trials(&r, st, &d, err, sizeof err) && search_report(&r, st, err, sizeof err);
+    nn_dataset_free(&d);
+    search_study_close(st);
+    if (!ok) fprintf(stderr, "latbench search: %s\n", err);
+    return ok ? 0 : 1;
+}
