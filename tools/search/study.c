@@ -83,9 +83,9 @@ static bool setup(search_study *st, char *err, size_t errlen) {
     char sql[256], task[32] = "", fam[32] = "";
     if (app == 0 && tables == 0) {
         snprintf(sql, sizeof sql,
-                 "%s PRAGMA application_id = %d; INSERT INTO search_schema VALUES(%d, datetime('now'));"
+                 "PRAGMA application_id = %d; INSERT INTO search_schema VALUES(%d, datetime('now'));"
                  "INSERT INTO study VALUES('task', '%s'), ('family', '%s');",
-                 "", SEARCH_APP_ID, SEARCH_SCHEMA_VERSION, search_task_name(st->space->task), search_family_name(st->space->family));
+                 SEARCH_APP_ID, SEARCH_SCHEMA_VERSION, search_task_name(st->space->task), search_family_name(st->space->family));
         if (!exec(st, SCHEMA, err, errlen) || !exec(st, sql, err, errlen)) return false;
     } else if (app != SEARCH_APP_ID || !query1(st->db, "SELECT max(version) FROM search_schema", &v, NULL, 0)) {
         exec(st, "ROLLBACK", err, 0);

@@ -1,0 +1,140 @@
+/* latbench search end to end through the binary: trials recorded in the study, the top-K spec files
+ * load in `latbench model` and train in `latbench train`, a second run resumes the study, the same
+ * seed gives the same trials, two concurrent searches on one study get distinct trial numbers, and
+ * a damaged study file is refused (exit 2) and left as it was.  Tiny data (--train-count 300
+ * --therm 32) and 3 epochs keep it a few seconds; under emulation 2 trials a run instead of 3. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tests/test_util.h"
+
+static cli_result R;
+static char tmp[128];
+#define SMALL "--task count --family st --train-count 300 --therm 32 --epochs 3 --threads 1 --quiet"
+
+static int trials_per_run(void) { return cli_emulated() ? 2 : 3; }
+
+/* latbench search SMALL with the options opts (formatted with dir). */
+static void search(const char *opts, const char *dir) {
+    char fmt[512], args[2048];
+    snprintf(fmt, sizeof fmt, "search " SMALL " --trials %d %s", trials_per_run(), opts);
+    snprintf(args, sizeof args, fmt, dir, dir);
+    cli_latbench(&R, NULL, args);
+}
+
+/* Rows of "number|state|spec" of a study, and how many. */
+static int study_rows(const char *path, char *out, size_t len) {
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT number, state, spec FROM trials ORDER BY number", -1, &q, NULL), SQLITE_OK);
+    int n = 0;
+    size_t at = 0;
+    out[0] = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        assert_int_equal(sqlite3_column_int(q, 0), n);
+        at += (size_t)snprintf(out + at, len - at, "%d|%s|%s\n", n, sqlite3_column_text(q, 1), sqlite3_column_text(q, 2));
+        assert_true(at < len);
+        n++;
+    }
+    sqlite3_finalize(q);
+    char ok[32] = "";
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW) snprintf(ok, sizeof ok, "%s", sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    assert_string_equal(ok, "ok");
+    sqlite3_close(db);
+    return n;
+}
+
+static int setup(void **s) {
+    (void)s;
+    return test_tmpdir_make(tmp, sizeof tmp, "latbench-search-");
+}
+
+static int teardown(void **s) {
+    (void)s;
+    return test_tmpdir_remove(tmp);
+}
+
+static void search_resume_and_specs(void **state) {
+    (void)state;
+    char dir[256], path[300], rows[1 << 14], again[1 << 14];
+    snprintf(dir, sizeof dir, "%s/a", tmp);
+    search("--out %s", dir);
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/study.sqlite", dir);
+    int n = trials_per_run();
+    assert_int_equal(study_rows(path, rows, sizeof rows), n);
+    assert_null(strstr(rows, "running"));
+    assert_non_null(strstr(R.out, "best "));
+    assert_non_null(strstr(R.out, "task3-st1"));
+    /* the best spec loads and trains */
+    char args[1024];
+    snprintf(args, sizeof args, "model %s/top-1.spec", dir);
+    cli_latbench(&R, NULL, args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "spec file"));
+    snprintf(args, sizeof args, "train --model %s/top-1.spec --data $(ls -d %s/data/train-*) --epochs 1 --threads 1 --out %s/t.safetensors",
+             dir, dir, dir);
+    cli_latbench(&R, NULL, args);
+    if (R.status) fail_msg("%s", R.out);
+    /* a second run adds its trials to the study */
+    search("--out %s", dir);
+    if (R.status) fail_msg("%s", R.out);
+    assert_int_equal(study_rows(path, again, sizeof again), 2 * n);
+    assert_memory_equal(rows, again, strlen(rows));
+    /* the same seed in another study: the same trials */
+    snprintf(dir, sizeof dir, "%s/b", tmp);
+    search("--out %s", dir);
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/study.sqlite", dir);
+    assert_int_equal(study_rows(path, again, sizeof again), n);
+    assert_string_equal(rows, again);
+}
+
+static void concurrent_searches(void **state) {
+    (void)state;
+    char cmd[4096], path[300], rows[1 << 14];
+    snprintf(path, sizeof path, "%s/shared.sqlite", tmp);
+    /* the data first, so that the two runs share it */
+    char opt[600];
+    snprintf(opt, sizeof opt, "--out %s/c --study %s --seed 5", tmp, path);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(cmd, sizeof cmd, "(%s search " SMALL " --trials %d %s & %s search " SMALL " --trials %d %s --seed 6 & wait)",
+             cli_bin(), trials_per_run(), opt, cli_bin(), trials_per_run(), opt);
+    cli_sh(&R, cmd);
+    if (strstr(R.out, "latbench search:")) fail_msg("%s", R.out);
+    assert_int_equal(study_rows(path, rows, sizeof rows), 3 * trials_per_run());
+    assert_null(strstr(rows, "running"));
+}
+
+static void damaged_study_refused(void **state) {
+    (void)state;
+    char path[300], opt[600];
+    snprintf(path, sizeof path, "%s/damaged.sqlite", tmp);
+    const char junk[] = "SQLite format 3\0 and then garbage where the pages should be .......";
+    FILE *f = fopen(path, "wb");
+    fwrite(junk, 1, sizeof junk, f), fclose(f);
+    snprintf(opt, sizeof opt, "--out %s/d --study %s", tmp, path);
+    search(opt, "");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, path));
+    size_t len;
+    char *back = test_slurp(path, &len);
+    assert_int_equal(len, sizeof junk);
+    assert_memory_equal(back, junk, sizeof junk);
+    free(back);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(search_resume_and_specs),
+        cmocka_unit_test(concurrent_searches),
+        cmocka_unit_test(damaged_study_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
