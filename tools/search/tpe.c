@@ -127,6 +127,7 @@ void search_tpe_suggest(const search_space *s, const search_tpe_opts *o, uint64_
                         const search_observed *obs, int n, search_point *out) {
     uint64_t st = seed * 0x2545F4914F6CDD1Dull ^ (uint64_t)number * 0x9E3779B97F4A7C15ull;
     next_u64(&st);
+    for (int i = s->n; i < SEARCH_MAX_PARAMS; i++) out->v[i] = 0; /* a point compares whole */
     if (n < o->n_startup) {
         for (int i = 0; i < s->n; i++) {
             const search_param *sp = &s->p[i];
