@@ -12,7 +12,9 @@
 # Without the targets (clang's libFuzzer missing) it says so in the summary line.
 # -j N runs up to N test binaries (and fuzz smokes) at once (make test passes one per core; default 1);
 # the binaries that time something (SERIAL below) run alone, before the others, so that no load of
-# ours skews them (under emulation they time nothing: they join the others).
+# ours skews them (under emulation they time nothing: they join the others).  The others run with
+# OMP_WAIT_POLICY=passive (unless set): beside another test an OpenMP team that spins at its barriers
+# burns the core its partner needs (test_parallel: 3x the CPU time with spinning threads).
 # Each binary's lines are printed together, in the order the binaries are listed; the fuzz smokes last.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,6 +142,7 @@ done
 # then the rest, up to $jobs at once, the slowest first so that none is left alone at the end: the
 # emulated ones, the sanitizer builds' (their directories listed after the release build's), the
 # release ones, then the fuzz smokes (a few seconds each)
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 order=()
 for i in "${!queue[@]}"; do [ -n "${runners[$i]}" ] && order+=("$i"); done
 for ((i = ${#queue[@]} - 1; i >= 0; i--)); do
