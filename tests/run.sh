@@ -10,9 +10,12 @@
 # An argument fuzz:DIR runs a short smoke of every fuzz target in DIR/fuzz/ (tests/fuzz/fuzz.sh
 # smoke: the committed corpus, then a few seconds of fuzzing): one test each, failed on any finding.
 # Without the targets (clang's libFuzzer missing) it says so in the summary line.
-# -j N runs up to N test binaries at once (make test passes one per core; default 1); the binaries
-# that time something (SERIAL below) run alone, before the others, so that no load of ours skews them.
-# Each binary's lines are printed together, in the order the binaries are listed.
+# -j N runs up to N test binaries (and fuzz smokes) at once (make test passes one per core; default 1);
+# the binaries that time something (SERIAL below) run alone, before the others, so that no load of
+# ours skews them (under emulation they time nothing: they join the others).  The others run with
+# OMP_WAIT_POLICY=passive (unless set): beside another test an OpenMP team that spins at its barriers
+# burns the core its partner needs (test_parallel: 3x the CPU time with spinning threads).
+# Each binary's lines are printed together, in the order the binaries are listed; the fuzz smokes last.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
@@ -30,30 +33,24 @@ trap 'rm -rf "$work"' EXIT
 elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }
 host_machine=$(elf_machine /bin/sh)
 fuzz_note=""
-# The fuzz smoke of the targets in $1/fuzz: one line and one test per target.
-fuzz_smoke() {
-    local dir=$1 t log rc n=0
-    for bin in "$dir"/fuzz/*; do
-        [ -x "$bin" ] || continue
-        t=$(basename "$bin")
-        n=$((n + 1))
-        log=$(mktemp)
-        start=$(date +%s%N)
-        timeout 300 "$root/tests/fuzz/fuzz.sh" smoke "$dir" "$t" >"$log" 2>&1
-        rc=$?
-        ms=$(( ($(date +%s%N) - start) / 1000000 ))
-        if [ $rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-        printf '%-44s %3d passed %3d failed  %4d.%01ds  %s\n' "fuzz smoke $t" $((rc == 0)) $((rc != 0)) $((ms / 1000)) $((ms % 1000 / 100)) \
-            "$(head -1 "$log" | sed 's/^fuzz smoke [^:]*: //')"
-        [ $rc -ne 0 ] && tail -n +2 "$log" | tail -60
-        rm -f "$log"
-    done
-    if [ $n -eq 0 ]; then
-        local why
-        why=$("$root/tests/fuzz/fuzz.sh" check || true)
-        fuzz_note=" (fuzz smoke NOT RUN: no fuzz targets in $dir/fuzz: ${why:-they were not built, make fuzz-bins})"
-        echo "fuzz smoke: NOT RUN: no targets in $dir/fuzz (clang's libFuzzer unavailable?)"
-    fi
+# The fuzz smoke of one target (queue item "fuzz:DIR/fuzz/T"): its first line is the summary.
+run_fuzz() {
+    local bin=${1#fuzz:} k start rc
+    k=$(key_of "$1")
+    start=$(date +%s%N)
+    timeout 300 "$root/tests/fuzz/fuzz.sh" smoke "$(dirname "$(dirname "$bin")")" "$(basename "$bin")" >"$work/$k.log" 2>&1
+    rc=$?
+    echo "$rc $(( ($(date +%s%N) - start) / 1000000 ))" >"$work/$k.rc"
+}
+report_fuzz() {
+    local bin=${1#fuzz:} k rc ms log
+    k=$(key_of "$1")
+    log="$work/$k.log"
+    read -r rc ms <"$work/$k.rc"
+    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    printf '%-44s %3d passed %3d failed  %4d.%01ds  %s\n' "fuzz smoke $(basename "$bin")" $((rc == 0)) $((rc != 0)) $((ms / 1000)) \
+        $((ms % 1000 / 100)) "$(head -1 "$log" | sed 's/^fuzz smoke [^:]*: //')"
+    [ "$rc" -ne 0 ] && tail -n +2 "$log" | tail -60
 }
 # Runs one test binary into $work/<n>.log and $work/<n>.rc (its exit status and milliseconds).
 key_of() { echo "$1" | tr '/.' '__'; }
@@ -112,29 +109,58 @@ next=0
 flush_ready() {
     while [ "$next" -lt "${#queue[@]}" ] && [ -f "$work/$(key_of "${queue[$next]}").rc" ]; do
         [ -n "${headers[$next]}" ] && echo "${headers[$next]}"
-        report_one "${queue[$next]}"
+        case "${queue[$next]}" in fuzz:*) report_fuzz "${queue[$next]}" ;; *) report_one "${queue[$next]}" ;; esac
         next=$((next + 1))
     done
 }
+# the fuzz smokes: one item per target, after the test binaries (printed last)
+for d in "${fuzz_dirs[@]}"; do
+    n=0
+    for bin in "$d"/fuzz/*; do
+        [ -x "$bin" ] || continue
+        queue+=("fuzz:$bin") runners+=("") absdirs+=("") headers+=("")
+        n=$((n + 1))
+    done
+    if [ $n -eq 0 ]; then
+        why=$("$root/tests/fuzz/fuzz.sh" check || true)
+        fuzz_note=" (fuzz smoke NOT RUN: no fuzz targets in $d/fuzz: ${why:-they were not built, make fuzz-bins})"
+        echo "fuzz smoke: NOT RUN: no targets in $d/fuzz (clang's libFuzzer unavailable?)"
+    fi
+done
+# A timing binary of a native build (an emulated one times nothing: it runs with the others).
+is_serial() {
+    [ -z "${runners[$1]}" ] || return 1
+    case "$SERIAL" in *" $(basename "${queue[$1]}") "*) return 0 ;; esac
+    return 1
+}
 # the timing binaries first, alone
 for i in "${!queue[@]}"; do
-    case "$SERIAL" in *" $(basename "${queue[$i]}") "*) ;; *) continue ;; esac
+    is_serial "$i" || continue
     run_one "${queue[$i]}" "${runners[$i]}" "${absdirs[$i]}"
     flush_ready
 done
-# then the rest, up to $jobs at once, the emulated (slowest) ones first so that none is left alone at the end
+# then the rest, up to $jobs at once, the slowest first so that none is left alone at the end: the
+# emulated ones, the sanitizer builds' (their directories listed after the release build's), the
+# release ones, then the fuzz smokes (a few seconds each)
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 order=()
 for i in "${!queue[@]}"; do [ -n "${runners[$i]}" ] && order+=("$i"); done
-for i in "${!queue[@]}"; do [ -z "${runners[$i]}" ] && order+=("$i"); done
+for ((i = ${#queue[@]} - 1; i >= 0; i--)); do
+    case "${queue[$i]}" in fuzz:*) continue ;; esac
+    [ -z "${runners[$i]}" ] && order+=("$i")
+done
+for i in "${!queue[@]}"; do case "${queue[$i]}" in fuzz:*) order+=("$i") ;; esac; done
 running=0
 for i in "${order[@]}"; do
-    case "$SERIAL" in *" $(basename "${queue[$i]}") "*) continue ;; esac
+    is_serial "$i" && continue
     while [ "$running" -ge "$jobs" ]; do wait -n; running=$((running - 1)); flush_ready; done
-    run_one "${queue[$i]}" "${runners[$i]}" "${absdirs[$i]}" &
+    case "${queue[$i]}" in
+    fuzz:*) run_fuzz "${queue[$i]}" & ;;
+    *) run_one "${queue[$i]}" "${runners[$i]}" "${absdirs[$i]}" & ;;
+    esac
     running=$((running + 1))
 done
 while [ "$running" -gt 0 ]; do wait -n; running=$((running - 1)); flush_ready; done
 flush_ready
-for d in "${fuzz_dirs[@]}"; do fuzz_smoke "$d"; done
 echo "$passed passed, $failed failed$fuzz_note"
 [ "$failed" -eq 0 ]
