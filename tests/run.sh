@@ -28,6 +28,8 @@ SERIAL=" test_gate test_compare "
 work=$(mktemp -d)
 # bench and gate append their runs to the history: the tests' runs go to one of their own, not the user's
 export LATBENCH_HISTORY="$work/history.sqlite"
+# bench's STREAM roof over 64 MiB, not 4x the LLC (GiBs: ~10 CPU-s per thread count per bench run)
+export LATBENCH_STREAM_MB=${LATBENCH_STREAM_MB:-64}
 trap 'rm -rf "$work"' EXIT
 # The ELF machine of a file: 62 x86-64, 183 AArch64 (e_machine, little-endian, at byte 18).
 elf_machine() { od -An -tu2 -j18 -N2 "$1" 2>/dev/null | tr -d ' '; }

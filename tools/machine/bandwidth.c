@@ -1,6 +1,7 @@
 #include "tools/machine/bandwidth.h"
 #include <hwloc.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "tools/timing/timing.h"
@@ -94,6 +95,15 @@ machine_bw machine_stream_bw(int threads, size_t bytes_per_array) {
         if (total < ((size_t)256 << 20)) total = (size_t)256 << 20;
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         if (pages > 0 && page > 0 && total > (size_t)pages * (size_t)page / 4) total = (size_t)pages * (size_t)page / 4;
+        /* LATBENCH_STREAM_MB caps the three arrays' total (the test suite: tests/run.sh; its tests check
+         * the roofs' plumbing, not their size): 4x a large LLC is GiBs, 10 CPU-s a thread count */
+        const char *cap = getenv("LATBENCH_STREAM_MB");
+        char *end = NULL;
+        long mb = cap ? strtol(cap, &end, 10) : 0;
+        if (cap && (end == cap || *end || mb <= 0 || mb > (1L << 20)))
+            fprintf(stderr, "latbench: LATBENCH_STREAM_MB=%s is not a size in MiB (1..1048576): ignored\n", cap);
+        else if (cap && total > ((size_t)mb << 20))
+            total = (size_t)mb << 20;
         bytes_per_array = total / 3;
     }
     return triad_bw(threads, bytes_per_array / sizeof(double), 1, 10);
