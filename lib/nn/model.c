@@ -18,6 +18,8 @@ struct nn_model {
     int h, w, batch, threads, outs;
     bool train, fused_sigmoid;
     bool fuse_lrelu[MAX_L]; /* conv i runs with the lrelu i+1 (parallel.h: nn_conv2d_fwd_lrelu) */
+    int chain[MAX_L]; /* > 0: layers i .. i+chain[i]-1, 2..4 (1x1 conv + lrelu) pairs, make one chain1x1 pass */
+    bool use_chain;   /* nn_model_set_chain */
     int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
     act_shape shapes[MAX_L + 1];
     nn_param_slot slots[MAX_L];
@@ -134,6 +136,31 @@ static bool alloc_arena(nn_model *m, char *err, size_t errlen) {
     return true;
 }
 
+/* Whether layers i, i+1 are a 1x1 stride-1 conv and its lrelu that chain1x1 takes. */
+static bool chain_pair(const nn_model *m, int i) {
+    if (i + 1 >= m->n_run || !m->fuse_lrelu[i]) return false;
+    const layer_spec *L = &m->spec.layers[i];
+    return L->kh == 1 && L->kw == 1 && L->stride == 1 && L->cin <= CHAIN1X1_MAX_C && L->cout <= CHAIN1X1_MAX_C;
+}
+
+/* Runs of 2..CHAIN1X1_MAX_LAYERS such pairs (a longer run: the next pairs start another). */
+static void find_chains(nn_model *m) {
+    for (int i = 0; i < m->n_run; i++) {
+        int k = 0;
+        while (k < CHAIN1X1_MAX_LAYERS && chain_pair(m, i + 2 * k)) k++;
+        if (k < 2) continue;
+        m->chain[i] = 2 * k;
+        i += 2 * k - 1;
+    }
+}
+
+int nn_model_set_chain(nn_model *m, bool on) {
+    int n = 0;
+    for (int i = 0; i < m->spec.n_layers; i++) n += m->chain[i] > 0;
+    m->use_chain = on && n > 0;
+    return n;
+}
+
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
                           size_t errlen) {
     if (batch < 1) {
@@ -163,6 +190,7 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     m->n_run = m->fused_sigmoid ? nl - 1 : nl;
     for (int i = 0; i + 1 < nl; i++)
         m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
+    find_chains(m);
     m->k = lb_dispatch_get();
     nn_model_set_profile(m, lb_profile_active());
     place_params(m);
@@ -348,9 +376,35 @@ static void layer_fwd(nn_model *m, int i, int n) {
     }
 }
 
+/* The chain1x1 pass of layers i .. i+chain[i]-1; a training model keeps every conv output and
+ * lrelu output where the unfused layers leave them (the backward reads them). */
+static void chain_fwd(nn_model *m, int i, int n) {
+    chain1x1_desc d = {.sites = (size_t)n * m->shapes[i].h * m->shapes[i].w, .layers = m->chain[i] / 2,
+                       .slope = LRELU_SLOPE};
+    const float *w[CHAIN1X1_MAX_LAYERS], *b[CHAIN1X1_MAX_LAYERS];
+    chain1x1_keep keep;
+    for (int l = 0; l < d.layers; l++) {
+        const int c = i + 2 * l;
+        const layer_spec *L = &m->spec.layers[c];
+        d.c[l] = L->cin, d.c[l + 1] = L->cout, d.bias[l] = L->bias;
+        w[l] = m->params + m->slots[c].w_off;
+        b[l] = L->bias ? m->params + m->slots[c].b_off : NULL;
+        keep.pre[l] = m->act[c + 1];
+        if (l < d.layers - 1) keep.post[l] = m->act[c + 2];
+    }
+    nn_chain1x1_fwd(m->k->chain1x1, m->threads, n, (size_t)m->shapes[i].h * m->shapes[i].w, &d, m->act[i], w, b,
+                    m->act[i + m->chain[i]], m->train ? &keep : NULL);
+}
+
 const float *nn_model_forward(nn_model *m, int n) {
-    /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's) */
+    /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's);
+     * a chain (use_chain, not profiled: the profile times layers one by one) runs all its layers */
     for (int i = 0; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
+        if (m->use_chain && m->chain[i] && !m->prof) {
+            chain_fwd(m, i, n);
+            i += m->chain[i] - 2; /* the loop adds the last pair's 2 */
+            continue;
+        }
         if (!m->prof) {
             layer_fwd(m, i, n);
             continue;

@@ -57,6 +57,12 @@ void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n);
 /* Runs the forward pass on the first n samples of the input; returns the outputs [n][outputs]
  * (after the final sigmoid, if any). */
 const float *nn_model_forward(nn_model *m, int n);
+/* Whether the forward runs each chain of 2..4 (1x1 stride-1 conv + lrelu) layer pairs as one
+ * fused pass (kernels/chain1x1: a tile of sites through every layer in L1) instead of layer by
+ * layer; off by default.  The results agree within verify's tolerances; the conv2d profile's
+ * choice for those layers' forward is then not used, nor is the chain while a profile
+ * (nn_model_attach_profile) times the layers one by one.  Returns the number of chains the net has. */
+int nn_model_set_chain(nn_model *m, bool on);
 /* The loss of the last forward pass against y [n][outputs] (mean over all n*outputs values). */
 float nn_model_loss(nn_model *m, int n, const float *y);
 /* Loss of the last forward pass, and its gradient with respect to every parameter (overwrites the
