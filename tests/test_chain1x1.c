@@ -137,10 +137,10 @@ static void model_on_off(const char *preset, bool train, int threads) {
     nn_model_set_input(m, x, NULL, n);
     const size_t no = (size_t)n * nn_model_outputs(m), np = nn_model_param_count(m);
     float *y = calloc(no, sizeof *y), *out0 = malloc(no * sizeof *out0), *g0 = malloc(np * sizeof *g0);
-    assert_int_equal(nn_model_set_chain(m, false), 1);
+    assert_int_equal(nn_model_set_chain(m, 0), 1);
     memcpy(out0, nn_model_forward(m, n), no * sizeof *out0);
     if (train) nn_model_backward(m, n, y), memcpy(g0, nn_model_grads(m), np * sizeof *g0);
-    nn_model_set_chain(m, true);
+    nn_model_set_chain(m, 1);
     char what[96];
     snprintf(what, sizeof what, "%s %s %d thread(s), outputs", preset, train ? "train" : "eval", threads);
     assert_close(what, nn_model_forward(m, n), out0, no, 1e-4);

@@ -1,6 +1,6 @@
 /* chain1x1, AVX-512 (chain1x1.h for the contract).
  *
- * The sites go in tiles of `tile` rows (parameter, default 32).  Each tile runs through every
+ * The sites go in tiles of `tile` rows (parameter, default 64).  Each tile runs through every
  * layer before the next tile starts: layer 0 reads its rows straight from `in`, the last layer
  * writes straight to `out`, and the layers between read and write two tile buffers on the stack
  * ([tile][c] each, at most 64 x 128 floats), which stay in L1.  Within a layer the product is
@@ -14,7 +14,7 @@
 #include <string.h>
 #include "kernels/chain1x1/chain1x1.h"
 
-#define TILE_DEFAULT 32
+#define TILE_DEFAULT 64
 #define TILE_MAX 64
 #define BLOCK_R 6
 

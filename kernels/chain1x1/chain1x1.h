@@ -67,12 +67,13 @@ typedef struct {
 #undef KERNEL_P
 
 /* avx512 parameters (kernels/common.h: 0 = the default):
- *   tile  8..64  sites per tile run through every layer (rounded down to a multiple of 4); 0: 32,
- *                the fastest measured for the seed chains at 60x4 (two tile buffers of
- *                tile x 128 floats stay in L1) */
+ *   tile  8..64  sites per tile run through every layer (rounded down to a multiple of 4); 0: 64,
+ *                measured on the seed chains at 60x4, batch 128 (CPU time, interleaved, two runs):
+ *                64 beat 32 in three of four rows by 2-6% (the fourth 2% slower, within its
+ *                spread), 16 was 1.25-1.35x slower than 64 */
 enum { CHAIN1X1_AVX512_TILE, CHAIN1X1_AVX512_NPARAMS };
 LB_UNUSED static const lb_param_info chain1x1_params__avx512[CHAIN1X1_AVX512_NPARAMS] = {
-    {"tile", 8, 64, "sites per tile through every layer (multiple of 4); 0: 32"},
+    {"tile", 8, 64, "sites per tile through every layer (multiple of 4); 0: 64"},
 };
 
 #define CHAIN1X1_ROW(isa, sfx) { #sfx, isa, chain1x1_fwd__##sfx, NULL, 0 },

@@ -19,7 +19,8 @@ struct nn_model {
     bool train, fused_sigmoid;
     bool fuse_lrelu[MAX_L]; /* conv i runs with the lrelu i+1 (parallel.h: nn_conv2d_fwd_lrelu) */
     int chain[MAX_L]; /* > 0: layers i .. i+chain[i]-1, 2..4 (1x1 conv + lrelu) pairs, make one chain1x1 pass */
-    bool use_chain;   /* nn_model_set_chain */
+    int chain_mode;   /* nn_model_set_chain: 1 on, 0 off, -1 (the default) chain_auto */
+    bool chain_auto;  /* the default rule's verdict (chain_by_default) */
     int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
     act_shape shapes[MAX_L + 1];
     nn_param_slot slots[MAX_L];
@@ -52,12 +53,15 @@ static conv2d_desc conv_desc_pass(const nn_model *m, int i, int n, lb_pass pass)
 
 static const conv2d_ops *conv_ops(const nn_model *m, int i, lb_pass pass) { return m->conv[i][pass].ops; }
 
+static bool chain_by_default(const nn_model *m);
+
 void nn_model_set_profile(nn_model *m, const lb_profile *p) {
     for (int i = 0; i < m->spec.n_layers; i++) {
         if (m->spec.layers[i].kind != LAYER_CONV) continue;
         conv2d_desc d = conv_desc(m, i, m->batch);
         for (int pass = 0; pass < LB_N_PASSES; pass++) m->conv[i][pass] = nn_conv_choose(p, m->k, &d, (lb_pass)pass, m->threads);
     }
+    m->chain_auto = chain_by_default(m);
 }
 
 nn_conv_choice nn_model_conv_choice(const nn_model *m, int layer, lb_pass pass) {
@@ -154,11 +158,31 @@ static void find_chains(nn_model *m) {
     }
 }
 
-int nn_model_set_chain(nn_model *m, bool on) {
+int nn_model_set_chain(nn_model *m, int mode) {
     int n = 0;
     for (int i = 0; i < m->spec.n_layers; i++) n += m->chain[i] > 0;
-    m->use_chain = on && n > 0;
+    m->chain_mode = mode < 0 ? -1 : mode > 0;
     return n;
+}
+
+/* The default: on where the fused pass was measured faster (the seed chains at 60x4, batch 128, on
+ * AVX-512: 0.55-0.64x the CPU time of the unfused layers), i.e. an inference model (the training
+ * forward must keep every intermediate: no faster), a SIMD chain1x1 at the conv2d dispatch's ISA,
+ * that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN), and no profile entry
+ * for the forward of a chain's layer (the profile's choice is kept). */
+static bool chain_by_default(const nn_model *m) {
+    if (m->train || m->k->chain1x1->isa == LB_ISA_SCALAR || m->k->chain1x1->isa != m->k->conv2d->isa) return false;
+    int nv;
+    const conv2d_ops *rows = lb_conv2d_variants(&nv);
+    bool row = false;
+    for (int i = 0; i < nv; i++) row |= m->k->conv2d == &rows[i];
+    for (int i = 0; row && i < m->spec.n_layers; i++)
+        for (int c = i; c < i + m->chain[i]; c += 2) row &= m->conv[c][LB_PASS_FWD].how == NN_TUNED_DEFAULT;
+    return row;
+}
+
+static bool chain_on(const nn_model *m, int i) {
+    return m->chain[i] && !m->prof && (m->chain_mode > 0 || (m->chain_mode < 0 && m->chain_auto));
 }
 
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
@@ -191,6 +215,7 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     for (int i = 0; i + 1 < nl; i++)
         m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
     find_chains(m);
+    m->chain_mode = -1;
     m->k = lb_dispatch_get();
     nn_model_set_profile(m, lb_profile_active());
     place_params(m);
@@ -400,7 +425,7 @@ const float *nn_model_forward(nn_model *m, int n) {
     /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's);
      * a chain (use_chain, not profiled: the profile times layers one by one) runs all its layers */
     for (int i = 0; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
-        if (m->use_chain && m->chain[i] && !m->prof) {
+        if (chain_on(m, i)) {
             chain_fwd(m, i, n);
             i += m->chain[i] - 2; /* the loop adds the last pair's 2 */
             continue;
