@@ -72,8 +72,8 @@ void chain1x1_desc_str(const chain1x1_desc *d, char *buf, size_t len) {
 }
 
 static void check_scaled(vf_report *r, const char *desc, const float *got, const float *want, size_t n) {
-    double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)want[i]));
+    float m = 0; /* in float: gcc 12's AArch64 vectorizer crashed on the double fmax reduction */
+    for (size_t i = 0; i < n; i++) m = fmaxf(m, fabsf(want[i]));
     vf_check(r, desc, got, want, n, RTOL, ATOL_REL * (m > 0 ? m : 1));
 }
 
