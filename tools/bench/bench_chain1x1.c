@@ -5,7 +5,7 @@
  * intermediate written, what a training forward needs), and the tile parameter at 16 and 32 beside
  * the default (64).  One line per net and thread count: medians with their quartiles, and the median
  * and quartiles of the per-repetition ratio fused/unfused (< 1: the fused pass is faster).
- * Printed only (no JSON record yet). */
+ * Printed only (no JSON record yet); run only when --filter names it (latbench bench --filter chain1x1). */
 #include <stdlib.h>
 #include <string.h>
 #include "tools/bench/bench.h"
@@ -123,6 +123,9 @@ static void c1_run(bench_run *r, const char *net, const int *ch, int layers, int
 void bench_chain1x1(bench_run *r) {
     static const int eq[] = {4, 64, 48, 80}, st[] = {4, 80, 80, 48};
     bool header = false;
+    /* opt-in (--filter chain1x1...): five paths of two nets per thread count would lengthen every
+     * default and --quick run, and CI's */
+    if (!r->opt->filter || !strstr(r->opt->filter, "chain1x1")) return;
     for (int ti = 0; ti < r->opt->n_threads; ti++)
         for (int k = 0; k < 2; k++) {
             if (!header && bench_wanted(r, "chain1x1/", k ? "task1-st" : "task1-eq"))
