@@ -45,6 +45,13 @@ static const optim_ops optim_variants[] = {
 #include "kernels/optim/optim.inc"
 };
 #undef KERNEL
+#define KERNEL(isa, sfx) CHAIN1X1_ROW(isa, sfx)
+#define KERNEL_P(isa, sfx) CHAIN1X1_ROW_P(isa, sfx)
+static const chain1x1_ops chain1x1_variants[] = {
+#include "kernels/chain1x1/chain1x1.inc"
+};
+#undef KERNEL
+#undef KERNEL_P
 #define KERNEL(isa, sfx, lanes) WORM_ROW(isa, sfx, lanes)
 static const worm_ops worm_variants[] = {
 #include "kernels/worm/worm.inc"
@@ -65,6 +72,7 @@ ACCESSOR(dense)
 ACCESSOR(loss)
 ACCESSOR(optim)
 ACCESSOR(worm)
+ACCESSOR(chain1x1)
 
 bool lb_isa_usable(const lb_cpu *cpu, lb_isa cap, lb_isa isa) {
     return isa <= cap && lb_cpu_supports(cpu, isa);
@@ -97,6 +105,7 @@ bool lb_dispatch_build(lb_dispatch *out, const lb_cpu *cpu, lb_isa cap, char *er
     PICK(loss);
     PICK(optim);
     PICK(worm);
+    PICK(chain1x1);
     return true;
 }
 
@@ -180,6 +189,7 @@ void lb_dispatch_print(const lb_dispatch *d, void *file) {
             d->conv2d->name, d->pool->name, d->gpool->name, d->act->name, d->dense->name, d->loss->name,
             d->optim->name);
     fprintf(f, "  worm    %s\n", d->worm->name);
+    fprintf(f, "  chain1x1 %s\n", d->chain1x1->name);
 }
 
 void lb_variants_print(const lb_cpu *c, void *file) {
@@ -200,5 +210,6 @@ void lb_variants_print(const lb_cpu *c, void *file) {
     LIST(loss);
     LIST(optim);
     LIST(worm);
+    LIST(chain1x1);
 #undef LIST
 }

@@ -14,6 +14,7 @@
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
 #include "kernels/worm/worm.h"
+#include "kernels/chain1x1/chain1x1.h"
 
 /* The most threads any command runs (the --threads options and OMP_NUM_THREADS). */
 #define LB_MAX_THREADS 4096
@@ -27,6 +28,7 @@ const dense_ops *lb_dense_variants(int *count);
 const loss_ops *lb_loss_variants(int *count);
 const optim_ops *lb_optim_variants(int *count);
 const worm_ops *lb_worm_variants(int *count);
+const chain1x1_ops *lb_chain1x1_variants(int *count);
 
 typedef struct {
     lb_cpu cpu;
@@ -39,6 +41,7 @@ typedef struct {
     const loss_ops *loss;
     const optim_ops *optim;
     const worm_ops *worm;
+    const chain1x1_ops *chain1x1;   /* fused 1x1 conv + lrelu chains (lib/nn uses it where chosen) */
 } lb_dispatch;
 
 /* The process-wide choice.  On a bad LATBENCH_ISA (unknown, or not supported by this CPU) it

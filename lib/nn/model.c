@@ -18,6 +18,9 @@ struct nn_model {
     int h, w, batch, threads, outs;
     bool train, fused_sigmoid;
     bool fuse_lrelu[MAX_L]; /* conv i runs with the lrelu i+1 (parallel.h: nn_conv2d_fwd_lrelu) */
+    int chain[MAX_L]; /* > 0: layers i .. i+chain[i]-1, 2..4 (1x1 conv + lrelu) pairs, make one chain1x1 pass */
+    int chain_mode;   /* nn_model_set_chain: 1 on, 0 off, -1 (the default) chain_auto */
+    bool chain_auto;  /* the default rule's verdict (chain_by_default) */
     int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
     act_shape shapes[MAX_L + 1];
     nn_param_slot slots[MAX_L];
@@ -50,12 +53,15 @@ static conv2d_desc conv_desc_pass(const nn_model *m, int i, int n, lb_pass pass)
 
 static const conv2d_ops *conv_ops(const nn_model *m, int i, lb_pass pass) { return m->conv[i][pass].ops; }
 
+static bool chain_by_default(const nn_model *m);
+
 void nn_model_set_profile(nn_model *m, const lb_profile *p) {
     for (int i = 0; i < m->spec.n_layers; i++) {
         if (m->spec.layers[i].kind != LAYER_CONV) continue;
         conv2d_desc d = conv_desc(m, i, m->batch);
         for (int pass = 0; pass < LB_N_PASSES; pass++) m->conv[i][pass] = nn_conv_choose(p, m->k, &d, (lb_pass)pass, m->threads);
     }
+    m->chain_auto = chain_by_default(m);
 }
 
 nn_conv_choice nn_model_conv_choice(const nn_model *m, int layer, lb_pass pass) {
@@ -134,6 +140,51 @@ static bool alloc_arena(nn_model *m, char *err, size_t errlen) {
     return true;
 }
 
+/* Whether layers i, i+1 are a 1x1 stride-1 conv and its lrelu that chain1x1 takes. */
+static bool chain_pair(const nn_model *m, int i) {
+    if (i + 1 >= m->n_run || !m->fuse_lrelu[i]) return false;
+    const layer_spec *L = &m->spec.layers[i];
+    return L->kh == 1 && L->kw == 1 && L->stride == 1 && L->cin <= CHAIN1X1_MAX_C && L->cout <= CHAIN1X1_MAX_C;
+}
+
+/* Runs of 2..CHAIN1X1_MAX_LAYERS such pairs (a longer run: the next pairs start another). */
+static void find_chains(nn_model *m) {
+    for (int i = 0; i < m->n_run; i++) {
+        int k = 0;
+        while (k < CHAIN1X1_MAX_LAYERS && chain_pair(m, i + 2 * k)) k++;
+        if (k < 2) continue;
+        m->chain[i] = 2 * k;
+        i += 2 * k - 1;
+    }
+}
+
+int nn_model_set_chain(nn_model *m, int mode) {
+    int n = 0;
+    for (int i = 0; i < m->spec.n_layers; i++) n += m->chain[i] > 0;
+    m->chain_mode = mode < 0 ? -1 : mode > 0;
+    return n;
+}
+
+/* The default: on where the fused pass was measured faster (the seed chains at 60x4, batch 128, on
+ * AVX-512: 0.55-0.64x the CPU time of the unfused layers), i.e. an inference model (the training
+ * forward must keep every intermediate: no faster), a SIMD chain1x1 at the conv2d dispatch's ISA,
+ * that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN), and no profile entry
+ * for the forward of a chain's layer (the profile's choice is kept). */
+static bool chain_by_default(const nn_model *m) {
+    if (m->train || m->k->chain1x1->isa == LB_ISA_SCALAR || m->k->chain1x1->isa != m->k->conv2d->isa) return false;
+    int nv;
+    const conv2d_ops *rows = lb_conv2d_variants(&nv);
+    bool row = false;
+    for (int i = 0; i < nv; i++) row |= m->k->conv2d == &rows[i];
+    for (int i = 0; row && i < m->spec.n_layers; i++)
+        for (int c = i; c < i + m->chain[i]; c += 2) row &= m->conv[c][LB_PASS_FWD].how == NN_TUNED_DEFAULT;
+    return row;
+}
+
+static bool chain_on(const nn_model *m, int i) {
+    return m->chain[i] && !m->prof && (m->chain_mode > 0 || (m->chain_mode < 0 && m->chain_auto));
+}
+
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
                           size_t errlen) {
     if (batch < 1) {
@@ -163,6 +214,8 @@ nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int thr
     m->n_run = m->fused_sigmoid ? nl - 1 : nl;
     for (int i = 0; i + 1 < nl; i++)
         m->fuse_lrelu[i] = spec->layers[i].kind == LAYER_CONV && spec->layers[i + 1].kind == LAYER_LRELU;
+    find_chains(m);
+    m->chain_mode = -1;
     m->k = lb_dispatch_get();
     nn_model_set_profile(m, lb_profile_active());
     place_params(m);
@@ -348,9 +401,35 @@ static void layer_fwd(nn_model *m, int i, int n) {
     }
 }
 
+/* The chain1x1 pass of layers i .. i+chain[i]-1; a training model keeps every conv output and
+ * lrelu output where the unfused layers leave them (the backward reads them). */
+static void chain_fwd(nn_model *m, int i, int n) {
+    chain1x1_desc d = {.sites = (size_t)n * m->shapes[i].h * m->shapes[i].w, .layers = m->chain[i] / 2,
+                       .slope = LRELU_SLOPE};
+    const float *w[CHAIN1X1_MAX_LAYERS], *b[CHAIN1X1_MAX_LAYERS];
+    chain1x1_keep keep;
+    for (int l = 0; l < d.layers; l++) {
+        const int c = i + 2 * l;
+        const layer_spec *L = &m->spec.layers[c];
+        d.c[l] = L->cin, d.c[l + 1] = L->cout, d.bias[l] = L->bias;
+        w[l] = m->params + m->slots[c].w_off;
+        b[l] = L->bias ? m->params + m->slots[c].b_off : NULL;
+        keep.pre[l] = m->act[c + 1];
+        if (l < d.layers - 1) keep.post[l] = m->act[c + 2];
+    }
+    nn_chain1x1_fwd(m->k->chain1x1, m->threads, n, (size_t)m->shapes[i].h * m->shapes[i].w, &d, m->act[i], w, b,
+                    m->act[i + m->chain[i]], m->train ? &keep : NULL);
+}
+
 const float *nn_model_forward(nn_model *m, int n) {
-    /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's) */
+    /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's);
+     * a chain (use_chain, not profiled: the profile times layers one by one) runs all its layers */
     for (int i = 0; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
+        if (chain_on(m, i)) {
+            chain_fwd(m, i, n);
+            i += m->chain[i] - 2; /* the loop adds the last pair's 2 */
+            continue;
+        }
         if (!m->prof) {
             layer_fwd(m, i, n);
             continue;

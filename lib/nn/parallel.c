@@ -194,6 +194,25 @@ void nn_lrelu_bwd_conv2d_bwd_data(const conv2d_ops *k, const act_ops *a, float s
     for_each_conv_chunk(threads, d, lrelu_bwd_data_chunk, &x);
 }
 
+void nn_chain1x1_fwd(const chain1x1_ops *k, int threads, int n, size_t ps, const chain1x1_desc *d, const float *in,
+                     const float *const *w, const float *const *b, float *out, const chain1x1_keep *keep) {
+    const int parts = nn_batch_parts(threads, n);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    FOR_EACH_SLICE(parts, p) {
+        int s0, cnt;
+        nn_batch_slice(n, parts, p, &s0, &cnt);
+        const size_t o = (size_t)s0 * ps;
+        chain1x1_desc sd = *d;
+        sd.sites = (size_t)cnt * ps;
+        chain1x1_keep sk;
+        for (int l = 0; keep && l < d->layers; l++) {
+            sk.pre[l] = keep->pre[l] + o * d->c[l + 1];
+            if (l < d->layers - 1) sk.post[l] = keep->post[l] + o * d->c[l + 1];
+        }
+        k->fwd(&sd, in + o * d->c[0], w, b, out + o * d->c[d->layers], keep ? &sk : NULL);
+    }
+}
+
 void nn_lrelu_fwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, float *y) {
     const int parts = nn_batch_parts(threads, n);
 #pragma omp parallel num_threads(parts) if (parts > 1)

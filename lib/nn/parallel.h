@@ -20,6 +20,7 @@
 #pragma once
 #include <stddef.h>
 #include "kernels/act/act.h"
+#include "kernels/chain1x1/chain1x1.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/gpool/gpool.h"
 #include "kernels/pool/pool.h"
@@ -67,6 +68,11 @@ void nn_conv2d_fwd_lrelu(const conv2d_ops *k, const act_ops *a, float slope, int
 void nn_lrelu_bwd_conv2d_bwd_data(const conv2d_ops *k, const act_ops *a, float slope, int threads,
                                   const conv2d_desc *d, const float *out, const float *gact, float *gy,
                                   const float *wt, float *gin);
+
+/* A fused chain of 1x1 conv + lrelu layers (kernels/chain1x1) on n samples of ps sites each
+ * (d->sites = n * ps), samples split over the threads; keep as in chain1x1.h (NULL: inference). */
+void nn_chain1x1_fwd(const chain1x1_ops *k, int threads, int n, size_t ps, const chain1x1_desc *d, const float *in,
+                     const float *const *w, const float *const *b, float *out, const chain1x1_keep *keep);
 
 /* Elementwise LeakyReLU on n samples of ps floats each, samples split over the threads. */
 void nn_lrelu_fwd(const act_ops *a, float slope, int threads, int n, size_t ps, const float *x, float *y);

@@ -140,6 +140,9 @@ void bench_seq_run_once(void *seq);
 const conv2d_ops *bench_scalar_conv2d(void);
 const pool_ops *bench_scalar_pool(void);
 bool bench_wanted(const bench_run *r, const char *name, const char *layers);
+/* The seed nets' fused 1x1 chains vs their unfused layers (bench_chain1x1.c; printed, no record;
+ * only when --filter names chain1x1). */
+void bench_chain1x1(bench_run *r);
 /* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
 float *bench_alloc_filled(size_t n, unsigned seed);
 

@@ -337,6 +337,7 @@ int bench_command(int argc, char **argv, bench_json_hook *on_json_written) {
             bench_chain(&r, opt.chain_net, opt.chain_h, opt.chain_w, opt.chain_batch);
         }
     }
+    if (!opt.desc) bench_chain1x1(&r);
     if (!opt.desc) bench_worm(&r);
     if (opt.pipelines >= 0) bench_pipelines(&r); /* pipelines (bench_pipeline.c) */
     if (any_unsplit)

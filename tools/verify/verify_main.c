@@ -184,7 +184,7 @@ int cmd_verify(int argc, char **argv) {
     print_scope(&r, disp, o.mask);
     run_ctx ctx = {&r, NULL, 0, 0};
     if (o.desc) verify_problem(&r, &prob);
-    else vp_enumerate(&visitor, &ctx);
+    else vp_enumerate(&visitor, &ctx), verify_chain1x1_set(&r);
     free(ctx.keys);
     vf_report_fini(&r);
     printf("verify: %d checks (%d against oneDNN, %d at tuning parameter values), %d passed, %d mismatches, %d variants "

@@ -21,6 +21,9 @@ void verify_dense(vf_report *r, const dense_desc *d);       /* fwd, bwd_data, bw
 void verify_flatten(vf_report *r, const dense_flatten_desc *d);   /* fwd, bwd */
 void verify_loss(vf_report *r, size_t count);               /* mse, bce_logits: value and grad */
 void verify_optim(vf_report *r, size_t n);                  /* adamw (amsgrad on and off, wd) */
+void verify_chain1x1(vf_report *r, const chain1x1_desc *d); /* fused 1x1 chain fwd, both modes, vs
+                                                               the scalar reference and unfused */
+void verify_chain1x1_set(vf_report *r);                     /* the seed chains + awkward shapes */
 
 /* The same checks over an explicit variant list (the first entry is taken as the reference), so
  * that tests can prove a deliberately broken variant is caught. */
@@ -28,9 +31,11 @@ void verify_dense_variants(vf_report *r, const dense_desc *d, const dense_ops *v
 void verify_flatten_variants(vf_report *r, const dense_flatten_desc *d, const dense_ops *vars, int nvars);
 void verify_loss_variants(vf_report *r, size_t count, const loss_ops *vars, int nvars);
 void verify_optim_variants(vf_report *r, size_t n, const optim_ops *vars, int nvars);
+void verify_chain1x1_variants(vf_report *r, const chain1x1_desc *d, const chain1x1_ops *vars, int nvars);
 
 /* Problem descriptor strings (shared by verify and bench). */
 void conv2d_desc_str(const conv2d_desc *d, char *buf, size_t len);   /* mb32_ic4oc64_ih60iw4_kh2kw2_sh1sw1_b1 */
 void pool_desc_str(const pool_desc *d, char *buf, size_t len);       /* avg_mb32_c80_ih8iw8_k2s2 */
 void gpool_desc_str(const gpool_desc *d, char *buf, size_t len);     /* max_mb32_c32_hw64 */
 void dense_desc_str(const dense_desc *d, char *buf, size_t len);     /* mb32_ic80oc2_b1 */
+void chain1x1_desc_str(const chain1x1_desc *d, char *buf, size_t len); /* s480_c4-64-48-80_b111 */
