@@ -51,8 +51,8 @@ static void test_invariants_every_sweep(void **state) {
  * same chains stored one per block, bit for bit, counters and generator states included. */
 static void test_layout_independence(void **state) {
     (void)state;
-    static const worm_ops scalar16 = {"scalar-16lanes", LB_ISA_SCALAR, 16, worm_sweep__scalar};
-    static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
+    static const worm_ops scalar16 = {"scalar-16lanes", LB_ISA_SCALAR, 16, worm_sweep__scalar, NULL, 0};
+    static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar, NULL, 0};
     lat_wtable wt;
     char err[300];
     assert_true(lat_wtable_build(&wt, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
@@ -230,7 +230,7 @@ static void detailed_balance(int nt, int nx, double eta, double lam, double mu, 
     p.fmax = 64;
     /* one chain per block (the loops below read chain c as block c, stride 1); the vectorized
      * variants are bit-identical to this reference (test_worm_simd) */
-    static const worm_ops scalar_ref = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
+    static const worm_ops scalar_ref = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar, NULL, 0};
     p.ops = &scalar_ref;
     lat_sampler s;
     assert_true(lat_sampler_init(&s, &p, &wt, err, sizeof err));
