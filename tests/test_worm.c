@@ -387,6 +387,24 @@ static void test_int16_export_overflow(void **state) {
     lat_lattice_free(&g);
 }
 
+/* The W table built on 3 threads is the one built on one, bit for bit (every entry alone). */
+static void test_wtable_threads(void **state) {
+    (void)state;
+    char err[300];
+    static const double el[][2] = {{4.01, 1.0}, {4.5, 0.0}};
+    for (int i = 0; i < 2; i++) {
+        lat_wtable a, b;
+        assert_true(lat_wtable_build(&a, el[i][0], el[i][1], 200, err, sizeof err));
+        assert_true(lat_wtable_build_threads(&b, el[i][0], el[i][1], 200, 3, err, sizeof err));
+        assert_memory_equal(a.logw, b.logw, sizeof(double) * 205);
+        assert_memory_equal(a.r2, b.r2, sizeof(double) * 201);
+        assert_memory_equal(a.r4, b.r4, sizeof(double) * 201);
+        assert_memory_equal(a.w1, b.w1, sizeof(float) * 2 * 201);
+        assert_memory_equal(a.w2, b.w2, sizeof(float) * 2 * 201);
+        lat_wtable_free(&a), lat_wtable_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invariants_every_sweep),
@@ -397,6 +415,7 @@ int main(void) {
         cmocka_unit_test(test_fmax_overflow_is_an_error),
         cmocka_unit_test(test_open_worm_insertion),
         cmocka_unit_test(test_int16_export_overflow),
+        cmocka_unit_test(test_wtable_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,7 +370,7 @@ static bool run_phases(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out,
 bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t errlen) {
     if (!lat_generate_check(o, err, errlen)) return false;
     const int P = o->npoints;
-    lat_wtable_cache cache = {0};
+    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
     gen_point *gp = calloc(P, sizeof *gp);
     int nunits = 0, *units = NULL;
     bool ok = gp != NULL;

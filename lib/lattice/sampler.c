@@ -211,7 +211,7 @@ const lat_wtable *lat_wtable_get(lat_wtable_cache *c, double eta, double lambda,
     }
     /* tables are held by pointer: samplers keep pointers into them while the cache grows */
     lat_wtable *w = malloc(sizeof *w);
-    if (!w || !lat_wtable_build(w, eta, lambda, fmax, err, errlen)) {
+    if (!w || !lat_wtable_build_threads(w, eta, lambda, fmax, c->threads, err, errlen)) {
         if (!w) snprintf(err, errlen, "out of memory");
         free(w);
         return NULL;
@@ -431,7 +431,7 @@ static void measure_result(point_run *r, const lat_point_cfg *pt, int p, const l
 bool lat_measure(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, lat_measure_result *res, char *err,
                 size_t errlen) {
     if (!lat_measure_check(pts, npts, o, err, errlen)) return false;
-    lat_wtable_cache cache = {0};
+    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
     point_run *pr = calloc(npts, sizeof *pr);
     int *unit_p = NULL, nunits = 0;
     bool ok = pr != NULL;

@@ -102,6 +102,7 @@ void lat_sampler_calibrate(lat_sampler *s);
 typedef struct {
     int n, cap;
     lat_wtable **t;
+    int threads;   /* builds a table on this many threads (lat_wtable_build_threads; 0: one) */
 } lat_wtable_cache;
 const lat_wtable *lat_wtable_get(lat_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen);
 void lat_wtable_cache_free(lat_wtable_cache *c);
