@@ -68,12 +68,15 @@ bool lat_point_validate(const lat_point_cfg *c, char *err, size_t errlen) {
     return true;
 }
 
+/* The worm variant and parameters of a point with ops NULL (lat_point_worm_params; verbose: say so). */
+static const worm_ops *point_worm(const lat_point_cfg *c, lb_params *params, bool verbose);
+
 bool lat_point_state_bytes(const lat_point_cfg *c, int64_t *bytes) {
     /* per chain: k, l (2 links per site), f (one per site), int32 each, plus the rng and counters;
      * blocks are rounded up to 16 lanes (the widest variant), or more with fewer chains per block */
     int64_t chains = ((int64_t)c->nchains + 15) / 16 * 16;
     lb_params pp = c->params;
-    const worm_ops *o = c->ops ? c->ops : lat_point_worm_params(c, &pp);
+    const worm_ops *o = c->ops ? c->ops : point_worm(c, &pp, false);
     const int inuse = worm_chains_per_block(o, &pp);
     if (inuse < o->lanes && ((int64_t)c->nchains + inuse - 1) / inuse * o->lanes > chains)
         chains = ((int64_t)c->nchains + inuse - 1) / inuse * o->lanes;
@@ -102,7 +105,7 @@ void lat_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, siz
  * count names a variant; it is used when it runs under the cap (one above it, or an unknown name,
  * leaves the dispatched one).  The dispatched table itself is kept when the names agree, so what
  * dispatch wrapped around its variant (the test slowdown) stays. */
-const worm_ops *lat_point_worm_params(const lat_point_cfg *c, lb_params *params) {
+static const worm_ops *point_worm(const lat_point_cfg *c, lb_params *params, bool verbose) {
     const lb_dispatch *d = lb_dispatch_get();
     const lb_profile *p = lb_profile_active();
     memset(params, 0, sizeof *params);
@@ -117,11 +120,13 @@ const worm_ops *lat_point_worm_params(const lat_point_cfg *c, lb_params *params)
         if (!strcmp(v[i].name, e->variant) && strcmp(v[i].name, d->worm->name) && lb_isa_usable(&d->cpu, d->cap, v[i].isa))
             chosen = &v[i];
     if (e && !strcmp(chosen->name, e->variant)) *params = e->params;
-    if (e && lb_verbose())
-        fprintf(stderr, "latbench: profile: worm %s uses %s (entry %s, threads %d: %s)\n", prob, chosen->name, e->problem,
-                e->threads, e->variant);
+    if (e && verbose && lb_verbose())
+        fprintf(stderr, "latbench: profile: worm %s uses %s, %d chains per block (entry %s, threads %d: %s)\n", prob,
+                chosen->name, worm_chains_per_block(chosen, params), e->problem, e->threads, e->variant);
     return chosen;
 }
+
+const worm_ops *lat_point_worm_params(const lat_point_cfg *c, lb_params *params) { return point_worm(c, params, true); }
 
 const worm_ops *lat_point_worm(const lat_point_cfg *c) {
     lb_params ignored;
