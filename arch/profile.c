@@ -40,7 +40,13 @@ static int variant_isa(const char *op, const char *name) {
 static const lb_param_info *variant_params(const char *op, const char *name, int *n) {
     int nv = 0;
     *n = 0;
-    if (strcmp(op, "conv2d")) return NULL;   /* the one op with tunable variants so far */
+    if (!strcmp(op, "worm")) {
+        const worm_ops *w = lb_worm_variants(&nv);
+        for (int i = 0; i < nv; i++)
+            if (!strcmp(w[i].name, name)) return *n = w[i].nparams, w[i].params;
+        return NULL;
+    }
+    if (strcmp(op, "conv2d")) return NULL;   /* the ops with tunable variants: conv2d and the worm */
     const conv2d_ops *v = lb_conv2d_variants(&nv);
     for (int i = 0; i < nv; i++)
         if (!strcmp(v[i].name, name)) return *n = v[i].nparams, v[i].params;

@@ -53,10 +53,12 @@ static const chain1x1_ops chain1x1_variants[] = {
 #undef KERNEL
 #undef KERNEL_P
 #define KERNEL(isa, sfx, lanes) WORM_ROW(isa, sfx, lanes)
+#define KERNEL_P(isa, sfx, lanes) WORM_ROW_P(isa, sfx, lanes)
 static const worm_ops worm_variants[] = {
 #include "kernels/worm/worm.inc"
 };
 #undef KERNEL
+#undef KERNEL_P
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define ACCESSOR(OP)                                                       \

@@ -51,8 +51,8 @@ static void test_invariants_every_sweep(void **state) {
  * same chains stored one per block, bit for bit, counters and generator states included. */
 static void test_layout_independence(void **state) {
     (void)state;
-    static const worm_ops scalar16 = {"scalar-16lanes", LB_ISA_SCALAR, 16, worm_sweep__scalar};
-    static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
+    static const worm_ops scalar16 = {"scalar-16lanes", LB_ISA_SCALAR, 16, worm_sweep__scalar, NULL, 0};
+    static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar, NULL, 0};
     lat_wtable wt;
     char err[300];
     assert_true(lat_wtable_build(&wt, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
@@ -230,7 +230,7 @@ static void detailed_balance(int nt, int nx, double eta, double lam, double mu, 
     p.fmax = 64;
     /* one chain per block (the loops below read chain c as block c, stride 1); the vectorized
      * variants are bit-identical to this reference (test_worm_simd) */
-    static const worm_ops scalar_ref = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
+    static const worm_ops scalar_ref = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar, NULL, 0};
     p.ops = &scalar_ref;
     lat_sampler s;
     assert_true(lat_sampler_init(&s, &p, &wt, err, sizeof err));
@@ -387,6 +387,24 @@ static void test_int16_export_overflow(void **state) {
     lat_lattice_free(&g);
 }
 
+/* The W table built on 3 threads is the one built on one, bit for bit (every entry alone). */
+static void test_wtable_threads(void **state) {
+    (void)state;
+    char err[300];
+    static const double el[][2] = {{4.01, 1.0}, {4.5, 0.0}};
+    for (int i = 0; i < 2; i++) {
+        lat_wtable a, b;
+        assert_true(lat_wtable_build(&a, el[i][0], el[i][1], 200, err, sizeof err));
+        assert_true(lat_wtable_build_threads(&b, el[i][0], el[i][1], 200, 3, err, sizeof err));
+        assert_memory_equal(a.logw, b.logw, sizeof(double) * 205);
+        assert_memory_equal(a.r2, b.r2, sizeof(double) * 201);
+        assert_memory_equal(a.r4, b.r4, sizeof(double) * 201);
+        assert_memory_equal(a.w1, b.w1, sizeof(float) * 2 * 201);
+        assert_memory_equal(a.w2, b.w2, sizeof(float) * 2 * 201);
+        lat_wtable_free(&a), lat_wtable_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invariants_every_sweep),
@@ -397,6 +415,7 @@ int main(void) {
         cmocka_unit_test(test_fmax_overflow_is_an_error),
         cmocka_unit_test(test_open_worm_insertion),
         cmocka_unit_test(test_int16_export_overflow),
+        cmocka_unit_test(test_wtable_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include "tests/test_util.h"
 #include "arch/registry.h"
+#include "lib/lattice/dataset.h"
 #include "lib/lattice/sampler.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -21,7 +22,7 @@
 #define SCALE 1
 #endif
 
-static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar};
+static const worm_ops scalar1 = {"scalar", LB_ISA_SCALAR, 1, worm_sweep__scalar, NULL, 0};
 
 /* Chain by chain, the whole state; returns the number of chains that stopped on F_max. */
 static int compare(const lat_sampler *a, const lat_sampler *b, const char *what) {
@@ -47,22 +48,25 @@ static int compare(const lat_sampler *a, const lat_sampler *b, const char *what)
     return stopped;
 }
 
-/* Three blocks, the last one partial (3 chains). */
+/* Three blocks, the last one partial (3 chains; with per chains in use per block, per - 1). */
 static int chains_for(const worm_ops *v) { return 2 * v->lanes + 3; }
+static int chains_for_per(const worm_ops *v, int per) { return !per ? chains_for(v) : per == 1 ? 3 : 3 * per - 1; }
 
 /* Runs the same point with the scalar reference (one chain per block) and with `v`, in rounds of
  * `chunk` sweeps per call, comparing after every round; auto worm counts (wps 0) calibrate after
  * round 0; wps < 0: no worms at all (the l pass alone, as bench_worm_throughput times it). */
-static int run_pair(const worm_ops *v, const lat_wtable *wt, int nt, int nx, double eta, double mu, int wps,
-                    int rounds, int chunk, uint64_t seed) {
+static int run_pair_per(const worm_ops *v, int per, const lat_wtable *wt, int nt, int nx, double eta, double mu, int wps,
+                        int rounds, int chunk, uint64_t seed) {
     char err[300], what[160];
     lat_point_cfg p = {.nt = nt, .nx = nx, .eta = eta, .lambda = wt->lambda, .mu = mu, .worms_per_sweep = wps < 0 ? 1 : wps,
-                      .fmax = wt->fmax, .nchains = chains_for(v), .seed = seed, .point = 3};
+                      .fmax = wt->fmax, .nchains = chains_for_per(v, per), .seed = seed, .point = 3};
     lat_sampler a, b;
     p.ops = &scalar1;
     assert_true(lat_sampler_init(&a, &p, wt, err, sizeof err));
     p.ops = v;
+    p.params.v[WORM_CHAINS_PER_BLOCK] = per;
     assert_true(lat_sampler_init(&b, &p, wt, err, sizeof err));
+    assert_int_equal(b.ens.per, per ? per : v->lanes);
     assert_int_equal(b.ens.nblocks, 3);
     if (wps < 0) a.desc.worms_per_sweep = b.desc.worms_per_sweep = 0;
     int stopped = 0;
@@ -81,6 +85,11 @@ static int run_pair(const worm_ops *v, const lat_wtable *wt, int nt, int nx, dou
     assert_true(c0.stat[WORM_STAT_L_ACC * c0.stride] > 0);
     lat_sampler_free(&a), lat_sampler_free(&b);
     return stopped;
+}
+
+static int run_pair(const worm_ops *v, const lat_wtable *wt, int nt, int nx, double eta, double mu, int wps, int rounds,
+                    int chunk, uint64_t seed) {
+    return run_pair_per(v, 0, wt, nt, nx, eta, mu, wps, rounds, chunk, seed);
 }
 
 static void test_bit_identical(void **state) {
@@ -127,6 +136,82 @@ static void test_bit_identical(void **state) {
     }
     printf("NOTE worm: %d vectorized variant(s) checked\n", ran);
     lat_wtable_free(&t401), lat_wtable_free(&t425), lat_wtable_free(&tsmall), lat_wtable_free(&ttiny);
+}
+
+/* ---- tuning parameters (kernels/worm/worm.h): every value gives every chain bit for bit ---- */
+
+typedef struct {
+    int16_t *x;
+    size_t per_cfg;
+} mem_store;
+
+static bool store_mem(void *ctx, long index, const int16_t *x, char *err, size_t errlen) {
+    (void)err, (void)errlen;
+    const mem_store *m = ctx;
+    memcpy(m->x + (size_t)index * m->per_cfg, x, m->per_cfg * sizeof(int16_t));
+    return true;
+}
+
+/* lat_generate (the hooks: τ series, samples, open worms) with v at `per` chains per block against
+ * the scalar reference: the same configurations, labels and per-point statistics. */
+static void generate_pair(const worm_ops *v, int per, lat_task task) {
+    double eta[2] = {4.01, 4.25}, lam[2] = {1.0, 1.0}, mu[2] = {1.0, 1.5};
+    int worms[3] = {0, 1, 3};
+    const int count = 40 / SCALE, nt = 5, nx = 7;
+    lat_gen_opts o = {.task = task, .nt = nt, .nx = nx, .npoints = 2, .eta = eta, .lambda = lam, .mu = mu, .nworms = 3,
+                      .worms = worms, .count = count, .chains = 2 * per + 3, .threads = 2, .therm = 40, .tau_factor = 2.0,
+                      .seed = 11, .store = store_mem};
+    int16_t *x[2];
+    float *y[2];
+    lat_gen_point pt[2][2];
+    char err[300];
+    for (int k = 0; k < 2; k++) {
+        mem_store m = {.x = calloc((size_t)count * 4 * nt * nx, sizeof(int16_t)), .per_cfg = (size_t)4 * nt * nx};
+        x[k] = m.x, y[k] = calloc((size_t)count * 2, sizeof(float));
+        o.ops = k ? v : &scalar1, o.ctx = &m, o.y = y[k];
+        memset(&o.params, 0, sizeof o.params);
+        if (k) o.params.v[WORM_CHAINS_PER_BLOCK] = per;
+        if (!lat_generate(&o, pt[k], err, sizeof err)) fail_msg("generate with %s, %d per block: %s", v->name, per, err);
+    }
+    assert_memory_equal(x[0], x[1], (size_t)count * 4 * nt * nx * sizeof(int16_t));
+    assert_memory_equal(y[0], y[1], (size_t)count * lat_task_outputs(task) * sizeof(float));
+    for (int p = 0; p < 2; p++) {
+        assert_true(pt[0][p].acc_worm == pt[1][p].acc_worm && pt[0][p].acc_l == pt[1][p].acc_l);
+        assert_true(pt[0][p].tau_int == pt[1][p].tau_int && pt[0][p].worm_len == pt[1][p].worm_len);
+        assert_int_equal(pt[0][p].spacing, pt[1][p].spacing);
+    }
+    for (int k = 0; k < 2; k++) free(x[k]), free(y[k]);
+}
+
+static void test_params(void **state) {
+    (void)state;
+    lb_cpu cpu;
+    lb_cpu_detect(&cpu);
+    int nvar = 0, ran = 0;
+    const worm_ops *vars = lb_worm_variants(&nvar);
+    char err[300];
+    lat_wtable t401;
+    assert_true(lat_wtable_build(&t401, 4.01, 1.0, LAT_FMAX_DEFAULT, err, sizeof err));
+    for (int i = 0; i < nvar; i++) {
+        const worm_ops *v = &vars[i];
+        if (!v->nparams) continue;
+        assert_string_equal(v->params[WORM_CHAINS_PER_BLOCK].name, "chains_per_block");
+        assert_int_equal(v->params[WORM_CHAINS_PER_BLOCK].max, v->lanes);
+        if (!lb_cpu_supports(&cpu, v->isa)) {
+            printf("SKIP worm/%s params: this CPU lacks %s\n", v->name, lb_isa_name(v->isa));
+            continue;
+        }
+        /* every value of chains_per_block, through the kernels and through lat_generate's hooks */
+        for (int per = 1; per <= v->lanes; per++) {
+            run_pair_per(v, per, &t401, 5, 7, 4.01, 1.1, 0, 3, 12 / SCALE, 200 + per);
+            if (per == 1 || per == 3 || per == v->lanes - 1) generate_pair(v, per, per == 3 ? LAT_TASK_COUNT : LAT_TASK_REGRESSION);
+        }
+        printf("NOTE worm/%s: chains_per_block 1..%d bit-identical to scalar (kernels; generate at 1, 3, %d)\n", v->name,
+               v->lanes, v->lanes - 1);
+        ran++;
+    }
+    printf("NOTE worm: %d variant(s) with parameters checked\n", ran);
+    lat_wtable_free(&t401);
 }
 
 /* ---- the per-chain sweep-end hook (kernels/worm/worm.h) ---- */
@@ -347,6 +432,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bit_identical),
         cmocka_unit_test(test_hook),
+        cmocka_unit_test(test_params),
         cmocka_unit_test(test_datasets_independent_of_isa),
         cmocka_unit_test(test_bench_worm_rows),
     };

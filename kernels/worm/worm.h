@@ -98,7 +98,38 @@ typedef struct {
     lb_isa isa;
     int lanes;             /* the block width this variant wants (the scalar reference takes any) */
     worm_sweep_fn *sweep;
+    const lb_param_info *params;   /* the parameters this variant accepts (NULL when nparams is 0) */
+    int nparams;
 } worm_ops;
+
+/* Tuning parameters of a variant (kernels/common.h: 0 = the default, the sampler as before).  They
+ * act on how the harness lays chains out and hands them to the kernel, never on a chain: every
+ * value gives every chain bit for bit (the contract above), so test_worm_simd and `latbench tune`
+ * check each value against the scalar reference.  A variant with a table is listed in worm.inc as
+ * KERNEL_P(isa, sfx, lanes) and its table is worm_params__<sfx> here.
+ *   chains_per_block  1..lanes  chains in use per block of the variant's layout (lanes in use);
+ *                     0: all `lanes`.  Fewer chains per block make more blocks, and the blocks
+ *                     are what threads share (lib/lattice/sampler.h): this is also the chains per
+ *                     thread's unit of work, e.g. 32 chains at 8 per block are 4 blocks for 2
+ *                     or 4 threads instead of 2.
+ * Sweeps per call are not a parameter: a call's hook may stop a chain for the rest of the call,
+ * so splitting a phase into calls would change which sweeps run (the callers choose the calls). */
+enum { WORM_CHAINS_PER_BLOCK, WORM_NPARAMS };
+LB_UNUSED static const lb_param_info worm_params__avx512[WORM_NPARAMS] = {
+    {"chains_per_block", 1, 16, "chains in use per 16-lane block (the threads' unit of work); 0: 16"},
+};
+LB_UNUSED static const lb_param_info worm_params__avx2[WORM_NPARAMS] = {
+    {"chains_per_block", 1, 8, "chains in use per 8-lane block (the threads' unit of work); 0: 8"},
+};
+LB_UNUSED static const lb_param_info worm_params__neon[WORM_NPARAMS] = {
+    {"chains_per_block", 1, 4, "chains in use per 4-lane block (the threads' unit of work); 0: 4"},
+};
+
+/* The chains in use per block of a variant's layout for params (0 or out of range: all lanes). */
+static inline int worm_chains_per_block(const worm_ops *o, const lb_params *p) {
+    const int v = o->nparams > WORM_CHAINS_PER_BLOCK && p ? p->v[WORM_CHAINS_PER_BLOCK] : 0;
+    return v >= 1 && v <= o->lanes ? v : o->lanes;
+}
 
 /* Work per call: l-link updates are fixed; head moves are data-dependent (WORM_STAT_HEAD_PROP). */
 static inline double worm_l_updates(const worm_desc *d, const worm_block *b, int nsweeps) {
@@ -218,7 +249,11 @@ static inline int worm_head_step(const worm_desc *d, int32_t *LB_RESTRICT k, con
 }
 
 #define KERNEL(isa, sfx, lanes) worm_sweep_fn worm_sweep__##sfx;
+#define KERNEL_P(isa, sfx, lanes) KERNEL(isa, sfx, lanes)
 #include "kernels/worm/worm.inc"
 #undef KERNEL
+#undef KERNEL_P
 
-#define WORM_ROW(isa, sfx, lanes) { #sfx, isa, lanes, worm_sweep__##sfx },
+#define WORM_ROW(isa, sfx, lanes) { #sfx, isa, lanes, worm_sweep__##sfx, NULL, 0 },
+#define WORM_ROW_P(isa, sfx, lanes) \
+    { #sfx, isa, lanes, worm_sweep__##sfx, worm_params__##sfx, (int)(sizeof worm_params__##sfx / sizeof worm_params__##sfx[0]) },

@@ -15,7 +15,7 @@ int lat_task_outputs(lat_task t) { return t == LAT_TASK_REGRESSION ? 2 : 1; }
 static lat_point_cfg point_cfg(const lat_gen_opts *o, int p, int chains) {
     return (lat_point_cfg){.nt = o->nt, .nx = o->nx, .eta = o->eta[p], .lambda = o->lambda[p], .mu = o->mu[p],
                           .worms_per_sweep = o->worms_per_sweep, .fmax = o->fmax, .nchains = chains,
-                          .seed = o->seed, .point = p, .ops = o->ops};
+                          .seed = o->seed, .point = p, .ops = o->ops, .params = o->params};
 }
 
 static long point_count(const lat_gen_opts *o, int p) { return o->count / o->npoints + (p < o->count % o->npoints); }
@@ -149,7 +149,7 @@ static bool gen_progress_hook(void *ctx, const worm_block *B, int lane, int n) {
 static bool gen_tau_hook(void *ctx, const worm_block *B, int lane, int n) {
     gen_ctx *x = ctx;
     const gen_point *g = x->g;
-    const int cc = x->block * B->lanes + lane, C = g->s.cfg.nchains;
+    const int cc = x->block * g->s.ens.per + lane, C = g->s.cfg.nchains;
     lat_obs ob;
     lat_chain_measure(&g->s.g, g->s.wt, lat_ensemble_chain(&g->s.ens, cc), &ob);
     g->series[(size_t)cc * g->len + n - 1] = ob.n;
@@ -166,7 +166,7 @@ static bool gen_sample_hook(void *ctx, const worm_block *B, int lane, int n) {
     const lat_gen_opts *o = x->o;
     const gen_point *g = x->g;
     const lat_sampler *s = &g->s;
-    const int C = s->cfg.nchains, V = s->g.v, outs = lat_task_outputs(o->task), cc = x->block * B->lanes + lane;
+    const int C = s->cfg.nchains, V = s->g.v, outs = lat_task_outputs(o->task), cc = x->block * s->ens.per + lane;
     lat_progress_add(x->prog, x->every);
     if (n % x->q->spacing) return lat_hook_go_on(&x->hs);
     const long j = (long)(n / x->q->spacing - 1) * C + cc;
@@ -272,7 +272,7 @@ static bool block_sample(gen_ctx *x, int p, char *e, size_t elen) {
     lat_sampler *s = &g->s;
     const int b = x->block, V = o->nt * o->nx;
     worm_block *B = &s->ens.blocks[b];
-    const int W = B->lanes, C = s->cfg.nchains;
+    const int W = s->ens.per, C = s->cfg.nchains; /* the block's first chain is b * W */
     x->ck = malloc(sizeof(int32_t) * 5 * V);
     x->xb = malloc(sizeof(int16_t) * 4 * V);
     x->mark = malloc((size_t)V);
@@ -370,7 +370,7 @@ static bool run_phases(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out,
 bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t errlen) {
     if (!lat_generate_check(o, err, errlen)) return false;
     const int P = o->npoints;
-    lat_wtable_cache cache = {0};
+    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
     gen_point *gp = calloc(P, sizeof *gp);
     int nunits = 0, *units = NULL;
     bool ok = gp != NULL;

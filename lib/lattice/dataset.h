@@ -43,6 +43,7 @@ typedef struct {
     double tau_factor;
     uint64_t seed;
     const worm_ops *ops;             /* NULL: dispatched */
+    lb_params params;                /* ops' tuning parameters (lat_point_cfg.params; all 0: defaults) */
     int progress;   /* a lat_progress_mode (lib/lattice/sampler.h; true: auto) */
     /* output: x through the callback (called concurrently, distinct indices), y into memory */
     bool (*store)(void *ctx, long index, const int16_t *x, char *err, size_t errlen);

@@ -39,14 +39,15 @@ void lat_lattice_free(lat_lattice *g) {
 
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
-bool lat_ensemble_init(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
-                      char *err, size_t errlen) {
+bool lat_ensemble_init_per(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, int per, uint64_t seed,
+                           uint64_t stream0, char *err, size_t errlen) {
     memset(e, 0, sizeof *e);
-    if (nchains < 1 || lanes < 1) {
-        snprintf(err, errlen, "need at least one chain (got %d) and one lane (got %d)", nchains, lanes);
+    if (nchains < 1 || lanes < 1 || per < 1 || per > lanes) {
+        snprintf(err, errlen, "need at least one chain (got %d), one lane (got %d) and 1..%d chains per block (got %d)",
+                 nchains, lanes, lanes, per);
         return false;
     }
-    e->g = g, e->nchains = nchains, e->lanes = lanes, e->nblocks = (nchains + lanes - 1) / lanes;
+    e->g = g, e->nchains = nchains, e->lanes = lanes, e->per = per, e->nblocks = (nchains + per - 1) / per;
     e->blocks = calloc(e->nblocks, sizeof *e->blocks);
     if (!e->blocks) goto oom;
     const size_t W = (size_t)lanes, V = (size_t)g->v;
@@ -58,19 +59,24 @@ bool lat_ensemble_init(lat_ensemble *e, const lat_lattice *g, int nchains, int l
         memset(m, 0, 2 * bk + bf + br + bs);
         worm_block *B = &e->blocks[b];
         B->lanes = lanes;
-        B->active = b == e->nblocks - 1 ? nchains - b * lanes : lanes;
+        B->active = b == e->nblocks - 1 ? nchains - b * per : per;
         B->k = (int32_t *)m;
         B->l = (int32_t *)(m + bk);
         B->f = (int32_t *)(m + 2 * bk);
         B->rng = (uint32_t *)(m + 2 * bk + bf);
         B->stat = (uint64_t *)(m + 2 * bk + bf + br);
-        for (int c = 0; c < lanes; c++) worm_rng_seed(B->rng + c, lanes, seed, stream0 + (uint64_t)b * lanes + c);
+        for (int c = 0; c < lanes; c++) worm_rng_seed(B->rng + c, lanes, seed, stream0 + (uint64_t)b * per + c);
     }
     return true;
 oom:
     lat_ensemble_free(e);
     snprintf(err, errlen, "out of memory for %d chains on %dx%d", nchains, g->nt, g->nx);
     return false;
+}
+
+bool lat_ensemble_init(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
+                      char *err, size_t errlen) {
+    return lat_ensemble_init_per(e, g, nchains, lanes, lanes, seed, stream0, err, errlen);
 }
 
 void lat_ensemble_free(lat_ensemble *e) {
@@ -81,8 +87,8 @@ void lat_ensemble_free(lat_ensemble *e) {
 }
 
 lat_chain lat_ensemble_chain(const lat_ensemble *e, int c) {
-    const worm_block *B = &e->blocks[c / e->lanes];
-    int lane = c % e->lanes;
+    const worm_block *B = &e->blocks[c / e->per];
+    int lane = c % e->per;
     return (lat_chain){B->k + lane, B->l + lane, B->f + lane, B->rng + lane, B->stat + lane, e->lanes};
 }
 

@@ -24,15 +24,21 @@ typedef struct {
 bool lat_lattice_init(lat_lattice *g, int nt, int nx, char *err, size_t errlen);
 void lat_lattice_free(lat_lattice *g);
 
-/* Chains 0..nchains-1 in blocks of `lanes`; every block is a separate 64-byte-aligned allocation, so
- * threads working on different blocks never share a cache line.  Chain c starts from the empty
- * configuration (k = l = f = 0) with the random stream worm_rng_seed(seed, stream0 + c). */
+/* Chains 0..nchains-1 in blocks of `lanes` (the layout stride), `per` <= lanes of them in use per
+ * block (the last block may hold fewer): chain c is lane c % per of block c / per.  Every block is a
+ * separate 64-byte-aligned allocation, so threads working on different blocks never share a cache
+ * line.  Chain c starts from the empty configuration (k = l = f = 0) with the random stream
+ * worm_rng_seed(seed, stream0 + c), whatever lanes and per are. */
 typedef struct {
     const lat_lattice *g;
     int nchains, lanes, nblocks;
     worm_block *blocks;
+    int per;
 } lat_ensemble;
 
+/* With per = 1 .. lanes chains in use per block (lat_ensemble_init: per = lanes). */
+bool lat_ensemble_init_per(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, int per, uint64_t seed,
+                           uint64_t stream0, char *err, size_t errlen);
 bool lat_ensemble_init(lat_ensemble *e, const lat_lattice *g, int nchains, int lanes, uint64_t seed, uint64_t stream0,
                       char *err, size_t errlen);
 void lat_ensemble_free(lat_ensemble *e);

@@ -68,10 +68,18 @@ bool lat_point_validate(const lat_point_cfg *c, char *err, size_t errlen) {
     return true;
 }
 
+/* The worm variant and parameters of a point with ops NULL (lat_point_worm_params; verbose: say so). */
+static const worm_ops *point_worm(const lat_point_cfg *c, lb_params *params, bool verbose);
+
 bool lat_point_state_bytes(const lat_point_cfg *c, int64_t *bytes) {
     /* per chain: k, l (2 links per site), f (one per site), int32 each, plus the rng and counters;
-     * blocks are rounded up to 16 lanes (the widest variant) */
-    const int64_t chains = ((int64_t)c->nchains + 15) / 16 * 16;
+     * blocks are rounded up to 16 lanes (the widest variant), or more with fewer chains per block */
+    int64_t chains = ((int64_t)c->nchains + 15) / 16 * 16;
+    lb_params pp = c->params;
+    const worm_ops *o = c->ops ? c->ops : point_worm(c, &pp, false);
+    const int inuse = worm_chains_per_block(o, &pp);
+    if (inuse < o->lanes && ((int64_t)c->nchains + inuse - 1) / inuse * o->lanes > chains)
+        chains = ((int64_t)c->nchains + inuse - 1) / inuse * o->lanes;
     int64_t per, b;
     if (__builtin_mul_overflow((int64_t)c->nt, (int64_t)c->nx, &per) || __builtin_mul_overflow(per, (int64_t)20, &per) ||
         __builtin_add_overflow(per, (int64_t)(16 + 8 * WORM_NSTAT + 128), &per) || __builtin_mul_overflow(per, chains, &b))
@@ -97,9 +105,10 @@ void lat_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, siz
  * count names a variant; it is used when it runs under the cap (one above it, or an unknown name,
  * leaves the dispatched one).  The dispatched table itself is kept when the names agree, so what
  * dispatch wrapped around its variant (the test slowdown) stays. */
-const worm_ops *lat_point_worm(const lat_point_cfg *c) {
+static const worm_ops *point_worm(const lat_point_cfg *c, lb_params *params, bool verbose) {
     const lb_dispatch *d = lb_dispatch_get();
     const lb_profile *p = lb_profile_active();
+    memset(params, 0, sizeof *params);
     if (!p) return d->worm;
     char prob[128];
     lat_worm_problem_str(c->nt, c->nx, c->mu, c->nchains, prob, sizeof prob);
@@ -110,21 +119,30 @@ const worm_ops *lat_point_worm(const lat_point_cfg *c) {
     for (int i = 0; e && i < n; i++)
         if (!strcmp(v[i].name, e->variant) && strcmp(v[i].name, d->worm->name) && lb_isa_usable(&d->cpu, d->cap, v[i].isa))
             chosen = &v[i];
-    if (e && lb_verbose())
-        fprintf(stderr, "latbench: profile: worm %s uses %s (entry %s, threads %d: %s)\n", prob, chosen->name, e->problem,
-                e->threads, e->variant);
+    if (e && !strcmp(chosen->name, e->variant)) *params = e->params;
+    if (e && verbose && lb_verbose())
+        fprintf(stderr, "latbench: profile: worm %s uses %s, %d chains per block (entry %s, threads %d: %s)\n", prob,
+                chosen->name, worm_chains_per_block(chosen, params), e->problem, e->threads, e->variant);
     return chosen;
+}
+
+const worm_ops *lat_point_worm_params(const lat_point_cfg *c, lb_params *params) { return point_worm(c, params, true); }
+
+const worm_ops *lat_point_worm(const lat_point_cfg *c) {
+    lb_params ignored;
+    return lat_point_worm_params(c, &ignored);
 }
 
 bool lat_sampler_init(lat_sampler *s, const lat_point_cfg *cfg, const lat_wtable *wt, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     if (!lat_point_validate(cfg, err, errlen)) return false;
     s->cfg = *cfg;
-    if (!s->cfg.ops) s->cfg.ops = lat_point_worm(cfg);
+    if (!s->cfg.ops) s->cfg.ops = lat_point_worm_params(cfg, &s->cfg.params);
     s->wt = wt;
     if (!lat_lattice_init(&s->g, cfg->nt, cfg->nx, err, errlen)) return false;
     uint64_t stream0 = LAT_STREAM_CHAIN | (uint64_t)cfg->point << 24;
-    if (!lat_ensemble_init(&s->ens, &s->g, cfg->nchains, s->cfg.ops->lanes, cfg->seed, stream0, err, errlen)) {
+    const int per = worm_chains_per_block(s->cfg.ops, &s->cfg.params);
+    if (!lat_ensemble_init_per(&s->ens, &s->g, cfg->nchains, s->cfg.ops->lanes, per, cfg->seed, stream0, err, errlen)) {
         lat_lattice_free(&s->g);
         return false;
     }
@@ -177,7 +195,7 @@ bool lat_sampler_sweeps(lat_sampler *s, int b, int nsweeps, const worm_hook *hoo
     for (int c = 0; c < B->active; c++)
         if (B->stat[WORM_STAT_FMAX_HIT * B->lanes + c]) {
             snprintf(err, errlen, "chain %d: f_x exceeded F_max = %d at eta = %g, lambda = %g, mu = %g (rerun with a larger --fmax)",
-                     b * B->lanes + c, s->wt->fmax, s->cfg.eta, s->cfg.lambda, s->cfg.mu);
+                     b * s->ens.per + c, s->wt->fmax, s->cfg.eta, s->cfg.lambda, s->cfg.mu);
             return false;
         }
     return true;
@@ -198,7 +216,7 @@ const lat_wtable *lat_wtable_get(lat_wtable_cache *c, double eta, double lambda,
     }
     /* tables are held by pointer: samplers keep pointers into them while the cache grows */
     lat_wtable *w = malloc(sizeof *w);
-    if (!w || !lat_wtable_build(w, eta, lambda, fmax, err, errlen)) {
+    if (!w || !lat_wtable_build_threads(w, eta, lambda, fmax, c->threads, err, errlen)) {
         if (!w) snprintf(err, errlen, "out of memory");
         free(w);
         return NULL;
@@ -289,7 +307,7 @@ typedef struct {
 static bool measure_hook(void *ctx, const worm_block *B, int lane, int n) {
     measure_ctx *m = ctx;
     const lat_sampler *s = &m->r->s;
-    const int cc = m->block * B->lanes + lane, C = s->cfg.nchains, S = m->o->sweeps;
+    const int cc = m->block * s->ens.per + lane, C = s->cfg.nchains, S = m->o->sweeps;
     const lat_chain ch = lat_ensemble_chain(&s->ens, cc);
     if (!lat_hook_go_on(&m->hs)) return false;
     if (m->o->check && !lat_chain_check(&s->g, ch, true, 0, m->hs.err, sizeof m->hs.err)) return m->hs.bad = true, false;
@@ -368,7 +386,7 @@ static void measure_unit(point_run *r, int b, int phase, const lat_measure_opts 
     char e[256] = "";
     bool good = lat_sampler_sweeps(s, b, phase ? o->therm - ncal : ncal, &hook, e, sizeof e);
     if (good && phase == 1 && !m.hs.bad) {
-        for (int c = 0; c < B->active; c++) chain_stats(s, b * B->lanes + c, r->stat0[b * B->lanes + c]);
+        for (int c = 0; c < B->active; c++) chain_stats(s, b * s->ens.per + c, r->stat0[b * s->ens.per + c]);
         m.measure = true;
         good = lat_sampler_sweeps(s, b, o->sweeps, &hook, e, sizeof e);
     }
@@ -418,7 +436,7 @@ static void measure_result(point_run *r, const lat_point_cfg *pt, int p, const l
 bool lat_measure(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, lat_measure_result *res, char *err,
                 size_t errlen) {
     if (!lat_measure_check(pts, npts, o, err, errlen)) return false;
-    lat_wtable_cache cache = {0};
+    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
     point_run *pr = calloc(npts, sizeof *pr);
     int *unit_p = NULL, nunits = 0;
     bool ok = pr != NULL;

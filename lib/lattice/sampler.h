@@ -1,6 +1,7 @@
 /* The sampler driver: one parameter point = one lattice, (η, λ, μ), and nchains independent chains
  * updated by a worm kernel variant (kernels/worm/worm.h).  Chains of a point are grouped in blocks
- * of the variant's lane width; threads (OpenMP) take whole blocks, so results never depend on the
+ * of the variant's lane width (chains_per_block of them in use, a tuning parameter); threads
+ * (OpenMP) take whole blocks, so results never depend on the
  * thread count.  Chain c of point p uses the random stream (seed, LAT_STREAM_CHAIN | p << 24 | c).
  */
 #pragma once
@@ -35,6 +36,8 @@ typedef struct {
     uint64_t seed;
     int point;             /* index of the point in its run (selects the random streams) */
     const worm_ops *ops;   /* NULL: lat_point_worm (the tuning profile's, else the dispatched) */
+    lb_params params;      /* ops' tuning parameters (kernels/worm/worm.h; all 0: its defaults); with ops
+                              NULL the profile entry's.  They never change a chain, only the speed */
 } lat_point_cfg;
 
 /* |mu| above this makes e^-|mu| underflow the normal float32 range of the kernel's acceptance
@@ -71,6 +74,8 @@ void lat_worm_problem_str(int nt, int nx, double mu, int nchains, char *buf, siz
  * (nearest tuned shape, arch/profile.h) under the dispatch cap, else the dispatched variant.  Every
  * variant gives the same chains bit for bit, so this changes speed only. */
 const worm_ops *lat_point_worm(const lat_point_cfg *c);
+/* The same, and the chosen entry's tuning parameters into *params (all 0 without one). */
+const worm_ops *lat_point_worm_params(const lat_point_cfg *c, lb_params *params);
 bool lat_sampler_init(lat_sampler *s, const lat_point_cfg *cfg, const lat_wtable *wt, char *err, size_t errlen);
 void lat_sampler_free(lat_sampler *s);
 /* nsweeps sweeps on block b in one kernel call, with the optional per-chain hook of
@@ -97,6 +102,7 @@ void lat_sampler_calibrate(lat_sampler *s);
 typedef struct {
     int n, cap;
     lat_wtable **t;
+    int threads;   /* builds a table on this many threads (lat_wtable_build_threads; 0: one) */
 } lat_wtable_cache;
 const lat_wtable *lat_wtable_get(lat_wtable_cache *c, double eta, double lambda, int fmax, char *err, size_t errlen);
 void lat_wtable_cache_free(lat_wtable_cache *c);

@@ -94,6 +94,10 @@ long double lat_logw_gauss(int f, long double eta) {
 }
 
 bool lat_wtable_build(lat_wtable *t, double eta, double lambda, int fmax, char *err, size_t errlen) {
+    return lat_wtable_build_threads(t, eta, lambda, fmax, 1, err, errlen);
+}
+
+bool lat_wtable_build_threads(lat_wtable *t, double eta, double lambda, int fmax, int threads, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     if (!isfinite(eta) || !isfinite(lambda) || lambda < 0) {
         snprintf(err, errlen, "lambda must be a finite number >= 0 (got %g) and eta finite (got %g)", lambda, eta);
@@ -122,9 +126,12 @@ bool lat_wtable_build(lat_wtable *t, double eta, double lambda, int fmax, char *
         snprintf(err, errlen, "out of memory for the W table (fmax %d)", fmax);
         return false;
     }
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads > 1 ? threads : 1) if (threads > 1)
     for (int f = 0; f < n; f++) {
         lw[f] = lambda == 0 ? lat_logw_gauss(f, eta) : lat_logw_quad(f, eta, lambda);
         t->logw[f] = (double)lw[f];
+    }
+    for (int f = 0; f < n; f++) {
         if (!isfinite(t->logw[f])) {
             free(lw);
             lat_wtable_free(t);

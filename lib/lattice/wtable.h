@@ -28,6 +28,10 @@ typedef struct {
 
 /* Builds the tables; false with a one-line reason in err for invalid (eta, lambda, fmax). */
 bool lat_wtable_build(lat_wtable *t, double eta, double lambda, int fmax, char *err, size_t errlen);
+/* The same with the quadratures of the log W(f) shared among `threads` OpenMP threads (<= 1: one).
+ * Each entry is computed alone, so the table is the same bits for every thread count; the default
+ * table (fmax 1024) costs ~50-80 ms of one core, a serial part of a short run otherwise. */
+bool lat_wtable_build_threads(lat_wtable *t, double eta, double lambda, int fmax, int threads, char *err, size_t errlen);
 void lat_wtable_free(lat_wtable *t);
 
 /* log W(f) by quadrature (valid for λ >= 0, and η > 0 when λ = 0); exposed for the tests. */

@@ -2,7 +2,9 @@
  * (a sampler per variant, the same seed and streams), is thermalized as a real run is (sweeps,
  * calibration of the worms per sweep, sweeps), and must then hold every chain bit for bit as the
  * scalar reference does (k, l, f, random state, counters) to be a candidate.  A call of a timed
- * candidate is one sweep of every chain, blocks shared among the threads as lat_measure does. */
+ * candidate is one sweep of every chain, blocks shared among the threads as lat_measure does.
+ * A variant with a parameter table (kernels/worm/worm.h) is also tried at half and a quarter of
+ * its lanes per block (chains_per_block: more, smaller blocks for the threads to share). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +19,15 @@
 #define TUNE_LAMBDA 1.0
 #define TUNE_SEED 20261207u
 #define MAX_VARIANTS 8
+#define MAX_CANDS (3 * MAX_VARIANTS)
 
 typedef struct {
     lat_sampler s;
     int threads;
     bool live;
+    const worm_ops *ops;
+    lb_params params;
+    char label[64];   /* "avx512" or "avx512 chains_per_block=8" */
 } worm_cand;
 
 static void sweep_all(void *ctx) {
@@ -79,23 +85,43 @@ static void put_name(char *buf, size_t len, const char *name) {
     if (at < len) snprintf(buf + at, len - at, "%s%s", at ? "," : "", name);
 }
 
+/* Every variant at its defaults, then those with a chains_per_block parameter at lanes/2 and
+ * lanes/4 (when that is a new value >= 1): the candidates' ops, params and labels into w. */
+static int list_cands(const worm_ops *const *ops, int n, worm_cand *w) {
+    int k = 0;
+    for (int i = 0; i < n; i++) w[k].ops = ops[i], snprintf(w[k].label, sizeof w[k].label, "%s", ops[i]->name), k++;
+    for (int i = 0; i < n; i++) {
+        if (ops[i]->nparams <= WORM_CHAINS_PER_BLOCK) continue;
+        for (int d = 2; d <= 4; d *= 2) {
+            const int per = ops[i]->lanes / d;
+            if (per < 1 || per >= ops[i]->lanes || (d == 4 && per == ops[i]->lanes / 2)) continue;
+            w[k].ops = ops[i];
+            w[k].params.v[WORM_CHAINS_PER_BLOCK] = per;
+            snprintf(w[k].label, sizeof w[k].label, "%s %s=%d", ops[i]->name, ops[i]->params[WORM_CHAINS_PER_BLOCK].name, per);
+            k++;
+        }
+    }
+    return k;
+}
+
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *out, char *rejected,
                size_t rlen, char *err, size_t errlen) {
     const worm_ops *ops[MAX_VARIANTS];
     int def, ref;
-    const int n = list_variants(ops, &def, &ref);
+    const int nv = list_variants(ops, &def, &ref);
     rejected[0] = 0;
     if (def < 0 || ref < 0) return snprintf(err, errlen, "no default or scalar worm variant under the cap"), false;
     lat_wtable wt;
     if (!lat_wtable_build(&wt, TUNE_ETA, TUNE_LAMBDA, LAT_FMAX_DEFAULT, err, errlen)) return false;
-    worm_cand *w = calloc((size_t)n, sizeof *w);
+    worm_cand *w = calloc(MAX_CANDS, sizeof *w);
+    const int n = w ? list_cands(ops, nv, w) : 0;
     tune_cand *c = calloc((size_t)n, sizeof *c);
     int *map = calloc((size_t)n, sizeof *map);
     bool ok = w && c && map;
     if (!ok) snprintf(err, errlen, "out of memory");
     for (int i = 0; ok && i < n; i++) {
         const lat_point_cfg pc = {.nt = p->nt, .nx = p->nx, .eta = TUNE_ETA, .lambda = TUNE_LAMBDA, .mu = p->mu,
-                                 .nchains = p->chains, .seed = TUNE_SEED, .ops = ops[i]};
+                                 .nchains = p->chains, .seed = TUNE_SEED, .ops = w[i].ops, .params = w[i].params};
         ok = lat_sampler_init(&w[i].s, &pc, &wt, err, errlen);
         if (!ok) break;
         w[i].live = true;
@@ -105,15 +131,15 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
     int nc = 0, cdef = 0;
     for (int i = 0; ok && i < n; i++) {
         if (i != ref && !same_chains(&w[i].s, &w[ref].s)) {   /* a wrong variant is never a candidate */
-            put_name(rejected, rlen, ops[i]->name);
-            if (i == def) ok = false, snprintf(err, errlen, "the default %s differs from the scalar reference", ops[i]->name);
+            put_name(rejected, rlen, w[i].label);
+            if (i == def) ok = false, snprintf(err, errlen, "the default %s differs from the scalar reference", w[i].label);
             continue;
         }
         if (i == def) cdef = nc;
         map[nc] = i;
-        c[nc].name = ops[i]->name;
-        c[nc].seq = (timing_seq){.name = ops[i]->name};
-        timing_seq_add(&c[nc].seq, ops[i]->name, STEP_COMPUTE, sweep_all, &w[i]);
+        c[nc].name = w[i].label;
+        c[nc].seq = (timing_seq){.name = w[i].label};
+        timing_seq_add(&c[nc].seq, w[i].label, STEP_COMPUTE, sweep_all, &w[i]);
         nc++;
     }
     tune_outcome o = {0};
@@ -125,13 +151,15 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         lat_worm_problem_str(p->nt, p->nx, p->mu, p->chains, e->problem, sizeof e->problem);
         e->isa = lb_dispatch_get()->cap;
         e->threads = p->threads;
-        snprintf(e->variant, sizeof e->variant, "%s", ops[map[o.winner]]->name);
+        snprintf(e->variant, sizeof e->variant, "%s", w[map[o.winner]].ops->name);
+        e->params = w[map[o.winner]].params;
         e->time_s = o.chosen.q1;
         e->default_time_s = o.def.q1;
         e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
         e->spread = o.spread;
         *out = o;
-        out->chal_name = o.challenger >= 0 ? ops[map[o.challenger]]->name : NULL;
+        if (o.challenger >= 0) snprintf(out->chal_label, sizeof out->chal_label, "%s", w[map[o.challenger]].label);
+        out->chal_name = o.challenger >= 0 ? out->chal_label : NULL;
     }
     for (int i = 0; w && i < n; i++)
         if (w[i].live) lat_sampler_free(&w[i].s);
