@@ -298,6 +298,30 @@ static char *read_text(const char *path, size_t *len, lb_profile_status *st, rd 
     return buf;
 }
 
+/* Drops the entries of the ops named in ops ("conv2d worm": their kernel groups changed) and says
+ * which in p->dropped, naming only the ops that had entries. */
+static void drop_changed(lb_profile *p, const char *ops) {
+    char names[128] = "", groups[160] = "", op[32];
+    for (const char *o = ops; *o;) {
+        const size_t l = strcspn(o, " ");
+        snprintf(op, sizeof op, "%.*s", (int)(l < 31 ? l : 31), o);
+        int kept = 0, dropped = 0;
+        for (int i = 0; i < p->n; i++)
+            if (strcmp(p->entries[i].op, op)) p->entries[kept++] = p->entries[i];
+            else dropped++;
+        p->n = kept;
+        if (dropped) {
+            size_t n = strlen(names), g = strlen(groups);
+            snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", op);
+            snprintf(groups + g, sizeof groups - g, "%skernels/%s", g ? ", " : "", op);
+        }
+        o += l + (o[l] == ' ');
+    }
+    if (names[0])
+        snprintf(p->dropped, sizeof p->dropped, "%s entries not applied: %s changed since the profile; re-run latbench tune",
+                 names, groups);
+}
+
 lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *here, lb_profile *out, char *err,
                                   size_t errlen) {
     rd r = {err, errlen};
@@ -311,7 +335,7 @@ lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *h
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     free(text);
     static const char *const keys[] = {"schema", "version", "machine", "build", "entries", NULL};
-    char b[64];
+    char b[64], ops[256] = "";
     long long version = 0;
     st = LB_PROFILE_DAMAGED;
     if (!root) fail(&r, NULL, "not valid JSON: line %d column %d: %s", je.line, je.column, je.text);
@@ -327,8 +351,8 @@ lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *h
         st = LB_PROFILE_FOREIGN;
     } else if (version != LB_PROFILE_VERSION) fail(&r, "version", "%lld, this build reads version %d", version, LB_PROFILE_VERSION);
     else if (!check_keys(&r, root, "", keys) || !read_identity(&r, root, &out->id)) {}
-    else if (here && !lb_profile_identity_same(&out->id, here, err, errlen)) st = LB_PROFILE_FOREIGN;
-    else if (read_entries(&r, root, out)) st = LB_PROFILE_OK;
+    else if (here && !lb_profile_identity_usable(&out->id, here, ops, sizeof ops, err, errlen)) st = LB_PROFILE_FOREIGN;
+    else if (read_entries(&r, root, out)) st = LB_PROFILE_OK, drop_changed(out, ops);
     json_decref(root);
     for (char *c = err; *c; c++)   /* one line, whatever the parser quoted */
         if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
@@ -541,6 +565,7 @@ int lb_profile_startup(const lb_cpu *cpu, int cores) {
     switch (s->status) {
     case LB_PROFILE_OK:
         s->applied = true;
+        if (s->profile.dropped[0]) fprintf(stderr, "latbench: profile %s: %s\n", s->path, s->profile.dropped);
         if (verbose) fprintf(stderr, "latbench: profile %s: %d entries, applied\n", s->path, s->profile.n);
         return 0;
     case LB_PROFILE_MISSING:
