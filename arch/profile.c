@@ -242,7 +242,9 @@ static bool same_key(const lb_profile_entry *a, const lb_profile_entry *b) {
            a->threads == b->threads;
 }
 
-static bool read_entries(rd *r, json_t *root, lb_profile *p) {
+/* The entries; those of the ops in `changed` (their kernels changed since the profile) are dropped
+ * unread: their variants may no longer exist. */
+static bool read_entries(rd *r, json_t *root, lb_profile *p, const char *changed) {
     json_t *arr = json_object_get(root, "entries");
     if (!json_is_array(arr)) return fail(r, "entries", "not an array");
     size_t n = json_array_size(arr);
@@ -251,15 +253,28 @@ static bool read_entries(rd *r, json_t *root, lb_profile *p) {
     if (!p->entries) return fail(r, "entries", "out of memory");
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
+    char had[256] = "";
+    size_t *orig = calloc(n ? n : 1, sizeof *orig);   /* the file's index of each kept entry */
+    if (!orig) return fail(r, "entries", "out of memory");
     for (size_t i = 0; i < n; i++) {
         char ctx[32];
         snprintf(ctx, sizeof ctx, "entries[%zu]", i);
-        if (!read_entry(r, json_array_get(arr, i), ctx, &cpu, &p->entries[i])) return false;
-        for (size_t j = 0; j < i; j++)
-            if (same_key(&p->entries[j], &p->entries[i]))
-                return fail(r, ctx, "the same op, pass, problem, isa and threads as entries[%zu]", j);
-        p->n = (int)i + 1;
+        json_t *o = json_array_get(arr, i), *op = json_object_get(o, "op");
+        if (json_is_string(op) && lb_profile_op_listed(changed, json_string_value(op))) {
+            const size_t h = strlen(had);
+            if (!lb_profile_op_listed(had, json_string_value(op)))
+                snprintf(had + h, sizeof had - h, "%s%.31s", h ? " " : "", json_string_value(op));
+            continue;
+        }
+        lb_profile_entry *e = &p->entries[p->n];
+        if (!read_entry(r, o, ctx, &cpu, e)) return free(orig), false;
+        for (int j = 0; j < p->n; j++)
+            if (same_key(&p->entries[j], e))
+                return fail(r, ctx, "the same op, pass, problem, isa and threads as entries[%zu]", orig[j]), free(orig), false;
+        orig[p->n++] = i;
     }
+    free(orig);
+    lb_profile_say_dropped(p->dropped, sizeof p->dropped, changed, had);
     return true;
 }
 
@@ -298,30 +313,6 @@ static char *read_text(const char *path, size_t *len, lb_profile_status *st, rd 
     return buf;
 }
 
-/* Drops the entries of the ops named in ops ("conv2d worm": their kernel groups changed) and says
- * which in p->dropped, naming only the ops that had entries. */
-static void drop_changed(lb_profile *p, const char *ops) {
-    char names[128] = "", groups[160] = "", op[32];
-    for (const char *o = ops; *o;) {
-        const size_t l = strcspn(o, " ");
-        snprintf(op, sizeof op, "%.*s", (int)(l < 31 ? l : 31), o);
-        int kept = 0, dropped = 0;
-        for (int i = 0; i < p->n; i++)
-            if (strcmp(p->entries[i].op, op)) p->entries[kept++] = p->entries[i];
-            else dropped++;
-        p->n = kept;
-        if (dropped) {
-            size_t n = strlen(names), g = strlen(groups);
-            snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", op);
-            snprintf(groups + g, sizeof groups - g, "%skernels/%s", g ? ", " : "", op);
-        }
-        o += l + (o[l] == ' ');
-    }
-    if (names[0])
-        snprintf(p->dropped, sizeof p->dropped, "%s entries not applied: %s changed since the profile; re-run latbench tune",
-                 names, groups);
-}
-
 lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *here, lb_profile *out, char *err,
                                   size_t errlen) {
     rd r = {err, errlen};
@@ -352,7 +343,7 @@ lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *h
     } else if (version != LB_PROFILE_VERSION) fail(&r, "version", "%lld, this build reads version %d", version, LB_PROFILE_VERSION);
     else if (!check_keys(&r, root, "", keys) || !read_identity(&r, root, &out->id)) {}
     else if (here && !lb_profile_identity_usable(&out->id, here, ops, sizeof ops, err, errlen)) st = LB_PROFILE_FOREIGN;
-    else if (read_entries(&r, root, out)) st = LB_PROFILE_OK, drop_changed(out, ops);
+    else if (read_entries(&r, root, out, ops)) st = LB_PROFILE_OK;
     json_decref(root);
     for (char *c = err; *c; c++)   /* one line, whatever the parser quoted */
         if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';

@@ -88,6 +88,11 @@ bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_
  * flags or CPU field refuses it whole (false, why as lb_profile_identity_same). */
 bool lb_profile_identity_usable(const lb_profile_identity *made, const lb_profile_identity *here, char *ops,
                                 size_t opslen, char *why, size_t len);
+/* Whether op is a word of the space-separated list ops; the one line naming which of ops (their
+ * kernels changed) had entries in the file (had): "conv2d entries not applied: kernels/conv2d
+ * changed since the profile; re-run latbench tune" ("" when none had). */
+bool lb_profile_op_listed(const char *ops, const char *op);
+void lb_profile_say_dropped(char *out, size_t len, const char *ops, const char *had);
 
 /* Reads and strictly checks path: schema and version, every field's type and range, known op /
  * pass / isa / variant names, a variant runnable on this CPU at or below its entry's isa, "params"

@@ -81,3 +81,31 @@ bool lb_profile_identity_usable(const lb_profile_identity *made, const lb_profil
     if (opslen) ops[0] = 0;
     return false;
 }
+
+bool lb_profile_op_listed(const char *ops, const char *op) {
+    const size_t l = strlen(op);
+    for (const char *o = ops; *o;) {
+        const size_t n = strcspn(o, " ");
+        if (n == l && !memcmp(o, op, l)) return true;
+        o += n + (o[n] == ' ');
+    }
+    return false;
+}
+
+void lb_profile_say_dropped(char *out, size_t len, const char *ops, const char *had) {
+    if (len) out[0] = 0;
+    char names[128] = "", groups[160] = "", op[32];
+    for (const char *o = ops; *o;) {
+        const size_t l = strcspn(o, " ");
+        snprintf(op, sizeof op, "%.*s", (int)(l < 31 ? l : 31), o);
+        if (lb_profile_op_listed(had, op)) {
+            size_t n = strlen(names), g = strlen(groups);
+            snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", op);
+            snprintf(groups + g, sizeof groups - g, "%skernels/%s", g ? ", " : "", op);
+        }
+        o += l + (o[l] == ' ');
+    }
+    if (names[0])
+        snprintf(out, len, "%s entries not applied: %s changed since the profile; re-run latbench tune",
+                 names, groups);
+}

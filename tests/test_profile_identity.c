@@ -165,10 +165,20 @@ static void test_per_op_validity(void **state) {
     assert_string_equal(q.dropped, "conv2d, worm entries not applied: kernels/conv2d, kernels/worm changed since the "
                                    "profile; re-run latbench tune");
     lb_profile_free(&q);
+    /* a changed op's entries are dropped unread: a variant its new sources no longer have is no damage */
+    lb_profile_entry gone[3] = {two[0], two[1], two[2]};
+    snprintf(gone[1].variant, sizeof gone[1].variant, "avx9");
+    p = (lb_profile){.id = with_group_changed("kernels/conv2d="), .n = 3, .entries = gone};
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    if (lb_profile_load(path, &HERE, &q, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    assert_int_equal(q.n, 1);
+    assert_string_equal(q.entries[0].op, "worm");
+    assert_non_null(strstr(q.dropped, "conv2d entries not applied"));
+    lb_profile_free(&q);
     lb_profile_identity here = HERE;   /* a build with an op more (its group new): the profile stays whole */
     size_t n = strlen(here.kernels);
     snprintf(here.kernels + n, sizeof here.kernels - n, " kernels/zz_newop=0123456789ab");
-    p.id = HERE;
+    p = (lb_profile){.id = HERE, .n = 3, .entries = two};
     assert_true(lb_profile_save(path, &p, err, sizeof err));
     assert_int_equal(lb_profile_load(path, &here, &q, err, sizeof err), LB_PROFILE_OK);
     assert_int_equal(q.n, 3);
