@@ -248,7 +248,9 @@ static bool same_key(const lb_profile_entry *a, const lb_profile_entry *b) {
            a->threads == b->threads;
 }
 
-static bool read_entries(rd *r, json_t *root, lb_profile *p) {
+/* The entries; those of the ops in `changed` (their kernels changed since the profile) are dropped
+ * unread: their variants may no longer exist. */
+static bool read_entries(rd *r, json_t *root, lb_profile *p, const char *changed) {
     json_t *arr = json_object_get(root, "entries");
     if (!json_is_array(arr)) return fail(r, "entries", "not an array");
     size_t n = json_array_size(arr);
@@ -257,15 +259,28 @@ static bool read_entries(rd *r, json_t *root, lb_profile *p) {
     if (!p->entries) return fail(r, "entries", "out of memory");
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
+    char had[256] = "";
+    size_t *orig = calloc(n ? n : 1, sizeof *orig);   /* the file's index of each kept entry */
+    if (!orig) return fail(r, "entries", "out of memory");
     for (size_t i = 0; i < n; i++) {
         char ctx[32];
         snprintf(ctx, sizeof ctx, "entries[%zu]", i);
-        if (!read_entry(r, json_array_get(arr, i), ctx, &cpu, &p->entries[i])) return false;
-        for (size_t j = 0; j < i; j++)
-            if (same_key(&p->entries[j], &p->entries[i]))
-                return fail(r, ctx, "the same op, pass, problem, isa and threads as entries[%zu]", j);
-        p->n = (int)i + 1;
+        json_t *o = json_array_get(arr, i), *op = json_object_get(o, "op");
+        if (json_is_string(op) && lb_profile_op_listed(changed, json_string_value(op))) {
+            const size_t h = strlen(had);
+            if (!lb_profile_op_listed(had, json_string_value(op)))
+                snprintf(had + h, sizeof had - h, "%s%.31s", h ? " " : "", json_string_value(op));
+            continue;
+        }
+        lb_profile_entry *e = &p->entries[p->n];
+        if (!read_entry(r, o, ctx, &cpu, e)) return free(orig), false;
+        for (int j = 0; j < p->n; j++)
+            if (same_key(&p->entries[j], e))
+                return fail(r, ctx, "the same op, pass, problem, isa and threads as entries[%zu]", orig[j]), free(orig), false;
+        orig[p->n++] = i;
     }
+    free(orig);
+    lb_profile_say_dropped(p->dropped, sizeof p->dropped, changed, had);
     return true;
 }
 
@@ -317,7 +332,7 @@ lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *h
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     free(text);
     static const char *const keys[] = {"schema", "version", "machine", "build", "entries", NULL};
-    char b[64];
+    char b[64], ops[256] = "";
     long long version = 0;
     st = LB_PROFILE_DAMAGED;
     if (!root) fail(&r, NULL, "not valid JSON: line %d column %d: %s", je.line, je.column, je.text);
@@ -333,8 +348,8 @@ lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *h
         st = LB_PROFILE_FOREIGN;
     } else if (version != LB_PROFILE_VERSION) fail(&r, "version", "%lld, this build reads version %d", version, LB_PROFILE_VERSION);
     else if (!check_keys(&r, root, "", keys) || !read_identity(&r, root, &out->id)) {}
-    else if (here && !lb_profile_identity_same(&out->id, here, err, errlen)) st = LB_PROFILE_FOREIGN;
-    else if (read_entries(&r, root, out)) st = LB_PROFILE_OK;
+    else if (here && !lb_profile_identity_usable(&out->id, here, ops, sizeof ops, err, errlen)) st = LB_PROFILE_FOREIGN;
+    else if (read_entries(&r, root, out, ops)) st = LB_PROFILE_OK;
     json_decref(root);
     for (char *c = err; *c; c++)   /* one line, whatever the parser quoted */
         if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
@@ -547,6 +562,7 @@ int lb_profile_startup(const lb_cpu *cpu, int cores) {
     switch (s->status) {
     case LB_PROFILE_OK:
         s->applied = true;
+        if (s->profile.dropped[0]) fprintf(stderr, "latbench: profile %s: %s\n", s->path, s->profile.dropped);
         if (verbose) fprintf(stderr, "latbench: profile %s: %d entries, applied\n", s->path, s->profile.n);
         return 0;
     case LB_PROFILE_MISSING:

@@ -64,6 +64,9 @@ typedef struct {
     lb_profile_identity id;
     int n;
     lb_profile_entry *entries;           /* malloc'd; lb_profile_free */
+    char dropped[256];                   /* lb_profile_load: the one line saying which ops' entries
+                                            were dropped as their kernels changed ("" for none);
+                                            not written by lb_profile_save */
 } lb_profile;
 
 typedef enum {
@@ -79,12 +82,26 @@ void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int co
  * this is <slug> at Y: not applied (<field> differs: ...)"; the kernels field names the source
  * groups that changed: "kernels differs: kernels/conv2d, arch changed; re-run latbench tune"). */
 bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_identity *here, char *why, size_t len);
+/* The per-op rule: as lb_profile_identity_same, but a difference confined to per-op kernel groups
+ * (`kernels/<op>=`) keeps the profile; those ops go to ops ("conv2d worm", space-separated; "" for
+ * none), and their entries are not valid.  A changed shared group (`kernels=`, `arch=`), compiler,
+ * flags or CPU field refuses it whole (false, why as lb_profile_identity_same). */
+bool lb_profile_identity_usable(const lb_profile_identity *made, const lb_profile_identity *here, char *ops,
+                                size_t opslen, char *why, size_t len);
+/* Whether op is a word of the space-separated list ops; the one line naming which of ops (their
+ * kernels changed) had entries in the file (had): "conv2d entries not applied: kernels/conv2d
+ * changed since the profile; re-run latbench tune" ("" when none had). */
+bool lb_profile_op_listed(const char *ops, const char *op);
+void lb_profile_say_dropped(char *out, size_t len, const char *ops, const char *had);
 
 /* Reads and strictly checks path: schema and version, every field's type and range, known op /
  * pass / isa / variant names, a variant runnable on this CPU at or below its entry's isa, "params"
  * naming only parameters of the variant's table with values 0 or in range (a variant without a
  * table: none), no duplicate keys or entries, no unknown fields.
- * here: the identity to match (NULL: none).  On anything but OK, out holds nothing and err says
+ * here: the identity to match (NULL: none), by lb_profile_identity_usable: the entries of ops whose
+ * kernel group changed are dropped (out->dropped says "conv2d entries not applied: kernels/conv2d
+ * changed since the profile; re-run latbench tune"), the others kept; out->id stays the file's
+ * (a writer extending it sets here's, under which the kept entries are as valid).  On anything but OK, out holds nothing and err says
  * why in one line, "entries[3].variant: 'avx9' is not a worm variant" (without the path). */
 lb_profile_status lb_profile_load(const char *path, const lb_profile_identity *here, lb_profile *out, char *err,
                                   size_t errlen);

@@ -216,6 +216,41 @@ static void test_foreign_refused(void **state) {
     assert_int_equal(lb_profile_load(path, &HERE, &q, err, sizeof err), LB_PROFILE_FOREIGN);
 }
 
+/* verify checks the profile's parameter sets: on the entry's own shape (batch cut to 4) and on any
+ * shape --desc names, each set once per pass, counted in the summary line. */
+static void test_verify_profile_sets(void **state) {
+    (void)state;
+    const lb_dispatch *d = lb_dispatch_get();
+    int n;
+    const conv2d_ops *v = lb_conv2d_variants(&n), *tun = NULL;
+    for (int i = 0; i < n && !tun; i++)
+        if (v[i].nparams >= 2 && lb_isa_usable(&d->cpu, d->cap, v[i].isa)) tun = &v[i];
+    if (!tun) {
+        print_message("NOTE no conv2d variant with parameters runs here: the profile's sets are not checked\n");
+        return;
+    }
+    lb_profile_entry e[3] = {entry(LB_PASS_FWD, "mb128_ic16oc16_ih8iw8_kh3kw3_sh1sw1_b1", tun->isa, 1, tun->name),
+                             entry(LB_PASS_BWD_WEIGHTS, "mb128_ic16oc16_ih8iw8_kh3kw3_sh1sw1_b1", tun->isa, 1, tun->name),
+                             entry(LB_PASS_BWD_WEIGHTS, "mb64_ic16oc16_ih8iw8_kh3kw3_sh1sw1_b1", tun->isa, 1, tun->name)};
+    for (int k = 0; k < 3; k++) e[k].params.v[0] = tun->params[0].min, e[k].params.v[1] = tun->params[1].max;
+    /* e[2] has e[1]'s set: checked once */
+    lb_profile p = {.id = HERE, .n = 3, .entries = e};
+    char path[400], env[600], args[900], err[1400], want[256];
+    snprintf(path, sizeof path, "%s/verify.json", tmpdir);
+    if (!lb_profile_save(path, &p, err, sizeof err)) fail_msg("%s", err);
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s", path);
+    cli_latbench(&R, env, "verify --no-onednn --desc conv2d/mb2_ic16oc16_ih5iw7_kh3kw3_sh1sw1_b1");
+    if (R.status || !strstr(R.out, ", 2 at the profile's parameter sets)")) fail_msg("status %d: %s", R.status, R.out);
+    snprintf(want, sizeof want, "/%s.{%s=%d,%s=%d}", tun->name, tun->params[0].name, tun->params[0].min, tun->params[1].name,
+             tun->params[1].max);
+    snprintf(args, sizeof args, "verify --no-onednn --verbose --filter conv2d_fwd/mb4_ic16oc16_ih8iw8_kh3kw3_sh1sw1_b1%s", want);
+    cli_latbench(&R, env, args);   /* the entry's own shape at batch 4, found by the profile alone */
+    if (R.status || !strstr(R.out, ", 1 at the profile's parameter sets)") || !strstr(R.out, want))
+        fail_msg("status %d: %s", R.status, R.out);
+    cli_latbench(&R, "LATBENCH_PROFILE=off", "verify --no-onednn --desc conv2d/mb2_ic16oc16_ih5iw7_kh3kw3_sh1sw1_b1");
+    if (R.status || !strstr(R.out, ", 0 at the profile's parameter sets)")) fail_msg("status %d: %s", R.status, R.out);
+}
+
 /* bench with a profile: the conv row's choice timed beside the default, the context names the
  * profile (the times are not asserted). */
 static void test_bench_side_by_side(void **state) {
@@ -246,6 +281,7 @@ int main(void) {
         cmocka_unit_test(test_info_coverage),
         cmocka_unit_test(test_foreign_refused),
         cmocka_unit_test(test_bench_side_by_side),
+        cmocka_unit_test(test_verify_profile_sets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

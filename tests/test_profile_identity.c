@@ -114,6 +114,91 @@ static void test_kernel_id_diff(void **state) {
     assert_true(strlen(out) < 3);
 }
 
+/* This identity with group g's hash (e.g. "kernels/worm=") flipped in its first digit. */
+static lb_profile_identity with_group_changed(const char *g) {
+    lb_profile_identity id = HERE;
+    char *h = strstr(id.kernels, g);
+    if (!h) fail_msg("no group %s in %s", g, id.kernels);
+    h[strlen(g)] ^= 1;
+    return id;
+}
+
+/* The per-op rule: a profile whose worm hash differs keeps its conv2d entries, drops its worm ones
+ * with one line naming the op; one whose shared group (kernels=, arch=) differs is refused whole. */
+static void test_per_op_validity(void **state) {
+    (void)state;
+    lb_profile_entry two[3] = {ENTRY, ENTRY, ENTRY};
+    snprintf(two[1].op, sizeof two[1].op, "conv2d");
+    snprintf(two[2].op, sizeof two[2].op, "conv2d");
+    two[2].pass = LB_PASS_BWD_DATA;
+    char path[400], err[1400];
+    snprintf(path, sizeof path, "%s/per-op.json", tmpdir);
+    static const char *const groups[] = {"kernels/worm=", "kernels/conv2d=", "kernels/act=", "kernels=", "arch="};
+    static const int kept[] = {2, 1, 3, -1, -1};
+    for (int i = 0; i < 5; i++) {
+        lb_profile p = {.id = with_group_changed(groups[i]), .n = 3, .entries = two}, q;
+        if (!lb_profile_save(path, &p, err, sizeof err)) fail_msg("%s", err);
+        const lb_profile_status st = lb_profile_load(path, &HERE, &q, err, sizeof err);
+        print_message("  %s changed: %s%s%s\n", groups[i], st == LB_PROFILE_OK ? "applied" : err,
+                      q.dropped[0] ? "; " : "", q.dropped);
+        if (kept[i] < 0) {
+            assert_int_equal(st, LB_PROFILE_FOREIGN);
+            assert_non_null(strstr(err, "not applied (kernels differs: "));
+            continue;
+        }
+        if (st != LB_PROFILE_OK) fail_msg("%s: %s", groups[i], err);
+        assert_int_equal(q.n, kept[i]);
+        for (int k = 0; k < q.n; k++) assert_true(strncmp(groups[i] + 8, q.entries[k].op, strlen(q.entries[k].op)));
+        if (i == 0) assert_string_equal(q.dropped, "worm entries not applied: kernels/worm changed since the profile; re-run latbench tune");
+        if (i == 1) assert_string_equal(q.dropped, "conv2d entries not applied: kernels/conv2d changed since the profile; re-run latbench tune");
+        if (i == 2) assert_string_equal(q.dropped, "");   /* no act entries: nothing to say */
+        lb_profile_free(&q);
+    }
+    /* two ops changed at once: one line naming both */
+    lb_profile_identity id = with_group_changed("kernels/worm=");
+    char *c = strstr(id.kernels, "kernels/conv2d=");
+    c[strlen("kernels/conv2d=")] ^= 1;
+    lb_profile p = {.id = id, .n = 3, .entries = two}, q;
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    assert_int_equal(lb_profile_load(path, &HERE, &q, err, sizeof err), LB_PROFILE_OK);
+    assert_int_equal(q.n, 0);
+    assert_string_equal(q.dropped, "conv2d, worm entries not applied: kernels/conv2d, kernels/worm changed since the "
+                                   "profile; re-run latbench tune");
+    lb_profile_free(&q);
+    /* a changed op's entries are dropped unread: a variant its new sources no longer have is no damage */
+    lb_profile_entry gone[3] = {two[0], two[1], two[2]};
+    snprintf(gone[1].variant, sizeof gone[1].variant, "avx9");
+    p = (lb_profile){.id = with_group_changed("kernels/conv2d="), .n = 3, .entries = gone};
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    if (lb_profile_load(path, &HERE, &q, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    assert_int_equal(q.n, 1);
+    assert_string_equal(q.entries[0].op, "worm");
+    assert_non_null(strstr(q.dropped, "conv2d entries not applied"));
+    lb_profile_free(&q);
+    lb_profile_identity here = HERE;   /* a build with an op more (its group new): the profile stays whole */
+    size_t n = strlen(here.kernels);
+    snprintf(here.kernels + n, sizeof here.kernels - n, " kernels/zz_newop=0123456789ab");
+    p = (lb_profile){.id = HERE, .n = 3, .entries = two};
+    assert_true(lb_profile_save(path, &p, err, sizeof err));
+    assert_int_equal(lb_profile_load(path, &here, &q, err, sizeof err), LB_PROFILE_OK);
+    assert_int_equal(q.n, 3);
+    assert_string_equal(q.dropped, "");
+    lb_profile_free(&q);
+}
+
+/* Through the command line: `latbench info` applies the kept entries and prints the line. */
+static void test_per_op_info(void **state) {
+    (void)state;
+    char path[400], env[600];
+    lb_profile_identity id = with_group_changed("kernels/worm=");
+    save_with(&id, "per-op-info.json", path, sizeof path);
+    snprintf(env, sizeof env, "LATBENCH_PROFILE=%s", path);
+    cli_latbench(&R, env, "info");
+    if (R.status || !strstr(R.out, "worm entries not applied: kernels/worm changed since the profile; re-run latbench tune") ||
+        !strstr(R.out, "applied") || !strstr(R.out, "entries: 0 ("))
+        fail_msg("status %d: %s", R.status, R.out);
+}
+
 /* A version 1 file (keyed by the commit, no build.kernels): refused with a line to re-tune, not as
  * damage; `latbench info` shows that line and runs the defaults. */
 static void test_version1_refused(void **state) {
@@ -135,8 +220,8 @@ static void test_version1_refused(void **state) {
         fail_msg("status %d: %s", R.status, R.out);
 }
 
-/* A binary in a tree of its own with results/<slug>/profile.json: the gate names it when given, and
- * points to it when none runs; off says off. */
+/* A binary in a tree of its own with results/<slug>/profile.json: the gate names it when given,
+ * applies it by itself with LATBENCH_PROFILE unset, and off says off. */
 static void test_gate_committed_profile(void **state) {
     (void)state;
     SKIP_UNDER_EMULATION("the gate");
@@ -155,15 +240,14 @@ static void test_gate_committed_profile(void **state) {
     char name[200];
     snprintf(name, sizeof name, "tree/results/%s/profile.json", HERE.slug);
     save_with(&HERE, name, path, sizeof path);
-    char given[500], none[600], cache[500], want[900];
+    char given[500], cache[500], want[900];
     snprintf(given, sizeof given, "LATBENCH_PROFILE=%s", path);
     snprintf(cache, sizeof cache, "XDG_CACHE_HOME=%s/nocache", tmpdir);
     snprintf(want, sizeof want, "gate: tuning profile: %s (this machine's committed reference profile): applied", path);
-    snprintf(none, sizeof none, "gate: tuning profile: none: the defaults run (this machine's reference: LATBENCH_PROFILE=%s)", path);
     const char *const runs[][2] = {
         {given, want},
         {"LATBENCH_PROFILE=off", "gate: tuning profile: off (LATBENCH_PROFILE=off)"},
-        {cache, none},
+        {cache, want},   /* unset: the committed one, by itself */
     };
     for (int i = 0; i < 3; i++) {
         snprintf(cmd, sizeof cmd, "cd %s/tree && env -u LATBENCH_PROFILE %s ./latbench gate --expect %s --reps 3 --no-history",
@@ -180,6 +264,8 @@ int main(void) {
         cmocka_unit_test(test_kernel_id_matches_sources),
         cmocka_unit_test(test_commit_alone_keeps_profile),
         cmocka_unit_test(test_kernel_id_diff),
+        cmocka_unit_test(test_per_op_validity),
+        cmocka_unit_test(test_per_op_info),
         cmocka_unit_test(test_version1_refused),
         cmocka_unit_test(test_gate_committed_profile),
     };

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include "arch/profile.h"
 #include "arch/registry.h"
+#include "arch/conv2d_problem.h"
+#include "lib/nn/conv_choice.h"
 #include "tests/profile_fixture.h"
 
 static cli_result R;
@@ -116,6 +118,66 @@ static void test_conv_slowed_default(void **state) {
     lb_profile_free(&p);
 }
 
+/* --threads 2: the conv2d problems are timed and keyed at 2 threads (the batch split as lib/nn
+ * splits it), the progress lines say so with the problem's share of the preset's training step,
+ * which orders them; no timings asserted.  --budget 1: the largest problem alone (a run of 2
+ * threads on a shared machine waits for the second thread at every call). */
+static void test_conv_threads(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    char args[800], path[400], err[1400];
+    snprintf(path, sizeof path, "%s/conv-t2.json", tmpdir);
+    snprintf(args, sizeof args, "tune --op conv2d --model task3-eq1 --batch 2 --threads 2 --level quick --budget 1 --out %s", path);
+    cli_latbench(&R, NULL, args);
+    if (R.status) fail_msg("%s", R.out);
+    if (!strstr(R.out, "tune: [1/") || !strstr(R.out, " threads 2 (") || !strstr(R.out, " % of the task3-eq1 step): ") ||
+        strstr(R.out, " threads 1 (") || !strstr(R.out, "task3-eq1 8x8 batch 2, 2 threads: one training step "))
+        fail_msg("%s", R.out);
+    lb_profile p;
+    if (lb_profile_load(path, &HERE, &p, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    assert_true(p.n >= 1);
+    for (int i = 0; i < p.n; i++) {
+        assert_string_equal(p.entries[i].op, "conv2d");
+        assert_int_equal(p.entries[i].threads, 2);
+        assert_true(p.entries[i].time_s > 0 && p.entries[i].default_time_s > 0);
+    }
+    lb_profile_free(&p);
+}
+
+/* lib/nn applies the entry of its own thread count, else the nearest (ties: the fewer). */
+static void test_conv_choice_threads(void **state) {
+    (void)state;
+    const lb_dispatch *d = lb_dispatch_get();
+    const conv2d_desc desc = {.n = 128, .h = 8, .w = 8, .cin = 16, .cout = 16, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .bias = 1};
+    char prob[128];
+    lb_conv2d_problem_str(&desc, prob, sizeof prob);
+    int n;
+    const conv2d_ops *v = lb_conv2d_variants(&n);
+    const char *other = NULL;   /* a variant under the cap other than the default */
+    for (int i = 0; i < n && !other; i++)
+        if (strcmp(v[i].name, d->conv2d->name) && lb_isa_usable(&d->cpu, d->cap, v[i].isa)) other = v[i].name;
+    if (!other) {
+        print_message("NOTE one conv2d variant under this cap: the thread rule is checked with it alone\n");
+        other = d->conv2d->name;
+    }
+    lb_profile_entry e[2] = {{.op = "conv2d", .pass = LB_PASS_FWD, .isa = d->cap, .threads = 1, .time_s = 1,
+                              .default_time_s = 1, .speedup = 1},
+                             {.op = "conv2d", .pass = LB_PASS_FWD, .isa = d->cap, .threads = 4, .time_s = 1,
+                              .default_time_s = 1, .speedup = 1}};
+    for (int i = 0; i < 2; i++) snprintf(e[i].problem, sizeof e[i].problem, "%s", prob);
+    snprintf(e[0].variant, sizeof e[0].variant, "%s", d->conv2d->name);
+    snprintf(e[1].variant, sizeof e[1].variant, "%s", other);
+    const lb_profile p = {.id = HERE, .n = 2, .entries = e};
+    static const int threads[] = {1, 2, 3, 4, 16};
+    static const int want[] = {0, 0, 1, 1, 1};   /* 2: 1 away from 1, 2 from 4; 3: the other way */
+    for (int i = 0; i < 5; i++) {
+        const nn_conv_choice c = nn_conv_choose(&p, d, &desc, LB_PASS_FWD, threads[i]);
+        assert_ptr_equal(c.entry, &e[want[i]]);
+        assert_string_equal(c.ops->name, e[want[i]].variant);
+        assert_int_equal(c.how, NN_TUNED_EXACT);
+    }
+}
+
 static lb_profile_entry worm_entry(const char *problem, lb_isa isa, const char *variant) {
     lb_profile_entry e = {.op = "worm", .pass = LB_PASS_FWD, .isa = isa, .threads = 1, .time_s = 1e-3,
                           .default_time_s = 2e-3, .speedup = 2.0, .spread = 0.05};
@@ -204,6 +266,8 @@ int main(void) {
         cmocka_unit_test(test_tune_writes_profile),
         cmocka_unit_test(test_slowed_default_never_chosen),
         cmocka_unit_test(test_conv_slowed_default),
+        cmocka_unit_test(test_conv_threads),
+        cmocka_unit_test(test_conv_choice_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

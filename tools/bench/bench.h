@@ -37,7 +37,9 @@ typedef struct {
     const char *json_path;              /* NULL: the results store (see bench_run_open) */
     bool no_json;
     bool no_bandwidth;                  /* skip the memory-bandwidth measurement (the gate) */
-    bool no_tuned;                      /* time no tuned path beside ours (the gate: it judges the default) */
+    bool no_tuned;                      /* time no tuned path beside ours (the gate) */
+    bool ours_tuned;                    /* ours runs the applied profile's choice, not the default (the gate:
+                                           it judges what users of the machine run) */
     timing_cfg timing;
     /* ---- pipelines (bench_pipeline.c) ---- */
     int pipelines;                      /* 0: default (run them), 1: --pipelines, -1: --no-pipelines */

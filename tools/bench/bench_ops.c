@@ -245,6 +245,11 @@ bool bench_conv_problem(bench_run *r, const conv2d_desc *d, lb_pass pass, const 
         return false;
     }
     bench_conv_ctx oc = {k, 1, *d, b.in, b.w, b.bias, b.gout, b.wt, b.out, b.gin, b.gw, b.gb, b.ws};
+    if (r->opt->ours_tuned && lb_profile_active()) {   /* ours: the profile's choice at the first thread count */
+        const nn_conv_choice ch = nn_conv_choose(lb_profile_active(), r->disp, d, pass, r->opt->threads[0]);
+        k = oc.k = ch.ops;
+        oc.d.params = ch.params;
+    }
     bench_conv_ctx sc = oc;
     sc.k = bench_scalar_conv2d();
     conv_run c = {.pr = {.row = {.layers = layers, .op = "conv2d", .pass = lb_pass_name(pass), .flops = conv2d_flops(d),

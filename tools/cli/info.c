@@ -130,6 +130,7 @@ static void print_profile(void) {
     }
     const lb_profile *p = &s->profile;
     printf("  made on %s at commit %s: matches this machine and build, applied\n", p->id.slug, p->id.commit);
+    if (p->dropped[0]) printf("  %s\n", p->dropped);
     static const char *const ops[] = {"conv2d", "pool", "gpool", "act", "dense", "loss", "optim", "worm"};
     printf("  entries: %d (", p->n);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {

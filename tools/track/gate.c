@@ -179,7 +179,8 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     opt.json_path = a->json_path;
     opt.no_json = !a->json_path;
     opt.no_bandwidth = true;
-    opt.no_tuned = true;   /* the gated figures are the default kernels'; a tuned sequence would only add load */
+    opt.no_tuned = true;     /* no extra tuned sequence: it would only add load */
+    opt.ours_tuned = true;   /* ours: the applied profile's choice (gate_profile_apply), else the default */
     opt.timing.reps = a->reps;
     opt.timing.min_reps = a->reps;   /* every problem here is small: all repetitions, always */
     opt.timing.rep_s = 2e-3;
@@ -323,7 +324,7 @@ int cmd_gate(int argc, char **argv) {
         fprintf(stderr, "latbench gate: %s\n", err);
         return 2;
     }
-    gate_profile_say(r.mach.slug);   /* after the input is known good: bad input is one line */
+    gate_profile_apply(r.mach.slug, &r.disp->cpu);   /* after the input is known good: bad input is one line */
     bool other_uarch = ex.root && (!ex.uarch || strcmp(ex.uarch, r.mach.uarch) != 0);
     double tol = a.tol != 0 ? a.tol : other_uarch ? OTHER_UARCH_TOLERANCE : DEFAULT_TOLERANCE;
     gate_ctx *runs = calloc((size_t)(a.runs > 2 ? a.runs : 2), sizeof *runs);   /* [1]: a check's confirming run */

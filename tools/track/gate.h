@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "arch/cpu.h"
 
 #define GATE_NAME_LEN 112
 
@@ -20,10 +21,11 @@ void gate_expect_free(gate_expect *e);
 /* `latbench gate`: the process exit status (1 when a ratio falls below its expectation). */
 int cmd_gate(int argc, char **argv);
 
-/* One line on stdout: which tuning profile this gate runs with ("gate: tuning profile: <path>
- * (this machine's committed reference profile | LATBENCH_PROFILE | the user's cache): applied", or
- * why not, "off", "none") (tools/track/gate_profile.c).  The gate does not switch to the committed
- * results/<slug>/profile.json by itself: with a profile applied, bench's extra "tuned" sequence
- * runs interleaved with the gated ones and the gate's own slowdown test (tests/test_gate.c) failed
- * its unslowed runs 3 of 3, twice; give LATBENCH_PROFILE=results/<slug>/profile.json to use it. */
-void gate_profile_say(const char *slug);
+/* Which tuning profile the gate runs with (tools/track/gate_profile.c): with LATBENCH_PROFILE unset
+ * or empty, this machine's committed results/<slug>/profile.json of the source tree next to the
+ * binary (the lookup of results/gate/<isa>.json) when it is there and valid for this build, so
+ * "ours" is what users of the machine run (the gate times ours as the profile's choice and no
+ * extra tuned sequence); else what start-up found.  One line on stdout says which ("gate: tuning
+ * profile: <path> (this machine's committed reference profile | LATBENCH_PROFILE | the user's
+ * cache): applied", or why not, "off", "none"). */
+void gate_profile_apply(const char *slug, const lb_cpu *cpu);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include "arch/profile.h"
 #include "kernels/conv2d/conv2d.h"
+#include "lib/nn/netspec.h"
 #include "tools/stats/stats.h"
 #include "tools/timing/timing.h"
 
@@ -78,14 +79,27 @@ typedef struct {
     int nt, nx, chains, threads;
     double mu;
 } tune_worm_problem;
-/* One conv2d layer problem and pass at one thread (the same contract as tune_worm).  A variant
+/* One conv2d layer problem and pass at `threads` threads, timed as lib/nn runs it (the batch
+ * split among the threads; the same contract as tune_worm).  A variant
  * with tuning parameters is searched coordinate-wise: each parameter that acts on the pass alone
  * at each of its values (quick: at most TUNE_QUICK_VALUES of them, spread over its range; else
  * every value verify checks), all timed in one screening round with the variants; then the
  * combination of each parameter's best value (where faster than the variant's defaults) joins
  * the variants in the halving.  The winner's parameters go to e->params. */
 #define TUNE_QUICK_VALUES 3
-bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_entry *e, tune_outcome *o,
-               char *rejected, size_t rlen, char *err, size_t errlen);
+bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, lb_profile_entry *e,
+               tune_outcome *o, char *rejected, size_t rlen, char *err, size_t errlen);
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
                size_t rlen, char *err, size_t errlen);
+
+/* One training step of a preset (forward, loss, backward; batch `batch`, the default kernels, at
+ * `threads` threads) as lib/nn runs it, timed per layer and pass through the model's own per-layer
+ * profile (lib/nn/model.h; a fused lrelu counts in its conv), three times after a warm-up, each
+ * part's fastest kept: share[layer][pass] = that part / the sum of the parts (every layer and pass,
+ * the input conversion, the loss).  The order of tune's conv search (tools/tune/tune_pipeline.c). */
+typedef struct {
+    int layers;
+    double step_s;                                    /* seconds per step (the fastest) */
+    double share[NETSPEC_MAX_LAYERS][LB_N_PASSES];    /* 0..1 */
+} tune_step;
+bool tune_step_shares(const char *net, int h, int w, int batch, int threads, tune_step *out, char *err, size_t errlen);

@@ -2,13 +2,16 @@
  * checked by tools/verify's conv2d check against the scalar reference (on the same shape at a
  * batch of at most 4: the code paths of a batch do not depend on its size, the reference's cost
  * does; a variant with tuning parameters at each of their values too, and rejected with all of
- * them if one fails), and the ones that pass are timed on the real batch, one kernel call per
- * call, one thread (the kernels are single-threaded; lib/nn splits the batch among threads).
+ * them if one fails), and the ones that pass are timed on the real batch at the problem's thread
+ * count the way lib/nn runs them (lib/nn/parallel.h: the batch split among the threads, each slice
+ * one kernel call, bwd_weights' partial sums reduced), so an entry at threads T is what a model at
+ * T threads runs.
  * Parameters: the coordinate search of tune.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "arch/registry.h"
+#include "lib/nn/parallel.h"
 #include "tools/tune/tune.h"
 #include "tools/verify/verify_ops.h"
 
@@ -18,17 +21,18 @@
 typedef struct {
     const conv2d_ops *v;
     lb_pass pass;
+    int threads;
     conv2d_desc d;   /* the problem with the candidate's parameters */
     const float *in, *w, *wt, *bias, *gout;
-    float *out, *gb;
+    float *out, *gb, *ws;   /* ws: bwd_weights' partial sums at threads > 1 (NULL otherwise) */
 } conv_call;
 
 static void call_conv(void *ctx) {
     const conv_call *c = ctx;
     switch (c->pass) {
-    case LB_PASS_FWD: c->v->fwd(&c->d, c->in, c->w, c->bias, c->out); break;
-    case LB_PASS_BWD_DATA: c->v->bwd_data(&c->d, c->gout, c->wt, c->out); break;
-    default: c->v->bwd_weights(&c->d, c->in, c->gout, c->out, c->gb); break;
+    case LB_PASS_FWD: nn_conv2d_fwd(c->v, c->threads, &c->d, c->in, c->w, c->bias, c->out); break;
+    case LB_PASS_BWD_DATA: nn_conv2d_bwd_data(c->v, c->threads, &c->d, c->gout, c->wt, c->out); break;
+    default: nn_conv2d_bwd_weights(c->v, c->threads, &c->d, c->in, c->gout, c->out, c->gb, c->ws); break;
     }
 }
 
@@ -74,6 +78,7 @@ static float *filled(size_t n, uint64_t seed) {
 typedef struct {
     const conv2d_desc *d;
     lb_pass pass;
+    int threads;
     float *in, *w, *wt, *bias, *gout;
     size_t nres;
     int n, def;                 /* candidates, the dispatch default's index */
@@ -97,9 +102,10 @@ static bool add_cand(conv_set *s, const conv2d_ops *v, const lb_params *p) {
     char ps[80];
     params_str(v, p, ps, sizeof ps);
     snprintf(s->names[k], sizeof s->names[k], "%s%s", v->name, ps);
-    s->calls[k] = (conv_call){.v = v, .pass = s->pass, .d = *s->d, .in = s->in, .w = s->w, .wt = s->wt,
-                              .bias = s->bias, .gout = s->gout, .out = vf_alloc(s->nres),
-                              .gb = vf_alloc((size_t)s->d->cout)};
+    const size_t nws = nn_conv2d_bwd_weights_workspace(s->threads, s->d);
+    s->calls[k] = (conv_call){.v = v, .pass = s->pass, .threads = s->threads, .d = *s->d, .in = s->in, .w = s->w,
+                              .wt = s->wt, .bias = s->bias, .gout = s->gout, .out = vf_alloc(s->nres),
+                              .gb = vf_alloc((size_t)s->d->cout), .ws = nws ? vf_alloc(nws) : NULL};
     s->calls[k].d.params = *p;
     s->c[k] = (tune_cand){.name = s->names[k], .seq = {.name = s->names[k]}};
     timing_seq_add(&s->c[k].seq, s->names[k], STEP_COMPUTE, call_conv, &s->calls[k]);
@@ -145,14 +151,14 @@ static bool coordinate_step(conv_set *s, int base, tune_level level) {
     for (int k = first; k < s->n; k++)
         if (st[k].q1 > 0 && st[k].q1 < bq[owner[k]]) bq[owner[k]] = st[k].q1, best.v[owner[k]] = s->calls[k].d.params.v[owner[k]];
     for (int i = 0; i < LB_PARAMS_MAX; i++) nbest += best.v[i] != 0;
-    for (int k = first; k < s->n; k++) free(s->calls[k].out), free(s->calls[k].gb);
+    for (int k = first; k < s->n; k++) free(s->calls[k].out), free(s->calls[k].gb), free(s->calls[k].ws);
     s->n = first;
     if (nbest) add_cand(s, v, &best);
     return true;
 }
 
-bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_entry *e, tune_outcome *out,
-               char *rejected, size_t rlen, char *err, size_t errlen) {
+bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, lb_profile_entry *e,
+               tune_outcome *out, char *rejected, size_t rlen, char *err, size_t errlen) {
     const conv2d_ops *ops[MAX_VARIANTS];
     int def;
     const int n = list_variants(ops, &def);
@@ -160,7 +166,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_
     if (def < 0) return snprintf(err, errlen, "no default conv2d variant under the cap"), false;
     const size_t nin = conv2d_in_size(d), nout = conv2d_out_size(d), nw = conv2d_w_size(d);
     static conv_set s;   /* large (the calls and names of 64 candidates); tune runs one at a time */
-    s = (conv_set){.d = d, .pass = pass, .in = filled(nin, 1), .w = filled(nw, 2), .wt = filled(nw, 3),
+    s = (conv_set){.d = d, .pass = pass, .threads = threads < 1 ? 1 : threads, .in = filled(nin, 1), .w = filled(nw, 2), .wt = filled(nw, 3),
                    .bias = filled((size_t)d->cout, 4), .gout = filled(nout, 5), .def = -1,
                    .nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw};
     const lb_params none = {{0}};
@@ -187,7 +193,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_
         e->pass = pass;
         conv2d_desc_str(d, e->problem, sizeof e->problem);
         e->isa = lb_dispatch_get()->cap;
-        e->threads = 1;
+        e->threads = s.threads;
         snprintf(e->variant, sizeof e->variant, "%s", w->v->name);
         e->params = w->d.params;
         e->time_s = o.chosen.q1;
@@ -199,7 +205,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, tune_level level, lb_profile_
         if (o.challenger >= 0) snprintf(out->chal_label, sizeof out->chal_label, "%s", s.names[o.challenger]);
         out->chal_name = o.challenger >= 0 ? out->chal_label : NULL;
     }
-    for (int i = 0; i < s.n; i++) free(s.calls[i].out), free(s.calls[i].gb);
+    for (int i = 0; i < s.n; i++) free(s.calls[i].out), free(s.calls[i].gb), free(s.calls[i].ws);
     free(s.in), free(s.w), free(s.wt), free(s.bias), free(s.gout);
     return ok;
 }

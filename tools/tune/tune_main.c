@@ -32,15 +32,20 @@ static const char *const usage_text =
     "default / variant (Hodges-Lehmann ratio, exact Mann-Whitney bounds over the final round's\n"
     "repetitions) lies above 1.02 (2 % minimum effect); else the default is recorded.\n"
     "  --op LIST         ops to tune, in this order (default worm,conv2d); each op's problems run\n"
-    "                    largest first (worm: sites x chains; conv2d: FLOPs)\n"
+    "                    largest first (worm: sites x chains; conv2d: by share of the real pipeline:\n"
+    "                    one training step of each preset, batch --batch, default kernels, is first\n"
+    "                    timed per conv layer and pass, and a problem's shares add up over the\n"
+    "                    layers and presets that have it; the progress line shows it, \"23 % of the\n"
+    "                    task1-eq step\"), so --budget goes where the time goes\n"
     "  --model NAME      a preset whose conv layers are tuned (repeatable; default task1-eq, task1-st,\n"
-    "                    task3-eq1), all three passes, one thread\n"
+    "                    task3-eq1), all three passes, at each --threads count\n"
     "  --lattice LIST    lattices NTxNX (default: the worm 60x4,8x8,16x16,32x32; the nets their\n"
     "                    training lattice, 60x4 for task1-*, 8x8 for the others)\n"
     "  --batch LIST      batches of the layer problems (default 128)\n"
     "  --chains LIST     chains per point (default 2,4,8,16)\n"
     "  --mu LIST         chemical potentials (default 1)\n"
-    "  --threads LIST    thread counts (default 1)\n"
+    "  --threads LIST    thread counts (default 1): the worm's blocks and conv2d's batch split among\n"
+    "                    them as real runs do; entries are keyed by it (a model at T threads uses T's)\n"
     "  --level L         quick (default; the default set in about a minute), measure, patient\n"
     "  --budget D        stop starting problems after D (e.g. 90, 90s, 5m, 1h); the largest come first\n"
     "                    and the untuned ones are listed\n"
@@ -155,13 +160,17 @@ typedef struct {
     tune_worm_problem worm;
     conv2d_desc d;
     lb_pass pass;
-    double size;
+    int threads;     /* conv2d: timed and keyed at this thread count (the worm's: worm.threads) */
+    double size;     /* the worm: sites x chains; conv2d: its share of the presets' steps (summed) */
+    double flops;    /* conv2d: the tie-breaker */
     char label[160];
+    char share[96];  /* conv2d: "23 % of the task1-eq step" (+ "5 % of task1-st" where shared) */
 } tune_job;
 
 static int cmp_size(const void *a, const void *b) {
-    const double x = ((const tune_job *)a)->size, y = ((const tune_job *)b)->size;
-    return (x < y) - (x > y);
+    const tune_job *p = a, *q = b;
+    if (p->size != q->size) return (p->size < q->size) - (p->size > q->size);
+    return (p->flops < q->flops) - (p->flops > q->flops);
 }
 
 static int worm_jobs(const tune_opts *o, tune_job *jobs, int n) {
@@ -181,45 +190,72 @@ static int worm_jobs(const tune_opts *o, tune_job *jobs, int n) {
     return n;
 }
 
-/* Adds the three passes of desc once (several layers and nets share shapes). */
-static int add_conv(tune_job *jobs, int n, int first, const conv2d_desc *d) {
+/* Adds share (of net's step) to job j's. */
+static void add_share(tune_job *j, double share, const char *net) {
+    const size_t at = strlen(j->share);
+    j->size += share;
+    if (at < sizeof j->share)
+        snprintf(j->share + at, sizeof j->share - at, at ? " + %.0f %% of %s" : "%.0f %% of the %s step", 100 * share, net);
+}
+
+/* Adds the three passes of desc once (several layers and nets share shapes: their shares add up);
+ * share[pass]: of net's step. */
+static int add_conv(tune_job *jobs, int n, int first, const conv2d_desc *d, int threads, const double *share,
+                    const char *net) {
     static const lb_pass passes[] = {LB_PASS_FWD, LB_PASS_BWD_DATA, LB_PASS_BWD_WEIGHTS};
     for (int i = first; i < n; i++)
-        if (!memcmp(&jobs[i].d, d, sizeof *d)) return n;
+        if (!memcmp(&jobs[i].d, d, sizeof *d) && jobs[i].threads == threads) {
+            for (int k = i; k < n && k < i + 3; k++) add_share(&jobs[k], share[jobs[k].pass], net);
+            return n;
+        }
     for (int p = 0; p < 3 && n < MAX_JOBS; p++) {
         tune_job *j = &jobs[n++];
         memset(j, 0, sizeof *j);
-        j->conv = true, j->d = *d, j->pass = passes[p], j->size = conv2d_flops(d);
+        j->conv = true, j->d = *d, j->pass = passes[p], j->threads = threads, j->flops = conv2d_flops(d);
+        add_share(j, share[passes[p]], net);
         char desc[96];
         conv2d_desc_str(d, desc, sizeof desc);
-        snprintf(j->label, sizeof j->label, "conv2d_%s %s", lb_pass_name(passes[p]), desc);
+        snprintf(j->label, sizeof j->label, "conv2d_%s %s threads %d", lb_pass_name(passes[p]), desc, threads);
     }
+    return n;
+}
+
+/* The conv problems of one preset at one shape and thread count, with their shares of its step. */
+static int net_jobs(const char *net, int h, int w, int batch, int threads, bool say, tune_job *jobs, int n, int first) {
+    static prob_net_problem np[PROB_NET_MAX_PROBLEMS];
+    static tune_step st;
+    char err[256];
+    const int k = prob_net_problems(net, h, w, batch, np, err, sizeof err);
+    if (k < 0 || !tune_step_shares(net, h, w, batch, threads, &st, err, sizeof err)) {
+        fprintf(stderr, "latbench tune: %s: %s\n", net, err);
+        return -1;
+    }
+    if (say)
+        fprintf(stderr, "latbench tune: %s %dx%d batch %d, %d thread%s: one training step %.1f ms (default kernels)\n", net,
+            h, w, batch, threads, threads == 1 ? "" : "s", 1e3 * st.step_s);
+    for (int i = 0; i < k; i++)
+        if (np[i].prob.kind == PROB_CONV2D && np[i].layer >= 0 && np[i].layer < st.layers)
+            n = add_conv(jobs, n, first, &np[i].prob.u.conv, threads, st.share[np[i].layer], net);
     return n;
 }
 
 static int conv_jobs(const tune_opts *o, tune_job *jobs, int n) {
     const int first = n;
-    static prob_net_problem np[PROB_NET_MAX_PROBLEMS];
     for (int m = 0; m < o->nmodels; m++) {
         const bool task1 = !strncmp(o->models[m], "task1", 5);
         const int nl = o->lattice_given ? o->nlat : 1;
         for (int l = 0; l < nl; l++)
-            for (int b = 0; b < o->nbatch; b++) {
-                const int h = o->lattice_given ? o->lt[l] : task1 ? 60 : 8, w = o->lattice_given ? o->lx[l] : task1 ? 4 : 8;
-                char err[256];
-                const int k = prob_net_problems(o->models[m], h, w, o->batch[b], np, err, sizeof err);
-                if (k < 0) {
-                    fprintf(stderr, "latbench tune: %s: %s\n", o->models[m], err);
-                    return -1;
+            for (int b = 0; b < o->nbatch; b++)
+                for (int t = 0; t < o->nthr && n >= 0; t++) {
+                    const int h = o->lattice_given ? o->lt[l] : task1 ? 60 : 8, w = o->lattice_given ? o->lx[l] : task1 ? 4 : 8;
+                    n = net_jobs(o->models[m], h, w, o->batch[b], o->thr[t], o->progress != OPTS_PROGRESS_NONE, jobs, n, first);
                 }
-                for (int i = 0; i < k; i++)
-                    if (np[i].prob.kind == PROB_CONV2D) n = add_conv(jobs, n, first, &np[i].prob.u.conv);
-            }
     }
     return n;
 }
 
-/* Each op's problems in --op order, largest first within an op; -1 on a bad model. */
+/* Each op's problems in --op order, largest first within an op (the worm: sites x chains; conv2d:
+ * the share of the presets' training steps, then FLOPs); -1 on a bad model. */
 static int make_jobs(const tune_opts *o, tune_job *jobs) {
     int n = 0;
     for (int k = 0; k < o->nops; k++) {
@@ -266,7 +302,9 @@ static void profile_start(const char *path, lb_profile *p) {
     char err[512];
     memset(p, 0, sizeof *p);
     if (lb_profile_load(path, &here, p, err, sizeof err) == LB_PROFILE_OK) {
+        if (p->dropped[0]) fprintf(stderr, "latbench tune: %s: %s\n", path, p->dropped);
         fprintf(stderr, "latbench tune: extending %s (%d entries)\n", path, p->n);
+        p->id = here;   /* the kept entries' kernels are this build's */
         return;
     }
     memset(p, 0, sizeof *p);
@@ -287,8 +325,9 @@ static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e,
             snprintf(chal + k, sizeof chal - (size_t)k, o->ci.decidable ? "%.2f [%.2f, %.2f]" : "undecidable",
                      o->ci.ratio, o->ci.lo, o->ci.hi);
     }
-    fprintf(stderr, "tune: [%d/%d] %s: %s%s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
-            "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, e->variant, o->params, e->speedup,
+    fprintf(stderr, "tune: [%d/%d] %s%s%s%s: %s%s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
+            "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, j->share[0] ? " (" : "", j->share,
+            j->share[0] ? ")" : "", e->variant, o->params, e->speedup,
             j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,
             *rejected ? "; rejected: " : "", rejected, best, el, eta);
 }
@@ -303,7 +342,7 @@ static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile 
         tune_outcome oc;
         char rejected[128], err[512];
         const tune_job *j = &jobs[done];
-        const bool ok = j->conv ? tune_conv(&j->d, j->pass, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
+        const bool ok = j->conv ? tune_conv(&j->d, j->pass, j->threads, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
                                 : tune_worm(&j->worm, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err);
         if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
         if (e.speedup > best) best = e.speedup;

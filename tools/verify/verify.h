@@ -36,6 +36,7 @@ typedef struct {
 #endif
     int checked, failed, skipped;
     int param_checks;       /* of checked: variants run at a tuning parameter's value (verify_conv2d) */
+    int profile_checks;     /* of checked: variants run at a parameter set of the active tuning profile */
     int onednn_checks;      /* of checked: against oneDNN ("...@onednn" descriptors) */
     char skipped_names[32][48]; /* variants already reported as skipped (printed once) */
     int n_skipped_names;

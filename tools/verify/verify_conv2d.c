@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arch/conv2d_problem.h"
+#include "arch/profile.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/verify/verify_ops.h"
 
@@ -130,6 +131,48 @@ static void verify_params(vf_report *r, const char *dref, const conv2d_ops *v, l
     }
 }
 
+/* Whether entry k of p is the first with its (op, pass, variant, params): each set is checked once. */
+static bool first_set(const lb_profile *p, int k) {
+    const lb_profile_entry *e = &p->entries[k];
+    for (int i = 0; i < k; i++) {
+        const lb_profile_entry *x = &p->entries[i];
+        if (!strcmp(x->op, e->op) && x->pass == e->pass && !strcmp(x->variant, e->variant) &&
+            !memcmp(&x->params, &e->params, sizeof e->params))
+            return false;
+    }
+    return true;
+}
+
+/* Variant v at every parameter set the active tuning profile gives it for this pass (all its
+ * parameters at once, as dispatch runs them), against the reference result want.  Descriptor:
+ * <variant>.{name=value,...}. */
+static void verify_profile_sets(vf_report *r, const char *dref, const conv2d_ops *v, lb_pass pass, const problem *p,
+                                float *got, float *got_b, const float *want, const float *want_b) {
+    const lb_profile *prof = lb_profile_active();
+    for (int k = 0; prof && k < prof->n; k++) {
+        const lb_profile_entry *e = &prof->entries[k];
+        static const lb_params none;
+        if (strcmp(e->op, "conv2d") || e->pass != pass || strcmp(e->variant, v->name) ||
+            !memcmp(&e->params, &none, sizeof none) || !first_set(prof, k))
+            continue;
+        char desc[400];
+        size_t at = (size_t)snprintf(desc, sizeof desc, "%s.{", dref);
+        for (int i = 0; i < v->nparams && at < sizeof desc; i++)
+            if (e->params.v[i])
+                at += (size_t)snprintf(desc + at, sizeof desc - at, "%s%s=%d", desc[at - 1] == '{' ? "" : ",",
+                                       v->params[i].name, e->params.v[i]);
+        if (at < sizeof desc) snprintf(desc + at, sizeof desc - at, "}");
+        if (!vf_wanted(r, desc)) continue;
+        conv2d_desc d = *p->d;
+        d.params = e->params;
+        problem q = *p;
+        q.d = &d;
+        run_variant(v, pass, &q, got, got_b);
+        check(r, desc, got, want, p->nres, got_b, want_b, p->nres_b, p->atol);
+        r->profile_checks++;
+    }
+}
+
 /* One pass of problem p: every wanted variant against the scalar reference ref and oneDNN (each
  * computed once, on first need), and a variant with parameters at their values. */
 static void verify_pass(vf_report *r, const char *prob, const conv2d_ops *vars, int nvar, const conv2d_ops *ref,
@@ -154,6 +197,7 @@ static void verify_pass(vf_report *r, const char *prob, const conv2d_ops *vars, 
             run_variant(ref, pass, p, want, want_b);
         }
         if (want_prm) verify_params(r, dref, v, pass, p, got, got_b, want, want_b);
+        if (want_prm) verify_profile_sets(r, dref, v, pass, p, got, got_b, want, want_b);
         if (!want_ref && !want_dnn) continue;
 
         run_variant(v, pass, p, got, got_b);

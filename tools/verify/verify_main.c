@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/verify/verify.h"
+#include "arch/profile.h"
 #include "tools/opts/opts.h"
 #include "lib/nn/netspec.h"
 #include "tools/problems/problem.h"
@@ -70,6 +71,25 @@ static void verify_problem(vf_report *r, const prob_record *p) {
     case PROB_ACT: verify_act(r, p->u.n); break;
     case PROB_LOSS: verify_loss(r, p->u.n); break;
     case PROB_OPTIM: verify_optim(r, p->u.n); break;
+    }
+}
+
+/* The shapes of the active profile's conv2d entries with parameters (the batch cut to 4), each
+ * checked as verify's own shapes are: there the profile's parameter sets run on the shape they
+ * were tuned for (verify_conv2d checks every variant at every set it has in the profile). */
+static void verify_profile_shapes(run_ctx *ctx) {
+    const lb_profile *p = lb_profile_active();
+    static const lb_params none;
+    for (int k = 0; p && k < p->n; k++) {
+        const lb_profile_entry *e = &p->entries[k];
+        if (strcmp(e->op, "conv2d") || !memcmp(&e->params, &none, sizeof none)) continue;
+        char name[160], err[256];
+        prob_record pr;
+        prob_sel sel;
+        snprintf(name, sizeof name, "conv2d/%s", e->problem);
+        if (!prob_parse(name, &pr, &sel, err, sizeof err) || pr.kind != PROB_CONV2D) continue;   /* "any" */
+        if (pr.u.conv.n > 4) pr.u.conv.n = 4;
+        on_conv(ctx, &pr.u.conv);
     }
 }
 
@@ -184,12 +204,12 @@ int cmd_verify(int argc, char **argv) {
     print_scope(&r, disp, o.mask);
     run_ctx ctx = {&r, NULL, 0, 0};
     if (o.desc) verify_problem(&r, &prob);
-    else vp_enumerate(&visitor, &ctx), verify_chain1x1_set(&r);
+    else vp_enumerate(&visitor, &ctx), verify_chain1x1_set(&r), verify_profile_shapes(&ctx);
     free(ctx.keys);
     vf_report_fini(&r);
-    printf("verify: %d checks (%d against oneDNN, %d at tuning parameter values), %d passed, %d mismatches, %d variants "
-           "skipped (this CPU lacks their ISA)\n", r.checked, r.onednn_checks, r.param_checks, r.checked - r.failed, r.failed,
-           r.skipped);
+    printf("verify: %d checks (%d against oneDNN, %d at tuning parameter values, %d at the profile's parameter sets), "
+           "%d passed, %d mismatches, %d variants skipped (this CPU lacks their ISA)\n", r.checked, r.onednn_checks,
+           r.param_checks, r.profile_checks, r.checked - r.failed, r.failed, r.skipped);
     if (r.checked == 0) {
         printf("verify: no check matched%s%s\n", o.filter ? " the filter " : "", o.filter ? o.filter : "");
         return 1;
