@@ -166,8 +166,46 @@ static void test_model_chain(void **state) {
     model_on_off("task1-eq", true, 2);
 }
 
+/* The default rule under a tuning profile: entries that kept the default (tune records them, and the
+ * nearest-shape rule reaches every shape) leave the chain on; one choosing another variant turns it off. */
+static void test_chain_default_under_profile(void **state) {
+    (void)state;
+    net_spec spec;
+    char err[256];
+    assert_true(netspec_parse(netspec_preset("task1-eq"), &spec, err, sizeof err));
+    nn_model *m = nn_model_create(&spec, 60, 4, 4, 1, false, err, sizeof err);
+    assert_non_null(m);
+    const lb_dispatch *d = lb_dispatch_get();
+    if (d->chain1x1->isa == LB_ISA_SCALAR || d->chain1x1->isa != d->conv2d->isa) {
+        print_message("NOTE: no SIMD chain1x1 at the conv2d dispatch's ISA here (%s): the default rule keeps the chain "
+                      "off, checked as such\n", lb_isa_name(d->conv2d->isa));
+        assert_int_equal(nn_model_chains_on(m), 0);
+        nn_model_free(m);
+        return;
+    }
+    assert_int_equal(nn_model_chains_on(m), 1);
+    lb_profile_entry e = {.op = "conv2d", .pass = LB_PASS_FWD, .problem = "any", .isa = d->cap, .threads = 1};
+    snprintf(e.variant, sizeof e.variant, "%s", d->conv2d->name);
+    lb_profile p = {.n = 1, .entries = &e};
+    nn_model_set_profile(m, &p);
+    assert_int_equal(nn_model_chains_on(m), 1);   /* the default kept: still fused */
+    int nv;
+    const conv2d_ops *v = lb_conv2d_variants(&nv);
+    const char *other = NULL;
+    for (int i = 0; i < nv && !other; i++)
+        if (strcmp(v[i].name, d->conv2d->name) && v[i].isa == LB_ISA_SCALAR) other = v[i].name;
+    assert_non_null(other);
+    snprintf(e.variant, sizeof e.variant, "%s", other);
+    nn_model_set_profile(m, &p);
+    assert_int_equal(nn_model_chains_on(m), 0);   /* the profile's choice kept */
+    nn_model_set_profile(m, NULL);
+    assert_int_equal(nn_model_chains_on(m), 1);
+    nn_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chain_default_under_profile),
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_broken_caught),
         cmocka_unit_test(test_dispatched_vs_unfused),

@@ -169,7 +169,17 @@ int nn_model_set_chain(nn_model *m, int mode) {
  * AVX-512: 0.55-0.64x the CPU time of the unfused layers), i.e. an inference model (the training
  * forward must keep every intermediate: no faster), a SIMD chain1x1 at the conv2d dispatch's ISA,
  * that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN), and no profile entry
- * for the forward of a chain's layer (the profile's choice is kept). */
+ * choosing another variant or parameters for the forward of a chain's layer (that choice is kept). */
+/* Whether layer c's forward runs the dispatched default: no profile entry, or one that kept the default
+ * (tune records those too, and the nearest-shape rule reaches every shape: they must not turn the chain off). */
+static bool conv_fwd_is_default(const nn_model *m, int c) {
+    const nn_conv_choice *ch = &m->conv[c][LB_PASS_FWD];
+    if (ch->ops != m->k->conv2d) return false;
+    for (int k = 0; k < LB_PARAMS_MAX; k++)
+        if (ch->params.v[k]) return false;
+    return true;
+}
+
 static bool chain_by_default(const nn_model *m) {
     if (m->train || m->k->chain1x1->isa == LB_ISA_SCALAR || m->k->chain1x1->isa != m->k->conv2d->isa) return false;
     int nv;
@@ -177,12 +187,18 @@ static bool chain_by_default(const nn_model *m) {
     bool row = false;
     for (int i = 0; i < nv; i++) row |= m->k->conv2d == &rows[i];
     for (int i = 0; row && i < m->spec.n_layers; i++)
-        for (int c = i; c < i + m->chain[i]; c += 2) row &= m->conv[c][LB_PASS_FWD].how == NN_TUNED_DEFAULT;
+        for (int c = i; c < i + m->chain[i]; c += 2) row &= conv_fwd_is_default(m, c);
     return row;
 }
 
 static bool chain_on(const nn_model *m, int i) {
     return m->chain[i] && !m->prof && (m->chain_mode > 0 || (m->chain_mode < 0 && m->chain_auto));
+}
+
+int nn_model_chains_on(const nn_model *m) {
+    int n = 0;
+    for (int i = 0; i < m->spec.n_layers; i++) n += chain_on(m, i);
+    return n;
 }
 
 nn_model *nn_model_create(const net_spec *spec, int h, int w, int batch, int threads, bool train, char *err,
