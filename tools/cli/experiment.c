@@ -21,6 +21,14 @@ static void usage(void) {
     printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
            "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
            "                          [--train-count N] [--test-count N] [--therm N] [--progress=auto|bar|lines|none] [--quiet]\n"
+           "                          [--train-sizes N,N,... | --augment translations]\n"
+           "  studies (one per run; results.json has \"study\", is the same bytes for the same --seed and --threads,\n"
+           "  and the clock's figures go to timing.json):\n"
+           "  --train-sizes LIST: test loss against training-set size, --trials per size (default 10; quick: 2-3),\n"
+           "           each size a seeded subset of the training set (default 1000,2000,5000,10000,20000 up to\n"
+           "           its count; quick: 1/8, 1/4, 1/2 and all of it)\n"
+           "  --augment translations: ST and FL nets trained with and without a random cyclic shift of every\n"
+           "           sample in every epoch, EQ nets without\n"
            "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
            "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
            "           of at most 40-60 epochs\n"
@@ -35,7 +43,8 @@ static void usage(void) {
 static int select_run(exp_run *x, const char *task) {
     const exp_def *E = x->E = exp_find(task);
     if (!E) return fail("usage: latbench experiment regression|detect|count [--quick] (try --help)");
-    if (!x->trials) x->trials = x->quick ? E->quick_trials : 5;
+    /* the paper's 10 trials per training-set size */
+    if (!x->trials) x->trials = x->quick ? E->quick_trials : x->study && !strcmp(x->study, "train_sizes") ? 10 : 5;
     if (!x->epochs) x->epochs = x->quick ? E->quick_epochs : 1000;
     if (!x->threads) x->threads = omp_get_num_procs();
     if (!x->out) {
@@ -57,9 +66,32 @@ static bool long_in(opts_parser *p, long lo, long hi, long *out) {
     return opts_fail(p, "%s needs an integer in %ld..%ld", p->name, lo, hi), false;
 }
 
+/* --train-sizes N,N,...: at most EXP_MAX_SIZES sizes of at least 10 samples. */
+static bool sizes_list(opts_parser *p, exp_run *x) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", p->arg);
+    x->n_sizes = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (x->n_sizes == EXP_MAX_SIZES) return opts_fail(p, "--train-sizes takes at most %d sizes", EXP_MAX_SIZES), false;
+        if (!lat_parse_long(tok, 10, 1L << 30, &x->train_sizes[x->n_sizes++]))
+            return opts_fail(p, "--train-sizes needs a list of sample counts (10 or more), not '%s'", tok), false;
+    }
+    if (!x->n_sizes) return opts_fail(p, "--train-sizes needs a list of sample counts"), false;
+    return true;
+}
+
+/* One study per run. */
+static bool set_study(opts_parser *p, exp_run *x, const char *study) {
+    if (x->study && strcmp(x->study, study))
+        return opts_fail(p, "%s: one study per run (this run is already --%s)", p->name, x->study), false;
+    x->study = study;
+    return true;
+}
+
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, exp_run *x) {
-    enum { QUICK = 256, TRIALS, EPOCHS, THREADS, PATIENCE, BATCH, TRAIN_COUNT, TEST_COUNT, THERM, OUT, SEED, PROGRESS, QUIET, };
+    enum { QUICK = 256, TRIALS, EPOCHS, THREADS, PATIENCE, BATCH, TRAIN_COUNT, TEST_COUNT, THERM, OUT, SEED, PROGRESS, QUIET,
+           TRAIN_SIZES, AUGMENT };
     static const struct option longopts[] = {
         {"quick", no_argument, NULL, QUICK},              {"trials", required_argument, NULL, TRIALS},
         {"epochs", required_argument, NULL, EPOCHS},      {"threads", required_argument, NULL, THREADS},
@@ -67,6 +99,7 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         {"train-count", required_argument, NULL, TRAIN_COUNT}, {"test-count", required_argument, NULL, TEST_COUNT},
         {"therm", required_argument, NULL, THERM},        {"out", required_argument, NULL, OUT},
         {"seed", required_argument, NULL, SEED},          OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),
+        {"train-sizes", required_argument, NULL, TRAIN_SIZES}, {"augment", required_argument, NULL, AUGMENT},
         {0}};
     *x = (exp_run){.patience = 25, .batch = 100, .seed = 1, .progress = OPTS_PROGRESS_AUTO};
     opts_parser p;
@@ -89,6 +122,10 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         if (c == SEED && !lat_parse_u64(p.arg, &x->seed)) return fail("--seed needs an unsigned integer");
         if (c == PROGRESS) ok = opts_progress_parse(&p, &x->progress);
         if (c == QUIET) x->progress = OPTS_PROGRESS_NONE;
+        if (c == TRAIN_SIZES) ok = sizes_list(&p, x) && set_study(&p, x, "train_sizes");
+        if (c == AUGMENT && strcmp(p.arg, "translations"))
+            return opts_fail(&p, "--augment takes 'translations' (a random cyclic shift per sample and epoch)");
+        if (c == AUGMENT) ok = set_study(&p, x, "augment");
         if (!ok) return 2;
     }
     int first = opts_first_operand(&p);
@@ -126,7 +163,9 @@ int cmd_experiment(int argc, char **argv) {
     json_t *jarchs = json_array();
     long nv = 0;
     if (ok) exp_print_header();
-    for (int a = 0; ok && a < x.n_archs; a++) {
+    if (ok && x.study && !strcmp(x.study, "augment")) ok = exp_study_augment(&x, ds, jarchs, &t, &nv, err, sizeof err);
+    else if (ok && x.study && !strcmp(x.study, "train_sizes")) ok = exp_study_sizes(&x, ds, jarchs, &t, &nv, err, sizeof err);
+    for (int a = 0; ok && !x.study && a < x.n_archs; a++) {
         const exp_arch_job job = {.arch = x.archs[a]};
         ok = exp_run_arch(&x, ds, &job, jarchs, &t, &nv, err, sizeof err);
     }

@@ -95,3 +95,8 @@ bool exp_write_results(const exp_run *x, json_t *top, char *path, size_t pathlen
  * offsets no longer hold); free with nn_dataset_free. */
 bool exp_subset(const nn_dataset *d, long n, uint64_t seed, nn_dataset *out, char *err, size_t errlen);
 
+/* The studies (tools/experiment/studies.c): each appends its architectures' entries to jarchs. */
+bool exp_study_augment(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val, char *err,
+                       size_t errlen);
+bool exp_study_sizes(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val, char *err,
+                     size_t errlen);

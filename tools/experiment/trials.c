@@ -76,7 +76,9 @@ static bool eval_tests(arch_run *a, int t, nn_model *m, json_t *jtest, char *err
         char lat[32];
         snprintf(lat, sizeof lat, "%dx%d", d->nt, d->nx);
         const long per = (long)d->nt * d->nx;
-        const nn_eval_job j = {.spec = &a->s->spec, .params = nn_model_params(m), .batch = per > 4096 ? 16 : per > 1024 ? 64 : 256,
+        /* a batch no larger than the set: a smoke test's few samples need no 256-sample model */
+        const long nb = per > 4096 ? 16 : per > 1024 ? 64 : 256;
+        const nn_eval_job j = {.spec = &a->s->spec, .params = nn_model_params(m), .batch = (int)(nb < d->n ? nb : d->n),
                                .threads = (int)x->threads, .groups = true, .per_label = !strcmp(x->E->task, "count")};
         nn_eval_result r;
         if (!nn_eval(&j, d, &r, err, errlen)) return nn_eval_result_free(&r), false;
@@ -152,6 +154,7 @@ bool exp_run_arch(const exp_run *x, const nn_dataset *ds, const exp_arch_job *jo
                     .trials = (int)x->trials, .o = nn_train_defaults(), .on_start = arch_start, .on_trial = arch_trial,
                     .ctx = &a};
     j.o.epochs = (int)x->epochs, j.o.patience = (int)x->patience, j.o.seed = x->seed;
+    j.o.augment = job->augment ? NN_AUG_TRANSLATE : NN_AUG_NONE;
     /* a line per epoch on stderr, in a log too: a batch job is never silent long (unless --progress=none) */
     j.o.progress = x->progress == OPTS_PROGRESS_NONE ? NULL : stderr;
     nn_fit_result r;
