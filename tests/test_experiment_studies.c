@@ -136,6 +136,27 @@ static void test_sizes_study(void **state) {
     assert_int_equal(count(a, "\"train_size\": 40"), 3);
     assert_int_equal(count(a, "\"train_size\": 100"), 3);
     free(a);
+    /* the study's figure and table (latbench report: tools/report/plot_experiment.py) */
+    cli_sh(&R, "python3 -c 'import matplotlib' 2>/dev/null");
+    if (R.status != 0) {
+        print_message("NOTE test_sizes_study: no python3 matplotlib, the study's plot not drawn\n");
+        return;
+    }
+    char args[512], path[256];
+    snprintf(args, sizeof args, "report %s/sizes/results.json", tmp);
+    cli_latbench(&R, NULL, args);
+    assert_int_equal(R.status, 0);
+    snprintf(path, sizeof path, "%s/sizes/report_study_sizes.png", tmp);
+    size_t n = 0;
+    char *png = test_slurp(path, &n);
+    assert_non_null(png);
+    assert_true(n > 10000 && !memcmp(png, "\x89PNG", 4));
+    free(png);
+    snprintf(path, sizeof path, "%s/sizes/report_table.md", tmp);
+    char *md = test_slurp(path, NULL);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "| task1-eq | 33202 | 40 | 1 |"));
+    free(md);
 }
 
 static void test_bad_options(void **state) {
