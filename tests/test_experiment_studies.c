@@ -6,6 +6,7 @@
  *  - --augment translations and --train-sizes run on a tiny regression set (1 trial of 1 epoch,
  *    100 training and 13 test samples per lattice: a few seconds) and write results.json of the
  *    study's structure; the same seed twice gives the same results.json bytes;
+ *  - --train-mu trains on a mu range and tests over every point;
  *  - bad study options: one line, exit 2. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -137,9 +138,9 @@ static void test_sizes_study(void **state) {
     assert_int_equal(count(a, "\"train_size\": 100"), 3);
     free(a);
     /* the study's figure and table (latbench report: tools/report/plot_experiment.py) */
-    cli_sh(&R, "python3 -c 'import matplotlib' 2>/dev/null");
+    cli_sh(&R, "${LATBENCH_PYTHON:-/usr/bin/python3} -c 'import matplotlib' 2>/dev/null");
     if (R.status != 0) {
-        print_message("NOTE test_sizes_study: no python3 matplotlib, the study's plot not drawn\n");
+        print_message("NOTE test_sizes_study: no matplotlib for /usr/bin/python3 (or $LATBENCH_PYTHON), the study's plot not drawn\n");
         return;
     }
     char args[512], path[256];
@@ -159,6 +160,28 @@ static void test_sizes_study(void **state) {
     free(md);
 }
 
+static void test_train_mu_study(void **state) {
+    (void)state;
+    study("sizes", "--train-mu 0.90:0.97"); /* the sizes study's datasets, reused */
+    char *a = results("sizes", NULL);
+    assert_non_null(strstr(a, "\"study\": \"train_mu\""));
+    /* 8 of the 16 mu points of 0.90:1.05:0.01 (100 samples: 6 or 7 per point) and tested on all 13 of the test grid */
+    json_t *r = json_loads(a, 0, NULL), *e;
+    assert_non_null(r);
+    size_t i;
+    json_array_foreach(json_object_get(r, "archs"), i, e) {
+        const json_int_t n = json_integer_value(json_object_get(e, "train_size"));
+        assert_in_range(n, 40, 60);
+        assert_true(json_real_value(json_array_get(json_object_get(e, "train_mu"), 1)) == 0.97);
+        json_t *pp = json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(e, "trials"), 0), "test"), "60x4"),
+                                     "per_point");
+        assert_int_equal(json_array_size(pp), 13);
+    }
+    assert_int_equal(i, 3);
+    json_decref(r);
+    free(a);
+}
+
 static void test_bad_options(void **state) {
     (void)state;
     static const struct { const char *args, *msg; } bad[] = {
@@ -166,6 +189,7 @@ static void test_bad_options(void **state) {
         {"experiment regression --train-sizes 5", "--train-sizes needs a list of sample counts"},
         {"experiment regression --train-sizes 100,x", "not 'x'"},
         {"experiment regression --train-sizes 100 --augment translations", "one study per run"},
+        {"experiment regression --train-mu 1.0", "--train-mu needs LO:HI"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cli_latbench(&R, NULL, bad[i].args);
@@ -189,6 +213,7 @@ int main(void) {
         cmocka_unit_test(test_shift_seeded),
         cmocka_unit_test(test_augment_study),
         cmocka_unit_test(test_sizes_study),
+        cmocka_unit_test(test_train_mu_study),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

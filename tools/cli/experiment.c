@@ -21,7 +21,7 @@ static void usage(void) {
     printf("usage: latbench experiment regression|detect|count [--quick] [--out DIR] [--trials N] [--epochs N]\n"
            "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
            "                          [--train-count N] [--test-count N] [--therm N] [--progress=auto|bar|lines|none] [--quiet]\n"
-           "                          [--train-sizes N,N,... | --augment translations]\n"
+           "                          [--train-sizes N,N,... | --augment translations | --train-mu LO:HI]\n"
            "  studies (one per run; results.json has \"study\", is the same bytes for the same --seed and --threads,\n"
            "  and the clock's figures go to timing.json):\n"
            "  --train-sizes LIST: test loss against training-set size, --trials per size (default 10; quick: 2-3),\n"
@@ -29,6 +29,8 @@ static void usage(void) {
            "           its count; quick: 1/8, 1/4, 1/2 and all of it)\n"
            "  --augment translations: ST and FL nets trained with and without a random cyclic shift of every\n"
            "           sample in every epoch, EQ nets without\n"
+           "  --train-mu LO:HI: train on the training set's points with mu in [LO, HI] only (below or above the\n"
+           "           onset), test over the whole range (per point: report_loss_vs_mu.png)\n"
            "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
            "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
            "           of at most 40-60 epochs\n"
@@ -91,7 +93,7 @@ static bool set_study(opts_parser *p, exp_run *x, const char *study) {
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, exp_run *x) {
     enum { QUICK = 256, TRIALS, EPOCHS, THREADS, PATIENCE, BATCH, TRAIN_COUNT, TEST_COUNT, THERM, OUT, SEED, PROGRESS, QUIET,
-           TRAIN_SIZES, AUGMENT };
+           TRAIN_SIZES, AUGMENT, TRAIN_MU };
     static const struct option longopts[] = {
         {"quick", no_argument, NULL, QUICK},              {"trials", required_argument, NULL, TRIALS},
         {"epochs", required_argument, NULL, EPOCHS},      {"threads", required_argument, NULL, THREADS},
@@ -100,6 +102,7 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         {"therm", required_argument, NULL, THERM},        {"out", required_argument, NULL, OUT},
         {"seed", required_argument, NULL, SEED},          OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),
         {"train-sizes", required_argument, NULL, TRAIN_SIZES}, {"augment", required_argument, NULL, AUGMENT},
+        {"train-mu", required_argument, NULL, TRAIN_MU},
         {0}};
     *x = (exp_run){.patience = 25, .batch = 100, .seed = 1, .progress = OPTS_PROGRESS_AUTO};
     opts_parser p;
@@ -126,6 +129,10 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         if (c == AUGMENT && strcmp(p.arg, "translations"))
             return opts_fail(&p, "--augment takes 'translations' (a random cyclic shift per sample and epoch)");
         if (c == AUGMENT) ok = set_study(&p, x, "augment");
+        double lo, hi;
+        if (c == TRAIN_MU && !exp_parse_mu_range(p.arg, &lo, &hi))
+            return opts_fail(&p, "--train-mu needs LO:HI with LO <= HI (e.g. 0.90:0.97), not '%s'", p.arg);
+        if (c == TRAIN_MU) x->train_mu = p.arg, ok = set_study(&p, x, "train_mu");
         if (!ok) return 2;
     }
     int first = opts_first_operand(&p);
@@ -165,6 +172,7 @@ int cmd_experiment(int argc, char **argv) {
     if (ok) exp_print_header();
     if (ok && x.study && !strcmp(x.study, "augment")) ok = exp_study_augment(&x, ds, jarchs, &t, &nv, err, sizeof err);
     else if (ok && x.study && !strcmp(x.study, "train_sizes")) ok = exp_study_sizes(&x, ds, jarchs, &t, &nv, err, sizeof err);
+    else if (ok && x.study && !strcmp(x.study, "train_mu")) ok = exp_study_train_mu(&x, ds, jarchs, &t, &nv, err, sizeof err);
     for (int a = 0; ok && !x.study && a < x.n_archs; a++) {
         const exp_arch_job job = {.arch = x.archs[a]};
         ok = exp_run_arch(&x, ds, &job, jarchs, &t, &nv, err, sizeof err);

@@ -179,3 +179,29 @@ bool exp_subset(const nn_dataset *d, long n, uint64_t seed, nn_dataset *out, cha
     memcpy(out->task, d->task, sizeof out->task);
     return true;
 }
+
+bool exp_subset_mu(const nn_dataset *d, double lo, double hi, nn_dataset *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (!d->npoints) return snprintf(err, errlen, "--train-mu: the training set records no points (meta.json)"), false;
+    long n = 0;
+    for (int p = 0; p < d->npoints; p++)
+        if (d->points[p].mu >= lo - 1e-9 && d->points[p].mu <= hi + 1e-9) n += d->points[p].count;
+    if (n < 10)
+        return snprintf(err, errlen, "--train-mu %g:%g: %ld training samples in that range (at least 10 needed)", lo, hi, n),
+               false;
+    const size_t per = (size_t)4 * d->nt * d->nx;
+    out->x = malloc((size_t)n * per * sizeof(int16_t));
+    out->y = malloc((size_t)n * d->outs * sizeof(float));
+    if (!out->x || !out->y) return nn_dataset_free(out), snprintf(err, errlen, "out of memory"), false;
+    long k = 0;
+    for (int p = 0; p < d->npoints; p++) {
+        const nn_data_point *q = &d->points[p];
+        if (q->mu < lo - 1e-9 || q->mu > hi + 1e-9) continue;
+        memcpy(out->x + (size_t)k * per, d->x + (size_t)q->offset * per, (size_t)q->count * per * sizeof(int16_t));
+        memcpy(out->y + (size_t)k * d->outs, d->y + (size_t)q->offset * d->outs, (size_t)q->count * d->outs * sizeof(float));
+        k += q->count;
+    }
+    out->n = n, out->nt = d->nt, out->nx = d->nx, out->outs = d->outs;
+    memcpy(out->task, d->task, sizeof out->task);
+    return true;
+}

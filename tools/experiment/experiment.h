@@ -100,3 +100,11 @@ bool exp_study_augment(const exp_run *x, const nn_dataset *ds, json_t *jarchs, e
                        size_t errlen);
 bool exp_study_sizes(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val, char *err,
                      size_t errlen);
+/* --train-mu LO:HI: the architectures trained on the training set's samples whose point has mu in
+ * [LO, HI] (below or above the onset only), tested over the whole range (per point). */
+bool exp_study_train_mu(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val, char *err,
+                        size_t errlen);
+/* LO:HI into lo <= hi; false when s is not that. */
+bool exp_parse_mu_range(const char *s, double *lo, double *hi);
+/* The samples of d whose point has mu in [lo, hi] (d needs its points); at least 10 of them. */
+bool exp_subset_mu(const nn_dataset *d, double lo, double hi, nn_dataset *out, char *err, size_t errlen);

@@ -2,6 +2,7 @@
  * (tools/experiment/experiment.h): test loss against training-set size (--train-sizes) and the
  * translation augmentation of the non-equivariant nets against EQ without it (--augment). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tools/experiment/experiment.h"
 
@@ -61,5 +62,31 @@ bool exp_study_sizes(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp
         }
         nn_dataset_free(&sub);
     }
+    return true;
+}
+
+bool exp_parse_mu_range(const char *s, double *lo, double *hi) {
+    char *end;
+    *lo = strtod(s, &end);
+    if (end == s || *end != ':') return false;
+    const char *h = end + 1;
+    *hi = strtod(h, &end);
+    return end != h && !*end && *lo <= *hi;
+}
+
+bool exp_study_train_mu(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val, char *err,
+                        size_t errlen) {
+    double lo, hi;
+    if (!exp_parse_mu_range(x->train_mu, &lo, &hi))
+        return snprintf(err, errlen, "--train-mu needs LO:HI with LO <= HI, not '%s'", x->train_mu), false;
+    nn_dataset sub;
+    if (!exp_subset_mu(&ds[0], lo, hi, &sub, err, errlen)) return false;
+    fprintf(stderr, "training on mu in [%g, %g]: %ld of %ld samples\n", lo, hi, sub.n, ds[0].n);
+    for (int a = 0; a < x->n_archs; a++) {
+        const exp_arch_job job = {.arch = x->archs[a], .train = &sub, .tag = "mu",
+                                  .extra = json_pack("{s:[f,f], s:I}", "train_mu", lo, hi, "train_size", (json_int_t)sub.n)};
+        if (!exp_run_arch(x, ds, &job, jarchs, t, n_val, err, errlen)) return nn_dataset_free(&sub), false;
+    }
+    nn_dataset_free(&sub);
     return true;
 }
