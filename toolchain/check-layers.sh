@@ -7,7 +7,7 @@ set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 rooms=(kernels arch lib/io lib/lattice lib/nn lib/api tools/opts
        tools/stats tools/problems tools/timing tools/machine tools/baseline tools/verify tools/bench tools/gbench tools/track
-       tools/tune tools/search tools/report tools/cli)
+       tools/tune tools/report tools/experiment tools/search tools/cli)
 rank() {   # the rank of the room holding path $1 (-1: not in a room)
     local i best=-1 len=0
     for i in "${!rooms[@]}"; do

@@ -81,6 +81,40 @@ double nn_eval_loss(nn_model *m, const nn_dataset *d, const long *idx, long n, d
     return n > 0 ? sum / n : NAN;
 }
 
+void nn_augment_shift(uint64_t trial_seed, int epoch, long sample, int nt, int nx, int *dt, int *dx) {
+    uint64_t s = trial_seed * 0x9E3779B97F4A7C15ull ^ (uint64_t)epoch * 0xD1B54A32D192ED03ull ^
+                 (uint64_t)sample * 0xABC98388FB8FAC03ull;
+    const uint64_t z = sm64(&s);
+    *dt = (int)(((z >> 32) * (uint64_t)nt) >> 32), *dx = (int)(((z & 0xffffffffu) * (uint64_t)nx) >> 32);
+}
+
+void nn_roll_sample(const int16_t *src, int16_t *dst, int nt, int nx, int dt, int dx) {
+    for (int c = 0; c < 4; c++)
+        for (int t = 0; t < nt; t++) {
+            const int16_t *row = src + ((size_t)c * nt + t) * nx;
+            int16_t *out = dst + ((size_t)c * nt + (t + dt) % nt) * nx;
+            memcpy(out + dx, row, (size_t)(nx - dx) * sizeof(int16_t));
+            memcpy(out, row + nx - dx, (size_t)dx * sizeof(int16_t));
+        }
+}
+
+/* The input of one training batch: samples order[0..nb) of d, each rolled (augmentation) into
+ * scratch first when scratch is non-NULL. */
+static void batch_input(nn_model *m, const nn_dataset *d, const long *order, int nb, int16_t *scratch,
+                        uint64_t trial_seed, int epoch) {
+    if (!scratch) {
+        nn_model_set_input(m, d->x, order, nb);
+        return;
+    }
+    const size_t per = (size_t)4 * d->nt * d->nx;
+    for (int b = 0; b < nb; b++) {
+        int dt, dx;
+        nn_augment_shift(trial_seed, epoch, order[b], d->nt, d->nx, &dt, &dx);
+        nn_roll_sample(d->x + (size_t)order[b] * per, scratch + b * per, d->nt, d->nx, dt, dx);
+    }
+    nn_model_set_input(m, scratch, NULL, nb);
+}
+
 /* One line per epoch, for a log as for a terminal; the time left is an upper bound (early stopping
  * may end the run sooner). */
 static void print_epoch(const nn_train_opts *o, int ep, float tl, float vl, bool best, double rate, double elapsed) {
@@ -104,8 +138,9 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
     const size_t nmem = 4 * npa + (((size_t)B * outs + 15) & ~(size_t)15);
     float *mem = aligned_alloc(64, nmem * sizeof(float)); /* size: a multiple of the alignment */
     long *order = malloc((size_t)n_train * sizeof(long));
-    if (!mem || !order) {
-        free(mem), free(order);
+    int16_t *scratch = o->augment == NN_AUG_TRANSLATE ? malloc((size_t)B * 4 * d->nt * d->nx * sizeof(int16_t)) : NULL;
+    if (!mem || !order || (o->augment == NN_AUG_TRANSLATE && !scratch)) {
+        free(mem), free(order), free(scratch);
         return snprintf(err, errlen, "out of memory"), false;
     }
     memset(mem, 0, nmem * sizeof(float));
@@ -127,7 +162,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
         double t0 = now_s(), sum = 0;
         for (long s = 0; s < n_train; s += B) {
             int nb = (int)(n_train - s < B ? n_train - s : B);
-            nn_model_set_input(m, d->x, order + s, nb);
+            batch_input(m, d, order + s, nb, scratch, trial_seed, ep);
             gather_y(d, order + s, nb, y);
             nn_model_forward(m, nb);
             sum += (double)nn_model_backward(m, nb, y) * nb;
@@ -144,7 +179,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
             /* a diverged run has no trustworthy "best" weights to present as trained */
             snprintf(err, errlen, "training diverged at epoch %d (%s loss %g); try a smaller --lr", ep,
                      isfinite(tl) ? "validation" : "training", isfinite(tl) ? (double)vl : (double)tl);
-            free(mem), free(order);
+            free(mem), free(order), free(scratch);
             return false;
         }
         if (vl < r->best_val) {
@@ -163,5 +198,6 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
     r->samples_per_s = t_train > 0 ? samples / t_train : 0;
     free(mem);
     free(order);
+    free(scratch);
     return true;
 }

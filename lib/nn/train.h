@@ -13,8 +13,14 @@
 #include "lib/nn/model.h"
 #include "lib/nn/nnio.h"
 
+/* Translation augmentation (the seed's control for the non-equivariant nets): every training sample
+ * of every epoch rolled cyclically on the periodic lattice by a shift drawn from the trial's seed,
+ * the epoch and the sample's index (nn_augment_shift), so a run stays reproducible bit for bit. */
+typedef enum { NN_AUG_NONE = 0, NN_AUG_TRANSLATE } nn_augment;
+
 typedef struct {
     int epochs, patience;
+    nn_augment augment;
     float lr, weight_decay;
     double val_frac;
     uint64_t seed;
@@ -45,6 +51,12 @@ long nn_train_split(long n, double val_frac, uint64_t seed, long *idx);
 bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long n_train, const long *val_idx,
                   long n_val, const nn_train_opts *o, uint64_t trial_seed, nn_train_result *r, char *err,
                   size_t errlen);
+
+/* The shift (dt in 0..nt-1, dx in 0..nx-1) of sample `sample` in epoch `epoch` of a trial. */
+void nn_augment_shift(uint64_t trial_seed, int epoch, long sample, int nt, int nx, int *dt, int *dx);
+/* The cyclic roll of one sample src [4][nt][nx] into dst: dst[c][(t+dt)%nt][(x+dx)%nx] = src[c][t][x]
+ * (the model's NHWC input of dst is the same roll of src's: the layout change is per site). */
+void nn_roll_sample(const int16_t *src, int16_t *dst, int nt, int nx, int dt, int dx);
 
 /* Mean loss of the model over samples idx[0..n) (all samples when idx is NULL) in batches; for
  * one-output BCE models also the accuracy (threshold 0.5) when acc != NULL (else -1).  NaN when

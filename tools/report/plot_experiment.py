@@ -29,6 +29,13 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX" in DIR
                               also holds the median test loss per lattice size, with per-(eta, mu) data the
                               median test loss (and accuracy, detection) per (eta, mu) on the largest test
                               lattice, and with per-K data the median test loss per K, one table per lattice)
+A study's results.json ("study", tools/experiment/studies.c) gets its own figure and table instead
+(tools/report/plot_study.py):
+  report_study_sizes.png      train_sizes: test loss against training-set size, one line per architecture
+                              (median over trials, min-max band), on the training lattice and over all sizes
+  report_study_augment.png    augment: test loss per architecture with (hatched) and without translation
+                              augmentation, on the training lattice and over all sizes
+  report_table.md             the study's table: median, min and max over trials per row
 Exit status: 0 done, 2 bad input (one line on stderr), 3 anything else (missing matplotlib, a write
 error...; one line on stderr).
 """
@@ -645,6 +652,8 @@ def table(plt, r, outdir, written):
     plt.close(fig)
 
 
+
+
 def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
@@ -670,6 +679,13 @@ def main(argv):
     except ImportError as e:
         die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 3)
     written, notes = [], []
+    from plot_study import STUDY_PLOTS, study_table  # the studies' figures (tools/report/plot_study.py)
+    if r.get("study") in STUDY_PLOTS:
+        STUDY_PLOTS[r["study"]](plt, r, outdir, written)
+        study_table(r, outdir, written)
+        for w in written:
+            print("wrote " + w)
+        return 0
     plot_vs_lattice(plt, r, outdir, written)
     plot_vs_mu(plt, r, outdir, written, notes)
     plot_vs_label(plt, r, outdir, written, notes)
