@@ -102,11 +102,14 @@ FORCE:
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-bins fuzz fuzz-bins fuzz-coverage clean FORCE
+.PHONY: all deps deps-test run test test-bins fuzz fuzz-bins fuzz-coverage clean FORCE
 all: $(if $(CROSS),$(BUILD)/latbench,latbench)
 
+# what running needs (make run); make test adds what only the tests, fuzzing and man pages need
 deps:
 	@toolchain/install-deps.sh
+deps-test:
+	@toolchain/install-deps.sh --test
 
 # copy, then rename: a running ./latbench keeps its old file ("text file busy" otherwise)
 latbench: $(BUILD)/latbench
@@ -204,7 +207,7 @@ endif
 # fuzz target, summed into one "N passed, N failed" line.  The clang build only checks that every
 # source compiles and links warning-free (nothing runs it): at -O0, a quarter of -O3's compile time
 # (clang's warnings come from its front end, whatever the optimization level).
-test: deps
+test: deps-test
 	@$(MAKE) -j$(JOBS) --no-print-directory all test-bins
 	@$(MAKE) -j$(JOBS) --no-print-directory test-bins BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 	@$(MAKE) -j$(JOBS) --no-print-directory BUILD=build/clang CC=clang OPT=-O0 EXTRA_CFLAGS=-Werror build/clang/latbench
@@ -214,7 +217,8 @@ test: deps
 
 # --- install (README, "Install") ---
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, both libraries, the public header,
-# latbench.pc, the man page latbench(1) (help2man over every command's --help), the bash completion
+# latbench.pc, the man pages latbench(1) (help2man over every command's --help) and latbench-COMMAND(1)
+# per command, the bash completion
 # and the plotting scripts.  Everything comes from the build's own objects (BUILD), nothing is rebuilt
 # that is up to date; the man page and the completion run the built binary.  make uninstall removes
 # the same files.
@@ -227,21 +231,45 @@ INSTALL_FILES := bin/latbench lib/liblatbench.a lib/$(SO_FILE) lib/$(SO_NAME) li
 
 $(BUILD)/man/latbench.1: $(BUILD)/latbench toolchain/man-commands.sh
 	@mkdir -p $(dir $@)
-	@command -v help2man >/dev/null || { echo "install: help2man is missing (make deps installs it)" >&2; exit 1; }
+	@command -v help2man >/dev/null || { echo "install: help2man is missing (toolchain/install-deps.sh --test installs it)" >&2; exit 1; }
 	toolchain/man-commands.sh $< > $(BUILD)/man/commands.h2m
 	help2man --no-info --no-discard-stderr --section=1 --include=$(BUILD)/man/commands.h2m --version-string=$(LB_VERSION) \
 	    --name="SIMD kernel benchmark harness, worm sampler and neural-net runtime" -o $@.tmp $<
 	@mv -f $@.tmp $@
 
+# latbench-COMMAND(1) for every command (help2man over its --help; latbench(1) lists them in SEE ALSO)
+$(BUILD)/man/cmds/stamp: $(BUILD)/latbench toolchain/man-pages.sh
+	@command -v help2man >/dev/null || { echo "install: help2man is missing (toolchain/install-deps.sh --test installs it)" >&2; exit 1; }
+	@rm -rf $(dir $@)
+	toolchain/man-pages.sh $< $(LB_VERSION) $(dir $@)
+	@touch $@
+
 $(BUILD)/latbench.bash: $(BUILD)/latbench toolchain/completion.sh
 	toolchain/completion.sh $< > $@.tmp && mv -f $@.tmp $@
 
+# The installed static library exports what the shared one does and nothing else: the library's
+# objects linked into one relocatable object (their calls to one another resolved inside it; -d: the
+# common symbols of named OpenMP critical sections allocated, so they can be made local too), every
+# global symbol but the API made local.  The API is the one list of toolchain/latbench.map (its
+# global "PREFIX*;" patterns); build/liblatbench.a itself keeps its names for the tests and tools.
+LB_EXPORT_RE := ^($(shell sed -n 's/^ *\([A-Za-z_][A-Za-z0-9_]*\)\*;.*/\1/p' toolchain/latbench.map | paste -sd'|'))
+OBJCOPY  ?= objcopy
+$(BUILD)/install/liblatbench.a: $(LIB_OBJ) toolchain/latbench.map
+	@mkdir -p $(dir $@)
+	$(CC) -r -nostdlib -Wl,-d -o $(BUILD)/install/latbench.o $(LIB_OBJ)
+	nm -g --defined-only $(BUILD)/install/latbench.o | awk 'NF >= 3 {print $$3}' | grep -E '$(LB_EXPORT_RE)' \
+	    > $(BUILD)/install/latbench.syms
+	$(OBJCOPY) --keep-global-symbols=$(BUILD)/install/latbench.syms $(BUILD)/install/latbench.o
+	@rm -f $@
+	ar rcs $@ $(BUILD)/install/latbench.o
+
 .PHONY: install uninstall
-install: $(BUILD)/latbench $(BUILD)/liblatbench.a $(BUILD)/$(SO_FILE) $(BUILD)/man/latbench.1 $(BUILD)/latbench.bash
+install: $(BUILD)/latbench $(BUILD)/install/liblatbench.a $(BUILD)/$(SO_FILE) $(BUILD)/man/latbench.1 $(BUILD)/man/cmds/stamp \
+    $(BUILD)/latbench.bash
 	install -d $(D)/bin $(D)/lib/pkgconfig $(D)/include $(D)/share/man/man1 \
 	    $(D)/share/bash-completion/completions $(D)/share/latbench
 	install -m 755 $(BUILD)/latbench $(D)/bin/latbench
-	install -m 644 $(BUILD)/liblatbench.a $(D)/lib/liblatbench.a
+	install -m 644 $(BUILD)/install/liblatbench.a $(D)/lib/liblatbench.a
 	install -m 755 $(BUILD)/$(SO_FILE) $(D)/lib/$(SO_FILE)
 	ln -sf $(SO_FILE) $(D)/lib/$(SO_NAME)
 	ln -sf $(SO_NAME) $(D)/lib/liblatbench.so
@@ -249,11 +277,12 @@ install: $(BUILD)/latbench $(BUILD)/liblatbench.a $(BUILD)/$(SO_FILE) $(BUILD)/m
 	    -e 's|@LIBS_PRIVATE@|$(LIB_OMP) -lm -lpthread|' toolchain/latbench.pc.in > $(D)/lib/pkgconfig/latbench.pc
 	install -m 644 include/latbench.h $(D)/include/latbench.h
 	install -m 644 $(BUILD)/man/latbench.1 $(D)/share/man/man1/latbench.1
+	install -m 644 $(BUILD)/man/cmds/latbench-*.1 $(D)/share/man/man1/
 	install -m 644 $(BUILD)/latbench.bash $(D)/share/bash-completion/completions/latbench
 	install -m 644 tools/report/*.py $(D)/share/latbench/
 
 uninstall:
-	rm -f $(addprefix $(D)/,$(INSTALL_FILES))
+	rm -f $(addprefix $(D)/,$(INSTALL_FILES)) $(D)/share/man/man1/latbench-*.1
 	-rmdir $(D)/share/latbench 2>/dev/null
 
 clean:

@@ -37,6 +37,14 @@ bad=$(echo "$syms" | grep -v '^latbench_' | head -5 | tr '\n' ' ')
 [ "$n" -ge 20 ] || fail "only $n latbench_ symbols exported"
 readelf -d "$p/lib/liblatbench.so" | grep -q "SONAME.*\[liblatbench.so.$major\]" || fail "SONAME is not liblatbench.so.$major"
 ok "$n symbols exported, all latbench_*; SONAME liblatbench.so.$major"
+# the static archive alike: its internal names (lb_, io_, nn_, ...) are local, a program linking it
+# with its own helpers of those names does not clash
+ssyms=$(nm -g --defined-only "$p/lib/liblatbench.a" | awk 'NF >= 3 {print $3}')
+sn=$(echo "$ssyms" | grep -c '^latbench_')
+bad=$(echo "$ssyms" | grep -v '^latbench_' | head -5 | tr '\n' ' ')
+[ -z "$bad" ] || fail "the static library defines non-API global symbols: $bad"
+[ "$sn" -eq "$n" ] || fail "the static library defines $sn latbench_ symbols, the shared one exports $n"
+ok "static archive: $sn global symbols, all latbench_*, the same count as the shared library"
 
 cat >"$tmp/prog.c" <<'PROG'
 #include <latbench.h>
@@ -80,11 +88,14 @@ echo "$out" | grep -q '^prog ok' || fail "the shared program said: $out"
 ok "shared: $out"
 # static: the archive (-Bstatic for it alone), with Libs.private and Requires.private
 static_libs=${slibs/-llatbench/-Wl,-Bstatic -llatbench -Wl,-Bdynamic}
-cc -std=c99 $cflags -o "$tmp/prog-static" "$tmp/prog.c" $static_libs -lm >"$tmp/cc.log" 2>&1 ||
-    { cat "$tmp/cc.log"; fail "cc prog.c --static: $static_libs"; }
+# with a helper of the program named as library internals are (lb_, nn_, io_): no clash with the archive
+printf 'int lb_dispatch_get(void) { return 1; }\nint nn_model_params(void) { return 2; }\nint io_npy_write_fd(void) { return 3; }\n' \
+    >"$tmp/clash.c"
+cc -std=c99 $cflags -o "$tmp/prog-static" "$tmp/prog.c" "$tmp/clash.c" $static_libs -lm >"$tmp/cc.log" 2>&1 ||
+    { cat "$tmp/cc.log"; fail "cc prog.c clash.c --static: $static_libs"; }
 readelf -d "$tmp/prog-static" | grep -q 'NEEDED.*liblatbench' && fail "the static program needs liblatbench.so"
 out=$("$tmp/prog-static" 2>&1) || fail "the program linked to liblatbench.a: $out"
-ok "static ($static_libs): $out"
+ok "static ($static_libs, beside the program's own lb_/nn_/io_ names): $out"
 if command -v g++ >/dev/null; then
     echo '#include <latbench.h>' | g++ -x c++ -fsyntax-only -Wall -Wextra -Werror $cflags - || fail "latbench.h in C++"
     ok "latbench.h compiles as C++"
@@ -113,6 +124,16 @@ for c in $("$p/bin/latbench" --help | sed -n 's/^  \([a-z][a-z]*\)  *[^ ].*/\1/p
 done
 echo "$page" | grep -q -- '--worms-per-sweep' || fail "the man page lacks the commands' options"
 ok "man latbench renders, with every command's help"
+# a page per command, listed in latbench(1)'s SEE ALSO
+if command -v man >/dev/null; then
+    tp=$(MANPATH=$p/share/man MANWIDTH=120 man latbench-train 2>"$tmp/man.err") || { cat "$tmp/man.err"; fail "man latbench-train"; }
+    echo "$tp" | grep -q -- '--spec' || fail "man latbench-train lacks train's options"
+fi
+for c in $("$p/bin/latbench" --help | sed -n 's/^  \([a-z][a-z]*\)  *[^ ].*/\1/p'); do
+    [ -e "$p/share/man/man1/latbench-$c.1" ] || fail "no man page latbench-$c(1)"
+    grep -q "latbench\\\\-$c" "$p/share/man/man1/latbench.1" || fail "latbench(1) SEE ALSO does not list latbench-$c(1)"
+done
+ok "a man page per command (man latbench-train renders), each in latbench(1)'s SEE ALSO"
 
 # the completion: loads, completes a command and an option
 comp=$p/share/bash-completion/completions/latbench

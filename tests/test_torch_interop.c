@@ -5,6 +5,8 @@
  *    latbench's predictions;
  *  - a plain state_dict (no latbench metadata) is refused without --spec, with a line naming --spec,
  *    and accepted with --spec (a preset or a spec file);
+ *  - the same for the other commands that read a model file (model NAME, train --model): the net of
+ *    the state_dict from --spec, refused without it, and --spec refused with a name that is no model file;
  *  - a wrong --spec, or a state_dict with other module indices, is refused with one line naming the
  *    tensor and its expected shape, exit 2.
  * Fails (does not skip) when /usr/bin/python3 cannot import torch: `make test` installs it. */
@@ -143,6 +145,42 @@ static void test_state_dict_with_spec(void **s) {
     assert_int_equal(R.status, 0);
 }
 
+/* model and train read a state_dict through --spec as eval does (one helper): refused without it. */
+static void test_state_dict_model_train(void **s) {
+    (void)s;
+    char cmd[2048], a[1024], sd[512], out[512];
+    snprintf(sd, sizeof sd, "%s/sd-mt.safetensors", tmpdir);
+    snprintf(out, sizeof out, "%s/sd-mt-trained.safetensors", tmpdir);
+    snprintf(a, sizeof a, "statedict task1-eq %s", sd);
+    py(cmd, sizeof cmd, a);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 0);
+    snprintf(cmd, sizeof cmd, "model %s", sd);
+    cli_latbench(&R, NULL, cmd);
+    assert_refused("no model spec in its metadata", "--spec");
+    snprintf(cmd, sizeof cmd, "model %s --spec task1-eq", sd);
+    cli_latbench(&R, NULL, cmd);
+    printf("%s", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "net of --spec"));
+    assert_non_null(strstr(R.out, "parameters: "));
+    snprintf(cmd, sizeof cmd, "model %s --spec task1-st", sd);   /* other shapes: the tensor named */
+    cli_latbench(&R, NULL, cmd);
+    assert_refused("0.weight", "--spec task1-st");
+    snprintf(cmd, sizeof cmd, "train --model %s --data %s/reg8 --out %s --epochs 1 --threads 1 --quiet", sd, tmpdir, out);
+    cli_latbench(&R, NULL, cmd);
+    assert_refused("no model spec in its metadata", "--spec");
+    assert_int_equal(access(out, F_OK), -1);
+    snprintf(cmd, sizeof cmd, "train --model %s --spec task1-eq --data %s/reg8 --out %s --epochs 1 --threads 1 --quiet", sd,
+             tmpdir, out);
+    cli_latbench(&R, NULL, cmd);
+    printf("%s", R.out);
+    assert_int_equal(R.status, 0);
+    assert_int_equal(access(out, F_OK), 0);
+    cli_latbench(&R, NULL, "model task1-eq --spec task1-eq");   /* --spec is for a model file only */
+    assert_refused("--spec names the net of a model file", NULL);
+}
+
 /* A wrong --spec, and a state_dict numbered as AdaptiveAvgPool2d + Flatten would: one line, exit 2. */
 static void test_wrong_spec_refused(void **s) {
     (void)s;
@@ -196,6 +234,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_torch_to_latbench), cmocka_unit_test(test_trained_latbench_to_torch),
         cmocka_unit_test(test_state_dict_with_spec),      cmocka_unit_test(test_wrong_spec_refused),
+        cmocka_unit_test(test_state_dict_model_train),
         cmocka_unit_test(test_predictions_usage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian packages latbench needs, only those that are missing.
-# Usage: toolchain/install-deps.sh [extra-package ...]
+# Installs the Debian packages latbench needs, only those that are missing: what building and running
+# it needs (make run, make install without its man pages), and with --test also what only the tests,
+# the fuzzing and the man pages need (make test).
+# Usage: toolchain/install-deps.sh [--test] [extra-package ...]
 set -euo pipefail
-# libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (make fuzz, the fuzz smoke of make test; on
-# Debian 12 it pulls libclang-rt-14-dev); llvm: llvm-profdata and llvm-cov (make fuzz-coverage);
-# chromium: tests/test_dashboard.c loads the dashboard page headless (screenshot, DOM); help2man: the
-# man page latbench(1) of make install.
-pkgs=(build-essential clang libomp-dev libclang-rt-dev llvm libdnnl-dev libcmocka-dev libhwloc-dev libbenchmark-dev libbenchmark-tools python3-scipy pkg-config libjansson-dev libsqlite3-dev python3-numpy python3-torch python3-matplotlib chromium help2man "$@")
+# To build and run: the compiler, oneDNN (the baseline), hwloc, Google Benchmark (gbench), jansson,
+# sqlite (the history), numpy, matplotlib (report) and torch (the PyTorch side of the pipelines).
+pkgs=(build-essential pkg-config libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libsqlite3-dev python3-numpy
+      python3-matplotlib python3-torch)
+# To test: clang and its OpenMP (the clang build), libclang-rt-dev: clang's libFuzzer and sanitizer runtimes
+# (make fuzz, the fuzz smoke of make test; on Debian 12 it pulls libclang-rt-14-dev); llvm: llvm-profdata
+# and llvm-cov (make fuzz-coverage); cmocka; libbenchmark-tools and scipy (the tests' cross-checks);
+# chromium: tests/test_dashboard.c loads the dashboard page headless (screenshot, DOM); help2man: the man
+# pages of make install (tests/test_install.sh).
+test_pkgs=(clang libomp-dev libclang-rt-dev llvm libcmocka-dev libbenchmark-tools python3-scipy chromium help2man)
+if [ "${1:-}" = --test ]; then
+    shift
+    pkgs+=("${test_pkgs[@]}")
+fi
+pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

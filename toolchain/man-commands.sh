@@ -54,3 +54,6 @@ the source tree, where \fBlatbench report\fR finds its plotting scripts (else ne
 [SEE ALSO]
 The README.md of the source tree; the C API: latbench.h (pkg-config latbench).
 TAIL
+# a page per command: latbench-COMMAND(1)
+echo ".PP"
+for c in $cmds; do printf '.BR latbench\-%s (1)\n' "$c"; done

@@ -123,6 +123,16 @@ static void print_epoch(const nn_train_opts *o, int ep, float tl, float vl, bool
     fflush(o->progress);
 }
 
+/* Inside a long epoch, a line every 5 s: a batch log (a slow net, a loaded machine) is never silent
+ * for long between the epoch lines. */
+static void print_within(const nn_train_opts *o, int ep, long done, long n, double t0, double *t_line) {
+    double t = now_s();
+    if (t - *t_line < 5.0 || done >= n) return;
+    *t_line = t;
+    fprintf(o->progress, "epoch %4d/%d  %ld/%ld samples  %.0f samples/s\n", ep, o->epochs, done, n, done / (t - t0));
+    fflush(o->progress);
+}
+
 bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long n_train, const long *val_idx,
                   long n_val, const nn_train_opts *o, uint64_t trial_seed, nn_train_result *r, char *err,
                   size_t errlen) {
@@ -159,7 +169,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
     int since_best = 0;
     for (int ep = 1; ep <= o->epochs; ep++) {
         shuffle(order, n_train, &rs);
-        double t0 = now_s(), sum = 0;
+        double t0 = now_s(), t_line = t0, sum = 0;
         for (long s = 0; s < n_train; s += B) {
             int nb = (int)(n_train - s < B ? n_train - s : B);
             batch_input(m, d, order + s, nb, scratch, trial_seed, ep);
@@ -168,6 +178,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
             sum += (double)nn_model_backward(m, nb, y) * nb;
             hp.step++;
             opt->adamw_step(&hp, np, params, nn_model_grads(m), am, av, avmax);
+            if (o->progress) print_within(o, ep, s + nb, n_train, t0, &t_line);
         }
         double dt = now_s() - t0;
         t_train += dt;

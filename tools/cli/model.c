@@ -1,5 +1,6 @@
 /* latbench model NAME|FILE [--lattice NTxNX]: the layers of a preset, a spec file or a trained
- * model (.safetensors), their output shapes on a lattice and the parameter count. */
+ * model (.safetensors; --spec for one without latbench's metadata), their output shapes on a
+ * lattice and the parameter count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,11 @@ static const char *shape_str(int h, int w, int c, char *buf, size_t n) {
 }
 
 static void model_usage(void) {
-    printf("usage: latbench model NAME|SPECFILE|MODEL.safetensors [--lattice NTxNX]\n"
+    printf("usage: latbench model NAME|SPECFILE|MODEL.safetensors [--lattice NTxNX] [--spec PRESET|FILE]\n"
            "  the layers, output shapes and parameter count of a net on a lattice (default: a trained model's\n"
            "  lattice, a preset's native one - 60x4 for task1-*, 8x8 for the others -, else 8x8)\n"
+           "  --spec  the net of a model file without latbench's spec metadata (a PyTorch state_dict saved\n"
+           "          as safetensors); its tensors are checked against it\n"
            "  presets:");
     int n;
     const char *const *names = netspec_preset_names(&n);
@@ -51,9 +54,9 @@ static void model_usage(void) {
 }
 
 int cmd_model(int argc, char **argv) {
-    const char *name = NULL, *lat = NULL;
+    const char *name = NULL, *lat = NULL, *spec = NULL;
     char err[512];
-    static const struct option longopts[] = {{"lattice", required_argument, NULL, 'l'}, {0}};
+    static const struct option longopts[] = {{"lattice", required_argument, NULL, 'l'}, {"spec", required_argument, NULL, 's'}, {0}};
     opts_parser p;
     opts_init(&p, "model", argc, argv, longopts, NULL, false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
@@ -62,14 +65,15 @@ int cmd_model(int argc, char **argv) {
             return 0;
         }
         if (c == OPTS_ERR) return 2;
-        lat = p.arg;
+        if (c == 'l') lat = p.arg;
+        if (c == 's') spec = p.arg;
     }
     int first = opts_first_operand(&p);
     if (argc - first > 1) return nncli_fail("model", "give one model");
     if (argc - first == 1) name = argv[first];
-    if (!name) return nncli_fail("model", "usage: latbench model NAME|FILE [--lattice NTxNX]");
+    if (!name) return nncli_fail("model", "usage: latbench model NAME|FILE [--lattice NTxNX] [--spec PRESET|FILE]");
     netspec_loaded s;
-    if (!netspec_load(name, &s, err, sizeof err)) return nncli_fail("model", err);
+    if (!nncli_net(name, spec, &s, err, sizeof err)) return nncli_fail("model", err);
     int nt = 8, nx = 8;
     if (s.lattice[0] && !lat) lat = s.lattice;
     if (s.native[0] && !lat) lat = s.native;   /* a preset: the lattice the seed trained it on */

@@ -1,5 +1,8 @@
 #include "tools/cli/nncli.h"
 #include <stdio.h>
+#include <string.h>
+#include "lib/io/safetensors.h"
+#include "lib/nn/nnio.h"
 #include <sys/stat.h>
 
 int nncli_fail(const char *cmd, const char *msg) {
@@ -27,5 +30,19 @@ bool nncli_out_not_input(const char *opt, const char *out, const char *model, co
     if (same_file(model, &so))
         return snprintf(err, errlen, "%s %.250s is the --model file (refusing to overwrite an input)", opt, out), false;
     if (S_ISDIR(so.st_mode)) return snprintf(err, errlen, "%s %.250s is a directory", opt, out), false;
+    return true;
+}
+
+bool nncli_net(const char *name, const char *spec, netspec_loaded *s, char *err, size_t errlen) {
+    size_t n = strlen(name);
+    if (n < 12 || strcmp(name + n - 12, ".safetensors")) {
+        if (spec)
+            return snprintf(err, errlen, "--spec names the net of a model file (.safetensors); %.300s is not one", name), false;
+        return netspec_load(name, s, err, errlen);
+    }
+    io_st_file f;
+    if (!nn_model_open(name, spec, s, &f, err, errlen)) return false;
+    io_safetensors_free(&f);
+    if (spec) snprintf(s->origin, sizeof s->origin, "model file, net of --spec");
     return true;
 }

@@ -21,11 +21,13 @@
 #include "lib/nn/fit.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: latbench train --model NAME|SPECFILE --data DIR --out FILE.safetensors [options]\n"
+    fprintf(f, "usage: latbench train --model NAME|SPECFILE|MODEL.safetensors --data DIR --out FILE.safetensors [options]\n"
                "  --epochs N (200)  --batch N (100)  --lr X (1e-2)  --wd X (0)  --patience N (25)\n"
                "  --val-frac X (0.1)  --trials N (1)  --seed S (1)  --threads T (all cores)\n"
                "  --progress=auto|bar|lines|none  a line per epoch on stderr with the rate and the time left\n"
                "                      (none: nothing); --quiet = --progress=none\n"
+               "  --spec PRESET|FILE  the net of a --model file without latbench's spec metadata (a PyTorch\n"
+               "                      state_dict saved as safetensors); a model file gives its net, not its weights\n"
                "AdamW with amsgrad; early stopping on the validation loss keeps the best weights; the best\n"
                "trial (lowest validation loss) is written.\n");
 }
@@ -134,7 +136,7 @@ static int train_run(const nn_fit_job *j, const char *model, const char *task, d
 
 /* The command line of a training run. */
 typedef struct {
-    const char *model, *data, *out, *dump;
+    const char *model, *spec, *data, *out, *dump;
     long epochs, batch, patience, trials, threads;
     double lr, wd, vfrac;
     uint64_t seed;
@@ -153,7 +155,7 @@ static bool dbl_in(opts_parser *p, double lo, double hi, double *out) {
 
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, train_args *x) {
-    enum { MODEL = 256, DATA, OUT, DUMP, EPOCHS, BATCH, PATIENCE, TRIALS, THREADS, LR, WD, VFRAC, SEED, PROGRESS, QUIET };
+    enum { MODEL = 256, DATA, OUT, DUMP, EPOCHS, BATCH, PATIENCE, TRIALS, THREADS, LR, WD, VFRAC, SEED, PROGRESS, QUIET, SPEC };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, MODEL},       {"data", required_argument, NULL, DATA},
         {"out", required_argument, NULL, OUT},           {"dump-step", required_argument, NULL, DUMP},
@@ -162,6 +164,7 @@ static int parse_args(int argc, char **argv, train_args *x) {
         {"threads", required_argument, NULL, THREADS},   {"lr", required_argument, NULL, LR},
         {"wd", required_argument, NULL, WD},             {"val-frac", required_argument, NULL, VFRAC},
         {"seed", required_argument, NULL, SEED},         OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),
+        {"spec", required_argument, NULL, SPEC},
         {0}};
     *x = (train_args){.epochs = 200, .batch = 100, .patience = 25, .trials = 1, .lr = 1e-2, .vfrac = 0.1, .seed = 1,
                       .progress = OPTS_PROGRESS_AUTO};
@@ -171,6 +174,7 @@ static int parse_args(int argc, char **argv, train_args *x) {
         bool ok = c != OPTS_ERR;
         if (c == OPTS_HELP) return usage(stdout), 0;
         if (c == MODEL) x->model = p.arg;
+        if (c == SPEC) x->spec = p.arg;
         if (c == DATA) x->data = p.arg;
         if (c == OUT) x->out = p.arg;
         if (c == DUMP) x->dump = p.arg;
@@ -204,7 +208,7 @@ int cmd_train(int argc, char **argv) {
         return fail(err);
     if (threads == 0) threads = omp_get_num_procs();
     netspec_loaded sp;
-    if (!netspec_load(model, &sp, err, sizeof err)) return fail(err);
+    if (!nncli_net(model, x.spec, &sp, err, sizeof err)) return fail(err);
     nn_dataset d;
     if (!nn_dataset_load(data, &d, err, sizeof err)) return fail(err);
     train_cli c = {.model = model, .data = data, .batch = x.batch, .threads = threads};

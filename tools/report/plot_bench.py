@@ -216,9 +216,11 @@ def plot_vs_onednn(plt, ours, ctx, machine, out, stem, md, written):
         names.append("ours on fewer threads than oneDNN")
         handles.append(plt.Line2D([], [], color="0.3", lw=1.2))
         names.append("bar: our q1-q3 over repetitions")
-        fig.suptitle(f"latbench kernels vs oneDNN (best layout, with its reorders) — {machine}")
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
-        fig.legend(handles, names, loc="upper center", ncol=5, bbox_to_anchor=(0.5, 1 - 0.3 / fig.get_figheight()), frameon=False)
+        # the title, then the legend under it, then the panels: none over another
+        h = fig.get_figheight()
+        fig.suptitle(f"latbench kernels vs oneDNN (best layout, with its reorders) — {machine}", y=1 - 0.08 / h, va="top")
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.85 / h))
+        fig.legend(handles, names, loc="upper center", ncol=5, bbox_to_anchor=(0.5, 1 - 0.38 / h), frameon=False)
         p = os.path.join(out, f"{stem}-vs-onednn.png")
         save(fig, p)
         plt.close(fig)
@@ -233,7 +235,7 @@ def plot_roofline(plt, recs, ctx, machine, out, stem, md, written):
     threads = sorted({r["threads"] for r in pts})
     md.append("\n## Roofline inputs\n")
     with plt.rc_context(plt_rc):
-        fig, axes = plt.subplots(1, len(threads), figsize=(7 * len(threads), 5.6), squeeze=False, sharey=True)
+        fig, axes = plt.subplots(1, len(threads), figsize=(7 * len(threads), 7.4), squeeze=False, sharey=True)
         for ax, t in zip(axes[0], threads):
             sel = [r for r in pts if r["threads"] == t]
             peak, isa = peak_of(ctx, t)
@@ -269,17 +271,17 @@ def plot_roofline(plt, recs, ctx, machine, out, stem, md, written):
                 for k, r in enumerate(worst):
                     ax.annotate(str(k + 1), (r["flops"] / r["bytes"], max(r["GFLOPS"], floor)), fontsize=9, fontweight="bold",
                                 xytext=(-4 - 9 * (k % 2), 5 + 4 * k), textcoords="offset points", color="navy")
-                ax.text(0.02, 0.98, "ours farthest below the roof:\n" + "\n".join(
+                # under the panel, right of the legend (below its long first line), not over the roofs and points
+                ax.text(1.0, -0.18, "ours farthest below the roof:\n" + "\n".join(
                     f"{k + 1}: {short_label(r)} ({100 * frac(r):.0f}%)" for k, r in enumerate(worst)),
-                    transform=ax.transAxes, va="top", fontsize=8, color="navy",
-                    bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+                    transform=ax.transAxes, va="top", ha="right", fontsize=8, color="navy")
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_ylim(floor / 1.5, top * 1.8)
             ax.set_xlabel("arithmetic intensity (FLOP per compulsory byte)")
             ax.set_title(f"conv2d, {t} thread{'s' if t > 1 else ''}")
             ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=8, loc="lower right")
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.12), frameon=False)
         axes[0][0].set_ylabel("GFLOP/s")
         fig.suptitle(f"Roofline — {machine}")
         fig.tight_layout()
@@ -373,6 +375,10 @@ def main():
     if len(args) != 3 or args[1] != "--out":
         fail("usage: plot_bench.py RESULTS.json --out DIR")
     path, out = args[0], args[2]
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        fail(f"--out {out}: cannot create the directory: {e}")
     try:
         with open(path) as f:
             res = json.load(f)

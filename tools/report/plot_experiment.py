@@ -178,7 +178,7 @@ def plot_vs_lattice(plt, r, outdir, written):
     has_acc = any("accuracy" in (e or {}) for a in r["archs"] for t in a["trials"]
                   for e in (t.get("test") or {}).values() if isinstance(e, dict))
     ncol = 2 if has_acc else 1
-    fig, axes = plt.subplots(1, ncol, figsize=(8.5 * ncol, 6.2), squeeze=False)
+    fig, axes = plt.subplots(1, ncol, figsize=(8.5 * ncol + 3.6, 6.2), squeeze=False)
     markers = {"EQ": "o", "ST": "s", "FL": "^", "?": "D"}
     cmap = plt.get_cmap("tab10")
     panels = [("loss", "test loss (%s, mean over the test set)" % loss_name(task), True)]
@@ -199,9 +199,8 @@ def plot_vs_lattice(plt, r, outdir, written):
                 x, med, lo, hi = zip(*pts)
                 x = [v * dodge for v in x]
                 ax.plot(x, med, marker=m, color=c, lw=1.8, ms=7, label=label)
-                if len(x) > 1:
-                    ax.fill_between(x, lo, hi, color=c, alpha=0.15, lw=0)
-                ax.vlines(x, lo, hi, color=c, alpha=0.5, lw=1.2)  # the min-max range at each size
+                # the min-max range at each size as a bar (bands between sizes merged into one another)
+                ax.vlines(x, lo, hi, color=c, alpha=0.6, lw=1.4)
                 for l in lats:
                     ax.scatter([xs[l] * dodge] * len(vals[l]), vals[l], color=c, marker=m, s=16, alpha=0.5, lw=0)
                     allpos = allpos and all(v > 0 for v in vals[l])
@@ -223,9 +222,10 @@ def plot_vs_lattice(plt, r, outdir, written):
             ax.text(xs[tr], 0.98, " trained on %s" % tr, transform=ax.get_xaxis_transform(), va="top", ha="left",
                     fontsize=9, color="0.35")
         ax.grid(True, which="major", alpha=0.3)
-        if col == 0:
-            ax.legend(fontsize=8.5, loc="best", title="line: median over trials; band/bar: min-max; small marks: trials",
-                      title_fontsize=8)
+    # right of the last panel, never over the data
+    h, lab = axes[0][0].get_legend_handles_labels()
+    axes[0][ncol - 1].legend(h, lab, fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+                             title="line: median over trials\nbar: min-max; small marks: trials", title_fontsize=8)
     fig.suptitle("%s experiment%s: test %s vs lattice size (trained on %s; tested on %s)\n%s" %
                  (task, " (quick)" if r.get("quick") else "", "loss" + (" and accuracy" if has_acc else ""),
                   r["train_lattice"], ", ".join(lats), header(r)), fontsize=11)
@@ -313,7 +313,7 @@ def eta_text(eta):
 
 
 def log_y(axes_row, headroom=0.0):
-    """A log y axis shared by a row of panels, with plain-number tick labels (minor ones too when the row spans
+    """A log y axis shared by a row of panels, with 10^n tick labels (minor ones too when the row spans
     less than about a decade, where a log axis has few or no major ticks), and headroom (a fraction of the
     height) free of data at the top for annotations."""
     import matplotlib.ticker
@@ -323,10 +323,11 @@ def log_y(axes_row, headroom=0.0):
     if headroom:
         hi = hi * (hi / lo) ** (headroom / (1 - headroom))
         ax.set_ylim(lo, hi)
-    fmt = matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v)
-    ax.yaxis.set_major_formatter(fmt)
+    # one tick format on every log axis (10^n, as matplotlib's default), the minor ones alike
+    ax.yaxis.set_major_formatter(matplotlib.ticker.LogFormatterSciNotation())
     narrow = hi / lo < 12
-    ax.yaxis.set_minor_formatter(fmt if narrow else matplotlib.ticker.NullFormatter())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.LogFormatterSciNotation(labelOnlyBase=False) if narrow
+                                 else matplotlib.ticker.NullFormatter())
     for a in axes_row:
         a.tick_params(axis="y", which="both", labelleft=True, labelsize=8.5)
         a.grid(True, which="minor" if narrow else "major", axis="y", alpha=0.3)
@@ -498,12 +499,13 @@ def plot_vs_label(plt, r, outdir, written, notes):
                 continue
             any_data = True
             c = cmap(i % 10)
-            off = min(0.3, 0.08 * (na - 1)) * ((i / (na - 1)) - 0.5) if na > 1 else 0.0  # side by side around K
+            off = min(0.5, 0.08 * (na - 1)) * ((i / (na - 1)) - 0.5) if na > 1 else 0.0  # side by side around K
             ks = sorted(d)
-            x = [k + off for k in ks]
-            ax.plot(x, [median(d[k]) for k in ks], color=c, marker="o", ms=4, lw=1.5)
-            if len(x) > 1:
-                ax.fill_between(x, [min(d[k]) for k in ks], [max(d[k]) for k in ks], color=c, alpha=0.12, lw=0)
+            x, med = [k + off for k in ks], [median(d[k]) for k in ks]
+            ax.plot(x, med, color=c, marker="o", ms=3.5, lw=1.5)
+            # min-max over trials as bars: bands of nine nets merged into one another
+            ax.errorbar(x, med, yerr=[[m - min(d[k]) for m, k in zip(med, ks)], [max(d[k]) - m for m, k in zip(med, ks)]],
+                        fmt="none", ecolor=c, elinewidth=0.9, capsize=1.5, alpha=0.6)
         for k in trained:
             ax.axvline(k, ymax=0.87, color="0.4", ls="--", lw=1.2)  # below the annotation
         if trained:
@@ -527,7 +529,7 @@ def plot_vs_label(plt, r, outdir, written, notes):
         log_y(axes[0], 0.12 if trained else 0.0)
     else:
         axes[0][0].set_ylabel("test loss (MSE of the predicted K)")
-    bottom_legends(fig, arch_handles, style_handles, "")
+    bottom_legends(fig, arch_handles, style_handles, "", spread="bar")
     fig.suptitle("count experiment%s: test loss per number of open worms K, per test lattice (trained on %s)\n%s" %
                  (" (quick)" if r.get("quick") else "", tr, header(r)), fontsize=11)
     fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
