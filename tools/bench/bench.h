@@ -140,6 +140,10 @@ void bench_seq_run_once(void *seq);
 const conv2d_ops *bench_scalar_conv2d(void);
 const pool_ops *bench_scalar_pool(void);
 bool bench_wanted(const bench_run *r, const char *name, const char *layers);
+/* The <impl> part of a benchmark name (README "Benchmark names") for a variant of a kernel op:
+ * "ours" for the one the dispatcher picked (dispatched), "scalar" for the scalar reference,
+ * "variant:<name>" for any other.  bench and bench --gbench name their rows through it. */
+void bench_impl_name(const char *variant, lb_isa isa, bool dispatched, char *buf, size_t len);
 /* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
 float *bench_alloc_filled(size_t n, unsigned seed);
 

@@ -9,13 +9,18 @@
 #include <stdio.h>
 
 /* The schema this binary writes; a database with a newer one is refused, an older one migrated. */
-#define HIST_SCHEMA_VERSION 2
+#define HIST_SCHEMA_VERSION 3
 /* The first line of the export text (then one "run" line per run, one "rec" line per record), and
  * its format's version (apart from the schema's: the text did not change with the series table). */
 #define HIST_TEXT_MAGIC "latbench-history"
 #define HIST_TEXT_VERSION 1
 
 typedef struct hist_db hist_db;
+
+/* A benchmark name of an earlier latbench in today's grammar (history_names.c; README "Benchmark
+ * names"): "/real_time" dropped, "worm_sweep/" -> "worm/", a bare variant name as impl ->
+ * "variant:<name>"; a current name is returned unchanged.  False when out is too short. */
+bool hist_name_upgrade(const char *name, char *out, size_t len);
 
 /* One run: where and how it was measured. */
 typedef struct {
