@@ -75,13 +75,14 @@ bool hist_list(hist_db *db, const char *machine, const char *filter, bool json, 
 /* What `latbench history` looks at: the series of machine (NULL: all) whose name contains filter
  * (NULL: all), the runs since `since` (NULL: all; a date YYYY-MM-DD..., or a commit prefix: the runs
  * after its first one), the newest `window` values of each (0: all); the change-point test's alpha,
- * permutations, smallest segment and seed (changepoint.h); threshold in percent. */
+ * permutations, smallest segment, seed and newest-runs test (changepoint.h); threshold in percent. */
 typedef struct {
     const char *machine, *filter, *since;
     int window;
     double threshold, alpha;
     int perms, min_size;
     unsigned long long seed;
+    int tail;             /* the newest-runs test's run count (changepoint.h; 0: its default, -1: off) */
     bool json;
     /* When set, each series' values (oldest first, cut to the window) go to visit instead of the
      * change-point report (history replay); quantity 0: a time (higher is slower), 1 and 2: ratios
