@@ -36,7 +36,7 @@ static void test_one_step(void **s) {
     double st[] = {0.10};
     series(x, 80, 0.02, at, st, 1, 7);
     hist_cp cp[8];
-    hist_cp_opts o = {0.01, 199, 3, 42};
+    hist_cp_opts o = {0.01, 199, 3, 42, 0};
     int k = hist_changepoints(x, 80, &o, cp, 8);
     assert_int_equal(k, 1);
     assert_true(abs(cp[0].index - 50) <= 1);
@@ -52,7 +52,7 @@ static void test_two_steps(void **s) {
     double st[] = {0.10, -0.15};
     series(x, 120, 0.02, at, st, 2, 11);
     hist_cp cp[8];
-    hist_cp_opts o = {0.01, 199, 3, 1};
+    hist_cp_opts o = {0.01, 199, 3, 1, 0};
     int k = hist_changepoints(x, 120, &o, cp, 8);
     assert_int_equal(k, 2);
     assert_true(cp[0].index < cp[1].index);
@@ -69,7 +69,7 @@ static void test_noise_has_none(void **s) {
     for (int sd = 0; sd < seeds; sd++) {
         series(x, 60, 0.03, NULL, NULL, 0, 1000 + (uint64_t)sd);
         hist_cp cp[8];
-        hist_cp_opts o = {0.01, 199, 3, (uint64_t)sd};
+        hist_cp_opts o = {0.01, 199, 3, (uint64_t)sd, 0};
         int k = hist_changepoints(x, 60, &o, cp, 8);
         assert_true(k >= 0);
         clean += k == 0;
@@ -85,7 +85,7 @@ static void test_deterministic(void **s) {
     double st[] = {0.05, 0.05};
     series(x, 90, 0.03, at, st, 2, 5);
     hist_cp a[8], b[8];
-    hist_cp_opts o = {0.05, 99, 3, 1234};
+    hist_cp_opts o = {0.05, 99, 3, 1234, 0};
     int ka = hist_changepoints(x, 90, &o, a, 8), kb = hist_changepoints(x, 90, &o, b, 8);
     assert_int_equal(ka, kb);
     assert_true(ka >= 1);
@@ -99,7 +99,7 @@ static void test_short_and_constant(void **s) {
     (void)s;
     double x[40];
     hist_cp cp[4];
-    hist_cp_opts o = {0.01, 199, 5, 3};
+    hist_cp_opts o = {0.01, 199, 5, 3, 0};
     for (int i = 0; i < 40; i++) x[i] = i < 5 ? 1 : 2;
     assert_int_equal(hist_changepoints(x, 9, &o, cp, 4), 0);   /* n < 2 * min_size */
     assert_int_equal(hist_changepoints(x, 0, &o, cp, 4), 0);
@@ -116,9 +116,29 @@ static void test_short_and_constant(void **s) {
     assert_true(isnan(cp[0].step));
 }
 
+/* A step only 3 runs old is called at its first run (by the newest-runs test where E-Divisive's
+ * permutation test of the best split does not reach alpha), and noise alone is not. */
+static void test_newest_runs(void **s) {
+    (void)s;
+    double x[43];
+    int at[] = {40};
+    double st[] = {0.10};
+    series(x, 43, 0.01, at, st, 1, 3);
+    hist_cp cp[8];
+    hist_cp_opts on = {0.01, 199, 3, 1, 0};
+    int k = hist_changepoints(x, 43, &on, cp, 8);
+    assert_int_equal(k, 1);
+    assert_int_equal(cp[0].index, 40);
+    assert_true(fabs(cp[0].step - 0.10) < 0.03);
+    /* and not on the same runs without the step */
+    series(x, 43, 0.01, NULL, NULL, 0, 3);
+    assert_int_equal(hist_changepoints(x, 43, &on, cp, 8), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_step),
+        cmocka_unit_test(test_newest_runs),
         cmocka_unit_test(test_two_steps),
         cmocka_unit_test(test_noise_has_none),
         cmocka_unit_test(test_deterministic),

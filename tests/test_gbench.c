@@ -53,6 +53,15 @@ static const conv2d_ops *best_conv2d(void) {
     return best;
 }
 
+/* The <impl> part of a variant's name (README "Benchmark names"): ours for the dispatched one. */
+static const char *impl_of(const char *variant, const char *dispatched, char *buf, size_t len) {
+    if (dispatched && !strcmp(variant, dispatched)) snprintf(buf, len, "ours");
+    else if (!strcmp(variant, "scalar")) snprintf(buf, len, "scalar");
+    else snprintf(buf, len, "variant:%s", variant);
+    return buf;
+}
+
+/* Listed by --benchmark_list_tests (google-benchmark's own names: with /real_time). */
 static bool listed(const char *op, const char *problem, const char *impl, int threads) {
     char line[256];
     snprintf(line, sizeof line, "\n%s/%s/%s/threads:%d/real_time\n", op, problem, impl, threads);
@@ -64,12 +73,14 @@ static void test_list_has_every_variant_the_cpu_runs(void **state) {
     cli_latbench(&R, NULL, "bench --gbench " SMALL " --benchmark_list_tests");
     assert_int_equal(R.status, 0);
     int n;
+    char impl[80];
     const conv2d_ops *v = lb_conv2d_variants(&n);
     for (int i = 0; i < n; i++) {
         bool runs = lb_cpu_supports(&cpu, v[i].isa);
+        impl_of(v[i].name, lb_dispatch_get()->conv2d->name, impl, sizeof impl);
         for (int pass = 0; pass < 3; pass++) {
             static const char *const ops[] = {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weights"};
-            assert_int_equal(listed(ops[pass], PROBLEM, v[i].name, 1), runs);
+            assert_int_equal(listed(ops[pass], PROBLEM, impl, 1), runs);
         }
         if (!runs) {
             printf("SKIP conv2d/%s: this CPU lacks %s (the registry leaves it out)\n", v[i].name, lb_isa_name(v[i].isa));
@@ -79,13 +90,15 @@ static void test_list_has_every_variant_the_cpu_runs(void **state) {
         }
     }
     const worm_ops *w = lb_worm_variants(&n);
-    for (int i = 0; i < n; i++)
-        assert_int_equal(listed("worm_sweep", "60x4_eta4.01_lambda1_mu1.00", w[i].name, 1), lb_cpu_supports(&cpu, w[i].isa));
+    for (int i = 0; i < n; i++)   /* every worm variant is timed: none is "ours" */
+        assert_int_equal(listed("worm", "60x4_eta4.01_lambda1_mu1.00", impl_of(w[i].name, NULL, impl, sizeof impl), 1),
+                         lb_cpu_supports(&cpu, w[i].isa));
+    assert_true(listed("conv2d_fwd", PROBLEM, "ours", 1));
     /* every op of every enumerator is registered */
     static const char *const all_ops[] = {"conv2d_fwd/", "conv2d_bwd_data/", "conv2d_bwd_weights/", "pool_fwd/", "pool_bwd/",
                                           "gpool_fwd/", "gpool_bwd/", "lrelu_fwd/", "lrelu_bwd/", "sigmoid_fwd/", "sigmoid_bwd/",
                                           "dense_fwd/", "dense_bwd_data/", "dense_bwd_weights/", "flatten_fwd/", "flatten_bwd/",
-                                          "loss_mse/", "loss_bce_logits/", "adamw_step/", "worm_sweep/"};
+                                          "loss_mse/", "loss_bce_logits/", "adamw_step/", "worm/"};
     for (size_t i = 0; i < sizeof all_ops / sizeof all_ops[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "\n%s", all_ops[i]);
@@ -109,15 +122,15 @@ static void test_list_honours_the_isa_cap(void **state) {
     }
     cli_latbench(&R, "LATBENCH_ISA=avx2", "bench --gbench " SMALL " --benchmark_list_tests");
     assert_int_equal(R.status, 0);
-    assert_null(strstr(R.out, "/avx512/"));
-    assert_true(listed("conv2d_fwd", PROBLEM, "avx2", 1));
+    assert_null(strstr(R.out, "/variant:avx512"));
+    assert_true(listed("conv2d_fwd", PROBLEM, "ours", 1));   /* the cap's variant is the dispatched one */
     assert_true(listed("conv2d_fwd", PROBLEM, "scalar", 1));
     assert_non_null(strstr(R.out, "skipped: conv2d/avx512 (above the LATBENCH_ISA cap avx2)"));
     cli_latbench(&R, "LATBENCH_ISA=scalar", "bench --gbench " SMALL " --benchmark_list_tests");
     assert_int_equal(R.status, 0);
-    assert_null(strstr(R.out, "/avx512/"));
-    assert_null(strstr(R.out, "/avx2/"));
-    assert_true(listed("adamw_step", "n1800_amsgrad", "scalar", 1));
+    assert_null(strstr(R.out, "/variant:"));
+    assert_null(strstr(R.out, "conv2d_fwd/" PROBLEM "/scalar/"));   /* the scalar variant is the dispatched one: ours */
+    assert_true(listed("adamw_step", "n1800_amsgrad", "ours", 1));
 }
 
 static void test_threads_option(void **state) {
@@ -169,7 +182,7 @@ static void test_random_interleaving(void **state) {
                                         "conv2d_fwd/" HALO_PROBLEM "/onednn_any/", "pool_bwd/max_mb1_c8_ih8iw8_k2s2/onednn_any/"};
     for (int i = 0; i < (HAVE_ONEDNN ? 4 : 2); i++) {
         char line[160];
-        snprintf(line, sizeof line, "%sthreads:1/real_time_median ", names[i]);
+        snprintf(line, sizeof line, "%sthreads:1_median ", names[i]);
         if (!strstr(R.out, line)) fail_msg("no %s in\n%s", line, R.out);
     }
 }
@@ -193,11 +206,12 @@ static void test_json_run(void **state) {
     char dir[] = "/tmp/test_gbench_XXXXXX", out[128], args[1024];
     assert_non_null(mkdtemp(dir));
     snprintf(out, sizeof out, "%s/run.json", dir);
-    const char *impls[3] = {"scalar", best->isa != LB_ISA_SCALAR ? best->name : NULL, ONEDNN_IMPL};
+    /* named as bench names its rows (no /real_time): ours (the dispatched variant), scalar, oneDNN */
+    const char *impls[3] = {lb_dispatch_get()->conv2d->isa != LB_ISA_SCALAR ? "scalar" : NULL, "ours", ONEDNN_IMPL};
     snprintf(args, sizeof args,
-             "bench --gbench " SMALL " --benchmark_filter='^conv2d_fwd/" PROBLEM "/(scalar|%s|onednn_any)/' "
+             "bench --gbench " SMALL " --benchmark_filter='^conv2d_fwd/" PROBLEM "/(scalar|ours|onednn_any)/' "
              "--benchmark_min_time=0.001 --benchmark_repetitions=2 --benchmark_out=%s --benchmark_out_format=json",
-             best->name, out);
+             out);
     cli_latbench(&R, NULL, args);
     if (R.status != 0) fail_msg("latbench failed:\n%s", R.out);
     json_error_t err;
@@ -226,7 +240,7 @@ static void test_json_run(void **state) {
     for (int k = 0; k < 3; k++) {
         if (!impls[k]) continue;
         char name[192];
-        snprintf(name, sizeof name, "conv2d_fwd/" PROBLEM "/%s/threads:1/real_time", impls[k]);
+        snprintf(name, sizeof name, "conv2d_fwd/" PROBLEM "/%s/threads:1", impls[k]);
         int iterations = 0, mean = 0, median = 0, stddev = 0;
         size_t i;
         json_t *b;
@@ -282,6 +296,80 @@ static void test_json_run(void **state) {
     rmdir(dir);
 }
 
+/* The names (run_name) of the timed rows of a result file, joined by newlines into out. */
+static void row_names(const char *path, char *out, size_t len) {
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root) fail_msg("%s: %s", path, err.text);
+    size_t i, n = 0;
+    json_t *b;
+    out[0] = 0;
+    json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        const char *name = json_string_value(json_object_get(b, "run_name"));
+        if (!type || strcmp(type, "iteration") || !name) continue;
+        char line[300];
+        snprintf(line, sizeof line, "%s\n", name);
+        if (!strstr(out, line) && n + strlen(line) < len) n += (size_t)snprintf(out + n, len - n, "%s", line);
+    }
+    json_decref(root);
+}
+
+/* bench and bench --gbench name one problem's rows alike: the same run_names, `latbench compare`
+ * and google-benchmark's compare.py match every row (no "only in" either file). */
+static void test_names_match_bench(void **state) {
+    (void)state;
+    char dir[] = "/tmp/test_gbench_XXXXXX", env[160], args[1024], b[128], g[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(env, sizeof env, "LATBENCH_HISTORY=%s/h.sqlite", dir);
+    snprintf(b, sizeof b, "%s/bench.json", dir);
+    snprintf(g, sizeof g, "%s/gbench.json", dir);
+    snprintf(args, sizeof args, "bench --quick --no-pipelines --no-history --scalar --threads 1 " SMALL " --filter conv2d_fwd/" PROBLEM
+             " --json %s", b);
+    cli_latbench(&R, env, args);
+    if (R.status != 0) fail_msg("bench failed:\n%s", R.out);
+    snprintf(args, sizeof args,
+             "bench --gbench " SMALL " --benchmark_filter='^conv2d_fwd/" PROBLEM "/(scalar|ours|onednn_any|onednn_nhwc)/' "
+             "--benchmark_min_time=0.001 --benchmark_repetitions=5 --benchmark_out=%s --benchmark_out_format=json", g);
+    cli_latbench(&R, env, args);
+    if (R.status != 0) fail_msg("gbench failed:\n%s", R.out);
+    static char nb[4096], ng[4096];
+    row_names(b, nb, sizeof nb);
+    row_names(g, ng, sizeof ng);
+    assert_non_null(strstr(nb, "conv2d_fwd/" PROBLEM "/ours/threads:1\n"));
+    assert_non_null(strstr(nb, "conv2d_fwd/" PROBLEM "/scalar/threads:1\n"));
+    /* the same set of names (in their own orders) */
+    int lb = 0, lg = 0;
+    for (const char *p = nb; *p; p++) lb += *p == '\n';
+    for (const char *p = ng; *p; p++) lg += *p == '\n';
+    bool same = lb == lg && lb > 0;
+    for (char *p = nb, *e; same && (e = strchr(p, '\n')); p = e + 1) {
+        char line[300];
+        snprintf(line, sizeof line, "\n%.*s\n", (int)(e - p), p);
+        same = !strncmp(ng, line + 1, strlen(line + 1)) || strstr(ng, line) != NULL;
+    }
+    if (!same) fail_msg("bench rows:\n%sgbench rows:\n%s", nb, ng);
+    snprintf(args, sizeof args, "compare %s %s --all", b, g);
+    cli_latbench(&R, NULL, args);
+    if (R.status == 2 || strstr(R.out, " only in OLD") || strstr(R.out, " only in NEW")) fail_msg("compare:\n%s", R.out);
+    assert_non_null(strstr(R.out, "conv2d_fwd/" PROBLEM "/ours/threads:1 "));
+    const char *py = "/usr/share/benchmark/compare.py";
+    if (access(py, R_OK) != 0) {
+        print_message("NOTE %s absent (Debian libbenchmark-tools): google-benchmark's compare.py not checked\n", py);
+    } else {
+        snprintf(args, sizeof args, "/usr/bin/python3 %s benchmarks %s %s", py, b, g);
+        cli_sh(&R, args);
+        if (R.status != 0) print_message("NOTE compare.py did not run (exit %d; python3-scipy?):\n%s\n", R.status, R.out);
+        else
+            for (char *p = nb, *e; (e = strchr(p, '\n')); p = e + 1) {
+                char name[300];
+                snprintf(name, sizeof name, "%.*s", (int)(e - p), p);
+                if (!strstr(R.out, name)) fail_msg("compare.py has no row %s:\n%s", name, R.out);
+            }
+    }
+    test_tmpdir_remove(dir);
+}
+
 int main(void) {
     lb_cpu_detect(&cpu);
     const struct CMUnitTest tests[] = {
@@ -290,6 +378,7 @@ int main(void) {
         cmocka_unit_test(test_threads_option),
         cmocka_unit_test(test_bad_flags_fail_in_one_line),
         cmocka_unit_test(test_json_run),
+        cmocka_unit_test(test_names_match_bench),
         cmocka_unit_test(test_random_interleaving),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,16 +245,94 @@ static void test_v1_database_migrates(void **s) {
     cli_history(&R, a, "");
     assert_int_equal(R.status, 1);
     assert_non_null(strstr(R.out, "k21"));
-    /* now at version 2, and an append keeps the series table current */
+    /* now at the current version, and an append keeps the series table current */
     assert_int_equal(sqlite3_open(a, &d), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(d, "SELECT max(version), (SELECT count FROM series) FROM latbench_schema", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), HIST_SCHEMA_VERSION);
     assert_int_equal(sqlite3_column_int(st, 1), 30);
     sqlite3_finalize(st);
     sqlite3_close(d);
+}
+
+/* A version 2 database with the names of earlier versions (bench --gbench's bare variants and
+ * /real_time, its worm_sweep, bench's bare worm variants) migrates to one grammar: every series
+ * under its new name, the gbench and bench rows of one benchmark one series. */
+static void test_v2_names_migrate(void **s) {
+    (void)s;
+    char a[128];
+    snprintf(a, sizeof a, "%s/v2.sqlite", dir);
+    sqlite3 *d;
+    assert_int_equal(sqlite3_open(a, &d), SQLITE_OK);
+    const char *v2 =
+        "CREATE TABLE latbench_schema(version INTEGER NOT NULL, applied TEXT NOT NULL);"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, machine TEXT NOT NULL, cpu TEXT NOT NULL,"
+        " git_commit TEXT NOT NULL, build_flags TEXT NOT NULL, compiler TEXT NOT NULL, date TEXT NOT NULL,"
+        " command TEXT NOT NULL, threads TEXT NOT NULL, UNIQUE(machine, date, git_commit, command));"
+        "CREATE TABLE records(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+        " seq INTEGER NOT NULL, name TEXT NOT NULL, reps BLOB, median REAL, q1 REAL, q3 REAL,"
+        " ratio_onednn REAL, ratio_scalar REAL, gflops REAL, PRIMARY KEY(run_id, seq)) WITHOUT ROWID;"
+        "CREATE INDEX records_name ON records(name, run_id);"
+        "CREATE TABLE series(id INTEGER PRIMARY KEY, machine TEXT NOT NULL, name TEXT NOT NULL,"
+        " count INTEGER NOT NULL, first_date TEXT NOT NULL, last_date TEXT NOT NULL, last_commit TEXT NOT NULL,"
+        " UNIQUE(machine, name));"
+        "ALTER TABLE records ADD COLUMN series_id INTEGER REFERENCES series(id);"
+        "CREATE INDEX records_series ON records(series_id, run_id, median, ratio_onednn, ratio_scalar);"
+        "INSERT INTO latbench_schema VALUES(1, 'then'); INSERT INTO latbench_schema VALUES(2, 'then');"
+        "PRAGMA application_id = 1279412307;";
+    assert_int_equal(sqlite3_exec(d, v2, NULL, NULL, NULL), SQLITE_OK);
+    static const char *const old[2][3] = {
+        /* bench */ {"conv2d_fwd/P/scalar/threads:1", "worm/L/avx2/threads:1", "conv2d_fwd/P/ours/threads:1"},
+        /* gbench */ {"conv2d_fwd/P/scalar/threads:1/real_time", "worm_sweep/L/avx2/threads:1/real_time",
+                      "conv2d_fwd/P/avx512/threads:1/real_time"}};
+    char sql[600];
+    for (int r = 1; r <= 20; r++) {
+        const int g = r % 2;   /* bench and gbench runs in turn */
+        snprintf(sql, sizeof sql, "INSERT INTO runs VALUES(%d, 'm', 'cpu', 'k%02d', '', 'cc', '2025-01-%02dT00:00:00Z', '%s', '1');",
+                 r, r, r, g ? "gbench" : "bench");
+        assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+        for (int i = 0; i < 3; i++) {
+            snprintf(sql, sizeof sql,
+                     "INSERT OR IGNORE INTO series(machine, name, count, first_date, last_date, last_commit) VALUES('m', '%s', 0, '', '', '');"
+                     "UPDATE series SET count = count + 1 WHERE machine = 'm' AND name = '%s';"
+                     "INSERT INTO records VALUES(%d, %d, '%s', NULL, %g, NULL, NULL, NULL, NULL, NULL,"
+                     " (SELECT id FROM series WHERE machine = 'm' AND name = '%s'));",
+                     old[g][i], old[g][i], r, i, old[g][i], 100.0 + i, old[g][i]);
+            assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+        }
+    }
+    sqlite3_close(d);
+    cli_history(&R, a, "list");
+    if (R.status) fail_msg("%s", R.out);
+    assert_null(strstr(R.out, "real_time"));
+    assert_null(strstr(R.out, "worm_sweep"));
+    assert_int_equal(sqlite3_open(a, &d), SQLITE_OK);
+    sqlite3_stmt *st;
+    static const struct {
+        const char *name;
+        int count;
+    } want[] = {{"conv2d_fwd/P/scalar/threads:1", 20}, {"worm/L/variant:avx2/threads:1", 20},
+                {"conv2d_fwd/P/ours/threads:1", 10}, {"conv2d_fwd/P/variant:avx512/threads:1", 10}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        assert_int_equal(sqlite3_prepare_v2(d, "SELECT s.count, (SELECT count(*) FROM records c WHERE c.series_id = s.id AND c.name = s.name)"
+                                               " FROM series s WHERE s.name = ?", -1, &st, NULL), SQLITE_OK);
+        sqlite3_bind_text(st, 1, want[i].name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) fail_msg("no series %s after the migration:\n%s", want[i].name, R.out);
+        assert_int_equal(sqlite3_column_int(st, 0), want[i].count);
+        assert_int_equal(sqlite3_column_int(st, 1), want[i].count);
+        sqlite3_finalize(st);
+    }
+    assert_int_equal(sqlite3_prepare_v2(d, "SELECT count(*), (SELECT max(version) FROM latbench_schema) FROM series", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 1), HIST_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    sqlite3_close(d);
+    /* the renamed series read on: 20 runs of the merged scalar series */
+    cli_history(&R, a, "list --filter conv2d_fwd/P/scalar");
+    assert_non_null(strstr(R.out, "    20  2025-01-01T00:00:00Z"));
 }
 
 /* The export text of a RUNS x SERIES history (series 0 slower by 10 % from 3/4 of the runs on). */
@@ -280,6 +358,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_json_parses_back),
         cmocka_unit_test(test_window_out_of_order),
         cmocka_unit_test(test_v1_database_migrates),
+        cmocka_unit_test(test_v2_names_migrate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

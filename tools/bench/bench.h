@@ -145,6 +145,10 @@ bool bench_wanted(const bench_run *r, const char *name, const char *layers);
 /* The seed nets' fused 1x1 chains vs their unfused layers (bench_chain1x1.c; printed, no record;
  * only when --filter names chain1x1). */
 void bench_chain1x1(bench_run *r);
+/* The <impl> part of a benchmark name (README "Benchmark names") for a variant of a kernel op:
+ * "ours" for the one the dispatcher picked (dispatched), "scalar" for the scalar reference,
+ * "variant:<name>" for any other.  bench and bench --gbench name their rows through it. */
+void bench_impl_name(const char *variant, lb_isa isa, bool dispatched, char *buf, size_t len);
 /* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
 float *bench_alloc_filled(size_t n, unsigned seed);
 

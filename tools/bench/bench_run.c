@@ -37,6 +37,12 @@ bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
     return !f || strstr(name, f) || (layers && strstr(layers, f));
 }
 
+void bench_impl_name(const char *variant, lb_isa isa, bool dispatched, char *buf, size_t len) {
+    if (dispatched) snprintf(buf, len, "ours");
+    else if (isa == LB_ISA_SCALAR && !strcmp(variant, "scalar")) snprintf(buf, len, "scalar");
+    else snprintf(buf, len, "variant:%s", variant);
+}
+
 long bench_counter_calls(const timing_seq_result *res) {
     long calls = res->calls > 0 ? res->calls : 1;
     double t = res->total.median;

@@ -69,8 +69,9 @@ static void bench_worm_point(bench_run *r, int nt, int nx, double mu, int thread
     bool have_scalar = false;
     for (int v = 0; v < nv; v++) {
         if (!lb_isa_usable(&r->disp->cpu, r->disp->cap, vars[v].isa)) continue;
-        char name[128];
-        snprintf(name, sizeof name, "worm/%dx%d_eta4.01_lambda1_mu%.2f/%s", nt, nx, mu, vars[v].name);
+        char name[128], impl[80];
+        bench_impl_name(vars[v].name, vars[v].isa, false, impl, sizeof impl);   /* every variant is timed: no "ours" */
+        snprintf(name, sizeof name, "worm/%dx%d_eta4.01_lambda1_mu%.2f/%s", nt, nx, mu, impl);
         if (!bench_wanted(r, name, "worm")) continue;
         print_header(r, header);
         bench_worm_cfg c = {nt, nx, 4.01, 1.0, mu, threads, 1, r->opt->quick ? 0.1 : 0.4, &vars[v]};

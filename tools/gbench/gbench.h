@@ -63,6 +63,7 @@ typedef struct {
     const void *variant;     /* conv2d_ops, pool_ops, ... of the kind's enumerator */
     const char *variant_name;
     int threads;
+    bool dispatched;         /* ours: the variant the dispatcher picked for this op (named "ours") */
 } gbench_entry;
 
 /* Buffers of the problem in the slot (the union of what every pass of its kind needs). */
@@ -110,7 +111,8 @@ bool gbk_collect_net(registry *R, const char *net, int h, int w, int batch, char
 void gbk_collect_worm(registry *R);
 /* Every (pass, implementation, thread count) of every problem, in problem order. */
 bool gbk_make_benches(registry *R);
-/* "conv2d_fwd/<desc>/<variant>/threads:T": the name google-benchmark lists. */
+/* "conv2d_fwd/<desc>/<impl>/threads:T", the name google-benchmark lists, in the grammar of bench's
+ * rows (bench_impl_name; README "Benchmark names"). */
 void gbk_bench_name(const registry *R, const gbench_entry *e, char *buf, size_t len);
 
 /* gbench_run.c */

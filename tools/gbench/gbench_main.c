@@ -117,6 +117,7 @@ typedef struct {
     bool nets_given;          /* --nets: say which of them do not fit a lattice */
     bool cpu_time;            /* --cpu-time: the calling thread's CPU time instead of wall time */
     const char *out_path;     /* --benchmark_out=PATH, written through an atomic temporary (lib/io/atomic.h) */
+    const char *out_format;   /* --benchmark_out_format=F (default json) */
     bool listing;             /* --benchmark_list_tests: no measurement of the machine */
 } gbk_opts;
 
@@ -127,11 +128,14 @@ static void usage(FILE *f) {
             "  Every kernel variant this CPU runs (under LATBENCH_ISA) and the oneDNN conv/pool baselines over the\n"
             "  layer shapes of the networks (default task1-eq,task1-st,task3-eq1,task2-fl) on each lattice (default\n"
             "  8x8,64x64) and batch (default 1,32), on each OpenMP thread count (default 1), plus the worm sweep.\n"
-            "  Names: OP/PROBLEM/IMPL/threads:T/real_time, e.g. conv2d_fwd/mb32_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/avx512/threads:1/real_time.\n"
+            "  Names: OP/PROBLEM/IMPL/threads:T as bench names its rows, IMPL = ours (the variant the dispatcher picks),\n"
+            "  scalar, variant:NAME (any other variant), onednn_any or onednn_nhwc; e.g.\n"
+            "  conv2d_fwd/mb32_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/ours/threads:1 (the worm: worm/LATTICE/variant:NAME/threads:T).\n"
+            "  --benchmark_list_tests (and --benchmark_filter) see google-benchmark's own /real_time at the end.\n"
             "  Counters: GFLOPS, GBps (compulsory bytes), pct_fma_peak (of the FMA peak measured at start-up),\n"
             "  threads_used; oneDNN rows also compute_ns, halo_ns, reorder_ns (untimed breakdown) and its\n"
             "  implementation as the label.  The machine (FMA peaks, STREAM bandwidth, oneDNN) is in the context.\n"
-            "  Time is wall clock (names end in /real_time); --cpu-time times the calling thread's CPU time\n"
+            "  Time is wall clock; --cpu-time times the calling thread's CPU time\n"
             "  instead (one thread only): steadier on a machine shared with other work.\n"
             "  google-benchmark flags: --benchmark_filter=RE --benchmark_list_tests --benchmark_min_time=S\n"
             "  --benchmark_repetitions=N --benchmark_enable_random_interleaving=true --benchmark_out=FILE\n"
@@ -166,6 +170,7 @@ static bool pass_through(gbk_opts *o, const char *a, char **gargv, int *gargc, c
         gargv[(*gargc)++] = out_arg; /* "--benchmark_out=TEMPORARY", filled in once it exists */
         return true;
     }
+    if (!strncmp(a, "--benchmark_out_format=", 23)) o->out_format = a + 23;
     if (!strcmp(a, "--benchmark_list_tests") ||
         (!strncmp(a, "--benchmark_list_tests=", 23) && strcmp(a + 23, "false") && strcmp(a + 23, "0")))
         o->listing = true;
@@ -269,7 +274,7 @@ static int run_all(registry *R, const gbk_opts *o, const char *lat_s, const char
         add_context(R, o->nets, lat_s, batch_s, o->cpu_time);
     }
     int n_run = 0;
-    int rc = gb_run(&n_run);
+    int rc = gb_run(&n_run, o->out_path ? (o->out_format ? o->out_format : "json") : NULL);
     if (o->out_path && rc == 0) {
         if (!io_atomic_commit(af, err, sizeof err)) {
             fprintf(stderr, "latbench bench --gbench: %s\n", err);

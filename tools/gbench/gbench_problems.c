@@ -95,7 +95,7 @@ void gbk_collect_worm(registry *R) {
 /* ---- benchmarks ---- */
 
 static bool add_bench(registry *R, int prob, gbk_op op, impl_kind impl, lb_isa isa, const void *variant,
-                      const char *variant_name, int threads) {
+                      const char *variant_name, int threads, bool dispatched) {
     if (R->n_benches == R->cap_benches) {
         int cap = R->cap_benches ? 2 * R->cap_benches : 256;
         gbench_entry *nb = realloc(R->benches, sizeof *nb * (size_t)cap);
@@ -103,7 +103,7 @@ static bool add_bench(registry *R, int prob, gbk_op op, impl_kind impl, lb_isa i
         R->benches = nb;
         R->cap_benches = cap;
     }
-    R->benches[R->n_benches] = (gbench_entry){R, R->n_benches, prob, op, impl, isa, variant, variant_name, threads};
+    R->benches[R->n_benches] = (gbench_entry){R, R->n_benches, prob, op, impl, isa, variant, variant_name, threads, dispatched};
     R->n_benches++;
     return true;
 }
@@ -128,7 +128,8 @@ static lb_isa onednn_peak_isa(const registry *R) {
     return R->disp->cap == LB_ISA_SCALAR ? machine_peak_isa_for(&R->disp->cpu, LB_ISA_SCALAR) : R->disp->cap;
 }
 
-/* Every usable variant of enumerator OP, for each of the n_ops ops, at every thread count. */
+/* Every usable variant of enumerator OP, for each of the n_ops ops, at every thread count; the one
+ * the dispatcher picked is marked (named "ours"). */
 #define VARIANTS(OP, TYPE, said)                                                                    \
     do {                                                                                            \
         int nv_;                                                                                    \
@@ -137,7 +138,8 @@ static lb_isa onednn_peak_isa(const registry *R) {
             if (!usable(R, #OP, v_[k_].name, v_[k_].isa, &(said)[k_ < 8 ? k_ : 7])) continue;       \
             for (size_t o_ = 0; o_ < n_ops; o_++)                                                   \
                 for (int t_ = 0; t_ < R->n_threads; t_++)                                           \
-                    ok &= add_bench(R, pi, ops[o_], IMPL_OURS, v_[k_].isa, &v_[k_], v_[k_].name, R->threads[t_]); \
+                    ok &= add_bench(R, pi, ops[o_], IMPL_OURS, v_[k_].isa, &v_[k_], v_[k_].name, R->threads[t_], \
+                                    !strcmp(v_[k_].name, R->disp->OP->name));                       \
         }                                                                                           \
     } while (0)
 
@@ -147,7 +149,7 @@ static bool add_onednn(registry *R, int pi, gbk_op op) {
     for (int l = 0; l < 2 && R->have_onednn; l++)
         for (int t = 0; t < R->n_threads; t++)
             ok &= add_bench(R, pi, op, l == 0 ? IMPL_ONEDNN_ANY : IMPL_ONEDNN_NHWC, onednn_peak_isa(R), NULL,
-                            l == 0 ? "onednn_any" : "onednn_nhwc", R->threads[t]);
+                            l == 0 ? "onednn_any" : "onednn_nhwc", R->threads[t], false);
     return ok;
 }
 
@@ -215,9 +217,11 @@ bool gbk_make_benches(registry *R) {
 
 void gbk_bench_name(const registry *R, const gbench_entry *e, char *buf, size_t len) {
     const gbk_problem *p = &R->problems[e->problem];
-    char op[32];
+    char op[32], impl[80];
+    if (e->impl != IMPL_OURS) snprintf(impl, sizeof impl, "%s", e->variant_name);
+    else bench_impl_name(e->variant_name, e->isa, e->dispatched && !p->worm, impl, sizeof impl);
     if (p->worm) {
-        snprintf(op, sizeof op, "worm_sweep");
+        snprintf(op, sizeof op, "worm");
     } else if (p->prob.kind == PROB_ACT) {
         snprintf(op, sizeof op, "%s_%s", e->op.fn == LAYER_LRELU ? "lrelu" : "sigmoid", lb_pass_name_unsplit(e->op.pass));
     } else if (p->prob.kind == PROB_LOSS) {
@@ -227,9 +231,9 @@ void gbk_bench_name(const registry *R, const gbench_entry *e, char *buf, size_t 
     } else { /* the layer kinds: named as bench and the gate name them */
         char name[160];
         prob_pass_str(&p->prob, e->op.pass, name, sizeof name);
-        snprintf(buf, len, "%s/%s/threads:%d", name, e->variant_name, e->threads);
+        snprintf(buf, len, "%s/%s/threads:%d", name, impl, e->threads);
         return;
     }
-    snprintf(buf, len, "%s/%s/%s/threads:%d", op, p->desc, e->variant_name, e->threads);
+    snprintf(buf, len, "%s/%s/%s/threads:%d", op, p->desc, impl, e->threads);
 }
 #endif

@@ -89,9 +89,11 @@ void gb_add_context(const char *key, const char *value);
 /* Parses google-benchmark's flags out of argv (argv[0] names the program) and rejects any other
  * argument with one line on stderr.  Returns 0, or 2 on an unrecognized argument. */
 int gb_init(int argc, char **argv);
-/* Runs (or, with --benchmark_list_tests, lists) the benchmarks the flags select.  Returns 0, or 1
- * when no benchmark matched the filter; *n_run (may be NULL) receives their number. */
-int gb_run(int *n_run);
+/* Runs (or, with --benchmark_list_tests, lists) the benchmarks the flags select, reported (console
+ * and, when out_format is not NULL, the --benchmark_out file in that format: json, console or csv)
+ * under names without google-benchmark's "/real_time" (the listing keeps it).  Returns 0, or 1 when
+ * no benchmark matched the filter; *n_run (may be NULL) receives their number. */
+int gb_run(int *n_run, const char *out_format);
 
 #ifdef __cplusplus
 }

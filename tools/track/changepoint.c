@@ -94,11 +94,29 @@ static void cp_describe(const double *x, int n, hist_cp *out, int k, double *scr
     }
 }
 
+/* The newest-runs test (changepoint.h): adds out[k] and returns k + 1 when the newest t runs, for
+ * the smallest t in min_size..tail that decides, moved against the runs back to the newest change
+ * point of out[0..k) (any order), else k. */
+static int cp_tail(const double *x, int n, const hist_cp_opts *o, hist_cp *out, int k, int cap) {
+    int from = 0;
+    for (int i = 0; i < k; i++) from = out[i].index > from ? out[i].index : from;
+    for (int t = o->min_size; t <= o->tail && k < cap; t++) {
+        if (n - t - from < t || from >= n - t - 1) continue;
+        stats_shift sh;
+        if (!stats_ratio_ci(x + from, n - t - from, x + n - t, t, o->alpha, &sh) || !sh.decidable) continue;
+        if (sh.lo <= 1 && sh.hi >= 1) continue;
+        out[k] = (hist_cp){.index = n - t, .p = o->alpha};
+        return k + 1;
+    }
+    return k;
+}
+
 int hist_changepoints(const double *x, int n, const hist_cp_opts *opts, hist_cp *out, int cap) {
     if (n < 0) return -1;
-    hist_cp_opts o = {0.01, 199, 3, 0};
+    hist_cp_opts o = {0.01, 199, 3, 0, 5};
     if (opts) {
         o.seed = opts->seed;
+        if (opts->tail) o.tail = opts->tail;
         if (opts->alpha > 0) o.alpha = opts->alpha;
         if (opts->perms > 0) o.perms = opts->perms;
         if (opts->min_size > 0) o.min_size = opts->min_size;
@@ -131,6 +149,7 @@ int hist_changepoints(const double *x, int n, const hist_cp_opts *opts, hist_cp 
         cp_seg_eval(s, x, o.min_size);
         cp_seg_eval(&seg[nseg++], x, o.min_size);
     }
+    k = cp_tail(x, n, &o, out, k, cap);
     cp_describe(x, n, out, k, scratch);
     free(seg), free(scratch);
     return k;

@@ -22,7 +22,15 @@ typedef struct {
     int perms;         /* permutations per test (default 199) */
     int min_size;      /* smallest segment (default 3) */
     uint64_t seed;
+    int tail;          /* the newest-runs test: up to this many runs (default 5; -1: off) */
 } hist_cp_opts;
 
-/* Fills out[0..return) (at most cap); -1 when n < 0 or memory runs out. */
+/* After E-Divisive, the newest-runs test: for t = min_size .. tail, the newest t runs are compared
+ * with the runs back to the newest change point (at least t of them, and never the run just after
+ * it) by compare's method, stats_ratio_ci (Hodges-Lehmann ratio, exact Mann-Whitney bounds, error
+ * alpha each); the first t whose interval excludes 1 adds a change point at the first of those runs
+ * (its p: alpha).  E-Divisive's permutation test of the best split cannot reach alpha on a step only
+ * 3-5 runs old (the maximum over every split of a noisy segment reaches the same energy too often);
+ * a test of one fixed split, the newest runs against the level before them, can.
+ * Fills out[0..return) (at most cap); -1 when n < 0 or memory runs out. */
 int hist_changepoints(const double *x, int n, const hist_cp_opts *o, hist_cp *out, int cap);

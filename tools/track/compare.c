@@ -9,6 +9,7 @@
 #include "tools/timing/timing.h"
 #include "tools/stats/stats.h"
 #include "tools/opts/opts.h"
+#include "tools/track/history.h"
 
 /* ---- result files ---- */
 
@@ -28,6 +29,14 @@ static compare_series *series_get(compare_series_set *set, const char *name) {
     if (!s->name) return NULL;
     set->n++;
     return s;
+}
+
+/* The series of a benchmark by its name in the file, read in today's grammar (hist_name_upgrade:
+ * a file of an earlier latbench compares with a new one). */
+static compare_series *series_named(compare_series_set *set, const char *raw) {
+    char name[600];
+    if (!hist_name_upgrade(raw, name, sizeof name)) snprintf(name, sizeof name, "%s", raw);
+    return series_get(set, name);
 }
 
 void compare_series_free(compare_series_set *set) {
@@ -164,12 +173,12 @@ bool compare_load_results(const char *path, const compare_opts *o, compare_serie
             compare_series tmp;
             memset(&tmp, 0, sizeof tmp);
             if (!ratio_samples(benchmarks, rec, &tmp)) continue;
-            compare_series *s = series_get(set, run_name ? run_name : name);
+            compare_series *s = series_named(set, run_name ? run_name : name);
             if (!s) goto oom;
             memcpy(s->s, tmp.s, sizeof tmp.s);
             s->n = tmp.n;
         } else if (json_is_array(samples)) {
-            compare_series *s = series_get(set, run_name ? run_name : name);
+            compare_series *s = series_named(set, run_name ? run_name : name);
             if (!s) goto oom;
             if (s->from_iterations) continue;   /* the same repetitions, read from their rows */
             double unit = unit_seconds(rec);
@@ -178,7 +187,7 @@ bool compare_load_results(const char *path, const compare_opts *o, compare_serie
             s->n = 0;
             json_array_foreach(samples, k, x) if (json_is_number(x) && s->n < COMPARE_MAX_SAMPLES) s->s[s->n++] = json_number_value(x) * unit;
         } else if (type && !strcmp(type, "iteration") && json_is_number(rt)) {
-            compare_series *s = series_get(set, run_name ? run_name : name);
+            compare_series *s = series_named(set, run_name ? run_name : name);
             if (!s) goto oom;
             if (!s->from_iterations) s->n = 0;   /* iterations win over an aggregate seen first */
             s->from_iterations = true;
@@ -186,7 +195,7 @@ bool compare_load_results(const char *path, const compare_opts *o, compare_serie
         } else if (type && !strcmp(type, "aggregate") && json_is_number(rt)) {
             const char *agg = json_string_value(json_object_get(rec, "aggregate_name"));
             if (!agg || strcmp(agg, "median")) continue;
-            compare_series *s = series_get(set, run_name ? run_name : name);
+            compare_series *s = series_named(set, run_name ? run_name : name);
             if (!s) goto oom;
             if (!s->from_iterations && s->n == 0) s->s[s->n++] = json_number_value(rt) * unit_seconds(rec);
         } else {

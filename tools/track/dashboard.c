@@ -251,7 +251,8 @@ static int changes(const double *x, int n, hist_cp *out, double *scratch) {
         int lo = b * bin, hi = lo + bin < n ? lo + bin : n;
         y[b] = stats_median(x + lo, hi - lo, scratch);
     }
-    hist_cp_opts o = {.alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    /* the past as E-Divisive draws it: the newest-runs test answers `history`'s alarm, not the chart */
+    hist_cp_opts o = {.alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1, .tail = -1};
     int k = hist_changepoints(y, nb, &o, out, DASH_CP_MAX);
     if (k < 0) return -1;
     for (int i = 0; i < k && bin > 1; i++) {

@@ -1,6 +1,7 @@
-/* The benchmark history store (history.h): one SQLite database, schema version 2 (version 1 plus the
+/* The benchmark history store (history.h): one SQLite database, schema version 3 (version 1 plus the
  * series table: one row per (machine, benchmark name), kept up to date by every append, which the
- * list and the change points read instead of grouping every record).
+ * list and the change points read instead of grouping every record; version 3 renamed the series of
+ * earlier names into the one grammar of benchmark names).
  *
  * A file is checked before SQLite writes anything to it: its header (the SQLite magic, a length that
  * holds the pages the header counts), then its application_id and schema table.  Anything else - random
@@ -51,7 +52,27 @@ static const char *const migrations[HIST_SCHEMA_VERSION] = {
     "UPDATE records SET series_id = (SELECT s.id FROM series s JOIN runs r ON r.id = records.run_id"
     " WHERE s.machine = r.machine AND s.name = records.name);"
     "CREATE INDEX records_series ON records(series_id, run_id, median, ratio_onednn, ratio_scalar);",
+    /* 2 -> 3: the names of earlier versions in the one grammar (hist_name_upgrade; two old names of one
+     * benchmark become one series), the series table rebuilt from the renamed records */
+    "UPDATE records SET name = latbench_name_v3(name) WHERE name <> latbench_name_v3(name);"
+    "UPDATE records SET series_id = NULL;"
+    "DELETE FROM series;"
+    "INSERT INTO series(machine, name, count, first_date, last_date, last_commit)"
+    " SELECT machine, name, n, first, substr(last, 1, instr(last, char(9)) - 1), substr(last, instr(last, char(9)) + 1)"
+    " FROM (SELECT r.machine AS machine, c.name AS name, count(*) AS n, min(r.date) AS first,"
+    "  max(r.date || char(9) || r.git_commit) AS last FROM records c JOIN runs r ON r.id = c.run_id GROUP BY r.machine, c.name);"
+    "UPDATE records SET series_id = (SELECT s.id FROM series s JOIN runs r ON r.id = records.run_id"
+    " WHERE s.machine = r.machine AND s.name = records.name);",
 };
+
+/* latbench_name_v3(name): hist_name_upgrade in SQL, for the 2 -> 3 migration. */
+static void sql_name_v3(sqlite3_context *c, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *name = (const char *)sqlite3_value_text(argv[0]);
+    char out[600];
+    if (!name || !hist_name_upgrade(name, out, sizeof out)) sqlite3_result_value(c, argv[0]);
+    else sqlite3_result_text(c, out, -1, SQLITE_TRANSIENT);
+}
 
 bool hist_default_path(char *out, size_t len, char *err, size_t errlen) {
     const char *p = getenv("LATBENCH_HISTORY");
@@ -182,6 +203,9 @@ static bool open_checked(hist_db *db, bool create, char *err, size_t errlen) {
     if (sqlite3_open_v2(db->path, &db->db, flags, NULL) != SQLITE_OK)
         return FAIL("history %s: %s", db->path, db->db ? sqlite3_errmsg(db->db) : "out of memory");
     sqlite3_busy_timeout(db->db, HIST_BUSY_MS);
+    if (sqlite3_create_function(db->db, "latbench_name_v3", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_name_v3, NULL,
+                                NULL) != SQLITE_OK)
+        return FAIL("history %s: %s", db->path, sqlite3_errmsg(db->db));
     long long v;
     if (!schema_version(db, &v, why, sizeof why)) return FAIL("history %s: not a latbench history (%s)", db->path, why);
     if (!memory && !hist_exec(db, "PRAGMA journal_mode=WAL", err, errlen)) return false;

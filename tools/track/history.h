@@ -9,13 +9,18 @@
 #include <stdio.h>
 
 /* The schema this binary writes; a database with a newer one is refused, an older one migrated. */
-#define HIST_SCHEMA_VERSION 2
+#define HIST_SCHEMA_VERSION 3
 /* The first line of the export text (then one "run" line per run, one "rec" line per record), and
  * its format's version (apart from the schema's: the text did not change with the series table). */
 #define HIST_TEXT_MAGIC "latbench-history"
 #define HIST_TEXT_VERSION 1
 
 typedef struct hist_db hist_db;
+
+/* A benchmark name of an earlier latbench in today's grammar (history_names.c; README "Benchmark
+ * names"): "/real_time" dropped, "worm_sweep/" -> "worm/", a bare variant name as impl ->
+ * "variant:<name>"; a current name is returned unchanged.  False when out is too short. */
+bool hist_name_upgrade(const char *name, char *out, size_t len);
 
 /* One run: where and how it was measured. */
 typedef struct {
@@ -70,13 +75,14 @@ bool hist_list(hist_db *db, const char *machine, const char *filter, bool json, 
 /* What `latbench history` looks at: the series of machine (NULL: all) whose name contains filter
  * (NULL: all), the runs since `since` (NULL: all; a date YYYY-MM-DD..., or a commit prefix: the runs
  * after its first one), the newest `window` values of each (0: all); the change-point test's alpha,
- * permutations, smallest segment and seed (changepoint.h); threshold in percent. */
+ * permutations, smallest segment, seed and newest-runs test (changepoint.h); threshold in percent. */
 typedef struct {
     const char *machine, *filter, *since;
     int window;
     double threshold, alpha;
     int perms, min_size;
     unsigned long long seed;
+    int tail;             /* the newest-runs test's run count (changepoint.h; 0: its default, -1: off) */
     bool json;
     /* When set, each series' values (oldest first, cut to the window) go to visit instead of the
      * change-point report (history replay); quantity 0: a time (higher is slower), 1 and 2: ratios

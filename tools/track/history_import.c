@@ -121,16 +121,21 @@ static double num(json_t *b, const char *key) {
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* The record a row belongs to (its run_name, with the thread count when the name lacks it). */
+/* The record a row belongs to (its run_name, with the thread count when the name lacks it, in
+ * today's grammar: hist_name_upgrade). */
 static bool row_record(rec_list *l, json_t *map, json_t *b, size_t *idx) {
     const char *name = json_string_value(json_object_get(b, "run_name"));
     if (!name) name = json_string_value(json_object_get(b, "name"));
     if (!name) return false;
-    char key[512];
+    char raw[512], key[512];
     json_t *t = json_object_get(b, "threads");
+    static const char rt[] = "/real_time";
+    size_t n = strlen(name);
+    if (n > sizeof rt - 1 && !strcmp(name + n - (sizeof rt - 1), rt)) n -= sizeof rt - 1;
     if (json_is_integer(t) && !strstr(name, "threads:"))
-        snprintf(key, sizeof key, "%s/threads:%lld", name, (long long)json_integer_value(t));
-    else snprintf(key, sizeof key, "%s", name);
+        snprintf(raw, sizeof raw, "%.*s/threads:%lld", (int)n, name, (long long)json_integer_value(t));
+    else snprintf(raw, sizeof raw, "%.*s", (int)n, name);
+    if (!hist_name_upgrade(raw, key, sizeof key)) snprintf(key, sizeof key, "%s", raw);
     json_t *i = json_object_get(map, key);
     if (i) return *idx = (size_t)json_integer_value(i), true;
     if (!recs_add(l, key)) return false;

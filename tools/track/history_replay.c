@@ -38,7 +38,7 @@ typedef struct {
 /* The newest change point of x[0..n) if it is a regression beyond the threshold: its index, else -1. */
 static int newest_regression(const replay *r, const double *x, int n, int q) {
     hist_cp cp[CP_MAX];
-    hist_cp_opts co = {r->o.alpha, r->o.perms, r->o.min_size, r->o.seed};
+    hist_cp_opts co = {r->o.alpha, r->o.perms, r->o.min_size, r->o.seed, r->o.tail};
     int k = hist_changepoints(x, n, &co, cp, CP_MAX);
     if (k <= 0) return -1;
     const double lim = r->o.threshold / 100, step = cp[k - 1].step;
@@ -134,7 +134,7 @@ int hist_replay_main(int argc, char **argv) {
                                              {"steps", required_argument, NULL, 's'}, {"within", required_argument, NULL, 'n'},
                                              {"threshold", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
                                              {"alpha", required_argument, NULL, 'a'}, {"perms", required_argument, NULL, 'p'},
-                                             {"help", no_argument, NULL, 'h'}, {0}};
+                                             {"tail", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {0}};
     replay *r = calloc(1, sizeof *r);
     if (!r) return fprintf(stderr, "latbench: history replay: out of memory\n"), 1;
     r->o = (hist_changes_opts){.window = 0, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
@@ -142,7 +142,7 @@ int hist_replay_main(int argc, char **argv) {
     r->within[0] = 5, r->within[1] = 10, r->n_within = 2;
     int rc = 0;
     opts_parser p;
-    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:ja:p:", false);
+    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:ja:p:k:", false);
     for (int c; !rc && (c = opts_next(&p)) != OPTS_END;) {
         if (c == 'm') r->o.machine = p.arg;
         else if (c == 'f') r->o.filter = p.arg;
@@ -151,9 +151,11 @@ int hist_replay_main(int argc, char **argv) {
         else if (c == 't') rc = opts_double(&p, 0, 1000, "a percentage", &r->o.threshold) ? 0 : 2;
         else if (c == 'a') rc = opts_double(&p, 1e-6, 0.5, "a significance level", &r->o.alpha) ? 0 : 2;
         else if (c == 'p') rc = opts_int(&p, 9, 100000, "a permutation count", &r->o.perms) ? 0 : 2;
+        else if (c == 'k') rc = opts_int(&p, -1, 50, "a run count (-1: no newest-runs test)", &r->o.tail) ? 0 : 2;
         else if (c == 'n') rc = opts_int_list(&p, 1, 100, MAX_LIST, r->within, &r->n_within) ? 0 : 2; else if (c == OPTS_HELP) {
             printf("usage: latbench history replay [--machine M] [--filter S] [--steps PCT,...] [--within N,...] "
-                   "[--threshold PCT] [--alpha A] [--perms N] [--json]\n  (latbench history --help)\n");
+                   "[--threshold PCT] [--alpha A] [--perms N] [--tail K] [--json]\n"
+                   "  --tail K: the newest-runs test over up to K runs (default 5; -1: E-Divisive alone)\n  (latbench history --help)\n");
             rc = -1;
         } else rc = 2;
     }
