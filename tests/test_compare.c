@@ -173,18 +173,22 @@ static void write_gbench_json(const char *path, const char *name, double base_us
 /* A latbench-style result with one kernel measured on `nprob` problems, 7 repetitions each, every
  * time x `scale`, and problem `burst` (-1: none) slowed x2.5 in all its repetitions (a burst of
  * load covering the whole benchmark). */
-static void write_kernel_json(const char *path, int nprob, double scale, int burst) {
+static void write_kernel_json_impl(const char *path, int nprob, double scale, int burst, const char *impl) {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "{\"benchmarks\": [\n");
     for (int p = 0; p < nprob; p++) {
         double t = (1000 + 100 * p) * scale * (p == burst ? 2.5 : 1);
-        fprintf(f, "%s{\"name\": \"conv2d_fwd/p%d/ours/threads:1\", \"time_unit\": \"ns\", \"samples\": [", p ? ",\n" : "", p);
+        fprintf(f, "%s{\"name\": \"conv2d_fwd/p%d/%s/threads:1\", \"time_unit\": \"ns\", \"samples\": [", p ? ",\n" : "", p, impl);
         for (int i = 0; i < 7; i++) fprintf(f, "%s%g", i ? ", " : "", t * (1 + 0.003 * ((i * 5 + p) % 7)));
         fprintf(f, "]}");
     }
     fprintf(f, "\n]}\n");
     fclose(f);
+}
+
+static void write_kernel_json(const char *path, int nprob, double scale, int burst) {
+    write_kernel_json_impl(path, nprob, scale, burst, "ours");
 }
 
 static void compare(cli_result *r, const char *a, const char *b, const char *extra) {
@@ -338,6 +342,14 @@ static void test_compare_repetitions_and_kernels(void **state) {
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "kernel conv2d_fwd/*/ours/threads:1"));
     assert_non_null(strstr(r->out, "REGRESSION (sign test)"));
+    /* the same 1.5x on a kernel of the oneDNN baseline: reported as the machine's move, exit 0 */
+    write_kernel_json_impl(a, 8, 1, -1, "onednn_any");
+    write_kernel_json_impl(c, 8, 1.5, -1, "onednn_any");
+    compare(r, a, c, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "baseline moved (oneDNN: not counted)"));
+    assert_non_null(strstr(r->out, "1 kernels: 0 regressions"));
+    assert_non_null(strstr(r->out, "1 oneDNN baseline kernel moved"));
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

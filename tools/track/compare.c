@@ -301,6 +301,7 @@ static int parse_args(int argc, char **argv, compare_opts *o, const char *files[
 typedef struct {
     int compared, slower, faster, only_old, undecided;   /* benchmarks */
     int kernels, regressions, kernels_faster, kernels_undecided;
+    int baseline_moved;   /* oneDNN kernels beyond the threshold: reported, never a regression */
 } compare_counts;
 
 /* One benchmark in both files: its interval. */
@@ -374,6 +375,9 @@ static void compare_kernel(const compare_opts *o, const compare_row *rows, int n
     const char *verdict = "same", *how = own ? "sign test" : "every benchmark's own interval";
     n->kernels++;
     if (dec == 0 || (!own && dec < members)) verdict = "too few repetitions to decide", n->kernels_undecided++;
+    /* the baseline is not latbench's code: its move is the machine's speed between the runs (load, clock) */
+    else if (strstr(key, "/onednn") && (own ? lo > 1 + t || hi < 1 - t : above == dec || below == dec))
+        verdict = "baseline moved (oneDNN: not counted)", n->baseline_moved++;
     else if (own ? lo > 1 + t : above == dec) verdict = "REGRESSION", n->regressions++;
     else if (own ? hi < 1 - t : below == dec) verdict = "faster", n->kernels_faster++;
     if (strcmp(verdict, "same") || o->all) {
@@ -412,6 +416,9 @@ static void print_summary(const compare_opts *o, const compare_series_set *old, 
            "faster beyond %.0f%% on their own interval, %d too few repetitions to decide",
            n->kernels, n->regressions, n->regressions == 1 ? "" : "s", n->kernels_faster, n->kernels_undecided, n->compared,
            n->compared == 1 ? "" : "s", n->slower, n->faster, 100 * o->threshold, n->undecided);
+    if (n->baseline_moved)
+        printf("; %d oneDNN baseline kernel%s moved (the machine, not latbench: not counted)", n->baseline_moved,
+               n->baseline_moved == 1 ? "" : "s");
     if (n->only_old || only_new) printf("; %d only in OLD, %d only in NEW", n->only_old, only_new);
     if (old->not_timed || neu->not_timed) printf("; %d records without a time skipped", old->not_timed + neu->not_timed);
     printf("\n");

@@ -20,7 +20,8 @@
     "or, for a kernel of fewer than %d benchmarks, every benchmark's own interval (exact Mann-Whitney "        \
     "bounds over its repetitions) lies above 1 + %.0f%%; faster = likewise below 1 - %.0f%%; a benchmark "     \
     "whose repetitions cannot reach that confidence (below %d vs %d): too few repetitions to decide, never a " \
-    "regression"
+    "regression; a kernel of the oneDNN baseline (impl onednn_*) beyond the threshold is reported as "       \
+    "'baseline moved', never a regression"
 
 /* ---- result files (exported for the fuzz target tests/fuzz/fuzz_compare.c) ---- */
 
