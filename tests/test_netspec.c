@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "tests/test_util.h"
 #include "lib/nn/netspec.h"
+#include "lib/nn/nnio.h"
 
 static void test_preset_param_counts(void **state) {
     (void)state;

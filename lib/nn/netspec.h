@@ -67,6 +67,4 @@ typedef struct {
     char native[32];     /* a preset's native lattice, the one the seed trained it on, else "" */
 } netspec_loaded;
 
-/* NAME: a preset, a .safetensors model file (its spec, checked against its tensors), or a spec
- * text file (a regular file, not waited on).  false with the reason in err. */
-bool netspec_load(const char *name, netspec_loaded *s, char *err, size_t errlen);
+/* netspec_load (lib/nn/nnio.h) finds one by name: a preset, a spec file or a model file. */

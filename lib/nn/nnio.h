@@ -42,6 +42,9 @@ bool nn_model_save(nn_model *m, const char *spec_text, const char *lattice, cons
 /* Whether a model file holds exactly the tensors of spec ("{i}.weight", "{i}.bias" in PyTorch's
  * shapes): false naming the missing, the wrongly shaped and the unexpected ones. */
 bool nn_model_check_tensors(const net_spec *spec, const io_st_file *f, char *err, size_t errlen);
+/* NAME: a preset, a .safetensors model file (its spec, checked against its tensors), or a spec
+ * text file (a regular file, not waited on).  false with the reason in err. */
+bool netspec_load(const char *name, netspec_loaded *s, char *err, size_t errlen);
 /* Opens a model file for evaluation: its tensors into f, its net into s.  spec NULL: the net is the
  * spec in the file's metadata (a file latbench wrote); else spec names the net (a preset or a spec
  * file, as netspec_load takes it), for a file without that metadata (a state_dict PyTorch saved),

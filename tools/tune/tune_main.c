@@ -46,7 +46,7 @@ static const char *const usage_text =
     "  --mu LIST         chemical potentials (default 1)\n"
     "  --threads LIST    thread counts (default 1): the worm's blocks and conv2d's batch split among\n"
     "                    them as real runs do; entries are keyed by it (a model at T threads uses T's)\n"
-    "  --level L         quick (default; the default set in about a minute), measure, patient\n"
+    "  --level L         quick (default; the default set in about two minutes), measure, patient\n"
     "  --budget D        stop starting problems after D (e.g. 90, 90s, 5m, 1h); the largest come first\n"
     "                    and the untuned ones are listed\n"
     "  --out FILE        the profile to write (default: this CPU's, arch/profile.h); entries of an\n"

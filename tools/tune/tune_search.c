@@ -7,7 +7,7 @@
 
 timing_cfg tune_timing(tune_level level, int round) {
     static const timing_cfg base[] = {
-        [TUNE_QUICK] = {.reps = 9, .min_reps = 5, .rep_s = 0.02, .budget_s = 0.4},
+        [TUNE_QUICK] = {.reps = 9, .min_reps = 5, .rep_s = 0.01, .budget_s = 0.2},
         [TUNE_MEASURE] = {.reps = 15, .min_reps = 7, .rep_s = 0.05, .budget_s = 1.5},
         [TUNE_PATIENT] = {.reps = 31, .min_reps = 11, .rep_s = 0.1, .budget_s = 5.0},
     };
