@@ -156,7 +156,9 @@ def plot_study_convergence(plt, r, outdir, written):
         if target is not None:
             ax.axhline(target, color="k", ls="--", lw=1, label="target %g" % target if k == 0 else None)
         ax.set_yscale("log")
-        ax.set_xlabel("epoch" if k == 0 else "wall time since the trial's start (s)")
+        if k == 1 and ax.lines:
+            ax.set_xscale("log")  # the dense net's epochs take a fraction of the conv nets'
+        ax.set_xlabel("epoch" if k == 0 else "wall time since the trial's start (s, log)")
         ax.set_ylabel("validation %s loss" % loss_name(r["task"]))
         ax.set_title("against epochs" if k == 0 else "against wall time" if axes[1].lines else
                      "against wall time: no timing.json beside results.json")
