@@ -34,7 +34,7 @@ static void usage(void) {
            "           onset), test over the whole range (per point: report_loss_vs_mu.png)\n"
            "  convergence: the EQ, ST, FL winners and a dense net (an MLP on the flattened input, about the EQ's\n"
            "           parameter count) trained every epoch on the same data and seeds: each epoch's training and\n"
-           "           validation loss, the epochs and wall time to reach --target (default: 0.002 regression,\n"
+           "           validation loss, the epochs and wall time to reach --target (default: 1e-4 regression,\n"
            "           0.05 count, which the EQ reaches in --quick), report_study_convergence.png\n"
            "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
            "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"

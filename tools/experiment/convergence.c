@@ -28,10 +28,11 @@ static const struct {
     {"count", "dense-task3", "flatten\nlinear 256 6\nlrelu\nlinear 6 32\nlrelu\nlinear 32 1\n"},
 };
 
-/* The default --target: a validation loss the EQ winner reaches in the quick mode (seed 1: task1-eq
- * passes it by epoch ~10 of 40, task3-eq1 by epoch ~5 of 40), so that the quick mode compares
- * times to it. */
-double exp_convergence_default_target(const char *task) { return !strcmp(task, "count") ? 0.05 : 0.002; }
+/* The default --target: a validation loss the EQ winner reaches in the quick mode (seed 1, 40
+ * epochs: task1-eq at 1e-4 by epochs 7 and 12 of its 2 trials, where FL needs 22 and the dense net
+ * 16 or more; task3-eq1 at 0.05 by epoch 11, where the dense net stays above 2.5), so that the
+ * quick mode compares times to it. */
+double exp_convergence_default_target(const char *task) { return !strcmp(task, "count") ? 0.05 : 1e-4; }
 
 bool exp_convergence_task_ok(const char *task) {
     for (size_t k = 0; task && k < sizeof DENSE / sizeof DENSE[0]; k++)
