@@ -202,7 +202,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
         }
         if (o->progress) print_epoch(o, ep, tl, vl, since_best == 0, n_train / dt, t_train);
         if (since_best >= o->patience) break;
-        if (o->on_epoch && !o->on_epoch(o->epoch_ctx, ep, vl)) break;
+        if (o->on_epoch && !o->on_epoch(o->epoch_ctx, ep, tl, vl)) break;
     }
     memcpy(params, best, np * sizeof(float));
     r->seconds = t_train;

@@ -25,9 +25,10 @@ typedef struct {
     double val_frac;
     uint64_t seed;
     FILE *progress; /* a line per epoch when non-NULL (a log or a terminal alike) */
-    /* after each epoch when non-NULL: its validation loss; false stops the run there (a pruned
-     * trial of an architecture search keeps its best weights so far, as early stopping does) */
-    bool (*on_epoch)(void *ctx, int epoch, float val_loss);
+    /* after each epoch when non-NULL: its mean training loss and its validation loss; false stops
+     * the run there (a pruned trial of an architecture search keeps its best weights so far, as
+     * early stopping does) */
+    bool (*on_epoch)(void *ctx, int epoch, float train_loss, float val_loss);
     void *epoch_ctx;
 } nn_train_opts;
 

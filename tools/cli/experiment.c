@@ -22,6 +22,7 @@ static void usage(void) {
            "                          [--patience N] [--batch N] [--seed S] [--threads T]\n"
            "                          [--train-count N] [--test-count N] [--therm N] [--progress=auto|bar|lines|none] [--quiet]\n"
            "                          [--train-sizes N,N,... | --augment translations | --train-mu LO:HI]\n"
+           "       latbench experiment convergence --task regression|count [--target LOSS] [the options above]\n"
            "  studies (one per run; results.json has \"study\", is the same bytes for the same --seed and --threads,\n"
            "  and the clock's figures go to timing.json):\n"
            "  --train-sizes LIST: test loss against training-set size, --trials per size (default 10; quick: 2-3),\n"
@@ -31,6 +32,10 @@ static void usage(void) {
            "           sample in every epoch, EQ nets without\n"
            "  --train-mu LO:HI: train on the training set's points with mu in [LO, HI] only (below or above the\n"
            "           onset), test over the whole range (per point: report_loss_vs_mu.png)\n"
+           "  convergence: the EQ, ST, FL winners and a dense net (an MLP on the flattened input, about the EQ's\n"
+           "           parameter count) trained every epoch on the same data and seeds: each epoch's training and\n"
+           "           validation loss, the epochs and wall time to reach --target (default: 1e-4 regression,\n"
+           "           0.05 count, which the EQ reaches in --quick), report_study_convergence.png\n"
            "  --quick: smaller test sets (and training sets, but for counting: its full 20000 take 2 s),\n"
            "           fewer test sizes, 3 architectures (the first winner of each column), 2-3 trials\n"
            "           of at most 40-60 epochs\n"
@@ -49,12 +54,15 @@ static int select_run(exp_run *x, const char *task) {
     if (!x->trials) x->trials = x->quick ? E->quick_trials : x->study && !strcmp(x->study, "train_sizes") ? 10 : 5;
     if (!x->epochs) x->epochs = x->quick ? E->quick_epochs : 1000;
     if (!x->threads) x->threads = omp_get_num_procs();
+    if (x->study && !strcmp(x->study, "convergence") && !(x->target > 0)) x->target = exp_convergence_default_target(task);
     if (!x->out) {
         snprintf(x->outdef, sizeof x->outdef, "experiment-%s%s", E->task, x->quick ? "-quick" : "");
         x->out = x->outdef;
     }
     x->archs = x->quick ? E->quick_archs : E->archs;
     x->n_archs = x->quick ? 3 : E->n_archs, x->n_tests = x->quick ? E->n_tests_quick : E->n_tests;
+    /* convergence: the test set of the training lattice only (the first) */
+    if (x->study && !strcmp(x->study, "convergence")) x->n_tests = 1, x->patience = x->epochs + 1;
     /* Quick runs thermalize less and use fewer chains per point; full runs take the generator's
      * defaults (written out: they are part of the settings a dataset is reused by). */
     x->chains = x->quick ? 4 : 16;
@@ -93,7 +101,7 @@ static bool set_study(opts_parser *p, exp_run *x, const char *study) {
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, exp_run *x) {
     enum { QUICK = 256, TRIALS, EPOCHS, THREADS, PATIENCE, BATCH, TRAIN_COUNT, TEST_COUNT, THERM, OUT, SEED, PROGRESS, QUIET,
-           TRAIN_SIZES, AUGMENT, TRAIN_MU };
+           TRAIN_SIZES, AUGMENT, TRAIN_MU, TASK, TARGET };
     static const struct option longopts[] = {
         {"quick", no_argument, NULL, QUICK},              {"trials", required_argument, NULL, TRIALS},
         {"epochs", required_argument, NULL, EPOCHS},      {"threads", required_argument, NULL, THREADS},
@@ -102,11 +110,13 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         {"therm", required_argument, NULL, THERM},        {"out", required_argument, NULL, OUT},
         {"seed", required_argument, NULL, SEED},          OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),
         {"train-sizes", required_argument, NULL, TRAIN_SIZES}, {"augment", required_argument, NULL, AUGMENT},
-        {"train-mu", required_argument, NULL, TRAIN_MU},
+        {"train-mu", required_argument, NULL, TRAIN_MU},  {"task", required_argument, NULL, TASK},
+        {"target", required_argument, NULL, TARGET},
         {0}};
     *x = (exp_run){.patience = 25, .batch = 100, .seed = 1, .progress = OPTS_PROGRESS_AUTO};
     opts_parser p;
     opts_init(&p, "experiment", argc, argv, longopts, NULL, false);
+    const char *task = NULL;
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
         bool ok = c != OPTS_ERR;
         if (c == OPTS_HELP) return usage(), 0;
@@ -133,11 +143,24 @@ static int parse_args(int argc, char **argv, exp_run *x) {
         if (c == TRAIN_MU && !exp_parse_mu_range(p.arg, &lo, &hi))
             return opts_fail(&p, "--train-mu needs LO:HI with LO <= HI (e.g. 0.90:0.97), not '%s'", p.arg);
         if (c == TRAIN_MU) x->train_mu = p.arg, ok = set_study(&p, x, "train_mu");
+        if (c == TASK) task = p.arg;
+        char *end;
+        if (c == TARGET && (x->target = strtod(p.arg, &end), end == p.arg || *end || !(x->target > 0)))
+            return opts_fail(&p, "--target needs a validation loss above 0, not '%s'", p.arg);
         if (!ok) return 2;
     }
     int first = opts_first_operand(&p);
     if (argc - first > 1) return opts_fail(&p, "unexpected argument '%s' (try --help)", argv[first + 1]);
-    return select_run(x, first < argc ? argv[first] : NULL);
+    const char *op = first < argc ? argv[first] : NULL;
+    /* experiment convergence --task TASK: a study of its own, the task an option */
+    if (op && !strcmp(op, "convergence")) {
+        if (x->study) return opts_fail(&p, "convergence: one study per run (this run is already --%s)", x->study);
+        if (!exp_convergence_task_ok(task)) return opts_fail(&p, "experiment convergence needs --task regression|count");
+        x->study = "convergence", op = task;
+    } else if (task || x->target > 0) {
+        return opts_fail(&p, "%s goes with `experiment convergence`", task ? "--task" : "--target");
+    }
+    return select_run(x, op);
 }
 
 /* results.json (atomic), then `latbench report`'s plots and table beside it. */
@@ -169,15 +192,18 @@ int cmd_experiment(int argc, char **argv) {
     t.gen = exp_now() - t0;
     json_t *jarchs = json_array();
     long nv = 0;
-    if (ok) exp_print_header();
+    if (ok && !(x.study && !strcmp(x.study, "convergence"))) exp_print_header();
     if (ok && x.study && !strcmp(x.study, "augment")) ok = exp_study_augment(&x, ds, jarchs, &t, &nv, err, sizeof err);
     else if (ok && x.study && !strcmp(x.study, "train_sizes")) ok = exp_study_sizes(&x, ds, jarchs, &t, &nv, err, sizeof err);
     else if (ok && x.study && !strcmp(x.study, "train_mu")) ok = exp_study_train_mu(&x, ds, jarchs, &t, &nv, err, sizeof err);
+    else if (ok && x.study && !strcmp(x.study, "convergence")) ok = exp_study_convergence(&x, ds, jarchs, &t, &nv, err, sizeof err);
     for (int a = 0; ok && !x.study && a < x.n_archs; a++) {
         const exp_arch_job job = {.arch = x.archs[a]};
         ok = exp_run_arch(&x, ds, &job, jarchs, &t, &nv, err, sizeof err);
     }
-    rc = ok ? finish(&x, exp_results_json(&x, ds[0].n, nv, jarchs, &t), &t) : (json_decref(jarchs), fail(err));
+    json_t *top = ok ? exp_results_json(&x, ds[0].n, nv, jarchs, &t) : NULL;
+    if (top && x.target > 0) json_object_set_new(top, "target", json_real(x.target));
+    rc = ok ? finish(&x, top, &t) : (json_decref(jarchs), fail(err));
     for (int k = 0; k <= x.n_tests; k++) nn_dataset_free(&ds[k]);
     return rc;
 }

@@ -57,6 +57,7 @@ typedef struct {
     const char *train_mu;     /* --train-mu LO:HI (NULL: the task's whole scan) */
     long train_sizes[EXP_MAX_SIZES];
     int n_sizes;
+    double target;            /* convergence: the validation loss to reach (--target) */
 } exp_run;
 
 /* Seconds spent per phase (generation, training, evaluation). */
@@ -104,6 +105,14 @@ bool exp_study_sizes(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp
  * [LO, HI] (below or above the onset only), tested over the whole range (per point). */
 bool exp_study_train_mu(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val, char *err,
                         size_t errlen);
+/* `experiment convergence --task regression|count` (tools/experiment/convergence.c): the EQ, ST, FL
+ * winners and a dense net of about the same parameter count, every epoch's training and validation
+ * loss (wall times: timing.json), the epochs to reach x->target, the test loss on ds[1]. */
+bool exp_study_convergence(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val,
+                           char *err, size_t errlen);
+/* Whether the study has a dense net for task; the default --target of the task. */
+bool exp_convergence_task_ok(const char *task);
+double exp_convergence_default_target(const char *task);
 /* LO:HI into lo <= hi; false when s is not that. */
 bool exp_parse_mu_range(const char *s, double *lo, double *hi);
 /* The samples of d whose point has mu in [lo, hi] (d needs its points); at least 10 of them. */

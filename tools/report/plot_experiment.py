@@ -35,6 +35,8 @@ A study's results.json ("study", tools/experiment/studies.c) gets its own figure
                               (median over trials, min-max band), on the training lattice and over all sizes
   report_study_augment.png    augment: test loss per architecture with (hatched) and without translation
                               augmentation, on the training lattice and over all sizes
+  report_study_convergence.png  convergence: validation loss against epochs and against wall time
+                              (timing.json beside results.json), one line per net, the target dashed
   report_table.md             the study's table: median, min and max over trials per row
 Exit status: 0 done, 2 bad input (one line on stderr), 3 anything else (missing matplotlib, a write
 error...; one line on stderr).
@@ -670,6 +672,7 @@ def main(argv):
     if outdir is None:
         outdir = os.path.dirname(path) or "."
     r = load(path)
+    r["_path"] = path  # a study's timing.json lies beside its results.json
     try:
         os.makedirs(outdir, exist_ok=True)
     except OSError as e:

@@ -173,7 +173,8 @@ static bool propose(void *vctx, long number, const search_observed *obs, int n, 
 }
 
 /* After each epoch: the value into the study, and the median rule. */
-static bool on_epoch(void *vctx, int epoch, float val) {
+static bool on_epoch(void *vctx, int epoch, float train_loss, float val) {
+    (void)train_loss;
     trial_ctx *c = vctx;
     if (!search_study_report(c->st, c->number, epoch, val)) c->store_failed = true;
     if (val < c->best) c->best = val;
