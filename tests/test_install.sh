@@ -24,7 +24,7 @@ make --no-print-directory -s install BUILD="$build" PREFIX="$p" -o "$build/latbe
 major=$(sed -n 's/^#define LATBENCH_VERSION_MAJOR \([0-9]*\).*/\1/p' include/latbench.h)
 for f in bin/latbench lib/liblatbench.a lib/liblatbench.so "lib/liblatbench.so.$major" "lib/$(basename "$so")" \
          lib/pkgconfig/latbench.pc include/latbench.h share/man/man1/latbench.1 \
-         share/bash-completion/completions/latbench share/latbench/plot_experiment.py share/latbench/plot_bench.py share/latbench/plot_study.py; do
+         share/bash-completion/completions/latbench share/latbench/plot_experiment.py share/latbench/plot_bench.py share/latbench/plot_study.py share/latbench/plot_common.py; do
     [ -e "$p/$f" ] || fail "$f was not installed"
 done
 ok "files installed under PREFIX"

@@ -46,35 +46,8 @@ import math
 import os
 import sys
 
-from lbatomic import WriteError, install_signal_cleanup, write_atomic
-
-PROG = "latbench report"
-
-
-class BadInput(Exception):
-    pass
-
-
-def die(msg, code):
-    sys.stderr.write("%s: %s\n" % (PROG, " ".join(str(msg).split())))
-    sys.exit(code)
-
-
-def sites(lat):
-    try:
-        nt, nx = lat.lower().split("x")
-        return int(nt) * int(nx)
-    except (ValueError, AttributeError):
-        raise BadInput("bad lattice name %r" % (lat,))
-
-
-def num(v):
-    """A finite float or None."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
-
+from lbatomic import WriteError, install_signal_cleanup
+from plot_common import BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
 
 def load(path):
     try:
@@ -110,42 +83,6 @@ def load(path):
     return r
 
 
-def family(arch):
-    a = arch.lower()
-    for key, name in (("-eq", "EQ"), ("-st", "ST"), ("-fl", "FL")):
-        if key in a:
-            return name
-    return "?"
-
-
-def loss_name(task):
-    return {"detect": "BCE", "regression": "MSE", "count": "MSE"}.get(task, "loss")
-
-
-def save_atomic(fig, outdir, name, written):
-    path = os.path.join(outdir, name)
-    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
-    written.append(path)
-
-
-def write_text_atomic(text, outdir, name, written):
-    path = os.path.join(outdir, name)
-    write_atomic(path, lambda f: f.write(text), binary=False)
-    written.append(path)
-
-
-def header(r):
-    s = r.get("settings") or {}
-    bits = []
-    if r.get("train_count") is not None:
-        bits.append("%s training samples" % r["train_count"])
-    if s.get("trials") is not None:
-        bits.append("%s trials" % s["trials"])
-    if s.get("epochs") is not None:
-        bits.append("<= %s epochs" % s["epochs"])
-    return ", ".join(bits)
-
-
 def per_lattice(a, lats, key="loss"):
     """{lattice: [values over trials]} and the lattices on which every trial was skipped."""
     vals, skipped = {}, []
@@ -164,12 +101,6 @@ def per_lattice(a, lats, key="loss"):
         if nskip and not v:
             skipped.append(lat)
     return vals, skipped
-
-
-def median(v):
-    s = sorted(v)
-    n = len(s)
-    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
 
 def plot_vs_lattice(plt, r, outdir, written):
@@ -537,11 +468,6 @@ def plot_vs_label(plt, r, outdir, written, notes):
     fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
     save_atomic(fig, outdir, "report_loss_vs_label.png", written)
     plt.close(fig)
-
-
-def fmt(v):
-    v = num(v)
-    return "—" if v is None else "%.4g" % v
 
 
 def cell(d, key, skipped, lat):

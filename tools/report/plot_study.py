@@ -4,7 +4,7 @@ plot_experiment.py (its docstring lists the files)."""
 import json
 import os
 
-from plot_experiment import family, fmt, header, loss_name, median, num, save_atomic, write_text_atomic
+from plot_common import family, fmt, header, loss_name, median, num, save_atomic, write_text_atomic
 
 
 FAMILY_COLOURS = {"EQ": "tab:blue", "ST": "tab:orange", "FL": "tab:green", "dense": "tab:red", "?": "tab:gray"}

@@ -1,0 +1,82 @@
+"""What latbench report's plot scripts share (plot_experiment.py, plot_study.py): the program name and its
+one-line errors, number and lattice readers, the family of an architecture, the loss's name, atomic PNG and
+text output, the title line of a run's settings, the median."""
+import math
+import os
+import sys
+
+from lbatomic import write_atomic
+
+PROG = "latbench report"
+
+
+class BadInput(Exception):
+    pass
+
+
+def die(msg, code):
+    sys.stderr.write("%s: %s\n" % (PROG, " ".join(str(msg).split())))
+    sys.exit(code)
+
+
+def sites(lat):
+    try:
+        nt, nx = lat.lower().split("x")
+        return int(nt) * int(nx)
+    except (ValueError, AttributeError):
+        raise BadInput("bad lattice name %r" % (lat,))
+
+
+def num(v):
+    """A finite float or None."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def family(arch):
+    a = arch.lower()
+    for key, name in (("-eq", "EQ"), ("-st", "ST"), ("-fl", "FL")):
+        if key in a:
+            return name
+    return "?"
+
+
+def loss_name(task):
+    return {"detect": "BCE", "regression": "MSE", "count": "MSE"}.get(task, "loss")
+
+
+def save_atomic(fig, outdir, name, written):
+    path = os.path.join(outdir, name)
+    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
+    written.append(path)
+
+
+def write_text_atomic(text, outdir, name, written):
+    path = os.path.join(outdir, name)
+    write_atomic(path, lambda f: f.write(text), binary=False)
+    written.append(path)
+
+
+def header(r):
+    s = r.get("settings") or {}
+    bits = []
+    if r.get("train_count") is not None:
+        bits.append("%s training samples" % r["train_count"])
+    if s.get("trials") is not None:
+        bits.append("%s trials" % s["trials"])
+    if s.get("epochs") is not None:
+        bits.append("<= %s epochs" % s["epochs"])
+    return ", ".join(bits)
+
+
+def median(v):
+    s = sorted(v)
+    n = len(s)
+    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
+
+
+def fmt(v):
+    v = num(v)
+    return "—" if v is None else "%.4g" % v
