@@ -19,6 +19,7 @@ endif
 BUILD    ?= build/aarch64
 ONEDNN   ?= 0
 GBENCH   ?= 0
+MPI      ?= 0
 endif
 CC       ?= gcc
 BUILD    ?= build/release
@@ -43,6 +44,19 @@ ifeq ($(LIKWID),1)
 CFLAGS   += -DLATBENCH_LIKWID -DLIKWID_PERFMON
 LDLIBS   += -llikwid
 endif
+# --- MPI (`mpirun -n R latbench experiment`, tools/mpi) ---
+# Open MPI where installed (mpicc --showme, else pkg-config ompi-c): -DLB_MPI and its flags; MPI=0
+# (the cross build's default) or no MPI found builds without: a run is then always one rank.
+MPI      ?= 1
+ifneq ($(MPI),0)
+MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS   := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi-c 2>/dev/null)
+ifneq ($(strip $(MPI_LIBS)),)
+CFLAGS   += -DLB_MPI $(MPI_CFLAGS)
+LDLIBS   += $(MPI_LIBS)
+endif
+endif
+# --- end MPI ---
 # --- google-benchmark (`latbench bench --gbench`, helper gb) ---
 # tools/gbench/gbench_shim.cc is the only C++: compiled with the C++ compiler of CC (g++ or
 # clang++, with SAN like the C), binaries link -lbenchmark -lstdc++.  GBENCH=0 (the cross build's

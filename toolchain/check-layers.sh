@@ -5,7 +5,7 @@
 # Usage: toolchain/check-layers.sh [ROOT]   prints one line per upward include; exit 1 if any.
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-rooms=(kernels arch lib/io lib/lattice lib/nn lib/api tools/opts
+rooms=(kernels arch lib/io lib/lattice lib/nn lib/api tools/opts tools/mpi
        tools/stats tools/problems tools/timing tools/machine tools/baseline tools/verify tools/bench tools/gbench tools/track
        tools/tune tools/report tools/experiment tools/search tools/cli)
 rank() {   # the rank of the room holding path $1 (-1: not in a room)

@@ -5,9 +5,10 @@
 # Usage: toolchain/install-deps.sh [--test] [extra-package ...]
 set -euo pipefail
 # To build and run: the compiler, oneDNN (the baseline), hwloc, Google Benchmark (gbench), jansson,
-# sqlite (the history), numpy, matplotlib (report) and torch (the PyTorch side of the pipelines).
+# sqlite (the history), numpy, matplotlib (report), torch (the PyTorch side of the pipelines) and Open MPI
+# (mpirun -n R latbench experiment: trials over ranks; MPI=0 builds without).
 pkgs=(build-essential pkg-config libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libsqlite3-dev python3-numpy
-      python3-matplotlib python3-torch)
+      python3-matplotlib python3-torch libopenmpi-dev openmpi-bin)
 # To test: clang and its OpenMP (the clang build), libclang-rt-dev: clang's libFuzzer and sanitizer runtimes
 # (make fuzz, the fuzz smoke of make test; on Debian 12 it pulls libclang-rt-14-dev); llvm: llvm-profdata
 # and llvm-cov (make fuzz-coverage); cmocka; libbenchmark-tools and scipy (the tests' cross-checks);

@@ -38,7 +38,7 @@ static bool run_trials(const nn_fit_job *j, nn_model *m, const long *idx, float 
     const size_t np = r->info.params;
     const long ntr = r->info.n_train, nv = r->info.n_val;
     size_t vl = 0;
-    for (int t = 0; t < j->trials; t++) {
+    for (int t = j->first_trial; t < j->first_trial + j->trials; t++) {
         nn_model_init(m, j->o.seed + (uint64_t)t);
         nn_train_result tr;
         char e[512];
@@ -47,7 +47,7 @@ static bool run_trials(const nn_fit_job *j, nn_model *m, const long *idx, float 
             return snprintf(err, errlen, "trial %d: %s", t, e), false;
         }
         if (j->on_trial && !j->on_trial(j->ctx, t, m, &tr, err, errlen)) return false;
-        if (vl < vlen - 32) vl += (size_t)snprintf(vals + vl, vlen - vl, "%s%.9g", t ? "," : "", tr.best_val);
+        if (vl < vlen - 32) vl += (size_t)snprintf(vals + vl, vlen - vl, "%s%.9g", t > j->first_trial ? "," : "", tr.best_val);
         if (tr.best_val < r->best_val || r->best_trial < 0) {
             r->best_val = tr.best_val, r->best_trial = t;
             memcpy(best, nn_model_params(m), np * sizeof(float));

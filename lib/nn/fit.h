@@ -23,6 +23,7 @@ struct nn_fit_job {
     const char *spec_text;
     const nn_dataset *d;
     int batch, threads, trials;
+    int first_trial; /* the trials run are first_trial .. first_trial + trials - 1 (seeded by their index) */
     nn_train_opts o;
     /* the saved model (NULL: none): the caller's metadata pairs, then best_trial, best_val_loss
      * and val_losses */

@@ -13,6 +13,7 @@
 #include "tools/cli/cli.h"
 #include "tools/cli/nncli.h"
 #include "tools/experiment/experiment.h"
+#include "tools/mpi/ranks.h"
 #include "lib/lattice/params.h"
 
 static int fail(const char *msg) { return nncli_fail("experiment", msg); }
@@ -178,6 +179,43 @@ static int finish(const exp_run *x, json_t *top, const exp_times *t) {
     return 0;
 }
 
+/* The datasets: rank 0 generates (or reuses) them, then the other ranks of an MPI run reuse them. */
+static bool prepare(const exp_run *x, nn_dataset *ds, char *err, size_t errlen) {
+    const ranks_ctx *rk = ranks_world();
+    bool ok = rk->rank != 0 || exp_prepare_data(x, ds, err, errlen);
+    if (rk->size == 1) return ok;
+    if (!ok) ranks_abort("experiment", err);
+    ranks_barrier();
+    return rk->rank == 0 || exp_prepare_data(x, ds, err, errlen);
+}
+
+/* The study's architectures into jarchs (an MPI run of several ranks: planned, then spread over the
+ * ranks; only rank 0's jarchs gets the entries). */
+static bool run_study(exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *nv, char *err, size_t errlen) {
+    const ranks_ctx *rk = ranks_world();
+    x->plan = rk->size > 1 ? exp_plan_new() : NULL;
+    bool ok = rk->size == 1 || x->plan;
+    if (!ok) snprintf(err, errlen, "out of memory");
+    const bool convergence = x->study && !strcmp(x->study, "convergence");
+    if (ok && rk->rank == 0 && !convergence) exp_print_header();
+    /* the convergence study trains its nets side by side (their wall times are compared): rank 0 runs it whole */
+    if (ok && convergence && rk->rank == 0) ok = exp_study_convergence(x, ds, jarchs, t, nv, err, errlen);
+    else if (ok && x->study && !strcmp(x->study, "augment")) ok = exp_study_augment(x, ds, jarchs, t, nv, err, errlen);
+    else if (ok && x->study && !strcmp(x->study, "train_sizes")) ok = exp_study_sizes(x, ds, jarchs, t, nv, err, errlen);
+    else if (ok && x->study && !strcmp(x->study, "train_mu")) ok = exp_study_train_mu(x, ds, jarchs, t, nv, err, errlen);
+    for (int a = 0; ok && !x->study && a < x->n_archs; a++) {
+        const exp_arch_job job = {.arch = x->archs[a]};
+        ok = exp_run_arch(x, ds, &job, jarchs, t, nv, err, errlen);
+    }
+    exp_plan *plan = x->plan;
+    x->plan = NULL;
+    if (ok && plan) ok = exp_spread_run(x, ds, plan, jarchs, t, nv, err, errlen);
+    exp_plan_free(plan);
+    /* a failed rank ends the whole run, naming itself: no rank waits for it, nothing is written */
+    if (!ok && rk->size > 1) ranks_abort("experiment", err);
+    return ok;
+}
+
 int cmd_experiment(int argc, char **argv) {
     exp_run x;
     int rc = parse_args(argc, argv, &x);
@@ -188,22 +226,18 @@ int cmd_experiment(int argc, char **argv) {
     /* 1. datasets, 2. training and 3. evaluation */
     exp_times t = {0};
     double t0 = exp_now();
-    bool ok = exp_prepare_data(&x, ds, err, sizeof err);
+    bool ok = prepare(&x, ds, err, sizeof err);
     t.gen = exp_now() - t0;
     json_t *jarchs = json_array();
     long nv = 0;
-    if (ok && !(x.study && !strcmp(x.study, "convergence"))) exp_print_header();
-    if (ok && x.study && !strcmp(x.study, "augment")) ok = exp_study_augment(&x, ds, jarchs, &t, &nv, err, sizeof err);
-    else if (ok && x.study && !strcmp(x.study, "train_sizes")) ok = exp_study_sizes(&x, ds, jarchs, &t, &nv, err, sizeof err);
-    else if (ok && x.study && !strcmp(x.study, "train_mu")) ok = exp_study_train_mu(&x, ds, jarchs, &t, &nv, err, sizeof err);
-    else if (ok && x.study && !strcmp(x.study, "convergence")) ok = exp_study_convergence(&x, ds, jarchs, &t, &nv, err, sizeof err);
-    for (int a = 0; ok && !x.study && a < x.n_archs; a++) {
-        const exp_arch_job job = {.arch = x.archs[a]};
-        ok = exp_run_arch(&x, ds, &job, jarchs, &t, &nv, err, sizeof err);
+    ok = ok && run_study(&x, ds, jarchs, &t, &nv, err, sizeof err);
+    /* rank 0 alone writes results.json */
+    if (ok && ranks_world()->rank != 0) rc = 0, json_decref(jarchs);
+    else {
+        json_t *top = ok ? exp_results_json(&x, ds[0].n, nv, jarchs, &t) : NULL;
+        if (top && x.target > 0) json_object_set_new(top, "target", json_real(x.target));
+        rc = ok ? finish(&x, top, &t) : (json_decref(jarchs), fail(err));
     }
-    json_t *top = ok ? exp_results_json(&x, ds[0].n, nv, jarchs, &t) : NULL;
-    if (top && x.target > 0) json_object_set_new(top, "target", json_real(x.target));
-    rc = ok ? finish(&x, top, &t) : (json_decref(jarchs), fail(err));
     for (int k = 0; k <= x.n_tests; k++) nn_dataset_free(&ds[k]);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "tools/machine/counters.h"
 #include "tools/machine/topology.h"
 #include "tools/cli/cli.h"
+#include "tools/mpi/ranks.h"
 #include "tools/opts/opts.h"
 
 static void print_topology(const machine_topology *t) {
@@ -188,6 +189,12 @@ int cmd_info(int argc, char **argv) {
 #else
     printf("oneDNN: not available on this build (built without oneDNN)\n");
 #endif
+    char mpi[256];
+    const ranks_ctx *rk = ranks_world();
+    const bool built = ranks_built(mpi, sizeof mpi);
+    printf("MPI: %s%s; this run: %d rank(s)", built ? "built in, " : "", mpi, rk->size);
+    if (rk->size > 1) printf(", this is rank %d on %s", rk->rank, rk->host);
+    printf("\n");
     printf("compiler: %s\n", __VERSION__);
     print_profile();
     return 0;

@@ -8,6 +8,7 @@
 #include "arch/registry.h"
 #include "tools/baseline/onednn_ops.h"
 #include "tools/gbench/gbench_kernels.h"
+#include "tools/mpi/ranks.h"
 #include "tools/track/bisect.h"
 #include "tools/track/dashboard.h"
 #include "tools/track/history.h"
@@ -69,6 +70,8 @@ static int check_stdout(int rc) {
     return rc ? rc : 1;
 }
 
+static int run_command(int argc, char **argv);
+
 /* This CPU's tuning profile (arch/profile.h). */
 static int profile_startup(void) {
     lb_cpu cpu;
@@ -88,11 +91,24 @@ static int version(void) {
     char dnnl[128];
     odnn_version_str(dnnl, sizeof dnnl);
     printf("oneDNN: %s\n", dnnl);
+    char mpi[256];
+    bool built = ranks_built(mpi, sizeof mpi);
+    printf("MPI: %s%s", built ? "built in, " : "", mpi);
+    printf("; this run: %d rank(s)\n", ranks_world()->size);
     return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) return usage(stderr);
+    /* under mpirun: MPI_Init (tools/mpi/ranks.h); a plain run never touches MPI */
+    char err[512];
+    if (!ranks_init(&argc, &argv, err, sizeof err)) return fprintf(stderr, "latbench: %s\n", err), 2;
+    int rc = run_command(argc, argv);
+    ranks_finalize();
+    return rc;
+}
+
+static int run_command(int argc, char **argv) {
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) return check_stdout(version());
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) return check_stdout(usage(stdout));
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

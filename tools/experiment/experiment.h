@@ -42,6 +42,8 @@ typedef struct {
 /* The task named task (regression, detect, count), else NULL. */
 const exp_def *exp_find(const char *task);
 
+typedef struct exp_plan exp_plan;
+
 /* The options of a run and what they select. */
 typedef struct {
     const exp_def *E;
@@ -58,6 +60,7 @@ typedef struct {
     long train_sizes[EXP_MAX_SIZES];
     int n_sizes;
     double target;            /* convergence: the validation loss to reach (--target) */
+    exp_plan *plan;           /* non-NULL (an MPI run of several ranks): exp_run_arch records its job there */
 } exp_run;
 
 /* Seconds spent per phase (generation, training, evaluation). */
@@ -75,6 +78,7 @@ bool exp_prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen
 typedef struct {
     const char *arch;
     const nn_dataset *train;
+    long subset;      /* train is exp_subset(&ds[0], subset, EXP_SUBSET_SEED(x)) (0: not a size subset) */
     bool augment;
     const char *tag;
     json_t *extra;
@@ -84,6 +88,35 @@ typedef struct {
  * (arch, params, trials with their test losses per lattice, summary) appended to jarchs. */
 bool exp_run_arch(const exp_run *x, const nn_dataset *ds, const exp_arch_job *job, json_t *jarchs, exp_times *t,
                   long *n_val, char *err, size_t errlen);
+/* One trial of one architecture: its entry in "trials", its losses (test: NAN where none) and
+ * seconds, and the validation set's size. */
+typedef struct {
+    json_t *entry;
+    double val, ttrain, tall, t_train, t_eval;
+    long n_val;
+} exp_trial;
+/* Trains and evaluates trial `trial` of job on train (seeded by the trial's index alone, as in
+ * exp_run_arch: the same figures whichever process runs it). */
+bool exp_run_trial(const exp_run *x, const nn_dataset *ds, const exp_arch_job *job, const nn_dataset *train, int trial,
+                   exp_trial *out, char *err, size_t errlen);
+/* An architecture's entry (its summary line on stdout) from its x->trials trials' figures and entries
+ * (jtr, taken over, as job->extra) appended to jarchs. */
+void exp_arch_entry(const exp_run *x, const exp_arch_job *job, long params, const double *val, const double *ttrain,
+                    const double *tall, json_t *jtr, json_t *jarchs);
+
+/* The trials over the ranks of an MPI run (tools/experiment/spread.c): a plan of the jobs the study
+ * asks for (x->plan set: exp_run_arch records instead of training), then every rank draws the
+ * (architecture, trial) jobs longest first (parameters x epochs x training samples) from a counter
+ * on rank 0, and rank 0 gathers the figures and builds the entries in the study's order: results.json
+ * is the bytes of the 1-rank run's. */
+exp_plan *exp_plan_new(void);
+void exp_plan_free(exp_plan *p);
+/* Records job (its extra taken over). */
+bool exp_plan_add(exp_plan *p, const exp_run *x, const nn_dataset *ds, const exp_arch_job *job, char *err, size_t errlen);
+/* Runs the plan's jobs on this rank's share; on rank 0 the entries into jarchs. Collective. */
+bool exp_spread_run(const exp_run *x, const nn_dataset *ds, exp_plan *p, json_t *jarchs, exp_times *t, long *n_val,
+                    char *err, size_t errlen);
+
 /* The summary table's header line (stdout). */
 void exp_print_header(void);
 
@@ -92,6 +125,8 @@ json_t *exp_results_json(const exp_run *x, long train_count, long n_val, json_t 
 /* Writes top (taken over) as DIR/results.json atomically; its path into path. */
 bool exp_write_results(const exp_run *x, json_t *top, char *path, size_t pathlen, char *err, size_t errlen);
 
+/* The seed of the training-set size study's subsets. */
+#define EXP_SUBSET_SEED(x) ((x)->seed ^ 0x5EEDu)
 /* A seeded subset of n samples of d (n <= d->n) as a dataset of its own (points dropped: their
  * offsets no longer hold); free with nn_dataset_free. */
 bool exp_subset(const nn_dataset *d, long n, uint64_t seed, nn_dataset *out, char *err, size_t errlen);

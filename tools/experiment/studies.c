@@ -51,12 +51,12 @@ bool exp_study_sizes(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp
     for (int i = 0; i < ns; i++) {
         /* one permutation for every size: each subset holds the smaller ones */
         nn_dataset sub;
-        if (!exp_subset(&ds[0], sizes[i], x->seed ^ 0x5EEDu, &sub, err, errlen)) return false;
+        if (!exp_subset(&ds[0], sizes[i], EXP_SUBSET_SEED(x), &sub, err, errlen)) return false;
         char tag[32];
         snprintf(tag, sizeof tag, "n%ld", sizes[i]);
         fprintf(stderr, "training-set size %ld (%d of %d)\n", sizes[i], i + 1, ns);
         for (int a = 0; a < x->n_archs; a++) {
-            const exp_arch_job job = {.arch = x->archs[a], .train = &sub, .tag = tag,
+            const exp_arch_job job = {.arch = x->archs[a], .train = &sub, .subset = sizes[i], .tag = tag,
                                       .extra = json_pack("{s:I}", "train_size", (json_int_t)sizes[i])};
             if (!exp_run_arch(x, ds, &job, jarchs, t, n_val, err, errlen)) return nn_dataset_free(&sub), false;
         }

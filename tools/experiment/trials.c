@@ -129,11 +129,12 @@ void exp_print_header(void) {
            "test(train) mean", "median", "test(all) mean", "median");
 }
 
-/* The summary of a's trials into its entry. */
-static json_t *arch_summary(const arch_run *a, int nt) {
-    const double cols[6] = {mean(a->val, nt), median(a->val, nt), mean(a->ttrain, nt), median(a->ttrain, nt),
-                            mean(a->tall, nt), median(a->tall, nt)};
-    printf("%-10s %-6d", a->arch, nt);
+/* The summary of an architecture's nt trials (validation loss, test loss on the training lattice and
+ * over all sizes): its line on stdout, its JSON object returned. */
+static json_t *arch_summary(const char *arch, const double *val, const double *ttrain, const double *tall, int nt) {
+    const double cols[6] = {mean(val, nt), median(val, nt), mean(ttrain, nt), median(ttrain, nt), mean(tall, nt),
+                            median(tall, nt)};
+    printf("%-10s %-6d", arch, nt);
     /* no value (a net that does not run on the test sizes) prints as the report's table does */
     for (int c = 0; c < 6; c++) isfinite(cols[c]) ? printf(" %-12.4g", cols[c]) : printf(" %-14s", "—"); /* 3 bytes, 1 column */
     printf("\n");
@@ -144,25 +145,51 @@ static json_t *arch_summary(const arch_run *a, int nt) {
                      num_or_null(cols[5]));
 }
 
-bool exp_run_arch(const exp_run *x, const nn_dataset *ds, const exp_arch_job *job, json_t *jarchs, exp_times *t,
-                  long *n_val, char *err, size_t errlen) {
-    netspec_loaded s;
-    if (!netspec_load(job->arch, &s, err, errlen)) return json_decref(job->extra), false;
-    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = exp_now()};
-    nn_fit_job j = {.name = job->arch, .data_name = "the training set", .spec = &s.spec, .spec_text = s.text,
-                    .d = job->train ? job->train : &ds[0], .batch = (int)x->batch, .threads = (int)x->threads,
-                    .trials = (int)x->trials, .o = nn_train_defaults(), .on_start = arch_start, .on_trial = arch_trial,
-                    .ctx = &a};
+void exp_arch_entry(const exp_run *x, const exp_arch_job *job, long params, const double *val, const double *ttrain,
+                    const double *tall, json_t *jtr, json_t *jarchs) {
+    json_t *e = json_pack("{s:s, s:I, s:o, s:o}", "arch", job->arch, "params", (json_int_t)params, "trials", jtr,
+                          "summary", arch_summary(job->arch, val, ttrain, tall, (int)x->trials));
+    if (job->extra) json_object_update(e, job->extra), json_decref(job->extra);
+    json_array_append_new(jarchs, e);
+}
+
+/* Trials first .. first + n - 1 of job trained on train into a (a->jtr: their entries in order). */
+static bool arch_fit(arch_run *a, const exp_arch_job *job, const nn_dataset *train, int first, int n, char *err,
+                     size_t errlen) {
+    const exp_run *x = a->x;
+    nn_fit_job j = {.name = job->arch, .data_name = "the training set", .spec = &a->s->spec, .spec_text = a->s->text,
+                    .d = train, .batch = (int)x->batch, .threads = (int)x->threads, .trials = n, .first_trial = first,
+                    .o = nn_train_defaults(), .on_start = arch_start, .on_trial = arch_trial, .ctx = a};
     j.o.epochs = (int)x->epochs, j.o.patience = (int)x->patience, j.o.seed = x->seed;
     j.o.augment = job->augment ? NN_AUG_TRANSLATE : NN_AUG_NONE;
     /* a line per epoch on stderr, in a log too: a batch job is never silent long (unless --progress=none) */
     j.o.progress = x->progress == OPTS_PROGRESS_NONE ? NULL : stderr;
     nn_fit_result r;
-    if (!nn_fit(&j, &r, err, errlen)) return json_decref(a.jtr), json_decref(job->extra), false;
+    return nn_fit(&j, &r, err, errlen);
+}
+
+bool exp_run_trial(const exp_run *x, const nn_dataset *ds, const exp_arch_job *job, const nn_dataset *train, int trial,
+                   exp_trial *out, char *err, size_t errlen) {
+    netspec_loaded s;
+    if (!netspec_load(job->arch, &s, err, errlen)) return false;
+    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = exp_now()};
+    bool ok = arch_fit(&a, job, train, trial, 1, err, errlen);
+    if (ok) *out = (exp_trial){.entry = json_incref(json_array_get(a.jtr, 0)), .val = a.val[trial],
+                               .ttrain = a.ttrain[trial], .tall = a.tall[trial], .t_train = a.t_train,
+                               .t_eval = a.t_eval, .n_val = a.n_val};
+    json_decref(a.jtr);
+    return ok;
+}
+
+bool exp_run_arch(const exp_run *x, const nn_dataset *ds, const exp_arch_job *job, json_t *jarchs, exp_times *t,
+                  long *n_val, char *err, size_t errlen) {
+    if (x->plan) return exp_plan_add(x->plan, x, ds, job, err, errlen);
+    netspec_loaded s;
+    if (!netspec_load(job->arch, &s, err, errlen)) return json_decref(job->extra), false;
+    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = exp_now()};
+    if (!arch_fit(&a, job, job->train ? job->train : &ds[0], 0, (int)x->trials, err, errlen))
+        return json_decref(a.jtr), json_decref(job->extra), false;
     t->train += a.t_train, t->eval += a.t_eval, *n_val = a.n_val;
-    json_t *e = json_pack("{s:s, s:I, s:o, s:o}", "arch", job->arch, "params", (json_int_t)netspec_param_count(&s.spec),
-                          "trials", a.jtr, "summary", arch_summary(&a, (int)x->trials));
-    if (job->extra) json_object_update(e, job->extra), json_decref(job->extra);
-    json_array_append_new(jarchs, e);
+    exp_arch_entry(x, job, (long)netspec_param_count(&s.spec), a.val, a.ttrain, a.tall, a.jtr, jarchs);
     return true;
 }

@@ -1,0 +1,131 @@
+/* MPI runs of `latbench experiment` (tools/mpi, tools/experiment/spread.c): a run without mpirun is one
+ * rank; `mpirun -n 2` and `-n 3` of a tiny training-set size study (2 sizes x 3 nets x 2 trials, 2
+ * epochs, 1 thread per rank; ASan: 1 size, -n 2 only) write results.json byte for byte as the 1-rank
+ * run does; a failing rank ends the run non-zero with a line naming its rank and host, and no results.json is written. With
+ * no mpirun, or a latbench built without MPI, the test says so (NOTE) and checks what still holds
+ * there: mpirun of an MPI=0 build is refused with one line. 15-25 s in release, ~1 min in ASan. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tests/test_util.h"
+
+static char tmp[128];
+static cli_result R;
+
+/* The study every run makes (datasets reused from the 1-rank run's copy); under ASan (several times
+ * slower) one size, and -n 3 left out (said with a NOTE). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIZES "100"
+#define SANITIZED 1
+#else
+#define SIZES "50,100"
+#define SANITIZED 0
+#endif
+#define STUDY "experiment regression --quick --train-sizes " SIZES " --trials 2 --epochs 2 --train-count 100 " \
+              "--test-count 13 --therm 8 --threads 1 --seed 5 --quiet"
+/* mpirun on this machine: as root too, more ranks than cores, a waiting rank yields its core (else it
+ * spins, slowing the ranks that work); LeakSanitizer off (Open MPI's own allocations at exit are not ours) */
+#define MPIRUN "ASAN_OPTIONS=detect_leaks=0 LATBENCH_SHARE=/nonexistent mpirun --allow-run-as-root --oversubscribe " \
+               "--mca mpi_yield_when_idle 1"
+
+static int setup(void **group) { return test_tmpdir_make(tmp, sizeof tmp, "latbench-mpi-"); }
+static int teardown(void **group) { return test_tmpdir_remove(tmp); }
+
+/* Whether mpirun is here and the binary has MPI built in; a NOTE line when not. */
+static bool mpi_ready(const char *what) {
+    if (cli_emulated()) return print_message("NOTE %s: not run under emulation (the cross build has no MPI)\n", what), false;
+    cli_sh(&R, "command -v mpirun");
+    if (R.status != 0) return print_message("NOTE %s: NOT RUN: no mpirun (toolchain/install-deps.sh installs openmpi-bin)\n", what), false;
+    cli_latbench(&R, NULL, "--version");
+    if (!strstr(R.out, "MPI: built in"))
+        return print_message("NOTE %s: NOT RUN: this latbench is built without MPI (MPI=0)\n", what), false;
+    return true;
+}
+
+static void run_ranks(int n, const char *env, const char *out) {
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/%s && { cp -r %s/r1/data %s/%s/ 2>/dev/null || true; } && env %s %s -n %d %s " STUDY " --out %s/%s", tmp,
+             out, tmp, tmp, out, env ? env : "", MPIRUN, n, cli_bin(), tmp, out);
+    cli_sh(&R, cmd);
+}
+
+static bool same_file(const char *a, const char *b) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cmp %s/%s %s/%s", tmp, a, tmp, b);
+    cli_result c;
+    cli_sh(&c, cmd);
+    if (c.status) print_message("%s\n", c.out);
+    return c.status == 0;
+}
+
+/* A plain run is one rank, and says so. */
+static void test_plain_run_is_one_rank(void **state) {
+    cli_latbench(&R, NULL, "--version");
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "this run: 1 rank(s)"));
+    cli_latbench(&R, NULL, "info");
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "MPI: "));
+    assert_non_null(strstr(R.out, "this run: 1 rank(s)"));
+}
+
+static void test_ranks_same_bytes(void **state) {
+    cli_latbench(&R, "LATBENCH_SHARE=/nonexistent", STUDY " --out /dev/null/x");
+    assert_int_not_equal(R.status, 0); /* the harness works: a bad --out fails */
+    char args[1200];
+    snprintf(args, sizeof args, STUDY " --out %s/r1", tmp);
+    cli_latbench(&R, "LATBENCH_SHARE=/nonexistent", args);
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    if (!mpi_ready("mpirun -n 2 and -n 3 vs 1 rank")) return;
+    run_ranks(2, NULL, "r2");
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_true(same_file("r1/results.json", "r2/results.json"));
+    if (SANITIZED) {
+        print_message("NOTE mpirun -n 3: not run under ASan (its time; -n 2 was compared, the release build runs -n 3)\n");
+        return;
+    }
+    run_ranks(3, NULL, "r3");
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_true(same_file("r1/results.json", "r3/results.json"));
+    /* every trial's model was saved by whichever rank ran it */
+    char path[300];
+    snprintf(path, sizeof path, "%s/r3/models/task1-fl-n100-t1.safetensors", tmp);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+}
+
+static void test_failing_rank(void **state) {
+    char args[1200];
+    if (!mpi_ready("a failing rank")) {
+        /* an MPI=0 build under mpirun: refused, each rank would be a whole run */
+        cli_sh(&R, "command -v mpirun");
+        if (R.status != 0 || cli_emulated()) return;
+        snprintf(args, sizeof args, "%s -n 2 %s --version", MPIRUN, cli_bin());
+        cli_sh(&R, args);
+        assert_int_not_equal(R.status, 0);
+        assert_non_null(strstr(R.out, "built without MPI"));
+        return;
+    }
+    run_ranks(2, "LATBENCH_TEST_FAIL_RANK=1", "rf");
+    assert_int_not_equal(R.status, 0);
+    if (!strstr(R.out, "failed on rank 1 of 2 (host ")) print_message("%s\n", R.out);
+    assert_non_null(strstr(R.out, "failed on rank 1 of 2 (host "));
+    char path[300];
+    snprintf(path, sizeof path, "%s/rf/results.json", tmp);
+    assert_int_not_equal(access(path, F_OK), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_run_is_one_rank),
+        cmocka_unit_test(test_ranks_same_bytes),
+        cmocka_unit_test(test_failing_rank), /* reuses the datasets of r1 when the test before made them */
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

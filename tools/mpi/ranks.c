@@ -1,0 +1,139 @@
+/* The ranks of an MPI run (tools/mpi/ranks.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tools/mpi/ranks.h"
+#ifdef LB_MPI
+#include <mpi.h>
+#endif
+
+static ranks_ctx world = {.rank = 0, .size = 1, .host = "?"};
+
+const ranks_ctx *ranks_world(void) { return &world; }
+
+bool ranks_built(char *buf, size_t len) {
+#ifdef LB_MPI
+    char v[MPI_MAX_LIBRARY_VERSION_STRING];
+    int n = 0;
+    MPI_Get_library_version(v, &n);
+    v[strcspn(v, ",\n")] = 0; /* "Open MPI v4.1.4, package: ..." */
+    snprintf(buf, len, "%s", v);
+    return true;
+#else
+    snprintf(buf, len, "not built in (make MPI=0, or no mpicc when built)");
+    return false;
+#endif
+}
+
+bool ranks_init(int *argc, char ***argv, char *err, size_t errlen) {
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+    if (gethostname(world.host, sizeof world.host) != 0) snprintf(world.host, sizeof world.host, "?");
+    world.host[sizeof world.host - 1] = 0;
+    if (!n) return true;
+#ifdef LB_MPI
+    if (MPI_Init(argc, argv) != MPI_SUCCESS) return snprintf(err, errlen, "MPI_Init failed"), false;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+    world.active = true;
+    return true;
+#else
+    if (atoi(n) <= 1) return true;
+    snprintf(err, errlen, "started by mpirun with %s ranks, but this latbench is built without MPI (make MPI=0 or no "
+             "mpicc): each rank would be a whole run; rebuild with Open MPI or run it without mpirun", n);
+    return false;
+#endif
+}
+
+void ranks_finalize(void) {
+#ifdef LB_MPI
+    if (world.active) MPI_Finalize();
+#endif
+    world.active = false;
+}
+
+_Noreturn void ranks_abort(const char *what, const char *why) {
+    fprintf(stderr, "latbench: %s failed on rank %d of %d (host %s): %s\n", what, world.rank, world.size, world.host, why);
+    fflush(stderr);
+#ifdef LB_MPI
+    if (world.active) MPI_Abort(MPI_COMM_WORLD, 1);
+#endif
+    exit(1);
+}
+
+void ranks_barrier(void) {
+#ifdef LB_MPI
+    if (world.active) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+struct ranks_counter {
+    long local; /* the count of a run without MPI */
+#ifdef LB_MPI
+    MPI_Win win;
+    long *base;
+#endif
+};
+
+ranks_counter *ranks_counter_open(void) {
+    ranks_counter *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+#ifdef LB_MPI
+    if (world.active) {
+        MPI_Win_allocate(world.rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD,
+                         &c->base, &c->win);
+        if (world.rank == 0) {
+            MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, c->win);
+            *c->base = 0;
+            MPI_Win_unlock(0, c->win);
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+    }
+#endif
+    return c;
+}
+
+long ranks_counter_next(ranks_counter *c) {
+#ifdef LB_MPI
+    if (world.active) {
+        const long one = 1;
+        long got = 0;
+        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, c->win);
+        MPI_Fetch_and_op(&one, &got, MPI_LONG, 0, 0, MPI_SUM, c->win);
+        MPI_Win_unlock(0, c->win);
+        return got;
+    }
+#endif
+    return c->local++;
+}
+
+void ranks_counter_close(ranks_counter *c) {
+    if (!c) return;
+#ifdef LB_MPI
+    if (world.active) MPI_Win_free(&c->win);
+#endif
+    free(c);
+}
+
+char *ranks_gather_text(const char *text) {
+    const int len = (int)strlen(text) + 1;
+#ifdef LB_MPI
+    if (world.active) {
+        int *lens = world.rank == 0 ? calloc((size_t)world.size, sizeof(int)) : NULL;
+        int *offs = world.rank == 0 ? calloc((size_t)world.size, sizeof(int)) : NULL;
+        MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        char *buf = NULL;
+        if (world.rank == 0) {
+            long total = 0;
+            for (int r = 0; r < world.size; r++) offs[r] = (int)total, total += lens[r];
+            buf = malloc((size_t)total);
+        }
+        MPI_Gatherv(text, len, MPI_CHAR, buf, lens, offs, MPI_CHAR, 0, MPI_COMM_WORLD);
+        free(lens), free(offs);
+        return buf;
+    }
+#endif
+    char *buf = malloc((size_t)len);
+    if (buf) memcpy(buf, text, (size_t)len);
+    return buf;
+}

@@ -1,0 +1,40 @@
+/* The ranks of an MPI run (Open MPI; `make MPI=0` builds without): a run that mpirun did not start
+ * is one rank and never touches MPI, so it behaves exactly as a build without it.
+ * State: MPI itself is per process (MPI_Init once, MPI_Finalize once), so the ranks context is one
+ * static struct behind ranks_world(), the one piece of global state of this room, set by ranks_init
+ * in main and read-only after it. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    int rank, size;  /* this process's rank and the run's rank count (1 without mpirun) */
+    bool active;     /* MPI initialized (launched by mpirun with this build's MPI) */
+    char host[64];   /* this rank's host name, for messages */
+} ranks_ctx;
+
+/* Whether MPI is built in (LB_MPI), and its library's name and version into buf. */
+bool ranks_built(char *buf, size_t len);
+/* MPI_Init when launched by mpirun (OMPI_COMM_WORLD_SIZE set), else a 1-rank context. false with a
+ * line in err: mpirun started a build without MPI (each process would be a whole run). */
+bool ranks_init(int *argc, char ***argv, char *err, size_t errlen);
+/* The context (ranks_init first; without it: rank 0 of 1). */
+const ranks_ctx *ranks_world(void);
+/* MPI_Finalize when it was initialized. */
+void ranks_finalize(void);
+/* One line on stderr naming this rank, its host and what failed, then the whole run ends (MPI_Abort,
+ * exit status 1): no rank waits for a failed one. */
+_Noreturn void ranks_abort(const char *what, const char *why);
+/* Every rank waits for every other. */
+void ranks_barrier(void);
+
+/* A job counter on rank 0 that every rank draws from (MPI one-sided fetch-and-add): the next job
+ * goes to whichever rank asks first. Collective to open and close. */
+typedef struct ranks_counter ranks_counter;
+ranks_counter *ranks_counter_open(void);
+long ranks_counter_next(ranks_counter *c);
+void ranks_counter_close(ranks_counter *c);
+
+/* Each rank's text (NUL-terminated) to rank 0: there, a buffer holding size NUL-terminated texts in
+ * rank order (free it); elsewhere NULL. Collective. */
+char *ranks_gather_text(const char *text);
