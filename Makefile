@@ -52,7 +52,8 @@ ifneq ($(MPI),0)
 MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi-c 2>/dev/null)
 MPI_LIBS   := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi-c 2>/dev/null)
 ifneq ($(strip $(MPI_LIBS)),)
-CFLAGS   += -DLB_MPI $(MPI_CFLAGS)
+# only tools/mpi includes mpi.h: the build's flags (build_info, the tuning profile's identity) stay as without MPI
+$(BUILD)/tools/mpi/%.o: CFLAGS += -DLB_MPI $(MPI_CFLAGS)
 LDLIBS   += $(MPI_LIBS)
 endif
 endif
