@@ -168,26 +168,15 @@ int nn_model_set_chain(nn_model *m, int mode) {
 /* The default: on where the fused pass was measured faster (the seed chains at 60x4, batch 128, on
  * AVX-512: 0.55-0.64x the CPU time of the unfused layers), i.e. an inference model (the training
  * forward must keep every intermediate: no faster), a SIMD chain1x1 at the conv2d dispatch's ISA,
- * that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN), and no profile entry
- * choosing another variant or parameters for the forward of a chain's layer (that choice is kept). */
-/* Whether layer c's forward runs the dispatched default: no profile entry, or one that kept the default
- * (tune records those too, and the nearest-shape rule reaches every shape: they must not turn the chain off). */
-static bool conv_fwd_is_default(const nn_model *m, int c) {
-    const nn_conv_choice *ch = &m->conv[c][LB_PASS_FWD];
-    if (ch->ops != m->k->conv2d) return false;
-    for (int k = 0; k < LB_PARAMS_MAX; k++)
-        if (ch->params.v[k]) return false;
-    return true;
-}
-
+ * that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN).  A tuning profile's conv2d
+ * entries for a chain's layers do not turn it off: they were timed layer by layer, and their best
+ * gain (1.07x) is far below the fusion's (task1-eq inference at 64x64 ran 1.19x slower when they did). */
 static bool chain_by_default(const nn_model *m) {
     if (m->train || m->k->chain1x1->isa == LB_ISA_SCALAR || m->k->chain1x1->isa != m->k->conv2d->isa) return false;
     int nv;
     const conv2d_ops *rows = lb_conv2d_variants(&nv);
     bool row = false;
     for (int i = 0; i < nv; i++) row |= m->k->conv2d == &rows[i];
-    for (int i = 0; row && i < m->spec.n_layers; i++)
-        for (int c = i; c < i + m->chain[i]; c += 2) row &= conv_fwd_is_default(m, c);
     return row;
 }
 

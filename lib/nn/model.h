@@ -60,8 +60,8 @@ const float *nn_model_forward(nn_model *m, int n);
 /* Whether the forward runs each chain of 2..4 (1x1 stride-1 conv + lrelu) layer pairs as one
  * fused pass (kernels/chain1x1: a tile of sites through every layer in L1) instead of layer by
  * layer: mode 1 on, 0 off, -1 the default: on for an inference model whose dispatch has a SIMD
- * chain1x1 at the conv2d's ISA (AVX-512) and whose profile names no other variant or parameters for a chain layer's
- * forward (model.c: chain_by_default); a training model only when asked (its forward also writes
+ * chain1x1 at the conv2d's ISA (AVX-512), whatever the tuning profile's conv2d entries for the chain's
+ * layers (model.c: chain_by_default); a training model only when asked (its forward also writes
  * every intermediate, no faster than the layers).  The results agree within verify's tolerances
  * (on AVX-512 bit for bit with the default conv2d + act).  Never while a profile
  * (nn_model_attach_profile) times the layers one by one.  Returns the number of chains the net has. */

@@ -380,6 +380,9 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
     measure_peaks(r);
     if (!opt->no_bandwidth)
         for (int i = 0; i < opt->n_threads; i++) {
+            /* STREAM over 4x the last-level cache takes seconds a thread count: a line each, so a log is never silent long */
+            fprintf(r->out, "  STREAM and L2 triad, %d thread%s ...\n", opt->threads[i], opt->threads[i] == 1 ? "" : "s");
+            fflush(r->out);
             r->stream_bw[i] = machine_stream_bw(opt->threads[i], 0);
             r->l2_bw[i] = machine_cache_bw(opt->threads[i], 0);
             r->stream_gbps[i] = r->stream_bw[i].best;
