@@ -180,12 +180,18 @@ static void nn_time(const pipe_cfg *cfg, torch_client *t, nn_job *nj, const char
     res->nbase = 0;
     res->tuned_n = 0;
     for (int k = 0; k < res->reps; k++) {
-        res->ours[k] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, &res->ours_cpu[k]) / res->calls;
-        res->ours_cpu[k] /= res->calls;
-        if (res->profile) {
-            nn_model_set_profile(nj->c.m, res->profile);
-            res->tuned[res->tuned_n++] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, NULL) / res->calls;
-            nn_model_set_profile(nj->c.m, NULL);
+        /* default and tuned take turns going first: on a memory-bound step the block after the other
+         * one ran up to 26 % faster (inference at 64x64), which a fixed order reads as the profile's gain */
+        const bool tuned_first = res->profile && (k & 1);
+        for (int turn = 0; turn < 2; turn++) {
+            if ((turn == 0) != tuned_first) {
+                res->ours[k] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, &res->ours_cpu[k]) / res->calls;
+                res->ours_cpu[k] /= res->calls;
+            } else if (res->profile) {
+                nn_model_set_profile(nj->c.m, res->profile);
+                res->tuned[res->tuned_n++] = pipe_time_block(res->phase, res->name, nn_step, &nj->c, res->calls, NULL) / res->calls;
+                nn_model_set_profile(nj->c.m, NULL);
+            }
         }
         if (res->tcalls > 0 && t->ok) {
             double s = torch_client_run(t, res->tcalls, res->tcalls * tt1);
