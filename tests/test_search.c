@@ -76,7 +76,7 @@ static void search_resume_and_specs(void **state) {
     cli_latbench(&R, NULL, args);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "spec file"));
-    snprintf(args, sizeof args, "train --model %s/top-1.spec --data $(ls -d %s/data/train-*) --epochs 1 --threads 1 --out %s/t.safetensors",
+    snprintf(args, sizeof args, "train --model %s/top-1.spec --data $(ls -d %s/data/train-*/) --epochs 1 --threads 1 --out %s/t.safetensors",
              dir, dir, dir);
     cli_latbench(&R, NULL, args);
     if (R.status) fail_msg("%s", R.out);

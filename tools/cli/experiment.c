@@ -13,6 +13,7 @@
 #include "tools/cli/cli.h"
 #include "tools/cli/nncli.h"
 #include "tools/experiment/experiment.h"
+#include "tools/timing/timing.h"
 #include "tools/mpi/ranks.h"
 #include "lib/lattice/params.h"
 
@@ -225,9 +226,9 @@ int cmd_experiment(int argc, char **argv) {
     memset(ds, 0, sizeof ds);
     /* 1. datasets, 2. training and 3. evaluation */
     exp_times t = {0};
-    double t0 = exp_now();
+    double t0 = timing_now();
     bool ok = prepare(&x, ds, err, sizeof err);
-    t.gen = exp_now() - t0;
+    t.gen = timing_now() - t0;
     json_t *jarchs = json_array();
     long nv = 0;
     ok = ok && run_study(&x, ds, jarchs, &t, &nv, err, sizeof err);

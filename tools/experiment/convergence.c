@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/experiment/experiment.h"
+#include "tools/timing/timing.h"
 #include "lib/nn/eval.h"
 #include "lib/nn/fit.h"
 #include "tools/stats/stats.h"
@@ -59,7 +60,7 @@ static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_
 
 static void new_series(conv_net *c) {
     c->train = json_array(), c->val = json_array(), c->wall = json_array(), c->to_target = 0;
-    c->start = exp_now();
+    c->start = timing_now();
 }
 
 static void net_start(void *ctx, const nn_fit_info *in) {
@@ -72,7 +73,7 @@ static bool net_epoch(void *ctx, int epoch, float train_loss, float val_loss) {
     conv_net *c = ctx;
     json_array_append_new(c->train, json_real(train_loss));
     json_array_append_new(c->val, json_real(val_loss));
-    json_array_append_new(c->wall, json_real(exp_now() - c->start));
+    json_array_append_new(c->wall, json_real(timing_now() - c->start));
     if (!c->to_target && val_loss <= c->x->target) c->to_target = epoch;
     return true;
 }
@@ -93,10 +94,10 @@ static bool net_trial(void *ctx, int t0, nn_model *m, const nn_train_result *r, 
     (void)t0; /* each nn_fit runs one trial: c->trial is the study's */
     conv_net *c = ctx;
     const int t = c->trial;
-    c->t_train += exp_now() - c->start;
-    const double e0 = exp_now(), test = test_loss(c, m, err, errlen);
+    c->t_train += timing_now() - c->start;
+    const double e0 = timing_now(), test = test_loss(c, m, err, errlen);
     if (test < 0) return false;
-    c->t_eval += exp_now() - e0;
+    c->t_eval += timing_now() - e0;
     json_t *jt = json_pack("{s:i, s:f, s:f, s:i, s:i, s:o, s:{s:o}, s:{s:o, s:o}, s:o, s:f, s:f}", "trial", t,
                            "val_loss", (double)r->best_val, "train_loss", (double)r->train_loss, "best_epoch",
                            r->best_epoch, "epochs", r->epochs_run, "epochs_to_target",
@@ -163,7 +164,8 @@ static void net_entry(conv_net *c, json_t *jarchs) {
 bool exp_study_convergence(const exp_run *x, const nn_dataset *ds, json_t *jarchs, exp_times *t, long *n_val,
                            char *err, size_t errlen) {
     static const char *const FAMILY[] = {"EQ", "ST", "FL"};
-    static conv_net nets[4];
+    conv_net *nets = calloc(4, sizeof *nets);   /* ~40 KB of spec texts: the heap, not a static */
+    if (!nets) return snprintf(err, errlen, "out of memory"), false;
     bool ok = true;
     int n = 0;
     for (int a = 0; ok && a < 3; a++, n++) {
@@ -188,6 +190,7 @@ bool exp_study_convergence(const exp_run *x, const nn_dataset *ds, json_t *jarch
         t->train += nets[a].t_train, t->eval += nets[a].t_eval, *n_val = nets[a].n_val;
         json_decref(nets[a].jtr);
     }
+    free(nets);
     fflush(stdout);
     return ok;
 }

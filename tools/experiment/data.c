@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "tools/experiment/experiment.h"
+#include "tools/timing/timing.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/train.h"
 
@@ -33,12 +33,6 @@ const exp_def *exp_find(const char *task) {
     for (size_t k = 0; task && k < sizeof EXPS / sizeof EXPS[0]; k++)
         if (!strcmp(task, EXPS[k].task)) return &EXPS[k];
     return NULL;
-}
-
-double exp_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 static bool is_dir(const char *p) {
@@ -98,9 +92,7 @@ static bool dataset_matches(const char *dir, const char *task, int nt, int nx, l
     return ok;
 }
 
-/* Dataset k (0: training, k >= 1: test lattice k-1), named by lattice, count and a hash of every
- * setting it is generated with, and reused only when its meta.json records those settings. */
-static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen) {
+bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen) {
     const exp_def *E = x->E;
     const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
     const long count = k == 0 ? (x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count)
@@ -126,10 +118,16 @@ static bool make_dataset(const exp_run *x, int k, char *name, size_t namelen, ch
         printf("data %s: reused (its meta.json records this run's settings)\n", name);
         return true;
     }
-    double g0 = exp_now();
+    double g0 = timing_now();
     s.threads = x->threads, s.out = path;
-    if (!generate(&s, path, err, errlen)) return false;
-    printf("data %s: generated in %.1f s (%s)\n", name, exp_now() - g0, settings);
+    if (!generate(&s, path, err, errlen)) {
+        /* another process sharing x->out (a second search on one study) may have made it first */
+        if (!is_dir(path) || !dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why))
+            return false;
+        printf("data %s: made by another process meanwhile, reused\n", name);
+        return true;
+    }
+    printf("data %s: generated in %.1f s (%s)\n", name, timing_now() - g0, settings);
     fflush(stdout);
     return true;
 }
@@ -143,7 +141,7 @@ bool exp_prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen
     snprintf(sub, sizeof sub, "%s/models", x->out);
     if (mkdir(sub, 0755) && !is_dir(sub)) return snprintf(err, errlen, "cannot create %.900s", sub), false;
     for (int k = 0; k <= x->n_tests; k++)
-        if (!make_dataset(x, k, names[k], sizeof names[k], err, errlen)) return false;
+        if (!exp_make_dataset(x, k, names[k], sizeof names[k], err, errlen)) return false;
     for (int k = 0; k <= x->n_tests; k++) {
         snprintf(sub, sizeof sub, "%s/data/%s", x->out, names[k]);
         if (!nn_dataset_load(sub, &ds[k], err, errlen)) return false;

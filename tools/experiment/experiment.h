@@ -68,7 +68,10 @@ typedef struct {
     double gen, train, eval;
 } exp_times;
 
-double exp_now(void);
+/* Dataset k (0: training, k >= 1: test lattice k-1) in x->out/data/NAME (that folder must exist), named
+ * by lattice, count and a hash of every setting it is generated with, and reused only when its
+ * meta.json records those settings (also when another process made it meanwhile). */
+bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen);
 /* The output directories and every dataset (0: training, k >= 1: test lattice k-1), generated or
  * reused, loaded into ds[0..x->n_tests]. */
 bool exp_prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/experiment/experiment.h"
+#include "tools/timing/timing.h"
 #include "lib/nn/eval.h"
 #include "lib/nn/fit.h"
 #include "tools/stats/stats.h"
@@ -101,7 +102,7 @@ static bool eval_tests(arch_run *a, int t, nn_model *m, json_t *jtest, char *err
 static bool arch_trial(void *ctx, int t, nn_model *m, const nn_train_result *r, char *err, size_t errlen) {
     arch_run *a = ctx;
     const exp_run *x = a->x;
-    a->t_train += exp_now() - a->mark;
+    a->t_train += timing_now() - a->mark;
     char path[4400], sv[32], st[32];
     snprintf(path, sizeof path, "%s/models/%s%s%s-t%d.safetensors", x->out, a->arch, a->tag ? "-" : "",
              a->tag ? a->tag : "", t);
@@ -114,13 +115,13 @@ static bool arch_trial(void *ctx, int t, nn_model *m, const nn_train_result *r, 
     json_t *jtest = json_object();
     json_object_set_new(jt, "test", jtest);
     json_array_append_new(a->jtr, jt);
-    double e0 = exp_now();
+    double e0 = timing_now();
     if (!eval_tests(a, t, m, jtest, err, errlen)) return false;
-    a->t_eval += exp_now() - e0;
+    a->t_eval += timing_now() - e0;
     a->val[t] = r->best_val;
     fprintf(stderr, "%s trial %d: val %.4g, test on %s %.4g, %d epochs, %.0f samples/s\n", a->arch, t, r->best_val,
             x->E->train_lattice, a->ttrain[t], r->epochs_run, r->samples_per_s);
-    a->mark = exp_now();
+    a->mark = timing_now();
     return true;
 }
 
@@ -172,7 +173,7 @@ bool exp_run_trial(const exp_run *x, const nn_dataset *ds, const exp_arch_job *j
                    exp_trial *out, char *err, size_t errlen) {
     netspec_loaded s;
     if (!netspec_load(job->arch, &s, err, errlen)) return false;
-    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = exp_now()};
+    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = timing_now()};
     bool ok = arch_fit(&a, job, train, trial, 1, err, errlen);
     if (ok) *out = (exp_trial){.entry = json_incref(json_array_get(a.jtr, 0)), .val = a.val[trial],
                                .ttrain = a.ttrain[trial], .tall = a.tall[trial], .t_train = a.t_train,
@@ -186,7 +187,7 @@ bool exp_run_arch(const exp_run *x, const nn_dataset *ds, const exp_arch_job *jo
     if (x->plan) return exp_plan_add(x->plan, x, ds, job, err, errlen);
     netspec_loaded s;
     if (!netspec_load(job->arch, &s, err, errlen)) return json_decref(job->extra), false;
-    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = exp_now()};
+    arch_run a = {.x = x, .ds = ds, .s = &s, .arch = job->arch, .tag = job->tag, .jtr = json_array(), .mark = timing_now()};
     if (!arch_fit(&a, job, job->train ? job->train : &ds[0], 0, (int)x->trials, err, errlen))
         return json_decref(a.jtr), json_decref(job->extra), false;
     t->train += a.t_train, t->eval += a.t_eval, *n_val = a.n_val;

@@ -6,20 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "tools/search/search.h"
-#include "lib/lattice/gendata.h"
+#include "tools/experiment/experiment.h"
+#include "tools/timing/timing.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/fit.h"
 #include "lib/nn/netspec.h"
 
 static int fail(const char *msg) { return fprintf(stderr, "latbench search: %s\n", msg), 2; }
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 static bool mkdir_ok(const char *p) { return mkdir(p, 0755) == 0 || errno == EEXIST; }
 
@@ -34,11 +28,6 @@ static void usage(void) {
            "  --study FILE (default DIR/study.sqlite): resumable, shared by concurrent searches\n"
            "  DIR (default search-TASK-FAMILY[-quick]): data/, study.sqlite, results.json, top-<k>.spec (--top K, 3)\n"
            "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n");
-}
-
-static bool long_in(opts_parser *p, long lo, long hi, long *out) {
-    if (lat_parse_long(p->arg, lo, hi, out)) return true;
-    return opts_fail(p, "%s needs an integer in %ld..%ld", p->name, lo, hi), false;
 }
 
 /* The defaults once the options are read; -1 to go on, else the exit status. */
@@ -85,20 +74,20 @@ static int parse_args(int argc, char **argv, search_run *r) {
         if (c == OPTS_HELP) return usage(), 0;
         if (c == TASK) task = p.arg;
         if (c == FAMILY) fam = p.arg;
-        if (c == TRIALS) ok = long_in(&p, 1, 100000, &r->trials);
+        if (c == TRIALS) ok = opts_long(&p, 1, 100000, NULL, &r->trials);
         if (c == BUDGET) ok = opts_duration(&p, &r->budget_s);
         if (c == STUDY && !*p.arg) return fail("--study needs a file name");
         if (c == STUDY) r->study = p.arg;
-        if (c == TOP) ok = long_in(&p, 1, 1000, &r->top);
+        if (c == TOP) ok = opts_long(&p, 1, 1000, NULL, &r->top);
         if (c == OUT && !*p.arg) return fail("--out needs a directory name");
         if (c == OUT) r->out = p.arg;
         if (c == SEED && !lat_parse_u64(p.arg, &r->seed)) return fail("--seed needs an unsigned integer");
         if (c == QUICK) r->quick = true;
-        if (c == EPOCHS) ok = long_in(&p, 1, 1000000, &r->epochs);
-        if (c == TRAIN_COUNT) ok = long_in(&p, 100, 1L << 30, &r->train_count);
-        if (c == THERM) ok = long_in(&p, 8, 1L << 20, &r->therm);
-        if (c == WARMUP) ok = long_in(&p, 0, 1000000, &r->warmup);
-        if (c == THREADS) ok = long_in(&p, 1, 4096, &r->threads);
+        if (c == EPOCHS) ok = opts_long(&p, 1, 1000000, NULL, &r->epochs);
+        if (c == TRAIN_COUNT) ok = opts_long(&p, 100, 1L << 30, NULL, &r->train_count);
+        if (c == THERM) ok = opts_long(&p, 8, 1L << 20, NULL, &r->therm);
+        if (c == WARMUP) ok = opts_long(&p, 0, 1000000, NULL, &r->warmup);
+        if (c == THREADS) ok = opts_long(&p, 1, 4096, NULL, &r->threads);
         if (c == PROGRESS) ok = opts_progress_parse(&p, &r->progress);
         if (c == QUIET) r->progress = OPTS_PROGRESS_NONE;
         if (!ok) return 2;
@@ -108,36 +97,18 @@ static int parse_args(int argc, char **argv, search_run *r) {
     return finish_args(r, task, fam);
 }
 
-/* The training set of `latbench experiment` for the task (its settings, dataset seed 1001). */
+/* The training set of `latbench experiment` for the task (its settings, seed 1: dataset seed 1001), made
+ * or reused the way experiment does (tools/experiment/data.c). */
 static bool make_data(const search_run *r, char *path, size_t len, char *err, size_t errlen) {
-    static const struct { const char *points, *eta, *mu, *worms, *lattice; long count, quick; } T[] = {
-        {NULL, "4.01", "0.90:1.05:0.01", NULL, "60x4", 20000, 1600},
-        {"4.25:1,4.01:1.5", NULL, NULL, NULL, "8x8", 4000, 1000},
-        {"4.25:1,4.01:1.5", NULL, NULL, "0,5", "8x8", 20000, 20000}};
-    int k = (int)r->space.task;
-    lat_gen_settings s = lat_gen_settings_defaults();
-    s.task = search_task_name(r->space.task), s.points = T[k].points, s.eta = T[k].eta, s.mu = T[k].mu;
-    s.lambda = "1", s.worms = T[k].worms, s.lattice = T[k].lattice, s.seed = 1001, s.therm = r->therm;
-    s.count = r->train_count ? r->train_count : r->quick ? T[k].quick : T[k].count, s.chains = r->quick ? 4 : 16;
-    s.progress = r->progress == OPTS_PROGRESS_NONE ? 0 : (int)r->progress;
-    char text[1024];
-    if (!lat_gen_settings_text(&s, NULL, text, sizeof text)) return snprintf(err, errlen, "dataset settings too long"), false;
-    uint32_t h = 2166136261u;
-    for (const char *c = text; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    const exp_run x = {.E = exp_find(search_task_name(r->space.task)), .quick = r->quick, .progress = r->progress,
+                       .train_count = r->train_count, .therm = r->therm, .chains = r->quick ? 4 : 16, .seed = 1,
+                       .threads = r->threads, .out = r->out};
+    char name[256];
     snprintf(path, len, "%.900s/data", r->out);
-    if (!mkdir_ok(r->out) || !mkdir_ok(path))
-        return snprintf(err, errlen, "cannot create %.900s", path), false;
-    snprintf(path, len, "%.900s/data/train-%s-%ld-%08x", r->out, s.lattice, s.count, h);
-    struct stat sb;
-    if (stat(path, &sb) == 0) return true; /* named by the hash of its settings: reused */
-    s.out = path, s.threads = r->threads;
-    lat_gendata g = {0};
-    char e[900];
-    bool ok = lat_gendata_write(&s, &g, e, sizeof e);
-    lat_gendata_free(&g);
-    if (!ok && stat(path, &sb) == 0) return true; /* a concurrent search made it first */
-    if (!ok) snprintf(err, errlen, "generate: %s", e);
-    return ok;
+    if (!mkdir_ok(path)) return snprintf(err, errlen, "cannot create %.900s", path), false;
+    if (!exp_make_dataset(&x, 0, name, sizeof name, err, errlen)) return false;
+    snprintf(path, len, "%.800s/data/%.200s", r->out, name);
+    return true;
 }
 
 /* What the trial loop shares with the sampler's and the pruner's callbacks. */
@@ -157,7 +128,7 @@ static bool propose(void *vctx, long number, const search_observed *obs, int n, 
                     uint64_t *seed) {
     const search_run *r = ((trial_ctx *)vctx)->r;
     search_tpe_opts o = search_tpe_defaults();
-    static net_spec ns;
+    net_spec ns;
     act_shape sh[NETSPEC_MAX_LAYERS + 1];
     char e[256];
     int h = r->space.task == SEARCH_REGRESSION ? 60 : 8, w = r->space.task == SEARCH_REGRESSION ? 4 : 8;
@@ -188,9 +159,9 @@ static bool on_epoch(void *vctx, int epoch, float train_loss, float val) {
 /* One trial: trained, then finished in the study.  false with err only when the study fails. */
 static bool run_trial(trial_ctx *c, const nn_dataset *d, const char *spec, double *value, const char **state, char *err,
                       size_t errlen) {
-    static net_spec ns;
+    net_spec ns;
     char e[512];
-    double t0 = now_s();
+    double t0 = timing_now();
     netspec_parse(spec, &ns, e, sizeof e);
     const search_run *r = c->r;
     nn_fit_job j = {.name = "trial", .data_name = "the training set", .spec = &ns, .spec_text = spec, .d = d,
@@ -204,7 +175,7 @@ static bool run_trial(trial_ctx *c, const nn_dataset *d, const char *spec, doubl
     *state = !ok ? "failed" : c->pruned_at ? "pruned" : "complete";
     *value = !ok ? NAN : c->pruned_at ? c->best : fr.best_val;
     if (!ok && r->progress != OPTS_PROGRESS_NONE) fprintf(stderr, "search: trial %ld failed: %s\n", c->number, e);
-    return search_study_finish(c->st, c->number, *state, *value, now_s() - t0, netspec_param_count(&ns), err, errlen) &&
+    return search_study_finish(c->st, c->number, *state, *value, timing_now() - t0, netspec_param_count(&ns), err, errlen) &&
            (!c->store_failed || (snprintf(err, errlen, "study %s: cannot record a value", r->study), false));
 }
 
@@ -220,10 +191,10 @@ static void progress_line(const search_run *r, long i, long number, const char *
 
 /* The trials of this run; false with err when the study fails. */
 static bool run_trials(const search_run *r, search_study *st, const nn_dataset *d, char *err, size_t errlen) {
-    static char spec[2048];
-    double t0 = now_s(), best = INFINITY;
+    char spec[2048];
+    double t0 = timing_now(), best = INFINITY;
     for (long i = 1; i <= r->trials; i++) {
-        if (r->budget_s > 0 && now_s() - t0 >= r->budget_s) {
+        if (r->budget_s > 0 && timing_now() - t0 >= r->budget_s) {
             if (r->progress != OPTS_PROGRESS_NONE) fprintf(stderr, "search: --budget spent after %ld trials\n", i - 1);
             break;
         }
@@ -234,7 +205,7 @@ static bool run_trials(const search_run *r, search_study *st, const nn_dataset *
         const char *state;
         if (!run_trial(&c, d, spec, &value, &state, err, errlen)) return false;
         if (!strcmp(state, "complete") && value < best) best = value;
-        progress_line(r, i, c.number, state, value, best, now_s() - t0);
+        progress_line(r, i, c.number, state, value, best, timing_now() - t0);
     }
     return true;
 }

@@ -67,7 +67,7 @@ static json_t *seed_presets(const search_run *r) {
     const char *const *names = search_space_presets(r->space.task, r->space.family, &n);
     printf("seed winners:");
     for (int i = 0; i < n; i++) {
-        static net_spec ns;
+        net_spec ns;
         char e[200];
         long np = netspec_parse(netspec_preset(names[i]), &ns, e, sizeof e) ? netspec_param_count(&ns) : -1;
         printf("  %s %ld parameters", names[i], np);

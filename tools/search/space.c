@@ -198,7 +198,7 @@ static bool decode_head(const search_space *s, const net_spec *n, int at, search
 }
 
 bool search_space_decode(const search_space *s, const char *text, search_point *x, char *err, size_t errlen) {
-    static net_spec n, back;
+    net_spec n, back;
     char e[200], enc[8192];
     if (!netspec_parse(text, &n, e, sizeof e)) BAD("%s", e);
     for (int i = 0; i < s->n; i++) x->v[i] = s->p[i].lo;
