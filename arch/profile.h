@@ -78,14 +78,12 @@ typedef enum {
 
 /* The identity of this CPU (cores: physical cores, as tools/machine counts them) and this build. */
 void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int cores);
-/* Whether a and b are the same machine and build; else why in why ("made on <slug> at commit X,
- * this is <slug> at Y: not applied (<field> differs: ...)"; the kernels field names the source
- * groups that changed: "kernels differs: kernels/conv2d, arch changed; re-run latbench tune"). */
-bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_identity *here, char *why, size_t len);
-/* The per-op rule: as lb_profile_identity_same, but a difference confined to per-op kernel groups
- * (`kernels/<op>=`) keeps the profile; those ops go to ops ("conv2d worm", space-separated; "" for
- * none), and their entries are not valid.  A changed shared group (`kernels=`, `arch=`), compiler,
- * flags or CPU field refuses it whole (false, why as lb_profile_identity_same). */
+/* Whether a profile made on `made` applies `here`: the same machine, compiler, flags and kernel
+ * sources, except that a difference confined to per-op kernel groups (`kernels/<op>=`) keeps the
+ * profile; those ops go to ops ("conv2d worm", space-separated; "" for none), and their entries are
+ * not valid.  A changed shared group (`kernels=`, `arch=`), compiler, flags or CPU field refuses it
+ * whole: false, why in why ("made on <slug> at commit X, this is <slug> at Y: not applied (<field>
+ * differs: ...)"; for the kernels: "kernels differs: kernels/conv2d, arch changed; re-run latbench tune"). */
 bool lb_profile_identity_usable(const lb_profile_identity *made, const lb_profile_identity *here, char *ops,
                                 size_t opslen, char *why, size_t len);
 /* Whether op is a word of the space-separated list ops; the one line naming which of ops (their

@@ -51,15 +51,6 @@ static void kernels_differ(const lb_profile_identity *made, const lb_profile_ide
              "re-run latbench tune)", made->slug, made->commit, here->slug, here->commit, groups);
 }
 
-bool lb_profile_identity_same(const lb_profile_identity *made, const lb_profile_identity *here, char *why, size_t len) {
-    if (differs(made, here, why, len)) return false;
-    if (!strcmp(made->kernels, here->kernels)) return true;
-    char g[256];   /* name the source groups that changed */
-    lb_build_kernel_id_diff(made->kernels, here->kernels, g, sizeof g);
-    kernels_differ(made, here, g, why, len);
-    return false;
-}
-
 bool lb_profile_identity_usable(const lb_profile_identity *made, const lb_profile_identity *here, char *ops,
                                 size_t opslen, char *why, size_t len) {
     if (opslen) ops[0] = 0;

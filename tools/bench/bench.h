@@ -151,6 +151,9 @@ void bench_chain1x1(bench_run *r);
 void bench_impl_name(const char *variant, lb_isa isa, bool dispatched, char *buf, size_t len);
 /* 64-byte aligned buffer of n floats filled with uniform values in [-1, 1); NULL on failure. */
 float *bench_alloc_filled(size_t n, unsigned seed);
+/* The synthetic training data of the pipelines (and of tune's step profile): configurations with
+ * integers in [-2, 2] into x[0..nx), then labels in [0, 1) into y[0..ny), one fixed stream. */
+void bench_synthetic_batch(int16_t *x, size_t nx, float *y, size_t ny);
 
 /* ---- the report (bench_report.c) ---- */
 /* The table's column names (before a section's first row). */

@@ -70,13 +70,6 @@ static void c1_free(c1_ctx *c) {
     for (int l = 0; l < c->d.layers; l++) free(c->w[l]), free(c->b[l]), free(c->x[l + 1]), free(c->p[l]);
 }
 
-/* Median and quartiles of the per-repetition ratios a[k] / b[k]. */
-static timing_stats c1_ratio(const double *a, const double *b, int n) {
-    double ratio[TIMING_MAX_SAMPLES];
-    for (int k = 0; k < n; k++) ratio[k] = a[k] / b[k];
-    return timing_order_stats(ratio, n);
-}
-
 /* Wall time, and the process's CPU time (less disturbed by other work on a shared machine, which
  * takes cores away but does not bill its time to us). */
 static void c1_print(bench_run *r, const char *name, const timing_seq_result *res) {
@@ -90,8 +83,8 @@ static void c1_print(bench_run *r, const char *name, const timing_seq_result *re
             fprintf(r->out, "\n");
             continue;
         }
-        const timing_stats w = c1_ratio(res[s].samples, res[0].samples, n);
-        const timing_stats c = c1_ratio(res[s].cpu_samples, res[0].cpu_samples, n);
+        const timing_stats w = timing_ratio_stats(res[s].samples, res[0].samples, n);
+        const timing_stats c = timing_ratio_stats(res[s].cpu_samples, res[0].cpu_samples, n);
         fprintf(r->out, "  /unfused: wall %.3f [%.3f..%.3f] cpu %.3f [%.3f..%.3f] (%d reps)\n", w.median, w.q1, w.q3,
                 c.median, c.q1, c.q3, n);
     }

@@ -85,15 +85,7 @@ static bool nn_job_init(nn_job *j, const net_spec *spec, int h, int w, int batch
         nn_job_free(j);
         return snprintf(err, errlen, "out of memory"), false;
     }
-    uint32_t s = 12345u;
-    for (size_t i = 0; i < (size_t)pool * 4 * V; i++) {
-        s = s * 1664525u + 1013904223u;
-        j->x[i] = (int16_t)((s >> 16) % 5) - 2;
-    }
-    for (size_t i = 0; i < (size_t)pool * outs; i++) {
-        s = s * 1664525u + 1013904223u;
-        j->y[i] = (float)(s >> 8) * (1.0f / 16777216.0f);
-    }
+    bench_synthetic_batch(j->x, (size_t)pool * 4 * V, j->y, (size_t)pool * outs);
     j->c.train = train;
     j->c.batch = batch;
     j->c.pool_n = pool;

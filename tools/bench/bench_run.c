@@ -32,6 +32,12 @@ float *bench_alloc_filled(size_t n, unsigned seed) {
     return x;
 }
 
+void bench_synthetic_batch(int16_t *x, size_t nx, float *y, size_t ny) {
+    uint32_t s = 12345u;
+    for (size_t i = 0; i < nx; i++) s = s * 1664525u + 1013904223u, x[i] = (int16_t)((int)((s >> 16) % 5) - 2);
+    for (size_t i = 0; i < ny; i++) s = s * 1664525u + 1013904223u, y[i] = (float)(s >> 8) * (1.0f / 16777216.0f);
+}
+
 bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
     const char *f = r->opt->filter;
     return !f || strstr(name, f) || (layers && strstr(layers, f));

@@ -50,6 +50,14 @@ timing_stats timing_order_stats(double *v, int n) {
     return s;
 }
 
+timing_stats timing_ratio_stats(const double *a, const double *b, int n) {
+    double r[TIMING_MAX_SAMPLES];
+    int m = 0;
+    for (int k = 0; k < n && m < TIMING_MAX_SAMPLES; k++)
+        if (b[k] > 0) r[m++] = a[k] / b[k];
+    return m ? timing_order_stats(r, m) : (timing_stats){0};
+}
+
 int timing_seq_add(timing_seq *s, const char *name, timing_step_kind kind, timing_step_fn *fn, void *ctx) {
     if (s->n_steps >= TIMING_MAX_STEPS) return -1;
     s->steps[s->n_steps++] = (timing_step){name, kind, fn, ctx};

@@ -76,6 +76,9 @@ timing_stats timing_stats_of(double *samples, int n);
  * the median the middle one (the mean of the middle two for even n).  What `latbench compare` and
  * the gate use: a real repetition's time, never a value between a clean one and a burst. */
 timing_stats timing_order_stats(double *samples, int n);
+/* timing_order_stats of the per-repetition ratios a[k] / b[k] (k < n, b[k] > 0): repetition k of two
+ * interleaved sequences ran back to back, so their ratio cancels the machine's common noise. */
+timing_stats timing_ratio_stats(const double *a, const double *b, int n);
 
 /* Appends a step; returns 0, or -1 when the sequence is full. */
 int timing_seq_add(timing_seq *s, const char *name, timing_step_kind kind, timing_step_fn *fn, void *ctx);

@@ -222,12 +222,13 @@ static int add_conv(tune_job *jobs, int n, int first, const conv2d_desc *d, int 
 
 /* The conv problems of one preset at one shape and thread count, with their shares of its step. */
 static int net_jobs(const char *net, int h, int w, int batch, int threads, bool say, tune_job *jobs, int n, int first) {
-    static prob_net_problem np[PROB_NET_MAX_PROBLEMS];
-    static tune_step st;
-    char err[256];
-    const int k = prob_net_problems(net, h, w, batch, np, err, sizeof err);
+    prob_net_problem *np = malloc(sizeof *np * PROB_NET_MAX_PROBLEMS);
+    tune_step st;
+    char err[256] = "out of memory";
+    const int k = np ? prob_net_problems(net, h, w, batch, np, err, sizeof err) : -1;
     if (k < 0 || !tune_step_shares(net, h, w, batch, threads, &st, err, sizeof err)) {
         fprintf(stderr, "latbench tune: %s: %s\n", net, err);
+        free(np);
         return -1;
     }
     if (say)
@@ -236,6 +237,7 @@ static int net_jobs(const char *net, int h, int w, int batch, int threads, bool 
     for (int i = 0; i < k; i++)
         if (np[i].prob.kind == PROB_CONV2D && np[i].layer >= 0 && np[i].layer < st.layers)
             n = add_conv(jobs, n, first, &np[i].prob.u.conv, threads, st.share[np[i].layer], net);
+    free(np);
     return n;
 }
 

@@ -6,19 +6,13 @@
 #include <string.h>
 #include "lib/nn/model.h"
 #include "lib/nn/netspec.h"
+#include "tools/bench/bench.h"
 #include "tools/timing/timing.h"
 #include "tools/tune/tune.h"
 
 /* Timed steps after one warm-up; each cell keeps its fastest (a preemption inside one kernel call
  * on a shared machine would otherwise make that call the step's largest share). */
 #define TUNE_STEPS 3
-
-/* Random configurations (integers in [-2, 2], as bench's pipelines) and labels in [0, 1). */
-static void fill_batch(int16_t *x, size_t nx, float *y, size_t ny) {
-    uint32_t s = 12345u;
-    for (size_t i = 0; i < nx; i++) s = s * 1664525u + 1013904223u, x[i] = (int16_t)((int)((s >> 16) % 5) - 2);
-    for (size_t i = 0; i < ny; i++) s = s * 1664525u + 1013904223u, y[i] = (float)(s >> 8) * (1.0f / 16777216.0f);
-}
 
 /* One step: the input set, forward, loss and backward (no optimizer: it is no conv). */
 static double one_step(nn_model *m, const int16_t *x, const float *y, int batch) {
@@ -46,7 +40,7 @@ bool tune_step_shares(const char *net, int h, int w, int batch, int threads, tun
     bool ok = x && y && prof;
     if (!ok) snprintf(err, errlen, "out of memory");
     if (ok) {
-        fill_batch(x, nx, y, ny);
+        bench_synthetic_batch(x, nx, y, ny);   /* the pipelines' data */
         one_step(m, x, y, batch);   /* warm-up: caches, pages, OpenMP's pool */
         out->layers = nn_model_layers(m);
         double best[NETSPEC_MAX_LAYERS][LB_N_PASSES], rest = 0, total = 0;

@@ -1,5 +1,6 @@
 /* Successive halving and the keep-or-default rule of `latbench tune` (tune.h): the statistical
  * method of compare and bisect (tools/stats/stats.h), applied to the final round. */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 #include "tools/stats/stats.h"
@@ -40,12 +41,8 @@ static bool time_round(const tune_cand *c, const int *idx, int k, timing_cfg cfg
     }
     for (int i = 0; ok && i < k; i++) st[i] = res[i].total;
     if (ok && ratio) {
-        /* repetition j of both ran back to back: their ratio cancels the machine's common noise */
-        double r[TIMING_MAX_SAMPLES];
-        int n = res[0].n_samples < res[1].n_samples ? res[0].n_samples : res[1].n_samples, m = 0;
-        for (int j = 0; j < n; j++)
-            if (res[1].samples[j] > 0) r[m++] = res[0].samples[j] / res[1].samples[j];
-        *ratio = m ? timing_order_stats(r, m) : (timing_stats){0};
+        const int n = res[0].n_samples < res[1].n_samples ? res[0].n_samples : res[1].n_samples;
+        *ratio = timing_ratio_stats(res[0].samples, res[1].samples, n);
         *keep = tune_keeps(res[0].samples, res[0].n_samples, res[1].samples, res[1].n_samples, ci);
     }
     free(seqs);
@@ -53,9 +50,9 @@ static bool time_round(const tune_cand *c, const int *idx, int k, timing_cfg cfg
     return ok;
 }
 
-static const timing_stats *g_sort_stats;   /* qsort has no context argument; set just before the call */
-static int by_q1(const void *a, const void *b) {
-    const double x = g_sort_stats[*(const int *)a].q1, y = g_sort_stats[*(const int *)b].q1;
+static int by_q1(const void *a, const void *b, void *stats) {
+    const timing_stats *st = stats;
+    const double x = st[*(const int *)a].q1, y = st[*(const int *)b].q1;
     return (x > y) - (x < y);
 }
 
@@ -77,8 +74,7 @@ bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_out
         ok = time_round(c, idx, na + 1, tune_timing(level, 0), st, NULL, NULL, NULL);
         if (!ok) break;
         for (int i = 0; i < na; i++) pos[i] = i + 1;
-        g_sort_stats = st;
-        qsort(pos, (size_t)na, sizeof *pos, by_q1);
+        qsort_r(pos, (size_t)na, sizeof *pos, by_q1, st);
         const int keep = (na + 1) / 2;
         for (int i = 0; i < keep; i++) alive[i] = idx[pos[i]];
         na = keep;
