@@ -94,6 +94,7 @@ static int count(const char *text, const char *what) {
 
 static void test_augment_study(void **state) {
     (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("test_augment_study");
     study("aug", "--augment translations");
     size_t n1, n2;
     char *a = results("aug", &n1);
@@ -131,6 +132,7 @@ static void test_augment_study(void **state) {
 
 static void test_sizes_study(void **state) {
     (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("test_sizes_study");
     study("sizes", "--train-sizes 40,100");
     char *a = results("sizes", NULL);
     assert_non_null(strstr(a, "\"study\": \"train_sizes\""));
@@ -162,6 +164,7 @@ static void test_sizes_study(void **state) {
 
 static void test_train_mu_study(void **state) {
     (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("test_train_mu_study");
     study("sizes", "--train-mu 0.90:0.97"); /* the sizes study's datasets, reused */
     char *a = results("sizes", NULL);
     assert_non_null(strstr(a, "\"study\": \"train_mu\""));

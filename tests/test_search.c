@@ -2,7 +2,7 @@
  * load in `latbench model` and train in `latbench train`, a second run resumes the study, the same
  * seed gives the same trials, two concurrent searches on one study get distinct trial numbers, and
  * a damaged study file is refused (exit 2) and left as it was.  Tiny data (--train-count 300
- * --therm 32) and 3 epochs keep it a few seconds; under emulation 2 trials a run instead of 3. */
+ * --therm 32) and 3 epochs keep it a few seconds; not run under emulation (ISA-independent). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +13,12 @@ static cli_result R;
 static char tmp[128];
 #define SMALL "--task count --family st --train-count 300 --therm 32 --epochs 3 --threads 1 --quiet"
 
-static int trials_per_run(void) { return cli_emulated() ? 2 : 3; }
+enum { TRIALS_PER_RUN = 3 };
 
 /* latbench search SMALL with the options opts (formatted with dir). */
 static void search(const char *opts, const char *dir) {
     char fmt[512], args[2048];
-    snprintf(fmt, sizeof fmt, "search " SMALL " --trials %d %s", trials_per_run(), opts);
+    snprintf(fmt, sizeof fmt, "search " SMALL " --trials %d %s", TRIALS_PER_RUN, opts);
     snprintf(args, sizeof args, fmt, dir, dir);
     cli_latbench(&R, NULL, args);
 }
@@ -60,12 +60,13 @@ static int teardown(void **s) {
 
 static void search_resume_and_specs(void **state) {
     (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("search_resume_and_specs");
     char dir[256], path[300], rows[1 << 14], again[1 << 14];
     snprintf(dir, sizeof dir, "%s/a", tmp);
     search("--out %s", dir);
     if (R.status) fail_msg("%s", R.out);
     snprintf(path, sizeof path, "%s/study.sqlite", dir);
-    int n = trials_per_run();
+    int n = TRIALS_PER_RUN;
     assert_int_equal(study_rows(path, rows, sizeof rows), n);
     assert_null(strstr(rows, "running"));
     assert_non_null(strstr(R.out, "best "));
@@ -96,6 +97,7 @@ static void search_resume_and_specs(void **state) {
 
 static void concurrent_searches(void **state) {
     (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("concurrent_searches");
     char cmd[4096], path[300], rows[1 << 14];
     snprintf(path, sizeof path, "%s/shared.sqlite", tmp);
     /* the data first, so that the two runs share it */
@@ -104,10 +106,10 @@ static void concurrent_searches(void **state) {
     search(opt, "");
     if (R.status) fail_msg("%s", R.out);
     snprintf(cmd, sizeof cmd, "(%s search " SMALL " --trials %d %s & %s search " SMALL " --trials %d %s --seed 6 & wait)",
-             cli_bin(), trials_per_run(), opt, cli_bin(), trials_per_run(), opt);
+             cli_bin(), TRIALS_PER_RUN, opt, cli_bin(), TRIALS_PER_RUN, opt);
     cli_sh(&R, cmd);
     if (strstr(R.out, "latbench search:")) fail_msg("%s", R.out);
-    assert_int_equal(study_rows(path, rows, sizeof rows), 3 * trials_per_run());
+    assert_int_equal(study_rows(path, rows, sizeof rows), 3 * TRIALS_PER_RUN);
     assert_null(strstr(rows, "running"));
 }
 

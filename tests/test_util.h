@@ -57,6 +57,18 @@ static inline int cli_emulated(void) {
         }                                                                                            \
     } while (0)
 
+/* End-to-end workflows (a study, a search): their orchestration is ISA-independent C that the
+ * release, ASan and clang builds run; under qemu they cost minutes of CI, and the emulated build's
+ * own training path is run end to end by test_train_cli.  Say so and return. */
+#define SKIP_WORKFLOW_UNDER_EMULATION(what)                                                          \
+    do {                                                                                             \
+        if (cli_emulated()) {                                                                        \
+            print_message("NOTE %s: not run under emulation (ISA-independent orchestration, run by the x86 " \
+                          "builds; the emulated training path is run end to end by test_train_cli)\n", what); \
+            return;                                                                                  \
+        }                                                                                            \
+    } while (0)
+
 /* Runs "[env ENV] BIN ARGS" through cli_sh (env: VAR=value assignments, or NULL). */
 static inline void cli_latbench(cli_result *r, const char *env, const char *args) {
     char cmd[4000];
