@@ -206,6 +206,13 @@ static void test_count_results_give_pngs(void **s) {
     const char *t = read_text(dir, "report_table.md");
     assert_null(strstr(t, "per (eta, mu)"));
     assert_null(strstr(t, "per K"));
+    /* the rank-scaling model (tools/report/plot_scaling.py): 6 trials of 1.5 s, 6 s on one rank; at 4
+     * ranks the two st1 and two eq1 trials first, then the fl1 ones: 3 s + 6 s; one trial each from 8 */
+    assert_png(dir, "report_scaling.png", 10000);
+    t = read_text(dir, "report_scaling.md");
+    assert_has(t, "| 1 | 15 | 1.00 | 100 % |");
+    assert_has(t, "| 4 | 9 | 1.67 | 42 % |");
+    assert_has(t, "stop helping at 8 ranks");
 
     /* --out elsewhere (created), and the summary table in markdown holds the FL net's undefined value. */
     char out[300];

@@ -621,6 +621,8 @@ def main(argv):
     plot_vs_mu(plt, r, outdir, written, notes)
     plot_vs_label(plt, r, outdir, written, notes)
     table(plt, r, outdir, written)
+    from plot_scaling import scaling  # the rank-scaling model (tools/report/plot_scaling.py)
+    scaling(plt, r, outdir, written, notes)
     for n in notes:
         print("note: " + n)
     for w in written:
