@@ -385,12 +385,13 @@ static bool run_phases(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out,
 bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t errlen) {
     if (!lat_generate_check(o, err, errlen)) return false;
     const int P = o->npoints;
-    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    lat_wtable_cache own = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    lat_wtable_cache *cache = o->cache ? o->cache : &own;
     gen_point *gp = calloc(P, sizeof *gp);
     int nunits = 0, *units = NULL;
     bool ok = gp != NULL;
     if (!ok) snprintf(err, errlen, "out of memory");
-    ok = ok && setup_points(o, gp, out, &cache, &nunits, err, errlen);
+    ok = ok && setup_points(o, gp, out, cache, &nunits, err, errlen);
     if (ok) {
         units = malloc(sizeof(int) * 2 * (nunits ? nunits : 1));
         if (!units) ok = false, snprintf(err, errlen, "out of memory");
@@ -405,6 +406,6 @@ bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t e
     }
     free(gp);
     free(units);
-    lat_wtable_cache_free(&cache);
+    lat_wtable_cache_free(&own);
     return ok;
 }

@@ -53,6 +53,7 @@ typedef struct {
      * sampled (their configurations stored, their y rows and out[p] set; the other points' out[p]
      * are left as they are); NULL: every point.  A point's bytes do not depend on the others. */
     const unsigned char *only;       /* [npoints] or NULL */
+    lat_wtable_cache *cache;         /* W tables kept across runs (parts of one dataset); NULL: the run's own */
 } lat_gen_opts;
 
 typedef struct {

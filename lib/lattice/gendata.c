@@ -377,6 +377,7 @@ bool lat_gendata_prepare(const lat_gen_settings *s, lat_gendata *g, char *err, s
     g->points = calloc(g->o.npoints, sizeof *g->points);
     if (!g->points) return snprintf(err, errlen, "out of memory"), false;
     g->threads = g->o.threads > 0 ? g->o.threads : omp_get_max_threads();
+    g->wcache.threads = g->threads;
     return true;
 }
 
@@ -392,7 +393,7 @@ bool lat_gendata_sample(lat_gendata *g, const unsigned char *only,
                         float *y, char *err, size_t errlen) {
     char e[400];
     lat_gen_opts run = g->o;
-    run.store = store, run.ctx = ctx, run.y = y, run.only = only;
+    run.store = store, run.ctx = ctx, run.y = y, run.only = only, run.cache = &g->wcache;
     g->refused = false;
     const double t0 = lat_now();
     bool ok = lat_generate(&run, g->points, e, sizeof e);
@@ -446,5 +447,6 @@ void lat_gendata_print(FILE *f, const char *out, const lat_gendata *g) {
 
 void lat_gendata_free(lat_gendata *g) {
     free(g->eta), free(g->lambda), free(g->mu), free(g->worms), free(g->points);
+    lat_wtable_cache_free(&g->wcache);
     memset(g, 0, sizeof *g);
 }

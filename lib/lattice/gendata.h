@@ -43,6 +43,7 @@ typedef struct {
     double seconds;
     int threads;
     bool refused;                /* failed before any work: an input error (exit 2), nothing written */
+    lat_wtable_cache wcache;     /* lat_gendata_sample's W tables, kept across its calls */
 } lat_gendata;
 
 /* Resolves, checks and writes s->out.  false with one line in err: the input's fault when

@@ -193,10 +193,14 @@ static void measure_ranks(const lat_point_cfg *pts, int np, const lat_measure_op
     if (hook && atoi(hook) == ranks_world()->rank)
         ranks_abort("observe", "LATBENCH_TEST_FAIL_RANK: this rank fails before its first point");
     int n = 0;
+    lat_measure_opts one = *o; /* one W table per (eta, lambda), as the 1-rank run builds it, not one per point */
+    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    one.cache = &cache;
     for (long p; (p = ranks_counter_next(c)) < np; n++) {
         mine[n].p = (int)p;
-        if (!lat_measure(&pts[p], 1, o, &mine[n].m, err, sizeof err)) ranks_abort("observe", err);
+        if (!lat_measure(&pts[p], 1, &one, &mine[n].m, err, sizeof err)) ranks_abort("observe", err);
     }
+    lat_wtable_cache_free(&cache);
     ranks_counter_close(c);
     char *all = NULL;
     size_t total = 0;
