@@ -123,11 +123,112 @@ static void test_failing_rank(void **state) {
     assert_int_not_equal(access(path, F_OK), 0);
 }
 
+/* generate and observe */
+
+/* A small task-1 set (3 mu points, 60 configurations of 8x4) and a 5-point observe scan: ~0.5 s of
+ * work; each mpirun costs 1-2 s of Open MPI start-up, so 5 mpirun calls in all (~10-13 s in release;
+ * ASan leaves out -n 3, and the test is not run under emulation: no MPI there). */
+#define GEN "generate --task regression --lattice 8x4 --eta 4.01 --lambda 1 --mu 0.9:1.0:0.05 --count 60 --therm 40 " \
+            "--chains 4 --threads 1 --quiet"
+#define OBS "observe --lattice 8x4 --eta 4.01 --lambda 1 --mu 0.9:1.1:0.05 --sweeps 200 --therm 40 --chains 4 " \
+            "--threads 1 --quiet"
+
+/* "[env ENV] mpirun -n N latbench ARGS" (n 0: the plain run, no mpirun), its output into tmp/OUTFILE when given. */
+static void run_cmd(int n, const char *env, const char *args, const char *outfile) {
+    char cmd[4000], redir[300] = "";
+    if (outfile) snprintf(redir, sizeof redir, " > %s/%s", tmp, outfile);
+    if (n) snprintf(cmd, sizeof cmd, "cd %s && env %s %s -n %d %s %s%s", tmp, env ? env : "", MPIRUN, n, cli_bin(), args, redir);
+    else snprintf(cmd, sizeof cmd, "cd %s && env %s %s %s%s", tmp, env ? env : "", cli_bin(), args, redir);
+    cli_sh(&R, cmd);
+    if (R.status) print_message("%s\n", R.out);
+}
+
+static bool same_dataset(const char *a, const char *b) {
+    static const char *const files[] = {"x.npy", "y.npy", "meta.json"};
+    bool same = true;
+    for (int k = 0; k < 3; k++) {
+        char fa[200], fb[200];
+        snprintf(fa, sizeof fa, "%s/%s", a, files[k]), snprintf(fb, sizeof fb, "%s/%s", b, files[k]);
+        same &= same_file(fa, fb);
+    }
+    return same;
+}
+
+static bool file_has(const char *name, const char *what) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return print_message("no %s\n", path), false;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    if (!strstr(buf, what)) print_message("%s has no '%s':\n%s\n", name, what, buf);
+    return strstr(buf, what) != NULL;
+}
+
+/* The same dataset bytes from 1 (the plain run; mpirun -n 1 takes the same path), 2 and 3 ranks, and every rank's section in OUT.ranks.log. */
+static void test_generate_ranks_same_bytes(void **state) {
+    if (!mpi_ready("generate over ranks")) return;
+    run_cmd(0, NULL, GEN " --out g0", NULL);
+    assert_int_equal(R.status, 0);
+    run_cmd(2, NULL, GEN " --out g2", NULL);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "(2 ranks x 1 threads"));
+    assert_true(same_dataset("g0", "g2"));
+    assert_true(file_has("g2.ranks.log", "== rank 1 of 2 (host "));
+    if (SANITIZED) return (void)print_message("NOTE generate -n 3: not run under ASan (its time; the release build runs it)\n");
+    run_cmd(3, NULL, GEN " --out g3", NULL);
+    assert_int_equal(R.status, 0);
+    assert_true(same_dataset("g0", "g3"));
+    assert_true(file_has("g3.ranks.log", "== rank 2 of 3 (host "));
+}
+
+/* The same table (its wall-time line apart) and JSON (its CPU-time figures apart) from 1 and 2-3 ranks. */
+static void test_observe_ranks_same_table(void **state) {
+    if (!mpi_ready("observe over ranks")) return;
+    /* the figures that are clocks: the table's last line, the JSON's time-based fields */
+    const char *clocks = "grep -v -e 'Madras-Sokal window' -e seconds_cpu -e _per_s_per_core";
+    char cmd[1200];
+    run_cmd(0, NULL, OBS, "o0.txt");
+    assert_int_equal(R.status, 0);
+    run_cmd(0, NULL, OBS " --json", "j0.txt");
+    assert_int_equal(R.status, 0);
+    run_cmd(SANITIZED ? 2 : 3, NULL, OBS, "o3.txt");
+    assert_int_equal(R.status, 0);
+    run_cmd(2, NULL, OBS " --json --ranks-log obs.log", "j2.txt");
+    assert_int_equal(R.status, 0);
+    snprintf(cmd, sizeof cmd, "cd %s && grep -c '^ *4.01 ' o3.txt && %s o0.txt > a && %s o3.txt > b && cmp a b && %s j0.txt > a && "
+             "%s j2.txt > b && cmp a b && grep -c '\"mu\"' j2.txt", tmp, clocks, clocks, clocks, clocks);
+    cli_sh(&R, cmd);
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "5\n5\n")); /* 5 rows in the table, 5 points in the JSON */
+    assert_true(file_has("obs.log", "== rank 1 of 2 (host "));
+}
+
+/* A failing rank ends generate non-zero naming its rank and host, and leaves no dataset, temporary
+ * directory or log. */
+static void test_generate_failing_rank(void **state) {
+    if (!mpi_ready("generate with a failing rank")) return;
+    run_cmd(2, "LATBENCH_TEST_FAIL_RANK=1", GEN " --out gf", NULL);
+    assert_int_not_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "generate failed on rank 1 of 2 (host "));
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cd %s && ls -a | grep gf", tmp);
+    cli_sh(&R, cmd);
+    if (R.status == 0) print_message("left behind: %s\n", R.out);
+    assert_int_not_equal(R.status, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_run_is_one_rank),
         cmocka_unit_test(test_ranks_same_bytes),
         cmocka_unit_test(test_failing_rank), /* reuses the datasets of r1 when the test before made them */
+        cmocka_unit_test(test_generate_ranks_same_bytes),
+        cmocka_unit_test(test_observe_ranks_same_table),
+        cmocka_unit_test(test_generate_failing_rank),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

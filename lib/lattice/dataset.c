@@ -19,6 +19,14 @@ static lat_point_cfg point_cfg(const lat_gen_opts *o, int p, int chains) {
 }
 
 static long point_count(const lat_gen_opts *o, int p) { return o->count / o->npoints + (p < o->count % o->npoints); }
+void lat_generate_point_rows(const lat_gen_opts *o, int p, long *offset, long *count) {
+    *offset = 0;
+    for (int q = 0; q < p; q++) *offset += point_count(o, q);
+    *count = point_count(o, p);
+}
+
+/* Whether point p is sampled in this run (lat_gen_opts.only). */
+static bool point_on(const lat_gen_opts *o, int p) { return !o->only || o->only[p]; }
 
 /* Sampling sweeps of a chain that takes `samples` samples `spacing` apart; false past LAT_MAX_SWEEPS. */
 static bool sampling_sweeps_fit(long samples, long spacing) {
@@ -207,6 +215,10 @@ static bool setup_points(const lat_gen_opts *o, gen_point *gp, lat_gen_point *ou
     *nunits = 0;
     for (int p = 0; p < o->npoints; p++) {
         gen_point *g = &gp[p];
+        if (!point_on(o, p)) {
+            offset += point_count(o, p);
+            continue;
+        }
         g->count = point_count(o, p);
         int chains = o->chains < g->count ? o->chains : (int)g->count;
         lat_point_cfg c = point_cfg(o, p, chains);
@@ -235,6 +247,7 @@ static bool plan_sampling(const lat_gen_opts *o, gen_point *gp, lat_gen_point *o
                           size_t errlen) {
     *total = 0;
     for (int p = 0; p < o->npoints; p++) {
+        if (!point_on(o, p)) continue;
         gen_point *g = &gp[p];
         lat_gen_point *q = &out[p];
         const int C = g->s.cfg.nchains;
@@ -333,6 +346,7 @@ static bool run_phase(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out, 
 /* Acceptance rates and worm length of each point over its sampling sweeps. */
 static void finish_points(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out) {
     for (int p = 0; p < o->npoints; p++) {
+        if (!point_on(o, p)) continue;
         gen_point *g = &gp[p];
         uint64_t d[WORM_NSTAT] = {0};
         for (int c = 0; c < g->s.cfg.nchains; c++) {
@@ -357,7 +371,8 @@ static bool run_phases(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out,
     lat_progress_start(&prog, total, "thermalizing", o->progress);
     bool ok = run_phase(o, gp, out, units, nunits, 0, &prog, err, errlen);
     if (ok)
-        for (int p = 0; p < o->npoints; p++) lat_sampler_calibrate(&gp[p].s);
+        for (int p = 0; p < o->npoints; p++)
+            if (point_on(o, p)) lat_sampler_calibrate(&gp[p].s);
     ok = ok && run_phase(o, gp, out, units, nunits, 1, &prog, err, errlen);
     lat_progress_end(&prog);
     if (!ok || !plan_sampling(o, gp, out, &total, err, errlen)) return false;
@@ -370,12 +385,13 @@ static bool run_phases(const lat_gen_opts *o, gen_point *gp, lat_gen_point *out,
 bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t errlen) {
     if (!lat_generate_check(o, err, errlen)) return false;
     const int P = o->npoints;
-    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    lat_wtable_cache own = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    lat_wtable_cache *cache = o->cache ? o->cache : &own;
     gen_point *gp = calloc(P, sizeof *gp);
     int nunits = 0, *units = NULL;
     bool ok = gp != NULL;
     if (!ok) snprintf(err, errlen, "out of memory");
-    ok = ok && setup_points(o, gp, out, &cache, &nunits, err, errlen);
+    ok = ok && setup_points(o, gp, out, cache, &nunits, err, errlen);
     if (ok) {
         units = malloc(sizeof(int) * 2 * (nunits ? nunits : 1));
         if (!units) ok = false, snprintf(err, errlen, "out of memory");
@@ -386,10 +402,10 @@ bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t e
     if (ok) finish_points(o, gp, out);
     for (int p = 0; gp && p < P; p++) {
         free(gp[p].label), free(gp[p].series), free(gp[p].stat0);
-        lat_sampler_free(&gp[p].s);
+        if (point_on(o, p)) lat_sampler_free(&gp[p].s);
     }
     free(gp);
     free(units);
-    lat_wtable_cache_free(&cache);
+    lat_wtable_cache_free(&own);
     return ok;
 }

@@ -49,6 +49,11 @@ typedef struct {
     bool (*store)(void *ctx, long index, const int16_t *x, char *err, size_t errlen);
     void *ctx;
     float *y;                        /* [count][lat_task_outputs(task)] */
+    /* a part of the dataset (the ranks of an MPI run): only the points p with only[p] != 0 are
+     * sampled (their configurations stored, their y rows and out[p] set; the other points' out[p]
+     * are left as they are); NULL: every point.  A point's bytes do not depend on the others. */
+    const unsigned char *only;       /* [npoints] or NULL */
+    lat_wtable_cache *cache;         /* W tables kept across runs (parts of one dataset); NULL: the run's own */
 } lat_gen_opts;
 
 typedef struct {
@@ -64,5 +69,7 @@ typedef struct {
 
 /* Validates the options (one-line reason in err, nothing sampled). */
 bool lat_generate_check(const lat_gen_opts *o, char *err, size_t errlen);
+/* The rows of point p in the dataset: configurations offset .. offset + count - 1. */
+void lat_generate_point_rows(const lat_gen_opts *o, int p, long *offset, long *count);
 /* out: [npoints]. */
 bool lat_generate(const lat_gen_opts *o, lat_gen_point *out, char *err, size_t errlen);

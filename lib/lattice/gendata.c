@@ -370,6 +370,60 @@ bool lat_gendata_write(const lat_gen_settings *s, lat_gendata *g, char *err, siz
     return ok;
 }
 
+bool lat_gendata_prepare(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen) {
+    memset(g, 0, sizeof *g);
+    g->refused = true;
+    if (!resolve(s, g, err, errlen)) return false;
+    g->points = calloc(g->o.npoints, sizeof *g->points);
+    if (!g->points) return snprintf(err, errlen, "out of memory"), false;
+    g->threads = g->o.threads > 0 ? g->o.threads : omp_get_max_threads();
+    g->wcache.threads = g->threads;
+    return true;
+}
+
+bool lat_gendata_out_ok(const lat_gen_settings *s, char *err, size_t errlen) {
+    io_outdir od;
+    if (!io_outdir_begin(&od, s->out, err, errlen)) return false;
+    io_outdir_abort(&od);
+    return true;
+}
+
+bool lat_gendata_sample(lat_gendata *g, const unsigned char *only,
+                        bool (*store)(void *ctx, long index, const int16_t *x, char *err, size_t errlen), void *ctx,
+                        float *y, char *err, size_t errlen) {
+    char e[400];
+    lat_gen_opts run = g->o;
+    run.store = store, run.ctx = ctx, run.y = y, run.only = only, run.cache = &g->wcache;
+    g->refused = false;
+    const double t0 = lat_now();
+    bool ok = lat_generate(&run, g->points, e, sizeof e);
+    g->seconds += lat_now() - t0;
+    if (!ok) snprintf(err, errlen, "%s", e);
+    return ok;
+}
+
+bool lat_gendata_write_memory(const lat_gen_settings *s, lat_gendata *g, const int16_t *x, const float *y, char *err,
+                              size_t errlen) {
+    const lat_gen_opts *o = &g->o;
+    char e[400], path[4300];
+    io_outdir od;
+    g->refused = false;
+    if (!io_outdir_begin(&od, s->out, err, errlen)) return false;
+    long shape[4] = {o->count, 4, o->nt, o->nx};
+    io_outdir_file(&od, "x.npy", path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && io_npy_write_fd(fd, io_npy_descr_i16(), shape, 4, x, sizeof(int16_t) * 4 * (size_t)o->count * o->nt * o->nx,
+                                         e, sizeof e) && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0) ok = false;
+    if (fd < 0) snprintf(e, sizeof e, "cannot create %.300s: %s", path, strerror(errno));
+    ok = ok && write_y(&od, o, y, e, sizeof e) && write_meta(&od, g, e, sizeof e) && io_outdir_commit(&od, e, sizeof e);
+    if (!ok) {
+        snprintf(err, errlen, "%s: %s", s->out, e);
+        io_outdir_abort(&od);
+    }
+    return ok;
+}
+
 /* The worm variant of the first point (the tuning profile chooses per lattice, mu and chains). */
 static const char *first_point_worm(const lat_gen_opts *o) {
     if (o->ops) return o->ops->name;
@@ -393,5 +447,6 @@ void lat_gendata_print(FILE *f, const char *out, const lat_gendata *g) {
 
 void lat_gendata_free(lat_gendata *g) {
     free(g->eta), free(g->lambda), free(g->mu), free(g->worms), free(g->points);
+    lat_wtable_cache_free(&g->wcache);
     memset(g, 0, sizeof *g);
 }

@@ -43,11 +43,27 @@ typedef struct {
     double seconds;
     int threads;
     bool refused;                /* failed before any work: an input error (exit 2), nothing written */
+    lat_wtable_cache wcache;     /* lat_gendata_sample's W tables, kept across its calls */
 } lat_gendata;
 
 /* Resolves, checks and writes s->out.  false with one line in err: the input's fault when
  * g->refused, else a failure of the work ("OUT: reason"; the temporary directory is removed). */
 bool lat_gendata_write(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen);
+/* The same dataset in parts (the ranks of an MPI run, tools/cli/generate.c); the files are the same
+ * bytes as lat_gendata_write's.  lat_gendata_prepare resolves and checks s into g (false: the
+ * input's fault, one line in err).  lat_gendata_sample samples the points p with only[p] != 0:
+ * their configurations through store (index in the dataset; called concurrently, distinct
+ * indices), their y rows into y [count][outputs] and g->points[p]; false with one line in err.
+ * lat_gendata_write_memory writes s->out from the whole dataset in memory (x [count][4][NT][NX],
+ * y, g->points of every point), atomically; lat_gendata_out_ok refuses an existing s->out or a
+ * missing parent up front, creating nothing. */
+bool lat_gendata_prepare(const lat_gen_settings *s, lat_gendata *g, char *err, size_t errlen);
+bool lat_gendata_out_ok(const lat_gen_settings *s, char *err, size_t errlen);
+bool lat_gendata_sample(lat_gendata *g, const unsigned char *only,
+                        bool (*store)(void *ctx, long index, const int16_t *x, char *err, size_t errlen), void *ctx,
+                        float *y, char *err, size_t errlen);
+bool lat_gendata_write_memory(const lat_gen_settings *s, lat_gendata *g, const int16_t *x, const float *y, char *err,
+                              size_t errlen);
 /* The summary of a written dataset (what `latbench generate` prints). */
 void lat_gendata_print(FILE *f, const char *out, const lat_gendata *g);
 void lat_gendata_free(lat_gendata *g);

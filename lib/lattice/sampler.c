@@ -436,12 +436,12 @@ static void measure_result(point_run *r, const lat_point_cfg *pt, int p, const l
 bool lat_measure(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, lat_measure_result *res, char *err,
                 size_t errlen) {
     if (!lat_measure_check(pts, npts, o, err, errlen)) return false;
-    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    lat_wtable_cache own = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
     point_run *pr = calloc(npts, sizeof *pr);
     int *unit_p = NULL, nunits = 0;
     bool ok = pr != NULL;
     if (!ok) snprintf(err, errlen, "out of memory");
-    if (ok) ok = measure_setup(pts, npts, o, &cache, pr, &unit_p, &nunits, err, errlen);
+    if (ok) ok = measure_setup(pts, npts, o, o->cache ? o->cache : &own, pr, &unit_p, &nunits, err, errlen);
     lat_progress prog;
     long total = 0;
     for (int p = 0; ok && p < npts; p++) total += (long)pts[p].nchains * (o->therm + o->sweeps);
@@ -471,6 +471,6 @@ bool lat_measure(const lat_point_cfg *pts, int npts, const lat_measure_opts *o, 
     }
     free(pr);
     free(unit_p);
-    lat_wtable_cache_free(&cache);
+    lat_wtable_cache_free(&own);
     return ok;
 }

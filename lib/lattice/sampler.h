@@ -142,6 +142,7 @@ typedef struct {
     bool check;            /* check the invariants after every sweep (tests) */
     int progress;          /* a lat_progress_mode (true: auto) */
     double **series;       /* optional: series[p] receives [4][nchains][sweeps] (n, phi2, phi4, charge) */
+    lat_wtable_cache *cache; /* W tables kept across calls (one point per call); NULL: the call's own */
 } lat_measure_opts;
 
 /* Validates a measurement run (every point, the sweep counts, the memory of the chain states and

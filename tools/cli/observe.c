@@ -7,6 +7,7 @@
 #include <string.h>
 #include "arch/registry.h"
 #include "tools/cli/cli.h"
+#include "tools/mpi/ranks.h"
 #include "tools/opts/opts.h"
 #include "lib/lattice/params.h"
 #include "lib/lattice/sampler.h"
@@ -23,6 +24,8 @@ static void usage(FILE *f) {
             "  --worms-per-sweep N|auto   (default auto: ~4V head proposals per sweep, docs/worm.md)\n"
             "  --fmax F            W(f) table size (default %d)\n"
             "  --json              print a JSON object (a list of them for a scan)\n"
+            "  --ranks-log FILE    under mpirun: every rank's progress lines into FILE, a section per rank\n"
+            "                      (without it only rank 0 shows progress)\n"
             "  --progress=auto|bar|lines|none  on stderr: auto (default) a live bar on a terminal, else a line per\n"
             "                      10 %% with the rate and the time left; --quiet = --progress=none\n",
             LAT_FMAX_DEFAULT);
@@ -40,7 +43,7 @@ static json_t *stats_json(const lat_series_stats *s) {
 
 /* The options of a run. */
 typedef struct {
-    const char *lat, *seta, *slam, *smu;
+    const char *lat, *seta, *slam, *smu, *ranks_log;
     long sweeps, therm, chains, threads, fmax, wps;
     uint64_t seed;
     bool json;
@@ -56,7 +59,7 @@ static bool long_in(opts_parser *p, long lo, long hi, long *out) {
 
 /* The options into x: -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, obs_args *x) {
-    enum { LAT = 256, ETA, LAM, MU, SEED, WPS, SWEEPS, THERM, CHAINS, THREADS, FMAX, JSON, PROGRESS, QUIET };
+    enum { LAT = 256, ETA, LAM, MU, SEED, WPS, SWEEPS, THERM, CHAINS, THREADS, FMAX, JSON, PROGRESS, QUIET, RLOG };
     static const struct option longopts[] = {
         {"lattice", required_argument, NULL, LAT},    {"eta", required_argument, NULL, ETA},
         {"lambda", required_argument, NULL, LAM},     {"mu", required_argument, NULL, MU},
@@ -64,7 +67,7 @@ static int parse_args(int argc, char **argv, obs_args *x) {
         {"sweeps", required_argument, NULL, SWEEPS},  {"therm", required_argument, NULL, THERM},
         {"chains", required_argument, NULL, CHAINS},  {"threads", required_argument, NULL, THREADS},
         {"fmax", required_argument, NULL, FMAX},      {"json", no_argument, NULL, JSON},
-        OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),      {0}};
+        {"ranks-log", required_argument, NULL, RLOG}, OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET), {0}};
     *x = (obs_args){.sweeps = 10000, .therm = 1000, .chains = 16, .fmax = LAT_FMAX_DEFAULT, .seed = 1, .progress = OPTS_PROGRESS_AUTO};
     char err[400];
     opts_parser p;
@@ -77,6 +80,7 @@ static int parse_args(int argc, char **argv, obs_args *x) {
         if (c == ETA) x->seta = v;
         if (c == LAM) x->slam = v;
         if (c == MU) x->smu = v;
+        if (c == RLOG) x->ranks_log = v;
         if (c == SEED && !lat_parse_u64(v, &x->seed)) ok = false, opts_fail(&p, "--seed %s: expected an unsigned integer", v);
         if (c == WPS && !lat_parse_worms_per_sweep(v, &x->wps, err, sizeof err)) ok = false, opts_fail(&p, "%s", err);
         if (c == SWEEPS) ok = long_in(&p, 2, 1L << 30, &x->sweeps);
@@ -168,6 +172,50 @@ static void print_table(const lat_point_cfg *pts, const lat_measure_result *res,
            wall);
 }
 
+/* ---- the points over the ranks of an MPI run ---- */
+
+/* One point's result as a rank sends it to rank 0. */
+typedef struct {
+    int p;
+    lat_measure_result m;
+} obs_part;
+
+/* Every rank measures the points it draws from the counter (point order: every point has the same
+ * chains and sweeps, no better estimate of its cost), one lat_measure each with the point's own
+ * index (its streams), so its figures are the 1-rank run's; rank 0 gets them all into res.  A
+ * failure ends the run. */
+static void measure_ranks(const lat_point_cfg *pts, int np, const lat_measure_opts *o, lat_measure_result *res) {
+    char err[400];
+    ranks_counter *c = ranks_counter_open();
+    obs_part *mine = calloc((size_t)np, sizeof *mine);
+    if (!c || !mine) ranks_abort("observe", "out of memory");
+    const char *hook = getenv("LATBENCH_TEST_FAIL_RANK"); /* the tests' failing rank */
+    if (hook && atoi(hook) == ranks_world()->rank)
+        ranks_abort("observe", "LATBENCH_TEST_FAIL_RANK: this rank fails before its first point");
+    int n = 0;
+    lat_measure_opts one = *o; /* one W table per (eta, lambda), as the 1-rank run builds it, not one per point */
+    lat_wtable_cache cache = {.threads = o->threads > 0 ? o->threads : omp_get_max_threads()};
+    one.cache = &cache;
+    for (long p; (p = ranks_counter_next(c)) < np; n++) {
+        mine[n].p = (int)p;
+        if (!lat_measure(&pts[p], 1, &one, &mine[n].m, err, sizeof err)) ranks_abort("observe", err);
+    }
+    lat_wtable_cache_free(&cache);
+    ranks_counter_close(c);
+    char *all = NULL;
+    size_t total = 0;
+    if (!ranks_gather_bytes(mine, sizeof *mine * (size_t)n, &all, &total, err, sizeof err)) ranks_abort("observe", err);
+    free(mine);
+    int got = 0;
+    for (size_t at = 0; all && at + sizeof(obs_part) <= total; at += sizeof(obs_part), got++) {
+        obs_part q;
+        memcpy(&q, all + at, sizeof q);
+        res[q.p] = q.m;
+    }
+    free(all);
+    if (ranks_world()->rank == 0 && got != np) ranks_abort("observe", "a point's figures did not come back from its rank");
+}
+
 int cmd_observe(int argc, char **argv) {
     obs_args x;
     int rc = parse_args(argc, argv, &x);
@@ -188,13 +236,21 @@ int cmd_observe(int argc, char **argv) {
     const char *kernel = lat_point_worm(&pts[0])->name;
     bool mixed = false;
     for (int p = 1; p < np; p++) mixed |= lat_point_worm(&pts[p]) != lat_point_worm(&pts[0]);
-    if (!x.json)
+    const ranks_ctx *rk = ranks_world();
+    if (rk->size > 1 && rk->rank != 0 && !x.ranks_log) o.progress = LAT_PROGRESS_NONE; /* rank 0's alone */
+    if (!x.json && rk->rank == 0)
         printf("latbench observe: %dx%d, %ld chains x %ld sweeps (+%ld thermalization), seed %llu, %d threads, worm kernel %s%s\n",
                pts[0].nt, pts[0].nx, x.chains, x.sweeps, x.therm, (unsigned long long)x.seed, nthreads, kernel,
                mixed ? " (first point; the tuning profile chooses per point)" : "");
     fflush(stdout); /* the header shows at once, also through a pipe: a long run has started */
     double t0 = lat_now();
-    if (!lat_measure(pts, np, &o, res, err, sizeof err)) {
+    if (rk->size > 1) {
+        if (x.ranks_log) ranks_log_begin();
+        measure_ranks(pts, np, &o, res);
+        if (x.ranks_log && !ranks_log_end(x.ranks_log, err, sizeof err)) fprintf(stderr, "latbench observe: %s\n", err);
+        if (rk->rank != 0) return free(pts), free(res), 0;
+    }
+    if (rk->size <= 1 && !lat_measure(pts, np, &o, res, err, sizeof err)) {
         fprintf(stderr, "latbench observe: %s\n", err);
         rc = 1;
     } else if (x.json) {

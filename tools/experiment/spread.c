@@ -157,14 +157,17 @@ bool exp_spread_run(const exp_run *x, const nn_dataset *ds, exp_plan *p, json_t 
         for (long tr = 0; tr < x->trials; tr++) order[k++] = (plan_job){p->g[g].cost, g * EXP_MAX_TRIALS + tr};
     qsort(order, (size_t)njobs, sizeof *order, by_cost);
     json_t *mine = json_array();
+    ranks_log_begin(); /* every rank's lines into OUT/ranks.log; rank 0's progress alone on stderr */
     bool ok = run_share(x, ds, p, order, njobs, mine, err, errlen);
     free(order);
     char *text = ok ? json_dumps(mine, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(mine);
     if (!ok) return false;
     if (!text) return snprintf(err, errlen, "out of memory"), false;
-    char *texts = ranks_gather_text(text);
+    char *texts = ranks_gather_text(text), lp[4200], lerr[600];
     free(text);
+    snprintf(lp, sizeof lp, "%.4000s/ranks.log", x->out);
+    if (!ranks_log_end(lp, lerr, sizeof lerr)) fprintf(stderr, "latbench experiment: %s\n", lerr);
     if (ranks_world()->rank != 0) return free(texts), true;
     if (!texts) return snprintf(err, errlen, "out of memory"), false;
     ok = assemble(x, p, texts, jarchs, t, n_val, err, errlen);

@@ -4,11 +4,15 @@
 #include <string.h>
 #include <unistd.h>
 #include "tools/mpi/ranks.h"
+#include "lib/io/outdir.h"
 #ifdef LB_MPI
 #include <mpi.h>
 #endif
 
 static ranks_ctx world = {.rank = 0, .size = 1, .host = "?"};
+/* ranks_log_begin: the real stderr (a dup of fd 2) and the rank's log file while fd 2 is the log */
+static int real_stderr = -1;
+static FILE *rank_log;
 
 const ranks_ctx *ranks_world(void) { return &world; }
 
@@ -53,6 +57,8 @@ void ranks_finalize(void) {
 }
 
 _Noreturn void ranks_abort(const char *what, const char *why) {
+    fflush(stderr);
+    if (real_stderr >= 0) dup2(real_stderr, 2); /* the line goes where the user sees it, not to the log */
     fprintf(stderr, "latbench: %s failed on rank %d of %d (host %s): %s\n", what, world.rank, world.size, world.host, why);
     fflush(stderr);
 #ifdef LB_MPI
@@ -136,4 +142,104 @@ char *ranks_gather_text(const char *text) {
     char *buf = malloc((size_t)len);
     if (buf) memcpy(buf, text, (size_t)len);
     return buf;
+}
+
+/* generate and observe */
+
+bool ranks_gather_bytes(const void *buf, size_t len, char **all, size_t *total, char *err, size_t errlen) {
+    *all = NULL, *total = 0;
+#ifdef LB_MPI
+    if (world.active) {
+        int mine = len <= 0x7fffffff ? (int)len : -1, worst = 0;
+        MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (worst < 0) return snprintf(err, errlen, "a rank's part is over 2 GiB (MPI's counts): use fewer configurations"), false;
+        int *lens = world.rank == 0 ? calloc((size_t)world.size, sizeof(int)) : NULL;
+        int *offs = world.rank == 0 ? calloc((size_t)world.size, sizeof(int)) : NULL;
+        MPI_Gather(&mine, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        int good = 1;
+        if (world.rank == 0) {
+            size_t t = 0;
+            for (int r = 0; lens && r < world.size; r++) offs[r] = (int)t, t += (size_t)lens[r];
+            good = lens && offs && t <= 0x7fffffff && (*all = malloc(t ? t : 1)) != NULL;
+            *total = t;
+        }
+        MPI_Bcast(&good, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (good) MPI_Gatherv(buf, mine, MPI_BYTE, *all, lens, offs, MPI_BYTE, 0, MPI_COMM_WORLD);
+        free(lens), free(offs);
+        if (!good) return free(*all), *all = NULL, snprintf(err, errlen, "rank 0: out of memory for every rank's part (or over 2 GiB)"), false;
+        return true;
+    }
+#endif
+    *all = malloc(len ? len : 1);
+    if (!*all) return snprintf(err, errlen, "out of memory"), false;
+    memcpy(*all, buf, len);
+    *total = len;
+    return true;
+}
+
+void ranks_log_begin(void) {
+    if (world.size <= 1 || world.rank == 0 || rank_log) return;
+    fflush(stderr);
+    rank_log = tmpfile();
+    if (!rank_log || (real_stderr = dup(2)) < 0 || dup2(fileno(rank_log), 2) < 0) {
+        if (real_stderr >= 0) close(real_stderr);
+        real_stderr = -1;
+        if (rank_log) fclose(rank_log);
+        rank_log = NULL; /* the lines stay on stderr */
+    }
+}
+
+/* This rank's logged lines (malloc'd, NUL-terminated), stderr restored. */
+static char *log_take(void) {
+    if (!rank_log) return strdup(world.rank == 0 ? "(rank 0's lines went to stderr)\n" : "(not captured: on stderr)\n");
+    fflush(stderr);
+    dup2(real_stderr, 2);
+    close(real_stderr);
+    real_stderr = -1;
+    long n = ftell(rank_log);
+    char *t = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (t) {
+        rewind(rank_log);
+        size_t got = n > 0 ? fread(t, 1, (size_t)n, rank_log) : 0;
+        t[got] = 0;
+    }
+    fclose(rank_log);
+    rank_log = NULL;
+    return t ? t : strdup("(out of memory)\n");
+}
+
+bool ranks_log_end(const char *path, char *err, size_t errlen) {
+    if (world.size <= 1) return true;
+    char *lines = log_take();
+    const size_t l = lines ? strlen(lines) : 0, cap = l + 200;
+    char *mine = malloc(cap);
+    if (mine)
+        snprintf(mine, cap, "== rank %d of %d (host %s) ==\n%s%s", world.rank, world.size, world.host, lines ? lines : "",
+                 l && lines[l - 1] != '\n' ? "\n" : "");
+    free(lines);
+    char *texts = ranks_gather_text(mine ? mine : "== (out of memory) ==\n");
+    free(mine);
+    if (world.rank != 0) return free(texts), true;
+    if (!texts) return snprintf(err, errlen, "out of memory for the ranks' logs"), false;
+    /* the size texts back to back, without their NULs */
+    size_t n = 0;
+    for (int r = 0, at = 0; r < world.size; r++) {
+        const size_t len = strlen(texts + at);
+        memmove(texts + n, texts + at, len);
+        n += len, at += (int)len + 1;
+    }
+    bool ok = io_write_file_atomic(path, texts, n, err, errlen);
+    free(texts);
+    return ok;
+}
+
+bool ranks_all_ok(bool ok) {
+#ifdef LB_MPI
+    if (world.active) {
+        int mine = ok, all = 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        return all != 0;
+    }
+#endif
+    return ok;
 }

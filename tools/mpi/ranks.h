@@ -38,3 +38,19 @@ void ranks_counter_close(ranks_counter *c);
 /* Each rank's text (NUL-terminated) to rank 0: there, a buffer holding size NUL-terminated texts in
  * rank order (free it); elsewhere NULL. Collective. */
 char *ranks_gather_text(const char *text);
+
+/* generate and observe */
+/* Each rank's bytes to rank 0: there, *all (free it) holds every rank's bytes in rank order, *total
+ * of them; elsewhere *all is NULL.  Collective.  false (on every rank) when a rank's part is over
+ * 2 GiB - 1 (MPI's int counts) or memory ran out; one line in err. */
+bool ranks_gather_bytes(const void *buf, size_t len, char **all, size_t *total, char *err, size_t errlen);
+/* The per-rank log of a multi-rank run: ranks_log_begin sends stderr of every rank but 0 into a
+ * temporary file (its progress and log lines; ranks_abort still writes to the real stderr), so only
+ * rank 0 shows progress.  ranks_log_end (collective) restores stderr and brings each rank's lines to
+ * rank 0, which writes them to path atomically, a section per rank headed "== rank R of N (host H)
+ * ==" (rank 0's section says its lines went to stderr); false with one line in err on rank 0 when
+ * the file cannot be written.  Both do nothing in a 1-rank run. */
+void ranks_log_begin(void);
+/* Whether ok on every rank (collective; ok itself in a 1-rank run). */
+bool ranks_all_ok(bool ok);
+bool ranks_log_end(const char *path, char *err, size_t errlen);
