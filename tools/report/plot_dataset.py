@@ -196,13 +196,15 @@ def main(argv):
     outdir = outdir or d
     try:
         import numpy as np
+    except ImportError as e:
+        die("%s needs numpy (%s): apt-get install python3-numpy" % (sys.executable, e), 3)
+    m, y, cols = load(np, d)  # bad input is named before matplotlib's import (the slow part)
+    try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:
-        die("%s needs numpy and matplotlib (%s): apt-get install python3-numpy python3-matplotlib"
-            % (sys.executable, e), 3)
-    m, y, cols = load(np, d)
+        die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 3)
     written = []
     task = m["task"]
     ncol = len(cols) if task == "regression" else 1
