@@ -1,5 +1,5 @@
-/* Fuzz target: the input check of `latbench report` (an experiment's results.json or a benchmark
- * result). */
+/* Fuzz target: the input checks of `latbench report` (an experiment's results.json, a benchmark
+ * result, a search's results.json, a dataset's meta.json). */
 #include "tests/fuzz/fuzz_util.h"
 #include "tools/cli/report.h"
 
@@ -10,6 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool is_bench = false;
     err[0] = 0;
     if (!report_check_results(path, &is_bench, err, sizeof err) && !err[0]) abort();
+    err[0] = 0;
+    if (!report_check_meta(path, err, sizeof err) && !err[0]) abort();
     close(fd);
     return 0;
 }

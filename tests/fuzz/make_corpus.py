@@ -163,6 +163,15 @@ def main():
     seed("report", "bench", json.dumps(lb))
     seed("report", "arch_lacks_summary", '{"task": "t", "train_lattice": "8x8", "test_lattices": ["8x8"], "archs": [{"arch": "a", "trials": []}]}')
     seed("report", "array", "[1, 2]")
+    seed("report", "search", json.dumps({"task": "count", "family": "st", "trials": [
+        {"number": 0, "state": "complete", "value": 5.6, "n_params": 3081, "seconds": 0.1},
+        {"number": 1, "state": "pruned", "value": None, "n_params": 900, "seconds": 0.05}],
+        "top": [{"rank": 1, "number": 0, "value": 5.6, "n_params": 3081, "file": "top-1.spec"}],
+        "seed_winners": [{"name": "task3-st1", "n_params": 2336}], "median_seconds_per_trial": 0.1}))
+    seed("report", "search_trial_lacks_state", '{"trials": [{"number": 0}], "top": [], "seed_winners": []}')
+    seed("report", "dataset_meta", json.dumps({"format": "latbench-dataset-1", "task": "count", "lattice": [8, 4],
+        "count": 40, "points": [{"eta": 4.25, "lambda": 1.0, "mu": 1.0, "offset": 0, "count": 40}]}))
+    seed("report", "dataset_meta_bad_lattice", '{"format": "latbench-dataset-1", "task": "count", "lattice": [8, "4"]}')
     # ---- params: NUL-separated argv ----
     def argv(*a):
         return b"\0".join(x.encode() for x in a)

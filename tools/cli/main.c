@@ -42,7 +42,7 @@ static const struct {
     {"bisect", cmd_bisect, "the first commit of GOOD..BAD whose gate ratios moved (builds in a temporary worktree)"},
     {"history", cmd_history, "the benchmark history (SQLite): list its series, import results, export as text"},
     {"dashboard", cmd_dashboard, "the history as one static HTML page: time series, change points, filters (offline)"},
-    {"report", cmd_report, "PNG plots and tables of an experiment or a benchmark result"},
+    {"report", cmd_report, "PNG plots and tables of an experiment, a benchmark result, a search or a dataset"},
     {"run", cmd_run, "the main job on built-in defaults (what `make run` calls)"},
 };
 

@@ -1,9 +1,12 @@
-/* latbench report RESULTS.json [--out DIR]: plots (PNG) of an experiment's results.json (the file
+/* latbench report RESULTS.json|DIR [--out DIR]: plots (PNG) of an experiment's results.json (the file
  * `latbench experiment` writes: test loss against lattice size per architecture, test loss against
- * mu, the seed-style summary table) or of a benchmark result (`latbench bench` JSON: ours vs oneDNN
- * per layer, roofline, pipelines vs PyTorch).  Drawing is done by tools/report/plot_experiment.py
- * or plot_bench.py under /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds
- * the script and runs it.
+ * mu, the seed-style summary table), of a benchmark result (`latbench bench` JSON: ours vs oneDNN
+ * per layer, roofline, pipelines vs PyTorch), of a search's results.json (`latbench search`: best
+ * loss against trials, time per trial, top trials beside the seed's winners) or of a dataset
+ * directory (meta.json, x.npy, y.npy: the label distributions).  A directory holding results.json
+ * stands for that file.  Drawing is done by tools/report/plot_experiment.py, plot_bench.py,
+ * plot_search.py or plot_dataset.py under /usr/bin/python3 (matplotlib, numpy); this command checks
+ * the input, finds the script and runs it.
  *
  * Finding a script, first match wins:
  *   1. $LATBENCH_SHARE/tools/report/<script>  (LATBENCH_SHARE: the source tree root; an error if
@@ -15,7 +18,7 @@
  *      the scripts in PREFIX/share/latbench/, where `make install` puts them).
  * The interpreter is /usr/bin/python3 (Debian's, which has python3-matplotlib), or $LATBENCH_PYTHON.
  * The PNGs are written atomically (temporary name in DIR, then rename) into DIR, by default the
- * directory of RESULTS.json (created when missing, and removed again when the plotting fails).
+ * dataset directory or the directory of RESULTS.json (created when missing, and removed again when the plotting fails).
  * Exit status: 0 done, 2 bad usage or bad input (missing file, not JSON, neither kind of result, a
  * malformed record), 1 the plotting itself failed (no python/matplotlib, a write error). */
 #include <errno.h>
@@ -36,6 +39,8 @@
 
 #define SCRIPT_EXPERIMENT "tools/report/plot_experiment.py"
 #define SCRIPT_BENCH "tools/report/plot_bench.py"
+#define SCRIPT_SEARCH "tools/report/plot_search.py"
+#define SCRIPT_DATASET "tools/report/plot_dataset.py"
 
 static int fail(const char *msg) { return nncli_fail("report", msg); }
 
@@ -73,44 +78,109 @@ static bool find_script(const char *rel, char *out, size_t outlen, char *err, si
     return false;
 }
 
-/* Loads path and checks the shape `latbench experiment` writes, or a benchmark result (a
- * "benchmarks" list: `latbench bench`, google-benchmark); false with a message in err. */
-bool report_check_results(const char *path, bool *is_bench, char *err, size_t errlen) {
+/* Why root is not a `latbench search` results.json (tools/search/search_report.c: "trials", "top",
+ * "seed_winners" lists), NULL when it is one. */
+static const char *search_why(json_t *root) {
+    if (!json_is_array(json_object_get(root, "top")) || !json_is_array(json_object_get(root, "seed_winners")))
+        return "no \"top\"/\"seed_winners\" lists";
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(root, "trials"), i, t) {
+        if (!json_is_integer(json_object_get(t, "number")) || !json_is_string(json_object_get(t, "state")))
+            return "a \"trials\" entry lacks number/state";
+    }
+    return NULL;
+}
+
+/* Why root is not an experiment's results.json, NULL when it is one. */
+static const char *experiment_why(json_t *root) {
+    json_t *archs = json_object_get(root, "archs"), *lats = json_object_get(root, "test_lattices");
+    if (!json_is_string(json_object_get(root, "task"))) return "no \"task\"";
+    if (!json_is_string(json_object_get(root, "train_lattice"))) return "no \"train_lattice\"";
+    if (!json_is_array(lats) || json_array_size(lats) == 0) return "no \"test_lattices\" list";
+    if (!json_is_array(archs) || json_array_size(archs) == 0) return "no \"archs\" list";
+    size_t i;
+    json_t *a;
+    json_array_foreach(archs, i, a) {
+        if (!json_is_string(json_object_get(a, "arch")) || !json_is_array(json_object_get(a, "trials")) ||
+            !json_is_object(json_object_get(a, "summary")))
+            return "an \"archs\" entry lacks arch/trials/summary";
+    }
+    return NULL;
+}
+
+bool report_check_kind(const char *path, report_kind *kind, char *err, size_t errlen) {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) {
         snprintf(err, errlen, "%.900s: not JSON (line %d: %.200s)", path, je.line, je.text);
         return false;
     }
-    *is_bench = json_is_array(json_object_get(root, "benchmarks"));
-    if (*is_bench) {
-        json_decref(root);
-        return true;
-    }
     const char *why = NULL;
-    json_t *archs = json_object_get(root, "archs"), *lats = json_object_get(root, "test_lattices");
-    if (!json_is_object(root)) why = "not a JSON object";
-    else if (!json_is_string(json_object_get(root, "task"))) why = "no \"task\"";
-    else if (!json_is_string(json_object_get(root, "train_lattice"))) why = "no \"train_lattice\"";
-    else if (!json_is_array(lats) || json_array_size(lats) == 0) why = "no \"test_lattices\" list";
-    else if (!json_is_array(archs) || json_array_size(archs) == 0) why = "no \"archs\" list";
-    else {
-        size_t i;
-        json_t *a;
-        json_array_foreach(archs, i, a) {
-            if (!json_is_string(json_object_get(a, "arch")) || !json_is_array(json_object_get(a, "trials")) ||
-                !json_is_object(json_object_get(a, "summary"))) {
-                why = "an \"archs\" entry lacks arch/trials/summary";
-                break;
-            }
+    if (json_is_array(json_object_get(root, "benchmarks"))) *kind = REPORT_BENCH;
+    else if (!json_is_object(root)) why = "not a JSON object";
+    else if (json_is_array(json_object_get(root, "trials")) && !json_object_get(root, "archs")) {
+        *kind = REPORT_SEARCH;
+        if ((why = search_why(root))) {
+            json_decref(root);
+            snprintf(err, errlen, "%.900s: not a latbench search results.json (%s)", path, why);
+            return false;
         }
-    }
+    } else if (!(why = experiment_why(root))) *kind = REPORT_EXPERIMENT;
     json_decref(root);
     if (why) {
         snprintf(err, errlen, "%.900s: neither an experiment's results.json (%s) nor a benchmark result (no \"benchmarks\")", path, why);
         return false;
     }
     return true;
+}
+
+bool report_check_results(const char *path, bool *is_bench, char *err, size_t errlen) {
+    report_kind k = REPORT_EXPERIMENT;
+    bool ok = report_check_kind(path, &k, err, errlen);
+    *is_bench = ok && k == REPORT_BENCH;
+    return ok;
+}
+
+bool report_check_meta(const char *path, char *err, size_t errlen) {
+    json_error_t je;
+    json_t *m = json_load_file(path, 0, &je);
+    if (!m) return snprintf(err, errlen, "%.900s: not JSON (line %d: %.200s)", path, je.line, je.text), false;
+    const char *fmt = json_string_value(json_object_get(m, "format")), *task = json_string_value(json_object_get(m, "task"));
+    json_t *lat = json_object_get(m, "lattice");
+    const char *why = NULL;
+    if (!fmt || strncmp(fmt, "latbench-dataset", 16)) why = "no \"format\": \"latbench-dataset-1\"";
+    else if (!task || (strcmp(task, "regression") && strcmp(task, "detect") && strcmp(task, "count")))
+        why = "no \"task\" regression/detect/count";
+    else if (!json_is_array(lat) || json_array_size(lat) != 2 || !json_is_integer(json_array_get(lat, 0)) ||
+             !json_is_integer(json_array_get(lat, 1)))
+        why = "no \"lattice\": [NT, NX]";
+    else if (!json_is_integer(json_object_get(m, "count")) || json_integer_value(json_object_get(m, "count")) < 1)
+        why = "no positive \"count\"";
+    else if (!json_is_array(json_object_get(m, "points")) || !json_array_size(json_object_get(m, "points")))
+        why = "no \"points\" list";
+    json_decref(m);
+    if (why) return snprintf(err, errlen, "%.900s: not a latbench dataset's meta.json (%s)", path, why), false;
+    return true;
+}
+
+/* A directory: DIR/meta.json (a dataset) or DIR/results.json (an experiment or a search); its file
+ * into file.  A file: itself.  False with the one line in err. */
+static bool resolve_input(const char *in, report_kind *kind, char *file, size_t flen, char *err, size_t errlen) {
+    if (!is_dir(in)) {
+        if (!is_file(in)) return snprintf(err, errlen, "%.900s: no such file", in), false;
+        snprintf(file, flen, "%s", in);
+        return report_check_kind(file, kind, err, errlen);
+    }
+    snprintf(file, flen, "%s/meta.json", in);
+    if (is_file(file)) {
+        *kind = REPORT_DATASET;
+        return report_check_meta(file, err, errlen) && (snprintf(file, flen, "%s", in), true);
+    }
+    snprintf(file, flen, "%s/results.json", in);
+    if (is_file(file)) return report_check_kind(file, kind, err, errlen);
+    snprintf(err, errlen, "%.900s: neither a dataset directory (no meta.json) nor a results directory (no results.json)", in);
+    return false;
 }
 
 /* DIR for the plots: an existing directory this process can write into, or one it creates (only
@@ -171,6 +241,23 @@ static int run_script(const char *script, const char *in, const char *out, char 
     return 1;
 }
 
+static void usage(void) {
+    printf("usage: latbench report RESULTS.json|DIR [--out DIR]\n"
+           "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
+           "  per architecture, test loss vs mu (per-point losses; a --train-mu study shades its training range and\n"
+           "  marks the onset), and the summary table (PNG and markdown); of a benchmark result (`latbench bench`\n"
+           "  JSON): ours vs oneDNN per layer, a roofline under the measured FMA peak and memory bandwidth,\n"
+           "  pipelines vs PyTorch, and the tables behind them; of a search's results.json (`latbench search`):\n"
+           "  best loss against trials (pruned marked), time per trial, the top trials' parameter counts beside\n"
+           "  the seed's winners.  DIR: a dataset directory (`latbench generate`, an experiment's cache: meta.json,\n"
+           "  x.npy, y.npy): the label distributions per mu (regression, detect) or per lattice (count, log\n"
+           "  histogram) and a table of count/mean/std/min/max per label; or a directory holding results.json.\n"
+           "  --out DIR defaults to the dataset directory or the directory of RESULTS.json.\n"
+           "  Runs the scripts in tools/report/ with /usr/bin/python3 (matplotlib, numpy); they are found\n"
+           "  through $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides\n"
+           "  python.\n");
+}
+
 int cmd_report(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     char err[2048];
@@ -179,16 +266,7 @@ int cmd_report(int argc, char **argv) {
     opts_init(&p, "report", argc, argv, longopts, NULL, false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
         if (c == OPTS_HELP) {
-            printf("usage: latbench report RESULTS.json [--out DIR]\n"
-                   "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
-                   "  per architecture, test loss vs mu (regression, when per-mu losses are present), and the summary\n"
-                   "  table (PNG and markdown); or of a benchmark result (`latbench bench` JSON): ours vs oneDNN per\n"
-                   "  layer, a roofline under the measured FMA peak and memory bandwidth, pipelines vs PyTorch, and\n"
-                   "  the tables behind them.  DIR defaults to the directory of RESULTS.json.\n"
-                   "  Runs %s or %s with /usr/bin/python3 (matplotlib); the scripts are found\n"
-                   "  through $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides\n"
-                   "  python.\n",
-                   SCRIPT_EXPERIMENT, SCRIPT_BENCH);
+            usage();
             return 0;
         }
         if (c == OPTS_ERR) return 2;
@@ -197,16 +275,18 @@ int cmd_report(int argc, char **argv) {
     int first = opts_first_operand(&p);
     if (argc - first > 1) return snprintf(err, sizeof err, "unexpected argument '%.900s' (try --help)", argv[first + 1]), fail(err);
     if (argc - first == 1) in = argv[first];
-    if (!in) return fail("usage: latbench report RESULTS.json [--out DIR] (try --help)");
-    if (!is_file(in)) return snprintf(err, sizeof err, "%.900s: no such file", in), fail(err);
-    bool is_bench = false;
-    if (!report_check_results(in, &is_bench, err, sizeof err)) return fail(err);
-
+    if (!in) return fail("usage: latbench report RESULTS.json|DIR [--out DIR] (try --help)");
+    char file[PATH_MAX];
+    report_kind kind = REPORT_EXPERIMENT;
+    if (!resolve_input(in, &kind, file, sizeof file, err, sizeof err)) return fail(err);
+    static const char *const scripts[] = {[REPORT_EXPERIMENT] = SCRIPT_EXPERIMENT, [REPORT_BENCH] = SCRIPT_BENCH,
+                                          [REPORT_SEARCH] = SCRIPT_SEARCH, [REPORT_DATASET] = SCRIPT_DATASET};
     char script[PATH_MAX + 64];
-    if (!find_script(is_bench ? SCRIPT_BENCH : SCRIPT_EXPERIMENT, script, sizeof script, err, sizeof err)) return fail(err), 1;
+    if (!find_script(scripts[kind], script, sizeof script, err, sizeof err)) return fail(err), 1;
     char outdef[PATH_MAX];
+    if (!out && kind == REPORT_DATASET) out = in;
     if (!out) {
-        snprintf(outdef, sizeof outdef, "%s", in);
+        snprintf(outdef, sizeof outdef, "%s", file);
         char *slash = strrchr(outdef, '/');
         if (!slash) snprintf(outdef, sizeof outdef, ".");
         else if (slash == outdef) outdef[1] = 0;
@@ -215,7 +295,7 @@ int cmd_report(int argc, char **argv) {
     }
     bool created = false;
     if (!prepare_outdir(out, &created, err, sizeof err)) return fail(err), 1;
-    int rc = run_script(script, in, out, err, sizeof err);
+    int rc = run_script(script, file, out, err, sizeof err);
     /* a directory this run made and nothing landed in (the plotting failed) goes again */
     if (rc != 0 && created) rmdir(out);
     if (rc != 0 && err[0]) fail(err);

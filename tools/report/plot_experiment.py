@@ -17,7 +17,9 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX" in DIR
                               median over trials with a min-max band (bars when several eta); the training set
                               is marked on the training lattice's panel (regression: the mu range 0.90..1.05
                               shaded; detect/count: the (eta, mu) points (4.25, 1) and (4.01, 1.5), dotted lines
-                              and stars; docs/design.md §3, not recorded in results.json); nets skipped on a lattice
+                              and stars; docs/design.md §3, not recorded in results.json; a --train-mu study
+                              ("study": "train_mu") shades the range its archs record instead, and marks the
+                              onset mu_c ~ 0.94 (regression) on every panel, dotted); nets skipped on a lattice
                               say so in the legend; a second row holds the accuracy when the data have it
   report_loss_vs_label.png    count only, when results.json holds per-K losses (test[LATTICE].per_label:
                               [{"label": K, "n", "loss"}, ...]), else skipped with a note: one panel per test
@@ -28,7 +30,9 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX" in DIR
   report_table.md             training size and test loss over all sizes, per architecture (the .md
                               also holds the median test loss per lattice size, with per-(eta, mu) data the
                               median test loss (and accuracy, detection) per (eta, mu) on the largest test
-                              lattice, and with per-K data the median test loss per K, one table per lattice)
+                              lattice, and with per-K data the median test loss per K, one table per lattice;
+                              a --train-mu study's: its training mu range against the test range, and where
+                              the training range lies against the onset)
 A study's results.json ("study", tools/experiment/studies.c) gets its own figure and table instead
 (tools/report/plot_study.py):
   report_study_sizes.png      train_sizes: test loss against training-set size, one line per architecture
@@ -48,6 +52,8 @@ import sys
 
 from lbatomic import WriteError, install_signal_cleanup
 from plot_common import BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
+from plot_points import (TRAIN_LABELS, gather, label_entries, onset_mu, per_lattice, point_entries, points_of,
+                         train_mu_range, train_points, train_test_lines, recorded_train_mu)
 
 def load(path):
     try:
@@ -81,26 +87,6 @@ def load(path):
     for lat in r["test_lattices"]:
         sites(lat)
     return r
-
-
-def per_lattice(a, lats, key="loss"):
-    """{lattice: [values over trials]} and the lattices on which every trial was skipped."""
-    vals, skipped = {}, []
-    for lat in lats:
-        v, nskip = [], 0
-        for t in a["trials"]:
-            e = (t.get("test") or {}).get(lat)
-            if not isinstance(e, dict):
-                continue
-            if "skipped" in e:
-                nskip += 1
-            x = num(e.get(key))
-            if x is not None:
-                v.append(x)
-        vals[lat] = v
-        if nskip and not v:
-            skipped.append(lat)
-    return vals, skipped
 
 
 def plot_vs_lattice(plt, r, outdir, written):
@@ -165,73 +151,6 @@ def plot_vs_lattice(plt, r, outdir, written):
     fig.tight_layout()
     save_atomic(fig, outdir, "report_loss_vs_lattice.png", written)
     plt.close(fig)
-
-
-# The training set of each task (docs/design.md §3, tools/cli/experiment.c); results.json does not record it.
-TRAIN_MU_RANGE = {"regression": (0.90, 1.05)}
-TRAIN_POINTS = {"detect": [(4.25, 1.0), (4.01, 1.5)], "count": [(4.25, 1.0), (4.01, 1.5)]}
-TRAIN_LABELS = {"count": [0, 5]}
-
-
-def point_entries(e):
-    """[(eta or None, mu, loss or None, accuracy or None)] of one test entry: its "per_point" list, or the older
-    "per_mu" forms ({"0.95": loss or {"loss": ...}} or [{"mu": 0.95, "loss": ...}]; eta unknown)."""
-    if not isinstance(e, dict):
-        return []
-    out = []
-    pp, pm = e.get("per_point"), e.get("per_mu")
-    if isinstance(pp, list):
-        for p in pp:
-            if isinstance(p, dict) and num(p.get("mu")) is not None:
-                out.append((num(p.get("eta")), num(p["mu"]), num(p.get("loss")), num(p.get("accuracy"))))
-    elif isinstance(pm, dict):
-        for k, v in pm.items():
-            try:
-                mu = num(float(k))
-            except ValueError:
-                continue
-            if mu is not None:
-                out.append((None, mu, num(v.get("loss") if isinstance(v, dict) else v),
-                            num(v.get("accuracy")) if isinstance(v, dict) else None))
-    elif isinstance(pm, list):
-        for p in pm:
-            if isinstance(p, dict) and num(p.get("mu")) is not None:
-                out.append((num(p.get("eta")), num(p["mu"]), num(p.get("loss")), num(p.get("accuracy"))))
-    return [(None if eta is None else round(eta, 6), round(mu, 6), l, acc) for eta, mu, l, acc in out
-            if l is not None or acc is not None]
-
-
-def label_entries(e):
-    """[(label, loss)] of one test entry's "per_label" list (counting: label = number of open worms)."""
-    pl = e.get("per_label") if isinstance(e, dict) else None
-    out = []
-    for p in pl if isinstance(pl, list) else []:
-        if isinstance(p, dict) and num(p.get("label")) is not None and num(p.get("loss")) is not None:
-            out.append((num(p["label"]), num(p["loss"])))
-    return out
-
-
-def gather(a, lats, entries):
-    """{lattice: {key: [values over trials]}} from entries(test entry) -> [(key, value)], and the lattices on
-    which every trial was skipped."""
-    res, skipped = {}, []
-    for lat in lats:
-        d, nskip = {}, 0
-        for t in a["trials"]:
-            e = (t.get("test") or {}).get(lat)
-            if isinstance(e, dict) and "skipped" in e:
-                nskip += 1
-            for k, v in entries(e):
-                if v is not None:
-                    d.setdefault(k, []).append(v)
-        res[lat] = d
-        if nskip and not d:
-            skipped.append(lat)
-    return res, skipped
-
-
-def points_of(e, what):
-    return [((eta, mu), (l if what == "loss" else acc)) for eta, mu, l, acc in point_entries(e)]
 
 
 def arch_label(a, skipped, short=False):
@@ -324,11 +243,13 @@ def plot_vs_mu(plt, r, outdir, written, notes):
                     for i, a in enumerate(r["archs"])]
     style_handles = []
     tr = r["train_lattice"]
-    mu_range = TRAIN_MU_RANGE.get(task)
-    tpoints = TRAIN_POINTS.get(task, [])
+    mu_range, tpoints, onset = train_mu_range(r), train_points(r), onset_mu(r)
     if tr in lats and mu_range:
-        style_handles.append(matplotlib.patches.Patch(color="0.5", alpha=0.2,
-                                                         label="training \u03bc range (%s panel)" % tr))
+        style_handles.append(matplotlib.patches.Patch(color="0.5", alpha=0.2, label="training \u03bc range %g..%g (%s panel)"
+                                                      % (mu_range[0], mu_range[1], tr)))
+    if onset is not None:
+        style_handles.append(plt.Line2D([], [], color="tab:red", ls=":", lw=1.4,
+                                        label="onset \u03bc_c \u2248 %g (60x4, docs/design.md \u00a73)" % onset))
     if tr in lats and tpoints:
         style_handles.append(plt.Line2D([], [], color="k", marker="*", ms=11, ls="none", mfc="none",
                                         label="trained at (\u03b7, \u03bc) = %s\n  (on %s; thin grey lines)" %
@@ -359,6 +280,8 @@ def plot_vs_mu(plt, r, outdir, written, notes):
                 if row == 0:
                     ax.text(0.5 * (mu_range[0] + mu_range[1]), 0.98, "training \u03bc range", ha="center", va="top",
                             fontsize=8, color="0.3", transform=ax.get_xaxis_transform())
+            if onset is not None:
+                ax.axvline(onset, color="tab:red", ls=":", lw=1.4, zorder=1)
             if lat == tr and tpoints:
                 for eta, mu in tpoints:
                     if row_eta is not None and round(eta, 6) != row_eta:
@@ -395,6 +318,8 @@ def plot_vs_mu(plt, r, outdir, written, notes):
         what_vs = "per (\u03b7, \u03bc)"
     else:
         what_vs = "vs \u03bc" + (" at \u03b7 = %g" % etas[0] if etas[0] is not None else "")
+    if recorded_train_mu(r):
+        what_vs += ", trained on \u03bc %g..%g only" % recorded_train_mu(r)
     bottom_legends(fig, arch_handles, style_handles, "", "bar")
     fig.suptitle("%s experiment%s: test %s %s, per test lattice (trained on %s)\n%s" %
                  (task, " (quick)" if r.get("quick") else "", "loss and accuracy" if has_acc else "loss", what_vs,
@@ -498,9 +423,10 @@ def point_tables(r, lats):
         for a, (d, skipped) in zip(r["archs"], data):
             out.append("| %s | " % a["arch"] + " | ".join(cell(d[big], k, skipped, big) for k in keys) + " |")
         if what == "loss":
-            tp = TRAIN_POINTS.get(r["task"])
-            mr = TRAIN_MU_RANGE.get(r["task"])
-            if tp:
+            tp, mr = train_points(r), train_mu_range(r)
+            if recorded_train_mu(r):
+                out += train_test_lines(r, sorted({k[1] for k in keys}))
+            elif tp:
                 out += ["", "Trained on %s at (\u03b7, \u03bc) = %s." % (r["train_lattice"], ", ".join(
                     "(%g, %g)" % p for p in tp))]
             elif mr:
