@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arch/chain1x1_problem.h"
 #include "tools/verify/verify_ops.h"
 
 #define RTOL 1e-4
@@ -65,11 +66,7 @@ static void unfused(chain_data *z) {
     }
 }
 
-void chain1x1_desc_str(const chain1x1_desc *d, char *buf, size_t len) {
-    int o = snprintf(buf, len, "s%zu_c%d", d->sites, d->c[0]);
-    for (int l = 1; l <= d->layers && o > 0 && (size_t)o < len; l++) o += snprintf(buf + o, len - (size_t)o, "-%d", d->c[l]);
-    for (int l = 0; l < d->layers && o > 0 && (size_t)o < len; l++) o += snprintf(buf + o, len - (size_t)o, "%s%d", l ? "" : "_b", d->bias[l]);
-}
+void chain1x1_desc_str(const chain1x1_desc *d, char *buf, size_t len) { lb_chain1x1_problem_str(d, buf, len); }
 
 static void check_scaled(vf_report *r, const char *desc, const float *got, const float *want, size_t n) {
     float m = 0; /* in float: gcc 12's AArch64 vectorizer crashed on the double fmax reduction */
