@@ -14,16 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "arch/build_info.h"
+#include "arch/chain1x1_problem.h"
 #include "arch/registry.h"
 
 /* ---- names: ops and their variants (from the registry's enumerators) ---- */
 
-static const char *const OPS[] = {"conv2d", "pool", "gpool", "act", "dense", "loss", "optim", "worm"};
+static const char *const OPS[] = {"conv2d", "pool", "gpool", "act", "dense", "loss", "optim", "worm", "chain1x1"};
 #define N_OPS ((int)(sizeof OPS / sizeof OPS[0]))
 
 /* The isa of op's variant `name`, or -1 when op has no such variant. */
 static int variant_isa(const char *op, const char *name) {
     int n = 0;
+    if (!strcmp(op, "chain1x1") && !strcmp(name, LB_CHAIN1X1_UNFUSED)) return LB_ISA_SCALAR;
 #define FIND(OP)                                                      \
     if (!strcmp(op, #OP)) {                                           \
         const OP##_ops *v = lb_##OP##_variants(&n);                   \
@@ -31,7 +33,7 @@ static int variant_isa(const char *op, const char *name) {
             if (!strcmp(v[i].name, name)) return (int)v[i].isa;       \
         return -1;                                                    \
     }
-    FIND(conv2d) FIND(pool) FIND(gpool) FIND(act) FIND(dense) FIND(loss) FIND(optim) FIND(worm)
+    FIND(conv2d) FIND(pool) FIND(gpool) FIND(act) FIND(dense) FIND(loss) FIND(optim) FIND(worm) FIND(chain1x1)
 #undef FIND
     return -1;
 }
@@ -40,16 +42,14 @@ static int variant_isa(const char *op, const char *name) {
 static const lb_param_info *variant_params(const char *op, const char *name, int *n) {
     int nv = 0;
     *n = 0;
-    if (!strcmp(op, "worm")) {
-        const worm_ops *w = lb_worm_variants(&nv);
-        for (int i = 0; i < nv; i++)
-            if (!strcmp(w[i].name, name)) return *n = w[i].nparams, w[i].params;
-        return NULL;
+#define PARAMS(OP)                                                    \
+    if (!strcmp(op, #OP)) {                                           \
+        const OP##_ops *v = lb_##OP##_variants(&nv);                  \
+        for (int i = 0; i < nv; i++)                                  \
+            if (!strcmp(v[i].name, name)) return *n = v[i].nparams, v[i].params; \
     }
-    if (strcmp(op, "conv2d")) return NULL;   /* the ops with tunable variants: conv2d and the worm */
-    const conv2d_ops *v = lb_conv2d_variants(&nv);
-    for (int i = 0; i < nv; i++)
-        if (!strcmp(v[i].name, name)) return *n = v[i].nparams, v[i].params;
+    PARAMS(worm) PARAMS(conv2d) PARAMS(chain1x1)   /* the ops with tunable variants */
+#undef PARAMS
     return NULL;
 }
 
@@ -222,17 +222,21 @@ static bool read_entry(rd *r, json_t *o, const char *ctx, const lb_cpu *cpu, lb_
     if (!json_is_object(o)) return fail(r, ctx, "not an object");
     if (!check_keys(r, o, ctx, keys) || !get_str(r, o, ctx, "op", e->op, sizeof e->op, true)) return false;
     if (!op_known(e->op))
-        return fail(r, AT(ctx, "op"), "'%s' is not one of conv2d, pool, gpool, act, dense, loss, optim, worm", shown(e->op, b, sizeof b));
+        return fail(r, AT(ctx, "op"), "'%s' is not one of conv2d, pool, gpool, act, dense, loss, optim, worm, chain1x1", shown(e->op, b, sizeof b));
     if (!get_str(r, o, ctx, "pass", s, sizeof s, true)) return false;
     int pass = pass_parse(s);
     if (pass < 0) return fail(r, AT(ctx, "pass"), "'%s' is not one of fwd, bwd_data, bwd_weights", shown(s, b, sizeof b));
-    if (!strcmp(e->op, "worm") && pass != LB_PASS_FWD) return fail(r, AT(ctx, "pass"), "the worm has only fwd");
+    if ((!strcmp(e->op, "worm") || !strcmp(e->op, "chain1x1")) && pass != LB_PASS_FWD)
+        return fail(r, AT(ctx, "pass"), "%s has only fwd", strcmp(e->op, "worm") ? e->op : "the worm");
     e->pass = (lb_pass)pass;
     if (!get_str(r, o, ctx, "problem", e->problem, sizeof e->problem, true) || !get_isa(r, o, ctx, "isa", &e->isa) ||
         !get_int(r, o, ctx, "threads", 1, LB_MAX_THREADS, &threads) ||
         !get_str(r, o, ctx, "variant", e->variant, sizeof e->variant, true))
         return false;
     e->threads = (int)threads;
+    chain1x1_desc cd;
+    if (!strcmp(e->op, "chain1x1") && strcmp(e->problem, LB_PROFILE_ANY) && !lb_chain1x1_problem_parse(e->problem, &cd))
+        return fail(r, AT(ctx, "problem"), "'%s' is not a chain1x1 descriptor (s480_c4-64-48-80_b111)", shown(e->problem, b, sizeof b));
     if (!lb_cpu_supports(cpu, e->isa)) return fail(r, AT(ctx, "isa"), "this CPU cannot run %s kernels", lb_isa_name(e->isa));
     int visa = variant_isa(e->op, e->variant);
     if (visa < 0) return fail(r, AT(ctx, "variant"), "'%s' is not a %s variant", shown(e->variant, b, sizeof b), e->op);
@@ -490,6 +494,7 @@ static long long conv2d_distance(const char *a, const char *b) {
 static long long problem_distance(const char *op, const char *a, const char *b) {
     if (!strcmp(op, "worm")) return worm_distance(a, b);
     if (!strcmp(op, "conv2d")) return conv2d_distance(a, b);
+    if (!strcmp(op, "chain1x1")) return lb_chain1x1_distance(a, b);
     return -1;
 }
 

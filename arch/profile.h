@@ -43,16 +43,18 @@ typedef struct {
 /* One measured choice, keyed by (op, pass, problem, isa, threads); isa is the cap the variants
  * were measured under (the winner among the variants at or below it). */
 typedef struct {
-    char op[16];                         /* "conv2d", ..., "worm" (the registry's ops) */
+    char op[16];                         /* "conv2d", ..., "worm", "chain1x1" (the registry's ops) */
     lb_pass pass;
     char problem[128];                   /* the op's problem descriptor, or "any"; the worm's:
                                             "nt<NT>_nx<NX>_mu<M>_chains<C>" (%g), e.g.
                                             "nt60_nx4_mu1_chains2": the lattice, mu and the chains
                                             filling a SIMD block set its speed (2 chains of 60x4 at
-                                            mu 1: scalar 2.2x faster than avx512 on a Zen 5) */
+                                            mu 1: scalar 2.2x faster than avx512 on a Zen 5);
+                                            chain1x1's: arch/chain1x1_problem.h, fwd only */
     lb_isa isa;
     int threads;                         /* >= 1 */
-    char variant[16];                    /* a variant of op in its kernels/<op>/<op>.inc */
+    char variant[16];                    /* a variant of op in its kernels/<op>/<op>.inc; chain1x1
+                                            also "unfused" (LB_CHAIN1X1_UNFUSED: layer by layer) */
     lb_params params;                    /* the variant's tuning parameters ("params" in the file,
                                             by name from the variant's lb_param_info table) */
     double time_s, default_time_s;       /* seconds per call, chosen variant and dispatch default
@@ -114,7 +116,8 @@ void lb_profile_free(lb_profile *p);
  * shape of that op (the worm: the same lattice, then the nearest chain count by octaves, 10 per
  * octave, plus 1 per unit of mu; conv2d: the same kh, kw, sh, sw, bias, cin and cout, then the
  * nearest batch and lattice, 10 per octave of the batch ratio plus 10 per octave of the ratio of
- * lattice sites h*w, plus 1 per octave of the ratio of h; the other ops: none yet), else an entry
+ * lattice sites h*w, plus 1 per octave of the ratio of h; chain1x1: the same channels and bias
+ * flags, then 10 per octave of the ratio of the site counts; the other ops: none yet), else an entry
  * for "any"; the isa
  * itself, else the nearest higher isa (its winner, if at or below the cap, is the winner among
  * fewer variants too; dispatch drops one above the cap); the threads itself, else the nearest

@@ -368,7 +368,7 @@ static void test_cli_default_location(void **state) {
     cli_latbench(&R, env, "info");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "matches this machine and build, applied"));
-    assert_non_null(strstr(R.out, "entries: 3 (conv2d 2, pool 0, gpool 0, act 0, dense 0, loss 0, optim 0, worm 1)"));
+    assert_non_null(strstr(R.out, "entries: 3 (conv2d 2, pool 0, gpool 0, act 0, dense 0, loss 0, optim 0, worm 1, chain1x1 0)"));
     assert_non_null(strstr(R.out, "untuned shapes: the nearest tuned shape"));
     cli_latbench(&R, "LATBENCH_PROFILE=off LATBENCH_VERBOSE=1", "info");
     assert_int_equal(R.status, 0);

@@ -61,7 +61,7 @@ static void test_tune_writes_profile(void **state) {
     cli_latbench(&R, env, "info");
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "matches this machine and build, applied"));
-    assert_non_null(strstr(R.out, "worm 1)"));
+    assert_non_null(strstr(R.out, "worm 1, chain1x1 0)"));
     /* tuning again into the same file keeps one entry per key */
     cli_latbench(&R, cap, args);
     if (R.status) fail_msg("%s", R.out);
@@ -116,6 +116,32 @@ static void test_conv_slowed_default(void **state) {
     }
     assert_true(fwd > 0 && other == 2 * fwd);
     lb_profile_free(&p);
+}
+
+/* chain1x1: task1-eq's chain at a tiny shape, the conv2d forward slowed 20 times (the unfused
+ * layers, then the default: a slowed conv2d is no registry row, so the fused default is off) is
+ * never chosen: the entry names a fused variant and its tile; no timings asserted. */
+static void test_chain_entry(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    if (lb_dispatch_get()->chain1x1->isa == LB_ISA_SCALAR) {
+        print_message("NOTE only the scalar chain1x1 on this CPU: no fused candidate\n");
+        return;
+    }
+    char args[800], path[400];
+    snprintf(path, sizeof path, "%s/chain.json", tmpdir);
+    snprintf(args, sizeof args, "tune --op chain1x1 --model task1-eq --lattice 8x4 --batch 2 --out %s", path);
+    cli_latbench(&R, "LATBENCH_TEST_SLOWDOWN=conv2d.fwd:20", args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "tune: [1/1] chain1x1 s64_c4-64-48-80_b111 threads 1 (the task1-eq chain at layer 0): "));
+    const lb_profile_entry e = only_entry(path);
+    assert_string_equal(e.op, "chain1x1");
+    assert_int_equal(e.pass, LB_PASS_FWD);
+    assert_string_equal(e.problem, "s64_c4-64-48-80_b111");
+    assert_string_not_equal(e.variant, "unfused");
+    assert_string_not_equal(e.variant, "scalar");
+    assert_true(e.speedup > 1.0);
+    print_message("  chain1x1 entry: %s tile %d, %.2fx the unfused layers\n", e.variant, e.params.v[0], e.speedup);
 }
 
 /* --threads 2: the conv2d problems are timed and keyed at 2 threads (the batch split as lib/nn
@@ -266,6 +292,7 @@ int main(void) {
         cmocka_unit_test(test_tune_writes_profile),
         cmocka_unit_test(test_slowed_default_never_chosen),
         cmocka_unit_test(test_conv_slowed_default),
+        cmocka_unit_test(test_chain_entry),
         cmocka_unit_test(test_conv_threads),
         cmocka_unit_test(test_conv_choice_threads),
     };

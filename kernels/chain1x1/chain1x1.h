@@ -76,6 +76,12 @@ LB_UNUSED static const lb_param_info chain1x1_params__avx512[CHAIN1X1_AVX512_NPA
     {"tile", 8, 64, "sites per tile through every layer (multiple of 4); 0: 64"},
 };
 
+/* avx2 parameters: the same tile (the avx512 file's algorithm at 8 lanes); 0: 64 */
+enum { CHAIN1X1_AVX2_TILE, CHAIN1X1_AVX2_NPARAMS };
+LB_UNUSED static const lb_param_info chain1x1_params__avx2[CHAIN1X1_AVX2_NPARAMS] = {
+    {"tile", 8, 64, "sites per tile through every layer (multiple of 4); 0: 64"},
+};
+
 #define CHAIN1X1_ROW(isa, sfx) { #sfx, isa, chain1x1_fwd__##sfx, NULL, 0 },
 #define CHAIN1X1_ROW_P(isa, sfx) \
     { #sfx, isa, chain1x1_fwd__##sfx, chain1x1_params__##sfx, (int)(sizeof chain1x1_params__##sfx / sizeof chain1x1_params__##sfx[0]) },

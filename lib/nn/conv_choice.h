@@ -25,3 +25,22 @@ typedef struct {
 nn_conv_choice nn_conv_choose(const lb_profile *p, const lb_dispatch *d, const conv2d_desc *desc, lb_pass pass,
                               int threads);
 const char *nn_tuned_name(nn_tuned how);   /* "tuned exactly", "by nearest shape", "default" */
+
+/* ---- a chain of 1x1 conv + lrelu layers (kernels/chain1x1) ---- */
+
+/* How an inference chain runs: fused by ops (with params), or layer by layer (ops NULL). */
+typedef struct {
+    const chain1x1_ops *ops;        /* NULL: unfused, the layers one by one */
+    lb_params params;               /* the entry's parameters when a variant runs, else all 0 */
+    const lb_profile_entry *entry;  /* the entry applied, or NULL (the default rule) */
+    nn_tuned how;
+} nn_chain_choice;
+
+/* The default without a profile entry: fused with d->chain1x1 where it is a SIMD variant at the
+ * conv2d dispatch's ISA and that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN);
+ * never for a training model (its keep mode also writes every intermediate: no faster). */
+bool nn_chain_default_fused(const lb_dispatch *d, bool train);
+/* The choice for chain desc (its params ignored) of an inference model at `threads` threads:
+ * profile p's chain1x1 fwd entry (exact, nearest, "any": lb_profile_choice), its variant where it
+ * runs under the cap ("unfused": ops NULL), else the default rule. */
+nn_chain_choice nn_chain_choose(const lb_profile *p, const lb_dispatch *d, const chain1x1_desc *desc, int threads);

@@ -19,8 +19,8 @@ struct nn_model {
     bool train, fused_sigmoid;
     bool fuse_lrelu[MAX_L]; /* conv i runs with the lrelu i+1 (parallel.h: nn_conv2d_fwd_lrelu) */
     int chain[MAX_L]; /* > 0: layers i .. i+chain[i]-1, 2..4 (1x1 conv + lrelu) pairs, make one chain1x1 pass */
-    int chain_mode;   /* nn_model_set_chain: 1 on, 0 off, -1 (the default) chain_auto */
-    bool chain_auto;  /* the default rule's verdict (chain_by_default) */
+    int chain_mode;   /* nn_model_set_chain: 1 on, 0 off, -1 (the default) chain_ch */
+    nn_chain_choice chain_ch[MAX_L]; /* per chain: the profile's choice or the default rule (ops NULL: unfused) */
     int n_run; /* layers run by the differentiable part (the final sigmoid excluded when fused) */
     act_shape shapes[MAX_L + 1];
     nn_param_slot slots[MAX_L];
@@ -53,15 +53,28 @@ static conv2d_desc conv_desc_pass(const nn_model *m, int i, int n, lb_pass pass)
 
 static const conv2d_ops *conv_ops(const nn_model *m, int i, lb_pass pass) { return m->conv[i][pass].ops; }
 
-static bool chain_by_default(const nn_model *m);
+/* Chain i (chain[i] > 0) at n samples, params 0. */
+static chain1x1_desc chain_desc(const nn_model *m, int i, int n) {
+    chain1x1_desc d = {.sites = (size_t)n * m->shapes[i].h * m->shapes[i].w, .layers = m->chain[i] / 2,
+                       .slope = LRELU_SLOPE};
+    for (int l = 0; l < d.layers; l++) {
+        const layer_spec *L = &m->spec.layers[i + 2 * l];
+        d.c[l] = L->cin, d.c[l + 1] = L->cout, d.bias[l] = L->bias;
+    }
+    return d;
+}
 
+/* A chain's choice: an inference model's by nn_chain_choose; a training one's unfused (keep is slower). */
 void nn_model_set_profile(nn_model *m, const lb_profile *p) {
     for (int i = 0; i < m->spec.n_layers; i++) {
+        if (m->chain[i]) {
+            const chain1x1_desc d = chain_desc(m, i, m->batch);
+            m->chain_ch[i] = m->train ? (nn_chain_choice){0} : nn_chain_choose(p, m->k, &d, m->threads);
+        }
         if (m->spec.layers[i].kind != LAYER_CONV) continue;
         conv2d_desc d = conv_desc(m, i, m->batch);
         for (int pass = 0; pass < LB_N_PASSES; pass++) m->conv[i][pass] = nn_conv_choose(p, m->k, &d, (lb_pass)pass, m->threads);
     }
-    m->chain_auto = chain_by_default(m);
 }
 
 nn_conv_choice nn_model_conv_choice(const nn_model *m, int layer, lb_pass pass) {
@@ -152,9 +165,7 @@ static void find_chains(nn_model *m) {
     for (int i = 0; i < m->n_run; i++) {
         int k = 0;
         while (k < CHAIN1X1_MAX_LAYERS && chain_pair(m, i + 2 * k)) k++;
-        if (k < 2) continue;
-        m->chain[i] = 2 * k;
-        i += 2 * k - 1;
+        if (k >= 2) m->chain[i] = 2 * k, i += 2 * k - 1;
     }
 }
 
@@ -165,23 +176,16 @@ int nn_model_set_chain(nn_model *m, int mode) {
     return n;
 }
 
-/* The default: on where the fused pass was measured faster (the seed chains at 60x4, batch 128, on
- * AVX-512: 0.55-0.64x the CPU time of the unfused layers), i.e. an inference model (the training
- * forward must keep every intermediate: no faster), a SIMD chain1x1 at the conv2d dispatch's ISA,
- * that dispatch a registry row (not wrapped by LATBENCH_TEST_SLOWDOWN).  A tuning profile's conv2d
- * entries for a chain's layers do not turn it off: they were timed layer by layer, and their best
- * gain (1.07x) is far below the fusion's (task1-eq inference at 64x64 ran 1.19x slower when they did). */
-static bool chain_by_default(const nn_model *m) {
-    if (m->train || m->k->chain1x1->isa == LB_ISA_SCALAR || m->k->chain1x1->isa != m->k->conv2d->isa) return false;
-    int nv;
-    const conv2d_ops *rows = lb_conv2d_variants(&nv);
-    bool row = false;
-    for (int i = 0; i < nv; i++) row |= m->k->conv2d == &rows[i];
-    return row;
+/* The mode, else the chain's choice (model.h, nn_model_set_chain: why conv2d entries do not count). */
+static bool chain_on(const nn_model *m, int i) {
+    return m->chain[i] && !m->prof && (m->chain_mode > 0 || (m->chain_mode < 0 && m->chain_ch[i].ops));
 }
 
-static bool chain_on(const nn_model *m, int i) {
-    return m->chain[i] && !m->prof && (m->chain_mode > 0 || (m->chain_mode < 0 && m->chain_auto));
+bool nn_model_chain_at(const nn_model *m, int layer, chain1x1_desc *d, nn_chain_choice *c) {
+    if (layer < 0 || layer >= m->spec.n_layers || !m->chain[layer]) return false;
+    if (d) *d = chain_desc(m, layer, m->batch);
+    if (c) *c = m->chain_ch[layer];
+    return true;
 }
 
 int nn_model_chains_on(const nn_model *m) {
@@ -409,20 +413,20 @@ static void layer_fwd(nn_model *m, int i, int n) {
 /* The chain1x1 pass of layers i .. i+chain[i]-1; a training model keeps every conv output and
  * lrelu output where the unfused layers leave them (the backward reads them). */
 static void chain_fwd(nn_model *m, int i, int n) {
-    chain1x1_desc d = {.sites = (size_t)n * m->shapes[i].h * m->shapes[i].w, .layers = m->chain[i] / 2,
-                       .slope = LRELU_SLOPE};
+    chain1x1_desc d = chain_desc(m, i, n);
+    const chain1x1_ops *k = m->chain_ch[i].ops ? m->chain_ch[i].ops : m->k->chain1x1;
+    d.params = m->chain_ch[i].ops ? m->chain_ch[i].params : (lb_params){{0}};
     const float *w[CHAIN1X1_MAX_LAYERS], *b[CHAIN1X1_MAX_LAYERS];
     chain1x1_keep keep;
     for (int l = 0; l < d.layers; l++) {
         const int c = i + 2 * l;
         const layer_spec *L = &m->spec.layers[c];
-        d.c[l] = L->cin, d.c[l + 1] = L->cout, d.bias[l] = L->bias;
         w[l] = m->params + m->slots[c].w_off;
         b[l] = L->bias ? m->params + m->slots[c].b_off : NULL;
         keep.pre[l] = m->act[c + 1];
         if (l < d.layers - 1) keep.post[l] = m->act[c + 2];
     }
-    nn_chain1x1_fwd(m->k->chain1x1, m->threads, n, (size_t)m->shapes[i].h * m->shapes[i].w, &d, m->act[i], w, b,
+    nn_chain1x1_fwd(k, m->threads, n, (size_t)m->shapes[i].h * m->shapes[i].w, &d, m->act[i], w, b,
                     m->act[i + m->chain[i]], m->train ? &keep : NULL);
 }
 

@@ -59,15 +59,20 @@ void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n);
 const float *nn_model_forward(nn_model *m, int n);
 /* Whether the forward runs each chain of 2..4 (1x1 stride-1 conv + lrelu) layer pairs as one
  * fused pass (kernels/chain1x1: a tile of sites through every layer in L1) instead of layer by
- * layer: mode 1 on, 0 off, -1 the default: on for an inference model whose dispatch has a SIMD
- * chain1x1 at the conv2d's ISA (AVX-512), whatever the tuning profile's conv2d entries for the chain's
- * layers (model.c: chain_by_default); a training model only when asked (its forward also writes
- * every intermediate, no faster than the layers).  The results agree within verify's tolerances
+ * layer: mode 1 on, 0 off, -1 the default: an inference model's chain as the tuning profile's
+ * chain1x1 entry for it says (a variant and tile, or "unfused"; lib/nn/conv_choice.h), else on
+ * where its dispatch has a SIMD chain1x1 at the conv2d's ISA (nn_chain_default_fused), whatever the
+ * profile's conv2d entries for the chain's layers (timed layer by layer, their best gain 1.07x is
+ * far below the fusion's 0.55-0.64x of the time on AVX-512); a training model only when asked (its
+ * forward also writes every intermediate, no faster than the layers).  The results agree within verify's tolerances
  * (on AVX-512 bit for bit with the default conv2d + act).  Never while a profile
  * (nn_model_attach_profile) times the layers one by one.  Returns the number of chains the net has. */
 int nn_model_set_chain(nn_model *m, int mode);
 /* How many chains the next forward runs as one fused pass (after the mode, the default rule, profiling). */
 int nn_model_chains_on(const nn_model *m);
+/* Whether a chain starts at layer; then its descriptor at the model's batch (d) and how it runs
+ * under the default mode (c: the profile's chain1x1 entry or the default rule); either may be NULL. */
+bool nn_model_chain_at(const nn_model *m, int layer, chain1x1_desc *d, nn_chain_choice *c);
 /* The loss of the last forward pass against y [n][outputs] (mean over all n*outputs values). */
 float nn_model_loss(nn_model *m, int n, const float *y);
 /* Loss of the last forward pass, and its gradient with respect to every parameter (overwrites the

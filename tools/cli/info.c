@@ -132,7 +132,7 @@ static void print_profile(void) {
     const lb_profile *p = &s->profile;
     printf("  made on %s at commit %s: matches this machine and build, applied\n", p->id.slug, p->id.commit);
     if (p->dropped[0]) printf("  %s\n", p->dropped);
-    static const char *const ops[] = {"conv2d", "pool", "gpool", "act", "dense", "loss", "optim", "worm"};
+    static const char *const ops[] = {"conv2d", "pool", "gpool", "act", "dense", "loss", "optim", "worm", "chain1x1"};
     printf("  entries: %d (", p->n);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         int n = 0;
@@ -140,10 +140,10 @@ static void print_profile(void) {
         printf("%s%s %d", i ? ", " : "", ops[i], n);
     }
     printf(")\n  in use: worm, per problem; conv2d, per conv layer and pass of a model (at its batch and thread count); "
-           "the other ops run the ISA default\n");
+           "chain1x1, per 1x1 chain of an inference model (at its batch and thread count); the other ops run the ISA default\n");
     printf("  untuned shapes: the nearest tuned shape of the same op and pass (the worm: the same lattice, the nearest "
            "chain count, then mu; conv2d: the same kernel, stride, bias and channels, the nearest batch and lattice "
-           "sites by octaves; else an entry for problem \"any\"), the nearest higher isa, the nearest thread count; "
+           "sites by octaves; chain1x1: the same channels and bias flags, the nearest site count; else an entry for problem \"any\"), the nearest higher isa, the nearest thread count; "
            "else the default\n");
     print_coverage(p);
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "arch/profile.h"
+#include "kernels/chain1x1/chain1x1.h"
 #include "kernels/conv2d/conv2d.h"
 #include "lib/nn/netspec.h"
 #include "tools/stats/stats.h"
@@ -91,6 +92,21 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
                tune_outcome *o, char *rejected, size_t rlen, char *err, size_t errlen);
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
                size_t rlen, char *err, size_t errlen);
+
+/* One chain of 1x1 conv + lrelu layers of an inference model (kernels/chain1x1): d at the model's
+ * batch (d.sites = n * ps), keyed by its descriptor (arch/chain1x1_problem.h), timed at `threads`
+ * threads as lib/nn runs it; candidates: the layers unfused (conv2d + lrelu one by one) and each
+ * SIMD chain1x1 variant under the cap verified against the scalar reference, at its default tile
+ * and the tiles verify checks (quick: TUNE_QUICK_VALUES of them); the model's default
+ * (nn_chain_default_fused) is the one to beat.  The winner (variant "unfused", or a variant and its
+ * tile) goes to e; the same contract as tune_conv. */
+typedef struct {
+    chain1x1_desc d;
+    int n, threads;   /* the batch, split among the threads */
+    size_t ps;        /* sites per sample */
+} tune_chain_problem;
+bool tune_chain(const tune_chain_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
+                size_t rlen, char *err, size_t errlen);
 
 /* One training step of a preset (forward, loss, backward; batch `batch`, the default kernels, at
  * `threads` threads) as lib/nn runs it, timed per layer and pass through the model's own per-layer

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "arch/chain1x1_problem.h"
 #include "arch/registry.h"
+#include "lib/nn/model.h"
 #include "lib/lattice/params.h"
 #include "lib/lattice/sampler.h"
 #include "tools/problems/lists.h"
@@ -31,12 +33,14 @@ static const char *const usage_text =
     "Rule (compare's statistics): a variant is kept only if the whole 99 % confidence interval of\n"
     "default / variant (Hodges-Lehmann ratio, exact Mann-Whitney bounds over the final round's\n"
     "repetitions) lies above 1.02 (2 % minimum effect); else the default is recorded.\n"
-    "  --op LIST         ops to tune, in this order (default worm,conv2d); each op's problems run\n"
+    "  --op LIST         ops to tune, in this order (default worm,conv2d,chain1x1); each op's problems run\n"
     "                    largest first (worm: sites x chains; conv2d: by share of the real pipeline:\n"
     "                    one training step of each preset, batch --batch, default kernels, is first\n"
     "                    timed per conv layer and pass, and a problem's shares add up over the\n"
     "                    layers and presets that have it; the progress line shows it, \"23 % of the\n"
-    "                    task1-eq step\"), so --budget goes where the time goes\n"
+    "                    task1-eq step\"), so --budget goes where the time goes; chain1x1: the\n"
+    "                    presets' chains of 1x1 conv + lrelu layers in inference, unfused against each\n"
+    "                    fused variant x tile, largest first\n"
     "  --model NAME      a preset whose conv layers are tuned (repeatable; default task1-eq, task1-st,\n"
     "                    task3-eq1), all three passes, at each --threads count\n"
     "  --lattice LIST    lattices NTxNX (default: the worm 60x4,8x8,16x16,32x32; the nets their\n"
@@ -55,7 +59,7 @@ static const char *const usage_text =
     "                    (none: nothing); --quiet = --progress=none\n";
 
 typedef struct {
-    const char *ops[2];   /* "worm", "conv2d" in tuning order */
+    const char *ops[3];   /* "worm", "conv2d", "chain1x1" in tuning order */
     int nops, nmodels, nbatch, batch[MAX_LIST];
     const char *models[MAX_MODELS];
     bool lattice_given;
@@ -75,13 +79,15 @@ static int bad(const char *what, const char *v) {
 static int parse_option(tune_opts *o, const char *k, const char *v) {
     if (!strcmp(k, "--op")) {
         char buf[64];
-        if (strlen(v) >= sizeof buf || prob_list_has_empty_item(v)) return bad("--op is not a list of worm, conv2d", v);
+        static const char *const known[] = {"worm", "conv2d", "chain1x1"};
+        if (strlen(v) >= sizeof buf || prob_list_has_empty_item(v)) return bad("--op is not a list of worm, conv2d, chain1x1", v);
         strcpy(buf, v);
         o->nops = 0;
         for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
-            const char *name = !strcmp(t, "worm") ? "worm" : !strcmp(t, "conv2d") ? "conv2d" : NULL;
-            if (!name || o->nops == 2 || (o->nops == 1 && o->ops[0] == name))
-                return bad("--op is not a list of worm, conv2d (the tunable ops so far)", v);
+            const char *name = NULL;
+            for (int i = 0; i < 3; i++) name = !strcmp(t, known[i]) ? known[i] : name;
+            for (int i = 0; name && i < o->nops; i++) name = o->ops[i] == name ? NULL : name;
+            if (!name || o->nops == 3) return bad("--op is not a list of worm, conv2d, chain1x1 (the tunable ops so far)", v);
             o->ops[o->nops++] = name;
         }
     } else if (!strcmp(k, "--model")) {
@@ -133,7 +139,7 @@ static int parse_opts(int argc, char **argv, tune_opts *o) {
                                              {"mu", required_argument, NULL, 256},      {"level", required_argument, NULL, 256},
                                              {"budget", required_argument, NULL, 256},  {"out", required_argument, NULL, 256},
                                              OPTS_PROGRESS_LONGOPTS(257, 258),          {0}};
-    *o = (tune_opts){.ops = {"worm", "conv2d"}, .nops = 2, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
+    *o = (tune_opts){.ops = {"worm", "conv2d", "chain1x1"}, .nops = 3, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
                      .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK, .progress = OPTS_PROGRESS_AUTO};
     opts_parser p;
     opts_init(&p, "tune", argc, argv, longopts, NULL, false);
@@ -154,10 +160,11 @@ static int parse_opts(int argc, char **argv, tune_opts *o) {
     return 0;
 }
 
-/* One problem: a worm point or a conv2d layer's pass; size orders the problems of an op. */
+/* One problem: a worm point, a conv2d layer's pass or a chain; size orders the problems of an op. */
 typedef struct {
-    bool conv;
+    bool conv, chain;
     tune_worm_problem worm;
+    tune_chain_problem ch;
     conv2d_desc d;
     lb_pass pass;
     int threads;     /* conv2d: timed and keyed at this thread count (the worm's: worm.threads) */
@@ -256,13 +263,58 @@ static int conv_jobs(const tune_opts *o, tune_job *jobs, int n) {
     return n;
 }
 
+/* The chains of one preset's inference model at one shape, batch and thread count (a chain shared
+ * by several presets once); size: its FLOPs. */
+static int chain_jobs_of(const char *net, int h, int w, int batch, int threads, tune_job *jobs, int n, int first) {
+    net_spec spec;
+    char err[256];
+    const char *text = netspec_preset(net);
+    nn_model *m = text && netspec_parse(text, &spec, err, sizeof err) ? nn_model_create(&spec, h, w, batch, threads, false, err, sizeof err) : NULL;
+    if (!m) return fprintf(stderr, "latbench tune: %s: %s\n", net, text ? err : "not a network preset"), -1;
+    chain1x1_desc d;
+    for (int i = 0; i < nn_model_layers(m) && n < MAX_JOBS; i++) {
+        if (!nn_model_chain_at(m, i, &d, NULL)) continue;
+        bool seen = false;
+        for (int k = first; k < n && !seen; k++)
+            seen = !memcmp(&jobs[k].ch.d, &d, sizeof d) && jobs[k].ch.threads == threads;
+        if (seen) continue;
+        tune_job *j = &jobs[n++];
+        memset(j, 0, sizeof *j);
+        j->chain = true;
+        j->ch = (tune_chain_problem){.d = d, .n = batch, .threads = threads, .ps = (size_t)h * w};
+        j->size = j->flops = chain1x1_flops(&d);
+        char desc[128];
+        lb_chain1x1_problem_str(&d, desc, sizeof desc);
+        snprintf(j->label, sizeof j->label, "chain1x1 %s threads %d", desc, threads);
+        snprintf(j->share, sizeof j->share, "the %s chain at layer %d", net, i);
+    }
+    nn_model_free(m);
+    return n;
+}
+
+static int chain_jobs(const tune_opts *o, tune_job *jobs, int n) {
+    const int first = n;
+    for (int m = 0; m < o->nmodels && n >= 0; m++) {
+        const bool task1 = !strncmp(o->models[m], "task1", 5);
+        const int nl = o->lattice_given ? o->nlat : 1;
+        for (int l = 0; l < nl && n >= 0; l++)
+            for (int b = 0; b < o->nbatch && n >= 0; b++)
+                for (int t = 0; t < o->nthr && n >= 0; t++) {
+                    const int h = o->lattice_given ? o->lt[l] : task1 ? 60 : 8, w = o->lattice_given ? o->lx[l] : task1 ? 4 : 8;
+                    n = chain_jobs_of(o->models[m], h, w, o->batch[b], o->thr[t], jobs, n, first);
+                }
+    }
+    return n;
+}
+
 /* Each op's problems in --op order, largest first within an op (the worm: sites x chains; conv2d:
  * the share of the presets' training steps, then FLOPs); -1 on a bad model. */
 static int make_jobs(const tune_opts *o, tune_job *jobs) {
     int n = 0;
     for (int k = 0; k < o->nops; k++) {
         const int first = n;
-        n = !strcmp(o->ops[k], "worm") ? worm_jobs(o, jobs, n) : conv_jobs(o, jobs, n);
+        n = !strcmp(o->ops[k], "worm") ? worm_jobs(o, jobs, n) : !strcmp(o->ops[k], "conv2d") ? conv_jobs(o, jobs, n)
+                                                               : chain_jobs(o, jobs, n);
         if (n < 0) return -1;
         qsort(jobs + first, (size_t)(n - first), sizeof *jobs, cmp_size);
     }
@@ -330,7 +382,7 @@ static void progress(int i, int n, const tune_job *j, const lb_profile_entry *e,
     fprintf(stderr, "tune: [%d/%d] %s%s%s%s: %s%s (%.2fx the default %s, spread %.0f%%; q1/median us: default %.1f/%.1f%s)%s%s; "
             "best so far %.2fx; %.0f s, ETA %.0f s\n", i + 1, n, j->label, j->share[0] ? " (" : "", j->share,
             j->share[0] ? ")" : "", e->variant, o->params, e->speedup,
-            j->conv ? d->conv2d->name : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,
+            j->conv ? d->conv2d->name : j->chain ? (nn_chain_default_fused(d, false) ? d->chain1x1->name : "unfused") : d->worm->name, 100 * e->spread, 1e6 * o->def.q1, 1e6 * o->def.median, chal,
             *rejected ? "; rejected: " : "", rejected, best, el, eta);
 }
 
@@ -344,8 +396,9 @@ static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile 
         tune_outcome oc;
         char rejected[128], err[512];
         const tune_job *j = &jobs[done];
-        const bool ok = j->conv ? tune_conv(&j->d, j->pass, j->threads, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
-                                : tune_worm(&j->worm, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err);
+        const bool ok = j->conv    ? tune_conv(&j->d, j->pass, j->threads, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
+                        : j->chain ? tune_chain(&j->ch, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
+                                   : tune_worm(&j->worm, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err);
         if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
         if (e.speedup > best) best = e.speedup;
         if (!profile_put(p, &e)) return fprintf(stderr, "latbench tune: too many profile entries\n"), 1;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arch/chain1x1_problem.h"
+#include "arch/profile.h"
 #include "tools/verify/verify_ops.h"
 
 #define RTOL 1e-4
@@ -65,11 +67,7 @@ static void unfused(chain_data *z) {
     }
 }
 
-void chain1x1_desc_str(const chain1x1_desc *d, char *buf, size_t len) {
-    int o = snprintf(buf, len, "s%zu_c%d", d->sites, d->c[0]);
-    for (int l = 1; l <= d->layers && o > 0 && (size_t)o < len; l++) o += snprintf(buf + o, len - (size_t)o, "-%d", d->c[l]);
-    for (int l = 0; l < d->layers && o > 0 && (size_t)o < len; l++) o += snprintf(buf + o, len - (size_t)o, "%s%d", l ? "" : "_b", d->bias[l]);
-}
+void chain1x1_desc_str(const chain1x1_desc *d, char *buf, size_t len) { lb_chain1x1_problem_str(d, buf, len); }
 
 static void check_scaled(vf_report *r, const char *desc, const float *got, const float *want, size_t n) {
     float m = 0; /* in float: gcc 12's AArch64 vectorizer crashed on the double fmax reduction */
@@ -125,6 +123,26 @@ static void check_params(vf_report *r, chain_data *z, const chain1x1_ops *v, con
     }
 }
 
+/* v at every parameter set the active tuning profile's chain1x1 entries give it (each set once). */
+static void check_profile_sets(vf_report *r, chain_data *z, const chain1x1_ops *v, const float *want, const char *prob) {
+    const lb_profile *p = lb_profile_active();
+    static const lb_params none;
+    for (int k = 0; p && k < p->n; k++) {
+        const lb_profile_entry *e = &p->entries[k];
+        bool seen = strcmp(e->op, "chain1x1") || strcmp(e->variant, v->name) || !memcmp(&e->params, &none, sizeof none);
+        for (int j = 0; j < k && !seen; j++)
+            seen = !strcmp(p->entries[j].op, "chain1x1") && !strcmp(p->entries[j].variant, v->name) &&
+                   !memcmp(&p->entries[j].params, &e->params, sizeof e->params);
+        if (seen) continue;
+        char sfx[64];
+        int at = snprintf(sfx, sizeof sfx, "@");
+        for (int i = 0; i < v->nparams && at > 0 && (size_t)at < sizeof sfx; i++)
+            at += snprintf(sfx + at, sizeof sfx - (size_t)at, "%s%s=%d", i ? "," : "", v->params[i].name, e->params.v[i]);
+        r->profile_checks++;
+        check_variant(r, z, v, e->params, "", want, prob, sfx);
+    }
+}
+
 void verify_chain1x1_variants(vf_report *r, const chain1x1_desc *d, const chain1x1_ops *vars, int nvars) {
     char prob[128];
     chain1x1_desc_str(d, prob, sizeof prob);
@@ -140,6 +158,7 @@ void verify_chain1x1_variants(vf_report *r, const chain1x1_desc *d, const chain1
         check_variant(r, &z, &vars[i], d->params, "", want, prob, "");
         check_variant(r, &z, &vars[i], d->params, "@unfused", z.post[d->layers - 1], prob, "");
         check_params(r, &z, &vars[i], want, prob);
+        check_profile_sets(r, &z, &vars[i], want, prob);
     }
     free(want);
     data_free(&z);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/verify/verify.h"
+#include "arch/chain1x1_problem.h"
 #include "arch/profile.h"
 #include "tools/opts/opts.h"
 #include "lib/nn/netspec.h"
@@ -76,12 +77,19 @@ static void verify_problem(vf_report *r, const prob_record *p) {
 
 /* The shapes of the active profile's conv2d entries with parameters (the batch cut to 4), each
  * checked as verify's own shapes are: there the profile's parameter sets run on the shape they
- * were tuned for (verify_conv2d checks every variant at every set it has in the profile). */
+ * were tuned for (verify_conv2d checks every variant at every set it has in the profile); its
+ * chain1x1 entries with parameters (the sites cut to 256) likewise (verify_chain1x1 checks each
+ * variant at its profile sets). */
 static void verify_profile_shapes(run_ctx *ctx) {
     const lb_profile *p = lb_profile_active();
     static const lb_params none;
     for (int k = 0; p && k < p->n; k++) {
         const lb_profile_entry *e = &p->entries[k];
+        chain1x1_desc cd;
+        if (!strcmp(e->op, "chain1x1") && memcmp(&e->params, &none, sizeof none) && lb_chain1x1_problem_parse(e->problem, &cd)) {
+            cd.sites = cd.sites > 256 ? 256 : cd.sites, cd.slope = 0.01f;
+            verify_chain1x1(ctx->r, &cd);
+        }
         if (strcmp(e->op, "conv2d") || !memcmp(&e->params, &none, sizeof none)) continue;
         char name[160], err[256];
         prob_record pr;
