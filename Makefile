@@ -97,7 +97,7 @@ BUILD_FLAGS_STR := $(subst ",,$(subst ',,$(CC) $(CFLAGS)))
 # keeps a profile valid and one that does names the group that changed.  A group's hash covers its
 # file names and contents in name order.
 lb_src_hash = $(shell (echo $(1); cat $(1)) | sha256sum | cut -c1-12)
-KERNEL_ID_ARCH := $(sort $(wildcard arch/registry.[ch] arch/cpu.[ch] arch/conv2d_problem.[ch] arch/chain1x1_problem.[ch]))
+KERNEL_ID_ARCH := $(sort $(wildcard arch/registry.[ch] arch/cpu.[ch] arch/conv2d_problem.[ch]))
 KERNEL_ID := $(foreach g,$(sort $(patsubst %/,%,$(dir $(wildcard kernels/*/*.h)))),$(g)=$(call lb_src_hash,$(sort $(wildcard $(g)/*.[ch] $(g)/*.inc)))) kernels=$(call lb_src_hash,$(sort $(wildcard kernels/*.h))) arch=$(call lb_src_hash,$(KERNEL_ID_ARCH))
 $(BUILD)/arch/build_info.o $(BUILD)/pic/arch/build_info.o: CFLAGS += -DLB_GIT_COMMIT='"$(BUILD_COMMIT)"' -DLB_BUILD_FLAGS='"$(BUILD_FLAGS_STR)"' -DLB_KERNEL_ID='"$(KERNEL_ID)"'
 $(BUILD)/arch/build_info.o: $(BUILD)/build-info.txt

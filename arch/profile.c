@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "arch/build_info.h"
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "arch/registry.h"
 
 /* ---- names: ops and their variants (from the registry's enumerators) ---- */

@@ -50,7 +50,7 @@ typedef struct {
                                             "nt60_nx4_mu1_chains2": the lattice, mu and the chains
                                             filling a SIMD block set its speed (2 chains of 60x4 at
                                             mu 1: scalar 2.2x faster than avx512 on a Zen 5);
-                                            chain1x1's: arch/chain1x1_problem.h, fwd only */
+                                            chain1x1's: kernels/chain1x1/chain1x1_problem.h, fwd only */
     lb_isa isa;
     int threads;                         /* >= 1 */
     char variant[16];                    /* a variant of op in its kernels/<op>/<op>.inc; chain1x1

@@ -1,4 +1,4 @@
-/* The tuning profile's chain1x1 op (arch/profile.h, arch/chain1x1_problem.h, lib/nn/conv_choice.h):
+/* The tuning profile's chain1x1 op (arch/profile.h, kernels/chain1x1/chain1x1_problem.h, lib/nn/conv_choice.h):
  * the descriptor grammar and its distance; a profile with chain1x1 entries ("unfused", a variant
  * with a tile) survives the round trip; a tile out of range, a malformed descriptor and a backward
  * pass are refused with one line naming the entry; the model applies the entry (unfused or fused at
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "lib/nn/model.h"
 #include "tests/profile_fixture.h"
 

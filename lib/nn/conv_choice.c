@@ -1,7 +1,7 @@
 /* The tuning profile applied to one conv layer or 1x1 chain (lib/nn/conv_choice.h). */
 #include "lib/nn/conv_choice.h"
 #include <string.h>
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "arch/conv2d_problem.h"
 
 nn_conv_choice nn_conv_choose(const lb_profile *p, const lb_dispatch *d, const conv2d_desc *desc, lb_pass pass,

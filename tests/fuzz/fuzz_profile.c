@@ -4,7 +4,7 @@
  * The input as a chain1x1 descriptor too (lb_chain1x1_problem_parse, which the reader applies to
  * chain1x1 entries' problems): an accepted one is valid, written back the same, and at distance 0. */
 #include "tests/fuzz/fuzz_util.h"
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "arch/profile.h"
 
 static void chain_descriptor(const uint8_t *data, size_t size) {

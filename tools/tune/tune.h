@@ -94,7 +94,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
                size_t rlen, char *err, size_t errlen);
 
 /* One chain of 1x1 conv + lrelu layers of an inference model (kernels/chain1x1): d at the model's
- * batch (d.sites = n * ps), keyed by its descriptor (arch/chain1x1_problem.h), timed at `threads`
+ * batch (d.sites = n * ps), keyed by its descriptor (kernels/chain1x1/chain1x1_problem.h), timed at `threads`
  * threads as lib/nn runs it; candidates: the layers unfused (conv2d + lrelu one by one) and each
  * SIMD chain1x1 variant under the cap verified against the scalar reference, at its default tile
  * and the tiles verify checks (quick: TUNE_QUICK_VALUES of them); the model's default

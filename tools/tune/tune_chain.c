@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "arch/registry.h"
 #include "lib/nn/conv_choice.h"
 #include "lib/nn/parallel.h"

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "arch/profile.h"
 #include "tools/verify/verify_ops.h"
 

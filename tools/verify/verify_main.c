@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tools/verify/verify.h"
-#include "arch/chain1x1_problem.h"
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include "arch/profile.h"
 #include "tools/opts/opts.h"
 #include "lib/nn/netspec.h"

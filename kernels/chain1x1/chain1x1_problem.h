@@ -1,8 +1,8 @@
 /* The chain1x1 problem descriptor string, the key of the tuning profile's chain1x1 entries
  * (arch/profile.h), the model runtime's lookup (lib/nn) and the tools' names (verify, tune, bench):
  * "s480_c4-64-48-80_b111" (sites = batch x lattice sites, the channel list c[0..layers], one bias
- * flag per layer).  The slope is not part of it (the nets' LeakyReLU slope is one constant).  Here,
- * a floor below lib/ and tools/, as arch/conv2d_problem.h. */
+ * flag per layer).  The slope is not part of it (the nets' LeakyReLU slope is one constant).  It lives
+ * with the op's kernels, so that a change to it invalidates only the profile's chain1x1 entries. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
-/* The chain1x1 problem descriptor string (arch/chain1x1_problem.h). */
-#include "arch/chain1x1_problem.h"
+/* The chain1x1 problem descriptor string (kernels/chain1x1/chain1x1_problem.h). */
+#include "kernels/chain1x1/chain1x1_problem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
