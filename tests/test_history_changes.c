@@ -149,6 +149,7 @@ static void test_no_step_clean(void **s) {
     make_history(a, 60, 6, NULL, 0, 0);
     cli_history(&R, a, "changes --machine m");
     if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
+    if (!strstr(R.out, "0 change points in 0 of 6 series")) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "0 change points in 0 of 6 series"));
     cli_history(&R, a, "--machine other");
     assert_int_equal(R.status, 0);

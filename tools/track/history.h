@@ -83,6 +83,7 @@ typedef struct {
     int perms, min_size;
     unsigned long long seed;
     int tail;             /* the newest-runs test's run count (changepoint.h; 0: its default, -1: off) */
+    double tail_alpha;    /* the newest-runs test's significance (0: its default) */
     bool json;
     /* When set, each series' values (oldest first, cut to the window) go to visit instead of the
      * change-point report (history replay); quantity 0: a time (higher is slower), 1 and 2: ratios

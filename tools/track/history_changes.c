@@ -249,7 +249,7 @@ static bool one_series(hist_db *db, sqlite3_stmt *pst, sqlite3_int64 sid, const 
         return free(x), free(runs), true;
     }
     hist_cp cp[HIST_CP_MAX];
-    hist_cp_opts co = {rp->o->alpha, rp->o->perms, rp->o->min_size, rp->o->seed, rp->o->tail};
+    hist_cp_opts co = {rp->o->alpha, rp->o->perms, rp->o->min_size, rp->o->seed, rp->o->tail, rp->o->tail_alpha};
     int k = hist_changepoints(x + from, m - from, &co, cp, HIST_CP_MAX);
     if (k >= 0) report_series(rp, machine, name, q, x + from, runs + from, m - from, cp, k, t);
     free(x), free(runs);
