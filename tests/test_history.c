@@ -265,7 +265,8 @@ static void test_bench_appends_its_run(void **s) {
     assert_non_null(strstr(R.out, "'--bogus'"));
 }
 
-/* gate appends its gated ratios (whatever its verdict on a loaded machine: no timing asserted). */
+/* gate appends its gated ratios (whatever its verdict on a loaded machine: no timing asserted) and
+ * the tuning profile it ran with. */
 static void test_gate_appends_its_ratios(void **s) {
     (void)s;
     SKIP_UNDER_EMULATION("gate append");
@@ -279,6 +280,18 @@ static void test_gate_appends_its_ratios(void **s) {
     assert_non_null(strstr(R.out, "\tgate\t1\n"));
     assert_non_null(strstr(R.out, "\nrec\tgate/"));
     assert_non_null(strstr(R.out, "/conv2d_fwd/"));
+    /* the tuning profile it ran with is on its run: "none", "off" or "profile:<16 hex digits>" */
+    sqlite3 *d;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(path, &d), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(d, "SELECT profile FROM runs WHERE command = 'gate'", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    const char *prof = (const char *)sqlite3_column_text(q, 0);
+    if (strcmp(prof, "none") && strcmp(prof, "off") && !(strlen(prof) == 24 && !strncmp(prof, "profile:", 8)))
+        fail_msg("the gate run's profile: '%s'", prof);
+    printf("the gate run's profile: %s\n", prof);
+    sqlite3_finalize(q);
+    sqlite3_close(d);
 }
 
 int main(void) {

@@ -149,6 +149,7 @@ static void test_no_step_clean(void **s) {
     make_history(a, 60, 6, NULL, 0, 0);
     cli_history(&R, a, "changes --machine m");
     if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
+    if (!strstr(R.out, "0 change points in 0 of 6 series")) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "0 change points in 0 of 6 series"));
     cli_history(&R, a, "--machine other");
     assert_int_equal(R.status, 0);
@@ -254,6 +255,11 @@ static void test_v1_database_migrates(void **s) {
     assert_int_equal(sqlite3_column_int(st, 0), HIST_SCHEMA_VERSION);
     assert_int_equal(sqlite3_column_int(st, 1), 30);
     sqlite3_finalize(st);
+    /* schema 4: the runs recorded before have an unknown profile */
+    assert_int_equal(sqlite3_prepare_v2(d, "SELECT count(*) FROM runs WHERE profile = ''", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 30);
+    sqlite3_finalize(st);
     sqlite3_close(d);
 }
 
@@ -335,6 +341,53 @@ static void test_v2_names_migrate(void **s) {
     assert_non_null(strstr(R.out, "    20  2025-01-01T00:00:00Z"));
 }
 
+/* The gate's tuning profile in the store: a run's profile reads back (JSON "profile"), and a change
+ * of a known profile is a known break - the runs before it are left out, so a 10 % slower level
+ * under the new profile is no regression - while runs of unknown profile ("") break nothing. */
+static void test_profile_break(void **s) {
+    (void)s;
+    char a[128], err[1400];
+    snprintf(a, sizeof a, "%s/profile.sqlite", dir);
+    hist_db *db = hist_open(a, true, err, sizeof err);
+    if (!db) fail_msg("%s", err);
+    uint64_t st = 5;
+    for (int r = 0; r < 40; r++) {
+        hist_run run = {.machine = "m", .command = "gate", .threads = "1"};
+        snprintf(run.commit, sizeof run.commit, "p%04d", r);
+        snprintf(run.date, sizeof run.date, "2026-%02d-%02dT00:00:00Z", 1 + r / 28, 1 + r % 28);
+        snprintf(run.profile, sizeof run.profile, "%s", r < 10 ? "" : r < 30 ? "profile:aaaa" : "profile:bbbb");
+        const double v = value(0, r, 30, 0.10, &st);
+        hist_record rec = {"bench/p", NULL, 0, v, NAN, NAN, NAN, NAN, NAN};
+        bool added;
+        if (!hist_append(db, &run, &rec, 1, &added, err, sizeof err)) fail_msg("%s", err);
+    }
+    hist_close(db);
+    cli_history(&R, a, "--filter bench/p");
+    if (R.status != 0) fail_msg("status %d:\n%s", R.status, R.out);
+    if (!strstr(R.out, "p0030") || !strstr(R.out, "profile changed to profile:bbbb: the 30 runs before, under another profile, left out"))
+        fail_msg("%s", R.out);
+    cli_history(&R, a, "--filter bench/p --json");
+    json_error_t je;
+    json_t *root = json_loads(R.out, 0, &je), *ser = json_array_get(json_object_get(root, "series"), 0);
+    if (!ser) fail_msg("%s", R.out);
+    assert_string_equal(json_string_value(json_object_get(ser, "profile")), "profile:bbbb");
+    assert_int_equal(json_integer_value(json_object_get(ser, "runs_other_profile")), 30);
+    assert_int_equal(json_integer_value(json_object_get(ser, "runs")), 10);
+    json_decref(root);
+    /* since a date inside the profile:aaaa runs: the unknown ones are gone, the break stays */
+    cli_history(&R, a, "--filter bench/p --since 2026-01-20");
+    assert_non_null(strstr(R.out, "the 11 runs before"));
+    /* the column as stored */
+    sqlite3 *d;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(a, &d), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(d, "SELECT group_concat(DISTINCT profile) FROM runs", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), ",profile:aaaa,profile:bbbb");
+    sqlite3_finalize(q);
+    sqlite3_close(d);
+}
+
 /* The export text of a RUNS x SERIES history (series 0 slower by 10 % from 3/4 of the runs on). */
 static int generate(int runs, int series) {
     uint64_t st = 7;
@@ -359,6 +412,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_window_out_of_order),
         cmocka_unit_test(test_v1_database_migrates),
         cmocka_unit_test(test_v2_names_migrate),
+        cmocka_unit_test(test_profile_break),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -94,32 +94,72 @@ static void cp_describe(const double *x, int n, hist_cp *out, int k, double *scr
     }
 }
 
-/* The newest-runs test (changepoint.h): adds out[k] and returns k + 1 when the newest t runs, for
- * the smallest t in min_size..tail that decides, moved against the runs back to the newest change
- * point of out[0..k) (any order), else k. */
-static int cp_tail(const double *x, int n, const hist_cp_opts *o, hist_cp *out, int k, int cap) {
+/* The series' noise: a robust standard deviation of log x from its run-to-run differences
+ * (1.4826 MAD / sqrt 2; a level change moves one difference, not the MAD), floored at 1e-4
+ * (0.01 %).  lx: log x[0..n), scratch: n doubles.  NAN when fewer than 4 differences. */
+static double cp_noise(const double *lx, int n, double *scratch) {
+    if (n < 5) return NAN;
+    for (int i = 1; i < n; i++) scratch[i - 1] = lx[i] - lx[i - 1];
+    double *d = scratch, *tmp = scratch + (n - 1), med = stats_median(d, n - 1, tmp);
+    for (int i = 0; i < n - 1; i++) d[i] = fabs(d[i] - med);
+    const double s = 1.4826 * stats_median(d, n - 1, tmp) / sqrt(2.0);
+    return s > 1e-4 ? s : 1e-4;
+}
+
+/* P(each of t values of noise sigma lies at least `least` beyond an estimate of their level whose
+ * own error has deviation sb), on one side, doubled for either side: E_e[Q((least + e) / sigma)^t]
+ * over e ~ N(0, sb^2), summed on a grid of sb / 10 out to 6 sb.  The shared error of the level is
+ * what makes t values beyond it together likelier than t independent ones. */
+static double cp_all_beyond_p(double least, double sigma, double sb, int t) {
+    double sum = 0;
+    for (int i = -60; i <= 60; i++) {
+        const double u = i / 10.0, q = 0.5 * erfc((least + sb * u) / sigma / sqrt(2.0));
+        sum += exp(-u * u / 2) * pow(q, t);
+    }
+    return fmin(1, 2 * sum * 0.1 / sqrt(2 * M_PI));
+}
+
+/* The newest-runs test's p for the newest t runs against lx[from..n - t) (changepoint.h): every one
+ * of them beyond that segment's median, on one side, by the least excess seen. */
+static double cp_tail_p(const double *lx, int n, int from, int t, double sigma, double *tmp) {
+    const int m = n - t - from;
+    const double before = stats_median(lx + from, m, tmp), after = stats_median(lx + n - t, t, tmp);
+    const double dir = after >= before ? 1 : -1;
+    double least = INFINITY;
+    for (int i = n - t; i < n; i++) least = fmin(least, dir * (lx[i] - before));
+    return least > 0 ? cp_all_beyond_p(least, sigma, sigma * sqrt(M_PI / 2 / m), t) : 1;
+}
+
+/* The newest-runs test (changepoint.h): adds out[k] and returns k + 1 when the smallest p over t in
+ * min_size..tail reaches tail_alpha, else k.  lx: log x (NULL when some x <= 0: no test). */
+static int cp_tail(const double *lx, int n, const hist_cp_opts *o, hist_cp *out, int k, int cap, double *scratch) {
+    if (!lx || k >= cap) return k;
     int from = 0;
     for (int i = 0; i < k; i++) from = out[i].index > from ? out[i].index : from;
-    for (int t = o->min_size; t <= o->tail && k < cap; t++) {
-        if (n - t - from < t || from >= n - t - 1) continue;
-        stats_shift sh;
-        if (!stats_ratio_ci(x + from, n - t - from, x + n - t, t, o->alpha, &sh) || !sh.decidable) continue;
-        if (sh.lo <= 1 && sh.hi >= 1) continue;
-        out[k] = (hist_cp){.index = n - t, .p = o->alpha};
-        return k + 1;
+    const double sigma = cp_noise(lx, n, scratch);
+    if (!isfinite(sigma)) return k;
+    int best = -1;
+    double best_p = 1;
+    for (int t = o->min_size; t <= o->tail; t++) {
+        if (n - t - from < 2) continue;
+        const double p = cp_tail_p(lx, n, from, t, sigma, scratch + n);
+        if (p < best_p) best_p = p, best = t;
     }
-    return k;
+    if (best < 0 || best_p > o->tail_alpha) return k;
+    out[k] = (hist_cp){.index = n - best, .p = best_p};
+    return k + 1;
 }
 
 int hist_changepoints(const double *x, int n, const hist_cp_opts *opts, hist_cp *out, int cap) {
     if (n < 0) return -1;
-    hist_cp_opts o = {0.01, 199, 3, 0, 5};
+    hist_cp_opts o = {0.01, 199, 3, 0, HIST_CP_TAIL, HIST_CP_TAIL_ALPHA};
     if (opts) {
         o.seed = opts->seed;
         if (opts->tail) o.tail = opts->tail;
         if (opts->alpha > 0) o.alpha = opts->alpha;
         if (opts->perms > 0) o.perms = opts->perms;
         if (opts->min_size > 0) o.min_size = opts->min_size;
+        if (opts->tail_alpha > 0) o.tail_alpha = opts->tail_alpha;
     }
     if (o.min_size < 2) o.min_size = 2;     /* a one-value side has no within-distance */
     if (n < 2 * o.min_size || cap <= 0) return 0;
@@ -127,7 +167,7 @@ int hist_changepoints(const double *x, int n, const hist_cp_opts *opts, hist_cp 
         if (!isfinite(x[i])) return -1;
     int nseg_cap = cap + 1, k = 0, nseg = 1;
     cp_seg *seg = malloc(sizeof *seg * (size_t)nseg_cap);
-    double *scratch = malloc(sizeof *scratch * (size_t)n);
+    double *scratch = malloc(sizeof *scratch * 3 * (size_t)n), *lx = scratch + 2 * (size_t)n;
     if (!seg || !scratch) {
         free(seg), free(scratch);
         return -1;
@@ -149,7 +189,8 @@ int hist_changepoints(const double *x, int n, const hist_cp_opts *opts, hist_cp 
         cp_seg_eval(s, x, o.min_size);
         cp_seg_eval(&seg[nseg++], x, o.min_size);
     }
-    k = cp_tail(x, n, &o, out, k, cap);
+    for (int i = 0; i < n && lx; i++) lx = x[i] > 0 ? (lx[i] = log(x[i]), lx) : NULL;
+    k = cp_tail(lx, n, &o, out, k, cap, scratch);
     cp_describe(x, n, out, k, scratch);
     free(seg), free(scratch);
     return k;

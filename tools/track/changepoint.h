@@ -22,15 +22,23 @@ typedef struct {
     int perms;         /* permutations per test (default 199) */
     int min_size;      /* smallest segment (default 3) */
     uint64_t seed;
-    int tail;          /* the newest-runs test: up to this many runs (default 5; -1: off) */
+    int tail;          /* the newest-runs test: up to this many runs (default HIST_CP_TAIL; -1: off) */
+    double tail_alpha; /* the newest-runs test's significance (default HIST_CP_TAIL_ALPHA) */
 } hist_cp_opts;
 
-/* After E-Divisive, the newest-runs test: for t = min_size .. tail, the newest t runs are compared
- * with the runs back to the newest change point (at least t of them, and never the run just after
- * it) by compare's method, stats_ratio_ci (Hodges-Lehmann ratio, exact Mann-Whitney bounds, error
- * alpha each); the first t whose interval excludes 1 adds a change point at the first of those runs
- * (its p: alpha).  E-Divisive's permutation test of the best split cannot reach alpha on a step only
- * 3-5 runs old (the maximum over every split of a noisy segment reaches the same energy too often);
- * a test of one fixed split, the newest runs against the level before them, can.
+#define HIST_CP_TAIL 5
+#define HIST_CP_TAIL_ALPHA 0.001
+
+/* After E-Divisive, the newest-runs test: the newest t runs (t = min_size .. tail, at least 2 runs
+ * left back to the newest change point) against the median of the runs back to that change point,
+ * on the series' own noise: sigma, a robust deviation of log x from its run-to-run differences
+ * (1.4826 MAD / sqrt 2 over the whole series, so a segment of 2 runs is judged by the noise of all
+ * of them; a level change moves one difference, not the MAD).  Its p: the chance that t runs of
+ * that noise all lie, on one side, at least as far from that median as the least of them does
+ * (the median's own error, sigma sqrt(pi / 2m), shared by all t).  The t with the smallest p adds
+ * a change point at the first of its runs when p <= tail_alpha.  E-Divisive's permutation test
+ * cannot reach alpha on a step only 3-5 runs old, nor can a rank test of 3 runs against the 3 left
+ * after an earlier change; "every newest run beyond the noise" can, and one outlier cannot fake it.
+ * Series with a value <= 0 get no newest-runs test.
  * Fills out[0..return) (at most cap); -1 when n < 0 or memory runs out. */
 int hist_changepoints(const double *x, int n, const hist_cp_opts *o, hist_cp *out, int cap);

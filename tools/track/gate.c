@@ -224,6 +224,7 @@ static void record_history(const bench_run *r, const gate_ctx *g) {
     snprintf(run.commit, sizeof run.commit, "%s", lb_build_commit());
     snprintf(run.flags, sizeof run.flags, "%s", lb_build_flags());
     snprintf(run.compiler, sizeof run.compiler, "%s", lb_build_compiler());
+    gate_profile_id(run.profile, sizeof run.profile);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);

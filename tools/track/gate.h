@@ -29,3 +29,6 @@ int cmd_gate(int argc, char **argv);
  * profile: <path> (this machine's committed reference profile | LATBENCH_PROFILE | the user's
  * cache): applied", or why not, "off", "none"). */
 void gate_profile_apply(const char *slug, const lb_cpu *cpu);
+/* The tuning profile the gate runs with, as its history runs record it: "profile:<16 hex digits>" (a
+ * 64-bit FNV-1a hash of the applied profile file's bytes), "off" (LATBENCH_PROFILE=off) or "none". */
+void gate_profile_id(char *out, size_t len);

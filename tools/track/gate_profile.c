@@ -1,4 +1,5 @@
 /* Which tuning profile the gate runs with (tools/track/gate.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,4 +56,16 @@ void gate_profile_apply(const char *slug, const lb_cpu *cpu) {
         printf("gate: tuning profile: %s (%s): %s%s%s\n", s->path, how, s->applied ? "applied" : s->why,
                s->applied && s->profile.dropped[0] ? "; " : "", s->applied ? s->profile.dropped : "");
     }
+}
+
+void gate_profile_id(char *out, size_t len) {
+    const lb_profile_state *s = lb_profile_state_get();
+    snprintf(out, len, "%s", s->off ? "off" : "none");
+    if (s->off || !s->applied || !s->path[0]) return;
+    FILE *f = fopen(s->path, "rb");
+    if (!f) return;
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a 64 */
+    for (int c; (c = getc(f)) != EOF;) h = (h ^ (uint64_t)(unsigned char)c) * 0x100000001b3ull;
+    if (!ferror(f)) snprintf(out, len, "profile:%016llx", (unsigned long long)h);
+    fclose(f);
 }

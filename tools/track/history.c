@@ -1,7 +1,8 @@
-/* The benchmark history store (history.h): one SQLite database, schema version 3 (version 1 plus the
+/* The benchmark history store (history.h): one SQLite database, schema version 4 (version 1 plus the
  * series table: one row per (machine, benchmark name), kept up to date by every append, which the
  * list and the change points read instead of grouping every record; version 3 renamed the series of
- * earlier names into the one grammar of benchmark names).
+ * earlier names into the one grammar of benchmark names; version 4 gave runs the tuning profile they
+ * ran with, '' for the runs before it).
  *
  * A file is checked before SQLite writes anything to it: its header (the SQLite magic, a length that
  * holds the pages the header counts), then its application_id and schema table.  Anything else - random
@@ -63,6 +64,8 @@ static const char *const migrations[HIST_SCHEMA_VERSION] = {
     "  max(r.date || char(9) || r.git_commit) AS last FROM records c JOIN runs r ON r.id = c.run_id GROUP BY r.machine, c.name);"
     "UPDATE records SET series_id = (SELECT s.id FROM series s JOIN runs r ON r.id = records.run_id"
     " WHERE s.machine = r.machine AND s.name = records.name);",
+    /* 3 -> 4: the tuning profile of a run ('': not known, as for every run recorded before) */
+    "ALTER TABLE runs ADD COLUMN profile TEXT NOT NULL DEFAULT '';",
 };
 
 /* latbench_name_v3(name): hist_name_upgrade in SQL, for the 2 -> 3 migration. */
@@ -265,11 +268,11 @@ static void bind_reps(sqlite3_stmt *st, int i, const double *reps, int n, unsign
 
 static bool insert_run(hist_db *db, const hist_run *r, bool *added, sqlite3_int64 *id, char *err, size_t errlen) {
     sqlite3_stmt *st;
-    if (!hist_prepare(db, "INSERT OR IGNORE INTO runs(machine, cpu, git_commit, build_flags, compiler, date, command, threads)"
-                          " VALUES(?,?,?,?,?,?,?,?)", &st, err, errlen))
+    if (!hist_prepare(db, "INSERT OR IGNORE INTO runs(machine, cpu, git_commit, build_flags, compiler, date, command, threads,"
+                          " profile) VALUES(?,?,?,?,?,?,?,?,?)", &st, err, errlen))
         return false;
-    const char *v[] = {r->machine, r->cpu, r->commit, r->flags, r->compiler, r->date, r->command, r->threads};
-    for (int i = 0; i < 8; i++) sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+    const char *v[] = {r->machine, r->cpu, r->commit, r->flags, r->compiler, r->date, r->command, r->threads, r->profile};
+    for (int i = 0; i < 9; i++) sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok) snprintf(err, errlen, "history %s: %s", db->path, sqlite3_errmsg(db->db));
     sqlite3_finalize(st);

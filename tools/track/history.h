@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 /* The schema this binary writes; a database with a newer one is refused, an older one migrated. */
-#define HIST_SCHEMA_VERSION 3
+#define HIST_SCHEMA_VERSION 4
 /* The first line of the export text (then one "run" line per run, one "rec" line per record), and
  * its format's version (apart from the schema's: the text did not change with the series table). */
 #define HIST_TEXT_MAGIC "latbench-history"
@@ -32,6 +32,8 @@ typedef struct {
     char date[40];        /* ISO 8601, UTC */
     char command[16];     /* bench, gbench, gate */
     char threads[64];     /* the thread counts, "1,2" */
+    char profile[64];     /* the tuning profile the run ran with: "profile:<hash>", "none", "off";
+                             "" unknown (bench runs, imports, runs of schema 3 and before) */
 } hist_run;
 
 /* One record of a run; an absent value is NAN. */
@@ -83,6 +85,7 @@ typedef struct {
     int perms, min_size;
     unsigned long long seed;
     int tail;             /* the newest-runs test's run count (changepoint.h; 0: its default, -1: off) */
+    double tail_alpha;    /* the newest-runs test's significance (0: its default) */
     bool json;
     /* When set, each series' values (oldest first, cut to the window) go to visit instead of the
      * change-point report (history replay); quantity 0: a time (higher is slower), 1 and 2: ratios

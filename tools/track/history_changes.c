@@ -21,6 +21,7 @@ typedef struct {
     int *below;             /* [max_id + 1]: the highest rank of the runs with a smaller id (-1: none) */
     char (*date)[40];       /* [max_id + 1] */
     char (*commit)[64];     /* [max_id + 1] */
+    char (*profile)[64];    /* [max_id + 1]: the tuning profile the run ran with ("": not known) */
 } run_table;
 
 typedef struct {
@@ -32,7 +33,7 @@ typedef struct {
 static const char *const quantity[3] = {"time_ns", "ratio_onednn", "ratio_scalar"};
 
 static void runs_free(run_table *t) {
-    free(t->rank), free(t->below), free(t->date), free(t->commit);
+    free(t->rank), free(t->below), free(t->date), free(t->commit), free(t->profile);
 }
 
 typedef struct {
@@ -76,10 +77,11 @@ static bool load_runs(hist_db *db, const char *machine, const char *since_date, 
     sqlite3_finalize(st);
     size_t n = (size_t)t->max_id + 1;
     t->rank = malloc(sizeof *t->rank * n), t->below = malloc(sizeof *t->below * n), t->date = malloc(sizeof *t->date * n), t->commit = malloc(sizeof *t->commit * n);
-    if (!t->rank || !t->below || !t->date || !t->commit) return FAIL("history: out of memory");
+    t->profile = malloc(sizeof *t->profile * n);
+    if (!t->rank || !t->below || !t->date || !t->commit || !t->profile) return FAIL("history: out of memory");
     for (size_t i = 0; i < n; i++) t->rank[i] = -1;
     if (!hist_prepare(db,
-                      "SELECT id, date, git_commit FROM runs WHERE (?1 IS NULL OR machine = ?1)"
+                      "SELECT id, date, git_commit, profile FROM runs WHERE (?1 IS NULL OR machine = ?1)"
                       " AND (?2 IS NULL OR date > ?2 OR (?3 AND date = ?2))",
                       &st, err, errlen))
         return false;
@@ -93,6 +95,7 @@ static bool load_runs(hist_db *db, const char *machine, const char *since_date, 
         t->rank[id] = 0;
         snprintf(t->date[id], sizeof t->date[id], "%s", (const char *)sqlite3_column_text(st, 1));
         snprintf(t->commit[id], sizeof t->commit[id], "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(t->profile[id], sizeof t->profile[id], "%s", (const char *)sqlite3_column_text(st, 3));
     }
     bool ok = rc == SQLITE_DONE;
     if (!ok) snprintf(err, errlen, "history %s: %s", db->path, sqlite3_errmsg(db->db));
@@ -190,6 +193,8 @@ typedef struct {
     FILE *f;
     json_t *arr;
     int series, with_cp, cps, regressions;
+    const char *profile;    /* the series' newest run's tuning profile ("": not known) */
+    int dropped;            /* its older runs under another profile, left out (a known break) */
 } report;
 
 static json_t *num(double v) {
@@ -208,6 +213,8 @@ static void report_series(report *rp, const char *machine, const char *name, int
         json_object_set_new(o, "quantity", json_string(quantity[q]));
         json_object_set_new(o, "higher_is", json_string(q == 0 ? "slower" : "faster"));
         json_object_set_new(o, "runs", json_integer(n));
+        json_object_set_new(o, "profile", json_string(rp->profile[0] ? rp->profile : "unknown"));
+        json_object_set_new(o, "runs_other_profile", json_integer(rp->dropped));
         json_object_set_new(o, "last", num(n ? x[n - 1] : NAN));
         for (int i = 0; i < k; i++) {
             sqlite3_int64 r = runs[cp[i].index];
@@ -221,13 +228,29 @@ static void report_series(report *rp, const char *machine, const char *name, int
         json_array_append_new(rp->arr, o);
         return;
     }
-    if (k == 0) return;
+    if (k == 0 && !rp->dropped) return;
     fprintf(rp->f, "%s  %s  %s (higher is %s), %d runs\n", machine, name, quantity[q], q == 0 ? "slower" : "faster", n);
+    if (rp->dropped)
+        fprintf(rp->f, "  %s  %-18s profile changed to %s: the %d runs before, under another profile, left out\n",
+                t->date[runs[0]], t->commit[runs[0]], rp->profile, rp->dropped);
     for (int i = 0; i < k; i++) {
         sqlite3_int64 r = runs[cp[i].index];
         fprintf(rp->f, "  %s  %-18s %12.6g -> %-12.6g %+7.2f %%  p=%.3f%s\n", t->date[r], t->commit[r], cp[i].before,
                 cp[i].after, 100 * cp[i].step, cp[i].p, i == k - 1 && regression ? "  REGRESSION" : "");
     }
+}
+
+/* The first of runs[0..m) after the newest profile break: two adjacent runs whose tuning profiles
+ * are both known and differ (a run of unknown profile breaks nothing); 0 when there is none. */
+static int profile_break(const run_table *t, const sqlite3_int64 *runs, int m) {
+    const char *known = "";
+    for (int i = m - 1; i >= 0; i--) {
+        const char *p = t->profile[runs[i]];
+        if (!p[0]) continue;
+        if (known[0] && strcmp(p, known)) return i + 1;
+        known = p;
+    }
+    return 0;
 }
 
 /* One series: its points, cut to the window, their change points, reported. */
@@ -244,12 +267,15 @@ static bool one_series(hist_db *db, sqlite3_stmt *pst, sqlite3_int64 sid, const 
     for (size_t i = 0; i < n; i++)
         if (isfinite((*pts)[i].v[q])) x[m] = (*pts)[i].v[q], runs[m++] = (*pts)[i].run;
     int from = rp->o->window > 0 && m > rp->o->window ? m - rp->o->window : 0;
+    const int cut = profile_break(t, runs, m);
+    rp->profile = m ? t->profile[runs[m - 1]] : "", rp->dropped = cut > from ? cut - from : 0;
+    from = cut > from ? cut : from;
     if (rp->o->visit) {
         rp->o->visit(rp->o->visit_ctx, machine, name, q, x + from, m - from);
         return free(x), free(runs), true;
     }
     hist_cp cp[HIST_CP_MAX];
-    hist_cp_opts co = {rp->o->alpha, rp->o->perms, rp->o->min_size, rp->o->seed, rp->o->tail};
+    hist_cp_opts co = {rp->o->alpha, rp->o->perms, rp->o->min_size, rp->o->seed, rp->o->tail, rp->o->tail_alpha};
     int k = hist_changepoints(x + from, m - from, &co, cp, HIST_CP_MAX);
     if (k >= 0) report_series(rp, machine, name, q, x + from, runs + from, m - from, cp, k, t);
     free(x), free(runs);

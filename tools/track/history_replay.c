@@ -11,7 +11,8 @@
  *   false alarms: the series as recorded (an unchanged build), asked after every run from
  *     2 x min_size on; an alarm is counted when a regression change point appears that the run
  *     before did not have (a change point stays the newest for later runs: counted once).
- * Same options as `history` (alpha, permutations, window) and the same seed. */
+ * Same options as `history` (alpha, permutations, window, the newest-runs test) and the same seed
+ * (--seed another one: the permutation tests' randomness, the replay's only one). */
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -38,7 +39,7 @@ typedef struct {
 /* The newest change point of x[0..n) if it is a regression beyond the threshold: its index, else -1. */
 static int newest_regression(const replay *r, const double *x, int n, int q) {
     hist_cp cp[CP_MAX];
-    hist_cp_opts co = {r->o.alpha, r->o.perms, r->o.min_size, r->o.seed, r->o.tail};
+    hist_cp_opts co = {r->o.alpha, r->o.perms, r->o.min_size, r->o.seed, r->o.tail, r->o.tail_alpha};
     int k = hist_changepoints(x, n, &co, cp, CP_MAX);
     if (k <= 0) return -1;
     const double lim = r->o.threshold / 100, step = cp[k - 1].step;
@@ -103,6 +104,8 @@ static bool parse_list(const char *name, const char *s, double lo, double hi, do
 }
 
 static void print_table(const replay *r, bool json) {
+    const int tail = r->o.tail ? r->o.tail : HIST_CP_TAIL;
+    const double tail_alpha = r->o.tail_alpha > 0 ? r->o.tail_alpha : HIST_CP_TAIL_ALPHA;
     const double fa = r->asked ? 100.0 * (double)r->alarms / (double)r->asked : NAN;
     if (json) {
         json_t *rows = json_array();
@@ -111,16 +114,20 @@ static void print_table(const replay *r, bool json) {
                 json_array_append_new(rows, json_pack("{s:f, s:i, s:I, s:I}", "step_pct", r->steps[k], "within_runs",
                                                       r->within[w], "replays", (json_int_t)r->replays[k], "detected",
                                                       (json_int_t)r->detected[k][w]));
-        json_t *root = json_pack("{s:I, s:f, s:f, s:i, s:I, s:I, s:o}", "series", (json_int_t)r->series, "threshold_pct",
-                                 r->o.threshold, "alpha", r->o.alpha, "perms", r->o.perms, "runs_asked",
-                                 (json_int_t)r->asked, "false_alarms", (json_int_t)r->alarms, "detection", rows);
+        json_t *root = json_pack("{s:I, s:f, s:f, s:i, s:i, s:I, s:i, s:f, s:I, s:I, s:o}", "series", (json_int_t)r->series,
+                                 "threshold_pct", r->o.threshold, "alpha", r->o.alpha, "perms", r->o.perms, "min_size",
+                                 r->o.min_size, "seed", (json_int_t)r->o.seed, "tail", tail, "tail_alpha", tail_alpha,
+                                 "runs_asked", (json_int_t)r->asked, "false_alarms", (json_int_t)r->alarms, "detection", rows);
         json_dumpf(root, stdout, JSON_INDENT(1));
         putchar('\n');
         json_decref(root);
         return;
     }
-    printf("history replay: %ld series; change points as `history` finds them (alpha %g, %d permutations, segments of %d),\n"
-           "a regression beyond %g %%\n", r->series, r->o.alpha, r->o.perms, r->o.min_size, r->o.threshold);
+    printf("history replay: %ld series; change points as `history` finds them: E-Divisive (alpha %g, %d permutations,\n"
+           "segments of %d, seed %llu), then the newest-runs test (", r->series, r->o.alpha, r->o.perms, r->o.min_size, r->o.seed);
+    if (tail < 0) printf("off");
+    else printf("the newest %d..%d runs all beyond the noise, p <= %g", r->o.min_size, tail, tail_alpha);
+    printf("); a regression beyond %g %%\n", r->o.threshold);
     printf("%8s %8s %9s %10s\n", "step", "within", "replays", "detected");
     for (int k = 0; k < r->n_steps; k++)
         for (int w = 0; w < r->n_within; w++)
@@ -134,15 +141,16 @@ int hist_replay_main(int argc, char **argv) {
                                              {"steps", required_argument, NULL, 's'}, {"within", required_argument, NULL, 'n'},
                                              {"threshold", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
                                              {"alpha", required_argument, NULL, 'a'}, {"perms", required_argument, NULL, 'p'},
-                                             {"tail", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {0}};
+                                             {"tail", required_argument, NULL, 'k'}, {"tail-alpha", required_argument, NULL, 'A'},
+                                             {"seed", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {0}};
     replay *r = calloc(1, sizeof *r);
     if (!r) return fprintf(stderr, "latbench: history replay: out of memory\n"), 1;
     r->o = (hist_changes_opts){.window = 0, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
     r->steps[0] = 5, r->steps[1] = 10, r->n_steps = 2;
     r->within[0] = 5, r->within[1] = 10, r->n_within = 2;
-    int rc = 0;
+    int rc = 0, seed = 1;
     opts_parser p;
-    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:ja:p:k:", false);
+    opts_init(&p, "history replay", argc, argv, longopts, "m:f:s:n:t:ja:p:k:A:S:", false);
     for (int c; !rc && (c = opts_next(&p)) != OPTS_END;) {
         if (c == 'm') r->o.machine = p.arg;
         else if (c == 'f') r->o.filter = p.arg;
@@ -152,14 +160,20 @@ int hist_replay_main(int argc, char **argv) {
         else if (c == 'a') rc = opts_double(&p, 1e-6, 0.5, "a significance level", &r->o.alpha) ? 0 : 2;
         else if (c == 'p') rc = opts_int(&p, 9, 100000, "a permutation count", &r->o.perms) ? 0 : 2;
         else if (c == 'k') rc = opts_int(&p, -1, 50, "a run count (-1: no newest-runs test)", &r->o.tail) ? 0 : 2;
+        else if (c == 'A') rc = opts_double(&p, 1e-9, 0.5, "a significance level", &r->o.tail_alpha) ? 0 : 2;
+        else if (c == 'S') rc = opts_int(&p, 0, 1000000000, "a seed", &seed) ? 0 : 2;
         else if (c == 'n') rc = opts_int_list(&p, 1, 100, MAX_LIST, r->within, &r->n_within) ? 0 : 2; else if (c == OPTS_HELP) {
             printf("usage: latbench history replay [--machine M] [--filter S] [--steps PCT,...] [--within N,...] "
-                   "[--threshold PCT] [--alpha A] [--perms N] [--tail K] [--json]\n"
-                   "  --tail K: the newest-runs test over up to K runs (default 5; -1: E-Divisive alone)\n  (latbench history --help)\n");
+                   "[--threshold PCT] [--alpha A] [--perms N] [--tail K] [--tail-alpha A] [--seed S] [--json]\n"
+                   "  --tail K: the newest-runs test over up to K runs (default 5; -1: E-Divisive alone)\n"
+                   "  --tail-alpha A: its significance (default 0.001)\n"
+                   "  --seed S: the permutations' seed (default 1, as history's): replay at several to see the spread\n"
+                   "  (latbench history --help)\n");
             rc = -1;
         } else rc = 2;
     }
     if (!rc && opts_first_operand(&p) < argc) rc = opts_fail(&p, "unexpected '%s'", argv[opts_first_operand(&p)]);
+    r->o.seed = (unsigned long long)seed;
     for (int i = 0; i < r->n_within; i++) r->max_within = r->within[i] > r->max_within ? r->within[i] : r->max_within;
     char path[1024], err[1400];
     hist_db *db = NULL;
