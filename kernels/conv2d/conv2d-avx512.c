@@ -14,7 +14,8 @@
  * Tile shapes (M x N): 12x1, 12x2, 8x3, 6x4, 5x5 (cout 80 = 5 vectors exactly), at most 25
  * accumulators + N weight vectors + 1 broadcast of the 32 zmm; more than 5 vectors split into
  * balanced column blocks.  At most 8 channels use a ymm instead (Zen 4 issues two ymm FMAs per
- * cycle against one zmm FMA, so a ymm of 8 live lanes runs twice as fast as a masked zmm).
+ * cycle against one zmm FMA, so a ymm of 8 live lanes runs twice as fast as a masked zmm); where
+ * the shape fits, full zmm do it instead (conv2d-few-avx512.c: twice the ymm rate on Zen 5).
  * M and N are compile-time constants in each instantiation, so the accumulators stay in
  * registers.  Channel tails use masks (masked loads never fault).  Per call: ~40 KB of stack,
  * no allocation.
