@@ -2,6 +2,7 @@
  * (conv2d-few-avx512.c describes them).  Internal to kernels/conv2d: the avx512 variant calls
  * them; nothing else should. */
 #pragma once
+#include <immintrin.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "kernels/conv2d/conv2d.h"
