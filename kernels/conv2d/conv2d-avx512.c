@@ -14,7 +14,8 @@
  * Tile shapes (M x N): 12x1, 12x2, 8x3, 6x4, 5x5 (cout 80 = 5 vectors exactly), at most 25
  * accumulators + N weight vectors + 1 broadcast of the 32 zmm; more than 5 vectors split into
  * balanced column blocks.  At most 8 channels use a ymm instead (Zen 4 issues two ymm FMAs per
- * cycle against one zmm FMA, so a ymm of 8 live lanes runs twice as fast as a masked zmm).
+ * cycle against one zmm FMA, so a ymm of 8 live lanes runs twice as fast as a masked zmm); where
+ * the shape fits, full zmm do it instead (conv2d-few-avx512.c: twice the ymm rate on Zen 5).
  * M and N are compile-time constants in each instantiation, so the accumulators stay in
  * registers.  Channel tails use masks (masked loads never fault).  Per call: ~40 KB of stack,
  * no allocation.
@@ -33,6 +34,7 @@
 #include <immintrin.h>
 #include "kernels/avx512_part.h"
 #include "kernels/conv2d/conv2d.h"
+#include "kernels/conv2d/conv2d-few-avx512.h"
 
 #define NOINL static __attribute__((noinline))
 
@@ -264,7 +266,11 @@ static void fwd_like(const lb_params *prm, int nimg, int oh, int ow, int nc, con
     const int total = nimg * oh * ow;
     const int pfp = prm->v[CONV2D_AVX512_FWD_PREFETCH];
     const int pf = pfp ? pfp == 2 : (double)total * (kc + nc) * sizeof(float) > PF_BYTES;
-    const int ymm = nc <= 8 && !prm->v[CONV2D_AVX512_SMALL_ZMM];
+    const int ymm = nc <= 8 && prm->v[CONV2D_AVX512_SMALL_ZMM] != 1;
+    /* <= 8 channels, from L2: pairs of k in full zmm (conv2d-few-avx512.c) unless small_zmm asks otherwise */
+    const int pair = ymm && !pf && !prm->v[CONV2D_AVX512_SMALL_ZMM] && conv2d_few_pair_fits(T, kc, nc);
+    float wpk[CONV2D_FEW_WMAX] __attribute__((aligned(64)));
+    if (pair) conv2d_few_pack_avx512(T, kc, nc, w, wpk);
     for (int s0 = 0; s0 < total; s0 += FWD_CH) {
         const int cnt = total - s0 < FWD_CH ? total - s0 : FWD_CH;
         build_tab(tab, FWD_TABW, s0, cnt, cnt + (FWD_PFD + 1) * FWD_MMAX, &g);
@@ -274,9 +280,10 @@ static void fwd_like(const lb_params *prm, int nimg, int oh, int ow, int nc, con
             const int co0 = vb * 16;
             const int last = b == nb - 1;
             const __mmask16 tail = last && (nc & 15) ? avx512_mask(nc & 15) : 0xFFFF;
-            for (int t = 0; t < T; t++) wtab[t] = w + (size_t)t * kc * nc + co0;
+            for (int t = 0; t < T; t++) wtab[t] = pair ? wpk + CONV2D_FEW_PACK(t, kc) : w + (size_t)t * kc * nc + co0;
             int M;
-            tile_fwd_fn *fn = fwd_tile(N, ymm, pf, prm->v[CONV2D_AVX512_FWD_M], &M);
+            tile_fwd_fn *fn = pair ? conv2d_few_pair_tile_avx512(prm->v[CONV2D_AVX512_FWD_M], &M)
+                                   : fwd_tile(N, ymm, pf, prm->v[CONV2D_AVX512_FWD_M], &M);
             for (int j = 0; j < cnt; j += M)
                 fn(T, kc, tab + j, FWD_TABW, wtab, nc, bias ? bias + co0 : NULL, tail,
                    dst + (size_t)(s0 + j) * nc + co0, nc, cnt - j < M ? cnt - j : M);
@@ -477,7 +484,9 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     for (int j = 0; j < d->kw; j++) dc[j] = j + conv2d_off(d->kw);
     const int nb = (nv + 4) / 5;
     const int CH = d->params.v[CONV2D_AVX512_BWW_CHUNK] ? d->params.v[CONV2D_AVX512_BWW_CHUNK] : BWW_CH;
-    const int mlim = d->params.v[CONV2D_AVX512_BWW_M], ymm = cout <= 8 && !d->params.v[CONV2D_AVX512_SMALL_ZMM];
+    const int mlim = d->params.v[CONV2D_AVX512_BWW_M], ymm = cout <= 8 && d->params.v[CONV2D_AVX512_SMALL_ZMM] != 1;
+    /* <= 8 channels: over input-channel vectors in full zmm where it fits (the same bits) */
+    if (ymm && !d->params.v[CONV2D_AVX512_SMALL_ZMM] && conv2d_few_bwd_weights_avx512(d, in, gout, gw, gb)) return;
     const float *tab[TAPS_MAX * BWW_CH_MAX];
     const geom geo = {in, d->h, d->w, cin, d->sh, d->sw, d->kh, d->kw, oh, ow, dr, dc};
     const __mmask16 full = 0xFFFF, tailm = (cout & 15) ? avx512_mask(cout & 15) : full;
