@@ -3,7 +3,10 @@
  * epochs, 1 thread per rank; ASan: 1 size, -n 2 only) write results.json byte for byte as the 1-rank
  * run does; a failing rank ends the run non-zero with a line naming its rank and host, and no results.json is written. With
  * no mpirun, or a latbench built without MPI, the test says so (NOTE) and checks what still holds
- * there: mpirun of an MPI=0 build is refused with one line. 15-25 s in release, ~1 min in ASan. */
+ * there: mpirun of an MPI=0 build is refused with one line. 15-25 s in release, ~1 min in ASan.
+ * bench: `mpirun -n 2 latbench bench` of one small kernel writes one JSON with 2 nodes (each its
+ * context, rank slice and rows) and `info` under mpirun names each rank's slice (+5-10 s in release,
+ * STREAM capped at 64 MiB as tests/run.sh does). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
