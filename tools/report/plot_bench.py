@@ -449,6 +449,9 @@ def main():
         fail(f"{path}: cannot read JSON: {e}")
     if not isinstance(res, dict) or not isinstance(res.get("benchmarks"), list):
         fail(f"{path}: not a benchmark result (no \"benchmarks\" list)")
+    nodes = res.get("nodes")   # a multi-node run (mpirun): every rank's node
+    if nodes is not None and not isinstance(nodes, list):
+        fail(f"{path}: \"nodes\" is not a list")
     try:
         import matplotlib
 
@@ -471,9 +474,6 @@ def main():
     plot_vs_onednn(plt, ours, ctx, machine, out, stem, md, written)
     plot_roofline(plt, recs, ctx, machine, out, stem, md, written)
     plot_pipelines(plt, recs, machine, out, stem, md, written)
-    nodes = res.get("nodes")
-    if nodes is not None and not isinstance(nodes, list):
-        fail(f"{path}: \"nodes\" is not a list")
     if nodes:
         plot_nodes(plt, path, nodes, out, stem, md, written)
 
