@@ -3,13 +3,17 @@
  * epochs, 1 thread per rank; ASan: 1 size, -n 2 only) write results.json byte for byte as the 1-rank
  * run does; a failing rank ends the run non-zero with a line naming its rank and host, and no results.json is written. With
  * no mpirun, or a latbench built without MPI, the test says so (NOTE) and checks what still holds
- * there: mpirun of an MPI=0 build is refused with one line. 15-25 s in release, ~1 min in ASan. */
+ * there: mpirun of an MPI=0 build is refused with one line. 15-25 s in release, ~1 min in ASan.
+ * bench: `mpirun -n 2 latbench bench` of one small kernel writes one JSON with 2 nodes (each its
+ * context, rank slice and rows) and `info` under mpirun names each rank's slice (+5-10 s in release,
+ * STREAM capped at 64 MiB as tests/run.sh does). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "tests/test_util.h"
 
 static char tmp[128];
@@ -221,6 +225,68 @@ static void test_generate_failing_rank(void **state) {
     assert_int_not_equal(R.status, 0);
 }
 
+/* bench */
+
+/* The smallest bench that times one kernel: one pass of one small conv, one thread, 3 repetitions. */
+#define BENCH_ONE "bench --quick --threads 1 --reps 3 --desc conv2d_fwd/mb1_ic3oc5_ih9iw9_kh3kw3_sh1sw1_b1"
+
+/* `mpirun -n 2 latbench bench`: ONE JSON, rank 0's top level plus "nodes" with each rank's host,
+ * context (with its rank and cores) and rows; one table per node on stdout; the two ranks share this
+ * host, which the run says.  ~5-10 s in release. */
+static void test_bench_two_ranks_one_json(void **state) {
+    if (!mpi_ready("mpirun -n 2 latbench bench")) return;
+    char cmd[2000], path[300];
+    /* into the results store of a fresh directory: only rank 0 writes there, one file */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/b2 && cd %s/b2 && LATBENCH_STREAM_MB=${LATBENCH_STREAM_MB:-64} %s -n 2 %s " BENCH_ONE, tmp, tmp, MPIRUN, cli_bin());
+    cli_sh(&R, cmd);
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "(rank 0 of 2)"));
+    assert_non_null(strstr(R.out, "(rank 1 of 2)"));
+    assert_non_null(strstr(R.out, "ranks ran on host"));   /* both on this machine: contention, said */
+    cli_result ls;
+    snprintf(cmd, sizeof cmd, "ls %s/b2/results/*/runs/*.json", tmp);
+    cli_sh(&ls, cmd);
+    assert_int_equal(ls.status, 0);
+    assert_int_equal(ls.lines, 1);
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(ls.out, "\n"), ls.out);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) fail_msg("%s: %s", path, je.text);
+    json_t *nodes = json_object_get(root, "nodes");
+    assert_int_equal(json_array_size(nodes), 2);
+    assert_true(json_array_size(json_object_get(root, "benchmarks")) > 0);   /* compare reads rank 0's rows */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(root, "context"), "mpi"), "ranks")), 2);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *node = json_array_get(nodes, k), *ctx = json_object_get(node, "context");
+        assert_int_equal(json_integer_value(json_object_get(node, "rank")), (json_int_t)k);
+        assert_non_null(json_string_value(json_object_get(node, "host")));
+        assert_true(json_is_object(ctx));
+        assert_true(json_array_size(json_object_get(node, "benchmarks")) > 0);
+        json_t *rk = json_object_get(json_object_get(ctx, "topology"), "ranks");
+        assert_int_equal(json_integer_value(json_object_get(rk, "ranks")), 2);
+        assert_int_equal(json_integer_value(json_object_get(rk, "rank")), (json_int_t)k);
+        assert_int_equal(json_integer_value(json_object_get(rk, "ranks_per_node")), 2);
+        assert_true(json_is_array(json_object_get(rk, "cores")));
+    }
+    json_decref(root);
+}
+
+/* Two ranks on one node pin to disjoint cores (or, with more ranks than cores, not at all): `info`
+ * under mpirun names each rank's slice. */
+static void test_info_rank_slice(void **state) {
+    cli_latbench(&R, NULL, "info");
+    assert_non_null(strstr(R.out, "rank slice: rank 0 of 1, local rank 0 of 1"));
+    if (!mpi_ready("mpirun -n 2 latbench info")) return;
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "%s -n 2 %s info", MPIRUN, cli_bin());
+    cli_sh(&R, cmd);
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "local rank 0 of 2"));
+    assert_non_null(strstr(R.out, "local rank 1 of 2"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_run_is_one_rank),
@@ -229,6 +295,8 @@ int main(void) {
         cmocka_unit_test(test_generate_ranks_same_bytes),
         cmocka_unit_test(test_observe_ranks_same_table),
         cmocka_unit_test(test_generate_failing_rank),
+        cmocka_unit_test(test_bench_two_ranks_one_json),
+        cmocka_unit_test(test_info_rank_slice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

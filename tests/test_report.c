@@ -335,27 +335,43 @@ static void test_bad_input_one_line_exit_2(void **s) {
     assert_int_equal(R.lines, 1);
 }
 
-/* A real (small) benchmark run: its JSON gives the kernels-vs-oneDNN plot, the roofline and the
- * summary table. */
+/* A real (small) benchmark run, made a 2-node file as `mpirun -n 2 latbench bench` writes it (rank
+ * 0's top level plus "nodes", here the same run under two hosts): one report (matplotlib's start is
+ * most of its time) gives the kernels-vs-oneDNN plot and the roofline of the top level, the nodes
+ * side by side and a table per node.  A "nodes" that is not a list: one line, exit 2. */
 static void test_bench_results_give_pngs(void **s) {
     (void)s;
-    char dir[256], args[1024];
+    char dir[256], args[1024], cmd[1600];
     snprintf(dir, sizeof dir, "%s/bench", tmp);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(args, sizeof args, "bench --quick --threads 1 --batch 32 --reps 3 --no-pipelines --filter task3-eq1:conv2 --json %s/b.json", dir);
     cli_latbench(&R, NULL, args);
     if (R.status) fail_msg("bench: exit %d:\n%s", R.status, R.out);
     assert_non_null(strstr(R.out, "STREAM triad"));
-    run("report %s/b.json", dir, NULL);
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); "
+             "r[\"nodes\"]=[{\"rank\":k,\"host\":h,\"context\":r[\"context\"],\"benchmarks\":r[\"benchmarks\"]} "
+             "for k,h in enumerate([\"node-a\",\"node-b\"])]; json.dump(r,open(sys.argv[2],\"w\")); "
+             "r[\"nodes\"]=3; json.dump(r,open(sys.argv[3],\"w\"))' %s/b.json %s/n.json %s/bad.json",
+             dir, dir, dir);
+    cli_sh(&R, cmd);
+    if (R.status) fail_msg("making the 2-node file: exit %d:\n%s", R.status, R.out);
+    run("report %s/n.json", dir, NULL);
     if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
 #ifndef LB_NO_ONEDNN
-    assert_png(dir, "b-vs-onednn.png", 10000);
+    assert_png(dir, "n-vs-onednn.png", 10000);
 #else
-    assert_false(exists(dir, "b-vs-onednn.png"));   /* no oneDNN in this build: nothing to compare */
+    assert_false(exists(dir, "n-vs-onednn.png"));   /* no oneDNN in this build: nothing to compare */
 #endif
-    assert_png(dir, "b-roofline.png", 10000);
-    assert_true(exists(dir, "b-summary.md"));
-    assert_false(exists(dir, "b-pipelines.png"));   /* no pipeline was timed */
+    assert_png(dir, "n-roofline.png", 10000);
+    assert_png(dir, "n-nodes.png", 10000);
+    const char *md = read_text(dir, "n-summary.md");
+    assert_has(md, "## Node node-a (rank 0)");
+    assert_has(md, "## Node node-b (rank 1)");
+    assert_false(exists(dir, "n-pipelines.png"));   /* no pipeline was timed */
+    run("report %s/bad.json", dir, NULL);
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
 }
 
 int main(void) {

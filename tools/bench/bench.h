@@ -90,6 +90,10 @@ typedef struct bench_run {
     void (*on_measure)(struct bench_run *r, const bench_measure *m);
     bench_json_hook *on_json_written;   /* NULL: none (see bench_command) */
     void *hook_ctx;
+    /* under mpirun, on a rank other than 0: its table, written to memory and gathered at the close */
+    FILE *rank_mem;
+    char *rank_text;
+    size_t rank_text_len;
 } bench_run;
 
 /* One measured problem at one thread count, as reported. */
@@ -227,3 +231,13 @@ void bench_pipelines(bench_run *r);
 int cmd_bench(int argc, char **argv);
 /* cmd_bench with on_json_written called after the run's JSON file is committed (NULL: none). */
 int bench_command(int argc, char **argv, bench_json_hook *on_json_written);
+
+/* ---- runs over MPI ranks (bench_ranks.c) ---- */
+
+/* Whether this run has more than one rank (mpirun -n R, R > 1). */
+bool bench_ranks_many(void);
+/* At the open: a rank other than 0 writes its table to memory; each rank's table starts with its host. */
+void bench_ranks_open(bench_run *r);
+/* At the close, before the file is written (collective): rank 0 prints the other ranks' tables and
+ * adds "nodes" (each rank's host, context and rows) and "context"."mpi" to its tree. */
+void bench_ranks_merge(bench_run *r);

@@ -12,6 +12,7 @@
 #include "tools/problems/netproblems.h"
 #include "tools/problems/problem.h"
 #include "tools/opts/opts.h"
+#include "tools/mpi/ranks.h"
 
 /* the conv nets of the one default list (tools/problems/netproblems.h says why not task2-fl) */
 static const char *const default_nets[] = {PROB_DEFAULT_CONV_NETS};
@@ -302,9 +303,15 @@ int bench_command(int argc, char **argv, bench_json_hook *on_json_written) {
     r.on_json_written = on_json_written;
     r.disp = lb_dispatch_get();
     machine_detect(&r.mach, &r.disp->cpu);
-    int rc = parse_opts(argc, argv, &opt, nets_buf, sizeof nets_buf, r.mach.cores);
+    /* ranks sharing the node: the default thread counts are capped at this rank's slice of its cores */
+    machine_topology_detect(&r.topo);
+    const int cores = r.topo.local_size > 1 && !r.topo.slice_unpinned ? r.topo.allowed_cores : r.mach.cores;
+    int rc = parse_opts(argc, argv, &opt, nets_buf, sizeof nets_buf, cores);
     if (rc) return rc == 1 ? 0 : rc;
-    if ((rc = bench_run_open(&r, &opt, "bench")) != 0) return rc;
+    if ((rc = bench_run_open(&r, &opt, "bench")) != 0) {
+        if (bench_ranks_many()) ranks_abort("bench", "its results could not be opened (the line above)");
+        return rc;
+    }
     double t_start = r.t_start;
 
     bool any_unsplit = false;

@@ -15,6 +15,7 @@
 #include "arch/build_info.h"
 #include "arch/profile.h"
 #include "tools/machine/bandwidth.h"
+#include "tools/mpi/ranks.h"
 
 /* ---- shared helpers (bench.h) ---- */
 
@@ -339,11 +340,16 @@ static bool default_json_path(const bench_run *r, const char *kind, char *out, s
 int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
     r->opt = opt;
     if (!r->out) r->out = stdout;
+    bench_ranks_open(r);
+    /* under mpirun only rank 0 writes a file; the others build their tree for it (bench_ranks.c) */
+    const bool writer = ranks_world()->rank == 0;
     for (int i = 0; i < opt->n_threads; i++)
         if (opt->threads[i] > r->mach.cores)
             fprintf(stderr, "latbench %s: note: %d threads on %d cores oversubscribes the machine\n", kind, opt->threads[i], r->mach.cores);
     int json_flags = 0; /* --json FILE replaces FILE (atomically); the store never replaces a run */
-    if (opt->json_path) {
+    if (!writer) {
+        r->json_on = opt->json_path || !opt->no_json;
+    } else if (opt->json_path) {
         if (strlen(opt->json_path) >= sizeof r->json_path) {
             fprintf(stderr, "latbench %s: --json %.80s...: path too long (at most %zu bytes)\n", kind, opt->json_path,
                     sizeof r->json_path - 1);
@@ -405,7 +411,7 @@ int bench_run_open(bench_run *r, const bench_opts *opt, const char *kind) {
 }
 
 void bench_run_discard_json(bench_run *r) {
-    if (r->json_on) io_atomic_abort(&r->json_af); /* nothing left after a commit */
+    if (r->json_on && r->json_path[0]) io_atomic_abort(&r->json_af); /* nothing left after a commit */
     r->json_on = false;
     json_decref(r->json_benchmarks);
     json_decref(r->json);
@@ -414,7 +420,8 @@ void bench_run_discard_json(bench_run *r) {
 
 int bench_run_close(bench_run *r) {
     int status = 0;
-    if (r->json_on) {
+    bench_ranks_merge(r);
+    if (r->json_on && r->json_path[0]) {
         char err[600];
         if (!io_json_commit(r->json, &r->json_af, err, sizeof err)) {
             fprintf(stderr, "latbench: %s\n", err);

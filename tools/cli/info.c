@@ -38,6 +38,18 @@ static void print_topology(const machine_topology *t) {
            desc);
 }
 
+/* This rank's cores: its slice of the node when several ranks share it (topology.h). */
+static void print_rank_slice(const machine_topology *t, const ranks_ctx *rk) {
+    printf("rank slice: rank %d of %d, ", rk->rank, rk->size);
+    if (t->slice[0]) printf("%s\n", t->slice);   /* "local rank r of L: cores a-b of n, PU ..." */
+    else {
+        printf("local rank %d of %d on this node: ", t->local_rank, t->local_size);
+        printf("every allowed core (PU");
+        for (int i = 0; i < t->n_core_pu; i++) printf("%s%d", i ? "," : " ", t->core_pu[i]);
+        printf(")\n");
+    }
+}
+
 /* Which perf events open here and why the others do not, and the backend benchmarks get. */
 static void print_counters(void) {
     machine_counters_probe_result p;
@@ -195,6 +207,7 @@ int cmd_info(int argc, char **argv) {
     printf("MPI: %s%s; this run: %d rank(s)", built ? "built in, " : "", mpi, rk->size);
     if (rk->size > 1) printf(", this is rank %d on %s", rk->rank, rk->host);
     printf("\n");
+    print_rank_slice(&topo, rk);
     printf("compiler: %s\n", __VERSION__);
     print_profile();
     return 0;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "tools/machine/textbuf.h"
 #include "tools/machine/topology.h"
+#include "tools/mpi/ranks.h"
 #include <errno.h>
 #include <hwloc.h>
 #include <omp.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+static void apply_rank_slice(machine_topology *t);
 
 static void detect_sysconf(machine_topology *t, const char *why) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -27,6 +29,7 @@ static void detect_sysconf(machine_topology *t, const char *why) {
             t->core_pu2[t->n_core_pu++] = -1;
         }
     snprintf(t->source, sizeof t->source, "sysconf (hwloc: %s)", why);
+    t->launcher_bound = t->allowed_pus < t->pus;
 }
 
 /* The calling thread's affinity as an hwloc bitmap; NULL on failure. */
@@ -60,11 +63,13 @@ void machine_topology_detect(machine_topology *t) {
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) != 0) {
         detect_sysconf(t, "hwloc_topology_init failed");
+        apply_rank_slice(t);
         return;
     }
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
         detect_sysconf(t, "hwloc_topology_load failed");
+        apply_rank_slice(t);
         return;
     }
 #ifdef HWLOC_VERSION
@@ -89,7 +94,11 @@ void machine_topology_detect(machine_topology *t) {
     char user[160];
     hwloc_bitmap_t allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topo));
     hwloc_bitmap_t aff = machine_pin_user_binding(user, sizeof user) ? NULL : thread_affinity(topo);
-    if (allowed && aff) hwloc_bitmap_and(allowed, allowed, aff);
+    if (allowed && aff) {
+        const int before = hwloc_bitmap_weight(allowed);
+        hwloc_bitmap_and(allowed, allowed, aff);
+        t->launcher_bound = hwloc_bitmap_weight(allowed) < before;
+    }
     hwloc_bitmap_t in_core = hwloc_bitmap_alloc();
     t->allowed_pus = allowed ? hwloc_bitmap_weight(allowed) : t->pus;
     int ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
@@ -126,6 +135,56 @@ void machine_topology_detect(machine_topology *t) {
     hwloc_bitmap_free(aff);
     hwloc_bitmap_free(allowed);
     hwloc_topology_destroy(topo);
+    apply_rank_slice(t);
+}
+
+/* ---- ranks x threads: each rank of a node on its own cores ---- */
+
+int machine_rank_slice(const int *cores, int n, int local_rank, int local_size, bool bound, int *out, char *why, size_t len) {
+    size_t pos = 0;
+    if (len) why[0] = 0;
+    if (local_size < 1) local_size = 1;
+    int first = 0, count = n;
+    if (!bound && local_size > 1) {
+        if (n < local_size || local_rank < 0 || local_rank >= local_size) {
+            machine_textf(why, len, &pos, "local rank %d of %d: not pinned: %d ranks on this node's %d allowed cores "
+                          "(oversubscribed: the ranks share cores whatever the pinning)", local_rank, local_size, local_size, n);
+            return 0;
+        }
+        const int base = n / local_size, extra = n % local_size;
+        first = local_rank * base + (local_rank < extra ? local_rank : extra);
+        count = base + (local_rank < extra);
+    }
+    for (int i = 0; i < count; i++) out[i] = cores[first + i];
+    machine_textf(why, len, &pos, "local rank %d of %d: ", local_rank, local_size);
+    if (bound) machine_textf(why, len, &pos, "the %d core%s the launcher bound it to (not sliced again), PU", count, count == 1 ? "" : "s");
+    else machine_textf(why, len, &pos, "cores %d-%d of %d, PU", first, first + count - 1, n);
+    for (int i = 0; i < count; i++) machine_textf(why, len, &pos, "%s%d", i ? "," : " ", out[i]);
+    return count;
+}
+
+/* Under mpirun with several ranks on this node: core_pu and core_pu2 narrowed to this rank's slice. */
+static void apply_rank_slice(machine_topology *t) {
+    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    t->local_rank = lr ? atoi(lr) : 0;
+    t->local_size = ls && atoi(ls) > 0 ? atoi(ls) : 1;
+    t->slice[0] = 0;
+    t->slice_unpinned = false;
+    if (t->local_size <= 1) return;
+    int got[MACHINE_TOPO_MAX_CORES], pu2[MACHINE_TOPO_MAX_CORES];
+    const int n = machine_rank_slice(t->core_pu, t->n_core_pu, t->local_rank, t->local_size, t->launcher_bound, got, t->slice,
+                                     sizeof t->slice);
+    if (n == 0) {
+        t->slice_unpinned = true;
+        return;
+    }
+    int first = 0;   /* the slice is a run of the list: where it starts (PUs are unique) */
+    while (first < t->n_core_pu && t->core_pu[first] != got[0]) first++;
+    t->allowed_pus = n;
+    for (int i = 0; i < n; i++) pu2[i] = t->core_pu2[first + i], t->allowed_pus += pu2[i] >= 0;
+    memcpy(t->core_pu, got, sizeof(int) * (size_t)n);
+    memcpy(t->core_pu2, pu2, sizeof(int) * (size_t)n);
+    t->n_core_pu = t->allowed_cores = n;
 }
 
 const char *machine_pin_policy_name(machine_pin_policy p) { return p == MACHINE_PIN_CORES ? "cores" : "none"; }
@@ -175,6 +234,10 @@ int machine_pin_plan(const machine_topology *t, int threads, machine_pin_policy 
     if (machine_pin_user_binding(user, sizeof user)) {
         machine_textf(desc, len, &pos, "not pinned: %s set (%s binds the threads)", user,
                !strncmp(user, "LIKWID", 6) ? "likwid" : "the OpenMP runtime");
+        return 0;
+    }
+    if (t->slice_unpinned) {
+        machine_textf(desc, len, &pos, "%s", t->slice);
         return 0;
     }
     if (t->n_core_pu < 1) {
@@ -254,6 +317,16 @@ json_t *machine_topology_json(const machine_topology *t) {
         json_array_append_new(caches, ci);
     }
     json_object_set_new(o, "caches", caches);
+    /* the ranks of the run: how many, how many share this node, this rank's cores (PUs it pins to) */
+    json_t *rk = json_object(), *cores = json_array();
+    io_json_set_int(rk, "ranks", ranks_world()->size);
+    io_json_set_int(rk, "rank", ranks_world()->rank);
+    io_json_set_int(rk, "ranks_per_node", t->local_size);
+    io_json_set_int(rk, "local_rank", t->local_rank);
+    for (int i = 0; i < t->n_core_pu && !t->slice_unpinned; i++) json_array_append_new(cores, json_integer(t->core_pu[i]));
+    json_object_set_new(rk, "cores", cores);
+    io_json_set_str(rk, "slice", t->slice[0] ? t->slice : NULL);
+    json_object_set_new(o, "ranks", rk);
     return o;
 }
 

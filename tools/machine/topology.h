@@ -50,6 +50,13 @@ typedef struct {
     int n_core_pu;
     int core_pu[MACHINE_TOPO_MAX_CORES];
     int core_pu2[MACHINE_TOPO_MAX_CORES];
+    /* The ranks of an MPI run that share this node (Open MPI's OMPI_COMM_WORLD_LOCAL_RANK and
+     * _LOCAL_SIZE; 0 of 1 without mpirun) and this rank's slice of the node's allowed cores
+     * (machine_rank_slice): core_pu, core_pu2, n_core_pu and allowed_cores then hold the slice alone. */
+    int local_rank, local_size;
+    bool launcher_bound;        /* the affinity mask was narrower than the allowed set (mpirun --bind-to, taskset) */
+    bool slice_unpinned;        /* several ranks and no slice (more ranks than cores): nobody pins */
+    char slice[200];            /* "local rank 1 of 2: cores 2-3 of 4 (PU 2,3)", or why not pinned; "" for one rank */
 } machine_topology;
 
 typedef enum { MACHINE_PIN_NONE, MACHINE_PIN_CORES } machine_pin_policy;
@@ -89,6 +96,14 @@ typedef struct {
 void machine_affinity_save(machine_affinity *a);
 /* Every thread of a `threads` team (and so the pool machine_pin_threads bound) gets the saved mask. */
 void machine_affinity_restore(const machine_affinity *a, int threads);
+
+/* The slice of a node's cores that local rank local_rank of local_size takes: the local_rank-th of
+ * local_size nearly equal runs of the list cores[0..n) (the first n % local_size ranks get one core
+ * more), so the ranks of a node never share a core.  bound (the launcher already bound this rank to
+ * these cores): the whole list, not sliced again.  Writes the slice's cores to out (room for n) and a
+ * line to why; returns how many, or 0 when the ranks cannot get a core each (oversubscribed: nobody
+ * pins, why says so).  Pure: no environment, no system call (tests/test_pin_slice.c). */
+int machine_rank_slice(const int *cores, int n, int local_rank, int local_size, bool bound, int *out, char *why, size_t len);
 
 /* One line: "1 package, 2 cores (2 allowed), 2 PUs, SMT 1, 1 NUMA node; L1d 32 KiB x2, ..." */
 void machine_topology_format(const machine_topology *t, char *buf, size_t len);

@@ -10,7 +10,9 @@ Writes into DIR (atomically: a temporary name, then rename):
   <stem>-roofline.png    achieved GFLOP/s of ours and oneDNN against arithmetic intensity (FLOPs per
                          compulsory byte), under the measured FMA peak and memory bandwidth
   <stem>-pipelines.png   samples/s of ours and PyTorch per pipeline (when the run timed pipelines)
-  <stem>-summary.md      the tables behind the plots
+  <stem>-nodes.png       a multi-node run (mpirun, "nodes" in the JSON): ours' time per kernel with one
+                         bar per node, hosts labelled (the plots above are of the top level: rank 0's node)
+  <stem>-summary.md      the tables behind the plots (and a table per node)
 Exit status: 0 done, 2 bad input (one line on stderr), 3 plotting or writing failed (one line).
 """
 import json
@@ -370,6 +372,67 @@ def plot_pipelines(plt, recs, machine, out, stem, md, written):
                   f"{'%.2f' % (r['samples_per_s'] / tq) if tq else '-'} | {'%.1f' % pct if pct else '-'} |\n")
 
 
+NODE_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+
+def node_rows(path, i, node):
+    """A node's host label and its "ours" rows (every timed row when it has none)."""
+    where = "%s: nodes[%d]" % (path, i)
+    if not isinstance(node, dict) or not isinstance(node.get("benchmarks"), list):
+        fail(where + ': not an object with a "benchmarks" list')
+    recs = latbench_rows(node["benchmarks"])
+    check_records(where, recs)
+    rows = [r for r in recs if isinstance(r.get("real_time"), NUM)]
+    ours = [r for r in rows if r.get("impl") == "ours"]
+    host = node.get("host") if isinstance(node.get("host"), str) else "?"
+    return "%s (rank %s)" % (host, node.get("rank", i)), ours or rows
+
+
+def node_key(r):
+    return "%s t%s" % (r.get("problem", r["name"]), r.get("threads", "?"))
+
+
+def plot_nodes(plt, path, nodes, out, stem, md, written):
+    """One bar per node for each kernel (ours' median time), hosts in the legend; a table per node."""
+    per = [node_rows(path, i, n) for i, n in enumerate(nodes)]
+    keys = sorted({node_key(r) for _, rows in per for r in rows})
+    if not keys:
+        return
+    index = {k: i for i, k in enumerate(keys)}
+    n = len(per)
+    width = 0.8 / n
+    with plt.rc_context(plt_rc):
+        fig, ax = plt.subplots(figsize=(9, 0.32 * len(keys) * max(1, n / 2) + 1.8))
+        for j, (label, rows) in enumerate(per):
+            ys = [index[node_key(r)] - 0.4 + width * (j + 0.5) for r in rows]
+            # markers, not bars: on a log axis a bar's length would mean nothing
+            ax.plot([r["real_time"] / 1e3 for r in rows], ys, NODE_MARKERS[j % len(NODE_MARKERS)], ms=6, ls="none", label=label)
+            md.append(f"\n## Node {label}\n\n| kernel | threads | ours us | oneDNN us | ours / oneDNN |\n|---|---|---|---|---|\n")
+            for r in sorted(rows, key=node_key):
+                b = r.get("onednn_best_time")
+                md.append(f"| {r.get('problem', r['name'])} | {r.get('threads', '-')} | {r['real_time'] / 1e3:.2f} | "
+                          f"{'%.2f' % (b / 1e3) if b else '-'} | {'%.2f' % r['ratio_vs_onednn'] if r.get('ratio_vs_onednn') else '-'} |\n")
+        ax.set_yticks(range(len(keys)))
+        ax.set_yticklabels(keys, fontsize=7.5)
+        ax.set_ylim(len(keys) - 0.5, -0.5)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: "%g" % v))
+        ax.xaxis.set_minor_formatter(plt.FuncFormatter(lambda v, _: "%g" % v))
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+        for k in range(0, len(keys), 2):
+            ax.axhspan(k - 0.5, k + 0.5, color="0.94", lw=0, zorder=0)
+        ax.margins(x=0.08)
+        ax.set_xlabel("time per call, us (ours' median; lower is faster)")
+        ax.grid(True, axis="x", which="both", alpha=0.3)
+        ax.legend(title="node", fontsize=8, loc="best")
+        ax.set_title(f"latbench bench on {n} nodes side by side")
+        fig.tight_layout()
+        p = os.path.join(out, f"{stem}-nodes.png")
+        save(fig, p)
+        plt.close(fig)
+    written.append(p)
+
+
 def main():
     args = sys.argv[1:]
     if len(args) != 3 or args[1] != "--out":
@@ -386,6 +449,9 @@ def main():
         fail(f"{path}: cannot read JSON: {e}")
     if not isinstance(res, dict) or not isinstance(res.get("benchmarks"), list):
         fail(f"{path}: not a benchmark result (no \"benchmarks\" list)")
+    nodes = res.get("nodes")   # a multi-node run (mpirun): every rank's node
+    if nodes is not None and not isinstance(nodes, list):
+        fail(f"{path}: \"nodes\" is not a list")
     try:
         import matplotlib
 
@@ -408,6 +474,8 @@ def main():
     plot_vs_onednn(plt, ours, ctx, machine, out, stem, md, written)
     plot_roofline(plt, recs, ctx, machine, out, stem, md, written)
     plot_pipelines(plt, recs, machine, out, stem, md, written)
+    if nodes:
+        plot_nodes(plt, path, nodes, out, stem, md, written)
 
     if not written:
         fail(f"{path}: no conv/pool or pipeline records to plot")
