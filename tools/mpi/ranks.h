@@ -38,3 +38,14 @@ void ranks_counter_close(ranks_counter *c);
 /* Each rank's text (NUL-terminated) to rank 0: there, a buffer holding size NUL-terminated texts in
  * rank order (free it); elsewhere NULL. Collective. */
 char *ranks_gather_text(const char *text);
+
+/* search */
+/* Point-to-point messages of a few bytes (a struct of this build: the ranks run the same binary on
+ * hosts of one byte order). Without MPI (one rank) there is no other rank: send and recv fail. */
+/* len bytes to rank `to` with tag; false when it fails. */
+bool ranks_send(int to, int tag, const void *buf, size_t len);
+/* Blocks for a message from rank `from` (-1: any) with tag (-1: any) into buf (at most cap bytes);
+ * its source and tag into *src and *tagp (either may be NULL); its length, or -1 when it fails. */
+long ranks_recv(int from, int tag, void *buf, size_t cap, int *src, int *tagp);
+/* Whether a message (any source, any tag) is waiting, without receiving it. */
+bool ranks_waiting(void);
