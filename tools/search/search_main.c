@@ -28,7 +28,10 @@ static void usage(void) {
            "  --trials N: trials this run adds to the study (default 100, --quick 10); --budget: no new trial after it\n"
            "  --study FILE (default DIR/study.sqlite): resumable, shared by concurrent searches\n"
            "  DIR (default search-TASK-FAMILY[-quick]): data/, study.sqlite, results.json, top-<k>.spec (--top K, 3)\n"
-           "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n");
+           "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n"
+           "  mpirun -n R latbench search ...: the R ranks train trials of one study that rank 0 alone holds\n"
+           "  (--threads per rank); with R > 1 the order in which TPE sees results depends on timing, so the\n"
+           "  study is not reproducible (each trial's training is: seeded by its number, never by rank)\n");
 }
 
 /* The defaults once the options are read; -1 to go on, else the exit status. */
