@@ -8,7 +8,8 @@
  * workers' messages between its own epochs (its on_epoch callback drains them, MPI_Iprobe) and
  * between its trials, with no thread and no MPI thread level.  The cost: a worker's epoch verdict
  * waits for the end of rank 0's current epoch (half an epoch on average); a design with a serving
- * thread would share the SQLite handle across threads for that, this one keeps a single thread. */
+ * thread would share the SQLite handle across threads for that, this one keeps a single thread.
+ * Within --warmup (the rule's answer is always go on) a worker records its loss without waiting. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static bool serve(search_hub *h) {
         search_trial t = {.r = h->r, .st = h->st, .number = m.number, .best = (float)m.best};
         search_msg v = {.go = search_trial_median_rule(&t, m.epoch, (float)m.value)};
         if (t.store_failed) return snprintf(h->err, h->errlen, "study %s: cannot record a value", h->r->study), hub_fail(h);
-        return ranks_send(src, TAG_VERDICT, &v, sizeof v) || hub_fail(h);
+        return !m.go || ranks_send(src, TAG_VERDICT, &v, sizeof v) || hub_fail(h); /* go: the worker waits */
     }
     m.state[sizeof m.state - 1] = 0;
     if (tag == TAG_DONE && !finish(h, m.number, m.state, m.value, m.seconds, m.n_params)) return false;
@@ -135,10 +136,13 @@ static bool run_hub(const search_run *r, search_study *st, const nn_dataset *d, 
 
 /* A worker's verdict: its loss to rank 0, and rank 0's answer. */
 static bool ask_verdict(search_trial *c, int epoch, float val) {
-    search_msg m = {.number = c->number, .epoch = epoch, .value = val, .best = c->best};
-    if (!ranks_send(0, TAG_EPOCH, &m, sizeof m) || ranks_recv(0, TAG_VERDICT, &m, sizeof m, NULL, NULL) != (long)sizeof m)
+    /* within --warmup the median rule always says go on: the loss is only recorded, with no answer to wait for */
+    const bool wait = epoch > c->r->warmup;
+    search_msg m = {.number = c->number, .epoch = epoch, .go = wait, .value = val, .best = c->best};
+    if (!ranks_send(0, TAG_EPOCH, &m, sizeof m) ||
+        (wait && ranks_recv(0, TAG_VERDICT, &m, sizeof m, NULL, NULL) != (long)sizeof m))
         ranks_abort("search", "no verdict from rank 0");
-    return m.go != 0;
+    return !wait || m.go != 0;
 }
 
 static void run_worker(const search_run *r, const nn_dataset *d) {
