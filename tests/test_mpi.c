@@ -6,11 +6,17 @@
  * there: mpirun of an MPI=0 build is refused with one line. 15-25 s in release, ~1 min in ASan.
  * bench: `mpirun -n 2 latbench bench` of one small kernel writes one JSON with 2 nodes (each its
  * context, rank slice and rows) and `info` under mpirun names each rank's slice (+5-10 s in release,
- * STREAM capped at 64 MiB as tests/run.sh does). */
+ * STREAM capped at 64 MiB as tests/run.sh does).
+ * `mpirun latbench search`: -n 2 and -n 3 (ASan: -n 2 only) runs of a tiny search (count, 300
+ * samples, 3 epochs, 1 thread) hold exactly their trials, numbered without gaps; the top-K spec files
+ * load; a study resumes with another rank count; a failing rank ends the run, naming itself, and
+ * leaves a valid study and no spec files. About 10 s in release. */
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -287,6 +293,118 @@ static void test_info_rank_slice(void **state) {
     assert_non_null(strstr(R.out, "local rank 1 of 2"));
 }
 
+/* mpirun latbench search: a tiny study (the sizes of tests/test_search.c) */
+#define SEARCH "search --task count --family st --train-count 300 --therm 32 --epochs 3 --threads 1 --quiet"
+
+/* mpirun -n ranks (0: no mpirun) of SEARCH adding `trials` to the study in tmp/dir (env: NULL or VAR=value). */
+static void search_ranks(int ranks, const char *env, int trials, const char *dir) {
+    char cmd[4000], run[600] = "";
+    if (ranks) snprintf(run, sizeof run, MPIRUN " -n %d", ranks);
+    snprintf(cmd, sizeof cmd, "env %s %s %s " SEARCH " --trials %d --out %s/%s", env ? env : "", run, cli_bin(), trials,
+             tmp, dir);
+    cli_sh(&R, cmd);
+}
+
+/* The study in tmp/dir: how many trials, with numbers 0..n-1 (each once); *failed, *running: how many
+ * failed, are left running (NULL: none may be); the file passes SQLite's integrity check. */
+static int search_trials(const char *dir, int *failed, int *running) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s/study.sqlite", tmp, dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT number, state FROM trials ORDER BY number", -1, &q, NULL), SQLITE_OK);
+    int n = 0, nf = 0, nr = 0;
+    for (; sqlite3_step(q) == SQLITE_ROW; n++) {
+        const char *state = (const char *)sqlite3_column_text(q, 1);
+        assert_int_equal(sqlite3_column_int(q, 0), n);
+        if (!strcmp(state, "failed")) nf++;
+        else if (!strcmp(state, "running")) nr++;
+        else if (strcmp(state, "complete") && strcmp(state, "pruned")) fail_msg("trial %d is %s", n, state);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    if (failed) *failed = nf;
+    else assert_int_equal(nf, 0);
+    if (running) *running = nr;
+    else assert_int_equal(nr, 0);
+    return n;
+}
+
+/* Waits (at most 20 s) until the processes that left trials running in tmp/dir are gone: mpirun may
+ * return while the ranks it aborted still end. */
+static void search_wait_gone(const char *dir) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s/study.sqlite", tmp, dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT DISTINCT pid FROM trials WHERE state='running'", -1, &q, NULL), SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        for (int k = 0; k < 200 && kill((pid_t)sqlite3_column_int64(q, 0), 0) == 0; k++) usleep(100000);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+static void test_search_ranks(void **state) {
+    if (!mpi_ready("mpirun latbench search")) return;
+    search_ranks(2, NULL, 5, "s");
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_int_equal(search_trials("s", NULL, NULL), 5);
+    /* rank 0 alone reports: one table */
+    const char *best = strstr(R.out, "\nbest ");
+    assert_non_null(best);
+    assert_null(strstr(best + 1, "\nbest "));
+    for (int k = 1; k <= 3; k++) {
+        char args[600];
+        snprintf(args, sizeof args, "model %s/s/top-%d.spec", tmp, k);
+        cli_latbench(&R, NULL, args);
+        if (R.status) print_message("%s\n", R.out);
+        assert_int_equal(R.status, 0);
+        assert_non_null(strstr(R.out, "spec file"));
+    }
+    /* resumed with another rank count, then with one rank */
+    if (SANITIZED) print_message("NOTE search -n 3: not run under ASan (its time; the release build runs it)\n");
+    else {
+        search_ranks(3, NULL, 4, "s");
+        if (R.status) print_message("%s\n", R.out);
+        assert_int_equal(R.status, 0);
+        assert_int_equal(search_trials("s", NULL, NULL), 9);
+    }
+    search_ranks(0, NULL, 2, "s");
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_int_equal(search_trials("s", NULL, NULL), SANITIZED ? 7 : 11);
+}
+
+static void test_search_failing_rank(void **state) {
+    if (!mpi_ready("mpirun latbench search with a failing rank")) return;
+    search_ranks(2, "LATBENCH_TEST_FAIL_RANK=1", 4, "sf");
+    assert_int_not_equal(R.status, 0);
+    if (!strstr(R.out, "search failed on rank 1 of 2 (host ")) print_message("%s\n", R.out);
+    assert_non_null(strstr(R.out, "search failed on rank 1 of 2 (host "));
+    char path[300];
+    snprintf(path, sizeof path, "%s/sf/top-1.spec", tmp);
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* the study stays valid; the trials the run left running are marked failed by the next run, which
+     * adds its own (here on one rank) */
+    int failed, running;
+    search_wait_gone("sf");
+    const int left = search_trials("sf", NULL, &running);
+    assert_true(running >= 1); /* rank 1's trial at least */
+    search_ranks(0, NULL, 3, "sf");
+    if (R.status) print_message("%s\n", R.out);
+    assert_int_equal(R.status, 0);
+    assert_int_equal(search_trials("sf", &failed, NULL), left + 3);
+    assert_int_equal(failed, running);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_run_is_one_rank),
@@ -297,6 +415,8 @@ int main(void) {
         cmocka_unit_test(test_generate_failing_rank),
         cmocka_unit_test(test_bench_two_ranks_one_json),
         cmocka_unit_test(test_info_rank_slice),
+        cmocka_unit_test(test_search_ranks),
+        cmocka_unit_test(test_search_failing_rank),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -243,3 +243,41 @@ bool ranks_all_ok(bool ok) {
 #endif
     return ok;
 }
+
+/* search */
+bool ranks_send(int to, int tag, const void *buf, size_t len) {
+#ifdef LB_MPI
+    if (world.active) return MPI_Send(buf, (int)len, MPI_BYTE, to, tag, MPI_COMM_WORLD) == MPI_SUCCESS;
+#endif
+    (void)to, (void)tag, (void)buf, (void)len;
+    return false;
+}
+
+long ranks_recv(int from, int tag, void *buf, size_t cap, int *src, int *tagp) {
+#ifdef LB_MPI
+    if (world.active) {
+        MPI_Status s;
+        int n = 0;
+        if (MPI_Recv(buf, (int)cap, MPI_BYTE, from < 0 ? MPI_ANY_SOURCE : from, tag < 0 ? MPI_ANY_TAG : tag,
+                     MPI_COMM_WORLD, &s) != MPI_SUCCESS)
+            return -1;
+        MPI_Get_count(&s, MPI_BYTE, &n);
+        if (src) *src = s.MPI_SOURCE;
+        if (tagp) *tagp = s.MPI_TAG;
+        return n;
+    }
+#endif
+    (void)from, (void)tag, (void)buf, (void)cap, (void)src, (void)tagp;
+    return -1;
+}
+
+bool ranks_waiting(void) {
+#ifdef LB_MPI
+    if (world.active) {
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+        return flag != 0;
+    }
+#endif
+    return false;
+}

@@ -54,3 +54,13 @@ void ranks_log_begin(void);
 /* Whether ok on every rank (collective; ok itself in a 1-rank run). */
 bool ranks_all_ok(bool ok);
 bool ranks_log_end(const char *path, char *err, size_t errlen);
+/* search */
+/* Point-to-point messages of a few bytes (a struct of this build: the ranks run the same binary on
+ * hosts of one byte order). Without MPI (one rank) there is no other rank: send and recv fail. */
+/* len bytes to rank `to` with tag; false when it fails. */
+bool ranks_send(int to, int tag, const void *buf, size_t len);
+/* Blocks for a message from rank `from` (-1: any) with tag (-1: any) into buf (at most cap bytes);
+ * its source and tag into *src and *tagp (either may be NULL); its length, or -1 when it fails. */
+long ranks_recv(int from, int tag, void *buf, size_t cap, int *src, int *tagp);
+/* Whether a message (any source, any tag) is waiting, without receiving it. */
+bool ranks_waiting(void);

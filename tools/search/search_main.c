@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "tools/search/search.h"
 #include "tools/experiment/experiment.h"
+#include "tools/mpi/ranks.h"
 #include "tools/timing/timing.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/fit.h"
@@ -27,7 +28,10 @@ static void usage(void) {
            "  --trials N: trials this run adds to the study (default 100, --quick 10); --budget: no new trial after it\n"
            "  --study FILE (default DIR/study.sqlite): resumable, shared by concurrent searches\n"
            "  DIR (default search-TASK-FAMILY[-quick]): data/, study.sqlite, results.json, top-<k>.spec (--top K, 3)\n"
-           "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n");
+           "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n"
+           "  mpirun -n R latbench search ...: the R ranks train trials of one study that rank 0 alone holds\n"
+           "  (--threads per rank); with R > 1 the order in which TPE sees results depends on timing, so the\n"
+           "  study is not reproducible (each trial's training is: seeded by its number, never by rank)\n");
 }
 
 /* The defaults once the options are read; -1 to go on, else the exit status. */
@@ -111,102 +115,47 @@ static bool make_data(const search_run *r, char *path, size_t len, char *err, si
     return true;
 }
 
-/* What the trial loop shares with the sampler's and the pruner's callbacks. */
-typedef struct {
-    const search_run *r;
-    search_study *st;
-    long number;
-    search_point x; /* the point propose chose */
-    float best;
-    int pruned_at;
-    bool store_failed;
-} trial_ctx;
-
-/* The sampler's point for a trial: the first draw whose net fits the task's lattice and has at
- * most max_params parameters (a further draw uses the next stream: still deterministic). */
-static bool propose(void *vctx, long number, const search_observed *obs, int n, search_point *x, char *spec, size_t len,
-                    uint64_t *seed) {
-    const search_run *r = ((trial_ctx *)vctx)->r;
-    search_tpe_opts o = search_tpe_defaults();
-    net_spec ns;
-    act_shape sh[NETSPEC_MAX_LAYERS + 1];
-    char e[256];
-    int h = r->space.task == SEARCH_REGRESSION ? 60 : 8, w = r->space.task == SEARCH_REGRESSION ? 4 : 8;
-    for (int a = 0; a < 200; a++) {
-        search_tpe_suggest(&r->space, &o, r->seed + (uint64_t)a * 0x100000001ull, number, obs, n, x);
-        if (!search_space_encode(&r->space, x, spec, len) || !netspec_parse(spec, &ns, e, sizeof e)) continue;
-        if (!netspec_shapes(&ns, h, w, sh, e, sizeof e) || netspec_param_count(&ns) > r->max_params) continue;
-        *seed = r->seed + (uint64_t)number;
-        ((trial_ctx *)vctx)->x = *x;
-        return true;
-    }
-    return false;
-}
-
-/* After each epoch: the value into the study, and the median rule. */
-static bool on_epoch(void *vctx, int epoch, float train_loss, float val) {
-    (void)train_loss;
-    trial_ctx *c = vctx;
-    if (!search_study_report(c->st, c->number, epoch, val)) c->store_failed = true;
-    if (val < c->best) c->best = val;
-    double med;
-    if (epoch <= c->r->warmup || !search_study_median_at(c->st, epoch, (int)c->r->startup_prune, &med)) return true;
-    if (!(c->best > med)) return true;
-    c->pruned_at = epoch;
-    return false;
-}
-
-/* One trial: trained, then finished in the study.  false with err only when the study fails. */
-static bool run_trial(trial_ctx *c, const nn_dataset *d, const char *spec, double *value, const char **state, char *err,
-                      size_t errlen) {
-    net_spec ns;
-    char e[512];
-    double t0 = timing_now();
-    netspec_parse(spec, &ns, e, sizeof e);
-    const search_run *r = c->r;
-    nn_fit_job j = {.name = "trial", .data_name = "the training set", .spec = &ns, .spec_text = spec, .d = d,
-                    .threads = (int)r->threads, .trials = 1, .o = nn_train_defaults()};
-    j.o.epochs = (int)r->epochs, j.o.patience = (int)r->patience, j.o.seed = r->seed + (uint64_t)c->number;
-    j.o.on_epoch = on_epoch, j.o.epoch_ctx = c;
-    j.o.lr = (float)c->x.v[search_space_find(&r->space, "lr")], j.batch = search_point_batch(&r->space, &c->x);
-    nn_fit_result fr;
-    c->best = INFINITY, c->pruned_at = 0;
-    bool ok = nn_fit(&j, &fr, e, sizeof e);
-    *state = !ok ? "failed" : c->pruned_at ? "pruned" : "complete";
-    *value = !ok ? NAN : c->pruned_at ? c->best : fr.best_val;
-    if (!ok && r->progress != OPTS_PROGRESS_NONE) fprintf(stderr, "search: trial %ld failed: %s\n", c->number, e);
-    return search_study_finish(c->st, c->number, *state, *value, timing_now() - t0, netspec_param_count(&ns), err, errlen) &&
-           (!c->store_failed || (snprintf(err, errlen, "study %s: cannot record a value", r->study), false));
-}
-
-/* A line per trial on stderr: i of N, its result, the best so far and the time left. */
-static void progress_line(const search_run *r, long i, long number, const char *state, double value, double best,
-                          double elapsed) {
-    if (r->progress == OPTS_PROGRESS_NONE) return;
-    double eta = elapsed / i * (double)(r->trials - i);
-    if (r->budget_s > 0 && eta > r->budget_s - elapsed) eta = r->budget_s - elapsed;
-    fprintf(stderr, "search: trial %ld of %ld (#%ld) %s %.6g, best so far %.6g, %.0f s elapsed, ETA %.0f s\n", i, r->trials,
-            number, state, value, best, elapsed, eta > 0 ? eta : 0);
-}
-
-/* The trials of this run; false with err when the study fails. */
+/* The trials of this run on one rank; false with err when the study fails. */
 static bool run_trials(const search_run *r, search_study *st, const nn_dataset *d, char *err, size_t errlen) {
-    char spec[2048];
     double t0 = timing_now(), best = INFINITY;
     for (long i = 1; i <= r->trials; i++) {
         if (r->budget_s > 0 && timing_now() - t0 >= r->budget_s) {
             if (r->progress != OPTS_PROGRESS_NONE) fprintf(stderr, "search: --budget spent after %ld trials\n", i - 1);
             break;
         }
-        trial_ctx c = {.r = r, .st = st};
-        if (!search_study_begin(st, propose, &c, &c.number, err, errlen)) return false;
-        if (!search_space_encode(&r->space, &c.x, spec, sizeof spec)) return snprintf(err, errlen, "spec too long"), false;
-        double value;
+        search_trial c = {.r = r, .st = st};
+        if (!search_study_begin(st, search_trial_propose, &c, &c.number, err, errlen)) return false;
+        double value, seconds;
+        long n_params;
         const char *state;
-        if (!run_trial(&c, d, spec, &value, &state, err, errlen)) return false;
+        search_trial_train(&c, d, &state, &value, &seconds, &n_params);
+        if (!search_study_finish(st, c.number, state, value, seconds, n_params, err, errlen)) return false;
+        if (c.store_failed) return snprintf(err, errlen, "study %s: cannot record a value", r->study), false;
         if (!strcmp(state, "complete") && value < best) best = value;
-        progress_line(r, i, c.number, state, value, best, timing_now() - t0);
+        search_progress_line(r, i, c.number, state, value, best, timing_now() - t0);
     }
+    return true;
+}
+
+/* The study (rank 0 alone) and the training set: rank 0 makes (or reuses) it, then, in an MPI run,
+ * the other ranks reuse it (or make the same on a host of their own). */
+static bool prepare(const search_run *r, search_study **st, nn_dataset *d, char *err, size_t errlen) {
+    const ranks_ctx *rk = ranks_world();
+    char data[1100];
+    bool ok = true;
+    *st = NULL;
+    if (rk->rank == 0) {
+        ok = mkdir_ok(r->out) || (snprintf(err, errlen, "cannot create %.900s", r->out), false);
+        ok = ok && (*st = search_study_open(r->study, &r->space, err, errlen)) != NULL;
+        ok = ok && make_data(r, data, sizeof data, err, errlen) && nn_dataset_load(data, d, err, errlen);
+    }
+    if (rk->size == 1) return ok;
+    if (!ok) ranks_abort("search", err);
+    ranks_barrier();
+    if (rk->rank == 0) return true;
+    ok = (mkdir_ok(r->out) || (snprintf(err, errlen, "cannot create %.900s", r->out), false)) &&
+         make_data(r, data, sizeof data, err, errlen) && nn_dataset_load(data, d, err, errlen);
+    if (!ok) ranks_abort("search", err);
     return true;
 }
 
@@ -214,14 +163,15 @@ int cmd_search(int argc, char **argv) {
     search_run r;
     int rc = parse_args(argc, argv, &r);
     if (rc >= 0) return rc;
-    char err[1400], data[1100];
-    if (!mkdir_ok(r.out)) return snprintf(err, sizeof err, "cannot create %.900s", r.out), fail(err);
-    search_study *st = search_study_open(r.study, &r.space, err, sizeof err);
-    if (!st) return fail(err);
-    if (!make_data(&r, data, sizeof data, err, sizeof err)) return search_study_close(st), fail(err);
-    nn_dataset d;
-    if (!nn_dataset_load(data, &d, err, sizeof err)) return search_study_close(st), fail(err);
-    bool ok = run_trials(&r, st, &d, err, sizeof err) && search_report(&r, st, err, sizeof err);
+    char err[1400];
+    search_study *st;
+    nn_dataset d = {0};
+    if (!prepare(&r, &st, &d, err, sizeof err)) return search_study_close(st), fail(err);
+    const bool ranks = ranks_world()->size > 1;
+    bool ok = ranks ? search_run_ranks(&r, st, &d, err, sizeof err) : run_trials(&r, st, &d, err, sizeof err);
+    /* rank 0 alone reports (and writes the spec files); a failed rank 0 ends every rank */
+    ok = ok && (!st || search_report(&r, st, err, sizeof err));
+    if (!ok && ranks) ranks_abort("search", err);
     nn_dataset_free(&d);
     search_study_close(st);
     if (!ok) fprintf(stderr, "latbench search: %s\n", err);
