@@ -2,14 +2,14 @@
  * Rank 0 alone opens the study (no other rank touches SQLite: no shared file system needed for it):
  * it numbers each trial and asks TPE for its point in the study's write transaction, as one rank
  * does, and hands it to whichever worker asks; a worker trains it (seeded by its number, never by
- * rank), sends each epoch's validation loss and waits for rank 0's verdict (the study's median
- * rule, the value recorded), then its end, which is also its request for the next trial.
+ * rank), sends each epoch's validation loss and reads rank 0's verdict on it (the study's median
+ * rule, the value recorded) an epoch later, then its end, which is also its request for the next trial.
  * Rank 0 trains trials too (with 2 ranks on 2 cores an idle rank 0 would waste one): it serves the
  * workers' messages between its own epochs (its on_epoch callback drains them, MPI_Iprobe) and
- * between its trials, with no thread and no MPI thread level.  The cost: a worker's epoch verdict
- * waits for the end of rank 0's current epoch (half an epoch on average); a design with a serving
- * thread would share the SQLite handle across threads for that, this one keeps a single thread.
- * Within --warmup (the rule's answer is always go on) a worker records its loss without waiting. */
+ * between its trials, with no thread and no MPI thread level.  So a verdict may come up to one of
+ * rank 0's epochs late; a worker does not wait for it but reads it at its next epoch (a pruned
+ * trial trains one epoch more than on one rank).  A serving thread would share the SQLite handle
+ * across threads; this keeps a single thread.  Within --warmup no verdict is asked. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +97,7 @@ static bool serve(search_hub *h) {
         search_trial t = {.r = h->r, .st = h->st, .number = m.number, .best = (float)m.best};
         search_msg v = {.go = search_trial_median_rule(&t, m.epoch, (float)m.value)};
         if (t.store_failed) return snprintf(h->err, h->errlen, "study %s: cannot record a value", h->r->study), hub_fail(h);
-        return !m.go || ranks_send(src, TAG_VERDICT, &v, sizeof v) || hub_fail(h); /* go: the worker waits */
+        return !m.go || ranks_send(src, TAG_VERDICT, &v, sizeof v) || hub_fail(h); /* go: the worker asked for an answer */
     }
     m.state[sizeof m.state - 1] = 0;
     if (tag == TAG_DONE && !finish(h, m.number, m.state, m.value, m.seconds, m.n_params)) return false;
@@ -134,15 +134,22 @@ static bool run_hub(const search_run *r, search_study *st, const nn_dataset *d, 
     return !h.failed;
 }
 
-/* A worker's verdict: its loss to rank 0, and rank 0's answer. */
+/* A worker's verdict, one epoch late: this epoch's loss goes to rank 0 and training goes on; rank
+ * 0's answer to the previous epoch's loss (sent an epoch ago: rank 0 has mostly answered by now)
+ * decides.  Waiting for this epoch's own answer would idle the worker for half of one of rank 0's
+ * epochs every epoch; the price is that a pruned trial trains one epoch more.  link: whether an
+ * answer is pending. */
 static bool ask_verdict(search_trial *c, int epoch, float val) {
-    /* within --warmup the median rule always says go on: the loss is only recorded, with no answer to wait for */
-    const bool wait = epoch > c->r->warmup;
-    search_msg m = {.number = c->number, .epoch = epoch, .go = wait, .value = val, .best = c->best};
-    if (!ranks_send(0, TAG_EPOCH, &m, sizeof m) ||
-        (wait && ranks_recv(0, TAG_VERDICT, &m, sizeof m, NULL, NULL) != (long)sizeof m))
+    bool *pending = c->link;
+    search_msg m = {0};
+    if (*pending && ranks_recv(0, TAG_VERDICT, &m, sizeof m, NULL, NULL) != (long)sizeof m)
         ranks_abort("search", "no verdict from rank 0");
-    return !wait || m.go != 0;
+    if (*pending && !m.go) return *pending = false, false;
+    /* within --warmup the median rule always says go on: the loss is only recorded, no answer asked */
+    *pending = epoch > c->r->warmup;
+    m = (search_msg){.number = c->number, .epoch = epoch, .go = *pending, .value = val, .best = c->best};
+    if (!ranks_send(0, TAG_EPOCH, &m, sizeof m)) ranks_abort("search", "cannot send to rank 0");
+    return true;
 }
 
 static void run_worker(const search_run *r, const nn_dataset *d) {
@@ -153,9 +160,13 @@ static void run_worker(const search_run *r, const nn_dataset *d) {
             ranks_abort("search", "no answer from rank 0");
         if (tag != TAG_TRIAL) return;
         if (first) fail_hook();
-        search_trial c = {.r = r, .number = m.number, .x = m.x, .verdict = ask_verdict};
+        bool pending = false;
+        search_trial c = {.r = r, .number = m.number, .x = m.x, .verdict = ask_verdict, .link = &pending};
         const char *state;
         search_trial_train(&c, d, &state, &m.value, &m.seconds, &m.n_params);
+        search_msg v; /* the last epoch's answer, if one was asked: no longer needed */
+        if (pending && ranks_recv(0, TAG_VERDICT, &v, sizeof v, NULL, NULL) != (long)sizeof v)
+            ranks_abort("search", "no verdict from rank 0");
         snprintf(m.state, sizeof m.state, "%s", state);
         tag = TAG_DONE;
     }
