@@ -36,9 +36,10 @@ static bool write_json(const exp_run *x, const char *name, json_t *j, char *path
     return ok;
 }
 
-/* A study's results.json is the same bytes for the same seed and thread count: what the clock
- * and the machine decide (seconds, machine, per trial train_seconds, samples_per_s and, for the
- * convergence study, each epoch's wall time) goes to timing.json beside it, keyed alike. */
+/* An experiment's results.json is the same bytes for the same seed and thread count, on any rank
+ * count: what the clock and the machine decide (seconds, machine, per trial train_seconds,
+ * samples_per_s and, for the convergence study, each epoch's wall time) goes to timing.json beside
+ * it, keyed alike. */
 static json_t *split_volatile(json_t *top) {
     json_t *tm = json_object(), *ta = json_array(), *a;
     static const char *const top_keys[] = {"seconds", "machine"};
@@ -63,9 +64,7 @@ static json_t *split_volatile(json_t *top) {
 }
 
 bool exp_write_results(const exp_run *x, json_t *top, char *path, size_t pathlen, char *err, size_t errlen) {
-    if (x->study) {
-        json_object_set_new(top, "study", json_string(x->study));
-        if (!write_json(x, "timing.json", split_volatile(top), path, pathlen, err, errlen)) return json_decref(top), false;
-    }
+    if (x->study) json_object_set_new(top, "study", json_string(x->study));
+    if (!write_json(x, "timing.json", split_volatile(top), path, pathlen, err, errlen)) return json_decref(top), false;
     return write_json(x, "results.json", top, path, pathlen, err, errlen);
 }

@@ -1,6 +1,6 @@
 """The rank-scaling model of an experiment (`mpirun -n R latbench experiment`), from its measured
-per-trial times (train_seconds, in results.json or a study's timing.json; without them nothing is
-drawn): report_scaling.png and report_scaling.md.
+per-trial times (train_seconds, in the timing.json beside results.json, or inline in results.json
+as older runs wrote them; without them nothing is drawn): report_scaling.png and report_scaling.md.
 
 The model replays the experiment's own scheduler (tools/experiment/spread.c): jobs are drawn in the
 order of their estimated cost (parameters x epoch limit x training samples, longest first, ties by
@@ -18,13 +18,17 @@ from plot_common import median, save_atomic, write_text_atomic
 RANKS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
-def trial_times(r):
-    """[(estimated cost, job number, seconds)] for every trial; None when no trial time is recorded."""
-    timing = None
+def load_timing(r):
+    """The timing.json beside results.json (None when there is none)."""
     tpath = os.path.join(os.path.dirname(r.get("_path", "")) or ".", "timing.json")
-    if r.get("study") and os.path.exists(tpath):
-        with open(tpath) as f:
-            timing = json.load(f)
+    if not os.path.exists(tpath):
+        return None
+    with open(tpath) as f:
+        return json.load(f)
+
+
+def trial_times(r, timing):
+    """[(estimated cost, job number, seconds)] for every trial; None when no trial time is recorded."""
     limit = (r.get("settings") or {}).get("epochs") or 1
     n = r.get("train_count") or 1
     jobs = []
@@ -54,10 +58,11 @@ def makespan(jobs, ranks):
 
 
 def scaling(plt, r, outdir, written, notes):
-    jobs = trial_times(r)
+    timing = load_timing(r)
+    jobs = trial_times(r, timing)
     if not jobs:  # a results file without trial times (hand-made, or trimmed): nothing to model
         return
-    secs = r.get("seconds") or {}
+    secs = r.get("seconds") or (timing or {}).get("seconds") or {}
     if not isinstance(secs, dict):
         secs = {}
     serial = (secs.get("generation") or 0) + (secs.get("evaluation") or 0)
