@@ -5,7 +5,7 @@ import math
 import os
 import sys
 
-from lbatomic import write_atomic
+from lbatomic import WriteError, install_signal_cleanup, write_atomic
 
 PROG = "latbench report"
 
@@ -80,3 +80,19 @@ def median(v):
 def fmt(v):
     v = num(v)
     return "—" if v is None else "%.4g" % v
+
+
+def run_main(main):
+    """A script's entry: main(argv)'s status; bad input a line and exit 2, a failed write or anything
+    else a line and exit 3 (never a traceback), temporaries removed on a signal."""
+    install_signal_cleanup()
+    try:
+        sys.exit(main(sys.argv))
+    except BadInput as e:
+        die(e, 2)
+    except WriteError as e:
+        die(e, 3)
+    except SystemExit:
+        raise
+    except BaseException as e:  # one line, whatever went wrong
+        die("plotting failed: %s: %s" % (type(e).__name__, e), 3)

@@ -19,8 +19,7 @@ import json
 import os
 import sys
 
-from lbatomic import WriteError, install_signal_cleanup
-from plot_common import BadInput, die, save_atomic, write_text_atomic
+from plot_common import run_main, BadInput, die, save_atomic, write_text_atomic
 
 TASKS = ("regression", "detect", "count")
 LABEL_NAMES = {"n": "n (winding number density)", "phi2": "|\u03c6|\u00b2", "violation": "violation (K > 0)",
@@ -227,14 +226,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    install_signal_cleanup()
-    try:
-        sys.exit(main(sys.argv))
-    except BadInput as e:
-        die(e, 2)
-    except WriteError as e:
-        die(e, 3)
-    except SystemExit:
-        raise
-    except BaseException as e:  # one line, whatever went wrong
-        die("plotting failed: %s: %s" % (type(e).__name__, e), 3)
+    run_main(main)

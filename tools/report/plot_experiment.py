@@ -50,8 +50,8 @@ import math
 import os
 import sys
 
-from lbatomic import WriteError, install_signal_cleanup
-from plot_common import BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
+from lbatomic import WriteError
+from plot_common import run_main, BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
 from plot_points import (TRAIN_LABELS, gather, label_entries, onset_mu, per_lattice, point_entries, points_of,
                          train_mu_range, train_points, train_test_lines, recorded_train_mu)
 
@@ -557,14 +557,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    install_signal_cleanup()
-    try:
-        sys.exit(main(sys.argv))
-    except BadInput as e:
-        die(e, 2)
-    except WriteError as e:
-        die(e, 3)
-    except SystemExit:
-        raise
-    except BaseException as e:  # one line, whatever went wrong
-        die("plotting failed: %s: %s" % (type(e).__name__, e), 3)
+    run_main(main)

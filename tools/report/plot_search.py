@@ -18,8 +18,7 @@ error; one line on stderr).
 import json
 import sys
 
-from lbatomic import WriteError, install_signal_cleanup
-from plot_common import BadInput, die, fmt, median, num, save_atomic, write_text_atomic
+from plot_common import run_main, BadInput, die, fmt, median, num, save_atomic, write_text_atomic
 
 STATE_STYLE = {"complete": ("o", "tab:blue"), "pruned": ("x", "tab:orange"), "failed": ("v", "tab:red"),
                "running": ("s", "0.6")}
@@ -161,14 +160,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    install_signal_cleanup()
-    try:
-        sys.exit(main(sys.argv))
-    except BadInput as e:
-        die(e, 2)
-    except WriteError as e:
-        die(e, 3)
-    except SystemExit:
-        raise
-    except BaseException as e:  # one line, whatever went wrong
-        die("plotting failed: %s: %s" % (type(e).__name__, e), 3)
+    run_main(main)
