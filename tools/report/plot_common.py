@@ -1,6 +1,7 @@
 """What latbench report's plot scripts share (plot_experiment.py, plot_study.py): the program name and its
 one-line errors, number and lattice readers, the family of an architecture, the loss's name, atomic PNG and
 text output, the title line of a run's settings, the median."""
+import json
 import math
 import os
 import sys
@@ -96,3 +97,14 @@ def run_main(main):
         raise
     except BaseException as e:  # one line, whatever went wrong
         die("plotting failed: %s: %s" % (type(e).__name__, e), 3)
+
+
+def read_json(path):
+    """path's JSON value; an unreadable file or one that is not JSON: BadInput naming it."""
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except OSError as e:
+        raise BadInput("%s: %s" % (path, e.strerror))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadInput("%s: not JSON (%s)" % (path, e))

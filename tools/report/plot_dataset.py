@@ -15,11 +15,10 @@ Writes into OUTDIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX", th
 Exit status: 0 done, 2 bad input (not a dataset, a damaged meta.json or .npy; one line on stderr),
 3 anything else (missing numpy/matplotlib, a write error; one line on stderr).
 """
-import json
 import os
 import sys
 
-from plot_common import run_main, BadInput, die, save_atomic, write_text_atomic
+from plot_common import read_json, run_main, BadInput, die, save_atomic, write_text_atomic
 
 TASKS = ("regression", "detect", "count")
 LABEL_NAMES = {"n": "n (winding number density)", "phi2": "|\u03c6|\u00b2", "violation": "violation (K > 0)",
@@ -28,13 +27,7 @@ LABEL_NAMES = {"n": "n (winding number density)", "phi2": "|\u03c6|\u00b2", "vio
 
 def load_meta(d):
     path = os.path.join(d, "meta.json")
-    try:
-        with open(path, "rb") as f:
-            m = json.loads(f.read().decode("utf-8"))
-    except OSError as e:
-        raise BadInput("%s: %s" % (path, e.strerror))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadInput("%s: not JSON (%s)" % (path, e))
+    m = read_json(path)
     ok = isinstance(m, dict) and str(m.get("format", "")).startswith("latbench-dataset") and m.get("task") in TASKS
     lat = m.get("lattice") if ok else None
     if not ok or not (isinstance(lat, list) and len(lat) == 2 and all(isinstance(v, int) for v in lat)):

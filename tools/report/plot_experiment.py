@@ -45,24 +45,17 @@ A study's results.json ("study", tools/experiment/studies.c) gets its own figure
 Exit status: 0 done, 2 bad input (one line on stderr), 3 anything else (missing matplotlib, a write
 error...; one line on stderr).
 """
-import json
 import math
 import os
 import sys
 
 from lbatomic import WriteError
-from plot_common import run_main, BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
+from plot_common import read_json, run_main, BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
 from plot_points import (TRAIN_LABELS, gather, label_entries, onset_mu, per_lattice, point_entries, points_of,
                          train_mu_range, train_points, train_test_lines, recorded_train_mu)
 
 def load(path):
-    try:
-        with open(path, "rb") as f:
-            r = json.loads(f.read().decode("utf-8"))
-    except OSError as e:
-        raise BadInput("%s: %s" % (path, e.strerror))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadInput("%s: not JSON (%s)" % (path, e))
+    r = read_json(path)
     why = None
     if not isinstance(r, dict):
         why = "not a JSON object"

@@ -15,23 +15,16 @@ Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX", then 
 Exit status: 0 done, 2 bad input (one line on stderr), 3 anything else (missing matplotlib, a write
 error; one line on stderr).
 """
-import json
 import sys
 
-from plot_common import run_main, BadInput, die, fmt, median, num, save_atomic, write_text_atomic
+from plot_common import read_json, run_main, BadInput, die, fmt, median, num, save_atomic, write_text_atomic
 
 STATE_STYLE = {"complete": ("o", "tab:blue"), "pruned": ("x", "tab:orange"), "failed": ("v", "tab:red"),
                "running": ("s", "0.6")}
 
 
 def load(path):
-    try:
-        with open(path, "rb") as f:
-            r = json.loads(f.read().decode("utf-8"))
-    except OSError as e:
-        raise BadInput("%s: %s" % (path, e.strerror))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadInput("%s: not JSON (%s)" % (path, e))
+    r = read_json(path)
     ok = isinstance(r, dict) and all(isinstance(r.get(k), list) for k in ("trials", "top", "seed_winners"))
     if ok:
         ok = all(isinstance(t, dict) and isinstance(t.get("number"), int) and isinstance(t.get("state"), str)
