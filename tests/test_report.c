@@ -20,15 +20,6 @@ static void run(const char *fmt, const char *a, const char *b) {
     cli_latbench(&R, NULL, args);
 }
 
-static void write_file(const char *dir, const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* One trial of an EQ/ST net (runs on both sizes) or of an FL net (skipped on 16x16). */
 #define TRIAL(T, VAL, L8, L16)                                                                                   \
     "{\"trial\": " #T ", \"val_loss\": " #VAL ", \"train_loss\": 0.9, \"best_epoch\": 10, \"epochs\": 20, "       \
@@ -184,7 +175,7 @@ static void assert_no_temporaries(const char *dir) {
 static void report_fresh(char *dir, size_t len, const char *name, const char *results) {
     snprintf(dir, len, "%s/%s", tmp, name);
     assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", results);
+    test_write_file(dir, "results.json", results);
     run("report %s/results.json", dir, NULL);
     if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
 }
@@ -293,7 +284,7 @@ static void test_regression_per_mu(void **s) {
     char *plain = strdup(RESULTS_REGRESSION);
     assert_non_null(plain);
     for (char *p; (p = strstr(plain, "\"per_mu\""));) memcpy(p, "\"per_xx\"", 8);
-    write_file(dir, "results.json", plain);
+    test_write_file(dir, "results.json", plain);
     free(plain);
     run("report %s/results.json", dir, NULL);
     if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
@@ -305,7 +296,7 @@ static void test_regression_per_mu(void **s) {
 }
 
 static void expect_bad(const char *file, const char *text, const char *needle) {
-    if (text) write_file(tmp, file, text);
+    if (text) test_write_file(tmp, file, text);
     run("report %s/%s", tmp, file);
     if (R.status != 2 || R.lines != 1) fail_msg("%s: exit %d, %d lines:\n%s", file, R.status, R.lines, R.out);
     if (!strstr(R.out, needle)) fail_msg("%s: expected '%s' in: %s", file, needle, R.out);

@@ -23,15 +23,6 @@ static void run(const char *fmt, const char *a, const char *b) {
     cli_latbench(&R, NULL, args);
 }
 
-static void write_file(const char *dir, const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* Whether the plotting interpreter has numpy and matplotlib; a NOTE when not. */
 static bool have_python(const char *test) {
     static int known = -1;
@@ -142,9 +133,9 @@ static void test_dataset_bad_input(void **s) {
     snprintf(dir, sizeof dir, "%s/neither", tmp);
     assert_int_equal(mkdir(dir, 0755), 0);
     expect_bad(dir, "neither a dataset directory (no meta.json) nor a results directory");
-    write_file(dir, "meta.json", "{\"format\": \"latbench-dataset-1\", \"task\": \"count\", \"lattice\": [8,");
+    test_write_file(dir, "meta.json", "{\"format\": \"latbench-dataset-1\", \"task\": \"count\", \"lattice\": [8,");
     expect_bad(dir, "meta.json: not JSON");
-    write_file(dir, "meta.json", "{\"format\": \"other\", \"task\": \"count\", \"lattice\": [8, 4], \"count\": 4}");
+    test_write_file(dir, "meta.json", "{\"format\": \"other\", \"task\": \"count\", \"lattice\": [8, 4], \"count\": 4}");
     expect_bad(dir, "not a latbench dataset's meta.json");
     /* A real meta.json with a truncated y.npy: refused by the plotting script, still one line. */
     snprintf(dir, sizeof dir, "%s/trunc", tmp);
@@ -189,7 +180,7 @@ static void test_search_report(void **s) {
     }
     snprintf(dir, sizeof dir, "%s/search-written", tmp);
     assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", SEARCH_RESULTS);
+    test_write_file(dir, "results.json", SEARCH_RESULTS);
     if (py) {
         run("report %s/results.json", dir, NULL);
         if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
@@ -201,7 +192,7 @@ static void test_search_report(void **s) {
         assert_has(t, "| 2 | 0 | 4 | 900 | 1.50 | top-2.spec |");
         assert_has(t, "| task3-eq2 | 600 |");
     }
-    write_file(dir, "results.json", "{\"task\": \"count\", \"trials\": [{\"number\": 0, \"state\": \"complete\"}]}");
+    test_write_file(dir, "results.json", "{\"task\": \"count\", \"trials\": [{\"number\": 0, \"state\": \"complete\"}]}");
     expect_bad(dir, "not a latbench search results.json");
 }
 
@@ -221,7 +212,7 @@ static void test_train_mu_study(void **s) {
     char dir[256];
     snprintf(dir, sizeof dir, "%s/train-mu", tmp);
     assert_int_equal(mkdir(dir, 0755), 0);
-    write_file(dir, "results.json", RESULTS_TRAIN_MU);
+    test_write_file(dir, "results.json", RESULTS_TRAIN_MU);
     if (!have_python("test_train_mu_study")) return;
     run("report %s", dir, NULL);
     if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);

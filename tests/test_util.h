@@ -69,6 +69,16 @@ static inline int cli_emulated(void) {
         }                                                                                            \
     } while (0)
 
+/* Writes text to dir/name (asserting every step). */
+static inline void test_write_file(const char *dir, const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Runs "[env ENV] BIN ARGS" through cli_sh (env: VAR=value assignments, or NULL). */
 static inline void cli_latbench(cli_result *r, const char *env, const char *args) {
     char cmd[4000];
