@@ -231,6 +231,43 @@ static void test_generate_failing_rank(void **state) {
     assert_int_not_equal(R.status, 0);
 }
 
+/* A plain experiment (the generalization study: 3 nets x 2 trials of 2 epochs on 100 samples, 3 test
+ * lattices of 13) whose 4 datasets are made inside the run: with 2 ranks every rank samples a share of
+ * each one (tools/mpi/gendata_ranks.c, generate's own path) and rank 0 writes it, so the datasets and
+ * results.json are the bytes of the 1-rank run's.  A dataset of other settings in the way is refused
+ * on rank 0, naming it, and nothing is written.  ~4-6 s in release. */
+#define PLAIN "experiment regression --quick --trials 2 --epochs 2 --train-count 100 --test-count 13 --therm 8 " \
+              "--threads 1 --seed 7 --quiet"
+static void test_experiment_generates_over_ranks(void **state) {
+    if (!mpi_ready("experiment generating its datasets over ranks")) return;
+    run_cmd(0, "LATBENCH_SHARE=/nonexistent", PLAIN " --out e1", NULL);
+    assert_int_equal(R.status, 0);
+    run_cmd(2, "LATBENCH_SHARE=/nonexistent", PLAIN " --out e2", NULL);
+    assert_int_equal(R.status, 0);
+    assert_true(same_file("e1/results.json", "e2/results.json"));
+    char cmd[600], names[4][80];
+    snprintf(cmd, sizeof cmd, "cd %s/e1/data && ls -d */ | tr -d / | tr '\\n' ' '", tmp);
+    cli_sh(&R, cmd);
+    int n = sscanf(R.out, "%79s %79s %79s %79s", names[0], names[1], names[2], names[3]);
+    assert_int_equal(n, 4); /* the training set and the 3 test lattices */
+    for (int k = 0; k < n; k++) {
+        char a[100], b[100];
+        snprintf(a, sizeof a, "e1/data/%.79s", names[k]), snprintf(b, sizeof b, "e2/data/%.79s", names[k]);
+        assert_true(same_dataset(a, b));
+    }
+    /* the training set's meta.json says another thermalization: rank 0 refuses it before any work */
+    snprintf(cmd, sizeof cmd, "cd %s && mkdir e3 && cp -r e1/data e3/ && sed -i 's/\"therm\": 8,/\"therm\": 9,/' e3/data/train-*/meta.json "
+             "&& grep -q '\"therm\": 9' e3/data/train-*/meta.json", tmp);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 0);
+    run_cmd(2, "LATBENCH_SHARE=/nonexistent", PLAIN " --out e3", NULL);
+    assert_int_not_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "failed on rank 0 of 2 (host "));
+    assert_non_null(strstr(R.out, "its therm is 9, not 8"));
+    snprintf(cmd, sizeof cmd, "%s/e3/results.json", tmp);
+    assert_int_not_equal(access(cmd, F_OK), 0);
+}
+
 /* bench */
 
 /* The smallest bench that times one kernel: one pass of one small conv, one thread, 3 repetitions. */
@@ -413,6 +450,7 @@ int main(void) {
         cmocka_unit_test(test_generate_ranks_same_bytes),
         cmocka_unit_test(test_observe_ranks_same_table),
         cmocka_unit_test(test_generate_failing_rank),
+        cmocka_unit_test(test_experiment_generates_over_ranks),
         cmocka_unit_test(test_bench_two_ranks_one_json),
         cmocka_unit_test(test_info_rank_slice),
         cmocka_unit_test(test_search_ranks),

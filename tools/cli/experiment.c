@@ -180,14 +180,17 @@ static int finish(const exp_run *x, json_t *top, const exp_times *t) {
     return 0;
 }
 
-/* The datasets: rank 0 generates (or reuses) them, then the other ranks of an MPI run reuse them. */
+/* The datasets, generated (or reused) and loaded; in an MPI run every rank samples a share of each
+ * one to make and rank 0 writes it (exp_prepare_data).  A failure there ends the whole run: rank 0
+ * names its own (the other ranks wait for it to end them), any other rank its own. */
 static bool prepare(const exp_run *x, nn_dataset *ds, char *err, size_t errlen) {
     const ranks_ctx *rk = ranks_world();
-    bool ok = rk->rank != 0 || exp_prepare_data(x, ds, err, errlen);
-    if (rk->size == 1) return ok;
-    if (!ok) ranks_abort("experiment", err);
+    err[0] = 0;
+    if (exp_prepare_data(x, ds, err, errlen)) return true;
+    if (rk->size == 1) return false;
+    if (*err || rk->rank == 0) ranks_abort("experiment", *err ? err : "preparing the datasets");
     ranks_barrier();
-    return rk->rank == 0 || exp_prepare_data(x, ds, err, errlen);
+    return false;
 }
 
 /* The study's architectures into jarchs (an MPI run of several ranks: planned, then spread over the

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "tools/experiment/experiment.h"
+#include "tools/mpi/gendata_ranks.h"
+#include "tools/mpi/ranks.h"
 #include "tools/timing/timing.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/train.h"
@@ -41,17 +43,22 @@ static bool is_dir(const char *p) {
 }
 
 /* Generates a dataset in process (lib/lattice/gendata.h); the summary `latbench generate` prints
- * goes to PATH.log. */
-static bool generate(const lat_gen_settings *s, const char *path, char *err, size_t errlen) {
-    char log[4400], e[900];
+ * goes to PATH.log.  ranks: collective, every rank of the MPI run samples a share and rank 0 writes
+ * the dataset and its log (tools/mpi/gendata_ranks.h); then false on every rank alike, the reason in
+ * err on rank 0 (elsewhere empty). */
+static bool generate(const lat_gen_settings *s, const char *path, bool ranks, char *err, size_t errlen) {
+    const bool writer = !ranks || ranks_world()->rank == 0;
+    char log[4400], e[900] = "";
     snprintf(log, sizeof log, "%.4380s.log", path);
-    FILE *f = fopen(log, "w");
-    if (!f) return snprintf(err, errlen, "cannot write %.900s", log), false;
+    FILE *f = writer ? fopen(log, "w") : NULL;
+    if (writer && !f) snprintf(e, sizeof e, "cannot write %.800s", log);
+    /* every rank learns whether rank 0 can write the log before any samples */
+    if (!(ranks ? ranks_all_ok(!writer || f) : f != NULL)) return snprintf(err, errlen, "%s", e), false;
     lat_gendata g = {0};
-    bool ok = lat_gendata_write(s, &g, e, sizeof e);
-    if (ok) lat_gendata_print(f, path, &g);
-    if (fclose(f) != 0 && ok) ok = false, snprintf(e, sizeof e, "cannot write %.800s", log);
-    if (!ok) snprintf(err, errlen, "generate: %s", e);
+    bool ok = ranks ? ranks_gendata_write(s, NULL, &g, e, sizeof e) : lat_gendata_write(s, &g, e, sizeof e);
+    if (ok && f) lat_gendata_print(f, path, &g);
+    if (f && fclose(f) != 0 && ok) ok = false, snprintf(e, sizeof e, "cannot write %.800s", log);
+    if (!ok) snprintf(err, errlen, *e ? "generate: %s" : "%s", e);
     lat_gendata_free(&g);
     return ok;
 }
@@ -92,44 +99,61 @@ static bool dataset_matches(const char *dir, const char *task, int nt, int nx, l
     return ok;
 }
 
-bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen) {
+/* exp_make_dataset; ranks: collective (exp_prepare_data of an MPI run): rank 0 decides whether the
+ * dataset is reused and says so, every rank samples a share of one to make; false on every rank
+ * alike, the reason in err on rank 0 (elsewhere empty, or the rank's own failure). */
+static bool make_dataset(const exp_run *x, int k, bool ranks, char *name, size_t namelen, char *err, size_t errlen) {
     const exp_def *E = x->E;
     const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
     const long count = k == 0 ? (x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count)
                               : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
     const uint64_t dseed = x->seed + 1000 + (uint64_t)k;
+    const bool lead = !ranks || ranks_world()->rank == 0; /* decides and prints */
     int nt, nx;
     if (!lat_parse_lattice(lat, &nt, &nx, err, errlen)) return false;
     const lat_gen_settings *def = k == 0 ? &E->train : &E->test;
     lat_gen_settings s = lat_gen_settings_defaults();
     s.task = E->task, s.points = def->points, s.eta = def->eta, s.mu = def->mu, s.lambda = def->lambda;
     s.worms = def->worms, s.lattice = lat, s.count = count, s.seed = dseed, s.therm = x->therm, s.chains = x->chains;
-    s.progress = (int)x->progress;
+    /* another rank's progress would interleave with rank 0's on the terminal */
+    s.progress = lead ? (int)x->progress : (int)OPTS_PROGRESS_NONE;
     char settings[1024], path[4400], why[256];
     if (!lat_gen_settings_text(&s, E->name_order, settings, sizeof settings))
         return snprintf(err, errlen, "dataset settings too long"), false;
     snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
     snprintf(path, sizeof path, "%s/data/%s", x->out, name);
-    if (is_dir(path)) {
-        if (!dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why))
-            return snprintf(err, errlen, "%.600s exists but was not generated with this run's settings (%s): remove it",
-                            path, why),
-                   false;
-        printf("data %s: reused (its meta.json records this run's settings)\n", name);
+    enum { MAKE, REUSE, REFUSE };
+    int state = MAKE;
+    if (lead && is_dir(path))
+        state = dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why) ? REUSE : REFUSE;
+    if (ranks) state = ranks_bcast_int(state);
+    if (state == REFUSE && !lead) return err[0] = 0, false;
+    if (state == REFUSE)
+        return snprintf(err, errlen, "%.600s exists but was not generated with this run's settings (%s): remove it", path, why),
+               false;
+    if (state == REUSE) {
+        if (lead) printf("data %s: reused (its meta.json records this run's settings)\n", name);
         return true;
     }
     double g0 = timing_now();
     s.threads = x->threads, s.out = path;
-    if (!generate(&s, path, err, errlen)) {
+    if (!generate(&s, path, ranks, err, errlen)) {
         /* another process sharing x->out (a second search on one study) may have made it first */
-        if (!is_dir(path) || !dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why))
-            return false;
-        printf("data %s: made by another process meanwhile, reused\n", name);
+        int made = lead && is_dir(path) && dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why);
+        if (ranks) made = ranks_bcast_int(made);
+        if (!made) return false;
+        if (lead) printf("data %s: made by another process meanwhile, reused\n", name);
         return true;
     }
-    printf("data %s: generated in %.1f s (%s)\n", name, timing_now() - g0, settings);
+    /* a rank on a host of its own (no shared file system) makes its own copy: the same bytes */
+    if (!lead && !is_dir(path) && !generate(&s, path, false, err, errlen)) return false;
+    if (lead) printf("data %s: generated in %.1f s (%s)\n", name, timing_now() - g0, settings);
     fflush(stdout);
     return true;
+}
+
+bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen) {
+    return make_dataset(x, k, false, name, namelen, err, errlen);
 }
 
 /* The output directories and every dataset, generated (or reused) and loaded into ds. */
@@ -140,8 +164,9 @@ bool exp_prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen
         return snprintf(err, errlen, "cannot create %.900s", sub), false;
     snprintf(sub, sizeof sub, "%s/models", x->out);
     if (mkdir(sub, 0755) && !is_dir(sub)) return snprintf(err, errlen, "cannot create %.900s", sub), false;
+    const bool ranks = ranks_world()->size > 1;
     for (int k = 0; k <= x->n_tests; k++)
-        if (!exp_make_dataset(x, k, names[k], sizeof names[k], err, errlen)) return false;
+        if (!make_dataset(x, k, ranks, names[k], sizeof names[k], err, errlen)) return false;
     for (int k = 0; k <= x->n_tests; k++) {
         snprintf(sub, sizeof sub, "%s/data/%s", x->out, names[k]);
         if (!nn_dataset_load(sub, &ds[k], err, errlen)) return false;

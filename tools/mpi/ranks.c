@@ -244,6 +244,13 @@ bool ranks_all_ok(bool ok) {
     return ok;
 }
 
+int ranks_bcast_int(int v) {
+#ifdef LB_MPI
+    if (world.active) MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+#endif
+    return v;
+}
+
 /* search */
 bool ranks_send(int to, int tag, const void *buf, size_t len) {
 #ifdef LB_MPI

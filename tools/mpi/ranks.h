@@ -53,6 +53,8 @@ bool ranks_gather_bytes(const void *buf, size_t len, char **all, size_t *total, 
 void ranks_log_begin(void);
 /* Whether ok on every rank (collective; ok itself in a 1-rank run). */
 bool ranks_all_ok(bool ok);
+/* Rank 0's v on every rank (collective; v itself in a 1-rank run). */
+int ranks_bcast_int(int v);
 bool ranks_log_end(const char *path, char *err, size_t errlen);
 /* search */
 /* Point-to-point messages of a few bytes (a struct of this build: the ranks run the same binary on
