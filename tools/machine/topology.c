@@ -165,9 +165,15 @@ int machine_rank_slice(const int *cores, int n, int local_rank, int local_size, 
 
 /* Under mpirun with several ranks on this node: core_pu and core_pu2 narrowed to this rank's slice. */
 static void apply_rank_slice(machine_topology *t) {
-    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    t->local_rank = lr ? atoi(lr) : 0;
-    t->local_size = ls && atoi(ls) > 0 ? atoi(ls) : 1;
+    const ranks_ctx *rk = ranks_world();
+    if (rk->active) { /* MPI's own count of the ranks on this node (MPI_COMM_TYPE_SHARED): any launcher */
+        t->local_rank = rk->local_rank, t->local_size = rk->local_size;
+    } else { /* MPI not initialized (a build without it, a unit test): the launcher's variables */
+        const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (!lr || !ls) lr = getenv("MPI_LOCALRANKID"), ls = getenv("MPI_LOCALNRANKS"); /* MPICH, Intel MPI (Hydra) */
+        t->local_rank = lr && ls ? atoi(lr) : 0;
+        t->local_size = lr && ls && atoi(ls) > 0 ? atoi(ls) : 1;
+    }
     t->slice[0] = 0;
     t->slice_unpinned = false;
     if (t->local_size <= 1) return;

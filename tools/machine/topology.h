@@ -50,8 +50,9 @@ typedef struct {
     int n_core_pu;
     int core_pu[MACHINE_TOPO_MAX_CORES];
     int core_pu2[MACHINE_TOPO_MAX_CORES];
-    /* The ranks of an MPI run that share this node (Open MPI's OMPI_COMM_WORLD_LOCAL_RANK and
-     * _LOCAL_SIZE; 0 of 1 without mpirun) and this rank's slice of the node's allowed cores
+    /* The ranks of an MPI run that share this node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED),
+     * ranks_world(); with MPI not initialized, the launcher's OMPI_COMM_WORLD_LOCAL_RANK/_LOCAL_SIZE or
+     * MPI_LOCALRANKID/MPI_LOCALNRANKS; 0 of 1 without a launcher) and this rank's slice of the node's allowed cores
      * (machine_rank_slice): core_pu, core_pu2, n_core_pu and allowed_cores then hold the slice alone. */
     int local_rank, local_size;
     bool launcher_bound;        /* the affinity mask was narrower than the allowed set (mpirun --bind-to, taskset) */

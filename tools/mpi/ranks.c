@@ -9,7 +9,7 @@
 #include <mpi.h>
 #endif
 
-static ranks_ctx world = {.rank = 0, .size = 1, .host = "?"};
+static ranks_ctx world = {.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .host = "?"};
 /* ranks_log_begin: the real stderr (a dup of fd 2) and the rank's log file while fd 2 is the log */
 static int real_stderr = -1;
 static FILE *rank_log;
@@ -30,8 +30,17 @@ bool ranks_built(char *buf, size_t len) {
 #endif
 }
 
-bool ranks_init(int *argc, char ***argv, char *err, size_t errlen) {
+int ranks_launcher_size(void) {
     const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!n) n = getenv("PMI_SIZE");
+    if (!n && getenv("PMIX_RANK")) n = getenv("SLURM_STEP_NUM_TASKS");
+    if (!n) return 0;
+    const int v = atoi(n);
+    return v > 0 ? v : 1;
+}
+
+bool ranks_init(int *argc, char ***argv, char *err, size_t errlen) {
+    const int n = ranks_launcher_size();
     if (gethostname(world.host, sizeof world.host) != 0) snprintf(world.host, sizeof world.host, "?");
     world.host[sizeof world.host - 1] = 0;
     if (!n) return true;
@@ -39,12 +48,19 @@ bool ranks_init(int *argc, char ***argv, char *err, size_t errlen) {
     if (MPI_Init(argc, argv) != MPI_SUCCESS) return snprintf(err, errlen, "MPI_Init failed"), false;
     MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+    /* the ranks sharing this node, from MPI itself (MPI-3): no launcher's environment variables */
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_rank(node, &world.local_rank);
+        MPI_Comm_size(node, &world.local_size);
+        MPI_Comm_free(&node);
+    }
     world.active = true;
     return true;
 #else
-    if (atoi(n) <= 1) return true;
-    snprintf(err, errlen, "started by mpirun with %s ranks, but this latbench is built without MPI (make MPI=0 or no "
-             "mpicc): each rank would be a whole run; rebuild with Open MPI or run it without mpirun", n);
+    if (n <= 1) return true;
+    snprintf(err, errlen, "started by an MPI launcher with %d ranks, but this latbench is built without MPI (make MPI=0 "
+             "or no mpicc): each rank would be a whole run; rebuild with Open MPI or run it without mpirun", n);
     return false;
 #endif
 }

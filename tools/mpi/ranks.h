@@ -9,15 +9,22 @@
 
 typedef struct {
     int rank, size;  /* this process's rank and the run's rank count (1 without mpirun) */
+    /* this rank among the ranks on its node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED): any MPI-3
+     * launcher; 0 of 1 when MPI is not active) */
+    int local_rank, local_size;
     bool active;     /* MPI initialized (launched by mpirun with this build's MPI) */
     char host[64];   /* this rank's host name, for messages */
 } ranks_ctx;
 
 /* Whether MPI is built in (LB_MPI), and its library's name and version into buf. */
 bool ranks_built(char *buf, size_t len);
-/* MPI_Init when launched by mpirun (OMPI_COMM_WORLD_SIZE set), else a 1-rank context. false with a
- * line in err: mpirun started a build without MPI (each process would be a whole run). */
+/* MPI_Init when launched by an MPI launcher (ranks_launcher_size), else a 1-rank context. false with
+ * a line in err: a launcher started a build without MPI (each process would be a whole run). */
 bool ranks_init(int *argc, char ***argv, char *err, size_t errlen);
+/* The rank count a launcher announces in the environment: Open MPI's mpirun (OMPI_COMM_WORLD_SIZE),
+ * MPICH's and Intel MPI's Hydra or srun --mpi=pmi2 (PMI_SIZE), srun --mpi=pmix (PMIX_RANK with
+ * SLURM_STEP_NUM_TASKS); 0 when none launched this process. */
+int ranks_launcher_size(void);
 /* The context (ranks_init first; without it: rank 0 of 1). */
 const ranks_ctx *ranks_world(void);
 /* MPI_Finalize when it was initialized. */
