@@ -73,7 +73,10 @@ typedef struct {
  * meta.json records those settings (also when another process made it meanwhile). */
 bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen);
 /* The output directories and every dataset (0: training, k >= 1: test lattice k-1), generated or
- * reused, loaded into ds[0..x->n_tests]. */
+ * reused, loaded into ds[0..x->n_tests].  In an MPI run of several ranks it is collective: rank 0
+ * decides each dataset's reuse, every rank samples a share of one to make (tools/mpi/gendata_ranks.h)
+ * and rank 0 writes it; a failure is rank 0's to report when err is empty on another rank.
+ * exp_make_dataset is one process's (search: rank 0 first, then the others reuse). */
 bool exp_prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen);
 
 /* How one architecture is trained: on train (NULL: ds[0]), with the translation augmentation,
