@@ -10,7 +10,9 @@
  * `mpirun latbench search`: -n 2 and -n 3 (ASan: -n 2 only) runs of a tiny search (count, 300
  * samples, 3 epochs, 1 thread) hold exactly their trials, numbered without gaps; the top-K spec files
  * load; a study resumes with another rank count; a failing rank ends the run, naming itself, and
- * leaves a valid study and no spec files. About 10 s in release. */
+ * leaves a valid study and no spec files. About 10 s in release.
+ * A plain experiment that makes its 4 datasets inside the run, 1 rank vs `mpirun -n 2`: results.json and
+ * every dataset the same bytes; a dataset of other settings in the way refused on rank 0 (~4-6 s). */
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
