@@ -1,12 +1,13 @@
-/* latbench report RESULTS.json|DIR [--out DIR]: plots (PNG) of an experiment's results.json (the file
- * `latbench experiment` writes: test loss against lattice size per architecture, test loss against
- * mu, the seed-style summary table, the label distributions of the datasets it names), of a benchmark result (`latbench bench` JSON: ours vs oneDNN
- * per layer, roofline, pipelines vs PyTorch), of a search's results.json (`latbench search`: best
- * loss against trials, time per trial, top trials beside the seed's winners) or of a dataset
- * directory (meta.json, x.npy, y.npy: the label distributions).  A directory holding results.json
- * stands for that file.  Drawing is done by tools/report/plot_experiment.py, plot_bench.py,
- * plot_search.py or plot_dataset.py under /usr/bin/python3 (matplotlib, numpy); this command checks
- * the input, finds the script and runs it.
+/* latbench report RESULTS.json|DIR [--out DIR]: plots (PNG) of an experiment's results.json (the
+ * file `latbench experiment` writes: test loss against lattice size per architecture, test loss
+ * against mu, the seed-style summary table, the label distributions of the datasets it names), of a
+ * benchmark result (`latbench bench` JSON: ours vs oneDNN per layer, roofline, pipelines vs
+ * PyTorch), of a search's results.json (`latbench search`: best loss against trials, time per
+ * trial, top trials beside the seed's winners) or of a dataset directory (meta.json, x.npy, y.npy:
+ * the label distributions).  A directory holding results.json stands for that file.  Drawing is
+ * done by tools/report/plot_experiment.py, plot_bench.py, plot_search.py or plot_dataset.py under
+ * /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds the script and runs
+ * it.
  *
  * Finding a script, first match wins:
  *   1. $LATBENCH_SHARE/tools/report/<script>  (LATBENCH_SHARE: the source tree root; an error if
