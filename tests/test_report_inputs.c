@@ -3,9 +3,12 @@
  * per-label table; a search output (a tiny `latbench search`, and a written results.json with pruned
  * trials) gives the best-loss/time plot and the top-K table beside the seed's winners; a --train-mu
  * study's results.json gives the loss-vs-mu plot and the training range against the test range;
+ * an experiment's report draws the datasets its results.json names (a tiny regression experiment:
+ * each one's label figure and table, linked from report_table.md; removed ones a note, exit 0);
  * a damaged meta.json or .npy and a directory of neither kind give one line and exit 2.  Without
  * /usr/bin/python3 + numpy + matplotlib each test says so (NOTE) and checks only the bad-input lines.
  * Under an emulator (LATBENCH_RUNNER) the search runs 2 trials instead of 3. */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,12 +227,99 @@ static void test_train_mu_study(void **s) {
     assert_null(strstr(t, "0.90..1.05")); /* not the task's fixed training range */
 }
 
+/* An experiment's datasets: results.json names each one (role, lattice, its directory relative to the
+ * output, its generate arguments), the report draws each one's labels and links them; a removed
+ * dataset is a note (exit 0), a "datasets" entry that is not one is bad input. */
+static void test_experiment_datasets(void **s) {
+    (void)s;
+    SKIP_WORKFLOW_UNDER_EMULATION("test_experiment_datasets");
+    char dir[160], args[1024], path[600], moved[600];
+    snprintf(dir, sizeof dir, "%s/exp", tmp);
+    snprintf(args, sizeof args, "experiment regression --quick --trials 1 --epochs 1 --train-count 100 --test-count 13 "
+             "--therm 8 --threads 1 --seed 5 --quiet --out %s", dir);
+    cli_latbench(&R, "LATBENCH_SHARE=/nonexistent", args); /* its own report skipped: drawn below */
+    if (R.status) fail_msg("experiment: exit %d:\n%s", R.status, R.out);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    json_t *r = json_load_file(path, 0, NULL), *d;
+    assert_non_null(r);
+    json_t *sets = json_object_get(r, "datasets");
+    assert_int_equal(json_array_size(sets), 4); /* train 60x4; test 60x4, 50x2, 100x5 (quick) */
+    char names[4][64];
+    size_t i;
+    json_array_foreach(sets, i, d) {
+        const char *role = json_string_value(json_object_get(d, "role")), *rel = json_string_value(json_object_get(d, "dir"));
+        const char *set = json_string_value(json_object_get(d, "settings"));
+        assert_non_null(role), assert_non_null(rel), assert_non_null(set);
+        assert_string_equal(role, i ? "test" : "train");
+        if (strncmp(rel, i ? "data/test-" : "data/train-60x4-100-", i ? 10 : 20)) fail_msg("dir %s", rel);
+        snprintf(names[i], sizeof names[i], "%s", rel + 5);
+        snprintf(path, sizeof path, "%s/%s/meta.json", dir, rel); /* the directory the run made */
+        assert_int_equal(access(path, F_OK), 0);
+        assert_has(set, "--task regression ");
+        assert_has(set, i ? "--count 13 --seed 100" : "--count 100 --seed 1005");
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(sets, 2), "lattice")), "50x2");
+    json_decref(r);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    char *text = test_slurp(path, NULL);
+    assert_non_null(text);
+    assert_null(strstr(text, tmp)); /* no absolute path: the same bytes wherever the output lies */
+    free(text);
+    if (!have_python("test_experiment_datasets")) return;
+    run("report %s", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    char want[300];
+    for (int k = 0; k < 4; k++) {
+        snprintf(want, sizeof want, "report_dataset_%.63s_labels.png", names[k]);
+        assert_png(dir, want);
+        snprintf(want, sizeof want, "report_dataset_%.63s_table.md", names[k]);
+        assert_has(read_text(dir, want), k ? ", 13 samples" : "task regression on 60x4, 100 samples");
+    }
+    const char *t = read_text(dir, "report_table.md");
+    assert_has(t, "## Datasets");
+    for (int k = 0; k < 4; k++) {
+        snprintf(want, sizeof want, "[figure](report_dataset_%.63s_labels.png), [table](report_dataset_%.63s_table.md)",
+                 names[k], names[k]);
+        assert_has(t, want);
+    }
+    /* one test set removed: the rest drawn, one note naming it, its row says so */
+    snprintf(path, sizeof path, "%s/data/%s", dir, names[2]);
+    snprintf(moved, sizeof moved, "%s/moved-%s", tmp, names[2]);
+    assert_int_equal(rename(path, moved), 0);
+    run("report %s", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    snprintf(want, sizeof want, "note: dataset missing (removed?): data/%s; its label figure not drawn\n", names[2]);
+    assert_has(R.out, want);
+    snprintf(want, sizeof want, "| test | 50x2 | — | `data/%s` | missing |", names[2]);
+    assert_has(read_text(dir, "report_table.md"), want);
+    /* every dataset gone: still a report, one note line */
+    snprintf(args, sizeof args, "rm -rf %s/data", dir);
+    cli_sh(&R, args);
+    run("report %s", dir, NULL);
+    if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+    assert_has(R.out, "note: datasets missing (removed?): data/train-60x4-100-");
+    assert_png(dir, "report_loss_vs_lattice.png");
+    /* a "datasets" entry outside the output, or not an entry: one line, exit 2 */
+    snprintf(dir, sizeof dir, "%s/exp-bad", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    static const char *const BAD =
+        "{\"task\": \"regression\", \"train_lattice\": \"60x4\", \"test_lattices\": [\"60x4\"],\n"
+        " \"archs\": [{\"arch\": \"task1-eq\", \"trials\": [], \"summary\": {}}], \"datasets\": %s}\n";
+    snprintf(args, sizeof args, BAD, "[{\"role\": \"train\"}]");
+    test_write_file(dir, "results.json", args);
+    expect_bad(dir, "a \"datasets\" entry lacks role/dir");
+    snprintf(args, sizeof args, BAD, "[{\"role\": \"train\", \"dir\": \"../../etc\"}]");
+    test_write_file(dir, "results.json", args);
+    expect_bad(dir, "a \"datasets\" entry lacks role or a relative dir inside the output");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dataset_label_distributions),
         cmocka_unit_test(test_dataset_bad_input),
         cmocka_unit_test(test_search_report),
         cmocka_unit_test(test_train_mu_study),
+        cmocka_unit_test(test_experiment_datasets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -160,6 +160,10 @@ def main():
     # ---- report: an experiment's results.json and a benchmark result ----
     seed("report", "experiment", json.dumps({"task": "regression", "train_lattice": "8x8", "test_lattices": ["8x8", "16x16"],
                                              "archs": [{"arch": "task1-eq", "trials": [], "summary": {}}]}))
+    seed("report", "experiment_datasets", json.dumps({"task": "count", "train_lattice": "8x8", "test_lattices": ["8x8"],
+        "archs": [{"arch": "task3-eq1", "trials": [], "summary": {}}],
+        "datasets": [{"role": "train", "lattice": "8x8", "dir": "data/train-8x8-100-0123abcd", "settings": "--task count"},
+                     {"role": "test", "dir": 3}]}))
     seed("report", "bench", json.dumps(lb))
     seed("report", "arch_lacks_summary", '{"task": "t", "train_lattice": "8x8", "test_lattices": ["8x8"], "archs": [{"arch": "a", "trials": []}]}')
     seed("report", "array", "[1, 2]")

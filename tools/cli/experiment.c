@@ -238,9 +238,9 @@ int cmd_experiment(int argc, char **argv) {
     /* rank 0 alone writes results.json */
     if (ok && ranks_world()->rank != 0) rc = 0, json_decref(jarchs);
     else {
-        json_t *top = ok ? exp_results_json(&x, ds[0].n, nv, jarchs, &t) : NULL;
+        json_t *top = ok ? exp_results_json(&x, ds[0].n, nv, jarchs, &t, err, sizeof err) : (json_decref(jarchs), NULL);
         if (top && x.target > 0) json_object_set_new(top, "target", json_real(x.target));
-        rc = ok ? finish(&x, top, &t) : (json_decref(jarchs), fail(err));
+        rc = top ? finish(&x, top, &t) : fail(err);
     }
     for (int k = 0; k <= x.n_tests; k++) nn_dataset_free(&ds[k]);
     return rc;

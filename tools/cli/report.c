@@ -1,12 +1,13 @@
-/* latbench report RESULTS.json|DIR [--out DIR]: plots (PNG) of an experiment's results.json (the file
- * `latbench experiment` writes: test loss against lattice size per architecture, test loss against
- * mu, the seed-style summary table), of a benchmark result (`latbench bench` JSON: ours vs oneDNN
- * per layer, roofline, pipelines vs PyTorch), of a search's results.json (`latbench search`: best
- * loss against trials, time per trial, top trials beside the seed's winners) or of a dataset
- * directory (meta.json, x.npy, y.npy: the label distributions).  A directory holding results.json
- * stands for that file.  Drawing is done by tools/report/plot_experiment.py, plot_bench.py,
- * plot_search.py or plot_dataset.py under /usr/bin/python3 (matplotlib, numpy); this command checks
- * the input, finds the script and runs it.
+/* latbench report RESULTS.json|DIR [--out DIR]: plots (PNG) of an experiment's results.json (the
+ * file `latbench experiment` writes: test loss against lattice size per architecture, test loss
+ * against mu, the seed-style summary table, the label distributions of the datasets it names), of a
+ * benchmark result (`latbench bench` JSON: ours vs oneDNN per layer, roofline, pipelines vs
+ * PyTorch), of a search's results.json (`latbench search`: best loss against trials, time per
+ * trial, top trials beside the seed's winners) or of a dataset directory (meta.json, x.npy, y.npy:
+ * the label distributions).  A directory holding results.json stands for that file.  Drawing is
+ * done by tools/report/plot_experiment.py, plot_bench.py, plot_search.py or plot_dataset.py under
+ * /usr/bin/python3 (matplotlib, numpy); this command checks the input, finds the script and runs
+ * it.
  *
  * Finding a script, first match wins:
  *   1. $LATBENCH_SHARE/tools/report/<script>  (LATBENCH_SHARE: the source tree root; an error if
@@ -105,6 +106,12 @@ static const char *experiment_why(json_t *root) {
         if (!json_is_string(json_object_get(a, "arch")) || !json_is_array(json_object_get(a, "trials")) ||
             !json_is_object(json_object_get(a, "summary")))
             return "an \"archs\" entry lacks arch/trials/summary";
+    }
+    json_t *data = json_object_get(root, "datasets"), *d; /* absent in runs written before it was recorded */
+    if (data && !json_is_array(data)) return "\"datasets\" is not a list";
+    json_array_foreach(data, i, d) {
+        if (!json_is_string(json_object_get(d, "role")) || !json_is_string(json_object_get(d, "dir")))
+            return "a \"datasets\" entry lacks role/dir";
     }
     return NULL;
 }
@@ -245,13 +252,15 @@ static void usage(void) {
     printf("usage: latbench report RESULTS.json|DIR [--out DIR]\n"
            "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
            "  per architecture, test loss vs mu (per-point losses; a --train-mu study shades its training range and\n"
-           "  marks the onset), and the summary table (PNG and markdown); of a benchmark result (`latbench bench`\n"
-           "  JSON): ours vs oneDNN per layer, a roofline under the measured FMA peak and memory bandwidth,\n"
-           "  pipelines vs PyTorch, and the tables behind them; of a search's results.json (`latbench search`):\n"
-           "  best loss against trials (pruned marked), time per trial, the top trials' parameter counts beside\n"
-           "  the seed's winners.  DIR: a dataset directory (`latbench generate`, an experiment's cache: meta.json,\n"
-           "  x.npy, y.npy): the label distributions per mu (regression, detect) or per lattice (count, log\n"
-           "  histogram) and a table of count/mean/std/min/max per label; or a directory holding results.json.\n"
+           "  marks the onset), the summary table (PNG and markdown) and the label distributions of each dataset\n"
+           "  its results.json names (report_dataset_<NAME>_*; a removed one is a note); of a benchmark result\n"
+           "  (`latbench bench` JSON): ours vs oneDNN per layer, a roofline under the measured FMA peak and memory\n"
+           "  bandwidth, pipelines vs PyTorch, and the tables behind them; of a search's results.json\n"
+           "  (`latbench search`): best loss against trials (pruned marked), time per trial, the top trials'\n"
+           "  parameter counts beside the seed's winners.  DIR: a dataset directory (`latbench generate`, an\n"
+           "  experiment's cache: meta.json, x.npy, y.npy): the label distributions per mu (regression, detect)\n"
+           "  or per lattice (count, log histogram) and a table of count/mean/std/min/max per label; or a\n"
+           "  directory holding results.json.\n"
            "  --out DIR defaults to the dataset directory or the directory of RESULTS.json.\n"
            "  Runs the scripts in tools/report/ with /usr/bin/python3 (matplotlib, numpy); they are found\n"
            "  through $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides\n"

@@ -99,28 +99,46 @@ static bool dataset_matches(const char *dir, const char *task, int nt, int nx, l
     return ok;
 }
 
+/* Dataset k's generator settings into s (the strings point into x's task), its `latbench generate`
+ * arguments into settings and its directory's name into name. */
+static bool dataset_settings(const exp_run *x, int k, lat_gen_settings *s, char *settings, size_t settingslen, char *name,
+                             size_t namelen, char *err, size_t errlen) {
+    const exp_def *E = x->E;
+    const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
+    const long count = k == 0 ? (x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count)
+                              : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
+    const lat_gen_settings *def = k == 0 ? &E->train : &E->test;
+    *s = lat_gen_settings_defaults();
+    s->task = E->task, s->points = def->points, s->eta = def->eta, s->mu = def->mu, s->lambda = def->lambda;
+    s->worms = def->worms, s->lattice = lat, s->count = count, s->seed = x->seed + 1000 + (uint64_t)k, s->therm = x->therm;
+    s->chains = x->chains, s->progress = (int)x->progress;
+    if (!lat_gen_settings_text(s, E->name_order, settings, settingslen))
+        return snprintf(err, errlen, "dataset settings too long"), false;
+    snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
+    return true;
+}
+
+bool exp_dataset_name(const exp_run *x, int k, char *name, size_t namelen, char *settings, size_t settingslen, char *err,
+                      size_t errlen) {
+    lat_gen_settings s;
+    return dataset_settings(x, k, &s, settings, settingslen, name, namelen, err, errlen);
+}
+
 /* exp_make_dataset; ranks: collective (exp_prepare_data of an MPI run): rank 0 decides whether the
  * dataset is reused and says so, every rank samples a share of one to make; false on every rank
  * alike, the reason in err on rank 0 (elsewhere empty, or the rank's own failure). */
 static bool make_dataset(const exp_run *x, int k, bool ranks, char *name, size_t namelen, char *err, size_t errlen) {
     const exp_def *E = x->E;
-    const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
-    const long count = k == 0 ? (x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count)
-                              : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
-    const uint64_t dseed = x->seed + 1000 + (uint64_t)k;
     const bool lead = !ranks || ranks_world()->rank == 0; /* decides and prints */
-    int nt, nx;
-    if (!lat_parse_lattice(lat, &nt, &nx, err, errlen)) return false;
-    const lat_gen_settings *def = k == 0 ? &E->train : &E->test;
-    lat_gen_settings s = lat_gen_settings_defaults();
-    s.task = E->task, s.points = def->points, s.eta = def->eta, s.mu = def->mu, s.lambda = def->lambda;
-    s.worms = def->worms, s.lattice = lat, s.count = count, s.seed = dseed, s.therm = x->therm, s.chains = x->chains;
-    /* another rank's progress would interleave with rank 0's on the terminal */
-    s.progress = lead ? (int)x->progress : (int)OPTS_PROGRESS_NONE;
+    lat_gen_settings s;
     char settings[1024], path[4400], why[256];
-    if (!lat_gen_settings_text(&s, E->name_order, settings, sizeof settings))
-        return snprintf(err, errlen, "dataset settings too long"), false;
-    snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
+    if (!dataset_settings(x, k, &s, settings, sizeof settings, name, namelen, err, errlen)) return false;
+    /* another rank's progress would interleave with rank 0's on the terminal */
+    if (!lead) s.progress = (int)OPTS_PROGRESS_NONE;
+    int nt, nx;
+    if (!lat_parse_lattice(s.lattice, &nt, &nx, err, errlen)) return false;
+    const long count = s.count;
+    const uint64_t dseed = s.seed;
     snprintf(path, sizeof path, "%s/data/%s", x->out, name);
     enum { MAKE, REUSE, REFUSE };
     int state = MAKE;

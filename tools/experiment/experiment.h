@@ -3,7 +3,8 @@
  * reused) and loaded, the trials of one architecture trained and evaluated on every test lattice,
  * and results.json written atomically.
  * Layout of the output directory: data/<name>/ (datasets, reused when their meta.json records the
- * run's settings), models/<arch>[-<tag>]-t<trial>.safetensors, results.json. */
+ * run's settings; results.json's "datasets" names them), models/<arch>[-<tag>]-t<trial>.safetensors,
+ * results.json. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
@@ -72,6 +73,10 @@ typedef struct {
  * by lattice, count and a hash of every setting it is generated with, and reused only when its
  * meta.json records those settings (also when another process made it meanwhile). */
 bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen);
+/* Dataset k's directory name (as exp_make_dataset names it) and its `latbench generate` arguments
+ * (settings; not --out, --threads or progress: the files do not depend on them). */
+bool exp_dataset_name(const exp_run *x, int k, char *name, size_t namelen, char *settings, size_t settingslen, char *err,
+                      size_t errlen);
 /* The output directories and every dataset (0: training, k >= 1: test lattice k-1), generated or
  * reused, loaded into ds[0..x->n_tests].  In an MPI run of several ranks it is collective: rank 0
  * decides each dataset's reuse, every rank samples a share of one to make (tools/mpi/gendata_ranks.h)
@@ -126,8 +131,10 @@ bool exp_spread_run(const exp_run *x, const nn_dataset *ds, exp_plan *p, json_t 
 /* The summary table's header line (stdout). */
 void exp_print_header(void);
 
-/* The top of results.json (task, settings, machine, seconds, archs: jarchs is taken over). */
-json_t *exp_results_json(const exp_run *x, long train_count, long n_val, json_t *jarchs, const exp_times *t);
+/* The top of results.json (task, settings, the datasets, machine, seconds, archs: jarchs is taken
+ * over); NULL with err filled when a dataset cannot be named. */
+json_t *exp_results_json(const exp_run *x, long train_count, long n_val, json_t *jarchs, const exp_times *t, char *err,
+                         size_t errlen);
 /* Writes top (taken over) as DIR/results.json atomically; its path into path. */
 bool exp_write_results(const exp_run *x, json_t *top, char *path, size_t pathlen, char *err, size_t errlen);
 

@@ -7,8 +7,28 @@
 #include "lib/io/outdir.h"
 #include "tools/machine/machine.h"
 
-json_t *exp_results_json(const exp_run *x, long train_count, long n_val, json_t *jarchs, const exp_times *t) {
+/* The datasets the run trained and tested on: role, lattice, directory relative to x->out (their
+ * names derive from their settings alone, so results.json stays the same bytes on any rank count)
+ * and the `latbench generate` arguments that make them again. */
+static json_t *datasets_json(const exp_run *x, char *err, size_t errlen) {
     const exp_def *E = x->E;
+    json_t *jd = json_array();
+    for (int k = 0; jd && k <= x->n_tests; k++) {
+        char name[64], settings[1024], dir[80];
+        if (!exp_dataset_name(x, k, name, sizeof name, settings, sizeof settings, err, errlen)) return json_decref(jd), NULL;
+        snprintf(dir, sizeof dir, "data/%s", name);
+        json_array_append_new(jd, json_pack("{s:s, s:s, s:s, s:s}", "role", k ? "test" : "train", "lattice",
+                                            k ? E->test_lattices[k - 1] : E->train_lattice, "dir", dir, "settings",
+                                            settings));
+    }
+    return jd;
+}
+
+json_t *exp_results_json(const exp_run *x, long train_count, long n_val, json_t *jarchs, const exp_times *t, char *err,
+                         size_t errlen) {
+    const exp_def *E = x->E;
+    json_t *jd = datasets_json(x, err, errlen);
+    if (!jd) return json_decref(jarchs), NULL;
     json_t *jl = json_array();
     for (int k = 1; k <= x->n_tests; k++) json_array_append_new(jl, json_string(E->test_lattices[k - 1]));
     json_t *top = json_pack("{s:s, s:b, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:f, s:f, s:f}, s:o}",
@@ -17,6 +37,7 @@ json_t *exp_results_json(const exp_run *x, long train_count, long n_val, json_t 
                             "trials", (json_int_t)x->trials, "epochs", (json_int_t)x->epochs, "patience",
                             (json_int_t)x->patience, "batch", (json_int_t)x->batch, "threads", (json_int_t)x->threads,
                             "seconds", "generation", t->gen, "training", t->train, "evaluation", t->eval, "archs", jarchs);
+    json_object_set_new(top, "datasets", jd);
     machine_info bm;
     machine_detect(&bm, &lb_dispatch_get()->cpu);
     json_object_set_new(top, "machine", json_pack("{s:s, s:s, s:i, s:s}", "cpu", bm.model, "slug", bm.slug, "cores",

@@ -12,6 +12,9 @@ Writes into OUTDIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX", th
                              the number of open worms K (log y), one panel per lattice size
   report_dataset_table.md    count, mean, std, min, max per label over the whole set, then per
                              (eta, mu) point
+An experiment's report (plot_experiment.py) draws each dataset its results.json names ("datasets")
+the same way, as report_dataset_<NAME>_labels.png and report_dataset_<NAME>_table.md beside its own
+figures (dataset_section below); a dataset that is gone is a note, not an error.
 Exit status: 0 done, 2 bad input (not a dataset, a damaged meta.json or .npy; one line on stderr),
 3 anything else (missing numpy/matplotlib, a write error; one line on stderr).
 """
@@ -160,7 +163,7 @@ def stats_rows(np, name, v):
     return "| %s | %d | %.5g | %.5g | %.5g | %.5g |" % (name, len(v), np.mean(v), np.std(v), np.min(v), np.max(v))
 
 
-def table(np, d, m, y, cols, outdir, written):
+def table(np, d, m, y, cols, outdir, name, written):
     md = ["# Dataset %s: task %s on %s, %d samples" % (os.path.basename(os.path.normpath(d)) or d, m["task"],
                                                          lattice_name(m), len(y)), "",
           "seed %s, %s chains per point, %s thermalization sweeps, spacing: %s" % (
@@ -172,7 +175,80 @@ def table(np, d, m, y, cols, outdir, written):
             md.append(stats_rows(np, "\u03b7 %g, \u03bc %g" % (eta, mu), y[sl, j]))
         md.append("")
     md.append("std: population standard deviation (ddof 0)")
-    write_text_atomic("\n".join(md) + "\n", outdir, "report_dataset_table.md", written)
+    write_text_atomic("\n".join(md) + "\n", outdir, name, written)
+
+
+def draw(np, plt, d, m, y, cols, outdir, stem, written):
+    """Dataset d's label figure and table (load's m, y, cols) into outdir as STEM_labels.png and
+    STEM_table.md."""
+    task = m["task"]
+    ncol = len(cols) if task == "regression" else 1
+    fig, axes = plt.subplots(1, ncol, figsize=(6.2 * ncol + 0.6, 4.8), squeeze=False)
+    if task == "regression":
+        plot_regression(np, plt, m, y, cols, (fig, axes[0]))
+    elif task == "detect":
+        plot_detect(np, plt, m, y, cols, (fig, axes[0]))
+    else:
+        plot_count(np, plt, [(lattice_name(m), y)], axes[0][0])
+    fig.suptitle("dataset %s: %s labels on %s, %d samples at %d point(s)" % (
+        os.path.basename(os.path.normpath(d)) or d, task, lattice_name(m), len(y), len(m["points"])), fontsize=11)
+    fig.tight_layout()
+    save_atomic(fig, outdir, stem + "_labels.png", written)
+    plt.close(fig)
+    table(np, d, m, y, cols, outdir, stem + "_table.md", written)
+
+
+def experiment_datasets(r, path):
+    """The "datasets" of an experiment's results.json r (at path): [(entry, directory)], the directory
+    resolved against results.json's own (each "dir" is relative to it and stays inside it)."""
+    ds = r.get("datasets", [])
+    if not isinstance(ds, list):
+        raise BadInput('%s: "datasets" is not a list' % path)
+    out = []
+    for e in ds:
+        rel = e.get("dir") if isinstance(e, dict) else None
+        if not isinstance(rel, str) or not isinstance(e.get("role"), str) or not rel or os.path.isabs(rel) or \
+                ".." in rel.split("/"):
+            raise BadInput('%s: a "datasets" entry lacks role or a relative dir inside the output' % path)
+        out.append((e, os.path.join(os.path.dirname(path) or ".", rel)))
+    return out
+
+
+def dataset_section(plt, sets, outdir, written, notes):
+    """An experiment's datasets (experiment_datasets' list): each one's label figure and table drawn
+    into outdir (draw, stem report_dataset_<NAME>); the markdown lines of the section that links
+    them; a dataset that is gone or damaged gives a note and a row saying so."""
+    if not sets:
+        return []
+    import numpy as np
+    md = ["", "## Datasets", "", "directories relative to results.json's; settings: `latbench generate` arguments", "",
+          "| role | lattice | samples | directory | labels | settings |", "|---|---|---:|---|---|---|"]
+    missing, damaged = [], []
+    for e, d in sets:
+        name = os.path.basename(os.path.normpath(e["dir"]))
+        stem = "report_dataset_" + name
+        cells = [e["role"], str(e.get("lattice", "?")), "—", "`%s`" % e["dir"], "", "`%s`" % e.get("settings", "?")]
+        if not os.path.isdir(d):
+            missing.append(e["dir"])
+            cells[4] = "missing"
+        else:
+            try:
+                m, y, cols = load(np, d)
+            except BadInput as why:
+                damaged.append("%s (%s)" % (e["dir"], why))
+                cells[4] = "damaged"
+            else:
+                draw(np, plt, d, m, y, cols, outdir, stem, written)
+                cells[2] = str(len(y))
+                cells[4] = "[figure](%s_labels.png), [table](%s_table.md)" % (stem, stem)
+        md.append("| " + " | ".join(cells) + " |")
+    if missing:
+        notes.append("dataset%s missing (removed?): %s; %s label figure%s not drawn" % (
+            "s" if len(missing) > 1 else "", ", ".join(missing), "their" if len(missing) > 1 else "its",
+            "s" if len(missing) > 1 else ""))
+    for why in damaged:
+        notes.append("dataset %s: its label figure not drawn" % why)
+    return md
 
 
 def main(argv):
@@ -198,21 +274,7 @@ def main(argv):
     except ImportError as e:
         die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 3)
     written = []
-    task = m["task"]
-    ncol = len(cols) if task == "regression" else 1
-    fig, axes = plt.subplots(1, ncol, figsize=(6.2 * ncol + 0.6, 4.8), squeeze=False)
-    if task == "regression":
-        plot_regression(np, plt, m, y, cols, (fig, axes[0]))
-    elif task == "detect":
-        plot_detect(np, plt, m, y, cols, (fig, axes[0]))
-    else:
-        plot_count(np, plt, [(lattice_name(m), y)], axes[0][0])
-    fig.suptitle("dataset %s: %s labels on %s, %d samples at %d point(s)" % (
-        os.path.basename(os.path.normpath(d)) or d, task, lattice_name(m), len(y), len(m["points"])), fontsize=11)
-    fig.tight_layout()
-    save_atomic(fig, outdir, "report_dataset_labels.png", written)
-    plt.close(fig)
-    table(np, d, m, y, cols, outdir, written)
+    draw(np, plt, d, m, y, cols, outdir, "report_dataset", written)
     for w in written:
         print("wrote " + w)
     return 0

@@ -50,6 +50,7 @@ import os
 import sys
 
 from lbatomic import WriteError
+from plot_dataset import dataset_section, experiment_datasets
 from plot_common import read_json, run_main, BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
 from plot_points import (TRAIN_LABELS, gather, label_entries, onset_mu, per_lattice, point_entries, points_of,
                          train_mu_range, train_points, train_test_lines, recorded_train_mu)
@@ -454,7 +455,7 @@ TABLE_COLS = [("val_mean", "val loss\nmean"), ("val_median", "val loss\nmedian")
               ("test_all_sizes_median", "test loss (all sizes)\nmedian")]
 
 
-def table(plt, r, outdir, written):
+def table(plt, r, outdir, written, extra_md=()):
     task, lats = r["task"], sorted(r["test_lattices"], key=sites)
     rows = []
     for a in r["archs"]:
@@ -476,7 +477,7 @@ def table(plt, r, outdir, written):
         vals, skipped = per_lattice(a, lats)
         md.append("| %s | " % a["arch"] + " | ".join(
             ("%.4g" % median(vals[l])) if vals[l] else ("not run" if l in skipped else "—") for l in lats) + " |")
-    md += point_tables(r, lats) + label_tables(r, lats)
+    md += point_tables(r, lats) + label_tables(r, lats) + list(extra_md)
     write_text_atomic("\n".join(md) + "\n", outdir, "report_table.md", written)
 
     h = 1.6 + 0.42 * len(rows)
@@ -518,6 +519,7 @@ def main(argv):
         outdir = os.path.dirname(path) or "."
     r = load(path)
     r["_path"] = path  # a study's timing.json lies beside its results.json
+    sets = experiment_datasets(r, path)  # checked before anything is drawn
     try:
         os.makedirs(outdir, exist_ok=True)
     except OSError as e:
@@ -529,19 +531,19 @@ def main(argv):
     except ImportError as e:
         die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 3)
     written, notes = [], []
+    # the datasets it trained and tested on: their label figures, linked from the table's markdown
+    data_md = dataset_section(plt, sets, outdir, written, notes)
     from plot_study import STUDY_PLOTS, study_table  # the studies' figures (tools/report/plot_study.py)
     if r.get("study") in STUDY_PLOTS:
         STUDY_PLOTS[r["study"]](plt, r, outdir, written)
-        study_table(r, outdir, written)
-        for w in written:
-            print("wrote " + w)
-        return 0
-    plot_vs_lattice(plt, r, outdir, written)
-    plot_vs_mu(plt, r, outdir, written, notes)
-    plot_vs_label(plt, r, outdir, written, notes)
-    table(plt, r, outdir, written)
-    from plot_scaling import scaling  # the rank-scaling model (tools/report/plot_scaling.py)
-    scaling(plt, r, outdir, written, notes)
+        study_table(r, outdir, written, data_md)
+    else:
+        plot_vs_lattice(plt, r, outdir, written)
+        plot_vs_mu(plt, r, outdir, written, notes)
+        plot_vs_label(plt, r, outdir, written, notes)
+        table(plt, r, outdir, written, data_md)
+        from plot_scaling import scaling  # the rank-scaling model (tools/report/plot_scaling.py)
+        scaling(plt, r, outdir, written, notes)
     for n in notes:
         print("note: " + n)
     for w in written:

@@ -172,7 +172,7 @@ def plot_study_convergence(plt, r, outdir, written):
     plt.close(fig)
 
 
-def convergence_table(r, outdir, written):
+def convergence_table(r, outdir, written, extra_md=()):
     """report_table.md of the convergence study: per net its parameters (and their ratio to the EQ
     net's), the epochs and seconds to reach the target, the best and last validation loss and the
     test loss, medians over trials."""
@@ -200,15 +200,16 @@ def convergence_table(r, outdir, written):
     md += ["", "epochs and seconds to target: medians over the trials that reach it; seconds: wall time since the "
            "trial's start (timing.json), on %s with %s threads" % (
                (r.get("machine") or {}).get("cpu", "this machine"), r.get("settings", {}).get("threads", "?"))]
+    md += list(extra_md)
     write_text_atomic("\n".join(md) + "\n", outdir, "report_table.md", written)
 
 
-def study_table(r, outdir, written):
+def study_table(r, outdir, written, extra_md=()):
     """report_table.md of a study: one row per architecture (and size or augmentation): median,
     min and max over trials of the test loss on the training lattice and over every lattice."""
     study = r["study"]
     if study == "convergence":
-        return convergence_table(r, outdir, written)
+        return convergence_table(r, outdir, written, extra_md)
     key = {"train_sizes": ("training samples", lambda a: str(a.get("train_size", "?"))),
            "augment": ("augmentation", lambda a: a.get("augment", "?"))}.get(study, ("", lambda a: ""))
     md = ["# %s experiment, study %s%s: %s test loss" % (r["task"], study, " (quick)" if r.get("quick") else "",
@@ -225,6 +226,7 @@ def study_table(r, outdir, written):
                                                   " | ".join(cells)))
     md += ["", "all sizes: per trial the mean over %s; — : the net does not run on every size"
            % ", ".join(r["test_lattices"])]
+    md += list(extra_md)
     write_text_atomic("\n".join(md) + "\n", outdir, "report_table.md", written)
 
 
