@@ -1,8 +1,9 @@
 /* `latbench dashboard` (tools/track/dashboard.h): a small history with injected steps gives a page that
  * names every series, has one <svg> per series and one change-point marker per injected step, at its
- * exact run, also in a series drawn decimated; headless Chromium (when installed; the output says so
+ * exact run, also in a series drawn decimated, the same change points and alarm `latbench history`
+ * reports, and a known-break marker where the tuning profile changed; headless Chromium (when installed; the output says so
  * when not) renders it to a non-empty PNG, its DOM has the same <svg>s and markers, the filters from
- * the address hide the other machine's cards, and a pointer over a run shows its commit and values.
+ * the address hide the other machine's cards, and a pointer over a run shows its commit, profile and values.
  * Timing: a generated history (LATBENCH_DASH_RUNS x LATBENCH_DASH_SERIES, default 300 x 20) is written,
  * its time printed and its CPU time checked against 5 s. */
 #include <math.h>
@@ -56,8 +57,10 @@ typedef struct {
     double level, step;  /* ns, after / before */
 } series_spec;
 
-/* runs x the series of spec (each run holds every series of its machine), commits c0000..., a day apart. */
-static void build_history(const char *path, const series_spec *spec, int n_spec, int runs) {
+/* runs x the series of spec (each run holds every series of its machine), commits c0000..., 6 hours
+ * apart; m-one's runs ran with tuning profile ...aa before run profile_at, ...bb from it (-1: the
+ * profile of every run not known, as for bench runs). */
+static void build_history(const char *path, const series_spec *spec, int n_spec, int runs, int profile_at) {
     char err[1400];
     hist_db *db = hist_open(path, true, err, sizeof err);
     if (!db) fail_msg("%s", err);
@@ -74,6 +77,7 @@ static void build_history(const char *path, const series_spec *spec, int n_spec,
             struct tm tm;
             strftime(run.date, sizeof run.date, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
             snprintf(run.command, sizeof run.command, "bench");
+            if (profile_at >= 0 && m == 0) snprintf(run.profile, sizeof run.profile, "profile:00000000000000%s", r < profile_at ? "aa" : "bb");
             int n = 0;
             for (int i = 0; i < n_spec; i++) {
                 if (strcmp(spec[i].machine, machines[m])) continue;
@@ -124,7 +128,7 @@ static void test_series_and_change_points(void **s) {
     (void)s;
     char db[128], out[128], page[160], env[200], args[200];
     snprintf(db, sizeof db, "%s/h.sqlite", dir), snprintf(out, sizeof out, "%s/dash", dir);
-    build_history(db, SPEC, N_SPEC, 70);
+    build_history(db, SPEC, N_SPEC, 70, 20);
     snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", db), snprintf(args, sizeof args, "dashboard --out %s", out);
     cli_latbench(&R, env, args);
     printf("%s", R.out);
@@ -141,6 +145,15 @@ static void test_series_and_change_points(void **s) {
     double steps[2];   /* +30 % and -30 %, as drawn (the medians of noisy levels) */
     assert_int_equal(cp_steps(html, steps, 2), 2);
     assert_true(fabs(steps[0] - 30) < 2 && fabs(steps[1] + 30) < 2);
+    /* history's alarm (m-one's +30 % time) and the known break at run 21 of m-one's 3 series, as
+     * `latbench history` reports them: the same change points, one regression */
+    assert_int_equal(count(html, "<g class=\"alarm\">"), 1);
+    assert_int_equal(count(html, "<g class=\"pbreak\">"), 3);
+    assert_non_null(strstr(html, "known break at run 21: tuning profile now profile:00000000000000bb (2026-01-06T00:00:00Z  commit c0000020a)"));
+    cli_latbench(&R, env, "history");
+    if (R.status != 1 || count(R.out, "REGRESSION") != 1 || !strstr(R.out, "c0000040a") || !strstr(R.out, "c0000025b") ||
+        !strstr(R.out, "history: 2 change points in 2 of 4 series"))
+        fail_msg("latbench history does not report what the page shows:\n%s", R.out);
     assert_non_null(strstr(html, "samples/s"));   /* the pipeline's mb128 */
     assert_null(strstr(html, "<script src"));     /* nothing fetched */
     assert_null(strstr(html, "http"));
@@ -160,11 +173,13 @@ static void test_series_and_change_points(void **s) {
         assert_non_null(d);
         assert_int_equal(count(d, "<svg class=\"series\""), N_SPEC);
         assert_int_equal(count(d, "<g class=\"cp\">"), 2);
+        assert_int_equal(count(d, "<g class=\"alarm\">"), 1);
+        assert_int_equal(count(d, "<g class=\"pbreak\">"), 3);
         /* #machine=m-two: the three cards of m-one hidden by the filter script */
         assert_int_equal(count(d, "class=\"card hid\" data-m=\"m-one\""), 3);
         assert_int_equal(count(d, "class=\"card\" data-m=\"m-two\""), 1);
         assert_non_null(strstr(d, "<b id=\"shown\">1</b>"));
-        printf("chromium: %s: %lld bytes; the DOM has %d series and 2 change points, the filter hides 3 cards\n", png,
+        printf("chromium: %s: %lld bytes; the DOM has %d series, 2 change points, 1 alarm and 3 known breaks, the filter hides 3 cards\n", png,
                (long long)st.st_size, N_SPEC);
         free(d);
         /* hover: the pointer over run 41 of the first card (70 runs in 70 columns) shows its commit and values */
@@ -181,21 +196,22 @@ static void test_series_and_change_points(void **s) {
         const char *tip = strstr(d, "id=\"tip\"");
         assert_non_null(tip);
         assert_non_null(strstr(tip, "display: block"));
-        assert_non_null(strstr(tip, "2026-01-11T00:00:00Z  commit c0000040a\nmedian time: 1."));
+        assert_non_null(strstr(tip, "2026-01-11T00:00:00Z  commit c0000040a\nprofile profile:00000000000000bb\nmedian time: 1."));
         assert_non_null(strstr(tip, " us\nspeed vs oneDNN: "));
-        printf("chromium: hover over run 41 shows its date, commit and values\n");
+        printf("chromium: hover over run 41 shows its date, commit, profile and values\n");
         free(d);
     }
     free(html);
 }
 
-/* A series of more runs than columns: drawn in buckets, its change point still at its exact run. */
+/* A series of more runs than columns: drawn in buckets, its change point (inside history's window of
+ * the newest 200 runs) still at its exact run. */
 static void test_decimated_series_keeps_exact_change_point(void **s) {
     (void)s;
-    static const series_spec spec[] = {{"m-one", "conv2d_fwd/mb32_x/ours/threads:1", 637, 1000, 1.15}};
+    static const series_spec spec[] = {{"m-one", "conv2d_fwd/mb32_x/ours/threads:1", 937, 1000, 1.15}};
     char db[128], out[128], page[160], err[1400];
     snprintf(db, sizeof db, "%s/long.sqlite", dir), snprintf(out, sizeof out, "%s/long", dir);
-    build_history(db, spec, 1, 1000);
+    build_history(db, spec, 1, 1000, -1);
     hist_db *h = hist_open(db, false, err, sizeof err);
     assert_non_null(h);
     hist_dash_opts o = {.points = 100};
@@ -211,8 +227,8 @@ static void test_decimated_series_keeps_exact_change_point(void **s) {
     int cols = 1;   /* columns, ';'-separated */
     for (const char *c = strstr(html, "data-c=\"") + 8; *c != '"'; c++) cols += *c == ';';
     assert_int_equal(cols, 100);
-    assert_non_null(strstr(html, "change point at run 638: "));
-    assert_non_null(strstr(html, "commit c0000637a"));
+    assert_non_null(strstr(html, "change point at run 938: "));
+    assert_non_null(strstr(html, "commit c0000937a"));
     free(html);
 }
 
@@ -222,23 +238,25 @@ static double now_s(clockid_t c) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The time to write the page of a generated history; every 10th series has a step at 60 % of the runs. */
+/* The time to write the page of a generated history; every 10th series has a step inside history's
+ * window (the newest 200 runs): at 60 % of the runs, or 100 runs before the end when that is later. */
 static void test_generated_history_time(void **s) {
     (void)s;
     const char *e = getenv("LATBENCH_DASH_RUNS"), *f = getenv("LATBENCH_DASH_SERIES");
     int runs = e ? atoi(e) : 300, ns = f ? atoi(f) : 20;
     assert_true(runs > 0 && ns > 0);
+    const int step_at = runs - 100 > runs * 6 / 10 ? runs - 100 : runs * 6 / 10;
     series_spec *spec = calloc((size_t)ns, sizeof *spec);
     char (*names)[64] = calloc((size_t)ns, sizeof *names);
     assert_true(spec && names);
     for (int i = 0; i < ns; i++) {
         snprintf(names[i], sizeof names[i], "%s/mb%d_c%d/ours/threads:1", i % 3 ? "conv2d_fwd" : "pool_bwd", 1 + i % 7, i);
-        spec[i] = (series_spec){"m-one", names[i], i % 10 ? -1 : runs * 6 / 10, 1000.0 + 37 * i, 1.25};
+        spec[i] = (series_spec){"m-one", names[i], i % 10 ? -1 : step_at, 1000.0 + 37 * i, 1.25};
     }
     char db[128], out[128], err[1400];
     snprintf(db, sizeof db, "%s/gen.sqlite", dir), snprintf(out, sizeof out, "%s/gen", dir);
     double t0 = now_s(CLOCK_MONOTONIC);
-    build_history(db, spec, ns, runs);
+    build_history(db, spec, ns, runs, -1);
     double t1 = now_s(CLOCK_MONOTONIC), c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
     hist_db *h = hist_open(db, false, err, sizeof err);
     assert_non_null(h);
@@ -252,7 +270,7 @@ static void test_generated_history_time(void **s) {
     assert_int_equal(st.series, ns);
     /* every step found at its exact run; flat series may give a false alarm at the test's alpha (0.01) */
     char at[64], page[160];
-    snprintf(at, sizeof at, "change point at run %d: ", runs * 6 / 10 + 1);
+    snprintf(at, sizeof at, "change point at run %d: ", step_at + 1);
     snprintf(page, sizeof page, "%s/index.html", out);
     char *html = test_slurp(page, NULL);
     assert_non_null(html);

@@ -215,13 +215,17 @@ static void test_export_text_errors_name_the_line(void **s) {
     static const struct {
         const char *text, *msg;
     } bad[] = {
-        {"latbench-history 2\n", "t:1: export version 2 is newer"},
+        {"latbench-history 3\n", "t:1: export version 3 is newer"},
         {"nonsense\n", "t:1: not a latbench history export"},
         {"latbench-history 1\nrec\tx\t1\t-\t-\t-\t-\t-\t-\n", "t:2: a rec line before any run line"},
         {"latbench-history 1\nrun\tm\tc\tg\tf\tcc\td\tbench\t1\nrec\tx\t1e999\t-\t-\t-\t-\t-\t-\n", "t:3: field 3: not a number"},
         {"latbench-history 1\nrun\tm\tc\tg\tf\tcc\td\tbench\t1\nrec\tx\t1\t-\t-\t-\t-\t-\t1 nan\n", "t:3: repetitions: not a number"},
         {"latbench-history 1\nrun\tm\tc\n", "t:2: a run line has 9 fields, not 3"},
         {"latbench-history 1\nrun\t\tc\tg\tf\tcc\td\tbench\t1\n", "t:2: a run without machine or date"},
+        {"latbench-history 2\nrun\tm\tc\tg\tf\tcc\td\tbench\t1\n", "t:2: a run line has 10 fields, not 9"},
+        {"latbench-history 1\nrun\tm\tc\tg\tf\tcc\td\tgate\t1\tnone\n", "t:2: a run line has 9 fields, not 10"},
+        {"latbench-history 2\nrun\tm\tc\tg\tf\tcc\td\tgate\t1\tprofile:12ab\n", "t:2: field 10: not a tuning profile"},
+        {"latbench-history 2\nrun\tm\tc\tg\tf\tcc\td\tgate\t1\tNone\n", "t:2: field 10: not a tuning profile"},
         {"latbench-history 1\nwhat\n", "t:2: neither a run nor a rec line"},
     };
     char err[1400];
@@ -232,16 +236,41 @@ static void test_export_text_errors_name_the_line(void **s) {
         assert_false(hist_import_text(db, bad[i].text, strlen(bad[i].text), "t", &n, err, sizeof err));
         if (!strstr(err, bad[i].msg)) fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].msg);
     }
-    const char *ok = "latbench-history 1\nrun\tm\\tx\tc\tg\tf\tcc\td\tbench\t1\nrec\tx\t1\t-\t-\t-\t-\t-\t1 2.5\n";
+    /* version 1 (no profile) is read: its run's profile is not known, "" in version 2 */
+    const char *v1 = "latbench-history 1\nrun\tm\\tx\tc\tg\tf\tcc\td\tbench\t1\nrec\tx\t1\t-\t-\t-\t-\t-\t1 2.5\n";
     int n = 0;
-    assert_true(hist_import_text(db, ok, strlen(ok), "t", &n, err, sizeof err));
+    assert_true(hist_import_text(db, v1, strlen(v1), "t", &n, err, sizeof err));
     assert_int_equal(n, 1);
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
     assert_true(hist_export(db, f, err, sizeof err));
     fclose(f);
-    assert_string_equal(out, ok);   /* the escaped tab comes back escaped */
+    /* the escaped tab comes back escaped */
+    assert_string_equal(out, "latbench-history 2\nrun\tm\\tx\tc\tg\tf\tcc\td\tbench\t1\t\nrec\tx\t1\t-\t-\t-\t-\t-\t1 2.5\n");
+    free(out);
+    hist_close(db);
+    /* every kind of profile comes back, and `history` sees it: a change between two known profiles is a break */
+    const char *v2 = "latbench-history 2\n"
+                     "run\tm\tc\tg1\tf\tcc\t2026-01-01\tgate\t1\tnone\nrec\tgate/x\t-\t-\t-\t1\t2\t-\t-\n"
+                     "run\tm\tc\tg2\tf\tcc\t2026-01-02\tgate\t1\toff\nrec\tgate/x\t-\t-\t-\t1\t2\t-\t-\n"
+                     "run\tm\tc\tg3\tf\tcc\t2026-01-03\tgate\t1\tprofile:0123456789abcdef\nrec\tgate/x\t-\t-\t-\t1\t2\t-\t-\n"
+                     "run\tm\tc\tg4\tf\tcc\t2026-01-04\tbench\t1\t\nrec\tgate/x\t-\t-\t-\t1\t2\t-\t-\n";
+    db = hist_open(":memory:", true, err, sizeof err);
+    assert_non_null(db);
+    assert_true(hist_import_text(db, v2, strlen(v2), "t", &n, err, sizeof err));
+    assert_int_equal(n, 4);
+    f = open_memstream(&out, &len);
+    assert_true(hist_export(db, f, err, sizeof err));
+    fclose(f);
+    assert_string_equal(out, v2);
+    free(out);
+    f = open_memstream(&out, &len);
+    hist_changes_opts co = {.threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    int regressions = -1;
+    assert_true(hist_changes(db, &co, f, &regressions, err, sizeof err));
+    fclose(f);
+    if (!strstr(out, "profile changed to profile:0123456789abcdef: the 2 runs before")) fail_msg("%s", out);
     free(out);
     hist_close(db);
 }
@@ -277,7 +306,7 @@ static void test_gate_appends_its_ratios(void **s) {
     if (!strstr(R.out, "history: 11 gate ratios appended to ")) fail_msg("%s", R.out);
     cli_history(&R, path, "export");
     assert_int_equal(R.status, 0);
-    assert_non_null(strstr(R.out, "\tgate\t1\n"));
+    assert_non_null(strstr(R.out, "\tgate\t1\t"));
     assert_non_null(strstr(R.out, "\nrec\tgate/"));
     assert_non_null(strstr(R.out, "/conv2d_fwd/"));
     /* the tuning profile it ran with is on its run: "none", "off" or "profile:<16 hex digits>" */
@@ -290,8 +319,29 @@ static void test_gate_appends_its_ratios(void **s) {
     if (strcmp(prof, "none") && strcmp(prof, "off") && !(strlen(prof) == 24 && !strncmp(prof, "profile:", 8)))
         fail_msg("the gate run's profile: '%s'", prof);
     printf("the gate run's profile: %s\n", prof);
+    /* the export carries it, and an import of the export into an empty store exports the same text */
+    char line[64], args[300], e1[128], e2[128], b[128];
+    snprintf(line, sizeof line, "\tgate\t1\t%s\n", prof);
+    assert_non_null(strstr(R.out, line));
     sqlite3_finalize(q);
     sqlite3_close(d);
+    snprintf(e1, sizeof e1, "%s/gate1.txt", dir), snprintf(e2, sizeof e2, "%s/gate2.txt", dir), snprintf(b, sizeof b, "%s/gate_b.sqlite", dir);
+    snprintf(args, sizeof args, "export --out %s", e1);
+    cli_history(&R, path, args);
+    assert_int_equal(R.status, 0);
+    snprintf(args, sizeof args, "import %s", e1);
+    cli_history(&R, b, args);
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(args, sizeof args, "export --out %s", e2);
+    cli_history(&R, b, args);
+    assert_int_equal(R.status, 0);
+    size_t n1, n2;
+    char *t1 = test_slurp(e1, &n1), *t2 = test_slurp(e2, &n2);
+    assert_non_null(t1), assert_non_null(t2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(t1, t2, n1);
+    assert_non_null(strstr(t1, line));
+    free(t1), free(t2);
 }
 
 int main(void) {

@@ -222,17 +222,20 @@ def main():
     seed("profile", "array", '[{"op":"worm"}]')
 
     # ---- history: the export text of `latbench history export` (tools/track/history_list.c) ----
-    run = "run\tamd-epyc-zen5-2c\tAuthenticAMD AMD EPYC family 26 model 2 zen5\t1e9b1ae98cb0-dirty\tcc -O3\tgcc 12.2.0\t2026-12-04T19:13:44+0000\tbench\t1,2\n"
+    run = "run\tamd-epyc-zen5-2c\tAuthenticAMD AMD EPYC family 26 model 2 zen5\t1e9b1ae98cb0-dirty\tcc -O3\tgcc 12.2.0\t2026-12-04T19:13:44+0000\tbench\t1,2\t\n"
+    gate = run.replace("\tbench\t1,2\t\n", "\tgate\t1\tprofile:0123456789abcdef\n").replace("2026-12-04", "2026-12-06")
     rec = "rec\tconv2d_fwd/mb1_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/ours/threads:1\t277.381228\t275.249407\t278.585557\t0.223843028\t0.165042326\t118.133445\t273.803826 277.381228 287.356168\n"
     worm = "rec\tworm/60x4_eta4.01_lambda1_mu0.50/avx2/threads:1\t-\t-\t-\t-\t2.5\t-\t-\n"
-    head = "latbench-history 1\n"
-    seed("history", "valid", head + run + rec + worm + run.replace("2026-12-04", "2026-12-05") + rec)
+    head = "latbench-history 2\n"
+    seed("history", "valid", head + run + rec + worm + run.replace("2026-12-04", "2026-12-05") + rec + gate + rec)
+    seed("history", "version1", "latbench-history 1\n" + run.replace("\t\n", "\n") + rec)
+    seed("history", "bad_profile", head + gate.replace("profile:0123", "profile:xy23") + rec)
     seed("history", "escapes", head + run.replace("cc -O3", "cc\\t-O3\\\\x\\n") + rec.replace("conv2d", "a\\\\b"))
     seed("history", "empty", head)
     seed("history", "duplicate_run", head + run + rec + run + rec)
     seed("history", "rec_first", head + rec)
     seed("history", "bad_number", head + run + rec.replace("277.381228", "1e999", 1))
-    seed("history", "version2", "latbench-history 2\n")
+    seed("history", "version3", "latbench-history 3\n")
     seed("history", "escaped_newline", head + run + rec.replace("277.381228", "27\\n7", 1))
     seed("history", "no_newline", head + run + rec.rstrip("\n"))
 

@@ -1,12 +1,10 @@
 /* `latbench dashboard` (dashboard.h): reads the history into series, finds their change points and
  * writes the page (dashboard_html.c) atomically.
  *
- * Change points of a long series: E-Divisive (changepoint.h) costs O(n^2) per permutation, so a series
- * of more than DASH_CP_BINS runs is tested on the medians of DASH_CP_BINS equal buckets of runs; each
- * change found there is then placed at its exact run inside the two buckets around it (the split of
- * those runs that maximises the standardised difference of the two means, a CUSUM), and the levels
- * before and after it, and so the step, are the medians of the exact runs between neighbouring changes.
- * A series of at most DASH_CP_BINS runs is tested run by run. */
+ * Change points, alarms and known breaks: each series judged as `latbench history` judges it, by the
+ * same function on the same values (hist_judge with history's defaults: its quantity, its newest 200
+ * runs since the newest tuning-profile break, E-Divisive and the newest-runs test), so that the page
+ * and `latbench history` never disagree; the window also bounds E-Divisive's O(n^2) per permutation. */
 #define _GNU_SOURCE   /* qsort_r */
 #include <errno.h>
 #include <getopt.h>
@@ -21,11 +19,8 @@
 #include "tools/opts/opts.h"
 #include "tools/track/history_db.h"
 #include "lib/io/atomic.h"
-#include "tools/stats/stats.h"
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), false)
-#define DASH_CP_BINS 80
-#define DASH_CP_MAX 32
 
 static double clock_s(clockid_t c) {
     struct timespec t;
@@ -141,6 +136,16 @@ static int machine_of(dash_data *d, const char *m) {
     return (d->machines[d->n_machines] = strdup(m)) ? d->n_machines++ : -1;
 }
 
+/* The index of tuning profile p in d->profiles, added when new; -1 when memory runs out. */
+static int profile_of(dash_data *d, const char *p) {
+    for (int i = 0; i < d->n_profiles; i++)
+        if (!strcmp(d->profiles[i], p)) return i;
+    char **np = realloc(d->profiles, (size_t)(d->n_profiles + 1) * sizeof *np);
+    if (!np) return -1;
+    d->profiles = np;
+    return (d->profiles[d->n_profiles] = strdup(p)) ? d->n_profiles++ : -1;
+}
+
 static double col_num(sqlite3_stmt *st, int c) {
     return sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
 }
@@ -156,7 +161,7 @@ static bool load(hist_db *db, const hist_dash_opts *o, dash_data *d, char *err, 
     sqlite3_stmt *st = NULL;
     sqlite3_int64 *ids = NULL;   /* (id, index) pairs, sorted by id */
     dash_map map = {0};
-    bool ok = hist_prepare(db, "SELECT id, machine, date, git_commit FROM runs WHERE ?1 IS NULL OR machine = ?1"
+    bool ok = profile_of(d, "") == 0 && hist_prepare(db, "SELECT id, machine, date, git_commit, profile FROM runs WHERE ?1 IS NULL OR machine = ?1"
                                " ORDER BY date, id", &st, err, errlen);
     if (ok && o->machine) sqlite3_bind_text(st, 1, o->machine, -1, SQLITE_STATIC);
     long cap = 0;
@@ -174,7 +179,8 @@ static bool load(hist_db *db, const hist_dash_opts *o, dash_data *d, char *err, 
         snprintf(r->date, sizeof r->date, "%s", (const char *)sqlite3_column_text(st, 2));
         snprintf(r->commit, sizeof r->commit, "%.12s", (const char *)sqlite3_column_text(st, 3));
         r->machine = machine_of(d, (const char *)sqlite3_column_text(st, 1));
-        if (r->machine < 0) { ok = FAIL("history %s: out of memory", db->path); break; }
+        r->profile = profile_of(d, (const char *)sqlite3_column_text(st, 4));
+        if (r->machine < 0 || r->profile < 0) { ok = FAIL("history %s: out of memory", db->path); break; }
         ids[2 * d->n_runs] = sqlite3_column_int64(st, 0), ids[2 * d->n_runs + 1] = d->n_runs;
         d->n_runs++;
     }
@@ -207,9 +213,11 @@ static bool load(hist_db *db, const hist_dash_opts *o, dash_data *d, char *err, 
 }
 
 static void free_data(dash_data *d) {
-    for (int i = 0; i < d->n_series; i++) free(d->series[i].name), free(d->series[i].pts), free(d->series[i].cps);
+    for (int i = 0; i < d->n_series; i++)
+        free(d->series[i].name), free(d->series[i].pts), free(d->series[i].cps), free(d->series[i].breaks);
     for (int i = 0; i < d->n_machines; i++) free(d->machines[i]);
-    free(d->series), free(d->machines), free(d->runs);
+    for (int i = 0; i < d->n_profiles; i++) free(d->profiles[i]);
+    free(d->series), free(d->machines), free(d->profiles), free(d->runs);
     memset(d, 0, sizeof *d);
 }
 
@@ -228,62 +236,33 @@ static int cmp_series(const void *a, const void *b, void *ctx) {
 
 /* ---- change points ---- */
 
-/* The exact run of a change inside x[lo..hi): the split with the largest |mean before - mean after|
- * * sqrt(m k / L) (at least one value on each side). */
-static int refine(const double *x, int lo, int hi) {
-    double total = 0, left = 0, best = -1;
-    int at = lo + 1;
-    for (int i = lo; i < hi; i++) total += x[i];
-    for (int t = lo + 1; t < hi; t++) {
-        left += x[t - 1];
-        double m = t - lo, k = hi - t;
-        double q = fabs(left / m - (total - left) / k) * sqrt(m * k / (m + k));
-        if (q > best) best = q, at = t;
-    }
-    return at;
-}
-
-/* The change points of x[0..n) (finite values), exact indices, levels of the exact runs. */
-static int changes(const double *x, int n, hist_cp *out, double *scratch) {
-    int bin = (n + DASH_CP_BINS - 1) / DASH_CP_BINS, nb = (n + bin - 1) / bin;
-    double *y = scratch + n;   /* the bucket medians */
-    for (int b = 0; b < nb; b++) {
-        int lo = b * bin, hi = lo + bin < n ? lo + bin : n;
-        y[b] = stats_median(x + lo, hi - lo, scratch);
-    }
-    /* the past as E-Divisive draws it: the newest-runs test answers `history`'s alarm, not the chart */
-    hist_cp_opts o = {.alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1, .tail = -1};
-    int k = hist_changepoints(y, nb, &o, out, DASH_CP_MAX);
-    if (k < 0) return -1;
-    for (int i = 0; i < k && bin > 1; i++) {
-        int lo = (out[i].index - 1) * bin, hi = (out[i].index + 1) * bin;
-        out[i].index = refine(x, lo, hi < n ? hi : n);
-    }
-    for (int i = 0; i < k; i++) {
-        int a = i ? out[i - 1].index : 0, b = out[i].index, c = i + 1 < k ? out[i + 1].index : n;
-        out[i].before = stats_median(x + a, b - a, scratch);
-        out[i].after = stats_median(x + b, c - b, scratch);
-        out[i].step = out[i].after / out[i].before - 1;
-    }
-    return k;
-}
-
-/* Sorts a series by date and finds the change points of its median times. */
-static bool prepare_series(dash_series *s) {
+/* Sorts a series by date and judges it as `latbench history` does (hist_judge, its defaults). */
+static bool prepare_series(const dash_data *d, dash_series *s) {
     bool sorted = true;   /* runs are usually stored in date order already */
     for (int i = 1; sorted && i < s->n; i++) sorted = s->pts[i - 1].run <= s->pts[i].run;
     if (!sorted) qsort(s->pts, (size_t)s->n, sizeof *s->pts, cmp_point);
-    double *x = malloc((size_t)s->n * 3 * sizeof *x);
-    int *at = malloc((size_t)s->n * sizeof *at), m = 0;
-    hist_cp *cp = malloc(DASH_CP_MAX * sizeof *cp);
-    bool ok = x && at && cp;
-    for (int i = 0; ok && i < s->n; i++)
-        if (isfinite(s->pts[i].v[DASH_TIME])) x[m] = s->pts[i].v[DASH_TIME], at[m++] = i;
-    int k = ok && m >= 6 ? changes(x, m, cp, x + m) : 0;
-    ok = ok && k >= 0;
-    for (int i = 0; ok && i < k; i++) cp[i].index = at[cp[i].index];   /* back to point indices */
-    if (ok) s->cps = cp, s->n_cps = k, cp = NULL;
-    free(x), free(at), free(cp);
+    const size_t n = s->n ? (size_t)s->n : 1;
+    hist_obs *obs = malloc(n * sizeof *obs);
+    double *x = malloc(n * sizeof *x);
+    int *idx = malloc(n * sizeof *idx);
+    hist_verdict *v = malloc(sizeof *v);
+    bool ok = obs && x && idx && v;
+    for (int i = 0; ok && i < s->n; i++) {
+        const dash_point *p = &s->pts[i];
+        obs[i] = (hist_obs){{p->v[DASH_TIME], p->v[DASH_ONEDNN], p->v[DASH_SCALAR]}, d->profiles[d->runs[p->run].profile]};
+    }
+    const hist_changes_opts o = {HIST_CHANGES_DEFAULTS};
+    ok = ok && hist_judge(obs, s->n, &o, true, idx, x, v);
+    s->quantity = ok ? v->quantity : -1;
+    if (ok && v->quantity >= 0) {
+        s->cps = malloc((v->k ? (size_t)v->k : 1) * sizeof *s->cps);
+        s->breaks = malloc((v->n_breaks ? (size_t)v->n_breaks : 1) * sizeof *s->breaks);
+        ok = s->cps && s->breaks;
+        for (int i = 0; ok && i < v->k; i++) s->cps[i] = v->cp[i], s->cps[i].index = idx[v->from + v->cp[i].index];
+        for (int i = 0; ok && i < v->n_breaks; i++) s->breaks[i] = idx[v->breaks[i]];
+        if (ok) s->n_cps = v->k, s->n_breaks = v->n_breaks, s->regression = v->regression;
+    }
+    free(obs), free(x), free(idx), free(v);
     return ok;
 }
 
@@ -327,7 +306,7 @@ bool hist_dashboard(hist_db *db, const char *dir, const hist_dash_opts *opts, hi
     }
     if (ok) qsort_r(d.series, (size_t)d.n_series, sizeof *d.series, cmp_series, &d);
     for (int i = 0; ok && i < d.n_series; i++) {
-        if (!(ok = prepare_series(&d.series[i]))) snprintf(err, errlen, "history %s: out of memory", db->path);
+        if (!(ok = prepare_series(&d, &d.series[i]))) snprintf(err, errlen, "history %s: out of memory", db->path);
         st->changes += d.series[i].n_cps;
         if (o->progress && (i + 1) % 50 == 0) fprintf(stderr, "dashboard: change points of %d/%d series\n", i + 1, d.n_series);
     }
@@ -346,8 +325,9 @@ static int usage(FILE *f) {
             "usage: latbench dashboard [--out DIR] [--points N] [--machine M] [--filter S]\n"
             "The history (latbench history --help) as one static HTML page, DIR/index.html (default DIR ./dashboard),\n"
             "which works offline: per benchmark and machine the median time, the ratios vs oneDNN and vs the scalar\n"
-            "reference, GFLOP/s and pipeline samples/s per run, change points of the median time marked with their\n"
-            "step, hover for commit, date and values, filters by op, pass and machine.\n"
+            "reference, GFLOP/s and pipeline samples/s per run; the change points and alarms `latbench history` reports\n"
+            "(the same method on the same runs) marked with their step, tuning-profile changes marked as known breaks;\n"
+            "hover for commit, date, profile and values; filters by op, pass and machine.\n"
             "  --out DIR     where index.html goes (made when missing; the file is replaced atomically)\n"
             "  --points N    buckets drawn per series at most (default 160, 10..2000); change points stay exact\n"
             "  --machine M   only that machine slug   --filter S  only benchmark names containing S\n"

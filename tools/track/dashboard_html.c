@@ -1,10 +1,12 @@
 /* The dashboard's page (dashboard_data.h): one HTML file with inline CSS, inline SVG and a few lines of
  * inline JS (the filters), nothing fetched.  Per series one card: panels stacked in one <svg> (class
  * "series"), one per metric the series has; a bucket of runs is one point of the line (the median of
- * its runs' values) and, for the time, its range a band; one <g class="cp"> per change point (a line
- * and the step, its details in an SVG <title>).  Hover: the svg's data-c holds per column its first and
- * last run (indices into the page's run table R: date, commit), its run count and its values; a few
- * lines of JS show them under the pointer.  Compact on purpose: 200 series of 10,000 runs make a page
+ * its runs' values) and, for the time, its range a band; one <g class="cp"> per change point that
+ * `latbench history` reports (a line and the step, its details in an SVG <title>; the newest one of a
+ * series history alarms on also a <g class="alarm">), one <g class="pbreak"> per known break (a change
+ * of tuning profile).  Hover: the svg's data-c holds per column its first and last run (indices into
+ * the page's run table R: date, commit, profile as an index into P), its run count and its values; a
+ * few lines of JS show them under the pointer.  Compact on purpose: 200 series of 10,000 runs make a page
  * of about 3 MB that Chromium loads in a fraction of what one <title> element per column cost. */
 #include <math.h>
 #include <stdlib.h>
@@ -131,20 +133,34 @@ static void hover_data(FILE *f, const dash_series *s, const dash_buckets *b) {
     fputc('"', f);
 }
 
-/* The change points: a vertical line at the exact run, the step above it. */
+/* The change points (of the judged quantity) as `latbench history` reports them: a vertical line at
+ * the run, the step above it; history's alarm (the newest one, a regression beyond its threshold) also
+ * labelled; the known breaks (a changed tuning profile) a grey line. */
 static void cp_marks(FILE *f, const dash_data *d, const dash_series *s, int y1) {
+    for (int c = 0; c < s->n_breaks; c++) {
+        const int i = s->breaks[c];
+        const double x = PLOT_L + (double)i * PLOT_W / s->n;
+        const dash_run *r = &d->runs[s->pts[i].run];
+        fprintf(f, "<g class=\"pbreak\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", x, TOP - 2, x, y1);
+        fprintf(f, "<title>known break at run %d: tuning profile now ", i + 1);
+        esc(f, d->profiles[r->profile]), fputs(" (", f), esc(f, r->date), fputs("  commit ", f), esc(f, r->commit);
+        fputs("); latbench history looks for change points only since the newest one</title></g>", f);
+    }
     for (int c = 0; c < s->n_cps; c++) {
         const hist_cp *cp = &s->cps[c];
         const dash_run *r = &d->runs[s->pts[cp->index].run];
+        const bool alarm = s->regression && c == s->n_cps - 1;
         double x = PLOT_L + (double)cp->index * PLOT_W / s->n;
         char a[32], b[32];
         fprintf(f, "<g class=\"cp\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", x, TOP - 2, x, y1);
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\"%s>%+.1f%%</text>", x + (x > SVG_W - 60 ? -3 : 3), TOP - 4,
-                x > SVG_W - 60 ? " text-anchor=\"end\"" : "", 100 * cp->step);
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\"%s>%+.1f%%%s</text>", x + (x > SVG_W - 60 ? -3 : 3), TOP - 4,
+                x > SVG_W - 60 ? " text-anchor=\"end\"" : "", 100 * cp->step, alarm ? " REGRESSION" : "");
         fprintf(f, "<title>change point at run %d: ", cp->index + 1);
         esc(f, r->date), fputs("  commit ", f), esc(f, r->commit);
-        fprintf(f, "\nmedian time %s -> %s (%+.1f%%), p = %.3g</title></g>", fmt(a, sizeof a, DASH_TIME, cp->before),
-                fmt(b, sizeof b, DASH_TIME, cp->after), 100 * cp->step, cp->p);
+        fprintf(f, "\n%s %s -> %s (%+.1f%%), p = %.3g%s</title></g>", metric_name[s->quantity],
+                fmt(a, sizeof a, s->quantity, cp->before), fmt(b, sizeof b, s->quantity, cp->after), 100 * cp->step, cp->p,
+                alarm ? "\nlatbench history's alarm: a regression beyond its threshold" : "");
+        if (alarm) fputs("<g class=\"alarm\"></g>", f);
     }
 }
 
@@ -166,7 +182,8 @@ static bool card(FILE *f, const dash_data *d, const dash_series *s, const hist_d
     fputs("<div class=\"card\" data-m=\"", f), esc(f, d->machines[s->machine]);
     fputs("\" data-o=\"", f), esc(f, s->op), fputs("\" data-p=\"", f), esc(f, s->pass);
     fputs("\"><h3>", f), esc(f, s->name), fputs(" <span>", f), esc(f, d->machines[s->machine]);
-    fprintf(f, " &middot; %d runs &middot; %d change point%s</span></h3>\n", s->n, s->n_cps, s->n_cps == 1 ? "" : "s");
+    fprintf(f, " &middot; %d runs &middot; %d change point%s%s%s%s</span></h3>\n", s->n, s->n_cps, s->n_cps == 1 ? "" : "s",
+            s->n_cps ? " of the " : "", s->n_cps ? metric_name[s->quantity] : "", s->regression ? " &middot; <b>REGRESSION</b>" : "");
     fprintf(f, "<svg class=\"series\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"", SVG_W, height, SVG_W, height);
     hover_data(f, s, &b);
     fputc('>', f);
@@ -217,6 +234,7 @@ static const char page_head[] =
     "#tip{position:fixed;display:none;background:#fff;border:1px solid #999;padding:4px 6px;font-size:12px;"
     "white-space:pre;pointer-events:none;box-shadow:1px 1px 4px rgba(0,0,0,.2);z-index:2}\n"
     ".cp line{stroke:#d00;stroke-width:1.5;stroke-dasharray:4 2}.cp text{font-size:11px;fill:#d00;font-weight:600}\n"
+    ".pbreak line{stroke:#777;stroke-width:2;stroke-dasharray:1 3}h3 b{color:#d00}\n"
     "</style>\n<script>\n"
     "function flt(){var o=document.getElementById('fo').value,p=document.getElementById('fp').value,"
     "m=document.getElementById('fm').value,c=document.querySelectorAll('.card'),n=0;\n"
@@ -231,8 +249,8 @@ static const char page_head[] =
     "document.addEventListener('mousemove',function(e){var t=document.getElementById('tip'),g=e.target.closest&&e.target.closest('svg.series');"
     "if(!g){t.style.display='none';return}var r=g.getBoundingClientRect(),c=g.dataset.c.split(';'),"
     "i=Math.floor(((e.clientX-r.left)*SVGW/r.width-PL)/PW*c.length);if(i<0||i>=c.length){t.style.display='none';return}\n"
-    "var a=c[i].split(','),k=g.dataset.k.split(','),x=R[a[0]],y=R[a[1]],s=a[2]==1?x[0]+'  commit '+x[1]:"
-    "a[2]+' runs (medians): '+x[0]+' .. '+y[0]+'\\ncommits '+x[1]+' .. '+y[1];\n"
+    "var a=c[i].split(','),k=g.dataset.k.split(','),x=R[a[0]],y=R[a[1]],s=a[2]==1?x[0]+'  commit '+x[1]+'\\nprofile '+P[x[2]]:"
+    "a[2]+' runs (medians): '+x[0]+' .. '+y[0]+'\\ncommits '+x[1]+' .. '+y[1]+'\\nprofile '+P[x[2]]+(x[2]==y[2]?'':' .. '+P[y[2]]);\n"
     "for(var j=0;j<k.length;j++)s+='\\n'+MN[k[j]]+': '+fv(+k[j],a[3+j]);t.textContent=s;t.style.display='block';"
     "t.style.left=Math.min(e.clientX+14,innerWidth-t.offsetWidth-4)+'px';t.style.top=(e.clientY+14)+'px'})\n"
     "/* the filters from the address (#op=conv2d&pass=fwd&machine=M), so that a filtered view can be linked */\n"
@@ -248,12 +266,16 @@ static void js_str(FILE *f, const char *s) {
         else fputc(*s, f);
 }
 
-/* The run table R (date, commit per run, in date order) and the geometry the hover script needs. */
+/* The run table R (date, commit, profile index per run, in date order), the profiles P (an unknown
+ * one shown as "unknown") and the geometry the hover script needs. */
 static void run_table(FILE *f, const dash_data *d) {
-    fprintf(f, "<script>var SVGW=%d,PL=%d,PW=%d,R=[", SVG_W, PLOT_L, PLOT_W);
+    fprintf(f, "<script>var SVGW=%d,PL=%d,PW=%d,P=[", SVG_W, PLOT_L, PLOT_W);
+    for (int i = 0; i < d->n_profiles; i++)
+        fputs(i ? ",\"" : "\"", f), js_str(f, d->profiles[i][0] ? d->profiles[i] : "unknown"), fputc('"', f);
+    fputs("],R=[", f);
     for (long i = 0; i < d->n_runs; i++) {
         fputs(i ? ",[\"" : "[\"", f), js_str(f, d->runs[i].date);
-        fputs("\",\"", f), js_str(f, d->runs[i].commit), fputs("\"]", f);
+        fputs("\",\"", f), js_str(f, d->runs[i].commit), fprintf(f, "\",%d]", d->runs[i].profile);
     }
     fputs("];</script>\n", f);
 }
@@ -265,10 +287,15 @@ bool dash_write_html(FILE *f, const dash_data *d, const hist_dash_opts *o) {
     fputs("<h1>latbench dashboard</h1>\n<p>", f);
     fprintf(f, "%d series, %ld runs", d->n_series, d->n_runs);
     if (d->n_runs) fputs(" from ", f), esc(f, d->runs[0].date), fputs(" to ", f), esc(f, d->runs[d->n_runs - 1].date);
-    fprintf(f, ", %d change points of the median time (red: the step, after / before - 1). Hover a chart for its"
-               " commit, date and values; a series of more than %d runs is drawn in %d columns (line: the median of"
+    int alarms = 0;
+    const hist_changes_opts ho = {HIST_CHANGES_DEFAULTS};
+    for (int i = 0; i < d->n_series; i++) alarms += d->series[i].regression;
+    fprintf(f, ", %d change points and %d regression alarms as <code>latbench history</code> reports them (its method"
+               " on its runs: the newest %d of a series since its newest change of tuning profile; red: the step, after /"
+               " before - 1; grey dotted: a known break, the tuning profile changed). Hover a chart for its"
+               " commit, date, profile and values; a series of more than %d runs is drawn in %d columns (line: the median of"
                " a column's runs, band: their range), its change points at their exact runs.</p>\n",
-            cps, o->points, o->points);
+            cps, alarms, ho.window, o->points, o->points);
     fputs("<div class=\"bar\">", f);
     filter_select(f, d, "fo", "op", 0);
     filter_select(f, d, "fp", "pass", 1);

@@ -7,13 +7,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "tools/track/changepoint.h"
 
 /* The schema this binary writes; a database with a newer one is refused, an older one migrated. */
 #define HIST_SCHEMA_VERSION 4
 /* The first line of the export text (then one "run" line per run, one "rec" line per record), and
- * its format's version (apart from the schema's: the text did not change with the series table). */
+ * its format's version (apart from the schema's: the text did not change with the series table;
+ * version 2 added the run's tuning profile, version 1 is still read). */
 #define HIST_TEXT_MAGIC "latbench-history"
-#define HIST_TEXT_VERSION 1
+#define HIST_TEXT_VERSION 2
 
 typedef struct hist_db hist_db;
 
@@ -93,6 +95,41 @@ typedef struct {
     void (*visit)(void *ctx, const char *machine, const char *name, int quantity, const double *x, int n);
     void *visit_ctx;
 } hist_changes_opts;
+
+/* `latbench history`'s defaults (history_main.c), which the dashboard judges its series with too. */
+#define HIST_CHANGES_DEFAULTS .window = 200, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1
+
+/* One value of a series for hist_judge, oldest first: its quantities (median time, ratio vs oneDNN,
+ * vs scalar; NAN: absent) and its run's tuning profile ("": not known). */
+typedef struct {
+    double v[3];
+    const char *profile;
+} hist_obs;
+
+#define HIST_CP_MAX 64
+#define HIST_BREAK_MAX 64
+
+/* hist_judge's answer for one series. */
+typedef struct {
+    int quantity;         /* 0 the time, 1 the ratio vs oneDNN, 2 vs scalar (the first with the most
+                             values, the time where it has any); -1: no values, nothing else set */
+    int n_values;         /* values of that quantity (idx[0..n_values): their obs indices) */
+    int from;             /* the first judged one (of idx): the window, and after the newest break */
+    int dropped;          /* values before the newest break (inside the window), left out */
+    const char *profile;  /* the newest known profile ("" none) */
+    int breaks[HIST_BREAK_MAX], n_breaks;   /* known breaks (idx positions, oldest first, the newest kept
+                             when there are more): a value whose profile and the previous known one are
+                             both known and differ (an unknown profile breaks nothing) */
+    hist_cp cp[HIST_CP_MAX];   /* the change points; cp[i].index counts from idx[from] */
+    int k;
+    bool regression;      /* the newest change point is one beyond the threshold (slower, lower ratio) */
+} hist_verdict;
+
+/* How `latbench history` judges one series: the statistical method stated once (README, "History"),
+ * used by `history`, its replay and the dashboard.  obs[0..n); idx and x: room for n (filled with
+ * the obs indices and values of the chosen quantity); find false: stop before the change points
+ * (replay takes x[from..n_values)).  False when memory runs out. */
+bool hist_judge(const hist_obs *obs, int n, const hist_changes_opts *o, bool find, int *idx, double *x, hist_verdict *v);
 
 /* `latbench history replay`: the change-point rule replayed over the recorded series with injected
  * steps (tools/track/history_replay.c). */

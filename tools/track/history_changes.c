@@ -12,7 +12,6 @@
 #include "tools/track/history_db.h"
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), false)
-#define HIST_CP_MAX 64
 
 /* The runs, by id: their date rank (-1: not selected), date and commit. */
 typedef struct {
@@ -177,14 +176,52 @@ static bool series_points(hist_db *db, sqlite3_stmt *st, sqlite3_int64 sid, cons
 
 /* The quantity of a series: the median time where its records have one, else a ratio (the column
  * with the most values, time first on a tie). */
-static int pick_quantity(const point *p, size_t n) {
+static int pick_quantity(const hist_obs *p, int n) {
     size_t have[3] = {0, 0, 0};
-    for (size_t i = 0; i < n; i++)
+    for (int i = 0; i < n; i++)
         for (int c = 0; c < 3; c++) have[c] += isfinite(p[i].v[c]) && (c || p[i].v[c] > 0);
     int q = 0;
     for (int c = 1; c < 3; c++)
         if (have[c] > have[q]) q = c;
     return have[q] ? q : -1;
+}
+
+/* The known breaks of the values idx[0..m) (hist_verdict.breaks). */
+static void profile_breaks(const hist_obs *obs, const int *idx, int m, hist_verdict *v) {
+    const char *known = "";
+    v->n_breaks = 0, v->profile = "";
+    for (int i = 0; i < m; i++) {
+        const char *p = obs[idx[i]].profile;
+        if (!p || !p[0]) continue;
+        if (known[0] && strcmp(p, known)) {
+            if (v->n_breaks == HIST_BREAK_MAX) memmove(v->breaks, v->breaks + 1, sizeof v->breaks - sizeof v->breaks[0]), v->n_breaks--;
+            v->breaks[v->n_breaks++] = i;
+        }
+        v->profile = known = p;
+    }
+}
+
+bool hist_judge(const hist_obs *obs, int n, const hist_changes_opts *o, bool find, int *idx, double *x, hist_verdict *v) {
+    memset(v, 0, sizeof *v);
+    v->profile = "";
+    if ((v->quantity = pick_quantity(obs, n)) < 0) return true;
+    const int q = v->quantity;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(obs[i].v[q])) x[m] = obs[i].v[q], idx[m++] = i;
+    v->n_values = m;
+    int from = o->window > 0 && m > o->window ? m - o->window : 0;
+    profile_breaks(obs, idx, m, v);
+    const int cut = v->n_breaks ? v->breaks[v->n_breaks - 1] : 0;
+    v->dropped = cut > from ? cut - from : 0;
+    v->from = from = cut > from ? cut : from;
+    if (!find) return true;
+    hist_cp_opts co = {o->alpha, o->perms, o->min_size, o->seed, o->tail, o->tail_alpha};
+    v->k = hist_changepoints(x + from, m - from, &co, v->cp, HIST_CP_MAX);
+    if (v->k < 0) return v->k = 0, false;
+    const double lim = o->threshold / 100, step = v->k ? v->cp[v->k - 1].step : 0;
+    v->regression = v->k > 0 && (q == 0 ? step > lim : step < -lim);
+    return true;
 }
 
 /* The report of one series (text or a JSON object); *regression when its newest change point is one. */
@@ -193,19 +230,19 @@ typedef struct {
     FILE *f;
     json_t *arr;
     int series, with_cp, cps, regressions;
-    const char *profile;    /* the series' newest run's tuning profile ("": not known) */
-    int dropped;            /* its older runs under another profile, left out (a known break) */
 } report;
 
 static json_t *num(double v) {
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void report_series(report *rp, const char *machine, const char *name, int q, const double *x, const sqlite3_int64 *runs,
-                          int n, const hist_cp *cp, int k, const run_table *t) {
-    double lim = rp->o->threshold / 100;
-    bool regression = k > 0 && (q == 0 ? cp[k - 1].step > lim : cp[k - 1].step < -lim);
-    rp->series++, rp->with_cp += k > 0, rp->cps += k, rp->regressions += regression;
+/* v's series: runs[i] the run of obs[i]. */
+static void report_series(report *rp, const char *machine, const char *name, const hist_verdict *v, const int *idx,
+                          const double *x, const sqlite3_int64 *runs, const run_table *t) {
+    const int q = v->quantity, n = v->n_values - v->from, k = v->k;
+    const hist_cp *cp = v->cp;
+    const int *at = idx + v->from;   /* the judged values' obs indices */
+    rp->series++, rp->with_cp += k > 0, rp->cps += k, rp->regressions += v->regression;
     if (rp->arr) {
         json_t *o = json_object(), *a = json_array();
         json_object_set_new(o, "machine", json_string(machine));
@@ -213,73 +250,56 @@ static void report_series(report *rp, const char *machine, const char *name, int
         json_object_set_new(o, "quantity", json_string(quantity[q]));
         json_object_set_new(o, "higher_is", json_string(q == 0 ? "slower" : "faster"));
         json_object_set_new(o, "runs", json_integer(n));
-        json_object_set_new(o, "profile", json_string(rp->profile[0] ? rp->profile : "unknown"));
-        json_object_set_new(o, "runs_other_profile", json_integer(rp->dropped));
-        json_object_set_new(o, "last", num(n ? x[n - 1] : NAN));
+        json_object_set_new(o, "profile", json_string(v->profile[0] ? v->profile : "unknown"));
+        json_object_set_new(o, "runs_other_profile", json_integer(v->dropped));
+        json_object_set_new(o, "last", num(n ? x[v->n_values - 1] : NAN));
         for (int i = 0; i < k; i++) {
-            sqlite3_int64 r = runs[cp[i].index];
+            sqlite3_int64 r = runs[at[cp[i].index]];
             json_t *c = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "index", cp[i].index, "date", t->date[r], "commit",
                                   t->commit[r], "before", num(cp[i].before), "after", num(cp[i].after), "step", num(cp[i].step),
                                   "p", num(cp[i].p));
             if (c) json_array_append_new(a, c);
         }
         json_object_set_new(o, "changepoints", a);
-        json_object_set_new(o, "regression", json_boolean(regression));
+        json_object_set_new(o, "regression", json_boolean(v->regression));
         json_array_append_new(rp->arr, o);
         return;
     }
-    if (k == 0 && !rp->dropped) return;
+    if (k == 0 && !v->dropped) return;
     fprintf(rp->f, "%s  %s  %s (higher is %s), %d runs\n", machine, name, quantity[q], q == 0 ? "slower" : "faster", n);
-    if (rp->dropped)
+    if (v->dropped)
         fprintf(rp->f, "  %s  %-18s profile changed to %s: the %d runs before, under another profile, left out\n",
-                t->date[runs[0]], t->commit[runs[0]], rp->profile, rp->dropped);
+                t->date[runs[at[0]]], t->commit[runs[at[0]]], v->profile, v->dropped);
     for (int i = 0; i < k; i++) {
-        sqlite3_int64 r = runs[cp[i].index];
+        sqlite3_int64 r = runs[at[cp[i].index]];
         fprintf(rp->f, "  %s  %-18s %12.6g -> %-12.6g %+7.2f %%  p=%.3f%s\n", t->date[r], t->commit[r], cp[i].before,
-                cp[i].after, 100 * cp[i].step, cp[i].p, i == k - 1 && regression ? "  REGRESSION" : "");
+                cp[i].after, 100 * cp[i].step, cp[i].p, i == k - 1 && v->regression ? "  REGRESSION" : "");
     }
 }
 
-/* The first of runs[0..m) after the newest profile break: two adjacent runs whose tuning profiles
- * are both known and differ (a run of unknown profile breaks nothing); 0 when there is none. */
-static int profile_break(const run_table *t, const sqlite3_int64 *runs, int m) {
-    const char *known = "";
-    for (int i = m - 1; i >= 0; i--) {
-        const char *p = t->profile[runs[i]];
-        if (!p[0]) continue;
-        if (known[0] && strcmp(p, known)) return i + 1;
-        known = p;
-    }
-    return 0;
-}
-
-/* One series: its points, cut to the window, their change points, reported. */
+/* One series: its points, judged (hist_judge), reported. */
 static bool one_series(hist_db *db, sqlite3_stmt *pst, sqlite3_int64 sid, const char *machine, const char *name,
                        const run_table *t, report *rp, point **pts, size_t *cap, char *err, size_t errlen) {
     size_t n;
     if (!series_points(db, pst, sid, t, rp->o->window, pts, cap, &n, err, errlen)) return false;
-    int q = pick_quantity(*pts, n);
-    if (q < 0) return true;
-    double *x = malloc(sizeof *x * (n ? n : 1));
+    hist_obs *obs = malloc(sizeof *obs * (n ? n : 1));
     sqlite3_int64 *runs = malloc(sizeof *runs * (n ? n : 1));
-    if (!x || !runs) return free(x), free(runs), FAIL("history: out of memory");
-    int m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (isfinite((*pts)[i].v[q])) x[m] = (*pts)[i].v[q], runs[m++] = (*pts)[i].run;
-    int from = rp->o->window > 0 && m > rp->o->window ? m - rp->o->window : 0;
-    const int cut = profile_break(t, runs, m);
-    rp->profile = m ? t->profile[runs[m - 1]] : "", rp->dropped = cut > from ? cut - from : 0;
-    from = cut > from ? cut : from;
-    if (rp->o->visit) {
-        rp->o->visit(rp->o->visit_ctx, machine, name, q, x + from, m - from);
-        return free(x), free(runs), true;
+    double *x = malloc(sizeof *x * (n ? n : 1));
+    int *idx = malloc(sizeof *idx * (n ? n : 1));
+    bool ok = obs && runs && x && idx;
+    for (size_t i = 0; ok && i < n; i++) {
+        const point *p = &(*pts)[i];
+        obs[i] = (hist_obs){{p->v[0], p->v[1], p->v[2]}, t->profile[p->run]};
+        runs[i] = p->run;
     }
-    hist_cp cp[HIST_CP_MAX];
-    hist_cp_opts co = {rp->o->alpha, rp->o->perms, rp->o->min_size, rp->o->seed, rp->o->tail, rp->o->tail_alpha};
-    int k = hist_changepoints(x + from, m - from, &co, cp, HIST_CP_MAX);
-    if (k >= 0) report_series(rp, machine, name, q, x + from, runs + from, m - from, cp, k, t);
-    free(x), free(runs);
-    return k >= 0 || FAIL("history: out of memory");
+    hist_verdict v;
+    ok = ok && hist_judge(obs, (int)n, rp->o, !rp->o->visit, idx, x, &v);
+    if (ok && v.quantity >= 0) {
+        if (rp->o->visit) rp->o->visit(rp->o->visit_ctx, machine, name, v.quantity, x + v.from, v.n_values - v.from);
+        else report_series(rp, machine, name, &v, idx, x, runs, t);
+    }
+    free(obs), free(runs), free(x), free(idx);
+    return ok || FAIL("history: out of memory");
 }
 
 static bool each_series(hist_db *db, const hist_changes_opts *o, const run_table *t, report *rp, char *err, size_t errlen) {

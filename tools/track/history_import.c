@@ -260,20 +260,35 @@ static bool parse_rec(rec_list *l, char **f, char *why, size_t wl) {
     return true;
 }
 
-static bool parse_run(hist_run *r, char **f, char *why, size_t wl) {
-    char *dst[] = {r->machine, r->cpu, r->commit, r->flags, r->compiler, r->date, r->command, r->threads};
+/* A run's tuning profile as gate runs record it (hist_run.profile): "", "none", "off" or
+ * "profile:" and 16 hex digits. */
+static bool profile_ok(const char *p) {
+    static const char pre[] = "profile:";
+    if (!*p || !strcmp(p, "none") || !strcmp(p, "off")) return true;
+    const char *h = p + sizeof pre - 1;
+    return !strncmp(p, pre, sizeof pre - 1) && strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16;
+}
+
+/* f[1..n_fields): the run line's fields (9 of version 1, 10 with the profile). */
+static bool parse_run(hist_run *r, char **f, int n_fields, char *why, size_t wl) {
+    memset(r, 0, sizeof *r);
+    char *dst[] = {r->machine, r->cpu, r->commit, r->flags, r->compiler, r->date, r->command, r->threads, r->profile};
     size_t len[] = {sizeof r->machine, sizeof r->cpu, sizeof r->commit, sizeof r->flags, sizeof r->compiler,
-                    sizeof r->date, sizeof r->command, sizeof r->threads};
-    for (int k = 0; k < 8; k++) {
+                    sizeof r->date, sizeof r->command, sizeof r->threads, sizeof r->profile};
+    for (int k = 0; k < n_fields - 1; k++) {
         if (strlen(f[1 + k]) >= len[k]) return snprintf(why, wl, "field %d longer than %zu bytes", 2 + k, len[k] - 1), false;
         strcpy(dst[k], f[1 + k]);
     }
     if (!r->machine[0] || !r->date[0]) return snprintf(why, wl, "a run without machine or date"), false;
+    char b[48];
+    if (!profile_ok(r->profile))
+        return snprintf(why, wl, "field 10: not a tuning profile (none, off or profile:<16 hex digits>): '%s'", shown(r->profile, b)), false;
     return true;
 }
 
 typedef struct {
     hist_db *db;
+    int run_fields;         /* a run line's fields: 9 in version 1, 10 from version 2 (the profile) */
     hist_run run;
     bool have_run;
     rec_list recs;
@@ -291,12 +306,12 @@ static bool flush_run(text_state *t, char *err, size_t errlen) {
 
 /* One line after the first; false with the reason in why (or err, for the store's failures). */
 static bool text_line(text_state *t, char *line, char *why, size_t wl, char *err, size_t errlen, bool *store_failed) {
-    char *f[10];
-    int n = split_fields(line, f, 9);
+    char *f[11];
+    int n = split_fields(line, f, 10);
     if (!strcmp(f[0], "run")) {
-        if (n != 9) return snprintf(why, wl, "a run line has 9 fields, not %d", n), false;
+        if (n != t->run_fields) return snprintf(why, wl, "a run line has %d fields, not %d", t->run_fields, n), false;
         if (!flush_run(t, err, errlen)) return *store_failed = true, false;
-        return t->have_run = parse_run(&t->run, f, why, wl);
+        return t->have_run = parse_run(&t->run, f, n, why, wl);
     }
     if (!strcmp(f[0], "rec")) {
         if (n != 9) return snprintf(why, wl, "a rec line has 9 fields, not %d", n), false;
@@ -325,6 +340,7 @@ bool hist_import_text(hist_db *db, const char *buf, size_t len, const char *name
         ok = FAIL("%s:1: not a latbench history export (it starts with \"%s %d\")", name, HIST_TEXT_MAGIC, HIST_TEXT_VERSION);
     else if (version > HIST_TEXT_VERSION)
         ok = FAIL("%s:1: export version %ld is newer than this latbench's %d", name, version, HIST_TEXT_VERSION);
+    t.run_fields = version >= 2 ? 10 : 9;
     bool store_failed = false;
     while (ok && (line = strsep(&s, "\n"))) {
         lineno++;

@@ -3,10 +3,11 @@
  * Export text, one line per item, tab-separated, UTF-8; a field's tab, newline, carriage return and
  * backslash are written \t \n \r \\; an absent number is "-"; numbers are the shortest decimal that
  * reads back to the same double:
- *   latbench-history 1
- *   run MACHINE CPU COMMIT FLAGS COMPILER DATE COMMAND THREADS
+ *   latbench-history 2
+ *   run MACHINE CPU COMMIT FLAGS COMPILER DATE COMMAND THREADS PROFILE
  *   rec NAME MEDIAN Q1 Q3 RATIO_ONEDNN RATIO_SCALAR GFLOPS REPS      (REPS: space-separated, ns)
- * each rec belonging to the run line above it.  history_import.c reads it back. */
+ * each rec belonging to the run line above it; PROFILE is the run's tuning profile (hist_run.profile,
+ * empty when not known).  Version 1 had no PROFILE field.  history_import.c reads both back. */
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -66,7 +67,7 @@ bool hist_export(hist_db *db, FILE *f, char *err, size_t errlen) {
     sqlite3_stmt *st;
     if (!hist_prepare(db,
                       "SELECT r.id, r.machine, r.cpu, r.git_commit, r.build_flags, r.compiler, r.date, r.command, r.threads,"
-                      " c.name, c.median, c.q1, c.q3, c.ratio_onednn, c.ratio_scalar, c.gflops, c.reps"
+                      " r.profile, c.name, c.median, c.q1, c.q3, c.ratio_onednn, c.ratio_scalar, c.gflops, c.reps"
                       " FROM runs r LEFT JOIN records c ON c.run_id = r.id ORDER BY r.date, r.id, c.seq",
                       &st, err, errlen))
         return false;
@@ -77,15 +78,15 @@ bool hist_export(hist_db *db, FILE *f, char *err, size_t errlen) {
         sqlite3_int64 id = sqlite3_column_int64(st, 0);
         if (id != last) {
             fputs("run", f);
-            for (int c = 1; c <= 8; c++) put_field(f, (const char *)sqlite3_column_text(st, c));
+            for (int c = 1; c <= 9; c++) put_field(f, (const char *)sqlite3_column_text(st, c));
             fputc('\n', f);
             last = id;
         }
-        if (sqlite3_column_type(st, 9) == SQLITE_NULL) continue;   /* a run without records */
+        if (sqlite3_column_type(st, 10) == SQLITE_NULL) continue;   /* a run without records */
         fputs("rec", f);
-        put_field(f, (const char *)sqlite3_column_text(st, 9));
-        for (int c = 10; c <= 15; c++) put_column_num(f, st, c);
-        put_reps(f, st, 16);
+        put_field(f, (const char *)sqlite3_column_text(st, 10));
+        for (int c = 11; c <= 16; c++) put_column_num(f, st, c);
+        put_reps(f, st, 17);
         fputc('\n', f);
     }
     bool ok = rc == SQLITE_DONE;

@@ -197,7 +197,7 @@ static int cmd_changes(int argc, char **argv) {
                                              {"window", required_argument, NULL, 'w'}, {"alpha", required_argument, NULL, 'a'},
                                              {"perms", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'}, {0}};
-    hist_changes_opts o = {.window = 200, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    hist_changes_opts o = {HIST_CHANGES_DEFAULTS};
     opts_parser p;
     opts_init(&p, "history", argc, argv, longopts, "m:f:s:t:w:a:p:j", false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
