@@ -27,9 +27,32 @@ static int teardown(void **s) {
     return test_tmpdir_remove(dir);
 }
 
+/* Exports store `from` to e1, imports e1 into the empty store `to` and exports that to e2: the two
+ * exports must be the same bytes.  Returns the first export's text (the caller frees it). */
+static char *export_round_trip(const char *from, const char *to, const char *e1, const char *e2) {
+    char args[300];
+    snprintf(args, sizeof args, "export --out %s", e1);
+    cli_history(&R, from, args);
+    assert_int_equal(R.status, 0);
+    snprintf(args, sizeof args, "import %s", e1);
+    cli_history(&R, to, args);
+    if (R.status) fail_msg("%s", R.out);
+    assert_non_null(strstr(R.out, "1 runs added"));
+    snprintf(args, sizeof args, "export --out %s", e2);
+    cli_history(&R, to, args);
+    assert_int_equal(R.status, 0);
+    size_t n1, n2;
+    char *t1 = test_slurp(e1, &n1), *t2 = test_slurp(e2, &n2);
+    assert_non_null(t1), assert_non_null(t2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(t1, t2, n1);
+    free(t2);
+    return t1;
+}
+
 static void test_import_export_round_trip(void **s) {
     (void)s;
-    char a[128], b[128], e1[128], e2[128], args[300];
+    char a[128], b[128], e1[128], e2[128];
     snprintf(a, sizeof a, "%s/a.sqlite", dir), snprintf(b, sizeof b, "%s/b.sqlite", dir);
     snprintf(e1, sizeof e1, "%s/e1.txt", dir), snprintf(e2, sizeof e2, "%s/e2.txt", dir);
     cli_history(&R, a, "import " RESULT);
@@ -38,26 +61,12 @@ static void test_import_export_round_trip(void **s) {
     cli_history(&R, a, "import " RESULT);   /* the same run again: skipped */
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "already in the history"));
-    snprintf(args, sizeof args, "export --out %s", e1);
-    cli_history(&R, a, args);
-    assert_int_equal(R.status, 0);
-    snprintf(args, sizeof args, "import %s", e1);
-    cli_history(&R, b, args);
-    if (R.status) fail_msg("%s", R.out);
-    assert_non_null(strstr(R.out, "1 runs added"));
-    snprintf(args, sizeof args, "export --out %s", e2);
-    cli_history(&R, b, args);
-    assert_int_equal(R.status, 0);
-    size_t n1, n2;
-    char *t1 = test_slurp(e1, &n1), *t2 = test_slurp(e2, &n2);
-    assert_non_null(t1), assert_non_null(t2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(t1, t2, n1);
+    char *t1 = export_round_trip(a, b, e1, e2);
     /* a record with its statistics, ratios and the 11 repetitions of the committed file */
     assert_non_null(strstr(t1, "\nrec\tconv2d_fwd/mb1_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/ours/threads:1\t277.381228\t275.249407\t"
                                "278.585557\t0.223843028\t0.165042326\t118.133445\t273.803826 277.381228 287.356168 "));
     assert_non_null(strstr(t1, "\nrun\tamd-epyc-zen5-2c\tAuthenticAMD AMD EPYC family 26 model 2 zen5\t1e9b1ae98cb0-dirty\t"));
-    free(t1), free(t2);
+    free(t1);
     cli_history(&R, b, "list --machine amd-epyc-zen5-2c --filter conv2d_fwd/mb1_ic4oc64_ih8iw8_kh1kw1_sh1sw1_b1/ours --json");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "\"count\": 1"));
@@ -320,28 +329,15 @@ static void test_gate_appends_its_ratios(void **s) {
         fail_msg("the gate run's profile: '%s'", prof);
     printf("the gate run's profile: %s\n", prof);
     /* the export carries it, and an import of the export into an empty store exports the same text */
-    char line[64], args[300], e1[128], e2[128], b[128];
+    char line[64], e1[128], e2[128], b[128];
     snprintf(line, sizeof line, "\tgate\t1\t%s\n", prof);
     assert_non_null(strstr(R.out, line));
     sqlite3_finalize(q);
     sqlite3_close(d);
     snprintf(e1, sizeof e1, "%s/gate1.txt", dir), snprintf(e2, sizeof e2, "%s/gate2.txt", dir), snprintf(b, sizeof b, "%s/gate_b.sqlite", dir);
-    snprintf(args, sizeof args, "export --out %s", e1);
-    cli_history(&R, path, args);
-    assert_int_equal(R.status, 0);
-    snprintf(args, sizeof args, "import %s", e1);
-    cli_history(&R, b, args);
-    if (R.status) fail_msg("%s", R.out);
-    snprintf(args, sizeof args, "export --out %s", e2);
-    cli_history(&R, b, args);
-    assert_int_equal(R.status, 0);
-    size_t n1, n2;
-    char *t1 = test_slurp(e1, &n1), *t2 = test_slurp(e2, &n2);
-    assert_non_null(t1), assert_non_null(t2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(t1, t2, n1);
+    char *t1 = export_round_trip(path, b, e1, e2);
     assert_non_null(strstr(t1, line));
-    free(t1), free(t2);
+    free(t1);
 }
 
 int main(void) {
