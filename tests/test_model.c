@@ -227,11 +227,59 @@ static void test_fl_net_refuses_other_lattice(void **s) {
     nn_model_free(m);
 }
 
+/* On more than one slice the model runs its per-sample layers slice by slice in one OpenMP region
+ * per pass (model.c, slice_prefix); with a profile attached it runs them op by op, one region per
+ * op.  Both must give the same bits: outputs, loss and every gradient, whatever the net (fused and
+ * plain lrelu, pools, global pools, stride 2, bias or none, a dense head, a fused sigmoid) and for
+ * uneven slices. */
+static void sliced_vs_op_by_op(const char *text, int outs, int h, int w, int n, int threads) {
+    nn_dataset d;
+    synth(&d, n, h, w, outs, 5);
+    nn_model *a = make(text, h, w, n, threads, true), *b = make(text, h, w, n, threads, true);
+    nn_model_init(a, 9), nn_model_init(b, 9);
+    nn_profile prof;
+    memset(&prof, 0, sizeof prof);
+    nn_model_attach_profile(b, &prof);
+    const size_t np = nn_model_param_count(a);
+    for (int step = 0; step < 2; step++) {
+        nn_model_set_input(a, d.x, NULL, n), nn_model_set_input(b, d.x, NULL, n);
+        const float *ya = nn_model_forward(a, n), *yb = nn_model_forward(b, n);
+        assert_memory_equal(ya, yb, (size_t)n * outs * sizeof(float));
+        const float la = nn_model_backward(a, n, d.y), lb = nn_model_backward(b, n, d.y);
+        assert_memory_equal(&la, &lb, sizeof la);
+        assert_memory_equal(nn_model_grads(a), nn_model_grads(b), np * sizeof(float));
+        float gmax = 0;
+        for (size_t i = 0; i < np; i++) gmax = fmaxf(gmax, fabsf(nn_model_grads(a)[i]));
+        assert_true(gmax > 0);
+        /* a second step from other parameters (the transposed weights must follow them) */
+        for (size_t i = 0; i < np; i++) nn_model_params(a)[i] = nn_model_params(b)[i] -= 0.1f * nn_model_grads(a)[i];
+    }
+    nn_model_free(a), nn_model_free(b);
+    nn_dataset_free(&d);
+}
+
+static void test_sliced_equals_op_by_op(void **s) {
+    (void)s;
+    const char *nets[] = {
+        netspec_preset("task3-eq1"),
+        "conv 2x2 4 3\nlrelu\navgpool 2x2 2\nconv 3x3 3 4 /2\nlrelu\nflatten\nlinear 16 3\nlrelu\nlinear 3 2\n",
+        "conv 2x2 4 5\nlrelu\nmaxpool 2x2 2\nconv* 1x1 5 3\nlrelu\ngmaxpool\nlinear 3 1\nsigmoid\n",
+        "conv* 1x1 4 5\nlrelu\nconv 2x2 5 4\ngavgpool\nlinear* 4 2\n",
+        "conv 2x2 4 6\nlrelu\nconv 3x3 6 2 /2\nlrelu\ngsumpool\n", /* nothing after the sliced layers */
+    };
+    const int outs[] = {1, 2, 1, 2, 2};
+    for (int k = 0; k < 5; k++) {
+        sliced_vs_op_by_op(nets[k], outs[k], 8, 8, 7, 2);
+        sliced_vs_op_by_op(nets[k], outs[k], 8, 8, 7, 3);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_mse),          cmocka_unit_test(test_gradcheck_bce),
         cmocka_unit_test(test_determinism),            cmocka_unit_test(test_training_reduces_loss),
         cmocka_unit_test(test_safetensors_round_trip), cmocka_unit_test(test_fl_net_refuses_other_lattice),
+        cmocka_unit_test(test_sliced_equals_op_by_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

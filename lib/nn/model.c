@@ -31,8 +31,10 @@ struct nn_model {
     float *act[MAX_L + 1];  /* act[i] = input of layer i, act[n_layers] = output */
     float *gbuf[2];         /* ping-pong activation gradients */
     float *wt[MAX_L];       /* transposed conv weights for backward-data */
-    float *ws;              /* conv backward-weights partials */
+    float *ws[MAX_L];       /* per conv layer: its backward-weights partials (all live until the step's reduction) */
     float *lossgrad;        /* dL/d(output of layer n_run-1) */
+    float *ghead;           /* the gradient of the sliced layers' output (model_backward), or NULL */
+    size_t max_ps;          /* the most floats per sample of any activation: a slice's stride in gbuf */
     void *arena;
     nn_profile *prof;       /* NULL: not profiled */
 };
@@ -106,12 +108,26 @@ static void place_params(nn_model *m) {
     }
 }
 
+/* The end of the per-sample layers (conv, its lrelu, lrelu, pools, global pools) from the input:
+ * the layers a pass may run slice by slice (slice_prefix). */
+static int sliceable_end(const nn_model *m) {
+    int i = 0;
+    while (i < m->n_run) {
+        const layer_kind k = m->spec.layers[i].kind;
+        if (k != LAYER_CONV && k != LAYER_LRELU && k != LAYER_AVGPOOL && k != LAYER_MAXPOOL && k != LAYER_GAVGPOOL &&
+            k != LAYER_GMAXPOOL && k != LAYER_GSUMPOOL)
+            break;
+        i += 1 + m->fuse_lrelu[i];
+    }
+    return i;
+}
+
 /* Every buffer of the model in one arena; every piece starts on a 64-byte boundary. */
 static bool alloc_arena(nn_model *m, char *err, size_t errlen) {
     const int nl = m->spec.n_layers, batch = m->batch;
-    size_t total = 0, off_params, off_grads = 0, off_act[MAX_L + 1], off_g[2] = {0, 0}, off_wt[MAX_L], off_ws = 0,
-           off_lg = 0;
-    size_t maxact = 0, wsmax = 0;
+    size_t total = 0, off_params, off_grads = 0, off_act[MAX_L + 1], off_g[2] = {0, 0}, off_wt[MAX_L],
+           off_lg = 0, off_wsl[MAX_L], off_gh = 0;
+    size_t maxact = 0;
     off_params = total, total += align16(m->n_params);
     for (int i = 0; i <= nl; i++) {
         size_t sz;
@@ -130,11 +146,14 @@ static bool alloc_arena(nn_model *m, char *err, size_t errlen) {
             if (m->spec.layers[i].kind != LAYER_CONV) continue;
             off_wt[i] = total, total += align16(m->slots[i].w_count);
             conv2d_desc d = conv_desc(m, i, batch);
-            size_t ws = nn_conv2d_bwd_weights_workspace(m->threads, &d);
-            if (ws > wsmax) wsmax = ws;
+            /* one workspace per layer: the sliced backward (model_backward) reduces every layer at its end */
+            off_wsl[i] = total, total += align16(nn_conv2d_bwd_weights_workspace(m->threads, &d));
         }
-        off_ws = total, total += align16(wsmax);
         off_lg = total, total += align16((size_t)batch * m->outs);
+        /* where the layers after the sliced ones leave their input gradient: not in gbuf, which the
+         * slices reuse in their own layout while a slice may still be reading it */
+        const int P = sliceable_end(m);
+        if (P < m->n_run) off_gh = total, total += align16((size_t)batch * shape_size(m->shapes[P]));
     }
     m->arena = aligned_alloc(64, total * sizeof(float));
     if (!m->arena) return snprintf(err, errlen, "out of memory (%zu MB for the model's buffers)", total * 4 >> 20), false;
@@ -146,9 +165,10 @@ static bool alloc_arena(nn_model *m, char *err, size_t errlen) {
         m->grads = a + off_grads;
         m->gbuf[0] = a + off_g[0], m->gbuf[1] = a + off_g[1];
         for (int i = 0; i < nl; i++)
-            if (m->spec.layers[i].kind == LAYER_CONV) m->wt[i] = a + off_wt[i];
-        m->ws = wsmax ? a + off_ws : NULL;
+            if (m->spec.layers[i].kind == LAYER_CONV) m->wt[i] = a + off_wt[i], m->ws[i] = a + off_wsl[i];
         m->lossgrad = a + off_lg;
+        m->ghead = off_gh ? a + off_gh : NULL;
+        m->max_ps = maxact / batch;
     }
     return true;
 }
@@ -363,12 +383,15 @@ void nn_model_set_input(nn_model *m, const int16_t *x, const long *idx, int n) {
     nn_prof_add(&m->prof->input, prof_now() - t0, 0);
 }
 
-static void layer_fwd(nn_model *m, int i, int n) {
+/* Floats per sample of act[i] (layer i's input; the net's output for i = n_layers). */
+static size_t act_ps(const nn_model *m, int i) { return shape_size(m->shapes[i]); }
+
+/* Layer i's forward on samples [s0, s0 + n) on T threads (1 inside a slice: fwd_slice). */
+static void layer_fwd(nn_model *m, int i, int s0, int n, int T) {
     const lb_dispatch *k = m->k;
-    const int T = m->threads;
     const layer_spec *L = &m->spec.layers[i];
-    const float *in = m->act[i];
-    float *out = m->act[i + 1];
+    const float *in = m->act[i] + s0 * act_ps(m, i);
+    float *out = m->act[i + 1] + s0 * act_ps(m, i + 1);
     const size_t nin = (size_t)n * shape_size(m->shapes[i]);
     const nn_param_slot *sl = &m->slots[i];
     switch (L->kind) {
@@ -376,7 +399,8 @@ static void layer_fwd(nn_model *m, int i, int n) {
         conv2d_desc d = conv_desc_pass(m, i, n, LB_PASS_FWD);
         const float *w = m->params + sl->w_off, *b = L->bias ? m->params + sl->b_off : NULL;
         if (m->fuse_lrelu[i])
-            nn_conv2d_fwd_lrelu(conv_ops(m, i, LB_PASS_FWD), k->act, LRELU_SLOPE, T, &d, in, w, b, out, m->act[i + 2]);
+            nn_conv2d_fwd_lrelu(conv_ops(m, i, LB_PASS_FWD), k->act, LRELU_SLOPE, T, &d, in, w, b, out,
+                                m->act[i + 2] + s0 * act_ps(m, i + 2));
         else
             nn_conv2d_fwd(conv_ops(m, i, LB_PASS_FWD), T, &d, in, w, b, out);
         break;
@@ -430,21 +454,51 @@ static void chain_fwd(nn_model *m, int i, int n) {
                     m->act[i + m->chain[i]], m->train ? &keep : NULL);
 }
 
+/* Layers [0, P) run slice by slice in one OpenMP region per pass (nn_slices_run) instead of one
+ * region per op: on a small net (task3-eq1 on 8x8: 14 regions and 4 barriers per training step)
+ * each fork, join and barrier costs about as much as a layer's work on a busy machine, where a
+ * waiting thread that has been descheduled holds up its partner.  P: the per-sample layers (conv,
+ * its lrelu, lrelu, pools, global pools) from the input up to the first other one (a linear,
+ * flatten, sigmoid or a chain1x1 pass).  Every op computes the same bits on a slice as on the batch,
+ * and the weight gradients are the same slices' partials summed in the same order: the results are
+ * those of the op-by-op run.  0 (op by op) when profiled (the profile times each op) or on one slice. */
+static int slice_prefix(const nn_model *m, int n) {
+    if (m->prof || nn_batch_parts(m->threads, n) == 1) return 0;
+    const int end = sliceable_end(m);
+    int i = 0;
+    while (i < end && !chain_on(m, i)) i += 1 + m->fuse_lrelu[i];
+    return i;
+}
+
+typedef struct {
+    nn_model *m;
+    int hi, n;      /* layers [0, hi); the batch */
+    float *gout;    /* backward: the gradient of layer hi-1's output */
+    int cur;        /* backward: the free gradient buffer */
+} slices_ctx;
+
+static void fwd_slice(void *ctx, int parts, int p, int s0, int cnt) {
+    const slices_ctx *c = ctx;
+    for (int i = 0; i < c->hi; i += 1 + c->m->fuse_lrelu[i]) layer_fwd(c->m, i, s0, cnt, 1);
+}
+
 const float *nn_model_forward(nn_model *m, int n) {
+    slices_ctx sc = {.m = m, .hi = slice_prefix(m, n), .n = n};
+    if (sc.hi > 0) nn_slices_run(m->threads, n, fwd_slice, NULL, &sc);
     /* a conv fused with its lrelu runs both: the lrelu layer is skipped (its time is the conv's);
      * a chain (use_chain, not profiled: the profile times layers one by one) runs all its layers */
-    for (int i = 0; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
+    for (int i = sc.hi; i < m->spec.n_layers; i += 1 + m->fuse_lrelu[i]) {
         if (chain_on(m, i)) {
             chain_fwd(m, i, n);
             i += m->chain[i] - 2; /* the loop adds the last pair's 2 */
             continue;
         }
         if (!m->prof) {
-            layer_fwd(m, i, n);
+            layer_fwd(m, i, 0, n, m->threads);
             continue;
         }
         double t0 = prof_now();
-        layer_fwd(m, i, n);
+        layer_fwd(m, i, 0, n, m->threads);
         prof_layer(m, i, LB_PASS_FWD, n, t0);
     }
     return m->act[m->spec.n_layers];
@@ -462,37 +516,53 @@ static float loss_of(nn_model *m, int n, const float *y, float *grad) {
 
 float nn_model_loss(nn_model *m, int n, const float *y) { return loss_of(m, n, y, NULL); }
 
-/* Gradients of layer i's weights (conv, linear; nothing for the others). */
-static void layer_bwd_weights(nn_model *m, int i, int n, const float *gout) {
+/* Where a backward runs: the whole batch on T threads op by op (parts 0), or slice p of parts
+ * (samples [s0, s0 + cnt) of n) on the calling thread, inside nn_slices_run.  Gradients are passed
+ * at the samples' start: in gbuf a slice's start at s0 * max_ps (its own stretch of the buffer,
+ * since the buffers are reused by layers of different sizes while the other slices run on); the
+ * activations stay where the forward wrote them (s0 * the layer's floats per sample). */
+typedef struct {
+    int n, T, parts, p, s0, cnt;
+} bwd_where;
+
+/* Gradients of layer i's weights (conv, linear; nothing for the others) from gout; in a slice, a
+ * conv's are the slice's partial (reduced by bwd_reduce). */
+static void layer_bwd_weights(nn_model *m, int i, const bwd_where *at, const float *gout) {
     const layer_spec *L = &m->spec.layers[i];
     const nn_param_slot *sl = &m->slots[i];
+    float *gb = L->bias ? m->grads + sl->b_off : NULL;
     if (L->kind == LAYER_CONV) {
-        conv2d_desc d = conv_desc_pass(m, i, n, LB_PASS_BWD_WEIGHTS);
-        nn_conv2d_bwd_weights(conv_ops(m, i, LB_PASS_BWD_WEIGHTS), m->threads, &d, m->act[i], gout, m->grads + sl->w_off,
-                              L->bias ? m->grads + sl->b_off : NULL, m->ws);
+        conv2d_desc d = conv_desc_pass(m, i, at->n, LB_PASS_BWD_WEIGHTS);
+        const conv2d_ops *k = conv_ops(m, i, LB_PASS_BWD_WEIGHTS);
+        if (at->parts > 1)
+            nn_conv2d_bwd_weights_part(k, &d, at->parts, at->p, m->act[i] + at->s0 * act_ps(m, i), gout,
+                                       m->grads + sl->w_off, gb, m->ws[i]);
+        else
+            nn_conv2d_bwd_weights(k, at->T, &d, m->act[i], gout, m->grads + sl->w_off, gb, m->ws[i]);
     } else if (L->kind == LAYER_LINEAR) {
-        dense_desc d = {n, L->cin, L->cout, L->bias};
-        m->k->dense->bwd_weights(&d, m->act[i], gout, m->grads + sl->w_off, L->bias ? m->grads + sl->b_off : NULL);
+        dense_desc d = {at->n, L->cin, L->cout, L->bias};
+        m->k->dense->bwd_weights(&d, m->act[i], gout, m->grads + sl->w_off, gb);
     }
 }
 
-/* Gradient of layer i's input, gin, from that of its output, gout. */
-static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *gin) {
+/* Gradient of layer i's input, gin, from that of its output, gout, on the samples of `at`.  A
+ * conv's transposed weights are made here op by op, before the region in a slice. */
+static void layer_bwd_data(nn_model *m, int i, const bwd_where *at, const float *gout, float *gin) {
     const lb_dispatch *k = m->k;
-    const int T = m->threads;
+    const int T = at->T, n = at->cnt;
     const layer_spec *L = &m->spec.layers[i];
-    const float *in = m->act[i];
+    const float *in = m->act[i] + at->s0 * act_ps(m, i);
     const size_t nin = (size_t)n * shape_size(m->shapes[i]);
     const nn_param_slot *sl = &m->slots[i];
     switch (L->kind) {
     case LAYER_CONV: {
         conv2d_desc d = conv_desc_pass(m, i, n, LB_PASS_BWD_DATA);
-        conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
+        if (at->parts <= 1) conv2d_weights_transpose(&d, m->params + sl->w_off, m->wt[i]);
         nn_conv2d_bwd_data(conv_ops(m, i, LB_PASS_BWD_DATA), T, &d, gout, m->wt[i], gin);
         break;
     }
     case LAYER_LRELU: nn_lrelu_bwd(k->act, LRELU_SLOPE, T, n, shape_size(m->shapes[i]), in, gout, gin); break;
-    case LAYER_SIGMOID: k->act->sigmoid_bwd(nin, m->act[i + 1], gout, gin); break;
+    case LAYER_SIGMOID: k->act->sigmoid_bwd(nin, m->act[i + 1] + at->s0 * act_ps(m, i + 1), gout, gin); break;
     case LAYER_AVGPOOL:
     case LAYER_MAXPOOL: {
         pool_desc d = pool_desc_of(m, i, n);
@@ -520,54 +590,97 @@ static void layer_bwd_data(nn_model *m, int i, int n, const float *gout, float *
     }
 }
 
-float nn_model_backward(nn_model *m, int n, const float *y) {
-    float loss = loss_of(m, n, y, m->lossgrad);
-    float *gout = m->lossgrad; /* the model's own buffers: the fused pass below overwrites it in place */
-    int cur = 0;
-    for (int i = m->n_run - 1; i >= 0; i--) {
-        if (i > 0 && m->fuse_lrelu[i - 1]) {
+/* The backward of layers hi-1 down to lo on the samples of `at`: gout the gradient of layer
+ * hi-1's output, *cur the free one of the two gradient buffers; lo_gin, when not NULL, takes
+ * layer lo's input gradient instead of a gbuf.  Returns the gradient of layer lo's input (NULL
+ * when lo is 0: the input needs none). */
+static float *backward_layers(nn_model *m, int lo, int hi, const bwd_where *at, float *gout, int *cur, float *lo_gin) {
+    const int n = at->n;
+    const size_t goff = at->parts > 1 ? (size_t)at->s0 * m->max_ps : 0; /* the slice's stretch of a gbuf */
+    for (int i = hi - 1; i >= lo; i--) {
+        if (i > lo && m->fuse_lrelu[i - 1]) {
             /* lrelu i and conv i-1 together: the lrelu's input gradient gy chunk by chunk with the
              * conv's backward-data, then the conv's weights from gy; every result is that of the two
              * layers run one after the other.  gy overwrites gout in place (it is not needed after;
              * lossgrad and gbuf are the model's own buffers): the conv's input gradient takes the
              * free buffer, while the chunks still read gout */
             const int c = i - 1;
-            float *gy = gout, *cin = c > 0 ? m->gbuf[cur] : NULL;
-            conv2d_desc d = conv_desc_pass(m, c, n, LB_PASS_BWD_DATA);
+            float *gy = gout, *cin = c == 0 ? NULL : c == lo && lo_gin ? lo_gin : m->gbuf[*cur] + goff;
+            conv2d_desc d = conv_desc_pass(m, c, at->cnt, LB_PASS_BWD_DATA);
             double t0 = m->prof ? prof_now() : 0;
-            if (cin) conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);
-            nn_lrelu_bwd_conv2d_bwd_data(conv_ops(m, c, LB_PASS_BWD_DATA), m->k->act, LRELU_SLOPE, m->threads, &d, m->act[i], gout, gy,
-                                         m->wt[c], cin);
+            if (cin && at->parts <= 1) conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);
+            nn_lrelu_bwd_conv2d_bwd_data(conv_ops(m, c, LB_PASS_BWD_DATA), m->k->act, LRELU_SLOPE, at->T, &d,
+                                         m->act[i] + at->s0 * act_ps(m, i), gout, gy, m->wt[c], cin);
             /* the first layer has no backward-data: the lrelu's backward counts with its weights */
             if (m->prof && cin) prof_layer(m, c, LB_PASS_BWD_DATA, n, t0), t0 = prof_now();
-            layer_bwd_weights(m, c, n, gy);
+            layer_bwd_weights(m, c, at, gy);
             if (m->prof) prof_layer(m, c, LB_PASS_BWD_WEIGHTS, n, t0);
-            if (cin) gout = cin, cur ^= 1;
+            if (cin && cin != lo_gin) *cur ^= 1;
+            if (cin) gout = cin;
             i = c;
             continue;
         }
-        float *gin = i > 0 ? m->gbuf[cur] : NULL;
+        float *gin = i == 0 ? NULL : i == lo && lo_gin ? lo_gin : m->gbuf[*cur] + goff;
         const layer_kind kind = m->spec.layers[i].kind;
         const bool has_weights = kind == LAYER_CONV || kind == LAYER_LINEAR;
         if (!m->prof) {
-            if (has_weights) layer_bwd_weights(m, i, n, gout);
-            if (gin) layer_bwd_data(m, i, n, gout, gin);
+            if (has_weights) layer_bwd_weights(m, i, at, gout);
+            if (gin) layer_bwd_data(m, i, at, gout, gin);
         } else {
             double t0 = prof_now();
             if (has_weights) {
-                layer_bwd_weights(m, i, n, gout);
+                layer_bwd_weights(m, i, at, gout);
                 prof_layer(m, i, LB_PASS_BWD_WEIGHTS, n, t0);
                 t0 = prof_now();
             }
             if (gin) {
-                layer_bwd_data(m, i, n, gout, gin);
+                layer_bwd_data(m, i, at, gout, gin);
                 prof_layer(m, i, LB_PASS_BWD_DATA, n, t0);
             }
         }
-        if (gin) {
-            gout = gin;
-            cur ^= 1;
+        if (gin && gin != lo_gin) *cur ^= 1;
+        if (gin) gout = gin;
+    }
+    return gout;
+}
+
+static void bwd_slice(void *ctx, int parts, int p, int s0, int cnt) {
+    const slices_ctx *c = ctx;
+    const bwd_where at = {.n = c->n, .T = 1, .parts = parts, .p = p, .s0 = s0, .cnt = cnt};
+    int cur = c->cur;
+    backward_layers(c->m, 0, c->hi, &at, c->gout + s0 * act_ps(c->m, c->hi), &cur, NULL);
+}
+
+/* After every slice's backward: each conv layer's weight gradient summed over the slices in slice order. */
+static void bwd_reduce(void *ctx, int parts, int tid, int nt) {
+    const slices_ctx *c = ctx;
+    nn_model *m = c->m;
+    for (int i = 0; i < c->hi; i++) {
+        if (m->spec.layers[i].kind != LAYER_CONV) continue;
+        const conv2d_desc d = conv_desc_pass(m, i, c->n, LB_PASS_BWD_WEIGHTS);
+        const nn_param_slot *sl = &m->slots[i];
+        nn_conv2d_bwd_weights_reduce(&d, parts, m->grads + sl->w_off, d.bias ? m->grads + sl->b_off : NULL, m->ws[i],
+                                     tid, nt);
+    }
+}
+
+float nn_model_backward(nn_model *m, int n, const float *y) {
+    float loss = loss_of(m, n, y, m->lossgrad);
+    /* the layers after the sliced ones op by op, their input gradient into ghead (lossgrad when
+     * there are none); a chain cutting the slices short (a training model's only when asked):
+     * every layer op by op */
+    slices_ctx sc = {.m = m, .hi = slice_prefix(m, n), .n = n, .cur = 0};
+    if (sc.hi != sliceable_end(m)) sc.hi = 0;
+    const bwd_where all = {.n = n, .T = m->threads, .cnt = n};
+    sc.gout = backward_layers(m, sc.hi, m->n_run, &all, m->lossgrad, &sc.cur, sc.hi > 0 ? m->ghead : NULL);
+    if (sc.hi > 0) {
+        /* the transposed weights every slice's backward-data reads, made once before the region */
+        for (int c = 1; c < sc.hi; c++) {
+            if (m->spec.layers[c].kind != LAYER_CONV) continue;
+            conv2d_desc d = conv_desc_pass(m, c, n, LB_PASS_BWD_DATA);
+            conv2d_weights_transpose(&d, m->params + m->slots[c].w_off, m->wt[c]);
         }
+        nn_slices_run(m->threads, n, bwd_slice, bwd_reduce, &sc);
     }
     return loss;
 }

@@ -2,7 +2,10 @@
  * every activation, gradient and workspace buffer allocated once in one arena (no allocation per
  * step; docs/design.md §5).  Forward and backward run the dispatched kernels: conv and pool through the
  * threaded batch-split wrappers (lib/nn/parallel.h), the rest single-threaded; each conv layer and
- * pass the tuning profile's variant and parameters where one applies (nn_model_set_profile).
+ * pass the tuning profile's variant and parameters where one applies (nn_model_set_profile).  On
+ * more than one slice the per-sample layers from the input (conv, lrelu, pools, global pools, up
+ * to the first linear, flatten, sigmoid or fused chain) run slice by slice in one OpenMP region per
+ * pass (nn_slices_run) rather than one per op: the same bits, fewer forks, joins and barriers.
  *
  * Parameters live in one flat array (so AdamW is one kernel call), layer by layer in spec order,
  * weight then bias, in latbench's layout: conv [kh][kw][cin][cout], linear [in][out].
@@ -89,7 +92,9 @@ void nn_weight_from_torch(const layer_spec *L, const float *torch, float *ours);
  * the FLOPs of every kernel call the runtime makes; nothing is kept (and one branch per layer is
  * the only cost) when none is attached.  It only reads the clock: results are bit for bit those of
  * an unprofiled run.  Conv/pool calls are timed around the threaded wrapper, so a cell's time
- * includes OpenMP's fork and join.  No allocation; the caller owns the struct.  Passes are
+ * includes OpenMP's fork and join: a profiled model runs every layer op by op (one region per op),
+ * which an unprofiled one on several threads does not (see above), so the cells may add up to more
+ * than an unprofiled step.  No allocation; the caller owns the struct.  Passes are
  * kernels/pass.h's lb_pass. */
 typedef struct {
     double seconds; /* wall time, summed over calls */

@@ -70,6 +70,34 @@ size_t nn_conv2d_bwd_weights_workspace(int threads, const conv2d_desc *d) {
     return parts == 1 ? 0 : (size_t)(parts - 1) * partial_stride(d);
 }
 
+void nn_conv2d_bwd_weights_part(const conv2d_ops *k, const conv2d_desc *d, int parts, int p, const float *in,
+                                const float *gout, float *gw, float *gb, float *workspace) {
+    const size_t wsize = conv2d_w_size(d), stride = partial_stride(d);
+    const int with_bias = d->bias && gb != NULL;
+    conv2d_desc sd = *d;
+    int s0;
+    nn_batch_slice(d->n, parts, p, &s0, &sd.n);
+    /* a partial buffer holds its bias right after its weights */
+    float *pw = p == 0 ? gw : workspace + (size_t)(p - 1) * stride;
+    float *pb = !with_bias ? NULL : p == 0 ? gb : pw + wsize;
+    k->bwd_weights(&sd, in, gout, pw, pb);
+}
+
+void nn_conv2d_bwd_weights_reduce(const conv2d_desc *d, int parts, float *gw, float *gb, const float *workspace,
+                                  int tid, int nt) {
+    const size_t wsize = conv2d_w_size(d), stride = partial_stride(d);
+    /* Weights and bias are reduced as one index space: e < wsize is gw[e], else gb[e - wsize]. */
+    const size_t total = wsize + (d->bias && gb != NULL ? (size_t)d->cout : 0);
+    const size_t chunk = (total + nt - 1) / nt, e0 = tid * chunk, e1 = e0 + chunk < total ? e0 + chunk : total;
+    /* Fixed summation order (slice 0, 1, 2, ...) for every element: deterministic results. */
+    for (size_t e = e0; e < e1; e++) {
+        float *dst = e < wsize ? &gw[e] : &gb[e - wsize];
+        float s = *dst;
+        for (int p = 1; p < parts; p++) s += workspace[(size_t)(p - 1) * stride + e];
+        *dst = s;
+    }
+}
+
 void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *gout,
                            float *gw, float *gb, float *workspace) {
     int parts = nn_batch_parts(threads, d->n);
@@ -77,29 +105,31 @@ void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *
         k->bwd_weights(d, in, gout, gw, gb);
         return;
     }
-    size_t in_ps = conv_in_ps(d), out_ps = conv_out_ps(d);
-    size_t wsize = conv2d_w_size(d), stride = partial_stride(d);
-    int with_bias = d->bias && gb != NULL;
-    /* Weights and bias are reduced as one index space: e < wsize is gw[e], else gb[e - wsize];
-     * a partial buffer holds its bias right after its weights. */
-    size_t total = wsize + (with_bias ? (size_t)d->cout : 0);
 #pragma omp parallel num_threads(parts)
     {
         FOR_EACH_SLICE(parts, p) {
-            BATCH_SLICE(conv2d_desc, d, parts, p, sd, s0);
-            float *pw = p == 0 ? gw : workspace + (size_t)(p - 1) * stride;
-            float *pb = !with_bias ? NULL : p == 0 ? gb : pw + wsize;
-            k->bwd_weights(&sd, in + s0 * in_ps, gout + s0 * out_ps, pw, pb);
+            int s0, cnt;
+            nn_batch_slice(d->n, parts, p, &s0, &cnt);
+            nn_conv2d_bwd_weights_part(k, d, parts, p, in + s0 * conv_in_ps(d), gout + s0 * conv_out_ps(d), gw, gb,
+                                       workspace);
         }
 #pragma omp barrier
-        /* Fixed summation order (slice 0, 1, 2, ...) for every element: deterministic results. */
-        int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-        size_t chunk = (total + nt - 1) / nt, e0 = tid * chunk, e1 = e0 + chunk < total ? e0 + chunk : total;
-        for (size_t e = e0; e < e1; e++) {
-            float *dst = e < wsize ? &gw[e] : &gb[e - wsize];
-            float s = *dst;
-            for (int p = 1; p < parts; p++) s += workspace[(size_t)(p - 1) * stride + e];
-            *dst = s;
+        nn_conv2d_bwd_weights_reduce(d, parts, gw, gb, workspace, omp_get_thread_num(), omp_get_num_threads());
+    }
+}
+
+void nn_slices_run(int threads, int n, nn_slice_fn *fn, nn_slices_after_fn *after, void *ctx) {
+    const int parts = nn_batch_parts(threads, n);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    {
+        FOR_EACH_SLICE(parts, p) {
+            int s0, cnt;
+            nn_batch_slice(n, parts, p, &s0, &cnt);
+            fn(ctx, parts, p, s0, cnt);
+        }
+        if (after) {
+#pragma omp barrier
+            after(ctx, parts, omp_get_thread_num(), omp_get_num_threads());
         }
     }
 }

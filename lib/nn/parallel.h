@@ -47,6 +47,24 @@ size_t nn_conv2d_bwd_weights_workspace(int threads, const conv2d_desc *d);
 void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *gout,
                            float *gw, float *gb, float *workspace);
 
+/* nn_conv2d_bwd_weights in two steps, for a caller that runs its own OpenMP region over the
+ * slices (nn_slices_run): slice p of `parts` writes its partial (d: the whole batch; in, gout the
+ * slice's first sample; workspace as above), then, after a barrier, thread tid of nt sums its share of the
+ * elements in slice order.  The same bits as nn_conv2d_bwd_weights with nn_batch_parts() == parts. */
+void nn_conv2d_bwd_weights_part(const conv2d_ops *k, const conv2d_desc *d, int parts, int p, const float *in,
+                                const float *gout, float *gw, float *gb, float *workspace);
+void nn_conv2d_bwd_weights_reduce(const conv2d_desc *d, int parts, float *gw, float *gb, const float *workspace,
+                                  int tid, int nt);
+
+/* One OpenMP region over the slices of n samples (nn_batch_parts(threads, n) of them): fn for each
+ * slice (its index p, first sample s0, count cnt), on whichever thread owns it; then, when after is
+ * not NULL, a barrier and after on every thread (tid of nt).  One slice: fn on the caller's thread,
+ * no region.  Lets a caller run several per-sample ops on a slice with one fork and join instead
+ * of one per op. */
+typedef void nn_slice_fn(void *ctx, int parts, int p, int s0, int cnt);
+typedef void nn_slices_after_fn(void *ctx, int parts, int tid, int nt);
+void nn_slices_run(int threads, int n, nn_slice_fn *fn, nn_slices_after_fn *after, void *ctx);
+
 void nn_pool_fwd(const pool_ops *k, int threads, const pool_desc *d, const float *in, float *out);
 
 /* in may be NULL for average pooling (as for the kernel). */
