@@ -31,6 +31,7 @@ static void info_on(const char *cpu_env, const char *what) {
         if (!strstr(R.out, want)) printf("NOTE %s: %s has no NEON variant selected yet\n", what, ops[i]);
     }
     expect(what, "  worm    neon\n");
+    expect(what, "  chain1x1 neon\n");   /* the fused 1x1 chain's NEON variant (chain1x1-neon.c) */
 }
 
 static void test_detection_and_dispatch(void **state) {

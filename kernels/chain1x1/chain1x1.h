@@ -82,6 +82,13 @@ LB_UNUSED static const lb_param_info chain1x1_params__avx2[CHAIN1X1_AVX2_NPARAMS
     {"tile", 8, 64, "sites per tile through every layer (multiple of 4); 0: 64"},
 };
 
+/* neon parameters: the same tile (the avx2 file's algorithm at 4 lanes); 0: 64, the x86 variants'
+ * default (not measured on ARM hardware; `latbench tune --op chain1x1` there picks the tile) */
+enum { CHAIN1X1_NEON_TILE, CHAIN1X1_NEON_NPARAMS };
+LB_UNUSED static const lb_param_info chain1x1_params__neon[CHAIN1X1_NEON_NPARAMS] = {
+    {"tile", 8, 64, "sites per tile through every layer (multiple of 4); 0: 64"},
+};
+
 #define CHAIN1X1_ROW(isa, sfx) { #sfx, isa, chain1x1_fwd__##sfx, NULL, 0 },
 #define CHAIN1X1_ROW_P(isa, sfx) \
     { #sfx, isa, chain1x1_fwd__##sfx, chain1x1_params__##sfx, (int)(sizeof chain1x1_params__##sfx / sizeof chain1x1_params__##sfx[0]) },
