@@ -191,8 +191,7 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     r->hook_ctx = g;
     int rc = bench_run_open(r, &opt, "gate");
     if (rc) return rc;
-    fprintf(r->out, "\n== gate problems, 1 thread, %d repetitions (pool: %d times as many, as short), ours / scalar / oneDNN interleaved\n",
-            a->reps, GATE_POOL_SPLIT);
+    fprintf(r->out, "\n== gate problems, 1 thread, %d repetitions, ours / scalar / oneDNN interleaved\n", a->reps);
     char names[N_PROBLEMS][GATE_NAME_LEN], err[256];
     if (!gate_problem_names(names, err, sizeof err)) {
         fprintf(stderr, "latbench gate: %s\n", err);
@@ -204,15 +203,8 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
         prob_record pr;
         char label[64];
         gate_problem_desc(p, &pr, label, sizeof label);
-        if (pr.kind == PROB_POOL) {   /* more, shorter repetitions in the same time (GATE_POOL_SPLIT says why) */
-            const int reps = a->reps * GATE_POOL_SPLIT < TIMING_MAX_SAMPLES ? a->reps * GATE_POOL_SPLIT : TIMING_MAX_SAMPLES;
-            opt.timing.reps = opt.timing.min_reps = reps;
-            opt.timing.rep_s = 2e-3 * a->reps / reps;
-            bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
-            opt.timing.reps = opt.timing.min_reps = a->reps, opt.timing.rep_s = 2e-3;
-        } else {
-            bench_conv_problem(r, &pr.u.conv, (lb_pass)p->pass, names[i], label);
-        }
+        if (pr.kind == PROB_POOL) bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
+        else bench_conv_problem(r, &pr.u.conv, (lb_pass)p->pass, names[i], label);
     }
     int status = bench_run_close(r);
     if (g->n != N_PROBLEMS) {

@@ -43,12 +43,6 @@
 #define GATE_MIN_STEP 0.25
 #define GATE_MAX_RUNS 50
 
-/* A pooling layer's call lasts 4-5 us (a memory-bound pass over 0.4 MB in L2), a conv layer's 50-150:
- * in the same 2 ms repetitions pool sees the co-tenant's bursts as conv does but its ratio has no
- * more samples to average them.  Pool therefore times GATE_POOL_SPLIT times the repetitions, each
- * 1/GATE_POOL_SPLIT as long (at most TIMING_MAX_SAMPLES): the same time, more samples for its quartile. */
-#define GATE_POOL_SPLIT 4
-
 /* The number of gated problems (gate.c's table). */
 #define GATE_N_PROBLEMS 11
 
