@@ -44,6 +44,9 @@ static bool time_round(const tune_cand *c, const int *idx, int k, timing_cfg cfg
         const int n = res[0].n_samples < res[1].n_samples ? res[0].n_samples : res[1].n_samples;
         *ratio = timing_ratio_stats(res[0].samples, res[1].samples, n);
         *keep = tune_keeps(res[0].samples, res[0].n_samples, res[1].samples, res[1].n_samples, ci);
+        /* the default dropped after its one call as drop_factor times slower than the challenger
+         * (timing.h): no interval can be had from one sample, and none is needed at that gap */
+        if (res[0].reps == 1 && res[1].reps > 1) *keep = true;
     }
     free(seqs);
     free(res);
