@@ -2,7 +2,7 @@
  * (a sampler per variant, the same seed and streams), is thermalized as a real run is (sweeps,
  * calibration of the worms per sweep, sweeps), and must then hold every chain bit for bit as the
  * scalar reference does (k, l, f, random state, counters) to be a candidate.  A call of a timed
- * candidate is TUNE_WORM_SWEEPS_PER_CALL sweeps of every chain, blocks shared among the threads as
+ * candidate is sweeps_per_call(level) sweeps of every chain, blocks shared among the threads as
  * lat_measure does.
  * A variant with a parameter table (kernels/worm/worm.h) is also tried at half and a quarter of
  * its lanes per block (chains_per_block: more, smaller blocks for the threads to share). */
@@ -24,27 +24,27 @@
 
 typedef struct {
     lat_sampler s;
-    int threads;
+    int threads, sweeps; /* sweeps per timed call */
     bool live;
     const worm_ops *ops;
     lb_params params;
     char label[64];   /* "avx512" or "avx512 chains_per_block=8" */
 } worm_cand;
 
-/* Sweeps per timed kernel call.  A SIMD block's lanes all wait for its slowest chain at the end of
- * a call, so short calls charge the SIMD variants a wait that real runs (generate and observe call
- * the kernel for 1000-10000 sweeps at a time) hardly pay: at 60x4, mu 1, the AVX-512 lanes do work
- * 19 % of the time in 1-sweep calls, 66 % in 32-sweep, 90 % in 1024-sweep ones (`latbench bench`'s
- * lane_efficiency_*), and 1-sweep timing chose the scalar worm for 16 chains where it is 2.2x slower
- * end to end.  256 keeps most of that (a residual bias against SIMD of a few %) at a quarter of
- * 1024's tuning time. */
-#define TUNE_WORM_SWEEPS_PER_CALL 256
+/* Sweeps per timed kernel call, by level.  A SIMD block's lanes all wait for its slowest chain at the
+ * end of a call, so short calls charge the SIMD variants a wait that real runs (generate and observe
+ * call the kernel for 1000-10000 sweeps at a time) hardly pay: at 60x4, mu 1, the AVX-512 lanes do
+ * work 19 % of the time in 1-sweep calls, 66 % in 32-sweep, 90 % in 1024-sweep ones (`latbench
+ * bench`'s lane_efficiency_*), and 1-sweep timing chose the scalar worm for 16 chains where it is
+ * 2.2x slower end to end.  Longer calls are closer to real runs and cost tuning time in proportion:
+ * quick keeps its two minutes with 32, measure takes 256, patient 1024. */
+static int sweeps_per_call(tune_level level) { return level == TUNE_QUICK ? 32 : level == TUNE_MEASURE ? 256 : 1024; }
 
 static void sweep_all(void *ctx) {
     worm_cand *w = ctx;
     lat_sampler *s = &w->s;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads)
-    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], TUNE_WORM_SWEEPS_PER_CALL, NULL);
+    for (int b = 0; b < s->ens.nblocks; b++) s->cfg.ops->sweep(&s->desc, &s->ens.blocks[b], w->sweeps, NULL);
 }
 
 /* Thermalization of one candidate: as lat_measure does it, shortened. */
@@ -135,7 +135,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         ok = lat_sampler_init(&w[i].s, &pc, &wt, err, errlen);
         if (!ok) break;
         w[i].live = true;
-        w[i].threads = p->threads;
+        w[i].threads = p->threads, w[i].sweeps = sweeps_per_call(level);
         thermalize(&w[i], level);
     }
     int nc = 0, cdef = 0;
