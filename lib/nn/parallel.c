@@ -98,24 +98,33 @@ void nn_conv2d_bwd_weights_reduce(const conv2d_desc *d, int parts, float *gw, fl
     }
 }
 
+typedef struct {
+    const conv2d_ops *k;
+    const conv2d_desc *d;
+    const float *in, *gout;
+    float *gw, *gb, *workspace;
+} bwd_weights_ctx;
+
+static void bwd_weights_slice(void *ctx, int parts, int p, int s0, int cnt) {
+    const bwd_weights_ctx *c = ctx;
+    (void)cnt;
+    nn_conv2d_bwd_weights_part(c->k, c->d, parts, p, c->in + s0 * conv_in_ps(c->d), c->gout + s0 * conv_out_ps(c->d), c->gw,
+                               c->gb, c->workspace);
+}
+
+static void bwd_weights_after(void *ctx, int parts, int tid, int nt) {
+    const bwd_weights_ctx *c = ctx;
+    nn_conv2d_bwd_weights_reduce(c->d, parts, c->gw, c->gb, c->workspace, tid, nt);
+}
+
 void nn_conv2d_bwd_weights(const conv2d_ops *k, int threads, const conv2d_desc *d, const float *in, const float *gout,
                            float *gw, float *gb, float *workspace) {
-    int parts = nn_batch_parts(threads, d->n);
-    if (parts == 1) {
+    if (nn_batch_parts(threads, d->n) == 1) {
         k->bwd_weights(d, in, gout, gw, gb);
         return;
     }
-#pragma omp parallel num_threads(parts)
-    {
-        FOR_EACH_SLICE(parts, p) {
-            int s0, cnt;
-            nn_batch_slice(d->n, parts, p, &s0, &cnt);
-            nn_conv2d_bwd_weights_part(k, d, parts, p, in + s0 * conv_in_ps(d), gout + s0 * conv_out_ps(d), gw, gb,
-                                       workspace);
-        }
-#pragma omp barrier
-        nn_conv2d_bwd_weights_reduce(d, parts, gw, gb, workspace, omp_get_thread_num(), omp_get_num_threads());
-    }
+    bwd_weights_ctx c = {k, d, in, gout, gw, gb, workspace};
+    nn_slices_run(threads, d->n, bwd_weights_slice, bwd_weights_after, &c);
 }
 
 void nn_slices_run(int threads, int n, nn_slice_fn *fn, nn_slices_after_fn *after, void *ctx) {

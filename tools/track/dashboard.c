@@ -127,23 +127,14 @@ static bool add_point(dash_series *s, int run, const double *v) {
     return true;
 }
 
-static int machine_of(dash_data *d, const char *m) {
-    for (int i = 0; i < d->n_machines; i++)
-        if (!strcmp(d->machines[i], m)) return i;
-    char **nm = realloc(d->machines, (size_t)(d->n_machines + 1) * sizeof *nm);
-    if (!nm) return -1;
-    d->machines = nm;
-    return (d->machines[d->n_machines] = strdup(m)) ? d->n_machines++ : -1;
-}
-
-/* The index of tuning profile p in d->profiles, added when new; -1 when memory runs out. */
-static int profile_of(dash_data *d, const char *p) {
-    for (int i = 0; i < d->n_profiles; i++)
-        if (!strcmp(d->profiles[i], p)) return i;
-    char **np = realloc(d->profiles, (size_t)(d->n_profiles + 1) * sizeof *np);
-    if (!np) return -1;
-    d->profiles = np;
-    return (d->profiles[d->n_profiles] = strdup(p)) ? d->n_profiles++ : -1;
+/* The index of s in the distinct strings (*list)[0..*n), added when new; -1 when memory runs out. */
+static int intern(char ***list, int *n, const char *s) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp((*list)[i], s)) return i;
+    char **nl = realloc(*list, (size_t)(*n + 1) * sizeof *nl);
+    if (!nl) return -1;
+    *list = nl;
+    return (nl[*n] = strdup(s)) ? (*n)++ : -1;
 }
 
 static double col_num(sqlite3_stmt *st, int c) {
@@ -161,7 +152,7 @@ static bool load(hist_db *db, const hist_dash_opts *o, dash_data *d, char *err, 
     sqlite3_stmt *st = NULL;
     sqlite3_int64 *ids = NULL;   /* (id, index) pairs, sorted by id */
     dash_map map = {0};
-    bool ok = profile_of(d, "") == 0 && hist_prepare(db, "SELECT id, machine, date, git_commit, profile FROM runs WHERE ?1 IS NULL OR machine = ?1"
+    bool ok = intern(&d->profiles, &d->n_profiles, "") == 0 && hist_prepare(db, "SELECT id, machine, date, git_commit, profile FROM runs WHERE ?1 IS NULL OR machine = ?1"
                                " ORDER BY date, id", &st, err, errlen);
     if (ok && o->machine) sqlite3_bind_text(st, 1, o->machine, -1, SQLITE_STATIC);
     long cap = 0;
@@ -178,8 +169,8 @@ static bool load(hist_db *db, const hist_dash_opts *o, dash_data *d, char *err, 
         dash_run *r = &d->runs[d->n_runs];
         snprintf(r->date, sizeof r->date, "%s", (const char *)sqlite3_column_text(st, 2));
         snprintf(r->commit, sizeof r->commit, "%.12s", (const char *)sqlite3_column_text(st, 3));
-        r->machine = machine_of(d, (const char *)sqlite3_column_text(st, 1));
-        r->profile = profile_of(d, (const char *)sqlite3_column_text(st, 4));
+        r->machine = intern(&d->machines, &d->n_machines, (const char *)sqlite3_column_text(st, 1));
+        r->profile = intern(&d->profiles, &d->n_profiles, (const char *)sqlite3_column_text(st, 4));
         if (r->machine < 0 || r->profile < 0) { ok = FAIL("history %s: out of memory", db->path); break; }
         ids[2 * d->n_runs] = sqlite3_column_int64(st, 0), ids[2 * d->n_runs + 1] = d->n_runs;
         d->n_runs++;

@@ -145,7 +145,8 @@ int hist_replay_main(int argc, char **argv) {
                                              {"seed", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {0}};
     replay *r = calloc(1, sizeof *r);
     if (!r) return fprintf(stderr, "latbench: history replay: out of memory\n"), 1;
-    r->o = (hist_changes_opts){.window = 0, .threshold = 3, .alpha = 0.01, .perms = 199, .min_size = 3, .seed = 1};
+    r->o = (hist_changes_opts){HIST_CHANGES_DEFAULTS};
+    r->o.window = 0;   /* the whole recorded series is replayed */
     r->steps[0] = 5, r->steps[1] = 10, r->n_steps = 2;
     r->within[0] = 5, r->within[1] = 10, r->n_within = 2;
     int rc = 0, seed = 1;
