@@ -16,12 +16,9 @@
  * compile-time constant of the column function, so the inner loop has no branch on it.
  */
 #include <arm_neon.h>
-#include <string.h>
 #include "kernels/neon_part.h"
-#include "kernels/chain1x1/chain1x1.h"
+#include "kernels/chain1x1/chain1x1-driver.h"
 
-#define TILE_DEFAULT 64
-#define TILE_MAX 64
 #define NMAX 4
 #define ROWS_MAX 8
 #define BLOCK_M(NV) ((NV) == 4 ? 5 : (NV) == 3 ? 6 : 8)
@@ -106,28 +103,14 @@ static void tile_layer(const layer_io *io, int rows) {
     }
 }
 
-static int tile_rows(const chain1x1_desc *d) {
-    const int t = d->params.v[CHAIN1X1_NEON_TILE];
-    if (t <= 0) return TILE_DEFAULT;
-    return t > TILE_MAX ? TILE_MAX : (t < 8 ? 8 : t & ~3);
+/* one layer on one tile (chain1x1-driver.h) */
+static void tile_at(const chain1x1_desc *d, int l, const float *x, const float *w, const float *b, float *y, float *pre,
+                    int rows) {
+    const layer_io io = {x, d->c[l], d->c[l + 1], w, b, y, pre, vdupq_n_f32(d->slope)};
+    tile_layer(&io, rows);
 }
 
 void chain1x1_fwd__neon(const chain1x1_desc *d, const float *in, const float *const *w, const float *const *b,
                         float *out, const chain1x1_keep *keep) {
-    _Alignas(16) float buf[2][TILE_MAX * CHAIN1X1_MAX_C];
-    const int L = d->layers, T = tile_rows(d);
-    const float32x4_t slope = vdupq_n_f32(d->slope);
-    for (size_t s0 = 0; s0 < d->sites; s0 += (size_t)T) {
-        const int rows = d->sites - s0 < (size_t)T ? (int)(d->sites - s0) : T;
-        const float *x = in + s0 * d->c[0];
-        for (int l = 0; l < L; l++) {
-            const int cout = d->c[l + 1];
-            float *y = l == L - 1 ? out + s0 * cout : buf[l & 1];
-            const layer_io io = {x, d->c[l], cout, w[l], d->bias[l] ? b[l] : NULL, y,
-                                 keep ? keep->pre[l] + s0 * cout : NULL, slope};
-            tile_layer(&io, rows);
-            if (keep && l < L - 1) memcpy(keep->post[l] + s0 * cout, y, (size_t)rows * cout * sizeof(float));
-            x = y;
-        }
-    }
+    chain1x1_drive(d, CHAIN1X1_NEON_TILE, in, w, b, out, keep, tile_at);
 }

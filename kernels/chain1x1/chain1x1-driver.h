@@ -1,0 +1,41 @@
+/* The loop every SIMD chain1x1 variant shares (chain1x1.h for the contract): the sites in tiles of
+ * `tile` rows (the variant's parameter, default 64, 8..64 rounded down to a multiple of 4), each
+ * tile through every layer before the next: layer 0 reads its rows straight from `in`, the last
+ * layer writes straight to `out`, the layers between read and write two tile buffers on the stack
+ * ([tile][c] each), which stay in L1.  The variant supplies the register-blocked product of one
+ * layer on one tile (tile_fn).  Included by the variants' files only. */
+#pragma once
+#include <string.h>
+#include "kernels/chain1x1/chain1x1.h"
+
+#define CHAIN1X1_TILE_DEFAULT 64
+#define CHAIN1X1_TILE_MAX 64
+
+/* Layer l of d on `rows` sites: x [rows][c[l]] -> y [rows][c[l+1]] (b NULL: no bias; pre, when
+ * not NULL, takes the values before the LeakyReLU). */
+typedef void chain1x1_tile_fn(const chain1x1_desc *d, int l, const float *x, const float *w, const float *b, float *y,
+                              float *pre, int rows);
+
+/* The tile rows the variant's tile parameter (d->params.v[param]) asks for. */
+static inline int chain1x1_tile_rows(const chain1x1_desc *d, int param) {
+    const int t = d->params.v[param];
+    if (t <= 0) return CHAIN1X1_TILE_DEFAULT;
+    return t > CHAIN1X1_TILE_MAX ? CHAIN1X1_TILE_MAX : (t < 8 ? 8 : t & ~3);
+}
+
+static inline void chain1x1_drive(const chain1x1_desc *d, int param, const float *in, const float *const *w,
+                                  const float *const *b, float *out, const chain1x1_keep *keep, chain1x1_tile_fn *tile) {
+    _Alignas(64) float buf[2][CHAIN1X1_TILE_MAX * CHAIN1X1_MAX_C];
+    const int L = d->layers, T = chain1x1_tile_rows(d, param);
+    for (size_t s0 = 0; s0 < d->sites; s0 += (size_t)T) {
+        const int rows = d->sites - s0 < (size_t)T ? (int)(d->sites - s0) : T;
+        const float *x = in + s0 * d->c[0];
+        for (int l = 0; l < L; l++) {
+            const int cout = d->c[l + 1];
+            float *y = l == L - 1 ? out + s0 * cout : buf[l & 1];
+            tile(d, l, x, w[l], d->bias[l] ? b[l] : NULL, y, keep ? keep->pre[l] + s0 * cout : NULL, rows);
+            if (keep && l < L - 1) memcpy(keep->post[l] + s0 * cout, y, (size_t)rows * cout * sizeof(float));
+            x = y;
+        }
+    }
+}
