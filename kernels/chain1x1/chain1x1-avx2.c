@@ -12,20 +12,12 @@
  * last block) is read and written through a lane mask.
  */
 #include "kernels/avx2_part.h"
+#define CHAIN1X1_VEC __m256
+#define CHAIN1X1_SET1 _mm256_set1_ps
 #include "kernels/chain1x1/chain1x1-driver.h"
 
 #define BLOCK_R 4
 #define BLOCK_V 3
-
-typedef struct {
-    const float *x;   /* [rows][cin] */
-    int cin, cout;
-    const float *w;   /* [cin][cout] */
-    const float *b;   /* [cout] or NULL */
-    float *y;         /* [rows][cout]: lrelu output */
-    float *pre;       /* [rows][cout] or NULL: conv output */
-    __m256 slope;
-} layer_io;
 
 LB_INLINE __m256 lrelu_v(__m256 x, __m256 slope) {
     const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
@@ -94,14 +86,4 @@ static void tile_layer(const layer_io *io, int rows) {
     }
 }
 
-/* one layer on one tile (chain1x1-driver.h) */
-static void tile_at(const chain1x1_desc *d, int l, const float *x, const float *w, const float *b, float *y, float *pre,
-                    int rows) {
-    const layer_io io = {x, d->c[l], d->c[l + 1], w, b, y, pre, _mm256_set1_ps(d->slope)};
-    tile_layer(&io, rows);
-}
-
-void chain1x1_fwd__avx2(const chain1x1_desc *d, const float *in, const float *const *w, const float *const *b,
-                        float *out, const chain1x1_keep *keep) {
-    chain1x1_drive(d, CHAIN1X1_AVX2_TILE, in, w, b, out, keep, tile_at);
-}
+CHAIN1X1_FWD(avx2, CHAIN1X1_AVX2_TILE)

@@ -11,19 +11,11 @@
  * column blocks (80 = 3 + 2 vectors); the last vector is masked for channel tails.
  */
 #include "kernels/avx512_part.h"
+#define CHAIN1X1_VEC __m512
+#define CHAIN1X1_SET1 _mm512_set1_ps
 #include "kernels/chain1x1/chain1x1-driver.h"
 
 #define BLOCK_R 6
-
-typedef struct {
-    const float *x;   /* [rows][cin] */
-    int cin, cout;
-    const float *w;   /* [cin][cout] */
-    const float *b;   /* [cout] or NULL */
-    float *y;         /* [rows][cout]: lrelu output */
-    float *pre;       /* [rows][cout] or NULL: conv output */
-    __m512 slope;
-} layer_io;
 
 LB_INLINE __m512 lrelu_v(__m512 x, __m512 slope) {
     __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
@@ -84,14 +76,4 @@ static void tile_layer(const layer_io *io, int rows) {
     }
 }
 
-/* one layer on one tile (chain1x1-driver.h) */
-static void tile_at(const chain1x1_desc *d, int l, const float *x, const float *w, const float *b, float *y, float *pre,
-                    int rows) {
-    const layer_io io = {x, d->c[l], d->c[l + 1], w, b, y, pre, _mm512_set1_ps(d->slope)};
-    tile_layer(&io, rows);
-}
-
-void chain1x1_fwd__avx512(const chain1x1_desc *d, const float *in, const float *const *w, const float *const *b,
-                          float *out, const chain1x1_keep *keep) {
-    chain1x1_drive(d, CHAIN1X1_AVX512_TILE, in, w, b, out, keep, tile_at);
-}
+CHAIN1X1_FWD(avx512, CHAIN1X1_AVX512_TILE)

@@ -3,10 +3,23 @@
  * tile through every layer before the next: layer 0 reads its rows straight from `in`, the last
  * layer writes straight to `out`, the layers between read and write two tile buffers on the stack
  * ([tile][c] each), which stay in L1.  The variant supplies the register-blocked product of one
- * layer on one tile (tile_fn).  Included by the variants' files only. */
+ * layer on one tile, tile_layer(const layer_io *, int rows), and defines before including
+ * CHAIN1X1_VEC (its vector type) and CHAIN1X1_SET1(f) (f in every lane); CHAIN1X1_FWD(isa, param)
+ * then defines chain1x1_fwd__<isa>.  Included by the variants' files only. */
 #pragma once
 #include <string.h>
 #include "kernels/chain1x1/chain1x1.h"
+
+/* One layer on one tile as the variant's register blocks read it. */
+typedef struct {
+    const float *x;   /* [rows][cin] */
+    int cin, cout;
+    const float *w;   /* [cin][cout] */
+    const float *b;   /* [cout] or NULL */
+    float *y;         /* [rows][cout]: lrelu output */
+    float *pre;       /* [rows][cout] or NULL: conv output */
+    CHAIN1X1_VEC slope;
+} layer_io;
 
 #define CHAIN1X1_TILE_DEFAULT 64
 #define CHAIN1X1_TILE_MAX 64
@@ -39,3 +52,15 @@ static inline void chain1x1_drive(const chain1x1_desc *d, int param, const float
         }
     }
 }
+
+/* chain1x1_fwd__<isa> over the variant's tile_layer, its tile parameter `param`. */
+#define CHAIN1X1_FWD(isa, param)                                                                                    \
+    static void tile_at(const chain1x1_desc *d, int l, const float *x, const float *w, const float *b, float *y,      \
+                        float *pre, int rows) {                                                                     \
+        const layer_io io = {x, d->c[l], d->c[l + 1], w, b, y, pre, CHAIN1X1_SET1(d->slope)};                      \
+        tile_layer(&io, rows);                                                                                      \
+    }                                                                                                               \
+    void chain1x1_fwd__##isa(const chain1x1_desc *d, const float *in, const float *const *w, const float *const *b, \
+                             float *out, const chain1x1_keep *keep) {                                               \
+        chain1x1_drive(d, param, in, w, b, out, keep, tile_at);                                                     \
+    }

@@ -17,21 +17,13 @@
  */
 #include <arm_neon.h>
 #include "kernels/neon_part.h"
+#define CHAIN1X1_VEC float32x4_t
+#define CHAIN1X1_SET1 vdupq_n_f32
 #include "kernels/chain1x1/chain1x1-driver.h"
 
 #define NMAX 4
 #define ROWS_MAX 8
 #define BLOCK_M(NV) ((NV) == 4 ? 5 : (NV) == 3 ? 6 : 8)
-
-typedef struct {
-    const float *x;   /* [rows][cin] */
-    int cin, cout;
-    const float *w;   /* [cin][cout] */
-    const float *b;   /* [cout] or NULL */
-    float *y;         /* [rows][cout]: lrelu output */
-    float *pre;       /* [rows][cout] or NULL: conv output */
-    float32x4_t slope;
-} layer_io;
 
 LB_INLINE float32x4_t lrelu_v(float32x4_t x, float32x4_t slope) {
     return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), x, vmulq_f32(x, slope));
@@ -103,14 +95,4 @@ static void tile_layer(const layer_io *io, int rows) {
     }
 }
 
-/* one layer on one tile (chain1x1-driver.h) */
-static void tile_at(const chain1x1_desc *d, int l, const float *x, const float *w, const float *b, float *y, float *pre,
-                    int rows) {
-    const layer_io io = {x, d->c[l], d->c[l + 1], w, b, y, pre, vdupq_n_f32(d->slope)};
-    tile_layer(&io, rows);
-}
-
-void chain1x1_fwd__neon(const chain1x1_desc *d, const float *in, const float *const *w, const float *const *b,
-                        float *out, const chain1x1_keep *keep) {
-    chain1x1_drive(d, CHAIN1X1_NEON_TILE, in, w, b, out, keep, tile_at);
-}
+CHAIN1X1_FWD(neon, CHAIN1X1_NEON_TILE)
