@@ -1,7 +1,8 @@
 /* latbench report through the binary (LATBENCH_BIN, set by tests/run.sh): a small synthetic
  * results.json in the shape `latbench experiment` writes (tools/cli/experiment.c) gives valid,
  * non-trivial PNGs; per-(eta, mu) and per-K losses give the loss-vs-mu and loss-vs-K plots and their
- * tables, their absence a note and no file; bad input gives one line and exit 2. */
+ * tables, their absence a note and no file; bad input gives one line and exit 2; --jobs 2 the same
+ * files as one process. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -326,6 +327,63 @@ static void test_bad_input_one_line_exit_2(void **s) {
     assert_int_equal(R.lines, 1);
 }
 
+/* dir/name's bytes equal other/name's. */
+static void assert_same_file(const char *dir, const char *other, const char *name) {
+    char cmd[1200];
+    cli_result c;
+    snprintf(cmd, sizeof cmd, "cmp '%s/%s' '%s/%s'", dir, name, other, name);
+    cli_sh(&c, cmd);
+    if (c.status) fail_msg("%s differs with --jobs 2:\n%s", name, c.out);
+}
+
+/* --jobs 2 (an MPI experiment's report: the loss-vs-mu figure in a second process) writes the same
+ * files and prints the same lines as one process, notes included; the second process's failure is
+ * one line naming its file, exit 1, no temporaries; --jobs 0 is a usage error. */
+static void test_jobs_2_same_files(void **s) {
+    (void)s;
+    static const char *const figs[] = {"report_loss_vs_lattice.png", "report_loss_vs_mu.png", "report_loss_vs_label.png",
+                                       "report_table.png", "report_table.md", "report_scaling.png", "report_scaling.md"};
+    const char *const sets[][2] = {{"jobs-points", RESULTS_COUNT_POINTS}, {"jobs-plain", RESULTS_COUNT}};
+    for (int k = 0; k < 2; k++) {
+        char dir[256], two[300];
+        report_fresh(dir, sizeof dir, sets[k][0], sets[k][1]);
+        static char one_out[sizeof R.out];
+        snprintf(one_out, sizeof one_out, "%s", R.out);
+        snprintf(two, sizeof two, "%s/two", dir);
+        run("report %s/results.json --jobs 2 --out %s", dir, two);
+        if (R.status) fail_msg("exit %d:\n%s", R.status, R.out);
+        /* the same lines, the second directory's name for the first's */
+        char want[sizeof R.out], *w = want;
+        for (const char *p = one_out, *hit; *p; p = hit + strlen(dir)) {
+            hit = strstr(p, dir);
+            if (!hit) hit = p + strlen(p);
+            w += sprintf(w, "%.*s%s", (int)(hit - p), p, *hit ? two : "");
+            if (!*hit) break;
+        }
+        assert_string_equal(R.out, want);
+        assert_true(k == 1 || exists(dir, "report_loss_vs_mu.png")); /* the second process drew it */
+        for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++)
+            if (exists(dir, figs[i])) assert_same_file(dir, two, figs[i]);
+            else assert_false(exists(two, figs[i]));
+        assert_no_temporaries(two);
+    }
+    /* a directory where the second process's figure goes: it fails, one line, exit 1 */
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/jobs-points/bad", tmp);
+    assert_int_equal(mkdir(bad, 0755), 0);
+    snprintf(bad, sizeof bad, "%s/jobs-points/bad/report_loss_vs_mu.png", tmp);
+    assert_int_equal(mkdir(bad, 0755), 0);
+    run("report %s/jobs-points/results.json --jobs 2 --out %s/jobs-points/bad", tmp, tmp);
+    assert_int_equal(R.status, 1);
+    assert_int_equal(R.lines, 1);
+    assert_has(R.out, "report_loss_vs_mu.png");
+    snprintf(bad, sizeof bad, "%s/jobs-points/bad", tmp);
+    assert_no_temporaries(bad);
+    run("report %s/jobs-points/results.json --jobs 0", tmp, NULL);
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+}
+
 /* A real (small) benchmark run, made a 2-node file as `mpirun -n 2 latbench bench` writes it (rank
  * 0's top level plus "nodes", here the same run under two hosts): one report (matplotlib's start is
  * most of its time) gives the kernels-vs-oneDNN plot and the roofline of the top level, the nodes
@@ -372,6 +430,7 @@ int main(void) {
         cmocka_unit_test(test_count_per_point_per_label),
         cmocka_unit_test(test_regression_per_mu),
         cmocka_unit_test(test_bad_input_one_line_exit_2),
+        cmocka_unit_test(test_jobs_2_same_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -173,8 +173,11 @@ static int finish(const exp_run *x, json_t *top, const exp_times *t) {
     /* the plots and the seed-style table beside results.json (latbench report); without
      * python3/matplotlib the results stand and the report can be drawn later */
     fflush(stdout);
-    char *rargv[] = {"report", path, NULL};
-    if (cmd_report(2, rargv) != 0)
+    /* an MPI run's other ranks on this node are done: their cores draw part of the figures */
+    char jobs[24];
+    snprintf(jobs, sizeof jobs, "%d", ranks_world()->local_size);
+    char *rargv[] = {"report", path, "--jobs", jobs, NULL};
+    if (cmd_report(4, rargv) != 0)
         printf("note: no plots drawn (latbench report failed, see above); results.json is complete: "
                "latbench report %s\n", path);
     return 0;

@@ -215,10 +215,10 @@ static bool prepare_outdir(const char *out, bool *created, char *err, size_t err
     return true;
 }
 
-/* Runs PYTHON SCRIPT IN --out OUT and maps its exit status: 0 done, 2 bad input, 3 failed (the script
+/* Runs PYTHON SCRIPT IN --out OUT [--jobs JOBS, when given] and maps its exit status: 0 done, 2 bad input, 3 failed (the script
  * printed its one line for both); anything else (an interpreter that is not Python 3, a crash, a
  * traceback) is a failure that err names.  Returns the command's exit status. */
-static int run_script(const char *script, const char *in, const char *out, char *err, size_t errlen) {
+static int run_script(const char *script, const char *in, const char *out, const char *jobs, char *err, size_t errlen) {
     err[0] = 0;
     const char *py = getenv("LATBENCH_PYTHON");
     bool from_env = py && *py;
@@ -228,7 +228,8 @@ static int run_script(const char *script, const char *in, const char *out, char 
     pid_t pid = fork();
     if (pid < 0) return snprintf(err, errlen, "fork: %s", strerror(errno)), 1;
     if (pid == 0) {
-        char *const args[] = {(char *)py, (char *)script, (char *)in, (char *)"--out", (char *)out, NULL};
+        char *const args[] = {(char *)py, (char *)script, (char *)in, (char *)"--out", (char *)out,
+                              jobs ? (char *)"--jobs" : NULL, (char *)jobs, NULL};
         execvp(py, args); /* a bare name in $LATBENCH_PYTHON is looked up in PATH */
         fprintf(stderr, "latbench report: cannot run the Python interpreter %s%s: %s\n", py,
                 from_env ? " (from LATBENCH_PYTHON)" : "", strerror(errno));
@@ -249,7 +250,7 @@ static int run_script(const char *script, const char *in, const char *out, char 
 }
 
 static void usage(void) {
-    printf("usage: latbench report RESULTS.json|DIR [--out DIR]\n"
+    printf("usage: latbench report RESULTS.json|DIR [--out DIR] [--jobs N]\n"
            "  PNG plots of an experiment's results.json (from `latbench experiment`): test loss vs lattice size\n"
            "  per architecture, test loss vs mu (per-point losses; a --train-mu study shades its training range and\n"
            "  marks the onset), the summary table (PNG and markdown) and the label distributions of each dataset\n"
@@ -262,6 +263,8 @@ static void usage(void) {
            "  or per lattice (count, log histogram) and a table of count/mean/std/min/max per label; or a\n"
            "  directory holding results.json.\n"
            "  --out DIR defaults to the dataset directory or the directory of RESULTS.json.\n"
+           "  --jobs N (default 1): an experiment's figures drawn by up to N processes (the same files; `latbench\n"
+           "  experiment` of several ranks passes its rank count).\n"
            "  Runs the scripts in tools/report/ with /usr/bin/python3 (matplotlib, numpy); they are found\n"
            "  through $LATBENCH_SHARE (the source tree root) or next to the binary; $LATBENCH_PYTHON overrides\n"
            "  python.\n");
@@ -269,8 +272,9 @@ static void usage(void) {
 
 int cmd_report(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
+    long jobs = 1;
     char err[2048];
-    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {0}};
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'}, {0}};
     opts_parser p;
     opts_init(&p, "report", argc, argv, longopts, NULL, false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
@@ -279,7 +283,8 @@ int cmd_report(int argc, char **argv) {
             return 0;
         }
         if (c == OPTS_ERR) return 2;
-        out = p.arg;
+        if (c == 'o') out = p.arg;
+        if (c == 'j' && !opts_long(&p, 1, 4096, "a process count", &jobs)) return 2;
     }
     int first = opts_first_operand(&p);
     if (argc - first > 1) return snprintf(err, sizeof err, "unexpected argument '%.900s' (try --help)", argv[first + 1]), fail(err);
@@ -304,7 +309,10 @@ int cmd_report(int argc, char **argv) {
     }
     bool created = false;
     if (!prepare_outdir(out, &created, err, sizeof err)) return fail(err), 1;
-    int rc = run_script(script, file, out, err, sizeof err);
+    /* only the experiment's script draws in parts: the others take no --jobs */
+    char jtext[24];
+    snprintf(jtext, sizeof jtext, "%ld", jobs);
+    int rc = run_script(script, file, out, kind == REPORT_EXPERIMENT && jobs > 1 ? jtext : NULL, err, sizeof err);
     /* a directory this run made and nothing landed in (the plotting failed) goes again */
     if (rc != 0 && created) rmdir(out);
     if (rc != 0 && err[0]) fail(err);

@@ -83,6 +83,54 @@ def fmt(v):
     return "—" if v is None else "%.4g" % v
 
 
+class Forked:
+    """draw(written, notes) run in a child process (os.fork: it shares the imported matplotlib), beside
+    whatever the caller draws meanwhile; join() waits for it and returns its written and notes lists,
+    or raises its failure as the child met it (BadInput, or WriteError with its one line).  The report
+    of a multi-rank run draws its figures in two processes so (tools/cli/report.c --jobs)."""
+
+    def __init__(self, draw):
+        r, w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: its lists, or its failure, as one JSON message; never returns
+            os.close(r)
+            written, notes, msg = [], [], {}
+            try:
+                draw(written, notes)
+                msg = {"written": written, "notes": notes}
+            except BadInput as e:
+                msg = {"bad": str(e)}
+            except WriteError as e:
+                msg = {"fail": str(e)}
+            except BaseException as e:
+                msg = {"fail": "plotting failed: %s: %s" % (type(e).__name__, e)}
+            code = 0
+            try:
+                with os.fdopen(w, "w", encoding="utf-8") as f:
+                    f.write(json.dumps(msg))
+            except OSError:
+                code = 3
+            os._exit(code)
+        os.close(w)
+        self.fd = r
+
+    def join(self):
+        with os.fdopen(self.fd, "r", encoding="utf-8") as f:
+            text = f.read()
+        _, status = os.waitpid(self.pid, 0)
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            msg = {"fail": "plotting failed: the second plotting process ended without its figures (wait status %d)" % status}
+        if "bad" in msg:
+            raise BadInput(msg["bad"])
+        if "fail" in msg:
+            raise WriteError(msg["fail"])
+        return msg["written"], msg["notes"]
+
+
 def run_main(main):
     """A script's entry: main(argv)'s status; bad input a line and exit 2, a failed write or anything
     else a line and exit 3 (never a traceback), temporaries removed on a signal."""

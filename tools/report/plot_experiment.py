@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Plots of a `latbench experiment` results.json (run by `latbench report RESULTS.json [--out DIR]`).
 
-    /usr/bin/python3 tools/report/plot_experiment.py RESULTS.json --out DIR
+    /usr/bin/python3 tools/report/plot_experiment.py RESULTS.json --out DIR [--jobs N]
+
+--jobs N (N >= 2): the figures drawn by two processes (the same files; `latbench experiment` of
+several ranks passes its rank count: the other ranks' cores are idle by then).
 
 Writes into DIR, each file atomically (a temporary ".NAME.tmp-PID-XXXXXX" in DIR, then a rename):
   report_loss_vs_lattice.png  test loss against lattice size (sites, log-log), one line per
@@ -51,7 +54,7 @@ import sys
 
 from lbatomic import WriteError
 from plot_dataset import dataset_section, experiment_datasets
-from plot_common import read_json, run_main, BadInput, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
+from plot_common import read_json, run_main, BadInput, Forked, die, family, fmt, header, loss_name, median, num, save_atomic, sites, write_text_atomic
 from plot_points import (TRAIN_LABELS, gather, label_entries, onset_mu, per_lattice, point_entries, points_of,
                          train_mu_range, train_points, train_test_lines, recorded_train_mu)
 
@@ -508,11 +511,13 @@ def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
-    path, outdir = argv[1], None
+    path, outdir, jobs = argv[1], None, 1
     rest = argv[2:]
     while rest:
         if rest[0] == "--out" and len(rest) > 1:
             outdir, rest = rest[1], rest[2:]
+        elif rest[0] == "--jobs" and len(rest) > 1 and rest[1].isdigit() and int(rest[1]) >= 1:
+            jobs, rest = int(rest[1]), rest[2:]
         else:
             raise BadInput("unknown argument %r" % rest[0])
     if outdir is None:
@@ -531,16 +536,30 @@ def main(argv):
     except ImportError as e:
         die("%s needs matplotlib (%s): apt-get install python3-matplotlib" % (sys.executable, e), 3)
     written, notes = [], []
-    # the datasets it trained and tested on: their label figures, linked from the table's markdown
-    data_md = dataset_section(plt, sets, outdir, written, notes)
     from plot_study import STUDY_PLOTS, study_table  # the studies' figures (tools/report/plot_study.py)
-    if r.get("study") in STUDY_PLOTS:
+    study = r.get("study") in STUDY_PLOTS
+    # --jobs 2 or more: the loss-vs-mu figure (the longest: a panel per test lattice, a band per point) in
+    # a second process while this one draws the datasets', the lattice and the label figures (about as
+    # long); the lists come out as one process makes them
+    mu, label = ([], []), ([], [])  # each figure's written and notes
+    child = Forked(lambda w, n: plot_vs_mu(plt, r, outdir, w, n)) if jobs > 1 and not study else None
+    try:
+        # the datasets it trained and tested on: their label figures, linked from the table's markdown
+        data_md = dataset_section(plt, sets, outdir, written, notes)
+        if not study:
+            plot_vs_lattice(plt, r, outdir, written)
+            if not child:
+                plot_vs_mu(plt, r, outdir, *mu)
+            plot_vs_label(plt, r, outdir, *label)
+    finally:
+        if child:
+            mu = child.join()
+    if study:
         STUDY_PLOTS[r["study"]](plt, r, outdir, written)
         study_table(r, outdir, written, data_md)
     else:
-        plot_vs_lattice(plt, r, outdir, written)
-        plot_vs_mu(plt, r, outdir, written, notes)
-        plot_vs_label(plt, r, outdir, written, notes)
+        written += mu[0] + label[0]
+        notes += mu[1] + label[1]
         table(plt, r, outdir, written, data_md)
         from plot_scaling import scaling  # the rank-scaling model (tools/report/plot_scaling.py)
         scaling(plt, r, outdir, written, notes)
