@@ -1,6 +1,7 @@
 """What latbench report's plot scripts share (plot_experiment.py, plot_study.py): the program name and its
 one-line errors, number and lattice readers, the family of an architecture, the loss's name, atomic PNG and
 text output, the title line of a run's settings, the median."""
+import gc
 import json
 import math
 import os
@@ -93,6 +94,7 @@ class Forked:
         r, w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # the objects so far out of the collector's sight: its passes would copy the pages they share
         self.pid = os.fork()
         if self.pid == 0:  # the child: its lists, or its failure, as one JSON message; never returns
             os.close(r)
