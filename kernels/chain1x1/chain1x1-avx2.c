@@ -62,7 +62,7 @@ LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int
 
 /* Every row of a column block of NV vectors: blocks of BLOCK_R rows, then single rows. */
 #define COLUMN(NV, TAIL)                                                                      \
-    static void column_##NV##_##TAIL(const layer_io *io, int rows, int co0, __m256i ml) {     \
+    CHAIN1X1_COLUMN_FN column_##NV##_##TAIL(const layer_io *io, int rows, int co0, __m256i ml) { \
         int r = 0;                                                                            \
         for (; r + BLOCK_R <= rows; r += BLOCK_R) block(io, r, co0, BLOCK_R, NV, TAIL, ml);   \
         for (; r < rows; r++) block(io, r, co0, 1, NV, TAIL, ml);                             \

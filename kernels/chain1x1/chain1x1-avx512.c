@@ -59,7 +59,7 @@ LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int
 
 /* Every row of a column block of NV vectors: blocks of BLOCK_R rows, then single rows. */
 #define COLUMN(NV)                                                                        \
-    static void column_##NV(const layer_io *io, int rows, int co0, __mmask16 ml) {        \
+    CHAIN1X1_COLUMN_FN column_##NV(const layer_io *io, int rows, int co0, __mmask16 ml) { \
         int r = 0;                                                                        \
         for (; r + BLOCK_R <= rows; r += BLOCK_R) block(io, r, co0, BLOCK_R, NV, ml);     \
         for (; r < rows; r++) block(io, r, co0, 1, NV, ml);                               \

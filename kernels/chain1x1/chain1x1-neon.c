@@ -67,7 +67,7 @@ LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int
 /* Every row of a column block of NV vectors, the last LAST lanes wide: blocks of BLOCK_M(NV)
  * rows, one of 4, then single rows. */
 #define COLUMN(NV, LAST)                                                                       \
-    static void column_##NV##_##LAST(const layer_io *io, int rows, int co0) {                  \
+    CHAIN1X1_COLUMN_FN column_##NV##_##LAST(const layer_io *io, int rows, int co0) {           \
         int r = 0;                                                                             \
         for (; r + BLOCK_M(NV) <= rows; r += BLOCK_M(NV)) block(io, r, co0, BLOCK_M(NV), NV, LAST); \
         if (r + 4 <= rows) block(io, r, co0, 4, NV, LAST), r += 4;                             \
