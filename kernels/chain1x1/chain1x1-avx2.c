@@ -29,22 +29,29 @@ LB_INLINE __m256 lrelu_v(__m256 x, __m256 slope) {
 LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int NV, const int TAIL, __m256i ml) {
     __m256 acc[BLOCK_R][BLOCK_V];
     const int cin = io->cin, cout = io->cout;
+    CHAIN1X1_UNROLL
     for (int v = 0; v < NV; v++) {
         const int full = !TAIL || v < NV - 1;
         const __m256 b = io->b ? avx2_ld(io->b + co0 + 8 * v, full, ml) : _mm256_setzero_ps();
+        CHAIN1X1_UNROLL
         for (int r = 0; r < R; r++) acc[r][v] = b;
     }
     const float *x = io->x + (size_t)r0 * cin;
     for (int ci = 0; ci < cin; ci++) {
         __m256 wv[BLOCK_V];
         const float *wr = io->w + (size_t)ci * cout + co0;
+        CHAIN1X1_UNROLL
         for (int v = 0; v < NV; v++) wv[v] = avx2_ld(wr + 8 * v, !TAIL || v < NV - 1, ml);
+        CHAIN1X1_UNROLL
         for (int r = 0; r < R; r++) {
             const __m256 a = _mm256_broadcast_ss(x + (size_t)r * cin + ci);
+            CHAIN1X1_UNROLL
             for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(a, wv[v], acc[r][v]);
         }
     }
+    CHAIN1X1_UNROLL
     for (int r = 0; r < R; r++)
+        CHAIN1X1_UNROLL
         for (int v = 0; v < NV; v++) {
             const int full = !TAIL || v < NV - 1;
             const size_t o = (size_t)(r0 + r) * cout + co0 + 8 * v;
@@ -55,7 +62,7 @@ LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int
 
 /* Every row of a column block of NV vectors: blocks of BLOCK_R rows, then single rows. */
 #define COLUMN(NV, TAIL)                                                                      \
-    static void column_##NV##_##TAIL(const layer_io *io, int rows, int co0, __m256i ml) {     \
+    CHAIN1X1_COLUMN_FN column_##NV##_##TAIL(const layer_io *io, int rows, int co0, __m256i ml) { \
         int r = 0;                                                                            \
         for (; r + BLOCK_R <= rows; r += BLOCK_R) block(io, r, co0, BLOCK_R, NV, TAIL, ml);   \
         for (; r < rows; r++) block(io, r, co0, 1, NV, TAIL, ml);                             \

@@ -26,22 +26,29 @@ LB_INLINE __m512 lrelu_v(__m512 x, __m512 slope) {
 LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int NV, __mmask16 ml) {
     __m512 acc[BLOCK_R][4];
     const int cin = io->cin, cout = io->cout;
+    CHAIN1X1_UNROLL
     for (int v = 0; v < NV; v++) {
         const __mmask16 m = v == NV - 1 ? ml : (__mmask16)0xFFFF;
         const __m512 b = io->b ? _mm512_maskz_loadu_ps(m, io->b + co0 + 16 * v) : _mm512_setzero_ps();
+        CHAIN1X1_UNROLL
         for (int r = 0; r < R; r++) acc[r][v] = b;
     }
     const float *x = io->x + (size_t)r0 * cin;
     for (int ci = 0; ci < cin; ci++) {
         __m512 wv[4];
         const float *wr = io->w + (size_t)ci * cout + co0;
+        CHAIN1X1_UNROLL
         for (int v = 0; v < NV; v++) wv[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? ml : (__mmask16)0xFFFF, wr + 16 * v);
+        CHAIN1X1_UNROLL
         for (int r = 0; r < R; r++) {
             const __m512 a = _mm512_set1_ps(x[(size_t)r * cin + ci]);
+            CHAIN1X1_UNROLL
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, wv[v], acc[r][v]);
         }
     }
+    CHAIN1X1_UNROLL
     for (int r = 0; r < R; r++)
+        CHAIN1X1_UNROLL
         for (int v = 0; v < NV; v++) {
             const __mmask16 m = v == NV - 1 ? ml : (__mmask16)0xFFFF;
             const size_t o = (size_t)(r0 + r) * cout + co0 + 16 * v;
@@ -52,7 +59,7 @@ LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int
 
 /* Every row of a column block of NV vectors: blocks of BLOCK_R rows, then single rows. */
 #define COLUMN(NV)                                                                        \
-    static void column_##NV(const layer_io *io, int rows, int co0, __mmask16 ml) {        \
+    CHAIN1X1_COLUMN_FN column_##NV(const layer_io *io, int rows, int co0, __mmask16 ml) { \
         int r = 0;                                                                        \
         for (; r + BLOCK_R <= rows; r += BLOCK_R) block(io, r, co0, BLOCK_R, NV, ml);     \
         for (; r < rows; r++) block(io, r, co0, 1, NV, ml);                               \

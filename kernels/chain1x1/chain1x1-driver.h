@@ -21,6 +21,18 @@ typedef struct {
     CHAIN1X1_VEC slope;
 } layer_io;
 
+/* Before every loop over a register block's rows or vectors (their counts are constants after
+ * inlining): unrolled completely before scalar replacement runs, the accumulator array becomes
+ * registers.  Left to GCC's own heuristics it unrolled the loops too late for some blocks (gcc 12:
+ * the AVX-512 3- and 4-vector columns kept every accumulator's copy in memory, 18 or 24 stores per
+ * input channel, which made the fused chain 2.4x slower than the same loops inlined elsewhere). */
+#define CHAIN1X1_UNROLL _Pragma("GCC unroll 8")
+/* A variant's function over the rows of one column block (one register-block shape): never
+ * inlined, so its blocks are register-allocated alone.  Inlined into the tile loop (gcc 12, the
+ * AVX2 variant: 12 accumulators + 3 weights + 1 broadcast are all 16 ymm), the loop's own live
+ * values pushed two accumulators and the row offsets to the stack, 1.6x slower. */
+#define CHAIN1X1_COLUMN_FN static __attribute__((noinline)) void
+
 #define CHAIN1X1_TILE_DEFAULT 64
 #define CHAIN1X1_TILE_MAX 64
 

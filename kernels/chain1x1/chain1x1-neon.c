@@ -34,28 +34,28 @@ LB_INLINE float32x4_t lrelu_v(float32x4_t x, float32x4_t slope) {
 LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int NV, const int LAST) {
     float32x4_t acc[ROWS_MAX][NMAX];
     const int cin = io->cin, cout = io->cout;
-#pragma GCC unroll 8
+    CHAIN1X1_UNROLL
     for (int v = 0; v < NV; v++) {
         const float32x4_t b = io->b ? ld_part(io->b + co0 + 4 * v, v < NV - 1 ? 4 : LAST) : vdupq_n_f32(0.0f);
-#pragma GCC unroll 8
+        CHAIN1X1_UNROLL
         for (int r = 0; r < R; r++) acc[r][v] = b;
     }
     const float *x = io->x + (size_t)r0 * cin;
     for (int ci = 0; ci < cin; ci++) {
         float32x4_t wv[NMAX];
         const float *wr = io->w + (size_t)ci * cout + co0;
-#pragma GCC unroll 8
+        CHAIN1X1_UNROLL
         for (int v = 0; v < NV; v++) wv[v] = ld_part(wr + 4 * v, v < NV - 1 ? 4 : LAST);
-#pragma GCC unroll 8
+        CHAIN1X1_UNROLL
         for (int r = 0; r < R; r++) {
             const float32x4_t a = vld1q_dup_f32(x + (size_t)r * cin + ci);
-#pragma GCC unroll 8
+            CHAIN1X1_UNROLL
             for (int v = 0; v < NV; v++) acc[r][v] = vfmaq_f32(acc[r][v], a, wv[v]);
         }
     }
-#pragma GCC unroll 8
+    CHAIN1X1_UNROLL
     for (int r = 0; r < R; r++)
-#pragma GCC unroll 8
+        CHAIN1X1_UNROLL
         for (int v = 0; v < NV; v++) {
             const int lanes = v < NV - 1 ? 4 : LAST;
             const size_t o = (size_t)(r0 + r) * cout + co0 + 4 * v;
@@ -67,7 +67,7 @@ LB_INLINE void block(const layer_io *io, int r0, int co0, const int R, const int
 /* Every row of a column block of NV vectors, the last LAST lanes wide: blocks of BLOCK_M(NV)
  * rows, one of 4, then single rows. */
 #define COLUMN(NV, LAST)                                                                       \
-    static void column_##NV##_##LAST(const layer_io *io, int rows, int co0) {                  \
+    CHAIN1X1_COLUMN_FN column_##NV##_##LAST(const layer_io *io, int rows, int co0) {           \
         int r = 0;                                                                             \
         for (; r + BLOCK_M(NV) <= rows; r += BLOCK_M(NV)) block(io, r, co0, BLOCK_M(NV), NV, LAST); \
         if (r + 4 <= rows) block(io, r, co0, 4, NV, LAST), r += 4;                             \

@@ -1,5 +1,5 @@
 /* The fused 1x1 chains (kernels/chain1x1) of the seed nets task1-eq (4-64-48-80) and task1-st
- * (4-80-80-48) at 60x4, batch 128, against the layers as the model runs them unfused (per layer
+ * (4-80-80-48; task1-fl has no two 1x1 layers in a row) at 60x4 and 8x8, batch 128 and 1, against the layers as the model runs them unfused (per layer
  * nn_conv2d_fwd_lrelu: the conv output kept, the lrelu output written), interleaved repetition by
  * repetition (timing_interleaved): fused inference (only the output written), fused keep (every
  * intermediate written, what a training forward needs), and the tile parameter at 16 and 32 beside
@@ -90,12 +90,12 @@ static void c1_print(bench_run *r, const char *name, const timing_seq_result *re
     }
 }
 
-static void c1_run(bench_run *r, const char *net, const int *ch, int layers, int threads) {
+static void c1_run(bench_run *r, const char *net, const int *ch, int layers, int h, int w, int batch, int threads) {
     char name[112];
-    snprintf(name, sizeof name, "chain1x1/%s/mb128_ih60iw4/threads:%d", net, threads);
+    snprintf(name, sizeof name, "chain1x1/%s/mb%d_ih%diw%d/threads:%d", net, batch, h, w, threads);
     if (!bench_wanted(r, name, net)) return;
-    c1_ctx c = {.r = r, .threads = threads, .batch = 128};
-    c1_alloc(&c, ch, layers, 60, 4);
+    c1_ctx c = {.r = r, .threads = threads, .batch = batch};
+    c1_alloc(&c, ch, layers, h, w);
     timing_seq seqs[C1_NSEQ];
     c1_step_ctx sc[C1_NSEQ];
     for (int s = 0; s < C1_NSEQ; s++) {
@@ -115,15 +115,18 @@ static void c1_run(bench_run *r, const char *net, const int *ch, int layers, int
 
 void bench_chain1x1(bench_run *r) {
     static const int eq[] = {4, 64, 48, 80}, st[] = {4, 80, 80, 48};
+    static const int shapes[][3] = {{60, 4, 128}, {60, 4, 1}, {8, 8, 128}, {8, 8, 1}};   /* h, w, batch */
     bool header = false;
     /* opt-in (--filter chain1x1...): five paths of two nets per thread count would lengthen every
      * default and --quick run, and CI's */
     if (!r->opt->filter || !strstr(r->opt->filter, "chain1x1")) return;
     for (int ti = 0; ti < r->opt->n_threads; ti++)
-        for (int k = 0; k < 2; k++) {
-            if (!header && bench_wanted(r, "chain1x1/", k ? "task1-st" : "task1-eq"))
-                fprintf(r->out, "\n== fused 1x1 chains (chain1x1) vs unfused layers, 60x4, batch 128 (%s)\n",
-                        r->disp->chain1x1->name), header = true;
-            c1_run(r, k ? "task1-st" : "task1-eq", k ? st : eq, 3, r->opt->threads[ti]);
-        }
+        for (int sh = 0; sh < 4; sh++)
+            for (int k = 0; k < 2; k++) {
+                if (!header && bench_wanted(r, "chain1x1/", k ? "task1-st" : "task1-eq"))
+                    fprintf(r->out, "\n== fused 1x1 chains (chain1x1) vs unfused layers (%s)\n", r->disp->chain1x1->name),
+                        header = true;
+                c1_run(r, k ? "task1-st" : "task1-eq", k ? st : eq, 3, shapes[sh][0], shapes[sh][1], shapes[sh][2],
+                       r->opt->threads[ti]);
+            }
 }
