@@ -63,6 +63,26 @@ static void test_network_layers(void **state) {
     report_done(&r, "network layers");
 }
 
+/* Many site chunks of whole images (avx512: each full chunk's row table is the previous one's
+ * shifted, conv2d_tab_shift): task3-eq1's layers at a batch of 20 (fwd 6 full chunks, bwd_weights
+ * 5); 9..16 written channels (the pair path in two zmm, odd counts, an odd reduction count that
+ * declines it); images of 35 sites (a chunk is 6 of them, partial tiles) and stride 2 (4 sites
+ * per image, bwd_weights over input-channel vectors). */
+static void test_image_chunks(void **state) {
+    (void)state;
+    vf_report r;
+    vf_report_init(&r, stdout, VF_ALL_ISAS, true);
+    static const conv2d_desc shapes[] = {
+        {20, 8, 8, 4, 32, 1, 1, 1, 1, 0, {{0}}},  {20, 8, 8, 32, 8, 2, 2, 1, 1, 0, {{0}}},
+        {20, 8, 8, 8, 16, 2, 2, 1, 1, 0, {{0}}},  {20, 8, 8, 16, 8, 1, 1, 1, 1, 1, {{0}}},
+        {9, 8, 8, 8, 13, 2, 2, 1, 1, 1, {{0}}},   {9, 8, 8, 12, 6, 2, 2, 1, 1, 1, {{0}}},
+        {9, 8, 8, 7, 14, 2, 2, 1, 1, 0, {{0}}},   {13, 5, 7, 6, 9, 3, 3, 1, 1, 1, {{0}}},
+        {13, 5, 7, 10, 11, 2, 3, 1, 1, 0, {{0}}}, {150, 4, 4, 33, 7, 2, 3, 2, 2, 1, {{0}}},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) verify_conv2d(&r, &shapes[i]);
+    report_done(&r, "image chunks");
+}
+
 /* Lattices smaller than the kernel, odd sizes with stride 2, channel counts that are not
  * multiples of 8 or 16, one input channel, rectangular kernels, batch 1. */
 static void test_awkward_shapes(void **state) {
@@ -265,7 +285,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offsets_by_hand),
         cmocka_unit_test(test_negative),
-        cmocka_unit_test(test_network_layers),
+        cmocka_unit_test(test_network_layers), cmocka_unit_test(test_image_chunks),
         cmocka_unit_test(test_awkward_shapes),
         cmocka_unit_test(test_parameters),
     };

@@ -1,6 +1,7 @@
 /* conv2d avx512, layers writing <= 8 channels (kernels/conv2d/conv2d-few-avx512.c): bwd_weights over
  * input-channel vectors gives the same bits as the ymm tiles (small_zmm=2), gb included, on shapes
- * that take that path (odd sizes, batch 1, channel tails, stride 2, more sites than one chunk);
+ * that take that path (odd sizes, batch 1, channel tails, stride 2, more sites than one chunk,
+ * full chunks of whole images whose row tables are shifted, not rebuilt);
  * and a shape it declines (16 -> 8) still matches.  Without AVX-512 the test says so and checks
  * nothing else.  (Values against the scalar reference: test_conv2d / verify, at every small_zmm.)
  */
@@ -42,6 +43,7 @@ static void test_bww_same_bits(void **state) {
         {1, 7, 5, 20, 6, 3, 3, 2, 1, 1, {{0}}},  {3, 8, 8, 32, 8, 2, 2, 1, 1, 1, {{0}}},
         {2, 9, 6, 33, 7, 2, 3, 1, 2, 0, {{0}}},  {1, 5, 5, 48, 4, 1, 1, 1, 1, 1, {{0}}},
         {5, 8, 8, 32, 8, 2, 2, 1, 1, 0, {{0}}},  {2, 8, 8, 16, 8, 1, 1, 1, 1, 1, {{0}}},
+        {9, 8, 8, 32, 8, 2, 2, 1, 1, 1, {{0}}},  {150, 4, 4, 33, 7, 2, 3, 2, 2, 1, {{0}}}, /* shifted tables */
     };
     uint32_t s = 7;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

@@ -39,7 +39,7 @@
 #define NOINL static __attribute__((noinline))
 
 /* Sites per chunk: a multiple of every fwd tile height, small enough that the pointer table
- * (9 taps) on the stack stays ~20 KB. */
+ * (9 taps) on the stack stays ~20 KB (rounded down to whole images where one fits: fwd_like). */
 #define FWD_CH 240
 #define FWD_MMAX 12
 /* Software prefetch distance in tiles, and the operand size above which it is used (below,
@@ -47,6 +47,7 @@
 #define FWD_PFD 1
 #define PF_BYTES (2 << 20)
 #define FWD_TABW (FWD_CH + (FWD_PFD + 1) * FWD_MMAX)
+#define PAIR16_WORK 4096
 /* Sites per chunk in bwd_weights: the chunk's gout and input rows are swept once per gw tile
  * and should stay in L2; the gw tile is reloaded once per chunk (128 measured ~4% slower on Zen 4).
  * The bww_chunk parameter sets it, up to BWW_CH_MAX. */
@@ -267,22 +268,34 @@ static void fwd_like(const lb_params *prm, int nimg, int oh, int ow, int nc, con
     const int pfp = prm->v[CONV2D_AVX512_FWD_PREFETCH];
     const int pf = pfp ? pfp == 2 : (double)total * (kc + nc) * sizeof(float) > PF_BYTES;
     const int ymm = nc <= 8 && prm->v[CONV2D_AVX512_SMALL_ZMM] != 1;
-    /* <= 8 channels, from L2: pairs of k in full zmm (conv2d-few-avx512.c) unless small_zmm asks otherwise */
-    const int pair = ymm && !pf && !prm->v[CONV2D_AVX512_SMALL_ZMM] && conv2d_few_pair_fits(T, kc, nc);
+    /* <= 16 channels, from L2: pairs of k in full zmm (conv2d-few-avx512.c) unless small_zmm asks
+     * otherwise; 9..16 only from PAIR16_WORK reduction steps (total sites x taps x kc): below, the
+     * weight packing per call cost more than it saved (8x8 batch 1: 0.90-0.96x, Zen 5) */
+    const int pair = !pf && !prm->v[CONV2D_AVX512_SMALL_ZMM] && conv2d_few_pair_fits(T, kc, nc) &&
+                     (nc <= 8 || (double)total * T * kc >= PAIR16_WORK);
     float wpk[CONV2D_FEW_WMAX] __attribute__((aligned(64)));
     if (pair) conv2d_few_pack_avx512(T, kc, nc, w, wpk);
-    for (int s0 = 0; s0 < total; s0 += FWD_CH) {
-        const int cnt = total - s0 < FWD_CH ? total - s0 : FWD_CH;
-        build_tab(tab, FWD_TABW, s0, cnt, cnt + (FWD_PFD + 1) * FWD_MMAX, &g);
+    /* Whole images per chunk where one fits (8x8: 192 sites): the next full chunk's table is then
+     * this one's shifted by that many source images (conv2d_tab_shift). */
+    const int per = oh * ow, chunk = per <= FWD_CH ? FWD_CH / per * per : FWD_CH;
+    const int padw = chunk + (FWD_PFD + 1) * FWD_MMAX;
+    const ptrdiff_t shift = per <= FWD_CH ? (ptrdiff_t)(chunk / per) * hs * ws * kc : 0;
+    for (int s0 = 0, built = 0; s0 < total; s0 += chunk) {
+        const int cnt = total - s0 < chunk ? total - s0 : chunk;
+        if (built && shift && cnt == chunk)
+            for (int t = 0; t < T; t++) conv2d_tab_shift(tab + t * FWD_TABW, (size_t)padw, shift);
+        else
+            build_tab(tab, FWD_TABW, s0, cnt, cnt + (FWD_PFD + 1) * FWD_MMAX, &g);
+        built = cnt == chunk;
         for (int b = 0; b < nb; b++) {
             int vb, N;
             split_block(nv, 5, b, &vb, &N);
             const int co0 = vb * 16;
             const int last = b == nb - 1;
             const __mmask16 tail = last && (nc & 15) ? avx512_mask(nc & 15) : 0xFFFF;
-            for (int t = 0; t < T; t++) wtab[t] = pair ? wpk + CONV2D_FEW_PACK(t, kc) : w + (size_t)t * kc * nc + co0;
+            for (int t = 0; t < T; t++) wtab[t] = pair ? wpk + CONV2D_FEW_PACK(t, kc, nc) : w + (size_t)t * kc * nc + co0;
             int M;
-            tile_fwd_fn *fn = pair ? conv2d_few_pair_tile_avx512(prm->v[CONV2D_AVX512_FWD_M], &M)
+            tile_fwd_fn *fn = pair ? conv2d_few_pair_tile_avx512(nc, prm->v[CONV2D_AVX512_FWD_M], &M)
                                    : fwd_tile(N, ymm, pf, prm->v[CONV2D_AVX512_FWD_M], &M);
             for (int j = 0; j < cnt; j += M)
                 fn(T, kc, tab + j, FWD_TABW, wtab, nc, bias ? bias + co0 : NULL, tail,
@@ -496,9 +509,15 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     for (int i = 0; i < cout && do_bias; i++) gb[i] = 0.0f;
 
     const int total = d->n * oh * ow;
+    /* chunks of whole images: the next full chunk's table is this one's shifted (the chunking,
+     * hence the summation order, is the same either way) */
+    const ptrdiff_t shift = CH % (oh * ow) == 0 ? (ptrdiff_t)(CH / (oh * ow)) * d->h * d->w * cin : 0;
     for (int s0 = 0; s0 < total; s0 += CH) {
         const int cnt = total - s0 < CH ? total - s0 : CH;
-        build_tab(tab, CH, s0, cnt, cnt, &geo);
+        if (s0 && shift && cnt == CH)
+            for (int t = 0; t < T; t++) conv2d_tab_shift(tab + t * CH, (size_t)CH, shift);
+        else
+            build_tab(tab, CH, s0, cnt, cnt, &geo);
         const float *g = gout + (size_t)s0 * cout;
         for (int b = 0; b < nb; b++) {
             int vb, N;

@@ -16,6 +16,10 @@
  *     one 64-bit broadcast (a load, no shuffle) times the packed weights [tap][k/2][o][q].  The
  *     two parities are added at the end, then the bias: this changes the summation order (even
  *     and odd k summed apart), so the results differ from the ymm tiles' in the last bits.
+ *     9..16 written channels take two such zmm per site (outputs 0..7, 8..15): one broadcast
+ *     feeds two FMAs where the 16-lane zmm tile needs one per FMA; on task3-eq1's 8 -> 16 2x2 fwd
+ *     (8x8, batch 128, Zen 5) 1.18x the 12x1 zmm tile, 16 -> 8 1x1 bwd_data 1.04-1.10x (the
+ *     numbers of the commit that added it).
  */
 #include <immintrin.h>
 #include <string.h>
@@ -117,9 +121,15 @@ bool conv2d_few_bwd_weights_avx512(const conv2d_desc *d, const float *in, const 
     const __mmask16 tail = avx512_mask(cin - 16 * (N - 1));
     tile_bwc_fn *fn = bwc_tiles[cout - 1][N - 1];
     const int total = d->n * conv2d_oh(d) * conv2d_ow(d);
+    /* chunks of whole images: the next full chunk's table is this one's shifted (same chunks) */
+    const int per = conv2d_oh(d) * conv2d_ow(d);
+    const ptrdiff_t shift = BWC_CH % per == 0 ? (ptrdiff_t)(BWC_CH / per) * d->h * d->w * cin : 0;
     for (int s0 = 0; s0 < total; s0 += BWC_CH) {
         const int cnt = total - s0 < BWC_CH ? total - s0 : BWC_CH;
-        bwc_tab(d, in, s0, cnt, tab, BWC_CH);
+        if (s0 && shift && cnt == BWC_CH)
+            for (int t = 0; t < T; t++) conv2d_tab_shift(tab + t * BWC_CH, BWC_CH, shift);
+        else
+            bwc_tab(d, in, s0, cnt, tab, BWC_CH);
         const float *g = gout + (size_t)s0 * cout;
         for (int t = 0; t < T; t++) fn(cnt, tab + t * BWC_CH, g, cout, blk + (size_t)t * cout * L, tail);
         if (do_bias) bwc_bias(g, cnt, cout, gb);
@@ -132,37 +142,58 @@ bool conv2d_few_bwd_weights_avx512(const conv2d_desc *d, const float *in, const 
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The pair path: dst[m][o] = bias[o] + sum_t sum_k src[t][m][k] * w_t[k][o], k in pairs. */
-LB_INLINE void tile_pair(const int M, int T, int K, const float *const *tab, int ch, const float *const *wtab,
-                         const float *bias, __mmask16 tail, float *dst, size_t ldd, int mrows) {
-    __m512 acc[12];
+ * The pair path: dst[m][o] = bias[o] + sum_t sum_k src[t][m][k] * w_t[k][o], k in pairs; NP zmm
+ * of 8 outputs each (NP = 2: 9..16 written channels, one broadcast feeds two FMAs). */
+LB_INLINE void tile_pair(const int M, const int NP, int T, int K, const float *const *tab, int ch,
+                         const float *const *wtab, const float *bias, __mmask16 tail, float *dst, size_t ldd,
+                         int mrows) {
+    __m512 acc[12][2];
 #pragma GCC unroll 12
-    for (int m = 0; m < M; m++) acc[m] = _mm512_setzero_ps();
+    for (int m = 0; m < M; m++)
+#pragma GCC unroll 2
+        for (int n = 0; n < NP; n++) acc[m][n] = _mm512_setzero_ps();
     for (int t = 0; t < T; t++) {
         const float *p[12];
 #pragma GCC unroll 12
         for (int m = 0; m < M; m++) p[m] = tab[t * ch + m];
         const float *wp = wtab[t];
 #pragma GCC unroll 2
-        for (int k = 0; k < K; k += 2, wp += 16) {
-            const __m512 wv = _mm512_load_ps(wp);
+        for (int k = 0; k < K; k += 2, wp += 16 * NP) {
+            __m512 wv[2];
+#pragma GCC unroll 2
+            for (int n = 0; n < NP; n++) wv[n] = _mm512_load_ps(wp + 16 * n);
 #pragma GCC unroll 12
             for (int m = 0; m < M; m++) {
                 double v;
                 memcpy(&v, p[m] + k, sizeof v);
-                acc[m] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(v)), wv, acc[m]);
+                const __m512 b = _mm512_castpd_ps(_mm512_set1_pd(v));
+#pragma GCC unroll 2
+                for (int n = 0; n < NP; n++) acc[m][n] = _mm512_fmadd_ps(b, wv[n], acc[m][n]);
             }
         }
     }
-    const __mmask8 mk = (__mmask8)tail;
-    const __m256 bv = bias ? _mm256_maskz_loadu_ps(mk, bias) : _mm256_setzero_ps();
-    const __m512i even = _mm512_set_epi32(15, 13, 11, 9, 7, 5, 3, 1, 14, 12, 10, 8, 6, 4, 2, 0);
+    if (NP == 1) {
+        const __mmask8 mk = (__mmask8)tail;
+        const __m256 bv = bias ? _mm256_maskz_loadu_ps(mk, bias) : _mm256_setzero_ps();
+        const __m512i even = _mm512_set_epi32(15, 13, 11, 9, 7, 5, 3, 1, 14, 12, 10, 8, 6, 4, 2, 0);
 #pragma GCC unroll 12
-    for (int m = 0; m < M; m++) {
-        if (m >= mrows) break;
-        const __m512 s = _mm512_add_ps(acc[m], _mm512_permute_ps(acc[m], 0xB1)); /* lane 2o: output o */
-        const __m256 y = _mm256_add_ps(_mm512_castps512_ps256(_mm512_permutexvar_ps(even, s)), bv);
-        _mm256_mask_storeu_ps(dst + m * ldd, mk, y);
+        for (int m = 0; m < M; m++) {
+            if (m >= mrows) break;
+            const __m512 s = _mm512_add_ps(acc[m][0], _mm512_permute_ps(acc[m][0], 0xB1)); /* lane 2o: output o */
+            const __m256 y = _mm256_add_ps(_mm512_castps512_ps256(_mm512_permutexvar_ps(even, s)), bv);
+            _mm256_mask_storeu_ps(dst + m * ldd, mk, y);
+        }
+    } else {
+        const __m512 bv = bias ? _mm512_maskz_loadu_ps(tail, bias) : _mm512_setzero_ps();
+        /* the even lanes of the first vector (outputs 0..7), then of the second (8..15) */
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+#pragma GCC unroll 12
+        for (int m = 0; m < M; m++) {
+            if (m >= mrows) break;
+            const __m512 s0 = _mm512_add_ps(acc[m][0], _mm512_permute_ps(acc[m][0], 0xB1));
+            const __m512 s1 = _mm512_add_ps(acc[m][1], _mm512_permute_ps(acc[m][1], 0xB1));
+            _mm512_mask_storeu_ps(dst + m * ldd, tail, _mm512_add_ps(_mm512_permutex2var_ps(s0, even, s1), bv));
+        }
     }
 }
 
@@ -171,20 +202,29 @@ LB_INLINE void tile_pair(const int M, int T, int K, const float *const *tab, int
                              size_t ldw, const float *bias, __mmask16 tail, float *dst, size_t ldd,          \
                              int mrows) {                                                                    \
         (void)ldw;                                                                                           \
-        tile_pair(M, T, K, tab, ch, wtab, bias, tail, dst, ldd, mrows);                                      \
+        tile_pair(M, 1, T, K, tab, ch, wtab, bias, tail, dst, ldd, mrows);                                   \
+    }                                                                                                        \
+    NOINL void tile_pair2_##M(int T, int K, const float *const *tab, int ch, const float *const *wtab,       \
+                              size_t ldw, const float *bias, __mmask16 tail, float *dst, size_t ldd,         \
+                              int mrows) {                                                                   \
+        (void)ldw;                                                                                           \
+        tile_pair(M, 2, T, K, tab, ch, wtab, bias, tail, dst, ldd, mrows);                                   \
     }
 PAIR_INST(12) PAIR_INST(8) PAIR_INST(6) PAIR_INST(4)
 
-conv2d_few_tile_fn *conv2d_few_pair_tile_avx512(int mmax, int *m) {
-    if (!mmax || mmax >= 12) return *m = 12, tile_pair_12;
-    if (mmax >= 8) return *m = 8, tile_pair_8;
-    if (mmax >= 6) return *m = 6, tile_pair_6;
-    return *m = 4, tile_pair_4;
+conv2d_few_tile_fn *conv2d_few_pair_tile_avx512(int nc, int mmax, int *m) {
+    const int w = nc > 8;
+    if (!mmax || mmax >= 12) return *m = 12, w ? tile_pair2_12 : tile_pair_12;
+    if (mmax >= 8) return *m = 8, w ? tile_pair2_8 : tile_pair_8;
+    if (mmax >= 6) return *m = 6, w ? tile_pair2_6 : tile_pair_6;
+    return *m = 4, w ? tile_pair2_4 : tile_pair_4;
 }
 
 void conv2d_few_pack_avx512(int T, int kc, int nc, const float *w, float *wp) {
+    const int no = CONV2D_FEW_NO(nc);
     for (int t = 0; t < T; t++)
         for (int k = 0; k < kc; k++)
-            for (int o = 0; o < 8; o++)
-                wp[((size_t)t * kc + (k & ~1)) * 8 + 2 * o + (k & 1)] = o < nc ? w[((size_t)t * kc + k) * nc + o] : 0.0f;
+            for (int o = 0; o < no; o++)
+                wp[((size_t)t * kc + (k & ~1)) * no + 16 * (o / 8) + 2 * (o % 8) + (k & 1)] =
+                    o < nc ? w[((size_t)t * kc + k) * nc + o] : 0.0f;
 }

@@ -85,7 +85,8 @@ typedef struct {
  *   small_zmm    1..2   at most 8 written channels: 1 in a masked zmm; 2 in a ymm (Zen 4 issues two
  *                       ymm FMAs a cycle against one zmm); 0: in full zmm where the shape fits
  *                       (conv2d-few-avx512.c: fwd / stride-1 bwd_data with an even reduction count
- *                       per tap and operands within 2 MiB take two k per zmm; bwd_weights with
+ *                       per tap and operands within 2 MiB take two k per zmm, and so do 9..16
+ *                       written channels at 0, in two zmm, where 1 and 2 keep one zmm; bwd_weights with
  *                       17..48 input channels, enough of them, runs over them, the same bits),
  *                       else in a ymm
  *   bww_chunk    32..512 sites per chunk in bwd_weights (swept once per gw tile); 0: 256
@@ -97,7 +98,7 @@ enum { CONV2D_AVX512_FWD_M, CONV2D_AVX512_FWD_PREFETCH, CONV2D_AVX512_SMALL_ZMM,
 LB_UNUSED static const lb_param_info conv2d_params__avx512[CONV2D_AVX512_NPARAMS] = {
     {"fwd_m", 4, 12, "tile height of fwd / stride-1 bwd_data, at most (4, 5, 6, 8, 12); 0: 12, 12, 8, 6, 5 per width"},
     {"fwd_prefetch", 1, 2, "software prefetch in fwd / stride-1 bwd_data: 1 never, 2 always; 0: above 2 MiB"},
-    {"small_zmm", 1, 2, "<= 8 channels: 1 in a masked zmm, 2 in a ymm; 0: full zmm where it fits, else ymm"},
+    {"small_zmm", 1, 2, "<= 8 channels: 1 in a masked zmm, 2 in a ymm; 0: full zmm where it fits, else ymm (9..16: 0 pairs of k)"},
     {"bww_chunk", 32, 512, "sites per chunk in bwd_weights; 0: 256"},
     {"bww_m", 1, 12, "bwd_weights tile height, at most; 0: 12, 12, 8, 6, 5 per width (ymm 16)"},
 };
