@@ -27,16 +27,16 @@ bool tune_keeps(const double *def, int nd, const double *chal, int nc, stats_shi
     return ci->decidable && ci->lo > 1.0 + TUNE_MIN_EFFECT;
 }
 
-/* Whether r is clearly slower than f, the round's fastest: the whole 99 % interval of r / f above 1
- * (at the 5 repetitions of quick's first rounds: every repetition of r slower than every one of
- * f), or r dropped by the timing after one call as drop_factor times slower.  Such a candidate is
- * not timed again: it would win the final round against the default at most TUNE_ALPHA of the
- * time. */
+bool tune_drops(const double *fast, int nf, const double *cand, int nc) {
+    stats_shift ci;
+    return stats_ratio_ci(fast, nf, cand, nc, TUNE_ALPHA, &ci) && ci.decidable && ci.lo > 1.0;
+}
+
+/* Whether r is clearly slower than f, the round's fastest (tune_drops), or was dropped by the
+ * timing after one call as drop_factor times slower. */
 static bool clearly_slower(const timing_seq_result *r, const timing_seq_result *f) {
     if (r->reps == 1 && f->reps > 1) return true;
-    stats_shift ci;
-    return stats_ratio_ci(f->samples, f->n_samples, r->samples, r->n_samples, TUNE_ALPHA, &ci) && ci.decidable &&
-           ci.lo > 1.0;
+    return tune_drops(f->samples, f->n_samples, r->samples, r->n_samples);
 }
 
 /* Times the candidates idx[0..k) interleaved (idx[0] is the default); their statistics into st[];
