@@ -5,7 +5,8 @@
  * error rate, and never when both sides hold the same repetitions; a real 2x gain under the same
  * load is kept; too few repetitions keep the default; four identical candidates timed by
  * tune_halving leave the default as the choice (a bound on the error, not a certainty: each
- * decision errs at most TUNE_ALPHA of the time). */
+ * decision errs at most TUNE_ALPHA of the time); the halving's early drop of a clearly slower
+ * candidate errs about as rarely. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,36 @@ static void test_too_few_keep_default(void **state) {
     assert_false(tune_keeps(def, 2, bad, 2, &ci));
 }
 
+/* The halving's early drop (tune_drops) at quick's first rounds, 5 vs 5: identical kernels under
+ * heavy load are dropped about 1 / C(10, 5) = 0.4 % of the time (a complete separation by chance),
+ * a 2x slower one under moderate load about a fifth of the time (the drop is cautious: the rest go
+ * on to the next round), a 1.2x slower one on a quiet machine (1 % jitter) always; the same
+ * repetitions in another order, or a single one, never. */
+static void test_early_drop(void **state) {
+    (void)state;
+    enum { TRIALS = 2000, N = 5 };
+    unsigned long long seed = 4242;
+    int same = 0, slower = 0;
+    for (int t = 0; t < TRIALS; t++) {
+        double f[N], c[N], s2[N];
+        for (int i = 0; i < N; i++) f[i] = loaded(&seed, 1e-3, HEAVY), c[i] = loaded(&seed, 1e-3, HEAVY);
+        same += tune_drops(f, N, c, N);
+        for (int i = 0; i < N; i++) f[i] = loaded(&seed, 1e-3, MODERATE), s2[i] = loaded(&seed, 2e-3, MODERATE);
+        slower += tune_drops(f, N, s2, N);
+        for (int i = 0; i < N; i++) c[i] = f[N - 1 - i];
+        assert_false(tune_drops(f, N, c, N));
+        for (int i = 0; i < N; i++) c[i] = 1.2e-3 * (1.0 + 0.01 * unif(&seed)), f[i] = 1e-3 * (1.0 + 0.01 * unif(&seed));
+        assert_true(tune_drops(f, N, c, N));
+        assert_false(tune_drops(c, N, f, N));   /* the faster one is never dropped */
+    }
+    printf("early drop, %d trials of 5 vs 5: identical kernels under heavy load dropped %d, a 2x slower one under "
+           "moderate load %d\n", TRIALS, same, slower);
+    assert_true(same <= 2 * TRIALS * TUNE_ALPHA);
+    assert_true(slower >= TRIALS / 10);
+    const double one = 1e-3, three = 3e-3;
+    assert_false(tune_drops(&one, 1, &three, 1));   /* one sample each: no interval */
+}
+
 /* A kernel of a fixed amount of work; every candidate the same one. */
 static volatile double sink;
 static void spin(void *ctx) {
@@ -149,7 +180,7 @@ static void test_identical_candidates_default(void **state) {
                                                     .steps = {{.name = "spin", .kind = STEP_COMPUTE, .fn = spin, .ctx = &work}}}};
     for (int def = 0; def < 2; def++) {
         tune_outcome o;
-        assert_true(tune_halving(c, 4, def, TUNE_QUICK, &o));
+        assert_true(tune_halving(c, 4, def, NULL, TUNE_QUICK, &o));
         printf("4 identical candidates, default %d: challenger %d, default/it %.3f [%.3f, %.3f], chosen %d\n", def,
                o.challenger, o.ci.ratio, o.ci.lo, o.ci.hi, o.winner);
         assert_true(o.challenger >= 0 && o.ci.decidable);
@@ -163,6 +194,7 @@ int main(void) {
         cmocka_unit_test(test_same_repetitions_never_kept),
         cmocka_unit_test(test_real_gain_kept),
         cmocka_unit_test(test_too_few_keep_default),
+        cmocka_unit_test(test_early_drop),
         cmocka_unit_test(test_identical_candidates_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

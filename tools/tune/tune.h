@@ -5,8 +5,9 @@
  * the scalar reference (a wrong one is never a candidate), then the survivors are timed interleaved
  * with the dispatch default (timing_interleaved: every repetition of every candidate in turn,
  * so all see the same machine noise), pruned by successive halving (the faster half by lower
- * quartile stays, with twice the repetitions), and the last one is timed against the default once
- * more.  The rule is the project's one statistical method (tools/stats/stats.h, as compare and
+ * quartile stays, with twice the repetitions; one clearly slower than the round's fastest, the
+ * whole 99 % interval of their ratio above 1, leaves at once), and the last one is timed against
+ * the default once more (not when none is left: the default stays).  The rule is the project's one statistical method (tools/stats/stats.h, as compare and
  * bisect use it): the ratio default / winner over the final round's repetitions, its Hodges-Lehmann
  * estimate and exact Mann-Whitney confidence bounds at TUNE_ALPHA each side (a 99 % interval); the
  * winner is kept only when the whole interval lies above 1 + TUNE_MIN_EFFECT (its lower bound
@@ -41,6 +42,15 @@ int cmd_tune(int argc, char **argv);
  * (decidable false when the values were unusable or too few). */
 bool tune_keeps(const double *def, int nd, const double *chal, int nc, stats_shift *ci);
 
+/* The early drop of the halving: true when the candidate's repetitions cand[0..nc) are clearly
+ * slower than those of a faster one, fast[0..nf): the whole interval of cand / fast at TUNE_ALPHA
+ * each side above 1 (at the 5 repetitions of quick's first rounds: every repetition of cand slower
+ * than every one of fast).  Such a candidate is not timed again: with probability >= 1 - TUNE_ALPHA
+ * it is slower than another one, so not the one to keep (tests/test_tune_rule.c: identical kernels
+ * under heavy load dropped 0.45 % of the time, a 2x slower one under moderate load 21 %, a 1.2x
+ * slower one on a quiet machine always). */
+bool tune_drops(const double *fast, int nf, const double *cand, int nc);
+
 typedef enum { TUNE_QUICK = 0, TUNE_MEASURE, TUNE_PATIENT } tune_level;
 
 /* The timing of one halving round at a level (the final round doubles reps and budget). */
@@ -65,12 +75,16 @@ typedef struct {
     int rounds;
 } tune_outcome;
 
-/* Successive halving over c[0..n), c[def] the dispatch default (always timed, never pruned), then
- * the decision rule of the header.  False on an allocation failure of the timing. */
-bool tune_halving(const tune_cand *c, int n, int def, tune_level level, tune_outcome *o);
-/* A screening round (round 0's timing at its minimum repetitions): c[0..n) timed interleaved,
- * their statistics in st. */
-bool tune_time_once(const tune_cand *c, int n, tune_level level, timing_stats *st);
+/* Successive halving over c[0..n), c[def] the dispatch default (always timed, never pruned), those
+ * with skip[i] (skip may be NULL) left out, then the decision rule of the header.  A challenger
+ * clearly slower than a round's fastest candidate (the whole 99 % interval of their ratio above 1)
+ * leaves at once; when none is left, no final round is run, the default stays, and o reports the
+ * last round with its fastest challenger.  False on an allocation failure of the timing. */
+bool tune_halving(const tune_cand *c, int n, int def, const bool *skip, tune_level level, tune_outcome *o);
+/* A screening round (round 0's timing at its minimum repetitions): c[0..n) timed interleaved, c[def]
+ * the default; their statistics in st, and slow[i]: c[i] clearly slower than the round's fastest
+ * (never the default), as tune_halving drops them. */
+bool tune_screen(const tune_cand *c, int n, int def, tune_level level, timing_stats *st, bool *slow);
 
 /* One worm problem: lattice nt x nx, mu, chains, at `threads` threads (eta 4.01, lambda 1: the
  * seed's).  Fills e (op, pass, problem, isa = the cap, threads, variant, times) and returns true;

@@ -125,7 +125,7 @@ bool tune_chain(const tune_chain_problem *p, tune_level level, lb_profile_entry 
     add_cand(&s, &proto, NULL, 0);   /* the unfused layers: the default unless a fused one is */
     add_variants(&s, &proto, level, rejected, rlen);
     tune_outcome oc = {0};
-    const bool ok = tune_halving(s.c, s.n, s.def, level, &oc);
+    const bool ok = tune_halving(s.c, s.n, s.def, NULL, level, &oc);
     if (!ok) snprintf(err, errlen, "out of memory timing the candidates");
     if (ok) {
         const chain_call *win = &s.calls[oc.winner];

@@ -125,8 +125,10 @@ static int try_values(const lb_param_info *pi, tune_level level, int *vals) {
 /* The coordinate search's first step for variant s->c[base] (parameters all 0): each parameter
  * that acts on the pass alone at each value, timed in one screening round with the variants;
  * the combination of each parameter's best value where it beat the variant's defaults then joins
- * the variants as one more candidate (the halving decides).  False on an allocation failure. */
-static bool coordinate_step(conv_set *s, int base, tune_level level) {
+ * the variants as one more candidate (the halving decides).  skip[i]: variant i was clearly
+ * slower than the screening's fastest (tune_screen), so the halving leaves it out.  False on an
+ * allocation failure. */
+static bool coordinate_step(conv_set *s, int base, tune_level level, bool *skip) {
     const conv2d_ops *v = s->calls[base].v;
     const int first = s->n;
     int owner[MAX_CANDS];
@@ -143,7 +145,9 @@ static bool coordinate_step(conv_set *s, int base, tune_level level) {
     }
     if (s->n == first) return true;
     timing_stats st[MAX_CANDS];
-    if (!tune_time_once(s->c, s->n, level, st)) return false;
+    bool slow[MAX_CANDS];
+    if (!tune_screen(s->c, s->n, s->def, level, st, slow)) return false;
+    for (int k = 0; k < first; k++) skip[k] = slow[k];
     lb_params best = {{0}};
     double bq[LB_PARAMS_MAX];
     int nbest = 0;
@@ -171,6 +175,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
                    .nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw};
     const lb_params none = {{0}};
     int tunable = -1;
+    bool skip[MAX_CANDS] = {0};
     for (int i = 0; i < n; i++) {
         if (!verified(d, pass, ops[i])) {   /* a wrong variant is never a candidate */
             const size_t at = strlen(rejected);
@@ -184,8 +189,8 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
     tune_outcome o = {0};
     bool ok = s.def >= 0;
     if (!ok) snprintf(err, errlen, "the default %s fails verification", ops[def]->name);
-    if (ok && tunable >= 0 && !(ok = coordinate_step(&s, tunable, level))) snprintf(err, errlen, "out of memory timing the parameters");
-    if (ok && !(ok = tune_halving(s.c, s.n, s.def, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
+    if (ok && tunable >= 0 && !(ok = coordinate_step(&s, tunable, level, skip))) snprintf(err, errlen, "out of memory timing the parameters");
+    if (ok && !(ok = tune_halving(s.c, s.n, s.def, skip, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
     if (ok) {
         const conv_call *w = &s.calls[o.winner];
         memset(e, 0, sizeof *e);

@@ -153,7 +153,7 @@ bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e
         nc++;
     }
     tune_outcome o = {0};
-    if (ok && !(ok = tune_halving(c, nc, cdef, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
+    if (ok && !(ok = tune_halving(c, nc, cdef, NULL, level, &o))) snprintf(err, errlen, "out of memory timing the candidates");
     if (ok) {
         memset(e, 0, sizeof *e);
         snprintf(e->op, sizeof e->op, "worm");
