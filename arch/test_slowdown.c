@@ -16,6 +16,8 @@ static const conv2d_ops *g_orig_conv2d;
 static const pool_ops *g_orig_pool;
 static worm_ops g_slow_worm;
 static const worm_ops *g_orig_worm;
+static chain1x1_ops g_slow_chain1x1;
+static const chain1x1_ops *g_orig_chain1x1;
 static double g_factor;
 static int g_runs;
 
@@ -49,6 +51,11 @@ static void slow_conv2d_bwd_weights(const conv2d_desc *d, const float *in, const
 static void slow_pool_fwd(const pool_desc *d, const float *in, float *out) { SLOWED(g_orig_pool->fwd(d, in, out)); }
 static void slow_pool_bwd(const pool_desc *d, const float *in, const float *gout, float *gin) {
     SLOWED(g_orig_pool->bwd(d, in, gout, gin));
+}
+
+static void slow_chain1x1_fwd(const chain1x1_desc *d, const float *in, const float *const *w, const float *const *b,
+                              float *out, const chain1x1_keep *keep) {
+    SLOWED(g_orig_chain1x1->fwd(d, in, w, b, out, keep));
 }
 
 /* The worm's chains advance at every call, so its sweep runs once and the rest of F is spun. */
@@ -94,21 +101,26 @@ void lb_test_slowdown_apply(lb_dispatch *d) {
     g_slow_pool = *d->pool;
     g_orig_worm = d->worm;
     g_slow_worm = *d->worm;
+    g_orig_chain1x1 = d->chain1x1;
+    g_slow_chain1x1 = *d->chain1x1;
     if (!strcmp(what, "conv2d.fwd")) g_slow_conv2d.fwd = slow_conv2d_fwd;
     else if (!strcmp(what, "conv2d.bwd_data")) g_slow_conv2d.bwd_data = slow_conv2d_bwd_data;
     else if (!strcmp(what, "conv2d.bwd_weights")) g_slow_conv2d.bwd_weights = slow_conv2d_bwd_weights;
     else if (!strcmp(what, "pool.fwd")) g_slow_pool.fwd = slow_pool_fwd;
     else if (!strcmp(what, "pool.bwd")) g_slow_pool.bwd = slow_pool_bwd;
     else if (!strcmp(what, "worm.fwd")) g_slow_worm.sweep = slow_worm_sweep;
+    else if (!strcmp(what, "chain1x1.fwd")) g_slow_chain1x1.fwd = slow_chain1x1_fwd;
     else {
         fprintf(stderr, "latbench: LATBENCH_TEST_SLOWDOWN: '%s' is not one of conv2d.fwd, conv2d.bwd_data, "
-                        "conv2d.bwd_weights, pool.fwd, pool.bwd, worm.fwd\n", what);
+                        "conv2d.bwd_weights, pool.fwd, pool.bwd, worm.fwd, chain1x1.fwd\n", what);
         exit(2);
     }
     d->conv2d = &g_slow_conv2d;
     d->pool = &g_slow_pool;
     d->worm = &g_slow_worm;
+    d->chain1x1 = &g_slow_chain1x1;
     fprintf(stderr, "latbench: test slowdown: %s of %s takes %g times its time per call\n", what,
             !strncmp(what, "conv2d", 6) ? g_orig_conv2d->name : !strncmp(what, "worm", 4) ? g_orig_worm->name
+                                              : !strncmp(what, "chain1x1", 8) ? g_orig_chain1x1->name
                                                                                     : g_orig_pool->name, f);
 }

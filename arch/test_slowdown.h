@@ -4,6 +4,6 @@
 #pragma once
 #include "arch/registry.h"
 
-/* When LATBENCH_TEST_SLOWDOWN is set, points d's conv2d, pool or worm table at a copy whose chosen pass
+/* When LATBENCH_TEST_SLOWDOWN is set, points d's conv2d, pool, worm or chain1x1 table at a copy whose chosen pass
  * is wrapped; a malformed value prints one line and exits with status 2. */
 void lb_test_slowdown_apply(lb_dispatch *d);

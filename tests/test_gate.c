@@ -20,7 +20,7 @@ static void test_gate_catches_slowed_kernels(void **state) {
     cli_latbench(r, NULL, args);
     if (r->status) print_message("%s\n", r->out);
     assert_int_equal(r->status, 0);
-    assert_non_null(strstr(r->out, "wrote the expected ratios of 11 problems"));
+    assert_non_null(strstr(r->out, "wrote the expected ratios of 13 problems"));
 
     /* the unslowed build passes against what it just recorded; a burst of load from other work on a
      * shared 2-core machine can push one ratio past 2x (seen under ASan at load ~3-10), so up to 3
@@ -45,6 +45,8 @@ static void test_gate_catches_slowed_kernels(void **state) {
         {"conv2d.bwd_data:4", "conv2d_bwd_data/mb32_ic48oc80"},
         {"conv2d.bwd_weights:4", "conv2d_bwd_weights/mb32_ic32oc8"},
         {"pool.bwd:4", "pool_bwd/avg_mb32_c48"},
+        /* the fused 1x1 chain (session 9's 2.4x regression went through no conv2d pass) */
+        {"chain1x1.fwd:3", "chain1x1/task1-eq/mb32_ih8iw8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char env[64];
@@ -139,8 +141,11 @@ static const char *const gated[] = {
     "conv2d_bwd_data/mb32_ic48oc80_ih4iw4_kh2kw2_sh1sw1_b1", "conv2d_bwd_weights/mb32_ic48oc80_ih4iw4_kh2kw2_sh1sw1_b1",
     "conv2d_fwd/mb32_ic32oc8_ih8iw8_kh2kw2_sh1sw1_b0", "conv2d_bwd_data/mb32_ic32oc8_ih8iw8_kh2kw2_sh1sw1_b0",
     "conv2d_bwd_weights/mb32_ic32oc8_ih8iw8_kh2kw2_sh1sw1_b0", "pool_fwd/avg_mb32_c48_ih8iw8_k2s2",
-    "pool_bwd/avg_mb32_c48_ih8iw8_k2s2"};
+    "pool_bwd/avg_mb32_c48_ih8iw8_k2s2", "chain1x1/task1-eq/mb32_ih8iw8", "chain1x1/task1-st/mb32_ih8iw8"};
 #define N_GATED (sizeof gated / sizeof gated[0])
+
+/* The fused chains come last; their second ratio is ours/unfused. */
+#define N_CHAINS 2
 
 /* An expectation file: every gated problem with both ratios, except entry `skip` (-1: none), and
  * entry `odd` (-1: none) whose inside is `odd_text`. */
@@ -151,7 +156,10 @@ static void write_expect(const char *path, int skip, int odd, const char *odd_te
     const char *sep = "";
     for (int i = 0; i < (int)N_GATED; i++) {
         if (i == skip) continue;
-        fprintf(f, "%s\"%s\": {%s}", sep, gated[i], i == odd ? odd_text : "\"vs_scalar\": 0.25, \"vs_onednn\": 0.9");
+        fprintf(f, "%s\"%s\": {%s}", sep, gated[i],
+                i == odd                      ? odd_text
+                : i >= (int)N_GATED - N_CHAINS ? "\"vs_scalar\": 0.25, \"vs_unfused\": 0.9"
+                                              : "\"vs_scalar\": 0.25, \"vs_onednn\": 0.9");
         sep = ", ";
     }
     fprintf(f, "}}\n");
@@ -200,6 +208,14 @@ static void test_gate_rejects_bad_expectations(void **state) {
         assert_non_null(strstr(r->out, path));
         assert_non_null(strstr(r->out, gated[k < nodd ? k % (int)N_GATED : k - nodd]));
     }
+    /* a chain's second ratio is ours/unfused: a "vs_onednn" in its place checks nothing */
+    write_expect(path, -1, (int)N_GATED - 1, "\"vs_scalar\": 0.25, \"vs_onednn\": 0.9");
+    cli_latbench(r, NULL, args);
+    if (r->status != 2 || r->lines != 1) print_message("chain without vs_unfused: %s\n", r->out);
+    assert_int_equal(r->status, 2);
+    assert_int_equal(r->lines, 1);
+    assert_non_null(strstr(r->out, gated[N_GATED - 1]));
+    assert_non_null(strstr(r->out, "vs_unfused"));
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cli_sh(r, cmd);

@@ -312,7 +312,7 @@ static void test_gate_appends_its_ratios(void **s) {
     snprintf(path, sizeof path, "%s/gate.sqlite", dir);
     snprintf(env, sizeof env, "LATBENCH_HISTORY=%s", path);
     cli_latbench(&R, env, "gate --reps 3 --expect results/gate/avx2.json");   /* any ISA's file: not judged here */
-    if (!strstr(R.out, "history: 11 gate ratios appended to ")) fail_msg("%s", R.out);
+    if (!strstr(R.out, "history: 13 gate ratios appended to ")) fail_msg("%s", R.out);
     cli_history(&R, path, "export");
     assert_int_equal(R.status, 0);
     assert_non_null(strstr(R.out, "\tgate\t1\t"));

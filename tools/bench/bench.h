@@ -145,10 +145,18 @@ void bench_seq_run_once(void *seq);
 /* The scalar reference variants (always compiled in). */
 const conv2d_ops *bench_scalar_conv2d(void);
 const pool_ops *bench_scalar_pool(void);
+const chain1x1_ops *bench_scalar_chain1x1(void);
 bool bench_wanted(const bench_run *r, const char *name, const char *layers);
 /* The seed nets' fused 1x1 chains vs their unfused layers (bench_chain1x1.c; printed, no record;
  * only when --filter names chain1x1). */
 void bench_chain1x1(bench_run *r);
+/* The gate's view of the same chains (latbench gate): seed net `net`'s chain on h x w at `batch`, 1
+ * thread, three paths interleaved repetition by repetition with cfg: res[0] ours (the dispatched
+ * chain1x1, inference: only the output written), res[1] the scalar chain1x1, res[2] the unfused
+ * layers (our dispatched conv2d + lrelu).  0, or -1 when net has no chain here or timing failed. */
+enum { BENCH_C1_OURS, BENCH_C1_SCALAR, BENCH_C1_UNFUSED, BENCH_C1_GATE_NSEQ };
+int bench_chain1x1_gate(const bench_run *r, const char *net, int h, int w, int batch, const timing_cfg *cfg,
+                        timing_seq_result res[BENCH_C1_GATE_NSEQ]);
 /* The <impl> part of a benchmark name (README "Benchmark names") for a variant of a kernel op:
  * "ours" for the one the dispatcher picked (dispatched), "scalar" for the scalar reference,
  * "variant:<name>" for any other.  bench and bench --gbench name their rows through it. */

@@ -12,7 +12,8 @@
 #include "lib/nn/parallel.h"
 
 #define C1_SLOPE 0.01f
-enum { C1_UNFUSED, C1_FUSED, C1_KEEP, C1_TILE16, C1_TILE32, C1_NSEQ };
+/* C1_SCALAR: the scalar chain1x1 (the gate's reference; not in bench's table). */
+enum { C1_UNFUSED, C1_FUSED, C1_KEEP, C1_TILE16, C1_TILE32, C1_NSEQ, C1_SCALAR = C1_NSEQ };
 static const char *const c1_names[C1_NSEQ] = {"unfused", "fused", "fused keep", "fused tile 16", "fused tile 32"};
 
 typedef struct {
@@ -44,7 +45,7 @@ static void c1_step(void *v) {
     chain1x1_keep keep;
     for (int l = 0; l < d.layers; l++) keep.pre[l] = c->p[l];
     for (int l = 0; l + 1 < d.layers; l++) keep.post[l] = c->x[l + 1];
-    nn_chain1x1_fwd(c->r->disp->chain1x1, c->threads, c->batch, c->ps, &d, c->x[0], w, b,
+    nn_chain1x1_fwd(s->seq == C1_SCALAR ? bench_scalar_chain1x1() : c->r->disp->chain1x1, c->threads, c->batch, c->ps, &d, c->x[0], w, b,
                     s->seq == C1_KEEP ? c->x[d.layers] : c->out, s->seq == C1_KEEP ? &keep : NULL);
 }
 
@@ -113,8 +114,30 @@ static void c1_run(bench_run *r, const char *net, const int *ch, int layers, int
     c1_free(&c);
 }
 
+static const int c1_eq[] = {4, 64, 48, 80}, c1_st[] = {4, 80, 80, 48};
+
+int bench_chain1x1_gate(const bench_run *r, const char *net, int h, int w, int batch, const timing_cfg *cfg,
+                        timing_seq_result res[BENCH_C1_GATE_NSEQ]) {
+    const int *ch = !strcmp(net, "task1-eq") ? c1_eq : !strcmp(net, "task1-st") ? c1_st : NULL;
+    if (!ch) return -1;
+    static const int seq_of[BENCH_C1_GATE_NSEQ] = {C1_FUSED, C1_SCALAR, C1_UNFUSED};
+    static const char *const names[BENCH_C1_GATE_NSEQ] = {"ours", "scalar", "unfused"};
+    c1_ctx c = {.r = r, .threads = 1, .batch = batch};
+    c1_alloc(&c, ch, 3, h, w);
+    timing_seq seqs[BENCH_C1_GATE_NSEQ];
+    c1_step_ctx sc[BENCH_C1_GATE_NSEQ];
+    for (int s = 0; s < BENCH_C1_GATE_NSEQ; s++) {
+        sc[s] = (c1_step_ctx){&c, seq_of[s]};
+        seqs[s] = (timing_seq){.name = names[s]};
+        timing_seq_add(&seqs[s], names[s], STEP_COMPUTE, c1_step, &sc[s]);
+    }
+    const int rc = timing_interleaved(seqs, BENCH_C1_GATE_NSEQ, cfg, res) == 0 ? 0 : -1;
+    c1_free(&c);
+    return rc;
+}
+
 void bench_chain1x1(bench_run *r) {
-    static const int eq[] = {4, 64, 48, 80}, st[] = {4, 80, 80, 48};
+    const int *const eq = c1_eq, *const st = c1_st;
     static const int shapes[][3] = {{60, 4, 128}, {60, 4, 1}, {8, 8, 128}, {8, 8, 1}};   /* h, w, batch */
     bool header = false;
     /* opt-in (--filter chain1x1...): five paths of two nets per thread count would lengthen every

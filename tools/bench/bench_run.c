@@ -83,6 +83,7 @@ void bench_count_calls(bench_run *r, const char *name, int threads, void (*fn)(v
     }
 SCALAR_OF(conv2d)
 SCALAR_OF(pool)
+SCALAR_OF(chain1x1)
 
 double bench_peak_for(const bench_run *r, lb_isa isa, int threads) {
     lb_isa p = machine_peak_isa_for(&r->disp->cpu, isa);

@@ -4,7 +4,10 @@
  * for a fixed set of layers of the seed's networks (1 thread), our dispatched kernel, the scalar
  * reference and oneDNN run interleaved repetition by repetition (timing.h), giving the ratios
  * ours/scalar and ours/oneDNN (oneDNN's faster path, its copies included).  Load from other work
- * slows all three alike and cancels in the ratios.
+ * slows all three alike and cancels in the ratios.  The seed nets' fused 1x1 chains (the chain1x1
+ * op, which no conv2d layer pass runs) are gated the same way: ours (the dispatched chain1x1), the
+ * scalar chain1x1 and the same layers unfused (our conv2d + lrelu) interleaved, the ratios
+ * ours/scalar and ours/unfused (key "vs_unfused" in place of "vs_onednn").
  *
  * The gated statistic is the ratio of the lower quartiles of the per-call times: load on a shared
  * machine comes in bursts that only ever add time, so the fastest quarter of each sequence's
@@ -45,7 +48,7 @@
 #include "lib/io/srcfile.h"
 #include "tools/problems/netproblems.h"
 
-#define N_PROBLEMS GATE_N_PROBLEMS
+#define N_PROBLEMS GATE_N_ALL
 
 
 static timing_stats order_stats_of(const timing_seq_result *a) {
@@ -84,7 +87,8 @@ static void usage(FILE *f) {
             "usage: latbench gate [--expect FILE] [--allow-missing] [--write] [--runs N] [--tolerance X] [--reps N]\n"
             "                     [--json FILE] [--no-history]\n"
             "  Times a fixed set of layers (1 thread): ours, the scalar reference and oneDNN interleaved, and\n"
-            "  checks the ratios ours/scalar and ours/oneDNN (of the lower quartiles of the per-call times)\n"
+            "  checks the ratios ours/scalar and ours/oneDNN (of the lower quartiles of the per-call times);\n"
+            "  and the seed nets' fused 1x1 chains: ours/scalar and ours/unfused (the layers one by one)\n"
             "  against expected ones (default results/gate/<isa of the dispatched conv2d>.json of the source tree\n"
             "  the binary sits in).  Each ratio's threshold comes from its recorded run-to-run spread sigma (of\n"
             "  log ratio): it fails above expected x exp(max(%.0f sigma, log %.2f)).  Without a recorded sigma, or on\n"
@@ -168,6 +172,26 @@ static int expect_location(const gate_args *a, const char *isa, char *path, size
     return 2;
 }
 
+/* A fused 1x1 chain: ours (the dispatched chain1x1), the scalar chain1x1 and the unfused layers
+ * (our conv2d + lrelu) interleaved; ours/unfused is the ratio a slower chain1x1 kernel moves even
+ * when the scalar reference moves with the machine. */
+static void measure_chain(bench_run *r, const bench_opts *opt, const gate_chain *c, const char *name, gate_ctx *g) {
+    timing_seq_result res[BENCH_C1_GATE_NSEQ];
+    if (g->n == GATE_MAX || bench_chain1x1_gate(r, c->net, c->h, c->w, c->batch, &opt->timing, res) != 0) {
+        fprintf(stderr, "latbench gate: %s: the chain could not be timed\n", name);
+        return;
+    }
+    gate_result *o = &g->res[g->n++];
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->reps = res[BENCH_C1_OURS].reps;
+    o->chain = true;
+    quartile_ratios(&res[BENCH_C1_OURS], &res[BENCH_C1_SCALAR], o->vs_scalar);
+    quartile_ratios(&res[BENCH_C1_OURS], &res[BENCH_C1_UNFUSED], o->vs_onednn);
+    fprintf(r->out, "%-44s ours (%s) %.3f ms, scalar %.3f ms, unfused %.3f ms (medians, 1 thread)\n", name,
+            r->disp->chain1x1->name, res[BENCH_C1_OURS].total.median * 1e3, res[BENCH_C1_SCALAR].total.median * 1e3,
+            res[BENCH_C1_UNFUSED].total.median * 1e3);
+}
+
 /* Runs every gated problem into g; 0 or the exit status of a failure (reported). */
 static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
     bench_opts opt;
@@ -198,7 +222,7 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
         bench_run_close(r);
         return 2;
     }
-    for (int i = 0; i < N_PROBLEMS; i++) {
+    for (int i = 0; i < GATE_N_PROBLEMS; i++) {
         const gate_problem *p = &gate_problems[i];
         prob_record pr;
         char label[64];
@@ -206,6 +230,7 @@ static int measure(bench_run *r, const gate_args *a, gate_ctx *g) {
         if (pr.kind == PROB_POOL) bench_pool_problem(r, &pr.u.pool, p->pass, names[i], label);
         else bench_conv_problem(r, &pr.u.conv, (lb_pass)p->pass, names[i], label);
     }
+    for (int i = 0; i < GATE_N_CHAINS; i++) measure_chain(r, &opt, &gate_chains[i], names[GATE_N_PROBLEMS + i], g);
     int status = bench_run_close(r);
     if (g->n != N_PROBLEMS) {
         fprintf(stderr, "latbench gate: only %d of %d problems were measured\n", g->n, N_PROBLEMS);
@@ -233,7 +258,9 @@ static void record_history(const bench_run *r, const gate_ctx *g) {
     char names[GATE_MAX][GATE_NAME_LEN + 24], path[1024], err[1400];
     for (int i = 0; i < g->n; i++) {
         snprintf(names[i], sizeof names[i], "gate/%s/%s", lb_isa_name(r->disp->conv2d->isa), g->res[i].name);
-        recs[i] = (hist_record){names[i], NULL, 0, NAN, NAN, NAN, g->res[i].vs_onednn[0], g->res[i].vs_scalar[0], NAN};
+        /* a chain's second ratio is ours/unfused, no ratio to oneDNN: the history has no field for it */
+        recs[i] = (hist_record){names[i], NULL, 0, NAN, NAN, NAN, g->res[i].chain ? NAN : g->res[i].vs_onednn[0],
+                                g->res[i].vs_scalar[0], NAN};
     }
     bool added = false;
     hist_db *db = hist_open_default(path, sizeof path, err, sizeof err);
@@ -247,8 +274,10 @@ static void record_history(const bench_run *r, const gate_ctx *g) {
 /* The verdict table; the exit status: 1 when a ratio is too slow, 2 when one had no expectation. */
 /* The factor a ratio may exceed its expectation by: from its recorded sigma (see the head), else the
  * fixed tolerance. */
-static double threshold_of(const gate_expect *ex, const char *name, int k, double tol, bool fixed) {
-    const double sigma = gate_expect_of(ex, name, k == 0 ? "vs_scalar_sigma" : "vs_onednn_sigma");
+static double threshold_of(const gate_expect *ex, const gate_result *o, int k, double tol, bool fixed) {
+    char key[32];
+    snprintf(key, sizeof key, "%s_sigma", k == 0 ? "vs_scalar" : gate_second_key(o->chain));
+    const double sigma = gate_expect_of(ex, o->name, key);
     if (fixed || !isfinite(sigma)) return k == 0 ? tol * SCALAR_EXTRA : tol;
     const double step = GATE_K_SIGMA * sigma > log1p(GATE_MIN_STEP) ? GATE_K_SIGMA * sigma : log1p(GATE_MIN_STEP);
     /* ours/scalar moves with the machine's state far more than ours/oneDNN (SCALAR_EXTRA; measured: the
@@ -272,8 +301,8 @@ static int check(const gate_expect *ex, const gate_ctx *g, const gate_ctx *prev,
         const gate_result *o = &g->res[i];
         for (int k = 0; k < 2; k++) {
             const double *q = k == 0 ? o->vs_scalar : o->vs_onednn;
-            const double t = threshold_of(ex, o->name, k, tol, fixed);
-            double e = gate_expect_of(ex, o->name, k == 0 ? "vs_scalar" : "vs_onednn");
+            const double t = threshold_of(ex, o, k, tol, fixed);
+            double e = gate_expect_of(ex, o->name, k == 0 ? "vs_scalar" : gate_second_key(o->chain));
             if (!isfinite(q[0])) continue;   /* no oneDNN path for this problem */
             const char *verdict;
             if (!isfinite(e)) {
@@ -293,7 +322,7 @@ static int check(const gate_expect *ex, const gate_ctx *g, const gate_ctx *prev,
             char exps[16];
             if (isfinite(e)) snprintf(exps, sizeof exps, "%.3f", e);
             else snprintf(exps, sizeof exps, "-");
-            printf("%-56s %-7s %9.3f %9.3f %9s   x %5.3f  %s\n", o->name, k == 0 ? "scalar" : "oneDNN", q[0], q[1], exps, t,
+            printf("%-56s %-7s %9.3f %9.3f %9s   x %5.3f  %s\n", o->name, k == 0 ? "scalar" : o->chain ? "unfused" : "oneDNN", q[0], q[1], exps, t,
                    verdict);
         }
     }

@@ -79,7 +79,7 @@ bool gate_load_expect(const char *path, gate_expect *e, char *err, size_t errlen
     json_t *ratios = json_object_get(e->root, "ratios");
     const char *k;
     json_t *entry;
-    char names[GATE_N_PROBLEMS][GATE_NAME_LEN];
+    char names[GATE_N_ALL][GATE_NAME_LEN];
     bool ok = false;
     if (!json_is_object(ratios)) {
         snprintf(err, errlen, "%s: no \"ratios\" object (not a gate expectation file)", path);
@@ -93,20 +93,23 @@ bool gate_load_expect(const char *path, gate_expect *e, char *err, size_t errlen
                 ok = false;
             } else if (!check_ratio(path, k, entry, "vs_scalar", false, err, errlen) ||
                        !check_ratio(path, k, entry, "vs_onednn", false, err, errlen) ||
+                       !check_ratio(path, k, entry, "vs_unfused", false, err, errlen) ||
                        !check_sigma(path, k, entry, "vs_scalar_sigma", err, errlen) ||
-                       !check_sigma(path, k, entry, "vs_onednn_sigma", err, errlen)) {
+                       !check_sigma(path, k, entry, "vs_onednn_sigma", err, errlen) ||
+                       !check_sigma(path, k, entry, "vs_unfused_sigma", err, errlen)) {
                 ok = false;
             }
             if (!ok) break;
         }
-        for (int i = 0; ok && i < GATE_N_PROBLEMS; i++) {
+        for (int i = 0; ok && i < GATE_N_ALL; i++) {
             entry = json_object_get(ratios, names[i]);
             if (!entry) {
                 snprintf(err, errlen, "%s: no expectation for the gated problem \"%s\"", path, names[i]);
                 ok = false;
             } else {
                 ok = check_ratio(path, names[i], entry, "vs_scalar", true, err, errlen) &&
-                     check_ratio(path, names[i], entry, "vs_onednn", GATE_HAS_ONEDNN, err, errlen);
+                     (i < GATE_N_PROBLEMS ? check_ratio(path, names[i], entry, "vs_onednn", GATE_HAS_ONEDNN, err, errlen)
+                                          : check_ratio(path, names[i], entry, "vs_unfused", true, err, errlen));
             }
         }
     }
@@ -153,7 +156,7 @@ bool gate_write_expect(const char *path, const bench_run *r, const gate_ctx *run
     json_object_set_new(root, "reps", json_integer(reps));
     json_object_set_new(root, "runs", json_integer(nruns));
     json_object_set_new(root, "note", json_string("ratios of the lower quartiles of the per-call times, ours/scalar and "
-                                                  "ours/oneDNN (its faster path), 1 thread, median over the runs; *_sigma: "
+                                                  "ours/oneDNN (its faster path) or, for a fused chain, ours/unfused, 1 thread, median over the runs; *_sigma: "
                                                   "1.4826 x MAD of log(ratio) over the runs; written by `latbench gate --write`"));
     for (int i = 0; i < g->n; i++) {
         json_t *o = json_object();
@@ -161,8 +164,11 @@ bool gate_write_expect(const char *path, const bench_run *r, const gate_ctx *run
         summarize(runs, nruns, i, &s);
         if (isfinite(s.vs_scalar)) json_object_set_new(o, "vs_scalar", json_real(s.vs_scalar));
         if (isfinite(s.sigma_scalar)) json_object_set_new(o, "vs_scalar_sigma", json_real(s.sigma_scalar));
-        if (isfinite(s.vs_onednn)) json_object_set_new(o, "vs_onednn", json_real(s.vs_onednn));
-        if (isfinite(s.sigma_onednn)) json_object_set_new(o, "vs_onednn_sigma", json_real(s.sigma_onednn));
+        const char *second = gate_second_key(g->res[i].chain);
+        char sigma_key[32];
+        snprintf(sigma_key, sizeof sigma_key, "%s_sigma", second);
+        if (isfinite(s.vs_onednn)) json_object_set_new(o, second, json_real(s.vs_onednn));
+        if (isfinite(s.sigma_onednn)) json_object_set_new(o, sigma_key, json_real(s.sigma_onednn));
         json_object_set_new(ratios, g->res[i].name, o);
     }
     json_object_set_new(root, "ratios", ratios);

@@ -43,14 +43,23 @@
 #define GATE_MIN_STEP 0.25
 #define GATE_MAX_RUNS 50
 
-/* The number of gated problems (gate.c's table). */
+/* The number of gated layer problems (gate_problems.c's table), of gated fused 1x1 chains (the
+ * chain1x1 op, which conv2d layer passes do not exercise), and of both: the chains come after the
+ * layers in every list of names and results. */
 #define GATE_N_PROBLEMS 11
+#define GATE_N_CHAINS 2
+#define GATE_N_ALL (GATE_N_PROBLEMS + GATE_N_CHAINS)
 
 typedef struct {
     char name[GATE_NAME_LEN];
     double vs_scalar[2], vs_onednn[2];   /* ratio of lower quartiles, of medians (NAN: not measured) */
     int reps;
+    bool chain;   /* a fused chain: vs_onednn holds ours/unfused (key "vs_unfused"), there is no oneDNN path */
 } gate_result;
+
+/* The key of a result's second ratio in the expectation files: "vs_onednn", or "vs_unfused" for a chain
+ * (ours / the chain's layers run unfused by our dispatched conv2d + lrelu). */
+static inline const char *gate_second_key(bool chain) { return chain ? "vs_unfused" : "vs_onednn"; }
 
 typedef struct {
     gate_result res[GATE_MAX];
@@ -68,9 +77,17 @@ typedef struct {
 
 /* The gated problems (gate_problems.c). */
 extern const gate_problem gate_problems[GATE_N_PROBLEMS];
+/* A gated fused chain: seed net `net`'s chain of 1x1 layers at a lattice and batch, inference (the
+ * chain1x1 op lib/nn runs in every inference of task1-eq and task1-st). */
+typedef struct {
+    const char *net;
+    int h, w, batch;
+} gate_chain;
+extern const gate_chain gate_chains[GATE_N_CHAINS];
 /* The gated layer as the one problem list makes it, and its label ("task1-eq:layer2"). */
 bool gate_problem_desc(const gate_problem *p, prob_record *out, char *label, size_t len);
-/* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it. */
+/* Every gated problem's name ("conv2d_fwd/mb32_..."), as the measurement hook reports it, then the
+ * chains' ("chain1x1/task1-eq/mb32_ih8iw8"): names[GATE_N_ALL]. */
 bool gate_problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen);
 /* An entry's ratio (key "vs_scalar", "vs_onednn", or their "_sigma"), NAN when absent. */
 double gate_expect_of(const gate_expect *e, const char *name, const char *key);

@@ -12,6 +12,9 @@ const gate_problem gate_problems[GATE_N_PROBLEMS] = {
     {"task1-st", 6, 8, 8, 32, 0},         {"task1-st", 6, 8, 8, 32, 1},
 };
 
+/* The seed nets' fused 1x1 chains (kernels/chain1x1; task1-fl has none), at the layers' shape. */
+const gate_chain gate_chains[GATE_N_CHAINS] = {{"task1-eq", 8, 8, 32}, {"task1-st", 8, 8, 32}};
+
 /* The gated layer as the one problem list (tools/problems/netproblems.h) makes it, and its label. */
 bool gate_problem_desc(const gate_problem *p, prob_record *out, char *label, size_t len) {
     prob_net_problem np[PROB_NET_MAX_PROBLEMS];
@@ -36,6 +39,9 @@ bool gate_problem_names(char names[][GATE_NAME_LEN], char *err, size_t errlen) {
             return snprintf(err, errlen, "internal: %s layer %d is not a conv or pool layer", p->net, p->layer), false;
         prob_pass_str(&pr, (lb_pass)p->pass, names[i], GATE_NAME_LEN);
     }
+    for (int i = 0; i < GATE_N_CHAINS; i++)
+        snprintf(names[GATE_N_PROBLEMS + i], GATE_NAME_LEN, "chain1x1/%s/mb%d_ih%diw%d", gate_chains[i].net,
+                 gate_chains[i].batch, gate_chains[i].h, gate_chains[i].w);
     return true;
 }
 
