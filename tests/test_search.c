@@ -1,9 +1,9 @@
 /* latbench search end to end through the binary: trials recorded in the study, the top-K spec files
  * load in `latbench model` and train in `latbench train` with the lr and batch they name (the study's),
  * a second run resumes the study, the same seed gives the same trials, two concurrent searches on one
- * study get distinct trial numbers, and a damaged study file is refused (exit 2) and left as it was.
- * Tiny data (--train-count 300 --therm 32) and 3 epochs keep it a few seconds; not run under
- * emulation (ISA-independent). */
+ * study get distinct trial numbers, --max-params bounds the nets, and a damaged study file is refused
+ * (exit 2) and left as it was.  Tiny data (--train-count 300 --therm 32) and 3 epochs keep it a few
+ * seconds; not run under emulation (ISA-independent). */
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -160,6 +160,44 @@ static void concurrent_searches(void **state) {
     assert_null(strstr(rows, "running"));
 }
 
+/* The largest parameter count of a study's trials, and how many trials it has. */
+static long study_max_params(const char *path, int *n) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(n_params), count(*) FROM trials", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    long m = (long)sqlite3_column_int64(q, 0);
+    *n = sqlite3_column_int(q, 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return m;
+}
+
+/* --max-params bounds every trial's net (the same seed without it draws a larger one); 0 is refused. */
+static void max_params_bounds_the_nets(void **state) {
+    (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("max_params_bounds_the_nets");
+    char opt[600], path[300];
+    int n;
+    snprintf(opt, sizeof opt, "--out %s/m --max-params 500", tmp);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/m/study.sqlite", tmp);
+    long m = study_max_params(path, &n);
+    assert_int_equal(n, TRIALS_PER_RUN);
+    assert_true(m > 0 && m <= 500);
+    snprintf(opt, sizeof opt, "--out %s/m2", tmp);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/m2/study.sqlite", tmp);
+    assert_true(study_max_params(path, &n) > 500);
+    snprintf(opt, sizeof opt, "--out %s/m3 --max-params 0", tmp);
+    search(opt, "");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+}
+
 static void damaged_study_refused(void **state) {
     (void)state;
     char path[300], opt[600];
@@ -183,6 +221,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(search_resume_and_specs),
         cmocka_unit_test(concurrent_searches),
+        cmocka_unit_test(max_params_bounds_the_nets),
         cmocka_unit_test(damaged_study_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

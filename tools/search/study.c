@@ -222,7 +222,7 @@ bool search_study_begin(search_study *st, search_propose_fn propose, void *ctx, 
     uint64_t seed = 0;
     bool ok = propose(ctx, (long)next, obs, n, &x, spec, sizeof spec, &seed);
     free(obs);
-    if (!ok) return exec(st, "ROLLBACK", err, 0), snprintf(err, errlen, "no point of the space fits the lattice"), false;
+    if (!ok) return exec(st, "ROLLBACK", err, 0), snprintf(err, errlen, "no point of the space fits the lattice and --max-params"), false;
     char *params = point_json(st->space, &x);
     sqlite3_stmt *q;
     ok = params && sqlite3_prepare_v2(st->db, "INSERT INTO trials(number, state, params, spec, seed, started, host, pid)"
