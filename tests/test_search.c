@@ -1,8 +1,10 @@
 /* latbench search end to end through the binary: trials recorded in the study, the top-K spec files
- * load in `latbench model` and train in `latbench train`, a second run resumes the study, the same
- * seed gives the same trials, two concurrent searches on one study get distinct trial numbers, and
- * a damaged study file is refused (exit 2) and left as it was.  Tiny data (--train-count 300
- * --therm 32) and 3 epochs keep it a few seconds; not run under emulation (ISA-independent). */
+ * load in `latbench model` and train in `latbench train` with the lr and batch they name (the study's),
+ * a second run resumes the study, the same seed gives the same trials, two concurrent searches on one
+ * study get distinct trial numbers, --max-params bounds the nets, and a damaged study file is refused
+ * (exit 2) and left as it was.  Tiny data (--train-count 300 --therm 32) and 3 epochs keep it a few
+ * seconds; not run under emulation (ISA-independent). */
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,39 @@ static int study_rows(const char *path, char *out, size_t len) {
     return n;
 }
 
+/* The trial, lr and batch that DIR/top-1.spec names in its comment lines. */
+static void top_lr_batch(const char *dir, long *number, double *lr, int *batch) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/top-1.spec", dir);
+    size_t len;
+    char *text = test_slurp(path, &len);
+    assert_non_null(text);
+    const char *t = strstr(text, ": trial "), *l = strstr(text, "# trained with --lr ");
+    assert_non_null(t);
+    assert_non_null(l);
+    assert_int_equal(sscanf(t, ": trial %ld", number), 1);
+    assert_int_equal(sscanf(l, "# trained with --lr %lf --batch %d", lr, batch), 2);
+    free(text);
+}
+
+/* A trial's lr and batch size from its params in the study (batch: an index into the sizes). */
+static void study_lr_batch(const char *path, long number, double *lr, int *batch) {
+    static const int sizes[] = {16, 32, 64, 100, 128, 256};
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT json_extract(params, '$.lr'), json_extract(params, '$.batch') FROM trials"
+                                            " WHERE number = ?", -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int64(q, 1, number);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    *lr = sqlite3_column_double(q, 0);
+    int i = sqlite3_column_int(q, 1);
+    assert_true(i >= 0 && i < 6);
+    *batch = sizes[i];
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static int setup(void **s) {
     (void)s;
     return test_tmpdir_make(tmp, sizeof tmp, "latbench-search-");
@@ -77,8 +112,20 @@ static void search_resume_and_specs(void **state) {
     cli_latbench(&R, NULL, args);
     if (R.status) fail_msg("%s", R.out);
     assert_non_null(strstr(R.out, "spec file"));
-    snprintf(args, sizeof args, "train --model %s/top-1.spec --data $(ls -d %s/data/train-*/) --epochs 1 --threads 1 --out %s/t.safetensors",
-             dir, dir, dir);
+    /* it names its trial's lr and batch (the study's params), and trains with them */
+    double lr;
+    int batch;
+    long number;
+    top_lr_batch(dir, &number, &lr, &batch);
+    snprintf(path, sizeof path, "%s/study.sqlite", dir);
+    double want_lr;
+    int want_batch;
+    study_lr_batch(path, number, &want_lr, &want_batch);
+    assert_true(fabs(lr - want_lr) <= 1e-8 * want_lr);
+    assert_int_equal(batch, want_batch);
+    snprintf(args, sizeof args,
+             "train --model %s/top-1.spec --data $(ls -d %s/data/train-*/) --epochs 1 --threads 1 --lr %.9g --batch %d"
+             " --out %s/t.safetensors", dir, dir, lr, batch, dir);
     cli_latbench(&R, NULL, args);
     if (R.status) fail_msg("%s", R.out);
     /* a second run adds its trials to the study */
@@ -113,6 +160,44 @@ static void concurrent_searches(void **state) {
     assert_null(strstr(rows, "running"));
 }
 
+/* The largest parameter count of a study's trials, and how many trials it has. */
+static long study_max_params(const char *path, int *n) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(n_params), count(*) FROM trials", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    long m = (long)sqlite3_column_int64(q, 0);
+    *n = sqlite3_column_int(q, 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return m;
+}
+
+/* --max-params bounds every trial's net (the same seed without it draws a larger one); 0 is refused. */
+static void max_params_bounds_the_nets(void **state) {
+    (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("max_params_bounds_the_nets");
+    char opt[600], path[300];
+    int n;
+    snprintf(opt, sizeof opt, "--out %s/m --max-params 500", tmp);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/m/study.sqlite", tmp);
+    long m = study_max_params(path, &n);
+    assert_int_equal(n, TRIALS_PER_RUN);
+    assert_true(m > 0 && m <= 500);
+    snprintf(opt, sizeof opt, "--out %s/m2", tmp);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/m2/study.sqlite", tmp);
+    assert_true(study_max_params(path, &n) > 500);
+    snprintf(opt, sizeof opt, "--out %s/m3 --max-params 0", tmp);
+    search(opt, "");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+}
+
 static void damaged_study_refused(void **state) {
     (void)state;
     char path[300], opt[600];
@@ -136,6 +221,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(search_resume_and_specs),
         cmocka_unit_test(concurrent_searches),
+        cmocka_unit_test(max_params_bounds_the_nets),
         cmocka_unit_test(damaged_study_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

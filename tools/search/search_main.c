@@ -21,13 +21,15 @@ static bool mkdir_ok(const char *p) { return mkdir(p, 0755) == 0 || errno == EEX
 static void usage(void) {
     printf("usage: latbench search --task regression|detect|count --family eq|st|fl [--trials N] [--budget DURATION]\n"
            "                       [--study FILE] [--top K] [--out DIR] [--seed S] [--quick] [--epochs N]\n"
-           "                       [--train-count N] [--therm N] [--warmup N] [--threads T] [--progress=...] [--quiet]\n"
+           "                       [--train-count N] [--therm N] [--warmup N] [--max-params N] [--threads T]\n"
+           "                       [--progress=...] [--quiet]\n"
            "  TPE (optuna's defaults: 10 random trials first) over the family's space of nets (README, \"Search\"),\n"
            "  each trial trained on the task's training set (as `latbench experiment`) and pruned when its best\n"
            "  validation loss after --warmup epochs (5) is above the median of the complete trials at that epoch\n"
            "  --trials N: trials this run adds to the study (default 100, --quick 10); --budget: no new trial after it\n"
            "  --study FILE (default DIR/study.sqlite): resumable, shared by concurrent searches\n"
            "  DIR (default search-TASK-FAMILY[-quick]): data/, study.sqlite, results.json, top-<k>.spec (--top K, 3)\n"
+           "  --max-params N: nets of at most N parameters (default 100000), others drawn again\n"
            "  --quick: the experiment's quick training sets and 15 epochs; --train-count, --therm: smaller data\n"
            "  mpirun -n R latbench search ...: the R ranks train trials of one study that rank 0 alone holds\n"
            "  (--threads per rank); with R > 1 the order in which TPE sees results depends on timing, so the\n"
@@ -58,7 +60,7 @@ static int finish_args(search_run *r, const char *task, const char *fam) {
 }
 
 static int parse_args(int argc, char **argv, search_run *r) {
-    enum { TASK = 256, FAMILY, TRIALS, BUDGET, STUDY, TOP, OUT, SEED, QUICK, EPOCHS, TRAIN_COUNT, THERM, WARMUP, THREADS, PROGRESS, QUIET };
+    enum { TASK = 256, FAMILY, TRIALS, BUDGET, STUDY, TOP, OUT, SEED, QUICK, EPOCHS, TRAIN_COUNT, THERM, WARMUP, MAX_PARAMS, THREADS, PROGRESS, QUIET };
     static const struct option longopts[] = {
         {"task", required_argument, NULL, TASK},     {"family", required_argument, NULL, FAMILY},
         {"trials", required_argument, NULL, TRIALS}, {"budget", required_argument, NULL, BUDGET},
@@ -66,7 +68,8 @@ static int parse_args(int argc, char **argv, search_run *r) {
         {"out", required_argument, NULL, OUT},       {"seed", required_argument, NULL, SEED},
         {"quick", no_argument, NULL, QUICK},         {"epochs", required_argument, NULL, EPOCHS},
         {"train-count", required_argument, NULL, TRAIN_COUNT}, {"therm", required_argument, NULL, THERM},
-        {"warmup", required_argument, NULL, WARMUP}, {"threads", required_argument, NULL, THREADS},
+        {"warmup", required_argument, NULL, WARMUP}, {"max-params", required_argument, NULL, MAX_PARAMS},
+        {"threads", required_argument, NULL, THREADS},
         OPTS_PROGRESS_LONGOPTS(PROGRESS, QUIET),     {0}};
     *r = (search_run){.top = 3, .warmup = 5, .startup_prune = 5, .seed = 1, .max_params = 100000,
                       .progress = OPTS_PROGRESS_AUTO};
@@ -91,6 +94,7 @@ static int parse_args(int argc, char **argv, search_run *r) {
         if (c == TRAIN_COUNT) ok = opts_long(&p, 100, 1L << 30, NULL, &r->train_count);
         if (c == THERM) ok = opts_long(&p, 8, 1L << 20, NULL, &r->therm);
         if (c == WARMUP) ok = opts_long(&p, 0, 1000000, NULL, &r->warmup);
+        if (c == MAX_PARAMS) ok = opts_long(&p, 1, 100000000, NULL, &r->max_params);
         if (c == THREADS) ok = opts_long(&p, 1, 4096, NULL, &r->threads);
         if (c == PROGRESS) ok = opts_progress_parse(&p, &r->progress);
         if (c == QUIET) r->progress = OPTS_PROGRESS_NONE;

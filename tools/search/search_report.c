@@ -48,13 +48,20 @@ static bool write_top(const search_run *r, const search_trial_row *rows, int n, 
     for (int k = 0; ok && k < nc && k < r->top; k++) {
         char path[1200], text[2600];
         snprintf(path, sizeof path, "%.1000s/top-%d.spec", r->out, k + 1);
-        int len = snprintf(text, sizeof text, "# latbench search --task %s --family %s: trial %ld, validation loss %.9g\n%s",
+        /* the trial's lr and batch with it: the loss is that of --epochs (200) epochs, the seed's
+         * winners' of 1000 (`latbench experiment`), so a finalist is compared after training it so */
+        int len = snprintf(text, sizeof text,
+                           "# latbench search --task %s --family %s: trial %ld, validation loss %.9g after at most %ld epochs\n"
+                           "# trained with --lr %.9g --batch %d (the seed's protocol: latbench train --model top-%d.spec"
+                           " --lr %.9g --batch %d --epochs 1000 --trials 5)\n%s",
                            search_task_name(r->space.task), search_family_name(r->space.family), c[k]->number,
-                           c[k]->value, c[k]->spec);
+                           c[k]->value, r->epochs, c[k]->lr, c[k]->batch, k + 1, c[k]->lr, c[k]->batch, c[k]->spec);
         ok = io_write_file_atomic(path, text, (size_t)len, err, errlen);
         printf("  top-%d.spec  trial %ld  loss %.6g  %ld parameters\n", k + 1, c[k]->number, c[k]->value, c[k]->n_params);
-        json_array_append_new(top, json_pack("{s:i, s:I, s:f, s:I, s:s}", "rank", k + 1, "number", (json_int_t)c[k]->number,
-                                             "value", c[k]->value, "n_params", (json_int_t)c[k]->n_params, "file", path));
+        json_array_append_new(top, json_pack("{s:i, s:I, s:f, s:I, s:s, s:o, s:i}", "rank", k + 1, "number",
+                                             (json_int_t)c[k]->number, "value", c[k]->value, "n_params",
+                                             (json_int_t)c[k]->n_params, "file", path, "lr", num_or_null(c[k]->lr),
+                                             "batch", c[k]->batch));
     }
     free(c);
     return ok;

@@ -222,7 +222,7 @@ bool search_study_begin(search_study *st, search_propose_fn propose, void *ctx, 
     uint64_t seed = 0;
     bool ok = propose(ctx, (long)next, obs, n, &x, spec, sizeof spec, &seed);
     free(obs);
-    if (!ok) return exec(st, "ROLLBACK", err, 0), snprintf(err, errlen, "no point of the space fits the lattice"), false;
+    if (!ok) return exec(st, "ROLLBACK", err, 0), snprintf(err, errlen, "no point of the space fits the lattice and --max-params"), false;
     char *params = point_json(st->space, &x);
     sqlite3_stmt *q;
     ok = params && sqlite3_prepare_v2(st->db, "INSERT INTO trials(number, state, params, spec, seed, started, host, pid)"
@@ -299,7 +299,7 @@ bool search_study_rows(search_study *st, search_trial_row **rows, int *n, char *
     sqlite3_stmt *q;
     *rows = NULL, *n = 0;
     if (sqlite3_prepare_v2(st->db, "SELECT number, state, coalesce(value, 'NaN'), coalesce(seconds, 0), coalesce(n_params, 0),"
-                           " seed, spec FROM trials ORDER BY number", -1, &q, NULL) != SQLITE_OK)
+                           " seed, spec, params FROM trials ORDER BY number", -1, &q, NULL) != SQLITE_OK)
         return snprintf(err, errlen, "study %s: %s", st->path, sqlite3_errmsg(st->db)), false;
     int cap = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -315,6 +315,11 @@ bool search_study_rows(search_study *st, search_trial_row **rows, int *n, char *
         r->seconds = sqlite3_column_double(q, 3), r->n_params = (long)sqlite3_column_int64(q, 4);
         r->seed = (uint64_t)sqlite3_column_int64(q, 5);
         snprintf(r->spec, sizeof r->spec, "%s", (const char *)sqlite3_column_text(q, 6));
+        search_point x;
+        char e[200];
+        const char *params = (const char *)sqlite3_column_text(q, 7);
+        const bool ok = params && search_point_from_json(st->space, params, &x, e, sizeof e);
+        r->lr = ok ? x.v[search_space_find(st->space, "lr")] : NAN, r->batch = ok ? search_point_batch(st->space, &x) : 0;
     }
     sqlite3_finalize(q);
     return true;

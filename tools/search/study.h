@@ -24,6 +24,8 @@ typedef struct {
     double value, seconds;
     long n_params;
     uint64_t seed;
+    double lr; /* the point's learning rate and batch (NAN, 0: its params do not decode) */
+    int batch;
     char spec[2048];
 } search_trial_row;
 

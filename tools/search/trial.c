@@ -8,7 +8,9 @@
 #include "lib/nn/netspec.h"
 
 /* The first draw whose net fits the task's lattice and has at most max_params parameters (a further
- * draw uses the next stream: still deterministic). */
+ * draw uses the next stream: still deterministic).  TPE's estimator can put every draw outside a small
+ * --max-params (its few good trials' values, recombined per parameter, as in count/eq at 1800 after the
+ * 10 random trials), so the second half of the draws are random ones (the prior), which fit. */
 bool search_trial_propose(void *vctx, long number, const search_observed *obs, int n, search_point *x, char *spec,
                           size_t len, uint64_t *seed) {
     const search_run *r = ((search_trial *)vctx)->r;
@@ -18,7 +20,7 @@ bool search_trial_propose(void *vctx, long number, const search_observed *obs, i
     char e[256];
     int h = r->space.task == SEARCH_REGRESSION ? 60 : 8, w = r->space.task == SEARCH_REGRESSION ? 4 : 8;
     for (int a = 0; a < 200; a++) {
-        search_tpe_suggest(&r->space, &o, r->seed + (uint64_t)a * 0x100000001ull, number, obs, n, x);
+        search_tpe_suggest(&r->space, &o, r->seed + (uint64_t)a * 0x100000001ull, number, obs, a < 100 ? n : 0, x);
         if (!search_space_encode(&r->space, x, spec, len) || !netspec_parse(spec, &ns, e, sizeof e)) continue;
         if (!netspec_shapes(&ns, h, w, sh, e, sizeof e) || netspec_param_count(&ns) > r->max_params) continue;
         *seed = r->seed + (uint64_t)number;
