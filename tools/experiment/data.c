@@ -6,7 +6,6 @@
 #include "tools/experiment/experiment.h"
 #include "tools/mpi/gendata_ranks.h"
 #include "tools/mpi/ranks.h"
-#include "tools/timing/timing.h"
 #include "lib/lattice/params.h"
 #include "lib/nn/train.h"
 
@@ -42,25 +41,54 @@ static bool is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Generates a dataset in process (lib/lattice/gendata.h); the summary `latbench generate` prints
- * goes to PATH.log.  ranks: collective, every rank of the MPI run samples a share and rank 0 writes
- * the dataset and its log (tools/mpi/gendata_ranks.h); then false on every rank alike, the reason in
- * err on rank 0 (elsewhere empty). */
-static bool generate(const lat_gen_settings *s, const char *path, bool ranks, char *err, size_t errlen) {
+/* One dataset of a run: its settings, names and whether it is made, reused or refused; once made,
+ * whether that worked (on every rank alike), why not (rank 0's reason; elsewhere empty or the
+ * rank's own) and its seconds (rank 0). */
+enum { MAKE, REUSE, REFUSE };
+typedef struct {
+    lat_gen_settings s;
+    char settings[1024], name[64], path[4400];
+    int nt, nx, state;
+    bool ok;
+    char err[1000];
+    double seconds;
+} dataset_plan;
+
+/* Generates the datasets of dp[0..n) to make in process (lib/lattice/gendata.h); the summary
+ * `latbench generate` prints goes to PATH.log.  ranks: collective, every rank samples a share of one
+ * pool of all their points and rank 0 writes each dataset and its log (tools/mpi/gendata_ranks.h). */
+static void generate(dataset_plan *dp, int n, bool ranks) {
     const bool writer = !ranks || ranks_world()->rank == 0;
-    char log[4400], e[900] = "";
-    snprintf(log, sizeof log, "%.4380s.log", path);
-    FILE *f = writer ? fopen(log, "w") : NULL;
-    if (writer && !f) snprintf(e, sizeof e, "cannot write %.800s", log);
-    /* every rank learns whether rank 0 can write the log before any samples */
-    if (!(ranks ? ranks_all_ok(!writer || f) : f != NULL)) return snprintf(err, errlen, "%s", e), false;
-    lat_gendata g = {0};
-    bool ok = ranks ? ranks_gendata_write(s, NULL, &g, e, sizeof e) : lat_gendata_write(s, &g, e, sizeof e);
-    if (ok && f) lat_gendata_print(f, path, &g);
-    if (f && fclose(f) != 0 && ok) ok = false, snprintf(e, sizeof e, "cannot write %.800s", log);
-    if (!ok) snprintf(err, errlen, *e ? "generate: %s" : "%s", e);
-    lat_gendata_free(&g);
-    return ok;
+    FILE *f[EXP_MAX_TESTS + 1] = {0};
+    ranks_gendata_job jobs[EXP_MAX_TESTS + 1];
+    int in[EXP_MAX_TESTS + 1], m = 0;
+    for (int i = 0; i < n; i++) {
+        if (dp[i].state != MAKE) continue;
+        char log[4500];
+        snprintf(log, sizeof log, "%s.log", dp[i].path);
+        f[i] = writer ? fopen(log, "w") : NULL;
+        dp[i].err[0] = 0, dp[i].ok = false;
+        if (writer && !f[i]) snprintf(dp[i].err, sizeof dp[i].err, "cannot write %.800s", log);
+        /* every rank learns whether rank 0 can write the log before any samples */
+        if (!(ranks ? ranks_all_ok(!writer || f[i]) : f[i] != NULL)) continue;
+        jobs[m] = (ranks_gendata_job){.s = &dp[i].s};
+        in[m++] = i;
+    }
+    if (ranks) ranks_gendata_write_pool(jobs, m, NULL);
+    for (int j = 0; !ranks && j < m; j++) /* one process's (a search's rank 0 alone): not collective */
+        jobs[j].ok = lat_gendata_write(jobs[j].s, &jobs[j].g, jobs[j].err, sizeof jobs[j].err);
+    for (int j = 0; j < m; j++) {
+        dataset_plan *d = &dp[in[j]];
+        d->ok = jobs[j].ok, d->seconds = jobs[j].g.seconds;
+        if (d->ok && f[in[j]]) lat_gendata_print(f[in[j]], d->path, &jobs[j].g);
+        if (f[in[j]] && fclose(f[in[j]]) != 0 && d->ok)
+            d->ok = false, snprintf(jobs[j].err, sizeof jobs[j].err, "cannot write %.800s.log", d->path);
+        f[in[j]] = NULL;
+        if (!d->ok) snprintf(d->err, sizeof d->err, *jobs[j].err ? "generate: %s" : "%s", jobs[j].err);
+        lat_gendata_free(&jobs[j].g);
+    }
+    for (int i = 0; i < n; i++)
+        if (f[i]) fclose(f[i]);
 }
 
 /* FNV-1a: names a dataset by the settings it is generated with. */
@@ -124,54 +152,84 @@ bool exp_dataset_name(const exp_run *x, int k, char *name, size_t namelen, char 
     return dataset_settings(x, k, &s, settings, settingslen, name, namelen, err, errlen);
 }
 
-/* exp_make_dataset; ranks: collective (exp_prepare_data of an MPI run): rank 0 decides whether the
- * dataset is reused and says so, every rank samples a share of one to make; false on every rank
- * alike, the reason in err on rank 0 (elsewhere empty, or the rank's own failure). */
-static bool make_dataset(const exp_run *x, int k, bool ranks, char *name, size_t namelen, char *err, size_t errlen) {
-    const exp_def *E = x->E;
+/* Whether the dataset in d->path was generated with d's settings; why not into why. */
+static bool plan_matches(const exp_run *x, const dataset_plan *d, char *why, size_t whylen) {
+    return dataset_matches(d->path, x->E->task, d->nt, d->nx, d->s.count, d->s.seed, x->chains, x->therm, why, whylen);
+}
+
+/* Datasets first..first+n-1 (exp_make_dataset) named into names; ranks: collective (exp_prepare_data
+ * of an MPI run): rank 0 decides whether each dataset is reused and says so (one refused: none is
+ * made), then every rank samples a share of one pool of those to make; false on every rank alike,
+ * the reason in err on rank 0 (elsewhere empty, or the rank's own failure). */
+static bool make_datasets(const exp_run *x, int first, int n, bool ranks, char (*names)[64], char *err, size_t errlen) {
     const bool lead = !ranks || ranks_world()->rank == 0; /* decides and prints */
-    lat_gen_settings s;
-    char settings[1024], path[4400], why[256];
-    if (!dataset_settings(x, k, &s, settings, sizeof settings, name, namelen, err, errlen)) return false;
-    /* another rank's progress would interleave with rank 0's on the terminal */
-    if (!lead) s.progress = (int)OPTS_PROGRESS_NONE;
-    int nt, nx;
-    if (!lat_parse_lattice(s.lattice, &nt, &nx, err, errlen)) return false;
-    const long count = s.count;
-    const uint64_t dseed = s.seed;
-    snprintf(path, sizeof path, "%s/data/%s", x->out, name);
-    enum { MAKE, REUSE, REFUSE };
-    int state = MAKE;
-    if (lead && is_dir(path))
-        state = dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why) ? REUSE : REFUSE;
-    if (ranks) state = ranks_bcast_int(state);
-    if (state == REFUSE && !lead) return err[0] = 0, false;
-    if (state == REFUSE)
-        return snprintf(err, errlen, "%.600s exists but was not generated with this run's settings (%s): remove it", path, why),
-               false;
-    if (state == REUSE) {
-        if (lead) printf("data %s: reused (its meta.json records this run's settings)\n", name);
-        return true;
+    dataset_plan *dp = calloc((size_t)n, sizeof *dp);
+    if (!dp) return snprintf(err, errlen, "out of memory"), false;
+    bool ok = true;
+    int making = 0;
+    for (int i = 0; ok && i < n; i++) {
+        dataset_plan *d = &dp[i];
+        char why[256];
+        ok = dataset_settings(x, first + i, &d->s, d->settings, sizeof d->settings, d->name, sizeof d->name, err, errlen) &&
+             lat_parse_lattice(d->s.lattice, &d->nt, &d->nx, err, errlen);
+        if (!ok) break;
+        memcpy(names[i], d->name, sizeof d->name);
+        /* another rank's progress would interleave with rank 0's on the terminal */
+        if (!lead) d->s.progress = (int)OPTS_PROGRESS_NONE;
+        snprintf(d->path, sizeof d->path, "%s/data/%s", x->out, d->name);
+        d->state = MAKE;
+        if (lead && is_dir(d->path)) d->state = plan_matches(x, d, why, sizeof why) ? REUSE : REFUSE;
+        if (ranks) d->state = ranks_bcast_int(d->state);
+        if (d->state == REFUSE) {
+            ok = false;
+            if (lead)
+                snprintf(err, errlen, "%.600s exists but was not generated with this run's settings (%s): remove it", d->path, why);
+            else err[0] = 0;
+        } else if (d->state == REUSE && lead) printf("data %s: reused (its meta.json records this run's settings)\n", d->name);
+        d->s.threads = x->threads, d->s.out = d->path;
+        making += d->state == MAKE;
     }
-    double g0 = timing_now();
-    s.threads = x->threads, s.out = path;
-    if (!generate(&s, path, ranks, err, errlen)) {
-        /* another process sharing x->out (a second search on one study) may have made it first */
-        int made = lead && is_dir(path) && dataset_matches(path, E->task, nt, nx, count, dseed, x->chains, x->therm, why, sizeof why);
-        if (ranks) made = ranks_bcast_int(made);
-        if (!made) return false;
-        if (lead) printf("data %s: made by another process meanwhile, reused\n", name);
-        return true;
+    if (ok && making) generate(dp, n, ranks);
+    for (int i = 0; ok && i < n; i++) {
+        dataset_plan *d = &dp[i];
+        char why[256];
+        if (d->state != MAKE) continue;
+        if (!d->ok) {
+            /* another process sharing x->out (a second search on one study) may have made it first */
+            int made = lead && is_dir(d->path) && plan_matches(x, d, why, sizeof why);
+            if (ranks) made = ranks_bcast_int(made);
+            if (!made) {
+                snprintf(err, errlen, "%s", d->err);
+                ok = false;
+                break;
+            }
+            if (lead) printf("data %s: made by another process meanwhile, reused\n", d->name);
+            continue;
+        }
+        /* a rank on a host of its own (no shared file system) makes its own copy: the same bytes */
+        if (!lead && !is_dir(d->path)) {
+            generate(d, 1, false);
+            if (!d->ok) {
+                snprintf(err, errlen, "%s", d->err);
+                ok = false;
+                break;
+            }
+        }
+        if (lead && ranks && making > 1)
+            printf("data %s: generated in %.1f s, in one pool of %d datasets over %d ranks (%s)\n", d->name, d->seconds,
+                   making, ranks_world()->size, d->settings);
+        else if (lead) printf("data %s: generated in %.1f s (%s)\n", d->name, d->seconds, d->settings);
     }
-    /* a rank on a host of its own (no shared file system) makes its own copy: the same bytes */
-    if (!lead && !is_dir(path) && !generate(&s, path, false, err, errlen)) return false;
-    if (lead) printf("data %s: generated in %.1f s (%s)\n", name, timing_now() - g0, settings);
     fflush(stdout);
-    return true;
+    free(dp);
+    return ok;
 }
 
 bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen) {
-    return make_dataset(x, k, false, name, namelen, err, errlen);
+    char names[1][64];
+    const bool ok = make_datasets(x, k, 1, false, names, err, errlen);
+    snprintf(name, namelen, "%s", ok ? names[0] : "");
+    return ok;
 }
 
 /* The output directories and every dataset, generated (or reused) and loaded into ds. */
@@ -183,8 +241,7 @@ bool exp_prepare_data(const exp_run *x, nn_dataset *ds, char *err, size_t errlen
     snprintf(sub, sizeof sub, "%s/models", x->out);
     if (mkdir(sub, 0755) && !is_dir(sub)) return snprintf(err, errlen, "cannot create %.900s", sub), false;
     const bool ranks = ranks_world()->size > 1;
-    for (int k = 0; k <= x->n_tests; k++)
-        if (!make_dataset(x, k, ranks, names[k], sizeof names[k], err, errlen)) return false;
+    if (!make_datasets(x, 0, x->n_tests + 1, ranks, names, err, errlen)) return false;
     for (int k = 0; k <= x->n_tests; k++) {
         snprintf(sub, sizeof sub, "%s/data/%s", x->out, names[k]);
         if (!nn_dataset_load(sub, &ds[k], err, errlen)) return false;
