@@ -307,6 +307,18 @@ static void test_one_list_for_bench_gbench_gate(void **state) {
     json_t *v;
     int n_gated = 0;
     json_object_foreach(json_object_get(e.root, "ratios"), key, v) {
+        /* the gated fused chains (chain1x1/<net>/mb32_ih8iw8) are not layer problems: their net must be
+         * one of the conv nets of the list, at the gate's lattice and batch */
+        if (!strncmp(key, "chain1x1/", 9)) {
+            bool of_a_net = false;
+            for (size_t i = 0; i < sizeof conv_nets / sizeof conv_nets[0]; i++) {
+                char name[96];
+                snprintf(name, sizeof name, "chain1x1/%s/mb32_ih8iw8", conv_nets[i]);
+                of_a_net |= !strcmp(key, name);
+            }
+            if (!of_a_net) fail_msg("the gate's chain %s is not a chain of the list's nets at 8x8, batch 32", key);
+            continue;
+        }
         if (!set_has(&want, key)) fail_msg("the gate's %s is not in the one list", key);
         n_gated++;
     }
