@@ -64,7 +64,7 @@ static void test_network_layers(void **state) {
 }
 
 /* Many site chunks of whole images (avx512: each full chunk's row table is the previous one's
- * shifted, conv2d_tab_shift): task3-eq1's layers at a batch of 20 (fwd 6 full chunks, bwd_weights
+ * shifted, conv2d_tab_next): task3-eq1's layers at a batch of 20 (fwd 6 full chunks, bwd_weights
  * 5); 9..16 written channels (the pair path in two zmm, odd counts, an odd reduction count that
  * declines it); images of 35 sites (a chunk is 6 of them, partial tiles) and stride 2 (4 sites
  * per image, bwd_weights over input-channel vectors). */

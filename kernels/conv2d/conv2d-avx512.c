@@ -276,17 +276,14 @@ static void fwd_like(const lb_params *prm, int nimg, int oh, int ow, int nc, con
     float wpk[CONV2D_FEW_WMAX] __attribute__((aligned(64)));
     if (pair) conv2d_few_pack_avx512(T, kc, nc, w, wpk);
     /* Whole images per chunk where one fits (8x8: 192 sites): the next full chunk's table is then
-     * this one's shifted by that many source images (conv2d_tab_shift). */
+     * this one's shifted by that many source images (conv2d_tab_next). */
     const int per = oh * ow, chunk = per <= FWD_CH ? FWD_CH / per * per : FWD_CH;
     const int padw = chunk + (FWD_PFD + 1) * FWD_MMAX;
-    const ptrdiff_t shift = per <= FWD_CH ? (ptrdiff_t)(chunk / per) * hs * ws * kc : 0;
-    for (int s0 = 0, built = 0; s0 < total; s0 += chunk) {
+    const ptrdiff_t shift = conv2d_chunk_shift(chunk, per, (size_t)hs * ws * kc);
+    for (int s0 = 0; s0 < total; s0 += chunk) {
         const int cnt = total - s0 < chunk ? total - s0 : chunk;
-        if (built && shift && cnt == chunk)
-            for (int t = 0; t < T; t++) conv2d_tab_shift(tab + t * FWD_TABW, (size_t)padw, shift);
-        else
+        if (!conv2d_tab_next(tab, T, FWD_TABW, (size_t)padw, shift, s0, cnt, chunk))
             build_tab(tab, FWD_TABW, s0, cnt, cnt + (FWD_PFD + 1) * FWD_MMAX, &g);
-        built = cnt == chunk;
         for (int b = 0; b < nb; b++) {
             int vb, N;
             split_block(nv, 5, b, &vb, &N);
@@ -511,13 +508,10 @@ void conv2d_periodic_bwd_weights__avx512(const conv2d_desc *d, const float *in, 
     const int total = d->n * oh * ow;
     /* chunks of whole images: the next full chunk's table is this one's shifted (the chunking,
      * hence the summation order, is the same either way) */
-    const ptrdiff_t shift = CH % (oh * ow) == 0 ? (ptrdiff_t)(CH / (oh * ow)) * d->h * d->w * cin : 0;
+    const ptrdiff_t shift = conv2d_chunk_shift(CH, oh * ow, (size_t)d->h * d->w * cin);
     for (int s0 = 0; s0 < total; s0 += CH) {
         const int cnt = total - s0 < CH ? total - s0 : CH;
-        if (s0 && shift && cnt == CH)
-            for (int t = 0; t < T; t++) conv2d_tab_shift(tab + t * CH, (size_t)CH, shift);
-        else
-            build_tab(tab, CH, s0, cnt, cnt, &geo);
+        if (!conv2d_tab_next(tab, T, (size_t)CH, (size_t)CH, shift, s0, cnt, CH)) build_tab(tab, CH, s0, cnt, cnt, &geo);
         const float *g = gout + (size_t)s0 * cout;
         for (int b = 0; b < nb; b++) {
             int vb, N;

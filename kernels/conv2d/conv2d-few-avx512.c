@@ -122,14 +122,10 @@ bool conv2d_few_bwd_weights_avx512(const conv2d_desc *d, const float *in, const 
     tile_bwc_fn *fn = bwc_tiles[cout - 1][N - 1];
     const int total = d->n * conv2d_oh(d) * conv2d_ow(d);
     /* chunks of whole images: the next full chunk's table is this one's shifted (same chunks) */
-    const int per = conv2d_oh(d) * conv2d_ow(d);
-    const ptrdiff_t shift = BWC_CH % per == 0 ? (ptrdiff_t)(BWC_CH / per) * d->h * d->w * cin : 0;
+    const ptrdiff_t shift = conv2d_chunk_shift(BWC_CH, conv2d_oh(d) * conv2d_ow(d), (size_t)d->h * d->w * cin);
     for (int s0 = 0; s0 < total; s0 += BWC_CH) {
         const int cnt = total - s0 < BWC_CH ? total - s0 : BWC_CH;
-        if (s0 && shift && cnt == BWC_CH)
-            for (int t = 0; t < T; t++) conv2d_tab_shift(tab + t * BWC_CH, BWC_CH, shift);
-        else
-            bwc_tab(d, in, s0, cnt, tab, BWC_CH);
+        if (!conv2d_tab_next(tab, T, BWC_CH, BWC_CH, shift, s0, cnt, BWC_CH)) bwc_tab(d, in, s0, cnt, tab, BWC_CH);
         const float *g = gout + (size_t)s0 * cout;
         for (int t = 0; t < T; t++) fn(cnt, tab + t * BWC_CH, g, cout, blk + (size_t)t * cout * L, tail);
         if (do_bias) bwc_bias(g, cnt, cout, gb);

@@ -30,10 +30,22 @@ typedef void conv2d_few_tile_fn(int T, int K, const float *const *tab, int ch, c
                                 const float *bias, __mmask16 tail, float *dst, size_t ldd, int mrows);
 conv2d_few_tile_fn *conv2d_few_pair_tile_avx512(int nc, int mmax, int *m);
 
-/* A pointer table of a chunk of whole images made the next chunk's: every entry moves on by `by`
- * floats (the chunk's images).  Cheaper than rebuilding it: with few channels the per-site wraps
- * cost as much as the FMAs (perf, Zen 5: 29 % of task3-eq1's 8 -> 16 2x2 fwd, 45 % of its
- * 32 -> 8 2x2 bwd_weights). */
-static inline void conv2d_tab_shift(const float **tab, size_t n, ptrdiff_t by) {
-    for (size_t i = 0; i < n; i++) tab[i] += by;
+/* Chunks of sites whose pointer tables (one per tap) are made from the previous chunk's instead of
+ * rebuilt: when a chunk is whole images, the next full chunk's entries are its entries moved on by
+ * those images.  Cheaper: with few channels the per-site wraps cost as much as the FMAs (perf, Zen 5:
+ * 29 % of task3-eq1's 8 -> 16 2x2 fwd, 45 % of its 32 -> 8 2x2 bwd_weights).
+ * conv2d_chunk_shift: the floats of input `chunk` sites move on by when they are whole images of `per`
+ * sites, `img` floats each; 0 when they are not. */
+static inline ptrdiff_t conv2d_chunk_shift(int chunk, int per, size_t img) {
+    return chunk % per == 0 ? (ptrdiff_t)(chunk / per) * (ptrdiff_t)img : 0;
+}
+/* The chunk at s0 (cnt of `chunk` sites): its T tables (`ld` entries apart, n of them used) made from
+ * the previous chunk's when the shift is known and both chunks are full (only the last chunk can be
+ * short); false when the caller must build them. */
+static inline bool conv2d_tab_next(const float **tab, int T, size_t ld, size_t n, ptrdiff_t shift, int s0, int cnt,
+                                   int chunk) {
+    if (!s0 || !shift || cnt != chunk) return false;
+    for (int t = 0; t < T; t++)
+        for (size_t i = 0; i < n; i++) tab[(size_t)t * ld + i] += shift;
+    return true;
 }

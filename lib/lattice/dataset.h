@@ -56,6 +56,9 @@ typedef struct {
     lat_wtable_cache *cache;         /* W tables kept across runs (parts of one dataset); NULL: the run's own */
 } lat_gen_opts;
 
+/* The bytes of one configuration in x.npy (int16 [4][nt][nx]). */
+static inline size_t lat_gen_config_bytes(const lat_gen_opts *o) { return sizeof(int16_t) * 4 * (size_t)o->nt * o->nx; }
+
 typedef struct {
     double eta, lambda, mu;
     long count, offset;

@@ -303,7 +303,7 @@ static bool write_x(io_outdir *od, lat_gendata *g, float *y, char *err, size_t e
     size_t hl = io_npy_header(hdr, io_npy_descr_i16(), shape, 4);
     io_outdir_file(od, "x.npy", path, sizeof path);
     xstore xs = {.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), .header = (long)hl,
-                 .bytes = sizeof(int16_t) * 4 * (size_t)o->nt * o->nx};
+                 .bytes = lat_gen_config_bytes(o)};
     if (xs.fd < 0) return snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno)), false;
     lat_gen_opts run = *o;
     run.store = store_x, run.ctx = &xs, run.y = y;
@@ -412,7 +412,7 @@ bool lat_gendata_write_memory(const lat_gen_settings *s, lat_gendata *g, const i
     long shape[4] = {o->count, 4, o->nt, o->nx};
     io_outdir_file(&od, "x.npy", path, sizeof path);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    bool ok = fd >= 0 && io_npy_write_fd(fd, io_npy_descr_i16(), shape, 4, x, sizeof(int16_t) * 4 * (size_t)o->count * o->nt * o->nx,
+    bool ok = fd >= 0 && io_npy_write_fd(fd, io_npy_descr_i16(), shape, 4, x, lat_gen_config_bytes(o) * (size_t)o->count,
                                          e, sizeof e) && fsync(fd) == 0;
     if (fd >= 0 && close(fd) != 0) ok = false;
     if (fd < 0) snprintf(e, sizeof e, "cannot create %.300s: %s", path, strerror(errno));

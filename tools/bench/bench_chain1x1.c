@@ -91,53 +91,59 @@ static void c1_print(bench_run *r, const char *name, const timing_seq_result *re
     }
 }
 
-static void c1_run(bench_run *r, const char *net, const int *ch, int layers, int h, int w, int batch, int threads) {
-    char name[112];
-    snprintf(name, sizeof name, "chain1x1/%s/mb%d_ih%diw%d/threads:%d", net, batch, h, w, threads);
-    if (!bench_wanted(r, name, net)) return;
-    c1_ctx c = {.r = r, .threads = threads, .batch = batch};
-    c1_alloc(&c, ch, layers, h, w);
-    timing_seq seqs[C1_NSEQ];
-    c1_step_ctx sc[C1_NSEQ];
-    for (int s = 0; s < C1_NSEQ; s++) {
-        sc[s] = (c1_step_ctx){&c, s};
-        seqs[s] = (timing_seq){.name = c1_names[s]};
-        timing_seq_add(&seqs[s], c1_names[s], STEP_COMPUTE, c1_step, &sc[s]);
+/* The paths seq_of[0..n) (C1_*) of c timed interleaved repetition by repetition under cfg, named
+ * names[]; timing_interleaved's status. */
+static int c1_time(c1_ctx *c, const int *seq_of, const char *const *names, int n, const timing_cfg *cfg,
+                   timing_seq_result *res) {
+    timing_seq seqs[C1_NSEQ + 1];
+    c1_step_ctx sc[C1_NSEQ + 1];
+    for (int s = 0; s < n; s++) {
+        sc[s] = (c1_step_ctx){c, seq_of[s]};
+        seqs[s] = (timing_seq){.name = names[s]};
+        timing_seq_add(&seqs[s], names[s], STEP_COMPUTE, c1_step, &sc[s]);
     }
+    return timing_interleaved(seqs, n, cfg, res);
+}
+
+/* The seed nets' chains of 1x1 layers (task1-fl has none). */
+static const struct {
+    const char *net;
+    int ch[4];
+} c1_nets[] = {{"task1-eq", {4, 64, 48, 80}}, {"task1-st", {4, 80, 80, 48}}};
+enum { C1_NNETS = sizeof c1_nets / sizeof c1_nets[0] };
+
+static void c1_run(bench_run *r, int k, int h, int w, int batch, int threads) {
+    char name[112];
+    snprintf(name, sizeof name, "chain1x1/%s/mb%d_ih%diw%d/threads:%d", c1_nets[k].net, batch, h, w, threads);
+    if (!bench_wanted(r, name, c1_nets[k].net)) return;
+    c1_ctx c = {.r = r, .threads = threads, .batch = batch};
+    c1_alloc(&c, c1_nets[k].ch, 3, h, w);
+    static const int all[C1_NSEQ] = {C1_UNFUSED, C1_FUSED, C1_KEEP, C1_TILE16, C1_TILE32};
     timing_seq_result res[C1_NSEQ];
     timing_cfg cfg = r->opt->timing;
     cfg.drop_factor = 0; /* every path repeated: the ratios are per repetition */
-    if (timing_interleaved(seqs, C1_NSEQ, &cfg, res) == 0) {
+    if (c1_time(&c, all, c1_names, C1_NSEQ, &cfg, res) == 0) {
         c1_print(r, name, res);
         r->n_rows++;
     }
     c1_free(&c);
 }
 
-static const int c1_eq[] = {4, 64, 48, 80}, c1_st[] = {4, 80, 80, 48};
-
 int bench_chain1x1_gate(const bench_run *r, const char *net, int h, int w, int batch, const timing_cfg *cfg,
                         timing_seq_result res[BENCH_C1_GATE_NSEQ]) {
-    const int *ch = !strcmp(net, "task1-eq") ? c1_eq : !strcmp(net, "task1-st") ? c1_st : NULL;
-    if (!ch) return -1;
+    int k = 0;
+    while (k < C1_NNETS && strcmp(net, c1_nets[k].net)) k++;
+    if (k == C1_NNETS) return -1;
     static const int seq_of[BENCH_C1_GATE_NSEQ] = {C1_FUSED, C1_SCALAR, C1_UNFUSED};
     static const char *const names[BENCH_C1_GATE_NSEQ] = {"ours", "scalar", "unfused"};
     c1_ctx c = {.r = r, .threads = 1, .batch = batch};
-    c1_alloc(&c, ch, 3, h, w);
-    timing_seq seqs[BENCH_C1_GATE_NSEQ];
-    c1_step_ctx sc[BENCH_C1_GATE_NSEQ];
-    for (int s = 0; s < BENCH_C1_GATE_NSEQ; s++) {
-        sc[s] = (c1_step_ctx){&c, seq_of[s]};
-        seqs[s] = (timing_seq){.name = names[s]};
-        timing_seq_add(&seqs[s], names[s], STEP_COMPUTE, c1_step, &sc[s]);
-    }
-    const int rc = timing_interleaved(seqs, BENCH_C1_GATE_NSEQ, cfg, res) == 0 ? 0 : -1;
+    c1_alloc(&c, c1_nets[k].ch, 3, h, w);
+    const int rc = c1_time(&c, seq_of, names, BENCH_C1_GATE_NSEQ, cfg, res) == 0 ? 0 : -1;
     c1_free(&c);
     return rc;
 }
 
 void bench_chain1x1(bench_run *r) {
-    const int *const eq = c1_eq, *const st = c1_st;
     static const int shapes[][3] = {{60, 4, 128}, {60, 4, 1}, {8, 8, 128}, {8, 8, 1}};   /* h, w, batch */
     bool header = false;
     /* opt-in (--filter chain1x1...): five paths of two nets per thread count would lengthen every
@@ -145,11 +151,10 @@ void bench_chain1x1(bench_run *r) {
     if (!r->opt->filter || !strstr(r->opt->filter, "chain1x1")) return;
     for (int ti = 0; ti < r->opt->n_threads; ti++)
         for (int sh = 0; sh < 4; sh++)
-            for (int k = 0; k < 2; k++) {
-                if (!header && bench_wanted(r, "chain1x1/", k ? "task1-st" : "task1-eq"))
+            for (int k = 0; k < C1_NNETS; k++) {
+                if (!header && bench_wanted(r, "chain1x1/", c1_nets[k].net))
                     fprintf(r->out, "\n== fused 1x1 chains (chain1x1) vs unfused layers (%s)\n", r->disp->chain1x1->name),
                         header = true;
-                c1_run(r, k ? "task1-st" : "task1-eq", k ? st : eq, 3, shapes[sh][0], shapes[sh][1], shapes[sh][2],
-                       r->opt->threads[ti]);
+                c1_run(r, k, shapes[sh][0], shapes[sh][1], shapes[sh][2], r->opt->threads[ti]);
             }
 }

@@ -25,8 +25,6 @@ typedef struct {
     double cost;
 } pool_job;
 
-static size_t config_bytes(const lat_gen_opts *o) { return sizeof(int16_t) * 4 * (size_t)o->nt * o->nx; }
-
 static bool store_part(void *ctx, long index, const int16_t *x, char *err, size_t errlen) {
     const part_x *px = ctx;
     memcpy(px->x + (size_t)(index - px->offset) * (px->bytes / sizeof(int16_t)), x, px->bytes);
@@ -92,7 +90,7 @@ static void sample_share(ranks_gendata_job *d, int n, const pool_job *jobs, long
     size_t cap = 0;
     for (long k; (k = ranks_counter_next(c)) < njobs;) {
         const int i = jobs[k].d, p = jobs[k].p, outs = lat_task_outputs(d[i].g.o.task);
-        const size_t bytes = config_bytes(&d[i].g.o);
+        const size_t bytes = lat_gen_config_bytes(&d[i].g.o);
         long off, rows;
         lat_generate_point_rows(&d[i].g.o, p, &off, &rows);
         part_x px = {malloc(bytes * (size_t)rows), off, bytes};
@@ -121,7 +119,7 @@ static bool assemble(ranks_gendata_job *d, int i, const char *all, size_t total,
         memcpy(&h, all + at, sizeof h);
         const lat_gen_opts *o = &d[h.d].g.o;
         const int outs = lat_task_outputs(o->task);
-        const size_t bytes = config_bytes(o);
+        const size_t bytes = lat_gen_config_bytes(o);
         long off, n;
         lat_generate_point_rows(o, h.p, &off, &n);
         at += sizeof h;
@@ -140,7 +138,7 @@ static bool assemble(ranks_gendata_job *d, int i, const char *all, size_t total,
 /* Rank 0: dataset i assembled and written; its reason in d[i].err when not. */
 static bool write_one(ranks_gendata_job *d, int i, const char *all, size_t total) {
     const lat_gen_opts *o = &d[i].g.o;
-    int16_t *x = malloc(config_bytes(o) * (size_t)o->count);
+    int16_t *x = malloc(lat_gen_config_bytes(o) * (size_t)o->count);
     float *y = malloc(sizeof(float) * (size_t)o->count * lat_task_outputs(o->task));
     bool ok = x && y && assemble(d, i, all, total, x, y) &&
               lat_gendata_write_memory(d[i].s, &d[i].g, x, y, d[i].err, sizeof d[i].err);

@@ -219,3 +219,5 @@ bool search_space_decode(const search_space *s, const char *text, search_point *
 int search_point_batch(const search_space *s, const search_point *x) {
     return BATCHES[(int)lround(x->v[search_space_find(s, "batch")])];
 }
+
+double search_point_lr(const search_space *s, const search_point *x) { return x->v[search_space_find(s, "lr")]; }

@@ -55,5 +55,6 @@ bool search_space_encode(const search_space *s, const search_point *x, char *tex
 /* The point whose spec is text (inactive parameters at their lowest value; lr and batch at 1e-2
  * and 100, the seed's training defaults); false with the reason when text is no point of s. */
 bool search_space_decode(const search_space *s, const char *text, search_point *x, char *err, size_t errlen);
-/* The batch size of a point. */
+/* The batch size and the learning rate of a point. */
 int search_point_batch(const search_space *s, const search_point *x);
+double search_point_lr(const search_space *s, const search_point *x);

@@ -319,7 +319,7 @@ bool search_study_rows(search_study *st, search_trial_row **rows, int *n, char *
         char e[200];
         const char *params = (const char *)sqlite3_column_text(q, 7);
         const bool ok = params && search_point_from_json(st->space, params, &x, e, sizeof e);
-        r->lr = ok ? x.v[search_space_find(st->space, "lr")] : NAN, r->batch = ok ? search_point_batch(st->space, &x) : 0;
+        r->lr = ok ? search_point_lr(st->space, &x) : NAN, r->batch = ok ? search_point_batch(st->space, &x) : 0;
     }
     sqlite3_finalize(q);
     return true;

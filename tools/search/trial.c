@@ -59,7 +59,7 @@ void search_trial_train(search_trial *c, const nn_dataset *d, const char **state
                     .threads = (int)r->threads, .trials = 1, .o = nn_train_defaults()};
     j.o.epochs = (int)r->epochs, j.o.patience = (int)r->patience, j.o.seed = r->seed + (uint64_t)c->number;
     j.o.on_epoch = on_epoch, j.o.epoch_ctx = c;
-    j.o.lr = (float)c->x.v[search_space_find(&r->space, "lr")], j.batch = search_point_batch(&r->space, &c->x);
+    j.o.lr = (float)search_point_lr(&r->space, &c->x), j.batch = search_point_batch(&r->space, &c->x);
     nn_fit_result fr;
     c->best = INFINITY, c->pruned_at = 0;
     if (!ok) snprintf(e, sizeof e, "its point has no spec");

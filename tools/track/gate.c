@@ -275,9 +275,7 @@ static void record_history(const bench_run *r, const gate_ctx *g) {
 /* The factor a ratio may exceed its expectation by: from its recorded sigma (see the head), else the
  * fixed tolerance. */
 static double threshold_of(const gate_expect *ex, const gate_result *o, int k, double tol, bool fixed) {
-    char key[32];
-    snprintf(key, sizeof key, "%s_sigma", k == 0 ? "vs_scalar" : gate_second_key(o->chain));
-    const double sigma = gate_expect_of(ex, o->name, key);
+    const double sigma = gate_expect_of(ex, o->name, gate_ratio_key(k, o->chain, true));
     if (fixed || !isfinite(sigma)) return k == 0 ? tol * SCALAR_EXTRA : tol;
     const double step = GATE_K_SIGMA * sigma > log1p(GATE_MIN_STEP) ? GATE_K_SIGMA * sigma : log1p(GATE_MIN_STEP);
     /* ours/scalar moves with the machine's state far more than ours/oneDNN (SCALAR_EXTRA; measured: the
@@ -302,7 +300,7 @@ static int check(const gate_expect *ex, const gate_ctx *g, const gate_ctx *prev,
         for (int k = 0; k < 2; k++) {
             const double *q = k == 0 ? o->vs_scalar : o->vs_onednn;
             const double t = threshold_of(ex, o, k, tol, fixed);
-            double e = gate_expect_of(ex, o->name, k == 0 ? "vs_scalar" : gate_second_key(o->chain));
+            double e = gate_expect_of(ex, o->name, gate_ratio_key(k, o->chain, false));
             if (!isfinite(q[0])) continue;   /* no oneDNN path for this problem */
             const char *verdict;
             if (!isfinite(e)) {

@@ -108,8 +108,8 @@ bool gate_load_expect(const char *path, gate_expect *e, char *err, size_t errlen
                 ok = false;
             } else {
                 ok = check_ratio(path, names[i], entry, "vs_scalar", true, err, errlen) &&
-                     (i < GATE_N_PROBLEMS ? check_ratio(path, names[i], entry, "vs_onednn", GATE_HAS_ONEDNN, err, errlen)
-                                          : check_ratio(path, names[i], entry, "vs_unfused", true, err, errlen));
+                     check_ratio(path, names[i], entry, gate_ratio_key(1, i >= GATE_N_PROBLEMS, false),
+                                 i < GATE_N_PROBLEMS ? GATE_HAS_ONEDNN : true, err, errlen);
             }
         }
     }
@@ -164,11 +164,9 @@ bool gate_write_expect(const char *path, const bench_run *r, const gate_ctx *run
         summarize(runs, nruns, i, &s);
         if (isfinite(s.vs_scalar)) json_object_set_new(o, "vs_scalar", json_real(s.vs_scalar));
         if (isfinite(s.sigma_scalar)) json_object_set_new(o, "vs_scalar_sigma", json_real(s.sigma_scalar));
-        const char *second = gate_second_key(g->res[i].chain);
-        char sigma_key[32];
-        snprintf(sigma_key, sizeof sigma_key, "%s_sigma", second);
-        if (isfinite(s.vs_onednn)) json_object_set_new(o, second, json_real(s.vs_onednn));
-        if (isfinite(s.sigma_onednn)) json_object_set_new(o, sigma_key, json_real(s.sigma_onednn));
+        const bool chain = g->res[i].chain;
+        if (isfinite(s.vs_onednn)) json_object_set_new(o, gate_ratio_key(1, chain, false), json_real(s.vs_onednn));
+        if (isfinite(s.sigma_onednn)) json_object_set_new(o, gate_ratio_key(1, chain, true), json_real(s.sigma_onednn));
         json_object_set_new(ratios, g->res[i].name, o);
     }
     json_object_set_new(root, "ratios", ratios);

@@ -57,9 +57,14 @@ typedef struct {
     bool chain;   /* a fused chain: vs_onednn holds ours/unfused (key "vs_unfused"), there is no oneDNN path */
 } gate_result;
 
-/* The key of a result's second ratio in the expectation files: "vs_onednn", or "vs_unfused" for a chain
- * (ours / the chain's layers run unfused by our dispatched conv2d + lrelu). */
-static inline const char *gate_second_key(bool chain) { return chain ? "vs_unfused" : "vs_onednn"; }
+/* The key of a result's ratio k in the expectation files, or of its sigma: k 0 "vs_scalar"; k 1
+ * "vs_onednn", or "vs_unfused" for a chain (ours / the chain's layers run unfused by our dispatched
+ * conv2d + lrelu); with sigma, the same key + "_sigma". */
+static inline const char *gate_ratio_key(int k, bool chain, bool sigma) {
+    static const char *const keys[3][2] = {
+        {"vs_scalar", "vs_scalar_sigma"}, {"vs_onednn", "vs_onednn_sigma"}, {"vs_unfused", "vs_unfused_sigma"}};
+    return keys[k == 0 ? 0 : chain ? 2 : 1][sigma];
+}
 
 typedef struct {
     gate_result res[GATE_MAX];
