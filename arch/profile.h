@@ -78,6 +78,11 @@ typedef enum {
     LB_PROFILE_FOREIGN,   /* another CPU or build: err says which and why */
 } lb_profile_status;
 
+/* This machine's slug (lb_machine_slug of its brand string, microarchitecture and cores); where the
+ * brand words hold no model number and the microarchitecture is unknown ("Intel(R) Xeon(R)
+ * Processor", as KVM guests show), x86's family and model stand in: "intel-xeon-f6m167-2c". */
+void lb_machine_slug_of(const lb_cpu *cpu, int cores, char *out, size_t len);
+
 /* The identity of this CPU (cores: physical cores, as tools/machine counts them) and this build. */
 void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int cores);
 /* Whether a profile made on `made` applies `here`: the same machine, compiler, flags and kernel

@@ -5,9 +5,22 @@
 #include "arch/build_info.h"
 #include "arch/profile.h"
 
+/* See profile.h.  Here, not in arch/cpu.c: that file is part of the kernels' identity (Makefile
+ * KERNEL_ID), and a name is not a kernel. */
+void lb_machine_slug_of(const lb_cpu *cpu, int cores, char *out, size_t len) {
+    lb_machine_slug(cpu->model[0] ? cpu->model : "unknown CPU", cpu->uarch, cores, out, len);
+    char *last = strrchr(out, '-');   /* "-<cores>c" */
+    if (cpu->uarch[0] || !cpu->family || !last) return;
+    for (const char *p = out; p < last; p++)
+        if (*p >= '0' && *p <= '9') return;   /* a model number tells it apart already */
+    char tail[24];
+    snprintf(tail, sizeof tail, "%s", last);
+    snprintf(last, len - (size_t)(last - out), "-f%dm%d%s", cpu->family, cpu->model_id, tail);
+}
+
 void lb_profile_identity_here(lb_profile_identity *id, const lb_cpu *cpu, int cores) {
     memset(id, 0, sizeof *id);
-    lb_machine_slug(cpu->model[0] ? cpu->model : "unknown CPU", cpu->uarch, cores, id->slug, sizeof id->slug);
+    lb_machine_slug_of(cpu, cores, id->slug, sizeof id->slug);
     snprintf(id->vendor, sizeof id->vendor, "%s", cpu->vendor);
     id->family = cpu->family, id->model = cpu->model_id, id->stepping = cpu->stepping;
     snprintf(id->uarch, sizeof id->uarch, "%s", cpu->uarch);

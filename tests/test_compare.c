@@ -216,12 +216,33 @@ static void test_compare_synthetic(void **state) {
     compare(r, a, b, NULL);
     assert_int_equal(r->status, 0);
     assert_non_null(strstr(r->out, "0 regressions"));
-    /* twice as slow, 9 repetitions each: a significant regression, named */
+    /* twice as slow, 9 repetitions each: a significant regression, named - oneDNN moved x2 with it,
+     * beyond the machine-drift bound, so it is not put down to the machine */
     write_latbench_json(c, "conv2d_fwd/x", 2000, 9, 0.8);
     compare(r, a, c, NULL);
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "REGRESSION"));
     assert_non_null(strstr(r->out, "conv2d_fwd/x/ours/threads:1"));
+    assert_non_null(strstr(r->out, "oneDNN moved x2.000 too, beyond --machine-drift"));
+    assert_non_null(strstr(r->out, "--machine-drift"));   /* the rule says it */
+    /* ours and oneDNN both x1.2 in the second run: the machine's move, not a regression; with a
+     * bound below it, a regression; ours alone x1.2: a regression confirmed against oneDNN */
+    char f2[256];
+    snprintf(f2, sizeof f2, "%s/f.json", dir);
+    write_latbench_json(f2, "conv2d_fwd/x", 1200, 9, 0.8);
+    compare(r, a, f2, NULL);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->out, "slower with oneDNN (the machine: not counted)"));
+    assert_non_null(strstr(r->out, "1 kernel of ours moved with oneDNN"));
+    assert_non_null(strstr(r->out, "0 regressions"));
+    compare(r, a, f2, "--machine-drift 10");
+    assert_int_equal(r->status, 1);
+    compare(r, a, f2, "--machine-drift x");
+    assert_int_equal(r->status, 2);
+    write_latbench_json(f2, "conv2d_fwd/x", 1200, 9, 0.96);
+    compare(r, a, f2, NULL);
+    assert_int_equal(r->status, 1);
+    assert_non_null(strstr(r->out, "REGRESSION (every benchmark's own interval; against oneDNN too: x1.200)"));
     /* ... but in ratio mode it is the same (ours and oneDNN both slowed: the machine was busy) */
     compare(r, a, c, "--ratio");
     assert_int_equal(r->status, 0);
@@ -230,8 +251,8 @@ static void test_compare_synthetic(void **state) {
     compare(r, a, d, "--ratio");
     assert_int_equal(r->status, 1);
     assert_non_null(strstr(r->out, "REGRESSION"));
-    /* 10 % slower is below the default threshold of 20 % */
-    write_latbench_json(e, "conv2d_fwd/x", 1100, 9, 0.8);
+    /* ours 10 % slower (oneDNN not) is not above the default threshold of 10 %; it is above 5 % */
+    write_latbench_json(e, "conv2d_fwd/x", 1100, 9, 0.88);
     compare(r, a, e, NULL);
     assert_int_equal(r->status, 0);
     compare(r, a, e, "--threshold 5");

@@ -116,6 +116,21 @@ static void test_slug(void **state) {
     assert_string_equal(s, "intel-xeon-platinum-8375c-4c");
     lb_machine_slug("", "", 1, s, sizeof s);
     assert_string_equal(s, "cpu-1c");
+    /* a brand string without a model number and no known microarchitecture: family and model */
+    lb_cpu c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.model, sizeof c.model, "Intel(R) Xeon(R) Processor");
+    c.family = 6, c.model_id = 167;
+    lb_machine_slug_of(&c, 2, s, sizeof s);
+    assert_string_equal(s, "intel-xeon-f6m167-2c");
+    snprintf(c.model, sizeof c.model, "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz");
+    lb_machine_slug_of(&c, 4, s, sizeof s);
+    assert_string_equal(s, "intel-xeon-platinum-8375c-4c");
+    snprintf(c.model, sizeof c.model, "AMD EPYC Processor");
+    snprintf(c.uarch, sizeof c.uarch, "zen5");
+    c.family = 26, c.model_id = 2;
+    lb_machine_slug_of(&c, 2, s, sizeof s);
+    assert_string_equal(s, "amd-epyc-zen5-2c");
     lb_cpu cpu;
     lb_cpu_detect(&cpu);
     machine_info m;   /* hwloc's core count: the same slug */

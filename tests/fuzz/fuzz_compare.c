@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int fd = fuzz_memfile(data, size, path, sizeof path);
     if (fd < 0) return 0;
     for (int ratio = 0; ratio < 2; ratio++) {
-        compare_opts o = {0.2, 0.01, ratio != 0, NULL, false};
+        compare_opts o = {0.2, 0.01, ratio != 0, NULL, false, COMPARE_DEFAULT_MACHINE_DRIFT};
         compare_series_set set = {0};
         if (compare_load_results(path, &o, &set, err, sizeof err)) {
             /* what a success returns must be fit for statistics: positive finite values */

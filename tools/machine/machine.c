@@ -1,5 +1,6 @@
 #include "tools/machine/machine.h"
 #include "tools/machine/topology.h"
+#include "arch/profile.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,5 +41,5 @@ void machine_detect(machine_info *m, const lb_cpu *cpu) {
     detect_family(m, cpu);
     detect_topology(m);
     features_str(cpu, m->features, sizeof m->features);
-    lb_machine_slug(m->model, m->uarch, m->cores, m->slug, sizeof m->slug);   /* the profile file uses it too */
+    lb_machine_slug_of(cpu, m->cores, m->slug, sizeof m->slug);   /* the profile file uses it too */
 }

@@ -231,7 +231,11 @@ static void fmt_value(char *buf, size_t len, double v, bool ratio) {
 /* COMPARE_RULE with the options' numbers. */
 static void rule_text(char *buf, size_t len, const compare_opts *o) {
     int k = stats_min_reps(o->alpha), t = (int)lround(100 * o->threshold);
-    snprintf(buf, len, COMPARE_RULE, 100 * (1 - 2 * o->alpha), (double)t, stats_sign_min_n(o->alpha), (double)t, (double)t, k, k);
+    int q = snprintf(buf, len, COMPARE_RULE, 100 * (1 - 2 * o->alpha), (double)t, stats_sign_min_n(o->alpha), (double)t, (double)t, k, k);
+    if (!o->ratio && q > 0 && (size_t)q + 2 < len) {
+        snprintf(buf + q, len - (size_t)q, ". ");
+        snprintf(buf + q + 2, len - (size_t)q - 2, COMPARE_RULE_MACHINE, 100 * o->machine_drift);
+    }
 }
 
 /* text on lines of at most ~104 columns, each after indent, broken at spaces. */
@@ -250,15 +254,16 @@ static void print_wrapped(FILE *f, const char *indent, const char *text) {
 }
 
 static void usage(FILE *f) {
-    compare_opts d = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false};
-    char rule[1024];
+    compare_opts d = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false, COMPARE_DEFAULT_MACHINE_DRIFT};
+    char rule[2048];
     rule_text(rule, sizeof rule, &d);
     fprintf(f,
-            "usage: latbench compare OLD.json NEW.json [--threshold PCT] [--alpha A] [--ratio] [--filter SUBSTR] [--all]\n"
+            "usage: latbench compare OLD.json NEW.json [--threshold PCT] [--alpha A] [--ratio] [--machine-drift PCT]\n"
+            "                        [--filter SUBSTR] [--all]\n"
             "  Per benchmark present in both files: median OLD and NEW, the spread (half the interquartile range\n"
             "  over the median), the ratio NEW/OLD and its confidence interval [lo, hi] (tools/stats/stats.h), and\n"
-            "  the verdict.  With the defaults (--threshold %.0f, --alpha %g):\n",
-            100 * d.threshold, d.alpha);
+            "  the verdict.  With the defaults (--threshold %.0f, --alpha %g, --machine-drift %.0f):\n",
+            100 * d.threshold, d.alpha, 100 * d.machine_drift);
     print_wrapped(f, "    ", rule);
     fprintf(f,
             "  --alpha A: the error of each bound (an interval of confidence 1 - 2A).  Exit 1 when there is a regression,\n"
@@ -274,7 +279,8 @@ static void usage(FILE *f) {
 static int parse_args(int argc, char **argv, compare_opts *o, const char *files[2]) {
     static const struct option longopts[] = {{"threshold", required_argument, NULL, 256}, {"alpha", required_argument, NULL, 257},
                                              {"filter", required_argument, NULL, 258},    {"ratio", no_argument, NULL, 259},
-                                             {"all", no_argument, NULL, 260},             {0}};
+                                             {"all", no_argument, NULL, 260},             {"machine-drift", required_argument, NULL, 261},
+                                             {0}};
     opts_parser p;
     opts_init(&p, "compare", argc, argv, longopts, NULL, false);
     double x;
@@ -289,6 +295,9 @@ static int parse_args(int argc, char **argv, compare_opts *o, const char *files[
         if (c == 258) o->filter = p.arg;
         if (c == 259) o->ratio = true;
         if (c == 260) o->all = true;
+        if (c == 261 && !opts_parse_double(p.arg, 0, 1e6, &x))
+            return opts_fail(&p, "--machine-drift: '%s' is not a percentage >= 0", p.arg);
+        if (c == 261) o->machine_drift = x / 100;
     }
     int first = opts_first_operand(&p);
     if (argc - first > 2) return opts_fail(&p, "expected two result files, got a third: '%s'", argv[first + 2]);
@@ -302,6 +311,7 @@ typedef struct {
     int compared, slower, faster, only_old, undecided;   /* benchmarks */
     int kernels, regressions, kernels_faster, kernels_undecided;
     int baseline_moved;   /* oneDNN kernels beyond the threshold: reported, never a regression */
+    int with_machine;     /* kernels of ours that moved with oneDNN (COMPARE_RULE_MACHINE): never a regression */
 } compare_counts;
 
 /* One benchmark in both files: its interval. */
@@ -355,41 +365,105 @@ static void kernel_of(const char *name, char *buf, size_t len) {
     else snprintf(buf, len, "%.*s/*%s", (int)(s1 - name), name, s2);
 }
 
-/* The verdict on the kernel `key` from its benchmarks among rows[0..nrows), counted into *n. */
-static void compare_kernel(const compare_opts *o, const compare_row *rows, int nrows, const char *key, compare_counts *n) {
-    double *r = malloc(sizeof *r * (size_t)nrows);
-    if (!r) return;
-    int members = 0, dec = 0, above = 0, below = 0;
+/* The direction of a kernel's benchmarks from their rows: the sign test over their ratios (own =
+ * true), or, for fewer than stats_sign_min_n, every benchmark's own interval. */
+typedef enum { KERNEL_SAME, KERNEL_UNDECIDED, KERNEL_SLOWER, KERNEL_FASTER } kernel_dir;
+typedef struct {
+    int members;
+    double med, lo, hi;
+    bool own;
+    kernel_dir dir;
+} kernel_verdict;
+
+static kernel_verdict kernel_verdict_of(const compare_opts *o, const compare_row *rows, int nrows, const char *key) {
+    kernel_verdict v = {0};
+    double *r = calloc((size_t)nrows + 1, sizeof *r);
+    if (!r) return v.dir = KERNEL_UNDECIDED, v;
+    int dec = 0, above = 0, below = 0;
     for (int i = 0; i < nrows; i++) {
         char k[512];
         kernel_of(rows[i].name, k, sizeof k);
         if (strcmp(k, key)) continue;
-        members++;
+        v.members++;
         if (!rows[i].sh.decidable) continue;
         r[dec++] = rows[i].sh.ratio;
         above += rows[i].sh.lo > 1 + o->threshold;
         below += rows[i].sh.hi < 1 - o->threshold;
     }
-    double med, lo, hi, t = o->threshold;
-    bool own = stats_median_ci(r, dec, o->alpha, &med, &lo, &hi);
-    const char *verdict = "same", *how = own ? "sign test" : "every benchmark's own interval";
+    double t = o->threshold;
+    v.own = stats_median_ci(r, dec, o->alpha, &v.med, &v.lo, &v.hi);
+    if (dec == 0 || (!v.own && dec < v.members)) v.dir = KERNEL_UNDECIDED;
+    else if (v.own ? v.lo > 1 + t : above == dec) v.dir = KERNEL_SLOWER;
+    else if (v.own ? v.hi < 1 - t : below == dec) v.dir = KERNEL_FASTER;
+    else v.dir = KERNEL_SAME;
+    if (!v.own && !dec) v.med = NAN;
+    free(r);
+    return v;
+}
+
+/* The move of oneDNN on the problems of kernel `key`: the median over its benchmarks that have a
+ * ratio row of (NEW/OLD of ours) / (NEW/OLD of ours over oneDNN); 0 when none has one. */
+static double baseline_move(const compare_row *rows, int nrows, const compare_row *rrows, int nr, const char *key) {
+    double m[COMPARE_MAX_SAMPLES];
+    int n = 0;
+    for (int i = 0; i < nrows && n < COMPARE_MAX_SAMPLES; i++) {
+        char k[512];
+        kernel_of(rows[i].name, k, sizeof k);
+        if (strcmp(k, key) || !rows[i].sh.decidable) continue;
+        for (int j = 0; j < nr; j++)
+            if (!strcmp(rrows[j].name, rows[i].name) && rrows[j].sh.decidable && rrows[j].sh.ratio > 0) {
+                m[n++] = rows[i].sh.ratio / rrows[j].sh.ratio;
+                break;
+            }
+    }
+    if (!n) return 0;
+    double lo, hi, med;
+    stats_median_ci(m, n, 0.25, &med, &lo, &hi);
+    return med;
+}
+
+/* The verdict on the kernel `key` from its benchmarks among rows[0..nrows), counted into *n;
+ * rrows[0..nr): the same benchmarks as ours over oneDNN (time mode; nr = 0 otherwise), for
+ * COMPARE_RULE_MACHINE. */
+static void compare_kernel(const compare_opts *o, const compare_row *rows, int nrows, const compare_row *rrows, int nr,
+                           const char *key, compare_counts *n) {
+    kernel_verdict v = kernel_verdict_of(o, rows, nrows, key);
+    const char *verdict = "same", *how = v.own ? "sign test" : "every benchmark's own interval";
+    char with[160] = "";
     n->kernels++;
-    if (dec == 0 || (!own && dec < members)) verdict = "too few repetitions to decide", n->kernels_undecided++;
+    bool moved = v.dir == KERNEL_SLOWER || v.dir == KERNEL_FASTER;
+    if (v.dir == KERNEL_UNDECIDED) verdict = "too few repetitions to decide", n->kernels_undecided++;
     /* the baseline is not latbench's code: its move is the machine's speed between the runs (load, clock) */
-    else if (strstr(key, "/onednn") && (own ? lo > 1 + t || hi < 1 - t : above == dec || below == dec))
-        verdict = "baseline moved (oneDNN: not counted)", n->baseline_moved++;
-    else if (own ? lo > 1 + t : above == dec) verdict = "REGRESSION", n->regressions++;
-    else if (own ? hi < 1 - t : below == dec) verdict = "faster", n->kernels_faster++;
+    else if (moved && strstr(key, "/onednn")) verdict = "baseline moved (oneDNN: not counted)", n->baseline_moved++;
+    else if (moved) {
+        double m = nr ? baseline_move(rows, nrows, rrows, nr, key) : 0;
+        bool slower = v.dir == KERNEL_SLOWER, counts = true;
+        if (m > 0) {
+            kernel_verdict rv = kernel_verdict_of(o, rrows, nr, key);
+            bool beyond = slower ? m > 1 + o->machine_drift : m < 1 / (1 + o->machine_drift);
+            if (rv.dir == v.dir) snprintf(with, sizeof with, "; against oneDNN too: x%.3f", rv.med);
+            else if (beyond) snprintf(with, sizeof with, "; oneDNN moved x%.3f too, beyond --machine-drift", m);
+            else {
+                snprintf(with, sizeof with, "; against oneDNN x%.3f: oneDNN moved x%.3f with it", rv.med, m);
+                verdict = slower ? "slower with oneDNN (the machine: not counted)" : "faster with oneDNN (the machine: not counted)";
+                n->with_machine++;
+                counts = false;
+            }
+        }
+        if (counts && slower) verdict = "REGRESSION", n->regressions++;
+        else if (counts) verdict = "faster", n->kernels_faster++;
+    }
     if (strcmp(verdict, "same") || o->all) {
         char ci[40] = "-";
-        if (own) snprintf(ci, sizeof ci, "[%.3f, %.3f]", lo, hi);
-        printf("kernel %-65s %3d benchmark%s %7.3f %17s  %s (%s)\n", key, members, members == 1 ? " " : "s", med, ci, verdict, how);
+        if (v.own) snprintf(ci, sizeof ci, "[%.3f, %.3f]", v.lo, v.hi);
+        printf("kernel %-65s %3d benchmark%s %7.3f %17s  %s (%s%s)\n", key, v.members, v.members == 1 ? " " : "s", v.med, ci,
+               verdict, how, with);
     }
-    free(r);
 }
 
 /* Every kernel among rows[0..nrows), in the order of their first benchmark. */
-static void compare_kernels(const compare_opts *o, const compare_row *rows, int nrows, compare_counts *n) {
+static void compare_kernels(const compare_opts *o, const compare_row *rows, int nrows, const compare_row *rrows, int nr,
+                            compare_counts *n) {
     for (int i = 0; i < nrows; i++) {
         char key[512], prev[512];
         kernel_of(rows[i].name, key, sizeof key);
@@ -398,7 +472,7 @@ static void compare_kernels(const compare_opts *o, const compare_row *rows, int 
             kernel_of(rows[j].name, prev, sizeof prev);
             if (!strcmp(prev, key)) break;
         }
-        if (j == i) compare_kernel(o, rows, nrows, key, n);
+        if (j == i) compare_kernel(o, rows, nrows, rrows, nr, key, n);
     }
 }
 
@@ -419,13 +493,15 @@ static void print_summary(const compare_opts *o, const compare_series_set *old, 
     if (n->baseline_moved)
         printf("; %d oneDNN baseline kernel%s moved (the machine, not latbench: not counted)", n->baseline_moved,
                n->baseline_moved == 1 ? "" : "s");
+    if (n->with_machine)
+        printf("; %d kernel%s of ours moved with oneDNN (the machine: not counted)", n->with_machine, n->with_machine == 1 ? "" : "s");
     if (n->only_old || only_new) printf("; %d only in OLD, %d only in NEW", n->only_old, only_new);
     if (old->not_timed || neu->not_timed) printf("; %d records without a time skipped", old->not_timed + neu->not_timed);
     printf("\n");
 }
 
 int cmd_compare(int argc, char **argv) {
-    compare_opts o = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false};
+    compare_opts o = {COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA, false, NULL, false, COMPARE_DEFAULT_MACHINE_DRIFT};
     const char *files[2] = {NULL, NULL};
     int rc = parse_args(argc, argv, &o, files);
     if (rc >= 0) return rc;
@@ -437,7 +513,7 @@ int cmd_compare(int argc, char **argv) {
         compare_series_free(&neu);
         return 2;
     }
-    char rule[1024];
+    char rule[2048];
     rule_text(rule, sizeof rule, &o);
     printf("%s: OLD %s, NEW %s\n", o.ratio ? "ours / oneDNN (its q1 in the same run) per repetition" : "time per call", files[0],
            files[1]);
@@ -459,8 +535,27 @@ int cmd_compare(int argc, char **argv) {
         if (!b) n.only_old++;
         else if (a->n && b->n) compare_one(&o, a, b, &n, &rows[n.compared]);
     }
-    compare_kernels(&o, rows, n.compared, &n);
+    /* time mode: the same benchmarks as ours over oneDNN in the same run, for COMPARE_RULE_MACHINE */
+    compare_row *rrows = NULL;
+    int nr = 0;
+    compare_series_set rold = {0}, rnew = {0};
+    compare_opts ro = o;
+    ro.ratio = true;
+    if (!o.ratio && compare_load_results(files[0], &ro, &rold, err, sizeof err) && compare_load_results(files[1], &ro, &rnew, err, sizeof err) &&
+        (rrows = calloc((size_t)rold.n + 1, sizeof *rrows)))
+        for (int i = 0; i < rold.n; i++)
+            for (int k = 0; k < rnew.n; k++)
+                if (!strcmp(rnew.v[k].name, rold.v[i].name) && rold.v[i].n && rnew.v[k].n) {
+                    rrows[nr].name = rold.v[i].name;
+                    if (!stats_ratio_ci(rold.v[i].s, rold.v[i].n, rnew.v[k].s, rnew.v[k].n, o.alpha, &rrows[nr].sh)) rrows[nr].sh.decidable = false;
+                    nr++;
+                    break;
+                }
+    compare_kernels(&o, rows, n.compared, rrows, nr, &n);
     free(rows);
+    free(rrows);
+    compare_series_free(&rold);
+    compare_series_free(&rnew);
     print_summary(&o, &old, &neu, &n);
     if (n.compared == 0) {
         fprintf(stderr, "latbench compare: no benchmark is in both files%s\n", o.filter ? " (after --filter)" : "");
