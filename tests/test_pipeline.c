@@ -207,7 +207,8 @@ static void test_bench_pipeline_records(void **state) {
     assert_true(fd >= 0);
     close(fd);
     char args[512];
-    snprintf(args, sizeof args, "bench --filter pipeline/train/task3-eq1 --quick --threads 1 --json %s", path);
+    /* --nets picks the pipelines' nets: with --filter pipeline/train, task3-eq1's training alone */
+    snprintf(args, sizeof args, "bench --filter pipeline/train --nets task3-eq1 --quick --threads 1 --json %s", path);
     static cli_result r;
     cli_latbench(&r, NULL, args);
     if (r.status != 0) fail_msg("latbench %s: exit %d\n%s", args, r.status, r.out);
@@ -216,7 +217,7 @@ static void test_bench_pipeline_records(void **state) {
     if (!root) fail_msg("%s: %s", path, jerr.text);
     const json_t *rec = find_record(root, "pipeline/train/task3-eq1/8x8/mb128/threads:1");
     if (!rec) fail_msg("no pipeline/train/task3-eq1/8x8/mb128/threads:1 record; output:\n%s", r.out);
-    /* the filter selected this pipeline alone */
+    /* the filter and --nets selected this pipeline alone */
     const json_t *b = json_object_get(root, "benchmarks"), *any;
     size_t i;
     json_array_foreach(b, i, any) assert_string_equal(json_string_value(json_object_get(any, "run_name")),

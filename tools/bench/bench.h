@@ -29,6 +29,7 @@ typedef struct {
     int lat_h[BENCH_MAX_LIST], lat_w[BENCH_MAX_LIST], n_lattices;
     const char *nets[BENCH_MAX_LIST];
     int n_nets;
+    bool nets_given;                    /* --nets given: it also picks the pipelines (their net) */
     const char *chain_net;              /* network whose conv chain is timed (NULL: none) */
     int chain_h, chain_w, chain_batch;
     bool onednn;                        /* --baseline onednn (default) or none */
@@ -147,6 +148,8 @@ const conv2d_ops *bench_scalar_conv2d(void);
 const pool_ops *bench_scalar_pool(void);
 const chain1x1_ops *bench_scalar_chain1x1(void);
 bool bench_wanted(const bench_run *r, const char *name, const char *layers);
+/* Whether a pipeline of network `net` is wanted: --nets not given, or net among them. */
+bool bench_net_wanted(const bench_run *r, const char *net);
 /* The seed nets' fused 1x1 chains vs their unfused layers (bench_chain1x1.c; printed, no record;
  * only when --filter names chain1x1). */
 void bench_chain1x1(bench_run *r);

@@ -31,7 +31,8 @@ static void usage(FILE *f) {
             "  --desc NAME: only that conv2d or pool problem, any shape (conv2d/mb1_ic3oc5_ih9iw9_kh3kw3_sh1sw1_b1:\n"
             "  its three passes; conv2d_fwd/...: that pass), on each --threads count; the name fixes the shape.\n"
             "  --pipelines: only the pipeline section (training/inference vs PyTorch, worm generation vs scalar,\n"
-            "  evaluation); --no-pipelines skips it; --pipeline-batch N (default 128).\n"
+            "  evaluation); --no-pipelines skips it; --pipeline-batch N (default 128); --nets also picks the\n"
+            "  training, inference and evaluation pipelines of those nets (generation is no net's: it always runs).\n"
             "  latbench bench --gbench [--threads LIST] [--benchmark_* flags]: every kernel variant and oneDNN\n"
             "  through google-benchmark (latbench bench --gbench --help).\n");
 }
@@ -200,6 +201,7 @@ static int parse_value_opt(const char *a, const char *v, bench_opts *o, opts_giv
         if (strlen(v) >= nets_len) BAD("--nets: list too long");
         strcpy(nets_buf, v);
         if (!parse_net_list(nets_buf, o, &bad)) BAD("--nets: '%s' is not a network preset (see latbench model)", bad ? bad : v);
+        o->nets_given = true;
     }
     return 0;
 }

@@ -188,7 +188,7 @@ static void eval_one(bench_run *r, const pipe_cfg *cfg, const nn_dataset *d, int
     const int batch = pipe_batch(r->opt);
     char name[160], err[256];
     snprintf(name, sizeof name, "pipeline/eval/task1-eq/60x4/mb%d/threads:%d", batch, threads);
-    if (!bench_wanted(r, name, "pipeline")) return;
+    if (!bench_wanted(r, name, "pipeline") || !bench_net_wanted(r, "task1-eq")) return;
     net_spec spec;
     nn_model *m = NULL;
     if (netspec_parse(netspec_preset("task1-eq"), &spec, err, sizeof err))
@@ -244,7 +244,7 @@ void pipe_eval(bench_run *r, const pipe_cfg *cfg, const torch_client *t, int16_t
     for (int ti = 0; ti < r->opt->n_threads; ti++) {
         char name[160];
         snprintf(name, sizeof name, "pipeline/eval/task1-eq/60x4/mb%d/threads:%d", batch, r->opt->threads[ti]);
-        any |= bench_wanted(r, name, "pipeline");
+        any |= bench_wanted(r, name, "pipeline") && bench_net_wanted(r, "task1-eq");
     }
     if (!any) return;
     pipe_header(r, header, t);

@@ -372,7 +372,7 @@ static void pipe_nn_job_run(bench_run *r, const pipe_cfg *cfg, torch_client *t, 
     res->threads = threads;
     res->first = threads == r->opt->threads[0];
     nn_job_name(job, res->batch, threads, res->name, sizeof res->name);
-    if ((r->opt->quick && !job->quick) || !bench_wanted(r, res->name, "pipeline")) {
+    if ((r->opt->quick && !job->quick) || !bench_wanted(r, res->name, "pipeline") || !bench_net_wanted(r, job->net)) {
         free(res);
         return;
     }
@@ -423,7 +423,8 @@ bool pipe_nn_wanted(const bench_run *r, const pipe_cfg *cfg) {
             char name[160];
             nn_job_name(&nn_jobs[ji], nn_jobs[ji].train ? pipe_batch(r->opt) : cfg->infer_batch, r->opt->threads[ti], name,
                         sizeof name);
-            if ((!r->opt->quick || nn_jobs[ji].quick) && bench_wanted(r, name, "pipeline")) return true;
+            if ((!r->opt->quick || nn_jobs[ji].quick) && bench_wanted(r, name, "pipeline") && bench_net_wanted(r, nn_jobs[ji].net))
+                return true;
         }
     return false;
 }

@@ -44,6 +44,13 @@ bool bench_wanted(const bench_run *r, const char *name, const char *layers) {
     return !f || strstr(name, f) || (layers && strstr(layers, f));
 }
 
+bool bench_net_wanted(const bench_run *r, const char *net) {
+    if (!r->opt->nets_given) return true;
+    for (int i = 0; i < r->opt->n_nets; i++)
+        if (!strcmp(r->opt->nets[i], net)) return true;
+    return false;
+}
+
 void bench_impl_name(const char *variant, lb_isa isa, bool dispatched, char *buf, size_t len) {
     if (dispatched) snprintf(buf, len, "ours");
     else if (isa == LB_ISA_SCALAR && !strcmp(variant, "scalar")) snprintf(buf, len, "scalar");
