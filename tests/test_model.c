@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "tests/test_util.h"
 #include "lib/io/safetensors.h"
+#include "lib/nn/fit.h"
 #include "lib/nn/model.h"
 #include "lib/nn/nnio.h"
 #include "lib/nn/train.h"
@@ -274,10 +275,61 @@ static void test_sliced_equals_op_by_op(void **s) {
     }
 }
 
+/* nn_fit with a validation set of its own (o.val_data, latbench search --validate counts): every
+ * training sample trains, and each trial's value is the loss of its kept weights on that set, not
+ * on a split of the training set; a set of another lattice or label count is refused. */
+typedef struct {
+    const nn_dataset *d, *v;
+    nn_fit_info info;
+    double on_val, on_train;
+    float best;
+} fit_val_ctx;
+
+static void fit_val_start(void *ctx, const nn_fit_info *info) { ((fit_val_ctx *)ctx)->info = *info; }
+
+static bool fit_val_trial(void *ctx, int trial, nn_model *m, const nn_train_result *r, char *err, size_t errlen) {
+    (void)trial, (void)err, (void)errlen;
+    fit_val_ctx *c = ctx;
+    c->on_val = nn_eval_loss(m, c->v, NULL, c->v->n, NULL);
+    c->on_train = nn_eval_loss(m, c->d, NULL, c->d->n, NULL);
+    c->best = r->best_val;
+    return true;
+}
+
+static void test_fit_own_validation_set(void **s) {
+    (void)s;
+    nn_dataset d, v, v1;
+    synth(&d, 200, 8, 8, 2, 3);
+    synth(&v, 40, 8, 8, 2, 4);
+    /* the held-out labels shifted: a loss on them differs from any on the training set's samples */
+    for (long i = 0; i < v.n * 2; i++) v.y[i] += 0.5f;
+    const char *text = "conv 1x1 4 8\nlrelu\ngavgpool\nlinear 8 2\n";
+    net_spec spec;
+    char err[256];
+    assert_true(netspec_parse(text, &spec, err, sizeof err));
+    fit_val_ctx c = {.d = &d, .v = &v};
+    nn_fit_job j = {.name = "net", .data_name = "the data", .spec = &spec, .spec_text = text, .d = &d, .batch = 20,
+                    .threads = 1, .trials = 1, .o = nn_train_defaults(), .on_start = fit_val_start,
+                    .on_trial = fit_val_trial, .ctx = &c};
+    j.o.epochs = 3, j.o.val_data = &v;
+    nn_fit_result r;
+    assert_true(nn_fit(&j, &r, err, sizeof err));
+    assert_int_equal(c.info.n_train, 200);
+    assert_int_equal(c.info.n_val, 40);
+    assert_true(fabs(c.on_val - c.best) <= 1e-5 * fabs(c.on_val) + 1e-7);
+    assert_true(c.on_val > c.on_train + 0.1); /* the shift of 0.5 costs about 0.25 on the held-out set */
+    assert_true(fabsf(r.best_val - c.best) == 0);
+    synth(&v1, 40, 8, 8, 1, 4);
+    j.o.val_data = &v1;
+    assert_false(nn_fit(&j, &r, err, sizeof err));
+    assert_non_null(strstr(err, "validation set"));
+    nn_dataset_free(&d), nn_dataset_free(&v), nn_dataset_free(&v1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_mse),          cmocka_unit_test(test_gradcheck_bce),
-        cmocka_unit_test(test_determinism),            cmocka_unit_test(test_training_reduces_loss),
+        cmocka_unit_test(test_determinism),            cmocka_unit_test(test_fit_own_validation_set),            cmocka_unit_test(test_training_reduces_loss),
         cmocka_unit_test(test_safetensors_round_trip), cmocka_unit_test(test_fl_net_refuses_other_lattice),
         cmocka_unit_test(test_sliced_equals_op_by_op),
     };

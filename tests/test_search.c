@@ -1,7 +1,8 @@
 /* latbench search end to end through the binary: trials recorded in the study, the top-K spec files
  * load in `latbench model` and train in `latbench train` with the lr and batch they name (the study's),
  * a second run resumes the study, the same seed gives the same trials, two concurrent searches on one
- * study get distinct trial numbers, --max-params bounds the nets, and a damaged study file is refused
+ * study get distinct trial numbers, --max-params bounds the nets, --validate counts scores trials on
+ * the count validation set, and a damaged study file is refused
  * (exit 2) and left as it was.  Tiny data (--train-count 300 --therm 32) and 3 epochs keep it a few
  * seconds; not run under emulation (ISA-independent). */
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/test_util.h"
+#include "lib/nn/nnio.h"
 
 static cli_result R;
 static char tmp[128];
@@ -198,6 +200,115 @@ static void max_params_bounds_the_nets(void **state) {
     assert_int_equal(R.lines, 1);
 }
 
+/* A study's trial values and specs in number order (n of them). */
+static void study_values(const char *path, double *v, char (*spec)[2048], int n) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value, spec FROM trials ORDER BY number", -1, &q, NULL), SQLITE_OK);
+    int k = 0;
+    for (; k < n && sqlite3_step(q) == SQLITE_ROW; k++) {
+        v[k] = sqlite3_column_double(q, 0);
+        snprintf(spec[k], sizeof spec[k], "%s", sqlite3_column_text(q, 1));
+    }
+    assert_int_equal(k, n);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* A study's key from its study table ("" when absent). */
+static void study_key(const char *path, const char *key, char *out, size_t len) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM study WHERE key = ?", -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    out[0] = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) snprintf(out, len, "%s", sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* --validate counts (the count task's default): the study and results.json say so, the validation
+ * set in DIR/data/val-* has every count 0..10 at least 11 times, and a trial's value is a loss on it:
+ * the same first (random) trials scored on the training set's split, whose labels are only 0 and 5,
+ * look much better.  Resuming with another --validate and a bad value are refused (exit 2). */
+static void validate_counts(void **state) {
+    (void)state;
+    SKIP_WORKFLOW_UNDER_EMULATION("validate_counts");
+    char opt[600], path[300], kind[32];
+    snprintf(opt, sizeof opt, "--out %s/vc", tmp);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    snprintf(path, sizeof path, "%s/vc/study.sqlite", tmp);
+    study_key(path, "validate", kind, sizeof kind);
+    assert_string_equal(kind, "counts");
+    size_t len;
+    snprintf(opt, sizeof opt, "%s/vc/results.json", tmp);
+    char *res = test_slurp(opt, &len);
+    assert_non_null(res);
+    assert_non_null(strstr(res, "\"validate\": \"counts\""));
+    free(res);
+    /* the validation set: every count, the training lattice */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -d %s/vc/data/val-8x8-*/ | head -1 | tr -d '\\n'", tmp);
+    cli_sh(&R, cmd);
+    assert_int_equal(R.status, 0);
+    nn_dataset v;
+    char err[512];
+    if (!nn_dataset_load(R.out, &v, err, sizeof err)) fail_msg("%s: %s", R.out, err);
+    int per[11] = {0};
+    for (long i = 0; i < v.n; i++) {
+        const int k = (int)lroundf(v.y[i]);
+        assert_true(k >= 0 && k <= 10 && v.y[i] == (float)k);
+        per[k]++;
+    }
+    for (int k = 0; k <= 10; k++) assert_true(per[k] >= 11);
+    assert_int_equal(v.nt, 8);
+    assert_int_equal(v.nx, 8);
+    nn_dataset_free(&v);
+    /* the same seed scored on the training split: the same points, far smaller losses */
+    snprintf(opt, sizeof opt, "--out %s/vt --validate train", tmp);
+    search(opt, "");
+    if (R.status) fail_msg("%s", R.out);
+    double vc[TRIALS_PER_RUN], vt[TRIALS_PER_RUN];
+    static char sc[TRIALS_PER_RUN][2048], stt[TRIALS_PER_RUN][2048];
+    study_values(path, vc, sc, TRIALS_PER_RUN);
+    snprintf(path, sizeof path, "%s/vt/study.sqlite", tmp);
+    study_values(path, vt, stt, TRIALS_PER_RUN);
+    study_key(path, "validate", kind, sizeof kind);
+    assert_string_equal(kind, "train");
+    for (int i = 0; i < TRIALS_PER_RUN; i++) {
+        assert_string_equal(sc[i], stt[i]);
+        if (!(vc[i] > 1.3 * vt[i])) fail_msg("trial %d: counts %g, train split %g", i, vc[i], vt[i]);
+    }
+    /* resuming either study with the other kind is refused, and the study is left as it was */
+    snprintf(opt, sizeof opt, "--out %s/vc --validate train", tmp);
+    search(opt, "");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "--validate counts"));
+    snprintf(opt, sizeof opt, "--out %s/vt --validate counts", tmp);
+    search(opt, "");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    int n;
+    study_max_params(path, &n);
+    assert_int_equal(n, TRIALS_PER_RUN);
+    /* bad values */
+    snprintf(opt, sizeof opt, "--out %s/vb --validate count", tmp);
+    search(opt, "");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    assert_non_null(strstr(R.out, "--validate"));
+    cli_latbench(&R, NULL, "search --task regression --family eq --validate counts");
+    assert_int_equal(R.status, 2);
+    assert_int_equal(R.lines, 1);
+    cli_latbench(&R, NULL, "search --help");
+    assert_int_equal(R.status, 0);
+    assert_non_null(strstr(R.out, "--validate train|counts"));
+}
+
 static void damaged_study_refused(void **state) {
     (void)state;
     char path[300], opt[600];
@@ -222,6 +333,7 @@ int main(void) {
         cmocka_unit_test(search_resume_and_specs),
         cmocka_unit_test(concurrent_searches),
         cmocka_unit_test(max_params_bounds_the_nets),
+        cmocka_unit_test(validate_counts),
         cmocka_unit_test(damaged_study_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

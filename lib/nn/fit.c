@@ -42,7 +42,9 @@ static bool run_trials(const nn_fit_job *j, nn_model *m, const long *idx, float 
         nn_model_init(m, j->o.seed + (uint64_t)t);
         nn_train_result tr;
         char e[512];
-        if (!nn_train_run(m, j->d, idx, ntr, idx + ntr, nv, &j->o, j->o.seed + (uint64_t)t, &tr, e, sizeof e)) {
+        /* a validation set of its own: all of it (val_idx NULL) */
+        const long *vidx = j->o.val_data ? NULL : idx + ntr;
+        if (!nn_train_run(m, j->d, idx, ntr, vidx, nv, &j->o, j->o.seed + (uint64_t)t, &tr, e, sizeof e)) {
             r->failed_trial = t;
             return snprintf(err, errlen, "trial %d: %s", t, e), false;
         }
@@ -71,10 +73,20 @@ bool nn_fit(const nn_fit_job *j, nn_fit_result *r, char *err, size_t errlen) {
     bool ok = idx && best;
     if (!ok) snprintf(err, errlen, "out of memory");
     if (ok) {
-        r->info.n_val = nn_train_split(d->n, j->o.val_frac, j->o.seed, idx);
+        const nn_dataset *v = j->o.val_data;
+        r->info.n_val = v ? 0 : nn_train_split(d->n, j->o.val_frac, j->o.seed, idx);
         r->info.n_train = d->n - r->info.n_val;
+        if (v) {
+            nn_train_split(d->n, 0, j->o.seed, idx); /* every sample trains */
+            r->info.n_val = v->n;
+            if (v->nt != d->nt || v->nx != d->nx || v->outs != d->outs) {
+                snprintf(err, errlen, "the validation set (%dx%d, %d labels) does not match %s (%dx%d, %d labels)", v->nt,
+                         v->nx, v->outs, j->data_name, d->nt, d->nx, d->outs);
+                ok = false;
+            }
+        }
         /* val_frac 0 asks for no validation (early stopping on the training loss) */
-        if (r->info.n_train < 1 || (j->o.val_frac > 0 && r->info.n_val < 1)) {
+        if (ok && (r->info.n_train < 1 || ((v || j->o.val_frac > 0) && r->info.n_val < 1))) {
             snprintf(err, errlen, "%s has %ld sample(s): training needs at least 1 training and 1 validation sample "
                      "(at least 2 samples, or --val-frac 0 for none held out)", j->data_name, d->n);
             ok = false;

@@ -1,5 +1,6 @@
 /* A training job, as `latbench train` and `latbench experiment` run it: a net spec trained on a
- * dataset over several trials (lib/nn/train.h: the split from o.seed, trial t initialized and
+ * dataset over several trials (lib/nn/train.h: the split from o.seed, or with o.val_data the whole
+ * dataset trains and o.val_data validates; trial t initialized and
  * shuffled from o.seed + t), each trial handed to a callback with its weights in the model, and
  * the best trial (lowest validation loss) saved as safetensors when an output path is given. */
 #pragma once

@@ -184,7 +184,7 @@ bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long 
         t_train += dt;
         samples += n_train;
         float tl = (float)(sum / n_train);
-        float vl = n_val > 0 ? (float)nn_eval_loss(m, d, val_idx, n_val, NULL) : tl;
+        float vl = n_val > 0 ? (float)nn_eval_loss(m, o->val_data ? o->val_data : d, val_idx, n_val, NULL) : tl;
         r->epochs_run = ep;
         if (!isfinite(tl) || !isfinite(vl)) {
             /* a diverged run has no trustworthy "best" weights to present as trained */

@@ -23,6 +23,9 @@ typedef struct {
     nn_augment augment;
     float lr, weight_decay;
     double val_frac;
+    /* the validation samples' dataset (NULL: the training set's, val_idx into it); nn_fit: when set,
+     * all of it is the validation set and the whole training set trains (no split) */
+    const nn_dataset *val_data;
     uint64_t seed;
     FILE *progress; /* a line per epoch when non-NULL (a log or a terminal alike) */
     /* after each epoch when non-NULL: its mean training loss and its validation loss; false stops
@@ -46,7 +49,8 @@ typedef struct {
 long nn_train_split(long n, double val_frac, uint64_t seed, long *idx);
 
 /* One training run (one trial) of m (a training model whose batch is the mini-batch size) on the
- * samples train_idx[0..n_train) with validation on val_idx[0..n_val), from m's current weights.
+ * samples train_idx[0..n_train) with validation on val_idx[0..n_val) of o->val_data (NULL: of d;
+ * val_idx NULL: its first n_val samples), from m's current weights.
  * false with the reason in err when it cannot run, and when it diverges (a training or validation
  * loss that is not finite): such a run has no weights worth keeping. */
 bool nn_train_run(nn_model *m, const nn_dataset *d, const long *train_idx, long n_train, const long *val_idx,

@@ -129,20 +129,41 @@ static bool dataset_matches(const char *dir, const char *task, int nt, int nx, l
 
 /* Dataset k's generator settings into s (the strings point into x's task), its `latbench generate`
  * arguments into settings and its directory's name into name. */
+/* The size of the count validation set (EXP_VAL_SET) of a training set of train_n: about a tenth of
+ * it, at least 11 samples per count, a whole number of samples per (point, count) pair (the
+ * generator gives each point count/npoints samples and each count of a point the same share). */
+static bool val_count(const exp_def *E, long train_n, long *count, char *err, size_t errlen) {
+    int *w = NULL, nw = 0, np = 1;
+    if (!E->train.points || !E->test.worms || !lat_parse_ints(E->test.worms, &w, &nw, err, errlen))
+        return snprintf(err, errlen, "task %s has no count validation set", E->task), false;
+    free(w);
+    for (const char *c = E->train.points; *c; c++) np += *c == ',';
+    const long groups = (long)np * nw, per_count = 11;
+    long per_group = (train_n / 10 + groups - 1) / groups;
+    if (per_group * np < per_count) per_group = (per_count + np - 1) / np;
+    *count = per_group * groups;
+    return true;
+}
+
 static bool dataset_settings(const exp_run *x, int k, lat_gen_settings *s, char *settings, size_t settingslen, char *name,
                              size_t namelen, char *err, size_t errlen) {
     const exp_def *E = x->E;
-    const char *lat = k == 0 ? E->train_lattice : E->test_lattices[k - 1];
-    const long count = k == 0 ? (x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count)
-                              : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
-    const lat_gen_settings *def = k == 0 ? &E->train : &E->test;
+    const bool val = k == EXP_VAL_SET, train_lat = k == 0 || val;
+    const char *lat = train_lat ? E->train_lattice : E->test_lattices[k - 1];
+    const long train_n = x->train_count ? x->train_count : x->quick ? E->train_count_quick : E->train_count;
+    long count = k == 0 ? train_n : (x->test_count ? x->test_count : x->quick ? E->test_count_quick : E->test_count);
+    if (val && !val_count(E, train_n, &count, err, errlen)) return false;
+    /* the validation set: the training set's points and lattice, the test sets' counts */
+    const lat_gen_settings *def = train_lat ? &E->train : &E->test;
     *s = lat_gen_settings_defaults();
     s->task = E->task, s->points = def->points, s->eta = def->eta, s->mu = def->mu, s->lambda = def->lambda;
-    s->worms = def->worms, s->lattice = lat, s->count = count, s->seed = x->seed + 1000 + (uint64_t)k, s->therm = x->therm;
+    s->worms = val ? E->test.worms : def->worms, s->lattice = lat, s->count = count;
+    /* dataset k's seed: EXP_VAL_SET is past every test set's k, so no two datasets of a run share one */
+    s->seed = x->seed + 1000 + (uint64_t)k, s->therm = x->therm;
     s->chains = x->chains, s->progress = (int)x->progress;
     if (!lat_gen_settings_text(s, E->name_order, settings, settingslen))
         return snprintf(err, errlen, "dataset settings too long"), false;
-    snprintf(name, namelen, "%s-%s-%ld-%08x", k ? "test" : "train", lat, count, settings_hash(settings));
+    snprintf(name, namelen, "%s-%s-%ld-%08x", val ? "val" : k ? "test" : "train", lat, count, settings_hash(settings));
     return true;
 }
 

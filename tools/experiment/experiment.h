@@ -69,7 +69,11 @@ typedef struct {
     double gen, train, eval;
 } exp_times;
 
-/* Dataset k (0: training, k >= 1: test lattice k-1) in x->out/data/NAME (that folder must exist), named
+/* The dataset index of the count task's validation set (latbench search --validate counts): the
+ * training lattice and points, every count of the test sets, about a tenth of the training set's size. */
+#define EXP_VAL_SET (EXP_MAX_TESTS + 1)
+
+/* Dataset k (0: training, k >= 1: test lattice k-1, EXP_VAL_SET: the validation set) in x->out/data/NAME (that folder must exist), named
  * by lattice, count and a hash of every setting it is generated with, and reused only when its
  * meta.json records those settings (also when another process made it meanwhile). */
 bool exp_make_dataset(const exp_run *x, int k, char *name, size_t namelen, char *err, size_t errlen);

@@ -111,7 +111,7 @@ static bool hub_verdict(search_trial *c, int epoch, float val) {
     return !h->failed && search_trial_median_rule(c, epoch, val);
 }
 
-static bool run_hub(const search_run *r, search_study *st, const nn_dataset *d, char *err, size_t errlen) {
+static bool run_hub(const search_run *r, search_study *st, const search_data *d, char *err, size_t errlen) {
     search_hub h = {.r = r, .st = st, .t0 = timing_now(), .best = INFINITY, .err = err, .errlen = errlen};
     const int workers = ranks_world()->size - 1;
     while (!h.failed) {
@@ -152,7 +152,7 @@ static bool ask_verdict(search_trial *c, int epoch, float val) {
     return true;
 }
 
-static void run_worker(const search_run *r, const nn_dataset *d) {
+static void run_worker(const search_run *r, const search_data *d) {
     search_msg m = {0};
     int tag = TAG_ASK;
     for (bool first = true;; first = false) {
@@ -172,7 +172,7 @@ static void run_worker(const search_run *r, const nn_dataset *d) {
     }
 }
 
-bool search_run_ranks(const search_run *r, search_study *st, const nn_dataset *d, char *err, size_t errlen) {
+bool search_run_ranks(const search_run *r, search_study *st, const search_data *d, char *err, size_t errlen) {
     if (ranks_world()->rank == 0) return run_hub(r, st, d, err, errlen);
     run_worker(r, d);
     return true;

@@ -51,11 +51,11 @@ static bool write_top(const search_run *r, const search_trial_row *rows, int n, 
         /* the trial's lr and batch with it: the loss is that of --epochs (200) epochs, the seed's
          * winners' of 1000 (`latbench experiment`), so a finalist is compared after training it so */
         int len = snprintf(text, sizeof text,
-                           "# latbench search --task %s --family %s: trial %ld, validation loss %.9g after at most %ld epochs\n"
+                           "# latbench search --task %s --family %s: trial %ld, validation loss %.9g (--validate %s) after at most %ld epochs\n"
                            "# trained with --lr %.9g --batch %d (the seed's protocol: latbench train --model top-%d.spec"
                            " --lr %.9g --batch %d --epochs 1000 --trials 5)\n%s",
                            search_task_name(r->space.task), search_family_name(r->space.family), c[k]->number,
-                           c[k]->value, r->epochs, c[k]->lr, c[k]->batch, k + 1, c[k]->lr, c[k]->batch, c[k]->spec);
+                           c[k]->value, search_validate_name(r->validate), r->epochs, c[k]->lr, c[k]->batch, k + 1, c[k]->lr, c[k]->batch, c[k]->spec);
         ok = io_write_file_atomic(path, text, (size_t)len, err, errlen);
         printf("  top-%d.spec  trial %ld  loss %.6g  %ld parameters\n", k + 1, c[k]->number, c[k]->value, c[k]->n_params);
         json_array_append_new(top, json_pack("{s:i, s:I, s:f, s:I, s:s, s:o, s:i}", "rank", k + 1, "number",
@@ -91,6 +91,8 @@ bool search_report(const search_run *r, search_study *st, char *err, size_t errl
     json_t *top = json_array(), *res = json_object();
     json_object_set_new(res, "task", json_string(search_task_name(r->space.task)));
     json_object_set_new(res, "family", json_string(search_family_name(r->space.family)));
+    /* what every trial's value is a loss on (search.h, search_validate) */
+    json_object_set_new(res, "validate", json_string(search_validate_name(r->validate)));
     json_object_set_new(res, "trials", trial_table(rows, n));
     bool ok = write_top(r, rows, n, top, err, errlen);
     json_object_set_new(res, "top", top);

@@ -128,6 +128,29 @@ search_study *search_study_open(const char *path, const search_space *s, char *e
     return st;
 }
 
+bool search_study_validation(search_study *st, const char *kind, char *err, size_t errlen) {
+    if (!exec(st, "BEGIN IMMEDIATE", err, errlen)) return false;
+    char have[32] = "";
+    long long trials = 0;
+    bool known = query1(st->db, "SELECT value FROM study WHERE key='validate'", NULL, have, sizeof have);
+    /* a study begun before --validate existed validated on the training set's split */
+    if (!known && query1(st->db, "SELECT count(*) FROM trials", &trials, NULL, 0) && trials > 0) snprintf(have, sizeof have, "train");
+    if (!known) {
+        sqlite3_stmt *q = NULL;
+        bool ok = sqlite3_prepare_v2(st->db, "INSERT INTO study VALUES('validate', ?)", -1, &q, NULL) == SQLITE_OK;
+        if (ok) sqlite3_bind_text(q, 1, *have ? have : kind, -1, SQLITE_TRANSIENT), ok = sqlite3_step(q) == SQLITE_DONE;
+        if (!ok) snprintf(err, errlen, "study %s: %s", st->path, sqlite3_errmsg(st->db));
+        sqlite3_finalize(q);
+        if (!ok) return exec(st, "ROLLBACK", err, 0), false;
+    }
+    if (*have && strcmp(have, kind)) {
+        exec(st, "ROLLBACK", err, 0);
+        return snprintf(err, errlen, "study %s: its trials are scored with --validate %s, not %s (use another --study or --out for %s)", st->path,
+                        have, kind, kind), false;
+    }
+    return exec(st, "COMMIT", err, errlen);
+}
+
 void search_study_close(search_study *st) {
     if (!st) return;
     sqlite3_close(st->db);

@@ -1,5 +1,6 @@
 /* The study of `latbench search`: one SQLite file (README, "Search").  Schema version 1:
- *   search_schema(version, applied), study(key, value): task, family;
+ *   search_schema(version, applied), study(key, value): task, family, validate (train|counts; absent
+ *   in a study begun before --validate: train);
  *   trials(number, state running|complete|pruned|failed, params JSON, spec, seed, value, n_params,
  *          started, finished, seconds, host, pid);
  *   intermediate(trial, epoch, value).
@@ -33,6 +34,9 @@ typedef struct {
  * the input's: a damaged file, a study of another task or family, a path that cannot be made). */
 search_study *search_study_open(const char *path, const search_space *s, char *err, size_t errlen);
 void search_study_close(search_study *st);
+/* The study's validation set kind (search --validate: "train" or "counts"): recorded in a study that
+ * has none, else it must be kind; false with one line in err (another kind: the input's fault). */
+bool search_study_validation(search_study *st, const char *kind, char *err, size_t errlen);
 /* Marks the running trials of dead processes of this host failed; how many (-1 on error). */
 int search_study_reap(search_study *st);
 /* The next trial: in one write transaction the finished trials (complete and pruned, in number

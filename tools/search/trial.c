@@ -47,7 +47,7 @@ static bool on_epoch(void *vctx, int epoch, float train_loss, float val) {
     return false;
 }
 
-void search_trial_train(search_trial *c, const nn_dataset *d, const char **state, double *value, double *seconds,
+void search_trial_train(search_trial *c, const search_data *d, const char **state, double *value, double *seconds,
                         long *n_params) {
     const search_run *r = c->r;
     char spec[2048], e[512];
@@ -55,10 +55,11 @@ void search_trial_train(search_trial *c, const nn_dataset *d, const char **state
     double t0 = timing_now();
     const bool parsed = search_space_encode(&r->space, &c->x, spec, sizeof spec) && netspec_parse(spec, &ns, e, sizeof e);
     bool ok = parsed;
-    nn_fit_job j = {.name = "trial", .data_name = "the training set", .spec = &ns, .spec_text = spec, .d = d,
+    nn_fit_job j = {.name = "trial", .data_name = "the training set", .spec = &ns, .spec_text = spec, .d = &d->train,
                     .threads = (int)r->threads, .trials = 1, .o = nn_train_defaults()};
     j.o.epochs = (int)r->epochs, j.o.patience = (int)r->patience, j.o.seed = r->seed + (uint64_t)c->number;
     j.o.on_epoch = on_epoch, j.o.epoch_ctx = c;
+    j.o.val_data = d->val.n > 0 ? &d->val : NULL;
     j.o.lr = (float)search_point_lr(&r->space, &c->x), j.batch = search_point_batch(&r->space, &c->x);
     nn_fit_result fr;
     c->best = INFINITY, c->pruned_at = 0;
