@@ -28,7 +28,7 @@ typedef struct {
     conv2d_desc d;   /* the problem with the candidate's parameters */
     const float *in, *w, *wt, *bias, *gout;
     float *out, *gb, *ws;   /* ws: bwd_weights' partial sums at threads > 1 (NULL otherwise) */
-    cold_rotation *cold;    /* cold timing: the operands' copies (the pointers above unused), or NULL */
+    timing_cold *cold;    /* cold timing: the operands' copies (the pointers above unused), or NULL */
 } conv_call;
 
 /* The operands a pass touches, in the order of a cold rotation's buffers. */
@@ -51,9 +51,9 @@ static void call_conv(void *ctx) {
     float *out = c->out, *gb = c->gb, *ws = c->ws;
     if (c->cold) {   /* the next copy of each operand the pass touches */
         int ops[OP_N];
-        const int n = pass_operands(c->pass, c->ws != NULL, ops), k = cold_next(c->cold);
+        const int n = pass_operands(c->pass, c->ws != NULL, ops), k = timing_cold_next(c->cold);
         float *p[OP_N] = {0};
-        for (int i = 0; i < n; i++) p[ops[i]] = cold_buf(c->cold, i, k);
+        for (int i = 0; i < n; i++) p[ops[i]] = timing_cold_buf(c->cold, i, k);
         in = p[OP_IN], w = p[OP_W], wt = p[OP_WT], bias = p[OP_BIAS], gout = p[OP_GOUT];
         out = p[OP_OUT], gb = p[OP_GB], ws = p[OP_WS];
     }
@@ -109,8 +109,8 @@ typedef struct {
     int threads;
     float *in, *w, *wt, *bias, *gout;
     size_t nres;
-    cold_rotation *cold;        /* cold timing: &rot (NULL: warm, each candidate its own outputs) */
-    cold_rotation rot;
+    timing_cold *cold;        /* cold timing: &rot (NULL: warm, each candidate its own outputs) */
+    timing_cold rot;
     int n, def;                 /* candidates, the dispatch default's index */
     conv_call calls[MAX_CANDS];
     tune_cand c[MAX_CANDS];
@@ -194,7 +194,7 @@ static bool coordinate_step(conv_set *s, int base, tune_level level, bool *skip)
 
 /* The rotation of the operands pass touches (the buffers of s, copied), sized by cold.h's rule
  * for this CPU's caches. */
-static bool cold_init(const conv_set *s, cold_rotation *r) {
+static bool cold_init(const conv_set *s, timing_cold *r) {
     const size_t nws = nn_conv2d_bwd_weights_workspace(s->threads, s->d);
     const float *src[OP_N] = {s->in, s->w, s->wt, s->bias, s->gout, NULL, NULL, NULL};
     const size_t nw = conv2d_w_size(s->d);
@@ -206,7 +206,7 @@ static bool cold_init(const conv_set *s, cold_rotation *r) {
     const void *init[OP_N];
     for (int i = 0; i < n; i++) bytes[i] = len[ops[i]] * sizeof(float), init[i] = src[ops[i]];
     const lb_cpu *cpu = &lb_dispatch_get()->cpu;
-    return cold_rotation_init(r, n, bytes, init, cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes), COLD_CAP_BYTES);
+    return timing_cold_init(r, n, bytes, init, timing_cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes), TIMING_COLD_CAP_BYTES);
 }
 
 bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, bool cold, lb_profile_entry *e,
@@ -261,13 +261,13 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
         e->cold = cold;
         *out = o;
         out->cold_copies = cold ? s.rot.copies : 0;
-        out->cold_bytes = cold ? cold_total_bytes(&s.rot) : 0;
+        out->cold_bytes = cold ? timing_cold_total_bytes(&s.rot) : 0;
         params_str(w->v, &w->d.params, out->params, sizeof out->params);
         if (o.challenger >= 0) snprintf(out->chal_label, sizeof out->chal_label, "%s", s.names[o.challenger]);
         out->chal_name = o.challenger >= 0 ? out->chal_label : NULL;
     }
     for (int i = 0; i < s.n; i++) free(s.calls[i].out), free(s.calls[i].gb), free(s.calls[i].ws);
     free(s.in), free(s.w), free(s.wt), free(s.bias), free(s.gout);
-    if (cold) cold_rotation_free(&s.rot);
+    if (cold) timing_cold_free(&s.rot);
     return ok;
 }

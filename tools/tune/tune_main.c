@@ -452,11 +452,11 @@ int cmd_tune(int argc, char **argv) {
     for (int k = 0; k < o.nops; k++) conv |= !strcmp(o.ops[k], "conv2d");
     if (conv && o.cold && o.progress != OPTS_PROGRESS_NONE) {
         const lb_cpu *cpu = &lb_dispatch_get()->cpu;
-        const size_t target = cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes);
+        const size_t target = timing_cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes);
         fprintf(stderr, "latbench tune: conv2d timed cold: each call on the next copy of its operands, the copies "
                 "covering 2 x (L2 %.0f MiB + L3 %.0f MiB) = %.0f MiB%s\n", cpu->l2_bytes / 1048576.0,
                 cpu->l3_bytes / 1048576.0, target / 1048576.0,
-                target > COLD_CAP_BYTES ? ", capped at 256 MiB in all (below the target: some copies may still come from L3)" : "");
+                target > TIMING_COLD_CAP_BYTES ? ", capped at 256 MiB in all (below the target: some copies may still come from L3)" : "");
     }
     rc = run_jobs(&o, jobs, n, &p);
     char err[4200];
