@@ -100,19 +100,25 @@ static const char *shown(const char *s, char *buf, size_t len) {
     return buf;
 }
 
-/* Every key of o is one of keys[] (NULL-terminated), and each of them is present. */
-static bool check_keys(rd *r, json_t *o, const char *ctx, const char *const *keys) {
+/* Every key of o is one of keys[] or opt[] (NULL-terminated; opt may be NULL), and each of keys[]
+ * is present. */
+static bool check_keys_opt(rd *r, json_t *o, const char *ctx, const char *const *keys, const char *const *opt) {
     const char *k;
     json_t *v;
     char b[64];
     json_object_foreach(o, k, v) {
         bool ok = false;
         for (int i = 0; keys[i] && !ok; i++) ok = !strcmp(keys[i], k);
+        for (int i = 0; opt && opt[i] && !ok; i++) ok = !strcmp(opt[i], k);
         if (!ok) return fail(r, ctx, "unknown field '%s'", shown(k, b, sizeof b));
     }
     for (int i = 0; keys[i]; i++)
         if (!json_object_get(o, keys[i])) return fail(r, ctx, "missing field '%s'", keys[i]);
     return true;
+}
+
+static bool check_keys(rd *r, json_t *o, const char *ctx, const char *const *keys) {
+    return check_keys_opt(r, o, ctx, keys, NULL);
 }
 
 static bool get_str(rd *r, json_t *o, const char *ctx, const char *key, char *dst, size_t len, bool nonempty) {
@@ -217,10 +223,11 @@ static bool read_params(rd *r, json_t *params, const char *ctx, lb_profile_entry
 static bool read_entry(rd *r, json_t *o, const char *ctx, const lb_cpu *cpu, lb_profile_entry *e) {
     static const char *const keys[] = {"op", "pass", "problem", "isa", "threads", "variant", "params", "time_s",
                                        "default_time_s", "speedup", "spread", NULL};
+    static const char *const optional[] = {"timing", NULL};   /* absent in profiles before it: warm */
     char s[32], b[64];
     long long threads = 0;
     if (!json_is_object(o)) return fail(r, ctx, "not an object");
-    if (!check_keys(r, o, ctx, keys) || !get_str(r, o, ctx, "op", e->op, sizeof e->op, true)) return false;
+    if (!check_keys_opt(r, o, ctx, keys, optional) || !get_str(r, o, ctx, "op", e->op, sizeof e->op, true)) return false;
     if (!op_known(e->op))
         return fail(r, AT(ctx, "op"), "'%s' is not one of conv2d, pool, gpool, act, dense, loss, optim, worm, chain1x1", shown(e->op, b, sizeof b));
     if (!get_str(r, o, ctx, "pass", s, sizeof s, true)) return false;
@@ -243,6 +250,12 @@ static bool read_entry(rd *r, json_t *o, const char *ctx, const lb_cpu *cpu, lb_
     if (visa > (int)e->isa)
         return fail(r, AT(ctx, "variant"), "%s is above the entry's isa %s", e->variant, lb_isa_name(e->isa));
     if (!read_params(r, json_object_get(o, "params"), ctx, e)) return false;
+    e->cold = false;   /* profiles before the key were timed warm */
+    if (json_object_get(o, "timing")) {
+        if (!get_str(r, o, ctx, "timing", s, sizeof s, true)) return false;
+        if (strcmp(s, "cold") && strcmp(s, "warm")) return fail(r, AT(ctx, "timing"), "'%s' is not cold or warm", shown(s, b, sizeof b));
+        e->cold = !strcmp(s, "cold");
+    }
     return get_num(r, o, ctx, "time_s", false, &e->time_s) && get_num(r, o, ctx, "default_time_s", false, &e->default_time_s) &&
            get_num(r, o, ctx, "speedup", false, &e->speedup) && get_num(r, o, ctx, "spread", true, &e->spread);
 }
@@ -381,10 +394,10 @@ static json_t *params_json(const lb_profile_entry *e) {
 }
 
 static json_t *entry_json(const lb_profile_entry *e) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:f, s:f, s:f, s:f}", "op", e->op, "pass", lb_pass_name(e->pass),
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:f, s:f, s:f, s:f, s:s}", "op", e->op, "pass", lb_pass_name(e->pass),
                      "problem", e->problem, "isa", lb_isa_name(e->isa), "threads", e->threads, "variant", e->variant,
                      "params", params_json(e), "time_s", e->time_s, "default_time_s", e->default_time_s, "speedup",
-                     e->speedup, "spread", e->spread);
+                     e->speedup, "spread", e->spread, "timing", e->cold ? "cold" : "warm");
 }
 
 static json_t *profile_json(const lb_profile *p) {

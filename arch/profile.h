@@ -60,6 +60,9 @@ typedef struct {
     double time_s, default_time_s;       /* seconds per call, chosen variant and dispatch default
                                             (latbench tune: lower quartiles of interleaved repetitions) */
     double speedup, spread;              /* default_time_s / time_s; relative spread of time_s (>= 0) */
+    bool cold;                           /* "timing": "cold" (the operands out of cache at each timed
+                                            call, latbench tune's default for conv2d) or "warm"
+                                            (the same buffers call after call; absent: warm) */
 } lb_profile_entry;
 
 typedef struct {

@@ -47,6 +47,7 @@ static lb_profile valid_profile(void) {
     ENTRIES[1] = entry("conv2d", LB_PASS_FWD, "mb8_ic16oc16_ih60iw4_kh3kw3", best, 2, "scalar");
     ENTRIES[2] = entry("conv2d", LB_PASS_BWD_WEIGHTS, "any", LB_ISA_SCALAR, 1, "scalar");
     ENTRIES[2].time_s = 0.1 + 0.2;   /* not a short decimal: the round trip must keep every bit */
+    ENTRIES[1].cold = true;           /* "timing": "cold"; the others "warm" */
     return (lb_profile){.id = HERE, .n = 3, .entries = ENTRIES};
 }
 
@@ -182,6 +183,22 @@ static void expect_damaged(const char *name, const char *text, size_t n, const c
     print_message("  %-22s %s\n", name, err);
 }
 
+/* A profile from before "timing" (the key absent): loads, its entries timed warm. */
+static void test_timing_absent_is_warm(void **state) {
+    (void)state;
+    char path[400], err[1400];
+    path_in(path, sizeof path, "old.json");
+    char *old = mutated("entries.1.timing", NULL);
+    assert_null(strstr(old, "\"timing\": \"cold\""));
+    write_text(path, old, strlen(old));
+    free(old);
+    lb_profile q;
+    if (lb_profile_load(path, &HERE, &q, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+    assert_int_equal(q.n, 3);
+    assert_false(q.entries[1].cold);
+    lb_profile_free(&q);
+}
+
 static void test_corrupt_profiles(void **state) {
     (void)state;
     static const struct { const char *name, *keypath, *val, *want; } cases[] = {
@@ -209,6 +226,8 @@ static void test_corrupt_profiles(void **state) {
         {"time as string", "entries.0.default_time_s", "\"NaN\"", "entries[0].default_time_s: not a number"},
         {"unknown field", "entries.0.tile", "4", "entries[0]: unknown field 'tile'"},
         {"missing field", "entries.0.spread", NULL, "entries[0]: missing field 'spread'"},
+        {"unknown timing", "entries.1.timing", "\"tepid\"", "entries[1].timing: 'tepid' is not cold or warm"},
+        {"timing not string", "entries.1.timing", "1", "entries[1].timing: not a string"},
         {"control character", "entries.1.problem", "\"a\\nb\"", "entries[1].problem: a control character"},
         {"long problem", "entries.1.problem", "\"" "0123456789012345678901234567890123456789012345678901234567890123"
                                               "0123456789012345678901234567890123456789012345678901234567890123\"",
@@ -447,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_foreign_refused),
         cmocka_unit_test(test_slug),
         cmocka_unit_test(test_corrupt_profiles),
+        cmocka_unit_test(test_timing_absent_is_warm),
         cmocka_unit_test(test_choice_rule),
         cmocka_unit_test(test_cli_env_file_errors),
         cmocka_unit_test(test_cli_default_location),

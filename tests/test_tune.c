@@ -170,6 +170,37 @@ static void test_conv_threads(void **state) {
     lb_profile_free(&p);
 }
 
+/* Cold timing (the default for conv2d): the progress line says how many copies of the operands
+ * the calls rotate over, the entries say "timing": "cold", the profile loads and is applied;
+ * --timing warm: entries say warm and no copies are made.  --budget 1: the largest problem. */
+static void test_conv_cold(void **state) {
+    (void)state;
+    SKIP_UNDER_EMULATION("a tune run");
+    static const char *const modes[] = {"", "--timing warm "};
+    for (int m = 0; m < 2; m++) {
+        char args[800], env[600], path[400], err[1400];
+        snprintf(path, sizeof path, "%s/conv-cold%d.json", tmpdir, m);
+        snprintf(args, sizeof args, "tune --op conv2d --model task3-eq1 --batch 2 --level quick --budget 1 %s--out %s",
+                 modes[m], path);
+        cli_latbench(&R, NULL, args);
+        if (R.status) fail_msg("%s", R.out);
+        if ((m == 0) != (strstr(R.out, "; cold: ") != NULL) || (m == 0) != (strstr(R.out, "conv2d timed cold: ") != NULL))
+            fail_msg("%s", R.out);
+        lb_profile p;
+        if (lb_profile_load(path, &HERE, &p, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
+        assert_true(p.n >= 1);
+        for (int i = 0; i < p.n; i++) {
+            assert_string_equal(p.entries[i].op, "conv2d");
+            assert_int_equal(p.entries[i].cold, m == 0);
+            assert_true(p.entries[i].time_s > 0 && p.entries[i].default_time_s > 0);
+        }
+        lb_profile_free(&p);
+        snprintf(env, sizeof env, "LATBENCH_PROFILE=%s", path);
+        cli_latbench(&R, env, "info");
+        if (R.status || !strstr(R.out, "matches this machine and build, applied")) fail_msg("%s", R.out);
+    }
+}
+
 /* lib/nn applies the entry of its own thread count, else the nearest (ties: the fewer). */
 static void test_conv_choice_threads(void **state) {
     (void)state;
@@ -273,6 +304,7 @@ static void test_bad_options(void **state) {
         {"tune --bogus 1", "unknown option '--bogus'"},
         {"tune --out", "--out needs a value"},
         {"tune stray", "unexpected argument 'stray'"},
+        {"tune --timing tepid", "--timing is not cold or warm"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cli_latbench(&R, NULL, bad[i][0]);
@@ -294,6 +326,7 @@ int main(void) {
         cmocka_unit_test(test_conv_slowed_default),
         cmocka_unit_test(test_chain_entry),
         cmocka_unit_test(test_conv_threads),
+        cmocka_unit_test(test_conv_cold),
         cmocka_unit_test(test_conv_choice_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -73,6 +73,8 @@ typedef struct {
     double spread;              /* the relative IQR of the per-repetition ratios default / winner */
     stats_shift ci;             /* the final round's interval of default / challenger (the rule's) */
     int rounds;
+    int cold_copies;            /* tune_conv cold: the copies of the operands rotated over (0: warm) */
+    size_t cold_bytes;          /* and their total bytes */
 } tune_outcome;
 
 /* Successive halving over c[0..n), c[def] the dispatch default (always timed, never pruned), those
@@ -100,9 +102,12 @@ typedef struct {
  * at each of its values (quick: at most TUNE_QUICK_VALUES of them, spread over its range; else
  * every value verify checks), all timed in one screening round with the variants; then the
  * combination of each parameter's best value (where faster than the variant's defaults) joins
- * the variants in the halving.  The winner's parameters go to e->params. */
+ * the variants in the halving.  The winner's parameters go to e->params.
+ * cold: every timed call runs on the next of enough copies of the operands its pass touches that
+ * they come from L3 or memory, as in a training step (tools/timing/cold.h), not from the caches the
+ * previous call left them in; e->cold records it. */
 #define TUNE_QUICK_VALUES 3
-bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, lb_profile_entry *e,
+bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, bool cold, lb_profile_entry *e,
                tune_outcome *o, char *rejected, size_t rlen, char *err, size_t errlen);
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
                size_t rlen, char *err, size_t errlen);

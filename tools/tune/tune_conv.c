@@ -6,12 +6,15 @@
  * count the way lib/nn runs them (lib/nn/parallel.h: the batch split among the threads, each slice
  * one kernel call, bwd_weights' partial sums reduced), so an entry at threads T is what a model at
  * T threads runs.
- * Parameters: the coordinate search of tune.h. */
+ * Parameters: the coordinate search of tune.h.
+ * Cold (the default; tune.h): every timed call takes the next copy of the operands its pass
+ * touches (tools/timing/cold.h), shared by all candidates of the problem. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "arch/registry.h"
 #include "lib/nn/parallel.h"
+#include "tools/timing/cold.h"
 #include "tools/tune/tune.h"
 #include "tools/verify/verify_ops.h"
 
@@ -25,14 +28,39 @@ typedef struct {
     conv2d_desc d;   /* the problem with the candidate's parameters */
     const float *in, *w, *wt, *bias, *gout;
     float *out, *gb, *ws;   /* ws: bwd_weights' partial sums at threads > 1 (NULL otherwise) */
+    timing_cold *cold;    /* cold timing: the operands' copies (the pointers above unused), or NULL */
 } conv_call;
+
+/* The operands a pass touches, in the order of a cold rotation's buffers. */
+enum { OP_IN, OP_W, OP_WT, OP_BIAS, OP_GOUT, OP_OUT, OP_GB, OP_WS, OP_N };
+static int pass_operands(lb_pass pass, bool has_ws, int *ops) {
+    int n = 0;
+    if (pass == LB_PASS_FWD) ops[n++] = OP_IN, ops[n++] = OP_W, ops[n++] = OP_BIAS;
+    else if (pass == LB_PASS_BWD_DATA) ops[n++] = OP_GOUT, ops[n++] = OP_WT;
+    else {
+        ops[n++] = OP_IN, ops[n++] = OP_GOUT, ops[n++] = OP_GB;
+        if (has_ws) ops[n++] = OP_WS;
+    }
+    ops[n++] = OP_OUT;
+    return n;
+}
 
 static void call_conv(void *ctx) {
     const conv_call *c = ctx;
+    const float *in = c->in, *w = c->w, *wt = c->wt, *bias = c->bias, *gout = c->gout;
+    float *out = c->out, *gb = c->gb, *ws = c->ws;
+    if (c->cold) {   /* the next copy of each operand the pass touches */
+        int ops[OP_N];
+        const int n = pass_operands(c->pass, c->ws != NULL, ops), k = timing_cold_next(c->cold);
+        float *p[OP_N] = {0};
+        for (int i = 0; i < n; i++) p[ops[i]] = timing_cold_buf(c->cold, i, k);
+        in = p[OP_IN], w = p[OP_W], wt = p[OP_WT], bias = p[OP_BIAS], gout = p[OP_GOUT];
+        out = p[OP_OUT], gb = p[OP_GB], ws = p[OP_WS];
+    }
     switch (c->pass) {
-    case LB_PASS_FWD: nn_conv2d_fwd(c->v, c->threads, &c->d, c->in, c->w, c->bias, c->out); break;
-    case LB_PASS_BWD_DATA: nn_conv2d_bwd_data(c->v, c->threads, &c->d, c->gout, c->wt, c->out); break;
-    default: nn_conv2d_bwd_weights(c->v, c->threads, &c->d, c->in, c->gout, c->out, c->gb, c->ws); break;
+    case LB_PASS_FWD: nn_conv2d_fwd(c->v, c->threads, &c->d, in, w, bias, out); break;
+    case LB_PASS_BWD_DATA: nn_conv2d_bwd_data(c->v, c->threads, &c->d, gout, wt, out); break;
+    default: nn_conv2d_bwd_weights(c->v, c->threads, &c->d, in, gout, out, gb, ws); break;
     }
 }
 
@@ -81,6 +109,8 @@ typedef struct {
     int threads;
     float *in, *w, *wt, *bias, *gout;
     size_t nres;
+    timing_cold *cold;        /* cold timing: &rot (NULL: warm, each candidate its own outputs) */
+    timing_cold rot;
     int n, def;                 /* candidates, the dispatch default's index */
     conv_call calls[MAX_CANDS];
     tune_cand c[MAX_CANDS];
@@ -107,6 +137,7 @@ static bool add_cand(conv_set *s, const conv2d_ops *v, const lb_params *p) {
                               .wt = s->wt, .bias = s->bias, .gout = s->gout, .out = vf_alloc(s->nres),
                               .gb = vf_alloc((size_t)s->d->cout), .ws = nws ? vf_alloc(nws) : NULL};
     s->calls[k].d.params = *p;
+    s->calls[k].cold = s->cold;
     s->c[k] = (tune_cand){.name = s->names[k], .seq = {.name = s->names[k]}};
     timing_seq_add(&s->c[k].seq, s->names[k], STEP_COMPUTE, call_conv, &s->calls[k]);
     return true;
@@ -161,7 +192,24 @@ static bool coordinate_step(conv_set *s, int base, tune_level level, bool *skip)
     return true;
 }
 
-bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, lb_profile_entry *e,
+/* The rotation of the operands pass touches (the buffers of s, copied), sized by cold.h's rule
+ * for this CPU's caches. */
+static bool cold_init(const conv_set *s, timing_cold *r) {
+    const size_t nws = nn_conv2d_bwd_weights_workspace(s->threads, s->d);
+    const float *src[OP_N] = {s->in, s->w, s->wt, s->bias, s->gout, NULL, NULL, NULL};
+    const size_t nw = conv2d_w_size(s->d);
+    const size_t len[OP_N] = {conv2d_in_size(s->d), nw, nw, (size_t)s->d->cout, conv2d_out_size(s->d), s->nres,
+                              (size_t)s->d->cout, nws};
+    int ops[OP_N];
+    const int n = pass_operands(s->pass, nws > 0, ops);
+    size_t bytes[OP_N];
+    const void *init[OP_N];
+    for (int i = 0; i < n; i++) bytes[i] = len[ops[i]] * sizeof(float), init[i] = src[ops[i]];
+    const lb_cpu *cpu = &lb_dispatch_get()->cpu;
+    return timing_cold_init(r, n, bytes, init, timing_cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes), TIMING_COLD_CAP_BYTES);
+}
+
+bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, bool cold, lb_profile_entry *e,
                tune_outcome *out, char *rejected, size_t rlen, char *err, size_t errlen) {
     const conv2d_ops *ops[MAX_VARIANTS];
     int def;
@@ -173,6 +221,11 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
     s = (conv_set){.d = d, .pass = pass, .threads = threads < 1 ? 1 : threads, .in = filled(nin, 1), .w = filled(nw, 2), .wt = filled(nw, 3),
                    .bias = filled((size_t)d->cout, 4), .gout = filled(nout, 5), .def = -1,
                    .nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw};
+    if (cold && !cold_init(&s, &s.rot)) {
+        free(s.in), free(s.w), free(s.wt), free(s.bias), free(s.gout);
+        return snprintf(err, errlen, "out of memory for the cold-cache copies"), false;
+    }
+    s.cold = cold ? &s.rot : NULL;
     const lb_params none = {{0}};
     int tunable = -1;
     bool skip[MAX_CANDS] = {0};
@@ -205,12 +258,16 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
         e->default_time_s = o.def.q1;
         e->speedup = e->time_s > 0 ? e->default_time_s / e->time_s : 1.0;
         e->spread = o.spread;
+        e->cold = cold;
         *out = o;
+        out->cold_copies = cold ? s.rot.copies : 0;
+        out->cold_bytes = cold ? timing_cold_total_bytes(&s.rot) : 0;
         params_str(w->v, &w->d.params, out->params, sizeof out->params);
         if (o.challenger >= 0) snprintf(out->chal_label, sizeof out->chal_label, "%s", s.names[o.challenger]);
         out->chal_name = o.challenger >= 0 ? out->chal_label : NULL;
     }
     for (int i = 0; i < s.n; i++) free(s.calls[i].out), free(s.calls[i].gb), free(s.calls[i].ws);
     free(s.in), free(s.w), free(s.wt), free(s.bias), free(s.gout);
+    if (cold) timing_cold_free(&s.rot);
     return ok;
 }
