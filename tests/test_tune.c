@@ -170,14 +170,15 @@ static void test_conv_threads(void **state) {
     lb_profile_free(&p);
 }
 
-/* Cold timing (the default for conv2d): the progress line says how many copies of the operands
- * the calls rotate over, the entries say "timing": "cold", the profile loads and is applied;
- * --timing warm: entries say warm and no copies are made.  --budget 1: the largest problem. */
+/* --timing cold: the progress line says how many copies of the operands the calls rotate over,
+ * the entries say "timing": "cold", the profile loads and is applied; --timing warm: entries say
+ * warm and no copies are made; auto (the default): these batch-2 operands fit in any L2, so warm,
+ * and the start line says the rule.  --budget 1: the largest problem. */
 static void test_conv_cold(void **state) {
     (void)state;
     SKIP_UNDER_EMULATION("a tune run");
-    static const char *const modes[] = {"", "--timing warm "};
-    for (int m = 0; m < 2; m++) {
+    static const char *const modes[] = {"--timing cold ", "--timing warm ", ""};
+    for (int m = 0; m < 3; m++) {
         char args[800], env[600], path[400], err[1400];
         snprintf(path, sizeof path, "%s/conv-cold%d.json", tmpdir, m);
         snprintf(args, sizeof args, "tune --op conv2d --model task3-eq1 --batch 2 --level quick --budget 1 %s--out %s",
@@ -185,6 +186,8 @@ static void test_conv_cold(void **state) {
         cli_latbench(&R, NULL, args);
         if (R.status) fail_msg("%s", R.out);
         if ((m == 0) != (strstr(R.out, "; cold: ") != NULL) || (m == 0) != (strstr(R.out, "conv2d timed cold: ") != NULL))
+            fail_msg("%s", R.out);
+        if ((m == 2) != (strstr(R.out, "conv2d timed cold where a pass's operands exceed L2 (else warm)") != NULL))
             fail_msg("%s", R.out);
         lb_profile p;
         if (lb_profile_load(path, &HERE, &p, err, sizeof err) != LB_PROFILE_OK) fail_msg("%s", err);
@@ -304,7 +307,7 @@ static void test_bad_options(void **state) {
         {"tune --bogus 1", "unknown option '--bogus'"},
         {"tune --out", "--out needs a value"},
         {"tune stray", "unexpected argument 'stray'"},
-        {"tune --timing tepid", "--timing is not cold or warm"},
+        {"tune --timing tepid", "--timing is not auto, cold or warm"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cli_latbench(&R, NULL, bad[i][0]);

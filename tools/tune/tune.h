@@ -103,11 +103,16 @@ typedef struct {
  * every value verify checks), all timed in one screening round with the variants; then the
  * combination of each parameter's best value (where faster than the variant's defaults) joins
  * the variants in the halving.  The winner's parameters go to e->params.
- * cold: every timed call runs on the next of enough copies of the operands its pass touches that
- * they come from L3 or memory, as in a training step (tools/timing/cold.h), not from the caches the
- * previous call left them in; e->cold records it. */
+ * Cache state (tune_cache, --timing): cold, every timed call runs on the next of enough copies of the operands
+ * its pass touches that they come from L3 or memory (tools/timing/cold.h), not from the caches the
+ * previous call left them in; warm, the same buffers every call; auto, cold where the pass's
+ * operands (one copy) exceed this core's L2 - a training step streams those through L3 or memory -
+ * and warm where they fit: there the layer before has just written the input, and the step finds it
+ * in L2 (cold timing of task3-eq1's 8x8 layers chose parameters that made its step 1.08-1.10x
+ * slower).  e->cold records the timing used. */
 #define TUNE_QUICK_VALUES 3
-bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, bool cold, lb_profile_entry *e,
+typedef enum { TUNE_CACHE_AUTO, TUNE_CACHE_COLD, TUNE_CACHE_WARM } tune_cache;
+bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, tune_cache cache, lb_profile_entry *e,
                tune_outcome *o, char *rejected, size_t rlen, char *err, size_t errlen);
 bool tune_worm(const tune_worm_problem *p, tune_level level, lb_profile_entry *e, tune_outcome *o, char *rejected,
                size_t rlen, char *err, size_t errlen);

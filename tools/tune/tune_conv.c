@@ -192,9 +192,9 @@ static bool coordinate_step(conv_set *s, int base, tune_level level, bool *skip)
     return true;
 }
 
-/* The rotation of the operands pass touches (the buffers of s, copied), sized by cold.h's rule
- * for this CPU's caches. */
-static bool cold_init(const conv_set *s, timing_cold *r) {
+/* The operands pass touches (the buffers of s): their count, bytes and contents into bytes/init;
+ * *total their sum. */
+static int pass_set(const conv_set *s, size_t bytes[OP_N], const void *init[OP_N], size_t *total) {
     const size_t nws = nn_conv2d_bwd_weights_workspace(s->threads, s->d);
     const float *src[OP_N] = {s->in, s->w, s->wt, s->bias, s->gout, NULL, NULL, NULL};
     const size_t nw = conv2d_w_size(s->d);
@@ -202,14 +202,32 @@ static bool cold_init(const conv_set *s, timing_cold *r) {
                               (size_t)s->d->cout, nws};
     int ops[OP_N];
     const int n = pass_operands(s->pass, nws > 0, ops);
-    size_t bytes[OP_N];
+    *total = 0;
+    for (int i = 0; i < n; i++) bytes[i] = len[ops[i]] * sizeof(float), init[i] = src[ops[i]], *total += bytes[i];
+    return n;
+}
+
+/* The rotation of the operands pass touches (the buffers of s, copied), sized by cold.h's rule
+ * for this CPU's caches. */
+static bool cold_init(const conv_set *s, timing_cold *r) {
+    size_t bytes[OP_N], total;
     const void *init[OP_N];
-    for (int i = 0; i < n; i++) bytes[i] = len[ops[i]] * sizeof(float), init[i] = src[ops[i]];
+    const int n = pass_set(s, bytes, init, &total);
     const lb_cpu *cpu = &lb_dispatch_get()->cpu;
     return timing_cold_init(r, n, bytes, init, timing_cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes), TIMING_COLD_CAP_BYTES);
 }
 
-bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, bool cold, lb_profile_entry *e,
+/* tune_cache's choice for s: auto is cold where the operands exceed this core's L2 (tune.h). */
+static bool timed_cold(const conv_set *s, tune_cache cache) {
+    if (cache != TUNE_CACHE_AUTO) return cache == TUNE_CACHE_COLD;
+    size_t bytes[OP_N], total;
+    const void *init[OP_N];
+    pass_set(s, bytes, init, &total);
+    const long long l2 = lb_dispatch_get()->cpu.l2_bytes;
+    return l2 <= 0 || total > (size_t)l2;
+}
+
+bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level, tune_cache cache, lb_profile_entry *e,
                tune_outcome *out, char *rejected, size_t rlen, char *err, size_t errlen) {
     const conv2d_ops *ops[MAX_VARIANTS];
     int def;
@@ -221,6 +239,7 @@ bool tune_conv(const conv2d_desc *d, lb_pass pass, int threads, tune_level level
     s = (conv_set){.d = d, .pass = pass, .threads = threads < 1 ? 1 : threads, .in = filled(nin, 1), .w = filled(nw, 2), .wt = filled(nw, 3),
                    .bias = filled((size_t)d->cout, 4), .gout = filled(nout, 5), .def = -1,
                    .nres = pass == LB_PASS_FWD ? nout : pass == LB_PASS_BWD_DATA ? nin : nw};
+    const bool cold = timed_cold(&s, cache);
     if (cold && !cold_init(&s, &s.rot)) {
         free(s.in), free(s.w), free(s.wt), free(s.bias), free(s.gout);
         return snprintf(err, errlen, "out of memory for the cold-cache copies"), false;

@@ -25,7 +25,7 @@
 static const char *const usage_text =
     "usage: latbench tune [--op LIST] [--model NAME ...] [--lattice LIST] [--batch LIST] [--chains LIST]\n"
     "                     [--mu LIST] [--threads LIST] [--level quick|measure|patient] [--budget DURATION]\n"
-    "                     [--timing cold|warm] [--out FILE]\n"
+    "                     [--timing auto|cold|warm] [--out FILE]\n"
     "Measures every kernel variant this CPU runs under the cap (LATBENCH_ISA) for each problem and keeps\n"
     "the winners in the tuning profile (README, \"Tuning profile\").  Per problem: each variant is first\n"
     "checked against the scalar reference (the worm: every chain bit for bit after a short run; conv2d:\n"
@@ -55,10 +55,12 @@ static const char *const usage_text =
     "  --level L         quick (default; the default set in about two minutes), measure, patient\n"
     "  --budget D        stop starting problems after D (e.g. 90, 90s, 5m, 1h); the largest come first\n"
     "                    and the untuned ones are listed\n"
-    "  --timing M        conv2d's timing: cold (default) runs each timed call on the next of enough copies of\n"
+    "  --timing M        conv2d's timing: cold runs each timed call on the next of enough copies of\n"
     "                    the operands its pass touches (2 x (L2 + L3), at most 256 MiB in all) that they\n"
     "                    come from L3 or memory, as in a training step; warm repeats the call on the same\n"
-    "                    buffers (cached).  The entry's \"timing\" says which; the worm and chain1x1: warm\n"
+    "                    buffers (cached); auto (default): cold where the operands exceed this core's L2\n"
+    "                    (a step streams them), warm where they fit (the layer before just wrote them).\n"
+    "                    The entry's \"timing\" says which; the worm and chain1x1: warm\n"
     "  --out FILE        the profile to write (default: this CPU's, arch/profile.h); entries of an\n"
     "                    existing profile of this machine and build there are kept unless retuned\n"
     "  --progress=auto|bar|lines|none  a line per problem on stderr with its result, the time and the ETA\n"
@@ -72,7 +74,7 @@ typedef struct {
     int nlat, lt[MAX_LIST], lx[MAX_LIST], nch, ch[MAX_LIST], nthr, thr[MAX_LIST], nmu;
     double mu[MAX_LIST];
     tune_level level;
-    bool cold;         /* conv2d timed with cold caches (--timing) */
+    tune_cache cache;   /* conv2d's timing (--timing) */
     double budget_s;   /* 0: none */
     opts_progress progress;   /* a line per problem on stderr unless none */
     const char *out;
@@ -128,8 +130,10 @@ static int parse_option(tune_opts *o, const char *k, const char *v) {
         else if (!strcmp(v, "patient")) o->level = TUNE_PATIENT;
         else return bad("--level is not quick, measure or patient", v);
     } else if (!strcmp(k, "--timing")) {
-        if (strcmp(v, "cold") && strcmp(v, "warm")) return bad("--timing is not cold or warm", v);
-        o->cold = !strcmp(v, "cold");
+        if (!strcmp(v, "auto")) o->cache = TUNE_CACHE_AUTO;
+        else if (!strcmp(v, "cold")) o->cache = TUNE_CACHE_COLD;
+        else if (!strcmp(v, "warm")) o->cache = TUNE_CACHE_WARM;
+        else return bad("--timing is not auto, cold or warm", v);
     } else if (!strcmp(k, "--budget")) {
         if (!opts_parse_duration(v, &o->budget_s)) return bad("--budget is not a duration (90, 90s, 500ms, 5m, 1h)", v);
     } else if (!strcmp(k, "--out")) {
@@ -151,7 +155,7 @@ static int parse_opts(int argc, char **argv, tune_opts *o) {
                                              {"timing", required_argument, NULL, 256},
                                              OPTS_PROGRESS_LONGOPTS(257, 258),          {0}};
     *o = (tune_opts){.ops = {"worm", "conv2d", "chain1x1"}, .nops = 3, .nbatch = 1, .batch = {128}, .nlat = 4, .lt = {60, 8, 16, 32}, .lx = {4, 8, 16, 32}, .nch = 4, .ch = {2, 4, 8, 16},
-                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK, .cold = true, .progress = OPTS_PROGRESS_AUTO};
+                     .nthr = 1, .thr = {1}, .nmu = 1, .mu = {1.0}, .level = TUNE_QUICK, .cache = TUNE_CACHE_AUTO, .progress = OPTS_PROGRESS_AUTO};
     opts_parser p;
     opts_init(&p, "tune", argc, argv, longopts, NULL, false);
     for (int c; (c = opts_next(&p)) != OPTS_END;) {
@@ -411,7 +415,7 @@ static int run_jobs(const tune_opts *o, const tune_job *jobs, int n, lb_profile 
         tune_outcome oc;
         char rejected[128], err[512];
         const tune_job *j = &jobs[done];
-        const bool ok = j->conv    ? tune_conv(&j->d, j->pass, j->threads, o->level, o->cold, &e, &oc, rejected, sizeof rejected, err, sizeof err)
+        const bool ok = j->conv    ? tune_conv(&j->d, j->pass, j->threads, o->level, o->cache, &e, &oc, rejected, sizeof rejected, err, sizeof err)
                         : j->chain ? tune_chain(&j->ch, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err)
                                    : tune_worm(&j->worm, o->level, &e, &oc, rejected, sizeof rejected, err, sizeof err);
         if (!ok) return fprintf(stderr, "latbench tune: %s: %s\n", j->label, err), 1;
@@ -450,11 +454,12 @@ int cmd_tune(int argc, char **argv) {
             path);
     bool conv = false;
     for (int k = 0; k < o.nops; k++) conv |= !strcmp(o.ops[k], "conv2d");
-    if (conv && o.cold && o.progress != OPTS_PROGRESS_NONE) {
+    if (conv && o.cache != TUNE_CACHE_WARM && o.progress != OPTS_PROGRESS_NONE) {
         const lb_cpu *cpu = &lb_dispatch_get()->cpu;
         const size_t target = timing_cold_target_bytes(cpu->l2_bytes, cpu->l3_bytes);
-        fprintf(stderr, "latbench tune: conv2d timed cold: each call on the next copy of its operands, the copies "
-                "covering 2 x (L2 %.0f MiB + L3 %.0f MiB) = %.0f MiB%s\n", cpu->l2_bytes / 1048576.0,
+        fprintf(stderr, "latbench tune: conv2d timed cold%s: each call on the next copy of its operands, the copies "
+                "covering 2 x (L2 %.0f MiB + L3 %.0f MiB) = %.0f MiB%s\n",
+                o.cache == TUNE_CACHE_AUTO ? " where a pass's operands exceed L2 (else warm)" : "", cpu->l2_bytes / 1048576.0,
                 cpu->l3_bytes / 1048576.0, target / 1048576.0,
                 target > TIMING_COLD_CAP_BYTES ? ", capped at 256 MiB in all (below the target: some copies may still come from L3)" : "");
     }
