@@ -138,19 +138,22 @@ static void shq(char *dst, size_t len, const char *s) {
     dst[k] = 0;
 }
 
-/* Removes the worktree (git worktree remove --force, prune) and the temporary directory; signals are
- * held off meanwhile. */
+/* Removes the worktree (git worktree remove --force), the temporary directory that holds it, then
+ * prunes: a worktree whose removal failed has no directory left by then, so the prune drops its
+ * entry.  Signals are held off meanwhile, and run_cmd must not pass a signal that came before to
+ * these commands (g_stop cleared while they run: a SIGTERM left pending in git once cost the entry). */
 static void cleanup(bisect_ctx *c) {
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
+    const sig_atomic_t stop = g_stop;
+    g_stop = 0;
     char q[1100], q2[1300], cmd[4096];
     shq(q, sizeof q, c->repo);
     if (c->have_wt) {
         shq(q2, sizeof q2, c->wt);
-        snprintf(cmd, sizeof cmd, "git -C %s worktree remove --force %s; git -C %s worktree prune", q, q2, q);
+        snprintf(cmd, sizeof cmd, "git -C %s worktree remove --force %s", q, q2);
         run_cmd(cmd, NULL, NULL);
-        c->have_wt = false;
     }
     if (c->tmp[0]) {
         shq(q2, sizeof q2, c->tmp);
@@ -158,6 +161,12 @@ static void cleanup(bisect_ctx *c) {
         run_cmd(cmd, NULL, NULL);
         c->tmp[0] = 0;
     }
+    if (c->have_wt) {
+        snprintf(cmd, sizeof cmd, "git -C %s worktree prune", q);
+        run_cmd(cmd, NULL, NULL);
+        c->have_wt = false;
+    }
+    g_stop = stop;
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
