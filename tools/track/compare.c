@@ -339,10 +339,23 @@ static const char *verdict_of(const compare_opts *o, const stats_shift *sh, comp
 }
 
 /* One benchmark in both files: its interval into *row, its row printed when it is not "same". */
-static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n, compare_row *row) {
-    n->compared++;
+/* The benchmark of set named name, or NULL (the last of that name, as the files are read). */
+static const compare_series *series_find(const compare_series_set *set, const char *name) {
+    const compare_series *b = NULL;
+    for (int k = 0; k < set->n; k++)
+        if (!strcmp(set->v[k].name, name)) b = &set->v[k];
+    return b;
+}
+
+/* A benchmark's row: the interval of NEW (b) over OLD (a). */
+static void row_of(const compare_opts *o, const compare_series *a, const compare_series *b, compare_row *row) {
     row->name = a->name;
     if (!stats_ratio_ci(a->s, a->n, b->s, b->n, o->alpha, &row->sh)) row->sh.decidable = false;   /* values were checked */
+}
+
+static void compare_one(const compare_opts *o, const compare_series *a, const compare_series *b, compare_counts *n, compare_row *row) {
+    n->compared++;
+    row_of(o, a, b, row);
     bool show;
     const char *verdict = verdict_of(o, &row->sh, n, &show);
     if (!show) return;
@@ -416,10 +429,7 @@ static double baseline_move(const compare_row *rows, int nrows, const compare_ro
                 break;
             }
     }
-    if (!n) return 0;
-    double lo, hi, med;
-    stats_median_ci(m, n, 0.25, &med, &lo, &hi);
-    return med;
+    return n ? stats_median(m, n, m) : 0;
 }
 
 /* The verdict on the kernel `key` from its benchmarks among rows[0..nrows), counted into *n;
@@ -529,9 +539,7 @@ int cmd_compare(int argc, char **argv) {
         return 2;
     }
     for (int i = 0; i < old.n; i++) {
-        const compare_series *a = &old.v[i], *b = NULL;
-        for (int k = 0; k < neu.n; k++)
-            if (!strcmp(neu.v[k].name, a->name)) b = &neu.v[k];
+        const compare_series *a = &old.v[i], *b = series_find(&neu, a->name);
         if (!b) n.only_old++;
         else if (a->n && b->n) compare_one(&o, a, b, &n, &rows[n.compared]);
     }
@@ -543,14 +551,10 @@ int cmd_compare(int argc, char **argv) {
     ro.ratio = true;
     if (!o.ratio && compare_load_results(files[0], &ro, &rold, err, sizeof err) && compare_load_results(files[1], &ro, &rnew, err, sizeof err) &&
         (rrows = calloc((size_t)rold.n + 1, sizeof *rrows)))
-        for (int i = 0; i < rold.n; i++)
-            for (int k = 0; k < rnew.n; k++)
-                if (!strcmp(rnew.v[k].name, rold.v[i].name) && rold.v[i].n && rnew.v[k].n) {
-                    rrows[nr].name = rold.v[i].name;
-                    if (!stats_ratio_ci(rold.v[i].s, rold.v[i].n, rnew.v[k].s, rnew.v[k].n, o.alpha, &rrows[nr].sh)) rrows[nr].sh.decidable = false;
-                    nr++;
-                    break;
-                }
+        for (int i = 0; i < rold.n; i++) {
+            const compare_series *a = &rold.v[i], *b = series_find(&rnew, a->name);
+            if (b && a->n && b->n) row_of(&o, a, b, &rrows[nr++]);
+        }
     compare_kernels(&o, rows, n.compared, rrows, nr, &n);
     free(rows);
     free(rrows);
